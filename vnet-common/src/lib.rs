@@ -1,0 +1,16 @@
+//! Plumbing shared by the vnet tools: errors and exit codes, output (JSON / text), name and CIDR
+//! validation, netlink handles (also inside a named namespace), the `--batch` runner and man pages.
+
+pub mod batch;
+pub mod cidr;
+pub mod cli;
+pub mod error;
+pub mod links;
+pub mod man;
+pub mod names;
+pub mod netlink;
+pub mod netns;
+pub mod output;
+
+pub use error::{Context, Error, ErrorKind, Result};
+pub use output::Outcome;

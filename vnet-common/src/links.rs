@@ -1,0 +1,166 @@
+//! Link and address operations over rtnetlink shared by vnet-ns and vnet-bridge, and the JSON
+//! shape of an interface.
+
+use crate::{Error, Result};
+use futures::TryStreamExt;
+use ipnet::IpNet;
+use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
+use rtnetlink::{Handle, LinkUnspec};
+use serde_json::{json, Value};
+
+/// The link called `name`, or None when there is none.
+pub async fn find_link(handle: &Handle, name: &str) -> Result<Option<LinkMessage>> {
+    let mut links = handle.link().get().match_name(name.to_string()).execute();
+    match links.try_next().await {
+        Ok(link) => Ok(link),
+        Err(e) => {
+            let e = Error::from(e);
+            if e.kind == crate::ErrorKind::NotFound {
+                Ok(None)
+            } else {
+                Err(e.context(format!("look up interface '{name}'")))
+            }
+        }
+    }
+}
+
+/// The link called `name`; exit code 3 naming the namespace when it is missing.
+pub async fn require_link(handle: &Handle, name: &str, netns: Option<&str>) -> Result<LinkMessage> {
+    find_link(handle, name)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("interface '{name}' not found in {}", crate::netns::describe(netns))))
+}
+
+pub async fn list_links(handle: &Handle) -> Result<Vec<LinkMessage>> {
+    let links = handle.link().get().execute().try_collect().await;
+    links.map_err(|e| Error::from(e).context("list interfaces"))
+}
+
+/// Addresses of every link, or of one link when `index` is given.
+pub async fn list_addresses(handle: &Handle, index: Option<u32>) -> Result<Vec<AddressMessage>> {
+    let mut request = handle.address().get();
+    if let Some(index) = index {
+        request = request.set_link_index_filter(index);
+    }
+    let addrs = request.execute().try_collect().await;
+    addrs.map_err(|e| Error::from(e).context("list addresses"))
+}
+
+pub async fn set_up(handle: &Handle, index: u32, up: bool) -> Result<()> {
+    let message = LinkUnspec::new_with_index(index);
+    let message = if up { message.up() } else { message.down() };
+    handle.link().set(message.build()).execute().await.map_err(Error::from)
+}
+
+pub async fn add_address(handle: &Handle, index: u32, addr: IpNet) -> Result<()> {
+    let request = handle.address().add(index, addr.addr(), addr.prefix_len());
+    request.execute().await.map_err(|e| Error::from(e).context(format!("add address {addr}")))
+}
+
+/// Deletes one address from a link; exit code 3 when the link does not carry it.
+pub async fn del_address(handle: &Handle, index: u32, addr: IpNet) -> Result<()> {
+    let current = list_addresses(handle, Some(index)).await?;
+    let found = current
+        .into_iter()
+        .find(|m| address_cidr(m).as_deref() == Some(addr.to_string().as_str()));
+    let message = found.ok_or_else(|| Error::not_found(format!("address {addr} not found")))?;
+    handle.address().del(message).execute().await.map_err(|e| Error::from(e).context(format!("delete address {addr}")))
+}
+
+pub fn link_name(link: &LinkMessage) -> String {
+    link.attributes
+        .iter()
+        .find_map(|a| match a {
+            LinkAttribute::IfName(name) => Some(name.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+pub fn link_mac(link: &LinkMessage) -> Option<String> {
+    link.attributes.iter().find_map(|a| match a {
+        LinkAttribute::Address(bytes) => Some(format_mac(bytes)),
+        _ => None,
+    })
+}
+
+pub fn link_mtu(link: &LinkMessage) -> Option<u32> {
+    link.attributes.iter().find_map(|a| match a {
+        LinkAttribute::Mtu(mtu) => Some(*mtu),
+        _ => None,
+    })
+}
+
+/// The index of the bridge (or bond) this link is a port of.
+pub fn link_master(link: &LinkMessage) -> Option<u32> {
+    link.attributes.iter().find_map(|a| match a {
+        LinkAttribute::Controller(index) => Some(*index),
+        _ => None,
+    })
+}
+
+/// "veth", "bridge"... as `ip -d link` names it; None for plain devices such as lo.
+pub fn link_kind(link: &LinkMessage) -> Option<String> {
+    link.attributes.iter().find_map(|a| match a {
+        LinkAttribute::LinkInfo(infos) => infos.iter().find_map(|i| match i {
+            LinkInfo::Kind(kind) => Some(kind.to_string()),
+            _ => None,
+        }),
+        _ => None,
+    })
+}
+
+/// Operational state as `ip` prints it: "UP", "DOWN", "UNKNOWN", "LOWERLAYERDOWN".
+pub fn link_operstate(link: &LinkMessage) -> String {
+    link.attributes
+        .iter()
+        .find_map(|a| match a {
+            LinkAttribute::OperState(state) => Some(state.to_string()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "UNKNOWN".to_string())
+}
+
+pub fn link_is_up(link: &LinkMessage) -> bool {
+    link.header.flags.contains(LinkFlags::Up)
+}
+
+pub fn format_mac(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+}
+
+/// "192.168.100.2/24" for an address message (the local address on point-to-point links).
+pub fn address_cidr(message: &AddressMessage) -> Option<String> {
+    let mut address = None;
+    for attr in &message.attributes {
+        match attr {
+            AddressAttribute::Local(ip) => return Some(format!("{ip}/{}", message.header.prefix_len)),
+            AddressAttribute::Address(ip) => address = Some(*ip),
+            _ => {}
+        }
+    }
+    address.map(|ip| format!("{ip}/{}", message.header.prefix_len))
+}
+
+/// The JSON object for one interface: name, index, kind, state, flags, MAC, MTU, master, addresses.
+pub fn link_json(link: &LinkMessage, addresses: &[AddressMessage], all_links: &[LinkMessage]) -> Value {
+    let index = link.header.index;
+    let addrs: Vec<String> = addresses
+        .iter()
+        .filter(|a| a.header.index == index)
+        .filter_map(address_cidr)
+        .collect();
+    let master = link_master(link).and_then(|m| all_links.iter().find(|l| l.header.index == m)).map(link_name);
+    json!({
+        "name": link_name(link),
+        "index": index,
+        "kind": link_kind(link),
+        "up": link_is_up(link),
+        "state": link_operstate(link),
+        "mac": link_mac(link),
+        "mtu": link_mtu(link),
+        "master": master,
+        "addresses": addrs,
+    })
+}

@@ -1,0 +1,65 @@
+//! Man pages generated from the clap definitions (clap_mangen), so flags and pages never disagree.
+//! Each tool has a test that fails when its committed page under man/ is stale.
+
+use clap::Command;
+use clap_mangen::Man;
+use std::path::Path;
+
+/// The exit-code table every tool shares, as roff.
+const EXIT_STATUS: &str = ".SH \"EXIT STATUS\"\n\
+.TP\n0\ndone\n.TP\n1\noperation failed (kernel, libvirt or I/O refused it)\n\
+.TP\n2\nusage: bad flags or arguments\n.TP\n3\nnot found (namespace, link, bridge, network, domain)\n\
+.TP\n4\nalready exists / in use\n.TP\n5\npermission denied (not root, missing capability)\n\
+.TP\n6\nbackend unavailable (libvirt daemon unreachable, kernel feature missing)\n\
+.TP\n7\ninvalid input rejected before anything was touched (name, CIDR, XML, range)\n";
+
+/// The whole page: name, synopsis, options, then one section per verb with its own options and
+/// the JSON fields it prints (from the verb's long help), then the exit codes.
+pub fn render(command: Command) -> Vec<u8> {
+    let mut command = command;
+    command.build();
+    let mut page = Vec::new();
+    let man = Man::new(command.clone());
+    man.render_title(&mut page).expect("writing to a Vec");
+    man.render_name_section(&mut page).expect("writing to a Vec");
+    man.render_synopsis_section(&mut page).expect("writing to a Vec");
+    man.render_description_section(&mut page).expect("writing to a Vec");
+    man.render_options_section(&mut page).expect("writing to a Vec");
+    for verb in command.get_subcommands().filter(|c| c.get_name() != "help") {
+        render_verb(&mut page, &command, verb);
+    }
+    page.extend_from_slice(EXIT_STATUS.as_bytes());
+    page
+}
+
+fn render_verb(page: &mut Vec<u8>, tool: &Command, verb: &Command) {
+    let title = format!("{} {}", tool.get_name(), verb.get_name()).to_uppercase();
+    page.extend_from_slice(format!(".SH \"{title}\"\n").as_bytes());
+    let verb = verb.clone().name(format!("{} {}", tool.get_name(), verb.get_name()));
+    let man = Man::new(verb);
+    // The verb's synopsis, description and options without repeating the page title.
+    let mut part = Vec::new();
+    man.render_synopsis_section(&mut part).expect("writing to a Vec");
+    man.render_description_section(&mut part).expect("writing to a Vec");
+    man.render_options_section(&mut part).expect("writing to a Vec");
+    let part = String::from_utf8_lossy(&part).replace(".SH ", ".SS ");
+    page.extend_from_slice(part.as_bytes());
+}
+
+/// Compares the committed page with a fresh render; with VNET_UPDATE_MAN=1 rewrites it instead.
+/// Returns a message describing the staleness, or None when the page is current.
+pub fn check_committed(command: Command, page_path: &Path) -> Option<String> {
+    let fresh = render(command);
+    if std::env::var_os("VNET_UPDATE_MAN").is_some() {
+        std::fs::write(page_path, &fresh).expect("write the man page");
+        return None;
+    }
+    match std::fs::read(page_path) {
+        Ok(committed) if committed == fresh => None,
+        Ok(_) => Some(format!(
+            "{} is stale: regenerate with VNET_UPDATE_MAN=1 cargo test man_page",
+            page_path.display()
+        )),
+        Err(e) => Some(format!("{}: {e}: generate with VNET_UPDATE_MAN=1 cargo test man_page", page_path.display())),
+    }
+}

@@ -1,0 +1,75 @@
+//! Name checks done before anything is touched. Interface names are never truncated.
+
+use crate::{Error, Result};
+
+/// Longest interface name the kernel takes (IFNAMSIZ - 1).
+pub const IFNAME_MAX: usize = 15;
+/// Longest namespace name (a file name under /run/netns).
+pub const NETNS_NAME_MAX: usize = 255;
+
+/// Checks an interface name as the kernel's dev_valid_name() does, without truncating.
+pub fn validate_ifname(name: &str) -> Result<()> {
+    let bad = |why: &str| Err(Error::invalid(format!("invalid interface name '{name}': {why}")));
+    if name.is_empty() {
+        return bad("empty");
+    }
+    if name.len() > IFNAME_MAX {
+        return bad(&format!("{} bytes, longer than {IFNAME_MAX} (names are never truncated)", name.len()));
+    }
+    if name == "." || name == ".." {
+        return bad("reserved name");
+    }
+    if let Some(c) = name.chars().find(|c| *c == '/' || *c == ':' || c.is_whitespace() || c.is_control()) {
+        return bad(&format!("contains {c:?}"));
+    }
+    Ok(())
+}
+
+/// Checks a namespace name: 1..255 bytes of `[A-Za-z0-9_.-]`, no leading `-`, not `.` or `..`.
+/// Stricter than iproute2, so a name is always a safe single path component and shell word.
+pub fn validate_netns_name(name: &str) -> Result<()> {
+    let bad = |why: &str| Err(Error::invalid(format!("invalid namespace name '{name}': {why}")));
+    if name.is_empty() {
+        return bad("empty");
+    }
+    if name.len() > NETNS_NAME_MAX {
+        return bad(&format!("{} bytes, longer than {NETNS_NAME_MAX}", name.len()));
+    }
+    if name == "." || name == ".." {
+        return bad("reserved name");
+    }
+    if name.starts_with('-') {
+        return bad("starts with '-'");
+    }
+    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "_.-".contains(*c))) {
+        return bad(&format!("contains {c:?} (allowed: A-Z a-z 0-9 _ . -)"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interface_names() {
+        for ok in ["vetha", "eth0", "a", "abcdefghijklmno", "br-lan.10"] {
+            assert!(validate_ifname(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", ".", "..", "a/b", "a:b", "a b", "abcdefghijklmnop", "tab\tx"] {
+            let e = validate_ifname(bad).unwrap_err();
+            assert_eq!(e.exit_code(), 7, "{bad}");
+        }
+        assert!(validate_ifname("abcdefghijklmnop").unwrap_err().message.contains("16 bytes"));
+    }
+
+    #[test]
+    fn namespace_names() {
+        for ok in ["Blue", "Yellow", "ns-1", "a.b_c", &"x".repeat(255)] {
+            assert!(validate_netns_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", ".", "..", "-x", "a/b", "../etc", "a b", "é", &"x".repeat(256)] {
+            assert_eq!(validate_netns_name(bad).unwrap_err().exit_code(), 7, "{bad}");
+        }
+    }
+}
