@@ -17,7 +17,11 @@ pub fn privileged(test: &str) -> bool {
         eprintln!("SKIPPED privileged test {test} (VNET_SKIP_PRIVILEGED=1)");
         if let Ok(log) = std::env::var("VNET_SKIP_LOG") {
             use std::io::Write;
-            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(log).expect("skip log");
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .expect("skip log");
             writeln!(f, "{test}").expect("write skip log");
         }
         return false;
@@ -66,12 +70,18 @@ impl Run {
         assert_eq!(self.code, code, "wrong exit code: {self:?}");
         assert_eq!(self.stdout, "", "stdout must be empty on failure: {self:?}");
         let lines: Vec<&str> = self.stderr.lines().collect();
-        assert!(!lines.is_empty() && lines.len() <= 2, "one error line (+hint): {self:?}");
+        assert!(
+            !lines.is_empty() && lines.len() <= 2,
+            "one error line (+hint): {self:?}"
+        );
         assert!(lines[0].contains(": error: "), "error line format: {self:?}");
         if lines.len() == 2 {
             assert!(lines[1].starts_with("hint: "), "second line is a hint: {self:?}");
         }
-        assert!(self.stderr.contains(needle), "stderr should mention {needle:?}: {self:?}");
+        assert!(
+            self.stderr.contains(needle),
+            "stderr should mention {needle:?}: {self:?}"
+        );
         self
     }
 }

@@ -44,7 +44,8 @@ fn open_source(source: &str) -> Result<Box<dyn BufRead>> {
     if source == "-" {
         return Ok(Box::new(BufReader::new(std::io::stdin())));
     }
-    let file = std::fs::File::open(source).map_err(|e| Error::from(e).context(format!("open batch file '{source}'")))?;
+    let file = std::fs::File::open(source)
+        .map_err(|e| Error::from(e).context(format!("open batch file '{source}'")))?;
     Ok(Box::new(BufReader::new(file)))
 }
 
@@ -63,7 +64,9 @@ mod tests {
         assert_eq!(split_line("  # a comment").unwrap(), None);
         assert_eq!(split_line("").unwrap(), None);
         assert_eq!(
-            split_line("exec Blue sh -c 'echo a b' # trailing").unwrap().unwrap(),
+            split_line("exec Blue sh -c 'echo a b' # trailing")
+                .unwrap()
+                .unwrap(),
             vec!["exec", "Blue", "sh", "-c", "echo a b"]
         );
         assert_eq!(split_line("add \"Blue\"").unwrap().unwrap(), vec!["add", "Blue"]);

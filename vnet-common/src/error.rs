@@ -182,6 +182,9 @@ mod tests {
 
     #[test]
     fn permission_errors_carry_a_hint() {
-        assert_eq!(Error::from_errno(libc::EPERM).hint.as_deref(), Some("run as root"));
+        assert_eq!(
+            Error::from_errno(libc::EPERM).hint.as_deref(),
+            Some("run as root")
+        );
     }
 }

@@ -5,6 +5,8 @@ pub mod batch;
 pub mod cidr;
 pub mod cli;
 pub mod error;
+#[cfg(feature = "libvirt")]
+pub mod libvirt;
 pub mod links;
 pub mod man;
 pub mod names;

@@ -27,9 +27,12 @@ pub async fn find_link(handle: &Handle, name: &str) -> Result<Option<LinkMessage
 
 /// The link called `name`; exit code 3 naming the namespace when it is missing.
 pub async fn require_link(handle: &Handle, name: &str, netns: Option<&str>) -> Result<LinkMessage> {
-    find_link(handle, name)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("interface '{name}' not found in {}", crate::netns::describe(netns))))
+    find_link(handle, name).await?.ok_or_else(|| {
+        Error::not_found(format!(
+            "interface '{name}' not found in {}",
+            crate::netns::describe(netns)
+        ))
+    })
 }
 
 pub async fn list_links(handle: &Handle) -> Result<Vec<LinkMessage>> {
@@ -50,12 +53,20 @@ pub async fn list_addresses(handle: &Handle, index: Option<u32>) -> Result<Vec<A
 pub async fn set_up(handle: &Handle, index: u32, up: bool) -> Result<()> {
     let message = LinkUnspec::new_with_index(index);
     let message = if up { message.up() } else { message.down() };
-    handle.link().set(message.build()).execute().await.map_err(Error::from)
+    handle
+        .link()
+        .set(message.build())
+        .execute()
+        .await
+        .map_err(Error::from)
 }
 
 pub async fn add_address(handle: &Handle, index: u32, addr: IpNet) -> Result<()> {
     let request = handle.address().add(index, addr.addr(), addr.prefix_len());
-    request.execute().await.map_err(|e| Error::from(e).context(format!("add address {addr}")))
+    request
+        .execute()
+        .await
+        .map_err(|e| Error::from(e).context(format!("add address {addr}")))
 }
 
 /// Deletes one address from a link; exit code 3 when the link does not carry it.
@@ -65,7 +76,12 @@ pub async fn del_address(handle: &Handle, index: u32, addr: IpNet) -> Result<()>
         .into_iter()
         .find(|m| address_cidr(m).as_deref() == Some(addr.to_string().as_str()));
     let message = found.ok_or_else(|| Error::not_found(format!("address {addr} not found")))?;
-    handle.address().del(message).execute().await.map_err(|e| Error::from(e).context(format!("delete address {addr}")))
+    handle
+        .address()
+        .del(message)
+        .execute()
+        .await
+        .map_err(|e| Error::from(e).context(format!("delete address {addr}")))
 }
 
 pub fn link_name(link: &LinkMessage) -> String {
@@ -127,7 +143,11 @@ pub fn link_is_up(link: &LinkMessage) -> bool {
 }
 
 pub fn format_mac(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// "192.168.100.2/24" for an address message (the local address on point-to-point links).
@@ -151,7 +171,9 @@ pub fn link_json(link: &LinkMessage, addresses: &[AddressMessage], all_links: &[
         .filter(|a| a.header.index == index)
         .filter_map(address_cidr)
         .collect();
-    let master = link_master(link).and_then(|m| all_links.iter().find(|l| l.header.index == m)).map(link_name);
+    let master = link_master(link)
+        .and_then(|m| all_links.iter().find(|l| l.header.index == m))
+        .map(link_name);
     json!({
         "name": link_name(link),
         "index": index,

@@ -23,7 +23,8 @@ pub fn render(command: Command) -> Vec<u8> {
     man.render_title(&mut page).expect("writing to a Vec");
     man.render_name_section(&mut page).expect("writing to a Vec");
     man.render_synopsis_section(&mut page).expect("writing to a Vec");
-    man.render_description_section(&mut page).expect("writing to a Vec");
+    man.render_description_section(&mut page)
+        .expect("writing to a Vec");
     man.render_options_section(&mut page).expect("writing to a Vec");
     for verb in command.get_subcommands().filter(|c| c.get_name() != "help") {
         render_verb(&mut page, &command, verb);
@@ -35,12 +36,15 @@ pub fn render(command: Command) -> Vec<u8> {
 fn render_verb(page: &mut Vec<u8>, tool: &Command, verb: &Command) {
     let title = format!("{} {}", tool.get_name(), verb.get_name()).to_uppercase();
     page.extend_from_slice(format!(".SH \"{title}\"\n").as_bytes());
-    let verb = verb.clone().name(format!("{} {}", tool.get_name(), verb.get_name()));
+    let verb = verb
+        .clone()
+        .name(format!("{} {}", tool.get_name(), verb.get_name()));
     let man = Man::new(verb);
     // The verb's synopsis, description and options without repeating the page title.
     let mut part = Vec::new();
     man.render_synopsis_section(&mut part).expect("writing to a Vec");
-    man.render_description_section(&mut part).expect("writing to a Vec");
+    man.render_description_section(&mut part)
+        .expect("writing to a Vec");
     man.render_options_section(&mut part).expect("writing to a Vec");
     let part = String::from_utf8_lossy(&part).replace(".SH ", ".SS ");
     page.extend_from_slice(part.as_bytes());
@@ -60,6 +64,9 @@ pub fn check_committed(command: Command, page_path: &Path) -> Option<String> {
             "{} is stale: regenerate with VNET_UPDATE_MAN=1 cargo test man_page",
             page_path.display()
         )),
-        Err(e) => Some(format!("{}: {e}: generate with VNET_UPDATE_MAN=1 cargo test man_page", page_path.display())),
+        Err(e) => Some(format!(
+            "{}: {e}: generate with VNET_UPDATE_MAN=1 cargo test man_page",
+            page_path.display()
+        )),
     }
 }

@@ -14,12 +14,18 @@ pub fn validate_ifname(name: &str) -> Result<()> {
         return bad("empty");
     }
     if name.len() > IFNAME_MAX {
-        return bad(&format!("{} bytes, longer than {IFNAME_MAX} (names are never truncated)", name.len()));
+        return bad(&format!(
+            "{} bytes, longer than {IFNAME_MAX} (names are never truncated)",
+            name.len()
+        ));
     }
     if name == "." || name == ".." {
         return bad("reserved name");
     }
-    if let Some(c) = name.chars().find(|c| *c == '/' || *c == ':' || c.is_whitespace() || c.is_control()) {
+    if let Some(c) = name
+        .chars()
+        .find(|c| *c == '/' || *c == ':' || c.is_whitespace() || c.is_control())
+    {
         return bad(&format!("contains {c:?}"));
     }
     Ok(())
@@ -41,7 +47,10 @@ pub fn validate_netns_name(name: &str) -> Result<()> {
     if name.starts_with('-') {
         return bad("starts with '-'");
     }
-    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "_.-".contains(*c))) {
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "_.-".contains(*c)))
+    {
         return bad(&format!("contains {c:?} (allowed: A-Z a-z 0-9 _ . -)"));
     }
     Ok(())
@@ -60,7 +69,10 @@ mod tests {
             let e = validate_ifname(bad).unwrap_err();
             assert_eq!(e.exit_code(), 7, "{bad}");
         }
-        assert!(validate_ifname("abcdefghijklmnop").unwrap_err().message.contains("16 bytes"));
+        assert!(validate_ifname("abcdefghijklmnop")
+            .unwrap_err()
+            .message
+            .contains("16 bytes"));
     }
 
     #[test]

@@ -26,7 +26,8 @@ pub fn open(name: &str) -> Result<File> {
 /// Callers run this on a thread of their own, never on a thread shared with other work.
 pub fn enter(name: &str) -> Result<()> {
     let file = open(name)?;
-    setns(&file, CloneFlags::CLONE_NEWNET).map_err(|e| Error::from(e).context(format!("enter namespace '{name}'")))
+    setns(&file, CloneFlags::CLONE_NEWNET)
+        .map_err(|e| Error::from(e).context(format!("enter namespace '{name}'")))
 }
 
 /// "namespace Blue" or "the current namespace", for messages.
