@@ -1,0 +1,221 @@
+//! add, delete, list: named namespaces kept exactly as iproute2 keeps them (ip/ipnetns.c), so
+//! `ip netns` and vnet-ns share them.
+
+use nix::fcntl::{Flock, FlockArg};
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sched::{unshare, CloneFlags};
+use nix::sys::statfs::{statfs, FsType};
+use serde_json::{json, Value};
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use vnet_common::names::validate_netns_name;
+use vnet_common::netlink::Netlink;
+use vnet_common::netns::{self, NETNS_RUN_DIR};
+use vnet_common::{links, Context, Error, ErrorKind, Outcome, Result};
+
+/// True when a namespace is mounted on `path` (a stale entry is a plain empty file).
+pub fn is_live(path: &Path) -> bool {
+    statfs(path).is_ok_and(|st| st.filesystem_type() == FsType(libc::NSFS_MAGIC as _))
+}
+
+pub fn add(netlink: &mut Netlink, name: &str, exist_ok: bool, no_lo: bool) -> Result<Outcome> {
+    validate_netns_name(name)?;
+    let path = netns::path(name);
+    let _lock = lock_run_dir().context(format!("add namespace '{name}'"))?;
+    if path.exists() {
+        return already_exists(name, &path, exist_ok);
+    }
+    create_mounted(name, &path).context(format!("add namespace '{name}'"))?;
+    if !no_lo {
+        if let Err(e) = bring_lo_up(netlink, name) {
+            let _ = remove(&path); // best-effort undo; the error reported is the first one
+            return Err(e.context(format!("add namespace '{name}': bring lo up")));
+        }
+    }
+    let json = json!({"name": name, "path": path, "lo_up": !no_lo, "changed": true});
+    Ok(Outcome::quiet(json))
+}
+
+fn already_exists(name: &str, path: &Path, exist_ok: bool) -> Result<Outcome> {
+    if !is_live(path) {
+        return Err(
+            Error::exists(format!("add namespace '{name}': a stale entry is in the way"))
+                .with_hint(format!("remove it with: vnet-ns delete {name}")),
+        );
+    }
+    if !exist_ok {
+        return Err(Error::exists(format!("add namespace '{name}': already exists"))
+            .with_hint("pass --exist-ok to accept an existing namespace"));
+    }
+    Ok(Outcome::quiet(
+        json!({"name": name, "path": path, "lo_up": null, "changed": false}),
+    ))
+}
+
+/// Creates /run/netns if needed and takes an exclusive lock on it, so concurrent vnet-ns
+/// processes set up the shared mount and create entries one at a time.
+fn lock_run_dir() -> Result<Flock<File>> {
+    std::fs::create_dir_all(NETNS_RUN_DIR)?;
+    let dir = File::open(NETNS_RUN_DIR)?;
+    let lock = Flock::lock(dir, FlockArg::LockExclusive).map_err(|(_, errno)| Error::from(errno))?;
+    make_run_dir_shared()?;
+    Ok(lock)
+}
+
+/// Makes /run/netns a shared mount so namespace mounts propagate to every mount namespace, as
+/// iproute2 does: if it is not a mount point yet, bind-mount it onto itself first, then make it
+/// private (its own peer group) and shared.
+fn make_run_dir_shared() -> Result<()> {
+    let shared = MsFlags::MS_SHARED | MsFlags::MS_REC;
+    if mount::<str, str, str, str>(None, NETNS_RUN_DIR, None, shared, None).is_ok() {
+        return Ok(());
+    }
+    mount::<str, str, str, str>(
+        Some(NETNS_RUN_DIR),
+        NETNS_RUN_DIR,
+        None,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None,
+    )
+    .context("bind-mount /run/netns onto itself")?;
+    mount::<str, str, str, str>(None, NETNS_RUN_DIR, None, MsFlags::MS_PRIVATE, None)
+        .context("make /run/netns private")?;
+    mount::<str, str, str, str>(None, NETNS_RUN_DIR, None, shared, None).context("make /run/netns shared")
+}
+
+/// Creates the entry with O_EXCL and bind-mounts a new network namespace onto it, from a thread
+/// that unshared its own network namespace (the rest of the process stays where it is).
+fn create_mounted(name: &str, path: &Path) -> Result<()> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .mode(0o000)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => Error::exists(format!("namespace '{name}' already exists")),
+            _ => Error::from(e).context(format!("create {}", path.display())),
+        })?;
+    let mounted = std::thread::scope(|scope| {
+        scope
+            .spawn(|| -> Result<()> {
+                unshare(CloneFlags::CLONE_NEWNET).context("unshare the network namespace")?;
+                let source = "/proc/thread-self/ns/net";
+                mount::<str, Path, str, str>(Some(source), path, None, MsFlags::MS_BIND, None)
+                    .context(format!("bind {source} onto {}", path.display()))
+            })
+            .join()
+            .unwrap_or_else(|_| Err(Error::failed("namespace thread panicked")))
+    });
+    if mounted.is_err() {
+        let _ = remove(path); // best-effort undo; the mount error is what we report
+    }
+    mounted
+}
+
+fn bring_lo_up(netlink: &mut Netlink, name: &str) -> Result<()> {
+    let handle = netlink.handle(Some(name))?;
+    netlink.run(async {
+        let lo = links::require_link(&handle, "lo", Some(name)).await?;
+        links::set_up(&handle, lo.header.index, true).await
+    })
+}
+
+/// Unmounts (lazily, as `ip netns delete`) and unlinks an entry; used for delete and for undo.
+fn remove(path: &Path) -> Result<()> {
+    match umount2(path, MntFlags::MNT_DETACH) {
+        Ok(()) | Err(nix::errno::Errno::EINVAL) => {} // EINVAL: stale entry, nothing mounted
+        Err(e) => return Err(Error::from(e).context(format!("unmount {}", path.display()))),
+    }
+    std::fs::remove_file(path).context(format!("remove {}", path.display()))
+}
+
+pub fn delete(names: &[String], missing_ok: bool) -> Result<Outcome> {
+    for name in names {
+        validate_netns_name(name)?;
+    }
+    let (present, missing): (Vec<&String>, Vec<&String>) = names
+        .iter()
+        .partition(|n| netns::path(n).symlink_metadata().is_ok());
+    if let (Some(name), false) = (missing.first(), missing_ok) {
+        return Err(Error::not_found(format!("delete namespace '{name}': not found"))
+            .with_hint("pass --missing-ok to accept a missing namespace"));
+    }
+    for name in &present {
+        remove(&netns::path(name)).context(format!("delete namespace '{name}'"))?;
+    }
+    let json = json!({"deleted": present, "missing": missing, "changed": !present.is_empty()});
+    Ok(Outcome::quiet(json))
+}
+
+/// One /run/netns entry as `list` reports it.
+struct Entry {
+    name: String,
+    live: bool,
+    id: Option<i32>,
+}
+
+pub fn list(netlink: &mut Netlink) -> Result<Outcome> {
+    let entries = read_entries(netlink)?;
+    let json: Vec<Value> = entries
+        .iter()
+        .map(|e| json!({"name": e.name, "id": e.id, "path": netns::path(&e.name), "stale": !e.live}))
+        .collect();
+    let text: String = entries.iter().map(text_line).collect();
+    Ok(Outcome::new(Value::Array(json), text))
+}
+
+/// `ip netns list`'s line: "Blue (id: 0)" or "Blue"; stale entries are marked.
+fn text_line(entry: &Entry) -> String {
+    match (entry.live, entry.id) {
+        (false, _) => format!("{} (stale)\n", entry.name),
+        (true, Some(id)) => format!("{} (id: {id})\n", entry.name),
+        (true, None) => format!("{}\n", entry.name),
+    }
+}
+
+/// The entries of /run/netns in directory order (the order `ip netns list` prints).
+fn read_entries(netlink: &mut Netlink) -> Result<Vec<Entry>> {
+    let dir = match std::fs::read_dir(NETNS_RUN_DIR) {
+        Ok(dir) => dir,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+        Err(e) => return Err(Error::from(e).context(format!("read {NETNS_RUN_DIR}"))),
+    };
+    let mut names = vec![];
+    for entry in dir {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name != "." && name != ".." {
+            names.push(name);
+        }
+    }
+    let handle = netlink.handle(None)?;
+    let mut entries = Vec::with_capacity(names.len());
+    for name in names {
+        let live = is_live(&netns::path(&name));
+        let id = if live {
+            nsid(netlink, &handle, &name)?
+        } else {
+            None
+        };
+        entries.push(Entry { name, live, id });
+    }
+    Ok(entries)
+}
+
+/// The nsid the current namespace has assigned to `name`, if any (what `ip netns list` shows).
+fn nsid(netlink: &Netlink, handle: &rtnetlink::Handle, name: &str) -> Result<Option<i32>> {
+    let request = handle.link().get_netns_id(name);
+    match netlink.run(request.execute()) {
+        Ok(id) => Ok(id),
+        Err(e) => {
+            let e = Error::from(e);
+            // A namespace deleted between readdir and the query is simply not there any more.
+            if e.kind == ErrorKind::NotFound {
+                Ok(None)
+            } else {
+                Err(e.context(format!("get the id of namespace '{name}'")))
+            }
+        }
+    }
+}
