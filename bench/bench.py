@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""vnet benchmark (issue: performance). Runs inside the sandbox (tests/sandbox), as bench/run does.
+
+1. Builds a topology of N hosts (namespace with lo up, veth to a shared bridge, an address on each
+   end, all up) four ways in the same run: the seed-style `ip` script, one `vnet-ns` call pair per
+   host in a shell loop, one `vnet-ns --batch` process, and `ip -batch` for the root-namespace part
+   (the floor). Tears it down the same ways. Reports ms per host and ratios.
+2. Single-command latency with 1, 100 and 1000 objects present, vnet against the classic tool.
+3. Peak memory of each vnet process (/usr/bin/time).
+
+Writes a table to stdout and all numbers to bench/results.json (or $BENCH_OUT).
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN = os.environ.get("VNET_BIN", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "target", "release"))
+SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "100,500,1000").split(",")]
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+LIST_SIZES = [int(n) for n in os.environ.get("BENCH_LIST_SIZES", "1,100,1000").split(",")]
+BRIDGE = "vbench0"
+TMP = tempfile.mkdtemp(prefix="vnet-bench-")
+
+
+def vnet(tool):
+    return os.path.join(BIN, tool)
+
+
+def sh(cmd, check=True):
+    result = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        sys.exit(f"bench: `{cmd}` failed ({result.returncode}): {result.stderr.strip()}")
+    return result.stdout
+
+
+def write(name, text):
+    path = os.path.join(TMP, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def addrs(i):
+    """A /30 per host: .1 on the host end, .2 inside the namespace."""
+    base = (10 << 24) + (200 << 16) + i * 4
+    def dotted(n):
+        return ".".join(str((n >> s) & 255) for s in (24, 16, 8, 0))
+    return f"{dotted(base + 1)}/30", f"{dotted(base + 2)}/30"
+
+
+def seed_script(n):
+    lines = []
+    for i in range(n):
+        a, b = addrs(i)
+        lines += [
+            f"ip netns add h{i}",
+            f"ip link add ha{i} type veth peer name hb{i}",
+            f"ip link set hb{i} netns h{i}",
+            f"ip netns exec h{i} ip link set dev lo up",
+            f"ip netns exec h{i} ip link set dev hb{i} up",
+            f"ip link set dev ha{i} master {BRIDGE}",
+            f"ip link set dev ha{i} up",
+            f"ip addr add {a} dev ha{i}",
+            f"ip netns exec h{i} ip addr add {b} dev hb{i}",
+        ]
+    return "set -e\n" + "\n".join(lines) + "\n"
+
+
+def vnet_lines(n):
+    lines = []
+    for i in range(n):
+        a, b = addrs(i)
+        lines.append(f"add h{i}")
+        lines.append(f"veth ha{i} hb{i} --peer-netns h{i} --master {BRIDGE} --addr {a} --peer-addr {b}")
+    return lines
+
+
+def build_ways(n):
+    ns = vnet("vnet-ns")
+    loop = "set -e\n" + "".join(f"{ns} {line} >/dev/null\n" for line in vnet_lines(n))
+    floor = []
+    for i in range(n):
+        a, _ = addrs(i)
+        floor += [f"netns add h{i}", f"link add ha{i} type veth peer name hb{i} netns h{i}",
+                  f"link set ha{i} master {BRIDGE} up", f"addr add {a} dev ha{i}"]
+    return {
+        "seed-style ip script": f"bash {write(f'seed{n}.sh', seed_script(n))}",
+        "vnet-ns per host (shell loop)": f"bash {write(f'loop{n}.sh', loop)}",
+        "vnet-ns --batch": f"{ns} --batch {write(f'vnet{n}.batch', chr(10).join(vnet_lines(n)) + chr(10))} >/dev/null",
+        "ip -batch (root-namespace part, floor)": f"ip -batch {write(f'ip{n}.batch', chr(10).join(floor) + chr(10))}",
+    }
+
+
+def teardown_ways(n):
+    ns = vnet("vnet-ns")
+    names = " ".join(f"h{i}" for i in range(n))
+    return {
+        "seed-style ip script": f"bash {write(f'seeddel{n}.sh', ''.join(f'ip netns delete h{i}{chr(10)}' for i in range(n)))}",
+        "vnet-ns per host (shell loop)": f"bash {write(f'loopdel{n}.sh', ''.join(f'{ns} delete h{i} >/dev/null{chr(10)}' for i in range(n)))}",
+        "vnet-ns --batch": f"{ns} --batch {write(f'vnetdel{n}.batch', ''.join(f'delete h{i}{chr(10)}' for i in range(n)))} >/dev/null",
+        "ip -batch (root-namespace part, floor)": f"ip -batch {write(f'ipdel{n}.batch', ''.join(f'netns delete h{i}{chr(10)}' for i in range(n)))}",
+    }
+
+
+def timed(cmd):
+    start = time.perf_counter()
+    sh(cmd)
+    return time.perf_counter() - start
+
+
+def settle():
+    """Waits until the kernel has finished tearing down deleted namespaces and their veths."""
+    for _ in range(600):
+        if sh("ip -o link show type veth | wc -l").strip() == "0" and not os.listdir("/run/netns"):
+            return
+        time.sleep(0.1)
+    sys.exit("bench: teardown did not settle")
+
+
+def check_topology(n, way):
+    """The built topology is real: n ports on the bridge, and (where the way configures the inside
+    of the namespaces too) the last host answers a ping from the host."""
+    ports = len(os.listdir(f"/sys/class/net/{BRIDGE}/brif"))
+    if ports != n:
+        sys.exit(f"bench: {way}: expected {n} bridge ports, found {ports}")
+    if "floor" not in way:
+        _, peer = addrs(n - 1)
+        sh(f"ping -c1 -W2 {peer.split('/')[0]}")
+
+
+def topology(results):
+    sh(f"ip link add {BRIDGE} type bridge && ip link set {BRIDGE} up")
+    for n in SIZES:
+        for way, build in build_ways(n).items():
+            builds, downs = [], []
+            for _ in range(RUNS):
+                builds.append(timed(build))
+                check_topology(n, way)
+                downs.append(timed(teardown_ways(n)[way]))
+                settle()
+            results["topology"].append({"n": n, "way": way, "build_ms_per_host": 1000 * statistics.median(builds) / n,
+                                        "teardown_ms_per_host": 1000 * statistics.median(downs) / n, "runs": RUNS})
+            print(f"  topology n={n:<5} {way:<40} build {1000 * statistics.median(builds) / n:8.3f} ms/host"
+                  f"   teardown {1000 * statistics.median(downs) / n:8.3f} ms/host", flush=True)
+    sh(f"ip link del {BRIDGE}")
+
+
+def hyperfine(commands):
+    out = os.path.join(TMP, "hf.json")
+    args = ["hyperfine", "-N", "--warmup", "3", "--runs", os.environ.get("BENCH_LIST_RUNS", "30"), "--export-json", out]
+    subprocess.run(args + commands, check=True, capture_output=True)
+    with open(out) as f:
+        return [r["median"] * 1000 for r in json.load(f)["results"]]
+
+
+def peak_kib(cmd):
+    out = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, capture_output=True, text=True)
+    return int(out.stderr.strip().splitlines()[-1])
+
+
+LISTINGS = {
+    "namespaces": {
+        "setup": lambda n: sh(f"ip -batch {write('ns.batch', ''.join(f'netns add l{i}{chr(10)}' for i in range(n)))}"),
+        "teardown": lambda n: sh(f"ip -batch {write('nsdel.batch', ''.join(f'netns delete l{i}{chr(10)}' for i in range(n)))}"),
+        "vnet": [vnet("vnet-ns"), "list"],
+        "classic": ["ip", "-j", "netns", "list"],
+    },
+}
+
+
+def listings(results):
+    for what, spec in LISTINGS.items():
+        for n in LIST_SIZES:
+            spec["setup"](n)
+            vnet_ms, classic_ms = hyperfine([" ".join(spec["vnet"]), " ".join(spec["classic"])])
+            peak = peak_kib(spec["vnet"])
+            spec["teardown"](n)
+            row = {"objects": what, "n": n, "vnet": " ".join(spec["vnet"][1:]), "classic": " ".join(spec["classic"]),
+                   "vnet_ms": vnet_ms, "classic_ms": classic_ms, "ratio": vnet_ms / classic_ms, "vnet_peak_kib": peak}
+            results["listing"].append(row)
+            print(f"  list {what:<11} n={n:<5} vnet {vnet_ms:7.2f} ms  {row['classic']:<22} {classic_ms:7.2f} ms"
+                  f"  ratio {row['ratio']:.2f}  peak {peak} KiB", flush=True)
+            settle()
+
+
+def batch_memory(results):
+    n = max(SIZES)
+    sh(f"ip link add {BRIDGE} type bridge && ip link set {BRIDGE} up")
+    path = write(f"mem{n}.batch", "\n".join(vnet_lines(n)) + "\n")
+    peak = peak_kib([vnet("vnet-ns"), "--batch", path])
+    sh(teardown_ways(n)["vnet-ns --batch"])
+    sh(f"ip link del {BRIDGE}")
+    settle()
+    results["memory"].append({"process": f"vnet-ns --batch (n={n})", "peak_kib": peak})
+    print(f"  memory vnet-ns --batch n={n}: peak {peak} KiB", flush=True)
+
+
+def summary(results):
+    by = {(r["n"], r["way"]): r["build_ms_per_host"] for r in results["topology"]}
+    lines = []
+    for n in SIZES:
+        seed, batch = by[(n, "seed-style ip script")], by[(n, "vnet-ns --batch")]
+        floor, loop = by[(n, "ip -batch (root-namespace part, floor)")], by[(n, "vnet-ns per host (shell loop)")]
+        lines.append(f"  n={n}: --batch is {seed / batch:.1f}x faster than the seed script, "
+                     f"{batch / floor:.2f}x ip -batch; the vnet-ns loop is {seed / loop:.1f}x faster than the seed script")
+    if len(SIZES) > 1:
+        small, big = min(SIZES), max(SIZES)
+        lines.append(f"  --batch per-host cost at n={big} vs n={small}: "
+                     f"{by[(big, 'vnet-ns --batch')] / by[(small, 'vnet-ns --batch')]:.2f}x")
+    results["summary"] = lines
+    print("\n".join(lines))
+
+
+def main():
+    if os.environ.get("VNET_IN_SANDBOX") != "1":
+        sys.exit("bench: run it through bench/run (it needs the sandbox)")
+    results = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, "
+               f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB", "runs": RUNS,
+               "topology": [], "listing": [], "memory": []}
+    print(f"vnet benchmark, {results['machine']}, medians of {RUNS} runs")
+    topology(results)
+    listings(results)
+    batch_memory(results)
+    summary(results)
+    out = os.environ.get("BENCH_OUT", os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json"))
+    with open(out, "w") as f:
+        json.dump(results, f, indent=2)
+    print(f"results: {out}")
+
+
+if __name__ == "__main__":
+    main()
