@@ -110,9 +110,13 @@ pub fn vnet_stdin(tool: &str, args: &[&str], input: &str) -> Run {
     Run::from_output(child.wait_with_output().unwrap())
 }
 
-/// Runs a shell command line (for the classic tools used as oracles).
+/// Runs a bash command line (for the classic tools used as oracles).
 pub fn sh(script: &str) -> Run {
-    let output = Command::new("sh").arg("-c").arg(script).output().expect("run sh");
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .output()
+        .expect("run sh");
     Run::from_output(output)
 }
 

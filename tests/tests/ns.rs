@@ -526,3 +526,21 @@ fn batch_runs_mixed_verbs_and_stops_at_the_first_failure() {
     assert!(!netns_names().contains(&n1));
     ns(&["--batch", "/nonexistent/batch"]).fails(3, "open batch file");
 }
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    if !privileged("a_closed_stdout_ends_quietly") {
+        return;
+    }
+    let bin = bin_dir().join("vnet-ns");
+    let script = "list\n".repeat(5000);
+    let file = std::env::temp_dir().join(format!("{}.batch", unique("pipe")));
+    std::fs::write(&file, script).unwrap();
+    let run = sh(&format!(
+        "{} --batch {} | head -c 1 >/dev/null; echo \"${{PIPESTATUS[0]}}\"",
+        bin.display(),
+        file.display()
+    ));
+    assert_eq!(run.stderr, "", "no error for a reader that went away: {run:?}");
+    assert_eq!(run.stdout.trim(), "0", "{run:?}");
+}

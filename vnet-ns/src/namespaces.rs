@@ -219,3 +219,20 @@ fn nsid(netlink: &Netlink, handle: &rtnetlink::Handle, name: &str) -> Result<Opt
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_lines_match_ip_netns_list() {
+        let entry = |name: &str, live, id| Entry {
+            name: name.into(),
+            live,
+            id,
+        };
+        assert_eq!(text_line(&entry("Blue", true, Some(0))), "Blue (id: 0)\n");
+        assert_eq!(text_line(&entry("Red", true, None)), "Red\n");
+        assert_eq!(text_line(&entry("Old", false, None)), "Old (stale)\n");
+    }
+}
