@@ -271,6 +271,18 @@ fn exist_ok_and_missing_ok_make_scripts_idempotent() {
     let out = ns(&["delete", &name, "--missing-ok"]).ok().json();
     assert_eq!(out["changed"], false);
     assert_eq!(out["missing"], serde_json::json!([name]));
+    let (a, b) = (unique("ia"), unique("ib"));
+    ns(&["add", &name, "--exist-ok"]).ok();
+    ns(&["veth", &a, &b, "--peer-netns", &name]).ok();
+    ns(&["veth", &a, &b, "--peer-netns", &name]).fails(4, "already exists");
+    assert_eq!(
+        ns(&["veth", &a, &b, "--peer-netns", &name, "--exist-ok"])
+            .ok()
+            .json()["changed"],
+        false
+    );
+    ns(&["veth", &a, "lo", "--peer-netns", &name, "--exist-ok"]).fails(4, "is not the peer of 'lo'");
+    ns(&["delete", &name]).ok();
     ns(&["add", &name, "--no-lo"]).ok();
     assert!(!has_flag(
         &ip_json(&format!("-n {name} link show dev lo"))[0],

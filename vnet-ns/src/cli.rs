@@ -117,6 +117,9 @@ pub enum Verb {
         /// Leave both ends down.
         #[arg(long)]
         no_up: bool,
+        /// Succeed with "changed": false when NAME and PEER already exist as one veth pair.
+        #[arg(long)]
+        exist_ok: bool,
     },
     /// Set an interface inside a namespace up or down (ip -n NS link set IFACE up|down).
     ///

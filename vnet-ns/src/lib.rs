@@ -86,6 +86,7 @@ pub fn run_verb(netlink: &mut Netlink, verb: Verb, in_batch: bool) -> Result<Out
             mtu,
             master,
             no_up,
+            exist_ok,
         } => {
             let spec = veth::VethSpec::parse(veth::VethArgs {
                 name: &name,
@@ -97,6 +98,7 @@ pub fn run_verb(netlink: &mut Netlink, verb: Verb, in_batch: bool) -> Result<Out
                 mtu,
                 master: master.as_deref(),
                 no_up,
+                exist_ok,
             })?;
             veth::veth(netlink, &spec)
         }

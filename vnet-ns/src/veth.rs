@@ -23,6 +23,7 @@ pub struct VethSpec {
     pub mtu: Option<u32>,
     pub master: Option<String>,
     pub up: bool,
+    pub exist_ok: bool,
 }
 
 /// The raw flags of `vnet-ns veth`, as parsed by clap.
@@ -36,6 +37,7 @@ pub struct VethArgs<'a> {
     pub mtu: Option<u32>,
     pub master: Option<&'a str>,
     pub no_up: bool,
+    pub exist_ok: bool,
 }
 
 impl VethSpec {
@@ -71,6 +73,7 @@ impl VethSpec {
             mtu: args.mtu,
             master: args.master.map(str::to_string),
             up: !args.no_up,
+            exist_ok: args.exist_ok,
         })
     }
 
@@ -83,6 +86,13 @@ pub fn veth(netlink: &mut Netlink, spec: &VethSpec) -> Result<Outcome> {
     let what = format!("veth {} {}", spec.name, spec.peer);
     let host = netlink.handle(spec.netns.as_deref())?;
     let peer = netlink.handle(spec.peer_netns.as_deref())?;
+    if spec.exist_ok
+        && netlink
+            .run(pair_exists(&host, &peer, spec))
+            .map_err(|e| e.context(&what))?
+    {
+        return Ok(Outcome::quiet(summary(spec, false)));
+    }
     let master = netlink
         .run(check_free(&host, &peer, spec))
         .map_err(|e| e.context(&what))?;
@@ -99,11 +109,44 @@ pub fn veth(netlink: &mut Netlink, spec: &VethSpec) -> Result<Outcome> {
             Err(undo) => e.with_hint(format!("could not remove {} again: {}", spec.name, undo.message)),
         });
     }
-    Ok(Outcome::quiet(json!({
+    Ok(Outcome::quiet(summary(spec, true)))
+}
+
+fn summary(spec: &VethSpec, changed: bool) -> serde_json::Value {
+    json!({
         "name": spec.name, "netns": spec.netns, "peer": spec.peer, "peer_netns": spec.peer_netns,
         "addresses": strings(&spec.addrs), "peer_addresses": strings(&spec.peer_addrs),
-        "mtu": spec.mtu, "master": spec.master, "up": spec.up, "changed": true,
-    })))
+        "mtu": spec.mtu, "master": spec.master, "up": spec.up, "changed": changed,
+    })
+}
+
+/// For --exist-ok: true when NAME and PEER already exist as the two ends of one veth pair
+/// (each end's link index names the other). An unrelated interface with either name is exit 4.
+async fn pair_exists(host: &Handle, peer: &Handle, spec: &VethSpec) -> Result<bool> {
+    let Some(end) = links::find_link(host, &spec.name).await? else {
+        return Ok(false);
+    };
+    let other = links::find_link(peer, &spec.peer).await?;
+    let peer_of = |link: &netlink_packet_route::link::LinkMessage| {
+        link.attributes.iter().find_map(|a| match a {
+            netlink_packet_route::link::LinkAttribute::Link(index) => Some(*index),
+            _ => None,
+        })
+    };
+    let paired = other.as_ref().is_some_and(|other| {
+        links::link_kind(&end).as_deref() == Some("veth")
+            && peer_of(&end) == Some(other.header.index)
+            && peer_of(other) == Some(end.header.index)
+    });
+    if !paired {
+        return Err(Error::exists(format!(
+            "interface '{}' already exists in {} and is not the peer of '{}'",
+            spec.name,
+            netns::describe(spec.netns.as_deref()),
+            spec.peer
+        )));
+    }
+    Ok(true)
 }
 
 fn strings(addrs: &[IpNet]) -> Vec<String> {
