@@ -122,14 +122,16 @@ def settle():
 
 
 def check_topology(n, way):
-    """The built topology is real: n ports on the bridge, and (where the way configures the inside
-    of the namespaces too) the last host answers a ping from the host."""
+    """The built topology is real: n ports on the bridge, the last host end carries its address,
+    and (where the way configures the inside of the namespaces too) so does the last peer."""
     ports = len(os.listdir(f"/sys/class/net/{BRIDGE}/brif"))
     if ports != n:
         sys.exit(f"bench: {way}: expected {n} bridge ports, found {ports}")
-    if "floor" not in way:
-        _, peer = addrs(n - 1)
-        sh(f"ping -c1 -W2 {peer.split('/')[0]}")
+    host, peer = addrs(n - 1)
+    if host not in sh(f"ip -br addr show dev ha{n - 1}"):
+        sys.exit(f"bench: {way}: ha{n - 1} lacks {host}")
+    if "floor" not in way and peer not in sh(f"ip -n h{n - 1} -br addr show dev hb{n - 1}"):
+        sys.exit(f"bench: {way}: hb{n - 1} lacks {peer}")
 
 
 def topology(results):
