@@ -32,9 +32,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         });
     }
     let verb = cli.command.ok_or_else(|| usage("no verb given"))?;
-    if let Verb::Exec { name, command } = &verb {
+    match &verb {
         // Before anything else: exec needs a single-threaded process with no runtime.
-        return exec::exec(name, command);
+        Verb::Exec { name, command } => return exec::exec(name, command),
+        // The one-shot listing needs no async runtime either (see NsidQuery).
+        Verb::List => {
+            printer.print(&namespaces::list()?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
     }
     let mut netlink = Netlink::new()?;
     printer.print(&run_verb(&mut netlink, verb, false)?);
@@ -63,7 +69,7 @@ pub fn run_verb(netlink: &mut Netlink, verb: Verb, in_batch: bool) -> Result<Out
             no_lo,
         } => namespaces::add(netlink, &name, exist_ok, no_lo),
         Verb::Delete { names, missing_ok } => namespaces::delete(&names, missing_ok),
-        Verb::List => namespaces::list(netlink),
+        Verb::List => namespaces::list(),
         Verb::Exec { name, command } if in_batch => exec::exec_in_child(&name, &command),
         Verb::Exec { .. } => Err(usage("exec runs on its own, not through run_verb")),
         Verb::Identify { pid } => procs::identify(pid),

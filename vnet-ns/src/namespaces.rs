@@ -10,9 +10,9 @@ use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use vnet_common::names::validate_netns_name;
-use vnet_common::netlink::Netlink;
+use vnet_common::netlink::{Netlink, NsidQuery};
 use vnet_common::netns::{self, NETNS_RUN_DIR};
-use vnet_common::{links, Context, Error, ErrorKind, Outcome, Result};
+use vnet_common::{links, Context, Error, Outcome, Result};
 
 /// True when a namespace is mounted on `path` (a stale entry is a plain empty file).
 pub fn is_live(path: &Path) -> bool {
@@ -156,8 +156,8 @@ struct Entry {
     id: Option<i32>,
 }
 
-pub fn list(netlink: &mut Netlink) -> Result<Outcome> {
-    let entries = read_entries(netlink)?;
+pub fn list() -> Result<Outcome> {
+    let entries = read_entries()?;
     let json: Vec<Value> = entries
         .iter()
         .map(|e| json!({"name": e.name, "id": e.id, "path": netns::path(&e.name), "stale": !e.live}))
@@ -176,7 +176,7 @@ fn text_line(entry: &Entry) -> String {
 }
 
 /// The entries of /run/netns in directory order (the order `ip netns list` prints).
-fn read_entries(netlink: &mut Netlink) -> Result<Vec<Entry>> {
+fn read_entries() -> Result<Vec<Entry>> {
     let dir = match std::fs::read_dir(NETNS_RUN_DIR) {
         Ok(dir) => dir,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
@@ -189,35 +189,25 @@ fn read_entries(netlink: &mut Netlink) -> Result<Vec<Entry>> {
             names.push(name);
         }
     }
-    let handle = netlink.handle(None)?;
+    let mut query = NsidQuery::open()?;
     let mut entries = Vec::with_capacity(names.len());
     for name in names {
         let live = is_live(&netns::path(&name));
-        let id = if live {
-            nsid(netlink, &handle, &name)?
-        } else {
-            None
-        };
+        let id = if live { nsid(&mut query, &name)? } else { None };
         entries.push(Entry { name, live, id });
     }
     Ok(entries)
 }
 
 /// The nsid the current namespace has assigned to `name`, if any (what `ip netns list` shows).
-fn nsid(netlink: &Netlink, handle: &rtnetlink::Handle, name: &str) -> Result<Option<i32>> {
-    let request = handle.link().get_netns_id(name);
-    match netlink.run(request.execute()) {
-        Ok(id) => Ok(id),
-        Err(e) => {
-            let e = Error::from(e);
-            // A namespace deleted between readdir and the query is simply not there any more.
-            if e.kind == ErrorKind::NotFound {
-                Ok(None)
-            } else {
-                Err(e.context(format!("get the id of namespace '{name}'")))
-            }
-        }
-    }
+fn nsid(query: &mut NsidQuery, name: &str) -> Result<Option<i32>> {
+    // A namespace deleted between readdir and the query is simply not there any more.
+    let Ok(file) = File::open(netns::path(name)) else {
+        return Ok(None);
+    };
+    query
+        .nsid(&file)
+        .map_err(|e| e.context(format!("get the id of namespace '{name}'")))
 }
 
 #[cfg(test)]
