@@ -1,0 +1,410 @@
+//! `addif BR NIC --move-addresses`: what the seed's ifcfg files do (the bridge takes the host's
+//! address and default route, the NIC becomes a port) as one step that either completes or puts
+//! the NIC back exactly as it was, so a remote admin does not lose the host.
+//!
+//! Steps, in order (their names are the values of the test-only VNET_BRIDGE_FAIL_AFTER):
+//! del-routes, del-addresses, enslave, add-addresses, up, add-routes. Every change is journaled;
+//! on failure the journal is undone in reverse.
+
+use crate::manage::set_master;
+use futures::TryStreamExt;
+use netlink_packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
+use netlink_packet_route::link::LinkMessage;
+use netlink_packet_route::route::{
+    RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteProtocol, RouteType,
+};
+use netlink_packet_route::AddressFamily;
+use rtnetlink::{Handle, RouteMessageBuilder};
+use serde_json::{json, Value};
+use std::net::{Ipv4Addr, Ipv6Addr};
+use vnet_common::links::{address_cidr, link_is_up, link_master, link_name, list_addresses, set_up};
+use vnet_common::{Error, Result};
+
+/// The test-only fault injection: fail right after the named step.
+pub const FAIL_AFTER_ENV: &str = "VNET_BRIDGE_FAIL_AFTER";
+pub const STEPS: [&str; 6] = [
+    "del-routes",
+    "del-addresses",
+    "enslave",
+    "add-addresses",
+    "up",
+    "add-routes",
+];
+
+pub struct Moved {
+    pub changed: bool,
+    pub json: Value,
+}
+
+/// What has been done so far, so it can be undone in reverse.
+#[derive(Default)]
+struct Journal {
+    routes_deleted: Vec<RouteMessage>,
+    addrs_deleted: Vec<AddressMessage>,
+    enslaved: bool,
+    addrs_added: Vec<AddressMessage>,
+    brought_up: bool,
+    routes_added: Vec<RouteMessage>,
+}
+
+struct Plan<'a> {
+    bridge: &'a LinkMessage,
+    nic: &'a LinkMessage,
+    addrs: Vec<AddressMessage>,
+    routes: Vec<RouteMessage>,
+    enslave: bool,
+    fail_after: Option<String>,
+}
+
+/// The step named by VNET_BRIDGE_FAIL_AFTER, checked before anything is touched.
+fn fail_after() -> Result<Option<String>> {
+    match std::env::var(FAIL_AFTER_ENV) {
+        Ok(step) if STEPS.contains(&step.as_str()) => Ok(Some(step)),
+        Ok(step) => Err(Error::invalid(format!(
+            "{FAIL_AFTER_ENV}='{step}' is not a step ({})",
+            STEPS.join(", ")
+        ))),
+        Err(_) => Ok(None),
+    }
+}
+
+pub async fn move_to_bridge(
+    handle: &Handle,
+    bridge: &LinkMessage,
+    nic: &LinkMessage,
+    enslave: bool,
+) -> Result<Moved> {
+    let fail_after = fail_after()?;
+    let nic_index = nic.header.index;
+    let addrs: Vec<AddressMessage> = list_addresses(handle, Some(nic_index))
+        .await?
+        .into_iter()
+        .filter(|a| a.header.scope != AddressScope::Link || a.header.family == AddressFamily::Inet)
+        .collect();
+    let routes = routes_via(handle, nic_index).await?;
+    let plan = Plan {
+        bridge,
+        nic,
+        addrs,
+        routes,
+        enslave,
+        fail_after,
+    };
+    let mut journal = Journal::default();
+    match run(handle, &plan, &mut journal).await {
+        Ok(()) => Ok(Moved {
+            changed: enslave || journal.brought_up || !plan.addrs.is_empty() || !plan.routes.is_empty(),
+            json: json!({
+                "from": link_name(nic),
+                "to": link_name(bridge),
+                "addresses": plan.addrs.iter().filter_map(address_cidr).collect::<Vec<_>>(),
+                "routes": plan.routes.iter().map(route_json).collect::<Vec<_>>(),
+                "bridge_brought_up": journal.brought_up,
+            }),
+        }),
+        Err(error) => {
+            let problems = rollback(handle, &plan, &journal).await;
+            let nic = link_name(nic);
+            if problems.is_empty() {
+                Err(error.with_suffix(&format!("; '{nic}' restored (addresses and routes)")))
+            } else {
+                let mut e = error.with_suffix(&format!(
+                    "; restore of '{nic}' incomplete: {}",
+                    problems.join("; ")
+                ));
+                e.kind = vnet_common::ErrorKind::Failed;
+                Err(e)
+            }
+        }
+    }
+}
+
+trait Suffix {
+    fn with_suffix(self, suffix: &str) -> Self;
+}
+
+impl Suffix for Error {
+    fn with_suffix(mut self, suffix: &str) -> Error {
+        self.message.push_str(suffix);
+        self
+    }
+}
+
+fn checkpoint(plan: &Plan<'_>, step: &str) -> Result<()> {
+    if plan.fail_after.as_deref() == Some(step) {
+        return Err(Error::failed(format!(
+            "injected failure after step '{step}' ({FAIL_AFTER_ENV}, for tests)"
+        )));
+    }
+    Ok(())
+}
+
+async fn run(handle: &Handle, plan: &Plan<'_>, journal: &mut Journal) -> Result<()> {
+    let br_index = plan.bridge.header.index;
+    let nic_name = link_name(plan.nic);
+    for route in &plan.routes {
+        del_route(handle, route).await.map_err(|e| {
+            e.context(format!(
+                "delete route {} from '{nic_name}'",
+                describe_route(route)
+            ))
+        })?;
+        journal.routes_deleted.push(route.clone());
+    }
+    checkpoint(plan, "del-routes")?;
+    // Secondaries first: deleting a primary IPv4 address would take its secondaries with it.
+    for addr in plan.addrs.iter().rev() {
+        handle.address().del(addr.clone()).execute().await.map_err(|e| {
+            Error::from(e).context(format!("delete address {} from '{nic_name}'", cidr(addr)))
+        })?;
+        journal.addrs_deleted.push(addr.clone());
+    }
+    checkpoint(plan, "del-addresses")?;
+    if plan.enslave {
+        set_master(handle, plan.nic.header.index, br_index)
+            .await
+            .map_err(|e| e.context(format!("enslave '{nic_name}'")))?;
+        journal.enslaved = true;
+    }
+    checkpoint(plan, "enslave")?;
+    for addr in &plan.addrs {
+        let moved = retarget_address(addr, plan.bridge, plan.nic);
+        add_address(handle, &moved)
+            .await
+            .map_err(|e| e.context(format!("add address {} to the bridge", cidr(addr))))?;
+        journal.addrs_added.push(moved);
+    }
+    checkpoint(plan, "add-addresses")?;
+    if !link_is_up(plan.bridge) {
+        set_up(handle, br_index, true)
+            .await
+            .map_err(|e| e.context("bring the bridge up"))?;
+        journal.brought_up = true;
+    }
+    checkpoint(plan, "up")?;
+    let moved: Vec<RouteMessage> = plan.routes.iter().map(|r| retarget_route(r, br_index)).collect();
+    add_routes(handle, &moved, &mut journal.routes_added)
+        .await
+        .map_err(|e| e.context("add routes to the bridge"))?;
+    checkpoint(plan, "add-routes")?;
+    Ok(())
+}
+
+/// Undoes the journal in reverse; returns what could not be undone.
+async fn rollback(handle: &Handle, plan: &Plan<'_>, journal: &Journal) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut note = |what: String, r: Result<()>| {
+        if let Err(e) = r {
+            problems.push(format!("{what}: {}", e.message));
+        }
+    };
+    for route in journal.routes_added.iter().rev() {
+        note(
+            format!("delete route {}", describe_route(route)),
+            del_route(handle, route).await,
+        );
+    }
+    if journal.brought_up {
+        note(
+            "bring the bridge down".into(),
+            set_up(handle, plan.bridge.header.index, false).await,
+        );
+    }
+    for addr in journal.addrs_added.iter().rev() {
+        let r = handle
+            .address()
+            .del(addr.clone())
+            .execute()
+            .await
+            .map_err(Error::from);
+        note(format!("delete address {} from the bridge", cidr(addr)), r);
+    }
+    if journal.enslaved {
+        let previous = link_master(plan.nic).unwrap_or(0);
+        note(
+            "release the NIC".into(),
+            set_master(handle, plan.nic.header.index, previous).await,
+        );
+    }
+    // Original order: primaries before their secondaries.
+    for addr in journal.addrs_deleted.iter().rev() {
+        note(
+            format!("restore address {}", cidr(addr)),
+            add_address(handle, addr).await,
+        );
+    }
+    let mut restored = Vec::new();
+    let originals: Vec<RouteMessage> = journal.routes_deleted.iter().map(clean_route).collect();
+    note(
+        "restore routes".into(),
+        add_routes(handle, &originals, &mut restored).await,
+    );
+    problems
+}
+
+/// Adds routes in passes until none is left or a pass makes no progress (a gateway route can
+/// depend on another route of the set). `added` receives what was added.
+async fn add_routes(handle: &Handle, routes: &[RouteMessage], added: &mut Vec<RouteMessage>) -> Result<()> {
+    let mut left: Vec<&RouteMessage> = routes.iter().collect();
+    loop {
+        let before = left.len();
+        let mut failed = Vec::new();
+        let mut last_error = None;
+        for route in left {
+            match handle.route().add(route.clone()).execute().await {
+                Ok(()) => added.push(route.clone()),
+                Err(e) => {
+                    last_error = Some(Error::from(e).context(format!("add route {}", describe_route(route))));
+                    failed.push(route);
+                }
+            }
+        }
+        match last_error {
+            None => return Ok(()),
+            Some(e) if failed.len() == before => return Err(e),
+            Some(_) => left = failed,
+        }
+    }
+}
+
+async fn del_route(handle: &Handle, route: &RouteMessage) -> Result<()> {
+    handle
+        .route()
+        .del(route.clone())
+        .execute()
+        .await
+        .map_err(Error::from)
+}
+
+async fn add_address(handle: &Handle, message: &AddressMessage) -> Result<()> {
+    let family = message.header.family;
+    let prefix = message.header.prefix_len;
+    let ip = message.attributes.iter().find_map(|a| match a {
+        AddressAttribute::Local(ip) | AddressAttribute::Address(ip) => Some(*ip),
+        _ => None,
+    });
+    let ip = ip.ok_or_else(|| Error::failed(format!("address message without an address ({family:?})")))?;
+    let mut request = handle.address().add(message.header.index, ip, prefix);
+    *request.message_mut() = message.clone();
+    request.execute().await.map_err(Error::from)
+}
+
+/// The NIC's address as the bridge's: same address, flags, lifetimes; the label follows the
+/// device name ("enp0s25:1" becomes "mybridge0:1" when it fits).
+fn retarget_address(addr: &AddressMessage, bridge: &LinkMessage, nic: &LinkMessage) -> AddressMessage {
+    let mut moved = addr.clone();
+    moved.header.index = bridge.header.index;
+    let (nic_name, br_name) = (link_name(nic), link_name(bridge));
+    for attr in &mut moved.attributes {
+        if let AddressAttribute::Label(label) = attr {
+            let relabelled = match label.strip_prefix(&nic_name) {
+                Some(rest) if br_name.len() + rest.len() <= 15 => format!("{br_name}{rest}"),
+                _ => br_name.clone(),
+            };
+            *label = relabelled;
+        }
+    }
+    moved
+}
+
+/// A dumped route made fit for RTM_NEWROUTE: only flags the kernel accepts on add.
+fn clean_route(route: &RouteMessage) -> RouteMessage {
+    let mut route = route.clone();
+    route.header.flags &= RouteFlags::Onlink;
+    route
+        .attributes
+        .retain(|a| !matches!(a, RouteAttribute::CacheInfo(_)));
+    route
+}
+
+fn retarget_route(route: &RouteMessage, oif: u32) -> RouteMessage {
+    let mut route = clean_route(route);
+    for attr in &mut route.attributes {
+        if let RouteAttribute::Oif(index) = attr {
+            *index = oif;
+        }
+    }
+    route
+}
+
+/// Routes through `index` that are not made by the kernel from addresses: the ones to move.
+async fn routes_via(handle: &Handle, index: u32) -> Result<Vec<RouteMessage>> {
+    let mut routes = Vec::new();
+    let requests = [
+        RouteMessageBuilder::<Ipv4Addr>::new().build(),
+        RouteMessageBuilder::<Ipv6Addr>::new().build(),
+    ];
+    for request in requests {
+        let dumped: Vec<RouteMessage> = handle
+            .route()
+            .get(request)
+            .execute()
+            .try_collect()
+            .await
+            .map_err(|e| Error::from(e).context("list routes"))?;
+        routes.extend(dumped.into_iter().filter(|r| {
+            let oif = r
+                .attributes
+                .iter()
+                .any(|a| matches!(a, RouteAttribute::Oif(i) if *i == index));
+            oif && table(r) != 255
+                && r.header.protocol != RouteProtocol::Kernel
+                && r.header.kind == RouteType::Unicast
+        }));
+    }
+    Ok(routes)
+}
+
+fn table(route: &RouteMessage) -> u32 {
+    route
+        .attributes
+        .iter()
+        .find_map(|a| match a {
+            RouteAttribute::Table(t) => Some(*t),
+            _ => None,
+        })
+        .unwrap_or(route.header.table as u32)
+}
+
+fn ip_of(address: &RouteAddress) -> Option<String> {
+    match address {
+        RouteAddress::Inet(ip) => Some(ip.to_string()),
+        RouteAddress::Inet6(ip) => Some(ip.to_string()),
+        _ => None,
+    }
+}
+
+fn route_parts(route: &RouteMessage) -> (String, Option<String>, Option<u32>) {
+    let mut dst = None;
+    let mut gateway = None;
+    let mut metric = None;
+    for attr in &route.attributes {
+        match attr {
+            RouteAttribute::Destination(d) => dst = ip_of(d),
+            RouteAttribute::Gateway(g) => gateway = ip_of(g),
+            RouteAttribute::Priority(p) => metric = Some(*p),
+            _ => {}
+        }
+    }
+    let dst = match dst {
+        Some(ip) => format!("{ip}/{}", route.header.destination_prefix_length),
+        None => "default".to_string(),
+    };
+    (dst, gateway, metric)
+}
+
+fn describe_route(route: &RouteMessage) -> String {
+    match route_parts(route) {
+        (dst, Some(gw), _) => format!("{dst} via {gw}"),
+        (dst, None, _) => dst,
+    }
+}
+
+fn route_json(route: &RouteMessage) -> Value {
+    let (dst, gateway, metric) = route_parts(route);
+    json!({"dst": dst, "gateway": gateway, "table": table(route), "metric": metric})
+}
+
+fn cidr(addr: &AddressMessage) -> String {
+    address_cidr(addr).unwrap_or_else(|| "?".into())
+}

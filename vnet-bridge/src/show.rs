@@ -1,0 +1,343 @@
+//! Read verbs: show, showmacs, showstp. JSON by default; `-o text` is brctl's exact layout.
+
+use crate::model::{
+    self, br_attr, bridge_id, counters, format_bridge_id, port_attr, port_hairpin, port_state, stp_enabled,
+    Links,
+};
+use futures::TryStreamExt;
+use netlink_packet_route::link::{InfoBridge, InfoBridgePort, LinkMessage};
+use netlink_packet_route::neighbour::{NeighbourAttribute, NeighbourMessage, NeighbourState};
+use netlink_packet_route::AddressFamily;
+use rtnetlink::Handle;
+use serde_json::{json, Value};
+use std::fmt::Write;
+use vnet_common::links::{format_mac, link_is_up, link_name};
+use vnet_common::{Error, Outcome, Result};
+
+/// `show [BR...]`: every bridge (sorted) or the named ones in the order given.
+pub async fn show(handle: &Handle, ns: Option<&str>, names: &[String]) -> Result<Outcome> {
+    let links = Links::load(handle).await?;
+    let bridges: Vec<&LinkMessage> = if names.is_empty() {
+        links.bridges()
+    } else {
+        names.iter().map(|n| links.bridge(n, ns)).collect::<Result<_>>()?
+    };
+    let mut text = String::from("bridge name\tbridge id\t\tSTP enabled\tinterfaces\n");
+    let mut json = Vec::new();
+    for bridge in bridges {
+        let ports = links.ports(bridge);
+        json.push(bridge_json(bridge, &ports));
+        let names: Vec<String> = ports.iter().map(|p| link_name(p)).collect();
+        let yes_no = if stp_enabled(bridge) { "yes" } else { "no" };
+        let _ = writeln!(
+            text,
+            "{}\t\t{}\t{yes_no}\t\t{}",
+            link_name(bridge),
+            bridge_id(bridge),
+            names.join("\n\t\t\t\t\t\t\t")
+        );
+    }
+    Ok(Outcome::new(Value::Array(json), text))
+}
+
+fn bridge_json(bridge: &LinkMessage, ports: &[&LinkMessage]) -> Value {
+    let interfaces: Vec<Value> = ports
+        .iter()
+        .map(|p| {
+            let (rx_packets, rx_bytes, tx_packets, tx_bytes) = counters(p);
+            json!({
+                "name": link_name(p),
+                "port_no": port_attr!(p, PortNumber),
+                "state": port_state(p),
+                "up": link_is_up(p),
+                "rx_packets": rx_packets,
+                "rx_bytes": rx_bytes,
+                "tx_packets": tx_packets,
+                "tx_bytes": tx_bytes,
+            })
+        })
+        .collect();
+    json!({
+        "name": link_name(bridge),
+        "id": bridge_id(bridge),
+        "stp": stp_enabled(bridge),
+        "up": link_is_up(bridge),
+        "interfaces": interfaces,
+    })
+}
+
+/// Centiseconds (the kernel's clock_t) as brctl's timer column: "%4i.%.2i".
+pub fn timer(centis: u64) -> String {
+    format!("{:4}.{:02}", centis / 100, centis % 100)
+}
+
+fn seconds(centis: u64) -> Value {
+    json!(centis as f64 / 100.0)
+}
+
+/// `showmacs BR`: the bridge's FDB entries that point at a port (not the bridge's own address).
+pub async fn showmacs(handle: &Handle, ns: Option<&str>, name: &str) -> Result<Outcome> {
+    let links = Links::load(handle).await?;
+    let bridge = links.bridge(name, ns)?;
+    let ports = links.ports(bridge);
+    let mut request = handle.neighbours().get();
+    request = request.set_address_family(AddressFamily::Bridge);
+    let entries: Vec<NeighbourMessage> = request
+        .execute()
+        .try_collect()
+        .await
+        .map_err(|e| Error::from(e).context(format!("dump the forwarding database of '{name}'")))?;
+    let mut rows: Vec<FdbRow> = entries
+        .iter()
+        .filter_map(|e| FdbRow::from_entry(e, bridge.header.index, &ports))
+        .collect();
+    rows.sort_by(|a, b| a.mac.cmp(&b.mac));
+    let mut text = String::from("port no\tmac addr\t\tis local?\tageing timer\n");
+    for row in &rows {
+        let local = if row.local { "yes" } else { "no" };
+        let _ = writeln!(
+            text,
+            "{:3}\t{}\t{local}\t\t{}",
+            row.port_no,
+            format_mac(&row.mac),
+            timer(row.ageing)
+        );
+    }
+    let json: Vec<Value> = rows.iter().map(FdbRow::json).collect();
+    Ok(Outcome::new(Value::Array(json), text))
+}
+
+struct FdbRow {
+    port_no: u16,
+    port: String,
+    mac: Vec<u8>,
+    local: bool,
+    /// Centiseconds since the entry was last updated; 0 for static entries, as brctl shows them.
+    ageing: u64,
+    vlan: Option<u16>,
+}
+
+impl FdbRow {
+    fn from_entry(entry: &NeighbourMessage, bridge: u32, ports: &[&LinkMessage]) -> Option<FdbRow> {
+        let attr = |f: fn(&NeighbourAttribute) -> Option<u64>| entry.attributes.iter().find_map(f);
+        // Entries of the bridge's own FDB carry NDA_MASTER = the bridge; those whose ifindex is
+        // the bridge itself have no port (brctl skips them too).
+        let master = attr(|a| match a {
+            NeighbourAttribute::Controller(i) => Some(*i as u64),
+            _ => None,
+        })?;
+        if master != bridge as u64 || entry.header.ifindex == bridge {
+            return None;
+        }
+        let port = ports.iter().find(|p| p.header.index == entry.header.ifindex)?;
+        let mac = entry.attributes.iter().find_map(|a| match a {
+            NeighbourAttribute::LinkLayerAddress(mac) => Some(mac.clone()),
+            _ => None,
+        })?;
+        let stuck = matches!(
+            entry.header.state,
+            NeighbourState::Permanent | NeighbourState::Noarp
+        );
+        let updated = attr(|a| match a {
+            NeighbourAttribute::CacheInfo(c) => Some(c.updated as u64),
+            _ => None,
+        });
+        let vlan = attr(|a| match a {
+            NeighbourAttribute::Vlan(v) => Some(*v as u64),
+            _ => None,
+        });
+        Some(FdbRow {
+            port_no: port_attr!(port, PortNumber),
+            port: link_name(port),
+            mac,
+            local: entry.header.state == NeighbourState::Permanent,
+            ageing: if stuck { 0 } else { updated.unwrap_or(0) },
+            vlan: vlan.map(|v| v as u16),
+        })
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "port_no": self.port_no,
+            "port": self.port,
+            "mac": format_mac(&self.mac),
+            "local": self.local,
+            "ageing": seconds(self.ageing),
+            "vlan": self.vlan,
+        })
+    }
+}
+
+fn root_id(bridge: &LinkMessage) -> String {
+    model::bridge_data(bridge)
+        .iter()
+        .find_map(|a| match a {
+            InfoBridge::RootId(id) => Some(format_bridge_id(id)),
+            _ => None,
+        })
+        .unwrap_or_else(|| "0000.000000000000".into())
+}
+
+fn port_ids(port: &LinkMessage) -> (String, String) {
+    let mut root = "0000.000000000000".to_string();
+    let mut bridge = root.clone();
+    for attr in model::port_data(port) {
+        match attr {
+            InfoBridgePort::RootId(id) => root = format_bridge_id(id),
+            InfoBridgePort::BridgeId(id) => bridge = format_bridge_id(id),
+            _ => {}
+        }
+    }
+    (root, bridge)
+}
+
+/// `showstp BR`: brctl's layout, fields from IFLA_BR_* and IFLA_BRPORT_*.
+pub async fn showstp(handle: &Handle, ns: Option<&str>, name: &str) -> Result<Outcome> {
+    let links = Links::load(handle).await?;
+    let br = links.bridge(name, ns)?;
+    let ports = links.ports(br);
+    let max_age = br_attr!(br, MaxAge) as u64;
+    let hello = br_attr!(br, HelloTime) as u64;
+    let fd = br_attr!(br, ForwardDelay) as u64;
+    let ageing = br_attr!(br, AgeingTime) as u64;
+    let hello_timer: u64 = br_attr!(br, HelloTimer);
+    let tcn_timer: u64 = br_attr!(br, TcnTimer);
+    let tc_timer: u64 = br_attr!(br, TopologyChangeTimer);
+    let gc_timer: u64 = br_attr!(br, GcTimer);
+    let root_port: u16 = br_attr!(br, RootPort);
+    let path_cost: u32 = br_attr!(br, RootPathCost);
+    let tc: u8 = br_attr!(br, TopologyChange);
+    let tcd: u8 = br_attr!(br, TopologyChangeDetected);
+    let mut t = String::new();
+    let _ = writeln!(t, "{}", link_name(br));
+    let _ = writeln!(t, " bridge id\t\t{}", bridge_id(br));
+    let _ = writeln!(t, " designated root\t{}", root_id(br));
+    let _ = writeln!(t, " root port\t\t{root_port:4}\t\t\tpath cost\t\t{path_cost:4}");
+    let _ = writeln!(
+        t,
+        " max age\t\t{}\t\t\tbridge max age\t\t{}",
+        timer(max_age),
+        timer(max_age)
+    );
+    let _ = writeln!(
+        t,
+        " hello time\t\t{}\t\t\tbridge hello time\t{}",
+        timer(hello),
+        timer(hello)
+    );
+    let _ = writeln!(
+        t,
+        " forward delay\t\t{}\t\t\tbridge forward delay\t{}",
+        timer(fd),
+        timer(fd)
+    );
+    let _ = writeln!(t, " ageing time\t\t{}", timer(ageing));
+    let _ = writeln!(
+        t,
+        " hello timer\t\t{}\t\t\ttcn timer\t\t{}",
+        timer(hello_timer),
+        timer(tcn_timer)
+    );
+    let _ = writeln!(
+        t,
+        " topology change timer\t{}\t\t\tgc timer\t\t{}",
+        timer(tc_timer),
+        timer(gc_timer)
+    );
+    let mut flags = String::new();
+    if tc != 0 {
+        flags.push_str("TOPOLOGY_CHANGE ");
+    }
+    if tcd != 0 {
+        flags.push_str("TOPOLOGY_CHANGE_DETECTED ");
+    }
+    let _ = write!(t, " flags\t\t\t{flags}\n\n\n");
+    let mut port_json = Vec::new();
+    for port in &ports {
+        port_json.push(port_stp(&mut t, port));
+    }
+    let json = json!({
+        "name": link_name(br),
+        "stp": stp_enabled(br),
+        "id": bridge_id(br),
+        "designated_root": root_id(br),
+        "root_port": root_port,
+        "path_cost": path_cost,
+        "max_age": seconds(max_age),
+        "hello_time": seconds(hello),
+        "forward_delay": seconds(fd),
+        "ageing_time": seconds(ageing),
+        "hello_timer": seconds(hello_timer),
+        "tcn_timer": seconds(tcn_timer),
+        "topology_change_timer": seconds(tc_timer),
+        "gc_timer": seconds(gc_timer),
+        "topology_change": tc != 0,
+        "topology_change_detected": tcd != 0,
+        "ports": port_json,
+    });
+    Ok(Outcome::new(json, t))
+}
+
+/// One port's block of `showstp` (appended to `t`) and its JSON.
+fn port_stp(t: &mut String, p: &LinkMessage) -> Value {
+    let port_no: u16 = port_attr!(p, PortNumber);
+    let port_id: u16 = port_attr!(p, PortId);
+    let cost: u32 = port_attr!(p, Cost);
+    let dport: u16 = port_attr!(p, DesignatedPort);
+    let dcost: u16 = port_attr!(p, DesignatedCost);
+    let age: u64 = port_attr!(p, MessageAgeTimer);
+    let fdt: u64 = port_attr!(p, ForwardDelayTimer);
+    let hold: u64 = port_attr!(p, HoldTimer);
+    let pending: bool = port_attr!(p, ConfigPending);
+    let tca: bool = port_attr!(p, TopologyChangeAck);
+    let hairpin = port_hairpin(p);
+    let (root, dbridge) = port_ids(p);
+    let state = port_state(p);
+    let _ = writeln!(t, "{} ({port_no})", link_name(p));
+    let _ = writeln!(t, " port id\t\t{port_id:04x}\t\t\tstate\t\t{state:>15}");
+    let _ = writeln!(t, " designated root\t{root}\tpath cost\t\t{cost:4}");
+    let _ = writeln!(
+        t,
+        " designated bridge\t{dbridge}\tmessage age timer\t{}",
+        timer(age)
+    );
+    let _ = writeln!(
+        t,
+        " designated port\t{dport:04x}\t\t\tforward delay timer\t{}",
+        timer(fdt)
+    );
+    let _ = writeln!(
+        t,
+        " designated cost\t{dcost:4}\t\t\thold timer\t\t{}",
+        timer(hold)
+    );
+    let mut flags = String::new();
+    if pending {
+        flags.push_str("CONFIG_PENDING ");
+    }
+    if tca {
+        flags.push_str("TOPOLOGY_CHANGE_ACK ");
+    }
+    let _ = write!(t, " flags\t\t\t{flags}");
+    if hairpin {
+        let _ = write!(t, "\n hairpin mode\t\t{:4}", 1);
+    }
+    t.push_str("\n\n");
+    json!({
+        "name": link_name(p),
+        "port_no": port_no,
+        "port_id": format!("{port_id:04x}"),
+        "state": state,
+        "designated_root": root,
+        "path_cost": cost,
+        "designated_bridge": dbridge,
+        "message_age_timer": seconds(age),
+        "designated_port": format!("{dport:04x}"),
+        "forward_delay_timer": seconds(fdt),
+        "designated_cost": dcost,
+        "hold_timer": seconds(hold),
+        "config_pending": pending,
+        "topology_change_ack": tca,
+        "hairpin": hairpin,
+    })
+}
