@@ -204,12 +204,7 @@ async fn rollback(handle: &Handle, plan: &Plan<'_>, journal: &Journal) -> Vec<St
             del_route(handle, route).await,
         );
     }
-    if journal.brought_up {
-        note(
-            "bring the bridge down".into(),
-            set_up(handle, plan.bridge.header.index, false).await,
-        );
-    }
+    // Addresses go before the bridge is downed: downing it drops its IPv6 addresses by itself.
     for addr in journal.addrs_added.iter().rev() {
         let r = handle
             .address()
@@ -218,6 +213,12 @@ async fn rollback(handle: &Handle, plan: &Plan<'_>, journal: &Journal) -> Vec<St
             .await
             .map_err(Error::from);
         note(format!("delete address {} from the bridge", cidr(addr)), r);
+    }
+    if journal.brought_up {
+        note(
+            "bring the bridge down".into(),
+            set_up(handle, plan.bridge.header.index, false).await,
+        );
     }
     if journal.enslaved {
         let previous = link_master(plan.nic).unwrap_or(0);
