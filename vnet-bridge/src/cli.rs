@@ -131,7 +131,7 @@ pub enum Verb {
     /// JSON: {"bridge", "ageing_time", "changed"}. Out of range: exit 7, nothing changed.
     Setageing {
         bridge: String,
-        #[arg(value_name = "SECS")]
+        #[arg(value_name = "SECS", allow_hyphen_values = true)]
         seconds: String,
     },
     /// Set the forward delay in seconds, 2..30 as the kernel requires with STP (brctl setfd).
@@ -139,7 +139,7 @@ pub enum Verb {
     /// JSON: {"bridge", "forward_delay", "changed"}. Out of range: exit 7, nothing changed.
     Setfd {
         bridge: String,
-        #[arg(value_name = "SECS")]
+        #[arg(value_name = "SECS", allow_hyphen_values = true)]
         seconds: String,
     },
     /// Set the hello time in seconds, 1..10 (brctl sethello).
@@ -147,7 +147,7 @@ pub enum Verb {
     /// JSON: {"bridge", "hello_time", "changed"}. Out of range: exit 7, nothing changed.
     Sethello {
         bridge: String,
-        #[arg(value_name = "SECS")]
+        #[arg(value_name = "SECS", allow_hyphen_values = true)]
         seconds: String,
     },
     /// Set the maximum message age in seconds, 6..40 (brctl setmaxage).
@@ -155,7 +155,7 @@ pub enum Verb {
     /// JSON: {"bridge", "max_age", "changed"}. Out of range: exit 7, nothing changed.
     Setmaxage {
         bridge: String,
-        #[arg(value_name = "SECS")]
+        #[arg(value_name = "SECS", allow_hyphen_values = true)]
         seconds: String,
     },
     /// Set the bridge priority, 0..65535 (brctl setbridgeprio).
@@ -163,7 +163,7 @@ pub enum Verb {
     /// JSON: {"bridge", "priority", "changed"}.
     Setbridgeprio {
         bridge: String,
-        #[arg(value_name = "PRIO")]
+        #[arg(value_name = "PRIO", allow_hyphen_values = true)]
         priority: String,
     },
     /// Set a port's path cost, 1..65535 (brctl setpathcost).
@@ -172,7 +172,7 @@ pub enum Verb {
     Setpathcost {
         bridge: String,
         port: String,
-        #[arg(value_name = "COST")]
+        #[arg(value_name = "COST", allow_hyphen_values = true)]
         cost: String,
     },
     /// Set a port's priority, 0..63 (brctl setportprio).
@@ -181,7 +181,7 @@ pub enum Verb {
     Setportprio {
         bridge: String,
         port: String,
-        #[arg(value_name = "PRIO")]
+        #[arg(value_name = "PRIO", allow_hyphen_values = true)]
         priority: String,
     },
     /// Turn hairpin mode (reflective relay) of a port on or off (brctl hairpin).
