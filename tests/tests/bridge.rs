@@ -716,6 +716,30 @@ fn move_addresses_restores_the_nic_after_a_failure_at_every_step() {
 }
 
 #[test]
+fn move_addresses_restores_the_nic_after_a_real_kernel_refusal() {
+    if !privileged("move_addresses_restores_the_nic_after_a_real_kernel_refusal") {
+        return;
+    }
+    // The kernel refuses to enslave a loopback device (EINVAL), but only after vnet-bridge has
+    // already taken its addresses and routes: a genuine failure half-way, no injection.
+    let host = unique("LO");
+    sh_ok(&format!(
+        "ip netns add {host} && ip -n {host} link set lo up && \
+         ip -n {host} addr add 10.66.0.1/24 dev lo && ip -n {host} route add 10.55.0.0/16 dev lo"
+    ));
+    br(&["-n", &host, "addbr", "brl"]).ok();
+    let before = nic_state(&host, "lo");
+    let bridge_before = sh_ok(&format!("ip -n {host} addr show dev brl"));
+    br(&["-n", &host, "addif", "brl", "lo", "--move-addresses"])
+        .fails(1, "enslave 'lo': Invalid argument")
+        .fails(1, "'lo' restored");
+    assert_eq!(before, nic_state(&host, "lo"));
+    assert_eq!(bridge_before, sh_ok(&format!("ip -n {host} addr show dev brl")));
+    sh_ok(&format!("ip netns exec {host} ping -c1 -W2 10.66.0.1"));
+    sh_ok(&format!("ip netns del {host}"));
+}
+
+#[test]
 fn batch_runs_many_lines_on_one_connection() {
     if !privileged("batch_runs_many_lines_on_one_connection") {
         return;

@@ -52,6 +52,8 @@ struct Plan<'a> {
     nic: &'a LinkMessage,
     addrs: Vec<AddressMessage>,
     routes: Vec<RouteMessage>,
+    /// Keys of every route through the NIC before anything was touched.
+    routes_before: Vec<String>,
     enslave: bool,
     fail_after: Option<String>,
 }
@@ -81,12 +83,15 @@ pub async fn move_to_bridge(
         .into_iter()
         .filter(|a| a.header.scope != AddressScope::Link || a.header.family == AddressFamily::Inet)
         .collect();
-    let routes = routes_via(handle, nic_index).await?;
+    let all_routes = all_routes_via(handle, nic_index).await?;
+    let routes_before: Vec<String> = all_routes.iter().map(route_key).collect();
+    let routes: Vec<RouteMessage> = all_routes.into_iter().filter(movable).collect();
     let plan = Plan {
         bridge,
         nic,
         addrs,
         routes,
+        routes_before,
         enslave,
         fail_after,
     };
@@ -240,6 +245,10 @@ async fn rollback(handle: &Handle, plan: &Plan<'_>, journal: &Journal) -> Vec<St
         "restore routes".into(),
         add_routes(handle, &originals, &mut restored).await,
     );
+    note(
+        "drop routes the restore added".into(),
+        drop_new_kernel_routes(handle, plan.nic.header.index, &plan.routes_before).await,
+    );
     problems
 }
 
@@ -328,8 +337,8 @@ fn retarget_route(route: &RouteMessage, oif: u32) -> RouteMessage {
     route
 }
 
-/// Routes through `index` that are not made by the kernel from addresses: the ones to move.
-async fn routes_via(handle: &Handle, index: u32) -> Result<Vec<RouteMessage>> {
+/// Every route through `index`, in every table.
+async fn all_routes_via(handle: &Handle, index: u32) -> Result<Vec<RouteMessage>> {
     let mut routes = Vec::new();
     let requests = [
         RouteMessageBuilder::<Ipv4Addr>::new().build(),
@@ -344,16 +353,41 @@ async fn routes_via(handle: &Handle, index: u32) -> Result<Vec<RouteMessage>> {
             .await
             .map_err(|e| Error::from(e).context("list routes"))?;
         routes.extend(dumped.into_iter().filter(|r| {
-            let oif = r
-                .attributes
+            r.attributes
                 .iter()
-                .any(|a| matches!(a, RouteAttribute::Oif(i) if *i == index));
-            oif && table(r) != 255
-                && r.header.protocol != RouteProtocol::Kernel
-                && r.header.kind == RouteType::Unicast
+                .any(|a| matches!(a, RouteAttribute::Oif(i) if *i == index))
         }));
     }
     Ok(routes)
+}
+
+/// The routes to move: not the kernel's own (made from addresses), not the local table.
+fn movable(route: &RouteMessage) -> bool {
+    table(route) != 255
+        && route.header.protocol != RouteProtocol::Kernel
+        && route.header.kind == RouteType::Unicast
+}
+
+/// What identifies a route for comparing two dumps.
+fn route_key(route: &RouteMessage) -> String {
+    let (dst, gateway, metric) = route_parts(route);
+    let family = route.header.address_family;
+    let kind = route.header.kind;
+    format!(
+        "{family:?} {} {dst} {gateway:?} {metric:?} {kind:?}",
+        table(route)
+    )
+}
+
+/// Re-adding an address can make the kernel add a route it had not made before (a ::1/128 on lo
+/// gets a prefix route): delete kernel-made routes through the NIC that were not there at first.
+async fn drop_new_kernel_routes(handle: &Handle, index: u32, before: &[String]) -> Result<()> {
+    for route in all_routes_via(handle, index).await? {
+        if route.header.protocol == RouteProtocol::Kernel && !before.contains(&route_key(&route)) {
+            del_route(handle, &route).await?;
+        }
+    }
+    Ok(())
 }
 
 fn table(route: &RouteMessage) -> u32 {
