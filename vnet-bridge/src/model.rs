@@ -202,3 +202,87 @@ pub fn counters(link: &LinkMessage) -> (u64, u64, u64, u64) {
         })
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use netlink_packet_route::link::InfoPortKind;
+
+    const MAC: [u8; 6] = [0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc];
+
+    pub fn bridge_link(name: &str, index: u32, stp: bool) -> LinkMessage {
+        let mut link = LinkMessage::default();
+        link.header.index = index;
+        link.attributes.push(LinkAttribute::IfName(name.into()));
+        let state = if stp {
+            BridgeStpState::KernelStp
+        } else {
+            BridgeStpState::Disabled
+        };
+        let data = vec![
+            InfoBridge::BridgeId(BridgeId {
+                priority: 0x8000,
+                address: MAC,
+            }),
+            InfoBridge::StpState(state),
+        ];
+        link.attributes.push(LinkAttribute::LinkInfo(vec![
+            LinkInfo::Kind(InfoKind::Bridge),
+            LinkInfo::Data(InfoData::Bridge(data)),
+        ]));
+        link
+    }
+
+    pub fn port_link(name: &str, index: u32, master: u32) -> LinkMessage {
+        let mut link = LinkMessage::default();
+        link.header.index = index;
+        link.attributes.push(LinkAttribute::IfName(name.into()));
+        link.attributes.push(LinkAttribute::Controller(master));
+        link.attributes.push(LinkAttribute::LinkInfo(vec![
+            LinkInfo::Kind(InfoKind::Veth),
+            LinkInfo::PortKind(InfoPortKind::Bridge),
+            LinkInfo::PortData(InfoPortData::BridgePort(vec![
+                InfoBridgePort::State(BridgePortState::Forwarding),
+                InfoBridgePort::PortNumber(index as u16),
+                InfoBridgePort::HairpinMode(true),
+            ])),
+        ]));
+        link
+    }
+
+    #[test]
+    fn reads_bridges_and_ports() {
+        let links = Links {
+            all: vec![
+                port_link("b", 3, 1),
+                bridge_link("br0", 1, true),
+                port_link("a", 4, 1),
+            ],
+        };
+        let br = links.bridge("br0", None).unwrap();
+        assert_eq!(bridge_id(br), "8000.525400aabbcc");
+        assert!(stp_enabled(br));
+        let ports: Vec<String> = links.ports(br).iter().map(|l| link_name(l)).collect();
+        assert_eq!(ports, ["a", "b"]);
+        let a = links.port(br, "a", None).unwrap();
+        assert_eq!(port_state(a), "forwarding");
+        assert!(port_hairpin(a));
+        let number: u16 = port_attr!(a, PortNumber);
+        assert_eq!(number, 4);
+        assert_eq!(links.bridge("missing", Some("Blue")).unwrap_err().exit_code(), 3);
+        assert!(links
+            .bridge("missing", Some("Blue"))
+            .unwrap_err()
+            .message
+            .contains("namespace 'Blue'"));
+        assert_eq!(links.bridge("a", None).unwrap_err().exit_code(), 7);
+        assert_eq!(
+            links
+                .bridge("waytoolongbridgename", None)
+                .unwrap_err()
+                .exit_code(),
+            7
+        );
+        assert_eq!(links.port(br, "br0", None).unwrap_err().exit_code(), 3);
+    }
+}

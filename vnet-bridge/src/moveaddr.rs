@@ -443,3 +443,106 @@ fn route_json(route: &RouteMessage) -> Value {
 fn cidr(addr: &AddressMessage) -> String {
     address_cidr(addr).unwrap_or_else(|| "?".into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netlink_packet_route::link::LinkAttribute;
+    use netlink_packet_route::route::RouteCacheInfo;
+
+    fn named(name: &str, index: u32) -> LinkMessage {
+        let mut link = LinkMessage::default();
+        link.header.index = index;
+        link.attributes.push(LinkAttribute::IfName(name.into()));
+        link
+    }
+
+    fn labelled(label: &str) -> AddressMessage {
+        let mut addr = AddressMessage::default();
+        addr.header.index = 3;
+        addr.header.prefix_len = 24;
+        addr.attributes
+            .push(AddressAttribute::Local("10.10.10.98".parse().unwrap()));
+        addr.attributes.push(AddressAttribute::Label(label.into()));
+        addr
+    }
+
+    fn label_of(addr: &AddressMessage) -> String {
+        addr.attributes
+            .iter()
+            .find_map(|a| match a {
+                AddressAttribute::Label(l) => Some(l.clone()),
+                _ => None,
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn addresses_move_with_their_label_renamed() {
+        let (nic, bridge) = (named("enp0s25", 3), named("mybridge0", 7));
+        let moved = retarget_address(&labelled("enp0s25"), &bridge, &nic);
+        assert_eq!(moved.header.index, 7);
+        assert_eq!(label_of(&moved), "mybridge0");
+        assert_eq!(
+            label_of(&retarget_address(&labelled("enp0s25:1"), &bridge, &nic)),
+            "mybridge0:1"
+        );
+        let long = named("abcdefghijklmn", 7);
+        assert_eq!(
+            label_of(&retarget_address(&labelled("enp0s25:12"), &long, &nic)),
+            "abcdefghijklmn"
+        );
+        assert_eq!(cidr(&moved), "10.10.10.98/24");
+    }
+
+    #[test]
+    fn routes_are_cleaned_retargeted_and_described() {
+        let mut route = RouteMessage::default();
+        route.header.address_family = AddressFamily::Inet;
+        route.header.table = 254;
+        route.header.kind = RouteType::Unicast;
+        route.header.flags = RouteFlags::Linkdown | RouteFlags::Onlink;
+        route.attributes.push(RouteAttribute::Gateway(RouteAddress::Inet(
+            "10.10.10.1".parse().unwrap(),
+        )));
+        route.attributes.push(RouteAttribute::Oif(3));
+        route.attributes.push(RouteAttribute::CacheInfo(
+            RouteCacheInfo::parse(&[0u8; 32]).unwrap(),
+        ));
+        let moved = retarget_route(&route, 7);
+        assert_eq!(moved.header.flags, RouteFlags::Onlink);
+        assert!(moved.attributes.contains(&RouteAttribute::Oif(7)));
+        assert!(!moved
+            .attributes
+            .iter()
+            .any(|a| matches!(a, RouteAttribute::CacheInfo(_))));
+        assert_eq!(describe_route(&route), "default via 10.10.10.1");
+        assert_eq!(
+            route_json(&route),
+            json!({"dst": "default", "gateway": "10.10.10.1", "table": 254, "metric": null})
+        );
+        assert!(movable(&route));
+        route.header.protocol = RouteProtocol::Kernel;
+        assert!(!movable(&route));
+    }
+
+    #[test]
+    fn fault_injection_names_a_step() {
+        assert_eq!(STEPS.len(), 6);
+        let plan_fails = |step: &str| {
+            let (bridge, nic) = (named("br", 1), named("nic", 2));
+            let plan = Plan {
+                bridge: &bridge,
+                nic: &nic,
+                addrs: vec![],
+                routes: vec![],
+                routes_before: vec![],
+                enslave: true,
+                fail_after: Some("up".into()),
+            };
+            checkpoint(&plan, step).is_err()
+        };
+        assert!(plan_fails("up"));
+        assert!(!plan_fails("enslave"));
+    }
+}

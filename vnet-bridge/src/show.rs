@@ -17,6 +17,11 @@ use vnet_common::{Error, Outcome, Result};
 /// `show [BR...]`: every bridge (sorted) or the named ones in the order given.
 pub async fn show(handle: &Handle, ns: Option<&str>, names: &[String]) -> Result<Outcome> {
     let links = Links::load(handle).await?;
+    render_show(&links, ns, names)
+}
+
+/// The `show` outcome for one link dump.
+fn render_show(links: &Links, ns: Option<&str>, names: &[String]) -> Result<Outcome> {
     let bridges: Vec<&LinkMessage> = if names.is_empty() {
         links.bridges()
     } else {
@@ -340,4 +345,99 @@ fn port_stp(t: &mut String, p: &LinkMessage) -> Value {
         "topology_change_ack": tca,
         "hairpin": hairpin,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tests::{bridge_link, port_link};
+    use netlink_packet_route::neighbour::{NeighbourCacheInfo, NeighbourFlags};
+
+    #[test]
+    fn timers_print_as_brctl() {
+        assert_eq!(timer(1499), "  14.99");
+        assert_eq!(timer(0), "   0.00");
+        assert_eq!(timer(30000), " 300.00");
+    }
+
+    #[test]
+    fn show_is_brctl_layout_and_json_shape() {
+        let links = Links {
+            all: vec![
+                port_link("vnet1", 5, 2),
+                bridge_link("virbr0", 2, false),
+                port_link("virbr0-nic", 3, 2),
+                port_link("vnet0", 4, 2),
+                bridge_link("br-empty", 9, true),
+            ],
+        };
+        let out = render_show(&links, None, &[]).unwrap();
+        assert_eq!(
+            out.text,
+            "bridge name\tbridge id\t\tSTP enabled\tinterfaces\n\
+             br-empty\t\t8000.525400aabbcc\tyes\t\t\n\
+             virbr0\t\t8000.525400aabbcc\tno\t\tvirbr0-nic\n\t\t\t\t\t\t\tvnet0\n\t\t\t\t\t\t\tvnet1\n"
+        );
+        let virbr0 = &out.json[1];
+        assert_eq!(virbr0["name"], "virbr0");
+        assert_eq!(virbr0["id"], "8000.525400aabbcc");
+        assert_eq!(virbr0["stp"], false);
+        let port = &virbr0["interfaces"][0];
+        assert_eq!(port["name"], "virbr0-nic");
+        assert_eq!(port["state"], "forwarding");
+        for field in ["port_no", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes"] {
+            assert!(port[field].is_u64(), "{field}");
+        }
+        let named = render_show(&links, None, &["virbr0".into()]).unwrap();
+        assert_eq!(named.json.as_array().unwrap().len(), 1);
+        assert_eq!(
+            render_show(&links, None, &["nope".into()])
+                .unwrap_err()
+                .exit_code(),
+            3
+        );
+        assert_eq!(
+            render_show(&links, None, &["vnet0".into()])
+                .unwrap_err()
+                .exit_code(),
+            7
+        );
+    }
+
+    fn fdb(ifindex: u32, master: Option<u32>, state: NeighbourState, updated: u32) -> NeighbourMessage {
+        let mut m = NeighbourMessage::default();
+        m.header.ifindex = ifindex;
+        m.header.state = state;
+        m.header.flags = NeighbourFlags::empty();
+        m.attributes
+            .push(NeighbourAttribute::LinkLayerAddress(vec![2, 0, 0, 0, 0, 1]));
+        if let Some(master) = master {
+            m.attributes.push(NeighbourAttribute::Controller(master));
+        }
+        // struct nda_cacheinfo: confirmed, used, updated, refcnt (native-endian u32s).
+        let mut raw = [0u8; 16];
+        raw[8..12].copy_from_slice(&updated.to_ne_bytes());
+        let cache = NeighbourCacheInfo::parse(&raw).unwrap();
+        m.attributes.push(NeighbourAttribute::CacheInfo(cache));
+        m
+    }
+
+    #[test]
+    fn fdb_rows_are_the_bridge_entries_on_ports() {
+        let port = port_link("vnet0", 4, 2);
+        let ports = [&port];
+        let learned =
+            FdbRow::from_entry(&fdb(4, Some(2), NeighbourState::Reachable, 250), 2, &ports).unwrap();
+        assert!(!learned.local);
+        assert_eq!(learned.ageing, 250);
+        assert_eq!(learned.json()["mac"], "02:00:00:00:00:01");
+        assert_eq!(learned.json()["ageing"], 2.5);
+        let local = FdbRow::from_entry(&fdb(4, Some(2), NeighbourState::Permanent, 999), 2, &ports).unwrap();
+        assert!(local.local);
+        assert_eq!(local.ageing, 0, "static entries show 0.00 as in brctl");
+        // The bridge's own address, a device's "self" entry, another bridge's entry: not listed.
+        assert!(FdbRow::from_entry(&fdb(2, Some(2), NeighbourState::Permanent, 0), 2, &ports).is_none());
+        assert!(FdbRow::from_entry(&fdb(4, None, NeighbourState::Permanent, 0), 2, &ports).is_none());
+        assert!(FdbRow::from_entry(&fdb(4, Some(7), NeighbourState::Reachable, 0), 2, &ports).is_none());
+    }
 }
