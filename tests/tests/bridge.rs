@@ -237,6 +237,32 @@ fn addbr_with_address_and_up_and_idempotence() {
         .unwrap()
         .iter()
         .any(|a| a == "10.20.0.1/16"));
+    // The kernel refuses a multicast interface address half-way: the new bridge is deleted
+    // again, and on an existing bridge the addresses added before the refusal are removed.
+    let half = unique("ah");
+    let before = full_state(&bridge);
+    br(&[
+        "addbr",
+        &half,
+        "--addr",
+        "10.30.0.1/24",
+        "--addr",
+        "ff02::1/64",
+        "--up",
+    ])
+    .fails(1, "add address ff02::1/64");
+    assert!(!std::path::Path::new(&format!("/sys/class/net/{half}")).exists());
+    br(&[
+        "addbr",
+        &bridge,
+        "--exist-ok",
+        "--addr",
+        "10.31.0.1/24",
+        "--addr",
+        "ff02::1/64",
+    ])
+    .fails(1, "add address ff02::1/64");
+    assert_eq!(before, full_state(&bridge));
     // An existing name that is not a bridge: exit 4 even with --exist-ok.
     let (v, w) = (unique("nb"), unique("nc"));
     veth(&v, &w);

@@ -52,12 +52,14 @@ pub async fn addbr(handle: &Handle, req: Addbr<'_>) -> Result<Outcome> {
         Ok(done) => done,
         Err(e) => {
             // Undo: delete what we created; on an existing bridge remove only what we added.
+            let mut e = e.context(&what);
             if created {
-                if let Ok(Some(link)) = find_link(handle, name).await {
-                    let _ = handle.link().del(link.header.index).execute().await;
+                if let Err(undo) = delete_by_name(handle, name).await {
+                    e.message
+                        .push_str(&format!("; could not delete the new bridge: {}", undo.message));
                 }
             }
-            return Err(e.context(&what));
+            return Err(e);
         }
     };
     let link = find_link(handle, name)
@@ -71,6 +73,18 @@ pub async fn addbr(handle: &Handle, req: Addbr<'_>) -> Result<Outcome> {
         "up": link_is_up(&link),
         "addresses": addresses,
     })))
+}
+
+async fn delete_by_name(handle: &Handle, name: &str) -> Result<()> {
+    match find_link(handle, name).await? {
+        Some(link) => handle
+            .link()
+            .del(link.header.index)
+            .execute()
+            .await
+            .map_err(Error::from),
+        None => Ok(()),
+    }
 }
 
 /// Adds the addresses the bridge lacks and brings it up if asked. Returns what it changed; on

@@ -107,31 +107,23 @@ pub async fn move_to_bridge(
                 "bridge_brought_up": journal.brought_up,
             }),
         }),
-        Err(error) => {
+        Err(mut error) => {
+            // The cause stays first; what the restore did follows on the same line.
             let problems = rollback(handle, &plan, &journal).await;
             let nic = link_name(nic);
             if problems.is_empty() {
-                Err(error.with_suffix(&format!("; '{nic}' restored (addresses and routes)")))
+                error
+                    .message
+                    .push_str(&format!("; '{nic}' restored (addresses and routes)"));
             } else {
-                let mut e = error.with_suffix(&format!(
-                    "; restore of '{nic}' incomplete: {}",
-                    problems.join("; ")
-                ));
-                e.kind = vnet_common::ErrorKind::Failed;
-                Err(e)
+                let problems = problems.join("; ");
+                error
+                    .message
+                    .push_str(&format!("; restore of '{nic}' incomplete: {problems}"));
+                error.kind = vnet_common::ErrorKind::Failed;
             }
+            Err(error)
         }
-    }
-}
-
-trait Suffix {
-    fn with_suffix(self, suffix: &str) -> Self;
-}
-
-impl Suffix for Error {
-    fn with_suffix(mut self, suffix: &str) -> Error {
-        self.message.push_str(suffix);
-        self
     }
 }
 
