@@ -8,6 +8,11 @@ use vnet_common::cli::{BatchArgs, OutputArgs};
 /// Every verb takes -n/--netns NAME to act inside a named network namespace (like ip -n).
 /// Mutating verbs print an object with "changed": true|false and nothing in text mode; read verbs
 /// print JSON by default and brctl's exact layout with -o text.
+///
+/// Every input is checked before anything changes: a name over 15 bytes (brctl would truncate it),
+/// a value out of the kernel's range, or a NAME that exists but is not a bridge is exit 7; a missing
+/// bridge, interface or namespace (or an interface that is not a port of the bridge) is exit 3;
+/// not root is exit 5 with a hint.
 #[derive(Debug, Parser)]
 #[command(name = "vnet-bridge", version)]
 pub struct Cli {
