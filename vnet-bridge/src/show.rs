@@ -200,87 +200,107 @@ fn port_ids(port: &LinkMessage) -> (String, String) {
 pub async fn showstp(handle: &Handle, ns: Option<&str>, name: &str) -> Result<Outcome> {
     let links = Links::load(handle).await?;
     let br = links.bridge(name, ns)?;
-    let ports = links.ports(br);
-    let max_age = br_attr!(br, MaxAge) as u64;
-    let hello = br_attr!(br, HelloTime) as u64;
-    let fd = br_attr!(br, ForwardDelay) as u64;
-    let ageing = br_attr!(br, AgeingTime) as u64;
-    let hello_timer: u64 = br_attr!(br, HelloTimer);
-    let tcn_timer: u64 = br_attr!(br, TcnTimer);
-    let tc_timer: u64 = br_attr!(br, TopologyChangeTimer);
-    let gc_timer: u64 = br_attr!(br, GcTimer);
-    let root_port: u16 = br_attr!(br, RootPort);
-    let path_cost: u32 = br_attr!(br, RootPathCost);
-    let tc: u8 = br_attr!(br, TopologyChange);
-    let tcd: u8 = br_attr!(br, TopologyChangeDetected);
-    let mut t = String::new();
-    let _ = writeln!(t, "{}", link_name(br));
-    let _ = writeln!(t, " bridge id\t\t{}", bridge_id(br));
-    let _ = writeln!(t, " designated root\t{}", root_id(br));
-    let _ = writeln!(t, " root port\t\t{root_port:4}\t\t\tpath cost\t\t{path_cost:4}");
-    let _ = writeln!(
-        t,
-        " max age\t\t{}\t\t\tbridge max age\t\t{}",
-        timer(max_age),
-        timer(max_age)
-    );
-    let _ = writeln!(
-        t,
-        " hello time\t\t{}\t\t\tbridge hello time\t{}",
-        timer(hello),
-        timer(hello)
-    );
-    let _ = writeln!(
-        t,
-        " forward delay\t\t{}\t\t\tbridge forward delay\t{}",
-        timer(fd),
-        timer(fd)
-    );
-    let _ = writeln!(t, " ageing time\t\t{}", timer(ageing));
-    let _ = writeln!(
-        t,
-        " hello timer\t\t{}\t\t\ttcn timer\t\t{}",
-        timer(hello_timer),
-        timer(tcn_timer)
-    );
-    let _ = writeln!(
-        t,
-        " topology change timer\t{}\t\t\tgc timer\t\t{}",
-        timer(tc_timer),
-        timer(gc_timer)
-    );
-    let mut flags = String::new();
-    if tc != 0 {
-        flags.push_str("TOPOLOGY_CHANGE ");
+    let stp = BridgeStp::read(br);
+    let mut text = stp.text(br);
+    let ports: Vec<Value> = links.ports(br).iter().map(|p| port_stp(&mut text, p)).collect();
+    let mut json = stp.json(br);
+    json["ports"] = Value::Array(ports);
+    Ok(Outcome::new(json, text))
+}
+
+/// The bridge-wide part of `showstp`; times in centiseconds (the kernel's clock_t).
+struct BridgeStp {
+    max_age: u64,
+    hello: u64,
+    fd: u64,
+    ageing: u64,
+    hello_timer: u64,
+    tcn_timer: u64,
+    tc_timer: u64,
+    gc_timer: u64,
+    root_port: u16,
+    path_cost: u32,
+    tc: bool,
+    tcd: bool,
+}
+
+impl BridgeStp {
+    fn read(br: &LinkMessage) -> BridgeStp {
+        BridgeStp {
+            max_age: br_attr!(br, MaxAge) as u64,
+            hello: br_attr!(br, HelloTime) as u64,
+            fd: br_attr!(br, ForwardDelay) as u64,
+            ageing: br_attr!(br, AgeingTime) as u64,
+            hello_timer: br_attr!(br, HelloTimer),
+            tcn_timer: br_attr!(br, TcnTimer),
+            tc_timer: br_attr!(br, TopologyChangeTimer),
+            gc_timer: br_attr!(br, GcTimer),
+            root_port: br_attr!(br, RootPort),
+            path_cost: br_attr!(br, RootPathCost),
+            tc: br_attr!(br, TopologyChange) != 0,
+            tcd: br_attr!(br, TopologyChangeDetected) != 0,
+        }
     }
-    if tcd != 0 {
-        flags.push_str("TOPOLOGY_CHANGE_DETECTED ");
+
+    fn text(&self, br: &LinkMessage) -> String {
+        // Two timers per line, as brctl's br_dump_info prints them (its "bridge" values are the
+        // same kernel fields).
+        let row = |a: &str, x: u64, b: &str, y: u64| format!("{a}{}\t\t\t{b}{}\n", timer(x), timer(y));
+        let mut t = format!(
+            "{}\n bridge id\t\t{}\n designated root\t{}\n root port\t\t{:4}\t\t\tpath cost\t\t{:4}\n",
+            link_name(br),
+            bridge_id(br),
+            root_id(br),
+            self.root_port,
+            self.path_cost
+        );
+        t += &row(" max age\t\t", self.max_age, "bridge max age\t\t", self.max_age);
+        t += &row(" hello time\t\t", self.hello, "bridge hello time\t", self.hello);
+        t += &row(" forward delay\t\t", self.fd, "bridge forward delay\t", self.fd);
+        t += &format!(" ageing time\t\t{}\n", timer(self.ageing));
+        t += &row(
+            " hello timer\t\t",
+            self.hello_timer,
+            "tcn timer\t\t",
+            self.tcn_timer,
+        );
+        t += &row(
+            " topology change timer\t",
+            self.tc_timer,
+            "gc timer\t\t",
+            self.gc_timer,
+        );
+        t += " flags\t\t\t";
+        if self.tc {
+            t += "TOPOLOGY_CHANGE ";
+        }
+        if self.tcd {
+            t += "TOPOLOGY_CHANGE_DETECTED ";
+        }
+        t += "\n\n\n";
+        t
     }
-    let _ = write!(t, " flags\t\t\t{flags}\n\n\n");
-    let mut port_json = Vec::new();
-    for port in &ports {
-        port_json.push(port_stp(&mut t, port));
+
+    fn json(&self, br: &LinkMessage) -> Value {
+        json!({
+            "name": link_name(br),
+            "stp": stp_enabled(br),
+            "id": bridge_id(br),
+            "designated_root": root_id(br),
+            "root_port": self.root_port,
+            "path_cost": self.path_cost,
+            "max_age": seconds(self.max_age),
+            "hello_time": seconds(self.hello),
+            "forward_delay": seconds(self.fd),
+            "ageing_time": seconds(self.ageing),
+            "hello_timer": seconds(self.hello_timer),
+            "tcn_timer": seconds(self.tcn_timer),
+            "topology_change_timer": seconds(self.tc_timer),
+            "gc_timer": seconds(self.gc_timer),
+            "topology_change": self.tc,
+            "topology_change_detected": self.tcd,
+        })
     }
-    let json = json!({
-        "name": link_name(br),
-        "stp": stp_enabled(br),
-        "id": bridge_id(br),
-        "designated_root": root_id(br),
-        "root_port": root_port,
-        "path_cost": path_cost,
-        "max_age": seconds(max_age),
-        "hello_time": seconds(hello),
-        "forward_delay": seconds(fd),
-        "ageing_time": seconds(ageing),
-        "hello_timer": seconds(hello_timer),
-        "tcn_timer": seconds(tcn_timer),
-        "topology_change_timer": seconds(tc_timer),
-        "gc_timer": seconds(gc_timer),
-        "topology_change": tc != 0,
-        "topology_change_detected": tcd != 0,
-        "ports": port_json,
-    });
-    Ok(Outcome::new(json, t))
 }
 
 /// One port's block of `showstp` (appended to `t`) and its JSON.
