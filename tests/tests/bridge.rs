@@ -352,6 +352,12 @@ fn addif_and_delif_with_every_refusal() {
     br(&["addif", &b2, "waytoolonginterfacename"]).fails(7, "longer than 15");
     br(&["addif", &b2, &q, "--move-addresses", &s]).fails(2, "exactly one interface");
     assert_eq!(before, full_state(&b1) + &full_state(&b2));
+    // The kernel refuses the second interface (a loopback cannot be a port): the first one,
+    // already enslaved, is released again. (On b1, which keeps ports: an empty bridge would come
+    // back with the all-zero MAC the kernel gives a bridge whose last port left, as after
+    // brctl addif + delif.)
+    br(&["addif", &b1, &q, "lo"]).fails(1, "enslave 'lo': Invalid argument");
+    assert_eq!(before, full_state(&b1) + &full_state(&b2));
     // --force moves it.
     let out = br(&["addif", &b2, &p, "--force"]).ok().json();
     assert_eq!(out["added"], serde_json::json!([p]));
