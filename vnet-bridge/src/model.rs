@@ -1,0 +1,288 @@
+//! What the kernel says about bridges and their ports, read from one link dump.
+
+use netlink_packet_route::link::{
+    BridgeId, BridgePortState, BridgeStpState, InfoBridge, InfoBridgePort, InfoData, InfoKind, InfoPortData,
+    LinkAttribute, LinkInfo, LinkMessage,
+};
+use rtnetlink::Handle;
+use vnet_common::links::{link_kind, link_master, link_name, list_links};
+use vnet_common::names::validate_ifname;
+use vnet_common::{netns, Error, Result};
+
+/// Every link of a namespace at one moment.
+pub struct Links {
+    pub all: Vec<LinkMessage>,
+}
+
+impl Links {
+    pub async fn load(handle: &Handle) -> Result<Links> {
+        Ok(Links {
+            all: list_links(handle).await?,
+        })
+    }
+
+    pub fn by_name(&self, name: &str) -> Option<&LinkMessage> {
+        self.all.iter().find(|l| link_name(l) == name)
+    }
+
+    pub fn by_index(&self, index: u32) -> Option<&LinkMessage> {
+        self.all.iter().find(|l| l.header.index == index)
+    }
+
+    /// The bridge called `name`: exit 3 when there is no such link, 7 when it is not a bridge.
+    pub fn bridge(&self, name: &str, ns: Option<&str>) -> Result<&LinkMessage> {
+        validate_ifname(name)?;
+        let link = self.by_name(name).ok_or_else(|| {
+            Error::not_found(format!("bridge '{name}' not found in {}", netns::describe(ns)))
+        })?;
+        if !is_bridge(link) {
+            return Err(Error::invalid(format!(
+                "'{name}' is not a bridge (it is a {} link)",
+                link_kind(link).unwrap_or_else(|| "plain".into())
+            )));
+        }
+        Ok(link)
+    }
+
+    /// The interface called `name`; exit 3 when missing.
+    pub fn interface(&self, name: &str, ns: Option<&str>) -> Result<&LinkMessage> {
+        validate_ifname(name)?;
+        self.by_name(name).ok_or_else(|| {
+            Error::not_found(format!("interface '{name}' not found in {}", netns::describe(ns)))
+        })
+    }
+
+    /// `port` as a port of `bridge`; exit 3 when it is not one.
+    pub fn port(&self, bridge: &LinkMessage, port: &str, ns: Option<&str>) -> Result<&LinkMessage> {
+        let link = self.interface(port, ns)?;
+        if link_master(link) != Some(bridge.header.index) {
+            return Err(Error::not_found(format!(
+                "interface '{port}' is not a port of bridge '{}'",
+                link_name(bridge)
+            )));
+        }
+        Ok(link)
+    }
+
+    /// Every bridge, sorted by name bytes (brctl's alphasort in the C locale).
+    pub fn bridges(&self) -> Vec<&LinkMessage> {
+        let mut bridges: Vec<&LinkMessage> = self.all.iter().filter(|l| is_bridge(l)).collect();
+        bridges.sort_by_key(|l| link_name(l));
+        bridges
+    }
+
+    /// The ports of a bridge, sorted by name (brctl lists /sys/class/net/BR/brif alphabetically).
+    pub fn ports(&self, bridge: &LinkMessage) -> Vec<&LinkMessage> {
+        let index = bridge.header.index;
+        let mut ports: Vec<&LinkMessage> = self
+            .all
+            .iter()
+            .filter(|l| link_master(l) == Some(index))
+            .collect();
+        ports.sort_by_key(|l| link_name(l));
+        ports
+    }
+}
+
+pub fn is_bridge(link: &LinkMessage) -> bool {
+    infos(link)
+        .iter()
+        .any(|i| matches!(i, LinkInfo::Kind(InfoKind::Bridge)))
+}
+
+fn infos(link: &LinkMessage) -> &[LinkInfo] {
+    link.attributes
+        .iter()
+        .find_map(|a| match a {
+            LinkAttribute::LinkInfo(infos) => Some(infos.as_slice()),
+            _ => None,
+        })
+        .unwrap_or(&[])
+}
+
+/// The IFLA_BR_* attributes of a bridge.
+pub fn bridge_data(link: &LinkMessage) -> &[InfoBridge] {
+    infos(link)
+        .iter()
+        .find_map(|i| match i {
+            LinkInfo::Data(InfoData::Bridge(data)) => Some(data.as_slice()),
+            _ => None,
+        })
+        .unwrap_or(&[])
+}
+
+/// The IFLA_BRPORT_* attributes of a bridge port.
+pub fn port_data(link: &LinkMessage) -> &[InfoBridgePort] {
+    infos(link)
+        .iter()
+        .find_map(|i| match i {
+            LinkInfo::PortData(InfoPortData::BridgePort(data)) => Some(data.as_slice()),
+            _ => None,
+        })
+        .unwrap_or(&[])
+}
+
+/// Reads one bridge attribute: `br!(link, HelloTime)` is the hello time or 0.
+macro_rules! br_attr {
+    ($link:expr, $variant:ident) => {
+        $crate::model::bridge_data($link)
+            .iter()
+            .find_map(|a| match a {
+                netlink_packet_route::link::InfoBridge::$variant(v) => Some(v.clone()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    };
+}
+pub(crate) use br_attr;
+
+/// Reads one port attribute, like [`br_attr`].
+macro_rules! port_attr {
+    ($link:expr, $variant:ident) => {
+        $crate::model::port_data($link)
+            .iter()
+            .find_map(|a| match a {
+                netlink_packet_route::link::InfoBridgePort::$variant(v) => Some(v.clone()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    };
+}
+pub(crate) use port_attr;
+
+pub fn stp_enabled(bridge: &LinkMessage) -> bool {
+    bridge_data(bridge)
+        .iter()
+        .any(|a| matches!(a, InfoBridge::StpState(s) if *s != BridgeStpState::Disabled))
+}
+
+/// "8000.aabbccddeeff", as brctl prints a bridge id.
+pub fn format_bridge_id(id: &BridgeId) -> String {
+    let mac: String = id.address.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{:04x}.{mac}", id.priority)
+}
+
+pub fn bridge_id(bridge: &LinkMessage) -> String {
+    let id = bridge_data(bridge).iter().find_map(|a| match a {
+        InfoBridge::BridgeId(id) => Some(format_bridge_id(id)),
+        _ => None,
+    });
+    id.unwrap_or_else(|| "0000.000000000000".into())
+}
+
+/// brctl's names for port states.
+pub fn port_state(port: &LinkMessage) -> &'static str {
+    let state = port_data(port).iter().find_map(|a| match a {
+        InfoBridgePort::State(s) => Some(*s),
+        _ => None,
+    });
+    match state {
+        Some(BridgePortState::Disabled) => "disabled",
+        Some(BridgePortState::Listening) => "listening",
+        Some(BridgePortState::Learning) => "learning",
+        Some(BridgePortState::Forwarding) => "forwarding",
+        Some(BridgePortState::Blocking) => "blocking",
+        _ => "<INVALID STATE>",
+    }
+}
+
+pub fn port_hairpin(port: &LinkMessage) -> bool {
+    port_data(port)
+        .iter()
+        .any(|a| matches!(a, InfoBridgePort::HairpinMode(true)))
+}
+
+/// (rx_packets, rx_bytes, tx_packets, tx_bytes)
+pub fn counters(link: &LinkMessage) -> (u64, u64, u64, u64) {
+    link.attributes
+        .iter()
+        .find_map(|a| match a {
+            LinkAttribute::Stats64(s) => Some((s.rx_packets, s.rx_bytes, s.tx_packets, s.tx_bytes)),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use netlink_packet_route::link::InfoPortKind;
+
+    const MAC: [u8; 6] = [0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc];
+
+    pub fn bridge_link(name: &str, index: u32, stp: bool) -> LinkMessage {
+        let mut link = LinkMessage::default();
+        link.header.index = index;
+        link.attributes.push(LinkAttribute::IfName(name.into()));
+        let state = if stp {
+            BridgeStpState::KernelStp
+        } else {
+            BridgeStpState::Disabled
+        };
+        let data = vec![
+            InfoBridge::BridgeId(BridgeId {
+                priority: 0x8000,
+                address: MAC,
+            }),
+            InfoBridge::StpState(state),
+        ];
+        link.attributes.push(LinkAttribute::LinkInfo(vec![
+            LinkInfo::Kind(InfoKind::Bridge),
+            LinkInfo::Data(InfoData::Bridge(data)),
+        ]));
+        link
+    }
+
+    pub fn port_link(name: &str, index: u32, master: u32) -> LinkMessage {
+        let mut link = LinkMessage::default();
+        link.header.index = index;
+        link.attributes.push(LinkAttribute::IfName(name.into()));
+        link.attributes.push(LinkAttribute::Controller(master));
+        link.attributes.push(LinkAttribute::LinkInfo(vec![
+            LinkInfo::Kind(InfoKind::Veth),
+            LinkInfo::PortKind(InfoPortKind::Bridge),
+            LinkInfo::PortData(InfoPortData::BridgePort(vec![
+                InfoBridgePort::State(BridgePortState::Forwarding),
+                InfoBridgePort::PortNumber(index as u16),
+                InfoBridgePort::HairpinMode(true),
+            ])),
+        ]));
+        link
+    }
+
+    #[test]
+    fn reads_bridges_and_ports() {
+        let links = Links {
+            all: vec![
+                port_link("b", 3, 1),
+                bridge_link("br0", 1, true),
+                port_link("a", 4, 1),
+            ],
+        };
+        let br = links.bridge("br0", None).unwrap();
+        assert_eq!(bridge_id(br), "8000.525400aabbcc");
+        assert!(stp_enabled(br));
+        let ports: Vec<String> = links.ports(br).iter().map(|l| link_name(l)).collect();
+        assert_eq!(ports, ["a", "b"]);
+        let a = links.port(br, "a", None).unwrap();
+        assert_eq!(port_state(a), "forwarding");
+        assert!(port_hairpin(a));
+        let number: u16 = port_attr!(a, PortNumber);
+        assert_eq!(number, 4);
+        assert_eq!(links.bridge("missing", Some("Blue")).unwrap_err().exit_code(), 3);
+        assert!(links
+            .bridge("missing", Some("Blue"))
+            .unwrap_err()
+            .message
+            .contains("namespace 'Blue'"));
+        assert_eq!(links.bridge("a", None).unwrap_err().exit_code(), 7);
+        assert_eq!(
+            links
+                .bridge("waytoolongbridgename", None)
+                .unwrap_err()
+                .exit_code(),
+            7
+        );
+        assert_eq!(links.port(br, "br0", None).unwrap_err().exit_code(), 3);
+    }
+}
