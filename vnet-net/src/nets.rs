@@ -120,6 +120,7 @@ pub fn info(conn: &Connect, name: &str) -> Result<Outcome> {
     if let Some(bridge) = &state.summary.bridge {
         text.push_str(&format!("{:<15} {bridge}\n", "Bridge:"));
     }
+    text.push('\n');
     Ok(Outcome::new(state.json(), text))
 }
 
@@ -134,7 +135,8 @@ pub fn dumpxml(conn: &Connect, args: &DumpxmlArgs) -> Result<Outcome> {
         .get_xml_desc(flags)
         .libvirt(format!("dump network {}", args.name))?;
     let summary = xml::parse(&text).context(format!("network {}", args.name))?;
-    Ok(Outcome::new(summary.to_json(), text))
+    // virsh prints a blank line after the document; so do we, so the two compare equal.
+    Ok(Outcome::new(summary.to_json(), format!("{text}\n")))
 }
 
 /// A definition ready for libvirt: the XML to send and what it says (already validated).
