@@ -353,6 +353,54 @@ fn bridged_network_on_a_host_bridge() {
     net(&["destroy", name]).ok();
     net(&["undefine", name]).ok();
     assert!(!virsh_names().contains(&name.to_string()));
+
+    // The seed's recipe from a file: a copy of default.xml. Only renamed, it still carries
+    // default's UUID, MAC and bridge: refused before libvirt sees it.
+    let default_xml = std::fs::read_to_string("/etc/libvirt/qemu/networks/default.xml").unwrap();
+    let renamed = default_xml.replace("<name>default</name>", &format!("<name>{name}</name>"));
+    let copy = write_file("bridged_network.xml", &renamed);
+    let before = libvirt_state();
+    net(&["define", &copy]).fails(4, "already belongs to network default");
+    assert_eq!(libvirt_state(), before);
+    // Edited as the recipe says (own bridge, bridge mode, no addresses, no UUID/MAC), it works.
+    let edited: String = renamed
+        .lines()
+        .filter(|l| {
+            !["<uuid>", "<mac ", "<ip ", "<dhcp>", "<range ", "</dhcp>", "</ip>"]
+                .iter()
+                .any(|t| l.contains(t))
+        })
+        .map(|l| {
+            if l.contains("<forward") {
+                "  <forward mode='bridge'/>".to_string()
+            } else if l.contains("<bridge ") {
+                format!("  <bridge name='{bridge}'/>")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let copy = write_file("bridged_network.xml", &edited);
+    net(&["define", &copy]).ok();
+    let out = net(&["start", name]).ok().json();
+    assert_eq!(
+        (out["mode"].as_str(), out["bridge"].as_str()),
+        (Some("bridge"), Some(bridge.as_str()))
+    );
+    assert!(virsh("net-list").contains(name));
+    drop_networks(&[name]);
+
+    // A bridged network whose host bridge does not exist is not started (libvirt would).
+    net(&[
+        "define", "--name", name, "--mode", "bridge", "--bridge", "vnnobr0",
+    ])
+    .ok();
+    let before = libvirt_state();
+    net(&["start", name]).fails(3, "host bridge vnnobr0 not found");
+    assert_eq!(libvirt_state(), before);
+    drop_networks(&[name]);
+
     // The host bridge is the admin's: libvirt leaves it.
     assert_eq!(
         ip_json(&format!("link show {bridge}"))[0]["ifname"],
@@ -525,6 +573,8 @@ fn bad_input_leaves_nothing_defined() {
         "invalid network name",
     );
     refused(&flags(&["--mode", "bridge"]), 7, "needs --bridge");
+    refused(&flags(&["--mode", "nat"]), 7, "needs an address");
+    refused(&flags(&["--mode", "route"]), 7, "needs an address");
     refused(
         &flags(&["--mode", "bridge", "--bridge", "abcdefghijklmnop"]),
         7,

@@ -178,6 +178,43 @@ impl Request {
     }
 }
 
+/// Refuses a new definition whose UUID or libvirt-managed bridge belongs to another network, as
+/// happens with a copy of default.xml that was only renamed (the seed's bridged_network recipe).
+pub fn check_identity(conn: &Connect, summary: &Summary, name: &str) -> Result<()> {
+    let hint = "a copied definition keeps the original's <uuid>, <mac> and bridge name: delete the \
+                <uuid> and <mac> lines and give it its own bridge name";
+    for other in all_states(conn, 0)? {
+        if other.name == name {
+            continue;
+        }
+        if summary
+            .uuid
+            .as_ref()
+            .is_some_and(|u| u.eq_ignore_ascii_case(&other.uuid))
+        {
+            return Err(Error::exists(format!(
+                "network {name}: UUID {} already belongs to network {}",
+                other.uuid, other.name
+            ))
+            .with_hint(hint));
+        }
+        let managed = |s: &Summary| s.mode != "bridge";
+        if summary.bridge.is_some()
+            && summary.bridge == other.summary.bridge
+            && managed(summary)
+            && managed(&other.summary)
+        {
+            return Err(Error::exists(format!(
+                "network {name}: bridge {} is already used by network {}",
+                other.summary.bridge.as_deref().unwrap_or_default(),
+                other.name
+            ))
+            .with_hint(hint));
+        }
+    }
+    Ok(())
+}
+
 /// Refuses a subnet that overlaps one of another active network (libvirt would fail to start it,
 /// or worse, route it twice).
 pub fn check_collisions(conn: &Connect, summary: &Summary, name: &str) -> Result<()> {
@@ -206,6 +243,39 @@ pub fn check_collisions(conn: &Connect, summary: &Summary, name: &str) -> Result
         }
     }
     Ok(())
+}
+
+/// A bridged network needs its host bridge: libvirt starts one without it, and guests then fail to
+/// attach. Checked only on this machine's own daemon (a remote host's bridges are not visible here).
+pub fn check_host_bridge(conn: &Connect, summary: &Summary) -> Result<()> {
+    let (Some(bridge), "bridge") = (&summary.bridge, summary.mode.as_str()) else {
+        return Ok(());
+    };
+    let uri = conn.get_uri().libvirt("connection URI")?;
+    if !is_local_uri(&uri) || uri.starts_with("test:") {
+        return Ok(());
+    }
+    if std::path::Path::new("/sys/class/net")
+        .join(bridge)
+        .join("bridge")
+        .is_dir()
+    {
+        return Ok(());
+    }
+    Err(
+        Error::not_found(format!("host bridge {bridge} not found")).with_hint(format!(
+            "create it first: vnet-bridge addbr {bridge} (or ip link add {bridge} type bridge)"
+        )),
+    )
+}
+
+/// True for URIs served on this machine: no host part, and no transport other than unix.
+pub fn is_local_uri(uri: &str) -> bool {
+    let Some((scheme, rest)) = uri.split_once("://") else {
+        return true;
+    };
+    let transport_ok = scheme.split_once('+').map_or(true, |(_, t)| t == "unix");
+    transport_ok && (rest.is_empty() || rest.starts_with('/'))
 }
 
 /// With --exist-ok, an existing network is fine when its definition says what was asked for.
@@ -262,6 +332,7 @@ pub fn define(conn: &Connect, args: &DefineArgs) -> Result<Outcome> {
             (net, false)
         }
         None => {
+            check_identity(conn, &request.summary, &name)?;
             check_collisions(conn, &request.summary, &name)?;
             let net = Network::define_xml(conn, &request.xml).libvirt(format!("define network {name}"))?;
             (net, true)
@@ -286,6 +357,7 @@ fn finish_define(conn: &Connect, net: &Network, request: &Request, args: &Define
     let mut started = false;
     if args.start && !net.is_active().libvirt(&what)? {
         check_collisions(conn, &request.summary, name)?;
+        check_host_bridge(conn, &request.summary)?;
         net.create().libvirt(format!("start network {name}"))?;
         started = true;
     }
@@ -312,7 +384,9 @@ pub fn create(conn: &Connect, args: &CreateArgs) -> Result<Outcome> {
         accept_existing(&net, &request, args.definition.exist_ok, false)?;
         return Ok(Outcome::quiet(changed_json(&net, false)?));
     }
+    check_identity(conn, &request.summary, &name)?;
     check_collisions(conn, &request.summary, &name)?;
+    check_host_bridge(conn, &request.summary)?;
     let net = Network::create_xml(conn, &request.xml).libvirt(format!("create network {name}"))?;
     Ok(Outcome::quiet(changed_json(&net, true)?))
 }
@@ -334,6 +408,7 @@ pub fn start(conn: &Connect, args: &StartArgs) -> Result<Outcome> {
             .with_hint("use --exist-ok to accept an active network"));
     }
     check_collisions(conn, &state.summary, name)?;
+    check_host_bridge(conn, &state.summary)?;
     net.create().libvirt(format!("start network {name}"))?;
     Ok(Outcome::quiet(changed_json(&net, true)?))
 }
@@ -579,7 +654,6 @@ mod tests {
     #[test]
     fn bad_input_defines_nothing() {
         let c = conn();
-        let before = names(&c);
         for (args, code) in [
             (vec!["define", "--name", "a<b", "--ip", "10.212.1.1/24"], 7),
             (vec!["define", "--name", "t-bad", "--ip", "10.212.1.1/33"], 7),
@@ -617,7 +691,48 @@ mod tests {
                 .unwrap_or_else(|| panic!("{args:?} succeeded"));
             assert_eq!(e.exit_code(), code, "{args:?}: {e:?}");
         }
-        assert_eq!(names(&c), before);
+        // The test driver's state is shared by the tests running in parallel: check these names.
+        let left: Vec<String> = names(&c)
+            .into_iter()
+            .filter(|n| n == "t-bad" || n == "a<b")
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn local_uris() {
+        for local in [
+            "qemu:///system",
+            "qemu+unix:///system?socket=/x",
+            "test:///default",
+            "qemu:///session",
+        ] {
+            assert!(is_local_uri(local), "{local}");
+        }
+        for remote in [
+            "qemu+ssh://host/system",
+            "qemu+tcp://10.0.0.1/system",
+            "qemu://host/system",
+        ] {
+            assert!(!is_local_uri(remote), "{remote}");
+        }
+    }
+
+    #[test]
+    fn a_renamed_copy_of_a_definition_is_refused() {
+        let c = conn();
+        let mut xml = Network::lookup_by_name(&c, "default")
+            .unwrap()
+            .get_xml_desc(0)
+            .unwrap();
+        xml = xml.replace("<name>default</name>", "<name>t-copy</name>");
+        let path = std::env::temp_dir().join(format!("vnet-net-copy-{}.xml", std::process::id()));
+        std::fs::write(&path, &xml).unwrap();
+        let e = run(&c, &["define", path.to_str().unwrap()]).err().unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(e.exit_code(), 4, "{e:?}");
+        assert!(e.message.contains("already belongs to network default"), "{e:?}");
+        assert!(!names(&c).contains(&"t-copy".to_string()));
     }
 
     #[test]

@@ -190,6 +190,12 @@ pub fn validate(summary: &Summary) -> Result<()> {
             "DHCP ranges on more than one IPv4 subnet: libvirt serves DHCP on one IPv4 subnet per network",
         ));
     }
+    if ["nat", "route", "open"].contains(&summary.mode.as_str()) && summary.ips.is_empty() {
+        return Err(Error::invalid(format!(
+            "network {name}: {} mode needs an address for the host (--ip CIDR, or an <ip> element)",
+            summary.mode
+        )));
+    }
     Ok(())
 }
 
@@ -367,6 +373,20 @@ mod tests {
             "not a DNS domain",
         );
         invalid(&flags("a<b"), "invalid network name");
+        for mode in [Mode::Nat, Mode::Route, Mode::Open] {
+            let no_ip = Flags {
+                name: "x".into(),
+                mode: Some(mode),
+                ..Flags::default()
+            };
+            invalid(&no_ip, "needs an address for the host");
+        }
+        let isolated = Flags {
+            name: "x".into(),
+            mode: Some(Mode::Isolated),
+            ..Flags::default()
+        };
+        assert!(from_flags(&isolated).is_ok());
     }
 
     #[test]
