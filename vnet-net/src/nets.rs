@@ -274,7 +274,7 @@ pub fn is_local_uri(uri: &str) -> bool {
     let Some((scheme, rest)) = uri.split_once("://") else {
         return true;
     };
-    let transport_ok = scheme.split_once('+').map_or(true, |(_, t)| t == "unix");
+    let transport_ok = !matches!(scheme.split_once('+'), Some((_, t)) if t != "unix");
     transport_ok && (rest.is_empty() || rest.starts_with('/'))
 }
 
