@@ -604,6 +604,8 @@ fn bad_input_leaves_nothing_defined() {
     );
     refused(&["start", x], 3, "not found");
     refused(&["define", &malformed, "--name", x], 2, "cannot be used with");
+    refused(&["define"], 2, "needs FILE.xml or --name");
+    refused(&["create", "--start"], 2, "unexpected argument");
 
     // A subnet colliding with an active network: refused by define, create and start.
     net(&["start", "default"]).ok();
@@ -961,6 +963,15 @@ fn unreachable_daemon_is_exit_6_with_a_hint() {
     ])
     .fails(6, "connect to libvirt");
     assert!(run.stderr.contains("hint: start the daemon"), "{run:?}");
+    // Bad input is found before connecting: still exit 7 with the daemon out of reach.
+    net(&[
+        "-c",
+        "qemu+unix:///system?socket=/nonexistent/libvirt-sock",
+        "define",
+        "--name",
+        "a<b",
+    ])
+    .fails(7, "invalid network name");
     // LIBVIRT_DEFAULT_URI is honoured like virsh does.
     let bin = bin_dir().join("vnet-net");
     let env = sh(&format!(

@@ -157,7 +157,6 @@ pub struct DefinitionArgs {
     /// libvirt network XML file (the alternative to --name and the flags below).
     #[arg(
         value_name = "FILE",
-        required_unless_present = "name",
         conflicts_with_all = ["name", "mode", "bridge", "ips", "dhcp_ranges", "forward_dev", "domain", "ipv6"]
     )]
     pub file: Option<PathBuf>,
@@ -294,7 +293,6 @@ mod tests {
         assert!(Cli::try_parse_from(["vnet-net", "define", "router.xml"]).is_ok());
         assert!(Cli::try_parse_from(["vnet-net", "define", "--name", "x", "--mode", "route"]).is_ok());
         for bad in [
-            vec!["vnet-net", "define"],
             vec!["vnet-net", "define", "f.xml", "--name", "x"],
             vec!["vnet-net", "define", "f.xml", "--mode", "nat"],
             vec!["vnet-net", "define", "--name", "x", "--mode", "bogus"],

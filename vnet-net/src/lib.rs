@@ -82,12 +82,22 @@ fn usage(message: &str) -> Error {
     Error::new(ErrorKind::Usage, message).with_hint(format!("see '{TOOL} --help'"))
 }
 
-/// Runs one verb.
+/// Runs one verb. Inputs are checked before connecting, so bad input is exit 7 even when the
+/// daemon is down.
 pub fn execute(session: &mut Session, verb: Verb) -> Result<Outcome> {
+    if let Some(name) = verb_name(&verb) {
+        spec::validate_name(name)?;
+    }
     match verb {
         Verb::List(args) => nets::list(session.conn()?, &args),
-        Verb::Define(args) => nets::define(session.conn()?, &args),
-        Verb::Create(args) => nets::create(session.conn()?, &args),
+        Verb::Define(args) => {
+            let request = nets::Request::from_args(&args.definition)?;
+            nets::define(session.conn()?, &args, request)
+        }
+        Verb::Create(args) => {
+            let request = nets::Request::from_args(&args.definition)?;
+            nets::create(session.conn()?, &args, request)
+        }
         Verb::Start(args) => nets::start(session.conn()?, &args),
         Verb::Destroy(args) => nets::destroy(session.conn()?, &args),
         Verb::Undefine(args) => nets::undefine(session.conn()?, &args),
@@ -96,5 +106,18 @@ pub fn execute(session: &mut Session, verb: Verb) -> Result<Outcome> {
         Verb::Info(args) => nets::info(session.conn()?, &args.name),
         Verb::DhcpLeases(args) => leases::dhcp_leases(session.conn()?, &args),
         Verb::Doctor => Ok(doctor::doctor(session)),
+    }
+}
+
+/// The network a verb names, if any.
+fn verb_name(verb: &Verb) -> Option<&str> {
+    match verb {
+        Verb::Start(a) => Some(&a.name),
+        Verb::Destroy(a) | Verb::Undefine(a) => Some(&a.name),
+        Verb::Autostart(a) => Some(&a.name),
+        Verb::Dumpxml(a) => Some(&a.name),
+        Verb::Info(a) => Some(&a.name),
+        Verb::DhcpLeases(a) => Some(&a.name),
+        Verb::List(_) | Verb::Define(_) | Verb::Create(_) | Verb::Doctor => None,
     }
 }

@@ -159,7 +159,14 @@ impl Request {
                 domain: args.domain.clone(),
                 ipv6: args.ipv6.clone(),
             })?),
-            (None, None) => return Err(Error::invalid("give a FILE or --name")),
+            // Checked here, not by clap, whose message for it would not name the arguments.
+            (None, None) => {
+                return Err(Error::new(
+                    vnet_common::ErrorKind::Usage,
+                    "a definition needs FILE.xml or --name NAME (with flags)",
+                )
+                .with_hint("see 'vnet-net define --help'"))
+            }
         };
         let what = args
             .file
@@ -323,8 +330,8 @@ fn changed_json(net: &Network, changed: bool) -> Result<Value> {
     Ok(value)
 }
 
-pub fn define(conn: &Connect, args: &DefineArgs) -> Result<Outcome> {
-    let request = Request::from_args(&args.definition)?;
+/// `request` is built (and checked) by the caller before connecting: bad input never needs libvirt.
+pub fn define(conn: &Connect, args: &DefineArgs, request: Request) -> Result<Outcome> {
     let name = request.name().to_string();
     let (net, defined) = match lookup(conn, &name)? {
         Some(net) => {
@@ -377,8 +384,7 @@ fn finish_define(conn: &Connect, net: &Network, request: &Request, args: &Define
     Ok(started || autostarted)
 }
 
-pub fn create(conn: &Connect, args: &CreateArgs) -> Result<Outcome> {
-    let request = Request::from_args(&args.definition)?;
+pub fn create(conn: &Connect, args: &CreateArgs, request: Request) -> Result<Outcome> {
     let name = request.name().to_string();
     if let Some(net) = lookup(conn, &name)? {
         accept_existing(&net, &request, args.definition.exist_ok, false)?;
@@ -502,8 +508,8 @@ mod tests {
         let cli = Cli::try_parse_from(std::iter::once("vnet-net").chain(args.iter().copied())).unwrap();
         match cli.command.unwrap() {
             Verb::List(a) => list(conn, &a),
-            Verb::Define(a) => define(conn, &a),
-            Verb::Create(a) => create(conn, &a),
+            Verb::Define(a) => define(conn, &a, Request::from_args(&a.definition)?),
+            Verb::Create(a) => create(conn, &a, Request::from_args(&a.definition)?),
             Verb::Start(a) => start(conn, &a),
             Verb::Destroy(a) => destroy(conn, &a),
             Verb::Undefine(a) => undefine(conn, &a),
