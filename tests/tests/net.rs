@@ -446,6 +446,27 @@ fn destroy_and_undefine() {
         (json!(false), json!(true))
     );
     assert!(virsh("net-list --transient").contains(transient));
+    for filter in [
+        "--transient",
+        "--persistent",
+        "--all --persistent",
+        "--all --no-autostart",
+        "--autostart",
+    ] {
+        let args: Vec<&str> = ["list"]
+            .into_iter()
+            .chain(filter.split(' '))
+            .chain(["-o", "text"])
+            .collect();
+        assert_eq!(
+            net(&args).ok().stdout,
+            sh_ok(&format!("virsh net-list {filter}")),
+            "{filter}"
+        );
+    }
+    let transients = net(&["list", "--transient"]).ok().json();
+    assert_eq!(transients.as_array().unwrap().len(), 1);
+    assert_eq!(transients[0]["name"], transient);
     // A transient network has no definition to undefine.
     net(&["undefine", transient]).fails(3, "transient");
 

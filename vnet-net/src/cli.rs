@@ -55,7 +55,8 @@ impl OutputArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Verb {
-    /// List networks (active ones unless --all or --inactive), sorted by name.
+    /// List networks (active ones unless --all or --inactive; filters combine as in virsh), sorted
+    /// by name.
     ///
     /// JSON: an array of {name, uuid, active, persistent, autostart, bridge, mode, ips}: mode is
     /// nat, route, open, bridge, isolated (no <forward>) or another libvirt forward mode; bridge is
@@ -96,7 +97,8 @@ pub enum Verb {
     /// A missing or inactive network is an error (exit 3, exit 1) unless --missing-ok.
     ///
     /// JSON: {name, uuid, active, persistent, autostart, bridge, mode, ips, changed}; for a
-    /// transient network that is now gone, {name, uuid, active: false, persistent: false, changed}.
+    /// transient network that is now gone, {name, uuid, active: false, persistent: false, changed};
+    /// for a missing network with --missing-ok, {name, changed: false}.
     #[command(visible_alias = "net-destroy")]
     Destroy(RemoveArgs),
     /// Remove a network's persistent definition (an active network keeps running, transient).
@@ -149,6 +151,18 @@ pub struct ListArgs {
     /// Inactive networks only.
     #[arg(long)]
     pub inactive: bool,
+    /// Persistent (defined) networks only.
+    #[arg(long, conflicts_with = "transient")]
+    pub persistent: bool,
+    /// Transient (created) networks only.
+    #[arg(long)]
+    pub transient: bool,
+    /// Networks marked to autostart only.
+    #[arg(long, conflicts_with = "no_autostart")]
+    pub autostart: bool,
+    /// Networks not marked to autostart only.
+    #[arg(long)]
+    pub no_autostart: bool,
 }
 
 /// A definition: a libvirt XML file, or flags that build one.

@@ -39,7 +39,26 @@ impl Lease {
     }
 }
 
+/// A MAC address as libvirt and dnsmasq write it: six hex pairs separated by ':'.
+pub fn validate_mac(mac: &str) -> Result<()> {
+    let parts: Vec<&str> = mac.split(':').collect();
+    let ok = parts.len() == 6
+        && parts
+            .iter()
+            .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "invalid MAC address {mac:?}: expected six hex pairs like 52:54:00:12:34:56"
+        )))
+    }
+}
+
 pub fn dhcp_leases(conn: &Connect, args: &LeasesArgs) -> Result<Outcome> {
+    if let Some(mac) = &args.mac {
+        validate_mac(mac)?;
+    }
     let net = require(conn, &args.name)?;
     let leases =
         get(&net, args.mac.as_deref()).map_err(|e| e.context(format!("leases of network {}", args.name)))?;
@@ -163,5 +182,15 @@ mod tests {
                    "iface": "virbr0"})
         );
         assert_eq!(local_time(0).len(), "1970-01-01 00:00:00".len());
+        validate_mac("52:54:00:aB:cd:ef").unwrap();
+        for bad in [
+            "",
+            "52:54:00:ab:cd",
+            "52:54:00:ab:cd:eg",
+            "52-54-00-ab-cd-ef",
+            "52:54:00:ab:cd:ef:00",
+        ] {
+            assert_eq!(validate_mac(bad).unwrap_err().exit_code(), 7, "{bad}");
+        }
     }
 }

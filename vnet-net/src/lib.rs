@@ -88,6 +88,9 @@ pub fn execute(session: &mut Session, verb: Verb) -> Result<Outcome> {
     if let Some(name) = verb_name(&verb) {
         spec::validate_name(name)?;
     }
+    if let Verb::DhcpLeases(cli::LeasesArgs { mac: Some(mac), .. }) = &verb {
+        leases::validate_mac(mac)?;
+    }
     match verb {
         Verb::List(args) => nets::list(session.conn()?, &args),
         Verb::Define(args) => {

@@ -75,13 +75,23 @@ pub fn require(conn: &Connect, name: &str) -> Result<Network> {
 }
 
 pub fn list(conn: &Connect, args: &ListArgs) -> Result<Outcome> {
-    let flags = if args.all {
+    let mut flags = if args.all {
         0
     } else if args.inactive {
         sys::VIR_CONNECT_LIST_NETWORKS_INACTIVE
     } else {
         sys::VIR_CONNECT_LIST_NETWORKS_ACTIVE
     };
+    for (wanted, flag) in [
+        (args.persistent, sys::VIR_CONNECT_LIST_NETWORKS_PERSISTENT),
+        (args.transient, sys::VIR_CONNECT_LIST_NETWORKS_TRANSIENT),
+        (args.autostart, sys::VIR_CONNECT_LIST_NETWORKS_AUTOSTART),
+        (args.no_autostart, sys::VIR_CONNECT_LIST_NETWORKS_NO_AUTOSTART),
+    ] {
+        if wanted {
+            flags |= flag;
+        }
+    }
     let mut states = all_states(conn, flags)?;
     states.sort_by(|a, b| a.name.cmp(&b.name));
     let rows: Vec<Vec<String>> = states
