@@ -126,6 +126,63 @@ fn default_nat_network_starts() {
     reset_default();
 }
 
+#[test]
+fn default_network_redefined_when_missing() {
+    if !privileged("default_network_redefined_when_missing") {
+        return;
+    }
+    reset_default();
+    let saved = write_file(
+        "saved-default.xml",
+        &sh_ok("virsh net-dumpxml --inactive default"),
+    );
+    let out = net(&["undefine", "default"]).ok().json();
+    assert_eq!(out["changed"], true);
+    assert!(!virsh_names().contains(&"default".to_string()));
+
+    // doctor says so and names the fix; running the fix brings default back, as virsh sees it.
+    let checks = net(&["doctor"]).ok().json();
+    let check = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "default_network")
+        .unwrap();
+    assert_eq!(
+        (check["ok"].clone(), check["detail"].clone()),
+        (json!(false), json!("not defined"))
+    );
+    let fix = check["hint"].as_str().unwrap();
+    assert_eq!(
+        fix,
+        "vnet-net define /usr/share/libvirt/networks/default.xml --start --autostart"
+    );
+    let args: Vec<&str> = fix.split(' ').skip(1).collect();
+    let out = net(&args).ok().json();
+    assert_eq!(
+        (out["active"].clone(), out["autostart"].clone()),
+        (json!(true), json!(true))
+    );
+    assert_eq!(out["mode"], "nat");
+    let info = virsh("net-info default");
+    assert!(
+        info.contains("Active:         yes") && info.contains("Autostart:      yes"),
+        "{info}"
+    );
+    assert!(addresses("virbr0").contains(&"192.168.122.1/24".to_string()));
+    let checks = net(&["doctor"]).ok().json();
+    assert!(checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["name"] == "default_network" && c["ok"] == true));
+
+    // Put the sandbox's own default back (same UUID), defined and inactive.
+    drop_networks(&["default"]);
+    virsh(&format!("net-define {saved}"));
+    reset_default();
+}
+
 const ROUTER_XML: &str = "<network>
   <name>router</name>
   <forward mode='route'/>

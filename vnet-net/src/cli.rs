@@ -17,7 +17,8 @@ virsh's spelling (net-list, net-define, ...). Output is one JSON document (an ar
 verbs, an object with \"changed\" for mutating verbs); -o text prints virsh's layout.\n\n\
 Definitions are checked before libvirt sees them: names, CIDRs and prefixes, DHCP ranges, bridge \
 names, flag combinations and subnets colliding with active networks are rejected (exit 7, or 4 \
-for a collision or a name in use) and nothing is defined."
+for a collision or a name in use) and nothing is defined.\n\n\
+With --batch, every line prints one JSON document (NDJSON), dumpxml's parsed summary included."
 )]
 pub struct Cli {
     #[command(flatten)]
