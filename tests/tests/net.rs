@@ -13,18 +13,53 @@ fn virsh(args: &str) -> String {
     sh_ok(&format!("virsh -q {args}"))
 }
 
+/// The shell commands that destroy and undefine networks, ignoring what is not there.
+fn drop_script(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| {
+            format!("virsh net-destroy '{n}' >/dev/null 2>&1; virsh net-undefine '{n}' >/dev/null 2>&1; ")
+        })
+        .collect()
+}
+
 /// Destroys and undefines networks (whatever state they are in), ignoring what is not there.
 fn drop_networks(names: &[&str]) {
-    for name in names {
-        sh(&format!(
-            "virsh net-destroy '{name}' >/dev/null 2>&1; virsh net-undefine '{name}' >/dev/null 2>&1"
-        ));
-    }
+    sh(&drop_script(names));
 }
+
+const RESET_DEFAULT: &str =
+    "virsh net-destroy default >/dev/null 2>&1; virsh net-autostart --disable default >/dev/null 2>&1; ";
 
 /// Puts libvirt's `default` network back to how the sandbox starts it: defined, inactive.
 fn reset_default() {
-    sh("virsh net-destroy default >/dev/null 2>&1; virsh net-autostart --disable default >/dev/null 2>&1");
+    sh(RESET_DEFAULT);
+}
+
+/// A clean-up script run when a test starts and again when it ends, even by a failed assertion.
+struct Cleanup(String);
+
+impl Cleanup {
+    fn new(script: String) -> Cleanup {
+        sh(&script);
+        Cleanup(script)
+    }
+
+    /// Drops these networks and resets `default`, before and after the test.
+    fn networks(names: &[&str]) -> Cleanup {
+        Cleanup::new(drop_script(names) + RESET_DEFAULT)
+    }
+
+    /// The same, plus more clean-up commands.
+    fn networks_and(names: &[&str], more: &str) -> Cleanup {
+        Cleanup::new(drop_script(names) + RESET_DEFAULT + more)
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        sh(&self.0);
+    }
 }
 
 /// Everything bad input must leave alone: libvirt's networks, their files, and the host links.
@@ -75,6 +110,7 @@ fn default_nat_network_starts() {
     if !privileged("default_nat_network_starts") {
         return;
     }
+    let _cleanup = Cleanup::networks(&[]);
     reset_default();
     assert_eq!(
         entry(&net(&["list", "--all"]).ok().json(), "default")["active"],
@@ -136,6 +172,9 @@ fn default_network_redefined_when_missing() {
         "saved-default.xml",
         &sh_ok("virsh net-dumpxml --inactive default"),
     );
+    let _cleanup = Cleanup::new(format!(
+        "virsh net-uuid default >/dev/null 2>&1 || virsh net-define {saved} >/dev/null; {RESET_DEFAULT}"
+    ));
     let out = net(&["undefine", "default"]).ok().json();
     assert_eq!(out["changed"], true);
     assert!(!virsh_names().contains(&"default".to_string()));
@@ -200,6 +239,7 @@ fn router_xml_defined_from_file_started_autostarted() {
     if !privileged("router_xml_defined_from_file_started_autostarted") {
         return;
     }
+    let _cleanup = Cleanup::networks(&["router"]);
     drop_networks(&["router"]);
     // Where the seed keeps it; libvirt itself rewrites this file on define.
     let path = "/etc/libvirt/qemu/networks/router.xml";
@@ -259,6 +299,7 @@ fn isolated_nat_and_routed_networks_by_flags() {
     if !privileged("isolated_nat_and_routed_networks_by_flags") {
         return;
     }
+    let _cleanup = Cleanup::networks(&["vt-iso", "vt-nat", "vt-route"]);
     let (iso, nat, rt) = ("vt-iso", "vt-nat", "vt-route");
     drop_networks(&[iso, nat, rt]);
     let out = net(&[
@@ -366,6 +407,7 @@ fn bridged_network_on_a_host_bridge() {
     if !privileged("bridged_network_on_a_host_bridge") {
         return;
     }
+    let _cleanup = Cleanup::networks(&["bridged_network"]);
     let name = "bridged_network";
     drop_networks(&[name]);
     let bridge = unique("mybr");
@@ -472,6 +514,7 @@ fn destroy_and_undefine() {
     if !privileged("destroy_and_undefine") {
         return;
     }
+    let _cleanup = Cleanup::networks(&["vt-keep", "vt-trans"]);
     let (persistent, transient) = ("vt-keep", "vt-trans");
     drop_networks(&[persistent, transient]);
     net(&[
@@ -595,6 +638,10 @@ fn bad_input_leaves_nothing_defined() {
     if !privileged("bad_input_leaves_nothing_defined") {
         return;
     }
+    let _cleanup = Cleanup::networks_and(
+        &["vt-bad", "vt-bad2", "vt-bad3"],
+        "ip link del vnbusy0 2>/dev/null; ",
+    );
     let (x, y) = ("vt-bad", "vt-bad2");
     drop_networks(&[x, y]);
     reset_default();
@@ -746,6 +793,7 @@ fn vnet_net_and_virsh_agree_both_ways() {
     if !privileged("vnet_net_and_virsh_agree_both_ways") {
         return;
     }
+    let _cleanup = Cleanup::networks(&["vt-agree"]);
     let name = "vt-agree";
     drop_networks(&[name]);
     // virsh acts, vnet-net sees it.
@@ -847,6 +895,7 @@ fn dhcp_leases_match_virsh() {
     if !privileged("dhcp_leases_match_virsh") {
         return;
     }
+    let _cleanup = Cleanup::networks_and(&["vt-lease"], "ip link del vhl0 2>/dev/null; ");
     let name = "vt-lease";
     let ns = unique("vtl");
     drop_networks(&[name]);
@@ -913,6 +962,7 @@ fn batch_runs_many_commands_over_one_connection() {
     if !privileged("batch_runs_many_commands_over_one_connection") {
         return;
     }
+    let _cleanup = Cleanup::networks(&["vt-batch"]);
     let name = "vt-batch";
     drop_networks(&[name]);
     let batch = write_file(
@@ -957,6 +1007,7 @@ fn doctor_reports_each_check() {
     if !privileged("doctor_reports_each_check") {
         return;
     }
+    let _cleanup = Cleanup::networks_and(&["vt-doc"], "ip link del vnd0 2>/dev/null; ");
     let name = "vt-doc";
     drop_networks(&[name]);
     reset_default();
