@@ -793,7 +793,7 @@ fn vnet_net_and_virsh_agree_both_ways() {
     if !privileged("vnet_net_and_virsh_agree_both_ways") {
         return;
     }
-    let _cleanup = Cleanup::networks(&["vt-agree"]);
+    let _cleanup = Cleanup::networks(&["vt-agree", "Vt-Agree-Upper"]);
     let name = "vt-agree";
     drop_networks(&[name]);
     // virsh acts, vnet-net sees it.
@@ -823,7 +823,17 @@ fn vnet_net_and_virsh_agree_both_ways() {
         .all(|n| n["name"] != name));
     virsh(&format!("net-autostart {name}"));
     assert_eq!(net(&["info", name]).ok().json()["autostart"], true);
-    // Same text, same XML.
+    // Same text, same XML (and the same case-insensitive order).
+    net(&[
+        "define",
+        "--name",
+        "Vt-Agree-Upper",
+        "--mode",
+        "isolated",
+        "--bridge",
+        "vnagr1",
+    ])
+    .ok();
     assert_eq!(
         net(&["list", "--all", "-o", "text"]).ok().stdout,
         sh_ok("virsh net-list --all")
@@ -850,6 +860,8 @@ fn vnet_net_and_virsh_agree_both_ways() {
         json!([{"start": "10.200.9.2", "end": "10.200.9.99"}])
     );
     assert_eq!(summary["bridge"], "vnagr0");
+
+    drop_networks(&["Vt-Agree-Upper"]);
 
     // vnet-net acts, virsh sees it.
     net(&["autostart", name, "--disable"]).ok();

@@ -93,7 +93,8 @@ pub fn list(conn: &Connect, args: &ListArgs) -> Result<Outcome> {
         }
     }
     let mut states = all_states(conn, flags)?;
-    states.sort_by(|a, b| a.name.cmp(&b.name));
+    // virsh sorts names case-insensitively.
+    states.sort_by_key(|s| (s.name.to_lowercase(), s.name.clone()));
     let rows: Vec<Vec<String>> = states
         .iter()
         .map(|s| {
