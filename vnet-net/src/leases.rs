@@ -60,8 +60,10 @@ pub fn dhcp_leases(conn: &Connect, args: &LeasesArgs) -> Result<Outcome> {
         validate_mac(mac)?;
     }
     let net = require(conn, &args.name)?;
-    let leases =
+    let mut leases =
         get(&net, args.mac.as_deref()).map_err(|e| e.context(format!("leases of network {}", args.name)))?;
+    // virsh sorts leases by MAC address, case-insensitively.
+    leases.sort_by_key(|l| l.mac.as_deref().map(str::to_lowercase));
     let rows: Vec<Vec<String>> = leases
         .iter()
         .map(|l| {
