@@ -907,10 +907,12 @@ fn dhcp_leases_match_virsh() {
     if !privileged("dhcp_leases_match_virsh") {
         return;
     }
-    let _cleanup = Cleanup::networks_and(&["vt-lease"], "ip link del vhl0 2>/dev/null; ");
+    let _cleanup = Cleanup::networks_and(
+        &["vt-lease"],
+        "ip link del vhl0 2>/dev/null; ip link del vhl1 2>/dev/null; ",
+    );
     let name = "vt-lease";
-    let ns = unique("vtl");
-    drop_networks(&[name]);
+    let namespaces = [unique("vtl"), unique("vtl")];
     net(&[
         "define",
         "--name",
@@ -925,19 +927,30 @@ fn dhcp_leases_match_virsh() {
     ])
     .ok();
     assert_eq!(net(&["dhcp-leases", name]).ok().json(), json!([]));
-    // A DHCP client in a namespace on the network's bridge (traffic stays in the sandbox).
-    sh_ok(&format!(
-        "ip netns add {ns} && ip link add vhl0 type veth peer name eth0 netns {ns} && \
-         ip link set vhl0 master vnlease0 up && ip -n {ns} link set eth0 up && \
-         ip netns exec {ns} busybox udhcpc -i eth0 -n -q -t 5 -T 2 -s /bin/true"
-    ));
+    // Two DHCP clients in namespaces on the network's bridge (traffic stays in the sandbox).
+    for (i, ns) in namespaces.iter().enumerate() {
+        sh_ok(&format!(
+            "ip netns add {ns} && ip link add vhl{i} type veth peer name eth0 netns {ns} && \
+             ip link set vhl{i} master vnlease0 up && ip -n {ns} link set eth0 up && \
+             ip netns exec {ns} busybox udhcpc -i eth0 -n -q -t 5 -T 2 -s /bin/true"
+        ));
+    }
+    let ns = &namespaces[0];
     let mac = ip_json(&format!("-n {ns} link show eth0"))[0]["address"]
         .as_str()
         .unwrap()
         .to_string();
+    assert_eq!(
+        net(&["dhcp-leases", name]).ok().json().as_array().unwrap().len(),
+        2
+    );
     let leases = net(&["net-dhcp-leases", name]).ok().json();
-    let lease = &leases.as_array().unwrap()[0];
-    assert_eq!(lease["mac"], mac.as_str());
+    let lease = leases
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["mac"] == mac.as_str())
+        .unwrap();
     assert_eq!(lease["protocol"], "ipv4");
     let ip = lease["ip"].as_str().unwrap();
     assert!(
@@ -965,7 +978,9 @@ fn dhcp_leases_match_virsh() {
             .json(),
         json!([])
     );
-    sh(&format!("ip netns del {ns}; ip link del vhl0 2>/dev/null"));
+    for ns in &namespaces {
+        sh(&format!("ip netns del {ns}"));
+    }
     drop_networks(&[name]);
 }
 
