@@ -113,7 +113,16 @@ pub fn list(conn: &Connect, args: &ListArgs) -> Result<Outcome> {
 
 fn all_states(conn: &Connect, flags: sys::virConnectListAllNetworksFlags) -> Result<Vec<State>> {
     let nets = conn.list_all_networks(flags).libvirt("list networks")?;
-    nets.iter().map(State::read).collect()
+    let mut states = Vec::with_capacity(nets.len());
+    for net in &nets {
+        match State::read(net) {
+            Ok(state) => states.push(state),
+            // Undefined by someone else between listing and reading: no longer there to list.
+            Err(e) if e.kind == vnet_common::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(states)
 }
 
 pub fn info(conn: &Connect, name: &str) -> Result<Outcome> {
