@@ -98,11 +98,20 @@ fn entry<'a>(list: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{name} not listed in {list}"))
 }
 
+/// Writes a test input file under one directory per test run (the sandbox shares the host's /tmp,
+/// so the previous run's directory is removed first instead of piling up).
 fn write_file(name: &str, text: &str) -> String {
-    let dir = sh_ok("mktemp -d /tmp/vnet-net-test.XXXXXX");
-    let path = format!("{}/{name}", dir.trim());
+    static FRESH: std::sync::Once = std::sync::Once::new();
+    static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let dir = std::path::Path::new("/tmp/vnet-net-tests");
+    FRESH.call_once(|| {
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir).unwrap();
+    });
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let path = dir.join(format!("{n}-{name}"));
     std::fs::write(&path, text).unwrap();
-    path
+    path.display().to_string()
 }
 
 #[test]
