@@ -1,0 +1,437 @@
+//! `doctor`: the checks a user of libvirt networking hits, each reported as {name, ok, detail, hint}.
+
+use crate::nets::{lookup, State};
+use crate::spec::overlaps;
+use crate::Session;
+use ipnet::IpNet;
+use serde_json::{json, Value};
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use virt::connect::Connect;
+use vnet_common::Outcome;
+
+/// The result of one check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub name: &'static str,
+    pub ok: bool,
+    pub detail: String,
+    pub hint: Option<String>,
+}
+
+impl Check {
+    fn pass(name: &'static str, detail: impl Into<String>) -> Check {
+        Check {
+            name,
+            ok: true,
+            detail: detail.into(),
+            hint: None,
+        }
+    }
+
+    fn fail(name: &'static str, detail: impl Into<String>, hint: impl Into<String>) -> Check {
+        Check {
+            name,
+            ok: false,
+            detail: detail.into(),
+            hint: Some(hint.into()),
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        json!({"name": self.name, "ok": self.ok, "detail": self.detail, "hint": self.hint})
+    }
+}
+
+pub fn doctor(session: &mut Session) -> Outcome {
+    let (libvirtd, conn) = match session.conn() {
+        Ok(conn) => {
+            let uri = conn.get_uri().unwrap_or_else(|_| "?".into());
+            (Check::pass("libvirtd", format!("connected to {uri}")), Some(conn))
+        }
+        Err(e) => (
+            Check::fail("libvirtd", e.message.clone(), e.hint.clone().unwrap_or_default()),
+            None,
+        ),
+    };
+    let checks = [
+        libvirtd,
+        default_network(conn),
+        ip_forward(),
+        dnsmasq(),
+        firewall(),
+        kvm(),
+        subnet_overlap(conn),
+    ];
+    let text: String = checks.iter().map(text_line).collect();
+    Outcome::new(checks.iter().map(Check::json).collect(), text)
+}
+
+fn text_line(check: &Check) -> String {
+    let status = if check.ok { "ok  " } else { "FAIL" };
+    let mut line = format!("{status}  {}: {}\n", check.name, check.detail);
+    if let Some(hint) = &check.hint {
+        line.push_str(&format!("      hint: {hint}\n"));
+    }
+    line
+}
+
+const UNREACHABLE: &str = "skipped: libvirtd is unreachable";
+const DEFAULT_XML: &str = "/usr/share/libvirt/networks/default.xml";
+
+fn default_network(conn: Option<&Connect>) -> Check {
+    const NAME: &str = "default_network";
+    let Some(conn) = conn else {
+        return Check::fail(NAME, UNREACHABLE, "see the libvirtd check");
+    };
+    let state = match lookup(conn, "default").and_then(|n| n.map(|n| State::read(&n)).transpose()) {
+        Ok(state) => state,
+        Err(e) => return Check::fail(NAME, e.message, "check libvirtd's log"),
+    };
+    match state {
+        None if Path::new(DEFAULT_XML).exists() => Check::fail(
+            NAME,
+            "not defined",
+            format!("vnet-net define {DEFAULT_XML} --start --autostart"),
+        ),
+        None => Check::fail(
+            NAME,
+            "not defined",
+            "vnet-net define --name default --bridge virbr0 --ip 192.168.122.1/24 \
+             --dhcp-range 192.168.122.2,192.168.122.254 --start --autostart",
+        ),
+        Some(s) if !s.active => Check::fail(NAME, "defined, inactive", "vnet-net start default"),
+        Some(s) => Check::pass(
+            NAME,
+            format!(
+                "active on {} ({})",
+                s.summary.bridge.as_deref().unwrap_or("?"),
+                s.summary.ip_strings().join(", ")
+            ),
+        ),
+    }
+}
+
+fn ip_forward() -> Check {
+    const NAME: &str = "ip_forward";
+    match std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward") {
+        Ok(v) if v.trim() == "1" => Check::pass(NAME, "net.ipv4.ip_forward = 1"),
+        Ok(v) => Check::fail(
+            NAME,
+            format!("net.ipv4.ip_forward = {}", v.trim()),
+            "sysctl -w net.ipv4.ip_forward=1 (libvirt sets it when it starts a NAT or routed network; \
+             persist it in /etc/sysctl.d/ if something turns it off)",
+        ),
+        Err(e) => Check::fail(
+            NAME,
+            format!("read /proc/sys/net/ipv4/ip_forward: {e}"),
+            "mount /proc",
+        ),
+    }
+}
+
+/// The first `name` found in PATH or the sbin directories (where a non-root PATH may not look).
+fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var("PATH").unwrap_or_default();
+    let found = path
+        .split(':')
+        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"])
+        .map(|dir| Path::new(dir).join(name))
+        .find(|p| p.is_file());
+    found
+}
+
+fn dnsmasq() -> Check {
+    match find_program("dnsmasq") {
+        Some(path) => Check::pass("dnsmasq", path.display().to_string()),
+        None => Check::fail(
+            "dnsmasq",
+            "dnsmasq not found: libvirt cannot serve DHCP or DNS on its networks",
+            "apt-get install dnsmasq-base",
+        ),
+    }
+}
+
+fn firewall() -> Check {
+    const NAME: &str = "firewall";
+    let Some(iptables) = find_program("iptables") else {
+        return Check::fail(
+            NAME,
+            "iptables not found: libvirt cannot add NAT and forwarding rules",
+            "apt-get install iptables",
+        );
+    };
+    let version = Command::new(&iptables).arg("-V").output();
+    let version = version
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    match Command::new(&iptables).args(["-w", "-t", "nat", "-S"]).output() {
+        Ok(o) if o.status.success() => Check::pass(NAME, format!("{version}: nat table readable")),
+        Ok(o) => Check::fail(
+            NAME,
+            format!(
+                "{version}: {}",
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .next()
+                    .unwrap_or("iptables -t nat failed")
+            ),
+            "run as root; load the nf_tables (or ip_tables) and iptable_nat modules",
+        ),
+        Err(e) => Check::fail(
+            NAME,
+            format!("run {}: {e}", iptables.display()),
+            "reinstall iptables",
+        ),
+    }
+}
+
+fn kvm() -> Check {
+    const NAME: &str = "kvm";
+    const KVM_GET_API_VERSION: libc::c_ulong = 0xAE00;
+    const KVM_CREATE_VM: libc::c_ulong = 0xAE01;
+    let hint = "guests run under TCG emulation (slower): vnet-vm --virt-type qemu; to use KVM, enable \
+                virtualization in the firmware and load kvm_intel or kvm_amd";
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+    {
+        Ok(f) => f,
+        Err(e) => return Check::fail(NAME, format!("open /dev/kvm: {e}"), hint),
+    };
+    use std::os::fd::AsRawFd;
+    // SAFETY: plain ioctls on an open /dev/kvm descriptor; the VM descriptor is closed at once.
+    let (api, vm) = unsafe {
+        let api = libc::ioctl(file.as_raw_fd(), KVM_GET_API_VERSION as _, 0);
+        let vm = libc::ioctl(file.as_raw_fd(), KVM_CREATE_VM as _, 0);
+        if vm >= 0 {
+            libc::close(vm);
+        }
+        (api, vm)
+    };
+    if api != 12 || vm < 0 {
+        let why = std::io::Error::last_os_error();
+        return Check::fail(
+            NAME,
+            format!("/dev/kvm opens but cannot create a VM (API {api}): {why}"),
+            hint,
+        );
+    }
+    Check::pass(NAME, "/dev/kvm opens and creates a VM (API 12)")
+}
+
+/// A host route: destination subnet and device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    pub dest: IpNet,
+    pub dev: String,
+}
+
+fn subnet_overlap(conn: Option<&Connect>) -> Check {
+    const NAME: &str = "subnet_overlap";
+    let Some(conn) = conn else {
+        return Check::fail(NAME, UNREACHABLE, "see the libvirtd check");
+    };
+    let states = match conn.list_all_networks(0) {
+        Ok(nets) => nets
+            .iter()
+            .filter_map(|n| State::read(n).ok())
+            .collect::<Vec<_>>(),
+        Err(e) => return Check::fail(NAME, e.message().to_string(), "check libvirtd's log"),
+    };
+    let mut routes = read_routes_v4(&std::fs::read_to_string("/proc/net/route").unwrap_or_default());
+    routes.extend(read_routes_v6(
+        &std::fs::read_to_string("/proc/net/ipv6_route").unwrap_or_default(),
+    ));
+    let problems = overlap_problems(&states, &routes);
+    if problems.is_empty() {
+        let subnets: usize = states.iter().map(|s| s.summary.ips.len()).sum();
+        return Check::pass(
+            NAME,
+            format!(
+                "no overlap among {subnets} network subnets and {} host routes",
+                routes.len()
+            ),
+        );
+    }
+    Check::fail(
+        NAME,
+        problems.join("; "),
+        "give one side another subnet (vnet-net dumpxml NAME > f.xml, edit, undefine, define f.xml) \
+         or remove the host route",
+    )
+}
+
+/// Every overlap of a network subnet with a host route on another device, or with another network.
+pub fn overlap_problems(states: &[State], routes: &[Route]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (i, s) in states.iter().enumerate() {
+        for ip in &s.summary.ips {
+            let subnet = ip.address.trunc();
+            for r in routes {
+                let own = s.active && s.summary.bridge.as_deref() == Some(r.dev.as_str());
+                if !own && overlaps(subnet, r.dest) {
+                    problems.push(format!(
+                        "network {} {subnet} overlaps route {} dev {}",
+                        s.name, r.dest, r.dev
+                    ));
+                }
+            }
+            for other in &states[i + 1..] {
+                for theirs in &other.summary.ips {
+                    if overlaps(subnet, theirs.address) {
+                        problems.push(format!(
+                            "network {} {subnet} overlaps network {} {}",
+                            s.name,
+                            other.name,
+                            theirs.address.trunc()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// Routes of /proc/net/route, without default routes (which overlap everything by design).
+pub fn read_routes_v4(text: &str) -> Vec<Route> {
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let hex = |s: &str| u32::from_str_radix(s, 16).ok();
+            let (dev, dest, mask) = (f.first()?, hex(f.get(1)?)?, hex(f.get(7)?)?);
+            // The kernel prints network-order addresses as host-order hex.
+            let dest = Ipv4Addr::from(dest.to_le_bytes());
+            let prefix = mask.count_ones() as u8;
+            let dest = IpNet::new(dest.into(), prefix).ok()?;
+            (prefix > 0).then(|| Route {
+                dest,
+                dev: dev.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Routes of /proc/net/ipv6_route, without default, loopback, link-local and multicast routes.
+pub fn read_routes_v6(text: &str) -> Vec<Route> {
+    text.lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let dest = Ipv6Addr::from(u128::from_str_radix(f.first()?, 16).ok()?);
+            let prefix = u8::from_str_radix(f.get(1)?, 16).ok()?;
+            let dev = f.last()?.to_string();
+            let special = dest.is_multicast() || dest.segments()[0] & 0xffc0 == 0xfe80;
+            let dest = IpNet::new(dest.into(), prefix).ok()?;
+            (prefix > 0 && dev != "lo" && !special).then_some(Route { dest, dev })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xml;
+
+    #[test]
+    fn reads_proc_routes() {
+        let v4 = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n\
+                  eth0\t00000000\t0102A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n\
+                  virbr0\t007AA8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n";
+        assert_eq!(
+            read_routes_v4(v4),
+            vec![Route {
+                dest: "192.168.122.0/24".parse().unwrap(),
+                dev: "virbr0".into()
+            }]
+        );
+        let v6 = "fd000000000000000000000000000000 40 00000000000000000000000000000000 00 \
+                  00000000000000000000000000000000 00000100 00000001 00000000 00000001 eth0\n\
+                  fe800000000000000000000000000000 40 00000000000000000000000000000000 00 \
+                  00000000000000000000000000000000 00000100 00000001 00000000 00000001 eth0\n";
+        assert_eq!(
+            read_routes_v6(v6),
+            vec![Route {
+                dest: "fd00::/64".parse().unwrap(),
+                dev: "eth0".into()
+            }]
+        );
+    }
+
+    fn state(name: &str, active: bool, xml_text: &str) -> State {
+        State {
+            name: name.into(),
+            uuid: String::new(),
+            active,
+            persistent: true,
+            autostart: false,
+            summary: xml::parse(xml_text).unwrap(),
+        }
+    }
+
+    #[test]
+    fn finds_overlaps_but_not_a_networks_own_route() {
+        let default = state(
+            "default",
+            true,
+            "<network><name>default</name><bridge name='virbr0'/><ip address='192.168.122.1' prefix='24'/></network>",
+        );
+        let copy = state(
+            "copy",
+            false,
+            "<network><name>copy</name><ip address='192.168.122.1' prefix='24'/></network>",
+        );
+        let own = Route {
+            dest: "192.168.122.0/24".parse().unwrap(),
+            dev: "virbr0".into(),
+        };
+        assert!(overlap_problems(std::slice::from_ref(&default), std::slice::from_ref(&own)).is_empty());
+        let lan = Route {
+            dest: "192.168.0.0/16".parse().unwrap(),
+            dev: "eth0".into(),
+        };
+        assert_eq!(
+            overlap_problems(std::slice::from_ref(&default), &[own.clone(), lan]),
+            vec!["network default 192.168.122.0/24 overlaps route 192.168.0.0/16 dev eth0"]
+        );
+        assert_eq!(
+            overlap_problems(&[default, copy], &[own]),
+            vec![
+                "network default 192.168.122.0/24 overlaps network copy 192.168.122.0/24",
+                "network copy 192.168.122.0/24 overlaps route 192.168.122.0/24 dev virbr0"
+            ]
+        );
+    }
+
+    #[test]
+    fn doctor_reports_every_check_against_the_test_driver() {
+        let mut session = Session::new(Some("test:///default".into()));
+        let out = doctor(&mut session);
+        let checks = out.json.as_array().unwrap();
+        let names: Vec<&str> = checks.iter().map(|c| c["name"].as_str().unwrap()).collect();
+        assert_eq!(
+            names,
+            [
+                "libvirtd",
+                "default_network",
+                "ip_forward",
+                "dnsmasq",
+                "firewall",
+                "kvm",
+                "subnet_overlap"
+            ]
+        );
+        for c in checks {
+            assert!(c["ok"].is_boolean() && c["detail"].is_string(), "{c}");
+            assert_eq!(c["hint"].is_null(), c["ok"] == true, "{c}");
+        }
+        assert_eq!(checks[0]["ok"], true);
+        let mut down = Session::new(Some("qemu+unix:///system?socket=/nonexistent/sock".into()));
+        let out = doctor(&mut down);
+        assert_eq!(out.json[0]["ok"], false);
+        assert_eq!(out.json[1]["detail"], UNREACHABLE);
+    }
+}

@@ -1,0 +1,59 @@
+//! virsh's table layout (vshTable): every cell preceded by a space, columns padded to their
+//! widest cell plus two, a dashed rule as wide as the table, and a blank line after the rows.
+
+/// Renders `headers` and `rows` exactly as virsh prints its tables.
+pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let header: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    let mut out = line(&header, &widths);
+    out.push_str(&"-".repeat(widths.iter().map(|w| w + 3).sum()));
+    out.push('\n');
+    for row in rows {
+        out.push_str(&line(row, &widths));
+    }
+    out.push('\n');
+    out
+}
+
+fn line(cells: &[String], widths: &[usize]) -> String {
+    let mut out = String::new();
+    for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
+        out.push(' ');
+        out.push_str(cell);
+        if i + 1 < cells.len() {
+            out.push_str(&" ".repeat(width - cell.chars().count() + 2));
+        }
+    }
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_virsh_net_list() {
+        let rows = vec![vec![
+            "default".into(),
+            "inactive".into(),
+            "no".into(),
+            "yes".into(),
+        ]];
+        assert_eq!(
+            render(&["Name", "State", "Autostart", "Persistent"], &rows),
+            " Name      State      Autostart   Persistent\n\
+             ----------------------------------------------\n \
+             default   inactive   no          yes\n\n"
+        );
+        assert_eq!(
+            render(&["Name", "State", "Autostart", "Persistent"], &[]),
+            " Name   State   Autostart   Persistent\n----------------------------------------\n\n"
+        );
+    }
+}
