@@ -171,7 +171,25 @@ LISTINGS = {
         "vnet": [vnet("vnet-ns"), "list"],
         "classic": ["ip", "-j", "netns", "list"],
     },
+    "bridges": {
+        "setup": lambda n: sh(f"ip -batch {write('br.batch', ''.join(f'link add lb{i} type bridge{chr(10)}' for i in range(n)))}"),
+        "teardown": lambda n: sh(f"ip -batch {write('brdel.batch', ''.join(f'link del lb{i}{chr(10)}' for i in range(n)))}"),
+        "vnet": [vnet("vnet-bridge"), "show"],
+        "classic": ["brctl", "show"],
+    },
+    "networks": {
+        "setup": lambda n: define_networks(n),
+        "teardown": lambda n: sh("virsh -q '" + "; ".join(f"net-undefine ln{i}" for i in range(n)) + "' >/dev/null"),
+        "vnet": [vnet("vnet-net"), "list", "--all"],
+        "classic": ["virsh", "net-list", "--all"],
+    },
 }
+
+
+def define_networks(n):
+    """n isolated networks, defined (not started) through one virsh connection."""
+    paths = [write(f"ln{i}.xml", f"<network><name>ln{i}</name><bridge name='lnb{i}'/></network>") for i in range(n)]
+    sh("virsh -q '" + "; ".join(f"net-define {p}" for p in paths) + "' >/dev/null")
 
 
 def listings(results):
