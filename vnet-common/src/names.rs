@@ -7,21 +7,33 @@ pub const IFNAME_MAX: usize = 15;
 /// Longest namespace name (a file name under /run/netns).
 pub const NETNS_NAME_MAX: usize = 255;
 
-/// Checks an interface name as the kernel's dev_valid_name() does, without truncating.
-pub fn validate_ifname(name: &str) -> Result<()> {
-    let bad = |why: &str| Err(Error::invalid(format!("invalid interface name '{name}': {why}")));
+/// "invalid <what> name '<name>': <why>", exit code 7.
+pub fn invalid_name(what: &str, name: &str, why: &str) -> Error {
+    Error::invalid(format!("invalid {what} name '{name}': {why}"))
+}
+
+/// The checks every kind of name shares: not empty, at most `max` bytes, not `.` or `..`.
+pub fn check_length_and_reserved(what: &str, name: &str, max: usize) -> Result<()> {
     if name.is_empty() {
-        return bad("empty");
+        return Err(invalid_name(what, name, "empty"));
     }
-    if name.len() > IFNAME_MAX {
-        return bad(&format!(
-            "{} bytes, longer than {IFNAME_MAX} (names are never truncated)",
+    if name.len() > max {
+        let why = format!(
+            "{} bytes, longer than {max} (names are never truncated)",
             name.len()
-        ));
+        );
+        return Err(invalid_name(what, name, &why));
     }
     if name == "." || name == ".." {
-        return bad("reserved name");
+        return Err(invalid_name(what, name, "reserved name"));
     }
+    Ok(())
+}
+
+/// Checks an interface name as the kernel's dev_valid_name() does, without truncating.
+pub fn validate_ifname(name: &str) -> Result<()> {
+    let bad = |why: &str| Err(invalid_name("interface", name, why));
+    check_length_and_reserved("interface", name, IFNAME_MAX)?;
     if let Some(c) = name
         .chars()
         .find(|c| *c == '/' || *c == ':' || c.is_whitespace() || c.is_control())
@@ -34,16 +46,8 @@ pub fn validate_ifname(name: &str) -> Result<()> {
 /// Checks a namespace name: 1..255 bytes of `[A-Za-z0-9_.-]`, no leading `-`, not `.` or `..`.
 /// Stricter than iproute2, so a name is always a safe single path component and shell word.
 pub fn validate_netns_name(name: &str) -> Result<()> {
-    let bad = |why: &str| Err(Error::invalid(format!("invalid namespace name '{name}': {why}")));
-    if name.is_empty() {
-        return bad("empty");
-    }
-    if name.len() > NETNS_NAME_MAX {
-        return bad(&format!("{} bytes, longer than {NETNS_NAME_MAX}", name.len()));
-    }
-    if name == "." || name == ".." {
-        return bad("reserved name");
-    }
+    let bad = |why: &str| Err(invalid_name("namespace", name, why));
+    check_length_and_reserved("namespace", name, NETNS_NAME_MAX)?;
     if name.starts_with('-') {
         return bad("starts with '-'");
     }

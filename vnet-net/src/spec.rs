@@ -4,7 +4,7 @@
 use crate::xml::{self, IpDef, Mode, Range, Spec, Summary};
 use ipnet::IpNet;
 use std::net::IpAddr;
-use vnet_common::names::validate_ifname;
+use vnet_common::names::{check_length_and_reserved, invalid_name, validate_ifname};
 use vnet_common::{Error, Result};
 
 /// Longest network name accepted (it becomes a file name under /etc/libvirt/qemu/networks).
@@ -12,16 +12,8 @@ pub const NAME_MAX: usize = 200;
 
 /// A network name: printable, no markup, quotes, slashes or whitespace, no leading '-'.
 pub fn validate_name(name: &str) -> Result<()> {
-    let bad = |why: &str| Err(Error::invalid(format!("invalid network name {name:?}: {why}")));
-    if name.is_empty() {
-        return bad("empty");
-    }
-    if name.len() > NAME_MAX {
-        return bad(&format!("{} bytes, longer than {NAME_MAX}", name.len()));
-    }
-    if name == "." || name == ".." {
-        return bad("reserved name");
-    }
+    let bad = |why: &str| Err(invalid_name("network", name, why));
+    check_length_and_reserved("network", name, NAME_MAX)?;
     if name.starts_with('-') {
         return bad("starts with '-'");
     }
