@@ -145,11 +145,31 @@ pub fn unique(prefix: &str) -> String {
     name
 }
 
-/// A snapshot of kernel state that bad input must leave unchanged: namespaces, links and
-/// addresses of the current namespace, and the links of every named namespace.
+/// A snapshot of kernel state that bad input must leave unchanged: the named namespaces, and in
+/// the current namespace and each named one every link (name, admin flags, master, MTU, MAC) with
+/// its addresses. Left out is what the kernel changes by itself moments after a change that
+/// happened before the snapshot: carrier and operstate, and IPv6 link-local addresses. A namespace
+/// deleted earlier is torn down by the kernel in the background, so the snapshot is taken once the
+/// state has stopped changing (two reads 50 ms apart agree).
 pub fn state_snapshot() -> String {
-    sh_ok(
-        "ls -1 /run/netns 2>/dev/null | sort; ip -br addr; ip -br link; \
-         for n in $(ls /run/netns 2>/dev/null); do echo \"== $n\"; ip -n \"$n\" -br addr 2>&1; done",
-    )
+    let mut last = read_state();
+    for _ in 0..100 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let now = read_state();
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+    panic!("kernel state did not settle in 5 s: {last}");
+}
+
+fn read_state() -> String {
+    const LINKS: &str = r#"jq -cS '[.[] | {ifname, master, mtu, address,
+        flags: (.flags - ["LOWER_UP", "NO-CARRIER", "M-DOWN", "DORMANT"]),
+        addrs: [.addr_info[] | select(.scope != "link") | "\(.local)/\(.prefixlen)"]}]'"#;
+    sh_ok(&format!(
+        "ls -1 /run/netns 2>/dev/null | sort; ip -j addr | {LINKS}; \
+         for n in $(ls /run/netns 2>/dev/null); do echo \"== $n\"; ip -n \"$n\" -j addr 2>&1 | {LINKS}; done"
+    ))
 }
