@@ -75,26 +75,22 @@ pub fn install(conn: &Connect, args: &InstallArgs) -> Result<Outcome> {
             .with_hint("choose another --name, or remove it with vnet-vm undefine"));
     }
     let plan = make_plan(conn, args)?;
-    let (virt_type, reason, may_fall_back) = choose_virt_type(conn, args.virt_type);
+    let (virt_type, reason) = choose_virt_type(conn, args.virt_type);
     let preview = PreparedBoot::preview(&plan);
     if args.print_xml {
-        let xml = domain_xml(&plan, &virt_type, &preview);
+        let xml = domain_xml(&plan, &virt_type, &preview, None);
         return Ok(Outcome::new(json!({"xml": xml}), xml));
     }
     if args.dry_run {
         let mut result = describe(&plan, &virt_type, &reason, &preview);
         result["dry_run"] = json!(true);
         result["changed"] = json!(false);
-        result["xml"] = json!(domain_xml(&plan, &virt_type, &preview));
+        result["xml"] = json!(domain_xml(&plan, &virt_type, &preview, None));
         return Ok(Outcome::quiet(result));
     }
     let mut steps = Vec::new();
-    let made = make_everything(conn, &plan, &virt_type, may_fall_back, &mut steps);
-    let (dom, boot, virt_type, reason) = match made {
-        Ok((dom, boot, fell_back)) => match fell_back {
-            Some(why) => (dom, boot, "qemu".to_string(), why),
-            None => (dom, boot, virt_type, reason),
-        },
+    let (dom, boot) = match make_everything(conn, &plan, &virt_type, &mut steps) {
+        Ok(made) => made,
         Err(e) => {
             rollback(conn, steps);
             return Err(e.context(format!("install {}", plan.name)));
@@ -142,9 +138,8 @@ fn make_everything(
     conn: &Connect,
     plan: &Plan,
     virt_type: &str,
-    may_fall_back: bool,
     steps: &mut Vec<Step>,
-) -> Result<(Domain, PreparedBoot, Option<String>)> {
+) -> Result<(Domain, PreparedBoot)> {
     let mut boot = PreparedBoot::default();
     if let Method::Location(tree) = &plan.method {
         let (k, i) = location::copy_boot_files(tree, &plan.name, Path::new(location::BOOT_DIR))?;
@@ -167,43 +162,14 @@ fn make_everything(
             steps.push(Step::Volume(path));
         }
     }
-    let xml = domain_xml(plan, virt_type, &boot);
+    let xml = domain_xml(plan, virt_type, &boot, None);
     let dom = Domain::define_xml(conn, &xml).libvirt("define the domain")?;
     steps.push(Step::Domain(plan.name.clone()));
-    let fell_back = start(conn, &dom, plan, &boot, may_fall_back)?;
-    Ok((dom, boot, fell_back))
+    dom.create().libvirt("start the domain")?;
+    Ok((dom, boot))
 }
 
-/// Starts the domain. In auto mode a KVM guest that fails to start (or dies at once) is redefined
-/// for qemu (TCG) and started again; returns the reason when that happened.
-fn start(
-    conn: &Connect,
-    dom: &Domain,
-    plan: &Plan,
-    boot: &PreparedBoot,
-    may_fall_back: bool,
-) -> Result<Option<String>> {
-    let started = dom.create().map(|_| ());
-    if !may_fall_back {
-        return started.libvirt("start the domain").map(|_| None);
-    }
-    let why = match started {
-        Err(e) => e.message().lines().next().unwrap_or("").to_string(),
-        Ok(()) => {
-            std::thread::sleep(Duration::from_secs(1));
-            if dom.is_active().unwrap_or(false) {
-                return Ok(None);
-            }
-            "the KVM guest stopped right after starting".to_string()
-        }
-    };
-    let xml = domain_xml(plan, "qemu", boot);
-    let dom = Domain::define_xml(conn, &xml).libvirt("redefine the domain for qemu")?;
-    dom.create().libvirt("start the domain with qemu (TCG)")?;
-    Ok(Some(format!("KVM did not work ({why}); using qemu (TCG)")))
-}
-
-fn domain_xml(plan: &Plan, virt_type: &str, boot: &PreparedBoot) -> String {
+fn domain_xml(plan: &Plan, virt_type: &str, boot: &PreparedBoot, uuid: Option<String>) -> String {
     let os = match &plan.method {
         Method::Location(_) => OsBoot::Kernel {
             kernel: boot.kernel.clone().unwrap_or_default(),
@@ -233,6 +199,7 @@ fn domain_xml(plan: &Plan, virt_type: &str, boot: &PreparedBoot) -> String {
         .collect();
     xml::domain_xml(&DomainSpec {
         name: &plan.name,
+        uuid,
         virt_type,
         memory_mib: plan.memory_mib,
         vcpus: plan.vcpus,
@@ -396,23 +363,33 @@ fn check_nics(conn: &Connect, nics: &[Nic]) -> Result<()> {
     Ok(())
 }
 
-/// kvm or qemu, why, and whether a failed KVM start may fall back to qemu (auto mode only).
-fn choose_virt_type(conn: &Connect, arg: VirtTypeArg) -> (String, String, bool) {
+/// kvm or qemu, and why. Auto asks libvirt for KVM and then proves it with a probe guest, because
+/// KVM can be offered and still fail (no /dev/kvm inside QEMU's namespace, or an MSR assertion).
+fn choose_virt_type(conn: &Connect, arg: VirtTypeArg) -> (String, String) {
     match arg {
-        VirtTypeArg::Kvm => ("kvm".into(), "requested with --virt-type kvm".into(), false),
-        VirtTypeArg::Qemu => ("qemu".into(), "requested with --virt-type qemu".into(), false),
-        VirtTypeArg::Auto => {
-            if let Err(e) = conn.get_domain_capabilities(None, Some("x86_64"), None, Some("kvm"), 0) {
-                let why = e.message().lines().next().unwrap_or("").to_string();
-                return ("qemu".into(), format!("libvirt offers no KVM ({why}); using qemu (TCG)"), false);
-            }
-            if crate::is_local(conn) {
-                if let Err(e) = std::fs::File::options().read(true).write(true).open("/dev/kvm") {
-                    return ("qemu".into(), format!("/dev/kvm: {e}; using qemu (TCG)"), false);
-                }
-            }
-            ("kvm".into(), "libvirt offers KVM and the guest started with it".into(), true)
-        }
+        VirtTypeArg::Kvm => ("kvm".into(), "requested with --virt-type kvm".into()),
+        VirtTypeArg::Qemu => ("qemu".into(), "requested with --virt-type qemu".into()),
+        VirtTypeArg::Auto => match kvm_probe(conn) {
+            Ok(()) => ("kvm".into(), "KVM is offered by libvirt and a probe guest ran with it".into()),
+            Err(why) => ("qemu".into(), format!("KVM is not usable ({why}); using qemu (TCG)")),
+        },
+    }
+}
+
+/// Starts a transient, device-less KVM guest, checks it survives its first moments, destroys it.
+fn kvm_probe(conn: &Connect) -> std::result::Result<(), String> {
+    let first_line = |e: virt::error::Error| e.message().lines().next().unwrap_or("").to_string();
+    conn.get_domain_capabilities(None, Some("x86_64"), None, Some("kvm"), 0).map_err(first_line)?;
+    let name = format!("vnet-kvm-probe-{}", std::process::id());
+    let xml = xml::probe_xml(&name);
+    let dom = Domain::create_xml(conn, &xml, 0).map_err(first_line)?;
+    std::thread::sleep(Duration::from_millis(300));
+    let alive = dom.is_active().unwrap_or(false);
+    let _ = dom.destroy();
+    if alive {
+        Ok(())
+    } else {
+        Err("the KVM probe guest stopped right after starting".into())
     }
 }
 

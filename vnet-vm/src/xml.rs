@@ -28,6 +28,8 @@ pub struct XmlDisk {
 #[derive(Debug, Clone)]
 pub struct DomainSpec<'a> {
     pub name: &'a str,
+    /// Set when redefining an existing domain (libvirt refuses the same name with a new UUID).
+    pub uuid: Option<String>,
     pub virt_type: &'a str,
     pub memory_mib: u64,
     pub vcpus: u32,
@@ -50,6 +52,9 @@ fn write_domain(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
         .with_attribute(("type", spec.virt_type))
         .write_inner_content(|w| {
             text(w, "name", spec.name)?;
+            if let Some(uuid) = &spec.uuid {
+                text(w, "uuid", uuid)?;
+            }
             let mem = spec.memory_mib.to_string();
             w.create_element("memory")
                 .with_attribute(("unit", "MiB"))
@@ -197,6 +202,31 @@ fn write_nic(w: &mut Writer<Vec<u8>>, nic: &Nic) -> io::Result<()> {
     Ok(())
 }
 
+/// A transient KVM guest with no devices, only to learn whether KVM really works here.
+pub fn probe_xml(name: &str) -> String {
+    let mut w = Writer::new(Vec::new());
+    w.create_element("domain")
+        .with_attribute(("type", "kvm"))
+        .write_inner_content(|w| {
+            text(w, "name", name)?;
+            w.create_element("memory").with_attribute(("unit", "MiB")).write_text_content(BytesText::new("32"))?;
+            text(w, "vcpu", "1")?;
+            w.create_element("os").write_inner_content(|w| text(w, "type", "hvm"))?;
+            w.create_element("features").write_inner_content(|w| {
+                w.create_element("acpi").write_empty()?;
+                Ok(())
+            })?;
+            w.create_element("cpu").with_attribute(("mode", "host-passthrough")).write_empty()?;
+            w.create_element("devices").write_inner_content(|w| {
+                w.create_element("memballoon").with_attribute(("model", "none")).write_empty()?;
+                Ok(())
+            })?;
+            Ok(())
+        })
+        .expect("writing XML to a Vec cannot fail");
+    String::from_utf8(w.into_inner()).expect("the writer emits UTF-8")
+}
+
 /// An interface as libvirt's domain XML describes it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct XmlInterface {
@@ -298,6 +328,7 @@ mod tests {
     fn spec<'a>(nics: &'a [Nic]) -> DomainSpec<'a> {
         DomainSpec {
             name: "VM1 <&'\">",
+            uuid: None,
             virt_type: "qemu",
             memory_mib: 256,
             vcpus: 2,
