@@ -26,7 +26,10 @@ fn kit() -> PathBuf {
 /// libvirt's default NAT network (defined, inactive in the sandbox) started.
 fn default_network() {
     let info = sh_ok("virsh net-info default");
-    if !info.lines().any(|l| l.starts_with("Active:") && l.ends_with("yes")) {
+    if !info
+        .lines()
+        .any(|l| l.starts_with("Active:") && l.ends_with("yes"))
+    {
         sh_ok("virsh net-start default");
     }
 }
@@ -50,7 +53,10 @@ fn disk_dir(tag: &str) -> PathBuf {
 
 fn bridge_ports(bridge: &str) -> Vec<String> {
     let mut ports: Vec<String> = std::fs::read_dir(format!("/sys/class/net/{bridge}/brif"))
-        .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     ports.sort();
     ports
@@ -64,14 +70,20 @@ fn wait_domifaddr(name: &str, timeout: Duration) -> Value {
         if let Some(first) = run.json().as_array().and_then(|a| a.first().cloned()) {
             return first;
         }
-        assert!(Instant::now() < deadline, "no lease for {name} within {timeout:?}");
+        assert!(
+            Instant::now() < deadline,
+            "no lease for {name} within {timeout:?}"
+        );
         std::thread::sleep(Duration::from_millis(500));
     }
 }
 
 fn remove_domain(name: &str) {
     let _ = vnet("vnet-vm", &["destroy", name]);
-    let _ = vnet("vnet-vm", &["undefine", name, "--remove-all-storage", "--missing-ok"]);
+    let _ = vnet(
+        "vnet-vm",
+        &["undefine", name, "--remove-all-storage", "--missing-ok"],
+    );
 }
 
 #[test]
@@ -85,26 +97,54 @@ fn a1_seed_install_two_guests_leases_and_console() {
     default_network();
     let dir = disk_dir("images");
     let disk1 = format!("path={}/vm1.img,size=1", dir.display());
-    let (vm1, vm2) = (format!("VM1-{}", std::process::id()), format!("VM2-{}", std::process::id()));
+    let (vm1, vm2) = (
+        format!("VM1-{}", std::process::id()),
+        format!("VM2-{}", std::process::id()),
+    );
 
     // The seed's command line, with vnet-vm install for virt-install (256 MiB, 1 vCPU, 1 GB disk).
     let run = vnet(
         "vnet-vm",
-        &["install", "--name", &vm1, "--ram", "256", "--vcpu", "1", "--network", "network=default",
-          "--graphics", "none", "--os-type", "linux", "--disk", &disk1, "--location", iso,
-          "--extra-args", "console=ttyS0,115200n8 serial", "--noautoconsole"],
+        &[
+            "install",
+            "--name",
+            &vm1,
+            "--ram",
+            "256",
+            "--vcpu",
+            "1",
+            "--network",
+            "network=default",
+            "--graphics",
+            "none",
+            "--os-type",
+            "linux",
+            "--disk",
+            &disk1,
+            "--location",
+            iso,
+            "--extra-args",
+            "console=ttyS0,115200n8 serial",
+            "--noautoconsole",
+        ],
     )
     .ok();
     assert!(run.stderr.contains("--os-type is deprecated"), "{run:?}");
     let first = run.json();
     assert_eq!(first["changed"], true);
     assert_eq!(first["state"], "running");
-    assert!(["kvm", "qemu"].contains(&first["virt_type"].as_str().unwrap()), "{first}");
+    assert!(
+        ["kvm", "qemu"].contains(&first["virt_type"].as_str().unwrap()),
+        "{first}"
+    );
     assert!(!first["virt_type_reason"].as_str().unwrap().is_empty());
     assert_eq!(first["boot"]["method"], "location");
     assert_eq!(first["boot"]["layout"], "ubuntu/debian install CD");
     let kernel = first["boot"]["kernel"].as_str().unwrap().to_string();
-    assert!(kernel.starts_with("/var/lib/libvirt/boot/") && Path::new(&kernel).exists(), "{first}");
+    assert!(
+        kernel.starts_with("/var/lib/libvirt/boot/") && Path::new(&kernel).exists(),
+        "{first}"
+    );
     assert_eq!(first["disks"][0]["created"], true);
     // The disk came from libvirt's storage API, in a pool made for its directory.
     let pool = first["disks"][0]["pool"].as_str().unwrap().to_string();
@@ -117,12 +157,28 @@ fn a1_seed_install_two_guests_leases_and_console() {
     // A second guest: vnet1 on the same bridge, and --wait-ip reports its lease.
     let run = vnet(
         "vnet-vm",
-        &["install", "--name", &vm2, "--memory", "256", "--disk", "none", "--location", iso,
-          "--extra-args", "console=ttyS0", "--wait-ip", "120"],
+        &[
+            "install",
+            "--name",
+            &vm2,
+            "--memory",
+            "256",
+            "--disk",
+            "none",
+            "--location",
+            iso,
+            "--extra-args",
+            "console=ttyS0",
+            "--wait-ip",
+            "120",
+        ],
     )
     .ok();
     let second = run.json();
-    let address2 = second["address"].as_str().expect("--wait-ip gives an address").to_string();
+    let address2 = second["address"]
+        .as_str()
+        .expect("--wait-ip gives an address")
+        .to_string();
     assert!(address2.starts_with("192.168.122."), "{second}");
     assert_eq!(bridge_ports("virbr0"), vec!["vnet0", "vnet1"]);
     assert!(sh_ok(&format!("virsh domiflist {vm2}")).contains("vnet1"));
@@ -142,7 +198,10 @@ fn a1_seed_install_two_guests_leases_and_console() {
     for lease in [&lease1, &lease2] {
         let line = table.lines().find(|l| l.contains(lease["mac"].as_str().unwrap()));
         let line = line.unwrap_or_else(|| panic!("no lease for {lease} in {table}"));
-        assert!(line.contains(lease["address"].as_str().unwrap()), "{line} vs {lease}");
+        assert!(
+            line.contains(lease["address"].as_str().unwrap()),
+            "{line} vs {lease}"
+        );
     }
 
     // list: the same table as virsh, and JSON naming both.
@@ -150,9 +209,17 @@ fn a1_seed_install_two_guests_leases_and_console() {
     assert_eq!(text, sh_ok("virsh list --all"));
     let listed = vnet("vnet-vm", &["list"]).ok().json();
     for name in [&vm1, &vm2] {
-        let row = listed.as_array().unwrap().iter().find(|d| d["name"] == name.as_str()).unwrap();
+        let row = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == name.as_str())
+            .unwrap();
         assert_eq!(row["state"], "running");
-        assert_eq!(row["uuid"].as_str().unwrap(), sh_ok(&format!("virsh domuuid {name}")).trim());
+        assert_eq!(
+            row["uuid"].as_str().unwrap(),
+            sh_ok(&format!("virsh domuuid {name}")).trim()
+        );
     }
 
     // The console from a script: a command answered by the guest shell, and the --extra-args
@@ -169,7 +236,9 @@ fn a1_seed_install_two_guests_leases_and_console() {
     // Clean up through the tool itself: disks and copied kernels go with --remove-all-storage.
     for name in [&vm1, &vm2] {
         vnet("vnet-vm", &["destroy", name]).ok();
-        let gone = vnet("vnet-vm", &["undefine", name, "--remove-all-storage"]).ok().json();
+        let gone = vnet("vnet-vm", &["undefine", name, "--remove-all-storage"])
+            .ok()
+            .json();
         assert_eq!(gone["changed"], true);
     }
     assert!(!Path::new(&kernel).exists());
@@ -203,16 +272,34 @@ fn failed_installs_leave_nothing_behind() {
 
     let before = libvirt_state(&dir);
     let base = |name: &str, location: &str, disk: &str| -> Vec<String> {
-        ["install", "--name", name, "--ram", "256", "--network", "network=default", "--graphics", "none",
-         "--disk", disk, "--location", location, "--extra-args", "console=ttyS0", "--virt-type", "qemu"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        [
+            "install",
+            "--name",
+            name,
+            "--ram",
+            "256",
+            "--network",
+            "network=default",
+            "--graphics",
+            "none",
+            "--disk",
+            disk,
+            "--location",
+            location,
+            "--extra-args",
+            "console=ttyS0",
+            "--virt-type",
+            "qemu",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
     };
     let run = |args: Vec<String>| vnet("vnet-vm", &args.iter().map(String::as_str).collect::<Vec<_>>());
     let name = format!("bad-{}", std::process::id());
     run(base(&name, "/nonexistent/ubuntu.iso", &disk)).fails(3, "/nonexistent/ubuntu.iso");
-    run(base(&name, empty_iso.to_str().unwrap(), &disk)).fails(7, "tried install/vmlinuz + install/initrd.gz");
+    run(base(&name, empty_iso.to_str().unwrap(), &disk))
+        .fails(7, "tried install/vmlinuz + install/initrd.gz");
     let mut no_net = base(&name, &iso, &disk);
     no_net[6] = "network=no-such-net".into();
     run(no_net).fails(3, "no-such-net");
@@ -225,7 +312,11 @@ fn failed_installs_leave_nothing_behind() {
         let bad = format!("path={}/new.img,size={size}", dir.display());
         run(base(&name, &iso, &bad)).fails(7, "size");
     }
-    assert_eq!(libvirt_state(&dir), before, "validation failures changed something");
+    assert_eq!(
+        libvirt_state(&dir),
+        before,
+        "validation failures changed something"
+    );
 
     // A failure after the changes: kernels copied, a pool made for the directory, a volume
     // created and the domain defined, then QEMU refuses 4096 vCPUs: all of it is undone.
@@ -236,7 +327,27 @@ fn failed_installs_leave_nothing_behind() {
     eprintln!("late failure: {}", failed.stderr);
     assert!(code == 1 || code == 7, "{failed:?}");
     failed.fails(code, &format!("install {name}"));
-    assert_eq!(libvirt_state(&dir), before, "a failed install left something behind");
+    assert_eq!(
+        libvirt_state(&dir),
+        before,
+        "a failed install left something behind"
+    );
+
+    // Later still: the domain is defined and its start fails (an existing image that is not the
+    // qcow2 it claims to be): the domain goes too.
+    let mut bad_start = base(&name, &iso, &disk);
+    bad_start.extend([
+        "--disk".to_string(),
+        format!("path={},format=qcow2", existing.display()),
+    ]);
+    let failed = run(bad_start);
+    eprintln!("start failure: {}", failed.stderr);
+    failed.fails(1, "start the domain");
+    assert_eq!(
+        libvirt_state(&dir),
+        before,
+        "a failed start left something behind"
+    );
 
     sh_ok(&format!("virsh undefine {taken}"));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -247,10 +358,21 @@ fn missing_domains_and_consoles() {
     if !privileged("missing_domains_and_consoles") {
         return;
     }
-    for verb in ["start", "shutdown", "destroy", "undefine", "dumpxml", "domiflist", "domifaddr", "console"] {
+    for verb in [
+        "start",
+        "shutdown",
+        "destroy",
+        "undefine",
+        "dumpxml",
+        "domiflist",
+        "domifaddr",
+        "console",
+    ] {
         vnet("vnet-vm", &[verb, "no-such-domain"]).fails(3, "no-such-domain");
     }
-    let gone = vnet("vnet-vm", &["undefine", "no-such-domain", "--missing-ok"]).ok().json();
+    let gone = vnet("vnet-vm", &["undefine", "no-such-domain", "--missing-ok"])
+        .ok()
+        .json();
     assert_eq!(gone["changed"], false);
 
     // A domain with no serial device: console is "unavailable" (6) with a hint.
@@ -262,10 +384,19 @@ fn missing_domains_and_consoles() {
     let run = vnet("vnet-vm", &["console", &name]).fails(6, "no serial console");
     assert!(run.stderr.contains("hint: "), "{run:?}");
     let listed = vnet("vnet-vm", &["list", "--all"]).ok().json();
-    let row = listed.as_array().unwrap().iter().find(|d| d["name"] == name.as_str()).unwrap().clone();
+    let row = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == name.as_str())
+        .unwrap()
+        .clone();
     assert_eq!(row["state"], "shut off");
     assert_eq!(row["id"], Value::Null);
-    assert!(vnet("vnet-vm", &["dumpxml", &name, "-o", "text"]).ok().stdout.contains(&name));
+    assert!(vnet("vnet-vm", &["dumpxml", &name, "-o", "text"])
+        .ok()
+        .stdout
+        .contains(&name));
     remove_domain(&name);
     assert!(!sh_ok("virsh list --all --name").contains(&name));
     std::fs::remove_dir_all(&dir).unwrap();

@@ -135,7 +135,13 @@ pub struct InstallArgs {
     #[arg(short = 'n', long)]
     pub name: String,
     /// Memory in MiB (also memory=N).
-    #[arg(long = "memory", visible_alias = "ram", short = 'r', default_value = "1024", value_name = "MIB")]
+    #[arg(
+        long = "memory",
+        visible_alias = "ram",
+        short = 'r',
+        default_value = "1024",
+        value_name = "MIB"
+    )]
     pub memory: String,
     /// Virtual CPUs (also vcpus=N).
     #[arg(long = "vcpus", visible_alias = "vcpu", default_value = "1", value_name = "N")]

@@ -21,7 +21,9 @@ pub fn parse_escape(s: &str) -> Result<u8> {
     match b {
         [b'^', c] if (b'@'..=b'_').contains(&c.to_ascii_uppercase()) => Ok(c.to_ascii_uppercase() & 0x1f),
         [c] if c.is_ascii() => Ok(*c),
-        _ => Err(Error::invalid(format!("--escape '{s}': give ^X or one ASCII character"))),
+        _ => Err(Error::invalid(format!(
+            "--escape '{s}': give ^X or one ASCII character"
+        ))),
     }
 }
 
@@ -33,7 +35,8 @@ struct RawMode {
 impl RawMode {
     fn enter() -> Result<RawMode> {
         let stdin = std::io::stdin();
-        let saved = termios::tcgetattr(stdin.as_fd()).map_err(|e| Error::from(e).context("read terminal modes"))?;
+        let saved =
+            termios::tcgetattr(stdin.as_fd()).map_err(|e| Error::from(e).context("read terminal modes"))?;
         let mut raw = saved.clone();
         termios::cfmakeraw(&mut raw);
         termios::tcsetattr(stdin.as_fd(), SetArg::TCSAFLUSH, &raw)
@@ -54,14 +57,19 @@ type Ended = Option<String>;
 pub fn console(conn: &Connect, name: &str, force: bool, escape: &str, linger: f64) -> Result<()> {
     let escape = parse_escape(escape)?;
     if !(0.0..=3600.0).contains(&linger) {
-        return Err(Error::invalid(format!("--linger {linger}: seconds from 0 to 3600")));
+        return Err(Error::invalid(format!(
+            "--linger {linger}: seconds from 0 to 3600"
+        )));
     }
     let dom = crate::domains::lookup(conn, name)?;
     let xml = dom.get_xml_desc(0).libvirt(format!("XML of domain {name}"))?;
     let facts = crate::xml::domain_facts(&xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;
     if !facts.has_serial {
-        return Err(Error::new(ErrorKind::Unavailable, format!("domain {name} has no serial console"))
-            .with_hint("add one: <serial type='pty'/> in the domain XML (vnet-vm install always adds it)"));
+        return Err(Error::new(
+            ErrorKind::Unavailable,
+            format!("domain {name} has no serial console"),
+        )
+        .with_hint("add one: <serial type='pty'/> in the domain XML (vnet-vm install always adds it)"));
     }
     if !dom.is_active().libvirt("domain state")? {
         return Err(Error::failed(format!("domain {name} is not running"))
@@ -81,7 +89,10 @@ pub fn console(conn: &Connect, name: &str, force: bool, escape: &str, linger: f6
     let ended = spawn_guest_to_stdout(stream.clone());
     if std::io::stdin().is_terminal() {
         let _raw = RawMode::enter()?;
-        eprint!("Connected to domain '{name}'\r\nEscape character is {}\r\n", escape_name(escape));
+        eprint!(
+            "Connected to domain '{name}'\r\nEscape character is {}\r\n",
+            escape_name(escape)
+        );
         relay_stdin(&stream, &ended, Some(escape), Duration::ZERO)
     } else {
         relay_stdin(&stream, &ended, None, Duration::from_secs_f64(linger))

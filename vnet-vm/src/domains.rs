@@ -44,17 +44,33 @@ pub fn list(conn: &Connect, all: bool) -> Result<Outcome> {
         .iter()
         .map(|d| {
             let id = d.get_id().filter(|&id| id != u32::MAX);
-            (id, d.get_name().unwrap_or_default(), state_of(d), d.get_uuid_string().unwrap_or_default())
+            (
+                id,
+                d.get_name().unwrap_or_default(),
+                state_of(d),
+                d.get_uuid_string().unwrap_or_default(),
+            )
         })
         .collect();
     rows.sort_by(|a, b| (a.0.is_none(), a.0, &a.1).cmp(&(b.0.is_none(), b.0, &b.1)));
-    let json: Vec<Value> =
-        rows.iter().map(|(id, name, state, uuid)| json!({"id": id, "name": name, "state": state, "uuid": uuid})).collect();
+    let json: Vec<Value> = rows
+        .iter()
+        .map(|(id, name, state, uuid)| json!({"id": id, "name": name, "state": state, "uuid": uuid}))
+        .collect();
     let table: Vec<Vec<String>> = rows
         .iter()
-        .map(|(id, name, state, _)| vec![id.map_or("-".into(), |i| i.to_string()), name.clone(), state.to_string()])
+        .map(|(id, name, state, _)| {
+            vec![
+                id.map_or("-".into(), |i| i.to_string()),
+                name.clone(),
+                state.to_string(),
+            ]
+        })
         .collect();
-    Ok(Outcome::new(Value::Array(json), crate::table(&["Id", "Name", "State"], &table)))
+    Ok(Outcome::new(
+        Value::Array(json),
+        crate::table(&["Id", "Name", "State"], &table),
+    ))
 }
 
 pub fn start(conn: &Connect, name: &str) -> Result<Outcome> {
@@ -64,7 +80,11 @@ pub fn start(conn: &Connect, name: &str) -> Result<Outcome> {
         dom.create().libvirt(format!("start domain {name}"))?;
     }
     let result = json!({"name": name, "changed": changed, "state": state_of(&dom), "id": dom.get_id()});
-    Ok(text_outcome(result, changed, format!("Domain '{name}' started\n")))
+    Ok(text_outcome(
+        result,
+        changed,
+        format!("Domain '{name}' started\n"),
+    ))
 }
 
 pub fn shutdown(conn: &Connect, name: &str) -> Result<Outcome> {
@@ -74,7 +94,11 @@ pub fn shutdown(conn: &Connect, name: &str) -> Result<Outcome> {
         dom.shutdown().libvirt(format!("shut down domain {name}"))?;
     }
     let result = json!({"name": name, "changed": changed, "state": state_of(&dom)});
-    Ok(text_outcome(result, changed, format!("Domain '{name}' is being shutdown\n")))
+    Ok(text_outcome(
+        result,
+        changed,
+        format!("Domain '{name}' is being shutdown\n"),
+    ))
 }
 
 pub fn destroy(conn: &Connect, name: &str) -> Result<Outcome> {
@@ -84,7 +108,11 @@ pub fn destroy(conn: &Connect, name: &str) -> Result<Outcome> {
         dom.destroy().libvirt(format!("destroy domain {name}"))?;
     }
     let result = json!({"name": name, "changed": changed, "state": state_of(&dom)});
-    Ok(text_outcome(result, changed, format!("Domain '{name}' destroyed\n")))
+    Ok(text_outcome(
+        result,
+        changed,
+        format!("Domain '{name}' destroyed\n"),
+    ))
 }
 
 /// virsh's confirmation line in text mode when something changed; nothing otherwise.
@@ -99,11 +127,15 @@ pub fn undefine(conn: &Connect, name: &str, remove_storage: bool, missing_ok: bo
         }
         other => other?,
     };
-    let xml = dom.get_xml_desc(sys::VIR_DOMAIN_XML_INACTIVE).libvirt("domain XML")?;
+    let xml = dom
+        .get_xml_desc(sys::VIR_DOMAIN_XML_INACTIVE)
+        .libvirt("domain XML")?;
     let facts = crate::xml::domain_facts(&xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;
     if remove_storage && dom.is_active().libvirt("domain state")? {
-        return Err(Error::exists(format!("domain {name} is running: its storage is in use"))
-            .with_hint(format!("stop it first: vnet-vm destroy {name}")));
+        return Err(
+            Error::exists(format!("domain {name} is running: its storage is in use"))
+                .with_hint(format!("stop it first: vnet-vm destroy {name}")),
+        );
     }
     dom.undefine_flags(sys::VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | sys::VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
         .libvirt(format!("undefine domain {name}"))?;

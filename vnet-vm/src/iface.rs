@@ -24,7 +24,13 @@ pub fn domiflist(conn: &Connect, name: &str) -> Result<Outcome> {
         .iter()
         .map(|i| {
             let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-            vec![dash(&i.target), i.kind.clone(), i.source.clone(), dash(&i.model), i.mac.clone()]
+            vec![
+                dash(&i.target),
+                i.kind.clone(),
+                i.source.clone(),
+                dash(&i.model),
+                i.mac.clone(),
+            ]
         })
         .collect();
     let text = crate::table(&["Interface", "Type", "Source", "Model", "MAC"], &rows);
@@ -41,8 +47,17 @@ fn leases(dom: &Domain) -> Result<Vec<Lease>> {
     let mut out = Vec::new();
     for iface in ifaces {
         for addr in &iface.addrs {
-            let proto = if addr.typed == sys::VIR_IP_ADDR_TYPE_IPV6 as i64 { "ipv6" } else { "ipv4" };
-            out.push((iface.name.clone(), iface.hwaddr.clone(), proto, format!("{}/{}", addr.addr, addr.prefix)));
+            let proto = if addr.typed == sys::VIR_IP_ADDR_TYPE_IPV6 as i64 {
+                "ipv6"
+            } else {
+                "ipv4"
+            };
+            out.push((
+                iface.name.clone(),
+                iface.hwaddr.clone(),
+                proto,
+                format!("{}/{}", addr.addr, addr.prefix),
+            ));
         }
     }
     Ok(out)
@@ -61,8 +76,10 @@ pub fn domifaddr(conn: &Connect, name: &str) -> Result<Outcome> {
             json!({"interface": i, "mac": mac, "protocol": proto, "address": addr, "source": "lease"})
         })
         .collect();
-    let rows: Vec<Vec<String>> =
-        found.iter().map(|(i, mac, p, a)| vec![i.clone(), mac.clone(), p.to_string(), a.clone()]).collect();
+    let rows: Vec<Vec<String>> = found
+        .iter()
+        .map(|(i, mac, p, a)| vec![i.clone(), mac.clone(), p.to_string(), a.clone()])
+        .collect();
     let text = crate::table(&["Name", "MAC address", "Protocol", "Address"], &rows);
     Ok(Outcome::new(Value::Array(json), text))
 }
@@ -80,12 +97,17 @@ pub fn wait_for_lease(dom: &Domain, timeout: Duration) -> Result<String> {
         }
         if crate::install::remaining(deadline).is_none() {
             let name = dom.get_name().unwrap_or_default();
-            let why = found.err().map(|e| format!(" ({})", e.message)).unwrap_or_default();
+            let why = found
+                .err()
+                .map(|e| format!(" ({})", e.message))
+                .unwrap_or_default();
             return Err(Error::failed(format!(
                 "domain {name} got no DHCP lease within {}s{why}",
                 timeout.as_secs()
             ))
-            .with_hint(format!("the domain is installed and running; check it with vnet-vm console {name}")));
+            .with_hint(format!(
+                "the domain is installed and running; check it with vnet-vm console {name}"
+            )));
         }
         std::thread::sleep(Duration::from_millis(500));
     }

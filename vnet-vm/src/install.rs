@@ -107,7 +107,7 @@ pub fn install(conn: &Connect, args: &InstallArgs) -> Result<Outcome> {
         let lease = crate::iface::wait_for_lease(&dom, Duration::from_secs(secs))?;
         result["address"] = json!(lease);
     }
-    let text = format!("Starting install...\nCreating domain...\nDomain creation completed.\n");
+    let text = "Starting install...\nCreating domain...\nDomain creation completed.\n";
     Ok(Outcome::new(result, text))
 }
 
@@ -127,7 +127,10 @@ impl PreparedBoot {
                     let base = m.rsplit('/').next().unwrap_or(m);
                     format!("{}/vnet-{}-{base}", location::BOOT_DIR, plan.name)
                 };
-                PreparedBoot { kernel: Some(name(&tree.kernel)), initrd: Some(name(&tree.initrd)) }
+                PreparedBoot {
+                    kernel: Some(name(&tree.kernel)),
+                    initrd: Some(name(&tree.initrd)),
+                }
             }
             _ => PreparedBoot::default(),
         }
@@ -216,16 +219,20 @@ fn describe(plan: &Plan, virt_type: &str, reason: &str, boot: &PreparedBoot) -> 
     let boot_json = match &plan.method {
         Method::Location(tree) => json!({"method": "location", "source": tree.location,
             "layout": tree.layout, "kernel": boot.kernel, "initrd": boot.initrd, "cmdline": plan.extra_args}),
-        Method::Kernel(k) => json!({"method": "kernel", "kernel": k.kernel, "initrd": k.initrd, "cmdline": k.cmdline}),
+        Method::Kernel(k) => {
+            json!({"method": "kernel", "kernel": k.kernel, "initrd": k.initrd, "cmdline": k.cmdline})
+        }
         Method::Cdrom(p) => json!({"method": "cdrom", "source": p}),
         Method::Import => json!({"method": "import"}),
     };
     let disks: Vec<Value> = plan
         .disks
         .iter()
-        .map(|d| json!({"path": d.spec.path, "format": d.spec.format, "bus": d.spec.bus,
+        .map(|d| {
+            json!({"path": d.spec.path, "format": d.spec.format, "bus": d.spec.bus,
             "size_gb": d.spec.size_gb, "created": d.create,
-            "pool": (!d.pool.name().is_empty()).then(|| d.pool.name())}))
+            "pool": (!d.pool.name().is_empty()).then(|| d.pool.name())})
+        })
         .collect();
     let pools_created: Vec<&str> = plan
         .disks
@@ -263,8 +270,10 @@ fn make_plan(conn: &Connect, args: &InstallArgs) -> Result<Plan> {
     let disk_specs = spec::parse_disks(&args.disks)?;
     let method = parse_method(args)?;
     if args.extra_args.is_some() && !matches!(method, Method::Location(_)) {
-        return Err(Error::new(ErrorKind::Usage, "--extra-args only works with --location")
-            .with_hint("use --boot kernel=...,kernel_args=... for a kernel of your own"));
+        return Err(
+            Error::new(ErrorKind::Usage, "--extra-args only works with --location")
+                .with_hint("use --boot kernel=...,kernel_args=... for a kernel of your own"),
+        );
     }
     if matches!(method, Method::Import) && disk_specs.is_empty() {
         return Err(Error::new(ErrorKind::Usage, "--import needs a --disk to boot"));
@@ -310,7 +319,10 @@ fn parse_method(args: &InstallArgs) -> Result<Method> {
         1 => Ok(methods.remove(0)),
         0 => Err(Error::new(ErrorKind::Usage, "an install method is needed")
             .with_hint("give one of --location, --cdrom, --import, --boot kernel=...")),
-        _ => Err(Error::new(ErrorKind::Usage, "give only one of --location, --cdrom, --import, --boot")),
+        _ => Err(Error::new(
+            ErrorKind::Usage,
+            "give only one of --location, --cdrom, --import, --boot",
+        )),
     }
 }
 
@@ -370,8 +382,14 @@ fn choose_virt_type(conn: &Connect, arg: VirtTypeArg) -> (String, String) {
         VirtTypeArg::Kvm => ("kvm".into(), "requested with --virt-type kvm".into()),
         VirtTypeArg::Qemu => ("qemu".into(), "requested with --virt-type qemu".into()),
         VirtTypeArg::Auto => match kvm_probe(conn) {
-            Ok(()) => ("kvm".into(), "KVM is offered by libvirt and a probe guest ran with it".into()),
-            Err(why) => ("qemu".into(), format!("KVM is not usable ({why}); using qemu (TCG)")),
+            Ok(()) => (
+                "kvm".into(),
+                "KVM is offered by libvirt and a probe guest ran with it".into(),
+            ),
+            Err(why) => (
+                "qemu".into(),
+                format!("KVM is not usable ({why}); using qemu (TCG)"),
+            ),
         },
     }
 }
@@ -379,7 +397,8 @@ fn choose_virt_type(conn: &Connect, arg: VirtTypeArg) -> (String, String) {
 /// Starts a transient, device-less KVM guest, checks it survives its first moments, destroys it.
 fn kvm_probe(conn: &Connect) -> std::result::Result<(), String> {
     let first_line = |e: virt::error::Error| e.message().lines().next().unwrap_or("").to_string();
-    conn.get_domain_capabilities(None, Some("x86_64"), None, Some("kvm"), 0).map_err(first_line)?;
+    conn.get_domain_capabilities(None, Some("x86_64"), None, Some("kvm"), 0)
+        .map_err(first_line)?;
     let name = format!("vnet-kvm-probe-{}", std::process::id());
     let xml = xml::probe_xml(&name);
     let dom = Domain::create_xml(conn, &xml, 0).map_err(first_line)?;
@@ -395,5 +414,7 @@ fn kvm_probe(conn: &Connect) -> std::result::Result<(), String> {
 
 /// Time left until a deadline, for the --wait-ip loop.
 pub fn remaining(deadline: Instant) -> Option<Duration> {
-    deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero())
+    deadline
+        .checked_duration_since(Instant::now())
+        .filter(|d| !d.is_zero())
 }

@@ -10,8 +10,8 @@ pub mod spec;
 pub mod storage;
 pub mod xml;
 
-use cli::{Cli, GraphicsKind, Verb};
 use clap::Parser;
+use cli::{Cli, GraphicsKind, Verb};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use virt::connect::Connect;
@@ -24,15 +24,23 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let printer = cli.output.printer();
     if let Some(source) = &cli.batch.batch {
         if cli.verb.is_some() {
-            return Err(Error::new(ErrorKind::Usage, "--batch takes its commands from the file, not the command line"));
+            return Err(Error::new(
+                ErrorKind::Usage,
+                "--batch takes its commands from the file, not the command line",
+            ));
         }
         let conn = vnet_common::libvirt::connect(cli.connect.as_deref())?;
         return vnet_common::batch::run_batch(TOOL, source, cli.batch.force, printer, |words| {
             let line = Cli::try_parse_from(std::iter::once(TOOL.to_string()).chain(words))
                 .map_err(|e| usage_error(TOOL, &e))?;
             match line.verb {
-                _ if line.batch.batch.is_some() => Err(Error::new(ErrorKind::Usage, "--batch cannot be nested")),
-                Some(Verb::Console { .. }) => Err(Error::new(ErrorKind::Usage, "console is interactive: not in --batch")),
+                _ if line.batch.batch.is_some() => {
+                    Err(Error::new(ErrorKind::Usage, "--batch cannot be nested"))
+                }
+                Some(Verb::Console { .. }) => Err(Error::new(
+                    ErrorKind::Usage,
+                    "console is interactive: not in --batch",
+                )),
                 Some(verb) => run_verb(&conn, &verb),
                 None => Err(Error::new(ErrorKind::Usage, "a verb is needed")),
             }
@@ -42,7 +50,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         return Err(Error::new(ErrorKind::Usage, "a verb is needed").with_hint("see 'vnet-vm --help'"));
     };
     let conn = vnet_common::libvirt::connect(cli.connect.as_deref())?;
-    if let Verb::Console { name, force, escape, linger } = &verb {
+    if let Verb::Console {
+        name,
+        force,
+        escape,
+        linger,
+    } = &verb
+    {
         console::console(&conn, name, *force, escape, *linger)?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -65,9 +79,11 @@ fn run_verb(conn: &Connect, verb: &Verb) -> Result<Outcome> {
         Verb::Start { name } => domains::start(conn, name),
         Verb::Shutdown { name } => domains::shutdown(conn, name),
         Verb::Destroy { name } => domains::destroy(conn, name),
-        Verb::Undefine { name, remove_all_storage, missing_ok } => {
-            domains::undefine(conn, name, *remove_all_storage, *missing_ok)
-        }
+        Verb::Undefine {
+            name,
+            remove_all_storage,
+            missing_ok,
+        } => domains::undefine(conn, name, *remove_all_storage, *missing_ok),
         Verb::Dumpxml { name, inactive } => domains::dumpxml(conn, name, *inactive),
         Verb::Domiflist { name } => iface::domiflist(conn, name),
         Verb::Domifaddr { name } => iface::domifaddr(conn, name),
@@ -79,7 +95,8 @@ fn run_verb(conn: &Connect, verb: &Verb) -> Result<Outcome> {
 /// describe what libvirt sees.
 pub fn is_local(conn: &Connect) -> bool {
     let uri = conn.get_uri().unwrap_or_default();
-    uri.split_once("://").is_none_or(|(_, rest)| rest.is_empty() || rest.starts_with('/'))
+    uri.split_once("://")
+        .is_none_or(|(_, rest)| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// virsh's table layout: a leading space, columns padded and separated by three spaces (the last
@@ -130,20 +147,48 @@ mod tests {
     #[test]
     fn the_seed_command_line_parses() {
         let cli = Cli::try_parse_from([
-            "vnet-vm", "install", "--name", "VM1", "--ram", "2048", "--vcpu", "2", "--network", "network=default",
-            "--graphics", "none", "--os-type", "linux", "--disk", "path=/data/vm-images/vm1.img,size=10",
-            "--location", "/tmp/ubuntu-14.04.1-server-amd64.iso", "--extra-args", "console=ttyS0,115200n8 serial",
+            "vnet-vm",
+            "install",
+            "--name",
+            "VM1",
+            "--ram",
+            "2048",
+            "--vcpu",
+            "2",
+            "--network",
+            "network=default",
+            "--graphics",
+            "none",
+            "--os-type",
+            "linux",
+            "--disk",
+            "path=/data/vm-images/vm1.img,size=10",
+            "--location",
+            "/tmp/ubuntu-14.04.1-server-amd64.iso",
+            "--extra-args",
+            "console=ttyS0,115200n8 serial",
         ])
         .unwrap();
-        let Some(Verb::Install(args)) = cli.verb else { panic!("not install") };
-        assert_eq!((args.name.as_str(), args.memory.as_str(), args.vcpus.as_str()), ("VM1", "2048", "2"));
+        let Some(Verb::Install(args)) = cli.verb else {
+            panic!("not install")
+        };
+        assert_eq!(
+            (args.name.as_str(), args.memory.as_str(), args.vcpus.as_str()),
+            ("VM1", "2048", "2")
+        );
         assert_eq!(args.extra_args.as_deref(), Some("console=ttyS0,115200n8 serial"));
     }
 
     #[test]
     fn tables_look_like_virsh() {
-        let t = table(&["Id", "Name", "State"], &[vec!["-".into(), "longer-name".into(), "shut off".into()]]);
-        assert_eq!(t, " Id   Name          State\n------------------------------\n -    longer-name   shut off\n\n");
+        let t = table(
+            &["Id", "Name", "State"],
+            &[vec!["-".into(), "longer-name".into(), "shut off".into()]],
+        );
+        assert_eq!(
+            t,
+            " Id   Name          State\n------------------------------\n -    longer-name   shut off\n\n"
+        );
     }
 
     #[test]

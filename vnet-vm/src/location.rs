@@ -12,13 +12,29 @@ pub const BOOT_DIR: &str = "/var/lib/libvirt/boot";
 /// Kernel and initrd paths of the install trees vnet knows, with the distribution they belong to.
 pub const LAYOUTS: &[(&str, &str, &str)] = &[
     ("install/vmlinuz", "install/initrd.gz", "ubuntu/debian install CD"),
-    ("install.amd/vmlinuz", "install.amd/initrd.gz", "debian install CD"),
+    (
+        "install.amd/vmlinuz",
+        "install.amd/initrd.gz",
+        "debian install CD",
+    ),
     ("casper/vmlinuz", "casper/initrd", "ubuntu live server"),
     ("casper/vmlinuz", "casper/initrd.gz", "ubuntu live"),
     ("casper/vmlinuz", "casper/initrd.lz", "ubuntu live"),
-    ("install/netboot/ubuntu-installer/amd64/linux", "install/netboot/ubuntu-installer/amd64/initrd.gz", "ubuntu netboot"),
-    ("images/pxeboot/vmlinuz", "images/pxeboot/initrd.img", "fedora/rhel"),
-    ("isolinux/vmlinuz", "isolinux/initrd.img", "fedora/rhel (isolinux)"),
+    (
+        "install/netboot/ubuntu-installer/amd64/linux",
+        "install/netboot/ubuntu-installer/amd64/initrd.gz",
+        "ubuntu netboot",
+    ),
+    (
+        "images/pxeboot/vmlinuz",
+        "images/pxeboot/initrd.img",
+        "fedora/rhel",
+    ),
+    (
+        "isolinux/vmlinuz",
+        "isolinux/initrd.img",
+        "fedora/rhel (isolinux)",
+    ),
 ];
 
 /// The install tree found: where the kernel and initrd are inside the location.
@@ -39,9 +55,13 @@ pub fn find(location: &str) -> Result<InstallTree> {
     let is_iso = !meta.is_dir();
     let found = if is_iso {
         let iso = open_iso(&path)?;
-        LAYOUTS.iter().find(|(k, i, _)| iso_file(&iso, k).is_some() && iso_file(&iso, i).is_some())
+        LAYOUTS
+            .iter()
+            .find(|(k, i, _)| iso_file(&iso, k).is_some() && iso_file(&iso, i).is_some())
     } else {
-        LAYOUTS.iter().find(|(k, i, _)| path.join(k).is_file() && path.join(i).is_file())
+        LAYOUTS
+            .iter()
+            .find(|(k, i, _)| path.join(k).is_file() && path.join(i).is_file())
     };
     match found {
         Some((kernel, initrd, layout)) => Ok(InstallTree {
@@ -67,7 +87,10 @@ type Iso = iso9660::ISO9660<File>;
 fn open_iso(path: &Path) -> Result<Iso> {
     let file = File::open(path).with_context(|| format!("--location {}", path.display()))?;
     iso9660::ISO9660::new(file).map_err(|e| {
-        Error::invalid(format!("--location {}: not an ISO 9660 image: {e}", path.display()))
+        Error::invalid(format!(
+            "--location {}: not an ISO 9660 image: {e}",
+            path.display()
+        ))
     })
 }
 
@@ -82,7 +105,10 @@ fn iso_file(iso: &Iso, path: &str) -> Option<iso9660::ISOFile<File>> {
     let mut dir = iso.root.clone();
     let parts: Vec<&str> = path.split('/').collect();
     for (i, part) in parts.iter().enumerate() {
-        let entry = dir.contents().filter_map(|e| e.ok()).find(|e| iso_name_matches(e.identifier(), part))?;
+        let entry = dir
+            .contents()
+            .filter_map(|e| e.ok())
+            .find(|e| iso_name_matches(e.identifier(), part))?;
         match entry {
             iso9660::DirectoryEntry::Directory(d) if i + 1 < parts.len() => dir = d,
             iso9660::DirectoryEntry::File(f) if i + 1 == parts.len() => return Some(f),
@@ -99,7 +125,8 @@ fn open_member(tree: &InstallTree, member: &str) -> Result<Box<dyn Read>> {
         return Ok(Box::new(file));
     }
     let iso = open_iso(&tree.location)?;
-    let file = iso_file(&iso, member).ok_or_else(|| Error::not_found(format!("{member} vanished from the ISO")))?;
+    let file =
+        iso_file(&iso, member).ok_or_else(|| Error::not_found(format!("{member} vanished from the ISO")))?;
     Ok(Box::new(file.read()))
 }
 
@@ -118,16 +145,34 @@ pub fn copy_boot_files(tree: &InstallTree, name: &str, boot_dir: &Path) -> Resul
 }
 
 fn copy_one(tree: &InstallTree, member: &str, name: &str, boot_dir: &Path) -> Result<PathBuf> {
-    let safe: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     let base = member.rsplit('/').next().unwrap_or(member);
     let (mut out, dest) = (1..100)
         .find_map(|n| {
             let suffix = if n == 1 { String::new() } else { format!(".{n}") };
             let dest = boot_dir.join(format!("vnet-{safe}-{base}{suffix}"));
-            File::options().write(true).create_new(true).open(&dest).ok().map(|f| (f, dest))
+            File::options()
+                .write(true)
+                .create_new(true)
+                .open(&dest)
+                .ok()
+                .map(|f| (f, dest))
         })
-        .ok_or_else(|| Error::new(ErrorKind::Exists, format!("no free file name in {}", boot_dir.display())))?;
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Exists,
+                format!("no free file name in {}", boot_dir.display()),
+            )
+        })?;
     let copied = open_member(tree, member).and_then(|mut src| {
         io::copy(&mut src, &mut out).with_context(|| format!("copy {member} to {}", dest.display()))
     });
@@ -156,12 +201,19 @@ mod tests {
         std::fs::create_dir_all(dir.join("casper")).unwrap();
         let missing = find(dir.to_str().unwrap()).unwrap_err();
         assert_eq!(missing.exit_code(), 7);
-        assert!(missing.message.contains("install/vmlinuz + install/initrd.gz"), "{}", missing.message);
+        assert!(
+            missing.message.contains("install/vmlinuz + install/initrd.gz"),
+            "{}",
+            missing.message
+        );
         assert!(missing.message.contains("images/pxeboot/vmlinuz"));
         std::fs::write(dir.join("casper/vmlinuz"), b"k").unwrap();
         std::fs::write(dir.join("casper/initrd"), b"i").unwrap();
         let tree = find(dir.to_str().unwrap()).unwrap();
-        assert_eq!((tree.kernel.as_str(), tree.initrd.as_str()), ("casper/vmlinuz", "casper/initrd"));
+        assert_eq!(
+            (tree.kernel.as_str(), tree.initrd.as_str()),
+            ("casper/vmlinuz", "casper/initrd")
+        );
         let boot = dir.join("boot");
         let (k, i) = copy_boot_files(&tree, "VM 1", &boot).unwrap();
         assert_eq!(k, boot.join("vnet-VM_1-vmlinuz"));
@@ -191,7 +243,10 @@ mod tests {
         let tree = find(iso).unwrap();
         assert_eq!(tree.kernel, "install/vmlinuz");
         let mut head = [0u8; 2];
-        open_member(&tree, &tree.initrd).unwrap().read_exact(&mut head).unwrap();
+        open_member(&tree, &tree.initrd)
+            .unwrap()
+            .read_exact(&mut head)
+            .unwrap();
         assert_eq!(head, [0x1f, 0x8b], "initrd.gz is gzip");
     }
 }

@@ -11,7 +11,11 @@ fn options(spec: &str, what: &str, bare_key: &str, allowed: &[&str]) -> Result<V
         let (key, value) = match part.split_once('=') {
             Some((k, v)) => (k.trim(), v.trim()),
             None if i == 0 && !bare_key.is_empty() => (bare_key, part.trim()),
-            None => return Err(Error::invalid(format!("{what} '{spec}': '{part}' is not key=value"))),
+            None => {
+                return Err(Error::invalid(format!(
+                    "{what} '{spec}': '{part}' is not key=value"
+                )))
+            }
         };
         if !allowed.contains(&key) {
             return Err(Error::invalid(format!(
@@ -51,7 +55,9 @@ pub fn parse_networks(specs: &[String]) -> Result<Vec<Nic>> {
     }
     if specs.iter().any(|s| s == "none") {
         if specs.len() > 1 {
-            return Err(Error::invalid("--network none cannot be combined with other --network"));
+            return Err(Error::invalid(
+                "--network none cannot be combined with other --network",
+            ));
         }
         return Ok(vec![]);
     }
@@ -65,7 +71,9 @@ fn parse_network(spec: &str) -> Result<Nic> {
     for (key, value) in options(spec, "--network", "", &["network", "bridge", "model", "mac"])? {
         match key.as_str() {
             "network" | "bridge" if source.is_some() => {
-                return Err(Error::invalid(format!("--network '{spec}': give network= or bridge=, once")))
+                return Err(Error::invalid(format!(
+                    "--network '{spec}': give network= or bridge=, once"
+                )))
             }
             "network" => source = Some(NicSource::Network(value)),
             "bridge" => {
@@ -76,13 +84,17 @@ fn parse_network(spec: &str) -> Result<Nic> {
             _ => mac = Some(validate_mac(&value)?),
         }
     }
-    let source =
-        source.ok_or_else(|| Error::invalid(format!("--network '{spec}': needs network=NAME or bridge=BR")))?;
+    let source = source
+        .ok_or_else(|| Error::invalid(format!("--network '{spec}': needs network=NAME or bridge=BR")))?;
     Ok(Nic { source, model, mac })
 }
 
 fn validate_model(model: &str) -> Result<String> {
-    if model.is_empty() || !model.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if model.is_empty()
+        || !model
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         return Err(Error::invalid(format!("NIC model '{model}' is not a model name")));
     }
     Ok(model.to_string())
@@ -91,9 +103,14 @@ fn validate_model(model: &str) -> Result<String> {
 /// A unicast MAC as six hex pairs, normalised to lower case.
 pub fn validate_mac(mac: &str) -> Result<String> {
     let parts: Vec<&str> = mac.split(':').collect();
-    let hex = parts.len() == 6 && parts.iter().all(|p| p.len() == 2 && u8::from_str_radix(p, 16).is_ok());
+    let hex = parts.len() == 6
+        && parts
+            .iter()
+            .all(|p| p.len() == 2 && u8::from_str_radix(p, 16).is_ok());
     if !hex {
-        return Err(Error::invalid(format!("MAC '{mac}' is not six hex pairs (52:54:00:12:34:56)")));
+        return Err(Error::invalid(format!(
+            "MAC '{mac}' is not six hex pairs (52:54:00:12:34:56)"
+        )));
     }
     if u8::from_str_radix(parts[0], 16).unwrap_or(1) & 1 == 1 {
         return Err(Error::invalid(format!("MAC '{mac}' is a multicast address")));
@@ -120,7 +137,10 @@ pub fn parse_disks(specs: &[String]) -> Result<Vec<DiskSpec>> {
     let disks: Vec<DiskSpec> = specs.iter().map(|s| parse_disk(s)).collect::<Result<_>>()?;
     for (i, d) in disks.iter().enumerate() {
         if disks[..i].iter().any(|o| o.path == d.path) {
-            return Err(Error::invalid(format!("--disk {} is given twice", d.path.display())));
+            return Err(Error::invalid(format!(
+                "--disk {} is given twice",
+                d.path.display()
+            )));
         }
     }
     Ok(disks)
@@ -138,9 +158,17 @@ fn parse_disk(spec: &str) -> Result<DiskSpec> {
             "path" => disk.path = PathBuf::from(value),
             "size" => disk.size_gb = Some(parse_size_gb(&value)?),
             "format" if ["raw", "qcow2"].contains(&value.as_str()) => disk.format = value,
-            "format" => return Err(Error::invalid(format!("--disk format '{value}': use raw or qcow2"))),
+            "format" => {
+                return Err(Error::invalid(format!(
+                    "--disk format '{value}': use raw or qcow2"
+                )))
+            }
             _ if ["virtio", "sata", "scsi", "ide"].contains(&value.as_str()) => disk.bus = value,
-            _ => return Err(Error::invalid(format!("--disk bus '{value}': use virtio, sata, scsi or ide"))),
+            _ => {
+                return Err(Error::invalid(format!(
+                    "--disk bus '{value}': use virtio, sata, scsi or ide"
+                )))
+            }
         }
     }
     if disk.path.as_os_str().is_empty() {
@@ -166,7 +194,9 @@ pub fn parse_size_gb(value: &str) -> Result<f64> {
         .parse()
         .map_err(|_| Error::invalid(format!("disk size '{value}' is not a number of GB")))?;
     if !size.is_finite() || size <= 0.0 || size > 65536.0 {
-        return Err(Error::invalid(format!("disk size '{value}' must be > 0 and <= 65536 GB")));
+        return Err(Error::invalid(format!(
+            "disk size '{value}' must be > 0 and <= 65536 GB"
+        )));
     }
     Ok(size)
 }
@@ -181,7 +211,9 @@ pub fn parse_memory(value: &str) -> Result<u64> {
     let number = value.strip_prefix("memory=").unwrap_or(value);
     match number.parse::<u64>() {
         Ok(n) if (16..=16 << 20).contains(&n) => Ok(n),
-        _ => Err(Error::invalid(format!("--memory '{value}': a number of MiB from 16"))),
+        _ => Err(Error::invalid(format!(
+            "--memory '{value}': a number of MiB from 16"
+        ))),
     }
 }
 
@@ -190,7 +222,9 @@ pub fn parse_vcpus(value: &str) -> Result<u32> {
     let number = value.strip_prefix("vcpus=").unwrap_or(value);
     match number.parse::<u32>() {
         Ok(n) if (1..=4096).contains(&n) => Ok(n),
-        _ => Err(Error::invalid(format!("--vcpus '{value}': a number from 1 to 4096"))),
+        _ => Err(Error::invalid(format!(
+            "--vcpus '{value}': a number from 1 to 4096"
+        ))),
     }
 }
 
@@ -208,7 +242,12 @@ pub fn parse_boot(spec: &str) -> Result<KernelBoot> {
         initrd: None,
         cmdline: None,
     };
-    for (key, value) in options(spec, "--boot", "", &["kernel", "initrd", "kernel_args", "cmdline"])? {
+    for (key, value) in options(
+        spec,
+        "--boot",
+        "",
+        &["kernel", "initrd", "kernel_args", "cmdline"],
+    )? {
         match key.as_str() {
             "kernel" => boot.kernel = absolute(&value, "--boot kernel")?,
             "initrd" => boot.initrd = Some(absolute(&value, "--boot initrd")?),
@@ -224,7 +263,9 @@ pub fn parse_boot(spec: &str) -> Result<KernelBoot> {
 fn absolute(value: &str, what: &str) -> Result<PathBuf> {
     let path = Path::new(value);
     if !path.is_absolute() {
-        return Err(Error::invalid(format!("{what} '{value}' must be an absolute path")));
+        return Err(Error::invalid(format!(
+            "{what} '{value}' must be an absolute path"
+        )));
     }
     Ok(path.to_path_buf())
 }
@@ -263,9 +304,14 @@ mod tests {
 
     #[test]
     fn bad_networks_are_invalid() {
-        for bad in ["model=virtio", "network=a,bridge=b", "network=default,mac=01:00:00:00:00:01",
-            "network=default,mac=zz", "network=default,speed=1", "bridge=a-name-longer-than-15"]
-        {
+        for bad in [
+            "model=virtio",
+            "network=a,bridge=b",
+            "network=default,mac=01:00:00:00:00:01",
+            "network=default,mac=zz",
+            "network=default,speed=1",
+            "bridge=a-name-longer-than-15",
+        ] {
             assert_eq!(parse_networks(&[bad.into()]).unwrap_err().exit_code(), 7, "{bad}");
         }
     }
@@ -284,9 +330,16 @@ mod tests {
 
     #[test]
     fn bad_disks_are_invalid() {
-        for bad in ["path=rel.img", "size=1", "path=/a.img,size=0", "path=/a.img,size=-1",
-            "path=/a.img,size=ten", "path=/a.img,format=vmdk", "path=/a.img,bus=floppy", "path=/a.img,size=nan"]
-        {
+        for bad in [
+            "path=rel.img",
+            "size=1",
+            "path=/a.img,size=0",
+            "path=/a.img,size=-1",
+            "path=/a.img,size=ten",
+            "path=/a.img,format=vmdk",
+            "path=/a.img,bus=floppy",
+            "path=/a.img,size=nan",
+        ] {
             assert_eq!(parse_disks(&[bad.into()]).unwrap_err().exit_code(), 7, "{bad}");
         }
         let twice = ["path=/a.img".to_string(), "path=/a.img".to_string()];

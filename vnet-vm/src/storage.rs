@@ -39,8 +39,18 @@ pub struct DiskPlan {
 pub fn plan_disks(conn: &Connect, specs: &[DiskSpec]) -> Result<Vec<DiskPlan>> {
     let mut plans: Vec<DiskPlan> = Vec::new();
     for spec in specs {
-        let dir = spec.path.parent().unwrap_or(Path::new("/")).to_string_lossy().into_owned();
-        let base = spec.path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let dir = spec
+            .path
+            .parent()
+            .unwrap_or(Path::new("/"))
+            .to_string_lossy()
+            .into_owned();
+        let base = spec
+            .path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let pool = match StoragePool::lookup_by_target_path(conn, &dir) {
             Ok(pool) => Some(pool),
             Err(e) if e.code() == virt::error::ErrorNumber::NoStoragePool => None,
@@ -50,8 +60,10 @@ pub fn plan_disks(conn: &Connect, specs: &[DiskSpec]) -> Result<Vec<DiskPlan>> {
             Some(pool) => {
                 if !pool.is_active().libvirt("storage pool")? {
                     let name = pool.get_name().unwrap_or_default();
-                    return Err(Error::failed(format!("storage pool {name} holding {dir} is not active"))
-                        .with_hint(format!("virsh pool-start {name}")));
+                    return Err(
+                        Error::failed(format!("storage pool {name} holding {dir} is not active"))
+                            .with_hint(format!("virsh pool-start {name}")),
+                    );
                 }
                 pool.refresh(0).libvirt(format!("refresh the pool of {dir}"))?;
                 StorageVol::lookup_by_name(pool, &base).is_ok()
@@ -75,14 +87,21 @@ pub fn plan_disks(conn: &Connect, specs: &[DiskSpec]) -> Result<Vec<DiskPlan>> {
             None if !create => PoolPlan::Existing(String::new()),
             None => new_pool_plan(conn, &dir, &plans)?,
         };
-        plans.push(DiskPlan { spec: spec.clone(), pool, create });
+        plans.push(DiskPlan {
+            spec: spec.clone(),
+            pool,
+            create,
+        });
     }
     Ok(plans)
 }
 
 /// A dir pool for `dir`, named after the directory (with a suffix when the name is taken).
 fn new_pool_plan(conn: &Connect, dir: &str, planned: &[DiskPlan]) -> Result<PoolPlan> {
-    if let Some(p) = planned.iter().find(|p| matches!(&p.pool, PoolPlan::New { dir: d, .. } if d == dir)) {
+    if let Some(p) = planned
+        .iter()
+        .find(|p| matches!(&p.pool, PoolPlan::New { dir: d, .. } if d == dir))
+    {
         return Ok(p.pool.clone());
     }
     if !Path::new(dir).is_dir() {
@@ -93,16 +112,30 @@ fn new_pool_plan(conn: &Connect, dir: &str, planned: &[DiskPlan]) -> Result<Pool
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "root".into())
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    let taken = |n: &str| {
-        StoragePool::lookup_by_name(conn, n).is_ok() || planned.iter().any(|p| p.pool.name() == n)
-    };
+    let taken =
+        |n: &str| StoragePool::lookup_by_name(conn, n).is_ok() || planned.iter().any(|p| p.pool.name() == n);
     let name = (1..1000)
-        .map(|i| if i == 1 { base.clone() } else { format!("{base}-{i}") })
+        .map(|i| {
+            if i == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{i}")
+            }
+        })
         .find(|n| !taken(n))
         .ok_or_else(|| Error::new(ErrorKind::Exists, format!("no free pool name for {dir}")))?;
-    Ok(PoolPlan::New { name, dir: dir.to_string() })
+    Ok(PoolPlan::New {
+        name,
+        dir: dir.to_string(),
+    })
 }
 
 fn pool_xml(name: &str, dir: &str) -> String {
@@ -110,7 +143,8 @@ fn pool_xml(name: &str, dir: &str) -> String {
     w.create_element("pool")
         .with_attribute(("type", "dir"))
         .write_inner_content(|w| {
-            w.create_element("name").write_text_content(BytesText::new(name))?;
+            w.create_element("name")
+                .write_text_content(BytesText::new(name))?;
             w.create_element("target").write_inner_content(|w| {
                 w.create_element("path").write_text_content(BytesText::new(dir))?;
                 Ok(())
@@ -123,8 +157,12 @@ fn pool_xml(name: &str, dir: &str) -> String {
 
 /// Defines, builds and starts a dir pool (autostarted, as virt-install leaves it).
 pub fn create_pool(conn: &Connect, name: &str, dir: &str) -> Result<StoragePool> {
-    let pool = StoragePool::define_xml(conn, &pool_xml(name, dir), 0).libvirt(format!("define pool {name}"))?;
-    let started = pool.build(0).and_then(|_| pool.create(0)).and_then(|_| pool.set_autostart(true));
+    let pool =
+        StoragePool::define_xml(conn, &pool_xml(name, dir), 0).libvirt(format!("define pool {name}"))?;
+    let started = pool
+        .build(0)
+        .and_then(|_| pool.create(0))
+        .and_then(|_| pool.set_autostart(true));
     if let Err(e) = started {
         let _ = pool.destroy();
         let _ = pool.undefine();
@@ -145,14 +183,18 @@ fn volume_xml(name: &str, bytes: u64, format: &str) -> String {
     let mut w = Writer::new(Vec::new());
     w.create_element("volume")
         .write_inner_content(|w| {
-            w.create_element("name").write_text_content(BytesText::new(name))?;
+            w.create_element("name")
+                .write_text_content(BytesText::new(name))?;
             w.create_element("capacity")
                 .with_attribute(("unit", "bytes"))
                 .write_text_content(BytesText::new(&bytes.to_string()))?;
             // Sparse, like virt-install's default.
-            w.create_element("allocation").write_text_content(BytesText::new("0"))?;
+            w.create_element("allocation")
+                .write_text_content(BytesText::new("0"))?;
             w.create_element("target").write_inner_content(|w| {
-                w.create_element("format").with_attribute(("type", format)).write_empty()?;
+                w.create_element("format")
+                    .with_attribute(("type", format))
+                    .write_empty()?;
                 Ok(())
             })?;
             Ok(())
@@ -164,9 +206,15 @@ fn volume_xml(name: &str, bytes: u64, format: &str) -> String {
 /// Creates one volume in `pool_name`, returning its path.
 pub fn create_volume(conn: &Connect, pool_name: &str, spec: &DiskSpec) -> Result<String> {
     let pool = StoragePool::lookup_by_name(conn, pool_name).libvirt(format!("storage pool {pool_name}"))?;
-    let base = spec.path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    let base = spec
+        .path
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
     let xml = volume_xml(&base, size_bytes(spec.size_gb.unwrap_or(0.0)), &spec.format);
-    let vol = StorageVol::create_xml(&pool, &xml, 0).libvirt(format!("create disk {}", spec.path.display()))?;
+    let vol =
+        StorageVol::create_xml(&pool, &xml, 0).libvirt(format!("create disk {}", spec.path.display()))?;
     vol.get_path().libvirt("volume path")
 }
 

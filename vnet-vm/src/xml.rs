@@ -71,13 +71,18 @@ fn write_domain(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
                 Ok(())
             })?;
             if spec.virt_type == "kvm" {
-                w.create_element("cpu").with_attribute(("mode", "host-passthrough")).write_empty()?;
+                w.create_element("cpu")
+                    .with_attribute(("mode", "host-passthrough"))
+                    .write_empty()?;
             }
-            w.create_element("clock").with_attribute(("offset", "utc")).write_empty()?;
+            w.create_element("clock")
+                .with_attribute(("offset", "utc"))
+                .write_empty()?;
             text(w, "on_poweroff", "destroy")?;
             text(w, "on_reboot", "restart")?;
             text(w, "on_crash", "destroy")?;
-            w.create_element("devices").write_inner_content(|w| write_devices(w, spec))?;
+            w.create_element("devices")
+                .write_inner_content(|w| write_devices(w, spec))?;
             Ok(())
         })?;
     Ok(())
@@ -108,11 +113,17 @@ fn write_os(w: &mut Writer<Vec<u8>>, boot: &OsBoot) -> io::Result<()> {
                 }
             }
             OsBoot::Cdrom => {
-                w.create_element("boot").with_attribute(("dev", "cdrom")).write_empty()?;
-                w.create_element("boot").with_attribute(("dev", "hd")).write_empty()?;
+                w.create_element("boot")
+                    .with_attribute(("dev", "cdrom"))
+                    .write_empty()?;
+                w.create_element("boot")
+                    .with_attribute(("dev", "hd"))
+                    .write_empty()?;
             }
             OsBoot::Hd => {
-                w.create_element("boot").with_attribute(("dev", "hd")).write_empty()?;
+                w.create_element("boot")
+                    .with_attribute(("dev", "hd"))
+                    .write_empty()?;
             }
         }
         Ok(())
@@ -145,7 +156,9 @@ fn write_devices(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
                 w.create_element("driver")
                     .with_attributes([("name", "qemu"), ("type", disk.format.as_str())])
                     .write_empty()?;
-                w.create_element("source").with_attribute(("file", disk.path.as_str())).write_empty()?;
+                w.create_element("source")
+                    .with_attribute(("file", disk.path.as_str()))
+                    .write_empty()?;
                 w.create_element("target")
                     .with_attributes([("dev", dev.as_str()), ("bus", disk.bus.as_str())])
                     .write_empty()?;
@@ -157,9 +170,15 @@ fn write_devices(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
         w.create_element("disk")
             .with_attributes([("type", "file"), ("device", "cdrom")])
             .write_inner_content(|w| {
-                w.create_element("driver").with_attributes([("name", "qemu"), ("type", "raw")]).write_empty()?;
-                w.create_element("source").with_attribute(("file", iso.as_str())).write_empty()?;
-                w.create_element("target").with_attributes([("dev", dev.as_str()), ("bus", "ide")]).write_empty()?;
+                w.create_element("driver")
+                    .with_attributes([("name", "qemu"), ("type", "raw")])
+                    .write_empty()?;
+                w.create_element("source")
+                    .with_attribute(("file", iso.as_str()))
+                    .write_empty()?;
+                w.create_element("target")
+                    .with_attributes([("dev", dev.as_str()), ("bus", "ide")])
+                    .write_empty()?;
                 w.create_element("readonly").write_empty()?;
                 Ok(())
             })?;
@@ -167,19 +186,35 @@ fn write_devices(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
     for nic in spec.nics {
         write_nic(w, nic)?;
     }
-    w.create_element("serial").with_attribute(("type", "pty")).write_inner_content(|w| {
-        w.create_element("target").with_attribute(("port", "0")).write_empty()?;
-        Ok(())
-    })?;
-    w.create_element("console").with_attribute(("type", "pty")).write_inner_content(|w| {
-        w.create_element("target").with_attributes([("type", "serial"), ("port", "0")]).write_empty()?;
-        Ok(())
-    })?;
+    w.create_element("serial")
+        .with_attribute(("type", "pty"))
+        .write_inner_content(|w| {
+            w.create_element("target")
+                .with_attribute(("port", "0"))
+                .write_empty()?;
+            Ok(())
+        })?;
+    w.create_element("console")
+        .with_attribute(("type", "pty"))
+        .write_inner_content(|w| {
+            w.create_element("target")
+                .with_attributes([("type", "serial"), ("port", "0")])
+                .write_empty()?;
+            Ok(())
+        })?;
     if spec.graphics != GraphicsKind::None {
-        let kind = if spec.graphics == GraphicsKind::Vnc { "vnc" } else { "spice" };
-        w.create_element("graphics").with_attributes([("type", kind), ("autoport", "yes")]).write_empty()?;
+        let kind = if spec.graphics == GraphicsKind::Vnc {
+            "vnc"
+        } else {
+            "spice"
+        };
+        w.create_element("graphics")
+            .with_attributes([("type", kind), ("autoport", "yes")])
+            .write_empty()?;
         w.create_element("video").write_inner_content(|w| {
-            w.create_element("model").with_attribute(("type", "vga")).write_empty()?;
+            w.create_element("model")
+                .with_attribute(("type", "vga"))
+                .write_empty()?;
             Ok(())
         })?;
     }
@@ -191,14 +226,22 @@ fn write_nic(w: &mut Writer<Vec<u8>>, nic: &Nic) -> io::Result<()> {
         NicSource::Network(n) => ("network", "network", n.as_str()),
         NicSource::Bridge(b) => ("bridge", "bridge", b.as_str()),
     };
-    w.create_element("interface").with_attribute(("type", kind)).write_inner_content(|w| {
-        w.create_element("source").with_attribute((attr, source)).write_empty()?;
-        if let Some(mac) = &nic.mac {
-            w.create_element("mac").with_attribute(("address", mac.as_str())).write_empty()?;
-        }
-        w.create_element("model").with_attribute(("type", nic.model.as_str())).write_empty()?;
-        Ok(())
-    })?;
+    w.create_element("interface")
+        .with_attribute(("type", kind))
+        .write_inner_content(|w| {
+            w.create_element("source")
+                .with_attribute((attr, source))
+                .write_empty()?;
+            if let Some(mac) = &nic.mac {
+                w.create_element("mac")
+                    .with_attribute(("address", mac.as_str()))
+                    .write_empty()?;
+            }
+            w.create_element("model")
+                .with_attribute(("type", nic.model.as_str()))
+                .write_empty()?;
+            Ok(())
+        })?;
     Ok(())
 }
 
@@ -209,16 +252,23 @@ pub fn probe_xml(name: &str) -> String {
         .with_attribute(("type", "kvm"))
         .write_inner_content(|w| {
             text(w, "name", name)?;
-            w.create_element("memory").with_attribute(("unit", "MiB")).write_text_content(BytesText::new("32"))?;
+            w.create_element("memory")
+                .with_attribute(("unit", "MiB"))
+                .write_text_content(BytesText::new("32"))?;
             text(w, "vcpu", "1")?;
-            w.create_element("os").write_inner_content(|w| text(w, "type", "hvm"))?;
+            w.create_element("os")
+                .write_inner_content(|w| text(w, "type", "hvm"))?;
             w.create_element("features").write_inner_content(|w| {
                 w.create_element("acpi").write_empty()?;
                 Ok(())
             })?;
-            w.create_element("cpu").with_attribute(("mode", "host-passthrough")).write_empty()?;
+            w.create_element("cpu")
+                .with_attribute(("mode", "host-passthrough"))
+                .write_empty()?;
             w.create_element("devices").write_inner_content(|w| {
-                w.create_element("memballoon").with_attribute(("model", "none")).write_empty()?;
+                w.create_element("memballoon")
+                    .with_attribute(("model", "none"))
+                    .write_empty()?;
                 Ok(())
             })?;
             Ok(())
@@ -356,7 +406,10 @@ mod tests {
             mac: Some("52:54:00:00:00:01".into()),
         }];
         let xml = domain_xml(&spec(&nics));
-        assert!(xml.contains("<name>VM1 &lt;&amp;&apos;&quot;&gt;</name>"), "{xml}");
+        assert!(
+            xml.contains("<name>VM1 &lt;&amp;&apos;&quot;&gt;</name>"),
+            "{xml}"
+        );
         assert!(xml.contains("<acpi/>"));
         assert!(xml.contains("<target dev=\"vda\" bus=\"virtio\"/>"));
         let facts = domain_facts(&xml).unwrap();
