@@ -233,6 +233,26 @@ fn a1_seed_install_two_guests_leases_and_console() {
     assert!(run.stdout.contains("vnet-42"), "{run:?}");
     assert!(run.stdout.contains("console=ttyS0,115200n8 serial"), "{run:?}");
 
+    // On a terminal (a pty from script(1)): raw mode until the escape character, then the
+    // terminal's modes exactly as before.
+    let bin = vnet_tests::bin_dir().join("vnet-vm");
+    let modes = disk_dir("tty");
+    let tty = sh(&format!(
+        "(sleep 3; printf '\\035'; sleep 2) | script -qec 'stty -g >{m}/before; {bin} console {vm1}; \
+         echo rc=$?; stty -g >{m}/after' /dev/null",
+        m = modes.display(),
+        bin = bin.display()
+    ));
+    assert!(tty.stdout.contains("rc=0"), "{tty:?}");
+    assert!(tty.stdout.contains("Escape character is ^]"), "{tty:?}");
+    let before = std::fs::read_to_string(modes.join("before")).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(modes.join("after")).unwrap(),
+        before,
+        "terminal modes restored"
+    );
+    std::fs::remove_dir_all(&modes).unwrap();
+
     // Clean up through the tool itself: disks and copied kernels go with --remove-all-storage.
     for name in [&vm1, &vm2] {
         vnet("vnet-vm", &["destroy", name]).ok();
