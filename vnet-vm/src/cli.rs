@@ -189,7 +189,8 @@ pub struct InstallArgs {
     /// Validate everything and print what would be done, changing nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Wait up to SECS for a DHCP lease on the guest's first network and report it as "address".
+    /// Wait up to SECS for a DHCP lease on the guest's first network and report it as "address"
+    /// (on timeout: exit 1, the domain stays installed and running).
     #[arg(long, value_name = "SECS")]
     pub wait_ip: Option<u64>,
     /// Succeed (changed: false) when a domain of this name exists already.

@@ -78,14 +78,14 @@ pub fn install(conn: &Connect, args: &InstallArgs) -> Result<Outcome> {
     let (virt_type, reason) = choose_virt_type(conn, args.virt_type);
     let preview = PreparedBoot::preview(&plan);
     if args.print_xml {
-        let xml = domain_xml(&plan, &virt_type, &preview, None);
+        let xml = domain_xml(&plan, &virt_type, &preview);
         return Ok(Outcome::new(json!({"xml": xml}), xml));
     }
     if args.dry_run {
         let mut result = describe(&plan, &virt_type, &reason, &preview);
         result["dry_run"] = json!(true);
         result["changed"] = json!(false);
-        result["xml"] = json!(domain_xml(&plan, &virt_type, &preview, None));
+        result["xml"] = json!(domain_xml(&plan, &virt_type, &preview));
         return Ok(Outcome::quiet(result));
     }
     let mut steps = Vec::new();
@@ -165,14 +165,14 @@ fn make_everything(
             steps.push(Step::Volume(path));
         }
     }
-    let xml = domain_xml(plan, virt_type, &boot, None);
+    let xml = domain_xml(plan, virt_type, &boot);
     let dom = Domain::define_xml(conn, &xml).libvirt("define the domain")?;
     steps.push(Step::Domain(plan.name.clone()));
     dom.create().libvirt("start the domain")?;
     Ok((dom, boot))
 }
 
-fn domain_xml(plan: &Plan, virt_type: &str, boot: &PreparedBoot, uuid: Option<String>) -> String {
+fn domain_xml(plan: &Plan, virt_type: &str, boot: &PreparedBoot) -> String {
     let os = match &plan.method {
         Method::Location(_) => OsBoot::Kernel {
             kernel: boot.kernel.clone().unwrap_or_default(),
@@ -202,7 +202,6 @@ fn domain_xml(plan: &Plan, virt_type: &str, boot: &PreparedBoot, uuid: Option<St
         .collect();
     xml::domain_xml(&DomainSpec {
         name: &plan.name,
-        uuid,
         virt_type,
         memory_mib: plan.memory_mib,
         vcpus: plan.vcpus,
@@ -277,6 +276,10 @@ fn make_plan(conn: &Connect, args: &InstallArgs) -> Result<Plan> {
     }
     if matches!(method, Method::Import) && disk_specs.is_empty() {
         return Err(Error::new(ErrorKind::Usage, "--import needs a --disk to boot"));
+    }
+    if matches!(method, Method::Location(_)) && !crate::is_local(conn) {
+        return Err(Error::new(ErrorKind::Unavailable, "--location needs a local connection")
+            .with_hint("the kernel is copied to this machine's /var/lib/libvirt/boot: put it on the host and use --boot"));
     }
     check_nics(conn, &nics)?;
     let method = resolve_method(method)?;

@@ -28,8 +28,6 @@ pub struct XmlDisk {
 #[derive(Debug, Clone)]
 pub struct DomainSpec<'a> {
     pub name: &'a str,
-    /// Set when redefining an existing domain (libvirt refuses the same name with a new UUID).
-    pub uuid: Option<String>,
     pub virt_type: &'a str,
     pub memory_mib: u64,
     pub vcpus: u32,
@@ -52,9 +50,6 @@ fn write_domain(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
         .with_attribute(("type", spec.virt_type))
         .write_inner_content(|w| {
             text(w, "name", spec.name)?;
-            if let Some(uuid) = &spec.uuid {
-                text(w, "uuid", uuid)?;
-            }
             let mem = spec.memory_mib.to_string();
             w.create_element("memory")
                 .with_attribute(("unit", "MiB"))
@@ -378,7 +373,6 @@ mod tests {
     fn spec<'a>(nics: &'a [Nic]) -> DomainSpec<'a> {
         DomainSpec {
             name: "VM1 <&'\">",
-            uuid: None,
             virt_type: "qemu",
             memory_mib: 256,
             vcpus: 2,
