@@ -46,7 +46,7 @@ pub enum Verb {
     /// (TCG); the choice and the reason are in the JSON.
     ///
     /// JSON: {"name", "uuid", "changed", "state", "virt_type", "virt_type_reason", "boot":
-    /// {"method", "kernel", "initrd", "cmdline", "source"}, "disks": [{"path", "format", "bus",
+    /// {"method", "kernel", "initrd", "cmdline", "source", "layout"}, "disks": [{"path", "format", "bus",
     /// "size_gb", "created", "pool"}], "pool_created", "interfaces": [{"type", "source", "model",
     /// "mac"}], "graphics", "os_variant", "warnings": [...], "address" (with --wait-ip)}. --dry-run
     /// prints {"dry_run": true, "xml", ...} and changes nothing; --print-xml prints only the domain XML.

@@ -34,6 +34,7 @@ struct Plan {
     method: Method,
     extra_args: Option<String>,
     disks: Vec<DiskPlan>,
+    os_variant: Option<String>,
     warnings: Vec<String>,
 }
 
@@ -254,7 +255,7 @@ fn describe(plan: &Plan, virt_type: &str, reason: &str, boot: &PreparedBoot) -> 
         .collect();
     json!({"name": plan.name, "virt_type": virt_type, "virt_type_reason": reason, "memory_mib": plan.memory_mib,
         "vcpus": plan.vcpus, "boot": boot_json, "disks": disks, "pool_created": pools_created.first(),
-        "interfaces": nics, "graphics": format!("{:?}", plan.graphics).to_lowercase(),
+        "interfaces": nics, "graphics": format!("{:?}", plan.graphics).to_lowercase(), "os_variant": plan.os_variant,
         "warnings": plan.warnings})
 }
 
@@ -293,6 +294,7 @@ fn make_plan(conn: &Connect, args: &InstallArgs) -> Result<Plan> {
         method,
         extra_args: args.extra_args.clone(),
         disks,
+        os_variant: args.os_variant.clone(),
         warnings,
     })
 }
