@@ -97,6 +97,7 @@ fn a1_seed_install_two_guests_leases_and_console() {
     default_network();
     let dir = disk_dir("images");
     let disk1 = format!("path={}/vm1.img,size=1", dir.display());
+    let disk2 = format!("path={}/vm2.qcow2,size=0.5,format=qcow2,bus=sata", dir.display());
     let (vm1, vm2) = (
         format!("VM1-{}", std::process::id()),
         format!("VM2-{}", std::process::id()),
@@ -164,7 +165,7 @@ fn a1_seed_install_two_guests_leases_and_console() {
             "--memory",
             "256",
             "--disk",
-            "none",
+            &disk2,
             "--location",
             iso,
             "--extra-args",
@@ -180,6 +181,17 @@ fn a1_seed_install_two_guests_leases_and_console() {
         .expect("--wait-ip gives an address")
         .to_string();
     assert!(address2.starts_with("192.168.122."), "{second}");
+    // The second disk went into the pool the first install made, as a 512 MiB qcow2.
+    assert_eq!(second["disks"][0]["pool"], pool.as_str());
+    assert_eq!(second["pool_created"], Value::Null);
+    let info = sh_ok(&format!(
+        "qemu-img info -U --output=json {}/vm2.qcow2",
+        dir.display()
+    ));
+    let info: Value = serde_json::from_str(&info).unwrap();
+    assert_eq!(info["format"], "qcow2");
+    assert_eq!(info["virtual-size"], 512u64 << 20);
+    assert!(sh_ok(&format!("virsh domblklist {vm2}")).contains("sda"));
     assert_eq!(bridge_ports("virbr0"), vec!["vnet0", "vnet1"]);
     assert!(sh_ok(&format!("virsh domiflist {vm2}")).contains("vnet1"));
     let ours = vnet("vnet-vm", &["domiflist", &vm2]).ok().json();
