@@ -45,7 +45,7 @@ pub enum Verb {
     /// --virt-type auto picks kvm when libvirt offers it and a KVM guest actually starts, else qemu
     /// (TCG); the choice and the reason are in the JSON.
     ///
-    /// JSON: {"name", "uuid", "changed", "state", "virt_type", "virt_type_reason", "boot":
+    /// JSON: {"name", "uuid", "changed", "state", "virt_type", "virt_type_reason", "memory_mib", "vcpus", "boot":
     /// {"method", "kernel", "initrd", "cmdline", "source", "layout"}, "disks": [{"path", "format", "bus",
     /// "size_gb", "created", "pool"}], "pool_created", "interfaces": [{"type", "source", "model",
     /// "mac"}], "graphics", "os_variant", "warnings": [...], "address" (with --wait-ip)}. --dry-run

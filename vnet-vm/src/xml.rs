@@ -416,6 +416,33 @@ mod tests {
     }
 
     #[test]
+    fn cdrom_boot_with_vnc_and_a_bridge() {
+        let nics = [Nic {
+            source: NicSource::Bridge("br0".into()),
+            model: "e1000".into(),
+            mac: None,
+        }];
+        let mut s = spec(&nics);
+        s.boot = OsBoot::Cdrom;
+        s.cdrom = Some("/isos/a.iso".into());
+        s.graphics = GraphicsKind::Vnc;
+        let xml = domain_xml(&s);
+        assert!(
+            xml.contains("<boot dev=\"cdrom\"/>") && xml.contains("<readonly/>"),
+            "{xml}"
+        );
+        assert!(xml.contains("<target dev=\"hda\" bus=\"ide\"/>"), "{xml}");
+        assert!(xml.contains("<graphics type=\"vnc\" autoport=\"yes\"/>"), "{xml}");
+        assert!(xml.contains("<source bridge=\"br0\"/>"), "{xml}");
+        assert!(!xml.contains("<kernel>"));
+        let probe = probe_xml("p");
+        assert!(
+            probe.starts_with("<domain type=\"kvm\"><name>p</name>"),
+            "{probe}"
+        );
+    }
+
+    #[test]
     fn live_xml_interfaces() {
         let xml = "<domain type='qemu'><devices><interface type='bridge'><mac address='52:54:00:aa:bb:cc'/>\
             <source bridge='br0'/><target dev='vnet1'/><model type='e1000'/></interface>\
