@@ -1,0 +1,252 @@
+//! `--location`: find the installer's kernel and initrd in an ISO image (read with the `iso9660`
+//! crate, never mounted) or a directory, and copy them to /var/lib/libvirt/boot for QEMU to read.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use vnet_common::{Context, Error, ErrorKind, Result};
+
+/// Where copied kernels go (readable by QEMU under libvirt's security labels).
+pub const BOOT_DIR: &str = "/var/lib/libvirt/boot";
+
+/// Kernel and initrd paths of the install trees vnet knows, with the distribution they belong to.
+pub const LAYOUTS: &[(&str, &str, &str)] = &[
+    ("install/vmlinuz", "install/initrd.gz", "ubuntu/debian install CD"),
+    (
+        "install.amd/vmlinuz",
+        "install.amd/initrd.gz",
+        "debian install CD",
+    ),
+    ("casper/vmlinuz", "casper/initrd", "ubuntu live server"),
+    ("casper/vmlinuz", "casper/initrd.gz", "ubuntu live"),
+    ("casper/vmlinuz", "casper/initrd.lz", "ubuntu live"),
+    (
+        "install/netboot/ubuntu-installer/amd64/linux",
+        "install/netboot/ubuntu-installer/amd64/initrd.gz",
+        "ubuntu netboot",
+    ),
+    (
+        "images/pxeboot/vmlinuz",
+        "images/pxeboot/initrd.img",
+        "fedora/rhel",
+    ),
+    (
+        "isolinux/vmlinuz",
+        "isolinux/initrd.img",
+        "fedora/rhel (isolinux)",
+    ),
+];
+
+/// The install tree found: where the kernel and initrd are inside the location.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstallTree {
+    pub location: PathBuf,
+    pub is_iso: bool,
+    pub kernel: String,
+    pub initrd: String,
+    pub layout: &'static str,
+}
+
+/// Finds the install tree in `location`; not found (3) when the location is missing, invalid (7)
+/// listing every path tried when it holds no known tree.
+pub fn find(location: &str) -> Result<InstallTree> {
+    let path = PathBuf::from(location);
+    let meta = std::fs::metadata(&path).with_context(|| format!("--location {location}"))?;
+    let is_iso = !meta.is_dir();
+    let found = if is_iso {
+        let iso = open_iso(&path)?;
+        LAYOUTS
+            .iter()
+            .find(|(k, i, _)| iso_file(&iso, k).is_some() && iso_file(&iso, i).is_some())
+    } else {
+        LAYOUTS
+            .iter()
+            .find(|(k, i, _)| path.join(k).is_file() && path.join(i).is_file())
+    };
+    match found {
+        Some((kernel, initrd, layout)) => Ok(InstallTree {
+            location: path,
+            is_iso,
+            kernel: kernel.to_string(),
+            initrd: initrd.to_string(),
+            layout,
+        }),
+        None => {
+            let tried: Vec<String> = LAYOUTS.iter().map(|(k, i, _)| format!("{k} + {i}")).collect();
+            Err(Error::invalid(format!(
+                "--location {location}: no install tree found (tried {})",
+                tried.join(", ")
+            ))
+            .with_hint("give an install ISO or tree, or boot a kernel with --boot kernel=...,initrd=..."))
+        }
+    }
+}
+
+type Iso = iso9660::ISO9660<File>;
+
+fn open_iso(path: &Path) -> Result<Iso> {
+    let file = File::open(path).with_context(|| format!("--location {}", path.display()))?;
+    iso9660::ISO9660::new(file).map_err(|e| {
+        Error::invalid(format!(
+            "--location {}: not an ISO 9660 image: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// An ISO name compared the way CD names differ from their Rock Ridge / Joliet forms: case, the
+/// ";1" version, a trailing dot, and '.' stored as '_' in level-1 directory names.
+fn iso_name_matches(stored: &str, wanted: &str) -> bool {
+    let stored = stored.split(';').next().unwrap_or(stored).trim_end_matches('.');
+    stored.eq_ignore_ascii_case(wanted) || stored.eq_ignore_ascii_case(&wanted.replace(['.', '-'], "_"))
+}
+
+fn iso_file(iso: &Iso, path: &str) -> Option<iso9660::ISOFile<File>> {
+    let mut dir = iso.root.clone();
+    let parts: Vec<&str> = path.split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let entry = dir
+            .contents()
+            .filter_map(|e| e.ok())
+            .find(|e| iso_name_matches(e.identifier(), part))?;
+        match entry {
+            iso9660::DirectoryEntry::Directory(d) if i + 1 < parts.len() => dir = d,
+            iso9660::DirectoryEntry::File(f) if i + 1 == parts.len() => return Some(f),
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Opens one file of the tree for reading.
+fn open_member(tree: &InstallTree, member: &str) -> Result<Box<dyn Read>> {
+    if !tree.is_iso {
+        let file = File::open(tree.location.join(member)).context(member)?;
+        return Ok(Box::new(file));
+    }
+    let iso = open_iso(&tree.location)?;
+    let file =
+        iso_file(&iso, member).ok_or_else(|| Error::not_found(format!("{member} vanished from the ISO")))?;
+    Ok(Box::new(file.read()))
+}
+
+/// Copies the kernel and initrd to BOOT_DIR as `vnet-<name>-<file>` (a new file each; never
+/// overwriting). Returns the destination paths; on failure nothing copied is left behind.
+pub fn copy_boot_files(tree: &InstallTree, name: &str, boot_dir: &Path) -> Result<(PathBuf, PathBuf)> {
+    std::fs::create_dir_all(boot_dir).with_context(|| format!("create {}", boot_dir.display()))?;
+    let kernel = copy_one(tree, &tree.kernel, name, boot_dir)?;
+    match copy_one(tree, &tree.initrd, name, boot_dir) {
+        Ok(initrd) => Ok((kernel, initrd)),
+        Err(e) => {
+            let _ = std::fs::remove_file(&kernel);
+            Err(e)
+        }
+    }
+}
+
+fn copy_one(tree: &InstallTree, member: &str, name: &str, boot_dir: &Path) -> Result<PathBuf> {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let base = member.rsplit('/').next().unwrap_or(member);
+    let (mut out, dest) = (1..100)
+        .find_map(|n| {
+            let suffix = if n == 1 { String::new() } else { format!(".{n}") };
+            let dest = boot_dir.join(format!("vnet-{safe}-{base}{suffix}"));
+            File::options()
+                .write(true)
+                .create_new(true)
+                .open(&dest)
+                .ok()
+                .map(|f| (f, dest))
+        })
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Exists,
+                format!("no free file name in {}", boot_dir.display()),
+            )
+        })?;
+    let copied = open_member(tree, member).and_then(|mut src| {
+        io::copy(&mut src, &mut out).with_context(|| format!("copy {member} to {}", dest.display()))
+    });
+    if let Err(e) = copied {
+        let _ = std::fs::remove_file(&dest);
+        return Err(e);
+    }
+    Ok(dest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cd_names_match_their_long_forms() {
+        assert!(iso_name_matches("VMLINUZ.;1", "vmlinuz"));
+        assert!(iso_name_matches("INITRD.GZ;1", "initrd.gz"));
+        assert!(iso_name_matches("INSTALL_AMD", "install.amd"));
+        assert!(!iso_name_matches("INITRD.GZ;1", "initrd"));
+    }
+
+    #[test]
+    fn directory_tree_is_found_and_missing_tree_lists_paths() {
+        let dir = std::env::temp_dir().join(format!("vnet-vm-loc-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("casper")).unwrap();
+        let missing = find(dir.to_str().unwrap()).unwrap_err();
+        assert_eq!(missing.exit_code(), 7);
+        assert!(
+            missing.message.contains("install/vmlinuz + install/initrd.gz"),
+            "{}",
+            missing.message
+        );
+        assert!(missing.message.contains("images/pxeboot/vmlinuz"));
+        std::fs::write(dir.join("casper/vmlinuz"), b"k").unwrap();
+        std::fs::write(dir.join("casper/initrd"), b"i").unwrap();
+        let tree = find(dir.to_str().unwrap()).unwrap();
+        assert_eq!(
+            (tree.kernel.as_str(), tree.initrd.as_str()),
+            ("casper/vmlinuz", "casper/initrd")
+        );
+        let boot = dir.join("boot");
+        let (k, i) = copy_boot_files(&tree, "VM 1", &boot).unwrap();
+        assert_eq!(k, boot.join("vnet-VM_1-vmlinuz"));
+        assert_eq!(std::fs::read(&i).unwrap(), b"i");
+        let (k2, _) = copy_boot_files(&tree, "VM 1", &boot).unwrap();
+        assert_eq!(k2, boot.join("vnet-VM_1-vmlinuz.2"));
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(find("/nonexistent/x.iso").unwrap_err().exit_code(), 3);
+    }
+
+    #[test]
+    fn a_non_iso_file_is_invalid() {
+        let f = std::env::temp_dir().join(format!("vnet-vm-notiso-{}", std::process::id()));
+        std::fs::write(&f, vec![0u8; 40000]).unwrap();
+        let e = find(f.to_str().unwrap()).unwrap_err();
+        std::fs::remove_file(&f).unwrap();
+        assert_eq!(e.exit_code(), 7, "{e:?}");
+    }
+
+    /// The kit's ISO (tests/guest/build-guest), when this machine has built it.
+    #[test]
+    fn reads_the_kit_iso_when_present() {
+        let iso = "/var/cache/vnet-guest/guest.iso";
+        if !Path::new(iso).exists() {
+            return;
+        }
+        let tree = find(iso).unwrap();
+        assert_eq!(tree.kernel, "install/vmlinuz");
+        let mut head = [0u8; 2];
+        open_member(&tree, &tree.initrd)
+            .unwrap()
+            .read_exact(&mut head)
+            .unwrap();
+        assert_eq!(head, [0x1f, 0x8b], "initrd.gz is gzip");
+    }
+}

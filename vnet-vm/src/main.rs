@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    vnet_common::cli::run_main::<vnet_vm::cli::Cli>("vnet-vm", vnet_vm::run)
+}
