@@ -5,20 +5,35 @@ use netlink_packet_route::link::{
     LinkAttribute, LinkInfo, LinkMessage,
 };
 use rtnetlink::Handle;
+use std::collections::HashMap;
 use vnet_common::links::{link_kind, link_master, link_name, list_links};
 use vnet_common::names::validate_ifname;
 use vnet_common::{netns, Error, Result};
 
-/// Every link of a namespace at one moment.
+/// Every link of a namespace at one moment, with each bridge's ports found once, so listing
+/// stays linear in the number of links (not bridges times links).
 pub struct Links {
     pub all: Vec<LinkMessage>,
+    /// Master index -> positions in `all` of its ports, sorted by port name.
+    ports_of: HashMap<u32, Vec<usize>>,
 }
 
 impl Links {
     pub async fn load(handle: &Handle) -> Result<Links> {
-        Ok(Links {
-            all: list_links(handle).await?,
-        })
+        Ok(Links::new(list_links(handle).await?))
+    }
+
+    pub fn new(all: Vec<LinkMessage>) -> Links {
+        let mut ports_of: HashMap<u32, Vec<usize>> = HashMap::new();
+        for (position, link) in all.iter().enumerate() {
+            if let Some(master) = link_master(link) {
+                ports_of.entry(master).or_default().push(position);
+            }
+        }
+        for ports in ports_of.values_mut() {
+            ports.sort_by_cached_key(|p| link_name(&all[*p]));
+        }
+        Links { all, ports_of }
     }
 
     pub fn by_name(&self, name: &str) -> Option<&LinkMessage> {
@@ -67,20 +82,14 @@ impl Links {
     /// Every bridge, sorted by name bytes (brctl's alphasort in the C locale).
     pub fn bridges(&self) -> Vec<&LinkMessage> {
         let mut bridges: Vec<&LinkMessage> = self.all.iter().filter(|l| is_bridge(l)).collect();
-        bridges.sort_by_key(|l| link_name(l));
+        bridges.sort_by_cached_key(|l| link_name(l));
         bridges
     }
 
     /// The ports of a bridge, sorted by name (brctl lists /sys/class/net/BR/brif alphabetically).
     pub fn ports(&self, bridge: &LinkMessage) -> Vec<&LinkMessage> {
-        let index = bridge.header.index;
-        let mut ports: Vec<&LinkMessage> = self
-            .all
-            .iter()
-            .filter(|l| link_master(l) == Some(index))
-            .collect();
-        ports.sort_by_key(|l| link_name(l));
-        ports
+        let positions = self.ports_of.get(&bridge.header.index);
+        positions.into_iter().flatten().map(|p| &self.all[*p]).collect()
     }
 }
 
@@ -252,13 +261,11 @@ pub(crate) mod tests {
 
     #[test]
     fn reads_bridges_and_ports() {
-        let links = Links {
-            all: vec![
-                port_link("b", 3, 1),
-                bridge_link("br0", 1, true),
-                port_link("a", 4, 1),
-            ],
-        };
+        let links = Links::new(vec![
+            port_link("b", 3, 1),
+            bridge_link("br0", 1, true),
+            port_link("a", 4, 1),
+        ]);
         let br = links.bridge("br0", None).unwrap();
         assert_eq!(bridge_id(br), "8000.525400aabbcc");
         assert!(stp_enabled(br));

@@ -382,15 +382,13 @@ mod tests {
 
     #[test]
     fn show_is_brctl_layout_and_json_shape() {
-        let links = Links {
-            all: vec![
-                port_link("vnet1", 5, 2),
-                bridge_link("virbr0", 2, false),
-                port_link("virbr0-nic", 3, 2),
-                port_link("vnet0", 4, 2),
-                bridge_link("br-empty", 9, true),
-            ],
-        };
+        let links = Links::new(vec![
+            port_link("vnet1", 5, 2),
+            bridge_link("virbr0", 2, false),
+            port_link("virbr0-nic", 3, 2),
+            port_link("vnet0", 4, 2),
+            bridge_link("br-empty", 9, true),
+        ]);
         let out = render_show(&links, None, &[]).unwrap();
         assert_eq!(
             out.text,
