@@ -122,14 +122,11 @@ pub fn execute(netlink: &mut Netlink, ns: Option<&str>, verb: Verb) -> Result<Ou
 mod tests {
     use super::*;
     use clap::CommandFactory;
-    use std::path::Path;
 
     #[test]
     fn man_page_is_current() {
-        let page = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../man/vnet-bridge.1"));
-        if let Some(stale) = vnet_common::man::check_committed(Cli::command(), page) {
-            panic!("{stale}");
-        }
+        let page = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../man/vnet-bridge.1"));
+        vnet_common::man::assert_current(Cli::command(), page);
     }
 
     #[test]

@@ -50,6 +50,13 @@ fn render_verb(page: &mut Vec<u8>, tool: &Command, verb: &Command) {
     page.extend_from_slice(part.as_bytes());
 }
 
+/// For each tool's `man_page_is_current` test: panics when the committed page is stale.
+pub fn assert_current(command: Command, page_path: &Path) {
+    if let Some(stale) = check_committed(command, page_path) {
+        panic!("{stale}");
+    }
+}
+
 /// Compares the committed page with a fresh render; with VNET_UPDATE_MAN=1 rewrites it instead.
 /// Returns a message describing the staleness, or None when the page is current.
 pub fn check_committed(command: Command, page_path: &Path) -> Option<String> {

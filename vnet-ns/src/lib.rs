@@ -119,9 +119,7 @@ mod tests {
     #[test]
     fn man_page_is_current() {
         let page = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../man/vnet-ns.1"));
-        if let Some(stale) = vnet_common::man::check_committed(Cli::command(), page) {
-            panic!("{stale}");
-        }
+        vnet_common::man::assert_current(Cli::command(), page);
     }
 
     #[test]
