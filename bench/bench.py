@@ -219,6 +219,24 @@ def batch_memory(results):
     print(f"  memory vnet-ns --batch n={n}: peak {peak} KiB", flush=True)
 
 
+def kernel_probe(results):
+    """What the kernel itself charges as the topology grows, measured with plain `ip`: bringing
+    100 veth peers up (one `ip -n` each) when the bridge already has n ports. Every way of
+    building the topology but the floor brings each peer up, so this cost is in all of them."""
+    for n in (100, max(SIZES)):
+        sh(f"ip link add kbr0 type bridge && ip link set kbr0 up")
+        lines = []
+        for i in range(n):
+            lines += [f"netns add k{i}", f"link add ka{i} type veth peer name kb{i} netns k{i}", f"link set ka{i} master kbr0 up"]
+        sh(f"ip -batch {write('probe.batch', chr(10).join(lines) + chr(10))}")
+        elapsed = timed("; ".join(f"ip -n k{i} link set kb{i} up" for i in range(100)))
+        sh(f"ip -batch {write('probedel.batch', ''.join(f'netns delete k{i}{chr(10)}' for i in range(n)))}")
+        sh("ip link del kbr0")
+        settle()
+        results["kernel_probe"].append({"bridge_ports": n, "ms_per_peer_up": elapsed * 10})
+        print(f"  kernel probe: a veth peer coming up with {n} ports on the bridge: {elapsed * 10:.2f} ms (ip -n, one process each)", flush=True)
+
+
 def summary(results):
     by = {(r["n"], r["way"]): r["build_ms_per_host"] for r in results["topology"]}
     lines = []
@@ -240,11 +258,12 @@ def main():
         sys.exit("bench: run it through bench/run (it needs the sandbox)")
     results = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, "
                f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB", "runs": RUNS,
-               "topology": [], "listing": [], "memory": []}
+               "topology": [], "listing": [], "memory": [], "kernel_probe": []}
     print(f"vnet benchmark, {results['machine']}, medians of {RUNS} runs")
     topology(results)
     listings(results)
     batch_memory(results)
+    kernel_probe(results)
     summary(results)
     out = os.environ.get("BENCH_OUT", os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json"))
     with open(out, "w") as f:
