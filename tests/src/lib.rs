@@ -173,3 +173,15 @@ fn read_state() -> String {
          for n in $(ls /run/netns 2>/dev/null); do echo \"== $n\"; ip -n \"$n\" -j addr 2>&1 | {LINKS}; done"
     ))
 }
+
+/// The ports of a bridge as sysfs lists them (/sys/class/net/BR/brif), sorted; empty when none.
+pub fn bridge_ports(bridge: &str) -> Vec<String> {
+    let mut ports: Vec<String> = std::fs::read_dir(format!("/sys/class/net/{bridge}/brif"))
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    ports.sort();
+    ports
+}

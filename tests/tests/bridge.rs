@@ -3,7 +3,9 @@
 //! the text layouts.
 
 use serde_json::Value;
-use vnet_tests::{ip_json, privileged, sh, sh_ok, state_snapshot, unique, vnet, vnet_stdin, Run};
+use vnet_tests::{
+    bridge_ports, ip_json, privileged, sh, sh_ok, state_snapshot, unique, vnet, vnet_stdin, Run,
+};
 
 fn br(args: &[&str]) -> Run {
     vnet("vnet-bridge", args)
@@ -27,17 +29,6 @@ fn sysfs(path: &str) -> String {
         .unwrap_or_else(|e| panic!("{path}: {e}"))
         .trim()
         .to_string()
-}
-
-fn brif(bridge: &str) -> Vec<String> {
-    let mut ports: Vec<String> = std::fs::read_dir(format!("/sys/class/net/{bridge}/brif"))
-        .map(|d| {
-            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    ports.sort();
-    ports
 }
 
 /// Everything bad input must leave alone: links, addresses, and the bridge's and its ports'
@@ -107,7 +98,7 @@ fn seed_steps_with_a_veth_standing_in_for_the_nic() {
     assert_eq!(sysfs(&format!("{bridge}/bridge/stp_state")), "0");
     let out = br(&["addif", &bridge, &nic]).ok().json();
     assert_eq!(out["added"], serde_json::json!([nic]));
-    assert_eq!(brif(&bridge), vec![nic.clone()]);
+    assert_eq!(bridge_ports(&bridge), vec![nic.clone()]);
     let links = serde_json::from_str::<Value>(&sh_ok("bridge -j link")).unwrap();
     let port = links
         .as_array()
@@ -335,7 +326,7 @@ fn addif_and_delif_with_every_refusal() {
     br(&["addbr", &b2]).ok();
     let out = br(&["addif", &b1, &p, &r]).ok().json();
     assert_eq!(out["changed"], true);
-    assert_eq!(brif(&b1), {
+    assert_eq!(bridge_ports(&b1), {
         let mut v = vec![p.clone(), r.clone()];
         v.sort();
         v
@@ -361,8 +352,8 @@ fn addif_and_delif_with_every_refusal() {
     // --force moves it.
     let out = br(&["addif", &b2, &p, "--force"]).ok().json();
     assert_eq!(out["added"], serde_json::json!([p]));
-    assert_eq!(brif(&b2), vec![p.clone()]);
-    assert_eq!(brif(&b1), vec![r.clone()]);
+    assert_eq!(bridge_ports(&b2), vec![p.clone()]);
+    assert_eq!(bridge_ports(&b1), vec![r.clone()]);
     // delif: not a port, missing, then the real thing.
     let before = full_state(&b1) + &full_state(&b2);
     br(&["delif", &b1, &p]).fails(3, "is not a port of bridge");
@@ -374,9 +365,9 @@ fn addif_and_delif_with_every_refusal() {
     );
     let out = br(&["delif", &b1, &r]).ok().json();
     assert_eq!(out["removed"], serde_json::json!([r]));
-    assert!(brif(&b1).is_empty());
+    assert!(bridge_ports(&b1).is_empty());
     br(&["delif", &b2, &p]).ok();
-    assert!(brif(&b2).is_empty());
+    assert!(bridge_ports(&b2).is_empty());
     for b in [&b1, &b2] {
         br(&["delbr", "--force", b]).ok();
     }

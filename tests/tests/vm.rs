@@ -10,7 +10,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use vnet_tests::{privileged, sh, sh_ok, vnet, vnet_stdin};
+use vnet_tests::{bridge_ports, privileged, sh, sh_ok, vnet, vnet_stdin};
 
 /// Builds the guest kit once per machine (cached) and returns its directory.
 fn kit() -> PathBuf {
@@ -49,17 +49,6 @@ fn disk_dir(tag: &str) -> PathBuf {
     let dir = PathBuf::from(format!("/tmp/vnet-vm-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn bridge_ports(bridge: &str) -> Vec<String> {
-    let mut ports: Vec<String> = std::fs::read_dir(format!("/sys/class/net/{bridge}/brif"))
-        .map(|d| {
-            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    ports.sort();
-    ports
 }
 
 /// Waits for `vnet-vm domifaddr NAME` to report an IPv4 lease; returns the first entry.

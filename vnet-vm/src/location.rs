@@ -145,16 +145,7 @@ pub fn copy_boot_files(tree: &InstallTree, name: &str, boot_dir: &Path) -> Resul
 }
 
 fn copy_one(tree: &InstallTree, member: &str, name: &str, boot_dir: &Path) -> Result<PathBuf> {
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let safe = crate::storage::safe_file_name(name);
     let base = member.rsplit('/').next().unwrap_or(member);
     let (mut out, dest) = (1..100)
         .find_map(|n| {

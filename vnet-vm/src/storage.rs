@@ -107,19 +107,12 @@ fn new_pool_plan(conn: &Connect, dir: &str, planned: &[DiskPlan]) -> Result<Pool
     if !Path::new(dir).is_dir() {
         return Err(Error::not_found(format!("disk directory {dir} does not exist")));
     }
-    let base: String = Path::new(dir)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "root".into())
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let base = safe_file_name(
+        &Path::new(dir)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "root".into()),
+    );
     let taken =
         |n: &str| StoragePool::lookup_by_name(conn, n).is_ok() || planned.iter().any(|p| p.pool.name() == n);
     let name = (1..1000)
@@ -222,6 +215,19 @@ pub fn create_volume(conn: &Connect, pool_name: &str, spec: &DiskSpec) -> Result
 pub fn delete_volume(conn: &Connect, path: &str) -> Result<()> {
     let vol = StorageVol::lookup_by_path(conn, path).libvirt(format!("volume {path}"))?;
     vol.delete(0).libvirt(format!("delete volume {path}"))
+}
+
+/// `name` with every character but A-Z a-z 0-9 - _ . replaced by '_', for file and pool names.
+pub(crate) fn safe_file_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
