@@ -88,31 +88,30 @@ pub fn start(conn: &Connect, name: &str) -> Result<Outcome> {
 }
 
 pub fn shutdown(conn: &Connect, name: &str) -> Result<Outcome> {
-    let dom = lookup(conn, name)?;
-    let changed = dom.is_active().libvirt("domain state")?;
-    if changed {
-        dom.shutdown().libvirt(format!("shut down domain {name}"))?;
-    }
-    let result = json!({"name": name, "changed": changed, "state": state_of(&dom)});
-    Ok(text_outcome(
-        result,
-        changed,
-        format!("Domain '{name}' is being shutdown\n"),
-    ))
+    stop(conn, name, "shut down", "is being shutdown", |dom| {
+        dom.shutdown().map(drop)
+    })
 }
 
 pub fn destroy(conn: &Connect, name: &str) -> Result<Outcome> {
+    stop(conn, name, "destroy", "destroyed", Domain::destroy)
+}
+
+/// shutdown and destroy: act on a running domain only; one that is not running is changed:false.
+fn stop(
+    conn: &Connect,
+    name: &str,
+    what: &str,
+    done: &str,
+    act: impl FnOnce(&Domain) -> std::result::Result<(), virt::error::Error>,
+) -> Result<Outcome> {
     let dom = lookup(conn, name)?;
     let changed = dom.is_active().libvirt("domain state")?;
     if changed {
-        dom.destroy().libvirt(format!("destroy domain {name}"))?;
+        act(&dom).libvirt(format!("{what} domain {name}"))?;
     }
     let result = json!({"name": name, "changed": changed, "state": state_of(&dom)});
-    Ok(text_outcome(
-        result,
-        changed,
-        format!("Domain '{name}' destroyed\n"),
-    ))
+    Ok(text_outcome(result, changed, format!("Domain '{name}' {done}\n")))
 }
 
 /// virsh's confirmation line in text mode when something changed; nothing otherwise.

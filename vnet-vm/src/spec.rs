@@ -126,6 +126,17 @@ pub struct DiskSpec {
     pub bus: String,
 }
 
+impl DiskSpec {
+    /// The image's file name: the volume's name in its pool.
+    pub fn file_name(&self) -> String {
+        self.path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
 /// `--disk` values; `none` means no disk.
 pub fn parse_disks(specs: &[String]) -> Result<Vec<DiskSpec>> {
     if specs.iter().any(|s| s == "none") {

@@ -45,12 +45,7 @@ pub fn plan_disks(conn: &Connect, specs: &[DiskSpec]) -> Result<Vec<DiskPlan>> {
             .unwrap_or(Path::new("/"))
             .to_string_lossy()
             .into_owned();
-        let base = spec
-            .path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
+        let base = spec.file_name();
         let pool = match StoragePool::lookup_by_target_path(conn, &dir) {
             Ok(pool) => Some(pool),
             Err(e) if e.code() == virt::error::ErrorNumber::NoStoragePool => None,
@@ -199,12 +194,7 @@ fn volume_xml(name: &str, bytes: u64, format: &str) -> String {
 /// Creates one volume in `pool_name`, returning its path.
 pub fn create_volume(conn: &Connect, pool_name: &str, spec: &DiskSpec) -> Result<String> {
     let pool = StoragePool::lookup_by_name(conn, pool_name).libvirt(format!("storage pool {pool_name}"))?;
-    let base = spec
-        .path
-        .file_name()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned();
+    let base = spec.file_name();
     let xml = volume_xml(&base, size_bytes(spec.size_gb.unwrap_or(0.0)), &spec.format);
     let vol =
         StorageVol::create_xml(&pool, &xml, 0).libvirt(format!("create disk {}", spec.path.display()))?;
