@@ -3,7 +3,8 @@
 //! sandbox (tests/sandbox) unless VNET_SKIP_PRIVILEGED=1 says to skip them, counting each skip.
 
 use serde_json::Value;
-use std::path::PathBuf;
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -36,12 +37,15 @@ pub fn bin_dir() -> PathBuf {
     deps.parent().expect("target profile dir").to_path_buf()
 }
 
-/// The result of running a command: exit code, stdout, stderr.
+/// The result of running a command: exit code, stdout, stderr, and for a vnet tool which tool
+/// and arguments (to validate its JSON against the verb's schema).
 #[derive(Debug)]
 pub struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+    pub tool: Option<String>,
+    pub args: Vec<String>,
 }
 
 impl Run {
@@ -50,12 +54,45 @@ impl Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            tool: None,
+            args: Vec::new(),
         }
     }
 
-    /// The stdout parsed as one JSON document; panics with the whole run when it is not.
+    fn of_tool(mut self, tool: &str, args: &[&str]) -> Run {
+        self.tool = Some(tool.to_string());
+        self.args = args.iter().map(|a| a.to_string()).collect();
+        self
+    }
+
+    /// The stdout parsed as one JSON document; panics with the whole run when it is not. The
+    /// output of a vnet tool is validated against its verb's committed schema.
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:?}"))
+        let value: Value = serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:?}"));
+        if let Some(tool) = &self.tool {
+            let verb = verb_of(tool, &self.args).unwrap_or_else(|| panic!("no verb in {self:?}"));
+            assert_valid(tool, &verb, &value);
+        }
+        value
+    }
+
+    /// The NDJSON records of a `--batch` run, each validated against its tool's schemas (the
+    /// verbs' outputs and the failure record).
+    pub fn records(&self) -> Vec<Value> {
+        let tool = self
+            .tool
+            .as_deref()
+            .expect("records() reads a vnet tool's batch output");
+        self.stdout
+            .lines()
+            .map(|line| {
+                let value: Value = serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("batch record is not JSON ({e}): {line}: {self:?}"));
+                assert_valid_record(tool, &value);
+                value
+            })
+            .collect()
     }
 
     /// Asserts success and returns self.
@@ -93,7 +130,7 @@ pub fn vnet(tool: &str, args: &[&str]) -> Run {
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("run {tool}: {e}"));
-    Run::from_output(output)
+    Run::from_output(output).of_tool(tool, args)
 }
 
 /// Runs one of the project's binaries with `input` on stdin.
@@ -107,7 +144,166 @@ pub fn vnet_stdin(tool: &str, args: &[&str], input: &str) -> Run {
         .spawn()
         .unwrap_or_else(|e| panic!("run {tool}: {e}"));
     child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    Run::from_output(child.wait_with_output().unwrap())
+    Run::from_output(child.wait_with_output().unwrap()).of_tool(tool, args)
+}
+
+/// The committed schema directory (schema/ at the workspace root).
+pub fn schema_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema")
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The verb a command line runs: the first argument that names a verb or alias of the tool.
+pub fn verb_of(tool: &str, args: &[String]) -> Option<String> {
+    let index = read_json(&schema_dir().join(tool).join("index.json"));
+    args.iter()
+        .find_map(|a| index.get(a.as_str()).and_then(Value::as_str))
+        .map(|file| file.trim_end_matches(".json").to_string())
+}
+
+/// Panics unless `value` is valid against schema/TOOL/VERB.json.
+pub fn assert_valid(tool: &str, verb: &str, value: &Value) {
+    let schema = read_json(&schema_dir().join(tool).join(format!("{verb}.json")));
+    check(&schema, value, &format!("{tool} {verb}"));
+}
+
+/// Panics unless a batch record is valid against one of the tool's verb schemas or the failure one.
+pub fn assert_valid_record(tool: &str, value: &Value) {
+    let dir = schema_dir().join(tool);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().is_some_and(|n| n != "index.json"))
+        .collect();
+    files.push(schema_dir().join("batch-failure.json"));
+    let valid = files
+        .iter()
+        .any(|f| jsonschema::validator_for(&read_json(f)).map_or(false, |v| v.is_valid(value)));
+    assert!(valid, "batch record of {tool} matches no schema: {value}");
+}
+
+fn check(schema: &Value, value: &Value, what: &str) {
+    let validator = jsonschema::validator_for(schema).unwrap_or_else(|e| panic!("schema of {what}: {e}"));
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "output of {what} does not match its schema: {errors:?}\n{value}"
+    );
+}
+
+/// Asserts that `action` leaves `snapshot()` exactly as it was (bad input changes nothing).
+pub fn assert_unchanged<S: PartialEq + std::fmt::Debug>(snapshot: impl Fn() -> S, action: impl FnOnce()) {
+    let before = snapshot();
+    action();
+    let after = snapshot();
+    assert_eq!(before, after, "state changed");
+}
+
+/// A privileged test's guard: made by [`lab!`] from the test function's name, it hands out object
+/// names unique to that test and removes every object it handed out when dropped, also when the
+/// test fails (a panic unwinds through the drop).
+pub struct Lab {
+    pub test: String,
+    tag: String,
+    counter: RefCell<u32>,
+    cleanups: RefCell<Vec<String>>,
+}
+
+impl Lab {
+    /// None when privileged tests are skipped (VNET_SKIP_PRIVILEGED=1, counted as skipped).
+    pub fn new(test: &str) -> Option<Lab> {
+        let test = test.rsplit("::").next().unwrap_or(test).to_string();
+        if !privileged(&test) {
+            return None;
+        }
+        // A short tag from the test's name keeps interface names within 15 bytes.
+        let hash = test
+            .bytes()
+            .fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619));
+        Some(Lab {
+            tag: format!("{:04x}", hash & 0xffff),
+            test,
+            counter: RefCell::new(0),
+            cleanups: RefCell::new(Vec::new()),
+        })
+    }
+
+    /// A name for this test's object: STEM (at most 6 bytes) + the test's tag + a counter.
+    pub fn name(&self, stem: &str) -> String {
+        assert!(stem.len() <= 6, "stem too long: {stem}");
+        let mut counter = self.counter.borrow_mut();
+        *counter += 1;
+        format!("{stem}{}{}", self.tag, counter)
+    }
+
+    /// Runs `script` (a shell line) when the lab is dropped; cleanups run last first.
+    pub fn on_drop(&self, script: impl Into<String>) {
+        self.cleanups.borrow_mut().push(script.into());
+    }
+
+    /// A namespace name, deleted at the end.
+    pub fn netns(&self, stem: &str) -> String {
+        let name = self.name(stem);
+        self.on_drop(format!("ip netns delete {name}; rm -rf /etc/netns/{name}"));
+        name
+    }
+
+    /// A link name (bridge, veth, tap) in the current namespace, deleted at the end.
+    pub fn link(&self, stem: &str) -> String {
+        let name = self.name(stem);
+        self.on_drop(format!("ip link delete {name}"));
+        name
+    }
+
+    /// A libvirt network name, destroyed and undefined at the end.
+    pub fn network(&self, stem: &str) -> String {
+        let name = self.name(stem);
+        self.on_drop(format!("virsh net-destroy {name}; virsh net-undefine {name}"));
+        name
+    }
+
+    /// A libvirt domain name, destroyed and undefined with its storage at the end.
+    pub fn domain(&self, stem: &str) -> String {
+        let name = self.name(stem);
+        self.on_drop(format!(
+            "virsh destroy {name}; virsh undefine {name} --remove-all-storage --nvram"
+        ));
+        name
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for script in self.cleanups.borrow_mut().drain(..).rev() {
+            let _ = Command::new("bash")
+                .arg("-c")
+                .arg(script)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+/// `let lab = lab!();` at the top of a privileged test: a [`Lab`] named after the test function,
+/// or an early return when privileged tests are skipped.
+#[macro_export]
+macro_rules! lab {
+    () => {{
+        fn here() {}
+        let name = std::any::type_name_of_val(&here).trim_end_matches("::here");
+        match $crate::Lab::new(name) {
+            Some(lab) => lab,
+            None => return,
+        }
+    }};
 }
 
 /// Runs a bash command line (for the classic tools used as oracles).

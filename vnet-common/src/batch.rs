@@ -1,43 +1,124 @@
 //! `--batch FILE|-`: one command per line, in the command line's own syntax (shell-like quoting,
-//! `#` comments), run in this one process; one result per line on stdout (NDJSON).
+//! `#` comments), run in this one process over one context; exactly one record per command line
+//! on stdout (NDJSON): the verb's result, or for a failed line a [`Failure`] record. Stops at the
+//! first failure unless `--force`; with `--atomic` a failure undoes every line already done.
+//! A line is at most [`MAX_LINE`] bytes and must be UTF-8; a line that is not is a failed line
+//! like any other (named, and skipped over with --force).
 
-use crate::cli::report_error;
-use crate::output::Printer;
-use crate::{Error, Outcome, Result};
-use std::io::{BufRead, BufReader};
+use crate::cli::{parse, run_journaled, usage, usage_error, BatchArgs, Tool};
+use crate::journal::{Journal, Rollback};
+use crate::output::{report_error, Printer};
+use crate::{signals, Error, Result};
+use std::io::{BufRead, BufReader, Read};
 use std::process::ExitCode;
 
-/// Runs every command of `source` ("-" is stdin) through `run_line`, which gets the words of one
-/// line. Stops at the first failure, reporting its line and exiting with its code; with `force`
-/// runs every line and exits with the first failure's code.
-pub fn run_batch(
-    tool: &str,
-    source: &str,
-    force: bool,
+/// The longest batch line read (1 MiB); longer is refused with exit 7, as is any longer input file.
+pub const MAX_LINE: usize = 1 << 20;
+
+/// The record a failed batch line prints on stdout.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct Failure {
+    /// The failed line's number in the batch input (from 1).
+    pub line: usize,
+    pub exit_code: u8,
+    pub error: String,
+    pub hint: Option<String>,
+    /// What was undone after the failure (with --atomic: the lines already done too).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undone: Option<Vec<String>>,
+    /// What could not be undone, each with why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leftovers: Option<Vec<String>>,
+}
+
+impl Failure {
+    pub fn new(line: usize, error: &Error) -> Failure {
+        Failure {
+            line,
+            exit_code: error.exit_code(),
+            error: crate::error::one_line(&error.message),
+            hint: error.hint.clone(),
+            undone: error.rollback.as_ref().map(|r| r.undone.clone()),
+            leftovers: error.rollback.as_ref().map(|r| r.leftovers.clone()),
+        }
+    }
+}
+
+/// Runs every command line of `args.batch` against `ctx`.
+pub fn run_batch<T: Tool>(
+    ctx: &mut T::Ctx,
+    globals: &T::Globals,
+    args: &BatchArgs,
     printer: Printer,
-    mut run_line: impl FnMut(Vec<String>) -> Result<Outcome>,
 ) -> Result<ExitCode> {
-    let reader = open_source(source)?;
+    let source = args.batch.as_deref().unwrap_or("-");
+    let mut reader = open_source(source)?;
+    let mut done = Journal::new();
     let mut first_failure: Option<u8> = None;
-    for (number, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| Error::from(e).context(format!("read batch {source}")))?;
-        let result = split_line(&line).and_then(|words| match words {
-            Some(words) => run_line(words).map(Some),
-            None => Ok(None),
-        });
+    let mut number = 0;
+    while let Some(line) = read_line(&mut reader, source)? {
+        number += 1;
+        if let Err(e) = signals::check() {
+            // A signal held during the previous line: stop between lines.
+            return Err(finish_atomic::<T>(ctx, args.atomic, done, e));
+        }
+        let result = line.and_then(|line| run_line::<T>(ctx, globals, &line));
         match result {
-            Ok(Some(outcome)) => printer.print_batch_line(&outcome),
             Ok(None) => {}
+            Ok(Some((output, journal))) => {
+                printer.print_record(output.as_ref());
+                if args.atomic {
+                    done.append(journal);
+                }
+            }
             Err(error) => {
+                let error = finish_atomic::<T>(ctx, args.atomic, std::mem::take(&mut done), error);
+                let error = error.context(format!("line {number}"));
+                printer.print_failure(number, &error);
+                report_error(T::NAME, &error);
                 let code = *first_failure.get_or_insert(error.exit_code());
-                report_error(tool, &error.context(format!("line {}", number + 1)));
-                if !force {
+                if !args.force {
                     return Ok(ExitCode::from(code));
                 }
             }
         }
     }
+    if let Err(e) = signals::check() {
+        return Err(e);
+    }
     Ok(first_failure.map_or(ExitCode::SUCCESS, ExitCode::from))
+}
+
+type LineDone = (Box<dyn crate::verb::Emit>, Journal);
+
+/// Parses and runs one line; Ok(None) for a blank or comment line.
+fn run_line<T: Tool>(ctx: &mut T::Ctx, outer: &T::Globals, line: &str) -> Result<Option<LineDone>> {
+    let Some(words) = split_line(line)? else {
+        return Ok(None);
+    };
+    let cli = parse::<T>(std::iter::once(T::NAME.to_string()).chain(words))
+        .map_err(|e| usage_error(T::NAME, &e))?;
+    if cli.batch.batch.is_some() {
+        return Err(usage::<T>("--batch cannot be nested"));
+    }
+    T::enter_line(ctx, outer, &cli.globals)?;
+    let verb = cli.verb.ok_or_else(|| usage::<T>("no verb given"))?;
+    let (result, journal) = run_journaled::<T>(ctx, verb);
+    Ok(Some((result?.output, journal)))
+}
+
+/// With --atomic, undoes the lines already done and adds that to the failure's report.
+fn finish_atomic<T: Tool>(ctx: &mut T::Ctx, atomic: bool, done: Journal, error: Error) -> Error {
+    if !atomic || done.is_empty() {
+        return error;
+    }
+    let mut report: Rollback = T::block_on(ctx, done.rollback());
+    let mut error = error;
+    if let Some(own) = error.rollback.take() {
+        report.undone.splice(0..0, own.undone);
+        report.leftovers.splice(0..0, own.leftovers);
+    }
+    report.attach(error)
 }
 
 fn open_source(source: &str) -> Result<Box<dyn BufRead>> {
@@ -45,8 +126,47 @@ fn open_source(source: &str) -> Result<Box<dyn BufRead>> {
         return Ok(Box::new(BufReader::new(std::io::stdin())));
     }
     let file = std::fs::File::open(source)
-        .map_err(|e| Error::from(e).context(format!("open batch file '{source}'")))?;
+        .map_err(|e| Error::from(e).context(format!("open batch file {}", crate::error::quote(source))))?;
     Ok(Box::new(BufReader::new(file)))
+}
+
+/// The next line (None at the end): Err inside when the line is not UTF-8 or too long (the read
+/// goes on at the next line), Err outside when the input cannot be read at all.
+fn read_line(reader: &mut dyn BufRead, source: &str) -> Result<Option<Result<String>>> {
+    let mut bytes = Vec::new();
+    let read = Read::take(&mut *reader, MAX_LINE as u64 + 1)
+        .read_until(b'\n', &mut bytes)
+        .map_err(|e| Error::from(e).context(format!("read batch {}", crate::error::quote(source))))?;
+    if read == 0 {
+        return Ok(None);
+    }
+    if bytes.len() > MAX_LINE && !bytes.ends_with(b"\n") {
+        skip_rest_of_line(reader)?;
+        return Ok(Some(Err(Error::invalid(format!(
+            "line longer than {MAX_LINE} bytes"
+        )))));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| Error::invalid("line is not UTF-8"));
+    Ok(Some(text.map(|t| t.trim_end_matches(['\n', '\r']).to_string())))
+}
+
+fn skip_rest_of_line(reader: &mut dyn BufRead) -> Result<()> {
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match buf.iter().position(|b| *b == b'\n') {
+            Some(end) => {
+                reader.consume(end + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+            }
+        }
+    }
 }
 
 /// The words of one line; None for a blank or comment-only line.
@@ -71,5 +191,26 @@ mod tests {
         );
         assert_eq!(split_line("add \"Blue\"").unwrap().unwrap(), vec!["add", "Blue"]);
         assert_eq!(split_line("add 'Blue").unwrap_err().exit_code(), 7);
+    }
+
+    #[test]
+    fn bad_lines_are_named_and_reading_goes_on() {
+        let mut input: Vec<u8> = b"add a\n\xff\xfe\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', MAX_LINE + 10));
+        input.extend(b"\nadd b\n");
+        let mut reader: Box<dyn BufRead> = Box::new(std::io::Cursor::new(input));
+        let mut lines = Vec::new();
+        while let Some(line) = read_line(&mut reader, "-").unwrap() {
+            lines.push(line.map_err(|e| e.message));
+        }
+        assert_eq!(
+            lines,
+            [
+                Ok("add a".to_string()),
+                Err("line is not UTF-8".to_string()),
+                Err(format!("line longer than {MAX_LINE} bytes")),
+                Ok("add b".to_string()),
+            ]
+        );
     }
 }

@@ -20,6 +20,8 @@ pub enum ErrorKind {
     Unavailable,
     /// Input rejected before anything was touched.
     Invalid,
+    /// Stopped by this signal between two steps (exit 128+N).
+    Interrupted(i32),
 }
 
 impl ErrorKind {
@@ -32,6 +34,7 @@ impl ErrorKind {
             ErrorKind::Permission => 5,
             ErrorKind::Unavailable => 6,
             ErrorKind::Invalid => 7,
+            ErrorKind::Interrupted(signal) => (128 + signal).clamp(0, 255) as u8,
         }
     }
 
@@ -54,6 +57,8 @@ pub struct Error {
     pub kind: ErrorKind,
     pub message: String,
     pub hint: Option<String>,
+    /// Set when the runner undid the verb's changes after this error (see journal.rs).
+    pub rollback: Option<crate::journal::Rollback>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -65,6 +70,7 @@ impl Error {
             kind,
             message: message.into(),
             hint: kind_hint,
+            rollback: None,
         }
     }
 
@@ -105,6 +111,26 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         self.kind.exit_code()
     }
+}
+
+/// Quotes untrusted text (a name, a path) for an error message: in single quotes, with control
+/// characters and quotes escaped, so a message is always one line and sends no terminal codes.
+pub fn quote(text: &str) -> String {
+    format!("'{}'", one_line(text).replace('\'', "\\'"))
+}
+
+/// Escapes control characters (a backend's multi-line message folds into one line).
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.trim_end().chars() {
+        match c {
+            '\n' => out.push_str(" / "),
+            '\r' | '\t' => out.push(' '),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 impl fmt::Display for Error {
@@ -178,6 +204,13 @@ mod tests {
         let e = e.unwrap_err();
         assert_eq!(e.message, "add Blue: File exists");
         assert_eq!(e.kind, ErrorKind::Exists);
+    }
+
+    #[test]
+    fn untrusted_text_stays_on_one_line() {
+        assert_eq!(quote("a\nb\x1b[31m"), "'a / b\\u{1b}[31m'");
+        assert_eq!(one_line("qemu: first\nsecond\n"), "qemu: first / second");
+        assert_eq!(ErrorKind::Interrupted(15).exit_code(), 143);
     }
 
     #[test]

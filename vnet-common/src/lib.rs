@@ -5,6 +5,7 @@ pub mod batch;
 pub mod cidr;
 pub mod cli;
 pub mod error;
+pub mod journal;
 #[cfg(feature = "libvirt")]
 pub mod libvirt;
 pub mod links;
@@ -13,6 +14,11 @@ pub mod names;
 pub mod netlink;
 pub mod netns;
 pub mod output;
+pub mod schema;
+pub mod signals;
+pub mod verb;
 
+pub use cli::Tool;
 pub use error::{Context, Error, ErrorKind, Result};
-pub use output::Outcome;
+pub use journal::Journal;
+pub use verb::{Render, TextStyle, Verb};

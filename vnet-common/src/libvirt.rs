@@ -30,6 +30,70 @@ pub fn connect(uri: Option<&str>) -> Result<Connect> {
     })
 }
 
+/// `-c/--connect URI`, the global flag of both libvirt tools.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub struct ConnectArgs {
+    /// libvirt URI (qemu:///system, qemu+ssh://host/system, qemu+tcp://host/system,
+    /// test:///default); default: LIBVIRT_DEFAULT_URI, else libvirt's default as virsh uses it.
+    #[arg(short = 'c', long = "connect", value_name = "URI", global = true)]
+    pub connect: Option<String>,
+}
+
+/// One libvirt connection, opened on first use (so bad input is refused even with the daemon
+/// down) and shared by every command of a batch.
+pub struct Session {
+    uri: Option<String>,
+    conn: Option<Connect>,
+    /// True inside --batch (interactive verbs refuse to run there).
+    pub batch: bool,
+}
+
+impl Session {
+    pub fn new(args: &ConnectArgs, batch: bool) -> Session {
+        Session {
+            uri: args.connect.clone(),
+            conn: None,
+            batch,
+        }
+    }
+
+    pub fn conn(&mut self) -> Result<&Connect> {
+        if self.conn.is_none() {
+            self.conn = Some(connect(self.uri.as_deref())?);
+        }
+        Ok(self.conn.as_ref().expect("just opened"))
+    }
+
+    /// True when the daemon runs on this machine, so local files and sysfs are what it sees.
+    pub fn is_local(&mut self) -> Result<bool> {
+        let uri = self.conn()?.get_uri().libvirt("connection URI")?;
+        Ok(is_local_uri(&uri))
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Some(mut conn) = self.conn.take() {
+            let _ = conn.close();
+        }
+    }
+}
+
+/// True for URIs served on this machine: no host part (any transport then reaches the local
+/// daemon), or a loopback host.
+pub fn is_local_uri(uri: &str) -> bool {
+    let Some((_, rest)) = uri.split_once("://") else {
+        return true;
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or("");
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.split_once(']'))
+        .map_or_else(|| host.split(':').next().unwrap_or(""), |(h, _)| h);
+    host.is_empty() || host == "localhost" || host.starts_with("127.") || host == "::1"
+}
+
 /// Converts a libvirt error into ours, keeping libvirt's message and choosing the exit code.
 pub fn error(e: virt::error::Error) -> Error {
     Error::new(kind_of(e.code()), e.message().to_string())
@@ -81,6 +145,29 @@ mod tests {
             .unwrap();
         assert_eq!(e.exit_code(), 6);
         assert!(e.hint.is_some());
+    }
+
+    #[test]
+    fn local_uris() {
+        for local in [
+            "qemu:///system",
+            "qemu+unix:///system?socket=/x",
+            "test:///default",
+            "qemu:///session",
+            "qemu+tcp:///system",
+            "qemu+ssh://root@localhost/system",
+            "qemu+tcp://127.0.0.1:16509/system",
+        ] {
+            assert!(is_local_uri(local), "{local}");
+        }
+        for remote in [
+            "qemu+ssh://host/system",
+            "qemu+tcp://10.0.0.1/system",
+            "qemu://host/system",
+            "qemu+ssh://root@[fd00::2]:22/system",
+        ] {
+            assert!(!is_local_uri(remote), "{remote}");
+        }
     }
 
     #[test]

@@ -13,6 +13,26 @@ const EXIT_STATUS: &str = ".SH \"EXIT STATUS\"\n\
 .TP\n6\nbackend unavailable (libvirt daemon unreachable, kernel feature missing)\n\
 .TP\n7\ninvalid input rejected before anything was touched (name, CIDR, XML, range)\n";
 
+/// What every tool does with --batch, signals and its JSON, as roff.
+const COMMON_SECTIONS: &str = ".SH \"BATCH\"\n\
+--batch FILE (or -b FILE; - for stdin) runs one command per line (shell quoting, # comments) in one \
+process and prints exactly one JSON record per command line. A failed line prints a record with \
+\"line\", \"exit_code\", \"error\" and \"hint\" (schema/batch-failure.json), and the run stops there \
+with that exit code; --force runs every line and exits with the first failure's code; --atomic \
+undoes the lines already done, last first, and lists in the failed line's record what was undone \
+(\"undone\") and what could not be (\"leftovers\": deletions cannot be undone). A line longer than \
+1 MiB, or one that is not UTF-8, is a failed line (exit 7).\n\
+.SH \"SIGNALS\"\n\
+A verb that makes several changes records each one as it is made. SIGINT, SIGTERM and SIGHUP \
+after the first change let the step under way finish; then the changes made so far are undone \
+(a verb that had finished its last step completes) and the tool exits with 128+N. Before the \
+first change a signal ends the tool at once: nothing has changed. A batch stops between lines \
+(with --atomic, undoing them all).\n\
+.SH \"JSON SCHEMAS\"\n\
+Each verb's output is described by a JSON Schema, schema/TOOL/VERB.json in the source tree and \
+PREFIX/share/vnet/schema/TOOL/VERB.json once installed; index.json beside them maps each verb \
+name and alias to its schema.\n";
+
 /// The whole page: name, synopsis, options, then one section per verb with its own options and
 /// the JSON fields it prints (from the verb's long help), then the exit codes.
 pub fn render(command: Command) -> Vec<u8> {
@@ -29,12 +49,14 @@ pub fn render(command: Command) -> Vec<u8> {
     for verb in command.get_subcommands().filter(|c| c.get_name() != "help") {
         render_verb(&mut page, &command, verb);
     }
+    page.extend_from_slice(COMMON_SECTIONS.as_bytes());
     page.extend_from_slice(EXIT_STATUS.as_bytes());
     page
 }
 
 fn render_verb(page: &mut Vec<u8>, tool: &Command, verb: &Command) {
-    let title = format!("{} {}", tool.get_name(), verb.get_name()).to_uppercase();
+    let verb_name = verb.get_name().to_string();
+    let title = format!("{} {}", tool.get_name(), verb_name).to_uppercase();
     page.extend_from_slice(format!(".SH \"{title}\"\n").as_bytes());
     let verb = verb
         .clone()
@@ -48,6 +70,12 @@ fn render_verb(page: &mut Vec<u8>, tool: &Command, verb: &Command) {
     man.render_options_section(&mut part).expect("writing to a Vec");
     let part = String::from_utf8_lossy(&part).replace(".SH ", ".SS ");
     page.extend_from_slice(part.as_bytes());
+    let schema = format!(
+        ".PP\nJSON output schema: {}/{}.json\n",
+        tool.get_name(),
+        verb_name
+    );
+    page.extend_from_slice(schema.as_bytes());
 }
 
 /// For each tool's `man_page_is_current` test: panics when the committed page is stale.

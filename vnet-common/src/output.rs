@@ -1,6 +1,11 @@
-//! Printing results: one JSON document per invocation (compact or `--pretty`), or the classic
-//! tool's text layout with `-o text`. A closed stdout (`| head`) ends the process quietly.
+//! Printing results: one JSON document per invocation (compact or `--pretty`), the classic tool's
+//! text layout with `-o text`, or a verb's document (XML) as it is. Batch runs print one NDJSON
+//! record per line. A closed stdout (`| head`) ends the process quietly with status 0; any other
+//! write error is reported with the tool's prefix (when stderr can take it) and exit 1. Nothing here
+//! panics on an unwritable stream.
 
+use crate::verb::{Emit, TextStyle};
+use crate::Error;
 use serde_json::Value;
 use std::io::{self, Write};
 
@@ -12,49 +17,61 @@ pub enum Format {
     Text,
 }
 
-/// What a verb produced: its JSON result and the classic tool's text rendering of it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
-    pub json: Value,
-    pub text: String,
-}
-
-impl Outcome {
-    pub fn new(json: Value, text: impl Into<String>) -> Outcome {
-        Outcome {
-            json,
-            text: text.into(),
-        }
-    }
-
-    /// For mutating verbs: like the classic tools, their text form prints nothing.
-    pub fn quiet(json: Value) -> Outcome {
-        Outcome::new(json, "")
-    }
-}
-
 #[derive(Debug, Clone, Copy)]
 pub struct Printer {
-    pub format: Format,
+    pub tool: &'static str,
+    /// None: JSON, or the document itself for document verbs.
+    pub format: Option<Format>,
     pub pretty: bool,
+    pub style: TextStyle,
 }
 
 impl Printer {
-    /// Prints one outcome as the whole output of an invocation.
-    pub fn print(&self, outcome: &Outcome) {
-        let rendered = match self.format {
-            Format::Text => outcome.text.clone(),
-            Format::Json if self.pretty => pretty_json(&outcome.json),
-            Format::Json => outcome.json.to_string(),
+    /// Prints one result as the whole output of an invocation.
+    pub fn print(&self, output: &dyn Emit) {
+        let rendered = match (self.format, output.document()) {
+            (None, Some(document)) => document.to_string(),
+            (Some(Format::Text), _) => output.text(self.style),
+            _ if self.pretty => pretty_json(&output.json()),
+            _ => output.json().to_string(),
         };
-        write_stdout(&rendered);
+        self.write_stdout(&rendered);
     }
 
-    /// Prints one outcome as a line of a batch run: always one line of JSON (NDJSON) unless text.
-    pub fn print_batch_line(&self, outcome: &Outcome) {
+    /// Prints one batch line's result: one line of JSON (NDJSON), or its text with -o text.
+    pub fn print_record(&self, output: &dyn Emit) {
         match self.format {
-            Format::Text => write_stdout(&outcome.text),
-            Format::Json => write_stdout(&outcome.json.to_string()),
+            Some(Format::Text) => self.write_stdout(&output.text(self.style)),
+            _ => self.write_stdout(&output.json().to_string()),
+        }
+    }
+
+    /// A failed batch line's record: its line number, exit code, error, hint, and what its
+    /// rollback undid and left (JSON only; with -o text the error goes to stderr alone).
+    pub fn print_failure(&self, line: usize, error: &Error) {
+        if self.format == Some(Format::Text) {
+            return;
+        }
+        let record = crate::batch::Failure::new(line, error);
+        self.write_stdout(&serde_json::to_string(&record).expect("a failure record serializes"));
+    }
+
+    /// Writes `text` and a final newline (if it has none) to stdout and flushes.
+    fn write_stdout(&self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        let mut out = io::stdout().lock();
+        let newline = if text.ends_with('\n') { "" } else { "\n" };
+        let result = write!(out, "{text}{newline}").and_then(|_| out.flush());
+        if let Err(e) = result {
+            // A reader that went away (`| head`) is not an error worth reporting: stop quietly.
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            let error = Error::from(e).context("write to stdout");
+            report_error(self.tool, &error);
+            std::process::exit(1);
         }
     }
 }
@@ -63,20 +80,22 @@ fn pretty_json(value: &Value) -> String {
     serde_json::to_string_pretty(value).expect("a serde_json::Value always serializes")
 }
 
-/// Writes `text` and a final newline (if it has none) to stdout and flushes.
-fn write_stdout(text: &str) {
-    if text.is_empty() {
-        return;
+/// Prints an error as the one-line message (and optional hint) every tool uses. A stderr that
+/// cannot be written (closed, /dev/full) is ignored: the exit code still tells.
+pub fn report_error(tool: &str, error: &Error) {
+    let mut err = io::stderr().lock();
+    let mut text = format!("{tool}: error: {}\n", crate::error::one_line(&error.message));
+    if let Some(hint) = &error.hint {
+        text.push_str(&format!("hint: {}\n", crate::error::one_line(hint)));
     }
-    let mut out = io::stdout().lock();
-    let newline = if text.ends_with('\n') { "" } else { "\n" };
-    let result = write!(out, "{text}{newline}").and_then(|_| out.flush());
-    if let Err(e) = result {
-        // A reader that went away (`| head`) is not an error worth reporting: stop quietly.
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        eprintln!("error: writing to stdout: {e}");
-        std::process::exit(1);
-    }
+    let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
+}
+
+/// A warning line on stderr (`TOOL: warning: ...`), never failing.
+pub fn warn(tool: &str, message: &str) {
+    let _ = writeln!(
+        io::stderr().lock(),
+        "{tool}: warning: {}",
+        crate::error::one_line(message)
+    );
 }

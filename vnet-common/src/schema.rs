@@ -1,0 +1,54 @@
+//! JSON Schemas of every verb's output, generated from the result types (schemars) and committed
+//! under schema/TOOL/VERB.json, with schema/TOOL/index.json mapping each verb name and alias to
+//! its file and schema/batch-failure.json for a failed batch line's record. A test per tool fails
+//! when the committed files are stale (regenerate with VNET_UPDATE_SCHEMA=1 cargo test schema).
+
+use crate::cli::{command, Tool};
+use crate::verb::VerbSet;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Every file this tool's schemas consist of: (path under schema/, content).
+pub fn files<T: Tool>() -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    let mut index = BTreeMap::new();
+    let command = command::<T>();
+    let verbs = command.get_subcommands().filter(|c| c.get_name() != "help");
+    for (verb, schema) in verbs.zip(T::Verbs::output_schemas()) {
+        let file = format!("{}.json", verb.get_name());
+        for name in std::iter::once(verb.get_name()).chain(verb.get_all_aliases()) {
+            index.insert(name.to_string(), file.clone());
+        }
+        files.push((format!("{}/{file}", T::NAME), pretty(&schema)));
+    }
+    files.push((format!("{}/index.json", T::NAME), pretty(&index)));
+    let failure = schemars::schema_for!(crate::batch::Failure);
+    files.push(("batch-failure.json".to_string(), pretty(&failure)));
+    files
+}
+
+fn pretty(value: &impl serde::Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(value).expect("a schema serializes");
+    text.push('\n');
+    text
+}
+
+/// For each tool's `schemas_are_current` test: panics when a committed schema is stale or missing,
+/// or with VNET_UPDATE_SCHEMA=1 rewrites them.
+pub fn assert_current<T: Tool>(schema_dir: &Path) {
+    let update = std::env::var_os("VNET_UPDATE_SCHEMA").is_some();
+    let mut stale = Vec::new();
+    for (name, content) in files::<T>() {
+        let path = schema_dir.join(&name);
+        if update {
+            std::fs::create_dir_all(path.parent().expect("a file in a folder")).expect("mkdir schema");
+            std::fs::write(&path, content).expect("write a schema");
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(content.as_str()) {
+            stale.push(name);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale or missing schemas {stale:?}: regenerate with VNET_UPDATE_SCHEMA=1 cargo test schema"
+    );
+}

@@ -1,0 +1,146 @@
+//! The verb skeleton every tool is built from: a verb is one clap `Args` type with one `run` that
+//! returns a typed result; the result serializes to JSON (with a schema generated from its type)
+//! and renders the classic tool's text beside it. A tool lists its verbs once with [`verbs!`].
+
+use crate::journal::Journal;
+use crate::Result;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// How `-o text` is laid out: `-q` drops table headers, as `virsh -q` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextStyle {
+    pub headers: bool,
+}
+
+impl Default for TextStyle {
+    fn default() -> TextStyle {
+        TextStyle { headers: true }
+    }
+}
+
+/// The text side of a result. Mutating verbs print nothing in text mode, like the classic tools.
+pub trait Render {
+    /// The classic tool's layout of this result.
+    fn text(&self, _style: TextStyle) -> String {
+        String::new()
+    }
+
+    /// For verbs whose product is a document (`dumpxml`, `install --print-xml`): the document,
+    /// printed as it is unless `-o json` asks for the JSON summary.
+    fn document(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// Work to do after the result is printed, outside `--batch` (install attaching the console).
+pub type FollowUp<C> = Box<dyn FnOnce(&mut C) -> Result<()>>;
+
+/// One verb: its flags are the type itself; `run` does the work against the tool's context and
+/// records in `journal` how to undo each change it made, so a failure undoes them all.
+pub trait Verb: clap::Args {
+    type Ctx;
+    type Output: Serialize + JsonSchema + Render + 'static;
+
+    fn run(self, ctx: &mut Self::Ctx, journal: &mut Journal) -> Result<Self::Output>;
+
+    /// Anything to do once the output is on stdout (single command only). Default: nothing.
+    fn follow_up(_output: &Self::Output) -> Option<FollowUp<Self::Ctx>> {
+        None
+    }
+}
+
+/// A result with its type erased, for the printer.
+pub trait Emit {
+    fn json(&self) -> serde_json::Value;
+    fn text(&self, style: TextStyle) -> String;
+    fn document(&self) -> Option<&str>;
+}
+
+impl<T: Serialize + Render> Emit for T {
+    fn json(&self) -> serde_json::Value {
+        // Results are plain structs with string keys: serializing them cannot fail.
+        serde_json::to_value(self).expect("a verb result serializes to JSON")
+    }
+
+    fn text(&self, style: TextStyle) -> String {
+        Render::text(self, style)
+    }
+
+    fn document(&self) -> Option<&str> {
+        Render::document(self)
+    }
+}
+
+/// What running a verb gives the runner: the result to print and an optional follow-up.
+pub struct Done<C> {
+    pub output: Box<dyn Emit>,
+    pub follow_up: Option<FollowUp<C>>,
+}
+
+impl<C> Done<C> {
+    pub fn of<V: Verb<Ctx = C>>(output: V::Output) -> Done<C> {
+        let follow_up = V::follow_up(&output);
+        Done {
+            output: Box::new(output),
+            follow_up,
+        }
+    }
+}
+
+/// A tool's set of verbs: the clap subcommand enum [`verbs!`] generates.
+pub trait VerbSet: clap::Subcommand + Sized {
+    type Ctx;
+    fn run(self, ctx: &mut Self::Ctx, journal: &mut Journal) -> Result<Done<Self::Ctx>>;
+    /// The JSON Schema of each verb's output, in declaration order (the order of the
+    /// subcommands clap lists).
+    fn output_schemas() -> Vec<schemars::Schema>;
+}
+
+/// Declares a tool's verbs: one line each, `Variant(ArgsType)`, with clap attributes (aliases,
+/// doc comments) on the line. Generates the subcommand enum, its dispatch and its schema list.
+///
+/// ```ignore
+/// vnet_common::verbs! {
+///     pub enum Command for Ctx {
+///         /// Create a namespace (ip netns add).
+///         Add(crate::namespaces::Add),
+///         #[command(visible_alias = "del")]
+///         Delete(crate::namespaces::Delete),
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! verbs {
+    (
+        $vis:vis enum $name:ident for $ctx:ty {
+            $( $(#[$attr:meta])* $variant:ident($args:ty) ),+ $(,)?
+        }
+    ) => {
+        #[derive(Debug, clap::Subcommand)]
+        $vis enum $name {
+            $( $(#[$attr])* $variant($args), )+
+        }
+
+        impl $crate::verb::VerbSet for $name {
+            type Ctx = $ctx;
+
+            fn run(
+                self,
+                ctx: &mut $ctx,
+                journal: &mut $crate::journal::Journal,
+            ) -> $crate::Result<$crate::verb::Done<$ctx>> {
+                match self {
+                    $( $name::$variant(args) => {
+                        let output = <$args as $crate::verb::Verb>::run(args, ctx, journal)?;
+                        Ok($crate::verb::Done::of::<$args>(output))
+                    } )+
+                }
+            }
+
+            fn output_schemas() -> Vec<schemars::Schema> {
+                vec![ $( schemars::schema_for!(<$args as $crate::verb::Verb>::Output) ),+ ]
+            }
+        }
+    };
+}
