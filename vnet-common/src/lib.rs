@@ -9,6 +9,7 @@ pub mod journal;
 #[cfg(feature = "libvirt")]
 pub mod libvirt;
 pub mod links;
+pub mod mac;
 pub mod man;
 pub mod names;
 pub mod netlink;
@@ -16,6 +17,7 @@ pub mod netns;
 pub mod output;
 pub mod schema;
 pub mod signals;
+pub mod table;
 pub mod verb;
 
 pub use cli::Tool;

@@ -7,7 +7,6 @@ use ipnet::IpNet;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
 use rtnetlink::{Handle, LinkUnspec};
-use serde_json::{json, Value};
 
 /// The link called `name`, or None when there is none.
 pub async fn find_link(handle: &Handle, name: &str) -> Result<Option<LinkMessage>> {
@@ -84,25 +83,28 @@ pub async fn del_address(handle: &Handle, index: u32, addr: IpNet) -> Result<()>
         .map_err(|e| Error::from(e).context(format!("delete address {addr}")))
 }
 
+/// The first attribute of a link that `pick` recognises: one lookup for every attribute.
+pub fn link_attr<T>(link: &LinkMessage, pick: impl Fn(&LinkAttribute) -> Option<T>) -> Option<T> {
+    link.attributes.iter().find_map(pick)
+}
+
 pub fn link_name(link: &LinkMessage) -> String {
-    link.attributes
-        .iter()
-        .find_map(|a| match a {
-            LinkAttribute::IfName(name) => Some(name.clone()),
-            _ => None,
-        })
-        .unwrap_or_default()
+    link_attr(link, |a| match a {
+        LinkAttribute::IfName(name) => Some(name.clone()),
+        _ => None,
+    })
+    .unwrap_or_default()
 }
 
 pub fn link_mac(link: &LinkMessage) -> Option<String> {
-    link.attributes.iter().find_map(|a| match a {
-        LinkAttribute::Address(bytes) => Some(format_mac(bytes)),
+    link_attr(link, |a| match a {
+        LinkAttribute::Address(bytes) => Some(crate::mac::format_mac(bytes)),
         _ => None,
     })
 }
 
 pub fn link_mtu(link: &LinkMessage) -> Option<u32> {
-    link.attributes.iter().find_map(|a| match a {
+    link_attr(link, |a| match a {
         LinkAttribute::Mtu(mtu) => Some(*mtu),
         _ => None,
     })
@@ -110,15 +112,23 @@ pub fn link_mtu(link: &LinkMessage) -> Option<u32> {
 
 /// The index of the bridge (or bond) this link is a port of.
 pub fn link_master(link: &LinkMessage) -> Option<u32> {
-    link.attributes.iter().find_map(|a| match a {
+    link_attr(link, |a| match a {
         LinkAttribute::Controller(index) => Some(*index),
+        _ => None,
+    })
+}
+
+/// The index of a veth's peer (IFLA_LINK).
+pub fn link_peer(link: &LinkMessage) -> Option<u32> {
+    link_attr(link, |a| match a {
+        LinkAttribute::Link(index) => Some(*index),
         _ => None,
     })
 }
 
 /// "veth", "bridge"... as `ip -d link` names it; None for plain devices such as lo.
 pub fn link_kind(link: &LinkMessage) -> Option<String> {
-    link.attributes.iter().find_map(|a| match a {
+    link_attr(link, |a| match a {
         LinkAttribute::LinkInfo(infos) => infos.iter().find_map(|i| match i {
             LinkInfo::Kind(kind) => Some(kind.to_string()),
             _ => None,
@@ -127,27 +137,22 @@ pub fn link_kind(link: &LinkMessage) -> Option<String> {
     })
 }
 
+/// True when the link is a bridge.
+pub fn is_bridge(link: &LinkMessage) -> bool {
+    link_kind(link).as_deref() == Some("bridge")
+}
+
 /// Operational state as `ip` prints it: "UP", "DOWN", "UNKNOWN", "LOWERLAYERDOWN".
 pub fn link_operstate(link: &LinkMessage) -> String {
-    link.attributes
-        .iter()
-        .find_map(|a| match a {
-            LinkAttribute::OperState(state) => Some(state.to_string()),
-            _ => None,
-        })
-        .unwrap_or_else(|| "UNKNOWN".to_string())
+    link_attr(link, |a| match a {
+        LinkAttribute::OperState(state) => Some(state.to_string()),
+        _ => None,
+    })
+    .unwrap_or_else(|| "UNKNOWN".to_string())
 }
 
 pub fn link_is_up(link: &LinkMessage) -> bool {
     link.header.flags.contains(LinkFlags::Up)
-}
-
-pub fn format_mac(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
 }
 
 /// "192.168.100.2/24" for an address message (the local address on point-to-point links).
@@ -163,26 +168,44 @@ pub fn address_cidr(message: &AddressMessage) -> Option<String> {
     address.map(|ip| format!("{ip}/{}", message.header.prefix_len))
 }
 
-/// The JSON object for one interface: name, index, kind, state, flags, MAC, MTU, master, addresses.
-pub fn link_json(link: &LinkMessage, addresses: &[AddressMessage], all_links: &[LinkMessage]) -> Value {
-    let index = link.header.index;
-    let addrs: Vec<String> = addresses
-        .iter()
-        .filter(|a| a.header.index == index)
-        .filter_map(address_cidr)
-        .collect();
-    let master = link_master(link)
-        .and_then(|m| all_links.iter().find(|l| l.header.index == m))
-        .map(link_name);
-    json!({
-        "name": link_name(link),
-        "index": index,
-        "kind": link_kind(link),
-        "up": link_is_up(link),
-        "state": link_operstate(link),
-        "mac": link_mac(link),
-        "mtu": link_mtu(link),
-        "master": master,
-        "addresses": addrs,
-    })
+/// One interface as vnet-ns and vnet-bridge report it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
+pub struct Interface {
+    pub name: String,
+    pub index: u32,
+    /// "veth", "bridge", "tun"...; null for plain devices such as lo.
+    pub kind: Option<String>,
+    /// The administrative UP flag.
+    pub up: bool,
+    /// Operational state as ip prints it: UP, DOWN, UNKNOWN, LOWERLAYERDOWN.
+    pub state: String,
+    pub mac: Option<String>,
+    pub mtu: Option<u32>,
+    /// The bridge this interface is a port of.
+    pub master: Option<String>,
+    /// Addresses as CIDRs, e.g. "192.168.100.2/24".
+    pub addresses: Vec<String>,
+}
+
+impl Interface {
+    pub fn new(link: &LinkMessage, addresses: &[AddressMessage], all_links: &[LinkMessage]) -> Interface {
+        let index = link.header.index;
+        Interface {
+            name: link_name(link),
+            index,
+            kind: link_kind(link),
+            up: link_is_up(link),
+            state: link_operstate(link),
+            mac: link_mac(link),
+            mtu: link_mtu(link),
+            master: link_master(link)
+                .and_then(|m| all_links.iter().find(|l| l.header.index == m))
+                .map(link_name),
+            addresses: addresses
+                .iter()
+                .filter(|a| a.header.index == index)
+                .filter_map(address_cidr)
+                .collect(),
+        }
+    }
 }

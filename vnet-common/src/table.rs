@@ -1,18 +1,24 @@
 //! virsh's table layout (vshTable): every cell preceded by a space, columns padded to their
 //! widest cell plus two, a dashed rule as wide as the table, and a blank line after the rows.
 
-/// Renders `headers` and `rows` exactly as virsh prints its tables.
-pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
+use crate::verb::TextStyle;
+
+/// Renders `headers` and `rows` exactly as virsh prints its tables; without headers (`-q`) the
+/// header line and the rule are left out, as `virsh -q` does.
+pub fn render(headers: &[&str], rows: &[Vec<String>], style: TextStyle) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
-    let header: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
-    let mut out = line(&header, &widths);
-    out.push_str(&"-".repeat(widths.iter().map(|w| w + 3).sum()));
-    out.push('\n');
+    let mut out = String::new();
+    if style.headers {
+        let header: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+        out.push_str(&line(&header, &widths));
+        out.push_str(&"-".repeat(widths.iter().map(|w| w + 3).sum()));
+        out.push('\n');
+    }
     for row in rows {
         out.push_str(&line(row, &widths));
     }
@@ -46,14 +52,27 @@ mod tests {
             "yes".into(),
         ]];
         assert_eq!(
-            render(&["Name", "State", "Autostart", "Persistent"], &rows),
+            render(
+                &["Name", "State", "Autostart", "Persistent"],
+                &rows,
+                TextStyle::default()
+            ),
             " Name      State      Autostart   Persistent\n\
              ----------------------------------------------\n \
              default   inactive   no          yes\n\n"
         );
         assert_eq!(
-            render(&["Name", "State", "Autostart", "Persistent"], &[]),
+            render(
+                &["Name", "State", "Autostart", "Persistent"],
+                &[],
+                TextStyle::default()
+            ),
             " Name   State   Autostart   Persistent\n----------------------------------------\n\n"
+        );
+        let quiet = TextStyle { headers: false };
+        assert_eq!(
+            render(&["Name", "State", "Autostart", "Persistent"], &rows, quiet),
+            " default   inactive   no          yes\n\n"
         );
     }
 }
