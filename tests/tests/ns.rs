@@ -32,10 +32,13 @@ fn has_flag(link: &Value, flag: &str) -> bool {
 
 #[test]
 fn seed_walkthrough_with_vnet_ns_alone() {
-    if !privileged("seed_walkthrough_with_vnet_ns_alone") {
-        return;
-    }
-    let (blue, yellow, a, b) = (unique("Blue"), unique("Yellow"), unique("va"), unique("vb"));
+    let lab = lab!();
+    let (blue, yellow, a, b) = (
+        lab.netns("Blue"),
+        lab.netns("Yellow"),
+        lab.link("va"),
+        lab.link("vb"),
+    );
     // ip netns add Blue / ip netns add Yellow / ip netns delete Yellow / ip netns list
     assert_eq!(ns(&["add", &blue]).ok().json()["changed"], true);
     ns(&["add", &yellow]).ok();
@@ -98,10 +101,8 @@ fn seed_walkthrough_with_vnet_ns_alone() {
 
 #[test]
 fn namespaces_made_by_ip_are_used_by_vnet_ns() {
-    if !privileged("namespaces_made_by_ip_are_used_by_vnet_ns") {
-        return;
-    }
-    let name = unique("ipmade");
+    let lab = lab!();
+    let name = lab.netns("ipmade");
     sh_ok(&format!("ip netns add {name}"));
     let listed = ns(&["list"]).ok().json();
     assert!(listed
@@ -123,10 +124,8 @@ fn namespaces_made_by_ip_are_used_by_vnet_ns() {
 
 #[test]
 fn namespaces_made_by_vnet_ns_are_used_by_ip() {
-    if !privileged("namespaces_made_by_vnet_ns_are_used_by_ip") {
-        return;
-    }
-    let name = unique("vnmade");
+    let lab = lab!();
+    let name = lab.netns("vnmade");
     ns(&["add", &name]).ok();
     assert!(netns_names().contains(&name));
     let text = ns(&["-o", "text", "list"]).ok().stdout;
@@ -142,10 +141,8 @@ fn namespaces_made_by_vnet_ns_are_used_by_ip() {
 
 #[test]
 fn exec_passes_the_commands_status_through() {
-    if !privileged("exec_passes_the_commands_status_through") {
-        return;
-    }
-    let name = unique("exst");
+    let lab = lab!();
+    let name = lab.netns("exst");
     ns(&["add", &name]).ok();
     assert_eq!(ns(&["exec", &name, "sh", "-c", "exit 42"]).code, 42);
     assert_eq!(ns(&["exec", &name, "--", "true"]).code, 0);
@@ -157,10 +154,8 @@ fn exec_passes_the_commands_status_through() {
 
 #[test]
 fn exec_sees_the_namespaces_sysfs_and_etc() {
-    if !privileged("exec_sees_the_namespaces_sysfs_and_etc") {
-        return;
-    }
-    let (name, a, b) = (unique("exsys"), unique("sa"), unique("sb"));
+    let lab = lab!();
+    let (name, a, b) = (lab.netns("exsys"), lab.link("sa"), lab.link("sb"));
     ns(&["add", &name]).ok();
     ns(&["veth", &a, &b, "--peer-netns", &name]).ok();
     let mut seen: Vec<String> = ns(&["exec", &name, "ls", "/sys/class/net"])
@@ -192,10 +187,8 @@ fn exec_sees_the_namespaces_sysfs_and_etc() {
 
 #[test]
 fn identify_and_pids_find_processes() {
-    if !privileged("identify_and_pids_find_processes") {
-        return;
-    }
-    let name = unique("pids");
+    let lab = lab!();
+    let name = lab.netns("pids");
     ns(&["add", &name]).ok();
     let bin = bin_dir().join("vnet-ns");
     let mut child = std::process::Command::new(bin)
@@ -236,10 +229,8 @@ fn identify_and_pids_find_processes() {
 
 #[test]
 fn stale_entries_are_listed_and_deleted() {
-    if !privileged("stale_entries_are_listed_and_deleted") {
-        return;
-    }
-    let name = unique("stale");
+    let lab = lab!();
+    let name = lab.netns("stale");
     std::fs::create_dir_all("/run/netns").unwrap();
     std::fs::write(format!("/run/netns/{name}"), "").unwrap();
     let listed = ns(&["list"]).ok().json();
@@ -259,10 +250,8 @@ fn stale_entries_are_listed_and_deleted() {
 
 #[test]
 fn exist_ok_and_missing_ok_make_scripts_idempotent() {
-    if !privileged("exist_ok_and_missing_ok_make_scripts_idempotent") {
-        return;
-    }
-    let name = unique("idem");
+    let lab = lab!();
+    let name = lab.netns("idem");
     ns(&["add", &name]).ok();
     ns(&["add", &name]).fails(4, "already exists");
     assert_eq!(ns(&["add", &name, "--exist-ok"]).ok().json()["changed"], false);
@@ -271,7 +260,7 @@ fn exist_ok_and_missing_ok_make_scripts_idempotent() {
     let out = ns(&["delete", &name, "--missing-ok"]).ok().json();
     assert_eq!(out["changed"], false);
     assert_eq!(out["missing"], serde_json::json!([name]));
-    let (a, b) = (unique("ia"), unique("ib"));
+    let (a, b) = (lab.link("ia"), lab.link("ib"));
     ns(&["add", &name, "--exist-ok"]).ok();
     ns(&["veth", &a, &b, "--peer-netns", &name]).ok();
     ns(&["veth", &a, &b, "--peer-netns", &name]).fails(4, "already exists");
@@ -293,10 +282,8 @@ fn exist_ok_and_missing_ok_make_scripts_idempotent() {
 
 #[test]
 fn link_and_addr_change_one_thing_inside_a_namespace() {
-    if !privileged("link_and_addr_change_one_thing_inside_a_namespace") {
-        return;
-    }
-    let (name, a, b) = (unique("la"), unique("la"), unique("lb"));
+    let lab = lab!();
+    let (name, a, b) = (lab.netns("la"), lab.link("la"), lab.link("lb"));
     ns(&["add", &name]).ok();
     ns(&["veth", &a, &b, "--peer-netns", &name, "--no-up"]).ok();
     assert!(!has_flag(
@@ -329,10 +316,8 @@ fn link_and_addr_change_one_thing_inside_a_namespace() {
 
 #[test]
 fn veth_master_puts_the_host_end_on_a_bridge() {
-    if !privileged("veth_master_puts_the_host_end_on_a_bridge") {
-        return;
-    }
-    let (name, a, b, br) = (unique("ms"), unique("ma"), unique("mb"), unique("mbr"));
+    let lab = lab!();
+    let (name, a, b, br) = (lab.netns("ms"), lab.link("ma"), lab.link("mb"), lab.link("mbr"));
     ns(&["add", &name]).ok();
     sh_ok(&format!("ip link add {br} type bridge"));
     ns(&[
@@ -362,10 +347,8 @@ fn veth_master_puts_the_host_end_on_a_bridge() {
 
 #[test]
 fn failed_veth_leaves_nothing_behind() {
-    if !privileged("failed_veth_leaves_nothing_behind") {
-        return;
-    }
-    let (name, a, b) = (unique("rb"), unique("ra"), unique("rb"));
+    let lab = lab!();
+    let (name, a, b) = (lab.netns("rb"), lab.link("ra"), lab.link("rb"));
     ns(&["add", &name]).ok();
     let before = state_snapshot();
     // Fails after the pair exists (the second, identical address is refused): the pair is removed.
@@ -399,10 +382,8 @@ fn failed_veth_leaves_nothing_behind() {
 
 #[test]
 fn bad_input_is_refused_without_side_effects() {
-    if !privileged("bad_input_is_refused_without_side_effects") {
-        return;
-    }
-    let name = unique("bad");
+    let lab = lab!();
+    let name = lab.netns("bad");
     ns(&["add", &name]).ok();
     let before = state_snapshot();
     let long_name = "n".repeat(256);
@@ -428,10 +409,8 @@ fn bad_input_is_refused_without_side_effects() {
 
 #[test]
 fn non_root_is_refused_with_a_hint() {
-    if !privileged("non_root_is_refused_with_a_hint") {
-        return;
-    }
-    let name = unique("nroot");
+    let lab = lab!();
+    let name = lab.netns("nroot");
     ns(&["add", &name]).ok();
     let before = state_snapshot();
     let bin = bin_dir().join("vnet-ns");
@@ -450,10 +429,8 @@ fn non_root_is_refused_with_a_hint() {
 
 #[test]
 fn concurrent_adds_of_one_name_have_one_winner() {
-    if !privileged("concurrent_adds_of_one_name_have_one_winner") {
-        return;
-    }
-    let name = unique("race");
+    let lab = lab!();
+    let name = lab.netns("race");
     let bin = bin_dir().join("vnet-ns");
     let children: Vec<_> = (0..12)
         .map(|_| {
@@ -497,10 +474,8 @@ impl SpawnCaptured for std::process::Command {
 
 #[test]
 fn batch_runs_mixed_verbs_and_stops_at_the_first_failure() {
-    if !privileged("batch_runs_mixed_verbs_and_stops_at_the_first_failure") {
-        return;
-    }
-    let (n1, n2, a, b) = (unique("bt"), unique("bt"), unique("ba"), unique("bb"));
+    let lab = lab!();
+    let (n1, n2, a, b) = (lab.netns("bt"), lab.netns("bt"), lab.link("ba"), lab.link("bb"));
     let script = format!(
         "# build two hosts\nadd {n1}\nadd '{n2}'   # quoted\n\n\
          veth {a} {b} --peer-netns {n1} --addr 10.55.0.1/24 --peer-addr \"10.55.0.2/24\"\n\
@@ -508,14 +483,13 @@ fn batch_runs_mixed_verbs_and_stops_at_the_first_failure() {
     );
     let run = vnet_stdin("vnet-ns", &["--batch", "-"], &script);
     assert_eq!(run.code, 4, "{run:?}");
-    let lines: Vec<Value> = run
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(lines.len(), 4, "{run:?}");
+    let lines = run.records();
+    assert_eq!(lines.len(), 5, "one record per command line: {run:?}");
     assert_eq!(lines[2]["peer"], b.as_str());
     assert_eq!(lines[3]["status"], 0);
+    assert_eq!(lines[4]["line"], 7, "the failure's record names its line");
+    assert_eq!(lines[4]["exit_code"], 4);
+    assert!(lines[4]["error"].as_str().unwrap().contains("already exists"));
     assert!(
         run.stderr.contains("line 7") && run.stderr.contains("already exists"),
         "{run:?}"
@@ -531,22 +505,28 @@ fn batch_runs_mixed_verbs_and_stops_at_the_first_failure() {
     assert_eq!(run.code, 4, "{run:?}");
     assert!(!netns_names().contains(&n2), "--force ran the delete");
     assert!(run.stderr.contains("line 3"), "{run:?}");
+    let lines = run.records();
+    let failed: Vec<&Value> = lines.iter().filter(|r| r.get("exit_code").is_some()).collect();
+    assert_eq!(lines.len(), 3, "{run:?}");
+    assert_eq!(
+        (failed[0]["line"].clone(), failed[1]["line"].clone()),
+        (1.into(), 3.into())
+    );
+    assert_eq!(failed[1]["exit_code"], 2);
     let file = std::env::temp_dir().join(format!("{n1}.batch"));
     std::fs::write(&file, format!("delete {n1}\nlist\n")).unwrap();
     let run = ns(&["--batch", file.to_str().unwrap()]).ok();
-    assert_eq!(run.stdout.lines().count(), 2);
+    assert_eq!(run.records().len(), 2);
     assert!(!netns_names().contains(&n1));
     ns(&["--batch", "/nonexistent/batch"]).fails(3, "open batch file");
 }
 
 #[test]
 fn a_closed_stdout_ends_quietly() {
-    if !privileged("a_closed_stdout_ends_quietly") {
-        return;
-    }
+    let lab = lab!();
     let bin = bin_dir().join("vnet-ns");
     let script = "list\n".repeat(5000);
-    let file = std::env::temp_dir().join(format!("{}.batch", unique("pipe")));
+    let file = std::env::temp_dir().join(format!("{}.batch", lab.name("pipe")));
     std::fs::write(&file, script).unwrap();
     let run = sh(&format!(
         "{} --batch {} | head -c 1 >/dev/null; echo \"${{PIPESTATUS[0]}}\"",

@@ -22,6 +22,8 @@ pub enum ErrorKind {
     Invalid,
     /// Stopped by this signal between two steps (exit 128+N).
     Interrupted(i32),
+    /// A command run for the user could not start: the shell's status (126, 127).
+    Status(u8),
 }
 
 impl ErrorKind {
@@ -35,6 +37,7 @@ impl ErrorKind {
             ErrorKind::Unavailable => 6,
             ErrorKind::Invalid => 7,
             ErrorKind::Interrupted(signal) => (128 + signal).clamp(0, 255) as u8,
+            ErrorKind::Status(status) => status,
         }
     }
 

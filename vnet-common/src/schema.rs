@@ -19,12 +19,33 @@ pub fn files<T: Tool>() -> Vec<(String, String)> {
         for name in std::iter::once(verb.get_name()).chain(verb.get_all_aliases()) {
             index.insert(name.to_string(), file.clone());
         }
-        files.push((format!("{}/{file}", T::NAME), pretty(&schema)));
+        files.push((format!("{}/{file}", T::NAME), pretty(&closed(schema))));
     }
     files.push((format!("{}/index.json", T::NAME), pretty(&index)));
     let failure = schemars::schema_for!(crate::batch::Failure);
-    files.push(("batch-failure.json".to_string(), pretty(&failure)));
+    files.push(("batch-failure.json".to_string(), pretty(&closed(failure))));
     files
+}
+
+/// Closes every object schema (`additionalProperties: false`), so a field printed but not
+/// declared in the result type fails validation: no silent drift between output and schema.
+fn closed(schema: schemars::Schema) -> serde_json::Value {
+    let mut value = schema.to_value();
+    close_objects(&mut value);
+    value
+}
+
+fn close_objects(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if map.contains_key("properties") && !map.contains_key("additionalProperties") {
+                map.insert("additionalProperties".into(), false.into());
+            }
+            map.values_mut().for_each(close_objects);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(close_objects),
+        _ => {}
+    }
 }
 
 fn pretty(value: &impl serde::Serialize) -> String {

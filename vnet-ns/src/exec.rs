@@ -1,62 +1,97 @@
 //! exec: run a command inside a namespace with iproute2's exact sequence (lib/namespace.c
 //! netns_switch), so programs see the namespace's /sys and its /etc/netns/NAME overrides.
 
+use crate::NsCtx;
 use nix::errno::Errno;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::{setns, unshare, CloneFlags};
 use nix::sys::statvfs::{statvfs, FsFlags};
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{execvp, fork, ForkResult};
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
 use std::ffi::CString;
-use std::process::ExitCode;
-use vnet_common::{netns, Context, Error, Outcome, Result};
+use vnet_common::output::{report_error, warn};
+use vnet_common::{netns, signals, Context, Error, ErrorKind, Journal, Render, Result, Verb};
 
-/// Switches this process into the namespace and replaces it with the command; returns only on
-/// failure. The process must be single-threaded (unshare(CLONE_NEWNS) requires it).
-/// A command that cannot start is reported here and gives the shell's status (126 or 127).
-pub fn exec(name: &str, command: &[String]) -> Result<ExitCode> {
-    let argv = to_cstrings(command)?;
-    enter_fully(name)?;
-    let errno = execvp(&argv[0], &argv).unwrap_err();
-    vnet_common::cli::report_error("vnet-ns", &exec_error(&command[0], errno));
-    Ok(ExitCode::from(exit_status_for(errno) as u8))
+/// Run a command inside a namespace (ip netns exec); exits with the command's status.
+///
+/// Same sequence as iproute2: a private mount namespace, a fresh /sys showing the namespace's
+/// interfaces, and /etc/netns/NAME/* bind-mounted over /etc. The command starts with default
+/// signal dispositions and an empty signal mask, as from a shell. 126: not executable, 127: not
+/// found. In --batch the command runs in a child process and its line records its status.
+#[derive(Debug, clap::Args)]
+pub struct Exec {
+    pub name: String,
+    /// The command and its arguments (no shell).
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<String>,
 }
 
-/// For --batch: runs the command in a child process and reports its status, like `ip -batch`.
-pub fn exec_in_child(name: &str, command: &[String]) -> Result<Outcome> {
-    let argv = to_cstrings(command)?;
-    netns::open(name)?; // report a missing namespace as such, before forking
-                        // SAFETY: the batch runner is single-threaded (current-thread runtime), so the child may do
-                        // anything until execvp; it only calls async-signal-safe-enough syscalls and then exits.
+/// A command run from --batch (outside a batch, exec replaces vnet-ns and prints nothing).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Ran {
+    pub name: String,
+    pub command: Vec<String>,
+    /// The command's exit status.
+    pub status: i32,
+}
+
+impl Render for Ran {}
+
+impl Verb for Exec {
+    type Ctx = NsCtx;
+    type Output = Ran;
+
+    fn run(self, ctx: &mut NsCtx, _: &mut Journal) -> Result<Ran> {
+        let argv = to_cstrings(&self.command)?;
+        if !ctx.batch {
+            // Replaces this process; returns only when the command could not start.
+            return Err(exec(&self.name, &self.command[0], &argv));
+        }
+        netns::open(&self.name)?; // a missing namespace is reported as such, before forking
+        let status = run_in_child(&self.name, &self.command[0], &argv)?;
+        if status != 0 {
+            return Err(Error::failed(format!("command exited with status {status}")));
+        }
+        Ok(Ran {
+            name: self.name,
+            command: self.command,
+            status,
+        })
+    }
+}
+
+/// Switches this process into the namespace and replaces it with the command. The process must
+/// be single-threaded (unshare(CLONE_NEWNS) requires it): no netlink runtime was started.
+fn exec(name: &str, program: &str, argv: &[CString]) -> Error {
+    if let Err(e) = enter_fully(name) {
+        return e;
+    }
+    signals::reset_for_exec();
+    let errno = execvp(&argv[0], argv).unwrap_err();
+    exec_error(program, errno)
+}
+
+fn run_in_child(name: &str, program: &str, argv: &[CString]) -> Result<i32> {
+    // SAFETY: the batch runner is single-threaded (current-thread runtime), so the child may do
+    // anything until execvp; it only makes syscalls and then exits.
     match unsafe { fork() }.context("fork")? {
         ForkResult::Child => {
-            let code = match enter_fully(name) {
-                Ok(()) => {
-                    let errno = execvp(&argv[0], &argv).unwrap_err();
-                    let error = exec_error(&command[0], errno);
-                    vnet_common::cli::report_error("vnet-ns", &error);
-                    exit_status_for(errno)
-                }
-                Err(e) => {
-                    vnet_common::cli::report_error("vnet-ns", &e);
-                    e.exit_code() as i32
-                }
-            };
-            std::process::exit(code);
+            let error = exec(name, program, argv);
+            report_error("vnet-ns", &error);
+            std::process::exit(error.exit_code() as i32);
         }
-        ForkResult::Parent { child } => {
-            let status = match waitpid(child, None).context("wait for the command")? {
-                WaitStatus::Exited(_, code) => code,
-                WaitStatus::Signaled(_, signal, _) => 128 + signal as i32,
-                _ => 1,
-            };
-            let json = json!({"name": name, "command": command, "status": status});
-            if status != 0 {
-                return Err(Error::failed(format!("command exited with status {status}")));
-            }
-            Ok(Outcome::quiet(json))
-        }
+        ForkResult::Parent { child } => Ok(match waitpid(child, None).context("wait for the command")? {
+            WaitStatus::Exited(_, code) => code,
+            WaitStatus::Signaled(_, signal, _) => 128 + signal as i32,
+            _ => 1,
+        }),
     }
 }
 
@@ -69,17 +104,15 @@ fn to_cstrings(command: &[String]) -> Result<Vec<CString>> {
         .collect()
 }
 
-/// Shell-like statuses for a command that could not start: 127 not found, 126 otherwise.
-fn exit_status_for(errno: Errno) -> i32 {
-    if errno == Errno::ENOENT {
-        127
-    } else {
-        126
-    }
-}
-
+/// A command that could not start: the shell's status, 127 not found, 126 otherwise (no
+/// "run as root" hint: a directory or a file without x is not a permission problem of vnet-ns).
 fn exec_error(program: &str, errno: Errno) -> Error {
-    Error::from(errno).context(format!("exec '{program}'"))
+    let status = if errno == Errno::ENOENT { 127 } else { 126 };
+    let why = Error::from(errno).message;
+    Error::new(
+        ErrorKind::Status(status),
+        format!("exec {}: {why}", vnet_common::error::quote(program)),
+    )
 }
 
 /// netns_switch(): join the network namespace, take a private mount namespace whose mounts do
@@ -117,11 +150,8 @@ fn bind_etc(name: &str) {
         let target = std::path::Path::new("/etc").join(entry.file_name());
         let bound = mount::<_, _, str, str>(Some(&source), &target, None, MsFlags::MS_BIND, None);
         if let Err(e) = bound {
-            eprintln!(
-                "vnet-ns: warning: bind {} -> {} failed: {e}",
-                source.display(),
-                target.display()
-            );
+            let message = format!("bind {} -> {} failed: {e}", source.display(), target.display());
+            warn("vnet-ns", &message);
         }
     }
 }

@@ -1,99 +1,174 @@
 //! show, link, addr: one namespace's interfaces and single changes to them.
 
-use crate::cli::LinkState;
-use serde_json::Value;
+use crate::NsCtx;
+use rtnetlink::Handle;
+use schemars::JsonSchema;
+use serde::Serialize;
 use vnet_common::cidr::parse_cidr;
+use vnet_common::links::{self, Interface};
 use vnet_common::names::{validate_ifname, validate_netns_name};
 use vnet_common::netlink::Netlink;
-use vnet_common::{links, Error, ErrorKind, Outcome, Result};
+use vnet_common::{Error, ErrorKind, Journal, Render, Result, TextStyle, Verb};
 
-pub fn show(netlink: &mut Netlink, name: &str) -> Result<Outcome> {
-    validate_netns_name(name)?;
-    let handle = netlink.handle(Some(name))?;
-    let interfaces = netlink.run(async {
-        let all = links::list_links(&handle).await?;
-        let addrs = links::list_addresses(&handle, None).await?;
-        Ok::<_, Error>(
-            all.iter()
-                .map(|l| links::link_json(l, &addrs, &all))
-                .collect::<Vec<_>>(),
-        )
-    })?;
-    let text: String = interfaces.iter().map(brief_line).collect();
-    Ok(Outcome::new(Value::Array(interfaces), text))
+/// Show a namespace's interfaces with state, MAC, MTU and addresses.
+#[derive(Debug, clap::Args)]
+pub struct Show {
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Interfaces(pub Vec<Interface>);
+
+impl Render for Interfaces {
+    fn text(&self, _: TextStyle) -> String {
+        self.0.iter().map(brief_line).collect()
+    }
+}
+
+impl Verb for Show {
+    type Ctx = NsCtx;
+    type Output = Interfaces;
+
+    fn run(self, ctx: &mut NsCtx, _: &mut Journal) -> Result<Interfaces> {
+        validate_netns_name(&self.name)?;
+        let netlink = ctx.netlink()?;
+        let handle = netlink.handle(Some(&self.name))?;
+        netlink.run(async {
+            let all = links::list_links(&handle).await?;
+            let addrs = links::list_addresses(&handle, None).await?;
+            let shown = all.iter().map(|l| Interface::new(l, &addrs, &all));
+            Ok(Interfaces(shown.collect()))
+        })
+    }
 }
 
 /// One line per interface, like `ip -br addr` with the MAC and MTU added.
-fn brief_line(link: &Value) -> String {
-    let addrs: Vec<&str> = link["addresses"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+fn brief_line(link: &Interface) -> String {
     format!(
         "{:<16} {:<14} {:<17} mtu {:<5} {}\n",
-        link["name"].as_str().unwrap_or(""),
-        link["state"].as_str().unwrap_or(""),
-        link["mac"].as_str().unwrap_or("-"),
-        link["mtu"],
-        addrs.join(" ")
+        link.name,
+        link.state,
+        link.mac.as_deref().unwrap_or("-"),
+        link.mtu.map_or("null".to_string(), |m| m.to_string()),
+        link.addresses.join(" ")
     )
 }
 
-/// The interface's JSON after a change, with "changed" added.
-fn current(
-    netlink: &Netlink,
-    handle: &rtnetlink::Handle,
-    ns: &str,
-    iface: &str,
-    changed: bool,
-) -> Result<Value> {
-    netlink.run(async {
-        let all = links::list_links(handle).await?;
-        let link = links::require_link(handle, iface, Some(ns)).await?;
-        let addrs = links::list_addresses(handle, Some(link.header.index)).await?;
-        let mut json = links::link_json(&link, &addrs, &all);
-        json["changed"] = Value::Bool(changed);
-        Ok(json)
+/// An interface after a change: as `show` prints it, plus "changed".
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Changed {
+    #[serde(flatten)]
+    pub interface: Interface,
+    pub changed: bool,
+}
+
+impl Render for Changed {}
+
+async fn changed(handle: &Handle, ns: &str, iface: &str, changed: bool) -> Result<Changed> {
+    let all = links::list_links(handle).await?;
+    let link = links::require_link(handle, iface, Some(ns)).await?;
+    let addrs = links::list_addresses(handle, Some(link.header.index)).await?;
+    Ok(Changed {
+        interface: Interface::new(&link, &addrs, &all),
+        changed,
     })
 }
 
-pub fn set_link(netlink: &mut Netlink, ns: &str, iface: &str, state: LinkState) -> Result<Outcome> {
-    validate_netns_name(ns)?;
-    validate_ifname(iface)?;
-    let handle = netlink.handle(Some(ns))?;
-    let up = state == LinkState::Up;
-    let changed = netlink.run(async {
-        let link = links::require_link(&handle, iface, Some(ns)).await?;
-        let changed = links::link_is_up(&link) != up;
-        links::set_up(&handle, link.header.index, up).await?;
-        Ok::<_, Error>(changed)
-    });
-    let changed = changed
-        .map_err(|e| e.context(format!("set {iface} {state:?} in namespace '{ns}'").to_lowercase()))?;
-    Ok(Outcome::quiet(current(netlink, &handle, ns, iface, changed)?))
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LinkState {
+    Up,
+    Down,
 }
 
-pub fn addr(netlink: &mut Netlink, ns: &str, iface: &str, cidr: &str, delete: bool) -> Result<Outcome> {
-    validate_netns_name(ns)?;
-    validate_ifname(iface)?;
-    let net = parse_cidr(cidr)?;
+/// Set an interface inside a namespace up or down (ip -n NS link set IFACE up|down).
+#[derive(Debug, clap::Args)]
+pub struct Link {
+    pub name: String,
+    pub iface: String,
+    #[arg(value_enum)]
+    pub state: LinkState,
+}
+
+impl Verb for Link {
+    type Ctx = NsCtx;
+    type Output = Changed;
+
+    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Changed> {
+        let (ns, iface) = (&self.name, &self.iface);
+        validate_netns_name(ns)?;
+        validate_ifname(iface)?;
+        let (netlink, handle) = open(ctx, ns)?;
+        let up = self.state == LinkState::Up;
+        let what = format!("set {iface} {:?} in namespace '{ns}'", self.state).to_lowercase();
+        netlink.run(async {
+            let link = links::require_link(&handle, iface, Some(ns))
+                .await
+                .map_err(|e| e.context(&what))?;
+            let was_up = links::link_is_up(&link);
+            let index = link.header.index;
+            links::set_up(&handle, index, up)
+                .await
+                .map_err(|e| e.context(&what))?;
+            let undo = handle.clone();
+            journal.record(&what, async move { links::set_up(&undo, index, was_up).await })?;
+            changed(&handle, ns, iface, was_up != up).await
+        })
+    }
+}
+
+/// Add (or with --del remove) an address on an interface inside a namespace (ip -n NS addr add).
+#[derive(Debug, clap::Args)]
+pub struct Addr {
+    pub name: String,
+    pub iface: String,
+    pub cidr: String,
+    /// Remove the address instead of adding it.
+    #[arg(long)]
+    pub del: bool,
+}
+
+impl Verb for Addr {
+    type Ctx = NsCtx;
+    type Output = Changed;
+
+    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Changed> {
+        let (ns, iface) = (&self.name, &self.iface);
+        validate_netns_name(ns)?;
+        validate_ifname(iface)?;
+        let net = parse_cidr(&self.cidr)?;
+        let (netlink, handle) = open(ctx, ns)?;
+        let what = if self.del { "delete" } else { "add" };
+        netlink.run(async {
+            let link = links::require_link(&handle, iface, Some(ns)).await?;
+            let index = link.header.index;
+            let done = if self.del {
+                links::del_address(&handle, index, net).await
+            } else {
+                links::add_address(&handle, index, net).await
+            };
+            done.map_err(|e| match e.kind {
+                ErrorKind::Exists => Error::exists(format!(
+                    "{what} {net} on {iface} in namespace '{ns}': already assigned"
+                )),
+                _ => e.context(format!("{what} address on {iface} in namespace '{ns}'")),
+            })?;
+            let undo = handle.clone();
+            let del = self.del;
+            journal.record(format!("{what} {net} on {iface}"), async move {
+                match del {
+                    true => links::add_address(&undo, index, net).await,
+                    false => links::del_address(&undo, index, net).await,
+                }
+            })?;
+            changed(&handle, ns, iface, true).await
+        })
+    }
+}
+
+/// The netlink handles and the handle inside namespace `ns`.
+fn open<'a>(ctx: &'a mut NsCtx, ns: &str) -> Result<(&'a Netlink, Handle)> {
+    let netlink = ctx.netlink()?;
     let handle = netlink.handle(Some(ns))?;
-    let done = netlink.run(async {
-        let link = links::require_link(&handle, iface, Some(ns)).await?;
-        if delete {
-            links::del_address(&handle, link.header.index, net).await
-        } else {
-            links::add_address(&handle, link.header.index, net).await
-        }
-    });
-    let what = if delete { "delete" } else { "add" };
-    done.map_err(|e| match e.kind {
-        ErrorKind::Exists => Error::exists(format!(
-            "{what} {net} on {iface} in namespace '{ns}': already assigned"
-        )),
-        _ => e.context(format!("{what} address on {iface} in namespace '{ns}'")),
-    })?;
-    Ok(Outcome::quiet(current(netlink, &handle, ns, iface, true)?))
+    Ok((netlink, handle))
 }

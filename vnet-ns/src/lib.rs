@@ -1,112 +1,71 @@
 //! vnet-ns: named network namespaces and veth pairs, shared with `ip netns`.
+//! The verbs are registered here; each lives in its module as one Args type with one `run`.
 
-pub mod cli;
 pub mod exec;
 pub mod iface;
 pub mod namespaces;
 pub mod procs;
 pub mod veth;
 
-use clap::Parser;
-use cli::{Cli, Verb};
-use std::process::ExitCode;
-use vnet_common::batch::run_batch;
-use vnet_common::cli::usage_error;
+use vnet_common::cli::{NoGlobals, Tool};
 use vnet_common::netlink::Netlink;
-use vnet_common::{Error, ErrorKind, Outcome, Result};
+use vnet_common::Result;
 
-pub const TOOL: &str = "vnet-ns";
+/// The context every vnet-ns verb runs against.
+pub struct NsCtx {
+    netlink: Option<Netlink>,
+    /// True inside --batch: exec then runs its command in a child process.
+    pub batch: bool,
+}
 
-pub fn run(cli: Cli) -> Result<ExitCode> {
-    let printer = cli.output.printer();
-    if let Some(source) = &cli.batch.batch {
-        if cli.command.is_some() {
-            return Err(usage(
-                "--batch takes its commands from the file, not the command line",
-            ));
+impl NsCtx {
+    /// The netlink handles, opened on first use (list and exec need no async runtime).
+    pub fn netlink(&mut self) -> Result<&mut Netlink> {
+        if self.netlink.is_none() {
+            self.netlink = Some(Netlink::new()?);
         }
-        let mut netlink = Netlink::new()?;
-        return run_batch(TOOL, source, cli.batch.force, printer, |words| {
-            let verb = parse_batch_line(words)?;
-            run_verb(&mut netlink, verb, true)
-        });
+        Ok(self.netlink.as_mut().expect("just opened"))
     }
-    let verb = cli.command.ok_or_else(|| usage("no verb given"))?;
-    match &verb {
-        // Before anything else: exec needs a single-threaded process with no runtime.
-        Verb::Exec { name, command } => return exec::exec(name, command),
-        // The one-shot listing needs no async runtime either (see NsidQuery).
-        Verb::List => {
-            printer.print(&namespaces::list()?);
-            return Ok(ExitCode::SUCCESS);
-        }
-        _ => {}
-    }
-    let mut netlink = Netlink::new()?;
-    printer.print(&run_verb(&mut netlink, verb, false)?);
-    Ok(ExitCode::SUCCESS)
 }
 
-fn usage(message: &str) -> Error {
-    Error::new(ErrorKind::Usage, message).with_hint(format!("see '{TOOL} --help'"))
-}
-
-fn parse_batch_line(words: Vec<String>) -> Result<Verb> {
-    let line = Cli::try_parse_from(std::iter::once(TOOL.to_string()).chain(words))
-        .map_err(|e| usage_error(TOOL, &e))?;
-    if line.batch.batch.is_some() {
-        return Err(usage("--batch cannot be nested"));
+vnet_common::verbs! {
+    pub enum NsVerb for NsCtx {
+        Add(namespaces::Add),
+        #[command(visible_alias = "del")]
+        Delete(namespaces::Delete),
+        #[command(visible_alias = "ls")]
+        List(namespaces::List),
+        Exec(exec::Exec),
+        Identify(procs::Identify),
+        Pids(procs::Pids),
+        Show(iface::Show),
+        Veth(veth::Veth),
+        Link(iface::Link),
+        Addr(iface::Addr),
     }
-    line.command.ok_or_else(|| usage("no verb given"))
 }
 
-/// Runs one verb over the shared netlink handles. `in_batch`: exec runs in a child process.
-pub fn run_verb(netlink: &mut Netlink, verb: Verb, in_batch: bool) -> Result<Outcome> {
-    match verb {
-        Verb::Add {
-            name,
-            exist_ok,
-            no_lo,
-        } => namespaces::add(netlink, &name, exist_ok, no_lo),
-        Verb::Delete { names, missing_ok } => namespaces::delete(&names, missing_ok),
-        Verb::List => namespaces::list(),
-        Verb::Exec { name, command } if in_batch => exec::exec_in_child(&name, &command),
-        Verb::Exec { .. } => Err(usage("exec runs on its own, not through run_verb")),
-        Verb::Identify { pid } => procs::identify(pid),
-        Verb::Pids { name } => procs::pids(&name),
-        Verb::Show { name } => iface::show(netlink, &name),
-        Verb::Link { name, iface, state } => iface::set_link(netlink, &name, &iface, state),
-        Verb::Addr {
-            name,
-            iface,
-            cidr,
-            del,
-        } => iface::addr(netlink, &name, &iface, &cidr, del),
-        Verb::Veth {
-            name,
-            peer,
-            netns,
-            peer_netns,
-            addrs,
-            peer_addrs,
-            mtu,
-            master,
-            no_up,
-            exist_ok,
-        } => {
-            let spec = veth::VethSpec::parse(veth::VethArgs {
-                name: &name,
-                peer: &peer,
-                netns: netns.as_deref(),
-                peer_netns: peer_netns.as_deref(),
-                addrs: &addrs,
-                peer_addrs: &peer_addrs,
-                mtu,
-                master: master.as_deref(),
-                no_up,
-                exist_ok,
-            })?;
-            veth::veth(netlink, &spec)
+pub struct NsTool;
+
+impl Tool for NsTool {
+    const NAME: &'static str = "vnet-ns";
+    const ABOUT: &'static str = "Network namespaces and veth pairs, shared with `ip netns`, with JSON output";
+    const LONG_ABOUT: &'static str = "Network namespaces and veth pairs, shared with `ip netns`, with \
+JSON output.\n\nNamespaces live at /run/netns/NAME exactly as iproute2 keeps them, so `ip netns` and \
+vnet-ns see and use the same ones.";
+    type Globals = NoGlobals;
+    type Ctx = NsCtx;
+    type Verbs = NsVerb;
+
+    fn context(_: &NoGlobals, batch: bool) -> Result<NsCtx> {
+        Ok(NsCtx { netlink: None, batch })
+    }
+
+    fn block_on<F: std::future::Future>(ctx: &mut NsCtx, work: F) -> F::Output {
+        match &ctx.netlink {
+            Some(netlink) => netlink.run(work),
+            // No netlink was opened, so no undo step needs it.
+            None => futures::executor::block_on(work),
         }
     }
 }
@@ -114,26 +73,37 @@ pub fn run_verb(netlink: &mut Netlink, verb: Verb, in_batch: bool) -> Result<Out
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
+    use std::path::Path;
+    use vnet_common::cli::{command, parse};
+
+    fn parse_words(words: &[&str]) -> std::result::Result<NsVerb, clap::Error> {
+        let words = std::iter::once("vnet-ns").chain(words.iter().copied());
+        parse::<NsTool>(words.map(String::from)).map(|cli| cli.verb.expect("a verb"))
+    }
 
     #[test]
     fn man_page_is_current() {
-        let page = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../man/vnet-ns.1"));
-        vnet_common::man::assert_current(Cli::command(), page);
+        let page = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../man/vnet-ns.1"));
+        vnet_common::man::assert_current(command::<NsTool>(), page);
+    }
+
+    #[test]
+    fn schemas_are_current() {
+        let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../schema"));
+        vnet_common::schema::assert_current::<NsTool>(dir);
     }
 
     #[test]
     fn cli_is_consistent() {
-        Cli::command().debug_assert();
+        command::<NsTool>().debug_assert();
     }
 
     #[test]
     fn exec_keeps_the_commands_own_flags() {
-        let cli = Cli::try_parse_from(["vnet-ns", "exec", "Blue", "ls", "-p", "-o", "x"]).unwrap();
-        match cli.command {
-            Some(Verb::Exec { name, command }) => {
-                assert_eq!(name, "Blue");
-                assert_eq!(command, ["ls", "-p", "-o", "x"]);
+        match parse_words(&["exec", "Blue", "ls", "-p", "-o", "x"]).unwrap() {
+            NsVerb::Exec(exec) => {
+                assert_eq!(exec.name, "Blue");
+                assert_eq!(exec.command, ["ls", "-p", "-o", "x"]);
             }
             other => panic!("{other:?}"),
         }
@@ -141,8 +111,7 @@ mod tests {
 
     #[test]
     fn seed_veth_form_parses() {
-        let cli = Cli::try_parse_from([
-            "vnet-ns",
+        let verb = parse_words(&[
             "veth",
             "vetha",
             "vethb",
@@ -152,31 +121,27 @@ mod tests {
             "192.168.100.1/24",
             "--peer-addr",
             "192.168.100.2/24",
-        ])
-        .unwrap();
-        assert!(matches!(cli.command, Some(Verb::Veth { .. })));
+        ]);
+        assert!(matches!(verb.unwrap(), NsVerb::Veth(_)));
     }
 
     #[test]
     fn bad_mtu_is_a_usage_error() {
-        assert!(Cli::try_parse_from(["vnet-ns", "veth", "a", "b", "--mtu", "10"]).is_err());
+        assert!(parse_words(&["veth", "a", "b", "--mtu", "10"]).is_err());
     }
 
     #[test]
-    fn batch_lines_parse_like_the_command_line() {
-        let verb = parse_batch_line(vec!["del".into(), "Blue".into(), "--missing-ok".into()]).unwrap();
-        assert!(matches!(verb, Verb::Delete { missing_ok: true, .. }));
+    fn aliases_parse_to_the_same_verb() {
+        let long = parse_words(&["delete", "Blue", "--missing-ok"]).unwrap();
+        let short = parse_words(&["del", "Blue", "--if-exists"]).unwrap();
+        assert_eq!(format!("{long:?}"), format!("{short:?}"));
+        let add = parse_words(&["add", "Blue", "--exist-ok"]).unwrap();
+        let may = parse_words(&["add", "Blue", "--may-exist"]).unwrap();
+        assert_eq!(format!("{add:?}"), format!("{may:?}"));
+        assert!(matches!(parse_words(&["ls"]).unwrap(), NsVerb::List(_)));
         assert_eq!(
-            parse_batch_line(vec!["frobnicate".into()])
-                .unwrap_err()
-                .exit_code(),
-            2
-        );
-        assert_eq!(
-            parse_batch_line(vec!["--batch".into(), "x".into()])
-                .unwrap_err()
-                .exit_code(),
-            2
+            parse_words(&["frobnicate"]).unwrap_err().kind(),
+            clap::error::ErrorKind::InvalidSubcommand
         );
     }
 }

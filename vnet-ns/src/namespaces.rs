@@ -1,43 +1,79 @@
 //! add, delete, list: named namespaces kept exactly as iproute2 keeps them (ip/ipnetns.c), so
 //! `ip netns` and vnet-ns share them.
 
+use crate::NsCtx;
 use nix::fcntl::{Flock, FlockArg};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::{unshare, CloneFlags};
 use nix::sys::statfs::{statfs, FsType};
-use serde_json::{json, Value};
+use schemars::JsonSchema;
+use serde::Serialize;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use vnet_common::names::validate_netns_name;
 use vnet_common::netlink::{Netlink, NsidQuery};
 use vnet_common::netns::{self, NETNS_RUN_DIR};
-use vnet_common::{links, Context, Error, Outcome, Result};
+use vnet_common::{links, Context, Error, Journal, Render, Result, TextStyle, Verb};
 
 /// True when a namespace is mounted on `path` (a stale entry is a plain empty file).
 pub fn is_live(path: &Path) -> bool {
     statfs(path).is_ok_and(|st| st.filesystem_type() == FsType(libc::NSFS_MAGIC as _))
 }
 
-pub fn add(netlink: &mut Netlink, name: &str, exist_ok: bool, no_lo: bool) -> Result<Outcome> {
-    validate_netns_name(name)?;
-    let path = netns::path(name);
-    let _lock = lock_run_dir().context(format!("add namespace '{name}'"))?;
-    if path.exists() {
-        return already_exists(name, &path, exist_ok);
-    }
-    create_mounted(name, &path).context(format!("add namespace '{name}'"))?;
-    if !no_lo {
-        if let Err(e) = bring_lo_up(netlink, name) {
-            let _ = remove(&path); // best-effort undo; the error reported is the first one
-            return Err(e.context(format!("add namespace '{name}': bring lo up")));
-        }
-    }
-    let json = json!({"name": name, "path": path, "lo_up": !no_lo, "changed": true});
-    Ok(Outcome::quiet(json))
+/// Create a named namespace and bring its lo up (ip netns add).
+#[derive(Debug, clap::Args)]
+pub struct Add {
+    /// Namespace name: 1..255 bytes of A-Z a-z 0-9 _ . - (no leading -).
+    pub name: String,
+    /// Succeed with "changed": false when the namespace already exists.
+    #[arg(long, visible_alias = "may-exist")]
+    pub exist_ok: bool,
+    /// Leave lo down, as `ip netns add` does.
+    #[arg(long)]
+    pub no_lo: bool,
 }
 
-fn already_exists(name: &str, path: &Path, exist_ok: bool) -> Result<Outcome> {
+/// The namespace `add` made (or found, with --exist-ok).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Added {
+    pub name: String,
+    /// The namespace's entry, /run/netns/NAME.
+    pub path: PathBuf,
+    /// Whether lo was brought up; null when the namespace already existed.
+    pub lo_up: Option<bool>,
+    pub changed: bool,
+}
+
+impl Render for Added {}
+
+impl Verb for Add {
+    type Ctx = NsCtx;
+    type Output = Added;
+
+    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Added> {
+        let name = &self.name;
+        validate_netns_name(name)?;
+        let what = || format!("add namespace '{name}'");
+        let path = netns::path(name);
+        let _lock = lock_run_dir().with_context(what)?;
+        if path.exists() {
+            return already_exists(name, &path, self.exist_ok);
+        }
+        create_mounted(name, &path, journal).with_context(what)?;
+        if !self.no_lo {
+            bring_lo_up(ctx.netlink()?, name).with_context(|| format!("{}: bring lo up", what()))?;
+        }
+        Ok(Added {
+            name: name.clone(),
+            path,
+            lo_up: Some(!self.no_lo),
+            changed: true,
+        })
+    }
+}
+
+fn already_exists(name: &str, path: &Path, exist_ok: bool) -> Result<Added> {
     if !is_live(path) {
         return Err(
             Error::exists(format!("add namespace '{name}': a stale entry is in the way"))
@@ -48,9 +84,12 @@ fn already_exists(name: &str, path: &Path, exist_ok: bool) -> Result<Outcome> {
         return Err(Error::exists(format!("add namespace '{name}': already exists"))
             .with_hint("pass --exist-ok to accept an existing namespace"));
     }
-    Ok(Outcome::quiet(
-        json!({"name": name, "path": path, "lo_up": null, "changed": false}),
-    ))
+    Ok(Added {
+        name: name.to_string(),
+        path: path.to_path_buf(),
+        lo_up: None,
+        changed: false,
+    })
 }
 
 /// Creates /run/netns if needed and takes an exclusive lock on it, so concurrent vnet-ns
@@ -86,7 +125,7 @@ fn make_run_dir_shared() -> Result<()> {
 
 /// Creates the entry with O_EXCL and bind-mounts a new network namespace onto it, from a thread
 /// that unshared its own network namespace (the rest of the process stays where it is).
-fn create_mounted(name: &str, path: &Path) -> Result<()> {
+fn create_mounted(name: &str, path: &Path, journal: &mut Journal) -> Result<()> {
     OpenOptions::new()
         .read(true)
         .write(true)
@@ -97,7 +136,9 @@ fn create_mounted(name: &str, path: &Path) -> Result<()> {
             std::io::ErrorKind::AlreadyExists => Error::exists(format!("namespace '{name}' already exists")),
             _ => Error::from(e).context(format!("create {}", path.display())),
         })?;
-    let mounted = std::thread::scope(|scope| {
+    let entry = path.to_path_buf();
+    journal.record_fn(format!("add namespace '{name}'"), move || remove(&entry))?;
+    std::thread::scope(|scope| {
         scope
             .spawn(|| -> Result<()> {
                 unshare(CloneFlags::CLONE_NEWNET).context("unshare the network namespace")?;
@@ -107,11 +148,7 @@ fn create_mounted(name: &str, path: &Path) -> Result<()> {
             })
             .join()
             .unwrap_or_else(|_| Err(Error::failed("namespace thread panicked")))
-    });
-    if mounted.is_err() {
-        let _ = remove(path); // best-effort undo; the mount error is what we report
-    }
-    mounted
+    })
 }
 
 fn bring_lo_up(netlink: &mut Netlink, name: &str) -> Result<()> {
@@ -131,47 +168,96 @@ fn remove(path: &Path) -> Result<()> {
     std::fs::remove_file(path).context(format!("remove {}", path.display()))
 }
 
-pub fn delete(names: &[String], missing_ok: bool) -> Result<Outcome> {
-    for name in names {
-        validate_netns_name(name)?;
-    }
-    let (present, missing): (Vec<&String>, Vec<&String>) = names
-        .iter()
-        .partition(|n| netns::path(n).symlink_metadata().is_ok());
-    if let (Some(name), false) = (missing.first(), missing_ok) {
-        return Err(Error::not_found(format!("delete namespace '{name}': not found"))
-            .with_hint("pass --missing-ok to accept a missing namespace"));
-    }
-    for name in &present {
-        remove(&netns::path(name)).context(format!("delete namespace '{name}'"))?;
-    }
-    let json = json!({"deleted": present, "missing": missing, "changed": !present.is_empty()});
-    Ok(Outcome::quiet(json))
+/// Delete named namespaces, stale entries included (ip netns delete).
+///
+/// All names are checked before any is deleted.
+#[derive(Debug, clap::Args)]
+pub struct Delete {
+    #[arg(required = true)]
+    pub names: Vec<String>,
+    /// Succeed when a namespace does not exist.
+    #[arg(long, visible_alias = "if-exists")]
+    pub missing_ok: bool,
 }
 
-/// One /run/netns entry as `list` reports it.
-struct Entry {
-    name: String,
-    live: bool,
-    id: Option<i32>,
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Deleted {
+    pub deleted: Vec<String>,
+    /// Names that did not exist (with --missing-ok).
+    pub missing: Vec<String>,
+    pub changed: bool,
 }
 
-pub fn list() -> Result<Outcome> {
-    let entries = read_entries()?;
-    let json: Vec<Value> = entries
-        .iter()
-        .map(|e| json!({"name": e.name, "id": e.id, "path": netns::path(&e.name), "stale": !e.live}))
-        .collect();
-    let text: String = entries.iter().map(text_line).collect();
-    Ok(Outcome::new(Value::Array(json), text))
+impl Render for Deleted {}
+
+impl Verb for Delete {
+    type Ctx = NsCtx;
+    type Output = Deleted;
+
+    fn run(self, _: &mut NsCtx, journal: &mut Journal) -> Result<Deleted> {
+        for name in &self.names {
+            validate_netns_name(name)?;
+        }
+        let (present, missing): (Vec<String>, Vec<String>) = self
+            .names
+            .into_iter()
+            .partition(|n| netns::path(n).symlink_metadata().is_ok());
+        if let (Some(name), false) = (missing.first(), self.missing_ok) {
+            return Err(Error::not_found(format!("delete namespace '{name}': not found"))
+                .with_hint("pass --missing-ok to accept a missing namespace"));
+        }
+        for name in &present {
+            remove(&netns::path(name)).context(format!("delete namespace '{name}'"))?;
+            journal.irreversible(format!("delete namespace '{name}'"))?;
+        }
+        Ok(Deleted {
+            changed: !present.is_empty(),
+            deleted: present,
+            missing,
+        })
+    }
+}
+
+/// List named namespaces (ip netns list).
+#[derive(Debug, clap::Args)]
+pub struct List {}
+
+/// One /run/netns entry.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Entry {
+    pub name: String,
+    /// The nsid this namespace has here (what ip netns list shows as "id: N"), or null.
+    pub id: Option<i32>,
+    pub path: PathBuf,
+    /// True for a file under /run/netns with no namespace mounted on it.
+    pub stale: bool,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Entries(pub Vec<Entry>);
+
+impl Render for Entries {
+    fn text(&self, _: TextStyle) -> String {
+        self.0.iter().map(text_line).collect()
+    }
+}
+
+impl Verb for List {
+    type Ctx = NsCtx;
+    type Output = Entries;
+
+    fn run(self, _: &mut NsCtx, _: &mut Journal) -> Result<Entries> {
+        read_entries().map(Entries)
+    }
 }
 
 /// `ip netns list`'s line: "Blue (id: 0)" or "Blue"; stale entries are marked.
 fn text_line(entry: &Entry) -> String {
-    match (entry.live, entry.id) {
-        (false, _) => format!("{} (stale)\n", entry.name),
-        (true, Some(id)) => format!("{} (id: {id})\n", entry.name),
-        (true, None) => format!("{}\n", entry.name),
+    match (entry.stale, entry.id) {
+        (true, _) => format!("{} (stale)\n", entry.name),
+        (false, Some(id)) => format!("{} (id: {id})\n", entry.name),
+        (false, None) => format!("{}\n", entry.name),
     }
 }
 
@@ -192,9 +278,15 @@ fn read_entries() -> Result<Vec<Entry>> {
     let mut query = NsidQuery::open()?;
     let mut entries = Vec::with_capacity(names.len());
     for name in names {
-        let live = is_live(&netns::path(&name));
-        let id = if live { nsid(&mut query, &name)? } else { None };
-        entries.push(Entry { name, live, id });
+        let path = netns::path(&name);
+        let stale = !is_live(&path);
+        let id = if stale { None } else { nsid(&mut query, &name)? };
+        entries.push(Entry {
+            name,
+            id,
+            path,
+            stale,
+        });
     }
     Ok(entries)
 }
@@ -216,10 +308,11 @@ mod tests {
 
     #[test]
     fn text_lines_match_ip_netns_list() {
-        let entry = |name: &str, live, id| Entry {
+        let entry = |name: &str, live: bool, id| Entry {
             name: name.into(),
-            live,
             id,
+            path: netns::path(name),
+            stale: !live,
         };
         assert_eq!(text_line(&entry("Blue", true, Some(0))), "Blue (id: 0)\n");
         assert_eq!(text_line(&entry("Red", true, None)), "Red\n");

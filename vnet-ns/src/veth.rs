@@ -1,142 +1,162 @@
 //! veth: the seed's six commands (`ip link add ... type veth peer`, `ip link set ... netns`,
 //! addresses, up, master) as one step that either completes or leaves nothing behind.
 
+use crate::NsCtx;
 use ipnet::IpNet;
 use netlink_packet_route::link::{InfoData, InfoVeth};
 use rtnetlink::{Handle, LinkUnspec, LinkVeth};
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
 use std::os::fd::AsRawFd;
 use vnet_common::cidr::parse_cidr;
 use vnet_common::names::validate_ifname;
-use vnet_common::netlink::Netlink;
-use vnet_common::{links, netns, Error, Outcome, Result};
+use vnet_common::{links, netns, Error, Journal, Render, Result, Verb};
 
-/// A checked request: every input parsed and validated before anything is touched.
-#[derive(Debug)]
-pub struct VethSpec {
+/// Create a veth pair in one step: the peer appears directly in its namespace, addresses
+/// are set, both ends come up, and the host end can join a bridge. Any failure removes the pair.
+#[derive(Debug, clap::Args)]
+pub struct Veth {
+    /// Name of this end (in --netns, default the current namespace).
     pub name: String,
+    /// Name of the peer end (in --peer-netns, default the same namespace as NAME).
     pub peer: String,
+    /// Namespace for this end.
+    #[arg(short = 'n', long, value_name = "NS")]
     pub netns: Option<String>,
+    /// Namespace for the peer end.
+    #[arg(long, value_name = "NS")]
     pub peer_netns: Option<String>,
-    pub addrs: Vec<IpNet>,
-    pub peer_addrs: Vec<IpNet>,
+    /// Address for this end, e.g. 192.168.100.1/24 (repeatable).
+    #[arg(long = "addr", value_name = "CIDR")]
+    pub addrs: Vec<String>,
+    /// Address for the peer end (repeatable).
+    #[arg(long = "peer-addr", value_name = "CIDR")]
+    pub peer_addrs: Vec<String>,
+    /// MTU of both ends (68..65535).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(68..=65535))]
+    pub mtu: Option<u32>,
+    /// Make this end a port of this bridge (in the same namespace as NAME).
+    #[arg(long, value_name = "BRIDGE")]
+    pub master: Option<String>,
+    /// Leave both ends down.
+    #[arg(long)]
+    pub no_up: bool,
+    /// Succeed with "changed": false when NAME and PEER already exist as one veth pair.
+    #[arg(long, visible_alias = "may-exist")]
+    pub exist_ok: bool,
+}
+
+/// The pair as requested (and made, unless "changed" is false).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Pair {
+    pub name: String,
+    pub netns: Option<String>,
+    pub peer: String,
+    pub peer_netns: Option<String>,
+    pub addresses: Vec<String>,
+    pub peer_addresses: Vec<String>,
     pub mtu: Option<u32>,
     pub master: Option<String>,
     pub up: bool,
-    pub exist_ok: bool,
+    pub changed: bool,
 }
 
-/// The raw flags of `vnet-ns veth`, as parsed by clap.
-pub struct VethArgs<'a> {
-    pub name: &'a str,
-    pub peer: &'a str,
-    pub netns: Option<&'a str>,
-    pub peer_netns: Option<&'a str>,
-    pub addrs: &'a [String],
-    pub peer_addrs: &'a [String],
-    pub mtu: Option<u32>,
-    pub master: Option<&'a str>,
-    pub no_up: bool,
-    pub exist_ok: bool,
+impl Render for Pair {}
+
+/// The request with every input parsed and checked before anything is touched.
+struct Plan {
+    addrs: Vec<IpNet>,
+    peer_addrs: Vec<IpNet>,
+    /// The peer's namespace: --peer-netns, else this end's (as with `ip link add`).
+    peer_netns: Option<String>,
 }
 
-impl VethSpec {
-    pub fn parse(args: VethArgs) -> Result<VethSpec> {
-        validate_ifname(args.name)?;
-        validate_ifname(args.peer)?;
-        if let Some(master) = args.master {
+impl Verb for Veth {
+    type Ctx = NsCtx;
+    type Output = Pair;
+
+    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Pair> {
+        let plan = self.check()?;
+        let what = format!("veth {} {}", self.name, self.peer);
+        let netlink = ctx.netlink()?;
+        let host = netlink.handle(self.netns.as_deref())?;
+        let peer = netlink.handle(plan.peer_netns.as_deref())?;
+        let changed = netlink
+            .run(self.make(&plan, &host, &peer, journal))
+            .map_err(|e| e.context(&what))?;
+        Ok(self.summary(plan, changed))
+    }
+}
+
+impl Veth {
+    fn check(&self) -> Result<Plan> {
+        validate_ifname(&self.name)?;
+        validate_ifname(&self.peer)?;
+        if let Some(master) = &self.master {
             validate_ifname(master)?;
         }
-        let netns = args.netns.map(str::to_string);
-        // The peer lives with this end unless told otherwise, as with `ip link add`.
-        let peer_netns = args.peer_netns.map(str::to_string).or_else(|| netns.clone());
-        for ns in [&netns, &peer_netns].into_iter().flatten() {
+        let peer_netns = self.peer_netns.clone().or_else(|| self.netns.clone());
+        for ns in [&self.netns, &peer_netns].into_iter().flatten() {
             netns::open(ns)?;
         }
-        if args.name == args.peer && netns == peer_netns {
+        if self.name == self.peer && self.netns == peer_netns {
             return Err(Error::invalid(format!(
                 "veth: both ends are named '{}' in one namespace",
-                args.name
+                self.name
             )));
         }
-        Ok(VethSpec {
-            name: args.name.to_string(),
-            peer: args.peer.to_string(),
-            netns,
+        let parse_all = |addrs: &[String]| addrs.iter().map(|a| parse_cidr(a)).collect::<Result<Vec<_>>>();
+        Ok(Plan {
+            addrs: parse_all(&self.addrs)?,
+            peer_addrs: parse_all(&self.peer_addrs)?,
             peer_netns,
-            addrs: args.addrs.iter().map(|a| parse_cidr(a)).collect::<Result<_>>()?,
-            peer_addrs: args
-                .peer_addrs
-                .iter()
-                .map(|a| parse_cidr(a))
-                .collect::<Result<_>>()?,
-            mtu: args.mtu,
-            master: args.master.map(str::to_string),
-            up: !args.no_up,
-            exist_ok: args.exist_ok,
         })
     }
 
-    fn peer_elsewhere(&self) -> bool {
-        self.peer_netns != self.netns
-    }
-}
-
-pub fn veth(netlink: &mut Netlink, spec: &VethSpec) -> Result<Outcome> {
-    let what = format!("veth {} {}", spec.name, spec.peer);
-    let host = netlink.handle(spec.netns.as_deref())?;
-    let peer = netlink.handle(spec.peer_netns.as_deref())?;
-    if spec.exist_ok
-        && netlink
-            .run(pair_exists(&host, &peer, spec))
-            .map_err(|e| e.context(&what))?
-    {
-        return Ok(Outcome::quiet(summary(spec, false)));
-    }
-    let master = netlink
-        .run(check_free(&host, &peer, spec))
-        .map_err(|e| e.context(&what))?;
-    netlink
-        .run(create_pair(&host, spec))
-        .map_err(|e| e.context(&what))?;
-    let configured = netlink.run(configure(&host, &peer, spec, master));
-    if let Err(e) = configured {
+    /// Creates and configures the pair; false when --exist-ok found it already there.
+    async fn make(&self, plan: &Plan, host: &Handle, peer: &Handle, journal: &mut Journal) -> Result<bool> {
+        if self.exist_ok && pair_exists(host, peer, self).await? {
+            return Ok(false);
+        }
+        let master = check_free(host, peer, self, plan).await?;
+        create_pair(host, self, plan).await?;
+        let (undo, name) = (host.clone(), self.name.clone());
         // Deleting one end of a veth pair deletes both: nothing of this call is left behind.
-        let undone = netlink.run(delete_end(&host, &spec.name));
-        let e = e.context(&what);
-        return Err(match undone {
-            Ok(()) => e.with_hint("the pair was removed again; nothing was changed"),
-            Err(undo) => e.with_hint(format!("could not remove {} again: {}", spec.name, undo.message)),
-        });
+        journal.record(format!("create veth {}", self.name), async move {
+            delete_end(&undo, &name).await
+        })?;
+        configure(host, peer, self, plan, master).await?;
+        Ok(true)
     }
-    Ok(Outcome::quiet(summary(spec, true)))
-}
 
-fn summary(spec: &VethSpec, changed: bool) -> serde_json::Value {
-    json!({
-        "name": spec.name, "netns": spec.netns, "peer": spec.peer, "peer_netns": spec.peer_netns,
-        "addresses": strings(&spec.addrs), "peer_addresses": strings(&spec.peer_addrs),
-        "mtu": spec.mtu, "master": spec.master, "up": spec.up, "changed": changed,
-    })
+    fn summary(self, plan: Plan, changed: bool) -> Pair {
+        let strings = |addrs: Vec<IpNet>| addrs.iter().map(ToString::to_string).collect();
+        Pair {
+            name: self.name,
+            netns: self.netns,
+            peer: self.peer,
+            peer_netns: plan.peer_netns,
+            addresses: strings(plan.addrs),
+            peer_addresses: strings(plan.peer_addrs),
+            mtu: self.mtu,
+            master: self.master,
+            up: !self.no_up,
+            changed,
+        }
+    }
 }
 
 /// For --exist-ok: true when NAME and PEER already exist as the two ends of one veth pair
 /// (each end's link index names the other). An unrelated interface with either name is exit 4.
-async fn pair_exists(host: &Handle, peer: &Handle, spec: &VethSpec) -> Result<bool> {
+async fn pair_exists(host: &Handle, peer: &Handle, spec: &Veth) -> Result<bool> {
     let Some(end) = links::find_link(host, &spec.name).await? else {
         return Ok(false);
     };
     let other = links::find_link(peer, &spec.peer).await?;
-    let peer_of = |link: &netlink_packet_route::link::LinkMessage| {
-        link.attributes.iter().find_map(|a| match a {
-            netlink_packet_route::link::LinkAttribute::Link(index) => Some(*index),
-            _ => None,
-        })
-    };
     let paired = other.as_ref().is_some_and(|other| {
         links::link_kind(&end).as_deref() == Some("veth")
-            && peer_of(&end) == Some(other.header.index)
-            && peer_of(other) == Some(end.header.index)
+            && links::link_peer(&end) == Some(other.header.index)
+            && links::link_peer(other) == Some(end.header.index)
     });
     if !paired {
         return Err(Error::exists(format!(
@@ -149,13 +169,9 @@ async fn pair_exists(host: &Handle, peer: &Handle, spec: &VethSpec) -> Result<bo
     Ok(true)
 }
 
-fn strings(addrs: &[IpNet]) -> Vec<String> {
-    addrs.iter().map(ToString::to_string).collect()
-}
-
 /// Refuses names already taken and a master that is missing or not a bridge, with exit codes 4
 /// and 3/7, before anything is created. Returns the master's index.
-async fn check_free(host: &Handle, peer: &Handle, spec: &VethSpec) -> Result<Option<u32>> {
+async fn check_free(host: &Handle, peer: &Handle, spec: &Veth, plan: &Plan) -> Result<Option<u32>> {
     let taken = |name: &str, ns: &Option<String>| {
         Error::exists(format!(
             "interface '{name}' already exists in {}",
@@ -166,22 +182,22 @@ async fn check_free(host: &Handle, peer: &Handle, spec: &VethSpec) -> Result<Opt
         return Err(taken(&spec.name, &spec.netns));
     }
     if links::find_link(peer, &spec.peer).await?.is_some() {
-        return Err(taken(&spec.peer, &spec.peer_netns));
+        return Err(taken(&spec.peer, &plan.peer_netns));
     }
     let Some(master) = &spec.master else {
         return Ok(None);
     };
     let link = links::require_link(host, master, spec.netns.as_deref()).await?;
-    if links::link_kind(&link).as_deref() != Some("bridge") {
+    if !links::is_bridge(&link) {
         return Err(Error::invalid(format!("master '{master}' is not a bridge")));
     }
     Ok(Some(link.header.index))
 }
 
 /// One RTM_NEWLINK that creates both ends, the peer directly inside its namespace.
-async fn create_pair(host: &Handle, spec: &VethSpec) -> Result<()> {
-    let peer_ns_file = match (&spec.peer_netns, spec.peer_elsewhere()) {
-        (Some(ns), true) => Some(netns::open(ns)?),
+async fn create_pair(host: &Handle, spec: &Veth, plan: &Plan) -> Result<()> {
+    let peer_ns_file = match &plan.peer_netns {
+        Some(ns) if plan.peer_netns != spec.netns => Some(netns::open(ns)?),
         _ => None,
     };
     let mut peer = LinkUnspec::new_with_name(&spec.peer);
@@ -198,21 +214,27 @@ async fn create_pair(host: &Handle, spec: &VethSpec) -> Result<()> {
 }
 
 /// Addresses, master and up state of both ends.
-async fn configure(host: &Handle, peer: &Handle, spec: &VethSpec, master: Option<u32>) -> Result<()> {
+async fn configure(
+    host: &Handle,
+    peer: &Handle,
+    spec: &Veth,
+    plan: &Plan,
+    master: Option<u32>,
+) -> Result<()> {
     let host_index = links::require_link(host, &spec.name, spec.netns.as_deref())
         .await?
         .header
         .index;
-    let peer_index = links::require_link(peer, &spec.peer, spec.peer_netns.as_deref())
+    let peer_index = links::require_link(peer, &spec.peer, plan.peer_netns.as_deref())
         .await?
         .header
         .index;
-    for addr in &spec.addrs {
+    for addr in &plan.addrs {
         links::add_address(host, host_index, *addr)
             .await
             .map_err(|e| e.context(&spec.name))?;
     }
-    for addr in &spec.peer_addrs {
+    for addr in &plan.peer_addrs {
         links::add_address(peer, peer_index, *addr)
             .await
             .map_err(|e| e.context(&spec.peer))?;
@@ -225,7 +247,7 @@ async fn configure(host: &Handle, peer: &Handle, spec: &VethSpec, master: Option
             .await
             .map_err(|e| Error::from(e).context("set master"))?;
     }
-    if spec.up {
+    if !spec.no_up {
         links::set_up(host, host_index, true)
             .await
             .map_err(|e| e.context(format!("{} up", spec.name)))?;
