@@ -86,16 +86,16 @@ pub trait Tool: 'static {
     const ABOUT: &'static str;
     /// The man page's DESCRIPTION.
     const LONG_ABOUT: &'static str;
-    type Globals: clap::Args + Clone + Debug + PartialEq;
+    type Globals: clap::Args + Clone + Debug + Default + PartialEq;
     type Ctx;
     type Verbs: VerbSet<Ctx = Self::Ctx> + Debug;
 
     /// The context verbs run against (netlink handles, a libvirt session), opened lazily by it.
     fn context(globals: &Self::Globals, batch: bool) -> Result<Self::Ctx>;
 
-    /// A batch line's own global flags: by default they must equal the batch's.
+    /// A batch line's own global flags: by default a line gives none or the batch's own.
     fn enter_line(_ctx: &mut Self::Ctx, outer: &Self::Globals, line: &Self::Globals) -> Result<()> {
-        if line != outer {
+        if line != outer && *line != Self::Globals::default() {
             return Err(usage::<Self>("global flags are given once, for the whole batch"));
         }
         Ok(())
