@@ -1,22 +1,37 @@
 //! `doctor`: the checks a user of libvirt networking hits, each reported as {name, ok, detail, hint}.
 
-use crate::nets::{lookup, State};
+use crate::network::{lookup, NetworkState};
 use crate::spec::overlaps;
-use crate::Session;
 use ipnet::IpNet;
-use serde_json::{json, Value};
+use schemars::JsonSchema;
+use serde::Serialize;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use virt::connect::Connect;
-use vnet_common::Outcome;
+use vnet_common::libvirt::Session;
+use vnet_common::verb::{Render, TextStyle};
+use vnet_common::{Journal, Result, Verb};
+
+/// Check what libvirt networking needs on this host and say how to fix what is missing.
+///
+/// Checks: libvirtd (reachable), default_network (defined and active), ip_forward, dnsmasq,
+/// firewall (iptables usable), kvm (/dev/kvm usable, else guests run under TCG),
+/// subnet_overlap (network subnets against host routes and each other). Host checks read this
+/// machine even with a remote -c URI. Exits 0 once the checks ran, whatever they found.
+#[derive(Debug, clap::Args)]
+pub struct Doctor {}
 
 /// The result of one check.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Check {
+    /// libvirtd, default_network, ip_forward, dnsmasq, firewall, kvm or subnet_overlap.
     pub name: &'static str,
+    /// True when nothing needs fixing.
     pub ok: bool,
+    /// What was found.
     pub detail: String,
+    /// How to fix it; null when ok.
     pub hint: Option<String>,
 }
 
@@ -38,13 +53,29 @@ impl Check {
             hint: Some(hint.into()),
         }
     }
+}
 
-    pub fn json(&self) -> Value {
-        json!({"name": self.name, "ok": self.ok, "detail": self.detail, "hint": self.hint})
+/// Every check, in a fixed order.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Checks(pub Vec<Check>);
+
+impl Render for Checks {
+    fn text(&self, _style: TextStyle) -> String {
+        self.0.iter().map(text_line).collect()
     }
 }
 
-pub fn doctor(session: &mut Session) -> Outcome {
+impl Verb for Doctor {
+    type Ctx = Session;
+    type Output = Checks;
+
+    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<Checks> {
+        Ok(doctor(ctx))
+    }
+}
+
+pub fn doctor(session: &mut Session) -> Checks {
     let (libvirtd, conn) = match session.conn() {
         Ok(conn) => {
             let uri = conn.get_uri().unwrap_or_else(|_| "?".into());
@@ -55,7 +86,7 @@ pub fn doctor(session: &mut Session) -> Outcome {
             None,
         ),
     };
-    let checks = [
+    Checks(vec![
         libvirtd,
         default_network(conn),
         ip_forward(),
@@ -63,9 +94,7 @@ pub fn doctor(session: &mut Session) -> Outcome {
         firewall(),
         kvm(),
         subnet_overlap(conn),
-    ];
-    let text: String = checks.iter().map(text_line).collect();
-    Outcome::new(checks.iter().map(Check::json).collect(), text)
+    ])
 }
 
 fn text_line(check: &Check) -> String {
@@ -85,7 +114,8 @@ fn default_network(conn: Option<&Connect>) -> Check {
     let Some(conn) = conn else {
         return Check::fail(NAME, UNREACHABLE, "see the libvirtd check");
     };
-    let state = match lookup(conn, "default").and_then(|n| n.map(|n| State::read(&n)).transpose()) {
+    let found = lookup(conn, "default").and_then(|n| n.map(|n| NetworkState::read(&n)).transpose());
+    let state = match found {
         Ok(state) => state,
         Err(e) => return Check::fail(NAME, e.message, "check libvirtd's log"),
     };
@@ -106,8 +136,8 @@ fn default_network(conn: Option<&Connect>) -> Check {
             NAME,
             format!(
                 "active on {} ({})",
-                s.summary.bridge.as_deref().unwrap_or("?"),
-                s.summary.ip_strings().join(", ")
+                s.bridge.as_deref().unwrap_or("?"),
+                s.ips.join(", ")
             ),
         ),
     }
@@ -237,7 +267,7 @@ fn subnet_overlap(conn: Option<&Connect>) -> Check {
     let states = match conn.list_all_networks(0) {
         Ok(nets) => nets
             .iter()
-            .filter_map(|n| State::read(n).ok())
+            .filter_map(|n| NetworkState::read(n).ok())
             .collect::<Vec<_>>(),
         Err(e) => return Check::fail(NAME, e.message().to_string(), "check libvirtd's log"),
     };
@@ -265,7 +295,7 @@ fn subnet_overlap(conn: Option<&Connect>) -> Check {
 }
 
 /// Every overlap of a network subnet with a host route on another device, or with another network.
-pub fn overlap_problems(states: &[State], routes: &[Route]) -> Vec<String> {
+pub fn overlap_problems(states: &[NetworkState], routes: &[Route]) -> Vec<String> {
     let mut problems = Vec::new();
     for (i, s) in states.iter().enumerate() {
         for ip in &s.summary.ips {
@@ -361,15 +391,9 @@ mod tests {
         );
     }
 
-    fn state(name: &str, active: bool, xml_text: &str) -> State {
-        State {
-            name: name.into(),
-            uuid: String::new(),
-            active,
-            persistent: true,
-            autostart: false,
-            summary: xml::parse(xml_text).unwrap(),
-        }
+    fn state(name: &str, active: bool, xml_text: &str) -> NetworkState {
+        let summary = xml::parse(xml_text).unwrap();
+        NetworkState::new(name.into(), String::new(), [active, true, false], summary)
     }
 
     #[test]
@@ -406,11 +430,18 @@ mod tests {
         );
     }
 
+    fn session(uri: &str) -> Session {
+        let args = vnet_common::libvirt::ConnectArgs {
+            connect: Some(uri.into()),
+        };
+        Session::new(&args, false)
+    }
+
     #[test]
     fn doctor_reports_every_check_against_the_test_driver() {
-        let mut session = Session::new(Some("test:///default".into()));
-        let out = doctor(&mut session);
-        let checks = out.json.as_array().unwrap();
+        let mut up = session("test:///default");
+        let out = serde_json::to_value(doctor(&mut up)).unwrap();
+        let checks = out.as_array().unwrap();
         let names: Vec<&str> = checks.iter().map(|c| c["name"].as_str().unwrap()).collect();
         assert_eq!(
             names,
@@ -429,9 +460,9 @@ mod tests {
             assert_eq!(c["hint"].is_null(), c["ok"] == true, "{c}");
         }
         assert_eq!(checks[0]["ok"], true);
-        let mut down = Session::new(Some("qemu+unix:///system?socket=/nonexistent/sock".into()));
-        let out = doctor(&mut down);
-        assert_eq!(out.json[0]["ok"], false);
-        assert_eq!(out.json[1]["detail"], UNREACHABLE);
+        let mut down = session("qemu+unix:///system?socket=/nonexistent/sock");
+        let out = serde_json::to_value(doctor(&mut down)).unwrap();
+        assert_eq!(out[0]["ok"], false);
+        assert_eq!(out[1]["detail"], UNREACHABLE);
     }
 }

@@ -1,94 +1,115 @@
 //! `dhcp-leases`: virNetworkGetDHCPLeases, which the virt crate 0.4 does not wrap, called through
 //! its re-exported virt-sys bindings.
 
-use crate::cli::LeasesArgs;
-use crate::nets::require;
-use crate::table;
-use serde_json::{json, Value};
+use crate::network::require;
+use crate::spec;
+use schemars::JsonSchema;
+use serde::Serialize;
 use std::ffi::{CStr, CString};
 use std::os::raw::c_char;
-use virt::connect::Connect;
 use virt::network::Network;
 use virt::sys;
-use vnet_common::{Error, Outcome, Result};
+use vnet_common::libvirt::Session;
+use vnet_common::verb::{Render, TextStyle};
+use vnet_common::{Error, Journal, Result, Verb};
+
+/// List the DHCP leases libvirt's dnsmasq handed out on a network.
+///
+/// -o text prints virsh net-dhcp-leases's table.
+#[derive(Debug, clap::Args)]
+pub struct DhcpLeases {
+    /// Network name.
+    pub name: String,
+    /// Only the lease of this MAC address.
+    #[arg(long)]
+    pub mac: Option<String>,
+}
+
+impl Verb for DhcpLeases {
+    type Ctx = Session;
+    type Output = Leases;
+
+    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<Leases> {
+        spec::validate_name(&self.name)?;
+        if let Some(mac) = &self.mac {
+            vnet_common::mac::parse_mac(mac)?;
+        }
+        let net = require(ctx.conn()?, &self.name)?;
+        let mut leases = get(&net, self.mac.as_deref())
+            .map_err(|e| e.context(format!("leases of network {}", self.name)))?;
+        // virsh sorts leases by MAC address, case-insensitively.
+        leases.sort_by_key(|l| l.mac.as_deref().map(str::to_lowercase));
+        Ok(Leases(leases))
+    }
+}
 
 /// One lease as libvirt reports it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Lease {
-    pub iface: Option<String>,
-    pub expiry: i64,
-    pub ipv6: bool,
+    /// The client's MAC address.
     pub mac: Option<String>,
+    /// The address leased, as "address/prefix".
     pub ip: String,
-    pub prefix: u32,
+    /// The hostname the client sent; null when none.
     pub hostname: Option<String>,
+    /// When the lease expires, in seconds since the epoch.
+    pub expiry: i64,
+    /// The client id (DHCPv4) or DUID (DHCPv6); null when none.
     pub client_id: Option<String>,
+    /// ipv4 or ipv6.
+    pub protocol: Protocol,
+    /// The network's bridge the lease was handed out on.
+    pub iface: Option<String>,
 }
 
-impl Lease {
-    pub fn json(&self) -> Value {
-        json!({
-            "mac": self.mac,
-            "ip": format!("{}/{}", self.ip, self.prefix),
-            "hostname": self.hostname,
-            "expiry": self.expiry,
-            "client_id": self.client_id,
-            "protocol": if self.ipv6 { "ipv6" } else { "ipv4" },
-            "iface": self.iface,
-        })
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Ipv4,
+    Ipv6,
+}
+
+impl Protocol {
+    fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Ipv4 => "ipv4",
+            Protocol::Ipv6 => "ipv6",
+        }
     }
 }
 
-/// A MAC address as libvirt and dnsmasq write it: six hex pairs separated by ':'.
-pub fn validate_mac(mac: &str) -> Result<()> {
-    let parts: Vec<&str> = mac.split(':').collect();
-    let ok = parts.len() == 6
-        && parts
+/// A network's leases, sorted by MAC address.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Leases(pub Vec<Lease>);
+
+impl Render for Leases {
+    fn text(&self, style: TextStyle) -> String {
+        let or_dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
+        let rows: Vec<Vec<String>> = self
+            .0
             .iter()
-            .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::invalid(format!(
-            "invalid MAC address {mac:?}: expected six hex pairs like 52:54:00:12:34:56"
-        )))
+            .map(|l| {
+                vec![
+                    local_time(l.expiry),
+                    or_dash(&l.mac),
+                    l.protocol.as_str().to_string(),
+                    l.ip.clone(),
+                    or_dash(&l.hostname),
+                    or_dash(&l.client_id),
+                ]
+            })
+            .collect();
+        let headers = [
+            "Expiry Time",
+            "MAC address",
+            "Protocol",
+            "IP address",
+            "Hostname",
+            "Client ID or DUID",
+        ];
+        vnet_common::table::render(&headers, &rows, style)
     }
-}
-
-pub fn dhcp_leases(conn: &Connect, args: &LeasesArgs) -> Result<Outcome> {
-    if let Some(mac) = &args.mac {
-        validate_mac(mac)?;
-    }
-    let net = require(conn, &args.name)?;
-    let mut leases =
-        get(&net, args.mac.as_deref()).map_err(|e| e.context(format!("leases of network {}", args.name)))?;
-    // virsh sorts leases by MAC address, case-insensitively.
-    leases.sort_by_key(|l| l.mac.as_deref().map(str::to_lowercase));
-    let rows: Vec<Vec<String>> = leases
-        .iter()
-        .map(|l| {
-            vec![
-                local_time(l.expiry),
-                l.mac.clone().unwrap_or_else(|| "-".into()),
-                if l.ipv6 { "ipv6" } else { "ipv4" }.into(),
-                format!("{}/{}", l.ip, l.prefix),
-                l.hostname.clone().unwrap_or_else(|| "-".into()),
-                l.client_id.clone().unwrap_or_else(|| "-".into()),
-            ]
-        })
-        .collect();
-    let headers = [
-        "Expiry Time",
-        "MAC address",
-        "Protocol",
-        "IP address",
-        "Hostname",
-        "Client ID or DUID",
-    ];
-    Ok(Outcome::new(
-        leases.iter().map(Lease::json).collect(),
-        table::render(&headers, &rows),
-    ))
 }
 
 /// The leases of `net` (only `mac`'s when given).
@@ -121,15 +142,15 @@ pub fn get(net: &Network, mac: Option<&str>) -> Result<Vec<Lease>> {
 }
 
 fn read(lease: &sys::_virNetworkDHCPLease) -> Lease {
+    let ipv6 = lease.type_ == sys::VIR_IP_ADDR_TYPE_IPV6 as i32;
     Lease {
-        iface: string(lease.iface),
-        expiry: lease.expirytime,
-        ipv6: lease.type_ == sys::VIR_IP_ADDR_TYPE_IPV6 as i32,
         mac: string(lease.mac),
-        ip: string(lease.ipaddr).unwrap_or_default(),
-        prefix: lease.prefix,
+        ip: format!("{}/{}", string(lease.ipaddr).unwrap_or_default(), lease.prefix),
         hostname: string(lease.hostname),
+        expiry: lease.expirytime,
         client_id: string(lease.clientid),
+        protocol: if ipv6 { Protocol::Ipv6 } else { Protocol::Ipv4 },
+        iface: string(lease.iface),
     }
 }
 
@@ -164,27 +185,41 @@ fn local_time(epoch: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn lease_json_shape() {
         let lease = Lease {
             iface: Some("virbr0".into()),
             expiry: 1_700_000_000,
-            ipv6: false,
+            protocol: Protocol::Ipv4,
             mac: Some("52:54:00:00:00:01".into()),
-            ip: "192.168.122.50".into(),
-            prefix: 24,
+            ip: "192.168.122.50/24".into(),
             hostname: None,
             client_id: Some("01:52:54:00:00:00:01".into()),
         };
         assert_eq!(
-            lease.json(),
+            serde_json::to_value(&lease).unwrap(),
             json!({"mac": "52:54:00:00:00:01", "ip": "192.168.122.50/24", "hostname": null,
                    "expiry": 1_700_000_000, "client_id": "01:52:54:00:00:00:01", "protocol": "ipv4",
                    "iface": "virbr0"})
         );
         assert_eq!(local_time(0).len(), "1970-01-01 00:00:00".len());
-        validate_mac("52:54:00:aB:cd:ef").unwrap();
+        let text = Leases(vec![lease]).text(TextStyle { headers: false });
+        assert!(
+            text.ends_with(" 52:54:00:00:00:01   ipv4   192.168.122.50/24   -   01:52:54:00:00:00:01\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_bad_mac_is_refused_before_connecting() {
+        let mut down = Session::new(
+            &vnet_common::libvirt::ConnectArgs {
+                connect: Some("qemu+unix:///system?socket=/nonexistent/sock".into()),
+            },
+            false,
+        );
         for bad in [
             "",
             "52:54:00:ab:cd",
@@ -192,7 +227,12 @@ mod tests {
             "52-54-00-ab-cd-ef",
             "52:54:00:ab:cd:ef:00",
         ] {
-            assert_eq!(validate_mac(bad).unwrap_err().exit_code(), 7, "{bad}");
+            let verb = DhcpLeases {
+                name: "default".into(),
+                mac: Some(bad.into()),
+            };
+            let e = verb.run(&mut down, &mut Journal::new()).unwrap_err();
+            assert_eq!(e.exit_code(), 7, "{bad}: {e:?}");
         }
     }
 }

@@ -1,126 +1,85 @@
 //! vnet-net: libvirt virtual networks as `virsh net-*` manages them, with JSON output.
-//! `run` dispatches one parsed command line (or a `--batch` of them over one connection).
+//! This file declares the tool and its verbs; each verb family lives in its own module.
 
-pub mod cli;
+pub mod checks;
+pub mod define;
 pub mod doctor;
+pub mod inspect;
 pub mod leases;
-pub mod nets;
+pub mod lifecycle;
+pub mod network;
 pub mod spec;
-pub mod table;
 pub mod xml;
 
-use clap::Parser;
-use cli::{Cli, Verb};
-use std::process::ExitCode;
-use virt::connect::Connect;
-use vnet_common::cli::usage_error;
-use vnet_common::output::Format;
-use vnet_common::{Error, ErrorKind, Outcome, Result};
+use std::future::Future;
+use vnet_common::cli::usage;
+use vnet_common::libvirt::{ConnectArgs, Session};
+use vnet_common::{Result, Tool};
 
-pub const TOOL: &str = "vnet-net";
+/// The vnet-net tool: virsh's net-* verbs over one lazily opened libvirt connection.
+pub struct NetTool;
 
-/// One libvirt connection, opened on first use and shared by every command of a batch.
-pub struct Session {
-    uri: Option<String>,
-    conn: Option<Connect>,
-}
+impl Tool for NetTool {
+    const NAME: &'static str = "vnet-net";
+    const ABOUT: &'static str = "libvirt virtual networks (NAT, routed, isolated, bridged, open) as \
+`virsh net-*` manages them, with one JSON document per invocation";
+    const LONG_ABOUT: &'static str = "Defines, starts, stops, lists and inspects libvirt virtual \
+networks over the libvirt API (the same networks virsh net-* and virt-manager see). Every verb also \
+answers to virsh's spelling (net-list, net-define, ...). Output is one JSON document (an array for \
+list verbs, an object with \"changed\" for mutating verbs); -o text prints virsh's layout.\n\n\
+Definitions are checked before libvirt sees them: names, CIDRs and prefixes, DHCP ranges, bridge \
+names, flag combinations and subnets colliding with active networks are rejected (exit 7, or 4 \
+for a collision or a name in use) and nothing is defined.\n\n\
+With --batch, every line prints one JSON document (NDJSON), dumpxml's parsed summary included.";
+    type Globals = ConnectArgs;
+    type Ctx = Session;
+    type Verbs = Command;
 
-impl Session {
-    pub fn new(uri: Option<String>) -> Session {
-        Session { uri, conn: None }
+    fn context(globals: &ConnectArgs, batch: bool) -> Result<Session> {
+        Ok(Session::new(globals, batch))
     }
 
-    pub fn conn(&mut self) -> Result<&Connect> {
-        if self.conn.is_none() {
-            self.conn = Some(vnet_common::libvirt::connect(self.uri.as_deref())?);
+    /// A batch line may leave -c out (it runs over the batch's connection) or repeat the
+    /// batch's; another URI is refused.
+    fn enter_line(_ctx: &mut Session, outer: &ConnectArgs, line: &ConnectArgs) -> Result<()> {
+        if line.connect.is_some() && line != outer {
+            return Err(usage::<NetTool>(
+                "-c/--connect is given once, for the whole batch",
+            ));
         }
-        Ok(self.conn.as_ref().expect("just opened"))
+        Ok(())
+    }
+
+    fn block_on<F: Future>(_ctx: &mut Session, work: F) -> F::Output {
+        futures::executor::block_on(work)
     }
 }
 
-impl Drop for Session {
-    fn drop(&mut self) {
-        if let Some(mut conn) = self.conn.take() {
-            let _ = conn.close();
-        }
+vnet_common::verbs! {
+    pub enum Command for Session {
+        #[command(visible_alias = "net-list")]
+        List(inspect::List),
+        #[command(visible_alias = "net-define")]
+        Define(define::Define),
+        #[command(visible_alias = "net-create")]
+        Create(define::Create),
+        #[command(visible_alias = "net-start")]
+        Start(lifecycle::Start),
+        #[command(visible_alias = "net-destroy")]
+        Destroy(lifecycle::Destroy),
+        #[command(visible_alias = "net-undefine")]
+        Undefine(lifecycle::Undefine),
+        #[command(visible_alias = "net-autostart")]
+        Autostart(lifecycle::Autostart),
+        #[command(visible_alias = "net-dumpxml")]
+        Dumpxml(inspect::Dumpxml),
+        #[command(visible_alias = "net-info")]
+        Info(inspect::Info),
+        #[command(visible_alias = "net-dhcp-leases")]
+        DhcpLeases(leases::DhcpLeases),
+        Doctor(doctor::Doctor),
     }
 }
 
-/// The whole tool: one verb, or `--batch` lines over one connection.
-pub fn run(cli: Cli) -> Result<ExitCode> {
-    let mut session = Session::new(cli.connect.clone());
-    if let Some(source) = &cli.batch.batch {
-        if cli.command.is_some() {
-            return Err(usage("--batch takes its commands from the file, not a verb"));
-        }
-        let printer = cli.output.printer(Format::Json);
-        return vnet_common::batch::run_batch(TOOL, source, cli.batch.force, printer, |words| {
-            let line = Cli::try_parse_from(std::iter::once(TOOL.to_string()).chain(words))
-                .map_err(|e| usage_error(TOOL, &e))?;
-            if line.batch.batch.is_some() {
-                return Err(usage("--batch cannot be nested"));
-            }
-            if line.connect.is_some() && line.connect != cli.connect {
-                return Err(usage("-c/--connect is given once, for the whole batch"));
-            }
-            let verb = line.command.ok_or_else(|| usage("missing verb"))?;
-            execute(&mut session, verb)
-        });
-    }
-    let verb = cli.command.ok_or_else(|| usage("missing verb"))?;
-    let default_format = match verb {
-        Verb::Dumpxml(_) => Format::Text,
-        _ => Format::Json,
-    };
-    let printer = cli.output.printer(default_format);
-    let outcome = execute(&mut session, verb)?;
-    printer.print(&outcome);
-    Ok(ExitCode::SUCCESS)
-}
-
-fn usage(message: &str) -> Error {
-    Error::new(ErrorKind::Usage, message).with_hint(format!("see '{TOOL} --help'"))
-}
-
-/// Runs one verb. Inputs are checked before connecting, so bad input is exit 7 even when the
-/// daemon is down.
-pub fn execute(session: &mut Session, verb: Verb) -> Result<Outcome> {
-    if let Some(name) = verb_name(&verb) {
-        spec::validate_name(name)?;
-    }
-    if let Verb::DhcpLeases(cli::LeasesArgs { mac: Some(mac), .. }) = &verb {
-        leases::validate_mac(mac)?;
-    }
-    match verb {
-        Verb::List(args) => nets::list(session.conn()?, &args),
-        Verb::Define(args) => {
-            let request = nets::Request::from_args(&args.definition)?;
-            nets::define(session.conn()?, &args, request)
-        }
-        Verb::Create(args) => {
-            let request = nets::Request::from_args(&args.definition)?;
-            nets::create(session.conn()?, &args, request)
-        }
-        Verb::Start(args) => nets::start(session.conn()?, &args),
-        Verb::Destroy(args) => nets::destroy(session.conn()?, &args),
-        Verb::Undefine(args) => nets::undefine(session.conn()?, &args),
-        Verb::Autostart(args) => nets::autostart(session.conn()?, &args),
-        Verb::Dumpxml(args) => nets::dumpxml(session.conn()?, &args),
-        Verb::Info(args) => nets::info(session.conn()?, &args.name),
-        Verb::DhcpLeases(args) => leases::dhcp_leases(session.conn()?, &args),
-        Verb::Doctor => Ok(doctor::doctor(session)),
-    }
-}
-
-/// The network a verb names, if any.
-fn verb_name(verb: &Verb) -> Option<&str> {
-    match verb {
-        Verb::Start(a) => Some(&a.name),
-        Verb::Destroy(a) | Verb::Undefine(a) => Some(&a.name),
-        Verb::Autostart(a) => Some(&a.name),
-        Verb::Dumpxml(a) => Some(&a.name),
-        Verb::Info(a) => Some(&a.name),
-        Verb::DhcpLeases(a) => Some(&a.name),
-        Verb::List(_) | Verb::Define(_) | Verb::Create(_) | Verb::Doctor => None,
-    }
-}
+#[cfg(test)]
+mod tests;

@@ -1,5 +1,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    vnet_common::cli::run_main::<vnet_net::cli::Cli>("vnet-net", vnet_net::run)
+    vnet_common::cli::run_main::<vnet_net::NetTool>()
 }

@@ -5,7 +5,6 @@
 use ipnet::IpNet;
 use quick_xml::events::{BytesStart, BytesText, Event};
 use quick_xml::{Reader, Writer};
-use serde_json::{json, Value};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr};
 use vnet_common::{Error, Result};
@@ -330,27 +329,6 @@ impl Summary {
         self.ips.iter().map(|ip| ip.address.to_string()).collect()
     }
 
-    /// The parsed summary `dumpxml -o json` prints.
-    pub fn to_json(&self) -> Value {
-        let ranges: Vec<Value> = self
-            .ips
-            .iter()
-            .flat_map(|ip| ip.ranges.iter())
-            .map(|r| json!({"start": r.start.to_string(), "end": r.end.to_string()}))
-            .collect();
-        json!({
-            "name": self.name,
-            "uuid": self.uuid,
-            "mode": self.mode,
-            "bridge": self.bridge,
-            "forward_dev": self.forward_dev,
-            "mac": self.mac,
-            "domain": self.domain,
-            "ips": self.ip_strings(),
-            "dhcp_ranges": ranges,
-        })
-    }
-
     /// True when `existing` says everything this requested definition says (fields the request
     /// leaves out, like the UUID, MAC or bridge libvirt fills in, are not compared).
     pub fn matches(&self, existing: &Summary) -> bool {
@@ -451,22 +429,6 @@ mod tests {
         let xml = build(&s);
         assert!(xml.contains("<name>a&lt;b&gt;&amp;&apos;&quot;</name>"), "{xml}");
         assert_eq!(parse(&xml).unwrap().name.as_deref(), Some("a<b>&'\""));
-    }
-
-    #[test]
-    fn parses_libvirts_default_network() {
-        let xml = "<network>\n  <name>default</name>\n  <uuid>9197b66b-bb0e-4dbe-a315-09e9074cb68c</uuid>\n  \
-            <forward mode='nat'/>\n  <bridge name='virbr0' stp='on' delay='0'/>\n  \
-            <mac address='52:54:00:6f:03:ea'/>\n  <ip address='192.168.122.1' netmask='255.255.255.0'>\n    \
-            <dhcp>\n      <range start='192.168.122.2' end='192.168.122.254'/>\n    </dhcp>\n  </ip>\n</network>\n";
-        let s = parse(xml).unwrap();
-        assert_eq!(
-            s.to_json(),
-            json!({"name": "default", "uuid": "9197b66b-bb0e-4dbe-a315-09e9074cb68c", "mode": "nat",
-                   "bridge": "virbr0", "forward_dev": null, "mac": "52:54:00:6f:03:ea", "domain": null,
-                   "ips": ["192.168.122.1/24"],
-                   "dhcp_ranges": [{"start": "192.168.122.2", "end": "192.168.122.254"}]})
-        );
     }
 
     #[test]

@@ -1,0 +1,233 @@
+//! `define` and `create`: a network from a libvirt XML file or from flags, checked before libvirt
+//! sees it.
+
+use crate::checks::{check_collisions, check_identity, check_startable};
+use crate::lifecycle::{set_autostart, start_network};
+use crate::network::{changed, lookup, Changed};
+use crate::spec::{self, Flags};
+use crate::xml::{self, Mode, Summary};
+use std::path::PathBuf;
+use virt::network::Network;
+use virt::sys;
+use vnet_common::libvirt::{LibvirtContext, Session};
+use vnet_common::{Context, Error, ErrorKind, Journal, Result, Verb};
+
+/// A definition: a libvirt XML file, or flags that build one.
+#[derive(Debug, clap::Args)]
+pub struct DefinitionArgs {
+    /// libvirt network XML file (the alternative to --name and the flags below).
+    #[arg(
+        value_name = "FILE",
+        conflicts_with_all = ["name", "mode", "bridge", "ips", "dhcp_ranges", "forward_dev", "domain", "ipv6"]
+    )]
+    pub file: Option<PathBuf>,
+    /// Network name (build the definition from flags).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Forward mode (default nat).
+    #[arg(long, value_enum, requires = "name")]
+    pub mode: Option<Mode>,
+    /// Bridge device: created by libvirt (nat, route, isolated, open; default virbrN), or the
+    /// existing host bridge (bridge mode, required). At most 15 bytes.
+    #[arg(long, value_name = "BR", requires = "name")]
+    pub bridge: Option<String>,
+    /// The host's address on the network with its prefix, e.g. 10.200.1.1/24 (repeatable).
+    #[arg(long = "ip", value_name = "CIDR", requires = "name")]
+    pub ips: Vec<String>,
+    /// DHCP range inside an --ip/--ipv6 subnet, e.g. 10.200.1.10,10.200.1.100 (repeatable).
+    #[arg(long = "dhcp-range", value_name = "START,END", requires = "name")]
+    pub dhcp_ranges: Vec<String>,
+    /// Forward only through this host interface (nat, route).
+    #[arg(long, value_name = "IF", requires = "name")]
+    pub forward_dev: Option<String>,
+    /// DNS domain for the guests.
+    #[arg(long, value_name = "NAME", requires = "name")]
+    pub domain: Option<String>,
+    /// The host's IPv6 address on the network with its prefix, e.g. fd00:200::1/64.
+    #[arg(long, value_name = "CIDR", requires = "name")]
+    pub ipv6: Option<String>,
+    /// Succeed ("changed": false) when a network of this name with the same definition exists.
+    #[arg(long, visible_alias = "may-exist")]
+    pub exist_ok: bool,
+}
+
+/// Define a persistent network from a libvirt XML file, or from flags.
+///
+/// With FILE, the XML is checked (well-formed, a <network> with a valid name, addresses,
+/// DHCP ranges inside their subnet, bridge name <= 15 bytes) and sent as is. With --name, the
+/// XML is built from the flags. A name in use is exit 4 (with --exist-ok: success with
+/// "changed": false when the existing definition says the same, exit 4 when it differs); a
+/// subnet overlapping an active network is exit 4. --start and --autostart act after the
+/// define; when one of them fails, what this call did is undone.
+#[derive(Debug, clap::Args)]
+pub struct Define {
+    #[command(flatten)]
+    pub definition: DefinitionArgs,
+    /// Start the network after defining it.
+    #[arg(long)]
+    pub start: bool,
+    /// Mark the network to start with libvirtd.
+    #[arg(long)]
+    pub autostart: bool,
+}
+
+impl Verb for Define {
+    type Ctx = Session;
+    type Output = Changed;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<Changed> {
+        // Built and checked before connecting: bad input never needs libvirt.
+        let request = Request::from_args(&self.definition)?;
+        let conn = ctx.conn()?;
+        let name = request.name();
+        let (net, defined) = match lookup(conn, name)? {
+            Some(net) => {
+                accept_existing(&net, &request, self.definition.exist_ok, true)?;
+                (net, false)
+            }
+            None => {
+                check_identity(conn, &request.summary, name)?;
+                check_collisions(conn, &request.summary, name)?;
+                let net =
+                    Network::define_xml(conn, &request.xml).libvirt(format!("define network {name}"))?;
+                let (undo, what) = (net.clone(), format!("undefine network {name}"));
+                journal.record_fn(format!("define network {name}"), move || {
+                    undo.undefine().libvirt(what)
+                })?;
+                (net, true)
+            }
+        };
+        let what = format!("network {name}");
+        let mut acted = defined;
+        if self.start && !net.is_active().libvirt(&what)? {
+            start_network(conn, &net, &request.summary, name, journal)?;
+            acted = true;
+        }
+        if self.autostart {
+            acted |= set_autostart(&net, name, true, journal)?;
+        }
+        changed(&net, acted)
+    }
+}
+
+/// Create and start a transient network (gone when destroyed), from a file or from flags.
+///
+/// Same inputs and checks as define. --exist-ok: success with "changed": false when an active
+/// network of that name has the same definition.
+#[derive(Debug, clap::Args)]
+pub struct Create {
+    #[command(flatten)]
+    pub definition: DefinitionArgs,
+}
+
+impl Verb for Create {
+    type Ctx = Session;
+    type Output = Changed;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<Changed> {
+        let request = Request::from_args(&self.definition)?;
+        let conn = ctx.conn()?;
+        let name = request.name();
+        if let Some(net) = lookup(conn, name)? {
+            accept_existing(&net, &request, self.definition.exist_ok, false)?;
+            return changed(&net, false);
+        }
+        check_identity(conn, &request.summary, name)?;
+        check_startable(conn, &request.summary, name)?;
+        let net = Network::create_xml(conn, &request.xml).libvirt(format!("create network {name}"))?;
+        let (undo, what) = (net.clone(), format!("destroy network {name}"));
+        journal.record_fn(format!("create network {name}"), move || {
+            undo.destroy().libvirt(what)
+        })?;
+        changed(&net, true)
+    }
+}
+
+/// A definition ready for libvirt: the XML to send and what it says (already validated).
+pub struct Request {
+    pub xml: String,
+    pub summary: Summary,
+}
+
+impl Request {
+    pub fn from_args(args: &DefinitionArgs) -> Result<Request> {
+        let xml = match (&args.file, &args.name) {
+            (Some(path), _) => std::fs::read_to_string(path).context(format!("read {}", path.display()))?,
+            (None, Some(name)) => xml::build(&spec::from_flags(&flags(args, name))?),
+            // Checked here, not by clap, whose message for it would not name the arguments.
+            (None, None) => {
+                return Err(Error::new(
+                    ErrorKind::Usage,
+                    "a definition needs FILE.xml or --name NAME (with flags)",
+                )
+                .with_hint("see 'vnet-net define --help'"))
+            }
+        };
+        let what = args
+            .file
+            .as_ref()
+            .map_or_else(|| "network definition".to_string(), |p| p.display().to_string());
+        let summary = xml::parse(&xml).context(&what)?;
+        spec::validate(&summary).context(&what)?;
+        Ok(Request { xml, summary })
+    }
+
+    pub fn name(&self) -> &str {
+        self.summary
+            .name
+            .as_deref()
+            .expect("validated definitions have a name")
+    }
+}
+
+fn flags(args: &DefinitionArgs, name: &str) -> Flags {
+    Flags {
+        name: name.to_string(),
+        mode: args.mode,
+        bridge: args.bridge.clone(),
+        ips: args.ips.clone(),
+        dhcp_ranges: args.dhcp_ranges.clone(),
+        forward_dev: args.forward_dev.clone(),
+        domain: args.domain.clone(),
+        ipv6: args.ipv6.clone(),
+    }
+}
+
+/// With --exist-ok, an existing network is fine when its definition says what was asked for.
+fn accept_existing(net: &Network, request: &Request, exist_ok: bool, persistent: bool) -> Result<()> {
+    let name = request.name();
+    if !exist_ok {
+        return Err(Error::exists(format!("network {name} already exists"))
+            .with_hint("use --exist-ok to accept an identical definition, or undefine it first"));
+    }
+    let what = format!("network {name}");
+    let active = net.is_active().libvirt(&what)?;
+    if persistent && !net.is_persistent().libvirt(&what)? {
+        return Err(Error::exists(format!(
+            "network {name} already exists as a transient network"
+        )));
+    }
+    if !persistent && !active {
+        return Err(
+            Error::exists(format!("network {name} is already defined (inactive)"))
+                .with_hint(format!("start it with 'vnet-net start {name}'")),
+        );
+    }
+    // The persistent definition differs from the live one only while active (and the test driver
+    // refuses the flag).
+    let flags = if persistent && active {
+        sys::VIR_NETWORK_XML_INACTIVE
+    } else {
+        0
+    };
+    let existing = xml::parse(&net.get_xml_desc(flags).libvirt(&what)?).context(&what)?;
+    if !request.summary.matches(&existing) {
+        return Err(Error::exists(format!(
+            "network {name} already exists with a different definition"
+        ))
+        .with_hint(format!(
+            "compare with 'vnet-net dumpxml {name}'; undefine it to replace it"
+        )));
+    }
+    Ok(())
+}
