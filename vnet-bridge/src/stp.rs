@@ -192,7 +192,7 @@ async fn switch_stp(at: Scope<'_>, journal: &mut Journal, bridge: &str, on: bool
     let (index, delay) = (br.header.index, Timer::ForwardDelay.read(br));
     change_bridge(&at.handle, index, state(on)).await?;
     let handle = at.handle.clone();
-    let what = format!("turn STP {} on bridge '{bridge}'", if on { "on" } else { "off" });
+    let what = format!("turn {} STP of bridge '{bridge}'", if on { "on" } else { "off" });
     journal.record(what, async move {
         change_bridge(&handle, index, state(!on)).await?;
         // The kernel may have moved the delay into 2..30 s when STP went on: put it back.
