@@ -158,6 +158,7 @@ async fn configure(
 /// Exit 3 when missing (unless --missing-ok), 7 when NAME is not a bridge.
 #[derive(Debug, clap::Args)]
 pub struct Delbr {
+    /// The bridge.
     bridge: String,
     /// Succeed when the bridge does not exist.
     #[arg(long, visible_alias = "if-exists")]

@@ -22,6 +22,7 @@ use vnet_common::{Error, ErrorKind, Journal, Render, Result, Verb};
 /// failure the interface's addresses and routes are restored exactly.
 #[derive(Debug, clap::Args)]
 pub struct Addif {
+    /// The bridge.
     bridge: String,
     /// Interfaces to add.
     #[arg(required = true, value_name = "IF")]
@@ -43,6 +44,7 @@ pub struct PortsAdded {
     pub interfaces: Vec<String>,
     /// Those that were not ports of the bridge yet and were added.
     pub added: Vec<String>,
+    /// False when everything already was as asked (nothing was done).
     pub changed: bool,
     /// With --move-addresses: what moved from the interface to the bridge.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -152,7 +154,9 @@ fn check_enslave(links: &Links, bridge: &LinkMessage, link: &LinkMessage, force:
 /// latter).
 #[derive(Debug, clap::Args)]
 pub struct Delif {
+    /// The bridge.
     bridge: String,
+    /// Interfaces to remove.
     #[arg(required = true, value_name = "IF")]
     interfaces: Vec<String>,
     /// Succeed for interfaces that are not ports of the bridge.
@@ -169,6 +173,7 @@ pub struct PortsRemoved {
     pub interfaces: Vec<String>,
     /// Those that were ports of the bridge and were released.
     pub removed: Vec<String>,
+    /// False when everything already was as asked (nothing was done).
     pub changed: bool,
 }
 

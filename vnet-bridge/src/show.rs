@@ -147,6 +147,7 @@ impl Render for BridgeList {
 /// Entries are sorted by MAC; with -o text -q the header line is left out.
 #[derive(Debug, clap::Args)]
 pub struct Showmacs {
+    /// The bridge.
     bridge: String,
 }
 
@@ -263,6 +264,7 @@ impl Render for FdbList {
 /// Times are in seconds.
 #[derive(Debug, clap::Args)]
 pub struct Showstp {
+    /// The bridge.
     bridge: String,
 }
 

@@ -141,6 +141,7 @@ pub fn parse_on_off(text: &str) -> Result<bool> {
 /// becomes 2); undoing it (--batch --atomic) puts the old delay back.
 #[derive(Debug, clap::Args)]
 pub struct Stp {
+    /// The bridge.
     bridge: String,
     /// on|off (also yes|no, 1|0, as brctl).
     #[arg(value_name = "on|off")]
@@ -150,9 +151,11 @@ pub struct Stp {
 /// The bridge's STP switch after stp.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct StpSet {
+    /// The bridge.
     pub bridge: String,
     /// Whether STP is on now.
     pub stp: bool,
+    /// False when everything already was as asked (nothing was done).
     pub changed: bool,
 }
 
@@ -235,7 +238,9 @@ fn set_timer(
 /// Out of range: exit 7, nothing changed.
 #[derive(Debug, clap::Args)]
 pub struct Setageing {
+    /// The bridge.
     bridge: String,
+    /// Seconds, fractions allowed (2.5).
     #[arg(value_name = "SECS", allow_hyphen_values = true)]
     seconds: String,
 }
@@ -243,9 +248,11 @@ pub struct Setageing {
 /// The bridge's ageing time after setageing.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct AgeingSet {
+    /// The bridge.
     pub bridge: String,
     /// The ageing time now, in seconds.
     pub ageing_time: f64,
+    /// False when everything already was as asked (nothing was done).
     pub changed: bool,
 }
 
@@ -272,7 +279,9 @@ impl Verb for Setageing {
 /// nothing changed.
 #[derive(Debug, clap::Args)]
 pub struct Setfd {
+    /// The bridge.
     bridge: String,
+    /// Seconds, fractions allowed (2.5).
     #[arg(value_name = "SECS", allow_hyphen_values = true)]
     seconds: String,
 }
@@ -280,9 +289,11 @@ pub struct Setfd {
 /// The bridge's forward delay after setfd.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ForwardDelaySet {
+    /// The bridge.
     pub bridge: String,
     /// The forward delay now, in seconds.
     pub forward_delay: f64,
+    /// False when everything already was as asked (nothing was done).
     pub changed: bool,
 }
 
@@ -308,7 +319,9 @@ impl Verb for Setfd {
 /// Out of range: exit 7, nothing changed.
 #[derive(Debug, clap::Args)]
 pub struct Sethello {
+    /// The bridge.
     bridge: String,
+    /// Seconds, fractions allowed (2.5).
     #[arg(value_name = "SECS", allow_hyphen_values = true)]
     seconds: String,
 }
@@ -316,9 +329,11 @@ pub struct Sethello {
 /// The bridge's hello time after sethello.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct HelloTimeSet {
+    /// The bridge.
     pub bridge: String,
     /// The hello time now, in seconds.
     pub hello_time: f64,
+    /// False when everything already was as asked (nothing was done).
     pub changed: bool,
 }
 
@@ -343,7 +358,9 @@ impl Verb for Sethello {
 /// Out of range: exit 7, nothing changed.
 #[derive(Debug, clap::Args)]
 pub struct Setmaxage {
+    /// The bridge.
     bridge: String,
+    /// Seconds, fractions allowed (2.5).
     #[arg(value_name = "SECS", allow_hyphen_values = true)]
     seconds: String,
 }
@@ -351,9 +368,11 @@ pub struct Setmaxage {
 /// The bridge's maximum message age after setmaxage.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct MaxAgeSet {
+    /// The bridge.
     pub bridge: String,
     /// The maximum message age now, in seconds.
     pub max_age: f64,
+    /// False when everything already was as asked (nothing was done).
     pub changed: bool,
 }
 
@@ -376,7 +395,9 @@ impl Verb for Setmaxage {
 /// Set the bridge priority, 0..65535 (brctl setbridgeprio).
 #[derive(Debug, clap::Args)]
 pub struct Setbridgeprio {
+    /// The bridge.
     bridge: String,
+    /// The priority.
     #[arg(value_name = "PRIO", allow_hyphen_values = true)]
     priority: String,
 }
@@ -384,9 +405,11 @@ pub struct Setbridgeprio {
 /// The bridge's priority after setbridgeprio.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct BridgePrioritySet {
+    /// The bridge.
     pub bridge: String,
     /// The bridge priority now.
     pub priority: u16,
+    /// False when everything already was as asked (nothing was done).
     pub changed: bool,
 }
 
@@ -445,8 +468,11 @@ fn set_port_setting(
 /// Set a port's path cost, 1..65535 (brctl setpathcost).
 #[derive(Debug, clap::Args)]
 pub struct Setpathcost {
+    /// The bridge.
     bridge: String,
+    /// The port: an interface of the bridge.
     port: String,
+    /// The path cost.
     #[arg(value_name = "COST", allow_hyphen_values = true)]
     cost: String,
 }
@@ -454,10 +480,13 @@ pub struct Setpathcost {
 /// The port's path cost after setpathcost.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct PathCostSet {
+    /// The bridge.
     pub bridge: String,
+    /// The port.
     pub port: String,
     /// The port's path cost now.
     pub path_cost: u32,
+    /// False when everything already was as asked (nothing was done).
     pub changed: bool,
 }
 
@@ -485,8 +514,11 @@ impl Verb for Setpathcost {
 /// Set a port's priority, 0..63 (brctl setportprio).
 #[derive(Debug, clap::Args)]
 pub struct Setportprio {
+    /// The bridge.
     bridge: String,
+    /// The port: an interface of the bridge.
     port: String,
+    /// The priority.
     #[arg(value_name = "PRIO", allow_hyphen_values = true)]
     priority: String,
 }
@@ -494,10 +526,13 @@ pub struct Setportprio {
 /// The port's priority after setportprio.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct PortPrioritySet {
+    /// The bridge.
     pub bridge: String,
+    /// The port.
     pub port: String,
     /// The port's priority now.
     pub priority: u16,
+    /// False when everything already was as asked (nothing was done).
     pub changed: bool,
 }
 
@@ -526,8 +561,11 @@ impl Verb for Setportprio {
 /// Turn hairpin mode (reflective relay) of a port on or off (brctl hairpin).
 #[derive(Debug, clap::Args)]
 pub struct Hairpin {
+    /// The bridge.
     bridge: String,
+    /// The port: an interface of the bridge.
     port: String,
+    /// on|off (also yes|no, 1|0, as brctl).
     #[arg(value_name = "on|off")]
     state: String,
 }
@@ -535,10 +573,13 @@ pub struct Hairpin {
 /// The port's hairpin mode after hairpin.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct HairpinSet {
+    /// The bridge.
     pub bridge: String,
+    /// The port.
     pub port: String,
     /// Whether hairpin mode is on now.
     pub hairpin: bool,
+    /// False when everything already was as asked (nothing was done).
     pub changed: bool,
 }
 
