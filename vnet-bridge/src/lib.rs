@@ -2,154 +2,189 @@
 //! text layout with `-o text`, `-n NAME` to act in a named namespace, `--batch` over one
 //! netlink connection, and `addif --move-addresses` to put a NIC on a bridge safely.
 
-pub mod cli;
-mod manage;
+mod bridges;
+mod fault;
+mod kernel;
 mod model;
 mod moveaddr;
+mod ports;
 mod show;
 mod stp;
 
-use clap::Parser;
-use cli::{Cli, Verb};
-use std::process::ExitCode;
-use vnet_common::batch::run_batch;
-use vnet_common::cli::usage_error;
+use rtnetlink::Handle;
+use std::future::Future;
+use vnet_common::cli::Tool;
 use vnet_common::netlink::Netlink;
-use vnet_common::{Error, ErrorKind, Outcome, Result};
+use vnet_common::Result;
 
-pub const TOOL: &str = "vnet-bridge";
+pub struct BridgeTool;
 
-pub fn run(cli: Cli) -> Result<ExitCode> {
-    let printer = cli.output.printer();
-    let mut netlink = Netlink::new()?;
-    if let Some(source) = &cli.batch.batch {
-        if cli.verb.is_some() {
-            return Err(usage("--batch takes no verb: put the commands in the file"));
-        }
-        let outer_netns = cli.netns.clone();
-        return run_batch(TOOL, source, cli.batch.force, printer, |words| {
-            let line = Cli::try_parse_from(std::iter::once(TOOL.to_string()).chain(words))
-                .map_err(|e| usage_error(TOOL, &e))?;
-            if line.batch.batch.is_some() {
-                return Err(usage("--batch cannot be nested"));
-            }
-            let verb = line
-                .verb
-                .ok_or_else(|| usage("a verb is required on every batch line"))?;
-            let netns = line.netns.or_else(|| outer_netns.clone());
-            execute(&mut netlink, netns.as_deref(), verb)
-        });
+/// vnet-bridge's own global flag.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub struct Globals {
+    /// Act inside this named network namespace (/run/netns/NAME), like ip -n. A --batch line may
+    /// give its own, which then applies to that line only.
+    #[arg(short = 'n', long, global = true, value_name = "NAME")]
+    pub netns: Option<String>,
+}
+
+/// What every verb runs against: the netlink connections (one per namespace touched, opened on
+/// first use and kept for a whole batch) and the namespace the current command acts in.
+pub struct Ctx {
+    netlink: Netlink,
+    netns: Option<String>,
+}
+
+/// The namespace a verb acts in: its netlink handle and its name (None: the current one).
+pub struct Scope<'a> {
+    pub handle: Handle,
+    pub ns: Option<&'a str>,
+}
+
+impl Ctx {
+    /// The namespace the current command acts in (None: this process's own).
+    pub fn netns(&self) -> Option<&str> {
+        self.netns.as_deref()
     }
-    let verb = cli
-        .verb
-        .ok_or_else(|| usage("a verb is required (addbr, delbr, addif, delif, show, ...)"))?;
-    let outcome = execute(&mut netlink, cli.netns.as_deref(), verb)?;
-    printer.print(&outcome);
-    Ok(ExitCode::SUCCESS)
+
+    /// Runs `work` to completion with the handle of the current command's namespace.
+    pub fn run<'a, T, F: Future<Output = Result<T>>>(
+        &'a mut self,
+        work: impl FnOnce(Scope<'a>) -> F,
+    ) -> Result<T> {
+        let handle = self.netlink.handle(self.netns.as_deref())?;
+        let this: &'a Ctx = self;
+        let scope = Scope {
+            handle,
+            ns: this.netns.as_deref(),
+        };
+        this.netlink.run(work(scope))
+    }
 }
 
-fn usage(message: &str) -> Error {
-    Error::new(ErrorKind::Usage, message).with_hint(format!("see '{TOOL} --help'"))
+impl Tool for BridgeTool {
+    const NAME: &'static str = "vnet-bridge";
+    const ABOUT: &'static str =
+        "Linux bridges as brctl manages them, over rtnetlink (no brctl, no ioctl), with JSON output";
+    const LONG_ABOUT: &'static str = "\
+Linux bridges as brctl manages them, over rtnetlink (no brctl, no ioctl), with JSON output.
+
+Every verb takes -n/--netns NAME to act inside a named network namespace (like ip -n). Mutating \
+verbs print an object with \"changed\": true|false and nothing in text mode; read verbs print JSON \
+by default and brctl's exact layout with -o text.
+
+Every input is checked before anything changes: a name over 15 bytes (brctl would truncate it), a \
+value out of the kernel's range, or a NAME that exists but is not a bridge is exit 7; a missing \
+bridge, interface or namespace (or an interface that is not a port of the bridge) is exit 3; not \
+root is exit 5 with a hint. A verb that fails half-way undoes the changes it made.";
+    type Globals = Globals;
+    type Ctx = Ctx;
+    type Verbs = Command;
+
+    fn context(globals: &Globals, _batch: bool) -> Result<Ctx> {
+        Ok(Ctx {
+            netlink: Netlink::new()?,
+            netns: globals.netns.clone(),
+        })
+    }
+
+    /// A batch line acts in its own -n namespace, else in the batch's.
+    fn enter_line(ctx: &mut Ctx, outer: &Globals, line: &Globals) -> Result<()> {
+        ctx.netns = line.netns.clone().or_else(|| outer.netns.clone());
+        Ok(())
+    }
+
+    fn block_on<F: Future>(ctx: &mut Ctx, work: F) -> F::Output {
+        ctx.netlink.run(work)
+    }
 }
 
-/// Runs one verb over the shared netlink connection (one per namespace touched).
-pub fn execute(netlink: &mut Netlink, ns: Option<&str>, verb: Verb) -> Result<Outcome> {
-    let handle = netlink.handle(ns)?;
-    let h = &handle;
-    netlink.run(async move {
-        match &verb {
-            Verb::Addbr {
-                bridge,
-                exist_ok,
-                addrs,
-                up,
-            } => {
-                let req = manage::Addbr {
-                    name: bridge,
-                    exist_ok: *exist_ok,
-                    addrs,
-                    up: *up,
-                };
-                manage::addbr(h, req).await
-            }
-            Verb::Delbr {
-                bridge,
-                missing_ok,
-                force,
-            } => manage::delbr(h, ns, bridge, *missing_ok, *force).await,
-            Verb::Addif {
-                bridge,
-                interfaces,
-                force,
-                move_addresses,
-            } => {
-                let req = manage::Addif {
-                    bridge,
-                    interfaces,
-                    force: *force,
-                    move_addresses: *move_addresses,
-                };
-                manage::addif(h, ns, req).await
-            }
-            Verb::Delif {
-                bridge,
-                interfaces,
-                missing_ok,
-            } => manage::delif(h, ns, bridge, interfaces, *missing_ok).await,
-            Verb::Show { bridges } => show::show(h, ns, bridges).await,
-            Verb::Showmacs { bridge } => show::showmacs(h, ns, bridge).await,
-            Verb::Showstp { bridge } => show::showstp(h, ns, bridge).await,
-            Verb::Stp { bridge, state } => stp::stp(h, ns, bridge, state).await,
-            Verb::Setageing { bridge, seconds } => stp::set_timer(h, ns, stp::AGEING, bridge, seconds).await,
-            Verb::Setfd { bridge, seconds } => {
-                stp::set_timer(h, ns, stp::FORWARD_DELAY, bridge, seconds).await
-            }
-            Verb::Sethello { bridge, seconds } => stp::set_timer(h, ns, stp::HELLO, bridge, seconds).await,
-            Verb::Setmaxage { bridge, seconds } => stp::set_timer(h, ns, stp::MAX_AGE, bridge, seconds).await,
-            Verb::Setbridgeprio { bridge, priority } => stp::setbridgeprio(h, ns, bridge, priority).await,
-            Verb::Setpathcost { bridge, port, cost } => stp::setpathcost(h, ns, bridge, port, cost).await,
-            Verb::Setportprio {
-                bridge,
-                port,
-                priority,
-            } => stp::setportprio(h, ns, bridge, port, priority).await,
-            Verb::Hairpin { bridge, port, state } => stp::hairpin(h, ns, bridge, port, state).await,
-        }
-    })
+vnet_common::verbs! {
+    pub enum Command for Ctx {
+        Addbr(bridges::Addbr),
+        Delbr(bridges::Delbr),
+        Addif(ports::Addif),
+        Delif(ports::Delif),
+        Show(show::Show),
+        Showmacs(show::Showmacs),
+        Showstp(show::Showstp),
+        Stp(stp::Stp),
+        Setageing(stp::Setageing),
+        Setfd(stp::Setfd),
+        Sethello(stp::Sethello),
+        Setmaxage(stp::Setmaxage),
+        Setbridgeprio(stp::Setbridgeprio),
+        Setpathcost(stp::Setpathcost),
+        Setportprio(stp::Setportprio),
+        Hairpin(stp::Hairpin),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
+    use std::path::Path;
+    use vnet_common::cli::{command, parse};
+
+    fn words(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_string).collect()
+    }
 
     #[test]
     fn man_page_is_current() {
-        let page = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../man/vnet-bridge.1"));
-        vnet_common::man::assert_current(Cli::command(), page);
+        let page = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../man/vnet-bridge.1"));
+        vnet_common::man::assert_current(command::<BridgeTool>(), page);
+    }
+
+    #[test]
+    fn schemas_are_current() {
+        let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../schema"));
+        vnet_common::schema::assert_current::<BridgeTool>(dir);
     }
 
     #[test]
     fn cli_is_consistent() {
-        Cli::command().debug_assert();
+        command::<BridgeTool>().debug_assert();
+    }
+
+    #[test]
+    fn help_never_mentions_the_fault_injection() {
+        let page = vnet_common::man::render(command::<BridgeTool>());
+        let page = String::from_utf8(page).unwrap();
+        assert!(!page.contains("FAIL_AFTER"), "{page}");
+        assert!(!page.contains("fault-injection"), "{page}");
     }
 
     #[test]
     fn parses_brctl_argument_order() {
-        let cli = Cli::try_parse_from(["vnet-bridge", "-n", "Blue", "addif", "br0", "eth0", "eth1"]).unwrap();
-        assert_eq!(cli.netns.as_deref(), Some("Blue"));
+        let cli = parse::<BridgeTool>(words("vnet-bridge -n Blue addif br0 eth0 eth1")).unwrap();
+        assert_eq!(cli.globals.netns.as_deref(), Some("Blue"));
         match cli.verb.unwrap() {
-            Verb::Addif {
-                bridge, interfaces, ..
-            } => {
-                assert_eq!(bridge, "br0");
-                assert_eq!(interfaces, ["eth0", "eth1"]);
-            }
+            Command::Addif(addif) => assert_eq!(format!("{addif:?}").matches("eth").count(), 2),
             other => panic!("{other:?}"),
         }
-        let cli = Cli::try_parse_from(["vnet-bridge", "delbr", "--force", "br0", "-o", "text"]).unwrap();
-        assert!(matches!(cli.verb, Some(Verb::Delbr { force: true, .. })));
-        assert!(Cli::try_parse_from(["vnet-bridge", "addif", "br0"]).is_err());
-        assert!(Cli::try_parse_from(["vnet-bridge", "--batch", "-", "--force"]).is_ok());
+        let cli = parse::<BridgeTool>(words("vnet-bridge delbr --force br0 -o text")).unwrap();
+        assert!(matches!(cli.verb, Some(Command::Delbr(_))));
+        assert!(parse::<BridgeTool>(words("vnet-bridge addif br0")).is_err());
+        assert!(parse::<BridgeTool>(words("vnet-bridge --batch - --force")).is_ok());
+        // The ovs-vsctl spellings of --exist-ok and --missing-ok.
+        assert!(parse::<BridgeTool>(words("vnet-bridge addbr br0 --may-exist")).is_ok());
+        assert!(parse::<BridgeTool>(words("vnet-bridge delbr br0 --if-exists")).is_ok());
+        assert!(parse::<BridgeTool>(words("vnet-bridge delif br0 eth0 --if-exists")).is_ok());
+    }
+
+    #[test]
+    fn a_batch_line_may_name_its_own_namespace() {
+        let mut ctx = BridgeTool::context(&Globals::default(), true).unwrap();
+        let outer = Globals {
+            netns: Some("Outer".into()),
+        };
+        let line = Globals {
+            netns: Some("Line".into()),
+        };
+        BridgeTool::enter_line(&mut ctx, &outer, &line).unwrap();
+        assert_eq!(ctx.netns.as_deref(), Some("Line"));
+        BridgeTool::enter_line(&mut ctx, &outer, &Globals::default()).unwrap();
+        assert_eq!(ctx.netns.as_deref(), Some("Outer"));
     }
 }

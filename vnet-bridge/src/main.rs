@@ -1,5 +1,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    vnet_common::cli::run_main::<vnet_bridge::cli::Cli>(vnet_bridge::TOOL, vnet_bridge::run)
+    vnet_common::cli::run_main::<vnet_bridge::BridgeTool>()
 }

@@ -1,12 +1,14 @@
 //! What the kernel says about bridges and their ports, read from one link dump.
 
 use netlink_packet_route::link::{
-    BridgeId, BridgePortState, BridgeStpState, InfoBridge, InfoBridgePort, InfoData, InfoKind, InfoPortData,
+    BridgeId, BridgePortState, BridgeStpState, InfoBridge, InfoBridgePort, InfoData, InfoPortData,
     LinkAttribute, LinkInfo, LinkMessage,
 };
 use rtnetlink::Handle;
 use std::collections::HashMap;
-use vnet_common::links::{link_kind, link_master, link_name, list_links};
+use vnet_common::links::is_bridge;
+use vnet_common::links::{link_attr, link_kind, link_master, link_name, list_links};
+use vnet_common::mac::format_mac;
 use vnet_common::names::validate_ifname;
 use vnet_common::{netns, Error, Result};
 
@@ -93,13 +95,8 @@ impl Links {
     }
 }
 
-pub fn is_bridge(link: &LinkMessage) -> bool {
-    infos(link)
-        .iter()
-        .any(|i| matches!(i, LinkInfo::Kind(InfoKind::Bridge)))
-}
-
 fn infos(link: &LinkMessage) -> &[LinkInfo] {
+    // Not links::link_attr: its picker cannot hand out a borrow of the attribute.
     link.attributes
         .iter()
         .find_map(|a| match a {
@@ -167,8 +164,7 @@ pub fn stp_enabled(bridge: &LinkMessage) -> bool {
 
 /// "8000.aabbccddeeff", as brctl prints a bridge id.
 pub fn format_bridge_id(id: &BridgeId) -> String {
-    let mac: String = id.address.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{:04x}.{mac}", id.priority)
+    format!("{:04x}.{}", id.priority, format_mac(&id.address).replace(':', ""))
 }
 
 pub fn bridge_id(bridge: &LinkMessage) -> String {
@@ -179,19 +175,45 @@ pub fn bridge_id(bridge: &LinkMessage) -> String {
     id.unwrap_or_else(|| "0000.000000000000".into())
 }
 
-/// brctl's names for port states.
-pub fn port_state(port: &LinkMessage) -> &'static str {
-    let state = port_data(port).iter().find_map(|a| match a {
-        InfoBridgePort::State(s) => Some(*s),
-        _ => None,
-    });
-    match state {
-        Some(BridgePortState::Disabled) => "disabled",
-        Some(BridgePortState::Listening) => "listening",
-        Some(BridgePortState::Learning) => "learning",
-        Some(BridgePortState::Forwarding) => "forwarding",
-        Some(BridgePortState::Blocking) => "blocking",
-        _ => "<INVALID STATE>",
+/// A port's STP state, as brctl names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PortState {
+    Disabled,
+    Listening,
+    Learning,
+    Forwarding,
+    Blocking,
+    /// A state brctl does not know.
+    #[serde(rename = "<INVALID STATE>")]
+    Invalid,
+}
+
+impl PortState {
+    pub fn of(port: &LinkMessage) -> PortState {
+        let state = port_data(port).iter().find_map(|a| match a {
+            InfoBridgePort::State(s) => Some(*s),
+            _ => None,
+        });
+        match state {
+            Some(BridgePortState::Disabled) => PortState::Disabled,
+            Some(BridgePortState::Listening) => PortState::Listening,
+            Some(BridgePortState::Learning) => PortState::Learning,
+            Some(BridgePortState::Forwarding) => PortState::Forwarding,
+            Some(BridgePortState::Blocking) => PortState::Blocking,
+            _ => PortState::Invalid,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PortState::Disabled => "disabled",
+            PortState::Listening => "listening",
+            PortState::Learning => "learning",
+            PortState::Forwarding => "forwarding",
+            PortState::Blocking => "blocking",
+            PortState::Invalid => "<INVALID STATE>",
+        }
     }
 }
 
@@ -203,19 +225,17 @@ pub fn port_hairpin(port: &LinkMessage) -> bool {
 
 /// (rx_packets, rx_bytes, tx_packets, tx_bytes)
 pub fn counters(link: &LinkMessage) -> (u64, u64, u64, u64) {
-    link.attributes
-        .iter()
-        .find_map(|a| match a {
-            LinkAttribute::Stats64(s) => Some((s.rx_packets, s.rx_bytes, s.tx_packets, s.tx_bytes)),
-            _ => None,
-        })
-        .unwrap_or_default()
+    link_attr(link, |a| match a {
+        LinkAttribute::Stats64(s) => Some((s.rx_packets, s.rx_bytes, s.tx_packets, s.tx_bytes)),
+        _ => None,
+    })
+    .unwrap_or_default()
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use netlink_packet_route::link::InfoPortKind;
+    use netlink_packet_route::link::{InfoKind, InfoPortKind};
 
     const MAC: [u8; 6] = [0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc];
 
@@ -272,7 +292,7 @@ pub(crate) mod tests {
         let ports: Vec<String> = links.ports(br).iter().map(|l| link_name(l)).collect();
         assert_eq!(ports, ["a", "b"]);
         let a = links.port(br, "a", None).unwrap();
-        assert_eq!(port_state(a), "forwarding");
+        assert_eq!(PortState::of(a), PortState::Forwarding);
         assert!(port_hairpin(a));
         let number: u16 = port_attr!(a, PortNumber);
         assert_eq!(number, 4);

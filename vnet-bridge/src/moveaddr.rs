@@ -2,11 +2,13 @@
 //! address and default route, the NIC becomes a port) as one step that either completes or puts
 //! the NIC back exactly as it was, so a remote admin does not lose the host.
 //!
-//! Steps, in order (their names are the values of the test-only VNET_BRIDGE_FAIL_AFTER):
-//! del-routes, del-addresses, enslave, add-addresses, up, add-routes. Every change is journaled;
-//! on failure the journal is undone in reverse.
+//! Steps, in order: del-routes, del-addresses, enslave, add-addresses, up, add-routes. Each change
+//! is recorded in the journal as soon as it succeeds, with the work that undoes it (re-add the
+//! routes, re-add the addresses, release the NIC, remove the bridge's new addresses, bring the
+//! bridge down, remove the bridge's new routes); on any failure the runner undoes them in reverse.
 
-use crate::manage::set_master;
+use crate::fault::Faults;
+use crate::kernel::{enslave, set_up};
 use futures::TryStreamExt;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
 use netlink_packet_route::link::LinkMessage;
@@ -15,238 +17,211 @@ use netlink_packet_route::route::{
 };
 use netlink_packet_route::AddressFamily;
 use rtnetlink::{Handle, RouteMessageBuilder};
-use serde_json::{json, Value};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::cell::RefCell;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use vnet_common::links::{address_cidr, link_is_up, link_master, link_name, list_addresses, set_up};
-use vnet_common::{Error, Result};
+use std::rc::Rc;
+use vnet_common::links::{address_cidr, link_is_up, link_master, link_name, list_addresses};
+use vnet_common::{Context, Error, Journal, Result};
 
-/// The test-only fault injection: fail right after the named step.
-pub const FAIL_AFTER_ENV: &str = "VNET_BRIDGE_FAIL_AFTER";
-pub const STEPS: [&str; 6] = [
-    "del-routes",
-    "del-addresses",
-    "enslave",
-    "add-addresses",
-    "up",
-    "add-routes",
-];
-
+/// What --move-addresses moved from the interface to the bridge.
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Moved {
-    pub changed: bool,
-    pub json: Value,
-}
-
-/// What has been done so far, so it can be undone in reverse.
-#[derive(Default)]
-struct Journal {
-    routes_deleted: Vec<RouteMessage>,
-    addrs_deleted: Vec<AddressMessage>,
+    /// The interface the addresses and routes came from.
+    pub from: String,
+    /// The bridge they went to.
+    pub to: String,
+    /// The addresses moved, as CIDRs (all IPv4, IPv6 except link-local).
+    pub addresses: Vec<String>,
+    /// The routes moved (not the kernel's own prefix routes).
+    pub routes: Vec<MovedRoute>,
+    /// True when the bridge was down and was brought up.
+    pub bridge_brought_up: bool,
+    /// Whether the interface was enslaved (false: it was a port of the bridge already).
+    #[serde(skip)]
     enslaved: bool,
-    addrs_added: Vec<AddressMessage>,
-    brought_up: bool,
-    routes_added: Vec<RouteMessage>,
 }
 
+impl Moved {
+    pub fn changed(&self) -> bool {
+        self.enslaved || self.bridge_brought_up || !self.addresses.is_empty() || !self.routes.is_empty()
+    }
+}
+
+/// One route moved to the bridge.
+#[derive(Debug, PartialEq, Serialize, JsonSchema)]
+pub struct MovedRoute {
+    /// The destination as a CIDR, or "default".
+    pub dst: String,
+    /// The gateway's address; null for a route on the link.
+    pub gateway: Option<String>,
+    /// The routing table (254: main).
+    pub table: u32,
+    /// The route's metric; null when it has none.
+    pub metric: Option<u32>,
+}
+
+impl MovedRoute {
+    fn of(route: &RouteMessage) -> MovedRoute {
+        let (dst, gateway, metric) = route_parts(route);
+        MovedRoute {
+            dst,
+            gateway,
+            table: table(route),
+            metric,
+        }
+    }
+}
+
+/// What will move, read before anything is touched.
 struct Plan<'a> {
+    handle: &'a Handle,
     bridge: &'a LinkMessage,
     nic: &'a LinkMessage,
+    nic_name: String,
     addrs: Vec<AddressMessage>,
     routes: Vec<RouteMessage>,
     /// Keys of every route through the NIC before anything was touched.
     routes_before: Vec<String>,
-    enslave: bool,
-    fail_after: Option<String>,
-}
-
-/// The step named by VNET_BRIDGE_FAIL_AFTER, checked before anything is touched.
-fn fail_after() -> Result<Option<String>> {
-    match std::env::var(FAIL_AFTER_ENV) {
-        Ok(step) if STEPS.contains(&step.as_str()) => Ok(Some(step)),
-        Ok(step) => Err(Error::invalid(format!(
-            "{FAIL_AFTER_ENV}='{step}' is not a step ({})",
-            STEPS.join(", ")
-        ))),
-        Err(_) => Ok(None),
-    }
 }
 
 pub async fn move_to_bridge(
     handle: &Handle,
+    journal: &mut Journal,
     bridge: &LinkMessage,
     nic: &LinkMessage,
-    enslave: bool,
+    enslave_nic: bool,
 ) -> Result<Moved> {
-    let fail_after = fail_after()?;
-    let nic_index = nic.header.index;
-    let addrs: Vec<AddressMessage> = list_addresses(handle, Some(nic_index))
-        .await?
-        .into_iter()
-        .filter(|a| a.header.scope != AddressScope::Link || a.header.family == AddressFamily::Inet)
-        .collect();
-    let all_routes = all_routes_via(handle, nic_index).await?;
-    let routes_before: Vec<String> = all_routes.iter().map(route_key).collect();
-    let routes: Vec<RouteMessage> = all_routes.into_iter().filter(movable).collect();
-    let plan = Plan {
-        bridge,
-        nic,
-        addrs,
-        routes,
-        routes_before,
-        enslave,
-        fail_after,
-    };
-    let mut journal = Journal::default();
-    match run(handle, &plan, &mut journal).await {
-        Ok(()) => Ok(Moved {
-            changed: enslave || journal.brought_up || !plan.addrs.is_empty() || !plan.routes.is_empty(),
-            json: json!({
-                "from": link_name(nic),
-                "to": link_name(bridge),
-                "addresses": plan.addrs.iter().filter_map(address_cidr).collect::<Vec<_>>(),
-                "routes": plan.routes.iter().map(route_json).collect::<Vec<_>>(),
-                "bridge_brought_up": journal.brought_up,
-            }),
-        }),
-        Err(mut error) => {
-            // The cause stays first; what the restore did follows on the same line.
-            let problems = rollback(handle, &plan, &journal).await;
-            let nic = link_name(nic);
-            if problems.is_empty() {
-                error
-                    .message
-                    .push_str(&format!("; '{nic}' restored (addresses and routes)"));
-            } else {
-                let problems = problems.join("; ");
-                error
-                    .message
-                    .push_str(&format!("; restore of '{nic}' incomplete: {problems}"));
-                error.kind = vnet_common::ErrorKind::Failed;
+    let faults = Faults::from_env()?;
+    let plan = Plan::read(handle, bridge, nic).await?;
+    plan.del_routes(journal).await?;
+    faults.checkpoint("del-routes")?;
+    plan.del_addresses(journal).await?;
+    faults.checkpoint("del-addresses")?;
+    if enslave_nic {
+        let previous = link_master(nic).unwrap_or(0);
+        let change = (nic.header.index, bridge.header.index, previous);
+        enslave(handle, journal, format!("enslave '{}'", plan.nic_name), change).await?;
+    }
+    faults.checkpoint("enslave")?;
+    plan.add_addresses(journal).await?;
+    faults.checkpoint("add-addresses")?;
+    let bring_up = !link_is_up(bridge);
+    if bring_up {
+        let what = "bring the bridge up".to_string();
+        set_up(handle, journal, what, bridge.header.index, true).await?;
+    }
+    faults.checkpoint("up")?;
+    plan.add_routes(journal).await?;
+    faults.checkpoint("add-routes")?;
+    Ok(Moved {
+        from: plan.nic_name.clone(),
+        to: link_name(bridge),
+        addresses: plan.addrs.iter().filter_map(address_cidr).collect(),
+        routes: plan.routes.iter().map(MovedRoute::of).collect(),
+        bridge_brought_up: bring_up,
+        enslaved: enslave_nic,
+    })
+}
+
+impl<'a> Plan<'a> {
+    async fn read(handle: &'a Handle, bridge: &'a LinkMessage, nic: &'a LinkMessage) -> Result<Plan<'a>> {
+        let index = nic.header.index;
+        let addrs: Vec<AddressMessage> = list_addresses(handle, Some(index))
+            .await?
+            .into_iter()
+            .filter(|a| a.header.scope != AddressScope::Link || a.header.family == AddressFamily::Inet)
+            .collect();
+        let all_routes = all_routes_via(handle, index).await?;
+        Ok(Plan {
+            handle,
+            bridge,
+            nic,
+            nic_name: link_name(nic),
+            addrs,
+            routes_before: all_routes.iter().map(route_key).collect(),
+            routes: all_routes.into_iter().filter(movable).collect(),
+        })
+    }
+
+    /// Deletes the NIC's routes. One journal step, recorded with the first deletion, re-adds
+    /// every route deleted so far (in passes: a gateway route may depend on another).
+    async fn del_routes(&self, journal: &mut Journal) -> Result<()> {
+        let deleted: Rc<RefCell<Vec<RouteMessage>>> = Rc::default();
+        for route in &self.routes {
+            let what = format!("delete route {} from '{}'", describe_route(route), self.nic_name);
+            del_route(self.handle, route).await.context(&what)?;
+            deleted.borrow_mut().push(clean_route(route));
+            if deleted.borrow().len() == 1 {
+                let (handle, deleted) = (self.handle.clone(), deleted.clone());
+                let what = format!("delete the routes of '{}'", self.nic_name);
+                journal.record(what, async move {
+                    let routes = deleted.borrow().clone();
+                    add_routes(&handle, &routes, |_| Ok(())).await
+                })?;
             }
-            Err(error)
         }
+        Ok(())
     }
-}
 
-fn checkpoint(plan: &Plan<'_>, step: &str) -> Result<()> {
-    if plan.fail_after.as_deref() == Some(step) {
-        return Err(Error::failed(format!(
-            "injected failure after step '{step}' ({FAIL_AFTER_ENV}, for tests)"
-        )));
-    }
-    Ok(())
-}
-
-async fn run(handle: &Handle, plan: &Plan<'_>, journal: &mut Journal) -> Result<()> {
-    let br_index = plan.bridge.header.index;
-    let nic_name = link_name(plan.nic);
-    for route in &plan.routes {
-        del_route(handle, route).await.map_err(|e| {
-            e.context(format!(
-                "delete route {} from '{nic_name}'",
-                describe_route(route)
-            ))
-        })?;
-        journal.routes_deleted.push(route.clone());
-    }
-    checkpoint(plan, "del-routes")?;
-    // Secondaries first: deleting a primary IPv4 address would take its secondaries with it.
-    for addr in plan.addrs.iter().rev() {
-        handle.address().del(addr.clone()).execute().await.map_err(|e| {
-            Error::from(e).context(format!("delete address {} from '{nic_name}'", cidr(addr)))
-        })?;
-        journal.addrs_deleted.push(addr.clone());
-    }
-    checkpoint(plan, "del-addresses")?;
-    if plan.enslave {
-        set_master(handle, plan.nic.header.index, br_index)
-            .await
-            .map_err(|e| e.context(format!("enslave '{nic_name}'")))?;
-        journal.enslaved = true;
-    }
-    checkpoint(plan, "enslave")?;
-    for addr in &plan.addrs {
-        let moved = retarget_address(addr, plan.bridge, plan.nic);
-        add_address(handle, &moved)
-            .await
-            .map_err(|e| e.context(format!("add address {} to the bridge", cidr(addr))))?;
-        journal.addrs_added.push(moved);
-    }
-    checkpoint(plan, "add-addresses")?;
-    if !link_is_up(plan.bridge) {
-        set_up(handle, br_index, true)
-            .await
-            .map_err(|e| e.context("bring the bridge up"))?;
-        journal.brought_up = true;
-    }
-    checkpoint(plan, "up")?;
-    let moved: Vec<RouteMessage> = plan.routes.iter().map(|r| retarget_route(r, br_index)).collect();
-    add_routes(handle, &moved, &mut journal.routes_added)
-        .await
-        .map_err(|e| e.context("add routes to the bridge"))?;
-    checkpoint(plan, "add-routes")?;
-    Ok(())
-}
-
-/// Undoes the journal in reverse; returns what could not be undone.
-async fn rollback(handle: &Handle, plan: &Plan<'_>, journal: &Journal) -> Vec<String> {
-    let mut problems = Vec::new();
-    let mut note = |what: String, r: Result<()>| {
-        if let Err(e) = r {
-            problems.push(format!("{what}: {}", e.message));
+    /// Deletes the NIC's addresses, secondaries first (deleting a primary IPv4 address would take
+    /// its secondaries with it), each recorded with its re-adding. The first one deleted is
+    /// re-added last; its undo also drops the kernel routes the re-adding made that were not
+    /// there before.
+    async fn del_addresses(&self, journal: &mut Journal) -> Result<()> {
+        for (i, addr) in self.addrs.iter().rev().enumerate() {
+            let what = format!("delete address {} from '{}'", cidr(addr), self.nic_name);
+            let request = self.handle.address().del(addr.clone()).execute();
+            request.await.context(&what)?;
+            let (handle, addr) = (self.handle.clone(), addr.clone());
+            let tidy = (i == 0).then(|| (self.nic.header.index, self.routes_before.clone()));
+            journal.record(what, async move {
+                add_address(&handle, &addr).await?;
+                match tidy {
+                    Some((index, before)) => drop_new_kernel_routes(&handle, index, &before).await,
+                    None => Ok(()),
+                }
+            })?;
         }
-    };
-    for route in journal.routes_added.iter().rev() {
-        note(
-            format!("delete route {}", describe_route(route)),
-            del_route(handle, route).await,
-        );
+        Ok(())
     }
-    // Addresses go before the bridge is downed: downing it drops its IPv6 addresses by itself.
-    for addr in journal.addrs_added.iter().rev() {
-        let r = handle
-            .address()
-            .del(addr.clone())
-            .execute()
+
+    /// Gives the bridge the NIC's addresses, each recorded with its removal.
+    async fn add_addresses(&self, journal: &mut Journal) -> Result<()> {
+        for addr in &self.addrs {
+            let moved = retarget_address(addr, self.bridge, self.nic);
+            let what = format!("add address {} to the bridge", cidr(addr));
+            add_address(self.handle, &moved).await.context(&what)?;
+            let handle = self.handle.clone();
+            journal.record(what, async move { del_address_if_present(&handle, moved).await })?;
+        }
+        Ok(())
+    }
+
+    /// Gives the bridge the NIC's routes, each recorded with its removal.
+    async fn add_routes(&self, journal: &mut Journal) -> Result<()> {
+        let index = self.bridge.header.index;
+        let moved: Vec<RouteMessage> = self.routes.iter().map(|r| retarget_route(r, index)).collect();
+        let handle = self.handle;
+        let record = |route: &RouteMessage| {
+            let (handle, route) = (handle.clone(), route.clone());
+            let what = format!("add route {} to the bridge", describe_route(&route));
+            journal.record(what, async move { del_route(&handle, &route).await })
+        };
+        add_routes(handle, &moved, record)
             .await
-            .map_err(Error::from);
-        note(format!("delete address {} from the bridge", cidr(addr)), r);
+            .context("add routes to the bridge")
     }
-    if journal.brought_up {
-        note(
-            "bring the bridge down".into(),
-            set_up(handle, plan.bridge.header.index, false).await,
-        );
-    }
-    if journal.enslaved {
-        let previous = link_master(plan.nic).unwrap_or(0);
-        note(
-            "release the NIC".into(),
-            set_master(handle, plan.nic.header.index, previous).await,
-        );
-    }
-    // Original order: primaries before their secondaries.
-    for addr in journal.addrs_deleted.iter().rev() {
-        note(
-            format!("restore address {}", cidr(addr)),
-            add_address(handle, addr).await,
-        );
-    }
-    let mut restored = Vec::new();
-    let originals: Vec<RouteMessage> = journal.routes_deleted.iter().map(clean_route).collect();
-    note(
-        "restore routes".into(),
-        add_routes(handle, &originals, &mut restored).await,
-    );
-    note(
-        "drop routes the restore added".into(),
-        drop_new_kernel_routes(handle, plan.nic.header.index, &plan.routes_before).await,
-    );
-    problems
 }
 
 /// Adds routes in passes until none is left or a pass makes no progress (a gateway route can
-/// depend on another route of the set). `added` receives what was added.
-async fn add_routes(handle: &Handle, routes: &[RouteMessage], added: &mut Vec<RouteMessage>) -> Result<()> {
+/// depend on another route of the set); `added` is told of each route added.
+async fn add_routes(
+    handle: &Handle,
+    routes: &[RouteMessage],
+    mut added: impl FnMut(&RouteMessage) -> Result<()>,
+) -> Result<()> {
     let mut left: Vec<&RouteMessage> = routes.iter().collect();
     loop {
         let before = left.len();
@@ -254,7 +229,7 @@ async fn add_routes(handle: &Handle, routes: &[RouteMessage], added: &mut Vec<Ro
         let mut last_error = None;
         for route in left {
             match handle.route().add(route.clone()).execute().await {
-                Ok(()) => added.push(route.clone()),
+                Ok(()) => added(route)?,
                 Err(e) => {
                     last_error = Some(Error::from(e).context(format!("add route {}", describe_route(route))));
                     failed.push(route);
@@ -266,6 +241,18 @@ async fn add_routes(handle: &Handle, routes: &[RouteMessage], added: &mut Vec<Ro
             Some(e) if failed.len() == before => return Err(e),
             Some(_) => left = failed,
         }
+    }
+}
+
+/// Removes an address from the bridge; one already gone counts as removed (bringing a bridge
+/// down drops its IPv6 addresses by itself).
+async fn del_address_if_present(handle: &Handle, message: AddressMessage) -> Result<()> {
+    match handle.address().del(message).execute().await {
+        Ok(()) => Ok(()),
+        Err(rtnetlink::Error::NetlinkError(e)) if e.code.map(|c| -c.get()) == Some(libc::EADDRNOTAVAIL) => {
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -427,11 +414,6 @@ fn describe_route(route: &RouteMessage) -> String {
     }
 }
 
-fn route_json(route: &RouteMessage) -> Value {
-    let (dst, gateway, metric) = route_parts(route);
-    json!({"dst": dst, "gateway": gateway, "table": table(route), "metric": metric})
-}
-
 fn cidr(addr: &AddressMessage) -> String {
     address_cidr(addr).unwrap_or_else(|| "?".into())
 }
@@ -510,31 +492,16 @@ mod tests {
             .any(|a| matches!(a, RouteAttribute::CacheInfo(_))));
         assert_eq!(describe_route(&route), "default via 10.10.10.1");
         assert_eq!(
-            route_json(&route),
-            json!({"dst": "default", "gateway": "10.10.10.1", "table": 254, "metric": null})
+            MovedRoute::of(&route),
+            MovedRoute {
+                dst: "default".into(),
+                gateway: Some("10.10.10.1".into()),
+                table: 254,
+                metric: None
+            }
         );
         assert!(movable(&route));
         route.header.protocol = RouteProtocol::Kernel;
         assert!(!movable(&route));
-    }
-
-    #[test]
-    fn fault_injection_names_a_step() {
-        assert_eq!(STEPS.len(), 6);
-        let plan_fails = |step: &str| {
-            let (bridge, nic) = (named("br", 1), named("nic", 2));
-            let plan = Plan {
-                bridge: &bridge,
-                nic: &nic,
-                addrs: vec![],
-                routes: vec![],
-                routes_before: vec![],
-                enslave: true,
-                fail_after: Some("up".into()),
-            };
-            checkpoint(&plan, step).is_err()
-        };
-        assert!(plan_fails("up"));
-        assert!(!plan_fails("enslave"));
     }
 }

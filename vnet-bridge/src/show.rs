@@ -1,129 +1,211 @@
 //! Read verbs: show, showmacs, showstp. JSON by default; `-o text` is brctl's exact layout.
 
 use crate::model::{
-    self, br_attr, bridge_id, counters, format_bridge_id, port_attr, port_hairpin, port_state, stp_enabled,
-    Links,
+    self, br_attr, bridge_id, counters, format_bridge_id, port_attr, port_hairpin, stp_enabled, Links,
+    PortState,
 };
+use crate::{Ctx, Scope};
 use futures::TryStreamExt;
 use netlink_packet_route::link::{InfoBridge, InfoBridgePort, LinkMessage};
 use netlink_packet_route::neighbour::{NeighbourAttribute, NeighbourMessage, NeighbourState};
 use netlink_packet_route::AddressFamily;
-use rtnetlink::Handle;
-use serde_json::{json, Value};
+use schemars::JsonSchema;
+use serde::Serialize;
 use std::fmt::Write;
-use vnet_common::links::{format_mac, link_is_up, link_name};
-use vnet_common::{Error, Outcome, Result};
-
-/// `show [BR...]`: every bridge (sorted) or the named ones in the order given.
-pub async fn show(handle: &Handle, ns: Option<&str>, names: &[String]) -> Result<Outcome> {
-    let links = Links::load(handle).await?;
-    render_show(&links, ns, names)
-}
-
-/// The `show` outcome for one link dump.
-fn render_show(links: &Links, ns: Option<&str>, names: &[String]) -> Result<Outcome> {
-    let bridges: Vec<&LinkMessage> = if names.is_empty() {
-        links.bridges()
-    } else {
-        names.iter().map(|n| links.bridge(n, ns)).collect::<Result<_>>()?
-    };
-    let mut text = String::from("bridge name\tbridge id\t\tSTP enabled\tinterfaces\n");
-    let mut json = Vec::new();
-    for bridge in bridges {
-        let ports = links.ports(bridge);
-        json.push(bridge_json(bridge, &ports));
-        let names: Vec<String> = ports.iter().map(|p| link_name(p)).collect();
-        let yes_no = if stp_enabled(bridge) { "yes" } else { "no" };
-        let _ = writeln!(
-            text,
-            "{}\t\t{}\t{yes_no}\t\t{}",
-            link_name(bridge),
-            bridge_id(bridge),
-            names.join("\n\t\t\t\t\t\t\t")
-        );
-    }
-    Ok(Outcome::new(Value::Array(json), text))
-}
-
-fn bridge_json(bridge: &LinkMessage, ports: &[&LinkMessage]) -> Value {
-    let interfaces: Vec<Value> = ports
-        .iter()
-        .map(|p| {
-            let (rx_packets, rx_bytes, tx_packets, tx_bytes) = counters(p);
-            json!({
-                "name": link_name(p),
-                "port_no": port_attr!(p, PortNumber),
-                "state": port_state(p),
-                "up": link_is_up(p),
-                "rx_packets": rx_packets,
-                "rx_bytes": rx_bytes,
-                "tx_packets": tx_packets,
-                "tx_bytes": tx_bytes,
-            })
-        })
-        .collect();
-    json!({
-        "name": link_name(bridge),
-        "id": bridge_id(bridge),
-        "stp": stp_enabled(bridge),
-        "up": link_is_up(bridge),
-        "interfaces": interfaces,
-    })
-}
+use vnet_common::links::{link_is_up, link_name};
+use vnet_common::mac::format_mac;
+use vnet_common::{Context, Journal, Render, Result, TextStyle, Verb};
 
 /// Centiseconds (the kernel's clock_t) as brctl's timer column: "%4i.%.2i".
 pub fn timer(centis: u64) -> String {
     format!("{:4}.{:02}", centis / 100, centis % 100)
 }
 
-fn seconds(centis: u64) -> Value {
-    json!(centis as f64 / 100.0)
+/// Centiseconds as the JSON's seconds.
+fn seconds(centis: u64) -> f64 {
+    centis as f64 / 100.0
 }
 
-/// `showmacs BR`: the bridge's FDB entries that point at a port (not the bridge's own address).
-pub async fn showmacs(handle: &Handle, ns: Option<&str>, name: &str) -> Result<Outcome> {
-    let links = Links::load(handle).await?;
-    let bridge = links.bridge(name, ns)?;
+/// The JSON's seconds back to centiseconds, for the text layout.
+fn centis(seconds: f64) -> u64 {
+    (seconds * 100.0).round() as u64
+}
+
+/// List bridges and their ports (brctl show).
+///
+/// Bridges and ports are sorted by name, as brctl does; with -o text -q the header line is left out.
+#[derive(Debug, clap::Args)]
+pub struct Show {
+    /// Only these bridges, in this order (exit 3 if one is missing).
+    bridges: Vec<String>,
+}
+
+/// The bridges, sorted by name (or in the order asked for).
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct BridgeList(pub Vec<BridgeInfo>);
+
+/// One bridge as `show` lists it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct BridgeInfo {
+    pub name: String,
+    /// The bridge id as brctl prints it: priority "." MAC, e.g. "8000.aabbccddeeff".
+    pub id: String,
+    /// Whether the spanning tree protocol is on.
+    pub stp: bool,
+    /// The administrative UP flag.
+    pub up: bool,
+    /// The ports, sorted by name.
+    pub interfaces: Vec<PortInfo>,
+}
+
+/// One port of a bridge, with its traffic counters.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PortInfo {
+    pub name: String,
+    /// The port number on the bridge.
+    pub port_no: u16,
+    /// The port's STP state.
+    pub state: PortState,
+    /// The administrative UP flag.
+    pub up: bool,
+    pub rx_packets: u64,
+    pub rx_bytes: u64,
+    pub tx_packets: u64,
+    pub tx_bytes: u64,
+}
+
+impl Verb for Show {
+    type Ctx = Ctx;
+    type Output = BridgeList;
+
+    fn run(self, ctx: &mut Ctx, _journal: &mut Journal) -> Result<BridgeList> {
+        let links = ctx.run(|at| async move { Links::load(&at.handle).await })?;
+        list_bridges(&links, ctx.netns(), &self.bridges)
+    }
+}
+
+/// `show`'s result for one link dump.
+fn list_bridges(links: &Links, ns: Option<&str>, names: &[String]) -> Result<BridgeList> {
+    let bridges: Vec<&LinkMessage> = if names.is_empty() {
+        links.bridges()
+    } else {
+        names.iter().map(|n| links.bridge(n, ns)).collect::<Result<_>>()?
+    };
+    let list = bridges
+        .into_iter()
+        .map(|bridge| BridgeInfo {
+            name: link_name(bridge),
+            id: bridge_id(bridge),
+            stp: stp_enabled(bridge),
+            up: link_is_up(bridge),
+            interfaces: links.ports(bridge).into_iter().map(PortInfo::of).collect(),
+        })
+        .collect();
+    Ok(BridgeList(list))
+}
+
+impl PortInfo {
+    fn of(port: &LinkMessage) -> PortInfo {
+        let (rx_packets, rx_bytes, tx_packets, tx_bytes) = counters(port);
+        PortInfo {
+            name: link_name(port),
+            port_no: port_attr!(port, PortNumber),
+            state: PortState::of(port),
+            up: link_is_up(port),
+            rx_packets,
+            rx_bytes,
+            tx_packets,
+            tx_bytes,
+        }
+    }
+}
+
+impl Render for BridgeList {
+    fn text(&self, style: TextStyle) -> String {
+        let mut text = String::new();
+        if style.headers {
+            text.push_str("bridge name\tbridge id\t\tSTP enabled\tinterfaces\n");
+        }
+        for bridge in &self.0 {
+            let names: Vec<&str> = bridge.interfaces.iter().map(|p| p.name.as_str()).collect();
+            let yes_no = if bridge.stp { "yes" } else { "no" };
+            let _ = writeln!(
+                text,
+                "{}\t\t{}\t{yes_no}\t\t{}",
+                bridge.name,
+                bridge.id,
+                names.join("\n\t\t\t\t\t\t\t")
+            );
+        }
+        text
+    }
+}
+
+/// The bridge's forwarding database (brctl showmacs), read with an AF_BRIDGE neighbour dump.
+///
+/// Entries are sorted by MAC; with -o text -q the header line is left out.
+#[derive(Debug, clap::Args)]
+pub struct Showmacs {
+    /// The bridge.
+    bridge: String,
+}
+
+/// The forwarding database entries that point at a port (not the bridge's own), sorted by MAC.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct FdbList(pub Vec<FdbEntry>);
+
+/// One forwarding database entry.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FdbEntry {
+    /// The number of the port the MAC is behind.
+    pub port_no: u16,
+    /// The name of that port.
+    pub port: String,
+    pub mac: String,
+    /// True for the ports' own addresses (permanent entries).
+    pub local: bool,
+    /// Seconds since the entry was last seen; 0 for static entries, as brctl shows them.
+    pub ageing: f64,
+    /// The VLAN of the entry, or null.
+    pub vlan: Option<u16>,
+}
+
+impl Verb for Showmacs {
+    type Ctx = Ctx;
+    type Output = FdbList;
+
+    fn run(self, ctx: &mut Ctx, _journal: &mut Journal) -> Result<FdbList> {
+        ctx.run(|at| read_fdb(at, &self.bridge))
+    }
+}
+
+async fn read_fdb(at: Scope<'_>, name: &str) -> Result<FdbList> {
+    let links = Links::load(&at.handle).await?;
+    let bridge = links.bridge(name, at.ns)?;
     let ports = links.ports(bridge);
-    let mut request = handle.neighbours().get();
-    request = request.set_address_family(AddressFamily::Bridge);
+    let request = at
+        .handle
+        .neighbours()
+        .get()
+        .set_address_family(AddressFamily::Bridge);
     let entries: Vec<NeighbourMessage> = request
         .execute()
         .try_collect()
         .await
-        .map_err(|e| Error::from(e).context(format!("dump the forwarding database of '{name}'")))?;
-    let mut rows: Vec<FdbRow> = entries
+        .context(format!("dump the forwarding database of '{name}'"))?;
+    let mut rows: Vec<FdbEntry> = entries
         .iter()
-        .filter_map(|e| FdbRow::from_entry(e, bridge.header.index, &ports))
+        .filter_map(|e| FdbEntry::from_entry(e, bridge.header.index, &ports))
         .collect();
+    // Lower-case hex pairs of one width sort as the MAC bytes do.
     rows.sort_by(|a, b| a.mac.cmp(&b.mac));
-    let mut text = String::from("port no\tmac addr\t\tis local?\tageing timer\n");
-    for row in &rows {
-        let local = if row.local { "yes" } else { "no" };
-        let _ = writeln!(
-            text,
-            "{:3}\t{}\t{local}\t\t{}",
-            row.port_no,
-            format_mac(&row.mac),
-            timer(row.ageing)
-        );
-    }
-    let json: Vec<Value> = rows.iter().map(FdbRow::json).collect();
-    Ok(Outcome::new(Value::Array(json), text))
+    Ok(FdbList(rows))
 }
 
-struct FdbRow {
-    port_no: u16,
-    port: String,
-    mac: Vec<u8>,
-    local: bool,
-    /// Centiseconds since the entry was last updated; 0 for static entries, as brctl shows them.
-    ageing: u64,
-    vlan: Option<u16>,
-}
-
-impl FdbRow {
-    fn from_entry(entry: &NeighbourMessage, bridge: u32, ports: &[&LinkMessage]) -> Option<FdbRow> {
+impl FdbEntry {
+    fn from_entry(entry: &NeighbourMessage, bridge: u32, ports: &[&LinkMessage]) -> Option<FdbEntry> {
         let attr = |f: fn(&NeighbourAttribute) -> Option<u64>| entry.attributes.iter().find_map(f);
         // Entries of the bridge's own FDB carry NDA_MASTER = the bridge; those whose ifindex is
         // the bridge itself have no port (brctl skips them too).
@@ -136,7 +218,7 @@ impl FdbRow {
         }
         let port = ports.iter().find(|p| p.header.index == entry.header.ifindex)?;
         let mac = entry.attributes.iter().find_map(|a| match a {
-            NeighbourAttribute::LinkLayerAddress(mac) => Some(mac.clone()),
+            NeighbourAttribute::LinkLayerAddress(mac) => Some(format_mac(mac)),
             _ => None,
         })?;
         let stuck = matches!(
@@ -151,25 +233,100 @@ impl FdbRow {
             NeighbourAttribute::Vlan(v) => Some(*v as u64),
             _ => None,
         });
-        Some(FdbRow {
+        Some(FdbEntry {
             port_no: port_attr!(port, PortNumber),
             port: link_name(port),
             mac,
             local: entry.header.state == NeighbourState::Permanent,
-            ageing: if stuck { 0 } else { updated.unwrap_or(0) },
+            ageing: seconds(if stuck { 0 } else { updated.unwrap_or(0) }),
             vlan: vlan.map(|v| v as u16),
         })
     }
+}
 
-    fn json(&self) -> Value {
-        json!({
-            "port_no": self.port_no,
-            "port": self.port,
-            "mac": format_mac(&self.mac),
-            "local": self.local,
-            "ageing": seconds(self.ageing),
-            "vlan": self.vlan,
-        })
+impl Render for FdbList {
+    fn text(&self, style: TextStyle) -> String {
+        let mut text = String::new();
+        if style.headers {
+            text.push_str("port no\tmac addr\t\tis local?\tageing timer\n");
+        }
+        for row in &self.0 {
+            let local = if row.local { "yes" } else { "no" };
+            let ageing = timer(centis(row.ageing));
+            let _ = writeln!(text, "{:3}\t{}\t{local}\t\t{ageing}", row.port_no, row.mac);
+        }
+        text
+    }
+}
+
+/// Spanning-tree state of a bridge and its ports (brctl showstp).
+///
+/// Times are in seconds.
+#[derive(Debug, clap::Args)]
+pub struct Showstp {
+    /// The bridge.
+    bridge: String,
+}
+
+/// The spanning-tree state of a bridge (IFLA_BR_*) and of each of its ports (IFLA_BRPORT_*).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct StpReport {
+    pub name: String,
+    /// Whether the spanning tree protocol is on.
+    pub stp: bool,
+    /// The bridge id, "8000.aabbccddeeff".
+    pub id: String,
+    /// The root bridge's id.
+    pub designated_root: String,
+    pub root_port: u16,
+    /// The path cost to the root.
+    pub path_cost: u32,
+    pub max_age: f64,
+    pub hello_time: f64,
+    pub forward_delay: f64,
+    pub ageing_time: f64,
+    pub hello_timer: f64,
+    pub tcn_timer: f64,
+    pub topology_change_timer: f64,
+    pub gc_timer: f64,
+    pub topology_change: bool,
+    pub topology_change_detected: bool,
+    /// The ports, sorted by name.
+    pub ports: Vec<PortStp>,
+}
+
+/// The spanning-tree state of one port.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PortStp {
+    pub name: String,
+    pub port_no: u16,
+    /// Four hex digits, as brctl prints it ("8001").
+    pub port_id: String,
+    pub state: PortState,
+    pub designated_root: String,
+    pub path_cost: u32,
+    pub designated_bridge: String,
+    pub message_age_timer: f64,
+    /// Four hex digits.
+    pub designated_port: String,
+    pub forward_delay_timer: f64,
+    pub designated_cost: u16,
+    pub hold_timer: f64,
+    pub config_pending: bool,
+    pub topology_change_ack: bool,
+    /// Whether hairpin mode (reflective relay) is on.
+    pub hairpin: bool,
+}
+
+impl Verb for Showstp {
+    type Ctx = Ctx;
+    type Output = StpReport;
+
+    fn run(self, ctx: &mut Ctx, _journal: &mut Journal) -> Result<StpReport> {
+        let links = ctx.run(|at| async move { Links::load(&at.handle).await })?;
+        let bridge = links.bridge(&self.bridge, ctx.netns())?;
+        let ports = links.ports(bridge).into_iter().map(PortStp::of).collect();
+        Ok(StpReport::of(bridge, ports))
     }
 }
 
@@ -196,68 +353,54 @@ fn port_ids(port: &LinkMessage) -> (String, String) {
     (root, bridge)
 }
 
-/// `showstp BR`: brctl's layout, fields from IFLA_BR_* and IFLA_BRPORT_*.
-pub async fn showstp(handle: &Handle, ns: Option<&str>, name: &str) -> Result<Outcome> {
-    let links = Links::load(handle).await?;
-    let br = links.bridge(name, ns)?;
-    let stp = BridgeStp::read(br);
-    let mut text = stp.text(br);
-    let ports: Vec<Value> = links.ports(br).iter().map(|p| port_stp(&mut text, p)).collect();
-    let mut json = stp.json(br);
-    json["ports"] = Value::Array(ports);
-    Ok(Outcome::new(json, text))
-}
-
-/// The bridge-wide part of `showstp`; times in centiseconds (the kernel's clock_t).
-struct BridgeStp {
-    max_age: u64,
-    hello: u64,
-    fd: u64,
-    ageing: u64,
-    hello_timer: u64,
-    tcn_timer: u64,
-    tc_timer: u64,
-    gc_timer: u64,
-    root_port: u16,
-    path_cost: u32,
-    tc: bool,
-    tcd: bool,
-}
-
-impl BridgeStp {
-    fn read(br: &LinkMessage) -> BridgeStp {
-        BridgeStp {
-            max_age: br_attr!(br, MaxAge) as u64,
-            hello: br_attr!(br, HelloTime) as u64,
-            fd: br_attr!(br, ForwardDelay) as u64,
-            ageing: br_attr!(br, AgeingTime) as u64,
-            hello_timer: br_attr!(br, HelloTimer),
-            tcn_timer: br_attr!(br, TcnTimer),
-            tc_timer: br_attr!(br, TopologyChangeTimer),
-            gc_timer: br_attr!(br, GcTimer),
+impl StpReport {
+    fn of(br: &LinkMessage, ports: Vec<PortStp>) -> StpReport {
+        let time = |centis: u32| seconds(centis as u64);
+        StpReport {
+            name: link_name(br),
+            stp: stp_enabled(br),
+            id: bridge_id(br),
+            designated_root: root_id(br),
             root_port: br_attr!(br, RootPort),
             path_cost: br_attr!(br, RootPathCost),
-            tc: br_attr!(br, TopologyChange) != 0,
-            tcd: br_attr!(br, TopologyChangeDetected) != 0,
+            max_age: time(br_attr!(br, MaxAge)),
+            hello_time: time(br_attr!(br, HelloTime)),
+            forward_delay: time(br_attr!(br, ForwardDelay)),
+            ageing_time: time(br_attr!(br, AgeingTime)),
+            hello_timer: seconds(br_attr!(br, HelloTimer)),
+            tcn_timer: seconds(br_attr!(br, TcnTimer)),
+            topology_change_timer: seconds(br_attr!(br, TopologyChangeTimer)),
+            gc_timer: seconds(br_attr!(br, GcTimer)),
+            topology_change: br_attr!(br, TopologyChange) != 0,
+            topology_change_detected: br_attr!(br, TopologyChangeDetected) != 0,
+            ports,
         }
     }
 
-    fn text(&self, br: &LinkMessage) -> String {
-        // Two timers per line, as brctl's br_dump_info prints them (its "bridge" values are the
-        // same kernel fields).
-        let row = |a: &str, x: u64, b: &str, y: u64| format!("{a}{}\t\t\t{b}{}\n", timer(x), timer(y));
+    /// The bridge-wide part of brctl's layout: two timers per line, as its br_dump_info prints
+    /// them (its "bridge" values are the same kernel fields).
+    fn bridge_text(&self) -> String {
+        let row = |a: &str, x: f64, b: &str, y: f64| {
+            format!("{a}{}\t\t\t{b}{}\n", timer(centis(x)), timer(centis(y)))
+        };
         let mut t = format!(
             "{}\n bridge id\t\t{}\n designated root\t{}\n root port\t\t{:4}\t\t\tpath cost\t\t{:4}\n",
-            link_name(br),
-            bridge_id(br),
-            root_id(br),
-            self.root_port,
-            self.path_cost
+            self.name, self.id, self.designated_root, self.root_port, self.path_cost
         );
         t += &row(" max age\t\t", self.max_age, "bridge max age\t\t", self.max_age);
-        t += &row(" hello time\t\t", self.hello, "bridge hello time\t", self.hello);
-        t += &row(" forward delay\t\t", self.fd, "bridge forward delay\t", self.fd);
-        t += &format!(" ageing time\t\t{}\n", timer(self.ageing));
+        t += &row(
+            " hello time\t\t",
+            self.hello_time,
+            "bridge hello time\t",
+            self.hello_time,
+        );
+        t += &row(
+            " forward delay\t\t",
+            self.forward_delay,
+            "bridge forward delay\t",
+            self.forward_delay,
+        );
+        t += &format!(" ageing time\t\t{}\n", timer(centis(self.ageing_time)));
         t += &row(
             " hello timer\t\t",
             self.hello_timer,
@@ -266,105 +409,97 @@ impl BridgeStp {
         );
         t += &row(
             " topology change timer\t",
-            self.tc_timer,
+            self.topology_change_timer,
             "gc timer\t\t",
             self.gc_timer,
         );
         t += " flags\t\t\t";
-        if self.tc {
+        if self.topology_change {
             t += "TOPOLOGY_CHANGE ";
         }
-        if self.tcd {
+        if self.topology_change_detected {
             t += "TOPOLOGY_CHANGE_DETECTED ";
         }
         t += "\n\n\n";
         t
     }
+}
 
-    fn json(&self, br: &LinkMessage) -> Value {
-        json!({
-            "name": link_name(br),
-            "stp": stp_enabled(br),
-            "id": bridge_id(br),
-            "designated_root": root_id(br),
-            "root_port": self.root_port,
-            "path_cost": self.path_cost,
-            "max_age": seconds(self.max_age),
-            "hello_time": seconds(self.hello),
-            "forward_delay": seconds(self.fd),
-            "ageing_time": seconds(self.ageing),
-            "hello_timer": seconds(self.hello_timer),
-            "tcn_timer": seconds(self.tcn_timer),
-            "topology_change_timer": seconds(self.tc_timer),
-            "gc_timer": seconds(self.gc_timer),
-            "topology_change": self.tc,
-            "topology_change_detected": self.tcd,
-        })
+impl Render for StpReport {
+    fn text(&self, _style: TextStyle) -> String {
+        let mut text = self.bridge_text();
+        for port in &self.ports {
+            port.write_text(&mut text);
+        }
+        text
     }
 }
 
-/// One port's block of `showstp` (appended to `t`) and its JSON.
-fn port_stp(t: &mut String, p: &LinkMessage) -> Value {
-    let port_no: u16 = port_attr!(p, PortNumber);
-    let port_id: u16 = port_attr!(p, PortId);
-    let cost: u32 = port_attr!(p, Cost);
-    let dport: u16 = port_attr!(p, DesignatedPort);
-    let dcost: u16 = port_attr!(p, DesignatedCost);
-    let age: u64 = port_attr!(p, MessageAgeTimer);
-    let fdt: u64 = port_attr!(p, ForwardDelayTimer);
-    let hold: u64 = port_attr!(p, HoldTimer);
-    let pending: bool = port_attr!(p, ConfigPending);
-    let tca: bool = port_attr!(p, TopologyChangeAck);
-    let hairpin = port_hairpin(p);
-    let (root, dbridge) = port_ids(p);
-    let state = port_state(p);
-    let _ = writeln!(t, "{} ({port_no})", link_name(p));
-    let _ = writeln!(t, " port id\t\t{port_id:04x}\t\t\tstate\t\t{state:>15}");
-    let _ = writeln!(t, " designated root\t{root}\tpath cost\t\t{cost:4}");
-    let _ = writeln!(
-        t,
-        " designated bridge\t{dbridge}\tmessage age timer\t{}",
-        timer(age)
-    );
-    let _ = writeln!(
-        t,
-        " designated port\t{dport:04x}\t\t\tforward delay timer\t{}",
-        timer(fdt)
-    );
-    let _ = writeln!(
-        t,
-        " designated cost\t{dcost:4}\t\t\thold timer\t\t{}",
-        timer(hold)
-    );
-    let mut flags = String::new();
-    if pending {
-        flags.push_str("CONFIG_PENDING ");
+impl PortStp {
+    fn of(p: &LinkMessage) -> PortStp {
+        let port_id: u16 = port_attr!(p, PortId);
+        let designated_port: u16 = port_attr!(p, DesignatedPort);
+        let (designated_root, designated_bridge) = port_ids(p);
+        PortStp {
+            name: link_name(p),
+            port_no: port_attr!(p, PortNumber),
+            port_id: format!("{port_id:04x}"),
+            state: PortState::of(p),
+            designated_root,
+            path_cost: port_attr!(p, Cost),
+            designated_bridge,
+            message_age_timer: seconds(port_attr!(p, MessageAgeTimer)),
+            designated_port: format!("{designated_port:04x}"),
+            forward_delay_timer: seconds(port_attr!(p, ForwardDelayTimer)),
+            designated_cost: port_attr!(p, DesignatedCost),
+            hold_timer: seconds(port_attr!(p, HoldTimer)),
+            config_pending: port_attr!(p, ConfigPending),
+            topology_change_ack: port_attr!(p, TopologyChangeAck),
+            hairpin: port_hairpin(p),
+        }
     }
-    if tca {
-        flags.push_str("TOPOLOGY_CHANGE_ACK ");
+
+    /// One port's block of brctl's showstp layout.
+    fn write_text(&self, t: &mut String) {
+        let age = timer(centis(self.message_age_timer));
+        let fdt = timer(centis(self.forward_delay_timer));
+        let hold = timer(centis(self.hold_timer));
+        let state = self.state.as_str();
+        let _ = writeln!(t, "{} ({})", self.name, self.port_no);
+        let _ = writeln!(t, " port id\t\t{}\t\t\tstate\t\t{state:>15}", self.port_id);
+        let _ = writeln!(
+            t,
+            " designated root\t{}\tpath cost\t\t{:4}",
+            self.designated_root, self.path_cost
+        );
+        let _ = writeln!(
+            t,
+            " designated bridge\t{}\tmessage age timer\t{age}",
+            self.designated_bridge
+        );
+        let _ = writeln!(
+            t,
+            " designated port\t{}\t\t\tforward delay timer\t{fdt}",
+            self.designated_port
+        );
+        let _ = writeln!(
+            t,
+            " designated cost\t{:4}\t\t\thold timer\t\t{hold}",
+            self.designated_cost
+        );
+        let mut flags = String::new();
+        if self.config_pending {
+            flags.push_str("CONFIG_PENDING ");
+        }
+        if self.topology_change_ack {
+            flags.push_str("TOPOLOGY_CHANGE_ACK ");
+        }
+        let _ = write!(t, " flags\t\t\t{flags}");
+        if self.hairpin {
+            let _ = write!(t, "\n hairpin mode\t\t{:4}", 1);
+        }
+        t.push_str("\n\n");
     }
-    let _ = write!(t, " flags\t\t\t{flags}");
-    if hairpin {
-        let _ = write!(t, "\n hairpin mode\t\t{:4}", 1);
-    }
-    t.push_str("\n\n");
-    json!({
-        "name": link_name(p),
-        "port_no": port_no,
-        "port_id": format!("{port_id:04x}"),
-        "state": state,
-        "designated_root": root,
-        "path_cost": cost,
-        "designated_bridge": dbridge,
-        "message_age_timer": seconds(age),
-        "designated_port": format!("{dport:04x}"),
-        "forward_delay_timer": seconds(fdt),
-        "designated_cost": dcost,
-        "hold_timer": seconds(hold),
-        "config_pending": pending,
-        "topology_change_ack": tca,
-        "hairpin": hairpin,
-    })
 }
 
 #[cfg(test)]
@@ -389,14 +524,17 @@ mod tests {
             port_link("vnet0", 4, 2),
             bridge_link("br-empty", 9, true),
         ]);
-        let out = render_show(&links, None, &[]).unwrap();
+        let out = list_bridges(&links, None, &[]).unwrap();
         assert_eq!(
-            out.text,
+            out.text(TextStyle::default()),
             "bridge name\tbridge id\t\tSTP enabled\tinterfaces\n\
              br-empty\t\t8000.525400aabbcc\tyes\t\t\n\
              virbr0\t\t8000.525400aabbcc\tno\t\tvirbr0-nic\n\t\t\t\t\t\t\tvnet0\n\t\t\t\t\t\t\tvnet1\n"
         );
-        let virbr0 = &out.json[1];
+        let quiet = out.text(TextStyle { headers: false });
+        assert!(quiet.starts_with("br-empty\t"), "{quiet}");
+        let json = serde_json::to_value(&out).unwrap();
+        let virbr0 = &json[1];
         assert_eq!(virbr0["name"], "virbr0");
         assert_eq!(virbr0["id"], "8000.525400aabbcc");
         assert_eq!(virbr0["stp"], false);
@@ -406,16 +544,16 @@ mod tests {
         for field in ["port_no", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes"] {
             assert!(port[field].is_u64(), "{field}");
         }
-        let named = render_show(&links, None, &["virbr0".into()]).unwrap();
-        assert_eq!(named.json.as_array().unwrap().len(), 1);
+        let named = list_bridges(&links, None, &["virbr0".into()]).unwrap();
+        assert_eq!(named.0.len(), 1);
         assert_eq!(
-            render_show(&links, None, &["nope".into()])
+            list_bridges(&links, None, &["nope".into()])
                 .unwrap_err()
                 .exit_code(),
             3
         );
         assert_eq!(
-            render_show(&links, None, &["vnet0".into()])
+            list_bridges(&links, None, &["vnet0".into()])
                 .unwrap_err()
                 .exit_code(),
             7
@@ -445,17 +583,22 @@ mod tests {
         let port = port_link("vnet0", 4, 2);
         let ports = [&port];
         let learned =
-            FdbRow::from_entry(&fdb(4, Some(2), NeighbourState::Reachable, 250), 2, &ports).unwrap();
+            FdbEntry::from_entry(&fdb(4, Some(2), NeighbourState::Reachable, 250), 2, &ports).unwrap();
         assert!(!learned.local);
-        assert_eq!(learned.ageing, 250);
-        assert_eq!(learned.json()["mac"], "02:00:00:00:00:01");
-        assert_eq!(learned.json()["ageing"], 2.5);
-        let local = FdbRow::from_entry(&fdb(4, Some(2), NeighbourState::Permanent, 999), 2, &ports).unwrap();
+        assert_eq!(learned.ageing, 2.5);
+        assert_eq!(learned.mac, "02:00:00:00:00:01");
+        let text = FdbList(vec![learned]).text(TextStyle::default());
+        assert_eq!(
+            text,
+            "port no\tmac addr\t\tis local?\tageing timer\n  4\t02:00:00:00:00:01\tno\t\t   2.50\n"
+        );
+        let local =
+            FdbEntry::from_entry(&fdb(4, Some(2), NeighbourState::Permanent, 999), 2, &ports).unwrap();
         assert!(local.local);
-        assert_eq!(local.ageing, 0, "static entries show 0.00 as in brctl");
+        assert_eq!(local.ageing, 0.0, "static entries show 0.00 as in brctl");
         // The bridge's own address, a device's "self" entry, another bridge's entry: not listed.
-        assert!(FdbRow::from_entry(&fdb(2, Some(2), NeighbourState::Permanent, 0), 2, &ports).is_none());
-        assert!(FdbRow::from_entry(&fdb(4, None, NeighbourState::Permanent, 0), 2, &ports).is_none());
-        assert!(FdbRow::from_entry(&fdb(4, Some(7), NeighbourState::Reachable, 0), 2, &ports).is_none());
+        assert!(FdbEntry::from_entry(&fdb(2, Some(2), NeighbourState::Permanent, 0), 2, &ports).is_none());
+        assert!(FdbEntry::from_entry(&fdb(4, None, NeighbourState::Permanent, 0), 2, &ports).is_none());
+        assert!(FdbEntry::from_entry(&fdb(4, Some(7), NeighbourState::Reachable, 0), 2, &ports).is_none());
     }
 }
