@@ -83,9 +83,7 @@ pub fn run_batch<T: Tool>(
             }
         }
     }
-    if let Err(e) = signals::check() {
-        return Err(e);
-    }
+    signals::check()?;
     Ok(first_failure.map_or(ExitCode::SUCCESS, ExitCode::from))
 }
 
