@@ -401,21 +401,21 @@ mod tests {
         Session::new(&args, false)
     }
 
-    fn run<V: Verb<Ctx = Session>>(verb: V) -> Result<V::Output> {
-        verb.run(&mut session(), &mut Journal::new())
+    fn run<V: Verb<Ctx = Session>>(ctx: &mut Session, verb: V) -> Result<V::Output> {
+        verb.run(ctx, &mut Journal::new())
     }
 
-    fn start(name: &str) -> Result<Started> {
-        run(Start { name: name.into() })
+    fn start(ctx: &mut Session, name: &str) -> Result<Started> {
+        run(ctx, Start { name: name.into() })
     }
 
-    fn destroy(name: &str) -> Result<Stopped> {
-        run(Destroy { name: name.into() })
+    fn destroy(ctx: &mut Session, name: &str) -> Result<Stopped> {
+        run(ctx, Destroy { name: name.into() })
     }
 
     #[test]
     fn list_shapes_json_and_text() {
-        let out = run(List { all: true }).unwrap();
+        let out = run(&mut session(), List { all: true }).unwrap();
         let first = &out.0[0];
         assert_eq!(first.name, "test");
         // test:///default is shared by this process's tests: another may have restarted it.
@@ -432,25 +432,33 @@ mod tests {
 
     #[test]
     fn lifecycle_is_idempotent_and_missing_is_not_found() {
-        assert!(!start("test").unwrap().changed);
-        assert!(destroy("test").unwrap().changed);
-        assert_eq!(destroy("test").unwrap().state, "shut off");
-        assert!(start("test").unwrap().changed);
-        assert_eq!(start("nope").unwrap_err().exit_code(), 3);
-        let gone = run(Undefine {
-            name: "nope".into(),
-            remove_all_storage: false,
-            missing_ok: true,
-        })
+        // test:///default keeps its state while a connection to it is open: one session.
+        let ctx = &mut session();
+        assert!(!start(ctx, "test").unwrap().changed);
+        assert!(destroy(ctx, "test").unwrap().changed);
+        assert_eq!(destroy(ctx, "test").unwrap().state, "shut off");
+        assert!(start(ctx, "test").unwrap().changed);
+        assert_eq!(start(ctx, "nope").unwrap_err().exit_code(), 3);
+        let gone = run(
+            ctx,
+            Undefine {
+                name: "nope".into(),
+                remove_all_storage: false,
+                missing_ok: true,
+            },
+        )
         .unwrap();
         assert_eq!(
             serde_json::to_value(&gone).unwrap(),
             serde_json::json!({"name": "nope", "changed": false})
         );
-        let xml = run(Dumpxml {
-            name: "test".into(),
-            inactive: false,
-        })
+        let xml = run(
+            ctx,
+            Dumpxml {
+                name: "test".into(),
+                inactive: false,
+            },
+        )
         .unwrap();
         assert!(xml.document().unwrap().starts_with("<domain"));
     }
