@@ -3,10 +3,14 @@
 
 use crate::verb::TextStyle;
 
-/// Renders `headers` and `rows` exactly as virsh prints its tables; without headers (`-q`) the
-/// header line and the rule are left out, as `virsh -q` does.
+/// Renders `headers` and `rows` exactly as virsh prints its tables; without headers (`-q`) as
+/// `virsh -q` does: no header line, no rule, columns as wide as their widest row, and no blank
+/// line at the end.
 pub fn render(headers: &[&str], rows: &[Vec<String>], style: TextStyle) -> String {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    let mut widths: Vec<usize> = headers
+        .iter()
+        .map(|h| if style.headers { h.chars().count() } else { 0 })
+        .collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
@@ -22,7 +26,9 @@ pub fn render(headers: &[&str], rows: &[Vec<String>], style: TextStyle) -> Strin
     for row in rows {
         out.push_str(&line(row, &widths));
     }
-    out.push('\n');
+    if style.headers {
+        out.push('\n');
+    }
     out
 }
 
@@ -72,7 +78,8 @@ mod tests {
         let quiet = TextStyle { headers: false };
         assert_eq!(
             render(&["Name", "State", "Autostart", "Persistent"], &rows, quiet),
-            " default   inactive   no          yes\n\n"
+            " default   inactive   no   yes\n"
         );
+        assert_eq!(render(&["Name"], &[], quiet), "");
     }
 }
