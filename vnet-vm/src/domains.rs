@@ -319,20 +319,11 @@ impl Verb for Undefine {
         )
         .libvirt(format!("undefine domain {name}"))?;
         journal.irreversible(format!("undefine domain {name}"))?;
-        let (mut volumes, mut files) = (Vec::new(), Vec::new());
-        if self.remove_all_storage {
-            for path in &facts.disk_files {
-                storage::delete_volume(conn, path)?;
-                journal.irreversible(format!("delete volume {path}"))?;
-                volumes.push(path.clone());
-            }
-            for path in [&facts.kernel, &facts.initrd].into_iter().flatten() {
-                if crate::location::is_boot_copy(path) && std::fs::remove_file(path).is_ok() {
-                    journal.irreversible(format!("delete {path}"))?;
-                    files.push(path.clone());
-                }
-            }
-        }
+        let (volumes, files) = if self.remove_all_storage {
+            remove_storage(conn, &facts, journal)?
+        } else {
+            (Vec::new(), Vec::new())
+        };
         Ok(Undefined {
             name,
             changed: true,
@@ -340,6 +331,28 @@ impl Verb for Undefine {
             removed_files: Some(files),
         })
     }
+}
+
+/// undefine --remove-all-storage: the disk volumes, and the kernels install copied for
+/// --location (they belong to the domain too). Returns the volumes and files deleted.
+fn remove_storage(
+    conn: &Connect,
+    facts: &crate::xml::DomainFacts,
+    journal: &mut Journal,
+) -> Result<(Vec<String>, Vec<String>)> {
+    let (mut volumes, mut files) = (Vec::new(), Vec::new());
+    for path in &facts.disk_files {
+        storage::delete_volume(conn, path)?;
+        journal.irreversible(format!("delete volume {path}"))?;
+        volumes.push(path.clone());
+    }
+    for path in [&facts.kernel, &facts.initrd].into_iter().flatten() {
+        if crate::location::is_boot_copy(path) && std::fs::remove_file(path).is_ok() {
+            journal.irreversible(format!("delete {path}"))?;
+            files.push(path.clone());
+        }
+    }
+    Ok((volumes, files))
 }
 
 /// Print a domain's XML (virsh dumpxml).
