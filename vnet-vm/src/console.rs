@@ -4,6 +4,8 @@
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::termios::{self, SetArg, Termios};
+use schemars::JsonSchema;
+use serde::Serialize;
 use std::io::{IsTerminal, Write};
 use std::os::fd::AsFd;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -12,8 +14,9 @@ use std::time::Duration;
 use virt::connect::Connect;
 use virt::stream::Stream;
 use virt::sys;
-use vnet_common::libvirt::LibvirtContext;
-use vnet_common::{Error, ErrorKind, Result};
+use vnet_common::error::quote;
+use vnet_common::libvirt::{LibvirtContext, Session};
+use vnet_common::{Error, ErrorKind, Journal, Render, Result, Verb};
 
 /// The escape character: `^X` for a control key, or one ASCII character.
 pub fn parse_escape(s: &str) -> Result<u8> {
@@ -22,7 +25,8 @@ pub fn parse_escape(s: &str) -> Result<u8> {
         [b'^', c] if (b'@'..=b'_').contains(&c.to_ascii_uppercase()) => Ok(c.to_ascii_uppercase() & 0x1f),
         [c] if c.is_ascii() => Ok(*c),
         _ => Err(Error::invalid(format!(
-            "--escape '{s}': give ^X or one ASCII character"
+            "--escape {}: give ^X or one ASCII character",
+            quote(s)
         ))),
     }
 }
@@ -54,13 +58,91 @@ impl Drop for RawMode {
 /// How the guest side ended: None when the console closed, Some(message) on a stream error.
 type Ended = Option<String>;
 
-pub fn console(conn: &Connect, name: &str, force: bool, escape: &str, linger: f64) -> Result<()> {
-    let escape = parse_escape(escape)?;
-    if !(0.0..=3600.0).contains(&linger) {
-        return Err(Error::invalid(format!(
-            "--linger {linger}: seconds from 0 to 3600"
-        )));
+/// Attach to a domain's serial console (virsh console).
+///
+/// On a terminal: raw mode until the escape character (default ^]); the terminal is restored on
+/// every exit. When stdin is not a terminal (a script): relays stdin to the guest and the guest to
+/// stdout, and exits when stdin closes (after --linger to drain the guest's answer) or when the
+/// console closes. Exit 6 with a hint when the domain has no serial console. Interactive: refused
+/// in --batch. Prints only what the guest writes (-o json adds {"name"} once the console closed).
+#[derive(Debug, clap::Args)]
+pub struct Console {
+    pub name: String,
+    /// Take the console over from another session.
+    #[arg(long)]
+    pub force: bool,
+    /// The escape character on a terminal: ^X for a control key, or one character.
+    #[arg(long, value_name = "CHAR", default_value = "^]")]
+    pub escape: String,
+    /// After stdin closes, keep relaying the guest's output this long (seconds).
+    #[arg(long, value_name = "SECS", default_value_t = 1.0)]
+    pub linger: f64,
+}
+
+impl Console {
+    /// The console as install attaches it: the default escape, no takeover.
+    pub fn attach(name: &str) -> Console {
+        Console {
+            name: name.to_string(),
+            force: false,
+            escape: "^]".to_string(),
+            linger: 0.0,
+        }
     }
+}
+
+/// A console session that ended: the session's product is the guest's output, already on stdout.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ConsoleClosed {
+    /// The domain whose console was attached.
+    pub name: String,
+}
+
+impl Render for ConsoleClosed {
+    /// Nothing is printed after the guest's output, unless -o json asks for this record.
+    fn document(&self) -> Option<&str> {
+        Some("")
+    }
+}
+
+impl Verb for Console {
+    type Ctx = Session;
+    type Output = ConsoleClosed;
+
+    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<ConsoleClosed> {
+        if ctx.batch {
+            return Err(Error::new(
+                ErrorKind::Usage,
+                "console is interactive: not in --batch",
+            ));
+        }
+        let escape = parse_escape(&self.escape)?;
+        if !(0.0..=3600.0).contains(&self.linger) {
+            return Err(Error::invalid(format!(
+                "--linger {}: seconds from 0 to 3600",
+                self.linger
+            )));
+        }
+        let linger = Duration::from_secs_f64(self.linger);
+        let stream = open(ctx.conn()?, &self.name, self.force)?;
+        let ended = spawn_guest_to_stdout(stream.clone());
+        if std::io::stdin().is_terminal() {
+            let _raw = RawMode::enter()?;
+            eprint!(
+                "Connected to domain '{}'\r\nEscape character is {}\r\n",
+                self.name,
+                escape_name(escape)
+            );
+            relay_stdin(&stream, &ended, Some(escape), Duration::ZERO)?;
+        } else {
+            relay_stdin(&stream, &ended, None, linger)?;
+        }
+        Ok(ConsoleClosed { name: self.name })
+    }
+}
+
+/// Opens the console stream of a running domain that has a serial device.
+fn open(conn: &Connect, name: &str, force: bool) -> Result<Arc<Stream>> {
     let dom = crate::domains::lookup(conn, name)?;
     let xml = dom.get_xml_desc(0).libvirt(format!("XML of domain {name}"))?;
     let facts = crate::xml::domain_facts(&xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;
@@ -86,17 +168,7 @@ pub fn console(conn: &Connect, name: &str, force: bool, escape: &str, linger: f6
             err
         }
     })?;
-    let ended = spawn_guest_to_stdout(stream.clone());
-    if std::io::stdin().is_terminal() {
-        let _raw = RawMode::enter()?;
-        eprint!(
-            "Connected to domain '{name}'\r\nEscape character is {}\r\n",
-            escape_name(escape)
-        );
-        relay_stdin(&stream, &ended, Some(escape), Duration::ZERO)
-    } else {
-        relay_stdin(&stream, &ended, None, Duration::from_secs_f64(linger))
-    }
+    Ok(stream)
 }
 
 fn escape_name(c: u8) -> String {

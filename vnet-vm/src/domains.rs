@@ -1,12 +1,14 @@
 //! The virsh domain verbs: list, start, shutdown, destroy, undefine, dumpxml.
 
 use crate::storage;
-use serde_json::{json, Value};
+use schemars::JsonSchema;
+use serde::Serialize;
 use virt::connect::Connect;
 use virt::domain::Domain;
 use virt::sys;
-use vnet_common::libvirt::LibvirtContext;
-use vnet_common::{Error, ErrorKind, Outcome, Result};
+use vnet_common::libvirt::{LibvirtContext, Session};
+use vnet_common::table;
+use vnet_common::{Error, ErrorKind, Journal, Render, Result, TextStyle, Verb};
 
 /// virsh's word for a domain state.
 pub fn state_name(state: sys::virDomainState) -> &'static str {
@@ -33,170 +35,464 @@ pub fn lookup(conn: &Connect, name: &str) -> Result<Domain> {
     })
 }
 
-/// `list [--all]`: running domains by id, then inactive ones by name (virsh's order).
-pub fn list(conn: &Connect, all: bool) -> Result<Outcome> {
-    let mut flags = sys::VIR_CONNECT_LIST_DOMAINS_ACTIVE;
-    if all {
-        flags |= sys::VIR_CONNECT_LIST_DOMAINS_INACTIVE;
-    }
-    let domains = conn.list_all_domains(flags).libvirt("list domains")?;
-    let mut rows: Vec<(Option<u32>, String, &str, String)> = domains
-        .iter()
-        .map(|d| {
-            let id = d.get_id().filter(|&id| id != u32::MAX);
-            (
-                id,
-                d.get_name().unwrap_or_default(),
-                state_of(d),
-                d.get_uuid_string().unwrap_or_default(),
-            )
-        })
-        .collect();
-    rows.sort_by(|a, b| (a.0.is_none(), a.0, &a.1).cmp(&(b.0.is_none(), b.0, &b.1)));
-    let json: Vec<Value> = rows
-        .iter()
-        .map(|(id, name, state, uuid)| json!({"id": id, "name": name, "state": state, "uuid": uuid}))
-        .collect();
-    let table: Vec<Vec<String>> = rows
-        .iter()
-        .map(|(id, name, state, _)| {
-            vec![
-                id.map_or("-".into(), |i| i.to_string()),
-                name.clone(),
-                state.to_string(),
-            ]
-        })
-        .collect();
-    Ok(Outcome::new(
-        Value::Array(json),
-        crate::table(&["Id", "Name", "State"], &table),
-    ))
-}
-
-pub fn start(conn: &Connect, name: &str) -> Result<Outcome> {
-    let dom = lookup(conn, name)?;
-    let changed = !dom.is_active().libvirt("domain state")?;
+/// virsh's confirmation line in text mode when something changed; nothing otherwise.
+fn confirmation(changed: bool, line: String) -> String {
     if changed {
-        dom.create().libvirt(format!("start domain {name}"))?;
+        line
+    } else {
+        String::new()
     }
-    let result = json!({"name": name, "changed": changed, "state": state_of(&dom), "id": dom.get_id()});
-    Ok(text_outcome(
-        result,
-        changed,
-        format!("Domain '{name}' started\n"),
-    ))
 }
 
-pub fn shutdown(conn: &Connect, name: &str) -> Result<Outcome> {
-    stop(conn, name, "shut down", "is being shutdown", |dom| {
-        dom.shutdown().map(drop)
-    })
+/// List domains (virsh list).
+///
+/// Running domains by id, then inactive ones by name (virsh's order).
+#[derive(Debug, clap::Args)]
+pub struct List {
+    /// Include inactive domains.
+    #[arg(long)]
+    pub all: bool,
 }
 
-pub fn destroy(conn: &Connect, name: &str) -> Result<Outcome> {
-    stop(conn, name, "destroy", "destroyed", Domain::destroy)
+/// One domain of `list`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DomainRow {
+    /// The running domain's id; null when inactive.
+    pub id: Option<u32>,
+    pub name: String,
+    /// virsh's word: running, idle, paused, in shutdown, shut off, crashed, pmsuspended.
+    pub state: String,
+    pub uuid: String,
+}
+
+/// The domains `list` found.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct DomainList(pub Vec<DomainRow>);
+
+impl Render for DomainList {
+    fn text(&self, style: TextStyle) -> String {
+        let rows: Vec<Vec<String>> = self
+            .0
+            .iter()
+            .map(|d| {
+                let id = d.id.map_or("-".into(), |i| i.to_string());
+                vec![id, d.name.clone(), d.state.clone()]
+            })
+            .collect();
+        table::render(&["Id", "Name", "State"], &rows, style)
+    }
+}
+
+impl Verb for List {
+    type Ctx = Session;
+    type Output = DomainList;
+
+    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<DomainList> {
+        let mut flags = sys::VIR_CONNECT_LIST_DOMAINS_ACTIVE;
+        if self.all {
+            flags |= sys::VIR_CONNECT_LIST_DOMAINS_INACTIVE;
+        }
+        let domains = ctx.conn()?.list_all_domains(flags).libvirt("list domains")?;
+        let mut rows: Vec<DomainRow> = domains
+            .iter()
+            .map(|d| DomainRow {
+                id: d.get_id().filter(|&id| id != u32::MAX),
+                name: d.get_name().unwrap_or_default(),
+                state: state_of(d).to_string(),
+                uuid: d.get_uuid_string().unwrap_or_default(),
+            })
+            .collect();
+        rows.sort_by(|a, b| (a.id.is_none(), a.id, &a.name).cmp(&(b.id.is_none(), b.id, &b.name)));
+        Ok(DomainList(rows))
+    }
+}
+
+/// Start a defined domain (virsh start).
+#[derive(Debug, clap::Args)]
+pub struct Start {
+    pub name: String,
+}
+
+/// The domain after `start`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Started {
+    pub name: String,
+    /// False when it was running already.
+    pub changed: bool,
+    /// virsh's word for the state now.
+    pub state: String,
+    /// The running domain's id.
+    pub id: Option<u32>,
+}
+
+impl Render for Started {
+    fn text(&self, _style: TextStyle) -> String {
+        confirmation(self.changed, format!("Domain '{}' started\n", self.name))
+    }
+}
+
+impl Verb for Start {
+    type Ctx = Session;
+    type Output = Started;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<Started> {
+        let name = self.name;
+        let dom = lookup(ctx.conn()?, &name)?;
+        let changed = !dom.is_active().libvirt("domain state")?;
+        if changed {
+            dom.create().libvirt(format!("start domain {name}"))?;
+            let started = dom.clone();
+            journal.record_fn(format!("start domain {name}"), move || {
+                started.destroy().libvirt("destroy the domain")
+            })?;
+        }
+        Ok(Started {
+            changed,
+            state: state_of(&dom).to_string(),
+            id: dom.get_id(),
+            name,
+        })
+    }
+}
+
+/// A domain after `shutdown` or `destroy`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Stopped {
+    pub name: String,
+    /// False when it was not running.
+    pub changed: bool,
+    /// virsh's word for the state now (a guest asked to shut down may still be running).
+    pub state: String,
+    /// virsh's confirmation, printed with -o text when something changed.
+    #[serde(skip)]
+    #[schemars(skip)]
+    done: String,
+}
+
+impl Render for Stopped {
+    fn text(&self, _style: TextStyle) -> String {
+        confirmation(self.changed, format!("Domain '{}' {}\n", self.name, self.done))
+    }
+}
+
+/// Ask the guest to shut down (ACPI power button; virsh shutdown).
+#[derive(Debug, clap::Args)]
+pub struct Shutdown {
+    pub name: String,
+}
+
+impl Verb for Shutdown {
+    type Ctx = Session;
+    type Output = Stopped;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<Stopped> {
+        let how = StopHow {
+            what: "shut down",
+            done: "is being shutdown",
+        };
+        stop(ctx, journal, self.name, how, |dom| dom.shutdown().map(drop))
+    }
+}
+
+/// Stop a domain at once (virsh destroy).
+#[derive(Debug, clap::Args)]
+pub struct Destroy {
+    pub name: String,
+}
+
+impl Verb for Destroy {
+    type Ctx = Session;
+    type Output = Stopped;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<Stopped> {
+        let how = StopHow {
+            what: "destroy",
+            done: "destroyed",
+        };
+        stop(ctx, journal, self.name, how, Domain::destroy)
+    }
+}
+
+/// The words of one stop verb: what it does, and virsh's confirmation.
+struct StopHow {
+    what: &'static str,
+    done: &'static str,
 }
 
 /// shutdown and destroy: act on a running domain only; one that is not running is changed:false.
+/// Stopping cannot be undone (the guest's memory is gone), so it is recorded as irreversible.
 fn stop(
-    conn: &Connect,
-    name: &str,
-    what: &str,
-    done: &str,
+    ctx: &mut Session,
+    journal: &mut Journal,
+    name: String,
+    how: StopHow,
     act: impl FnOnce(&Domain) -> std::result::Result<(), virt::error::Error>,
-) -> Result<Outcome> {
-    let dom = lookup(conn, name)?;
+) -> Result<Stopped> {
+    let dom = lookup(ctx.conn()?, &name)?;
     let changed = dom.is_active().libvirt("domain state")?;
     if changed {
-        act(&dom).libvirt(format!("{what} domain {name}"))?;
+        act(&dom).libvirt(format!("{} domain {name}", how.what))?;
+        journal.irreversible(format!("{} domain {name}", how.what))?;
     }
-    let result = json!({"name": name, "changed": changed, "state": state_of(&dom)});
-    Ok(text_outcome(result, changed, format!("Domain '{name}' {done}\n")))
+    Ok(Stopped {
+        changed,
+        state: state_of(&dom).to_string(),
+        done: how.done.to_string(),
+        name,
+    })
 }
 
-/// virsh's confirmation line in text mode when something changed; nothing otherwise.
-fn text_outcome(json: Value, changed: bool, text: String) -> Outcome {
-    Outcome::new(json, if changed { text } else { String::new() })
+/// Remove a domain's definition (virsh undefine).
+///
+/// With --remove-all-storage also deletes its disk volumes and the kernels that install copied to
+/// /var/lib/libvirt/boot. Deletions cannot be undone.
+#[derive(Debug, clap::Args)]
+pub struct Undefine {
+    pub name: String,
+    /// Also delete the domain's disk volumes and copied kernels (the domain must be shut off).
+    #[arg(long)]
+    pub remove_all_storage: bool,
+    /// Succeed (changed: false) when the domain does not exist.
+    #[arg(long, visible_alias = "if-exists")]
+    pub missing_ok: bool,
 }
 
-pub fn undefine(conn: &Connect, name: &str, remove_storage: bool, missing_ok: bool) -> Result<Outcome> {
-    let dom = match lookup(conn, name) {
-        Err(e) if missing_ok && e.kind == ErrorKind::NotFound => {
-            return Ok(Outcome::quiet(json!({"name": name, "changed": false})))
+/// What `undefine` removed.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Undefined {
+    pub name: String,
+    /// False with --missing-ok when there was no such domain (the lists are then absent).
+    pub changed: bool,
+    /// Disk volumes deleted (--remove-all-storage).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed_volumes: Option<Vec<String>>,
+    /// Copied kernels and initrds deleted (--remove-all-storage).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed_files: Option<Vec<String>>,
+}
+
+impl Render for Undefined {
+    fn text(&self, _style: TextStyle) -> String {
+        if !self.changed {
+            return String::new();
         }
-        other => other?,
-    };
-    let xml = dom
-        .get_xml_desc(sys::VIR_DOMAIN_XML_INACTIVE)
-        .libvirt("domain XML")?;
-    let facts = crate::xml::domain_facts(&xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;
-    if remove_storage && dom.is_active().libvirt("domain state")? {
-        return Err(
-            Error::exists(format!("domain {name} is running: its storage is in use"))
-                .with_hint(format!("stop it first: vnet-vm destroy {name}")),
-        );
+        let mut text = String::new();
+        for v in self.removed_volumes.iter().flatten() {
+            text.push_str(&format!("Volume '{v}' removed.\n"));
+        }
+        text.push_str(&format!("Domain '{}' has been undefined\n", self.name));
+        text
     }
-    dom.undefine_flags(sys::VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | sys::VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
-        .libvirt(format!("undefine domain {name}"))?;
-    let (mut volumes, mut files) = (Vec::new(), Vec::new());
-    if remove_storage {
-        for path in &facts.disk_files {
-            storage::delete_volume(conn, path)?;
-            volumes.push(path.clone());
-        }
-        // Kernels that install copied for --location belong to the domain too.
-        for path in [&facts.kernel, &facts.initrd].into_iter().flatten() {
-            let ours = path.starts_with(&format!("{}/vnet-", crate::location::BOOT_DIR));
-            if ours && std::fs::remove_file(path).is_ok() {
-                files.push(path.clone());
+}
+
+impl Verb for Undefine {
+    type Ctx = Session;
+    type Output = Undefined;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<Undefined> {
+        let name = self.name;
+        let conn = ctx.conn()?;
+        let dom = match lookup(conn, &name) {
+            Err(e) if self.missing_ok && e.kind == ErrorKind::NotFound => {
+                return Ok(Undefined {
+                    name,
+                    changed: false,
+                    removed_volumes: None,
+                    removed_files: None,
+                })
             }
+            other => other?,
+        };
+        let xml = dom
+            .get_xml_desc(sys::VIR_DOMAIN_XML_INACTIVE)
+            .libvirt("domain XML")?;
+        let facts = crate::xml::domain_facts(&xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;
+        if self.remove_all_storage && dom.is_active().libvirt("domain state")? {
+            return Err(
+                Error::exists(format!("domain {name} is running: its storage is in use"))
+                    .with_hint(format!("stop it first: vnet-vm destroy {name}")),
+            );
         }
+        dom.undefine_flags(
+            sys::VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | sys::VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA,
+        )
+        .libvirt(format!("undefine domain {name}"))?;
+        journal.irreversible(format!("undefine domain {name}"))?;
+        let (volumes, files) = if self.remove_all_storage {
+            remove_storage(conn, &facts, journal)?
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        Ok(Undefined {
+            name,
+            changed: true,
+            removed_volumes: Some(volumes),
+            removed_files: Some(files),
+        })
     }
-    let result = json!({"name": name, "changed": true, "removed_volumes": volumes, "removed_files": files});
-    let mut text = String::new();
-    for v in &volumes {
-        text.push_str(&format!("Volume '{v}' removed.\n"));
-    }
-    text.push_str(&format!("Domain '{name}' has been undefined\n"));
-    Ok(Outcome::new(result, text))
 }
 
-pub fn dumpxml(conn: &Connect, name: &str, inactive: bool) -> Result<Outcome> {
-    let dom = lookup(conn, name)?;
-    let flags = if inactive { sys::VIR_DOMAIN_XML_INACTIVE } else { 0 };
-    let xml = dom.get_xml_desc(flags).libvirt(format!("XML of domain {name}"))?;
-    Ok(Outcome::new(json!({"name": name, "xml": xml}), xml))
+/// undefine --remove-all-storage: the disk volumes, and the kernels install copied for
+/// --location (they belong to the domain too). Returns the volumes and files deleted.
+fn remove_storage(
+    conn: &Connect,
+    facts: &crate::xml::DomainFacts,
+    journal: &mut Journal,
+) -> Result<(Vec<String>, Vec<String>)> {
+    let (mut volumes, mut files) = (Vec::new(), Vec::new());
+    for path in &facts.disk_files {
+        storage::delete_volume(conn, path)?;
+        journal.irreversible(format!("delete volume {path}"))?;
+        volumes.push(path.clone());
+    }
+    for path in [&facts.kernel, &facts.initrd].into_iter().flatten() {
+        if crate::location::is_boot_copy(path) && std::fs::remove_file(path).is_ok() {
+            journal.irreversible(format!("delete {path}"))?;
+            files.push(path.clone());
+        }
+    }
+    Ok((volumes, files))
+}
+
+/// Print a domain's XML (virsh dumpxml).
+///
+/// Prints the XML document itself, as virsh does; -o json gives {"name", "xml"}.
+#[derive(Debug, clap::Args)]
+pub struct Dumpxml {
+    pub name: String,
+    /// The persistent definition rather than the live XML.
+    #[arg(long)]
+    pub inactive: bool,
+}
+
+/// A domain's XML.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DomainXml {
+    pub name: String,
+    /// The domain XML as libvirt gives it.
+    pub xml: String,
+}
+
+impl Render for DomainXml {
+    fn text(&self, _style: TextStyle) -> String {
+        self.xml.clone()
+    }
+
+    fn document(&self) -> Option<&str> {
+        Some(&self.xml)
+    }
+}
+
+impl Verb for Dumpxml {
+    type Ctx = Session;
+    type Output = DomainXml;
+
+    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<DomainXml> {
+        let dom = lookup(ctx.conn()?, &self.name)?;
+        let flags = if self.inactive {
+            sys::VIR_DOMAIN_XML_INACTIVE
+        } else {
+            0
+        };
+        let xml = dom
+            .get_xml_desc(flags)
+            .libvirt(format!("XML of domain {}", self.name))?;
+        Ok(DomainXml { name: self.name, xml })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vnet_common::libvirt::ConnectArgs;
 
-    fn conn() -> Connect {
-        vnet_common::libvirt::connect(Some("test:///default")).unwrap()
+    fn session() -> Session {
+        let args = ConnectArgs {
+            connect: Some("test:///default".into()),
+        };
+        Session::new(&args, false)
+    }
+
+    fn run<V: Verb<Ctx = Session>>(ctx: &mut Session, verb: V) -> Result<V::Output> {
+        verb.run(ctx, &mut Journal::new())
+    }
+
+    fn start(ctx: &mut Session, name: &str) -> Result<Started> {
+        run(ctx, Start { name: name.into() })
+    }
+
+    fn destroy(ctx: &mut Session, name: &str) -> Result<Stopped> {
+        run(ctx, Destroy { name: name.into() })
     }
 
     #[test]
     fn list_shapes_json_and_text() {
-        let out = list(&conn(), true).unwrap();
-        let first = &out.json[0];
-        assert_eq!(first["name"], "test");
+        let out = run(&mut session(), List { all: true }).unwrap();
+        let first = &out.0[0];
+        assert_eq!(first.name, "test");
         // test:///default is shared by this process's tests: another may have restarted it.
-        assert!(first["id"].is_u64() || first["state"] == "shut off", "{first}");
-        assert_eq!(first["uuid"].as_str().unwrap().len(), 36);
-        assert!(out.text.starts_with(" Id   Name   State\n------"), "{}", out.text);
-        assert!(out.text.contains("   test   "), "{}", out.text);
+        assert!(first.id.is_some() || first.state == "shut off", "{first:?}");
+        assert_eq!(first.uuid.len(), 36);
+        let json = serde_json::to_value(&out).unwrap();
+        assert!(json[0].get("id").is_some(), "{json}");
+        let text = out.text(TextStyle::default());
+        assert!(text.starts_with(" Id   Name   State\n------"), "{text}");
+        assert!(text.contains("   test   "), "{text}");
+        let quiet = out.text(TextStyle { headers: false });
+        assert!(quiet.starts_with(' ') && !quiet.contains("----"), "{quiet}");
     }
 
     #[test]
     fn lifecycle_is_idempotent_and_missing_is_not_found() {
-        let c = conn();
-        assert_eq!(start(&c, "test").unwrap().json["changed"], false);
-        assert_eq!(destroy(&c, "test").unwrap().json["changed"], true);
-        assert_eq!(destroy(&c, "test").unwrap().json["state"], "shut off");
-        assert_eq!(start(&c, "test").unwrap().json["changed"], true);
-        assert_eq!(start(&c, "nope").unwrap_err().exit_code(), 3);
-        assert_eq!(undefine(&c, "nope", false, true).unwrap().json["changed"], false);
-        assert!(dumpxml(&c, "test", false).unwrap().text.starts_with("<domain"));
+        // test:///default keeps its state while a connection to it is open: one session.
+        let ctx = &mut session();
+        assert!(!start(ctx, "test").unwrap().changed);
+        assert!(destroy(ctx, "test").unwrap().changed);
+        assert_eq!(destroy(ctx, "test").unwrap().state, "shut off");
+        assert!(start(ctx, "test").unwrap().changed);
+        assert_eq!(start(ctx, "nope").unwrap_err().exit_code(), 3);
+        let gone = run(
+            ctx,
+            Undefine {
+                name: "nope".into(),
+                remove_all_storage: false,
+                missing_ok: true,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&gone).unwrap(),
+            serde_json::json!({"name": "nope", "changed": false})
+        );
+        let xml = run(
+            ctx,
+            Dumpxml {
+                name: "test".into(),
+                inactive: false,
+            },
+        )
+        .unwrap();
+        assert!(xml.document().unwrap().starts_with("<domain"));
+    }
+
+    #[test]
+    fn a_failed_later_step_destroys_what_start_started() {
+        // test:///default is shared by this process's tests: this one uses a domain of its own.
+        let mut ctx = session();
+        let xml = "<domain type='test'><name>vnet-undo-start</name><memory>8192</memory>\
+                   <os><type>hvm</type></os></domain>";
+        let dom = Domain::define_xml(ctx.conn().unwrap(), xml).unwrap();
+        let mut journal = Journal::new();
+        let started = Start {
+            name: "vnet-undo-start".into(),
+        }
+        .run(&mut ctx, &mut journal)
+        .unwrap();
+        assert!(started.changed && started.state == "running", "{started:?}");
+        let report = futures::executor::block_on(journal.rollback());
+        assert_eq!(report.undone, ["start domain vnet-undo-start"]);
+        assert_eq!(state_of(&dom), "shut off");
+        dom.undefine().unwrap();
     }
 }

@@ -1,44 +1,142 @@
 //! domiflist (interfaces from the domain XML) and domifaddr (addresses from the networks' DHCP
 //! leases, libvirt's lease source), and the --wait-ip loop of install.
 
+use crate::domains::lookup;
 use crate::xml::domain_facts;
-use serde_json::{json, Value};
+use schemars::JsonSchema;
+use serde::Serialize;
 use std::time::{Duration, Instant};
-use virt::connect::Connect;
 use virt::domain::Domain;
 use virt::sys;
-use vnet_common::libvirt::LibvirtContext;
-use vnet_common::{Error, Outcome, Result};
+use vnet_common::libvirt::{LibvirtContext, Session};
+use vnet_common::{signals, table};
+use vnet_common::{Error, Journal, Render, Result, TextStyle, Verb};
 
-pub fn domiflist(conn: &Connect, name: &str) -> Result<Outcome> {
-    let dom = crate::domains::lookup(conn, name)?;
-    let xml = dom.get_xml_desc(0).libvirt(format!("XML of domain {name}"))?;
-    let facts = domain_facts(&xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;
-    let json: Vec<Value> = facts
-        .interfaces
-        .iter()
-        .map(|i| json!({"interface": i.target, "type": i.kind, "source": i.source, "model": i.model, "mac": i.mac}))
-        .collect();
-    let rows: Vec<Vec<String>> = facts
-        .interfaces
-        .iter()
-        .map(|i| {
-            let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-            vec![
-                dash(&i.target),
-                i.kind.clone(),
-                i.source.clone(),
-                dash(&i.model),
-                i.mac.clone(),
-            ]
-        })
-        .collect();
-    let text = crate::table(&["Interface", "Type", "Source", "Model", "MAC"], &rows);
-    Ok(Outcome::new(Value::Array(json), text))
+/// A domain's network interfaces (virsh domiflist).
+#[derive(Debug, clap::Args)]
+pub struct Domiflist {
+    pub name: String,
 }
 
-/// One address from a lease: (interface, mac, protocol, address/prefix).
-type Lease = (String, String, &'static str, String);
+/// One interface of `domiflist`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct IfaceRow {
+    /// The host side (tap) device; null when the domain is not running.
+    pub interface: Option<String>,
+    /// network, bridge, direct, ...
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The network or bridge it is attached to.
+    pub source: String,
+    /// The NIC model (virtio, e1000, ...).
+    pub model: Option<String>,
+    pub mac: String,
+}
+
+/// The interfaces `domiflist` found.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct IfaceList(pub Vec<IfaceRow>);
+
+impl Render for IfaceList {
+    fn text(&self, style: TextStyle) -> String {
+        let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        let rows: Vec<Vec<String>> = self
+            .0
+            .iter()
+            .map(|i| {
+                let kind = i.kind.clone();
+                vec![
+                    dash(&i.interface),
+                    kind,
+                    i.source.clone(),
+                    dash(&i.model),
+                    i.mac.clone(),
+                ]
+            })
+            .collect();
+        table::render(&["Interface", "Type", "Source", "Model", "MAC"], &rows, style)
+    }
+}
+
+impl Verb for Domiflist {
+    type Ctx = Session;
+    type Output = IfaceList;
+
+    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<IfaceList> {
+        let dom = lookup(ctx.conn()?, &self.name)?;
+        let xml = dom
+            .get_xml_desc(0)
+            .libvirt(format!("XML of domain {}", self.name))?;
+        let facts = domain_facts(&xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;
+        let rows = facts.interfaces.into_iter().map(|i| IfaceRow {
+            interface: i.target,
+            kind: i.kind,
+            source: i.source,
+            model: i.model,
+            mac: i.mac,
+        });
+        Ok(IfaceList(rows.collect()))
+    }
+}
+
+/// A domain's addresses from its networks' DHCP leases (virsh domifaddr --source lease).
+#[derive(Debug, clap::Args)]
+pub struct Domifaddr {
+    pub name: String,
+}
+
+/// One address of `domifaddr`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Lease {
+    /// The host side (tap) device.
+    pub interface: String,
+    pub mac: String,
+    /// ipv4 or ipv6.
+    pub protocol: String,
+    /// address/prefix.
+    pub address: String,
+    /// Where the address came from: always "lease".
+    pub source: String,
+}
+
+/// The addresses `domifaddr` found.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct LeaseList(pub Vec<Lease>);
+
+impl Render for LeaseList {
+    fn text(&self, style: TextStyle) -> String {
+        let rows: Vec<Vec<String>> = self
+            .0
+            .iter()
+            .map(|l| {
+                vec![
+                    l.interface.clone(),
+                    l.mac.clone(),
+                    l.protocol.clone(),
+                    l.address.clone(),
+                ]
+            })
+            .collect();
+        table::render(&["Name", "MAC address", "Protocol", "Address"], &rows, style)
+    }
+}
+
+impl Verb for Domifaddr {
+    type Ctx = Session;
+    type Output = LeaseList;
+
+    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<LeaseList> {
+        let name = &self.name;
+        let dom = lookup(ctx.conn()?, name)?;
+        if !dom.is_active().libvirt("domain state")? {
+            return Err(Error::failed(format!("domain {name} is not running"))
+                .with_hint(format!("start it: vnet-vm start {name}")));
+        }
+        Ok(LeaseList(leases(&dom)?))
+    }
+}
 
 fn leases(dom: &Domain) -> Result<Vec<Lease>> {
     let ifaces = dom
@@ -47,68 +145,70 @@ fn leases(dom: &Domain) -> Result<Vec<Lease>> {
     let mut out = Vec::new();
     for iface in ifaces {
         for addr in &iface.addrs {
-            let proto = if addr.typed == sys::VIR_IP_ADDR_TYPE_IPV6 as i64 {
-                "ipv6"
-            } else {
-                "ipv4"
-            };
-            out.push((
-                iface.name.clone(),
-                iface.hwaddr.clone(),
-                proto,
-                format!("{}/{}", addr.addr, addr.prefix),
-            ));
+            let ipv6 = addr.typed == sys::VIR_IP_ADDR_TYPE_IPV6 as i64;
+            out.push(Lease {
+                interface: iface.name.clone(),
+                mac: iface.hwaddr.clone(),
+                protocol: if ipv6 { "ipv6" } else { "ipv4" }.to_string(),
+                address: format!("{}/{}", addr.addr, addr.prefix),
+                source: "lease".to_string(),
+            });
         }
     }
     Ok(out)
 }
 
-pub fn domifaddr(conn: &Connect, name: &str) -> Result<Outcome> {
-    let dom = crate::domains::lookup(conn, name)?;
-    if !dom.is_active().libvirt("domain state")? {
-        return Err(Error::failed(format!("domain {name} is not running"))
-            .with_hint(format!("start it: vnet-vm start {name}")));
-    }
-    let found = leases(&dom)?;
-    let json: Vec<Value> = found
-        .iter()
-        .map(|(i, mac, proto, addr)| {
-            json!({"interface": i, "mac": mac, "protocol": proto, "address": addr, "source": "lease"})
-        })
-        .collect();
-    let rows: Vec<Vec<String>> = found
-        .iter()
-        .map(|(i, mac, p, a)| vec![i.clone(), mac.clone(), p.to_string(), a.clone()])
-        .collect();
-    let text = crate::table(&["Name", "MAC address", "Protocol", "Address"], &rows);
-    Ok(Outcome::new(Value::Array(json), text))
-}
-
 /// Waits until the domain has a DHCP lease and returns its first IPv4 address (address/prefix).
+/// A held signal (SIGINT during the wait) ends the wait at once with the interruption.
 pub fn wait_for_lease(dom: &Domain, timeout: Duration) -> Result<String> {
     let deadline = Instant::now() + timeout;
     loop {
         // A lease file being rewritten can fail a read: only the last try's error counts.
         let found = leases(dom);
-        if let Ok(found) = &found {
-            if let Some((_, _, _, addr)) = found.iter().find(|l| l.2 == "ipv4") {
-                return Ok(addr.clone());
-            }
+        if let Some(lease) = found.iter().flatten().find(|l| l.protocol == "ipv4") {
+            return Ok(lease.address.clone());
         }
-        if crate::install::remaining(deadline).is_none() {
-            let name = dom.get_name().unwrap_or_default();
-            let why = found
-                .err()
-                .map(|e| format!(" ({})", e.message))
-                .unwrap_or_default();
-            return Err(Error::failed(format!(
-                "domain {name} got no DHCP lease within {}s{why}",
-                timeout.as_secs()
-            ))
-            .with_hint(format!(
-                "the domain is installed and running; check it with vnet-vm console {name}"
-            )));
+        signals::check()?;
+        if Instant::now() >= deadline {
+            return Err(no_lease(dom, timeout, found.err()));
         }
         std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn no_lease(dom: &Domain, timeout: Duration, last: Option<Error>) -> Error {
+    let name = dom.get_name().unwrap_or_default();
+    let why = last.map(|e| format!(" ({})", e.message)).unwrap_or_default();
+    Error::failed(format!(
+        "domain {name} got no DHCP lease within {}s{why}",
+        timeout.as_secs()
+    ))
+    .with_hint(format!(
+        "the domain is installed and running; check it with vnet-vm console {name}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_look_like_virsh() {
+        let list = IfaceList(vec![IfaceRow {
+            interface: None,
+            kind: "network".into(),
+            source: "default".into(),
+            model: Some("virtio".into()),
+            mac: "52:54:00:00:00:01".into(),
+        }]);
+        assert_eq!(
+            list.text(TextStyle::default()),
+            " Interface   Type      Source    Model    MAC\n\
+             -------------------------------------------------------------\n \
+             -           network   default   virtio   52:54:00:00:00:01\n\n"
+        );
+        let json = serde_json::to_value(&list).unwrap();
+        assert_eq!(json[0]["type"], "network");
+        assert_eq!(json[0]["interface"], serde_json::Value::Null);
     }
 }

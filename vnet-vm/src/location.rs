@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use vnet_common::{Context, Error, ErrorKind, Result};
+use vnet_common::{Context, Error, ErrorKind, Journal, Result};
 
 /// Where copied kernels go (readable by QEMU under libvirt's security labels).
 pub const BOOT_DIR: &str = "/var/lib/libvirt/boot";
@@ -130,33 +130,67 @@ fn open_member(tree: &InstallTree, member: &str) -> Result<Box<dyn Read>> {
     Ok(Box::new(file.read()))
 }
 
-/// Copies the kernel and initrd to BOOT_DIR as `vnet-<name>-<file>` (a new file each; never
-/// overwriting). Returns the destination paths; on failure nothing copied is left behind.
-pub fn copy_boot_files(tree: &InstallTree, name: &str, boot_dir: &Path) -> Result<(PathBuf, PathBuf)> {
-    std::fs::create_dir_all(boot_dir).with_context(|| format!("create {}", boot_dir.display()))?;
-    let kernel = copy_one(tree, &tree.kernel, name, boot_dir)?;
-    match copy_one(tree, &tree.initrd, name, boot_dir) {
-        Ok(initrd) => Ok((kernel, initrd)),
-        Err(e) => {
-            let _ = std::fs::remove_file(&kernel);
-            Err(e)
-        }
-    }
-}
-
-fn copy_one(tree: &InstallTree, member: &str, name: &str, boot_dir: &Path) -> Result<PathBuf> {
+/// Where install copies `member` of an install tree for domain `name`: the one rule for the real
+/// copy and the --dry-run/--print-xml preview. `attempt` 1 is `vnet-<name>-<file>` (the name made
+/// file-safe), later attempts add `.N` so an existing file is never overwritten.
+pub fn boot_copy_path(boot_dir: &Path, name: &str, member: &str, attempt: u32) -> PathBuf {
     let safe = crate::storage::safe_file_name(name);
     let base = member.rsplit('/').next().unwrap_or(member);
-    let (mut out, dest) = (1..100)
+    let suffix = if attempt == 1 {
+        String::new()
+    } else {
+        format!(".{attempt}")
+    };
+    boot_dir.join(format!("vnet-{safe}-{base}{suffix}"))
+}
+
+/// The attempts at a free copy path (see [`boot_copy_path`]).
+fn attempts() -> std::ops::Range<u32> {
+    1..100
+}
+
+/// True for a file that install copied (so undefine --remove-all-storage removes it).
+pub fn is_boot_copy(path: &str) -> bool {
+    path.starts_with(&format!("{BOOT_DIR}/vnet-"))
+}
+
+/// The paths the kernel and initrd would be copied to now, copying nothing.
+pub fn preview_copies(tree: &InstallTree, name: &str, boot_dir: &Path) -> (PathBuf, PathBuf) {
+    let free = |member: &str| {
+        attempts()
+            .map(|n| boot_copy_path(boot_dir, name, member, n))
+            .find(|p| !p.exists())
+            .unwrap_or_else(|| boot_copy_path(boot_dir, name, member, 1))
+    };
+    (free(&tree.kernel), free(&tree.initrd))
+}
+
+/// Copies the kernel and initrd to `boot_dir` (a new file each; never overwriting), recording
+/// each file in `journal` as soon as it is created. Returns the destination paths.
+pub fn copy_boot_files(
+    tree: &InstallTree,
+    name: &str,
+    boot_dir: &Path,
+    journal: &mut Journal,
+) -> Result<(PathBuf, PathBuf)> {
+    std::fs::create_dir_all(boot_dir).with_context(|| format!("create {}", boot_dir.display()))?;
+    let kernel = copy_one(tree, &tree.kernel, name, boot_dir, journal)?;
+    let initrd = copy_one(tree, &tree.initrd, name, boot_dir, journal)?;
+    Ok((kernel, initrd))
+}
+
+fn copy_one(
+    tree: &InstallTree,
+    member: &str,
+    name: &str,
+    boot_dir: &Path,
+    journal: &mut Journal,
+) -> Result<PathBuf> {
+    let (mut out, dest) = attempts()
         .find_map(|n| {
-            let suffix = if n == 1 { String::new() } else { format!(".{n}") };
-            let dest = boot_dir.join(format!("vnet-{safe}-{base}{suffix}"));
-            File::options()
-                .write(true)
-                .create_new(true)
-                .open(&dest)
-                .ok()
-                .map(|f| (f, dest))
+            let dest = boot_copy_path(boot_dir, name, member, n);
+            let file = File::options().write(true).create_new(true).open(&dest);
+            file.ok().map(|f| (f, dest))
         })
         .ok_or_else(|| {
             Error::new(
@@ -164,13 +198,12 @@ fn copy_one(tree: &InstallTree, member: &str, name: &str, boot_dir: &Path) -> Re
                 format!("no free file name in {}", boot_dir.display()),
             )
         })?;
-    let copied = open_member(tree, member).and_then(|mut src| {
-        io::copy(&mut src, &mut out).with_context(|| format!("copy {member} to {}", dest.display()))
-    });
-    if let Err(e) = copied {
-        let _ = std::fs::remove_file(&dest);
-        return Err(e);
-    }
+    let created = dest.clone();
+    journal.record_fn(format!("copy {}", dest.display()), move || {
+        std::fs::remove_file(&created).with_context(|| format!("remove {}", created.display()))
+    })?;
+    let mut src = open_member(tree, member)?;
+    io::copy(&mut src, &mut out).with_context(|| format!("copy {member} to {}", dest.display()))?;
     Ok(dest)
 }
 
@@ -206,13 +239,43 @@ mod tests {
             ("casper/vmlinuz", "casper/initrd")
         );
         let boot = dir.join("boot");
-        let (k, i) = copy_boot_files(&tree, "VM 1", &boot).unwrap();
+        let mut journal = Journal::new();
+        let (k, i) = copy_boot_files(&tree, "VM 1", &boot, &mut journal).unwrap();
         assert_eq!(k, boot.join("vnet-VM_1-vmlinuz"));
         assert_eq!(std::fs::read(&i).unwrap(), b"i");
-        let (k2, _) = copy_boot_files(&tree, "VM 1", &boot).unwrap();
+        let (k2, _) = copy_boot_files(&tree, "VM 1", &boot, &mut journal).unwrap();
         assert_eq!(k2, boot.join("vnet-VM_1-vmlinuz.2"));
+        // Undoing removes every copy, last first.
+        let report = futures::executor::block_on(journal.rollback());
+        assert_eq!(report.undone.len(), 4, "{report:?}");
+        assert_eq!(std::fs::read_dir(&boot).unwrap().count(), 0);
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(find("/nonexistent/x.iso").unwrap_err().exit_code(), 3);
+    }
+
+    /// The preview (--dry-run, --print-xml) names exactly the files the copy writes, also for a
+    /// domain name that is not file-safe.
+    #[test]
+    fn preview_names_what_the_copy_writes() {
+        let dir = std::env::temp_dir().join(format!("vnet-vm-preview-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("install")).unwrap();
+        std::fs::write(dir.join("install/vmlinuz"), b"k").unwrap();
+        std::fs::write(dir.join("install/initrd.gz"), b"i").unwrap();
+        let tree = find(dir.to_str().unwrap()).unwrap();
+        let boot = dir.join("boot");
+        let name = "web server 1 (ünïcode)";
+        for _ in 0..2 {
+            let preview = preview_copies(&tree, name, &boot);
+            let mut journal = Journal::new();
+            let copied = copy_boot_files(&tree, name, &boot, &mut journal).unwrap();
+            assert_eq!(preview, copied);
+            journal.commit();
+        }
+        assert_eq!(
+            preview_copies(&tree, name, &boot).0,
+            boot.join("vnet-web_server_1___n_code_-vmlinuz.3")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -1,3 +1,5 @@
-fn main() -> std::process::ExitCode {
-    vnet_common::cli::run_main::<vnet_vm::cli::Cli>("vnet-vm", vnet_vm::run)
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    vnet_common::cli::run_main::<vnet_vm::VmTool>()
 }

@@ -2,7 +2,35 @@
 //! anything is touched. Bad input is exit 7 (invalid).
 
 use std::path::{Path, PathBuf};
+use vnet_common::mac::parse_unicast_mac;
 use vnet_common::{Error, Result};
+
+/// `--graphics`: the guest's graphical console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphicsKind {
+    None,
+    Vnc,
+    Spice,
+}
+
+impl GraphicsKind {
+    /// The name the flag takes (and the JSON reports).
+    pub fn name(self) -> &'static str {
+        match self {
+            GraphicsKind::None => "none",
+            GraphicsKind::Vnc => "vnc",
+            GraphicsKind::Spice => "spice",
+        }
+    }
+}
+
+/// `--virt-type`: the hypervisor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VirtTypeArg {
+    Auto,
+    Kvm,
+    Qemu,
+}
 
 /// `key=value,key=value`; a first word without `=` is returned under `bare_key`.
 fn options(spec: &str, what: &str, bare_key: &str, allowed: &[&str]) -> Result<Vec<(String, String)>> {
@@ -81,7 +109,7 @@ fn parse_network(spec: &str) -> Result<Nic> {
                 source = Some(NicSource::Bridge(value))
             }
             "model" => model = validate_model(&value)?,
-            _ => mac = Some(validate_mac(&value)?),
+            _ => mac = Some(parse_unicast_mac(&value)?),
         }
     }
     let source = source
@@ -98,24 +126,6 @@ fn validate_model(model: &str) -> Result<String> {
         return Err(Error::invalid(format!("NIC model '{model}' is not a model name")));
     }
     Ok(model.to_string())
-}
-
-/// A unicast MAC as six hex pairs, normalised to lower case.
-pub fn validate_mac(mac: &str) -> Result<String> {
-    let parts: Vec<&str> = mac.split(':').collect();
-    let hex = parts.len() == 6
-        && parts
-            .iter()
-            .all(|p| p.len() == 2 && u8::from_str_radix(p, 16).is_ok());
-    if !hex {
-        return Err(Error::invalid(format!(
-            "MAC '{mac}' is not six hex pairs (52:54:00:12:34:56)"
-        )));
-    }
-    if u8::from_str_radix(parts[0], 16).unwrap_or(1) & 1 == 1 {
-        return Err(Error::invalid(format!("MAC '{mac}' is a multicast address")));
-    }
-    Ok(mac.to_ascii_lowercase())
 }
 
 #[derive(Debug, Clone, PartialEq)]

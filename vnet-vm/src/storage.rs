@@ -9,7 +9,7 @@ use virt::connect::Connect;
 use virt::storage_pool::StoragePool;
 use virt::storage_vol::StorageVol;
 use vnet_common::libvirt::LibvirtContext;
-use vnet_common::{Error, ErrorKind, Result};
+use vnet_common::{Error, ErrorKind, Journal, Result};
 
 /// The pool a disk lives in: an existing one by name, or a new dir pool to define for its directory.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,28 +143,21 @@ fn pool_xml(name: &str, dir: &str) -> String {
     String::from_utf8(w.into_inner()).expect("UTF-8")
 }
 
-/// Defines, builds and starts a dir pool (autostarted, as virt-install leaves it).
-pub fn create_pool(conn: &Connect, name: &str, dir: &str) -> Result<StoragePool> {
+/// Defines, builds and starts a dir pool (autostarted, as virt-install leaves it), recording the
+/// definition and the start in `journal` as each is made.
+pub fn create_pool(conn: &Connect, name: &str, dir: &str, journal: &mut Journal) -> Result<()> {
     let pool =
         StoragePool::define_xml(conn, &pool_xml(name, dir), 0).libvirt(format!("define pool {name}"))?;
-    let started = pool
-        .build(0)
-        .and_then(|_| pool.create(0))
-        .and_then(|_| pool.set_autostart(true));
-    if let Err(e) = started {
-        let _ = pool.destroy();
-        let _ = pool.undefine();
-        return Err(vnet_common::libvirt::error(e).context(format!("start pool {name}")));
-    }
-    Ok(pool)
-}
-
-/// Stops and forgets a pool this install defined (its directory and files stay).
-pub fn remove_pool(conn: &Connect, name: &str) {
-    if let Ok(pool) = StoragePool::lookup_by_name(conn, name) {
-        let _ = pool.destroy();
-        let _ = pool.undefine();
-    }
+    let defined = pool.clone();
+    journal.record_fn(format!("define pool {name}"), move || {
+        defined.undefine().libvirt("undefine the pool")
+    })?;
+    let what = format!("start pool {name}");
+    pool.build(0).libvirt(&what)?;
+    pool.create(0).libvirt(&what)?;
+    let started = pool.clone();
+    journal.record_fn(what.clone(), move || started.destroy().libvirt("stop the pool"))?;
+    pool.set_autostart(true).libvirt(what).map(drop)
 }
 
 fn volume_xml(name: &str, bytes: u64, format: &str) -> String {
@@ -191,17 +184,25 @@ fn volume_xml(name: &str, bytes: u64, format: &str) -> String {
     String::from_utf8(w.into_inner()).expect("UTF-8")
 }
 
-/// Creates one volume in `pool_name`, returning its path.
-pub fn create_volume(conn: &Connect, pool_name: &str, spec: &DiskSpec) -> Result<String> {
+/// Creates one volume in `pool_name` and records it in `journal`, returning its path.
+pub fn create_volume(
+    conn: &Connect,
+    pool_name: &str,
+    spec: &DiskSpec,
+    journal: &mut Journal,
+) -> Result<String> {
     let pool = StoragePool::lookup_by_name(conn, pool_name).libvirt(format!("storage pool {pool_name}"))?;
     let base = spec.file_name();
     let xml = volume_xml(&base, size_bytes(spec.size_gb.unwrap_or(0.0)), &spec.format);
     let vol =
         StorageVol::create_xml(&pool, &xml, 0).libvirt(format!("create disk {}", spec.path.display()))?;
-    vol.get_path().libvirt("volume path")
+    let path = vol.get_path().libvirt("volume path");
+    let what = format!("create volume {}", path.as_deref().unwrap_or(&base));
+    journal.record_fn(what, move || vol.delete(0).libvirt("delete the volume"))?;
+    path
 }
 
-/// Deletes the volume at `path` (used by rollback and undefine --remove-all-storage).
+/// Deletes the volume at `path` (undefine --remove-all-storage).
 pub fn delete_volume(conn: &Connect, path: &str) -> Result<()> {
     let vol = StorageVol::lookup_by_path(conn, path).libvirt(format!("volume {path}"))?;
     vol.delete(0).libvirt(format!("delete volume {path}"))

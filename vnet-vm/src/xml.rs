@@ -1,8 +1,7 @@
 //! Domain XML: built with quick-xml's writer (names and paths are escaped by the writer, never
 //! formatted into strings), and the few facts read back from libvirt's XML with quick-xml's reader.
 
-use crate::cli::GraphicsKind;
-use crate::spec::{Nic, NicSource};
+use crate::spec::{GraphicsKind, Nic, NicSource};
 use quick_xml::events::{BytesStart, BytesText, Event};
 use quick_xml::{Reader, Writer};
 use std::io;
