@@ -113,8 +113,8 @@ fn non_utf8_batch_lines_are_named_and_force_goes_on() {
         (records[1]["line"].clone(), records[1]["exit_code"].clone()),
         (2.into(), 7.into())
     );
-    assert_eq!(namespaces_with(&a), [a.clone()]);
-    assert_eq!(namespaces_with(&b), [b.clone()]);
+    assert_eq!(namespaces_with(&a), std::slice::from_ref(&a));
+    assert_eq!(namespaces_with(&b), std::slice::from_ref(&b));
     std::fs::remove_file(&file).unwrap();
 }
 

@@ -96,7 +96,9 @@ pub trait Tool: 'static {
     /// A batch line's own global flags: by default a line gives none or the batch's own.
     fn enter_line(_ctx: &mut Self::Ctx, outer: &Self::Globals, line: &Self::Globals) -> Result<()> {
         if line != outer && *line != Self::Globals::default() {
-            return Err(usage::<Self>("global flags are given once, for the whole batch"));
+            return Err(usage::<Self>(
+                "a batch line's global flags (-c, -n) may only repeat the batch's: they are given once, before --batch",
+            ));
         }
         Ok(())
     }

@@ -39,23 +39,6 @@ pub struct ConnectArgs {
     pub connect: Option<String>,
 }
 
-impl ConnectArgs {
-    /// For `Tool::enter_line`: a batch line runs over the batch's connection, so its own
-    /// `-c` may only be left out or repeat the batch's URI.
-    pub fn check_batch_line(&self, line: &ConnectArgs) -> Result<()> {
-        match &line.connect {
-            Some(uri) if Some(uri) != self.connect.as_ref() => Err(Error::new(
-                ErrorKind::Usage,
-                format!(
-                    "-c {}: a batch runs over one connection, given before --batch",
-                    crate::error::quote(uri)
-                ),
-            )),
-            _ => Ok(()),
-        }
-    }
-}
-
 /// One libvirt connection, opened on first use (so bad input is refused even with the daemon
 /// down) and shared by every command of a batch.
 pub struct Session {
@@ -185,20 +168,6 @@ mod tests {
         ] {
             assert!(!is_local_uri(remote), "{remote}");
         }
-    }
-
-    #[test]
-    fn batch_lines_share_the_batch_connection() {
-        let outer = ConnectArgs {
-            connect: Some("test:///default".into()),
-        };
-        let same = outer.clone();
-        assert!(outer.check_batch_line(&ConnectArgs::default()).is_ok());
-        assert!(outer.check_batch_line(&same).is_ok());
-        let other = ConnectArgs {
-            connect: Some("qemu:///system".into()),
-        };
-        assert_eq!(outer.check_batch_line(&other).unwrap_err().exit_code(), 2);
     }
 
     #[test]

@@ -12,7 +12,6 @@ pub mod spec;
 pub mod xml;
 
 use std::future::Future;
-use vnet_common::cli::usage;
 use vnet_common::libvirt::{ConnectArgs, Session};
 use vnet_common::{Result, Tool};
 
@@ -41,15 +40,6 @@ With --batch, every line prints one JSON document (NDJSON), dumpxml's parsed sum
 
     /// A batch line may leave -c out (it runs over the batch's connection) or repeat the
     /// batch's; another URI is refused.
-    fn enter_line(_ctx: &mut Session, outer: &ConnectArgs, line: &ConnectArgs) -> Result<()> {
-        if line.connect.is_some() && line != outer {
-            return Err(usage::<NetTool>(
-                "-c/--connect is given once, for the whole batch",
-            ));
-        }
-        Ok(())
-    }
-
     fn block_on<F: Future>(_ctx: &mut Session, work: F) -> F::Output {
         futures::executor::block_on(work)
     }

@@ -33,11 +33,6 @@ with the documented exit code.";
         Ok(Session::new(globals, batch))
     }
 
-    /// A line may leave out -c (it runs over the batch's connection) or repeat the batch's.
-    fn enter_line(_ctx: &mut Session, outer: &ConnectArgs, line: &ConnectArgs) -> Result<()> {
-        outer.check_batch_line(line)
-    }
-
     fn block_on<F: Future>(_ctx: &mut Session, work: F) -> F::Output {
         futures::executor::block_on(work)
     }
@@ -63,6 +58,21 @@ vnet_common::verbs! {
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn batch_lines_may_omit_or_repeat_the_connection_only() {
+        let outer = ConnectArgs {
+            connect: Some("test:///default".into()),
+        };
+        let mut ctx = Session::new(&outer, true);
+        let line = |uri: Option<&str>| ConnectArgs {
+            connect: uri.map(String::from),
+        };
+        assert!(VmTool::enter_line(&mut ctx, &outer, &line(None)).is_ok());
+        assert!(VmTool::enter_line(&mut ctx, &outer, &line(Some("test:///default"))).is_ok());
+        let other = VmTool::enter_line(&mut ctx, &outer, &line(Some("qemu:///system")));
+        assert_eq!(other.unwrap_err().exit_code(), 2);
+    }
 
     #[test]
     fn man_page_is_current() {
