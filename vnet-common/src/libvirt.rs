@@ -57,7 +57,14 @@ pub fn connect_with(uri: Option<&str>, timeout: Option<Duration>) -> Result<Conn
     // libvirt's default handler prints every error to stderr; we report them ourselves, once.
     virt::error::clear_error_callback();
     let uri = effective_uri(uri);
-    let shown = uri.as_deref().unwrap_or("the default URI").to_string();
+    // Named in messages; without a URI, libvirt's default (what virsh uses, by default).
+    let shown = uri.clone().unwrap_or_else(|| {
+        let default = match nix::unistd::geteuid().is_root() {
+            true => "qemu:///system",
+            false => "qemu:///session",
+        };
+        format!("{default} (the default URI)")
+    });
     let opened = match timeout {
         None => Connect::open(uri.as_deref()),
         Some(timeout) => {
