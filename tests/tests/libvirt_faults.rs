@@ -177,6 +177,15 @@ fn a_stopped_daemon_is_exit_6_within_the_timeout() {
             assert!(run.stderr.contains("libvirt at "), "names the daemon: {run:?}");
             assert!(run.stderr.contains("nothing was changed"), "{run:?}");
         }
+        // vnet-vm shares the session: the same timeout and message.
+        let started = Instant::now();
+        let run = vnet("vnet-vm", &["--timeout", "2", "list", "--all"]);
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "vnet-vm took {:?}",
+            started.elapsed()
+        );
+        run.fails(6, "did not answer within 2 s");
         // VNET_TIMEOUT does the same without the flag; --timeout wins over it.
         let (run, took) = net_env(&["list"], &[("VNET_TIMEOUT", "2")]);
         assert!(took < Duration::from_secs(6), "took {took:?}");
