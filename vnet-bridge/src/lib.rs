@@ -8,13 +8,17 @@ mod kernel;
 mod model;
 mod moveaddr;
 mod ports;
+mod settings;
 mod show;
 mod stp;
+mod vlan;
 
 use rtnetlink::Handle;
 use std::future::Future;
 use vnet_common::cli::Tool;
-use vnet_common::netlink::Netlink;
+use netlink_packet_route::link::LinkExtentMask;
+use netlink_packet_route::AddressFamily;
+use vnet_common::netlink::{DumpSocket, Netlink};
 use vnet_common::Result;
 
 pub struct BridgeTool;
@@ -31,7 +35,8 @@ pub struct Globals {
 /// What every verb runs against: the netlink connections (one per namespace touched, opened on
 /// first use and kept for a whole batch) and the namespace the current command acts in.
 pub struct Ctx {
-    netlink: Netlink,
+    /// Opened on first use: the read verbs dump links over a blocking socket and need no runtime.
+    netlink: Option<Netlink>,
     netns: Option<String>,
 }
 
@@ -52,13 +57,31 @@ impl Ctx {
         &'a mut self,
         work: impl FnOnce(Scope<'a>) -> F,
     ) -> Result<T> {
-        let handle = self.netlink.handle(self.netns.as_deref())?;
+        if self.netlink.is_none() {
+            self.netlink = Some(Netlink::new()?);
+        }
+        let netlink = self.netlink.as_mut().expect("just opened");
+        let handle = netlink.handle(self.netns.as_deref())?;
         let this: &'a Ctx = self;
         let scope = Scope {
             handle,
             ns: this.netns.as_deref(),
         };
-        this.netlink.run(work(scope))
+        this.netlink.as_ref().expect("just opened").run(work(scope))
+    }
+
+    /// Every link of the current command's namespace, read with one blocking dump (no async
+    /// runtime: a one-shot read costs what `brctl show` costs).
+    pub fn links_now(&self) -> Result<model::Links> {
+        let mut socket = DumpSocket::open(self.netns.as_deref())?;
+        let links = socket.links(AddressFamily::Unspec, vec![])?;
+        Ok(model::Links::new(links))
+    }
+
+    /// The AF_BRIDGE view of the current namespace: bridges and ports with their VLAN lists.
+    pub fn bridge_vlans_now(&self) -> Result<Vec<netlink_packet_route::link::LinkMessage>> {
+        let mut socket = DumpSocket::open(self.netns.as_deref())?;
+        socket.links(AddressFamily::Bridge, vec![LinkExtentMask::Brvlan])
     }
 }
 
@@ -83,7 +106,7 @@ root is exit 5 with a hint. A verb that fails half-way undoes the changes it mad
 
     fn context(globals: &Globals, _batch: bool) -> Result<Ctx> {
         Ok(Ctx {
-            netlink: Netlink::new()?,
+            netlink: None,
             netns: globals.netns.clone(),
         })
     }
@@ -95,7 +118,11 @@ root is exit 5 with a hint. A verb that fails half-way undoes the changes it mad
     }
 
     fn block_on<F: Future>(ctx: &mut Ctx, work: F) -> F::Output {
-        ctx.netlink.run(work)
+        match &ctx.netlink {
+            Some(netlink) => netlink.run(work),
+            // No netlink connection was opened, so no undo step needs one.
+            None => futures::executor::block_on(work),
+        }
     }
 }
 
@@ -117,6 +144,12 @@ vnet_common::verbs! {
         Setpathcost(stp::Setpathcost),
         Setportprio(stp::Setportprio),
         Hairpin(stp::Hairpin),
+        Setmtu(settings::Setmtu),
+        Setportmtu(settings::Setportmtu),
+        Setmac(settings::Setmac),
+        Setmcsnoop(settings::Setmcsnoop),
+        Setvlanfiltering(vlan::Setvlanfiltering),
+        Vlan(vlan::Vlan),
     }
 }
 

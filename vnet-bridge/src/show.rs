@@ -80,7 +80,7 @@ impl Verb for Show {
     type Output = BridgeList;
 
     fn run(self, ctx: &mut Ctx, _journal: &mut Journal) -> Result<BridgeList> {
-        let links = ctx.run(|at| async move { Links::load(&at.handle).await })?;
+        let links = ctx.links_now()?;
         list_bridges(&links, ctx.netns(), &self.bridges)
     }
 }
@@ -323,7 +323,7 @@ impl Verb for Showstp {
     type Output = StpReport;
 
     fn run(self, ctx: &mut Ctx, _journal: &mut Journal) -> Result<StpReport> {
-        let links = ctx.run(|at| async move { Links::load(&at.handle).await })?;
+        let links = ctx.links_now()?;
         let bridge = links.bridge(&self.bridge, ctx.netns())?;
         let ports = links.ports(bridge).into_iter().map(PortStp::of).collect();
         Ok(StpReport::of(bridge, ports))
