@@ -71,7 +71,10 @@ fn hypervisor_bridge_lab() {
     assert_eq!(sysfs(&format!("{bridge}/bridge/forward_delay")), "0");
     // The bridge's MTU, set by hand before any port joins, then the ports brought up as added.
     let out = br(&["setmtu", &bridge, "9000"]).ok().json();
-    assert_eq!(out, json!({"bridge": bridge, "mtu": 9000, "changed_links": [bridge], "changed": true}));
+    assert_eq!(
+        out,
+        json!({"bridge": bridge, "mtu": 9000, "changed_links": [bridge], "changed": true})
+    );
     assert!(!flags(&tap).contains(&"UP".to_string()));
     let out = br(&["addif", &bridge, &tap, &port, "--up"]).ok().json();
     assert_eq!(out["added"], json!([tap, port]));
@@ -94,7 +97,10 @@ fn hypervisor_bridge_lab() {
         assert_eq!(sysfs(&format!("{l}/mtu")), "9000", "{l}");
         assert_eq!(link(l)["mtu"], 9000);
     }
-    assert_eq!(br(&["setmtu", &bridge, "9000", "--ports"]).ok().json()["changed"], false);
+    assert_eq!(
+        br(&["setmtu", &bridge, "9000", "--ports"]).ok().json()["changed"],
+        false
+    );
     // One port on its own, up to the tap's own maximum.
     br(&["setportmtu", &bridge, &tap, "65521"]).ok();
     assert_eq!(sysfs(&format!("{tap}/mtu")), "65521");
@@ -102,7 +108,10 @@ fn hypervisor_bridge_lab() {
     // Multicast snooping off and on again (sysfs oracle).
     assert_eq!(sysfs(&format!("{bridge}/bridge/multicast_snooping")), "1");
     let out = br(&["setmcsnoop", &bridge, "off"]).ok().json();
-    assert_eq!(out, json!({"bridge": bridge, "multicast_snooping": false, "changed": true}));
+    assert_eq!(
+        out,
+        json!({"bridge": bridge, "multicast_snooping": false, "changed": true})
+    );
     assert_eq!(sysfs(&format!("{bridge}/bridge/multicast_snooping")), "0");
     assert_eq!(br(&["setmcsnoop", &bridge, "off"]).ok().json()["changed"], false);
     br(&["setmcsnoop", &bridge, "on"]).ok();
@@ -112,7 +121,10 @@ fn hypervisor_bridge_lab() {
     let out = br(&["setmac", &bridge, "02:42:AC:11:00:02"]).ok().json();
     assert_eq!(out["mac"], "02:42:ac:11:00:02");
     assert_eq!(link(&bridge)["address"], "02:42:ac:11:00:02");
-    assert_eq!(br(&["setmac", &bridge, "02:42:ac:11:00:02"]).ok().json()["changed"], false);
+    assert_eq!(
+        br(&["setmac", &bridge, "02:42:ac:11:00:02"]).ok().json()["changed"],
+        false
+    );
     let (third, _) = veth(&lab);
     sh_ok(&format!("ip link set {third} address 00:00:00:00:00:01"));
     br(&["addif", &bridge, &third, "--up"]).ok();
@@ -120,8 +132,14 @@ fn hypervisor_bridge_lab() {
     // --up on a port already on the bridge but down brings it up; on an up one changes nothing.
     sh_ok(&format!("ip link set {third} down"));
     let out = br(&["addif", &bridge, &third, "--up"]).ok().json();
-    assert_eq!((out["added"].clone(), out["brought_up"].clone()), (json!([]), json!([third])));
-    assert_eq!(br(&["addif", &bridge, &third, "--up"]).ok().json()["changed"], false);
+    assert_eq!(
+        (out["added"].clone(), out["brought_up"].clone()),
+        (json!([]), json!([third]))
+    );
+    assert_eq!(
+        br(&["addif", &bridge, &third, "--up"]).ok().json()["changed"],
+        false
+    );
     // The lab as brctl sees it: show's text is brctl's, and STP stays off.
     let ours = br(&["show", &bridge, "-o", "text"]).ok().stdout;
     assert_eq!(ours, sh_ok(&format!("brctl show {bridge}")));

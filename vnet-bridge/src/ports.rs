@@ -136,10 +136,22 @@ impl Addif {
 }
 
 /// Brings up the added interfaces that are down, recording each.
-async fn bring_up(at: &Scope<'_>, journal: &mut Journal, down: &[&LinkMessage], done: &mut PortsAdded) -> Result<()> {
+async fn bring_up(
+    at: &Scope<'_>,
+    journal: &mut Journal,
+    down: &[&LinkMessage],
+    done: &mut PortsAdded,
+) -> Result<()> {
     for link in down {
         let name = link_name(link);
-        set_up(&at.handle, journal, format!("bring '{name}' up"), link.header.index, true).await?;
+        set_up(
+            &at.handle,
+            journal,
+            format!("bring '{name}' up"),
+            link.header.index,
+            true,
+        )
+        .await?;
         done.brought_up.push(name);
         done.changed = true;
     }

@@ -234,9 +234,10 @@ impl Verb for Setmac {
                 let index = br.header.index;
                 change_mac(&at.handle, index, bytes).await?;
                 let handle = at.handle.clone();
-                journal.record(step, async move {
-                    change_mac(&handle, index, parse_mac(&old)?).await
-                })?;
+                journal.record(
+                    step,
+                    async move { change_mac(&handle, index, parse_mac(&old)?).await },
+                )?;
                 Ok(true)
             })
             .map_err(|e| e.context(what))?;
@@ -291,7 +292,10 @@ impl Verb for Setmcsnoop {
                 if current == on {
                     return Ok(false);
                 }
-                let change = (InfoBridge::MulticastSnooping(!on), InfoBridge::MulticastSnooping(on));
+                let change = (
+                    InfoBridge::MulticastSnooping(!on),
+                    InfoBridge::MulticastSnooping(on),
+                );
                 set_bridge_attr(&at.handle, journal, step, br.header.index, change).await?;
                 Ok(true)
             })
@@ -327,7 +331,10 @@ mod tests {
         assert!(check_mtu(9000, &[&tap, &br]).is_ok());
         let e = check_mtu(65535, &[&tap, &br]).unwrap_err();
         assert_eq!(e.exit_code(), 7);
-        assert!(e.message.contains("'tap0'") && e.message.contains("68..65521"), "{e}");
+        assert!(
+            e.message.contains("'tap0'") && e.message.contains("68..65521"),
+            "{e}"
+        );
         assert_eq!(check_mtu(67, &[&br]).unwrap_err().exit_code(), 7);
         // No range reported: the bridge limits.
         assert_eq!(mtu_range(&link("x", None, None)), (68, 65535));

@@ -75,6 +75,12 @@ pub struct PortInfo {
     pub tx_bytes: u64,
 }
 
+impl Show {
+    pub fn new(bridges: Vec<String>) -> Show {
+        Show { bridges }
+    }
+}
+
 impl Verb for Show {
     type Ctx = Ctx;
     type Output = BridgeList;
@@ -316,6 +322,12 @@ pub struct PortStp {
     pub topology_change_ack: bool,
     /// Whether hairpin mode (reflective relay) is on.
     pub hairpin: bool,
+}
+
+impl Showstp {
+    pub fn new(bridge: String) -> Showstp {
+        Showstp { bridge }
+    }
 }
 
 impl Verb for Showstp {

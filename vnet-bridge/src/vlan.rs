@@ -60,7 +60,10 @@ pub fn require_kernel_support(bridge: &LinkMessage) -> Result<()> {
 /// A VLAN id as bridge(8) takes it: 1..4094 (0 and 4095 are reserved by 802.1Q); exit 7 otherwise.
 pub fn parse_vid(text: &str) -> Result<u16> {
     let vid: u32 = text.parse().map_err(|_| {
-        Error::invalid(format!("invalid VLAN id {}: expected a number 1..4094", quote(text)))
+        Error::invalid(format!(
+            "invalid VLAN id {}: expected a number 1..4094",
+            quote(text)
+        ))
     })?;
     match vid {
         0 | 4095 => Err(Error::invalid(format!(
@@ -290,7 +293,11 @@ impl Verb for Vlan {
         if self.action == VlanAction::Show {
             return show(ctx, spec.dev.as_deref()).map(VlanResult::List);
         }
-        let verb = if self.action == VlanAction::Add { "add" } else { "del" };
+        let verb = if self.action == VlanAction::Add {
+            "add"
+        } else {
+            "del"
+        };
         let need = |what: &str| {
             Error::new(ErrorKind::Usage, format!("vlan {verb} needs {what}"))
                 .with_hint("e.g. vnet-bridge vlan add dev tap0 vid 10 [pvid] [untagged]")
@@ -333,11 +340,7 @@ impl Verb for Vlan {
             _ => match old {
                 Some(_) => (false, true, BridgeVlanInfoFlags::empty()),
                 None if self.missing_ok => (false, false, BridgeVlanInfoFlags::empty()),
-                None => {
-                    return Err(Error::not_found(format!(
-                        "{what}: '{dev}' has no VLAN {vid}"
-                    )))
-                }
+                None => return Err(Error::not_found(format!("{what}: '{dev}' has no VLAN {vid}"))),
             },
         };
         if changed {
@@ -346,7 +349,9 @@ impl Verb for Vlan {
             ctx.run(|at: Scope<'_>| async move {
                 let handle = at.handle;
                 let message = if add { RequestKind::Add } else { RequestKind::Del };
-                vlan_request(&handle, request, message, vid, flags).await.context(&step)?;
+                vlan_request(&handle, request, message, vid, flags)
+                    .await
+                    .context(&step)?;
                 let undo = handle.clone();
                 journal.record(step, async move {
                     match old {
@@ -567,7 +572,12 @@ mod tests {
         link.attributes.push(LinkAttribute::IfName(name.into()));
         let spec = vlans
             .iter()
-            .map(|(vid, flags)| AfSpecBridge::VlanInfo(BridgeVlanInfo { flags: *flags, vid: *vid }))
+            .map(|(vid, flags)| {
+                AfSpecBridge::VlanInfo(BridgeVlanInfo {
+                    flags: *flags,
+                    vid: *vid,
+                })
+            })
             .collect();
         link.attributes.push(LinkAttribute::AfSpecBridge(spec));
         link

@@ -230,7 +230,8 @@ impl DumpSocket {
 
 fn open_route_socket() -> Result<rtnetlink::sys::Socket> {
     use rtnetlink::sys::{protocols::NETLINK_ROUTE, Socket};
-    let mut socket = Socket::new(NETLINK_ROUTE).map_err(|e| Error::from(e).context("open a netlink socket"))?;
+    let mut socket =
+        Socket::new(NETLINK_ROUTE).map_err(|e| Error::from(e).context("open a netlink socket"))?;
     socket
         .bind_auto()
         .map_err(|e| Error::from(e).context("bind a netlink socket"))?;
