@@ -20,7 +20,12 @@ pub const NAME_MAX: usize = 200;
 /// A pool or volume name: 1..=200 bytes, no '/', whitespace, control characters or markup, not
 /// `.` or `..`, no leading '-'. Exit 7 otherwise.
 pub fn validate_name(what: &str, name: &str) -> Result<()> {
-    let bad = |why: &str| Err(Error::invalid(format!("invalid {what} name {}: {why}", quote(name))));
+    let bad = |why: &str| {
+        Err(Error::invalid(format!(
+            "invalid {what} name {}: {why}",
+            quote(name)
+        )))
+    };
     if name.is_empty() {
         return bad("empty");
     }
@@ -488,8 +493,11 @@ impl Verb for PoolDefineAs {
                 let state = PoolState::read(&pool)?;
                 let same = state.kind.as_deref() == Some("dir") && state.target.as_deref() == Some(target);
                 if !self.exist_ok {
-                    return Err(Error::exists(format!("storage pool {name} already exists"))
-                        .with_hint("use --exist-ok to accept the same definition, or pool-undefine it first"));
+                    return Err(
+                        Error::exists(format!("storage pool {name} already exists")).with_hint(
+                            "use --exist-ok to accept the same definition, or pool-undefine it first",
+                        ),
+                    );
                 }
                 if !same {
                     return Err(Error::exists(format!(
@@ -711,7 +719,9 @@ impl Verb for PoolUndefine {
         let (conn2, autostart) = (conn.clone(), state.autostart);
         journal.record_fn(format!("undefine pool {name}"), move || {
             let pool = StoragePool::define_xml(&conn2, &xml, 0).libvirt("define the pool again")?;
-            pool.set_autostart(autostart).map(drop).libvirt("autostart the pool again")
+            pool.set_autostart(autostart)
+                .map(drop)
+                .libvirt("autostart the pool again")
         })?;
         Ok(PoolChanged {
             pool: PoolState::gone(name, state.uuid),
@@ -806,7 +816,9 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("file");
         std::fs::write(&file, b"x").unwrap();
-        assert!(uncreatable(&file.join("sub/dir")).unwrap().contains("is not a directory"));
+        assert!(uncreatable(&file.join("sub/dir"))
+            .unwrap()
+            .contains("is not a directory"));
         assert_eq!(uncreatable(&dir.join("new/sub")), None);
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -818,7 +830,10 @@ mod tests {
         assert_eq!(element_text(xml, "target", "path").as_deref(), Some("/i"));
         let vol = "<volume type='file'><name>o</name><target><path>/i/o</path><format type='qcow2'/>\
                    </target><backingStore><path>/i/b</path><format type='raw'/></backingStore></volume>";
-        assert_eq!(element_attribute(vol, &["target"], "format", "type").as_deref(), Some("qcow2"));
+        assert_eq!(
+            element_attribute(vol, &["target"], "format", "type").as_deref(),
+            Some("qcow2")
+        );
         assert_eq!(element_text(vol, "backingStore", "path").as_deref(), Some("/i/b"));
         assert_eq!(
             element_attribute(vol, &["backingStore"], "format", "type").as_deref(),

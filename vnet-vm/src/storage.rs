@@ -246,13 +246,22 @@ pub fn create_volume(
     let base = spec.file_name();
     let xml = volume_xml(&base, size_bytes(spec.size_gb.unwrap_or(0.0)), &spec.format, None);
     let what = format!("create disk {}", spec.path.display());
-    create_volume_xml(&pool, &xml, &what, journal)?.get_path().libvirt("volume path")
+    create_volume_xml(&pool, &xml, &what, journal)?
+        .get_path()
+        .libvirt("volume path")
 }
 
 /// Creates a volume from its XML in `pool`, recording its deletion in `journal`.
-pub fn create_volume_xml(pool: &StoragePool, xml: &str, what: &str, journal: &mut Journal) -> Result<StorageVol> {
+pub fn create_volume_xml(
+    pool: &StoragePool,
+    xml: &str,
+    what: &str,
+    journal: &mut Journal,
+) -> Result<StorageVol> {
     let vol = StorageVol::create_xml(pool, xml, 0).libvirt(what)?;
-    let path = vol.get_path().unwrap_or_else(|_| vol.get_name().unwrap_or_default());
+    let path = vol
+        .get_path()
+        .unwrap_or_else(|_| vol.get_name().unwrap_or_default());
     let undo = vol.clone();
     journal.record_fn(format!("create volume {path}"), move || {
         undo.delete(0).libvirt("delete the volume")

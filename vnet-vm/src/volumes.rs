@@ -157,8 +157,7 @@ fn by_path(conn: &Connect, path: &str) -> Result<Option<StorageVol>> {
 
 fn require(conn: &Connect, vol: &str, pool: Option<&str>) -> Result<StorageVol> {
     find(conn, vol, pool)?.ok_or_else(|| {
-        Error::not_found(format!("volume {} not found", quote(vol)))
-            .with_hint("see 'vnet-vm vol-list POOL'")
+        Error::not_found(format!("volume {} not found", quote(vol))).with_hint("see 'vnet-vm vol-list POOL'")
     })
 }
 
@@ -460,8 +459,7 @@ impl Verb for VolDelete {
             return Err(Error::not_found(format!("volume {} not found", quote(&self.vol))));
         };
         let state = VolState::read(&vol)?;
-        vol.delete(0)
-            .libvirt(format!("delete volume {}", state.path))?;
+        vol.delete(0).libvirt(format!("delete volume {}", state.path))?;
         journal.irreversible(format!("delete volume {}", state.path))?;
         Ok(VolDeleted {
             vol: self.vol,
@@ -540,7 +538,12 @@ impl Verb for VolUpload {
             let n = match file.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
-                Err(e) => return Err(abort(stream, Error::from(e).context(format!("read {}", quote(&shown))))),
+                Err(e) => {
+                    return Err(abort(
+                        stream,
+                        Error::from(e).context(format!("read {}", quote(&shown))),
+                    ))
+                }
             };
             let mut chunk = &buf[..n];
             while !chunk.is_empty() {
@@ -607,7 +610,10 @@ impl Verb for VolDownload {
                 Err(e) => return Err(abort(stream, vnet_common::libvirt::error(e).context(&what))),
             };
             if let Err(e) = file.write_all(&buf[..n]) {
-                return Err(abort(stream, Error::from(e).context(format!("write {}", quote(&shown)))));
+                return Err(abort(
+                    stream,
+                    Error::from(e).context(format!("write {}", quote(&shown))),
+                ));
             }
             received += n as u64;
         }
