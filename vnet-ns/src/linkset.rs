@@ -173,7 +173,6 @@ pub fn run_set(
         let link = links::require_link(&handle, &spec.dev, ns.as_deref())
             .await
             .map_err(|e| e.context(&what))?;
-        let index = link.header.index;
         if let Some(mtu) = spec.mtu {
             check_mtu(&link, &spec.dev, mtu)?;
         }
@@ -196,6 +195,37 @@ pub fn run_set(
             }
         }
         let mut changes = vec![];
+        // The move comes next, as the kernel does it for ip link set X netns NS up: a link moved
+        // to another namespace arrives down, so the other changes are made there.
+        // A rename comes first (the name then moves with the link), as ip's single request does.
+        let (mut handle, mut link, mut now_in) = (handle.clone(), link, ns.clone());
+        if final_name != spec.dev {
+            let index = link.header.index;
+            rename(&handle, index, final_name.clone())
+                .await
+                .map_err(|e| e.context(format!("{what} name {final_name}")))?;
+            let (undo, back, name) = (handle.clone(), spec.dev.clone(), final_name.clone());
+            journal.record(format!("{what} name {final_name}"), async move {
+                // Back in its first namespace by now (undo runs last first): found by name.
+                let link = links::require_link(&undo, &name, None).await?;
+                rename(&undo, link.header.index, back).await
+            })?;
+            changes.push(format!("name {final_name}"));
+        }
+        if let Some((t, thandle, tfile)) = &target {
+            move_by_name(&handle, &final_name, tfile.clone())
+                .await
+                .map_err(|e| e.context(format!("{what} netns {t}")))?;
+            let (undo, name, home) = (thandle.clone(), final_name.clone(), home.clone());
+            journal.record(format!("{what} netns {t}"), async move {
+                move_by_name(&undo, &name, home).await
+            })?;
+            changes.push(format!("netns {t}"));
+            handle = thandle.clone();
+            now_in = Some(t.clone());
+            link = links::require_link(&handle, &final_name, now_in.as_deref()).await?;
+        }
+        let index = link.header.index;
         let was_up = links::link_is_up(&link);
         if spec.up == Some(false) && was_up {
             links::set_up(&handle, index, false)
@@ -243,16 +273,6 @@ pub fn run_set(
                 changes.push(format!("mtu {mtu}"));
             }
         }
-        if final_name != spec.dev {
-            rename(&handle, index, final_name.clone())
-                .await
-                .map_err(|e| e.context(format!("{what} name {final_name}")))?;
-            let (undo, back) = (handle.clone(), spec.dev.clone());
-            journal.record(format!("{what} name {final_name}"), async move {
-                rename(&undo, index, back).await
-            })?;
-            changes.push(format!("name {final_name}"));
-        }
         if spec.up == Some(true) && !was_up {
             links::set_up(&handle, index, true)
                 .await
@@ -263,22 +283,10 @@ pub fn run_set(
             })?;
             changes.push("up".to_string());
         }
-        let mut now_in = (ns.clone(), handle.clone());
-        if let Some((t, thandle, tfile)) = &target {
-            move_by_name(&handle, &final_name, tfile.clone())
-                .await
-                .map_err(|e| e.context(format!("{what} netns {t}")))?;
-            let (undo, name, home) = (thandle.clone(), final_name.clone(), home.clone());
-            journal.record(format!("{what} netns {t}"), async move {
-                move_by_name(&undo, &name, home).await
-            })?;
-            changes.push(format!("netns {t}"));
-            now_in = (Some(t.clone()), thandle.clone());
-        }
-        let interface = describe(&now_in.1, &final_name, now_in.0.as_deref()).await?;
+        let interface = describe(&handle, &final_name, now_in.as_deref()).await?;
         Ok(LinkChange {
             action: "set".into(),
-            netns: now_in.0,
+            netns: now_in,
             interface: Some(interface),
             changed: !changes.is_empty(),
             changes,

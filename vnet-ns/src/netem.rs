@@ -42,8 +42,9 @@ const NS_PER_TICK: u64 = 64;
 /// with netem's settings decoded. TIME is a number with s, ms or us (a bare number is us, as tc);
 /// RATE is a number with bit, kbit, mbit, gbit, bps, kbps, mbps or gbps (a bare number is bit/s).
 /// add refuses a link that has a netem qdisc already (exit 4; replace changes it). A percentage
-/// over 100 or a malformed value is exit 7; a missing link is exit 3. add, replace and change
-/// are journaled (undo puts back the qdisc that was there); del cannot be undone.
+/// over 100 or a malformed value is exit 7; a missing link is exit 3; a kernel without netem
+/// (CONFIG_NET_SCH_NETEM) is exit 6, the link unchanged. add, replace and change are journaled
+/// (undo puts back the qdisc that was there); del cannot be undone.
 #[derive(Debug, clap::Args)]
 pub struct Qdisc {
     /// add, replace, change, del (delete), show (list).
@@ -348,7 +349,8 @@ fn percent_to_u32(percent: f64) -> u32 {
     (percent / 100.0 * u32::MAX as f64).round().min(u32::MAX as f64) as u32
 }
 
-/// netem's TCA_OPTIONS payload: struct tc_netem_qopt, then 64-bit latency/jitter and the rate.
+/// netem's TCA_OPTIONS payload, byte for byte as tc sends it: struct tc_netem_qopt, the rate
+/// (struct tc_netem_rate, with TCA_NETEM_RATE64 past 4 GB/s), and 64-bit times only when needed.
 pub fn encode(n: &Netem) -> Vec<u8> {
     let delay_ns = (n.delay_us * 1000.0).round() as u64;
     let jitter_ns = (n.jitter_us * 1000.0).round() as u64;
@@ -364,8 +366,13 @@ pub fn encode(n: &Netem) -> Vec<u8> {
     ] {
         out.extend_from_slice(&field.to_ne_bytes());
     }
-    push_nla(&mut out, TCA_NETEM_LATENCY64, &(delay_ns as i64).to_ne_bytes());
-    push_nla(&mut out, TCA_NETEM_JITTER64, &(jitter_ns as i64).to_ne_bytes());
+    // As tc: the 64-bit times only when the 32-bit tick fields cannot hold them.
+    if delay_ns / NS_PER_TICK > u32::MAX as u64 {
+        push_nla(&mut out, TCA_NETEM_LATENCY64, &(delay_ns as i64).to_ne_bytes());
+    }
+    if jitter_ns / NS_PER_TICK > u32::MAX as u64 {
+        push_nla(&mut out, TCA_NETEM_JITTER64, &(jitter_ns as i64).to_ne_bytes());
+    }
     if let Some(bit) = n.rate_bit {
         let bytes = bit / 8;
         // struct tc_netem_rate: rate (bytes/s, u32), packet_overhead, cell_size, cell_overhead.
@@ -502,6 +509,18 @@ async fn request(handle: &Handle, message: RouteNetlinkMessage, flags: u16) -> R
         }
     }
     Ok(())
+}
+
+/// ENOENT from RTM_NEWQDISC means the kernel knows no qdisc of that kind: netem is missing.
+fn no_netem(e: Error) -> Error {
+    match e.kind {
+        ErrorKind::NotFound | ErrorKind::Unavailable => Error::new(
+            ErrorKind::Unavailable,
+            "this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM is not set, or sch_netem is not loaded)",
+        )
+        .with_hint("try: modprobe sch_netem"),
+        _ => e,
+    }
 }
 
 fn root_message(index: u32) -> TcMessage {
@@ -651,7 +670,7 @@ impl Verb for Qdisc {
                     };
                     set_netem(&handle, index, n, flags)
                         .await
-                        .map_err(|e| e.context(&what))?;
+                        .map_err(|e| no_netem(e).context(&what))?;
                     let undo = handle.clone();
                     match old {
                         Some(old) => {

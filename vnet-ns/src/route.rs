@@ -30,9 +30,9 @@ use vnet_common::{links, netns, Error, ErrorKind, Journal, Render, Result, TextS
 /// [src ADDR] [proto P] [onlink]. TYPE is unicast (the default), unreachable, blackhole or prohibit.
 /// A bare address is a host route (/32 or /128). Examples: `vnet-ns -n NS route add default via
 /// 10.0.0.1`, `vnet-ns route add 10.1.0.0/16 via 10.0.0.1 dev eth1 metric 20`, `vnet-ns route add
-/// unreachable 10.9.0.0/16`, `vnet-ns route show --table 100`, `vnet-ns -6 route show` is `vnet-ns
-/// route show -6`. show prints the routes of table main (--table N|main|local|all), both
-/// families unless -4 or -6; -o text prints ip route show's lines.
+/// unreachable 10.9.0.0/16`, `vnet-ns route show --table 100`, `vnet-ns route show -6`. show
+/// prints the routes of table main (--table N|main|local|all), IPv4 unless -6 (as ip route show
+/// and ip -6 route show); -o text prints ip route show's lines.
 ///
 /// Refused before anything changes (exit 7): a prefix that does not parse or has host bits set
 /// (10.1.0.1/16), a gateway of the other family, a gateway no link reaches ("gateway X is not
@@ -51,7 +51,7 @@ pub struct Route {
     /// show: the table to list (a number, main, local, default or all; default main).
     #[arg(long, value_name = "TABLE")]
     pub table: Option<String>,
-    /// IPv4 only (show), or IPv4 for a default route without a gateway.
+    /// IPv4 (the default, as ip).
     #[arg(short = '4', conflicts_with = "ipv6")]
     pub ipv4: bool,
     /// IPv6 only (show), or IPv6 for a default route without a gateway.
@@ -411,7 +411,7 @@ impl Verb for Route {
             if let Some(word) = self.route.first() {
                 return Err(words.unknown(word));
             }
-            let families = family_filter(self.ipv4, self.ipv6);
+            let families = family_filter(self.ipv6);
             let (netlink, handle, _) = ctx.scope()?;
             return netlink.run(async {
                 let links = link_names(&handle).await?;
@@ -441,11 +441,11 @@ impl Verb for Route {
     }
 }
 
-fn family_filter(v4: bool, v6: bool) -> Vec<AddressFamily> {
-    match (v4, v6) {
-        (true, false) => vec![AddressFamily::Inet],
-        (false, true) => vec![AddressFamily::Inet6],
-        _ => vec![AddressFamily::Inet, AddressFamily::Inet6],
+/// IPv4 unless -6, as `ip route show` (ip -6 route show for IPv6).
+fn family_filter(v6: bool) -> Vec<AddressFamily> {
+    match v6 {
+        true => vec![AddressFamily::Inet6],
+        false => vec![AddressFamily::Inet],
     }
 }
 
@@ -624,7 +624,11 @@ pub fn text_line(r: &RouteEntry, with_table: bool) -> String {
     if let Some(pref) = &r.pref {
         line.push_str(&format!(" pref {pref}"));
     }
-    line.push_str(" \n");
+    // iproute2 6.1 ends an IPv4 route's line with a space, an IPv6 one without.
+    if r.family == "inet" {
+        line.push(' ');
+    }
+    line.push('\n');
     line
 }
 
