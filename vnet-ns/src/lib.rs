@@ -2,6 +2,7 @@
 //! The verbs are registered here; each lives in its module as one Args type with one `run`.
 
 pub mod addrs;
+pub mod dump;
 pub mod exec;
 pub mod iface;
 pub mod linkset;

@@ -412,20 +412,28 @@ impl Verb for Route {
                 return Err(words.unknown(word));
             }
             let families = family_filter(self.ipv6);
-            let (netlink, handle, _) = ctx.scope()?;
-            return netlink.run(async {
-                let links = link_names(&handle).await?;
-                let mut shown = vec![];
-                for route in dump(&handle, families).await? {
-                    if filter == TableFilter::All || filter == TableFilter::One(table_of(&route)) {
-                        // Cached clones (ip route show cache) are not part of the table.
-                        if !route.header.flags.contains(RouteFlags::Cloned) {
-                            shown.push(entry(&route, &links));
-                        }
+            // A one-shot read: blocking dumps, no async runtime (as `vnet-ns list`).
+            if let Some(name) = &ctx.netns {
+                vnet_common::netns::open(name)?;
+            }
+            let mut dumper = crate::dump::Dumper::open(ctx.netns.as_deref())?;
+            let links: HashMap<u32, String> = dumper
+                .links()
+                .map_err(|e| e.context("list interfaces"))?
+                .iter()
+                .map(|l| (l.header.index, links::link_name(l)))
+                .collect();
+            let mut shown = vec![];
+            for family in families {
+                for route in dumper.routes(family).map_err(|e| e.context("list routes"))? {
+                    // Cached clones (ip route show cache) are not part of the table.
+                    let listed = filter == TableFilter::All || filter == TableFilter::One(table_of(&route));
+                    if listed && !route.header.flags.contains(RouteFlags::Cloned) {
+                        shown.push(entry(&route, &links));
                     }
                 }
-                Ok(RouteOutput::Routes(shown))
-            });
+            }
+            return Ok(RouteOutput::Routes(shown));
         }
         if self.table.is_some() {
             return Err(Error::new(
