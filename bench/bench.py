@@ -193,6 +193,12 @@ LISTINGS = {
         "vnet": [vnet("vnet-bridge"), "vlan", "show"],
         "classic": ["bridge", "-j", "vlan", "show"],
     },
+    "routes": {
+        "setup": lambda n: sh(f"ip -batch {write('rt.batch', ''.join(f'route add unreachable 10.{i // 256}.{i % 256}.0/24{chr(10)}' for i in range(n)))}"),
+        "teardown": lambda n: sh("ip route flush type unreachable"),
+        "vnet": [vnet("vnet-ns"), "route", "show"],
+        "classic": ["ip", "-j", "route", "show"],
+    },
     "networks": {
         "setup": lambda n: define_networks(n),
         "teardown": lambda n: sh("virsh -q '" + "; ".join(f"net-undefine ln{i}" for i in range(n)) + "' >/dev/null"),
