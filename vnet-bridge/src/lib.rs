@@ -9,6 +9,7 @@ mod kernel;
 mod model;
 mod moveaddr;
 mod ports;
+mod prune;
 mod settings;
 mod show;
 mod stp;
@@ -183,6 +184,7 @@ vnet_common::verbs! {
         Setmcsnoop(settings::Setmcsnoop),
         Setvlanfiltering(vlan::Setvlanfiltering),
         Vlan(vlan::Vlan),
+        Prune(prune::Prune),
     }
 }
 

@@ -38,6 +38,9 @@ fn centis(seconds: f64) -> u64 {
 pub struct Show {
     /// Only these bridges, in this order (exit 3 if one is missing).
     bridges: Vec<String>,
+    /// Only the bridges tagged LABEL (addbr --tag).
+    #[arg(long, value_name = "LABEL")]
+    tag: Option<String>,
 }
 
 /// The bridges, sorted by name (or in the order asked for).
@@ -55,6 +58,9 @@ pub struct BridgeInfo {
     pub stp: bool,
     /// The administrative UP flag.
     pub up: bool,
+    /// The bridge's tag (addbr --tag), absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
     /// The ports, sorted by name.
     pub interfaces: Vec<PortInfo>,
 }
@@ -63,6 +69,9 @@ pub struct BridgeInfo {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct PortInfo {
     pub name: String,
+    /// The port's tag (e.g. vnet-ns veth --tag), absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
     /// The port number on the bridge.
     pub port_no: u16,
     /// The port's STP state.
@@ -77,7 +86,7 @@ pub struct PortInfo {
 
 impl Show {
     pub fn new(bridges: Vec<String>) -> Show {
-        Show { bridges }
+        Show { bridges, tag: None }
     }
 }
 
@@ -86,7 +95,7 @@ impl Verb for Show {
     type Output = BridgeList;
 
     fn run(self, ctx: &mut Ctx, _journal: &mut Journal) -> Result<BridgeList> {
-        let links = ctx.links_now()?;
+        let links = crate::prune::only_tagged(ctx.links_now()?, self.tag.as_deref())?;
         list_bridges(&links, ctx.netns(), &self.bridges)
     }
 }
@@ -105,6 +114,7 @@ fn list_bridges(links: &Links, ns: Option<&str>, names: &[String]) -> Result<Bri
             id: bridge_id(bridge),
             stp: stp_enabled(bridge),
             up: link_is_up(bridge),
+            tag: vnet_common::tags::link_tag(bridge),
             interfaces: links.ports(bridge).into_iter().map(PortInfo::of).collect(),
         })
         .collect();
@@ -116,6 +126,7 @@ impl PortInfo {
         let (rx_packets, rx_bytes, tx_packets, tx_bytes) = counters(port);
         PortInfo {
             name: link_name(port),
+            tag: vnet_common::tags::link_tag(port),
             port_no: port_attr!(port, PortNumber),
             state: PortState::of(port),
             up: link_is_up(port),

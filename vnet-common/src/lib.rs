@@ -19,6 +19,7 @@ pub mod output;
 pub mod schema;
 pub mod signals;
 pub mod table;
+pub mod tags;
 pub mod verb;
 
 pub use cli::Tool;

@@ -8,6 +8,7 @@ pub mod inspect;
 pub mod leases;
 pub mod lifecycle;
 pub mod network;
+pub mod prune;
 pub mod spec;
 pub mod update;
 pub mod xml;
@@ -75,6 +76,7 @@ vnet_common::verbs! {
         DhcpHosts(update::DhcpHosts),
         #[command(visible_alias = "dns-host-list")]
         DnsHosts(update::DnsHosts),
+        Prune(prune::Prune),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod linkset;
 pub mod namespaces;
 pub mod netem;
 pub mod procs;
+pub mod prune;
 pub mod route;
 pub mod tuntap;
 pub mod veth;
@@ -79,6 +80,7 @@ vnet_common::verbs! {
         Tuntap(tuntap::Tuntap),
         Attach(namespaces::Attach),
         Qdisc(netem::Qdisc),
+        Prune(prune::Prune),
     }
 }
 

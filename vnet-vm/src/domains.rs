@@ -52,6 +52,9 @@ pub struct List {
     /// Include inactive domains.
     #[arg(long)]
     pub all: bool,
+    /// Only the domains tagged LABEL (install --tag).
+    #[arg(long, value_name = "LABEL")]
+    pub tag: Option<String>,
 }
 
 /// One domain of `list`.
@@ -63,6 +66,9 @@ pub struct DomainRow {
     /// virsh's word: running, idle, paused, in shutdown, shut off, crashed, pmsuspended.
     pub state: String,
     pub uuid: String,
+    /// The domain's tag (install --tag), absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
 }
 
 /// The domains `list` found.
@@ -89,6 +95,7 @@ impl Verb for List {
     type Output = DomainList;
 
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<DomainList> {
+        vnet_common::tags::check(self.tag.as_deref())?;
         let mut flags = sys::VIR_CONNECT_LIST_DOMAINS_ACTIVE;
         if self.all {
             flags |= sys::VIR_CONNECT_LIST_DOMAINS_INACTIVE;
@@ -101,8 +108,10 @@ impl Verb for List {
                 name: d.get_name().unwrap_or_default(),
                 state: state_of(d).to_string(),
                 uuid: d.get_uuid_string().unwrap_or_default(),
+                tag: vnet_common::tags::libvirt::domain_tag(d),
             })
             .collect();
+        rows.retain(|r| self.tag.is_none() || r.tag == self.tag);
         rows.sort_by(|a, b| (a.id.is_none(), a.id, &a.name).cmp(&(b.id.is_none(), b.id, &b.name)));
         Ok(DomainList(rows))
     }
@@ -429,7 +438,7 @@ mod tests {
 
     #[test]
     fn list_shapes_json_and_text() {
-        let out = run(&mut session(), List { all: true }).unwrap();
+        let out = run(&mut session(), List { all: true, tag: None }).unwrap();
         let first = &out.0[0];
         assert_eq!(first.name, "test");
         // test:///default is shared by this process's tests: another may have restarted it.

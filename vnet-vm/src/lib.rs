@@ -6,6 +6,7 @@ pub mod iface;
 pub mod install;
 pub mod location;
 pub mod pools;
+pub mod prune;
 pub mod spec;
 pub mod storage;
 pub mod volumes;
@@ -68,6 +69,7 @@ vnet_common::verbs! {
         VolDelete(volumes::VolDelete),
         VolUpload(volumes::VolUpload),
         VolDownload(volumes::VolDownload),
+        Prune(prune::Prune),
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod output;
 mod plan;
+mod tagging;
 
 pub use output::{Boot, Existing, InstallOutput, Installed, InstalledDisk, InstalledNic, PrintedXml};
 
@@ -108,6 +109,12 @@ pub struct Install {
     /// Succeed (changed: false) when a domain of this name exists already.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
+    /// Tag the domain with LABEL (1..64 bytes of A-Z a-z 0-9 _ . -): domain metadata
+    /// <vnet:tag xmlns:vnet="http://vnet.invalid/xmlns/tag/1">LABEL</vnet:tag>, with a record of
+    /// the volumes, pools and boot files this install creates; `list --tag` lists it, `prune
+    /// --tag` removes it with that storage. An existing domain accepted with --exist-ok keeps its own.
+    #[arg(long, value_name = "LABEL")]
+    pub tag: Option<String>,
 }
 
 impl Verb for Box<Install> {
@@ -129,6 +136,7 @@ impl Verb for Install {
 
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<InstallOutput> {
         let (mut plan, disks) = plan::parse(&self)?;
+        vnet_common::tags::check(self.tag.as_deref())?;
         if Domain::lookup_by_name(ctx.conn()?, &plan.name).is_ok() {
             return existing(plan.name, self.exist_ok);
         }
@@ -140,6 +148,7 @@ impl Verb for Install {
         }
         let (dom, files) = make_everything(conn, &plan, &virt_type.0, journal)
             .map_err(|e| e.context(format!("install {}", plan.name)))?;
+        tagging::mark(&dom, self.tag.as_deref(), &plan, &files)?;
         let mut result = describe(&plan, &virt_type, &files);
         result.changed = true;
         result.uuid = Some(dom.get_uuid_string().unwrap_or_default());
