@@ -33,7 +33,9 @@ impl Verb for Prune {
         let tagged = |l: &&_| tags::link_tag(l).as_deref() == Some(label);
         let is_port = |l: &&_| {
             link_kind(l).as_deref() == Some("vxlan")
-                || link_master(l).and_then(|m| links.by_index(m)).is_some_and(is_bridge)
+                || link_master(l)
+                    .and_then(|m| links.by_index(m))
+                    .is_some_and(is_bridge)
         };
         let ports: Vec<(String, String)> = links
             .all

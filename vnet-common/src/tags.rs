@@ -62,7 +62,9 @@ pub fn alias_of(label: &str) -> String {
 
 /// The label in an ifalias, if it is a vnet tag.
 pub fn label_of_alias(alias: &str) -> Option<&str> {
-    alias.strip_prefix(ALIAS_PREFIX).filter(|l| validate_label(l).is_ok())
+    alias
+        .strip_prefix(ALIAS_PREFIX)
+        .filter(|l| validate_label(l).is_ok())
 }
 
 /// The tag of a link (from a dump: the kernel includes IFLA_IFALIAS when one is set).
@@ -115,7 +117,8 @@ pub fn mark_netns(name: &str, tag: Option<&str>, journal: &mut Journal) -> Resul
         let _ = std::fs::remove_file(&marker);
         return Ok(());
     };
-    std::fs::create_dir_all(NETNS_TAG_DIR).map_err(|e| Error::from(e).context(format!("create {NETNS_TAG_DIR}")))?;
+    std::fs::create_dir_all(NETNS_TAG_DIR)
+        .map_err(|e| Error::from(e).context(format!("create {NETNS_TAG_DIR}")))?;
     std::fs::write(&marker, format!("{label}\n"))
         .map_err(|e| Error::from(e).context(format!("write {}", marker.display())))?;
     let undo = marker.clone();
@@ -179,7 +182,7 @@ pub struct Pruned {
     pub dry_run: bool,
     pub removed: Vec<PrunedItem>,
     /// Tagged objects left in place, each with why (e.g. a pool other volumes still use).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kept: Vec<String>,
     /// True when anything was removed.
     pub changed: bool,
@@ -279,7 +282,9 @@ mod tests {
         };
         let mut journal = Journal::new();
         let mut pruned = Pruned::new(&args);
-        pruned.removed(&mut journal, "delete", "veth", "v0", Some("Blue")).unwrap();
+        pruned
+            .removed(&mut journal, "delete", "veth", "v0", Some("Blue"))
+            .unwrap();
         assert!(journal.is_empty());
         assert!(!pruned.changed);
         assert_eq!(
@@ -290,7 +295,9 @@ mod tests {
             dry_run: false,
             ..args
         });
-        pruned.removed(&mut journal, "undefine", "network", "n", None).unwrap();
+        pruned
+            .removed(&mut journal, "undefine", "network", "n", None)
+            .unwrap();
         assert!(!journal.is_empty());
         assert!(pruned.changed);
     }

@@ -43,13 +43,15 @@ impl Verb for Prune {
         tagged.sort_by(|a, b| a.0.cmp(&b.0));
         for (name, net) in tagged {
             let what = format!("prune: network {name}");
+            // Read before acting: a transient network is gone once destroyed.
+            let persistent = net.is_persistent().libvirt(&what)?;
             if net.is_active().libvirt(&what)? {
                 if !out.dry_run {
                     gone_is_fine(net.destroy().map(drop)).libvirt(format!("destroy network {name}"))?;
                 }
                 out.removed(journal, "destroy", "network", &name, None)?;
             }
-            if net.is_persistent().libvirt(&what)? {
+            if persistent {
                 if !out.dry_run {
                     gone_is_fine(net.undefine()).libvirt(format!("undefine network {name}"))?;
                 }
@@ -61,7 +63,9 @@ impl Verb for Prune {
 }
 
 /// A network removed by someone else meanwhile is as good as removed here.
-fn gone_is_fine(result: std::result::Result<(), virt::error::Error>) -> std::result::Result<(), virt::error::Error> {
+fn gone_is_fine(
+    result: std::result::Result<(), virt::error::Error>,
+) -> std::result::Result<(), virt::error::Error> {
     match result {
         Err(e) if e.code() == ErrorNumber::NoNetwork => Ok(()),
         other => other,

@@ -122,7 +122,13 @@ pub fn tagged_entries(mut entries: Vec<Entry>, tag: Option<&str>) -> Result<Vec<
 }
 
 /// `veth --tag`: tags both new ends, each in its namespace.
-pub async fn tag_pair(host: &Handle, peer: &Handle, name: &str, peer_name: &str, tag: Option<&str>) -> Result<()> {
+pub async fn tag_pair(
+    host: &Handle,
+    peer: &Handle,
+    name: &str,
+    peer_name: &str,
+    tag: Option<&str>,
+) -> Result<()> {
     tags::tag_link_opt(host, name, tag).await?;
     tags::tag_link_opt(peer, peer_name, tag).await
 }

@@ -245,7 +245,11 @@ impl Verb for Tuntap {
                         .await
                         .map_err(Error::from)
                 })?;
-                netlink.run(vnet_common::tags::tag_link_opt(&handle, &spec.name, self.tag.as_deref()))?;
+                netlink.run(vnet_common::tags::tag_link_opt(
+                    &handle,
+                    &spec.name,
+                    self.tag.as_deref(),
+                ))?;
             }
             TapAction::Del => {
                 let what = format!("tuntap del {}", spec.name);

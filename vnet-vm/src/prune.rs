@@ -56,13 +56,15 @@ impl Verb for Prune {
                 }
             }
             let what = format!("prune: domain {name}");
+            // Read before acting: a transient domain is gone once destroyed.
+            let persistent = dom.is_persistent().libvirt(&what)?;
             if dom.is_active().libvirt(&what)? {
                 if !out.dry_run {
                     gone_is_fine(dom.destroy().map(drop)).libvirt(format!("destroy domain {name}"))?;
                 }
                 out.removed(journal, "destroy", "domain", name, None)?;
             }
-            if dom.is_persistent().libvirt(&what)? {
+            if persistent {
                 if !out.dry_run {
                     gone_is_fine(undefine(dom)).libvirt(format!("undefine domain {name}"))?;
                 }
@@ -71,7 +73,9 @@ impl Verb for Prune {
         }
         for path in &owned.volumes {
             // A volume deleted otherwise (or in a pool no longer there) is not there to prune.
-            let Ok(vol) = StorageVol::lookup_by_path(conn, path) else { continue };
+            let Ok(vol) = StorageVol::lookup_by_path(conn, path) else {
+                continue;
+            };
             if !out.dry_run {
                 vol.delete(0).libvirt(format!("delete volume {path}"))?;
             }
@@ -87,7 +91,9 @@ impl Verb for Prune {
             }
         }
         for name in &owned.pools {
-            let Ok(pool) = StoragePool::lookup_by_name(conn, name) else { continue };
+            let Ok(pool) = StoragePool::lookup_by_name(conn, name) else {
+                continue;
+            };
             let what = format!("pool {name}");
             let active = pool.is_active().libvirt(&what)?;
             if active {
@@ -100,7 +106,8 @@ impl Verb for Prune {
                     .count();
                 let count = if out.dry_run { others } else { left.len() };
                 if count > 0 {
-                    out.kept.push(format!("pool {name}: {count} other volume(s) in it"));
+                    out.kept
+                        .push(format!("pool {name}: {count} other volume(s) in it"));
                     continue;
                 }
                 if !out.dry_run {
@@ -128,7 +135,9 @@ fn undefine(dom: &Domain) -> std::result::Result<(), virt::error::Error> {
 }
 
 /// A domain removed by someone else meanwhile is as good as removed here.
-fn gone_is_fine(result: std::result::Result<(), virt::error::Error>) -> std::result::Result<(), virt::error::Error> {
+fn gone_is_fine(
+    result: std::result::Result<(), virt::error::Error>,
+) -> std::result::Result<(), virt::error::Error> {
     match result {
         Err(e) if e.code() == ErrorNumber::NoDomain => Ok(()),
         other => other,

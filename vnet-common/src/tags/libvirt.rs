@@ -90,7 +90,11 @@ pub fn with_network_tag(xml: &str, label: &str) -> Result<String> {
         }
     }
     let at = root_end.ok_or_else(|| Error::invalid("malformed XML: no root element"))?;
-    Ok(format!("{}<metadata>{element}</metadata>{}", &xml[..at], &xml[at..]))
+    Ok(format!(
+        "{}<metadata>{element}</metadata>{}",
+        &xml[..at],
+        &xml[at..]
+    ))
 }
 
 /// What a domain's install created, removed with it by `prune`.
@@ -171,9 +175,15 @@ pub fn tag_domain(dom: &Domain, label: &str, owned: &Owned) -> Result<()> {
     // A checked label holds no markup.
     let tag = format!("<tag>{label}</tag>");
     let set = |xml: &str, key: &str, uri: &str| {
-        dom.set_metadata(sys::VIR_DOMAIN_METADATA_ELEMENT as i32, Some(xml), Some(key), Some(uri), flags)
-            .map(drop)
-            .map_err(|e| crate::libvirt::error(e).context("tag the domain"))
+        dom.set_metadata(
+            sys::VIR_DOMAIN_METADATA_ELEMENT as i32,
+            Some(xml),
+            Some(key),
+            Some(uri),
+            flags,
+        )
+        .map(drop)
+        .map_err(|e| crate::libvirt::error(e).context("tag the domain"))
     };
     set(&tag, "vnet", TAG_NS)?;
     if !owned.is_empty() {
@@ -219,20 +229,30 @@ mod tests {
         let tagged = with_network_tag(plain, "A").unwrap();
         assert_eq!(
             tagged,
-            format!("<network><metadata>{}</metadata>\n  <name>n</name>\n</network>\n", tag_element("A"))
+            format!(
+                "<network><metadata>{}</metadata>\n  <name>n</name>\n</network>\n",
+                tag_element("A")
+            )
         );
         assert_eq!(xml_tag(&tagged).as_deref(), Some("A"));
         assert_eq!(with_network_tag(&tagged, "A").unwrap(), tagged);
         assert_eq!(with_network_tag(&tagged, "B").unwrap_err().exit_code(), 7);
-        let with_meta = "<network ipv6='yes'><name>n</name><metadata><x:y xmlns:x='urn:x'/></metadata></network>";
+        let with_meta =
+            "<network ipv6='yes'><name>n</name><metadata><x:y xmlns:x='urn:x'/></metadata></network>";
         let tagged = with_network_tag(with_meta, "B").unwrap();
-        assert!(tagged.contains(&format!("<metadata>{}<x:y", tag_element("B"))), "{tagged}");
+        assert!(
+            tagged.contains(&format!("<metadata>{}<x:y", tag_element("B"))),
+            "{tagged}"
+        );
         let empty_meta = "<network><name>n</name><metadata/></network>";
         let tagged = with_network_tag(empty_meta, "C").unwrap();
         assert!(tagged.contains(&format!("<metadata>{}</metadata></network>", tag_element("C"))));
         assert_eq!(xml_tag(&tagged).as_deref(), Some("C"));
         // Another namespace's <tag> is not ours.
-        assert_eq!(xml_tag("<network><metadata><tag>A</tag></metadata></network>"), None);
+        assert_eq!(
+            xml_tag("<network><metadata><tag>A</tag></metadata></network>"),
+            None
+        );
         assert_eq!(with_network_tag("<network/>", "A").unwrap_err().exit_code(), 7);
         assert_eq!(with_network_tag(plain, "a b").unwrap_err().exit_code(), 7);
     }
@@ -246,7 +266,9 @@ mod tests {
         };
         let xml = owned.to_xml();
         assert!(xml.contains("a&amp;b"), "{xml}");
-        let prefixed = xml.replace("<owned>", "<vnetown:owned xmlns:vnetown=\"x\">").replace("</owned>", "</vnetown:owned>");
+        let prefixed = xml
+            .replace("<owned>", "<vnetown:owned xmlns:vnetown=\"x\">")
+            .replace("</owned>", "</vnetown:owned>");
         assert_eq!(Owned::from_xml(&prefixed), owned);
         assert!(Owned::default().is_empty());
     }

@@ -15,8 +15,7 @@ pub fn mark(dom: &Domain, tag: Option<&str>, plan: &Plan, files: &BootFiles) -> 
     let Some(label) = tag else {
         return Ok(());
     };
-    tag_domain(dom, label, &owned(plan, files))
-        .map_err(|e| e.context(format!("install {}", plan.name)))
+    tag_domain(dom, label, &owned(plan, files)).map_err(|e| e.context(format!("install {}", plan.name)))
 }
 
 fn owned(plan: &Plan, files: &BootFiles) -> Owned {
