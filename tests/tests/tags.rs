@@ -270,7 +270,7 @@ fn a_mixed_lab_is_pruned_by_tag_and_nothing_else() {
     // The list verbs show the tag and filter by it.
     assert_eq!(
         names(&ns(&["list", "--tag", "A"]).ok().json(), "name"),
-        [m.ns_a.clone()]
+        [m.ns_a.as_str()]
     );
     let all = ns(&["list"]).ok().json();
     let entry = all
@@ -281,7 +281,7 @@ fn a_mixed_lab_is_pruned_by_tag_and_nothing_else() {
         .unwrap();
     assert!(entry.get("tag").is_none(), "{entry}");
     let shown = br(&["show", "--tag", "A"]).ok().json();
-    assert_eq!(names(&shown, "name"), [m.br_a.clone()]);
+    assert_eq!(names(&shown, "name"), [m.br_a.as_str()]);
     assert_eq!(shown[0]["tag"], "A");
     let ports = &shown[0]["interfaces"];
     assert_eq!(names(ports, "name"), {
@@ -298,7 +298,7 @@ fn a_mixed_lab_is_pruned_by_tag_and_nothing_else() {
     assert_eq!(net(&["info", &m.net_b]).ok().json()["tag"], "B");
     assert_eq!(
         names(&vm(&["list", "--all", "--tag", "A"]).ok().json(), "name"),
-        [m.vm_a.clone()]
+        [m.vm_a.as_str()]
     );
     assert_eq!(
         vm(&["list", "--all", "--tag", "B"]).ok().json(),
@@ -334,7 +334,7 @@ fn a_mixed_lab_is_pruned_by_tag_and_nothing_else() {
             format!("undefine pool {} -", m.pool),
         ]
     );
-    let mut nets = vec![
+    let mut nets = [
         (m.net_a.clone(), vec!["destroy", "undefine"]),
         (m.net_a2.clone(), vec!["destroy"]),
     ];
@@ -444,7 +444,7 @@ fn a_mixed_lab_is_pruned_by_tag_and_nothing_else() {
     assert_eq!(alias(&m.ns_u, &m.veth_u.1), Some(Value::Null));
     let released = ip_json(&format!("link show {}", m.veth_u.0));
     assert!(released[0].get("master").is_none(), "{released}");
-    assert_eq!(vnet_tests::bridge_ports(&m.br_b), [m.veth_b.0.clone()]);
+    assert_eq!(vnet_tests::bridge_ports(&m.br_b), [m.veth_b.0.as_str()]);
     for kept in [&m.net_b, &m.net_u] {
         assert!(libvirt.contains(kept.as_str()), "{kept} gone: {libvirt}");
     }
