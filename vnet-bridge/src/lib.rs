@@ -5,6 +5,7 @@
 mod bridges;
 mod fast;
 mod fault;
+mod fdb;
 mod kernel;
 mod model;
 mod moveaddr;
@@ -13,6 +14,7 @@ mod settings;
 mod show;
 mod stp;
 mod vlan;
+mod vxlan;
 
 use netlink_packet_route::link::LinkExtentMask;
 use netlink_packet_route::AddressFamily;
@@ -132,7 +134,11 @@ value out of the kernel's range, or a NAME that exists but is not a bridge is ex
 bridge, interface or namespace (or an interface that is not a port of the bridge) is exit 3; not \
 root is exit 5 with a hint. A verb that fails half-way undoes the changes it made.
 
-Beyond brctl, for hypervisor and lab hosts: setmtu/setportmtu (MTU within each link's kernel limits), setmac (unicast only), setmcsnoop (multicast snooping), addif --up, setvlanfiltering and vlan add|del|show in bridge(8)'s words; on a kernel without CONFIG_BRIDGE_VLAN_FILTERING every VLAN verb is exit 6.";
+Beyond brctl, for hypervisor and lab hosts: setmtu/setportmtu (MTU within each link's kernel limits), setmac (unicast only), setmcsnoop (multicast snooping), addif --up, setvlanfiltering and vlan add|del|show in bridge(8)'s words; on a kernel without CONFIG_BRIDGE_VLAN_FILTERING every VLAN verb is exit 6.
+
+Across hosts: addvxlan/delvxlan make a VXLAN port of a bridge (VNI, remote or multicast group, \
+MTU from the underlay), and fdb add|append|del|show manage static forwarding entries in bridge(8)'s \
+words (fdb append 00:00:00:00:00:00 dev vx0 dst HOST: head-end replication to one more host).";
     type Globals = Globals;
     type Ctx = Ctx;
     type Verbs = Command;
@@ -183,6 +189,9 @@ vnet_common::verbs! {
         Setmcsnoop(settings::Setmcsnoop),
         Setvlanfiltering(vlan::Setvlanfiltering),
         Vlan(vlan::Vlan),
+        Addvxlan(vxlan::Addvxlan),
+        Delvxlan(vxlan::Delvxlan),
+        Fdb(fdb::Fdb),
     }
 }
 
