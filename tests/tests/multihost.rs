@@ -1,0 +1,734 @@
+//! More than one host (issue 13): VXLAN ports joining bridges of several "hosts" (network
+//! namespaces) at layer 2, with head-end replication; and remote libvirt against a second libvirtd
+//! in its own network and mount namespace (tests/second-host), reached over a veth.
+
+use serde_json::{json, Value};
+use vnet_tests::{assert_unchanged, lab, sh, sh_ok, state_snapshot, vnet, Lab, Run};
+
+fn br(args: &[&str]) -> Run {
+    vnet("vnet-bridge", args)
+}
+
+/// `bridge -j ARGS` inside namespace `ns`, parsed.
+fn bridge_json(ns: &str, args: &str) -> Value {
+    let out = sh_ok(&format!("ip netns exec {ns} bridge -j {args}"));
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("bridge -j {args}: {e}: {out}"))
+}
+
+fn link_json(ns: &str, name: &str) -> Value {
+    let out = sh_ok(&format!("ip -n {ns} -d -j link show {name}"));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    v[0].clone()
+}
+
+/// A "host": a namespace with a bridge `br` holding a VXLAN port, and a guest namespace behind a
+/// veth on that bridge with `guest_ip`.
+struct Host {
+    ns: String,
+    guest: String,
+    bridge: String,
+}
+
+/// Hosts `n` namespaces on one underlay switch (a bridge in the sandbox's namespace), underlay
+/// addresses 10.77.0.(i+1)/24; each gets a bridge and a guest at 192.168.77.(i+1)/24.
+fn hosts(lab: &Lab, n: usize) -> (Vec<Host>, Vec<String>) {
+    let switch = lab.link("sw");
+    sh_ok(&format!(
+        "ip link add {switch} type bridge && ip link set {switch} up"
+    ));
+    let mut hosts = vec![];
+    let mut underlay = vec![];
+    for i in 0..n {
+        let ns = lab.netns("h");
+        let guest = lab.netns("g");
+        let up = lab.link("u");
+        let bridge = lab.name("br");
+        let gv = lab.name("gv");
+        let addr = format!("10.77.0.{}", i + 1);
+        sh_ok(&format!(
+            "ip netns add {ns} && ip netns add {guest} && ip -n {ns} link set lo up && \
+             ip link add {up} type veth peer name eth0 netns {ns} && ip link set {up} master {switch} up && \
+             ip -n {ns} addr add {addr}/24 dev eth0 && ip -n {ns} link set eth0 up && \
+             ip -n {ns} link add {gv} type veth peer name eth0 netns {guest} && \
+             ip -n {guest} addr add 192.168.77.{}/24 dev eth0 && ip -n {guest} link set eth0 up && \
+             ip -n {guest} link set lo up",
+            i + 1
+        ));
+        br(&["-n", &ns, "addbr", &bridge, "--up"]).ok();
+        br(&["-n", &ns, "addif", &bridge, &gv, "--up"]).ok();
+        hosts.push(Host { ns, guest, bridge });
+        underlay.push(addr);
+    }
+    (hosts, underlay)
+}
+
+fn ping(from: &str, to: &str) -> Run {
+    sh(&format!("ip netns exec {from} ping -c 2 -i 0.2 -W 2 {to}"))
+}
+
+#[test]
+fn vxlan_joins_two_hosts_at_layer_2() {
+    let lab = lab!();
+    let (hosts, underlay) = hosts(&lab, 2);
+    for (i, host) in hosts.iter().enumerate() {
+        let remote = &underlay[1 - i];
+        let out = br(&[
+            "-n",
+            &host.ns,
+            "addvxlan",
+            &host.bridge,
+            "vx0",
+            "--vni",
+            "4242",
+            "--remote",
+            remote,
+            "--local",
+            &underlay[i],
+            "--dev",
+            "eth0",
+        ])
+        .ok()
+        .json();
+        assert_eq!(out["changed"], true);
+        assert_eq!(out["mtu"], 1450, "1500 minus 50 bytes of VXLAN over IPv4: {out}");
+        assert_eq!(out["underlay"], "eth0");
+        // The oracle: ip -d -j link.
+        let link = link_json(&host.ns, "vx0");
+        let data = &link["linkinfo"]["info_data"];
+        assert_eq!(data["id"], 4242);
+        assert_eq!(data["remote"], remote.as_str());
+        assert_eq!(data["port"], 4789);
+        assert_eq!(data["local"], underlay[i].as_str());
+        assert_eq!(link["mtu"], 1450);
+        assert_eq!(link["master"], host.bridge.as_str());
+        assert!(link["flags"].as_array().unwrap().contains(&json!("UP")));
+    }
+    // Idempotent with --exist-ok; exit 4 without.
+    let again = br(&[
+        "-n",
+        &hosts[0].ns,
+        "addvxlan",
+        &hosts[0].bridge,
+        "vx0",
+        "--vni",
+        "4242",
+        "--remote",
+        &underlay[1],
+        "--exist-ok",
+    ])
+    .ok()
+    .json();
+    assert_eq!(again["changed"], false);
+    br(&[
+        "-n",
+        &hosts[0].ns,
+        "addvxlan",
+        &hosts[0].bridge,
+        "vx0",
+        "--id",
+        "4242",
+        "--remote",
+        &underlay[1],
+    ])
+    .fails(4, "exists");
+    // The guests behind the two bridges reach each other across the tunnel.
+    ping(&hosts[0].guest, "192.168.77.2").ok();
+    ping(&hosts[1].guest, "192.168.77.1").ok();
+    // show lists the VXLAN port with its VNI and remote; -o text stays brctl's layout.
+    let shown = br(&["-n", &hosts[0].ns, "show", &hosts[0].bridge]).ok().json();
+    let port = shown[0]["interfaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "vx0")
+        .unwrap()
+        .clone();
+    assert_eq!(port["vxlan"]["vni"], 4242);
+    assert_eq!(port["vxlan"]["remotes"], json!([underlay[1]]));
+    let text = br(&["-n", &hosts[0].ns, "show", &hosts[0].bridge, "-o", "text"])
+        .ok()
+        .stdout;
+    let brctl_like = format!(
+        "bridge name\tbridge id\t\tSTP enabled\tinterfaces\n{}\t\t",
+        hosts[0].bridge
+    );
+    assert!(text.starts_with(&brctl_like), "{text}");
+    assert!(text.contains("\tvx0\n"), "{text}");
+    // delvxlan: gone (ip link), the ping stops, --missing-ok then succeeds unchanged.
+    let del = br(&["-n", &hosts[1].ns, "delvxlan", &hosts[1].bridge, "vx0"])
+        .ok()
+        .json();
+    assert_eq!(del["changed"], true);
+    assert!(sh(&format!("ip -n {} link show vx0", hosts[1].ns)).code != 0);
+    assert!(ping(&hosts[0].guest, "192.168.77.2").code != 0);
+    let del = br(&[
+        "-n",
+        &hosts[1].ns,
+        "delvxlan",
+        &hosts[1].bridge,
+        "vx0",
+        "--missing-ok",
+    ])
+    .ok()
+    .json();
+    assert_eq!(del["changed"], false);
+    br(&["-n", &hosts[1].ns, "delvxlan", &hosts[1].bridge, "vx0"]).fails(3, "not found");
+}
+
+#[test]
+fn vxlan_mtu_follows_the_underlay() {
+    let lab = lab!();
+    let (hosts, underlay) = hosts(&lab, 1);
+    let h = &hosts[0];
+    sh_ok(&format!("ip -n {} link set eth0 mtu 9000", h.ns));
+    // No --dev: the underlay is the interface holding --local.
+    let out = br(&[
+        "-n",
+        &h.ns,
+        "addvxlan",
+        &h.bridge,
+        "vx4",
+        "--vni",
+        "7",
+        "--remote",
+        "10.77.0.9",
+        "--local",
+        &underlay[0],
+    ])
+    .ok()
+    .json();
+    assert_eq!(out["mtu"], 8950);
+    assert_eq!(link_json(&h.ns, "vx4")["mtu"], 8950);
+    // No --dev nor --local: the route to the remote.
+    let out = br(&[
+        "-n",
+        &h.ns,
+        "addvxlan",
+        &h.bridge,
+        "vx5",
+        "--vni",
+        "8",
+        "--remote",
+        "10.77.0.9",
+    ])
+    .ok()
+    .json();
+    assert_eq!(
+        (out["mtu"].clone(), out["underlay"].clone()),
+        (json!(8950), json!("eth0"))
+    );
+    // IPv6 underlay: 70 bytes.
+    sh_ok(&format!("ip -n {} addr add fd77::1/64 dev eth0 nodad", h.ns));
+    let out = br(&[
+        "-n", &h.ns, "addvxlan", &h.bridge, "vx6", "--vni", "9", "--remote", "fd77::9", "--dev", "eth0",
+    ])
+    .ok()
+    .json();
+    assert_eq!(out["mtu"], 8930);
+    assert_eq!(
+        link_json(&h.ns, "vx6")["linkinfo"]["info_data"]["remote6"],
+        "fd77::9"
+    );
+    // Given: taken as it is; --dstport spelling.
+    let out = br(&[
+        "-n",
+        &h.ns,
+        "addvxlan",
+        &h.bridge,
+        "vx7",
+        "--vni",
+        "10",
+        "--remote",
+        "10.77.0.9",
+        "--dev",
+        "eth0",
+        "--mtu",
+        "1400",
+        "--dstport",
+        "8472",
+    ])
+    .ok()
+    .json();
+    assert_eq!(out["mtu"], 1400);
+    let link = link_json(&h.ns, "vx7");
+    assert_eq!(
+        (link["mtu"].clone(), link["linkinfo"]["info_data"]["port"].clone()),
+        (json!(1400), json!(8472))
+    );
+    // A multicast group with its --dev.
+    br(&[
+        "-n",
+        &h.ns,
+        "addvxlan",
+        &h.bridge,
+        "vx8",
+        "--vni",
+        "11",
+        "--group",
+        "239.1.1.77",
+        "--dev",
+        "eth0",
+    ])
+    .ok();
+    assert_eq!(
+        link_json(&h.ns, "vx8")["linkinfo"]["info_data"]["group"],
+        "239.1.1.77"
+    );
+}
+
+#[test]
+fn vxlan_bad_input_changes_nothing() {
+    let lab = lab!();
+    let (hosts, _) = hosts(&lab, 1);
+    let h = &hosts[0];
+    br(&[
+        "-n",
+        &h.ns,
+        "addvxlan",
+        &h.bridge,
+        "vx0",
+        "--vni",
+        "5",
+        "--remote",
+        "10.77.0.2",
+        "--dev",
+        "eth0",
+    ])
+    .ok();
+    let n = h.ns.as_str();
+    let b = h.bridge.as_str();
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (
+            vec!["addvxlan", b, "vx1", "--vni", "0", "--remote", "10.77.0.2"],
+            7,
+            "VNI 0",
+        ),
+        (
+            vec!["addvxlan", b, "vx1", "--vni", "16777216", "--remote", "10.77.0.2"],
+            7,
+            "out of range",
+        ),
+        (
+            vec!["addvxlan", b, "vx1", "--vni", "x1", "--remote", "10.77.0.2"],
+            7,
+            "invalid VNI",
+        ),
+        (
+            vec!["addvxlan", b, "vx1", "--vni", "6", "--remote", "10.77.0.300"],
+            7,
+            "invalid --remote",
+        ),
+        (
+            vec!["addvxlan", b, "vx1", "--vni", "6", "--remote", "239.1.1.1"],
+            7,
+            "not a unicast",
+        ),
+        (
+            vec![
+                "addvxlan", b, "vx1", "--vni", "6", "--group", "10.1.1.1", "--dev", "eth0",
+            ],
+            7,
+            "not a multicast",
+        ),
+        (
+            vec!["addvxlan", b, "vx1", "--vni", "6", "--group", "239.1.1.1"],
+            7,
+            "needs --dev",
+        ),
+        (
+            vec![
+                "addvxlan",
+                b,
+                "vx1",
+                "--vni",
+                "6",
+                "--remote",
+                "10.77.0.2",
+                "--local",
+                "fd00::1",
+            ],
+            7,
+            "families",
+        ),
+        (
+            vec![
+                "addvxlan",
+                b,
+                "vx1",
+                "--vni",
+                "6",
+                "--remote",
+                "10.77.0.2",
+                "--dev",
+                "nosuch0",
+            ],
+            3,
+            "nosuch0",
+        ),
+        (
+            vec![
+                "addvxlan",
+                b,
+                "vx1",
+                "--vni",
+                "6",
+                "--remote",
+                "10.77.0.2",
+                "--port",
+                "0",
+            ],
+            7,
+            "UDP port",
+        ),
+        (
+            vec![
+                "addvxlan",
+                b,
+                "vx1",
+                "--vni",
+                "6",
+                "--remote",
+                "10.77.0.2",
+                "--dev",
+                "eth0",
+                "--mtu",
+                "1460",
+            ],
+            7,
+            "1450",
+        ),
+        (
+            vec![
+                "addvxlan",
+                b,
+                "vx1",
+                "--vni",
+                "5",
+                "--remote",
+                "10.77.0.3",
+                "--dev",
+                "eth0",
+            ],
+            4,
+            "VNI 5",
+        ),
+        (
+            vec!["addvxlan", "nobr0", "vx1", "--vni", "6", "--remote", "10.77.0.2"],
+            3,
+            "nobr0",
+        ),
+        (
+            vec!["addvxlan", "eth0", "vx1", "--vni", "6", "--remote", "10.77.0.2"],
+            7,
+            "not a bridge",
+        ),
+        (
+            vec![
+                "addvxlan",
+                b,
+                "vx0",
+                "--vni",
+                "6",
+                "--remote",
+                "10.77.0.2",
+                "--exist-ok",
+            ],
+            4,
+            "exists",
+        ),
+        (
+            vec![
+                "addvxlan",
+                b,
+                "vx0123456789abcd",
+                "--vni",
+                "6",
+                "--remote",
+                "10.77.0.2",
+            ],
+            7,
+            "vx0123456789abcd",
+        ),
+        (vec!["delvxlan", b, "eth0"], 7, "not a VXLAN"),
+        (vec!["delvxlan", b, "nosuch0"], 3, "nosuch0"),
+        (
+            vec![
+                "fdb",
+                "append",
+                "00:00:00:00:00",
+                "dev",
+                "vx0",
+                "dst",
+                "10.77.0.3",
+            ],
+            7,
+            "MAC",
+        ),
+        (
+            vec![
+                "fdb",
+                "append",
+                "00:00:00:00:00:00",
+                "dev",
+                "vx0",
+                "dst",
+                "10.77.0.300",
+            ],
+            7,
+            "dst",
+        ),
+        (
+            vec![
+                "fdb",
+                "append",
+                "00:00:00:00:00:00",
+                "dev",
+                "nosuch0",
+                "dst",
+                "10.77.0.3",
+            ],
+            3,
+            "nosuch0",
+        ),
+        (
+            vec![
+                "fdb",
+                "append",
+                "00:00:00:00:00:00",
+                "dev",
+                "eth0",
+                "dst",
+                "10.77.0.3",
+            ],
+            7,
+            "not a VXLAN",
+        ),
+        (
+            vec![
+                "fdb",
+                "append",
+                "00:00:00:00:00:00",
+                "dev",
+                "vx0",
+                "dst",
+                "10.77.0.3",
+                "vni",
+                "0",
+            ],
+            7,
+            "VNI",
+        ),
+        (
+            vec![
+                "fdb",
+                "add",
+                "00:00:00:00:00:00",
+                "dev",
+                "vx0",
+                "dst",
+                "10.77.0.2",
+            ],
+            4,
+            "exists",
+        ),
+        (
+            vec![
+                "fdb",
+                "del",
+                "00:00:00:00:00:00",
+                "dev",
+                "vx0",
+                "dst",
+                "10.77.0.9",
+            ],
+            3,
+            "no such entry",
+        ),
+    ];
+    let fdb = || bridge_json(n, "fdb show");
+    for (args, code, needle) in cases {
+        let mut full = vec!["-n", n];
+        full.extend(args.iter().copied());
+        assert_unchanged(
+            || (state_snapshot(), fdb()),
+            || {
+                br(&full).fails(code, needle);
+            },
+        );
+    }
+}
+
+#[test]
+fn head_end_replication_joins_three_hosts() {
+    let lab = lab!();
+    let (hosts, underlay) = hosts(&lab, 3);
+    for (i, host) in hosts.iter().enumerate() {
+        let others: Vec<&String> = underlay
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, a)| a)
+            .collect();
+        br(&[
+            "-n",
+            &host.ns,
+            "addvxlan",
+            &host.bridge,
+            "vx0",
+            "--vni",
+            "99",
+            "--remote",
+            others[0],
+            "--dev",
+            "eth0",
+        ])
+        .ok();
+        let out = br(&[
+            "-n",
+            &host.ns,
+            "fdb",
+            "append",
+            "00:00:00:00:00:00",
+            "dev",
+            "vx0",
+            "dst",
+            others[1],
+        ])
+        .ok()
+        .json();
+        assert_eq!(
+            (out["changed"].clone(), out["present"].clone()),
+            (json!(true), json!(true))
+        );
+        // Appending it again changes nothing.
+        let again = br(&[
+            "-n",
+            &host.ns,
+            "fdb",
+            "append",
+            "00:00:00:00:00:00",
+            "dev",
+            "vx0",
+            "dst",
+            others[1],
+        ])
+        .ok()
+        .json();
+        assert_eq!(again["changed"], false);
+        // fdb show is bridge -j fdb show (same entries, same fields), and the text is bridge's;
+        // compared on the permanent entries (the guests' own traffic adds learned ones any time).
+        let permanent = |v: Value| -> Vec<Value> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["state"] == "permanent")
+                .cloned()
+                .collect()
+        };
+        let ours = br(&["-n", &host.ns, "fdb", "show", "dev", "vx0"]).ok().json();
+        assert_eq!(
+            permanent(ours),
+            permanent(bridge_json(&host.ns, "fdb show dev vx0"))
+        );
+        let all = br(&["-n", &host.ns, "fdb", "show", "br", &host.bridge])
+            .ok()
+            .json();
+        let theirs = bridge_json(&host.ns, &format!("fdb show br {}", host.bridge));
+        assert_eq!(permanent(all), permanent(theirs));
+        let lines = |t: String| -> Vec<String> {
+            t.lines()
+                .filter(|l| l.ends_with(" permanent"))
+                .map(String::from)
+                .collect()
+        };
+        let text = br(&["-n", &host.ns, "fdb", "show", "dev", "vx0", "-o", "text"])
+            .ok()
+            .stdout;
+        let classic = sh_ok(&format!("ip netns exec {} bridge fdb show dev vx0", host.ns));
+        assert_eq!(lines(text), lines(classic));
+        let dsts: Vec<Value> = bridge_json(&host.ns, "fdb show dev vx0")
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["mac"] == "00:00:00:00:00:00")
+            .map(|e| e["dst"].clone())
+            .collect();
+        assert_eq!(dsts, vec![json!(others[0]), json!(others[1])]);
+        let shown = br(&["-n", &host.ns, "show", &host.bridge]).ok().json();
+        let vx = shown[0]["interfaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "vx0")
+            .unwrap()
+            .clone();
+        assert_eq!(vx["vxlan"]["remotes"], json!([others[0], others[1]]));
+    }
+    for (i, host) in hosts.iter().enumerate() {
+        for j in 0..3 {
+            if i != j {
+                ping(&host.guest, &format!("192.168.77.{}", j + 1)).ok();
+            }
+        }
+    }
+    // Removing host 1's flood entry to host 3 (and the learned MACs) cuts 1 -> 3 only.
+    let h = &hosts[0];
+    let out = br(&[
+        "-n",
+        &h.ns,
+        "fdb",
+        "del",
+        "00:00:00:00:00:00",
+        "dev",
+        "vx0",
+        "dst",
+        &underlay[2],
+    ])
+    .ok()
+    .json();
+    assert_eq!(
+        (out["changed"].clone(), out["present"].clone()),
+        (json!(true), json!(false))
+    );
+    let left: Vec<Value> = bridge_json(&h.ns, "fdb show dev vx0")
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["mac"] == "00:00:00:00:00:00")
+        .map(|e| e["dst"].clone())
+        .collect();
+    assert_eq!(left, vec![json!(underlay[1])]);
+    let out = br(&[
+        "-n",
+        &h.ns,
+        "fdb",
+        "del",
+        "00:00:00:00:00:00",
+        "dev",
+        "vx0",
+        "dst",
+        &underlay[2],
+        "--missing-ok",
+    ])
+    .ok()
+    .json();
+    assert_eq!(out["changed"], false);
+}
+
+#[test]
+fn vxlan_batch_atomic_undoes_the_port_and_entries() {
+    let lab = lab!();
+    let (hosts, _) = hosts(&lab, 1);
+    let h = &hosts[0];
+    let script = format!(
+        "addvxlan {b} vx0 --vni 77 --remote 10.77.0.2 --dev eth0\n\
+         fdb append 00:00:00:00:00:00 dev vx0 dst 10.77.0.3\n\
+         addvxlan {b} vx1 --vni 0 --remote 10.77.0.2\n",
+        b = h.bridge
+    );
+    assert_unchanged(state_snapshot, || {
+        let run = vnet_tests::vnet_stdin("vnet-bridge", &["-n", &h.ns, "--batch", "-", "--atomic"], &script);
+        assert_eq!(run.code, 7, "{run:?}");
+        run.records();
+    });
+}
