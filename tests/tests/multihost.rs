@@ -732,3 +732,134 @@ fn vxlan_batch_atomic_undoes_the_port_and_entries() {
         run.records();
     });
 }
+
+/// A second libvirt host (tests/second-host) for this test, stopped when the lab ends.
+struct SecondHost {
+    name: String,
+    uri: String,
+}
+
+fn second_host_script() -> String {
+    format!("{}/second-host", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Starts a second host on 10.(net).0.2, the sandbox side being 10.(net).0.1.
+fn second_host(lab: &Lab, net: u8) -> SecondHost {
+    let name = lab.name("rh");
+    let script = second_host_script();
+    lab.on_drop(format!("{script} stop {name}"));
+    let uri = sh_ok(&format!("{script} start {name} 10.{net}.0.2 10.{net}.0.1"))
+        .trim()
+        .to_string();
+    assert_eq!(uri, format!("qemu+tcp://10.{net}.0.2/system"));
+    SecondHost { name, uri }
+}
+
+impl SecondHost {
+    /// Runs a shell line on that host (its own /run, /var/lib/libvirt, network).
+    fn sh(&self, script: &str) -> Run {
+        sh(&format!(
+            "{} exec {} bash -c {}",
+            second_host_script(),
+            self.name,
+            shell_quote(script)
+        ))
+    }
+
+    fn sh_ok(&self, script: &str) -> String {
+        let run = self.sh(script);
+        assert_eq!(run.code, 0, "on {}: `{script}` failed: {run:?}", self.name);
+        run.stdout
+    }
+
+    fn virsh(&self, args: &str) -> String {
+        sh_ok(&format!("virsh -c {} {args}", self.uri))
+    }
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// A domain that boots a kernel and initrd from /var/lib/libvirt/boot (named as install names its
+/// copies) and has `disks`, defined with virsh (the oracle) on `uri`.
+fn define_boot_domain(uri: &str, name: &str, disks: &[&str]) {
+    let disks: String = disks
+        .iter()
+        .map(|d| format!("<disk type='file' device='disk'><source file='{d}'/><target dev='vd{}' bus='virtio'/></disk>", (b'a' + d.len() as u8 % 20) as char))
+        .collect();
+    let xml = format!(
+        "<domain type='qemu'><name>{name}</name><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type>\
+         <kernel>/var/lib/libvirt/boot/vnet-{name}-vmlinuz</kernel><initrd>/var/lib/libvirt/boot/vnet-{name}-initrd.gz</initrd></os>\
+         <devices>{disks}</devices></domain>"
+    );
+    let file = format!("/tmp/{name}.xml");
+    std::fs::write(&file, xml).unwrap();
+    sh_ok(&format!("virsh -c {uri} define {file} && rm -f {file}"));
+}
+
+#[test]
+fn remote_undefine_removes_only_remote_storage() {
+    let lab = lab!();
+    let host = second_host(&lab, 91);
+    let name = lab.domain("twin");
+    lab.on_drop(format!("rm -f /var/lib/libvirt/boot/vnet-{name}-*"));
+    // Here: a domain of the same name whose kernel copies are files on this machine.
+    sh_ok(&format!(
+        "echo local-kernel > /var/lib/libvirt/boot/vnet-{name}-vmlinuz && echo local-initrd > /var/lib/libvirt/boot/vnet-{name}-initrd.gz"
+    ));
+    define_boot_domain("qemu:///system", &name, &[]);
+    // There: the same paths, a disk volume in a pool, and a disk file in a folder with no pool.
+    host.sh_ok(&format!(
+        "echo remote-kernel > /var/lib/libvirt/boot/vnet-{name}-vmlinuz && echo remote-initrd > /var/lib/libvirt/boot/vnet-{name}-initrd.gz && \
+         mkdir -p /srv/nopool && truncate -s 1M /srv/nopool/{name}.img"
+    ));
+    host.virsh("pool-create-as rpool dir --target /var/lib/libvirt/images");
+    host.virsh(&format!("vol-create-as rpool {name}.qcow2 1M --format qcow2"));
+    let vol = format!("/var/lib/libvirt/images/{name}.qcow2");
+    let loose = format!("/srv/nopool/{name}.img");
+    define_boot_domain(&host.uri, &name, &[&vol, &loose]);
+
+    let out = vnet(
+        "vnet-vm",
+        &["-c", &host.uri, "undefine", &name, "--remove-all-storage"],
+    )
+    .ok()
+    .json();
+    assert_eq!(out["changed"], true);
+    assert_eq!(out["removed_volumes"], json!([vol]));
+    assert_eq!(
+        out["removed_files"],
+        json!([
+            format!("/var/lib/libvirt/boot/vnet-{name}-vmlinuz"),
+            format!("/var/lib/libvirt/boot/vnet-{name}-initrd.gz")
+        ])
+    );
+    assert_eq!(out["not_removed"][0]["path"], loose.as_str());
+    // The remote host: domain, volume and kernel copies gone; the loose file kept.
+    assert!(!host.virsh("list --all --name").contains(&name));
+    let left = host.sh_ok(&format!(
+        "ls /var/lib/libvirt/boot /var/lib/libvirt/images; ls {loose}"
+    ));
+    assert!(!left.contains(&format!("vnet-{name}")), "{left}");
+    assert!(!left.contains(&format!("{name}.qcow2")), "{left}");
+    assert!(left.contains(&loose), "{left}");
+    // This machine: the same-named domain and its kernel copies untouched.
+    assert!(sh_ok("virsh list --all --name").contains(&name));
+    assert_eq!(
+        sh_ok(&format!("cat /var/lib/libvirt/boot/vnet-{name}-vmlinuz")),
+        "local-kernel\n"
+    );
+    assert_eq!(
+        sh_ok(&format!("cat /var/lib/libvirt/boot/vnet-{name}-initrd.gz")),
+        "local-initrd\n"
+    );
+    // No scratch pool left behind on the remote host.
+    assert!(!host.virsh("pool-list --all --name").contains("vnet-boot-scratch"));
+    // Locally, the same verb removes the local copies (through libvirt too).
+    let out = vnet("vnet-vm", &["undefine", &name, "--remove-all-storage"])
+        .ok()
+        .json();
+    assert_eq!(out["removed_files"].as_array().unwrap().len(), 2, "{out}");
+    assert!(!std::path::Path::new(&format!("/var/lib/libvirt/boot/vnet-{name}-vmlinuz")).exists());
+}

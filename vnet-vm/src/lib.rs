@@ -7,6 +7,7 @@ pub mod install;
 pub mod location;
 pub mod spec;
 pub mod storage;
+pub mod target;
 pub mod xml;
 
 use std::future::Future;
