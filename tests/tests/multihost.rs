@@ -863,3 +863,103 @@ fn remote_undefine_removes_only_remote_storage() {
     assert_eq!(out["removed_files"].as_array().unwrap().len(), 2, "{out}");
     assert!(!std::path::Path::new(&format!("/var/lib/libvirt/boot/vnet-{name}-vmlinuz")).exists());
 }
+
+/// One check of a doctor report.
+fn check_of(checks: &Value, name: &str) -> Value {
+    checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no check {name}: {checks}"))
+        .clone()
+}
+
+#[test]
+fn network_verbs_and_doctor_against_a_second_host() {
+    let lab = lab!();
+    let host = second_host(&lab, 92);
+    let net = |args: &[&str]| vnet("vnet-net", &[&["-c", host.uri.as_str()], args].concat());
+    // The network verbs: list, define and start a network there; its bridge is on that host.
+    let listed = net(&["list", "--all"]).ok().json();
+    assert!(
+        listed.as_array().unwrap().iter().any(|n| n["name"] == "default"),
+        "{listed}"
+    );
+    let (name, bridge) = (lab.name("rnet"), lab.name("rbr"));
+    let out = net(&[
+        "define",
+        "--name",
+        &name,
+        "--mode",
+        "isolated",
+        "--bridge",
+        &bridge,
+        "--ip",
+        "192.168.150.1/24",
+        "--dhcp-range",
+        "192.168.150.10,192.168.150.20",
+        "--start",
+    ])
+    .ok()
+    .json();
+    assert_eq!(out["changed"], true);
+    assert!(host
+        .virsh(&format!("net-info {name}"))
+        .contains("Active:         yes"));
+    assert!(
+        sh(&format!("ip -n {} link show {bridge}", host.name)).code == 0,
+        "bridge on the remote host"
+    );
+    assert!(sh(&format!("ip link show {bridge}")).code != 0, "no bridge here");
+    let info = net(&["info", &name]).ok().json();
+    assert_eq!(info["bridge"], bridge.as_str());
+    // A local route over the same subnet: a remote doctor must not compare the two machines.
+    let (veth, peer) = (lab.link("lov"), lab.link("lov"));
+    sh_ok(&format!(
+        "ip link add {veth} type veth peer name {peer} && ip addr add 192.168.150.7/24 dev {veth} && ip link set {veth} up"
+    ));
+    let checks = net(&["doctor"]).ok().json();
+    let remote = "10.92.0.2";
+    for c in checks.as_array().unwrap() {
+        assert_eq!(c["host"], remote, "{c}");
+    }
+    for n in ["ip_forward", "dnsmasq", "firewall"] {
+        let c = check_of(&checks, n);
+        assert_eq!(
+            (c["checked"].clone(), c["ok"].clone()),
+            (json!(false), json!(true)),
+            "{c}"
+        );
+        assert!(
+            c["detail"].as_str().unwrap().starts_with("not checked (remote)"),
+            "{c}"
+        );
+    }
+    for n in ["libvirtd", "default_network", "kvm", "subnet_overlap", "node"] {
+        assert_eq!(check_of(&checks, n)["checked"], true, "{n}");
+    }
+    assert!(check_of(&checks, "libvirtd")["detail"]
+        .as_str()
+        .unwrap()
+        .contains(remote));
+    let overlap = check_of(&checks, "subnet_overlap");
+    assert_eq!(
+        overlap["ok"], true,
+        "remote networks against local routes: {overlap}"
+    );
+    let text = net(&["doctor", "-o", "text"]).ok().stdout;
+    assert!(text.contains("skip  ip_forward: not checked (remote)"), "{text}");
+    // The same doctor here: every check local, and the local route is compared with local networks.
+    let local = vnet("vnet-net", &["doctor"]).ok().json();
+    for c in local.as_array().unwrap() {
+        assert_eq!(
+            (c["host"].clone(), c["checked"].clone()),
+            (json!("local"), json!(true)),
+            "{c}"
+        );
+    }
+    net(&["destroy", &name]).ok();
+    net(&["undefine", &name]).ok();
+    assert!(!host.virsh("net-list --all --name").contains(&name));
+}

@@ -245,6 +245,12 @@ impl Session {
         Ok(self.conn.as_ref().expect("just opened"))
     }
 
+    /// The URI asked for (--connect, else LIBVIRT_DEFAULT_URI; None: libvirt's default), known
+    /// without connecting.
+    pub fn uri_asked(&self) -> Option<String> {
+        effective_uri(self.uri.as_deref())
+    }
+
     /// The timeout this session uses (None: none; Err: VNET_TIMEOUT is not a number).
     pub fn timeout(&self) -> Result<Option<Duration>> {
         self.timeout.clone()
