@@ -8,6 +8,9 @@ pub mod error;
 pub mod journal;
 #[cfg(feature = "libvirt")]
 pub mod libvirt;
+#[cfg(feature = "libvirt")]
+pub mod libvirt_events;
+pub mod monitor;
 pub mod links;
 pub mod mac;
 pub mod man;
@@ -17,6 +20,7 @@ pub mod netns;
 pub mod output;
 pub mod schema;
 pub mod signals;
+pub mod stream;
 pub mod table;
 pub mod verb;
 

@@ -30,6 +30,23 @@ pub fn connect(uri: Option<&str>) -> Result<Connect> {
     })
 }
 
+/// Registers libvirt's default event loop (virEventRegisterDefaultImpl) and runs it
+/// (virEventRunDefaultImpl) on a thread of its own: once per process, whoever asks first. Domain
+/// and network events, close callbacks and keepalive need it, registered BEFORE the connection
+/// they concern is opened. False when libvirt refused.
+pub fn event_loop() -> bool {
+    static STARTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *STARTED.get_or_init(|| {
+        if virt::event::event_register_default_impl().is_err() {
+            return false;
+        }
+        std::thread::Builder::new()
+            .name("libvirt-events".into())
+            .spawn(|| while virt::event::event_run_default_impl().is_ok() {})
+            .is_ok()
+    })
+}
+
 /// `-c/--connect URI`, the global flag of both libvirt tools.
 #[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
 pub struct ConnectArgs {
@@ -55,6 +72,11 @@ impl Session {
             conn: None,
             batch,
         }
+    }
+
+    /// The URI asked for with -c (None: LIBVIRT_DEFAULT_URI or libvirt's default).
+    pub fn uri(&self) -> Option<&str> {
+        self.uri.as_deref()
     }
 
     pub fn conn(&mut self) -> Result<&Connect> {
