@@ -6,6 +6,7 @@ mod bridges;
 mod fault;
 mod kernel;
 mod model;
+mod monitor;
 mod moveaddr;
 mod ports;
 mod show;
@@ -117,6 +118,7 @@ vnet_common::verbs! {
         Setpathcost(stp::Setpathcost),
         Setportprio(stp::Setportprio),
         Hairpin(stp::Hairpin),
+        Monitor(monitor::Monitor),
     }
 }
 

@@ -10,10 +10,10 @@ pub mod journal;
 pub mod libvirt;
 #[cfg(feature = "libvirt")]
 pub mod libvirt_events;
-pub mod monitor;
 pub mod links;
 pub mod mac;
 pub mod man;
+pub mod monitor;
 pub mod names;
 pub mod netlink;
 pub mod netns;

@@ -17,7 +17,9 @@ use crate::verb::{Render, TextStyle};
 use crate::{netns, Error, Result};
 use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::LinkMessage;
-use netlink_packet_route::neighbour::{NeighbourAddress, NeighbourAttribute, NeighbourMessage, NeighbourState};
+use netlink_packet_route::neighbour::{
+    NeighbourAddress, NeighbourAttribute, NeighbourMessage, NeighbourState,
+};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteType};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use rtnetlink::packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_DUMP, NLM_F_REQUEST};
@@ -175,7 +177,11 @@ impl Render for Change {
         if let Some(ns) = &self.netns {
             let _ = write!(line, "[nsname {ns}] ");
         }
-        let deleted = if self.action == Action::Del { "Deleted " } else { "" };
+        let deleted = if self.action == Action::Del {
+            "Deleted "
+        } else {
+            ""
+        };
         if let Some(l) = &self.link {
             let _ = write!(
                 line,
@@ -184,7 +190,10 @@ impl Render for Change {
                 l.name,
                 l.state,
                 l.mtu.map(|m| format!(" mtu {m}")).unwrap_or_default(),
-                l.master.as_ref().map(|m| format!(" master {m}")).unwrap_or_default(),
+                l.master
+                    .as_ref()
+                    .map(|m| format!(" master {m}"))
+                    .unwrap_or_default(),
                 l.mac.as_deref().unwrap_or("none")
             );
         } else if let Some(a) = &self.addr {
@@ -602,14 +611,7 @@ fn follow(
                 let _ = tx.send(Msg::Overrun(ns.clone()));
                 continue;
             }
-            Err(e)
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::EAGAIN) | Some(libc::EINTR)
-                ) =>
-            {
-                continue
-            }
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN) | Some(libc::EINTR)) => continue,
             Err(_) => return,
         };
         let mut offset = 0;
@@ -643,11 +645,23 @@ struct Names {
 }
 
 impl Names {
+    /// The name of interface `index`: from the table, else asked of the kernel (a notification
+    /// can name a link before the link's own notification arrives), else "ifN".
     fn name(&self, index: u32) -> String {
-        self.links
-            .get(&index)
-            .cloned()
-            .unwrap_or_else(|| format!("if{index}"))
+        if let Some(name) = self.links.get(&index) {
+            return name.clone();
+        }
+        // This thread is in the namespace followed, so the lookup is made there.
+        let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
+        // SAFETY: a buffer of IF_NAMESIZE bytes, as if_indextoname requires.
+        let found = unsafe { libc::if_indextoname(index, buf.as_mut_ptr()) };
+        if found.is_null() {
+            return format!("if{index}");
+        }
+        // SAFETY: if_indextoname wrote a NUL-terminated name into buf.
+        unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
+            .to_string_lossy()
+            .into_owned()
     }
 
     /// The record for a notification (None for dump replies and messages of no interest).
@@ -731,7 +745,11 @@ impl Names {
             metric: None,
             table: u32::from(h.table),
         };
-        let full = if h.address_family == AddressFamily::Inet6 { 128 } else { 32 };
+        let full = if h.address_family == AddressFamily::Inet6 {
+            128
+        } else {
+            32
+        };
         for attr in &r.attributes {
             match attr {
                 RouteAttribute::Destination(d) => {
@@ -871,9 +889,10 @@ mod tests {
         a.header.index = 2;
         a.header.prefix_len = 24;
         a.header.family = AddressFamily::Inet;
-        a.attributes.push(netlink_packet_route::address::AddressAttribute::Local(
-            "10.0.0.1".parse().unwrap(),
-        ));
+        a.attributes
+            .push(netlink_packet_route::address::AddressAttribute::Local(
+                "10.0.0.1".parse().unwrap(),
+            ));
         let change = names.addr(&a).unwrap();
         assert_eq!(change.addr.as_ref().unwrap().address, "10.0.0.1/24");
         assert!(filter.keeps(&change));

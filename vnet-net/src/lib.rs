@@ -4,6 +4,7 @@
 pub mod checks;
 pub mod define;
 pub mod doctor;
+pub mod events;
 pub mod inspect;
 pub mod leases;
 pub mod lifecycle;
@@ -68,6 +69,8 @@ vnet_common::verbs! {
         #[command(visible_alias = "net-dhcp-leases")]
         DhcpLeases(leases::DhcpLeases),
         Doctor(doctor::Doctor),
+        #[command(visible_alias = "net-event")]
+        Events(events::Events),
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod exec;
 pub mod iface;
+pub mod monitor;
 pub mod namespaces;
 pub mod procs;
 pub mod veth;
@@ -42,6 +43,7 @@ vnet_common::verbs! {
         Veth(veth::Veth),
         Link(iface::Link),
         Addr(iface::Addr),
+        Monitor(monitor::Monitor),
     }
 }
 

@@ -1,12 +1,15 @@
 //! vnet-vm: virt-install and the virsh domain verbs over libvirt (the `virt` crate), with JSON output.
 
+pub mod addrs;
 pub mod console;
 pub mod domains;
+pub mod events;
 pub mod iface;
 pub mod install;
 pub mod location;
 pub mod spec;
 pub mod storage;
+pub mod wait;
 pub mod xml;
 
 use std::future::Future;
@@ -51,6 +54,9 @@ vnet_common::verbs! {
         Domiflist(iface::Domiflist),
         Domifaddr(iface::Domifaddr),
         Console(console::Console),
+        Wait(wait::Wait),
+        #[command(visible_alias = "event")]
+        Events(events::Events),
     }
 }
 
