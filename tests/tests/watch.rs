@@ -183,8 +183,20 @@ fn theirs(line: &str) -> Option<(String, String, String)> {
             ("addr", words[at + 1].to_string())
         }
         "ROUTE" => {
-            let types = ["local", "broadcast", "unreachable", "blackhole", "prohibit", "multicast", "anycast"];
-            let dst = if types.contains(&words[0]) { words[1] } else { words[0] };
+            let types = [
+                "local",
+                "broadcast",
+                "unreachable",
+                "blackhole",
+                "prohibit",
+                "multicast",
+                "anycast",
+            ];
+            let dst = if types.contains(&words[0]) {
+                words[1]
+            } else {
+                words[0]
+            };
             ("route", dst.to_string())
         }
         "NEIGH" if words[0] == "dev" => {
@@ -271,10 +283,16 @@ fn monitor_matches_ip_monitor(lab: &Lab, netns: Option<&str>) {
             .unwrap_or_else(|| panic!("{action} {kind} {key} missing or out of order: {got:?}"));
         at += found + 1;
     }
-    let fdb = records.iter().find(|r| r["fdb"]["mac"] == "02:00:00:00:00:01").unwrap();
+    let fdb = records
+        .iter()
+        .find(|r| r["fdb"]["mac"] == "02:00:00:00:00:01")
+        .unwrap();
     assert_eq!(fdb["fdb"]["port"], vb.as_str());
     assert_eq!(fdb["fdb"]["bridge"], br.as_str());
-    let route = records.iter().find(|r| r["route"]["dst"] == "10.10.0.0/16").unwrap();
+    let route = records
+        .iter()
+        .find(|r| r["route"]["dst"] == "10.10.0.0/16")
+        .unwrap();
     assert_eq!(route["route"]["gateway"], "10.9.0.2");
     assert_eq!(route["route"]["dev"], va.as_str());
 }
@@ -304,11 +322,25 @@ fn bridge_monitor_in_a_namespace() {
     ));
     let run = monitor.finish(Duration::from_secs(10)).ok();
     let records = run.records();
-    assert!(records.iter().all(|r| r["kind"] == "link" || r["kind"] == "fdb"), "{records:?}");
-    assert!(records.iter().all(|r| r["link"]["name"] != "pb"), "pb is no bridge port");
-    assert!(records.iter().any(|r| r["fdb"]["mac"] == "02:00:00:00:00:09" && r["fdb"]["port"] == "pa"));
-    assert!(records.iter().any(|r| r["link"]["name"] == "pa" && r["link"]["master"] == "br9"));
-    vnet("vnet-bridge", &["-n", "nonexistent-ns", "monitor", "--timeout", "1"]).fails(3, "nonexistent-ns");
+    assert!(
+        records.iter().all(|r| r["kind"] == "link" || r["kind"] == "fdb"),
+        "{records:?}"
+    );
+    assert!(
+        records.iter().all(|r| r["link"]["name"] != "pb"),
+        "pb is no bridge port"
+    );
+    assert!(records
+        .iter()
+        .any(|r| r["fdb"]["mac"] == "02:00:00:00:00:09" && r["fdb"]["port"] == "pa"));
+    assert!(records
+        .iter()
+        .any(|r| r["link"]["name"] == "pa" && r["link"]["master"] == "br9"));
+    vnet(
+        "vnet-bridge",
+        &["-n", "nonexistent-ns", "monitor", "--timeout", "1"],
+    )
+    .fails(3, "nonexistent-ns");
     vnet("vnet-bridge", &["monitor", "--dev", "bad/name", "--timeout", "1"]).fails(7, "bad/name");
     let text = vnet("vnet-ns", &["monitor", &ns, "--timeout", "0.2", "-o", "text"]).ok();
     assert_eq!(text.stdout, "");
@@ -322,7 +354,14 @@ fn monitor_follows_namespaces_created_after_it_started() {
     let ns = lab.netns("late");
     let mut monitor = Streaming::start(
         "vnet-ns",
-        &["monitor", "--all-namespaces", "--kind", "link,netns", "--timeout", "20"],
+        &[
+            "monitor",
+            "--all-namespaces",
+            "--kind",
+            "link,netns",
+            "--timeout",
+            "20",
+        ],
     );
     std::thread::sleep(Duration::from_millis(500));
     sh_ok(&format!("ip netns add {ns}"));
@@ -332,10 +371,16 @@ fn monitor_follows_namespaces_created_after_it_started() {
     sh_ok(&format!("ip -n {ns} link add lx1 type veth peer name lx2"));
     let link = monitor.until(Duration::from_secs(5), |r| r["kind"] == "link");
     assert_eq!(link["netns"], ns.as_str());
-    assert!(["lx1", "lx2"].contains(&link["link"]["name"].as_str().unwrap()), "{link}");
+    assert!(
+        ["lx1", "lx2"].contains(&link["link"]["name"].as_str().unwrap()),
+        "{link}"
+    );
     sh_ok(&format!("ip netns delete {ns}"));
     let gone = monitor.until(Duration::from_secs(5), |r| r["kind"] == "netns");
-    assert_eq!((gone["netns"].as_str(), gone["action"].as_str()), (Some(ns.as_str()), Some("del")));
+    assert_eq!(
+        (gone["netns"].as_str(), gone["action"].as_str()),
+        (Some(ns.as_str()), Some("del"))
+    );
     // SIGTERM ends the stream with status 0, every record a whole line.
     monitor.signal("TERM");
     let run = monitor.finish(Duration::from_secs(5));
@@ -356,7 +401,10 @@ fn a_closed_stdout_ends_a_stream_quietly() {
     ));
     assert!(run.stdout.starts_with("rc=0\n"), "{run:?}");
     assert_eq!(run.stdout, "rc=0\n", "nothing on stderr: {run:?}");
-    assert!(started.elapsed() < Duration::from_secs(5), "ended when the reader went away");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "ended when the reader went away"
+    );
 }
 
 // ---------------------------------------------------------------- libvirt events
@@ -386,23 +434,40 @@ fn domain_events_waits_and_a_daemon_restart() {
     std::thread::sleep(Duration::from_millis(700));
     sh_ok(&format!("virsh define {}", xml.display()));
     // Met already: returns at once.
-    let shut = vnet("vnet-vm", &["wait", &name, "--state", "shut-off"]).ok().json();
-    assert_eq!((shut["immediate"].as_bool(), shut["elapsed_secs"].as_f64()), (Some(true), Some(0.0)));
+    let shut = vnet("vnet-vm", &["wait", &name, "--state", "shut-off"])
+        .ok()
+        .json();
+    assert_eq!(
+        (shut["immediate"].as_bool(), shut["elapsed_secs"].as_f64()),
+        (Some(true), Some(0.0))
+    );
     // Never met: exit 1 after the timeout, what was last seen, nothing changed.
     let snapshot = || sh_ok(&format!("virsh domstate {name}; virsh dumpxml {name}"));
     assert_unchanged(snapshot, || {
         let started = Instant::now();
-        vnet("vnet-vm", &["wait", &name, "--state", "running", "--timeout", "1.5"])
-            .fails(1, "last seen: shut off");
+        vnet(
+            "vnet-vm",
+            &["wait", &name, "--state", "running", "--timeout", "1.5"],
+        )
+        .fails(1, "last seen: shut off");
         let took = started.elapsed();
-        assert!(took >= Duration::from_millis(1500) && took < Duration::from_secs(4), "{took:?}");
+        assert!(
+            took >= Duration::from_millis(1500) && took < Duration::from_secs(4),
+            "{took:?}"
+        );
     });
     vnet("vnet-vm", &["wait", "no-such-domain", "--state", "running"]).fails(3, "not found");
     vnet("vnet-vm", &["wait", &name]).fails(2, "");
-    let running = Streaming::start("vnet-vm", &["wait", &name, "--state", "running", "--timeout", "30"]);
+    let running = Streaming::start(
+        "vnet-vm",
+        &["wait", &name, "--state", "running", "--timeout", "30"],
+    );
     sh_ok(&format!("virsh start {name}"));
     let met = running.finish(Duration::from_secs(30)).ok().json();
-    assert_eq!((met["state"].as_str(), met["immediate"].as_bool()), (Some("running"), Some(false)));
+    assert_eq!(
+        (met["state"].as_str(), met["immediate"].as_bool()),
+        (Some("running"), Some(false))
+    );
     sh_ok(&format!("virsh destroy {name}"));
     sh_ok(&format!("virsh undefine {name}"));
     let gone = vnet("vnet-vm", &["wait", &name, "--gone"]).ok().json();
@@ -423,7 +488,10 @@ fn domain_events_waits_and_a_daemon_restart() {
         .filter(|w| ["defined", "started", "stopped", "undefined"].contains(w))
         .collect();
     assert_eq!(key, ["defined", "started", "stopped", "undefined"], "{events:?}");
-    assert!(events.contains(&("stopped".into(), "destroyed".into())), "{events:?}");
+    assert!(
+        events.contains(&("stopped".into(), "destroyed".into())),
+        "{events:?}"
+    );
     // The text layout is virsh event's, line for line.
     std::thread::sleep(Duration::from_millis(500));
     let virsh_lines = virsh.stop();
@@ -434,7 +502,11 @@ fn domain_events_waits_and_a_daemon_restart() {
 fn text_lines_match(text: Streaming, virsh: &str, name: &str, n: usize) {
     let mut ours = Vec::new();
     for _ in 0..n {
-        ours.push(text.lines.recv_timeout(Duration::from_secs(5)).expect("a text line"));
+        ours.push(
+            text.lines
+                .recv_timeout(Duration::from_secs(5))
+                .expect("a text line"),
+        );
     }
     let domain = format!("for domain '{name}'");
     let theirs: Vec<&str> = virsh
@@ -474,14 +546,24 @@ fn network_events_in_order() {
     lab.on_drop(format!("rm -f {}", xml.display()));
     let json = Streaming::start("vnet-net", &["events", &name, "--count", "4", "--timeout", "60"]);
     let text = Streaming::start("vnet-net", &["net-event", &name, "--count", "4", "-o", "text"]);
-    let virsh = Classic::start(&format!("virsh net-event --network {name} --event lifecycle --loop"));
+    let virsh = Classic::start(&format!(
+        "virsh net-event --network {name} --event lifecycle --loop"
+    ));
     std::thread::sleep(Duration::from_millis(700));
     for step in ["net-define", "net-start", "net-destroy", "net-undefine"] {
-        let arg = if step == "net-define" { xml.display().to_string() } else { name.clone() };
+        let arg = if step == "net-define" {
+            xml.display().to_string()
+        } else {
+            name.clone()
+        };
         sh_ok(&format!("virsh {step} {arg}"));
     }
     let run = json.finish(Duration::from_secs(20)).ok();
-    let events: Vec<String> = run.records().iter().map(|r| r["event"].as_str().unwrap().to_string()).collect();
+    let events: Vec<String> = run
+        .records()
+        .iter()
+        .map(|r| r["event"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(events, ["defined", "started", "stopped", "undefined"]);
     let ours = text.finish(Duration::from_secs(10)).ok().stdout;
     std::thread::sleep(Duration::from_millis(300));
@@ -508,7 +590,10 @@ fn kit() -> PathBuf {
 /// libvirt's default network started, and stopped again at the end if this test started it.
 fn default_network(lab: &Lab) {
     let info = sh_ok("virsh net-info default");
-    if !info.lines().any(|l| l.starts_with("Active:") && l.ends_with("yes")) {
+    if !info
+        .lines()
+        .any(|l| l.starts_with("Active:") && l.ends_with("yes"))
+    {
         sh_ok("virsh net-start default");
         lab.on_drop("virsh net-destroy default");
     }
@@ -525,8 +610,18 @@ fn boot_guest(name: &str) {
     vnet(
         "vnet-vm",
         &[
-            "install", "--name", name, "--memory", "256", "--disk", "none", "--import", "--boot", &boot,
-            "--virt-type", "qemu", "--noautoconsole",
+            "install",
+            "--name",
+            name,
+            "--memory",
+            "256",
+            "--disk",
+            "none",
+            "--boot",
+            &boot,
+            "--virt-type",
+            "qemu",
+            "--noautoconsole",
         ],
     )
     .ok();
@@ -542,32 +637,54 @@ fn guest_wait_ip_and_poweroff() {
     let name = lab.domain("gw");
     lab.on_drop(format!("rm -f /var/lib/libvirt/boot/vnet-{name}-*"));
     boot_guest(&name);
-    let waited = vnet("vnet-vm", &["wait", &name, "--ip", "--timeout", "150"]).ok().json();
+    let waited = vnet("vnet-vm", &["wait", &name, "--ip", "--timeout", "150"])
+        .ok()
+        .json();
     let address = waited["address"]["address"].as_str().unwrap().to_string();
     let ip = address.split('/').next().unwrap().to_string();
     assert_eq!(waited["address"]["source"], "lease");
     assert_eq!(waited["condition"], "ip");
     let leases = sh_ok("virsh net-dhcp-leases default");
     let mac = waited["address"]["mac"].as_str().unwrap();
-    let line = leases.lines().find(|l| l.contains(mac)).unwrap_or_else(|| panic!("{leases}"));
+    let line = leases
+        .lines()
+        .find(|l| l.contains(mac))
+        .unwrap_or_else(|| panic!("{leases}"));
     assert!(line.contains(&address), "{line} vs {address}");
-    let text = vnet("vnet-vm", &["wait", &name, "--ip", "-o", "text"]).ok().stdout;
+    let text = vnet("vnet-vm", &["wait", &name, "--ip", "-o", "text"])
+        .ok()
+        .stdout;
     assert_eq!(text, format!("{address}\n"));
     // The guest's own view, from its console.
-    let console = vnet_stdin("vnet-vm", &["console", &name, "--linger", "2"], "\nip -4 addr show eth0\n").ok();
+    let console = vnet_stdin(
+        "vnet-vm",
+        &["console", &name, "--linger", "2"],
+        "\nip -4 addr show eth0\n",
+    )
+    .ok();
     assert!(console.stdout.contains(&address), "{console:?}");
     // Sources: the host's ARP table knows the guest once they talked.
     sh_ok(&format!("ping -c 1 -W 5 {ip} >/dev/null"));
-    let arp = vnet("vnet-vm", &["domifaddr", &name, "--source", "arp"]).ok().json();
+    let arp = vnet("vnet-vm", &["domifaddr", &name, "--source", "arp"])
+        .ok()
+        .json();
     assert!(
-        arp.as_array().unwrap().iter().any(|r| r["source"] == "arp" && r["address"].as_str().unwrap().starts_with(&format!("{ip}/"))),
+        arp.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["source"] == "arp" && r["address"].as_str().unwrap().starts_with(&format!("{ip}/"))),
         "{arp}"
     );
-    let any = vnet("vnet-vm", &["domifaddr", &name, "--source", "any"]).ok().json();
+    let any = vnet("vnet-vm", &["domifaddr", &name, "--source", "any"])
+        .ok()
+        .json();
     assert_eq!(any[0]["source"], "lease");
     vnet("vnet-vm", &["domifaddr", &name, "--source", "agent"]).fails(6, "no guest agent");
     // Power off from inside; the wait is already listening.
-    let wait = Streaming::start("vnet-vm", &["wait", &name, "--state", "shut-off", "--timeout", "60"]);
+    let wait = Streaming::start(
+        "vnet-vm",
+        &["wait", &name, "--state", "shut-off", "--timeout", "60"],
+    );
     std::thread::sleep(Duration::from_millis(500));
     let (done_tx, done_rx) = channel();
     let watcher = std::thread::spawn(move || {
@@ -584,10 +701,15 @@ fn guest_wait_ip_and_poweroff() {
         assert!(Instant::now() < deadline, "guest did not power off");
         std::thread::sleep(Duration::from_millis(50));
     };
-    let returned = done_rx.recv_timeout(Duration::from_secs(5)).expect("wait returned");
+    let returned = done_rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("wait returned");
     let run = watcher.join().unwrap().ok();
     let lag = returned.saturating_duration_since(off);
-    assert!(lag < Duration::from_secs(1), "wait returned {lag:?} after the guest was off");
+    assert!(
+        lag < Duration::from_secs(1),
+        "wait returned {lag:?} after the guest was off"
+    );
     let met = run.json();
     assert_eq!(met["state"], "shut off");
     assert_eq!(met["wanted"], "shut off");

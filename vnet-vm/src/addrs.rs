@@ -40,7 +40,9 @@ pub fn addresses(dom: &Domain, source: Source) -> Result<Vec<Lease>> {
     match source {
         Source::Any => {
             let mut rows = read(dom, Source::Lease)?;
-            let more = read(dom, Source::Arp)?
+            // The other sources add what they can: a table that cannot be read adds nothing.
+            let more = read(dom, Source::Arp)
+                .unwrap_or_default()
                 .into_iter()
                 .chain(read(dom, Source::Agent).unwrap_or_default());
             for row in more {
@@ -61,6 +63,9 @@ pub fn first_ipv4(dom: &Domain, source: Source) -> Result<Option<Lease>> {
 }
 
 fn read(dom: &Domain, source: Source) -> Result<Vec<Lease>> {
+    if source == Source::Arp && daemon_is_local(dom) {
+        return arp_table(dom, &std::fs::read_to_string("/proc/net/arp").unwrap_or_default());
+    }
     let flag = match source {
         Source::Lease => sys::VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
         Source::Arp => sys::VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP,
@@ -89,6 +94,48 @@ fn read(dom: &Domain, source: Source) -> Result<Vec<Lease>> {
     Ok(out)
 }
 
+/// True when the domain's daemon runs on this machine (its ARP table is ours).
+fn daemon_is_local(dom: &Domain) -> bool {
+    dom.get_connect()
+        .and_then(|c| c.get_uri())
+        .is_ok_and(|uri| vnet_common::libvirt::is_local_uri(&uri))
+}
+
+/// The ARP source for a local daemon: this host's neighbour table (/proc/net/arp, complete IPv4
+/// entries) looked up by the MACs of the domain's interfaces. libvirt 9.0's own ARP source fails
+/// on current kernels ("wrong nlmsg len"); for a remote daemon it is still what is asked. Rows are
+/// as libvirt's: the host-side device, the MAC, the address with prefix 0 (ARP knows none).
+fn arp_table(dom: &Domain, table: &str) -> Result<Vec<Lease>> {
+    let xml = dom.get_xml_desc(0).libvirt("domain XML")?;
+    let facts = crate::xml::domain_facts(&xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;
+    Ok(arp_rows(&facts.interfaces, table))
+}
+
+fn arp_rows(interfaces: &[crate::xml::XmlInterface], table: &str) -> Vec<Lease> {
+    let mut out = Vec::new();
+    for line in table.lines().skip(1) {
+        // IP address, HW type, Flags, HW address, Mask, Device
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let [ip, _, flags, mac, _, device] = words[..] else {
+            continue;
+        };
+        let complete = u32::from_str_radix(flags.trim_start_matches("0x"), 16).is_ok_and(|f| f & 0x2 != 0);
+        let Some(iface) = interfaces.iter().find(|i| i.mac.eq_ignore_ascii_case(mac)) else {
+            continue;
+        };
+        if complete {
+            out.push(Lease {
+                interface: iface.target.clone().unwrap_or_else(|| device.to_string()),
+                mac: iface.mac.to_lowercase(),
+                protocol: "ipv4".into(),
+                address: format!("{ip}/0"),
+                source: "arp".into(),
+            });
+        }
+    }
+    out
+}
+
 fn no_agent(dom: &Domain, e: &virt::error::Error) -> Error {
     let name = dom.get_name().unwrap_or_default();
     let kind = match e.code() {
@@ -104,4 +151,31 @@ fn no_agent(dom: &Domain, e: &virt::error::Error) -> Error {
         "the agent source needs qemu-guest-agent running in the guest and a channel \
          org.qemu.guest_agent.0 in the domain; try --source lease or --source arp",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arp_rows_by_mac_complete_only() {
+        let iface = crate::xml::XmlInterface {
+            kind: "bridge".into(),
+            source: "br0".into(),
+            model: Some("virtio".into()),
+            mac: "52:54:00:AA:BB:CC".into(),
+            target: Some("vnet3".into()),
+        };
+        let table = "IP address       HW type     Flags       HW address            Mask     Device\n\
+                     10.0.0.7         0x1         0x2         52:54:00:aa:bb:cc     *        br0\n\
+                     10.0.0.8         0x1         0x0         52:54:00:aa:bb:cc     *        br0\n\
+                     10.0.0.9         0x1         0x2         52:54:00:00:00:01     *        br0\n";
+        let rows = arp_rows(&[iface], table);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            (rows[0].address.as_str(), rows[0].interface.as_str()),
+            ("10.0.0.7/0", "vnet3")
+        );
+        assert_eq!(rows[0].source, "arp");
+    }
 }

@@ -162,15 +162,14 @@ impl Wait {
     }
 
     fn not_met(&self, seen: &Seen, secs: f64) -> Error {
-        let wanted = match (self.ip, self.gone, self.state) {
-            (true, _, _) => "an IPv4 address".to_string(),
-            (_, true, _) => "gone".to_string(),
-            (_, _, Some(s)) => format!("'{}'", s.word()),
+        let what = match (self.ip, self.gone, self.state) {
+            (true, _, _) => "no IPv4 address".to_string(),
+            (_, true, _) => "not gone".to_string(),
+            (_, _, Some(s)) => format!("not '{}'", s.word()),
             _ => String::new(),
         };
-        let address = if self.ip { ", no address" } else { "" };
         Error::failed(format!(
-            "domain {}: not {wanted} after {secs} s; last seen: {}{address}; nothing was changed",
+            "domain {}: {what} after {secs} s; last seen: {}; nothing was changed",
             vnet_common::error::quote(&self.name),
             seen.state
         ))
