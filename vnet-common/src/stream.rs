@@ -101,7 +101,7 @@ pub struct StreamArgs {
 /// A number of seconds: finite, not negative.
 pub fn parse_secs(text: &str) -> std::result::Result<f64, String> {
     match text.trim().parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs >= 0.0 && secs < 1e9 => Ok(secs),
+        Ok(secs) if (0.0..1e9).contains(&secs) => Ok(secs),
         _ => Err(format!("'{text}' is not a number of seconds")),
     }
 }
