@@ -7,6 +7,7 @@ mod fast;
 mod fault;
 mod kernel;
 mod model;
+mod monitor;
 mod moveaddr;
 mod ports;
 mod settings;
@@ -183,6 +184,7 @@ vnet_common::verbs! {
         Setmcsnoop(settings::Setmcsnoop),
         Setvlanfiltering(vlan::Setvlanfiltering),
         Vlan(vlan::Vlan),
+        Monitor(monitor::Monitor),
     }
 }
 

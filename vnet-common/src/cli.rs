@@ -164,6 +164,7 @@ fn fail(tool: &str, error: &Error) -> ExitCode {
 /// Runs a parsed command line: one verb, or the lines of `--batch`.
 pub fn run<T: Tool>(cli: Cli<T::Globals, T::Verbs>) -> Result<ExitCode> {
     let printer = cli.output.printer(T::NAME);
+    crate::output::set_current(printer);
     if cli.batch.batch.is_some() {
         if cli.verb.is_some() {
             return Err(usage::<T>(

@@ -29,6 +29,9 @@ pub struct Printer {
 impl Printer {
     /// Prints one result as the whole output of an invocation.
     pub fn print(&self, output: &dyn Emit) {
+        if output.streamed() {
+            return;
+        }
         let rendered = match (self.format, output.document()) {
             (None, Some(document)) => document.to_string(),
             (Some(Format::Text), _) => output.text(self.style),
@@ -40,6 +43,9 @@ impl Printer {
 
     /// Prints one batch line's result: one line of JSON (NDJSON), or its text with -o text.
     pub fn print_record(&self, output: &dyn Emit) {
+        if output.streamed() {
+            return;
+        }
         match self.format {
             Some(Format::Text) => self.write_stdout(&output.text(self.style)),
             _ => self.write_stdout(&output.json().to_string()),
@@ -74,6 +80,23 @@ impl Printer {
             std::process::exit(1);
         }
     }
+}
+
+static CURRENT: std::sync::OnceLock<Printer> = std::sync::OnceLock::new();
+
+/// Remembers the invocation's printer, for verbs that print as they go (streams).
+pub fn set_current(printer: Printer) {
+    let _ = CURRENT.set(printer);
+}
+
+/// The invocation's printer (JSON with the tool name "vnet" when none was set, as in unit tests).
+pub fn current() -> Printer {
+    CURRENT.get().copied().unwrap_or(Printer {
+        tool: "vnet",
+        format: None,
+        pretty: false,
+        style: TextStyle::default(),
+    })
 }
 
 fn pretty_json(value: &Value) -> String {

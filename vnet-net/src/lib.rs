@@ -4,6 +4,7 @@
 pub mod checks;
 pub mod define;
 pub mod doctor;
+pub mod events;
 pub mod inspect;
 pub mod leases;
 pub mod lifecycle;
@@ -75,6 +76,8 @@ vnet_common::verbs! {
         DhcpHosts(update::DhcpHosts),
         #[command(visible_alias = "dns-host-list")]
         DnsHosts(update::DnsHosts),
+        #[command(visible_alias = "net-event")]
+        Events(events::Events),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod dump;
 pub mod exec;
 pub mod iface;
 pub mod linkset;
+pub mod monitor;
 pub mod namespaces;
 pub mod netem;
 pub mod procs;
@@ -79,6 +80,7 @@ vnet_common::verbs! {
         Tuntap(tuntap::Tuntap),
         Attach(namespaces::Attach),
         Qdisc(netem::Qdisc),
+        Monitor(monitor::Monitor),
     }
 }
 

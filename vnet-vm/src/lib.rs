@@ -1,7 +1,9 @@
 //! vnet-vm: virt-install and the virsh domain verbs over libvirt (the `virt` crate), with JSON output.
 
+pub mod addrs;
 pub mod console;
 pub mod domains;
+pub mod events;
 pub mod iface;
 pub mod install;
 pub mod location;
@@ -9,6 +11,7 @@ pub mod pools;
 pub mod spec;
 pub mod storage;
 pub mod volumes;
+pub mod wait;
 pub mod xml;
 
 use std::future::Future;
@@ -68,6 +71,9 @@ vnet_common::verbs! {
         VolDelete(volumes::VolDelete),
         VolUpload(volumes::VolUpload),
         VolDownload(volumes::VolDownload),
+        Wait(wait::Wait),
+        #[command(visible_alias = "event")]
+        Events(events::Events),
     }
 }
 
