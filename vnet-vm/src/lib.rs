@@ -10,6 +10,7 @@ pub mod storage;
 pub mod xml;
 
 use std::future::Future;
+use vnet_common::completion;
 use vnet_common::libvirt::{ConnectArgs, Session};
 use vnet_common::{Result, Tool};
 
@@ -35,6 +36,20 @@ with the documented exit code.";
 
     fn block_on<F: Future>(_ctx: &mut Session, work: F) -> F::Output {
         futures::executor::block_on(work)
+    }
+
+    /// Tab completes libvirt domains for a verb's NAME (install's --name is new), pools for POOL,
+    /// volumes for VOL.
+    fn completers(_verb: &[&str], arg: &clap::Arg) -> Option<completion::Names> {
+        if arg.is_positional() && completion::is(arg, &["name", "names", "domain"]) {
+            Some(completion::libvirt::domains)
+        } else if completion::is(arg, &["pool", "pools"]) {
+            Some(completion::libvirt::pools)
+        } else if completion::is(arg, &["vol", "volume", "volumes"]) {
+            Some(completion::libvirt::volumes)
+        } else {
+            None
+        }
     }
 }
 
@@ -121,5 +136,29 @@ mod tests {
             ("VM1", "2048", "2")
         );
         assert_eq!(args.extra_args.as_deref(), Some("console=ttyS0,115200n8 serial"));
+    }
+
+    #[test]
+    fn completions_are_current() {
+        let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../completions"));
+        vnet_common::completion::assert_current("vnet-vm", dir);
+    }
+
+    #[test]
+    fn aliases_parse_to_the_same_verb() {
+        let verb = |line: &str| {
+            let words = line.split_whitespace().map(String::from);
+            let cli = vnet_common::cli::parse::<VmTool>(words).unwrap();
+            format!("{:?}", cli.verb.unwrap())
+        };
+        assert_eq!(
+            verb("vnet-vm undefine vm1 --missing-ok"),
+            verb("vnet-vm undefine vm1 --if-exists")
+        );
+        assert_eq!(
+            verb("vnet-vm install --name vm1 --import --disk path=/x.img --exist-ok"),
+            verb("vnet-vm install --name vm1 --import --disk path=/x.img --may-exist")
+        );
+        assert_eq!(verb("vnet-vm list --all"), verb("vnet-vm -j -q list --all"));
     }
 }
