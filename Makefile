@@ -41,9 +41,8 @@ build-kernel:
 build-libvirt:
 	$(CARGO) build --release --locked $(addprefix -p ,$(LIBVIRT_TOOLS))
 
-# Installs without building when the binaries are there (so `sudo make install` after `make`
-# does not run cargo as root); `make install` alone builds first.
-install: $(addprefix $(RELEASE)/,$(TOOLS))
+# Builds first (a no-op for cargo when `make` already ran), so what is installed is never stale.
+install: build
 	@set -e; \
 	dest='$(DESTDIR)'; manifest="$$dest$(MANIFEST)"; \
 	tmp=$$(mktemp); trap 'rm -f "$$tmp"' EXIT; \
@@ -66,12 +65,6 @@ install: $(addprefix $(RELEASE)/,$(TOOLS))
 	echo '$(MANIFEST)' >>"$$tmp"; \
 	$(INSTALL) -m 644 "$$tmp" "$$manifest"; \
 	echo "installed $$(wc -l <"$$manifest") files under $$dest$(PREFIX) (list: $$manifest)"
-
-$(addprefix $(RELEASE)/,$(KERNEL_TOOLS)):
-	$(MAKE) build-kernel
-
-$(addprefix $(RELEASE)/,$(LIBVIRT_TOOLS)):
-	$(MAKE) build-libvirt
 
 # The manifest lists every file install wrote and every directory it had to create (ending in /),
 # in the order made. uninstall removes those files and nothing else, then those directories,
