@@ -15,7 +15,8 @@ use vnet_common::{Context, Error, ErrorKind, Journal, Result, Verb};
 /// A definition: a libvirt XML file, or flags that build one.
 #[derive(Debug, clap::Args)]
 pub struct DefinitionArgs {
-    /// libvirt network XML file (the alternative to --name and the flags below).
+    /// libvirt network XML file (the alternative to --name and the flags below): UTF-8, at most
+    /// 10 MiB (virsh's bound); a larger file or one that is not UTF-8 is refused (exit 7).
     #[arg(
         value_name = "FILE",
         conflicts_with_all = ["name", "mode", "bridge", "ips", "dhcp_ranges", "forward_dev", "domain", "ipv6"]
@@ -152,7 +153,7 @@ pub struct Request {
 impl Request {
     pub fn from_args(args: &DefinitionArgs) -> Result<Request> {
         let xml = match (&args.file, &args.name) {
-            (Some(path), _) => std::fs::read_to_string(path).context(format!("read {}", path.display()))?,
+            (Some(path), _) => vnet_common::files::read_text(path, vnet_common::files::MAX_XML)?,
             (None, Some(name)) => xml::build(&spec::from_flags(&flags(args, name))?),
             // Checked here, not by clap, whose message for it would not name the arguments.
             (None, None) => {

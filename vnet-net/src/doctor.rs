@@ -15,7 +15,8 @@ use vnet_common::{Journal, Result, Verb};
 
 /// Check what libvirt networking needs on this host and say how to fix what is missing.
 ///
-/// Checks: libvirtd (reachable), default_network (defined and active), ip_forward, dnsmasq,
+/// Checks: libvirtd (reachable; a daemon that does not answer within --timeout is reported as
+/// "not answering" instead of waited for), default_network (defined and active), ip_forward, dnsmasq,
 /// firewall (iptables usable), kvm (a KVM guest runs: the probe of `vnet-vm install --virt-type
 /// auto`, cached in /var/cache/vnet/kvm-probe.json; else guests run under TCG),
 /// subnet_overlap (network subnets against host routes and each other). Host checks read this
@@ -82,6 +83,15 @@ pub fn doctor(session: &mut Session) -> Checks {
             let uri = conn.get_uri().unwrap_or_else(|_| "?".into());
             (Check::pass("libvirtd", format!("connected to {uri}")), Some(conn))
         }
+        // A daemon that does not answer within --timeout is a failed check, not a hang.
+        Err(e) if e.message.contains("did not answer within") => (
+            Check::fail(
+                "libvirtd",
+                format!("not answering: {}", e.message),
+                e.hint.clone().unwrap_or_default(),
+            ),
+            None,
+        ),
         Err(e) => (
             Check::fail("libvirtd", e.message.clone(), e.hint.clone().unwrap_or_default()),
             None,
@@ -451,6 +461,7 @@ mod tests {
     fn session(uri: &str) -> Session {
         let args = vnet_common::libvirt::ConnectArgs {
             connect: Some(uri.into()),
+            ..Default::default()
         };
         Session::new(&args, false)
     }

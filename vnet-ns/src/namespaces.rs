@@ -170,7 +170,7 @@ fn remove(path: &Path) -> Result<()> {
 
 /// Delete named namespaces, stale entries included (ip netns delete).
 ///
-/// All names are checked before any is deleted.
+/// All names are checked before any is deleted; a name given twice is deleted once.
 #[derive(Debug, clap::Args)]
 pub struct Delete {
     #[arg(required = true)]
@@ -198,8 +198,11 @@ impl Verb for Delete {
         for name in &self.names {
             validate_netns_name(name)?;
         }
-        let (present, missing): (Vec<String>, Vec<String>) = self
-            .names
+        // A name given twice is deleted once (else the second time fails after the first acted).
+        let mut seen = std::collections::HashSet::new();
+        let mut names = self.names;
+        names.retain(|n| seen.insert(n.clone()));
+        let (present, missing): (Vec<String>, Vec<String>) = names
             .into_iter()
             .partition(|n| netns::path(n).symlink_metadata().is_ok());
         if let (Some(name), false) = (missing.first(), self.missing_ok) {

@@ -78,10 +78,12 @@ mod tests {
     fn batch_lines_may_omit_or_repeat_the_connection_only() {
         let outer = ConnectArgs {
             connect: Some("test:///default".into()),
+            ..Default::default()
         };
         let mut ctx = Session::new(&outer, true);
         let line = |uri: Option<&str>| ConnectArgs {
             connect: uri.map(String::from),
+            ..Default::default()
         };
         assert!(VmTool::enter_line(&mut ctx, &outer, &line(None)).is_ok());
         assert!(VmTool::enter_line(&mut ctx, &outer, &line(Some("test:///default"))).is_ok());
