@@ -4,10 +4,12 @@
 //! over a C one. What of it matters here is done by hand: writes to a closed pipe fail with
 //! EPIPE (the printer then exits quietly) instead of killing the process. Without std's handler
 //! a stack overflow ends in a plain SIGSEGV instead of a message.
-#![no_main]
+// Under `cargo test` the harness brings its own main.
+#![cfg_attr(not(test), no_main)]
 
 use std::os::raw::{c_char, c_int};
 
+#[cfg(not(test))]
 #[no_mangle]
 pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
     // SAFETY: setting a signal's disposition to SIG_IGN before any thread exists.

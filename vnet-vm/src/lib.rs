@@ -5,8 +5,10 @@ pub mod domains;
 pub mod iface;
 pub mod install;
 pub mod location;
+pub mod pools;
 pub mod spec;
 pub mod storage;
+pub mod volumes;
 pub mod xml;
 
 use std::future::Future;
@@ -38,14 +40,16 @@ with the documented exit code.";
         futures::executor::block_on(work)
     }
 
-    /// Tab completes libvirt domains for a verb's NAME (install's --name is new), pools for POOL,
-    /// volumes for VOL.
-    fn completers(_verb: &[&str], arg: &clap::Arg) -> Option<completion::Names> {
-        if arg.is_positional() && completion::is(arg, &["name", "names", "domain"]) {
+    /// Tab completes libvirt domains for a domain verb's NAME (install's --name is new), pools
+    /// for POOL (pool-define-as's is new), volumes for VOL.
+    fn completers(verb: &[&str], arg: &clap::Arg) -> Option<completion::Names> {
+        let verb = verb.first().copied().unwrap_or("");
+        let storage = verb.starts_with("pool-") || verb.starts_with("vol-");
+        if arg.is_positional() && completion::is(arg, &["name", "names", "domain"]) && !storage {
             Some(completion::libvirt::domains)
-        } else if completion::is(arg, &["pool", "pools"]) {
+        } else if completion::is(arg, &["pool", "pools"]) && verb != "pool-define-as" {
             Some(completion::libvirt::pools)
-        } else if completion::is(arg, &["vol", "volume", "volumes"]) {
+        } else if completion::is(arg, &["vol", "volume", "volumes", "backing_vol"]) {
             Some(completion::libvirt::volumes)
         } else {
             None
@@ -66,6 +70,21 @@ vnet_common::verbs! {
         Domiflist(iface::Domiflist),
         Domifaddr(iface::Domifaddr),
         Console(console::Console),
+        PoolList(pools::PoolList),
+        PoolInfo(pools::PoolInfo),
+        PoolDefineAs(pools::PoolDefineAs),
+        PoolBuild(pools::PoolBuild),
+        PoolStart(pools::PoolStart),
+        PoolAutostart(pools::PoolAutostart),
+        PoolDestroy(pools::PoolDestroy),
+        PoolUndefine(pools::PoolUndefine),
+        PoolDelete(pools::PoolDelete),
+        VolList(volumes::VolList),
+        VolCreateAs(volumes::VolCreateAs),
+        VolInfo(volumes::VolInfo),
+        VolDelete(volumes::VolDelete),
+        VolUpload(volumes::VolUpload),
+        VolDownload(volumes::VolDownload),
     }
 }
 
@@ -162,5 +181,18 @@ mod tests {
             verb("vnet-vm install --name vm1 --import --disk path=/x.img --may-exist")
         );
         assert_eq!(verb("vnet-vm list --all"), verb("vnet-vm -j -q list --all"));
+    }
+
+    #[test]
+    fn tab_completes_domains_pools_and_volumes_from_libvirt() {
+        // The in-process test driver has domain "test" and pool "default-pool".
+        std::env::set_var("LIBVIRT_DEFAULT_URI", "test:///default");
+        let words = |w: &[&str]| {
+            vnet_common::completion::complete_words(vnet_common::cli::completion_command::<VmTool>(), w)
+        };
+        assert_eq!(words(&["vnet-vm", "start", "te"]), ["test"]);
+        assert_eq!(words(&["vnet-vm", "pool-info", "def"]), ["default-pool"]);
+        assert!(words(&["vnet-vm", "vol-create-as", "default-pool", "te"]).is_empty());
+        assert!(words(&["vnet-vm", "install", "--name", "te"]).is_empty());
     }
 }

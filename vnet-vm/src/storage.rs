@@ -126,7 +126,8 @@ fn new_pool_plan(conn: &Connect, dir: &str, planned: &[DiskPlan]) -> Result<Pool
     })
 }
 
-fn pool_xml(name: &str, dir: &str) -> String {
+/// A dir pool's definition (quick-xml escapes the name and path).
+pub fn pool_xml(name: &str, dir: &str) -> String {
     let mut w = Writer::new(Vec::new());
     w.create_element("pool")
         .with_attribute(("type", "dir"))
@@ -146,21 +147,61 @@ fn pool_xml(name: &str, dir: &str) -> String {
 /// Defines, builds and starts a dir pool (autostarted, as virt-install leaves it), recording the
 /// definition and the start in `journal` as each is made.
 pub fn create_pool(conn: &Connect, name: &str, dir: &str, journal: &mut Journal) -> Result<()> {
+    let pool = define_pool(conn, name, dir, journal)?;
+    build_pool(&pool, name, journal)?;
+    start_pool(&pool, name, journal)?;
+    set_pool_autostart(&pool, name, true, journal).map(drop)
+}
+
+/// Defines a dir pool for `dir`, recording its undefine.
+pub fn define_pool(conn: &Connect, name: &str, dir: &str, journal: &mut Journal) -> Result<StoragePool> {
     let pool =
         StoragePool::define_xml(conn, &pool_xml(name, dir), 0).libvirt(format!("define pool {name}"))?;
     let defined = pool.clone();
     journal.record_fn(format!("define pool {name}"), move || {
         defined.undefine().libvirt("undefine the pool")
     })?;
-    let what = format!("start pool {name}");
-    pool.build(0).libvirt(&what)?;
-    pool.create(0).libvirt(&what)?;
-    let started = pool.clone();
-    journal.record_fn(what.clone(), move || started.destroy().libvirt("stop the pool"))?;
-    pool.set_autostart(true).libvirt(what).map(drop)
+    Ok(pool)
 }
 
-fn volume_xml(name: &str, bytes: u64, format: &str) -> String {
+/// Builds a pool (a dir pool: makes its directory). Not journaled: building an existing
+/// directory changes nothing, and a directory made here is removed with the pool by `pool-delete`.
+pub fn build_pool(pool: &StoragePool, name: &str, _journal: &mut Journal) -> Result<()> {
+    pool.build(0).libvirt(format!("build pool {name}")).map(drop)
+}
+
+/// Starts a pool, recording its stop.
+pub fn start_pool(pool: &StoragePool, name: &str, journal: &mut Journal) -> Result<()> {
+    let what = format!("start pool {name}");
+    pool.create(0).libvirt(&what)?;
+    let started = pool.clone();
+    journal.record_fn(what, move || started.destroy().libvirt("stop the pool"))
+}
+
+/// Sets a pool's autostart flag, recording the way back; false when it already was so.
+pub fn set_pool_autostart(pool: &StoragePool, name: &str, want: bool, journal: &mut Journal) -> Result<bool> {
+    let what = format!("autostart pool {name}");
+    if pool.get_autostart().libvirt(&what)? == want {
+        return Ok(false);
+    }
+    pool.set_autostart(want).libvirt(&what)?;
+    let undo = pool.clone();
+    let step = if want { "autostart on" } else { "autostart off" };
+    journal.record_fn(format!("{step} pool {name}"), move || {
+        undo.set_autostart(!want).map(drop).libvirt(what)
+    })?;
+    Ok(true)
+}
+
+/// A backing file for a new volume: its path and format (`<backingStore>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backing {
+    pub path: String,
+    pub format: String,
+}
+
+/// A volume's definition: sparse, of `format`, on `backing` when given.
+pub fn volume_xml(name: &str, bytes: u64, format: &str, backing: Option<&Backing>) -> String {
     let mut w = Writer::new(Vec::new());
     w.create_element("volume")
         .write_inner_content(|w| {
@@ -178,6 +219,16 @@ fn volume_xml(name: &str, bytes: u64, format: &str) -> String {
                     .write_empty()?;
                 Ok(())
             })?;
+            if let Some(backing) = backing {
+                w.create_element("backingStore").write_inner_content(|w| {
+                    w.create_element("path")
+                        .write_text_content(BytesText::new(&backing.path))?;
+                    w.create_element("format")
+                        .with_attribute(("type", backing.format.as_str()))
+                        .write_empty()?;
+                    Ok(())
+                })?;
+            }
             Ok(())
         })
         .expect("writing XML to a Vec");
@@ -193,13 +244,29 @@ pub fn create_volume(
 ) -> Result<String> {
     let pool = StoragePool::lookup_by_name(conn, pool_name).libvirt(format!("storage pool {pool_name}"))?;
     let base = spec.file_name();
-    let xml = volume_xml(&base, size_bytes(spec.size_gb.unwrap_or(0.0)), &spec.format);
-    let vol =
-        StorageVol::create_xml(&pool, &xml, 0).libvirt(format!("create disk {}", spec.path.display()))?;
-    let path = vol.get_path().libvirt("volume path");
-    let what = format!("create volume {}", path.as_deref().unwrap_or(&base));
-    journal.record_fn(what, move || vol.delete(0).libvirt("delete the volume"))?;
-    path
+    let xml = volume_xml(&base, size_bytes(spec.size_gb.unwrap_or(0.0)), &spec.format, None);
+    let what = format!("create disk {}", spec.path.display());
+    create_volume_xml(&pool, &xml, &what, journal)?
+        .get_path()
+        .libvirt("volume path")
+}
+
+/// Creates a volume from its XML in `pool`, recording its deletion in `journal`.
+pub fn create_volume_xml(
+    pool: &StoragePool,
+    xml: &str,
+    what: &str,
+    journal: &mut Journal,
+) -> Result<StorageVol> {
+    let vol = StorageVol::create_xml(pool, xml, 0).libvirt(what)?;
+    let path = vol
+        .get_path()
+        .unwrap_or_else(|_| vol.get_name().unwrap_or_default());
+    let undo = vol.clone();
+    journal.record_fn(format!("create volume {path}"), move || {
+        undo.delete(0).libvirt("delete the volume")
+    })?;
+    Ok(vol)
 }
 
 /// Deletes the volume at `path` (undefine --remove-all-storage).
@@ -231,6 +298,13 @@ mod tests {
             pool_xml("a&b", "/d<x>"),
             "<pool type=\"dir\"><name>a&amp;b</name><target><path>/d&lt;x&gt;</path></target></pool>"
         );
-        assert!(volume_xml("v.img", 1024, "qcow2").contains("<capacity unit=\"bytes\">1024</capacity>"));
+        assert!(volume_xml("v.img", 1024, "qcow2", None).contains("<capacity unit=\"bytes\">1024</capacity>"));
+        let backing = Backing {
+            path: "/i/b&.qcow2".into(),
+            format: "qcow2".into(),
+        };
+        assert!(volume_xml("o", 1, "qcow2", Some(&backing)).ends_with(
+            "<backingStore><path>/i/b&amp;.qcow2</path><format type=\"qcow2\"/></backingStore></volume>"
+        ));
     }
 }
