@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod cidr;
 pub mod cli;
+pub mod completion;
 pub mod error;
 pub mod files;
 pub mod journal;

@@ -1,6 +1,8 @@
 //! libvirt glue for vnet-net and vnet-vm (feature `libvirt`): connecting with virsh's URI rules and
 //! mapping libvirt's error numbers onto the shared exit codes.
 
+pub mod kvm;
+
 use crate::{Error, ErrorKind, Result};
 use std::sync::OnceLock;
 use std::time::Duration;

@@ -17,6 +17,7 @@ pub mod words;
 
 use rtnetlink::Handle;
 use vnet_common::cli::Tool;
+use vnet_common::completion;
 use vnet_common::netlink::Netlink;
 use vnet_common::Result;
 
@@ -117,6 +118,18 @@ vnet-ns see and use the same ones.";
             None => futures::executor::block_on(work),
         }
     }
+
+    /// Tab completes namespaces for a verb's NAME (not add's: that one is new) and -n/--peer-netns,
+    /// bridges for --master.
+    fn completers(verb: &[&str], arg: &clap::Arg) -> Option<completion::Names> {
+        let new = verb.first() == Some(&"add");
+        if (arg.is_positional() && completion::is(arg, &["name", "names"]) && !new)
+            || completion::is(arg, &["netns", "peer_netns"])
+        {
+            return Some(completion::namespaces);
+        }
+        completion::is(arg, &["master"]).then_some(completion::bridges as completion::Names)
+    }
 }
 
 #[cfg(test)]
@@ -192,5 +205,21 @@ mod tests {
             parse_words(&["frobnicate"]).unwrap_err().kind(),
             clap::error::ErrorKind::InvalidSubcommand
         );
+    }
+
+    #[test]
+    fn completions_are_current() {
+        let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../completions"));
+        vnet_common::completion::assert_current("vnet-ns", dir);
+    }
+
+    #[test]
+    fn tab_completes_verbs_and_flags_from_the_parser() {
+        let words = |w: &[&str]| {
+            vnet_common::completion::complete_words(vnet_common::cli::completion_command::<NsTool>(), w)
+        };
+        assert!(words(&["vnet-ns", "ve"]).contains(&"veth".to_string()));
+        assert!(words(&["vnet-ns", "add", "x", "--may"]).contains(&"--may-exist".to_string()));
+        assert!(words(&["vnet-ns", "-o", ""]).contains(&"name".to_string()));
     }
 }

@@ -239,38 +239,6 @@ fn write_nic(w: &mut Writer<Vec<u8>>, nic: &Nic) -> io::Result<()> {
     Ok(())
 }
 
-/// A transient KVM guest with no devices, only to learn whether KVM really works here.
-pub fn probe_xml(name: &str) -> String {
-    let mut w = Writer::new(Vec::new());
-    w.create_element("domain")
-        .with_attribute(("type", "kvm"))
-        .write_inner_content(|w| {
-            text(w, "name", name)?;
-            w.create_element("memory")
-                .with_attribute(("unit", "MiB"))
-                .write_text_content(BytesText::new("32"))?;
-            text(w, "vcpu", "1")?;
-            w.create_element("os")
-                .write_inner_content(|w| text(w, "type", "hvm"))?;
-            w.create_element("features").write_inner_content(|w| {
-                w.create_element("acpi").write_empty()?;
-                Ok(())
-            })?;
-            w.create_element("cpu")
-                .with_attribute(("mode", "host-passthrough"))
-                .write_empty()?;
-            w.create_element("devices").write_inner_content(|w| {
-                w.create_element("memballoon")
-                    .with_attribute(("model", "none"))
-                    .write_empty()?;
-                Ok(())
-            })?;
-            Ok(())
-        })
-        .expect("writing XML to a Vec cannot fail");
-    String::from_utf8(w.into_inner()).expect("the writer emits UTF-8")
-}
-
 /// An interface as libvirt's domain XML describes it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct XmlInterface {
@@ -434,11 +402,6 @@ mod tests {
         assert!(xml.contains("<graphics type=\"vnc\" autoport=\"yes\"/>"), "{xml}");
         assert!(xml.contains("<source bridge=\"br0\"/>"), "{xml}");
         assert!(!xml.contains("<kernel>"));
-        let probe = probe_xml("p");
-        assert!(
-            probe.starts_with("<domain type=\"kvm\"><name>p</name>"),
-            "{probe}"
-        );
     }
 
     #[test]

@@ -7,9 +7,7 @@ use crate::location::{self, InstallTree};
 use crate::spec::{self, DiskSpec, GraphicsKind, KernelBoot, Nic, NicSource, VirtTypeArg};
 use crate::storage::{self, DiskPlan};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 use virt::connect::Connect;
-use virt::domain::Domain;
 use virt::network::Network;
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{Error, ErrorKind, Result};
@@ -181,33 +179,17 @@ pub fn choose_virt_type(conn: &Connect, arg: VirtTypeArg) -> (String, String) {
     match arg {
         VirtTypeArg::Kvm => ("kvm".into(), "requested with --virt-type kvm".into()),
         VirtTypeArg::Qemu => ("qemu".into(), "requested with --virt-type qemu".into()),
-        VirtTypeArg::Auto => match kvm_probe(conn) {
-            Ok(()) => (
-                "kvm".into(),
-                "KVM is offered by libvirt and a probe guest ran with it".into(),
-            ),
-            Err(why) => (
-                "qemu".into(),
-                format!("KVM is not usable ({why}); using qemu (TCG)"),
-            ),
-        },
-    }
-}
-
-/// Starts a transient, device-less KVM guest, checks it survives its first moments, destroys it.
-fn kvm_probe(conn: &Connect) -> std::result::Result<(), String> {
-    let first_line = |e: virt::error::Error| e.message().lines().next().unwrap_or("").to_string();
-    conn.get_domain_capabilities(None, Some("x86_64"), None, Some("kvm"), 0)
-        .map_err(first_line)?;
-    let name = format!("vnet-kvm-probe-{}", std::process::id());
-    let xml = crate::xml::probe_xml(&name);
-    let dom = Domain::create_xml(conn, &xml, 0).map_err(first_line)?;
-    std::thread::sleep(Duration::from_millis(300));
-    let alive = dom.is_active().unwrap_or(false);
-    let _ = dom.destroy();
-    if alive {
-        Ok(())
-    } else {
-        Err("the KVM probe guest stopped right after starting".into())
+        VirtTypeArg::Auto => {
+            // The probe shared with `vnet-net doctor`, cached (vnet_common::libvirt::kvm).
+            let found = vnet_common::libvirt::kvm::probe(conn);
+            if found.usable {
+                ("kvm".into(), found.describe())
+            } else {
+                (
+                    "qemu".into(),
+                    format!("KVM is not usable ({}); using qemu (TCG)", found.describe()),
+                )
+            }
+        }
     }
 }
