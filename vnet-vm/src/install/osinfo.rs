@@ -145,11 +145,7 @@ fn os_id_for(xml: &str, name: &str) -> Option<String> {
                 }
             }
             Event::Start(e) => in_short_id = e.local_name().as_ref() == b"short-id",
-            Event::Text(t) if in_short_id => {
-                if t.unescape().ok()?.trim() == name {
-                    return current;
-                }
-            }
+            Event::Text(t) if in_short_id && t.unescape().ok()?.trim() == name => return current,
             Event::End(_) => in_short_id = false,
             Event::Eof => return None,
             _ => {}
