@@ -177,6 +177,28 @@ LISTINGS = {
         "vnet": [vnet("vnet-bridge"), "show"],
         "classic": ["brctl", "show"],
     },
+    "bridge ports (stp)": {
+        "setup": lambda n: sh(f"ip -batch {write('stp.batch', stp_ports(n))}"),
+        "teardown": lambda n: sh(f"ip -batch {write('stpdel.batch', stp_ports_del(n))}"),
+        "vnet": [vnet("vnet-bridge"), "showstp", "lstp0"],
+        "classic": ["brctl", "showstp", "lstp0"],
+    },
+    "bridge vlans": {
+        # A bridge with VLAN filtering and n ports with VLANs 1 (PVID) and 10 each. Needs a
+        # kernel with CONFIG_BRIDGE_VLAN_FILTERING; skipped (and said so) on one without.
+        "supported": lambda: vlan_filtering_supported(),
+        "setup": lambda n: sh(f"ip -batch {write('vlan.batch', stp_ports(n, 'vlan_filtering 1'))} && "
+                              f"bridge -batch {write('vlanadd.batch', ''.join(f'vlan add dev ls{i} vid 10{chr(10)}' for i in range(n)))}"),
+        "teardown": lambda n: sh(f"ip -batch {write('stpdel.batch', stp_ports_del(n))}"),
+        "vnet": [vnet("vnet-bridge"), "vlan", "show"],
+        "classic": ["bridge", "-j", "vlan", "show"],
+    },
+    "routes": {
+        "setup": lambda n: sh(f"ip -batch {write('rt.batch', ''.join(f'route add unreachable 10.{i // 256}.{i % 256}.0/24{chr(10)}' for i in range(n)))}"),
+        "teardown": lambda n: sh("ip route flush type unreachable"),
+        "vnet": [vnet("vnet-ns"), "route", "show"],
+        "classic": ["ip", "-j", "route", "show"],
+    },
     "networks": {
         "setup": lambda n: define_networks(n),
         "teardown": lambda n: sh("virsh -q '" + "; ".join(f"net-undefine ln{i}" for i in range(n)) + "' >/dev/null"),
@@ -184,6 +206,26 @@ LISTINGS = {
         "classic": ["virsh", "net-list", "--all"],
     },
 }
+
+
+def stp_ports(n, options=""):
+    """`ip -batch` lines for bridge lstp0 with n veth ports (ls0..), all up."""
+    lines = [f"link add lstp0 type bridge {options}".strip(), "link set lstp0 up"]
+    for i in range(n):
+        lines += [f"link add ls{i} type veth peer name lt{i}", f"link set ls{i} master lstp0 up"]
+    return "\n".join(lines) + "\n"
+
+
+def stp_ports_del(n):
+    return "".join(f"link del ls{i}\n" for i in range(n)) + "link del lstp0\n"
+
+
+def vlan_filtering_supported():
+    """Whether this kernel has bridge VLAN filtering (sysfs shows bridge/vlan_filtering)."""
+    sh("ip link add lprobe0 type bridge")
+    supported = os.path.exists("/sys/class/net/lprobe0/bridge/vlan_filtering")
+    sh("ip link del lprobe0")
+    return supported
 
 
 def define_networks(n):
@@ -194,6 +236,11 @@ def define_networks(n):
 
 def listings(results):
     for what, spec in LISTINGS.items():
+        if not spec.get("supported", lambda: True)():
+            reason = "kernel feature missing (CONFIG_BRIDGE_VLAN_FILTERING)"
+            results["listing"].append({"objects": what, "skipped": reason})
+            print(f"  list {what:<11} skipped: {reason}", flush=True)
+            continue
         for n in LIST_SIZES:
             spec["setup"](n)
             vnet_ms, classic_ms = hyperfine([" ".join(spec["vnet"]), " ".join(spec["classic"])])

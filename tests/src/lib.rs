@@ -360,7 +360,9 @@ pub fn state_snapshot() -> String {
     panic!("kernel state did not settle in 5 s: {last}");
 }
 
-fn read_state() -> String {
+/// One read of what [`state_snapshot`] reads, without waiting for the state to settle: for loops
+/// that compare many times (the fuzz test), after a settled snapshot.
+pub fn read_state() -> String {
     const LINKS: &str = r#"jq -cS '[.[] | {ifname, master, mtu, address,
         flags: (.flags - ["LOWER_UP", "NO-CARRIER", "M-DOWN", "DORMANT"]),
         addrs: [.addr_info[] | select(.scope != "link") | "\(.local)/\(.prefixlen)"]}]'"#;

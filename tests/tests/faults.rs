@@ -276,3 +276,70 @@ fn a_signal_during_an_atomic_batch_undoes_it_all() {
     sh_ok(&format!("ip link delete {bridge}"));
     assert_eq!(before, state_snapshot());
 }
+
+/// A NIC stand-in `vx` in a new namespace with `count` IPv4 addresses and a default route.
+fn crowded_nic(lab: &Lab, count: u32) -> String {
+    let host = lab.netns("crowd");
+    let gw = lab.netns("cgw");
+    sh_ok(&format!(
+        "ip netns add {host} && ip netns add {gw} && \
+         ip link add vx netns {host} type veth peer name vy netns {gw} && \
+         ip -n {gw} link set vy up && ip -n {gw} addr add 10.30.0.1/16 dev vy && \
+         ip -n {host} link set vx up && ip -n {host} addr add 10.30.0.2/16 dev vx && \
+         ip -n {host} route add default via 10.30.0.1"
+    ));
+    let batch: String = (1..count)
+        .map(|i| format!("addr add 10.30.{}.{}/16 dev vx\n", 1 + i / 250, 1 + i % 250))
+        .collect();
+    let mut child = Command::new("ip")
+        .args(["-n", &host, "-batch", "-"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(batch.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success());
+    host
+}
+
+/// The NIC's and the bridge's addresses, routes and masters in `host`.
+fn move_state(host: &str) -> String {
+    sh_ok(&format!(
+        "ip -n {host} -o addr show | grep -v inet6 | sort; ip -n {host} route show table all | sort; \
+         ip -n {host} -o link show | sed 's/state [A-Z]*//; s/qlen.*//' | sort"
+    ))
+}
+
+#[test]
+fn a_signal_during_a_large_nic_move_leaves_it_whole_or_undone() {
+    let lab = lab!();
+    for (signal, code) in [("TERM", 143), ("HUP", 129)] {
+        let host = crowded_nic(&lab, 3000);
+        sh_ok(&format!("ip -n {host} link add mybr type bridge"));
+        let before = move_state(&host);
+        let child = Command::new(bin_dir().join("vnet-bridge"))
+            .args(["-n", &host, "addif", "mybr", "vx", "--move-addresses"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Signal it once the move is under way: the NIC has lost some addresses.
+        for _ in 0..500 {
+            let left = sh_ok(&format!("ip -n {host} -4 -o addr show dev vx | wc -l"));
+            if left.trim().parse::<u32>().unwrap() < 3000 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        sh_ok(&format!("kill -{signal} {}", child.id()));
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "{signal}: {stderr}");
+        assert!(stderr.contains("interrupted by SIG"), "{stderr}");
+        // Undone: the NIC has every address and the default route back, and is on no bridge.
+        assert_eq!(before, move_state(&host), "{signal}: the move was not undone");
+        sh_ok(&format!("ip netns exec {host} ping -c1 -W5 10.30.0.1"));
+        sh_ok(&format!("ip netns delete {host}"));
+    }
+}

@@ -3,21 +3,56 @@
 //! netlink connection, and `addif --move-addresses` to put a NIC on a bridge safely.
 
 mod bridges;
+mod fast;
 mod fault;
 mod kernel;
 mod model;
 mod moveaddr;
 mod ports;
+mod settings;
 mod show;
 mod stp;
+mod vlan;
 
+use netlink_packet_route::link::LinkExtentMask;
+use netlink_packet_route::AddressFamily;
 use rtnetlink::Handle;
 use std::future::Future;
 use vnet_common::cli::Tool;
-use vnet_common::netlink::Netlink;
+use vnet_common::netlink::{DumpSocket, Netlink};
 use vnet_common::Result;
 
 pub struct BridgeTool;
+
+/// vnet-bridge's `main`, returning the exit status: the everyday listing lines are parsed
+/// without building the clap command (see fast.rs); every other line goes through
+/// [`vnet_common::cli::run_main`]. Stdout is flushed before returning (main.rs has no std
+/// runtime around it to do that).
+pub fn main() -> u8 {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let status = match fast::parse(&args) {
+        Some(cli) => match vnet_common::cli::run::<BridgeTool>(cli) {
+            Ok(code) => exit_status(code),
+            Err(error) => {
+                vnet_common::output::report_error(BridgeTool::NAME, &error);
+                error.exit_code()
+            }
+        },
+        None => exit_status(vnet_common::cli::run_main::<BridgeTool>()),
+    };
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    status
+}
+
+/// The number an ExitCode stands for (std has no stable accessor; ExitCode compares).
+pub fn exit_status(code: std::process::ExitCode) -> u8 {
+    (0..=255u8)
+        .find(|n| std::process::ExitCode::from(*n) == code)
+        .unwrap_or(1)
+}
 
 /// vnet-bridge's own global flag.
 #[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
@@ -31,7 +66,8 @@ pub struct Globals {
 /// What every verb runs against: the netlink connections (one per namespace touched, opened on
 /// first use and kept for a whole batch) and the namespace the current command acts in.
 pub struct Ctx {
-    netlink: Netlink,
+    /// Opened on first use: the read verbs dump links over a blocking socket and need no runtime.
+    netlink: Option<Netlink>,
     netns: Option<String>,
 }
 
@@ -52,13 +88,31 @@ impl Ctx {
         &'a mut self,
         work: impl FnOnce(Scope<'a>) -> F,
     ) -> Result<T> {
-        let handle = self.netlink.handle(self.netns.as_deref())?;
+        if self.netlink.is_none() {
+            self.netlink = Some(Netlink::new()?);
+        }
+        let netlink = self.netlink.as_mut().expect("just opened");
+        let handle = netlink.handle(self.netns.as_deref())?;
         let this: &'a Ctx = self;
         let scope = Scope {
             handle,
             ns: this.netns.as_deref(),
         };
-        this.netlink.run(work(scope))
+        this.netlink.as_ref().expect("just opened").run(work(scope))
+    }
+
+    /// Every link of the current command's namespace, read with one blocking dump (no async
+    /// runtime: a one-shot read costs what `brctl show` costs).
+    pub fn links_now(&self) -> Result<model::Links> {
+        let mut socket = DumpSocket::open(self.netns.as_deref())?;
+        let links = socket.links(AddressFamily::Unspec, vec![])?;
+        Ok(model::Links::new(links))
+    }
+
+    /// The AF_BRIDGE view of the current namespace: bridges and ports with their VLAN lists.
+    pub fn bridge_vlans_now(&self) -> Result<Vec<netlink_packet_route::link::LinkMessage>> {
+        let mut socket = DumpSocket::open(self.netns.as_deref())?;
+        socket.links(AddressFamily::Bridge, vec![LinkExtentMask::Brvlan])
     }
 }
 
@@ -76,14 +130,16 @@ by default and brctl's exact layout with -o text.
 Every input is checked before anything changes: a name over 15 bytes (brctl would truncate it), a \
 value out of the kernel's range, or a NAME that exists but is not a bridge is exit 7; a missing \
 bridge, interface or namespace (or an interface that is not a port of the bridge) is exit 3; not \
-root is exit 5 with a hint. A verb that fails half-way undoes the changes it made.";
+root is exit 5 with a hint. A verb that fails half-way undoes the changes it made.
+
+Beyond brctl, for hypervisor and lab hosts: setmtu/setportmtu (MTU within each link's kernel limits), setmac (unicast only), setmcsnoop (multicast snooping), addif --up, setvlanfiltering and vlan add|del|show in bridge(8)'s words; on a kernel without CONFIG_BRIDGE_VLAN_FILTERING every VLAN verb is exit 6.";
     type Globals = Globals;
     type Ctx = Ctx;
     type Verbs = Command;
 
     fn context(globals: &Globals, _batch: bool) -> Result<Ctx> {
         Ok(Ctx {
-            netlink: Netlink::new()?,
+            netlink: None,
             netns: globals.netns.clone(),
         })
     }
@@ -95,7 +151,11 @@ root is exit 5 with a hint. A verb that fails half-way undoes the changes it mad
     }
 
     fn block_on<F: Future>(ctx: &mut Ctx, work: F) -> F::Output {
-        ctx.netlink.run(work)
+        match &ctx.netlink {
+            Some(netlink) => netlink.run(work),
+            // No netlink connection was opened, so no undo step needs one.
+            None => futures::executor::block_on(work),
+        }
     }
 }
 
@@ -117,6 +177,12 @@ vnet_common::verbs! {
         Setpathcost(stp::Setpathcost),
         Setportprio(stp::Setportprio),
         Hairpin(stp::Hairpin),
+        Setmtu(settings::Setmtu),
+        Setportmtu(settings::Setportmtu),
+        Setmac(settings::Setmac),
+        Setmcsnoop(settings::Setmcsnoop),
+        Setvlanfiltering(vlan::Setvlanfiltering),
+        Vlan(vlan::Vlan),
     }
 }
 
@@ -171,6 +237,13 @@ mod tests {
         assert!(parse::<BridgeTool>(words("vnet-bridge addbr br0 --may-exist")).is_ok());
         assert!(parse::<BridgeTool>(words("vnet-bridge delbr br0 --if-exists")).is_ok());
         assert!(parse::<BridgeTool>(words("vnet-bridge delif br0 eth0 --if-exists")).is_ok());
+    }
+
+    #[test]
+    fn exit_status_reads_back_every_code() {
+        for n in [0u8, 1, 3, 7, 130, 255] {
+            assert_eq!(exit_status(std::process::ExitCode::from(n)), n);
+        }
     }
 
     #[test]

@@ -2,14 +2,14 @@
 //! each one enslaved or released is recorded in the journal, so a failure puts the ones before
 //! it back where they were. `addif --move-addresses` is in moveaddr.rs.
 
-use crate::kernel::enslave;
+use crate::kernel::{enslave, set_up};
 use crate::model::Links;
 use crate::moveaddr::{self, Moved};
 use crate::{Ctx, Scope};
 use netlink_packet_route::link::LinkMessage;
 use schemars::JsonSchema;
 use serde::Serialize;
-use vnet_common::links::{is_bridge, link_master, link_name};
+use vnet_common::links::{is_bridge, link_is_up, link_master, link_name};
 use vnet_common::{Error, ErrorKind, Journal, Render, Result, Verb};
 
 /// Make interfaces ports of a bridge (brctl addif).
@@ -20,6 +20,9 @@ use vnet_common::{Error, ErrorKind, Journal, Render, Result, Verb};
 /// link-local) and its routes (the default route included; not kernel-made prefix routes) move
 /// to the bridge, the interface is enslaved and the bridge brought up, as one step: on any
 /// failure the interface's addresses and routes are restored exactly.
+///
+/// With --up each interface is also brought up as it is added (ip link set IF master BR up),
+/// and one that is already a port but down is brought up; undone with the rest on failure.
 #[derive(Debug, clap::Args)]
 pub struct Addif {
     /// The bridge.
@@ -33,6 +36,9 @@ pub struct Addif {
     /// Move the interface's addresses and routes to the bridge (one interface only).
     #[arg(long)]
     move_addresses: bool,
+    /// Bring each interface up as it is added.
+    #[arg(long)]
+    up: bool,
 }
 
 /// What addif did.
@@ -46,6 +52,8 @@ pub struct PortsAdded {
     pub added: Vec<String>,
     /// False when everything already was as asked (nothing was done).
     pub changed: bool,
+    /// With --up: the interfaces that were down and were brought up.
+    pub brought_up: Vec<String>,
     /// With --move-addresses: what moved from the interface to the bridge.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub moved: Option<Moved>,
@@ -88,13 +96,24 @@ impl Addif {
             changed: !todo.is_empty(),
             bridge: self.bridge,
             interfaces: self.interfaces,
+            brought_up: vec![],
             moved: None,
+        };
+        let down: Vec<&LinkMessage> = match self.up {
+            true => done
+                .interfaces
+                .iter()
+                .filter_map(|name| links.by_name(name))
+                .filter(|l| !link_is_up(l))
+                .collect(),
+            false => vec![],
         };
         if self.move_addresses {
             let nic = links.interface(&done.interfaces[0], at.ns)?;
             let moved = moveaddr::move_to_bridge(&at.handle, journal, bridge, nic, !todo.is_empty()).await?;
             done.changed = moved.changed();
             done.moved = Some(moved);
+            bring_up(&at, journal, &down, &mut done).await?;
             return Ok(done);
         }
         for link in todo {
@@ -111,8 +130,32 @@ impl Addif {
             )
             .await?;
         }
+        bring_up(&at, journal, &down, &mut done).await?;
         Ok(done)
     }
+}
+
+/// Brings up the added interfaces that are down, recording each.
+async fn bring_up(
+    at: &Scope<'_>,
+    journal: &mut Journal,
+    down: &[&LinkMessage],
+    done: &mut PortsAdded,
+) -> Result<()> {
+    for link in down {
+        let name = link_name(link);
+        set_up(
+            &at.handle,
+            journal,
+            format!("bring '{name}' up"),
+            link.header.index,
+            true,
+        )
+        .await?;
+        done.brought_up.push(name);
+        done.changed = true;
+    }
+    Ok(())
 }
 
 /// Whether `link` needs enslaving to `bridge` (false: already a port of it), or why it may not be.

@@ -75,12 +75,18 @@ pub struct PortInfo {
     pub tx_bytes: u64,
 }
 
+impl Show {
+    pub fn new(bridges: Vec<String>) -> Show {
+        Show { bridges }
+    }
+}
+
 impl Verb for Show {
     type Ctx = Ctx;
     type Output = BridgeList;
 
     fn run(self, ctx: &mut Ctx, _journal: &mut Journal) -> Result<BridgeList> {
-        let links = ctx.run(|at| async move { Links::load(&at.handle).await })?;
+        let links = ctx.links_now()?;
         list_bridges(&links, ctx.netns(), &self.bridges)
     }
 }
@@ -318,12 +324,18 @@ pub struct PortStp {
     pub hairpin: bool,
 }
 
+impl Showstp {
+    pub fn new(bridge: String) -> Showstp {
+        Showstp { bridge }
+    }
+}
+
 impl Verb for Showstp {
     type Ctx = Ctx;
     type Output = StpReport;
 
     fn run(self, ctx: &mut Ctx, _journal: &mut Journal) -> Result<StpReport> {
-        let links = ctx.run(|at| async move { Links::load(&at.handle).await })?;
+        let links = ctx.links_now()?;
         let bridge = links.bridge(&self.bridge, ctx.netns())?;
         let ports = links.ports(bridge).into_iter().map(PortStp::of).collect();
         Ok(StpReport::of(bridge, ports))

@@ -5,6 +5,7 @@ pub mod batch;
 pub mod cidr;
 pub mod cli;
 pub mod error;
+pub mod files;
 pub mod journal;
 #[cfg(feature = "libvirt")]
 pub mod libvirt;

@@ -126,3 +126,114 @@ impl NsidQuery {
         }
     }
 }
+
+/// A blocking rtnetlink socket for one-shot dumps (`vnet-bridge show` and the other listings):
+/// no async runtime, no connection task, one request and its replies. Opened in a named
+/// namespace on a short-lived thread that entered it (the socket stays bound to that namespace).
+pub struct DumpSocket {
+    socket: rtnetlink::sys::Socket,
+    sequence: u32,
+}
+
+impl DumpSocket {
+    /// A socket in `netns` (None: the namespace this process runs in).
+    pub fn open(netns: Option<&str>) -> Result<DumpSocket> {
+        let socket = match netns {
+            None => open_route_socket()?,
+            Some(name) => std::thread::scope(|scope| {
+                scope
+                    .spawn(|| {
+                        netns::enter(name)?;
+                        open_route_socket()
+                    })
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::failed("netlink thread panicked")))
+            })?,
+        };
+        Ok(DumpSocket { socket, sequence: 0 })
+    }
+
+    /// Every link (RTM_GETLINK dump) of `family` (AF_UNSPEC: all links; AF_BRIDGE: bridges and
+    /// their ports, with IFLA_AF_SPEC), asking for the extras in `ext_mask` (e.g. RTEXT_FILTER_BRVLAN).
+    pub fn links(
+        &mut self,
+        family: rtnetlink::packet_route::AddressFamily,
+        ext_mask: Vec<rtnetlink::packet_route::link::LinkExtentMask>,
+    ) -> Result<Vec<rtnetlink::packet_route::link::LinkMessage>> {
+        use rtnetlink::packet_route::link::{LinkAttribute, LinkMessage};
+        use rtnetlink::packet_route::RouteNetlinkMessage;
+        let mut message = LinkMessage::default();
+        message.header.interface_family = family;
+        if !ext_mask.is_empty() {
+            message.attributes.push(LinkAttribute::ExtMask(ext_mask));
+        }
+        let replies = self.dump(RouteNetlinkMessage::GetLink(message))?;
+        Ok(replies
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewLink(link) => Some(link),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Sends one dump request and collects its replies up to NLMSG_DONE.
+    pub fn dump(
+        &mut self,
+        request: rtnetlink::packet_route::RouteNetlinkMessage,
+    ) -> Result<Vec<rtnetlink::packet_route::RouteNetlinkMessage>> {
+        use rtnetlink::packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_DUMP, NLM_F_REQUEST};
+        use rtnetlink::packet_route::RouteNetlinkMessage;
+        let mut request = NetlinkMessage::from(request);
+        self.sequence += 1;
+        request.header.flags = NLM_F_REQUEST | NLM_F_DUMP;
+        request.header.sequence_number = self.sequence;
+        request.finalize();
+        let mut buffer = vec![0; request.buffer_len()];
+        request.serialize(&mut buffer);
+        self.socket
+            .send(&buffer, 0)
+            .map_err(|e| Error::from(e).context("send a netlink dump request"))?;
+        let mut replies = Vec::new();
+        loop {
+            let (data, _) = self
+                .socket
+                .recv_from_full()
+                .map_err(|e| Error::from(e).context("read a netlink dump"))?;
+            let mut offset = 0;
+            while offset < data.len() {
+                let reply = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&data[offset..])
+                    .map_err(|e| Error::failed(format!("decode a netlink reply: {e}")))?;
+                let length = reply.header.length as usize;
+                if length == 0 {
+                    break;
+                }
+                offset += (length + 3) & !3;
+                if reply.header.sequence_number != self.sequence {
+                    continue; // a late reply to an earlier request
+                }
+                match reply.payload {
+                    NetlinkPayload::InnerMessage(message) => replies.push(message),
+                    NetlinkPayload::Done(_) => return Ok(replies),
+                    NetlinkPayload::Error(e) => {
+                        return match e.code {
+                            Some(code) => Err(Error::from_errno(-code.get())),
+                            None => Ok(replies),
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+fn open_route_socket() -> Result<rtnetlink::sys::Socket> {
+    use rtnetlink::sys::{protocols::NETLINK_ROUTE, Socket};
+    let mut socket =
+        Socket::new(NETLINK_ROUTE).map_err(|e| Error::from(e).context("open a netlink socket"))?;
+    socket
+        .bind_auto()
+        .map_err(|e| Error::from(e).context("bind a netlink socket"))?;
+    Ok(socket)
+}

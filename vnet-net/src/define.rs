@@ -15,10 +15,11 @@ use vnet_common::{Context, Error, ErrorKind, Journal, Result, Verb};
 /// A definition: a libvirt XML file, or flags that build one.
 #[derive(Debug, clap::Args)]
 pub struct DefinitionArgs {
-    /// libvirt network XML file (the alternative to --name and the flags below).
+    /// libvirt network XML file (the alternative to --name and the flags below): UTF-8, at most
+    /// 10 MiB (virsh's bound); a larger file or one that is not UTF-8 is refused (exit 7).
     #[arg(
         value_name = "FILE",
-        conflicts_with_all = ["name", "mode", "bridge", "ips", "dhcp_ranges", "forward_dev", "domain", "ipv6"]
+        conflicts_with_all = ["name", "mode", "bridge", "ips", "dhcp_ranges", "forward_dev", "domain", "ipv6", "mtu"]
     )]
     pub file: Option<PathBuf>,
     /// Network name (build the definition from flags).
@@ -46,6 +47,9 @@ pub struct DefinitionArgs {
     /// The host's IPv6 address on the network with its prefix, e.g. fd00:200::1/64.
     #[arg(long, value_name = "CIDR", requires = "name")]
     pub ipv6: Option<String>,
+    /// The bridge's MTU (libvirt's <mtu size=.../>; 68..=65535), e.g. 9000 for jumbo frames.
+    #[arg(long, value_name = "N", requires = "name")]
+    pub mtu: Option<u32>,
     /// Succeed ("changed": false) when a network of this name with the same definition exists.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
@@ -152,7 +156,7 @@ pub struct Request {
 impl Request {
     pub fn from_args(args: &DefinitionArgs) -> Result<Request> {
         let xml = match (&args.file, &args.name) {
-            (Some(path), _) => std::fs::read_to_string(path).context(format!("read {}", path.display()))?,
+            (Some(path), _) => vnet_common::files::read_text(path, vnet_common::files::MAX_XML)?,
             (None, Some(name)) => xml::build(&spec::from_flags(&flags(args, name))?),
             // Checked here, not by clap, whose message for it would not name the arguments.
             (None, None) => {
@@ -190,6 +194,7 @@ fn flags(args: &DefinitionArgs, name: &str) -> Flags {
         forward_dev: args.forward_dev.clone(),
         domain: args.domain.clone(),
         ipv6: args.ipv6.clone(),
+        mtu: args.mtu,
     }
 }
 

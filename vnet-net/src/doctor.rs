@@ -15,7 +15,8 @@ use vnet_common::{Journal, Result, Verb};
 
 /// Check what libvirt networking needs on this host and say how to fix what is missing.
 ///
-/// Checks: libvirtd (reachable), default_network (defined and active), ip_forward, dnsmasq,
+/// Checks: libvirtd (reachable; a daemon that does not answer within --timeout is reported as
+/// "not answering" instead of waited for), default_network (defined and active), ip_forward, dnsmasq,
 /// firewall (iptables usable), kvm (/dev/kvm usable, else guests run under TCG),
 /// subnet_overlap (network subnets against host routes and each other). Host checks read this
 /// machine even with a remote -c URI. Exits 0 once the checks ran, whatever they found.
@@ -81,6 +82,15 @@ pub fn doctor(session: &mut Session) -> Checks {
             let uri = conn.get_uri().unwrap_or_else(|_| "?".into());
             (Check::pass("libvirtd", format!("connected to {uri}")), Some(conn))
         }
+        // A daemon that does not answer within --timeout is a failed check, not a hang.
+        Err(e) if e.message.contains("did not answer within") => (
+            Check::fail(
+                "libvirtd",
+                format!("not answering: {}", e.message),
+                e.hint.clone().unwrap_or_default(),
+            ),
+            None,
+        ),
         Err(e) => (
             Check::fail("libvirtd", e.message.clone(), e.hint.clone().unwrap_or_default()),
             None,
@@ -433,6 +443,7 @@ mod tests {
     fn session(uri: &str) -> Session {
         let args = vnet_common::libvirt::ConnectArgs {
             connect: Some(uri.into()),
+            ..Default::default()
         };
         Session::new(&args, false)
     }

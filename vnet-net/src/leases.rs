@@ -217,6 +217,7 @@ mod tests {
         let mut down = Session::new(
             &vnet_common::libvirt::ConnectArgs {
                 connect: Some("qemu+unix:///system?socket=/nonexistent/sock".into()),
+                ..Default::default()
             },
             false,
         );

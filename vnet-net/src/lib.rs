@@ -9,6 +9,7 @@ pub mod leases;
 pub mod lifecycle;
 pub mod network;
 pub mod spec;
+pub mod update;
 pub mod xml;
 
 use std::future::Future;
@@ -68,6 +69,12 @@ vnet_common::verbs! {
         #[command(visible_alias = "net-dhcp-leases")]
         DhcpLeases(leases::DhcpLeases),
         Doctor(doctor::Doctor),
+        #[command(visible_alias = "net-update")]
+        Update(update::Update),
+        #[command(visible_alias = "dhcp-host-list")]
+        DhcpHosts(update::DhcpHosts),
+        #[command(visible_alias = "dns-host-list")]
+        DnsHosts(update::DnsHosts),
     }
 }
 

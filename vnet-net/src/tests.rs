@@ -19,6 +19,7 @@ fn parse(args: &[&str]) -> std::result::Result<Command, clap::Error> {
 fn session(uri: &str) -> Session {
     let args = ConnectArgs {
         connect: Some(uri.into()),
+        ..Default::default()
     };
     Session::new(&args, false)
 }
@@ -391,6 +392,7 @@ fn a_batch_line_may_leave_out_or_repeat_the_batch_uri() {
     use vnet_common::Tool;
     let uri = |u: Option<&str>| ConnectArgs {
         connect: u.map(String::from),
+        ..Default::default()
     };
     let mut s = test_driver();
     let outer = uri(Some("test:///default"));

@@ -410,6 +410,7 @@ mod tests {
     fn session() -> Session {
         let args = ConnectArgs {
             connect: Some("test:///default".into()),
+            ..Default::default()
         };
         Session::new(&args, false)
     }

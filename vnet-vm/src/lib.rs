@@ -5,8 +5,10 @@ pub mod domains;
 pub mod iface;
 pub mod install;
 pub mod location;
+pub mod pools;
 pub mod spec;
 pub mod storage;
+pub mod volumes;
 pub mod xml;
 
 use std::future::Future;
@@ -51,6 +53,21 @@ vnet_common::verbs! {
         Domiflist(iface::Domiflist),
         Domifaddr(iface::Domifaddr),
         Console(console::Console),
+        PoolList(pools::PoolList),
+        PoolInfo(pools::PoolInfo),
+        PoolDefineAs(pools::PoolDefineAs),
+        PoolBuild(pools::PoolBuild),
+        PoolStart(pools::PoolStart),
+        PoolAutostart(pools::PoolAutostart),
+        PoolDestroy(pools::PoolDestroy),
+        PoolUndefine(pools::PoolUndefine),
+        PoolDelete(pools::PoolDelete),
+        VolList(volumes::VolList),
+        VolCreateAs(volumes::VolCreateAs),
+        VolInfo(volumes::VolInfo),
+        VolDelete(volumes::VolDelete),
+        VolUpload(volumes::VolUpload),
+        VolDownload(volumes::VolDownload),
     }
 }
 
@@ -63,10 +80,12 @@ mod tests {
     fn batch_lines_may_omit_or_repeat_the_connection_only() {
         let outer = ConnectArgs {
             connect: Some("test:///default".into()),
+            ..Default::default()
         };
         let mut ctx = Session::new(&outer, true);
         let line = |uri: Option<&str>| ConnectArgs {
             connect: uri.map(String::from),
+            ..Default::default()
         };
         assert!(VmTool::enter_line(&mut ctx, &outer, &line(None)).is_ok());
         assert!(VmTool::enter_line(&mut ctx, &outer, &line(Some("test:///default"))).is_ok());

@@ -33,15 +33,14 @@ pub struct DiskPlan {
     /// True when the volume is to be created (size= given, path free); false to reuse the image.
     pub create: bool,
     /// backing_store=: the existing image the new qcow2 overlay is made on.
-    pub backing: Option<Backing>,
+    pub backing: Option<BaseImage>,
 }
 
 /// The backing image of a new overlay, as libvirt (or the file itself) describes it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Backing {
-    pub path: String,
-    /// raw or qcow2.
-    pub format: String,
+pub struct BaseImage {
+    /// Its path and format (raw or qcow2).
+    pub backing: Backing,
     /// Its virtual size in bytes (the overlay's size unless size= is given).
     pub capacity: u64,
 }
@@ -118,7 +117,7 @@ pub fn plan_disks(conn: &Connect, specs: &[DiskSpec], reuse_existing: bool) -> R
 /// The backing image of an overlay: a volume of the pool of its directory (refreshed first, so
 /// libvirt knows a file put there by hand), else, on this machine, the file itself. Missing is
 /// not found (3).
-fn find_backing(conn: &Connect, path: &Path, format: Option<&str>) -> Result<Backing> {
+fn find_backing(conn: &Connect, path: &Path, format: Option<&str>) -> Result<BaseImage> {
     let shown = path.display();
     let dir = path
         .parent()
@@ -134,9 +133,11 @@ fn find_backing(conn: &Connect, path: &Path, format: Option<&str>) -> Result<Bac
             let info = vol.get_info().libvirt(format!("backing_store {shown}"))?;
             let xml = vol.get_xml_desc(0).libvirt(format!("backing_store {shown}"))?;
             let probed = crate::xml::volume_format(&xml).unwrap_or_else(|| "raw".into());
-            return Ok(Backing {
-                path: path.to_string_lossy().into_owned(),
-                format: format.map(String::from).unwrap_or(probed),
+            return Ok(BaseImage {
+                backing: Backing {
+                    path: path.to_string_lossy().into_owned(),
+                    format: format.map(String::from).unwrap_or(probed),
+                },
                 capacity: info.capacity,
             });
         }
@@ -145,9 +146,11 @@ fn find_backing(conn: &Connect, path: &Path, format: Option<&str>) -> Result<Bac
         Error::not_found(format!("--disk backing_store {shown}: no such image"))
             .with_hint("give an existing base image (a cloud image, or one made with qemu-img create)")
     })?;
-    Ok(Backing {
-        path: path.to_string_lossy().into_owned(),
-        format: format.map(String::from).unwrap_or(probed.into()),
+    Ok(BaseImage {
+        backing: Backing {
+            path: path.to_string_lossy().into_owned(),
+            format: format.map(String::from).unwrap_or(probed.into()),
+        },
         capacity,
     })
 }
@@ -206,7 +209,8 @@ pub(crate) fn new_pool_plan(conn: &Connect, dir: &str, planned: &[DiskPlan]) -> 
     })
 }
 
-fn pool_xml(name: &str, dir: &str) -> String {
+/// A dir pool's definition (quick-xml escapes the name and path).
+pub fn pool_xml(name: &str, dir: &str) -> String {
     let mut w = Writer::new(Vec::new());
     w.create_element("pool")
         .with_attribute(("type", "dir"))
@@ -226,21 +230,61 @@ fn pool_xml(name: &str, dir: &str) -> String {
 /// Defines, builds and starts a dir pool (autostarted, as virt-install leaves it), recording the
 /// definition and the start in `journal` as each is made.
 pub fn create_pool(conn: &Connect, name: &str, dir: &str, journal: &mut Journal) -> Result<()> {
+    let pool = define_pool(conn, name, dir, journal)?;
+    build_pool(&pool, name, journal)?;
+    start_pool(&pool, name, journal)?;
+    set_pool_autostart(&pool, name, true, journal).map(drop)
+}
+
+/// Defines a dir pool for `dir`, recording its undefine.
+pub fn define_pool(conn: &Connect, name: &str, dir: &str, journal: &mut Journal) -> Result<StoragePool> {
     let pool =
         StoragePool::define_xml(conn, &pool_xml(name, dir), 0).libvirt(format!("define pool {name}"))?;
     let defined = pool.clone();
     journal.record_fn(format!("define pool {name}"), move || {
         defined.undefine().libvirt("undefine the pool")
     })?;
-    let what = format!("start pool {name}");
-    pool.build(0).libvirt(&what)?;
-    pool.create(0).libvirt(&what)?;
-    let started = pool.clone();
-    journal.record_fn(what.clone(), move || started.destroy().libvirt("stop the pool"))?;
-    pool.set_autostart(true).libvirt(what).map(drop)
+    Ok(pool)
 }
 
-fn volume_xml(name: &str, bytes: u64, format: &str, backing: Option<&Backing>) -> String {
+/// Builds a pool (a dir pool: makes its directory). Not journaled: building an existing
+/// directory changes nothing, and a directory made here is removed with the pool by `pool-delete`.
+pub fn build_pool(pool: &StoragePool, name: &str, _journal: &mut Journal) -> Result<()> {
+    pool.build(0).libvirt(format!("build pool {name}")).map(drop)
+}
+
+/// Starts a pool, recording its stop.
+pub fn start_pool(pool: &StoragePool, name: &str, journal: &mut Journal) -> Result<()> {
+    let what = format!("start pool {name}");
+    pool.create(0).libvirt(&what)?;
+    let started = pool.clone();
+    journal.record_fn(what, move || started.destroy().libvirt("stop the pool"))
+}
+
+/// Sets a pool's autostart flag, recording the way back; false when it already was so.
+pub fn set_pool_autostart(pool: &StoragePool, name: &str, want: bool, journal: &mut Journal) -> Result<bool> {
+    let what = format!("autostart pool {name}");
+    if pool.get_autostart().libvirt(&what)? == want {
+        return Ok(false);
+    }
+    pool.set_autostart(want).libvirt(&what)?;
+    let undo = pool.clone();
+    let step = if want { "autostart on" } else { "autostart off" };
+    journal.record_fn(format!("{step} pool {name}"), move || {
+        undo.set_autostart(!want).map(drop).libvirt(what)
+    })?;
+    Ok(true)
+}
+
+/// A backing file for a new volume: its path and format (`<backingStore>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backing {
+    pub path: String,
+    pub format: String,
+}
+
+/// A volume's definition: sparse, of `format`, on `backing` when given.
+pub fn volume_xml(name: &str, bytes: u64, format: &str, backing: Option<&Backing>) -> String {
     let mut w = Writer::new(Vec::new());
     w.create_element("volume")
         .write_inner_content(|w| {
@@ -258,12 +302,12 @@ fn volume_xml(name: &str, bytes: u64, format: &str, backing: Option<&Backing>) -
                     .write_empty()?;
                 Ok(())
             })?;
-            if let Some(b) = backing {
+            if let Some(backing) = backing {
                 w.create_element("backingStore").write_inner_content(|w| {
                     w.create_element("path")
-                        .write_text_content(BytesText::new(&b.path))?;
+                        .write_text_content(BytesText::new(&backing.path))?;
                     w.create_element("format")
-                        .with_attribute(("type", b.format.as_str()))
+                        .with_attribute(("type", backing.format.as_str()))
                         .write_empty()?;
                     Ok(())
                 })?;
@@ -280,7 +324,7 @@ pub fn create_volume(
     conn: &Connect,
     pool_name: &str,
     spec: &DiskSpec,
-    backing: Option<&Backing>,
+    backing: Option<&BaseImage>,
     journal: &mut Journal,
 ) -> Result<String> {
     let pool = StoragePool::lookup_by_name(conn, pool_name).libvirt(format!("storage pool {pool_name}"))?;
@@ -290,13 +334,29 @@ pub fn create_volume(
         (None, Some(b)) => b.capacity,
         (None, None) => 0,
     };
-    let xml = volume_xml(&base, bytes, &spec.format, backing);
-    let vol =
-        StorageVol::create_xml(&pool, &xml, 0).libvirt(format!("create disk {}", spec.path.display()))?;
-    let path = vol.get_path().libvirt("volume path");
-    let what = format!("create volume {}", path.as_deref().unwrap_or(&base));
-    journal.record_fn(what, move || vol.delete(0).libvirt("delete the volume"))?;
-    path
+    let xml = volume_xml(&base, bytes, &spec.format, backing.map(|b| &b.backing));
+    let what = format!("create disk {}", spec.path.display());
+    create_volume_xml(&pool, &xml, &what, journal)?
+        .get_path()
+        .libvirt("volume path")
+}
+
+/// Creates a volume from its XML in `pool`, recording its deletion in `journal`.
+pub fn create_volume_xml(
+    pool: &StoragePool,
+    xml: &str,
+    what: &str,
+    journal: &mut Journal,
+) -> Result<StorageVol> {
+    let vol = StorageVol::create_xml(pool, xml, 0).libvirt(what)?;
+    let path = vol
+        .get_path()
+        .unwrap_or_else(|_| vol.get_name().unwrap_or_default());
+    let undo = vol.clone();
+    journal.record_fn(format!("create volume {path}"), move || {
+        undo.delete(0).libvirt("delete the volume")
+    })?;
+    Ok(vol)
 }
 
 /// Deletes the volume at `path` (undefine --remove-all-storage).
@@ -330,12 +390,12 @@ mod tests {
         );
         assert!(volume_xml("v.img", 1024, "qcow2", None).contains("<capacity unit=\"bytes\">1024</capacity>"));
         let backing = Backing {
-            path: "/i/base.qcow2".into(),
+            path: "/i/b&.qcow2".into(),
             format: "qcow2".into(),
-            capacity: 1,
         };
-        assert!(volume_xml("o.qcow2", 1, "qcow2", Some(&backing))
-            .contains("<backingStore><path>/i/base.qcow2</path><format type=\"qcow2\"/></backingStore>"));
+        assert!(volume_xml("o", 1, "qcow2", Some(&backing)).ends_with(
+            "<backingStore><path>/i/b&amp;.qcow2</path><format type=\"qcow2\"/></backingStore></volume>"
+        ));
     }
 
     #[test]

@@ -317,8 +317,8 @@ fn disks(plan: &Plan) -> Vec<InstalledDisk> {
             size_gb: d.spec.size_gb,
             created: d.create,
             pool: Some(d.pool.name().to_string()).filter(|n| !n.is_empty()),
-            backing_store: d.backing.as_ref().map(|b| b.path.clone()),
-            backing_format: d.backing.as_ref().map(|b| b.format.clone()),
+            backing_store: d.backing.as_ref().map(|b| b.backing.path.clone()),
+            backing_format: d.backing.as_ref().map(|b| b.backing.format.clone()),
             driver: d.spec.driver.iter().cloned().collect(),
         })
         .collect()
