@@ -19,7 +19,7 @@ pub struct DefinitionArgs {
     /// 10 MiB (virsh's bound); a larger file or one that is not UTF-8 is refused (exit 7).
     #[arg(
         value_name = "FILE",
-        conflicts_with_all = ["name", "mode", "bridge", "ips", "dhcp_ranges", "forward_dev", "domain", "ipv6"]
+        conflicts_with_all = ["name", "mode", "bridge", "ips", "dhcp_ranges", "forward_dev", "domain", "ipv6", "mtu"]
     )]
     pub file: Option<PathBuf>,
     /// Network name (build the definition from flags).
@@ -47,6 +47,9 @@ pub struct DefinitionArgs {
     /// The host's IPv6 address on the network with its prefix, e.g. fd00:200::1/64.
     #[arg(long, value_name = "CIDR", requires = "name")]
     pub ipv6: Option<String>,
+    /// The bridge's MTU (libvirt's <mtu size=.../>; 68..=65535), e.g. 9000 for jumbo frames.
+    #[arg(long, value_name = "N", requires = "name")]
+    pub mtu: Option<u32>,
     /// Succeed ("changed": false) when a network of this name with the same definition exists.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
@@ -191,6 +194,7 @@ fn flags(args: &DefinitionArgs, name: &str) -> Flags {
         forward_dev: args.forward_dev.clone(),
         domain: args.domain.clone(),
         ipv6: args.ipv6.clone(),
+        mtu: args.mtu,
     }
 }
 

@@ -17,8 +17,10 @@ use vnet_common::{Journal, Result, Verb};
 ///
 /// Checks: libvirtd (reachable; a daemon that does not answer within --timeout is reported as
 /// "not answering" instead of waited for), default_network (defined and active), ip_forward, dnsmasq,
-/// firewall (iptables usable), kvm (/dev/kvm usable, else guests run under TCG),
-/// subnet_overlap (network subnets against host routes and each other).
+/// firewall (iptables usable), kvm (a KVM guest runs: the probe of `vnet-vm install --virt-type
+/// auto`, cached in /var/cache/vnet/kvm-probe.json; else guests run under TCG),
+/// subnet_overlap (network subnets against host routes and each other), node (the host's CPUs
+/// and memory from libvirt's node info).
 ///
 /// Each check says which host it read ("host": "local", or the host of a remote -c URI). With a
 /// remote URI, what libvirt can answer is read on that host through the connection (libvirtd,
@@ -135,7 +137,7 @@ pub fn doctor(session: &mut Session) -> Checks {
             ip_forward(),
             dnsmasq(),
             firewall(),
-            kvm(),
+            kvm(conn),
             subnet_overlap(conn, true),
             node(conn),
         ],
@@ -322,19 +324,40 @@ fn firewall() -> Check {
     }
 }
 
-fn kvm() -> Check {
+/// The same probe as `vnet-vm install --virt-type auto` (vnet_common::libvirt::kvm, cached):
+/// /dev/kvm opening is not enough, a KVM guest has to run. Without libvirt only /dev/kvm can be
+/// looked at, which proves nothing: the check then fails and says so.
+fn kvm(conn: Option<&Connect>) -> Check {
     const NAME: &str = "kvm";
+    let hint = "guests run under TCG emulation (slower): vnet-vm install --virt-type qemu (auto \
+                picks it); to use KVM, enable virtualization in the firmware, load kvm_intel or \
+                kvm_amd, and check QEMU's log in /var/log/libvirt/qemu/";
+    let Some(conn) = conn else {
+        return Check::fail(
+            NAME,
+            format!("{UNREACHABLE}; {}", dev_kvm()),
+            "see the libvirtd check",
+        );
+    };
+    let found = vnet_common::libvirt::kvm::probe(conn);
+    if found.usable {
+        Check::pass(NAME, found.describe())
+    } else {
+        Check::fail(NAME, format!("KVM is not usable: {}", found.describe()), hint)
+    }
+}
+
+/// What /dev/kvm itself says (no guest run): for the report when libvirt is unreachable.
+fn dev_kvm() -> String {
     const KVM_GET_API_VERSION: libc::c_ulong = 0xAE00;
     const KVM_CREATE_VM: libc::c_ulong = 0xAE01;
-    let hint = "guests run under TCG emulation (slower): vnet-vm --virt-type qemu; to use KVM, enable \
-                virtualization in the firmware and load kvm_intel or kvm_amd";
     let file = match std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open("/dev/kvm")
     {
         Ok(f) => f,
-        Err(e) => return Check::fail(NAME, format!("open /dev/kvm: {e}"), hint),
+        Err(e) => return format!("open /dev/kvm: {e}"),
     };
     use std::os::fd::AsRawFd;
     // SAFETY: plain ioctls on an open /dev/kvm descriptor; the VM descriptor is closed at once.
@@ -348,13 +371,9 @@ fn kvm() -> Check {
     };
     if api != 12 || vm < 0 {
         let why = std::io::Error::last_os_error();
-        return Check::fail(
-            NAME,
-            format!("/dev/kvm opens but cannot create a VM (API {api}): {why}"),
-            hint,
-        );
+        return format!("/dev/kvm opens but cannot create a VM (API {api}): {why}");
     }
-    Check::pass(NAME, "/dev/kvm opens and creates a VM (API 12)")
+    "/dev/kvm opens and creates a VM, but no KVM guest was run to prove a vCPU works".into()
 }
 
 /// A host route: destination subnet and device.

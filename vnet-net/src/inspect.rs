@@ -34,6 +34,10 @@ pub struct List {
     /// Networks not marked to autostart only.
     #[arg(long)]
     pub no_autostart: bool,
+    /// Names only, one per line (virsh net-list --name), for `for n in $(vnet-net list --name)`;
+    /// -o json still prints the full objects.
+    #[arg(long)]
+    pub name: bool,
 }
 
 impl List {
@@ -63,10 +67,30 @@ impl List {
 /// The networks listed, sorted by name.
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(transparent)]
-pub struct Networks(pub Vec<NetworkState>);
+pub struct Networks(
+    pub Vec<NetworkState>,
+    /// With --name: the names, one per line, as virsh prints them (the document printed).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub Option<String>,
+);
+
+/// virsh's `--name` listing: each name on its own line, then a blank line.
+pub fn names_document<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let mut text: String = names.map(|n| format!("{n}\n")).collect();
+    text.push('\n');
+    text
+}
 
 impl Render for Networks {
+    fn document(&self) -> Option<&str> {
+        self.1.as_deref()
+    }
+
     fn text(&self, style: TextStyle) -> String {
+        if let Some(names) = &self.1 {
+            return names.clone();
+        }
         let rows: Vec<Vec<String>> = self
             .0
             .iter()
@@ -92,7 +116,10 @@ impl Verb for List {
         let mut states = all_states(ctx.conn()?, self.flags())?;
         // virsh sorts names case-insensitively.
         states.sort_by_key(|s| (s.name.to_lowercase(), s.name.clone()));
-        Ok(Networks(states))
+        let names = self
+            .name
+            .then(|| names_document(states.iter().map(|s| s.name.as_str())));
+        Ok(Networks(states, names))
     }
 }
 

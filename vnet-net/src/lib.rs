@@ -4,14 +4,17 @@
 pub mod checks;
 pub mod define;
 pub mod doctor;
+pub mod events;
 pub mod inspect;
 pub mod leases;
 pub mod lifecycle;
 pub mod network;
 pub mod spec;
+pub mod update;
 pub mod xml;
 
 use std::future::Future;
+use vnet_common::completion;
 use vnet_common::libvirt::{ConnectArgs, Session};
 use vnet_common::{Result, Tool};
 
@@ -43,6 +46,20 @@ With --batch, every line prints one JSON document (NDJSON), dumpxml's parsed sum
     fn block_on<F: Future>(_ctx: &mut Session, work: F) -> F::Output {
         futures::executor::block_on(work)
     }
+
+    /// Tab completes libvirt networks for a verb's NAME (not define's or create's: those are new),
+    /// links for --forward-dev, bridges for --bridge.
+    fn completers(verb: &[&str], arg: &clap::Arg) -> Option<completion::Names> {
+        if arg.is_positional() && completion::is(arg, &["name", "names", "network"]) {
+            Some(completion::libvirt::networks)
+        } else if completion::is(arg, &["forward_dev"]) {
+            Some(completion::links)
+        } else if completion::is(arg, &["bridge"]) && verb.len() == 1 {
+            Some(completion::bridges)
+        } else {
+            None
+        }
+    }
 }
 
 vnet_common::verbs! {
@@ -68,6 +85,14 @@ vnet_common::verbs! {
         #[command(visible_alias = "net-dhcp-leases")]
         DhcpLeases(leases::DhcpLeases),
         Doctor(doctor::Doctor),
+        #[command(visible_alias = "net-update")]
+        Update(update::Update),
+        #[command(visible_alias = "dhcp-host-list")]
+        DhcpHosts(update::DhcpHosts),
+        #[command(visible_alias = "dns-host-list")]
+        DnsHosts(update::DnsHosts),
+        #[command(visible_alias = "net-event")]
+        Events(events::Events),
     }
 }
 

@@ -39,7 +39,11 @@ pub struct Flags {
     pub forward_dev: Option<String>,
     pub domain: Option<String>,
     pub ipv6: Option<String>,
+    pub mtu: Option<u32>,
 }
+
+/// The MTUs a bridge takes: IPv4's minimum to the largest a Linux link carries.
+pub const MTU_RANGE: std::ops::RangeInclusive<u32> = 68..=65535;
 
 /// Checks the flags and turns them into a buildable spec.
 pub fn from_flags(flags: &Flags) -> Result<Spec> {
@@ -53,6 +57,9 @@ pub fn from_flags(flags: &Flags) -> Result<Spec> {
     }
     if let Some(domain) = &flags.domain {
         validate_domain(domain)?;
+    }
+    if let Some(mtu) = flags.mtu {
+        validate_mtu(mtu)?;
     }
     let mut ips = Vec::new();
     for text in &flags.ips {
@@ -82,6 +89,7 @@ pub fn from_flags(flags: &Flags) -> Result<Spec> {
         forward_dev: flags.forward_dev.clone(),
         domain: flags.domain.clone(),
         ips,
+        mtu: flags.mtu,
     };
     // The same checks a definition file gets, on what will actually be sent.
     validate(&xml::parse(&xml::build(&spec))?)?;
@@ -102,6 +110,17 @@ fn check_mode(mode: Mode, flags: &Flags, ips: &[IpDef]) -> Result<()> {
         }
         _ => Ok(()),
     }
+}
+
+fn validate_mtu(mtu: u32) -> Result<()> {
+    if MTU_RANGE.contains(&mtu) {
+        return Ok(());
+    }
+    Err(Error::invalid(format!(
+        "invalid --mtu {mtu}: a bridge's MTU is {}..={}",
+        MTU_RANGE.start(),
+        MTU_RANGE.end()
+    )))
 }
 
 fn validate_domain(domain: &str) -> Result<()> {
@@ -167,6 +186,9 @@ pub fn validate(summary: &Summary) -> Result<()> {
     if let Some(dev) = &summary.forward_dev {
         validate_ifname(dev).map_err(|e| e.context("forward dev"))?;
     }
+    if let Some(mtu) = summary.mtu {
+        validate_mtu(mtu).map_err(|e| e.context("<mtu>"))?;
+    }
     let mut v4_dhcp = 0;
     for ip in &summary.ips {
         validate_host_address(ip.address)?;
@@ -214,7 +236,7 @@ fn first_host(net: IpNet) -> IpAddr {
     net.hosts().next().unwrap_or(net.addr())
 }
 
-fn validate_range(address: IpNet, range: &Range) -> Result<()> {
+pub fn validate_range(address: IpNet, range: &Range) -> Result<()> {
     let subnet = address.trunc();
     let shown = format!("DHCP range {}-{}", range.start, range.end);
     for end in [range.start, range.end] {
@@ -365,6 +387,22 @@ mod tests {
             "not a DNS domain",
         );
         invalid(&flags("a<b"), "invalid network name");
+        for mtu in [0, 67, 65536] {
+            invalid(
+                &Flags {
+                    mtu: Some(mtu),
+                    ..flags("m")
+                },
+                "invalid --mtu",
+            );
+        }
+        let jumbo = from_flags(&Flags {
+            mtu: Some(9000),
+            ..flags("m")
+        })
+        .unwrap();
+        assert!(xml::build(&jumbo).contains("<mtu size=\"9000\"/>"));
+        assert_eq!(xml::parse(&xml::build(&jumbo)).unwrap().mtu, Some(9000));
         for mode in [Mode::Nat, Mode::Route, Mode::Open] {
             let no_ip = Flags {
                 name: "x".into(),

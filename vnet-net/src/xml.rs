@@ -62,6 +62,29 @@ pub struct Summary {
     pub mac: Option<String>,
     pub domain: Option<String>,
     pub ips: Vec<IpDef>,
+    /// `<mtu size=.../>`: the bridge's MTU.
+    pub mtu: Option<u32>,
+    /// `<ip><dhcp><host .../>`: DHCP host reservations, in document order.
+    pub dhcp_hosts: Vec<DhcpHost>,
+    /// `<dns><host ip=...><hostname>...`: DNS host entries, in document order.
+    pub dns_hosts: Vec<DnsHost>,
+}
+
+/// One `<host mac= name= ip=/>` of an `<ip>`'s `<dhcp>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DhcpHost {
+    /// The host address and prefix of the `<ip>` element holding it.
+    pub subnet: Option<IpNet>,
+    pub mac: Option<String>,
+    pub name: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// One `<dns><host ip=...>` with its hostnames.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DnsHost {
+    pub ip: String,
+    pub hostnames: Vec<String>,
 }
 
 /// A network to build from flags (already parsed; see `spec.rs` for the checks).
@@ -73,6 +96,8 @@ pub struct Spec {
     pub forward_dev: Option<String>,
     pub domain: Option<String>,
     pub ips: Vec<IpDef>,
+    /// The bridge's MTU (`<mtu size=.../>`).
+    pub mtu: Option<u32>,
 }
 
 /// Builds the libvirt XML for `spec`, indented like libvirt's own files.
@@ -112,6 +137,11 @@ fn write_network(w: &mut Writer<Vec<u8>>, spec: &Spec) -> io::Result<()> {
                 .with_attributes([("stp", "on"), ("delay", "0")])
                 .write_empty()?;
         }
+    }
+    if let Some(mtu) = spec.mtu {
+        w.create_element("mtu")
+            .with_attribute(("size", mtu.to_string().as_str()))
+            .write_empty()?;
     }
     if let Some(domain) = &spec.domain {
         w.create_element("domain")
@@ -220,6 +250,11 @@ fn text_content(summary: &mut Summary, path: &[String], text: &str) -> Result<()
     match path_str(path).as_str() {
         "network/name" => summary.name = Some(text.to_string()),
         "network/uuid" => summary.uuid = Some(text.to_string()),
+        "network/dns/host/hostname" => {
+            if let Some(host) = summary.dns_hosts.last_mut() {
+                host.hostnames.push(text.to_string());
+            }
+        }
         _ => {}
     }
     Ok(())
@@ -246,6 +281,26 @@ fn element(summary: &mut Summary, path: &[String], e: &BytesStart) -> Result<()>
         ("network", "bridge") => summary.bridge = attr("name")?,
         ("network", "mac") => summary.mac = attr("address")?,
         ("network", "domain") => summary.domain = attr("name")?,
+        ("network", "mtu") => {
+            let size = attr("size")?.unwrap_or_default();
+            let mtu = size
+                .parse()
+                .map_err(|_| Error::invalid(format!("invalid <mtu> size '{size}'")))?;
+            summary.mtu = Some(mtu);
+        }
+        ("network/ip/dhcp", "host") => {
+            let subnet = summary.ips.last().map(|ip| ip.address);
+            summary.dhcp_hosts.push(DhcpHost {
+                subnet,
+                mac: attr("mac")?,
+                name: attr("name")?,
+                ip: attr("ip")?,
+            });
+        }
+        ("network/dns", "host") => summary.dns_hosts.push(DnsHost {
+            ip: attr("ip")?.unwrap_or_default(),
+            hostnames: Vec::new(),
+        }),
         ("network", "ip") => {
             let address = ip_address(&attr("address")?, &attr("netmask")?, &attr("prefix")?)?;
             summary.ips.push(IpDef {
@@ -352,6 +407,7 @@ impl Summary {
             && same(&self.forward_dev, &existing.forward_dev)
             && same(&self.mac, &existing.mac)
             && same(&self.domain, &existing.domain)
+            && (self.mtu.is_none() || self.mtu == existing.mtu)
             && sorted(&self.ips) == sorted(&existing.ips)
     }
 }
@@ -367,6 +423,7 @@ mod tests {
             bridge: Some("vbr1".into()),
             forward_dev: None,
             domain: None,
+            mtu: None,
             ips: vec![IpDef {
                 address: "10.200.1.1/24".parse().unwrap(),
                 ranges: vec![Range {

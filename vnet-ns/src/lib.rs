@@ -1,21 +1,44 @@
 //! vnet-ns: named network namespaces and veth pairs, shared with `ip netns`.
 //! The verbs are registered here; each lives in its module as one Args type with one `run`.
 
+pub mod addrs;
+pub mod dump;
 pub mod exec;
 pub mod iface;
+pub mod linkset;
+pub mod monitor;
 pub mod namespaces;
+pub mod netem;
 pub mod procs;
+pub mod route;
+pub mod tuntap;
 pub mod veth;
+pub mod words;
 
-use vnet_common::cli::{NoGlobals, Tool};
+use rtnetlink::Handle;
+use vnet_common::cli::Tool;
+use vnet_common::completion;
 use vnet_common::netlink::Netlink;
 use vnet_common::Result;
+
+/// vnet-ns's own global flag, given before the verb (as `ip -n NS`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub struct Globals {
+    /// Act inside this named network namespace (/run/netns/NS), like ip -n: used by route,
+    /// addr add/del/flush, link set/del, tuntap, qdisc and show. The older forms that name the
+    /// namespace as their first argument (link NS IFACE up, addr NS IFACE CIDR) are unchanged.
+    /// A --batch line may give its own, which then applies to that line only.
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub netns: Option<String>,
+}
 
 /// The context every vnet-ns verb runs against.
 pub struct NsCtx {
     netlink: Option<Netlink>,
     /// True inside --batch: exec then runs its command in a child process.
     pub batch: bool,
+    /// The namespace of -n (None: the one vnet-ns runs in).
+    pub netns: Option<String>,
 }
 
 impl NsCtx {
@@ -25,6 +48,18 @@ impl NsCtx {
             self.netlink = Some(Netlink::new()?);
         }
         Ok(self.netlink.as_mut().expect("just opened"))
+    }
+
+    /// The netlink handles and the handle of the -n namespace (checked first: a missing one is
+    /// exit 3, a bad name exit 7).
+    pub fn scope(&mut self) -> Result<(&Netlink, Handle, Option<String>)> {
+        let ns = self.netns.clone();
+        if let Some(name) = &ns {
+            vnet_common::netns::open(name)?;
+        }
+        let netlink = self.netlink()?;
+        let handle = netlink.handle(ns.as_deref())?;
+        Ok((netlink, handle, ns))
     }
 }
 
@@ -42,6 +77,11 @@ vnet_common::verbs! {
         Veth(veth::Veth),
         Link(iface::Link),
         Addr(iface::Addr),
+        Route(route::Route),
+        Tuntap(tuntap::Tuntap),
+        Attach(namespaces::Attach),
+        Qdisc(netem::Qdisc),
+        Monitor(monitor::Monitor),
     }
 }
 
@@ -53,12 +93,22 @@ impl Tool for NsTool {
     const LONG_ABOUT: &'static str = "Network namespaces and veth pairs, shared with `ip netns`, with \
 JSON output.\n\nNamespaces live at /run/netns/NAME exactly as iproute2 keeps them, so `ip netns` and \
 vnet-ns see and use the same ones.";
-    type Globals = NoGlobals;
+    type Globals = Globals;
     type Ctx = NsCtx;
     type Verbs = NsVerb;
 
-    fn context(_: &NoGlobals, batch: bool) -> Result<NsCtx> {
-        Ok(NsCtx { netlink: None, batch })
+    fn context(globals: &Globals, batch: bool) -> Result<NsCtx> {
+        Ok(NsCtx {
+            netlink: None,
+            batch,
+            netns: globals.netns.clone(),
+        })
+    }
+
+    /// A batch line acts in its own -n namespace, else in the batch's.
+    fn enter_line(ctx: &mut NsCtx, outer: &Globals, line: &Globals) -> Result<()> {
+        ctx.netns = line.netns.clone().or_else(|| outer.netns.clone());
+        Ok(())
     }
 
     fn block_on<F: std::future::Future>(ctx: &mut NsCtx, work: F) -> F::Output {
@@ -67,6 +117,18 @@ vnet-ns see and use the same ones.";
             // No netlink was opened, so no undo step needs it.
             None => futures::executor::block_on(work),
         }
+    }
+
+    /// Tab completes namespaces for a verb's NAME (not add's: that one is new) and -n/--peer-netns,
+    /// bridges for --master.
+    fn completers(verb: &[&str], arg: &clap::Arg) -> Option<completion::Names> {
+        let new = verb.first() == Some(&"add");
+        if (arg.is_positional() && completion::is(arg, &["name", "names"]) && !new)
+            || completion::is(arg, &["netns", "peer_netns"])
+        {
+            return Some(completion::namespaces);
+        }
+        completion::is(arg, &["master"]).then_some(completion::bridges as completion::Names)
     }
 }
 
@@ -143,5 +205,21 @@ mod tests {
             parse_words(&["frobnicate"]).unwrap_err().kind(),
             clap::error::ErrorKind::InvalidSubcommand
         );
+    }
+
+    #[test]
+    fn completions_are_current() {
+        let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../completions"));
+        vnet_common::completion::assert_current("vnet-ns", dir);
+    }
+
+    #[test]
+    fn tab_completes_verbs_and_flags_from_the_parser() {
+        let words = |w: &[&str]| {
+            vnet_common::completion::complete_words(vnet_common::cli::completion_command::<NsTool>(), w)
+        };
+        assert!(words(&["vnet-ns", "ve"]).contains(&"veth".to_string()));
+        assert!(words(&["vnet-ns", "add", "x", "--may"]).contains(&"--may-exist".to_string()));
+        assert!(words(&["vnet-ns", "-o", ""]).contains(&"name".to_string()));
     }
 }

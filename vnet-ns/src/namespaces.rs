@@ -11,6 +11,7 @@ use serde::Serialize;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use vnet_common::error::quote;
 use vnet_common::names::validate_netns_name;
 use vnet_common::netlink::{Netlink, NsidQuery};
 use vnet_common::netns::{self, NETNS_RUN_DIR};
@@ -32,6 +33,13 @@ pub struct Add {
     /// Leave lo down, as `ip netns add` does.
     #[arg(long)]
     pub no_lo: bool,
+    /// Write this file as the namespace's resolver configuration, /etc/netns/NAME/resolv.conf
+    /// (exec binds it over /etc/resolv.conf); delete removes it again.
+    #[arg(long, value_name = "FILE", conflicts_with = "nameservers")]
+    pub resolv_conf: Option<PathBuf>,
+    /// Write /etc/netns/NAME/resolv.conf with this nameserver (repeatable, in order).
+    #[arg(long = "nameserver", value_name = "IP")]
+    pub nameservers: Vec<String>,
 }
 
 /// The namespace `add` made (or found, with --exist-ok).
@@ -42,6 +50,8 @@ pub struct Added {
     pub path: PathBuf,
     /// Whether lo was brought up; null when the namespace already existed.
     pub lo_up: Option<bool>,
+    /// The resolver file written (/etc/netns/NAME/resolv.conf), if any.
+    pub resolv_conf: Option<PathBuf>,
     pub changed: bool,
 }
 
@@ -55,6 +65,8 @@ impl Verb for Add {
         let name = &self.name;
         validate_netns_name(name)?;
         let what = || format!("add namespace '{name}'");
+        let resolver =
+            resolver_text(name, self.resolv_conf.as_deref(), &self.nameservers).with_context(what)?;
         let path = netns::path(name);
         let _lock = lock_run_dir().with_context(what)?;
         if path.exists() {
@@ -64,10 +76,15 @@ impl Verb for Add {
         if !self.no_lo {
             bring_lo_up(ctx.netlink()?, name).with_context(|| format!("{}: bring lo up", what()))?;
         }
+        let resolv_conf = match resolver {
+            Some(text) => Some(write_resolver(name, &text, journal).with_context(what)?),
+            None => None,
+        };
         Ok(Added {
             name: name.clone(),
             path,
             lo_up: Some(!self.no_lo),
+            resolv_conf,
             changed: true,
         })
     }
@@ -88,8 +105,88 @@ fn already_exists(name: &str, path: &Path, exist_ok: bool) -> Result<Added> {
         name: name.to_string(),
         path: path.to_path_buf(),
         lo_up: None,
+        resolv_conf: None,
         changed: false,
     })
+}
+
+/// Where `ip netns exec` and `vnet-ns exec` take a namespace's /etc overrides from.
+pub const NETNS_ETC_DIR: &str = "/etc/netns";
+
+/// The first line of a resolver file vnet-ns wrote: delete removes only such a file.
+fn resolver_marker(name: &str) -> String {
+    format!("# written by vnet-ns add {name}; removed by vnet-ns delete {name}\n")
+}
+
+/// The resolv.conf to write, checked before anything changes: the file's text (it must exist and
+/// be UTF-8) or one `nameserver` line per address (each must be an IP address).
+fn resolver_text(name: &str, file: Option<&Path>, nameservers: &[String]) -> Result<Option<String>> {
+    let body = match file {
+        Some(file) => std::fs::read_to_string(file).map_err(|e| {
+            let e = Error::from(e);
+            Error::new(
+                e.kind,
+                format!("read {}: {}", quote(&file.display().to_string()), e.message),
+            )
+        })?,
+        None if nameservers.is_empty() => return Ok(None),
+        None => {
+            let mut body = String::new();
+            for ns in nameservers {
+                let ip: std::net::IpAddr = ns.parse().map_err(|_| {
+                    Error::invalid(format!("invalid nameserver {}: not an IP address", quote(ns)))
+                })?;
+                body.push_str(&format!("nameserver {ip}\n"));
+            }
+            body
+        }
+    };
+    Ok(Some(format!("{}{body}", resolver_marker(name))))
+}
+
+/// Writes /etc/netns/NAME/resolv.conf, journaled: undo puts back what was there (a file left by
+/// an earlier `ip netns delete`) or removes the file and the directory it made.
+fn write_resolver(name: &str, text: &str, journal: &mut Journal) -> Result<PathBuf> {
+    let dir = Path::new(NETNS_ETC_DIR).join(name);
+    let file = dir.join("resolv.conf");
+    let made_dir = !dir.exists();
+    std::fs::create_dir_all(&dir).context(format!("create {}", dir.display()))?;
+    let old = std::fs::read(&file).ok();
+    if let Err(e) = std::fs::write(&file, text) {
+        if made_dir {
+            let _ = std::fs::remove_dir(&dir);
+        }
+        return Err(Error::from(e).context(format!("write {}", file.display())));
+    }
+    let (undo_file, undo_dir) = (file.clone(), dir.clone());
+    journal.record_fn(format!("write {}", file.display()), move || {
+        match old {
+            Some(old) => std::fs::write(&undo_file, old)?,
+            None => std::fs::remove_file(&undo_file)?,
+        }
+        if made_dir {
+            std::fs::remove_dir(&undo_dir)?;
+        }
+        Ok(())
+    })?;
+    Ok(file)
+}
+
+/// Removes the resolver file vnet-ns wrote for `name` (recognised by its first line), then the
+/// directory /etc/netns/NAME if that leaves it empty: `ip netns delete` leaves it behind, and
+/// a later namespace of that name would inherit it. Returns what it removed.
+fn remove_resolver(name: &str) -> Vec<PathBuf> {
+    let dir = Path::new(NETNS_ETC_DIR).join(name);
+    let file = dir.join("resolv.conf");
+    let mut removed = vec![];
+    let ours = std::fs::read_to_string(&file).is_ok_and(|t| t.starts_with(&resolver_marker(name)));
+    if ours && std::fs::remove_file(&file).is_ok() {
+        removed.push(file);
+        if std::fs::remove_dir(&dir).is_ok() {
+            removed.push(dir);
+        }
+    }
+    removed
 }
 
 /// Creates /run/netns if needed and takes an exclusive lock on it, so concurrent vnet-ns
@@ -168,9 +265,86 @@ fn remove(path: &Path) -> Result<()> {
     std::fs::remove_file(path).context(format!("remove {}", path.display()))
 }
 
+/// Name the network namespace a running process has (ip netns attach NAME PID).
+///
+/// Binds /proc/PID/ns/net onto /run/netns/NAME with the same locking and shared mount as add, so
+/// ip netns and vnet-ns see it; delete NAME removes the name (the process keeps its namespace). A
+/// PID with no process is exit 3; a name already taken is exit 4.
+#[derive(Debug, clap::Args)]
+pub struct Attach {
+    /// The name to give the namespace.
+    pub name: String,
+    /// The process whose network namespace it is.
+    pub pid: String,
+}
+
+/// The name attached.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Attached {
+    pub name: String,
+    pub path: PathBuf,
+    pub pid: u32,
+    pub changed: bool,
+}
+
+impl Render for Attached {}
+
+impl Verb for Attach {
+    type Ctx = NsCtx;
+    type Output = Attached;
+
+    fn run(self, _: &mut NsCtx, journal: &mut Journal) -> Result<Attached> {
+        let name = &self.name;
+        validate_netns_name(name)?;
+        let what = || format!("attach namespace '{name}'");
+        let pid: u32 = self
+            .pid
+            .parse()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| Error::invalid(format!("{}: invalid PID {}", what(), quote(&self.pid))))?;
+        let source = PathBuf::from(format!("/proc/{pid}/ns/net"));
+        if std::fs::symlink_metadata(&source).is_err() {
+            return Err(Error::not_found(format!("{}: no process with PID {pid}", what())));
+        }
+        let path = netns::path(name);
+        let _lock = lock_run_dir().with_context(what)?;
+        if path.symlink_metadata().is_ok() {
+            return Err(Error::exists(format!("{}: the name is taken", what()))
+                .with_hint(format!("choose another name, or: vnet-ns delete {name}")));
+        }
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o000)
+            .open(&path)
+            .map_err(|e| Error::from(e).context(format!("{}: create {}", what(), path.display())))?;
+        let entry = path.clone();
+        journal.record_fn(format!("attach namespace '{name}'"), move || remove(&entry))?;
+        mount::<Path, Path, str, str>(Some(&source), &path, None, MsFlags::MS_BIND, None).map_err(|e| {
+            let e = Error::from(e);
+            match e.kind {
+                vnet_common::ErrorKind::NotFound => {
+                    Error::not_found(format!("{}: no process with PID {pid}", what()))
+                }
+                _ => e.context(format!("{}: bind {}", what(), source.display())),
+            }
+        })?;
+        Ok(Attached {
+            name: name.clone(),
+            path,
+            pid,
+            changed: true,
+        })
+    }
+}
+
 /// Delete named namespaces, stale entries included (ip netns delete).
 ///
-/// All names are checked before any is deleted; a name given twice is deleted once.
+/// All names are checked before any is deleted; a name given twice is deleted once. The resolver
+/// file `add --resolv-conf` or `--nameserver` wrote under /etc/netns/NAME goes too, and the
+/// directory if that empties it.
 #[derive(Debug, clap::Args)]
 pub struct Delete {
     #[arg(required = true)]
@@ -185,6 +359,8 @@ pub struct Deleted {
     pub deleted: Vec<String>,
     /// Names that did not exist (with --missing-ok).
     pub missing: Vec<String>,
+    /// Files and directories under /etc/netns that vnet-ns add had written and delete removed.
+    pub removed: Vec<PathBuf>,
     pub changed: bool,
 }
 
@@ -209,14 +385,17 @@ impl Verb for Delete {
             return Err(Error::not_found(format!("delete namespace '{name}': not found"))
                 .with_hint("pass --missing-ok to accept a missing namespace"));
         }
+        let mut removed = vec![];
         for name in &present {
             remove(&netns::path(name)).context(format!("delete namespace '{name}'"))?;
             journal.irreversible(format!("delete namespace '{name}'"))?;
+            removed.extend(remove_resolver(name));
         }
         Ok(Deleted {
             changed: !present.is_empty(),
             deleted: present,
             missing,
+            removed,
         })
     }
 }

@@ -20,7 +20,7 @@ pub struct Veth {
     pub name: String,
     /// Name of the peer end (in --peer-netns, default the same namespace as NAME).
     pub peer: String,
-    /// Namespace for this end.
+    /// Namespace for this end (default: the global -n NS, else the current one).
     #[arg(short = 'n', long, value_name = "NS")]
     pub netns: Option<String>,
     /// Namespace for the peer end.
@@ -75,7 +75,11 @@ impl Verb for Veth {
     type Ctx = NsCtx;
     type Output = Pair;
 
-    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Pair> {
+    fn run(mut self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Pair> {
+        // `vnet-ns -n NS veth ...` means the same as `vnet-ns veth ... -n NS`.
+        if self.netns.is_none() {
+            self.netns = ctx.netns.clone();
+        }
         let plan = self.check()?;
         let what = format!("veth {} {}", self.name, self.peer);
         let netlink = ctx.netlink()?;

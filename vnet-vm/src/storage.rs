@@ -32,11 +32,24 @@ pub struct DiskPlan {
     pub pool: PoolPlan,
     /// True when the volume is to be created (size= given, path free); false to reuse the image.
     pub create: bool,
+    /// backing_store=: the existing image the new qcow2 overlay is made on.
+    pub backing: Option<BaseImage>,
+}
+
+/// The backing image of a new overlay, as libvirt (or the file itself) describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaseImage {
+    /// Its path and format (raw or qcow2).
+    pub backing: Backing,
+    /// Its virtual size in bytes (the overlay's size unless size= is given).
+    pub capacity: u64,
 }
 
 /// Decides, without changing anything, how each disk is provided. A path that exists with size=
-/// is "exists" (4); a path that does not exist without size= is "not found" (3).
-pub fn plan_disks(conn: &Connect, specs: &[DiskSpec]) -> Result<Vec<DiskPlan>> {
+/// is "exists" (4) unless `reuse_existing` (--import: virt-install reuses it, size= ignored); a
+/// path that does not exist without size= or backing_store= is "not found" (3), as is a
+/// backing_store= image that does not exist.
+pub fn plan_disks(conn: &Connect, specs: &[DiskSpec], reuse_existing: bool) -> Result<Vec<DiskPlan>> {
     let mut plans: Vec<DiskPlan> = Vec::new();
     for spec in specs {
         let dir = spec
@@ -66,16 +79,25 @@ pub fn plan_disks(conn: &Connect, specs: &[DiskSpec]) -> Result<Vec<DiskPlan>> {
             None => spec.path.exists(),
         };
         let path = spec.path.display();
+        let overlay = spec.backing_store.is_some();
         let create = match (exists, spec.size_gb) {
-            (true, Some(_)) => {
+            (true, _) if overlay => return Err(Error::exists(format!("--disk {path}: the image exists"))
+                .with_hint(
+                    "backing_store= makes a new overlay: give a new path, or drop backing_store= to reuse it",
+                )),
+            (true, Some(_)) if !reuse_existing => {
                 return Err(Error::exists(format!("--disk {path}: the image exists"))
                     .with_hint("omit size= to reuse it, or remove it first"))
             }
-            (false, None) => {
+            (false, None) if !overlay => {
                 return Err(Error::not_found(format!("--disk {path}: no such image"))
                     .with_hint("add size=GB to create it"))
             }
             (exists, _) => !exists,
+        };
+        let backing = match &spec.backing_store {
+            Some(b) => Some(find_backing(conn, b, spec.backing_format.as_deref())?),
+            None => None,
         };
         let pool = match pool {
             Some(pool) => PoolPlan::Existing(pool.get_name().libvirt("storage pool name")?),
@@ -86,13 +108,74 @@ pub fn plan_disks(conn: &Connect, specs: &[DiskSpec]) -> Result<Vec<DiskPlan>> {
             spec: spec.clone(),
             pool,
             create,
+            backing,
         });
     }
     Ok(plans)
 }
 
+/// The backing image of an overlay: a volume of the pool of its directory (refreshed first, so
+/// libvirt knows a file put there by hand), else, on this machine, the file itself. Missing is
+/// not found (3).
+fn find_backing(conn: &Connect, path: &Path, format: Option<&str>) -> Result<BaseImage> {
+    let shown = path.display();
+    let dir = path
+        .parent()
+        .unwrap_or(Path::new("/"))
+        .to_string_lossy()
+        .into_owned();
+    if let Ok(pool) = StoragePool::lookup_by_target_path(conn, &dir) {
+        if pool.is_active().unwrap_or(false) {
+            pool.refresh(0).libvirt(format!("refresh the pool of {dir}"))?;
+        }
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if let Ok(vol) = StorageVol::lookup_by_name(&pool, &name) {
+            let info = vol.get_info().libvirt(format!("backing_store {shown}"))?;
+            let xml = vol.get_xml_desc(0).libvirt(format!("backing_store {shown}"))?;
+            let probed = crate::xml::volume_format(&xml).unwrap_or_else(|| "raw".into());
+            return Ok(BaseImage {
+                backing: Backing {
+                    path: path.to_string_lossy().into_owned(),
+                    format: format.map(String::from).unwrap_or(probed),
+                },
+                capacity: info.capacity,
+            });
+        }
+    }
+    let (probed, capacity) = probe_image(path).map_err(|_| {
+        Error::not_found(format!("--disk backing_store {shown}: no such image"))
+            .with_hint("give an existing base image (a cloud image, or one made with qemu-img create)")
+    })?;
+    Ok(BaseImage {
+        backing: Backing {
+            path: path.to_string_lossy().into_owned(),
+            format: format.map(String::from).unwrap_or(probed.into()),
+        },
+        capacity,
+    })
+}
+
+/// A local image's format and virtual size: qcow2 by its magic (size in its header), else raw.
+fn probe_image(path: &Path) -> std::io::Result<(&'static str, u64)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a file"));
+    }
+    let mut head = [0u8; 32];
+    if len >= 32 {
+        file.read_exact(&mut head)?;
+        if head[..4] == *b"QFI\xfb" {
+            let size = u64::from_be_bytes(head[24..32].try_into().expect("8 bytes"));
+            return Ok(("qcow2", size));
+        }
+    }
+    Ok(("raw", len))
+}
+
 /// A dir pool for `dir`, named after the directory (with a suffix when the name is taken).
-fn new_pool_plan(conn: &Connect, dir: &str, planned: &[DiskPlan]) -> Result<PoolPlan> {
+pub(crate) fn new_pool_plan(conn: &Connect, dir: &str, planned: &[DiskPlan]) -> Result<PoolPlan> {
     if let Some(p) = planned
         .iter()
         .find(|p| matches!(&p.pool, PoolPlan::New { dir: d, .. } if d == dir))
@@ -126,7 +209,8 @@ fn new_pool_plan(conn: &Connect, dir: &str, planned: &[DiskPlan]) -> Result<Pool
     })
 }
 
-fn pool_xml(name: &str, dir: &str) -> String {
+/// A dir pool's definition (quick-xml escapes the name and path).
+pub fn pool_xml(name: &str, dir: &str) -> String {
     let mut w = Writer::new(Vec::new());
     w.create_element("pool")
         .with_attribute(("type", "dir"))
@@ -146,21 +230,61 @@ fn pool_xml(name: &str, dir: &str) -> String {
 /// Defines, builds and starts a dir pool (autostarted, as virt-install leaves it), recording the
 /// definition and the start in `journal` as each is made.
 pub fn create_pool(conn: &Connect, name: &str, dir: &str, journal: &mut Journal) -> Result<()> {
+    let pool = define_pool(conn, name, dir, journal)?;
+    build_pool(&pool, name, journal)?;
+    start_pool(&pool, name, journal)?;
+    set_pool_autostart(&pool, name, true, journal).map(drop)
+}
+
+/// Defines a dir pool for `dir`, recording its undefine.
+pub fn define_pool(conn: &Connect, name: &str, dir: &str, journal: &mut Journal) -> Result<StoragePool> {
     let pool =
         StoragePool::define_xml(conn, &pool_xml(name, dir), 0).libvirt(format!("define pool {name}"))?;
     let defined = pool.clone();
     journal.record_fn(format!("define pool {name}"), move || {
         defined.undefine().libvirt("undefine the pool")
     })?;
-    let what = format!("start pool {name}");
-    pool.build(0).libvirt(&what)?;
-    pool.create(0).libvirt(&what)?;
-    let started = pool.clone();
-    journal.record_fn(what.clone(), move || started.destroy().libvirt("stop the pool"))?;
-    pool.set_autostart(true).libvirt(what).map(drop)
+    Ok(pool)
 }
 
-fn volume_xml(name: &str, bytes: u64, format: &str) -> String {
+/// Builds a pool (a dir pool: makes its directory). Not journaled: building an existing
+/// directory changes nothing, and a directory made here is removed with the pool by `pool-delete`.
+pub fn build_pool(pool: &StoragePool, name: &str, _journal: &mut Journal) -> Result<()> {
+    pool.build(0).libvirt(format!("build pool {name}")).map(drop)
+}
+
+/// Starts a pool, recording its stop.
+pub fn start_pool(pool: &StoragePool, name: &str, journal: &mut Journal) -> Result<()> {
+    let what = format!("start pool {name}");
+    pool.create(0).libvirt(&what)?;
+    let started = pool.clone();
+    journal.record_fn(what, move || started.destroy().libvirt("stop the pool"))
+}
+
+/// Sets a pool's autostart flag, recording the way back; false when it already was so.
+pub fn set_pool_autostart(pool: &StoragePool, name: &str, want: bool, journal: &mut Journal) -> Result<bool> {
+    let what = format!("autostart pool {name}");
+    if pool.get_autostart().libvirt(&what)? == want {
+        return Ok(false);
+    }
+    pool.set_autostart(want).libvirt(&what)?;
+    let undo = pool.clone();
+    let step = if want { "autostart on" } else { "autostart off" };
+    journal.record_fn(format!("{step} pool {name}"), move || {
+        undo.set_autostart(!want).map(drop).libvirt(what)
+    })?;
+    Ok(true)
+}
+
+/// A backing file for a new volume: its path and format (`<backingStore>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backing {
+    pub path: String,
+    pub format: String,
+}
+
+/// A volume's definition: sparse, of `format`, on `backing` when given.
+pub fn volume_xml(name: &str, bytes: u64, format: &str, backing: Option<&Backing>) -> String {
     let mut w = Writer::new(Vec::new());
     w.create_element("volume")
         .write_inner_content(|w| {
@@ -178,28 +302,61 @@ fn volume_xml(name: &str, bytes: u64, format: &str) -> String {
                     .write_empty()?;
                 Ok(())
             })?;
+            if let Some(backing) = backing {
+                w.create_element("backingStore").write_inner_content(|w| {
+                    w.create_element("path")
+                        .write_text_content(BytesText::new(&backing.path))?;
+                    w.create_element("format")
+                        .with_attribute(("type", backing.format.as_str()))
+                        .write_empty()?;
+                    Ok(())
+                })?;
+            }
             Ok(())
         })
         .expect("writing XML to a Vec");
     String::from_utf8(w.into_inner()).expect("UTF-8")
 }
 
-/// Creates one volume in `pool_name` and records it in `journal`, returning its path.
+/// Creates one volume in `pool_name` (a qcow2 overlay on `backing` when given; its size is the
+/// backing image's unless size= is given) and records it in `journal`, returning its path.
 pub fn create_volume(
     conn: &Connect,
     pool_name: &str,
     spec: &DiskSpec,
+    backing: Option<&BaseImage>,
     journal: &mut Journal,
 ) -> Result<String> {
     let pool = StoragePool::lookup_by_name(conn, pool_name).libvirt(format!("storage pool {pool_name}"))?;
     let base = spec.file_name();
-    let xml = volume_xml(&base, size_bytes(spec.size_gb.unwrap_or(0.0)), &spec.format);
-    let vol =
-        StorageVol::create_xml(&pool, &xml, 0).libvirt(format!("create disk {}", spec.path.display()))?;
-    let path = vol.get_path().libvirt("volume path");
-    let what = format!("create volume {}", path.as_deref().unwrap_or(&base));
-    journal.record_fn(what, move || vol.delete(0).libvirt("delete the volume"))?;
-    path
+    let bytes = match (spec.size_gb, backing) {
+        (Some(gb), _) => size_bytes(gb),
+        (None, Some(b)) => b.capacity,
+        (None, None) => 0,
+    };
+    let xml = volume_xml(&base, bytes, &spec.format, backing.map(|b| &b.backing));
+    let what = format!("create disk {}", spec.path.display());
+    create_volume_xml(&pool, &xml, &what, journal)?
+        .get_path()
+        .libvirt("volume path")
+}
+
+/// Creates a volume from its XML in `pool`, recording its deletion in `journal`.
+pub fn create_volume_xml(
+    pool: &StoragePool,
+    xml: &str,
+    what: &str,
+    journal: &mut Journal,
+) -> Result<StorageVol> {
+    let vol = StorageVol::create_xml(pool, xml, 0).libvirt(what)?;
+    let path = vol
+        .get_path()
+        .unwrap_or_else(|_| vol.get_name().unwrap_or_default());
+    let undo = vol.clone();
+    journal.record_fn(format!("create volume {path}"), move || {
+        undo.delete(0).libvirt("delete the volume")
+    })?;
+    Ok(vol)
 }
 
 /// Deletes the volume at `path` (undefine --remove-all-storage).
@@ -231,6 +388,28 @@ mod tests {
             pool_xml("a&b", "/d<x>"),
             "<pool type=\"dir\"><name>a&amp;b</name><target><path>/d&lt;x&gt;</path></target></pool>"
         );
-        assert!(volume_xml("v.img", 1024, "qcow2").contains("<capacity unit=\"bytes\">1024</capacity>"));
+        assert!(volume_xml("v.img", 1024, "qcow2", None).contains("<capacity unit=\"bytes\">1024</capacity>"));
+        let backing = Backing {
+            path: "/i/b&.qcow2".into(),
+            format: "qcow2".into(),
+        };
+        assert!(volume_xml("o", 1, "qcow2", Some(&backing)).ends_with(
+            "<backingStore><path>/i/b&amp;.qcow2</path><format type=\"qcow2\"/></backingStore></volume>"
+        ));
+    }
+
+    #[test]
+    fn images_are_probed_by_their_header() {
+        let dir = std::env::temp_dir().join(format!("vnet-vm-probe-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut qcow = b"QFI\xfb".to_vec();
+        qcow.extend([0u8; 20]);
+        qcow.extend((1u64 << 30).to_be_bytes());
+        std::fs::write(dir.join("a.qcow2"), &qcow).unwrap();
+        std::fs::write(dir.join("b.img"), [0u8; 4096]).unwrap();
+        assert_eq!(probe_image(&dir.join("a.qcow2")).unwrap(), ("qcow2", 1 << 30));
+        assert_eq!(probe_image(&dir.join("b.img")).unwrap(), ("raw", 4096));
+        assert!(probe_image(&dir.join("none")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

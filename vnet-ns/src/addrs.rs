@@ -1,0 +1,220 @@
+//! `addr add|del|flush` in ip's spelling, on any link of the current namespace or -n NS:
+//! IPv4 and IPv6, secondary addresses, journaled.
+
+use crate::iface::{changed_in, Changed};
+use crate::words::Words;
+use ipnet::IpNet;
+use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage};
+use rtnetlink::Handle;
+use vnet_common::cidr::parse_cidr;
+use vnet_common::links::{self, address_cidr};
+use vnet_common::names::validate_ifname;
+use vnet_common::{netns, Error, ErrorKind, Journal, Result};
+
+#[derive(Debug, PartialEq)]
+pub enum AddrSpec {
+    Add { net: IpNet, dev: String, nodad: bool },
+    Del { net: IpNet, dev: String },
+    Flush { dev: String },
+}
+
+pub struct Options {
+    pub exist_ok: bool,
+    pub missing_ok: bool,
+}
+
+/// Parses the words after add, del or flush.
+pub fn parse(action: &str, words: Vec<String>) -> Result<AddrSpec> {
+    let verb = format!("addr {action}");
+    let mut w = Words::new(&verb, words);
+    let (mut net, mut dev, mut nodad) = (None, None, false);
+    let flush = action == "flush";
+    while let Some(word) = w.next() {
+        match word.as_str() {
+            "dev" => {
+                let name = w.value("dev")?;
+                validate_ifname(&name)?;
+                dev = Some(name);
+            }
+            "local" if !flush && net.is_none() => net = Some(parse_cidr(&w.value("local")?)?),
+            "nodad" if action == "add" => nodad = true,
+            _ if !flush && net.is_none() => net = Some(parse_cidr(&word)?),
+            other => return Err(w.unknown(other)),
+        }
+    }
+    let dev = dev.ok_or_else(|| w.usage("which link? give dev IF"))?;
+    if flush {
+        return Ok(AddrSpec::Flush { dev });
+    }
+    let net = net.ok_or_else(|| w.usage("which address? give CIDR, e.g. 10.0.0.1/24"))?;
+    Ok(match action {
+        "add" => AddrSpec::Add { net, dev, nodad },
+        _ => AddrSpec::Del { net, dev },
+    })
+}
+
+fn is_secondary(m: &AddressMessage) -> bool {
+    m.header.flags.contains(AddressHeaderFlags::Secondary)
+        || m.attributes
+            .iter()
+            .any(|a| matches!(a, AddressAttribute::Flags(f) if f.contains(AddressFlags::Secondary)))
+}
+
+async fn add(handle: &Handle, index: u32, net: IpNet, nodad: bool) -> Result<()> {
+    let mut request = handle.address().add(index, net.addr(), net.prefix_len());
+    if nodad {
+        request
+            .message_mut()
+            .attributes
+            .push(AddressAttribute::Flags(AddressFlags::Nodad));
+    }
+    request
+        .execute()
+        .await
+        .map_err(|e| Error::from(e).context(format!("add address {net}")))
+}
+
+pub async fn run(
+    handle: &Handle,
+    ns: Option<&str>,
+    spec: AddrSpec,
+    opts: Options,
+    journal: &mut Journal,
+) -> Result<Changed> {
+    let dev = match &spec {
+        AddrSpec::Add { dev, .. } | AddrSpec::Del { dev, .. } | AddrSpec::Flush { dev } => dev.clone(),
+    };
+    let link = links::require_link(handle, &dev, ns).await?;
+    let index = link.header.index;
+    let current = links::list_addresses(handle, Some(index)).await?;
+    let has = |net: &IpNet| {
+        current
+            .iter()
+            .any(|m| address_cidr(m).as_deref() == Some(net.to_string().as_str()))
+    };
+    match spec {
+        AddrSpec::Add { net, nodad, .. } => {
+            let what = format!("addr add {net} dev {dev}");
+            if has(&net) {
+                if opts.exist_ok {
+                    return changed_in(handle, ns, &dev, false).await;
+                }
+                return Err(
+                    Error::exists(format!("{what}: already assigned in {}", netns::describe(ns)))
+                        .with_hint("pass --exist-ok to accept an address already there"),
+                );
+            }
+            add(handle, index, net, nodad).await.map_err(|e| match e.kind {
+                ErrorKind::Exists => Error::exists(format!("{what}: already assigned")),
+                _ => e.context(&what),
+            })?;
+            let undo = handle.clone();
+            journal.record(&what, async move { links::del_address(&undo, index, net).await })?;
+        }
+        AddrSpec::Del { net, .. } => {
+            let what = format!("addr del {net} dev {dev}");
+            if !has(&net) {
+                if opts.missing_ok {
+                    return changed_in(handle, ns, &dev, false).await;
+                }
+                return Err(Error::not_found(format!("{what}: {dev} has no such address"))
+                    .with_hint("pass --missing-ok to accept a missing address"));
+            }
+            // A primary IPv4 address takes its secondaries with it: put them back on undo too.
+            let goes_with: Vec<IpNet> = match net {
+                IpNet::V4(_) => current
+                    .iter()
+                    .filter(|m| is_secondary(m))
+                    .filter_map(|m| address_cidr(m)?.parse::<IpNet>().ok())
+                    .filter(|s| *s != net && s.trunc() == net.trunc())
+                    .collect(),
+                IpNet::V6(_) => vec![],
+            };
+            links::del_address(handle, index, net)
+                .await
+                .map_err(|e| e.context(&what))?;
+            let undo = handle.clone();
+            journal.record(&what, async move {
+                links::add_address(&undo, index, net).await?;
+                for s in goes_with {
+                    let _ = links::add_address(&undo, index, s).await;
+                }
+                Ok(())
+            })?;
+        }
+        AddrSpec::Flush { .. } => {
+            let what = format!("addr flush dev {dev}");
+            // Secondaries first: deleting a primary removes its secondaries with it.
+            let mut order: Vec<&AddressMessage> = current.iter().filter(|m| is_secondary(m)).collect();
+            order.extend(current.iter().filter(|m| !is_secondary(m)));
+            let mut removed = 0;
+            for message in order {
+                let Some(net) = address_cidr(message).and_then(|c| c.parse::<IpNet>().ok()) else {
+                    continue;
+                };
+                match handle
+                    .address()
+                    .del(message.clone())
+                    .execute()
+                    .await
+                    .map_err(Error::from)
+                {
+                    Ok(()) => {}
+                    Err(e) if e.kind == ErrorKind::NotFound || e.message.contains("Cannot assign") => {
+                        continue
+                    }
+                    Err(e) => return Err(e.context(format!("{what}: delete {net}"))),
+                }
+                removed += 1;
+                let undo = handle.clone();
+                journal.record(format!("{what}: delete {net}"), async move {
+                    links::add_address(&undo, index, net).await
+                })?;
+            }
+            return changed_in(handle, ns, &dev, removed > 0).await;
+        }
+    }
+    changed_in(handle, ns, &dev, true).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(line: &str) -> Vec<String> {
+        line.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn parses_ip_addr_forms() {
+        assert_eq!(
+            parse("add", words("10.0.0.1/24 dev eth0")).unwrap(),
+            AddrSpec::Add {
+                net: "10.0.0.1/24".parse().unwrap(),
+                dev: "eth0".into(),
+                nodad: false
+            }
+        );
+        assert!(matches!(
+            parse("add", words("dev eth0 fd00::1/64 nodad")).unwrap(),
+            AddrSpec::Add { nodad: true, .. }
+        ));
+        assert_eq!(
+            parse("flush", words("dev eth0")).unwrap(),
+            AddrSpec::Flush { dev: "eth0".into() }
+        );
+        assert_eq!(
+            parse("add", words("10.0.0.1/33 dev eth0"))
+                .unwrap_err()
+                .exit_code(),
+            7
+        );
+        assert_eq!(parse("add", words("10.0.0.1/24")).unwrap_err().exit_code(), 2);
+        assert_eq!(
+            parse("flush", words("dev eth0 10.0.0.1/24"))
+                .unwrap_err()
+                .exit_code(),
+            2
+        );
+    }
+}

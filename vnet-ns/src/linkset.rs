@@ -1,0 +1,387 @@
+//! `link set` and `link del` on any link (host or -n NS, also links vnet did not create: a tap, a
+//! bridge): up/down, MAC, MTU, rename, move into a namespace, delete. Every value is checked
+//! before the first change; each change is its own request, journaled with the change that
+//! undoes it, so a failure half-way puts back what was changed.
+
+use crate::words::Words;
+use netlink_packet_route::link::{LinkAttribute, LinkMessage};
+use rtnetlink::{Handle, LinkUnspec};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::rc::Rc;
+use vnet_common::error::quote;
+use vnet_common::links::{self, Interface};
+use vnet_common::mac::parse_unicast_mac;
+use vnet_common::names::{validate_ifname, validate_netns_name};
+use vnet_common::netlink::Netlink;
+use vnet_common::{netns, Error, Journal, Result};
+
+/// What `link set` or `link del` did.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LinkChange {
+    /// "set" or "del".
+    pub action: String,
+    /// The namespace the link is in now (after netns NS, that one); null for the current one.
+    pub netns: Option<String>,
+    /// The link after the change; for del, as it was before.
+    pub interface: Option<Interface>,
+    /// The changes made, in order, as ip words: "down", "address 02:42:ac:11:00:02", "mtu 1400",
+    /// "name eth1", "up", "netns Blue".
+    pub changes: Vec<String>,
+    pub changed: bool,
+}
+
+/// `link set [dev] IF ...` with every word checked.
+#[derive(Debug, Default, PartialEq)]
+pub struct SetSpec {
+    pub dev: String,
+    pub up: Option<bool>,
+    pub mac: Option<String>,
+    pub mtu: Option<u32>,
+    pub name: Option<String>,
+    pub netns: Option<String>,
+}
+
+pub fn parse_set(words: Vec<String>) -> Result<SetSpec> {
+    let mut w = Words::new("link set", words);
+    let mut spec = SetSpec::default();
+    while let Some(word) = w.next() {
+        match word.as_str() {
+            "dev" if spec.dev.is_empty() => spec.dev = w.value("dev")?,
+            "up" => spec.up = Some(true),
+            "down" => spec.up = Some(false),
+            "address" | "addr" => spec.mac = Some(parse_unicast_mac(&w.value("address")?)?),
+            "mtu" => {
+                let text = w.value("mtu")?;
+                spec.mtu = Some(text.parse().map_err(|_| {
+                    Error::invalid(format!("link set: invalid mtu {}: not a number", quote(&text)))
+                })?);
+            }
+            "name" => {
+                let name = w.value("name")?;
+                validate_ifname(&name)?;
+                spec.name = Some(name);
+            }
+            "netns" => {
+                let ns = w.value("netns")?;
+                validate_netns_name(&ns)?;
+                spec.netns = Some(ns);
+            }
+            _ if spec.dev.is_empty() => spec.dev = word,
+            other => return Err(w.unknown(other)),
+        }
+    }
+    if spec.dev.is_empty() {
+        return Err(w.usage("which link? give dev IF"));
+    }
+    validate_ifname(&spec.dev)?;
+    if spec
+        == (SetSpec {
+            dev: spec.dev.clone(),
+            ..SetSpec::default()
+        })
+    {
+        return Err(w.usage("nothing to change: give up, down, address, mtu, name or netns"));
+    }
+    Ok(spec)
+}
+
+/// `link del [dev] IF`.
+pub fn parse_del(words: Vec<String>) -> Result<String> {
+    let mut w = Words::new("link del", words);
+    let mut dev = None;
+    while let Some(word) = w.next() {
+        match word.as_str() {
+            "dev" if dev.is_none() => dev = Some(w.value("dev")?),
+            _ if dev.is_none() => dev = Some(word),
+            other => return Err(w.unknown(other)),
+        }
+    }
+    let dev = dev.ok_or_else(|| w.usage("which link? give dev IF"))?;
+    validate_ifname(&dev)?;
+    Ok(dev)
+}
+
+fn u32_attr(link: &LinkMessage, pick: fn(&LinkAttribute) -> Option<u32>) -> Option<u32> {
+    link.attributes.iter().find_map(pick)
+}
+
+/// Checks an MTU against the link's own range (IFLA_MIN_MTU..IFLA_MAX_MTU).
+pub fn check_mtu(link: &LinkMessage, dev: &str, mtu: u32) -> Result<()> {
+    let min = u32_attr(link, |a| match a {
+        LinkAttribute::MinMtu(m) => Some(*m),
+        _ => None,
+    });
+    let max = u32_attr(link, |a| match a {
+        LinkAttribute::MaxMtu(m) => Some(*m),
+        _ => None,
+    });
+    let (lo, hi) = (min.unwrap_or(68), max.filter(|m| *m > 0).unwrap_or(65535));
+    if mtu < lo || mtu > hi {
+        return Err(Error::invalid(format!(
+            "link set {dev}: mtu {mtu} is outside the range {lo}..{hi} this link accepts"
+        )));
+    }
+    Ok(())
+}
+
+/// The namespace file of the namespace a handle acts in, to move a link back into it.
+fn ns_file(ns: Option<&str>) -> Result<File> {
+    match ns {
+        Some(name) => netns::open(name),
+        None => File::open("/proc/self/ns/net").map_err(|e| Error::from(e).context("open /proc/self/ns/net")),
+    }
+}
+
+async fn set(handle: &Handle, message: LinkMessage) -> Result<()> {
+    handle.link().set(message).execute().await.map_err(Error::from)
+}
+
+async fn rename(handle: &Handle, index: u32, name: String) -> Result<()> {
+    set(handle, LinkUnspec::new_with_index(index).name(name).build()).await
+}
+
+/// Moves the link called `name` (looked up in `from`) into the namespace open as `to`.
+async fn move_by_name(from: &Handle, name: &str, to: Rc<File>) -> Result<()> {
+    let link = links::require_link(from, name, None).await?;
+    let message = LinkUnspec::new_with_index(link.header.index)
+        .setns_by_fd(to.as_raw_fd())
+        .build();
+    set(from, message).await
+}
+
+/// Applies a checked `link set`.
+pub fn run_set(
+    netlink: &mut Netlink,
+    ns: Option<String>,
+    spec: SetSpec,
+    journal: &mut Journal,
+) -> Result<LinkChange> {
+    let what = format!("link set {}", spec.dev);
+    let handle = netlink.handle(ns.as_deref())?;
+    // The target namespace is opened before any change: a missing one is exit 3.
+    let target = match &spec.netns {
+        Some(t) if Some(t) != ns.as_ref() => {
+            Some((t.clone(), netlink.handle(Some(t))?, Rc::new(netns::open(t)?)))
+        }
+        _ => None,
+    };
+    let home = Rc::new(ns_file(ns.as_deref())?);
+    netlink.run(async {
+        let link = links::require_link(&handle, &spec.dev, ns.as_deref())
+            .await
+            .map_err(|e| e.context(&what))?;
+        if let Some(mtu) = spec.mtu {
+            check_mtu(&link, &spec.dev, mtu)?;
+        }
+        if let Some(new) = &spec.name {
+            if new != &spec.dev && links::find_link(&handle, new).await?.is_some() {
+                return Err(Error::exists(format!(
+                    "{what}: cannot rename to {}: an interface of that name exists in {}",
+                    quote(new),
+                    netns::describe(ns.as_deref())
+                )));
+            }
+        }
+        let final_name = spec.name.clone().unwrap_or_else(|| spec.dev.clone());
+        if let Some((t, thandle, _)) = &target {
+            if links::find_link(thandle, &final_name).await?.is_some() {
+                return Err(Error::exists(format!(
+                    "{what}: namespace '{t}' already has an interface called {}",
+                    quote(&final_name)
+                )));
+            }
+        }
+        let mut changes = vec![];
+        // The move comes next, as the kernel does it for ip link set X netns NS up: a link moved
+        // to another namespace arrives down, so the other changes are made there.
+        // A rename comes first (the name then moves with the link), as ip's single request does.
+        let (mut handle, mut link, mut now_in) = (handle.clone(), link, ns.clone());
+        if final_name != spec.dev {
+            let index = link.header.index;
+            rename(&handle, index, final_name.clone())
+                .await
+                .map_err(|e| e.context(format!("{what} name {final_name}")))?;
+            let (undo, back, name) = (handle.clone(), spec.dev.clone(), final_name.clone());
+            journal.record(format!("{what} name {final_name}"), async move {
+                // Back in its first namespace by now (undo runs last first): found by name.
+                let link = links::require_link(&undo, &name, None).await?;
+                rename(&undo, link.header.index, back).await
+            })?;
+            changes.push(format!("name {final_name}"));
+        }
+        if let Some((t, thandle, tfile)) = &target {
+            move_by_name(&handle, &final_name, tfile.clone())
+                .await
+                .map_err(|e| e.context(format!("{what} netns {t}")))?;
+            let (undo, name, home) = (thandle.clone(), final_name.clone(), home.clone());
+            journal.record(format!("{what} netns {t}"), async move {
+                move_by_name(&undo, &name, home).await
+            })?;
+            changes.push(format!("netns {t}"));
+            handle = thandle.clone();
+            now_in = Some(t.clone());
+            link = links::require_link(&handle, &final_name, now_in.as_deref()).await?;
+        }
+        let index = link.header.index;
+        let was_up = links::link_is_up(&link);
+        if spec.up == Some(false) && was_up {
+            links::set_up(&handle, index, false)
+                .await
+                .map_err(|e| e.context(&what))?;
+            let undo = handle.clone();
+            journal.record(format!("{what} down"), async move {
+                links::set_up(&undo, index, true).await
+            })?;
+            changes.push("down".to_string());
+        }
+        if let Some(mac) = &spec.mac {
+            let old = links::link_mac(&link);
+            if old.as_deref() != Some(mac.as_str()) {
+                let bytes = vnet_common::mac::parse_mac(mac)?.to_vec();
+                set(&handle, LinkUnspec::new_with_index(index).address(bytes).build())
+                    .await
+                    .map_err(|e| e.context(format!("{what} address {mac}")))?;
+                if let Some(old) = old {
+                    let undo = handle.clone();
+                    let old_bytes = vnet_common::mac::parse_mac(&old)?.to_vec();
+                    journal.record(format!("{what} address {mac}"), async move {
+                        set(
+                            &undo,
+                            LinkUnspec::new_with_index(index).address(old_bytes).build(),
+                        )
+                        .await
+                    })?;
+                }
+                changes.push(format!("address {mac}"));
+            }
+        }
+        if let Some(mtu) = spec.mtu {
+            let old = links::link_mtu(&link);
+            if old != Some(mtu) {
+                set(&handle, LinkUnspec::new_with_index(index).mtu(mtu).build())
+                    .await
+                    .map_err(|e| e.context(format!("{what} mtu {mtu}")))?;
+                if let Some(old) = old {
+                    let undo = handle.clone();
+                    journal.record(format!("{what} mtu {mtu}"), async move {
+                        set(&undo, LinkUnspec::new_with_index(index).mtu(old).build()).await
+                    })?;
+                }
+                changes.push(format!("mtu {mtu}"));
+            }
+        }
+        if spec.up == Some(true) && !was_up {
+            links::set_up(&handle, index, true)
+                .await
+                .map_err(|e| e.context(&what))?;
+            let undo = handle.clone();
+            journal.record(format!("{what} up"), async move {
+                links::set_up(&undo, index, false).await
+            })?;
+            changes.push("up".to_string());
+        }
+        let interface = describe(&handle, &final_name, now_in.as_deref()).await?;
+        Ok(LinkChange {
+            action: "set".into(),
+            netns: now_in,
+            interface: Some(interface),
+            changed: !changes.is_empty(),
+            changes,
+        })
+    })
+}
+
+/// Deletes a link (a veth's peer goes with it); --missing-ok accepts a missing one.
+pub fn run_del(
+    netlink: &mut Netlink,
+    ns: Option<String>,
+    dev: String,
+    missing_ok: bool,
+    journal: &mut Journal,
+) -> Result<LinkChange> {
+    let handle = netlink.handle(ns.as_deref())?;
+    let what = format!("link del {dev}");
+    netlink.run(async {
+        let mut result = LinkChange {
+            action: "del".into(),
+            netns: ns.clone(),
+            interface: None,
+            changes: vec![],
+            changed: false,
+        };
+        let Some(link) = links::find_link(&handle, &dev).await? else {
+            if missing_ok {
+                return Ok(result);
+            }
+            return Err(Error::not_found(format!(
+                "{what}: interface '{dev}' not found in {}",
+                netns::describe(ns.as_deref())
+            ))
+            .with_hint("pass --missing-ok to accept a missing link"));
+        };
+        let interface = describe(&handle, &dev, ns.as_deref()).await?;
+        handle
+            .link()
+            .del(link.header.index)
+            .execute()
+            .await
+            .map_err(|e| Error::from(e).context(&what))?;
+        journal.irreversible(&what)?;
+        result.interface = Some(interface);
+        result.changes.push("del".into());
+        result.changed = true;
+        Ok(result)
+    })
+}
+
+async fn describe(handle: &Handle, name: &str, ns: Option<&str>) -> Result<Interface> {
+    let all = links::list_links(handle).await?;
+    let link = links::require_link(handle, name, ns).await?;
+    let addrs = links::list_addresses(handle, Some(link.header.index)).await?;
+    Ok(Interface::new(&link, &addrs, &all))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(line: &str) -> Vec<String> {
+        line.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn parses_ip_link_set() {
+        let s = parse_set(words("dev eth0 address 02:42:AC:11:00:02 mtu 1400 up")).unwrap();
+        assert_eq!(s.dev, "eth0");
+        assert_eq!(s.mac.as_deref(), Some("02:42:ac:11:00:02"));
+        assert_eq!((s.mtu, s.up), (Some(1400), Some(true)));
+        let s = parse_set(words("tap0 name tap1 netns Blue down")).unwrap();
+        assert_eq!(
+            (s.name.as_deref(), s.netns.as_deref(), s.up),
+            (Some("tap1"), Some("Blue"), Some(false))
+        );
+        assert_eq!(parse_del(words("dev tap0")).unwrap(), "tap0");
+        assert_eq!(parse_del(words("tap0")).unwrap(), "tap0");
+    }
+
+    #[test]
+    fn refuses_bad_link_words() {
+        for (line, code, needle) in [
+            ("dev eth0 address 01:00:5e:00:00:01", 7, "multicast"),
+            ("dev eth0 address 02:42:ac:11:00", 7, "invalid MAC address"),
+            ("dev eth0 mtu big", 7, "invalid mtu 'big'"),
+            ("dev eth0 name this-name-is-too-long", 7, "longer than 15"),
+            ("dev eth0 netns ../x", 7, "invalid namespace name"),
+            ("dev eth0", 2, "nothing to change"),
+            ("up", 2, "which link"),
+            ("dev eth0 frob", 2, "unexpected argument 'frob'"),
+        ] {
+            let e = parse_set(words(line)).unwrap_err();
+            assert_eq!(e.exit_code(), code, "{line}: {}", e.message);
+            assert!(e.message.contains(needle), "{line}: {}", e.message);
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! tuntap: persistent tap and tun devices, as `ip tuntap add/del` makes them.
+//!
+//! A persistent device is made with three ioctls on /dev/net/tun: TUNSETIFF (name and mode),
+//! TUNSETOWNER/TUNSETGROUP (who may open it), TUNSETPERSIST (keep it once the fd closes). They are
+//! called here through libc directly: the tun crates (tun, tun-tap, tokio-tun) open a device for
+//! the calling process's own traffic and lose it when their fd closes; none of them makes the
+//! persistent, owned device a bridge port or a VM needs, and rtnetlink cannot create tun devices.
+//! The ioctls run on a thread that entered the target namespace: a tun device is created in the
+//! namespace of the process that opened /dev/net/tun.
+
+use crate::words::Words;
+use crate::NsCtx;
+use nix::unistd::{Group, User};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::fs::OpenOptions;
+use std::os::fd::AsRawFd;
+use vnet_common::error::quote;
+use vnet_common::names::validate_ifname;
+use vnet_common::{links, netns, Context, Error, ErrorKind, Journal, Render, Result, Verb};
+
+/// _IOW('T', nr, int): the tun ioctls libc does not name (TUNSETOWNER, TUNSETGROUP).
+const fn tun_iow(nr: u32) -> u32 {
+    (1 << 30) | (4 << 16) | ((b'T' as u32) << 8) | nr
+}
+const TUNSETIFF: u32 = tun_iow(202);
+const TUNSETPERSIST: u32 = tun_iow(203);
+const TUNSETOWNER: u32 = tun_iow(204);
+const TUNSETGROUP: u32 = tun_iow(206);
+
+/// Persistent tap and tun devices (ip tuntap add/del), in the current namespace or -n NS.
+///
+/// `tuntap add [dev] NAME mode tap|tun [user U] [group G]` makes a persistent device (no packet
+/// information header, as ip does) that user U or group G may open; it starts down: bring it up
+/// with `link set NAME up`. `tuntap del [dev] NAME [mode tap|tun]` removes it. A name taken is exit 4
+/// (--exist-ok: "changed": false when it is a device of that mode already); an unknown user or
+/// group is exit 7; deleting a missing device is exit 3 (--missing-ok).
+#[derive(Debug, clap::Args)]
+pub struct Tuntap {
+    /// add or del (delete).
+    #[arg(value_enum)]
+    pub action: TapAction,
+    /// [dev] NAME mode tap|tun [user U] [group G]
+    #[arg(value_name = "ARGS", required = true)]
+    pub args: Vec<String>,
+    /// add: succeed with "changed": false when a tun/tap device of that name exists.
+    #[arg(long, visible_alias = "may-exist")]
+    pub exist_ok: bool,
+    /// del: succeed with "changed": false when there is no such device.
+    #[arg(long, visible_alias = "if-exists")]
+    pub missing_ok: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TapAction {
+    Add,
+    #[value(alias = "delete")]
+    Del,
+}
+
+/// The device added or deleted.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Tap {
+    pub name: String,
+    /// "tap" or "tun".
+    pub mode: String,
+    /// The namespace (-n), null for the current one.
+    pub netns: Option<String>,
+    /// The uid that may open it (user U), if set.
+    pub owner: Option<u32>,
+    /// The gid that may open it (group G), if set.
+    pub group: Option<u32>,
+    pub changed: bool,
+}
+
+impl Render for Tap {}
+
+#[derive(Debug, PartialEq)]
+pub struct TapSpec {
+    pub name: String,
+    pub tap: bool,
+    pub owner: Option<u32>,
+    pub group: Option<u32>,
+}
+
+fn user_id(text: &str) -> Result<u32> {
+    if let Ok(uid) = text.parse::<u32>() {
+        return Ok(uid);
+    }
+    match User::from_name(text) {
+        Ok(Some(user)) => Ok(user.uid.as_raw()),
+        _ => Err(Error::invalid(format!("tuntap: unknown user {}", quote(text)))),
+    }
+}
+
+fn group_id(text: &str) -> Result<u32> {
+    if let Ok(gid) = text.parse::<u32>() {
+        return Ok(gid);
+    }
+    match Group::from_name(text) {
+        Ok(Some(group)) => Ok(group.gid.as_raw()),
+        _ => Err(Error::invalid(format!("tuntap: unknown group {}", quote(text)))),
+    }
+}
+
+pub fn parse(action: TapAction, words: Vec<String>) -> Result<TapSpec> {
+    let verb = match action {
+        TapAction::Add => "tuntap add",
+        TapAction::Del => "tuntap del",
+    };
+    let mut w = Words::new(verb, words);
+    let (mut name, mut mode, mut owner, mut group) = (None, None, None, None);
+    while let Some(word) = w.next() {
+        match word.as_str() {
+            "dev" | "name" if name.is_none() => name = Some(w.value("dev")?),
+            "mode" => {
+                let m = w.value("mode")?;
+                mode = Some(match m.as_str() {
+                    "tap" => true,
+                    "tun" => false,
+                    other => {
+                        return Err(Error::invalid(format!(
+                            "{verb}: mode {} is not tap or tun",
+                            quote(other)
+                        )))
+                    }
+                });
+            }
+            "user" if action == TapAction::Add => owner = Some(user_id(&w.value("user")?)?),
+            "group" if action == TapAction::Add => group = Some(group_id(&w.value("group")?)?),
+            _ if name.is_none() => name = Some(word),
+            other => return Err(w.unknown(other)),
+        }
+    }
+    let name = name.ok_or_else(|| w.usage("which device? give dev NAME"))?;
+    validate_ifname(&name)?;
+    let tap = match (action, mode) {
+        (_, Some(tap)) => tap,
+        (TapAction::Del, None) => true,
+        (TapAction::Add, None) => return Err(w.usage("give mode tap or mode tun")),
+    };
+    Ok(TapSpec {
+        name,
+        tap,
+        owner,
+        group,
+    })
+}
+
+/// Makes the persistent device with the tun ioctls, on a thread inside namespace `ns`.
+fn create(spec: &TapSpec, ns: Option<&str>) -> Result<()> {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| -> Result<()> {
+                if let Some(ns) = ns {
+                    netns::enter(ns)?;
+                }
+                let tun = OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open("/dev/net/tun")
+                    .map_err(|e| match e.raw_os_error() {
+                        Some(libc::ENOENT) | Some(libc::ENODEV) => {
+                            Error::new(ErrorKind::Unavailable, "open /dev/net/tun: no tun driver here")
+                        }
+                        _ => Error::from(e).context("open /dev/net/tun"),
+                    })?;
+                let fd = tun.as_raw_fd();
+                // SAFETY: ifreq is plain data; the name fits (checked: at most 15 bytes).
+                let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
+                for (dst, src) in ifr.ifr_name.iter_mut().zip(spec.name.bytes()) {
+                    *dst = src as libc::c_char;
+                }
+                let mode = if spec.tap { libc::IFF_TAP } else { libc::IFF_TUN };
+                ifr.ifr_ifru.ifru_flags = (mode | libc::IFF_NO_PI) as libc::c_short;
+                let ioctl = |request: u32, arg: libc::c_ulong, what: &str| -> Result<()> {
+                    // SAFETY: fd is open; each request takes an int or the ifreq above.
+                    let rc = unsafe { libc::ioctl(fd, request as _, arg) };
+                    if rc < 0 {
+                        return Err(Error::from(std::io::Error::last_os_error()).context(what));
+                    }
+                    Ok(())
+                };
+                ioctl(
+                    TUNSETIFF,
+                    &mut ifr as *mut libc::ifreq as libc::c_ulong,
+                    "TUNSETIFF",
+                )?;
+                if let Some(uid) = spec.owner {
+                    ioctl(TUNSETOWNER, uid as libc::c_ulong, "TUNSETOWNER")?;
+                }
+                if let Some(gid) = spec.group {
+                    ioctl(TUNSETGROUP, gid as libc::c_ulong, "TUNSETGROUP")?;
+                }
+                ioctl(TUNSETPERSIST, 1, "TUNSETPERSIST")
+            })
+            .join()
+            .unwrap_or_else(|_| Err(Error::failed("tun thread panicked")))
+    })
+}
+
+impl Verb for Tuntap {
+    type Ctx = NsCtx;
+    type Output = Tap;
+
+    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Tap> {
+        let spec = parse(self.action, self.args)?;
+        let (netlink, handle, ns) = ctx.scope()?;
+        let mode = if spec.tap { "tap" } else { "tun" };
+        let mut out = Tap {
+            name: spec.name.clone(),
+            mode: mode.to_string(),
+            netns: ns.clone(),
+            owner: spec.owner,
+            group: spec.group,
+            changed: false,
+        };
+        let existing = netlink.run(links::find_link(&handle, &spec.name))?;
+        let is_tun = existing
+            .as_ref()
+            .is_some_and(|l| links::link_kind(l).as_deref() == Some("tun"));
+        match self.action {
+            TapAction::Add => {
+                let what = format!("tuntap add {}", spec.name);
+                if existing.is_some() {
+                    if self.exist_ok && is_tun {
+                        return Ok(out);
+                    }
+                    return Err(Error::exists(format!(
+                        "{what}: an interface of that name exists in {}",
+                        netns::describe(ns.as_deref())
+                    )));
+                }
+                create(&spec, ns.as_deref()).with_context(|| what.clone())?;
+                let (undo, name) = (handle.clone(), spec.name.clone());
+                journal.record(&what, async move {
+                    let link = links::require_link(&undo, &name, None).await?;
+                    undo.link()
+                        .del(link.header.index)
+                        .execute()
+                        .await
+                        .map_err(Error::from)
+                })?;
+            }
+            TapAction::Del => {
+                let what = format!("tuntap del {}", spec.name);
+                let Some(link) = existing else {
+                    if self.missing_ok {
+                        return Ok(out);
+                    }
+                    return Err(Error::not_found(format!(
+                        "{what}: no such device in {}",
+                        netns::describe(ns.as_deref())
+                    ))
+                    .with_hint("pass --missing-ok to accept a missing device"));
+                };
+                if !is_tun {
+                    return Err(Error::invalid(format!(
+                        "{what}: {} is not a tun/tap device",
+                        quote(&spec.name)
+                    ))
+                    .with_hint("delete other links with 'link del'"));
+                }
+                netlink
+                    .run(async { handle.link().del(link.header.index).execute().await })
+                    .map_err(|e| Error::from(e).context(&what))?;
+                journal.irreversible(&what)?;
+            }
+        }
+        out.changed = true;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(line: &str) -> Vec<String> {
+        line.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn ioctl_numbers_match_the_kernel() {
+        assert_eq!(TUNSETIFF, 0x400454ca);
+        assert_eq!(TUNSETPERSIST, 0x400454cb);
+        assert_eq!(TUNSETOWNER, 0x400454cc);
+        assert_eq!(TUNSETGROUP, 0x400454ce);
+    }
+
+    #[test]
+    fn parses_ip_tuntap_words() {
+        let s = parse(TapAction::Add, words("dev tap0 mode tap user 0 group 0")).unwrap();
+        assert_eq!(
+            s,
+            TapSpec {
+                name: "tap0".into(),
+                tap: true,
+                owner: Some(0),
+                group: Some(0)
+            }
+        );
+        assert!(!parse(TapAction::Add, words("tun0 mode tun")).unwrap().tap);
+        assert_eq!(parse(TapAction::Add, words("tap0")).unwrap_err().exit_code(), 2);
+        assert_eq!(
+            parse(TapAction::Add, words("tap0 mode bogus"))
+                .unwrap_err()
+                .exit_code(),
+            7
+        );
+        let e = parse(TapAction::Add, words("tap0 mode tap user no-such-user-here")).unwrap_err();
+        assert_eq!(e.exit_code(), 7);
+        assert!(parse(TapAction::Del, words("dev tap0 mode tap")).unwrap().tap);
+    }
+}
