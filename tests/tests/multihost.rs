@@ -963,3 +963,101 @@ fn network_verbs_and_doctor_against_a_second_host() {
     net(&["undefine", &name]).ok();
     assert!(!host.virsh("net-list --all --name").contains(&name));
 }
+
+/// The guest kit (tests/guest/build-guest): kernel and initrd on this machine only.
+fn kit() -> std::path::PathBuf {
+    let script = format!("{}/guest/build-guest", env!("CARGO_MANIFEST_DIR"));
+    std::path::PathBuf::from(sh_ok(&format!("{script} 2>/dev/null")).trim())
+}
+
+#[test]
+fn remote_install_boots_an_uploaded_kernel_with_console_and_leases() {
+    let lab = lab!();
+    let host = second_host(&lab, 93);
+    let vm = |args: &[&str]| vnet("vnet-vm", &[&["-c", host.uri.as_str()], args].concat());
+    vnet("vnet-net", &["-c", &host.uri, "start", "default"]).ok();
+    // The kit copied where only this machine sees it (the remote host has its own /var/lib/libvirt).
+    let local = format!("/var/lib/libvirt/images/{}", lab.name("kit"));
+    lab.on_drop(format!("rm -rf {local}"));
+    let kit = kit();
+    sh_ok(&format!(
+        "mkdir -p {local} && cp {k}/vmlinuz {k}/initrd.gz {local}/",
+        k = kit.display()
+    ));
+    assert!(
+        host.sh(&format!("ls {local}")).code != 0,
+        "the remote host must not see the kit"
+    );
+    let name = lab.domain("rvm");
+    let boot = format!("kernel={local}/vmlinuz,initrd={local}/initrd.gz,kernel_args=console=ttyS0");
+    let out = vm(&[
+        "install",
+        "--name",
+        &name,
+        "--memory",
+        "256",
+        "--boot",
+        &boot,
+        "--disk",
+        "none",
+        "--network",
+        "network=default",
+        "--virt-type",
+        "qemu",
+        "--noautoconsole",
+    ])
+    .ok()
+    .json();
+    let kernel = out["boot"]["kernel"].as_str().unwrap().to_string();
+    assert_eq!(
+        kernel,
+        format!("/var/lib/libvirt/boot/vnet-{name}-vmlinuz"),
+        "{out}"
+    );
+    // The oracle: the remote host has the uploads (same bytes), the domain boots them.
+    let sums = host.sh_ok(&format!(
+        "md5sum {kernel} /var/lib/libvirt/boot/vnet-{name}-initrd.gz | cut -d' ' -f1"
+    ));
+    let ours = sh_ok(&format!(
+        "md5sum {local}/vmlinuz {local}/initrd.gz | cut -d' ' -f1"
+    ));
+    assert_eq!(sums, ours);
+    assert!(host
+        .virsh(&format!("dumpxml {name}"))
+        .contains(&format!("<kernel>{kernel}</kernel>")));
+    assert!(!std::path::Path::new(&kernel).exists(), "nothing written here");
+    // Leases and the console over the URI.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let lease = loop {
+        let run = vm(&["domifaddr", &name]).ok();
+        if let Some(first) = run.json().as_array().and_then(|a| a.first().cloned()) {
+            break first;
+        }
+        assert!(std::time::Instant::now() < deadline, "no lease for {name}");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    let addr = lease["address"]
+        .as_str()
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(addr.starts_with("192.168.122."), "{lease}");
+    assert!(host.virsh("net-dhcp-leases default").contains(&addr));
+    host.sh_ok(&format!("ping -c 1 -W 3 {addr}"));
+    let run = vnet_tests::vnet_stdin(
+        "vnet-vm",
+        &["-c", &host.uri, "console", &name, "--linger", "3"],
+        "\necho vnet-$((6*7))\n",
+    )
+    .ok();
+    assert!(run.stdout.contains("vnet-42"), "{run:?}");
+    // undefine removes the uploads there (through libvirt), nothing here.
+    vm(&["destroy", &name]).ok();
+    let gone = vm(&["undefine", &name, "--remove-all-storage"]).ok().json();
+    assert_eq!(gone["removed_files"].as_array().unwrap().len(), 2, "{gone}");
+    let left = host.sh_ok("ls /var/lib/libvirt/boot");
+    assert!(!left.contains(&name), "{left}");
+    assert_eq!(sh_ok(&format!("ls {local}")), "initrd.gz\nvmlinuz\n");
+}

@@ -258,3 +258,40 @@ mod tests {
         ));
     }
 }
+
+/// `install -c REMOTE --boot kernel=K,initrd=I`: the local kernel and initrd uploaded into
+/// volumes of the target host's /var/lib/libvirt/boot (named as install names its copies, so
+/// undefine --remove-all-storage finds them), through a pool made for that directory when none
+/// covers it (left running, transient, as virt-install leaves its boot-scratch pool). Each step
+/// is journaled: a failure removes the uploads. Returns the paths on the target host.
+pub fn upload_boot_files(
+    conn: &Connect,
+    name: &str,
+    kernel: &Path,
+    initrd: Option<&Path>,
+    journal: &mut Journal,
+) -> Result<(String, Option<String>)> {
+    let (pool, made) = pool_for_dir(conn, BOOT_DIR, BOOT_POOL)?;
+    if made {
+        let scratch = pool.clone();
+        journal.record_fn(format!("make pool {BOOT_POOL} for {BOOT_DIR}"), move || {
+            scratch.destroy().libvirt("stop the scratch pool")
+        })?;
+    }
+    let mut one = |file: &Path| -> Result<String> {
+        let member = file
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let free = (1..100)
+            .map(|n| crate::location::boot_copy_path(Path::new(BOOT_DIR), name, &member, n))
+            .map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned())
+            .find(|v| StorageVol::lookup_by_name(&pool, v).is_err())
+            .ok_or_else(|| Error::exists(format!("no free volume name in {BOOT_DIR} for {member}")))?;
+        upload(&pool, file, &free, journal)
+    };
+    let kernel = one(kernel)?;
+    let initrd = initrd.map(&mut one).transpose()?;
+    Ok((kernel, initrd))
+}

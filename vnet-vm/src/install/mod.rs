@@ -283,6 +283,17 @@ fn make_everything(
             seed: None,
         };
     }
+    // A remote host cannot read this machine's kernel: upload it there (see target.rs).
+    if let Method::Kernel(k) = &plan.method {
+        let uri = conn.get_uri().libvirt("connection URI")?;
+        if !vnet_common::libvirt::is_local_uri(&uri) {
+            let initrd = k.initrd.as_deref();
+            let (kernel, initrd) =
+                crate::target::upload_boot_files(conn, &plan.name, &k.kernel, initrd, journal)?;
+            files.kernel = kernel;
+            files.initrd = initrd.unwrap_or_default();
+        }
+    }
     make_storage(conn, plan, journal)?;
     if let Some(seed) = &plan.seed {
         let path = cloudinit::upload(conn, seed.pool.name(), &seed.volume, &seed.seed.iso, journal)?;
@@ -346,6 +357,12 @@ fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles) -> String {
             kernel: files.kernel.clone(),
             initrd: Some(files.initrd.clone()),
             cmdline: plan.extra_args.clone(),
+        },
+        // Uploaded to a remote host: its copies there.
+        Method::Kernel(k) if !files.kernel.is_empty() => OsBoot::Kernel {
+            kernel: files.kernel.clone(),
+            initrd: k.initrd.as_ref().map(|_| files.initrd.clone()),
+            cmdline: k.cmdline.clone(),
         },
         Method::Kernel(k) => OsBoot::Kernel {
             kernel: k.kernel.to_string_lossy().into_owned(),

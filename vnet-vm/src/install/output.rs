@@ -295,6 +295,13 @@ fn boot(plan: &Plan, files: &BootFiles) -> Boot {
             initrd: files.initrd.clone(),
             cmdline: plan.extra_args.clone(),
         },
+        // Uploaded to a remote host: the paths the domain boots there.
+        Method::Kernel(k) if !files.kernel.is_empty() => Boot::Kernel {
+            kernel: files.kernel.clone(),
+            initrd: k.initrd.as_ref().map(|_| files.initrd.clone()),
+            cmdline: k.cmdline.clone(),
+            import: plan.import,
+        },
         Method::Kernel(k) => Boot::Kernel {
             kernel: lossy(&k.kernel),
             initrd: k.initrd.as_deref().map(lossy),
