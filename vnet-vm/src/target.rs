@@ -232,33 +232,6 @@ fn raw_volume_xml(name: &str, bytes: u64) -> String {
     String::from_utf8(w.into_inner()).expect("UTF-8")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn xml_is_escaped() {
-        assert_eq!(
-            pool_xml("a&b", "/d<x>"),
-            "<pool type=\"dir\"><name>a&amp;b</name><target><path>/d&lt;x&gt;</path></target></pool>"
-        );
-        assert!(raw_volume_xml("k<", 9).contains("<name>k&lt;</name><capacity unit=\"bytes\">9</capacity>"));
-    }
-
-    #[test]
-    fn nothing_outside_the_connection_is_touched() {
-        // test:///default has no pool for /var/lib/libvirt/boot and no such volume: the path is
-        // kept (and a local file of that name, if any, is never looked at).
-        let conn = Connect::open(Some("test:///default")).unwrap();
-        let path = format!("{BOOT_DIR}/vnet-x-vmlinuz");
-        assert!(matches!(remove_volume(&conn, &path), Removal::Kept(_)));
-        assert!(matches!(
-            remove_volume(&conn, "/nowhere/disk.img"),
-            Removal::Kept(_)
-        ));
-    }
-}
-
 /// `install -c REMOTE --boot kernel=K,initrd=I`: the local kernel and initrd uploaded into
 /// volumes of the target host's /var/lib/libvirt/boot (named as install names its copies, so
 /// undefine --remove-all-storage finds them), through a pool made for that directory when none
@@ -294,4 +267,31 @@ pub fn upload_boot_files(
     let kernel = one(kernel)?;
     let initrd = initrd.map(&mut one).transpose()?;
     Ok((kernel, initrd))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_is_escaped() {
+        assert_eq!(
+            pool_xml("a&b", "/d<x>"),
+            "<pool type=\"dir\"><name>a&amp;b</name><target><path>/d&lt;x&gt;</path></target></pool>"
+        );
+        assert!(raw_volume_xml("k<", 9).contains("<name>k&lt;</name><capacity unit=\"bytes\">9</capacity>"));
+    }
+
+    #[test]
+    fn nothing_outside_the_connection_is_touched() {
+        // test:///default has no pool for /var/lib/libvirt/boot and no such volume: the path is
+        // kept (and a local file of that name, if any, is never looked at).
+        let conn = Connect::open(Some("test:///default")).unwrap();
+        let path = format!("{BOOT_DIR}/vnet-x-vmlinuz");
+        assert!(matches!(remove_volume(&conn, &path), Removal::Kept(_)));
+        assert!(matches!(
+            remove_volume(&conn, "/nowhere/disk.img"),
+            Removal::Kept(_)
+        ));
+    }
 }
