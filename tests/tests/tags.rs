@@ -114,6 +114,8 @@ struct Mixed {
     /// A pair with both ends inside ns_a (goes with the namespace, and first as a link).
     inner_a: (String, String),
     tap_a: String,
+    /// A VXLAN port of the A bridge, tagged A.
+    vx_a: String,
     tap_b: String,
     tap_u: String,
     net_a: String,
@@ -139,6 +141,7 @@ fn build(lab: &Lab) -> Mixed {
         veth_u: (lab.link("vu"), lab.name("vup")),
         inner_a: (lab.name("ia"), lab.name("iap")),
         tap_a: lab.name("ta"),
+        vx_a: lab.link("vx"),
         tap_b: lab.link("tb"),
         tap_u: lab.link("tu"),
         net_a: lab.network("neta"),
@@ -191,6 +194,18 @@ fn build(lab: &Lab) -> Mixed {
     ])
     .ok();
     ns(&["tuntap", "add", &m.tap_b, "mode", "tap", "--tag", "B"]).ok();
+    br(&[
+        "addvxlan",
+        &m.br_a,
+        &m.vx_a,
+        "--vni",
+        "4242",
+        "--remote",
+        "192.0.2.2",
+        "--tag",
+        "A",
+    ])
+    .ok();
     ns(&["tuntap", "add", &m.tap_u, "mode", "tap"]).ok();
 
     net(&[
@@ -285,7 +300,7 @@ fn a_mixed_lab_is_pruned_by_tag_and_nothing_else() {
     assert_eq!(shown[0]["tag"], "A");
     let ports = &shown[0]["interfaces"];
     assert_eq!(names(ports, "name"), {
-        let mut v = vec![m.veth_a.0.clone(), m.veth_u.0.clone()];
+        let mut v = vec![m.veth_a.0.clone(), m.veth_u.0.clone(), m.vx_a.clone()];
         v.sort();
         v
     });
@@ -349,6 +364,7 @@ fn a_mixed_lab_is_pruned_by_tag_and_nothing_else() {
         dry[2],
         [
             format!("delete veth {} -", m.veth_a.0),
+            format!("delete vxlan {} -", m.vx_a),
             format!("delete bridge {} -", m.br_a)
         ]
     );
@@ -404,6 +420,7 @@ fn a_mixed_lab_is_pruned_by_tag_and_nothing_else() {
     // Everything tagged A is gone.
     assert!(!namespaces().contains(&m.ns_a));
     assert!(!Path::new(&format!("{MARKERS}/{}", m.ns_a)).exists());
+    assert_eq!(alias("", &m.vx_a), None);
     for link in [&m.br_a, &m.veth_a.0] {
         assert_eq!(alias("", link), None, "{link}");
     }
@@ -543,6 +560,18 @@ fn invalid_labels_are_refused_and_change_nothing() {
                 vec!["vnet-ns", "prune", "--tag", bad],
                 vec!["vnet-bridge", "addbr", &b, "--tag", bad],
                 vec!["vnet-bridge", "show", "--tag", bad],
+                vec![
+                    "vnet-bridge",
+                    "addvxlan",
+                    &b,
+                    "vx",
+                    "--vni",
+                    "7",
+                    "--remote",
+                    "192.0.2.9",
+                    "--tag",
+                    bad,
+                ],
                 vec!["vnet-bridge", "prune", "--tag", bad],
                 vec![
                     "vnet-net", "define", "--name", &network, "--mode", "isolated", "--tag", bad,
