@@ -1,5 +1,5 @@
 //! `install --tag`: the domain's tag and the record of what this install created (the volumes of
-//! disks with size=, the pools defined for their directories, a --location install's copied
+//! disks with size= and the cloud-init seed, the pools defined for their directories, a --location install's copied
 //! kernel and initrd), so `prune --tag` removes exactly that with the domain.
 
 use super::output::BootFiles;
@@ -28,6 +28,13 @@ fn owned(plan: &Plan, files: &BootFiles) -> Owned {
             if !owned.pools.contains(name) {
                 owned.pools.push(name.clone());
             }
+        }
+    }
+    // The cloud-init seed volume, in the first disk's pool (a new one counted above).
+    owned.volumes.extend(files.seed.clone());
+    if let Some(PoolPlan::New { name, .. }) = plan.seed.as_ref().map(|s| &s.pool) {
+        if !owned.pools.contains(name) {
+            owned.pools.push(name.clone());
         }
     }
     for file in [&files.kernel, &files.initrd] {
