@@ -169,7 +169,7 @@ fn a_stopped_daemon_is_exit_6_within_the_timeout() {
                 "--ip",
                 "10.210.1.1/24",
             ],
-            vec!["start", "--timeout", "3", &name],
+            vec!["--timeout", "3", "start", &name],
         ] {
             let (run, took) = net_env(&args, &[]);
             assert!(took < Duration::from_secs(8), "{args:?} took {took:?}");

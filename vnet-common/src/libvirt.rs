@@ -204,8 +204,9 @@ pub struct ConnectArgs {
     /// 0 waits forever): connecting (then nothing was changed), and during any later call, which
     /// libvirt keepalive makes fail (the verb's changes are then undone as far as the connection
     /// allows, and what is left is named). Either way the exit code is 6. Without this flag, the
-    /// environment variable VNET_TIMEOUT gives SECS.
-    #[arg(long, value_name = "SECS", global = true,
+    /// environment variable VNET_TIMEOUT gives SECS. Given before the verb (after it, --timeout
+    /// is the verb's own, as for wait and events).
+    #[arg(long, value_name = "SECS",
           value_parser = clap::value_parser!(u64).range(0..=86400))]
     pub timeout: Option<u64>,
 }
