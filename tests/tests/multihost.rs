@@ -1130,7 +1130,7 @@ fn remote_cdrom_is_uploaded_or_found_there() {
     );
     assert_eq!(out["boot"]["source"], uploaded.as_str(), "{out}");
     assert_eq!(out["boot"]["uploaded_from"], iso.as_str(), "{out}");
-    assert_eq!(md5(|s| host.sh_ok(s), &uploaded), md5(|s| sh_ok(s), &iso));
+    assert_eq!(md5(|s| host.sh_ok(s), &uploaded), md5(sh_ok, &iso));
     assert!(host.virsh("vol-list vnet-boot-scratch").contains(&uploaded));
     assert!(host
         .virsh(&format!("dumpxml {name}"))
@@ -1303,7 +1303,7 @@ fn remote_location_uploads_what_it_reads_here() {
     assert_eq!(
         md5(|s| host.sh_ok(s), &format!("{kernel} {initrd}")),
         md5(
-            |s| sh_ok(s),
+            sh_ok,
             &format!("{}/vmlinuz {}/initrd.gz", kit.display(), kit.display())
         )
     );
