@@ -1061,3 +1061,259 @@ fn remote_install_boots_an_uploaded_kernel_with_console_and_leases() {
     assert!(!left.contains(&name), "{left}");
     assert_eq!(sh_ok(&format!("ls {local}")), "initrd.gz\nvmlinuz\n");
 }
+
+/// What this machine has of libvirt: files under /var/lib/libvirt, pools, domains (nothing a
+/// remote install may touch).
+fn local_state() -> String {
+    sh_ok("find /var/lib/libvirt | sort; virsh pool-list --all --name; virsh list --all --name")
+}
+
+impl SecondHost {
+    /// The same on the remote host (its own /var/lib/libvirt, a private tmpfs).
+    fn state(&self) -> String {
+        self.sh_ok("find /var/lib/libvirt | sort")
+            + &self.virsh("pool-list --all --name")
+            + &self.virsh("list --all --name")
+    }
+
+    fn vm(&self, args: &[&str]) -> Run {
+        vnet("vnet-vm", &[&["-c", self.uri.as_str()], args].concat())
+    }
+}
+
+/// A failure injected after the uploads and pools are made: a bridge the remote host lacks makes
+/// the domain's start fail (a remote install cannot look at the target's bridges before it).
+const NO_BRIDGE: &str = "bridge=vnetnobr0";
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+fn md5(run_on: impl Fn(&str) -> String, path: &str) -> String {
+    run_on(&format!("md5sum {path} | cut -d' ' -f1"))
+}
+
+#[test]
+fn remote_cdrom_is_uploaded_or_found_there() {
+    let lab = lab!();
+    let host = second_host(&lab, 94);
+    let iso = format!("/tmp/{}.iso", lab.name("iso"));
+    lab.on_drop(format!("rm -f {iso}"));
+    sh_ok(&format!("head -c 300000 /dev/urandom > {iso}"));
+    let name = lab.domain("rcd");
+    let base = |name: &str, cdrom: &str| {
+        [
+            "install",
+            "--name",
+            name,
+            "--memory",
+            "64",
+            "--cdrom",
+            cdrom,
+            "--disk",
+            "none",
+            "--network",
+            "none",
+            "--virt-type",
+            "qemu",
+            "--noautoconsole",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let local_before = local_state();
+    // A local ISO: uploaded into the remote boot directory; the domain uses the upload.
+    let out = host.vm(&strs(&base(&name, &iso))).ok().json();
+    let uploaded = format!(
+        "/var/lib/libvirt/boot/vnet-{name}-{}",
+        iso.rsplit('/').next().unwrap()
+    );
+    assert_eq!(out["boot"]["source"], uploaded.as_str(), "{out}");
+    assert_eq!(out["boot"]["uploaded_from"], iso.as_str(), "{out}");
+    assert_eq!(md5(|s| host.sh_ok(s), &uploaded), md5(sh_ok, &iso));
+    assert!(host.virsh("vol-list vnet-boot-scratch").contains(&uploaded));
+    assert!(host
+        .virsh(&format!("dumpxml {name}"))
+        .contains(&format!("<source file='{uploaded}'")));
+    assert_eq!(local_state(), local_before, "nothing local made");
+    // undefine --remove-all-storage removes the upload there.
+    host.vm(&["destroy", &name]).ok();
+    let gone = host.vm(&["undefine", &name, "--remove-all-storage"]).ok().json();
+    assert_eq!(gone["removed_files"], json!([uploaded]), "{gone}");
+    assert!(!host.sh_ok("ls /var/lib/libvirt/boot").contains(&name));
+    // A path that is no file here but one the remote host has (a folder with no pool): used there.
+    host.sh_ok("mkdir -p /var/lib/libvirt/isos && head -c 4096 /dev/zero > /var/lib/libvirt/isos/there.iso");
+    let there = lab.domain("rcd");
+    let out = host
+        .vm(&strs(&base(&there, "/var/lib/libvirt/isos/there.iso")))
+        .ok()
+        .json();
+    assert_eq!(out["boot"]["source"], "/var/lib/libvirt/isos/there.iso");
+    assert!(out["boot"].get("uploaded_from").is_none(), "{out}");
+    assert!(!host.virsh("pool-list --all --name").contains("vnet-probe"));
+    host.vm(&["destroy", &there]).ok();
+    host.vm(&["undefine", &there]).ok();
+    // Neither here nor there: 3, nothing changed; a failure after the upload removes it.
+    let remote_before = host.state();
+    host.vm(&strs(&base(&name, "/nowhere/x.iso")))
+        .fails(3, "nor on the target host");
+    let mut failing = base(&name, &iso);
+    failing[10] = NO_BRIDGE.into();
+    host.vm(&strs(&failing)).fails(1, "");
+    assert_eq!(
+        host.state(),
+        remote_before,
+        "the failed install left something there"
+    );
+    assert_eq!(local_state(), local_before, "nothing local made");
+}
+
+#[test]
+fn remote_disks_get_a_pool_for_their_folder() {
+    let lab = lab!();
+    let host = second_host(&lab, 95);
+    let name = lab.domain("rdk");
+    // A folder only the remote host has, with an image and no pool.
+    host.sh_ok(&format!(
+        "mkdir -p /var/lib/libvirt/vms && head -c 1048576 /dev/zero > /var/lib/libvirt/vms/{name}.img"
+    ));
+    assert!(
+        !std::path::Path::new("/var/lib/libvirt/vms").exists(),
+        "the folder must be remote only"
+    );
+    let image = format!("/var/lib/libvirt/vms/{name}.img");
+    let new = format!("/var/lib/libvirt/vms/{name}-data.qcow2");
+    let local_before = local_state();
+    let install = |disk2: &str, net: &str| {
+        host.vm(&[
+            "install",
+            "--name",
+            &name,
+            "--memory",
+            "64",
+            "--import",
+            "--disk",
+            &format!("path={image}"),
+            "--disk",
+            disk2,
+            "--network",
+            net,
+            "--virt-type",
+            "qemu",
+            "--noautoconsole",
+        ])
+    };
+    // Fails after the pool is made: the pool is rolled back; a missing folder is 3.
+    let remote_before = host.state();
+    install(&format!("path={new},size=1,format=qcow2"), NO_BRIDGE).fails(1, "");
+    install("path=/var/lib/libvirt/none/x.img,size=1", "none").fails(3, "does not exist on the target host");
+    install("path=/var/lib/libvirt/vms/missing.img", "none").fails(3, "no such image");
+    assert_eq!(
+        host.state(),
+        remote_before,
+        "a failed install left something there"
+    );
+    // Succeeds: a dir pool for the folder (as virt-install makes), the new volume in it.
+    let out = install(&format!("path={new},size=1,format=qcow2"), "none")
+        .ok()
+        .json();
+    assert_eq!(out["disks"][0]["created"], false, "{out}");
+    assert_eq!(out["disks"][1]["created"], true, "{out}");
+    let pool = out["disks"][0]["pool"].as_str().unwrap().to_string();
+    assert_eq!(out["disks"][1]["pool"], pool.as_str());
+    assert!(host
+        .virsh(&format!("pool-dumpxml {pool}"))
+        .contains("<path>/var/lib/libvirt/vms</path>"));
+    let vols = host.virsh(&format!("vol-list {pool}"));
+    assert!(vols.contains(&image) && vols.contains(&new), "{vols}");
+    let xml = host.virsh(&format!("dumpxml {name}"));
+    assert!(
+        xml.contains(&format!("<source file='{image}'")) && xml.contains(&format!("<source file='{new}'"))
+    );
+    assert_eq!(local_state(), local_before, "nothing local made");
+    // undefine --remove-all-storage finds both through the pool.
+    host.vm(&["destroy", &name]).ok();
+    let gone = host.vm(&["undefine", &name, "--remove-all-storage"]).ok().json();
+    assert_eq!(gone["removed_volumes"], json!([image, new]), "{gone}");
+    assert!(!host.sh_ok("ls /var/lib/libvirt/vms").contains(&name));
+    host.virsh(&format!("pool-destroy {pool}"));
+    host.virsh(&format!("pool-undefine {pool}"));
+    assert_eq!(local_state(), local_before, "nothing local touched");
+}
+
+#[test]
+fn remote_location_uploads_what_it_reads_here() {
+    let lab = lab!();
+    let host = second_host(&lab, 96);
+    let kit = kit();
+    // An http:// tree served on this machine's loopback (the remote host cannot reach it) and
+    // an install ISO; both are read here, their kernel and initrd uploaded.
+    let dir = format!("/tmp/{}", lab.name("tree"));
+    lab.on_drop(format!("rm -rf {dir}"));
+    sh_ok(&format!(
+        "mkdir -p {dir}/web/install {dir}/iso/install && cp {k}/vmlinuz {k}/initrd.gz {dir}/web/install/ && \
+         cp {k}/vmlinuz {k}/initrd.gz {dir}/iso/install/ && xorrisofs -quiet -R -J -o {dir}/tree.iso {dir}/iso",
+        k = kit.display()
+    ));
+    let port = 20000 + (std::process::id() + 7) % 20000;
+    let pid = sh_ok(&format!(
+        "cd {dir}/web && (python3 -m http.server --bind 127.0.0.1 {port} >/dev/null 2>&1 & echo $!)"
+    ));
+    lab.on_drop(format!("kill {}", pid.trim()));
+    let url = format!("http://127.0.0.1:{port}/");
+    sh_ok(&format!(
+        "for i in $(seq 50); do python3 -c 'import urllib.request,sys; urllib.request.urlopen(sys.argv[1])' {url}install/vmlinuz 2>/dev/null && exit 0; sleep 0.1; done; exit 1"
+    ));
+    let name = lab.domain("rloc");
+    let install = |location: &str, net: &str| {
+        host.vm(&[
+            "install",
+            "--name",
+            &name,
+            "--memory",
+            "64",
+            "--location",
+            location,
+            "--extra-args",
+            "console=ttyS0",
+            "--disk",
+            "none",
+            "--network",
+            net,
+            "--virt-type",
+            "qemu",
+            "--noautoconsole",
+        ])
+    };
+    let local_before = local_state();
+    let remote_before = host.state();
+    // A failure after the uploads (from the ISO) removes them there.
+    install(&format!("{dir}/tree.iso"), NO_BRIDGE).fails(1, "");
+    assert_eq!(
+        host.state(),
+        remote_before,
+        "the failed install left something there"
+    );
+    assert_eq!(local_state(), local_before, "nothing local made");
+    let out = install(&url, "none").ok().json();
+    let kernel = format!("/var/lib/libvirt/boot/vnet-{name}-vmlinuz");
+    let initrd = format!("/var/lib/libvirt/boot/vnet-{name}-initrd.gz");
+    assert_eq!(out["boot"]["kernel"], kernel.as_str(), "{out}");
+    assert_eq!(out["boot"]["initrd"], initrd.as_str(), "{out}");
+    assert_eq!(
+        md5(|s| host.sh_ok(s), &format!("{kernel} {initrd}")),
+        md5(
+            sh_ok,
+            &format!("{}/vmlinuz {}/initrd.gz", kit.display(), kit.display())
+        )
+    );
+    let xml = host.virsh(&format!("dumpxml {name}"));
+    assert!(xml.contains(&format!("<kernel>{kernel}</kernel>")), "{xml}");
+    assert!(xml.contains("<cmdline>console=ttyS0</cmdline>"), "{xml}");
+    assert_eq!(local_state(), local_before, "nothing local made");
+    assert!(sh_ok("ls /tmp").lines().all(|l| !l.starts_with("vnet-location-")));
+    host.vm(&["destroy", &name]).ok();
+    let gone = host.vm(&["undefine", &name, "--remove-all-storage"]).ok().json();
+    assert_eq!(gone["removed_files"], json!([kernel, initrd]), "{gone}");
+    assert!(!host.sh_ok("ls /var/lib/libvirt/boot").contains(&name));
+}

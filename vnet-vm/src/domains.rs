@@ -278,7 +278,8 @@ pub struct Undefined {
     /// Disk volumes deleted (--remove-all-storage).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub removed_volumes: Option<Vec<String>>,
-    /// Copied kernels and initrds deleted (--remove-all-storage), as volumes of the target host.
+    /// Copied or uploaded kernels, initrds and ISOs deleted (--remove-all-storage), as volumes
+    /// of the target host.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub removed_files: Option<Vec<String>>,
     /// Paths the domain used that were left in place (--remove-all-storage): not storage
@@ -377,9 +378,17 @@ type Removed = (Vec<String>, Vec<String>, Vec<NotRemoved>);
 fn remove_storage(conn: &Connect, facts: &crate::xml::DomainFacts, journal: &mut Journal) -> Result<Removed> {
     use crate::target::{remove_volume, Removal};
     let (mut volumes, mut files, mut kept) = (Vec::new(), Vec::new(), Vec::new());
+    // The kernel and initrd, and an ISO install uploaded (a CD-ROM in the boot directory named
+    // as install names its copies; the cloud-init seed is already among the disk files).
     let boot = [&facts.kernel, &facts.initrd]
         .into_iter()
         .flatten()
+        .chain(
+            facts
+                .cdrom_files
+                .iter()
+                .filter(|p| facts.seed.as_ref() != Some(*p)),
+        )
         .filter(|p| crate::location::is_boot_copy(p));
     let all = facts
         .disk_files

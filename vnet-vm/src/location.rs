@@ -230,6 +230,52 @@ pub fn copy_boot_files(
     Ok((kernel, initrd))
 }
 
+/// For a remote connection: the kernel and initrd read (from the ISO, directory or URL) into
+/// files named after the members in the new private directory `dir` of this machine, from where
+/// they are uploaded; the caller removes `dir` (see [`Scratch`]). Returns the two files.
+pub fn fetch_members(tree: &InstallTree, dir: &Path) -> Result<(PathBuf, PathBuf)> {
+    let one = |member: &str| -> Result<PathBuf> {
+        let base = member.rsplit('/').next().unwrap_or(member);
+        let dest = dir.join(base);
+        let mut out = File::options()
+            .write(true)
+            .create_new(true)
+            .open(&dest)
+            .with_context(|| format!("create {}", dest.display()))?;
+        let mut src = open_member(tree, member)?;
+        io::copy(&mut src, &mut out).with_context(|| format!("read {member} into {}", dest.display()))?;
+        Ok(dest)
+    };
+    Ok((one(&tree.kernel)?, one(&tree.initrd)?))
+}
+
+/// A private directory under the temporary directory, removed with what it holds when dropped.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(what: &str) -> Result<Scratch> {
+        let base = std::env::temp_dir();
+        for n in 0..100u32 {
+            let dir = base.join(format!("vnet-{what}-{}-{n}", std::process::id()));
+            match std::fs::create_dir(&dir) {
+                Ok(()) => return Ok(Scratch(dir)),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(Error::from(e).context(format!("create {}", dir.display()))),
+            }
+        }
+        Err(Error::exists(format!(
+            "no free scratch directory in {}",
+            base.display()
+        )))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn copy_one(
     tree: &InstallTree,
     member: &str,

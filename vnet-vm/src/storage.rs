@@ -49,7 +49,14 @@ pub struct BaseImage {
 /// is "exists" (4) unless `reuse_existing` (--import: virt-install reuses it, size= ignored); a
 /// path that does not exist without size= or backing_store= is "not found" (3), as is a
 /// backing_store= image that does not exist.
+///
+/// Over a remote URI every path is one on the target host, looked at through libvirt only: a
+/// directory no pool covers is looked at through a transient pool (see
+/// [`crate::target::look_in_dir`]) and gets a dir pool of its own (as virt-install makes one),
+/// for a new disk and for an existing image alike; a directory the target lacks is not found (3).
 pub fn plan_disks(conn: &Connect, specs: &[DiskSpec], reuse_existing: bool) -> Result<Vec<DiskPlan>> {
+    let uri = conn.get_uri().libvirt("connection URI")?;
+    let local = vnet_common::libvirt::is_local_uri(&uri);
     let mut plans: Vec<DiskPlan> = Vec::new();
     for spec in specs {
         let dir = spec
@@ -76,7 +83,17 @@ pub fn plan_disks(conn: &Connect, specs: &[DiskSpec], reuse_existing: bool) -> R
                 pool.refresh(0).libvirt(format!("refresh the pool of {dir}"))?;
                 StorageVol::lookup_by_name(pool, &base).is_ok()
             }
-            None => spec.path.exists(),
+            None if local => spec.path.exists(),
+            None => match crate::target::look_in_dir(conn, &dir, &base)? {
+                Some(found) => found,
+                None => {
+                    return Err(Error::not_found(format!(
+                        "--disk {}: directory {dir} does not exist on the target host",
+                        spec.path.display()
+                    ))
+                    .with_hint("make it there, or put the disk in a storage pool of that host"))
+                }
+            },
         };
         let path = spec.path.display();
         let overlay = spec.backing_store.is_some();
@@ -96,12 +113,14 @@ pub fn plan_disks(conn: &Connect, specs: &[DiskSpec], reuse_existing: bool) -> R
             (exists, _) => !exists,
         };
         let backing = match &spec.backing_store {
-            Some(b) => Some(find_backing(conn, b, spec.backing_format.as_deref())?),
+            Some(b) => Some(find_backing(conn, b, spec.backing_format.as_deref(), local)?),
             None => None,
         };
         let pool = match pool {
             Some(pool) => PoolPlan::Existing(pool.get_name().libvirt("storage pool name")?),
-            None if !create => PoolPlan::Existing(String::new()),
+            None if !create && local => PoolPlan::Existing(String::new()),
+            // The directory exists on the target (looked at above).
+            None if !local => named_pool_plan(conn, &dir, &plans)?,
             None => new_pool_plan(conn, &dir, &plans)?,
         };
         plans.push(DiskPlan {
@@ -115,9 +134,9 @@ pub fn plan_disks(conn: &Connect, specs: &[DiskSpec], reuse_existing: bool) -> R
 }
 
 /// The backing image of an overlay: a volume of the pool of its directory (refreshed first, so
-/// libvirt knows a file put there by hand), else, on this machine, the file itself. Missing is
-/// not found (3).
-fn find_backing(conn: &Connect, path: &Path, format: Option<&str>) -> Result<BaseImage> {
+/// libvirt knows a file put there by hand), else, on a local connection, the file itself.
+/// Missing is not found (3).
+fn find_backing(conn: &Connect, path: &Path, format: Option<&str>, local: bool) -> Result<BaseImage> {
     let shown = path.display();
     let dir = path
         .parent()
@@ -141,6 +160,14 @@ fn find_backing(conn: &Connect, path: &Path, format: Option<&str>) -> Result<Bas
                 capacity: info.capacity,
             });
         }
+    }
+    if !local {
+        return Err(Error::not_found(format!(
+            "--disk backing_store {shown}: no such volume on the target host"
+        ))
+        .with_hint(
+            "the base image must be a volume of a storage pool there (vnet-vm pool-define ... --start)",
+        ));
     }
     let (probed, capacity) = probe_image(path).map_err(|_| {
         Error::not_found(format!("--disk backing_store {shown}: no such image"))
@@ -184,6 +211,17 @@ pub(crate) fn new_pool_plan(conn: &Connect, dir: &str, planned: &[DiskPlan]) -> 
     }
     if !Path::new(dir).is_dir() {
         return Err(Error::not_found(format!("disk directory {dir} does not exist")));
+    }
+    named_pool_plan(conn, dir, planned)
+}
+
+/// A dir pool for `dir` (which exists on the target host), named after the directory.
+fn named_pool_plan(conn: &Connect, dir: &str, planned: &[DiskPlan]) -> Result<PoolPlan> {
+    if let Some(p) = planned
+        .iter()
+        .find(|p| matches!(&p.pool, PoolPlan::New { dir: d, .. } if d == dir))
+    {
+        return Ok(p.pool.clone());
     }
     let base = safe_file_name(
         &Path::new(dir)

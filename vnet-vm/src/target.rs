@@ -232,18 +232,9 @@ fn raw_volume_xml(name: &str, bytes: u64) -> String {
     String::from_utf8(w.into_inner()).expect("UTF-8")
 }
 
-/// `install -c REMOTE --boot kernel=K,initrd=I`: the local kernel and initrd uploaded into
-/// volumes of the target host's /var/lib/libvirt/boot (named as install names its copies, so
-/// undefine --remove-all-storage finds them), through a pool made for that directory when none
-/// covers it (left running, transient, as virt-install leaves its boot-scratch pool). Each step
-/// is journaled: a failure removes the uploads. Returns the paths on the target host.
-pub fn upload_boot_files(
-    conn: &Connect,
-    name: &str,
-    kernel: &Path,
-    initrd: Option<&Path>,
-    journal: &mut Journal,
-) -> Result<(String, Option<String>)> {
+/// The running pool of the target's boot directory, made (transient, journaled) when none covers
+/// it and left running on success, as virt-install leaves its boot-scratch pool.
+fn boot_pool(conn: &Connect, journal: &mut Journal) -> Result<StoragePool> {
     let (pool, made) = pool_for_dir(conn, BOOT_DIR, BOOT_POOL)?;
     if made {
         let scratch = pool.clone();
@@ -251,22 +242,96 @@ pub fn upload_boot_files(
             scratch.destroy().libvirt("stop the scratch pool")
         })?;
     }
-    let mut one = |file: &Path| -> Result<String> {
-        let member = file
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let free = (1..100)
-            .map(|n| crate::location::boot_copy_path(Path::new(BOOT_DIR), name, &member, n))
-            .map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned())
-            .find(|v| StorageVol::lookup_by_name(&pool, v).is_err())
-            .ok_or_else(|| Error::exists(format!("no free volume name in {BOOT_DIR} for {member}")))?;
-        upload(&pool, file, &free, journal)
-    };
-    let kernel = one(kernel)?;
-    let initrd = initrd.map(&mut one).transpose()?;
+    Ok(pool)
+}
+
+/// Uploads the local `file` into a new volume of the boot pool named as install names its copies
+/// (`vnet-NAME-FILE`, `.N` when taken), so undefine --remove-all-storage finds it.
+fn upload_copy(pool: &StoragePool, name: &str, file: &Path, journal: &mut Journal) -> Result<String> {
+    let member = file
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let free = (1..100)
+        .map(|n| crate::location::boot_copy_path(Path::new(BOOT_DIR), name, &member, n))
+        .map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned())
+        .find(|v| StorageVol::lookup_by_name(pool, v).is_err())
+        .ok_or_else(|| Error::exists(format!("no free volume name in {BOOT_DIR} for {member}")))?;
+    upload(pool, file, &free, journal)
+}
+
+/// `install -c REMOTE --boot kernel=K,initrd=I` (and `--location`, whose kernel and initrd are
+/// read here first): the local kernel and initrd uploaded into volumes of the target host's
+/// /var/lib/libvirt/boot (named as install names its copies, so undefine --remove-all-storage
+/// finds them), through a pool made for that directory when none covers it (left running,
+/// transient, as virt-install leaves its boot-scratch pool). Each step is journaled: a failure
+/// removes the uploads. Returns the paths on the target host.
+pub fn upload_boot_files(
+    conn: &Connect,
+    name: &str,
+    kernel: &Path,
+    initrd: Option<&Path>,
+    journal: &mut Journal,
+) -> Result<(String, Option<String>)> {
+    let pool = boot_pool(conn, journal)?;
+    let kernel = upload_copy(&pool, name, kernel, journal)?;
+    let initrd = initrd.map(|i| upload_copy(&pool, name, i, journal)).transpose()?;
     Ok((kernel, initrd))
+}
+
+/// `install -c REMOTE --cdrom ISO` with a local ISO: uploaded into a volume of the target's boot
+/// directory as `vnet-NAME-ISO` (journaled; removed by undefine --remove-all-storage). Returns
+/// its path on the target host.
+pub fn upload_cdrom(conn: &Connect, name: &str, iso: &Path, journal: &mut Journal) -> Result<String> {
+    let pool = boot_pool(conn, journal)?;
+    upload_copy(&pool, name, iso, journal)
+}
+
+/// Where an upload of `file` for domain `name` would go on the target (--dry-run, --print-xml).
+pub fn upload_preview(name: &str, file: &Path) -> String {
+    let member = file.file_name().unwrap_or_default().to_string_lossy();
+    crate::location::boot_copy_path(Path::new(BOOT_DIR), name, &member, 1)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// What the target host has in directory `dir`, looked at through libvirt only: `None` when the
+/// directory does not exist there, else whether it holds `file`. A directory no pool covers is
+/// looked at through a transient dir pool made for the look (not built: nothing is created) and
+/// stopped again at once; a pool that covers it but is inactive is an error (it says so).
+pub fn look_in_dir(conn: &Connect, dir: &str, file: &str) -> Result<Option<bool>> {
+    if let Ok(pool) = StoragePool::lookup_by_target_path(conn, dir) {
+        if !pool.is_active().libvirt("storage pool")? {
+            let name = pool.get_name().unwrap_or_default();
+            return Err(
+                Error::failed(format!("storage pool {name} holding {dir} is not active"))
+                    .with_hint(format!("virsh -c URI pool-start {name}")),
+            );
+        }
+        pool.refresh(0).libvirt(format!("refresh the pool of {dir}"))?;
+        return Ok(Some(StorageVol::lookup_by_name(&pool, file).is_ok()));
+    }
+    let probe = format!("vnet-probe-{}", std::process::id());
+    let pool = match StoragePool::create_xml(conn, &pool_xml(&probe, dir), 0) {
+        Ok(pool) => pool,
+        // A dir pool does not start on a missing directory.
+        Err(_) => return Ok(None),
+    };
+    let found = StorageVol::lookup_by_name(&pool, file).is_ok();
+    pool.destroy()
+        .libvirt(format!("stop the pool made to look at {dir}"))?;
+    Ok(Some(found))
+}
+
+/// True when `path` is a file (volume) on the target host, looked at through libvirt only.
+pub fn exists_on_target(conn: &Connect, path: &Path) -> Result<bool> {
+    let shown = path.to_string_lossy();
+    if find_volume(conn, &shown).is_some() {
+        return Ok(true);
+    }
+    let (dir, file) = split(&shown);
+    Ok(look_in_dir(conn, &dir, &file)? == Some(true))
 }
 
 #[cfg(test)]

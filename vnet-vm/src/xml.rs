@@ -418,6 +418,8 @@ pub struct DomainFacts {
     /// Source files of `device='disk'` disks, and the cloud-init seed volume install made
     /// (what undefine --remove-all-storage removes).
     pub disk_files: Vec<String>,
+    /// Source files of `device='cdrom'` disks (an ISO install uploaded to a remote host is one).
+    pub cdrom_files: Vec<String>,
     /// The cloud-init seed volume install made (vnet's metadata).
     pub seed: Option<String>,
     pub has_serial: bool,
@@ -438,6 +440,7 @@ pub fn domain_facts(xml: &str) -> Result<DomainFacts, quick_xml::Error> {
     let mut facts = DomainFacts::default();
     let mut stack: Vec<String> = Vec::new();
     let mut in_disk = false;
+    let mut in_cdrom = false;
     loop {
         let event = reader.read_event()?;
         let (e, empty) = match &event {
@@ -470,7 +473,11 @@ pub fn domain_facts(xml: &str) -> Result<DomainFacts, quick_xml::Error> {
                 kind: attr(e, "type").unwrap_or_default(),
                 ..Default::default()
             }),
-            (Some("devices"), "disk") => in_disk = attr(e, "device").as_deref() == Some("disk"),
+            (Some("devices"), "disk") => {
+                let device = attr(e, "device");
+                in_disk = device.as_deref() == Some("disk");
+                in_cdrom = device.as_deref() == Some("cdrom");
+            }
             (Some("devices"), "serial" | "console") => facts.has_serial = true,
             (Some("interface"), _) => {
                 if let Some(nic) = facts.interfaces.last_mut() {
@@ -491,6 +498,11 @@ pub fn domain_facts(xml: &str) -> Result<DomainFacts, quick_xml::Error> {
             (Some("disk"), "source") if in_disk => {
                 if let Some(file) = attr(e, "file").or_else(|| attr(e, "dev")) {
                     facts.disk_files.push(file);
+                }
+            }
+            (Some("disk"), "source") if in_cdrom => {
+                if let Some(file) = attr(e, "file") {
+                    facts.cdrom_files.push(file);
                 }
             }
             _ => {}

@@ -57,6 +57,14 @@ use vnet_common::{Error, Journal, Result, Verb};
 /// any failure afterwards removes what this install created (domain, new volumes, a new pool,
 /// copied kernels).
 ///
+/// Over a remote URI (-c qemu+tcp://HOST/system, qemu+ssh://...) every path in the domain is one
+/// on the target host: the kernel and initrd of --boot and --location (read here from the ISO,
+/// directory or http:// tree) and a --cdrom ISO of this machine are uploaded into volumes of the
+/// target's /var/lib/libvirt/boot (removed on failure and by undefine --remove-all-storage); a
+/// --cdrom path that is no file here is used when the target host has it; disk paths are looked
+/// up there through libvirt, a folder no pool covers getting a dir pool of its own. Nothing on
+/// this machine is made or read but the files named.
+///
 /// --virt-type auto picks kvm when libvirt offers it and a KVM guest actually starts, else qemu
 /// (TCG); the choice and the reason are in the JSON. --dry-run prints the JSON with "dry_run" and
 /// "xml" and changes nothing; --print-xml prints the domain XML itself (for virsh define).
@@ -246,18 +254,31 @@ fn existing(name: String, exist_ok: bool) -> Result<InstallOutput> {
 
 /// --print-xml and --dry-run: the XML and description of what would be made, changing nothing.
 fn preview(plan: &Plan, virt_type: &(String, String), xml_only: bool) -> InstallOutput {
-    let files = match &plan.method {
-        Method::Location(tree) => {
+    let mut files = BootFiles::default();
+    match &plan.method {
+        Method::Location(tree) if !plan.remote => {
             let (kernel, initrd) = location::preview_copies(tree, &plan.name, Path::new(location::BOOT_DIR));
-            BootFiles {
-                kernel: kernel.to_string_lossy().into_owned(),
-                initrd: initrd.to_string_lossy().into_owned(),
-                seed: None,
-            }
+            files.kernel = kernel.to_string_lossy().into_owned();
+            files.initrd = initrd.to_string_lossy().into_owned();
         }
-        _ => BootFiles::default(),
-    };
-    let mut files = files;
+        Method::Location(tree) => {
+            let member = |m: &str| m.rsplit('/').next().unwrap_or(m).to_string();
+            files.kernel = crate::target::upload_preview(&plan.name, Path::new(&member(&tree.kernel)));
+            files.initrd = crate::target::upload_preview(&plan.name, Path::new(&member(&tree.initrd)));
+        }
+        Method::Kernel(k) if plan.remote => {
+            files.kernel = crate::target::upload_preview(&plan.name, &k.kernel);
+            files.initrd = k
+                .initrd
+                .as_deref()
+                .map(|i| crate::target::upload_preview(&plan.name, i))
+                .unwrap_or_default();
+        }
+        Method::Cdrom(iso) if plan.cdrom_upload => {
+            files.cdrom = Some(crate::target::upload_preview(&plan.name, iso));
+        }
+        _ => {}
+    }
     files.seed = plan.seed.as_ref().map(|s| seed_preview_path(plan, s));
     let xml = domain_xml(plan, &virt_type.0, &files);
     if xml_only {
@@ -283,25 +304,33 @@ fn make_everything(
     journal: &mut Journal,
 ) -> Result<(Domain, BootFiles)> {
     let mut files = BootFiles::default();
-    if let Method::Location(tree) = &plan.method {
-        let boot_dir = Path::new(location::BOOT_DIR);
-        let (k, i) = location::copy_boot_files(tree, &plan.name, boot_dir, journal)?;
-        files = BootFiles {
-            kernel: k.to_string_lossy().into_owned(),
-            initrd: i.to_string_lossy().into_owned(),
-            seed: None,
-        };
-    }
-    // A remote host cannot read this machine's kernel: upload it there (see target.rs).
-    if let Method::Kernel(k) = &plan.method {
-        let uri = conn.get_uri().libvirt("connection URI")?;
-        if !vnet_common::libvirt::is_local_uri(&uri) {
+    match &plan.method {
+        Method::Location(tree) if !plan.remote => {
+            let boot_dir = Path::new(location::BOOT_DIR);
+            let (k, i) = location::copy_boot_files(tree, &plan.name, boot_dir, journal)?;
+            files.kernel = k.to_string_lossy().into_owned();
+            files.initrd = i.to_string_lossy().into_owned();
+        }
+        // A remote host cannot read this machine's files: the kernel and initrd are read here
+        // (from the ISO, directory or URL) and uploaded there (see target.rs).
+        Method::Location(tree) => {
+            let scratch = location::Scratch::new("location")?;
+            let (k, i) = location::fetch_members(tree, &scratch.0)?;
+            let (kernel, initrd) = crate::target::upload_boot_files(conn, &plan.name, &k, Some(&i), journal)?;
+            files.kernel = kernel;
+            files.initrd = initrd.unwrap_or_default();
+        }
+        Method::Kernel(k) if plan.remote => {
             let initrd = k.initrd.as_deref();
             let (kernel, initrd) =
                 crate::target::upload_boot_files(conn, &plan.name, &k.kernel, initrd, journal)?;
             files.kernel = kernel;
             files.initrd = initrd.unwrap_or_default();
         }
+        Method::Cdrom(iso) if plan.cdrom_upload => {
+            files.cdrom = Some(crate::target::upload_cdrom(conn, &plan.name, iso, journal)?);
+        }
+        _ => {}
     }
     make_storage(conn, plan, journal)?;
     if let Some(seed) = &plan.seed {
@@ -384,7 +413,12 @@ fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles) -> String {
     };
     let mut cdroms = Vec::new();
     if let Method::Cdrom(p) = &plan.method {
-        cdroms.push(p.to_string_lossy().into_owned());
+        cdroms.push(
+            files
+                .cdrom
+                .clone()
+                .unwrap_or_else(|| p.to_string_lossy().into_owned()),
+        );
     }
     cdroms.extend(files.seed.clone());
     let disks = plan

@@ -160,7 +160,13 @@ pub enum Boot {
     /// --pxe: boot from the network.
     Pxe,
     /// --cdrom: the ISO booted as a CD-ROM.
-    Cdrom { source: String },
+    Cdrom {
+        /// The ISO's path on the host the domain runs on.
+        source: String,
+        /// Over a remote URI: the ISO of this machine uploaded to `source` on the target host.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        uploaded_from: Option<String>,
+    },
     /// --import: the first disk booted.
     Import,
 }
@@ -228,6 +234,8 @@ pub struct BootFiles {
     pub initrd: String,
     /// The cloud-init seed volume's path (or where it would be).
     pub seed: Option<String>,
+    /// --cdrom over a remote URI: the uploaded ISO's path on the target host (or where it would be).
+    pub cdrom: Option<String>,
 }
 
 /// The description of `plan` shared by the result and --dry-run (changed: false, no state yet).
@@ -309,7 +317,10 @@ fn boot(plan: &Plan, files: &BootFiles) -> Boot {
             import: plan.import,
         },
         Method::Pxe => Boot::Pxe,
-        Method::Cdrom(p) => Boot::Cdrom { source: lossy(p) },
+        Method::Cdrom(p) => Boot::Cdrom {
+            source: files.cdrom.clone().unwrap_or_else(|| lossy(p)),
+            uploaded_from: files.cdrom.as_ref().map(|_| lossy(p)),
+        },
         Method::Import => Boot::Import,
     }
 }

@@ -60,6 +60,12 @@ pub struct Plan {
     pub seed: Option<SeedPlan>,
     /// --import was given (with --boot kernel=... the method is Kernel).
     pub import: bool,
+    /// A remote connection: files of this machine (kernel, initrd, --location's, a --cdrom ISO
+    /// found here) are uploaded into volumes on the target host.
+    pub remote: bool,
+    /// --cdrom over a remote URI with an ISO of this machine: it is uploaded (else the path is
+    /// one on the target host).
+    pub cdrom_upload: bool,
     pub warnings: Vec<String>,
 }
 
@@ -146,22 +152,28 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
         os_variant,
         seed,
         import: args.import,
+        remote: false,
+        cdrom_upload: false,
         warnings,
     };
     Ok((plan, disk_specs))
 }
 
-/// Looks at what the plan names: the connection's locality for --location, the install files,
-/// the networks and bridges, how each disk is provided, and where the cloud-init seed goes.
+/// Looks at what the plan names: the install files (here; over a remote URI a --cdrom path that
+/// is no file here is looked for on the target host), the networks and bridges, how each disk is
+/// provided (on the target host, through libvirt), and where the cloud-init seed goes.
 pub fn check(ctx: &mut Session, plan: &mut Plan, disks: &[DiskSpec]) -> Result<()> {
     let local = ctx.is_local()?;
-    if matches!(plan.method, Method::Location(_)) && !local {
-        return Err(Error::new(ErrorKind::Unavailable, "--location needs a local connection")
-            .with_hint("the kernel is copied to this machine's /var/lib/libvirt/boot: put it on the host and use --boot"));
-    }
+    plan.remote = !local;
     let conn = ctx.conn()?;
     check_nics(conn, &plan.nics, local)?;
-    plan.method = resolve_method(plan.method.clone())?;
+    plan.method = match plan.method.clone() {
+        Method::Cdrom(p) if !local => {
+            plan.cdrom_upload = remote_cdrom(conn, &p)?;
+            Method::Cdrom(p)
+        }
+        method => resolve_method(method)?,
+    };
     let reuse = matches!(plan.method, Method::Import) || plan.import_with_kernel();
     plan.disks = storage::plan_disks(conn, disks, reuse)?;
     for d in &plan.disks {
@@ -384,6 +396,23 @@ fn resolve_method(method: Method) -> Result<Method> {
         Method::Import => Ok(Method::Import),
         Method::Pxe => Ok(Method::Pxe),
     }
+}
+
+/// --cdrom over a remote URI: an ISO of this machine is uploaded (true); a path that is no file
+/// here is used as it is when the target host has it (a volume, or a file its directory holds,
+/// looked at through libvirt); else not found (3). The two machines are never mixed.
+fn remote_cdrom(conn: &Connect, path: &Path) -> Result<bool> {
+    if path.is_file() {
+        return Ok(true);
+    }
+    if crate::target::exists_on_target(conn, path)? {
+        return Ok(false);
+    }
+    Err(Error::not_found(format!(
+        "--cdrom {}: no such file here, nor on the target host",
+        quote(&path.to_string_lossy())
+    ))
+    .with_hint("give an ISO of this machine (it is uploaded to the target host), or the path of one on the target host"))
 }
 
 /// Networks must exist and be active; bridges must exist (checked in sysfs on a local connection,
