@@ -472,7 +472,9 @@ impl Verb for DetachInterface {
             )));
         }
         let nic = found.expect("found in every definition");
-        let xml = interface_xml(&nic.kind, None, Some(&mac), None);
+        // libvirt parses the device XML in full (a network interface needs its source), then
+        // matches it by MAC.
+        let xml = interface_xml(&nic.kind, Some(&nic.source), Some(&mac), None);
         let what = format!("detach interface {mac} from domain {}", quote(&self.name));
         dom.detach_device_flags(&xml, scope.flags()).libvirt(&what)?;
         if scope.live {

@@ -156,7 +156,7 @@ pub struct DisplayUri {
 
 impl Render for DisplayUri {
     fn text(&self, _style: TextStyle) -> String {
-        format!("{}\n\n", self.uri)
+        format!("{}\n", self.uri)
     }
 }
 
