@@ -775,9 +775,8 @@ impl UndefineFlags {
     pub fn explain(&self, e: virt::error::Error, name: &str) -> Error {
         let message = e.message().to_ascii_lowercase();
         let what = format!("undefine domain {}", quote(name));
-        let refusal = |why: &str, hint: &str| {
-            Err::<(), _>(Error::exists(format!("{what}: {why}")).with_hint(hint.to_string())).unwrap_err()
-        };
+        let refusal =
+            |why: &str, hint: &str| Error::exists(format!("{what}: {why}")).with_hint(hint.to_string());
         if message.contains("nvram") {
             refusal(
                 "it has a UEFI NVRAM file",
