@@ -7,6 +7,10 @@
    (the floor). Tears it down the same ways. Reports ms per host and ratios.
 2. Single-command latency with 1, 100 and 1000 objects present, vnet against the classic tool.
 3. Peak memory of each vnet process (/usr/bin/time).
+4. Event streams (issue 12): latency from a change made (`ip link set ... mtu`) to its record printed,
+   `vnet-ns monitor` beside `ip monitor` listening to the same changes (BENCH_EVENTS samples), and
+   the peak memory of `vnet-ns monitor` over a stream of BENCH_STREAM (10000) link events.
+   BENCH_ONLY=events runs this part alone.
 
 Writes a table to stdout and all numbers to bench/results.json (or $BENCH_OUT).
 """
@@ -300,18 +304,79 @@ def summary(results):
     print("\n".join(lines))
 
 
+def events(results):
+    """Change -> record latency of vnet-ns monitor beside ip monitor, and a long stream's memory."""
+    import select
+    samples = int(os.environ.get("BENCH_EVENTS", "50"))
+    stream_n = int(os.environ.get("BENCH_STREAM", "10000"))
+    sh("ip netns add vbev && ip -n vbev link add evA type veth peer name evB")
+    try:
+        procs = {
+            "vnet-ns monitor": subprocess.Popen([vnet("vnet-ns"), "monitor", "vbev", "--kind", "link", "--dev", "evA"],
+                                                stdout=subprocess.PIPE),
+            "ip monitor": subprocess.Popen(["stdbuf", "-oL", "ip", "-n", "vbev", "monitor", "link"], stdout=subprocess.PIPE),
+        }
+        time.sleep(0.5)
+        lat = {name: [] for name in procs}
+        for i in range(samples):
+            # The change runs while both monitors are read at once: each latency is from the
+            # start of the change to the moment that monitor's line arrived.
+            start = time.perf_counter()
+            change = subprocess.Popen(["ip", "-n", "vbev", "link", "set", "dev", "evA", "mtu", str(1400 + i % 2)])
+            waiting = {proc.stdout: name for name, proc in procs.items()}
+            while waiting:
+                ready, _, _ = select.select(list(waiting), [], [], 5)
+                if not ready:
+                    sys.exit(f"bench: {sorted(waiting.values())} printed nothing for a change")
+                for pipe in ready:
+                    line = pipe.readline().decode()
+                    if "evA" in line:
+                        lat[waiting.pop(pipe)].append(1000 * (time.perf_counter() - start))
+            change.wait()
+            time.sleep(0.02)
+        for proc in procs.values():
+            proc.kill()
+            proc.wait()
+        for name, values in lat.items():
+            row = {"monitor": name, "samples": samples, "median_ms": statistics.median(values),
+                   "p95_ms": sorted(values)[int(0.95 * (len(values) - 1))]}
+            results["events"].append(row)
+            print(f"  event latency {name:16} median {row['median_ms']:.2f} ms  p95 {row['p95_ms']:.2f} ms", flush=True)
+        # A long stream: N mtu changes from one ip -batch, vnet-ns monitor --count N to /dev/null.
+        path = write("stream.batch", "".join(f"link set dev evA mtu {1400 + i % 2}\n" for i in range(stream_n)))
+        out = os.path.join(TMP, "stream.peak")
+        mon = subprocess.Popen(f"/usr/bin/time -f %M -o {out} {vnet('vnet-ns')} monitor vbev --kind link --dev evA "
+                               f"--count {stream_n} --timeout 120 >/dev/null", shell=True)
+        time.sleep(0.5)
+        start = time.perf_counter()
+        sh(f"ip -n vbev -batch {path}")
+        mon.wait()
+        elapsed = time.perf_counter() - start
+        peak = int(open(out).read().split()[-1])
+        results["memory"].append({"process": f"vnet-ns monitor ({stream_n} events)", "peak_kib": peak})
+        results["events"].append({"monitor": "vnet-ns monitor stream", "events": stream_n, "seconds": elapsed,
+                                  "peak_kib": peak})
+        print(f"  memory vnet-ns monitor over {stream_n} events: peak {peak} KiB ({elapsed:.1f} s)", flush=True)
+    finally:
+        sh("ip netns delete vbev", check=False)
+
+
 def main():
     if os.environ.get("VNET_IN_SANDBOX") != "1":
         sys.exit("bench: run it through bench/run (it needs the sandbox)")
     results = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, "
                f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB", "runs": RUNS,
-               "topology": [], "listing": [], "memory": [], "kernel_probe": []}
+               "topology": [], "listing": [], "memory": [], "kernel_probe": [], "events": []}
     print(f"vnet benchmark, {results['machine']}, medians of {RUNS} runs")
-    topology(results)
-    listings(results)
-    batch_memory(results)
-    kernel_probe(results)
-    summary(results)
+    if os.environ.get("BENCH_ONLY") == "events":
+        events(results)
+    else:
+        topology(results)
+        listings(results)
+        batch_memory(results)
+        kernel_probe(results)
+        events(results)
+        summary(results)
     out = os.environ.get("BENCH_OUT", os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json"))
     with open(out, "w") as f:
         json.dump(results, f, indent=2)

@@ -78,18 +78,24 @@ impl Run {
     }
 
     /// The NDJSON records of a `--batch` run, each validated against its tool's schemas (the
-    /// verbs' outputs and the failure record).
+    /// verbs' outputs and the failure record), or of a streaming verb (events, monitor), each
+    /// validated against that verb's own schema (the schema of one record).
     pub fn records(&self) -> Vec<Value> {
         let tool = self
             .tool
             .as_deref()
-            .expect("records() reads a vnet tool's batch output");
+            .expect("records() reads a vnet tool's NDJSON output");
+        let batch = self.args.iter().any(|a| a == "--batch" || a == "-b");
+        let verb = if batch { None } else { verb_of(tool, &self.args) };
         self.stdout
             .lines()
             .map(|line| {
                 let value: Value = serde_json::from_str(line)
-                    .unwrap_or_else(|e| panic!("batch record is not JSON ({e}): {line}: {self:?}"));
-                assert_valid_record(tool, &value);
+                    .unwrap_or_else(|e| panic!("record is not JSON ({e}): {line}: {self:?}"));
+                match &verb {
+                    Some(verb) => assert_valid(tool, verb, &value),
+                    None => assert_valid_record(tool, &value),
+                }
                 value
             })
             .collect()

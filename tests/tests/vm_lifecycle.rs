@@ -272,6 +272,11 @@ fn check_names_and_paths(name: &str) {
         sh_ok("virsh list --all --name")
     );
     assert!(vm(&["list", "--name"]).ok().stdout.lines().any(|l| l == name));
+    // The shared names mode of every tool: the same names, without virsh's closing blank line.
+    assert_eq!(
+        vm(&["list", "-o", "name"]).ok().stdout,
+        sh_ok("virsh list --name").trim_end_matches('\n').to_string() + "\n"
+    );
     let listed = vm(&["list", "--name", "-o", "json"]).ok().json();
     assert!(listed.as_array().unwrap().iter().any(|d| d["name"] == name));
     let looped = sh_ok(&format!(

@@ -40,6 +40,7 @@ pub fn parse(args: &[String]) -> Option<Cli<Globals, Command>> {
                 output.output = Some(match it.next()?.as_str() {
                     "json" => Format::Json,
                     "text" => Format::Text,
+                    "name" => Format::Name,
                     _ => return None,
                 });
             }

@@ -5,20 +5,24 @@
 mod bridges;
 mod fast;
 mod fault;
+mod fdb;
 mod kernel;
 mod model;
+mod monitor;
 mod moveaddr;
 mod ports;
 mod settings;
 mod show;
 mod stp;
 mod vlan;
+mod vxlan;
 
 use netlink_packet_route::link::LinkExtentMask;
 use netlink_packet_route::AddressFamily;
 use rtnetlink::Handle;
 use std::future::Future;
 use vnet_common::cli::Tool;
+use vnet_common::completion;
 use vnet_common::netlink::{DumpSocket, Netlink};
 use vnet_common::Result;
 
@@ -132,7 +136,11 @@ value out of the kernel's range, or a NAME that exists but is not a bridge is ex
 bridge, interface or namespace (or an interface that is not a port of the bridge) is exit 3; not \
 root is exit 5 with a hint. A verb that fails half-way undoes the changes it made.
 
-Beyond brctl, for hypervisor and lab hosts: setmtu/setportmtu (MTU within each link's kernel limits), setmac (unicast only), setmcsnoop (multicast snooping), addif --up, setvlanfiltering and vlan add|del|show in bridge(8)'s words; on a kernel without CONFIG_BRIDGE_VLAN_FILTERING every VLAN verb is exit 6.";
+Beyond brctl, for hypervisor and lab hosts: setmtu/setportmtu (MTU within each link's kernel limits), setmac (unicast only), setmcsnoop (multicast snooping), addif --up, setvlanfiltering and vlan add|del|show in bridge(8)'s words; on a kernel without CONFIG_BRIDGE_VLAN_FILTERING every VLAN verb is exit 6.
+
+Across hosts: addvxlan/delvxlan make a VXLAN port of a bridge (VNI, remote or multicast group, \
+MTU from the underlay), and fdb add|append|del|show manage static forwarding entries in bridge(8)'s \
+words (fdb append 00:00:00:00:00:00 dev vx0 dst HOST: head-end replication to one more host).";
     type Globals = Globals;
     type Ctx = Ctx;
     type Verbs = Command;
@@ -155,6 +163,19 @@ Beyond brctl, for hypervisor and lab hosts: setmtu/setportmtu (MTU within each l
             Some(netlink) => netlink.run(work),
             // No netlink connection was opened, so no undo step needs one.
             None => futures::executor::block_on(work),
+        }
+    }
+
+    /// Tab completes bridges for BRIDGE (not addbr's), links for IF and PORT, namespaces for -n.
+    fn completers(verb: &[&str], arg: &clap::Arg) -> Option<completion::Names> {
+        if completion::is(arg, &["bridge", "bridges"]) && verb.first() != Some(&"addbr") {
+            Some(completion::bridges)
+        } else if completion::is(arg, &["interfaces", "interface", "port", "ports"]) {
+            Some(completion::links)
+        } else if completion::is(arg, &["netns"]) {
+            Some(completion::namespaces)
+        } else {
+            None
         }
     }
 }
@@ -183,6 +204,10 @@ vnet_common::verbs! {
         Setmcsnoop(settings::Setmcsnoop),
         Setvlanfiltering(vlan::Setvlanfiltering),
         Vlan(vlan::Vlan),
+        Addvxlan(vxlan::Addvxlan),
+        Delvxlan(vxlan::Delvxlan),
+        Fdb(fdb::Fdb),
+        Monitor(monitor::Monitor),
     }
 }
 
@@ -259,5 +284,37 @@ mod tests {
         assert_eq!(ctx.netns.as_deref(), Some("Line"));
         BridgeTool::enter_line(&mut ctx, &outer, &Globals::default()).unwrap();
         assert_eq!(ctx.netns.as_deref(), Some("Outer"));
+    }
+
+    #[test]
+    fn completions_are_current() {
+        let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../completions"));
+        vnet_common::completion::assert_current("vnet-bridge", dir);
+    }
+
+    #[test]
+    fn aliases_parse_to_the_same_verb() {
+        let same = |a: &str, b: &str| {
+            let a = parse::<BridgeTool>(words(a)).unwrap().verb.unwrap();
+            let b = parse::<BridgeTool>(words(b)).unwrap().verb.unwrap();
+            assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        };
+        same(
+            "vnet-bridge addbr br0 --exist-ok",
+            "vnet-bridge addbr br0 --may-exist",
+        );
+        same(
+            "vnet-bridge delbr br0 --missing-ok",
+            "vnet-bridge delbr br0 --if-exists",
+        );
+        same(
+            "vnet-bridge delif br0 eth0 --missing-ok",
+            "vnet-bridge delif br0 eth0 --if-exists",
+        );
+        let batch = |line: &str| parse::<BridgeTool>(words(line)).unwrap().batch.batch;
+        assert_eq!(batch("vnet-bridge -b f"), batch("vnet-bridge --batch f"));
+        let json = parse::<BridgeTool>(words("vnet-bridge -j show")).unwrap();
+        let long = parse::<BridgeTool>(words("vnet-bridge --json show")).unwrap();
+        assert!(json.output.json && long.output.json);
     }
 }

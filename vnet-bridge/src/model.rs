@@ -95,7 +95,7 @@ impl Links {
     }
 }
 
-fn infos(link: &LinkMessage) -> &[LinkInfo] {
+pub fn infos(link: &LinkMessage) -> &[LinkInfo] {
     // Not links::link_attr: its picker cannot hand out a borrow of the attribute.
     link.attributes
         .iter()

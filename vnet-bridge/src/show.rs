@@ -4,6 +4,7 @@ use crate::model::{
     self, br_attr, bridge_id, counters, format_bridge_id, port_attr, port_hairpin, stp_enabled, Links,
     PortState,
 };
+use crate::vxlan::VxlanPort;
 use crate::{Ctx, Scope};
 use futures::TryStreamExt;
 use netlink_packet_route::link::{InfoBridge, InfoBridgePort, LinkMessage};
@@ -73,6 +74,9 @@ pub struct PortInfo {
     pub rx_bytes: u64,
     pub tx_packets: u64,
     pub tx_bytes: u64,
+    /// For a VXLAN port: its VNI, UDP port and the hosts it floods to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vxlan: Option<VxlanPort>,
 }
 
 impl Show {
@@ -87,7 +91,23 @@ impl Verb for Show {
 
     fn run(self, ctx: &mut Ctx, _journal: &mut Journal) -> Result<BridgeList> {
         let links = ctx.links_now()?;
-        list_bridges(&links, ctx.netns(), &self.bridges)
+        let mut list = list_bridges(&links, ctx.netns(), &self.bridges)?;
+        // The flood list of VXLAN ports is in the FDB: dumped only when there is such a port.
+        if list
+            .0
+            .iter()
+            .flat_map(|b| &b.interfaces)
+            .any(|p| p.vxlan.is_some())
+        {
+            let fdb = crate::fdb::dump_fdb(ctx.netns())?;
+            for port in list.0.iter_mut().flat_map(|b| b.interfaces.iter_mut()) {
+                if port.vxlan.is_some() {
+                    let link = links.by_name(&port.name).expect("listed from this dump");
+                    port.vxlan = VxlanPort::of(link, &fdb);
+                }
+            }
+        }
+        Ok(list)
     }
 }
 
@@ -123,6 +143,7 @@ impl PortInfo {
             rx_bytes,
             tx_packets,
             tx_bytes,
+            vxlan: VxlanPort::of(port, &[]),
         }
     }
 }

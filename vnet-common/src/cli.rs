@@ -105,6 +105,12 @@ pub trait Tool: 'static {
 
     /// Runs async work (a rollback) to completion on the context's runtime.
     fn block_on<F: Future>(ctx: &mut Self::Ctx, work: F) -> F::Output;
+
+    /// Which arguments complete live names (namespaces, bridges, networks, ...): a rule over the
+    /// verb path and the argument (see [`crate::completion`]). Default: none.
+    fn completers(_verb: &[&str], _arg: &clap::Arg) -> Option<crate::completion::Names> {
+        None
+    }
 }
 
 /// The full clap command of a tool (also for man pages and completions).
@@ -116,6 +122,24 @@ pub fn command<T: Tool>() -> clap::Command {
         .long_about(T::LONG_ABOUT)
         .version(env!("CARGO_PKG_VERSION"))
         .propagate_version(true)
+        .color(color_choice())
+}
+
+/// The command with the tool's live-name completers attached (what the shell's Tab runs).
+pub fn completion_command<T: Tool>() -> clap::Command {
+    crate::completion::attach(command::<T>(), T::completers)
+}
+
+/// Colour in clap's help only on a terminal and never with NO_COLOR set (https://no-color.org):
+/// nothing else vnet prints is coloured, and errors are rendered plain by [`usage_error`].
+pub fn color_choice() -> clap::ColorChoice {
+    use std::io::IsTerminal;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if no_color || !std::io::stdout().is_terminal() {
+        clap::ColorChoice::Never
+    } else {
+        clap::ColorChoice::Auto
+    }
 }
 
 /// Parses a command line (the first word is the program name).
@@ -141,6 +165,8 @@ pub fn usage_error(tool: &str, error: &clap::Error) -> Error {
 
 /// The whole of a tool's `main`: parse, run, report, exit with the documented code.
 pub fn run_main<T: Tool>() -> ExitCode {
+    // A shell asking for completions (VNET_COMPLETE=bash ...): answer and exit before parsing.
+    crate::completion::answer_if_asked(completion_command::<T>);
     let cli = match parse::<T>(std::env::args_os().map(|a| a.to_string_lossy().into_owned())) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
@@ -164,6 +190,7 @@ fn fail(tool: &str, error: &Error) -> ExitCode {
 /// Runs a parsed command line: one verb, or the lines of `--batch`.
 pub fn run<T: Tool>(cli: Cli<T::Globals, T::Verbs>) -> Result<ExitCode> {
     let printer = cli.output.printer(T::NAME);
+    crate::output::set_current(printer);
     if cli.batch.batch.is_some() {
         if cli.verb.is_some() {
             return Err(usage::<T>(

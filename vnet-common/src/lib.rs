@@ -4,20 +4,25 @@
 pub mod batch;
 pub mod cidr;
 pub mod cli;
+pub mod completion;
 pub mod error;
 pub mod files;
 pub mod journal;
 #[cfg(feature = "libvirt")]
 pub mod libvirt;
+#[cfg(feature = "libvirt")]
+pub mod libvirt_events;
 pub mod links;
 pub mod mac;
 pub mod man;
+pub mod monitor;
 pub mod names;
 pub mod netlink;
 pub mod netns;
 pub mod output;
 pub mod schema;
 pub mod signals;
+pub mod stream;
 pub mod table;
 pub mod verb;
 

@@ -1,6 +1,8 @@
 //! libvirt glue for vnet-net and vnet-vm (feature `libvirt`): connecting with virsh's URI rules and
 //! mapping libvirt's error numbers onto the shared exit codes.
 
+pub mod kvm;
+
 use crate::{Error, ErrorKind, Result};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -69,7 +71,7 @@ pub fn connect_with(uri: Option<&str>, timeout: Option<Duration>) -> Result<Conn
         None => Connect::open(uri.as_deref()),
         Some(timeout) => {
             // The event loop must be registered before the connection opens, for keepalive.
-            let events = start_event_loop();
+            let events = event_loop();
             let (tx, rx) = std::sync::mpsc::channel();
             let wanted = uri.clone();
             let spawned = std::thread::Builder::new()
@@ -96,9 +98,11 @@ pub fn connect_with(uri: Option<&str>, timeout: Option<Duration>) -> Result<Conn
     opened.map_err(|e| connect_error(&shown, &e))
 }
 
-/// Registers libvirt's default event loop and runs it on a thread of its own (once per process);
-/// false when libvirt refused (keepalive is then left off).
-fn start_event_loop() -> bool {
+/// Registers libvirt's default event loop (virEventRegisterDefaultImpl) and runs it
+/// (virEventRunDefaultImpl) on a thread of its own: once per process, whoever asks first. Domain
+/// and network events, close callbacks and keepalive need it, registered BEFORE the connection
+/// they concern is opened. False when libvirt refused (keepalive is then left off).
+pub fn event_loop() -> bool {
     static STARTED: OnceLock<bool> = OnceLock::new();
     *STARTED.get_or_init(|| {
         if virt::event::event_register_default_impl().is_err() {
@@ -237,12 +241,23 @@ impl Session {
         }
     }
 
+    /// The URI asked for with -c (None: LIBVIRT_DEFAULT_URI or libvirt's default).
+    pub fn uri(&self) -> Option<&str> {
+        self.uri.as_deref()
+    }
+
     pub fn conn(&mut self) -> Result<&Connect> {
         if self.conn.is_none() {
             let timeout = self.timeout.clone()?;
             self.conn = Some(connect_with(self.uri.as_deref(), timeout)?);
         }
         Ok(self.conn.as_ref().expect("just opened"))
+    }
+
+    /// The URI asked for (--connect, else LIBVIRT_DEFAULT_URI; None: libvirt's default), known
+    /// without connecting.
+    pub fn uri_asked(&self) -> Option<String> {
+        effective_uri(self.uri.as_deref())
     }
 
     /// The timeout this session uses (None: none; Err: VNET_TIMEOUT is not a number).

@@ -15,6 +15,9 @@ pub enum Format {
     Json,
     /// The human layout of the classic tool replaced.
     Text,
+    /// Names only, one per line, for shell loops (as `virsh list --name`): the `name` of each
+    /// object a list verb prints, or of the one object another verb prints.
+    Name,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -29,9 +32,13 @@ pub struct Printer {
 impl Printer {
     /// Prints one result as the whole output of an invocation.
     pub fn print(&self, output: &dyn Emit) {
+        if output.streamed() {
+            return;
+        }
         let rendered = match (self.format, output.document()) {
             (None, Some(document)) => document.to_string(),
             (Some(Format::Text), _) => output.text(self.style),
+            (Some(Format::Name), _) => names(&output.json()),
             _ if self.pretty => pretty_json(&output.json()),
             _ => output.json().to_string(),
         };
@@ -40,8 +47,12 @@ impl Printer {
 
     /// Prints one batch line's result: one line of JSON (NDJSON), or its text with -o text.
     pub fn print_record(&self, output: &dyn Emit) {
+        if output.streamed() {
+            return;
+        }
         match self.format {
             Some(Format::Text) => self.write_stdout(&output.text(self.style)),
+            Some(Format::Name) => self.write_stdout(&names(&output.json())),
             _ => self.write_stdout(&output.json().to_string()),
         }
     }
@@ -49,7 +60,7 @@ impl Printer {
     /// A failed batch line's record: its line number, exit code, error, hint, and what its
     /// rollback undid and left (JSON only; with -o text the error goes to stderr alone).
     pub fn print_failure(&self, line: usize, error: &Error) {
-        if self.format == Some(Format::Text) {
+        if matches!(self.format, Some(Format::Text | Format::Name)) {
             return;
         }
         let record = crate::batch::Failure::new(line, error);
@@ -76,6 +87,33 @@ impl Printer {
     }
 }
 
+static CURRENT: std::sync::OnceLock<Printer> = std::sync::OnceLock::new();
+
+/// Remembers the invocation's printer, for verbs that print as they go (streams).
+pub fn set_current(printer: Printer) {
+    let _ = CURRENT.set(printer);
+}
+
+/// The invocation's printer (JSON with the tool name "vnet" when none was set, as in unit tests).
+pub fn current() -> Printer {
+    CURRENT.get().copied().unwrap_or(Printer {
+        tool: "vnet",
+        format: None,
+        pretty: false,
+        style: TextStyle::default(),
+    })
+}
+
+/// `-o name`: the `name` of each object in a list, or of the one object; one per line.
+pub fn names(value: &Value) -> String {
+    let one = |v: &Value| v.get("name").and_then(Value::as_str).map(str::to_string);
+    let names: Vec<String> = match value {
+        Value::Array(items) => items.iter().filter_map(one).collect(),
+        other => one(other).into_iter().collect(),
+    };
+    names.iter().map(|n| format!("{n}\n")).collect()
+}
+
 fn pretty_json(value: &Value) -> String {
     serde_json::to_string_pretty(value).expect("a serde_json::Value always serializes")
 }
@@ -98,4 +136,19 @@ pub fn warn(tool: &str, message: &str) {
         "{tool}: warning: {}",
         crate::error::one_line(message)
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names;
+    use serde_json::json;
+
+    #[test]
+    fn names_lists_one_name_per_line() {
+        let list = json!([{"name": "Blue", "id": 1}, {"name": "Red"}, {"id": 3}]);
+        assert_eq!(names(&list), "Blue\nRed\n");
+        assert_eq!(names(&json!({"name": "br0", "changed": true})), "br0\n");
+        assert_eq!(names(&json!([])), "");
+        assert_eq!(names(&json!({"deleted": ["a"]})), "");
+    }
 }

@@ -31,6 +31,12 @@ pub trait Render {
     fn document(&self) -> Option<&str> {
         None
     }
+
+    /// True for a streaming verb's result: its records are on stdout already, nothing is printed
+    /// at the end (see [`crate::stream::Streamed`]).
+    fn streamed(&self) -> bool {
+        false
+    }
 }
 
 /// Work to do after the result is printed, outside `--batch` (install attaching the console).
@@ -55,6 +61,7 @@ pub trait Emit {
     fn json(&self) -> serde_json::Value;
     fn text(&self, style: TextStyle) -> String;
     fn document(&self) -> Option<&str>;
+    fn streamed(&self) -> bool;
 }
 
 impl<T: Serialize + Render> Emit for T {
@@ -69,6 +76,10 @@ impl<T: Serialize + Render> Emit for T {
 
     fn document(&self) -> Option<&str> {
         Render::document(self)
+    }
+
+    fn streamed(&self) -> bool {
+        Render::streamed(self)
     }
 }
 

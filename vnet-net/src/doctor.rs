@@ -17,17 +17,31 @@ use vnet_common::{Journal, Result, Verb};
 ///
 /// Checks: libvirtd (reachable; a daemon that does not answer within --timeout is reported as
 /// "not answering" instead of waited for), default_network (defined and active), ip_forward, dnsmasq,
-/// firewall (iptables usable), kvm (/dev/kvm usable, else guests run under TCG),
-/// subnet_overlap (network subnets against host routes and each other). Host checks read this
-/// machine even with a remote -c URI. Exits 0 once the checks ran, whatever they found.
+/// firewall (iptables usable), kvm (a KVM guest runs: the probe of `vnet-vm install --virt-type
+/// auto`, cached in /var/cache/vnet/kvm-probe.json; else guests run under TCG),
+/// subnet_overlap (network subnets against host routes and each other), node (the host's CPUs
+/// and memory from libvirt's node info).
+///
+/// Each check says which host it read ("host": "local", or the host of a remote -c URI). With a
+/// remote URI, what libvirt can answer is read on that host through the connection (libvirtd,
+/// default_network, kvm from its capabilities, subnet_overlap among its networks, node from its
+/// node info); what only that machine's own files can tell (ip_forward, dnsmasq, firewall, its
+/// host routes) is marked "checked": false, "not checked (remote)": run doctor on that host for
+/// those. Nothing on one machine is compared with another. Exits 0 once the checks ran, whatever
+/// they found.
 #[derive(Debug, clap::Args)]
 pub struct Doctor {}
 
 /// The result of one check.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Check {
-    /// libvirtd, default_network, ip_forward, dnsmasq, firewall, kvm or subnet_overlap.
+    /// libvirtd, default_network, ip_forward, dnsmasq, firewall, kvm, subnet_overlap or node.
     pub name: &'static str,
+    /// The host the check read: "local" (this machine), or the host named by a remote -c URI.
+    pub host: String,
+    /// False when the check could not be made on that host (a remote URI and a check only the
+    /// host's own files answer): "ok" is then true, as nothing was found to fix.
+    pub checked: bool,
     /// True when nothing needs fixing.
     pub ok: bool,
     /// What was found.
@@ -40,15 +54,29 @@ impl Check {
     fn pass(name: &'static str, detail: impl Into<String>) -> Check {
         Check {
             name,
+            host: String::new(),
+            checked: true,
             ok: true,
             detail: detail.into(),
             hint: None,
         }
     }
 
+    /// A check only the remote host itself can make.
+    fn remote(name: &'static str, host: &str) -> Check {
+        let mut check = Check::pass(
+            name,
+            format!("not checked (remote): run vnet-net doctor on {host} itself"),
+        );
+        check.checked = false;
+        check
+    }
+
     fn fail(name: &'static str, detail: impl Into<String>, hint: impl Into<String>) -> Check {
         Check {
             name,
+            host: String::new(),
+            checked: true,
             ok: false,
             detail: detail.into(),
             hint: Some(hint.into()),
@@ -77,6 +105,7 @@ impl Verb for Doctor {
 }
 
 pub fn doctor(session: &mut Session) -> Checks {
+    let session_uri = session.uri_asked();
     let (libvirtd, conn) = match session.conn() {
         Ok(conn) => {
             let uri = conn.get_uri().unwrap_or_else(|_| "?".into());
@@ -96,19 +125,87 @@ pub fn doctor(session: &mut Session) -> Checks {
             None,
         ),
     };
-    Checks(vec![
-        libvirtd,
-        default_network(conn),
-        ip_forward(),
-        dnsmasq(),
-        firewall(),
-        kvm(),
-        subnet_overlap(conn),
-    ])
+    let uri = match conn {
+        Some(conn) => conn.get_uri().ok(),
+        None => session_uri,
+    };
+    let remote = uri.as_deref().and_then(vnet_common::libvirt::remote_host);
+    let mut checks = match &remote {
+        None => vec![
+            libvirtd,
+            default_network(conn),
+            ip_forward(),
+            dnsmasq(),
+            firewall(),
+            kvm(conn),
+            subnet_overlap(conn, true),
+            node(conn),
+        ],
+        Some(host) => vec![
+            libvirtd,
+            default_network(conn),
+            Check::remote("ip_forward", host),
+            Check::remote("dnsmasq", host),
+            Check::remote("firewall", host),
+            remote_kvm(conn),
+            subnet_overlap(conn, false),
+            node(conn),
+        ],
+    };
+    for check in &mut checks {
+        check.host = remote.clone().unwrap_or_else(|| "local".into());
+    }
+    Checks(checks)
+}
+
+/// The host's CPUs and memory as libvirt's node info gives them.
+fn node(conn: Option<&Connect>) -> Check {
+    const NAME: &str = "node";
+    let Some(conn) = conn else {
+        return Check::fail(NAME, UNREACHABLE, "see the libvirtd check");
+    };
+    let hostname = conn.get_hostname().unwrap_or_else(|_| "?".into());
+    match conn.get_node_info() {
+        Ok(info) => Check::pass(
+            NAME,
+            format!(
+                "{hostname}: {} CPUs ({}), {} MiB memory",
+                info.cpus,
+                info.model,
+                info.memory / 1024
+            ),
+        ),
+        Err(e) => Check::fail(NAME, e.message().to_string(), "check libvirtd's log"),
+    }
+}
+
+/// KVM on a remote host, as its libvirt's capabilities tell it (the host's /dev/kvm is not
+/// reachable from here).
+fn remote_kvm(conn: Option<&Connect>) -> Check {
+    const NAME: &str = "kvm";
+    let Some(conn) = conn else {
+        return Check::fail(NAME, UNREACHABLE, "see the libvirtd check");
+    };
+    match conn.get_capabilities() {
+        Ok(caps) if caps.contains("<domain type='kvm'") || caps.contains("<domain type=\"kvm\"") => {
+            Check::pass(NAME, "libvirt's capabilities offer kvm guests")
+        }
+        Ok(_) => Check::fail(
+            NAME,
+            "libvirt's capabilities offer no kvm guests: guests run under TCG emulation",
+            "vnet-vm --virt-type qemu; to use KVM there, enable virtualization in its firmware and \
+             load kvm_intel or kvm_amd",
+        ),
+        Err(e) => Check::fail(NAME, e.message().to_string(), "check libvirtd's log"),
+    }
 }
 
 fn text_line(check: &Check) -> String {
-    let status = if check.ok { "ok  " } else { "FAIL" };
+    let status = match (check.checked, check.ok) {
+        (false, _) => "skip",
+        (true, true) => "ok  ",
+        (true, false) => "FAIL",
+    };
     let mut line = format!("{status}  {}: {}\n", check.name, check.detail);
     if let Some(hint) = &check.hint {
         line.push_str(&format!("      hint: {hint}\n"));
@@ -227,19 +324,40 @@ fn firewall() -> Check {
     }
 }
 
-fn kvm() -> Check {
+/// The same probe as `vnet-vm install --virt-type auto` (vnet_common::libvirt::kvm, cached):
+/// /dev/kvm opening is not enough, a KVM guest has to run. Without libvirt only /dev/kvm can be
+/// looked at, which proves nothing: the check then fails and says so.
+fn kvm(conn: Option<&Connect>) -> Check {
     const NAME: &str = "kvm";
+    let hint = "guests run under TCG emulation (slower): vnet-vm install --virt-type qemu (auto \
+                picks it); to use KVM, enable virtualization in the firmware, load kvm_intel or \
+                kvm_amd, and check QEMU's log in /var/log/libvirt/qemu/";
+    let Some(conn) = conn else {
+        return Check::fail(
+            NAME,
+            format!("{UNREACHABLE}; {}", dev_kvm()),
+            "see the libvirtd check",
+        );
+    };
+    let found = vnet_common::libvirt::kvm::probe(conn);
+    if found.usable {
+        Check::pass(NAME, found.describe())
+    } else {
+        Check::fail(NAME, format!("KVM is not usable: {}", found.describe()), hint)
+    }
+}
+
+/// What /dev/kvm itself says (no guest run): for the report when libvirt is unreachable.
+fn dev_kvm() -> String {
     const KVM_GET_API_VERSION: libc::c_ulong = 0xAE00;
     const KVM_CREATE_VM: libc::c_ulong = 0xAE01;
-    let hint = "guests run under TCG emulation (slower): vnet-vm --virt-type qemu; to use KVM, enable \
-                virtualization in the firmware and load kvm_intel or kvm_amd";
     let file = match std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open("/dev/kvm")
     {
         Ok(f) => f,
-        Err(e) => return Check::fail(NAME, format!("open /dev/kvm: {e}"), hint),
+        Err(e) => return format!("open /dev/kvm: {e}"),
     };
     use std::os::fd::AsRawFd;
     // SAFETY: plain ioctls on an open /dev/kvm descriptor; the VM descriptor is closed at once.
@@ -253,13 +371,9 @@ fn kvm() -> Check {
     };
     if api != 12 || vm < 0 {
         let why = std::io::Error::last_os_error();
-        return Check::fail(
-            NAME,
-            format!("/dev/kvm opens but cannot create a VM (API {api}): {why}"),
-            hint,
-        );
+        return format!("/dev/kvm opens but cannot create a VM (API {api}): {why}");
     }
-    Check::pass(NAME, "/dev/kvm opens and creates a VM (API 12)")
+    "/dev/kvm opens and creates a VM, but no KVM guest was run to prove a vCPU works".into()
 }
 
 /// A host route: destination subnet and device.
@@ -269,7 +383,9 @@ pub struct Route {
     pub dev: String,
 }
 
-fn subnet_overlap(conn: Option<&Connect>) -> Check {
+/// Network subnets against each other, and (`host_routes`: on this machine only) against the
+/// host's routes.
+fn subnet_overlap(conn: Option<&Connect>, host_routes: bool) -> Check {
     const NAME: &str = "subnet_overlap";
     let Some(conn) = conn else {
         return Check::fail(NAME, UNREACHABLE, "see the libvirtd check");
@@ -281,13 +397,25 @@ fn subnet_overlap(conn: Option<&Connect>) -> Check {
             .collect::<Vec<_>>(),
         Err(e) => return Check::fail(NAME, e.message().to_string(), "check libvirtd's log"),
     };
-    let mut routes = read_routes_v4(&std::fs::read_to_string("/proc/net/route").unwrap_or_default());
-    routes.extend(read_routes_v6(
-        &std::fs::read_to_string("/proc/net/ipv6_route").unwrap_or_default(),
-    ));
+    let mut routes = vec![];
+    if host_routes {
+        routes = read_routes_v4(&std::fs::read_to_string("/proc/net/route").unwrap_or_default());
+        routes.extend(read_routes_v6(
+            &std::fs::read_to_string("/proc/net/ipv6_route").unwrap_or_default(),
+        ));
+    }
     let problems = overlap_problems(&states, &routes);
     if problems.is_empty() {
         let subnets: usize = states.iter().map(|s| s.summary.ips.len()).sum();
+        if !host_routes {
+            return Check::pass(
+                NAME,
+                format!(
+                    "no overlap among the host's {subnets} network subnets; its host routes not \
+                     checked (remote)"
+                ),
+            );
+        }
         return Check::pass(
             NAME,
             format!(
@@ -463,9 +591,13 @@ mod tests {
                 "dnsmasq",
                 "firewall",
                 "kvm",
-                "subnet_overlap"
+                "subnet_overlap",
+                "node"
             ]
         );
+        assert!(checks
+            .iter()
+            .all(|c| c["host"] == "local" && c["checked"] == true));
         for c in checks {
             assert!(c["ok"].is_boolean() && c["detail"].is_string(), "{c}");
             assert_eq!(c["hint"].is_null(), c["ok"] == true, "{c}");

@@ -4,6 +4,7 @@
 pub mod checks;
 pub mod define;
 pub mod doctor;
+pub mod events;
 pub mod inspect;
 pub mod leases;
 pub mod lifecycle;
@@ -13,6 +14,7 @@ pub mod update;
 pub mod xml;
 
 use std::future::Future;
+use vnet_common::completion;
 use vnet_common::libvirt::{ConnectArgs, Session};
 use vnet_common::{Result, Tool};
 
@@ -43,6 +45,20 @@ With --batch, every line prints one JSON document (NDJSON), dumpxml's parsed sum
     /// batch's; another URI is refused.
     fn block_on<F: Future>(_ctx: &mut Session, work: F) -> F::Output {
         futures::executor::block_on(work)
+    }
+
+    /// Tab completes libvirt networks for a verb's NAME (not define's or create's: those are new),
+    /// links for --forward-dev, bridges for --bridge.
+    fn completers(verb: &[&str], arg: &clap::Arg) -> Option<completion::Names> {
+        if arg.is_positional() && completion::is(arg, &["name", "names", "network"]) {
+            Some(completion::libvirt::networks)
+        } else if completion::is(arg, &["forward_dev"]) {
+            Some(completion::links)
+        } else if completion::is(arg, &["bridge"]) && verb.len() == 1 {
+            Some(completion::bridges)
+        } else {
+            None
+        }
     }
 }
 
@@ -75,6 +91,8 @@ vnet_common::verbs! {
         DhcpHosts(update::DhcpHosts),
         #[command(visible_alias = "dns-host-list")]
         DnsHosts(update::DnsHosts),
+        #[command(visible_alias = "net-event")]
+        Events(events::Events),
     }
 }
 

@@ -401,3 +401,32 @@ fn a_batch_line_may_leave_out_or_repeat_the_batch_uri() {
     let e = NetTool::enter_line(&mut s, &outer, &uri(Some("qemu:///system"))).unwrap_err();
     assert_eq!(e.exit_code(), 2);
 }
+
+#[test]
+fn completions_are_current() {
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../completions"));
+    vnet_common::completion::assert_current("vnet-net", dir);
+}
+
+#[test]
+fn aliases_parse_to_the_same_verb() {
+    let same = |a: &[&str], b: &[&str]| {
+        assert_eq!(
+            format!("{:?}", parse(a).unwrap()),
+            format!("{:?}", parse(b).unwrap())
+        );
+    };
+    same(&["start", "n", "--exist-ok"], &["net-start", "n", "--may-exist"]);
+    same(
+        &["destroy", "n", "--missing-ok"],
+        &["net-destroy", "n", "--if-exists"],
+    );
+    same(
+        &["undefine", "n", "--missing-ok"],
+        &["net-undefine", "n", "--if-exists"],
+    );
+    same(
+        &["define", "f.xml", "--exist-ok"],
+        &["net-define", "f.xml", "--may-exist"],
+    );
+}

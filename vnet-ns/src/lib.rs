@@ -6,6 +6,7 @@ pub mod dump;
 pub mod exec;
 pub mod iface;
 pub mod linkset;
+pub mod monitor;
 pub mod namespaces;
 pub mod netem;
 pub mod procs;
@@ -16,6 +17,7 @@ pub mod words;
 
 use rtnetlink::Handle;
 use vnet_common::cli::Tool;
+use vnet_common::completion;
 use vnet_common::netlink::Netlink;
 use vnet_common::Result;
 
@@ -79,6 +81,7 @@ vnet_common::verbs! {
         Tuntap(tuntap::Tuntap),
         Attach(namespaces::Attach),
         Qdisc(netem::Qdisc),
+        Monitor(monitor::Monitor),
     }
 }
 
@@ -114,6 +117,18 @@ vnet-ns see and use the same ones.";
             // No netlink was opened, so no undo step needs it.
             None => futures::executor::block_on(work),
         }
+    }
+
+    /// Tab completes namespaces for a verb's NAME (not add's: that one is new) and -n/--peer-netns,
+    /// bridges for --master.
+    fn completers(verb: &[&str], arg: &clap::Arg) -> Option<completion::Names> {
+        let new = verb.first() == Some(&"add");
+        if (arg.is_positional() && completion::is(arg, &["name", "names"]) && !new)
+            || completion::is(arg, &["netns", "peer_netns"])
+        {
+            return Some(completion::namespaces);
+        }
+        completion::is(arg, &["master"]).then_some(completion::bridges as completion::Names)
     }
 }
 
@@ -190,5 +205,21 @@ mod tests {
             parse_words(&["frobnicate"]).unwrap_err().kind(),
             clap::error::ErrorKind::InvalidSubcommand
         );
+    }
+
+    #[test]
+    fn completions_are_current() {
+        let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../completions"));
+        vnet_common::completion::assert_current("vnet-ns", dir);
+    }
+
+    #[test]
+    fn tab_completes_verbs_and_flags_from_the_parser() {
+        let words = |w: &[&str]| {
+            vnet_common::completion::complete_words(vnet_common::cli::completion_command::<NsTool>(), w)
+        };
+        assert!(words(&["vnet-ns", "ve"]).contains(&"veth".to_string()));
+        assert!(words(&["vnet-ns", "add", "x", "--may"]).contains(&"--may-exist".to_string()));
+        assert!(words(&["vnet-ns", "-o", ""]).contains(&"name".to_string()));
     }
 }

@@ -1,6 +1,5 @@
 //! The virsh domain verbs: list, start, shutdown, destroy, undefine, dumpxml.
 
-use crate::storage;
 use schemars::JsonSchema;
 use serde::Serialize;
 use virt::connect::Connect;
@@ -291,8 +290,11 @@ fn stop(
 
 /// Remove a domain's definition (virsh undefine).
 ///
-/// With --remove-all-storage also deletes its disk volumes and the kernels that install copied to
-/// /var/lib/libvirt/boot. Deletions cannot be undone.
+/// With --remove-all-storage also deletes its disk volumes and the kernels and initrds install
+/// copied or uploaded to /var/lib/libvirt/boot, all found and deleted through libvirt as storage
+/// volumes of the host the connection points at (with -c REMOTE: of the remote host; nothing on
+/// the machine running vnet-vm is ever touched). A disk file that is no storage volume is left in
+/// place and listed in "not_removed", as virsh does. Deletions cannot be undone.
 #[derive(Debug, clap::Args)]
 pub struct Undefine {
     pub name: String,
@@ -315,9 +317,22 @@ pub struct Undefined {
     /// Disk volumes deleted (--remove-all-storage).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub removed_volumes: Option<Vec<String>>,
-    /// Copied kernels and initrds deleted (--remove-all-storage).
+    /// Copied kernels and initrds deleted (--remove-all-storage), as volumes of the target host.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub removed_files: Option<Vec<String>>,
+    /// Paths the domain used that were left in place (--remove-all-storage): not storage
+    /// volumes of the target host, or their deletion failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_removed: Option<Vec<NotRemoved>>,
+}
+
+/// A path undefine --remove-all-storage left in place.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct NotRemoved {
+    /// The path on the target host.
+    pub path: String,
+    /// Why it was left.
+    pub reason: String,
 }
 
 impl Render for Undefined {
@@ -328,6 +343,12 @@ impl Render for Undefined {
         let mut text = String::new();
         for v in self.removed_volumes.iter().flatten() {
             text.push_str(&format!("Volume '{v}' removed.\n"));
+        }
+        for kept in self.not_removed.iter().flatten() {
+            text.push_str(&format!(
+                "Storage '{}' is not managed by libvirt ({}). Remove it manually.\n",
+                kept.path, kept.reason
+            ));
         }
         text.push_str(&format!("Domain '{}' has been undefined\n", self.name));
         text
@@ -348,6 +369,7 @@ impl Verb for Undefine {
                     changed: false,
                     removed_volumes: None,
                     removed_files: None,
+                    not_removed: None,
                 })
             }
             other => other?,
@@ -365,40 +387,58 @@ impl Verb for Undefine {
         dom.undefine_flags(self.keep.flags())
             .map_err(|e| self.keep.explain(e, &name))?;
         journal.irreversible(format!("undefine domain {name}"))?;
-        let (volumes, files) = if self.remove_all_storage {
-            remove_storage(conn, &facts, journal)?
+        let removed = if self.remove_all_storage {
+            Some(remove_storage(conn, &facts, journal)?)
         } else {
-            (Vec::new(), Vec::new())
+            None
+        };
+        let (volumes, files, kept) = match removed {
+            Some((v, f, k)) => (Some(v), Some(f), Some(k)),
+            None => (Some(vec![]), Some(vec![]), None),
         };
         Ok(Undefined {
             name,
             changed: true,
-            removed_volumes: Some(volumes),
-            removed_files: Some(files),
+            removed_volumes: volumes,
+            removed_files: files,
+            not_removed: kept,
         })
     }
 }
 
-/// undefine --remove-all-storage: the disk volumes, and the kernels install copied for
-/// --location (they belong to the domain too). Returns the volumes and files deleted.
-fn remove_storage(
-    conn: &Connect,
-    facts: &crate::xml::DomainFacts,
-    journal: &mut Journal,
-) -> Result<(Vec<String>, Vec<String>)> {
-    let (mut volumes, mut files) = (Vec::new(), Vec::new());
-    for path in &facts.disk_files {
-        storage::delete_volume(conn, path)?;
-        journal.irreversible(format!("delete volume {path}"))?;
-        volumes.push(path.clone());
-    }
-    for path in [&facts.kernel, &facts.initrd].into_iter().flatten() {
-        if crate::location::is_boot_copy(path) && std::fs::remove_file(path).is_ok() {
-            journal.irreversible(format!("delete {path}"))?;
-            files.push(path.clone());
+/// undefine --remove-all-storage: the disk volumes, and the kernels install copied or uploaded
+/// (they belong to the domain too), each found and deleted as a storage volume of the target
+/// host through the connection. Returns the volumes and boot files deleted and what was kept.
+type Removed = (Vec<String>, Vec<String>, Vec<NotRemoved>);
+
+fn remove_storage(conn: &Connect, facts: &crate::xml::DomainFacts, journal: &mut Journal) -> Result<Removed> {
+    use crate::target::{remove_volume, Removal};
+    let (mut volumes, mut files, mut kept) = (Vec::new(), Vec::new(), Vec::new());
+    let boot = [&facts.kernel, &facts.initrd]
+        .into_iter()
+        .flatten()
+        .filter(|p| crate::location::is_boot_copy(p));
+    let all = facts
+        .disk_files
+        .iter()
+        .map(|p| (p, false))
+        .chain(boot.map(|p| (p, true)));
+    for (path, is_boot) in all {
+        match remove_volume(conn, path) {
+            Removal::Removed => {
+                journal.irreversible(format!("delete volume {path}"))?;
+                match is_boot {
+                    true => files.push(path.clone()),
+                    false => volumes.push(path.clone()),
+                }
+            }
+            Removal::Kept(reason) => kept.push(NotRemoved {
+                path: path.clone(),
+                reason,
+            }),
         }
     }
-    Ok((volumes, files))
+    Ok((volumes, files, kept))
 }
 
 /// Print a domain's XML (virsh dumpxml).

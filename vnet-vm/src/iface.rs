@@ -1,5 +1,5 @@
 //! domiflist (interfaces from the domain XML) and domifaddr (addresses from the networks' DHCP
-//! leases, libvirt's lease source), and the --wait-ip loop of install.
+//! leases, the host's ARP table or the guest agent: see addrs.rs), and the --wait-ip loop of install.
 
 use crate::domains::lookup;
 use crate::xml::domain_facts;
@@ -7,7 +7,6 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 use virt::domain::Domain;
-use virt::sys;
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{signals, table};
 use vnet_common::{Error, Journal, Render, Result, TextStyle, Verb};
@@ -80,10 +79,16 @@ impl Verb for Domiflist {
     }
 }
 
-/// A domain's addresses from its networks' DHCP leases (virsh domifaddr --source lease).
+/// A running domain's addresses (virsh domifaddr): from its networks' DHCP leases (the default),
+/// the host's ARP table (--source arp: a bridged guest with no libvirt lease), the qemu guest agent
+/// (--source agent: exit 6 "no guest agent" without one), or all of these (--source any); each row
+/// names its source.
 #[derive(Debug, clap::Args)]
 pub struct Domifaddr {
     pub name: String,
+    /// Where to read addresses: lease, arp, agent or any.
+    #[arg(long, value_enum, default_value = "lease")]
+    pub source: crate::addrs::Source,
 }
 
 /// One address of `domifaddr`.
@@ -96,7 +101,7 @@ pub struct Lease {
     pub protocol: String,
     /// address/prefix.
     pub address: String,
-    /// Where the address came from: always "lease".
+    /// Where the address came from: "lease", "arp" or "agent".
     pub source: String,
 }
 
@@ -134,38 +139,19 @@ impl Verb for Domifaddr {
             return Err(Error::failed(format!("domain {name} is not running"))
                 .with_hint(format!("start it: vnet-vm start {name}")));
         }
-        Ok(LeaseList(leases(&dom)?))
+        Ok(LeaseList(crate::addrs::addresses(&dom, self.source)?))
     }
 }
 
-fn leases(dom: &Domain) -> Result<Vec<Lease>> {
-    let ifaces = dom
-        .interface_addresses(sys::VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE, 0)
-        .libvirt("read DHCP leases")?;
-    let mut out = Vec::new();
-    for iface in ifaces {
-        for addr in &iface.addrs {
-            let ipv6 = addr.typed == sys::VIR_IP_ADDR_TYPE_IPV6 as i64;
-            out.push(Lease {
-                interface: iface.name.clone(),
-                mac: iface.hwaddr.clone(),
-                protocol: if ipv6 { "ipv6" } else { "ipv4" }.to_string(),
-                address: format!("{}/{}", addr.addr, addr.prefix),
-                source: "lease".to_string(),
-            });
-        }
-    }
-    Ok(out)
-}
-
-/// Waits until the domain has a DHCP lease and returns its first IPv4 address (address/prefix).
+/// Waits until the domain has an IPv4 address (a DHCP lease, else the host's ARP table: a bridged
+/// guest) and returns the first (address/prefix).
 /// A held signal (SIGINT during the wait) ends the wait at once with the interruption.
 pub fn wait_for_lease(dom: &Domain, timeout: Duration) -> Result<String> {
     let deadline = Instant::now() + timeout;
     loop {
         // A lease file being rewritten can fail a read: only the last try's error counts.
-        let found = leases(dom);
-        if let Some(lease) = found.iter().flatten().find(|l| l.protocol == "ipv4") {
+        let found = crate::addrs::first_ipv4(dom, crate::addrs::Source::Any);
+        if let Ok(Some(lease)) = &found {
             return Ok(lease.address.clone());
         }
         signals::check()?;

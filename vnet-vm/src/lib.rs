@@ -1,9 +1,11 @@
 //! vnet-vm: virt-install and the virsh domain verbs over libvirt (the `virt` crate), with JSON output.
 
+pub mod addrs;
 pub mod console;
 pub mod devices;
 pub mod display;
 pub mod domains;
+pub mod events;
 pub mod iface;
 pub mod install;
 pub mod lifecycle;
@@ -11,10 +13,13 @@ pub mod location;
 pub mod pools;
 pub mod spec;
 pub mod storage;
+pub mod target;
 pub mod volumes;
+pub mod wait;
 pub mod xml;
 
 use std::future::Future;
+use vnet_common::completion;
 use vnet_common::libvirt::{ConnectArgs, Session};
 use vnet_common::{Result, Tool};
 
@@ -42,6 +47,22 @@ with the documented exit code.";
 
     fn block_on<F: Future>(_ctx: &mut Session, work: F) -> F::Output {
         futures::executor::block_on(work)
+    }
+
+    /// Tab completes libvirt domains for a domain verb's NAME (install's --name is new), pools
+    /// for POOL (pool-define-as's is new), volumes for VOL.
+    fn completers(verb: &[&str], arg: &clap::Arg) -> Option<completion::Names> {
+        let verb = verb.first().copied().unwrap_or("");
+        let storage = verb.starts_with("pool-") || verb.starts_with("vol-");
+        if arg.is_positional() && completion::is(arg, &["name", "names", "domain"]) && !storage {
+            Some(completion::libvirt::domains)
+        } else if completion::is(arg, &["pool", "pools"]) && verb != "pool-define-as" {
+            Some(completion::libvirt::pools)
+        } else if completion::is(arg, &["vol", "volume", "volumes", "backing_vol"]) {
+            Some(completion::libvirt::volumes)
+        } else {
+            None
+        }
     }
 }
 
@@ -87,6 +108,9 @@ vnet_common::verbs! {
         VolDelete(volumes::VolDelete),
         VolUpload(volumes::VolUpload),
         VolDownload(volumes::VolDownload),
+        Wait(wait::Wait),
+        #[command(visible_alias = "event")]
+        Events(events::Events),
     }
 }
 
@@ -159,5 +183,42 @@ mod tests {
             ("VM1", "2048", "2")
         );
         assert_eq!(args.extra_args.as_deref(), Some("console=ttyS0,115200n8 serial"));
+    }
+
+    #[test]
+    fn completions_are_current() {
+        let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../completions"));
+        vnet_common::completion::assert_current("vnet-vm", dir);
+    }
+
+    #[test]
+    fn aliases_parse_to_the_same_verb() {
+        let verb = |line: &str| {
+            let words = line.split_whitespace().map(String::from);
+            let cli = vnet_common::cli::parse::<VmTool>(words).unwrap();
+            format!("{:?}", cli.verb.unwrap())
+        };
+        assert_eq!(
+            verb("vnet-vm undefine vm1 --missing-ok"),
+            verb("vnet-vm undefine vm1 --if-exists")
+        );
+        assert_eq!(
+            verb("vnet-vm install --name vm1 --import --disk path=/x.img --exist-ok"),
+            verb("vnet-vm install --name vm1 --import --disk path=/x.img --may-exist")
+        );
+        assert_eq!(verb("vnet-vm list --all"), verb("vnet-vm -j -q list --all"));
+    }
+
+    #[test]
+    fn tab_completes_domains_pools_and_volumes_from_libvirt() {
+        // The in-process test driver has domain "test" and pool "default-pool".
+        std::env::set_var("LIBVIRT_DEFAULT_URI", "test:///default");
+        let words = |w: &[&str]| {
+            vnet_common::completion::complete_words(vnet_common::cli::completion_command::<VmTool>(), w)
+        };
+        assert_eq!(words(&["vnet-vm", "start", "te"]), ["test"]);
+        assert_eq!(words(&["vnet-vm", "pool-info", "def"]), ["default-pool"]);
+        assert!(words(&["vnet-vm", "vol-create-as", "default-pool", "te"]).is_empty());
+        assert!(words(&["vnet-vm", "install", "--name", "te"]).is_empty());
     }
 }

@@ -35,6 +35,24 @@ pub const LAYOUTS: &[(&str, &str, &str)] = &[
         "isolinux/initrd.img",
         "fedora/rhel (isolinux)",
     ),
+    // Debian's netboot trees as mirrors serve them (dists/SUITE/main/installer-amd64/...), at
+    // each level a URL may point to: installer-amd64/, current/, the debian-installer/amd64/ dir.
+    (
+        "current/images/netboot/debian-installer/amd64/linux",
+        "current/images/netboot/debian-installer/amd64/initrd.gz",
+        "debian netboot tree",
+    ),
+    (
+        "images/netboot/debian-installer/amd64/linux",
+        "images/netboot/debian-installer/amd64/initrd.gz",
+        "debian netboot tree",
+    ),
+    (
+        "ubuntu-installer/amd64/linux",
+        "ubuntu-installer/amd64/initrd.gz",
+        "ubuntu netboot",
+    ),
+    ("linux", "initrd.gz", "debian/ubuntu netboot kernel directory"),
 ];
 
 /// The install tree found: where the kernel and initrd are inside the location.
@@ -42,6 +60,8 @@ pub const LAYOUTS: &[(&str, &str, &str)] = &[
 pub struct InstallTree {
     pub location: PathBuf,
     pub is_iso: bool,
+    /// An http:// install tree: the URL (the kernel and initrd are fetched from it).
+    pub url: Option<String>,
     pub kernel: String,
     pub initrd: String,
     pub layout: &'static str,
@@ -50,6 +70,9 @@ pub struct InstallTree {
 /// Finds the install tree in `location`; not found (3) when the location is missing, invalid (7)
 /// listing every path tried when it holds no known tree.
 pub fn find(location: &str) -> Result<InstallTree> {
+    if crate::install::http::is_url(location) {
+        return find_url(location);
+    }
     let path = PathBuf::from(location);
     let meta = std::fs::metadata(&path).with_context(|| format!("--location {location}"))?;
     let is_iso = !meta.is_dir();
@@ -67,6 +90,7 @@ pub fn find(location: &str) -> Result<InstallTree> {
         Some((kernel, initrd, layout)) => Ok(InstallTree {
             location: path,
             is_iso,
+            url: None,
             kernel: kernel.to_string(),
             initrd: initrd.to_string(),
             layout,
@@ -80,6 +104,30 @@ pub fn find(location: &str) -> Result<InstallTree> {
             .with_hint("give an install ISO or tree, or boot a kernel with --boot kernel=...,initrd=..."))
         }
     }
+}
+
+/// An http:// install tree: each known layout probed with HEAD requests (kernel, then initrd).
+fn find_url(url: &str) -> Result<InstallTree> {
+    use crate::install::http;
+    http::parse_url(url)?;
+    for (kernel, initrd, layout) in LAYOUTS {
+        if http::exists(&http::join(url, kernel))? && http::exists(&http::join(url, initrd))? {
+            return Ok(InstallTree {
+                location: PathBuf::from(url),
+                is_iso: false,
+                url: Some(url.to_string()),
+                kernel: kernel.to_string(),
+                initrd: initrd.to_string(),
+                layout,
+            });
+        }
+    }
+    Err(Error::not_found(format!(
+        "--location {}: no install tree found at this URL (tried {})",
+        vnet_common::error::quote(url),
+        LAYOUTS.iter().map(|(k, _, _)| *k).collect::<Vec<_>>().join(", ")
+    ))
+    .with_hint("point at the tree's root, e.g. .../dists/bookworm/main/installer-amd64/"))
 }
 
 type Iso = iso9660::ISO9660<File>;
@@ -120,6 +168,9 @@ fn iso_file(iso: &Iso, path: &str) -> Option<iso9660::ISOFile<File>> {
 
 /// Opens one file of the tree for reading.
 fn open_member(tree: &InstallTree, member: &str) -> Result<Box<dyn Read>> {
+    if let Some(url) = &tree.url {
+        return crate::install::http::get(&crate::install::http::join(url, member));
+    }
     if !tree.is_iso {
         let file = File::open(tree.location.join(member)).context(member)?;
         return Ok(Box::new(file));

@@ -2,6 +2,7 @@
 //! anything is touched. Bad input is exit 7 (invalid).
 
 use std::path::{Path, PathBuf};
+use vnet_common::error::quote;
 use vnet_common::mac::parse_unicast_mac;
 use vnet_common::{Error, Result};
 
@@ -134,6 +135,12 @@ pub struct DiskSpec {
     pub size_gb: Option<f64>,
     pub format: String,
     pub bus: String,
+    /// backing_store=: a new qcow2 overlay on this image (which must exist).
+    pub backing_store: Option<PathBuf>,
+    /// backing_format=: the backing image's format (else read from libvirt or the file).
+    pub backing_format: Option<String>,
+    /// The `<driver>` attributes beyond name and type (cache, discard, io, ...), validated.
+    pub driver: Vec<(String, String)>,
 }
 
 impl DiskSpec {
@@ -144,6 +151,14 @@ impl DiskSpec {
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned()
+    }
+
+    /// The value of one `<driver>` attribute, if given.
+    pub fn driver_attr(&self, name: &str) -> Option<&str> {
+        self.driver
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -160,11 +175,64 @@ pub fn parse_disks(specs: &[String]) -> Result<Vec<DiskSpec>> {
         if disks[..i].iter().any(|o| o.path == d.path) {
             return Err(Error::invalid(format!(
                 "--disk {} is given twice",
-                d.path.display()
+                quote(&d.path.to_string_lossy())
             )));
         }
     }
     Ok(disks)
+}
+
+/// The `<driver>` attributes `--disk` takes (as `driver.X=` or, for the first three, `X=`) and
+/// the values QEMU accepts for each.
+const DRIVER_ATTRS: &[(&str, &[&str])] = &[
+    (
+        "cache",
+        &[
+            "default",
+            "none",
+            "writethrough",
+            "writeback",
+            "directsync",
+            "unsafe",
+        ],
+    ),
+    ("discard", &["unmap", "ignore"]),
+    ("io", &["native", "threads", "io_uring"]),
+    ("detect_zeroes", &["off", "on", "unmap"]),
+    ("error_policy", &["stop", "report", "ignore", "enospace"]),
+    ("copy_on_read", &["on", "off"]),
+    ("queues", &[]),
+];
+
+const DISK_KEYS: &[&str] = &[
+    "path",
+    "size",
+    "format",
+    "bus",
+    "backing_store",
+    "backing_format",
+    "cache",
+    "discard",
+    "io",
+    "driver.name",
+    "driver.type",
+    "driver.cache",
+    "driver.discard",
+    "driver.io",
+    "driver.detect_zeroes",
+    "driver.error_policy",
+    "driver.copy_on_read",
+    "driver.queues",
+];
+
+fn parse_format(value: &str, what: &str) -> Result<String> {
+    if ["raw", "qcow2"].contains(&value) {
+        return Ok(value.to_string());
+    }
+    Err(Error::invalid(format!(
+        "--disk {what} {}: use raw or qcow2",
+        quote(value)
+    )))
 }
 
 fn parse_disk(spec: &str) -> Result<DiskSpec> {
@@ -173,40 +241,115 @@ fn parse_disk(spec: &str) -> Result<DiskSpec> {
         size_gb: None,
         format: String::new(),
         bus: "virtio".into(),
+        backing_store: None,
+        backing_format: None,
+        driver: Vec::new(),
     };
-    for (key, value) in options(spec, "--disk", "path", &["path", "size", "format", "bus"])? {
+    for (key, value) in options(spec, "--disk", "path", DISK_KEYS)? {
         match key.as_str() {
             "path" => disk.path = PathBuf::from(value),
             "size" => disk.size_gb = Some(parse_size_gb(&value)?),
-            "format" if ["raw", "qcow2"].contains(&value.as_str()) => disk.format = value,
-            "format" => {
+            "format" | "driver.type" => disk.format = parse_format(&value, "format")?,
+            "backing_store" => disk.backing_store = Some(absolute(&value, "--disk backing_store")?),
+            "backing_format" => disk.backing_format = Some(parse_format(&value, "backing_format")?),
+            "driver.name" if value == "qemu" => {}
+            "driver.name" => {
                 return Err(Error::invalid(format!(
-                    "--disk format '{value}': use raw or qcow2"
+                    "--disk driver.name {}: only qemu",
+                    quote(&value)
                 )))
             }
-            _ if ["virtio", "sata", "scsi", "ide"].contains(&value.as_str()) => disk.bus = value,
-            _ => {
+            "bus" if ["virtio", "sata", "scsi", "ide"].contains(&value.as_str()) => disk.bus = value,
+            "bus" => {
                 return Err(Error::invalid(format!(
-                    "--disk bus '{value}': use virtio, sata, scsi or ide"
+                    "--disk bus {}: use virtio, sata, scsi or ide",
+                    quote(&value)
                 )))
+            }
+            other => {
+                let attr = other.strip_prefix("driver.").unwrap_or(other);
+                let value = driver_value(attr, &value)?;
+                disk.driver.retain(|(k, _)| k != attr);
+                disk.driver.push((attr.to_string(), value));
             }
         }
     }
     if disk.path.as_os_str().is_empty() {
-        return Err(Error::invalid(format!("--disk '{spec}': needs path=")));
+        return Err(Error::invalid(format!("--disk {}: needs path=", quote(spec))));
     }
     if !disk.path.is_absolute() || disk.path.file_name().is_none() {
         return Err(Error::invalid(format!(
-            "--disk path '{}' must be an absolute file path",
-            disk.path.display()
+            "--disk path {} must be an absolute file path",
+            quote(&disk.path.to_string_lossy())
         )));
     }
     if disk.format.is_empty() {
-        // Like virt-install: an existing image keeps what its name says; new ones are raw (sparse).
-        let qcow = disk.path.extension().is_some_and(|e| e == "qcow2");
+        // Like virt-install: an existing image keeps what its name says; new ones are raw (sparse),
+        // an overlay on a backing file is qcow2.
+        let qcow = disk.path.extension().is_some_and(|e| e == "qcow2") || disk.backing_store.is_some();
         disk.format = if qcow { "qcow2" } else { "raw" }.into();
     }
+    check_disk(&disk)?;
     Ok(disk)
+}
+
+/// One driver attribute's value, checked against what QEMU takes.
+fn driver_value(attr: &str, value: &str) -> Result<String> {
+    let allowed = DRIVER_ATTRS
+        .iter()
+        .find(|(a, _)| *a == attr)
+        .map(|(_, v)| *v)
+        .unwrap_or(&[]);
+    if attr == "queues" {
+        return match value.parse::<u32>() {
+            Ok(n) if (1..=64).contains(&n) => Ok(n.to_string()),
+            _ => Err(Error::invalid(format!(
+                "--disk driver.queues {}: a number from 1 to 64",
+                quote(value)
+            ))),
+        };
+    }
+    if allowed.contains(&value) {
+        return Ok(value.to_string());
+    }
+    Err(Error::invalid(format!(
+        "--disk {attr} {}: use {}",
+        quote(value),
+        allowed.join(", ")
+    )))
+}
+
+/// Combinations QEMU or libvirt would refuse only when the guest starts.
+fn check_disk(disk: &DiskSpec) -> Result<()> {
+    let path = quote(&disk.path.to_string_lossy());
+    if disk.driver_attr("io") == Some("native")
+        && !matches!(disk.driver_attr("cache"), Some("none" | "directsync"))
+    {
+        return Err(Error::invalid(format!(
+            "--disk {path}: io=native needs cache=none or cache=directsync (QEMU opens the image with O_DIRECT for it)"
+        )));
+    }
+    if disk.driver_attr("queues").is_some() && disk.bus != "virtio" {
+        return Err(Error::invalid(format!(
+            "--disk {path}: driver.queues needs bus=virtio"
+        )));
+    }
+    if disk.backing_store.is_some() && disk.format != "qcow2" {
+        return Err(Error::invalid(format!(
+            "--disk {path}: an image with backing_store= must be qcow2"
+        )));
+    }
+    if disk.backing_store.as_deref() == Some(disk.path.as_path()) {
+        return Err(Error::invalid(format!(
+            "--disk {path}: backing_store= is the image itself"
+        )));
+    }
+    if disk.backing_format.is_some() && disk.backing_store.is_none() {
+        return Err(Error::invalid(format!(
+            "--disk {path}: backing_format= needs backing_store="
+        )));
+    }
+    Ok(())
 }
 
 /// A size in GB (virt-install's unit, fractions allowed): positive, finite, at most 64 TiB.
@@ -238,15 +381,91 @@ pub fn parse_memory(value: &str) -> Result<u64> {
     }
 }
 
-/// `--vcpus 2` or `--vcpus vcpus=2`, 1..=4096.
-pub fn parse_vcpus(value: &str) -> Result<u32> {
-    let number = value.strip_prefix("vcpus=").unwrap_or(value);
-    match number.parse::<u32>() {
+/// `--vcpus`: how many vCPUs and, when given, their topology (product = the maximum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VcpuSpec {
+    /// vCPUs online at boot.
+    pub count: u32,
+    /// maxvcpus= (hot-pluggable up to), when above `count`.
+    pub max: Option<u32>,
+    /// (sockets, cores, threads) when any was given.
+    pub topology: Option<(u32, u32, u32)>,
+}
+
+/// `--vcpus 2`, `vcpus=2`, `4,sockets=2,cores=2,threads=1`, `sockets=1,cores=2` (then N is the
+/// product), `2,maxvcpus=4`. A missing topology part is derived from N when one is missing
+/// (sockets first), else 1; sockets*cores*threads must equal the maximum vCPUs (libvirt's rule).
+pub fn parse_vcpus(value: &str) -> Result<VcpuSpec> {
+    let bad = |why: String| Error::invalid(format!("--vcpus {}: {why}", quote(value)));
+    let number = |v: &str, key: &str| match v.parse::<u32>() {
         Ok(n) if (1..=4096).contains(&n) => Ok(n),
-        _ => Err(Error::invalid(format!(
-            "--vcpus '{value}': a number from 1 to 4096"
-        ))),
+        _ => Err(bad(format!("{key} must be a number from 1 to 4096"))),
+    };
+    let (mut count, mut max, mut topo) = (None, None, [None::<u32>; 3]);
+    for (key, v) in options(
+        value,
+        "--vcpus",
+        "vcpus",
+        &["vcpus", "maxvcpus", "sockets", "cores", "threads"],
+    )? {
+        let n = number(&v, &key)?;
+        match key.as_str() {
+            "vcpus" => count = Some(n),
+            "maxvcpus" => max = Some(n),
+            "sockets" => topo[0] = Some(n),
+            "cores" => topo[1] = Some(n),
+            _ => topo[2] = Some(n),
+        }
     }
+    let mut total = max.or(count);
+    let topology = if topo.iter().any(Option::is_some) {
+        let missing: Vec<usize> = (0..3).filter(|i| topo[*i].is_none()).collect();
+        if let (Some(t), Some(&first)) = (total, missing.first()) {
+            let known: u32 = topo.iter().flatten().product();
+            if t % known != 0 {
+                return Err(bad(format!(
+                    "{t} vCPUs cannot be split into sockets*cores*threads with {}",
+                    describe_topology(&topo)
+                )));
+            }
+            topo[first] = Some(t / known);
+        }
+        let [s, c, th] = topo.map(|n| n.unwrap_or(1));
+        let product = u64::from(s) * u64::from(c) * u64::from(th);
+        match total {
+            Some(t) if u64::from(t) != product => {
+                return Err(bad(format!(
+                    "sockets*cores*threads = {s}*{c}*{th} = {product}, not the {t} vCPUs{}",
+                    if max.is_some() { " of maxvcpus" } else { "" }
+                )))
+            }
+            Some(_) => {}
+            None if product > 4096 => return Err(bad(format!("{product} vCPUs is more than 4096"))),
+            None => total = Some(product as u32),
+        }
+        Some((s, c, th))
+    } else {
+        None
+    };
+    let total = total.unwrap_or(1);
+    let count = count.unwrap_or(total);
+    if count > total {
+        return Err(bad(format!("vcpus={count} is more than maxvcpus={total}")));
+    }
+    Ok(VcpuSpec {
+        count,
+        max: (total > count).then_some(total),
+        topology,
+    })
+}
+
+fn describe_topology(topo: &[Option<u32>; 3]) -> String {
+    ["sockets", "cores", "threads"]
+        .iter()
+        .zip(topo)
+        .filter_map(|(k, v)| v.map(|v| format!("{k}={v}")))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -256,27 +475,59 @@ pub struct KernelBoot {
     pub cmdline: Option<String>,
 }
 
-/// `--boot kernel=K,initrd=I,kernel_args=A` (kernel_args may contain no comma: virt-install's rule).
-pub fn parse_boot(spec: &str) -> Result<KernelBoot> {
-    let mut boot = KernelBoot {
-        kernel: PathBuf::new(),
-        initrd: None,
-        cmdline: None,
-    };
-    for (key, value) in options(
-        spec,
-        "--boot",
-        "",
-        &["kernel", "initrd", "kernel_args", "cmdline"],
-    )? {
-        match key.as_str() {
-            "kernel" => boot.kernel = absolute(&value, "--boot kernel")?,
-            "initrd" => boot.initrd = Some(absolute(&value, "--boot initrd")?),
-            _ => boot.cmdline = Some(value),
+/// `--boot`: a direct kernel boot, the boot device order, UEFI firmware (any combination).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BootSpec {
+    pub kernel: Option<KernelBoot>,
+    /// hd, cdrom, network, fd, in the order given.
+    pub order: Vec<String>,
+    /// `uefi` (or firmware=efi): OVMF chosen by libvirt's firmware autoselection.
+    pub uefi: bool,
+}
+
+/// `--boot kernel=K,initrd=I,kernel_args=A`, `--boot hd,cdrom,network`, `--boot uefi` and their
+/// combinations (kernel_args may contain no comma: virt-install's rule).
+pub fn parse_boot(spec: &str) -> Result<BootSpec> {
+    let mut boot = BootSpec::default();
+    let (mut kernel, mut initrd, mut cmdline) = (None, None, None);
+    for part in spec.split(',') {
+        let part = part.trim();
+        match part.split_once('=') {
+            Some(("kernel", v)) if !v.is_empty() => kernel = Some(absolute(v, "--boot kernel")?),
+            Some(("initrd", v)) if !v.is_empty() => initrd = Some(absolute(v, "--boot initrd")?),
+            Some(("kernel_args" | "cmdline", v)) if !v.is_empty() => cmdline = Some(v.to_string()),
+            Some(("firmware", "efi")) => boot.uefi = true,
+            None if part == "uefi" => boot.uefi = true,
+            None if ["hd", "cdrom", "network", "fd"].contains(&part) => {
+                if boot.order.iter().any(|d| d == part) {
+                    return Err(Error::invalid(format!("--boot {}: {part} is given twice", quote(spec))));
+                }
+                boot.order.push(part.to_string())
+            }
+            _ => {
+                return Err(Error::invalid(format!(
+                    "--boot {}: unknown option {} (known: hd, cdrom, network, fd, uefi, kernel=, initrd=, kernel_args=)",
+                    quote(spec),
+                    quote(part)
+                )))
+            }
         }
     }
-    if boot.kernel.as_os_str().is_empty() {
-        return Err(Error::invalid(format!("--boot '{spec}': needs kernel=PATH")));
+    match kernel {
+        Some(kernel) => {
+            boot.kernel = Some(KernelBoot {
+                kernel,
+                initrd,
+                cmdline,
+            })
+        }
+        None if initrd.is_some() || cmdline.is_some() => {
+            return Err(Error::invalid(format!(
+                "--boot {}: needs kernel=PATH",
+                quote(spec)
+            )))
+        }
+        None => {}
     }
     Ok(boot)
 }
@@ -372,11 +623,75 @@ mod tests {
         assert_eq!(parse_memory("2048").unwrap(), 2048);
         assert_eq!(parse_memory("memory=256").unwrap(), 256);
         assert!(parse_memory("0").is_err() && parse_memory("2G").is_err());
-        assert_eq!(parse_vcpus("2").unwrap(), 2);
+        assert_eq!(parse_vcpus("2").unwrap().count, 2);
         assert!(parse_vcpus("0").is_err());
         let b = parse_boot("kernel=/b/vmlinuz,initrd=/b/initrd.gz,kernel_args=console=ttyS0").unwrap();
-        assert_eq!(b.cmdline.as_deref(), Some("console=ttyS0"));
+        assert_eq!(b.kernel.unwrap().cmdline.as_deref(), Some("console=ttyS0"));
         assert!(parse_boot("initrd=/b/i").is_err() && parse_boot("kernel=vmlinuz").is_err());
+    }
+
+    #[test]
+    fn vcpu_topologies_must_multiply_to_the_count() {
+        let t = parse_vcpus("4,sockets=2,cores=2,threads=1").unwrap();
+        assert_eq!((t.count, t.max, t.topology), (4, None, Some((2, 2, 1))));
+        assert_eq!(parse_vcpus("sockets=1,cores=2,threads=2").unwrap().count, 4);
+        assert_eq!(parse_vcpus("4,cores=2").unwrap().topology, Some((2, 2, 1)));
+        let m = parse_vcpus("2,maxvcpus=4,sockets=1,cores=4").unwrap();
+        assert_eq!((m.count, m.max, m.topology), (2, Some(4), Some((1, 4, 1))));
+        for bad in [
+            "4,sockets=3,cores=2,threads=1",
+            "3,cores=2",
+            "4,maxvcpus=2",
+            "4,sockets=0",
+            "4,dies=2",
+        ] {
+            let e = parse_vcpus(bad).unwrap_err();
+            assert_eq!(e.exit_code(), 7, "{bad}");
+        }
+        assert!(parse_vcpus("4,sockets=3,cores=2,threads=1")
+            .unwrap_err()
+            .message
+            .contains("= 6, not the 4 vCPUs"));
+    }
+
+    #[test]
+    fn disk_driver_and_backing_options() {
+        let d = parse_disks(&["path=/i/o.qcow2,backing_store=/i/base.qcow2,cache=none,discard=unmap,io=native,driver.detect_zeroes=unmap".into()]).unwrap();
+        assert_eq!(d[0].backing_store.as_deref(), Some(Path::new("/i/base.qcow2")));
+        assert_eq!(d[0].format, "qcow2");
+        assert_eq!(d[0].driver_attr("cache"), Some("none"));
+        assert_eq!(d[0].driver.len(), 4);
+        // A backing file makes the overlay qcow2 whatever its name.
+        assert_eq!(
+            parse_disks(&["path=/i/o.img,backing_store=/i/b.img".into()]).unwrap()[0].format,
+            "qcow2"
+        );
+        for bad in [
+            "path=/i/a.img,cache=fast",
+            "path=/i/a.img,io=native",
+            "path=/i/a.img,io=native,cache=writeback",
+            "path=/i/a.img,discard=trim",
+            "path=/i/a.img,driver.queues=0",
+            "path=/i/a.img,bus=sata,driver.queues=2",
+            "path=/i/a.img,format=raw,backing_store=/i/b.img",
+            "path=/i/a.img,backing_store=rel.img",
+            "path=/i/a.img,backing_format=raw",
+            "path=/i/a.img,driver.name=xen",
+        ] {
+            assert_eq!(parse_disks(&[bad.into()]).unwrap_err().exit_code(), 7, "{bad}");
+        }
+    }
+
+    #[test]
+    fn boot_lists_order_uefi_and_kernel() {
+        let b = parse_boot("uefi,hd,cdrom,network").unwrap();
+        assert!(b.uefi && b.kernel.is_none());
+        assert_eq!(b.order, ["hd", "cdrom", "network"]);
+        let k = parse_boot("hd,kernel=/k,initrd=/i").unwrap();
+        assert_eq!(k.kernel.unwrap().initrd.as_deref(), Some(Path::new("/i")));
+        for bad in ["hd,hd", "floppy", "initrd=/i", "uefi,menu=on"] {
+            assert_eq!(parse_boot(bad).unwrap_err().exit_code(), 7, "{bad}");
+        }
     }
 
     #[test]

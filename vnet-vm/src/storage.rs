@@ -32,11 +32,24 @@ pub struct DiskPlan {
     pub pool: PoolPlan,
     /// True when the volume is to be created (size= given, path free); false to reuse the image.
     pub create: bool,
+    /// backing_store=: the existing image the new qcow2 overlay is made on.
+    pub backing: Option<BaseImage>,
+}
+
+/// The backing image of a new overlay, as libvirt (or the file itself) describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaseImage {
+    /// Its path and format (raw or qcow2).
+    pub backing: Backing,
+    /// Its virtual size in bytes (the overlay's size unless size= is given).
+    pub capacity: u64,
 }
 
 /// Decides, without changing anything, how each disk is provided. A path that exists with size=
-/// is "exists" (4); a path that does not exist without size= is "not found" (3).
-pub fn plan_disks(conn: &Connect, specs: &[DiskSpec]) -> Result<Vec<DiskPlan>> {
+/// is "exists" (4) unless `reuse_existing` (--import: virt-install reuses it, size= ignored); a
+/// path that does not exist without size= or backing_store= is "not found" (3), as is a
+/// backing_store= image that does not exist.
+pub fn plan_disks(conn: &Connect, specs: &[DiskSpec], reuse_existing: bool) -> Result<Vec<DiskPlan>> {
     let mut plans: Vec<DiskPlan> = Vec::new();
     for spec in specs {
         let dir = spec
@@ -66,16 +79,25 @@ pub fn plan_disks(conn: &Connect, specs: &[DiskSpec]) -> Result<Vec<DiskPlan>> {
             None => spec.path.exists(),
         };
         let path = spec.path.display();
+        let overlay = spec.backing_store.is_some();
         let create = match (exists, spec.size_gb) {
-            (true, Some(_)) => {
+            (true, _) if overlay => return Err(Error::exists(format!("--disk {path}: the image exists"))
+                .with_hint(
+                    "backing_store= makes a new overlay: give a new path, or drop backing_store= to reuse it",
+                )),
+            (true, Some(_)) if !reuse_existing => {
                 return Err(Error::exists(format!("--disk {path}: the image exists"))
                     .with_hint("omit size= to reuse it, or remove it first"))
             }
-            (false, None) => {
+            (false, None) if !overlay => {
                 return Err(Error::not_found(format!("--disk {path}: no such image"))
                     .with_hint("add size=GB to create it"))
             }
             (exists, _) => !exists,
+        };
+        let backing = match &spec.backing_store {
+            Some(b) => Some(find_backing(conn, b, spec.backing_format.as_deref())?),
+            None => None,
         };
         let pool = match pool {
             Some(pool) => PoolPlan::Existing(pool.get_name().libvirt("storage pool name")?),
@@ -86,13 +108,74 @@ pub fn plan_disks(conn: &Connect, specs: &[DiskSpec]) -> Result<Vec<DiskPlan>> {
             spec: spec.clone(),
             pool,
             create,
+            backing,
         });
     }
     Ok(plans)
 }
 
+/// The backing image of an overlay: a volume of the pool of its directory (refreshed first, so
+/// libvirt knows a file put there by hand), else, on this machine, the file itself. Missing is
+/// not found (3).
+fn find_backing(conn: &Connect, path: &Path, format: Option<&str>) -> Result<BaseImage> {
+    let shown = path.display();
+    let dir = path
+        .parent()
+        .unwrap_or(Path::new("/"))
+        .to_string_lossy()
+        .into_owned();
+    if let Ok(pool) = StoragePool::lookup_by_target_path(conn, &dir) {
+        if pool.is_active().unwrap_or(false) {
+            pool.refresh(0).libvirt(format!("refresh the pool of {dir}"))?;
+        }
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if let Ok(vol) = StorageVol::lookup_by_name(&pool, &name) {
+            let info = vol.get_info().libvirt(format!("backing_store {shown}"))?;
+            let xml = vol.get_xml_desc(0).libvirt(format!("backing_store {shown}"))?;
+            let probed = crate::xml::volume_format(&xml).unwrap_or_else(|| "raw".into());
+            return Ok(BaseImage {
+                backing: Backing {
+                    path: path.to_string_lossy().into_owned(),
+                    format: format.map(String::from).unwrap_or(probed),
+                },
+                capacity: info.capacity,
+            });
+        }
+    }
+    let (probed, capacity) = probe_image(path).map_err(|_| {
+        Error::not_found(format!("--disk backing_store {shown}: no such image"))
+            .with_hint("give an existing base image (a cloud image, or one made with qemu-img create)")
+    })?;
+    Ok(BaseImage {
+        backing: Backing {
+            path: path.to_string_lossy().into_owned(),
+            format: format.map(String::from).unwrap_or(probed.into()),
+        },
+        capacity,
+    })
+}
+
+/// A local image's format and virtual size: qcow2 by its magic (size in its header), else raw.
+fn probe_image(path: &Path) -> std::io::Result<(&'static str, u64)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a file"));
+    }
+    let mut head = [0u8; 32];
+    if len >= 32 {
+        file.read_exact(&mut head)?;
+        if head[..4] == *b"QFI\xfb" {
+            let size = u64::from_be_bytes(head[24..32].try_into().expect("8 bytes"));
+            return Ok(("qcow2", size));
+        }
+    }
+    Ok(("raw", len))
+}
+
 /// A dir pool for `dir`, named after the directory (with a suffix when the name is taken).
-fn new_pool_plan(conn: &Connect, dir: &str, planned: &[DiskPlan]) -> Result<PoolPlan> {
+pub(crate) fn new_pool_plan(conn: &Connect, dir: &str, planned: &[DiskPlan]) -> Result<PoolPlan> {
     if let Some(p) = planned
         .iter()
         .find(|p| matches!(&p.pool, PoolPlan::New { dir: d, .. } if d == dir))
@@ -235,16 +318,23 @@ pub fn volume_xml(name: &str, bytes: u64, format: &str, backing: Option<&Backing
     String::from_utf8(w.into_inner()).expect("UTF-8")
 }
 
-/// Creates one volume in `pool_name` and records it in `journal`, returning its path.
+/// Creates one volume in `pool_name` (a qcow2 overlay on `backing` when given; its size is the
+/// backing image's unless size= is given) and records it in `journal`, returning its path.
 pub fn create_volume(
     conn: &Connect,
     pool_name: &str,
     spec: &DiskSpec,
+    backing: Option<&BaseImage>,
     journal: &mut Journal,
 ) -> Result<String> {
     let pool = StoragePool::lookup_by_name(conn, pool_name).libvirt(format!("storage pool {pool_name}"))?;
     let base = spec.file_name();
-    let xml = volume_xml(&base, size_bytes(spec.size_gb.unwrap_or(0.0)), &spec.format, None);
+    let bytes = match (spec.size_gb, backing) {
+        (Some(gb), _) => size_bytes(gb),
+        (None, Some(b)) => b.capacity,
+        (None, None) => 0,
+    };
+    let xml = volume_xml(&base, bytes, &spec.format, backing.map(|b| &b.backing));
     let what = format!("create disk {}", spec.path.display());
     create_volume_xml(&pool, &xml, &what, journal)?
         .get_path()
@@ -306,5 +396,20 @@ mod tests {
         assert!(volume_xml("o", 1, "qcow2", Some(&backing)).ends_with(
             "<backingStore><path>/i/b&amp;.qcow2</path><format type=\"qcow2\"/></backingStore></volume>"
         ));
+    }
+
+    #[test]
+    fn images_are_probed_by_their_header() {
+        let dir = std::env::temp_dir().join(format!("vnet-vm-probe-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut qcow = b"QFI\xfb".to_vec();
+        qcow.extend([0u8; 20]);
+        qcow.extend((1u64 << 30).to_be_bytes());
+        std::fs::write(dir.join("a.qcow2"), &qcow).unwrap();
+        std::fs::write(dir.join("b.img"), [0u8; 4096]).unwrap();
+        assert_eq!(probe_image(&dir.join("a.qcow2")).unwrap(), ("qcow2", 1 << 30));
+        assert_eq!(probe_image(&dir.join("b.img")).unwrap(), ("raw", 4096));
+        assert!(probe_image(&dir.join("none")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

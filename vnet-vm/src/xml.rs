@@ -1,7 +1,7 @@
 //! Domain XML: built with quick-xml's writer (names and paths are escaped by the writer, never
 //! formatted into strings), and the few facts read back from libvirt's XML with quick-xml's reader.
 
-use crate::spec::{GraphicsKind, Nic, NicSource};
+use crate::spec::{GraphicsKind, Nic, NicSource, VcpuSpec};
 use quick_xml::events::{BytesStart, BytesText, Event};
 use quick_xml::{Reader, Writer};
 use std::io;
@@ -15,6 +15,7 @@ pub enum OsBoot {
     },
     Cdrom,
     Hd,
+    Network,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -22,19 +23,68 @@ pub struct XmlDisk {
     pub path: String,
     pub format: String,
     pub bus: String,
+    /// Further `<driver>` attributes (cache, discard, io, ...), already validated.
+    pub driver: Vec<(String, String)>,
 }
+
+/// `--cpu`: the guest CPU.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CpuMode {
+    HostPassthrough,
+    HostModel,
+    /// A named model (`<cpu mode='custom'>`), e.g. qemu64, Skylake-Client.
+    Model(String),
+}
+
+/// The namespace of vnet's own `<metadata>` element in the domain XML.
+pub const VNET_NS: &str = "urn:vnet:install:1";
+/// libosinfo's domain metadata namespace (as virt-install writes it).
+pub const OSINFO_NS: &str = "http://libosinfo.org/xmlns/libvirt/domain/1.0";
 
 #[derive(Debug, Clone)]
 pub struct DomainSpec<'a> {
     pub name: &'a str,
     pub virt_type: &'a str,
     pub memory_mib: u64,
-    pub vcpus: u32,
+    pub vcpus: VcpuSpec,
+    /// `--cpuset`: host CPUs the vCPUs may run on.
+    pub cpuset: Option<String>,
+    pub cpu: Option<CpuMode>,
     pub boot: OsBoot,
+    /// `--boot hd,cdrom,network`: replaces the boot order the method implies.
+    pub boot_order: Vec<String>,
+    /// `--boot uefi`: `<os firmware='efi'>` on a q35 machine (libvirt picks the OVMF build).
+    pub uefi: bool,
     pub disks: Vec<XmlDisk>,
-    pub cdrom: Option<String>,
+    /// Read-only CD-ROMs (the --cdrom ISO, the cloud-init seed), in this order.
+    pub cdroms: Vec<String>,
     pub nics: &'a [Nic],
     pub graphics: GraphicsKind,
+    /// `--memballoon none|virtio` (libvirt's default, virtio, when None).
+    pub memballoon: Option<String>,
+    /// SMBIOS system serial (`ds=nocloud` for a cloud-init seed).
+    pub smbios_serial: Option<String>,
+    /// The cloud-init seed volume install made (recorded in vnet's metadata, so undefine
+    /// --remove-all-storage finds it).
+    pub seed: Option<String>,
+    /// The osinfo id of --os-variant (libosinfo metadata, as virt-install writes it).
+    pub os_id: Option<String>,
+}
+
+impl DomainSpec<'_> {
+    /// The machine type: q35 for UEFI (libvirt's secure-boot OVMF needs it), else libvirt's default.
+    pub fn machine(&self) -> Option<&'static str> {
+        self.uefi.then_some("q35")
+    }
+
+    /// The bus of the CD-ROMs: q35 has no IDE.
+    pub fn cdrom_bus(&self) -> &'static str {
+        if self.uefi {
+            "sata"
+        } else {
+            "ide"
+        }
+    }
 }
 
 /// The domain XML for `spec`, indented like libvirt's own.
@@ -49,6 +99,7 @@ fn write_domain(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
         .with_attribute(("type", spec.virt_type))
         .write_inner_content(|w| {
             text(w, "name", spec.name)?;
+            write_metadata(w, spec)?;
             let mem = spec.memory_mib.to_string();
             w.create_element("memory")
                 .with_attribute(("unit", "MiB"))
@@ -56,19 +107,28 @@ fn write_domain(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
             w.create_element("currentMemory")
                 .with_attribute(("unit", "MiB"))
                 .write_text_content(BytesText::new(&mem))?;
-            text(w, "vcpu", &spec.vcpus.to_string())?;
-            write_os(w, &spec.boot)?;
+            write_vcpu(w, spec)?;
+            if let Some(serial) = &spec.smbios_serial {
+                w.create_element("sysinfo")
+                    .with_attribute(("type", "smbios"))
+                    .write_inner_content(|w| {
+                        w.create_element("system").write_inner_content(|w| {
+                            w.create_element("entry")
+                                .with_attribute(("name", "serial"))
+                                .write_text_content(BytesText::new(serial))?;
+                            Ok(())
+                        })?;
+                        Ok(())
+                    })?;
+            }
+            write_os(w, spec)?;
             // ACPI is needed for shutdown, and libvirt 9 without it passes -no-acpi, which QEMU 10 refuses.
             w.create_element("features").write_inner_content(|w| {
                 w.create_element("acpi").write_empty()?;
                 w.create_element("apic").write_empty()?;
                 Ok(())
             })?;
-            if spec.virt_type == "kvm" {
-                w.create_element("cpu")
-                    .with_attribute(("mode", "host-passthrough"))
-                    .write_empty()?;
-            }
+            write_cpu(w, spec)?;
             w.create_element("clock")
                 .with_attribute(("offset", "utc"))
                 .write_empty()?;
@@ -82,17 +142,106 @@ fn write_domain(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
     Ok(())
 }
 
+fn write_metadata(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
+    if spec.seed.is_none() && spec.os_id.is_none() {
+        return Ok(());
+    }
+    w.create_element("metadata").write_inner_content(|w| {
+        if let Some(id) = &spec.os_id {
+            w.create_element("libosinfo:libosinfo")
+                .with_attribute(("xmlns:libosinfo", OSINFO_NS))
+                .write_inner_content(|w| {
+                    w.create_element("libosinfo:os")
+                        .with_attribute(("id", id.as_str()))
+                        .write_empty()?;
+                    Ok(())
+                })?;
+        }
+        if let Some(seed) = &spec.seed {
+            w.create_element("vnet:install")
+                .with_attribute(("xmlns:vnet", VNET_NS))
+                .write_inner_content(|w| {
+                    w.create_element("vnet:cloud-init-seed")
+                        .write_text_content(BytesText::new(seed))?;
+                    Ok(())
+                })?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+fn write_vcpu(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
+    let max = spec.vcpus.max.unwrap_or(spec.vcpus.count).to_string();
+    let current = spec.vcpus.count.to_string();
+    let mut e = w.create_element("vcpu").with_attribute(("placement", "static"));
+    if let Some(cpuset) = &spec.cpuset {
+        e = e.with_attribute(("cpuset", cpuset.as_str()));
+    }
+    if spec.vcpus.max.is_some() {
+        e = e.with_attribute(("current", current.as_str()));
+    }
+    e.write_text_content(BytesText::new(&max))?;
+    Ok(())
+}
+
+fn write_cpu(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
+    let cpu = match &spec.cpu {
+        Some(cpu) => Some(cpu.clone()),
+        // KVM guests get the host's CPU unless told otherwise (virt-install's default).
+        None if spec.virt_type == "kvm" => Some(CpuMode::HostPassthrough),
+        None => None,
+    };
+    let topology = spec.vcpus.topology;
+    if cpu.is_none() && topology.is_none() {
+        return Ok(());
+    }
+    let mut e = w.create_element("cpu");
+    match &cpu {
+        Some(CpuMode::HostPassthrough) => e = e.with_attribute(("mode", "host-passthrough")),
+        Some(CpuMode::HostModel) => e = e.with_attribute(("mode", "host-model")),
+        Some(CpuMode::Model(_)) => e = e.with_attributes([("mode", "custom"), ("match", "exact")]),
+        None => {}
+    }
+    e.write_inner_content(|w| {
+        if let Some(CpuMode::Model(model)) = &cpu {
+            w.create_element("model")
+                .with_attribute(("fallback", "allow"))
+                .write_text_content(BytesText::new(model))?;
+        }
+        if let Some((s, c, t)) = topology {
+            let (s, c, t) = (s.to_string(), c.to_string(), t.to_string());
+            w.create_element("topology")
+                .with_attributes([
+                    ("sockets", s.as_str()),
+                    ("dies", "1"),
+                    ("cores", c.as_str()),
+                    ("threads", t.as_str()),
+                ])
+                .write_empty()?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
 fn text(w: &mut Writer<Vec<u8>>, name: &str, value: &str) -> io::Result<()> {
     w.create_element(name).write_text_content(BytesText::new(value))?;
     Ok(())
 }
 
-fn write_os(w: &mut Writer<Vec<u8>>, boot: &OsBoot) -> io::Result<()> {
-    w.create_element("os").write_inner_content(|w| {
-        w.create_element("type")
-            .with_attribute(("arch", "x86_64"))
-            .write_text_content(BytesText::new("hvm"))?;
-        match boot {
+fn write_os(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
+    let mut os = w.create_element("os");
+    if spec.uefi {
+        os = os.with_attribute(("firmware", "efi"));
+    }
+    os.write_inner_content(|w| {
+        let mut ty = w.create_element("type").with_attribute(("arch", "x86_64"));
+        if let Some(machine) = spec.machine() {
+            ty = ty.with_attribute(("machine", machine));
+        }
+        ty.write_text_content(BytesText::new("hvm"))?;
+        let implied: &[&str] = match &spec.boot {
             OsBoot::Kernel {
                 kernel,
                 initrd,
@@ -105,20 +254,26 @@ fn write_os(w: &mut Writer<Vec<u8>>, boot: &OsBoot) -> io::Result<()> {
                 if let Some(cmdline) = cmdline {
                     text(w, "cmdline", cmdline)?;
                 }
+                &[]
             }
-            OsBoot::Cdrom => {
-                w.create_element("boot")
-                    .with_attribute(("dev", "cdrom"))
-                    .write_empty()?;
-                w.create_element("boot")
-                    .with_attribute(("dev", "hd"))
-                    .write_empty()?;
-            }
-            OsBoot::Hd => {
-                w.create_element("boot")
-                    .with_attribute(("dev", "hd"))
-                    .write_empty()?;
-            }
+            OsBoot::Cdrom => &["cdrom", "hd"],
+            OsBoot::Hd => &["hd"],
+            OsBoot::Network => &["network"],
+        };
+        let order: Vec<&str> = if spec.boot_order.is_empty() {
+            implied.to_vec()
+        } else {
+            spec.boot_order.iter().map(String::as_str).collect()
+        };
+        for dev in order {
+            w.create_element("boot")
+                .with_attribute(("dev", dev))
+                .write_empty()?;
+        }
+        if spec.smbios_serial.is_some() {
+            w.create_element("smbios")
+                .with_attribute(("mode", "sysinfo"))
+                .write_empty()?;
         }
         Ok(())
     })?;
@@ -149,6 +304,7 @@ fn write_devices(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
             .write_inner_content(|w| {
                 w.create_element("driver")
                     .with_attributes([("name", "qemu"), ("type", disk.format.as_str())])
+                    .with_attributes(disk.driver.iter().map(|(k, v)| (k.as_str(), v.as_str())))
                     .write_empty()?;
                 w.create_element("source")
                     .with_attribute(("file", disk.path.as_str()))
@@ -159,8 +315,9 @@ fn write_devices(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
                 Ok(())
             })?;
     }
-    if let Some(iso) = &spec.cdrom {
-        let dev = target_dev("ide", &mut used);
+    let cdrom_bus = spec.cdrom_bus();
+    for iso in &spec.cdroms {
+        let dev = target_dev(cdrom_bus, &mut used);
         w.create_element("disk")
             .with_attributes([("type", "file"), ("device", "cdrom")])
             .write_inner_content(|w| {
@@ -171,7 +328,7 @@ fn write_devices(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
                     .with_attribute(("file", iso.as_str()))
                     .write_empty()?;
                 w.create_element("target")
-                    .with_attributes([("dev", dev.as_str()), ("bus", "ide")])
+                    .with_attributes([("dev", dev.as_str()), ("bus", cdrom_bus)])
                     .write_empty()?;
                 w.create_element("readonly").write_empty()?;
                 Ok(())
@@ -212,6 +369,11 @@ fn write_devices(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
             Ok(())
         })?;
     }
+    if let Some(model) = &spec.memballoon {
+        w.create_element("memballoon")
+            .with_attribute(("model", model.as_str()))
+            .write_empty()?;
+    }
     Ok(())
 }
 
@@ -239,38 +401,6 @@ fn write_nic(w: &mut Writer<Vec<u8>>, nic: &Nic) -> io::Result<()> {
     Ok(())
 }
 
-/// A transient KVM guest with no devices, only to learn whether KVM really works here.
-pub fn probe_xml(name: &str) -> String {
-    let mut w = Writer::new(Vec::new());
-    w.create_element("domain")
-        .with_attribute(("type", "kvm"))
-        .write_inner_content(|w| {
-            text(w, "name", name)?;
-            w.create_element("memory")
-                .with_attribute(("unit", "MiB"))
-                .write_text_content(BytesText::new("32"))?;
-            text(w, "vcpu", "1")?;
-            w.create_element("os")
-                .write_inner_content(|w| text(w, "type", "hvm"))?;
-            w.create_element("features").write_inner_content(|w| {
-                w.create_element("acpi").write_empty()?;
-                Ok(())
-            })?;
-            w.create_element("cpu")
-                .with_attribute(("mode", "host-passthrough"))
-                .write_empty()?;
-            w.create_element("devices").write_inner_content(|w| {
-                w.create_element("memballoon")
-                    .with_attribute(("model", "none"))
-                    .write_empty()?;
-                Ok(())
-            })?;
-            Ok(())
-        })
-        .expect("writing XML to a Vec cannot fail");
-    String::from_utf8(w.into_inner()).expect("the writer emits UTF-8")
-}
-
 /// An interface as libvirt's domain XML describes it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct XmlInterface {
@@ -285,8 +415,11 @@ pub struct XmlInterface {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DomainFacts {
     pub interfaces: Vec<XmlInterface>,
-    /// Source files of `device='disk'` disks.
+    /// Source files of `device='disk'` disks, and the cloud-init seed volume install made
+    /// (what undefine --remove-all-storage removes).
     pub disk_files: Vec<String>,
+    /// The cloud-init seed volume install made (vnet's metadata).
+    pub seed: Option<String>,
     pub has_serial: bool,
     pub kernel: Option<String>,
     pub initrd: Option<String>,
@@ -315,6 +448,10 @@ pub fn domain_facts(xml: &str) -> Result<DomainFacts, quick_xml::Error> {
                 match stack.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
                     ["domain", "os", "kernel"] => facts.kernel = Some(value),
                     ["domain", "os", "initrd"] => facts.initrd = Some(value),
+                    ["domain", "metadata", "install", "cloud-init-seed"] => {
+                        facts.disk_files.push(value.clone());
+                        facts.seed = Some(value);
+                    }
                     _ => {}
                 }
                 continue;
@@ -365,6 +502,95 @@ pub fn domain_facts(xml: &str) -> Result<DomainFacts, quick_xml::Error> {
     Ok(facts)
 }
 
+/// A storage volume's format (`<volume><target><format type=.../>`), from its XML.
+pub fn volume_format(xml: &str) -> Option<String> {
+    let mut reader = Reader::from_str(xml);
+    let mut stack: Vec<String> = Vec::new();
+    loop {
+        let (e, empty) = match reader.read_event().ok()? {
+            Event::Start(e) => (e, false),
+            Event::Empty(e) => (e, true),
+            Event::End(_) => {
+                stack.pop();
+                continue;
+            }
+            Event::Eof => return None,
+            _ => continue,
+        };
+        let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+        if name == "format" && stack.iter().map(String::as_str).eq(["volume", "target"]) {
+            return attr(&e, "type");
+        }
+        if !empty {
+            stack.push(name);
+        }
+    }
+}
+
+/// What install needs from libvirt's domain capabilities (`virsh domcapabilities`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DomainCaps {
+    /// The firmware kinds libvirt can autoselect (`efi` once OVMF and its descriptors are installed).
+    pub firmware: Vec<String>,
+    /// The CPU modes libvirt supports for this hypervisor (host-passthrough, host-model, custom, ...).
+    pub cpu_modes: Vec<String>,
+    /// Named CPU models and whether this hypervisor can run them as they are.
+    pub cpu_models: Vec<(String, bool)>,
+}
+
+/// Reads [`DomainCaps`] from `virsh domcapabilities` XML.
+pub fn domain_caps(xml: &str) -> Result<DomainCaps, quick_xml::Error> {
+    let mut reader = Reader::from_str(xml);
+    let mut caps = DomainCaps::default();
+    let mut stack: Vec<String> = Vec::new();
+    let mut enum_name = String::new();
+    let mut mode = (String::new(), false);
+    let mut model_usable = false;
+    loop {
+        let (e, empty) = match reader.read_event()? {
+            Event::Start(e) => (e, false),
+            Event::Empty(e) => (e, true),
+            Event::Text(t) => {
+                let value = t.unescape().map(|v| v.into_owned()).unwrap_or_default();
+                let path: Vec<&str> = stack.iter().map(String::as_str).collect();
+                match path.as_slice() {
+                    ["domainCapabilities", "os", "enum", "value"] if enum_name == "firmware" => {
+                        caps.firmware.push(value)
+                    }
+                    ["domainCapabilities", "cpu", "mode", "model"] if mode.0 == "custom" && mode.1 => {
+                        caps.cpu_models.push((value, model_usable))
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            Event::End(_) => {
+                stack.pop();
+                continue;
+            }
+            Event::Eof => break,
+            _ => continue,
+        };
+        let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+        match name.as_str() {
+            "enum" => enum_name = attr(&e, "name").unwrap_or_default(),
+            "mode" if stack.last().map(String::as_str) == Some("cpu") => {
+                let supported = attr(&e, "supported").as_deref() == Some("yes");
+                mode = (attr(&e, "name").unwrap_or_default(), supported);
+                if supported {
+                    caps.cpu_modes.push(mode.0.clone());
+                }
+            }
+            "model" => model_usable = attr(&e, "usable").as_deref() != Some("no"),
+            _ => {}
+        }
+        if !empty {
+            stack.push(name);
+        }
+    }
+    Ok(caps)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,7 +600,19 @@ mod tests {
             name: "VM1 <&'\">",
             virt_type: "qemu",
             memory_mib: 256,
-            vcpus: 2,
+            vcpus: VcpuSpec {
+                count: 2,
+                max: None,
+                topology: None,
+            },
+            cpuset: None,
+            cpu: None,
+            boot_order: Vec::new(),
+            uefi: false,
+            memballoon: None,
+            smbios_serial: None,
+            seed: None,
+            os_id: None,
             boot: OsBoot::Kernel {
                 kernel: "/var/lib/libvirt/boot/k".into(),
                 initrd: Some("/var/lib/libvirt/boot/i".into()),
@@ -384,8 +622,9 @@ mod tests {
                 path: "/data/vm1.img".into(),
                 format: "raw".into(),
                 bus: "virtio".into(),
+                driver: Vec::new(),
             }],
-            cdrom: None,
+            cdroms: Vec::new(),
             nics,
             graphics: GraphicsKind::None,
         }
@@ -423,7 +662,7 @@ mod tests {
         }];
         let mut s = spec(&nics);
         s.boot = OsBoot::Cdrom;
-        s.cdrom = Some("/isos/a.iso".into());
+        s.cdroms = vec!["/isos/a.iso".into()];
         s.graphics = GraphicsKind::Vnc;
         let xml = domain_xml(&s);
         assert!(
@@ -434,11 +673,84 @@ mod tests {
         assert!(xml.contains("<graphics type=\"vnc\" autoport=\"yes\"/>"), "{xml}");
         assert!(xml.contains("<source bridge=\"br0\"/>"), "{xml}");
         assert!(!xml.contains("<kernel>"));
-        let probe = probe_xml("p");
-        assert!(
-            probe.starts_with("<domain type=\"kvm\"><name>p</name>"),
-            "{probe}"
+    }
+
+    /// The breadth flags: topology, cpuset, CPU model, UEFI on q35 (SATA CD-ROMs), boot order,
+    /// driver attributes, memballoon, the cloud-init seed's SMBIOS serial and metadata.
+    #[test]
+    fn breadth_flags_in_the_xml_and_the_seed_read_back() {
+        let mut s = spec(&[]);
+        s.vcpus = VcpuSpec {
+            count: 2,
+            max: Some(4),
+            topology: Some((1, 2, 2)),
+        };
+        s.cpuset = Some("0-1,^3".into());
+        s.cpu = Some(CpuMode::Model("qemu64".into()));
+        s.uefi = true;
+        s.boot = OsBoot::Hd;
+        s.boot_order = vec!["network".into(), "hd".into()];
+        s.disks[0].driver = vec![
+            ("cache".into(), "none".into()),
+            ("discard".into(), "unmap".into()),
+        ];
+        s.cdroms = vec!["/p/VM1-cidata.iso".into()];
+        s.memballoon = Some("none".into());
+        s.smbios_serial = Some("ds=nocloud".into());
+        s.seed = Some("/p/VM1-cidata.iso".into());
+        s.os_id = Some("http://debian.org/debian/11".into());
+        let xml = domain_xml(&s);
+        for want in [
+            "<vcpu placement=\"static\" cpuset=\"0-1,^3\" current=\"2\">4</vcpu>",
+            "<cpu mode=\"custom\" match=\"exact\">",
+            "<model fallback=\"allow\">qemu64</model>",
+            "<topology sockets=\"1\" dies=\"1\" cores=\"2\" threads=\"2\"/>",
+            "<os firmware=\"efi\">",
+            "<type arch=\"x86_64\" machine=\"q35\">hvm</type>",
+            "<boot dev=\"network\"/>\n    <boot dev=\"hd\"/>\n    <smbios mode=\"sysinfo\"/>",
+            "<driver name=\"qemu\" type=\"raw\" cache=\"none\" discard=\"unmap\"/>",
+            "<target dev=\"sda\" bus=\"sata\"/>",
+            "<memballoon model=\"none\"/>",
+            "<entry name=\"serial\">ds=nocloud</entry>",
+            "<libosinfo:os id=\"http://debian.org/debian/11\"/>",
+        ] {
+            assert!(xml.contains(want), "{want} not in {xml}");
+        }
+        let facts = domain_facts(&xml).unwrap();
+        assert_eq!(facts.seed.as_deref(), Some("/p/VM1-cidata.iso"));
+        assert_eq!(facts.disk_files, vec!["/p/VM1-cidata.iso", "/data/vm1.img"]);
+        // libvirt writes the metadata back with its own prefix: read by local name.
+        let live = "<domain><metadata><v:install xmlns:v='urn:vnet:install:1'>\
+            <v:cloud-init-seed>/x/s.iso</v:cloud-init-seed></v:install></metadata></domain>";
+        assert_eq!(domain_facts(live).unwrap().disk_files, vec!["/x/s.iso"]);
+    }
+
+    #[test]
+    fn domain_capabilities_and_volume_format() {
+        let caps = "<domainCapabilities><os supported='yes'><enum name='firmware'><value>efi</value></enum>\
+            <loader supported='yes'><value>/usr/share/OVMF/OVMF_CODE_4M.fd</value>\
+            <enum name='type'><value>rom</value><value>pflash</value></enum></loader></os>\
+            <cpu><mode name='host-passthrough' supported='no'/><mode name='host-model' supported='yes'>\
+            <model fallback='forbid'>qemu64</model></mode><mode name='custom' supported='yes'>\
+            <model usable='yes' vendor='unknown'>qemu64</model><model usable='no' vendor='Intel'>Skylake-Client</model>\
+            </mode></cpu></domainCapabilities>";
+        let c = domain_caps(caps).unwrap();
+        assert_eq!(c.firmware, ["efi"]);
+        assert_eq!(c.cpu_modes, ["host-model", "custom"]);
+        assert_eq!(
+            c.cpu_models,
+            [
+                ("qemu64".to_string(), true),
+                ("Skylake-Client".to_string(), false)
+            ]
         );
+        let none = domain_caps(
+            "<domainCapabilities><os supported='yes'><enum name='firmware'/></os></domainCapabilities>",
+        );
+        assert!(none.unwrap().firmware.is_empty());
+        let vol = "<volume type='file'><name>b</name><target><path>/b</path><format type='qcow2'/></target>\
+            <backingStore><format type='raw'/></backingStore></volume>";
+        assert_eq!(volume_format(vol).as_deref(), Some("qcow2"));
     }
 
     #[test]

@@ -2,10 +2,16 @@
 //! volumes, define and start the domain, recording each change in the journal as it is made (a
 //! later failure undoes them all, last first).
 
+mod cloudinit;
+pub(crate) mod http;
+mod osinfo;
 mod output;
 mod plan;
 
-pub use output::{Boot, Existing, InstallOutput, Installed, InstalledDisk, InstalledNic, PrintedXml};
+pub use output::{
+    Boot, CloudInitSeed, Existing, InstallOutput, Installed, InstalledDisk, InstalledNic, PrintedXml,
+    Topology,
+};
 
 use crate::console::Console;
 use crate::location;
@@ -25,16 +31,28 @@ use vnet_common::{Error, Journal, Result, Verb};
 
 /// Create a domain and start it (virt-install).
 ///
-/// Exactly one install method: --location ISO|DIR (the install tree's kernel and initrd are found
-/// in the ISO or directory: install/, install.amd/, casper/, images/pxeboot/; they are copied to
-/// /var/lib/libvirt/boot and booted directly with --extra-args), --cdrom ISO, --import (boot the
-/// first disk) or --boot kernel=K,initrd=I[,kernel_args=A]. The direct kernel boot of --location
+/// Exactly one install method: --location ISO|DIR|URL (the install tree's kernel and initrd are
+/// found in the ISO, directory or http:// tree: install/, install.amd/, casper/, images/pxeboot/,
+/// Debian's and Ubuntu's netboot trees; they are copied or fetched to /var/lib/libvirt/boot and
+/// booted directly with --extra-args), --cdrom ISO, --import (boot the first disk; with --boot
+/// kernel=... boot that kernel with the existing disks), --pxe (boot from the network) or --boot
+/// kernel=K,initrd=I[,kernel_args=A]. The direct kernel boot of --location
 /// stays in the domain after the first boot (a later reboot starts the installer's kernel again;
 /// edit the domain to boot from disk once the installed system is in place).
 ///
 /// Disks with size= are created through libvirt's storage API in the pool whose target is the
 /// disk's directory (a dir pool is defined, built and started for it when none is). A disk path
-/// that exists is reused only when size= is omitted. Everything validated before the first change;
+/// that exists is reused when size= is omitted, and with --import also when it is given (size=
+/// is then ignored, as virt-install does). backing_store=BASE makes a new qcow2 overlay on BASE
+/// (which must exist: 3 otherwise) through the storage API, the size BASE's unless size= says.
+///
+/// --cloud-init builds a NoCloud seed ISO labelled cidata (xorrisofs), puts it as a volume in the
+/// first disk's pool, attaches it as a CD-ROM and sets the SMBIOS serial ds=nocloud; undefine
+/// --remove-all-storage removes it. A cloud-init file that is missing is 3, one that is not UTF-8
+/// text is 7; either way nothing is changed.
+///
+/// --boot uefi needs OVMF (Debian's ovmf package): without it libvirt offers no EFI firmware and
+/// install stops with 6 before anything is made. Everything validated before the first change;
 /// any failure afterwards removes what this install created (domain, new volumes, a new pool,
 /// copied kernels).
 ///
@@ -55,9 +73,23 @@ pub struct Install {
         value_name = "MIB"
     )]
     pub memory: String,
-    /// Virtual CPUs (also vcpus=N).
+    /// Virtual CPUs: N[,maxvcpus=M][,sockets=S,cores=C,threads=T] (sockets*cores*threads must
+    /// equal the maximum; a missing part is derived from N).
     #[arg(long = "vcpus", visible_alias = "vcpu", default_value = "1", value_name = "N")]
     pub vcpus: String,
+    /// Host CPUs the vCPUs may run on, e.g. 0-3,^2 (libvirt's cpuset syntax).
+    #[arg(long, value_name = "LIST")]
+    pub cpuset: Option<String>,
+    /// Guest CPU: host-passthrough (KVM only), host-model, or a model libvirt knows (qemu64,
+    /// Skylake-Client, ...; checked against libvirt's domain capabilities).
+    #[arg(long, value_name = "MODE|MODEL")]
+    pub cpu: Option<String>,
+    /// Memory balloon device: virtio (libvirt's default) or none.
+    #[arg(long, value_name = "none|virtio")]
+    pub memballoon: Option<String>,
+    /// A full-virtualization guest: accepted for virt-install's command lines (always the case).
+    #[arg(long)]
+    pub hvm: bool,
     /// network=NAME|bridge=BR[,model=virtio][,mac=MAC], or none; repeatable (default: network=default).
     #[arg(short = 'w', long = "network", value_name = "SPEC")]
     pub networks: Vec<String>,
@@ -67,14 +99,25 @@ pub struct Install {
     /// Deprecated and ignored, as in virt-install (a warning says so); use --os-variant.
     #[arg(long, value_name = "TYPE")]
     pub os_type: Option<String>,
-    /// The guest OS (accepted and recorded; vnet has no osinfo database).
+    /// The guest OS: an osinfo short id (debian11, ubuntu22.04, ...), checked against the osinfo
+    /// database (Debian's osinfo-db package, /usr/share/osinfo) and recorded in the domain's
+    /// libosinfo metadata; without the database accepted and recorded unchecked, with a warning.
+    /// Also name=, id=, generic, detect=on (recorded only).
     #[arg(long, visible_alias = "osinfo", value_name = "OS")]
     pub os_variant: Option<String>,
-    /// path=P[,size=GB][,format=raw|qcow2][,bus=virtio|sata|scsi|ide], or none; repeatable.
+    /// path=P[,size=GB][,format=raw|qcow2][,bus=virtio|sata|scsi|ide][,backing_store=BASE]
+    /// [,backing_format=raw|qcow2][,cache=none|writethrough|writeback|directsync|unsafe]
+    /// [,discard=unmap|ignore][,io=native|threads|io_uring][,driver.detect_zeroes=..]
+    /// [,driver.error_policy=..][,driver.copy_on_read=on|off][,driver.queues=N], or none; repeatable.
     #[arg(long = "disk", value_name = "SPEC")]
     pub disks: Vec<String>,
-    /// Install tree: an ISO image or a directory holding the installer's kernel and initrd.
-    #[arg(short = 'l', long, value_name = "ISO|DIR")]
+    /// NoCloud seed: [user-data=F][,meta-data=F][,network-config=F][,root-password-generate=on]
+    /// [,root-password-file=F][,root-ssh-key=F][,clouduser-ssh-key=F][,disable=on]; with no
+    /// value root-password-generate=on,disable=on (virt-install's default).
+    #[arg(long, value_name = "OPTS", num_args = 0..=1, default_missing_value = "")]
+    pub cloud_init: Option<String>,
+    /// Install tree: an ISO image, a directory or an http:// URL holding the installer's kernel and initrd.
+    #[arg(short = 'l', long, value_name = "ISO|DIR|URL")]
     pub location: Option<String>,
     /// Boot an ISO image as a CD-ROM.
     #[arg(long, value_name = "ISO")]
@@ -82,7 +125,11 @@ pub struct Install {
     /// Boot the first disk (an existing image).
     #[arg(long)]
     pub import: bool,
-    /// Direct kernel boot: kernel=K,initrd=I[,kernel_args=A].
+    /// Boot from the network (PXE on the first interface).
+    #[arg(long)]
+    pub pxe: bool,
+    /// Boot options, comma-separated: a device order (hd,cdrom,network,fd), uefi (OVMF firmware,
+    /// q35), and/or a direct kernel boot kernel=K,initrd=I[,kernel_args=A].
     #[arg(long, value_name = "SPEC")]
     pub boot: Option<String>,
     /// Kernel command line for the --location install kernel.
@@ -135,12 +182,17 @@ impl Verb for Install {
         plan::check(ctx, &mut plan, &disks)?;
         let conn = ctx.conn()?;
         let virt_type = plan::choose_virt_type(conn, self.virt_type);
+        let explicit = self.virt_type != VirtTypeArg::Auto;
+        plan::check_caps(conn, &mut plan, &virt_type.0, explicit)?;
         if self.print_xml || self.dry_run {
             return Ok(preview(&plan, &virt_type, self.print_xml));
         }
         let (dom, files) = make_everything(conn, &plan, &virt_type.0, journal)
             .map_err(|e| e.context(format!("install {}", plan.name)))?;
         let mut result = describe(&plan, &virt_type, &files);
+        if let (Some(out), Some(path)) = (result.cloud_init.as_mut(), files.seed.as_ref()) {
+            out.seed = path.clone();
+        }
         result.changed = true;
         result.uuid = Some(dom.get_uuid_string().unwrap_or_default());
         result.state = Some(crate::domains::state_of(&dom).to_string());
@@ -191,10 +243,13 @@ fn preview(plan: &Plan, virt_type: &(String, String), xml_only: bool) -> Install
             BootFiles {
                 kernel: kernel.to_string_lossy().into_owned(),
                 initrd: initrd.to_string_lossy().into_owned(),
+                seed: None,
             }
         }
         _ => BootFiles::default(),
     };
+    let mut files = files;
+    files.seed = plan.seed.as_ref().map(|s| seed_preview_path(plan, s));
     let xml = domain_xml(plan, &virt_type.0, &files);
     if xml_only {
         return InstallOutput::Xml(PrintedXml { xml });
@@ -225,14 +280,33 @@ fn make_everything(
         files = BootFiles {
             kernel: k.to_string_lossy().into_owned(),
             initrd: i.to_string_lossy().into_owned(),
+            seed: None,
         };
     }
+    // A remote host cannot read this machine's kernel: upload it there (see target.rs).
+    if let Method::Kernel(k) = &plan.method {
+        let uri = conn.get_uri().libvirt("connection URI")?;
+        if !vnet_common::libvirt::is_local_uri(&uri) {
+            let initrd = k.initrd.as_deref();
+            let (kernel, initrd) =
+                crate::target::upload_boot_files(conn, &plan.name, &k.kernel, initrd, journal)?;
+            files.kernel = kernel;
+            files.initrd = initrd.unwrap_or_default();
+        }
+    }
     make_storage(conn, plan, journal)?;
+    if let Some(seed) = &plan.seed {
+        let path = cloudinit::upload(conn, seed.pool.name(), &seed.volume, &seed.seed.iso, journal)?;
+        files.seed = Some(path);
+    }
     let xml = domain_xml(plan, virt_type, &files);
     let dom = Domain::define_xml(conn, &xml).libvirt("define the domain")?;
     let defined = dom.clone();
     journal.record_fn(format!("define domain {}", plan.name), move || {
-        defined.undefine().libvirt("undefine the domain")
+        // A UEFI guest has an NVRAM file once started: it goes with the definition.
+        defined
+            .undefine_flags(virt::sys::VIR_DOMAIN_UNDEFINE_NVRAM)
+            .libvirt("undefine the domain")
     })?;
     dom.create().libvirt("start the domain")?;
     let started = dom.clone();
@@ -242,19 +316,37 @@ fn make_everything(
     Ok((dom, files))
 }
 
-/// The pools and volumes the plan creates (a new pool once, however many disks it holds).
+/// Where the seed volume will be (for --dry-run and --print-xml): the pool's directory and the
+/// volume name.
+fn seed_preview_path(plan: &Plan, seed: &plan::SeedPlan) -> String {
+    let dir = match &seed.pool {
+        PoolPlan::New { dir, .. } => dir.clone(),
+        PoolPlan::Existing(_) => plan.disks[0]
+            .spec
+            .path
+            .parent()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    };
+    Path::new(&dir).join(&seed.volume).to_string_lossy().into_owned()
+}
+
+/// The pools and volumes the plan creates (a new pool once, however many disks it holds; the
+/// seed's pool too when it is a new one).
 fn make_storage(conn: &Connect, plan: &Plan, journal: &mut Journal) -> Result<()> {
     let mut pools_made: Vec<&str> = Vec::new();
-    for disk in &plan.disks {
-        if let PoolPlan::New { name, dir } = &disk.pool {
+    let seed_pool = plan.seed.as_ref().map(|s| &s.pool);
+    let pools = plan.disks.iter().map(|d| &d.pool).chain(seed_pool);
+    for pool in pools {
+        if let PoolPlan::New { name, dir } = pool {
             if !pools_made.contains(&name.as_str()) {
                 storage::create_pool(conn, name, dir, journal)?;
                 pools_made.push(name);
             }
         }
-        if disk.create {
-            storage::create_volume(conn, disk.pool.name(), &disk.spec, journal)?;
-        }
+    }
+    for disk in plan.disks.iter().filter(|d| d.create) {
+        storage::create_volume(conn, disk.pool.name(), &disk.spec, disk.backing.as_ref(), journal)?;
     }
     Ok(())
 }
@@ -266,6 +358,12 @@ fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles) -> String {
             initrd: Some(files.initrd.clone()),
             cmdline: plan.extra_args.clone(),
         },
+        // Uploaded to a remote host: its copies there.
+        Method::Kernel(k) if !files.kernel.is_empty() => OsBoot::Kernel {
+            kernel: files.kernel.clone(),
+            initrd: k.initrd.as_ref().map(|_| files.initrd.clone()),
+            cmdline: k.cmdline.clone(),
+        },
         Method::Kernel(k) => OsBoot::Kernel {
             kernel: k.kernel.to_string_lossy().into_owned(),
             initrd: k.initrd.as_ref().map(|p| p.to_string_lossy().into_owned()),
@@ -273,11 +371,13 @@ fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles) -> String {
         },
         Method::Cdrom(_) => OsBoot::Cdrom,
         Method::Import => OsBoot::Hd,
+        Method::Pxe => OsBoot::Network,
     };
-    let cdrom = match &plan.method {
-        Method::Cdrom(p) => Some(p.to_string_lossy().into_owned()),
-        _ => None,
-    };
+    let mut cdroms = Vec::new();
+    if let Method::Cdrom(p) = &plan.method {
+        cdroms.push(p.to_string_lossy().into_owned());
+    }
+    cdroms.extend(files.seed.clone());
     let disks = plan
         .disks
         .iter()
@@ -285,6 +385,7 @@ fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles) -> String {
             path: d.spec.path.to_string_lossy().into_owned(),
             format: d.spec.format.clone(),
             bus: d.spec.bus.clone(),
+            driver: d.spec.driver.clone(),
         })
         .collect();
     xml::domain_xml(&DomainSpec {
@@ -292,10 +393,18 @@ fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles) -> String {
         virt_type,
         memory_mib: plan.memory_mib,
         vcpus: plan.vcpus,
+        cpuset: plan.cpuset.clone(),
+        cpu: plan.cpu.clone(),
         boot: os,
+        boot_order: plan.boot_order.clone(),
+        uefi: plan.uefi,
         disks,
-        cdrom,
+        cdroms,
         nics: &plan.nics,
         graphics: plan.graphics,
+        memballoon: plan.memballoon.clone(),
+        smbios_serial: plan.seed.as_ref().map(|_| "ds=nocloud".to_string()),
+        seed: files.seed.clone(),
+        os_id: plan.os_variant.as_ref().and_then(|o| o.id.clone()),
     })
 }

@@ -4,6 +4,7 @@
 use super::plan::{Method, Plan};
 use crate::spec::NicSource;
 use crate::storage::PoolPlan;
+use crate::xml::CpuMode;
 use schemars::JsonSchema;
 use serde::Serialize;
 use vnet_common::{Render, TextStyle};
@@ -58,7 +59,28 @@ pub struct Installed {
     /// Why that hypervisor: the flag, or what --virt-type auto found.
     pub virt_type_reason: String,
     pub memory_mib: u64,
+    /// vCPUs online at boot.
     pub vcpus: u32,
+    /// maxvcpus= when above vcpus (hot-pluggable up to).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_vcpus: Option<u32>,
+    /// The vCPU topology given with --vcpus sockets=,cores=,threads=.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topology: Option<Topology>,
+    /// --cpuset: the host CPUs the vCPUs may run on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpuset: Option<String>,
+    /// --cpu: host-passthrough, host-model or the model name (null: the hypervisor's default,
+    /// host-passthrough under KVM).
+    pub cpu: Option<String>,
+    /// --memballoon: the balloon model (null: libvirt's default, virtio).
+    pub memballoon: Option<String>,
+    /// bios, or efi with --boot uefi (libvirt picks the OVMF build and makes the NVRAM).
+    pub firmware: String,
+    /// The machine type asked for (q35 with --boot uefi; null: libvirt's default).
+    pub machine: Option<String>,
+    /// --boot hd,cdrom,...: the boot device order given (empty: what the method implies).
+    pub boot_order: Vec<String>,
     /// How the guest boots for its installation.
     pub boot: Boot,
     pub disks: Vec<InstalledDisk>,
@@ -67,8 +89,16 @@ pub struct Installed {
     pub interfaces: Vec<InstalledNic>,
     /// none, vnc or spice.
     pub graphics: String,
-    /// As given with --os-variant (recorded only).
+    /// As given with --os-variant.
     pub os_variant: Option<String>,
+    /// The osinfo id of --os-variant (recorded in the domain's libosinfo metadata); null when
+    /// the osinfo database is not installed or the value is generic.
+    pub os_id: Option<String>,
+    /// True when --os-variant was checked against the osinfo database (/usr/share/osinfo).
+    pub os_variant_checked: bool,
+    /// --cloud-init: the NoCloud seed attached as a CD-ROM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud_init: Option<CloudInitSeed>,
     /// Warnings also printed on stderr (e.g. --os-type is deprecated).
     pub warnings: Vec<String>,
     /// With --wait-ip: the guest's first IPv4 address from its DHCP lease (address/prefix).
@@ -77,6 +107,29 @@ pub struct Installed {
     /// The domain whose console to attach once the result is printed (interactive installs).
     #[serde(skip)]
     pub attach_console: Option<String>,
+}
+
+/// sockets*cores*threads = the maximum vCPUs.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Topology {
+    pub sockets: u32,
+    pub cores: u32,
+    pub threads: u32,
+}
+
+/// The cloud-init NoCloud seed (an ISO labelled cidata) and what it holds.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CloudInitSeed {
+    /// The seed volume's path (removed by undefine --remove-all-storage).
+    pub seed: String,
+    /// The storage pool holding it.
+    pub pool: String,
+    /// The user-data file's content (given with user-data= or generated).
+    pub user_data: String,
+    pub meta_data: String,
+    pub network_config: Option<String>,
+    /// root-password-generate=on: the root password made (shown once; it expires at first login).
+    pub root_password: Option<String>,
 }
 
 /// The install method and what it boots.
@@ -96,12 +149,16 @@ pub enum Boot {
         /// --extra-args.
         cmdline: Option<String>,
     },
-    /// --boot kernel=...: a kernel of the user's own.
+    /// --boot kernel=...: a kernel of the user's own (with --import: over existing disks).
     Kernel {
         kernel: String,
         initrd: Option<String>,
         cmdline: Option<String>,
+        /// True with --import.
+        import: bool,
     },
+    /// --pxe: boot from the network.
+    Pxe,
     /// --cdrom: the ISO booted as a CD-ROM.
     Cdrom { source: String },
     /// --import: the first disk booted.
@@ -122,6 +179,14 @@ pub struct InstalledDisk {
     pub created: bool,
     /// The storage pool holding it (null for an image outside any pool).
     pub pool: Option<String>,
+    /// backing_store=: the image this new qcow2 overlay is made on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backing_store: Option<String>,
+    /// The backing image's format.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backing_format: Option<String>,
+    /// `<driver>` attributes given (cache, discard, io, ...).
+    pub driver: std::collections::BTreeMap<String, String>,
 }
 
 /// One network interface of the domain.
@@ -161,6 +226,8 @@ impl Render for InstallOutput {
 pub struct BootFiles {
     pub kernel: String,
     pub initrd: String,
+    /// The cloud-init seed volume's path (or where it would be).
+    pub seed: Option<String>,
 }
 
 /// The description of `plan` shared by the result and --dry-run (changed: false, no state yet).
@@ -179,13 +246,39 @@ pub fn describe(plan: &Plan, virt_type: &(String, String), files: &BootFiles) ->
         virt_type: virt_type.0.clone(),
         virt_type_reason: virt_type.1.clone(),
         memory_mib: plan.memory_mib,
-        vcpus: plan.vcpus,
+        vcpus: plan.vcpus.count,
+        max_vcpus: plan.vcpus.max,
+        topology: plan.vcpus.topology.map(|(sockets, cores, threads)| Topology {
+            sockets,
+            cores,
+            threads,
+        }),
+        cpuset: plan.cpuset.clone(),
+        cpu: plan.cpu.as_ref().map(|c| match c {
+            CpuMode::HostPassthrough => "host-passthrough".to_string(),
+            CpuMode::HostModel => "host-model".to_string(),
+            CpuMode::Model(m) => m.clone(),
+        }),
+        memballoon: plan.memballoon.clone(),
+        firmware: if plan.uefi { "efi" } else { "bios" }.to_string(),
+        machine: plan.uefi.then(|| "q35".to_string()),
+        boot_order: plan.boot_order.clone(),
         boot: boot(plan, files),
         disks: disks(plan),
         pool_created,
         interfaces: nics(plan),
         graphics: plan.graphics.name().to_string(),
-        os_variant: plan.os_variant.clone(),
+        os_variant: plan.os_variant.as_ref().map(|o| o.given.clone()),
+        os_id: plan.os_variant.as_ref().and_then(|o| o.id.clone()),
+        os_variant_checked: plan.os_variant.as_ref().is_some_and(|o| o.checked),
+        cloud_init: plan.seed.as_ref().map(|s| CloudInitSeed {
+            seed: files.seed.clone().unwrap_or_default(),
+            pool: s.pool.name().to_string(),
+            user_data: s.seed.user_data.clone(),
+            meta_data: s.seed.meta_data.clone(),
+            network_config: s.seed.network_config.clone(),
+            root_password: s.seed.generated_password.clone(),
+        }),
         warnings: plan.warnings.clone(),
         address: None,
         attach_console: None,
@@ -202,11 +295,20 @@ fn boot(plan: &Plan, files: &BootFiles) -> Boot {
             initrd: files.initrd.clone(),
             cmdline: plan.extra_args.clone(),
         },
+        // Uploaded to a remote host: the paths the domain boots there.
+        Method::Kernel(k) if !files.kernel.is_empty() => Boot::Kernel {
+            kernel: files.kernel.clone(),
+            initrd: k.initrd.as_ref().map(|_| files.initrd.clone()),
+            cmdline: k.cmdline.clone(),
+            import: plan.import,
+        },
         Method::Kernel(k) => Boot::Kernel {
             kernel: lossy(&k.kernel),
             initrd: k.initrd.as_deref().map(lossy),
             cmdline: k.cmdline.clone(),
+            import: plan.import,
         },
+        Method::Pxe => Boot::Pxe,
         Method::Cdrom(p) => Boot::Cdrom { source: lossy(p) },
         Method::Import => Boot::Import,
     }
@@ -222,6 +324,9 @@ fn disks(plan: &Plan) -> Vec<InstalledDisk> {
             size_gb: d.spec.size_gb,
             created: d.create,
             pool: Some(d.pool.name().to_string()).filter(|n| !n.is_empty()),
+            backing_store: d.backing.as_ref().map(|b| b.backing.path.clone()),
+            backing_format: d.backing.as_ref().map(|b| b.backing.format.clone()),
+            driver: d.spec.driver.iter().cloned().collect(),
         })
         .collect()
 }

@@ -2,15 +2,17 @@
 //! parsed without libvirt (bad input is exit 2/7 even with the daemon down); then the files it
 //! names, the networks and the storage are looked at.
 
+use super::cloudinit::{self, Seed};
+use super::osinfo::{self, OsVariant};
 use super::Install;
 use crate::location::{self, InstallTree};
-use crate::spec::{self, DiskSpec, GraphicsKind, KernelBoot, Nic, NicSource, VirtTypeArg};
-use crate::storage::{self, DiskPlan};
+use crate::spec::{self, DiskSpec, GraphicsKind, KernelBoot, Nic, NicSource, VcpuSpec, VirtTypeArg};
+use crate::storage::{self, DiskPlan, PoolPlan};
+use crate::xml::CpuMode;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 use virt::connect::Connect;
-use virt::domain::Domain;
 use virt::network::Network;
+use vnet_common::error::quote;
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{Error, ErrorKind, Result};
 
@@ -21,6 +23,17 @@ pub enum Method {
     Cdrom(PathBuf),
     Import,
     Kernel(KernelBoot),
+    Pxe,
+}
+
+/// The cloud-init seed: built (files read, ISO made) before the first change, and where it goes.
+#[derive(Debug)]
+pub struct SeedPlan {
+    pub seed: Seed,
+    /// The pool of the first disk (a new one when that disk's directory has none).
+    pub pool: PoolPlan,
+    /// The seed volume's name in that pool.
+    pub volume: String,
 }
 
 /// Everything install will do, decided before the first change.
@@ -28,18 +41,30 @@ pub enum Method {
 pub struct Plan {
     pub name: String,
     pub memory_mib: u64,
-    pub vcpus: u32,
+    pub vcpus: VcpuSpec,
+    pub cpuset: Option<String>,
+    pub cpu: Option<CpuMode>,
+    pub memballoon: Option<String>,
+    /// --boot hd,cdrom,...: the boot order given (empty: what the method implies).
+    pub boot_order: Vec<String>,
+    /// --boot uefi.
+    pub uefi: bool,
     pub nics: Vec<Nic>,
     pub graphics: GraphicsKind,
     pub method: Method,
     pub extra_args: Option<String>,
     /// Empty until [`check`] has looked at the storage.
     pub disks: Vec<DiskPlan>,
-    pub os_variant: Option<String>,
+    pub os_variant: Option<OsVariant>,
+    /// --cloud-init: the seed, read and built by `parse` (the pool is chosen by `check`).
+    pub seed: Option<SeedPlan>,
+    /// --import was given (with --boot kernel=... the method is Kernel).
+    pub import: bool,
     pub warnings: Vec<String>,
 }
 
-/// The command line parsed and checked for shape, touching nothing; the disks as given.
+/// The command line parsed and checked for shape, touching nothing; the disks as given. The
+/// cloud-init files are read and the seed ISO built here (bad files are 3/7 with the daemon down).
 pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
     spec::validate_domain_name(&args.name)?;
     let mut warnings = Vec::new();
@@ -48,9 +73,18 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
     }
     let memory_mib = spec::parse_memory(&args.memory)?;
     let vcpus = spec::parse_vcpus(&args.vcpus)?;
+    let cpuset = args.cpuset.as_deref().map(parse_cpuset).transpose()?;
+    let cpu = args.cpu.as_deref().map(parse_cpu).transpose()?;
+    let memballoon = args.memballoon.as_deref().map(parse_memballoon).transpose()?;
     let nics = spec::parse_networks(&args.networks)?;
     let disk_specs = spec::parse_disks(&args.disks)?;
-    let method = parse_method(args)?;
+    let boot = args
+        .boot
+        .as_deref()
+        .map(spec::parse_boot)
+        .transpose()?
+        .unwrap_or_default();
+    let method = parse_method(args, boot.kernel.clone())?;
     if args.extra_args.is_some() && !matches!(method, Method::Location(_)) {
         return Err(
             Error::new(ErrorKind::Usage, "--extra-args only works with --location")
@@ -60,23 +94,65 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
     if matches!(method, Method::Import) && disk_specs.is_empty() {
         return Err(Error::new(ErrorKind::Usage, "--import needs a --disk to boot"));
     }
+    if matches!(method, Method::Pxe) && nics.is_empty() {
+        return Err(Error::invalid("--pxe needs a --network to boot from"));
+    }
+    if boot.uefi {
+        if let Some(d) = disk_specs.iter().find(|d| d.bus == "ide") {
+            return Err(Error::invalid(format!(
+                "--disk {}: bus=ide does not exist on the q35 machine --boot uefi uses: use sata or virtio",
+                quote(&d.path.to_string_lossy())
+            )));
+        }
+    }
+    let os_variant = match &args.os_variant {
+        Some(v) => {
+            let (os, warning) = osinfo::resolve(v)?;
+            warnings.extend(warning);
+            Some(os)
+        }
+        None => None,
+    };
+    let seed = match &args.cloud_init {
+        Some(opts) => {
+            if disk_specs.is_empty() {
+                return Err(Error::invalid(
+                    "--cloud-init needs a --disk: the seed goes into the first disk's storage pool",
+                ));
+            }
+            let seed = cloudinit::build(&cloudinit::parse(opts)?, &args.name)?;
+            Some(SeedPlan {
+                seed,
+                pool: PoolPlan::Existing(String::new()),
+                volume: String::new(),
+            })
+        }
+        None => None,
+    };
     let plan = Plan {
         name: args.name.clone(),
         memory_mib,
         vcpus,
+        cpuset,
+        cpu,
+        memballoon,
+        boot_order: boot.order,
+        uefi: boot.uefi,
         nics,
         graphics: args.graphics,
         method,
         extra_args: args.extra_args.clone(),
         disks: Vec::new(),
-        os_variant: args.os_variant.clone(),
+        os_variant,
+        seed,
+        import: args.import,
         warnings,
     };
     Ok((plan, disk_specs))
 }
 
 /// Looks at what the plan names: the connection's locality for --location, the install files,
-/// the networks and bridges, and how each disk is provided.
+/// the networks and bridges, how each disk is provided, and where the cloud-init seed goes.
 pub fn check(ctx: &mut Session, plan: &mut Plan, disks: &[DiskSpec]) -> Result<()> {
     let local = ctx.is_local()?;
     if matches!(plan.method, Method::Location(_)) && !local {
@@ -86,17 +162,172 @@ pub fn check(ctx: &mut Session, plan: &mut Plan, disks: &[DiskSpec]) -> Result<(
     let conn = ctx.conn()?;
     check_nics(conn, &plan.nics, local)?;
     plan.method = resolve_method(plan.method.clone())?;
-    plan.disks = storage::plan_disks(conn, disks)?;
+    let reuse = matches!(plan.method, Method::Import) || plan.import_with_kernel();
+    plan.disks = storage::plan_disks(conn, disks, reuse)?;
+    for d in &plan.disks {
+        if !d.create && d.spec.size_gb.is_some() {
+            plan.warnings.push(format!(
+                "--disk {}: the image exists and is reused; size= is ignored",
+                d.spec.path.display()
+            ));
+        }
+    }
+    if let Some(seed) = &mut plan.seed {
+        let first = &plan.disks[0];
+        seed.pool = match &first.pool {
+            PoolPlan::Existing(name) if name.is_empty() => {
+                let dir = first.spec.path.parent().unwrap_or(Path::new("/"));
+                storage::new_pool_plan(conn, &dir.to_string_lossy(), &plan.disks)?
+            }
+            pool => pool.clone(),
+        };
+        let existing = match &seed.pool {
+            PoolPlan::Existing(name) => Some(name.as_str()),
+            PoolPlan::New { .. } => None,
+        };
+        seed.volume = cloudinit::volume_name(conn, existing, &plan.name);
+    }
     Ok(())
 }
 
+impl Plan {
+    /// --import with --boot kernel=...: the kernel boots, the disks are existing images.
+    pub fn import_with_kernel(&self) -> bool {
+        matches!(self.method, Method::Kernel(_)) && self.import
+    }
+}
+
+/// What libvirt's domain capabilities must offer for --boot uefi and --cpu, checked once the
+/// hypervisor is chosen (before the first change). `explicit` is true when --virt-type named it.
+pub fn check_caps(conn: &Connect, plan: &mut Plan, virt_type: &str, explicit: bool) -> Result<()> {
+    if !plan.uefi && plan.cpu.is_none() {
+        return Ok(());
+    }
+    if plan.cpu == Some(CpuMode::HostPassthrough) && virt_type != "kvm" {
+        let why = "--cpu host-passthrough needs KVM: this guest runs under TCG (virt-type qemu), which cannot pass the host CPU through";
+        let err = if explicit {
+            Error::invalid(why)
+        } else {
+            Error::new(ErrorKind::Unavailable, why)
+        };
+        return Err(err.with_hint("use --cpu host-model or a named model (e.g. --cpu qemu64)"));
+    }
+    let machine = plan.uefi.then_some("q35");
+    let xml = conn
+        .get_domain_capabilities(None, Some("x86_64"), machine, Some(virt_type), 0)
+        .libvirt("domain capabilities")?;
+    let caps =
+        crate::xml::domain_caps(&xml).map_err(|e| Error::failed(format!("domain capabilities: {e}")))?;
+    if plan.uefi && !caps.firmware.iter().any(|f| f == "efi") {
+        return Err(Error::new(
+            ErrorKind::Unavailable,
+            format!("--boot uefi: libvirt offers no UEFI firmware for x86_64 q35 ({virt_type})"),
+        )
+        .with_hint("install Debian's ovmf package (apt-get install ovmf)"));
+    }
+    match &plan.cpu {
+        Some(CpuMode::HostModel) if !caps.cpu_modes.iter().any(|m| m == "host-model") => {
+            return Err(Error::new(
+                ErrorKind::Unavailable,
+                format!("--cpu host-model: libvirt does not support it under {virt_type}"),
+            )
+            .with_hint("use a named model (e.g. --cpu qemu64)"))
+        }
+        Some(CpuMode::Model(model)) => match caps.cpu_models.iter().find(|(m, _)| m == model) {
+            None => {
+                return Err(Error::invalid(format!(
+                    "--cpu {}: not a CPU model libvirt knows for {virt_type}",
+                    quote(model)
+                ))
+                .with_hint("list them with: virsh domcapabilities (cpu mode custom), or virsh cpu-models x86_64"))
+            }
+            Some((_, false)) => plan.warnings.push(format!(
+                "--cpu {model}: libvirt says this model is not usable as it is under {virt_type}; the guest may not start"
+            )),
+            Some(_) => {}
+        },
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `--cpu host-passthrough|host-model|host|MODEL` (also mode=, model=).
+fn parse_cpu(value: &str) -> Result<CpuMode> {
+    let v = value
+        .strip_prefix("mode=")
+        .or_else(|| value.strip_prefix("model="))
+        .unwrap_or(value);
+    match v {
+        "host-passthrough" => Ok(CpuMode::HostPassthrough),
+        // virt-install's `--cpu host` is host-model.
+        "host-model" | "host" => Ok(CpuMode::HostModel),
+        m if !m.is_empty()
+            && m.len() <= 64
+            && m.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) =>
+        {
+            Ok(CpuMode::Model(m.to_string()))
+        }
+        _ => Err(Error::invalid(format!(
+            "--cpu {}: use host-passthrough, host-model or a CPU model name",
+            quote(value)
+        ))),
+    }
+}
+
+/// `--cpuset 0-3,^2,6`: libvirt's syntax, CPUs below 4096, at least one CPU left.
+fn parse_cpuset(value: &str) -> Result<String> {
+    let bad = || {
+        Error::invalid(format!(
+            "--cpuset {}: a list of CPUs like 0-3,^2,6 (numbers below 4096)",
+            quote(value)
+        ))
+    };
+    let number = |s: &str| s.parse::<u32>().ok().filter(|n| *n < 4096).ok_or_else(bad);
+    let mut cpus = std::collections::BTreeSet::new();
+    let mut excluded = Vec::new();
+    for item in value.split(',') {
+        if let Some(n) = item.strip_prefix('^') {
+            excluded.push(number(n)?);
+        } else if let Some((a, b)) = item.split_once('-') {
+            let (a, b) = (number(a)?, number(b)?);
+            if a > b {
+                return Err(bad());
+            }
+            cpus.extend(a..=b);
+        } else {
+            cpus.insert(number(item)?);
+        }
+    }
+    for n in excluded {
+        cpus.remove(&n);
+    }
+    if cpus.is_empty() {
+        return Err(bad());
+    }
+    Ok(value.to_string())
+}
+
+/// `--memballoon none|virtio` (also model=...).
+fn parse_memballoon(value: &str) -> Result<String> {
+    let v = value.strip_prefix("model=").unwrap_or(value);
+    match v {
+        "none" | "virtio" | "virtio-transitional" | "virtio-non-transitional" => Ok(v.to_string()),
+        _ => Err(Error::invalid(format!(
+            "--memballoon {}: use none or virtio",
+            quote(value)
+        ))),
+    }
+}
+
 /// Exactly one install method, checked for shape (files are looked at in `resolve_method`).
-fn parse_method(args: &Install) -> Result<Method> {
+/// --import with --boot kernel=... is one method (the kernel boots the existing disks).
+fn parse_method(args: &Install, kernel: Option<KernelBoot>) -> Result<Method> {
     let mut methods = Vec::new();
     if let Some(l) = &args.location {
         methods.push(Method::Location(InstallTree {
             location: PathBuf::from(l),
             is_iso: false,
+            url: None,
             kernel: String::new(),
             initrd: String::new(),
             layout: "",
@@ -105,19 +336,21 @@ fn parse_method(args: &Install) -> Result<Method> {
     if let Some(c) = &args.cdrom {
         methods.push(Method::Cdrom(PathBuf::from(c)));
     }
-    if args.import {
-        methods.push(Method::Import);
+    if args.pxe {
+        methods.push(Method::Pxe);
     }
-    if let Some(b) = &args.boot {
-        methods.push(Method::Kernel(spec::parse_boot(b)?));
+    match kernel {
+        Some(k) => methods.push(Method::Kernel(k)),
+        None if args.import => methods.push(Method::Import),
+        None => {}
     }
     match methods.len() {
         1 => Ok(methods.remove(0)),
         0 => Err(Error::new(ErrorKind::Usage, "an install method is needed")
-            .with_hint("give one of --location, --cdrom, --import, --boot kernel=...")),
+            .with_hint("give one of --location, --cdrom, --import, --pxe, --boot kernel=...")),
         _ => Err(Error::new(
             ErrorKind::Usage,
-            "give only one of --location, --cdrom, --import, --boot",
+            "give only one of --location, --cdrom, --import, --pxe, --boot kernel=...",
         )),
     }
 }
@@ -149,6 +382,7 @@ fn resolve_method(method: Method) -> Result<Method> {
             Ok(Method::Kernel(k))
         }
         Method::Import => Ok(Method::Import),
+        Method::Pxe => Ok(Method::Pxe),
     }
 }
 
@@ -181,33 +415,17 @@ pub fn choose_virt_type(conn: &Connect, arg: VirtTypeArg) -> (String, String) {
     match arg {
         VirtTypeArg::Kvm => ("kvm".into(), "requested with --virt-type kvm".into()),
         VirtTypeArg::Qemu => ("qemu".into(), "requested with --virt-type qemu".into()),
-        VirtTypeArg::Auto => match kvm_probe(conn) {
-            Ok(()) => (
-                "kvm".into(),
-                "KVM is offered by libvirt and a probe guest ran with it".into(),
-            ),
-            Err(why) => (
-                "qemu".into(),
-                format!("KVM is not usable ({why}); using qemu (TCG)"),
-            ),
-        },
-    }
-}
-
-/// Starts a transient, device-less KVM guest, checks it survives its first moments, destroys it.
-fn kvm_probe(conn: &Connect) -> std::result::Result<(), String> {
-    let first_line = |e: virt::error::Error| e.message().lines().next().unwrap_or("").to_string();
-    conn.get_domain_capabilities(None, Some("x86_64"), None, Some("kvm"), 0)
-        .map_err(first_line)?;
-    let name = format!("vnet-kvm-probe-{}", std::process::id());
-    let xml = crate::xml::probe_xml(&name);
-    let dom = Domain::create_xml(conn, &xml, 0).map_err(first_line)?;
-    std::thread::sleep(Duration::from_millis(300));
-    let alive = dom.is_active().unwrap_or(false);
-    let _ = dom.destroy();
-    if alive {
-        Ok(())
-    } else {
-        Err("the KVM probe guest stopped right after starting".into())
+        VirtTypeArg::Auto => {
+            // The probe shared with `vnet-net doctor`, cached (vnet_common::libvirt::kvm).
+            let found = vnet_common::libvirt::kvm::probe(conn);
+            if found.usable {
+                ("kvm".into(), found.describe())
+            } else {
+                (
+                    "qemu".into(),
+                    format!("KVM is not usable ({}); using qemu (TCG)", found.describe()),
+                )
+            }
+        }
     }
 }
