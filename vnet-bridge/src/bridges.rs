@@ -35,6 +35,10 @@ pub struct Addbr {
     /// Bring the bridge up.
     #[arg(long)]
     up: bool,
+    /// Tag a bridge this call creates with LABEL (its ifalias, vnet:tag=LABEL): `show --tag`
+    /// lists it, `prune --tag` removes it. A bridge accepted with --exist-ok keeps its own tag.
+    #[arg(long, value_name = "LABEL")]
+    tag: Option<String>,
 }
 
 /// The bridge after addbr.
@@ -58,6 +62,7 @@ impl Verb for Addbr {
 
     fn run(self, ctx: &mut Ctx, journal: &mut Journal) -> Result<BridgeAdded> {
         validate_ifname(&self.bridge)?;
+        vnet_common::tags::check(self.tag.as_deref())?;
         let addrs: Vec<IpNet> = self.addrs.iter().map(|a| parse_cidr(a)).collect::<Result<_>>()?;
         let what = format!("add bridge '{}'", self.bridge);
         ctx.run(|at| self.add(at, &addrs, journal))
@@ -95,9 +100,11 @@ impl Addbr {
             None => {
                 let message = LinkMessageBuilder::<LinkBridge>::new(name).build();
                 handle.link().add(message).execute().await?;
+                let tagger = handle.clone();
                 let (handle, name) = (handle.clone(), name.clone());
                 let undo = async move { delete_by_name(&handle, &name).await };
                 journal.record(format!("create bridge '{}'", self.bridge), undo)?;
+                vnet_common::tags::tag_link_opt(&tagger, &self.bridge, self.tag.as_deref()).await?;
                 Ok(true)
             }
         }

@@ -11,6 +11,7 @@ mod model;
 mod monitor;
 mod moveaddr;
 mod ports;
+mod prune;
 mod settings;
 mod show;
 mod stp;
@@ -208,6 +209,7 @@ vnet_common::verbs! {
         Delvxlan(vxlan::Delvxlan),
         Fdb(fdb::Fdb),
         Monitor(monitor::Monitor),
+        Prune(prune::Prune),
     }
 }
 

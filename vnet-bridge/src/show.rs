@@ -39,6 +39,9 @@ fn centis(seconds: f64) -> u64 {
 pub struct Show {
     /// Only these bridges, in this order (exit 3 if one is missing).
     bridges: Vec<String>,
+    /// Only the bridges tagged LABEL (addbr --tag).
+    #[arg(long, value_name = "LABEL")]
+    tag: Option<String>,
 }
 
 /// The bridges, sorted by name (or in the order asked for).
@@ -56,6 +59,9 @@ pub struct BridgeInfo {
     pub stp: bool,
     /// The administrative UP flag.
     pub up: bool,
+    /// The bridge's tag (addbr --tag), absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
     /// The ports, sorted by name.
     pub interfaces: Vec<PortInfo>,
 }
@@ -64,6 +70,9 @@ pub struct BridgeInfo {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct PortInfo {
     pub name: String,
+    /// The port's tag (e.g. vnet-ns veth --tag), absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
     /// The port number on the bridge.
     pub port_no: u16,
     /// The port's STP state.
@@ -81,7 +90,7 @@ pub struct PortInfo {
 
 impl Show {
     pub fn new(bridges: Vec<String>) -> Show {
-        Show { bridges }
+        Show { bridges, tag: None }
     }
 }
 
@@ -90,7 +99,7 @@ impl Verb for Show {
     type Output = BridgeList;
 
     fn run(self, ctx: &mut Ctx, _journal: &mut Journal) -> Result<BridgeList> {
-        let links = ctx.links_now()?;
+        let links = crate::prune::only_tagged(ctx.links_now()?, self.tag.as_deref())?;
         let mut list = list_bridges(&links, ctx.netns(), &self.bridges)?;
         // The flood list of VXLAN ports is in the FDB: dumped only when there is such a port.
         if list
@@ -125,6 +134,7 @@ fn list_bridges(links: &Links, ns: Option<&str>, names: &[String]) -> Result<Bri
             id: bridge_id(bridge),
             stp: stp_enabled(bridge),
             up: link_is_up(bridge),
+            tag: vnet_common::tags::link_tag(bridge),
             interfaces: links.ports(bridge).into_iter().map(PortInfo::of).collect(),
         })
         .collect();
@@ -136,6 +146,7 @@ impl PortInfo {
         let (rx_packets, rx_bytes, tx_packets, tx_bytes) = counters(port);
         PortInfo {
             name: link_name(port),
+            tag: vnet_common::tags::link_tag(port),
             port_no: port_attr!(port, PortNumber),
             state: PortState::of(port),
             up: link_is_up(port),

@@ -103,6 +103,10 @@ pub struct Addvxlan {
     /// Succeed when NAME already is a VXLAN port of the bridge with this VNI.
     #[arg(long, visible_alias = "may-exist")]
     exist_ok: bool,
+    /// Tag the new VXLAN link with LABEL (its ifalias, vnet:tag=LABEL): `prune --tag` removes it.
+    /// A port accepted with --exist-ok keeps its own tag.
+    #[arg(long, value_name = "LABEL")]
+    tag: Option<String>,
 }
 
 /// The VXLAN port after addvxlan.
@@ -254,6 +258,7 @@ impl Verb for Addvxlan {
     fn run(self, ctx: &mut Ctx, journal: &mut Journal) -> Result<VxlanAdded> {
         let what = format!("add VXLAN port '{}' to bridge '{}'", self.name, self.bridge);
         let plan = self.plan().context(&what)?;
+        vnet_common::tags::check(self.tag.as_deref())?;
         ctx.run(|at| self.add(at, plan, journal)).context(what)
     }
 }
@@ -369,6 +374,7 @@ impl Addvxlan {
         let handle = at.handle.clone();
         let name = self.name.clone();
         journal.record(step, async move { delete_by_name(&handle, &name).await })?;
+        vnet_common::tags::tag_link_opt(&at.handle, &self.name, self.tag.as_deref()).await?;
         done.changed = true;
         Ok(done)
     }

@@ -24,6 +24,7 @@ pub mod schema;
 pub mod signals;
 pub mod stream;
 pub mod table;
+pub mod tags;
 pub mod verb;
 
 pub use cli::Tool;

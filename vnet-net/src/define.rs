@@ -53,6 +53,12 @@ pub struct DefinitionArgs {
     /// Succeed ("changed": false) when a network of this name with the same definition exists.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
+    /// Tag the network with LABEL (1..64 bytes of A-Z a-z 0-9 _ . -): kept in its definition as
+    /// <metadata><vnet:tag xmlns:vnet="http://vnet.invalid/xmlns/tag/1">LABEL</vnet:tag></metadata>;
+    /// `list --tag` lists it, `prune --tag` removes it. An existing network accepted with
+    /// --exist-ok keeps its own tag.
+    #[arg(long, value_name = "LABEL")]
+    pub tag: Option<String>,
 }
 
 /// Define a persistent network from a libvirt XML file, or from flags.
@@ -167,6 +173,7 @@ impl Request {
                 .with_hint("see 'vnet-net define --help'"))
             }
         };
+        let xml = crate::prune::tagged_xml(xml, args.tag.as_deref())?;
         let what = args
             .file
             .as_ref()

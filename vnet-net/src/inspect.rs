@@ -38,6 +38,9 @@ pub struct List {
     /// -o json still prints the full objects.
     #[arg(long)]
     pub name: bool,
+    /// Only the networks tagged LABEL (define/create --tag).
+    #[arg(long, value_name = "LABEL")]
+    pub tag: Option<String>,
 }
 
 impl List {
@@ -113,7 +116,9 @@ impl Verb for List {
     type Output = Networks;
 
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<Networks> {
+        vnet_common::tags::check(self.tag.as_deref())?;
         let mut states = all_states(ctx.conn()?, self.flags())?;
+        states.retain(|s| self.tag.is_none() || s.tag == self.tag);
         // virsh sorts names case-insensitively.
         states.sort_by_key(|s| (s.name.to_lowercase(), s.name.clone()));
         let names = self

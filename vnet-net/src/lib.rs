@@ -9,6 +9,7 @@ pub mod inspect;
 pub mod leases;
 pub mod lifecycle;
 pub mod network;
+pub mod prune;
 pub mod spec;
 pub mod update;
 pub mod xml;
@@ -93,6 +94,7 @@ vnet_common::verbs! {
         DnsHosts(update::DnsHosts),
         #[command(visible_alias = "net-event")]
         Events(events::Events),
+        Prune(prune::Prune),
     }
 }
 

@@ -32,6 +32,9 @@ pub struct NetworkState {
     pub mode: String,
     /// The host's addresses on the network, as "192.168.122.1/24".
     pub ips: Vec<String>,
+    /// The network's tag (define/create --tag), absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
     /// The whole parsed definition (for the checks; not printed).
     #[serde(skip)]
     pub summary: Summary,
@@ -49,6 +52,7 @@ impl NetworkState {
             bridge: summary.bridge.clone(),
             mode: summary.mode.clone(),
             ips: summary.ip_strings(),
+            tag: None,
             summary,
         }
     }
@@ -61,13 +65,11 @@ impl NetworkState {
             net.is_persistent().libvirt(&what)?,
             net.get_autostart().libvirt(&what)?,
         ];
-        let summary = xml::parse(&net.get_xml_desc(0).libvirt(&what)?).context(&what)?;
-        Ok(NetworkState::new(
-            name,
-            net.get_uuid_string().libvirt(&what)?,
-            flags,
-            summary,
-        ))
+        let text = net.get_xml_desc(0).libvirt(&what)?;
+        let summary = xml::parse(&text).context(&what)?;
+        let mut state = NetworkState::new(name, net.get_uuid_string().libvirt(&what)?, flags, summary);
+        state.tag = vnet_common::tags::libvirt::xml_tag(&text);
+        Ok(state)
     }
 }
 
@@ -166,7 +168,9 @@ pub fn all_states(conn: &Connect, flags: sys::virConnectListAllNetworksFlags) ->
         };
         let summary = xml::parse(&xml).context(format!("network {name}"))?;
         let flags = [&active, &persistent, &autostart].map(|set| set.contains(&uuid));
-        states.push(NetworkState::new(name, uuid, flags, summary));
+        let mut state = NetworkState::new(name, uuid, flags, summary);
+        state.tag = vnet_common::tags::libvirt::xml_tag(&xml);
+        states.push(state);
     }
     Ok(states)
 }

@@ -10,6 +10,7 @@ pub mod monitor;
 pub mod namespaces;
 pub mod netem;
 pub mod procs;
+pub mod prune;
 pub mod route;
 pub mod tuntap;
 pub mod veth;
@@ -82,6 +83,7 @@ vnet_common::verbs! {
         Attach(namespaces::Attach),
         Qdisc(netem::Qdisc),
         Monitor(monitor::Monitor),
+        Prune(prune::Prune),
     }
 }
 

@@ -40,6 +40,10 @@ pub struct Add {
     /// Write /etc/netns/NAME/resolv.conf with this nameserver (repeatable, in order).
     #[arg(long = "nameserver", value_name = "IP")]
     pub nameservers: Vec<String>,
+    /// Tag the new namespace with LABEL (1..64 bytes of A-Z a-z 0-9 _ . -), kept in
+    /// /run/vnet/netns-tags/NAME: `list --tag` and `prune --tag` find it; delete removes it.
+    #[arg(long, value_name = "LABEL")]
+    pub tag: Option<String>,
 }
 
 /// The namespace `add` made (or found, with --exist-ok).
@@ -64,6 +68,7 @@ impl Verb for Add {
     fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Added> {
         let name = &self.name;
         validate_netns_name(name)?;
+        vnet_common::tags::check(self.tag.as_deref())?;
         let what = || format!("add namespace '{name}'");
         let resolver =
             resolver_text(name, self.resolv_conf.as_deref(), &self.nameservers).with_context(what)?;
@@ -73,6 +78,7 @@ impl Verb for Add {
             return already_exists(name, &path, self.exist_ok);
         }
         create_mounted(name, &path, journal).with_context(what)?;
+        vnet_common::tags::mark_netns(name, self.tag.as_deref(), journal).with_context(what)?;
         if !self.no_lo {
             bring_lo_up(ctx.netlink()?, name).with_context(|| format!("{}: bring lo up", what()))?;
         }
@@ -390,6 +396,7 @@ impl Verb for Delete {
             remove(&netns::path(name)).context(format!("delete namespace '{name}'"))?;
             journal.irreversible(format!("delete namespace '{name}'"))?;
             removed.extend(remove_resolver(name));
+            vnet_common::tags::unmark_netns(name);
         }
         Ok(Deleted {
             changed: !present.is_empty(),
@@ -402,7 +409,11 @@ impl Verb for Delete {
 
 /// List named namespaces (ip netns list).
 #[derive(Debug, clap::Args)]
-pub struct List {}
+pub struct List {
+    /// Only the namespaces tagged LABEL (add --tag).
+    #[arg(long, value_name = "LABEL")]
+    pub tag: Option<String>,
+}
 
 /// One /run/netns entry.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -413,6 +424,9 @@ pub struct Entry {
     pub path: PathBuf,
     /// True for a file under /run/netns with no namespace mounted on it.
     pub stale: bool,
+    /// The namespace's tag (add --tag), absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -430,7 +444,7 @@ impl Verb for List {
     type Output = Entries;
 
     fn run(self, _: &mut NsCtx, _: &mut Journal) -> Result<Entries> {
-        read_entries().map(Entries)
+        crate::prune::tagged_entries(read_entries()?, self.tag.as_deref()).map(Entries)
     }
 }
 
@@ -468,6 +482,7 @@ fn read_entries() -> Result<Vec<Entry>> {
             id,
             path,
             stale,
+            tag: None,
         });
     }
     Ok(entries)
@@ -495,6 +510,7 @@ mod tests {
             id,
             path: netns::path(name),
             stale: !live,
+            tag: None,
         };
         assert_eq!(text_line(&entry("Blue", true, Some(0))), "Blue (id: 0)\n");
         assert_eq!(text_line(&entry("Red", true, None)), "Red\n");

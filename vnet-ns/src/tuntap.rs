@@ -49,6 +49,9 @@ pub struct Tuntap {
     /// del: succeed with "changed": false when there is no such device.
     #[arg(long, visible_alias = "if-exists")]
     pub missing_ok: bool,
+    /// add: tag the new device with LABEL (its ifalias, vnet:tag=LABEL): `prune --tag` removes it.
+    #[arg(long, value_name = "LABEL")]
+    pub tag: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -205,6 +208,7 @@ impl Verb for Tuntap {
 
     fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Tap> {
         let spec = parse(self.action, self.args)?;
+        vnet_common::tags::check(self.tag.as_deref())?;
         let (netlink, handle, ns) = ctx.scope()?;
         let mode = if spec.tap { "tap" } else { "tun" };
         let mut out = Tap {
@@ -241,6 +245,11 @@ impl Verb for Tuntap {
                         .await
                         .map_err(Error::from)
                 })?;
+                netlink.run(vnet_common::tags::tag_link_opt(
+                    &handle,
+                    &spec.name,
+                    self.tag.as_deref(),
+                ))?;
             }
             TapAction::Del => {
                 let what = format!("tuntap del {}", spec.name);

@@ -44,6 +44,10 @@ pub struct Veth {
     /// Succeed with "changed": false when NAME and PEER already exist as one veth pair.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
+    /// Tag both new ends with LABEL (their ifalias, vnet:tag=LABEL): `prune --tag` removes them.
+    /// A pair accepted with --exist-ok keeps its own tag.
+    #[arg(long, value_name = "LABEL")]
+    pub tag: Option<String>,
 }
 
 /// The pair as requested (and made, unless "changed" is false).
@@ -81,6 +85,7 @@ impl Verb for Veth {
             self.netns = ctx.netns.clone();
         }
         let plan = self.check()?;
+        vnet_common::tags::check(self.tag.as_deref())?;
         let what = format!("veth {} {}", self.name, self.peer);
         let netlink = ctx.netlink()?;
         let host = netlink.handle(self.netns.as_deref())?;
@@ -130,6 +135,7 @@ impl Veth {
             delete_end(&undo, &name).await
         })?;
         configure(host, peer, self, plan, master).await?;
+        crate::prune::tag_pair(host, peer, &self.name, &self.peer, self.tag.as_deref()).await?;
         Ok(true)
     }
 

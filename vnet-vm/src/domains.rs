@@ -55,6 +55,9 @@ pub struct List {
     /// -o json still prints the full objects.
     #[arg(long)]
     pub name: bool,
+    /// Only the domains tagged LABEL (install --tag).
+    #[arg(long, value_name = "LABEL")]
+    pub tag: Option<String>,
 }
 
 /// One domain of `list`.
@@ -66,6 +69,9 @@ pub struct DomainRow {
     /// virsh's word: running, idle, paused, in shutdown, shut off, crashed, pmsuspended.
     pub state: String,
     pub uuid: String,
+    /// The domain's tag (install --tag), absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
 }
 
 /// The domains `list` found.
@@ -105,6 +111,7 @@ impl Verb for List {
     type Output = DomainList;
 
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<DomainList> {
+        vnet_common::tags::check(self.tag.as_deref())?;
         let mut flags = sys::VIR_CONNECT_LIST_DOMAINS_ACTIVE;
         if self.all {
             flags |= sys::VIR_CONNECT_LIST_DOMAINS_INACTIVE;
@@ -117,8 +124,10 @@ impl Verb for List {
                 name: d.get_name().unwrap_or_default(),
                 state: state_of(d).to_string(),
                 uuid: d.get_uuid_string().unwrap_or_default(),
+                tag: vnet_common::tags::libvirt::domain_tag(d),
             })
             .collect();
+        rows.retain(|r| self.tag.is_none() || r.tag == self.tag);
         rows.sort_by(|a, b| (a.id.is_none(), a.id, &a.name).cmp(&(b.id.is_none(), b.id, &b.name)));
         let names = self.name.then(|| crate::lifecycle::names_document(&rows));
         Ok(DomainList(rows, names))
@@ -527,6 +536,7 @@ mod tests {
             List {
                 all: true,
                 name: false,
+                tag: None,
             },
         )
         .unwrap();

@@ -11,6 +11,7 @@ pub mod install;
 pub mod lifecycle;
 pub mod location;
 pub mod pools;
+pub mod prune;
 pub mod spec;
 pub mod storage;
 pub mod target;
@@ -111,6 +112,7 @@ vnet_common::verbs! {
         Wait(wait::Wait),
         #[command(visible_alias = "event")]
         Events(events::Events),
+        Prune(prune::Prune),
     }
 }
 

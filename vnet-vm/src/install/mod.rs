@@ -7,6 +7,7 @@ pub(crate) mod http;
 mod osinfo;
 mod output;
 mod plan;
+mod tagging;
 
 pub use output::{
     Boot, CloudInitSeed, Existing, InstallOutput, Installed, InstalledDisk, InstalledNic, PrintedXml,
@@ -155,6 +156,12 @@ pub struct Install {
     /// Succeed (changed: false) when a domain of this name exists already.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
+    /// Tag the domain with LABEL (1..64 bytes of A-Z a-z 0-9 _ . -): domain metadata
+    /// <vnet:tag xmlns:vnet="http://vnet.invalid/xmlns/tag/1">LABEL</vnet:tag>, with a record of
+    /// the volumes, pools and boot files this install creates; `list --tag` lists it, `prune
+    /// --tag` removes it with that storage. An existing domain accepted with --exist-ok keeps its own.
+    #[arg(long, value_name = "LABEL")]
+    pub tag: Option<String>,
 }
 
 impl Verb for Box<Install> {
@@ -176,6 +183,7 @@ impl Verb for Install {
 
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<InstallOutput> {
         let (mut plan, disks) = plan::parse(&self)?;
+        vnet_common::tags::check(self.tag.as_deref())?;
         if Domain::lookup_by_name(ctx.conn()?, &plan.name).is_ok() {
             return existing(plan.name, self.exist_ok);
         }
@@ -189,6 +197,7 @@ impl Verb for Install {
         }
         let (dom, files) = make_everything(conn, &plan, &virt_type.0, journal)
             .map_err(|e| e.context(format!("install {}", plan.name)))?;
+        tagging::mark(&dom, self.tag.as_deref(), &plan, &files)?;
         let mut result = describe(&plan, &virt_type, &files);
         if let (Some(out), Some(path)) = (result.cloud_init.as_mut(), files.seed.as_ref()) {
             out.seed = path.clone();
