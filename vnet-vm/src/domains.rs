@@ -51,6 +51,10 @@ pub struct List {
     /// Include inactive domains.
     #[arg(long)]
     pub all: bool,
+    /// Names only, one per line (virsh list --name), for `for vm in $(vnet-vm list --name)`;
+    /// -o json still prints the full objects.
+    #[arg(long)]
+    pub name: bool,
     /// Only the domains tagged LABEL (install --tag).
     #[arg(long, value_name = "LABEL")]
     pub tag: Option<String>,
@@ -73,10 +77,23 @@ pub struct DomainRow {
 /// The domains `list` found.
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(transparent)]
-pub struct DomainList(pub Vec<DomainRow>);
+pub struct DomainList(
+    pub Vec<DomainRow>,
+    /// With --name: the names, one per line, as virsh prints them (the document printed).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub Option<String>,
+);
 
 impl Render for DomainList {
+    fn document(&self) -> Option<&str> {
+        self.1.as_deref()
+    }
+
     fn text(&self, style: TextStyle) -> String {
+        if let Some(names) = &self.1 {
+            return names.clone();
+        }
         let rows: Vec<Vec<String>> = self
             .0
             .iter()
@@ -112,7 +129,8 @@ impl Verb for List {
             .collect();
         rows.retain(|r| self.tag.is_none() || r.tag == self.tag);
         rows.sort_by(|a, b| (a.id.is_none(), a.id, &a.name).cmp(&(b.id.is_none(), b.id, &b.name)));
-        Ok(DomainList(rows))
+        let names = self.name.then(|| crate::lifecycle::names_document(&rows));
+        Ok(DomainList(rows, names))
     }
 }
 
@@ -172,6 +190,9 @@ pub struct Stopped {
     pub changed: bool,
     /// virsh's word for the state now (a guest asked to shut down may still be running).
     pub state: String,
+    /// shutdown --timeout --force: true when the guest did not power off in time and was destroyed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forced: Option<bool>,
     /// virsh's confirmation, printed with -o text when something changed.
     #[serde(skip)]
     #[schemars(skip)]
@@ -180,14 +201,26 @@ pub struct Stopped {
 
 impl Render for Stopped {
     fn text(&self, _style: TextStyle) -> String {
-        confirmation(self.changed, format!("Domain '{}' {}\n", self.name, self.done))
+        let forced = match self.forced {
+            Some(true) => format!("Domain '{}' destroyed\n", self.name),
+            _ => String::new(),
+        };
+        confirmation(
+            self.changed,
+            format!("Domain '{}' {}\n{forced}", self.name, self.done),
+        )
     }
 }
 
 /// Ask the guest to shut down (ACPI power button; virsh shutdown).
+///
+/// With --timeout SECS, wait for it to power off; with --force too, destroy it if it has not by
+/// then (a guest that ignores ACPI).
 #[derive(Debug, clap::Args)]
 pub struct Shutdown {
     pub name: String,
+    #[command(flatten)]
+    pub wait: crate::lifecycle::ShutdownWait,
 }
 
 impl Verb for Shutdown {
@@ -199,7 +232,14 @@ impl Verb for Shutdown {
             what: "shut down",
             done: "is being shutdown",
         };
-        stop(ctx, journal, self.name, how, |dom| dom.shutdown().map(drop))
+        let name = self.name.clone();
+        let mut out = stop(ctx, journal, self.name, how, |dom| dom.shutdown().map(drop))?;
+        if out.changed && self.wait.timeout.is_some() {
+            let dom = lookup(ctx.conn()?, &name)?;
+            out.forced = Some(crate::lifecycle::wait_shut_off(&dom, &name, &self.wait, journal)?);
+            out.state = state_of(&dom).to_string();
+        }
+        Ok(out)
     }
 }
 
@@ -207,6 +247,8 @@ impl Verb for Shutdown {
 #[derive(Debug, clap::Args)]
 pub struct Destroy {
     pub name: String,
+    #[command(flatten)]
+    pub flags: crate::lifecycle::DestroyFlags,
 }
 
 impl Verb for Destroy {
@@ -218,7 +260,10 @@ impl Verb for Destroy {
             what: "destroy",
             done: "destroyed",
         };
-        stop(ctx, journal, self.name, how, Domain::destroy)
+        let flags = self.flags.flags();
+        stop(ctx, journal, self.name, how, |dom| {
+            dom.destroy_flags(flags).map(drop)
+        })
     }
 }
 
@@ -246,6 +291,7 @@ fn stop(
     Ok(Stopped {
         changed,
         state: state_of(&dom).to_string(),
+        forced: None,
         done: how.done.to_string(),
         name,
     })
@@ -267,6 +313,8 @@ pub struct Undefine {
     /// Succeed (changed: false) when the domain does not exist.
     #[arg(long, visible_alias = "if-exists")]
     pub missing_ok: bool,
+    #[command(flatten)]
+    pub keep: crate::lifecycle::UndefineFlags,
 }
 
 /// What `undefine` removed.
@@ -346,10 +394,8 @@ impl Verb for Undefine {
                     .with_hint(format!("stop it first: vnet-vm destroy {name}")),
             );
         }
-        dom.undefine_flags(
-            sys::VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | sys::VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA,
-        )
-        .libvirt(format!("undefine domain {name}"))?;
+        dom.undefine_flags(self.keep.flags())
+            .map_err(|e| self.keep.explain(e, &name))?;
         journal.irreversible(format!("undefine domain {name}"))?;
         let removed = if self.remove_all_storage {
             Some(remove_storage(conn, &facts, journal)?)
@@ -482,12 +528,27 @@ mod tests {
     }
 
     fn destroy(ctx: &mut Session, name: &str) -> Result<Stopped> {
-        run(ctx, Destroy { name: name.into() })
+        let flags = Default::default();
+        run(
+            ctx,
+            Destroy {
+                name: name.into(),
+                flags,
+            },
+        )
     }
 
     #[test]
     fn list_shapes_json_and_text() {
-        let out = run(&mut session(), List { all: true, tag: None }).unwrap();
+        let out = run(
+            &mut session(),
+            List {
+                all: true,
+                name: false,
+                tag: None,
+            },
+        )
+        .unwrap();
         let first = &out.0[0];
         assert_eq!(first.name, "test");
         // test:///default is shared by this process's tests: another may have restarted it.
@@ -517,6 +578,7 @@ mod tests {
                 name: "nope".into(),
                 remove_all_storage: false,
                 missing_ok: true,
+                keep: Default::default(),
             },
         )
         .unwrap();

@@ -2,10 +2,13 @@
 
 pub mod addrs;
 pub mod console;
+pub mod devices;
+pub mod display;
 pub mod domains;
 pub mod events;
 pub mod iface;
 pub mod install;
+pub mod lifecycle;
 pub mod location;
 pub mod pools;
 pub mod prune;
@@ -29,8 +32,10 @@ impl Tool for VmTool {
     const ABOUT: &'static str =
         "Virtual machines over libvirt: virt-install and the virsh domain verbs, with JSON output";
     const LONG_ABOUT: &'static str = "Virtual machines over libvirt: `install` replaces virt-install (the \
-seed's command line works unchanged), and list, start, shutdown, destroy, undefine, dumpxml, domiflist, \
-domifaddr and console replace their virsh namesakes. Output is one JSON document (-o text for virsh's \
+seed's command line works unchanged), and list, define, create, start, shutdown, destroy, reboot, \
+suspend, resume, undefine, autostart, dominfo, domstate, dumpxml, domiflist, domifaddr, \
+attach-interface, detach-interface, attach-disk, detach-disk, domdisplay, ttyconsole and console \
+replace their virsh namesakes. Output is one JSON document (-o text for virsh's \
 layout; dumpxml and install --print-xml print the XML document itself); errors are one line on stderr \
 with the documented exit code.";
     type Globals = ConnectArgs;
@@ -75,6 +80,20 @@ vnet_common::verbs! {
         Domiflist(iface::Domiflist),
         Domifaddr(iface::Domifaddr),
         Console(console::Console),
+        Define(lifecycle::Define),
+        Create(lifecycle::Create),
+        Dominfo(lifecycle::Dominfo),
+        Domstate(lifecycle::Domstate),
+        Autostart(lifecycle::Autostart),
+        Reboot(lifecycle::Reboot),
+        Suspend(lifecycle::Suspend),
+        Resume(lifecycle::Resume),
+        AttachInterface(devices::AttachInterface),
+        DetachInterface(devices::DetachInterface),
+        AttachDisk(devices::AttachDisk),
+        DetachDisk(devices::DetachDisk),
+        Domdisplay(display::Domdisplay),
+        Ttyconsole(display::Ttyconsole),
         PoolList(pools::PoolList),
         PoolInfo(pools::PoolInfo),
         PoolDefineAs(pools::PoolDefineAs),
