@@ -177,6 +177,53 @@ impl DumpSocket {
             .collect())
     }
 
+    /// Every address (RTM_GETADDR dump), of all families.
+    pub fn addresses(&mut self) -> Result<Vec<rtnetlink::packet_route::address::AddressMessage>> {
+        use rtnetlink::packet_route::address::AddressMessage;
+        use rtnetlink::packet_route::RouteNetlinkMessage;
+        let replies = self.dump(RouteNetlinkMessage::GetAddress(AddressMessage::default()))?;
+        Ok(replies
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewAddress(address) => Some(address),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Every route of `family` (RTM_GETROUTE dump), all tables.
+    pub fn routes(
+        &mut self,
+        family: rtnetlink::packet_route::AddressFamily,
+    ) -> Result<Vec<rtnetlink::packet_route::route::RouteMessage>> {
+        use rtnetlink::packet_route::route::RouteMessage;
+        use rtnetlink::packet_route::RouteNetlinkMessage;
+        let mut request = RouteMessage::default();
+        request.header.address_family = family;
+        let replies = self.dump(RouteNetlinkMessage::GetRoute(request))?;
+        Ok(replies
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewRoute(route) => Some(route),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Every qdisc (RTM_GETQDISC dump).
+    pub fn qdiscs(&mut self) -> Result<Vec<rtnetlink::packet_route::tc::TcMessage>> {
+        use rtnetlink::packet_route::tc::TcMessage;
+        use rtnetlink::packet_route::RouteNetlinkMessage;
+        let replies = self.dump(RouteNetlinkMessage::GetQueueDiscipline(TcMessage::default()))?;
+        Ok(replies
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewQueueDiscipline(qdisc) => Some(qdisc),
+                _ => None,
+            })
+            .collect())
+    }
+
     /// Sends one dump request and collects its replies up to NLMSG_DONE.
     pub fn dump(
         &mut self,

@@ -39,8 +39,7 @@ impl Printer {
             (None, Some(document)) => document.to_string(),
             (Some(Format::Text), _) => output.text(self.style),
             (Some(Format::Name), _) => names(&output.json()),
-            _ if self.pretty => pretty_json(&output.json()),
-            _ => output.json().to_string(),
+            _ => output.json_text(self.pretty),
         };
         self.write_stdout(&rendered);
     }
@@ -53,7 +52,7 @@ impl Printer {
         match self.format {
             Some(Format::Text) => self.write_stdout(&output.text(self.style)),
             Some(Format::Name) => self.write_stdout(&names(&output.json())),
-            _ => self.write_stdout(&output.json().to_string()),
+            _ => self.write_stdout(&output.json_text(false)),
         }
     }
 
@@ -112,10 +111,6 @@ pub fn names(value: &Value) -> String {
         other => one(other).into_iter().collect(),
     };
     names.iter().map(|n| format!("{n}\n")).collect()
-}
-
-fn pretty_json(value: &Value) -> String {
-    serde_json::to_string_pretty(value).expect("a serde_json::Value always serializes")
 }
 
 /// Prints an error as the one-line message (and optional hint) every tool uses. A stderr that

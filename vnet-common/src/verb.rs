@@ -59,6 +59,11 @@ pub trait Verb: clap::Args {
 /// A result with its type erased, for the printer.
 pub trait Emit {
     fn json(&self) -> serde_json::Value;
+    /// The JSON text, serialized straight from the typed result (compact, or indented with
+    /// `pretty`): keys in the order the type declares its fields (the classic tool's order where
+    /// the type mirrors it), and no `serde_json::Value` tree built and dropped on the way, which
+    /// was most of the cost of a long listing.
+    fn json_text(&self, pretty: bool) -> String;
     fn text(&self, style: TextStyle) -> String;
     fn document(&self) -> Option<&str>;
     fn streamed(&self) -> bool;
@@ -68,6 +73,14 @@ impl<T: Serialize + Render> Emit for T {
     fn json(&self) -> serde_json::Value {
         // Results are plain structs with string keys: serializing them cannot fail.
         serde_json::to_value(self).expect("a verb result serializes to JSON")
+    }
+
+    fn json_text(&self, pretty: bool) -> String {
+        let text = match pretty {
+            true => serde_json::to_string_pretty(self),
+            false => serde_json::to_string(self),
+        };
+        text.expect("a verb result serializes to JSON")
     }
 
     fn text(&self, style: TextStyle) -> String {

@@ -11,7 +11,7 @@ use crate::words::Words;
 use crate::NsCtx;
 use futures::{StreamExt, TryStreamExt};
 use netlink_packet_route::tc::{TcAttribute, TcHandle, TcMessage, TcOption};
-use netlink_packet_route::RouteNetlinkMessage;
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use rtnetlink::packet_core::{
     DefaultNla, NetlinkMessage, NetlinkPayload, Nla, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE,
     NLM_F_REQUEST,
@@ -22,6 +22,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use vnet_common::error::quote;
 use vnet_common::names::validate_ifname;
+use vnet_common::netlink::DumpSocket;
 use vnet_common::{links, netns, Error, ErrorKind, Journal, Render, Result, TextStyle, Verb};
 
 const TCA_OPTIONS: u16 = 2;
@@ -580,12 +581,45 @@ async fn restore(handle: &Handle, index: u32, old: TcMessage) -> Result<()> {
     .await
 }
 
+/// show: the root qdiscs of every link, or of `dev`, in `ns` (None: the current namespace). A
+/// one-shot read: two blocking dumps over one socket, no async runtime.
+fn show(ns: Option<&str>, dev: Option<&str>) -> Result<Vec<QdiscEntry>> {
+    if let Some(name) = ns {
+        netns::open(name)?;
+    }
+    let mut socket = DumpSocket::open(ns)?;
+    let all = socket
+        .links(AddressFamily::Unspec, vec![])
+        .map_err(|e| e.context("list interfaces"))?;
+    let index = match dev {
+        Some(dev) => match all.iter().find(|l| links::link_name(l) == dev) {
+            Some(link) => Some(link.header.index),
+            None => return Err(links::missing_link(dev, ns)),
+        },
+        None => None,
+    };
+    let names: HashMap<u32, String> = all
+        .iter()
+        .map(|l| (l.header.index, links::link_name(l)))
+        .collect();
+    let qdiscs = socket.qdiscs().map_err(|e| e.context("list qdiscs"))?;
+    Ok(qdiscs
+        .iter()
+        .filter(|m| index.is_none_or(|i| m.header.index as u32 == i))
+        .filter(|m| m.header.parent == TcHandle::ROOT)
+        .map(|m| entry(m, &names))
+        .collect())
+}
+
 impl Verb for Qdisc {
     type Ctx = NsCtx;
     type Output = QdiscOutput;
 
     fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<QdiscOutput> {
         let spec = parse(self.action, self.args)?;
+        if self.action == QdiscAction::Show {
+            return show(ctx.netns.as_deref(), spec.dev.as_deref()).map(QdiscOutput::Qdiscs);
+        }
         let (netlink, handle, ns) = ctx.scope()?;
         let action = self.action;
         let missing_ok = self.missing_ok;
@@ -604,16 +638,6 @@ impl Verb for Qdisc {
                 ),
                 None => None,
             };
-            if action == QdiscAction::Show {
-                let shown = dump(&handle)
-                    .await?
-                    .iter()
-                    .filter(|m| index.is_none_or(|i| m.header.index as u32 == i))
-                    .filter(|m| m.header.parent == TcHandle::ROOT)
-                    .map(|m| entry(m, &names))
-                    .collect();
-                return Ok(QdiscOutput::Qdiscs(shown));
-            }
             let index = index.expect("dev checked");
             let dev = spec.dev.clone().expect("dev checked");
             let what = format!("qdisc {} dev {dev}", action_name(action));

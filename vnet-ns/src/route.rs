@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use vnet_common::error::quote;
 use vnet_common::names::validate_ifname;
+use vnet_common::netlink::DumpSocket;
 use vnet_common::{links, netns, Error, ErrorKind, Journal, Render, Result, TextStyle, Verb};
 
 /// Routes, IPv4 and IPv6, as ip route manages them: add, replace, del, show (or list).
@@ -416,9 +417,9 @@ impl Verb for Route {
             if let Some(name) = &ctx.netns {
                 vnet_common::netns::open(name)?;
             }
-            let mut dumper = crate::dump::Dumper::open(ctx.netns.as_deref())?;
+            let mut dumper = DumpSocket::open(ctx.netns.as_deref())?;
             let links: HashMap<u32, String> = dumper
-                .links()
+                .links(AddressFamily::Unspec, vec![])
                 .map_err(|e| e.context("list interfaces"))?
                 .iter()
                 .map(|l| (l.header.index, links::link_name(l)))
@@ -446,6 +447,36 @@ impl Verb for Route {
         let (netlink, handle, ns) = ctx.scope()?;
         let change = netlink.run(self.change(&handle, ns.as_deref(), &spec, &verb, journal))?;
         Ok(RouteOutput::Change(Box::new(change)))
+    }
+}
+
+impl Route {
+    /// `route show|list|ls [-4|-6] [--table T]` for vnet-common's fast path (the words after
+    /// `show`); None leaves the line to clap. A flag given twice, -4 with -6 (clap refuses both)
+    /// or anything else (ROUTE words, `--table=N`) goes to clap.
+    pub fn fast_show(flags: &[String]) -> Option<Route> {
+        let mut route = Route {
+            action: RouteAction::Show,
+            route: vec![],
+            table: None,
+            ipv4: false,
+            ipv6: false,
+            exist_ok: false,
+            missing_ok: false,
+        };
+        let mut it = flags.iter();
+        while let Some(flag) = it.next() {
+            match flag.as_str() {
+                "-4" if !route.ipv4 && !route.ipv6 => route.ipv4 = true,
+                "-6" if !route.ipv4 && !route.ipv6 => route.ipv6 = true,
+                "--table" if route.table.is_none() => {
+                    let table = it.next().filter(|t| !t.starts_with('-'))?;
+                    route.table = Some(table.clone());
+                }
+                _ => return None,
+            }
+        }
+        Some(route)
     }
 }
 
