@@ -151,7 +151,10 @@ pub fn assert_agrees_with_clap<T: Tool>(fast: &[&str], to_clap: &[&str]) {
         assert_eq!(format!("{ours:?}"), format!("{theirs:?}"), "{line}");
     }
     for line in to_clap {
-        assert!(parse::<T>(&words(line)).is_none(), "taken by the fast path: {line}");
+        assert!(
+            parse::<T>(&words(line)).is_none(),
+            "taken by the fast path: {line}"
+        );
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::linkset::{self, LinkChange};
 use crate::{addrs, NsCtx};
+use netlink_packet_route::AddressFamily;
 use rtnetlink::Handle;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -10,7 +11,6 @@ use vnet_common::error::quote;
 use vnet_common::links::{self, Interface};
 use vnet_common::names::{validate_ifname, validate_netns_name};
 use vnet_common::netlink::{DumpSocket, Netlink};
-use netlink_packet_route::AddressFamily;
 use vnet_common::{Error, ErrorKind, Journal, Render, Result, TextStyle, Verb};
 
 /// Show a namespace's interfaces with state, MAC, MTU and addresses.
@@ -46,9 +46,7 @@ impl Verb for Show {
         let all = socket
             .links(AddressFamily::Unspec, vec![])
             .map_err(|e| e.context("list interfaces"))?;
-        let addrs = socket
-            .addresses()
-            .map_err(|e| e.context("list addresses"))?;
+        let addrs = socket.addresses().map_err(|e| e.context("list addresses"))?;
         let shown = all.iter().map(|l| Interface::new(l, &addrs, &all));
         Ok(Interfaces(shown.collect()))
     }

@@ -97,8 +97,13 @@ pub struct QdiscEntry {
     pub handle: String,
     /// True for the root qdisc.
     pub root: bool,
+    /// The kernel's reference count of the qdisc (tc prints it when it is not 1).
+    pub refcnt: u32,
     /// netem's settings; null for other kinds.
     pub netem: Option<Netem>,
+    /// Listed by `show dev IF`: tc's line then leaves out "dev IF". Not in the JSON.
+    #[serde(skip)]
+    pub by_dev: bool,
 }
 
 /// What add, replace, change or del did.
@@ -130,14 +135,22 @@ impl Render for QdiscOutput {
     }
 }
 
-/// tc qdisc show's line, e.g. "qdisc netem 8001: root refcnt 2 limit 1000 delay 100ms".
+/// tc qdisc show's line, e.g. "qdisc netem 8001: dev va root refcnt 2 limit 1000 delay 100ms"
+/// (tc 6.1: each word of the head ends with a space, netem's options start without one; `tc
+/// qdisc show dev IF` leaves out "dev IF").
 fn text_line(q: &QdiscEntry) -> String {
-    let mut line = format!("qdisc {} {} dev {}", q.kind, q.handle, q.dev);
+    let mut line = format!("qdisc {} {} ", q.kind, q.handle);
+    if !q.by_dev {
+        line.push_str(&format!("dev {} ", q.dev));
+    }
     if q.root {
-        line.push_str(" root");
+        line.push_str("root ");
+    }
+    if q.refcnt != 1 {
+        line.push_str(&format!("refcnt {} ", q.refcnt));
     }
     if let Some(n) = &q.netem {
-        line.push_str(&format!(" limit {}", n.limit));
+        line.push_str(&format!("limit {}", n.limit));
         if n.delay_us > 0.0 {
             line.push_str(&format!(" delay {}", time_text(n.delay_us)));
             if n.jitter_us > 0.0 {
@@ -471,11 +484,13 @@ fn entry(m: &TcMessage, names: &HashMap<u32, String>) -> QdiscEntry {
         dev: names.get(&index).cloned().unwrap_or_else(|| format!("if{index}")),
         handle: format!("{:x}:", m.header.handle.major),
         root: m.header.parent == TcHandle::ROOT,
+        refcnt: m.header.info,
         netem: match kind.as_str() {
             "netem" => raw_options(m).and_then(|b| decode(&b)),
             _ => None,
         },
         kind,
+        by_dev: false,
     }
 }
 
@@ -607,7 +622,10 @@ fn show(ns: Option<&str>, dev: Option<&str>) -> Result<Vec<QdiscEntry>> {
         .iter()
         .filter(|m| index.is_none_or(|i| m.header.index as u32 == i))
         .filter(|m| m.header.parent == TcHandle::ROOT)
-        .map(|m| entry(m, &names))
+        .map(|m| QdiscEntry {
+            by_dev: dev.is_some(),
+            ..entry(m, &names)
+        })
         .collect())
 }
 
@@ -769,5 +787,40 @@ mod tests {
         let bytes = encode(&n);
         assert_eq!(&bytes[4..8], &1000u32.to_ne_bytes());
         assert_eq!(decode(&bytes), Some(n));
+    }
+
+    #[test]
+    fn text_lines_are_tc_qdisc_shows() {
+        let noqueue = QdiscEntry {
+            dev: "va".into(),
+            kind: "noqueue".into(),
+            handle: "0:".into(),
+            root: true,
+            refcnt: 2,
+            netem: None,
+            by_dev: false,
+        };
+        // tc 6.1 (this machine): `tc qdisc show` and `tc qdisc show dev va`.
+        assert_eq!(text_line(&noqueue), "qdisc noqueue 0: dev va root refcnt 2 \n");
+        let one = QdiscEntry {
+            by_dev: true,
+            ..noqueue.clone()
+        };
+        assert_eq!(text_line(&one), "qdisc noqueue 0: root refcnt 2 \n");
+        // tc 6.1 in the guest kit (tests/guest/netem-proof): `tc qdisc show dev va`.
+        let netem = QdiscEntry {
+            kind: "netem".into(),
+            handle: "8001:".into(),
+            netem: Some(Netem {
+                delay_us: 100_000.0,
+                limit: 1000,
+                ..Netem::default()
+            }),
+            ..one
+        };
+        assert_eq!(
+            text_line(&netem),
+            "qdisc netem 8001: root refcnt 2 limit 1000 delay 100ms\n"
+        );
     }
 }

@@ -18,6 +18,7 @@ use netlink_packet_route::AddressFamily;
 use rtnetlink::Handle;
 use schemars::JsonSchema;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use vnet_common::error::quote;
@@ -87,23 +88,27 @@ impl RouteAction {
     }
 }
 
+/// A name from a fixed table ("unicast", "kernel"...), or a number spelt out for one the table
+/// lacks: borrowed, so a listing of many routes allocates none of them.
+pub type Name = Cow<'static, str>;
+
 /// One route, with ip -j route's field names.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct RouteEntry {
     /// "unicast", "unreachable", "blackhole", "prohibit", "local", "broadcast"...
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: Name,
     /// "default", or the prefix ("10.1.0.0/16"; a host route as its bare address, as ip prints it).
     pub dst: String,
     /// "inet" or "inet6".
-    pub family: String,
+    pub family: Name,
     pub gateway: Option<String>,
     /// The output interface.
     pub dev: Option<String>,
     /// "kernel", "boot" (routes added by ip and vnet-ns), "static", "ra", "dhcp"... or a number.
-    pub protocol: String,
+    pub protocol: Name,
     /// "global" (universe), "link", "host", "site", "nowhere".
-    pub scope: String,
+    pub scope: Name,
     /// The preferred source address (src).
     pub prefsrc: Option<String>,
     /// The metric (priority); IPv6 routes added without one have 1024.
@@ -253,7 +258,7 @@ fn protocol_number(text: &str) -> Option<u8> {
         .or_else(|| text.parse().ok())
 }
 
-fn protocol_name(number: u8) -> String {
+fn protocol_name(number: u8) -> Name {
     match number {
         0 => "unspec".into(),
         1 => "redirect".into(),
@@ -275,7 +280,7 @@ fn protocol_name(number: u8) -> String {
         188 => "ospf".into(),
         189 => "rip".into(),
         192 => "eigrp".into(),
-        n => n.to_string(),
+        n => n.to_string().into(),
     }
 }
 
@@ -372,7 +377,7 @@ fn display_dst(dst: &IpNet, default: bool) -> String {
     }
 }
 
-fn type_name(kind: RouteType) -> String {
+fn type_name(kind: RouteType) -> Name {
     match kind {
         RouteType::Unspec => "none".into(),
         RouteType::Unicast => "unicast".into(),
@@ -385,18 +390,18 @@ fn type_name(kind: RouteType) -> String {
         RouteType::Prohibit => "prohibit".into(),
         RouteType::Throw => "throw".into(),
         RouteType::Nat => "nat".into(),
-        other => format!("{}", u8::from(other)),
+        other => u8::from(other).to_string().into(),
     }
 }
 
-fn scope_name(scope: RouteScope) -> String {
+fn scope_name(scope: RouteScope) -> Name {
     match scope {
         RouteScope::Universe => "global".into(),
         RouteScope::Site => "site".into(),
         RouteScope::Link => "link".into(),
         RouteScope::Host => "host".into(),
         RouteScope::NoWhere => "nowhere".into(),
-        other => u8::from(other).to_string(),
+        other => u8::from(other).to_string().into(),
     }
 }
 
@@ -611,7 +616,7 @@ pub fn entry(route: &RouteMessage, links: &HashMap<u32, String>) -> RouteEntry {
     RouteEntry {
         kind: type_name(header.kind),
         dst,
-        family: if v6 { "inet6" } else { "inet" }.to_string(),
+        family: if v6 { "inet6" } else { "inet" }.into(),
         gateway: gateway(route).map(|g| g.to_string()),
         dev: oif(route).map(|i| links.get(&i).cloned().unwrap_or_else(|| format!("if{i}"))),
         protocol: protocol_name(u8::from(header.protocol)),
