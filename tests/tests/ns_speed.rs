@@ -65,19 +65,35 @@ fn fast_read_verbs_print_what_the_classic_tools_print() {
         ns(&["-n", &netns, "route", "show", "-o", "text"]).ok().stdout,
         sh_ok(&format!("ip -n {netns} route show"))
     );
+    // show reads the link dump raw: every field against ip -d -j addr, a bridge port among them.
+    sh_ok(&format!(
+        "ip -n {netns} link add qbr type bridge && ip -n {netns} link set {b} master qbr && \
+         ip -n {netns} link set qbr up && ip -n {netns} addr add 10.63.0.1/24 dev qbr"
+    ));
     let links = ns(&["show", &netns]).ok().json();
-    let oracle: Value = serde_json::from_str(&sh_ok(&format!("ip -n {netns} -j addr"))).unwrap();
-    let names = |v: &Value, key: &str| -> Vec<String> {
-        let mut names: Vec<String> = v
+    let oracle: Value = serde_json::from_str(&sh_ok(&format!("ip -n {netns} -d -j addr"))).unwrap();
+    let oracle = oracle.as_array().unwrap();
+    assert_eq!(links.as_array().unwrap().len(), oracle.len());
+    for (ours, theirs) in links.as_array().unwrap().iter().zip(oracle) {
+        let name = theirs["ifname"].as_str().unwrap();
+        assert_eq!(ours["name"], theirs["ifname"]);
+        assert_eq!(ours["index"], theirs["ifindex"], "{name}");
+        assert_eq!(ours["mtu"], theirs["mtu"], "{name}");
+        assert_eq!(ours["mac"], theirs["address"], "{name}");
+        assert_eq!(ours["state"], theirs["operstate"], "{name}");
+        let master = theirs.get("master").cloned().unwrap_or(Value::Null);
+        assert_eq!(ours["master"], master, "{name}");
+        assert_eq!(ours["kind"], theirs["linkinfo"]["info_kind"], "{name}");
+        let up = theirs["flags"].as_array().unwrap().iter().any(|f| f == "UP");
+        assert_eq!(ours["up"], up, "{name}");
+        let addrs: Vec<String> = theirs["addr_info"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|l| l[key].as_str().unwrap().to_string())
+            .map(|a| format!("{}/{}", a["local"].as_str().unwrap(), a["prefixlen"]))
             .collect();
-        names.sort();
-        names
-    };
-    assert_eq!(names(&links, "name"), names(&oracle, "ifname"));
+        assert_eq!(ours["addresses"], serde_json::json!(addrs), "{name}");
+    }
     // A missing link in `qdisc show dev` is exit 3 on the fast path as on the slow one.
     ns(&["-n", &netns, "qdisc", "show", "dev", "nosuch0"]).fails(3, "not found");
 }

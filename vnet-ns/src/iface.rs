@@ -2,7 +2,6 @@
 
 use crate::linkset::{self, LinkChange};
 use crate::{addrs, NsCtx};
-use netlink_packet_route::AddressFamily;
 use rtnetlink::Handle;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -43,12 +42,8 @@ impl Verb for Show {
         }
         // A one-shot read: two blocking dumps over one socket, no async runtime.
         let mut socket = DumpSocket::open(ns.as_deref())?;
-        let all = socket
-            .links(AddressFamily::Unspec, vec![])
-            .map_err(|e| e.context("list interfaces"))?;
-        let addrs = socket.addresses().map_err(|e| e.context("list addresses"))?;
-        let shown = all.iter().map(|l| Interface::new(l, &addrs, &all));
-        Ok(Interfaces(shown.collect()))
+        let shown = socket.interfaces().map_err(|e| e.context("list interfaces"))?;
+        Ok(Interfaces(shown))
     }
 }
 

@@ -11,7 +11,7 @@ use crate::words::Words;
 use crate::NsCtx;
 use futures::{StreamExt, TryStreamExt};
 use netlink_packet_route::tc::{TcAttribute, TcHandle, TcMessage, TcOption};
-use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use netlink_packet_route::RouteNetlinkMessage;
 use rtnetlink::packet_core::{
     DefaultNla, NetlinkMessage, NetlinkPayload, Nla, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE,
     NLM_F_REQUEST,
@@ -603,20 +603,14 @@ fn show(ns: Option<&str>, dev: Option<&str>) -> Result<Vec<QdiscEntry>> {
         netns::open(name)?;
     }
     let mut socket = DumpSocket::open(ns)?;
-    let all = socket
-        .links(AddressFamily::Unspec, vec![])
-        .map_err(|e| e.context("list interfaces"))?;
+    let names = socket.link_names().map_err(|e| e.context("list interfaces"))?;
     let index = match dev {
-        Some(dev) => match all.iter().find(|l| links::link_name(l) == dev) {
-            Some(link) => Some(link.header.index),
+        Some(dev) => match names.iter().find(|(_, name)| *name == dev) {
+            Some((index, _)) => Some(*index),
             None => return Err(links::missing_link(dev, ns)),
         },
         None => None,
     };
-    let names: HashMap<u32, String> = all
-        .iter()
-        .map(|l| (l.header.index, links::link_name(l)))
-        .collect();
     let qdiscs = socket.qdiscs().map_err(|e| e.context("list qdiscs"))?;
     Ok(qdiscs
         .iter()

@@ -423,12 +423,7 @@ impl Verb for Route {
                 vnet_common::netns::open(name)?;
             }
             let mut dumper = DumpSocket::open(ctx.netns.as_deref())?;
-            let links: HashMap<u32, String> = dumper
-                .links(AddressFamily::Unspec, vec![])
-                .map_err(|e| e.context("list interfaces"))?
-                .iter()
-                .map(|l| (l.header.index, links::link_name(l)))
-                .collect();
+            let links = dumper.link_names().map_err(|e| e.context("list interfaces"))?;
             let mut shown = vec![];
             for family in families {
                 for route in dumper.routes(family).map_err(|e| e.context("list routes"))? {
