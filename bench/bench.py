@@ -10,7 +10,8 @@
 4. Event streams (issue 12): latency from a change made (`ip link set ... mtu`) to its record printed,
    `vnet-ns monitor` beside `ip monitor` listening to the same changes (BENCH_EVENTS samples), and
    the peak memory of `vnet-ns monitor` over a stream of BENCH_STREAM (10000) link events.
-   BENCH_ONLY=events runs this part alone.
+   BENCH_ONLY=events runs this part alone; BENCH_ONLY=listings runs part 2 alone, and
+   BENCH_LISTINGS=routes,qdiscs (names as in LISTINGS) only those listings.
 
 Writes a table to stdout and all numbers to bench/results.json (or $BENCH_OUT).
 """
@@ -156,11 +157,19 @@ def topology(results):
 
 
 def hyperfine(commands):
+    """Median ms of each command over BENCH_LIST_RUNS runs, taken in BENCH_LIST_ROUNDS rounds that
+    alternate between the commands (the machine may be shared: a burst of load then hits both)."""
     out = os.path.join(TMP, "hf.json")
-    args = ["hyperfine", "-N", "--warmup", "3", "--runs", os.environ.get("BENCH_LIST_RUNS", "30"), "--export-json", out]
-    subprocess.run(args + commands, check=True, capture_output=True)
-    with open(out) as f:
-        return [r["median"] * 1000 for r in json.load(f)["results"]]
+    rounds = int(os.environ.get("BENCH_LIST_ROUNDS", "5"))
+    runs = max(2, int(os.environ.get("BENCH_LIST_RUNS", "30")) // rounds)
+    times = [[] for _ in commands]
+    for _ in range(rounds):
+        args = ["hyperfine", "-N", "--warmup", "3", "--runs", str(runs), "--export-json", out]
+        subprocess.run(args + commands, check=True, capture_output=True)
+        with open(out) as f:
+            for i, result in enumerate(json.load(f)["results"]):
+                times[i] += result["times"]
+    return [statistics.median(t) * 1000 for t in times]
 
 
 def peak_kib(cmd):
@@ -203,6 +212,21 @@ LISTINGS = {
         "vnet": [vnet("vnet-ns"), "route", "show"],
         "classic": ["ip", "-j", "route", "show"],
     },
+    "ns interfaces": {
+        # n veth pairs inside one namespace, an address on each first end: vnet-ns show NS
+        # beside ip -n NS -j addr (both list every link with its addresses).
+        "setup": lambda n: sh(f"ip netns add lshow && ip -n lshow -batch {write('show.batch', veth_pairs(n))}"),
+        "teardown": lambda n: sh("ip netns delete lshow"),
+        "vnet": [vnet("vnet-ns"), "show", "lshow"],
+        "classic": ["ip", "-n", "lshow", "-j", "addr"],
+    },
+    "qdiscs": {
+        # n veth pairs in the sandbox's namespace, each end with its root qdisc (noqueue).
+        "setup": lambda n: sh(f"ip -batch {write('qd.batch', veth_pairs(n))}"),
+        "teardown": lambda n: sh(f"ip -batch {write('qddel.batch', ''.join(f'link del lq{i}{chr(10)}' for i in range(n)))}"),
+        "vnet": [vnet("vnet-ns"), "qdisc", "show"],
+        "classic": ["tc", "-j", "qdisc", "show"],
+    },
     "networks": {
         "setup": lambda n: define_networks(n),
         "teardown": lambda n: sh("virsh -q '" + "; ".join(f"net-undefine ln{i}" for i in range(n)) + "' >/dev/null"),
@@ -217,6 +241,14 @@ def stp_ports(n, options=""):
     lines = [f"link add lstp0 type bridge {options}".strip(), "link set lstp0 up"]
     for i in range(n):
         lines += [f"link add ls{i} type veth peer name lt{i}", f"link set ls{i} master lstp0 up"]
+    return "\n".join(lines) + "\n"
+
+
+def veth_pairs(n):
+    """`ip -batch` lines for n veth pairs lq<i>/lr<i>, the first end with an address."""
+    lines = []
+    for i in range(n):
+        lines += [f"link add lq{i} type veth peer name lr{i}", f"addr add 10.{i // 256}.{i % 256}.1/24 dev lq{i}"]
     return "\n".join(lines) + "\n"
 
 
@@ -239,7 +271,11 @@ def define_networks(n):
 
 
 def listings(results):
+    # BENCH_LISTINGS=routes,qdiscs: only these listings (default: all).
+    only = [w for w in os.environ.get("BENCH_LISTINGS", "").split(",") if w]
     for what, spec in LISTINGS.items():
+        if only and what not in only:
+            continue
         if not spec.get("supported", lambda: True)():
             reason = "kernel feature missing (CONFIG_BRIDGE_VLAN_FILTERING)"
             results["listing"].append({"objects": what, "skipped": reason})
@@ -370,6 +406,8 @@ def main():
     print(f"vnet benchmark, {results['machine']}, medians of {RUNS} runs")
     if os.environ.get("BENCH_ONLY") == "events":
         events(results)
+    elif os.environ.get("BENCH_ONLY") == "listings":
+        listings(results)
     else:
         topology(results)
         listings(results)

@@ -29,36 +29,6 @@ use vnet_common::Result;
 
 pub struct BridgeTool;
 
-/// vnet-bridge's `main`, returning the exit status: the everyday listing lines are parsed
-/// without building the clap command (see fast.rs); every other line goes through
-/// [`vnet_common::cli::run_main`]. Stdout is flushed before returning (main.rs has no std
-/// runtime around it to do that).
-pub fn main() -> u8 {
-    let args: Vec<String> = std::env::args_os()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    let status = match fast::parse(&args) {
-        Some(cli) => match vnet_common::cli::run::<BridgeTool>(cli) {
-            Ok(code) => exit_status(code),
-            Err(error) => {
-                vnet_common::output::report_error(BridgeTool::NAME, &error);
-                error.exit_code()
-            }
-        },
-        None => exit_status(vnet_common::cli::run_main::<BridgeTool>()),
-    };
-    let _ = std::io::Write::flush(&mut std::io::stdout());
-    status
-}
-
-/// The number an ExitCode stands for (std has no stable accessor; ExitCode compares).
-pub fn exit_status(code: std::process::ExitCode) -> u8 {
-    (0..=255u8)
-        .find(|n| std::process::ExitCode::from(*n) == code)
-        .unwrap_or(1)
-}
-
 /// vnet-bridge's own global flag.
 #[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
 pub struct Globals {
@@ -168,6 +138,12 @@ words (fdb append 00:00:00:00:00:00 dev vx0 dst HOST: head-end replication to on
     }
 
     /// Tab completes bridges for BRIDGE (not addbr's), links for IF and PORT, namespaces for -n.
+    const NETNS_AFTER_VERB: bool = true;
+
+    fn fast_verb(netns: Option<String>, words: &[String]) -> Option<(Globals, Command)> {
+        fast::verb(netns, words)
+    }
+
     fn completers(verb: &[&str], arg: &clap::Arg) -> Option<completion::Names> {
         if completion::is(arg, &["bridge", "bridges"]) && verb.first() != Some(&"addbr") {
             Some(completion::bridges)
@@ -264,13 +240,6 @@ mod tests {
         assert!(parse::<BridgeTool>(words("vnet-bridge addbr br0 --may-exist")).is_ok());
         assert!(parse::<BridgeTool>(words("vnet-bridge delbr br0 --if-exists")).is_ok());
         assert!(parse::<BridgeTool>(words("vnet-bridge delif br0 eth0 --if-exists")).is_ok());
-    }
-
-    #[test]
-    fn exit_status_reads_back_every_code() {
-        for n in [0u8, 1, 3, 7, 130, 255] {
-            assert_eq!(exit_status(std::process::ExitCode::from(n)), n);
-        }
     }
 
     #[test]

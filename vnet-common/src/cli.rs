@@ -106,6 +106,17 @@ pub trait Tool: 'static {
     /// Runs async work (a rollback) to completion on the context's runtime.
     fn block_on<F: Future>(ctx: &mut Self::Ctx, work: F) -> F::Output;
 
+    /// The fast path's verb (see [`crate::fast`]) for a command line's words once the shared
+    /// flags and -n NS are taken out, with the globals that -n gives; None lets clap parse the
+    /// line. Only the everyday read lines belong here. Default: none.
+    fn fast_verb(_netns: Option<String>, _words: &[String]) -> Option<(Self::Globals, Self::Verbs)> {
+        None
+    }
+
+    /// For [`crate::fast`]: whether the tool's -n/--netns may also follow the verb (clap's
+    /// `global = true`).
+    const NETNS_AFTER_VERB: bool = false;
+
     /// Which arguments complete live names (namespaces, bridges, networks, ...): a rule over the
     /// verb path and the argument (see [`crate::completion`]). Default: none.
     fn completers(_verb: &[&str], _arg: &clap::Arg) -> Option<crate::completion::Names> {

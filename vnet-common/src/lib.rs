@@ -6,6 +6,7 @@ pub mod cidr;
 pub mod cli;
 pub mod completion;
 pub mod error;
+pub mod fast;
 pub mod files;
 pub mod journal;
 #[cfg(feature = "libvirt")]

@@ -26,12 +26,17 @@ pub async fn find_link(handle: &Handle, name: &str) -> Result<Option<LinkMessage
 
 /// The link called `name`; exit code 3 naming the namespace when it is missing.
 pub async fn require_link(handle: &Handle, name: &str, netns: Option<&str>) -> Result<LinkMessage> {
-    find_link(handle, name).await?.ok_or_else(|| {
-        Error::not_found(format!(
-            "interface '{name}' not found in {}",
-            crate::netns::describe(netns)
-        ))
-    })
+    find_link(handle, name)
+        .await?
+        .ok_or_else(|| missing_link(name, netns))
+}
+
+/// The error for a link `name` that `netns` (None: the current namespace) does not have (exit 3).
+pub fn missing_link(name: &str, netns: Option<&str>) -> Error {
+    Error::not_found(format!(
+        "interface '{name}' not found in {}",
+        crate::netns::describe(netns)
+    ))
 }
 
 pub async fn list_links(handle: &Handle) -> Result<Vec<LinkMessage>> {

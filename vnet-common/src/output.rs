@@ -39,8 +39,7 @@ impl Printer {
             (None, Some(document)) => document.to_string(),
             (Some(Format::Text), _) => output.text(self.style),
             (Some(Format::Name), _) => names(&output.json()),
-            _ if self.pretty => pretty_json(&output.json()),
-            _ => output.json().to_string(),
+            _ => return self.write_json(output, self.pretty),
         };
         self.write_stdout(&rendered);
     }
@@ -53,7 +52,7 @@ impl Printer {
         match self.format {
             Some(Format::Text) => self.write_stdout(&output.text(self.style)),
             Some(Format::Name) => self.write_stdout(&names(&output.json())),
-            _ => self.write_stdout(&output.json().to_string()),
+            _ => self.write_json(output, false),
         }
     }
 
@@ -76,14 +75,33 @@ impl Printer {
         let newline = if text.ends_with('\n') { "" } else { "\n" };
         let result = write!(out, "{text}{newline}").and_then(|_| out.flush());
         if let Err(e) = result {
-            // A reader that went away (`| head`) is not an error worth reporting: stop quietly.
-            if e.kind() == io::ErrorKind::BrokenPipe {
-                std::process::exit(0);
-            }
-            let error = Error::from(e).context("write to stdout");
-            report_error(self.tool, &error);
-            std::process::exit(1);
+            self.write_failed(e);
         }
+    }
+
+    /// Writes a result's JSON and a newline to stdout as it is serialized, through a 64 KiB
+    /// buffer: stdout's own buffer is line-buffered and 1 KiB, and a long listing is one line, so
+    /// without it every KiB would be a write(2).
+    fn write_json(&self, output: &dyn Emit, pretty: bool) {
+        let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+        let result = output
+            .write_json(&mut out, pretty)
+            .and_then(|_| out.write_all(b"\n"))
+            .and_then(|_| out.flush());
+        if let Err(e) = result {
+            self.write_failed(e);
+        }
+    }
+
+    /// Ends the process after a failed write to stdout.
+    fn write_failed(&self, e: io::Error) -> ! {
+        // A reader that went away (`| head`) is not an error worth reporting: stop quietly.
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        let error = Error::from(e).context("write to stdout");
+        report_error(self.tool, &error);
+        std::process::exit(1);
     }
 }
 
@@ -112,10 +130,6 @@ pub fn names(value: &Value) -> String {
         other => one(other).into_iter().collect(),
     };
     names.iter().map(|n| format!("{n}\n")).collect()
-}
-
-fn pretty_json(value: &Value) -> String {
-    serde_json::to_string_pretty(value).expect("a serde_json::Value always serializes")
 }
 
 /// Prints an error as the one-line message (and optional hint) every tool uses. A stderr that

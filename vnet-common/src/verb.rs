@@ -59,6 +59,11 @@ pub trait Verb: clap::Args {
 /// A result with its type erased, for the printer.
 pub trait Emit {
     fn json(&self) -> serde_json::Value;
+    /// Writes the JSON, serialized straight from the typed result (compact, or indented with
+    /// `pretty`) as it is written: keys in the order the type declares its fields (the classic
+    /// tool's order where the type mirrors it), and no `serde_json::Value` tree built and dropped
+    /// on the way, which was most of the cost of a long listing.
+    fn write_json(&self, out: &mut dyn std::io::Write, pretty: bool) -> std::io::Result<()>;
     fn text(&self, style: TextStyle) -> String;
     fn document(&self) -> Option<&str>;
     fn streamed(&self) -> bool;
@@ -68,6 +73,15 @@ impl<T: Serialize + Render> Emit for T {
     fn json(&self) -> serde_json::Value {
         // Results are plain structs with string keys: serializing them cannot fail.
         serde_json::to_value(self).expect("a verb result serializes to JSON")
+    }
+
+    fn write_json(&self, out: &mut dyn std::io::Write, pretty: bool) -> std::io::Result<()> {
+        // A failed write comes back as the io::Error it was (EPIPE stays EPIPE).
+        let written = match pretty {
+            true => serde_json::to_writer_pretty(out, self),
+            false => serde_json::to_writer(out, self),
+        };
+        written.map_err(std::io::Error::from)
     }
 
     fn text(&self, style: TextStyle) -> String {

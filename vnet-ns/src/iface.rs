@@ -9,7 +9,7 @@ use vnet_common::cidr::parse_cidr;
 use vnet_common::error::quote;
 use vnet_common::links::{self, Interface};
 use vnet_common::names::{validate_ifname, validate_netns_name};
-use vnet_common::netlink::Netlink;
+use vnet_common::netlink::{DumpSocket, Netlink};
 use vnet_common::{Error, ErrorKind, Journal, Render, Result, TextStyle, Verb};
 
 /// Show a namespace's interfaces with state, MAC, MTU and addresses.
@@ -40,14 +40,10 @@ impl Verb for Show {
         if let Some(name) = &ns {
             vnet_common::netns::open(name)?;
         }
-        let netlink = ctx.netlink()?;
-        let handle = netlink.handle(ns.as_deref())?;
-        netlink.run(async {
-            let all = links::list_links(&handle).await?;
-            let addrs = links::list_addresses(&handle, None).await?;
-            let shown = all.iter().map(|l| Interface::new(l, &addrs, &all));
-            Ok(Interfaces(shown.collect()))
-        })
+        // A one-shot read: two blocking dumps over one socket, no async runtime.
+        let mut socket = DumpSocket::open(ns.as_deref())?;
+        let shown = socket.interfaces().map_err(|e| e.context("list interfaces"))?;
+        Ok(Interfaces(shown))
     }
 }
 

@@ -2,7 +2,6 @@
 //! The verbs are registered here; each lives in its module as one Args type with one `run`.
 
 pub mod addrs;
-pub mod dump;
 pub mod exec;
 pub mod iface;
 pub mod linkset;
@@ -121,6 +120,33 @@ vnet-ns see and use the same ones.";
         }
     }
 
+    /// The everyday read lines on vnet-common's fast path (no clap command built): `list`,
+    /// `show [NAME]`, `route show [-4|-6] [--table T]`, `qdisc show [dev IF]`.
+    fn fast_verb(netns: Option<String>, words: &[String]) -> Option<(Globals, NsVerb)> {
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        let is_show = |action: &str| matches!(action, "show" | "list" | "ls");
+        let verb = match words.as_slice() {
+            ["list" | "ls"] => NsVerb::List(namespaces::List {}),
+            ["show"] => NsVerb::Show(iface::Show { name: None }),
+            ["show", name] if !name.starts_with('-') => NsVerb::Show(iface::Show {
+                name: Some(name.to_string()),
+            }),
+            ["route", action, flags @ ..] if is_show(action) => {
+                let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
+                NsVerb::Route(route::Route::fast_show(&flags)?)
+            }
+            ["qdisc", action, args @ ..] if is_show(action) && !args.iter().any(|a| a.starts_with('-')) => {
+                NsVerb::Qdisc(netem::Qdisc {
+                    action: netem::QdiscAction::Show,
+                    args: args.iter().map(|a| a.to_string()).collect(),
+                    missing_ok: false,
+                })
+            }
+            _ => return None,
+        };
+        Some((Globals { netns }, verb))
+    }
+
     /// Tab completes namespaces for a verb's NAME (not add's: that one is new) and -n/--peer-netns,
     /// bridges for --master.
     fn completers(verb: &[&str], arg: &clap::Arg) -> Option<completion::Names> {
@@ -207,6 +233,50 @@ mod tests {
             parse_words(&["frobnicate"]).unwrap_err().kind(),
             clap::error::ErrorKind::InvalidSubcommand
         );
+    }
+
+    #[test]
+    fn fast_lines_agree_with_clap_or_go_to_it() {
+        let fast = [
+            "list",
+            "ls -o text",
+            "-o name list",
+            "show",
+            "show Blue -p",
+            "-n Blue show",
+            "route show",
+            "route list -6",
+            "route ls -4 --table all",
+            "-n Blue route show --table 100 -o text",
+            "-j route show -q",
+            "qdisc show",
+            "qdisc show dev eth0",
+            "-n Blue qdisc ls dev eth0 -p",
+        ];
+        let to_clap = [
+            "",
+            "list --help",
+            "list extra",
+            "show a b",
+            "show -x",
+            "show -n Blue",
+            "route show -n Blue",
+            "route show -4 -6",
+            "route show -6 -6",
+            "route show --table",
+            "route show --table=100",
+            "route show --table 1 --table 2",
+            "route show 10.0.0.0/8",
+            "route add default via 10.0.0.1",
+            "qdisc show --missing-ok",
+            "qdisc add dev eth0 root netem delay 100ms",
+            "add Blue",
+            "exec Blue ip -p link",
+            "--batch - list",
+            "list -o yaml",
+            "-ojson list",
+        ];
+        vnet_common::fast::assert_agrees_with_clap::<NsTool>(&fast, &to_clap);
     }
 
     #[test]

@@ -22,6 +22,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use vnet_common::error::quote;
 use vnet_common::names::validate_ifname;
+use vnet_common::netlink::DumpSocket;
 use vnet_common::{links, netns, Error, ErrorKind, Journal, Render, Result, TextStyle, Verb};
 
 const TCA_OPTIONS: u16 = 2;
@@ -96,8 +97,13 @@ pub struct QdiscEntry {
     pub handle: String,
     /// True for the root qdisc.
     pub root: bool,
+    /// The kernel's reference count of the qdisc (tc prints it when it is not 1).
+    pub refcnt: u32,
     /// netem's settings; null for other kinds.
     pub netem: Option<Netem>,
+    /// Listed by `show dev IF`: tc's line then leaves out "dev IF". Not in the JSON.
+    #[serde(skip)]
+    pub by_dev: bool,
 }
 
 /// What add, replace, change or del did.
@@ -129,14 +135,22 @@ impl Render for QdiscOutput {
     }
 }
 
-/// tc qdisc show's line, e.g. "qdisc netem 8001: root refcnt 2 limit 1000 delay 100ms".
+/// tc qdisc show's line, e.g. "qdisc netem 8001: dev va root refcnt 2 limit 1000 delay 100ms"
+/// (tc 6.1: each word of the head ends with a space, netem's options start without one; `tc
+/// qdisc show dev IF` leaves out "dev IF").
 fn text_line(q: &QdiscEntry) -> String {
-    let mut line = format!("qdisc {} {} dev {}", q.kind, q.handle, q.dev);
+    let mut line = format!("qdisc {} {} ", q.kind, q.handle);
+    if !q.by_dev {
+        line.push_str(&format!("dev {} ", q.dev));
+    }
     if q.root {
-        line.push_str(" root");
+        line.push_str("root ");
+    }
+    if q.refcnt != 1 {
+        line.push_str(&format!("refcnt {} ", q.refcnt));
     }
     if let Some(n) = &q.netem {
-        line.push_str(&format!(" limit {}", n.limit));
+        line.push_str(&format!("limit {}", n.limit));
         if n.delay_us > 0.0 {
             line.push_str(&format!(" delay {}", time_text(n.delay_us)));
             if n.jitter_us > 0.0 {
@@ -470,11 +484,13 @@ fn entry(m: &TcMessage, names: &HashMap<u32, String>) -> QdiscEntry {
         dev: names.get(&index).cloned().unwrap_or_else(|| format!("if{index}")),
         handle: format!("{:x}:", m.header.handle.major),
         root: m.header.parent == TcHandle::ROOT,
+        refcnt: m.header.info,
         netem: match kind.as_str() {
             "netem" => raw_options(m).and_then(|b| decode(&b)),
             _ => None,
         },
         kind,
+        by_dev: false,
     }
 }
 
@@ -580,12 +596,42 @@ async fn restore(handle: &Handle, index: u32, old: TcMessage) -> Result<()> {
     .await
 }
 
+/// show: the root qdiscs of every link, or of `dev`, in `ns` (None: the current namespace). A
+/// one-shot read: two blocking dumps over one socket, no async runtime.
+fn show(ns: Option<&str>, dev: Option<&str>) -> Result<Vec<QdiscEntry>> {
+    if let Some(name) = ns {
+        netns::open(name)?;
+    }
+    let mut socket = DumpSocket::open(ns)?;
+    let names = socket.link_names().map_err(|e| e.context("list interfaces"))?;
+    let index = match dev {
+        Some(dev) => match names.iter().find(|(_, name)| *name == dev) {
+            Some((index, _)) => Some(*index),
+            None => return Err(links::missing_link(dev, ns)),
+        },
+        None => None,
+    };
+    let qdiscs = socket.qdiscs().map_err(|e| e.context("list qdiscs"))?;
+    Ok(qdiscs
+        .iter()
+        .filter(|m| index.is_none_or(|i| m.header.index as u32 == i))
+        .filter(|m| m.header.parent == TcHandle::ROOT)
+        .map(|m| QdiscEntry {
+            by_dev: dev.is_some(),
+            ..entry(m, &names)
+        })
+        .collect())
+}
+
 impl Verb for Qdisc {
     type Ctx = NsCtx;
     type Output = QdiscOutput;
 
     fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<QdiscOutput> {
         let spec = parse(self.action, self.args)?;
+        if self.action == QdiscAction::Show {
+            return show(ctx.netns.as_deref(), spec.dev.as_deref()).map(QdiscOutput::Qdiscs);
+        }
         let (netlink, handle, ns) = ctx.scope()?;
         let action = self.action;
         let missing_ok = self.missing_ok;
@@ -604,16 +650,6 @@ impl Verb for Qdisc {
                 ),
                 None => None,
             };
-            if action == QdiscAction::Show {
-                let shown = dump(&handle)
-                    .await?
-                    .iter()
-                    .filter(|m| index.is_none_or(|i| m.header.index as u32 == i))
-                    .filter(|m| m.header.parent == TcHandle::ROOT)
-                    .map(|m| entry(m, &names))
-                    .collect();
-                return Ok(QdiscOutput::Qdiscs(shown));
-            }
             let index = index.expect("dev checked");
             let dev = spec.dev.clone().expect("dev checked");
             let what = format!("qdisc {} dev {dev}", action_name(action));
@@ -745,5 +781,40 @@ mod tests {
         let bytes = encode(&n);
         assert_eq!(&bytes[4..8], &1000u32.to_ne_bytes());
         assert_eq!(decode(&bytes), Some(n));
+    }
+
+    #[test]
+    fn text_lines_are_tc_qdisc_shows() {
+        let noqueue = QdiscEntry {
+            dev: "va".into(),
+            kind: "noqueue".into(),
+            handle: "0:".into(),
+            root: true,
+            refcnt: 2,
+            netem: None,
+            by_dev: false,
+        };
+        // tc 6.1 (this machine): `tc qdisc show` and `tc qdisc show dev va`.
+        assert_eq!(text_line(&noqueue), "qdisc noqueue 0: dev va root refcnt 2 \n");
+        let one = QdiscEntry {
+            by_dev: true,
+            ..noqueue.clone()
+        };
+        assert_eq!(text_line(&one), "qdisc noqueue 0: root refcnt 2 \n");
+        // tc 6.1 in the guest kit (tests/guest/netem-proof): `tc qdisc show dev va`.
+        let netem = QdiscEntry {
+            kind: "netem".into(),
+            handle: "8001:".into(),
+            netem: Some(Netem {
+                delay_us: 100_000.0,
+                limit: 1000,
+                ..Netem::default()
+            }),
+            ..one
+        };
+        assert_eq!(
+            text_line(&netem),
+            "qdisc netem 8001: root refcnt 2 limit 1000 delay 100ms\n"
+        );
     }
 }

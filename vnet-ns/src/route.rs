@@ -18,10 +18,12 @@ use netlink_packet_route::AddressFamily;
 use rtnetlink::Handle;
 use schemars::JsonSchema;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use vnet_common::error::quote;
 use vnet_common::names::validate_ifname;
+use vnet_common::netlink::DumpSocket;
 use vnet_common::{links, netns, Error, ErrorKind, Journal, Render, Result, TextStyle, Verb};
 
 /// Routes, IPv4 and IPv6, as ip route manages them: add, replace, del, show (or list).
@@ -86,23 +88,27 @@ impl RouteAction {
     }
 }
 
+/// A name from a fixed table ("unicast", "kernel"...), or a number spelt out for one the table
+/// lacks: borrowed, so a listing of many routes allocates none of them.
+pub type Name = Cow<'static, str>;
+
 /// One route, with ip -j route's field names.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct RouteEntry {
     /// "unicast", "unreachable", "blackhole", "prohibit", "local", "broadcast"...
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: Name,
     /// "default", or the prefix ("10.1.0.0/16"; a host route as its bare address, as ip prints it).
     pub dst: String,
     /// "inet" or "inet6".
-    pub family: String,
+    pub family: Name,
     pub gateway: Option<String>,
     /// The output interface.
     pub dev: Option<String>,
     /// "kernel", "boot" (routes added by ip and vnet-ns), "static", "ra", "dhcp"... or a number.
-    pub protocol: String,
+    pub protocol: Name,
     /// "global" (universe), "link", "host", "site", "nowhere".
-    pub scope: String,
+    pub scope: Name,
     /// The preferred source address (src).
     pub prefsrc: Option<String>,
     /// The metric (priority); IPv6 routes added without one have 1024.
@@ -252,7 +258,7 @@ fn protocol_number(text: &str) -> Option<u8> {
         .or_else(|| text.parse().ok())
 }
 
-fn protocol_name(number: u8) -> String {
+fn protocol_name(number: u8) -> Name {
     match number {
         0 => "unspec".into(),
         1 => "redirect".into(),
@@ -274,7 +280,7 @@ fn protocol_name(number: u8) -> String {
         188 => "ospf".into(),
         189 => "rip".into(),
         192 => "eigrp".into(),
-        n => n.to_string(),
+        n => n.to_string().into(),
     }
 }
 
@@ -371,7 +377,7 @@ fn display_dst(dst: &IpNet, default: bool) -> String {
     }
 }
 
-fn type_name(kind: RouteType) -> String {
+fn type_name(kind: RouteType) -> Name {
     match kind {
         RouteType::Unspec => "none".into(),
         RouteType::Unicast => "unicast".into(),
@@ -384,18 +390,18 @@ fn type_name(kind: RouteType) -> String {
         RouteType::Prohibit => "prohibit".into(),
         RouteType::Throw => "throw".into(),
         RouteType::Nat => "nat".into(),
-        other => format!("{}", u8::from(other)),
+        other => u8::from(other).to_string().into(),
     }
 }
 
-fn scope_name(scope: RouteScope) -> String {
+fn scope_name(scope: RouteScope) -> Name {
     match scope {
         RouteScope::Universe => "global".into(),
         RouteScope::Site => "site".into(),
         RouteScope::Link => "link".into(),
         RouteScope::Host => "host".into(),
         RouteScope::NoWhere => "nowhere".into(),
-        other => u8::from(other).to_string(),
+        other => u8::from(other).to_string().into(),
     }
 }
 
@@ -416,13 +422,8 @@ impl Verb for Route {
             if let Some(name) = &ctx.netns {
                 vnet_common::netns::open(name)?;
             }
-            let mut dumper = crate::dump::Dumper::open(ctx.netns.as_deref())?;
-            let links: HashMap<u32, String> = dumper
-                .links()
-                .map_err(|e| e.context("list interfaces"))?
-                .iter()
-                .map(|l| (l.header.index, links::link_name(l)))
-                .collect();
+            let mut dumper = DumpSocket::open(ctx.netns.as_deref())?;
+            let links = dumper.link_names().map_err(|e| e.context("list interfaces"))?;
             let mut shown = vec![];
             for family in families {
                 for route in dumper.routes(family).map_err(|e| e.context("list routes"))? {
@@ -446,6 +447,36 @@ impl Verb for Route {
         let (netlink, handle, ns) = ctx.scope()?;
         let change = netlink.run(self.change(&handle, ns.as_deref(), &spec, &verb, journal))?;
         Ok(RouteOutput::Change(Box::new(change)))
+    }
+}
+
+impl Route {
+    /// `route show|list|ls [-4|-6] [--table T]` for vnet-common's fast path (the words after
+    /// `show`); None leaves the line to clap. A flag given twice, -4 with -6 (clap refuses both)
+    /// or anything else (ROUTE words, `--table=N`) goes to clap.
+    pub fn fast_show(flags: &[String]) -> Option<Route> {
+        let mut route = Route {
+            action: RouteAction::Show,
+            route: vec![],
+            table: None,
+            ipv4: false,
+            ipv6: false,
+            exist_ok: false,
+            missing_ok: false,
+        };
+        let mut it = flags.iter();
+        while let Some(flag) = it.next() {
+            match flag.as_str() {
+                "-4" if !route.ipv4 && !route.ipv6 => route.ipv4 = true,
+                "-6" if !route.ipv4 && !route.ipv6 => route.ipv6 = true,
+                "--table" if route.table.is_none() => {
+                    let table = it.next().filter(|t| !t.starts_with('-'))?;
+                    route.table = Some(table.clone());
+                }
+                _ => return None,
+            }
+        }
+        Some(route)
     }
 }
 
@@ -580,7 +611,7 @@ pub fn entry(route: &RouteMessage, links: &HashMap<u32, String>) -> RouteEntry {
     RouteEntry {
         kind: type_name(header.kind),
         dst,
-        family: if v6 { "inet6" } else { "inet" }.to_string(),
+        family: if v6 { "inet6" } else { "inet" }.into(),
         gateway: gateway(route).map(|g| g.to_string()),
         dev: oif(route).map(|i| links.get(&i).cloned().unwrap_or_else(|| format!("if{i}"))),
         protocol: protocol_name(u8::from(header.protocol)),

@@ -1,11 +1,14 @@
-//! Links gcc's unwinder into vnet-bridge statically, as `gcc -static-libgcc` does for a C++
-//! program, instead of loading libgcc_s.so.1 at every start: the dynamic loader's work for that
-//! one library is a tenth of a millisecond, which is what kept `vnet-bridge show` of one bridge
-//! slower than `brctl show` (a C program that needs only libc).
+//! Links gcc's unwinder statically into every vnet tool (and test binary), as `gcc -static-libgcc`
+//! does for a C++ program, instead of loading libgcc_s.so.1 at every start: the dynamic loader's
+//! work for that one library is a tenth of a millisecond, which kept `vnet-bridge show` of one
+//! bridge slower than `brctl show` (a C program that needs only libc). See src/fast.rs for the
+//! rest of the tools' start-up diet.
 //!
 //! How: rustc asks the linker for `-lgcc_s`; a directory searched first that holds gcc's static
-//! unwinder (libgcc_eh.a) under the name libgcc_s.a answers that request with it. When the C
-//! compiler does not know libgcc_eh.a (not a glibc target, no gcc), nothing changes.
+//! unwinder (libgcc_eh.a) under the name libgcc_s.a answers that request with it. Cargo passes a
+//! library's link-search directories on to the link of every binary that depends on it, so this
+//! one build script serves all four tools. When the C compiler does not know libgcc_eh.a (not a
+//! glibc target, no gcc), nothing changes.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
