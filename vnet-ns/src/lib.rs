@@ -126,7 +126,7 @@ vnet-ns see and use the same ones.";
         let words: Vec<&str> = words.iter().map(String::as_str).collect();
         let is_show = |action: &str| matches!(action, "show" | "list" | "ls");
         let verb = match words.as_slice() {
-            ["list" | "ls"] => NsVerb::List(namespaces::List {}),
+            ["list" | "ls"] => NsVerb::List(namespaces::List { tag: None }),
             ["show"] => NsVerb::Show(iface::Show { name: None }),
             ["show", name] if !name.starts_with('-') => NsVerb::Show(iface::Show {
                 name: Some(name.to_string()),
