@@ -5,6 +5,7 @@
 //! does with its boot-scratch pool), and local files are uploaded into volumes with a stream.
 
 use crate::location::BOOT_DIR;
+use crate::storage::pool_xml;
 use quick_xml::events::BytesText;
 use quick_xml::Writer;
 use std::io::Read;
@@ -192,24 +193,6 @@ impl Progress {
     }
 }
 
-/// A dir pool's XML (names and paths through the XML writer).
-pub fn pool_xml(name: &str, dir: &str) -> String {
-    let mut w = Writer::new(Vec::new());
-    w.create_element("pool")
-        .with_attribute(("type", "dir"))
-        .write_inner_content(|w| {
-            w.create_element("name")
-                .write_text_content(BytesText::new(name))?;
-            w.create_element("target").write_inner_content(|w| {
-                w.create_element("path").write_text_content(BytesText::new(dir))?;
-                Ok(())
-            })?;
-            Ok(())
-        })
-        .expect("writing XML to a Vec");
-    String::from_utf8(w.into_inner()).expect("UTF-8")
-}
-
 /// A raw volume of `bytes` (an uploaded kernel, initrd or ISO).
 fn raw_volume_xml(name: &str, bytes: u64) -> String {
     let mut w = Writer::new(Vec::new());
@@ -340,10 +323,6 @@ mod tests {
 
     #[test]
     fn xml_is_escaped() {
-        assert_eq!(
-            pool_xml("a&b", "/d<x>"),
-            "<pool type=\"dir\"><name>a&amp;b</name><target><path>/d&lt;x&gt;</path></target></pool>"
-        );
         assert!(raw_volume_xml("k<", 9).contains("<name>k&lt;</name><capacity unit=\"bytes\">9</capacity>"));
     }
 
