@@ -148,13 +148,7 @@ impl Verb for Domifaddr {
 /// A held signal (SIGINT during the wait) ends the wait at once with the interruption.
 pub fn wait_for_lease(dom: &Domain, timeout: Duration) -> Result<String> {
     let deadline = Instant::now() + timeout;
-    // A guest on a libvirt network waits for its DHCP lease (the address with its prefix, as
-    // libvirt hands it out); ARP, which knows no prefix and may see the guest first, is for
-    // bridged guests that take no lease from libvirt.
-    let source = match on_libvirt_network(dom) {
-        true => crate::addrs::Source::Lease,
-        false => crate::addrs::Source::Any,
-    };
+    let source = default_ip_source(dom);
     loop {
         // A lease file being rewritten can fail a read: only the last try's error counts.
         let found = crate::addrs::first_ipv4(dom, source);
@@ -169,10 +163,16 @@ pub fn wait_for_lease(dom: &Domain, timeout: Duration) -> Result<String> {
     }
 }
 
-/// True when one of the domain's interfaces is on a libvirt network (one with DHCP leases).
-fn on_libvirt_network(dom: &Domain) -> bool {
+/// Where to wait for a guest's address when not told: a guest on a libvirt network waits for its
+/// DHCP lease (the address with its prefix, as libvirt hands it out); ARP, which knows no prefix
+/// and may see the guest before the lease is written, is for bridged guests that take no lease.
+pub fn default_ip_source(dom: &Domain) -> crate::addrs::Source {
     let xml = dom.get_xml_desc(0).unwrap_or_default();
-    crate::xml::domain_facts(&xml).is_ok_and(|f| f.interfaces.iter().any(|i| i.kind == "network"))
+    let facts = crate::xml::domain_facts(&xml);
+    match facts.is_ok_and(|f| f.interfaces.iter().any(|i| i.kind == "network")) {
+        true => crate::addrs::Source::Lease,
+        false => crate::addrs::Source::Any,
+    }
 }
 
 fn no_lease(dom: &Domain, timeout: Duration, last: Option<Error>) -> Error {

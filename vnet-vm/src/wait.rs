@@ -35,15 +35,16 @@ pub struct Wait {
     /// Until the domain is in this state (virsh domstate's words, with a dash).
     #[arg(long, value_enum)]
     pub state: Option<WantState>,
-    /// Until the domain has an IPv4 address (from --source, default any: lease, then ARP).
+    /// Until the domain has an IPv4 address (from --source; default: the DHCP lease for a guest
+    /// on a libvirt network, else any source: lease, then ARP).
     #[arg(long)]
     pub ip: bool,
     /// Until the domain is undefined (and not running).
     #[arg(long)]
     pub gone: bool,
     /// With --ip: where to look for the address.
-    #[arg(long, value_enum, default_value = "any")]
-    pub source: Source,
+    #[arg(long, value_enum)]
+    pub source: Option<Source>,
     /// Give up after SECS seconds (fractions allowed): exit 1 with what was last seen.
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub timeout: Option<f64>,
@@ -141,7 +142,10 @@ impl Wait {
         let state = dom.get_state().map(|(s, _)| state_name(s)).unwrap_or("no state");
         let address = if self.ip && dom.is_active().unwrap_or(false) {
             // A lease file being rewritten can fail a read: the next look tries again.
-            first_ipv4(&dom, self.source).unwrap_or(None)
+            let source = self
+                .source
+                .unwrap_or_else(|| crate::iface::default_ip_source(&dom));
+            first_ipv4(&dom, source).unwrap_or(None)
         } else {
             None
         };
