@@ -157,7 +157,10 @@ pub fn color_choice() -> clap::ColorChoice {
 pub fn parse<T: Tool>(
     words: impl IntoIterator<Item = String>,
 ) -> std::result::Result<Cli<T::Globals, T::Verbs>, clap::Error> {
-    let matches = command::<T>().try_get_matches_from(words)?;
+    let command = command::<T>();
+    // ip-style keywords (`via GW dev IF`) become the long flags clap parses: one grammar.
+    let words = crate::keywords::expand(&command, words.into_iter().collect());
+    let matches = command.try_get_matches_from(words)?;
     Cli::from_arg_matches(&matches)
 }
 

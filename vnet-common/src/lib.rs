@@ -9,6 +9,7 @@ pub mod error;
 pub mod fast;
 pub mod files;
 pub mod journal;
+pub mod keywords;
 #[cfg(feature = "libvirt")]
 pub mod libvirt;
 #[cfg(feature = "libvirt")]

@@ -1,0 +1,236 @@
+//! The one grammar for ip-style argument tails (`route add 10.0.0.0/8 via 10.0.0.1 dev eth0 metric
+//! 20`, `link set dev X address MAC mtu 1400 up`, `vlan add dev P vid 10 pvid untagged`).
+//!
+//! A verb that takes ip's keywords declares each one as an ordinary typed clap flag under the help
+//! heading [`HEADING`] (`#[arg(long, help_heading = keywords::HEADING)] via: Option<IpAddr>`).
+//! Before clap parses a command line, [`expand`] turns each bare keyword of the chosen verb into
+//! its long flag (`via` -> `--via`), so clap parses, types and checks every keyword; there is no
+//! second parser. A word is a keyword only where a keyword may stand: the values of flags and
+//! keywords are copied as they are, so an interface called `via` is still `dev via`.
+
+use clap::{Arg, Command};
+
+/// The help heading that marks a flag as an ip-style keyword, also given without its `--`.
+pub const HEADING: &str = "Keywords (ip's words; the leading -- may be left out)";
+
+/// Rewrites the bare ip keywords of a command line (the first word is the program name) into the
+/// long flags clap knows, walking the verb path as clap will. Words after `--` stay as they are.
+pub fn expand(root: &Command, words: Vec<String>) -> Vec<String> {
+    let mut out = Vec::with_capacity(words.len());
+    let mut path: Vec<&Command> = vec![root];
+    let mut words = words.into_iter().peekable();
+    out.extend(words.next());
+    while let Some(word) = words.next() {
+        let here = *path.last().expect("the path starts at the root");
+        if word == "--" {
+            out.push(word);
+            out.extend(words.by_ref());
+            break;
+        }
+        if word.starts_with('-') && word.len() > 1 {
+            let takes_value = flag_takes_separate_value(&path, &word);
+            out.push(word);
+            if takes_value {
+                out.extend(words.next());
+            }
+            continue;
+        }
+        if let Some(sub) = here.find_subcommand(&word) {
+            path.push(sub);
+            out.push(word);
+            continue;
+        }
+        let Some(arg) = keyword(here, &word) else {
+            out.push(word);
+            continue;
+        };
+        out.push(format!("--{}", arg.get_long().expect("keywords are long flags")));
+        if !arg.get_action().takes_values() {
+            continue;
+        }
+        // The first value is taken whatever it looks like (`dev via`); more values (a keyword
+        // taking 1..=2, as tc's `delay 100ms 10ms`) while they are not keywords or flags.
+        out.extend(words.next());
+        for _ in 1..max_values(arg) {
+            match words.peek() {
+                Some(next) if !next.starts_with('-') && keyword(here, next).is_none() => {
+                    out.extend(words.next())
+                }
+                _ => break,
+            }
+        }
+    }
+    out
+}
+
+/// The keyword `word` names among `command`'s own flags (its long name or one of its aliases).
+fn keyword<'a>(command: &'a Command, word: &str) -> Option<&'a Arg> {
+    command.get_arguments().find(|arg| {
+        arg.get_help_heading() == Some(HEADING)
+            && (arg.get_long() == Some(word)
+                || arg
+                    .get_all_aliases()
+                    .is_some_and(|aliases| aliases.contains(&word)))
+    })
+}
+
+/// Whether a flag word (`--metric`, `-n`) takes its value from the next word: not when the value
+/// is in the word itself (`--table=100`, `-nBlue`), not for switches, not for unknown flags
+/// (clap reports those). Flags of every command on the path count: clap's global flags.
+fn flag_takes_separate_value(path: &[&Command], word: &str) -> bool {
+    let found = |matches: &dyn Fn(&Arg) -> bool| {
+        path.iter()
+            .rev()
+            .flat_map(|command| command.get_arguments())
+            .find(|arg| matches(arg))
+            .is_some_and(|arg| arg.get_action().takes_values())
+    };
+    if let Some(long) = word.strip_prefix("--") {
+        return !long.contains('=')
+            && found(&|arg: &Arg| {
+                arg.get_long() == Some(long) || arg.get_all_aliases().is_some_and(|a| a.contains(&long))
+            });
+    }
+    let mut shorts = word[1..].chars();
+    let first = shorts.next();
+    shorts.next().is_none()
+        && found(&|arg: &Arg| {
+            first.is_some()
+                && (arg.get_short() == first
+                    || arg
+                        .get_all_short_aliases()
+                        .is_some_and(|a| a.contains(&first.unwrap())))
+        })
+}
+
+/// How many values a flag takes at most (clap's default for a value flag is one).
+fn max_values(arg: &Arg) -> usize {
+    arg.get_num_args().map_or(1, |range| range.max_values())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{ArgAction, Parser};
+
+    /// A stand-in verb set with ip-style keywords, as the tools declare them.
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[arg(short = 'n', long, global = true)]
+        netns: Option<String>,
+        #[arg(short = 'p', long, global = true)]
+        pretty: bool,
+        #[command(subcommand)]
+        verb: Verb,
+    }
+
+    #[derive(Debug, clap::Subcommand)]
+    enum Verb {
+        #[command(subcommand)]
+        Route(RouteVerb),
+        Exec {
+            name: String,
+            #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+            command: Vec<String>,
+        },
+    }
+
+    #[derive(Debug, clap::Subcommand)]
+    enum RouteVerb {
+        Add(RouteAdd),
+    }
+
+    #[derive(Debug, clap::Args)]
+    struct RouteAdd {
+        destination: String,
+        #[arg(long, help_heading = HEADING)]
+        via: Option<std::net::IpAddr>,
+        #[arg(long, help_heading = HEADING)]
+        dev: Option<String>,
+        #[arg(long, help_heading = HEADING)]
+        metric: Option<u32>,
+        #[arg(long, help_heading = HEADING, visible_alias = "lookup")]
+        table: Option<u32>,
+        #[arg(long, help_heading = HEADING, action = ArgAction::SetTrue)]
+        onlink: bool,
+        #[arg(long, help_heading = HEADING, num_args = 1..=2)]
+        delay: Vec<String>,
+        /// Not a keyword: `tag` stays a value unless written --tag.
+        #[arg(long)]
+        tag: Option<String>,
+    }
+
+    fn expanded(line: &str) -> String {
+        let words = std::iter::once("vnet-ns").chain(line.split_whitespace());
+        let words = words.map(String::from).collect();
+        expand(&<Cli as clap::CommandFactory>::command(), words)[1..].join(" ")
+    }
+
+    #[test]
+    fn keywords_become_long_flags_and_values_stay() {
+        assert_eq!(
+            expanded("route add default via 10.0.0.1 dev eth0 metric 20 onlink"),
+            "route add default --via 10.0.0.1 --dev eth0 --metric 20 --onlink"
+        );
+        // A value that is also a keyword is a value: an interface named via, metric.
+        assert_eq!(
+            expanded("route add default dev via"),
+            "route add default --dev via"
+        );
+        assert_eq!(
+            expanded("route add dev metric metric 5"),
+            "route add --dev metric --metric 5"
+        );
+        // Aliases (ip's lookup = table), already-long flags, flags with their values.
+        assert_eq!(expanded("route add x lookup 100"), "route add x --table 100");
+        assert_eq!(
+            expanded("-n Blue route add x --dev dev"),
+            "-n Blue route add x --dev dev"
+        );
+        assert_eq!(expanded("route add x -n dev"), "route add x -n dev");
+        assert_eq!(
+            expanded("route add x --table=7 dev y"),
+            "route add x --table=7 --dev y"
+        );
+        // Up to the keyword's number of values, stopping at the next keyword.
+        assert_eq!(
+            expanded("route add x delay 100ms 10ms dev y"),
+            "route add x --delay 100ms 10ms --dev y"
+        );
+        assert_eq!(
+            expanded("route add x delay 100ms dev y"),
+            "route add x --delay 100ms --dev y"
+        );
+        // Not a keyword of this verb, or not a keyword at all: left for clap.
+        assert_eq!(expanded("route add tag"), "route add tag");
+        assert_eq!(expanded("route via"), "route via");
+        // After -- and in verbs without keywords nothing changes.
+        assert_eq!(expanded("route add -- dev"), "route add -- dev");
+        assert_eq!(
+            expanded("exec Blue ip route add x via y"),
+            "exec Blue ip route add x via y"
+        );
+    }
+
+    #[test]
+    fn clap_types_the_expanded_keywords() {
+        let parse = |line: &str| {
+            let words = std::iter::once("vnet-ns")
+                .chain(line.split_whitespace())
+                .map(String::from);
+            let words = expand(&<Cli as clap::CommandFactory>::command(), words.collect());
+            Cli::try_parse_from(words)
+        };
+        let Verb::Route(RouteVerb::Add(add)) = parse("route add default via 10.0.0.1 metric 5").unwrap().verb
+        else {
+            panic!("route add")
+        };
+        assert_eq!(add.via, Some("10.0.0.1".parse().unwrap()));
+        assert_eq!(add.metric, Some(5));
+        // A bad value is clap's error, naming the flag.
+        let error = parse("route add default via nonsense").unwrap_err().to_string();
+        assert!(error.contains("--via"), "{error}");
+        // A keyword without its value.
+        assert!(parse("route add default via").is_err());
+    }
+}
