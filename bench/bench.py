@@ -11,7 +11,9 @@
    `vnet-ns monitor` beside `ip monitor` listening to the same changes (BENCH_EVENTS samples), and
    the peak memory of `vnet-ns monitor` over a stream of BENCH_STREAM (10000) link events.
    BENCH_ONLY=events runs this part alone; BENCH_ONLY=listings runs part 2 alone, and
-   BENCH_LISTINGS=routes,qdiscs (names as in LISTINGS) only those listings.
+   BENCH_LISTINGS=routes,qdiscs (names as in LISTINGS) only those listings. With VNET_BASE_BIN set to
+   the release binaries of an earlier commit, each listing also runs them in the same alternating
+   rounds, so a change is judged side by side in one run (column "base", ratio "vs_base").
 
 Writes a table to stdout and all numbers to bench/results.json (or $BENCH_OUT).
 """
@@ -29,6 +31,9 @@ RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 LIST_SIZES = [int(n) for n in os.environ.get("BENCH_LIST_SIZES", "1,100,1000").split(",")]
 BRIDGE = "vbench0"
 TMP = tempfile.mkdtemp(prefix="vnet-bench-")
+
+
+BASE_BIN = os.environ.get("VNET_BASE_BIN")
 
 
 def vnet(tool):
@@ -283,14 +288,23 @@ def listings(results):
             continue
         for n in LIST_SIZES:
             spec["setup"](n)
-            vnet_ms, classic_ms = hyperfine([" ".join(spec["vnet"]), " ".join(spec["classic"])])
+            commands = [" ".join(spec["vnet"]), " ".join(spec["classic"])]
+            if BASE_BIN:
+                base = [os.path.join(BASE_BIN, os.path.basename(spec["vnet"][0]))] + spec["vnet"][1:]
+                commands.append(" ".join(base))
+            times = hyperfine(commands)
+            vnet_ms, classic_ms = times[0], times[1]
             peak = peak_kib(spec["vnet"])
             spec["teardown"](n)
             row = {"objects": what, "n": n, "vnet": " ".join(spec["vnet"][1:]), "classic": " ".join(spec["classic"]),
                    "vnet_ms": vnet_ms, "classic_ms": classic_ms, "ratio": vnet_ms / classic_ms, "vnet_peak_kib": peak}
+            base_note = ""
+            if BASE_BIN:
+                row.update({"base_ms": times[2], "base_ratio": times[2] / classic_ms, "vs_base": vnet_ms / times[2]})
+                base_note = f"  base {times[2]:7.2f} ms (ratio {row['base_ratio']:.2f})  vs base {row['vs_base']:.3f}"
             results["listing"].append(row)
             print(f"  list {what:<11} n={n:<5} vnet {vnet_ms:7.2f} ms  {row['classic']:<22} {classic_ms:7.2f} ms"
-                  f"  ratio {row['ratio']:.2f}  peak {peak} KiB", flush=True)
+                  f"  ratio {row['ratio']:.2f}  peak {peak} KiB{base_note}", flush=True)
             settle()
 
 
