@@ -52,7 +52,7 @@ impl NetworkState {
             bridge: summary.bridge.clone(),
             mode: summary.mode.clone(),
             ips: summary.ip_strings(),
-            tag: None,
+            tag: summary.tag.clone(),
             summary,
         }
     }
@@ -67,9 +67,12 @@ impl NetworkState {
         ];
         let text = net.get_xml_desc(0).libvirt(&what)?;
         let summary = xml::parse(&text).context(&what)?;
-        let mut state = NetworkState::new(name, net.get_uuid_string().libvirt(&what)?, flags, summary);
-        state.tag = vnet_common::tags::libvirt::xml_tag(&text);
-        Ok(state)
+        Ok(NetworkState::new(
+            name,
+            net.get_uuid_string().libvirt(&what)?,
+            flags,
+            summary,
+        ))
     }
 }
 
@@ -168,9 +171,7 @@ pub fn all_states(conn: &Connect, flags: sys::virConnectListAllNetworksFlags) ->
         };
         let summary = xml::parse(&xml).context(format!("network {name}"))?;
         let flags = [&active, &persistent, &autostart].map(|set| set.contains(&uuid));
-        let mut state = NetworkState::new(name, uuid, flags, summary);
-        state.tag = vnet_common::tags::libvirt::xml_tag(&xml);
-        states.push(state);
+        states.push(NetworkState::new(name, uuid, flags, summary));
     }
     Ok(states)
 }

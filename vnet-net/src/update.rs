@@ -8,15 +8,14 @@ use crate::inspect::DhcpRange;
 use crate::network::require;
 use crate::spec;
 use crate::xml::{self, DhcpHost, DnsHost, IpDef, Range, Summary};
-use quick_xml::events::{BytesText, Event};
-use quick_xml::{Reader, Writer};
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use virt::network::Network;
 use virt::sys;
 use vnet_common::error::quote;
-use vnet_common::libvirt::{LibvirtContext, Session};
+use vnet_common::libvirt::network as model;
+use vnet_common::libvirt::{document, LibvirtContext, Session};
 use vnet_common::mac::parse_unicast_mac;
 use vnet_common::verb::{Render, TextStyle};
 use vnet_common::{table, Context, Error, Journal, Result, Verb};
@@ -236,87 +235,62 @@ impl Update {
 }
 
 /// virsh's entry XML: `<host mac= name= ip=/>`, `<host ip=><hostname>..</hostname></host>`,
-/// `<range start= end=/>`.
+/// `<range start= end=/>`. Stricter than a network document: an attribute or element the section
+/// does not have is refused (exit 7), not skipped.
 pub fn parse_entry_xml(text: &str, section: Section) -> Result<Given> {
-    let root = match section {
-        Section::IpDhcpHost | Section::DnsHost => "host",
-        Section::IpDhcpRange => "range",
-    };
     let bad = |why: String| Error::invalid(format!("{} entry XML: {why}", section.as_str()));
-    let mut reader = Reader::from_str(text);
-    let mut given = Given::default();
-    let mut depth = 0;
-    let mut seen_root = false;
-    let mut in_hostname = false;
-    loop {
-        let event = reader.read_event().map_err(|e| bad(format!("malformed: {e}")))?;
-        let (start, empty) = match &event {
-            Event::Start(e) => (Some(e), false),
-            Event::Empty(e) => (Some(e), true),
-            _ => (None, false),
-        };
-        if let Some(e) = start {
-            let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-            if depth == 0 {
-                if seen_root {
-                    return Err(bad("more than one element".into()));
-                }
-                if name != root {
-                    return Err(bad(format!("expected <{root}>, got <{}>", quote(&name))));
-                }
-                seen_root = true;
-                for attr in e.attributes() {
-                    let attr = attr.map_err(|e| bad(format!("malformed attribute: {e}")))?;
-                    let key = String::from_utf8_lossy(attr.key.as_ref()).into_owned();
-                    let value = attr
-                        .unescape_value()
-                        .map_err(|e| bad(format!("malformed attribute: {e}")))?
-                        .into_owned();
-                    let slot = match (root, key.as_str()) {
-                        ("host", "mac") => &mut given.mac,
-                        ("host", "ip") => &mut given.ip,
-                        ("host", "name") => &mut given.name,
-                        ("range", "start") => &mut given.start,
-                        ("range", "end") => &mut given.end,
-                        _ => return Err(bad(format!("unknown attribute {}", quote(&key)))),
-                    };
-                    *slot = Some(value);
-                }
-            } else if section == Section::DnsHost && depth == 1 && name == "hostname" {
-                in_hostname = !empty;
-                if empty {
-                    return Err(bad("empty <hostname>".into()));
-                }
-            } else {
-                return Err(bad(format!("unexpected element <{}>", quote(&name))));
+    let given = match section {
+        Section::IpDhcpHost | Section::DnsHost => {
+            let host: HostEntry = document::read(text, "host").map_err(|e| bad(e.message))?;
+            if section == Section::IpDhcpHost && !host.hostname.is_empty() {
+                return Err(bad("unexpected element <hostname>".into()));
             }
-            if !empty {
-                depth += 1;
+            let hostnames: Vec<String> = host.hostname.iter().map(|n| n.trim().to_string()).collect();
+            if hostnames.iter().any(String::is_empty) {
+                return Err(bad("empty <hostname>".into()));
             }
-            continue;
+            Given {
+                mac: host.mac,
+                ip: host.ip,
+                name: host.name,
+                hostnames,
+                ..Given::default()
+            }
         }
-        match event {
-            Event::End(_) => {
-                depth -= 1;
-                in_hostname = false;
+        Section::IpDhcpRange => {
+            let range: RangeEntry = document::read(text, "range").map_err(|e| bad(e.message))?;
+            Given {
+                start: range.start,
+                end: range.end,
+                ..Given::default()
             }
-            Event::Text(t) => {
-                let text = t.unescape().map_err(|e| bad(format!("malformed: {e}")))?;
-                let text = text.trim();
-                if in_hostname {
-                    given.hostnames.push(text.to_string());
-                } else if !text.is_empty() {
-                    return Err(bad("unexpected text".into()));
-                }
-            }
-            Event::Eof => break,
-            _ => {}
         }
-    }
-    if !seen_root {
-        return Err(bad(format!("no <{root}> element")));
-    }
+    };
     Ok(given)
+}
+
+/// `<host>` as net-update takes it, for either host section.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HostEntry {
+    #[serde(rename = "@mac")]
+    mac: Option<String>,
+    #[serde(rename = "@ip")]
+    ip: Option<String>,
+    #[serde(rename = "@name")]
+    name: Option<String>,
+    #[serde(default)]
+    hostname: Vec<String>,
+}
+
+/// `<range>` as net-update takes it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RangeEntry {
+    #[serde(rename = "@start")]
+    start: Option<String>,
+    #[serde(rename = "@end")]
+    end: Option<String>,
 }
 
 /// The `<ip>` element libvirt's net-update works on for DHCP (parentIndex -1): the first one with
@@ -719,43 +693,32 @@ pub fn plan(entry: &Entry, command: UpdateCommand, current: &Summary, net: &str)
     }
 }
 
-/// The entry as libvirt's net-update takes it, written by quick-xml.
+/// The entry as libvirt's net-update takes it, written through the network model.
 pub fn entry_xml(entry: &Entry) -> String {
-    let mut w = Writer::new(Vec::new());
-    let result = match entry {
+    match entry {
         Entry::Host(h) => {
-            let mut e = w.create_element("host");
-            for (key, value) in [("mac", &h.mac), ("name", &h.name), ("ip", &h.ip)] {
-                if let Some(value) = value {
-                    e = e.with_attribute((key, value.as_str()));
-                }
-            }
-            e.write_empty().map(drop)
+            let host = model::DhcpHost {
+                mac: h.mac.clone(),
+                name: h.name.clone(),
+                ip: h.ip.clone(),
+            };
+            document::write("host", &host, false)
         }
         Entry::Dns(d) => {
-            let mut e = w.create_element("host");
-            if !d.ip.is_empty() {
-                e = e.with_attribute(("ip", d.ip.as_str()));
-            }
-            e.write_inner_content(|w| {
-                for name in &d.hostnames {
-                    w.create_element("hostname")
-                        .write_text_content(BytesText::new(name))?;
-                }
-                Ok(())
-            })
-            .map(drop)
+            let host = model::DnsHost {
+                ip: (!d.ip.is_empty()).then(|| d.ip.clone()),
+                hostnames: d.hostnames.clone(),
+            };
+            document::write("host", &host, false)
         }
         Entry::Range(r) => {
-            let (start, end) = (r.start.to_string(), r.end.to_string());
-            w.create_element("range")
-                .with_attributes([("start", start.as_str()), ("end", end.as_str())])
-                .write_empty()
-                .map(drop)
+            let range = model::DhcpRange {
+                start: Some(r.start.to_string()),
+                end: Some(r.end.to_string()),
+            };
+            document::write("range", &range, false)
         }
-    };
-    result.expect("writing XML to a Vec");
-    String::from_utf8(w.into_inner()).expect("UTF-8")
+    }
 }
 
 fn libvirt_command(command: UpdateCommand) -> sys::virNetworkUpdateCommand {
