@@ -113,8 +113,22 @@ fn malformed(e: DeError, xml: &str, root: &str) -> Error {
         DeError::InvalidXml(quick_xml::Error::IllFormed(IllFormedError::MissingEndTag(open))) => {
             Error::invalid(format!("malformed XML: <{open}> is never closed"))
         }
-        DeError::Custom(why) => Error::invalid(format!("invalid <{root}> XML: {why}")),
+        DeError::Custom(why) => Error::invalid(format!("invalid <{root}> XML: {}", in_xml_terms(&why))),
         other => Error::invalid(format!("malformed XML: {other}")),
+    }
+}
+
+/// serde's words for what a strict model refuses, in XML's: "unknown field `@a`, expected one of
+/// ..." is an unknown attribute, "unknown field `b`" an unexpected element, "`$text`" text.
+fn in_xml_terms(why: &str) -> String {
+    let unknown = why
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next());
+    match unknown {
+        Some("$text") | Some("$value") => "unexpected text".to_string(),
+        Some(name) if name.starts_with('@') => format!("unknown attribute '{}'", &name[1..]),
+        Some(name) => format!("unexpected element <{name}>"),
+        None => why.to_string(),
     }
 }
 
@@ -201,6 +215,30 @@ mod tests {
         ] {
             let e = read::<Thing>(bad, "thing").unwrap_err();
             assert_eq!(e.exit_code(), 7, "{bad}");
+            assert!(
+                e.message.contains(needle),
+                "{bad}: {needle:?} not in {}",
+                e.message
+            );
+        }
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Strict {
+        #[serde(rename = "@id")]
+        id: Option<String>,
+    }
+
+    #[test]
+    fn a_strict_model_names_what_it_refuses_in_xml_terms() {
+        for (bad, needle) in [
+            ("<s bogus='1'/>", "invalid <s> XML: unknown attribute 'bogus'"),
+            ("<s><y/></s>", "invalid <s> XML: unexpected element <y>"),
+            ("<s>text</s>", "invalid <s> XML: unexpected text"),
+        ] {
+            let e = read::<Strict>(bad, "s").unwrap_err();
             assert!(
                 e.message.contains(needle),
                 "{bad}: {needle:?} not in {}",
