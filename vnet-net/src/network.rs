@@ -65,8 +65,7 @@ impl NetworkState {
             net.is_persistent().libvirt(&what)?,
             net.get_autostart().libvirt(&what)?,
         ];
-        let text = net.get_xml_desc(0).libvirt(&what)?;
-        let summary = xml::parse(&text).context(&what)?;
+        let summary = definition(net, false, &name)?;
         Ok(NetworkState::new(
             name,
             net.get_uuid_string().libvirt(&what)?,
@@ -123,6 +122,17 @@ pub fn changed(net: &Network, changed: bool) -> Result<Changed> {
         state: NetworkState::read(net)?,
         changed,
     })
+}
+
+/// What a network's definition says: the running one, or (`inactive`) the persistent one.
+pub fn definition(net: &Network, inactive: bool, name: &str) -> Result<Summary> {
+    let flags = if inactive {
+        sys::VIR_NETWORK_XML_INACTIVE
+    } else {
+        0
+    };
+    let text = net.get_xml_desc(flags).libvirt(format!("network {name}"))?;
+    xml::parse(&text).context(format!("network {name}"))
 }
 
 /// The network called `name`, or None when libvirt has none.

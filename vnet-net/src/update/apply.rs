@@ -2,11 +2,11 @@
 //! journal entries that undo them.
 
 use super::entry::{check_entry, entry_xml, parse_entry_xml, Entry, Given};
-use super::listing::{dns_row, host_row, ranges_of, read, DhcpHostRow, DnsHostRow};
+use super::listing::{dns_row, host_row, ranges_of, DhcpHostRow, DnsHostRow};
 use super::plan::{plan, Plan};
 use super::section::{Section, UpdateCommand};
 use crate::inspect::DhcpRange;
-use crate::network::require;
+use crate::network::{definition, require};
 use crate::spec;
 use crate::xml::Summary;
 use schemars::JsonSchema;
@@ -183,7 +183,7 @@ impl Verb for Update {
                 move || send(&undo_net, undo.0, section, &undo.1, flags),
             )?;
         }
-        let now = read(&net, persistent, &name)?;
+        let now = definition(&net, persistent, &name)?;
         Ok(Updated {
             name,
             command: self.command.as_str().into(),
@@ -236,10 +236,13 @@ impl Update {
         }
         let mut targets = Vec::new();
         if want_live {
-            targets.push((sys::VIR_NETWORK_UPDATE_AFFECT_LIVE, read(net, false, name)?));
+            targets.push((sys::VIR_NETWORK_UPDATE_AFFECT_LIVE, definition(net, false, name)?));
         }
         if want_config {
-            targets.push((sys::VIR_NETWORK_UPDATE_AFFECT_CONFIG, read(net, true, name)?));
+            targets.push((
+                sys::VIR_NETWORK_UPDATE_AFFECT_CONFIG,
+                definition(net, true, name)?,
+            ));
         }
         Ok(targets)
     }

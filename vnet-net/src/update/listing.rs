@@ -3,17 +3,15 @@
 
 use super::entry::{parse_addr, same_ip, same_mac};
 use crate::inspect::DhcpRange;
-use crate::network::require;
+use crate::network::{definition, require};
 use crate::spec;
-use crate::xml::{self, DhcpHost, DnsHost, Summary};
+use crate::xml::{DhcpHost, DnsHost, Summary};
 use schemars::JsonSchema;
 use serde::Serialize;
-use virt::network::Network;
-use virt::sys;
-use vnet_common::libvirt::{LibvirtContext, Session};
+use vnet_common::libvirt::Session;
 use vnet_common::mac::parse_unicast_mac;
 use vnet_common::verb::{Render, TextStyle};
-use vnet_common::{table, Context, Journal, Result, Verb};
+use vnet_common::{table, Journal, Result, Verb};
 
 /// One DHCP host reservation.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -33,17 +31,6 @@ pub struct DnsHostRow {
     pub ip: String,
     /// The names.
     pub hostnames: Vec<String>,
-}
-
-/// A network's definition: the running one, or the persistent one.
-pub fn read(net: &Network, inactive: bool, name: &str) -> Result<Summary> {
-    let flags = if inactive {
-        sys::VIR_NETWORK_XML_INACTIVE
-    } else {
-        0
-    };
-    let text = net.get_xml_desc(flags).libvirt(format!("network {name}"))?;
-    xml::parse(&text).context(format!("network {name}"))
 }
 
 pub fn host_row(h: &DhcpHost) -> DhcpHostRow {
@@ -122,7 +109,7 @@ impl Verb for DhcpHosts {
         let mac = self.mac.as_deref().map(parse_unicast_mac).transpose()?;
         let ip = self.ip.as_deref().map(|t| parse_addr(t, "--ip")).transpose()?;
         let net = require(ctx.conn()?, &self.network)?;
-        let summary = read(&net, self.inactive, &self.network)?;
+        let summary = definition(&net, self.inactive, &self.network)?;
         let rows = summary
             .dhcp_hosts
             .iter()
@@ -171,7 +158,7 @@ impl Verb for DnsHosts {
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<DnsHostList> {
         spec::validate_name(&self.network)?;
         let net = require(ctx.conn()?, &self.network)?;
-        let summary = read(&net, self.inactive, &self.network)?;
+        let summary = definition(&net, self.inactive, &self.network)?;
         Ok(DnsHostList(summary.dns_hosts.iter().map(dns_row).collect()))
     }
 }
