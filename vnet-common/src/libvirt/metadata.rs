@@ -2,7 +2,7 @@
 //! `<vnet:tag xmlns:vnet="TAG_NS">LABEL</vnet:tag>` (networks keep it in their definition; domains
 //! get it through virDomainSetMetadata), and a domain's record of the storage its install created.
 //! The model of any object's `<metadata>` (network, domain, pool) is this one; what the labels
-//! mean is `crate::tags`'s business.
+//! mean is the tags module's business.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -4,7 +4,7 @@
 //!
 //! The model holds what vnet reads and what it builds; other elements are skipped when reading, so
 //! a user's document is never rewritten through it (a tag is spliced into the text instead, see
-//! `crate::tags::libvirt`).
+//! the tags module's libvirt part).
 
 use super::document;
 use super::metadata::Metadata;
