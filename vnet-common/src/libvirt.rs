@@ -1,7 +1,10 @@
 //! libvirt glue for vnet-net and vnet-vm (feature `libvirt`): connecting with virsh's URI rules and
 //! mapping libvirt's error numbers onto the shared exit codes.
 
+pub mod document;
 pub mod kvm;
+pub mod metadata;
+pub mod network;
 
 use crate::{Error, ErrorKind, Result};
 use std::sync::OnceLock;

@@ -3,12 +3,11 @@
 
 use crate::checks::{check_collisions, check_identity, check_startable};
 use crate::lifecycle::{set_autostart, start_network};
-use crate::network::{changed, lookup, Changed};
+use crate::network::{changed, definition, lookup, Changed};
 use crate::spec::{self, Flags};
 use crate::xml::{self, Mode, Summary};
 use std::path::PathBuf;
 use virt::network::Network;
-use virt::sys;
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{Context, Error, ErrorKind, Journal, Result, Verb};
 
@@ -227,12 +226,7 @@ fn accept_existing(net: &Network, request: &Request, exist_ok: bool, persistent:
     }
     // The persistent definition differs from the live one only while active (and the test driver
     // refuses the flag).
-    let flags = if persistent && active {
-        sys::VIR_NETWORK_XML_INACTIVE
-    } else {
-        0
-    };
-    let existing = xml::parse(&net.get_xml_desc(flags).libvirt(&what)?).context(&what)?;
+    let existing = definition(net, persistent && active, name)?;
     if !request.summary.matches(&existing) {
         return Err(Error::exists(format!(
             "network {name} already exists with a different definition"

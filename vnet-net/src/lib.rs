@@ -1,18 +1,18 @@
 //! vnet-net: libvirt virtual networks as `virsh net-*` manages them, with JSON output.
 //! This file declares the tool and its verbs; each verb family lives in its own module.
 
-pub mod checks;
-pub mod define;
-pub mod doctor;
-pub mod events;
-pub mod inspect;
-pub mod leases;
-pub mod lifecycle;
-pub mod network;
-pub mod prune;
-pub mod spec;
-pub mod update;
-pub mod xml;
+mod checks;
+mod define;
+mod doctor;
+mod events;
+mod inspect;
+mod leases;
+mod lifecycle;
+mod network;
+mod prune;
+mod spec;
+mod update;
+mod xml;
 
 use std::future::Future;
 use vnet_common::completion;

@@ -52,7 +52,7 @@ impl NetworkState {
             bridge: summary.bridge.clone(),
             mode: summary.mode.clone(),
             ips: summary.ip_strings(),
-            tag: None,
+            tag: summary.tag.clone(),
             summary,
         }
     }
@@ -65,11 +65,13 @@ impl NetworkState {
             net.is_persistent().libvirt(&what)?,
             net.get_autostart().libvirt(&what)?,
         ];
-        let text = net.get_xml_desc(0).libvirt(&what)?;
-        let summary = xml::parse(&text).context(&what)?;
-        let mut state = NetworkState::new(name, net.get_uuid_string().libvirt(&what)?, flags, summary);
-        state.tag = vnet_common::tags::libvirt::xml_tag(&text);
-        Ok(state)
+        let summary = definition(net, false, &name)?;
+        Ok(NetworkState::new(
+            name,
+            net.get_uuid_string().libvirt(&what)?,
+            flags,
+            summary,
+        ))
     }
 }
 
@@ -122,6 +124,17 @@ pub fn changed(net: &Network, changed: bool) -> Result<Changed> {
     })
 }
 
+/// What a network's definition says: the running one, or (`inactive`) the persistent one.
+pub fn definition(net: &Network, inactive: bool, name: &str) -> Result<Summary> {
+    let flags = if inactive {
+        sys::VIR_NETWORK_XML_INACTIVE
+    } else {
+        0
+    };
+    let text = net.get_xml_desc(flags).libvirt(format!("network {name}"))?;
+    xml::parse(&text).context(format!("network {name}"))
+}
+
 /// The network called `name`, or None when libvirt has none.
 pub fn lookup(conn: &Connect, name: &str) -> Result<Option<Network>> {
     match Network::lookup_by_name(conn, name) {
@@ -168,9 +181,7 @@ pub fn all_states(conn: &Connect, flags: sys::virConnectListAllNetworksFlags) ->
         };
         let summary = xml::parse(&xml).context(format!("network {name}"))?;
         let flags = [&active, &persistent, &autostart].map(|set| set.contains(&uuid));
-        let mut state = NetworkState::new(name, uuid, flags, summary);
-        state.tag = vnet_common::tags::libvirt::xml_tag(&xml);
-        states.push(state);
+        states.push(NetworkState::new(name, uuid, flags, summary));
     }
     Ok(states)
 }

@@ -5,7 +5,7 @@
 use virt::error::ErrorNumber;
 use virt::network::Network;
 use vnet_common::libvirt::{LibvirtContext, Session};
-use vnet_common::tags::libvirt::{with_network_tag, xml_tag};
+use vnet_common::tags::libvirt::{network_xml_tag, with_network_tag};
 use vnet_common::tags::{self, PruneArgs, Pruned};
 use vnet_common::{Journal, Result, Verb};
 
@@ -36,7 +36,7 @@ impl Verb for Prune {
             let name = net.get_name().libvirt("network name")?;
             // A network gone since the listing is not there to prune.
             let Ok(xml) = net.get_xml_desc(0) else { continue };
-            if xml_tag(&xml).as_deref() == Some(label) {
+            if network_xml_tag(&xml).as_deref() == Some(label) {
                 tagged.push((name, net));
             }
         }

@@ -1,12 +1,11 @@
-//! Network XML both ways: building a definition from flags with quick-xml's writer (names are
-//! escaped by the writer, never formatted into markup), and reading any libvirt network XML into
-//! the summary every verb reports and validates.
+//! Network XML both ways, through vnet-common's network model: building a definition from flags
+//! (names are escaped by the XML writer, never formatted into markup), and reading any libvirt
+//! network XML into the summary every verb reports and validates.
 
 use ipnet::IpNet;
-use quick_xml::events::{BytesStart, BytesText, Event};
-use quick_xml::{Reader, Writer};
-use std::io;
 use std::net::{IpAddr, Ipv4Addr};
+use vnet_common::libvirt::network::{self as model, NetworkDef};
+use vnet_common::tags::libvirt::metadata_tag;
 use vnet_common::{Error, Result};
 
 /// The forward modes `define`/`create` build from flags.
@@ -68,6 +67,8 @@ pub struct Summary {
     pub dhcp_hosts: Vec<DhcpHost>,
     /// `<dns><host ip=...><hostname>...`: DNS host entries, in document order.
     pub dns_hosts: Vec<DnsHost>,
+    /// The vnet tag in `<metadata>` (define/create --tag), when it has a valid one.
+    pub tag: Option<String>,
 }
 
 /// One `<host mac= name= ip=/>` of an `<ip>`'s `<dhcp>`.
@@ -102,229 +103,116 @@ pub struct Spec {
 
 /// Builds the libvirt XML for `spec`, indented like libvirt's own files.
 pub fn build(spec: &Spec) -> String {
-    let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
-    writer
-        .create_element("network")
-        .write_inner_content(|w| write_network(w, spec))
-        .expect("writing XML to a Vec cannot fail");
-    String::from_utf8(writer.into_inner()).expect("the writer only emits UTF-8") + "\n"
+    let forward = match spec.mode {
+        Mode::Isolated => None,
+        Mode::Nat | Mode::Route | Mode::Open | Mode::Bridge => Some(model::Forward {
+            mode: Some(spec.mode.as_str().into()),
+            dev: spec.forward_dev.clone(),
+        }),
+    };
+    // libvirt's own defaults for a bridge it creates; a host bridge (mode bridge) is left alone.
+    let managed = spec.mode != Mode::Bridge;
+    let bridge = spec.bridge.as_ref().map(|name| model::Bridge {
+        name: Some(name.clone()),
+        stp: managed.then(|| "on".into()),
+        delay: managed.then(|| "0".into()),
+    });
+    NetworkDef {
+        name: Some(spec.name.clone()),
+        forward,
+        bridge,
+        mtu: spec.mtu.map(|mtu| model::Mtu {
+            size: mtu.to_string(),
+        }),
+        domain: spec.domain.as_ref().map(|name| model::DomainName {
+            name: Some(name.clone()),
+        }),
+        ips: spec.ips.iter().map(ip_element).collect(),
+        ..NetworkDef::default()
+    }
+    .to_xml()
 }
 
-fn write_network(w: &mut Writer<Vec<u8>>, spec: &Spec) -> io::Result<()> {
-    w.create_element("name")
-        .write_text_content(BytesText::new(&spec.name))?;
-    match spec.mode {
-        Mode::Isolated => {}
-        Mode::Nat | Mode::Route | Mode::Open | Mode::Bridge => {
-            let mut forward = w
-                .create_element("forward")
-                .with_attribute(("mode", spec.mode.as_str()));
-            if let Some(dev) = &spec.forward_dev {
-                forward = forward.with_attribute(("dev", dev.as_str()));
-            }
-            forward.write_empty()?;
-        }
+fn ip_element(ip: &IpDef) -> model::Ip {
+    let ranges = ip.ranges.iter().map(|range| model::DhcpRange {
+        start: Some(range.start.to_string()),
+        end: Some(range.end.to_string()),
+    });
+    model::Ip {
+        family: ip.address.addr().is_ipv6().then(|| "ipv6".into()),
+        address: Some(ip.address.addr().to_string()),
+        prefix: Some(ip.address.prefix_len().to_string()),
+        dhcp: (!ip.ranges.is_empty()).then(|| model::Dhcp {
+            ranges: ranges.collect(),
+            hosts: Vec::new(),
+        }),
+        ..model::Ip::default()
     }
-    if let Some(bridge) = &spec.bridge {
-        let element = w
-            .create_element("bridge")
-            .with_attribute(("name", bridge.as_str()));
-        // libvirt's own defaults for a bridge it creates; a host bridge (mode bridge) is left alone.
-        if spec.mode == Mode::Bridge {
-            element.write_empty()?;
-        } else {
-            element
-                .with_attributes([("stp", "on"), ("delay", "0")])
-                .write_empty()?;
-        }
-    }
-    if let Some(mtu) = spec.mtu {
-        w.create_element("mtu")
-            .with_attribute(("size", mtu.to_string().as_str()))
-            .write_empty()?;
-    }
-    if let Some(domain) = &spec.domain {
-        w.create_element("domain")
-            .with_attribute(("name", domain.as_str()))
-            .write_empty()?;
-    }
-    for ip in &spec.ips {
-        write_ip(w, ip)?;
-    }
-    Ok(())
-}
-
-fn write_ip(w: &mut Writer<Vec<u8>>, ip: &IpDef) -> io::Result<()> {
-    let address = ip.address.addr().to_string();
-    let prefix = ip.address.prefix_len().to_string();
-    let mut element = w.create_element("ip");
-    if ip.address.addr().is_ipv6() {
-        element = element.with_attribute(("family", "ipv6"));
-    }
-    let element = element.with_attributes([("address", address.as_str()), ("prefix", prefix.as_str())]);
-    if ip.ranges.is_empty() {
-        element.write_empty()?;
-        return Ok(());
-    }
-    element.write_inner_content(|w| {
-        w.create_element("dhcp").write_inner_content(|w| {
-            for range in &ip.ranges {
-                let (start, end) = (range.start.to_string(), range.end.to_string());
-                w.create_element("range")
-                    .with_attributes([("start", start.as_str()), ("end", end.as_str())])
-                    .write_empty()?;
-            }
-            Ok(())
-        })?;
-        Ok(())
-    })?;
-    Ok(())
 }
 
 /// Reads a network definition. Malformed XML, a root other than `<network>`, and unparsable
 /// addresses are invalid input (exit 7); the meaning is checked separately (`spec::validate`).
 pub fn parse(xml: &str) -> Result<Summary> {
-    let mut reader = Reader::from_str(xml);
+    summarize(NetworkDef::from_xml(xml)?)
+}
+
+/// The summary of a definition, its values parsed (exit 7 for one that is not what it must be).
+fn summarize(def: NetworkDef) -> Result<Summary> {
+    let attr = |value: &Option<String>| value.clone();
     let mut summary = Summary {
-        mode: "isolated".into(),
+        name: def.name.filter(|n| !n.is_empty()),
+        uuid: def.uuid.filter(|u| !u.is_empty()),
+        mode: def.forward.as_ref().map_or_else(
+            || "isolated".into(),
+            |f| f.mode.clone().unwrap_or_else(|| "nat".into()),
+        ),
+        forward_dev: def.forward.as_ref().and_then(|f| attr(&f.dev)),
+        bridge: def.bridge.as_ref().and_then(|b| attr(&b.name)),
+        mac: def.mac.as_ref().and_then(|m| attr(&m.address)),
+        domain: def.domain.as_ref().and_then(|d| attr(&d.name)),
+        mtu: def.mtu.as_ref().map(mtu_size).transpose()?,
+        tag: def.metadata.as_ref().and_then(metadata_tag),
         ..Summary::default()
     };
-    let mut path: Vec<String> = Vec::new();
-    let mut seen_root = false;
-    loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| Error::invalid(format!("malformed XML at byte {}: {e}", reader.error_position())))?;
-        match event {
-            Event::Start(e) | Event::Empty(e) if path.is_empty() && seen_root => {
-                return Err(Error::invalid(format!(
-                    "malformed XML: second root element <{}>",
-                    element_name(&e)
-                )));
-            }
-            Event::Start(e) => {
-                seen_root = true;
-                element(&mut summary, &path, &e)?;
-                path.push(element_name(&e));
-            }
-            Event::Empty(e) => {
-                seen_root = true;
-                element(&mut summary, &path, &e)?;
-            }
-            Event::End(_) => {
-                path.pop();
-            }
-            Event::Text(t) => {
-                let text = t
-                    .unescape()
-                    .map_err(|e| Error::invalid(format!("malformed XML: {e}")))?;
-                text_content(&mut summary, &path, text.trim())?;
-            }
-            Event::CData(_) if path.is_empty() => {
-                return Err(Error::invalid("malformed XML: content outside the root element"));
-            }
-            Event::Eof => break,
-            _ => {}
+    for ip in &def.ips {
+        let address = ip_address(&ip.address, &ip.netmask, &ip.prefix)?;
+        let dhcp = ip.dhcp.clone().unwrap_or_default();
+        let mut ranges = Vec::new();
+        for range in &dhcp.ranges {
+            let start = range_end(&range.start, "start")?;
+            let end = range_end(&range.end, "end")?;
+            ranges.push(Range { start, end });
         }
+        summary.ips.push(IpDef { address, ranges });
+        summary
+            .dhcp_hosts
+            .extend(dhcp.hosts.into_iter().map(|h| DhcpHost {
+                subnet: Some(address),
+                mac: h.mac,
+                name: h.name,
+                ip: h.ip,
+            }));
     }
-    if !seen_root {
-        return Err(Error::invalid("malformed XML: no <network> element"));
-    }
-    if let Some(open) = path.last() {
-        return Err(Error::invalid(format!("malformed XML: <{open}> is never closed")));
-    }
+    let dns_hosts = def.dns.map(|dns| dns.hosts).unwrap_or_default();
+    summary.dns_hosts = dns_hosts.into_iter().map(dns_host).collect();
     Ok(summary)
 }
 
-fn element_name(e: &BytesStart) -> String {
-    String::from_utf8_lossy(e.name().as_ref()).into_owned()
+fn mtu_size(mtu: &model::Mtu) -> Result<u32> {
+    let size = &mtu.size;
+    size.parse()
+        .map_err(|_| Error::invalid(format!("invalid <mtu> size '{size}'")))
 }
 
-fn text_content(summary: &mut Summary, path: &[String], text: &str) -> Result<()> {
-    if path.is_empty() {
-        if text.is_empty() {
-            return Ok(());
-        }
-        return Err(Error::invalid("malformed XML: text outside the root element"));
-    }
-    match path_str(path).as_str() {
-        "network/name" => summary.name = Some(text.to_string()),
-        "network/uuid" => summary.uuid = Some(text.to_string()),
-        "network/dns/host/hostname" => {
-            if let Some(host) = summary.dns_hosts.last_mut() {
-                host.hostnames.push(text.to_string());
-            }
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
-fn path_str(path: &[String]) -> String {
-    path.join("/")
-}
-
-/// Reads the attributes of one element at `path` (its parents) into the summary.
-fn element(summary: &mut Summary, path: &[String], e: &BytesStart) -> Result<()> {
-    let name = element_name(e);
-    if path.is_empty() && name != "network" {
-        return Err(Error::invalid(format!(
-            "not a network definition: root element is <{name}>, expected <network>"
-        )));
-    }
-    let attr = |key: &str| attribute(e, key);
-    match (path_str(path).as_str(), name.as_str()) {
-        ("network", "forward") => {
-            summary.mode = attr("mode")?.unwrap_or_else(|| "nat".into());
-            summary.forward_dev = attr("dev")?;
-        }
-        ("network", "bridge") => summary.bridge = attr("name")?,
-        ("network", "mac") => summary.mac = attr("address")?,
-        ("network", "domain") => summary.domain = attr("name")?,
-        ("network", "mtu") => {
-            let size = attr("size")?.unwrap_or_default();
-            let mtu = size
-                .parse()
-                .map_err(|_| Error::invalid(format!("invalid <mtu> size '{size}'")))?;
-            summary.mtu = Some(mtu);
-        }
-        ("network/ip/dhcp", "host") => {
-            let subnet = summary.ips.last().map(|ip| ip.address);
-            summary.dhcp_hosts.push(DhcpHost {
-                subnet,
-                mac: attr("mac")?,
-                name: attr("name")?,
-                ip: attr("ip")?,
-            });
-        }
-        ("network/dns", "host") => summary.dns_hosts.push(DnsHost {
-            ip: attr("ip")?.unwrap_or_default(),
-            hostnames: Vec::new(),
-        }),
-        ("network", "ip") => {
-            let address = ip_address(&attr("address")?, &attr("netmask")?, &attr("prefix")?)?;
-            summary.ips.push(IpDef {
-                address,
-                ranges: Vec::new(),
-            });
-        }
-        ("network/ip/dhcp", "range") => {
-            let start = range_end(&attr("start")?, "start")?;
-            let end = range_end(&attr("end")?, "end")?;
-            if let Some(ip) = summary.ips.last_mut() {
-                ip.ranges.push(Range { start, end });
-            }
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
-fn attribute(e: &BytesStart, key: &str) -> Result<Option<String>> {
-    let bad = |err: &dyn std::fmt::Display| Error::invalid(format!("malformed XML attribute: {err}"));
-    match e.try_get_attribute(key).map_err(|err| bad(&err))? {
-        Some(a) => Ok(Some(a.unescape_value().map_err(|err| bad(&err))?.into_owned())),
-        None => Ok(None),
+fn dns_host(host: model::DnsHost) -> DnsHost {
+    DnsHost {
+        ip: host.ip.unwrap_or_default(),
+        hostnames: host
+            .hostnames
+            .iter()
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+            .collect(),
     }
 }
 
@@ -498,6 +386,25 @@ mod tests {
             (s.mode.as_str(), s.ip_strings()),
             ("isolated", vec!["10.0.0.1/16".to_string()])
         );
+    }
+
+    #[test]
+    fn reads_interleaved_children_tags_and_skips_the_rest() {
+        let tag = vnet_common::tags::libvirt::tag_element("lab1");
+        let xml = format!(
+            "<network><name>x</name><metadata>{tag}</metadata>\
+             <ip address='10.0.0.1' prefix='24'><dhcp><range start='10.0.0.2' end='10.0.0.3'/>\
+             <host mac='52:54:00:00:00:01' ip='10.0.0.9'/><range start='10.0.0.5' end='10.0.0.6'/>\
+             </dhcp></ip><route address='10.9.0.0' prefix='16' gateway='10.0.0.2'/>\
+             <ip family='ipv6' address='fd00::1' prefix='64'/><dns><txt name='a' value='b'/>\
+             <host ip='10.0.0.7'><hostname>h</hostname></host></dns></network>"
+        );
+        let s = parse(&xml).unwrap();
+        assert_eq!(s.tag.as_deref(), Some("lab1"));
+        assert_eq!(s.ip_strings(), ["10.0.0.1/24", "fd00::1/64"]);
+        assert_eq!(s.ips[0].ranges.len(), 2);
+        assert_eq!(s.dhcp_hosts[0].subnet, Some(s.ips[0].address));
+        assert_eq!(s.dns_hosts[0].hostnames, ["h"]);
     }
 
     #[test]

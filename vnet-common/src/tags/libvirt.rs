@@ -4,52 +4,50 @@
 //! virDomainSetMetadata. A domain also records, in a second metadata element, the storage its
 //! install created (volumes, pools, copied boot files), so `prune` removes that and nothing else.
 
+use crate::libvirt::document::{self, insert_into_child};
+use crate::libvirt::metadata::{Metadata, TagXml};
 use crate::tags::validate_label;
 use crate::{Error, Result};
-use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
-use quick_xml::{NsReader, Reader, Writer};
+use serde::{Deserialize, Serialize};
 use virt::domain::Domain;
 use virt::sys;
 
-/// The XML namespace of the tag element: `<vnet:tag xmlns:vnet="...">LABEL</vnet:tag>`.
-pub const TAG_NS: &str = "http://vnet.invalid/xmlns/tag/1";
-/// The XML namespace of a domain's record of the storage its install created.
-pub const OWNED_NS: &str = "http://vnet.invalid/xmlns/owned/1";
+pub use crate::libvirt::metadata::{OWNED_NS, TAG_NS};
 
-/// `<vnet:tag xmlns:vnet="TAG_NS">LABEL</vnet:tag>` (the label is checked: no markup in it).
+/// `<vnet:tag xmlns:vnet="TAG_NS">LABEL</vnet:tag>`, written by the XML writer.
 pub fn tag_element(label: &str) -> String {
-    format!("<vnet:tag xmlns:vnet=\"{TAG_NS}\">{label}</vnet:tag>")
+    let tag = TagXml {
+        namespace: Some(TAG_NS),
+        label,
+    };
+    document::write("vnet:tag", &tag, false)
 }
 
-/// The label of the vnet tag element anywhere in `xml` (namespace-aware), if any.
-pub fn xml_tag(xml: &str) -> Option<String> {
-    let mut reader = NsReader::from_str(xml);
-    let mut inside = false;
-    loop {
-        match reader.read_resolved_event().ok()? {
-            (ResolveResult::Bound(ns), Event::Start(e))
-                if ns.as_ref() == TAG_NS.as_bytes() && e.local_name().as_ref() == b"tag" =>
-            {
-                inside = true
-            }
-            (_, Event::Text(t)) if inside => {
-                let label = t.unescape().ok()?.trim().to_string();
-                return validate_label(&label).ok().map(|()| label);
-            }
-            (_, Event::End(_)) if inside => return None,
-            (_, Event::Eof) => return None,
-            _ => {}
-        }
-    }
+/// The label of a `<metadata>`'s vnet tag element, when it has a valid one.
+pub fn metadata_tag(metadata: &Metadata) -> Option<String> {
+    let label = metadata.vnet_tag()?;
+    validate_label(label).ok().map(|()| label.to_string())
+}
+
+/// What vnet reads of any libvirt object's document: its `<metadata>`.
+#[derive(Deserialize)]
+struct ObjectMetadata {
+    metadata: Option<Metadata>,
+}
+
+/// The label of the vnet tag in the network definition `xml` (malformed XML has none).
+pub fn network_xml_tag(xml: &str) -> Option<String> {
+    let object: ObjectMetadata = document::read(xml, "network").ok()?;
+    metadata_tag(&object.metadata?)
 }
 
 /// The network definition `xml` with the tag element in its `<metadata>` (added when there is
 /// none). A definition that carries another vnet tag already is invalid input (exit 7); one that
-/// carries this one is returned as it is.
+/// carries this one is returned as it is. The tag is put into the text, so everything else the
+/// definition says reaches libvirt unchanged.
 pub fn with_network_tag(xml: &str, label: &str) -> Result<String> {
     validate_label(label)?;
-    match xml_tag(xml) {
+    match network_xml_tag(xml) {
         Some(existing) if existing == label => return Ok(xml.to_string()),
         Some(existing) => {
             return Err(Error::invalid(format!(
@@ -58,47 +56,12 @@ pub fn with_network_tag(xml: &str, label: &str) -> Result<String> {
         }
         None => {}
     }
-    let element = tag_element(label);
-    let mut reader = Reader::from_str(xml);
-    let mut depth = 0usize;
-    let mut root_end = None;
-    loop {
-        let before = reader.buffer_position() as usize;
-        let event = reader
-            .read_event()
-            .map_err(|e| Error::invalid(format!("malformed XML: {e}")))?;
-        let after = reader.buffer_position() as usize;
-        match event {
-            Event::Start(e) => {
-                depth += 1;
-                if depth == 1 {
-                    root_end = Some(after);
-                } else if depth == 2 && e.local_name().as_ref() == b"metadata" {
-                    return Ok(format!("{}{element}{}", &xml[..after], &xml[after..]));
-                }
-            }
-            Event::Empty(e) if depth == 1 && e.local_name().as_ref() == b"metadata" => {
-                let replaced = format!("<metadata>{element}</metadata>");
-                return Ok(format!("{}{replaced}{}", &xml[..before], &xml[after..]));
-            }
-            Event::Empty(_) if depth == 0 => {
-                return Err(Error::invalid("malformed XML: the root element is empty"))
-            }
-            Event::End(_) => depth = depth.saturating_sub(1),
-            Event::Eof => break,
-            _ => {}
-        }
-    }
-    let at = root_end.ok_or_else(|| Error::invalid("malformed XML: no root element"))?;
-    Ok(format!(
-        "{}<metadata>{element}</metadata>{}",
-        &xml[..at],
-        &xml[at..]
-    ))
+    insert_into_child(xml, "metadata", &tag_element(label))
 }
 
 /// What a domain's install created, removed with it by `prune`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "OwnedXml", into = "OwnedXml")]
 pub struct Owned {
     /// Volume paths.
     pub volumes: Vec<String>,
@@ -108,6 +71,51 @@ pub struct Owned {
     pub files: Vec<String>,
 }
 
+/// `<owned><volume path=".."/><pool name=".."/><file path=".."/></owned>`: each kind together,
+/// as [`Owned::to_xml`] writes it.
+#[derive(Clone, Default, Serialize, Deserialize)]
+struct OwnedXml {
+    #[serde(default)]
+    volume: Vec<PathAttr>,
+    #[serde(default)]
+    pool: Vec<NameAttr>,
+    #[serde(default)]
+    file: Vec<PathAttr>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct PathAttr {
+    #[serde(rename = "@path")]
+    path: String,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct NameAttr {
+    #[serde(rename = "@name")]
+    name: String,
+}
+
+impl From<OwnedXml> for Owned {
+    fn from(xml: OwnedXml) -> Owned {
+        Owned {
+            volumes: xml.volume.into_iter().map(|v| v.path).collect(),
+            pools: xml.pool.into_iter().map(|p| p.name).collect(),
+            files: xml.file.into_iter().map(|f| f.path).collect(),
+        }
+    }
+}
+
+impl From<Owned> for OwnedXml {
+    fn from(owned: Owned) -> OwnedXml {
+        let paths = |v: Vec<String>| v.into_iter().map(|path| PathAttr { path }).collect();
+        OwnedXml {
+            volume: paths(owned.volumes),
+            pool: owned.pools.into_iter().map(|name| NameAttr { name }).collect(),
+            file: paths(owned.files),
+        }
+    }
+}
+
 impl Owned {
     pub fn is_empty(&self) -> bool {
         self.volumes.is_empty() && self.pools.is_empty() && self.files.is_empty()
@@ -115,51 +123,13 @@ impl Owned {
 
     /// `<owned><volume path=".."/><pool name=".."/><file path=".."/></owned>` (escaped by the writer).
     pub fn to_xml(&self) -> String {
-        let mut w = Writer::new(Vec::new());
-        w.create_element("owned")
-            .write_inner_content(|w| {
-                for (element, attr, values) in [
-                    ("volume", "path", &self.volumes),
-                    ("pool", "name", &self.pools),
-                    ("file", "path", &self.files),
-                ] {
-                    for value in values {
-                        w.create_element(element)
-                            .with_attribute((attr, value.as_str()))
-                            .write_empty()?;
-                    }
-                }
-                Ok::<_, std::io::Error>(())
-            })
-            .expect("writing XML to a Vec");
-        String::from_utf8(w.into_inner()).expect("UTF-8")
+        document::write("owned", self, false)
     }
 
-    /// Reads what [`Owned::to_xml`] wrote (as libvirt hands it back, with any prefix).
+    /// Reads what [`Owned::to_xml`] wrote (as libvirt hands it back, with any prefix); anything
+    /// unreadable records nothing.
     pub fn from_xml(xml: &str) -> Owned {
-        let mut owned = Owned::default();
-        let mut reader = Reader::from_str(xml);
-        loop {
-            match reader.read_event() {
-                Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
-                    let value = |key: &[u8]| {
-                        e.attributes()
-                            .flatten()
-                            .find(|a| a.key.local_name().as_ref() == key)
-                            .and_then(|a| a.unescape_value().ok())
-                            .map(|v| v.into_owned())
-                    };
-                    match e.local_name().as_ref() {
-                        b"volume" => owned.volumes.extend(value(b"path")),
-                        b"pool" => owned.pools.extend(value(b"name")),
-                        b"file" => owned.files.extend(value(b"path")),
-                        _ => {}
-                    }
-                }
-                Ok(Event::Eof) | Err(_) => return owned,
-                _ => {}
-            }
-        }
+        document::read(xml, "owned").unwrap_or_default()
     }
 }
 
@@ -172,8 +142,14 @@ pub fn tag_domain(dom: &Domain, label: &str, owned: &Owned) -> Result<()> {
     if active {
         flags |= sys::VIR_DOMAIN_AFFECT_LIVE;
     }
-    // A checked label holds no markup.
-    let tag = format!("<tag>{label}</tag>");
+    let tag = document::write(
+        "tag",
+        &TagXml {
+            namespace: None,
+            label,
+        },
+        false,
+    );
     let set = |xml: &str, key: &str, uri: &str| {
         dom.set_metadata(
             sys::VIR_DOMAIN_METADATA_ELEMENT as i32,
@@ -192,24 +168,21 @@ pub fn tag_domain(dom: &Domain, label: &str, owned: &Owned) -> Result<()> {
     Ok(())
 }
 
-/// A domain's tag, if it has one.
+/// A domain's tag, if it has one (libvirt hands back the element it keeps for [`TAG_NS`]).
 pub fn domain_tag(dom: &Domain) -> Option<String> {
     let xml = dom
         .get_metadata(sys::VIR_DOMAIN_METADATA_ELEMENT as i32, Some(TAG_NS), 0)
         .ok()?;
-    let mut reader = Reader::from_str(&xml);
-    let mut inside = false;
-    loop {
-        match reader.read_event().ok()? {
-            Event::Start(e) if e.local_name().as_ref() == b"tag" => inside = true,
-            Event::Text(t) if inside => {
-                let label = t.unescape().ok()?.trim().to_string();
-                return validate_label(&label).ok().map(|()| label);
-            }
-            Event::Eof => return None,
-            _ => {}
-        }
-    }
+    let tag: TagText = document::read(&xml, "tag").ok()?;
+    let label = tag.label.trim();
+    validate_label(label).ok().map(|()| label.to_string())
+}
+
+/// The text of a `<tag>` element.
+#[derive(Deserialize)]
+struct TagText {
+    #[serde(rename = "$text", default)]
+    label: String,
 }
 
 /// What a tagged domain's install created (empty when it recorded nothing).
@@ -234,7 +207,7 @@ mod tests {
                 tag_element("A")
             )
         );
-        assert_eq!(xml_tag(&tagged).as_deref(), Some("A"));
+        assert_eq!(network_xml_tag(&tagged).as_deref(), Some("A"));
         assert_eq!(with_network_tag(&tagged, "A").unwrap(), tagged);
         assert_eq!(with_network_tag(&tagged, "B").unwrap_err().exit_code(), 7);
         let with_meta =
@@ -247,10 +220,10 @@ mod tests {
         let empty_meta = "<network><name>n</name><metadata/></network>";
         let tagged = with_network_tag(empty_meta, "C").unwrap();
         assert!(tagged.contains(&format!("<metadata>{}</metadata></network>", tag_element("C"))));
-        assert_eq!(xml_tag(&tagged).as_deref(), Some("C"));
+        assert_eq!(network_xml_tag(&tagged).as_deref(), Some("C"));
         // Another namespace's <tag> is not ours.
         assert_eq!(
-            xml_tag("<network><metadata><tag>A</tag></metadata></network>"),
+            network_xml_tag("<network><metadata><tag>A</tag></metadata></network>"),
             None
         );
         assert_eq!(with_network_tag("<network/>", "A").unwrap_err().exit_code(), 7);

@@ -1,0 +1,332 @@
+//! The entry `update` is given (flags, or virsh's entry XML), checked against the network's
+//! definition before anything changes, and written as the XML libvirt's net-update takes.
+
+use super::section::{Section, UpdateCommand};
+use crate::spec;
+use crate::xml::{DhcpHost, DnsHost, IpDef, Range, Summary};
+use serde::Deserialize;
+use std::net::IpAddr;
+use vnet_common::error::quote;
+use vnet_common::libvirt::document;
+use vnet_common::libvirt::network as model;
+use vnet_common::mac::parse_unicast_mac;
+use vnet_common::{Error, Result};
+
+/// One entry of a section, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    Host(DhcpHost),
+    Dns(DnsHost),
+    Range(Range),
+}
+
+/// The entry `update` was given, before it is checked against the network: each field as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Given {
+    pub mac: Option<String>,
+    pub ip: Option<String>,
+    pub name: Option<String>,
+    pub hostnames: Vec<String>,
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
+/// virsh's entry XML: `<host mac= name= ip=/>`, `<host ip=><hostname>..</hostname></host>`,
+/// `<range start= end=/>`. Stricter than a network document: an attribute or element the section
+/// does not have is refused (exit 7), not skipped.
+pub fn parse_entry_xml(text: &str, section: Section) -> Result<Given> {
+    let bad = |why: String| Error::invalid(format!("{} entry XML: {why}", section.as_str()));
+    let given = match section {
+        Section::IpDhcpHost | Section::DnsHost => {
+            let host: HostEntry = document::read(text, "host").map_err(|e| bad(e.message))?;
+            if section == Section::IpDhcpHost && !host.hostname.is_empty() {
+                return Err(bad("unexpected element <hostname>".into()));
+            }
+            let hostnames: Vec<String> = host.hostname.iter().map(|n| n.trim().to_string()).collect();
+            if hostnames.iter().any(String::is_empty) {
+                return Err(bad("empty <hostname>".into()));
+            }
+            Given {
+                mac: host.mac,
+                ip: host.ip,
+                name: host.name,
+                hostnames,
+                ..Given::default()
+            }
+        }
+        Section::IpDhcpRange => {
+            let range: RangeEntry = document::read(text, "range").map_err(|e| bad(e.message))?;
+            Given {
+                start: range.start,
+                end: range.end,
+                ..Given::default()
+            }
+        }
+    };
+    Ok(given)
+}
+
+/// `<host>` as net-update takes it, for either host section.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HostEntry {
+    #[serde(rename = "@mac")]
+    mac: Option<String>,
+    #[serde(rename = "@ip")]
+    ip: Option<String>,
+    #[serde(rename = "@name")]
+    name: Option<String>,
+    #[serde(default)]
+    hostname: Vec<String>,
+}
+
+/// `<range>` as net-update takes it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RangeEntry {
+    #[serde(rename = "@start")]
+    start: Option<String>,
+    #[serde(rename = "@end")]
+    end: Option<String>,
+}
+
+/// The `<ip>` element libvirt's net-update works on for DHCP (parentIndex -1): the first one with
+/// DHCP ranges or hosts, else the first IPv4 one, else the first IPv6 one.
+pub fn dhcp_ip(summary: &Summary) -> Option<&IpDef> {
+    summary
+        .ips
+        .iter()
+        .find(|ip| !ip.ranges.is_empty() || summary.dhcp_hosts.iter().any(|h| h.subnet == Some(ip.address)))
+        .or_else(|| summary.ips.iter().find(|ip| ip.address.addr().is_ipv4()))
+        .or_else(|| summary.ips.first())
+}
+
+pub fn parse_addr(text: &str, what: &str) -> Result<IpAddr> {
+    text.trim()
+        .parse()
+        .map_err(|_| Error::invalid(format!("invalid {what} {}: not an IP address", quote(text))))
+}
+
+/// A DHCP or DNS host name: 1..=253 bytes of letters, digits, '-', '_' and '.', not starting with
+/// '-' or '.'.
+pub fn validate_host_name(name: &str, what: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 253
+        && !name.starts_with(['-', '.'])
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "invalid {what} {}: a host name is letters, digits, '-', '_' and '.'",
+            quote(name)
+        )))
+    }
+}
+
+/// A reserved address must be a guest's: inside the subnet, not its network or broadcast address,
+/// not the host's own address on the network.
+pub fn check_in_subnet(addr: IpAddr, ip: &IpDef, net: &str) -> Result<()> {
+    let subnet = ip.address.trunc();
+    if !subnet.contains(&addr) {
+        return Err(Error::invalid(format!(
+            "{addr} is outside network {net}'s subnet {subnet}"
+        )));
+    }
+    let small = subnet.prefix_len() >= if addr.is_ipv4() { 31 } else { 127 };
+    if !small && (addr == subnet.network() || (addr.is_ipv4() && addr == subnet.broadcast())) {
+        return Err(Error::invalid(format!(
+            "{addr} is the network or broadcast address of {subnet}"
+        )));
+    }
+    if addr == ip.address.addr() {
+        return Err(Error::invalid(format!(
+            "{addr} is the host's own address on network {net}"
+        )));
+    }
+    Ok(())
+}
+
+/// Turns what was given into the entry for `command`, checked against the network's definition
+/// (exit 7 for anything wrong with it, before any change).
+pub fn check_entry(
+    given: &Given,
+    section: Section,
+    command: UpdateCommand,
+    summary: &Summary,
+    net: &str,
+) -> Result<Entry> {
+    match section {
+        Section::IpDhcpHost => check_dhcp_host(given, command, summary, net).map(Entry::Host),
+        Section::DnsHost => check_dns_host(given, command).map(Entry::Dns),
+        Section::IpDhcpRange => check_dhcp_range(given, command, summary, net).map(Entry::Range),
+    }
+}
+
+/// Refuses the first flag set that the section has no use for.
+fn refuse_unused(section: Section, flags: &[(&str, bool)]) -> Result<()> {
+    match flags.iter().find(|(_, set)| *set) {
+        Some((flag, _)) => Err(Error::invalid(format!(
+            "{flag} does not apply to {}",
+            section.as_str()
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn check_dhcp_host(given: &Given, command: UpdateCommand, summary: &Summary, net: &str) -> Result<DhcpHost> {
+    refuse_unused(
+        Section::IpDhcpHost,
+        &[
+            ("--hostname", !given.hostnames.is_empty()),
+            ("--start", given.start.is_some()),
+            ("--end", given.end.is_some()),
+        ],
+    )?;
+    let mac = given.mac.as_deref().map(parse_unicast_mac).transpose()?;
+    if let Some(name) = &given.name {
+        validate_host_name(name, "--name")?;
+    }
+    let ip = given.ip.as_deref().map(|t| parse_addr(t, "--ip")).transpose()?;
+    let parent = dhcp_ip(summary)
+        .ok_or_else(|| Error::invalid(format!("network {net} has no <ip> element to hold DHCP hosts")))?;
+    if let Some(addr) = ip {
+        if addr.is_ipv4() != parent.address.addr().is_ipv4() {
+            return Err(Error::invalid(format!(
+                "{addr} is not of the family of network {net}'s DHCP subnet {}",
+                parent.address.trunc()
+            )));
+        }
+        // A delete matches what is there, even an address outside the subnet.
+        if command != UpdateCommand::Delete {
+            check_in_subnet(addr, parent, net)?;
+        }
+    }
+    let named = given.name.is_some();
+    let missing = match command {
+        UpdateCommand::Add if ip.is_none() || (mac.is_none() && !named) => {
+            Some("add ip-dhcp-host needs --ip and --mac (or --name for a reservation by host name)")
+        }
+        UpdateCommand::Modify if mac.is_none() || (ip.is_none() && !named) => {
+            Some("modify ip-dhcp-host needs --mac (the reservation to change) and --ip or --name")
+        }
+        UpdateCommand::Delete if mac.is_none() && ip.is_none() && !named => {
+            Some("delete ip-dhcp-host needs --mac, --ip or --name")
+        }
+        _ => None,
+    };
+    if let Some(why) = missing {
+        return Err(Error::invalid(why));
+    }
+    Ok(DhcpHost {
+        subnet: Some(parent.address),
+        mac,
+        name: given.name.clone(),
+        ip: ip.map(|a| a.to_string()),
+    })
+}
+
+fn check_dns_host(given: &Given, command: UpdateCommand) -> Result<DnsHost> {
+    refuse_unused(
+        Section::DnsHost,
+        &[
+            ("--mac", given.mac.is_some()),
+            ("--name (use --hostname)", given.name.is_some()),
+            ("--start", given.start.is_some()),
+            ("--end", given.end.is_some()),
+        ],
+    )?;
+    for name in &given.hostnames {
+        validate_host_name(name, "--hostname")?;
+    }
+    let ip = given.ip.as_deref().map(|t| parse_addr(t, "--ip")).transpose()?;
+    let complete = ip.is_some() && !given.hostnames.is_empty();
+    if command != UpdateCommand::Delete && !complete {
+        return Err(Error::invalid(format!(
+            "{} dns-host needs --ip and --hostname",
+            command.as_str()
+        )));
+    }
+    if command == UpdateCommand::Delete && ip.is_none() && given.hostnames.is_empty() {
+        return Err(Error::invalid("delete dns-host needs --ip or --hostname"));
+    }
+    Ok(DnsHost {
+        ip: ip.map(|a| a.to_string()).unwrap_or_default(),
+        hostnames: given.hostnames.clone(),
+    })
+}
+
+fn check_dhcp_range(given: &Given, command: UpdateCommand, summary: &Summary, net: &str) -> Result<Range> {
+    refuse_unused(
+        Section::IpDhcpRange,
+        &[
+            ("--mac", given.mac.is_some()),
+            ("--ip", given.ip.is_some()),
+            ("--name", given.name.is_some()),
+            ("--hostname", !given.hostnames.is_empty()),
+        ],
+    )?;
+    if command == UpdateCommand::Modify {
+        return Err(Error::invalid(
+            "modify ip-dhcp-range is not supported (libvirt neither): delete and add",
+        ));
+    }
+    let (Some(start), Some(end)) = (&given.start, &given.end) else {
+        return Err(Error::invalid(format!(
+            "{} ip-dhcp-range needs --start and --end",
+            command.as_str()
+        )));
+    };
+    let range = Range {
+        start: parse_addr(start, "--start")?,
+        end: parse_addr(end, "--end")?,
+    };
+    let parent = dhcp_ip(summary)
+        .ok_or_else(|| Error::invalid(format!("network {net} has no <ip> element to hold DHCP ranges")))?;
+    if command == UpdateCommand::Add {
+        spec::validate_range(parent.address, &range)?;
+    }
+    Ok(range)
+}
+
+pub fn same_mac(a: &Option<String>, b: &Option<String>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        _ => false,
+    }
+}
+
+pub fn same_ip(a: &Option<String>, b: &Option<String>) -> bool {
+    let parse = |s: &Option<String>| s.as_deref().and_then(|s| s.parse::<IpAddr>().ok());
+    matches!((parse(a), parse(b)), (Some(a), Some(b)) if a == b)
+}
+
+/// The entry as libvirt's net-update takes it, written through the network model.
+pub fn entry_xml(entry: &Entry) -> String {
+    match entry {
+        Entry::Host(h) => {
+            let host = model::DhcpHost {
+                mac: h.mac.clone(),
+                name: h.name.clone(),
+                ip: h.ip.clone(),
+            };
+            document::write("host", &host, false)
+        }
+        Entry::Dns(d) => {
+            let host = model::DnsHost {
+                ip: (!d.ip.is_empty()).then(|| d.ip.clone()),
+                hostnames: d.hostnames.clone(),
+            };
+            document::write("host", &host, false)
+        }
+        Entry::Range(r) => {
+            let range = model::DhcpRange {
+                start: Some(r.start.to_string()),
+                end: Some(r.end.to_string()),
+            };
+            document::write("range", &range, false)
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Unit tests of `update`: entries checked, planned and written.
+
+use super::entry::*;
+use super::plan::*;
+use super::section::*;
+use crate::xml::{self, Summary};
+use vnet_common::Result;
+
+const NET: &str = "<network><name>n</name><ip address='10.210.1.1' prefix='24'><dhcp>\
+    <range start='10.210.1.10' end='10.210.1.100'/>\
+    <host mac='52:54:00:AA:BB:01' name='g1' ip='10.210.1.50'/></dhcp></ip>\
+    <dns><host ip='10.210.1.60'><hostname>web</hostname><hostname>www</hostname></host></dns></network>";
+
+fn summary() -> Summary {
+    xml::parse(NET).unwrap()
+}
+
+fn host(mac: &str, ip: &str) -> Given {
+    Given {
+        mac: Some(mac.into()),
+        ip: Some(ip.into()),
+        ..Given::default()
+    }
+}
+
+fn check(given: &Given, section: Section, command: UpdateCommand) -> Result<Entry> {
+    check_entry(given, section, command, &summary(), "n")
+}
+
+#[test]
+fn parses_hosts_dns_and_mtu() {
+    let s = summary();
+    assert_eq!(s.dhcp_hosts.len(), 1);
+    assert_eq!(s.dhcp_hosts[0].subnet, Some("10.210.1.1/24".parse().unwrap()));
+    assert_eq!(s.dns_hosts[0].hostnames, ["web", "www"]);
+    assert_eq!(dhcp_ip(&s).unwrap().address.to_string(), "10.210.1.1/24");
+}
+
+#[test]
+fn reservations_outside_the_subnet_or_malformed_are_invalid() {
+    use UpdateCommand::*;
+    for (given, needle) in [
+        (
+            host("52:54:00:aa:bb:02", "10.99.1.50"),
+            "outside network n's subnet 10.210.1.0/24",
+        ),
+        (host("52:54:00:aa:bb:02", "10.210.1.255"), "broadcast"),
+        (host("52:54:00:aa:bb:02", "10.210.1.0"), "network or broadcast"),
+        (host("52:54:00:aa:bb:02", "10.210.1.1"), "host's own address"),
+        (host("52:54:00:aa:bb:02", "fd00::5"), "family"),
+        (host("01:54:00:aa:bb:02", "10.210.1.5"), "multicast"),
+        (host("52:54:00:aa:bb", "10.210.1.5"), "six hex pairs"),
+        (host("52:54:00:aa:bb:02", "10.210.1"), "not an IP address"),
+        (
+            Given {
+                ip: Some("10.210.1.5".into()),
+                ..Given::default()
+            },
+            "needs --ip and --mac",
+        ),
+    ] {
+        let e = check(&given, Section::IpDhcpHost, Add).unwrap_err();
+        assert_eq!(e.exit_code(), 7, "{given:?}");
+        assert!(e.message.contains(needle), "{needle:?} not in {}", e.message);
+    }
+    let mut named = host("52:54:00:aa:bb:02", "10.210.1.5");
+    named.name = Some("bad name".into());
+    assert_eq!(
+        check(&named, Section::IpDhcpHost, Add).unwrap_err().exit_code(),
+        7
+    );
+    let mut wrong = host("52:54:00:aa:bb:02", "10.210.1.5");
+    wrong.hostnames = vec!["x".into()];
+    assert!(check(&wrong, Section::IpDhcpHost, Add)
+        .unwrap_err()
+        .message
+        .contains("--hostname does not apply"));
+}
+
+#[test]
+fn duplicates_conflict_and_reruns_are_no_ops() {
+    use UpdateCommand::*;
+    let s = summary();
+    let plan_of = |g: &Given, c| plan(&check(g, Section::IpDhcpHost, c)?, c, &s, "n");
+    let mut same = host("52:54:00:aa:bb:01", "10.210.1.50");
+    same.name = Some("g1".into());
+    assert_eq!(plan_of(&same, Add).unwrap(), Plan::Nothing);
+    let e = plan_of(&host("52:54:00:aa:bb:01", "10.210.1.51"), Add).unwrap_err();
+    assert_eq!(e.exit_code(), 4);
+    assert!(
+        e.message.contains("MAC 52:54:00:aa:bb:01 is already reserved"),
+        "{e:?}"
+    );
+    let e = plan_of(&host("52:54:00:aa:bb:02", "10.210.1.50"), Add).unwrap_err();
+    assert!(e.message.contains("IP 10.210.1.50 is already reserved"), "{e:?}");
+    assert!(matches!(
+        plan_of(&host("52:54:00:aa:bb:02", "10.210.1.51"), Add).unwrap(),
+        Plan::Send { command: Add, .. }
+    ));
+    // Delete by IP alone sends the whole entry, and its undo adds it back.
+    let by_ip = Given {
+        ip: Some("10.210.1.50".into()),
+        ..Given::default()
+    };
+    let Plan::Send { entry, undo, .. } = plan_of(&by_ip, Delete).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        entry_xml(&entry),
+        "<host mac=\"52:54:00:AA:BB:01\" name=\"g1\" ip=\"10.210.1.50\"/>"
+    );
+    assert_eq!(undo.0, Add);
+    assert_eq!(
+        plan_of(&host("52:54:00:aa:bb:09", "10.210.1.9"), Delete)
+            .unwrap_err()
+            .exit_code(),
+        3
+    );
+    // Modify keeps the name and refuses another host's address.
+    let Plan::Send { entry, .. } = plan_of(&host("52:54:00:aa:bb:01", "10.210.1.52"), Modify).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        entry_xml(&entry),
+        "<host mac=\"52:54:00:AA:BB:01\" name=\"g1\" ip=\"10.210.1.52\"/>"
+    );
+}
+
+#[test]
+fn dns_and_ranges() {
+    use UpdateCommand::*;
+    let s = summary();
+    let dns = Given {
+        ip: Some("10.210.1.60".into()),
+        hostnames: vec!["www".into(), "web".into()],
+        ..Given::default()
+    };
+    let entry = check(&dns, Section::DnsHost, Add).unwrap();
+    assert_eq!(plan(&entry, Add, &s, "n").unwrap(), Plan::Nothing);
+    let other = Given {
+        ip: Some("10.210.1.61".into()),
+        hostnames: vec!["web".into()],
+        ..Given::default()
+    };
+    let entry = check(&other, Section::DnsHost, Add).unwrap();
+    assert_eq!(plan(&entry, Add, &s, "n").unwrap_err().exit_code(), 4);
+    assert_eq!(
+        entry_xml(&entry),
+        "<host ip=\"10.210.1.61\"><hostname>web</hostname></host>"
+    );
+    let range = |a: &str, b: &str| Given {
+        start: Some(a.into()),
+        end: Some(b.into()),
+        ..Given::default()
+    };
+    let e = check(&range("10.210.1.150", "10.210.2.1"), Section::IpDhcpRange, Add).unwrap_err();
+    assert_eq!(e.exit_code(), 7);
+    let entry = check(&range("10.210.1.90", "10.210.1.120"), Section::IpDhcpRange, Add).unwrap();
+    assert_eq!(plan(&entry, Add, &s, "n").unwrap_err().exit_code(), 4);
+    let entry = check(&range("10.210.1.10", "10.210.1.100"), Section::IpDhcpRange, Add).unwrap();
+    assert_eq!(plan(&entry, Add, &s, "n").unwrap(), Plan::Nothing);
+}
+
+#[test]
+fn virsh_entry_xml_is_accepted() {
+    let g = parse_entry_xml(
+        "<host mac='52:54:00:aa:bb:02' name='g2' ip='10.210.1.52'/>",
+        Section::IpDhcpHost,
+    )
+    .unwrap();
+    assert_eq!(
+        (g.mac.as_deref(), g.name.as_deref(), g.ip.as_deref()),
+        (Some("52:54:00:aa:bb:02"), Some("g2"), Some("10.210.1.52"))
+    );
+    let g = parse_entry_xml(
+        "<host ip='10.0.0.5'><hostname>a</hostname><hostname>b</hostname></host>",
+        Section::DnsHost,
+    )
+    .unwrap();
+    assert_eq!(g.hostnames, ["a", "b"]);
+    let g = parse_entry_xml("<range start='10.0.0.5' end='10.0.0.9'/>", Section::IpDhcpRange).unwrap();
+    assert_eq!(g.end.as_deref(), Some("10.0.0.9"));
+    for bad in [
+        "<range start='1' end='2'/>",
+        "<host mac='x' bogus='1'/>",
+        "<host mac='x'><y/></host>",
+        "<host/><host/>",
+        "<host",
+    ] {
+        assert_eq!(
+            parse_entry_xml(bad, Section::IpDhcpHost).unwrap_err().exit_code(),
+            7,
+            "{bad}"
+        );
+    }
+}
