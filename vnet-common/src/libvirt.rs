@@ -2,6 +2,7 @@
 //! mapping libvirt's error numbers onto the shared exit codes.
 
 pub mod kvm;
+pub mod xml;
 
 use crate::{Error, ErrorKind, Result};
 use std::sync::OnceLock;
@@ -220,6 +221,15 @@ impl ConnectArgs {
             None => env_timeout(),
         }
     }
+}
+
+/// virsh's `--name` listing document (list, pool-list, net-list): each name on its own line,
+/// left-aligned in `width` columns (virsh 9.0 pads pool names to 20, domain names not at all), then
+/// a blank line.
+pub fn names_document<'a>(names: impl IntoIterator<Item = &'a str>, width: usize) -> String {
+    let mut text: String = names.into_iter().map(|n| format!("{n:<width$}\n")).collect();
+    text.push('\n');
+    text
 }
 
 /// One libvirt connection, opened on first use (so bad input is refused even with the daemon

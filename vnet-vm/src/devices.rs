@@ -4,9 +4,7 @@
 //! opposite step.
 
 use crate::domains::lookup;
-use crate::xml::{domain_facts, XmlInterface};
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::{Reader, Writer};
+use crate::xml::domain::{disk_xml, disks, domain_facts, interface_xml, XmlDiskDevice, XmlInterface};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -84,7 +82,7 @@ impl Scope {
     }
 }
 
-fn facts(xml: &str) -> Result<crate::xml::DomainFacts> {
+fn facts(xml: &str) -> Result<crate::xml::domain::DomainFacts> {
     domain_facts(xml).map_err(|e| Error::failed(format!("domain XML: {e}")))
 }
 
@@ -165,33 +163,6 @@ impl IfaceType {
             IfaceType::Bridge => "bridge",
         }
     }
-}
-
-/// An interface's device XML: `<interface type=T><source T=S/><mac/><model/></interface>`.
-fn interface_xml(kind: &str, source: Option<&str>, mac: Option<&str>, model: Option<&str>) -> String {
-    let mut w = Writer::new(Vec::new());
-    w.create_element("interface")
-        .with_attribute(("type", kind))
-        .write_inner_content(|w| {
-            if let Some(source) = source {
-                w.create_element("source")
-                    .with_attribute((kind, source))
-                    .write_empty()?;
-            }
-            if let Some(mac) = mac {
-                w.create_element("mac")
-                    .with_attribute(("address", mac))
-                    .write_empty()?;
-            }
-            if let Some(model) = model {
-                w.create_element("model")
-                    .with_attribute(("type", model))
-                    .write_empty()?;
-            }
-            Ok::<_, std::io::Error>(())
-        })
-        .expect("writing XML to a Vec cannot fail");
-    String::from_utf8(w.into_inner()).expect("the writer emits UTF-8")
 }
 
 /// The source must exist: a network libvirt knows (exit 3), or a bridge on this host when the
@@ -514,117 +485,6 @@ impl Verb for DetachInterface {
 // ---------------------------------------------------------------------------------------------
 // Disks
 
-/// A disk as the domain XML describes it (what detach and its undo need).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct XmlDiskDevice {
-    /// file or block.
-    pub kind: String,
-    /// disk or cdrom.
-    pub device: String,
-    pub driver: Option<String>,
-    pub subdriver: Option<String>,
-    pub source: Option<String>,
-    pub target: String,
-    pub bus: Option<String>,
-    pub readonly: bool,
-}
-
-fn attr(e: &BytesStart, name: &str) -> Option<String> {
-    e.try_get_attribute(name)
-        .ok()
-        .flatten()
-        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
-}
-
-/// The `<disk>` devices of a domain XML.
-pub fn disks(xml: &str) -> Result<Vec<XmlDiskDevice>> {
-    let mut reader = Reader::from_str(xml);
-    let mut out: Vec<XmlDiskDevice> = Vec::new();
-    let mut stack: Vec<String> = Vec::new();
-    loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| Error::failed(format!("domain XML: {e}")))?;
-        let (e, opens) = match &event {
-            Event::Start(e) => (e, true),
-            Event::Empty(e) => (e, false),
-            Event::End(_) => {
-                stack.pop();
-                continue;
-            }
-            Event::Eof => break,
-            _ => continue,
-        };
-        let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-        let path: Vec<&str> = stack.iter().map(String::as_str).collect();
-        match (path.as_slice(), name.as_str()) {
-            (["domain", "devices"], "disk") => out.push(XmlDiskDevice {
-                kind: attr(e, "type").unwrap_or_else(|| "file".into()),
-                device: attr(e, "device").unwrap_or_else(|| "disk".into()),
-                ..Default::default()
-            }),
-            (["domain", "devices", "disk"], child) => {
-                if let Some(disk) = out.last_mut() {
-                    match child {
-                        "driver" => {
-                            disk.driver = attr(e, "name");
-                            disk.subdriver = attr(e, "type");
-                        }
-                        "source" => disk.source = attr(e, "file").or_else(|| attr(e, "dev")),
-                        "target" => {
-                            disk.target = attr(e, "dev").unwrap_or_default();
-                            disk.bus = attr(e, "bus");
-                        }
-                        "readonly" => disk.readonly = true,
-                        _ => {}
-                    }
-                }
-            }
-            _ => {}
-        }
-        if opens {
-            stack.push(name);
-        }
-    }
-    Ok(out)
-}
-
-/// A disk's device XML.
-fn disk_xml(disk: &XmlDiskDevice) -> String {
-    let mut w = Writer::new(Vec::new());
-    w.create_element("disk")
-        .with_attributes([("type", disk.kind.as_str()), ("device", disk.device.as_str())])
-        .write_inner_content(|w| {
-            if disk.driver.is_some() || disk.subdriver.is_some() {
-                let mut driver = w.create_element("driver");
-                driver = driver.with_attribute(("name", disk.driver.as_deref().unwrap_or("qemu")));
-                if let Some(sub) = &disk.subdriver {
-                    driver = driver.with_attribute(("type", sub.as_str()));
-                }
-                driver.write_empty()?;
-            }
-            if let Some(source) = &disk.source {
-                let key = if disk.kind == "block" { "dev" } else { "file" };
-                w.create_element("source")
-                    .with_attribute((key, source.as_str()))
-                    .write_empty()?;
-            }
-            let mut target = w
-                .create_element("target")
-                .with_attribute(("dev", disk.target.as_str()));
-            if let Some(bus) = &disk.bus {
-                target = target.with_attribute(("bus", bus.as_str()));
-            }
-            target.write_empty()?;
-            if disk.readonly {
-                w.create_element("readonly").write_empty()?;
-            }
-            Ok::<_, std::io::Error>(())
-        })
-        .expect("writing XML to a Vec cannot fail");
-    String::from_utf8(w.into_inner()).expect("the writer emits UTF-8")
-}
-
 /// A target device name: vd, sd, hd or xvd and one to three letters (vdb, sdc, hdd, xvdaa).
 pub fn check_target(target: &str) -> Result<()> {
     let letters = ["xvd", "vd", "sd", "hd"]
@@ -928,33 +788,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn interface_xml_is_escaped() {
-        assert_eq!(
-            interface_xml("network", Some("a'<b"), Some("52:54:00:00:00:01"), Some("virtio")),
-            "<interface type=\"network\"><source network=\"a&apos;&lt;b\"/>\
-             <mac address=\"52:54:00:00:00:01\"/><model type=\"virtio\"/></interface>"
-        );
-        assert_eq!(
-            interface_xml("bridge", None, Some("52:54:00:00:00:02"), None),
-            "<interface type=\"bridge\"><mac address=\"52:54:00:00:00:02\"/></interface>"
-        );
-    }
-
-    #[test]
-    fn disks_read_back_and_rebuild() {
+    fn disks_are_found_by_target_or_source() {
         let xml = "<domain><devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\
             <source file='/i/a.qcow2'/><target dev='vda' bus='virtio'/></disk>\
             <disk type='file' device='cdrom'><source file='/i/x.iso'/><target dev='hdc' bus='ide'/>\
-            <readonly/></disk><interface type='network'><target dev='vnet0'/></interface></devices></domain>";
-        let found = disks(xml).unwrap();
-        assert_eq!(found.len(), 2);
-        assert_eq!(found[0].subdriver.as_deref(), Some("qcow2"));
-        assert_eq!(found[1].target, "hdc");
-        assert!(found[1].readonly);
-        let rebuilt = disk_xml(&found[0]);
+            <readonly/></disk></devices></domain>";
         assert_eq!(
-            disks(&format!("<domain><devices>{rebuilt}</devices></domain>")).unwrap()[0],
-            found[0]
+            find_disk(xml, "vda").unwrap().unwrap().source.as_deref(),
+            Some("/i/a.qcow2")
         );
         assert_eq!(find_disk(xml, "/i/x.iso").unwrap().unwrap().target, "hdc");
     }

@@ -129,7 +129,9 @@ impl Verb for List {
             .collect();
         rows.retain(|r| self.tag.is_none() || r.tag == self.tag);
         rows.sort_by(|a, b| (a.id.is_none(), a.id, &a.name).cmp(&(b.id.is_none(), b.id, &b.name)));
-        let names = self.name.then(|| crate::lifecycle::names_document(&rows));
+        let names = self
+            .name
+            .then(|| vnet_common::libvirt::names_document(rows.iter().map(|r| r.name.as_str()), 0));
         Ok(DomainList(rows, names))
     }
 }
@@ -387,7 +389,8 @@ impl Verb for Undefine {
         let xml = dom
             .get_xml_desc(sys::VIR_DOMAIN_XML_INACTIVE)
             .libvirt("domain XML")?;
-        let facts = crate::xml::domain_facts(&xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;
+        let facts =
+            crate::xml::domain::domain_facts(&xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;
         if self.remove_all_storage && dom.is_active().libvirt("domain state")? {
             return Err(
                 Error::exists(format!("domain {name} is running: its storage is in use"))
@@ -421,7 +424,11 @@ impl Verb for Undefine {
 /// host through the connection. Returns the volumes and boot files deleted and what was kept.
 type Removed = (Vec<String>, Vec<String>, Vec<NotRemoved>);
 
-fn remove_storage(conn: &Connect, facts: &crate::xml::DomainFacts, journal: &mut Journal) -> Result<Removed> {
+fn remove_storage(
+    conn: &Connect,
+    facts: &crate::xml::domain::DomainFacts,
+    journal: &mut Journal,
+) -> Result<Removed> {
     use crate::target::{remove_volume, Removal};
     let (mut volumes, mut files, mut kept) = (Vec::new(), Vec::new(), Vec::new());
     // The kernel and initrd, and an ISO install uploaded (a CD-ROM in the boot directory named

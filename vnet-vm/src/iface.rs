@@ -2,7 +2,7 @@
 //! leases, the host's ARP table or the guest agent: see addrs.rs), and the --wait-ip loop of install.
 
 use crate::domains::lookup;
-use crate::xml::domain_facts;
+use crate::xml::domain::domain_facts;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -168,7 +168,7 @@ pub fn wait_for_lease(dom: &Domain, timeout: Duration) -> Result<String> {
 /// and may see the guest before the lease is written, is for bridged guests that take no lease.
 pub fn default_ip_source(dom: &Domain) -> crate::addrs::Source {
     let xml = dom.get_xml_desc(0).unwrap_or_default();
-    let facts = crate::xml::domain_facts(&xml);
+    let facts = crate::xml::domain::domain_facts(&xml);
     match facts.is_ok_and(|f| f.interfaces.iter().any(|i| i.kind == "network")) {
         true => crate::addrs::Source::Lease,
         false => crate::addrs::Source::Any,

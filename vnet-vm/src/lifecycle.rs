@@ -3,8 +3,7 @@
 //! undefine flags that domains.rs's shutdown, destroy and undefine take from here.
 
 use crate::domains::{lookup, state_name};
-use quick_xml::events::Event;
-use quick_xml::Reader;
+use crate::xml::domain::{read_head, XmlHead};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -15,89 +14,6 @@ use virt::sys;
 use vnet_common::error::quote;
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{signals, Error, ErrorKind, Journal, Render, Result, TextStyle, Verb};
-
-/// virsh's `list --name` document: each name on its own line, then a blank line.
-pub fn names_document(rows: &[crate::domains::DomainRow]) -> String {
-    let mut text: String = rows.iter().map(|r| format!("{}\n", r.name)).collect();
-    text.push('\n');
-    text
-}
-
-/// What a domain XML file says, read before libvirt sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct XmlHead {
-    pub name: String,
-    pub uuid: Option<String>,
-}
-
-/// Checks that `xml` is one well-formed `<domain>` document with a non-empty `<name>`; returns its
-/// name and UUID. Anything else is exit 7, before libvirt is asked.
-pub fn read_head(xml: &str) -> Result<XmlHead> {
-    let bad = |why: String| Error::invalid(format!("malformed domain XML: {why}"));
-    let mut reader = Reader::from_str(xml);
-    let mut stack: Vec<String> = Vec::new();
-    let (mut roots, mut name, mut uuid) = (0, None::<String>, None::<String>);
-    loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| bad(format!("{e} (at byte {})", reader.error_position())))?;
-        let element = match &event {
-            Event::Start(e) => Some((e, true)),
-            Event::Empty(e) => Some((e, false)),
-            _ => None,
-        };
-        if let Some((e, opens)) = element {
-            let element = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-            if stack.is_empty() {
-                roots += 1;
-                if roots > 1 {
-                    return Err(bad("more than one root element".into()));
-                }
-                if element != "domain" {
-                    return Err(bad(format!(
-                        "the root element is <{}>, not <domain>",
-                        vnet_common::error::one_line(&element)
-                    )));
-                }
-            }
-            if opens {
-                stack.push(element);
-            }
-            continue;
-        }
-        match event {
-            Event::End(_) => {
-                stack.pop();
-            }
-            Event::Text(t) if stack.len() == 2 && stack[0] == "domain" => {
-                let value = t.unescape().map_err(|e| bad(e.to_string()))?.trim().to_string();
-                match stack[1].as_str() {
-                    "name" => name = Some(value),
-                    "uuid" => uuid = Some(value),
-                    _ => {}
-                }
-            }
-            Event::Text(t) if stack.is_empty() => {
-                let text = t.unescape().map_err(|e| bad(e.to_string()))?;
-                if !text.trim().is_empty() {
-                    return Err(bad("text outside the <domain> element".into()));
-                }
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-    }
-    if roots == 0 {
-        return Err(bad("no <domain> element".into()));
-    }
-    if !stack.is_empty() {
-        return Err(bad(format!("<{}> is not closed", stack.last().unwrap())));
-    }
-    match name {
-        Some(name) if !name.is_empty() => Ok(XmlHead { name, uuid }),
-        _ => Err(bad("<domain> has no <name>".into())),
-    }
-}
 
 /// A domain defined or created from a file.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -797,29 +713,6 @@ impl UndefineFlags {
     }
 }
 
-/// The NVRAM file of a domain's definition (`<os><nvram>PATH</nvram>`), if it names one.
-pub fn nvram_path(xml: &str) -> Option<String> {
-    let mut reader = Reader::from_str(xml);
-    let mut stack: Vec<String> = Vec::new();
-    loop {
-        match reader.read_event().ok()? {
-            Event::Start(e) => stack.push(String::from_utf8_lossy(e.local_name().as_ref()).into_owned()),
-            Event::End(_) => {
-                stack.pop();
-            }
-            Event::Text(t) if stack == ["domain", "os", "nvram"] => {
-                return t
-                    .unescape()
-                    .ok()
-                    .map(|v| v.trim().to_string())
-                    .filter(|v| !v.is_empty());
-            }
-            Event::Eof => return None,
-            _ => {}
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -831,32 +724,6 @@ mod tests {
             ..Default::default()
         };
         Session::new(&args, false)
-    }
-
-    #[test]
-    fn domain_xml_heads() {
-        let head = read_head(
-            "<?xml version='1.0'?>\n<domain type='qemu'><name>a &amp; b</name>\
-            <uuid>6695eb01-f6a4-8304-79aa-97f2502e193f</uuid><os><type>hvm</type></os></domain>\n",
-        )
-        .unwrap();
-        assert_eq!(head.name, "a & b");
-        assert_eq!(head.uuid.as_deref(), Some("6695eb01-f6a4-8304-79aa-97f2502e193f"));
-        for (bad, why) in [
-            ("", "no <domain>"),
-            ("<network><name>x</name></network>", "not <domain>"),
-            ("<domain><name>x</name>", "not closed"),
-            ("<domain><name>x</nam></domain>", "malformed"),
-            ("<domain/>", "no <name>"),
-            ("<domain><name> </name></domain>", "no <name>"),
-            ("<domain><name>x</name></domain><domain/>", "more than one"),
-            ("<domain><name>x</name></domain> junk", "text outside"),
-            ("<domain><os><name>x</name></os></domain>", "no <name>"),
-        ] {
-            let e = read_head(bad).unwrap_err();
-            assert_eq!(e.exit_code(), 7, "{bad}");
-            assert!(e.message.contains(why), "{bad}: {e:?}");
-        }
     }
 
     #[test]
@@ -899,17 +766,6 @@ mod tests {
         assert_eq!(reason_name(sys::VIR_DOMAIN_PAUSED, 1), "user");
         assert_eq!(reason_name(sys::VIR_DOMAIN_PAUSED, 99), "unknown");
         assert_eq!(reason_name(sys::VIR_DOMAIN_BLOCKED, 0), "unknown");
-    }
-
-    #[test]
-    fn nvram_paths() {
-        let xml = "<domain><os firmware='efi'><type>hvm</type>\
-            <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>/var/lib/libvirt/qemu/nvram/x_VARS.fd</nvram></os></domain>";
-        assert_eq!(
-            nvram_path(xml).as_deref(),
-            Some("/var/lib/libvirt/qemu/nvram/x_VARS.fd")
-        );
-        assert_eq!(nvram_path("<domain><os><type>hvm</type></os></domain>"), None);
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! the disk's directory, or define a dir pool for it; create volumes of the requested size.
 
 use crate::spec::{size_bytes, DiskSpec};
-use quick_xml::events::BytesText;
-use quick_xml::Writer;
+use crate::xml::pool::pool_xml;
+pub use crate::xml::volume::Backing;
+use crate::xml::volume::{NewVolume, VolumeXml};
 use std::path::Path;
 use virt::connect::Connect;
 use virt::storage_pool::StoragePool;
@@ -151,7 +152,7 @@ fn find_backing(conn: &Connect, path: &Path, format: Option<&str>, local: bool) 
         if let Ok(vol) = StorageVol::lookup_by_name(&pool, &name) {
             let info = vol.get_info().libvirt(format!("backing_store {shown}"))?;
             let xml = vol.get_xml_desc(0).libvirt(format!("backing_store {shown}"))?;
-            let probed = crate::xml::volume_format(&xml).unwrap_or_else(|| "raw".into());
+            let probed = VolumeXml::read(&xml).format.unwrap_or_else(|| "raw".into());
             return Ok(BaseImage {
                 backing: Backing {
                     path: path.to_string_lossy().into_owned(),
@@ -247,24 +248,6 @@ fn named_pool_plan(conn: &Connect, dir: &str, planned: &[DiskPlan]) -> Result<Po
     })
 }
 
-/// A dir pool's definition (quick-xml escapes the name and path).
-pub fn pool_xml(name: &str, dir: &str) -> String {
-    let mut w = Writer::new(Vec::new());
-    w.create_element("pool")
-        .with_attribute(("type", "dir"))
-        .write_inner_content(|w| {
-            w.create_element("name")
-                .write_text_content(BytesText::new(name))?;
-            w.create_element("target").write_inner_content(|w| {
-                w.create_element("path").write_text_content(BytesText::new(dir))?;
-                Ok(())
-            })?;
-            Ok(())
-        })
-        .expect("writing XML to a Vec");
-    String::from_utf8(w.into_inner()).expect("UTF-8")
-}
-
 /// Defines, builds and starts a dir pool (autostarted, as virt-install leaves it), recording the
 /// definition and the start in `journal` as each is made.
 pub fn create_pool(conn: &Connect, name: &str, dir: &str, journal: &mut Journal) -> Result<()> {
@@ -314,48 +297,6 @@ pub fn set_pool_autostart(pool: &StoragePool, name: &str, want: bool, journal: &
     Ok(true)
 }
 
-/// A backing file for a new volume: its path and format (`<backingStore>`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Backing {
-    pub path: String,
-    pub format: String,
-}
-
-/// A volume's definition: sparse, of `format`, on `backing` when given.
-pub fn volume_xml(name: &str, bytes: u64, format: &str, backing: Option<&Backing>) -> String {
-    let mut w = Writer::new(Vec::new());
-    w.create_element("volume")
-        .write_inner_content(|w| {
-            w.create_element("name")
-                .write_text_content(BytesText::new(name))?;
-            w.create_element("capacity")
-                .with_attribute(("unit", "bytes"))
-                .write_text_content(BytesText::new(&bytes.to_string()))?;
-            // Sparse, like virt-install's default.
-            w.create_element("allocation")
-                .write_text_content(BytesText::new("0"))?;
-            w.create_element("target").write_inner_content(|w| {
-                w.create_element("format")
-                    .with_attribute(("type", format))
-                    .write_empty()?;
-                Ok(())
-            })?;
-            if let Some(backing) = backing {
-                w.create_element("backingStore").write_inner_content(|w| {
-                    w.create_element("path")
-                        .write_text_content(BytesText::new(&backing.path))?;
-                    w.create_element("format")
-                        .with_attribute(("type", backing.format.as_str()))
-                        .write_empty()?;
-                    Ok(())
-                })?;
-            }
-            Ok(())
-        })
-        .expect("writing XML to a Vec");
-    String::from_utf8(w.into_inner()).expect("UTF-8")
-}
-
 /// Creates one volume in `pool_name` (a qcow2 overlay on `backing` when given; its size is the
 /// backing image's unless size= is given) and records it in `journal`, returning its path.
 pub fn create_volume(
@@ -372,7 +313,7 @@ pub fn create_volume(
         (None, Some(b)) => b.capacity,
         (None, None) => 0,
     };
-    let xml = volume_xml(&base, bytes, &spec.format, backing.map(|b| &b.backing));
+    let xml = NewVolume::disk(&base, bytes, &spec.format, backing.map(|b| &b.backing)).xml();
     let what = format!("create disk {}", spec.path.display());
     create_volume_xml(&pool, &xml, &what, journal)?
         .get_path()
@@ -419,22 +360,6 @@ pub(crate) fn safe_file_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pool_and_volume_xml_escape() {
-        assert_eq!(
-            pool_xml("a&b", "/d<x>"),
-            "<pool type=\"dir\"><name>a&amp;b</name><target><path>/d&lt;x&gt;</path></target></pool>"
-        );
-        assert!(volume_xml("v.img", 1024, "qcow2", None).contains("<capacity unit=\"bytes\">1024</capacity>"));
-        let backing = Backing {
-            path: "/i/b&.qcow2".into(),
-            format: "qcow2".into(),
-        };
-        assert!(volume_xml("o", 1, "qcow2", Some(&backing)).ends_with(
-            "<backingStore><path>/i/b&amp;.qcow2</path><format type=\"qcow2\"/></backingStore></volume>"
-        ));
-    }
 
     #[test]
     fn images_are_probed_by_their_header() {

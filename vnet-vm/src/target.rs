@@ -5,9 +5,8 @@
 //! does with its boot-scratch pool), and local files are uploaded into volumes with a stream.
 
 use crate::location::BOOT_DIR;
-use crate::storage::pool_xml;
-use quick_xml::events::BytesText;
-use quick_xml::Writer;
+use crate::xml::pool::pool_xml;
+use crate::xml::volume::NewVolume;
 use std::io::Read;
 use std::path::Path;
 use virt::connect::Connect;
@@ -124,7 +123,7 @@ pub fn upload(pool: &StoragePool, local: &Path, name: &str, journal: &mut Journa
         .metadata()
         .map_err(|e| Error::from(e).context(format!("read {shown}")))?
         .len();
-    let xml = raw_volume_xml(name, size);
+    let xml = NewVolume::upload(name, size).xml();
     let vol = StorageVol::create_xml(pool, &xml, 0).libvirt(format!("create volume {name} for {shown}"))?;
     let path = vol.get_path().libvirt("volume path")?;
     let undo = vol.clone();
@@ -191,28 +190,6 @@ impl Progress {
             eprintln!();
         }
     }
-}
-
-/// A raw volume of `bytes` (an uploaded kernel, initrd or ISO).
-fn raw_volume_xml(name: &str, bytes: u64) -> String {
-    let mut w = Writer::new(Vec::new());
-    w.create_element("volume")
-        .write_inner_content(|w| {
-            w.create_element("name")
-                .write_text_content(BytesText::new(name))?;
-            w.create_element("capacity")
-                .with_attribute(("unit", "bytes"))
-                .write_text_content(BytesText::new(&bytes.to_string()))?;
-            w.create_element("target").write_inner_content(|w| {
-                w.create_element("format")
-                    .with_attribute(("type", "raw"))
-                    .write_empty()?;
-                Ok(())
-            })?;
-            Ok(())
-        })
-        .expect("writing XML to a Vec");
-    String::from_utf8(w.into_inner()).expect("UTF-8")
 }
 
 /// The running pool of the target's boot directory, made (transient, journaled) when none covers
@@ -320,11 +297,6 @@ pub fn exists_on_target(conn: &Connect, path: &Path) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn xml_is_escaped() {
-        assert!(raw_volume_xml("k<", 9).contains("<name>k&lt;</name><capacity unit=\"bytes\">9</capacity>"));
-    }
 
     #[test]
     fn nothing_outside_the_connection_is_touched() {

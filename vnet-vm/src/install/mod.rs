@@ -18,7 +18,7 @@ use crate::console::Console;
 use crate::location;
 use crate::spec::{GraphicsKind, VirtTypeArg};
 use crate::storage::{self, PoolPlan};
-use crate::xml::{self, DomainSpec, OsBoot, XmlDisk};
+use crate::xml::domain::{self as xml, DomainSpec, OsBoot, XmlDisk};
 use output::{describe, BootFiles};
 use plan::{Method, Plan};
 use std::io::IsTerminal;

@@ -4,7 +4,7 @@
 use super::plan::{Method, Plan};
 use crate::spec::NicSource;
 use crate::storage::PoolPlan;
-use crate::xml::CpuMode;
+use crate::xml::domain::CpuMode;
 use schemars::JsonSchema;
 use serde::Serialize;
 use vnet_common::{Render, TextStyle};

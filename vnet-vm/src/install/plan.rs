@@ -8,7 +8,7 @@ use super::Install;
 use crate::location::{self, InstallTree};
 use crate::spec::{self, DiskSpec, GraphicsKind, KernelBoot, Nic, NicSource, VcpuSpec, VirtTypeArg};
 use crate::storage::{self, DiskPlan, PoolPlan};
-use crate::xml::CpuMode;
+use crate::xml::domain::CpuMode;
 use std::path::{Path, PathBuf};
 use virt::connect::Connect;
 use virt::network::Network;
@@ -228,8 +228,8 @@ pub fn check_caps(conn: &Connect, plan: &mut Plan, virt_type: &str, explicit: bo
     let xml = conn
         .get_domain_capabilities(None, Some("x86_64"), machine, Some(virt_type), 0)
         .libvirt("domain capabilities")?;
-    let caps =
-        crate::xml::domain_caps(&xml).map_err(|e| Error::failed(format!("domain capabilities: {e}")))?;
+    let caps = crate::xml::domain::domain_caps(&xml)
+        .map_err(|e| Error::failed(format!("domain capabilities: {e}")))?;
     if plan.uefi && !caps.firmware.iter().any(|f| f == "efi") {
         return Err(Error::new(
             ErrorKind::Unavailable,
