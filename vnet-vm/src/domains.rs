@@ -5,6 +5,7 @@ use serde::Serialize;
 use virt::connect::Connect;
 use virt::domain::Domain;
 use virt::sys;
+use vnet_common::libvirt::lifecycle::{self, Undo};
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::table;
 use vnet_common::{Error, ErrorKind, Journal, Render, Result, TextStyle, Verb};
@@ -169,11 +170,7 @@ impl Verb for Start {
         let dom = lookup(ctx.conn()?, &name)?;
         let changed = !dom.is_active().libvirt("domain state")?;
         if changed {
-            dom.create().libvirt(format!("start domain {name}"))?;
-            let started = dom.clone();
-            journal.record_fn(format!("start domain {name}"), move || {
-                started.destroy().libvirt("destroy the domain")
-            })?;
+            lifecycle::start(&dom, &name, journal)?;
         }
         Ok(Started {
             changed,
@@ -230,12 +227,18 @@ impl Verb for Shutdown {
     type Output = Stopped;
 
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<Stopped> {
-        let how = StopHow {
-            what: "shut down",
-            done: "is being shutdown",
-        };
         let name = self.name.clone();
-        let mut out = stop(ctx, journal, self.name, how, |dom| dom.shutdown().map(drop))?;
+        let mut out = stop(
+            ctx,
+            journal,
+            self.name,
+            "is being shutdown",
+            |dom, name, journal| {
+                let what = format!("shut down domain {name}");
+                dom.shutdown().libvirt(&what)?;
+                journal.irreversible(what)
+            },
+        )?;
         if out.changed && self.wait.timeout.is_some() {
             let dom = lookup(ctx.conn()?, &name)?;
             out.forced = Some(crate::lifecycle::wait_shut_off(&dom, &name, &self.wait, journal)?);
@@ -258,43 +261,32 @@ impl Verb for Destroy {
     type Output = Stopped;
 
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<Stopped> {
-        let how = StopHow {
-            what: "destroy",
-            done: "destroyed",
-        };
         let flags = self.flags.flags();
-        stop(ctx, journal, self.name, how, |dom| {
-            dom.destroy_flags(flags).map(drop)
+        stop(ctx, journal, self.name, "destroyed", |dom, name, journal| {
+            lifecycle::destroy(dom, name, flags, Undo::Irreversible, journal)
         })
     }
 }
 
-/// The words of one stop verb: what it does, and virsh's confirmation.
-struct StopHow {
-    what: &'static str,
-    done: &'static str,
-}
-
 /// shutdown and destroy: act on a running domain only; one that is not running is changed:false.
-/// Stopping cannot be undone (the guest's memory is gone), so it is recorded as irreversible.
+/// Stopping cannot be undone (the guest's memory is gone): `act` records it as irreversible.
 fn stop(
     ctx: &mut Session,
     journal: &mut Journal,
     name: String,
-    how: StopHow,
-    act: impl FnOnce(&Domain) -> std::result::Result<(), virt::error::Error>,
+    done: &'static str,
+    act: impl FnOnce(&Domain, &str, &mut Journal) -> Result<()>,
 ) -> Result<Stopped> {
     let dom = lookup(ctx.conn()?, &name)?;
     let changed = dom.is_active().libvirt("domain state")?;
     if changed {
-        act(&dom).libvirt(format!("{} domain {name}", how.what))?;
-        journal.irreversible(format!("{} domain {name}", how.what))?;
+        act(&dom, &name, journal)?;
     }
     Ok(Stopped {
         changed,
         state: state_of(&dom).to_string(),
         forced: None,
-        done: how.done.to_string(),
+        done: done.to_string(),
         name,
     })
 }
@@ -397,9 +389,9 @@ impl Verb for Undefine {
                     .with_hint(format!("stop it first: vnet-vm destroy {name}")),
             );
         }
-        dom.undefine_flags(self.keep.flags())
-            .map_err(|e| self.keep.explain(e, &name))?;
-        journal.irreversible(format!("undefine domain {name}"))?;
+        let flags = self.keep.flags();
+        let explain = |e| self.keep.explain(e, &name);
+        lifecycle::undefine_explained(&dom, &name, flags, Undo::Irreversible, journal, explain)?;
         let removed = if self.remove_all_storage {
             Some(remove_storage(conn, &facts, journal)?)
         } else {

@@ -474,15 +474,7 @@ impl Verb for Autostart {
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<DomainChanged> {
         let dom = lookup(ctx.conn()?, &self.name)?;
         let want = !self.disable;
-        let what = format!("autostart of domain {}", quote(&self.name));
-        let acted = dom.get_autostart().libvirt(&what)? != want;
-        if acted {
-            dom.set_autostart(want).libvirt(&what)?;
-            let undo = dom.clone();
-            journal.record_fn(format!("set {what} to {want}"), move || {
-                undo.set_autostart(!want).map(drop).libvirt("set autostart back")
-            })?;
-        }
+        let acted = vnet_common::libvirt::lifecycle::set_autostart(&dom, &self.name, want, journal)?;
         let done = if want {
             "marked as autostarted"
         } else {

@@ -12,6 +12,7 @@ use virt::error::ErrorNumber;
 use virt::storage_pool::StoragePool;
 use virt::sys;
 use vnet_common::error::quote;
+use vnet_common::libvirt::lifecycle::{self, Undo};
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{table, Error, Journal, Render, Result, TextStyle, Verb};
 
@@ -575,11 +576,7 @@ impl Verb for PoolDestroy {
                 .with_hint("use --missing-ok to accept an inactive pool"));
         }
         let uuid = pool.get_uuid_string().ok();
-        pool.destroy().libvirt(format!("destroy pool {name}"))?;
-        let started = pool.clone();
-        journal.record_fn(format!("destroy pool {name}"), move || {
-            started.create(0).map(drop).libvirt("start the pool again")
-        })?;
+        lifecycle::destroy(&pool, name, 0, Undo::Restart, journal)?;
         // A transient pool is gone once stopped.
         match lookup(conn, name)? {
             Some(pool) => changed(&pool, true, "destroyed"),
@@ -634,14 +631,14 @@ impl Verb for PoolUndefine {
                 .with_hint(format!("stop it first: vnet-vm pool-destroy {name}")));
         }
         let xml = pool.get_xml_desc(0).libvirt(format!("storage pool {name}"))?;
-        pool.undefine().libvirt(format!("undefine pool {name}"))?;
         let (conn2, autostart) = (conn.clone(), state.autostart);
-        journal.record_fn(format!("undefine pool {name}"), move || {
+        let define_again = Undo::With(Box::new(move || {
             let pool = StoragePool::define_xml(&conn2, &xml, 0).libvirt("define the pool again")?;
             pool.set_autostart(autostart)
                 .map(drop)
                 .libvirt("autostart the pool again")
-        })?;
+        }));
+        lifecycle::undefine(&pool, name, 0, define_again, journal)?;
         Ok(PoolChanged {
             pool: PoolState::gone(name, state.uuid),
             changed: true,

@@ -9,6 +9,7 @@ use std::path::Path;
 use virt::connect::Connect;
 use virt::storage_pool::StoragePool;
 use virt::storage_vol::StorageVol;
+use vnet_common::libvirt::lifecycle;
 use vnet_common::libvirt::LibvirtContext;
 use vnet_common::{Error, ErrorKind, Journal, Result};
 
@@ -276,25 +277,12 @@ pub fn build_pool(pool: &StoragePool, name: &str, _journal: &mut Journal) -> Res
 
 /// Starts a pool, recording its stop.
 pub fn start_pool(pool: &StoragePool, name: &str, journal: &mut Journal) -> Result<()> {
-    let what = format!("start pool {name}");
-    pool.create(0).libvirt(&what)?;
-    let started = pool.clone();
-    journal.record_fn(what, move || started.destroy().libvirt("stop the pool"))
+    lifecycle::start(pool, name, journal)
 }
 
 /// Sets a pool's autostart flag, recording the way back; false when it already was so.
 pub fn set_pool_autostart(pool: &StoragePool, name: &str, want: bool, journal: &mut Journal) -> Result<bool> {
-    let what = format!("autostart pool {name}");
-    if pool.get_autostart().libvirt(&what)? == want {
-        return Ok(false);
-    }
-    pool.set_autostart(want).libvirt(&what)?;
-    let undo = pool.clone();
-    let step = if want { "autostart on" } else { "autostart off" };
-    journal.record_fn(format!("{step} pool {name}"), move || {
-        undo.set_autostart(!want).map(drop).libvirt(what)
-    })?;
-    Ok(true)
+    lifecycle::set_autostart(pool, name, want, journal)
 }
 
 /// Creates one volume in `pool_name` (a qcow2 overlay on `backing` when given; its size is the

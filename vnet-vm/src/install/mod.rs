@@ -9,10 +9,7 @@ mod output;
 mod plan;
 mod tagging;
 
-pub use output::{
-    Boot, CloudInitSeed, Existing, InstallOutput, Installed, InstalledDisk, InstalledNic, PrintedXml,
-    Topology,
-};
+pub use output::{Boot, CloudInitSeed, InstallOutput, Installed, InstalledDisk, InstalledNic, Topology};
 
 use crate::console::Console;
 use crate::location;
@@ -210,9 +207,6 @@ impl Verb for Install {
         if let (Some(out), Some(path)) = (result.cloud_init.as_mut(), files.seed.as_ref()) {
             out.seed = path.clone();
         }
-        result.changed = true;
-        result.uuid = Some(dom.get_uuid_string().unwrap_or_default());
-        result.state = Some(crate::domains::state_of(&dom).to_string());
         for w in &plan.warnings {
             vnet_common::output::warn("vnet-vm", w);
         }
@@ -220,15 +214,15 @@ impl Verb for Install {
             result.address = Some(wait_ip(&dom, secs, journal)?);
         }
         result.attach_console = self.console_after().then(|| plan.name.clone());
-        Ok(InstallOutput::Installed(Box::new(result)))
+        let mut output = InstallOutput::installed(plan.name, true, result);
+        output.uuid = Some(dom.get_uuid_string().unwrap_or_default());
+        output.state = Some(crate::domains::state_of(&dom).to_string());
+        Ok(output)
     }
 
     /// An interactive install attaches the new guest's serial console once the result is out.
     fn follow_up(output: &InstallOutput) -> Option<FollowUp<Session>> {
-        let InstallOutput::Installed(done) = output else {
-            return None;
-        };
-        let name = done.attach_console.clone()?;
+        let name = output.installed.as_ref()?.attach_console.clone()?;
         Some(Box::new(move |ctx: &mut Session| {
             Console::attach(&name).run(ctx, &mut Journal::new()).map(drop)
         }))
@@ -246,7 +240,7 @@ impl Install {
 
 fn existing(name: String, exist_ok: bool) -> Result<InstallOutput> {
     if exist_ok {
-        return Ok(InstallOutput::Existing(Existing { name, changed: false }));
+        return Ok(InstallOutput::existing(name));
     }
     Err(Error::exists(format!("domain {name} exists"))
         .with_hint("choose another --name, or remove it with vnet-vm undefine"))
@@ -282,12 +276,12 @@ fn preview(plan: &Plan, virt_type: &(String, String), xml_only: bool) -> Install
     files.seed = plan.seed.as_ref().map(|s| seed_preview_path(plan, s));
     let xml = domain_xml(plan, &virt_type.0, &files);
     if xml_only {
-        return InstallOutput::Xml(PrintedXml { xml });
+        return InstallOutput::xml(xml);
     }
-    let mut result = describe(plan, virt_type, &files);
-    result.dry_run = Some(true);
-    result.xml = Some(xml);
-    InstallOutput::Installed(Box::new(result))
+    let mut output = InstallOutput::installed(plan.name.clone(), false, describe(plan, virt_type, &files));
+    output.dry_run = Some(true);
+    output.xml = Some(xml);
+    output
 }
 
 /// --wait-ip after a complete install: a timeout or a signal leaves the domain installed and
@@ -346,11 +340,7 @@ fn make_everything(
             .undefine_flags(virt::sys::VIR_DOMAIN_UNDEFINE_NVRAM)
             .libvirt("undefine the domain")
     })?;
-    dom.create().libvirt("start the domain")?;
-    let started = dom.clone();
-    journal.record_fn(format!("start domain {}", plan.name), move || {
-        started.destroy().libvirt("destroy the domain")
-    })?;
+    vnet_common::libvirt::lifecycle::start_as(&dom, &plan.name, "start the domain", journal)?;
     Ok((dom, files))
 }
 
