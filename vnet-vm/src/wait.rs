@@ -190,7 +190,7 @@ impl Verb for Wait {
         let deadline = self.timeout.map(|s| started + Duration::from_secs_f64(s));
         let (tx, rx) = channel();
         // Subscribe first, then look: nothing that happens in between is lost.
-        let subscription = Subscription::open(ctx.uri(), Target::Domains, &tx)?;
+        let subscription = Subscription::open(ctx, Target::Domains, &tx)?;
         let conn = subscription.conn();
         let mut seen = self.look(conn)?;
         if seen.state == "gone" && !self.gone {
