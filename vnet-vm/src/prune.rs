@@ -82,7 +82,7 @@ impl Verb for Prune {
             out.removed(journal, "delete", "volume", path, None)?;
         }
         for path in owned.files.iter().filter(|_| local) {
-            if crate::location::is_boot_copy(path) && std::path::Path::new(path).exists() {
+            if crate::storage::paths::is_boot_copy(path) && std::path::Path::new(path).exists() {
                 if !out.dry_run {
                     std::fs::remove_file(path)
                         .map_err(|e| vnet_common::Error::from(e).context(format!("delete {path}")))?;

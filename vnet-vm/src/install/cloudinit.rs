@@ -304,7 +304,7 @@ fn make_iso(user_data: &str, meta_data: &str, network_config: Option<&str>) -> R
 
 /// The seed volume's name for `domain`: `<name>-cidata.iso` (file-safe), with `-N` when taken.
 pub fn volume_name(conn: &Connect, pool: Option<&str>, domain: &str) -> String {
-    let safe = crate::storage::safe_file_name(domain);
+    let safe = crate::storage::paths::safe_file_name(domain);
     let pool = pool.and_then(|p| StoragePool::lookup_by_name(conn, p).ok());
     (1..1000)
         .map(|i| {

@@ -3,7 +3,7 @@
 
 use super::plan::{Method, Plan};
 use crate::spec::NicSource;
-use crate::storage::PoolPlan;
+use crate::storage::disks::PoolPlan;
 use crate::xml::domain::CpuMode;
 use schemars::JsonSchema;
 use serde::Serialize;

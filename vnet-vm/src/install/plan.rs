@@ -2,12 +2,12 @@
 //! parsed without libvirt (bad input is exit 2/7 even with the daemon down); then the files it
 //! names, the networks and the storage are looked at.
 
+use super::args::Install;
 use super::cloudinit::{self, Seed};
 use super::osinfo::{self, OsVariant};
-use super::Install;
-use crate::location::{self, InstallTree};
+use crate::install::location::{self, InstallTree};
 use crate::spec::{self, DiskSpec, GraphicsKind, KernelBoot, Nic, NicSource, VcpuSpec, VirtTypeArg};
-use crate::storage::{self, DiskPlan, PoolPlan};
+use crate::storage::disks::{self as storage, DiskPlan, PoolPlan};
 use crate::xml::domain::CpuMode;
 use std::path::{Path, PathBuf};
 use virt::connect::Connect;
@@ -405,7 +405,7 @@ fn remote_cdrom(conn: &Connect, path: &Path) -> Result<bool> {
     if path.is_file() {
         return Ok(true);
     }
-    if crate::target::exists_on_target(conn, path)? {
+    if crate::storage::target::exists_on_target(conn, path)? {
         return Ok(false);
     }
     Err(Error::not_found(format!(

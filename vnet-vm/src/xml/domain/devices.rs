@@ -48,7 +48,7 @@ pub struct XmlDiskDevice {
 
 /// The `<disk>` devices of a domain XML.
 pub fn disks(xml: &str) -> Result<Vec<XmlDiskDevice>> {
-    let domain = super::parse(xml)?;
+    let domain = super::read::parse(xml)?;
     let disks = domain.all(&["devices", "disk"]).into_iter().map(|disk| {
         let driver = disk.child("driver");
         let source = disk.child("source");

@@ -2,8 +2,8 @@
 //! vol-download) over libvirt's storage API: they work the same over a remote URI, where the
 //! volume's file is on the other host (upload and download stream its bytes through libvirt).
 
-use crate::pools::{self, pretty_capacity, validate_name};
-use crate::storage::{self, Backing};
+use crate::storage::disks::{self as storage, Backing};
+use crate::storage::pools::{self, pretty_capacity, validate_name};
 use crate::xml::volume::{NewVolume, VolumeXml};
 use schemars::JsonSchema;
 use serde::Serialize;

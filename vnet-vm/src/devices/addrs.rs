@@ -3,12 +3,27 @@
 //! a bridged guest that took no lease from libvirt), and the qemu guest agent. `any` asks the
 //! lease and ARP sources and, when the guest has one, the agent; each row names its source.
 
-use crate::iface::Lease;
+use schemars::JsonSchema;
+use serde::Serialize;
 use virt::domain::Domain;
 use virt::error::ErrorNumber;
 use virt::sys;
 use vnet_common::libvirt::LibvirtContext;
 use vnet_common::{Error, ErrorKind, Result};
+
+/// One address of `domifaddr`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Lease {
+    /// The host side (tap) device.
+    pub interface: String,
+    pub mac: String,
+    /// ipv4 or ipv6.
+    pub protocol: String,
+    /// address/prefix.
+    pub address: String,
+    /// Where the address came from: "lease", "arp" or "agent".
+    pub source: String,
+}
 
 /// Where addresses are read from (domifaddr --source, wait --ip --source).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

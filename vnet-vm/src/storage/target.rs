@@ -4,7 +4,7 @@
 //! the boot directory is reached through a pool made for it when none covers it (as virt-install
 //! does with its boot-scratch pool), and local files are uploaded into volumes with a stream.
 
-use crate::location::BOOT_DIR;
+use crate::storage::paths::BOOT_DIR;
 use crate::xml::pool::pool_xml;
 use crate::xml::volume::NewVolume;
 use std::io::Read;
@@ -79,7 +79,7 @@ pub enum Removal {
 pub fn remove_volume(conn: &Connect, path: &str) -> Removal {
     let mut scratch = None;
     let mut vol = find_volume(conn, path);
-    if vol.is_none() && crate::location::is_boot_copy(path) {
+    if vol.is_none() && crate::storage::paths::is_boot_copy(path) {
         if let Ok((pool, true)) = pool_for_dir_existing(conn, BOOT_DIR) {
             let (_, file) = split(path);
             vol = StorageVol::lookup_by_name(&pool, &file).ok();
@@ -214,7 +214,7 @@ fn upload_copy(pool: &StoragePool, name: &str, file: &Path, journal: &mut Journa
         .to_string_lossy()
         .into_owned();
     let free = (1..100)
-        .map(|n| crate::location::boot_copy_path(Path::new(BOOT_DIR), name, &member, n))
+        .map(|n| crate::storage::paths::boot_copy_path(Path::new(BOOT_DIR), name, &member, n))
         .map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned())
         .find(|v| StorageVol::lookup_by_name(pool, v).is_err())
         .ok_or_else(|| Error::exists(format!("no free volume name in {BOOT_DIR} for {member}")))?;
@@ -251,7 +251,7 @@ pub fn upload_cdrom(conn: &Connect, name: &str, iso: &Path, journal: &mut Journa
 /// Where an upload of `file` for domain `name` would go on the target (--dry-run, --print-xml).
 pub fn upload_preview(name: &str, file: &Path) -> String {
     let member = file.file_name().unwrap_or_default().to_string_lossy();
-    crate::location::boot_copy_path(Path::new(BOOT_DIR), name, &member, 1)
+    crate::storage::paths::boot_copy_path(Path::new(BOOT_DIR), name, &member, 1)
         .to_string_lossy()
         .into_owned()
 }

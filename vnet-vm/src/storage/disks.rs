@@ -2,6 +2,7 @@
 //! the disk's directory, or define a dir pool for it; create volumes of the requested size.
 
 use crate::spec::{size_bytes, DiskSpec};
+use crate::storage::paths::safe_file_name;
 use crate::xml::pool::pool_xml;
 pub use crate::xml::volume::Backing;
 use crate::xml::volume::{NewVolume, VolumeXml};
@@ -54,7 +55,7 @@ pub struct BaseImage {
 ///
 /// Over a remote URI every path is one on the target host, looked at through libvirt only: a
 /// directory no pool covers is looked at through a transient pool (see
-/// [`crate::target::look_in_dir`]) and gets a dir pool of its own (as virt-install makes one),
+/// [`crate::storage::target::look_in_dir`]) and gets a dir pool of its own (as virt-install makes one),
 /// for a new disk and for an existing image alike; a directory the target lacks is not found (3).
 pub fn plan_disks(conn: &Connect, specs: &[DiskSpec], reuse_existing: bool) -> Result<Vec<DiskPlan>> {
     let uri = conn.get_uri().libvirt("connection URI")?;
@@ -86,7 +87,7 @@ pub fn plan_disks(conn: &Connect, specs: &[DiskSpec], reuse_existing: bool) -> R
                 StorageVol::lookup_by_name(pool, &base).is_ok()
             }
             None if local => spec.path.exists(),
-            None => match crate::target::look_in_dir(conn, &dir, &base)? {
+            None => match crate::storage::target::look_in_dir(conn, &dir, &base)? {
                 Some(found) => found,
                 None => {
                     return Err(Error::not_found(format!(
@@ -324,25 +325,6 @@ pub fn create_volume_xml(
         undo.delete(0).libvirt("delete the volume")
     })?;
     Ok(vol)
-}
-
-/// Deletes the volume at `path` (undefine --remove-all-storage).
-pub fn delete_volume(conn: &Connect, path: &str) -> Result<()> {
-    let vol = StorageVol::lookup_by_path(conn, path).libvirt(format!("volume {path}"))?;
-    vol.delete(0).libvirt(format!("delete volume {path}"))
-}
-
-/// `name` with every character but A-Z a-z 0-9 - _ . replaced by '_', for file and pool names.
-pub(crate) fn safe_file_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

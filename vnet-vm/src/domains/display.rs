@@ -1,7 +1,7 @@
 //! domdisplay (the URI of a running domain's VNC or SPICE display) and ttyconsole (the pty of its
 //! serial console), read from the live domain XML as virsh reads them.
 
-use crate::domains::lookup;
+use crate::domains::lookup::lookup;
 use crate::xml::domain::{display as read, Graphics};
 use schemars::JsonSchema;
 use serde::Serialize;

@@ -2,7 +2,7 @@
 //! pool-autostart, pool-destroy, pool-undefine, pool-delete) over libvirt's storage API, with the
 //! steps install uses to make a pool for a disk directory (storage.rs).
 
-use crate::storage;
+use crate::storage::disks as storage;
 use crate::xml::pool::PoolXml;
 use schemars::JsonSchema;
 use serde::Serialize;
