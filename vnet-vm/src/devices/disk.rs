@@ -130,11 +130,9 @@ impl DiskChanged {
     }
 }
 
-impl Verb for AttachDisk {
-    type Ctx = Session;
-    type Output = DiskChanged;
-
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<DiskChanged> {
+impl AttachDisk {
+    /// Every word is checked before libvirt is asked (exit 7).
+    fn check(&self) -> Result<()> {
         word("SOURCE", &self.source)?;
         check_target(&self.target)?;
         for (flag, value) in [("--driver", &self.driver), ("--subdriver", &self.subdriver)] {
@@ -157,10 +155,14 @@ impl Verb for AttachDisk {
                 )));
             }
         }
-        let dom = lookup(ctx.conn()?, &self.name)?;
-        let scope = self.affect.resolve(&dom, &self.name)?;
+        Ok(())
+    }
+
+    /// The disk device to attach; a local block device is `type='block'` (QEMU refuses the file
+    /// driver on one).
+    fn device(&self, local: bool) -> Result<XmlDiskDevice> {
         let mut kind = "file";
-        if ctx.is_local()? {
+        if local {
             let meta = std::fs::metadata(&self.source)
                 .map_err(|e| Error::from(e).context(format!("disk source {}", quote(&self.source))))?;
             use std::os::unix::fs::FileTypeExt;
@@ -168,7 +170,7 @@ impl Verb for AttachDisk {
                 kind = "block";
             }
         }
-        let disk = XmlDiskDevice {
+        Ok(XmlDiskDevice {
             kind: kind.to_string(),
             device: match self.kind {
                 DiskKind::Disk => "disk",
@@ -184,7 +186,19 @@ impl Verb for AttachDisk {
             target: self.target.clone(),
             bus: self.targetbus.clone(),
             readonly: self.readonly || self.kind == DiskKind::Cdrom,
-        };
+        })
+    }
+}
+
+impl Verb for AttachDisk {
+    type Ctx = Session;
+    type Output = DiskChanged;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<DiskChanged> {
+        self.check()?;
+        let dom = lookup(ctx.conn()?, &self.name)?;
+        let scope = self.affect.resolve(&dom, &self.name)?;
+        let disk = self.device(ctx.is_local()?)?;
         let mut present = 0;
         let docs = scope.documents(&dom, &self.name)?;
         for (which, xml) in &docs {

@@ -127,25 +127,19 @@ impl Render for InterfaceChanged {
     }
 }
 
-impl Verb for AttachInterface {
-    type Ctx = Session;
-    type Output = InterfaceChanged;
-
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<InterfaceChanged> {
-        word("--source", &self.source)?;
-        if let Some(m) = &self.model {
-            model(m)?;
-        }
-        let mac = self.mac.as_deref().map(parse_unicast_mac).transpose()?;
-        let dom = lookup(ctx.conn()?, &self.name)?;
-        let scope = self.affect.resolve(&dom, &self.name)?;
-        check_source(ctx, self.kind, &self.source)?;
+impl AttachInterface {
+    /// The MACs each definition in `docs` has now, and which definitions already have an
+    /// interface with `mac` on this source (--exist-ok); one with `mac` elsewhere is exit 4.
+    fn macs_before(
+        &self,
+        docs: &[(&'static str, String)],
+        mac: Option<&str>,
+    ) -> Result<(Vec<String>, Vec<&'static str>)> {
         let kind = self.kind.word();
-        let docs = scope.documents(&dom, &self.name)?;
         let (mut before, mut present) = (Vec::new(), Vec::new());
-        for (which, xml) in &docs {
+        for (which, xml) in docs {
             let nics = facts(xml)?.interfaces;
-            if let Some(mac) = &mac {
+            if let Some(mac) = mac {
                 if let Some(nic) = nics.iter().find(|n| n.mac.eq_ignore_ascii_case(mac)) {
                     if self.exist_ok && nic.kind == kind && nic.source == self.source {
                         present.push(*which);
@@ -162,6 +156,37 @@ impl Verb for AttachInterface {
             }
             before.extend(nics.into_iter().map(|n| n.mac.to_ascii_lowercase()));
         }
+        Ok((before, present))
+    }
+}
+
+/// The MAC libvirt gave a new interface: the one the definitions did not have `before`.
+fn given_mac(dom: &Domain, scope: Scope, name: &str, before: &[String]) -> Result<String> {
+    let docs = scope.documents(dom, name)?;
+    let after = facts(&docs[0].1)?.interfaces;
+    after
+        .into_iter()
+        .map(|n| n.mac.to_ascii_lowercase())
+        .find(|m| !before.contains(m))
+        .ok_or_else(|| Error::failed("attached, but the new interface is not in the domain XML"))
+}
+
+impl Verb for AttachInterface {
+    type Ctx = Session;
+    type Output = InterfaceChanged;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<InterfaceChanged> {
+        word("--source", &self.source)?;
+        if let Some(m) = &self.model {
+            model(m)?;
+        }
+        let mac = self.mac.as_deref().map(parse_unicast_mac).transpose()?;
+        let dom = lookup(ctx.conn()?, &self.name)?;
+        let scope = self.affect.resolve(&dom, &self.name)?;
+        check_source(ctx, self.kind, &self.source)?;
+        let kind = self.kind.word();
+        let docs = scope.documents(&dom, &self.name)?;
+        let (before, present) = self.macs_before(&docs, mac.as_deref())?;
         let out = |changed: bool, mac: String, tap: Option<String>| InterfaceChanged {
             name: self.name.clone(),
             changed,
@@ -189,20 +214,9 @@ impl Verb for AttachInterface {
         let xml = interface_xml(kind, Some(&self.source), mac.as_deref(), self.model.as_deref());
         dom.attach_device_flags(&xml, scope.flags())
             .libvirt(format!("attach an interface to domain {}", quote(&self.name)))?;
-        // The MAC libvirt gave it: the one the definitions did not have before.
         let mac = match mac {
             Some(mac) => mac,
-            None => {
-                let docs = scope.documents(&dom, &self.name)?;
-                let after = facts(&docs[0].1)?.interfaces;
-                after
-                    .into_iter()
-                    .map(|n| n.mac.to_ascii_lowercase())
-                    .find(|m| !before.contains(m))
-                    .ok_or_else(|| {
-                        Error::failed("attached, but the new interface is not in the domain XML")
-                    })?
-            }
+            None => given_mac(&dom, scope, &self.name, &before)?,
         };
         let undo_xml = interface_xml(kind, Some(&self.source), Some(&mac), None);
         let (undo, flags) = (dom.clone(), scope.flags());

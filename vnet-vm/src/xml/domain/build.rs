@@ -337,6 +337,11 @@ fn write_devices(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
     for nic in spec.nics {
         write_nic(w, nic)?;
     }
+    write_consoles_and_display(w, spec)
+}
+
+/// The serial console (pty), the graphics and video when asked for, and the balloon model.
+fn write_consoles_and_display(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
     w.create_element("serial")
         .with_attribute(("type", "pty"))
         .write_inner_content(|w| {
