@@ -398,6 +398,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn names_documents_as_virsh_prints_them() {
+        assert_eq!(names_document(["a", "bb"], 0), "a\nbb\n\n");
+        assert_eq!(names_document(["p"], 4), "p   \n\n");
+        assert_eq!(names_document([], 20), "\n");
+    }
+
+    #[test]
     fn connects_to_the_in_process_test_driver() {
         let conn = connect_with(Some("test:///default"), None).unwrap();
         assert_eq!(conn.get_uri().unwrap(), "test:///default");
