@@ -88,3 +88,42 @@ impl Verb for Events {
         libvirt_events::stream(ctx, self.name.as_deref(), &self.stream, !self.no_reconnect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vnet_common::{Render, TextStyle};
+
+    /// The records print as the verb's own enum printed them before both tools shared one.
+    #[test]
+    fn records_as_before() {
+        let notice = Notice::Network {
+            name: "n1".into(),
+            uuid: "u".into(),
+            event: sys::VIR_NETWORK_EVENT_STARTED as i32,
+        };
+        let (name, event) = NetworkLifecycle::from_notice(notice, "t".into()).unwrap();
+        assert_eq!(name, "n1");
+        let record = NetworkEvent::Lifecycle(event);
+        assert_eq!(
+            serde_json::to_string(&record).unwrap(),
+            r#"{"record":"lifecycle","time":"t","network":"n1","uuid":"u","event":"started"}"#
+        );
+        assert_eq!(
+            record.text(TextStyle::default()),
+            "event 'lifecycle' for network n1: Started\n"
+        );
+        let back = NetworkEvent::Reconnected {
+            time: "t".into(),
+            after_secs: 1.5,
+        };
+        assert_eq!(
+            serde_json::to_string(&back).unwrap(),
+            r#"{"record":"reconnected","time":"t","after_secs":1.5}"#
+        );
+        assert_eq!(
+            back.text(TextStyle::default()),
+            "event 'reconnected': after 1.5 s\n"
+        );
+    }
+}

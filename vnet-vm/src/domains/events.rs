@@ -183,6 +183,44 @@ impl Verb for Events {
 mod tests {
     use super::*;
 
+    /// The records print as the verb's own enum printed them before both tools shared one.
+    #[test]
+    fn records_as_before() {
+        use vnet_common::{Render, TextStyle};
+        let notice = Notice::Domain {
+            name: "vm1".into(),
+            uuid: "u".into(),
+            event: sys::VIR_DOMAIN_EVENT_STARTED as i32,
+            detail: 0,
+        };
+        let (name, event) = DomainLifecycle::from_notice(notice, "t".into()).unwrap();
+        assert_eq!(name, "vm1");
+        let record = DomainEvent::Lifecycle(event);
+        assert_eq!(
+            serde_json::to_string(&record).unwrap(),
+            r#"{"record":"lifecycle","time":"t","domain":"vm1","uuid":"u","event":"started","detail":"booted"}"#
+        );
+        assert_eq!(
+            record.text(TextStyle::default()),
+            "event 'lifecycle' for domain 'vm1': Started Booted\n"
+        );
+        let lost = DomainEvent::Disconnected {
+            time: "t".into(),
+            reason: "eof".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&lost).unwrap(),
+            r#"{"record":"disconnected","time":"t","reason":"eof"}"#
+        );
+        assert_eq!(lost.text(TextStyle::default()), "event 'disconnected': eof\n");
+        let network = Notice::Network {
+            name: "n".into(),
+            uuid: "u".into(),
+            event: 0,
+        };
+        assert!(DomainLifecycle::from_notice(network, "t".into()).is_none());
+    }
+
     #[test]
     fn words_as_virsh_prints_them() {
         let (e, d) = lifecycle_words(sys::VIR_DOMAIN_EVENT_SHUTDOWN as i32, 1);
