@@ -164,17 +164,11 @@ pub fn complete_words(command: Command, words: &[&str]) -> Vec<String> {
 pub mod libvirt {
     use virt::connect::Connect;
 
+    /// Through a [`crate::libvirt::Session`] like every verb's, so VNET_TIMEOUT (default 30 s)
+    /// bounds a daemon that does not answer.
     fn with_conn(list: impl FnOnce(&Connect) -> Vec<String>) -> Vec<String> {
-        virt::error::clear_error_callback();
-        let uri = crate::libvirt::effective_uri(None);
-        match Connect::open(uri.as_deref()) {
-            Ok(mut conn) => {
-                let names = list(&conn);
-                let _ = conn.close();
-                names
-            }
-            Err(_) => Vec::new(),
-        }
+        let mut session = crate::libvirt::Session::new(&Default::default(), false);
+        session.conn().map(list).unwrap_or_default()
     }
 
     /// Every network, active or not.

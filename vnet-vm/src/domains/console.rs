@@ -143,9 +143,10 @@ impl Verb for Console {
 
 /// Opens the console stream of a running domain that has a serial device.
 fn open(conn: &Connect, name: &str, force: bool) -> Result<Arc<Stream>> {
-    let dom = crate::domains::lookup(conn, name)?;
+    let dom = crate::domains::lookup::lookup(conn, name)?;
     let xml = dom.get_xml_desc(0).libvirt(format!("XML of domain {name}"))?;
-    let facts = crate::xml::domain_facts(&xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;
+    let facts =
+        crate::xml::domain::domain_facts(&xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;
     if !facts.has_serial {
         return Err(Error::new(
             ErrorKind::Unavailable,

@@ -2,8 +2,9 @@
 //! vol-download) over libvirt's storage API: they work the same over a remote URI, where the
 //! volume's file is on the other host (upload and download stream its bytes through libvirt).
 
-use crate::pools::{self, element_attribute, element_text, pretty_capacity, validate_name};
-use crate::storage::{self, Backing};
+use crate::storage::disks::{self as storage, Backing};
+use crate::storage::pools::{self, pretty_capacity, validate_name};
+use crate::xml::volume::{NewVolume, VolumeXml};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::io::{Read, Write};
@@ -62,16 +63,16 @@ impl VolState {
             .and_then(|p| p.get_name())
             .libvirt(&what)?;
         let info = vol.get_info().libvirt(&what)?;
-        let xml = vol.get_xml_desc(0).libvirt(&what)?;
+        let read = VolumeXml::read(&vol.get_xml_desc(0).libvirt(&what)?);
         Ok(VolState {
             pool,
             path: vol.get_path().libvirt(&what)?,
             kind: type_name(info.kind).to_string(),
-            format: element_attribute(&xml, &["target"], "format", "type"),
+            format: read.format,
             capacity: info.capacity,
             allocation: info.allocation,
-            backing: element_text(&xml, "backingStore", "path"),
-            backing_format: element_attribute(&xml, &["backingStore"], "format", "type"),
+            backing: read.backing,
+            backing_format: read.backing_format,
             name,
         })
     }
@@ -372,7 +373,7 @@ impl Verb for VolCreateAs {
                 .with_hint("use --exist-ok to accept the same volume, or vol-delete it first")),
             };
         }
-        let xml = storage::volume_xml(&self.name, capacity, format, backing.as_ref());
+        let xml = NewVolume::disk(&self.name, capacity, format, backing.as_ref()).xml();
         let what = format!("create volume {} in pool {}", self.name, self.pool);
         let vol = storage::create_volume_xml(&pool, &xml, &what, journal)?;
         Ok(VolChanged {

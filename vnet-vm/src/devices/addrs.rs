@@ -3,12 +3,27 @@
 //! a bridged guest that took no lease from libvirt), and the qemu guest agent. `any` asks the
 //! lease and ARP sources and, when the guest has one, the agent; each row names its source.
 
-use crate::iface::Lease;
+use schemars::JsonSchema;
+use serde::Serialize;
 use virt::domain::Domain;
 use virt::error::ErrorNumber;
 use virt::sys;
 use vnet_common::libvirt::LibvirtContext;
 use vnet_common::{Error, ErrorKind, Result};
+
+/// One address of `domifaddr`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Lease {
+    /// The host side (tap) device.
+    pub interface: String,
+    pub mac: String,
+    /// ipv4 or ipv6.
+    pub protocol: String,
+    /// address/prefix.
+    pub address: String,
+    /// Where the address came from: "lease", "arp" or "agent".
+    pub source: String,
+}
 
 /// Where addresses are read from (domifaddr --source, wait --ip --source).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -107,11 +122,12 @@ fn daemon_is_local(dom: &Domain) -> bool {
 /// as libvirt's: the host-side device, the MAC, the address with prefix 0 (ARP knows none).
 fn arp_table(dom: &Domain, table: &str) -> Result<Vec<Lease>> {
     let xml = dom.get_xml_desc(0).libvirt("domain XML")?;
-    let facts = crate::xml::domain_facts(&xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;
+    let facts =
+        crate::xml::domain::domain_facts(&xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;
     Ok(arp_rows(&facts.interfaces, table))
 }
 
-fn arp_rows(interfaces: &[crate::xml::XmlInterface], table: &str) -> Vec<Lease> {
+fn arp_rows(interfaces: &[crate::xml::domain::XmlInterface], table: &str) -> Vec<Lease> {
     let mut out = Vec::new();
     for line in table.lines().skip(1) {
         // IP address, HW type, Flags, HW address, Mask, Device
@@ -159,7 +175,7 @@ mod tests {
 
     #[test]
     fn arp_rows_by_mac_complete_only() {
-        let iface = crate::xml::XmlInterface {
+        let iface = crate::xml::domain::XmlInterface {
             kind: "bridge".into(),
             source: "br0".into(),
             model: Some("virtio".into()),

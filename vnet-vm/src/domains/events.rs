@@ -4,9 +4,9 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use virt::sys;
 use vnet_common::libvirt::Session;
-use vnet_common::libvirt_events::{follow, Notice, Target};
-use vnet_common::stream::{now, Stream, StreamArgs, Streamed};
-use vnet_common::{Journal, Render, Result, TextStyle, Verb};
+use vnet_common::libvirt_events::{self, EventRecord, Lifecycle, Notice, Target};
+use vnet_common::stream::{StreamArgs, Streamed};
+use vnet_common::{Journal, Result, Verb};
 
 /// Stream domain lifecycle events as NDJSON, one record per event (virsh event --loop).
 ///
@@ -28,54 +28,53 @@ pub struct Events {
     pub no_reconnect: bool,
 }
 
-/// One record of the `events` stream.
+/// A domain lifecycle event.
+// Inline, so the `record` tag joins its properties in the stream's schema.
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(tag = "record", rename_all = "snake_case")]
-pub enum DomainEvent {
-    /// A domain lifecycle event.
-    Lifecycle {
-        /// When it was received (RFC 3339, UTC).
-        time: String,
-        /// The domain's name.
-        domain: String,
-        uuid: String,
-        /// defined, undefined, started, suspended, resumed, stopped, shutdown, pmsuspended,
-        /// crashed.
-        event: String,
-        /// Why, e.g. booted, destroyed, shutdown, finished, guest, added, removed, paused.
-        detail: String,
-    },
-    /// The connection to the daemon was lost (not counted by --count).
-    Disconnected {
-        time: String,
-        /// eof, keepalive, error or client.
-        reason: String,
-    },
-    /// Connected again after a loss (not counted by --count).
-    Reconnected {
-        time: String,
-        /// Seconds the stream was without a connection.
-        after_secs: f64,
-    },
+#[schemars(inline)]
+pub struct DomainLifecycle {
+    /// When it was received (RFC 3339, UTC).
+    time: String,
+    /// The domain's name.
+    domain: String,
+    uuid: String,
+    /// defined, undefined, started, suspended, resumed, stopped, shutdown, pmsuspended,
+    /// crashed.
+    event: String,
+    /// Why, e.g. booted, destroyed, shutdown, finished, guest, added, removed, paused.
+    detail: String,
 }
 
-impl Render for DomainEvent {
-    fn text(&self, _style: TextStyle) -> String {
-        match self {
-            DomainEvent::Lifecycle {
-                domain,
-                event,
-                detail,
-                ..
-            } => {
-                let (e, d) = virsh_words(event, detail);
-                format!("event 'lifecycle' for domain '{domain}': {e} {d}\n")
-            }
-            DomainEvent::Disconnected { reason, .. } => format!("event 'disconnected': {reason}\n"),
-            DomainEvent::Reconnected { after_secs, .. } => {
-                format!("event 'reconnected': after {after_secs:.1} s\n")
-            }
-        }
+/// One record of the `events` stream.
+pub type DomainEvent = EventRecord<DomainLifecycle>;
+
+impl Lifecycle for DomainLifecycle {
+    const TARGET: Target = Target::Domains;
+
+    fn from_notice(notice: Notice, time: String) -> Option<(String, DomainLifecycle)> {
+        let Notice::Domain {
+            name,
+            uuid,
+            event,
+            detail,
+        } = notice
+        else {
+            return None;
+        };
+        let (event, detail) = lifecycle_words(event, detail);
+        let record = DomainLifecycle {
+            time,
+            domain: name.clone(),
+            uuid,
+            event: event.into(),
+            detail: detail.into(),
+        };
+        Some((name, record))
+    }
+
+    fn line(&self) -> String {
+        let (e, d) = virsh_words(&self.event, &self.detail);
+        format!("event 'lifecycle' for domain '{}': {e} {d}\n", self.domain)
     }
 }
 
@@ -176,50 +175,51 @@ impl Verb for Events {
     type Output = Streamed<DomainEvent>;
 
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<Streamed<DomainEvent>> {
-        let mut stream = Stream::start(&self.stream);
-        let only = self.name.clone();
-        follow(
-            ctx.uri(),
-            Target::Domains,
-            !self.no_reconnect,
-            &mut stream,
-            |stream, notice| match notice {
-                Notice::Domain {
-                    name,
-                    uuid,
-                    event,
-                    detail,
-                } => {
-                    if only.as_ref().is_some_and(|o| *o != name) {
-                        return;
-                    }
-                    let (event, detail) = lifecycle_words(event, detail);
-                    stream.event(&DomainEvent::Lifecycle {
-                        time: now(),
-                        domain: name,
-                        uuid,
-                        event: event.into(),
-                        detail: detail.into(),
-                    });
-                }
-                Notice::Closed { reason } => stream.notice(&DomainEvent::Disconnected {
-                    time: now(),
-                    reason: reason.into(),
-                }),
-                Notice::Reconnected { after_secs } => stream.notice(&DomainEvent::Reconnected {
-                    time: now(),
-                    after_secs: (after_secs * 10.0).round() / 10.0,
-                }),
-                Notice::Network { .. } => {}
-            },
-        )?;
-        Ok(Streamed::new(stream.printed))
+        libvirt_events::stream(ctx, self.name.as_deref(), &self.stream, !self.no_reconnect)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The records print as the verb's own enum printed them before both tools shared one.
+    #[test]
+    fn records_as_before() {
+        use vnet_common::{Render, TextStyle};
+        let notice = Notice::Domain {
+            name: "vm1".into(),
+            uuid: "u".into(),
+            event: sys::VIR_DOMAIN_EVENT_STARTED as i32,
+            detail: 0,
+        };
+        let (name, event) = DomainLifecycle::from_notice(notice, "t".into()).unwrap();
+        assert_eq!(name, "vm1");
+        let record = DomainEvent::Lifecycle(event);
+        assert_eq!(
+            serde_json::to_string(&record).unwrap(),
+            r#"{"record":"lifecycle","time":"t","domain":"vm1","uuid":"u","event":"started","detail":"booted"}"#
+        );
+        assert_eq!(
+            record.text(TextStyle::default()),
+            "event 'lifecycle' for domain 'vm1': Started Booted\n"
+        );
+        let lost = DomainEvent::Disconnected {
+            time: "t".into(),
+            reason: "eof".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&lost).unwrap(),
+            r#"{"record":"disconnected","time":"t","reason":"eof"}"#
+        );
+        assert_eq!(lost.text(TextStyle::default()), "event 'disconnected': eof\n");
+        let network = Notice::Network {
+            name: "n".into(),
+            uuid: "u".into(),
+            event: 0,
+        };
+        assert!(DomainLifecycle::from_notice(network, "t".into()).is_none());
+    }
 
     #[test]
     fn words_as_virsh_prints_them() {

@@ -1,15 +1,15 @@
 //! domiflist (interfaces from the domain XML) and domifaddr (addresses from the networks' DHCP
 //! leases, the host's ARP table or the guest agent: see addrs.rs), and the --wait-ip loop of install.
 
-use crate::domains::lookup;
-use crate::xml::domain_facts;
+use super::addrs::{self, Lease};
+use crate::domains::lookup::lookup;
+use crate::xml::domain::domain_facts;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 use virt::domain::Domain;
 use vnet_common::libvirt::{LibvirtContext, Session};
-use vnet_common::{signals, table};
-use vnet_common::{Error, Journal, Render, Result, TextStyle, Verb};
+use vnet_common::{signals, table, Error, Journal, Render, Result, TextStyle, Verb};
 
 /// A domain's network interfaces (virsh domiflist).
 #[derive(Debug, clap::Args)]
@@ -88,21 +88,7 @@ pub struct Domifaddr {
     pub name: String,
     /// Where to read addresses: lease, arp, agent or any.
     #[arg(long, value_enum, default_value = "lease")]
-    pub source: crate::addrs::Source,
-}
-
-/// One address of `domifaddr`.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Lease {
-    /// The host side (tap) device.
-    pub interface: String,
-    pub mac: String,
-    /// ipv4 or ipv6.
-    pub protocol: String,
-    /// address/prefix.
-    pub address: String,
-    /// Where the address came from: "lease", "arp" or "agent".
-    pub source: String,
+    pub source: addrs::Source,
 }
 
 /// The addresses `domifaddr` found.
@@ -139,7 +125,7 @@ impl Verb for Domifaddr {
             return Err(Error::failed(format!("domain {name} is not running"))
                 .with_hint(format!("start it: vnet-vm start {name}")));
         }
-        Ok(LeaseList(crate::addrs::addresses(&dom, self.source)?))
+        Ok(LeaseList(addrs::addresses(&dom, self.source)?))
     }
 }
 
@@ -151,7 +137,7 @@ pub fn wait_for_lease(dom: &Domain, timeout: Duration) -> Result<String> {
     let source = default_ip_source(dom);
     loop {
         // A lease file being rewritten can fail a read: only the last try's error counts.
-        let found = crate::addrs::first_ipv4(dom, source);
+        let found = addrs::first_ipv4(dom, source);
         if let Ok(Some(lease)) = &found {
             return Ok(lease.address.clone());
         }
@@ -166,12 +152,12 @@ pub fn wait_for_lease(dom: &Domain, timeout: Duration) -> Result<String> {
 /// Where to wait for a guest's address when not told: a guest on a libvirt network waits for its
 /// DHCP lease (the address with its prefix, as libvirt hands it out); ARP, which knows no prefix
 /// and may see the guest before the lease is written, is for bridged guests that take no lease.
-pub fn default_ip_source(dom: &Domain) -> crate::addrs::Source {
+pub fn default_ip_source(dom: &Domain) -> addrs::Source {
     let xml = dom.get_xml_desc(0).unwrap_or_default();
-    let facts = crate::xml::domain_facts(&xml);
+    let facts = crate::xml::domain::domain_facts(&xml);
     match facts.is_ok_and(|f| f.interfaces.iter().any(|i| i.kind == "network")) {
-        true => crate::addrs::Source::Lease,
-        false => crate::addrs::Source::Any,
+        true => addrs::Source::Lease,
+        false => addrs::Source::Any,
     }
 }
 

@@ -4,10 +4,9 @@
 //! the boot directory is reached through a pool made for it when none covers it (as virt-install
 //! does with its boot-scratch pool), and local files are uploaded into volumes with a stream.
 
-use crate::location::BOOT_DIR;
-use crate::storage::pool_xml;
-use quick_xml::events::BytesText;
-use quick_xml::Writer;
+use crate::storage::paths::BOOT_DIR;
+use crate::xml::pool::pool_xml;
+use crate::xml::volume::NewVolume;
 use std::io::Read;
 use std::path::Path;
 use virt::connect::Connect;
@@ -80,7 +79,7 @@ pub enum Removal {
 pub fn remove_volume(conn: &Connect, path: &str) -> Removal {
     let mut scratch = None;
     let mut vol = find_volume(conn, path);
-    if vol.is_none() && crate::location::is_boot_copy(path) {
+    if vol.is_none() && crate::storage::paths::is_boot_copy(path) {
         if let Ok((pool, true)) = pool_for_dir_existing(conn, BOOT_DIR) {
             let (_, file) = split(path);
             vol = StorageVol::lookup_by_name(&pool, &file).ok();
@@ -124,7 +123,7 @@ pub fn upload(pool: &StoragePool, local: &Path, name: &str, journal: &mut Journa
         .metadata()
         .map_err(|e| Error::from(e).context(format!("read {shown}")))?
         .len();
-    let xml = raw_volume_xml(name, size);
+    let xml = NewVolume::upload(name, size).xml();
     let vol = StorageVol::create_xml(pool, &xml, 0).libvirt(format!("create volume {name} for {shown}"))?;
     let path = vol.get_path().libvirt("volume path")?;
     let undo = vol.clone();
@@ -193,28 +192,6 @@ impl Progress {
     }
 }
 
-/// A raw volume of `bytes` (an uploaded kernel, initrd or ISO).
-fn raw_volume_xml(name: &str, bytes: u64) -> String {
-    let mut w = Writer::new(Vec::new());
-    w.create_element("volume")
-        .write_inner_content(|w| {
-            w.create_element("name")
-                .write_text_content(BytesText::new(name))?;
-            w.create_element("capacity")
-                .with_attribute(("unit", "bytes"))
-                .write_text_content(BytesText::new(&bytes.to_string()))?;
-            w.create_element("target").write_inner_content(|w| {
-                w.create_element("format")
-                    .with_attribute(("type", "raw"))
-                    .write_empty()?;
-                Ok(())
-            })?;
-            Ok(())
-        })
-        .expect("writing XML to a Vec");
-    String::from_utf8(w.into_inner()).expect("UTF-8")
-}
-
 /// The running pool of the target's boot directory, made (transient, journaled) when none covers
 /// it and left running on success, as virt-install leaves its boot-scratch pool.
 fn boot_pool(conn: &Connect, journal: &mut Journal) -> Result<StoragePool> {
@@ -237,7 +214,7 @@ fn upload_copy(pool: &StoragePool, name: &str, file: &Path, journal: &mut Journa
         .to_string_lossy()
         .into_owned();
     let free = (1..100)
-        .map(|n| crate::location::boot_copy_path(Path::new(BOOT_DIR), name, &member, n))
+        .map(|n| crate::storage::paths::boot_copy_path(Path::new(BOOT_DIR), name, &member, n))
         .map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned())
         .find(|v| StorageVol::lookup_by_name(pool, v).is_err())
         .ok_or_else(|| Error::exists(format!("no free volume name in {BOOT_DIR} for {member}")))?;
@@ -274,7 +251,7 @@ pub fn upload_cdrom(conn: &Connect, name: &str, iso: &Path, journal: &mut Journa
 /// Where an upload of `file` for domain `name` would go on the target (--dry-run, --print-xml).
 pub fn upload_preview(name: &str, file: &Path) -> String {
     let member = file.file_name().unwrap_or_default().to_string_lossy();
-    crate::location::boot_copy_path(Path::new(BOOT_DIR), name, &member, 1)
+    crate::storage::paths::boot_copy_path(Path::new(BOOT_DIR), name, &member, 1)
         .to_string_lossy()
         .into_owned()
 }
@@ -320,11 +297,6 @@ pub fn exists_on_target(conn: &Connect, path: &Path) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn xml_is_escaped() {
-        assert!(raw_volume_xml("k<", 9).contains("<name>k&lt;</name><capacity unit=\"bytes\">9</capacity>"));
-    }
 
     #[test]
     fn nothing_outside_the_connection_is_touched() {

@@ -1,13 +1,11 @@
 //! `--location`: find the installer's kernel and initrd in an ISO image (read with the `iso9660`
 //! crate, never mounted) or a directory, and copy them to /var/lib/libvirt/boot for QEMU to read.
 
+use crate::storage::paths::boot_copy_path;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use vnet_common::{Context, Error, ErrorKind, Journal, Result};
-
-/// Where copied kernels go (readable by QEMU under libvirt's security labels).
-pub const BOOT_DIR: &str = "/var/lib/libvirt/boot";
 
 /// Kernel and initrd paths of the install trees vnet knows, with the distribution they belong to.
 pub const LAYOUTS: &[(&str, &str, &str)] = &[
@@ -181,28 +179,9 @@ fn open_member(tree: &InstallTree, member: &str) -> Result<Box<dyn Read>> {
     Ok(Box::new(file.read()))
 }
 
-/// Where install copies `member` of an install tree for domain `name`: the one rule for the real
-/// copy and the --dry-run/--print-xml preview. `attempt` 1 is `vnet-<name>-<file>` (the name made
-/// file-safe), later attempts add `.N` so an existing file is never overwritten.
-pub fn boot_copy_path(boot_dir: &Path, name: &str, member: &str, attempt: u32) -> PathBuf {
-    let safe = crate::storage::safe_file_name(name);
-    let base = member.rsplit('/').next().unwrap_or(member);
-    let suffix = if attempt == 1 {
-        String::new()
-    } else {
-        format!(".{attempt}")
-    };
-    boot_dir.join(format!("vnet-{safe}-{base}{suffix}"))
-}
-
 /// The attempts at a free copy path (see [`boot_copy_path`]).
 fn attempts() -> std::ops::Range<u32> {
     1..100
-}
-
-/// True for a file that install copied (so undefine --remove-all-storage removes it).
-pub fn is_boot_copy(path: &str) -> bool {
-    path.starts_with(&format!("{BOOT_DIR}/vnet-"))
 }
 
 /// The paths the kernel and initrd would be copied to now, copying nothing.

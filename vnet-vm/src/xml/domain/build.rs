@@ -1,9 +1,9 @@
-//! Domain XML: built with quick-xml's writer (names and paths are escaped by the writer, never
-//! formatted into strings), and the few facts read back from libvirt's XML with quick-xml's reader.
+//! The domain XML install defines: built with quick-xml's writer (names and paths are escaped by
+//! the writer, never formatted into strings), indented like libvirt's own.
 
 use crate::spec::{GraphicsKind, Nic, NicSource, VcpuSpec};
-use quick_xml::events::{BytesStart, BytesText, Event};
-use quick_xml::{Reader, Writer};
+use quick_xml::events::BytesText;
+use quick_xml::Writer;
 use std::io;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -337,6 +337,11 @@ fn write_devices(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
     for nic in spec.nics {
         write_nic(w, nic)?;
     }
+    write_consoles_and_display(w, spec)
+}
+
+/// The serial console (pty), the graphics and video when asked for, and the balloon model.
+fn write_consoles_and_display(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
     w.create_element("serial")
         .with_attribute(("type", "pty"))
         .write_inner_content(|w| {
@@ -401,211 +406,10 @@ fn write_nic(w: &mut Writer<Vec<u8>>, nic: &Nic) -> io::Result<()> {
     Ok(())
 }
 
-/// An interface as libvirt's domain XML describes it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct XmlInterface {
-    pub kind: String,
-    pub source: String,
-    pub target: Option<String>,
-    pub model: Option<String>,
-    pub mac: String,
-}
-
-/// What vnet-vm reads back from a domain's XML.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DomainFacts {
-    pub interfaces: Vec<XmlInterface>,
-    /// Source files of `device='disk'` disks, and the cloud-init seed volume install made
-    /// (what undefine --remove-all-storage removes).
-    pub disk_files: Vec<String>,
-    /// Source files of `device='cdrom'` disks (an ISO install uploaded to a remote host is one).
-    pub cdrom_files: Vec<String>,
-    /// The cloud-init seed volume install made (vnet's metadata).
-    pub seed: Option<String>,
-    pub has_serial: bool,
-    pub kernel: Option<String>,
-    pub initrd: Option<String>,
-}
-
-fn attr(e: &BytesStart, name: &str) -> Option<String> {
-    e.try_get_attribute(name)
-        .ok()
-        .flatten()
-        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
-}
-
-/// Reads interfaces, disks, serial devices and the direct-boot kernel from domain XML.
-pub fn domain_facts(xml: &str) -> Result<DomainFacts, quick_xml::Error> {
-    let mut reader = Reader::from_str(xml);
-    let mut facts = DomainFacts::default();
-    let mut stack: Vec<String> = Vec::new();
-    let mut in_disk = false;
-    let mut in_cdrom = false;
-    loop {
-        let event = reader.read_event()?;
-        let (e, empty) = match &event {
-            Event::Start(e) => (e, false),
-            Event::Empty(e) => (e, true),
-            Event::Text(t) => {
-                let value = t.unescape().map(|v| v.into_owned()).unwrap_or_default();
-                match stack.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-                    ["domain", "os", "kernel"] => facts.kernel = Some(value),
-                    ["domain", "os", "initrd"] => facts.initrd = Some(value),
-                    ["domain", "metadata", "install", "cloud-init-seed"] => {
-                        facts.disk_files.push(value.clone());
-                        facts.seed = Some(value);
-                    }
-                    _ => {}
-                }
-                continue;
-            }
-            Event::End(_) => {
-                stack.pop();
-                continue;
-            }
-            Event::Eof => break,
-            _ => continue,
-        };
-        let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-        let parent = stack.last().map(String::as_str);
-        match (parent, name.as_str()) {
-            (Some("devices"), "interface") => facts.interfaces.push(XmlInterface {
-                kind: attr(e, "type").unwrap_or_default(),
-                ..Default::default()
-            }),
-            (Some("devices"), "disk") => {
-                let device = attr(e, "device");
-                in_disk = device.as_deref() == Some("disk");
-                in_cdrom = device.as_deref() == Some("cdrom");
-            }
-            (Some("devices"), "serial" | "console") => facts.has_serial = true,
-            (Some("interface"), _) => {
-                if let Some(nic) = facts.interfaces.last_mut() {
-                    match name.as_str() {
-                        "mac" => nic.mac = attr(e, "address").unwrap_or_default(),
-                        "source" => {
-                            nic.source = ["network", "bridge", "dev", "path"]
-                                .iter()
-                                .find_map(|a| attr(e, a))
-                                .unwrap_or_default()
-                        }
-                        "target" => nic.target = attr(e, "dev"),
-                        "model" => nic.model = attr(e, "type"),
-                        _ => {}
-                    }
-                }
-            }
-            (Some("disk"), "source") if in_disk => {
-                if let Some(file) = attr(e, "file").or_else(|| attr(e, "dev")) {
-                    facts.disk_files.push(file);
-                }
-            }
-            (Some("disk"), "source") if in_cdrom => {
-                if let Some(file) = attr(e, "file") {
-                    facts.cdrom_files.push(file);
-                }
-            }
-            _ => {}
-        }
-        if !empty {
-            stack.push(name);
-        }
-    }
-    Ok(facts)
-}
-
-/// A storage volume's format (`<volume><target><format type=.../>`), from its XML.
-pub fn volume_format(xml: &str) -> Option<String> {
-    let mut reader = Reader::from_str(xml);
-    let mut stack: Vec<String> = Vec::new();
-    loop {
-        let (e, empty) = match reader.read_event().ok()? {
-            Event::Start(e) => (e, false),
-            Event::Empty(e) => (e, true),
-            Event::End(_) => {
-                stack.pop();
-                continue;
-            }
-            Event::Eof => return None,
-            _ => continue,
-        };
-        let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-        if name == "format" && stack.iter().map(String::as_str).eq(["volume", "target"]) {
-            return attr(&e, "type");
-        }
-        if !empty {
-            stack.push(name);
-        }
-    }
-}
-
-/// What install needs from libvirt's domain capabilities (`virsh domcapabilities`).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DomainCaps {
-    /// The firmware kinds libvirt can autoselect (`efi` once OVMF and its descriptors are installed).
-    pub firmware: Vec<String>,
-    /// The CPU modes libvirt supports for this hypervisor (host-passthrough, host-model, custom, ...).
-    pub cpu_modes: Vec<String>,
-    /// Named CPU models and whether this hypervisor can run them as they are.
-    pub cpu_models: Vec<(String, bool)>,
-}
-
-/// Reads [`DomainCaps`] from `virsh domcapabilities` XML.
-pub fn domain_caps(xml: &str) -> Result<DomainCaps, quick_xml::Error> {
-    let mut reader = Reader::from_str(xml);
-    let mut caps = DomainCaps::default();
-    let mut stack: Vec<String> = Vec::new();
-    let mut enum_name = String::new();
-    let mut mode = (String::new(), false);
-    let mut model_usable = false;
-    loop {
-        let (e, empty) = match reader.read_event()? {
-            Event::Start(e) => (e, false),
-            Event::Empty(e) => (e, true),
-            Event::Text(t) => {
-                let value = t.unescape().map(|v| v.into_owned()).unwrap_or_default();
-                let path: Vec<&str> = stack.iter().map(String::as_str).collect();
-                match path.as_slice() {
-                    ["domainCapabilities", "os", "enum", "value"] if enum_name == "firmware" => {
-                        caps.firmware.push(value)
-                    }
-                    ["domainCapabilities", "cpu", "mode", "model"] if mode.0 == "custom" && mode.1 => {
-                        caps.cpu_models.push((value, model_usable))
-                    }
-                    _ => {}
-                }
-                continue;
-            }
-            Event::End(_) => {
-                stack.pop();
-                continue;
-            }
-            Event::Eof => break,
-            _ => continue,
-        };
-        let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-        match name.as_str() {
-            "enum" => enum_name = attr(&e, "name").unwrap_or_default(),
-            "mode" if stack.last().map(String::as_str) == Some("cpu") => {
-                let supported = attr(&e, "supported").as_deref() == Some("yes");
-                mode = (attr(&e, "name").unwrap_or_default(), supported);
-                if supported {
-                    caps.cpu_modes.push(mode.0.clone());
-                }
-            }
-            "model" => model_usable = attr(&e, "usable").as_deref() != Some("no"),
-            _ => {}
-        }
-        if !empty {
-            stack.push(name);
-        }
-    }
-    Ok(caps)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::xml::domain::domain_facts;
 
     fn spec<'a>(nics: &'a [Nic]) -> DomainSpec<'a> {
         DomainSpec {
@@ -735,45 +539,5 @@ mod tests {
         let live = "<domain><metadata><v:install xmlns:v='urn:vnet:install:1'>\
             <v:cloud-init-seed>/x/s.iso</v:cloud-init-seed></v:install></metadata></domain>";
         assert_eq!(domain_facts(live).unwrap().disk_files, vec!["/x/s.iso"]);
-    }
-
-    #[test]
-    fn domain_capabilities_and_volume_format() {
-        let caps = "<domainCapabilities><os supported='yes'><enum name='firmware'><value>efi</value></enum>\
-            <loader supported='yes'><value>/usr/share/OVMF/OVMF_CODE_4M.fd</value>\
-            <enum name='type'><value>rom</value><value>pflash</value></enum></loader></os>\
-            <cpu><mode name='host-passthrough' supported='no'/><mode name='host-model' supported='yes'>\
-            <model fallback='forbid'>qemu64</model></mode><mode name='custom' supported='yes'>\
-            <model usable='yes' vendor='unknown'>qemu64</model><model usable='no' vendor='Intel'>Skylake-Client</model>\
-            </mode></cpu></domainCapabilities>";
-        let c = domain_caps(caps).unwrap();
-        assert_eq!(c.firmware, ["efi"]);
-        assert_eq!(c.cpu_modes, ["host-model", "custom"]);
-        assert_eq!(
-            c.cpu_models,
-            [
-                ("qemu64".to_string(), true),
-                ("Skylake-Client".to_string(), false)
-            ]
-        );
-        let none = domain_caps(
-            "<domainCapabilities><os supported='yes'><enum name='firmware'/></os></domainCapabilities>",
-        );
-        assert!(none.unwrap().firmware.is_empty());
-        let vol = "<volume type='file'><name>b</name><target><path>/b</path><format type='qcow2'/></target>\
-            <backingStore><format type='raw'/></backingStore></volume>";
-        assert_eq!(volume_format(vol).as_deref(), Some("qcow2"));
-    }
-
-    #[test]
-    fn live_xml_interfaces() {
-        let xml = "<domain type='qemu'><devices><interface type='bridge'><mac address='52:54:00:aa:bb:cc'/>\
-            <source bridge='br0'/><target dev='vnet1'/><model type='e1000'/></interface>\
-            <disk type='file' device='cdrom'><source file='/x.iso'/></disk></devices></domain>";
-        let facts = domain_facts(xml).unwrap();
-        assert_eq!(facts.interfaces[0].target.as_deref(), Some("vnet1"));
-        assert_eq!(facts.interfaces[0].kind, "bridge");
-        assert!(facts.disk_files.is_empty());
-        assert!(!facts.has_serial);
     }
 }

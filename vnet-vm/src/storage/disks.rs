@@ -2,12 +2,15 @@
 //! the disk's directory, or define a dir pool for it; create volumes of the requested size.
 
 use crate::spec::{size_bytes, DiskSpec};
-use quick_xml::events::BytesText;
-use quick_xml::Writer;
+use crate::storage::paths::safe_file_name;
+use crate::xml::pool::pool_xml;
+pub use crate::xml::volume::Backing;
+use crate::xml::volume::{NewVolume, VolumeXml};
 use std::path::Path;
 use virt::connect::Connect;
 use virt::storage_pool::StoragePool;
 use virt::storage_vol::StorageVol;
+use vnet_common::libvirt::lifecycle;
 use vnet_common::libvirt::LibvirtContext;
 use vnet_common::{Error, ErrorKind, Journal, Result};
 
@@ -52,7 +55,7 @@ pub struct BaseImage {
 ///
 /// Over a remote URI every path is one on the target host, looked at through libvirt only: a
 /// directory no pool covers is looked at through a transient pool (see
-/// [`crate::target::look_in_dir`]) and gets a dir pool of its own (as virt-install makes one),
+/// [`crate::storage::target::look_in_dir`]) and gets a dir pool of its own (as virt-install makes one),
 /// for a new disk and for an existing image alike; a directory the target lacks is not found (3).
 pub fn plan_disks(conn: &Connect, specs: &[DiskSpec], reuse_existing: bool) -> Result<Vec<DiskPlan>> {
     let uri = conn.get_uri().libvirt("connection URI")?;
@@ -84,7 +87,7 @@ pub fn plan_disks(conn: &Connect, specs: &[DiskSpec], reuse_existing: bool) -> R
                 StorageVol::lookup_by_name(pool, &base).is_ok()
             }
             None if local => spec.path.exists(),
-            None => match crate::target::look_in_dir(conn, &dir, &base)? {
+            None => match crate::storage::target::look_in_dir(conn, &dir, &base)? {
                 Some(found) => found,
                 None => {
                     return Err(Error::not_found(format!(
@@ -151,7 +154,7 @@ fn find_backing(conn: &Connect, path: &Path, format: Option<&str>, local: bool) 
         if let Ok(vol) = StorageVol::lookup_by_name(&pool, &name) {
             let info = vol.get_info().libvirt(format!("backing_store {shown}"))?;
             let xml = vol.get_xml_desc(0).libvirt(format!("backing_store {shown}"))?;
-            let probed = crate::xml::volume_format(&xml).unwrap_or_else(|| "raw".into());
+            let probed = VolumeXml::read(&xml).format.unwrap_or_else(|| "raw".into());
             return Ok(BaseImage {
                 backing: Backing {
                     path: path.to_string_lossy().into_owned(),
@@ -247,24 +250,6 @@ fn named_pool_plan(conn: &Connect, dir: &str, planned: &[DiskPlan]) -> Result<Po
     })
 }
 
-/// A dir pool's definition (quick-xml escapes the name and path).
-pub fn pool_xml(name: &str, dir: &str) -> String {
-    let mut w = Writer::new(Vec::new());
-    w.create_element("pool")
-        .with_attribute(("type", "dir"))
-        .write_inner_content(|w| {
-            w.create_element("name")
-                .write_text_content(BytesText::new(name))?;
-            w.create_element("target").write_inner_content(|w| {
-                w.create_element("path").write_text_content(BytesText::new(dir))?;
-                Ok(())
-            })?;
-            Ok(())
-        })
-        .expect("writing XML to a Vec");
-    String::from_utf8(w.into_inner()).expect("UTF-8")
-}
-
 /// Defines, builds and starts a dir pool (autostarted, as virt-install leaves it), recording the
 /// definition and the start in `journal` as each is made.
 pub fn create_pool(conn: &Connect, name: &str, dir: &str, journal: &mut Journal) -> Result<()> {
@@ -293,67 +278,12 @@ pub fn build_pool(pool: &StoragePool, name: &str, _journal: &mut Journal) -> Res
 
 /// Starts a pool, recording its stop.
 pub fn start_pool(pool: &StoragePool, name: &str, journal: &mut Journal) -> Result<()> {
-    let what = format!("start pool {name}");
-    pool.create(0).libvirt(&what)?;
-    let started = pool.clone();
-    journal.record_fn(what, move || started.destroy().libvirt("stop the pool"))
+    lifecycle::start(pool, name, journal)
 }
 
 /// Sets a pool's autostart flag, recording the way back; false when it already was so.
 pub fn set_pool_autostart(pool: &StoragePool, name: &str, want: bool, journal: &mut Journal) -> Result<bool> {
-    let what = format!("autostart pool {name}");
-    if pool.get_autostart().libvirt(&what)? == want {
-        return Ok(false);
-    }
-    pool.set_autostart(want).libvirt(&what)?;
-    let undo = pool.clone();
-    let step = if want { "autostart on" } else { "autostart off" };
-    journal.record_fn(format!("{step} pool {name}"), move || {
-        undo.set_autostart(!want).map(drop).libvirt(what)
-    })?;
-    Ok(true)
-}
-
-/// A backing file for a new volume: its path and format (`<backingStore>`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Backing {
-    pub path: String,
-    pub format: String,
-}
-
-/// A volume's definition: sparse, of `format`, on `backing` when given.
-pub fn volume_xml(name: &str, bytes: u64, format: &str, backing: Option<&Backing>) -> String {
-    let mut w = Writer::new(Vec::new());
-    w.create_element("volume")
-        .write_inner_content(|w| {
-            w.create_element("name")
-                .write_text_content(BytesText::new(name))?;
-            w.create_element("capacity")
-                .with_attribute(("unit", "bytes"))
-                .write_text_content(BytesText::new(&bytes.to_string()))?;
-            // Sparse, like virt-install's default.
-            w.create_element("allocation")
-                .write_text_content(BytesText::new("0"))?;
-            w.create_element("target").write_inner_content(|w| {
-                w.create_element("format")
-                    .with_attribute(("type", format))
-                    .write_empty()?;
-                Ok(())
-            })?;
-            if let Some(backing) = backing {
-                w.create_element("backingStore").write_inner_content(|w| {
-                    w.create_element("path")
-                        .write_text_content(BytesText::new(&backing.path))?;
-                    w.create_element("format")
-                        .with_attribute(("type", backing.format.as_str()))
-                        .write_empty()?;
-                    Ok(())
-                })?;
-            }
-            Ok(())
-        })
-        .expect("writing XML to a Vec");
-    String::from_utf8(w.into_inner()).expect("UTF-8")
+    lifecycle::set_autostart(pool, name, want, journal)
 }
 
 /// Creates one volume in `pool_name` (a qcow2 overlay on `backing` when given; its size is the
@@ -372,7 +302,7 @@ pub fn create_volume(
         (None, Some(b)) => b.capacity,
         (None, None) => 0,
     };
-    let xml = volume_xml(&base, bytes, &spec.format, backing.map(|b| &b.backing));
+    let xml = NewVolume::disk(&base, bytes, &spec.format, backing.map(|b| &b.backing)).xml();
     let what = format!("create disk {}", spec.path.display());
     create_volume_xml(&pool, &xml, &what, journal)?
         .get_path()
@@ -397,44 +327,9 @@ pub fn create_volume_xml(
     Ok(vol)
 }
 
-/// Deletes the volume at `path` (undefine --remove-all-storage).
-pub fn delete_volume(conn: &Connect, path: &str) -> Result<()> {
-    let vol = StorageVol::lookup_by_path(conn, path).libvirt(format!("volume {path}"))?;
-    vol.delete(0).libvirt(format!("delete volume {path}"))
-}
-
-/// `name` with every character but A-Z a-z 0-9 - _ . replaced by '_', for file and pool names.
-pub(crate) fn safe_file_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pool_and_volume_xml_escape() {
-        assert_eq!(
-            pool_xml("a&b", "/d<x>"),
-            "<pool type=\"dir\"><name>a&amp;b</name><target><path>/d&lt;x&gt;</path></target></pool>"
-        );
-        assert!(volume_xml("v.img", 1024, "qcow2", None).contains("<capacity unit=\"bytes\">1024</capacity>"));
-        let backing = Backing {
-            path: "/i/b&.qcow2".into(),
-            format: "qcow2".into(),
-        };
-        assert!(volume_xml("o", 1, "qcow2", Some(&backing)).ends_with(
-            "<backingStore><path>/i/b&amp;.qcow2</path><format type=\"qcow2\"/></backingStore></volume>"
-        ));
-    }
 
     #[test]
     fn images_are_probed_by_their_header() {

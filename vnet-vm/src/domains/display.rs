@@ -1,79 +1,14 @@
 //! domdisplay (the URI of a running domain's VNC or SPICE display) and ttyconsole (the pty of its
 //! serial console), read from the live domain XML as virsh reads them.
 
-use crate::domains::lookup;
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::Reader;
+use crate::domains::lookup::lookup;
+use crate::xml::domain::{display as read, Graphics};
 use schemars::JsonSchema;
 use serde::Serialize;
 use virt::domain::Domain;
 use vnet_common::error::quote;
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{Error, ErrorKind, Journal, Render, Result, TextStyle, Verb};
-
-/// One `<graphics>` device of the live XML.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Graphics {
-    pub kind: String,
-    pub port: Option<i64>,
-    pub tls_port: Option<i64>,
-    pub listen: Option<String>,
-}
-
-fn attr(e: &BytesStart, name: &str) -> Option<String> {
-    e.try_get_attribute(name)
-        .ok()
-        .flatten()
-        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
-}
-
-/// The graphics devices, and the tty of the first `<console>`, of a domain XML.
-pub fn read(xml: &str) -> Result<(Vec<Graphics>, Option<String>, bool)> {
-    let mut reader = Reader::from_str(xml);
-    let (mut graphics, mut tty, mut has_console) = (Vec::<Graphics>::new(), None, false);
-    let mut stack: Vec<String> = Vec::new();
-    loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| Error::failed(format!("domain XML: {e}")))?;
-        let (e, opens) = match &event {
-            Event::Start(e) => (e, true),
-            Event::Empty(e) => (e, false),
-            Event::End(_) => {
-                stack.pop();
-                continue;
-            }
-            Event::Eof => break,
-            _ => continue,
-        };
-        let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-        let path: Vec<&str> = stack.iter().map(String::as_str).collect();
-        match (path.as_slice(), name.as_str()) {
-            (["domain", "devices"], "graphics") => graphics.push(Graphics {
-                kind: attr(e, "type").unwrap_or_default(),
-                port: attr(e, "port").and_then(|p| p.parse().ok()),
-                tls_port: attr(e, "tlsPort").and_then(|p| p.parse().ok()),
-                listen: attr(e, "listen"),
-            }),
-            (["domain", "devices", "graphics"], "listen") => {
-                if let Some(g) = graphics.last_mut() {
-                    if g.listen.is_none() {
-                        g.listen = attr(e, "address");
-                    }
-                }
-            }
-            (["domain", "devices"], "console") if !has_console => {
-                has_console = true;
-                tty = attr(e, "tty");
-            }
-            _ => {}
-        }
-        if opens {
-            stack.push(name);
-        }
-    }
-    Ok((graphics, tty, has_console))
-}
 
 fn is_wildcard(addr: &str) -> bool {
     addr.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_unspecified())

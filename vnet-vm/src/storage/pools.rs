@@ -2,7 +2,8 @@
 //! pool-autostart, pool-destroy, pool-undefine, pool-delete) over libvirt's storage API, with the
 //! steps install uses to make a pool for a disk directory (storage.rs).
 
-use crate::storage;
+use crate::storage::disks as storage;
+use crate::xml::pool::PoolXml;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::path::Path;
@@ -11,6 +12,7 @@ use virt::error::ErrorNumber;
 use virt::storage_pool::StoragePool;
 use virt::sys;
 use vnet_common::error::quote;
+use vnet_common::libvirt::lifecycle::{self, Undo};
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{table, Error, Journal, Render, Result, TextStyle, Verb};
 
@@ -129,7 +131,7 @@ impl PoolState {
         let what = format!("storage pool {name}");
         let info = pool.get_info().libvirt(&what)?;
         let active = pool.is_active().libvirt(&what)?;
-        let xml = pool.get_xml_desc(0).libvirt(&what)?;
+        let read = PoolXml::read(&pool.get_xml_desc(0).libvirt(&what)?);
         let size = |v: u64| active.then_some(v);
         Ok(PoolState {
             uuid: Some(pool.get_uuid_string().libvirt(&what)?),
@@ -137,8 +139,8 @@ impl PoolState {
             active,
             persistent: pool.is_persistent().libvirt(&what)?,
             autostart: pool.get_autostart().libvirt(&what)?,
-            kind: root_attribute(&xml, "pool", "type"),
-            target: element_text(&xml, "target", "path"),
+            kind: read.kind,
+            target: read.target,
             capacity: size(info.capacity),
             allocation: size(info.allocation),
             available: size(info.available),
@@ -160,80 +162,6 @@ impl PoolState {
             capacity: None,
             allocation: None,
             available: None,
-        }
-    }
-}
-
-/// The value of attribute `attr` of the root element `root` of `xml`.
-pub fn root_attribute(xml: &str, root: &str, attr: &str) -> Option<String> {
-    let mut reader = quick_xml::Reader::from_str(xml);
-    loop {
-        match reader.read_event().ok()? {
-            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
-                if e.name().as_ref() != root.as_bytes() {
-                    return None;
-                }
-                let a = e.try_get_attribute(attr).ok()??;
-                return a.unescape_value().ok().map(|v| v.into_owned());
-            }
-            quick_xml::events::Event::Eof => return None,
-            _ => {}
-        }
-    }
-}
-
-/// The text of the first `<child>` directly inside a `<parent>` (one level below the root).
-pub fn element_text(xml: &str, parent: &str, child: &str) -> Option<String> {
-    element_texts(xml, &[parent, child]).into_iter().next()
-}
-
-/// The texts of every element at `path` below the root (e.g. ["target", "path"]).
-pub fn element_texts(xml: &str, path: &[&str]) -> Vec<String> {
-    use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_str(xml);
-    let mut stack: Vec<String> = Vec::new();
-    let mut out = Vec::new();
-    loop {
-        match reader.read_event() {
-            Ok(Event::Start(e)) => stack.push(String::from_utf8_lossy(e.name().as_ref()).into_owned()),
-            Ok(Event::End(_)) => {
-                stack.pop();
-            }
-            Ok(Event::Text(t)) if stack.len() == path.len() + 1 && stack[1..] == *path => {
-                if let Ok(text) = t.unescape() {
-                    out.push(text.trim().to_string());
-                }
-            }
-            Ok(Event::Eof) | Err(_) => return out,
-            _ => {}
-        }
-    }
-}
-
-/// The value of `attr` on the first `<leaf>` at `path` (below the root), e.g. the format type.
-pub fn element_attribute(xml: &str, path: &[&str], leaf: &str, attr: &str) -> Option<String> {
-    use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_str(xml);
-    let mut stack: Vec<String> = Vec::new();
-    loop {
-        let event = reader.read_event().ok()?;
-        let (e, empty) = match &event {
-            Event::Start(e) => (e, false),
-            Event::Empty(e) => (e, true),
-            Event::End(_) => {
-                stack.pop();
-                continue;
-            }
-            Event::Eof => return None,
-            _ => continue,
-        };
-        let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-        if stack.len() == path.len() + 1 && stack[1..] == *path && name == leaf {
-            let a = e.try_get_attribute(attr).ok()??;
-            return a.unescape_value().ok().map(|v| v.into_owned());
-        }
-        if !empty {
-            stack.push(name);
         }
     }
 }
@@ -322,14 +250,6 @@ pub struct Pools(
     pub Option<String>,
 );
 
-/// virsh pool-list's `--name` listing: each name padded to 20 columns on its own line (as virsh
-/// 9.0 prints it), then a blank line.
-pub fn names_document<'a>(names: impl Iterator<Item = &'a str>) -> String {
-    let mut text: String = names.map(|n| format!("{n:<20}\n")).collect();
-    text.push('\n');
-    text
-}
-
 impl Render for Pools {
     fn document(&self) -> Option<&str> {
         self.1.as_deref()
@@ -380,7 +300,7 @@ impl Verb for PoolList {
         states.sort_by(|a, b| a.name.cmp(&b.name));
         let names = self
             .name
-            .then(|| names_document(states.iter().map(|s| s.name.as_str())));
+            .then(|| vnet_common::libvirt::names_document(states.iter().map(|s| s.name.as_str()), 20));
         Ok(Pools(states, names))
     }
 }
@@ -656,11 +576,7 @@ impl Verb for PoolDestroy {
                 .with_hint("use --missing-ok to accept an inactive pool"));
         }
         let uuid = pool.get_uuid_string().ok();
-        pool.destroy().libvirt(format!("destroy pool {name}"))?;
-        let started = pool.clone();
-        journal.record_fn(format!("destroy pool {name}"), move || {
-            started.create(0).map(drop).libvirt("start the pool again")
-        })?;
+        lifecycle::destroy(&pool, name, 0, Undo::Restart, journal)?;
         // A transient pool is gone once stopped.
         match lookup(conn, name)? {
             Some(pool) => changed(&pool, true, "destroyed"),
@@ -715,14 +631,14 @@ impl Verb for PoolUndefine {
                 .with_hint(format!("stop it first: vnet-vm pool-destroy {name}")));
         }
         let xml = pool.get_xml_desc(0).libvirt(format!("storage pool {name}"))?;
-        pool.undefine().libvirt(format!("undefine pool {name}"))?;
         let (conn2, autostart) = (conn.clone(), state.autostart);
-        journal.record_fn(format!("undefine pool {name}"), move || {
+        let define_again = Undo::With(Box::new(move || {
             let pool = StoragePool::define_xml(&conn2, &xml, 0).libvirt("define the pool again")?;
             pool.set_autostart(autostart)
                 .map(drop)
                 .libvirt("autostart the pool again")
-        })?;
+        }));
+        lifecycle::undefine(&pool, name, 0, define_again, journal)?;
         Ok(PoolChanged {
             pool: PoolState::gone(name, state.uuid),
             changed: true,
@@ -821,23 +737,5 @@ mod tests {
             .contains("is not a directory"));
         assert_eq!(uncreatable(&dir.join("new/sub")), None);
         std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn reads_pool_and_volume_xml() {
-        let xml = "<pool type='dir'><name>p</name><target><path>/i</path></target></pool>";
-        assert_eq!(root_attribute(xml, "pool", "type").as_deref(), Some("dir"));
-        assert_eq!(element_text(xml, "target", "path").as_deref(), Some("/i"));
-        let vol = "<volume type='file'><name>o</name><target><path>/i/o</path><format type='qcow2'/>\
-                   </target><backingStore><path>/i/b</path><format type='raw'/></backingStore></volume>";
-        assert_eq!(
-            element_attribute(vol, &["target"], "format", "type").as_deref(),
-            Some("qcow2")
-        );
-        assert_eq!(element_text(vol, "backingStore", "path").as_deref(), Some("/i/b"));
-        assert_eq!(
-            element_attribute(vol, &["backingStore"], "format", "type").as_deref(),
-            Some("raw")
-        );
     }
 }
