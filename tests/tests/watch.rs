@@ -9,9 +9,8 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use vnet_tests::{assert_unchanged, assert_valid, lab, sh, sh_ok, vnet, vnet_stdin, Lab, Run};
+use vnet_tests::*;
 
 /// A vnet tool started in the background, its stdout read line by line as it comes.
 struct Streaming {
@@ -577,27 +576,6 @@ fn network_events_in_order() {
 }
 
 // ---------------------------------------------------------------- a real guest
-
-fn kit() -> PathBuf {
-    static KIT: OnceLock<PathBuf> = OnceLock::new();
-    KIT.get_or_init(|| {
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("guest/build-guest");
-        PathBuf::from(sh_ok(&format!("{} 2>/dev/null", script.display())).trim())
-    })
-    .clone()
-}
-
-/// libvirt's default network started, and stopped again at the end if this test started it.
-fn default_network(lab: &Lab) {
-    let info = sh_ok("virsh net-info default");
-    if !info
-        .lines()
-        .any(|l| l.starts_with("Active:") && l.ends_with("yes"))
-    {
-        sh_ok("virsh net-start default");
-        lab.on_drop("virsh net-destroy default");
-    }
-}
 
 /// The kit's guest, booted straight from its kernel on the default network (no disk).
 fn boot_guest(name: &str) {
