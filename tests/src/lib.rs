@@ -6,6 +6,7 @@
 mod kernel;
 mod lab;
 mod libvirt;
+mod ready;
 mod run;
 mod schema;
 
@@ -14,5 +15,9 @@ pub use kernel::{
 };
 pub use lab::{privileged, Lab};
 pub use libvirt::{check_of, default_network, kit, lab_dir, libvirt_state, network_names, networks_state};
+pub use ready::{
+    netlink_subscribed, wait_dead, wait_exec, wait_netlink_subscribed, wait_until, LibvirtClientLog,
+    LibvirtEvents,
+};
 pub use run::{bin_dir, br, net, ns, sh, sh_ok, vm, vnet, vnet_stdin, Run};
 pub use schema::{assert_valid, assert_valid_record, schema_dir, verb_of};

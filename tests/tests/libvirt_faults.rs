@@ -346,8 +346,9 @@ fn libvirtd_dying_mid_batch_is_exit_6_wherever_it_happens() {
         let mut batch = Batch::start(&["--timeout", "5"]);
         let record = batch.line("list --all");
         assert!(record.is_array(), "{record}");
-        sh_ok(&format!("kill -KILL {}", libvirtd_pid()));
-        std::thread::sleep(Duration::from_millis(200));
+        let pid = libvirtd_pid();
+        sh_ok(&format!("kill -KILL {pid}"));
+        wait_dead(pid);
         let (code, rest, err, took) = batch.finish(next, Duration::from_secs(20));
         assert_eq!(code, 6, "{next}: {rest} {err}");
         assert!(took < Duration::from_secs(8), "{next}: took {took:?}");

@@ -479,7 +479,7 @@ fn attach_names_a_process_namespace() {
         .args(["--net", "sleep", "30"])
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    wait_exec(child.id(), "sleep");
     let pid = child.id().to_string();
     // unshare execs sleep in place: the PID is the process in the new namespace.
     let out = ns(&["attach", &name, &pid]).ok().json();
