@@ -6,18 +6,7 @@
 //! `bridge -j vlan`, brctl.
 
 use serde_json::{json, Value};
-use vnet_tests::{assert_unchanged, bridge_ports, ip_json, lab, sh, sh_ok, state_snapshot, vnet, Lab, Run};
-
-fn br(args: &[&str]) -> Run {
-    vnet("vnet-bridge", args)
-}
-
-fn sysfs(path: &str) -> String {
-    std::fs::read_to_string(format!("/sys/class/net/{path}"))
-        .unwrap_or_else(|e| panic!("{path}: {e}"))
-        .trim()
-        .to_string()
-}
+use vnet_tests::*;
 
 /// A tap, made the way hypervisor scripts make it; down, no reader. The lab deletes it.
 fn tap(lab: &Lab) -> String {

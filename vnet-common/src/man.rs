@@ -1,5 +1,10 @@
 //! Man pages generated from the clap definitions (clap_mangen), so flags and pages never disagree.
 //! Each tool has a test that fails when its committed page under man/ is stale.
+//!
+//! Test-only: the pages are rendered by those tests (VNET_UPDATE_MAN=1 rewrites them) and shipped
+//! as committed files, so the module and clap_mangen are built only with the `testing` feature,
+//! which the tools' dev-dependencies enable.
+#![cfg(feature = "testing")]
 
 use clap::Command;
 use clap_mangen::Man;
