@@ -5,7 +5,7 @@
 //! and schema/batch-failure.json for a failed batch line's record. A test per tool fails when the
 //! committed files are stale (regenerate with VNET_UPDATE_SCHEMA=1 cargo test schema).
 
-use crate::cli::{command, Tool};
+use crate::tool::{command, Tool};
 use crate::verb::{OutputSchema, VerbSet};
 use clap::Command;
 use std::collections::BTreeMap;
@@ -23,7 +23,7 @@ pub fn files<T: Tool>() -> Vec<(String, String)> {
     };
     tree.add_set(&command, "", &[String::new()], T::Verbs::output_schemas());
     files.push((format!("{}/index.json", T::NAME), pretty(&index)));
-    let failure = schemars::schema_for!(crate::batch::Failure);
+    let failure = schemars::schema_for!(crate::output::Failure);
     files.push(("batch-failure.json".to_string(), pretty(&closed(failure))));
     files
 }
