@@ -108,6 +108,49 @@ fn max_values(arg: &Arg) -> usize {
     arg.get_num_args().map_or(1, |range| range.max_values())
 }
 
+/// Marks clap's error for a keyword's value that does not parse or is not one of its choices
+/// (`metric x`, `mode bogus`), so [`is_bad_value`] tells it from a usage error: the keyword
+/// grammar's bad values are invalid input (exit 7), as they were before clap typed them.
+pub fn mark_bad_value(root: &Command, mut error: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if !matches!(error.kind(), ErrorKind::ValueValidation | ErrorKind::InvalidValue) {
+        return error;
+    }
+    // A keyword given without its value (`via` at the end) is a usage error.
+    if matches!(error.get(ContextKind::InvalidValue), Some(ContextValue::String(v)) if v.is_empty()) {
+        return error;
+    }
+    let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg) else {
+        return error;
+    };
+    let Some(long) = arg.strip_prefix("--") else {
+        return error;
+    };
+    let long = long.split([' ', '=']).next().unwrap_or(long).to_string();
+    if is_keyword_anywhere(root, &long) {
+        error.insert(ContextKind::Custom, ContextValue::String(BAD_VALUE.to_string()));
+    }
+    error
+}
+
+const BAD_VALUE: &str = "bad keyword value";
+
+/// True for an error [`mark_bad_value`] marked.
+pub fn is_bad_value(error: &clap::Error) -> bool {
+    use clap::error::{ContextKind, ContextValue};
+    matches!(error.get(ContextKind::Custom), Some(ContextValue::String(s)) if s == BAD_VALUE)
+}
+
+/// Whether some verb of the tree has the keyword `long`.
+fn is_keyword_anywhere(command: &Command, long: &str) -> bool {
+    command
+        .get_arguments()
+        .any(|arg| arg.get_help_heading() == Some(HEADING) && arg.get_long() == Some(long))
+        || command
+            .get_subcommands()
+            .any(|sub| is_keyword_anywhere(sub, long))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,5 +275,24 @@ mod tests {
         assert!(error.contains("--via"), "{error}");
         // A keyword without its value.
         assert!(parse("route add default via").is_err());
+    }
+
+    #[test]
+    fn a_keywords_bad_value_is_marked_invalid_input() {
+        let command = <Cli as clap::CommandFactory>::command();
+        let error = |line: &str| {
+            let words = std::iter::once("vnet-ns")
+                .chain(line.split_whitespace())
+                .map(String::from);
+            let words = expand(&command, words.collect());
+            mark_bad_value(&command, command.clone().try_get_matches_from(words).unwrap_err())
+        };
+        assert!(is_bad_value(&error("route add x via nonsense")));
+        assert!(is_bad_value(&error("route add x metric -")));
+        assert!(is_bad_value(&error("route add x --table=abc")));
+        // Not a keyword's value: a usage error as before.
+        assert!(!is_bad_value(&error("route add x --tag")));
+        assert!(!is_bad_value(&error("route add x via")));
+        assert!(!is_bad_value(&error("route add x frob")));
     }
 }

@@ -32,6 +32,52 @@ crate::verbs! {
         /// Routes: route add, route show.
         #[command(subcommand)]
         Route(RouteVerb),
+        /// Links: link set IF up, or the older link IF STATE.
+        Link(LinkForms),
+    }
+}
+
+crate::verbs! {
+    pub(crate) enum LinkVerb for () {
+        /// Set a link up.
+        Set(Add),
+    }
+}
+
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub(crate) struct LinkForms {
+    #[command(subcommand)]
+    verb: Option<LinkVerb>,
+    #[command(flatten)]
+    bare: Option<LinkState>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct LinkState {
+    #[arg(required = true)]
+    iface: String,
+    #[arg(required = true)]
+    state: String,
+}
+
+impl crate::verb::BareForm for LinkForms {
+    type Set = LinkVerb;
+    type Bare = LinkState;
+    fn split(self) -> std::result::Result<LinkVerb, LinkState> {
+        self.verb
+            .ok_or_else(|| self.bare.expect("clap requires one form"))
+    }
+}
+
+impl Verb for LinkState {
+    type Ctx = ();
+    type Output = Route;
+    fn run(self, _ctx: &mut (), _journal: &mut Journal) -> Result<Route> {
+        Ok(Route {
+            destination: self.iface,
+            gateway: Some(self.state),
+        })
     }
 }
 
@@ -138,6 +184,13 @@ fn nested_verbs_parse_and_run_with_keywords_and_aliases() {
     assert!(parse::<NestTool>(words("route")).is_err());
     assert!(parse::<NestTool>(words("route frob")).is_err());
     assert!(parse::<NestTool>(words("route add x via nonsense")).is_err());
+    // A set with a bare form: a verb of the set, else the bare form's own words.
+    assert_eq!(run_line("link set x"), serde_json::json!({"name": "x"}));
+    assert_eq!(
+        run_line("link eth0 up"),
+        serde_json::json!({"destination": "eth0", "gateway": "up"})
+    );
+    assert!(parse::<NestTool>(words("link eth0")).is_err());
 }
 
 #[test]
@@ -150,11 +203,13 @@ fn every_leaf_has_its_schema_file_and_index_entries() {
             "nest/add.json",
             "nest/route/add.json",
             "nest/route/show.json",
+            "nest/link.json",
+            "nest/link/set.json",
             "nest/index.json",
             "batch-failure.json"
         ]
     );
-    let index: serde_json::Value = serde_json::from_str(&files[3].1).unwrap();
+    let index: serde_json::Value = serde_json::from_str(&files[5].1).unwrap();
     assert_eq!(
         index,
         serde_json::json!({
@@ -163,6 +218,8 @@ fn every_leaf_has_its_schema_file_and_index_entries() {
             "route show": "route/show.json",
             "route list": "route/show.json",
             "route ls": "route/show.json",
+            "link": "link.json",
+            "link set": "link/set.json",
         })
     );
     // One leaf, one schema: an object, not a union.
@@ -181,6 +238,9 @@ fn the_man_page_has_a_section_per_leaf_naming_its_schema() {
         "JSON output schema: nest/add.json",
         "JSON output schema: nest/route/add.json",
         "JSON output schema: nest/route/show.json",
+        ".SH \"NEST LINK\"",
+        "JSON output schema: nest/link.json",
+        "JSON output schema: nest/link/set.json",
     ] {
         assert!(page.contains(needle), "{needle} missing:\n{page}");
     }

@@ -156,10 +156,12 @@ pub fn color_choice() -> clap::ColorChoice {
 pub fn parse<T: Tool>(
     words: impl IntoIterator<Item = String>,
 ) -> std::result::Result<Cli<T::Globals, T::Verbs>, clap::Error> {
-    let command = command::<T>();
+    let mut command = command::<T>();
     // ip-style keywords (`via GW dev IF`) become the long flags clap parses: one grammar.
     let words = crate::keywords::expand(&command, words.into_iter().collect());
-    let matches = command.try_get_matches_from(words)?;
+    let matches = command
+        .try_get_matches_from_mut(words)
+        .map_err(|e| crate::keywords::mark_bad_value(&command, e))?;
     Cli::from_arg_matches(&matches)
 }
 
@@ -168,12 +170,18 @@ pub fn usage<T: Tool + ?Sized>(message: &str) -> Error {
     Error::new(ErrorKind::Usage, message).with_hint(format!("see '{} --help'", T::NAME))
 }
 
-/// Turns a clap parse failure into a usage error of one line, naming what was wrong.
+/// Turns a clap parse failure into a usage error of one line, naming what was wrong; a keyword's
+/// value that does not parse (`mtu abc`, `address 01:00:5e:00:00:01`) is invalid input (exit 7),
+/// as ip refuses it, not a usage error.
 pub fn usage_error(tool: &str, error: &clap::Error) -> Error {
     let rendered = error.render().to_string();
     let first = rendered.lines().next().unwrap_or("invalid arguments");
     let first = first.strip_prefix("error: ").unwrap_or(first);
-    Error::new(ErrorKind::Usage, first).with_hint(format!("see '{tool} --help'"))
+    let kind = match crate::keywords::is_bad_value(error) {
+        true => ErrorKind::Invalid,
+        false => ErrorKind::Usage,
+    };
+    Error::new(kind, first).with_hint(format!("see '{tool} --help'"))
 }
 
 /// Runs one verb and hands back its journal (for `--batch --atomic`); a failed verb's own

@@ -123,12 +123,15 @@ pub trait VerbSet: clap::Subcommand + Sized {
     fn output_schemas() -> Vec<OutputSchema>;
 }
 
-/// The output schema of one entry of a verb set: a leaf verb's, or a nested set's, one per verb
-/// in the nested set's order.
+/// The output schema of one entry of a verb set: a leaf verb's, or a nested set's: its bare
+/// form's (see [`BareForm`]) and one per verb in the nested set's order.
 #[derive(Debug, Clone)]
 pub enum OutputSchema {
     Leaf(schemars::Schema),
-    Set(Vec<OutputSchema>),
+    Set {
+        bare: Option<schemars::Schema>,
+        verbs: Vec<OutputSchema>,
+    },
 }
 
 /// What a variant of a verb set holds, leaf or nested set, so [`verbs!`] dispatches both the same
@@ -143,6 +146,22 @@ pub trait Node<Ctx, Kind> {
 pub struct LeafVerb;
 /// [`Node`]'s kind for a nested verb set.
 pub struct NestedSet;
+/// [`Node`]'s kind for a nested verb set with a bare form.
+pub struct SetWithBareForm;
+
+/// A nested set whose own words are also a verb, as the older `link NS IFACE up` beside `link set
+/// dev IF up`: an Args type holding `#[command(subcommand)] verb: Option<Set>` and the bare verb
+/// flattened as `Option<Bare>`, with `#[command(args_conflicts_with_subcommands = true,
+/// subcommand_negates_reqs = true)]`, so a first word that names a verb of the set is that verb and
+/// any other is the bare form's. The bare form has its own result and schema (schema/TOOL/link.json
+/// beside schema/TOOL/link/set.json). Registered in [`verbs!`] as a leaf is, without
+/// `#[command(subcommand)]`.
+pub trait BareForm: clap::Args {
+    type Set: VerbSet;
+    type Bare: Verb<Ctx = <Self::Set as VerbSet>::Ctx>;
+    /// The verb of the set the line named, or else the bare form.
+    fn split(self) -> std::result::Result<Self::Set, Self::Bare>;
+}
 
 impl<V: Verb> Node<V::Ctx, LeafVerb> for V {
     fn run_node(self, ctx: &mut V::Ctx, journal: &mut Journal) -> Result<Done<V::Ctx>> {
@@ -161,7 +180,33 @@ impl<S: VerbSet> Node<S::Ctx, NestedSet> for S {
     }
 
     fn output_schema() -> OutputSchema {
-        OutputSchema::Set(S::output_schemas())
+        OutputSchema::Set {
+            bare: None,
+            verbs: S::output_schemas(),
+        }
+    }
+}
+
+impl<B: BareForm> Node<<B::Set as VerbSet>::Ctx, SetWithBareForm> for B {
+    fn run_node(
+        self,
+        ctx: &mut <B::Set as VerbSet>::Ctx,
+        journal: &mut Journal,
+    ) -> Result<Done<<B::Set as VerbSet>::Ctx>> {
+        match self.split() {
+            Ok(set) => set.run(ctx, journal),
+            Err(bare) => bare.run_node(ctx, journal),
+        }
+    }
+
+    fn output_schema() -> OutputSchema {
+        let OutputSchema::Leaf(bare) = <B::Bare as Node<_, LeafVerb>>::output_schema() else {
+            unreachable!("a verb's schema is a leaf's")
+        };
+        OutputSchema::Set {
+            bare: Some(bare),
+            verbs: B::Set::output_schemas(),
+        }
     }
 }
 
