@@ -105,7 +105,7 @@ impl Printer {
     }
 }
 
-/// The record a failed `--batch` line prints on stdout.
+/// The record a failed batch line prints on stdout.
 #[derive(Debug, serde::Serialize, schemars::JsonSchema)]
 pub struct Failure {
     /// The failed line's number in the batch input (from 1).
