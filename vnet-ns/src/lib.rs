@@ -4,6 +4,7 @@
 pub mod addrs;
 pub mod exec;
 pub mod iface;
+mod ip_verbs;
 pub mod linkset;
 pub mod monitor;
 pub mod namespaces;
@@ -13,7 +14,6 @@ pub mod prune;
 pub mod route;
 pub mod tuntap;
 pub mod veth;
-pub mod words;
 
 use rtnetlink::Handle;
 use vnet_common::cli::Tool;
@@ -75,12 +75,18 @@ vnet_common::verbs! {
         Pids(procs::Pids),
         Show(iface::Show),
         Veth(veth::Veth),
-        Link(iface::Link),
-        Addr(iface::Addr),
-        Route(route::Route),
-        Tuntap(tuntap::Tuntap),
+        Link(ip_verbs::link::LinkForms),
+        Addr(ip_verbs::addr::AddrForms),
+        /// Routes, IPv4 and IPv6, as ip route manages them: add, replace, del, show (list).
+        #[command(subcommand)]
+        Route(ip_verbs::route::RouteVerb),
+        /// Persistent tap and tun devices (ip tuntap add/del), in the current namespace or -n NS.
+        #[command(subcommand)]
+        Tuntap(ip_verbs::tuntap::TuntapVerb),
         Attach(namespaces::Attach),
-        Qdisc(netem::Qdisc),
+        /// Link impairment with netem, as tc qdisc sets it: add, replace, change, del, show.
+        #[command(subcommand)]
+        Qdisc(ip_verbs::qdisc::QdiscVerb),
         Monitor(monitor::Monitor),
         Prune(prune::Prune),
     }
@@ -118,33 +124,6 @@ vnet-ns see and use the same ones.";
             // No netlink was opened, so no undo step needs it.
             None => futures::executor::block_on(work),
         }
-    }
-
-    /// The everyday read lines on vnet-common's fast path (no clap command built): `list`,
-    /// `show [NAME]`, `route show [-4|-6] [--table T]`, `qdisc show [dev IF]`.
-    fn fast_verb(netns: Option<String>, words: &[String]) -> Option<(Globals, NsVerb)> {
-        let words: Vec<&str> = words.iter().map(String::as_str).collect();
-        let is_show = |action: &str| matches!(action, "show" | "list" | "ls");
-        let verb = match words.as_slice() {
-            ["list" | "ls"] => NsVerb::List(namespaces::List { tag: None }),
-            ["show"] => NsVerb::Show(iface::Show { name: None }),
-            ["show", name] if !name.starts_with('-') => NsVerb::Show(iface::Show {
-                name: Some(name.to_string()),
-            }),
-            ["route", action, flags @ ..] if is_show(action) => {
-                let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
-                NsVerb::Route(route::Route::fast_show(&flags)?)
-            }
-            ["qdisc", action, args @ ..] if is_show(action) && !args.iter().any(|a| a.starts_with('-')) => {
-                NsVerb::Qdisc(netem::Qdisc {
-                    action: netem::QdiscAction::Show,
-                    args: args.iter().map(|a| a.to_string()).collect(),
-                    missing_ok: false,
-                })
-            }
-            _ => return None,
-        };
-        Some((Globals { netns }, verb))
     }
 
     /// Tab completes namespaces for a verb's NAME (not add's: that one is new) and -n/--peer-netns,
@@ -233,50 +212,6 @@ mod tests {
             parse_words(&["frobnicate"]).unwrap_err().kind(),
             clap::error::ErrorKind::InvalidSubcommand
         );
-    }
-
-    #[test]
-    fn fast_lines_agree_with_clap_or_go_to_it() {
-        let fast = [
-            "list",
-            "ls -o text",
-            "-o name list",
-            "show",
-            "show Blue -p",
-            "-n Blue show",
-            "route show",
-            "route list -6",
-            "route ls -4 --table all",
-            "-n Blue route show --table 100 -o text",
-            "-j route show -q",
-            "qdisc show",
-            "qdisc show dev eth0",
-            "-n Blue qdisc ls dev eth0 -p",
-        ];
-        let to_clap = [
-            "",
-            "list --help",
-            "list extra",
-            "show a b",
-            "show -x",
-            "show -n Blue",
-            "route show -n Blue",
-            "route show -4 -6",
-            "route show -6 -6",
-            "route show --table",
-            "route show --table=100",
-            "route show --table 1 --table 2",
-            "route show 10.0.0.0/8",
-            "route add default via 10.0.0.1",
-            "qdisc show --missing-ok",
-            "qdisc add dev eth0 root netem delay 100ms",
-            "add Blue",
-            "exec Blue ip -p link",
-            "--batch - list",
-            "list -o yaml",
-            "-ojson list",
-        ];
-        vnet_common::fast::assert_agrees_with_clap::<NsTool>(&fast, &to_clap);
     }
 
     #[test]
