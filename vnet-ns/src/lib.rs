@@ -1,19 +1,19 @@
 //! vnet-ns: named network namespaces and veth pairs, shared with `ip netns`.
 //! The verbs are registered here; each lives in its module as one Args type with one `run`.
 
-pub mod addrs;
-pub mod exec;
-pub mod iface;
+mod addrs;
+mod exec;
+mod iface;
 mod ip_verbs;
-pub mod linkset;
-pub mod monitor;
-pub mod namespaces;
-pub mod netem;
-pub mod procs;
-pub mod prune;
-pub mod route;
-pub mod tuntap;
-pub mod veth;
+mod linkset;
+mod monitor;
+mod namespaces;
+mod netem;
+mod procs;
+mod prune;
+mod route;
+mod tuntap;
+mod veth;
 
 use rtnetlink::Handle;
 use vnet_common::cli::Tool;
