@@ -34,7 +34,7 @@ const QOPT_LEN: usize = 24;
 const NS_PER_TICK: u64 = 64;
 
 /// A change of a link's root qdisc (add, replace, change, del) and how del takes a link with only
-/// its default qdisc (the verbs: crate::ip_verbs::qdisc).
+/// its default qdisc (the verbs: ip_verbs/qdisc.rs).
 #[derive(Debug)]
 pub struct Qdisc {
     pub action: QdiscAction,

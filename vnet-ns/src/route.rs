@@ -24,7 +24,7 @@ use vnet_common::netlink::DumpSocket;
 use vnet_common::{links, netns, Error, ErrorKind, Journal, Result};
 
 /// A change of a route (add, replace, del) and how it takes a route that exists or is missing;
-/// the route itself is a [`RouteSpec`] (the verbs: crate::ip_verbs::route).
+/// the route itself is a [`RouteSpec`] (the verbs: ip_verbs/route.rs).
 #[derive(Debug)]
 pub struct Route {
     pub action: RouteAction,

@@ -27,7 +27,7 @@ const TUNSETOWNER: u32 = tun_iow(204);
 const TUNSETGROUP: u32 = tun_iow(206);
 
 /// An add or del of a tun/tap device and how it takes one that exists or is missing (the verbs:
-/// crate::ip_verbs::tuntap).
+/// ip_verbs/tuntap.rs).
 #[derive(Debug)]
 pub struct Tuntap {
     pub action: TapAction,
