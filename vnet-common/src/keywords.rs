@@ -63,6 +63,24 @@ pub fn expand(root: &Command, words: Vec<String>) -> Vec<String> {
     out
 }
 
+/// The first word of a command line (the first word is the program name) that is not a flag of
+/// `root` or a flag's value: the verb's name, if the line has one. None after `--`.
+pub fn first_verb_word<'a>(root: &Command, words: &'a [String]) -> Option<&'a str> {
+    let mut words = words.iter().skip(1);
+    while let Some(word) = words.next() {
+        if word == "--" {
+            return None;
+        }
+        if !word.starts_with('-') || word.len() == 1 {
+            return Some(word);
+        }
+        if flag_takes_separate_value(&[root], word) {
+            words.next();
+        }
+    }
+    None
+}
+
 /// The keyword `word` names among `command`'s own flags (its long name or one of its aliases).
 fn keyword<'a>(command: &'a Command, word: &str) -> Option<&'a Arg> {
     command.get_arguments().find(|arg| {

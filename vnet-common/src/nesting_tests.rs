@@ -258,3 +258,43 @@ fn tab_completes_the_verbs_of_a_nested_set() {
     );
     assert!(complete(&["nest", "route", "add", "x", "--v"]).contains(&"--via".to_string()));
 }
+
+#[test]
+fn a_line_parses_the_same_with_only_its_verbs_command() {
+    use crate::tool::{command_for, parse_with};
+    for line in [
+        "add x",
+        "-p add x",
+        "-o text route ls",
+        "route add 10.0.0.0/8 via 10.0.0.1",
+        "link eth0 up",
+        "link set x",
+        "--batch - ",
+        "-o json -q route show",
+        "route",
+        "frob",
+        "add",
+        "-o",
+        "--help",
+        "route --help",
+        "-- add x",
+    ] {
+        let words: Vec<String> = std::iter::once("nest")
+            .chain(line.split_whitespace())
+            .map(String::from)
+            .collect();
+        let narrow = command_for::<NestTool>(&words);
+        let one_verb = narrow.get_subcommands().count() <= 1;
+        let first = parse_with::<NestTool>(narrow, words.clone());
+        let whole = parse_with::<NestTool>(command::<NestTool>(), words);
+        let show = |r: &std::result::Result<_, clap::Error>| match r {
+            Ok(cli) => format!("{cli:?}"),
+            Err(e) => format!("{:?}: {}", e.kind(), e.render()),
+        };
+        assert_eq!(show(&first), show(&whole), "{line}");
+        let names_a_verb = ["add x", "-p add x", "route add", "link eth0", "link set"]
+            .iter()
+            .any(|start| line.starts_with(start));
+        assert!(!names_a_verb || one_verb, "{line}: built more than its verb");
+    }
+}

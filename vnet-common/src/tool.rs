@@ -7,7 +7,7 @@ use crate::journal::Journal;
 use crate::output::{Format, Printer};
 use crate::verb::{TextStyle, VerbSet};
 use crate::{Error, ErrorKind, Result};
-use clap::{CommandFactory, FromArgMatches, Parser};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::fmt::Debug;
 use std::future::Future;
 
@@ -105,17 +105,6 @@ pub trait Tool: 'static {
     /// Runs async work (a rollback) to completion on the context's runtime.
     fn block_on<F: Future>(ctx: &mut Self::Ctx, work: F) -> F::Output;
 
-    /// The fast path's verb (see [`crate::fast`]) for a command line's words once the shared
-    /// flags and -n NS are taken out, with the globals that -n gives; None lets clap parse the
-    /// line. Only the everyday read lines belong here. Default: none.
-    fn fast_verb(_netns: Option<String>, _words: &[String]) -> Option<(Self::Globals, Self::Verbs)> {
-        None
-    }
-
-    /// For [`crate::fast`]: whether the tool's -n/--netns may also follow the verb (clap's
-    /// `global = true`).
-    const NETNS_AFTER_VERB: bool = false;
-
     /// Which arguments complete live names (namespaces, bridges, networks, ...): a rule over the
     /// verb path and the argument (see [`crate::completion`]). Default: none.
     fn completers(_verb: &[&str], _arg: &clap::Arg) -> Option<crate::completion::Names> {
@@ -125,7 +114,27 @@ pub trait Tool: 'static {
 
 /// The full clap command of a tool (also for man pages and completions).
 pub fn command<T: Tool>() -> clap::Command {
-    Cli::<T::Globals, T::Verbs>::command()
+    decorated::<T>(Cli::<T::Globals, T::Verbs>::command())
+}
+
+/// The root command without verbs: the shared flags and the tool's globals.
+#[derive(Debug, clap::Subcommand)]
+pub enum NoVerbs {}
+
+/// The command a command line needs (the first word is the program name): the root with only
+/// the verb the line names, or the whole tool when the line names none (--help, a typo: clap then
+/// lists or suggests every verb). Parsing with it is parsing with the whole command, minus the
+/// cost of building every other verb's.
+pub fn command_for<T: Tool>(words: &[String]) -> clap::Command {
+    let root = decorated::<T>(Cli::<T::Globals, NoVerbs>::command());
+    match crate::keywords::first_verb_word(&root, words) {
+        Some(word) if T::Verbs::has_subcommand(word) => T::Verbs::with_verb(root, word),
+        _ => command::<T>(),
+    }
+}
+
+fn decorated<T: Tool>(command: clap::Command) -> clap::Command {
+    command
         .name(T::NAME)
         .bin_name(T::NAME)
         .about(T::ABOUT)
@@ -156,9 +165,17 @@ pub fn color_choice() -> clap::ColorChoice {
 pub fn parse<T: Tool>(
     words: impl IntoIterator<Item = String>,
 ) -> std::result::Result<Cli<T::Globals, T::Verbs>, clap::Error> {
-    let mut command = command::<T>();
+    let words: Vec<String> = words.into_iter().collect();
+    parse_with::<T>(command_for::<T>(&words), words)
+}
+
+/// Parses a command line with `command` ([`command_for`]'s, or the whole [`command`]).
+pub fn parse_with<T: Tool>(
+    mut command: clap::Command,
+    words: Vec<String>,
+) -> std::result::Result<Cli<T::Globals, T::Verbs>, clap::Error> {
     // ip-style keywords (`via GW dev IF`) become the long flags clap parses: one grammar.
-    let words = crate::keywords::expand(&command, words.into_iter().collect());
+    let words = crate::keywords::expand(&command, words);
     let matches = command
         .try_get_matches_from_mut(words)
         .map_err(|e| crate::keywords::mark_bad_value(&command, e))?;

@@ -121,6 +121,11 @@ pub trait VerbSet: clap::Subcommand + Sized {
     /// The JSON Schema of each verb's output, in declaration order (the order of the
     /// subcommands clap lists); a nested set gives its own list.
     fn output_schemas() -> Vec<OutputSchema>;
+    /// `root` with only the verb `word` names (its name or an alias, see
+    /// [`clap::Subcommand::has_subcommand`]) as its subcommand (`root` as it is when none has that
+    /// name): a command line is parsed without building the clap commands of the other verbs,
+    /// which was most of a short listing's start-up.
+    fn with_verb(root: clap::Command, word: &str) -> clap::Command;
 }
 
 /// The output schema of one entry of a verb set: a leaf verb's, or a nested set's: its bare
@@ -256,6 +261,22 @@ macro_rules! verbs {
 
             fn output_schemas() -> Vec<$crate::verb::OutputSchema> {
                 vec![ $( <$args as $crate::verb::Node<$ctx, _>>::output_schema() ),+ ]
+            }
+
+            fn with_verb(root: clap::Command, word: &str) -> clap::Command {
+                // One single-verb enum per verb, derived from the verb's own line (its name,
+                // aliases and help), so clap builds that verb's command alone.
+                $( {
+                    #[derive(clap::Subcommand)]
+                    #[allow(dead_code)]
+                    enum One {
+                        $(#[$attr])* $variant($args),
+                    }
+                    if <One as clap::Subcommand>::has_subcommand(word) {
+                        return <One as clap::Subcommand>::augment_subcommands(root);
+                    }
+                } )+
+                root
             }
         }
     };

@@ -215,6 +215,57 @@ mod tests {
     }
 
     #[test]
+    fn a_line_parses_the_same_with_only_its_verbs_command() {
+        let lines = [
+            "list",
+            "ls -o text",
+            "-o name list",
+            "show Blue -p",
+            "-n Blue show",
+            "route show",
+            "route list -6",
+            "route ls -4 --table all",
+            "-n Blue route show --table 100 -o text",
+            "-j route show -q",
+            "qdisc show dev eth0",
+            "-n Blue qdisc ls dev eth0 -p",
+            "",
+            "list --help",
+            "list extra",
+            "show a b",
+            "show -n Blue",
+            "route show -4 -6",
+            "route show --table",
+            "route show 10.0.0.0/8",
+            "route add default via 10.0.0.1",
+            "qdisc add dev eth0 root netem delay 100ms",
+            "link Blue eth0 up",
+            "addr Blue eth0 10.0.0.1/24 --del",
+            "add Blue",
+            "exec Blue ip -p link",
+            "--batch - list",
+            "list -o yaml",
+            "-ojson list",
+            "frobnicate",
+            "-n",
+        ];
+        for line in lines {
+            let words: Vec<String> = std::iter::once("vnet-ns")
+                .chain(line.split_whitespace())
+                .map(String::from)
+                .collect();
+            let show = |r: std::result::Result<vnet_common::cli::Cli<Globals, NsVerb>, clap::Error>| match r {
+                Ok(cli) => format!("{cli:?}"),
+                Err(e) => format!("{:?}: {}", e.kind(), e.render()),
+            };
+            let narrow = vnet_common::tool::command_for::<NsTool>(&words);
+            let first = vnet_common::tool::parse_with::<NsTool>(narrow, words.clone());
+            let whole = vnet_common::tool::parse_with::<NsTool>(command::<NsTool>(), words);
+            assert_eq!(show(first), show(whole), "{line}");
+        }
+    }
+
+    #[test]
     fn completions_are_current() {
         let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../completions"));
         vnet_common::completion::assert_current("vnet-ns", dir);
