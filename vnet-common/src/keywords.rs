@@ -64,19 +64,18 @@ pub fn expand(root: &Command, words: Vec<String>) -> Vec<String> {
 }
 
 /// The first word of a command line (the first word is the program name) that is not a flag of
-/// `root` or a flag's value: the verb's name, if the line has one. None after `--`.
-pub fn first_verb_word<'a>(root: &Command, words: &'a [String]) -> Option<&'a str> {
-    let mut words = words.iter().skip(1);
-    while let Some(word) = words.next() {
+/// `root` or a flag's value, the verb's name if the line has one, with the words after it. None
+/// after `--`.
+pub fn first_verb_word<'a>(root: &Command, words: &'a [String]) -> Option<(&'a str, &'a [String])> {
+    let mut at = 1;
+    while let Some(word) = words.get(at) {
         if word == "--" {
             return None;
         }
         if !word.starts_with('-') || word.len() == 1 {
-            return Some(word);
+            return Some((word, &words[at + 1..]));
         }
-        if flag_takes_separate_value(&[root], word) {
-            words.next();
-        }
+        at += 1 + usize::from(flag_takes_separate_value(&[root], word));
     }
     None
 }

@@ -296,5 +296,26 @@ fn a_line_parses_the_same_with_only_its_verbs_command() {
             .iter()
             .any(|start| line.starts_with(start));
         assert!(!names_a_verb || one_verb, "{line}: built more than its verb");
+        if line.starts_with("route add") || line.contains("route ls") || line.contains("route show") {
+            let words: Vec<String> = std::iter::once("nest")
+                .chain(line.split_whitespace())
+                .map(String::from)
+                .collect();
+            let narrow = command_for::<NestTool>(&words);
+            let route = narrow.find_subcommand("route").expect("route");
+            let verbs: Vec<&str> = route.get_subcommands().map(|c| c.get_name()).collect();
+            assert_eq!(verbs.len(), 1, "{line}: the set's other verbs built: {verbs:?}");
+            assert_eq!(route.get_about(), whole_route_about(), "{line}");
+        }
     }
+}
+
+/// The about of the whole `route` set, to compare the set's shell with.
+fn whole_route_about() -> Option<&'static clap::builder::StyledStr> {
+    static WHOLE: std::sync::OnceLock<clap::Command> = std::sync::OnceLock::new();
+    WHOLE
+        .get_or_init(command::<NestTool>)
+        .find_subcommand("route")
+        .expect("route")
+        .get_about()
 }

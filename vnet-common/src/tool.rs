@@ -7,7 +7,7 @@ use crate::journal::Journal;
 use crate::output::{Format, Printer};
 use crate::verb::{TextStyle, VerbSet};
 use crate::{Error, ErrorKind, Result};
-use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser};
 use std::fmt::Debug;
 use std::future::Future;
 
@@ -127,10 +127,9 @@ pub enum NoVerbs {}
 /// cost of building every other verb's.
 pub fn command_for<T: Tool>(words: &[String]) -> clap::Command {
     let root = decorated::<T>(Cli::<T::Globals, NoVerbs>::command());
-    match crate::keywords::first_verb_word(&root, words) {
-        Some(word) if T::Verbs::has_subcommand(word) => T::Verbs::with_verb(root, word),
-        _ => command::<T>(),
-    }
+    crate::keywords::first_verb_word(&root, words)
+        .and_then(|(word, rest)| T::Verbs::with_verb(root, word, rest))
+        .unwrap_or_else(command::<T>)
 }
 
 fn decorated<T: Tool>(command: clap::Command) -> clap::Command {
