@@ -7,6 +7,10 @@
 //! closed pipe fails with EPIPE (the printer then exits quietly) instead of killing the process.
 //! Without std's handler a stack overflow ends in a plain SIGSEGV instead of a message. Arguments
 //! still come from `std::env::args_os` (glibc hands them to std before `main`).
+//!
+//! What it buys (bench/callgrind, 2026-12-07, release builds): 90 thousand instructions per start,
+//! `vnet-ns list` with one namespace 420k instructions with this main against 509k with std's
+//! (+21%), `vnet-bridge show` of one bridge 473k against 563k (+19%).
 
 use crate::cli::{self, Tool};
 
