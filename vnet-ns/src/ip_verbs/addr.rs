@@ -253,6 +253,10 @@ mod tests {
             spec("addr delete 10.0.0.1/24 dev eth0 --if-exists").unwrap(),
             AddrSpec::Del { .. }
         ));
+        assert!(matches!(
+            spec("addr --exist-ok add 10.0.0.1/24 dev eth0").unwrap(),
+            AddrSpec::Add { .. }
+        ));
         assert_eq!(
             spec("addr flush dev eth0").unwrap(),
             AddrSpec::Flush { dev: "eth0".into() }

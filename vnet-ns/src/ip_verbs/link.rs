@@ -233,7 +233,11 @@ mod tests {
             set("eth0 addr 02:42:ac:11:00:03").unwrap().mac.as_deref(),
             Some("02:42:ac:11:00:03")
         );
-        for line in ["link del dev tap0", "link delete tap0 --if-exists"] {
+        for line in [
+            "link del dev tap0",
+            "link delete tap0 --if-exists",
+            "link --missing-ok del tap0",
+        ] {
             match parse_line(line).unwrap() {
                 NsVerb::Link(LinkForms {
                     verb: Some(LinkVerb::Del(del)),

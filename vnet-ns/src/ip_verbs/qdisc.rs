@@ -330,11 +330,16 @@ mod tests {
 
     #[test]
     fn del_and_show_take_dev_and_root() {
-        match parse_line("qdisc delete dev eth0 root --if-exists").unwrap() {
-            NsVerb::Qdisc(QdiscVerb::Del(del)) => {
-                assert_eq!((del.dev.as_deref(), del.missing_ok), (Some("eth0"), true))
+        for line in [
+            "qdisc delete dev eth0 root --if-exists",
+            "qdisc --missing-ok del dev eth0",
+        ] {
+            match parse_line(line).unwrap() {
+                NsVerb::Qdisc(QdiscVerb::Del(del)) => {
+                    assert_eq!((del.dev.as_deref(), del.missing_ok), (Some("eth0"), true))
+                }
+                other => panic!("{other:?}"),
             }
-            other => panic!("{other:?}"),
         }
         for (line, dev) in [
             ("qdisc show", None),

@@ -421,6 +421,9 @@ mod tests {
         );
         assert_eq!(show("route show --table nonsense"), Err(7));
         assert_eq!(show("route show -4 -6"), Err(2));
+        // Flags before the action word, as when route was one verb.
+        assert_eq!(show("route -6 show"), Ok((None, true)));
+        assert_eq!(show("route --table all ls"), Ok((Some(TableFilter::All), false)));
         assert_eq!(show("route show 10.0.0.0/8"), Err(2));
     }
 }

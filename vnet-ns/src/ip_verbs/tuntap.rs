@@ -155,6 +155,8 @@ mod tests {
         );
         let may = add("tuntap add tap0 --mode tap --may-exist").unwrap();
         assert_eq!(may.device.name().unwrap(), "tap0");
+        let tagged = add("tuntap --tag lab add tap0 mode tap").unwrap();
+        assert_eq!(tagged.tag.as_deref(), Some("lab"));
         assert_eq!(add("tuntap add tap0").unwrap_err(), 2);
         assert_eq!(add("tuntap add mode tap").unwrap_err(), 2);
         assert_eq!(add("tuntap add tap0 mode bogus").unwrap_err(), 7);
