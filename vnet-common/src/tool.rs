@@ -1,7 +1,7 @@
 //! What a tool declares ([`Tool`]: its name, global flags, verbs and context) and the command
 //! line every tool parses: the shared flags, the tool's globals, then one verb, with ip-style
-//! keywords expanded first ([`crate::keywords`]). Used by the runner ([`crate::cli`]) and by
-//! `--batch` ([`crate::batch`]) alike.
+//! keywords expanded first (keywords.rs). Used by the runner (cli.rs) and by
+//! `--batch` (batch.rs) alike.
 
 use crate::journal::Journal;
 use crate::output::{Format, Printer};
