@@ -3,7 +3,6 @@
 //! netlink connection, and `addif --move-addresses` to put a NIC on a bridge safely.
 
 mod bridges;
-mod fast;
 mod fault;
 mod fdb;
 mod kernel;
@@ -138,12 +137,6 @@ words (fdb append 00:00:00:00:00:00 dev vx0 dst HOST: head-end replication to on
     }
 
     /// Tab completes bridges for BRIDGE (not addbr's), links for IF and PORT, namespaces for -n.
-    const NETNS_AFTER_VERB: bool = true;
-
-    fn fast_verb(netns: Option<String>, words: &[String]) -> Option<(Globals, Command)> {
-        fast::verb(netns, words)
-    }
-
     fn completers(verb: &[&str], arg: &clap::Arg) -> Option<completion::Names> {
         if completion::is(arg, &["bridge", "bridges"]) && verb.first() != Some(&"addbr") {
             Some(completion::bridges)
@@ -197,6 +190,50 @@ mod tests {
 
     fn words(line: &str) -> Vec<String> {
         line.split_whitespace().map(str::to_string).collect()
+    }
+
+    /// The listing lines the fast path took before clap built only the named verb's command:
+    /// parsed alike with that command and with the whole one.
+    #[test]
+    fn a_line_parses_the_same_with_only_its_verbs_command() {
+        for line in [
+            "show",
+            "show br0 br1",
+            "-o text show",
+            "show -o text -q",
+            "show -o name",
+            "-n Blue show -o json",
+            "show -n Blue",
+            "show show",
+            "showstp br0 -o text",
+            "-n Blue showstp br0 -p",
+            "",
+            "show --help",
+            "-o text -o json show",
+            "-j -o text show",
+            "show -o yaml",
+            "show -n",
+            "-n -x show",
+            "-n A show -n B",
+            "showstp",
+            "addbr br0",
+            "br0 show",
+            "show -ojson",
+            "show --output=text",
+            "show -- br0",
+        ] {
+            let mut words = words(line);
+            words.insert(0, "vnet-bridge".to_string());
+            let show = |r: std::result::Result<vnet_common::cli::Cli<Globals, Command>, clap::Error>| match r
+            {
+                Ok(cli) => format!("{cli:?}"),
+                Err(e) => format!("{:?}: {}", e.kind(), e.render()),
+            };
+            let narrow = vnet_common::tool::command_for::<BridgeTool>(&words);
+            let first = vnet_common::tool::parse_with::<BridgeTool>(narrow, words.clone());
+            let whole = vnet_common::tool::parse_with::<BridgeTool>(command::<BridgeTool>(), words);
+            assert_eq!(show(first), show(whole), "{line}");
+        }
     }
 
     #[test]
