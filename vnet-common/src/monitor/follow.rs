@@ -88,17 +88,16 @@ fn follow(
         let _ = tx.send(Msg::Change(Box::new(netns_change(ns.clone(), Action::New))));
     }
     let mut buffer = receive_buffer();
-    while !stop.load(Ordering::SeqCst) {
+    let mut printer_gone = false;
+    while !stop.load(Ordering::SeqCst) && !printer_gone {
         let read = socket.receive(&mut buffer, |message| {
             let dumped = message.sequence == dump && message.port == port;
             let Some(mut change) = names.convert(message, dumped) else {
                 return Ok(true);
             };
             change.netns = ns.clone();
-            if filter.keeps(&change) && tx.send(Msg::Change(Box::new(change))).is_err() {
-                return Err(Error::failed("the printer is gone"));
-            }
-            Ok(true)
+            printer_gone = filter.keeps(&change) && tx.send(Msg::Change(Box::new(change))).is_err();
+            Ok(!printer_gone)
         });
         match read {
             Ok(_) => {}
@@ -106,6 +105,8 @@ fn follow(
                 let _ = tx.send(Msg::Overrun(ns.clone()));
             }
             Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN) | Some(libc::EINTR)) => {}
+            // A datagram larger than the buffer (not the kernel's error): that one is lost.
+            Err(e) if e.raw_os_error().is_none() => {}
             Err(_) => return,
         }
     }
@@ -339,7 +340,6 @@ mod tests {
             sequence: 0,
             port: 0,
             payload: &bytes[16..],
-            bytes: &bytes,
         };
         let change = names().convert(raw, false).unwrap();
         assert_eq!((change.kind, change.action), (Kind::Route, Action::Del));

@@ -4,8 +4,8 @@
 //! records: [`Interface`] for links (as `vnet-ns show`), [`RouteEntry`] for routes (as `vnet-ns
 //! route show`), showmacs' field names for FDB entries.
 //!
-//! Each namespace followed has a thread of its own that setns'd into it and opened a blocking
-//! netlink socket there (the socket stays bound to that namespace); the threads hand records to
+//! Each namespace followed has a thread of its own reading a socket subscribed in that namespace
+//! (opened by [`crate::netlink::RouteSocket::subscribe`], which enters it); the threads hand records to
 //! the printing thread through a bounded channel (a slow reader makes the kernel drop, and the
 //! monitor warn, rather than memory grow). The socket joins its groups before it dumps the links
 //! for its index -> name table, so no change between the two is missed. With all namespaces,
@@ -300,12 +300,8 @@ pub fn run(tool: &'static str, which: Namespaces, filter: Filter, stream: &mut S
     let mut threads: HashMap<Option<String>, Arc<AtomicBool>> = HashMap::new();
     let mut watcher = None;
     let initial: Vec<Option<String>> = match &which {
-        Namespaces::One(ns) => {
-            if let Some(name) = ns {
-                netns::open(name)?;
-            }
-            vec![ns.clone()]
-        }
+        // A missing namespace fails its thread's subscription: the verb's error, before any record.
+        Namespaces::One(ns) => vec![ns.clone()],
         Namespaces::All => {
             watcher = Some(netns_watch::watch_netns_dir(&tx)?);
             std::iter::once(None)

@@ -29,13 +29,12 @@ pub fn in_namespace<T: Send>(netns: Option<&str>, work: impl FnOnce() -> Result<
 }
 
 /// One message as read off the socket, undecoded: its header's fields and its payload (what
-/// follows the 16-byte struct nlmsghdr); `bytes` is the whole message, header included.
+/// follows the 16-byte struct nlmsghdr).
 pub struct RawMessage<'a> {
     pub kind: u16,
     pub sequence: u32,
     pub port: u32,
     pub payload: &'a [u8],
-    pub bytes: &'a [u8],
 }
 
 // From linux/netlink.h.
@@ -137,7 +136,7 @@ impl RouteSocket {
 
     /// Reads one datagram into `buffer` (its capacity is the most that can be read: see
     /// [`receive_buffer`]) and hands each message in it to `each`, undecoded, in order; `each`
-    /// returns false to stop early. Returns the number of bytes read.
+    /// returns false (or an error) to skip the rest. Returns the number of bytes read.
     pub fn receive(
         &self,
         buffer: &mut Vec<u8>,
@@ -163,7 +162,6 @@ impl RouteSocket {
                 sequence: word(offset + 8),
                 port: word(offset + 12),
                 payload: &data[offset + 16..offset + length],
-                bytes: &data[offset..offset + length],
             };
             offset += (length + 3) & !3;
             match each(message) {
