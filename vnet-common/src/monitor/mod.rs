@@ -71,6 +71,7 @@ pub struct Change {
     pub link: Option<Interface>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub addr: Option<AddrEntry>,
+    /// The route as `vnet-ns route show` prints it (the same record, field for field).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub route: Option<RouteEntry>,
     #[serde(skip_serializing_if = "Option::is_none")]
