@@ -7,7 +7,7 @@ use serde::Serialize;
 use vnet_common::cidr::parse_cidr;
 use vnet_common::links::{self, Interface};
 use vnet_common::names::{validate_ifname, validate_netns_name};
-use vnet_common::netlink::{DumpSocket, Netlink};
+use vnet_common::netlink::DumpSocket;
 use vnet_common::{Error, ErrorKind, Journal, Render, Result, TextStyle, Verb};
 
 /// Show a namespace's interfaces with state, MAC, MTU and addresses.
@@ -35,9 +35,6 @@ impl Verb for Show {
 
     fn run(self, ctx: &mut NsCtx, _: &mut Journal) -> Result<Interfaces> {
         let ns = self.name.or_else(|| ctx.netns.clone());
-        if let Some(name) = &ns {
-            vnet_common::netns::open(name)?;
-        }
         // A one-shot read: two blocking dumps over one socket, no async runtime.
         let mut socket = DumpSocket::open(ns.as_deref())?;
         let shown = socket.interfaces().map_err(|e| e.context("list interfaces"))?;
@@ -98,7 +95,7 @@ pub(crate) fn set_state(
 ) -> Result<Changed> {
     validate_netns_name(ns)?;
     validate_ifname(iface)?;
-    let (netlink, handle) = open(ctx, ns)?;
+    let (netlink, handle) = ctx.handle_in(Some(ns))?;
     let up = state == LinkState::Up;
     let what = format!("set {iface} {state:?} in namespace '{ns}'").to_lowercase();
     netlink.run(async {
@@ -128,7 +125,7 @@ pub(crate) fn older_addr(
     validate_netns_name(ns)?;
     validate_ifname(iface)?;
     let net = parse_cidr(cidr)?;
-    let (netlink, handle) = open(ctx, ns)?;
+    let (netlink, handle) = ctx.handle_in(Some(ns))?;
     let what = if del { "delete" } else { "add" };
     netlink.run(async {
         let link = links::require_link(&handle, iface, Some(ns)).await?;
@@ -153,11 +150,4 @@ pub(crate) fn older_addr(
         })?;
         changed(&handle, ns, iface, true).await
     })
-}
-
-/// The netlink handles and the handle inside namespace `ns`.
-fn open<'a>(ctx: &'a mut NsCtx, ns: &str) -> Result<(&'a Netlink, Handle)> {
-    let netlink = ctx.netlink()?;
-    let handle = netlink.handle(Some(ns))?;
-    Ok((netlink, handle))
 }

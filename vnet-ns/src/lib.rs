@@ -50,16 +50,20 @@ impl NsCtx {
         Ok(self.netlink.as_mut().expect("just opened"))
     }
 
-    /// The netlink handles and the handle of the -n namespace (checked first: a missing one is
-    /// exit 3, a bad name exit 7).
+    /// The netlink handles and the handle of the -n namespace (a missing one is exit 3, a bad
+    /// name exit 7).
     pub fn scope(&mut self) -> Result<(&Netlink, Handle, Option<String>)> {
         let ns = self.netns.clone();
-        if let Some(name) = &ns {
-            vnet_common::netns::open(name)?;
-        }
-        let netlink = self.netlink()?;
-        let handle = netlink.handle(ns.as_deref())?;
+        let (netlink, handle) = self.handle_in(ns.as_deref())?;
         Ok((netlink, handle, ns))
+    }
+
+    /// The netlink handles and the handle inside `ns` (None: the namespace vnet-ns runs in),
+    /// opened by vnet-common's netlink transport, which resolves the namespace.
+    pub fn handle_in(&mut self, ns: Option<&str>) -> Result<(&Netlink, Handle)> {
+        let netlink = self.netlink()?;
+        let handle = netlink.handle(ns)?;
+        Ok((netlink, handle))
     }
 }
 

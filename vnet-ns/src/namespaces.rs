@@ -13,7 +13,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use vnet_common::error::quote;
 use vnet_common::names::validate_netns_name;
-use vnet_common::netlink::{Netlink, NsidQuery};
+use vnet_common::netlink::{Netlink, RouteSocket};
 use vnet_common::netns::{self, NETNS_RUN_DIR};
 use vnet_common::{links, tags, Context, Error, Journal, Render, Result, TextStyle, Verb};
 
@@ -483,7 +483,7 @@ fn read_entries() -> Result<Vec<Entry>> {
             names.push(name);
         }
     }
-    let mut query = NsidQuery::open()?;
+    let mut query = RouteSocket::open(None)?;
     let mut entries = Vec::with_capacity(names.len());
     for name in names {
         let path = netns::path(&name);
@@ -501,7 +501,7 @@ fn read_entries() -> Result<Vec<Entry>> {
 }
 
 /// The nsid the current namespace has assigned to `name`, if any (what `ip netns list` shows).
-fn nsid(query: &mut NsidQuery, name: &str) -> Result<Option<i32>> {
+fn nsid(query: &mut RouteSocket, name: &str) -> Result<Option<i32>> {
     // A namespace deleted between readdir and the query is simply not there any more.
     let Ok(file) = File::open(netns::path(name)) else {
         return Ok(None);

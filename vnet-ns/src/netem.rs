@@ -492,9 +492,6 @@ async fn restore(handle: &Handle, index: u32, old: TcMessage) -> Result<()> {
 /// show: the root qdiscs of every link, or of `dev`, in `ns` (None: the current namespace). A
 /// one-shot read: two blocking dumps over one socket, no async runtime.
 pub fn show(ns: Option<&str>, dev: Option<&str>) -> Result<Vec<QdiscEntry>> {
-    if let Some(name) = ns {
-        netns::open(name)?;
-    }
     let mut socket = DumpSocket::open(ns)?;
     let names = socket.link_names().map_err(|e| e.context("list interfaces"))?;
     let index = match dev {

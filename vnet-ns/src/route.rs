@@ -9,17 +9,16 @@
 use futures::TryStreamExt;
 use ipnet::IpNet;
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RoutePreference, RouteProtocol,
-    RouteScope, RouteType,
+    RouteAddress, RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
 };
 use netlink_packet_route::AddressFamily;
 use rtnetlink::Handle;
 use schemars::JsonSchema;
 use serde::Serialize;
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use vnet_common::error::quote;
+use vnet_common::netlink::route::{destination, gateway, oif, priority, table as table_of, RouteEntry};
 use vnet_common::netlink::DumpSocket;
 use vnet_common::{links, netns, Error, ErrorKind, Journal, Result};
 
@@ -53,39 +52,6 @@ impl RouteAction {
             RouteAction::Show => "show",
         }
     }
-}
-
-/// A name from a fixed table ("unicast", "kernel"...), or a number spelt out for one the table
-/// lacks: borrowed, so a listing of many routes allocates none of them.
-pub type Name = Cow<'static, str>;
-
-/// One route, with ip -j route's field names.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
-pub struct RouteEntry {
-    /// "unicast", "unreachable", "blackhole", "prohibit", "local", "broadcast"...
-    #[serde(rename = "type")]
-    pub kind: Name,
-    /// "default", or the prefix ("10.1.0.0/16"; a host route as its bare address, as ip prints it).
-    pub dst: String,
-    /// "inet" or "inet6".
-    pub family: Name,
-    pub gateway: Option<String>,
-    /// The output interface.
-    pub dev: Option<String>,
-    /// "kernel", "boot" (routes added by ip and vnet-ns), "static", "ra", "dhcp"... or a number.
-    pub protocol: Name,
-    /// "global" (universe), "link", "host", "site", "nowhere".
-    pub scope: Name,
-    /// The preferred source address (src).
-    pub prefsrc: Option<String>,
-    /// The metric (priority); IPv6 routes added without one have 1024.
-    pub metric: Option<u32>,
-    /// The table number (254 is main, 255 local).
-    pub table: u32,
-    /// Next-hop flags such as "onlink", "linkdown", "dead".
-    pub flags: Vec<String>,
-    /// IPv6 router preference ("low", "medium", "high"), null for IPv4.
-    pub pref: Option<String>,
 }
 
 /// What add, replace or del did.
@@ -191,32 +157,6 @@ pub(crate) fn protocol_number(text: &str) -> Option<u8> {
         .or_else(|| text.parse().ok())
 }
 
-fn protocol_name(number: u8) -> Name {
-    match number {
-        0 => "unspec".into(),
-        1 => "redirect".into(),
-        2 => "kernel".into(),
-        3 => "boot".into(),
-        4 => "static".into(),
-        8 => "gated".into(),
-        9 => "ra".into(),
-        10 => "mrt".into(),
-        11 => "zebra".into(),
-        12 => "bird".into(),
-        13 => "dnrouted".into(),
-        14 => "xorp".into(),
-        15 => "ntk".into(),
-        16 => "dhcp".into(),
-        42 => "babel".into(),
-        186 => "bgp".into(),
-        187 => "isis".into(),
-        188 => "ospf".into(),
-        189 => "rip".into(),
-        192 => "eigrp".into(),
-        n => n.to_string().into(),
-    }
-}
-
 pub(crate) fn display_dst(dst: &IpNet, default: bool) -> String {
     if default {
         "default".to_string()
@@ -225,41 +165,10 @@ pub(crate) fn display_dst(dst: &IpNet, default: bool) -> String {
     }
 }
 
-pub(crate) fn type_name(kind: RouteType) -> Name {
-    match kind {
-        RouteType::Unspec => "none".into(),
-        RouteType::Unicast => "unicast".into(),
-        RouteType::Local => "local".into(),
-        RouteType::Broadcast => "broadcast".into(),
-        RouteType::Anycast => "anycast".into(),
-        RouteType::Multicast => "multicast".into(),
-        RouteType::BlackHole => "blackhole".into(),
-        RouteType::Unreachable => "unreachable".into(),
-        RouteType::Prohibit => "prohibit".into(),
-        RouteType::Throw => "throw".into(),
-        RouteType::Nat => "nat".into(),
-        other => u8::from(other).to_string().into(),
-    }
-}
-
-fn scope_name(scope: RouteScope) -> Name {
-    match scope {
-        RouteScope::Universe => "global".into(),
-        RouteScope::Site => "site".into(),
-        RouteScope::Link => "link".into(),
-        RouteScope::Host => "host".into(),
-        RouteScope::NoWhere => "nowhere".into(),
-        other => u8::from(other).to_string().into(),
-    }
-}
-
 /// show: the routes of table `filter`, IPv4 unless `ipv6`, in `ns` (None: the current namespace).
 pub fn show(ns: Option<&str>, filter: TableFilter, ipv6: bool) -> Result<Vec<RouteEntry>> {
     let families = family_filter(ipv6);
     // A one-shot read: blocking dumps, no async runtime (as `vnet-ns list`).
-    if let Some(name) = ns {
-        vnet_common::netns::open(name)?;
-    }
     let mut dumper = DumpSocket::open(ns)?;
     let links = dumper.link_names().map_err(|e| e.context("list interfaces"))?;
     let mut shown = vec![];
@@ -268,7 +177,7 @@ pub fn show(ns: Option<&str>, filter: TableFilter, ipv6: bool) -> Result<Vec<Rou
             // Cached clones (ip route show cache) are not part of the table.
             let listed = filter == TableFilter::All || filter == TableFilter::One(table_of(&route));
             if listed && !route.header.flags.contains(RouteFlags::Cloned) {
-                shown.push(entry(&route, &links));
+                shown.push(RouteEntry::decode_named(&route, &links));
             }
         }
     }
@@ -307,120 +216,6 @@ async fn link_names(handle: &Handle) -> Result<HashMap<u32, String>> {
         .iter()
         .map(|l| (l.header.index, links::link_name(l)))
         .collect())
-}
-
-pub fn table_of(route: &RouteMessage) -> u32 {
-    route
-        .attributes
-        .iter()
-        .find_map(|a| match a {
-            RouteAttribute::Table(t) => Some(*t),
-            _ => None,
-        })
-        .unwrap_or(route.header.table as u32)
-}
-
-fn address(addr: &RouteAddress) -> Option<IpAddr> {
-    match addr {
-        RouteAddress::Inet(a) => Some(IpAddr::V4(*a)),
-        RouteAddress::Inet6(a) => Some(IpAddr::V6(*a)),
-        _ => None,
-    }
-}
-
-fn attr_addr(
-    route: &RouteMessage,
-    pick: impl Fn(&RouteAttribute) -> Option<&RouteAddress>,
-) -> Option<IpAddr> {
-    route.attributes.iter().find_map(|a| pick(a).and_then(address))
-}
-
-fn destination(route: &RouteMessage) -> Option<IpNet> {
-    let len = route.header.destination_prefix_length;
-    match attr_addr(route, |a| match a {
-        RouteAttribute::Destination(d) => Some(d),
-        _ => None,
-    }) {
-        Some(addr) => IpNet::new(addr, len).ok(),
-        None => match route.header.address_family {
-            AddressFamily::Inet6 => "::/0".parse().ok(),
-            _ => "0.0.0.0/0".parse().ok(),
-        },
-    }
-}
-
-fn gateway(route: &RouteMessage) -> Option<IpAddr> {
-    attr_addr(route, |a| match a {
-        RouteAttribute::Gateway(g) => Some(g),
-        _ => None,
-    })
-}
-
-fn oif(route: &RouteMessage) -> Option<u32> {
-    route.attributes.iter().find_map(|a| match a {
-        RouteAttribute::Oif(i) => Some(*i),
-        _ => None,
-    })
-}
-
-fn priority(route: &RouteMessage) -> Option<u32> {
-    route.attributes.iter().find_map(|a| match a {
-        RouteAttribute::Priority(p) => Some(*p),
-        _ => None,
-    })
-}
-
-/// A route message as ip -j route describes it.
-pub fn entry(route: &RouteMessage, links: &HashMap<u32, String>) -> RouteEntry {
-    let header = &route.header;
-    let dst = destination(route);
-    let v6 = header.address_family == AddressFamily::Inet6;
-    let dst = match dst {
-        Some(net) if net.prefix_len() == 0 => "default".to_string(),
-        Some(net) if net.prefix_len() == net.max_prefix_len() => net.addr().to_string(),
-        Some(net) => net.to_string(),
-        None => "default".to_string(),
-    };
-    let mut flags = vec![];
-    for (flag, name) in [
-        (RouteFlags::Dead, "dead"),
-        (RouteFlags::Onlink, "onlink"),
-        (RouteFlags::Pervasive, "pervasive"),
-        (RouteFlags::Offload, "offload"),
-        (RouteFlags::Linkdown, "linkdown"),
-        (RouteFlags::Unresolved, "unresolved"),
-    ] {
-        if header.flags.contains(flag) {
-            flags.push(name.to_string());
-        }
-    }
-    let pref = route.attributes.iter().find_map(|a| match a {
-        RouteAttribute::Preference(p) => Some(match p {
-            RoutePreference::Low => "low".to_string(),
-            RoutePreference::Medium => "medium".to_string(),
-            RoutePreference::High => "high".to_string(),
-            other => u8::from(*other).to_string(),
-        }),
-        _ => None,
-    });
-    RouteEntry {
-        kind: type_name(header.kind),
-        dst,
-        family: if v6 { "inet6" } else { "inet" }.into(),
-        gateway: gateway(route).map(|g| g.to_string()),
-        dev: oif(route).map(|i| links.get(&i).cloned().unwrap_or_else(|| format!("if{i}"))),
-        protocol: protocol_name(u8::from(header.protocol)),
-        scope: scope_name(header.scope),
-        prefsrc: attr_addr(route, |a| match a {
-            RouteAttribute::PrefSource(s) => Some(s),
-            _ => None,
-        })
-        .map(|s| s.to_string()),
-        metric: priority(route),
-        table: table_of(route),
-        flags,
-        pref,
-    }
 }
 
 /// One line of `ip route show` (`with_table`: name the table, as ip does for `table all`).
@@ -657,7 +452,7 @@ impl Route {
             journal.record(what.clone(), async move {
                 undo.route().add(request).execute().await.map_err(Error::from)
             })?;
-            result.route = Some(entry(found, &links));
+            result.route = Some(RouteEntry::decode_named(found, &links));
             result.changed = true;
             return Ok(result);
         }
@@ -685,7 +480,7 @@ impl Route {
         match add.execute().await.map_err(Error::from) {
             Ok(()) => {}
             Err(e) if e.kind == ErrorKind::Exists && self.exist_ok => {
-                result.route = existing.as_ref().map(|r| entry(r, &links));
+                result.route = existing.as_ref().map(|r| RouteEntry::decode_named(r, &links));
                 return Ok(result);
             }
             Err(e) if e.kind == ErrorKind::Exists => {
@@ -716,14 +511,14 @@ impl Route {
             })?,
         }
         result.replaced = match self.action {
-            RouteAction::Replace => existing.as_ref().map(|r| entry(r, &links)),
+            RouteAction::Replace => existing.as_ref().map(|r| RouteEntry::decode_named(r, &links)),
             _ => None,
         };
         let after = dump(handle, vec![family]).await?;
         result.route = after
             .iter()
             .find(|r| matches_spec(r, spec, oif_index, true))
-            .map(|r| entry(r, &links));
+            .map(|r| RouteEntry::decode_named(r, &links));
         result.changed = true;
         Ok(result)
     }

@@ -157,14 +157,6 @@ pub struct Del {
 
 impl Render for LinkChange {}
 
-/// The -n namespace, checked before anything is opened in it.
-fn namespace(ctx: &NsCtx) -> Result<Option<String>> {
-    if let Some(name) = &ctx.netns {
-        vnet_common::netns::open(name)?;
-    }
-    Ok(ctx.netns.clone())
-}
-
 impl Verb for Set {
     type Ctx = NsCtx;
     type Output = LinkChange;
@@ -172,7 +164,7 @@ impl Verb for Set {
     fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<LinkChange> {
         // Every word is checked before the namespace is opened.
         let spec = self.spec()?;
-        let ns = namespace(ctx)?;
+        let ns = ctx.netns.clone();
         linkset::run_set(ctx.netlink()?, ns, spec, journal)
     }
 }
@@ -183,7 +175,7 @@ impl Verb for Del {
 
     fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<LinkChange> {
         let dev = self.device.name()?;
-        let ns = namespace(ctx)?;
+        let ns = ctx.netns.clone();
         linkset::run_del(ctx.netlink()?, ns, dev, self.missing_ok, journal)
     }
 }

@@ -1,7 +1,7 @@
 //! `route add|replace|del|show`: IPv4 and IPv6 routes as `ip route` manages them, in the current
 //! namespace or -n NS (the work: crate::route).
 
-use crate::route::{self, RouteAction, RouteChange, RouteEntry, RouteSpec, TableFilter};
+use crate::route::{self, RouteAction, RouteChange, RouteSpec, TableFilter};
 use crate::NsCtx;
 use ipnet::IpNet;
 use netlink_packet_route::route::RouteType;
@@ -10,6 +10,7 @@ use serde::Serialize;
 use std::net::IpAddr;
 use vnet_common::error::quote;
 use vnet_common::keywords::HEADING;
+use vnet_common::netlink::route::{type_name, RouteEntry};
 use vnet_common::{Error, Journal, Render, Result, TextStyle, Verb};
 
 vnet_common::verbs! {
@@ -136,7 +137,7 @@ impl RouteWords {
         if self.via.is_some() && kind != RouteType::Unicast {
             return Err(Error::invalid(format!(
                 "{verb}: a {} route has no gateway",
-                route::type_name(kind)
+                type_name(kind)
             )));
         }
         Ok(RouteSpec {
