@@ -3,9 +3,9 @@
 //! host) and pinned MACs: `fdb add|append|del` send RTM_NEWNEIGH/RTM_DELNEIGH with family
 //! AF_BRIDGE as `bridge fdb` does; `fdb show` lists entries as `bridge -j fdb show`.
 
+use crate::model::vxlan_data;
 use crate::model::Links;
-use crate::vlan::parse_vid;
-use crate::vxlan::{parse_ip, parse_port, parse_vni, vxlan_data};
+use crate::values::{parse_ip, parse_port, parse_vid, parse_vni};
 use crate::{Ctx, Scope};
 use futures::{StreamExt, TryStreamExt};
 use netlink_packet_route::neighbour::{

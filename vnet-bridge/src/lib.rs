@@ -15,6 +15,7 @@ mod prune;
 mod settings;
 mod show;
 mod stp;
+mod values;
 mod vlan;
 mod vxlan;
 

@@ -10,6 +10,7 @@
 use crate::kernel::set_bridge_attr;
 use crate::model::{bridge_data, Links};
 use crate::stp::parse_on_off;
+use crate::values::parse_vid;
 use crate::{Ctx, Scope};
 use futures::StreamExt;
 use netlink_packet_route::link::{
@@ -54,23 +55,6 @@ pub fn require_kernel_support(bridge: &LinkMessage) -> Result<()> {
     match kernel_filters_vlans(bridge) {
         true => Ok(()),
         false => Err(no_kernel_support()),
-    }
-}
-
-/// A VLAN id as bridge(8) takes it: 1..4094 (0 and 4095 are reserved by 802.1Q); exit 7 otherwise.
-pub fn parse_vid(text: &str) -> Result<u16> {
-    let vid: u32 = text.parse().map_err(|_| {
-        Error::invalid(format!(
-            "invalid VLAN id {}: expected a number 1..4094",
-            quote(text)
-        ))
-    })?;
-    match vid {
-        0 | 4095 => Err(Error::invalid(format!(
-            "VLAN id {vid} is reserved by 802.1Q: use 1..4094"
-        ))),
-        1..=4094 => Ok(vid as u16),
-        _ => Err(Error::invalid(format!("VLAN id {vid} out of range: use 1..4094"))),
     }
 }
 
@@ -507,17 +491,6 @@ mod tests {
 
     fn words(line: &str) -> Vec<String> {
         line.split_whitespace().map(str::to_string).collect()
-    }
-
-    #[test]
-    fn vlan_ids_zero_and_4095_are_refused() {
-        assert_eq!(parse_vid("10").unwrap(), 10);
-        assert_eq!(parse_vid("1").unwrap(), 1);
-        assert_eq!(parse_vid("4094").unwrap(), 4094);
-        for bad in ["0", "4095", "4096", "-1", "ten", ""] {
-            assert_eq!(parse_vid(bad).unwrap_err().exit_code(), 7, "{bad}");
-        }
-        assert!(parse_vid("4095").unwrap_err().message.contains("reserved"));
     }
 
     #[test]
