@@ -171,6 +171,12 @@ pub fn usage<T: Tool + ?Sized>(message: &str) -> Error {
 
 /// Turns a clap parse failure into a usage error of one line, naming what was wrong.
 pub fn usage_error(tool: &str, error: &clap::Error) -> Error {
+    // A typed flag's value refused by the tool's own parser (`value_parser = parse_vid`): that
+    // error as it is, with its exit code (a VLAN id out of range is 7, not a usage error).
+    let refused = std::error::Error::source(error).and_then(|e| e.downcast_ref::<Error>());
+    if let Some(refused) = refused {
+        return refused.clone();
+    }
     let rendered = error.render().to_string();
     let first = rendered.lines().next().unwrap_or("invalid arguments");
     let first = first.strip_prefix("error: ").unwrap_or(first);
@@ -249,5 +255,36 @@ pub fn run_journaled<T: Tool>(
             let report = T::block_on(ctx, journal.rollback());
             (Err(report.attach(error)), Journal::new())
         }
+    }
+}
+
+#[cfg(test)]
+mod value_error_tests {
+    use super::*;
+
+    fn even(text: &str) -> Result<u32> {
+        match text.parse::<u32>() {
+            Ok(n) if n % 2 == 0 => Ok(n),
+            _ => Err(Error::invalid(format!("'{text}' is not even"))),
+        }
+    }
+
+    #[derive(Debug, clap::Parser)]
+    struct Line {
+        #[arg(long, value_parser = even)]
+        n: Option<u32>,
+    }
+
+    #[test]
+    fn a_value_the_tool_refuses_keeps_its_exit_code() {
+        let error = Line::try_parse_from(["x", "--n", "3"]).unwrap_err();
+        let error = usage_error("vnet-x", &error);
+        assert_eq!(
+            (error.exit_code(), error.message.as_str()),
+            (7, "'3' is not even")
+        );
+        // clap's own refusals stay usage errors.
+        let error = Line::try_parse_from(["x", "--m"]).unwrap_err();
+        assert_eq!(usage_error("vnet-x", &error).exit_code(), 2);
     }
 }
