@@ -181,12 +181,41 @@ vnet_common::verbs! {
         Setmac(settings::Setmac),
         Setmcsnoop(settings::Setmcsnoop),
         Setvlanfiltering(vlan::Setvlanfiltering),
-        Vlan(vlan::Vlan),
+        /// Per-port VLANs of a VLAN-filtering bridge, in bridge(8)'s words: vlan add, del, show.
+        // Without a sub-action: clap's one-line "requires a subcommand", not the whole help.
+        #[command(subcommand, arg_required_else_help = false)]
+        Vlan(VlanVerb),
         Addvxlan(vxlan::Addvxlan),
         Delvxlan(vxlan::Delvxlan),
-        Fdb(fdb::Fdb),
+        /// Forwarding database entries in bridge(8)'s words: fdb add, append, del, show.
+        // Without a sub-action: clap's one-line "requires a subcommand", not the whole help.
+        #[command(subcommand, arg_required_else_help = false)]
+        Fdb(FdbVerb),
         Monitor(monitor::Monitor),
         Prune(prune::Prune),
+    }
+}
+
+// `vlan add|del|show` (bridge vlan): one leaf verb each.
+vnet_common::verbs! {
+    pub enum VlanVerb for Ctx {
+        Add(vlan::VlanAdd),
+        #[command(visible_alias = "delete")]
+        Del(vlan::VlanDel),
+        #[command(visible_alias = "list")]
+        Show(vlan::VlanShow),
+    }
+}
+
+// `fdb add|append|del|show` (bridge fdb): one leaf verb each.
+vnet_common::verbs! {
+    pub enum FdbVerb for Ctx {
+        Add(fdb::FdbAdd),
+        Append(fdb::FdbAppend),
+        #[command(visible_alias = "delete")]
+        Del(fdb::FdbDel),
+        #[command(visible_alias = "list")]
+        Show(fdb::FdbShow),
     }
 }
 
