@@ -138,7 +138,8 @@ words (fdb append 00:00:00:00:00:00 dev vx0 dst HOST: head-end replication to on
         }
     }
 
-    /// Tab completes bridges for BRIDGE (not addbr's), links for IF and PORT, namespaces for -n.
+    /// Tab completes bridges for BRIDGE (not addbr's) and fdb show's br, links for IF, PORT and
+    /// dev (vlan, fdb, addvxlan), namespaces for -n.
     const NETNS_AFTER_VERB: bool = true;
 
     fn fast_verb(netns: Option<String>, words: &[String]) -> Option<(Globals, Command)> {
@@ -146,9 +147,11 @@ words (fdb append 00:00:00:00:00:00 dev vx0 dst HOST: head-end replication to on
     }
 
     fn completers(verb: &[&str], arg: &clap::Arg) -> Option<completion::Names> {
-        if completion::is(arg, &["bridge", "bridges"]) && verb.first() != Some(&"addbr") {
+        // addvxlan's and fdb's port is a UDP port, not a bridge port.
+        let udp_port = matches!(verb.first(), Some(&"addvxlan" | &"fdb")) && completion::is(arg, &["port"]);
+        if completion::is(arg, &["bridge", "bridges", "br"]) && verb.first() != Some(&"addbr") {
             Some(completion::bridges)
-        } else if completion::is(arg, &["interfaces", "interface", "port", "ports"]) {
+        } else if completion::is(arg, &["interfaces", "interface", "port", "ports", "dev"]) && !udp_port {
             Some(completion::links)
         } else if completion::is(arg, &["netns"]) {
             Some(completion::namespaces)
@@ -291,6 +294,21 @@ mod tests {
     fn completions_are_current() {
         let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../completions"));
         vnet_common::completion::assert_current("vnet-bridge", dir);
+    }
+
+    #[test]
+    fn tab_completes_links_for_dev_but_not_for_a_udp_port() {
+        let complete = |words: &[&str]| {
+            vnet_common::completion::complete_words(
+                vnet_common::cli::completion_command::<BridgeTool>(),
+                words,
+            )
+        };
+        let lo = "lo".to_string();
+        assert!(complete(&["vnet-bridge", "vlan", "add", "--dev", "l"]).contains(&lo));
+        assert!(complete(&["vnet-bridge", "fdb", "show", "--dev", "l"]).contains(&lo));
+        assert!(!complete(&["vnet-bridge", "fdb", "add", "--port", "l"]).contains(&lo));
+        assert!(!complete(&["vnet-bridge", "addvxlan", "br0", "vx0", "--port", "l"]).contains(&lo));
     }
 
     #[test]
