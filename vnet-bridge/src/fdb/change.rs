@@ -101,6 +101,8 @@ impl EntryWords {
 /// otherwise). An entry that exists is exit 4 unless --exist-ok. A MAC, address, VNI, port or
 /// VLAN that does not parse is exit 7; a missing device is exit 3.
 #[derive(Debug, clap::Args)]
+// A word given twice: the last one counts, as bridge(8) reads them.
+#[command(args_override_self = true)]
 pub struct FdbAdd {
     #[command(flatten)]
     entry: EntryWords,
@@ -116,6 +118,8 @@ pub struct FdbAdd {
 ///
 /// Takes fdb add's words. An entry that exists is "changed": false.
 #[derive(Debug, clap::Args)]
+// A word given twice: the last one counts, as bridge(8) reads them.
+#[command(args_override_self = true)]
 pub struct FdbAppend {
     #[command(flatten)]
     entry: EntryWords,
@@ -131,6 +135,8 @@ pub struct FdbAppend {
 /// The entry is the one of DEV with this MAC, dst and VLAN; a missing one is exit 3 unless
 /// --missing-ok.
 #[derive(Debug, clap::Args)]
+// A word given twice: the last one counts, as bridge(8) reads them.
+#[command(args_override_self = true)]
 pub struct FdbDel {
     #[command(flatten)]
     entry: EntryWords,
@@ -340,6 +346,8 @@ mod tests {
         );
         let (e, _) = entry("fdb add 02:00:00:00:00:01 dev p0 permanent static self").unwrap();
         assert!(e.is_static && e.on_self);
+        let (e, dev) = entry("fdb add 02:00:00:00:00:01 dev p0 dev p1 vlan 2 vlan 3 master master").unwrap();
+        assert_eq!((dev.as_str(), e.vlan, e.master), ("p1", Some(3), true));
         match verb("fdb add 02:00:00:00:00:01 dev p0 --may-exist").unwrap() {
             FdbVerb::Add(add) => assert!(add.exist_ok),
             other => panic!("{other:?}"),

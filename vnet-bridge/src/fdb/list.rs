@@ -16,6 +16,8 @@ use vnet_common::{Context, Journal, Render, Result, TextStyle, Verb};
 ///
 /// JSON like `bridge -j fdb show`, and with -o text bridge's lines. A missing DEV or BR is exit 3.
 #[derive(Debug, clap::Args)]
+// A word given twice: the last one counts, as bridge(8) reads them.
+#[command(args_override_self = true)]
 pub struct FdbShow {
     /// Only this device's entries (then each entry leaves out its ifname, as bridge does).
     #[arg(long, value_name = "DEV", help_heading = HEADING)]

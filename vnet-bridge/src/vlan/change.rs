@@ -67,6 +67,8 @@ impl EntryWords {
 /// adding a VLAN the port has updates its flags ("changed": false when they are the same). On a
 /// kernel without CONFIG_BRIDGE_VLAN_FILTERING, exit 6 and nothing changes.
 #[derive(Debug, clap::Args)]
+// A word given twice: the last one counts, as bridge(8) reads them.
+#[command(args_override_self = true)]
 pub struct VlanAdd {
     #[command(flatten)]
     entry: EntryWords,
@@ -79,6 +81,8 @@ pub struct VlanAdd {
 /// A VLAN the port lacks is exit 3 unless --missing-ok. On a kernel without
 /// CONFIG_BRIDGE_VLAN_FILTERING, exit 6 and nothing changes.
 #[derive(Debug, clap::Args)]
+// A word given twice: the last one counts, as bridge(8) reads them.
+#[command(args_override_self = true)]
 pub struct VlanDel {
     #[command(flatten)]
     entry: EntryWords,
@@ -260,6 +264,12 @@ mod tests {
         // Any order, self and master, the long flags, -n and -o anywhere.
         let entry = add("-n Blue vlan add self vid 4094 master --dev br0 -o text");
         assert!(entry.on_self && entry.master && entry.vid == Some(4094));
+        // A word given twice: the last one counts, as bridge(8) reads them.
+        let entry = add("vlan add dev x dev y vid 10 vid 11 pvid pvid");
+        assert_eq!(
+            (entry.dev.as_deref(), entry.vid, entry.pvid),
+            (Some("y"), Some(11), true)
+        );
         // An interface named like a keyword is still the value of dev.
         assert_eq!(add("vlan add dev pvid vid 1").dev.as_deref(), Some("pvid"));
         let del = |line| match verb(line).unwrap() {

@@ -17,6 +17,8 @@ use vnet_common::{Context, Journal, Render, Result, TextStyle, Verb};
 /// JSON like `bridge -j vlan show`, and with -o text bridge's layout. On a kernel without
 /// CONFIG_BRIDGE_VLAN_FILTERING, exit 6.
 #[derive(Debug, clap::Args)]
+// A word given twice: the last one counts, as bridge(8) reads them.
+#[command(args_override_self = true)]
 pub struct VlanShow {
     /// Only this port's (or bridge's) VLANs.
     #[arg(long, value_name = "DEV", help_heading = HEADING)]
