@@ -1,8 +1,10 @@
-//! `fdb show [dev DEV] [br BR]`: forwarding database entries as `bridge -j fdb show` lists them.
+//! `fdb show [dev DEV] [br BR] [vlan VID]`: forwarding database entries as `bridge -j fdb show` lists them.
 
 use super::entries::{dump_fdb, row_of, FdbRow};
+use crate::model::Links;
+use crate::values::parse_vid;
 use crate::Ctx;
-use netlink_packet_route::neighbour::NeighbourAttribute;
+use netlink_packet_route::neighbour::{NeighbourAttribute, NeighbourMessage};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::fmt::Write;
@@ -12,7 +14,7 @@ use vnet_common::{Context, Journal, Render, Result, TextStyle, Verb};
 
 /// List forwarding database entries (bridge fdb show).
 ///
-///   vnet-bridge fdb show [dev DEV] [br BR] [-o text]
+///   vnet-bridge fdb show [dev|brport DEV] [br BR] [vlan VID] [-o text]
 ///
 /// JSON like `bridge -j fdb show`, and with -o text bridge's lines. A missing DEV or BR is exit 3.
 #[derive(Debug, clap::Args)]
@@ -20,11 +22,14 @@ use vnet_common::{Context, Journal, Render, Result, TextStyle, Verb};
 #[command(args_override_self = true)]
 pub struct FdbShow {
     /// Only this device's entries (then each entry leaves out its ifname, as bridge does).
-    #[arg(long, value_name = "DEV", help_heading = HEADING)]
+    #[arg(long, value_name = "DEV", visible_alias = "brport", help_heading = HEADING)]
     dev: Option<String>,
     /// Only the entries of this bridge and its ports.
     #[arg(long, value_name = "BR", help_heading = HEADING)]
     br: Option<String>,
+    /// Only the entries of this VLAN, 1..4094.
+    #[arg(long, value_name = "VID", value_parser = parse_vid, help_heading = HEADING)]
+    vlan: Option<u16>,
 }
 
 /// The entries, as `bridge -j fdb show` lists them.
@@ -79,28 +84,85 @@ impl Verb for FdbShow {
             None => None,
         };
         let entries = dump_fdb(ctx.netns()).context(what)?;
-        let in_bridge = |entry: &netlink_packet_route::neighbour::NeighbourMessage, bridge: u32| {
-            let master = entry.attributes.iter().find_map(|a| match a {
-                NeighbourAttribute::Controller(m) => Some(*m),
-                _ => None,
-            });
-            let port_of = links.by_index(entry.header.ifindex).and_then(link_master);
-            entry.header.ifindex == bridge || master == Some(bridge) || port_of == Some(bridge)
-        };
-        Ok(FdbRows(
-            entries
-                .iter()
-                .filter(|e| dev.is_none_or(|i| e.header.ifindex == i))
-                .filter(|e| br.is_none_or(|b| in_bridge(e, b)))
-                .map(|e| row_of(e, &links, dev.is_none()))
-                .collect(),
-        ))
+        Ok(select(&entries, &links, dev, br, self.vlan))
     }
+}
+
+/// The entries of device `dev`, of bridge `br` (itself, its table, its ports) and of VLAN `vlan`,
+/// when given, as rows (without their ifname with `dev`, as bridge prints them).
+fn select(
+    entries: &[NeighbourMessage],
+    links: &Links,
+    dev: Option<u32>,
+    br: Option<u32>,
+    vlan: Option<u16>,
+) -> FdbRows {
+    let in_bridge = |entry: &NeighbourMessage, bridge: u32| {
+        let master = entry.attributes.iter().find_map(|a| match a {
+            NeighbourAttribute::Controller(m) => Some(*m),
+            _ => None,
+        });
+        let port_of = links.by_index(entry.header.ifindex).and_then(link_master);
+        entry.header.ifindex == bridge || master == Some(bridge) || port_of == Some(bridge)
+    };
+    FdbRows(
+        entries
+            .iter()
+            .filter(|e| dev.is_none_or(|i| e.header.ifindex == i))
+            .filter(|e| br.is_none_or(|b| in_bridge(e, b)))
+            .map(|e| row_of(e, links, dev.is_none()))
+            .filter(|row| vlan.is_none_or(|v| row.vlan == Some(v)))
+            .collect(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::tests::{bridge_link, port_link};
+
+    fn entry(ifindex: u32, mac: u8, vlan: Option<u16>) -> NeighbourMessage {
+        let mut m = NeighbourMessage::default();
+        m.header.ifindex = ifindex;
+        m.attributes
+            .push(NeighbourAttribute::LinkLayerAddress(vec![2, 0, 0, 0, 0, mac]));
+        m.attributes.extend(vlan.map(NeighbourAttribute::Vlan));
+        m
+    }
+
+    #[test]
+    fn entries_are_selected_by_device_bridge_and_vlan() {
+        let links = Links::new(vec![
+            bridge_link("br0", 1, false),
+            port_link("p0", 2, 1),
+            port_link("q0", 3, 9),
+        ]);
+        let entries = [
+            entry(2, 1, Some(5)),
+            entry(2, 2, None),
+            entry(3, 3, Some(5)),
+            entry(1, 4, None),
+        ];
+        let macs =
+            |rows: FdbRows| -> Vec<String> { rows.0.into_iter().map(|r| r.mac[15..].to_string()).collect() };
+        assert_eq!(
+            macs(select(&entries, &links, None, None, None)),
+            ["01", "02", "03", "04"]
+        );
+        assert_eq!(macs(select(&entries, &links, Some(2), None, None)), ["01", "02"]);
+        assert_eq!(
+            macs(select(&entries, &links, None, Some(1), None)),
+            ["01", "02", "04"]
+        );
+        assert_eq!(macs(select(&entries, &links, None, None, Some(5))), ["01", "03"]);
+        assert_eq!(macs(select(&entries, &links, None, Some(1), Some(5))), ["01"]);
+        // With dev, rows leave out their ifname, as bridge does.
+        assert_eq!(select(&entries, &links, Some(2), None, None).0[0].ifname, None);
+        assert_eq!(
+            select(&entries, &links, None, None, None).0[0].ifname.as_deref(),
+            Some("p0")
+        );
+    }
 
     #[test]
     fn rows_print_as_bridge_does() {

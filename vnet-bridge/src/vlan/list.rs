@@ -1,6 +1,7 @@
 //! `vlan show [dev DEV]`: every port's VLANs, as `bridge -j vlan show` lists them.
 
 use super::support::{flag_names, kernel_filters_vlans, no_kernel_support, vlans_of};
+use crate::values::parse_vid;
 use crate::Ctx;
 use netlink_packet_route::link::LinkMessage;
 use schemars::JsonSchema;
@@ -12,10 +13,11 @@ use vnet_common::{Context, Journal, Render, Result, TextStyle, Verb};
 
 /// List the VLANs of every port, or of dev DEV (bridge vlan show).
 ///
-///   vnet-bridge vlan show [dev DEV] [-o text]
+///   vnet-bridge vlan show [dev DEV] [vid VID] [-o text]
 ///
-/// JSON like `bridge -j vlan show`, and with -o text bridge's layout. On a kernel without
-/// CONFIG_BRIDGE_VLAN_FILTERING, exit 6.
+/// JSON like `bridge -j vlan show`, and with -o text bridge's layout; with vid VID, as bridge,
+/// only that VLAN, of the ports that have it. On a kernel without CONFIG_BRIDGE_VLAN_FILTERING,
+/// exit 6.
 #[derive(Debug, clap::Args)]
 // A word given twice: the last one counts, as bridge(8) reads them.
 #[command(args_override_self = true)]
@@ -23,6 +25,9 @@ pub struct VlanShow {
     /// Only this port's (or bridge's) VLANs.
     #[arg(long, value_name = "DEV", help_heading = HEADING)]
     dev: Option<String>,
+    /// Only this VLAN, 1..4094.
+    #[arg(long, value_name = "VID", value_parser = parse_vid, help_heading = HEADING)]
+    vid: Option<u16>,
 }
 
 /// Every port that has VLANs, as `bridge -j vlan show` lists them.
@@ -90,17 +95,20 @@ impl Verb for VlanShow {
             return Ok(VlanList(vec![]));
         }
         let dump = ctx.bridge_vlans_now().context(what)?;
-        Ok(list_vlans(&dump, filter))
+        Ok(list_vlans(&dump, filter, self.vid))
     }
 }
 
-fn list_vlans(dump: &[LinkMessage], filter: Option<u32>) -> VlanList {
+/// The ports of the dump with their VLANs: only the link with index `dev` and only VLAN `vid`
+/// when given; a port left without VLANs is left out.
+fn list_vlans(dump: &[LinkMessage], dev: Option<u32>, vid: Option<u16>) -> VlanList {
     let ports = dump
         .iter()
-        .filter(|l| filter.is_none_or(|i| l.header.index == i))
+        .filter(|l| dev.is_none_or(|i| l.header.index == i))
         .filter_map(|link| {
             let vlans: Vec<VlanEntry> = vlans_of(link)
                 .into_iter()
+                .filter(|(vlan, _)| vid.is_none_or(|v| *vlan == v))
                 .map(|(vlan, flags)| VlanEntry {
                     vlan,
                     flags: flag_names(flags),
@@ -130,7 +138,7 @@ mod tests {
             af_bridge_link("br0", 2, &[(1, both | BridgeVlanInfoFlags::Brentry)]),
             af_bridge_link("eth9", 7, &[]),
         ];
-        let list = list_vlans(&dump, None);
+        let list = list_vlans(&dump, None, None);
         assert_eq!(
             list.text(TextStyle::default()),
             "port              vlan-id  \n\
@@ -145,6 +153,13 @@ mod tests {
             serde_json::json!({"ifname": "veth0", "vlans": [
                 {"vlan": 1, "flags": ["PVID", "Egress Untagged"]}, {"vlan": 10}]})
         );
-        assert_eq!(list_vlans(&dump, Some(6)).0.len(), 1);
+        assert_eq!(list_vlans(&dump, Some(6), None).0.len(), 1);
+        // vid: that VLAN only, of the ports that have it.
+        let ten = list_vlans(&dump, None, Some(10));
+        assert_eq!(
+            serde_json::to_value(&ten).unwrap(),
+            serde_json::json!([{"ifname": "veth0", "vlans": [{"vlan": 10}]}])
+        );
+        assert_eq!(list_vlans(&dump, Some(5), Some(10)).0, vec![]);
     }
 }
