@@ -356,7 +356,12 @@ mod tests {
             FdbVerb::Del(del) => assert!(del.missing_ok),
             other => panic!("{other:?}"),
         }
-        for line in ["fdb show", "fdb list", "fdb show dev vx0 br br0 -o text", "fdb show brport p0 vlan 5"] {
+        for line in [
+            "fdb show",
+            "fdb list",
+            "fdb show dev vx0 br br0 -o text",
+            "fdb show brport p0 vlan 5",
+        ] {
             assert!(matches!(verb(line), Ok(FdbVerb::Show(_))), "{line}");
         }
     }

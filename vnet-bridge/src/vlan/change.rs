@@ -279,7 +279,12 @@ mod tests {
         let d = del("vlan del dev tap0 vid 10 --missing-ok");
         assert!(d.missing_ok && d.entry.vid == Some(10));
         assert!(del("vlan delete dev tap0 vid 10 pvid untagged --if-exists").missing_ok);
-        for line in ["vlan show", "vlan list", "vlan show dev tap0 -o text", "vlan show vid 10"] {
+        for line in [
+            "vlan show",
+            "vlan list",
+            "vlan show dev tap0 -o text",
+            "vlan show vid 10",
+        ] {
             assert!(matches!(verb(line), Ok(VlanVerb::Show(_))), "{line}");
         }
     }
