@@ -190,6 +190,12 @@ pub fn usage<T: Tool + ?Sized>(message: &str) -> Error {
 /// value that does not parse (`mtu abc`, `address 01:00:5e:00:00:01`) is invalid input (exit 7),
 /// as ip refuses it, not a usage error.
 pub fn usage_error(tool: &str, error: &clap::Error) -> Error {
+    // A typed value refused by the tool's own parser (`value_parser = parse_vid`): that error as
+    // it is, with its exit code (a VLAN id out of range is 7, not a usage error).
+    let refused = std::error::Error::source(error).and_then(|e| e.downcast_ref::<Error>());
+    if let Some(refused) = refused {
+        return refused.clone();
+    }
     let rendered = error.render().to_string();
     let first = rendered.lines().next().unwrap_or("invalid arguments");
     let first = first.strip_prefix("error: ").unwrap_or(first);
