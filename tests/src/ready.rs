@@ -30,16 +30,35 @@ fn socket_inodes(pid: u32) -> HashSet<String> {
         .collect()
 }
 
-/// True once process `pid` holds an rtnetlink socket bound to multicast groups, in any of its
-/// threads' network namespaces (a monitor of a named namespace opens its socket on a thread
-/// that entered it). /proc/…/net/netlink lists each socket: protocol, groups and inode.
-pub fn netlink_subscribed(pid: u32) -> bool {
+/// True once process `pid` holds an rtnetlink socket bound to multicast groups in the network
+/// namespace `netns` (None: its threads' own). A monitor of a named namespace opens its socket on
+/// a short-lived thread that entered it, so that socket is listed only in that namespace's
+/// /proc/net/netlink: read there with nsenter. Each row: protocol, groups and inode.
+pub fn netlink_subscribed(pid: u32, netns: Option<&str>) -> bool {
     let inodes = socket_inodes(pid);
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return false;
+    let tables: Vec<String> = match netns {
+        Some(ns) => {
+            let out = std::process::Command::new("nsenter")
+                .args([
+                    format!("--net=/run/netns/{ns}"),
+                    "cat".into(),
+                    "/proc/self/net/netlink".into(),
+                ])
+                .output();
+            out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .into_iter()
+                .collect()
+        }
+        None => std::fs::read_dir(format!("/proc/{pid}/task"))
+            .map(|tasks| {
+                let tables = tasks.flatten().map(|task| task.path().join("net/netlink"));
+                tables
+                    .map(|t| std::fs::read_to_string(t).unwrap_or_default())
+                    .collect()
+            })
+            .unwrap_or_default(),
     };
-    tasks.flatten().any(|task| {
-        let table = std::fs::read_to_string(task.path().join("net/netlink")).unwrap_or_default();
+    tables.iter().any(|table| {
         table.lines().skip(1).any(|row| {
             let cols: Vec<&str> = row.split_whitespace().collect();
             // sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode; Eth 0 is NETLINK_ROUTE.
@@ -48,12 +67,13 @@ pub fn netlink_subscribed(pid: u32) -> bool {
     })
 }
 
-/// Waits until `pid` (a monitor: vnet-ns, vnet-bridge, `ip monitor`) listens to rtnetlink.
-pub fn wait_netlink_subscribed(pid: u32) {
+/// Waits until `pid` (a monitor: vnet-ns, vnet-bridge, `ip monitor`) listens to rtnetlink in
+/// `netns` (None: its own namespace).
+pub fn wait_netlink_subscribed(pid: u32, netns: Option<&str>) {
     wait_until(
         &format!("netlink subscription of process {pid}"),
         Duration::from_secs(10),
-        || netlink_subscribed(pid),
+        || netlink_subscribed(pid, netns),
     );
 }
 

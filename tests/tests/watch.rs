@@ -279,8 +279,8 @@ fn monitor_matches_ip_monitor(lab: &Lab, netns: Option<&str>) {
     }
     let monitor = Streaming::start("vnet-ns", &args);
     let classic = Classic::start(&format!("{ip} monitor label link address route neigh"));
-    wait_netlink_subscribed(monitor.child.id());
-    wait_netlink_subscribed(classic.pid());
+    wait_netlink_subscribed(monitor.child.id(), netns);
+    wait_netlink_subscribed(classic.pid(), netns);
     sh_ok(&script(&ip, &bridge, &va, &vb, &br));
     let run = monitor.finish(Duration::from_secs(15)).ok();
     let text = classic.stop();
@@ -351,7 +351,7 @@ fn bridge_monitor_in_a_namespace() {
     let ns = lab.netns("bmon");
     sh_ok(&format!("ip netns add {ns}"));
     let monitor = Streaming::start("vnet-bridge", &["-n", &ns, "monitor", "--timeout", "3"]);
-    wait_netlink_subscribed(monitor.child.id());
+    wait_netlink_subscribed(monitor.child.id(), Some(&ns));
     sh_ok(&format!(
         "ip -n {ns} link add pa type veth peer name pb && ip -n {ns} link add br9 type bridge && \
          ip -n {ns} link set pa master br9 && ip -n {ns} addr add 10.1.1.1/24 dev br9 && \
@@ -401,7 +401,7 @@ fn monitor_follows_namespaces_created_after_it_started() {
         ],
     );
     // The watch on /run/netns is set before the first socket subscribes.
-    wait_netlink_subscribed(monitor.child.id());
+    wait_netlink_subscribed(monitor.child.id(), None);
     sh_ok(&format!("ip netns add {ns}"));
     let followed = monitor.until(Duration::from_secs(5), |r| r["kind"] == "netns");
     assert_eq!(followed["netns"], ns.as_str());
