@@ -163,11 +163,18 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The verb a command line runs: the first argument that names a verb or alias of the tool.
+/// The verb a command line runs: the first argument that names a verb or alias of the tool, with
+/// the next one for a verb of a nested set (`route add`: index.json spells it with a space).
 pub fn verb_of(tool: &str, args: &[String]) -> Option<String> {
     let index = read_json(&schema_dir().join(tool).join("index.json"));
-    args.iter()
-        .find_map(|a| index.get(a.as_str()).and_then(Value::as_str))
+    let file = |spelling: &str| index.get(spelling).and_then(Value::as_str).map(str::to_string);
+    (0..args.len())
+        .find_map(|i| {
+            let nested = args
+                .get(i + 1)
+                .and_then(|next| file(&format!("{} {next}", args[i])));
+            nested.or_else(|| file(&args[i]))
+        })
         .map(|file| file.trim_end_matches(".json").to_string())
 }
 
@@ -179,17 +186,22 @@ pub fn assert_valid(tool: &str, verb: &str, value: &Value) {
 
 /// Panics unless a batch record is valid against one of the tool's verb schemas or the failure one.
 pub fn assert_valid_record(tool: &str, value: &Value) {
-    let dir = schema_dir().join(tool);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().is_some_and(|n| n != "index.json"))
-        .collect();
+    let mut files = schema_files(&schema_dir().join(tool));
+    files.retain(|p| p.file_name().is_some_and(|n| n != "index.json"));
     files.push(schema_dir().join("batch-failure.json"));
     let valid = files
         .iter()
         .any(|f| jsonschema::validator_for(&read_json(f)).is_ok_and(|v| v.is_valid(value)));
     assert!(valid, "batch record of {tool} matches no schema: {value}");
+}
+
+/// The schema files under `dir`, those of nested verb sets (route/add.json) too.
+fn schema_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .flat_map(|p| if p.is_dir() { schema_files(&p) } else { vec![p] })
+        .collect()
 }
 
 fn check(schema: &Value, value: &Value, what: &str) {

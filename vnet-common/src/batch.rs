@@ -193,4 +193,23 @@ mod tests {
         let mut reader: Box<dyn BufRead> = Box::new(BufReader::new(endless));
         assert_eq!(read_line(&mut reader, "-").unwrap_err().exit_code(), 7);
     }
+
+    #[test]
+    fn a_line_runs_a_verb_of_a_nested_set() {
+        use crate::verb::tests::NestTool;
+        let outer = crate::cli::NoGlobals {};
+        let record = |line: &str| {
+            let (output, _journal) = run_line::<NestTool>(&mut (), &outer, line).unwrap().unwrap();
+            output.json()
+        };
+        assert_eq!(
+            record("route add 10.0.0.0/8 via 10.0.0.1 # a comment"),
+            serde_json::json!({"destination": "10.0.0.0/8", "gateway": "10.0.0.1"})
+        );
+        assert_eq!(record("route ls"), serde_json::json!([]));
+        let error = run_line::<NestTool>(&mut (), &outer, "route nonsense")
+            .err()
+            .unwrap();
+        assert_eq!(error.exit_code(), 2);
+    }
 }

@@ -47,21 +47,35 @@ pub fn render(command: Command) -> Vec<u8> {
         .expect("writing to a Vec");
     man.render_options_section(&mut page).expect("writing to a Vec");
     for verb in command.get_subcommands().filter(|c| c.get_name() != "help") {
-        render_verb(&mut page, &command, verb);
+        render_verb(&mut page, command.get_name(), "", verb);
     }
     page.extend_from_slice(COMMON_SECTIONS.as_bytes());
     page.extend_from_slice(EXIT_STATUS.as_bytes());
     page
 }
 
-fn render_verb(page: &mut Vec<u8>, tool: &Command, verb: &Command) {
+/// One verb's section; a nested set (`route`) gets a section with its description, then one
+/// section per verb of it (`route add`), each naming its schema (route/add.json).
+/// `words` is the command line before the verb (`vnet-ns`, `vnet-ns route`), `folder` the
+/// schema folder under the tool's (`""`, `"route/"`).
+fn render_verb(page: &mut Vec<u8>, words: &str, folder: &str, verb: &Command) {
     let verb_name = verb.get_name().to_string();
-    let title = format!("{} {}", tool.get_name(), verb_name).to_uppercase();
+    let title = format!("{words} {verb_name}").to_uppercase();
     page.extend_from_slice(format!(".SH \"{title}\"\n").as_bytes());
-    let verb = verb
-        .clone()
-        .name(format!("{} {}", tool.get_name(), verb.get_name()));
-    let man = Man::new(verb);
+    let named = verb.clone().name(format!("{words} {verb_name}"));
+    let man = Man::new(named);
+    if verb.has_subcommands() {
+        let mut part = Vec::new();
+        man.render_description_section(&mut part)
+            .expect("writing to a Vec");
+        page.extend_from_slice(String::from_utf8_lossy(&part).replace(".SH ", ".SS ").as_bytes());
+        let words = format!("{words} {verb_name}");
+        let folder = format!("{folder}{verb_name}/");
+        for leaf in verb.get_subcommands().filter(|c| c.get_name() != "help") {
+            render_verb(page, &words, &folder, leaf);
+        }
+        return;
+    }
     // The verb's synopsis, description and options without repeating the page title.
     let mut part = Vec::new();
     man.render_synopsis_section(&mut part).expect("writing to a Vec");
@@ -70,11 +84,8 @@ fn render_verb(page: &mut Vec<u8>, tool: &Command, verb: &Command) {
     man.render_options_section(&mut part).expect("writing to a Vec");
     let part = String::from_utf8_lossy(&part).replace(".SH ", ".SS ");
     page.extend_from_slice(part.as_bytes());
-    let schema = format!(
-        ".PP\nJSON output schema: {}/{}.json\n",
-        tool.get_name(),
-        verb_name
-    );
+    let tool = words.split(' ').next().unwrap_or(words);
+    let schema = format!(".PP\nJSON output schema: {tool}/{folder}{verb_name}.json\n");
     page.extend_from_slice(schema.as_bytes());
 }
 

@@ -1,10 +1,13 @@
 //! JSON Schemas of every verb's output, generated from the result types (schemars) and committed
-//! under schema/TOOL/VERB.json, with schema/TOOL/index.json mapping each verb name and alias to
-//! its file and schema/batch-failure.json for a failed batch line's record. A test per tool fails
-//! when the committed files are stale (regenerate with VNET_UPDATE_SCHEMA=1 cargo test schema).
+//! under schema/TOOL/VERB.json (a verb of a nested set, `route add`, under
+//! schema/TOOL/route/add.json), with schema/TOOL/index.json mapping each verb name and alias
+//! (`"route ls"` for a nested one: the words of the command line, one space apart) to its file,
+//! and schema/batch-failure.json for a failed batch line's record. A test per tool fails when the
+//! committed files are stale (regenerate with VNET_UPDATE_SCHEMA=1 cargo test schema).
 
 use crate::cli::{command, Tool};
-use crate::verb::VerbSet;
+use crate::verb::{OutputSchema, VerbSet};
+use clap::Command;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -13,18 +16,55 @@ pub fn files<T: Tool>() -> Vec<(String, String)> {
     let mut files = Vec::new();
     let mut index = BTreeMap::new();
     let command = command::<T>();
-    let verbs = command.get_subcommands().filter(|c| c.get_name() != "help");
-    for (verb, schema) in verbs.zip(T::Verbs::output_schemas()) {
-        let file = format!("{}.json", verb.get_name());
-        for name in std::iter::once(verb.get_name()).chain(verb.get_all_aliases()) {
-            index.insert(name.to_string(), file.clone());
-        }
-        files.push((format!("{}/{file}", T::NAME), pretty(&closed(schema))));
-    }
+    let mut tree = Tree {
+        tool: T::NAME,
+        files: &mut files,
+        index: &mut index,
+    };
+    tree.add_set(&command, "", &[String::new()], T::Verbs::output_schemas());
     files.push((format!("{}/index.json", T::NAME), pretty(&index)));
     let failure = schemars::schema_for!(crate::batch::Failure);
     files.push(("batch-failure.json".to_string(), pretty(&closed(failure))));
     files
+}
+
+/// The schema files and index entries of a tool, gathered walking its verb tree.
+struct Tree<'a> {
+    tool: &'static str,
+    files: &'a mut Vec<(String, String)>,
+    index: &'a mut BTreeMap<String, String>,
+}
+
+impl Tree<'_> {
+    /// The verbs of `set` (the tool's root or a nested set), found under `folder` (`""` or
+    /// `"route/"`) and spelled after any of `spellings` (`""`, or `"route "` and its aliases).
+    fn add_set(&mut self, set: &Command, folder: &str, spellings: &[String], schemas: Vec<OutputSchema>) {
+        let verbs = set.get_subcommands().filter(|c| c.get_name() != "help");
+        for (verb, schema) in verbs.zip(schemas) {
+            let names: Vec<&str> = std::iter::once(verb.get_name())
+                .chain(verb.get_all_aliases())
+                .collect();
+            let spelled: Vec<String> = spellings
+                .iter()
+                .flat_map(|prefix| names.iter().map(move |name| format!("{prefix}{name}")))
+                .collect();
+            match schema {
+                OutputSchema::Leaf(schema) => {
+                    let file = format!("{folder}{}.json", verb.get_name());
+                    for spelling in spelled {
+                        self.index.insert(spelling, file.clone());
+                    }
+                    self.files
+                        .push((format!("{}/{file}", self.tool), pretty(&closed(schema))));
+                }
+                OutputSchema::Set(schemas) => {
+                    let folder = format!("{folder}{}/", verb.get_name());
+                    let spellings: Vec<String> = spelled.into_iter().map(|s| s + " ").collect();
+                    self.add_set(verb, &folder, &spellings, schemas);
+                }
+            }
+        }
+    }
 }
 
 /// Closes every object schema (`additionalProperties: false`), so a field printed but not
