@@ -5,6 +5,7 @@ mod checks;
 mod define;
 mod doctor;
 mod events;
+mod forward;
 mod inspect;
 mod leases;
 mod lifecycle;
@@ -95,6 +96,9 @@ vnet_common::verbs! {
         #[command(visible_alias = "net-event")]
         Events(events::Events),
         Prune(prune::Prune),
+        /// Host ports forwarded to guests on NAT networks: forward add, del, list, apply.
+        #[command(subcommand)]
+        Forward(forward::ForwardVerb),
     }
 }
 

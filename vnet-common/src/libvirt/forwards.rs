@@ -195,20 +195,16 @@ impl State {
             let e = std::io::Error::last_os_error();
             return Err(Error::from(e).context(format!("lock {LOCK_FILE}")));
         }
-        let forwards = match std::fs::read_to_string(STATE_FILE) {
-            Ok(text) => serde_json::from_str::<StateFile>(&text)
-                .map_err(|e| Error::failed(format!("read {STATE_FILE}: {e}")))?
-                .forwards,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(Error::from(e).context(format!("read {STATE_FILE}"))),
-        };
-        Ok(State { forwards, _lock: lock })
+        Ok(State {
+            forwards: read_all()?,
+            _lock: lock,
+        })
     }
 
     /// Writes the state (whole file replaced at once) and makes the firewall match it.
     pub fn commit(&self) -> Result<()> {
         self.save()?;
-        apply(&self.forwards)
+        apply(&self.forwards).map(drop)
     }
 
     fn save(&self) -> Result<()> {
@@ -234,10 +230,22 @@ impl State {
 }
 
 /// Makes the firewall match `forwards` (see [`rules`]) and installs the hooks that keep it so
-/// (removes them with the last forward).
-pub fn apply(forwards: &[Forward]) -> Result<()> {
-    rules::apply(forwards)?;
-    hooks::install(!forwards.is_empty())
+/// (removes them with the last forward). True when the ruleset had to change.
+pub fn apply(forwards: &[Forward]) -> Result<bool> {
+    let changed = rules::apply(forwards)?;
+    hooks::install(!forwards.is_empty())?;
+    Ok(changed)
+}
+
+/// The forwards, read without taking the lock (listings, doctor); no file: none.
+pub fn read_all() -> Result<Vec<Forward>> {
+    match std::fs::read_to_string(STATE_FILE) {
+        Ok(text) => Ok(serde_json::from_str::<StateFile>(&text)
+            .map_err(|e| Error::failed(format!("read {STATE_FILE}: {e}")))?
+            .forwards),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(Error::from(e).context(format!("read {STATE_FILE}"))),
+    }
 }
 
 /// vnet-vm undefine and prune: removes the forwards made for the domain `name` (or its `uuid`)

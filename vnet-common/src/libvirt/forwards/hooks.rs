@@ -4,7 +4,7 @@
 //! never call libvirt back (libvirtd waits for it) and never fail (a failing network hook stops
 //! the network from starting), so the scripts always exit 0.
 
-use super::{Forward, State, STATE_FILE};
+use super::{State, STATE_FILE};
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -66,7 +66,8 @@ pub fn install(wanted: bool) -> Result<()> {
 
 /// What the daemon hook runs (`forward apply --settle`): waits, up to `limit`, until libvirt has
 /// set up the firewall of every forward's network that is up (its bridge exists), then applies.
-pub fn settle(limit: Duration) -> Result<Vec<Forward>> {
+/// Gives the number of forwards and whether the ruleset changed.
+pub fn settle(limit: Duration) -> Result<(usize, bool)> {
     let started = Instant::now();
     loop {
         let forwards = State::open()?.forwards.clone();
@@ -80,6 +81,5 @@ pub fn settle(limit: Duration) -> Result<Vec<Forward>> {
         std::thread::sleep(Duration::from_millis(100));
     }
     let state = State::open()?;
-    super::apply(&state.forwards)?;
-    Ok(state.forwards.clone())
+    Ok((state.forwards.len(), super::apply(&state.forwards)?))
 }

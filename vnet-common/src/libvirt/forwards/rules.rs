@@ -250,6 +250,9 @@ fn plan(forwards: &[Forward], now: &Ruleset) -> Option<String> {
         rules.push(loopback_rule());
         rules.extend(forwards.iter().flat_map(forward_rules));
     }
+    if !forwards.is_empty() && in_place(&rules, forwards, now) {
+        return None;
+    }
     let mut script = String::new();
     for table in TABLES {
         let ours = CHAINS.iter().filter(|(t, ..)| *t == table);
@@ -281,13 +284,23 @@ fn plan(forwards: &[Forward], now: &Ruleset) -> Option<String> {
     (!script.is_empty()).then_some(script)
 }
 
-/// Makes the firewall match `forwards`, in one transaction.
-pub fn apply(forwards: &[Forward]) -> Result<()> {
+/// True when the ruleset already holds exactly `rules`: every chain jumped to first, holding as
+/// many rules as planned, every forward's among them.
+fn in_place(rules: &[Rule], forwards: &[Forward], now: &Ruleset) -> bool {
+    CHAINS.iter().all(|(table, chain, builtin)| {
+        now.jump_first(table, builtin, chain)
+            && now.rules(table, chain).len() == rules.iter().filter(|r| r.chain == *chain).count()
+    }) && forwards.iter().all(|f| present(f, now))
+}
+
+/// Makes the firewall match `forwards`, in one transaction. True when something changed.
+pub fn apply(forwards: &[Forward]) -> Result<bool> {
     let now = Ruleset::read()?;
     let Some(script) = plan(forwards, &now) else {
-        return Ok(());
+        return Ok(false);
     };
-    restore(&script)
+    restore(&script)?;
+    Ok(true)
 }
 
 fn restore(script: &str) -> Result<()> {
