@@ -163,8 +163,11 @@ pub fn parse_ipv4(text: &str, what: &str) -> Result<Ipv4Addr> {
     } else {
         "not an IPv4 address"
     };
-    Err(Error::invalid(format!("{what} {}: {looks}", quote(text)))
-        .with_hint(format!("{what} takes the guest's IPv4 address, e.g. 192.168.122.50")))
+    Err(
+        Error::invalid(format!("{what} {}: {looks}", quote(text))).with_hint(format!(
+            "{what} takes the guest's IPv4 address, e.g. 192.168.122.50"
+        )),
+    )
 }
 
 /// The forwards in [`STATE_FILE`], held under its lock until dropped (so two vnet-net processes,
@@ -183,7 +186,8 @@ impl State {
     /// Locks and reads the state (no file yet: no forwards).
     pub fn open() -> Result<State> {
         let dir = Path::new(STATE_FILE).parent().expect("a directory");
-        std::fs::create_dir_all(dir).map_err(|e| Error::from(e).context(format!("create {}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::from(e).context(format!("create {}", dir.display())))?;
         let lock = File::options()
             .create(true)
             .truncate(false)
@@ -259,7 +263,11 @@ pub fn remove_for_domain(name: &str, uuid: Option<&str>) -> Result<Vec<Forward>>
     state
         .remove(|f| {
             f.domain.as_deref() == Some(name)
-                || uuid.is_some_and(|u| f.domain_uuid.as_deref().is_some_and(|d| d.eq_ignore_ascii_case(u)))
+                || uuid.is_some_and(|u| {
+                    f.domain_uuid
+                        .as_deref()
+                        .is_some_and(|d| d.eq_ignore_ascii_case(u))
+                })
         })
         .map_err(|e| e.context(format!("remove the forwards of domain {}", quote(name))))
 }
@@ -283,7 +291,10 @@ pub fn check_local_uri(uri: &str) -> Result<()> {
     if uri.starts_with("test:") || !super::is_local_uri(uri) {
         return Err(Error::new(
             ErrorKind::Invalid,
-            format!("forwards act on this machine's firewall; {} is not this machine's libvirt", quote(uri)),
+            format!(
+                "forwards act on this machine's firewall; {} is not this machine's libvirt",
+                quote(uri)
+            ),
         )
         .with_hint("run vnet-net forward on the libvirt host itself"));
     }
@@ -344,6 +355,9 @@ mod tests {
     fn remote_and_test_uris_are_refused() {
         assert!(check_local_uri("qemu:///system").is_ok());
         assert_eq!(check_local_uri("test:///default").unwrap_err().exit_code(), 7);
-        assert_eq!(check_local_uri("qemu+ssh://far/system").unwrap_err().exit_code(), 7);
+        assert_eq!(
+            check_local_uri("qemu+ssh://far/system").unwrap_err().exit_code(),
+            7
+        );
     }
 }

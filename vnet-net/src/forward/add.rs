@@ -83,11 +83,27 @@ impl Add {
                 return Err(Error::invalid(format!("guest ports from {first} run past 65535")));
             }
         }
-        let address = self.address.as_deref().map(|a| parse_ipv4(a, "--address")).transpose()?;
-        Ok(Request { proto, ports, to_ip, to_port, address })
+        let address = self
+            .address
+            .as_deref()
+            .map(|a| parse_ipv4(a, "--address"))
+            .transpose()?;
+        Ok(Request {
+            proto,
+            ports,
+            to_ip,
+            to_port,
+            address,
+        })
     }
 
-    fn forward(&self, req: &Request, nat: &NatNetwork, to_ip: Ipv4Addr, guest: Option<&domain::Guest>) -> Forward {
+    fn forward(
+        &self,
+        req: &Request,
+        nat: &NatNetwork,
+        to_ip: Ipv4Addr,
+        guest: Option<&domain::Guest>,
+    ) -> Forward {
         let (port, port_end) = req.ports;
         let to_port = req.to_port.unwrap_or(port);
         Forward {
@@ -113,7 +129,9 @@ impl Add {
 /// name may hold ':'); a bad port is exit 7.
 fn split_port<'a>(text: &'a str, what: &str) -> Result<(&'a str, Option<u16>)> {
     match text.rsplit_once(':') {
-        Some((head, port)) if !head.is_empty() && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
+        Some((head, port))
+            if !head.is_empty() && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) =>
+        {
             let (first, _) = parse_ports(port).map_err(|e| e.context(what))?;
             Ok((head, Some(first)))
         }
@@ -141,14 +159,30 @@ impl Verb for Add {
         // Host ports first: a --reserve must not be made for a forward refused afterwards.
         let probe = self.forward(&req, &nat, req.to_ip.unwrap_or(nat.bridge_ip), None);
         if let Some(same) = existing(&state, &probe, req.to_ip.is_none())? {
-            return if self.exist_ok { Ok(Forwarded { forward: same, changed: false }) } else { Err(taken(&same)) };
+            return if self.exist_ok {
+                Ok(Forwarded {
+                    forward: same,
+                    changed: false,
+                })
+            } else {
+                Err(taken(&same))
+            };
         }
         if let Some(listener) = listeners::taken(&probe) {
-            return Err(Error::exists(format!("host port {}: {listener}", probe.key()))
-                .with_hint("stop it, or forward another host port (or one --address it does not listen on)"));
+            return Err(
+                Error::exists(format!("host port {}: {listener}", probe.key())).with_hint(
+                    "stop it, or forward another host port (or one --address it does not listen on)",
+                ),
+            );
         }
         let guest = match &self.to_domain {
-            Some(spec) => Some(domain::resolve(conn, split_port(spec, "--to-domain")?.0, &nat, self.reserve, journal)?),
+            Some(spec) => Some(domain::resolve(
+                conn,
+                split_port(spec, "--to-domain")?.0,
+                &nat,
+                self.reserve,
+                journal,
+            )?),
             None => None,
         };
         let to_ip = guest.as_ref().map_or(probe.to_ip, |g| g.ip);
@@ -158,12 +192,18 @@ impl Verb for Add {
         state.forwards.push(forward.clone());
         state.commit()?;
         drop(state);
-        journal.record_fn(format!("add forward {} on network {}", forward.key(), forward.network), move || {
-            let mut state = State::open()?;
-            state.forwards = before;
-            state.commit()
-        })?;
-        Ok(Forwarded { forward, changed: true })
+        journal.record_fn(
+            format!("add forward {} on network {}", forward.key(), forward.network),
+            move || {
+                let mut state = State::open()?;
+                state.forwards = before;
+                state.commit()
+            },
+        )?;
+        Ok(Forwarded {
+            forward,
+            changed: true,
+        })
     }
 }
 
@@ -175,7 +215,8 @@ fn existing(state: &State, probe: &Forward, to_domain: bool) -> Result<Option<Fo
     };
     let same = other.network == probe.network
         && other.proto == probe.proto
-        && (other.port, other.port_end, other.to_port, other.address) == (probe.port, probe.port_end, probe.to_port, probe.address)
+        && (other.port, other.port_end, other.to_port, other.address)
+            == (probe.port, probe.port_end, probe.to_port, probe.address)
         && (to_domain || other.to_ip == probe.to_ip);
     if same {
         Ok(Some(other.clone()))
@@ -241,7 +282,10 @@ mod tests {
         }
         let mut udp = add("80", "192.168.122.5");
         udp.proto = "icmp".into();
-        assert_eq!(udp.run(&mut down, &mut Journal::new()).unwrap_err().exit_code(), 7);
+        assert_eq!(
+            udp.run(&mut down, &mut Journal::new()).unwrap_err().exit_code(),
+            7
+        );
         assert_eq!(split_port("vm:with:colon", "x").unwrap(), ("vm:with:colon", None));
         assert_eq!(split_port("vm:8080", "x").unwrap(), ("vm", Some(8080)));
     }

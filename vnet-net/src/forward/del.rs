@@ -51,7 +51,11 @@ impl Verb for Del {
         spec::validate_name(&self.network)?;
         let proto = Proto::parse(&self.proto)?;
         let (first, last) = parse_ports(&self.port)?;
-        let address = self.address.as_deref().map(|a| parse_ipv4(a, "--address")).transpose()?;
+        let address = self
+            .address
+            .as_deref()
+            .map(|a| parse_ipv4(a, "--address"))
+            .transpose()?;
         check_local(ctx)?;
         let mut state = State::open()?;
         let chosen = |f: &Forward| {
@@ -66,7 +70,10 @@ impl Verb for Del {
         drop(state);
         let Some(forward) = gone.into_iter().next() else {
             if self.missing_ok {
-                return Ok(Deleted { forward: None, changed: false });
+                return Ok(Deleted {
+                    forward: None,
+                    changed: false,
+                });
             }
             return Err(Error::not_found(format!(
                 "no forward of {}/{} on network {}",
@@ -76,13 +83,19 @@ impl Verb for Del {
             ))
             .with_hint("see vnet-net forward list"));
         };
-        journal.record_fn(format!("delete forward {} on network {}", forward.key(), forward.network), move || {
-            let mut state = State::open()?;
-            state.forwards = before;
-            state.commit()
-        })?;
+        journal.record_fn(
+            format!("delete forward {} on network {}", forward.key(), forward.network),
+            move || {
+                let mut state = State::open()?;
+                state.forwards = before;
+                state.commit()
+            },
+        )?;
         Ok(Deleted {
-            forward: Some(Forwarded { forward, changed: true }),
+            forward: Some(Forwarded {
+                forward,
+                changed: true,
+            }),
             changed: true,
         })
     }

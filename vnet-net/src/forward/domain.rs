@@ -25,18 +25,29 @@ pub struct Guest {
 /// when it is missing, has no interface on the network, or has neither a lease nor a
 /// reservation there. With `reserve`, an address only leased becomes a reservation (undone on
 /// failure through `journal`).
-pub fn resolve(conn: &Connect, spec: &str, nat: &NatNetwork, reserve: bool, journal: &mut Journal) -> Result<Guest> {
+pub fn resolve(
+    conn: &Connect,
+    spec: &str,
+    nat: &NatNetwork,
+    reserve: bool,
+    journal: &mut Journal,
+) -> Result<Guest> {
     let domain = lookup(conn, spec)?;
     let name = domain.get_name().libvirt("domain name")?;
     let uuid = domain.get_uuid_string().libvirt(format!("domain {name}"))?;
     let xml = domain.get_xml_desc(0).libvirt(format!("domain {name}"))?;
     let macs = macs_on(&xml, &nat.name)?;
     if macs.is_empty() {
-        return Err(Error::not_found(format!("domain {name} has no interface on network {}", nat.name)));
+        return Err(Error::not_found(format!(
+            "domain {name} has no interface on network {}",
+            nat.name
+        )));
     }
     let reserved = nat.summary.dhcp_hosts.iter().find_map(|h| {
         let mac = h.mac.as_deref()?;
-        macs.iter().any(|m| m.eq_ignore_ascii_case(mac)).then(|| h.ip.as_deref()?.parse().ok())?
+        macs.iter()
+            .any(|m| m.eq_ignore_ascii_case(mac))
+            .then(|| h.ip.as_deref()?.parse().ok())?
     });
     if let Some(ip) = reserved {
         return Ok(Guest { name, uuid, ip });
@@ -46,7 +57,9 @@ pub fn resolve(conn: &Connect, spec: &str, nat: &NatNetwork, reserve: bool, jour
             "domain {name} has no DHCP lease on network {} yet, and no reservation",
             nat.name
         ))
-        .with_hint(format!("wait for it (vnet-vm wait {name} --ip), then add the forward with --reserve")));
+        .with_hint(format!(
+            "wait for it (vnet-vm wait {name} --ip), then add the forward with --reserve"
+        )));
     };
     if reserve {
         add_reservation(nat, &mac, ip, journal)?;
@@ -56,7 +69,11 @@ pub fn resolve(conn: &Connect, spec: &str, nat: &NatNetwork, reserve: bool, jour
 
 fn lookup(conn: &Connect, spec: &str) -> Result<Domain> {
     let found = Domain::lookup_by_name(conn, spec)
-        .or_else(|e| spec.parse::<u32>().map_or(Err(e.clone()), |id| Domain::lookup_by_id(conn, id).map_err(|_| e.clone())))
+        .or_else(|e| {
+            spec.parse::<u32>().map_or(Err(e.clone()), |id| {
+                Domain::lookup_by_id(conn, id).map_err(|_| e.clone())
+            })
+        })
         .or_else(|e| Domain::lookup_by_uuid_string(conn, spec).map_err(|_| e));
     found.map_err(|e| match e.code() {
         virt::error::ErrorNumber::NoDomain => Error::not_found(format!("domain {} not found", quote(spec))),

@@ -71,7 +71,10 @@ impl Verb for Apply {
                 (state.forwards.len(), forwards::apply(&state.forwards)?)
             }
         };
-        Ok(Applied { forwards: count, changed })
+        Ok(Applied {
+            forwards: count,
+            changed,
+        })
     }
 }
 
@@ -79,7 +82,10 @@ impl Verb for Apply {
 /// first, and its guest answers ARP on the bridge.
 pub fn health() -> Vec<(String, Option<String>)> {
     let Ok(all) = forwards::read_all() else {
-        return vec![("forwards".into(), Some(format!("cannot read {}", forwards::STATE_FILE)))];
+        return vec![(
+            "forwards".into(),
+            Some(format!("cannot read {}", forwards::STATE_FILE)),
+        )];
     };
     if all.is_empty() {
         return Vec::new();
@@ -91,7 +97,9 @@ pub fn health() -> Vec<(String, Option<String>)> {
             let problem = match &ruleset {
                 Err(e) => Some(format!("cannot read the ruleset: {}", e.message)),
                 Ok(r) if !present(f, r) => Some("rules missing or not first".into()),
-                Ok(_) if !answers_arp(f.to_ip, &f.bridge) => Some(format!("{} does not answer ARP on {}", f.to_ip, f.bridge)),
+                Ok(_) if !answers_arp(f.to_ip, &f.bridge) => {
+                    Some(format!("{} does not answer ARP on {}", f.to_ip, f.bridge))
+                }
                 Ok(_) => None,
             };
             (what, problem)

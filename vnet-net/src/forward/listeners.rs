@@ -25,7 +25,10 @@ pub fn taken(forward: &Forward) -> Option<String> {
         .flat_map(|text| parse(&text, forward.proto))
         .find(|l| (forward.port..=forward.port_end).contains(&l.port) && covers(forward, l.address))?;
     let owner = owner(listener.inode).unwrap_or_else(|| "a process".into());
-    Some(format!("{owner} listens on {}:{}", listener.address, listener.port))
+    Some(format!(
+        "{owner} listens on {}:{}",
+        listener.address, listener.port
+    ))
 }
 
 /// True when connections to `address` would be forwarded instead of reaching its listener.
@@ -114,9 +117,19 @@ mod tests {
    2: 0100007F:9C40 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 99 1 0 100 0 0 10 0\n";
         let found = parse(tcp, Proto::Tcp);
         assert_eq!(found.len(), 2);
-        assert_eq!(found[0], Listener { address: "0.0.0.0".parse().unwrap(), port: 8080, inode: 4242 });
+        assert_eq!(
+            found[0],
+            Listener {
+                address: "0.0.0.0".parse().unwrap(),
+                port: 8080,
+                inode: 4242
+            }
+        );
         assert_eq!(found[1].address, "127.0.0.1".parse::<IpAddr>().unwrap());
         let tcp6 = "header\n   0: 00000000000000000000000000000000:1F90 00000000000000000000000000000000:0000 0A 0:0 0:0 0 0 0 7 1\n";
-        assert_eq!(parse(tcp6, Proto::Tcp)[0].address, "::".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            parse(tcp6, Proto::Tcp)[0].address,
+            "::".parse::<IpAddr>().unwrap()
+        );
     }
 }

@@ -36,7 +36,10 @@ pub fn nat_network(conn: &Connect, name: &str) -> Result<NatNetwork> {
         return Err(Error::not_found(format!("network {name} is not running"))
             .with_hint(format!("start it first: vnet-net start {name}")));
     }
-    let bridge = summary.bridge.clone().ok_or_else(|| Error::failed(format!("network {name} has no bridge")))?;
+    let bridge = summary
+        .bridge
+        .clone()
+        .ok_or_else(|| Error::failed(format!("network {name} has no bridge")))?;
     let subnet = summary
         .ips
         .iter()
@@ -44,7 +47,11 @@ pub fn nat_network(conn: &Connect, name: &str) -> Result<NatNetwork> {
             IpNet::V4(v4) => Some(v4),
             IpNet::V6(_) => None,
         })
-        .ok_or_else(|| Error::invalid(format!("network {name} has no IPv4 subnet (libvirt NATs IPv4 only)")))?;
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "network {name} has no IPv4 subnet (libvirt NATs IPv4 only)"
+            ))
+        })?;
     Ok(NatNetwork {
         name: name.to_string(),
         persistent: net.is_persistent().libvirt(format!("network {name}"))?,
@@ -86,8 +93,10 @@ pub fn check_guest_ip(ip: Ipv4Addr, nat: &NatNetwork) -> Result<()> {
         } else {
             "lies outside"
         };
-        return Err(Error::invalid(format!("--to {ip} {why} network {}'s subnet {subnet}", nat.name))
-            .with_hint(format!("give the guest's address in {subnet}")));
+        return Err(
+            Error::invalid(format!("--to {ip} {why} network {}'s subnet {subnet}", nat.name))
+                .with_hint(format!("give the guest's address in {subnet}")),
+        );
     }
     Ok(())
 }

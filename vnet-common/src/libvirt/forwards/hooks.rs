@@ -21,7 +21,8 @@ pub fn hook_paths() -> [PathBuf; 2] {
 fn scripts() -> Result<[String; 2]> {
     let exe = std::env::current_exe().map_err(|e| Error::from(e).context("find the vnet-net binary"))?;
     let exe = exe.to_string_lossy();
-    let exe = shlex::try_quote(&exe).map_err(|_| Error::failed("the vnet-net binary's path has a NUL byte"))?;
+    let exe =
+        shlex::try_quote(&exe).map_err(|_| Error::failed("the vnet-net binary's path has a NUL byte"))?;
     let head = format!(
         "#!/bin/sh\n# Installed by vnet-net forward (see vnet-net(1), FORWARDS): applies the host port \
          forwards\n# of {STATE_FILE} again where libvirt may have put its own rules first.\n\
@@ -33,9 +34,8 @@ fn scripts() -> Result<[String; 2]> {
     let daemon = format!(
         "{head}case \"$2\" in start|reload) setsid \"$vnet\" forward apply --settle </dev/null >/dev/null 2>&1 & ;; esac\nexit 0\n"
     );
-    let network = format!(
-        "{head}[ \"$2\" = started ] && \"$vnet\" forward apply </dev/null >/dev/null 2>&1\nexit 0\n"
-    );
+    let network =
+        format!("{head}[ \"$2\" = started ] && \"$vnet\" forward apply </dev/null >/dev/null 2>&1\nexit 0\n");
     Ok([daemon, network])
 }
 

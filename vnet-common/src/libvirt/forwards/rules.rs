@@ -77,9 +77,18 @@ impl Rule {
                 Match::Out(dev) => vec!["-o".into(), dev.clone()],
                 Match::Proto(p) => vec!["-p".into(), p.as_str().into(), "-m".into(), p.as_str().into()],
                 Match::DstPorts(a, b) => vec!["--dport".into(), ports_text(*a, *b).replace('-', ":")],
-                Match::LocalDst => ["-m", "addrtype", "--dst-type", "LOCAL"].map(String::from).to_vec(),
-                Match::Dnated => ["-m", "conntrack", "--ctstate", "DNAT"].map(String::from).to_vec(),
-                Match::Comment(text) => vec!["-m".into(), "comment".into(), "--comment".into(), format!("\"{text}\"")],
+                Match::LocalDst => ["-m", "addrtype", "--dst-type", "LOCAL"]
+                    .map(String::from)
+                    .to_vec(),
+                Match::Dnated => ["-m", "conntrack", "--ctstate", "DNAT"]
+                    .map(String::from)
+                    .to_vec(),
+                Match::Comment(text) => vec![
+                    "-m".into(),
+                    "comment".into(),
+                    "--comment".into(),
+                    format!("\"{text}\""),
+                ],
             });
         }
         words.extend(match &self.target {
@@ -115,7 +124,11 @@ fn forward_rules(f: &Forward) -> Vec<Rule> {
     };
     let dnat = |chain| {
         let mut matches = host_dst();
-        matches.extend([Match::Proto(f.proto), Match::DstPorts(f.port, f.port_end), Match::Comment(comment(f))]);
+        matches.extend([
+            Match::Proto(f.proto),
+            Match::DstPorts(f.port, f.port_end),
+            Match::Comment(comment(f)),
+        ]);
         Rule {
             chain,
             matches,
@@ -154,7 +167,10 @@ fn forward_rules(f: &Forward) -> Vec<Rule> {
 fn loopback_rule() -> Rule {
     Rule {
         chain: "VNET_FWD_OUT",
-        matches: vec![Match::DstNet("127.0.0.0/8"), Match::Comment("vnet-forward loopback".into())],
+        matches: vec![
+            Match::DstNet("127.0.0.0/8"),
+            Match::Comment("vnet-forward loopback".into()),
+        ],
         target: Target::Return,
     }
 }
@@ -185,9 +201,10 @@ impl Ruleset {
                 let why = String::from_utf8_lossy(&out.stderr);
                 return Err(Error::failed(format!("iptables-save -t {table}: {}", why.trim())));
             }
-            ruleset
-                .tables
-                .insert(table.to_string(), Table::parse(&String::from_utf8_lossy(&out.stdout)));
+            ruleset.tables.insert(
+                table.to_string(),
+                Table::parse(&String::from_utf8_lossy(&out.stdout)),
+            );
         }
         Ok(ruleset)
     }
@@ -200,7 +217,9 @@ impl Ruleset {
     }
 
     fn has_chain(&self, table: &str, chain: &str) -> bool {
-        self.tables.get(table).is_some_and(|t| t.chains.iter().any(|c| c == chain))
+        self.tables
+            .get(table)
+            .is_some_and(|t| t.chains.iter().any(|c| c == chain))
     }
 
     /// True when `chain`'s first rule is the jump to `ours` and it has no other.
@@ -213,7 +232,9 @@ impl Ruleset {
     /// True when a rule of libvirt's LIBVIRT_FWI names `bridge` (libvirt has set the network up).
     pub fn libvirt_has(&self, bridge: &str) -> bool {
         let out = format!("-o {bridge} ");
-        self.rules("filter", "LIBVIRT_FWI").iter().any(|r| r.contains(&out))
+        self.rules("filter", "LIBVIRT_FWI")
+            .iter()
+            .any(|r| r.contains(&out))
     }
 }
 
@@ -222,10 +243,16 @@ impl Table {
         let mut table = Table::default();
         for line in text.lines() {
             if let Some(decl) = line.strip_prefix(':') {
-                table.chains.push(decl.split(' ').next().unwrap_or("").to_string());
+                table
+                    .chains
+                    .push(decl.split(' ').next().unwrap_or("").to_string());
             } else if let Some(rule) = line.strip_prefix("-A ") {
                 let (chain, rest) = rule.split_once(' ').unwrap_or((rule, ""));
-                table.rules.entry(chain.to_string()).or_default().push(rest.to_string());
+                table
+                    .rules
+                    .entry(chain.to_string())
+                    .or_default()
+                    .push(rest.to_string());
             }
         }
         table
@@ -237,7 +264,8 @@ impl Table {
 pub fn present(forward: &Forward, ruleset: &Ruleset) -> bool {
     let tag = format!("--comment \"{}\"", comment(forward));
     CHAINS.iter().all(|(table, chain, builtin)| {
-        ruleset.jump_first(table, builtin, chain) && ruleset.rules(table, chain).iter().any(|r| r.contains(&tag))
+        ruleset.jump_first(table, builtin, chain)
+            && ruleset.rules(table, chain).iter().any(|r| r.contains(&tag))
     })
 }
 
@@ -317,7 +345,10 @@ fn restore(script: &str) -> Result<()> {
         .map_err(|e| Error::from(e).context("run iptables-restore"))?;
     if !out.status.success() || written.is_err() {
         let why = String::from_utf8_lossy(&out.stderr);
-        return Err(Error::failed(format!("iptables-restore: {}", crate::error::one_line(why.trim()))));
+        return Err(Error::failed(format!(
+            "iptables-restore: {}",
+            crate::error::one_line(why.trim())
+        )));
     }
     Ok(())
 }
@@ -365,6 +396,9 @@ mod tests {
         let script = plan(&[forward(80, 80, None)], &now).unwrap();
         assert!(script.contains("-D FORWARD -j VNET_FWD\n"), "{script}");
         let script = plan(&[], &now).unwrap();
-        assert_eq!(script, "*filter\n-D FORWARD -j VNET_FWD\n-F VNET_FWD\n-X VNET_FWD\nCOMMIT\n");
+        assert_eq!(
+            script,
+            "*filter\n-D FORWARD -j VNET_FWD\n-F VNET_FWD\n-X VNET_FWD\nCOMMIT\n"
+        );
     }
 }
