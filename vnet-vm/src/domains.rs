@@ -397,6 +397,7 @@ impl Verb for Undefine {
         dom.undefine_flags(self.keep.flags())
             .map_err(|e| self.keep.explain(e, &name))?;
         journal.irreversible(format!("undefine domain {name}"))?;
+        vnet_common::libvirt::forwards::domain_undefined(conn, &dom)?;
         let removed = if self.remove_all_storage {
             Some(remove_storage(conn, &facts, journal)?)
         } else {

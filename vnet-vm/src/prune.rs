@@ -67,6 +67,7 @@ impl Verb for Prune {
             if persistent {
                 if !out.dry_run {
                     gone_is_fine(undefine(dom)).libvirt(format!("undefine domain {name}"))?;
+                    vnet_common::libvirt::forwards::domain_undefined(conn, dom)?;
                 }
                 out.removed(journal, "undefine", "domain", name, None)?;
             }

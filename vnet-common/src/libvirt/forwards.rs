@@ -272,6 +272,17 @@ pub fn remove_for_domain(name: &str, uuid: Option<&str>) -> Result<Vec<Forward>>
         .map_err(|e| e.context(format!("remove the forwards of domain {}", quote(name))))
 }
 
+/// vnet-vm undefine and prune, after `dom` was undefined over `conn`: removes its forwards when
+/// `conn` is this machine's libvirt (forwards live in this machine's firewall).
+pub fn domain_undefined(conn: &virt::connect::Connect, dom: &virt::domain::Domain) -> Result<()> {
+    let local = conn.get_uri().is_ok_and(|uri| check_local_uri(&uri).is_ok());
+    if !local || !Path::new(STATE_FILE).exists() {
+        return Ok(());
+    }
+    let name = dom.get_name().map_err(super::error)?;
+    remove_for_domain(&name, dom.get_uuid_string().ok().as_deref()).map(drop)
+}
+
 /// prune --tag: removes the forwards tagged `label` (with `dry_run`, only says which).
 pub fn remove_tagged(label: &str, dry_run: bool) -> Result<Vec<Forward>> {
     if !Path::new(STATE_FILE).exists() {

@@ -73,7 +73,9 @@ impl Add {
         let (to_ip, to_port) = match (&self.to, &self.to_domain) {
             (Some(to), _) => {
                 let (ip, port) = split_port(to, "--to")?;
-                (Some(parse_ipv4(ip, "--to")?), port)
+                // Not an address before the ':': say what the whole text is (a MAC has ':'s).
+                let ip = ip.parse::<Ipv4Addr>().or_else(|_| parse_ipv4(to, "--to"))?;
+                (Some(ip), port)
             }
             (None, Some(domain)) => (None, split_port(domain, "--to-domain")?.1),
             (None, None) => return Err(Error::invalid("give --to IP[:PORT] or --to-domain VM[:PORT]")),
@@ -273,6 +275,7 @@ mod tests {
             ("65536", "192.168.122.5"),
             ("90-80", "192.168.122.5"),
             ("80", "52:54:00:aa:bb:cc"),
+            ("80", "52:54:00:12:34:56"),
             ("80", "web1"),
             ("80", "192.168.122.5:0"),
             ("65530-65535", "192.168.122.5:65534"),
