@@ -129,6 +129,32 @@ fn fetch(ns: Option<&str>, addr: &str, port: u16) -> Option<String> {
     (run.code == 0).then(|| run.stdout.trim().to_string())
 }
 
+/// A UDP server in `ns` on `port` answering each datagram with "REPLY <address it saw>".
+fn serve_udp(lab: &Lab, ns: &str, port: u16, reply: &str) {
+    let program = format!(
+        "import socket\ns=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('0.0.0.0', {port}))\n\
+         while True:\n    d, a = s.recvfrom(100)\n    s.sendto(('{reply} ' + a[0]).encode(), a)\n"
+    );
+    let file = format!("/tmp/serve-udp-{ns}-{port}.py");
+    std::fs::write(&file, program).unwrap();
+    let pid = sh_ok(&format!(
+        "ip netns exec {ns} python3 {file} >/dev/null 2>&1 & echo $!"
+    ));
+    lab.on_drop(format!("kill {}", pid.trim()));
+    eventually(&format!("udp server on {port}"), || {
+        sh_ok(&format!("ip netns exec {ns} ss -lunH")).contains(&format!(":{port} "))
+    });
+}
+
+/// The answer to one datagram from `ns` to ADDR:PORT; None when none comes.
+fn ask_udp(ns: &str, addr: &str, port: u16) -> Option<String> {
+    let run = sh(&format!(
+        "ip netns exec {ns} timeout 6 python3 -c \"import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); \
+         s.settimeout(3); s.sendto(b'hi', ('{addr}', {port})); print(s.recv(200).decode())\""
+    ));
+    (run.code == 0).then(|| run.stdout.trim().to_string())
+}
+
 fn add(args: &[&str]) -> Value {
     let mut line = vec!["forward", "add"];
     line.extend(args);
@@ -262,6 +288,27 @@ fn a_forward_reaches_the_guest_from_outside_the_host_and_other_guests_and_goes_c
         .collect();
     assert_eq!(mine.len(), 1, "{checks}");
     assert_eq!(mine[0]["ok"], true, "{checks}");
+    // UDP the same way.
+    serve_udp(&lab, &web, 5300, "udp");
+    let bin = vnet_tests::bin_dir().join("vnet-net");
+    lab.on_drop(format!(
+        "{} forward del {net} --proto udp --port 9053 --missing-ok",
+        bin.display()
+    ));
+    add(&[
+        &net,
+        "--proto",
+        "udp",
+        "--port",
+        "9053",
+        "--to",
+        "192.168.171.50:5300",
+    ]);
+    assert_eq!(
+        ask_udp(&outside, &host_ip, 9053).as_deref(),
+        Some("udp 10.88.171.2")
+    );
+    del(&net, "udp", "9053");
     // Gone after del, with the ruleset exactly as before the add.
     let gone = del(&net, "tcp", "8080");
     assert_eq!(
