@@ -1,7 +1,7 @@
 //! `forward del`: removes one forward and its rules; the last one takes vnet's chains, jumps
 //! and hooks with it, so the ruleset is back to what it was before the first forward.
 
-use super::{check_local, Forwarded};
+use super::check_local;
 use crate::spec;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -36,7 +36,7 @@ pub struct Del {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Deleted {
     #[serde(flatten)]
-    pub forward: Option<Forwarded>,
+    pub forward: Option<Forward>,
     /// True when a forward was removed.
     pub changed: bool,
 }
@@ -92,10 +92,7 @@ impl Verb for Del {
             },
         )?;
         Ok(Deleted {
-            forward: Some(Forwarded {
-                forward,
-                changed: true,
-            }),
+            forward: Some(forward),
             changed: true,
         })
     }
