@@ -205,10 +205,17 @@ impl State {
         })
     }
 
-    /// Writes the state (whole file replaced at once) and makes the firewall match it.
-    pub fn commit(&self) -> Result<()> {
-        self.save()?;
-        apply(&self.forwards).map(drop)
+    /// Makes `forwards` the state: the file replaced at once, then the firewall made to match.
+    /// All or nothing: when the firewall refuses, the previous list and its rules are put back.
+    pub fn set(&mut self, forwards: Vec<Forward>) -> Result<()> {
+        let before = std::mem::replace(&mut self.forwards, forwards);
+        let done = self.save().and_then(|()| apply(&self.forwards).map(drop));
+        if done.is_err() {
+            self.forwards = before;
+            // Best effort: the error reported is the first one.
+            let _ = self.save().and_then(|()| apply(&self.forwards));
+        }
+        done
     }
 
     fn save(&self) -> Result<()> {
@@ -222,12 +229,12 @@ impl State {
             .map_err(|e| Error::from(e).context(format!("write {STATE_FILE}")))
     }
 
-    /// Removes the forwards `doomed` picks, commits, and gives them back (none: nothing written).
+    /// Removes the forwards `doomed` picks (all or nothing), and gives them back (none: nothing written).
     pub fn remove(&mut self, doomed: impl Fn(&Forward) -> bool) -> Result<Vec<Forward>> {
-        let (gone, kept): (Vec<Forward>, Vec<Forward>) = self.forwards.drain(..).partition(|f| doomed(f));
-        self.forwards = kept;
+        let (gone, kept): (Vec<Forward>, Vec<Forward>) =
+            self.forwards.iter().cloned().partition(|f| doomed(f));
         if !gone.is_empty() {
-            self.commit()?;
+            self.set(kept)?;
         }
         Ok(gone)
     }

@@ -191,16 +191,13 @@ impl Verb for Add {
         check_guest_ip(to_ip, &nat)?;
         let forward = self.forward(&req, &nat, to_ip, guest.as_ref());
         let before = state.forwards.clone();
-        state.forwards.push(forward.clone());
-        state.commit()?;
+        let mut after = before.clone();
+        after.push(forward.clone());
+        state.set(after)?;
         drop(state);
         journal.record_fn(
             format!("add forward {} on network {}", forward.key(), forward.network),
-            move || {
-                let mut state = State::open()?;
-                state.forwards = before;
-                state.commit()
-            },
+            move || State::open()?.set(before),
         )?;
         Ok(Forwarded {
             forward,

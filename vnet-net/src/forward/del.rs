@@ -85,11 +85,7 @@ impl Verb for Del {
         };
         journal.record_fn(
             format!("delete forward {} on network {}", forward.key(), forward.network),
-            move || {
-                let mut state = State::open()?;
-                state.forwards = before;
-                state.commit()
-            },
+            move || State::open()?.set(before),
         )?;
         Ok(Deleted {
             forward: Some(forward),
