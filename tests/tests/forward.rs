@@ -674,7 +674,7 @@ fn a_forward_to_a_real_guest_by_domain_with_a_reservation_goes_with_the_domain()
     let get = format!("GET / HTTP/1.0\r\n\r\n");
     let page = sh(&format!(
         "ip netns exec {outside} timeout 10 python3 -c \"import socket; s=socket.create_connection(('{host_ip}', 8800), timeout=5); \
-         s.sendall(b'{}'); print(s.recv(4096).decode())\"",
+         s.sendall(b'{}'); print(b''.join(iter(lambda: s.recv(4096), b'')).decode())\"",
         get.replace('\r', "\\r").replace('\n', "\\n")
     ));
     assert!(page.stdout.contains("vnet-guest-web"), "{page:?}");

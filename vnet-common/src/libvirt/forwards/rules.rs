@@ -190,23 +190,35 @@ pub struct Ruleset {
 }
 
 impl Ruleset {
+    /// One iptables-save of every table (one process: `forward add` runs well under 100 ms).
     pub fn read() -> Result<Ruleset> {
-        let mut ruleset = Ruleset::default();
-        for table in TABLES {
-            let out = Command::new("iptables-save")
-                .args(["-t", table])
-                .output()
-                .map_err(|e| Error::from(e).context("run iptables-save"))?;
-            if !out.status.success() {
-                let why = String::from_utf8_lossy(&out.stderr);
-                return Err(Error::failed(format!("iptables-save -t {table}: {}", why.trim())));
-            }
-            ruleset.tables.insert(
-                table.to_string(),
-                Table::parse(&String::from_utf8_lossy(&out.stdout)),
-            );
+        let out = Command::new("iptables-save")
+            .output()
+            .map_err(|e| Error::from(e).context("run iptables-save"))?;
+        if !out.status.success() {
+            let why = String::from_utf8_lossy(&out.stderr);
+            return Err(Error::failed(format!("iptables-save: {}", why.trim())));
         }
-        Ok(ruleset)
+        Ok(Ruleset::parse(&String::from_utf8_lossy(&out.stdout)))
+    }
+
+    /// iptables-save's text, table by table ("*nat" ... "COMMIT").
+    fn parse(text: &str) -> Ruleset {
+        let mut ruleset = Ruleset::default();
+        let mut current: Option<(String, String)> = None;
+        for line in text.lines() {
+            if let Some(name) = line.strip_prefix('*') {
+                current = Some((name.to_string(), String::new()));
+            } else if line == "COMMIT" {
+                if let Some((name, body)) = current.take() {
+                    ruleset.tables.insert(name, Table::parse(&body));
+                }
+            } else if let Some((_, body)) = current.as_mut() {
+                body.push_str(line);
+                body.push('\n');
+            }
+        }
+        ruleset
     }
 
     fn rules(&self, table: &str, chain: &str) -> &[String] {
@@ -391,8 +403,7 @@ mod tests {
         assert!(script.contains("-I FORWARD 1 -j VNET_FWD\nCOMMIT"), "{script}");
         let saved = "*filter\n:FORWARD ACCEPT [0:0]\n:VNET_FWD - [0:0]\n:LIBVIRT_FWI - [0:0]\n\
                      -A FORWARD -j LIBVIRT_FWI\n-A FORWARD -j VNET_FWD\nCOMMIT\n";
-        let mut now = Ruleset::default();
-        now.tables.insert("filter".into(), Table::parse(saved));
+        let now = Ruleset::parse(saved);
         let script = plan(&[forward(80, 80, None)], &now).unwrap();
         assert!(script.contains("-D FORWARD -j VNET_FWD\n"), "{script}");
         let script = plan(&[], &now).unwrap();
