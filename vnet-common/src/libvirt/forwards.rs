@@ -209,7 +209,10 @@ impl State {
     /// All or nothing: when the firewall refuses, the previous list and its rules are put back.
     pub fn set(&mut self, forwards: Vec<Forward>) -> Result<()> {
         let before = std::mem::replace(&mut self.forwards, forwards);
-        let done = self.save().and_then(|()| apply(&self.forwards).map(drop));
+        let done = self.save().and_then(|()| {
+            rules::apply_change(&before, &self.forwards)?;
+            hooks::install(!self.forwards.is_empty())
+        });
         if done.is_err() {
             self.forwards = before;
             // Best effort: the error reported is the first one.
