@@ -600,6 +600,7 @@ fn a_forward_to_a_real_guest_by_domain_with_a_reservation_goes_with_the_domain()
     let vm = lab.domain("fwd");
     let (outside, host_ip) = client(&lab, 178);
     del_on_drop(&lab, &net, "8800");
+    del_on_drop(&lab, &net, "8801");
     let iso = kit().join("guest.iso");
     // No domain yet: exit 3.
     vnet(
@@ -683,5 +684,41 @@ fn a_forward_to_a_real_guest_by_domain_with_a_reservation_goes_with_the_domain()
     vnet("vnet-vm", &["undefine", &vm]).ok();
     let left = vnet("vnet-net", &["forward", "list", &net]).ok().json();
     assert_eq!(left, serde_json::json!([]));
+    assert_eq!(ruleset(), before);
+    // A tagged domain with a reservation (no lease needed): vnet-vm prune --tag takes its forward.
+    let (vm2, tag) = (lab.domain("fwd"), lab.name("t"));
+    let mac = "52:54:00:fa:17:8e";
+    sh_ok(&format!(
+        "virsh net-update {net} add ip-dhcp-host \"<host mac='{mac}' ip='192.168.178.60'/>\" --live --config"
+    ));
+    vnet(
+        "vnet-vm",
+        &[
+            "install",
+            "--name",
+            &vm2,
+            "--memory",
+            "256",
+            "--network",
+            &format!("network={net},mac={mac}"),
+            "--disk",
+            "none",
+            "--location",
+            &iso.to_string_lossy(),
+            "--extra-args",
+            "console=ttyS0",
+            "--tag",
+            &tag,
+            "--noautoconsole",
+        ],
+    )
+    .ok();
+    let out = add(&[&net, "--proto", "tcp", "--port", "8801", "--to-domain", &vm2]);
+    assert_eq!(out["to_ip"], "192.168.178.60");
+    vnet("vnet-vm", &["prune", "--tag", &tag]).ok();
+    assert_eq!(
+        vnet("vnet-net", &["forward", "list", &net]).ok().json(),
+        serde_json::json!([])
+    );
     assert_eq!(ruleset(), before);
 }
