@@ -672,7 +672,7 @@ fn a_forward_to_a_real_guest_by_domain_with_a_reservation_goes_with_the_domain()
     // The lease is a reservation now, in the running and the persistent definition.
     assert!(sh_ok(&format!("virsh net-dumpxml {net}")).contains(&format!("ip='{address}'")));
     assert!(sh_ok(&format!("virsh net-dumpxml --inactive {net}")).contains(&format!("ip='{address}'")));
-    let get = format!("GET / HTTP/1.0\r\n\r\n");
+    let get = "GET / HTTP/1.0\r\n\r\n";
     let page = sh(&format!(
         "ip netns exec {outside} timeout 10 python3 -c \"import socket; s=socket.create_connection(('{host_ip}', 8800), timeout=5); \
          s.sendall(b'{}'); print(b''.join(iter(lambda: s.recv(4096), b'')).decode())\"",

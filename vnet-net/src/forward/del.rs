@@ -93,3 +93,30 @@ impl Verb for Del {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deleted_has_one_changed_key_and_no_forward_with_missing_ok() {
+        let none = serde_json::to_string(&Deleted {
+            forward: None,
+            changed: false,
+        })
+        .unwrap();
+        assert_eq!(none, r#"{"changed":false}"#);
+        let forward: Forward = serde_json::from_value(serde_json::json!({
+            "network": "n", "proto": "tcp", "port": 80, "port_end": 80, "to_ip": "192.168.1.5",
+            "to_port": 80, "to_port_end": 80, "address": null, "bridge": "virbr9",
+            "bridge_ip": "192.168.1.1", "subnet": "192.168.1.0/24", "domain": null, "domain_uuid": null
+        }))
+        .unwrap();
+        let some = serde_json::to_string(&Deleted {
+            forward: Some(forward),
+            changed: true,
+        })
+        .unwrap();
+        assert_eq!(some.matches("\"changed\"").count(), 1, "{some}");
+    }
+}
