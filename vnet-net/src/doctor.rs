@@ -173,8 +173,9 @@ fn forwards() -> Vec<Check> {
             Some(problem) => Check::fail(
                 "forward",
                 format!("{what}: {problem}"),
-                "vnet-net forward apply puts the rules back; a guest that does not answer is down or \
-                 has another address now (vnet-net dhcp-leases NET)",
+                "a network not running: vnet-net start NET (or vnet-net forward del); rules missing: \
+                 vnet-net forward apply; a guest that does not answer is down or has another address \
+                 now (vnet-net dhcp-leases NET)",
             ),
         })
         .collect()

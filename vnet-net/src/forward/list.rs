@@ -78,8 +78,8 @@ impl Verb for Apply {
     }
 }
 
-/// doctor: each forward as (what, problem): the problem is None when its rules are in place,
-/// first, and its guest answers ARP on the bridge.
+/// doctor: each forward as (what, problem): the problem is None when its network runs, its rules
+/// are in place and first, and its guest answers ARP on the bridge.
 pub fn health() -> Vec<(String, Option<String>)> {
     let Ok(all) = forwards::read_all() else {
         return vec![(
@@ -96,6 +96,10 @@ pub fn health() -> Vec<(String, Option<String>)> {
             let what = format!("{} {} -> {}:{}", f.network, f.key(), f.to_ip, f.to_port);
             let problem = match &ruleset {
                 Err(e) => Some(format!("cannot read the ruleset: {}", e.message)),
+                Ok(_) if !std::path::Path::new("/sys/class/net").join(&f.bridge).exists() => Some(format!(
+                    "network {} is not running (no bridge {})",
+                    f.network, f.bridge
+                )),
                 Ok(r) if !present(f, r) => Some("rules missing or not first".into()),
                 Ok(_) if !answers_arp(f.to_ip, &f.bridge) => {
                     Some(format!("{} does not answer ARP on {}", f.to_ip, f.bridge))
