@@ -4,13 +4,7 @@
 
 use serde_json::{json, Value};
 use std::process::{Command, Stdio};
-use vnet_tests::{
-    assert_unchanged, bridge_ports, ip_json, lab, sh, sh_ok, state_snapshot, vnet, vnet_stdin, Lab, Run,
-};
-
-fn br(args: &[&str]) -> Run {
-    vnet("vnet-bridge", args)
-}
+use vnet_tests::*;
 
 /// A veth pair standing in for a NIC (this kernel has no dummy links); both ends up. The lab
 /// deletes it (deleting one end deletes both).
@@ -27,13 +21,6 @@ fn netns(lab: &Lab, stem: &str) -> String {
     let name = lab.netns(stem);
     sh_ok(&format!("ip netns add {name}"));
     name
-}
-
-fn sysfs(path: &str) -> String {
-    std::fs::read_to_string(format!("/sys/class/net/{path}"))
-        .unwrap_or_else(|e| panic!("{path}: {e}"))
-        .trim()
-        .to_string()
 }
 
 fn exists(link: &str) -> bool {

@@ -7,10 +7,6 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 use vnet_tests::*;
 
-fn ns(args: &[&str]) -> Run {
-    vnet("vnet-ns", args)
-}
-
 /// The namespaces under /run/netns whose names start with `prefix`, sorted.
 fn namespaces_with(prefix: &str) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir("/run/netns")

@@ -185,6 +185,30 @@ const BRIDGE_VERBS: &[VerbSpec] = &[
     v("setpathcost", &["L", "L", "U"], &["-n=N"]),
     v("setportprio", &["L", "L", "U"], &["-n=N"]),
     v("hairpin", &["L", "L", "S"], &["-n=N"]),
+    // bridge(8)'s words: the keywords bare, as scripts written for bridge give them.
+    v(
+        "vlan add",
+        &[],
+        &["dev=L", "vid=U", "pvid", "untagged", "self", "-n=N"],
+    ),
+    v("vlan del", &[], &["dev=L", "vid=U", "--missing-ok", "-n=N"]),
+    v("vlan show", &[], &["dev=L", "vid=U", "-o=text", "-n=N"]),
+    v(
+        "fdb add",
+        &["M"],
+        &["dev=L", "dst=C", "vlan=U", "master", "static", "--exist-ok"],
+    ),
+    v(
+        "fdb append",
+        &["M"],
+        &["dev=L", "dst=C", "vni=U", "port=U", "-n=N"],
+    ),
+    v(
+        "fdb del",
+        &["M"],
+        &["dev=L", "dst=C", "vlan=U", "--missing-ok", "-n=N"],
+    ),
+    v("fdb show", &[], &["dev=L", "br=L", "vlan=U", "-o=text", "-n=N"]),
 ];
 
 const NET_VERBS: &[VerbSpec] = &[
@@ -272,7 +296,8 @@ impl Pools {
                 .to_string()];
         }
         let spec = &verbs[rng.below(verbs.len())];
-        let mut words = vec![spec.verb.to_string()];
+        // A nested verb ("vlan add") is its words.
+        let mut words: Vec<String> = spec.verb.split(' ').map(String::from).collect();
         for slot in spec.slots {
             if !rng.chance(6) {
                 words.push(self.value(rng, slot));

@@ -10,22 +10,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use vnet_tests::*;
 
-fn net(args: &[&str]) -> Run {
-    vnet("vnet-net", args)
-}
-
-/// The libvirt networks virsh sees, sorted: what a failed command must leave alone.
-fn virsh_names() -> Vec<String> {
-    let mut names: Vec<String> = sh_ok("virsh net-list --all --name")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(String::from)
-        .collect();
-    names.sort();
-    names
-}
-
 fn libvirtd_pid() -> i32 {
     let text = std::fs::read_to_string("/run/libvirtd.pid").expect("libvirtd's pid file");
     text.trim().parse().expect("a pid")
@@ -155,7 +139,7 @@ impl Batch {
 fn a_stopped_daemon_is_exit_6_within_the_timeout() {
     let lab = lab!();
     let name = lab.network("stop");
-    let before = virsh_names();
+    let before = network_names();
     {
         let _stopped = Stopped::now();
         for args in [
@@ -203,7 +187,7 @@ fn a_stopped_daemon_is_exit_6_within_the_timeout() {
             "{checks}"
         );
     }
-    assert_eq!(virsh_names(), before, "nothing changed");
+    assert_eq!(network_names(), before, "nothing changed");
     // A bad --timeout is a usage error, found before connecting.
     net(&["--timeout", "soon", "list"]).fails(2, "--timeout");
     let (run, _) = net_env(&["list"], &[("VNET_TIMEOUT", "-1")]);
@@ -264,7 +248,7 @@ fn a_daemon_that_stops_mid_batch_is_exit_6_and_leftovers_are_named() {
     );
     assert!(err.contains("not undone"), "{err}");
     // After the daemon resumes: line 1's network is there (the leftover), line 2's is not.
-    let names = virsh_names();
+    let names = network_names();
     assert!(names.contains(&a) && !names.contains(&b), "{names:?}");
 }
 
@@ -362,8 +346,9 @@ fn libvirtd_dying_mid_batch_is_exit_6_wherever_it_happens() {
         let mut batch = Batch::start(&["--timeout", "5"]);
         let record = batch.line("list --all");
         assert!(record.is_array(), "{record}");
-        sh_ok(&format!("kill -KILL {}", libvirtd_pid()));
-        std::thread::sleep(Duration::from_millis(200));
+        let pid = libvirtd_pid();
+        sh_ok(&format!("kill -KILL {pid}"));
+        wait_dead(pid);
         let (code, rest, err, took) = batch.finish(next, Duration::from_secs(20));
         assert_eq!(code, 6, "{next}: {rest} {err}");
         assert!(took < Duration::from_secs(8), "{next}: took {took:?}");
@@ -397,7 +382,7 @@ fn xml_files_are_utf8_and_bounded() {
     text.push_str(&"x".repeat(11 << 20));
     text.push_str("</description></network>\n");
     std::fs::write(&big, text).unwrap();
-    let before = virsh_names();
+    let before = network_names();
     net(&["define", latin1.to_str().unwrap()]).fails(7, "not UTF-8");
     net(&["define", big.to_str().unwrap()]).fails(7, "larger than 10485760 bytes");
     let started = Instant::now();
@@ -405,7 +390,7 @@ fn xml_files_are_utf8_and_bounded() {
     assert!(started.elapsed() < Duration::from_secs(10));
     net(&["define", dir.join("none.xml").to_str().unwrap()]).fails(3, "none.xml");
     net(&["create", latin1.to_str().unwrap()]).fails(7, "not UTF-8");
-    assert_eq!(virsh_names(), before);
+    assert_eq!(network_names(), before);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -3,11 +3,7 @@
 //! in its own network and mount namespace (tests/second-host), reached over a veth.
 
 use serde_json::{json, Value};
-use vnet_tests::{assert_unchanged, lab, sh, sh_ok, state_snapshot, vnet, Lab, Run};
-
-fn br(args: &[&str]) -> Run {
-    vnet("vnet-bridge", args)
-}
+use vnet_tests::*;
 
 /// `bridge -j ARGS` inside namespace `ns`, parsed.
 fn bridge_json(ns: &str, args: &str) -> Value {
@@ -864,17 +860,6 @@ fn remote_undefine_removes_only_remote_storage() {
     assert!(!std::path::Path::new(&format!("/var/lib/libvirt/boot/vnet-{name}-vmlinuz")).exists());
 }
 
-/// One check of a doctor report.
-fn check_of(checks: &Value, name: &str) -> Value {
-    checks
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no check {name}: {checks}"))
-        .clone()
-}
-
 #[test]
 fn network_verbs_and_doctor_against_a_second_host() {
     let lab = lab!();
@@ -962,12 +947,6 @@ fn network_verbs_and_doctor_against_a_second_host() {
     net(&["destroy", &name]).ok();
     net(&["undefine", &name]).ok();
     assert!(!host.virsh("net-list --all --name").contains(&name));
-}
-
-/// The guest kit (tests/guest/build-guest): kernel and initrd on this machine only.
-fn kit() -> std::path::PathBuf {
-    let script = format!("{}/guest/build-guest", env!("CARGO_MANIFEST_DIR"));
-    std::path::PathBuf::from(sh_ok(&format!("{script} 2>/dev/null")).trim())
 }
 
 #[test]

@@ -5,11 +5,7 @@
 //! libvirt's `default` network puts it back (defined, inactive) before and after.
 
 use serde_json::{json, Value};
-use vnet_tests::{assert_unchanged, bin_dir, ip_json, lab, sh, sh_ok, vnet, Lab, Run};
-
-fn net(args: &[&str]) -> Run {
-    vnet("vnet-net", args)
-}
+use vnet_tests::*;
 
 fn virsh(args: &str) -> String {
     sh_ok(&format!("virsh -q {args}"))
@@ -25,34 +21,16 @@ fn reset_default(lab: &Lab) {
     lab.on_drop(RESET_DEFAULT);
 }
 
-/// Everything bad input must leave alone: libvirt's networks, their files, and the host links.
-fn libvirt_state() -> String {
-    sh_ok(
-        "virsh net-list --all; virsh net-list --all --uuid; ls -1 /etc/libvirt/qemu/networks \
-         /etc/libvirt/qemu/networks/autostart; ip -br addr | awk '{$2=\"\"; print}'",
-    )
-}
-
 /// Runs a bad command and checks it failed as documented and changed nothing.
 fn refused<S: AsRef<str>>(args: &[S], code: i32, needle: &str) {
     let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
-    assert_unchanged(libvirt_state, || {
+    assert_unchanged(networks_state, || {
         net(&args).fails(code, needle);
     });
 }
 
-fn virsh_names() -> Vec<String> {
-    let mut names: Vec<String> = sh_ok("virsh net-list --all --name")
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.trim().to_string())
-        .collect();
-    names.sort();
-    names
-}
-
 fn defined(name: &str) -> bool {
-    virsh_names().iter().any(|n| n == name)
+    network_names().iter().any(|n| n == name)
 }
 
 /// The addresses of a link as "addr/prefix" strings.
@@ -196,16 +174,6 @@ fn default_network_redefined_when_missing() {
 /// One check of `vnet-net doctor`'s report.
 fn doctor_check(name: &str) -> Value {
     check_of(&net(&["doctor"]).ok().json(), name)
-}
-
-fn check_of(checks: &Value, name: &str) -> Value {
-    checks
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no check {name} in {checks}"))
-        .clone()
 }
 
 /// The seed's router.xml, with this test's network and bridge names.
@@ -751,7 +719,7 @@ fn collisions_refused(lab: &Lab, x: &str, y: &str) {
 fn failed_start_undoes_the_define(lab: &Lab, z: &str) {
     let busy = lab.link("vnbusy");
     sh_ok(&format!("ip link add {busy} type bridge"));
-    assert_unchanged(virsh_names, || {
+    assert_unchanged(network_names, || {
         let define = ["define", "--name", z, "--bridge", &busy, "--ip", "10.200.12.1/24"];
         net(&[&define[..], &["--start"]].concat()).fails(1, &format!("start network {z}"));
     });

@@ -3,23 +3,7 @@
 //! (live and --inactive), virsh net-list, sysfs, and a booted guest's DHCP lease (the guest kit).
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-use vnet_tests::{assert_unchanged, lab, sh_ok, vnet, Lab};
-
-fn net(args: &[&str]) -> vnet_tests::Run {
-    vnet("vnet-net", args)
-}
-
-/// The guest kit (tests/guest/build-guest), built once and cached.
-fn kit() -> PathBuf {
-    static KIT: OnceLock<PathBuf> = OnceLock::new();
-    KIT.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("guest/build-guest");
-        PathBuf::from(sh_ok(&format!("{} 2>/dev/null", script.display())).trim())
-    })
-    .clone()
-}
+use vnet_tests::*;
 
 /// A started NAT network of the lab's on 10.SUBNET.0.0/24 (DHCP .10-.100), with its bridge.
 fn started_network(lab: &Lab, subnet: u8) -> (String, String) {

@@ -3,17 +3,6 @@
 use serde_json::Value;
 use vnet_tests::*;
 
-fn ns(args: &[&str]) -> Run {
-    vnet("vnet-ns", args)
-}
-
-fn netns_names() -> Vec<String> {
-    let out = sh_ok("ip netns list");
-    out.lines()
-        .map(|l| l.split_whitespace().next().unwrap_or("").to_string())
-        .collect()
-}
-
 fn addresses_of(netns: Option<&str>, ifname: &str) -> Vec<String> {
     let scope = netns.map(|n| format!("-n {n} ")).unwrap_or_default();
     let links = ip_json(&format!("{scope}addr show dev {ifname}"));
@@ -24,10 +13,6 @@ fn addresses_of(netns: Option<&str>, ifname: &str) -> Vec<String> {
         .filter(|a| a["family"] == "inet")
         .map(|a| format!("{}/{}", a["local"].as_str().unwrap(), a["prefixlen"]))
         .collect()
-}
-
-fn has_flag(link: &Value, flag: &str) -> bool {
-    link["flags"].as_array().unwrap().iter().any(|f| f == flag)
 }
 
 #[test]

@@ -5,10 +5,6 @@
 use serde_json::Value;
 use vnet_tests::*;
 
-fn ns(args: &[&str]) -> Run {
-    vnet("vnet-ns", args)
-}
-
 /// Kernel state plus every namespace's routes (both families, all tables): bad input must leave
 /// all of it as it was.
 /// IPv6 link-local routes are left out: the kernel adds them by itself once a link's DAD ends.
@@ -35,10 +31,6 @@ fn snapshot() -> String {
 fn link(netns: Option<&str>, dev: &str) -> Value {
     let scope = netns.map(|n| format!("-n {n} ")).unwrap_or_default();
     ip_json(&format!("{scope}-d link show dev {dev}"))[0].clone()
-}
-
-fn has_flag(link: &Value, flag: &str) -> bool {
-    link["flags"].as_array().unwrap().iter().any(|f| f == flag)
 }
 
 /// One ping answered, trying for up to 5 s (IPv6 neighbours wait for the links' DAD).
@@ -487,7 +479,7 @@ fn attach_names_a_process_namespace() {
         .args(["--net", "sleep", "30"])
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    wait_exec(child.id(), "sleep");
     let pid = child.id().to_string();
     // unshare execs sleep in place: the PID is the process in the new namespace.
     let out = ns(&["attach", &name, &pid]).ok().json();

@@ -7,10 +7,6 @@ use serde_json::Value;
 use std::path::Path;
 use vnet_tests::*;
 
-fn ns(args: &[&str]) -> Run {
-    vnet("vnet-ns", args)
-}
-
 /// `qdisc show -o text` is `tc qdisc show`, for every link and for one (`dev IF`, where tc leaves
 /// out "dev IF"); `route show -o text` is `ip route show`; `show NS` lists what `ip -j addr` lists.
 #[test]

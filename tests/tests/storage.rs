@@ -4,12 +4,7 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-use vnet_tests::{assert_unchanged, lab, sh_ok, vnet, Lab, Run};
-
-fn vm(args: &[&str]) -> Run {
-    vnet("vnet-vm", args)
-}
+use vnet_tests::*;
 
 /// A directory of the lab's own (removed at the end) and a pool name removed at the end.
 fn lab_pool(lab: &Lab, stem: &str) -> (String, PathBuf) {
@@ -274,16 +269,6 @@ fn bad_storage_input_changes_nothing() {
         vm(&["vol-info", "relative"]).fails(7, "give its path");
         vm(&["pool-delete", &pool]).fails(4, "is active");
     });
-}
-
-/// The guest kit (tests/guest/build-guest), built once and cached.
-fn kit() -> PathBuf {
-    static KIT: OnceLock<PathBuf> = OnceLock::new();
-    KIT.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("guest/build-guest");
-        PathBuf::from(sh_ok(&format!("{} 2>/dev/null", script.display())).trim())
-    })
-    .clone()
 }
 
 fn names(run: Run, prefix: &str) -> Vec<String> {

@@ -7,31 +7,9 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use vnet_tests::{assert_unchanged, ip_json, lab, sh_ok, state_snapshot, vnet, vnet_stdin, Lab, Run};
+use vnet_tests::*;
 
 const MARKERS: &str = "/run/vnet/netns-tags";
-
-fn ns(args: &[&str]) -> Run {
-    vnet("vnet-ns", args)
-}
-
-fn br(args: &[&str]) -> Run {
-    vnet("vnet-bridge", args)
-}
-
-fn net(args: &[&str]) -> Run {
-    vnet("vnet-net", args)
-}
-
-fn vm(args: &[&str]) -> Run {
-    vnet("vnet-vm", args)
-}
-
-/// The guest kit (kernel and initrd) built by tests/guest/build-guest, cached.
-fn kit() -> PathBuf {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("guest/build-guest");
-    PathBuf::from(sh_ok(&format!("{} 2>/dev/null", script.display())).trim())
-}
 
 /// Everything a prune may change: the kernel state (namespaces, links, addresses), every link's
 /// alias in every namespace, the namespace markers, and libvirt's domains, networks, pools and
@@ -63,13 +41,6 @@ fn alias(netns: &str, link: &str) -> Option<Value> {
         .iter()
         .find(|l| l["ifname"] == link)
         .map(|l| l.get("ifalias").cloned().unwrap_or(Value::Null))
-}
-
-fn namespaces() -> Vec<String> {
-    sh_ok("ip netns list")
-        .lines()
-        .map(|l| l.split(' ').next().unwrap().to_string())
-        .collect()
 }
 
 fn names(list: &Value, key: &str) -> Vec<String> {
@@ -276,7 +247,7 @@ fn a_mixed_lab_is_pruned_by_tag_and_nothing_else() {
         std::fs::read_to_string(format!("{MARKERS}/{}", m.ns_a)).unwrap(),
         "A\n"
     );
-    assert!(!namespaces().iter().any(|n| n.contains("netns-tags")));
+    assert!(!netns_names().iter().any(|n| n.contains("netns-tags")));
     assert!(sh_ok(&format!("virsh net-dumpxml {}", m.net_a))
         .contains("<vnet:tag xmlns:vnet=\"http://vnet.invalid/xmlns/tag/1\">A</vnet:tag>"));
     assert!(sh_ok(&format!("virsh net-dumpxml --inactive {}", m.net_a)).contains(">A</vnet:tag>"));
@@ -418,7 +389,7 @@ fn a_mixed_lab_is_pruned_by_tag_and_nothing_else() {
     assert_eq!(removed(&real_ns), rest);
 
     // Everything tagged A is gone.
-    assert!(!namespaces().contains(&m.ns_a));
+    assert!(!netns_names().contains(&m.ns_a));
     assert!(!Path::new(&format!("{MARKERS}/{}", m.ns_a)).exists());
     assert_eq!(alias("", &m.vx_a), None);
     for link in [&m.br_a, &m.veth_a.0] {
@@ -446,7 +417,7 @@ fn a_mixed_lab_is_pruned_by_tag_and_nothing_else() {
 
     // Everything tagged B and everything untagged is still there, tags intact.
     let tag_b = Value::from("vnet:tag=B");
-    assert!(namespaces().contains(&m.ns_b) && namespaces().contains(&m.ns_u));
+    assert!(netns_names().contains(&m.ns_b) && netns_names().contains(&m.ns_u));
     assert_eq!(
         std::fs::read_to_string(format!("{MARKERS}/{}", m.ns_b)).unwrap(),
         "B\n"

@@ -19,13 +19,6 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
-/// A fresh directory of this test's own under /tmp, removed at the end by `lab`-like callers.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(unique(name));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn run_env(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(program);
     cmd.args(args).stdin(Stdio::null());
@@ -56,7 +49,8 @@ fn tree(dir: &Path) -> (Vec<String>, Vec<String>) {
 
 #[test]
 fn make_install_writes_what_its_manifest_says_and_uninstall_removes_it() {
-    let dest = scratch("destdir");
+    let lab = lab!(unprivileged);
+    let dest = lab.dir("dest");
     let make = |target: &str| {
         sh(&format!(
             "cd {} && make {target} DESTDIR={} PREFIX=/usr 2>&1",
@@ -269,7 +263,7 @@ fn script_spellings_behave_as_their_long_forms() {
     assert!(text.starts_with("bridge name"), "{text}");
     assert_eq!(quiet.lines().count(), text.lines().count() - 1, "{text}\n{quiet}");
     // -b FILE as ip -b / bridge -b.
-    let dir = scratch("batch");
+    let dir = lab.dir("batch");
     let file = dir.join("lines");
     std::fs::write(
         &file,
@@ -307,8 +301,8 @@ fn doctor_kvm(cache: &Path) -> Value {
 
 #[test]
 fn doctor_tells_the_truth_about_kvm_and_install_reuses_the_cached_probe() {
-    let _lab = lab!();
-    let dir = scratch("kvmprobe");
+    let lab = lab!();
+    let dir = lab.dir("probe");
     let cache = dir.join("kvm-probe.json");
     // The oracle: this machine's /dev/kvm exists, yet a KVM guest cannot run (DESIGN.md): start
     // one through libvirt ourselves.
@@ -352,7 +346,7 @@ fn doctor_tells_the_truth_about_kvm_and_install_reuses_the_cached_probe() {
     let second = doctor_kvm(&cache);
     assert_eq!(second["ok"], first["ok"]);
     assert!(second["detail"].as_str().unwrap().contains("cached"), "{second}");
-    let files = scratch("kvmboot");
+    let files = lab.dir("boot");
     std::fs::write(files.join("vmlinuz"), "k").unwrap();
     std::fs::write(files.join("initrd"), "i").unwrap();
     let boot = format!(

@@ -6,70 +6,17 @@
 //! depends on another's order (tap names are read from virsh, not assumed).
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 use std::time::{Duration, Instant};
-use vnet_tests::{assert_unchanged, bridge_ports, lab, sh, sh_ok, vnet, vnet_stdin, Lab, Run};
-
-/// Builds the guest kit once per machine (cached) and returns its directory.
-fn kit() -> PathBuf {
-    static KIT: OnceLock<PathBuf> = OnceLock::new();
-    KIT.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("guest/build-guest");
-        let out = sh_ok(&format!("{} 2>/dev/null", script.display()));
-        PathBuf::from(out.trim())
-    })
-    .clone()
-}
+use vnet_tests::*;
 
 fn kit_iso() -> String {
     kit().join("guest.iso").to_string_lossy().into_owned()
 }
 
-/// libvirt's default NAT network (defined, inactive in the sandbox) started, and stopped again
-/// when the lab ends if this test started it.
-fn default_network(lab: &Lab) {
-    let info = sh_ok("virsh net-info default");
-    if !info
-        .lines()
-        .any(|l| l.starts_with("Active:") && l.ends_with("yes"))
-    {
-        sh_ok("virsh net-start default");
-        lab.on_drop("virsh net-destroy default");
-    }
-}
-
-/// A directory of this test's own, removed (with the pool install may make for it) at the end.
-fn lab_dir(lab: &Lab, stem: &str) -> PathBuf {
-    let dir = PathBuf::from(format!("/tmp/vnet-vm-{}", lab.name(stem)));
-    std::fs::create_dir_all(&dir).unwrap();
-    lab.on_drop(format!("rm -rf {}", dir.display()));
-    let pool = pool_for(&dir);
-    lab.on_drop(format!("virsh pool-destroy {pool}; virsh pool-undefine {pool}"));
-    dir
-}
-
 /// The pool install defines for a directory without one: named after the directory.
 fn pool_for(dir: &Path) -> String {
     dir.file_name().unwrap().to_string_lossy().into_owned()
-}
-
-/// A domain of this test's own; its copied kernels go too at the end.
-fn lab_domain(lab: &Lab, stem: &str) -> String {
-    let name = lab.domain(stem);
-    lab.on_drop(format!("rm -f /var/lib/libvirt/boot/vnet-{name}-*"));
-    name
-}
-
-/// What a failed install must not leave behind: domains, pools, volumes, copied kernels, files
-/// in the disk directory.
-fn libvirt_state(disk_dir: &Path) -> String {
-    sh_ok(&format!(
-        "virsh list --all --name; virsh pool-list --all --name; \
-         for p in $(virsh pool-list --all --name); do virsh vol-list \"$p\"; done; \
-         ls -1A /var/lib/libvirt/boot; ls -1A {}",
-        disk_dir.display()
-    ))
 }
 
 /// Waits for `vnet-vm domifaddr NAME` to report an IPv4 lease; returns the first entry.
@@ -104,10 +51,6 @@ fn tap_on_virbr0(name: &str) -> String {
     tap
 }
 
-fn vm(args: &[&str]) -> Run {
-    vnet("vnet-vm", args)
-}
-
 fn vm_owned(args: &[String]) -> Run {
     vm(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
@@ -119,7 +62,7 @@ fn seed_install_two_guests_leases_and_console() {
     let lab = lab!();
     default_network(&lab);
     let dir = lab_dir(&lab, "imgs");
-    let (vm1, vm2) = (lab_domain(&lab, "VM"), lab_domain(&lab, "VM"));
+    let (vm1, vm2) = (lab.domain("VM"), lab.domain("VM"));
     let first = install_the_seed_guest(&vm1, &dir);
     let tap1 = tap_on_virbr0(&vm1);
     let (address2, tap2) = install_a_second_guest(&vm2, &dir);
@@ -378,7 +321,7 @@ fn failed_installs_leave_nothing_behind() {
         d = dir.display()
     ));
     let taken = define_with_print_xml(&lab, &dir);
-    let name = lab_domain(&lab, "bad");
+    let name = lab.domain("bad");
     let state = || libvirt_state(&dir);
     assert_unchanged(state, || {
         refused_before_any_change(&dir, &name, &taken, &empty_iso)
@@ -390,7 +333,7 @@ fn failed_installs_leave_nothing_behind() {
 /// `install --print-xml > taken.xml; virsh define taken.xml`: the printed XML is the document
 /// itself, and libvirt takes it as it is. The domain is a name taken for the next step.
 fn define_with_print_xml(lab: &Lab, dir: &Path) -> String {
-    let taken = lab_domain(lab, "taken");
+    let taken = lab.domain("taken");
     let kit = kit();
     let boot = format!(
         "kernel={},initrd={}",

@@ -7,49 +7,8 @@
 //! virsh dumpxml, qemu-img info, the guest's console, ls.
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-use vnet_tests::{assert_unchanged, lab, sh, sh_ok, vnet, vnet_stdin, Lab, Run};
-
-fn kit() -> PathBuf {
-    static KIT: OnceLock<PathBuf> = OnceLock::new();
-    KIT.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("guest/build-guest");
-        PathBuf::from(sh_ok(&format!("{} 2>/dev/null", script.display())).trim())
-    })
-    .clone()
-}
-
-fn vm(args: &[&str]) -> Run {
-    vnet("vnet-vm", args)
-}
-
-fn default_network(lab: &Lab) {
-    let info = sh_ok("virsh net-info default");
-    if !info
-        .lines()
-        .any(|l| l.starts_with("Active:") && l.ends_with("yes"))
-    {
-        sh_ok("virsh net-start default");
-        lab.on_drop("virsh net-destroy default");
-    }
-}
-
-/// A directory of the test's own (and the pool install may define for it), removed at the end.
-fn lab_dir(lab: &Lab, stem: &str) -> PathBuf {
-    let dir = PathBuf::from(format!("/tmp/vnet-vmi-{}", lab.name(stem)));
-    std::fs::create_dir_all(&dir).unwrap();
-    lab.on_drop(format!("rm -rf {}", dir.display()));
-    let pool = dir.file_name().unwrap().to_string_lossy().into_owned();
-    lab.on_drop(format!("virsh pool-destroy {pool}; virsh pool-undefine {pool}"));
-    dir
-}
-
-fn lab_domain(lab: &Lab, stem: &str) -> String {
-    let name = lab.domain(stem);
-    lab.on_drop(format!("rm -f /var/lib/libvirt/boot/vnet-{name}-*"));
-    name
-}
+use std::path::Path;
+use vnet_tests::*;
 
 /// The kit's kernel and initrd copied into `dir` (libvirt relabels what a guest boots: the
 /// shared kit stays untouched).
@@ -59,17 +18,6 @@ fn kernel_in(dir: &Path) -> (String, String) {
     }
     let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
     (p("vmlinuz"), p("initrd.gz"))
-}
-
-/// Domains, pools, volumes, copied kernels, and the files in `dir`: what a failed install must
-/// leave as it found it.
-fn libvirt_state(dir: &Path) -> String {
-    sh_ok(&format!(
-        "virsh list --all --name; virsh pool-list --all --name; \
-         for p in $(virsh pool-list --all --name); do virsh vol-list \"$p\"; done; \
-         ls -1A /var/lib/libvirt/boot; ls -1A {}",
-        dir.display()
-    ))
 }
 
 /// The persistent definition (what install defined; the live XML has libvirt's expansions).
@@ -90,7 +38,7 @@ fn cloud_image_overlay_seed_import_lease_console() {
     let lab = lab!();
     default_network(&lab);
     let dir = lab_dir(&lab, "img");
-    let name = lab_domain(&lab, "ci");
+    let name = lab.domain("ci");
     let (kernel, initrd) = kernel_in(&dir);
     let base = dir.join("base.qcow2");
     sh_ok(&format!("qemu-img create -q -f qcow2 {} 64M", base.display()));
@@ -236,7 +184,7 @@ fn cloud_image_overlay_seed_import_lease_console() {
 fn uefi_guest_defined_and_started_and_refused_without_firmware() {
     let lab = lab!();
     let dir = lab_dir(&lab, "efi");
-    let name = lab_domain(&lab, "efi");
+    let name = lab.domain("efi");
     let disk = format!("path={}/efi.qcow2,size=0.05", dir.display());
     let args = |n: &str| -> Vec<String> {
         [
@@ -298,7 +246,7 @@ fn uefi_guest_defined_and_started_and_refused_without_firmware() {
         "{nvram}"
     );
     // host-passthrough cannot run under TCG: refused before anything is made.
-    let other = lab_domain(&lab, "efi");
+    let other = lab.domain("efi");
     let mut hp = args(&other);
     hp.extend(["--cpu".to_string(), "host-passthrough".to_string()]);
     let at = hp.iter().position(|a| a.starts_with("path=")).unwrap();
@@ -333,7 +281,7 @@ fn http_location_install() {
     sh_ok(&format!(
         "for i in $(seq 50); do python3 -c 'import urllib.request,sys; urllib.request.urlopen(sys.argv[1])' {base}current/ 2>/dev/null && exit 0; sleep 0.1; done; exit 1"
     ));
-    let name = lab_domain(&lab, "http");
+    let name = lab.domain("http");
     let missing = format!("http://127.0.0.1:{port}/nothing/here/");
     assert_unchanged(
         || libvirt_state(&dir),
@@ -396,7 +344,7 @@ fn bad_inputs_change_nothing() {
     let lab = lab!();
     default_network(&lab);
     let dir = lab_dir(&lab, "bad");
-    let name = lab_domain(&lab, "bad");
+    let name = lab.domain("bad");
     let (kernel, initrd) = kernel_in(&dir);
     sh_ok(&format!(
         "qemu-img create -q -f qcow2 {}/base.qcow2 16M",

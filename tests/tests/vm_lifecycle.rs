@@ -6,39 +6,9 @@
 //! virsh (dominfo, domstate, domiflist, domblklist, list, domdisplay, ttyconsole), the guest's own
 //! console, the NVRAM file. Every define costs 6-8 s here, a start under a second.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
-use vnet_tests::{assert_unchanged, lab, sh_ok, vnet, vnet_stdin, Lab, Run};
-
-fn vm(args: &[&str]) -> Run {
-    vnet("vnet-vm", args)
-}
-
-/// The guest kit (built and cached by tests/guest/build-guest).
-fn kit() -> PathBuf {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("guest/build-guest");
-    PathBuf::from(sh_ok(&format!("{} 2>/dev/null", script.display())).trim())
-}
-
-/// A directory of this test's own, removed at the end.
-fn lab_dir(lab: &Lab) -> PathBuf {
-    let dir = PathBuf::from(format!("/tmp/vnet-vmlc-{}", lab.name("d")));
-    std::fs::create_dir_all(&dir).unwrap();
-    lab.on_drop(format!("rm -rf {}", dir.display()));
-    dir
-}
-
-/// libvirt's default network started (stopped again at the end if this test started it).
-fn default_network(lab: &Lab) {
-    let info = sh_ok("virsh net-info default");
-    if !info
-        .lines()
-        .any(|l| l.starts_with("Active:") && l.ends_with("yes"))
-    {
-        sh_ok("virsh net-start default");
-        lab.on_drop("virsh net-destroy default");
-    }
-}
+use vnet_tests::*;
 
 /// A transient isolated network of this test's own (no DHCP), for the second NIC.
 fn second_network(lab: &Lab, dir: &Path) -> String {
@@ -142,7 +112,7 @@ fn virsh_dominfo_line(name: &str, key: &str) -> String {
 fn ci_harness_flow() {
     let lab = lab!();
     default_network(&lab);
-    let dir = lab_dir(&lab);
+    let dir = lab_dir(&lab, "d");
     let net2 = second_network(&lab, &dir);
     let name = lab.domain("ci");
     let file = dir.join("guest.xml");
@@ -495,7 +465,7 @@ fn uefi_guest_undefine_needs_nvram() {
         Path::new("/usr/share/OVMF/OVMF_CODE_4M.fd").exists(),
         "the ovmf package is not installed (.ci/install-deps installs it): apt-get install ovmf"
     );
-    let dir = lab_dir(&lab);
+    let dir = lab_dir(&lab, "d");
     let name = lab.domain("uefi");
     let file = dir.join("uefi.xml");
     std::fs::write(
@@ -539,7 +509,7 @@ fn uefi_guest_undefine_needs_nvram() {
 #[test]
 fn define_files_refused_and_create_transient() {
     let lab = lab!();
-    let dir = lab_dir(&lab);
+    let dir = lab_dir(&lab, "d");
     let name = lab.domain("tr");
     let bad = |file: &str, content: &[u8]| {
         let path = dir.join(file);

@@ -9,9 +9,9 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use vnet_tests::{assert_unchanged, assert_valid, lab, sh, sh_ok, vnet, vnet_stdin, Lab, Run};
+use vnet_tests::*;
 
 /// A vnet tool started in the background, its stdout read line by line as it comes.
 struct Streaming {
@@ -24,8 +24,14 @@ struct Streaming {
 
 impl Streaming {
     fn start(tool: &str, args: &[&str]) -> Streaming {
+        Streaming::start_env(tool, args, Vec::new())
+    }
+
+    /// Like [`Streaming::start`], with these environment variables set (a libvirt client log).
+    fn start_env(tool: &str, args: &[&str], env: Vec<(String, String)>) -> Streaming {
         let mut child = Command::new(vnet_tests::bin_dir().join(tool))
             .args(args)
+            .envs(env)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -119,26 +125,53 @@ impl Drop for Streaming {
     }
 }
 
-/// A classic tool (ip monitor, virsh event) in the background, its stdout kept whole.
-struct Classic(Child);
+/// A classic tool (ip monitor, virsh event) in the background, its stdout kept whole as it comes.
+struct Classic {
+    child: Child,
+    text: Arc<Mutex<String>>,
+    reader: std::thread::JoinHandle<()>,
+}
 
 impl Classic {
     fn start(script: &str) -> Classic {
-        Classic(
-            Command::new("bash")
-                .arg("-c")
-                .arg(format!("exec stdbuf -oL {script}"))
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        )
+        let mut child = Command::new("bash")
+            .arg("-c")
+            .arg(format!("exec stdbuf -oL {script}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let text = Arc::new(Mutex::new(String::new()));
+        let sink = text.clone();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                let mut text = sink.lock().unwrap();
+                text.push_str(&line);
+                text.push('\n');
+            }
+        });
+        Classic { child, text, reader }
+    }
+
+    /// The process id (bash execs the tool in place).
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits until what the tool printed so far satisfies `enough`; panics after `timeout`.
+    fn until(&self, what: &str, timeout: Duration, enough: impl Fn(&str) -> bool) {
+        wait_until(what, timeout, || enough(&self.text.lock().unwrap()));
     }
 
     fn stop(self) -> String {
-        let mut child = self.0;
+        let mut child = self.child;
         let _ = child.kill();
-        String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
+        let _ = child.wait();
+        let _ = self.reader.join();
+        let text = self.text.lock().unwrap().clone();
+        text
     }
 }
 
@@ -246,7 +279,8 @@ fn monitor_matches_ip_monitor(lab: &Lab, netns: Option<&str>) {
     }
     let monitor = Streaming::start("vnet-ns", &args);
     let classic = Classic::start(&format!("{ip} monitor label link address route neigh"));
-    std::thread::sleep(Duration::from_millis(700));
+    wait_netlink_subscribed(monitor.child.id());
+    wait_netlink_subscribed(classic.pid());
     sh_ok(&script(&ip, &bridge, &va, &vb, &br));
     let run = monitor.finish(Duration::from_secs(15)).ok();
     let text = classic.stop();
@@ -293,8 +327,11 @@ fn monitor_matches_ip_monitor(lab: &Lab, netns: Option<&str>) {
         .iter()
         .find(|r| r["route"]["dst"] == "10.10.0.0/16")
         .unwrap();
-    assert_eq!(route["route"]["gateway"], "10.9.0.2");
-    assert_eq!(route["route"]["dev"], va.as_str());
+    // The object is route show's record of the route (its type under "type"), field for field.
+    let shown = serde_json::json!({"type": "unicast", "dst": "10.10.0.0/16", "family": "inet",
+        "gateway": "10.9.0.2", "dev": va, "protocol": "boot", "scope": "global", "prefsrc": null,
+        "metric": null, "table": 254, "flags": [], "pref": null});
+    assert_eq!(route["route"], shown, "{route}");
 }
 
 #[test]
@@ -314,7 +351,7 @@ fn bridge_monitor_in_a_namespace() {
     let ns = lab.netns("bmon");
     sh_ok(&format!("ip netns add {ns}"));
     let monitor = Streaming::start("vnet-bridge", &["-n", &ns, "monitor", "--timeout", "3"]);
-    std::thread::sleep(Duration::from_millis(500));
+    wait_netlink_subscribed(monitor.child.id());
     sh_ok(&format!(
         "ip -n {ns} link add pa type veth peer name pb && ip -n {ns} link add br9 type bridge && \
          ip -n {ns} link set pa master br9 && ip -n {ns} addr add 10.1.1.1/24 dev br9 && \
@@ -363,7 +400,8 @@ fn monitor_follows_namespaces_created_after_it_started() {
             "20",
         ],
     );
-    std::thread::sleep(Duration::from_millis(500));
+    // The watch on /run/netns is set before the first socket subscribes.
+    wait_netlink_subscribed(monitor.child.id());
     sh_ok(&format!("ip netns add {ns}"));
     let followed = monitor.until(Duration::from_secs(5), |r| r["kind"] == "netns");
     assert_eq!(followed["netns"], ns.as_str());
@@ -427,11 +465,21 @@ fn domain_events_waits_and_a_daemon_restart() {
     let xml = PathBuf::from(format!("/tmp/vnet-watch-{name}.xml"));
     std::fs::write(&xml, small_domain_xml(&name)).unwrap();
     lab.on_drop(format!("rm -f {}", xml.display()));
-    let mut json = Streaming::start("vnet-vm", &["events", &name, "--timeout", "60"]);
-    let text = Streaming::start("vnet-vm", &["events", &name, "--timeout", "60", "-o", "text"]);
+    let logs = [0, 1, 2].map(|_| LibvirtClientLog::new(&lab, "rpc"));
+    let mut json = Streaming::start_env("vnet-vm", &["events", &name, "--timeout", "60"], logs[0].env());
+    let text = Streaming::start_env(
+        "vnet-vm",
+        &["events", &name, "--timeout", "60", "-o", "text"],
+        logs[1].env(),
+    );
     // virsh event --domain needs the domain to exist already: all domains, filtered below.
-    let virsh = Classic::start("virsh event --event lifecycle --loop");
-    std::thread::sleep(Duration::from_millis(700));
+    let virsh = Classic::start(&format!(
+        "env {} virsh event --event lifecycle --loop",
+        logs[2].env_words()
+    ));
+    for log in &logs {
+        log.wait_registered(LibvirtEvents::Domain);
+    }
     sh_ok(&format!("virsh define {}", xml.display()));
     // Met already: returns at once.
     let shut = vnet("vnet-vm", &["wait", &name, "--state", "shut-off"])
@@ -492,11 +540,14 @@ fn domain_events_waits_and_a_daemon_restart() {
         events.contains(&("stopped".into(), "destroyed".into())),
         "{events:?}"
     );
-    // The text layout is virsh event's, line for line.
-    std::thread::sleep(Duration::from_millis(500));
+    // The text layout is virsh event's, line for line (once virsh has printed them all).
+    let domain = format!("for domain '{name}'");
+    virsh.until("virsh event's lines", Duration::from_secs(10), |text| {
+        text.lines().filter(|l| l.contains(&domain)).count() >= events.len()
+    });
     let virsh_lines = virsh.stop();
     text_lines_match(text, &virsh_lines, &name, events.len());
-    daemon_restart(json);
+    daemon_restart(&lab, json);
 }
 
 fn text_lines_match(text: Streaming, virsh: &str, name: &str, n: usize) {
@@ -518,9 +569,14 @@ fn text_lines_match(text: Streaming, virsh: &str, name: &str, n: usize) {
 
 /// The daemon restarts under a running stream: a disconnected record, then a reconnected one.
 /// With --no-reconnect the stream ends with 6 instead.
-fn daemon_restart(mut json: Streaming) {
-    let once = Streaming::start("vnet-vm", &["events", "--no-reconnect", "--timeout", "30"]);
-    std::thread::sleep(Duration::from_millis(500));
+fn daemon_restart(lab: &Lab, mut json: Streaming) {
+    let log = LibvirtClientLog::new(lab, "rpc");
+    let once = Streaming::start_env(
+        "vnet-vm",
+        &["events", "--no-reconnect", "--timeout", "30"],
+        log.env(),
+    );
+    log.wait_registered(LibvirtEvents::Domain);
     sh_ok("kill $(cat /run/libvirtd.pid); for i in $(seq 100); do [ -e /run/libvirtd.pid ] || break; sleep 0.1; done");
     let lost = json.until(Duration::from_secs(10), |r| r["record"] != "lifecycle");
     assert_eq!(lost["record"], "disconnected", "{lost}");
@@ -544,12 +600,24 @@ fn network_events_in_order() {
     let xml = PathBuf::from(format!("/tmp/vnet-watch-{name}.xml"));
     std::fs::write(&xml, format!("<network><name>{name}</name></network>")).unwrap();
     lab.on_drop(format!("rm -f {}", xml.display()));
-    let json = Streaming::start("vnet-net", &["events", &name, "--count", "4", "--timeout", "60"]);
-    let text = Streaming::start("vnet-net", &["net-event", &name, "--count", "4", "-o", "text"]);
+    let logs = [0, 1, 2].map(|_| LibvirtClientLog::new(&lab, "rpc"));
+    let json = Streaming::start_env(
+        "vnet-net",
+        &["events", &name, "--count", "4", "--timeout", "60"],
+        logs[0].env(),
+    );
+    let text = Streaming::start_env(
+        "vnet-net",
+        &["net-event", &name, "--count", "4", "-o", "text"],
+        logs[1].env(),
+    );
     let virsh = Classic::start(&format!(
-        "virsh net-event --network {name} --event lifecycle --loop"
+        "env {} virsh net-event --network {name} --event lifecycle --loop",
+        logs[2].env_words()
     ));
-    std::thread::sleep(Duration::from_millis(700));
+    for log in &logs {
+        log.wait_registered(LibvirtEvents::Network);
+    }
     for step in ["net-define", "net-start", "net-destroy", "net-undefine"] {
         let arg = if step == "net-define" {
             xml.display().to_string()
@@ -566,7 +634,9 @@ fn network_events_in_order() {
         .collect();
     assert_eq!(events, ["defined", "started", "stopped", "undefined"]);
     let ours = text.finish(Duration::from_secs(10)).ok().stdout;
-    std::thread::sleep(Duration::from_millis(300));
+    virsh.until("virsh net-event's lines", Duration::from_secs(10), |text| {
+        text.lines().filter(|l| l.starts_with("event ")).count() >= 4
+    });
     let theirs: String = virsh
         .stop()
         .lines()
@@ -577,27 +647,6 @@ fn network_events_in_order() {
 }
 
 // ---------------------------------------------------------------- a real guest
-
-fn kit() -> PathBuf {
-    static KIT: OnceLock<PathBuf> = OnceLock::new();
-    KIT.get_or_init(|| {
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("guest/build-guest");
-        PathBuf::from(sh_ok(&format!("{} 2>/dev/null", script.display())).trim())
-    })
-    .clone()
-}
-
-/// libvirt's default network started, and stopped again at the end if this test started it.
-fn default_network(lab: &Lab) {
-    let info = sh_ok("virsh net-info default");
-    if !info
-        .lines()
-        .any(|l| l.starts_with("Active:") && l.ends_with("yes"))
-    {
-        sh_ok("virsh net-start default");
-        lab.on_drop("virsh net-destroy default");
-    }
-}
 
 /// The kit's guest, booted straight from its kernel on the default network (no disk).
 fn boot_guest(name: &str) {
@@ -681,11 +730,13 @@ fn guest_wait_ip_and_poweroff() {
     assert_eq!(any[0]["source"], "lease");
     vnet("vnet-vm", &["domifaddr", &name, "--source", "agent"]).fails(6, "no guest agent");
     // Power off from inside; the wait is already listening.
-    let wait = Streaming::start(
+    let log = LibvirtClientLog::new(&lab, "rpc");
+    let wait = Streaming::start_env(
         "vnet-vm",
         &["wait", &name, "--state", "shut-off", "--timeout", "60"],
+        log.env(),
     );
-    std::thread::sleep(Duration::from_millis(500));
+    log.wait_registered(LibvirtEvents::Domain);
     let (done_tx, done_rx) = channel();
     let watcher = std::thread::spawn(move || {
         let run = wait.finish(Duration::from_secs(60));

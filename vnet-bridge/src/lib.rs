@@ -3,7 +3,6 @@
 //! netlink connection, and `addif --move-addresses` to put a NIC on a bridge safely.
 
 mod bridges;
-mod fast;
 mod fault;
 mod fdb;
 mod kernel;
@@ -15,6 +14,7 @@ mod prune;
 mod settings;
 mod show;
 mod stp;
+mod values;
 mod vlan;
 mod vxlan;
 
@@ -137,17 +137,14 @@ words (fdb append 00:00:00:00:00:00 dev vx0 dst HOST: head-end replication to on
         }
     }
 
-    /// Tab completes bridges for BRIDGE (not addbr's), links for IF and PORT, namespaces for -n.
-    const NETNS_AFTER_VERB: bool = true;
-
-    fn fast_verb(netns: Option<String>, words: &[String]) -> Option<(Globals, Command)> {
-        fast::verb(netns, words)
-    }
-
+    /// Tab completes bridges for BRIDGE (not addbr's) and fdb show's br, links for IF, PORT and
+    /// dev (vlan, fdb, addvxlan), namespaces for -n.
     fn completers(verb: &[&str], arg: &clap::Arg) -> Option<completion::Names> {
-        if completion::is(arg, &["bridge", "bridges"]) && verb.first() != Some(&"addbr") {
+        // addvxlan's and fdb's port is a UDP port, not a bridge port.
+        let udp_port = matches!(verb.first(), Some(&"addvxlan" | &"fdb")) && completion::is(arg, &["port"]);
+        if completion::is(arg, &["bridge", "bridges", "br"]) && verb.first() != Some(&"addbr") {
             Some(completion::bridges)
-        } else if completion::is(arg, &["interfaces", "interface", "port", "ports"]) {
+        } else if completion::is(arg, &["interfaces", "interface", "port", "ports", "dev"]) && !udp_port {
             Some(completion::links)
         } else if completion::is(arg, &["netns"]) {
             Some(completion::namespaces)
@@ -180,12 +177,41 @@ vnet_common::verbs! {
         Setmac(settings::Setmac),
         Setmcsnoop(settings::Setmcsnoop),
         Setvlanfiltering(vlan::Setvlanfiltering),
-        Vlan(vlan::Vlan),
+        /// Per-port VLANs of a VLAN-filtering bridge, in bridge(8)'s words: vlan add, del, show.
+        // Without a sub-action: clap's one-line "requires a subcommand", not the whole help.
+        #[command(subcommand, arg_required_else_help = false)]
+        Vlan(VlanVerb),
         Addvxlan(vxlan::Addvxlan),
         Delvxlan(vxlan::Delvxlan),
-        Fdb(fdb::Fdb),
+        /// Forwarding database entries in bridge(8)'s words: fdb add, append, del, show.
+        // Without a sub-action: clap's one-line "requires a subcommand", not the whole help.
+        #[command(subcommand, arg_required_else_help = false)]
+        Fdb(FdbVerb),
         Monitor(monitor::Monitor),
         Prune(prune::Prune),
+    }
+}
+
+// `vlan add|del|show` (bridge vlan): one leaf verb each.
+vnet_common::verbs! {
+    pub enum VlanVerb for Ctx {
+        Add(vlan::VlanAdd),
+        #[command(visible_alias = "delete")]
+        Del(vlan::VlanDel),
+        #[command(visible_alias = "list")]
+        Show(vlan::VlanShow),
+    }
+}
+
+// `fdb add|append|del|show` (bridge fdb): one leaf verb each.
+vnet_common::verbs! {
+    pub enum FdbVerb for Ctx {
+        Add(fdb::FdbAdd),
+        Append(fdb::FdbAppend),
+        #[command(visible_alias = "delete")]
+        Del(fdb::FdbDel),
+        #[command(visible_alias = "list")]
+        Show(fdb::FdbShow),
     }
 }
 
@@ -197,6 +223,50 @@ mod tests {
 
     fn words(line: &str) -> Vec<String> {
         line.split_whitespace().map(str::to_string).collect()
+    }
+
+    /// The listing lines the fast path took before clap built only the named verb's command:
+    /// parsed alike with that command and with the whole one.
+    #[test]
+    fn a_line_parses_the_same_with_only_its_verbs_command() {
+        for line in [
+            "show",
+            "show br0 br1",
+            "-o text show",
+            "show -o text -q",
+            "show -o name",
+            "-n Blue show -o json",
+            "show -n Blue",
+            "show show",
+            "showstp br0 -o text",
+            "-n Blue showstp br0 -p",
+            "",
+            "show --help",
+            "-o text -o json show",
+            "-j -o text show",
+            "show -o yaml",
+            "show -n",
+            "-n -x show",
+            "-n A show -n B",
+            "showstp",
+            "addbr br0",
+            "br0 show",
+            "show -ojson",
+            "show --output=text",
+            "show -- br0",
+        ] {
+            let mut words = words(line);
+            words.insert(0, "vnet-bridge".to_string());
+            let show = |r: std::result::Result<vnet_common::cli::Cli<Globals, Command>, clap::Error>| match r
+            {
+                Ok(cli) => format!("{cli:?}"),
+                Err(e) => format!("{:?}: {}", e.kind(), e.render()),
+            };
+            let narrow = vnet_common::tool::command_for::<BridgeTool>(&words);
+            let first = vnet_common::tool::parse_with::<BridgeTool>(narrow, words.clone());
+            let whole = vnet_common::tool::parse_with::<BridgeTool>(command::<BridgeTool>(), words);
+            assert_eq!(show(first), show(whole), "{line}");
+        }
     }
 
     #[test]
@@ -261,6 +331,21 @@ mod tests {
     fn completions_are_current() {
         let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../completions"));
         vnet_common::completion::assert_current("vnet-bridge", dir);
+    }
+
+    #[test]
+    fn tab_completes_links_for_dev_but_not_for_a_udp_port() {
+        let complete = |words: &[&str]| {
+            vnet_common::completion::complete_words(
+                vnet_common::cli::completion_command::<BridgeTool>(),
+                words,
+            )
+        };
+        let lo = "lo".to_string();
+        assert!(complete(&["vnet-bridge", "vlan", "add", "--dev", "l"]).contains(&lo));
+        assert!(complete(&["vnet-bridge", "fdb", "show", "--dev", "l"]).contains(&lo));
+        assert!(!complete(&["vnet-bridge", "fdb", "add", "--port", "l"]).contains(&lo));
+        assert!(!complete(&["vnet-bridge", "addvxlan", "br0", "vx0", "--port", "l"]).contains(&lo));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! What the kernel says about bridges and their ports, read from one link dump.
 
 use netlink_packet_route::link::{
-    BridgeId, BridgePortState, BridgeStpState, InfoBridge, InfoBridgePort, InfoData, InfoPortData,
+    BridgeId, BridgePortState, BridgeStpState, InfoBridge, InfoBridgePort, InfoData, InfoPortData, InfoVxlan,
     LinkAttribute, LinkInfo, LinkMessage,
 };
 use rtnetlink::Handle;
@@ -115,6 +115,14 @@ pub fn bridge_data(link: &LinkMessage) -> &[InfoBridge] {
             _ => None,
         })
         .unwrap_or(&[])
+}
+
+/// The IFLA_VXLAN_* attributes of a VXLAN link; None for any other link.
+pub fn vxlan_data(link: &LinkMessage) -> Option<&[InfoVxlan]> {
+    infos(link).iter().find_map(|i| match i {
+        LinkInfo::Data(InfoData::Vxlan(data)) => Some(data.as_slice()),
+        _ => None,
+    })
 }
 
 /// The IFLA_BRPORT_* attributes of a bridge port.

@@ -12,9 +12,7 @@ use crate::kernel::{enslave, set_up};
 use futures::TryStreamExt;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
 use netlink_packet_route::link::LinkMessage;
-use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteProtocol, RouteType,
-};
+use netlink_packet_route::route::{RouteAttribute, RouteFlags, RouteMessage, RouteProtocol, RouteType};
 use netlink_packet_route::AddressFamily;
 use rtnetlink::{Handle, RouteMessageBuilder};
 use schemars::JsonSchema;
@@ -23,6 +21,7 @@ use std::cell::RefCell;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::rc::Rc;
 use vnet_common::links::{address_cidr, link_is_up, link_master, link_name, list_addresses};
+use vnet_common::netlink::route as record;
 use vnet_common::{Context, Error, Journal, Result};
 
 /// What --move-addresses moved from the interface to the bridge.
@@ -68,7 +67,7 @@ impl MovedRoute {
         MovedRoute {
             dst,
             gateway,
-            table: table(route),
+            table: record::table(route),
             metric,
         }
     }
@@ -342,7 +341,7 @@ async fn all_routes_via(handle: &Handle, index: u32) -> Result<Vec<RouteMessage>
 
 /// The routes to move: not the kernel's own (made from addresses), not the local table.
 fn movable(route: &RouteMessage) -> bool {
-    table(route) != 255
+    record::table(route) != 255
         && route.header.protocol != RouteProtocol::Kernel
         && route.header.kind == RouteType::Unicast
 }
@@ -354,7 +353,7 @@ fn route_key(route: &RouteMessage) -> String {
     let kind = route.header.kind;
     format!(
         "{family:?} {} {dst} {gateway:?} {metric:?} {kind:?}",
-        table(route)
+        record::table(route)
     )
 }
 
@@ -369,42 +368,14 @@ async fn drop_new_kernel_routes(handle: &Handle, index: u32, before: &[String]) 
     Ok(())
 }
 
-fn table(route: &RouteMessage) -> u32 {
-    route
-        .attributes
-        .iter()
-        .find_map(|a| match a {
-            RouteAttribute::Table(t) => Some(*t),
-            _ => None,
-        })
-        .unwrap_or(route.header.table as u32)
-}
-
-fn ip_of(address: &RouteAddress) -> Option<String> {
-    match address {
-        RouteAddress::Inet(ip) => Some(ip.to_string()),
-        RouteAddress::Inet6(ip) => Some(ip.to_string()),
-        _ => None,
-    }
-}
-
+/// Destination, gateway and metric, read by the decoders `vnet-ns route show` uses.
 fn route_parts(route: &RouteMessage) -> (String, Option<String>, Option<u32>) {
-    let mut dst = None;
-    let mut gateway = None;
-    let mut metric = None;
-    for attr in &route.attributes {
-        match attr {
-            RouteAttribute::Destination(d) => dst = ip_of(d),
-            RouteAttribute::Gateway(g) => gateway = ip_of(g),
-            RouteAttribute::Priority(p) => metric = Some(*p),
-            _ => {}
-        }
-    }
-    let dst = match dst {
+    let dst = match record::destination_address(route) {
         Some(ip) => format!("{ip}/{}", route.header.destination_prefix_length),
         None => "default".to_string(),
     };
-    (dst, gateway, metric)
+    let gateway = record::gateway(route).map(|ip| ip.to_string());
+    (dst, gateway, record::priority(route))
 }
 
 fn describe_route(route: &RouteMessage) -> String {
@@ -422,7 +393,7 @@ fn cidr(addr: &AddressMessage) -> String {
 mod tests {
     use super::*;
     use netlink_packet_route::link::LinkAttribute;
-    use netlink_packet_route::route::RouteCacheInfo;
+    use netlink_packet_route::route::{RouteAddress, RouteCacheInfo};
 
     fn named(name: &str, index: u32) -> LinkMessage {
         let mut link = LinkMessage::default();

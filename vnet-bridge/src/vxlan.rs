@@ -3,9 +3,11 @@
 //! bridge, up, with its MTU set from the underlay minus the VXLAN overhead, in one RTM_NEWLINK
 //! request; `delvxlan BR NAME` deletes it. What `show` says about a VXLAN port is read here too.
 
-use crate::model::{infos, Links};
+use crate::fdb::neighbour_ip;
+use crate::model::{vxlan_data, Links};
+use crate::values::{parse_ip, parse_port, parse_vni};
 use crate::{Ctx, Scope};
-use netlink_packet_route::link::{InfoData, InfoVxlan, LinkInfo, LinkMessage};
+use netlink_packet_route::link::{InfoVxlan, LinkMessage};
 use netlink_packet_route::neighbour::{NeighbourAttribute, NeighbourMessage};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage};
 use netlink_packet_route::AddressFamily;
@@ -22,41 +24,6 @@ use vnet_common::{Context, Error, ErrorKind, Journal, Render, Result, Verb};
 pub const OVERHEAD_V4: u32 = 50;
 /// On an IPv6 underlay: the outer IPv6 header is 40 bytes.
 pub const OVERHEAD_V6: u32 = 70;
-
-/// A VNI: 1..16777215 (24 bits; 0 is refused as most VTEPs reserve it); exit 7 otherwise.
-pub fn parse_vni(text: &str) -> Result<u32> {
-    let vni: u64 = text.trim().parse().map_err(|_| {
-        Error::invalid(format!(
-            "invalid VNI {}: expected a number 1..16777215",
-            quote(text)
-        ))
-    })?;
-    match vni {
-        1..=16_777_215 => Ok(vni as u32),
-        _ => Err(Error::invalid(format!("VNI {vni} out of range: use 1..16777215"))),
-    }
-}
-
-/// An IP address; exit 7 naming the flag otherwise.
-pub fn parse_ip(flag: &str, text: &str) -> Result<IpAddr> {
-    text.parse().map_err(|_| {
-        Error::invalid(format!(
-            "invalid {flag} address {}: expected an IPv4 or IPv6 address",
-            quote(text)
-        ))
-    })
-}
-
-/// A UDP port 1..65535; exit 7 otherwise.
-pub fn parse_port(text: &str) -> Result<u16> {
-    match text.parse::<u16>() {
-        Ok(port) if port > 0 => Ok(port),
-        _ => Err(Error::invalid(format!(
-            "invalid UDP port {}: expected 1..65535",
-            quote(text)
-        ))),
-    }
-}
 
 /// Create a VXLAN port on a bridge (ip link add NAME type vxlan id VNI remote IP dstport 4789
 /// dev IF; ip link set NAME master BR up).
@@ -190,56 +157,8 @@ impl Addvxlan {
             .map(|l| parse_ip("--local", l))
             .transpose()?;
         let port = parse_port(&self.port)?;
-        if remote.is_none() && group.is_none() {
-            return Err(Error::new(
-                ErrorKind::Usage,
-                "a VXLAN port needs --remote IP (unicast) or --group MCAST --dev IF",
-            )
-            .with_hint("e.g. vnet-bridge addvxlan br0 vx0 --vni 42 --remote 192.0.2.2"));
-        }
-        if let Some(r) = remote {
-            if r.is_multicast() || r.is_unspecified() {
-                return Err(Error::invalid(format!(
-                    "--remote {r} is not a unicast address: use --group for a multicast group"
-                )));
-            }
-        }
-        if let Some(g) = group {
-            if !g.is_multicast() {
-                return Err(Error::invalid(format!(
-                    "--group {g} is not a multicast address: use --remote for one host"
-                )));
-            }
-            if self.dev.is_none() {
-                return Err(Error::invalid(format!(
-                    "--group {g} needs --dev IF: the interface to join the group on"
-                )));
-            }
-        }
-        if let Some(l) = local {
-            if l.is_multicast() || l.is_unspecified() {
-                return Err(Error::invalid(format!("--local {l} is not a unicast address")));
-            }
-            if let Some(peer) = remote.or(group) {
-                if peer.is_ipv6() != l.is_ipv6() {
-                    return Err(Error::invalid(format!(
-                        "--local {l} and {peer} are of different address families"
-                    )));
-                }
-            }
-        }
-        let mtu = match &self.mtu {
-            None => None,
-            Some(text) => match text.parse::<u32>() {
-                Ok(mtu) if (68..=65535).contains(&mtu) => Some(mtu),
-                _ => {
-                    return Err(Error::invalid(format!(
-                        "invalid MTU {}: expected 68..65535",
-                        quote(text)
-                    )))
-                }
-            },
-        };
+        check_peers(remote, group, local, self.dev.is_some())?;
+        let mtu = self.mtu.as_deref().map(parse_mtu).transpose()?;
         Ok(Plan {
             vni,
             remote,
@@ -248,6 +167,63 @@ impl Addvxlan {
             port,
             mtu,
         })
+    }
+}
+
+/// The remote, group and local addresses fit together: one of remote (unicast) or group
+/// (multicast, with an underlay to join it on), a unicast local of the same family.
+fn check_peers(
+    remote: Option<IpAddr>,
+    group: Option<IpAddr>,
+    local: Option<IpAddr>,
+    has_dev: bool,
+) -> Result<()> {
+    if remote.is_none() && group.is_none() {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            "a VXLAN port needs --remote IP (unicast) or --group MCAST --dev IF",
+        )
+        .with_hint("e.g. vnet-bridge addvxlan br0 vx0 --vni 42 --remote 192.0.2.2"));
+    }
+    if let Some(r) = remote {
+        if r.is_multicast() || r.is_unspecified() {
+            return Err(Error::invalid(format!(
+                "--remote {r} is not a unicast address: use --group for a multicast group"
+            )));
+        }
+    }
+    if let Some(g) = group {
+        if !g.is_multicast() {
+            return Err(Error::invalid(format!(
+                "--group {g} is not a multicast address: use --remote for one host"
+            )));
+        }
+        if !has_dev {
+            return Err(Error::invalid(format!(
+                "--group {g} needs --dev IF: the interface to join the group on"
+            )));
+        }
+    }
+    let Some(l) = local else { return Ok(()) };
+    if l.is_multicast() || l.is_unspecified() {
+        return Err(Error::invalid(format!("--local {l} is not a unicast address")));
+    }
+    match remote.or(group) {
+        Some(peer) if peer.is_ipv6() != l.is_ipv6() => Err(Error::invalid(format!(
+            "--local {l} and {peer} are of different address families"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// An MTU as --mtu takes it: 68..65535; exit 7 otherwise.
+fn parse_mtu(text: &str) -> Result<u32> {
+    match text.parse::<u32>() {
+        Ok(mtu) if (68..=65535).contains(&mtu) => Ok(mtu),
+        _ => Err(Error::invalid(format!(
+            "invalid MTU {}: expected 68..65535",
+            quote(text)
+        ))),
     }
 }
 
@@ -285,84 +261,16 @@ impl Addvxlan {
             changed: false,
         };
         if let Some(existing) = links.by_name(&self.name) {
-            let same = vxlan_data(existing)
-                .map(|d| vni_of(d) == Some(plan.vni))
-                .unwrap_or(false)
-                && link_master(existing) == Some(bridge_index);
-            if self.exist_ok && same {
-                done.mtu = link_mtu(existing).unwrap_or_default();
-                done.underlay = vxlan_data(existing)
-                    .and_then(|d| {
-                        d.iter().find_map(|a| match a {
-                            InfoVxlan::Link(i) => Some(*i),
-                            _ => None,
-                        })
-                    })
-                    .and_then(|i| links.by_index(i))
-                    .map(link_name);
-                return Ok(done);
-            }
-            let kind = link_kind(existing).unwrap_or_else(|| "plain".into());
-            return Err(
-                Error::exists(format!("interface '{}' exists (a {kind} link)", self.name)).with_hint(
-                    match same {
-                        true => "use --exist-ok to accept the existing port",
-                        false => "choose another name, or delete it first",
-                    },
-                ),
-            );
+            return self.accept_existing(existing, &links, bridge_index, done);
         }
-        // Two VXLAN links with one VNI and port in a namespace: the kernel refuses (EEXIST).
-        let clash = links.all.iter().find(|l| {
-            vxlan_data(l).is_some_and(|d| {
-                vni_of(d) == Some(plan.vni)
-                    && port_of(d) == plan.port
-                    && dev_index(d) == dev.map(|d| d.header.index)
-            })
-        });
-        if let Some(other) = clash {
-            return Err(Error::exists(format!(
-                "VXLAN link '{}' already carries VNI {} on port {}",
-                link_name(other),
-                plan.vni,
-                plan.port
-            )));
-        }
+        refuse_vni_clash(&links, &plan, dev)?;
         let underlay = match dev {
             Some(link) => Some(link.clone()),
             None => find_underlay(&at.handle, &links, &plan).await,
         };
-        let overhead = plan.overhead();
-        let underlay_mtu = underlay.as_ref().and_then(link_mtu).unwrap_or(1500);
-        let max = underlay_mtu.saturating_sub(overhead);
-        let mtu = match plan.mtu {
-            Some(mtu) if dev.is_some() && mtu > max => {
-                return Err(Error::invalid(format!(
-                    "--mtu {mtu} is more than the underlay '{}' allows: its MTU {underlay_mtu} \
-                     minus the VXLAN overhead of {overhead} bytes is {max}",
-                    self.dev.as_deref().unwrap_or_default()
-                )))
-            }
-            Some(mtu) => mtu,
-            None => max.max(68),
-        };
-        done.mtu = mtu;
+        done.mtu = self.mtu_over(underlay.as_ref(), &plan)?;
         done.underlay = underlay.as_ref().map(link_name);
-        let mut builder = LinkVxlan::new(&self.name, plan.vni).port(plan.port);
-        match plan.remote.or(plan.group) {
-            Some(IpAddr::V4(a)) => builder = builder.remote(a),
-            Some(IpAddr::V6(a)) => builder = builder.remote6(a),
-            None => {}
-        }
-        match plan.local {
-            Some(IpAddr::V4(a)) => builder = builder.local(a),
-            Some(IpAddr::V6(a)) => builder = builder.local6(a),
-            None => {}
-        }
-        if let Some(link) = dev {
-            builder = builder.dev(link.header.index);
-        }
-        let message = builder.mtu(mtu).controller(bridge_index).up().build();
+        let message = vxlan_message(&self.name, &plan, dev, done.mtu, bridge_index);
         let step = format!("create VXLAN link '{}'", self.name);
         at.handle
             .link()
@@ -378,6 +286,103 @@ impl Addvxlan {
         done.changed = true;
         Ok(done)
     }
+
+    /// NAME exists: with --exist-ok and already a VXLAN port of the bridge with this VNI, the
+    /// result as it is ("changed": false); otherwise exit 4.
+    fn accept_existing(
+        &self,
+        existing: &LinkMessage,
+        links: &Links,
+        bridge_index: u32,
+        mut done: VxlanAdded,
+    ) -> Result<VxlanAdded> {
+        let same = vxlan_data(existing).is_some_and(|d| vni_of(d) == Some(done.vni))
+            && link_master(existing) == Some(bridge_index);
+        if self.exist_ok && same {
+            done.mtu = link_mtu(existing).unwrap_or_default();
+            done.underlay = vxlan_data(existing)
+                .and_then(|d| {
+                    d.iter().find_map(|a| match a {
+                        InfoVxlan::Link(i) => Some(*i),
+                        _ => None,
+                    })
+                })
+                .and_then(|i| links.by_index(i))
+                .map(link_name);
+            return Ok(done);
+        }
+        let kind = link_kind(existing).unwrap_or_else(|| "plain".into());
+        Err(
+            Error::exists(format!("interface '{}' exists (a {kind} link)", self.name)).with_hint(
+                match same {
+                    true => "use --exist-ok to accept the existing port",
+                    false => "choose another name, or delete it first",
+                },
+            ),
+        )
+    }
+
+    /// The new link's MTU: --mtu (refused above what --dev carries), else the underlay's minus
+    /// the VXLAN overhead (1500 minus it without an underlay), at least 68.
+    fn mtu_over(&self, underlay: Option<&LinkMessage>, plan: &Plan) -> Result<u32> {
+        let overhead = plan.overhead();
+        let underlay_mtu = underlay.and_then(link_mtu).unwrap_or(1500);
+        let max = underlay_mtu.saturating_sub(overhead);
+        match plan.mtu {
+            Some(mtu) if self.dev.is_some() && mtu > max => Err(Error::invalid(format!(
+                "--mtu {mtu} is more than the underlay '{}' allows: its MTU {underlay_mtu} \
+                 minus the VXLAN overhead of {overhead} bytes is {max}",
+                self.dev.as_deref().unwrap_or_default()
+            ))),
+            Some(mtu) => Ok(mtu),
+            None => Ok(max.max(68)),
+        }
+    }
+}
+
+/// Two VXLAN links with one VNI and port in a namespace: the kernel refuses (EEXIST); say which.
+fn refuse_vni_clash(links: &Links, plan: &Plan, dev: Option<&LinkMessage>) -> Result<()> {
+    let clash = links.all.iter().find(|l| {
+        vxlan_data(l).is_some_and(|d| {
+            vni_of(d) == Some(plan.vni)
+                && port_of(d) == plan.port
+                && dev_index(d) == dev.map(|d| d.header.index)
+        })
+    });
+    match clash {
+        Some(other) => Err(Error::exists(format!(
+            "VXLAN link '{}' already carries VNI {} on port {}",
+            link_name(other),
+            plan.vni,
+            plan.port
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The one RTM_NEWLINK that creates the VXLAN link already a port of the bridge, and up.
+fn vxlan_message(
+    name: &str,
+    plan: &Plan,
+    dev: Option<&LinkMessage>,
+    mtu: u32,
+    bridge_index: u32,
+) -> LinkMessage {
+    let mut builder = LinkVxlan::new(name, plan.vni).port(plan.port);
+    match plan.remote.or(plan.group) {
+        Some(IpAddr::V4(a)) => builder = builder.remote(a),
+        Some(IpAddr::V6(a)) => builder = builder.remote6(a),
+        None => {}
+    }
+    match plan.local {
+        Some(IpAddr::V4(a)) => builder = builder.local(a),
+        Some(IpAddr::V6(a)) => builder = builder.local6(a),
+        None => {}
+    }
+    if let Some(link) = dev {
+        builder = builder.dev(link.header.index);
+    }
+    builder.mtu(mtu).controller(bridge_index).up().build()
 }
 
 async fn delete_by_name(handle: &Handle, name: &str) -> Result<()> {
@@ -421,14 +426,6 @@ async fn find_underlay(handle: &Handle, links: &Links, plan: &Plan) -> Option<Li
     })?;
     // The loopback (a remote that is one of this host's own addresses) says nothing of the path.
     links.by_index(oif).filter(|l| link_name(l) != "lo").cloned()
-}
-
-/// The IFLA_VXLAN_* attributes of a VXLAN link; None for any other link.
-pub fn vxlan_data(link: &LinkMessage) -> Option<&[InfoVxlan]> {
-    infos(link).iter().find_map(|i| match i {
-        LinkInfo::Data(InfoData::Vxlan(data)) => Some(data.as_slice()),
-        _ => None,
-    })
 }
 
 fn vni_of(data: &[InfoVxlan]) -> Option<u32> {
@@ -564,7 +561,7 @@ impl VxlanPort {
                 .iter()
                 .any(|a| matches!(a, NeighbourAttribute::LinkLayerAddress(m) if m.iter().all(|b| *b == 0)));
             let dst = attrs.iter().find_map(|a| match a {
-                NeighbourAttribute::Destination(ip) => crate::fdb::neighbour_ip(ip).map(|ip| ip.to_string()),
+                NeighbourAttribute::Destination(ip) => neighbour_ip(ip).map(|ip| ip.to_string()),
                 _ => None,
             });
             if let (true, Some(dst)) = (zero, dst) {
@@ -597,15 +594,6 @@ mod tests {
     fn plan(line: &str) -> Result<Plan> {
         let words = std::iter::once("x").chain(line.split_whitespace());
         Wrap::try_parse_from(words).unwrap().args.plan()
-    }
-
-    #[test]
-    fn vni_range() {
-        assert_eq!(parse_vni("1").unwrap(), 1);
-        assert_eq!(parse_vni("16777215").unwrap(), 16_777_215);
-        for bad in ["0", "16777216", "-1", "x", "", "4294967296"] {
-            assert_eq!(parse_vni(bad).unwrap_err().exit_code(), 7, "{bad}");
-        }
     }
 
     #[test]

@@ -6,44 +6,16 @@
 //! over with --force) and at most [`MAX_LINE`] bytes: a longer one ends the batch with exit 7, since
 //! an input without line ends (`--batch /dev/zero`) has no next line to go on with.
 
-use crate::cli::{parse, run_journaled, usage, usage_error, BatchArgs, Tool};
 use crate::journal::{Journal, Rollback};
+pub use crate::output::Failure;
 use crate::output::{report_error, Printer};
+use crate::tool::{parse, run_journaled, usage, usage_error, BatchArgs, Tool};
 use crate::{signals, Error, Result};
 use std::io::{BufRead, BufReader, Read};
 use std::process::ExitCode;
 
 /// The longest batch line read (1 MiB); a longer one ends the batch with exit 7.
 pub const MAX_LINE: usize = 1 << 20;
-
-/// The record a failed batch line prints on stdout.
-#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
-pub struct Failure {
-    /// The failed line's number in the batch input (from 1).
-    pub line: usize,
-    pub exit_code: u8,
-    pub error: String,
-    pub hint: Option<String>,
-    /// What was undone after the failure (with --atomic: the lines already done too).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub undone: Option<Vec<String>>,
-    /// What could not be undone, each with why.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub leftovers: Option<Vec<String>>,
-}
-
-impl Failure {
-    pub fn new(line: usize, error: &Error) -> Failure {
-        Failure {
-            line,
-            exit_code: error.exit_code(),
-            error: crate::error::one_line(&error.message),
-            hint: error.hint.clone(),
-            undone: error.rollback.as_ref().map(|r| r.undone.clone()),
-            leftovers: error.rollback.as_ref().map(|r| r.leftovers.clone()),
-        }
-    }
-}
 
 /// Runs every command line of `args.batch` against `ctx`.
 pub fn run_batch<T: Tool>(
@@ -196,8 +168,8 @@ mod tests {
 
     #[test]
     fn a_line_runs_a_verb_of_a_nested_set() {
-        use crate::verb::tests::NestTool;
-        let outer = crate::cli::NoGlobals {};
+        use crate::nesting_tests::NestTool;
+        let outer = crate::tool::NoGlobals {};
         let record = |line: &str| {
             let (output, _journal) = run_line::<NestTool>(&mut (), &outer, line).unwrap().unwrap();
             output.json()

@@ -19,15 +19,26 @@ pub fn expand(root: &Command, words: Vec<String>) -> Vec<String> {
     let mut out = Vec::with_capacity(words.len());
     let mut path: Vec<&Command> = vec![root];
     let mut words = words.into_iter().peekable();
+    // Flags of a nested set's verbs given before the verb's name (see verb_flag_before_verb).
+    let mut held: Vec<String> = Vec::new();
     out.extend(words.next());
     while let Some(word) = words.next() {
         let here = *path.last().expect("the path starts at the root");
         if word == "--" {
+            out.append(&mut held);
             out.push(word);
             out.extend(words.by_ref());
             break;
         }
         if word.starts_with('-') && word.len() > 1 {
+            // A verb's flag before the verb is moved after it, where clap looks for it.
+            if let Some(takes_value) = verb_flag_before_verb(&path, &word) {
+                held.push(word);
+                if takes_value {
+                    held.extend(words.next());
+                }
+                continue;
+            }
             let takes_value = flag_takes_separate_value(&path, &word);
             out.push(word);
             if takes_value {
@@ -38,6 +49,7 @@ pub fn expand(root: &Command, words: Vec<String>) -> Vec<String> {
         if let Some(sub) = here.find_subcommand(&word) {
             path.push(sub);
             out.push(word);
+            out.append(&mut held);
             continue;
         }
         let Some(arg) = keyword(here, &word) else {
@@ -60,7 +72,26 @@ pub fn expand(root: &Command, words: Vec<String>) -> Vec<String> {
             }
         }
     }
+    // No verb followed: the flags go back where they were given, for clap to refuse.
+    out.append(&mut held);
     out
+}
+
+/// The first word of a command line (the first word is the program name) that is not a flag of
+/// `root` or a flag's value, the verb's name if the line has one, with the words after it. None
+/// after `--`.
+pub fn first_verb_word<'a>(root: &Command, words: &'a [String]) -> Option<(&'a str, &'a [String])> {
+    let mut at = 1;
+    while let Some(word) = words.get(at) {
+        if word == "--" {
+            return None;
+        }
+        if !word.starts_with('-') || word.len() == 1 {
+            return Some((word, &words[at + 1..]));
+        }
+        at += 1 + usize::from(flag_takes_separate_value(&[root], word));
+    }
+    None
 }
 
 /// The keyword `word` names among `command`'s own flags (its long name or one of its aliases).
@@ -78,34 +109,93 @@ fn keyword<'a>(command: &'a Command, word: &str) -> Option<&'a Arg> {
 /// is in the word itself (`--table=100`, `-nBlue`), not for switches, not for unknown flags
 /// (clap reports those). Flags of every command on the path count: clap's global flags.
 fn flag_takes_separate_value(path: &[&Command], word: &str) -> bool {
-    let found = |matches: &dyn Fn(&Arg) -> bool| {
-        path.iter()
-            .rev()
-            .flat_map(|command| command.get_arguments())
-            .find(|arg| matches(arg))
-            .is_some_and(|arg| arg.get_action().takes_values())
-    };
+    let commands: Vec<&Command> = path.iter().rev().copied().collect();
+    find_flag(&commands, word).is_some_and(|arg| takes_separate_value(arg, word))
+}
+
+/// The flag a flag word names among the flags of `commands`, first match first.
+fn find_flag<'a>(commands: &[&'a Command], word: &str) -> Option<&'a Arg> {
+    let mut args = commands.iter().flat_map(|command| command.get_arguments());
     if let Some(long) = word.strip_prefix("--") {
-        return !long.contains('=')
-            && found(&|arg: &Arg| {
-                arg.get_long() == Some(long) || arg.get_all_aliases().is_some_and(|a| a.contains(&long))
-            });
+        let long = long.split('=').next().unwrap_or(long);
+        return args.find(|arg| {
+            arg.get_long() == Some(long) || arg.get_all_aliases().is_some_and(|a| a.contains(&long))
+        });
     }
-    let mut shorts = word[1..].chars();
-    let first = shorts.next();
-    shorts.next().is_none()
-        && found(&|arg: &Arg| {
-            first.is_some()
-                && (arg.get_short() == first
-                    || arg
-                        .get_all_short_aliases()
-                        .is_some_and(|a| a.contains(&first.unwrap())))
-        })
+    let first = word[1..].chars().next()?;
+    args.find(|arg| {
+        arg.get_short() == Some(first) || arg.get_all_short_aliases().is_some_and(|a| a.contains(&first))
+    })
+}
+
+/// Whether `arg`, given as `word`, takes its value from the next word.
+fn takes_separate_value(arg: &Arg, word: &str) -> bool {
+    let inline = match word.strip_prefix("--") {
+        Some(long) => long.contains('='),
+        None => word.len() > 2,
+    };
+    !inline && arg.get_action().takes_values()
+}
+
+/// For a flag given between a nested set's name and its verb (`route -6 show`, `link --missing-ok
+/// del X`: when the set was one verb, its flags could stand before the action word): whether one
+/// of the set's verbs knows it, and if so whether it takes the next word as its value. None when
+/// the set or a command above it knows the flag itself.
+fn verb_flag_before_verb(path: &[&Command], word: &str) -> Option<bool> {
+    let here = *path.last()?;
+    if !here.has_subcommands() || find_flag(path, word).is_some() {
+        return None;
+    }
+    let verbs: Vec<&Command> = here.get_subcommands().collect();
+    find_flag(&verbs, word).map(|arg| takes_separate_value(arg, word))
 }
 
 /// How many values a flag takes at most (clap's default for a value flag is one).
 fn max_values(arg: &Arg) -> usize {
     arg.get_num_args().map_or(1, |range| range.max_values())
+}
+
+/// Marks clap's error for a keyword's value that does not parse or is not one of its choices
+/// (`metric x`, `mode bogus`), so [`is_bad_value`] tells it from a usage error: the keyword
+/// grammar's bad values are invalid input (exit 7), as they were before clap typed them.
+pub fn mark_bad_value(root: &Command, mut error: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if !matches!(error.kind(), ErrorKind::ValueValidation | ErrorKind::InvalidValue) {
+        return error;
+    }
+    // A keyword given without its value (`via` at the end) is a usage error.
+    if matches!(error.get(ContextKind::InvalidValue), Some(ContextValue::String(v)) if v.is_empty()) {
+        return error;
+    }
+    let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg) else {
+        return error;
+    };
+    let Some(long) = arg.strip_prefix("--") else {
+        return error;
+    };
+    let long = long.split([' ', '=']).next().unwrap_or(long).to_string();
+    if is_keyword_anywhere(root, &long) {
+        error.insert(ContextKind::Custom, ContextValue::String(BAD_VALUE.to_string()));
+    }
+    error
+}
+
+const BAD_VALUE: &str = "bad keyword value";
+
+/// True for an error [`mark_bad_value`] marked.
+pub fn is_bad_value(error: &clap::Error) -> bool {
+    use clap::error::{ContextKind, ContextValue};
+    matches!(error.get(ContextKind::Custom), Some(ContextValue::String(s)) if s == BAD_VALUE)
+}
+
+/// Whether some verb of the tree has the keyword `long`.
+fn is_keyword_anywhere(command: &Command, long: &str) -> bool {
+    command
+        .get_arguments()
+        .any(|arg| arg.get_help_heading() == Some(HEADING) && arg.get_long() == Some(long))
+        || command
+            .get_subcommands()
+            .any(|sub| is_keyword_anywhere(sub, long))
 }
 
 #[cfg(test)]
@@ -204,6 +294,17 @@ mod tests {
         // Not a keyword of this verb, or not a keyword at all: left for clap.
         assert_eq!(expanded("route add tag"), "route add tag");
         assert_eq!(expanded("route via"), "route via");
+        // A verb's flag before the verb's name moves after it (with its value).
+        assert_eq!(expanded("route --table 7 add x"), "route add --table 7 x");
+        assert_eq!(
+            expanded("route --onlink add x dev y"),
+            "route add --onlink x --dev y"
+        );
+        assert_eq!(expanded("-p route --tag t add x"), "-p route add --tag t x");
+        // Not before a verb: the set's own and global flags stay; an unknown flag stays for clap.
+        assert_eq!(expanded("route -n Blue add x"), "route -n Blue add x");
+        assert_eq!(expanded("route --frob add x"), "route --frob add x");
+        assert_eq!(expanded("route --tag t"), "route --tag t");
         // After -- and in verbs without keywords nothing changes.
         assert_eq!(expanded("route add -- dev"), "route add -- dev");
         assert_eq!(
@@ -232,5 +333,24 @@ mod tests {
         assert!(error.contains("--via"), "{error}");
         // A keyword without its value.
         assert!(parse("route add default via").is_err());
+    }
+
+    #[test]
+    fn a_keywords_bad_value_is_marked_invalid_input() {
+        let command = <Cli as clap::CommandFactory>::command();
+        let error = |line: &str| {
+            let words = std::iter::once("vnet-ns")
+                .chain(line.split_whitespace())
+                .map(String::from);
+            let words = expand(&command, words.collect());
+            mark_bad_value(&command, command.clone().try_get_matches_from(words).unwrap_err())
+        };
+        assert!(is_bad_value(&error("route add x via nonsense")));
+        assert!(is_bad_value(&error("route add x metric -")));
+        assert!(is_bad_value(&error("route add x --table=abc")));
+        // Not a keyword's value: a usage error as before.
+        assert!(!is_bad_value(&error("route add x --tag")));
+        assert!(!is_bad_value(&error("route add x via")));
+        assert!(!is_bad_value(&error("route add x frob")));
     }
 }

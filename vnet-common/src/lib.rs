@@ -19,6 +19,8 @@ pub mod mac;
 pub mod man;
 pub mod monitor;
 pub mod names;
+#[cfg(test)]
+mod nesting_tests;
 pub mod netlink;
 pub mod netns;
 pub mod output;
@@ -27,6 +29,7 @@ pub mod signals;
 pub mod stream;
 pub mod table;
 pub mod tags;
+pub mod tool;
 pub mod verb;
 
 pub use cli::Tool;

@@ -4,8 +4,10 @@
 pub mod document;
 pub mod forwards;
 pub mod kvm;
+pub mod lifecycle;
 pub mod metadata;
 pub mod network;
+pub mod xml;
 
 use crate::{Error, ErrorKind, Result};
 use std::sync::OnceLock;
@@ -25,17 +27,6 @@ pub fn effective_uri(connect: Option<&str>) -> Option<String> {
 
 /// How long a daemon or host may take to answer when no `--timeout`/VNET_TIMEOUT says otherwise.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
-
-/// Opens a libvirt connection with the default timeout (VNET_TIMEOUT, else 30 s).
-pub fn connect(uri: Option<&str>) -> Result<Connect> {
-    connect_with(uri, timeout_from_env())
-}
-
-/// The timeout VNET_TIMEOUT asks for (seconds; 0 = none), else the default; a value that is not
-/// a number of seconds is ignored here (sessions refuse it: [`ConnectArgs::timeout`]).
-pub fn timeout_from_env() -> Option<Duration> {
-    env_timeout().unwrap_or(Some(Duration::from_secs(DEFAULT_TIMEOUT_SECS)))
-}
 
 fn env_timeout() -> Result<Option<Duration>> {
     let Ok(value) = std::env::var("VNET_TIMEOUT") else {
@@ -226,6 +217,15 @@ impl ConnectArgs {
     }
 }
 
+/// virsh's `--name` listing document (list, pool-list, net-list): each name on its own line,
+/// left-aligned in `width` columns (virsh 9.0 pads pool names to 20, domain names not at all), then
+/// a blank line.
+pub fn names_document<'a>(names: impl IntoIterator<Item = &'a str>, width: usize) -> String {
+    let mut text: String = names.into_iter().map(|n| format!("{n:<width$}\n")).collect();
+    text.push('\n');
+    text
+}
+
 /// One libvirt connection, opened on first use (so bad input is refused even with the daemon
 /// down) and shared by every command of a batch.
 pub struct Session {
@@ -257,6 +257,12 @@ impl Session {
             self.conn = Some(connect_with(self.uri.as_deref(), timeout)?);
         }
         Ok(self.conn.as_ref().expect("just opened"))
+    }
+
+    /// A further connection with this session's URI and timeout, for work that needs one of its
+    /// own (an event subscription: libvirt's event loop must be registered before it opens).
+    pub fn connect_again(&self) -> Result<Connect> {
+        connect_with(self.uri.as_deref(), self.timeout.clone()?)
     }
 
     /// The URI asked for (--connect, else LIBVIRT_DEFAULT_URI; None: libvirt's default), known
@@ -396,16 +402,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn names_documents_as_virsh_prints_them() {
+        assert_eq!(names_document(["a", "bb"], 0), "a\nbb\n\n");
+        assert_eq!(names_document(["p"], 4), "p   \n\n");
+        assert_eq!(names_document([], 20), "\n");
+    }
+
+    #[test]
     fn connects_to_the_in_process_test_driver() {
-        let conn = connect(Some("test:///default")).unwrap();
+        let conn = connect_with(Some("test:///default"), None).unwrap();
         assert_eq!(conn.get_uri().unwrap(), "test:///default");
     }
 
     #[test]
     fn unreachable_daemon_is_exit_6_with_hint() {
-        let e = connect(Some("qemu+unix:///system?socket=/nonexistent/sock"))
-            .err()
-            .unwrap();
+        let e = connect_with(
+            Some("qemu+unix:///system?socket=/nonexistent/sock"),
+            Some(Duration::from_secs(DEFAULT_TIMEOUT_SECS)),
+        )
+        .err()
+        .unwrap();
         assert_eq!(e.exit_code(), 6);
         assert!(e.hint.is_some());
     }
@@ -457,7 +473,9 @@ mod tests {
     fn unparseable_uris_are_bad_input_without_the_daemon_hint() {
         // (An unknown driver is refused by the daemon, so only the end-to-end test can show it.)
         for uri in ["::bad", "qemu+tcp://[::1/system"] {
-            let e = connect(Some(uri)).err().unwrap();
+            let e = connect_with(Some(uri), Some(Duration::from_secs(DEFAULT_TIMEOUT_SECS)))
+                .err()
+                .unwrap();
             assert_eq!(e.exit_code(), 7, "{e:?}");
             assert!(!e.hint.unwrap().contains("start the daemon"));
         }
@@ -491,7 +509,7 @@ mod tests {
 
     #[test]
     fn missing_objects_are_not_found() {
-        let conn = connect(Some("test:///default")).unwrap();
+        let conn = connect_with(Some("test:///default"), None).unwrap();
         let e = virt::network::Network::lookup_by_name(&conn, "no-such-net")
             .libvirt("network")
             .err()

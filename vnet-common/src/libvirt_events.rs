@@ -1,15 +1,18 @@
 //! libvirt lifecycle events for `vnet-vm events|wait` and `vnet-net events`: a subscription on a
-//! connection of its own (opened after libvirt's default event loop is registered, see
-//! [`crate::libvirt::event_loop`]), delivering each event through a channel as it happens, and
-//! noticing when the daemon goes away (libvirt's close callback).
+//! connection of its own, opened through the verb's [`Session`] (its URI and --timeout) after
+//! libvirt's default event loop is registered (see [`crate::libvirt::event_loop`]), delivering
+//! each event through a channel as it happens, and noticing when the daemon goes away (libvirt's
+//! close callback); and the one `events` stream both tools print, with its records.
 //!
 //! The virt crate (0.4) has the event loop but no event registration, so the registration calls
 //! are made here through its `sys` bindings (virConnectDomainEventRegisterAny,
 //! virConnectNetworkEventRegisterAny, virConnectRegisterCloseCallback).
 
-use crate::libvirt::{connect, event_loop};
-use crate::stream::Stream;
-use crate::{Error, ErrorKind, Result};
+use crate::libvirt::{event_loop, Session};
+use crate::stream::{now, Stream, StreamArgs, Streamed};
+use crate::{Error, ErrorKind, Render, Result, TextStyle};
+use schemars::JsonSchema;
+use serde::Serialize;
 use std::ffi::CStr;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::time::Instant;
@@ -126,17 +129,17 @@ unsafe extern "C" fn closed(_conn: sys::virConnectPtr, reason: libc::c_int, opaq
 }
 
 impl Subscription {
-    /// Opens a connection of its own to `uri` and subscribes to `target`'s lifecycle events
-    /// and to the connection's closing; everything arrives on `tx`. Events that happen after
-    /// this returns are delivered, none before.
-    pub fn open(uri: Option<&str>, target: Target, tx: &Sender<Notice>) -> Result<Subscription> {
+    /// Opens a connection of its own with `session`'s URI and timeout and subscribes to
+    /// `target`'s lifecycle events and to the connection's closing; everything arrives on `tx`.
+    /// Events that happen after this returns are delivered, none before.
+    pub fn open(session: &Session, target: Target, tx: &Sender<Notice>) -> Result<Subscription> {
         if !event_loop() {
             return Err(Error::new(
                 ErrorKind::Unavailable,
                 "libvirt refused to register its event loop",
             ));
         }
-        let mut conn = connect(uri)?;
+        let mut conn = session.connect_again()?;
         let ptr = conn.as_ptr();
         // SAFETY: a valid connection; the callbacks have the signatures libvirt calls them with
         // (the generic callback type is cast as libvirt's VIR_*_EVENT_CALLBACK macros do); the
@@ -233,14 +236,14 @@ impl Drop for Subscription {
 /// the daemon was down are not seen: the daemon was not there to have any); without, the stream
 /// ends with exit 6.
 pub fn follow(
-    uri: Option<&str>,
+    session: &Session,
     target: Target,
     reconnect: bool,
     stream: &mut Stream,
     mut on: impl FnMut(&mut Stream, Notice),
 ) -> Result<()> {
     let (tx, rx) = channel();
-    let mut subscription = Some(Subscription::open(uri, target, &tx)?);
+    let mut subscription = Some(Subscription::open(session, target, &tx)?);
     while stream.ended().is_none() {
         match rx.recv_timeout(stream.tick()) {
             Ok(Notice::Closed { reason }) => {
@@ -253,7 +256,7 @@ pub fn follow(
                     )
                     .with_hint("without --no-reconnect the stream reconnects and goes on"));
                 }
-                match reconnect_until(uri, target, &tx, &rx, stream) {
+                match reconnect_until(session, target, &tx, &rx, stream) {
                     Some((s, after)) => {
                         subscription = Some(s);
                         on(stream, Notice::Reconnected { after_secs: after });
@@ -270,7 +273,7 @@ pub fn follow(
 }
 
 fn reconnect_until(
-    uri: Option<&str>,
+    session: &Session,
     target: Target,
     tx: &Sender<Notice>,
     rx: &Receiver<Notice>,
@@ -280,7 +283,7 @@ fn reconnect_until(
     let mut next = Instant::now();
     while stream.ended().is_none() {
         if Instant::now() >= next {
-            if let Ok(s) = Subscription::open(uri, target, tx) {
+            if let Ok(s) = Subscription::open(session, target, tx) {
                 // Drop what the dead connection still queued (a second Closed, say).
                 while rx.try_recv().is_ok() {}
                 return Some((s, since.elapsed().as_secs_f64()));
@@ -292,6 +295,89 @@ fn reconnect_until(
     None
 }
 
+/// A lifecycle event record of one kind of object (a domain's, a network's): the `lifecycle`
+/// record of that kind's `events` stream.
+pub trait Lifecycle: Serialize + JsonSchema + std::fmt::Debug + Sized {
+    /// The objects whose events these are.
+    const TARGET: Target;
+
+    /// The record of `notice`, received at `time`, with the object's name (None for a notice
+    /// of another kind).
+    fn from_notice(notice: Notice, time: String) -> Option<(String, Self)>;
+
+    /// The classic tool's line for it (virsh event, virsh net-event).
+    fn line(&self) -> String;
+}
+
+/// One record of the `events` stream.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(tag = "record", rename_all = "snake_case")]
+#[schemars(rename = "{L}Record")]
+pub enum EventRecord<L> {
+    /// A lifecycle event.
+    Lifecycle(L),
+    /// The connection to the daemon was lost (not counted by --count).
+    Disconnected {
+        time: String,
+        /// eof, keepalive, error or client.
+        reason: String,
+    },
+    /// Connected again after a loss (not counted by --count).
+    Reconnected {
+        time: String,
+        /// Seconds the stream was without a connection.
+        after_secs: f64,
+    },
+}
+
+impl<L: Lifecycle> Render for EventRecord<L> {
+    fn text(&self, _style: TextStyle) -> String {
+        match self {
+            EventRecord::Lifecycle(event) => event.line(),
+            EventRecord::Disconnected { reason, .. } => format!("event 'disconnected': {reason}\n"),
+            EventRecord::Reconnected { after_secs, .. } => {
+                format!("event 'reconnected': after {after_secs:.1} s\n")
+            }
+        }
+    }
+}
+
+/// The `events` verb of both tools: `L`'s lifecycle events (only `only`'s, when given) as
+/// NDJSON until the stream ends; a lost connection is a `disconnected` record, then (with
+/// `reconnect`) a `reconnected` one once a new connection is up, or exit 6 without.
+pub fn stream<L: Lifecycle>(
+    session: &Session,
+    only: Option<&str>,
+    args: &StreamArgs,
+    reconnect: bool,
+) -> Result<Streamed<EventRecord<L>>> {
+    let mut stream = Stream::start(args);
+    follow(
+        session,
+        L::TARGET,
+        reconnect,
+        &mut stream,
+        |stream, notice| match notice {
+            Notice::Closed { reason } => stream.notice(&EventRecord::<L>::Disconnected {
+                time: now(),
+                reason: reason.into(),
+            }),
+            Notice::Reconnected { after_secs } => stream.notice(&EventRecord::<L>::Reconnected {
+                time: now(),
+                after_secs: (after_secs * 10.0).round() / 10.0,
+            }),
+            notice => {
+                if let Some((name, event)) = L::from_notice(notice, now()) {
+                    if only.is_none_or(|o| o == name) {
+                        stream.event(&EventRecord::Lifecycle(event));
+                    }
+                }
+            }
+        },
+    )?;
+    Ok(Streamed::new(stream.printed))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,7 +386,12 @@ mod tests {
     #[test]
     fn test_driver_delivers_domain_events_in_order() {
         let (tx, rx) = channel();
-        let sub = Subscription::open(Some("test:///default"), Target::Domains, &tx).unwrap();
+        let args = crate::libvirt::ConnectArgs {
+            connect: Some("test:///default".into()),
+            ..Default::default()
+        };
+        let session = Session::new(&args, false);
+        let sub = Subscription::open(&session, Target::Domains, &tx).unwrap();
         let xml = "<domain type='test'><name>vnet-events-unit</name><memory>1024</memory>\
                    <os><type>hvm</type></os></domain>";
         let dom = virt::domain::Domain::define_xml(sub.conn(), xml).unwrap();

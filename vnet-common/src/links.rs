@@ -1,6 +1,7 @@
 //! Link and address operations over rtnetlink shared by vnet-ns and vnet-bridge, and the JSON
 //! shape of an interface.
 
+use crate::netlink::RawLink;
 use crate::{Error, Result};
 use futures::TryStreamExt;
 use ipnet::IpNet;
@@ -42,6 +43,12 @@ pub fn missing_link(name: &str, netns: Option<&str>) -> Error {
 pub async fn list_links(handle: &Handle) -> Result<Vec<LinkMessage>> {
     let links = handle.link().get().execute().try_collect().await;
     links.map_err(|e| Error::from(e).context("list interfaces"))
+}
+
+/// The name of every link, by index.
+pub async fn link_names(handle: &Handle) -> Result<std::collections::HashMap<u32, String>> {
+    let all = list_links(handle).await?;
+    Ok(all.iter().map(|l| (l.header.index, link_name(l))).collect())
 }
 
 /// Addresses of every link, or of one link when `index` is given.
@@ -147,15 +154,6 @@ pub fn is_bridge(link: &LinkMessage) -> bool {
     link_kind(link).as_deref() == Some("bridge")
 }
 
-/// Operational state as `ip` prints it: "UP", "DOWN", "UNKNOWN", "LOWERLAYERDOWN".
-pub fn link_operstate(link: &LinkMessage) -> String {
-    link_attr(link, |a| match a {
-        LinkAttribute::OperState(state) => Some(state.to_string()),
-        _ => None,
-    })
-    .unwrap_or_else(|| "UNKNOWN".to_string())
-}
-
 pub fn link_is_up(link: &LinkMessage) -> bool {
     link.header.flags.contains(LinkFlags::Up)
 }
@@ -193,17 +191,18 @@ pub struct Interface {
 }
 
 impl Interface {
+    /// A link message rtnetlink returned, as the listings print it: decoded by the same reader
+    /// as `vnet-ns show` and the monitors ([`RawLink`]), from the message written back to its
+    /// wire form. `master` is named from `all_links`, `addresses` from `addresses`.
     pub fn new(link: &LinkMessage, addresses: &[AddressMessage], all_links: &[LinkMessage]) -> Interface {
-        let index = link.header.index;
+        use rtnetlink::packet_core::Emitable;
+        let mut bytes = vec![0; link.buffer_len()];
+        link.emit(&mut bytes);
+        let raw = RawLink::parse(RawLink::RTM_NEWLINK, &bytes).expect("a link message is 16 bytes or more");
+        let index = raw.index;
         Interface {
-            name: link_name(link),
-            index,
-            kind: link_kind(link),
-            up: link_is_up(link),
-            state: link_operstate(link),
-            mac: link_mac(link),
-            mtu: link_mtu(link),
-            master: link_master(link)
+            master: raw
+                .master()
                 .and_then(|m| all_links.iter().find(|l| l.header.index == m))
                 .map(link_name),
             addresses: addresses
@@ -211,6 +210,57 @@ impl Interface {
                 .filter(|a| a.header.index == index)
                 .filter_map(address_cidr)
                 .collect(),
+            ..raw.interface()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netlink_packet_route::link::{InfoKind, State};
+
+    #[test]
+    fn an_interface_from_a_link_message() {
+        let mut port = LinkMessage::default();
+        port.header.index = 4;
+        port.header.flags = LinkFlags::Up;
+        port.attributes = vec![
+            LinkAttribute::IfName("veth0".into()),
+            LinkAttribute::Mtu(1500),
+            LinkAttribute::Address(vec![2, 0, 0, 0, 0, 1]),
+            LinkAttribute::Controller(7),
+            LinkAttribute::OperState(State::Up),
+            LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::Veth)]),
+        ];
+        let mut bridge = LinkMessage::default();
+        bridge.header.index = 7;
+        bridge.attributes = vec![LinkAttribute::IfName("br0".into())];
+        let mut address = AddressMessage::default();
+        address.header.index = 4;
+        address.header.prefix_len = 24;
+        address
+            .attributes
+            .push(AddressAttribute::Local("10.0.0.2".parse().unwrap()));
+        let shown = Interface::new(&port, &[address], &[bridge.clone()]);
+        assert_eq!(
+            shown,
+            Interface {
+                name: "veth0".into(),
+                index: 4,
+                kind: Some("veth".into()),
+                up: true,
+                state: "UP".into(),
+                mac: Some("02:00:00:00:00:01".into()),
+                mtu: Some(1500),
+                master: Some("br0".into()),
+                addresses: vec!["10.0.0.2/24".into()],
+            }
+        );
+        let plain = Interface::new(&bridge, &[], &[]);
+        assert_eq!(
+            (plain.kind, plain.state.as_str(), plain.up),
+            (None, "UNKNOWN", false)
+        );
     }
 }

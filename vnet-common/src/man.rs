@@ -1,5 +1,10 @@
 //! Man pages generated from the clap definitions (clap_mangen), so flags and pages never disagree.
 //! Each tool has a test that fails when its committed page under man/ is stale.
+//!
+//! Test-only: the pages are rendered by those tests (VNET_UPDATE_MAN=1 rewrites them) and shipped
+//! as committed files, so the module and clap_mangen are built only with the `testing` feature,
+//! which the tools' dev-dependencies enable.
+#![cfg(feature = "testing")]
 
 use clap::Command;
 use clap_mangen::Man;
@@ -65,9 +70,21 @@ fn render_verb(page: &mut Vec<u8>, words: &str, folder: &str, verb: &Command) {
     let named = verb.clone().name(format!("{words} {verb_name}"));
     let man = Man::new(named);
     if verb.has_subcommands() {
+        // A set with a bare form (`link NS IFACE up`) shows that form's synopsis and options too.
+        let bare = verb.get_arguments().any(|a| a.is_positional());
         let mut part = Vec::new();
+        if bare {
+            man.render_synopsis_section(&mut part).expect("writing to a Vec");
+        }
         man.render_description_section(&mut part)
             .expect("writing to a Vec");
+        if bare {
+            man.render_options_section(&mut part).expect("writing to a Vec");
+            let tool = words.split(' ').next().unwrap_or(words);
+            part.extend_from_slice(
+                format!(".PP\nJSON output schema: {tool}/{folder}{verb_name}.json\n").as_bytes(),
+            );
+        }
         page.extend_from_slice(String::from_utf8_lossy(&part).replace(".SH ", ".SS ").as_bytes());
         let words = format!("{words} {verb_name}");
         let folder = format!("{folder}{verb_name}/");

@@ -62,7 +62,7 @@ impl Printer {
         if matches!(self.format, Some(Format::Text | Format::Name)) {
             return;
         }
-        let record = crate::batch::Failure::new(line, error);
+        let record = Failure::new(line, error);
         self.write_stdout(&serde_json::to_string(&record).expect("a failure record serializes"));
     }
 
@@ -102,6 +102,35 @@ impl Printer {
         let error = Error::from(e).context("write to stdout");
         report_error(self.tool, &error);
         std::process::exit(1);
+    }
+}
+
+/// The record a failed batch line prints on stdout.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct Failure {
+    /// The failed line's number in the batch input (from 1).
+    pub line: usize,
+    pub exit_code: u8,
+    pub error: String,
+    pub hint: Option<String>,
+    /// What was undone after the failure (with --atomic: the lines already done too).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undone: Option<Vec<String>>,
+    /// What could not be undone, each with why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leftovers: Option<Vec<String>>,
+}
+
+impl Failure {
+    pub fn new(line: usize, error: &Error) -> Failure {
+        Failure {
+            line,
+            exit_code: error.exit_code(),
+            error: crate::error::one_line(&error.message),
+            hint: error.hint.clone(),
+            undone: error.rollback.as_ref().map(|r| r.undone.clone()),
+            leftovers: error.rollback.as_ref().map(|r| r.leftovers.clone()),
+        }
     }
 }
 

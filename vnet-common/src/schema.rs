@@ -5,7 +5,7 @@
 //! and schema/batch-failure.json for a failed batch line's record. A test per tool fails when the
 //! committed files are stale (regenerate with VNET_UPDATE_SCHEMA=1 cargo test schema).
 
-use crate::cli::{command, Tool};
+use crate::tool::{command, Tool};
 use crate::verb::{OutputSchema, VerbSet};
 use clap::Command;
 use std::collections::BTreeMap;
@@ -23,7 +23,7 @@ pub fn files<T: Tool>() -> Vec<(String, String)> {
     };
     tree.add_set(&command, "", &[String::new()], T::Verbs::output_schemas());
     files.push((format!("{}/index.json", T::NAME), pretty(&index)));
-    let failure = schemars::schema_for!(crate::batch::Failure);
+    let failure = schemars::schema_for!(crate::output::Failure);
     files.push(("batch-failure.json".to_string(), pretty(&closed(failure))));
     files
 }
@@ -36,6 +36,16 @@ struct Tree<'a> {
 }
 
 impl Tree<'_> {
+    /// One verb's schema file (folder/NAME.json) and its spellings in the index.
+    fn add_leaf(&mut self, verb: &Command, folder: &str, spelled: Vec<String>, schema: schemars::Schema) {
+        let file = format!("{folder}{}.json", verb.get_name());
+        for spelling in spelled {
+            self.index.insert(spelling, file.clone());
+        }
+        self.files
+            .push((format!("{}/{file}", self.tool), pretty(&closed(schema))));
+    }
+
     /// The verbs of `set` (the tool's root or a nested set), found under `folder` (`""` or
     /// `"route/"`) and spelled after any of `spellings` (`""`, or `"route "` and its aliases).
     fn add_set(&mut self, set: &Command, folder: &str, spellings: &[String], schemas: Vec<OutputSchema>) {
@@ -49,18 +59,14 @@ impl Tree<'_> {
                 .flat_map(|prefix| names.iter().map(move |name| format!("{prefix}{name}")))
                 .collect();
             match schema {
-                OutputSchema::Leaf(schema) => {
-                    let file = format!("{folder}{}.json", verb.get_name());
-                    for spelling in spelled {
-                        self.index.insert(spelling, file.clone());
+                OutputSchema::Leaf(schema) => self.add_leaf(verb, folder, spelled, schema),
+                OutputSchema::Set { bare, verbs } => {
+                    if let Some(bare) = bare {
+                        self.add_leaf(verb, folder, spelled.clone(), bare);
                     }
-                    self.files
-                        .push((format!("{}/{file}", self.tool), pretty(&closed(schema))));
-                }
-                OutputSchema::Set(schemas) => {
                     let folder = format!("{folder}{}/", verb.get_name());
                     let spellings: Vec<String> = spelled.into_iter().map(|s| s + " ").collect();
-                    self.add_set(verb, &folder, &spellings, schemas);
+                    self.add_set(verb, &folder, &spellings, verbs);
                 }
             }
         }

@@ -4,9 +4,9 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use virt::sys;
 use vnet_common::libvirt::Session;
-use vnet_common::libvirt_events::{follow, Notice, Target};
-use vnet_common::stream::{now, Stream, StreamArgs, Streamed};
-use vnet_common::{Journal, Render, Result, TextStyle, Verb};
+use vnet_common::libvirt_events::{self, EventRecord, Lifecycle, Notice, Target};
+use vnet_common::stream::{StreamArgs, Streamed};
+use vnet_common::{Journal, Result, Verb};
 
 /// Stream network lifecycle events (defined, undefined, started, stopped) as NDJSON
 /// (virsh net-event --loop).
@@ -29,47 +29,43 @@ pub struct Events {
     pub no_reconnect: bool,
 }
 
-/// One record of the `events` stream.
+/// A network lifecycle event.
+// Inline, so the `record` tag joins its properties in the stream's schema.
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(tag = "record", rename_all = "snake_case")]
-pub enum NetworkEvent {
-    /// A network lifecycle event.
-    Lifecycle {
-        /// When it was received (RFC 3339, UTC).
-        time: String,
-        /// The network's name.
-        network: String,
-        uuid: String,
-        /// defined, undefined, started or stopped.
-        event: String,
-    },
-    /// The connection to the daemon was lost (not counted by --count).
-    Disconnected {
-        time: String,
-        /// eof, keepalive, error or client.
-        reason: String,
-    },
-    /// Connected again after a loss (not counted by --count).
-    Reconnected {
-        time: String,
-        /// Seconds the stream was without a connection.
-        after_secs: f64,
-    },
+#[schemars(inline)]
+pub struct NetworkLifecycle {
+    /// When it was received (RFC 3339, UTC).
+    time: String,
+    /// The network's name.
+    network: String,
+    uuid: String,
+    /// defined, undefined, started or stopped.
+    event: String,
 }
 
-impl Render for NetworkEvent {
-    fn text(&self, _style: TextStyle) -> String {
-        match self {
-            NetworkEvent::Lifecycle { network, event, .. } => {
-                let mut word = event.clone();
-                word[..1].make_ascii_uppercase();
-                format!("event 'lifecycle' for network {network}: {word}\n")
-            }
-            NetworkEvent::Disconnected { reason, .. } => format!("event 'disconnected': {reason}\n"),
-            NetworkEvent::Reconnected { after_secs, .. } => {
-                format!("event 'reconnected': after {after_secs:.1} s\n")
-            }
-        }
+/// One record of the `events` stream.
+pub type NetworkEvent = EventRecord<NetworkLifecycle>;
+
+impl Lifecycle for NetworkLifecycle {
+    const TARGET: Target = Target::Networks;
+
+    fn from_notice(notice: Notice, time: String) -> Option<(String, NetworkLifecycle)> {
+        let Notice::Network { name, uuid, event } = notice else {
+            return None;
+        };
+        let record = NetworkLifecycle {
+            time,
+            network: name.clone(),
+            uuid,
+            event: lifecycle_word(event).into(),
+        };
+        Some((name, record))
+    }
+
+    fn line(&self) -> String {
+        let mut word = self.event.clone();
+        word[..1].make_ascii_uppercase();
+        format!("event 'lifecycle' for network {}: {word}\n", self.network)
     }
 }
 
@@ -89,36 +85,45 @@ impl Verb for Events {
     type Output = Streamed<NetworkEvent>;
 
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<Streamed<NetworkEvent>> {
-        let mut stream = Stream::start(&self.stream);
-        let only = self.name.clone();
-        follow(
-            ctx.uri(),
-            Target::Networks,
-            !self.no_reconnect,
-            &mut stream,
-            |stream, notice| match notice {
-                Notice::Network { name, uuid, event } => {
-                    if only.as_ref().is_some_and(|o| *o != name) {
-                        return;
-                    }
-                    stream.event(&NetworkEvent::Lifecycle {
-                        time: now(),
-                        network: name,
-                        uuid,
-                        event: lifecycle_word(event).into(),
-                    });
-                }
-                Notice::Closed { reason } => stream.notice(&NetworkEvent::Disconnected {
-                    time: now(),
-                    reason: reason.into(),
-                }),
-                Notice::Reconnected { after_secs } => stream.notice(&NetworkEvent::Reconnected {
-                    time: now(),
-                    after_secs: (after_secs * 10.0).round() / 10.0,
-                }),
-                Notice::Domain { .. } => {}
-            },
-        )?;
-        Ok(Streamed::new(stream.printed))
+        libvirt_events::stream(ctx, self.name.as_deref(), &self.stream, !self.no_reconnect)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vnet_common::{Render, TextStyle};
+
+    /// The records print as the verb's own enum printed them before both tools shared one.
+    #[test]
+    fn records_as_before() {
+        let notice = Notice::Network {
+            name: "n1".into(),
+            uuid: "u".into(),
+            event: sys::VIR_NETWORK_EVENT_STARTED as i32,
+        };
+        let (name, event) = NetworkLifecycle::from_notice(notice, "t".into()).unwrap();
+        assert_eq!(name, "n1");
+        let record = NetworkEvent::Lifecycle(event);
+        assert_eq!(
+            serde_json::to_string(&record).unwrap(),
+            r#"{"record":"lifecycle","time":"t","network":"n1","uuid":"u","event":"started"}"#
+        );
+        assert_eq!(
+            record.text(TextStyle::default()),
+            "event 'lifecycle' for network n1: Started\n"
+        );
+        let back = NetworkEvent::Reconnected {
+            time: "t".into(),
+            after_secs: 1.5,
+        };
+        assert_eq!(
+            serde_json::to_string(&back).unwrap(),
+            r#"{"record":"reconnected","time":"t","after_secs":1.5}"#
+        );
+        assert_eq!(
+            back.text(TextStyle::default()),
+            "event 'reconnected': after 1.5 s\n"
+        );
     }
 }

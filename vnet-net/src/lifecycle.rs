@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use virt::connect::Connect;
 use virt::network::Network;
+use vnet_common::libvirt::lifecycle::{self, Undo};
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{Error, ErrorKind, Journal, Render, Result, Verb};
 
@@ -21,26 +22,12 @@ pub fn start_network(
     journal: &mut Journal,
 ) -> Result<()> {
     check_startable(conn, summary, name)?;
-    net.create().libvirt(format!("start network {name}"))?;
-    let (undo, what) = (net.clone(), format!("destroy network {name}"));
-    journal.record_fn(format!("start network {name}"), move || {
-        undo.destroy().libvirt(what)
-    })
+    lifecycle::start(net, name, journal)
 }
 
 /// Sets `net`'s autostart flag to `want`, recording the way back; false when it already was.
 pub fn set_autostart(net: &Network, name: &str, want: bool, journal: &mut Journal) -> Result<bool> {
-    if net.get_autostart().libvirt(format!("network {name}"))? == want {
-        return Ok(false);
-    }
-    net.set_autostart(want)
-        .libvirt(format!("autostart network {name}"))?;
-    let (undo, what) = (net.clone(), format!("autostart network {name}"));
-    let step = if want { "autostart on" } else { "autostart off" };
-    journal.record_fn(format!("{step} network {name}"), move || {
-        undo.set_autostart(!want).map(drop).libvirt(what)
-    })?;
-    Ok(true)
+    lifecycle::set_autostart(net, name, want, journal)
 }
 
 /// Start a defined network.
@@ -86,64 +73,105 @@ impl Verb for Start {
     }
 }
 
-/// What destroy and undefine report.
+/// What destroy and undefine report: the network's state while it is still there (stopped, or
+/// undefined but still running, or nothing to do); {name, uuid, active: false, persistent: false,
+/// changed: true} once it is gone (a transient network destroyed, an inactive one undefined);
+/// {name, changed: false} for a missing network with --missing-ok. One object whose fields are
+/// absent where a case has nothing to say.
 #[derive(Debug, Serialize, JsonSchema)]
-#[serde(untagged)]
-pub enum Removed {
-    /// The network is still there (stopped, or undefined but still running, or nothing to do).
-    Present(Box<Changed>),
-    /// The network is gone (a transient network destroyed, an inactive one undefined).
-    Gone(Gone),
-    /// With --missing-ok, no network of that name.
-    Missing(Missing),
+pub struct Removed {
+    /// The network's name (the name asked for when it is missing).
+    pub name: String,
+    /// The network's UUID (the one it had when it is gone); absent when it was missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub uuid: Option<String>,
+    /// True while the network runs; absent when it was missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "bool")]
+    pub active: Option<bool>,
+    /// True when the network has a persistent definition; absent when it was missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "bool")]
+    pub persistent: Option<bool>,
+    /// True when libvirtd starts the network when it starts; only while it is there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "bool")]
+    pub autostart: Option<bool>,
+    /// The bridge device (null when the definition names none); only while it is there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub bridge: Option<Option<String>>,
+    /// nat, route, open, bridge, isolated or another forward mode; only while it is there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub mode: Option<String>,
+    /// The host's addresses on the network, as "192.168.122.1/24"; only while it is there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Vec<String>")]
+    pub ips: Option<Vec<String>>,
+    /// The network's tag (define/create --tag), absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// True when this call changed something.
+    pub changed: bool,
 }
 
 /// Mutating verbs print nothing in text mode, as virsh does.
 impl Render for Removed {}
 
-/// A network libvirt no longer knows.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct Gone {
-    /// The network's name.
-    pub name: String,
-    /// The UUID it had.
-    pub uuid: String,
-    /// Always false.
-    pub active: bool,
-    /// Always false.
-    pub persistent: bool,
-    /// Always true.
-    pub changed: bool,
-}
+impl Removed {
+    /// The network is still there.
+    fn present(net: &Network, acted: bool) -> Result<Removed> {
+        let Changed { state, changed } = changed(net, acted)?;
+        Ok(Removed {
+            name: state.name,
+            uuid: Some(state.uuid),
+            active: Some(state.active),
+            persistent: Some(state.persistent),
+            autostart: Some(state.autostart),
+            bridge: Some(state.bridge),
+            mode: Some(state.mode),
+            ips: Some(state.ips),
+            tag: state.tag,
+            changed,
+        })
+    }
 
-/// A network that was not there to remove.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct Missing {
-    /// The name asked for.
-    pub name: String,
-    /// Always false.
-    pub changed: bool,
-}
+    /// The network is gone: libvirt no longer knows it.
+    fn gone(name: &str, uuid: String) -> Removed {
+        Removed {
+            uuid: Some(uuid),
+            active: Some(false),
+            persistent: Some(false),
+            changed: true,
+            ..Removed::missing(name)
+        }
+    }
 
-fn missing(name: &str) -> Removed {
-    Removed::Missing(Missing {
-        name: name.to_string(),
-        changed: false,
-    })
+    /// With --missing-ok, no network of that name.
+    fn missing(name: &str) -> Removed {
+        Removed {
+            name: name.to_string(),
+            uuid: None,
+            active: None,
+            persistent: None,
+            autostart: None,
+            bridge: None,
+            mode: None,
+            ips: None,
+            tag: None,
+            changed: false,
+        }
+    }
 }
 
 /// After destroy/undefine: the network's state if it still exists, else what is left to say.
 fn after_removal(conn: &Connect, name: &str, uuid: String) -> Result<Removed> {
-    Ok(match lookup(conn, name)? {
-        Some(net) => Removed::Present(Box::new(changed(&net, true)?)),
-        None => Removed::Gone(Gone {
-            name: name.to_string(),
-            uuid,
-            active: false,
-            persistent: false,
-            changed: true,
-        }),
-    })
+    match lookup(conn, name)? {
+        Some(net) => Removed::present(&net, true),
+        None => Ok(Removed::gone(name, uuid)),
+    }
 }
 
 /// Stop an active network (a transient network disappears).
@@ -170,21 +198,19 @@ impl Verb for Destroy {
         let conn = ctx.conn()?;
         let Some(net) = lookup(conn, name)? else {
             return match self.missing_ok {
-                true => Ok(missing(name)),
+                true => Ok(Removed::missing(name)),
                 false => Err(not_found(name)),
             };
         };
-        let what = format!("network {name}");
-        if !net.is_active().libvirt(&what)? {
+        if !lifecycle::is_active(&net, name)? {
             if self.missing_ok {
-                return Ok(Removed::Present(Box::new(changed(&net, false)?)));
+                return Removed::present(&net, false);
             }
             return Err(Error::failed(format!("network {name} is not active"))
                 .with_hint("use --missing-ok to accept an inactive network"));
         }
-        let uuid = net.get_uuid_string().libvirt(&what)?;
-        net.destroy().libvirt(format!("destroy network {name}"))?;
-        journal.irreversible(format!("destroy network {name}"))?;
+        let uuid = net.get_uuid_string().libvirt(format!("network {name}"))?;
+        lifecycle::destroy(&net, name, 0, Undo::Irreversible, journal)?;
         after_removal(conn, name, uuid)
     }
 }
@@ -213,8 +239,8 @@ impl Verb for Undefine {
         let found = lookup(conn, name)?;
         let net = match found {
             Some(net) if net.is_persistent().libvirt(&what)? => net,
-            Some(net) if self.missing_ok => return Ok(Removed::Present(Box::new(changed(&net, false)?))),
-            None if self.missing_ok => return Ok(missing(name)),
+            Some(net) if self.missing_ok => return Removed::present(&net, false),
+            None if self.missing_ok => return Ok(Removed::missing(name)),
             Some(_) => {
                 return Err(Error::not_found(format!(
                     "network {name} is not defined (transient: destroy it instead)"
@@ -223,8 +249,7 @@ impl Verb for Undefine {
             None => return Err(Error::not_found(format!("network {name} not found"))),
         };
         let uuid = net.get_uuid_string().libvirt(&what)?;
-        net.undefine().libvirt(format!("undefine network {name}"))?;
-        journal.irreversible(format!("undefine network {name}"))?;
+        lifecycle::undefine(&net, name, 0, Undo::Irreversible, journal)?;
         after_removal(conn, name, uuid)
     }
 }
@@ -248,5 +273,28 @@ impl Verb for Autostart {
         let net = require(ctx.conn()?, &self.name)?;
         let acted = set_autostart(&net, &self.name, !self.disable, journal)?;
         changed(&net, acted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each form prints what its own type printed before destroy and undefine had one type.
+    #[test]
+    fn removed_prints_each_form_as_before() {
+        let json = |r: &Removed| serde_json::to_string(r).unwrap();
+        assert_eq!(json(&Removed::missing("n")), r#"{"name":"n","changed":false}"#);
+        assert_eq!(
+            json(&Removed::gone("n", "u".into())),
+            r#"{"name":"n","uuid":"u","active":false,"persistent":false,"changed":true}"#
+        );
+        let conn = Connect::open(Some("test:///default")).unwrap();
+        let net = lookup(&conn, "default").unwrap().unwrap();
+        let present = Removed::present(&net, false).unwrap();
+        assert_eq!(
+            json(&present),
+            serde_json::to_string(&changed(&net, false).unwrap()).unwrap()
+        );
     }
 }

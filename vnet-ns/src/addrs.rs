@@ -2,13 +2,10 @@
 //! IPv4 and IPv6, secondary addresses, journaled.
 
 use crate::iface::{changed_in, Changed};
-use crate::words::Words;
 use ipnet::IpNet;
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage};
 use rtnetlink::Handle;
-use vnet_common::cidr::parse_cidr;
 use vnet_common::links::{self, address_cidr};
-use vnet_common::names::validate_ifname;
 use vnet_common::{netns, Error, ErrorKind, Journal, Result};
 
 #[derive(Debug, PartialEq)]
@@ -21,36 +18,6 @@ pub enum AddrSpec {
 pub struct Options {
     pub exist_ok: bool,
     pub missing_ok: bool,
-}
-
-/// Parses the words after add, del or flush.
-pub fn parse(action: &str, words: Vec<String>) -> Result<AddrSpec> {
-    let verb = format!("addr {action}");
-    let mut w = Words::new(&verb, words);
-    let (mut net, mut dev, mut nodad) = (None, None, false);
-    let flush = action == "flush";
-    while let Some(word) = w.next() {
-        match word.as_str() {
-            "dev" => {
-                let name = w.value("dev")?;
-                validate_ifname(&name)?;
-                dev = Some(name);
-            }
-            "local" if !flush && net.is_none() => net = Some(parse_cidr(&w.value("local")?)?),
-            "nodad" if action == "add" => nodad = true,
-            _ if !flush && net.is_none() => net = Some(parse_cidr(&word)?),
-            other => return Err(w.unknown(other)),
-        }
-    }
-    let dev = dev.ok_or_else(|| w.usage("which link? give dev IF"))?;
-    if flush {
-        return Ok(AddrSpec::Flush { dev });
-    }
-    let net = net.ok_or_else(|| w.usage("which address? give CIDR, e.g. 10.0.0.1/24"))?;
-    Ok(match action {
-        "add" => AddrSpec::Add { net, dev, nodad },
-        _ => AddrSpec::Del { net, dev },
-    })
 }
 
 fn is_secondary(m: &AddressMessage) -> bool {
@@ -175,46 +142,4 @@ pub async fn run(
         }
     }
     changed_in(handle, ns, &dev, true).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn words(line: &str) -> Vec<String> {
-        line.split_whitespace().map(String::from).collect()
-    }
-
-    #[test]
-    fn parses_ip_addr_forms() {
-        assert_eq!(
-            parse("add", words("10.0.0.1/24 dev eth0")).unwrap(),
-            AddrSpec::Add {
-                net: "10.0.0.1/24".parse().unwrap(),
-                dev: "eth0".into(),
-                nodad: false
-            }
-        );
-        assert!(matches!(
-            parse("add", words("dev eth0 fd00::1/64 nodad")).unwrap(),
-            AddrSpec::Add { nodad: true, .. }
-        ));
-        assert_eq!(
-            parse("flush", words("dev eth0")).unwrap(),
-            AddrSpec::Flush { dev: "eth0".into() }
-        );
-        assert_eq!(
-            parse("add", words("10.0.0.1/33 dev eth0"))
-                .unwrap_err()
-                .exit_code(),
-            7
-        );
-        assert_eq!(parse("add", words("10.0.0.1/24")).unwrap_err().exit_code(), 2);
-        assert_eq!(
-            parse("flush", words("dev eth0 10.0.0.1/24"))
-                .unwrap_err()
-                .exit_code(),
-            2
-        );
-    }
 }

@@ -1,15 +1,13 @@
 //! show, link, addr: one namespace's interfaces and single changes to them.
 
-use crate::linkset::{self, LinkChange};
-use crate::{addrs, NsCtx};
+use crate::NsCtx;
 use rtnetlink::Handle;
 use schemars::JsonSchema;
 use serde::Serialize;
 use vnet_common::cidr::parse_cidr;
-use vnet_common::error::quote;
 use vnet_common::links::{self, Interface};
 use vnet_common::names::{validate_ifname, validate_netns_name};
-use vnet_common::netlink::{DumpSocket, Netlink};
+use vnet_common::netlink::DumpSocket;
 use vnet_common::{Error, ErrorKind, Journal, Render, Result, TextStyle, Verb};
 
 /// Show a namespace's interfaces with state, MAC, MTU and addresses.
@@ -37,9 +35,6 @@ impl Verb for Show {
 
     fn run(self, ctx: &mut NsCtx, _: &mut Journal) -> Result<Interfaces> {
         let ns = self.name.or_else(|| ctx.netns.clone());
-        if let Some(name) = &ns {
-            vnet_common::netns::open(name)?;
-        }
         // A one-shot read: two blocking dumps over one socket, no async runtime.
         let mut socket = DumpSocket::open(ns.as_deref())?;
         let shown = socket.interfaces().map_err(|e| e.context("list interfaces"))?;
@@ -90,97 +85,8 @@ pub enum LinkState {
     Down,
 }
 
-/// Set a link up or down, change its MAC, MTU or name, move it into a namespace, or delete it
-/// (ip link set / ip link del), on any link: vnet's, or a tap or bridge made otherwise.
-///
-/// Forms: `link set [dev] IF [up|down] [address MAC] [mtu N] [name NEW] [netns NS]` and
-/// `link del [dev] IF` act in -n NS (default: the current namespace); the older form
-/// `link NS IFACE up|down` names the namespace first and is unchanged. A MAC must be unicast
-/// (exit 7 for a multicast or malformed one); an MTU outside the link's own range
-/// (IFLA_MIN_MTU..IFLA_MAX_MTU) is exit 7; renaming onto an existing name is exit 4; a missing
-/// namespace for netns is exit 3. All of it is checked before the first change; each change is
-/// journaled (a rename records the rename back, a move the move back), so a failure half-way
-/// undoes the changes made. del cannot be undone (a veth's peer goes with it).
-#[derive(Debug, clap::Args)]
-pub struct Link {
-    /// set ..., del ..., or NS IFACE up|down.
-    #[arg(required = true, value_name = "ARGS")]
-    pub args: Vec<String>,
-    /// del: succeed with "changed": false when the link does not exist.
-    #[arg(long, visible_alias = "if-exists")]
-    pub missing_ok: bool,
-}
-
-/// The older form prints the interface; set and del print what they did.
-#[derive(Debug, Serialize, JsonSchema)]
-#[serde(untagged)]
-pub enum LinkOutput {
-    Changed(Changed),
-    Link(LinkChange),
-}
-
-impl Render for LinkOutput {}
-
-impl Verb for Link {
-    type Ctx = NsCtx;
-    type Output = LinkOutput;
-
-    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<LinkOutput> {
-        let mut args = self.args;
-        let action = args.remove(0);
-        match action.as_str() {
-            "set" | "del" | "delete" => {
-                let ns = ctx.netns.clone();
-                let set = action == "set";
-                // Every word is checked before the namespace is opened.
-                let spec = if set {
-                    Some(linkset::parse_set(args.clone())?)
-                } else {
-                    None
-                };
-                let dev = if set {
-                    None
-                } else {
-                    Some(linkset::parse_del(args)?)
-                };
-                if let Some(name) = &ns {
-                    vnet_common::netns::open(name)?;
-                }
-                let netlink = ctx.netlink()?;
-                let change = match (spec, dev) {
-                    (Some(spec), _) => linkset::run_set(netlink, ns, spec, journal)?,
-                    (None, Some(dev)) => linkset::run_del(netlink, ns, dev, self.missing_ok, journal)?,
-                    _ => unreachable!("set or del"),
-                };
-                Ok(LinkOutput::Link(change))
-            }
-            _ => {
-                let [iface, state]: [String; 2] = args.try_into().map_err(|_| {
-                    Error::new(
-                        ErrorKind::Usage,
-                        "link: expected 'set [dev] IF ...', 'del [dev] IF' or 'NS IFACE up|down'",
-                    )
-                    .with_hint("see 'vnet-ns link --help'")
-                })?;
-                let state = match state.as_str() {
-                    "up" => LinkState::Up,
-                    "down" => LinkState::Down,
-                    other => {
-                        return Err(Error::new(
-                            ErrorKind::Usage,
-                            format!("link: expected up or down, not {}", quote(other)),
-                        )
-                        .with_hint("see 'vnet-ns link --help'"))
-                    }
-                };
-                set_state(ctx, &action, &iface, state, journal).map(LinkOutput::Changed)
-            }
-        }
-    }
-}
-
 /// The older form: `link NS IFACE up|down`.
-fn set_state(
+pub(crate) fn set_state(
     ctx: &mut NsCtx,
     ns: &str,
     iface: &str,
@@ -189,7 +95,7 @@ fn set_state(
 ) -> Result<Changed> {
     validate_netns_name(ns)?;
     validate_ifname(iface)?;
-    let (netlink, handle) = open(ctx, ns)?;
+    let (netlink, handle) = ctx.handle_in(Some(ns))?;
     let up = state == LinkState::Up;
     let what = format!("set {iface} {state:?} in namespace '{ns}'").to_lowercase();
     netlink.run(async {
@@ -207,65 +113,8 @@ fn set_state(
     })
 }
 
-/// Add, delete or flush addresses on a link, in the current namespace or -n NS (ip addr
-/// add/del/flush), IPv4 and IPv6.
-///
-/// Forms: `addr add CIDR dev IF [nodad]`, `addr del CIDR dev IF`, `addr flush dev IF` act in
-/// -n NS (default: the current namespace, so host links too); the older form `addr NS IFACE CIDR
-/// [--del]` names the namespace first and is unchanged. A second IPv4 address in the subnet of
-/// one already on the link becomes a secondary address, as with ip (ip -j addr shows it).
-/// Deleting a primary IPv4 address removes its secondaries with it, as the kernel does. flush
-/// removes every address of the link, secondaries first. Each change is journaled (add is
-/// deleted again, del and flush add the addresses back).
-#[derive(Debug, clap::Args)]
-pub struct Addr {
-    /// add CIDR dev IF, del CIDR dev IF, flush dev IF, or NS IFACE CIDR.
-    #[arg(required = true, value_name = "ARGS")]
-    pub args: Vec<String>,
-    /// With the older form: remove the address instead of adding it.
-    #[arg(long)]
-    pub del: bool,
-    /// add: succeed with "changed": false when the link already has the address.
-    #[arg(long, visible_alias = "may-exist")]
-    pub exist_ok: bool,
-    /// del: succeed with "changed": false when the link does not have the address.
-    #[arg(long, visible_alias = "if-exists")]
-    pub missing_ok: bool,
-}
-
-impl Verb for Addr {
-    type Ctx = NsCtx;
-    type Output = Changed;
-
-    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Changed> {
-        let mut args = self.args;
-        match args[0].as_str() {
-            "add" | "del" | "delete" | "flush" => {
-                let action = args.remove(0);
-                let spec = addrs::parse(&action, args)?;
-                let opts = addrs::Options {
-                    exist_ok: self.exist_ok,
-                    missing_ok: self.missing_ok,
-                };
-                let (netlink, handle, ns) = ctx.scope()?;
-                netlink.run(addrs::run(&handle, ns.as_deref(), spec, opts, journal))
-            }
-            _ => {
-                let [ns, iface, cidr]: [String; 3] = args.try_into().map_err(|_| {
-                    Error::new(
-                        ErrorKind::Usage,
-                        "addr: expected 'add|del CIDR dev IF', 'flush dev IF' or 'NS IFACE CIDR'",
-                    )
-                    .with_hint("see 'vnet-ns addr --help'")
-                })?;
-                older_addr(ctx, &ns, &iface, &cidr, self.del, journal)
-            }
-        }
-    }
-}
-
 /// The older form: `addr NS IFACE CIDR [--del]`.
-fn older_addr(
+pub(crate) fn older_addr(
     ctx: &mut NsCtx,
     ns: &str,
     iface: &str,
@@ -276,7 +125,7 @@ fn older_addr(
     validate_netns_name(ns)?;
     validate_ifname(iface)?;
     let net = parse_cidr(cidr)?;
-    let (netlink, handle) = open(ctx, ns)?;
+    let (netlink, handle) = ctx.handle_in(Some(ns))?;
     let what = if del { "delete" } else { "add" };
     netlink.run(async {
         let link = links::require_link(&handle, iface, Some(ns)).await?;
@@ -301,11 +150,4 @@ fn older_addr(
         })?;
         changed(&handle, ns, iface, true).await
     })
-}
-
-/// The netlink handles and the handle inside namespace `ns`.
-fn open<'a>(ctx: &'a mut NsCtx, ns: &str) -> Result<(&'a Netlink, Handle)> {
-    let netlink = ctx.netlink()?;
-    let handle = netlink.handle(Some(ns))?;
-    Ok((netlink, handle))
 }

@@ -3,7 +3,6 @@
 //! before the first change; each change is its own request, journaled with the change that
 //! undoes it, so a failure half-way puts back what was changed.
 
-use crate::words::Words;
 use netlink_packet_route::link::{LinkAttribute, LinkMessage};
 use rtnetlink::{Handle, LinkUnspec};
 use schemars::JsonSchema;
@@ -13,8 +12,6 @@ use std::os::fd::AsRawFd;
 use std::rc::Rc;
 use vnet_common::error::quote;
 use vnet_common::links::{self, Interface};
-use vnet_common::mac::parse_unicast_mac;
-use vnet_common::names::{validate_ifname, validate_netns_name};
 use vnet_common::netlink::Netlink;
 use vnet_common::{netns, Error, Journal, Result};
 
@@ -42,66 +39,6 @@ pub struct SetSpec {
     pub mtu: Option<u32>,
     pub name: Option<String>,
     pub netns: Option<String>,
-}
-
-pub fn parse_set(words: Vec<String>) -> Result<SetSpec> {
-    let mut w = Words::new("link set", words);
-    let mut spec = SetSpec::default();
-    while let Some(word) = w.next() {
-        match word.as_str() {
-            "dev" if spec.dev.is_empty() => spec.dev = w.value("dev")?,
-            "up" => spec.up = Some(true),
-            "down" => spec.up = Some(false),
-            "address" | "addr" => spec.mac = Some(parse_unicast_mac(&w.value("address")?)?),
-            "mtu" => {
-                let text = w.value("mtu")?;
-                spec.mtu = Some(text.parse().map_err(|_| {
-                    Error::invalid(format!("link set: invalid mtu {}: not a number", quote(&text)))
-                })?);
-            }
-            "name" => {
-                let name = w.value("name")?;
-                validate_ifname(&name)?;
-                spec.name = Some(name);
-            }
-            "netns" => {
-                let ns = w.value("netns")?;
-                validate_netns_name(&ns)?;
-                spec.netns = Some(ns);
-            }
-            _ if spec.dev.is_empty() => spec.dev = word,
-            other => return Err(w.unknown(other)),
-        }
-    }
-    if spec.dev.is_empty() {
-        return Err(w.usage("which link? give dev IF"));
-    }
-    validate_ifname(&spec.dev)?;
-    if spec
-        == (SetSpec {
-            dev: spec.dev.clone(),
-            ..SetSpec::default()
-        })
-    {
-        return Err(w.usage("nothing to change: give up, down, address, mtu, name or netns"));
-    }
-    Ok(spec)
-}
-
-/// `link del [dev] IF`.
-pub fn parse_del(words: Vec<String>) -> Result<String> {
-    let mut w = Words::new("link del", words);
-    let mut dev = None;
-    while let Some(word) = w.next() {
-        match word.as_str() {
-            "dev" if dev.is_none() => dev = Some(w.value("dev")?),
-            _ if dev.is_none() => dev = Some(word),
-            other => return Err(w.unknown(other)),
-        }
-    }
-    let dev = dev.ok_or_else(|| w.usage("which link? give dev IF"))?;
-    validate_ifname(&dev)?;
-    Ok(dev)
 }
 
 fn u32_attr(link: &LinkMessage, pick: fn(&LinkAttribute) -> Option<u32>) -> Option<u32> {
@@ -342,46 +279,4 @@ async fn describe(handle: &Handle, name: &str, ns: Option<&str>) -> Result<Inter
     let link = links::require_link(handle, name, ns).await?;
     let addrs = links::list_addresses(handle, Some(link.header.index)).await?;
     Ok(Interface::new(&link, &addrs, &all))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn words(line: &str) -> Vec<String> {
-        line.split_whitespace().map(String::from).collect()
-    }
-
-    #[test]
-    fn parses_ip_link_set() {
-        let s = parse_set(words("dev eth0 address 02:42:AC:11:00:02 mtu 1400 up")).unwrap();
-        assert_eq!(s.dev, "eth0");
-        assert_eq!(s.mac.as_deref(), Some("02:42:ac:11:00:02"));
-        assert_eq!((s.mtu, s.up), (Some(1400), Some(true)));
-        let s = parse_set(words("tap0 name tap1 netns Blue down")).unwrap();
-        assert_eq!(
-            (s.name.as_deref(), s.netns.as_deref(), s.up),
-            (Some("tap1"), Some("Blue"), Some(false))
-        );
-        assert_eq!(parse_del(words("dev tap0")).unwrap(), "tap0");
-        assert_eq!(parse_del(words("tap0")).unwrap(), "tap0");
-    }
-
-    #[test]
-    fn refuses_bad_link_words() {
-        for (line, code, needle) in [
-            ("dev eth0 address 01:00:5e:00:00:01", 7, "multicast"),
-            ("dev eth0 address 02:42:ac:11:00", 7, "invalid MAC address"),
-            ("dev eth0 mtu big", 7, "invalid mtu 'big'"),
-            ("dev eth0 name this-name-is-too-long", 7, "longer than 15"),
-            ("dev eth0 netns ../x", 7, "invalid namespace name"),
-            ("dev eth0", 2, "nothing to change"),
-            ("up", 2, "which link"),
-            ("dev eth0 frob", 2, "unexpected argument 'frob'"),
-        ] {
-            let e = parse_set(words(line)).unwrap_err();
-            assert_eq!(e.exit_code(), code, "{line}: {}", e.message);
-            assert!(e.message.contains(needle), "{line}: {}", e.message);
-        }
-    }
 }

@@ -1,5 +1,4 @@
-//! vnet-ns's entry point: a C main without Rust's runtime start-up, the everyday read lines on
-//! the fast path (see vnet_common::fast and NsTool::fast_verb).
+//! vnet-ns's entry point: a C main without Rust's runtime start-up (see vnet_common::fast).
 #![no_main]
 
 vnet_common::no_std_main!(vnet_ns::NsTool);

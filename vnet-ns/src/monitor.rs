@@ -9,8 +9,9 @@ use vnet_common::{Error, Journal, Result, Verb};
 /// Stream link, address, route, neighbour and FDB changes as NDJSON (ip monitor, as JSON).
 ///
 /// stdout is NDJSON: one Change record per kernel notification (its schema is this verb's
-/// schema), with the field names show uses for interfaces (link), ip -j route's for routes, ip -j
-/// neigh's for neighbours and vnet-bridge showmacs' for FDB entries; printed as the kernel sends
+/// schema): a link is the record show prints for it (without addresses), a route the record route
+/// show prints (ip -j route's field names), neighbours have ip -j neigh's field names and FDB
+/// entries vnet-bridge showmacs'; printed as the kernel sends
 /// them, in order, until --count records, --timeout, a closed stdout (exit 0) or SIGINT/SIGTERM
 /// (exit 0; the output ends with a whole line). NS: the changes inside that named namespace (exit 3
 /// if it does not exist); --all-namespaces: this namespace and every named one, including those

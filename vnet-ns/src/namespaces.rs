@@ -13,9 +13,9 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use vnet_common::error::quote;
 use vnet_common::names::validate_netns_name;
-use vnet_common::netlink::{Netlink, NsidQuery};
+use vnet_common::netlink::{Netlink, RouteSocket};
 use vnet_common::netns::{self, NETNS_RUN_DIR};
-use vnet_common::{links, Context, Error, Journal, Render, Result, TextStyle, Verb};
+use vnet_common::{links, tags, Context, Error, Journal, Render, Result, TextStyle, Verb};
 
 /// True when a namespace is mounted on `path` (a stale entry is a plain empty file).
 pub fn is_live(path: &Path) -> bool {
@@ -444,8 +444,20 @@ impl Verb for List {
     type Output = Entries;
 
     fn run(self, _: &mut NsCtx, _: &mut Journal) -> Result<Entries> {
-        crate::prune::tagged_entries(read_entries()?, self.tag.as_deref()).map(Entries)
+        tagged_entries(read_entries()?, self.tag.as_deref()).map(Entries)
     }
+}
+
+/// `list`: each entry's tag, and with --tag only the entries carrying it.
+fn tagged_entries(mut entries: Vec<Entry>, tag: Option<&str>) -> Result<Vec<Entry>> {
+    tags::check(tag)?;
+    for entry in &mut entries {
+        entry.tag = tags::netns_tag(&entry.name);
+    }
+    if let Some(label) = tag {
+        entries.retain(|e| e.tag.as_deref() == Some(label));
+    }
+    Ok(entries)
 }
 
 /// `ip netns list`'s line: "Blue (id: 0)" or "Blue"; stale entries are marked.
@@ -471,7 +483,7 @@ fn read_entries() -> Result<Vec<Entry>> {
             names.push(name);
         }
     }
-    let mut query = NsidQuery::open()?;
+    let mut query = RouteSocket::open(None)?;
     let mut entries = Vec::with_capacity(names.len());
     for name in names {
         let path = netns::path(&name);
@@ -489,7 +501,7 @@ fn read_entries() -> Result<Vec<Entry>> {
 }
 
 /// The nsid the current namespace has assigned to `name`, if any (what `ip netns list` shows).
-fn nsid(query: &mut NsidQuery, name: &str) -> Result<Option<i32>> {
+fn nsid(query: &mut RouteSocket, name: &str) -> Result<Option<i32>> {
     // A namespace deleted between readdir and the query is simply not there any more.
     let Ok(file) = File::open(netns::path(name)) else {
         return Ok(None);

@@ -7,7 +7,6 @@
 //! (TCA_NETEM_LATENCY64, TCA_NETEM_RATE...). So it is encoded and decoded here by hand, from
 //! include/uapi/linux/pkt_sched.h, and sent as a raw TCA_OPTIONS attribute.
 
-use crate::words::Words;
 use crate::NsCtx;
 use futures::{StreamExt, TryStreamExt};
 use netlink_packet_route::tc::{TcAttribute, TcHandle, TcMessage, TcOption};
@@ -21,9 +20,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::HashMap;
 use vnet_common::error::quote;
-use vnet_common::names::validate_ifname;
 use vnet_common::netlink::DumpSocket;
-use vnet_common::{links, netns, Error, ErrorKind, Journal, Render, Result, TextStyle, Verb};
+use vnet_common::{links, netns, Error, ErrorKind, Journal, Result};
 
 const TCA_OPTIONS: u16 = 2;
 const TCA_NETEM_RATE: u16 = 6;
@@ -35,39 +33,21 @@ const QOPT_LEN: usize = 24;
 /// The kernel's psched tick is 64 ns (PSCHED_SHIFT 6): tc_netem_qopt's times are in ticks.
 const NS_PER_TICK: u64 = 64;
 
-/// Link impairment with netem, as tc qdisc sets it: delay, jitter, loss, duplication, rate.
-///
-/// Forms (in the current namespace or -n NS): `qdisc add|replace|change dev IF [root] netem
-/// [delay TIME [JITTER]] [loss PCT%] [duplicate PCT%] [rate RATE] [limit PACKETS]`; `qdisc del dev
-/// IF [root]` puts the link's default qdisc back (reset); `qdisc show [dev IF]` lists root qdiscs
-/// with netem's settings decoded. TIME is a number with s, ms or us (a bare number is us, as tc);
-/// RATE is a number with bit, kbit, mbit, gbit, bps, kbps, mbps or gbps (a bare number is bit/s).
-/// add refuses a link that has a netem qdisc already (exit 4; replace changes it). A percentage
-/// over 100 or a malformed value is exit 7; a missing link is exit 3; a kernel without netem
-/// (CONFIG_NET_SCH_NETEM) is exit 6, the link unchanged. add, replace and change are journaled
-/// (undo puts back the qdisc that was there); del cannot be undone.
-#[derive(Debug, clap::Args)]
+/// A change of a link's root qdisc (add, replace, change, del) and how del takes a link with only
+/// its default qdisc (the verbs: ip_verbs/qdisc.rs).
+#[derive(Debug)]
 pub struct Qdisc {
-    /// add, replace, change, del (delete), show (list).
-    #[arg(value_enum)]
     pub action: QdiscAction,
-    /// dev IF [root] netem OPTIONS..., as tc spells them.
-    #[arg(value_name = "ARGS")]
-    pub args: Vec<String>,
     /// del: succeed with "changed": false when the link has only its default qdisc.
-    #[arg(long, visible_alias = "if-exists")]
     pub missing_ok: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QdiscAction {
     Add,
     Replace,
     Change,
-    #[value(alias = "delete")]
     Del,
-    #[value(alias = "list", alias = "ls")]
-    Show,
 }
 
 /// netem's settings, decoded.
@@ -119,26 +99,10 @@ pub struct QdiscChange {
     pub changed: bool,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
-#[serde(untagged)]
-pub enum QdiscOutput {
-    Qdiscs(Vec<QdiscEntry>),
-    Change(QdiscChange),
-}
-
-impl Render for QdiscOutput {
-    fn text(&self, _: TextStyle) -> String {
-        match self {
-            QdiscOutput::Qdiscs(list) => list.iter().map(text_line).collect(),
-            QdiscOutput::Change(_) => String::new(),
-        }
-    }
-}
-
 /// tc qdisc show's line, e.g. "qdisc netem 8001: dev va root refcnt 2 limit 1000 delay 100ms"
 /// (tc 6.1: each word of the head ends with a space, netem's options start without one; `tc
 /// qdisc show dev IF` leaves out "dev IF").
-fn text_line(q: &QdiscEntry) -> String {
+pub fn text_line(q: &QdiscEntry) -> String {
     let mut line = format!("qdisc {} {} ", q.kind, q.handle);
     if !q.by_dev {
         line.push_str(&format!("dev {} ", q.dev));
@@ -269,83 +233,12 @@ pub fn parse_rate(text: &str, verb: &str) -> Result<u64> {
     Ok(bits as u64)
 }
 
-pub fn parse(action: QdiscAction, words: Vec<String>) -> Result<QdiscSpec> {
-    let verb = format!("qdisc {}", action_name(action));
-    let mut w = Words::new(&verb, words);
-    let mut dev = None;
-    let mut netem: Option<Netem> = None;
-    while let Some(word) = w.next() {
-        match word.as_str() {
-            "dev" => {
-                let name = w.value("dev")?;
-                validate_ifname(&name)?;
-                dev = Some(name);
-            }
-            "root" => {}
-            "netem"
-                if netem.is_none()
-                    && matches!(
-                        action,
-                        QdiscAction::Add | QdiscAction::Replace | QdiscAction::Change
-                    ) =>
-            {
-                netem = Some(Netem {
-                    limit: 1000,
-                    ..Netem::default()
-                })
-            }
-            "delay" | "latency" if netem.is_some() => {
-                let n = netem.as_mut().expect("netem");
-                n.delay_us = parse_time(&w.value("delay")?, &verb)?;
-                // An optional jitter follows the delay, as with tc.
-                if let Some(next) = w
-                    .peek()
-                    .filter(|t| t.starts_with(|c: char| c.is_ascii_digit()))
-                    .cloned()
-                {
-                    w.next();
-                    n.jitter_us = parse_time(&next, &verb)?;
-                }
-            }
-            "loss" if netem.is_some() => {
-                let mut text = w.value("loss")?;
-                if text == "random" {
-                    text = w.value("loss random")?;
-                }
-                netem.as_mut().expect("netem").loss_percent = parse_percent(&text, &verb, "loss")?;
-            }
-            "duplicate" if netem.is_some() => {
-                let text = w.value("duplicate")?;
-                netem.as_mut().expect("netem").duplicate_percent = parse_percent(&text, &verb, "duplicate")?;
-            }
-            "rate" if netem.is_some() => {
-                netem.as_mut().expect("netem").rate_bit = Some(parse_rate(&w.value("rate")?, &verb)?);
-            }
-            "limit" if netem.is_some() => netem.as_mut().expect("netem").limit = w.number("limit")?,
-            other => return Err(w.unknown(other)),
-        }
-    }
-    if dev.is_none() && action != QdiscAction::Show {
-        return Err(w.usage("which link? give dev IF"));
-    }
-    if netem.is_none()
-        && matches!(
-            action,
-            QdiscAction::Add | QdiscAction::Replace | QdiscAction::Change
-        )
-    {
-        return Err(w.usage("only netem is supported: give netem delay/loss/rate ..."));
-    }
-    Ok(QdiscSpec { dev, netem })
-}
-
 fn action_name(action: QdiscAction) -> &'static str {
     match action {
         QdiscAction::Add => "add",
         QdiscAction::Replace => "replace",
         QdiscAction::Change => "change",
         QdiscAction::Del => "del",
-        QdiscAction::Show => "show",
     }
 }
 
@@ -598,10 +491,7 @@ async fn restore(handle: &Handle, index: u32, old: TcMessage) -> Result<()> {
 
 /// show: the root qdiscs of every link, or of `dev`, in `ns` (None: the current namespace). A
 /// one-shot read: two blocking dumps over one socket, no async runtime.
-fn show(ns: Option<&str>, dev: Option<&str>) -> Result<Vec<QdiscEntry>> {
-    if let Some(name) = ns {
-        netns::open(name)?;
-    }
+pub fn show(ns: Option<&str>, dev: Option<&str>) -> Result<Vec<QdiscEntry>> {
     let mut socket = DumpSocket::open(ns)?;
     let names = socket.link_names().map_err(|e| e.context("list interfaces"))?;
     let index = match dev {
@@ -623,15 +513,9 @@ fn show(ns: Option<&str>, dev: Option<&str>) -> Result<Vec<QdiscEntry>> {
         .collect())
 }
 
-impl Verb for Qdisc {
-    type Ctx = NsCtx;
-    type Output = QdiscOutput;
-
-    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<QdiscOutput> {
-        let spec = parse(self.action, self.args)?;
-        if self.action == QdiscAction::Show {
-            return show(ctx.netns.as_deref(), spec.dev.as_deref()).map(QdiscOutput::Qdiscs);
-        }
+impl Qdisc {
+    /// Changes the root qdisc of `spec`'s link in the -n namespace.
+    pub fn run(self, spec: QdiscSpec, ctx: &mut NsCtx, journal: &mut Journal) -> Result<QdiscChange> {
         let (netlink, handle, ns) = ctx.scope()?;
         let action = self.action;
         let missing_ok = self.missing_ok;
@@ -669,7 +553,7 @@ impl Verb for Qdisc {
                         if missing_ok {
                             out.changed = false;
                             out.qdisc = old.as_ref().map(|m| entry(m, &names));
-                            return Ok(QdiscOutput::Change(out));
+                            return Ok(out);
                         }
                         return Err(Error::not_found(format!(
                             "{what}: {} has only its default qdisc in {}",
@@ -718,7 +602,7 @@ impl Verb for Qdisc {
                 (_, None) => unreachable!("netem checked"),
             }
             out.qdisc = root_of(&handle, index).await?.map(|m| entry(&m, &names));
-            Ok(QdiscOutput::Change(out))
+            Ok(out)
         })
     }
 }
@@ -726,47 +610,6 @@ impl Verb for Qdisc {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn words(line: &str) -> Vec<String> {
-        line.split_whitespace().map(String::from).collect()
-    }
-
-    #[test]
-    fn parses_tc_netem_words() {
-        let s = parse(
-            QdiscAction::Add,
-            words("dev eth0 root netem delay 100ms 10ms loss 1% rate 1mbit"),
-        )
-        .unwrap();
-        let n = s.netem.unwrap();
-        assert_eq!(
-            (n.delay_us, n.jitter_us, n.loss_percent),
-            (100_000.0, 10_000.0, 1.0)
-        );
-        assert_eq!((n.rate_bit, n.limit), (Some(1_000_000), 1000));
-        let s = parse(
-            QdiscAction::Replace,
-            words("dev eth0 netem loss random 0.5% limit 50"),
-        )
-        .unwrap();
-        assert_eq!(s.netem.unwrap().limit, 50);
-        assert!(parse(QdiscAction::Del, words("dev eth0 root"))
-            .unwrap()
-            .netem
-            .is_none());
-        assert_eq!(parse(QdiscAction::Show, vec![]).unwrap().dev, None);
-        for (line, code) in [
-            ("dev eth0 netem loss 150%", 7),
-            ("dev eth0 netem delay 10parsecs", 7),
-            ("dev eth0 netem rate fast", 7),
-            ("dev eth0 root htb", 2),
-            ("netem delay 1ms", 2),
-            ("dev eth0", 2),
-        ] {
-            let e = parse(QdiscAction::Add, words(line)).unwrap_err();
-            assert_eq!(e.exit_code(), code, "{line}: {}", e.message);
-        }
-    }
 
     #[test]
     fn netem_options_round_trip() {

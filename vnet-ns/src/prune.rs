@@ -1,7 +1,7 @@
 //! Ownership tags in vnet-ns: `add`, `veth` and `tuntap add` take `--tag LABEL`, `list --tag`
 //! filters by it, and `prune --tag LABEL` removes what carries it (see vnet_common::tags).
 
-use crate::namespaces::{is_live, Delete, Entry};
+use crate::namespaces::{is_live, Delete};
 use crate::NsCtx;
 use netlink_packet_route::AddressFamily;
 use rtnetlink::Handle;
@@ -107,18 +107,6 @@ fn live_namespaces() -> Result<Vec<String>> {
         .collect();
     names.sort();
     Ok(names)
-}
-
-/// `list`: each entry's tag, and with --tag only the entries carrying it.
-pub fn tagged_entries(mut entries: Vec<Entry>, tag: Option<&str>) -> Result<Vec<Entry>> {
-    tags::check(tag)?;
-    for entry in &mut entries {
-        entry.tag = tags::netns_tag(&entry.name);
-    }
-    if let Some(label) = tag {
-        entries.retain(|e| e.tag.as_deref() == Some(label));
-    }
-    Ok(entries)
 }
 
 /// `veth --tag`: tags both new ends, each in its namespace.

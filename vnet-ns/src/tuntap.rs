@@ -8,7 +8,6 @@
 //! The ioctls run on a thread that entered the target namespace: a tun device is created in the
 //! namespace of the process that opened /dev/net/tun.
 
-use crate::words::Words;
 use crate::NsCtx;
 use nix::unistd::{Group, User};
 use schemars::JsonSchema;
@@ -16,8 +15,7 @@ use serde::Serialize;
 use std::fs::OpenOptions;
 use std::os::fd::AsRawFd;
 use vnet_common::error::quote;
-use vnet_common::names::validate_ifname;
-use vnet_common::{links, netns, Context, Error, ErrorKind, Journal, Render, Result, Verb};
+use vnet_common::{links, netns, Context, Error, ErrorKind, Journal, Render, Result};
 
 /// _IOW('T', nr, int): the tun ioctls libc does not name (TUNSETOWNER, TUNSETGROUP).
 const fn tun_iow(nr: u32) -> u32 {
@@ -28,36 +26,22 @@ const TUNSETPERSIST: u32 = tun_iow(203);
 const TUNSETOWNER: u32 = tun_iow(204);
 const TUNSETGROUP: u32 = tun_iow(206);
 
-/// Persistent tap and tun devices (ip tuntap add/del), in the current namespace or -n NS.
-///
-/// `tuntap add [dev] NAME mode tap|tun [user U] [group G]` makes a persistent device (no packet
-/// information header, as ip does) that user U or group G may open; it starts down: bring it up
-/// with `link set NAME up`. `tuntap del [dev] NAME [mode tap|tun]` removes it. A name taken is exit 4
-/// (--exist-ok: "changed": false when it is a device of that mode already); an unknown user or
-/// group is exit 7; deleting a missing device is exit 3 (--missing-ok).
-#[derive(Debug, clap::Args)]
+/// An add or del of a tun/tap device and how it takes one that exists or is missing (the verbs:
+/// ip_verbs/tuntap.rs).
+#[derive(Debug)]
 pub struct Tuntap {
-    /// add or del (delete).
-    #[arg(value_enum)]
     pub action: TapAction,
-    /// [dev] NAME mode tap|tun [user U] [group G]
-    #[arg(value_name = "ARGS", required = true)]
-    pub args: Vec<String>,
     /// add: succeed with "changed": false when a tun/tap device of that name exists.
-    #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
     /// del: succeed with "changed": false when there is no such device.
-    #[arg(long, visible_alias = "if-exists")]
     pub missing_ok: bool,
-    /// add: tag the new device with LABEL (its ifalias, vnet:tag=LABEL): `prune --tag` removes it.
-    #[arg(long, value_name = "LABEL")]
+    /// add: tag the new device with LABEL (its ifalias, vnet:tag=LABEL).
     pub tag: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TapAction {
     Add,
-    #[value(alias = "delete")]
     Del,
 }
 
@@ -86,7 +70,7 @@ pub struct TapSpec {
     pub group: Option<u32>,
 }
 
-fn user_id(text: &str) -> Result<u32> {
+pub fn user_id(text: &str) -> Result<u32> {
     if let Ok(uid) = text.parse::<u32>() {
         return Ok(uid);
     }
@@ -96,7 +80,7 @@ fn user_id(text: &str) -> Result<u32> {
     }
 }
 
-fn group_id(text: &str) -> Result<u32> {
+pub fn group_id(text: &str) -> Result<u32> {
     if let Ok(gid) = text.parse::<u32>() {
         return Ok(gid);
     }
@@ -104,50 +88,6 @@ fn group_id(text: &str) -> Result<u32> {
         Ok(Some(group)) => Ok(group.gid.as_raw()),
         _ => Err(Error::invalid(format!("tuntap: unknown group {}", quote(text)))),
     }
-}
-
-pub fn parse(action: TapAction, words: Vec<String>) -> Result<TapSpec> {
-    let verb = match action {
-        TapAction::Add => "tuntap add",
-        TapAction::Del => "tuntap del",
-    };
-    let mut w = Words::new(verb, words);
-    let (mut name, mut mode, mut owner, mut group) = (None, None, None, None);
-    while let Some(word) = w.next() {
-        match word.as_str() {
-            "dev" | "name" if name.is_none() => name = Some(w.value("dev")?),
-            "mode" => {
-                let m = w.value("mode")?;
-                mode = Some(match m.as_str() {
-                    "tap" => true,
-                    "tun" => false,
-                    other => {
-                        return Err(Error::invalid(format!(
-                            "{verb}: mode {} is not tap or tun",
-                            quote(other)
-                        )))
-                    }
-                });
-            }
-            "user" if action == TapAction::Add => owner = Some(user_id(&w.value("user")?)?),
-            "group" if action == TapAction::Add => group = Some(group_id(&w.value("group")?)?),
-            _ if name.is_none() => name = Some(word),
-            other => return Err(w.unknown(other)),
-        }
-    }
-    let name = name.ok_or_else(|| w.usage("which device? give dev NAME"))?;
-    validate_ifname(&name)?;
-    let tap = match (action, mode) {
-        (_, Some(tap)) => tap,
-        (TapAction::Del, None) => true,
-        (TapAction::Add, None) => return Err(w.usage("give mode tap or mode tun")),
-    };
-    Ok(TapSpec {
-        name,
-        tap,
-        owner,
-        group,
-    })
 }
 
 /// Makes the persistent device with the tun ioctls, on a thread inside namespace `ns`.
@@ -202,12 +142,9 @@ fn create(spec: &TapSpec, ns: Option<&str>) -> Result<()> {
     })
 }
 
-impl Verb for Tuntap {
-    type Ctx = NsCtx;
-    type Output = Tap;
-
-    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Tap> {
-        let spec = parse(self.action, self.args)?;
+impl Tuntap {
+    /// Adds or deletes the device of `spec` in the -n namespace.
+    pub fn run(self, spec: TapSpec, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Tap> {
         vnet_common::tags::check(self.tag.as_deref())?;
         let (netlink, handle, ns) = ctx.scope()?;
         let mode = if spec.tap { "tap" } else { "tun" };
@@ -285,40 +222,11 @@ impl Verb for Tuntap {
 mod tests {
     use super::*;
 
-    fn words(line: &str) -> Vec<String> {
-        line.split_whitespace().map(String::from).collect()
-    }
-
     #[test]
     fn ioctl_numbers_match_the_kernel() {
         assert_eq!(TUNSETIFF, 0x400454ca);
         assert_eq!(TUNSETPERSIST, 0x400454cb);
         assert_eq!(TUNSETOWNER, 0x400454cc);
         assert_eq!(TUNSETGROUP, 0x400454ce);
-    }
-
-    #[test]
-    fn parses_ip_tuntap_words() {
-        let s = parse(TapAction::Add, words("dev tap0 mode tap user 0 group 0")).unwrap();
-        assert_eq!(
-            s,
-            TapSpec {
-                name: "tap0".into(),
-                tap: true,
-                owner: Some(0),
-                group: Some(0)
-            }
-        );
-        assert!(!parse(TapAction::Add, words("tun0 mode tun")).unwrap().tap);
-        assert_eq!(parse(TapAction::Add, words("tap0")).unwrap_err().exit_code(), 2);
-        assert_eq!(
-            parse(TapAction::Add, words("tap0 mode bogus"))
-                .unwrap_err()
-                .exit_code(),
-            7
-        );
-        let e = parse(TapAction::Add, words("tap0 mode tap user no-such-user-here")).unwrap_err();
-        assert_eq!(e.exit_code(), 7);
-        assert!(parse(TapAction::Del, words("dev tap0 mode tap")).unwrap().tap);
     }
 }

@@ -1,23 +1,14 @@
 //! vnet-vm: virt-install and the virsh domain verbs over libvirt (the `virt` crate), with JSON output.
 
-pub mod addrs;
-pub mod console;
-pub mod devices;
-pub mod display;
-pub mod domains;
-pub mod events;
-pub mod iface;
-pub mod install;
-pub mod lifecycle;
-pub mod location;
-pub mod pools;
-pub mod prune;
-pub mod spec;
-pub mod storage;
-pub mod target;
-pub mod volumes;
-pub mod wait;
-pub mod xml;
+// Private: the verbs are reached through `Command`, so the compiler finds what nothing uses.
+mod devices;
+mod domains;
+mod install;
+mod prune;
+mod spec;
+mod storage;
+mod wait;
+mod xml;
 
 use std::future::Future;
 use vnet_common::completion;
@@ -70,48 +61,48 @@ with the documented exit code.";
 vnet_common::verbs! {
     pub enum Command for Session {
         #[command(visible_alias = "virt-install")]
-        Install(Box<install::Install>),
-        List(domains::List),
-        Start(domains::Start),
-        Shutdown(domains::Shutdown),
-        Destroy(domains::Destroy),
-        Undefine(domains::Undefine),
-        Dumpxml(domains::Dumpxml),
-        Domiflist(iface::Domiflist),
-        Domifaddr(iface::Domifaddr),
-        Console(console::Console),
-        Define(lifecycle::Define),
-        Create(lifecycle::Create),
-        Dominfo(lifecycle::Dominfo),
-        Domstate(lifecycle::Domstate),
-        Autostart(lifecycle::Autostart),
-        Reboot(lifecycle::Reboot),
-        Suspend(lifecycle::Suspend),
-        Resume(lifecycle::Resume),
-        AttachInterface(devices::AttachInterface),
-        DetachInterface(devices::DetachInterface),
-        AttachDisk(devices::AttachDisk),
-        DetachDisk(devices::DetachDisk),
-        Domdisplay(display::Domdisplay),
-        Ttyconsole(display::Ttyconsole),
-        PoolList(pools::PoolList),
-        PoolInfo(pools::PoolInfo),
-        PoolDefineAs(pools::PoolDefineAs),
-        PoolBuild(pools::PoolBuild),
-        PoolStart(pools::PoolStart),
-        PoolAutostart(pools::PoolAutostart),
-        PoolDestroy(pools::PoolDestroy),
-        PoolUndefine(pools::PoolUndefine),
-        PoolDelete(pools::PoolDelete),
-        VolList(volumes::VolList),
-        VolCreateAs(volumes::VolCreateAs),
-        VolInfo(volumes::VolInfo),
-        VolDelete(volumes::VolDelete),
-        VolUpload(volumes::VolUpload),
-        VolDownload(volumes::VolDownload),
+        Install(Box<install::args::Install>),
+        List(domains::list::List),
+        Start(domains::power::Start),
+        Shutdown(domains::power::Shutdown),
+        Destroy(domains::power::Destroy),
+        Undefine(domains::define::Undefine),
+        Dumpxml(domains::list::Dumpxml),
+        Domiflist(devices::iface::Domiflist),
+        Domifaddr(devices::iface::Domifaddr),
+        Console(domains::console::Console),
+        Define(domains::define::Define),
+        Create(domains::define::Create),
+        Dominfo(domains::info::Dominfo),
+        Domstate(domains::info::Domstate),
+        Autostart(domains::info::Autostart),
+        Reboot(domains::power::Reboot),
+        Suspend(domains::power::Suspend),
+        Resume(domains::power::Resume),
+        AttachInterface(devices::interface::AttachInterface),
+        DetachInterface(devices::interface::DetachInterface),
+        AttachDisk(devices::disk::AttachDisk),
+        DetachDisk(devices::disk::DetachDisk),
+        Domdisplay(domains::display::Domdisplay),
+        Ttyconsole(domains::display::Ttyconsole),
+        PoolList(storage::pools::PoolList),
+        PoolInfo(storage::pools::PoolInfo),
+        PoolDefineAs(storage::pools::PoolDefineAs),
+        PoolBuild(storage::pools::PoolBuild),
+        PoolStart(storage::pools::PoolStart),
+        PoolAutostart(storage::pools::PoolAutostart),
+        PoolDestroy(storage::pools::PoolDestroy),
+        PoolUndefine(storage::pools::PoolUndefine),
+        PoolDelete(storage::pools::PoolDelete),
+        VolList(storage::volumes::VolList),
+        VolCreateAs(storage::volumes::VolCreateAs),
+        VolInfo(storage::volumes::VolInfo),
+        VolDelete(storage::volumes::VolDelete),
+        VolUpload(storage::volumes::VolUpload),
+        VolDownload(storage::volumes::VolDownload),
         Wait(wait::Wait),
         #[command(visible_alias = "event")]
-        Events(events::Events),
+        Events(domains::events::Events),
         Prune(prune::Prune),
     }
 }

@@ -2,6 +2,7 @@
 //! records the storage it created, `list --tag` filters by it, and `prune --tag LABEL` removes
 //! the tagged domains with that storage (see vnet_common::tags).
 
+use virt::connect::Connect;
 use virt::domain::Domain;
 use virt::error::ErrorNumber;
 use virt::storage_pool::StoragePool;
@@ -38,91 +39,118 @@ impl Verb for Prune {
         let mut out = Pruned::new(&self.args);
         let local = ctx.is_local()?;
         let conn = ctx.conn()?;
-        let mut tagged: Vec<(String, Domain)> = Vec::new();
-        for dom in conn.list_all_domains(0).libvirt("list domains")? {
-            if domain_tag(&dom).as_deref() == Some(label) {
-                tagged.push((dom.get_name().libvirt("domain name")?, dom));
-            }
+        let owned = prune_domains(conn, label, &mut out, journal)?;
+        prune_volumes(conn, &owned, &mut out, journal)?;
+        if local {
+            prune_files(&owned, &mut out, journal)?;
         }
-        tagged.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut owned = Owned::default();
-        for (name, dom) in &tagged {
-            let theirs = domain_owned(dom);
-            owned.volumes.extend(theirs.volumes);
-            owned.files.extend(theirs.files);
-            for pool in theirs.pools {
-                if !owned.pools.contains(&pool) {
-                    owned.pools.push(pool);
-                }
-            }
-            let what = format!("prune: domain {name}");
-            // Read before acting: a transient domain is gone once destroyed.
-            let persistent = dom.is_persistent().libvirt(&what)?;
-            if dom.is_active().libvirt(&what)? {
-                if !out.dry_run {
-                    gone_is_fine(dom.destroy().map(drop)).libvirt(format!("destroy domain {name}"))?;
-                }
-                out.removed(journal, "destroy", "domain", name, None)?;
-            }
-            if persistent {
-                if !out.dry_run {
-                    gone_is_fine(undefine(dom)).libvirt(format!("undefine domain {name}"))?;
-                    vnet_common::libvirt::forwards::domain_undefined(conn, dom)?;
-                }
-                out.removed(journal, "undefine", "domain", name, None)?;
-            }
-        }
-        for path in &owned.volumes {
-            // A volume deleted otherwise (or in a pool no longer there) is not there to prune.
-            let Ok(vol) = StorageVol::lookup_by_path(conn, path) else {
-                continue;
-            };
-            if !out.dry_run {
-                vol.delete(0).libvirt(format!("delete volume {path}"))?;
-            }
-            out.removed(journal, "delete", "volume", path, None)?;
-        }
-        for path in owned.files.iter().filter(|_| local) {
-            if crate::location::is_boot_copy(path) && std::path::Path::new(path).exists() {
-                if !out.dry_run {
-                    std::fs::remove_file(path)
-                        .map_err(|e| vnet_common::Error::from(e).context(format!("delete {path}")))?;
-                }
-                out.removed(journal, "delete", "file", path, None)?;
-            }
-        }
-        for name in &owned.pools {
-            let Ok(pool) = StoragePool::lookup_by_name(conn, name) else {
-                continue;
-            };
-            let what = format!("pool {name}");
-            let active = pool.is_active().libvirt(&what)?;
-            if active {
-                pool.refresh(0).libvirt(&what)?;
-                let left = pool.list_volumes().libvirt(&what)?;
-                // With --dry-run the volumes listed above are still there.
-                let others = left
-                    .iter()
-                    .filter(|v| !owned.volumes.iter().any(|o| o.ends_with(&format!("/{v}"))))
-                    .count();
-                let count = if out.dry_run { others } else { left.len() };
-                if count > 0 {
-                    out.kept
-                        .push(format!("pool {name}: {count} other volume(s) in it"));
-                    continue;
-                }
-                if !out.dry_run {
-                    pool.destroy().libvirt(format!("stop pool {name}"))?;
-                }
-                out.removed(journal, "destroy", "pool", name, None)?;
-            }
-            if !out.dry_run {
-                pool.undefine().libvirt(format!("undefine pool {name}"))?;
-            }
-            out.removed(journal, "undefine", "pool", name, None)?;
-        }
+        prune_pools(conn, &owned, &mut out, journal)?;
         Ok(out)
     }
+}
+
+/// Destroys and undefines the domains tagged `label` (by name), returning the storage they own.
+fn prune_domains(conn: &Connect, label: &str, out: &mut Pruned, journal: &mut Journal) -> Result<Owned> {
+    let mut tagged: Vec<(String, Domain)> = Vec::new();
+    for dom in conn.list_all_domains(0).libvirt("list domains")? {
+        if domain_tag(&dom).as_deref() == Some(label) {
+            tagged.push((dom.get_name().libvirt("domain name")?, dom));
+        }
+    }
+    tagged.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut owned = Owned::default();
+    for (name, dom) in &tagged {
+        let theirs = domain_owned(dom);
+        owned.volumes.extend(theirs.volumes);
+        owned.files.extend(theirs.files);
+        for pool in theirs.pools {
+            if !owned.pools.contains(&pool) {
+                owned.pools.push(pool);
+            }
+        }
+        let what = format!("prune: domain {name}");
+        // Read before acting: a transient domain is gone once destroyed.
+        let persistent = dom.is_persistent().libvirt(&what)?;
+        if dom.is_active().libvirt(&what)? {
+            if !out.dry_run {
+                gone_is_fine(dom.destroy().map(drop)).libvirt(format!("destroy domain {name}"))?;
+            }
+            out.removed(journal, "destroy", "domain", name, None)?;
+        }
+        if persistent {
+            if !out.dry_run {
+                gone_is_fine(undefine(dom)).libvirt(format!("undefine domain {name}"))?;
+                vnet_common::libvirt::forwards::domain_undefined(conn, dom)?;
+            }
+            out.removed(journal, "undefine", "domain", name, None)?;
+        }
+    }
+    Ok(owned)
+}
+
+/// Deletes the volumes the pruned domains owned.
+fn prune_volumes(conn: &Connect, owned: &Owned, out: &mut Pruned, journal: &mut Journal) -> Result<()> {
+    for path in &owned.volumes {
+        // A volume deleted otherwise (or in a pool no longer there) is not there to prune.
+        let Ok(vol) = StorageVol::lookup_by_path(conn, path) else {
+            continue;
+        };
+        if !out.dry_run {
+            vol.delete(0).libvirt(format!("delete volume {path}"))?;
+        }
+        out.removed(journal, "delete", "volume", path, None)?;
+    }
+    Ok(())
+}
+
+/// Deletes the kernel and initrd copies the pruned domains owned (a local daemon's files only).
+fn prune_files(owned: &Owned, out: &mut Pruned, journal: &mut Journal) -> Result<()> {
+    for path in &owned.files {
+        if crate::storage::paths::is_boot_copy(path) && std::path::Path::new(path).exists() {
+            if !out.dry_run {
+                std::fs::remove_file(path)
+                    .map_err(|e| vnet_common::Error::from(e).context(format!("delete {path}")))?;
+            }
+            out.removed(journal, "delete", "file", path, None)?;
+        }
+    }
+    Ok(())
+}
+
+/// Stops and undefines the pools the pruned domains owned, keeping any that still holds other
+/// volumes (named in `kept`).
+fn prune_pools(conn: &Connect, owned: &Owned, out: &mut Pruned, journal: &mut Journal) -> Result<()> {
+    for name in &owned.pools {
+        let Ok(pool) = StoragePool::lookup_by_name(conn, name) else {
+            continue;
+        };
+        let what = format!("pool {name}");
+        let active = pool.is_active().libvirt(&what)?;
+        if active {
+            pool.refresh(0).libvirt(&what)?;
+            let left = pool.list_volumes().libvirt(&what)?;
+            // With --dry-run the volumes listed above are still there.
+            let others = left
+                .iter()
+                .filter(|v| !owned.volumes.iter().any(|o| o.ends_with(&format!("/{v}"))))
+                .count();
+            let count = if out.dry_run { others } else { left.len() };
+            if count > 0 {
+                out.kept
+                    .push(format!("pool {name}: {count} other volume(s) in it"));
+                continue;
+            }
+            if !out.dry_run {
+                pool.destroy().libvirt(format!("stop pool {name}"))?;
+            }
+            out.removed(journal, "destroy", "pool", name, None)?;
+        }
+        if !out.dry_run {
+            pool.undefine().libvirt(format!("undefine pool {name}"))?;
+        }
+        out.removed(journal, "undefine", "pool", name, None)?;
+    }
+    Ok(())
 }
 
 /// Undefines a domain with its NVRAM (a UEFI guest cannot be undefined without); a driver that

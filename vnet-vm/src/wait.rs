@@ -2,9 +2,9 @@
 //! domain lifecycle events (no sleep loop): it subscribes first and reads the domain after, so a
 //! condition that already holds returns at once and no change between the two is lost.
 
-use crate::addrs::{first_ipv4, Source};
-use crate::domains::state_name;
-use crate::iface::Lease;
+use crate::devices::addrs::Lease;
+use crate::devices::addrs::{first_ipv4, Source};
+use crate::domains::lookup::state_name;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::sync::mpsc::{channel, RecvTimeoutError};
@@ -144,7 +144,7 @@ impl Wait {
             // A lease file being rewritten can fail a read: the next look tries again.
             let source = self
                 .source
-                .unwrap_or_else(|| crate::iface::default_ip_source(&dom));
+                .unwrap_or_else(|| crate::devices::iface::default_ip_source(&dom));
             first_ipv4(&dom, source).unwrap_or(None)
         } else {
             None
@@ -190,7 +190,7 @@ impl Verb for Wait {
         let deadline = self.timeout.map(|s| started + Duration::from_secs_f64(s));
         let (tx, rx) = channel();
         // Subscribe first, then look: nothing that happens in between is lost.
-        let subscription = Subscription::open(ctx.uri(), Target::Domains, &tx)?;
+        let subscription = Subscription::open(ctx, Target::Domains, &tx)?;
         let conn = subscription.conn();
         let mut seen = self.look(conn)?;
         if seen.state == "gone" && !self.gone {

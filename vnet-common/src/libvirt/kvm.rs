@@ -275,7 +275,7 @@ mod tests {
 
     #[test]
     fn test_driver_is_probed_without_cache() {
-        let conn = super::super::connect(Some("test:///default")).unwrap();
+        let conn = super::super::connect_with(Some("test:///default"), None).unwrap();
         let found = probe(&conn);
         assert!(!found.cached);
     }

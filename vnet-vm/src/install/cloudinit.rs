@@ -304,7 +304,7 @@ fn make_iso(user_data: &str, meta_data: &str, network_config: Option<&str>) -> R
 
 /// The seed volume's name for `domain`: `<name>-cidata.iso` (file-safe), with `-N` when taken.
 pub fn volume_name(conn: &Connect, pool: Option<&str>, domain: &str) -> String {
-    let safe = crate::storage::safe_file_name(domain);
+    let safe = crate::storage::paths::safe_file_name(domain);
     let pool = pool.and_then(|p| StoragePool::lookup_by_name(conn, p).ok());
     (1..1000)
         .map(|i| {
@@ -330,7 +330,7 @@ pub fn upload(
     journal: &mut Journal,
 ) -> Result<String> {
     let pool = StoragePool::lookup_by_name(conn, pool_name).libvirt(format!("storage pool {pool_name}"))?;
-    let xml = seed_volume_xml(volume, iso.len() as u64);
+    let xml = crate::xml::volume::NewVolume::upload(volume, iso.len() as u64).xml();
     let vol = StorageVol::create_xml(&pool, &xml, 0).libvirt(format!("create the seed volume {volume}"))?;
     let path = vol.get_path().libvirt("seed volume path")?;
     let made = vol.clone();
@@ -353,28 +353,6 @@ pub fn upload(
     }
     stream.finish().libvirt(what)?;
     Ok(path)
-}
-
-fn seed_volume_xml(name: &str, bytes: u64) -> String {
-    use quick_xml::events::BytesText;
-    let mut w = quick_xml::Writer::new(Vec::new());
-    w.create_element("volume")
-        .write_inner_content(|w| {
-            w.create_element("name")
-                .write_text_content(BytesText::new(name))?;
-            w.create_element("capacity")
-                .with_attribute(("unit", "bytes"))
-                .write_text_content(BytesText::new(&bytes.to_string()))?;
-            w.create_element("target").write_inner_content(|w| {
-                w.create_element("format")
-                    .with_attribute(("type", "raw"))
-                    .write_empty()?;
-                Ok(())
-            })?;
-            Ok(())
-        })
-        .expect("writing XML to a Vec");
-    String::from_utf8(w.into_inner()).expect("UTF-8")
 }
 
 #[cfg(test)]

@@ -1,12 +1,10 @@
 //! `--os-variant`, checked against the osinfo database where it is installed: the XML files of
 //! Debian's `osinfo-db` package under /usr/share/osinfo (or $OSINFO_SYSTEM_DIR), plus /etc/osinfo,
-//! read directly with quick-xml (no libosinfo, no osinfo-query subprocess). A known short id (or
+//! read directly with the shared XML walker (no libosinfo, no osinfo-query subprocess). A known short id (or
 //! full id) is recorded with its osinfo id in the domain's libosinfo metadata, as virt-install
 //! writes it; an unknown one is invalid (7). Without the database the value is accepted and
 //! recorded unchecked, with a warning that says so.
 
-use quick_xml::events::Event;
-use quick_xml::Reader;
 use std::path::{Path, PathBuf};
 use vnet_common::error::quote;
 use vnet_common::{Error, Result};
@@ -129,28 +127,18 @@ fn lookup(os_dir: &Path, name: &str) -> Option<String> {
 
 /// In one osinfo file: the id of an `<os>` with `<short-id>name</short-id>` or `id="name"`.
 fn os_id_for(xml: &str, name: &str) -> Option<String> {
-    let mut reader = Reader::from_str(xml);
-    let mut current: Option<String> = None;
-    let mut in_short_id = false;
-    loop {
-        match reader.read_event().ok()? {
-            Event::Start(e) if e.local_name().as_ref() == b"os" => {
-                current = e
-                    .try_get_attribute("id")
-                    .ok()
-                    .flatten()
-                    .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()));
-                if current.as_deref() == Some(name) {
-                    return current;
-                }
-            }
-            Event::Start(e) => in_short_id = e.local_name().as_ref() == b"short-id",
-            Event::Text(t) if in_short_id && t.unescape().ok()?.trim() == name => return current,
-            Event::End(_) => in_short_id = false,
-            Event::Eof => return None,
-            _ => {}
-        }
-    }
+    let doc = vnet_common::libvirt::xml::parse(xml).ok()?;
+    let mut all = vec![&doc];
+    all.extend(doc.descendants());
+    all.into_iter().filter(|e| e.name == "os").find_map(|os| {
+        let id = os.attr_string("id");
+        let named = id.as_deref() == Some(name)
+            || os
+                .descendants()
+                .iter()
+                .any(|e| e.name == "short-id" && e.text.trim() == name);
+        named.then_some(id).flatten()
+    })
 }
 
 #[cfg(test)]

@@ -3,57 +3,85 @@
 
 use super::plan::{Method, Plan};
 use crate::spec::NicSource;
-use crate::storage::PoolPlan;
-use crate::xml::CpuMode;
+use crate::storage::disks::PoolPlan;
+use crate::xml::domain::CpuMode;
 use schemars::JsonSchema;
 use serde::Serialize;
 use vnet_common::{Render, TextStyle};
 
-/// The result of `install`.
-#[derive(Debug, Serialize, JsonSchema)]
-#[serde(untagged)]
-pub enum InstallOutput {
-    /// --print-xml: the domain XML (printed as the document itself unless -o json).
-    Xml(PrintedXml),
+/// The result of `install`: one object for every form. With --print-xml only `xml` (printed as
+/// the document itself unless -o json); with --exist-ok for an existing domain only `name` and
+/// `changed` (false); otherwise the domain installed (with --dry-run: what would be installed,
+/// "dry_run": true and the XML).
+#[derive(Debug, Default, Serialize, JsonSchema)]
+pub struct InstallOutput {
+    /// The domain's name (absent with --print-xml).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub name: Option<String>,
+    /// True when the domain was made; false with --dry-run or for an existing domain with
+    /// --exist-ok (absent with --print-xml).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "bool")]
+    pub changed: Option<bool>,
+    /// With --dry-run: true (nothing was changed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "bool")]
+    pub dry_run: Option<bool>,
+    /// The domain XML, ready for `virsh define`: with --print-xml (alone) and with --dry-run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub xml: Option<String>,
+    /// The new domain's UUID (not with --dry-run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub uuid: Option<String>,
+    /// virsh's word for the new domain's state (not with --dry-run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub state: Option<String>,
+    /// What was (or would be) installed: absent with --print-xml and for an existing domain.
+    #[serde(flatten)]
+    pub installed: Option<Box<Installed>>,
+}
+
+impl InstallOutput {
+    /// --print-xml: the domain XML alone.
+    pub fn xml(xml: String) -> InstallOutput {
+        InstallOutput {
+            xml: Some(xml),
+            ..Default::default()
+        }
+    }
+
     /// --exist-ok when the domain exists: nothing was done.
-    Existing(Existing),
-    /// The domain installed, or with --dry-run what would be installed.
-    Installed(Box<Installed>),
-}
+    pub fn existing(name: String) -> InstallOutput {
+        InstallOutput {
+            name: Some(name),
+            changed: Some(false),
+            ..Default::default()
+        }
+    }
 
-/// The domain XML install would define (--print-xml).
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct PrintedXml {
-    /// The domain XML, ready for `virsh define`.
-    pub xml: String,
-}
+    /// The domain `installed` describes, made (`changed`) or previewed.
+    pub fn installed(name: String, changed: bool, installed: Installed) -> InstallOutput {
+        InstallOutput {
+            name: Some(name),
+            changed: Some(changed),
+            installed: Some(Box::new(installed)),
+            ..Default::default()
+        }
+    }
 
-/// A domain of that name exists already (--exist-ok): nothing changed.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct Existing {
-    pub name: String,
-    /// Always false.
-    pub changed: bool,
+    /// True for --print-xml's form (the XML document alone).
+    fn xml_only(&self) -> bool {
+        self.name.is_none()
+    }
 }
 
 /// The domain install made (or with --dry-run would make).
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Installed {
-    pub name: String,
-    /// True when the domain was made; false with --dry-run.
-    pub changed: bool,
-    /// With --dry-run: true (nothing was changed).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dry_run: Option<bool>,
-    /// With --dry-run: the domain XML that would be defined.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub xml: Option<String>,
-    /// The new domain's UUID (not with --dry-run).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub uuid: Option<String>,
-    /// virsh's word for the new domain's state (not with --dry-run).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
     /// The hypervisor used: kvm or qemu (TCG).
     pub virt_type: String,
     /// Why that hypervisor: the flag, or what --virt-type auto found.
@@ -210,9 +238,9 @@ pub struct InstalledNic {
 
 impl Render for InstallOutput {
     fn text(&self, _style: TextStyle) -> String {
-        match self {
-            InstallOutput::Xml(x) => x.xml.clone(),
-            InstallOutput::Installed(i) if i.changed => {
+        match (&self.xml, self.changed) {
+            (Some(xml), _) if self.xml_only() => xml.clone(),
+            (_, Some(true)) => {
                 "Starting install...\nCreating domain...\nDomain creation completed.\n".to_string()
             }
             _ => String::new(),
@@ -220,14 +248,10 @@ impl Render for InstallOutput {
     }
 
     fn document(&self) -> Option<&str> {
-        match self {
-            InstallOutput::Xml(x) => Some(&x.xml),
-            _ => None,
-        }
+        self.xml.as_deref().filter(|_| self.xml_only())
     }
 }
 
-/// Where the kernel and initrd of --location are copied (or would be).
 #[derive(Debug, Clone, Default)]
 pub struct BootFiles {
     pub kernel: String,
@@ -245,12 +269,6 @@ pub fn describe(plan: &Plan, virt_type: &(String, String), files: &BootFiles) ->
         _ => None,
     });
     Installed {
-        name: plan.name.clone(),
-        changed: false,
-        dry_run: None,
-        xml: None,
-        uuid: None,
-        state: None,
         virt_type: virt_type.0.clone(),
         virt_type_reason: virt_type.1.clone(),
         memory_mib: plan.memory_mib,
@@ -358,4 +376,25 @@ fn nics(plan: &Plan) -> Vec<InstalledNic> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The --print-xml and --exist-ok forms print what their own types printed before install
+    /// had one output type; the XML alone is the document.
+    #[test]
+    fn each_form_prints_as_before() {
+        let json = |o: &InstallOutput| serde_json::to_string(o).unwrap();
+        let xml = InstallOutput::xml("<domain/>".into());
+        assert_eq!(json(&xml), r#"{"xml":"<domain/>"}"#);
+        assert_eq!(xml.document(), Some("<domain/>"));
+        let existing = InstallOutput::existing("vm1".into());
+        assert_eq!(json(&existing), r#"{"name":"vm1","changed":false}"#);
+        assert_eq!(
+            (existing.document(), existing.text(TextStyle::default())),
+            (None, String::new())
+        );
+    }
 }

@@ -2,13 +2,13 @@
 //! parsed without libvirt (bad input is exit 2/7 even with the daemon down); then the files it
 //! names, the networks and the storage are looked at.
 
+use super::args::Install;
 use super::cloudinit::{self, Seed};
 use super::osinfo::{self, OsVariant};
-use super::Install;
-use crate::location::{self, InstallTree};
+use crate::install::location::{self, InstallTree};
 use crate::spec::{self, DiskSpec, GraphicsKind, KernelBoot, Nic, NicSource, VcpuSpec, VirtTypeArg};
-use crate::storage::{self, DiskPlan, PoolPlan};
-use crate::xml::CpuMode;
+use crate::storage::disks::{self as storage, DiskPlan, PoolPlan};
+use crate::xml::domain::CpuMode;
 use std::path::{Path, PathBuf};
 use virt::connect::Connect;
 use virt::network::Network;
@@ -69,6 +69,58 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
+/// What the boot method needs from the other options: --extra-args only with --location, a
+/// disk for --import, a network for --pxe, no IDE bus on UEFI's q35 machine.
+fn check_method(
+    args: &Install,
+    method: &Method,
+    disk_specs: &[DiskSpec],
+    nics: &[Nic],
+    uefi: bool,
+) -> Result<()> {
+    if args.extra_args.is_some() && !matches!(*method, Method::Location(_)) {
+        return Err(
+            Error::new(ErrorKind::Usage, "--extra-args only works with --location")
+                .with_hint("use --boot kernel=...,kernel_args=... for a kernel of your own"),
+        );
+    }
+    if matches!(*method, Method::Import) && disk_specs.is_empty() {
+        return Err(Error::new(ErrorKind::Usage, "--import needs a --disk to boot"));
+    }
+    if matches!(*method, Method::Pxe) && nics.is_empty() {
+        return Err(Error::invalid("--pxe needs a --network to boot from"));
+    }
+    if uefi {
+        if let Some(d) = disk_specs.iter().find(|d| d.bus == "ide") {
+            return Err(Error::invalid(format!(
+                "--disk {}: bus=ide does not exist on the q35 machine --boot uefi uses: use sata or virtio",
+                quote(&d.path.to_string_lossy())
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// --cloud-init: the seed built now (its pool and volume are chosen once the disks are planned).
+fn plan_seed(args: &Install, disk_specs: &[DiskSpec]) -> Result<Option<SeedPlan>> {
+    Ok(match &args.cloud_init {
+        Some(opts) => {
+            if disk_specs.is_empty() {
+                return Err(Error::invalid(
+                    "--cloud-init needs a --disk: the seed goes into the first disk's storage pool",
+                ));
+            }
+            let seed = cloudinit::build(&cloudinit::parse(opts)?, &args.name)?;
+            Some(SeedPlan {
+                seed,
+                pool: PoolPlan::Existing(String::new()),
+                volume: String::new(),
+            })
+        }
+        None => None,
+    })
+}
+
 /// The command line parsed and checked for shape, touching nothing; the disks as given. The
 /// cloud-init files are read and the seed ISO built here (bad files are 3/7 with the daemon down).
 pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
@@ -91,26 +143,7 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
         .transpose()?
         .unwrap_or_default();
     let method = parse_method(args, boot.kernel.clone())?;
-    if args.extra_args.is_some() && !matches!(method, Method::Location(_)) {
-        return Err(
-            Error::new(ErrorKind::Usage, "--extra-args only works with --location")
-                .with_hint("use --boot kernel=...,kernel_args=... for a kernel of your own"),
-        );
-    }
-    if matches!(method, Method::Import) && disk_specs.is_empty() {
-        return Err(Error::new(ErrorKind::Usage, "--import needs a --disk to boot"));
-    }
-    if matches!(method, Method::Pxe) && nics.is_empty() {
-        return Err(Error::invalid("--pxe needs a --network to boot from"));
-    }
-    if boot.uefi {
-        if let Some(d) = disk_specs.iter().find(|d| d.bus == "ide") {
-            return Err(Error::invalid(format!(
-                "--disk {}: bus=ide does not exist on the q35 machine --boot uefi uses: use sata or virtio",
-                quote(&d.path.to_string_lossy())
-            )));
-        }
-    }
+    check_method(args, &method, &disk_specs, &nics, boot.uefi)?;
     let os_variant = match &args.os_variant {
         Some(v) => {
             let (os, warning) = osinfo::resolve(v)?;
@@ -119,22 +152,7 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
         }
         None => None,
     };
-    let seed = match &args.cloud_init {
-        Some(opts) => {
-            if disk_specs.is_empty() {
-                return Err(Error::invalid(
-                    "--cloud-init needs a --disk: the seed goes into the first disk's storage pool",
-                ));
-            }
-            let seed = cloudinit::build(&cloudinit::parse(opts)?, &args.name)?;
-            Some(SeedPlan {
-                seed,
-                pool: PoolPlan::Existing(String::new()),
-                volume: String::new(),
-            })
-        }
-        None => None,
-    };
+    let seed = plan_seed(args, &disk_specs)?;
     let plan = Plan {
         name: args.name.clone(),
         memory_mib,
@@ -228,8 +246,8 @@ pub fn check_caps(conn: &Connect, plan: &mut Plan, virt_type: &str, explicit: bo
     let xml = conn
         .get_domain_capabilities(None, Some("x86_64"), machine, Some(virt_type), 0)
         .libvirt("domain capabilities")?;
-    let caps =
-        crate::xml::domain_caps(&xml).map_err(|e| Error::failed(format!("domain capabilities: {e}")))?;
+    let caps = crate::xml::domain::domain_caps(&xml)
+        .map_err(|e| Error::failed(format!("domain capabilities: {e}")))?;
     if plan.uefi && !caps.firmware.iter().any(|f| f == "efi") {
         return Err(Error::new(
             ErrorKind::Unavailable,
@@ -405,7 +423,7 @@ fn remote_cdrom(conn: &Connect, path: &Path) -> Result<bool> {
     if path.is_file() {
         return Ok(true);
     }
-    if crate::target::exists_on_target(conn, path)? {
+    if crate::storage::target::exists_on_target(conn, path)? {
         return Ok(false);
     }
     Err(Error::not_found(format!(

@@ -4,7 +4,7 @@
 
 use super::output::BootFiles;
 use super::plan::Plan;
-use crate::storage::PoolPlan;
+use crate::storage::disks::PoolPlan;
 use virt::domain::Domain;
 use vnet_common::tags::libvirt::{tag_domain, Owned};
 use vnet_common::Result;

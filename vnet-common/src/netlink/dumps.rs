@@ -1,0 +1,148 @@
+//! The dumps and queries the tools make over a [`RouteSocket`], decoded.
+
+use super::RouteSocket;
+use crate::links::Interface;
+use crate::Result;
+use rtnetlink::packet_route::address::AddressMessage;
+use rtnetlink::packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
+use rtnetlink::packet_route::route::RouteMessage;
+use rtnetlink::packet_route::tc::TcMessage;
+use rtnetlink::packet_route::{AddressFamily, RouteNetlinkMessage};
+use std::collections::HashMap;
+
+impl RouteSocket {
+    /// Every link (RTM_GETLINK dump) of `family` (AF_UNSPEC: all links; AF_BRIDGE: bridges and
+    /// their ports, with IFLA_AF_SPEC), asking for the extras in `ext_mask` (e.g. RTEXT_FILTER_BRVLAN).
+    pub fn links(
+        &mut self,
+        family: AddressFamily,
+        ext_mask: Vec<LinkExtentMask>,
+    ) -> Result<Vec<LinkMessage>> {
+        let mut message = LinkMessage::default();
+        message.header.interface_family = family;
+        if !ext_mask.is_empty() {
+            message.attributes.push(LinkAttribute::ExtMask(ext_mask));
+        }
+        let replies = self.dump(RouteNetlinkMessage::GetLink(message))?;
+        Ok(replies
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewLink(link) => Some(link),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Every address (RTM_GETADDR dump), of all families.
+    pub fn addresses(&mut self) -> Result<Vec<AddressMessage>> {
+        let replies = self.dump(RouteNetlinkMessage::GetAddress(AddressMessage::default()))?;
+        Ok(replies
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewAddress(address) => Some(address),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Every route of `family` (RTM_GETROUTE dump), all tables.
+    pub fn routes(&mut self, family: AddressFamily) -> Result<Vec<RouteMessage>> {
+        let mut request = RouteMessage::default();
+        request.header.address_family = family;
+        let replies = self.dump(RouteNetlinkMessage::GetRoute(request))?;
+        Ok(replies
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewRoute(route) => Some(route),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Every qdisc (RTM_GETQDISC dump).
+    pub fn qdiscs(&mut self) -> Result<Vec<TcMessage>> {
+        let replies = self.dump(RouteNetlinkMessage::GetQueueDiscipline(TcMessage::default()))?;
+        Ok(replies
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewQueueDiscipline(qdisc) => Some(qdisc),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The link with index `index`, or None when there is none (RTM_GETLINK for one link).
+    pub fn link(&mut self, index: u32) -> Result<Option<LinkMessage>> {
+        let mut message = LinkMessage::default();
+        message.header.index = index;
+        match self.request(RouteNetlinkMessage::GetLink(message)) {
+            Ok(Some(RouteNetlinkMessage::NewLink(link))) => Ok(Some(link)),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind == crate::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The id the current namespace has assigned to the namespace open as `ns_file`, if any
+    /// (RTM_GETNSID, what `ip netns list` prints as "(id: N)").
+    pub fn nsid(&mut self, ns_file: &std::fs::File) -> Result<Option<i32>> {
+        use rtnetlink::packet_route::nsid::{NsidAttribute, NsidMessage};
+        use std::os::fd::AsRawFd;
+        let mut message = NsidMessage::default();
+        message.attributes = vec![NsidAttribute::Fd(ns_file.as_raw_fd() as u32)];
+        match self.request(RouteNetlinkMessage::GetNsId(message))? {
+            Some(RouteNetlinkMessage::NewNsId(reply)) => Ok(reply.attributes.iter().find_map(|a| match a {
+                NsidAttribute::Id(id) if *id >= 0 => Some(*id),
+                _ => None,
+            })),
+            _ => Ok(None),
+        }
+    }
+
+    /// The name of every link, by index: what a listing needs to name the links its objects
+    /// point to. One RTM_GETLINK dump, the statistics left out (RTEXT_FILTER_SKIP_STATS).
+    pub fn link_names(&mut self) -> Result<HashMap<u32, String>> {
+        let mut names = HashMap::new();
+        self.dump_raw(link_dump_request(), |kind, payload| {
+            if let Some(link) = super::link::RawLink::parse(kind, payload) {
+                names.insert(link.index, link.name());
+            }
+        })?;
+        Ok(names)
+    }
+
+    /// Every link as an [`Interface`] with its addresses (`vnet-ns show`): one RTM_GETLINK dump
+    /// (statistics left out) and one RTM_GETADDR dump.
+    pub fn interfaces(&mut self) -> Result<Vec<Interface>> {
+        let mut links: Vec<(Interface, Option<u32>)> = vec![];
+        self.dump_raw(link_dump_request(), |kind, payload| {
+            if let Some(link) = super::link::RawLink::parse(kind, payload) {
+                links.push((link.interface(), link.master()));
+            }
+        })?;
+        let names: HashMap<u32, String> = links.iter().map(|(l, _)| (l.index, l.name.clone())).collect();
+        let mut by_link: HashMap<u32, Vec<String>> = HashMap::new();
+        for addr in self.addresses()? {
+            if let Some(cidr) = crate::links::address_cidr(&addr) {
+                by_link.entry(addr.header.index).or_default().push(cidr);
+            }
+        }
+        Ok(links
+            .into_iter()
+            .map(|(mut link, master)| {
+                link.master = master.and_then(|m| names.get(&m).cloned());
+                link.addresses = by_link.remove(&link.index).unwrap_or_default();
+                link
+            })
+            .collect())
+    }
+}
+
+/// RTM_GETLINK for every link, without their statistics (most of a link message's bytes).
+fn link_dump_request() -> RouteNetlinkMessage {
+    let mut message = LinkMessage::default();
+    message
+        .attributes
+        .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+    RouteNetlinkMessage::GetLink(message)
+}

@@ -1,0 +1,284 @@
+//! The one rtnetlink socket: opened (in a named namespace or here), bound, and used for requests,
+//! dumps and multicast subscriptions. Every netlink socket of the vnet tools is opened here, the
+//! async handles of [`super::Netlink`] included (they wrap one of these).
+
+use crate::{netns, Error, Result};
+use rtnetlink::packet_core::{NetlinkMessage, NLM_F_DUMP, NLM_F_REQUEST};
+use rtnetlink::packet_route::RouteNetlinkMessage;
+use rtnetlink::sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
+use std::os::fd::AsRawFd;
+
+/// Runs `work` where `netns` (None: the namespace this process runs in) is the network namespace.
+/// For a named namespace that is a short-lived thread of its own that setns'd into it: a socket
+/// opened there stays bound to that namespace for its whole life, while the process's own threads
+/// (a tokio worker among them) never change namespace. A missing namespace is exit 3, a bad name
+/// exit 7. The one way the vnet tools act inside a namespace.
+pub fn in_namespace<T: Send>(netns: Option<&str>, work: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+    let Some(name) = netns else {
+        return work();
+    };
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                netns::enter(name)?;
+                work()
+            })
+            .join()
+            .unwrap_or_else(|_| Err(Error::failed("netlink thread panicked")))
+    })
+}
+
+/// One message as read off the socket, undecoded: its header's fields and its payload (what
+/// follows the 16-byte struct nlmsghdr).
+pub struct RawMessage<'a> {
+    pub kind: u16,
+    pub sequence: u32,
+    pub port: u32,
+    pub payload: &'a [u8],
+}
+
+// From linux/netlink.h.
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+
+/// A blocking NETLINK_ROUTE socket: no async runtime, no connection task. One-shot queries and
+/// dumps (the listings, `vnet-ns list`'s namespace ids) and the monitors' subscriptions use it.
+pub struct RouteSocket {
+    socket: Socket,
+    sequence: u32,
+    /// The receive buffer of requests and dumps, kept from one to the next: `vnet-ns list` asks
+    /// once per namespace, and a fresh 64 KiB buffer each time cost it 5% of its instructions.
+    buffer: Vec<u8>,
+}
+
+impl RouteSocket {
+    /// A socket in `netns` (None: the namespace this process runs in), for requests and dumps.
+    pub fn open(netns: Option<&str>) -> Result<RouteSocket> {
+        in_namespace(netns, || RouteSocket::bind(0))
+    }
+
+    /// A socket in `netns` that has joined the rtnetlink multicast `groups` (RTMGRP_* bits): the
+    /// kernel sends it every change of those kinds. Its receive buffer is large, for bursts, and
+    /// a read returns after 200 ms without news, so its reader can notice it should stop.
+    pub fn subscribe(netns: Option<&str>, groups: u32) -> Result<RouteSocket> {
+        let socket = in_namespace(netns, || RouteSocket::bind(groups))?;
+        socket.tune_for_notifications();
+        Ok(socket)
+    }
+
+    fn bind(groups: u32) -> Result<RouteSocket> {
+        let mut socket =
+            Socket::new(NETLINK_ROUTE).map_err(|e| Error::from(e).context("open a netlink socket"))?;
+        let bound = match groups {
+            0 => socket.bind_auto().map(drop),
+            groups => socket.bind(&SocketAddr::new(0, groups)),
+        };
+        bound.map_err(|e| match groups {
+            0 => Error::from(e).context("bind a netlink socket"),
+            _ => Error::from(e).context("join the rtnetlink groups"),
+        })?;
+        Ok(RouteSocket {
+            socket,
+            sequence: 0,
+            buffer: Vec::new(),
+        })
+    }
+
+    /// SO_RCVBUFFORCE to 8 MiB as root (else as much as the limit allows), SO_RCVTIMEO 200 ms.
+    fn tune_for_notifications(&self) {
+        let fd = self.socket.as_raw_fd();
+        let size: libc::c_int = 8 << 20;
+        let timeout = libc::timeval {
+            tv_sec: 0,
+            tv_usec: 200_000,
+        };
+        // SAFETY: setsockopt on our own socket with correctly sized values.
+        unsafe {
+            if libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUFFORCE,
+                &size as *const _ as *const libc::c_void,
+                std::mem::size_of_val(&size) as libc::socklen_t,
+            ) < 0
+            {
+                let _ = self.socket.set_rx_buf_sz(size as usize);
+            }
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                &timeout as *const _ as *const libc::c_void,
+                std::mem::size_of_val(&timeout) as libc::socklen_t,
+            );
+        }
+    }
+
+    /// The socket itself, for the async connection of [`super::Netlink`].
+    pub(super) fn into_socket(self) -> Socket {
+        self.socket
+    }
+
+    /// This socket's netlink port: replies to its own requests carry it.
+    pub fn port(&self) -> u32 {
+        let mut own = SocketAddr::new(0, 0);
+        let _ = self.socket.get_address(&mut own);
+        own.port_number()
+    }
+
+    /// Sends one request (`flags` besides NLM_F_REQUEST) under a fresh sequence number, returned.
+    pub fn send(&mut self, request: RouteNetlinkMessage, flags: u16) -> Result<u32> {
+        let mut request = NetlinkMessage::from(request);
+        self.sequence = self.sequence.wrapping_add(1);
+        request.header.flags = NLM_F_REQUEST | flags;
+        request.header.sequence_number = self.sequence;
+        request.finalize();
+        let mut buffer = vec![0; request.buffer_len()];
+        request.serialize(&mut buffer);
+        self.socket
+            .send(&buffer, 0)
+            .map_err(|e| Error::from(e).context("send a netlink request"))?;
+        Ok(self.sequence)
+    }
+
+    /// Reads one datagram into `buffer` (its capacity is the most that can be read: see
+    /// [`receive_buffer`]) and hands each message in it to `each`, undecoded, in order; `each`
+    /// returns false (or an error) to skip the rest. Returns the number of bytes read.
+    pub fn receive(
+        &self,
+        buffer: &mut Vec<u8>,
+        mut each: impl FnMut(RawMessage) -> Result<bool>,
+    ) -> std::io::Result<usize> {
+        buffer.clear();
+        let read = self.socket.recv(buffer, 0)?;
+        if read > buffer.len() {
+            return Err(std::io::Error::other("a netlink message larger than the buffer"));
+        }
+        let data = &buffer[..read];
+        let mut offset = 0;
+        // struct nlmsghdr: length u32 (header included), type u16, flags u16, sequence u32,
+        // port u32; messages follow each other aligned to 4 bytes.
+        while offset + 16 <= data.len() {
+            let word = |at: usize| u32::from_ne_bytes(data[at..at + 4].try_into().expect("4 bytes"));
+            let length = word(offset) as usize;
+            if length < 16 || offset + length > data.len() {
+                break; // truncated: nothing more to read in this datagram
+            }
+            let message = RawMessage {
+                kind: u16::from_ne_bytes(data[offset + 4..offset + 6].try_into().expect("2 bytes")),
+                sequence: word(offset + 8),
+                port: word(offset + 12),
+                payload: &data[offset + 16..offset + length],
+            };
+            offset += (length + 3) & !3;
+            match each(message) {
+                Ok(true) => {}
+                Ok(false) | Err(_) => break,
+            }
+        }
+        Ok(read)
+    }
+
+    /// Sends one dump request and hands each reply to `each` undecoded, as its netlink message
+    /// type and payload, up to NLMSG_DONE (a kernel error is this call's error).
+    pub fn dump_raw(&mut self, request: RouteNetlinkMessage, mut each: impl FnMut(u16, &[u8])) -> Result<()> {
+        let sequence = self.send(request, NLM_F_DUMP)?;
+        self.with_buffer(|socket, buffer| {
+            let mut done: Option<Result<()>> = None;
+            while done.is_none() {
+                socket
+                    .receive(buffer, |message| {
+                        if message.sequence != sequence {
+                            return Ok(true); // a late reply to an earlier request
+                        }
+                        match message.kind {
+                            NLMSG_DONE => done = Some(Ok(())),
+                            NLMSG_ERROR => done = Some(error_of(message.payload)),
+                            kind => each(kind, message.payload),
+                        }
+                        Ok(done.is_none())
+                    })
+                    .map_err(|e| Error::from(e).context("read a netlink dump"))?;
+            }
+            done.expect("set")
+        })
+    }
+
+    /// Sends one dump request and collects its replies, decoded, up to NLMSG_DONE.
+    pub fn dump(&mut self, request: RouteNetlinkMessage) -> Result<Vec<RouteNetlinkMessage>> {
+        let mut replies = Vec::new();
+        let mut failed = None;
+        self.dump_raw(request, |kind, payload| match decode(kind, payload) {
+            Ok(Some(message)) => replies.push(message),
+            Ok(None) => {}
+            Err(e) => failed = failed.take().or(Some(e)),
+        })?;
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(replies),
+        }
+    }
+
+    /// Sends one request and returns its one reply, decoded (None: an ack without a message).
+    pub fn request(&mut self, request: RouteNetlinkMessage) -> Result<Option<RouteNetlinkMessage>> {
+        let sequence = self.send(request, 0)?;
+        self.with_buffer(|socket, buffer| {
+            let mut reply: Option<Result<Option<RouteNetlinkMessage>>> = None;
+            while reply.is_none() {
+                socket
+                    .receive(buffer, |message| {
+                        if message.sequence != sequence {
+                            return Ok(true); // a late reply to an earlier request
+                        }
+                        reply = Some(match message.kind {
+                            NLMSG_ERROR => error_of(message.payload).map(|()| None),
+                            kind => decode(kind, message.payload),
+                        });
+                        Ok(false)
+                    })
+                    .map_err(|e| Error::from(e).context("read a netlink reply"))?;
+            }
+            reply.expect("set")
+        })
+    }
+
+    /// Runs `work` with this socket's receive buffer (made on first use).
+    fn with_buffer<T>(&mut self, work: impl FnOnce(&Self, &mut Vec<u8>) -> Result<T>) -> Result<T> {
+        let mut buffer = std::mem::take(&mut self.buffer);
+        if buffer.capacity() == 0 {
+            buffer = receive_buffer();
+        }
+        let result = work(self, &mut buffer);
+        self.buffer = buffer;
+        result
+    }
+}
+
+/// A buffer for [`RouteSocket::receive`]: room for the largest datagram the kernel sends a dump
+/// in (32 KiB) and for any one notification. Left uninitialised: zeroing 64 KiB was a third of
+/// the instructions of a small listing.
+pub fn receive_buffer() -> Vec<u8> {
+    Vec::with_capacity(64 * 1024)
+}
+
+/// A kernel answer of type NLMSG_ERROR: struct nlmsgerr, the error first (a negative errno, 0
+/// for an ack).
+fn error_of(payload: &[u8]) -> Result<()> {
+    let code = payload
+        .get(..4)
+        .map_or(0, |b| i32::from_ne_bytes(b.try_into().expect("4 bytes")));
+    match code {
+        0 => Ok(()),
+        code => Err(Error::from_errno(-code)),
+    }
+}
+
+/// Decodes one message's payload with netlink-packet-route (None: a type it does not know).
+pub fn decode(kind: u16, payload: &[u8]) -> Result<Option<RouteNetlinkMessage>> {
+    use rtnetlink::packet_core::ParseableParametrized;
+    match RouteNetlinkMessage::parse_with_param(payload, kind) {
+        Ok(message) => Ok(Some(message)),
+        Err(e) if e.to_string().starts_with("Unknown message type") => Ok(None),
+        Err(e) => Err(Error::failed(format!("decode a netlink reply: {e}"))),
+    }
+}

@@ -1,0 +1,224 @@
+//! What a tool declares ([`Tool`]: its name, global flags, verbs and context) and the command
+//! line every tool parses: the shared flags, the tool's globals, then one verb, with ip-style
+//! keywords expanded first (keywords.rs). Used by the runner (cli.rs) and by
+//! `--batch` (batch.rs) alike.
+
+use crate::journal::Journal;
+use crate::output::{Format, Printer};
+use crate::verb::{TextStyle, VerbSet};
+use crate::{Error, ErrorKind, Result};
+use clap::{CommandFactory, FromArgMatches, Parser};
+use std::fmt::Debug;
+use std::future::Future;
+
+/// Output flags, accepted before or after the verb.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputArgs {
+    /// Indent the JSON output.
+    #[arg(short = 'p', long, global = true)]
+    pub pretty: bool,
+    /// Output format: json (the default; document verbs such as dumpxml print the document itself
+    /// unless -o json), or text for the classic tool's layout.
+    #[arg(short = 'o', long = "output", value_enum, global = true)]
+    pub output: Option<Format>,
+    /// JSON output, as `ip -j` (the default; for scripts written for ip).
+    #[arg(short = 'j', long = "json", global = true, conflicts_with = "output")]
+    pub json: bool,
+    /// With -o text: leave out table headers, as `virsh -q`.
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
+}
+
+impl OutputArgs {
+    pub fn printer(&self, tool: &'static str) -> Printer {
+        Printer {
+            tool,
+            format: if self.json {
+                Some(Format::Json)
+            } else {
+                self.output
+            },
+            pretty: self.pretty,
+            style: TextStyle { headers: !self.quiet },
+        }
+    }
+}
+
+/// `--batch FILE`, `--force` and `--atomic`, taken before the verb.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BatchArgs {
+    /// Run one command per line from FILE (- for stdin) in this one process; prints one JSON
+    /// record per line (a failed line's record has its line number, exit code and error) and
+    /// stops at the first failure. A line may be at most 1 MiB.
+    #[arg(short = 'b', long, value_name = "FILE")]
+    pub batch: Option<String>,
+    /// With --batch: run every line even after a failure, then exit with the first failure's code.
+    #[arg(long, requires = "batch", conflicts_with = "atomic")]
+    pub force: bool,
+    /// With --batch: when a line fails, undo the lines already done, last first, and list in the
+    /// failed line's record what was undone and what could not be (deletions cannot).
+    #[arg(long, requires = "batch")]
+    pub atomic: bool,
+}
+
+/// No tool-wide flags beyond the shared ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub struct NoGlobals {}
+
+/// The command line every tool parses: shared flags, the tool's globals, then one verb.
+#[derive(Debug, Parser)]
+pub struct Cli<G: clap::Args, V: clap::Subcommand> {
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub batch: BatchArgs,
+    #[command(flatten)]
+    pub globals: G,
+    #[command(subcommand)]
+    pub verb: Option<V>,
+}
+
+/// What a tool declares: its name and help, its global flags, its verbs and their context.
+pub trait Tool: 'static {
+    const NAME: &'static str;
+    /// One line for --help and the man page's NAME section.
+    const ABOUT: &'static str;
+    /// The man page's DESCRIPTION.
+    const LONG_ABOUT: &'static str;
+    type Globals: clap::Args + Clone + Debug + Default + PartialEq;
+    type Ctx;
+    type Verbs: VerbSet<Ctx = Self::Ctx> + Debug;
+
+    /// The context verbs run against (netlink handles, a libvirt session), opened lazily by it.
+    fn context(globals: &Self::Globals, batch: bool) -> Result<Self::Ctx>;
+
+    /// A batch line's own global flags: by default a line gives none or the batch's own.
+    fn enter_line(_ctx: &mut Self::Ctx, outer: &Self::Globals, line: &Self::Globals) -> Result<()> {
+        if line != outer && *line != Self::Globals::default() {
+            return Err(usage::<Self>(
+                "a batch line's global flags (-c, -n) may only repeat the batch's: they are given once, before --batch",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Runs async work (a rollback) to completion on the context's runtime.
+    fn block_on<F: Future>(ctx: &mut Self::Ctx, work: F) -> F::Output;
+
+    /// Which arguments complete live names (namespaces, bridges, networks, ...): a rule over the
+    /// verb path and the argument (see [`crate::completion`]). Default: none.
+    fn completers(_verb: &[&str], _arg: &clap::Arg) -> Option<crate::completion::Names> {
+        None
+    }
+}
+
+/// The full clap command of a tool (also for man pages and completions).
+pub fn command<T: Tool>() -> clap::Command {
+    decorated::<T>(Cli::<T::Globals, T::Verbs>::command())
+}
+
+/// The root command without verbs: the shared flags and the tool's globals.
+#[derive(Debug, clap::Subcommand)]
+pub enum NoVerbs {}
+
+/// The command a command line needs (the first word is the program name): the root with only
+/// the verb the line names, or the whole tool when the line names none (--help, a typo: clap then
+/// lists or suggests every verb). Parsing with it is parsing with the whole command, minus the
+/// cost of building every other verb's.
+pub fn command_for<T: Tool>(words: &[String]) -> clap::Command {
+    let root = decorated::<T>(Cli::<T::Globals, NoVerbs>::command());
+    crate::keywords::first_verb_word(&root, words)
+        .and_then(|(word, rest)| T::Verbs::with_verb(root, word, rest))
+        .unwrap_or_else(command::<T>)
+}
+
+fn decorated<T: Tool>(command: clap::Command) -> clap::Command {
+    command
+        .name(T::NAME)
+        .bin_name(T::NAME)
+        .about(T::ABOUT)
+        .long_about(T::LONG_ABOUT)
+        .version(env!("CARGO_PKG_VERSION"))
+        .propagate_version(true)
+        .color(color_choice())
+}
+
+/// The command with the tool's live-name completers attached (what the shell's Tab runs).
+pub fn completion_command<T: Tool>() -> clap::Command {
+    crate::completion::attach(command::<T>(), T::completers)
+}
+
+/// Colour in clap's help only on a terminal and never with NO_COLOR set (https://no-color.org):
+/// nothing else vnet prints is coloured, and errors are rendered plain by [`usage_error`].
+pub fn color_choice() -> clap::ColorChoice {
+    use std::io::IsTerminal;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if no_color || !std::io::stdout().is_terminal() {
+        clap::ColorChoice::Never
+    } else {
+        clap::ColorChoice::Auto
+    }
+}
+
+/// Parses a command line (the first word is the program name).
+pub fn parse<T: Tool>(
+    words: impl IntoIterator<Item = String>,
+) -> std::result::Result<Cli<T::Globals, T::Verbs>, clap::Error> {
+    let words: Vec<String> = words.into_iter().collect();
+    parse_with::<T>(command_for::<T>(&words), words)
+}
+
+/// Parses a command line with `command` ([`command_for`]'s, or the whole [`command`]).
+pub fn parse_with<T: Tool>(
+    mut command: clap::Command,
+    words: Vec<String>,
+) -> std::result::Result<Cli<T::Globals, T::Verbs>, clap::Error> {
+    // ip-style keywords (`via GW dev IF`) become the long flags clap parses: one grammar.
+    let words = crate::keywords::expand(&command, words);
+    let matches = command
+        .try_get_matches_from_mut(words)
+        .map_err(|e| crate::keywords::mark_bad_value(&command, e))?;
+    Cli::from_arg_matches(&matches)
+}
+
+/// A usage error (exit 2) with the tool's help hint.
+pub fn usage<T: Tool + ?Sized>(message: &str) -> Error {
+    Error::new(ErrorKind::Usage, message).with_hint(format!("see '{} --help'", T::NAME))
+}
+
+/// Turns a clap parse failure into a usage error of one line, naming what was wrong; a keyword's
+/// value that does not parse (`mtu abc`, `address 01:00:5e:00:00:01`) is invalid input (exit 7),
+/// as ip refuses it, not a usage error.
+pub fn usage_error(tool: &str, error: &clap::Error) -> Error {
+    // A typed value refused by the tool's own parser (`value_parser = parse_vid`): that error as
+    // it is, with its exit code (a VLAN id out of range is 7, not a usage error).
+    let refused = std::error::Error::source(error).and_then(|e| e.downcast_ref::<Error>());
+    if let Some(refused) = refused {
+        return refused.clone();
+    }
+    let rendered = error.render().to_string();
+    let first = rendered.lines().next().unwrap_or("invalid arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let kind = match crate::keywords::is_bad_value(error) {
+        true => ErrorKind::Invalid,
+        false => ErrorKind::Usage,
+    };
+    Error::new(kind, first).with_hint(format!("see '{tool} --help'"))
+}
+
+/// Runs one verb and hands back its journal (for `--batch --atomic`); a failed verb's own
+/// changes are already undone, so its journal comes back empty.
+pub fn run_journaled<T: Tool>(
+    ctx: &mut T::Ctx,
+    verb: T::Verbs,
+) -> (Result<crate::verb::Done<T::Ctx>>, Journal) {
+    let mut journal = Journal::new();
+    match verb.run(ctx, &mut journal) {
+        Ok(done) => (Ok(done), journal),
+        Err(error) if journal.is_empty() => (Err(error), journal),
+        Err(error) => {
+            let report = T::block_on(ctx, journal.rollback());
+            (Err(report.attach(error)), Journal::new())
+        }
+    }
+}

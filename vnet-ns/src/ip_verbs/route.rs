@@ -1,0 +1,430 @@
+//! `route add|replace|del|show`: IPv4 and IPv6 routes as `ip route` manages them, in the current
+//! namespace or -n NS (the work: crate::route).
+
+use crate::route::{self, RouteAction, RouteChange, RouteSpec, TableFilter};
+use crate::NsCtx;
+use ipnet::IpNet;
+use netlink_packet_route::route::RouteType;
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::net::IpAddr;
+use vnet_common::error::quote;
+use vnet_common::keywords::HEADING;
+use vnet_common::netlink::route::{type_name, RouteEntry};
+use vnet_common::{Error, Journal, Render, Result, TextStyle, Verb};
+
+vnet_common::verbs! {
+    pub enum RouteVerb for NsCtx {
+        /// Add a route (ip route add).
+        Add(Add),
+        /// Add a route or change the one there (ip route replace).
+        Replace(Replace),
+        /// Delete a route (ip route del).
+        #[command(visible_alias = "delete")]
+        Del(Del),
+        /// List the routes of a table (ip route show).
+        #[command(visible_alias = "list", visible_alias = "ls")]
+        Show(Show),
+    }
+}
+
+/// A route as ip route spells it: [TYPE] PREFIX|default [via GW] [dev IF] [metric N] [table N]
+/// [src ADDR] [proto P] [onlink].
+///
+/// TYPE is unicast (the default), unreachable, blackhole or prohibit. A bare address is a host
+/// route (/32 or /128). Refused before anything changes (exit 7): a prefix that does not parse or
+/// has host bits set (10.1.0.1/16), a gateway of the other family, a gateway no link reaches
+/// ("gateway X is not reachable on any link"). A missing dev is exit 3. An IPv6 route without a
+/// metric gets 1024 from the kernel.
+#[derive(Debug, clap::Args)]
+#[command(args_override_self = true)]
+pub struct RouteWords {
+    /// [TYPE] PREFIX|default.
+    #[arg(value_name = "ROUTE", num_args = 1..=2)]
+    pub route: Vec<String>,
+    /// The prefix, as PREFIX (ip's `to PREFIX`).
+    #[arg(long, value_name = "PREFIX", help_heading = HEADING)]
+    pub to: Option<String>,
+    /// The gateway.
+    #[arg(long, visible_alias = "gw", value_name = "GW", value_parser = gateway, help_heading = HEADING)]
+    pub via: Option<IpAddr>,
+    /// The output interface.
+    #[arg(long, visible_alias = "oif", value_name = "IF", value_parser = super::ifname, help_heading = HEADING)]
+    pub dev: Option<String>,
+    /// The metric (priority).
+    #[arg(long, visible_aliases = ["priority", "preference"], value_name = "N", value_parser = metric, help_heading = HEADING)]
+    pub metric: Option<u32>,
+    /// The table: a number, main, local or default.
+    #[arg(long, value_name = "TABLE", value_parser = route::parse_table, help_heading = HEADING)]
+    pub table: Option<u32>,
+    /// The preferred source address.
+    #[arg(long, value_name = "ADDR", value_parser = source, help_heading = HEADING)]
+    pub src: Option<IpAddr>,
+    /// The protocol: a number or ip's name (static, boot, kernel, dhcp, bird, ...).
+    #[arg(long, visible_alias = "protocol", value_name = "P", value_parser = protocol, help_heading = HEADING)]
+    pub proto: Option<u8>,
+    /// Take the gateway as reachable on dev even if no address of dev's covers it.
+    #[arg(long, help_heading = HEADING)]
+    pub onlink: bool,
+    /// IPv6 for a default route without a gateway.
+    #[arg(short = '6')]
+    pub ipv6: bool,
+    /// IPv4 (the default, as ip).
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    pub ipv4: bool,
+}
+
+fn gateway(text: &str) -> Result<IpAddr> {
+    address(text, "gateway")
+}
+
+fn source(text: &str) -> Result<IpAddr> {
+    address(text, "source address")
+}
+
+fn address(text: &str, what: &str) -> Result<IpAddr> {
+    text.parse()
+        .map_err(|_| Error::invalid(format!("invalid {what} {}: not an IP address", quote(text))))
+}
+
+fn metric(text: &str) -> Result<u32> {
+    text.parse()
+        .map_err(|_| Error::invalid(format!("invalid metric {}: not a number in range", quote(text))))
+}
+
+fn protocol(text: &str) -> Result<u8> {
+    route::protocol_number(text).ok_or_else(|| Error::invalid(format!("unknown protocol {}", quote(text))))
+}
+
+/// TYPE's words, before the prefix.
+fn route_type(word: &str) -> Option<RouteType> {
+    match word {
+        "unicast" => Some(RouteType::Unicast),
+        "unreachable" => Some(RouteType::Unreachable),
+        "blackhole" => Some(RouteType::BlackHole),
+        "prohibit" => Some(RouteType::Prohibit),
+        _ => None,
+    }
+}
+
+impl RouteWords {
+    /// The route, every word checked (prefix, families, type with gateway); `verb` for messages.
+    pub fn spec(&self, verb: &str) -> Result<RouteSpec> {
+        let (kind, dst_text) = self.type_and_prefix(verb)?;
+        let default = matches!(dst_text.as_str(), "default" | "all" | "any");
+        let dst = if default {
+            // The family of a default route: its gateway's, its source's, else -6 or IPv4.
+            let v6 = self
+                .via
+                .or(self.src)
+                .map_or(self.ipv6 && !self.ipv4, |a| a.is_ipv6());
+            let any = if v6 { "::/0" } else { "0.0.0.0/0" };
+            any.parse().expect("a prefix")
+        } else {
+            route::parse_prefix(&dst_text, verb)?
+        };
+        for (addr, what) in [(self.via, "gateway"), (self.src, "source address")] {
+            match addr {
+                Some(addr) if addr.is_ipv6() != matches!(dst, IpNet::V6(_)) => {
+                    return Err(Error::invalid(format!(
+                        "{verb}: {what} {addr} is not of the same family as {}",
+                        route::display_dst(&dst, default)
+                    )))
+                }
+                _ => {}
+            }
+        }
+        if self.via.is_some() && kind != RouteType::Unicast {
+            return Err(Error::invalid(format!(
+                "{verb}: a {} route has no gateway",
+                type_name(kind)
+            )));
+        }
+        Ok(RouteSpec {
+            kind,
+            dst,
+            default,
+            via: self.via,
+            dev: self.dev.clone(),
+            metric: self.metric,
+            table: self.table,
+            src: self.src,
+            protocol: self.proto,
+            onlink: self.onlink,
+        })
+    }
+
+    /// `[TYPE] PREFIX` or `[TYPE] to PREFIX`: the type and the prefix's text.
+    fn type_and_prefix(&self, verb: &str) -> Result<(RouteType, String)> {
+        let mut words: Vec<&str> = self.route.iter().map(String::as_str).collect();
+        let kind = words.first().and_then(|w| route_type(w));
+        if kind.is_some() {
+            words.remove(0);
+        }
+        let mut prefixes = words.into_iter().chain(self.to.as_deref());
+        let prefix = prefixes
+            .next()
+            .ok_or_else(|| super::usage(verb, "which route? give PREFIX or default"))?;
+        if let Some(extra) = prefixes.next() {
+            return Err(super::usage(
+                verb,
+                &format!("unexpected argument {}", quote(extra)),
+            ));
+        }
+        Ok((kind.unwrap_or(RouteType::Unicast), prefix.to_string()))
+    }
+}
+
+/// Add a route (ip route add): ROUTE as ip spells it.
+///
+/// Examples: `vnet-ns -n NS route add default via 10.0.0.1`, `vnet-ns route add 10.1.0.0/16 via
+/// 10.0.0.1 dev eth1 metric 20`, `vnet-ns route add unreachable 10.9.0.0/16`. A route that exists
+/// is exit 4 (--exist-ok: "changed": false). Journaled: in --batch --atomic it is deleted again.
+#[derive(Debug, clap::Args)]
+pub struct Add {
+    #[command(flatten)]
+    pub route: RouteWords,
+    /// Succeed with "changed": false when the route already exists.
+    #[arg(long, visible_alias = "may-exist")]
+    pub exist_ok: bool,
+}
+
+/// Add a route or change the one with its prefix, metric and table (ip route replace).
+///
+/// Journaled: in --batch --atomic the old route is put back.
+#[derive(Debug, clap::Args)]
+pub struct Replace {
+    #[command(flatten)]
+    pub route: RouteWords,
+}
+
+/// Delete a route (ip route del).
+///
+/// A missing route is exit 3 (--missing-ok: "changed": false). Journaled: in --batch --atomic
+/// the route is added again.
+#[derive(Debug, clap::Args)]
+pub struct Del {
+    #[command(flatten)]
+    pub route: RouteWords,
+    /// Succeed with "changed": false when no such route exists.
+    #[arg(long, visible_alias = "if-exists")]
+    pub missing_ok: bool,
+}
+
+/// List the routes of table main (table N|main|local|all), IPv4 unless -6, as ip route show and
+/// ip -6 route show; -o text prints ip route show's lines.
+#[derive(Debug, clap::Args)]
+pub struct Show {
+    /// The table to list: a number, main, local, default or all (default main).
+    #[arg(long, value_name = "TABLE", value_parser = table_filter, help_heading = HEADING)]
+    pub table: Option<TableFilter>,
+    /// IPv4 (the default, as ip).
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    pub ipv4: bool,
+    /// IPv6 only.
+    #[arg(short = '6')]
+    pub ipv6: bool,
+}
+
+fn table_filter(text: &str) -> Result<TableFilter> {
+    match text {
+        "all" => Ok(TableFilter::All),
+        _ => route::parse_table(text).map(TableFilter::One),
+    }
+}
+
+impl Render for RouteChange {}
+
+/// The routes `route show` lists, with ip -j route's field names.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Routes(pub Vec<RouteEntry>);
+
+impl Render for Routes {
+    fn text(&self, _: TextStyle) -> String {
+        self.0.iter().map(|r| route::text_line(r, false)).collect()
+    }
+}
+
+/// Runs add, replace or del of `words` in the -n namespace.
+fn change(
+    ctx: &mut NsCtx,
+    words: &RouteWords,
+    request: route::Route,
+    journal: &mut Journal,
+) -> Result<RouteChange> {
+    let verb = format!("route {}", request.action.name());
+    let spec = words.spec(&verb)?;
+    let (netlink, handle, ns) = ctx.scope()?;
+    netlink.run(request.change(&handle, ns.as_deref(), &spec, &verb, journal))
+}
+
+impl Verb for Add {
+    type Ctx = NsCtx;
+    type Output = RouteChange;
+
+    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<RouteChange> {
+        let request = route::Route {
+            action: RouteAction::Add,
+            exist_ok: self.exist_ok,
+            missing_ok: false,
+        };
+        change(ctx, &self.route, request, journal)
+    }
+}
+
+impl Verb for Replace {
+    type Ctx = NsCtx;
+    type Output = RouteChange;
+
+    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<RouteChange> {
+        let request = route::Route {
+            action: RouteAction::Replace,
+            exist_ok: false,
+            missing_ok: false,
+        };
+        change(ctx, &self.route, request, journal)
+    }
+}
+
+impl Verb for Del {
+    type Ctx = NsCtx;
+    type Output = RouteChange;
+
+    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<RouteChange> {
+        let request = route::Route {
+            action: RouteAction::Del,
+            exist_ok: false,
+            missing_ok: self.missing_ok,
+        };
+        change(ctx, &self.route, request, journal)
+    }
+}
+
+impl Verb for Show {
+    type Ctx = NsCtx;
+    type Output = Routes;
+
+    fn run(self, ctx: &mut NsCtx, _: &mut Journal) -> Result<Routes> {
+        let filter = self.table.unwrap_or(TableFilter::One(254));
+        route::show(ctx.netns.as_deref(), filter, self.ipv6).map(Routes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ip_verbs::test_parse::parse_line;
+    use crate::NsVerb;
+
+    /// The route of a `route add` line, every word checked.
+    fn spec(line: &str) -> Result<RouteSpec> {
+        match parse_line(&format!("route add {line}"))? {
+            NsVerb::Route(RouteVerb::Add(add)) => add.route.spec("route add"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_ip_spellings() {
+        let s = spec("default via 10.0.0.1").unwrap();
+        assert!(s.default);
+        assert_eq!(s.dst.to_string(), "0.0.0.0/0");
+        assert_eq!(s.via, Some("10.0.0.1".parse().unwrap()));
+        assert_eq!(spec("default via fd00::1").unwrap().dst.to_string(), "::/0");
+        assert_eq!(spec("default gw fd00::1").unwrap().dst.to_string(), "::/0");
+        let s = spec("10.1.0.0/16 via 10.0.0.1 dev eth1 metric 20 table 100 src 10.0.0.2").unwrap();
+        assert_eq!(
+            (s.dev.as_deref(), s.metric, s.table),
+            (Some("eth1"), Some(20), Some(100))
+        );
+        assert_eq!(s.src, Some("10.0.0.2".parse().unwrap()));
+        let s = spec("10.1.0.0/16 oif eth1 priority 5 table main proto static onlink").unwrap();
+        assert_eq!(
+            (s.dev.as_deref(), s.metric, s.table, s.protocol, s.onlink),
+            (Some("eth1"), Some(5), Some(254), Some(4), true)
+        );
+        assert_eq!(
+            spec("10.1.0.0/16 preference 7 protocol 99").unwrap().metric,
+            Some(7)
+        );
+        // A word given twice counts once, the last, as with ip.
+        assert_eq!(spec("10.1.0.0/16 metric 5 metric 9").unwrap().metric, Some(9));
+        assert_eq!(
+            spec("to 10.1.0.0/16 dev eth1").unwrap().dst.to_string(),
+            "10.1.0.0/16"
+        );
+        assert_eq!(
+            spec("unreachable 10.9.0.0/16").unwrap().kind,
+            RouteType::Unreachable
+        );
+        assert_eq!(
+            spec("blackhole 2001:db8::/64").unwrap().kind,
+            RouteType::BlackHole
+        );
+        assert_eq!(spec("prohibit to 10.9.0.0/16").unwrap().kind, RouteType::Prohibit);
+        assert_eq!(spec("unicast 10.9.0.0/16").unwrap().kind, RouteType::Unicast);
+        assert_eq!(spec("10.0.0.5 dev eth0").unwrap().dst.to_string(), "10.0.0.5/32");
+        assert_eq!(spec("default -6").unwrap().dst.to_string(), "::/0");
+        // A value that is also a keyword is a value: an interface named via.
+        assert_eq!(spec("10.1.0.0/16 dev via").unwrap().dev.as_deref(), Some("via"));
+    }
+
+    #[test]
+    fn refuses_bad_routes_before_sending() {
+        for (line, code, needle) in [
+            (
+                "10.1.0.1/16 via 10.0.0.1",
+                7,
+                "host bits are set (the network is 10.1.0.0/16)",
+            ),
+            ("2001:db8::1/64", 7, "host bits are set"),
+            ("10.1.0/16", 7, "invalid route prefix '10.1.0/16'"),
+            ("10.1.0.0/33", 7, "invalid route prefix"),
+            ("10.1.0.0/16 via fd00::1", 7, "not of the same family"),
+            ("10.1.0.0/16 via nonsense", 7, "invalid gateway 'nonsense'"),
+            ("10.1.0.0/16 metric x", 7, "invalid metric"),
+            ("10.1.0.0/16 dev a/b", 7, "invalid interface name"),
+            ("10.1.0.0/16 proto nonsense", 7, "unknown protocol"),
+            ("10.1.0.0/16 via", 2, "--via"),
+            ("10.1.0.0/16 frob 1", 2, "unexpected"),
+            ("10.1.0.0/16 frob", 2, "unexpected argument 'frob'"),
+            ("unreachable 10.9.0.0/16 via 10.0.0.1", 7, "has no gateway"),
+            ("via 10.0.0.1", 2, "give PREFIX or default"),
+            ("10.0.0.0/8 table x", 7, "invalid table"),
+        ] {
+            let e = spec(line).unwrap_err();
+            assert_eq!(e.exit_code(), code, "{line}: {}", e.message);
+            assert!(e.message.contains(needle), "{line}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn show_takes_a_table_and_a_family() {
+        let show = |line: &str| match parse_line(line) {
+            Ok(NsVerb::Route(RouteVerb::Show(show))) => Ok((show.table, show.ipv6)),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e.exit_code()),
+        };
+        assert_eq!(show("route show"), Ok((None, false)));
+        assert_eq!(show("route list -6"), Ok((None, true)));
+        assert_eq!(
+            show("route ls -4 --table all"),
+            Ok((Some(TableFilter::All), false))
+        );
+        assert_eq!(
+            show("route show table 100"),
+            Ok((Some(TableFilter::One(100)), false))
+        );
+        assert_eq!(
+            show("route show --table=local"),
+            Ok((Some(TableFilter::One(255)), false))
+        );
+        assert_eq!(show("route show --table nonsense"), Err(7));
+        assert_eq!(show("route show -4 -6"), Err(2));
+        // Flags before the action word, as when route was one verb.
+        assert_eq!(show("route -6 show"), Ok((None, true)));
+        assert_eq!(show("route --table all ls"), Ok((Some(TableFilter::All), false)));
+        assert_eq!(show("route show 10.0.0.0/8"), Err(2));
+    }
+}

@@ -1,0 +1,184 @@
+//! `tuntap add|del`: persistent tap and tun devices, as `ip tuntap` makes them, in the current
+//! namespace or -n NS (the work: crate::tuntap).
+
+use crate::tuntap::{self, Tap, TapAction, TapSpec, Tuntap};
+use crate::NsCtx;
+use vnet_common::keywords::HEADING;
+use vnet_common::{Journal, Result, Verb};
+
+vnet_common::verbs! {
+    pub enum TuntapVerb for NsCtx {
+        /// Make a persistent tap or tun device (ip tuntap add).
+        Add(Add),
+        /// Delete a tap or tun device (ip tuntap del).
+        #[command(visible_alias = "delete")]
+        Del(Del),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    Tap,
+    Tun,
+}
+
+/// The device: [dev] NAME (ip's `dev NAME` or `name NAME`).
+#[derive(Debug, clap::Args)]
+pub struct Device {
+    /// The device's name.
+    #[arg(value_name = "NAME", required_unless_present = "dev")]
+    pub name: Option<String>,
+    /// The device's name, as NAME.
+    #[arg(long, visible_alias = "name", value_name = "NAME", value_parser = super::ifname, conflicts_with = "name", help_heading = HEADING)]
+    pub dev: Option<String>,
+}
+
+impl Device {
+    /// The name, checked (a bad one is exit 7).
+    fn name(self) -> Result<String> {
+        super::ifname(&self.name.or(self.dev).expect("clap requires NAME or dev NAME"))
+    }
+}
+
+/// Make a persistent device: `tuntap add [dev] NAME mode tap|tun [user U] [group G]`.
+///
+/// The device has no packet information header, as ip makes it; user U or group G may open it. It
+/// starts down: bring it up with `link set NAME up`. A name taken is exit 4 (--exist-ok: "changed":
+/// false when it is a device of that mode already); an unknown user or group is exit 7.
+#[derive(Debug, clap::Args)]
+#[command(args_override_self = true)]
+pub struct Add {
+    #[command(flatten)]
+    pub device: Device,
+    /// tap (Ethernet frames) or tun (IP packets).
+    #[arg(long, value_enum, required = true, help_heading = HEADING)]
+    pub mode: Option<Mode>,
+    /// The user (name or uid) that may open the device.
+    #[arg(long, value_name = "U", value_parser = tuntap::user_id, help_heading = HEADING)]
+    pub user: Option<u32>,
+    /// The group (name or gid) that may open the device.
+    #[arg(long, value_name = "G", value_parser = tuntap::group_id, help_heading = HEADING)]
+    pub group: Option<u32>,
+    /// Succeed with "changed": false when a tun/tap device of that name exists.
+    #[arg(long, visible_alias = "may-exist")]
+    pub exist_ok: bool,
+    /// Tag the new device with LABEL (its ifalias, vnet:tag=LABEL): `prune --tag` removes it.
+    #[arg(long, value_name = "LABEL")]
+    pub tag: Option<String>,
+}
+
+/// Delete a tap or tun device: `tuntap del [dev] NAME [mode tap|tun]`.
+///
+/// A missing device is exit 3 (--missing-ok: "changed": false); a link that is not a tun/tap
+/// device is exit 7. Cannot be undone.
+#[derive(Debug, clap::Args)]
+#[command(args_override_self = true)]
+pub struct Del {
+    #[command(flatten)]
+    pub device: Device,
+    /// tap (the default) or tun, as ip takes it.
+    #[arg(long, value_enum, help_heading = HEADING)]
+    pub mode: Option<Mode>,
+    /// Succeed with "changed": false when there is no such device.
+    #[arg(long, visible_alias = "if-exists")]
+    pub missing_ok: bool,
+}
+
+impl Verb for Add {
+    type Ctx = NsCtx;
+    type Output = Tap;
+
+    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Tap> {
+        let spec = TapSpec {
+            name: self.device.name()?,
+            tap: self.mode == Some(Mode::Tap),
+            owner: self.user,
+            group: self.group,
+        };
+        let request = Tuntap {
+            action: TapAction::Add,
+            exist_ok: self.exist_ok,
+            missing_ok: false,
+            tag: self.tag,
+        };
+        request.run(spec, ctx, journal)
+    }
+}
+
+impl Verb for Del {
+    type Ctx = NsCtx;
+    type Output = Tap;
+
+    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Tap> {
+        let spec = TapSpec {
+            name: self.device.name()?,
+            tap: self.mode != Some(Mode::Tun),
+            owner: None,
+            group: None,
+        };
+        let request = Tuntap {
+            action: TapAction::Del,
+            exist_ok: false,
+            missing_ok: self.missing_ok,
+            tag: None,
+        };
+        request.run(spec, ctx, journal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ip_verbs::test_parse::parse_line;
+    use crate::NsVerb;
+
+    #[test]
+    fn parses_ip_tuntap_words() {
+        let add = |line: &str| match parse_line(line) {
+            Ok(NsVerb::Tuntap(TuntapVerb::Add(add))) => Ok(add),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e.exit_code()),
+        };
+        let a = add("tuntap add dev tap0 mode tap user 0 group 0").unwrap();
+        assert_eq!(
+            (a.device.name().unwrap(), a.mode, a.user, a.group),
+            ("tap0".to_string(), Some(Mode::Tap), Some(0), Some(0))
+        );
+        assert_eq!(add("tuntap add tun0 mode tun").unwrap().mode, Some(Mode::Tun));
+        assert_eq!(
+            add("tuntap add name tap0 mode tap")
+                .unwrap()
+                .device
+                .name()
+                .unwrap(),
+            "tap0"
+        );
+        let may = add("tuntap add tap0 --mode tap --may-exist").unwrap();
+        assert_eq!(may.device.name().unwrap(), "tap0");
+        let tagged = add("tuntap --tag lab add tap0 mode tap").unwrap();
+        assert_eq!(tagged.tag.as_deref(), Some("lab"));
+        assert_eq!(add("tuntap add tap0").unwrap_err(), 2);
+        assert_eq!(add("tuntap add mode tap").unwrap_err(), 2);
+        assert_eq!(add("tuntap add tap0 mode bogus").unwrap_err(), 7);
+        assert_eq!(
+            add("tuntap add tap0 mode tap user no-such-user-here").unwrap_err(),
+            7
+        );
+        assert_eq!(
+            add("tuntap add tap0 mode tap group no-such-group-here").unwrap_err(),
+            7
+        );
+        assert_eq!(add("tuntap add dev a/b mode tap").unwrap_err(), 7);
+        let bad_name = add("tuntap add a/b mode tap").unwrap().device.name();
+        assert_eq!(bad_name.unwrap_err().exit_code(), 7);
+        match parse_line("tuntap delete dev tap0 mode tap --if-exists").unwrap() {
+            NsVerb::Tuntap(TuntapVerb::Del(del)) => {
+                let del = (del.device.name().unwrap(), del.mode, del.missing_ok);
+                assert_eq!(del, ("tap0".into(), Some(Mode::Tap), true))
+            }
+            other => panic!("{other:?}"),
+        }
+        // user and group are add's words only.
+        assert_eq!(parse_line("tuntap del tap0 user 0").unwrap_err().exit_code(), 2);
+    }
+}

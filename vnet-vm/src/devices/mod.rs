@@ -1,0 +1,8 @@
+//! A domain's devices: attaching and detaching interfaces and disks, listing its interfaces and
+//! their addresses. This module only names its parts.
+
+pub mod addrs;
+pub mod disk;
+pub mod iface;
+pub mod interface;
+pub mod scope;

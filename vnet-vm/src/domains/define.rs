@@ -1,0 +1,415 @@
+//! A domain's definition: define and create from an XML file, and undefine (with what libvirt
+//! keeps beside a definition, and the storage --remove-all-storage takes along).
+
+use super::lookup::lookup;
+use crate::xml::domain::{read_head, XmlHead};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::path::PathBuf;
+use virt::connect::Connect;
+use virt::domain::Domain;
+use virt::sys;
+use vnet_common::error::quote;
+use vnet_common::libvirt::lifecycle::{self, Undo};
+use vnet_common::libvirt::{LibvirtContext, Session};
+use vnet_common::{Error, ErrorKind, Journal, Render, Result, TextStyle, Verb};
+
+/// A domain defined or created from a file.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FromFile {
+    pub name: String,
+    pub uuid: String,
+    /// False with --exist-ok when a domain of that name was there already (left as it was).
+    pub changed: bool,
+    /// True for a defined domain, false for a created (transient) one.
+    pub persistent: bool,
+    /// virsh's word for the state now.
+    pub state: String,
+    /// The XML file read.
+    pub file: String,
+    #[serde(skip)]
+    #[schemars(skip)]
+    done: &'static str,
+}
+
+impl Render for FromFile {
+    fn text(&self, _style: TextStyle) -> String {
+        if !self.changed {
+            return String::new();
+        }
+        format!("Domain '{}' {} from {}\n", self.name, self.done, self.file)
+    }
+}
+
+/// The file's XML and name, checked: missing file 3, not UTF-8 / too big / malformed 7.
+fn read_definition(file: &std::path::Path) -> Result<(String, XmlHead)> {
+    let xml = vnet_common::files::read_text(file, vnet_common::files::MAX_XML)?;
+    let head = read_head(&xml).map_err(|e| e.context(quote(&file.display().to_string())))?;
+    Ok((xml, head))
+}
+
+/// An existing domain of the file's name: exit 4, or with --exist-ok the domain as it is (when
+/// the file's UUID, if any, is the domain's).
+fn existing(conn: &Connect, head: &XmlHead, exist_ok: bool) -> Result<Option<Domain>> {
+    let dom = match lookup(conn, &head.name) {
+        Ok(dom) => dom,
+        Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let name = quote(&head.name);
+    if !exist_ok {
+        return Err(Error::exists(format!("domain {name} already exists"))
+            .with_hint("use --exist-ok to accept it as it is, or undefine it first"));
+    }
+    let uuid = dom.get_uuid_string().libvirt(format!("domain {name}"))?;
+    if head.uuid.as_ref().is_some_and(|u| !u.eq_ignore_ascii_case(&uuid)) {
+        return Err(Error::exists(format!(
+            "domain {name} already exists with another UUID ({uuid})"
+        )));
+    }
+    Ok(Some(dom))
+}
+
+fn from_file(
+    dom: &Domain,
+    name: String,
+    changed: bool,
+    file: &std::path::Path,
+    done: &'static str,
+) -> Result<FromFile> {
+    Ok(FromFile {
+        uuid: dom.get_uuid_string().libvirt(format!("domain {name}"))?,
+        persistent: dom.is_persistent().libvirt(format!("domain {name}"))?,
+        state: crate::domains::lookup::state_of(dom).to_string(),
+        changed,
+        file: file.display().to_string(),
+        done,
+        name,
+    })
+}
+
+/// Define a domain from an XML file (virsh define).
+///
+/// The file is read as UTF-8 (at most 10 MiB) and must be one well-formed <domain> document with a
+/// <name>: anything else is exit 7 before libvirt is asked (a missing file is 3). A domain of that
+/// name already defined is exit 4 (virsh would replace its definition): --exist-ok accepts it as
+/// it is (changed: false; its definition is not compared or changed), unless the file gives
+/// another UUID. Undone on a later failure (--batch --atomic): the domain is undefined again.
+#[derive(Debug, clap::Args)]
+pub struct Define {
+    /// The domain XML file.
+    #[arg(value_name = "FILE.xml")]
+    pub file: PathBuf,
+    /// Succeed (changed: false) when a domain of that name exists.
+    #[arg(long, visible_alias = "may-exist")]
+    pub exist_ok: bool,
+}
+
+impl Verb for Define {
+    type Ctx = Session;
+    type Output = FromFile;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<FromFile> {
+        let (xml, head) = read_definition(&self.file)?;
+        let conn = ctx.conn()?;
+        if let Some(dom) = existing(conn, &head, self.exist_ok)? {
+            return from_file(&dom, head.name, false, &self.file, "defined");
+        }
+        let name = head.name;
+        let dom = Domain::define_xml(conn, &xml).libvirt(format!("define domain {}", quote(&name)))?;
+        let undo = dom.clone();
+        journal.record_fn(format!("define domain {name}"), move || {
+            undo.undefine_flags(sys::VIR_DOMAIN_UNDEFINE_NVRAM)
+                .libvirt("undefine the domain")
+        })?;
+        from_file(&dom, name, true, &self.file, "defined")
+    }
+}
+
+/// Create and start a transient domain from an XML file (virsh create).
+///
+/// The same checks as define. The domain is gone once it stops. --exist-ok accepts a running
+/// domain of that name (changed: false). Undone on a later failure: the domain is destroyed.
+#[derive(Debug, clap::Args)]
+pub struct Create {
+    /// The domain XML file.
+    #[arg(value_name = "FILE.xml")]
+    pub file: PathBuf,
+    /// Succeed (changed: false) when a running domain of that name exists.
+    #[arg(long, visible_alias = "may-exist")]
+    pub exist_ok: bool,
+}
+
+impl Verb for Create {
+    type Ctx = Session;
+    type Output = FromFile;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<FromFile> {
+        let (xml, head) = read_definition(&self.file)?;
+        let conn = ctx.conn()?;
+        if let Some(dom) = existing(conn, &head, self.exist_ok)? {
+            if !dom.is_active().libvirt("domain state")? {
+                return Err(Error::exists(format!(
+                    "domain {} is already defined (shut off)",
+                    quote(&head.name)
+                ))
+                .with_hint(format!("start it: vnet-vm start {}", head.name)));
+            }
+            return from_file(&dom, head.name, false, &self.file, "created");
+        }
+        let name = head.name;
+        let dom = Domain::create_xml(conn, &xml, 0).libvirt(format!("create domain {}", quote(&name)))?;
+        let undo = dom.clone();
+        journal.record_fn(format!("create domain {name}"), move || {
+            undo.destroy().libvirt("destroy the domain")
+        })?;
+        from_file(&dom, name, true, &self.file, "created")
+    }
+}
+
+/// Remove a domain's definition (virsh undefine).
+///
+/// With --remove-all-storage also deletes its disk volumes and the kernels and initrds install
+/// copied or uploaded to /var/lib/libvirt/boot, all found and deleted through libvirt as storage
+/// volumes of the host the connection points at (with -c REMOTE: of the remote host; nothing on
+/// the machine running vnet-vm is ever touched). A disk file that is no storage volume is left in
+/// place and listed in "not_removed", as virsh does. Deletions cannot be undone.
+#[derive(Debug, clap::Args)]
+pub struct Undefine {
+    pub name: String,
+    /// Also delete the domain's disk volumes and copied kernels (the domain must be shut off).
+    #[arg(long)]
+    pub remove_all_storage: bool,
+    /// Succeed (changed: false) when the domain does not exist.
+    #[arg(long, visible_alias = "if-exists")]
+    pub missing_ok: bool,
+    #[command(flatten)]
+    pub keep: crate::domains::define::UndefineFlags,
+}
+
+/// What `undefine` removed.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Undefined {
+    pub name: String,
+    /// False with --missing-ok when there was no such domain (the lists are then absent).
+    pub changed: bool,
+    /// Disk volumes deleted (--remove-all-storage).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed_volumes: Option<Vec<String>>,
+    /// Copied or uploaded kernels, initrds and ISOs deleted (--remove-all-storage), as volumes
+    /// of the target host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed_files: Option<Vec<String>>,
+    /// Paths the domain used that were left in place (--remove-all-storage): not storage
+    /// volumes of the target host, or their deletion failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_removed: Option<Vec<NotRemoved>>,
+}
+
+/// A path undefine --remove-all-storage left in place.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct NotRemoved {
+    /// The path on the target host.
+    pub path: String,
+    /// Why it was left.
+    pub reason: String,
+}
+
+impl Render for Undefined {
+    fn text(&self, _style: TextStyle) -> String {
+        if !self.changed {
+            return String::new();
+        }
+        let mut text = String::new();
+        for v in self.removed_volumes.iter().flatten() {
+            text.push_str(&format!("Volume '{v}' removed.\n"));
+        }
+        for kept in self.not_removed.iter().flatten() {
+            text.push_str(&format!(
+                "Storage '{}' is not managed by libvirt ({}). Remove it manually.\n",
+                kept.path, kept.reason
+            ));
+        }
+        text.push_str(&format!("Domain '{}' has been undefined\n", self.name));
+        text
+    }
+}
+
+impl Verb for Undefine {
+    type Ctx = Session;
+    type Output = Undefined;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<Undefined> {
+        let name = self.name;
+        let conn = ctx.conn()?;
+        let dom = match lookup(conn, &name) {
+            Err(e) if self.missing_ok && e.kind == ErrorKind::NotFound => {
+                return Ok(Undefined {
+                    name,
+                    changed: false,
+                    removed_volumes: None,
+                    removed_files: None,
+                    not_removed: None,
+                })
+            }
+            other => other?,
+        };
+        let xml = dom
+            .get_xml_desc(sys::VIR_DOMAIN_XML_INACTIVE)
+            .libvirt("domain XML")?;
+        let facts =
+            crate::xml::domain::domain_facts(&xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;
+        if self.remove_all_storage && dom.is_active().libvirt("domain state")? {
+            return Err(
+                Error::exists(format!("domain {name} is running: its storage is in use"))
+                    .with_hint(format!("stop it first: vnet-vm destroy {name}")),
+            );
+        }
+        let flags = self.keep.flags();
+        let explain = |e| self.keep.explain(e, &name);
+        lifecycle::undefine_explained(&dom, &name, flags, Undo::Irreversible, journal, explain)?;
+        vnet_common::libvirt::forwards::domain_undefined(conn, &dom)?;
+        let removed = if self.remove_all_storage {
+            Some(remove_storage(conn, &facts, journal)?)
+        } else {
+            None
+        };
+        let (volumes, files, kept) = match removed {
+            Some((v, f, k)) => (Some(v), Some(f), Some(k)),
+            None => (Some(vec![]), Some(vec![]), None),
+        };
+        Ok(Undefined {
+            name,
+            changed: true,
+            removed_volumes: volumes,
+            removed_files: files,
+            not_removed: kept,
+        })
+    }
+}
+
+/// undefine --remove-all-storage: the disk volumes, and the kernels install copied or uploaded
+/// (they belong to the domain too), each found and deleted as a storage volume of the target
+/// host through the connection. Returns the volumes and boot files deleted and what was kept.
+type Removed = (Vec<String>, Vec<String>, Vec<NotRemoved>);
+
+fn remove_storage(
+    conn: &Connect,
+    facts: &crate::xml::domain::DomainFacts,
+    journal: &mut Journal,
+) -> Result<Removed> {
+    use crate::storage::target::{remove_volume, Removal};
+    let (mut volumes, mut files, mut kept) = (Vec::new(), Vec::new(), Vec::new());
+    // The kernel and initrd, and an ISO install uploaded (a CD-ROM in the boot directory named
+    // as install names its copies; the cloud-init seed is already among the disk files).
+    let boot = [&facts.kernel, &facts.initrd]
+        .into_iter()
+        .flatten()
+        .chain(
+            facts
+                .cdrom_files
+                .iter()
+                .filter(|p| facts.seed.as_ref() != Some(*p)),
+        )
+        .filter(|p| crate::storage::paths::is_boot_copy(p));
+    let all = facts
+        .disk_files
+        .iter()
+        .map(|p| (p, false))
+        .chain(boot.map(|p| (p, true)));
+    for (path, is_boot) in all {
+        match remove_volume(conn, path) {
+            Removal::Removed => {
+                journal.irreversible(format!("delete volume {path}"))?;
+                match is_boot {
+                    true => files.push(path.clone()),
+                    false => volumes.push(path.clone()),
+                }
+            }
+            Removal::Kept(reason) => kept.push(NotRemoved {
+                path: path.clone(),
+                reason,
+            }),
+        }
+    }
+    Ok((volumes, files, kept))
+}
+
+/// undefine's flags for what libvirt keeps beside a definition.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct UndefineFlags {
+    /// Also remove the UEFI NVRAM file (a UEFI guest that has run cannot be undefined without
+    /// --nvram or --keep-nvram: exit 4).
+    #[arg(long, conflicts_with = "keep_nvram")]
+    pub nvram: bool,
+    /// Keep the UEFI NVRAM file.
+    #[arg(long)]
+    pub keep_nvram: bool,
+    /// Also remove the managed save image (without it, a domain with one is exit 4).
+    #[arg(long)]
+    pub managed_save: bool,
+    /// Also remove snapshot metadata (without it, a domain with snapshots is exit 4).
+    #[arg(long)]
+    pub snapshots_metadata: bool,
+}
+
+impl UndefineFlags {
+    pub fn flags(&self) -> sys::virDomainUndefineFlagsValues {
+        [
+            (self.nvram, sys::VIR_DOMAIN_UNDEFINE_NVRAM),
+            (self.keep_nvram, sys::VIR_DOMAIN_UNDEFINE_KEEP_NVRAM),
+            (self.managed_save, sys::VIR_DOMAIN_UNDEFINE_MANAGED_SAVE),
+            (
+                self.snapshots_metadata,
+                sys::VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA,
+            ),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .fold(0, |flags, (_, flag)| flags | flag)
+    }
+
+    /// libvirt's refusal to undefine (nothing was changed) in our words: exit 4 with the flag
+    /// that allows it.
+    pub fn explain(&self, e: virt::error::Error, name: &str) -> Error {
+        let message = e.message().to_ascii_lowercase();
+        let what = format!("undefine domain {}", quote(name));
+        let refusal =
+            |why: &str, hint: &str| Error::exists(format!("{what}: {why}")).with_hint(hint.to_string());
+        if message.contains("nvram") {
+            refusal(
+                "it has a UEFI NVRAM file",
+                "add --nvram to remove it too (or --keep-nvram to keep the file)",
+            )
+        } else if message.contains("managed save") {
+            refusal(
+                "it has a managed save image",
+                "add --managed-save to remove it too",
+            )
+        } else if message.contains("snapshot") {
+            refusal(
+                "it has snapshots",
+                "add --snapshots-metadata to remove their metadata too",
+            )
+        } else {
+            vnet_common::libvirt::error(e).context(what)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn undefine_flags() {
+        let all = UndefineFlags {
+            nvram: true,
+            keep_nvram: false,
+            managed_save: true,
+            snapshots_metadata: true,
+        };
+        assert_eq!(all.flags(), 1 | 2 | 4);
+        assert_eq!(UndefineFlags::default().flags(), 0);
+    }
+}

@@ -1,0 +1,198 @@
+//! `list` and `dumpxml`: the domains libvirt knows, and one domain's XML document.
+
+use super::lookup::{lookup, state_of};
+use schemars::JsonSchema;
+use serde::Serialize;
+use virt::sys;
+use vnet_common::libvirt::{LibvirtContext, Session};
+use vnet_common::{table, Journal, Render, Result, TextStyle, Verb};
+
+/// List domains (virsh list).
+///
+/// Running domains by id, then inactive ones by name (virsh's order).
+#[derive(Debug, clap::Args)]
+pub struct List {
+    /// Include inactive domains.
+    #[arg(long)]
+    pub all: bool,
+    /// Names only, one per line (virsh list --name), for `for vm in $(vnet-vm list --name)`;
+    /// -o json still prints the full objects.
+    #[arg(long)]
+    pub name: bool,
+    /// Only the domains tagged LABEL (install --tag).
+    #[arg(long, value_name = "LABEL")]
+    pub tag: Option<String>,
+}
+
+/// One domain of `list`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DomainRow {
+    /// The running domain's id; null when inactive.
+    pub id: Option<u32>,
+    pub name: String,
+    /// virsh's word: running, idle, paused, in shutdown, shut off, crashed, pmsuspended.
+    pub state: String,
+    pub uuid: String,
+    /// The domain's tag (install --tag), absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+}
+
+/// The domains `list` found.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct DomainList(
+    pub Vec<DomainRow>,
+    /// With --name: the names, one per line, as virsh prints them (the document printed).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub Option<String>,
+);
+
+impl Render for DomainList {
+    fn document(&self) -> Option<&str> {
+        self.1.as_deref()
+    }
+
+    fn text(&self, style: TextStyle) -> String {
+        if let Some(names) = &self.1 {
+            return names.clone();
+        }
+        let rows: Vec<Vec<String>> = self
+            .0
+            .iter()
+            .map(|d| {
+                let id = d.id.map_or("-".into(), |i| i.to_string());
+                vec![id, d.name.clone(), d.state.clone()]
+            })
+            .collect();
+        table::render(&["Id", "Name", "State"], &rows, style)
+    }
+}
+
+impl Verb for List {
+    type Ctx = Session;
+    type Output = DomainList;
+
+    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<DomainList> {
+        vnet_common::tags::check(self.tag.as_deref())?;
+        let mut flags = sys::VIR_CONNECT_LIST_DOMAINS_ACTIVE;
+        if self.all {
+            flags |= sys::VIR_CONNECT_LIST_DOMAINS_INACTIVE;
+        }
+        let domains = ctx.conn()?.list_all_domains(flags).libvirt("list domains")?;
+        let mut rows: Vec<DomainRow> = domains
+            .iter()
+            .map(|d| DomainRow {
+                id: d.get_id().filter(|&id| id != u32::MAX),
+                name: d.get_name().unwrap_or_default(),
+                state: state_of(d).to_string(),
+                uuid: d.get_uuid_string().unwrap_or_default(),
+                tag: vnet_common::tags::libvirt::domain_tag(d),
+            })
+            .collect();
+        rows.retain(|r| self.tag.is_none() || r.tag == self.tag);
+        rows.sort_by(|a, b| (a.id.is_none(), a.id, &a.name).cmp(&(b.id.is_none(), b.id, &b.name)));
+        let names = self
+            .name
+            .then(|| vnet_common::libvirt::names_document(rows.iter().map(|r| r.name.as_str()), 0));
+        Ok(DomainList(rows, names))
+    }
+}
+
+/// Print a domain's XML (virsh dumpxml).
+///
+/// Prints the XML document itself, as virsh does; -o json gives {"name", "xml"}.
+#[derive(Debug, clap::Args)]
+pub struct Dumpxml {
+    pub name: String,
+    /// The persistent definition rather than the live XML.
+    #[arg(long)]
+    pub inactive: bool,
+}
+
+/// A domain's XML.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DomainXml {
+    pub name: String,
+    /// The domain XML as libvirt gives it.
+    pub xml: String,
+}
+
+impl Render for DomainXml {
+    fn text(&self, _style: TextStyle) -> String {
+        self.xml.clone()
+    }
+
+    fn document(&self) -> Option<&str> {
+        Some(&self.xml)
+    }
+}
+
+impl Verb for Dumpxml {
+    type Ctx = Session;
+    type Output = DomainXml;
+
+    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<DomainXml> {
+        let dom = lookup(ctx.conn()?, &self.name)?;
+        let flags = if self.inactive {
+            sys::VIR_DOMAIN_XML_INACTIVE
+        } else {
+            0
+        };
+        let xml = dom
+            .get_xml_desc(flags)
+            .libvirt(format!("XML of domain {}", self.name))?;
+        Ok(DomainXml { name: self.name, xml })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vnet_common::libvirt::ConnectArgs;
+
+    fn session() -> Session {
+        let args = ConnectArgs {
+            connect: Some("test:///default".into()),
+            ..Default::default()
+        };
+        Session::new(&args, false)
+    }
+
+    fn run<V: Verb<Ctx = Session>>(ctx: &mut Session, verb: V) -> Result<V::Output> {
+        verb.run(ctx, &mut Journal::new())
+    }
+
+    #[test]
+    fn list_shapes_json_and_text() {
+        let out = run(
+            &mut session(),
+            List {
+                all: true,
+                name: false,
+                tag: None,
+            },
+        )
+        .unwrap();
+        // test:///default is shared by this process's tests: others may define domains beside
+        // "test" or restart it while this one runs.
+        let first = out
+            .0
+            .iter()
+            .find(|d| d.name == "test")
+            .expect("the test driver's domain");
+        assert!(first.id.is_some() || first.state == "shut off", "{first:?}");
+        assert_eq!(first.uuid.len(), 36);
+        let json = serde_json::to_value(&out).unwrap();
+        assert!(json[0].get("id").is_some(), "{json}");
+        let text = out.text(TextStyle::default());
+        assert!(
+            text.starts_with(" Id   Name") && text.contains("State\n------"),
+            "{text}"
+        );
+        assert!(text.contains("   test   "), "{text}");
+        let quiet = out.text(TextStyle { headers: false });
+        assert!(quiet.starts_with(' ') && !quiet.contains("----"), "{quiet}");
+    }
+}

@@ -1,0 +1,156 @@
+//! `vnet-vm install`'s command line: virt-install's options, parsed by clap (their sub-option
+//! grammars are read in spec.rs and plan.rs).
+
+use crate::spec::{GraphicsKind, VirtTypeArg};
+use std::io::IsTerminal;
+
+/// Create a domain and start it (virt-install).
+///
+/// Exactly one install method: --location ISO|DIR|URL (the install tree's kernel and initrd are
+/// found in the ISO, directory or http:// tree: install/, install.amd/, casper/, images/pxeboot/,
+/// Debian's and Ubuntu's netboot trees; they are copied or fetched to /var/lib/libvirt/boot and
+/// booted directly with --extra-args), --cdrom ISO, --import (boot the first disk; with --boot
+/// kernel=... boot that kernel with the existing disks), --pxe (boot from the network) or --boot
+/// kernel=K,initrd=I[,kernel_args=A]. The direct kernel boot of --location
+/// stays in the domain after the first boot (a later reboot starts the installer's kernel again;
+/// edit the domain to boot from disk once the installed system is in place).
+///
+/// Disks with size= are created through libvirt's storage API in the pool whose target is the
+/// disk's directory (a dir pool is defined, built and started for it when none is). A disk path
+/// that exists is reused when size= is omitted, and with --import also when it is given (size=
+/// is then ignored, as virt-install does). backing_store=BASE makes a new qcow2 overlay on BASE
+/// (which must exist: 3 otherwise) through the storage API, the size BASE's unless size= says.
+///
+/// --cloud-init builds a NoCloud seed ISO labelled cidata (xorrisofs), puts it as a volume in the
+/// first disk's pool, attaches it as a CD-ROM and sets the SMBIOS serial ds=nocloud; undefine
+/// --remove-all-storage removes it. A cloud-init file that is missing is 3, one that is not UTF-8
+/// text is 7; either way nothing is changed.
+///
+/// --boot uefi needs OVMF (Debian's ovmf package): without it libvirt offers no EFI firmware and
+/// install stops with 6 before anything is made. Everything validated before the first change;
+/// any failure afterwards removes what this install created (domain, new volumes, a new pool,
+/// copied kernels).
+///
+/// Over a remote URI (-c qemu+tcp://HOST/system, qemu+ssh://...) every path in the domain is one
+/// on the target host: the kernel and initrd of --boot and --location (read here from the ISO,
+/// directory or http:// tree) and a --cdrom ISO of this machine are uploaded into volumes of the
+/// target's /var/lib/libvirt/boot (removed on failure and by undefine --remove-all-storage); a
+/// --cdrom path that is no file here is used when the target host has it; disk paths are looked
+/// up there through libvirt, a folder no pool covers getting a dir pool of its own. Nothing on
+/// this machine is made or read but the files named.
+///
+/// --virt-type auto picks kvm when libvirt offers it and a KVM guest actually starts, else qemu
+/// (TCG); the choice and the reason are in the JSON. --dry-run prints the JSON with "dry_run" and
+/// "xml" and changes nothing; --print-xml prints the domain XML itself (for virsh define).
+#[derive(Debug, clap::Args)]
+pub struct Install {
+    /// Domain name.
+    #[arg(short = 'n', long)]
+    pub name: String,
+    /// Memory in MiB (also memory=N).
+    #[arg(
+        long = "memory",
+        visible_alias = "ram",
+        short = 'r',
+        default_value = "1024",
+        value_name = "MIB"
+    )]
+    pub memory: String,
+    /// Virtual CPUs: N[,maxvcpus=M][,sockets=S,cores=C,threads=T] (sockets*cores*threads must
+    /// equal the maximum; a missing part is derived from N).
+    #[arg(long = "vcpus", visible_alias = "vcpu", default_value = "1", value_name = "N")]
+    pub vcpus: String,
+    /// Host CPUs the vCPUs may run on, e.g. 0-3,^2 (libvirt's cpuset syntax).
+    #[arg(long, value_name = "LIST")]
+    pub cpuset: Option<String>,
+    /// Guest CPU: host-passthrough (KVM only), host-model, or a model libvirt knows (qemu64,
+    /// Skylake-Client, ...; checked against libvirt's domain capabilities).
+    #[arg(long, value_name = "MODE|MODEL")]
+    pub cpu: Option<String>,
+    /// Memory balloon device: virtio (libvirt's default) or none.
+    #[arg(long, value_name = "none|virtio")]
+    pub memballoon: Option<String>,
+    /// A full-virtualization guest: accepted for virt-install's command lines (always the case).
+    #[arg(long)]
+    pub hvm: bool,
+    /// network=NAME|bridge=BR[,model=virtio][,mac=MAC], or none; repeatable (default: network=default).
+    #[arg(short = 'w', long = "network", value_name = "SPEC")]
+    pub networks: Vec<String>,
+    /// Graphical console: none (serial console only), vnc or spice.
+    #[arg(long, value_enum, default_value_t = GraphicsKind::None)]
+    pub graphics: GraphicsKind,
+    /// Deprecated and ignored, as in virt-install (a warning says so); use --os-variant.
+    #[arg(long, value_name = "TYPE")]
+    pub os_type: Option<String>,
+    /// The guest OS: an osinfo short id (debian11, ubuntu22.04, ...), checked against the osinfo
+    /// database (Debian's osinfo-db package, /usr/share/osinfo) and recorded in the domain's
+    /// libosinfo metadata; without the database accepted and recorded unchecked, with a warning.
+    /// Also name=, id=, generic, detect=on (recorded only).
+    #[arg(long, visible_alias = "osinfo", value_name = "OS")]
+    pub os_variant: Option<String>,
+    /// path=P[,size=GB][,format=raw|qcow2][,bus=virtio|sata|scsi|ide][,backing_store=BASE]
+    /// [,backing_format=raw|qcow2][,cache=none|writethrough|writeback|directsync|unsafe]
+    /// [,discard=unmap|ignore][,io=native|threads|io_uring][,driver.detect_zeroes=..]
+    /// [,driver.error_policy=..][,driver.copy_on_read=on|off][,driver.queues=N], or none; repeatable.
+    #[arg(long = "disk", value_name = "SPEC")]
+    pub disks: Vec<String>,
+    /// NoCloud seed: [user-data=F][,meta-data=F][,network-config=F][,root-password-generate=on]
+    /// [,root-password-file=F][,root-ssh-key=F][,clouduser-ssh-key=F][,disable=on]; with no
+    /// value root-password-generate=on,disable=on (virt-install's default).
+    #[arg(long, value_name = "OPTS", num_args = 0..=1, default_missing_value = "")]
+    pub cloud_init: Option<String>,
+    /// Install tree: an ISO image, a directory or an http:// URL holding the installer's kernel and initrd.
+    #[arg(short = 'l', long, value_name = "ISO|DIR|URL")]
+    pub location: Option<String>,
+    /// Boot an ISO image as a CD-ROM.
+    #[arg(long, value_name = "ISO")]
+    pub cdrom: Option<String>,
+    /// Boot the first disk (an existing image).
+    #[arg(long)]
+    pub import: bool,
+    /// Boot from the network (PXE on the first interface).
+    #[arg(long)]
+    pub pxe: bool,
+    /// Boot options, comma-separated: a device order (hd,cdrom,network,fd), uefi (OVMF firmware,
+    /// q35), and/or a direct kernel boot kernel=K,initrd=I[,kernel_args=A].
+    #[arg(long, value_name = "SPEC")]
+    pub boot: Option<String>,
+    /// Kernel command line for the --location install kernel.
+    #[arg(short = 'x', long, value_name = "ARGS")]
+    pub extra_args: Option<String>,
+    /// Hypervisor: kvm, qemu (TCG, no hardware help), or auto (kvm when usable).
+    #[arg(long, value_enum, default_value_t = VirtTypeArg::Auto)]
+    pub virt_type: VirtTypeArg,
+    /// Do not attach to the console after starting (the console is attached only when stdin and
+    /// stdout are terminals and --graphics none).
+    #[arg(long)]
+    pub noautoconsole: bool,
+    /// Print the domain XML and change nothing.
+    #[arg(long)]
+    pub print_xml: bool,
+    /// Validate everything and print what would be done, changing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Wait up to SECS for a DHCP lease on the guest's first network and report it as "address"
+    /// (on timeout or a signal: exit 1 or 128+N, the domain stays installed and running).
+    #[arg(long, value_name = "SECS")]
+    pub wait_ip: Option<u64>,
+    /// Succeed (changed: false) when a domain of this name exists already.
+    #[arg(long, visible_alias = "may-exist")]
+    pub exist_ok: bool,
+    /// Tag the domain with LABEL (1..64 bytes of A-Z a-z 0-9 _ . -): domain metadata
+    /// <vnet:tag xmlns:vnet="http://vnet.invalid/xmlns/tag/1">LABEL</vnet:tag>, with a record of
+    /// the volumes, pools and boot files this install creates; `list --tag` lists it, `prune
+    /// --tag` removes it with that storage. An existing domain accepted with --exist-ok keeps its own.
+    #[arg(long, value_name = "LABEL")]
+    pub tag: Option<String>,
+}
+
+impl Install {
+    /// virt-install's rule: attach the console after starting when a person is at a terminal
+    /// and the guest has no graphical console.
+    pub fn console_after(&self) -> bool {
+        let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+        interactive && !self.noautoconsole && self.graphics == GraphicsKind::None
+    }
+}

@@ -1,0 +1,290 @@
+//! `vnet-vm install` (virt-install): validate everything, then copy kernels, create pools and
+//! volumes, define and start the domain, recording each change in the journal as it is made (a
+//! later failure undoes them all, last first).
+
+use crate::domains::console::Console;
+
+use super::args::Install;
+use super::output::{describe, BootFiles, InstallOutput};
+use super::plan::{Method, Plan};
+use super::{cloudinit, location, plan, tagging};
+use crate::spec::VirtTypeArg;
+use crate::storage::disks::{self as storage, PoolPlan};
+use crate::xml::domain::{self as xml, DomainSpec, OsBoot, XmlDisk};
+use std::path::Path;
+use std::time::Duration;
+use virt::connect::Connect;
+use virt::domain::Domain;
+use vnet_common::libvirt::{LibvirtContext, Session};
+use vnet_common::verb::FollowUp;
+use vnet_common::{Error, Journal, Result, Verb};
+
+impl Verb for Box<Install> {
+    type Ctx = Session;
+    type Output = InstallOutput;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<InstallOutput> {
+        (*self).run(ctx, journal)
+    }
+
+    fn follow_up(output: &InstallOutput) -> Option<FollowUp<Session>> {
+        Install::follow_up(output)
+    }
+}
+
+impl Verb for Install {
+    type Ctx = Session;
+    type Output = InstallOutput;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<InstallOutput> {
+        let (mut plan, disks) = plan::parse(&self)?;
+        vnet_common::tags::check(self.tag.as_deref())?;
+        if Domain::lookup_by_name(ctx.conn()?, &plan.name).is_ok() {
+            return existing(plan.name, self.exist_ok);
+        }
+        plan::check(ctx, &mut plan, &disks)?;
+        let conn = ctx.conn()?;
+        let virt_type = plan::choose_virt_type(conn, self.virt_type);
+        let explicit = self.virt_type != VirtTypeArg::Auto;
+        plan::check_caps(conn, &mut plan, &virt_type.0, explicit)?;
+        if self.print_xml || self.dry_run {
+            return Ok(preview(&plan, &virt_type, self.print_xml));
+        }
+        let (dom, files) = make_everything(conn, &plan, &virt_type.0, journal)
+            .map_err(|e| e.context(format!("install {}", plan.name)))?;
+        tagging::mark(&dom, self.tag.as_deref(), &plan, &files)?;
+        let mut result = describe(&plan, &virt_type, &files);
+        if let (Some(out), Some(path)) = (result.cloud_init.as_mut(), files.seed.as_ref()) {
+            out.seed = path.clone();
+        }
+        for w in &plan.warnings {
+            vnet_common::output::warn("vnet-vm", w);
+        }
+        if let Some(secs) = self.wait_ip {
+            result.address = Some(wait_ip(&dom, secs, journal)?);
+        }
+        result.attach_console = self.console_after().then(|| plan.name.clone());
+        let mut output = InstallOutput::installed(plan.name, true, result);
+        output.uuid = Some(dom.get_uuid_string().unwrap_or_default());
+        output.state = Some(crate::domains::lookup::state_of(&dom).to_string());
+        Ok(output)
+    }
+
+    /// An interactive install attaches the new guest's serial console once the result is out.
+    fn follow_up(output: &InstallOutput) -> Option<FollowUp<Session>> {
+        let name = output.installed.as_ref()?.attach_console.clone()?;
+        Some(Box::new(move |ctx: &mut Session| {
+            Console::attach(&name).run(ctx, &mut Journal::new()).map(drop)
+        }))
+    }
+}
+
+fn existing(name: String, exist_ok: bool) -> Result<InstallOutput> {
+    if exist_ok {
+        return Ok(InstallOutput::existing(name));
+    }
+    Err(Error::exists(format!("domain {name} exists"))
+        .with_hint("choose another --name, or remove it with vnet-vm undefine"))
+}
+
+/// --print-xml and --dry-run: the XML and description of what would be made, changing nothing.
+fn preview(plan: &Plan, virt_type: &(String, String), xml_only: bool) -> InstallOutput {
+    let mut files = BootFiles::default();
+    match &plan.method {
+        Method::Location(tree) if !plan.remote => {
+            let (kernel, initrd) =
+                location::preview_copies(tree, &plan.name, Path::new(crate::storage::paths::BOOT_DIR));
+            files.kernel = kernel.to_string_lossy().into_owned();
+            files.initrd = initrd.to_string_lossy().into_owned();
+        }
+        Method::Location(tree) => {
+            let member = |m: &str| m.rsplit('/').next().unwrap_or(m).to_string();
+            files.kernel =
+                crate::storage::target::upload_preview(&plan.name, Path::new(&member(&tree.kernel)));
+            files.initrd =
+                crate::storage::target::upload_preview(&plan.name, Path::new(&member(&tree.initrd)));
+        }
+        Method::Kernel(k) if plan.remote => {
+            files.kernel = crate::storage::target::upload_preview(&plan.name, &k.kernel);
+            files.initrd = k
+                .initrd
+                .as_deref()
+                .map(|i| crate::storage::target::upload_preview(&plan.name, i))
+                .unwrap_or_default();
+        }
+        Method::Cdrom(iso) if plan.cdrom_upload => {
+            files.cdrom = Some(crate::storage::target::upload_preview(&plan.name, iso));
+        }
+        _ => {}
+    }
+    files.seed = plan.seed.as_ref().map(|s| seed_preview_path(plan, s));
+    let xml = domain_xml(plan, &virt_type.0, &files);
+    if xml_only {
+        return InstallOutput::xml(xml);
+    }
+    let mut output = InstallOutput::installed(plan.name.clone(), false, describe(plan, virt_type, &files));
+    output.dry_run = Some(true);
+    output.xml = Some(xml);
+    output
+}
+
+/// --wait-ip after a complete install: a timeout or a signal leaves the domain installed and
+/// running (the install itself succeeded), so the journal is committed before failing.
+fn wait_ip(dom: &Domain, secs: u64, journal: &mut Journal) -> Result<String> {
+    crate::devices::iface::wait_for_lease(dom, Duration::from_secs(secs)).inspect_err(|_| journal.commit())
+}
+
+/// Every change, in order, each recorded in `journal` as it is made.
+fn make_everything(
+    conn: &Connect,
+    plan: &Plan,
+    virt_type: &str,
+    journal: &mut Journal,
+) -> Result<(Domain, BootFiles)> {
+    let mut files = BootFiles::default();
+    match &plan.method {
+        Method::Location(tree) if !plan.remote => {
+            let boot_dir = Path::new(crate::storage::paths::BOOT_DIR);
+            let (k, i) = location::copy_boot_files(tree, &plan.name, boot_dir, journal)?;
+            files.kernel = k.to_string_lossy().into_owned();
+            files.initrd = i.to_string_lossy().into_owned();
+        }
+        // A remote host cannot read this machine's files: the kernel and initrd are read here
+        // (from the ISO, directory or URL) and uploaded there (see target.rs).
+        Method::Location(tree) => {
+            let scratch = location::Scratch::new("location")?;
+            let (k, i) = location::fetch_members(tree, &scratch.0)?;
+            let (kernel, initrd) =
+                crate::storage::target::upload_boot_files(conn, &plan.name, &k, Some(&i), journal)?;
+            files.kernel = kernel;
+            files.initrd = initrd.unwrap_or_default();
+        }
+        Method::Kernel(k) if plan.remote => {
+            let initrd = k.initrd.as_deref();
+            let (kernel, initrd) =
+                crate::storage::target::upload_boot_files(conn, &plan.name, &k.kernel, initrd, journal)?;
+            files.kernel = kernel;
+            files.initrd = initrd.unwrap_or_default();
+        }
+        Method::Cdrom(iso) if plan.cdrom_upload => {
+            files.cdrom = Some(crate::storage::target::upload_cdrom(
+                conn, &plan.name, iso, journal,
+            )?);
+        }
+        _ => {}
+    }
+    make_storage(conn, plan, journal)?;
+    if let Some(seed) = &plan.seed {
+        let path = cloudinit::upload(conn, seed.pool.name(), &seed.volume, &seed.seed.iso, journal)?;
+        files.seed = Some(path);
+    }
+    let xml = domain_xml(plan, virt_type, &files);
+    let dom = Domain::define_xml(conn, &xml).libvirt("define the domain")?;
+    let defined = dom.clone();
+    journal.record_fn(format!("define domain {}", plan.name), move || {
+        // A UEFI guest has an NVRAM file once started: it goes with the definition.
+        defined
+            .undefine_flags(virt::sys::VIR_DOMAIN_UNDEFINE_NVRAM)
+            .libvirt("undefine the domain")
+    })?;
+    vnet_common::libvirt::lifecycle::start_as(&dom, &plan.name, "start the domain", journal)?;
+    Ok((dom, files))
+}
+
+/// Where the seed volume will be (for --dry-run and --print-xml): the pool's directory and the
+/// volume name.
+fn seed_preview_path(plan: &Plan, seed: &plan::SeedPlan) -> String {
+    let dir = match &seed.pool {
+        PoolPlan::New { dir, .. } => dir.clone(),
+        PoolPlan::Existing(_) => plan.disks[0]
+            .spec
+            .path
+            .parent()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    };
+    Path::new(&dir).join(&seed.volume).to_string_lossy().into_owned()
+}
+
+/// The pools and volumes the plan creates (a new pool once, however many disks it holds; the
+/// seed's pool too when it is a new one).
+fn make_storage(conn: &Connect, plan: &Plan, journal: &mut Journal) -> Result<()> {
+    let mut pools_made: Vec<&str> = Vec::new();
+    let seed_pool = plan.seed.as_ref().map(|s| &s.pool);
+    let pools = plan.disks.iter().map(|d| &d.pool).chain(seed_pool);
+    for pool in pools {
+        if let PoolPlan::New { name, dir } = pool {
+            if !pools_made.contains(&name.as_str()) {
+                storage::create_pool(conn, name, dir, journal)?;
+                pools_made.push(name);
+            }
+        }
+    }
+    for disk in plan.disks.iter().filter(|d| d.create) {
+        storage::create_volume(conn, disk.pool.name(), &disk.spec, disk.backing.as_ref(), journal)?;
+    }
+    Ok(())
+}
+
+fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles) -> String {
+    let os = match &plan.method {
+        Method::Location(_) => OsBoot::Kernel {
+            kernel: files.kernel.clone(),
+            initrd: Some(files.initrd.clone()),
+            cmdline: plan.extra_args.clone(),
+        },
+        // Uploaded to a remote host: its copies there.
+        Method::Kernel(k) if !files.kernel.is_empty() => OsBoot::Kernel {
+            kernel: files.kernel.clone(),
+            initrd: k.initrd.as_ref().map(|_| files.initrd.clone()),
+            cmdline: k.cmdline.clone(),
+        },
+        Method::Kernel(k) => OsBoot::Kernel {
+            kernel: k.kernel.to_string_lossy().into_owned(),
+            initrd: k.initrd.as_ref().map(|p| p.to_string_lossy().into_owned()),
+            cmdline: k.cmdline.clone(),
+        },
+        Method::Cdrom(_) => OsBoot::Cdrom,
+        Method::Import => OsBoot::Hd,
+        Method::Pxe => OsBoot::Network,
+    };
+    let mut cdroms = Vec::new();
+    if let Method::Cdrom(p) = &plan.method {
+        cdroms.push(
+            files
+                .cdrom
+                .clone()
+                .unwrap_or_else(|| p.to_string_lossy().into_owned()),
+        );
+    }
+    cdroms.extend(files.seed.clone());
+    let disks = plan
+        .disks
+        .iter()
+        .map(|d| XmlDisk {
+            path: d.spec.path.to_string_lossy().into_owned(),
+            format: d.spec.format.clone(),
+            bus: d.spec.bus.clone(),
+            driver: d.spec.driver.clone(),
+        })
+        .collect();
+    xml::domain_xml(&DomainSpec {
+        name: &plan.name,
+        virt_type,
+        memory_mib: plan.memory_mib,
+        vcpus: plan.vcpus,
+        cpuset: plan.cpuset.clone(),
+        cpu: plan.cpu.clone(),
+        boot: os,
+        boot_order: plan.boot_order.clone(),
+        uefi: plan.uefi,
+        disks,
+        cdroms,
+        nics: &plan.nics,
+        graphics: plan.graphics,
+        memballoon: plan.memballoon.clone(),
+        smbios_serial: plan.seed.as_ref().map(|_| "ds=nocloud".to_string()),
+        seed: files.seed.clone(),
+        os_id: plan.os_variant.as_ref().and_then(|o| o.id.clone()),
+    })
+}

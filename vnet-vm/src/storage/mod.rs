@@ -1,0 +1,8 @@
+//! Storage: the disks install plans and creates, the pool and volume verbs, the files uploaded to
+//! a remote host, and where install's files go. This module only names its parts.
+
+pub mod disks;
+pub mod paths;
+pub mod pools;
+pub mod target;
+pub mod volumes;

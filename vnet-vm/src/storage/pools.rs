@@ -1,0 +1,741 @@
+//! The virsh pool verbs (pool-list, pool-info, pool-define-as, pool-build, pool-start,
+//! pool-autostart, pool-destroy, pool-undefine, pool-delete) over libvirt's storage API, with the
+//! steps install uses to make a pool for a disk directory (storage.rs).
+
+use crate::storage::disks as storage;
+use crate::xml::pool::PoolXml;
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::path::Path;
+use virt::connect::Connect;
+use virt::error::ErrorNumber;
+use virt::storage_pool::StoragePool;
+use virt::sys;
+use vnet_common::error::quote;
+use vnet_common::libvirt::lifecycle::{self, Undo};
+use vnet_common::libvirt::{LibvirtContext, Session};
+use vnet_common::{table, Error, Journal, Render, Result, TextStyle, Verb};
+
+/// Longest pool or volume name accepted (a file name for libvirt).
+pub const NAME_MAX: usize = 200;
+
+/// A pool or volume name: 1..=200 bytes, no '/', whitespace, control characters or markup, not
+/// `.` or `..`, no leading '-'. Exit 7 otherwise.
+pub fn validate_name(what: &str, name: &str) -> Result<()> {
+    let bad = |why: &str| {
+        Err(Error::invalid(format!(
+            "invalid {what} name {}: {why}",
+            quote(name)
+        )))
+    };
+    if name.is_empty() {
+        return bad("empty");
+    }
+    if name.len() > NAME_MAX {
+        return bad(&format!("longer than {NAME_MAX} bytes"));
+    }
+    if name == "." || name == ".." {
+        return bad("reserved name");
+    }
+    if name.starts_with('-') {
+        return bad("starts with '-'");
+    }
+    if name.contains('/') {
+        return bad("contains '/' (a name is one file name, not a path)");
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| c.is_control() || c.is_whitespace() || "<>&'\"\\".contains(*c))
+    {
+        return bad(&format!(
+            "contains {c:?} (no markup, quotes, spaces or control characters)"
+        ));
+    }
+    Ok(())
+}
+
+/// The pool called `name`; a missing one is exit 3.
+pub fn require(conn: &Connect, name: &str) -> Result<StoragePool> {
+    validate_name("pool", name)?;
+    lookup(conn, name)?.ok_or_else(|| {
+        Error::not_found(format!("storage pool {name} not found"))
+            .with_hint("see 'vnet-vm pool-list --all' for the defined pools")
+    })
+}
+
+/// The pool called `name`, or None.
+pub fn lookup(conn: &Connect, name: &str) -> Result<Option<StoragePool>> {
+    match StoragePool::lookup_by_name(conn, name) {
+        Ok(pool) => Ok(Some(pool)),
+        Err(e) if e.code() == ErrorNumber::NoStoragePool => Ok(None),
+        Err(e) => Err(vnet_common::libvirt::error(e).context(format!("storage pool {name}"))),
+    }
+}
+
+/// virsh's word for a pool state (pool-info).
+pub fn state_name(state: u32) -> &'static str {
+    match state {
+        sys::VIR_STORAGE_POOL_INACTIVE => "inactive",
+        sys::VIR_STORAGE_POOL_BUILDING => "building",
+        sys::VIR_STORAGE_POOL_RUNNING => "running",
+        sys::VIR_STORAGE_POOL_DEGRADED => "degraded",
+        sys::VIR_STORAGE_POOL_INACCESSIBLE => "inaccessible",
+        _ => "unknown",
+    }
+}
+
+/// virsh's human size (vshPrettyCapacity): "10.00 MiB".
+pub fn pretty_capacity(bytes: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < units.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.2} {}", units[unit])
+}
+
+/// A pool's state, as every pool verb reports it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PoolState {
+    /// The pool's name.
+    pub name: String,
+    /// The pool's UUID; null once it is undefined (or was never there).
+    pub uuid: Option<String>,
+    /// virsh pool-info's word: running, inactive, building, degraded, inaccessible; "undefined"
+    /// once libvirt no longer knows the pool.
+    pub state: String,
+    /// True while the pool runs.
+    pub active: bool,
+    /// True when the pool has a persistent definition.
+    pub persistent: bool,
+    /// True when libvirtd starts the pool when it starts (stays on after pool-destroy).
+    pub autostart: bool,
+    /// The pool type (dir, fs, logical, ...); null when unknown.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// The target directory; null when the definition has none.
+    pub target: Option<String>,
+    /// Bytes the pool holds in all; null while inactive.
+    pub capacity: Option<u64>,
+    /// Bytes in use; null while inactive.
+    pub allocation: Option<u64>,
+    /// Bytes free; null while inactive.
+    pub available: Option<u64>,
+}
+
+impl PoolState {
+    pub fn read(pool: &StoragePool) -> Result<PoolState> {
+        let name = pool.get_name().libvirt("pool name")?;
+        let what = format!("storage pool {name}");
+        let info = pool.get_info().libvirt(&what)?;
+        let active = pool.is_active().libvirt(&what)?;
+        let read = PoolXml::read(&pool.get_xml_desc(0).libvirt(&what)?);
+        let size = |v: u64| active.then_some(v);
+        Ok(PoolState {
+            uuid: Some(pool.get_uuid_string().libvirt(&what)?),
+            state: state_name(info.state).to_string(),
+            active,
+            persistent: pool.is_persistent().libvirt(&what)?,
+            autostart: pool.get_autostart().libvirt(&what)?,
+            kind: read.kind,
+            target: read.target,
+            capacity: size(info.capacity),
+            allocation: size(info.allocation),
+            available: size(info.available),
+            name,
+        })
+    }
+
+    /// A pool libvirt does not know (undefined now, or missing with --missing-ok).
+    fn gone(name: &str, uuid: Option<String>) -> PoolState {
+        PoolState {
+            name: name.to_string(),
+            uuid,
+            state: "undefined".into(),
+            active: false,
+            persistent: false,
+            autostart: false,
+            kind: None,
+            target: None,
+            capacity: None,
+            allocation: None,
+            available: None,
+        }
+    }
+}
+
+/// `pool-info -o text`: virsh pool-info's layout.
+impl Render for PoolState {
+    fn text(&self, _style: TextStyle) -> String {
+        let yes_no = |b: bool| if b { "yes" } else { "no" };
+        let mut lines = vec![
+            ("Name:", self.name.clone()),
+            ("UUID:", self.uuid.clone().unwrap_or_default()),
+            ("State:", self.state.clone()),
+            ("Persistent:", yes_no(self.persistent).into()),
+            ("Autostart:", yes_no(self.autostart).into()),
+        ];
+        if let (Some(c), Some(a), Some(v)) = (self.capacity, self.allocation, self.available) {
+            lines.push(("Capacity:", pretty_capacity(c)));
+            lines.push(("Allocation:", pretty_capacity(a)));
+            lines.push(("Available:", pretty_capacity(v)));
+        }
+        let mut text: String = lines
+            .iter()
+            .map(|(label, value)| format!("{label:<15} {value}\n"))
+            .collect();
+        text.push('\n');
+        text
+    }
+}
+
+/// A pool after a verb that may have changed it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PoolChanged {
+    #[serde(flatten)]
+    pub pool: PoolState,
+    /// True when this call changed something.
+    pub changed: bool,
+    /// virsh's confirmation (printed with -o text when something changed).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub done: String,
+}
+
+impl Render for PoolChanged {
+    fn text(&self, _style: TextStyle) -> String {
+        if self.changed {
+            format!("Pool {} {}\n\n", self.pool.name, self.done)
+        } else {
+            String::new()
+        }
+    }
+}
+
+fn changed(pool: &StoragePool, changed: bool, done: &str) -> Result<PoolChanged> {
+    Ok(PoolChanged {
+        pool: PoolState::read(pool)?,
+        changed,
+        done: done.to_string(),
+    })
+}
+
+/// List storage pools (virsh pool-list): active ones, or all with --all; sorted by name.
+///
+/// -o text prints virsh's table (Name, State, Autostart); --name prints the names alone, one
+/// per line, for `for p in $(vnet-vm pool-list --all --name)` (-o json still prints objects).
+#[derive(Debug, clap::Args)]
+pub struct PoolList {
+    /// Active and inactive pools.
+    #[arg(long, conflicts_with = "inactive")]
+    pub all: bool,
+    /// Inactive pools only.
+    #[arg(long)]
+    pub inactive: bool,
+    /// Names only, one per line (virsh pool-list --name).
+    #[arg(long)]
+    pub name: bool,
+}
+
+/// The pools listed.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Pools(
+    pub Vec<PoolState>,
+    /// With --name: the names as virsh prints them (the document printed).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub Option<String>,
+);
+
+impl Render for Pools {
+    fn document(&self) -> Option<&str> {
+        self.1.as_deref()
+    }
+
+    fn text(&self, style: TextStyle) -> String {
+        if let Some(names) = &self.1 {
+            return names.clone();
+        }
+        let rows: Vec<Vec<String>> = self
+            .0
+            .iter()
+            .map(|p| {
+                let state = if p.active { "active" } else { "inactive" };
+                let autostart = if p.autostart { "yes" } else { "no" };
+                vec![p.name.clone(), state.into(), autostart.into()]
+            })
+            .collect();
+        table::render(&["Name", "State", "Autostart"], &rows, style)
+    }
+}
+
+impl Verb for PoolList {
+    type Ctx = Session;
+    type Output = Pools;
+
+    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<Pools> {
+        let flags = if self.all {
+            0
+        } else if self.inactive {
+            sys::VIR_CONNECT_LIST_STORAGE_POOLS_INACTIVE
+        } else {
+            sys::VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE
+        };
+        let pools = ctx
+            .conn()?
+            .list_all_storage_pools(flags)
+            .libvirt("list storage pools")?;
+        let mut states = Vec::new();
+        for pool in &pools {
+            match PoolState::read(pool) {
+                Ok(state) => states.push(state),
+                // Undefined by someone else between listing and reading.
+                Err(e) if e.kind == vnet_common::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        states.sort_by(|a, b| a.name.cmp(&b.name));
+        let names = self
+            .name
+            .then(|| vnet_common::libvirt::names_document(states.iter().map(|s| s.name.as_str()), 20));
+        Ok(Pools(states, names))
+    }
+}
+
+/// Show one storage pool (virsh pool-info); -o text prints virsh's layout.
+#[derive(Debug, clap::Args)]
+pub struct PoolInfo {
+    /// Pool name.
+    pub pool: String,
+}
+
+impl Verb for PoolInfo {
+    type Ctx = Session;
+    type Output = PoolState;
+
+    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<PoolState> {
+        PoolState::read(&require(ctx.conn()?, &self.pool)?)
+    }
+}
+
+/// The pool types pool-define-as builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PoolType {
+    /// A directory of image files.
+    Dir,
+}
+
+/// Why a directory cannot be made (on this machine): the first existing ancestor that is not a
+/// directory. None when it can be (or exists as a directory).
+pub fn uncreatable(dir: &Path) -> Option<String> {
+    for ancestor in dir.ancestors() {
+        match std::fs::metadata(ancestor) {
+            Ok(meta) if meta.is_dir() => return None,
+            Ok(_) => {
+                return Some(format!(
+                    "{} is not a directory",
+                    quote(&ancestor.display().to_string())
+                ))
+            }
+            Err(_) => continue,
+        }
+    }
+    None
+}
+
+/// Checks a pool target: an absolute path whose directory can be made (local connections).
+fn check_target(ctx: &mut Session, target: &str) -> Result<()> {
+    let path = Path::new(target);
+    if !path.is_absolute() || target.contains(['\n', '\r', '\0']) {
+        return Err(Error::invalid(format!(
+            "invalid --target {}: an absolute directory path",
+            quote(target)
+        )));
+    }
+    if ctx.is_local()? {
+        if let Some(why) = uncreatable(path) {
+            return Err(Error::invalid(format!(
+                "pool directory {} cannot be created: {why}",
+                quote(target)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Define a persistent storage pool (virsh pool-define-as NAME dir --target PATH).
+///
+/// Only dir pools. The target is checked first (exit 7): an absolute path whose directory can be
+/// made, so a path under a regular file is refused before anything is defined. --build, --start
+/// and --autostart do the next steps too (virsh pool-build, pool-start, pool-autostart, as
+/// install does for a disk directory); when one fails, every step of this call is undone. A
+/// name in use is exit 4 (--exist-ok: "changed": false when it is a dir pool on the same target).
+#[derive(Debug, clap::Args)]
+pub struct PoolDefineAs {
+    /// Pool name.
+    pub pool: String,
+    /// Pool type (dir).
+    #[arg(value_enum)]
+    pub kind: PoolType,
+    /// The pool's directory.
+    #[arg(long, value_name = "PATH")]
+    pub target: String,
+    /// Build the pool (make its directory) after defining it.
+    #[arg(long)]
+    pub build: bool,
+    /// Start the pool after defining it.
+    #[arg(long)]
+    pub start: bool,
+    /// Mark the pool to start with libvirtd.
+    #[arg(long)]
+    pub autostart: bool,
+    /// Succeed ("changed": false) when a dir pool of this name on this target exists.
+    #[arg(long, visible_alias = "may-exist")]
+    pub exist_ok: bool,
+}
+
+impl Verb for PoolDefineAs {
+    type Ctx = Session;
+    type Output = PoolChanged;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<PoolChanged> {
+        let name = &self.pool;
+        validate_name("pool", name)?;
+        let target = self.target.trim_end_matches('/');
+        let target = if target.is_empty() { "/" } else { target };
+        check_target(ctx, target)?;
+        let conn = ctx.conn()?;
+        let (pool, mut acted) = match lookup(conn, name)? {
+            Some(pool) => {
+                let state = PoolState::read(&pool)?;
+                let same = state.kind.as_deref() == Some("dir") && state.target.as_deref() == Some(target);
+                if !self.exist_ok {
+                    return Err(
+                        Error::exists(format!("storage pool {name} already exists")).with_hint(
+                            "use --exist-ok to accept the same definition, or pool-undefine it first",
+                        ),
+                    );
+                }
+                if !same {
+                    return Err(Error::exists(format!(
+                        "storage pool {name} already exists with another definition (target {})",
+                        state.target.as_deref().unwrap_or("none")
+                    )));
+                }
+                (pool, false)
+            }
+            None => {
+                if let Ok(other) = StoragePool::lookup_by_target_path(conn, target) {
+                    let other = other.get_name().unwrap_or_default();
+                    return Err(Error::exists(format!(
+                        "storage pool {other} already has target {}",
+                        quote(target)
+                    )));
+                }
+                (storage::define_pool(conn, name, target, journal)?, true)
+            }
+        };
+        let active = pool.is_active().libvirt(format!("storage pool {name}"))?;
+        if self.build && !active && !Path::new(target).is_dir() {
+            storage::build_pool(&pool, name, journal)?;
+            acted = true;
+        }
+        if self.start && !active {
+            storage::start_pool(&pool, name, journal)?;
+            acted = true;
+        }
+        if self.autostart {
+            acted |= storage::set_pool_autostart(&pool, name, true, journal)?;
+        }
+        changed(&pool, acted, "defined")
+    }
+}
+
+/// Build a storage pool (virsh pool-build): for a dir pool, make its directory.
+///
+/// A directory that cannot be made (under a regular file) is exit 7, checked first. Building a
+/// pool whose directory exists changes nothing ("changed": false).
+#[derive(Debug, clap::Args)]
+pub struct PoolBuild {
+    /// Pool name.
+    pub pool: String,
+}
+
+impl Verb for PoolBuild {
+    type Ctx = Session;
+    type Output = PoolChanged;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<PoolChanged> {
+        let pool = require(ctx.conn()?, &self.pool)?;
+        let state = PoolState::read(&pool)?;
+        let local = ctx.is_local()?;
+        let missing = match (&state.target, local) {
+            (Some(target), true) => {
+                check_target(ctx, target)?;
+                !Path::new(target).is_dir()
+            }
+            _ => true,
+        };
+        if missing {
+            storage::build_pool(&pool, &self.pool, journal)?;
+        }
+        changed(&pool, missing, "built")
+    }
+}
+
+/// Start a storage pool (virsh pool-start).
+///
+/// An active pool is exit 4 (--exist-ok: "changed": false).
+#[derive(Debug, clap::Args)]
+pub struct PoolStart {
+    /// Pool name.
+    pub pool: String,
+    /// Succeed ("changed": false) when the pool is active already.
+    #[arg(long, visible_alias = "may-exist")]
+    pub exist_ok: bool,
+}
+
+impl Verb for PoolStart {
+    type Ctx = Session;
+    type Output = PoolChanged;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<PoolChanged> {
+        let name = &self.pool;
+        let pool = require(ctx.conn()?, name)?;
+        if pool.is_active().libvirt(format!("storage pool {name}"))? {
+            if self.exist_ok {
+                return changed(&pool, false, "started");
+            }
+            return Err(Error::exists(format!("storage pool {name} is already active"))
+                .with_hint("use --exist-ok to accept an active pool"));
+        }
+        storage::start_pool(&pool, name, journal)?;
+        changed(&pool, true, "started")
+    }
+}
+
+/// Mark a storage pool to start with libvirtd, or not with --disable (virsh pool-autostart).
+///
+/// The mark stays when the pool is stopped (pool-destroy).
+#[derive(Debug, clap::Args)]
+pub struct PoolAutostart {
+    /// Pool name.
+    pub pool: String,
+    /// Do not start the pool with libvirtd.
+    #[arg(long)]
+    pub disable: bool,
+}
+
+impl Verb for PoolAutostart {
+    type Ctx = Session;
+    type Output = PoolChanged;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<PoolChanged> {
+        let pool = require(ctx.conn()?, &self.pool)?;
+        let acted = storage::set_pool_autostart(&pool, &self.pool, !self.disable, journal)?;
+        let done = if self.disable {
+            "unmarked as autostarted"
+        } else {
+            "marked as autostarted"
+        };
+        changed(&pool, acted, done)
+    }
+}
+
+/// Stop a storage pool (virsh pool-destroy); its volumes and directory stay.
+///
+/// A missing pool is exit 3, an inactive one exit 1; --missing-ok: "changed": false for both.
+#[derive(Debug, clap::Args)]
+pub struct PoolDestroy {
+    /// Pool name.
+    pub pool: String,
+    /// Succeed ("changed": false) when there is nothing to stop.
+    #[arg(long, visible_alias = "if-exists")]
+    pub missing_ok: bool,
+}
+
+impl Verb for PoolDestroy {
+    type Ctx = Session;
+    type Output = PoolChanged;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<PoolChanged> {
+        let name = &self.pool;
+        validate_name("pool", name)?;
+        let conn = ctx.conn()?;
+        let Some(pool) = lookup(conn, name)? else {
+            return missing(name, self.missing_ok);
+        };
+        if !pool.is_active().libvirt(format!("storage pool {name}"))? {
+            if self.missing_ok {
+                return changed(&pool, false, "destroyed");
+            }
+            return Err(Error::failed(format!("storage pool {name} is not active"))
+                .with_hint("use --missing-ok to accept an inactive pool"));
+        }
+        let uuid = pool.get_uuid_string().ok();
+        lifecycle::destroy(&pool, name, 0, Undo::Restart, journal)?;
+        // A transient pool is gone once stopped.
+        match lookup(conn, name)? {
+            Some(pool) => changed(&pool, true, "destroyed"),
+            None => Ok(PoolChanged {
+                pool: PoolState::gone(name, uuid),
+                changed: true,
+                done: "destroyed".into(),
+            }),
+        }
+    }
+}
+
+fn missing(name: &str, missing_ok: bool) -> Result<PoolChanged> {
+    if !missing_ok {
+        return Err(Error::not_found(format!("storage pool {name} not found"))
+            .with_hint("see 'vnet-vm pool-list --all' for the defined pools"));
+    }
+    Ok(PoolChanged {
+        pool: PoolState::gone(name, None),
+        changed: false,
+        done: String::new(),
+    })
+}
+
+/// Remove a storage pool's definition (virsh pool-undefine); its directory and volumes stay.
+///
+/// An active pool is exit 4 (pool-destroy it first: undefining a running pool would leave it
+/// running transient); a missing one exit 3 (--missing-ok: "changed": false).
+#[derive(Debug, clap::Args)]
+pub struct PoolUndefine {
+    /// Pool name.
+    pub pool: String,
+    /// Succeed ("changed": false) when there is no such pool.
+    #[arg(long, visible_alias = "if-exists")]
+    pub missing_ok: bool,
+}
+
+impl Verb for PoolUndefine {
+    type Ctx = Session;
+    type Output = PoolChanged;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<PoolChanged> {
+        let name = &self.pool;
+        validate_name("pool", name)?;
+        let conn = ctx.conn()?;
+        let Some(pool) = lookup(conn, name)? else {
+            return missing(name, self.missing_ok);
+        };
+        let state = PoolState::read(&pool)?;
+        if state.active {
+            return Err(Error::exists(format!("storage pool {name} is active"))
+                .with_hint(format!("stop it first: vnet-vm pool-destroy {name}")));
+        }
+        let xml = pool.get_xml_desc(0).libvirt(format!("storage pool {name}"))?;
+        let (conn2, autostart) = (conn.clone(), state.autostart);
+        let define_again = Undo::With(Box::new(move || {
+            let pool = StoragePool::define_xml(&conn2, &xml, 0).libvirt("define the pool again")?;
+            pool.set_autostart(autostart)
+                .map(drop)
+                .libvirt("autostart the pool again")
+        }));
+        lifecycle::undefine(&pool, name, 0, define_again, journal)?;
+        Ok(PoolChanged {
+            pool: PoolState::gone(name, state.uuid),
+            changed: true,
+            done: "has been undefined".into(),
+        })
+    }
+}
+
+/// Delete a storage pool's directory (virsh pool-delete); the pool stays defined.
+///
+/// The pool must be inactive (exit 4) and, for a dir pool, its directory empty (exit 4 naming
+/// what is left: vol-delete the volumes first). A directory already gone: "changed": false.
+#[derive(Debug, clap::Args)]
+pub struct PoolDelete {
+    /// Pool name.
+    pub pool: String,
+}
+
+impl Verb for PoolDelete {
+    type Ctx = Session;
+    type Output = PoolChanged;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<PoolChanged> {
+        let name = &self.pool;
+        let pool = require(ctx.conn()?, name)?;
+        let state = PoolState::read(&pool)?;
+        if state.active {
+            return Err(Error::exists(format!("storage pool {name} is active"))
+                .with_hint(format!("stop it first: vnet-vm pool-destroy {name}")));
+        }
+        if ctx.is_local()? {
+            if let Some(target) = &state.target {
+                match std::fs::read_dir(target) {
+                    Err(_) => return changed(&pool, false, "deleted"),
+                    Ok(entries) => {
+                        let left: Vec<String> = entries
+                            .filter_map(|e| e.ok())
+                            .map(|e| e.file_name().to_string_lossy().into_owned())
+                            .collect();
+                        if !left.is_empty() {
+                            return Err(Error::exists(format!(
+                                "storage pool {name}: directory {} is not empty ({} left: {})",
+                                quote(target),
+                                left.len(),
+                                quote(&left.join(" "))
+                            ))
+                            .with_hint("delete the volumes first (vnet-vm vol-delete)"));
+                        }
+                    }
+                }
+            }
+        }
+        pool.delete(0).libvirt(format!("delete pool {name}"))?;
+        journal.irreversible(format!("delete pool {name}"))?;
+        changed(&pool, true, "deleted")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        for bad in ["", "a/b", "..", "-x", "a b", "a\nb", "a<b"] {
+            let e = validate_name("volume", bad).unwrap_err();
+            assert_eq!(e.exit_code(), 7, "{bad:?}");
+            assert_eq!(e.message.lines().count(), 1);
+        }
+        assert!(validate_name("volume", "a/b")
+            .unwrap_err()
+            .message
+            .contains("contains '/'"));
+        for good in ["default", "vm1.qcow2", "images_2", "Ünï"] {
+            validate_name("pool", good).unwrap();
+        }
+    }
+
+    #[test]
+    fn capacities_as_virsh_prints_them() {
+        assert_eq!(pretty_capacity(0), "0.00 B");
+        assert_eq!(pretty_capacity(1023), "1023.00 B");
+        assert_eq!(pretty_capacity(200704), "196.00 KiB");
+        assert_eq!(pretty_capacity(10 << 20), "10.00 MiB");
+        assert_eq!(pretty_capacity(270549078016), "251.97 GiB");
+    }
+
+    #[test]
+    fn directories_under_a_file_cannot_be_made() {
+        let dir = std::env::temp_dir().join(format!("vnet-pools-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("file");
+        std::fs::write(&file, b"x").unwrap();
+        assert!(uncreatable(&file.join("sub/dir"))
+            .unwrap()
+            .contains("is not a directory"));
+        assert_eq!(uncreatable(&dir.join("new/sub")), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,648 @@
+//! The virsh volume verbs (vol-list, vol-create-as, vol-info, vol-delete, vol-upload,
+//! vol-download) over libvirt's storage API: they work the same over a remote URI, where the
+//! volume's file is on the other host (upload and download stream its bytes through libvirt).
+
+use crate::storage::disks::{self as storage, Backing};
+use crate::storage::pools::{self, pretty_capacity, validate_name};
+use crate::xml::volume::{NewVolume, VolumeXml};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use virt::connect::Connect;
+use virt::error::ErrorNumber;
+use virt::storage_pool::StoragePool;
+use virt::storage_vol::StorageVol;
+use virt::stream::Stream;
+use virt::sys;
+use vnet_common::error::quote;
+use vnet_common::libvirt::{LibvirtContext, Session};
+use vnet_common::{table, Context, Error, Journal, Render, Result, TextStyle, Verb};
+
+/// A volume's state, as every volume verb reports it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct VolState {
+    /// The pool holding the volume.
+    pub pool: String,
+    /// The volume's name in its pool.
+    pub name: String,
+    /// The volume's path (its file for a dir pool).
+    pub path: String,
+    /// virsh's word for its type: file, block, dir, network, netdir, ploop.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The image format (raw, qcow2, ...); null when libvirt reports none.
+    pub format: Option<String>,
+    /// The size the guest sees, in bytes.
+    pub capacity: u64,
+    /// The bytes the image takes on the host.
+    pub allocation: u64,
+    /// The backing file of a copy-on-write image; null when none.
+    pub backing: Option<String>,
+    /// The backing file's format; null when none.
+    pub backing_format: Option<String>,
+}
+
+fn type_name(kind: u32) -> &'static str {
+    match kind {
+        sys::VIR_STORAGE_VOL_FILE => "file",
+        sys::VIR_STORAGE_VOL_BLOCK => "block",
+        sys::VIR_STORAGE_VOL_DIR => "dir",
+        sys::VIR_STORAGE_VOL_NETWORK => "network",
+        sys::VIR_STORAGE_VOL_NETDIR => "netdir",
+        sys::VIR_STORAGE_VOL_PLOOP => "ploop",
+        _ => "unknown",
+    }
+}
+
+impl VolState {
+    pub fn read(vol: &StorageVol) -> Result<VolState> {
+        let name = vol.get_name().libvirt("volume name")?;
+        let what = format!("volume {name}");
+        let pool = StoragePool::lookup_by_volume(vol)
+            .and_then(|p| p.get_name())
+            .libvirt(&what)?;
+        let info = vol.get_info().libvirt(&what)?;
+        let read = VolumeXml::read(&vol.get_xml_desc(0).libvirt(&what)?);
+        Ok(VolState {
+            pool,
+            path: vol.get_path().libvirt(&what)?,
+            kind: type_name(info.kind).to_string(),
+            format: read.format,
+            capacity: info.capacity,
+            allocation: info.allocation,
+            backing: read.backing,
+            backing_format: read.backing_format,
+            name,
+        })
+    }
+}
+
+/// `vol-info -o text`: virsh vol-info's layout.
+impl Render for VolState {
+    fn text(&self, _style: TextStyle) -> String {
+        let lines = [
+            ("Name:", self.name.clone()),
+            ("Type:", self.kind.clone()),
+            ("Capacity:", pretty_capacity(self.capacity)),
+            ("Allocation:", pretty_capacity(self.allocation)),
+        ];
+        let mut text: String = lines
+            .iter()
+            .map(|(label, value)| format!("{label:<15} {value}\n"))
+            .collect();
+        text.push('\n');
+        text
+    }
+}
+
+/// A volume after a verb that may have changed it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VolChanged {
+    #[serde(flatten)]
+    pub volume: VolState,
+    /// True when this call changed something.
+    pub changed: bool,
+}
+
+impl Render for VolChanged {
+    fn text(&self, _style: TextStyle) -> String {
+        if self.changed {
+            format!("Vol {} created\n\n", self.volume.name)
+        } else {
+            String::new()
+        }
+    }
+}
+
+/// The volume VOL: a path or key, or a name in --pool (as virsh's vol verbs find it); missing is
+/// exit 3.
+pub fn find(conn: &Connect, vol: &str, pool: Option<&str>) -> Result<Option<StorageVol>> {
+    let not_found = |e: &virt::error::Error| e.code() == ErrorNumber::NoStorageVolume;
+    if let Some(pool) = pool {
+        let pool = pools::require(conn, pool)?;
+        if !vol.contains('/') {
+            validate_name("volume", vol)?;
+        }
+        return match StorageVol::lookup_by_name(&pool, vol) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if not_found(&e) => by_path(conn, vol),
+            Err(e) => Err(vnet_common::libvirt::error(e).context(format!("volume {}", quote(vol)))),
+        };
+    }
+    if !vol.starts_with('/') {
+        return Err(Error::invalid(format!(
+            "volume {}: give its path, or its name with --pool POOL",
+            quote(vol)
+        )));
+    }
+    by_path(conn, vol)
+}
+
+/// The volume at `path`, after refreshing the pool of its directory (so a file made behind
+/// libvirt's back is known).
+fn by_path(conn: &Connect, path: &str) -> Result<Option<StorageVol>> {
+    if let Some(dir) = Path::new(path).parent() {
+        if let Ok(pool) = StoragePool::lookup_by_target_path(conn, &dir.to_string_lossy()) {
+            if pool.is_active().unwrap_or(false) {
+                let _ = pool.refresh(0);
+            }
+        }
+    }
+    match StorageVol::lookup_by_path(conn, path) {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.code() == ErrorNumber::NoStorageVolume => Ok(None),
+        Err(e) => Err(vnet_common::libvirt::error(e).context(format!("volume {}", quote(path)))),
+    }
+}
+
+fn require(conn: &Connect, vol: &str, pool: Option<&str>) -> Result<StorageVol> {
+    find(conn, vol, pool)?.ok_or_else(|| {
+        Error::not_found(format!("volume {} not found", quote(vol))).with_hint("see 'vnet-vm vol-list POOL'")
+    })
+}
+
+/// An active pool, refreshed so its volume list matches its directory.
+fn active_pool(conn: &Connect, name: &str) -> Result<StoragePool> {
+    let pool = pools::require(conn, name)?;
+    if !pool.is_active().libvirt(format!("storage pool {name}"))? {
+        return Err(Error::failed(format!("storage pool {name} is not active"))
+            .with_hint(format!("start it: vnet-vm pool-start {name}")));
+    }
+    pool.refresh(0).libvirt(format!("refresh pool {name}"))?;
+    Ok(pool)
+}
+
+/// List a pool's volumes (virsh vol-list POOL), sorted by name.
+///
+/// -o text prints virsh's table (Name, Path).
+#[derive(Debug, clap::Args)]
+pub struct VolList {
+    /// Pool name.
+    pub pool: String,
+}
+
+/// The volumes listed.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Volumes(pub Vec<VolState>);
+
+impl Render for Volumes {
+    fn text(&self, style: TextStyle) -> String {
+        let rows: Vec<Vec<String>> = self
+            .0
+            .iter()
+            .map(|v| vec![v.name.clone(), v.path.clone()])
+            .collect();
+        table::render(&["Name", "Path"], &rows, style)
+    }
+}
+
+impl Verb for VolList {
+    type Ctx = Session;
+    type Output = Volumes;
+
+    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<Volumes> {
+        let pool = active_pool(ctx.conn()?, &self.pool)?;
+        let vols = pool
+            .list_all_volumes(0)
+            .libvirt(format!("list volumes of {}", self.pool))?;
+        let mut states = Vec::new();
+        for vol in &vols {
+            states.push(VolState::read(vol)?);
+        }
+        states.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Volumes(states))
+    }
+}
+
+/// The image formats vol-create-as makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VolFormat {
+    Raw,
+    Qcow2,
+}
+
+impl VolFormat {
+    fn as_str(self) -> &'static str {
+        match self {
+            VolFormat::Raw => "raw",
+            VolFormat::Qcow2 => "qcow2",
+        }
+    }
+}
+
+/// A size as virsh takes it: bytes, or a number with a unit: k/K/KiB, M/MiB, G/GiB, T/TiB (powers
+/// of 1024), KB/MB/GB/TB (powers of 1000), b/B for bytes. "10G", "512M", "1.5G". Exit 7 otherwise.
+pub fn parse_size(text: &str) -> Result<u64> {
+    let bad = || {
+        Error::invalid(format!(
+            "invalid size {}: a number of bytes, or with a unit like 512M, 10G, 1.5GiB",
+            quote(text)
+        ))
+    };
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let number: f64 = number.parse().map_err(|_| bad())?;
+    let scale: f64 = match unit {
+        "" | "b" | "B" => 1.0,
+        "k" | "K" | "KiB" => 1024.0,
+        "KB" => 1e3,
+        "m" | "M" | "MiB" => 1024.0 * 1024.0,
+        "MB" => 1e6,
+        "g" | "G" | "GiB" => 1024.0 * 1024.0 * 1024.0,
+        "GB" => 1e9,
+        "t" | "T" | "TiB" => 1024.0f64.powi(4),
+        "TB" => 1e12,
+        _ => return Err(bad()),
+    };
+    let bytes = (number * scale).round();
+    if !(bytes >= 1.0 && bytes < 2f64.powi(63)) {
+        return Err(Error::invalid(format!(
+            "invalid size {}: must be at least 1 byte",
+            quote(text)
+        )));
+    }
+    Ok(bytes as u64)
+}
+
+/// Create a volume in a pool (virsh vol-create-as POOL NAME SIZE --format raw|qcow2).
+///
+/// Sparse, like virsh. --backing-vol makes a copy-on-write image over an existing volume (a
+/// name in the same pool, or a path; its pool is refreshed first, so a file copied in behind
+/// libvirt's back is found); a backing file that does not exist is exit 3, and its format is the
+/// backing volume's own unless --backing-vol-format says. A name with '/' is exit 7; a name in
+/// use exit 4 (--exist-ok: "changed": false when that volume has this format and size). The
+/// volume is removed again when a later step of the same call (or --batch --atomic) fails.
+#[derive(Debug, clap::Args)]
+pub struct VolCreateAs {
+    /// Pool name.
+    pub pool: String,
+    /// Volume name (a file name in the pool's directory).
+    pub name: String,
+    /// Capacity: bytes, or with a unit (512M, 10G).
+    pub capacity: String,
+    /// Image format.
+    #[arg(long, value_enum, default_value_t = VolFormat::Raw)]
+    pub format: VolFormat,
+    /// The backing volume (name in this pool, or path) of a copy-on-write image (qcow2).
+    #[arg(long, value_name = "VOL")]
+    pub backing_vol: Option<String>,
+    /// The backing volume's format (default: the format libvirt reports for it).
+    #[arg(long, value_name = "FORMAT", requires = "backing_vol")]
+    pub backing_vol_format: Option<String>,
+    /// Succeed ("changed": false) when the volume exists with this format and capacity.
+    #[arg(long, visible_alias = "may-exist")]
+    pub exist_ok: bool,
+}
+
+impl VolCreateAs {
+    /// The backing file: found as a volume (name in the pool, or path), with its format.
+    fn backing(&self, conn: &Connect) -> Result<Option<Backing>> {
+        let Some(given) = &self.backing_vol else {
+            return Ok(None);
+        };
+        if self.format != VolFormat::Qcow2 {
+            return Err(Error::invalid("--backing-vol needs --format qcow2"));
+        }
+        if let Some(f) = &self.backing_vol_format {
+            if !["raw", "qcow2", "qcow", "vmdk", "vpc", "vdi", "qed"].contains(&f.as_str()) {
+                return Err(Error::invalid(format!(
+                    "invalid --backing-vol-format {}: raw, qcow2, qcow, vmdk, vpc, vdi or qed",
+                    quote(f)
+                )));
+            }
+        }
+        let pool = (!given.contains('/')).then_some(self.pool.as_str());
+        let vol = find(conn, given, pool)?.ok_or_else(|| {
+            Error::not_found(format!("backing volume {} does not exist", quote(given))).with_hint(
+                "give an existing volume: its name in this pool or its path (see 'vnet-vm vol-list POOL')",
+            )
+        })?;
+        let state = VolState::read(&vol)?;
+        let format = match (&self.backing_vol_format, state.format) {
+            (Some(f), _) => f.clone(),
+            (None, Some(f)) => f,
+            (None, None) => {
+                return Err(Error::invalid(format!(
+                    "backing volume {}: its format is unknown; give --backing-vol-format",
+                    quote(given)
+                )))
+            }
+        };
+        Ok(Some(Backing {
+            path: state.path,
+            format,
+        }))
+    }
+}
+
+impl Verb for VolCreateAs {
+    type Ctx = Session;
+    type Output = VolChanged;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<VolChanged> {
+        validate_name("volume", &self.name)?;
+        pools::validate_name("pool", &self.pool)?;
+        let capacity = parse_size(&self.capacity)?;
+        let conn = ctx.conn()?;
+        let pool = active_pool(conn, &self.pool)?;
+        let backing = self.backing(conn)?;
+        let format = self.format.as_str();
+        if let Ok(vol) = StorageVol::lookup_by_name(&pool, &self.name) {
+            let state = VolState::read(&vol)?;
+            let same = state.format.as_deref() == Some(format)
+                && state.capacity == capacity
+                && state.backing == backing.as_ref().map(|b| b.path.clone());
+            return match (self.exist_ok, same) {
+                (true, true) => Ok(VolChanged {
+                    volume: state,
+                    changed: false,
+                }),
+                (true, false) => Err(Error::exists(format!(
+                    "volume {} exists in pool {} with another format, size or backing file",
+                    self.name, self.pool
+                ))),
+                (false, _) => Err(Error::exists(format!(
+                    "volume {} already exists in pool {}",
+                    self.name, self.pool
+                ))
+                .with_hint("use --exist-ok to accept the same volume, or vol-delete it first")),
+            };
+        }
+        let xml = NewVolume::disk(&self.name, capacity, format, backing.as_ref()).xml();
+        let what = format!("create volume {} in pool {}", self.name, self.pool);
+        let vol = storage::create_volume_xml(&pool, &xml, &what, journal)?;
+        Ok(VolChanged {
+            volume: VolState::read(&vol)?,
+            changed: true,
+        })
+    }
+}
+
+/// Show a volume (virsh vol-info VOL [--pool POOL]); VOL is a path, or a name with --pool.
+///
+/// -o text prints virsh's layout.
+#[derive(Debug, clap::Args)]
+pub struct VolInfo {
+    /// Volume path, or name with --pool.
+    pub vol: String,
+    /// The pool holding a volume given by name.
+    #[arg(long, value_name = "POOL")]
+    pub pool: Option<String>,
+}
+
+impl Verb for VolInfo {
+    type Ctx = Session;
+    type Output = VolState;
+
+    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<VolState> {
+        VolState::read(&require(ctx.conn()?, &self.vol, self.pool.as_deref())?)
+    }
+}
+
+/// Delete a volume and its file (virsh vol-delete VOL [--pool POOL]).
+///
+/// A missing volume is exit 3 (--missing-ok: "changed": false). Cannot be undone.
+#[derive(Debug, clap::Args)]
+pub struct VolDelete {
+    /// Volume path, or name with --pool.
+    pub vol: String,
+    /// The pool holding a volume given by name.
+    #[arg(long, value_name = "POOL")]
+    pub pool: Option<String>,
+    /// Succeed ("changed": false) when there is no such volume.
+    #[arg(long, visible_alias = "if-exists")]
+    pub missing_ok: bool,
+}
+
+/// A volume after vol-delete.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VolDeleted {
+    /// The volume as given (name or path).
+    pub vol: String,
+    /// The path it had; null when there was no such volume.
+    pub path: Option<String>,
+    /// The pool it was in; null when there was no such volume.
+    pub pool: Option<String>,
+    /// True when this call deleted it.
+    pub changed: bool,
+}
+
+impl Render for VolDeleted {
+    fn text(&self, _style: TextStyle) -> String {
+        if self.changed {
+            format!("Vol {} deleted\n\n", self.vol)
+        } else {
+            String::new()
+        }
+    }
+}
+
+impl Verb for VolDelete {
+    type Ctx = Session;
+    type Output = VolDeleted;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<VolDeleted> {
+        let conn = ctx.conn()?;
+        let Some(vol) = find(conn, &self.vol, self.pool.as_deref())? else {
+            if self.missing_ok {
+                return Ok(VolDeleted {
+                    vol: self.vol,
+                    path: None,
+                    pool: None,
+                    changed: false,
+                });
+            }
+            return Err(Error::not_found(format!("volume {} not found", quote(&self.vol))));
+        };
+        let state = VolState::read(&vol)?;
+        vol.delete(0).libvirt(format!("delete volume {}", state.path))?;
+        journal.irreversible(format!("delete volume {}", state.path))?;
+        Ok(VolDeleted {
+            vol: self.vol,
+            path: Some(state.path),
+            pool: Some(state.pool),
+            changed: true,
+        })
+    }
+}
+
+/// Bytes moved by vol-upload or vol-download.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Transferred {
+    /// The volume's path.
+    pub path: String,
+    /// The pool holding it.
+    pub pool: String,
+    /// The local file read or written.
+    pub file: String,
+    /// Bytes moved.
+    pub bytes: u64,
+    /// True for an upload (the volume's content changed); false for a download.
+    pub changed: bool,
+}
+
+impl Render for Transferred {}
+
+/// Copy a local file's bytes into a volume (virsh vol-upload VOL FILE [--pool POOL]), streamed
+/// through libvirt (so it works over a remote URI).
+///
+/// A file larger than the volume's capacity is exit 7, checked first. The volume's old content is
+/// overwritten: that cannot be undone.
+#[derive(Debug, clap::Args)]
+pub struct VolUpload {
+    /// Volume path, or name with --pool.
+    pub vol: String,
+    /// The local file to read.
+    pub file: PathBuf,
+    /// The pool holding a volume given by name.
+    #[arg(long, value_name = "POOL")]
+    pub pool: Option<String>,
+}
+
+/// Ends a stream after a failure; the error to report stays the first one.
+fn abort(stream: Stream, error: Error) -> Error {
+    let _ = stream.abort();
+    error
+}
+
+impl Verb for VolUpload {
+    type Ctx = Session;
+    type Output = Transferred;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<Transferred> {
+        let shown = self.file.display().to_string();
+        let mut file = std::fs::File::open(&self.file).context(format!("open {}", quote(&shown)))?;
+        let length = file.metadata().context(format!("read {}", quote(&shown)))?.len();
+        let conn = ctx.conn()?;
+        let vol = require(conn, &self.vol, self.pool.as_deref())?;
+        let state = VolState::read(&vol)?;
+        if length > state.capacity {
+            return Err(Error::invalid(format!(
+                "{} ({length} bytes) is larger than volume {} ({} bytes)",
+                quote(&shown),
+                state.path,
+                state.capacity
+            )));
+        }
+        let stream = Stream::new(conn, 0).libvirt("open a stream")?;
+        let what = format!("upload to volume {}", state.path);
+        vol.upload(&stream, 0, length, 0).libvirt(&what)?;
+        journal.irreversible(format!("overwrite volume {}", state.path))?;
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut sent = 0u64;
+        loop {
+            let n = match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => {
+                    return Err(abort(
+                        stream,
+                        Error::from(e).context(format!("read {}", quote(&shown))),
+                    ))
+                }
+            };
+            let mut chunk = &buf[..n];
+            while !chunk.is_empty() {
+                match stream.send(chunk) {
+                    Ok(0) => return Err(abort(stream, Error::failed(format!("{what}: the stream closed")))),
+                    Ok(k) => chunk = &chunk[k..],
+                    Err(e) => return Err(abort(stream, vnet_common::libvirt::error(e).context(&what))),
+                }
+            }
+            sent += n as u64;
+        }
+        stream.finish().libvirt(&what)?;
+        Ok(Transferred {
+            path: state.path,
+            pool: state.pool,
+            file: shown,
+            bytes: sent,
+            changed: true,
+        })
+    }
+}
+
+/// Copy a volume's bytes into a local file (virsh vol-download VOL FILE [--pool POOL]), streamed
+/// through libvirt.
+///
+/// The file is created (or truncated); on failure a file this call created is removed.
+#[derive(Debug, clap::Args)]
+pub struct VolDownload {
+    /// Volume path, or name with --pool.
+    pub vol: String,
+    /// The local file to write.
+    pub file: PathBuf,
+    /// The pool holding a volume given by name.
+    #[arg(long, value_name = "POOL")]
+    pub pool: Option<String>,
+}
+
+impl Verb for VolDownload {
+    type Ctx = Session;
+    type Output = Transferred;
+
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<Transferred> {
+        let shown = self.file.display().to_string();
+        let conn = ctx.conn()?;
+        let vol = require(conn, &self.vol, self.pool.as_deref())?;
+        let state = VolState::read(&vol)?;
+        let existed = self.file.exists();
+        let mut file = std::fs::File::create(&self.file).context(format!("create {}", quote(&shown)))?;
+        if !existed {
+            let path = self.file.clone();
+            journal.record_fn(format!("create {shown}"), move || {
+                std::fs::remove_file(&path).context("remove the partial download")
+            })?;
+        }
+        let stream = Stream::new(conn, 0).libvirt("open a stream")?;
+        let what = format!("download volume {}", state.path);
+        vol.download(&stream, 0, 0, 0).libvirt(&what)?;
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut received = 0u64;
+        loop {
+            let n = match stream.recv(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => return Err(abort(stream, vnet_common::libvirt::error(e).context(&what))),
+            };
+            if let Err(e) = file.write_all(&buf[..n]) {
+                return Err(abort(
+                    stream,
+                    Error::from(e).context(format!("write {}", quote(&shown))),
+                ));
+            }
+            received += n as u64;
+        }
+        stream.finish().libvirt(&what)?;
+        file.sync_all().context(format!("write {}", quote(&shown)))?;
+        Ok(Transferred {
+            path: state.path,
+            pool: state.pool,
+            file: shown,
+            bytes: received,
+            changed: false,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_as_virsh_takes_them() {
+        assert_eq!(parse_size("1024").unwrap(), 1024);
+        assert_eq!(parse_size("10M").unwrap(), 10 << 20);
+        assert_eq!(parse_size("1G").unwrap(), 1 << 30);
+        assert_eq!(parse_size("1.5GiB").unwrap(), 3 << 29);
+        assert_eq!(parse_size("2GB").unwrap(), 2_000_000_000);
+        for bad in ["", "0", "-1", "ten", "10X", "1..2G"] {
+            assert_eq!(parse_size(bad).unwrap_err().exit_code(), 7, "{bad:?}");
+        }
+    }
+}

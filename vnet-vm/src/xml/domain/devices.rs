@@ -1,0 +1,140 @@
+//! The device documents attach-interface and attach-disk give libvirt (quick-xml's writer escapes
+//! every value), and the disks read back from a domain's XML (what detach and its undo need).
+
+use quick_xml::Writer;
+use vnet_common::Result;
+
+/// An interface's device XML: `<interface type=T><source T=S/><mac/><model/></interface>`.
+pub fn interface_xml(kind: &str, source: Option<&str>, mac: Option<&str>, model: Option<&str>) -> String {
+    let mut w = Writer::new(Vec::new());
+    w.create_element("interface")
+        .with_attribute(("type", kind))
+        .write_inner_content(|w| {
+            if let Some(source) = source {
+                w.create_element("source")
+                    .with_attribute((kind, source))
+                    .write_empty()?;
+            }
+            if let Some(mac) = mac {
+                w.create_element("mac")
+                    .with_attribute(("address", mac))
+                    .write_empty()?;
+            }
+            if let Some(model) = model {
+                w.create_element("model")
+                    .with_attribute(("type", model))
+                    .write_empty()?;
+            }
+            Ok::<_, std::io::Error>(())
+        })
+        .expect("writing XML to a Vec cannot fail");
+    String::from_utf8(w.into_inner()).expect("the writer emits UTF-8")
+}
+
+/// A disk as the domain XML describes it (what detach and its undo need).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct XmlDiskDevice {
+    /// file or block.
+    pub kind: String,
+    /// disk or cdrom.
+    pub device: String,
+    pub driver: Option<String>,
+    pub subdriver: Option<String>,
+    pub source: Option<String>,
+    pub target: String,
+    pub bus: Option<String>,
+    pub readonly: bool,
+}
+
+/// The `<disk>` devices of a domain XML.
+pub fn disks(xml: &str) -> Result<Vec<XmlDiskDevice>> {
+    let domain = super::read::parse(xml)?;
+    let disks = domain.all(&["devices", "disk"]).into_iter().map(|disk| {
+        let driver = disk.child("driver");
+        let source = disk.child("source");
+        let target = disk.child("target");
+        XmlDiskDevice {
+            kind: disk.attr_string("type").unwrap_or_else(|| "file".into()),
+            device: disk.attr_string("device").unwrap_or_else(|| "disk".into()),
+            driver: driver.and_then(|d| d.attr_string("name")),
+            subdriver: driver.and_then(|d| d.attr_string("type")),
+            source: source.and_then(|s| s.attr_string("file").or_else(|| s.attr_string("dev"))),
+            target: target.and_then(|t| t.attr_string("dev")).unwrap_or_default(),
+            bus: target.and_then(|t| t.attr_string("bus")),
+            readonly: disk.child("readonly").is_some(),
+        }
+    });
+    Ok(disks.collect())
+}
+
+/// A disk's device XML.
+pub fn disk_xml(disk: &XmlDiskDevice) -> String {
+    let mut w = Writer::new(Vec::new());
+    w.create_element("disk")
+        .with_attributes([("type", disk.kind.as_str()), ("device", disk.device.as_str())])
+        .write_inner_content(|w| {
+            if disk.driver.is_some() || disk.subdriver.is_some() {
+                let mut driver = w.create_element("driver");
+                driver = driver.with_attribute(("name", disk.driver.as_deref().unwrap_or("qemu")));
+                if let Some(sub) = &disk.subdriver {
+                    driver = driver.with_attribute(("type", sub.as_str()));
+                }
+                driver.write_empty()?;
+            }
+            if let Some(source) = &disk.source {
+                let key = if disk.kind == "block" { "dev" } else { "file" };
+                w.create_element("source")
+                    .with_attribute((key, source.as_str()))
+                    .write_empty()?;
+            }
+            let mut target = w
+                .create_element("target")
+                .with_attribute(("dev", disk.target.as_str()));
+            if let Some(bus) = &disk.bus {
+                target = target.with_attribute(("bus", bus.as_str()));
+            }
+            target.write_empty()?;
+            if disk.readonly {
+                w.create_element("readonly").write_empty()?;
+            }
+            Ok::<_, std::io::Error>(())
+        })
+        .expect("writing XML to a Vec cannot fail");
+    String::from_utf8(w.into_inner()).expect("the writer emits UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interface_xml_is_escaped() {
+        assert_eq!(
+            interface_xml("network", Some("a'<b"), Some("52:54:00:00:00:01"), Some("virtio")),
+            "<interface type=\"network\"><source network=\"a&apos;&lt;b\"/>\
+             <mac address=\"52:54:00:00:00:01\"/><model type=\"virtio\"/></interface>"
+        );
+        assert_eq!(
+            interface_xml("bridge", None, Some("52:54:00:00:00:02"), None),
+            "<interface type=\"bridge\"><mac address=\"52:54:00:00:00:02\"/></interface>"
+        );
+    }
+
+    #[test]
+    fn disks_read_back_and_rebuild() {
+        let xml = "<domain><devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\
+            <source file='/i/a.qcow2'/><target dev='vda' bus='virtio'/></disk>\
+            <disk type='file' device='cdrom'><source file='/i/x.iso'/><target dev='hdc' bus='ide'/>\
+            <readonly/></disk><interface type='network'><target dev='vnet0'/></interface></devices></domain>";
+        let found = disks(xml).unwrap();
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].subdriver.as_deref(), Some("qcow2"));
+        assert_eq!(found[1].target, "hdc");
+        assert!(found[1].readonly);
+        let rebuilt = disk_xml(&found[0]);
+        assert_eq!(
+            disks(&format!("<domain><devices>{rebuilt}</devices></domain>")).unwrap()[0],
+            found[0]
+        );
+    }
+}
