@@ -14,6 +14,7 @@
    BENCH_LISTINGS=routes,qdiscs (names as in LISTINGS) only those listings. With VNET_BASE_BIN set to
    the release binaries of an earlier commit, each listing also runs them in the same alternating
    rounds, so a change is judged side by side in one run (column "base", ratio "vs_base").
+5. BENCH_ONLY=forward: `vnet-net forward add` / `del` latency (issue 22: well under 100 ms each).
 
 Writes a table to stdout and all numbers to bench/results.json (or $BENCH_OUT).
 """
@@ -411,17 +412,40 @@ def events(results):
         sh("ip netns delete vbev", check=False)
 
 
+def forwards(results):
+    """BENCH_ONLY=forward: `vnet-net forward add` and `del` on a running NAT network (issue 22 asks
+    well under 100 ms each), BENCH_FORWARDS (20) of each, with the forwards already present."""
+    n = int(os.environ.get("BENCH_FORWARDS", "20"))
+    xml = write("fwdnet.xml", "<network><name>vbfwd</name><forward mode='nat'/><bridge name='vbfwd0'/>"
+                "<ip address='192.168.219.1' netmask='255.255.255.0'/></network>")
+    sh(f"virsh -q net-create {xml} >/dev/null")
+    net = vnet("vnet-net")
+    try:
+        for verb in ("add", "del"):
+            times = []
+            for i in range(n):
+                to = f" --to 192.168.219.{10 + i}" if verb == "add" else ""
+                times.append(timed(f"{net} forward {verb} vbfwd --proto tcp --port {20000 + i}{to} >/dev/null"))
+            ms = statistics.median(times) * 1000
+            results["forward"].append({"verb": f"forward {verb}", "runs": n, "median_ms": ms, "max_ms": max(times) * 1000})
+            print(f"  vnet-net forward {verb}: median {ms:.1f} ms, max {max(times) * 1000:.1f} ms over {n}", flush=True)
+    finally:
+        sh("virsh -q net-destroy vbfwd >/dev/null", check=False)
+
+
 def main():
     if os.environ.get("VNET_IN_SANDBOX") != "1":
         sys.exit("bench: run it through bench/run (it needs the sandbox)")
     results = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, "
                f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB", "runs": RUNS,
-               "topology": [], "listing": [], "memory": [], "kernel_probe": [], "events": []}
+               "topology": [], "listing": [], "memory": [], "kernel_probe": [], "events": [], "forward": []}
     print(f"vnet benchmark, {results['machine']}, medians of {RUNS} runs")
     if os.environ.get("BENCH_ONLY") == "events":
         events(results)
     elif os.environ.get("BENCH_ONLY") == "listings":
         listings(results)
+    elif os.environ.get("BENCH_ONLY") == "forward":
+        forwards(results)
     else:
         topology(results)
         listings(results)

@@ -20,7 +20,8 @@ use vnet_common::{Journal, Result, Verb};
 /// firewall (iptables usable), kvm (a KVM guest runs: the probe of `vnet-vm install --virt-type
 /// auto`, cached in /var/cache/vnet/kvm-probe.json; else guests run under TCG),
 /// subnet_overlap (network subnets against host routes and each other), node (the host's CPUs
-/// and memory from libvirt's node info).
+/// and memory from libvirt's node info), then one forward check per host port forward (its
+/// rules in place and first, its guest answering ARP).
 ///
 /// Each check says which host it read ("host": "local", or the host of a remote -c URI). With a
 /// remote URI, what libvirt can answer is read on that host through the connection (libvirtd,
@@ -35,7 +36,8 @@ pub struct Doctor {}
 /// The result of one check.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Check {
-    /// libvirtd, default_network, ip_forward, dnsmasq, firewall, kvm, subnet_overlap or node.
+    /// libvirtd, default_network, ip_forward, dnsmasq, firewall, kvm, subnet_overlap, node, or
+    /// forward (one per host port forward, local host only).
     pub name: &'static str,
     /// The host the check read: "local" (this machine), or the host named by a remote -c URI.
     pub host: String,
@@ -152,10 +154,31 @@ pub fn doctor(session: &mut Session) -> Checks {
             node(conn),
         ],
     };
+    if remote.is_none() {
+        checks.extend(forwards());
+    }
     for check in &mut checks {
         check.host = remote.clone().unwrap_or_else(|| "local".into());
     }
     Checks(checks)
+}
+
+/// One "forward" check per host port forward (vnet-net forward add): its rules in place and
+/// first, its guest answering ARP on the network's bridge. None when there are no forwards.
+fn forwards() -> Vec<Check> {
+    crate::forward::health()
+        .into_iter()
+        .map(|(what, problem)| match problem {
+            None => Check::pass("forward", format!("{what}: rules in place, guest answers ARP")),
+            Some(problem) => Check::fail(
+                "forward",
+                format!("{what}: {problem}"),
+                "a network not running: vnet-net start NET (or vnet-net forward del); rules missing: \
+                 vnet-net forward apply; a guest that does not answer is down or has another address \
+                 now (vnet-net dhcp-leases NET)",
+            ),
+        })
+        .collect()
 }
 
 /// The host's CPUs and memory as libvirt's node info gives them.

@@ -5,6 +5,7 @@ mod checks;
 mod define;
 mod doctor;
 mod events;
+mod forward;
 mod inspect;
 mod leases;
 mod lifecycle;
@@ -49,10 +50,12 @@ With --batch, every line prints one JSON document (NDJSON), dumpxml's parsed sum
     }
 
     /// Tab completes libvirt networks for a verb's NAME (not define's or create's: those are new),
-    /// links for --forward-dev, bridges for --bridge.
+    /// domains for forward add --to-domain, links for --forward-dev, bridges for --bridge.
     fn completers(verb: &[&str], arg: &clap::Arg) -> Option<completion::Names> {
         if arg.is_positional() && completion::is(arg, &["name", "names", "network"]) {
             Some(completion::libvirt::networks)
+        } else if completion::is(arg, &["to_domain"]) {
+            Some(completion::libvirt::domains)
         } else if completion::is(arg, &["forward_dev"]) {
             Some(completion::links)
         } else if completion::is(arg, &["bridge"]) && verb.len() == 1 {
@@ -95,6 +98,23 @@ vnet_common::verbs! {
         #[command(visible_alias = "net-event")]
         Events(events::Events),
         Prune(prune::Prune),
+        /// Host ports forwarded to guests on NAT networks: forward add, del, list, apply.
+        ///
+        /// Where the state lives, and why: the forwards list is /var/lib/libvirt/vnet/forwards.json
+        /// (beside libvirt's network state; locked while a verb changes it) and the firewall
+        /// rules are generated from it. The rules are iptables rules (libvirt 9.0 writes its own
+        /// with iptables, nf_tables backend) in vnet's chains VNET_FWD_PRE, VNET_FWD_OUT,
+        /// VNET_FWD_POST (nat) and VNET_FWD (filter), jumped to from the first position of
+        /// PREROUTING, OUTPUT, POSTROUTING and FORWARD: only there does an accept pass before
+        /// libvirt's LIBVIRT_FWI reject (an accept in a table of one's own cannot override it).
+        /// They are written in one iptables-restore transaction. Hook scripts
+        /// /etc/libvirt/hooks/daemon.d/vnet-forward and network.d/vnet-forward run `forward apply`
+        /// when libvirtd starts (it recreates missing chains with their jumps first) and when a
+        /// network has started; libvirtd finds them when it starts. The last `forward del`
+        /// removes the chains, jumps and hooks: the ruleset is as it was before the first forward.
+        /// Recipes: docs/forward.md.
+        #[command(subcommand)]
+        Forward(forward::ForwardVerb),
     }
 }
 

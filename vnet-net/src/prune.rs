@@ -4,7 +4,7 @@
 
 use virt::error::ErrorNumber;
 use virt::network::Network;
-use vnet_common::libvirt::{LibvirtContext, Session};
+use vnet_common::libvirt::{forwards, LibvirtContext, Session};
 use vnet_common::tags::libvirt::{network_xml_tag, with_network_tag};
 use vnet_common::tags::{self, PruneArgs, Pruned};
 use vnet_common::{Journal, Result, Verb};
@@ -12,6 +12,7 @@ use vnet_common::{Journal, Result, Verb};
 /// Remove every network tagged LABEL (define/create --tag): each is destroyed when active, then
 /// undefined when persistent (a transient network is gone once destroyed).
 ///
+/// Forwards tagged LABEL (forward add --tag) are removed first.
 /// Untagged networks and networks of another tag are never touched. Remove the guests on them
 /// first (vnet-vm prune --tag LABEL). Prints every removal in order (with --dry-run: what would
 /// be removed, changing nothing); running it again finds nothing ("changed": false). Each
@@ -31,6 +32,9 @@ impl Verb for Prune {
         tags::validate_label(label)?;
         let mut out = Pruned::new(&self.args);
         let conn = ctx.conn()?;
+        if forwards::check_local_uri(&conn.get_uri().libvirt("connection URI")?).is_ok() {
+            prune_forwards(label, &mut out, journal)?;
+        }
         let mut tagged: Vec<(String, Network)> = Vec::new();
         for net in conn.list_all_networks(0).libvirt("list networks")? {
             let name = net.get_name().libvirt("network name")?;
@@ -60,6 +64,17 @@ impl Verb for Prune {
         }
         Ok(out)
     }
+}
+
+/// The forwards tagged `label` (forward add --tag), removed before the networks; only on this
+/// machine's libvirt (forwards live in its firewall).
+fn prune_forwards(label: &str, out: &mut Pruned, journal: &mut Journal) -> Result<()> {
+    let removed = forwards::remove_tagged(label, out.dry_run)?;
+    for f in removed {
+        let name = format!("{} {}", f.network, f.key());
+        out.removed(journal, "delete", "forward", &name, None)?;
+    }
+    Ok(())
 }
 
 /// A network removed by someone else meanwhile is as good as removed here.

@@ -80,6 +80,7 @@ fn prune_domains(conn: &Connect, label: &str, out: &mut Pruned, journal: &mut Jo
         if persistent {
             if !out.dry_run {
                 gone_is_fine(undefine(dom)).libvirt(format!("undefine domain {name}"))?;
+                vnet_common::libvirt::forwards::domain_undefined(conn, dom)?;
             }
             out.removed(journal, "undefine", "domain", name, None)?;
         }

@@ -268,6 +268,7 @@ impl Verb for Undefine {
         let flags = self.keep.flags();
         let explain = |e| self.keep.explain(e, &name);
         lifecycle::undefine_explained(&dom, &name, flags, Undo::Irreversible, journal, explain)?;
+        vnet_common::libvirt::forwards::domain_undefined(conn, &dom)?;
         let removed = if self.remove_all_storage {
             Some(remove_storage(conn, &facts, journal)?)
         } else {
