@@ -20,7 +20,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::HashMap;
 use vnet_common::error::quote;
-use vnet_common::netlink::DumpSocket;
+use vnet_common::netlink::RouteSocket;
 use vnet_common::{links, netns, Error, ErrorKind, Journal, Result};
 
 const TCA_OPTIONS: u16 = 2;
@@ -492,7 +492,7 @@ async fn restore(handle: &Handle, index: u32, old: TcMessage) -> Result<()> {
 /// show: the root qdiscs of every link, or of `dev`, in `ns` (None: the current namespace). A
 /// one-shot read: two blocking dumps over one socket, no async runtime.
 pub fn show(ns: Option<&str>, dev: Option<&str>) -> Result<Vec<QdiscEntry>> {
-    let mut socket = DumpSocket::open(ns)?;
+    let mut socket = RouteSocket::open(ns)?;
     let names = socket.link_names().map_err(|e| e.context("list interfaces"))?;
     let index = match dev {
         Some(dev) => match names.iter().find(|(_, name)| *name == dev) {

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use vnet_common::error::quote;
 use vnet_common::netlink::route::{destination, gateway, oif, priority, table as table_of, RouteEntry};
-use vnet_common::netlink::DumpSocket;
+use vnet_common::netlink::RouteSocket;
 use vnet_common::{links, netns, Error, ErrorKind, Journal, Result};
 
 /// A change of a route (add, replace, del) and how it takes a route that exists or is missing;
@@ -169,7 +169,7 @@ pub(crate) fn display_dst(dst: &IpNet, default: bool) -> String {
 pub fn show(ns: Option<&str>, filter: TableFilter, ipv6: bool) -> Result<Vec<RouteEntry>> {
     let families = family_filter(ipv6);
     // A one-shot read: blocking dumps, no async runtime (as `vnet-ns list`).
-    let mut dumper = DumpSocket::open(ns)?;
+    let mut dumper = RouteSocket::open(ns)?;
     let links = dumper.link_names().map_err(|e| e.context("list interfaces"))?;
     let mut shown = vec![];
     for family in families {

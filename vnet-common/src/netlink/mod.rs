@@ -24,9 +24,6 @@ mod socket;
 pub use link::{address_cidr, Interface, RawLink};
 pub use socket::{decode, in_namespace, receive_buffer, RawMessage, RouteSocket};
 
-/// The name the listings have always used for [`RouteSocket`].
-pub type DumpSocket = RouteSocket;
-
 use crate::{Error, Result};
 use rtnetlink::Handle;
 use std::collections::HashMap;
