@@ -55,18 +55,9 @@ fn link_exists(dev: &str) -> bool {
     sh(&format!("ip link show {dev}")).code == 0
 }
 
-/// Writes a test input file under one directory per test run (the sandbox shares the host's /tmp,
-/// so the previous run's directory is removed first instead of piling up).
-fn write_file(name: &str, text: &str) -> String {
-    static FRESH: std::sync::Once = std::sync::Once::new();
-    static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let dir = std::path::Path::new("/tmp/vnet-net-tests");
-    FRESH.call_once(|| {
-        let _ = std::fs::remove_dir_all(dir);
-        std::fs::create_dir_all(dir).unwrap();
-    });
-    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let path = dir.join(format!("{n}-{name}"));
+/// Writes a test input file into a directory of the test's own, removed when the test ends.
+fn write_file(lab: &Lab, name: &str, text: &str) -> String {
+    let path = lab.dir("in").join(name);
     std::fs::write(&path, text).unwrap();
     path.display().to_string()
 }
@@ -133,6 +124,7 @@ fn default_network_redefined_when_missing() {
     let lab = lab!();
     reset_default(&lab);
     let saved = write_file(
+        &lab,
         "saved-default.xml",
         &sh_ok("virsh net-dumpxml --inactive default"),
     );
@@ -225,7 +217,7 @@ fn router_xml_defined_from_file_started_autostarted() {
         net(&["define", &path, "--exist-ok"]).ok().json()["changed"],
         false
     );
-    let changed = write_file("router.xml", &xml.replace("10.200.2.254", "10.200.2.100"));
+    let changed = write_file(&lab, "router.xml", &xml.replace("10.200.2.254", "10.200.2.100"));
     net(&["define", &changed, "--exist-ok"]).fails(4, "different definition");
 
     let out = net(&["start", &name]).ok().json();
@@ -430,7 +422,7 @@ fn bridged_network_on_a_host_bridge() {
     net(&["undefine", &name]).ok();
     assert!(!defined(&name));
 
-    copy_of_default_refused_until_edited(&name, &bridge);
+    copy_of_default_refused_until_edited(&lab, &name, &bridge);
     missing_host_bridge_refused(&name);
     // The host bridge is the admin's: libvirt leaves it.
     assert_eq!(
@@ -442,10 +434,10 @@ fn bridged_network_on_a_host_bridge() {
 /// The seed's recipe from a file: a copy of default.xml. Only renamed, it still carries
 /// default's UUID, MAC and bridge: refused before libvirt sees it. Edited as the recipe says
 /// (own bridge, bridge mode, no addresses, no UUID/MAC), it works.
-fn copy_of_default_refused_until_edited(name: &str, bridge: &str) {
+fn copy_of_default_refused_until_edited(lab: &Lab, name: &str, bridge: &str) {
     let default_xml = std::fs::read_to_string("/etc/libvirt/qemu/networks/default.xml").unwrap();
     let renamed = default_xml.replace("<name>default</name>", &format!("<name>{name}</name>"));
-    let copy = write_file("bridged_network.xml", &renamed);
+    let copy = write_file(lab, "bridged_network.xml", &renamed);
     refused(&["define", &copy], 4, "already belongs to network default");
     let edited: String = renamed
         .lines()
@@ -465,7 +457,7 @@ fn copy_of_default_refused_until_edited(name: &str, bridge: &str) {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    let copy = write_file("bridged_network.xml", &edited);
+    let copy = write_file(lab, "bridged_network.xml", &edited);
     net(&["define", &copy]).ok().json();
     let out = net(&["start", name]).ok().json();
     assert_eq!(
@@ -610,28 +602,31 @@ fn bad_input_leaves_nothing_defined() {
     let lab = lab!();
     reset_default(&lab);
     let (x, y, z) = (lab.network("bad"), lab.network("bad"), lab.network("bad"));
-    bad_files_refused(&x);
+    bad_files_refused(&lab, &x);
     bad_flags_refused(&x);
     collisions_refused(&lab, &x, &y);
     failed_start_undoes_the_define(&lab, &z);
 }
 
-fn bad_files_refused(x: &str) {
+fn bad_files_refused(lab: &Lab, x: &str) {
     let malformed = write_file(
+        lab,
         "bad.xml",
         &format!("<network><name>{x}</name><ip address='10.200.8.1'"),
     );
     refused(&["define", &malformed], 7, "malformed XML");
-    let unclosed = write_file("bad.xml", &format!("<network><name>{x}</name>"));
+    let unclosed = write_file(lab, "bad.xml", &format!("<network><name>{x}</name>"));
     refused(&["define", &unclosed], 7, "never closed");
     let domain = write_file(
+        lab,
         "dom.xml",
         &format!("<domain type='qemu'><name>{x}</name></domain>"),
     );
     refused(&["create", &domain], 7, "expected <network>");
-    let markup = write_file("markup.xml", "<network><name>a&lt;b&gt;</name></network>");
+    let markup = write_file(lab, "markup.xml", "<network><name>a&lt;b&gt;</name></network>");
     refused(&["define", &markup], 7, "invalid network name");
     let outside = write_file(
+        lab,
         "range.xml",
         &format!(
             "<network><name>{x}</name><ip address='10.200.8.1' prefix='24'><dhcp>\
@@ -730,7 +725,7 @@ fn vnet_net_and_virsh_agree_both_ways() {
     let lab = lab!();
     let (name, upper) = (lab.network("agree"), lab.network("Agree"));
     let (bridge, upper_br) = (lab.link("vnagr"), lab.link("vnagr"));
-    virsh_acts_vnet_net_sees(&name, &bridge);
+    virsh_acts_vnet_net_sees(&lab, &name, &bridge);
     // Same text, same XML (and the same case-insensitive order).
     let isolated = ["--mode", "isolated", "--bridge", &upper_br];
     net(&[&["define", "--name", &upper], &isolated[..]].concat())
@@ -741,8 +736,8 @@ fn vnet_net_and_virsh_agree_both_ways() {
     vnet_net_acts_virsh_sees(&name, &bridge);
 }
 
-fn virsh_acts_vnet_net_sees(name: &str, bridge: &str) {
-    let path = write_file(
+fn virsh_acts_vnet_net_sees(lab: &Lab, name: &str, bridge: &str) {
+    let path = write_file(lab,
         "agree.xml",
         &format!(
             "<network><name>{name}</name><forward mode='nat'/><bridge name='{bridge}'/>\
@@ -910,6 +905,7 @@ fn batch_runs_many_commands_over_one_connection() {
     let lab = lab!();
     let (name, bridge) = (lab.network("batch"), lab.link("vnbat"));
     let batch = write_file(
+        &lab,
         "batch",
         &format!(
             "# a routed network's life\n\
@@ -931,6 +927,7 @@ fn batch_runs_many_commands_over_one_connection() {
 
     // Stops at the first failure with its code and a failure record; --force runs the rest.
     let failing = write_file(
+        &lab,
         "batch",
         &format!("define --name {name} --ip 10.200.11.1/24\nstart nope-missing\nundefine {name}\n"),
     );
@@ -954,12 +951,13 @@ fn batch_runs_many_commands_over_one_connection() {
     );
     assert_eq!(records[2]["changed"], true);
     assert!(!defined(&name));
-    atomic_batch_undoes_the_lines_done(&name, &bridge);
+    atomic_batch_undoes_the_lines_done(&lab, &name, &bridge);
 }
 
 /// --atomic: a failed line undoes the lines before it, and its record says what was undone.
-fn atomic_batch_undoes_the_lines_done(name: &str, bridge: &str) {
+fn atomic_batch_undoes_the_lines_done(lab: &Lab, name: &str, bridge: &str) {
     let input = write_file(
+        lab,
         "batch",
         &format!(
             "define --name {name} --mode route --bridge {bridge} --ip 10.200.11.1/24 --start --autostart\n\

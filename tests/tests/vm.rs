@@ -246,18 +246,41 @@ fn check_console_from_a_script(name: &str) {
 }
 
 /// On a terminal (a pty from script(1)): raw mode until the escape character, then the
-/// terminal's modes exactly as before.
+/// terminal's modes exactly as before. The escape character is typed once the console has said
+/// it is connected (its banner comes after raw mode is on), and stdin stays open until the
+/// console has returned.
 fn check_console_on_a_terminal(lab: &Lab, name: &str) {
+    use std::io::Write;
     let bin = vnet_tests::bin_dir().join("vnet-vm");
     let modes = lab_dir(lab, "tty");
-    let tty = sh(&format!(
-        "(sleep 3; printf '\\035'; sleep 2) | script -qec 'stty -g >{m}/before; {bin} console {name}; \
-         echo rc=$?; stty -g >{m}/after' /dev/null",
-        m = modes.display(),
-        bin = bin.display()
-    ));
-    assert!(tty.stdout.contains("rc=0"), "{tty:?}");
-    assert!(tty.stdout.contains("Escape character is ^]"), "{tty:?}");
+    let out = modes.join("out");
+    let mut script = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "script -qec 'stty -g >{m}/before; {bin} console {name}; echo rc=$?; stty -g >{m}/after' \
+             /dev/null >{o} 2>&1",
+            m = modes.display(),
+            bin = bin.display(),
+            o = out.display()
+        ))
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("run script");
+    let output = || std::fs::read_to_string(&out).unwrap_or_default();
+    let mut keys = script.stdin.take().unwrap();
+    wait_until("the console's banner", Duration::from_secs(60), || {
+        output().contains("Escape character is ^]")
+    });
+    keys.write_all(b"\x1d").unwrap();
+    keys.flush().unwrap();
+    wait_until("the console to return", Duration::from_secs(60), || {
+        output().contains("rc=")
+    });
+    drop(keys);
+    script.wait().expect("wait for script");
+    let tty = output();
+    assert!(tty.contains("rc=0"), "{tty:?}");
+    assert!(tty.contains("Escape character is ^]"), "{tty:?}");
     let before = std::fs::read_to_string(modes.join("before")).unwrap();
     assert_eq!(
         std::fs::read_to_string(modes.join("after")).unwrap(),

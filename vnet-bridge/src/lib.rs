@@ -24,7 +24,7 @@ use rtnetlink::Handle;
 use std::future::Future;
 use vnet_common::cli::Tool;
 use vnet_common::completion;
-use vnet_common::netlink::{DumpSocket, Netlink};
+use vnet_common::netlink::{Netlink, RouteSocket};
 use vnet_common::Result;
 
 pub struct BridgeTool;
@@ -79,14 +79,14 @@ impl Ctx {
     /// Every link of the current command's namespace, read with one blocking dump (no async
     /// runtime: a one-shot read costs what `brctl show` costs).
     pub fn links_now(&self) -> Result<model::Links> {
-        let mut socket = DumpSocket::open(self.netns.as_deref())?;
+        let mut socket = RouteSocket::open(self.netns.as_deref())?;
         let links = socket.links(AddressFamily::Unspec, vec![])?;
         Ok(model::Links::new(links))
     }
 
     /// The AF_BRIDGE view of the current namespace: bridges and ports with their VLAN lists.
     pub fn bridge_vlans_now(&self) -> Result<Vec<netlink_packet_route::link::LinkMessage>> {
-        let mut socket = DumpSocket::open(self.netns.as_deref())?;
+        let mut socket = RouteSocket::open(self.netns.as_deref())?;
         socket.links(AddressFamily::Bridge, vec![LinkExtentMask::Brvlan])
     }
 }

@@ -2,10 +2,11 @@
 //! shape of an interface.
 
 use crate::netlink::RawLink;
+pub use crate::netlink::{address_cidr, Interface};
 use crate::{Error, Result};
 use futures::TryStreamExt;
 use ipnet::IpNet;
-use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
 use rtnetlink::{Handle, LinkUnspec};
 
@@ -158,38 +159,6 @@ pub fn link_is_up(link: &LinkMessage) -> bool {
     link.header.flags.contains(LinkFlags::Up)
 }
 
-/// "192.168.100.2/24" for an address message (the local address on point-to-point links).
-pub fn address_cidr(message: &AddressMessage) -> Option<String> {
-    let mut address = None;
-    for attr in &message.attributes {
-        match attr {
-            AddressAttribute::Local(ip) => return Some(format!("{ip}/{}", message.header.prefix_len)),
-            AddressAttribute::Address(ip) => address = Some(*ip),
-            _ => {}
-        }
-    }
-    address.map(|ip| format!("{ip}/{}", message.header.prefix_len))
-}
-
-/// One interface as vnet-ns and vnet-bridge report it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
-pub struct Interface {
-    pub name: String,
-    pub index: u32,
-    /// "veth", "bridge", "tun"...; null for plain devices such as lo.
-    pub kind: Option<String>,
-    /// The administrative UP flag.
-    pub up: bool,
-    /// Operational state as ip prints it: UP, DOWN, UNKNOWN, LOWERLAYERDOWN.
-    pub state: String,
-    pub mac: Option<String>,
-    pub mtu: Option<u32>,
-    /// The bridge this interface is a port of.
-    pub master: Option<String>,
-    /// Addresses as CIDRs, e.g. "192.168.100.2/24".
-    pub addresses: Vec<String>,
-}
-
 impl Interface {
     /// A link message rtnetlink returned, as the listings print it: decoded by the same reader
     /// as `vnet-ns show` and the monitors ([`RawLink`]), from the message written back to its
@@ -218,6 +187,7 @@ impl Interface {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use netlink_packet_route::address::AddressAttribute;
     use netlink_packet_route::link::{InfoKind, State};
 
     #[test]

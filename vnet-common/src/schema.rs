@@ -9,7 +9,6 @@ use crate::tool::{command, Tool};
 use crate::verb::{OutputSchema, VerbSet};
 use clap::Command;
 use std::collections::BTreeMap;
-use std::path::Path;
 
 /// Every file this tool's schemas consist of: (path under schema/, content).
 pub fn files<T: Tool>() -> Vec<(String, String)> {
@@ -101,8 +100,10 @@ fn pretty(value: &impl serde::Serialize) -> String {
 }
 
 /// For each tool's `schemas_are_current` test: panics when a committed schema is stale or missing,
-/// or with VNET_UPDATE_SCHEMA=1 rewrites them.
-pub fn assert_current<T: Tool>(schema_dir: &Path) {
+/// or with VNET_UPDATE_SCHEMA=1 rewrites them. Test-only: built with the `testing` feature the
+/// tools' dev-dependencies enable, never shipped.
+#[cfg(any(test, feature = "testing"))]
+pub fn assert_current<T: Tool>(schema_dir: &std::path::Path) {
     let update = std::env::var_os("VNET_UPDATE_SCHEMA").is_some();
     let mut stale = Vec::new();
     for (name, content) in files::<T>() {

@@ -78,13 +78,6 @@ pub struct Networks(
     pub Option<String>,
 );
 
-/// virsh's `--name` listing: each name on its own line, then a blank line.
-pub fn names_document<'a>(names: impl Iterator<Item = &'a str>) -> String {
-    let mut text: String = names.map(|n| format!("{n}\n")).collect();
-    text.push('\n');
-    text
-}
-
 impl Render for Networks {
     fn document(&self) -> Option<&str> {
         self.1.as_deref()
@@ -123,7 +116,7 @@ impl Verb for List {
         states.sort_by_key(|s| (s.name.to_lowercase(), s.name.clone()));
         let names = self
             .name
-            .then(|| names_document(states.iter().map(|s| s.name.as_str())));
+            .then(|| vnet_common::libvirt::names_document(states.iter().map(|s| s.name.as_str()), 0));
         Ok(Networks(states, names))
     }
 }

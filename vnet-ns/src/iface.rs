@@ -7,7 +7,7 @@ use serde::Serialize;
 use vnet_common::cidr::parse_cidr;
 use vnet_common::links::{self, Interface};
 use vnet_common::names::{validate_ifname, validate_netns_name};
-use vnet_common::netlink::DumpSocket;
+use vnet_common::netlink::RouteSocket;
 use vnet_common::{Error, ErrorKind, Journal, Render, Result, TextStyle, Verb};
 
 /// Show a namespace's interfaces with state, MAC, MTU and addresses.
@@ -36,7 +36,7 @@ impl Verb for Show {
     fn run(self, ctx: &mut NsCtx, _: &mut Journal) -> Result<Interfaces> {
         let ns = self.name.or_else(|| ctx.netns.clone());
         // A one-shot read: two blocking dumps over one socket, no async runtime.
-        let mut socket = DumpSocket::open(ns.as_deref())?;
+        let mut socket = RouteSocket::open(ns.as_deref())?;
         let shown = socket.interfaces().map_err(|e| e.context("list interfaces"))?;
         Ok(Interfaces(shown))
     }

@@ -110,43 +110,15 @@ pub fn run_set(
         let link = links::require_link(&handle, &spec.dev, ns.as_deref())
             .await
             .map_err(|e| e.context(&what))?;
-        if let Some(mtu) = spec.mtu {
-            check_mtu(&link, &spec.dev, mtu)?;
-        }
-        if let Some(new) = &spec.name {
-            if new != &spec.dev && links::find_link(&handle, new).await?.is_some() {
-                return Err(Error::exists(format!(
-                    "{what}: cannot rename to {}: an interface of that name exists in {}",
-                    quote(new),
-                    netns::describe(ns.as_deref())
-                )));
-            }
-        }
-        let final_name = spec.name.clone().unwrap_or_else(|| spec.dev.clone());
-        if let Some((t, thandle, _)) = &target {
-            if links::find_link(thandle, &final_name).await?.is_some() {
-                return Err(Error::exists(format!(
-                    "{what}: namespace '{t}' already has an interface called {}",
-                    quote(&final_name)
-                )));
-            }
-        }
+        let into = target.as_ref().map(|(t, thandle, _)| (t.as_str(), thandle));
+        let final_name = check_set(&handle, &link, &spec, ns.as_deref(), into, &what).await?;
         let mut changes = vec![];
         // The move comes next, as the kernel does it for ip link set X netns NS up: a link moved
         // to another namespace arrives down, so the other changes are made there.
         // A rename comes first (the name then moves with the link), as ip's single request does.
         let (mut handle, mut link, mut now_in) = (handle.clone(), link, ns.clone());
         if final_name != spec.dev {
-            let index = link.header.index;
-            rename(&handle, index, final_name.clone())
-                .await
-                .map_err(|e| e.context(format!("{what} name {final_name}")))?;
-            let (undo, back, name) = (handle.clone(), spec.dev.clone(), final_name.clone());
-            journal.record(format!("{what} name {final_name}"), async move {
-                // Back in its first namespace by now (undo runs last first): found by name.
-                let link = links::require_link(&undo, &name, None).await?;
-                rename(&undo, link.header.index, back).await
-            })?;
+            rename_journaled(&handle, &link, &spec.dev, &final_name, &what, journal).await?;
             changes.push(format!("name {final_name}"));
         }
         if let Some((t, thandle, tfile)) = &target {
@@ -165,59 +137,17 @@ pub fn run_set(
         let index = link.header.index;
         let was_up = links::link_is_up(&link);
         if spec.up == Some(false) && was_up {
-            links::set_up(&handle, index, false)
-                .await
-                .map_err(|e| e.context(&what))?;
-            let undo = handle.clone();
-            journal.record(format!("{what} down"), async move {
-                links::set_up(&undo, index, true).await
-            })?;
+            set_up_journaled(&handle, index, false, &what, journal).await?;
             changes.push("down".to_string());
         }
         if let Some(mac) = &spec.mac {
-            let old = links::link_mac(&link);
-            if old.as_deref() != Some(mac.as_str()) {
-                let bytes = vnet_common::mac::parse_mac(mac)?.to_vec();
-                set(&handle, LinkUnspec::new_with_index(index).address(bytes).build())
-                    .await
-                    .map_err(|e| e.context(format!("{what} address {mac}")))?;
-                if let Some(old) = old {
-                    let undo = handle.clone();
-                    let old_bytes = vnet_common::mac::parse_mac(&old)?.to_vec();
-                    journal.record(format!("{what} address {mac}"), async move {
-                        set(
-                            &undo,
-                            LinkUnspec::new_with_index(index).address(old_bytes).build(),
-                        )
-                        .await
-                    })?;
-                }
-                changes.push(format!("address {mac}"));
-            }
+            changes.extend(set_mac(&handle, &link, mac, &what, journal).await?);
         }
         if let Some(mtu) = spec.mtu {
-            let old = links::link_mtu(&link);
-            if old != Some(mtu) {
-                set(&handle, LinkUnspec::new_with_index(index).mtu(mtu).build())
-                    .await
-                    .map_err(|e| e.context(format!("{what} mtu {mtu}")))?;
-                if let Some(old) = old {
-                    let undo = handle.clone();
-                    journal.record(format!("{what} mtu {mtu}"), async move {
-                        set(&undo, LinkUnspec::new_with_index(index).mtu(old).build()).await
-                    })?;
-                }
-                changes.push(format!("mtu {mtu}"));
-            }
+            changes.extend(set_mtu(&handle, &link, mtu, &what, journal).await?);
         }
         if spec.up == Some(true) && !was_up {
-            links::set_up(&handle, index, true)
-                .await
-                .map_err(|e| e.context(&what))?;
-            let undo = handle.clone();
-            journal.record(format!("{what} up"), async move {
-                links::set_up(&undo, index, false).await
-            })?;
+            set_up_journaled(&handle, index, true, &what, journal).await?;
             changes.push("up".to_string());
         }
         let interface = describe(&handle, &final_name, now_in.as_deref()).await?;
@@ -229,6 +159,134 @@ pub fn run_set(
             changes,
         })
     })
+}
+
+/// Sets link `index` up or down, journaling the opposite.
+async fn set_up_journaled(
+    handle: &Handle,
+    index: u32,
+    up: bool,
+    what: &str,
+    journal: &mut Journal,
+) -> Result<()> {
+    links::set_up(handle, index, up)
+        .await
+        .map_err(|e| e.context(what))?;
+    let undo = handle.clone();
+    let word = if up { "up" } else { "down" };
+    journal.record(format!("{what} {word}"), async move {
+        links::set_up(&undo, index, !up).await
+    })
+}
+
+/// Renames `link` (called `dev`) to `new`, journaling the rename back.
+async fn rename_journaled(
+    handle: &Handle,
+    link: &LinkMessage,
+    dev: &str,
+    new: &str,
+    what: &str,
+    journal: &mut Journal,
+) -> Result<()> {
+    rename(handle, link.header.index, new.to_string())
+        .await
+        .map_err(|e| e.context(format!("{what} name {new}")))?;
+    let (undo, back, name) = (handle.clone(), dev.to_string(), new.to_string());
+    journal.record(format!("{what} name {new}"), async move {
+        // Back in its first namespace by now (undo runs last first): found by name.
+        let link = links::require_link(&undo, &name, None).await?;
+        rename(&undo, link.header.index, back).await
+    })
+}
+
+/// Checks a `link set` before its first change: the MTU, and that neither the new name nor the
+/// target namespace (`into`) already has a link of the final name. Returns that final name.
+async fn check_set(
+    handle: &Handle,
+    link: &LinkMessage,
+    spec: &SetSpec,
+    ns: Option<&str>,
+    into: Option<(&str, &Handle)>,
+    what: &str,
+) -> Result<String> {
+    if let Some(mtu) = spec.mtu {
+        check_mtu(link, &spec.dev, mtu)?;
+    }
+    if let Some(new) = &spec.name {
+        if new != &spec.dev && links::find_link(handle, new).await?.is_some() {
+            return Err(Error::exists(format!(
+                "{what}: cannot rename to {}: an interface of that name exists in {}",
+                quote(new),
+                netns::describe(ns)
+            )));
+        }
+    }
+    let final_name = spec.name.clone().unwrap_or_else(|| spec.dev.clone());
+    if let Some((t, thandle)) = into {
+        if links::find_link(thandle, &final_name).await?.is_some() {
+            return Err(Error::exists(format!(
+                "{what}: namespace '{t}' already has an interface called {}",
+                quote(&final_name)
+            )));
+        }
+    }
+    Ok(final_name)
+}
+
+/// Sets the link's MAC unless it has it already; the change as ip words when one was made.
+async fn set_mac(
+    handle: &Handle,
+    link: &LinkMessage,
+    mac: &str,
+    what: &str,
+    journal: &mut Journal,
+) -> Result<Option<String>> {
+    let index = link.header.index;
+    let old = links::link_mac(link);
+    if old.as_deref() == Some(mac) {
+        return Ok(None);
+    }
+    let bytes = vnet_common::mac::parse_mac(mac)?.to_vec();
+    set(handle, LinkUnspec::new_with_index(index).address(bytes).build())
+        .await
+        .map_err(|e| e.context(format!("{what} address {mac}")))?;
+    if let Some(old) = old {
+        let undo = handle.clone();
+        let old_bytes = vnet_common::mac::parse_mac(&old)?.to_vec();
+        journal.record(format!("{what} address {mac}"), async move {
+            set(
+                &undo,
+                LinkUnspec::new_with_index(index).address(old_bytes).build(),
+            )
+            .await
+        })?;
+    }
+    Ok(Some(format!("address {mac}")))
+}
+
+/// Sets the link's MTU unless it has it already; the change as ip words when one was made.
+async fn set_mtu(
+    handle: &Handle,
+    link: &LinkMessage,
+    mtu: u32,
+    what: &str,
+    journal: &mut Journal,
+) -> Result<Option<String>> {
+    let index = link.header.index;
+    let old = links::link_mtu(link);
+    if old == Some(mtu) {
+        return Ok(None);
+    }
+    set(handle, LinkUnspec::new_with_index(index).mtu(mtu).build())
+        .await
+        .map_err(|e| e.context(format!("{what} mtu {mtu}")))?;
+    if let Some(old) = old {
+        let undo = handle.clone();
+        journal.record(format!("{what} mtu {mtu}"), async move {
+            set(&undo, LinkUnspec::new_with_index(index).mtu(old).build()).await
+        })?;
+    }
+    Ok(Some(format!("mtu {mtu}")))
 }
 
 /// Deletes a link (a veth's peer goes with it); --missing-ok accepts a missing one.

@@ -20,7 +20,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::HashMap;
 use vnet_common::error::quote;
-use vnet_common::netlink::DumpSocket;
+use vnet_common::netlink::RouteSocket;
 use vnet_common::{links, netns, Error, ErrorKind, Journal, Result};
 
 const TCA_OPTIONS: u16 = 2;
@@ -492,7 +492,7 @@ async fn restore(handle: &Handle, index: u32, old: TcMessage) -> Result<()> {
 /// show: the root qdiscs of every link, or of `dev`, in `ns` (None: the current namespace). A
 /// one-shot read: two blocking dumps over one socket, no async runtime.
 pub fn show(ns: Option<&str>, dev: Option<&str>) -> Result<Vec<QdiscEntry>> {
-    let mut socket = DumpSocket::open(ns)?;
+    let mut socket = RouteSocket::open(ns)?;
     let names = socket.link_names().map_err(|e| e.context("list interfaces"))?;
     let index = match dev {
         Some(dev) => match names.iter().find(|(_, name)| *name == dev) {
@@ -545,7 +545,6 @@ impl Qdisc {
                 qdisc: None,
                 changed: true,
             };
-            let old_is_netem = old.as_ref().is_some_and(|m| kind_of(m) == "netem");
             match (action, &spec.netem) {
                 (QdiscAction::Del, _) => {
                     let default = old.as_ref().is_none_or(|m| m.header.handle.major == 0);
@@ -566,44 +565,57 @@ impl Qdisc {
                     journal.irreversible(&what)?;
                 }
                 (_, Some(n)) => {
-                    if action == QdiscAction::Add && old_is_netem {
-                        return Err(Error::exists(format!(
-                            "{what}: {} already has a netem qdisc",
-                            quote(&dev)
-                        ))
-                        .with_hint("use 'qdisc replace' or 'qdisc change' to change it"));
-                    }
-                    if action == QdiscAction::Change && !old_is_netem {
-                        return Err(Error::not_found(format!(
-                            "{what}: {} has no netem qdisc to change",
-                            quote(&dev)
-                        ))
-                        .with_hint("use 'qdisc add' first"));
-                    }
-                    let flags = match action {
-                        QdiscAction::Add if old.as_ref().is_some_and(|m| m.header.handle.major != 0) => {
-                            NLM_F_CREATE | NLM_F_EXCL
-                        }
-                        QdiscAction::Change => 0,
-                        // Over a default qdisc, add and replace are the same request.
-                        _ => NLM_F_CREATE | NLM_F_REPLACE,
-                    };
-                    set_netem(&handle, index, n, flags)
-                        .await
-                        .map_err(|e| no_netem(e).context(&what))?;
-                    let undo = handle.clone();
-                    match old {
-                        Some(old) => {
-                            journal.record(&what, async move { restore(&undo, index, old).await })?
-                        }
-                        None => journal.record(&what, async move { delete_root(&undo, index).await })?,
-                    }
+                    put_netem(&handle, index, action, old, n, &dev, &what, journal).await?;
                 }
                 (_, None) => unreachable!("netem checked"),
             }
             out.qdisc = root_of(&handle, index).await?.map(|m| entry(&m, &names));
             Ok(out)
         })
+    }
+}
+
+/// Adds, replaces or changes the netem root qdisc of link `index` (its root now: `old`), as
+/// `action` asks and only where the action fits what is there; journals putting `old` back.
+#[allow(clippy::too_many_arguments)]
+async fn put_netem(
+    handle: &Handle,
+    index: u32,
+    action: QdiscAction,
+    old: Option<TcMessage>,
+    n: &Netem,
+    dev: &str,
+    what: &str,
+    journal: &mut Journal,
+) -> Result<()> {
+    let old_is_netem = old.as_ref().is_some_and(|m| kind_of(m) == "netem");
+    if action == QdiscAction::Add && old_is_netem {
+        return Err(
+            Error::exists(format!("{what}: {} already has a netem qdisc", quote(dev)))
+                .with_hint("use 'qdisc replace' or 'qdisc change' to change it"),
+        );
+    }
+    if action == QdiscAction::Change && !old_is_netem {
+        return Err(
+            Error::not_found(format!("{what}: {} has no netem qdisc to change", quote(dev)))
+                .with_hint("use 'qdisc add' first"),
+        );
+    }
+    let flags = match action {
+        QdiscAction::Add if old.as_ref().is_some_and(|m| m.header.handle.major != 0) => {
+            NLM_F_CREATE | NLM_F_EXCL
+        }
+        QdiscAction::Change => 0,
+        // Over a default qdisc, add and replace are the same request.
+        _ => NLM_F_CREATE | NLM_F_REPLACE,
+    };
+    set_netem(handle, index, n, flags)
+        .await
+        .map_err(|e| no_netem(e).context(what))?;
+    let undo = handle.clone();
+    match old {
+        Some(old) => journal.record(what, async move { restore(&undo, index, old).await }),
+        None => journal.record(what, async move { delete_root(&undo, index).await }),
     }
 }
 

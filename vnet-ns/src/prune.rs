@@ -5,7 +5,7 @@ use crate::namespaces::{is_live, Delete};
 use crate::NsCtx;
 use netlink_packet_route::AddressFamily;
 use rtnetlink::Handle;
-use vnet_common::netlink::DumpSocket;
+use vnet_common::netlink::RouteSocket;
 use vnet_common::netns::{self, NETNS_RUN_DIR};
 use vnet_common::tags::{self, PruneArgs, Pruned};
 use vnet_common::{links, Error, Journal, Result, Verb};
@@ -39,7 +39,7 @@ impl Verb for Prune {
         scopes.extend(live_namespaces()?.into_iter().map(Some));
         let mut found = Vec::new();
         for scope in &scopes {
-            let mut socket = DumpSocket::open(scope.as_deref())?;
+            let mut socket = RouteSocket::open(scope.as_deref())?;
             for link in socket.links(AddressFamily::Unspec, vec![])? {
                 let kind = links::link_kind(&link).unwrap_or_default();
                 if KINDS.contains(&kind.as_str()) && tags::link_tag(&link).as_deref() == Some(label) {

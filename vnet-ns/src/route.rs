@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use vnet_common::error::quote;
 use vnet_common::netlink::route::{destination, gateway, oif, priority, table as table_of, RouteEntry};
-use vnet_common::netlink::DumpSocket;
+use vnet_common::netlink::RouteSocket;
 use vnet_common::{links, netns, Error, ErrorKind, Journal, Result};
 
 /// A change of a route (add, replace, del) and how it takes a route that exists or is missing;
@@ -169,7 +169,7 @@ pub(crate) fn display_dst(dst: &IpNet, default: bool) -> String {
 pub fn show(ns: Option<&str>, filter: TableFilter, ipv6: bool) -> Result<Vec<RouteEntry>> {
     let families = family_filter(ipv6);
     // A one-shot read: blocking dumps, no async runtime (as `vnet-ns list`).
-    let mut dumper = DumpSocket::open(ns)?;
+    let mut dumper = RouteSocket::open(ns)?;
     let links = dumper.link_names().map_err(|e| e.context("list interfaces"))?;
     let mut shown = vec![];
     for family in families {
@@ -407,16 +407,7 @@ impl Route {
         journal: &mut Journal,
     ) -> Result<RouteChange> {
         let what = format!("{verb} {}", display_dst(&spec.dst, spec.default));
-        let oif_index = match &spec.dev {
-            Some(dev) => Some(
-                links::require_link(handle, dev, ns)
-                    .await
-                    .map_err(|e| e.context(&what))?
-                    .header
-                    .index,
-            ),
-            None => None,
-        };
+        let oif_index = dev_index(handle, spec, ns, &what).await?;
         let family = if matches!(spec.dst, IpNet::V6(_)) {
             AddressFamily::Inet6
         } else {
@@ -441,33 +432,12 @@ impl Route {
                         .with_hint("pass --missing-ok to accept a missing route"),
                 );
             };
-            let request = as_request(found);
-            handle
-                .route()
-                .del(request.clone())
-                .execute()
-                .await
-                .map_err(|e| Error::from(e).context(&what))?;
-            let undo = handle.clone();
-            journal.record(what.clone(), async move {
-                undo.route().add(request).execute().await.map_err(Error::from)
-            })?;
+            delete_found(handle, found, &what, journal).await?;
             result.route = Some(RouteEntry::decode_named(found, &links));
             result.changed = true;
             return Ok(result);
         }
-        if let Some(gw) = spec.via {
-            if !spec.onlink && !reaches(&routes, gw, oif_index) {
-                let on = match &spec.dev {
-                    Some(dev) => format!("link {}", quote(dev)),
-                    None => "any link".to_string(),
-                };
-                return Err(
-                    Error::invalid(format!("{what}: gateway {gw} is not reachable on {on}"))
-                        .with_hint("add an address in the gateway's subnet to a link first, or pass onlink"),
-                );
-            }
-        }
+        check_gateway(&routes, spec, oif_index, &what)?;
         let existing = routes
             .iter()
             .find(|r| matches_spec(r, spec, oif_index, false))
@@ -489,27 +459,7 @@ impl Route {
             }
             Err(e) => return Err(gateway_error(e, spec).context(&what)),
         }
-        let undo = handle.clone();
-        let mut delete = message(spec, oif_index, true);
-        if let (None, true) = (spec.metric, matches!(spec.dst, IpNet::V6(_))) {
-            delete.attributes.push(RouteAttribute::Priority(1024));
-        }
-        match (&existing, self.action) {
-            (Some(old), RouteAction::Replace) => {
-                let old = as_request(old);
-                journal.record(what.clone(), async move {
-                    undo.route()
-                        .add(old)
-                        .replace()
-                        .execute()
-                        .await
-                        .map_err(Error::from)
-                })?;
-            }
-            _ => journal.record(what.clone(), async move {
-                undo.route().del(delete).execute().await.map_err(Error::from)
-            })?,
-        }
+        self.record_undo(handle, existing.as_ref(), spec, oif_index, &what, journal)?;
         result.replaced = match self.action {
             RouteAction::Replace => existing.as_ref().map(|r| RouteEntry::decode_named(r, &links)),
             _ => None,
@@ -522,6 +472,99 @@ impl Route {
         result.changed = true;
         Ok(result)
     }
+}
+
+impl Route {
+    /// Journals what undoes the route just added or replaced: the replaced route put back, or
+    /// the new one deleted.
+    fn record_undo(
+        &self,
+        handle: &Handle,
+        existing: Option<&RouteMessage>,
+        spec: &RouteSpec,
+        oif_index: Option<u32>,
+        what: &str,
+        journal: &mut Journal,
+    ) -> Result<()> {
+        let undo = handle.clone();
+        let mut delete = message(spec, oif_index, true);
+        if let (None, true) = (spec.metric, matches!(spec.dst, IpNet::V6(_))) {
+            delete.attributes.push(RouteAttribute::Priority(1024));
+        }
+        match (existing, self.action) {
+            (Some(old), RouteAction::Replace) => {
+                let old = as_request(old);
+                journal.record(what, async move {
+                    undo.route()
+                        .add(old)
+                        .replace()
+                        .execute()
+                        .await
+                        .map_err(Error::from)
+                })
+            }
+            _ => journal.record(what, async move {
+                undo.route().del(delete).execute().await.map_err(Error::from)
+            }),
+        }
+    }
+}
+
+/// The index of the route's `dev`, when it names one (exit 3 when the link is missing).
+async fn dev_index(handle: &Handle, spec: &RouteSpec, ns: Option<&str>, what: &str) -> Result<Option<u32>> {
+    match &spec.dev {
+        Some(dev) => Ok(Some(
+            links::require_link(handle, dev, ns)
+                .await
+                .map_err(|e| e.context(what))?
+                .header
+                .index,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// Deletes the route `found`, journaling its re-adding.
+async fn delete_found(
+    handle: &Handle,
+    found: &RouteMessage,
+    what: &str,
+    journal: &mut Journal,
+) -> Result<()> {
+    let request = as_request(found);
+    handle
+        .route()
+        .del(request.clone())
+        .execute()
+        .await
+        .map_err(|e| Error::from(e).context(what))?;
+    let undo = handle.clone();
+    journal.record(what, async move {
+        undo.route().add(request).execute().await.map_err(Error::from)
+    })
+}
+
+/// Refuses a gateway no route of `routes` reaches (on the route's dev, if it names one), before
+/// anything is sent; `onlink` says the gateway is there anyway.
+fn check_gateway(
+    routes: &[RouteMessage],
+    spec: &RouteSpec,
+    oif_index: Option<u32>,
+    what: &str,
+) -> Result<()> {
+    if let Some(gw) = spec.via {
+        if !spec.onlink && !reaches(routes, gw, oif_index) {
+            let on = match &spec.dev {
+                Some(dev) => format!("link {}", quote(dev)),
+                None => "any link".to_string(),
+            };
+            return Err(
+                Error::invalid(format!("{what}: gateway {gw} is not reachable on {on}"))
+                    .with_hint("add an address in the gateway's subnet to a link first, or pass onlink"),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The kernel's answer to a gateway no link reaches (EINVAL for IPv4, EHOSTUNREACH for IPv6),

@@ -16,7 +16,7 @@ use serde::Serialize;
 use std::net::IpAddr;
 use vnet_common::links::link_name;
 use vnet_common::mac::format_mac;
-use vnet_common::netlink::DumpSocket;
+use vnet_common::netlink::RouteSocket;
 use vnet_common::{Error, Result};
 
 /// One entry to add, append or delete, as its words gave it (checked already).
@@ -283,7 +283,7 @@ fn state_name(state: NeighbourState) -> &'static str {
 
 /// Every AF_BRIDGE neighbour entry of the current namespace (blocking dump, no runtime).
 pub fn dump_fdb(netns: Option<&str>) -> Result<Vec<NeighbourMessage>> {
-    let mut socket = DumpSocket::open(netns)?;
+    let mut socket = RouteSocket::open(netns)?;
     let mut request = NeighbourMessage::default();
     request.header.family = AddressFamily::Bridge;
     let replies = socket.dump(RouteNetlinkMessage::GetNeighbour(request))?;

@@ -1,7 +1,7 @@
 //! The dumps and queries the tools make over a [`RouteSocket`], decoded.
 
+use super::link::{address_cidr, Interface};
 use super::RouteSocket;
-use crate::links::Interface;
 use crate::Result;
 use rtnetlink::packet_route::address::AddressMessage;
 use rtnetlink::packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
@@ -123,7 +123,7 @@ impl RouteSocket {
         let names: HashMap<u32, String> = links.iter().map(|(l, _)| (l.index, l.name.clone())).collect();
         let mut by_link: HashMap<u32, Vec<String>> = HashMap::new();
         for addr in self.addresses()? {
-            if let Some(cidr) = crate::links::address_cidr(&addr) {
+            if let Some(cidr) = address_cidr(&addr) {
                 by_link.entry(addr.header.index).or_default().push(cidr);
             }
         }

@@ -7,7 +7,7 @@
 //! instead of 1.84 M (+132%), and `vnet-ns qdisc show` +9% with only lo to name; route messages
 //! decode typed (see [`super::route`]).
 
-use crate::links::Interface;
+use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage};
 use rtnetlink::packet_route::link::State;
 
 // From linux/rtnetlink.h, linux/if_link.h and linux/if.h.
@@ -112,6 +112,38 @@ fn attribute(mut attributes: &[u8], wanted: u16) -> Option<&[u8]> {
         attributes = attributes.get((length + 3) & !3..).unwrap_or_default();
     }
     None
+}
+
+/// One interface as vnet-ns and vnet-bridge report it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
+pub struct Interface {
+    pub name: String,
+    pub index: u32,
+    /// "veth", "bridge", "tun"...; null for plain devices such as lo.
+    pub kind: Option<String>,
+    /// The administrative UP flag.
+    pub up: bool,
+    /// Operational state as ip prints it: UP, DOWN, UNKNOWN, LOWERLAYERDOWN.
+    pub state: String,
+    pub mac: Option<String>,
+    pub mtu: Option<u32>,
+    /// The bridge this interface is a port of.
+    pub master: Option<String>,
+    /// Addresses as CIDRs, e.g. "192.168.100.2/24".
+    pub addresses: Vec<String>,
+}
+
+/// "192.168.100.2/24" for an address message (the local address on point-to-point links).
+pub fn address_cidr(message: &AddressMessage) -> Option<String> {
+    let mut address = None;
+    for attr in &message.attributes {
+        match attr {
+            AddressAttribute::Local(ip) => return Some(format!("{ip}/{}", message.header.prefix_len)),
+            AddressAttribute::Address(ip) => address = Some(*ip),
+            _ => {}
+        }
+    }
+    address.map(|ip| format!("{ip}/{}", message.header.prefix_len))
 }
 
 #[cfg(test)]

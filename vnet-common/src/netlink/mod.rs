@@ -13,18 +13,16 @@
 //!   namespace is created on a short-lived thread that has setns'd into it; the process's own
 //!   threads never change namespace.
 //! - [`route`]: route messages decoded into [`route::RouteEntry`] (`route show`, `monitor`) and
-//!   read attribute by attribute (moveaddr); links decode into [`crate::links::Interface`].
+//!   read attribute by attribute (moveaddr); links decode into [`Interface`]
+//!   (the records [`crate::links`] also names).
 
 mod dumps;
 mod link;
 pub mod route;
 mod socket;
 
-pub use link::RawLink;
+pub use link::{address_cidr, Interface, RawLink};
 pub use socket::{decode, in_namespace, receive_buffer, RawMessage, RouteSocket};
-
-/// The name the listings have always used for [`RouteSocket`].
-pub type DumpSocket = RouteSocket;
 
 use crate::{Error, Result};
 use rtnetlink::Handle;
