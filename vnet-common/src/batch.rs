@@ -152,10 +152,7 @@ impl Lines {
     fn skip_rest(&mut self) -> Result<()> {
         loop {
             let source = &self.source;
-            let buffer = self
-                .reader
-                .fill_buf()
-                .map_err(|e| Self::read_error(source, e))?;
+            let buffer = self.reader.fill_buf().map_err(|e| Self::read_error(source, e))?;
             if buffer.is_empty() {
                 return Ok(());
             }

@@ -35,8 +35,8 @@ impl Verb for DhcpLeases {
         let mac = self.mac.as_deref().map(vnet_common::mac::parse_mac).transpose()?;
         let mac = mac.map(|bytes| vnet_common::mac::format_mac(&bytes));
         let net = require(ctx.conn()?, &self.name)?;
-        let mut leases = get(&net, mac.as_deref())
-            .map_err(|e| e.context(format!("leases of network {}", self.name)))?;
+        let mut leases =
+            get(&net, mac.as_deref()).map_err(|e| e.context(format!("leases of network {}", self.name)))?;
         // virsh sorts leases by MAC address, case-insensitively.
         leases.sort_by_key(|l| l.mac.as_deref().map(str::to_lowercase));
         Ok(Leases(leases))

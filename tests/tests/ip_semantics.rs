@@ -1,0 +1,172 @@
+//! End-to-end tests of ip's own semantics where vnet differed (issue 21): `link set X netns NS
+//! name NEW` as one request, the MAC spellings ip reads, the names the kernel refuses, and a
+//! `--batch` line over 1 MiB; with ip as the oracle and before/after snapshots for refusals.
+
+use serde_json::Value;
+use vnet_tests::*;
+
+fn link(netns: Option<&str>, dev: &str) -> Value {
+    let scope = netns.map(|n| format!("-n {n} ")).unwrap_or_default();
+    ip_json(&format!("{scope}link show dev {dev}"))[0].clone()
+}
+
+fn names_in(netns: &str) -> Vec<String> {
+    let mut names: Vec<String> = ip_json(&format!("-n {netns} link show"))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["ifname"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The kernel selftests' case: eth3 exists in the first namespace, and eth2 moves to the second
+/// taking the name eth3 there, in one request (as `ip link set dev eth2 netns NS name eth3`).
+/// Undone (--batch --atomic), it comes back under its old name.
+#[test]
+fn link_set_netns_with_a_new_name_is_one_request() {
+    let lab = lab!();
+    let (first, second, ip_first, ip_second) =
+        (lab.netns("N1"), lab.netns("N2"), lab.netns("I1"), lab.netns("I2"));
+    for ns in [&first, &second, &ip_first, &ip_second] {
+        ns_ok(ns);
+    }
+    for ns in [&first, &ip_first] {
+        sh_ok(&format!("ip -n {ns} link add eth2 type veth peer name eth3"));
+    }
+    sh_ok(&format!(
+        "ip -n {ip_first} link set dev eth2 netns {ip_second} name eth3"
+    ));
+    let out = ns(&[
+        "-n", &first, "link", "set", "dev", "eth2", "netns", &second, "name", "eth3",
+    ])
+    .ok()
+    .json();
+    assert_eq!(out["netns"], second.as_str(), "{out}");
+    assert_eq!(out["interface"]["name"], "eth3", "{out}");
+    assert_eq!(names_in(&first), names_in(&ip_first));
+    assert_eq!(names_in(&second), names_in(&ip_second));
+    assert_eq!(names_in(&first), ["eth3", "lo"]);
+    assert_eq!(names_in(&second), ["eth3", "lo"]);
+    // The moved link is the same one (its index) and still eth3's peer.
+    let moved = link(Some(&second), "eth3");
+    let peer = link(Some(&first), "eth3");
+    assert_eq!(peer["link_netnsid"].is_number(), true, "{peer}");
+    assert!(moved["ifindex"].is_number());
+    // Undone by --atomic: back in the first namespace under its old name.
+    sh_ok(&format!(
+        "ip -n {second} link set dev eth3 netns {first} name eth2"
+    ));
+    let before = state_snapshot();
+    let batch =
+        format!("-n {first} link set dev eth2 netns {second} name eth3\n-n {first} link set nosuch0 up\n");
+    let run = vnet_stdin("vnet-ns", &["--batch", "-", "--atomic"], &batch);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(state_snapshot(), before, "the move and rename were undone");
+    assert_eq!(names_in(&first), ["eth2", "eth3", "lo"]);
+    // NEW taken in the target namespace: exit 4, nothing changed.
+    sh_ok(&format!("ip -n {second} link add eth3 type veth peer name eth4"));
+    assert_unchanged(state_snapshot, || {
+        ns(&[
+            "-n", &first, "link", "set", "dev", "eth2", "netns", &second, "name", "eth3",
+        ])
+        .fails(4, "already has an interface called 'eth3'");
+    });
+}
+
+fn ns_ok(name: &str) {
+    ns(&["add", name]).ok();
+}
+
+/// Every MAC spelling ip accepts sets the same address with vnet-ns as with `ip link set dev X
+/// address ...`; each one ip refuses is exit 7 with nothing changed.
+#[test]
+fn mac_spellings_as_ip_reads_them() {
+    let lab = lab!();
+    let (ours, theirs) = (lab.link("mo"), lab.link("mt"));
+    sh_ok(&format!("ip link add {ours} type veth peer name {theirs}"));
+    let accepted = [
+        "02:42:AC:11:00:37",
+        "02:42:ac:11:001:37",
+        "2:42:ac:11:0:37",
+        "0002:042:AC:11:0000:3",
+        "0x02:0X42:ac:11:0x0:37",
+        "a:b:c:d:e:f",
+    ];
+    for spelling in accepted {
+        sh_ok(&format!("ip link set dev {theirs} address {spelling}"));
+        let out = ns(&["link", "set", "dev", &ours, "address", spelling])
+            .ok()
+            .json();
+        let want = link(None, &theirs)["address"].clone();
+        assert_eq!(link(None, &ours)["address"], want, "{spelling}");
+        assert_eq!(out["interface"]["mac"], want, "{spelling}: {out}");
+    }
+    // Refused by ip too (by ip's own parser or by the kernel).
+    let refused = [
+        "52::00:12:34:56",
+        "100:54:00:12:34:56",
+        "52:54:00:12:34",
+        "1:2:3:4:5:6:7",
+        "52:54:00:12:34:-1",
+        "52-54-00-12-34-56",
+        "52.54.00.12.34.56",
+        "01:00:5e:00:00:01",
+    ];
+    for spelling in refused {
+        assert_unchanged(state_snapshot, || {
+            let ip = sh(&format!("ip link set dev {theirs} address '{spelling}'"));
+            assert_ne!(ip.code, 0, "ip accepted {spelling}");
+            ns(&["link", "set", "dev", &ours, "address", spelling]).fails(7, "MAC address");
+        });
+    }
+}
+
+/// `addbr default` and the other names the kernel refuses: exit 7 with the reason, before the
+/// kernel is asked (ip gets EINVAL from the kernel for the same names).
+#[test]
+fn names_the_kernel_refuses_are_exit_7() {
+    let _lab = lab!();
+    for name in ["default", "all"] {
+        assert_unchanged(state_snapshot, || {
+            let ip = sh(&format!("ip link add {name} type bridge"));
+            assert_ne!(ip.code, 0, "the kernel took {name}");
+            br(&["addbr", name]).fails(7, "reserved by the kernel");
+            ns(&["veth", name, "x0"]).fails(7, "reserved by the kernel");
+            ns(&["tuntap", "add", name, "mode", "tap"]).fails(7, "reserved by the kernel");
+        });
+    }
+    for name in ["a/b", "a:b", "a b", "abcdefghijklmnop", ".."] {
+        assert_unchanged(state_snapshot, || {
+            br(&["addbr", name]).fails(7, "invalid interface name");
+        });
+    }
+}
+
+/// A line over 1 MiB fails alone (exit 7 in its record); --force goes on with the next line.
+#[test]
+fn a_batch_line_over_one_mib_fails_alone() {
+    let lab = lab!();
+    let (first, next) = (lab.netns("B1"), lab.netns("B2"));
+    let long = format!("add {}\n", "x".repeat(1 << 20));
+    let script = format!("add {first}\n{long}add {next}\n");
+    let run = vnet_stdin("vnet-ns", &["--batch", "-", "--force"], &script);
+    assert_eq!(run.code, 7, "{run:?}");
+    let records = run.records();
+    assert_eq!(records.len(), 3, "{}", run.stdout);
+    assert_eq!(records[1]["line"], 2, "{}", records[1]);
+    assert_eq!(records[1]["exit_code"], 7, "{}", records[1]);
+    assert!(
+        run.stderr.contains("line 2: line is longer than 1048576 bytes"),
+        "{run:?}"
+    );
+    let names = netns_names();
+    assert!(names.contains(&first) && names.contains(&next), "{names:?}");
+    // Without --force the batch stops at that line, naming it.
+    ns(&["del", &next]).ok();
+    let run = vnet_stdin("vnet-ns", &["--batch", "-"], &format!("{long}add {next}\n"));
+    assert_eq!(run.code, 7, "{run:?}");
+    assert_eq!(run.records().len(), 1, "{}", run.stdout);
+    assert!(!netns_names().contains(&next));
+}
