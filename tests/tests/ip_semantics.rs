@@ -170,3 +170,49 @@ fn a_batch_line_over_one_mib_fails_alone() {
     assert_eq!(run.records().len(), 1, "{}", run.stdout);
     assert!(!netns_names().contains(&next));
 }
+
+/// `add NS --exist-ok` on an existing namespace: "changed": false only when it already is what
+/// the line asks; otherwise what differs is applied, or refused with exit 4 naming it.
+#[test]
+fn add_exist_ok_converges_or_refuses() {
+    let lab = lab!();
+    let name = lab.netns("X");
+    let resolver = format!("/etc/netns/{name}/resolv.conf");
+    sh_ok(&format!("ip netns add {name}"));
+    // ip netns add leaves lo down: vnet-ns add brings it up.
+    let out = ns(&["add", &name, "--exist-ok", "--nameserver", "192.0.2.53"])
+        .ok()
+        .json();
+    assert_eq!(out["changed"], true, "{out}");
+    assert_eq!(out["resolv_conf"], resolver.as_str(), "{out}");
+    assert!(has_flag(
+        &ip_json(&format!("-n {name} link show dev lo"))[0],
+        "UP"
+    ));
+    assert!(sh_ok(&format!("cat {resolver}")).contains("nameserver 192.0.2.53\n"));
+    // The same line again: already what it asks.
+    let out = ns(&["add", &name, "--exist-ok", "--nameserver", "192.0.2.53"])
+        .ok()
+        .json();
+    assert_eq!(out["changed"], false, "{out}");
+    // Another nameserver: the file vnet-ns wrote is rewritten.
+    let out = ns(&["add", &name, "--may-exist", "--nameserver", "192.0.2.54"])
+        .ok()
+        .json();
+    assert_eq!(out["changed"], true, "{out}");
+    assert!(sh_ok(&format!("cat {resolver}")).contains("nameserver 192.0.2.54\n"));
+    // A tag on an untagged namespace is added; another tag is refused.
+    assert_eq!(
+        ns(&["add", &name, "--exist-ok", "--tag", "t1"]).ok().json()["changed"],
+        true
+    );
+    let files = || sh_ok(&format!("cat {resolver} /run/vnet/netns-tags/{name}"));
+    assert_unchanged(files, || {
+        ns(&["add", &name, "--exist-ok", "--tag", "t2"]).fails(4, "tagged 't1', not 't2'");
+    });
+    // A resolver file vnet-ns did not write is refused, left as it is.
+    sh_ok(&format!("echo 'nameserver 198.51.100.1' > {resolver}"));
+    assert_unchanged(files, || {
+        ns(&["add", &name, "--exist-ok", "--nameserver", "192.0.2.53"]).fails(4, "not written by vnet-ns");
+    });
+}
