@@ -216,3 +216,43 @@ fn add_exist_ok_converges_or_refuses() {
         ns(&["add", &name, "--exist-ok", "--nameserver", "192.0.2.53"]).fails(4, "not written by vnet-ns");
     });
 }
+
+/// addbr and addvxlan with --exist-ok: "changed": false only when the bridge or port already is
+/// what was asked; missing addresses and up are applied, another tag, remote, port or MTU is
+/// exit 4 naming it, with nothing changed.
+#[test]
+fn bridge_exist_ok_converges_or_refuses() {
+    let lab = lab!();
+    let (bridge, vx) = (lab.link("eb"), lab.link("ev"));
+    br(&["addbr", &bridge]).ok();
+    assert_eq!(
+        br(&["addbr", &bridge, "--exist-ok"]).ok().json()["changed"],
+        false
+    );
+    let asked = ["addbr", &bridge, "--exist-ok", "--up", "--addr", "10.71.0.1/24"];
+    assert_eq!(br(&asked).ok().json()["changed"], true);
+    assert_eq!(br(&asked).ok().json()["changed"], false);
+    assert_unchanged(state_snapshot, || {
+        br(&["addbr", &bridge, "--may-exist", "--tag", "t1"]).fails(4, "exists untagged, not tagged 't1'");
+    });
+    let port = ["addvxlan", &bridge, &vx, "--vni", "42", "--remote", "192.0.2.2"];
+    br(&port).ok();
+    let again = [&port[..], &["--exist-ok"]].concat();
+    assert_eq!(br(&again).ok().json()["changed"], false);
+    let refused: [(&[&str], &str); 4] = [
+        (&["--remote", "192.0.2.3"], "remote 192.0.2.2, not 192.0.2.3"),
+        (&["--port", "4790"], "port 4789, not 4790"),
+        (&["--mtu", "1400"], "not 1400"),
+        (&["--tag", "t1"], "tag none, not t1"),
+    ];
+    for (extra, needle) in refused {
+        let mut args = vec!["addvxlan", &bridge, &vx, "--vni", "42", "--exist-ok"];
+        if extra[0] != "--remote" {
+            args.extend(["--remote", "192.0.2.2"]);
+        }
+        args.extend(extra);
+        assert_unchanged(state_snapshot, || {
+            br(&args).fails(4, needle);
+        });
+    }
+}
