@@ -256,3 +256,49 @@ fn bridge_exist_ok_converges_or_refuses() {
         });
     }
 }
+
+/// veth --exist-ok: "changed": false only when the pair already is what was asked; a missing
+/// address, another MTU, a down end or another tag is exit 4 naming it, with nothing changed.
+#[test]
+fn veth_exist_ok_refuses_what_differs() {
+    let lab = lab!();
+    let (netns, a, b) = (lab.netns("V"), lab.link("va"), lab.link("vb"));
+    ns(&["add", &netns]).ok();
+    let pair = [
+        "veth",
+        &a,
+        &b,
+        "--peer-netns",
+        &netns,
+        "--addr",
+        "10.72.0.1/24",
+        "--mtu",
+        "1400",
+    ];
+    ns(&pair).ok();
+    let again = [&pair[..], &["--exist-ok"]].concat();
+    assert_eq!(ns(&again).ok().json()["changed"], false);
+    let cases: [(&[&str], &str); 3] = [
+        (&["--peer-addr", "10.72.0.2/24"], "lacks address 10.72.0.2/24"),
+        (&["--tag", "t1"], "is untagged, not tagged 't1'"),
+        (&["--mtu", "1300"], "has mtu 1400, not 1300"),
+    ];
+    for (extra, needle) in cases {
+        let mut args = again.clone();
+        if extra[0] == "--mtu" {
+            args.retain(|w| *w != "--mtu" && *w != "1400");
+        }
+        args.extend(extra);
+        assert_unchanged(state_snapshot, || {
+            ns(&args).fails(4, needle);
+        });
+    }
+    sh_ok(&format!("ip -n {netns} link set {b} down"));
+    assert_unchanged(state_snapshot, || {
+        ns(&again).fails(4, &format!("'{b}' is down"));
+    });
+    assert_eq!(
+        ns(&[&again[..], &["--no-up"]].concat()).ok().json()["changed"],
+        false
+    );
+}
