@@ -182,7 +182,7 @@ impl Classic {
 fn ours(record: &Value) -> (String, String, String) {
     let kind = record["kind"].as_str().unwrap().to_string();
     let key = match kind.as_str() {
-        "link" => &record["link"]["name"],
+        "link" | "port" => &record["link"]["name"],
         "addr" => &record["addr"]["address"],
         "route" => &record["route"]["dst"],
         "neigh" => &record["neigh"]["dst"],
@@ -210,6 +210,11 @@ fn theirs(line: &str) -> Option<(String, String, String)> {
         "LINK" if rest.contains(" qdisc ") => {
             let name = words[1].trim_end_matches(':');
             ("link", name.split('@').next().unwrap().to_string())
+        }
+        // The bridge-family copy of a port leaving its bridge: our port record.
+        "LINK" if action == "del" && words.contains(&"master") => {
+            let name = words[1].trim_end_matches(':');
+            ("port", name.split('@').next().unwrap().to_string())
         }
         "ADDR" => {
             let at = words.iter().position(|w| *w == "inet" || *w == "inet6")?;
@@ -332,6 +337,57 @@ fn monitor_matches_ip_monitor(lab: &Lab, netns: Option<&str>) {
         "gateway": "10.9.0.2", "dev": va, "protocol": "boot", "scope": "global", "prefsrc": null,
         "metric": null, "table": 254, "flags": [], "pref": null});
     assert_eq!(route["route"], shown, "{route}");
+}
+
+/// A port leaving its bridge (nomaster, or deleted) is a record of its own, as `bridge monitor`
+/// prints "Deleted ... master BR": kind port, the port's link record with master naming the bridge.
+#[test]
+fn a_port_leaving_its_bridge_is_a_record_of_its_own() {
+    let lab = lab!();
+    let (va, vb, bridge) = (lab.link("va"), lab.link("vb"), lab.link("br"));
+    sh_ok(&format!(
+        "ip link add {va} type veth peer name {vb} && ip link add {bridge} type bridge && \
+         ip link set {va} master {bridge} && ip link set {vb} master {bridge}"
+    ));
+    let before = ip_json(&format!("-d link show dev {va}"))[0].clone();
+    let devs = format!("{va},{vb},{bridge}");
+    let monitor = Streaming::start("vnet-bridge", &["monitor", "--dev", &devs, "--timeout", "3"]);
+    let classic = Classic::start("bridge monitor link");
+    wait_netlink_subscribed(monitor.child.id());
+    wait_netlink_subscribed(classic.pid());
+    sh_ok(&format!("ip link set {va} nomaster && ip link del {vb}"));
+    let run = monitor.finish(Duration::from_secs(15)).ok();
+    let text = classic.stop();
+    let records = run.records();
+    let ours: Vec<(String, String)> = records
+        .iter()
+        .filter(|r| r["kind"] == "port")
+        .map(|r| {
+            assert_eq!(r["action"], "del", "{r}");
+            let name = r["link"]["name"].as_str().unwrap().to_string();
+            (name, r["link"]["master"].as_str().unwrap().to_string())
+        })
+        .collect();
+    let theirs: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|line| {
+            let words: Vec<&str> = line.strip_prefix("Deleted ")?.split_whitespace().collect();
+            let name = words[1].trim_end_matches(':').split('@').next().unwrap();
+            let master = words[words.iter().position(|w| *w == "master")? + 1];
+            Some((name.to_string(), master.to_string()))
+        })
+        .collect();
+    assert_eq!(ours, theirs, "ours vs bridge monitor\n{}\n{text}", run.stdout);
+    let want = [(va.clone(), bridge.clone()), (vb.clone(), bridge.clone())];
+    assert_eq!(ours, want, "{}", run.stdout);
+    // The record's object is the port's link record: the fields ip -d -j shows for it.
+    let left = records.iter().find(|r| r["kind"] == "port").unwrap();
+    let link = &left["link"];
+    assert_eq!(link["index"], before["ifindex"], "{left}");
+    assert_eq!(link["kind"], before["linkinfo"]["info_kind"], "{left}");
+    assert_eq!(link["mtu"], before["mtu"], "{left}");
+    assert_eq!(link["mac"], before["address"], "{left}");
+    assert_eq!(link["master"], before["master"], "{left}");
 }
 
 #[test]

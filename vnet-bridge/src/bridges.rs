@@ -20,8 +20,9 @@ use vnet_common::{Error, ErrorKind, Journal, Render, Result, Verb};
 ///
 /// The bridge is created down unless --up. With --addr the addresses are added in the same
 /// step; if any step fails the bridge is deleted again. Exit 4 when NAME exists (with --exist-ok:
-/// success when it is a bridge, "changed": false, and missing --addr addresses / --up are still
-/// applied, and undone again if a later one fails).
+/// success when it is a bridge, "changed": false when it already is what was asked; missing --addr
+/// addresses / --up are applied ("changed": true), and undone again if a later one fails; another
+/// --tag than the bridge has is exit 4).
 #[derive(Debug, clap::Args)]
 pub struct Addbr {
     /// Bridge name (1..15 bytes; never truncated, unlike brctl).
@@ -36,7 +37,8 @@ pub struct Addbr {
     #[arg(long)]
     up: bool,
     /// Tag a bridge this call creates with LABEL (its ifalias, vnet:tag=LABEL): `show --tag`
-    /// lists it, `prune --tag` removes it. A bridge accepted with --exist-ok keeps its own tag.
+    /// lists it, `prune --tag` removes it. With --exist-ok, an existing bridge without this tag
+    /// is exit 4 (its tag is not changed).
     #[arg(long, value_name = "LABEL")]
     tag: Option<String>,
 }
@@ -96,7 +98,10 @@ impl Addbr {
             ))),
             Some(_) if !self.exist_ok => Err(Error::exists(format!("bridge '{name}' already exists"))
                 .with_hint("use --exist-ok to accept an existing bridge")),
-            Some(_) => Ok(false),
+            Some(link) => {
+                check_tag(name, &link, self.tag.as_deref())?;
+                Ok(false)
+            }
             None => {
                 let message = LinkMessageBuilder::<LinkBridge>::new(name).build();
                 handle.link().add(message).execute().await?;
@@ -114,6 +119,22 @@ impl Addbr {
         find_link(handle, &self.bridge)
             .await?
             .ok_or_else(|| Error::failed("the bridge vanished"))
+    }
+}
+
+/// With --exist-ok and --tag: an existing bridge must have that tag (exit 4 naming the one it has).
+fn check_tag(name: &str, link: &LinkMessage, asked: Option<&str>) -> Result<()> {
+    let Some(asked) = asked else {
+        return Ok(());
+    };
+    match vnet_common::tags::link_tag(link) {
+        Some(has) if has == asked => Ok(()),
+        Some(has) => Err(Error::exists(format!(
+            "bridge '{name}' exists tagged '{has}', not '{asked}'"
+        ))),
+        None => Err(Error::exists(format!(
+            "bridge '{name}' exists untagged, not tagged '{asked}'"
+        ))),
     }
 }
 

@@ -67,11 +67,12 @@ pub struct Addvxlan {
     /// The MTU (default: the underlay's minus the VXLAN overhead).
     #[arg(long, value_name = "N")]
     mtu: Option<String>,
-    /// Succeed when NAME already is a VXLAN port of the bridge with this VNI.
+    /// Succeed when NAME already is a VXLAN port of the bridge with this VNI and every other
+    /// setting asked ("changed": false); one that differs is exit 4 naming it.
     #[arg(long, visible_alias = "may-exist")]
     exist_ok: bool,
     /// Tag the new VXLAN link with LABEL (its ifalias, vnet:tag=LABEL): `prune --tag` removes it.
-    /// A port accepted with --exist-ok keeps its own tag.
+    /// With --exist-ok, an existing port without this tag is exit 4.
     #[arg(long, value_name = "LABEL")]
     tag: Option<String>,
 }
@@ -261,7 +262,7 @@ impl Addvxlan {
             changed: false,
         };
         if let Some(existing) = links.by_name(&self.name) {
-            return self.accept_existing(existing, &links, bridge_index, done);
+            return self.accept_existing(existing, &links, bridge_index, done, &plan, dev);
         }
         refuse_vni_clash(&links, &plan, dev)?;
         let underlay = match dev {
@@ -288,17 +289,30 @@ impl Addvxlan {
     }
 
     /// NAME exists: with --exist-ok and already a VXLAN port of the bridge with this VNI, the
-    /// result as it is ("changed": false); otherwise exit 4.
+    /// result as it is ("changed": false) when every other setting asked matches, exit 4 naming
+    /// the ones that differ; otherwise exit 4.
     fn accept_existing(
         &self,
         existing: &LinkMessage,
         links: &Links,
         bridge_index: u32,
         mut done: VxlanAdded,
+        plan: &Plan,
+        dev: Option<&LinkMessage>,
     ) -> Result<VxlanAdded> {
         let same = vxlan_data(existing).is_some_and(|d| vni_of(d) == Some(done.vni))
             && link_master(existing) == Some(bridge_index);
         if self.exist_ok && same {
+            let differences = self.differences(existing, links, plan, dev);
+            if !differences.is_empty() {
+                return Err(Error::exists(format!(
+                    "VXLAN port '{}' exists with VNI {} but {}",
+                    self.name,
+                    done.vni,
+                    differences.join(", ")
+                ))
+                .with_hint("delete it first (delvxlan) to make it anew"));
+            }
             done.mtu = link_mtu(existing).unwrap_or_default();
             done.underlay = vxlan_data(existing)
                 .and_then(|d| {
@@ -320,6 +334,55 @@ impl Addvxlan {
                 },
             ),
         )
+    }
+
+    /// What the existing port has other than asked: remote, group, local, port, dev, mtu, tag.
+    fn differences(
+        &self,
+        existing: &LinkMessage,
+        links: &Links,
+        plan: &Plan,
+        dev: Option<&LinkMessage>,
+    ) -> Vec<String> {
+        let Some(data) = vxlan_data(existing) else {
+            return vec![];
+        };
+        let has = VxlanPort::of(existing, &[]);
+        let has = has.as_ref();
+        let mut differences = vec![];
+        let mut differ = |what: &str, asked: String, found: String| {
+            if asked != found {
+                differences.push(format!("{what} {found}, not {asked}"));
+            }
+        };
+        let none = || "none".to_string();
+        let shown = |a: Option<IpAddr>| a.map_or_else(none, |a| a.to_string());
+        if plan.remote.is_some() {
+            let found = has.and_then(|p| p.remotes.first().cloned());
+            differ("remote", shown(plan.remote), found.unwrap_or_else(none));
+        }
+        if plan.group.is_some() {
+            let found = has.and_then(|p| p.group.clone());
+            differ("group", shown(plan.group), found.unwrap_or_else(none));
+        }
+        if plan.local.is_some() {
+            let found = has.and_then(|p| p.local.clone());
+            differ("local", shown(plan.local), found.unwrap_or_else(none));
+        }
+        differ("port", plan.port.to_string(), port_of(data).to_string());
+        if let Some(dev) = dev {
+            let found = dev_index(data).and_then(|i| links.by_index(i)).map(link_name);
+            differ("dev", link_name(dev), found.unwrap_or_else(none));
+        }
+        if let Some(mtu) = plan.mtu {
+            let found = link_mtu(existing).map_or_else(none, |m| m.to_string());
+            differ("mtu", mtu.to_string(), found);
+        }
+        if let Some(tag) = &self.tag {
+            let found = vnet_common::tags::link_tag(existing).unwrap_or_else(none);
+            differ("tag", tag.clone(), found);
+        }
+        differences
     }
 
     /// The new link's MTU: --mtu (refused above what --dev carries), else the underlay's minus

@@ -2,9 +2,10 @@
 //! `#` comments), run in this one process over one context; exactly one record per command line
 //! on stdout (NDJSON): the verb's result, or for a failed line a [`Failure`] record. Stops at the
 //! first failure unless `--force`; with `--atomic` a failure undoes every line already done.
-//! A line must be UTF-8 (a line that is not is a failed line like any other: named, and skipped
-//! over with --force) and at most [`MAX_LINE`] bytes: a longer one ends the batch with exit 7, since
-//! an input without line ends (`--batch /dev/zero`) has no next line to go on with.
+//! A line must be UTF-8 and at most [`MAX_LINE`] bytes; one that is not is a failed line like any
+//! other (exit 7, named, and skipped over with --force). The rest of a line too long is never held:
+//! it is read past in buffer-sized pieces to the next newline, and only when the batch goes on
+//! (--force), so `--batch /dev/zero` without --force ends at its first line.
 
 use crate::journal::{Journal, Rollback};
 pub use crate::output::Failure;
@@ -14,7 +15,7 @@ use crate::{signals, Error, Result};
 use std::io::{BufRead, BufReader, Read};
 use std::process::ExitCode;
 
-/// The longest batch line read (1 MiB); a longer one ends the batch with exit 7.
+/// The longest batch line read (1 MiB, without its newline); a longer one is a failed line (exit 7).
 pub const MAX_LINE: usize = 1 << 20;
 
 /// Runs every command line of `args.batch` against `ctx`.
@@ -25,11 +26,11 @@ pub fn run_batch<T: Tool>(
     printer: Printer,
 ) -> Result<ExitCode> {
     let source = args.batch.as_deref().unwrap_or("-");
-    let mut reader = open_source(source)?;
+    let mut reader = Lines::new(open_source(source)?, source);
     let mut done = Journal::new();
     let mut first_failure: Option<u8> = None;
     let mut number = 0;
-    while let Some(line) = read_line(&mut reader, source)? {
+    while let Some(line) = reader.next_line()? {
         number += 1;
         if let Err(e) = signals::check() {
             // A signal held during the previous line: stop between lines.
@@ -101,24 +102,69 @@ fn open_source(source: &str) -> Result<Box<dyn BufRead>> {
     Ok(Box::new(BufReader::new(file)))
 }
 
-/// The next line (None at the end): Err inside when the line is not UTF-8 (reading goes on at the
-/// next line), Err outside when the input cannot be read or the line is too long.
-fn read_line(reader: &mut dyn BufRead, source: &str) -> Result<Option<Result<String>>> {
-    let mut bytes = Vec::new();
-    let read = Read::take(&mut *reader, MAX_LINE as u64 + 1)
-        .read_until(b'\n', &mut bytes)
-        .map_err(|e| Error::from(e).context(format!("read batch {}", crate::error::quote(source))))?;
-    if read == 0 {
-        return Ok(None);
+/// Batch input read line by line, each line held only up to [`MAX_LINE`] bytes.
+struct Lines {
+    reader: Box<dyn BufRead>,
+    source: String,
+    /// The last line returned was too long and its rest is still unread.
+    unfinished: bool,
+}
+
+impl Lines {
+    fn new(reader: Box<dyn BufRead>, source: &str) -> Lines {
+        Lines {
+            reader,
+            source: source.to_string(),
+            unfinished: false,
+        }
     }
-    if bytes.len() > MAX_LINE {
-        return Err(Error::invalid(format!(
-            "batch {}: a line is longer than {MAX_LINE} bytes",
-            crate::error::quote(source)
-        )));
+
+    fn read_error(source: &str, e: std::io::Error) -> Error {
+        Error::from(e).context(format!("read batch {}", crate::error::quote(source)))
     }
-    let text = String::from_utf8(bytes).map_err(|_| Error::invalid("line is not UTF-8"));
-    Ok(Some(text.map(|t| t.trim_end_matches(['\n', '\r']).to_string())))
+
+    /// The next line (None at the end): Err inside when the line is not UTF-8 or too long (reading
+    /// goes on at the next line), Err outside when the input cannot be read.
+    fn next_line(&mut self) -> Result<Option<Result<String>>> {
+        if std::mem::take(&mut self.unfinished) {
+            self.skip_rest()?;
+        }
+        let mut bytes = Vec::new();
+        // One byte more than a line may have, so a line of exactly MAX_LINE bytes keeps its newline.
+        let read = Read::take(&mut *self.reader, MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut bytes)
+            .map_err(|e| Self::read_error(&self.source, e))?;
+        if read == 0 {
+            return Ok(None);
+        }
+        if bytes.len() > MAX_LINE && bytes.last() != Some(&b'\n') {
+            self.unfinished = true;
+            return Ok(Some(Err(Error::invalid(format!(
+                "line is longer than {MAX_LINE} bytes"
+            )))));
+        }
+        let text = String::from_utf8(bytes).map_err(|_| Error::invalid("line is not UTF-8"));
+        Ok(Some(text.map(|t| t.trim_end_matches(['\n', '\r']).to_string())))
+    }
+
+    /// Reads past the rest of a line too long, through its newline, a buffer at a time; a signal
+    /// stops it (an input without newlines never ends).
+    fn skip_rest(&mut self) -> Result<()> {
+        loop {
+            let source = &self.source;
+            let buffer = self.reader.fill_buf().map_err(|e| Self::read_error(source, e))?;
+            if buffer.is_empty() {
+                return Ok(());
+            }
+            if let Some(end) = buffer.iter().position(|b| *b == b'\n') {
+                self.reader.consume(end + 1);
+                return Ok(());
+            }
+            let len = buffer.len();
+            self.reader.consume(len);
+            signals::check()?;
+        }
+    }
 }
 
 /// The words of one line; None for a blank or comment-only line.
@@ -145,25 +191,53 @@ mod tests {
         assert_eq!(split_line("add 'Blue").unwrap_err().exit_code(), 7);
     }
 
+    fn all_lines(input: Box<dyn BufRead>) -> Vec<std::result::Result<String, String>> {
+        let mut reader = Lines::new(input, "-");
+        let mut lines = Vec::new();
+        while let Some(line) = reader.next_line().unwrap() {
+            lines.push(line.map_err(|e| format!("{} {}", e.exit_code(), e.message)));
+        }
+        lines
+    }
+
     #[test]
     fn bad_lines_are_named_and_reading_goes_on() {
         let input: Vec<u8> = b"add a\n\xff\xfe\nadd b\n".to_vec();
-        let mut reader: Box<dyn BufRead> = Box::new(std::io::Cursor::new(input));
-        let mut lines = Vec::new();
-        while let Some(line) = read_line(&mut reader, "-").unwrap() {
-            lines.push(line.map_err(|e| e.message));
-        }
+        assert_eq!(
+            all_lines(Box::new(std::io::Cursor::new(input))),
+            [
+                Ok("add a".to_string()),
+                Err("7 line is not UTF-8".to_string()),
+                Ok("add b".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_line_too_long_fails_alone_and_the_next_one_is_read() {
+        let too_long = format!("7 line is longer than {MAX_LINE} bytes");
+        let exact = "x".repeat(MAX_LINE);
+        let mut input = b"add a\n".to_vec();
+        input.extend(std::iter::repeat_n(b'#', 3 * MAX_LINE));
+        input.extend(format!("\n{exact}\nadd b\n").as_bytes());
+        input.extend(std::iter::repeat_n(b'y', MAX_LINE + 1));
+        let lines = all_lines(Box::new(BufReader::new(std::io::Cursor::new(input))));
         assert_eq!(
             lines,
             [
                 Ok("add a".to_string()),
-                Err("line is not UTF-8".to_string()),
+                Err(too_long.clone()),
+                Ok(exact),
                 Ok("add b".to_string()),
+                Err(too_long),
             ]
         );
+        // An input without newlines: its first line fails, and nothing more is held.
         let endless = std::io::repeat(0).take(3 * MAX_LINE as u64);
-        let mut reader: Box<dyn BufRead> = Box::new(BufReader::new(endless));
-        assert_eq!(read_line(&mut reader, "-").unwrap_err().exit_code(), 7);
+        let mut reader = Lines::new(Box::new(BufReader::new(endless)), "-");
+        let first = reader.next_line().unwrap().unwrap().unwrap_err();
+        assert_eq!(first.exit_code(), 7);
+        assert!(reader.next_line().unwrap().is_none());
     }
 
     #[test]

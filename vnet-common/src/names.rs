@@ -40,6 +40,11 @@ pub fn validate_ifname(name: &str) -> Result<()> {
     {
         return bad(&format!("contains {c:?}"));
     }
+    // The kernel refuses these as device names: they would collide with the per-protocol
+    // settings directories /proc/sys/net/ipv4/conf/all and .../default.
+    if name == "all" || name == "default" {
+        return bad("reserved by the kernel (/proc/sys/net/*/conf/all and default)");
+    }
     Ok(())
 }
 
@@ -69,7 +74,19 @@ mod tests {
         for ok in ["vetha", "eth0", "a", "abcdefghijklmno", "br-lan.10"] {
             assert!(validate_ifname(ok).is_ok(), "{ok}");
         }
-        for bad in ["", ".", "..", "a/b", "a:b", "a b", "abcdefghijklmnop", "tab\tx"] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "a:b",
+            "a b",
+            "abcdefghijklmnop",
+            "tab\tx",
+            "all",
+            "default",
+            "nl\n",
+        ] {
             let e = validate_ifname(bad).unwrap_err();
             assert_eq!(e.exit_code(), 7, "{bad}");
         }
@@ -77,6 +94,13 @@ mod tests {
             .unwrap_err()
             .message
             .contains("16 bytes"));
+        assert!(validate_ifname("default")
+            .unwrap_err()
+            .message
+            .contains("reserved by the kernel"));
+        for ok in ["All", "defaults", "all0"] {
+            assert!(validate_ifname(ok).is_ok(), "{ok}");
+        }
     }
 
     #[test]

@@ -31,12 +31,12 @@ impl Verb for DhcpLeases {
 
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<Leases> {
         spec::validate_name(&self.name)?;
-        if let Some(mac) = &self.mac {
-            vnet_common::mac::parse_mac(mac)?;
-        }
+        // In the kernel's and libvirt's spelling, so any spelling ip accepts finds the lease.
+        let mac = self.mac.as_deref().map(vnet_common::mac::parse_mac).transpose()?;
+        let mac = mac.map(|bytes| vnet_common::mac::format_mac(&bytes));
         let net = require(ctx.conn()?, &self.name)?;
-        let mut leases = get(&net, self.mac.as_deref())
-            .map_err(|e| e.context(format!("leases of network {}", self.name)))?;
+        let mut leases =
+            get(&net, mac.as_deref()).map_err(|e| e.context(format!("leases of network {}", self.name)))?;
         // virsh sorts leases by MAC address, case-insensitively.
         leases.sort_by_key(|l| l.mac.as_deref().map(str::to_lowercase));
         Ok(Leases(leases))

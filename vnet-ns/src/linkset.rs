@@ -80,13 +80,17 @@ async fn rename(handle: &Handle, index: u32, name: String) -> Result<()> {
     set(handle, LinkUnspec::new_with_index(index).name(name).build()).await
 }
 
-/// Moves the link called `name` (looked up in `from`) into the namespace open as `to`.
-async fn move_by_name(from: &Handle, name: &str, to: Rc<File>) -> Result<()> {
+/// Moves the link called `name` (looked up in `from`) into the namespace open as `to`, taking the
+/// name `rename` there if given: one request (IFLA_NET_NS_FD with IFLA_IFNAME), as ip sends it,
+/// so the new name only has to be free in the target namespace.
+async fn move_by_name(from: &Handle, name: &str, to: Rc<File>, rename: Option<String>) -> Result<()> {
     let link = links::require_link(from, name, None).await?;
-    let message = LinkUnspec::new_with_index(link.header.index)
-        .setns_by_fd(to.as_raw_fd())
-        .build();
-    set(from, message).await
+    let message = LinkUnspec::new_with_index(link.header.index).setns_by_fd(to.as_raw_fd());
+    let message = match rename {
+        Some(new) => message.name(new),
+        None => message,
+    };
+    set(from, message.build()).await
 }
 
 /// Applies a checked `link set`.
@@ -113,23 +117,34 @@ pub fn run_set(
         let into = target.as_ref().map(|(t, thandle, _)| (t.as_str(), thandle));
         let final_name = check_set(&handle, &link, &spec, ns.as_deref(), into, &what).await?;
         let mut changes = vec![];
-        // The move comes next, as the kernel does it for ip link set X netns NS up: a link moved
-        // to another namespace arrives down, so the other changes are made there.
-        // A rename comes first (the name then moves with the link), as ip's single request does.
+        // The move comes first, as the kernel does it for ip link set X netns NS up: a link moved
+        // to another namespace arrives down, so the other changes are made there. A rename with
+        // a move is part of the move's request; without one it is a request of its own.
         let (mut handle, mut link, mut now_in) = (handle.clone(), link, ns.clone());
-        if final_name != spec.dev {
+        if final_name != spec.dev && target.is_none() {
             rename_journaled(&handle, &link, &spec.dev, &final_name, &what, journal).await?;
             changes.push(format!("name {final_name}"));
         }
         if let Some((t, thandle, tfile)) = &target {
-            move_by_name(&handle, &final_name, tfile.clone())
+            let renamed = (final_name != spec.dev).then(|| final_name.clone());
+            let step = match &renamed {
+                Some(new) => format!("{what} netns {t} name {new}"),
+                None => format!("{what} netns {t}"),
+            };
+            move_by_name(&handle, &spec.dev, tfile.clone(), renamed.clone())
                 .await
-                .map_err(|e| e.context(format!("{what} netns {t}")))?;
+                .map_err(|e| e.context(&step))?;
+            // Undone the same way: one request moves it back under its old name.
             let (undo, name, home) = (thandle.clone(), final_name.clone(), home.clone());
-            journal.record(format!("{what} netns {t}"), async move {
-                move_by_name(&undo, &name, home).await
-            })?;
+            let old_name = renamed.as_ref().map(|_| spec.dev.clone());
+            journal.record(
+                step,
+                async move { move_by_name(&undo, &name, home, old_name).await },
+            )?;
             changes.push(format!("netns {t}"));
+            if let Some(new) = renamed {
+                changes.push(format!("name {new}"));
+            }
             handle = thandle.clone();
             now_in = Some(t.clone());
             link = links::require_link(&handle, &final_name, now_in.as_deref()).await?;
@@ -212,7 +227,9 @@ async fn check_set(
     if let Some(mtu) = spec.mtu {
         check_mtu(link, &spec.dev, mtu)?;
     }
-    if let Some(new) = &spec.name {
+    // With a move the new name is taken in the target namespace (one request, as ip does), so
+    // only a rename in place needs the name free here.
+    if let Some(new) = spec.name.as_ref().filter(|_| into.is_none()) {
         if new != &spec.dev && links::find_link(handle, new).await?.is_some() {
             return Err(Error::exists(format!(
                 "{what}: cannot rename to {}: an interface of that name exists in {}",

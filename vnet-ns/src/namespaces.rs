@@ -27,7 +27,9 @@ pub fn is_live(path: &Path) -> bool {
 pub struct Add {
     /// Namespace name: 1..255 bytes of A-Z a-z 0-9 _ . - (no leading -).
     pub name: String,
-    /// Succeed with "changed": false when the namespace already exists.
+    /// Accept an existing namespace: "changed": false when it already is what was asked (lo up
+    /// unless --no-lo, the resolver file, the tag); otherwise what differs is applied ("changed":
+    /// true), or refused with exit 4 naming it (a resolver file vnet-ns did not write, another tag).
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
     /// Leave lo down, as `ip netns add` does.
@@ -75,7 +77,8 @@ impl Verb for Add {
         let path = netns::path(name);
         let _lock = lock_run_dir().with_context(what)?;
         if path.exists() {
-            return already_exists(name, &path, self.exist_ok);
+            let found = already_exists(name, &path, self.exist_ok)?;
+            return converge(ctx, &self, found, resolver, journal).with_context(what);
         }
         create_mounted(name, &path, journal).with_context(what)?;
         vnet_common::tags::mark_netns(name, self.tag.as_deref(), journal).with_context(what)?;
@@ -113,6 +116,70 @@ fn already_exists(name: &str, path: &Path, exist_ok: bool) -> Result<Added> {
         lo_up: None,
         resolv_conf: None,
         changed: false,
+    })
+}
+
+/// `add --exist-ok` on an existing namespace: brings it to what the line asks, or refuses naming
+/// the difference (exit 4) before changing anything.
+fn converge(
+    ctx: &mut NsCtx,
+    add: &Add,
+    mut found: Added,
+    resolver: Option<String>,
+    journal: &mut Journal,
+) -> Result<Added> {
+    let name = &add.name;
+    let file = Path::new(NETNS_ETC_DIR).join(name).join("resolv.conf");
+    let current = std::fs::read_to_string(&file).ok();
+    let write = resolver.filter(|text| current.as_deref() != Some(text.as_str()));
+    if let (Some(_), Some(current)) = (&write, &current) {
+        if !current.starts_with(&resolver_marker(name)) {
+            return Err(Error::exists(format!(
+                "{} exists with other content, not written by vnet-ns",
+                file.display()
+            ))
+            .with_hint("edit or remove it, or leave out --nameserver/--resolv-conf"));
+        }
+    }
+    let tag = match (add.tag.as_deref(), tags::netns_tag(name)) {
+        (Some(asked), Some(has)) if asked != has => {
+            return Err(Error::exists(format!(
+                "the namespace is tagged '{has}', not '{asked}'"
+            )));
+        }
+        (Some(asked), None) => Some(asked),
+        _ => None,
+    };
+    if let Some(label) = tag {
+        tags::mark_netns(name, Some(label), journal)?;
+        found.changed = true;
+    }
+    if !add.no_lo && lo_up_if_down(ctx.netlink()?, name, journal)? {
+        found.changed = true;
+        found.lo_up = Some(true);
+    }
+    if let Some(text) = write {
+        found.resolv_conf = Some(write_resolver(name, &text, journal)?);
+        found.changed = true;
+    }
+    Ok(found)
+}
+
+/// Brings lo of an existing namespace up when it is down (journaled); true when it did.
+fn lo_up_if_down(netlink: &mut Netlink, name: &str, journal: &mut Journal) -> Result<bool> {
+    let handle = netlink.handle(Some(name))?;
+    netlink.run(async {
+        let lo = links::require_link(&handle, "lo", Some(name)).await?;
+        if links::link_is_up(&lo) {
+            return Ok(false);
+        }
+        let index = lo.header.index;
+        links::set_up(&handle, index, true).await?;
+        let undo = handle.clone();
+        journal.record(format!("namespace '{name}': lo up"), async move {
+            links::set_up(&undo, index, false).await
+        })?;
+        Ok(true)
     })
 }
 

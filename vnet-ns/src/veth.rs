@@ -41,11 +41,13 @@ pub struct Veth {
     /// Leave both ends down.
     #[arg(long)]
     pub no_up: bool,
-    /// Succeed with "changed": false when NAME and PEER already exist as one veth pair.
+    /// Succeed with "changed": false when NAME and PEER already exist as one veth pair that
+    /// already is what was asked (addresses, MTU, master, up, tag); one that differs is exit 4
+    /// naming what differs, with nothing changed.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
     /// Tag both new ends with LABEL (their ifalias, vnet:tag=LABEL): `prune --tag` removes them.
-    /// A pair accepted with --exist-ok keeps its own tag.
+    /// With --exist-ok, an existing pair without this tag is exit 4.
     #[arg(long, value_name = "LABEL")]
     pub tag: Option<String>,
 }
@@ -125,6 +127,13 @@ impl Veth {
     /// Creates and configures the pair; false when --exist-ok found it already there.
     async fn make(&self, plan: &Plan, host: &Handle, peer: &Handle, journal: &mut Journal) -> Result<bool> {
         if self.exist_ok && pair_exists(host, peer, self).await? {
+            let differences = self.differences(plan, host, peer).await?;
+            if !differences.is_empty() {
+                return Err(
+                    Error::exists(format!("the veth pair exists, but {}", differences.join(", ")))
+                        .with_hint("delete it first to make it anew, or ask for what it has"),
+                );
+            }
             return Ok(false);
         }
         let master = check_free(host, peer, self, plan).await?;
@@ -137,6 +146,50 @@ impl Veth {
         configure(host, peer, self, plan, master).await?;
         crate::prune::tag_pair(host, peer, &self.name, &self.peer, self.tag.as_deref()).await?;
         Ok(true)
+    }
+
+    /// What an existing pair has other than this line asks, one phrase per difference.
+    async fn differences(&self, plan: &Plan, host: &Handle, peer: &Handle) -> Result<Vec<String>> {
+        // The master is asked of NAME's end only.
+        let ends = [
+            (host, &self.name, &plan.addrs, self.master.as_ref()),
+            (peer, &self.peer, &plan.peer_addrs, None),
+        ];
+        let mut differences = vec![];
+        for (handle, name, addrs, master) in ends {
+            let link = links::require_link(handle, name, None).await?;
+            let has: Vec<String> = links::list_addresses(handle, Some(link.header.index))
+                .await?
+                .iter()
+                .filter_map(links::address_cidr)
+                .collect();
+            for missing in addrs.iter().map(ToString::to_string).filter(|a| !has.contains(a)) {
+                differences.push(format!("'{name}' lacks address {missing}"));
+            }
+            if let Some(mtu) = self.mtu.filter(|m| links::link_mtu(&link) != Some(*m)) {
+                let has = links::link_mtu(&link).unwrap_or_default();
+                differences.push(format!("'{name}' has mtu {has}, not {mtu}"));
+            }
+            if !self.no_up && !links::link_is_up(&link) {
+                differences.push(format!("'{name}' is down"));
+            }
+            if let Some(tag) = self.tag.as_deref() {
+                let has = vnet_common::tags::link_tag(&link);
+                if has.as_deref() != Some(tag) {
+                    let has = has.map_or("untagged".to_string(), |t| format!("tagged '{t}'"));
+                    differences.push(format!("'{name}' is {has}, not tagged '{tag}'"));
+                }
+            }
+            if let Some(master) = master {
+                let names = links::link_names(handle).await?;
+                let has = links::link_master(&link).and_then(|i| names.get(&i).cloned());
+                if has.as_deref() != Some(master.as_str()) {
+                    let has = has.map_or("no master".to_string(), |m| format!("master '{m}'"));
+                    differences.push(format!("'{name}' has {has}, not '{master}'"));
+                }
+            }
+        }
+        Ok(differences)
     }
 
     fn summary(self, plan: Plan, changed: bool) -> Pair {

@@ -148,9 +148,12 @@ impl Names {
     /// The record for a notification (None for dump replies and messages of no interest).
     pub(super) fn convert(&mut self, message: RawMessage, dumped: bool) -> Option<Change> {
         if let Some(link) = RawLink::parse(message.kind, message.payload) {
-            // The bridge-family copy of a port's notification: the AF_UNSPEC one carries it.
+            // The bridge-family copies of a port's notifications repeat what the AF_UNSPEC ones
+            // carry, except one: a port leaving its bridge (nomaster, or deleted), which bridge
+            // monitor prints as "Deleted ... master BR" and is a record of its own.
             if link.bridge_family {
-                return None;
+                let left = message.kind == RawLink::RTM_DELLINK && link.master().is_some();
+                return (left && !dumped).then(|| self.port_left(&link));
             }
             if message.kind == RawLink::RTM_DELLINK {
                 let change = self.link(&link);
@@ -193,6 +196,29 @@ impl Names {
             link: Some(iface),
             ..Names::blank(Kind::Link)
         }
+    }
+
+    /// A port that left its bridge: its link record as show prints it, `master` naming the bridge
+    /// it left. The bridge-family message has no link kind: asked of the kernel while the link
+    /// still exists (a port deleted outright has none by then).
+    fn port_left(&mut self, link: &RawLink) -> Change {
+        let mut change = self.link(link);
+        if let Some(iface) = change.link.as_mut().filter(|i| i.kind.is_none()) {
+            iface.kind = self.lookup_kind(link.index);
+        }
+        Change {
+            kind: Kind::Port,
+            action: Action::Del,
+            ..change
+        }
+    }
+
+    fn lookup_kind(&mut self, index: u32) -> Option<String> {
+        if self.lookup.is_none() {
+            self.lookup = RouteSocket::open(self.ns.as_deref()).ok();
+        }
+        let found = self.lookup.as_mut()?.link(index).ok().flatten()?;
+        crate::links::link_kind(&found)
     }
 
     fn addr(&mut self, a: &AddressMessage) -> Option<Change> {

@@ -44,6 +44,10 @@ pub enum Kind {
     Fdb,
     /// A named namespace appearing or going (with --all-namespaces).
     Netns,
+    /// A port leaving its bridge (bridge monitor's "Deleted ... master BR"): a record of its own,
+    /// carrying the port's `link` record with `master` naming the bridge it left. Comes with
+    /// --kind link too.
+    Port,
 }
 
 /// What happened to the object.
@@ -57,7 +61,7 @@ pub enum Action {
 }
 
 /// One change, as one line of NDJSON. Exactly one of link, addr, route, neigh, fdb is present,
-/// named by `kind` (none for kind netns).
+/// named by `kind` (none for kind netns; `link` for kind port).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Change {
     /// When the notification was read (RFC 3339, UTC).
@@ -250,7 +254,9 @@ pub struct Filter {
 
 impl Filter {
     fn keeps(&self, change: &Change) -> bool {
-        if !self.kinds.contains(&change.kind) {
+        let asked = self.kinds.contains(&change.kind)
+            || (change.kind == Kind::Port && self.kinds.contains(&Kind::Link));
+        if !asked {
             return false;
         }
         if self.bridges_only {
@@ -275,7 +281,7 @@ impl Filter {
             groups |= match kind {
                 // Address and route records name interfaces: links are always joined for the
                 // name table, and filtered out afterwards when not asked for.
-                Kind::Link | Kind::Netns => 0,
+                Kind::Link | Kind::Netns | Kind::Port => 0,
                 Kind::Addr => RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
                 Kind::Route => RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE,
                 Kind::Neigh | Kind::Fdb => RTMGRP_NEIGH,
