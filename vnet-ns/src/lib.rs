@@ -12,6 +12,7 @@ mod netem;
 mod procs;
 mod prune;
 mod route;
+mod scope;
 mod tuntap;
 mod veth;
 
@@ -91,6 +92,15 @@ vnet_common::verbs! {
         /// Link impairment with netem, as tc qdisc sets it: add, replace, change, del, show.
         #[command(subcommand)]
         Qdisc(ip_verbs::qdisc::QdiscVerb),
+        /// Neighbour (ARP/NDP) entries, as ip neigh: add, replace, del, flush, show.
+        #[command(subcommand, visible_alias = "neighbour", visible_alias = "neighbor")]
+        Neigh(ip_verbs::neigh::NeighVerb),
+        /// Policy routing rules, as ip rule: add, del, show.
+        #[command(subcommand)]
+        Rule(ip_verbs::rule::RuleVerb),
+        /// Namespaces in ip netns's spelling: add, del, list, exec, identify, pids, set, attach.
+        #[command(subcommand)]
+        Netns(ip_verbs::netns::NetnsVerb),
         Monitor(monitor::Monitor),
         Prune(prune::Prune),
     }
