@@ -14,11 +14,11 @@ pub struct RuleEntry {
     pub priority: u32,
     /// The source prefix's address, or "all".
     pub src: String,
-    /// The source prefix's length; null for "all".
+    /// The source prefix's length; null for "all" and for a single address (as ip -j).
     pub srclen: Option<u8>,
     /// The destination prefix's address; null for any destination.
     pub dst: Option<String>,
-    /// The destination prefix's length; null for any destination.
+    /// The destination prefix's length; null for any destination and for a single address.
     pub dstlen: Option<u8>,
     /// The input interface (iif).
     pub iif: Option<String>,
@@ -49,9 +49,9 @@ impl RuleEntry {
         RuleEntry {
             priority: priority(rule).unwrap_or(0),
             src: source(rule).map_or("all".to_string(), |a| a.to_string()),
-            srclen: source(rule).map(|_| header.src_len),
+            srclen: source(rule).and_then(|a| prefix_len(a, header.src_len)),
             dst: destination(rule).map(|a| a.to_string()),
-            dstlen: destination(rule).map(|_| header.dst_len),
+            dstlen: destination(rule).and_then(|a| prefix_len(a, header.dst_len)),
             iif: interface(rule, true),
             oif: interface(rule, false),
             fwmark: mark.or(mask.map(|_| 0)).map(|m| format!("{m:#x}")),
@@ -63,6 +63,12 @@ impl RuleEntry {
             },
         }
     }
+}
+
+/// A prefix's length as ip -j rule gives it: none for a single address (/32, /128).
+fn prefix_len(addr: IpAddr, len: u8) -> Option<u8> {
+    let host = if addr.is_ipv6() { 128 } else { 32 };
+    (len != host).then_some(len)
 }
 
 fn find<T>(rule: &RuleMessage, pick: impl Fn(&RuleAttribute) -> Option<T>) -> Option<T> {

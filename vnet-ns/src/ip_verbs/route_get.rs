@@ -3,7 +3,7 @@
 
 use crate::scope::Scope;
 use crate::NsCtx;
-use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteFlags, RouteMessage};
+use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage};
 use netlink_packet_route::AddressFamily;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -179,7 +179,7 @@ impl Verb for Get {
             uid,
             cache: CACHE_FLAGS
                 .iter()
-                .filter(|(bit, _)| bits & bit != 0 && !route.header.flags.contains(RouteFlags::Cloned))
+                .filter(|(bit, _)| bits & bit != 0)
                 .map(|(_, name)| name.to_string())
                 .collect(),
         })

@@ -438,8 +438,11 @@ fn text_line(r: &RuleEntry) -> String {
     if let Some(len) = r.srclen.filter(|_| r.src != "all") {
         line.push_str(&format!("/{len}"));
     }
-    if let (Some(dst), Some(len)) = (&r.dst, r.dstlen) {
-        line.push_str(&format!(" to {dst}/{len}"));
+    if let Some(dst) = &r.dst {
+        line.push_str(&format!(" to {dst}"));
+        if let Some(len) = r.dstlen {
+            line.push_str(&format!("/{len}"));
+        }
     }
     if let Some(mark) = &r.fwmark {
         line.push_str(&format!(" fwmark {mark}"));
