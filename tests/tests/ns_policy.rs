@@ -516,6 +516,17 @@ fn policy_routing_with_two_uplinks() {
         "101",
     ])
     .fails(4, "already exists");
+    // --batch --atomic: a later failure undoes the rule added and the rule deleted before it.
+    let before = snapshot();
+    let lines = format!(
+        "-n {h} rule add from 10.71.3.0/24 table 103\n\
+         -n {h} rule del pref 50\n\
+         -n {h} rule del from 10.71.99.0/24\n"
+    );
+    let run = vnet_stdin("vnet-ns", &["--batch", "-", "--atomic"], &lines);
+    assert_eq!(run.code, 3, "{run:?}");
+    run.records();
+    assert_eq!(snapshot(), before, "--atomic left a change behind");
     // IPv6 rules, and route get of a local address.
     ns(&[
         "-n",
