@@ -594,6 +594,19 @@ fn netns_in_ips_spelling() {
     let auto = ns(&["netns", "set", &y, "auto"]).ok().json();
     let id = auto["nsid"].as_i64().unwrap();
     assert!(sh_ok("ip netns list-id").contains(&format!("nsid {id} (iproute2 netns name: {y})")));
+    // list-id is ip -j netns list-id, and its text ip netns list-id's lines.
+    // (ip leaves "name" out where vnet-ns has null.)
+    let mut ours = ns(&["netns", "list-id"]).ok().json();
+    for entry in ours.as_array_mut().unwrap() {
+        if entry["name"].is_null() {
+            entry.as_object_mut().unwrap().remove("name");
+        }
+    }
+    assert_eq!(ours, ip_json("netns list-id"), "netns list-id");
+    assert_eq!(
+        ns(&["netns", "list-id", "-o", "text"]).ok().stdout,
+        sh_ok("ip netns list-id")
+    );
     let shown = ns(&["list"]).ok().json();
     let entry = shown
         .as_array()

@@ -61,6 +61,22 @@ impl RouteSocket {
         }
     }
 
+    /// Every namespace id this namespace has assigned (RTM_GETNSID dump, `ip netns list-id`).
+    pub fn nsids(&mut self) -> Result<Vec<i32>> {
+        use rtnetlink::packet_route::nsid::{NsidAttribute, NsidMessage};
+        let replies = self.dump(RouteNetlinkMessage::GetNsId(NsidMessage::default()))?;
+        Ok(replies
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewNsId(reply) => reply.attributes.iter().find_map(|a| match a {
+                    NsidAttribute::Id(id) if *id >= 0 => Some(*id),
+                    _ => None,
+                }),
+                _ => None,
+            })
+            .collect())
+    }
+
     /// Gives the namespace open as `ns_file` the id `id` here (RTM_NEWNSID, `ip netns set`;
     /// -1 lets the kernel choose).
     pub fn set_nsid(&mut self, ns_file: &std::fs::File, id: i32) -> Result<()> {

@@ -29,6 +29,8 @@ vnet_common::verbs! {
         Set(Set),
         /// Name the namespace of a process (ip netns attach; as vnet-ns attach).
         Attach(crate::namespaces::Attach),
+        /// List the namespace ids assigned here (ip netns list-id).
+        ListId(ListId),
     }
 }
 
@@ -118,6 +120,71 @@ impl Verb for Set {
         journal.irreversible(format!("{what} {wanted}"))?;
         let nsid = socket.nsid(&file)?.unwrap_or(wanted);
         Ok(done(nsid, true))
+    }
+}
+
+/// List the ids the current namespace (or -n NS) has given other namespaces, each with the name
+/// of the named namespace it is (null for an unnamed one), as ip netns list-id; -o text prints
+/// ip's lines.
+#[derive(Debug, clap::Args)]
+pub struct ListId {}
+
+/// One namespace id, with ip -j netns list-id's field names.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct NsidEntry {
+    pub nsid: i32,
+    /// The named namespace (/run/netns/NAME) with this id; null when none is.
+    pub name: Option<String>,
+}
+
+/// The ids `netns list-id` lists.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct NsidEntries(pub Vec<NsidEntry>);
+
+impl Render for NsidEntries {
+    fn text(&self, _: vnet_common::TextStyle) -> String {
+        let line = |e: &NsidEntry| match &e.name {
+            Some(name) => format!("nsid {} (iproute2 netns name: {name})\n", e.nsid),
+            None => format!("nsid {}\n", e.nsid),
+        };
+        self.0.iter().map(line).collect()
+    }
+}
+
+/// The named namespaces by the id `socket`'s namespace has given them.
+fn names_by_id(socket: &mut RouteSocket) -> Result<std::collections::HashMap<i32, String>> {
+    let mut names = std::collections::HashMap::new();
+    let Ok(dir) = std::fs::read_dir(netns::NETNS_RUN_DIR) else {
+        return Ok(names);
+    };
+    for entry in dir.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // A stale entry or one vnet-ns cannot name has no id to report.
+        let Ok(file) = netns::open(&name) else { continue };
+        if let Some(id) = socket.nsid(&file).unwrap_or(None) {
+            names.insert(id, name);
+        }
+    }
+    Ok(names)
+}
+
+impl Verb for ListId {
+    type Ctx = NsCtx;
+    type Output = NsidEntries;
+
+    fn run(self, ctx: &mut NsCtx, _: &mut Journal) -> Result<NsidEntries> {
+        let mut socket = RouteSocket::open(ctx.netns.as_deref())?;
+        let ids = socket.nsids().map_err(|e| e.context("list namespace ids"))?;
+        let mut names = names_by_id(&mut socket)?;
+        Ok(NsidEntries(
+            ids.into_iter()
+                .map(|nsid| NsidEntry {
+                    nsid,
+                    name: names.remove(&nsid),
+                })
+                .collect(),
+        ))
     }
 }
 
