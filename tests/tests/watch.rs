@@ -353,8 +353,8 @@ fn a_port_leaving_its_bridge_is_a_record_of_its_own() {
     let devs = format!("{va},{vb},{bridge}");
     let monitor = Streaming::start("vnet-bridge", &["monitor", "--dev", &devs, "--timeout", "3"]);
     let classic = Classic::start("bridge monitor link");
-    wait_netlink_subscribed(monitor.child.id());
-    wait_netlink_subscribed(classic.pid());
+    wait_netlink_subscribed(monitor.child.id(), None);
+    wait_netlink_subscribed(classic.pid(), None);
     sh_ok(&format!("ip link set {va} nomaster && ip link del {vb}"));
     let run = monitor.finish(Duration::from_secs(15)).ok();
     let text = classic.stop();

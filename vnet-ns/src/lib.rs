@@ -12,6 +12,7 @@ mod netem;
 mod procs;
 mod prune;
 mod route;
+mod scope;
 mod tuntap;
 mod veth;
 
@@ -91,6 +92,15 @@ vnet_common::verbs! {
         /// Link impairment with netem, as tc qdisc sets it: add, replace, change, del, show.
         #[command(subcommand)]
         Qdisc(ip_verbs::qdisc::QdiscVerb),
+        /// Neighbour (ARP/NDP) entries, as ip neigh: add, replace, del, flush, show.
+        #[command(subcommand, visible_alias = "neighbour", visible_alias = "neighbor")]
+        Neigh(ip_verbs::neigh::NeighVerb),
+        /// Policy routing rules, as ip rule: add, del, show.
+        #[command(subcommand)]
+        Rule(ip_verbs::rule::RuleVerb),
+        /// Namespaces in ip netns's spelling: add, del, list, exec, identify, pids, set, attach.
+        #[command(subcommand)]
+        Netns(ip_verbs::netns::NetnsVerb),
         Monitor(monitor::Monitor),
         Prune(prune::Prune),
     }
@@ -133,7 +143,7 @@ vnet-ns see and use the same ones.";
     /// Tab completes namespaces for a verb's NAME (not add's: that one is new) and -n/--peer-netns,
     /// bridges for --master.
     fn completers(verb: &[&str], arg: &clap::Arg) -> Option<completion::Names> {
-        let new = verb.first() == Some(&"add");
+        let new = verb.last() == Some(&"add");
         if (arg.is_positional() && completion::is(arg, &["name", "names"]) && !new)
             || completion::is(arg, &["netns", "peer_netns"])
         {
@@ -232,6 +242,17 @@ mod tests {
             "-n Blue route show --table 100 -o text",
             "-j route show -q",
             "qdisc show dev eth0",
+            "neigh show dev eth0 nud all",
+            "-n Blue neighbour ls proxy",
+            "neigh add 10.0.0.2 lladdr 02:00:00:00:00:02 dev eth0",
+            "neigh flush all",
+            "rule show -6",
+            "rule add from 10.0.0.0/8 lookup 100 pref 5",
+            "route get 10.0.0.1 from 10.0.0.2 mark 7",
+            "netns list",
+            "netns exec Blue ip -p link",
+            "netns set Blue 5",
+            "netns del Blue",
             "-n Blue qdisc ls dev eth0 -p",
             "",
             "list --help",

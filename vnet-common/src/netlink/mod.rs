@@ -15,13 +15,19 @@
 //! - [`route`]: route messages decoded into [`route::RouteEntry`] (`route show`, `monitor`) and
 //!   read attribute by attribute (moveaddr); links decode into [`Interface`]
 //!   (the records [`crate::links`] also names).
+//! - [`neighbour`] and [`rule`]: neighbour entries (`ip -j neigh`) and policy rules (`ip -j
+//!   rule`) decoded once; their requests and dumps are in `requests.rs`.
 
 mod dumps;
 mod link;
+pub mod neighbour;
+mod requests;
 pub mod route;
+pub mod rule;
 mod socket;
 
 pub use link::{address_cidr, Interface, RawLink};
+pub use requests::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
 pub use socket::{decode, in_namespace, receive_buffer, RawMessage, RouteSocket};
 
 use crate::{Error, Result};

@@ -221,7 +221,17 @@ impl RouteSocket {
 
     /// Sends one request and returns its one reply, decoded (None: an ack without a message).
     pub fn request(&mut self, request: RouteNetlinkMessage) -> Result<Option<RouteNetlinkMessage>> {
-        let sequence = self.send(request, 0)?;
+        self.request_with_flags(request, 0)
+    }
+
+    /// [`RouteSocket::request`] with `flags` besides NLM_F_REQUEST (NLM_F_ACK for a change, with
+    /// NLM_F_CREATE, NLM_F_EXCL or NLM_F_REPLACE): the reply, or None for the kernel's ack.
+    pub fn request_with_flags(
+        &mut self,
+        request: RouteNetlinkMessage,
+        flags: u16,
+    ) -> Result<Option<RouteNetlinkMessage>> {
+        let sequence = self.send(request, flags)?;
         self.with_buffer(|socket, buffer| {
             let mut reply: Option<Result<Option<RouteNetlinkMessage>>> = None;
             while reply.is_none() {

@@ -1,4 +1,4 @@
-//! The ip-style verb sets (`link`, `addr`, `route`, `tuntap`, `qdisc`): each sub-action is a leaf
+//! The ip-style verb sets (`link`, `addr`, `route`, `rule`, `neigh`, `netns`, `tuntap`, `qdisc`): each sub-action is a leaf
 //! verb of its own (`route add`, `route show`), with one Args type whose fields clap parses, ip's
 //! keywords among them (vnet_common::keywords: `via GW` is `--via GW`), one result type and one
 //! schema. The work itself is done by the modules of the objects (route.rs, linkset.rs, ...).
@@ -8,8 +8,12 @@
 
 pub mod addr;
 pub mod link;
+pub mod neigh;
+pub mod netns;
 pub mod qdisc;
 pub mod route;
+pub mod route_get;
+pub mod rule;
 pub mod tuntap;
 
 use vnet_common::names::{validate_ifname, validate_netns_name};

@@ -25,6 +25,8 @@ vnet_common::verbs! {
         /// List the routes of a table (ip route show).
         #[command(visible_alias = "list", visible_alias = "ls")]
         Show(Show),
+        /// The kernel's route for a packet (ip route get).
+        Get(super::route_get::Get),
     }
 }
 
