@@ -1,7 +1,7 @@
 //! A domain's definition: define and create from an XML file, and undefine (with what libvirt
 //! keeps beside a definition, and the storage --remove-all-storage takes along).
 
-use super::lookup::lookup;
+use super::lookup::{lookup, resolve};
 use crate::xml::domain::{read_head, XmlHead};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -240,9 +240,9 @@ impl Verb for Undefine {
     type Output = Undefined;
 
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<Undefined> {
-        let name = self.name;
+        let mut name = self.name;
         let conn = ctx.conn()?;
-        let dom = match lookup(conn, &name) {
+        let dom = match resolve(conn, &mut name) {
             Err(e) if self.missing_ok && e.kind == ErrorKind::NotFound => {
                 return Ok(Undefined {
                     name,
