@@ -259,9 +259,10 @@ fn by_id_and_uuid(name: &str) {
             vm(&["domstate", key, "-o", "text"]).ok().stdout,
             sh_ok(&format!("virsh domstate {key}"))
         );
+        // virsh ends the document with one more newline.
         assert_eq!(
-            vm(&["dumpxml", key]).ok().stdout,
-            sh_ok(&format!("virsh dumpxml {key}"))
+            vm(&["dumpxml", key]).ok().stdout.trim_end(),
+            sh_ok(&format!("virsh dumpxml {key}")).trim_end()
         );
     }
     assert_eq!(vm(&["start", &uuid]).ok().json()["changed"], false);

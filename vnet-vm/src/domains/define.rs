@@ -179,6 +179,18 @@ fn with_uuid(dom: &Domain, xml: String, head: &XmlHead) -> Result<String> {
     vnet_common::libvirt::document::insert_into_child(&xml, "uuid", &uuid)
 }
 
+/// `xml` without its interfaces' `<mac address=.../>` lines when the file gave no MAC: libvirt
+/// makes up a new one on every define of such a file, which is no change the file asked for.
+fn without_made_up_macs(xml: &str, file_gives_macs: bool) -> String {
+    if file_gives_macs {
+        return xml.to_string();
+    }
+    xml.lines()
+        .filter(|l| !l.trim_start().starts_with("<mac address="))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The inactive (persistent) definition libvirt holds for `dom`.
 fn persistent_xml(dom: &Domain, name: &str) -> Result<String> {
     dom.get_xml_desc(sys::VIR_DOMAIN_XML_INACTIVE | sys::VIR_DOMAIN_XML_SECURE)
@@ -199,7 +211,14 @@ fn update(
     let before = persistent_xml(dom, &name)?;
     let was_persistent = dom.is_persistent().libvirt(format!("domain {}", quote(&name)))?;
     let updated = Domain::define_xml(conn, xml).libvirt(format!("define domain {}", quote(&name)))?;
-    let changed = !was_persistent || persistent_xml(&updated, &name)? != before;
+    let after = persistent_xml(&updated, &name)?;
+    let file_gives_macs = xml.contains("<mac");
+    let changed = !was_persistent
+        || without_made_up_macs(&after, file_gives_macs) != without_made_up_macs(&before, file_gives_macs);
+    if !changed && after != before {
+        // Only the MACs libvirt made up differ: the domain keeps the ones it had.
+        Domain::define_xml(conn, &before).libvirt(format!("define domain {} as it was", quote(&name)))?;
+    }
     if changed {
         let (conn, undo) = (conn.clone(), updated.clone());
         journal.record_fn(format!("update domain {name}"), move || match was_persistent {
