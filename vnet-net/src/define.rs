@@ -189,7 +189,16 @@ fn redefine(
         0
     };
     let old = net.get_xml_desc(flags).libvirt(&what)?;
-    Network::define_xml(conn, &request.xml).libvirt(format!("define network {name}"))?;
+    // A file without <uuid> names the network by name alone: it keeps its own UUID (libvirt would
+    // make up a new one and refuse it as another network of the same name).
+    let xml = match request.summary.uuid {
+        Some(_) => request.xml.clone(),
+        None => {
+            let uuid = net.get_uuid_string().libvirt(&what)?;
+            vnet_common::libvirt::document::insert_into_child(&request.xml, "uuid", &uuid)?
+        }
+    };
+    Network::define_xml(conn, &xml).libvirt(format!("define network {name}"))?;
     let (conn, what) = (conn.clone(), format!("define network {name} again as it was"));
     let net_name = name.to_string();
     journal.record_fn(format!("update network {name}"), move || {
