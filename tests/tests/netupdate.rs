@@ -367,6 +367,21 @@ fn modify_dns_ranges_and_virsh_xml() {
     assert!(xml.contains("<hostname>www</hostname>"), "{xml}");
     let listed = net(&["dns-hosts", &name]).ok().json();
     assert_eq!(listed[0]["ip"], "10.233.0.41");
+    // A wildcard DNS host name, as libvirt takes it; a bare '*' is refused with nothing changed.
+    let wildcard = [
+        "dns-host",
+        "--ip",
+        "10.233.0.43",
+        "--hostname",
+        "*.apps.example.com",
+    ];
+    update(&[&["add"], &wildcard[..]].concat()).ok();
+    let xml = sh_ok(&format!("virsh net-dumpxml {name}"));
+    assert!(xml.contains("<hostname>*.apps.example.com</hostname>"), "{xml}");
+    update(&[&["delete"], &wildcard[..]].concat()).ok();
+    let before = dumpxml(&name);
+    update(&["add", "dns-host", "--ip", "10.233.0.43", "--hostname", "*"]).fails(7, "host name");
+    assert_eq!(dumpxml(&name), before);
     let range = update(&[
         "add",
         "ip-dhcp-range",

@@ -128,8 +128,11 @@ fn ci_harness_flow() {
         defined["uuid"].as_str().unwrap(),
         sh_ok(&format!("virsh domuuid {name}")).trim()
     );
+    // The same file again (virsh define over an existing domain): nothing changes.
     assert_unchanged(domains_state, || {
-        vm(&["define", path]).fails(4, "already exists");
+        let again = vm(&["define", path]).ok().json();
+        assert_eq!(again["changed"], false);
+        assert_eq!(again["definition"], "unchanged");
     });
     assert_eq!(vm(&["define", path, "--exist-ok"]).ok().json()["changed"], false);
     let text = vm(&["define", path, "--exist-ok", "-o", "text"]).ok().stdout;
@@ -184,15 +187,21 @@ fn ci_harness_flow() {
     second_nic_live(&name, &net2);
     disk_live(&name, &dir);
 
-    // suspend/resume, with virsh domstate as the oracle.
-    vm(&["suspend", &name]).ok();
+    by_id_and_uuid(&name);
+    redefine_running(&name, &file);
+
+    // suspend/resume, with virsh domstate as the oracle; by UUID and by ID, as virsh takes them.
+    let uuid = sh_ok(&format!("virsh domuuid {name}")).trim().to_string();
+    let id = sh_ok(&format!("virsh domid {name}")).trim().to_string();
+    let suspended = vm(&["suspend", &uuid]).ok().json();
+    assert_eq!(suspended["name"], name.as_str());
     assert_eq!(sh_ok(&format!("virsh domstate {name}")).trim(), "paused");
     assert_eq!(
-        vm(&["domstate", &name, "--reason", "-o", "text"]).ok().stdout,
-        sh_ok(&format!("virsh domstate {name} --reason"))
+        vm(&["domstate", &id, "--reason", "-o", "text"]).ok().stdout,
+        sh_ok(&format!("virsh domstate {id} --reason"))
     );
     assert_eq!(vm(&["suspend", &name]).ok().json()["changed"], false);
-    let resumed = vm(&["resume", &name]).ok().json();
+    let resumed = vm(&["resume", &id]).ok().json();
     assert_eq!(
         (resumed["changed"].clone(), resumed["state"].clone()),
         (true.into(), "running".into())
@@ -232,6 +241,68 @@ fn ci_harness_flow() {
     let gone = vm(&["undefine", &name]).ok().json();
     assert_eq!(gone["changed"], true);
     assert!(!sh_ok("virsh list --all --name").lines().any(|l| l == name));
+}
+
+/// A running domain named by its ID and by its UUID (bare and canonical) as virsh names it: the
+/// same answers as by name, the JSON naming it by name; an ID or UUID of no domain is exit 3 with
+/// nothing changed.
+fn by_id_and_uuid(name: &str) {
+    let uuid = sh_ok(&format!("virsh domuuid {name}")).trim().to_string();
+    let id = sh_ok(&format!("virsh domid {name}")).trim().to_string();
+    for key in [&id, &uuid] {
+        let info = vm(&["dominfo", key]).ok().json();
+        assert_eq!(
+            (info["name"].as_str(), info["uuid"].as_str()),
+            (Some(name), Some(uuid.as_str()))
+        );
+        assert_eq!(
+            vm(&["domstate", key, "-o", "text"]).ok().stdout,
+            sh_ok(&format!("virsh domstate {key}"))
+        );
+        // virsh ends the document with one more newline.
+        assert_eq!(
+            vm(&["dumpxml", key]).ok().stdout.trim_end(),
+            sh_ok(&format!("virsh dumpxml {key}")).trim_end()
+        );
+    }
+    assert_eq!(vm(&["start", &uuid]).ok().json()["changed"], false);
+    assert_unchanged(domains_state, || {
+        vm(&["suspend", "99999"]).fails(3, "domain 99999 not found");
+        vm(&["destroy", "00000000-0000-0000-0000-000000000001"]).fails(3, "not found");
+    });
+}
+
+/// virsh define over a running domain: its persistent definition changes, the running instance
+/// keeps the old one ("restart_needed"), virsh dumpxml and dumpxml --inactive the oracles; a file
+/// with another UUID is refused with nothing changed.
+fn redefine_running(name: &str, file: &std::path::Path) {
+    let bigger = file.with_file_name("guest-384.xml");
+    let xml = guest_xml(name).replace(
+        "<memory unit='MiB'>256</memory>",
+        "<memory unit='MiB'>384</memory>",
+    );
+    std::fs::write(&bigger, xml).unwrap();
+    let updated = vm(&["define", bigger.to_str().unwrap()]).ok().json();
+    assert_eq!(updated["changed"], true);
+    assert_eq!(updated["definition"], "updated");
+    assert_eq!(updated["restart_needed"], true);
+    assert_eq!(updated["state"], "running");
+    assert!(sh_ok(&format!("virsh dumpxml --inactive {name}")).contains("<memory unit='KiB'>393216</memory>"));
+    assert!(sh_ok(&format!("virsh dumpxml {name}")).contains("<memory unit='KiB'>262144</memory>"));
+    let again = vm(&["define", bigger.to_str().unwrap()]).ok().json();
+    assert_eq!(
+        (again["changed"].clone(), again["restart_needed"].clone()),
+        (false.into(), false.into())
+    );
+    let other = file.with_file_name("guest-other-uuid.xml");
+    let xml = guest_xml(name).replace(
+        "<vcpu>",
+        "<uuid>00000000-0000-0000-0000-0000000000aa</uuid>\n  <vcpu>",
+    );
+    std::fs::write(&other, xml).unwrap();
+    assert_unchanged(domains_state, || {
+        vm(&["define", other.to_str().unwrap()]).fails(4, "another UUID");
+    });
 }
 
 /// list --name (for shell loops), domdisplay and ttyconsole, each against virsh.

@@ -5,6 +5,7 @@ pub mod document;
 pub mod forwards;
 pub mod kvm;
 pub mod lifecycle;
+pub mod lookup;
 pub mod metadata;
 pub mod network;
 pub mod xml;

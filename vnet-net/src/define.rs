@@ -6,10 +6,12 @@ use crate::lifecycle::{set_autostart, start_network};
 use crate::network::{changed, definition, lookup, Changed};
 use crate::spec::{self, Flags};
 use crate::xml::{self, Mode, Summary};
+use schemars::JsonSchema;
+use serde::Serialize;
 use std::path::PathBuf;
 use virt::network::Network;
 use vnet_common::libvirt::{LibvirtContext, Session};
-use vnet_common::{Context, Error, ErrorKind, Journal, Result, Verb};
+use vnet_common::{Context, Error, ErrorKind, Journal, Render, Result, Verb};
 
 /// A definition: a libvirt XML file, or flags that build one.
 #[derive(Debug, clap::Args)]
@@ -63,11 +65,15 @@ pub struct DefinitionArgs {
 /// Define a persistent network from a libvirt XML file, or from flags.
 ///
 /// With FILE, the XML is checked (well-formed, a <network> with a valid name, addresses,
-/// DHCP ranges inside their subnet, bridge name <= 15 bytes) and sent as is. With --name, the
-/// XML is built from the flags. A name in use is exit 4 (with --exist-ok: success with
-/// "changed": false when the existing definition says the same, exit 4 when it differs); a
+/// DHCP ranges inside their subnet, bridge name <= 15 bytes) and sent as is; over an existing
+/// network of that name it updates the persistent definition, as virsh net-define does
+/// ("definition": "updated"; a running network keeps its old definition until restarted:
+/// "restart_needed": true), and an identical definition is "changed": false. With --name, the
+/// XML is built from the flags, and a name in use is exit 4 (with --exist-ok: success with
+/// "changed": false when the existing definition says the same, exit 4 when it differs). A
 /// subnet overlapping an active network is exit 4. --start and --autostart act after the
-/// define; when one of them fails, what this call did is undone.
+/// define; when one of them fails, what this call did is undone (an update: the old definition
+/// is defined again).
 #[derive(Debug, clap::Args)]
 pub struct Define {
     #[command(flatten)]
@@ -80,18 +86,42 @@ pub struct Define {
     pub autostart: bool,
 }
 
+/// What `define` did: the network's state, and whether the definition was new or updated.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Defined {
+    #[serde(flatten)]
+    pub changed: Changed,
+    /// "created" (a new network), "updated" (FILE over an existing one, as virsh net-define),
+    /// or "unchanged" (the existing definition already said the same).
+    pub definition: &'static str,
+    /// True when a running network keeps its old definition until it is restarted (an update
+    /// of an active network).
+    pub restart_needed: bool,
+}
+
+/// Mutating verbs print nothing in text mode, as virsh does.
+impl Render for Defined {}
+
 impl Verb for Define {
     type Ctx = Session;
-    type Output = Changed;
+    type Output = Defined;
 
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<Changed> {
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<Defined> {
         // Built and checked before connecting: bad input never needs libvirt.
         let request = Request::from_args(&self.definition)?;
         let conn = ctx.conn()?;
         let name = request.name();
-        let (net, defined) = match lookup(conn, name)? {
+        let mut outcome = ("created", false);
+        let (net, defined) = match by_name(conn, name)? {
+            Some(net) if self.definition.file.is_some() => {
+                let updated = redefine(conn, &net, &request, journal)?;
+                let restart_needed = updated && net.is_active().libvirt(format!("network {name}"))?;
+                outcome = (if updated { "updated" } else { "unchanged" }, restart_needed);
+                (net, updated)
+            }
             Some(net) => {
                 accept_existing(&net, &request, self.definition.exist_ok, true)?;
+                outcome = ("unchanged", false);
                 (net, false)
             }
             None => {
@@ -115,8 +145,73 @@ impl Verb for Define {
         if self.autostart {
             acted |= set_autostart(&net, name, true, journal)?;
         }
-        changed(&net, acted)
+        let (definition, restart_needed) = outcome;
+        Ok(Defined {
+            changed: changed(&net, acted)?,
+            definition,
+            restart_needed,
+        })
     }
+}
+
+/// The network whose own name is `name` (a definition names its network; no UUID lookup).
+fn by_name(conn: &virt::connect::Connect, name: &str) -> Result<Option<Network>> {
+    match Network::lookup_by_name(conn, name) {
+        Ok(net) => Ok(Some(net)),
+        Err(e) if e.code() == virt::error::ErrorNumber::NoNetwork => Ok(None),
+        Err(e) => Err(vnet_common::libvirt::error(e).context(format!("network {name}"))),
+    }
+}
+
+/// virsh net-define over an existing network: replaces its persistent definition (a running
+/// network keeps running on the old one). False when the definition already says the same.
+/// Undone on a later failure: the old definition is defined again.
+fn redefine(
+    conn: &virt::connect::Connect,
+    net: &Network,
+    request: &Request,
+    journal: &mut Journal,
+) -> Result<bool> {
+    let name = request.name();
+    let what = format!("network {name}");
+    let active = net.is_active().libvirt(&what)?;
+    let persistent = net.is_persistent().libvirt(&what)?;
+    // The persistent definition differs from the live one only while active (and the test
+    // driver refuses the flag on an inactive network).
+    if persistent && request.summary.matches(&definition(net, active, name)?) {
+        return Ok(false);
+    }
+    check_identity(conn, &request.summary, name)?;
+    check_collisions(conn, &request.summary, name)?;
+    let flags = if active {
+        virt::sys::VIR_NETWORK_XML_INACTIVE
+    } else {
+        0
+    };
+    let old = net.get_xml_desc(flags).libvirt(&what)?;
+    // A file without <uuid> names the network by name alone: it keeps its own UUID (libvirt would
+    // make up a new one and refuse it as another network of the same name).
+    let xml = match request.summary.uuid {
+        Some(_) => request.xml.clone(),
+        None => {
+            let uuid = net.get_uuid_string().libvirt(&what)?;
+            vnet_common::libvirt::document::insert_into_child(&request.xml, "uuid", &uuid)?
+        }
+    };
+    Network::define_xml(conn, &xml).libvirt(format!("define network {name}"))?;
+    let (conn, what) = (conn.clone(), format!("define network {name} again as it was"));
+    let net_name = name.to_string();
+    journal.record_fn(format!("update network {name}"), move || {
+        if persistent {
+            Network::define_xml(&conn, &old).map(drop).libvirt(what)
+        } else {
+            // It was transient: undefining makes it so again.
+            Network::lookup_by_name(&conn, &net_name)
+                .and_then(|n| n.undefine())
+                .libvirt(what)
+        }
+    })?;
+    Ok(true)
 }
 
 /// Create and start a transient network (gone when destroyed), from a file or from flags.

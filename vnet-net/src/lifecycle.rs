@@ -10,6 +10,7 @@ use serde::Serialize;
 use virt::connect::Connect;
 use virt::network::Network;
 use vnet_common::libvirt::lifecycle::{self, Undo};
+use vnet_common::libvirt::lookup::network_name;
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{Error, ErrorKind, Journal, Render, Result, Verb};
 
@@ -202,6 +203,7 @@ impl Verb for Destroy {
                 false => Err(not_found(name)),
             };
         };
+        let name = &network_name(&net)?;
         if !lifecycle::is_active(&net, name)? {
             if self.missing_ok {
                 return Removed::present(&net, false);
@@ -248,6 +250,7 @@ impl Verb for Undefine {
             }
             None => return Err(Error::not_found(format!("network {name} not found"))),
         };
+        let name = &network_name(&net)?;
         let uuid = net.get_uuid_string().libvirt(&what)?;
         lifecycle::undefine(&net, name, 0, Undo::Irreversible, journal)?;
         after_removal(conn, name, uuid)

@@ -135,13 +135,9 @@ pub fn definition(net: &Network, inactive: bool, name: &str) -> Result<Summary> 
     xml::parse(&text).context(format!("network {name}"))
 }
 
-/// The network called `name`, or None when libvirt has none.
+/// The network `name` names (its UUID or its name, as virsh takes a network), or None.
 pub fn lookup(conn: &Connect, name: &str) -> Result<Option<Network>> {
-    match Network::lookup_by_name(conn, name) {
-        Ok(net) => Ok(Some(net)),
-        Err(e) if e.code() == ErrorNumber::NoNetwork => Ok(None),
-        Err(e) => Err(vnet_common::libvirt::error(e).context(format!("network {name}"))),
-    }
+    vnet_common::libvirt::lookup::find_network(conn, name)
 }
 
 /// The network called `name`; a missing one is exit 3.

@@ -10,7 +10,6 @@ use serde::Serialize;
 use std::sync::mpsc::{channel, RecvTimeoutError};
 use std::time::{Duration, Instant};
 use virt::connect::Connect;
-use virt::domain::Domain;
 use virt::sys;
 use vnet_common::libvirt::Session;
 use vnet_common::libvirt_events::{Notice, Subscription, Target};
@@ -129,15 +128,12 @@ impl Wait {
     }
 
     fn look(&self, conn: &Connect) -> Result<Seen> {
-        let dom = match Domain::lookup_by_name(conn, &self.name) {
-            Ok(dom) => dom,
-            Err(e) if e.code() == virt::error::ErrorNumber::NoDomain => {
-                return Ok(Seen {
-                    state: "gone".into(),
-                    address: None,
-                })
-            }
-            Err(e) => return Err(vnet_common::libvirt::error(e).context(format!("domain {}", self.name))),
+        // By name, ID or UUID as virsh names a domain (an ID is gone once the domain stops).
+        let Some(dom) = vnet_common::libvirt::lookup::find_domain(conn, &self.name)? else {
+            return Ok(Seen {
+                state: "gone".into(),
+                address: None,
+            });
         };
         let state = dom.get_state().map(|(s, _)| state_name(s)).unwrap_or("no state");
         let address = if self.ip && dom.is_active().unwrap_or(false) {

@@ -126,6 +126,18 @@ pub fn validate_host_name(name: &str, what: &str) -> Result<()> {
     }
 }
 
+/// A DNS host name: a host name, or a wildcard one (`*.apps.example.com`: `*` as the whole first
+/// label), which libvirt's net-update takes too.
+pub fn validate_dns_host_name(name: &str, what: &str) -> Result<()> {
+    let rest = name.strip_prefix("*.").unwrap_or(name);
+    validate_host_name(rest, what).map_err(|_| {
+        Error::invalid(format!(
+            "invalid {what} {}: a host name is letters, digits, '-', '_' and '.' (a wildcard: '*.' first)",
+            quote(name)
+        ))
+    })
+}
+
 /// A reserved address must be a guest's: inside the subnet, not its network or broadcast address,
 /// not the host's own address on the network.
 pub fn check_in_subnet(addr: IpAddr, ip: &IpDef, net: &str) -> Result<()> {
@@ -239,7 +251,7 @@ fn check_dns_host(given: &Given, command: UpdateCommand) -> Result<DnsHost> {
         ],
     )?;
     for name in &given.hostnames {
-        validate_host_name(name, "--hostname")?;
+        validate_dns_host_name(name, "--hostname")?;
     }
     let ip = given.ip.as_deref().map(|t| parse_addr(t, "--ip")).transpose()?;
     let complete = ip.is_some() && !given.hostnames.is_empty();

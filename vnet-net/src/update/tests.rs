@@ -162,6 +162,24 @@ fn dns_and_ranges() {
 }
 
 #[test]
+fn wildcard_dns_host_names_are_taken_as_libvirt_takes_them() {
+    let dns = |name: &str| Given {
+        ip: Some("10.210.1.70".into()),
+        hostnames: vec![name.into()],
+        ..Given::default()
+    };
+    let entry = check(&dns("*.apps.example.com"), Section::DnsHost, UpdateCommand::Add).unwrap();
+    assert_eq!(
+        entry_xml(&entry),
+        "<host ip=\"10.210.1.70\"><hostname>*.apps.example.com</hostname></host>"
+    );
+    for bad in ["*", "a.*.b", "**.x", "*.", "*.-x"] {
+        let e = check(&dns(bad), Section::DnsHost, UpdateCommand::Add).unwrap_err();
+        assert_eq!(e.exit_code(), 7, "{bad}");
+    }
+}
+
+#[test]
 fn virsh_entry_xml_is_accepted() {
     let g = parse_entry_xml(
         "<host mac='52:54:00:aa:bb:02' name='g2' ip='10.210.1.52'/>",

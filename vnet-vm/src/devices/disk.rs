@@ -3,7 +3,7 @@
 //! journaled with the opposite step.
 
 use super::scope::{unplug_pending, wait_until_gone, word, Affect, Scope};
-use crate::domains::lookup::lookup;
+use crate::domains::lookup::resolve;
 use crate::xml::domain::{disk_xml, disks, XmlDiskDevice};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -194,9 +194,9 @@ impl Verb for AttachDisk {
     type Ctx = Session;
     type Output = DiskChanged;
 
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<DiskChanged> {
+    fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<DiskChanged> {
         self.check()?;
-        let dom = lookup(ctx.conn()?, &self.name)?;
+        let dom = resolve(ctx.conn()?, &mut self.name)?;
         let scope = self.affect.resolve(&dom, &self.name)?;
         let disk = self.device(ctx.is_local()?)?;
         let mut present = 0;
@@ -270,9 +270,9 @@ impl Verb for DetachDisk {
     type Ctx = Session;
     type Output = DiskChanged;
 
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<DiskChanged> {
+    fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<DiskChanged> {
         word("TARGET", &self.target)?;
-        let dom = lookup(ctx.conn()?, &self.name)?;
+        let dom = resolve(ctx.conn()?, &mut self.name)?;
         let scope = self.affect.resolve(&dom, &self.name)?;
         let mut found: Option<XmlDiskDevice> = None;
         let mut missing = Vec::new();

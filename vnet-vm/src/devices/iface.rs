@@ -2,7 +2,7 @@
 //! leases, the host's ARP table or the guest agent: see addrs.rs), and the --wait-ip loop of install.
 
 use super::addrs::{self, Lease};
-use crate::domains::lookup::lookup;
+use crate::domains::lookup::resolve;
 use crate::xml::domain::domain_facts;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -62,8 +62,8 @@ impl Verb for Domiflist {
     type Ctx = Session;
     type Output = IfaceList;
 
-    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<IfaceList> {
-        let dom = lookup(ctx.conn()?, &self.name)?;
+    fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<IfaceList> {
+        let dom = resolve(ctx.conn()?, &mut self.name)?;
         let xml = dom
             .get_xml_desc(0)
             .libvirt(format!("XML of domain {}", self.name))?;
@@ -118,9 +118,9 @@ impl Verb for Domifaddr {
     type Ctx = Session;
     type Output = LeaseList;
 
-    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<LeaseList> {
+    fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<LeaseList> {
+        let dom = resolve(ctx.conn()?, &mut self.name)?;
         let name = &self.name;
-        let dom = lookup(ctx.conn()?, name)?;
         if !dom.is_active().libvirt("domain state")? {
             return Err(Error::failed(format!("domain {name} is not running"))
                 .with_hint(format!("start it: vnet-vm start {name}")));

@@ -3,7 +3,7 @@
 //! detach is journaled with the opposite step.
 
 use super::scope::{facts, model, unplug_pending, wait_until_gone, word, Affect, Scope};
-use crate::domains::lookup::lookup;
+use crate::domains::lookup::resolve;
 use crate::xml::domain::{domain_facts, interface_xml, XmlInterface};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -175,13 +175,13 @@ impl Verb for AttachInterface {
     type Ctx = Session;
     type Output = InterfaceChanged;
 
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<InterfaceChanged> {
+    fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<InterfaceChanged> {
         word("--source", &self.source)?;
         if let Some(m) = &self.model {
             model(m)?;
         }
         let mac = self.mac.as_deref().map(parse_unicast_mac).transpose()?;
-        let dom = lookup(ctx.conn()?, &self.name)?;
+        let dom = resolve(ctx.conn()?, &mut self.name)?;
         let scope = self.affect.resolve(&dom, &self.name)?;
         check_source(ctx, self.kind, &self.source)?;
         let kind = self.kind.word();
@@ -286,9 +286,9 @@ impl Verb for DetachInterface {
     type Ctx = Session;
     type Output = InterfaceChanged;
 
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<InterfaceChanged> {
+    fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<InterfaceChanged> {
         let mac = parse_unicast_mac(&self.mac)?;
-        let dom = lookup(ctx.conn()?, &self.name)?;
+        let dom = resolve(ctx.conn()?, &mut self.name)?;
         let scope = self.affect.resolve(&dom, &self.name)?;
         let mut found: Option<XmlInterface> = None;
         let mut missing = Vec::new();

@@ -109,7 +109,7 @@ impl Verb for Console {
     type Ctx = Session;
     type Output = ConsoleClosed;
 
-    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<ConsoleClosed> {
+    fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<ConsoleClosed> {
         if ctx.batch {
             return Err(Error::new(
                 ErrorKind::Usage,
@@ -124,7 +124,7 @@ impl Verb for Console {
             )));
         }
         let linger = Duration::from_secs_f64(self.linger);
-        let stream = open(ctx.conn()?, &self.name, self.force)?;
+        let stream = open(ctx.conn()?, &mut self.name, self.force)?;
         let ended = spawn_guest_to_stdout(stream.clone());
         if std::io::stdin().is_terminal() {
             let _raw = RawMode::enter()?;
@@ -142,8 +142,10 @@ impl Verb for Console {
 }
 
 /// Opens the console stream of a running domain that has a serial device.
-fn open(conn: &Connect, name: &str, force: bool) -> Result<Arc<Stream>> {
-    let dom = crate::domains::lookup::lookup(conn, name)?;
+/// `name` becomes the domain's own name, whichever ID or UUID found it.
+fn open(conn: &Connect, name: &mut String, force: bool) -> Result<Arc<Stream>> {
+    let dom = crate::domains::lookup::resolve(conn, name)?;
+    let name = name.as_str();
     let xml = dom.get_xml_desc(0).libvirt(format!("XML of domain {name}"))?;
     let facts =
         crate::xml::domain::domain_facts(&xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;

@@ -1,7 +1,7 @@
 //! A domain's definition: define and create from an XML file, and undefine (with what libvirt
 //! keeps beside a definition, and the storage --remove-all-storage takes along).
 
-use super::lookup::lookup;
+use super::lookup::{lookup, resolve};
 use crate::xml::domain::{read_head, XmlHead};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -27,6 +27,13 @@ pub struct FromFile {
     pub state: String,
     /// The XML file read.
     pub file: String,
+    /// define: "created" (a new domain), "updated" (the file replaced an existing domain's
+    /// persistent definition, as virsh define does) or "unchanged" (it already said the same).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub definition: Option<&'static str>,
+    /// define: true when the domain runs on its old definition until it is restarted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restart_needed: Option<bool>,
     #[serde(skip)]
     #[schemars(skip)]
     done: &'static str,
@@ -46,6 +53,31 @@ fn read_definition(file: &std::path::Path) -> Result<(String, XmlHead)> {
     let xml = vnet_common::files::read_text(file, vnet_common::files::MAX_XML)?;
     let head = read_head(&xml).map_err(|e| e.context(quote(&file.display().to_string())))?;
     Ok((xml, head))
+}
+
+/// The domain whose own name is the file's (a definition names its domain: no ID or UUID lookup).
+fn by_name(conn: &Connect, name: &str) -> Result<Option<Domain>> {
+    match Domain::lookup_by_name(conn, name) {
+        Ok(dom) => Ok(Some(dom)),
+        Err(e) if e.code() == virt::error::ErrorNumber::NoDomain => Ok(None),
+        Err(e) => Err(vnet_common::libvirt::error(e).context(format!("domain {}", quote(name)))),
+    }
+}
+
+/// The existing domain of the file's name, when the file's UUID, if any, is the domain's
+/// (another UUID is exit 4, as libvirt refuses it).
+fn same_domain(conn: &Connect, head: &XmlHead) -> Result<Option<Domain>> {
+    let Some(dom) = by_name(conn, &head.name)? else {
+        return Ok(None);
+    };
+    let name = quote(&head.name);
+    let uuid = dom.get_uuid_string().libvirt(format!("domain {name}"))?;
+    if head.uuid.as_ref().is_some_and(|u| !u.eq_ignore_ascii_case(&uuid)) {
+        return Err(Error::exists(format!(
+            "domain {name} already exists with another UUID ({uuid})"
+        )));
+    }
+    Ok(Some(dom))
 }
 
 /// An existing domain of the file's name: exit 4, or with --exist-ok the domain as it is (when
@@ -83,24 +115,29 @@ fn from_file(
         state: crate::domains::lookup::state_of(dom).to_string(),
         changed,
         file: file.display().to_string(),
+        definition: None,
+        restart_needed: None,
         done,
         name,
     })
 }
 
-/// Define a domain from an XML file (virsh define).
+/// Define a domain from an XML file, or update its definition (virsh define).
 ///
 /// The file is read as UTF-8 (at most 10 MiB) and must be one well-formed <domain> document with a
-/// <name>: anything else is exit 7 before libvirt is asked (a missing file is 3). A domain of that
-/// name already defined is exit 4 (virsh would replace its definition): --exist-ok accepts it as
-/// it is (changed: false; its definition is not compared or changed), unless the file gives
-/// another UUID. Undone on a later failure (--batch --atomic): the domain is undefined again.
+/// <name>: anything else is exit 7 before libvirt is asked (a missing file is 3). Over a domain of
+/// that name it replaces the persistent definition, as virsh does ("definition": "updated"); a
+/// running domain keeps running on its old definition until it is restarted ("restart_needed":
+/// true). A file that says what the definition already says changes nothing ("changed": false,
+/// "definition": "unchanged"); another UUID than the domain's is exit 4. Undone on a later
+/// failure (--batch --atomic): a new domain is undefined again, an updated one gets its old
+/// definition back.
 #[derive(Debug, clap::Args)]
 pub struct Define {
     /// The domain XML file.
     #[arg(value_name = "FILE.xml")]
     pub file: PathBuf,
-    /// Succeed (changed: false) when a domain of that name exists.
+    /// Accepted for scripts that pass it: an identical definition is "changed": false either way.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
 }
@@ -112,8 +149,9 @@ impl Verb for Define {
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<FromFile> {
         let (xml, head) = read_definition(&self.file)?;
         let conn = ctx.conn()?;
-        if let Some(dom) = existing(conn, &head, self.exist_ok)? {
-            return from_file(&dom, head.name, false, &self.file, "defined");
+        if let Some(dom) = same_domain(conn, &head)? {
+            let xml = with_uuid(&dom, xml, &head)?;
+            return update(conn, &dom, &xml, head.name, &self.file, journal);
         }
         let name = head.name;
         let dom = Domain::define_xml(conn, &xml).libvirt(format!("define domain {}", quote(&name)))?;
@@ -122,8 +160,80 @@ impl Verb for Define {
             undo.undefine_flags(sys::VIR_DOMAIN_UNDEFINE_NVRAM)
                 .libvirt("undefine the domain")
         })?;
-        from_file(&dom, name, true, &self.file, "defined")
+        let mut out = from_file(&dom, name, true, &self.file, "defined")?;
+        (out.definition, out.restart_needed) = (Some("created"), Some(false));
+        Ok(out)
     }
+}
+
+/// A file without <uuid> names the domain by name alone: it gets the domain's own UUID (libvirt
+/// would make up a new one and refuse it as another domain of the same name).
+fn with_uuid(dom: &Domain, xml: String, head: &XmlHead) -> Result<String> {
+    if head.uuid.is_some() {
+        return Ok(xml);
+    }
+    let uuid = dom
+        .get_uuid_string()
+        .libvirt(format!("domain {}", quote(&head.name)))?;
+    // A UUID libvirt printed is hex digits and hyphens only: safe as element text.
+    vnet_common::libvirt::document::insert_into_child(&xml, "uuid", &uuid)
+}
+
+/// `xml` without its interfaces' `<mac address=.../>` lines when the file gave no MAC: libvirt
+/// makes up a new one on every define of such a file, which is no change the file asked for.
+fn without_made_up_macs(xml: &str, file_gives_macs: bool) -> String {
+    if file_gives_macs {
+        return xml.to_string();
+    }
+    xml.lines()
+        .filter(|l| !l.trim_start().starts_with("<mac address="))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The inactive (persistent) definition libvirt holds for `dom`.
+fn persistent_xml(dom: &Domain, name: &str) -> Result<String> {
+    dom.get_xml_desc(sys::VIR_DOMAIN_XML_INACTIVE | sys::VIR_DOMAIN_XML_SECURE)
+        .libvirt(format!("XML of domain {}", quote(name)))
+}
+
+/// virsh define over an existing domain: the file becomes its persistent definition. libvirt
+/// reads the file as it reads every definition, so the definition read back before and after
+/// tells whether anything changed; when nothing did, no step is recorded.
+fn update(
+    conn: &Connect,
+    dom: &Domain,
+    xml: &str,
+    name: String,
+    file: &std::path::Path,
+    journal: &mut Journal,
+) -> Result<FromFile> {
+    let before = persistent_xml(dom, &name)?;
+    let was_persistent = dom.is_persistent().libvirt(format!("domain {}", quote(&name)))?;
+    let updated = Domain::define_xml(conn, xml).libvirt(format!("define domain {}", quote(&name)))?;
+    let after = persistent_xml(&updated, &name)?;
+    let file_gives_macs = xml.contains("<mac");
+    let changed = !was_persistent
+        || without_made_up_macs(&after, file_gives_macs) != without_made_up_macs(&before, file_gives_macs);
+    if !changed && after != before {
+        // Only the MACs libvirt made up differ: the domain keeps the ones it had.
+        Domain::define_xml(conn, &before).libvirt(format!("define domain {} as it was", quote(&name)))?;
+    }
+    if changed {
+        let (conn, undo) = (conn.clone(), updated.clone());
+        journal.record_fn(format!("update domain {name}"), move || match was_persistent {
+            true => Domain::define_xml(&conn, &before)
+                .map(drop)
+                .libvirt("define the domain again as it was"),
+            // It was transient: undefining makes it so again.
+            false => undo.undefine().libvirt("undefine the domain"),
+        })?;
+    }
+    let running = updated.is_active().libvirt("domain state")?;
+    let mut out = from_file(&updated, name, changed, file, "defined")?;
+    out.definition = Some(if changed { "updated" } else { "unchanged" });
+    out.restart_needed = Some(changed && running);
+    Ok(out)
 }
 
 /// Create and start a transient domain from an XML file (virsh create).
@@ -240,9 +350,9 @@ impl Verb for Undefine {
     type Output = Undefined;
 
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<Undefined> {
-        let name = self.name;
+        let mut name = self.name;
         let conn = ctx.conn()?;
-        let dom = match lookup(conn, &name) {
+        let dom = match resolve(conn, &mut name) {
             Err(e) if self.missing_ok && e.kind == ErrorKind::NotFound => {
                 return Ok(Undefined {
                     name,
@@ -411,5 +521,59 @@ mod tests {
         };
         assert_eq!(all.flags(), 1 | 2 | 4);
         assert_eq!(UndefineFlags::default().flags(), 0);
+    }
+
+    fn define(session: &mut Session, file: &std::path::Path) -> FromFile {
+        let verb = Define {
+            file: file.to_path_buf(),
+            exist_ok: false,
+        };
+        verb.run(session, &mut Journal::new()).unwrap()
+    }
+
+    /// virsh define over an existing domain: created, then unchanged, then updated (a running
+    /// domain keeps its old definition until restarted); the undo restores the old definition.
+    #[test]
+    fn define_creates_then_updates_as_virsh_does() {
+        let args = vnet_common::libvirt::ConnectArgs {
+            connect: Some("test:///default".into()),
+            ..Default::default()
+        };
+        let mut session = Session::new(&args, false);
+        let dir = std::env::temp_dir().join(format!("vnet-define-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("d.xml");
+        let xml = |kib: u32| {
+            format!("<domain type='test'><name>t-redefine</name><memory>{kib}</memory><os><type>hvm</type></os></domain>")
+        };
+        std::fs::write(&file, xml(8192)).unwrap();
+        let first = define(&mut session, &file);
+        assert_eq!((first.changed, first.definition), (true, Some("created")));
+        let again = define(&mut session, &file);
+        assert_eq!((again.changed, again.definition), (false, Some("unchanged")));
+        assert_eq!(again.restart_needed, Some(false));
+
+        let dom = Domain::lookup_by_name(session.conn().unwrap(), "t-redefine").unwrap();
+        dom.create().unwrap();
+        std::fs::write(&file, xml(16384)).unwrap();
+        let mut journal = Journal::new();
+        let verb = Define {
+            file: file.clone(),
+            exist_ok: true,
+        };
+        let updated = verb.run(&mut session, &mut journal).unwrap();
+        assert_eq!((updated.changed, updated.definition), (true, Some("updated")));
+        assert_eq!(
+            (updated.restart_needed, updated.state.as_str()),
+            (Some(true), "running")
+        );
+        assert_eq!(updated.uuid, dom.get_uuid_string().unwrap());
+        let memory = |d: &Domain| persistent_xml(d, "t-redefine").unwrap().contains("16384");
+        assert!(memory(&dom));
+        futures::executor::block_on(journal.rollback());
+        assert!(!memory(&dom), "the undo defines the old definition again");
+        dom.destroy().unwrap();
+        dom.undefine().unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,7 +1,7 @@
 //! domdisplay (the URI of a running domain's VNC or SPICE display) and ttyconsole (the pty of its
 //! serial console), read from the live domain XML as virsh reads them.
 
-use crate::domains::lookup::lookup;
+use crate::domains::lookup::resolve;
 use crate::xml::domain::{display as read, Graphics};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -99,9 +99,9 @@ impl Verb for Domdisplay {
     type Ctx = Session;
     type Output = DisplayUri;
 
-    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<DisplayUri> {
+    fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<DisplayUri> {
         let conn = ctx.conn()?;
-        let dom = lookup(conn, &self.name)?;
+        let dom = resolve(conn, &mut self.name)?;
         let xml = live_xml(&dom, &self.name)?;
         let conn_uri = conn.get_uri().libvirt("connection URI")?;
         let uri_host = vnet_common::libvirt::remote_host(&conn_uri);
@@ -161,8 +161,8 @@ impl Verb for Ttyconsole {
     type Ctx = Session;
     type Output = TtyConsole;
 
-    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<TtyConsole> {
-        let dom = lookup(ctx.conn()?, &self.name)?;
+    fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<TtyConsole> {
+        let dom = resolve(ctx.conn()?, &mut self.name)?;
         let xml = live_xml(&dom, &self.name)?;
         let (_, tty, has_console) = read(&xml)?;
         match tty {

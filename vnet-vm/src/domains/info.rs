@@ -1,6 +1,6 @@
 //! What a domain is: dominfo, domstate, and its autostart flag.
 
-use super::lookup::{lookup, state_name};
+use super::lookup::{resolve, state_name};
 use schemars::JsonSchema;
 use serde::Serialize;
 use virt::connect::Connect;
@@ -127,9 +127,9 @@ impl Verb for Dominfo {
     type Ctx = Session;
     type Output = DomainInfo;
 
-    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<DomainInfo> {
+    fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<DomainInfo> {
         let conn = ctx.conn()?;
-        let dom = lookup(conn, &self.name)?;
+        let dom = resolve(conn, &mut self.name)?;
         let what = format!("domain {}", quote(&self.name));
         let info = dom.get_info().libvirt(&what)?;
         let security = security_model(conn);
@@ -249,8 +249,8 @@ impl Verb for Domstate {
     type Ctx = Session;
     type Output = DomainState;
 
-    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<DomainState> {
-        let dom = lookup(ctx.conn()?, &self.name)?;
+    fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<DomainState> {
+        let dom = resolve(ctx.conn()?, &mut self.name)?;
         let (state, reason) = dom
             .get_state()
             .libvirt(format!("state of domain {}", quote(&self.name)))?;
@@ -313,8 +313,8 @@ impl Verb for Autostart {
     type Ctx = Session;
     type Output = DomainChanged;
 
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<DomainChanged> {
-        let dom = lookup(ctx.conn()?, &self.name)?;
+    fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<DomainChanged> {
+        let dom = resolve(ctx.conn()?, &mut self.name)?;
         let want = !self.disable;
         let acted = vnet_common::libvirt::lifecycle::set_autostart(&dom, &self.name, want, journal)?;
         let done = if want {

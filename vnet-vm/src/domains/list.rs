@@ -1,6 +1,6 @@
 //! `list` and `dumpxml`: the domains libvirt knows, and one domain's XML document.
 
-use super::lookup::{lookup, state_of};
+use super::lookup::{resolve, state_of};
 use schemars::JsonSchema;
 use serde::Serialize;
 use virt::sys;
@@ -133,8 +133,8 @@ impl Verb for Dumpxml {
     type Ctx = Session;
     type Output = DomainXml;
 
-    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<DomainXml> {
-        let dom = lookup(ctx.conn()?, &self.name)?;
+    fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<DomainXml> {
+        let dom = resolve(ctx.conn()?, &mut self.name)?;
         let flags = if self.inactive {
             sys::VIR_DOMAIN_XML_INACTIVE
         } else {

@@ -1,9 +1,9 @@
-//! Finding a domain by name, ID or UUID, and virsh's words for its state.
+//! Finding a domain by name, ID or UUID (vnet_common::libvirt::lookup), and virsh's words for its state.
 
 use virt::connect::Connect;
 use virt::domain::Domain;
 use virt::sys;
-use vnet_common::{Error, Result};
+use vnet_common::Result;
 
 /// virsh's word for a domain state.
 pub fn state_name(state: sys::virDomainState) -> &'static str {
@@ -23,9 +23,15 @@ pub fn state_of(dom: &Domain) -> &'static str {
     dom.get_state().map(|(s, _)| state_name(s)).unwrap_or("no state")
 }
 
-pub fn lookup(conn: &Connect, name: &str) -> Result<Domain> {
-    Domain::lookup_by_name(conn, name).map_err(|e| match e.code() {
-        virt::error::ErrorNumber::NoDomain => Error::not_found(format!("domain {name} not found")),
-        _ => vnet_common::libvirt::error(e).context(format!("domain {name}")),
-    })
+/// The domain `key` names: an ID, a UUID or a name, tried in virsh's order; none is exit 3.
+pub fn lookup(conn: &Connect, key: &str) -> Result<Domain> {
+    vnet_common::libvirt::lookup::domain(conn, key)
+}
+
+/// [`lookup`], then puts the domain's own name in `key`: results and messages name the domain
+/// as libvirt does, whether the line said `vm1`, `3` or its UUID.
+pub fn resolve(conn: &Connect, key: &mut String) -> Result<Domain> {
+    let dom = lookup(conn, key)?;
+    *key = vnet_common::libvirt::lookup::domain_name(&dom)?;
+    Ok(dom)
 }

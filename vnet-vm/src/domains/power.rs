@@ -2,7 +2,7 @@
 //! reboot, suspend and resume.
 
 use super::info::{changed, DomainChanged};
-use super::lookup::{lookup, state_of};
+use super::lookup::{lookup, resolve, state_of};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -51,8 +51,8 @@ impl Verb for Start {
     type Output = Started;
 
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<Started> {
-        let name = self.name;
-        let dom = lookup(ctx.conn()?, &name)?;
+        let mut name = self.name;
+        let dom = resolve(ctx.conn()?, &mut name)?;
         let changed = !dom.is_active().libvirt("domain state")?;
         if changed {
             lifecycle::start(&dom, &name, journal)?;
@@ -112,7 +112,6 @@ impl Verb for Shutdown {
     type Output = Stopped;
 
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<Stopped> {
-        let name = self.name.clone();
         let mut out = stop(
             ctx,
             journal,
@@ -125,6 +124,7 @@ impl Verb for Shutdown {
             },
         )?;
         if out.changed && self.wait.timeout.is_some() {
+            let name = out.name.clone();
             let dom = lookup(ctx.conn()?, &name)?;
             out.forced = Some(crate::domains::power::wait_shut_off(
                 &dom, &name, &self.wait, journal,
@@ -160,11 +160,11 @@ impl Verb for Destroy {
 fn stop(
     ctx: &mut Session,
     journal: &mut Journal,
-    name: String,
+    mut name: String,
     done: &'static str,
     act: impl FnOnce(&Domain, &str, &mut Journal) -> Result<()>,
 ) -> Result<Stopped> {
-    let dom = lookup(ctx.conn()?, &name)?;
+    let dom = resolve(ctx.conn()?, &mut name)?;
     let changed = dom.is_active().libvirt("domain state")?;
     if changed {
         act(&dom, &name, journal)?;
@@ -199,8 +199,8 @@ impl Verb for Reboot {
     type Ctx = Session;
     type Output = DomainChanged;
 
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<DomainChanged> {
-        let dom = lookup(ctx.conn()?, &self.name)?;
+    fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<DomainChanged> {
+        let dom = resolve(ctx.conn()?, &mut self.name)?;
         running(&dom, &self.name)?;
         dom.reboot(0)
             .libvirt(format!("reboot domain {}", quote(&self.name)))?;
@@ -221,8 +221,8 @@ impl Verb for Suspend {
     type Ctx = Session;
     type Output = DomainChanged;
 
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<DomainChanged> {
-        let dom = lookup(ctx.conn()?, &self.name)?;
+    fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<DomainChanged> {
+        let dom = resolve(ctx.conn()?, &mut self.name)?;
         running(&dom, &self.name)?;
         let (state, _) = dom.get_state().libvirt("domain state")?;
         let acted = state != sys::VIR_DOMAIN_PAUSED;
@@ -251,8 +251,8 @@ impl Verb for Resume {
     type Ctx = Session;
     type Output = DomainChanged;
 
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<DomainChanged> {
-        let dom = lookup(ctx.conn()?, &self.name)?;
+    fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<DomainChanged> {
+        let dom = resolve(ctx.conn()?, &mut self.name)?;
         running(&dom, &self.name)?;
         let (state, _) = dom.get_state().libvirt("domain state")?;
         let acted = state == sys::VIR_DOMAIN_PAUSED;

@@ -8,7 +8,6 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use std::path::Path;
 use virt::connect::Connect;
-use virt::error::ErrorNumber;
 use virt::storage_pool::StoragePool;
 use virt::sys;
 use vnet_common::error::quote;
@@ -63,13 +62,9 @@ pub fn require(conn: &Connect, name: &str) -> Result<StoragePool> {
     })
 }
 
-/// The pool called `name`, or None.
+/// The pool `name` names (its UUID or its name, as virsh takes a pool), or None.
 pub fn lookup(conn: &Connect, name: &str) -> Result<Option<StoragePool>> {
-    match StoragePool::lookup_by_name(conn, name) {
-        Ok(pool) => Ok(Some(pool)),
-        Err(e) if e.code() == ErrorNumber::NoStoragePool => Ok(None),
-        Err(e) => Err(vnet_common::libvirt::error(e).context(format!("storage pool {name}"))),
-    }
+    vnet_common::libvirt::lookup::find_pool(conn, name)
 }
 
 /// virsh's word for a pool state (pool-info).
@@ -576,6 +571,7 @@ impl Verb for PoolDestroy {
                 .with_hint("use --missing-ok to accept an inactive pool"));
         }
         let uuid = pool.get_uuid_string().ok();
+        let name = &vnet_common::libvirt::lookup::pool_name(&pool)?;
         lifecycle::destroy(&pool, name, 0, Undo::Restart, journal)?;
         // A transient pool is gone once stopped.
         match lookup(conn, name)? {
@@ -638,9 +634,9 @@ impl Verb for PoolUndefine {
                 .map(drop)
                 .libvirt("autostart the pool again")
         }));
-        lifecycle::undefine(&pool, name, 0, define_again, journal)?;
+        lifecycle::undefine(&pool, &state.name, 0, define_again, journal)?;
         Ok(PoolChanged {
-            pool: PoolState::gone(name, state.uuid),
+            pool: PoolState::gone(&state.name, state.uuid),
             changed: true,
             done: "has been undefined".into(),
         })
