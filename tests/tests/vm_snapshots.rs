@@ -22,7 +22,7 @@ fn guest_xml(name: &str, disk: Option<&Path>) -> String {
     format!(
         "<domain type='qemu'><name>{name}</name><memory unit='MiB'>256</memory>\
          <vcpu current='1'>2</vcpu><os><type arch='x86_64'>hvm</type><kernel>{k}</kernel>\
-         <initrd>{i}</initrd><cmdline>console=ttyS0</cmdline></os><on_poweroff>destroy</on_poweroff>\
+         <initrd>{i}</initrd><cmdline>console=ttyS0</cmdline></os><features><acpi/><apic/></features><on_poweroff>destroy</on_poweroff>\
          <devices>{disk}<serial type='pty'><target port='0'/></serial>\
          <console type='pty'><target type='serial' port='0'/></console></devices></domain>",
         k = kit.join("vmlinuz").display(),
@@ -220,7 +220,7 @@ fn refusals_change_nothing(name: &str, disk: &Path, dir: &Path) {
 /// setmem, setmaxmem, setvcpus on the definition of a shut-off guest, seen by virsh dominfo and
 /// vcpucount; out-of-range values refused with dominfo unchanged.
 fn resources_while_off(name: &str) {
-    let info = || virsh(&format!("dominfo {name}; vcpucount {name}"));
+    let info = || virsh(&format!("dominfo {name}; virsh vcpucount {name}"));
     assert_unchanged(info, || {
         vm(&["setmem", name, "2G", "--config"]).fails(7, "at most its maximum");
     });
@@ -231,7 +231,7 @@ fn resources_while_off(name: &str) {
         vm(&["setvcpus", name, "0", "--config"]).fails(7, "at least one");
     });
     assert_unchanged(info, || {
-        vm(&["setvcpus", name, "9", "--config"]).fails(1, "");
+        vm(&["setvcpus", name, "9", "--config"]).fails(7, "greater than max");
     });
     let mem = vm(&["setmem", name, "200M", "--config"]).ok().json();
     assert_eq!(
@@ -294,7 +294,7 @@ fn names_and_words(lab: &Lab, name: &str) {
     assert_unchanged(state, || {
         vm(&["domrename", name, "a/b"]).fails(7, "invalid domain name");
     });
-    let new = lab.domain("renamed");
+    let new = lab.domain("ren");
     let renamed = vm(&["domrename", name, &new]).ok().json();
     assert_eq!(
         (renamed["old_name"].as_str(), renamed["uuid"].as_str()),

@@ -243,9 +243,9 @@ impl Render for DomainDescription {
     fn text(&self, _style: TextStyle) -> String {
         let what = if self.title { "title" } else { "description" };
         match (self.set, self.text.is_empty()) {
-            (true, _) => format!("Domain {what} updated successfully\n\n"),
-            (false, true) => format!("No {what} for domain: {}\n\n", self.name),
-            (false, false) => format!("{}\n\n", self.text),
+            (true, _) => format!("Domain {what} updated successfully\n"),
+            (false, true) => format!("No {what} for domain: {}\n", self.name),
+            (false, false) => format!("{}\n", self.text),
         }
     }
 }

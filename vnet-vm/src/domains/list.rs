@@ -33,7 +33,7 @@ pub struct ListFilters {
     /// Inactive domains only.
     #[arg(long, conflicts_with = "all")]
     pub inactive: bool,
-    /// UUIDs only, one per line (with --name: "UUID NAME" lines... as virsh: the UUID first).
+    /// UUIDs only, one per line (with --name: "UUID NAME", as virsh).
     #[arg(long)]
     pub uuid: bool,
     /// Transient domains only.
@@ -79,11 +79,15 @@ pub struct ListFilters {
 
 impl ListFilters {
     /// libvirt's VIR_CONNECT_LIST_DOMAINS_* bits (the active/inactive ones come from `all`).
+    /// As virsh: active domains only unless --all or --inactive, or a --state-* filter (which
+    /// then says which states).
     fn bits(&self, all: bool) -> u32 {
-        let mut bits = match (all, self.inactive) {
-            (true, _) => sys::VIR_CONNECT_LIST_DOMAINS_ACTIVE | sys::VIR_CONNECT_LIST_DOMAINS_INACTIVE,
-            (false, true) => sys::VIR_CONNECT_LIST_DOMAINS_INACTIVE,
-            (false, false) => sys::VIR_CONNECT_LIST_DOMAINS_ACTIVE,
+        let by_state = self.state_running || self.state_paused || self.state_shutoff || self.state_other;
+        let mut bits = match (all, self.inactive, by_state) {
+            (true, _, _) => sys::VIR_CONNECT_LIST_DOMAINS_ACTIVE | sys::VIR_CONNECT_LIST_DOMAINS_INACTIVE,
+            (false, true, _) => sys::VIR_CONNECT_LIST_DOMAINS_INACTIVE,
+            (false, false, true) => 0,
+            (false, false, false) => sys::VIR_CONNECT_LIST_DOMAINS_ACTIVE,
         };
         let pairs = [
             (self.transient, sys::VIR_CONNECT_LIST_DOMAINS_TRANSIENT),
@@ -195,7 +199,7 @@ impl Verb for List {
 
 /// virsh list --uuid --name: "UUID NAME" per line, then a blank line.
 fn uuid_name_lines(rows: &[DomainRow]) -> String {
-    let mut text: String = rows.iter().map(|r| format!("{}  {}\n", r.uuid, r.name)).collect();
+    let mut text: String = rows.iter().map(|r| format!("{} {}\n", r.uuid, r.name)).collect();
     text.push('\n');
     text
 }

@@ -106,6 +106,8 @@ fn tree(rows: &[SnapshotRow]) -> String {
             branch(rows, i, i, true, &mut String::new(), &mut out);
         }
     }
+    // virsh ends the tree with one more empty line.
+    out.push('\n');
     out
 }
 
@@ -218,7 +220,7 @@ mod tests {
             r("c", Some("a")),
             r("d", Some("b")),
         ];
-        let want = "a\n  |\n  +- b\n  |   |\n  |   +- d\n  |     \n  +- c\n    \n";
+        let want = "a\n  |\n  +- b\n  |   |\n  |   +- d\n  |     \n  +- c\n    \n\n";
         assert_eq!(tree(&rows), want);
     }
 }

@@ -52,8 +52,9 @@ impl Verb for SnapshotCurrent {
 
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<SnapshotXml> {
         let dom = lookup(ctx.conn()?, &self.domain)?;
-        let snap = find(&dom, &domain_name(&dom)?, None)?;
-        let mut out = document(&snap, self.security_info)?;
+        let domain = domain_name(&dom)?;
+        let snap = find(&dom, &domain, None)?;
+        let mut out = document(&snap, domain, self.security_info)?;
         if self.name {
             out.shown = format!("{}\n", out.name);
         }
@@ -77,21 +78,20 @@ impl Verb for SnapshotDumpxml {
 
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<SnapshotXml> {
         let dom = lookup(ctx.conn()?, &self.domain)?;
-        let snap = find(&dom, &domain_name(&dom)?, Some(&self.snapshotname))?;
-        document(&snap, self.security_info)
+        let domain = domain_name(&dom)?;
+        let snap = find(&dom, &domain, Some(&self.snapshotname))?;
+        document(&snap, domain, self.security_info)
     }
 }
 
-fn document(snap: &DomainSnapshot, secure: bool) -> Result<SnapshotXml> {
+/// `domain` is passed in: virt 0.4's DomainSnapshot::get_domain frees a pointer it does not own.
+fn document(snap: &DomainSnapshot, domain: String, secure: bool) -> Result<SnapshotXml> {
     let flags = if secure { sys::VIR_DOMAIN_XML_SECURE } else { 0 };
     let xml = snap.get_xml_desc(flags).libvirt("snapshot XML")?;
     let name = snap.get_name().libvirt("snapshot name")?;
-    let domain = snap
-        .get_domain()
-        .and_then(|d| d.get_name())
-        .libvirt("snapshot's domain")?;
     Ok(SnapshotXml {
-        shown: xml.clone(),
+        // virsh prints the document and a newline after it.
+        shown: format!("{xml}\n"),
         domain,
         name,
         xml,
