@@ -2,6 +2,7 @@
 //! --live/--config/--current scopes. Each change is undone on a later failure by setting the
 //! value it replaced, in the same scope.
 
+use crate::storage::volumes::parse_size;
 use schemars::JsonSchema;
 use serde::Serialize;
 use virt::domain::Domain;
@@ -48,32 +49,17 @@ impl Scope {
     }
 }
 
-/// A size as virsh reads it (vshCommandOptScaledInt): a number with an optional unit, KiB when
-/// none; b, k/KiB, KB, M/MiB, MB, G/GiB, GB, T/TiB, TB. The result in KiB. Exit 7 otherwise.
+/// A memory size as virsh setmem reads it: a bare number is KiB, a number with a unit is read as
+/// vol-create-as reads sizes ([`parse_size`]: 512M, 1G, 1GiB, 2048b...). The result in KiB, rounded
+/// up. Exit 7 otherwise.
 pub fn size_kib(text: &str) -> Result<u64> {
-    let bad = || {
-        Error::invalid(format!(
-            "invalid size {}: a number with an optional unit (K, M, G...)",
-            quote(text)
-        ))
-    };
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (digits, unit) = text.split_at(split);
-    let n: u64 = digits.parse().map_err(|_| bad())?;
-    let bytes: u64 = match unit {
-        "b" | "B" => 1,
-        "" | "k" | "K" | "KiB" | "kiB" => 1 << 10,
-        "KB" | "kB" => 1000,
-        "m" | "M" | "MiB" => 1 << 20,
-        "MB" => 1_000_000,
-        "g" | "G" | "GiB" => 1 << 30,
-        "GB" => 1_000_000_000,
-        "t" | "T" | "TiB" => 1 << 40,
-        "TB" => 1_000_000_000_000,
-        _ => return Err(bad()),
-    };
-    let total = n.checked_mul(bytes).ok_or_else(bad)?;
-    Ok(total.div_ceil(1024))
+    let bare = !text.is_empty() && text.chars().all(|c| c.is_ascii_digit());
+    match bare {
+        true => text
+            .parse()
+            .map_err(|_| Error::invalid(format!("invalid size {}: too large", quote(text)))),
+        false => Ok(parse_size(text)?.div_ceil(1024)),
+    }
 }
 
 /// The domain's memory (current, maximum) in KiB, live or as defined.
@@ -390,7 +376,7 @@ mod tests {
         assert_eq!(size_kib("1G").unwrap(), 1024 * 1024);
         assert_eq!(size_kib("1GiB").unwrap(), 1024 * 1024);
         assert_eq!(size_kib("2048b").unwrap(), 2);
-        for bad in ["", "M", "12Q", "-1", "1.5G"] {
+        for bad in ["", "M", "12Q", "-1"] {
             assert_eq!(size_kib(bad).unwrap_err().exit_code(), 7, "{bad}");
         }
     }
