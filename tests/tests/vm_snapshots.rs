@@ -390,6 +390,17 @@ fn libvirt_guests_flow() {
         vm(&["reset", &name, "-o", "text"]).ok().stdout,
         format!("Domain '{name}' was reset\n\n")
     );
+    // start --force-boot drops a managed save image and boots afresh.
+    vm(&["managedsave", &name]).ok();
+    assert_eq!(
+        vm(&["start", &name, "--force-boot"]).ok().json()["restored"],
+        false
+    );
+    assert_eq!(
+        virsh(&format!("domstate {name} --reason")).trim(),
+        "running (booted)"
+    );
+    assert_eq!(dominfo_line(&name, "Managed save:"), "Managed save:   no");
     vm(&["destroy", &name]).ok();
     vm(&["start", &name, "--paused"]).ok();
     assert_eq!(virsh(&format!("domstate {name}")).trim(), "paused");
