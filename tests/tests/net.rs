@@ -239,16 +239,16 @@ fn router_xml_defined_from_file_started_autostarted() {
         "{filter}"
     );
     assert!(!sh_ok("iptables -w -t nat -S").contains("10.200.2.0/24"));
-    redefine_running(&name, &xml);
+    redefine_running(&lab, &name, &xml);
     autostart_on_and_off(&name);
 }
 
 /// virsh net-define over a running network: the persistent definition changes, the running one
 /// (and its dnsmasq) keeps the old until restarted; the network named by its UUID as virsh does.
-fn redefine_running(name: &str, xml: &str) {
+fn redefine_running(lab: &Lab, name: &str, xml: &str) {
     let uuid = virsh(&format!("net-uuid {name}")).trim().to_string();
     assert_eq!(net(&["info", &uuid]).ok().json()["name"], name);
-    let changed = write_file(&lab, "router.xml", &xml.replace("10.200.2.254", "10.200.2.100"));
+    let changed = write_file(lab, "router.xml", &xml.replace("10.200.2.254", "10.200.2.100"));
     let out = net(&["define", &changed]).ok().json();
     assert_eq!(
         (

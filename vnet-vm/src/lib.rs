@@ -5,6 +5,7 @@ mod devices;
 mod domains;
 mod install;
 mod prune;
+mod snapshots;
 mod spec;
 mod storage;
 mod wait;
@@ -25,8 +26,9 @@ impl Tool for VmTool {
     const LONG_ABOUT: &'static str = "Virtual machines over libvirt: `install` replaces virt-install (the \
 seed's command line works unchanged), and list, define, create, start, shutdown, destroy, reboot, \
 suspend, resume, undefine, autostart, dominfo, domstate, dumpxml, domiflist, domifaddr, \
-attach-interface, detach-interface, attach-disk, detach-disk, domdisplay, ttyconsole and console \
-replace their virsh namesakes. Output is one JSON document (-o text for virsh's \
+attach-interface, detach-interface, attach-disk, detach-disk, domdisplay, ttyconsole, console, \
+the snapshot-* verbs, setmem, setmaxmem, setvcpus, vcpucount, reset, save, restore, managedsave, \
+managedsave-remove, domrename, desc, domuuid, domname and domid replace their virsh namesakes. Output is one JSON document (-o text for virsh's \
 layout; dumpxml and install --print-xml print the XML document itself); errors are one line on stderr \
 with the documented exit code.";
     type Globals = ConnectArgs;
@@ -46,7 +48,9 @@ with the documented exit code.";
     fn completers(verb: &[&str], arg: &clap::Arg) -> Option<completion::Names> {
         let verb = verb.first().copied().unwrap_or("");
         let storage = verb.starts_with("pool-") || verb.starts_with("vol-");
-        if arg.is_positional() && completion::is(arg, &["name", "names", "domain"]) && !storage {
+        if completion::is(arg, &["snapshotname", "snapshotname_flag"]) {
+            Some(snapshots::completions)
+        } else if arg.is_positional() && completion::is(arg, &["name", "names", "domain"]) && !storage {
             Some(completion::libvirt::domains)
         } else if completion::is(arg, &["pool", "pools"]) && verb != "pool-define-as" {
             Some(completion::libvirt::pools)
@@ -104,6 +108,28 @@ vnet_common::verbs! {
         #[command(visible_alias = "event")]
         Events(domains::events::Events),
         Prune(prune::Prune),
+        SnapshotCreateAs(snapshots::create::SnapshotCreateAs),
+        SnapshotCreate(snapshots::create::SnapshotCreate),
+        SnapshotList(snapshots::list::SnapshotList),
+        SnapshotCurrent(snapshots::show::SnapshotCurrent),
+        SnapshotInfo(snapshots::show::SnapshotInfo),
+        SnapshotDumpxml(snapshots::show::SnapshotDumpxml),
+        SnapshotRevert(snapshots::revert::SnapshotRevert),
+        SnapshotDelete(snapshots::revert::SnapshotDelete),
+        Setmem(domains::resources::Setmem),
+        Setmaxmem(domains::resources::Setmaxmem),
+        Setvcpus(domains::resources::Setvcpus),
+        Vcpucount(domains::resources::Vcpucount),
+        Reset(domains::identity::Reset),
+        Save(domains::saved::Save),
+        Restore(domains::saved::Restore),
+        Managedsave(domains::saved::Managedsave),
+        ManagedsaveRemove(domains::saved::ManagedsaveRemove),
+        Domrename(domains::identity::Domrename),
+        Desc(domains::identity::Desc),
+        Domuuid(domains::identity::Domuuid),
+        Domname(domains::identity::Domname),
+        Domid(domains::identity::Domid),
     }
 }
 

@@ -22,6 +22,97 @@ pub struct List {
     /// Only the domains tagged LABEL (install --tag).
     #[arg(long, value_name = "LABEL")]
     pub tag: Option<String>,
+    #[command(flatten)]
+    pub filters: ListFilters,
+}
+
+/// virsh list's filters (each narrows the list; with --all or --inactive they see inactive
+/// domains too) and its --uuid and --managed-save layouts.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ListFilters {
+    /// Inactive domains only.
+    #[arg(long, conflicts_with = "all")]
+    pub inactive: bool,
+    /// UUIDs only, one per line (with --name: "UUID NAME", as virsh).
+    #[arg(long)]
+    pub uuid: bool,
+    /// Transient domains only.
+    #[arg(long, conflicts_with = "persistent")]
+    pub transient: bool,
+    /// Persistent domains only.
+    #[arg(long)]
+    pub persistent: bool,
+    /// Domains started with libvirtd only.
+    #[arg(long, conflicts_with = "no_autostart")]
+    pub autostart: bool,
+    /// Domains not started with libvirtd only.
+    #[arg(long)]
+    pub no_autostart: bool,
+    /// Running domains only.
+    #[arg(long)]
+    pub state_running: bool,
+    /// Paused domains only.
+    #[arg(long)]
+    pub state_paused: bool,
+    /// Shut-off domains only.
+    #[arg(long)]
+    pub state_shutoff: bool,
+    /// Domains in any other state only.
+    #[arg(long)]
+    pub state_other: bool,
+    /// Domains with a snapshot only.
+    #[arg(long, conflicts_with = "without_snapshot")]
+    pub with_snapshot: bool,
+    /// Domains without a snapshot only.
+    #[arg(long)]
+    pub without_snapshot: bool,
+    /// Domains with a managed save image only.
+    #[arg(long, conflicts_with = "without_managed_save")]
+    pub with_managed_save: bool,
+    /// Domains without a managed save image only.
+    #[arg(long)]
+    pub without_managed_save: bool,
+    /// Show an inactive domain with a managed save image as "saved" rather than "shut off".
+    #[arg(long)]
+    pub managed_save: bool,
+}
+
+impl ListFilters {
+    /// libvirt's VIR_CONNECT_LIST_DOMAINS_* bits (the active/inactive ones come from `all`).
+    /// As virsh: active domains only unless --all or --inactive, or a --state-* filter (which
+    /// then says which states).
+    fn bits(&self, all: bool) -> u32 {
+        let by_state = self.state_running || self.state_paused || self.state_shutoff || self.state_other;
+        let mut bits = match (all, self.inactive, by_state) {
+            (true, _, _) => sys::VIR_CONNECT_LIST_DOMAINS_ACTIVE | sys::VIR_CONNECT_LIST_DOMAINS_INACTIVE,
+            (false, true, _) => sys::VIR_CONNECT_LIST_DOMAINS_INACTIVE,
+            (false, false, true) => 0,
+            (false, false, false) => sys::VIR_CONNECT_LIST_DOMAINS_ACTIVE,
+        };
+        let pairs = [
+            (self.transient, sys::VIR_CONNECT_LIST_DOMAINS_TRANSIENT),
+            (self.persistent, sys::VIR_CONNECT_LIST_DOMAINS_PERSISTENT),
+            (self.autostart, sys::VIR_CONNECT_LIST_DOMAINS_AUTOSTART),
+            (self.no_autostart, sys::VIR_CONNECT_LIST_DOMAINS_NO_AUTOSTART),
+            (self.state_running, sys::VIR_CONNECT_LIST_DOMAINS_RUNNING),
+            (self.state_paused, sys::VIR_CONNECT_LIST_DOMAINS_PAUSED),
+            (self.state_shutoff, sys::VIR_CONNECT_LIST_DOMAINS_SHUTOFF),
+            (self.state_other, sys::VIR_CONNECT_LIST_DOMAINS_OTHER),
+            (self.with_snapshot, sys::VIR_CONNECT_LIST_DOMAINS_HAS_SNAPSHOT),
+            (self.without_snapshot, sys::VIR_CONNECT_LIST_DOMAINS_NO_SNAPSHOT),
+            (self.with_managed_save, sys::VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE),
+            (
+                self.without_managed_save,
+                sys::VIR_CONNECT_LIST_DOMAINS_NO_MANAGEDSAVE,
+            ),
+        ];
+        for (on, bit) in pairs {
+            if on {
+                bits |= bit;
+            }
+        }
+        bits
+    }
 }
 
 /// One domain of `list`.
@@ -76,28 +167,48 @@ impl Verb for List {
 
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<DomainList> {
         vnet_common::tags::check(self.tag.as_deref())?;
-        let mut flags = sys::VIR_CONNECT_LIST_DOMAINS_ACTIVE;
-        if self.all {
-            flags |= sys::VIR_CONNECT_LIST_DOMAINS_INACTIVE;
-        }
+        let flags = self.filters.bits(self.all);
         let domains = ctx.conn()?.list_all_domains(flags).libvirt("list domains")?;
         let mut rows: Vec<DomainRow> = domains
             .iter()
             .map(|d| DomainRow {
                 id: d.get_id().filter(|&id| id != u32::MAX),
                 name: d.get_name().unwrap_or_default(),
-                state: state_of(d).to_string(),
+                state: shown_state(d, self.filters.managed_save),
                 uuid: d.get_uuid_string().unwrap_or_default(),
                 tag: vnet_common::tags::libvirt::domain_tag(d),
             })
             .collect();
         rows.retain(|r| self.tag.is_none() || r.tag == self.tag);
         rows.sort_by(|a, b| (a.id.is_none(), a.id, &a.name).cmp(&(b.id.is_none(), b.id, &b.name)));
-        let names = self
-            .name
-            .then(|| vnet_common::libvirt::names_document(rows.iter().map(|r| r.name.as_str()), 0));
+        let names = match (self.filters.uuid, self.name) {
+            (true, true) => Some(uuid_name_lines(&rows)),
+            (true, false) => Some(vnet_common::libvirt::names_document(
+                rows.iter().map(|r| r.uuid.as_str()),
+                0,
+            )),
+            (false, true) => Some(vnet_common::libvirt::names_document(
+                rows.iter().map(|r| r.name.as_str()),
+                0,
+            )),
+            (false, false) => None,
+        };
         Ok(DomainList(rows, names))
     }
+}
+
+/// virsh list --uuid --name: "UUID NAME" per line, then a blank line.
+fn uuid_name_lines(rows: &[DomainRow]) -> String {
+    let mut text: String = rows.iter().map(|r| format!("{} {}\n", r.uuid, r.name)).collect();
+    text.push('\n');
+    text
+}
+
+/// virsh's state word, "saved" for an inactive domain with a managed save image when asked.
+fn shown_state(d: &virt::domain::Domain, managed_save: bool) -> String {
+    let state = state_of(d);
+    let saved = managed_save && state == "shut off" && d.has_managed_save(0).unwrap_or(false);
+    if saved { "saved" } else { state }.to_string()
 }
 
 /// Print a domain's XML (virsh dumpxml).
@@ -172,6 +283,7 @@ mod tests {
                 all: true,
                 name: false,
                 tag: None,
+                filters: Default::default(),
             },
         )
         .unwrap();

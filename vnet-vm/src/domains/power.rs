@@ -23,9 +23,36 @@ fn confirmation(changed: bool, line: String) -> String {
 }
 
 /// Start a defined domain (virsh start).
-#[derive(Debug, clap::Args)]
+///
+/// A domain with a managed save image (managedsave) resumes from it, as with virsh, unless
+/// --force-boot discards the image and boots afresh.
+#[derive(Debug, Default, clap::Args)]
 pub struct Start {
     pub name: String,
+    /// Leave the guest paused once started.
+    #[arg(long)]
+    pub paused: bool,
+    /// Destroy the guest when this command's connection to libvirt closes (when vnet-vm exits).
+    #[arg(long)]
+    pub autodestroy: bool,
+    /// Read a managed save image without the host's page cache.
+    #[arg(long)]
+    pub bypass_cache: bool,
+    /// Boot afresh, discarding a managed save image.
+    #[arg(long)]
+    pub force_boot: bool,
+}
+
+impl Start {
+    fn flags(&self) -> u32 {
+        let pairs = [
+            (self.paused, sys::VIR_DOMAIN_START_PAUSED),
+            (self.autodestroy, sys::VIR_DOMAIN_START_AUTODESTROY),
+            (self.bypass_cache, sys::VIR_DOMAIN_START_BYPASS_CACHE),
+            (self.force_boot, sys::VIR_DOMAIN_START_FORCE_BOOT),
+        ];
+        pairs.iter().filter(|(on, _)| *on).fold(0, |a, (_, b)| a | b)
+    }
 }
 
 /// The domain after `start`.
@@ -38,6 +65,8 @@ pub struct Started {
     pub state: String,
     /// The running domain's id.
     pub id: Option<u32>,
+    /// True when it resumed from a managed save image rather than booting.
+    pub restored: bool,
 }
 
 impl Render for Started {
@@ -51,17 +80,28 @@ impl Verb for Start {
     type Output = Started;
 
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<Started> {
-        let mut name = self.name;
-        let dom = resolve(ctx.conn()?, &mut name)?;
+        let flags = self.flags();
+        // By name, ID or UUID, as virsh start takes it (libvirt-guests starts each by UUID).
+        let dom = vnet_common::libvirt::lookup::domain(ctx.conn()?, &self.name)?;
+        let name = dom.get_name().libvirt("domain name")?;
         let changed = !dom.is_active().libvirt("domain state")?;
-        if changed {
+        let restored = changed && !self.force_boot && dom.has_managed_save(0).libvirt("managed save")?;
+        if changed && flags == 0 {
             lifecycle::start(&dom, &name, journal)?;
+        } else if changed {
+            dom.create_with_flags(flags)
+                .libvirt(format!("start domain {}", quote(&name)))?;
+            let undo = dom.clone();
+            journal.record_fn(format!("start domain {name}"), move || {
+                undo.destroy().map(drop).libvirt("destroy the domain")
+            })?;
         }
         Ok(Started {
             changed,
             state: state_of(&dom).to_string(),
             id: dom.get_id(),
             name,
+            restored,
         })
     }
 }
@@ -357,7 +397,13 @@ mod tests {
     }
 
     fn start(ctx: &mut Session, name: &str) -> Result<Started> {
-        run(ctx, Start { name: name.into() })
+        run(
+            ctx,
+            Start {
+                name: name.into(),
+                ..Default::default()
+            },
+        )
     }
 
     fn destroy(ctx: &mut Session, name: &str) -> Result<Stopped> {
@@ -415,6 +461,7 @@ mod tests {
         let mut journal = Journal::new();
         let started = Start {
             name: "vnet-undo-start".into(),
+            ..Default::default()
         }
         .run(&mut ctx, &mut journal)
         .unwrap();
