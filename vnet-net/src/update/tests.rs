@@ -49,7 +49,7 @@ fn reservations_outside_the_subnet_or_malformed_are_invalid() {
         (host("52:54:00:aa:bb:02", "10.210.1.1"), "host's own address"),
         (host("52:54:00:aa:bb:02", "fd00::5"), "family"),
         (host("01:54:00:aa:bb:02", "10.210.1.5"), "multicast"),
-        (host("52:54:00:aa:bb", "10.210.1.5"), "six hex pairs"),
+        (host("52:54:00:aa:bb", "10.210.1.5"), "hex groups"),
         (host("52:54:00:aa:bb:02", "10.210.1"), "not an IP address"),
         (
             Given {
