@@ -1,9 +1,11 @@
 //! vnet-vm: virt-install and the virsh domain verbs over libvirt (the `virt` crate), with JSON output.
 
 // Private: the verbs are reached through `Command`, so the compiler finds what nothing uses.
+mod agent;
 mod devices;
 mod domains;
 mod install;
+mod observe;
 mod prune;
 mod spec;
 mod storage;
@@ -46,7 +48,7 @@ with the documented exit code.";
     fn completers(verb: &[&str], arg: &clap::Arg) -> Option<completion::Names> {
         let verb = verb.first().copied().unwrap_or("");
         let storage = verb.starts_with("pool-") || verb.starts_with("vol-");
-        if arg.is_positional() && completion::is(arg, &["name", "names", "domain"]) && !storage {
+        if arg.is_positional() && completion::is(arg, &["name", "names", "domain", "domains"]) && !storage {
             Some(completion::libvirt::domains)
         } else if completion::is(arg, &["pool", "pools"]) && verb != "pool-define-as" {
             Some(completion::libvirt::pools)
@@ -91,6 +93,18 @@ vnet_common::verbs! {
         Domblklist(devices::blk::Domblklist),
         Domblkinfo(devices::blk::Domblkinfo),
         Blockresize(devices::blk::Blockresize),
+        Domstats(observe::stats::Domstats),
+        Dommemstat(observe::counters::Dommemstat),
+        Domifstat(observe::counters::Domifstat),
+        Domblkstat(observe::counters::Domblkstat),
+        Domjobinfo(observe::counters::Domjobinfo),
+        Screenshot(observe::screen::Screenshot),
+        SendKey(observe::screen::SendKey),
+        QemuAgentCommand(agent::info::QemuAgentCommand),
+        Guestinfo(agent::info::Guestinfo),
+        Domfsinfo(agent::fs::Domfsinfo),
+        SetUserPassword(agent::info::SetUserPassword),
+        Domtime(agent::time::Domtime),
         Domdisplay(domains::display::Domdisplay),
         Ttyconsole(domains::display::Ttyconsole),
         PoolList(storage::pools::PoolList),

@@ -80,7 +80,10 @@ pub fn block_devices(xml: &str) -> Result<Vec<BlockDevice>> {
         BlockDevice {
             kind: d.attr_string("type").unwrap_or_else(|| "file".into()),
             device: d.attr_string("device").unwrap_or_else(|| "disk".into()),
-            target: d.child("target").and_then(|t| t.attr_string("dev")).unwrap_or_default(),
+            target: d
+                .child("target")
+                .and_then(|t| t.attr_string("dev"))
+                .unwrap_or_default(),
             source,
         }
     });
@@ -89,7 +92,8 @@ pub fn block_devices(xml: &str) -> Result<Vec<BlockDevice>> {
 
 fn domain_xml(dom: &Domain, name: &str, inactive: bool) -> Result<String> {
     let flags = if inactive { sys::VIR_DOMAIN_XML_INACTIVE } else { 0 };
-    dom.get_xml_desc(flags).libvirt(format!("XML of domain {}", quote(name)))
+    dom.get_xml_desc(flags)
+        .libvirt(format!("XML of domain {}", quote(name)))
 }
 
 impl Verb for Domblklist {
@@ -114,8 +118,12 @@ fn find_block(dom: &Domain, name: &str, device: &str) -> Result<BlockDevice> {
         .into_iter()
         .find(|d| d.target == device || d.source.as_deref() == Some(device))
         .ok_or_else(|| {
-            Error::not_found(format!("domain {}: no block device {}", quote(name), quote(device)))
-                .with_hint(format!("list them with virsh domblklist {name}"))
+            Error::not_found(format!(
+                "domain {}: no block device {}",
+                quote(name),
+                quote(device)
+            ))
+            .with_hint(format!("list them with virsh domblklist {name}"))
         })
 }
 
@@ -187,9 +195,11 @@ impl Verb for Domblkinfo {
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<BlockInfo> {
         let dom = lookup(ctx.conn()?, &self.domain)?;
         let device = find_block(&dom, &self.domain, &self.device)?;
-        let info = dom
-            .get_block_info(&device.target, 0)
-            .libvirt(format!("block device {} of domain {}", device.target, quote(&self.domain)))?;
+        let info = dom.get_block_info(&device.target, 0).libvirt(format!(
+            "block device {} of domain {}",
+            device.target,
+            quote(&self.domain)
+        ))?;
         Ok(BlockInfo {
             target: device.target,
             capacity: info.capacity,
@@ -291,7 +301,7 @@ mod tests {
         };
         assert_eq!(
             list.text(TextStyle::default()),
-            " Target   Source\n---------------------\n vda      /i/a.img\n hdc      -\n\n"
+            " Target   Source\n--------------------\n vda      /i/a.img\n hdc      -\n\n"
         );
         assert_eq!(resize_bytes("1024").unwrap(), 1 << 20);
         assert_eq!(resize_bytes("32M").unwrap(), 32 << 20);

@@ -63,7 +63,8 @@ pub struct DeviceFile {
 /// Reads FILE: a missing file is exit 3, XML that does not parse, or a whole domain instead of
 /// one device, exit 7.
 pub fn read_device_file(path: &str) -> Result<DeviceFile> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::from(e).context(format!("device file {}", quote(path))))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::from(e).context(format!("device file {}", quote(path))))?;
     let root = parse(&text)
         .map_err(|e| Error::invalid(format!("device file {}: malformed XML: {e}", quote(path))))?;
     if root.name == "domain" {
@@ -148,12 +149,15 @@ fn write_element(w: &mut Writer<Vec<u8>>, e: &Element) {
         .collect();
     let text = e.text.trim();
     if kept.is_empty() && text.is_empty() {
-        w.write_event(Event::Empty(start)).expect("writing to a Vec cannot fail");
+        w.write_event(Event::Empty(start))
+            .expect("writing to a Vec cannot fail");
         return;
     }
-    w.write_event(Event::Start(start)).expect("writing to a Vec cannot fail");
+    w.write_event(Event::Start(start))
+        .expect("writing to a Vec cannot fail");
     if !text.is_empty() {
-        w.write_event(Event::Text(BytesText::new(text))).expect("writing to a Vec cannot fail");
+        w.write_event(Event::Text(BytesText::new(text)))
+            .expect("writing to a Vec cannot fail");
     }
     for child in kept {
         write_element(w, child);
@@ -194,7 +198,10 @@ mod tests {
         let key = device_key(&nic).unwrap();
         assert!(find_device(DOMAIN, "interface", &key).unwrap().is_some());
         assert!(device_key(&parse("<controller type='usb'/>").unwrap()).is_none());
-        assert_eq!(find_by_alias(DOMAIN, "ua-nic1").unwrap().unwrap().name, "interface");
+        assert_eq!(
+            find_by_alias(DOMAIN, "ua-nic1").unwrap().unwrap().name,
+            "interface"
+        );
         assert!(find_by_alias(DOMAIN, "nope").unwrap().is_none());
     }
 
@@ -216,11 +223,23 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let bad = dir.join("bad.xml");
         std::fs::write(&bad, "<disk><target dev='vdb'></disk>").unwrap();
-        assert_eq!(read_device_file(bad.to_str().unwrap()).err().unwrap().exit_code(), 7);
+        assert_eq!(
+            read_device_file(bad.to_str().unwrap()).err().unwrap().exit_code(),
+            7
+        );
         std::fs::write(&bad, "<domain/>").unwrap();
-        assert_eq!(read_device_file(bad.to_str().unwrap()).err().unwrap().exit_code(), 7);
+        assert_eq!(
+            read_device_file(bad.to_str().unwrap()).err().unwrap().exit_code(),
+            7
+        );
         let missing = dir.join("missing.xml");
-        assert_eq!(read_device_file(missing.to_str().unwrap()).err().unwrap().exit_code(), 3);
+        assert_eq!(
+            read_device_file(missing.to_str().unwrap())
+                .err()
+                .unwrap()
+                .exit_code(),
+            3
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -102,7 +102,11 @@ fn with_media(drive: &Element, media: Option<&str>) -> Result<Element> {
             attrs: vec![(key.into(), media.into())],
             ..Default::default()
         };
-        let at = drive.children.iter().position(|c| c.name == "target").unwrap_or(0);
+        let at = drive
+            .children
+            .iter()
+            .position(|c| c.name == "target")
+            .unwrap_or(0);
         drive.children.insert(at, source);
     }
     Ok(drive)
@@ -156,7 +160,8 @@ impl Verb for ChangeMedia {
         if let Some(media) = &new {
             word("SOURCE", media)?;
             if ctx.is_local()? {
-                std::fs::metadata(media).map_err(|e| Error::from(e).context(format!("media {}", quote(media))))?;
+                std::fs::metadata(media)
+                    .map_err(|e| Error::from(e).context(format!("media {}", quote(media))))?;
             }
         }
         let dom = lookup(ctx.conn()?, &self.domain)?;
@@ -169,15 +174,26 @@ impl Verb for ChangeMedia {
                     quote(&self.domain),
                     quote(&self.path)
                 ))
-                .with_hint(format!("list its drives with virsh domblklist {} --details", self.domain))
+                .with_hint(format!(
+                    "list its drives with virsh domblklist {} --details",
+                    self.domain
+                ))
             })?;
             drive = drive.or(Some(found));
         }
         let drive = drive.expect("a scope has at least one definition");
         let previous = self.check(&drive)?;
-        let target = drive.at(&["target"]).and_then(|t| t.attr_string("dev")).unwrap_or_default();
+        let target = drive
+            .at(&["target"])
+            .and_then(|t| t.attr_string("dev"))
+            .unwrap_or_default();
         let xml = element_xml(&with_media(&drive, new.as_deref())?);
-        let flags = scope.flags() | if self.force { sys::VIR_DOMAIN_DEVICE_MODIFY_FORCE } else { 0 };
+        let flags = scope.flags()
+            | if self.force {
+                sys::VIR_DOMAIN_DEVICE_MODIFY_FORCE
+            } else {
+                0
+            };
         update(&dom, &self.domain, &xml, "drive", flags, Some(drive), journal)?;
         Ok(MediaChanged {
             name: self.domain.clone(),
@@ -210,7 +226,10 @@ mod tests {
         let ejected = element_xml(&with_media(&drive, None).unwrap());
         assert!(!ejected.contains("<source"), "{ejected}");
         let swapped = element_xml(&with_media(&drive, Some("/i/b.iso")).unwrap());
-        assert!(swapped.contains("<source file=\"/i/b.iso\"/><target dev=\"hdc\""), "{swapped}");
+        assert!(
+            swapped.contains("<source file=\"/i/b.iso\"/><target dev=\"hdc\""),
+            "{swapped}"
+        );
     }
 
     #[test]
@@ -228,8 +247,17 @@ mod tests {
         let cdrom = find_drive(DOMAIN, "hdc").unwrap().unwrap();
         let disk = find_drive(DOMAIN, "vda").unwrap().unwrap();
         assert_eq!(args(&["--eject"]).check(&disk).unwrap_err().exit_code(), 7);
-        assert_eq!(args(&["/x.iso", "--insert"]).check(&cdrom).unwrap_err().exit_code(), 4);
-        assert_eq!(args(&["/x.iso"]).check(&cdrom).unwrap().as_deref(), Some("/i/a.iso"));
+        assert_eq!(
+            args(&["/x.iso", "--insert"])
+                .check(&cdrom)
+                .unwrap_err()
+                .exit_code(),
+            4
+        );
+        assert_eq!(
+            args(&["/x.iso"]).check(&cdrom).unwrap().as_deref(),
+            Some("/i/a.iso")
+        );
         let empty = with_media(&cdrom, None).unwrap();
         assert_eq!(args(&["--eject"]).check(&empty).unwrap_err().exit_code(), 3);
     }

@@ -6,7 +6,7 @@ pub mod blk;
 pub mod devxml;
 pub mod disk;
 pub mod iface;
-pub mod media;
 pub mod interface;
+pub mod media;
 pub mod scope;
 pub mod xmlfile;

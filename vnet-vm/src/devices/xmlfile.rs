@@ -96,12 +96,20 @@ impl Verb for AttachDevice {
             }
         }
         let what = format!("attach {} to domain {}", file.root.name, quote(&self.domain));
-        dom.attach_device_flags(&file.text, scope.flags()).libvirt(&what)?;
+        dom.attach_device_flags(&file.text, scope.flags())
+            .libvirt(&what)?;
         let (undo, flags, xml) = (dom.clone(), scope.flags(), file.text.clone());
         journal.record_fn(what, move || {
-            undo.detach_device_flags(&xml, flags).map(drop).libvirt("detach the device again")
+            undo.detach_device_flags(&xml, flags)
+                .map(drop)
+                .libvirt("detach the device again")
         })?;
-        Ok(changed(self.domain, &file.root, scope, "Device attached successfully"))
+        Ok(changed(
+            self.domain,
+            &file.root,
+            scope,
+            "Device attached successfully",
+        ))
     }
 }
 
@@ -148,9 +156,17 @@ impl Verb for DetachDevice {
                 return Err(not_attached(&self.domain, &file.root.name, &key, &missing));
             }
         };
-        let back = attached.as_ref().map(element_xml).unwrap_or_else(|| file.text.clone());
+        let back = attached
+            .as_ref()
+            .map(element_xml)
+            .unwrap_or_else(|| file.text.clone());
         detach(&dom, &self.domain, scope, &file, self.wait, back, journal)?;
-        Ok(changed(self.domain, &file.root, scope, "Device detached successfully"))
+        Ok(changed(
+            self.domain,
+            &file.root,
+            scope,
+            "Device detached successfully",
+        ))
     }
 }
 
@@ -190,7 +206,8 @@ fn detach(
     journal: &mut Journal,
 ) -> Result<()> {
     let what = format!("detach {} from domain {}", file.root.name, quote(name));
-    dom.detach_device_flags(&file.text, scope.flags()).libvirt(&what)?;
+    dom.detach_device_flags(&file.text, scope.flags())
+        .libvirt(&what)?;
     if let (true, Some(key)) = (scope.live, device_key(&file.root)) {
         let kind = file.root.name.clone();
         let gone = wait_until_gone(dom, wait, |xml| {
@@ -203,7 +220,9 @@ fn detach(
     }
     let (undo, flags) = (dom.clone(), scope.flags());
     journal.record_fn(what, move || {
-        undo.attach_device_flags(&back, flags).map(drop).libvirt("attach the device again")
+        undo.attach_device_flags(&back, flags)
+            .map(drop)
+            .libvirt("attach the device again")
     })
 }
 
@@ -241,9 +260,27 @@ impl Verb for UpdateDevice {
                 return Err(not_attached(&self.domain, &file.root.name, &key, &missing));
             }
         };
-        let flags = scope.flags() | if self.force { sys::VIR_DOMAIN_DEVICE_MODIFY_FORCE } else { 0 };
-        update(&dom, &self.domain, &file.text, &file.root.name, flags, old, journal)?;
-        Ok(changed(self.domain, &file.root, scope, "Device updated successfully"))
+        let flags = scope.flags()
+            | if self.force {
+                sys::VIR_DOMAIN_DEVICE_MODIFY_FORCE
+            } else {
+                0
+            };
+        update(
+            &dom,
+            &self.domain,
+            &file.text,
+            &file.root.name,
+            flags,
+            old,
+            journal,
+        )?;
+        Ok(changed(
+            self.domain,
+            &file.root,
+            scope,
+            "Device updated successfully",
+        ))
     }
 }
 
@@ -307,13 +344,24 @@ impl Verb for DetachDeviceAlias {
             let key = ("alias", self.alias.clone());
             return Err(not_attached(&self.domain, "device", &key, &missing));
         };
-        let what = format!("detach device {} from domain {}", quote(&self.alias), quote(&self.domain));
+        let what = format!(
+            "detach device {} from domain {}",
+            quote(&self.alias),
+            quote(&self.domain)
+        );
         detach_alias(&dom, &self.alias, scope.flags()).libvirt(&what)?;
         let (undo, flags, back) = (dom.clone(), scope.flags(), element_xml(&device));
         journal.record_fn(what, move || {
-            undo.attach_device_flags(&back, flags).map(drop).libvirt("attach the device again")
+            undo.attach_device_flags(&back, flags)
+                .map(drop)
+                .libvirt("attach the device again")
         })?;
-        let mut done = changed(self.domain, &device, scope, "Device detach request sent successfully");
+        let mut done = changed(
+            self.domain,
+            &device,
+            scope,
+            "Device detach request sent successfully",
+        );
         done.key = Some(self.alias);
         Ok(done)
     }
