@@ -4,6 +4,7 @@
 pub mod document;
 pub mod kvm;
 pub mod lifecycle;
+pub mod lookup;
 pub mod metadata;
 pub mod network;
 pub mod xml;
