@@ -27,8 +27,11 @@ impl Tool for VmTool {
     const LONG_ABOUT: &'static str = "Virtual machines over libvirt: `install` replaces virt-install (the \
 seed's command line works unchanged), and list, define, create, start, shutdown, destroy, reboot, \
 suspend, resume, undefine, autostart, dominfo, domstate, dumpxml, domiflist, domifaddr, \
-attach-interface, detach-interface, attach-disk, detach-disk, domdisplay, ttyconsole and console \
-replace their virsh namesakes. Output is one JSON document (-o text for virsh's \
+attach-interface, detach-interface, attach-disk, detach-disk, attach-device, detach-device, \
+update-device, detach-device-alias, change-media, domblklist, domblkinfo, blockresize, domstats, \
+dommemstat, domifstat, domblkstat, domjobinfo, screenshot, send-key, the guest-agent verbs \
+(qemu-agent-command, guestinfo, domfsinfo, set-user-password, domtime), domdisplay, ttyconsole and \
+console replace their virsh namesakes. Output is one JSON document (-o text for virsh's \
 layout; dumpxml and install --print-xml print the XML document itself); errors are one line on stderr \
 with the documented exit code.";
     type Globals = ConnectArgs;

@@ -2,7 +2,7 @@
 //! agent.
 
 use super::{agent_error, agent_ready};
-use crate::domains::lookup::lookup;
+use crate::devices::devxml::lookup;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::ffi::CStr;
@@ -67,8 +67,8 @@ impl Verb for Domfsinfo {
     type Ctx = Session;
     type Output = FsList;
 
-    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<FsList> {
-        let dom = lookup(ctx.conn()?, &self.domain)?;
+    fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<FsList> {
+        let dom = lookup(ctx.conn()?, &mut self.domain)?;
         agent_ready(&dom, &self.domain)?;
         let mut infos: *mut sys::virDomainFSInfoPtr = std::ptr::null_mut();
         // SAFETY: libvirt allocates the array and each entry; both are freed below.

@@ -2,7 +2,7 @@
 //! domain's QEMU guest agent.
 
 use super::{agent_error, agent_ready};
-use crate::domains::lookup::lookup;
+use crate::devices::devxml::lookup;
 use crate::observe::params::Params;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -87,7 +87,7 @@ impl Verb for QemuAgentCommand {
     type Ctx = Session;
     type Output = AgentReply;
 
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<AgentReply> {
+    fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<AgentReply> {
         let command = self.command.join(" ");
         let request: serde_json::Value = serde_json::from_str(&command)
             .map_err(|e| Error::invalid(format!("agent command {}: not JSON: {e}", quote(&command))))?;
@@ -97,7 +97,7 @@ impl Verb for QemuAgentCommand {
                 quote(&command)
             )));
         }
-        let dom = lookup(ctx.conn()?, &self.domain)?;
+        let dom = lookup(ctx.conn()?, &mut self.domain)?;
         agent_ready(&dom, &self.domain)?;
         let timeout = match (self.timeout, self.async_, self.block) {
             (Some(secs), _, _) => secs,
@@ -182,8 +182,8 @@ impl Verb for Guestinfo {
     type Ctx = Session;
     type Output = GuestInfo;
 
-    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<GuestInfo> {
-        let dom = lookup(ctx.conn()?, &self.domain)?;
+    fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<GuestInfo> {
+        let dom = lookup(ctx.conn()?, &mut self.domain)?;
         agent_ready(&dom, &self.domain)?;
         let (mut params, mut n): (sys::virTypedParameterPtr, i32) = (std::ptr::null_mut(), 0);
         // SAFETY: libvirt allocates the parameters; Params::take frees them.
@@ -233,13 +233,13 @@ impl Verb for SetUserPassword {
     type Ctx = Session;
     type Output = PasswordSet;
 
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<PasswordSet> {
+    fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<PasswordSet> {
         for (what, value) in [("USER", &self.user), ("PASSWORD", &self.password)] {
             if value.is_empty() || value.contains('\0') {
                 return Err(Error::invalid(format!("{what}: empty or with a NUL byte")));
             }
         }
-        let dom = lookup(ctx.conn()?, &self.domain)?;
+        let dom = lookup(ctx.conn()?, &mut self.domain)?;
         agent_ready(&dom, &self.domain)?;
         let flags = if self.encrypted {
             sys::VIR_DOMAIN_PASSWORD_ENCRYPTED

@@ -1,7 +1,7 @@
 //! domtime (virsh's spelling and flags): read or set the guest's clock through the guest agent.
 
 use super::{agent_error, agent_ready};
-use crate::domains::lookup::lookup;
+use crate::devices::devxml::lookup;
 use schemars::JsonSchema;
 use serde::Serialize;
 use virt::sys;
@@ -79,8 +79,8 @@ impl Verb for Domtime {
     type Ctx = Session;
     type Output = GuestTime;
 
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<GuestTime> {
-        let dom = lookup(ctx.conn()?, &self.domain)?;
+    fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<GuestTime> {
+        let dom = lookup(ctx.conn()?, &mut self.domain)?;
         agent_ready(&dom, &self.domain)?;
         let what = format!("guest clock of domain {}", quote(&self.domain));
         let now = || {

@@ -2,7 +2,7 @@
 //! devices, one device's sizes, and growing one while the domain runs.
 
 use super::scope::word;
-use crate::domains::lookup::lookup;
+use crate::devices::devxml::lookup;
 use crate::storage::volumes::parse_size;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -100,8 +100,8 @@ impl Verb for Domblklist {
     type Ctx = Session;
     type Output = BlockList;
 
-    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<BlockList> {
-        let dom = lookup(ctx.conn()?, &self.domain)?;
+    fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<BlockList> {
+        let dom = lookup(ctx.conn()?, &mut self.domain)?;
         let devices = block_devices(&domain_xml(&dom, &self.domain, self.inactive)?)?;
         Ok(BlockList {
             devices,
@@ -162,7 +162,7 @@ impl Render for BlockInfo {
             false => v.to_string(),
         };
         format!(
-            "{:<15} {}\n{:<15} {}\n{:<15} {}\n",
+            "{:<15} {}\n{:<15} {}\n{:<15} {}\n\n",
             "Capacity:",
             value(self.capacity),
             "Allocation:",
@@ -192,8 +192,8 @@ impl Verb for Domblkinfo {
     type Ctx = Session;
     type Output = BlockInfo;
 
-    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<BlockInfo> {
-        let dom = lookup(ctx.conn()?, &self.domain)?;
+    fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<BlockInfo> {
+        let dom = lookup(ctx.conn()?, &mut self.domain)?;
         let device = find_block(&dom, &self.domain, &self.device)?;
         let info = dom.get_block_info(&device.target, 0).libvirt(format!(
             "block device {} of domain {}",
@@ -258,9 +258,9 @@ impl Verb for Blockresize {
     type Ctx = Session;
     type Output = BlockResized;
 
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<BlockResized> {
+    fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<BlockResized> {
         let bytes = resize_bytes(&self.size)?;
-        let dom = lookup(ctx.conn()?, &self.domain)?;
+        let dom = lookup(ctx.conn()?, &mut self.domain)?;
         let device = find_block(&dom, &self.domain, &self.path)?;
         let what = format!("block device {} of domain {}", device.target, quote(&self.domain));
         let info = dom.get_block_info(&device.target, 0).libvirt(&what)?;

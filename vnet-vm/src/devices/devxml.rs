@@ -54,6 +54,14 @@ impl DeviceAffect {
     }
 }
 
+/// The domain `key` names (name, ID or UUID, as virsh takes it); `key` becomes its name, for
+/// the result and later messages. The one place the new verbs look a domain up.
+pub fn lookup(conn: &virt::connect::Connect, key: &mut String) -> Result<Domain> {
+    let dom = vnet_common::libvirt::lookup::domain(conn, key)?;
+    *key = vnet_common::libvirt::lookup::domain_name(&dom)?;
+    Ok(dom)
+}
+
 /// A device file as read: its text (given to libvirt as it is) and its root element.
 pub struct DeviceFile {
     pub text: String,

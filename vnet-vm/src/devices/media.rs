@@ -5,7 +5,7 @@
 use super::devxml::{element_xml, DeviceAffect};
 use super::scope::word;
 use super::xmlfile::update;
-use crate::domains::lookup::lookup;
+use crate::devices::devxml::lookup;
 use schemars::JsonSchema;
 use serde::Serialize;
 use virt::sys;
@@ -90,7 +90,8 @@ fn media_of(drive: &Element) -> Option<String> {
 /// `drive` holding `media` (None: empty), as the XML update-device takes.
 fn with_media(drive: &Element, media: Option<&str>) -> Result<Element> {
     let mut drive = drive.clone();
-    drive.children.retain(|c| c.name != "source");
+    // The backing chain libvirt reports belongs to the old media.
+    drive.children.retain(|c| c.name != "source" && c.name != "backingStore");
     if let Some(media) = media {
         use std::os::unix::fs::FileTypeExt;
         let block = std::fs::metadata(media).is_ok_and(|m| m.file_type().is_block_device());
@@ -154,7 +155,7 @@ impl Verb for ChangeMedia {
     type Ctx = Session;
     type Output = MediaChanged;
 
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<MediaChanged> {
+    fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<MediaChanged> {
         word("PATH", &self.path)?;
         let new = if self.eject { None } else { self.source.clone() };
         if let Some(media) = &new {
@@ -164,7 +165,7 @@ impl Verb for ChangeMedia {
                     .map_err(|e| Error::from(e).context(format!("media {}", quote(media))))?;
             }
         }
-        let dom = lookup(ctx.conn()?, &self.domain)?;
+        let dom = lookup(ctx.conn()?, &mut self.domain)?;
         let scope = self.affect.resolve(&dom, &self.domain)?;
         let mut drive = None;
         for (which, xml) in scope.documents(&dom, &self.domain)? {

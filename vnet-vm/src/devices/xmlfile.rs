@@ -7,7 +7,7 @@ use super::devxml::{
     DeviceFile,
 };
 use super::scope::{unplug_pending, wait_until_gone, word, Scope};
-use crate::domains::lookup::lookup;
+use crate::devices::devxml::lookup;
 use schemars::JsonSchema;
 use serde::Serialize;
 use virt::domain::Domain;
@@ -78,9 +78,9 @@ impl Verb for AttachDevice {
     type Ctx = Session;
     type Output = DeviceChanged;
 
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<DeviceChanged> {
+    fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<DeviceChanged> {
         let file = read_device_file(&self.file)?;
-        let dom = lookup(ctx.conn()?, &self.domain)?;
+        let dom = lookup(ctx.conn()?, &mut self.domain)?;
         let scope = self.affect.resolve(&dom, &self.domain)?;
         if let Some(key) = device_key(&file.root) {
             for (which, xml) in scope.documents(&dom, &self.domain)? {
@@ -140,9 +140,9 @@ impl Verb for DetachDevice {
     type Ctx = Session;
     type Output = DeviceChanged;
 
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<DeviceChanged> {
+    fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<DeviceChanged> {
         let file = read_device_file(&self.file)?;
-        let dom = lookup(ctx.conn()?, &self.domain)?;
+        let dom = lookup(ctx.conn()?, &mut self.domain)?;
         let scope = self.affect.resolve(&dom, &self.domain)?;
         let attached = match present(&dom, &self.domain, scope, &file.root)? {
             Presence::Everywhere(found) => found,
@@ -249,9 +249,9 @@ impl Verb for UpdateDevice {
     type Ctx = Session;
     type Output = DeviceChanged;
 
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<DeviceChanged> {
+    fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<DeviceChanged> {
         let file = read_device_file(&self.file)?;
-        let dom = lookup(ctx.conn()?, &self.domain)?;
+        let dom = lookup(ctx.conn()?, &mut self.domain)?;
         let scope = self.affect.resolve(&dom, &self.domain)?;
         let old = match present(&dom, &self.domain, scope, &file.root)? {
             Presence::Everywhere(old) => old,
@@ -329,9 +329,9 @@ impl Verb for DetachDeviceAlias {
     type Ctx = Session;
     type Output = DeviceChanged;
 
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<DeviceChanged> {
+    fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<DeviceChanged> {
         word("ALIAS", &self.alias)?;
-        let dom = lookup(ctx.conn()?, &self.domain)?;
+        let dom = lookup(ctx.conn()?, &mut self.domain)?;
         let scope = self.affect.resolve(&dom, &self.domain)?;
         let (mut found, mut missing) = (None, Vec::new());
         for (which, xml) in scope.documents(&dom, &self.domain)? {

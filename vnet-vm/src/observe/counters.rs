@@ -3,7 +3,7 @@
 
 use super::params::{Params, Value};
 use crate::devices::blk::block_devices;
-use crate::domains::lookup::lookup;
+use crate::devices::devxml::lookup;
 use crate::xml::domain::domain_facts;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -59,8 +59,8 @@ impl Verb for Dommemstat {
     type Ctx = Session;
     type Output = MemoryStats;
 
-    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<MemoryStats> {
-        let dom = lookup(ctx.conn()?, &self.domain)?;
+    fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<MemoryStats> {
+        let dom = lookup(ctx.conn()?, &mut self.domain)?;
         let stats = dom
             .memory_stats(0)
             .libvirt(format!("memory statistics of domain {}", quote(&self.domain)))?;
@@ -108,8 +108,8 @@ impl Verb for Domifstat {
     type Ctx = Session;
     type Output = InterfaceStats;
 
-    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<InterfaceStats> {
-        let dom = lookup(ctx.conn()?, &self.domain)?;
+    fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<InterfaceStats> {
+        let dom = lookup(ctx.conn()?, &mut self.domain)?;
         let xml = dom.get_xml_desc(0).libvirt("domain XML")?;
         let facts = domain_facts(&xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;
         let wanted = self.interface.to_ascii_lowercase();
@@ -191,8 +191,8 @@ impl Verb for Domblkstat {
     type Ctx = Session;
     type Output = BlockStats;
 
-    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<BlockStats> {
-        let dom = lookup(ctx.conn()?, &self.domain)?;
+    fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<BlockStats> {
+        let dom = lookup(ctx.conn()?, &mut self.domain)?;
         let target = match &self.device {
             None => String::new(),
             Some(device) => {
@@ -283,8 +283,8 @@ impl Verb for Domjobinfo {
     type Ctx = Session;
     type Output = JobInfo;
 
-    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<JobInfo> {
-        let dom = lookup(ctx.conn()?, &self.domain)?;
+    fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<JobInfo> {
+        let dom = lookup(ctx.conn()?, &mut self.domain)?;
         let flags = if self.completed {
             sys::VIR_DOMAIN_JOB_STATS_COMPLETED
         } else {

@@ -1,7 +1,8 @@
 //! screenshot and send-key (virsh's spellings and flags): a running domain's screen to a file,
 //! and key presses to its keyboard.
 
-use crate::domains::lookup::{lookup, state_of};
+use crate::devices::devxml::lookup;
+use crate::domains::lookup::state_of;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::io::Write;
@@ -59,7 +60,7 @@ impl Verb for Screenshot {
     type Ctx = Session;
     type Output = ScreenshotSaved;
 
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<ScreenshotSaved> {
+    fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<ScreenshotSaved> {
         if let Some(file) = &self.file {
             if std::fs::symlink_metadata(file).is_ok() {
                 return Err(Error::exists(format!(
@@ -69,7 +70,7 @@ impl Verb for Screenshot {
             }
         }
         let conn = ctx.conn()?;
-        let dom = lookup(conn, &self.domain)?;
+        let dom = lookup(conn, &mut self.domain)?;
         let what = format!("screenshot of domain {}", quote(&self.domain));
         if !dom.is_active().libvirt(&what)? {
             return Err(Error::failed(format!("{what}: the domain is {}", state_of(&dom))));
@@ -322,7 +323,7 @@ impl Verb for SendKey {
     type Ctx = Session;
     type Output = KeysSent;
 
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<KeysSent> {
+    fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<KeysSent> {
         let set = CODESETS.iter().position(|c| *c == self.codeset).ok_or_else(|| {
             Error::invalid(format!(
                 "--codeset {}: one of {}",
@@ -333,7 +334,7 @@ impl Verb for SendKey {
         let mut codes: Vec<u32> = (self.keycode.iter())
             .map(|k| keycode(&self.codeset, k))
             .collect::<Result<_>>()?;
-        let dom = lookup(ctx.conn()?, &self.domain)?;
+        let dom = lookup(ctx.conn()?, &mut self.domain)?;
         let what = format!("send keys to domain {}", quote(&self.domain));
         let n = codes.len() as i32;
         dom.send_key(set as sys::virKeycodeSet, self.holdtime, codes.as_mut_ptr(), n, 0)

@@ -2,7 +2,7 @@
 //! its type in the JSON (numbers as numbers, flags as true/false).
 
 use super::params::Params;
-use crate::domains::lookup::lookup;
+use vnet_common::libvirt::lookup::domain as lookup;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::ffi::CStr;
