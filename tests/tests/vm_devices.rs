@@ -40,7 +40,12 @@ fn domain_snapshot(name: &str) -> String {
 
 /// Runs shell lines on the guest's serial console; returns what the guest printed.
 fn on_console(name: &str, lines: &str) -> String {
-    let run = vnet_stdin("vnet-vm", &["console", name, "--linger", "2"], &format!("\n{lines}\n")).ok();
+    let run = vnet_stdin(
+        "vnet-vm",
+        &["console", name, "--linger", "2"],
+        &format!("\n{lines}\n"),
+    )
+    .ok();
     run.stdout
 }
 
@@ -122,14 +127,22 @@ fn agent_refusals(name: &str) {
 /// Malformed device files, devices that are not attached, bad sizes and keys: one line, the
 /// documented code, nothing changed (virsh's XML before and after).
 fn device_file_refusals(name: &str, dir: &Path) {
-    let bad = write(dir, "bad.xml", "<interface type='network'><source network='default'></interface>");
+    let bad = write(
+        dir,
+        "bad.xml",
+        "<interface type='network'><source network='default'></interface>",
+    );
     let whole = write(dir, "whole.xml", &guest_xml("other"));
     let nic = write(
         dir,
         "ghost-nic.xml",
         &format!("<interface type='network'><mac address='{MAC2}'/><source network='default'/></interface>"),
     );
-    let disk = write(dir, "ghost-disk.xml", "<disk type='file'><source file='/x.img'/><target dev='vdq'/></disk>");
+    let disk = write(
+        dir,
+        "ghost-disk.xml",
+        "<disk type='file'><source file='/x.img'/><target dev='vdq'/></disk>",
+    );
     let missing = dir.join("missing.xml");
     let missing = missing.to_str().unwrap();
     assert_unchanged(
@@ -169,7 +182,11 @@ fn nic_hotplug(name: &str, dir: &Path) {
     );
     let attached = vm(&["attach-device", name, &file, "--live"]).ok().json();
     assert_eq!(
-        (attached["changed"].clone(), attached["device"].clone(), attached["key"].clone()),
+        (
+            attached["changed"].clone(),
+            attached["device"].clone(),
+            attached["key"].clone()
+        ),
         (true.into(), "interface".into(), MAC2.into())
     );
     assert!(sh_ok(&format!("virsh domiflist {name}")).contains(MAC2));
@@ -180,10 +197,14 @@ fn nic_hotplug(name: &str, dir: &Path) {
             vm(&["attach-device", name, &file, "--live"]).fails(4, MAC2);
         },
     );
-    let text = vm(&["detach-device", name, &file, "--live", "-o", "text"]).ok().stdout;
+    let text = vm(&["detach-device", name, &file, "--live", "-o", "text"])
+        .ok()
+        .stdout;
     assert_eq!(text, "Device detached successfully\n");
     assert!(!sh_ok(&format!("virsh domiflist {name}")).contains(MAC2));
-    until_console(name, "ls /sys/class/net; echo end", |out| out.contains("end") && !out.contains("eth1"));
+    until_console(name, "ls /sys/class/net; echo end", |out| {
+        out.contains("end") && !out.contains("eth1")
+    });
 }
 
 /// A disk from an XML file, live: domblklist (both layouts) and domblkinfo as virsh prints them,
@@ -203,25 +224,44 @@ fn disk_hotplug(name: &str, dir: &Path) {
     let attached = vm(&["attach-device", name, &file, "--live"]).ok().json();
     assert_eq!(attached["key"], "vdb");
     for flags in ["", " --details"] {
-        let ours = vm(&[&["domblklist", name, "-o", "text"][..], &flags.split_whitespace().collect::<Vec<_>>()].concat());
-        assert_eq!(ours.ok().stdout, sh_ok(&format!("virsh domblklist {name}{flags}")));
+        let ours = vm(&[
+            &["domblklist", name, "-o", "text"][..],
+            &flags.split_whitespace().collect::<Vec<_>>(),
+        ]
+        .concat());
+        assert_eq!(
+            ours.ok().stdout,
+            sh_ok(&format!("virsh domblklist {name}{flags}"))
+        );
     }
     let list = vm(&["domblklist", name]).ok().json();
-    assert!(list.as_array().unwrap().iter().any(|d| d["target"] == "vdb" && d["source"] == image));
+    assert!(list
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["target"] == "vdb" && d["source"] == image));
     assert_eq!(
         vm(&["domblkinfo", name, "vdb", "-o", "text"]).ok().stdout,
         sh_ok(&format!("virsh domblkinfo {name} vdb"))
     );
     until_console(name, "cat /sys/block/vd*/size", |out| out.contains("32768"));
     assert_unchanged(
-        || (domain_snapshot(name), sh_ok(&format!("virsh domblkinfo {name} vdb"))),
+        || {
+            (
+                domain_snapshot(name),
+                sh_ok(&format!("virsh domblkinfo {name} vdb")),
+            )
+        },
         || {
             vm(&["blockresize", name, "vdb", "1M"]).fails(7, "below its capacity");
             vm(&["blockresize", name, "vdb", "12 apples"]).fails(7, "invalid size");
         },
     );
     let resized = vm(&["blockresize", name, "vdb", "32M"]).ok().json();
-    assert_eq!((resized["previous"].clone(), resized["capacity"].clone()), ((16 << 20).into(), (32 << 20).into()));
+    assert_eq!(
+        (resized["previous"].clone(), resized["capacity"].clone()),
+        ((16 << 20).into(), (32 << 20).into())
+    );
     assert!(sh_ok(&format!("virsh domblkinfo {name} vdb")).contains("Capacity:       33554432"));
     until_console(name, "cat /sys/block/vd*/size", |out| out.contains("65536"));
     vm(&["detach-device", name, &file, "--live"]).ok();
@@ -235,9 +275,13 @@ fn cdrom_media(name: &str, dir: &Path) {
     let iso = iso.to_str().unwrap();
     // Whether the guest can read the drive; the quotes keep the echoed command line from
     // matching the answer.
-    let sr0 = "dd if=/dev/sr0 of=/dev/null bs=2048 count=1 2>/dev/null && echo medi''a=yes || echo medi''a=no";
+    let sr0 =
+        "dd if=/dev/sr0 of=/dev/null bs=2048 count=1 2>/dev/null && echo medi''a=yes || echo medi''a=no";
     let inserted = vm(&["change-media", name, "hdc", iso, "--insert"]).ok().json();
-    assert_eq!((inserted["source"].clone(), inserted["previous"].clone()), (iso.into(), serde_json::Value::Null));
+    assert_eq!(
+        (inserted["source"].clone(), inserted["previous"].clone()),
+        (iso.into(), serde_json::Value::Null)
+    );
     assert!(sh_ok(&format!("virsh domblklist {name}")).contains(&format!("hdc      {iso}")));
     until_console(name, sr0, |out| out.contains("media=yes"));
     assert_unchanged(
@@ -260,7 +304,9 @@ fn cdrom_media(name: &str, dir: &Path) {
     );
     vm(&["update-device", name, &cdrom, "--live"]).ok();
     assert!(sh_ok(&format!("virsh domblklist {name}")).contains(&format!("hdc      {copy}")));
-    let text = vm(&["change-media", name, copy, "--eject", "-o", "text"]).ok().stdout;
+    let text = vm(&["change-media", name, copy, "--eject", "-o", "text"])
+        .ok()
+        .stdout;
     assert_eq!(text, "Successfully ejected media.\n");
     assert!(sh_ok(&format!("virsh domblklist {name}")).contains("hdc      -"));
     until_console(name, sr0, |out| out.contains("media=no"));
@@ -273,6 +319,13 @@ fn stat_keys(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Sorted, for comparing a JSON object's keys (serde_json's map sorts them) with virsh's lines.
+fn sorted<S: AsRef<str>>(keys: impl IntoIterator<Item = S>) -> Vec<String> {
+    let mut keys: Vec<String> = keys.into_iter().map(|k| k.as_ref().to_string()).collect();
+    keys.sort();
+    keys
+}
+
 /// domstats, dommemstat, domifstat, domblkstat, domjobinfo against virsh; screenshot; send-key.
 fn observing(name: &str, dir: &Path) {
     let groups = "--state --cpu-total --balloon --vcpu --interface --block";
@@ -281,9 +334,19 @@ fn observing(name: &str, dir: &Path) {
     let virsh = sh_ok(&format!("virsh domstats {name} {groups}"));
     let stats = &ours[0]["stats"];
     let keys: Vec<String> = stats.as_object().unwrap().keys().cloned().collect();
-    assert_eq!(keys, stat_keys(&virsh));
-    for stable in ["state.state", "balloon.maximum", "vcpu.current", "net.count", "block.count", "block.0.name"] {
-        let line = virsh.lines().find(|l| l.trim().starts_with(&format!("{stable}="))).unwrap();
+    assert_eq!(sorted(keys), sorted(stat_keys(&virsh)));
+    for stable in [
+        "state.state",
+        "balloon.maximum",
+        "vcpu.current",
+        "net.count",
+        "block.count",
+        "block.0.name",
+    ] {
+        let line = virsh
+            .lines()
+            .find(|l| l.trim().starts_with(&format!("{stable}=")))
+            .unwrap();
         let want = line.trim().split_once('=').unwrap().1;
         let got = match &stats[stable] {
             serde_json::Value::String(s) => s.clone(),
@@ -291,29 +354,53 @@ fn observing(name: &str, dir: &Path) {
         };
         assert_eq!(got, want, "{stable}");
     }
-    assert!(stats["cpu.time"].is_u64() && stats["state.state"].is_number(), "{stats}");
-    let text = vm(&[&["domstats", name, "-o", "text"][..], &flags].concat()).ok().stdout;
+    assert!(
+        stats["cpu.time"].is_u64() && stats["state.state"].is_number(),
+        "{stats}"
+    );
+    let text = vm(&[&["domstats", name, "-o", "text"][..], &flags].concat())
+        .ok()
+        .stdout;
     assert!(text.starts_with(&format!("Domain: '{name}'\n")), "{text}");
     assert_eq!(stat_keys(&text), stat_keys(&virsh));
 
     let mem = vm(&["dommemstat", name]).ok().json();
     let virsh_mem = sh_ok(&format!("virsh dommemstat {name}"));
-    let mem_keys: Vec<&str> = virsh_mem.lines().filter_map(|l| l.split_whitespace().next()).collect();
-    assert_eq!(mem.as_object().unwrap().keys().map(String::as_str).collect::<Vec<_>>(), mem_keys);
+    let mem_keys: Vec<&str> = virsh_mem
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(sorted(mem.as_object().unwrap().keys()), sorted(mem_keys));
     assert!(virsh_mem.contains(&format!("actual {}", mem["actual"])));
 
     let tap = sh_ok(&format!("virsh domiflist {name}"));
-    let tap = tap.lines().nth(2).unwrap().split_whitespace().next().unwrap().to_string();
+    let tap = tap
+        .lines()
+        .nth(2)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
     let ifstat = vm(&["domifstat", name, &tap]).ok().json();
     assert_eq!(ifstat["interface"], tap.as_str());
     let virsh_if = sh_ok(&format!("virsh domifstat {name} {tap}"));
-    let if_keys: Vec<&str> = virsh_if.lines().filter_map(|l| l.split_whitespace().nth(1)).collect();
-    assert_eq!(ifstat["stats"].as_object().unwrap().keys().map(String::as_str).collect::<Vec<_>>(), if_keys);
+    let if_keys: Vec<&str> = virsh_if
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
+    assert_eq!(
+        sorted(ifstat["stats"].as_object().unwrap().keys()),
+        sorted(if_keys)
+    );
 
     let blk = vm(&["domblkstat", name, "hdc"]).ok().json();
     let virsh_blk = sh_ok(&format!("virsh domblkstat {name} hdc"));
-    let blk_keys: Vec<&str> = virsh_blk.lines().filter_map(|l| l.split_whitespace().nth(1)).collect();
-    assert_eq!(blk["stats"].as_object().unwrap().keys().map(String::as_str).collect::<Vec<_>>(), blk_keys);
+    let blk_keys: Vec<&str> = virsh_blk
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
+    assert_eq!(sorted(blk["stats"].as_object().unwrap().keys()), sorted(blk_keys));
     assert_eq!(
         vm(&["domblkstat", name, "hdc", "-o", "text"]).ok().stdout,
         sh_ok(&format!("virsh domblkstat {name} hdc"))
@@ -358,7 +445,12 @@ fn detach_by_alias(name: &str, dir: &Path) {
     );
     vm(&["attach-device", name, &file, "--live"]).ok();
     assert!(sh_ok(&format!("virsh dumpxml {name}")).contains("ua-nic19"));
-    let gone = vm(&["detach-device-alias", name, "ua-nic19", "--live"]).ok().json();
-    assert_eq!((gone["changed"].clone(), gone["device"].clone()), (true.into(), "interface".into()));
+    let gone = vm(&["detach-device-alias", name, "ua-nic19", "--live"])
+        .ok()
+        .json();
+    assert_eq!(
+        (gone["changed"].clone(), gone["device"].clone()),
+        (true.into(), "interface".into())
+    );
     until_virsh(&format!("domiflist {name}"), |out| !out.contains(MAC2));
 }

@@ -91,7 +91,9 @@ fn media_of(drive: &Element) -> Option<String> {
 fn with_media(drive: &Element, media: Option<&str>) -> Result<Element> {
     let mut drive = drive.clone();
     // The backing chain libvirt reports belongs to the old media.
-    drive.children.retain(|c| c.name != "source" && c.name != "backingStore");
+    drive
+        .children
+        .retain(|c| c.name != "source" && c.name != "backingStore");
     if let Some(media) = media {
         use std::os::unix::fs::FileTypeExt;
         let block = std::fs::metadata(media).is_ok_and(|m| m.file_type().is_block_device());

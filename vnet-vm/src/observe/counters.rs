@@ -178,6 +178,19 @@ impl Render for BlockStats {
     }
 }
 
+/// The order virsh prints block statistics in (others follow in libvirt's order).
+const BLOCK_STATS: [&str; 9] = [
+    "rd_req",
+    "rd_bytes",
+    "wr_req",
+    "wr_bytes",
+    "errs",
+    "flush_operations",
+    "rd_total_times",
+    "wr_total_times",
+    "flush_total_times",
+];
+
 /// virsh's name for libvirt's block statistic.
 fn block_stat_name(field: &str) -> String {
     match field {
@@ -211,7 +224,14 @@ impl Verb for Domblkstat {
         };
         let raw = block_stats(&dom, &target)
             .libvirt(format!("block counters of domain {}", quote(&self.domain)))?;
-        let stats = raw.0.into_iter().map(|(k, v)| (block_stat_name(&k), v)).collect();
+        let mut stats: Vec<(String, Value)> =
+            raw.0.into_iter().map(|(k, v)| (block_stat_name(&k), v)).collect();
+        stats.sort_by_key(|(k, _)| {
+            BLOCK_STATS
+                .iter()
+                .position(|s| s == k)
+                .unwrap_or(BLOCK_STATS.len())
+        });
         Ok(BlockStats {
             device: target,
             stats: Params(stats),

@@ -2,12 +2,12 @@
 //! its type in the JSON (numbers as numbers, flags as true/false).
 
 use super::params::Params;
-use vnet_common::libvirt::lookup::domain as lookup;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::ffi::CStr;
 use virt::domain::Domain;
 use virt::sys;
+use vnet_common::libvirt::lookup::domain as lookup;
 use vnet_common::libvirt::Session;
 use vnet_common::{Error, Journal, Render, Result, TextStyle, Verb};
 
