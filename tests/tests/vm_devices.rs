@@ -102,6 +102,7 @@ fn devices_observing_and_agent_verbs() {
     disk_hotplug(&name, &dir);
     cdrom_media(&name, &dir);
     observing(&name, &dir);
+    by_uuid_and_id(&name);
     detach_by_alias(&name, &dir);
 }
 
@@ -205,6 +206,26 @@ fn nic_hotplug(name: &str, dir: &Path) {
     until_console(name, "ls /sys/class/net; echo end", |out| {
         out.contains("end") && !out.contains("eth1")
     });
+
+    // The journal: in --batch --atomic, a later failed line undoes the attach (detached again).
+    let script =
+        format!("attach-device {name} {file} --live\ndetach-device-alias {name} ua-nothing --live\n");
+    let run = vnet_stdin("vnet-vm", &["--batch", "-", "--atomic"], &script);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(run.records()[0]["changed"], true, "the attach ran: {run:?}");
+    until_virsh(&format!("domiflist {name}"), |out| !out.contains(MAC2));
+}
+
+/// Domains named by UUID and by ID, as virsh takes them: results carry the name.
+fn by_uuid_and_id(name: &str) {
+    let uuid = sh_ok(&format!("virsh domuuid {name}"));
+    let id = sh_ok(&format!("virsh domid {name}"));
+    let stats = vm(&["domstats", uuid.trim(), "--state"]).ok().json();
+    assert_eq!(stats[0]["name"], name);
+    let list = vm(&["domblklist", id.trim(), "-o", "text"]).ok().stdout;
+    assert_eq!(list, sh_ok(&format!("virsh domblklist {}", id.trim())));
+    let sent = vm(&["send-key", uuid.trim(), "KEY_SPACE"]).ok().json();
+    assert_eq!(sent["name"], name);
 }
 
 /// A disk from an XML file, live: domblklist (both layouts) and domblkinfo as virsh prints them,
