@@ -1,9 +1,11 @@
 //! vnet-vm: virt-install and the virsh domain verbs over libvirt (the `virt` crate), with JSON output.
 
 // Private: the verbs are reached through `Command`, so the compiler finds what nothing uses.
+mod agent;
 mod devices;
 mod domains;
 mod install;
+mod observe;
 mod prune;
 mod snapshots;
 mod spec;
@@ -26,7 +28,10 @@ impl Tool for VmTool {
     const LONG_ABOUT: &'static str = "Virtual machines over libvirt: `install` replaces virt-install (the \
 seed's command line works unchanged), and list, define, create, start, shutdown, destroy, reboot, \
 suspend, resume, undefine, autostart, dominfo, domstate, dumpxml, domiflist, domifaddr, \
-attach-interface, detach-interface, attach-disk, detach-disk, domdisplay, ttyconsole, console, \
+attach-interface, detach-interface, attach-disk, detach-disk, attach-device, detach-device, \
+update-device, detach-device-alias, change-media, domblklist, domblkinfo, blockresize, domstats, \
+dommemstat, domifstat, domblkstat, domjobinfo, screenshot, send-key, the guest-agent verbs \
+(qemu-agent-command, guestinfo, domfsinfo, set-user-password, domtime), domdisplay, ttyconsole, console, \
 the snapshot-* verbs, setmem, setmaxmem, setvcpus, vcpucount, reset, save, restore, managedsave, \
 managedsave-remove, domrename, desc, domuuid, domname and domid replace their virsh namesakes. Output is one JSON document (-o text for virsh's \
 layout; dumpxml and install --print-xml print the XML document itself); errors are one line on stderr \
@@ -50,7 +55,7 @@ with the documented exit code.";
         let storage = verb.starts_with("pool-") || verb.starts_with("vol-");
         if completion::is(arg, &["snapshotname", "snapshotname_flag"]) {
             Some(snapshots::completions)
-        } else if arg.is_positional() && completion::is(arg, &["name", "names", "domain"]) && !storage {
+        } else if arg.is_positional() && completion::is(arg, &["name", "names", "domain", "domains"]) && !storage {
             Some(completion::libvirt::domains)
         } else if completion::is(arg, &["pool", "pools"]) && verb != "pool-define-as" {
             Some(completion::libvirt::pools)
@@ -87,6 +92,26 @@ vnet_common::verbs! {
         DetachInterface(devices::interface::DetachInterface),
         AttachDisk(devices::disk::AttachDisk),
         DetachDisk(devices::disk::DetachDisk),
+        AttachDevice(devices::xmlfile::AttachDevice),
+        DetachDevice(devices::xmlfile::DetachDevice),
+        UpdateDevice(devices::xmlfile::UpdateDevice),
+        DetachDeviceAlias(devices::xmlfile::DetachDeviceAlias),
+        ChangeMedia(devices::media::ChangeMedia),
+        Domblklist(devices::blk::Domblklist),
+        Domblkinfo(devices::blk::Domblkinfo),
+        Blockresize(devices::blk::Blockresize),
+        Domstats(observe::stats::Domstats),
+        Dommemstat(observe::counters::Dommemstat),
+        Domifstat(observe::counters::Domifstat),
+        Domblkstat(observe::counters::Domblkstat),
+        Domjobinfo(observe::counters::Domjobinfo),
+        Screenshot(observe::screen::Screenshot),
+        SendKey(observe::screen::SendKey),
+        QemuAgentCommand(agent::info::QemuAgentCommand),
+        Guestinfo(agent::info::Guestinfo),
+        Domfsinfo(agent::fs::Domfsinfo),
+        SetUserPassword(agent::info::SetUserPassword),
+        Domtime(agent::time::Domtime),
         Domdisplay(domains::display::Domdisplay),
         Ttyconsole(domains::display::Ttyconsole),
         PoolList(storage::pools::PoolList),

@@ -2,7 +2,11 @@
 //! their addresses. This module only names its parts.
 
 pub mod addrs;
+pub mod blk;
+pub mod devxml;
 pub mod disk;
 pub mod iface;
 pub mod interface;
+pub mod media;
 pub mod scope;
+pub mod xmlfile;
