@@ -5,9 +5,17 @@
 use super::table::{Kind, OptionDef, OPTIONS};
 
 fn status(def: &OptionDef) -> String {
+    let aliases: Vec<String> = super::table::aliases(def.name)
+        .map(|a| format!("--{a}"))
+        .collect();
+    let also = if aliases.is_empty() {
+        String::new()
+    } else {
+        format!(" (also {})", aliases.join(", "))
+    };
     match def.kind {
-        Kind::Refused(why) => format!("refused (exit 7): {why}"),
-        _ => format!("works: {}", def.help),
+        Kind::Refused(why) => format!("refused (exit 7): {why}{also}"),
+        _ => format!("works: {}{also}", def.help),
     }
 }
 

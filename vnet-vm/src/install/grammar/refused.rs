@@ -57,7 +57,10 @@ impl TableArgs {
 }
 
 fn arg_for(def: &'static OptionDef) -> Arg {
-    let arg = Arg::new(def.name).long(def.name).action(ArgAction::Append);
+    let arg = Arg::new(def.name)
+        .long(def.name)
+        .aliases(super::table::aliases(def.name))
+        .action(ArgAction::Append);
     match def.kind {
         Kind::Refused(_) => arg
             .num_args(0..=1)

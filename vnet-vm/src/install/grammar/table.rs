@@ -148,6 +148,20 @@ const fn domain(
     }
 }
 
+/// virt-install's other names for options: (alias, option).
+pub static ALIASES: &[(&str, &str)] = &[
+    ("ram", "memory"),
+    ("vcpu", "vcpus"),
+    ("osinfo", "os-variant"),
+    ("security", "seclabel"),
+    ("launchSecurity", "launchsecurity"),
+];
+
+/// The other names of `option`.
+pub fn aliases(option: &str) -> impl Iterator<Item = &'static str> + '_ {
+    ALIASES.iter().filter(move |(_, o)| *o == option).map(|(a, _)| *a)
+}
+
 const NOT_YET: &str = "not implemented yet";
 
 /// Every option of virt-install 4.1 (`virt-install --help`), in its help's order.
@@ -385,7 +399,6 @@ pub static OPTIONS: &[OptionDef] = &[
         defaults: &[],
         help: "how guest memory is backed (source.type=memfd,access.mode=shared)",
     },
-    refused("security", "use its other name, --seclabel"),
     domain(
         "seclabel",
         "seclabel",
@@ -400,7 +413,12 @@ pub static OPTIONS: &[OptionDef] = &[
     refused("arch", NOT_YET),
     refused("machine", NOT_YET),
     typed("autostart", &[], &[], "start the domain when the host boots"),
-    typed("transient", &[], &[], "start without a persistent definition (virsh create)"),
+    typed(
+        "transient",
+        &[],
+        &[],
+        "start without a persistent definition (virsh create)",
+    ),
     refused("destroy-on-exit", NOT_YET),
     refused("wait", NOT_YET),
     typed("noautoconsole", &[], &[], "do not attach to the console"),
