@@ -168,13 +168,8 @@ const NOT_YET: &str = "not implemented yet";
 pub static OPTIONS: &[OptionDef] = &[
     typed("connect", &[], &[], "libvirt URI (vnet-vm's global -c/--connect)"),
     typed("name", &[], &[], "domain name"),
-    typed("memory", &["memory"], MEMORY, "memory in MiB (alias --ram)"),
-    typed(
-        "vcpus",
-        &["vcpus"],
-        VCPUS,
-        "virtual CPUs and their topology (alias --vcpu)",
-    ),
+    typed("memory", &["memory"], MEMORY, "memory in MiB"),
+    typed("vcpus", &["vcpus"], VCPUS, "virtual CPUs and their topology"),
     typed("cpu", &["mode"], CPU, "guest CPU"),
     typed("cpuset", &[], &[], "host CPUs the vCPUs may run on"),
     domain(
@@ -190,7 +185,7 @@ pub static OPTIONS: &[OptionDef] = &[
         "os-variant",
         &["name"],
         OS_VARIANT,
-        "the guest OS, an osinfo short id (alias --osinfo)",
+        "the guest OS, an osinfo short id",
     ),
     typed("cdrom", &[], &[], "boot an ISO image as a CD-ROM"),
     typed(
@@ -399,13 +394,7 @@ pub static OPTIONS: &[OptionDef] = &[
         defaults: &[],
         help: "how guest memory is backed (source.type=memfd,access.mode=shared)",
     },
-    domain(
-        "seclabel",
-        "seclabel",
-        &[],
-        SECLABEL,
-        "a security label (alias --security)",
-    ),
+    domain("seclabel", "seclabel", &[], SECLABEL, "a security label"),
     typed("hvm", &[], &[], "a fully virtualized guest (always the case)"),
     refused("paravirt", "Xen paravirtualized guests are not supported"),
     refused("container", "container guests (LXC) are not supported"),
