@@ -101,6 +101,11 @@ fn render_verb(page: &mut Vec<u8>, words: &str, folder: &str, verb: &Command) {
     man.render_options_section(&mut part).expect("writing to a Vec");
     let part = String::from_utf8_lossy(&part).replace(".SH ", ".SS ");
     page.extend_from_slice(part.as_bytes());
+    // A verb's closing text (install's option reference) as preformatted lines.
+    if let Some(extra) = verb.get_after_long_help() {
+        let body = extra.to_string().replace('\\', "\\e").replace('-', "\\-");
+        page.extend_from_slice(format!(".SS \"OPTION REFERENCE\"\n.nf\n{body}\n.fi\n").as_bytes());
+    }
     let tool = words.split(' ').next().unwrap_or(words);
     let schema = format!(".PP\nJSON output schema: {tool}/{folder}{verb_name}.json\n");
     page.extend_from_slice(schema.as_bytes());

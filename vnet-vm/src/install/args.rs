@@ -1,6 +1,7 @@
 //! `vnet-vm install`'s command line: virt-install's options, parsed by clap (their sub-option
 //! grammars are read in spec.rs and plan.rs).
 
+use super::grammar::TableArgs;
 use crate::spec::{GraphicsKind, VirtTypeArg};
 use std::io::IsTerminal;
 
@@ -125,6 +126,21 @@ pub struct Install {
     /// stdout are terminals and --graphics none).
     #[arg(long)]
     pub noautoconsole: bool,
+    /// virt-install's --autoconsole: text (attach the serial console as described for
+    /// --noautoconsole, the default) or none (the same as --noautoconsole).
+    #[arg(long, value_name = "text|none")]
+    pub autoconsole: Option<String>,
+    /// Start the guest without a persistent definition (virsh create): it is gone once it shuts
+    /// down or is destroyed.
+    #[arg(long)]
+    pub transient: bool,
+    /// Start the domain when the host boots (virsh autostart), set once it is defined.
+    #[arg(long)]
+    pub autostart: bool,
+    /// virt-install's "do not boot the guest after the install": install starts the guest once
+    /// and never reboots it into a second stage, so this is what it always does.
+    #[arg(long)]
+    pub noreboot: bool,
     /// Print the domain XML and change nothing.
     #[arg(long)]
     pub print_xml: bool,
@@ -144,6 +160,9 @@ pub struct Install {
     /// --tag` removes it with that storage. An existing domain accepted with --exist-ok keeps its own.
     #[arg(long, value_name = "LABEL")]
     pub tag: Option<String>,
+    /// The table-driven options (--watchdog, --rng, ...) and the refused ones (grammar/table.rs).
+    #[command(flatten)]
+    pub table: TableArgs,
 }
 
 impl Install {
@@ -151,6 +170,7 @@ impl Install {
     /// and the guest has no graphical console.
     pub fn console_after(&self) -> bool {
         let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-        interactive && !self.noautoconsole && self.graphics == GraphicsKind::None
+        let wanted = !self.noautoconsole && self.autoconsole.as_deref() != Some("none");
+        interactive && wanted && self.graphics == GraphicsKind::None
     }
 }

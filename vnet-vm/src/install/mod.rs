@@ -1,10 +1,11 @@
-//! `vnet-vm install` (virt-install): its command line (args), the plan checked before anything
+//! `vnet-vm install` (virt-install): its command line (args) and option table (grammar), the plan checked before anything
 //! is touched (plan, with the option grammars, the osinfo database, cloud-init and the install
 //! tree's location), the run that makes it (run, tagging) and what it prints (output). This module
 //! only names its parts.
 
 pub mod args;
 mod cloudinit;
+pub mod grammar;
 mod http;
 pub mod location;
 mod osinfo;

@@ -4,6 +4,7 @@
 
 use super::args::Install;
 use super::cloudinit::{self, Seed};
+use super::grammar::{self, refused::TableXml};
 use super::osinfo::{self, OsVariant};
 use crate::install::location::{self, InstallTree};
 use crate::spec::{self, DiskSpec, GraphicsKind, KernelBoot, Nic, NicSource, VcpuSpec, VirtTypeArg};
@@ -67,6 +68,12 @@ pub struct Plan {
     /// one on the target host).
     pub cdrom_upload: bool,
     pub warnings: Vec<String>,
+    /// The XML of the table-driven options (--watchdog, --rng, --events, ...).
+    pub table: TableXml,
+    /// --autostart: set once the domain is defined.
+    pub autostart: bool,
+    /// --transient: started from the XML, never defined.
+    pub transient: bool,
 }
 
 /// What the boot method needs from the other options: --extra-args only with --location, a
@@ -101,6 +108,21 @@ fn check_method(
     Ok(())
 }
 
+/// `--autoconsole text|none`; virt-install's graphical (a viewer) is refused by name.
+fn check_autoconsole(value: Option<&str>) -> Result<()> {
+    match value {
+        None | Some("text" | "none") => Ok(()),
+        Some("graphical") => Err(Error::invalid(
+            "--autoconsole graphical is not supported by vnet-vm install",
+        )
+        .with_hint("connect a viewer to the address vnet-vm domdisplay prints")),
+        Some(other) => Err(Error::invalid(format!(
+            "--autoconsole {}: use text or none",
+            quote(other)
+        ))),
+    }
+}
+
 /// --cloud-init: the seed built now (its pool and volume are chosen once the disks are planned).
 fn plan_seed(args: &Install, disk_specs: &[DiskSpec]) -> Result<Option<SeedPlan>> {
     Ok(match &args.cloud_init {
@@ -124,7 +146,16 @@ fn plan_seed(args: &Install, disk_specs: &[DiskSpec]) -> Result<Option<SeedPlan>
 /// The command line parsed and checked for shape, touching nothing; the disks as given. The
 /// cloud-init files are read and the seed ISO built here (bad files are 3/7 with the daemon down).
 pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
+    args.table.refuse()?;
+    let table = args.table.xml()?;
     spec::validate_domain_name(&args.name)?;
+    check_autoconsole(args.autoconsole.as_deref())?;
+    if args.transient && (args.autostart || args.tag.is_some()) {
+        let flag = if args.autostart { "--autostart" } else { "--tag" };
+        return Err(Error::invalid(format!(
+            "{flag} needs a persistent domain: not with --transient"
+        )));
+    }
     let mut warnings = Vec::new();
     if args.os_type.is_some() {
         warnings.push("--os-type is deprecated and does nothing. Please use --os-variant instead".into());
@@ -134,8 +165,8 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
     let cpuset = args.cpuset.as_deref().map(parse_cpuset).transpose()?;
     let cpu = args.cpu.as_deref().map(parse_cpu).transpose()?;
     let memballoon = args.memballoon.as_deref().map(parse_memballoon).transpose()?;
-    let nics = spec::parse_networks(&args.networks)?;
-    let disk_specs = spec::parse_disks(&args.disks)?;
+    let nics = spec::parse_networks(&grammar::normalize("network", &args.networks)?)?;
+    let disk_specs = spec::parse_disks(&grammar::normalize("disk", &args.disks)?)?;
     let boot = args
         .boot
         .as_deref()
@@ -173,6 +204,9 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
         remote: false,
         cdrom_upload: false,
         warnings,
+        table,
+        autostart: args.autostart,
+        transient: args.transient,
     };
     Ok((plan, disk_specs))
 }

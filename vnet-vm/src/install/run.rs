@@ -179,6 +179,9 @@ fn make_everything(
         files.seed = Some(path);
     }
     let xml = domain_xml(plan, virt_type, &files);
+    if plan.transient {
+        return Ok((start_transient(conn, &plan.name, &xml, journal)?, files));
+    }
     let dom = Domain::define_xml(conn, &xml).libvirt("define the domain")?;
     let defined = dom.clone();
     journal.record_fn(format!("define domain {}", plan.name), move || {
@@ -187,8 +190,22 @@ fn make_everything(
             .undefine_flags(virt::sys::VIR_DOMAIN_UNDEFINE_NVRAM)
             .libvirt("undefine the domain")
     })?;
+    if plan.autostart {
+        // Undefining the domain (the journal's undo) removes its autostart link too.
+        dom.set_autostart(true).libvirt("set autostart")?;
+    }
     vnet_common::libvirt::lifecycle::start_as(&dom, &plan.name, "start the domain", journal)?;
     Ok((dom, files))
+}
+
+/// --transient: the domain started from its XML (virsh create), destroyed again on a later failure.
+fn start_transient(conn: &Connect, name: &str, xml: &str, journal: &mut Journal) -> Result<Domain> {
+    let dom = Domain::create_xml(conn, xml, 0).libvirt("start the transient domain")?;
+    let made = dom.clone();
+    journal.record_fn(format!("start transient domain {name}"), move || {
+        made.destroy().libvirt("destroy the domain")
+    })?;
+    Ok(dom)
 }
 
 /// Where the seed volume will be (for --dry-run and --print-xml): the pool's directory and the
@@ -286,5 +303,7 @@ fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles) -> String {
         smbios_serial: plan.seed.as_ref().map(|_| "ds=nocloud".to_string()),
         seed: files.seed.clone(),
         os_id: plan.os_variant.as_ref().and_then(|o| o.id.clone()),
+        extra_devices: plan.table.devices.clone(),
+        extra_top: plan.table.top.clone(),
     })
 }

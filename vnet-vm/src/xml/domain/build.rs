@@ -1,6 +1,7 @@
 //! The domain XML install defines: built with quick-xml's writer (names and paths are escaped by
 //! the writer, never formatted into strings), indented like libvirt's own.
 
+use super::element::Element;
 use crate::spec::{GraphicsKind, Nic, NicSource, VcpuSpec};
 use quick_xml::events::BytesText;
 use quick_xml::Writer;
@@ -69,6 +70,10 @@ pub struct DomainSpec<'a> {
     pub seed: Option<String>,
     /// The osinfo id of --os-variant (libosinfo metadata, as virt-install writes it).
     pub os_id: Option<String>,
+    /// Devices of the table-driven options (--watchdog, --rng, --channel, ...), after the others.
+    pub extra_devices: Vec<Element>,
+    /// Top-level elements of the table-driven options (--events, --memorybacking).
+    pub extra_top: Vec<Element>,
 }
 
 impl DomainSpec<'_> {
@@ -132,13 +137,29 @@ fn write_domain(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
             w.create_element("clock")
                 .with_attribute(("offset", "utc"))
                 .write_empty()?;
-            text(w, "on_poweroff", "destroy")?;
-            text(w, "on_reboot", "restart")?;
-            text(w, "on_crash", "destroy")?;
+            write_lifecycle_and_top(w, spec)?;
             w.create_element("devices")
                 .write_inner_content(|w| write_devices(w, spec))?;
             Ok(())
         })?;
+    Ok(())
+}
+
+/// The lifecycle actions (install's defaults unless --events replaces one) and the other
+/// top-level elements of the table-driven options (--memorybacking, ...).
+fn write_lifecycle_and_top(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
+    for (event, action) in [
+        ("on_poweroff", "destroy"),
+        ("on_reboot", "restart"),
+        ("on_crash", "destroy"),
+    ] {
+        if !spec.extra_top.iter().any(|e| e.name == event) {
+            text(w, event, action)?;
+        }
+    }
+    for e in &spec.extra_top {
+        e.write(w)?;
+    }
     Ok(())
 }
 
@@ -379,6 +400,9 @@ fn write_consoles_and_display(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io:
             .with_attribute(("model", model.as_str()))
             .write_empty()?;
     }
+    for e in &spec.extra_devices {
+        e.write(w)?;
+    }
     Ok(())
 }
 
@@ -443,6 +467,8 @@ mod tests {
             cdroms: Vec::new(),
             nics,
             graphics: GraphicsKind::None,
+            extra_devices: Vec::new(),
+            extra_top: Vec::new(),
         }
     }
 

@@ -4,8 +4,10 @@
 
 pub mod build;
 pub mod devices;
+pub mod element;
 pub mod read;
 
 pub use build::{domain_xml, CpuMode, DomainSpec, OsBoot, XmlDisk};
 pub use devices::{disk_xml, disks, interface_xml, XmlDiskDevice};
+pub use element::Element;
 pub use read::{display, domain_caps, domain_facts, read_head, DomainFacts, Graphics, XmlHead, XmlInterface};

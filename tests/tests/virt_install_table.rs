@@ -1,0 +1,351 @@
+//! `vnet-vm install`'s option table against real virt-install 4.1 (.ci/install-deps installs
+//! virtinst): the same line given to `virt-install --print-xml` and `vnet-vm install --print-xml`
+//! against the sandbox's libvirtd, both documents canonicalized (attributes sorted, children
+//! sorted, whitespace dropped; generated MACs, UUIDs, PCI addresses and aliases left out) and the
+//! elements each option produces compared. Many non-interacting options share one virt-install
+//! call (each costs 2-3.5 s here). Also: every option `virt-install --help` lists either works or
+//! is refused by name with exit 7 and nothing changed, never a usage error.
+
+use std::path::Path;
+use vnet_tests::*;
+
+/// Python's ElementTree (virtinst's own runtime) prints, for each XPath, the canonical form of
+/// every element it finds below `<domain>`, one per line, sorted.
+const CANON: &str = r#"
+import sys, xml.etree.ElementTree as ET
+SKIP = {"address", "alias"}
+def canon(e):
+    attrs = ",".join(f"{k}={v}" for k, v in sorted(e.attrib.items()))
+    kids = sorted(canon(c) for c in e if c.tag not in SKIP)
+    text = (e.text or "").strip()
+    return f"<{e.tag} {attrs}>{text}" + "".join(kids) + f"</{e.tag}>"
+root = ET.parse(sys.argv[1]).getroot()
+for path in sys.argv[2:]:
+    for line in sorted(canon(e) for e in root.findall(path)):
+        print(path, line)
+"#;
+
+fn canonical(xml: &str, dir: &Path, stem: &str, paths: &[&str]) -> String {
+    let file = dir.join(format!("{stem}.xml"));
+    std::fs::write(&file, xml).unwrap();
+    let script = dir.join("canon.py");
+    std::fs::write(&script, CANON).unwrap();
+    let quoted: Vec<String> = paths.iter().map(|p| format!("\"{p}\"")).collect();
+    sh_ok(&format!(
+        "python3 {} {} {}",
+        script.display(),
+        file.display(),
+        quoted.join(" ")
+    ))
+}
+
+/// One line run by both tools with --print-xml; the elements at `paths` must be the same.
+fn compare(lab: &Lab, stem: &str, line: &[&str], paths: &[&str]) {
+    let dir = lab_dir(lab, stem);
+    let kernel = dir.join("vmlinuz");
+    std::fs::write(&kernel, b"kernel").unwrap();
+    let name = lab.domain(stem);
+    let boot = format!("kernel={}", kernel.display());
+    let mut args = vec![
+        "--print-xml",
+        "--name",
+        &name,
+        "--memory",
+        "256",
+        "--virt-type",
+        "qemu",
+        "--osinfo",
+        "generic",
+        "--boot",
+        &boot,
+        "--disk",
+        "none",
+        "--graphics",
+        "none",
+    ];
+    args.extend_from_slice(line);
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    let theirs = sh_ok(&format!("virt-install {} 2>/dev/null", quoted.join(" ")));
+    let mut ours_args = vec!["install"];
+    ours_args.extend_from_slice(&args);
+    let ours = vm(&ours_args).ok().stdout;
+    let want = canonical(&theirs, &dir, "virt-install", paths);
+    let got = canonical(&ours, &dir, "vnet-vm", paths);
+    for path in paths {
+        assert!(
+            want.lines().any(|l| l.starts_with(path)),
+            "virt-install made no {path}:\n{theirs}"
+        );
+    }
+    assert_eq!(got, want, "vnet-vm's XML:\n{ours}\nvirt-install's:\n{theirs}");
+}
+
+/// The table-driven devices and top-level elements in one call.
+#[test]
+fn devices_and_top_level_elements_match_virt_install() {
+    let lab = lab!();
+    default_network(&lab);
+    compare(
+        &lab,
+        "dev",
+        &[
+            "--network",
+            "none",
+            "--watchdog",
+            "i6300esb,action=reset",
+            "--rng",
+            "/dev/urandom",
+            "--channel",
+            "unix,target.type=virtio,name=org.qemu.guest_agent.0",
+            "--controller",
+            "type=scsi,model=virtio-scsi",
+            "--tpm",
+            "emulator",
+            "--sound",
+            "ich9",
+            "--memorybacking",
+            "source.type=memfd,access.mode=shared",
+            "--filesystem",
+            "/srv,share",
+            "--events",
+            "on_poweroff=destroy,on_reboot=restart,on_crash=restart",
+        ],
+        &[
+            "./devices/watchdog",
+            "./devices/rng",
+            "./devices/channel",
+            "./devices/controller[@type='scsi']",
+            "./devices/tpm",
+            "./devices/sound",
+            "./memoryBacking",
+            "./devices/filesystem",
+            "./on_poweroff",
+            "./on_reboot",
+            "./on_crash",
+        ],
+    );
+}
+
+/// The tuning, metadata and further device options in one call.
+#[test]
+fn tuning_metadata_and_more_devices_match_virt_install() {
+    let lab = lab!();
+    compare(
+        &lab,
+        "tune",
+        &[
+            "--network",
+            "none",
+            "--metadata",
+            "title=T1,description=a guest",
+            "--iothreads",
+            "4",
+            "--numatune",
+            "0,mode=strict",
+            "--blkiotune",
+            "weight=100",
+            "--memtune",
+            "hard_limit=1048576",
+            "--resource",
+            "partition=/machine",
+            "--input",
+            "tablet",
+            "--redirdev",
+            "usb,type=spicevmc",
+            "--panic",
+            "isa",
+            "--shmem",
+            "shmem0",
+            "--vsock",
+            "cid.auto=yes",
+            "--iommu",
+            "model=intel",
+        ],
+        &[
+            "./title",
+            "./description",
+            "./iothreads",
+            "./numatune",
+            "./blkiotune",
+            "./memtune",
+            "./resource",
+            "./devices/input[@type='tablet']",
+            "./devices/redirdev",
+            "./devices/panic",
+            "./devices/shmem",
+            "./devices/vsock",
+            "./devices/iommu",
+        ],
+    );
+}
+
+/// --network's grammar: the bridge:BR shorthand, model.type= and mac.address=. (The model is
+/// given on both: with --osinfo generic virt-install's default NIC is e1000, vnet-vm's virtio.)
+#[test]
+fn network_grammar_matches_virt_install() {
+    let lab = lab!();
+    default_network(&lab);
+    compare(
+        &lab,
+        "nic",
+        &[
+            "--network",
+            "network=default,model.type=e1000,mac.address=52:54:00:12:34:56",
+            "--network",
+            "bridge:virbr0,mac=52:54:00:12:34:57,model=virtio",
+        ],
+        &["./devices/interface"],
+    );
+}
+
+/// The options of `virt-install --help`, with whether each takes a value.
+fn virt_install_options() -> Vec<(String, bool)> {
+    let help = sh_ok("virt-install --help");
+    let mut out: Vec<(String, bool)> = Vec::new();
+    // Option lines start with two spaces and a dash (deeper lines are examples).
+    for line in help.lines().filter(|l| l.starts_with("  -")) {
+        for item in line.trim().split(", ") {
+            let mut words = item.split_whitespace();
+            let Some(flag) = words.next().and_then(|w| w.strip_prefix("--")) else {
+                continue;
+            };
+            if ["help", "version"].contains(&flag) || out.iter().any(|(f, _)| f == flag) {
+                continue;
+            }
+            let takes_value = words
+                .next()
+                .is_some_and(|w| w.chars().all(|c| c.is_ascii_uppercase() || c == '_'));
+            out.push((flag.to_string(), takes_value));
+        }
+    }
+    out
+}
+
+/// Every virt-install option works or is refused by name (exit 7, nothing defined, no pool or
+/// volume made); none is unknown to the command line; an unknown sub-option is 7 naming it.
+#[test]
+fn every_virt_install_option_works_or_is_refused_by_name() {
+    let lab = lab!();
+    let dir = lab_dir(&lab, "opts");
+    let kernel = dir.join("vmlinuz");
+    std::fs::write(&kernel, b"kernel").unwrap();
+    let name = lab.domain("opts");
+    let boot = format!("kernel={}", kernel.display());
+    let options = virt_install_options();
+    assert!(options.len() > 70, "{options:?}");
+    let mut refused = Vec::new();
+    for (flag, takes_value) in &options {
+        let long = format!("--{flag}");
+        let mut args = vec!["install", "--print-xml", "--name", &name, "--boot", &boot];
+        args.extend(["--disk", "none", "--network", "none", "--virt-type", "qemu"]);
+        args.push(&long);
+        if *takes_value {
+            args.push("x");
+        }
+        let before = libvirt_state(&dir);
+        let run = vm(&args);
+        assert_eq!(libvirt_state(&dir), before, "{long} changed something: {run:?}");
+        // Values made up for the probe may be refused (7, 3, or 2 for a method clash or a
+        // repeated --name), but the option itself is always known.
+        assert!(
+            !run.stderr.contains("unexpected argument"),
+            "{long} is unknown: {run:?}"
+        );
+        if run.stderr.contains("is not supported by vnet-vm install") {
+            assert_eq!(run.code, 7, "{run:?}");
+            // An alias is refused under its option's name (--launchSecurity as --launchsecurity).
+            let named = format!(
+                "error: {} is not supported by vnet-vm install",
+                long.to_lowercase()
+            );
+            assert!(run.stderr.to_lowercase().contains(&named), "{run:?}");
+            refused.push(flag.clone());
+        }
+    }
+    eprintln!("refused by name: {}", refused.join(" "));
+    assert!(refused.contains(&"smartcard".to_string()));
+    let run = vm(&[
+        "install",
+        "--print-xml",
+        "--name",
+        &name,
+        "--boot",
+        &boot,
+        "--disk",
+        "none",
+        "--watchdog",
+        "i6300esb,bogus=1",
+    ]);
+    run.fails(7, "bogus");
+}
+
+/// --autostart (virsh dominfo: Autostart enable) and --transient (Persistent: no, gone once
+/// destroyed), each a real start of the kit's kernel under TCG.
+#[test]
+fn autostart_and_transient_guests_start_as_virsh_sees_them() {
+    let lab = lab!();
+    let dir = lab_dir(&lab, "life");
+    for f in ["vmlinuz", "initrd.gz"] {
+        std::fs::copy(kit().join(f), dir.join(f)).unwrap();
+    }
+    let boot = format!(
+        "kernel={},initrd={}",
+        dir.join("vmlinuz").display(),
+        dir.join("initrd.gz").display()
+    );
+    let kept = lab.domain("auto");
+    lab.on_drop(format!("virsh destroy {kept}; virsh undefine {kept}"));
+    let base = [
+        "--memory",
+        "128",
+        "--virt-type",
+        "qemu",
+        "--boot",
+        &boot,
+        "--disk",
+        "none",
+    ];
+    let mut args = vec!["install", "--name", &kept, "--network", "none", "--noautoconsole"];
+    args.extend(base);
+    args.push("--autostart");
+    vm(&args).ok();
+    let info = sh_ok(&format!("virsh dominfo {kept}"));
+    assert!(
+        info.lines()
+            .any(|l| l.starts_with("Autostart:") && l.ends_with("enable")),
+        "{info}"
+    );
+    assert!(
+        info.lines()
+            .any(|l| l.starts_with("Persistent:") && l.ends_with("yes")),
+        "{info}"
+    );
+
+    let gone = lab.domain("trans");
+    lab.on_drop(format!("virsh destroy {gone}"));
+    let mut args = vec![
+        "install",
+        "--name",
+        &gone,
+        "--network",
+        "none",
+        "--autoconsole",
+        "none",
+    ];
+    args.extend(base);
+    args.push("--transient");
+    vm(&args).ok();
+    let info = sh_ok(&format!("virsh dominfo {gone}"));
+    assert!(
+        info.lines()
+            .any(|l| l.starts_with("Persistent:") && l.ends_with("no")),
+        "{info}"
+    );
+    sh_ok(&format!("virsh destroy {gone}"));
+    assert!(!sh_ok("virsh list --all --name").lines().any(|l| l == gone));
+    let before = libvirt_state(&dir);
+    let mut args = vec!["install", "--name", &gone, "--transient", "--autostart"];
+    args.extend(base);
+    vm(&args).fails(7, "--autostart needs a persistent domain");
+    assert_eq!(libvirt_state(&dir), before);
+}
