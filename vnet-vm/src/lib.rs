@@ -55,7 +55,10 @@ with the documented exit code.";
         let storage = verb.starts_with("pool-") || verb.starts_with("vol-");
         if completion::is(arg, &["snapshotname", "snapshotname_flag"]) {
             Some(snapshots::completions)
-        } else if arg.is_positional() && completion::is(arg, &["name", "names", "domain", "domains"]) && !storage {
+        } else if arg.is_positional()
+            && completion::is(arg, &["name", "names", "domain", "domains"])
+            && !storage
+        {
             Some(completion::libvirt::domains)
         } else if completion::is(arg, &["pool", "pools"]) && verb != "pool-define-as" {
             Some(completion::libvirt::pools)
