@@ -127,24 +127,13 @@ pub fn run_set(
         }
         if let Some((t, thandle, tfile)) = &target {
             let renamed = (final_name != spec.dev).then(|| final_name.clone());
-            let step = match &renamed {
-                Some(new) => format!("{what} netns {t} name {new}"),
-                None => format!("{what} netns {t}"),
+            let moved = Move {
+                to: t,
+                file: tfile.clone(),
+                home: home.clone(),
+                back: thandle.clone(),
             };
-            move_by_name(&handle, &spec.dev, tfile.clone(), renamed.clone())
-                .await
-                .map_err(|e| e.context(&step))?;
-            // Undone the same way: one request moves it back under its old name.
-            let (undo, name, home) = (thandle.clone(), final_name.clone(), home.clone());
-            let old_name = renamed.as_ref().map(|_| spec.dev.clone());
-            journal.record(
-                step,
-                async move { move_by_name(&undo, &name, home, old_name).await },
-            )?;
-            changes.push(format!("netns {t}"));
-            if let Some(new) = renamed {
-                changes.push(format!("name {new}"));
-            }
+            changes.extend(move_journaled(&handle, &spec.dev, renamed, moved, &what, journal).await?);
             handle = thandle.clone();
             now_in = Some(t.clone());
             link = links::require_link(&handle, &final_name, now_in.as_deref()).await?;
@@ -174,6 +163,46 @@ pub fn run_set(
             changes,
         })
     })
+}
+
+/// Where `link set ... netns NS` moves a link: the target's name and namespace file, and how
+/// the undo finds it there (the target's handle) and moves it back (the home namespace file).
+struct Move<'a> {
+    to: &'a str,
+    file: Rc<File>,
+    home: Rc<File>,
+    back: Handle,
+}
+
+/// Moves link `dev` into another namespace, renamed to `renamed` in the same request as ip does,
+/// journaling the move back under its old name (one request too). Returns the changes as ip
+/// words them.
+async fn move_journaled(
+    handle: &Handle,
+    dev: &str,
+    renamed: Option<String>,
+    moved: Move<'_>,
+    what: &str,
+    journal: &mut Journal,
+) -> Result<Vec<String>> {
+    let t = moved.to;
+    let step = match &renamed {
+        Some(new) => format!("{what} netns {t} name {new}"),
+        None => format!("{what} netns {t}"),
+    };
+    move_by_name(handle, dev, moved.file, renamed.clone())
+        .await
+        .map_err(|e| e.context(&step))?;
+    let name = renamed.clone().unwrap_or_else(|| dev.to_string());
+    let old_name = renamed.as_ref().map(|_| dev.to_string());
+    let (undo, home) = (moved.back, moved.home);
+    journal.record(
+        step,
+        async move { move_by_name(&undo, &name, home, old_name).await },
+    )?;
+    let mut changes = vec![format!("netns {t}")];
+    changes.extend(renamed.map(|new| format!("name {new}")));
+    Ok(changes)
 }
 
 /// Sets link `index` up or down, journaling the opposite.
