@@ -32,6 +32,22 @@ pub fn render(headers: &[&str], rows: &[Vec<String>], style: TextStyle) -> Strin
     out
 }
 
+/// A listing's -o text: the names document its --name built (printed as it is), or else the
+/// table of one row per item.
+pub fn names_or_table<T>(
+    names: Option<&str>,
+    headers: &[&str],
+    items: &[T],
+    row: impl Fn(&T) -> Vec<String>,
+    style: TextStyle,
+) -> String {
+    if let Some(names) = names {
+        return names.to_string();
+    }
+    let rows: Vec<Vec<String>> = items.iter().map(row).collect();
+    render(headers, &rows, style)
+}
+
 fn line(cells: &[String], widths: &[usize]) -> String {
     let mut out = String::new();
     for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
@@ -83,6 +99,23 @@ mod tests {
         assert_eq!(
             render(&["Name", "State", "Autostart", "Persistent"], &[], quiet),
             ""
+        );
+    }
+
+    /// A names document wins over the table; without one the items are rows.
+    #[test]
+    fn names_or_table_prefers_the_names_document() {
+        let items = ["a", "b"];
+        let row = |s: &&str| vec![s.to_string()];
+        let style = TextStyle::default();
+        assert_eq!(
+            names_or_table(Some("a\nb\n\n"), &["Name"], &items, row, style),
+            "a\nb\n\n"
+        );
+        let rows = vec![vec!["a".to_string()], vec!["b".to_string()]];
+        assert_eq!(
+            names_or_table(None, &["Name"], &items, row, style),
+            render(&["Name"], &rows, style)
         );
     }
 }

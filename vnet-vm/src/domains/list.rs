@@ -146,18 +146,11 @@ impl Render for DomainList {
     }
 
     fn text(&self, style: TextStyle) -> String {
-        if let Some(names) = &self.1 {
-            return names.clone();
-        }
-        let rows: Vec<Vec<String>> = self
-            .0
-            .iter()
-            .map(|d| {
-                let id = d.id.map_or("-".into(), |i| i.to_string());
-                vec![id, d.name.clone(), d.state.clone()]
-            })
-            .collect();
-        table::render(&["Id", "Name", "State"], &rows, style)
+        let row = |d: &DomainRow| {
+            let id = d.id.map_or("-".into(), |i| i.to_string());
+            vec![id, d.name.clone(), d.state.clone()]
+        };
+        table::names_or_table(self.1.as_deref(), &["Id", "Name", "State"], &self.0, row, style)
     }
 }
 
