@@ -329,15 +329,7 @@ impl Verb for Autostart {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vnet_common::libvirt::ConnectArgs;
-
-    fn session() -> Session {
-        let args = ConnectArgs {
-            connect: Some("test:///default".into()),
-            ..Default::default()
-        };
-        Session::new(&args, false)
-    }
+    use crate::testing::session;
 
     #[test]
     fn reasons_as_virsh_words() {

@@ -254,19 +254,7 @@ impl Verb for Dumpxml {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vnet_common::libvirt::ConnectArgs;
-
-    fn session() -> Session {
-        let args = ConnectArgs {
-            connect: Some("test:///default".into()),
-            ..Default::default()
-        };
-        Session::new(&args, false)
-    }
-
-    fn run<V: Verb<Ctx = Session>>(ctx: &mut Session, verb: V) -> Result<V::Output> {
-        verb.run(ctx, &mut Journal::new())
-    }
+    use crate::testing::{run, session};
 
     #[test]
     fn list_shapes_json_and_text() {

@@ -382,19 +382,7 @@ mod tests {
     use super::*;
     use crate::domains::define::Undefine;
     use crate::domains::list::Dumpxml;
-    use vnet_common::libvirt::ConnectArgs;
-
-    fn session() -> Session {
-        let args = ConnectArgs {
-            connect: Some("test:///default".into()),
-            ..Default::default()
-        };
-        Session::new(&args, false)
-    }
-
-    fn run<V: Verb<Ctx = Session>>(ctx: &mut Session, verb: V) -> Result<V::Output> {
-        verb.run(ctx, &mut Journal::new())
-    }
+    use crate::testing::{run, session};
 
     fn start(ctx: &mut Session, name: &str) -> Result<Started> {
         run(
