@@ -48,6 +48,17 @@ pub fn names_or_table<T>(
     render(headers, &rows, style)
 }
 
+/// virsh's label-and-value layout (pool-info, vol-info, dominfo, snapshot-info): each label
+/// padded to 15 columns, then its value, and a blank line after the last.
+pub fn fields(lines: &[(&str, String)]) -> String {
+    let mut text: String = lines
+        .iter()
+        .map(|(label, value)| format!("{label:<15} {value}\n"))
+        .collect();
+    text.push('\n');
+    text
+}
+
 fn line(cells: &[String], widths: &[usize]) -> String {
     let mut out = String::new();
     for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
@@ -117,5 +128,11 @@ mod tests {
             names_or_table(None, &["Name"], &items, row, style),
             render(&["Name"], &rows, style)
         );
+    }
+
+    #[test]
+    fn fields_pad_labels_to_fifteen() {
+        let lines = [("Name:", "p".to_string()), ("Autostart:", "no".to_string())];
+        assert_eq!(fields(&lines), "Name:           p\nAutostart:      no\n\n");
     }
 }

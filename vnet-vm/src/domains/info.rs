@@ -81,9 +81,7 @@ impl Render for DomainInfo {
                 lines.push(("Security label:", label.clone()));
             }
         }
-        let mut text: String = lines.into_iter().map(|(k, v)| format!("{k:<15} {v}\n")).collect();
-        text.push('\n');
-        text
+        vnet_common::table::fields(&lines)
     }
 }
 

@@ -177,12 +177,7 @@ impl Render for PoolState {
             lines.push(("Allocation:", pretty_capacity(a)));
             lines.push(("Available:", pretty_capacity(v)));
         }
-        let mut text: String = lines
-            .iter()
-            .map(|(label, value)| format!("{label:<15} {value}\n"))
-            .collect();
-        text.push('\n');
-        text
+        table::fields(&lines)
     }
 }
 
