@@ -3,6 +3,7 @@
 //! ends ([`Lab`]), and refuse to run privileged tests outside the sandbox (tests/sandbox) unless
 //! VNET_SKIP_PRIVILEGED=1 says to skip them, counting each skip.
 
+mod guest;
 mod kernel;
 mod lab;
 mod libvirt;
@@ -10,6 +11,7 @@ mod ready;
 mod run;
 mod schema;
 
+pub use guest::{domain_snapshot, on_console, until_console};
 pub use kernel::{
     assert_unchanged, bridge_ports, has_flag, ip_json, netns_names, read_state, state_snapshot, sysfs,
 };

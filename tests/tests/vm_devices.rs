@@ -31,36 +31,8 @@ fn guest_xml(name: &str) -> String {
     )
 }
 
-/// One domain's live and persistent XML and state (the oracle for refused changes).
-fn domain_snapshot(name: &str) -> String {
-    sh_ok(&format!(
-        "virsh dumpxml {name}; virsh dumpxml --inactive {name}; virsh domstate {name}"
-    ))
-}
-
-/// Runs shell lines on the guest's serial console; returns what the guest printed.
-fn on_console(name: &str, lines: &str) -> String {
-    let run = vnet_stdin(
-        "vnet-vm",
-        &["console", name, "--linger", "2"],
-        &format!("\n{lines}\n"),
-    )
-    .ok();
-    run.stdout
-}
-
-/// Polls the guest's console until `check(output of lines)` holds.
-fn until_console(name: &str, lines: &str, check: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let out = on_console(name, lines);
-        if check(&out) {
-            return out;
-        }
-        assert!(Instant::now() < deadline, "guest console never showed it: {out}");
-        std::thread::sleep(Duration::from_secs(1));
-    }
-}
+/// How long a hotplug may take to show inside the guest.
+const CONSOLE_WAIT: Duration = Duration::from_secs(60);
 
 /// Waits until `check(virsh line)` holds (a live unplug completes when the guest lets go).
 fn until_virsh(line: &str, check: impl Fn(&str) -> bool) -> String {
@@ -191,7 +163,9 @@ fn nic_hotplug(name: &str, dir: &Path) {
         (true.into(), "interface".into(), MAC2.into())
     );
     assert!(sh_ok(&format!("virsh domiflist {name}")).contains(MAC2));
-    until_console(name, "ls /sys/class/net; echo end", |out| out.contains("eth1"));
+    until_console(name, "ls /sys/class/net; echo end", CONSOLE_WAIT, |out| {
+        out.contains("eth1")
+    });
     assert_unchanged(
         || domain_snapshot(name),
         || {
@@ -203,7 +177,7 @@ fn nic_hotplug(name: &str, dir: &Path) {
         .stdout;
     assert_eq!(text, "Device detached successfully\n");
     assert!(!sh_ok(&format!("virsh domiflist {name}")).contains(MAC2));
-    until_console(name, "ls /sys/class/net; echo end", |out| {
+    until_console(name, "ls /sys/class/net; echo end", CONSOLE_WAIT, |out| {
         out.contains("end") && !out.contains("eth1")
     });
 
@@ -265,7 +239,9 @@ fn disk_hotplug(name: &str, dir: &Path) {
         vm(&["domblkinfo", name, "vdb", "-o", "text"]).ok().stdout,
         sh_ok(&format!("virsh domblkinfo {name} vdb"))
     );
-    until_console(name, "cat /sys/block/vd*/size", |out| out.contains("32768"));
+    until_console(name, "cat /sys/block/vd*/size", CONSOLE_WAIT, |out| {
+        out.contains("32768")
+    });
     assert_unchanged(
         || {
             (
@@ -284,7 +260,9 @@ fn disk_hotplug(name: &str, dir: &Path) {
         ((16 << 20).into(), (32 << 20).into())
     );
     assert!(sh_ok(&format!("virsh domblkinfo {name} vdb")).contains("Capacity:       33554432"));
-    until_console(name, "cat /sys/block/vd*/size", |out| out.contains("65536"));
+    until_console(name, "cat /sys/block/vd*/size", CONSOLE_WAIT, |out| {
+        out.contains("65536")
+    });
     vm(&["detach-device", name, &file, "--live"]).ok();
     assert!(!sh_ok(&format!("virsh domblklist {name}")).contains("vdb"));
 }
@@ -304,7 +282,7 @@ fn cdrom_media(name: &str, dir: &Path) {
         (iso.into(), serde_json::Value::Null)
     );
     assert!(sh_ok(&format!("virsh domblklist {name}")).contains(&format!("hdc      {iso}")));
-    until_console(name, sr0, |out| out.contains("media=yes"));
+    until_console(name, sr0, CONSOLE_WAIT, |out| out.contains("media=yes"));
     assert_unchanged(
         || domain_snapshot(name),
         || {
@@ -330,7 +308,7 @@ fn cdrom_media(name: &str, dir: &Path) {
         .stdout;
     assert_eq!(text, "Successfully ejected media.\n");
     assert!(sh_ok(&format!("virsh domblklist {name}")).contains("hdc      -"));
-    until_console(name, sr0, |out| out.contains("media=no"));
+    until_console(name, sr0, CONSOLE_WAIT, |out| out.contains("media=no"));
 }
 
 /// The lines `key=value` of virsh domstats (and ours in -o text), by key.

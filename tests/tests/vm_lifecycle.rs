@@ -53,37 +53,6 @@ fn domains_state() -> String {
     )
 }
 
-/// One domain's live and persistent XML and state (the oracle for refused device changes).
-fn domain_snapshot(name: &str) -> String {
-    sh_ok(&format!(
-        "virsh dumpxml {name}; virsh dumpxml --inactive {name}; virsh domstate {name}"
-    ))
-}
-
-/// Runs shell lines on the guest's serial console; returns what the guest printed.
-fn on_console(name: &str, lines: &str) -> String {
-    let run = vnet_stdin(
-        "vnet-vm",
-        &["console", name, "--linger", "2"],
-        &format!("\n{lines}\n"),
-    )
-    .ok();
-    run.stdout
-}
-
-/// Polls the guest's console until `check(output of lines)` holds.
-fn until_console(name: &str, lines: &str, timeout: Duration, check: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let out = on_console(name, lines);
-        if check(&out) {
-            return out;
-        }
-        assert!(Instant::now() < deadline, "guest console never showed it: {out}");
-        std::thread::sleep(Duration::from_secs(1));
-    }
-}
-
 /// Waits until the guest has a lease on the default network (its kernel and init are up).
 fn wait_booted(name: &str) {
     let deadline = Instant::now() + Duration::from_secs(120);

@@ -5,7 +5,7 @@
 //! libvirt-guests' (every running domain managed-saved by UUID, then started: each resumes).
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use vnet_tests::*;
 
 /// The kit's guest, direct kernel boot, one or two vCPUs, a serial console, no NIC; with `disk`,
@@ -305,28 +305,6 @@ fn names_and_words(lab: &Lab, name: &str) {
     assert_eq!(virsh(&format!("domname {uuid}")).trim(), name);
 }
 
-/// Runs shell lines on the guest's serial console; returns what the guest printed.
-fn on_console(name: &str, lines: &str) -> String {
-    let run = vnet_stdin(
-        "vnet-vm",
-        &["console", name, "--linger", "2"],
-        &format!("\n{lines}\n"),
-    );
-    run.ok().stdout
-}
-
-fn until_console(name: &str, lines: &str, check: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let out = on_console(name, lines);
-        if check(&out) {
-            return out;
-        }
-        assert!(Instant::now() < deadline, "guest console never showed it: {out}");
-        std::thread::sleep(Duration::from_secs(1));
-    }
-}
-
 /// libvirt-guests' stop and start: every running domain by UUID managed-saved, then started,
 /// resuming each (the guest's memory, a file in its tmpfs, survives; virsh says "restored");
 /// list's filters and --managed-save layout as virsh's; save/restore to a file; start's flags;
@@ -337,7 +315,9 @@ fn libvirt_guests_flow() {
     let dir = lab_dir(&lab, "g");
     let name = defined(&lab, "guest", None, &dir);
     vm(&["start", &name]).ok();
-    until_console(&name, "echo READY$((40+2))", |o| o.contains("READY42"));
+    until_console(&name, "echo READY$((40+2))", Duration::from_secs(120), |o| {
+        o.contains("READY42")
+    });
     on_console(&name, "echo kept-in-memory > /tmp/marker");
 
     let running = vm(&["list", "--state-running", "--uuid", "-o", "text"])

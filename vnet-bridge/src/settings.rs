@@ -282,30 +282,46 @@ impl Verb for Setmcsnoop {
     fn run(self, ctx: &mut Ctx, journal: &mut Journal) -> Result<McSnoopSet> {
         let on = parse_on_off(&self.state)?;
         let what = format!("set multicast snooping on bridge '{}'", self.bridge);
-        let step = what.clone();
-        let bridge = self.bridge.clone();
-        let changed = ctx
-            .run(|at| async move {
-                let links = Links::load(&at.handle).await?;
-                let br = links.bridge(&bridge, at.ns)?;
-                let current: bool = br_attr!(br, MulticastSnooping);
-                if current == on {
-                    return Ok(false);
-                }
-                let change = (
-                    InfoBridge::MulticastSnooping(!on),
-                    InfoBridge::MulticastSnooping(on),
-                );
-                set_bridge_attr(&at.handle, journal, step, br.header.index, change).await?;
-                Ok(true)
-            })
-            .map_err(|e| e.context(what))?;
+        let switch: Switch = (
+            |br| Ok(br_attr!(br, MulticastSnooping)),
+            InfoBridge::MulticastSnooping,
+        );
+        let changed = set_switch(ctx, journal, &self.bridge, what, on, switch)?;
         Ok(McSnoopSet {
             bridge: self.bridge,
             multicast_snooping: on,
             changed,
         })
     }
+}
+
+/// How a bridge's on/off switch is read (after any check of the bridge; an error refuses the
+/// change) and which attribute sets it.
+pub type Switch = (fn(&LinkMessage) -> Result<bool>, fn(bool) -> InfoBridge);
+
+/// Turns an on/off switch of `bridge` to `on`, journaling the old value; false when it already
+/// was (nothing is done). Errors say `what`.
+pub fn set_switch(
+    ctx: &mut Ctx,
+    journal: &mut Journal,
+    bridge: &str,
+    what: String,
+    on: bool,
+    (current, attr): Switch,
+) -> Result<bool> {
+    let step = what.clone();
+    let bridge = bridge.to_string();
+    ctx.run(|at| async move {
+        let links = Links::load(&at.handle).await?;
+        let br = links.bridge(&bridge, at.ns)?;
+        if current(br)? == on {
+            return Ok(false);
+        }
+        let change = (attr(!on), attr(on));
+        set_bridge_attr(&at.handle, journal, step, br.header.index, change).await?;
+        Ok(true)
+    })
+    .map_err(|e| e.context(what))
 }
 
 #[cfg(test)]

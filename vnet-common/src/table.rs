@@ -32,6 +32,33 @@ pub fn render(headers: &[&str], rows: &[Vec<String>], style: TextStyle) -> Strin
     out
 }
 
+/// A listing's -o text: the names document its --name built (printed as it is), or else the
+/// table of one row per item.
+pub fn names_or_table<T>(
+    names: Option<&str>,
+    headers: &[&str],
+    items: &[T],
+    row: impl Fn(&T) -> Vec<String>,
+    style: TextStyle,
+) -> String {
+    if let Some(names) = names {
+        return names.to_string();
+    }
+    let rows: Vec<Vec<String>> = items.iter().map(row).collect();
+    render(headers, &rows, style)
+}
+
+/// virsh's label-and-value layout (pool-info, vol-info, dominfo, snapshot-info): each label
+/// padded to 15 columns, then its value, and a blank line after the last.
+pub fn fields(lines: &[(&str, String)]) -> String {
+    let mut text: String = lines
+        .iter()
+        .map(|(label, value)| format!("{label:<15} {value}\n"))
+        .collect();
+    text.push('\n');
+    text
+}
+
 fn line(cells: &[String], widths: &[usize]) -> String {
     let mut out = String::new();
     for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
@@ -84,5 +111,28 @@ mod tests {
             render(&["Name", "State", "Autostart", "Persistent"], &[], quiet),
             ""
         );
+    }
+
+    /// A names document wins over the table; without one the items are rows.
+    #[test]
+    fn names_or_table_prefers_the_names_document() {
+        let items = ["a", "b"];
+        let row = |s: &&str| vec![s.to_string()];
+        let style = TextStyle::default();
+        assert_eq!(
+            names_or_table(Some("a\nb\n\n"), &["Name"], &items, row, style),
+            "a\nb\n\n"
+        );
+        let rows = vec![vec!["a".to_string()], vec!["b".to_string()]];
+        assert_eq!(
+            names_or_table(None, &["Name"], &items, row, style),
+            render(&["Name"], &rows, style)
+        );
+    }
+
+    #[test]
+    fn fields_pad_labels_to_fifteen() {
+        let lines = [("Name:", "p".to_string()), ("Autostart:", "no".to_string())];
+        assert_eq!(fields(&lines), "Name:           p\nAutostart:      no\n\n");
     }
 }

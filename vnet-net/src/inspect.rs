@@ -84,23 +84,17 @@ impl Render for Networks {
     }
 
     fn text(&self, style: TextStyle) -> String {
-        if let Some(names) = &self.1 {
-            return names.clone();
-        }
-        let rows: Vec<Vec<String>> = self
-            .0
-            .iter()
-            .map(|s| {
-                let state = if s.active { "active" } else { "inactive" };
-                vec![
-                    s.name.clone(),
-                    state.to_string(),
-                    yes_no(s.autostart).to_string(),
-                    yes_no(s.persistent).to_string(),
-                ]
-            })
-            .collect();
-        vnet_common::table::render(&["Name", "State", "Autostart", "Persistent"], &rows, style)
+        let row = |s: &NetworkState| {
+            let state = if s.active { "active" } else { "inactive" };
+            vec![
+                s.name.clone(),
+                state.to_string(),
+                yes_no(s.autostart).to_string(),
+                yes_no(s.persistent).to_string(),
+            ]
+        };
+        let headers = ["Name", "State", "Autostart", "Persistent"];
+        vnet_common::table::names_or_table(self.1.as_deref(), &headers, &self.0, row, style)
     }
 }
 

@@ -10,6 +10,8 @@ mod prune;
 mod snapshots;
 mod spec;
 mod storage;
+#[cfg(test)]
+mod testing;
 mod wait;
 mod xml;
 

@@ -176,16 +176,11 @@ fn gone_is_fine(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vnet_common::libvirt::ConnectArgs;
     use vnet_common::tags::libvirt::tag_domain;
 
     #[test]
     fn prune_removes_exactly_the_tagged_domains() {
-        let args = ConnectArgs {
-            connect: Some("test:///default".into()),
-            ..Default::default()
-        };
-        let mut ctx = Session::new(&args, false);
+        let mut ctx = crate::testing::session();
         let conn = ctx.conn().unwrap().clone();
         let define = |name: &str, tag: Option<&str>| {
             let xml = format!(

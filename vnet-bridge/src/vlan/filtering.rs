@@ -1,8 +1,7 @@
 //! `setvlanfiltering BR on|off`: the bridge's VLAN filtering switch.
 
 use super::support::{filtering_on, require_kernel_support};
-use crate::kernel::set_bridge_attr;
-use crate::model::Links;
+use crate::settings::{set_switch, Switch};
 use crate::stp::parse_on_off;
 use crate::Ctx;
 use netlink_packet_route::link::InfoBridge;
@@ -42,21 +41,12 @@ impl Verb for Setvlanfiltering {
     fn run(self, ctx: &mut Ctx, journal: &mut Journal) -> Result<VlanFilteringSet> {
         let on = parse_on_off(&self.state)?;
         let what = format!("set VLAN filtering on bridge '{}'", self.bridge);
-        let step = what.clone();
-        let bridge = self.bridge.clone();
-        let changed = ctx
-            .run(|at| async move {
-                let links = Links::load(&at.handle).await?;
-                let br = links.bridge(&bridge, at.ns)?;
-                require_kernel_support(br)?;
-                if filtering_on(br) == on {
-                    return Ok(false);
-                }
-                let change = (InfoBridge::VlanFiltering(!on), InfoBridge::VlanFiltering(on));
-                set_bridge_attr(&at.handle, journal, step, br.header.index, change).await?;
-                Ok(true)
-            })
-            .map_err(|e| e.context(what))?;
+        let current = |br: &_| {
+            require_kernel_support(br)?;
+            Ok(filtering_on(br))
+        };
+        let switch: Switch = (current, InfoBridge::VlanFiltering);
+        let changed = set_switch(ctx, journal, &self.bridge, what, on, switch)?;
         Ok(VlanFilteringSet {
             bridge: self.bridge,
             vlan_filtering: on,

@@ -3,13 +3,12 @@
 //! (malformed XML is exit 7 before libvirt is asked), finding the device a file names in a domain
 //! definition, and writing a device element back as XML for the undo.
 
-use super::scope::Scope;
+use super::scope::{active_for, Scope};
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 use virt::domain::Domain;
 use vnet_common::error::quote;
 use vnet_common::libvirt::xml::{parse, Element};
-use vnet_common::libvirt::LibvirtContext;
 use vnet_common::{Error, Result};
 
 /// virsh's scope flags for a device change: neither (or --current) means the domain's current
@@ -33,14 +32,7 @@ pub struct DeviceAffect {
 
 impl DeviceAffect {
     pub fn resolve(self, dom: &Domain, name: &str) -> Result<Scope> {
-        let active = dom.is_active().libvirt("domain state")?;
-        if self.live && !active {
-            return Err(Error::failed(format!(
-                "domain {} is not running: --live needs a running domain",
-                quote(name)
-            ))
-            .with_hint("use --config to change its definition, or start it first"));
-        }
+        let active = active_for(dom, name, self.live)?;
         Ok(match (self.live, self.config, self.persistent) {
             (false, false, false) => Scope {
                 live: active,

@@ -30,14 +30,7 @@ pub struct Scope {
 
 impl Affect {
     pub fn resolve(self, dom: &Domain, name: &str) -> Result<Scope> {
-        let active = dom.is_active().libvirt("domain state")?;
-        if self.live && !active {
-            return Err(Error::failed(format!(
-                "domain {} is not running: --live needs a running domain",
-                quote(name)
-            ))
-            .with_hint("use --config to change its definition, or start it first"));
-        }
+        let active = active_for(dom, name, self.live)?;
         Ok(match (self.live, self.config) {
             (false, false) => Scope {
                 live: active,
@@ -46,6 +39,20 @@ impl Affect {
             (live, config) => Scope { live, config },
         })
     }
+}
+
+/// Whether the domain runs; --live on one that does not is exit 1 (shared by every verb's
+/// --live/--config resolution).
+pub fn active_for(dom: &Domain, name: &str, live: bool) -> Result<bool> {
+    let active = dom.is_active().libvirt("domain state")?;
+    if live && !active {
+        return Err(Error::failed(format!(
+            "domain {} is not running: --live needs a running domain",
+            quote(name)
+        ))
+        .with_hint("use --config to change its definition, or start it first"));
+    }
+    Ok(active)
 }
 
 impl Scope {

@@ -535,11 +535,7 @@ mod tests {
     /// domain keeps its old definition until restarted); the undo restores the old definition.
     #[test]
     fn define_creates_then_updates_as_virsh_does() {
-        let args = vnet_common::libvirt::ConnectArgs {
-            connect: Some("test:///default".into()),
-            ..Default::default()
-        };
-        let mut session = Session::new(&args, false);
+        let mut session = crate::testing::session();
         let dir = std::env::temp_dir().join(format!("vnet-define-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("d.xml");

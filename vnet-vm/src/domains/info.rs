@@ -81,9 +81,7 @@ impl Render for DomainInfo {
                 lines.push(("Security label:", label.clone()));
             }
         }
-        let mut text: String = lines.into_iter().map(|(k, v)| format!("{k:<15} {v}\n")).collect();
-        text.push('\n');
-        text
+        vnet_common::table::fields(&lines)
     }
 }
 
@@ -329,15 +327,7 @@ impl Verb for Autostart {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vnet_common::libvirt::ConnectArgs;
-
-    fn session() -> Session {
-        let args = ConnectArgs {
-            connect: Some("test:///default".into()),
-            ..Default::default()
-        };
-        Session::new(&args, false)
-    }
+    use crate::testing::session;
 
     #[test]
     fn reasons_as_virsh_words() {

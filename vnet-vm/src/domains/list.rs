@@ -146,18 +146,11 @@ impl Render for DomainList {
     }
 
     fn text(&self, style: TextStyle) -> String {
-        if let Some(names) = &self.1 {
-            return names.clone();
-        }
-        let rows: Vec<Vec<String>> = self
-            .0
-            .iter()
-            .map(|d| {
-                let id = d.id.map_or("-".into(), |i| i.to_string());
-                vec![id, d.name.clone(), d.state.clone()]
-            })
-            .collect();
-        table::render(&["Id", "Name", "State"], &rows, style)
+        let row = |d: &DomainRow| {
+            let id = d.id.map_or("-".into(), |i| i.to_string());
+            vec![id, d.name.clone(), d.state.clone()]
+        };
+        table::names_or_table(self.1.as_deref(), &["Id", "Name", "State"], &self.0, row, style)
     }
 }
 
@@ -261,19 +254,7 @@ impl Verb for Dumpxml {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vnet_common::libvirt::ConnectArgs;
-
-    fn session() -> Session {
-        let args = ConnectArgs {
-            connect: Some("test:///default".into()),
-            ..Default::default()
-        };
-        Session::new(&args, false)
-    }
-
-    fn run<V: Verb<Ctx = Session>>(ctx: &mut Session, verb: V) -> Result<V::Output> {
-        verb.run(ctx, &mut Journal::new())
-    }
+    use crate::testing::{run, session};
 
     #[test]
     fn list_shapes_json_and_text() {

@@ -263,17 +263,7 @@ impl Verb for Suspend {
 
     fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<DomainChanged> {
         let dom = resolve(ctx.conn()?, &mut self.name)?;
-        running(&dom, &self.name)?;
-        let (state, _) = dom.get_state().libvirt("domain state")?;
-        let acted = state != sys::VIR_DOMAIN_PAUSED;
-        if acted {
-            dom.suspend()
-                .libvirt(format!("suspend domain {}", quote(&self.name)))?;
-            let undo = dom.clone();
-            journal.record_fn(format!("suspend domain {}", self.name), move || {
-                undo.resume().map(drop).libvirt("resume the domain")
-            })?;
-        }
+        let acted = set_paused(&dom, &self.name, true, journal)?;
         changed(&dom, self.name, acted, "suspended")
     }
 }
@@ -293,19 +283,39 @@ impl Verb for Resume {
 
     fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<DomainChanged> {
         let dom = resolve(ctx.conn()?, &mut self.name)?;
-        running(&dom, &self.name)?;
-        let (state, _) = dom.get_state().libvirt("domain state")?;
-        let acted = state == sys::VIR_DOMAIN_PAUSED;
-        if acted {
-            dom.resume()
-                .libvirt(format!("resume domain {}", quote(&self.name)))?;
-            let undo = dom.clone();
-            journal.record_fn(format!("resume domain {}", self.name), move || {
-                undo.suspend().map(drop).libvirt("suspend the domain")
-            })?;
-        }
+        let acted = set_paused(&dom, &self.name, false, journal)?;
         changed(&dom, self.name, acted, "resumed")
     }
+}
+
+/// Suspends (`pause`) or resumes a running domain's vCPUs, unless they already are so (a domain
+/// not running is exit 1); journals the opposite as the undo. Returns whether it acted.
+fn set_paused(dom: &Domain, name: &str, pause: bool, journal: &mut Journal) -> Result<bool> {
+    running(dom, name)?;
+    let (state, _) = dom.get_state().libvirt("domain state")?;
+    if (state == sys::VIR_DOMAIN_PAUSED) == pause {
+        return Ok(false);
+    }
+    let (verb, opposite) = if pause {
+        ("suspend", "resume")
+    } else {
+        ("resume", "suspend")
+    };
+    let act = |dom: &Domain, pause: bool| {
+        if pause {
+            dom.suspend()
+        } else {
+            dom.resume()
+        }
+    };
+    act(dom, pause).libvirt(format!("{verb} domain {}", quote(name)))?;
+    let undo = dom.clone();
+    journal.record_fn(format!("{verb} domain {name}"), move || {
+        act(&undo, !pause)
+            .map(drop)
+            .libvirt(format!("{opposite} the domain"))
+    })?;
+    Ok(true)
 }
 
 /// shutdown's waiting flags.
@@ -382,19 +392,7 @@ mod tests {
     use super::*;
     use crate::domains::define::Undefine;
     use crate::domains::list::Dumpxml;
-    use vnet_common::libvirt::ConnectArgs;
-
-    fn session() -> Session {
-        let args = ConnectArgs {
-            connect: Some("test:///default".into()),
-            ..Default::default()
-        };
-        Session::new(&args, false)
-    }
-
-    fn run<V: Verb<Ctx = Session>>(ctx: &mut Session, verb: V) -> Result<V::Output> {
-        verb.run(ctx, &mut Journal::new())
-    }
+    use crate::testing::{run, session};
 
     fn start(ctx: &mut Session, name: &str) -> Result<Started> {
         run(

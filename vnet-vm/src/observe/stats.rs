@@ -159,15 +159,10 @@ unsafe fn read_records(records: *mut sys::virDomainStatsRecordPtr, n: i32) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vnet_common::libvirt::ConnectArgs;
 
     #[test]
     fn stats_of_the_test_drivers_domain() {
-        let args = ConnectArgs {
-            connect: Some("test:///default".into()),
-            ..Default::default()
-        };
-        let mut session = Session::new(&args, false);
+        let mut session = crate::testing::session();
         let verb = Domstats {
             domains: vec!["test".into()],
             state: true,

@@ -118,16 +118,8 @@ pub fn completions() -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vnet_common::libvirt::{ConnectArgs, Session};
+    use crate::testing::session;
     use vnet_common::{Journal, Verb};
-
-    fn session() -> Session {
-        let args = ConnectArgs {
-            connect: Some("test:///default".into()),
-            ..Default::default()
-        };
-        Session::new(&args, false)
-    }
 
     fn create_as(name: &str) -> create::SnapshotCreateAs {
         create::SnapshotCreateAs {

@@ -147,9 +147,7 @@ impl Render for SnapshotFacts {
             ("Descendants:", self.descendants.to_string()),
             ("Metadata:", yes(self.metadata)),
         ];
-        let mut text: String = lines.iter().map(|(k, v)| format!("{k:<15} {v}\n")).collect();
-        text.push('\n');
-        text
+        vnet_common::table::fields(&lines)
     }
 }
 

@@ -177,12 +177,7 @@ impl Render for PoolState {
             lines.push(("Allocation:", pretty_capacity(a)));
             lines.push(("Available:", pretty_capacity(v)));
         }
-        let mut text: String = lines
-            .iter()
-            .map(|(label, value)| format!("{label:<15} {value}\n"))
-            .collect();
-        text.push('\n');
-        text
+        table::fields(&lines)
     }
 }
 
@@ -251,19 +246,18 @@ impl Render for Pools {
     }
 
     fn text(&self, style: TextStyle) -> String {
-        if let Some(names) = &self.1 {
-            return names.clone();
-        }
-        let rows: Vec<Vec<String>> = self
-            .0
-            .iter()
-            .map(|p| {
-                let state = if p.active { "active" } else { "inactive" };
-                let autostart = if p.autostart { "yes" } else { "no" };
-                vec![p.name.clone(), state.into(), autostart.into()]
-            })
-            .collect();
-        table::render(&["Name", "State", "Autostart"], &rows, style)
+        let row = |p: &PoolState| {
+            let state = if p.active { "active" } else { "inactive" };
+            let autostart = if p.autostart { "yes" } else { "no" };
+            vec![p.name.clone(), state.into(), autostart.into()]
+        };
+        table::names_or_table(
+            self.1.as_deref(),
+            &["Name", "State", "Autostart"],
+            &self.0,
+            row,
+            style,
+        )
     }
 }
 

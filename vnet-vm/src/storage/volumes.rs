@@ -87,12 +87,7 @@ impl Render for VolState {
             ("Capacity:", pretty_capacity(self.capacity)),
             ("Allocation:", pretty_capacity(self.allocation)),
         ];
-        let mut text: String = lines
-            .iter()
-            .map(|(label, value)| format!("{label:<15} {value}\n"))
-            .collect();
-        text.push('\n');
-        text
+        vnet_common::table::fields(&lines)
     }
 }
 
