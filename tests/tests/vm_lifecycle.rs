@@ -590,10 +590,17 @@ fn define_files_refused_and_create_transient() {
     assert!(virsh_dominfo_line(&name, "Persistent:").ends_with("no"));
     assert_unchanged(domains_state, || {
         vm(&["create", path]).fails(4, "already exists");
-        vm(&["define", path]).fails(4, "already exists");
     });
     assert_eq!(vm(&["create", path, "--exist-ok"]).ok().json()["changed"], false);
+    // virsh define over a running transient domain makes it persistent; it runs on as it was.
+    let defined = vm(&["define", path]).ok().json();
+    assert_eq!(
+        (defined["persistent"].clone(), defined["state"].clone()),
+        (true.into(), "running".into())
+    );
+    assert!(virsh_dominfo_line(&name, "Persistent:").ends_with("yes"));
     vm(&["destroy", &name]).ok();
+    vm(&["undefine", &name]).ok();
     assert!(!sh_ok("virsh list --all --name").lines().any(|l| l == name));
     // The lifecycle verbs on a domain that is not there: exit 3.
     for verb in [
