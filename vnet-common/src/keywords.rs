@@ -108,7 +108,7 @@ fn keyword<'a>(command: &'a Command, word: &str) -> Option<&'a Arg> {
 /// Whether a flag word (`--metric`, `-n`) takes its value from the next word: not when the value
 /// is in the word itself (`--table=100`, `-nBlue`), not for switches, not for unknown flags
 /// (clap reports those). Flags of every command on the path count: clap's global flags.
-fn flag_takes_separate_value(path: &[&Command], word: &str) -> bool {
+pub(crate) fn flag_takes_separate_value(path: &[&Command], word: &str) -> bool {
     let commands: Vec<&Command> = path.iter().rev().copied().collect();
     find_flag(&commands, word).is_some_and(|arg| takes_separate_value(arg, word))
 }

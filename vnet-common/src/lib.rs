@@ -31,6 +31,7 @@ pub mod table;
 pub mod tags;
 pub mod tool;
 pub mod verb;
+pub mod virsh_args;
 
 pub use cli::Tool;
 pub use error::{Context, Error, ErrorKind, Result};

@@ -110,6 +110,12 @@ pub trait Tool: 'static {
     fn completers(_verb: &[&str], _arg: &clap::Arg) -> Option<crate::completion::Names> {
         None
     }
+
+    /// For a tool that stands in for virsh: virsh's names for a verb's arguments that a bare word
+    /// may fill (see [`crate::virsh_args`]). Default: none, the line is clap's as it is.
+    fn virsh_slots(_verb: &str) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// The full clap command of a tool (also for man pages and completions).
@@ -175,6 +181,8 @@ pub fn parse_with<T: Tool>(
 ) -> std::result::Result<Cli<T::Globals, T::Verbs>, clap::Error> {
     // ip-style keywords (`via GW dev IF`) become the long flags clap parses: one grammar.
     let words = crate::keywords::expand(&command, words);
+    // virsh's named and bare argument forms (`start --domain web`) become clap's.
+    let words = crate::virsh_args::place(&command, words, T::virsh_slots)?;
     let matches = command
         .try_get_matches_from_mut(words)
         .map_err(|e| crate::keywords::mark_bad_value(&command, e))?;

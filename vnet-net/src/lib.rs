@@ -13,6 +13,7 @@ mod network;
 mod prune;
 mod spec;
 mod update;
+mod virsh_slots;
 mod xml;
 
 use std::future::Future;
@@ -63,6 +64,10 @@ With --batch, every line prints one JSON document (NDJSON), dumpxml's parsed sum
         } else {
             None
         }
+    }
+
+    fn virsh_slots(verb: &str) -> &'static [&'static str] {
+        virsh_slots::virsh_slots(verb)
     }
 }
 

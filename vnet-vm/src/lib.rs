@@ -12,6 +12,7 @@ mod spec;
 mod storage;
 #[cfg(test)]
 mod testing;
+mod virsh_slots;
 mod wait;
 mod xml;
 
@@ -69,6 +70,10 @@ with the documented exit code.";
         } else {
             None
         }
+    }
+
+    fn virsh_slots(verb: &str) -> &'static [&'static str] {
+        virsh_slots::virsh_slots(verb)
     }
 }
 

@@ -1,0 +1,86 @@
+//! virsh's argument forms through vnet-vm and vnet-net against the sandbox's libvirtd: every
+//! argument by its virsh option name (`dominfo --domain D`, `net-info --network N`), bare words
+//! filling virsh's options in order (`attach-interface D network NET`), and virsh's refusals
+//! (`option --domain already seen`) with nothing changed. Oracles: virsh and the by-position form.
+
+use vnet_tests::*;
+
+fn shut_off_guest(name: &str) -> String {
+    format!(
+        "<domain type='qemu'><name>{name}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>\
+         <os><type arch='x86_64'>hvm</type></os></domain>"
+    )
+}
+
+/// The domain's state as virsh shows it: its inactive definition and its interfaces.
+fn domain_state(name: &str) -> String {
+    sh_ok(&format!(
+        "virsh dumpxml --inactive {name}; virsh domiflist --inactive {name}"
+    ))
+}
+
+#[test]
+fn named_and_bare_virsh_forms() {
+    let Some(lab) = Lab::new(module_path!()) else {
+        return;
+    };
+    default_network(&lab);
+    let name = lab.domain("vf");
+    let dir = lab.dir("vf");
+    let file = dir.join("guest.xml");
+    std::fs::write(&file, shut_off_guest(&name)).unwrap();
+    // define --file FILE: virsh's name for define's argument.
+    let file = file.display().to_string();
+    assert_eq!(vm(&["define", "--file", &file]).ok().json()["changed"], true);
+    let uuid = sh_ok(&format!("virsh domuuid {name}")).trim().to_string();
+
+    // --domain NAME and --domain=UUID answer as the bare name does.
+    let bare = vm(&["dominfo", &name]).ok().json();
+    assert_eq!(vm(&["dominfo", "--domain", &name]).ok().json(), bare);
+    assert_eq!(vm(&["dominfo", &format!("--domain={uuid}")]).ok().json(), bare);
+    assert_eq!(
+        vm(&["domstate", "--domain", &name, "-o", "text"]).ok().stdout,
+        sh_ok(&format!("virsh domstate --domain {name}"))
+    );
+
+    // Bare words fill virsh's --type and --source: the interface virsh then lists.
+    let added = vm(&["attach-interface", &name, "network", "default", "--config"])
+        .ok()
+        .json();
+    assert_eq!(added["changed"], true);
+    let listed = sh_ok(&format!("virsh domiflist --inactive {name}"));
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.contains("network") && l.contains("default")),
+        "{listed}"
+    );
+
+    // desc --domain D --config --new-desc TEXT: virsh's names for both arguments.
+    vm(&[
+        "desc",
+        "--domain",
+        &name,
+        "--config",
+        "--new-desc",
+        "from a virsh line",
+    ])
+    .ok();
+    assert_eq!(sh_ok(&format!("virsh desc {name}")).trim(), "from a virsh line");
+
+    // virsh's refusals: a slot given twice, and one left out; nothing changed.
+    assert_unchanged(
+        || domain_state(&name),
+        || {
+            vm(&["snapshot-revert", "s1", "--domain", &name]).fails(2, "option --domain already seen");
+            vm(&["send-key", "--keycode", "KEY_A"]).fails(2, "requires <domain> option");
+            vm(&["dominfo", "--domain"]).fails(2, "option --domain needs a value");
+        },
+    );
+
+    // vnet-net: net-info --network NET is net-info NET.
+    assert_eq!(
+        net(&["net-info", "--network", "default"]).ok().json(),
+        net(&["net-info", "default"]).ok().json()
+    );
+}

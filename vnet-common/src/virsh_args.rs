@@ -1,0 +1,409 @@
+//! virsh's way with a verb's arguments, for the tools that stand in for virsh (vnet-vm, vnet-net).
+//!
+//! Every virsh argument has an option name, and a word without one fills the next argument not
+//! yet given, left to right: `virsh start --domain web`, `virsh snapshot-revert --domain web
+//! --snapshotname s1` and `virsh attach-interface web network default` (`--type network --source
+//! default`) are all one command each. A tool lists, per verb, virsh's names for the arguments a
+//! bare word may fill, in virsh's order ([`Slots`]); the first ones are the verb's clap
+//! positionals in their order, the rest are its long flags. [`place`] rewrites such a line into
+//! the one clap parses: named positionals back into place, bare words past the positionals into
+//! their flags. A line that needs neither comes back as it was.
+
+use clap::{error::ErrorKind, Arg, Command};
+
+/// virsh's names for the arguments of a verb (by its clap name) that a bare word may fill, in
+/// order; empty for a verb virsh does not have.
+pub type Slots = fn(&str) -> &'static [&'static str];
+
+/// Rewrites virsh's argument forms of `words` (the first is the program name) into clap's.
+pub fn place(root: &Command, words: Vec<String>, slots: Slots) -> Result<Vec<String>, clap::Error> {
+    let Some((verb, rest)) = crate::keywords::first_verb_word(root, &words) else {
+        return Ok(words);
+    };
+    let Some(leaf) = root.find_subcommand(verb) else {
+        return Ok(words);
+    };
+    let names = slots(leaf.get_name());
+    if names.is_empty() {
+        return Ok(words);
+    }
+    let verb_end = words.len() - rest.len();
+    let line = Line::read(root, leaf, names, rest)?;
+    if !line.needs_rewrite() {
+        return Ok(words);
+    }
+    let mut out = words[..verb_end].to_vec();
+    out.extend(line.rebuild(leaf.get_name())?);
+    Ok(out)
+}
+
+/// One argument slot: virsh's name, the words it got, and whether it is one of clap's positionals.
+struct Slot {
+    name: &'static str,
+    positional: Option<Arg>,
+    values: Vec<String>,
+    /// Given by a name clap does not know (`--domain` for a positional).
+    renamed: bool,
+}
+
+/// A verb's words sorted into flags (kept as they are) and slots.
+struct Line {
+    flags: Vec<String>,
+    slots: Vec<Slot>,
+    extra: Vec<String>,
+    /// A bare word went into a slot that is a flag (`attach-interface web network`).
+    filled_flag: bool,
+}
+
+impl Line {
+    fn read(
+        root: &Command,
+        leaf: &Command,
+        names: &[&'static str],
+        rest: &[String],
+    ) -> Result<Self, clap::Error> {
+        let positionals: Vec<Arg> = leaf.get_positionals().cloned().collect();
+        let slots = names
+            .iter()
+            .enumerate()
+            .map(|(at, name)| Slot {
+                name,
+                positional: positionals.get(at).cloned(),
+                values: Vec::new(),
+                renamed: false,
+            })
+            .collect();
+        let mut line = Line {
+            flags: Vec::new(),
+            slots,
+            extra: Vec::new(),
+            filled_flag: false,
+        };
+        let path = [root, leaf];
+        let mut words = rest.iter();
+        while let Some(word) = words.next() {
+            if word == "--" {
+                words.by_ref().for_each(|w| line.bare(w));
+            } else if let Some(long) = word.strip_prefix("--").filter(|l| !l.is_empty()) {
+                line.named(&path, long, word, &mut words)?;
+            } else if word.starts_with('-') && word.len() > 1 {
+                line.flag(&path, word, &mut words);
+            } else {
+                line.bare(word);
+            }
+        }
+        Ok(line)
+    }
+
+    /// A `--name[=value]` word: a slot's virsh name clap does not know, or a flag.
+    fn named<'a>(
+        &mut self,
+        path: &[&Command],
+        long: &str,
+        word: &str,
+        words: &mut impl Iterator<Item = &'a String>,
+    ) -> Result<(), clap::Error> {
+        let (name, inline) = match long.split_once('=') {
+            Some((name, value)) => (name, Some(value.to_string())),
+            None => (long, None),
+        };
+        let known = path
+            .iter()
+            .any(|c| c.get_arguments().any(|a| a.get_long() == Some(name)));
+        let Some(at) = self.slots.iter().position(|s| s.name == name) else {
+            self.flag(path, word, words);
+            return Ok(());
+        };
+        if !self.slots[at].values.is_empty() {
+            return Err(clap::Error::raw(
+                ErrorKind::ArgumentConflict,
+                format!("option --{name} already seen\n"),
+            ));
+        }
+        if known {
+            // A flag clap knows (`--type`, `--snapshotname`): kept, and its slot is taken.
+            self.slots[at].values.push(String::new());
+            self.flag(path, word, words);
+            return Ok(());
+        }
+        let Some(value) = inline.or_else(|| words.next().cloned()) else {
+            return Err(clap::Error::raw(
+                ErrorKind::InvalidValue,
+                format!("option --{name} needs a value\n"),
+            ));
+        };
+        self.slots[at].values.push(value);
+        self.slots[at].renamed = true;
+        Ok(())
+    }
+
+    /// A flag word (and its value when it takes the next word), kept as it is.
+    fn flag<'a>(&mut self, path: &[&Command], word: &str, words: &mut impl Iterator<Item = &'a String>) {
+        self.flags.push(word.to_string());
+        if crate::keywords::flag_takes_separate_value(path, word) {
+            self.flags.extend(words.next().cloned());
+        }
+    }
+
+    /// A bare word: the next slot not yet given, else more of a last slot that takes many.
+    fn bare(&mut self, word: &str) {
+        if let Some(slot) = self.slots.iter_mut().find(|s| s.values.is_empty()) {
+            self.filled_flag |= slot.positional.is_none();
+            slot.values.push(word.to_string());
+            return;
+        }
+        match self.slots.last_mut() {
+            Some(last) if last.positional.as_ref().is_some_and(takes_many) => {
+                last.values.push(word.to_string())
+            }
+            _ => self.extra.push(word.to_string()),
+        }
+    }
+
+    fn needs_rewrite(&self) -> bool {
+        self.filled_flag || self.slots.iter().any(|s| s.renamed)
+    }
+
+    /// The words clap parses: flags, slots that are flags, then the positionals in order.
+    fn rebuild(self, verb: &str) -> Result<Vec<String>, clap::Error> {
+        let mut out = self.flags;
+        let mut positionals = Vec::new();
+        let mut gap: Option<&str> = None;
+        for slot in self.slots {
+            let given: Vec<String> = slot.values.into_iter().filter(|v| !v.is_empty()).collect();
+            match (&slot.positional, given.is_empty()) {
+                (None, false) => out.push(format!("--{}={}", slot.name, given[0])),
+                (Some(_), true) => gap = gap.or(Some(slot.name)),
+                (Some(_), false) => match gap {
+                    Some(missing) => {
+                        let message = format!("command '{verb}' requires <{missing}> option\n");
+                        return Err(clap::Error::raw(ErrorKind::MissingRequiredArgument, message));
+                    }
+                    None => positionals.extend(given),
+                },
+                (None, true) => {}
+            }
+        }
+        positionals.extend(self.extra);
+        if !positionals.is_empty() {
+            out.push("--".to_string());
+            out.extend(positionals);
+        }
+        Ok(out)
+    }
+}
+
+fn takes_many(arg: &Arg) -> bool {
+    arg.get_num_args().is_some_and(|range| range.max_values() > 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root() -> Command {
+        let leaf = |name: &'static str| {
+            Command::new(name).arg(Arg::new("pretty").short('p').long("pretty").num_args(0))
+        };
+        Command::new("vnet-vm")
+            .arg(Arg::new("connect").short('c').long("connect"))
+            .subcommand(leaf("start").arg(Arg::new("name").required(true)))
+            .subcommand(
+                leaf("snapshot-revert")
+                    .arg(Arg::new("domain").required(true))
+                    .arg(Arg::new("snap"))
+                    .arg(Arg::new("snapshotname").long("snapshotname")),
+            )
+            .subcommand(
+                leaf("attach-interface")
+                    .arg(Arg::new("name").required(true))
+                    .arg(Arg::new("type").long("type").required(true))
+                    .arg(Arg::new("source").long("source").required(true)),
+            )
+            .subcommand(
+                leaf("send-key")
+                    .arg(Arg::new("domain"))
+                    .arg(Arg::new("keys").num_args(1..)),
+            )
+            .subcommand(leaf("list"))
+    }
+
+    fn slots(verb: &str) -> &'static [&'static str] {
+        match verb {
+            "start" => &["domain"],
+            "snapshot-revert" => &["domain", "snapshotname"],
+            "attach-interface" => &["domain", "type", "source"],
+            "send-key" => &["domain", "keycode"],
+            _ => &[],
+        }
+    }
+
+    fn placed(line: &str) -> Result<String, String> {
+        let words = line.split(' ').map(String::from).collect();
+        place(&root(), words, slots)
+            .map(|w| w.join(" "))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn lines_without_virsh_forms_are_left_alone() {
+        for line in [
+            "vnet-vm start web",
+            "vnet-vm -c test:///default start -p web",
+            "vnet-vm list",
+            "vnet-vm",
+        ] {
+            assert_eq!(placed(line).unwrap(), line);
+        }
+    }
+
+    #[test]
+    fn a_named_positional_goes_back_into_place() {
+        assert_eq!(
+            placed("vnet-vm start --domain web").unwrap(),
+            "vnet-vm start -- web"
+        );
+        assert_eq!(
+            placed("vnet-vm start --domain=web -p").unwrap(),
+            "vnet-vm start -p -- web"
+        );
+        assert_eq!(
+            placed("vnet-vm -c qemu:///system snapshot-revert --domain web --snapshotname s1").unwrap(),
+            "vnet-vm -c qemu:///system snapshot-revert --snapshotname s1 -- web"
+        );
+        assert_eq!(
+            placed("vnet-vm send-key --domain web KEY_A KEY_B").unwrap(),
+            "vnet-vm send-key -- web KEY_A KEY_B"
+        );
+    }
+
+    #[test]
+    fn bare_words_fill_flags_in_virsh_order() {
+        assert_eq!(
+            placed("vnet-vm attach-interface web network default").unwrap(),
+            "vnet-vm attach-interface --type=network --source=default -- web"
+        );
+        assert_eq!(
+            placed("vnet-vm attach-interface --type network web default").unwrap(),
+            "vnet-vm attach-interface --type network --source=default -- web"
+        );
+    }
+
+    #[test]
+    fn a_slot_given_twice_or_left_out_is_refused_as_virsh_does() {
+        assert!(placed("vnet-vm snapshot-revert s1 --domain web")
+            .unwrap_err()
+            .contains("option --domain already seen"));
+        let missing = placed("vnet-vm send-key --keycode KEY_A").unwrap_err();
+        assert!(
+            missing.contains("command 'send-key' requires <domain> option"),
+            "{missing}"
+        );
+    }
+}
+
+/// Checks a tool's [`Slots`] against its own verbs and against `virsh help` (tests only).
+#[cfg(feature = "testing")]
+pub mod testing {
+    use super::Slots;
+    use clap::Command;
+
+    fn leaves(root: &Command) -> impl Iterator<Item = &Command> {
+        root.get_subcommands().filter(|leaf| !leaf.has_subcommands())
+    }
+
+    /// Every verb with positionals has a row unless virsh lacks it (`not_virsh`); a row's first
+    /// names are the positionals, the rest name long flags the verb has.
+    pub fn check_against_clap(root: &Command, slots: Slots, not_virsh: &[&str]) {
+        let mut wrong = Vec::new();
+        for leaf in leaves(root) {
+            let name = leaf.get_name();
+            let names = slots(name);
+            let positionals = leaf.get_positionals().count();
+            if names.is_empty() && positionals > 0 && !not_virsh.contains(&name) {
+                wrong.push(format!("{name}: no row for its {positionals} positionals"));
+            }
+            if !names.is_empty() && names.len() < positionals {
+                wrong.push(format!(
+                    "{name}: {} names for {positionals} positionals",
+                    names.len()
+                ));
+            }
+            for flag in names.iter().skip(positionals) {
+                if !leaf.get_arguments().any(|a| a.get_long() == Some(flag)) {
+                    wrong.push(format!("{name}: --{flag} is no flag of the verb"));
+                }
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "virsh slots out of step with the verbs:\n{}",
+            wrong.join("\n")
+        );
+    }
+
+    /// virsh's options of a verb, in its order, each with whether a bare word may give it.
+    fn virsh_options(verb: &str) -> Vec<(String, bool)> {
+        let out = std::process::Command::new("virsh")
+            .args(["help", verb])
+            .output()
+            .expect("virsh (libvirt-clients) runs: the suite needs it");
+        assert!(
+            out.status.success(),
+            "virsh help {verb}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let options = text.split("OPTIONS").nth(1).unwrap_or("");
+        options
+            .lines()
+            .filter_map(|line| {
+                let word = line.split_whitespace().next()?;
+                let bracketed = word.starts_with("[--");
+                let name = word
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .strip_prefix("--")?;
+                Some((name.to_string(), bracketed))
+            })
+            .collect()
+    }
+
+    /// Every row names virsh's options in virsh's order, starting with those virsh fills from
+    /// bare words first (`[--domain]` in `virsh help`). `prefix` makes the virsh verb (`net-`).
+    pub fn check_against_virsh(root: &Command, slots: Slots, prefix: &str) {
+        let mut wrong = Vec::new();
+        for leaf in leaves(root) {
+            let names = slots(leaf.get_name());
+            if names.is_empty() {
+                continue;
+            }
+            let verb = format!("{prefix}{}", leaf.get_name());
+            let options = virsh_options(&verb);
+            let order: Vec<usize> = names
+                .iter()
+                .filter_map(|n| options.iter().position(|(o, _)| o == n))
+                .collect();
+            // The leading `[--name]` options: virsh fills them from bare words before any other.
+            let leading: Vec<&str> = options
+                .iter()
+                .take_while(|(_, b)| *b)
+                .map(|(o, _)| o.as_str())
+                .collect();
+            if order.len() != names.len() {
+                wrong.push(format!(
+                    "{verb}: {names:?} not all among virsh's options {options:?}"
+                ));
+            } else if !order.windows(2).all(|w| w[0] < w[1])
+                || !(names.starts_with(&leading) || leading.starts_with(names))
+            {
+                wrong.push(format!("{verb}: {names:?} out of virsh's order {options:?}"));
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "virsh slots differ from virsh help:\n{}",
+            wrong.join("\n")
+        );
+    }
+}
