@@ -11,7 +11,7 @@ mod ready;
 mod run;
 mod schema;
 
-pub use guest::{domain_snapshot, on_console, until_console};
+pub use guest::{domain_snapshot, kit_guest_xml, on_console, until_console, wait_leased};
 pub use kernel::{
     assert_unchanged, bridge_ports, has_flag, ip_json, netns_names, read_state, state_snapshot, sysfs,
 };

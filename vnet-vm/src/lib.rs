@@ -4,6 +4,7 @@
 mod agent;
 mod devices;
 mod domains;
+mod host;
 mod install;
 mod observe;
 mod prune;
@@ -36,7 +37,9 @@ update-device, detach-device-alias, change-media, domblklist, domblkinfo, blockr
 dommemstat, domifstat, domblkstat, domjobinfo, screenshot, send-key, the guest-agent verbs \
 (qemu-agent-command, guestinfo, domfsinfo, set-user-password, domtime), domdisplay, ttyconsole, console, \
 the snapshot-* verbs, setmem, setmaxmem, setvcpus, vcpucount, reset, save, restore, managedsave, \
-managedsave-remove, domrename, desc, domuuid, domname and domid replace their virsh namesakes. Output is one JSON document (-o text for virsh's \
+managedsave-remove, domrename, desc, domuuid, domname, domid, domif-setlink, domif-getlink, vncdisplay, \
+inject-nmi, dompmsuspend, dompmwakeup and the host verbs (nodeinfo, version, uri, hostname, maxvcpus, \
+capabilities, domcapabilities, sysinfo) replace their virsh namesakes. Output is one JSON document (-o text for virsh's \
 layout; dumpxml and install --print-xml print the XML document itself); errors are one line on stderr \
 with the documented exit code.";
     type Globals = ConnectArgs;
@@ -165,6 +168,20 @@ vnet_common::verbs! {
         Domuuid(domains::identity::Domuuid),
         Domname(domains::identity::Domname),
         Domid(domains::identity::Domid),
+        DomifSetlink(devices::link_state::DomifSetlink),
+        DomifGetlink(devices::link_state::DomifGetlink),
+        Vncdisplay(domains::display::Vncdisplay),
+        InjectNmi(agent::signals::InjectNmi),
+        Dompmsuspend(agent::signals::Dompmsuspend),
+        Dompmwakeup(agent::signals::Dompmwakeup),
+        Nodeinfo(host::Nodeinfo),
+        Version(host::Version),
+        Uri(host::Uri),
+        Hostname(host::Hostname),
+        Maxvcpus(host::Maxvcpus),
+        Capabilities(host::Capabilities),
+        Domcapabilities(host::Domcapabilities),
+        Sysinfo(host::Sysinfo),
     }
 }
 

@@ -6,10 +6,12 @@
 pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
     match verb {
         "start" | "shutdown" | "destroy" | "undefine" | "dumpxml" | "domiflist" | "domifaddr" | "console"
-        | "dominfo" | "domstate" | "autostart" | "reboot" | "suspend" | "resume" | "domblklist"
-        | "dommemstat" | "domjobinfo" | "guestinfo" | "domfsinfo" | "domtime" | "domdisplay"
-        | "ttyconsole" | "snapshot-list" | "snapshot-current" | "vcpucount" | "reset" | "managedsave"
-        | "managedsave-remove" | "domuuid" | "domname" | "domid" => &["domain"],
+        | "dominfo" | "domstate" | "autostart" | "reboot" | "suspend" | "resume" | "vncdisplay"
+        | "inject-nmi" | "dompmwakeup" | "domblklist" | "dommemstat" | "domjobinfo" | "guestinfo"
+        | "domfsinfo" | "domtime" | "domdisplay" | "ttyconsole" | "snapshot-list" | "snapshot-current"
+        | "vcpucount" | "reset" | "managedsave" | "managedsave-remove" | "domuuid" | "domname" | "domid" => {
+            &["domain"]
+        }
         "define" | "create" | "restore" => &["file"],
         "attach-interface" => &["domain", "type", "source"],
         "detach-interface" => &["domain", "type", "mac"],
@@ -17,6 +19,9 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "detach-disk" => &["domain", "target"],
         "attach-device" | "detach-device" | "update-device" | "save" | "screenshot" => &["domain", "file"],
         "detach-device-alias" => &["domain", "alias"],
+        "domif-setlink" => &["domain", "interface", "state"],
+        "domif-getlink" => &["domain", "interface"],
+        "dompmsuspend" => &["domain", "target"],
         "change-media" => &["domain", "path", "source"],
         "domblkinfo" | "domblkstat" => &["domain", "device"],
         "blockresize" => &["domain", "path", "size"],

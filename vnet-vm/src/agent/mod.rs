@@ -5,6 +5,7 @@
 
 pub mod fs;
 pub mod info;
+pub mod signals;
 pub mod time;
 
 use vnet_common::error::quote;

@@ -7,6 +7,7 @@ pub mod devxml;
 pub mod disk;
 pub mod iface;
 pub mod interface;
+pub mod link_state;
 pub mod media;
 pub mod scope;
 pub mod xmlfile;

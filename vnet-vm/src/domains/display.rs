@@ -180,6 +180,64 @@ impl Verb for Ttyconsole {
     }
 }
 
+/// The VNC display of a running domain as virsh vncdisplay prints it: `:N` when it listens on
+/// every address, `ADDR:N` otherwise (N = port - 5900). Not running: exit 1; no VNC: exit 3.
+#[derive(Debug, clap::Args)]
+pub struct Vncdisplay {
+    pub domain: String,
+}
+
+impl Render for VncDisplay {
+    fn text(&self, _style: TextStyle) -> String {
+        format!("{}\n\n", self.display)
+    }
+}
+
+/// A running domain's VNC display.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VncDisplay {
+    pub name: String,
+    /// As virsh vncdisplay prints it: `:0`, `127.0.0.1:0`.
+    pub display: String,
+    /// The TCP port (5900 + the display number).
+    pub port: i64,
+    /// The listen address from the domain XML; null when none.
+    pub listen: Option<String>,
+}
+
+impl Verb for Vncdisplay {
+    type Ctx = Session;
+    type Output = VncDisplay;
+
+    fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<VncDisplay> {
+        let dom = resolve(ctx.conn()?, &mut self.domain)?;
+        let xml = live_xml(&dom, &self.domain)?;
+        let (graphics, _, _) = read(&xml)?;
+        let vnc = graphics
+            .into_iter()
+            .find(|g| g.kind == "vnc" && g.port.is_some_and(|p| p > 0));
+        let Some(vnc) = vnc else {
+            return Err(
+                Error::not_found(format!("domain {} has no VNC display", quote(&self.domain)))
+                    .with_hint("add one: <graphics type='vnc'/> in the domain XML (install --graphics vnc)"),
+            );
+        };
+        let port = vnc.port.unwrap_or_default();
+        let host = match vnc.listen.as_deref() {
+            None => String::new(),
+            Some(a) if is_wildcard(a) => String::new(),
+            Some(a) if a.contains(':') => format!("[{a}]"),
+            Some(a) => a.to_string(),
+        };
+        Ok(VncDisplay {
+            display: format!("{host}:{}", port - 5900),
+            name: self.domain,
+            port,
+            listen: vnc.listen,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
