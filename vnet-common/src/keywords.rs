@@ -182,6 +182,15 @@ pub fn mark_bad_value(root: &Command, mut error: clap::Error) -> clap::Error {
 
 const BAD_VALUE: &str = "bad keyword value";
 
+/// A clap error that [`is_bad_value`] reports as invalid input (exit 7), for refusals the
+/// shared grammar makes itself (an option of the classic tool that vnet does not support).
+pub(crate) fn invalid_input(message: String) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let mut error = clap::Error::raw(ErrorKind::ValueValidation, format!("{message}\n"));
+    error.insert(ContextKind::Custom, ContextValue::String(BAD_VALUE.to_string()));
+    error
+}
+
 /// True for an error [`mark_bad_value`] marked.
 pub fn is_bad_value(error: &clap::Error) -> bool {
     use clap::error::{ContextKind, ContextValue};

@@ -116,6 +116,12 @@ pub trait Tool: 'static {
     fn virsh_slots(_verb: &str) -> &'static [&'static str] {
         &[]
     }
+
+    /// For a tool that stands in for virsh: the verb's virsh options it does not support, each
+    /// refused by name with exit 7 (see [`crate::virsh_args`]). Default: none.
+    fn virsh_refused(_verb: &str) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// The full clap command of a tool (also for man pages and completions).
@@ -182,7 +188,7 @@ pub fn parse_with<T: Tool>(
     // ip-style keywords (`via GW dev IF`) become the long flags clap parses: one grammar.
     let words = crate::keywords::expand(&command, words);
     // virsh's named and bare argument forms (`start --domain web`) become clap's.
-    let words = crate::virsh_args::place(&command, words, T::virsh_slots)?;
+    let words = crate::virsh_args::place(&command, words, T::virsh_slots, T::virsh_refused)?;
     let matches = command
         .try_get_matches_from_mut(words)
         .map_err(|e| crate::keywords::mark_bad_value(&command, e))?;

@@ -15,14 +15,25 @@ use clap::{error::ErrorKind, Arg, Command};
 /// order; empty for a verb virsh does not have.
 pub type Slots = fn(&str) -> &'static [&'static str];
 
-/// Rewrites virsh's argument forms of `words` (the first is the program name) into clap's.
-pub fn place(root: &Command, words: Vec<String>, slots: Slots) -> Result<Vec<String>, clap::Error> {
+/// virsh's options of a verb (by its clap name) that the tool does not support: each is refused
+/// by name (exit 7, "--tpm is not supported by vnet-vm undefine") rather than as an unknown flag.
+pub type Refused = fn(&str) -> &'static [&'static str];
+
+/// Rewrites virsh's argument forms of `words` (the first is the program name) into clap's, and
+/// refuses by name the virsh options the verb does not support.
+pub fn place(
+    root: &Command,
+    words: Vec<String>,
+    slots: Slots,
+    refused: Refused,
+) -> Result<Vec<String>, clap::Error> {
     let Some((verb, rest)) = crate::keywords::first_verb_word(root, &words) else {
         return Ok(words);
     };
     let Some(leaf) = root.find_subcommand(verb) else {
         return Ok(words);
     };
+    refuse_unsupported(root, leaf, rest, refused(leaf.get_name()))?;
     let names = slots(leaf.get_name());
     if names.is_empty() {
         return Ok(words);
@@ -35,6 +46,32 @@ pub fn place(root: &Command, words: Vec<String>, slots: Slots) -> Result<Vec<Str
     let mut out = words[..verb_end].to_vec();
     out.extend(line.rebuild(leaf.get_name())?);
     Ok(out)
+}
+
+/// Exit 7 for the first virsh option of `unsupported` the line gives (before `--`).
+fn refuse_unsupported(
+    root: &Command,
+    leaf: &Command,
+    rest: &[String],
+    unsupported: &[&str],
+) -> Result<(), clap::Error> {
+    if unsupported.is_empty() {
+        return Ok(());
+    }
+    let given = rest
+        .iter()
+        .take_while(|w| *w != "--")
+        .filter_map(|w| w.strip_prefix("--"));
+    for name in given.map(|w| w.split('=').next().unwrap_or(w)) {
+        if unsupported.contains(&name) {
+            let tool = root.get_name();
+            return Err(crate::keywords::invalid_input(format!(
+                "--{name} is not supported by {tool} {}",
+                leaf.get_name()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// One argument slot: virsh's name, the words it got, and whether it is one of clap's positionals.
@@ -240,7 +277,8 @@ mod tests {
 
     fn placed(line: &str) -> Result<String, String> {
         let words = line.split(' ').map(String::from).collect();
-        place(&root(), words, slots)
+        let refused: Refused = |verb| if verb == "start" { &["console"] } else { &[] };
+        place(&root(), words, slots, refused)
             .map(|w| w.join(" "))
             .map_err(|e| e.to_string())
     }
@@ -290,6 +328,19 @@ mod tests {
     }
 
     #[test]
+    fn an_unsupported_virsh_option_is_refused_by_name() {
+        let refused = placed("vnet-vm start web --console").unwrap_err();
+        assert!(
+            refused.contains("--console is not supported by vnet-vm start"),
+            "{refused}"
+        );
+        assert_eq!(
+            placed("vnet-vm start -- --console").unwrap(),
+            "vnet-vm start -- --console"
+        );
+    }
+
+    #[test]
     fn a_slot_given_twice_or_left_out_is_refused_as_virsh_does() {
         assert!(placed("vnet-vm snapshot-revert s1 --domain web")
             .unwrap_err()
@@ -302,25 +353,46 @@ mod tests {
     }
 }
 
-/// Checks a tool's [`Slots`] against its own verbs and against `virsh help` (tests only).
+/// Checks a tool's [`Slots`] and [`Refused`] against its own verbs and against `virsh help`
+/// (tests only).
 #[cfg(feature = "testing")]
 pub mod testing {
-    use super::Slots;
+    use super::{Refused, Slots};
     use clap::Command;
+
+    /// A tool's virsh grammar: its rows, its refusals, its own verbs, and each verb's virsh name.
+    pub struct VirshGrammar {
+        pub slots: Slots,
+        pub refused: Refused,
+        /// Verbs virsh does not have.
+        pub not_virsh: &'static [&'static str],
+        /// virsh verbs without a row: their bare words have no option name (domstats).
+        pub unnamed: &'static [&'static str],
+        /// The virsh verb of a verb (`start` -> `net-start` for vnet-net).
+        pub virsh_verb: fn(&str) -> String,
+    }
 
     fn leaves(root: &Command) -> impl Iterator<Item = &Command> {
         root.get_subcommands().filter(|leaf| !leaf.has_subcommands())
     }
 
-    /// Every verb with positionals has a row unless virsh lacks it (`not_virsh`); a row's first
-    /// names are the positionals, the rest name long flags the verb has.
-    pub fn check_against_clap(root: &Command, slots: Slots, not_virsh: &[&str]) {
+    /// Whether the verb, or the tool for every verb (`--pretty`), has the long flag `name`.
+    fn has_long(root: &Command, leaf: &Command, name: &str) -> bool {
+        root.get_arguments()
+            .chain(leaf.get_arguments())
+            .any(|a| a.get_long() == Some(name) || a.get_all_aliases().is_some_and(|x| x.contains(&name)))
+    }
+
+    /// Every verb with positionals has a row unless virsh lacks it; a row's first names are the
+    /// positionals, the rest name long flags the verb has; a refused option is no flag of it.
+    pub fn check_against_clap(root: &Command, g: &VirshGrammar) {
         let mut wrong = Vec::new();
         for leaf in leaves(root) {
             let name = leaf.get_name();
-            let names = slots(name);
+            let names = (g.slots)(name);
             let positionals = leaf.get_positionals().count();
-            if names.is_empty() && positionals > 0 && !not_virsh.contains(&name) {
+            let rowless = g.not_virsh.contains(&name) || g.unnamed.contains(&name);
+            if names.is_empty() && positionals > 0 && !rowless {
                 wrong.push(format!("{name}: no row for its {positionals} positionals"));
             }
             if !names.is_empty() && names.len() < positionals {
@@ -330,32 +402,34 @@ pub mod testing {
                 ));
             }
             for flag in names.iter().skip(positionals) {
-                if !leaf.get_arguments().any(|a| a.get_long() == Some(flag)) {
+                if !has_long(root, leaf, flag) {
                     wrong.push(format!("{name}: --{flag} is no flag of the verb"));
                 }
+            }
+            for flag in (g.refused)(name).iter().filter(|f| has_long(root, leaf, f)) {
+                wrong.push(format!("{name}: --{flag} is refused but is a flag of the verb"));
             }
         }
         assert!(
             wrong.is_empty(),
-            "virsh slots out of step with the verbs:\n{}",
+            "virsh grammar out of step with the verbs:\n{}",
             wrong.join("\n")
         );
     }
 
-    /// virsh's options of a verb, in its order, each with whether a bare word may give it.
-    fn virsh_options(verb: &str) -> Vec<(String, bool)> {
+    /// virsh's options of a verb, in its order, each with whether a bare word may give it; None
+    /// when virsh has no such verb.
+    fn virsh_options(verb: &str) -> Option<Vec<(String, bool)>> {
         let out = std::process::Command::new("virsh")
             .args(["help", verb])
             .output()
             .expect("virsh (libvirt-clients) runs: the suite needs it");
-        assert!(
-            out.status.success(),
-            "virsh help {verb}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        if !out.status.success() {
+            return None;
+        }
         let text = String::from_utf8_lossy(&out.stdout);
         let options = text.split("OPTIONS").nth(1).unwrap_or("");
-        options
+        let parsed = options
             .lines()
             .filter_map(|line| {
                 let word = line.split_whitespace().next()?;
@@ -366,20 +440,22 @@ pub mod testing {
                     .strip_prefix("--")?;
                 Some((name.to_string(), bracketed))
             })
-            .collect()
+            .collect();
+        Some(parsed)
     }
 
     /// Every row names virsh's options in virsh's order, starting with those virsh fills from
-    /// bare words first (`[--domain]` in `virsh help`). `prefix` makes the virsh verb (`net-`).
-    pub fn check_against_virsh(root: &Command, slots: Slots, prefix: &str) {
+    /// bare words first (`[--domain]` in `virsh help`); every option virsh has for a verb is a
+    /// row's name, a flag of the verb, or refused by name.
+    pub fn check_against_virsh(root: &Command, g: &VirshGrammar) {
         let mut wrong = Vec::new();
-        for leaf in leaves(root) {
-            let names = slots(leaf.get_name());
-            if names.is_empty() {
+        for leaf in leaves(root).filter(|l| !g.not_virsh.contains(&l.get_name())) {
+            let verb = (g.virsh_verb)(leaf.get_name());
+            let Some(options) = virsh_options(&verb) else {
+                wrong.push(format!("{verb}: virsh has no such verb"));
                 continue;
-            }
-            let verb = format!("{prefix}{}", leaf.get_name());
-            let options = virsh_options(&verb);
+            };
+            let names = (g.slots)(leaf.get_name());
             let order: Vec<usize> = names
                 .iter()
                 .filter_map(|n| options.iter().position(|(o, _)| o == n))
@@ -399,10 +475,22 @@ pub mod testing {
             {
                 wrong.push(format!("{verb}: {names:?} out of virsh's order {options:?}"));
             }
+            let refused = (g.refused)(leaf.get_name());
+            let missing: Vec<&str> = options
+                .iter()
+                .map(|(o, _)| o.as_str())
+                .filter(|o| !names.contains(o) && !has_long(root, leaf, o) && !refused.contains(o))
+                .collect();
+            if !missing.is_empty() {
+                wrong.push(format!(
+                    "{verb}: neither supported nor refused: --{}",
+                    missing.join(" --")
+                ));
+            }
         }
         assert!(
             wrong.is_empty(),
-            "virsh slots differ from virsh help:\n{}",
+            "virsh grammar differs from virsh help:\n{}",
             wrong.join("\n")
         );
     }

@@ -69,6 +69,10 @@ With --batch, every line prints one JSON document (NDJSON), dumpxml's parsed sum
     fn virsh_slots(verb: &str) -> &'static [&'static str] {
         virsh_slots::virsh_slots(verb)
     }
+
+    fn virsh_refused(verb: &str) -> &'static [&'static str] {
+        virsh_slots::virsh_refused(verb)
+    }
 }
 
 vnet_common::verbs! {

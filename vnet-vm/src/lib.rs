@@ -78,6 +78,10 @@ with the documented exit code.";
     fn virsh_slots(verb: &str) -> &'static [&'static str] {
         virsh_slots::virsh_slots(verb)
     }
+
+    fn virsh_refused(verb: &str) -> &'static [&'static str] {
+        virsh_slots::virsh_refused(verb)
+    }
 }
 
 vnet_common::verbs! {
