@@ -80,6 +80,28 @@ fn named_and_bare_virsh_forms() {
         },
     );
 
+    // virsh's layout flags of list, dumpxml and domiflist: virsh's output.
+    for line in [
+        "list --all --id",
+        "list --all --id --name",
+        "list --all --table",
+        "dumpxml --migratable NAME",
+        "dumpxml --security-info NAME",
+        "domiflist --inactive NAME",
+    ] {
+        let line = line.replace("NAME", &name);
+        let args: Vec<&str> = line.split(' ').chain(["-o", "text"]).collect();
+        assert_eq!(
+            vm(&args).ok().stdout.trim_end(),
+            sh_ok(&format!("virsh {line}")).trim_end(),
+            "{line}"
+        );
+    }
+    assert_eq!(
+        net(&["net-list", "--all", "--uuid"]).ok().stdout,
+        sh_ok("virsh net-list --all --uuid")
+    );
+
     // vnet-net: net-info --network NET is net-info NET.
     assert_eq!(
         net(&["net-info", "--network", "default"]).ok().json(),

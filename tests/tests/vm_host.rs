@@ -146,8 +146,22 @@ fn nic_link_display_and_signals_of_a_running_guest() {
         nmi_lines,
     );
 
+    // shutdown --mode agent: no agent here, so libvirt refuses (without --mode the ACPI request
+    // would be accepted); the guest keeps running.
+    let refused = vm(&["shutdown", &name, "--mode", "agent"]);
+    assert_ne!(refused.code, 0, "{refused:?}");
+    assert_eq!(sh_ok(&format!("virsh domstate {name}")).trim(), "running");
+
+    // destroy --remove-logs: libvirt's log of the guest goes with it.
+    let log = format!("/var/log/libvirt/qemu/{name}.log");
+    assert!(std::path::Path::new(&log).exists(), "{log} before destroy");
+    vm(&["destroy", &name, "--remove-logs"]).ok();
+    assert!(
+        !std::path::Path::new(&log).exists(),
+        "{log} after destroy --remove-logs"
+    );
+
     // A shut-off guest: exit 1 for the verbs that need it running, nothing changed.
-    sh_ok(&format!("virsh destroy {name}"));
     assert_unchanged(
         || domain_snapshot(&name),
         || {

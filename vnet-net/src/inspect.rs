@@ -41,6 +41,12 @@ pub struct List {
     /// Only the networks tagged LABEL (define/create --tag).
     #[arg(long, value_name = "LABEL")]
     pub tag: Option<String>,
+    /// UUIDs only, one per line (virsh net-list --uuid).
+    #[arg(long, conflicts_with_all = ["name", "table"])]
+    pub uuid: bool,
+    /// The table (virsh's default layout, asked for by name).
+    #[arg(long, conflicts_with = "name")]
+    pub table: bool,
 }
 
 impl List {
@@ -108,9 +114,17 @@ impl Verb for List {
         states.retain(|s| self.tag.is_none() || s.tag == self.tag);
         // virsh sorts names case-insensitively.
         states.sort_by_key(|s| (s.name.to_lowercase(), s.name.clone()));
-        let names = self
-            .name
-            .then(|| vnet_common::libvirt::names_document(states.iter().map(|s| s.name.as_str()), 0));
+        let names = match (self.name, self.uuid) {
+            (true, _) => Some(vnet_common::libvirt::names_document(
+                states.iter().map(|s| s.name.as_str()),
+                0,
+            )),
+            (_, true) => Some(vnet_common::libvirt::names_document(
+                states.iter().map(|s| s.uuid.as_str()),
+                0,
+            )),
+            _ => None,
+        };
         Ok(Networks(states, names))
     }
 }

@@ -15,7 +15,6 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
 /// virsh's options of each verb that vnet-net does not support: refused by name, exit 7.
 pub(crate) fn virsh_refused(verb: &str) -> &'static [&'static str] {
     match verb {
-        "list" => &["uuid", "table"],
         "define" => &["validate"],
         "create" => &["validate"],
         "dumpxml" => &["xpath", "wrap"],

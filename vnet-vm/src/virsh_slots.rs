@@ -52,10 +52,8 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
 /// virsh's options of each verb that vnet-vm does not support: refused by name, exit 7.
 pub(crate) fn virsh_refused(verb: &str) -> &'static [&'static str] {
     match verb {
-        "list" => &["with-checkpoint", "without-checkpoint", "id", "table", "title"],
-        "start" => &["console", "pass-fds", "reset-nvram"],
-        "shutdown" => &["mode"],
-        "destroy" => &["remove-logs"],
+        "list" => &["with-checkpoint", "without-checkpoint", "title"],
+        "start" => &["console", "pass-fds"],
         "undefine" => &[
             "storage",
             "delete-storage-volume-snapshots",
@@ -64,8 +62,7 @@ pub(crate) fn virsh_refused(verb: &str) -> &'static [&'static str] {
             "tpm",
             "keep-tpm",
         ],
-        "dumpxml" => &["security-info", "update-cpu", "migratable", "xpath", "wrap"],
-        "domiflist" => &["inactive"],
+        "dumpxml" => &["xpath", "wrap"],
         "domifaddr" => &["interface", "full"],
         "console" => &["devname", "safe"],
         "define" => &["validate"],
@@ -77,7 +74,6 @@ pub(crate) fn virsh_refused(verb: &str) -> &'static [&'static str] {
             "validate",
             "reset-nvram",
         ],
-        "reboot" => &["mode"],
         "attach-interface" => &[
             "target",
             "script",

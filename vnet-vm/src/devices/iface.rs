@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 use virt::domain::Domain;
+use virt::sys;
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{signals, table, Error, Journal, Render, Result, TextStyle, Verb};
 
@@ -15,6 +16,9 @@ use vnet_common::{signals, table, Error, Journal, Render, Result, TextStyle, Ver
 #[derive(Debug, clap::Args)]
 pub struct Domiflist {
     pub name: String,
+    /// The persistent definition's interfaces rather than the running domain's.
+    #[arg(long)]
+    pub inactive: bool,
 }
 
 /// One interface of `domiflist`.
@@ -64,8 +68,13 @@ impl Verb for Domiflist {
 
     fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<IfaceList> {
         let dom = resolve(ctx.conn()?, &mut self.name)?;
+        let flags = if self.inactive {
+            sys::VIR_DOMAIN_XML_INACTIVE
+        } else {
+            0
+        };
         let xml = dom
-            .get_xml_desc(0)
+            .get_xml_desc(flags)
             .libvirt(format!("XML of domain {}", self.name))?;
         let facts = domain_facts(&xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;
         let rows = facts.interfaces.into_iter().map(|i| IfaceRow {

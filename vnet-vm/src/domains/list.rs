@@ -75,6 +75,12 @@ pub struct ListFilters {
     /// Show an inactive domain with a managed save image as "saved" rather than "shut off".
     #[arg(long)]
     pub managed_save: bool,
+    /// Ids only, one per line (with --name: "ID NAME", as virsh); running domains have ids.
+    #[arg(long, conflicts_with = "uuid")]
+    pub id: bool,
+    /// The table (virsh's default layout, asked for by name).
+    #[arg(long, conflicts_with_all = ["id", "uuid", "name"])]
+    pub table: bool,
 }
 
 impl ListFilters {
@@ -175,6 +181,7 @@ impl Verb for List {
         rows.retain(|r| self.tag.is_none() || r.tag == self.tag);
         rows.sort_by(|a, b| (a.id.is_none(), a.id, &a.name).cmp(&(b.id.is_none(), b.id, &b.name)));
         let names = match (self.filters.uuid, self.name) {
+            _ if self.filters.id => Some(id_lines(&rows, self.name)),
             (true, true) => Some(uuid_name_lines(&rows)),
             (true, false) => Some(vnet_common::libvirt::names_document(
                 rows.iter().map(|r| r.uuid.as_str()),
@@ -188,6 +195,22 @@ impl Verb for List {
         };
         Ok(DomainList(rows, names))
     }
+}
+
+/// virsh list --id [--name]: the running domains' ids, a line each; with --name every listed
+/// domain as "ID NAME" ("-" for an inactive one's id); then a blank line.
+fn id_lines(rows: &[DomainRow], with_name: bool) -> String {
+    let id = |r: &DomainRow| r.id.map_or("-".to_string(), |i| i.to_string());
+    let mut text: String = match with_name {
+        true => rows.iter().map(|r| format!("{} {}\n", id(r), r.name)).collect(),
+        false => rows
+            .iter()
+            .filter(|r| r.id.is_some())
+            .map(|r| format!("{}\n", id(r)))
+            .collect(),
+    };
+    text.push('\n');
+    text
 }
 
 /// virsh list --uuid --name: "UUID NAME" per line, then a blank line.
@@ -213,6 +236,15 @@ pub struct Dumpxml {
     /// The persistent definition rather than the live XML.
     #[arg(long)]
     pub inactive: bool,
+    /// Include security-sensitive information (VNC passwords).
+    #[arg(long)]
+    pub security_info: bool,
+    /// Update the guest CPU to what the host gives it.
+    #[arg(long)]
+    pub update_cpu: bool,
+    /// XML suitable for migration (no defaults libvirt adds itself).
+    #[arg(long)]
+    pub migratable: bool,
 }
 
 /// A domain's XML.
@@ -239,11 +271,13 @@ impl Verb for Dumpxml {
 
     fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<DomainXml> {
         let dom = resolve(ctx.conn()?, &mut self.name)?;
-        let flags = if self.inactive {
-            sys::VIR_DOMAIN_XML_INACTIVE
-        } else {
-            0
-        };
+        let pairs = [
+            (self.inactive, sys::VIR_DOMAIN_XML_INACTIVE),
+            (self.security_info, sys::VIR_DOMAIN_XML_SECURE),
+            (self.update_cpu, sys::VIR_DOMAIN_XML_UPDATE_CPU),
+            (self.migratable, sys::VIR_DOMAIN_XML_MIGRATABLE),
+        ];
+        let flags = pairs.iter().filter(|(on, _)| *on).fold(0, |f, (_, bit)| f | bit);
         let xml = dom
             .get_xml_desc(flags)
             .libvirt(format!("XML of domain {}", self.name))?;

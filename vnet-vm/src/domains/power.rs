@@ -41,6 +41,9 @@ pub struct Start {
     /// Boot afresh, discarding a managed save image.
     #[arg(long)]
     pub force_boot: bool,
+    /// Re-initialize a UEFI guest's NVRAM from its template before booting.
+    #[arg(long)]
+    pub reset_nvram: bool,
 }
 
 impl Start {
@@ -50,6 +53,7 @@ impl Start {
             (self.autodestroy, sys::VIR_DOMAIN_START_AUTODESTROY),
             (self.bypass_cache, sys::VIR_DOMAIN_START_BYPASS_CACHE),
             (self.force_boot, sys::VIR_DOMAIN_START_FORCE_BOOT),
+            (self.reset_nvram, sys::VIR_DOMAIN_START_RESET_NVRAM),
         ];
         pairs.iter().filter(|(on, _)| *on).fold(0, |a, (_, b)| a | b)
     }
@@ -145,6 +149,8 @@ pub struct Shutdown {
     pub name: String,
     #[command(flatten)]
     pub wait: crate::domains::power::ShutdownWait,
+    #[command(flatten)]
+    pub mode: PowerMode,
 }
 
 impl Verb for Shutdown {
@@ -159,7 +165,7 @@ impl Verb for Shutdown {
             "is being shutdown",
             |dom, name, journal| {
                 let what = format!("shut down domain {name}");
-                dom.shutdown().libvirt(&what)?;
+                dom.shutdown_flags(self.mode.flags()).libvirt(&what)?;
                 journal.irreversible(what)
             },
         )?;
@@ -225,6 +231,8 @@ fn stop(
 #[derive(Debug, clap::Args)]
 pub struct Reboot {
     pub name: String,
+    #[command(flatten)]
+    pub mode: PowerMode,
 }
 
 fn running(dom: &Domain, name: &str) -> Result<()> {
@@ -242,7 +250,7 @@ impl Verb for Reboot {
     fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<DomainChanged> {
         let dom = resolve(ctx.conn()?, &mut self.name)?;
         running(&dom, &self.name)?;
-        dom.reboot(0)
+        dom.reboot(self.mode.flags())
             .libvirt(format!("reboot domain {}", quote(&self.name)))?;
         journal.irreversible(format!("reboot domain {}", self.name))?;
         changed(&dom, self.name, true, "is being rebooted")
@@ -375,15 +383,61 @@ pub struct DestroyFlags {
     /// fails rather than kill a process that does not exit.
     #[arg(long)]
     pub graceful: bool,
+    /// Remove the domain's log files (libvirt's /var/log/libvirt/qemu/NAME.log) as it stops.
+    #[arg(long)]
+    pub remove_logs: bool,
 }
 
 impl DestroyFlags {
     pub fn flags(&self) -> sys::virDomainDestroyFlagsValues {
+        let mut flags = 0;
         if self.graceful {
-            sys::VIR_DOMAIN_DESTROY_GRACEFUL
-        } else {
-            0
+            flags |= sys::VIR_DOMAIN_DESTROY_GRACEFUL;
         }
+        if self.remove_logs {
+            flags |= sys::VIR_DOMAIN_DESTROY_REMOVE_LOGS;
+        }
+        flags
+    }
+}
+
+/// How shutdown and reboot ask the guest (virsh --mode; libvirt picks when none is given).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PowerMode {
+    /// One or more of acpi, agent, initctl, signal, paravirt (comma-separated), tried in
+    /// libvirt's order.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "MODE")]
+    pub mode: Vec<Mode>,
+}
+
+/// A way to ask a guest to power off or reboot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// The ACPI power button.
+    Acpi,
+    /// The QEMU guest agent.
+    Agent,
+    /// The container's init (LXC).
+    Initctl,
+    /// A signal to the container's init (LXC).
+    Signal,
+    /// The paravirtual channel (Xen).
+    Paravirt,
+}
+
+impl PowerMode {
+    /// libvirt's flags: the shutdown and reboot flags have the same values.
+    fn flags(&self) -> u32 {
+        self.mode.iter().fold(0, |flags, mode| {
+            flags
+                | match mode {
+                    Mode::Acpi => sys::VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN,
+                    Mode::Agent => sys::VIR_DOMAIN_SHUTDOWN_GUEST_AGENT,
+                    Mode::Initctl => sys::VIR_DOMAIN_SHUTDOWN_INITCTL,
+                    Mode::Signal => sys::VIR_DOMAIN_SHUTDOWN_SIGNAL,
+                    Mode::Paravirt => sys::VIR_DOMAIN_SHUTDOWN_PARAVIRT,
+                }
+        })
     }
 }
 
@@ -443,6 +497,9 @@ mod tests {
             Dumpxml {
                 name: "test".into(),
                 inactive: false,
+                security_info: false,
+                update_cpu: false,
+                migratable: true,
             },
         )
         .unwrap();
