@@ -14,15 +14,20 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
 
 /// virsh's options of each verb that vnet-net does not support: refused by name, exit 7.
 pub(crate) fn virsh_refused(verb: &str) -> &'static [&'static str] {
-    match verb {
-        "define" => &["validate"],
-        "create" => &["validate"],
-        "dumpxml" => &["xpath", "wrap"],
-        "update" => &["parent-index", "current"],
-        "events" => &["event", "loop", "list", "timestamp"],
-        _ => &[],
-    }
+    REFUSED
+        .iter()
+        .find(|(v, _)| *v == verb)
+        .map_or(&[], |(_, options)| options)
 }
+
+/// The table behind [`virsh_refused`]: verb, then the virsh options refused.
+const REFUSED: &[(&str, &[&str])] = &[
+    ("define", &["validate"]),
+    ("create", &["validate"]),
+    ("dumpxml", &["xpath", "wrap"]),
+    ("update", &["parent-index", "current"]),
+    ("events", &["event", "loop", "list", "timestamp"]),
+];
 
 #[cfg(test)]
 mod tests {

@@ -51,10 +51,19 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
 
 /// virsh's options of each verb that vnet-vm does not support: refused by name, exit 7.
 pub(crate) fn virsh_refused(verb: &str) -> &'static [&'static str] {
-    match verb {
-        "list" => &["with-checkpoint", "without-checkpoint", "title"],
-        "start" => &["console", "pass-fds"],
-        "undefine" => &[
+    REFUSED
+        .iter()
+        .find(|(v, _)| *v == verb)
+        .map_or(&[], |(_, options)| options)
+}
+
+/// The table behind [`virsh_refused`]: verb, then the virsh options refused.
+const REFUSED: &[(&str, &[&str])] = &[
+    ("list", &["with-checkpoint", "without-checkpoint", "title"]),
+    ("start", &["console", "pass-fds"]),
+    (
+        "undefine",
+        &[
             "storage",
             "delete-storage-volume-snapshots",
             "wipe-storage",
@@ -62,11 +71,14 @@ pub(crate) fn virsh_refused(verb: &str) -> &'static [&'static str] {
             "tpm",
             "keep-tpm",
         ],
-        "dumpxml" => &["xpath", "wrap"],
-        "domifaddr" => &["interface", "full"],
-        "console" => &["devname", "safe"],
-        "define" => &["validate"],
-        "create" => &[
+    ),
+    ("dumpxml", &["xpath", "wrap"]),
+    ("domifaddr", &["interface", "full"]),
+    ("console", &["devname", "safe"]),
+    ("define", &["validate"]),
+    (
+        "create",
+        &[
             "console",
             "paused",
             "autodestroy",
@@ -74,7 +86,10 @@ pub(crate) fn virsh_refused(verb: &str) -> &'static [&'static str] {
             "validate",
             "reset-nvram",
         ],
-        "attach-interface" => &[
+    ),
+    (
+        "attach-interface",
+        &[
             "target",
             "script",
             "alias",
@@ -86,8 +101,11 @@ pub(crate) fn virsh_refused(verb: &str) -> &'static [&'static str] {
             "managed",
             "source-mode",
         ],
-        "detach-interface" => &["persistent", "current", "print-xml"],
-        "attach-disk" => &[
+    ),
+    ("detach-interface", &["persistent", "current", "print-xml"]),
+    (
+        "attach-disk",
+        &[
             "iothread",
             "cache",
             "io",
@@ -107,10 +125,13 @@ pub(crate) fn virsh_refused(verb: &str) -> &'static [&'static str] {
             "persistent",
             "current",
         ],
-        "detach-disk" => &["persistent", "current", "print-xml"],
-        "change-media" => &["print-xml", "block"],
-        "domblkinfo" => &["all"],
-        "domstats" => &[
+    ),
+    ("detach-disk", &["persistent", "current", "print-xml"]),
+    ("change-media", &["print-xml", "block"]),
+    ("domblkinfo", &["all"]),
+    (
+        "domstats",
+        &[
             "perf",
             "iothread",
             "memory",
@@ -128,12 +149,14 @@ pub(crate) fn virsh_refused(verb: &str) -> &'static [&'static str] {
             "backing",
             "nowait",
         ],
-        "dommemstat" => &["period", "config", "live", "current"],
-        "domblkstat" => &["human"],
-        "domjobinfo" => &["keep-completed", "anystats", "rawstats"],
-
-        "domdisplay" => &["include-password", "all"],
-        "pool-list" => &[
+    ),
+    ("dommemstat", &["period", "config", "live", "current"]),
+    ("domblkstat", &["human"]),
+    ("domjobinfo", &["keep-completed", "anystats", "rawstats"]),
+    ("domdisplay", &["include-password", "all"]),
+    (
+        "pool-list",
+        &[
             "transient",
             "persistent",
             "autostart",
@@ -142,8 +165,11 @@ pub(crate) fn virsh_refused(verb: &str) -> &'static [&'static str] {
             "details",
             "uuid",
         ],
-        "pool-info" => &["bytes"],
-        "pool-define-as" => &[
+    ),
+    ("pool-info", &["bytes"]),
+    (
+        "pool-define-as",
+        &[
             "print-xml",
             "source-host",
             "source-path",
@@ -164,18 +190,27 @@ pub(crate) fn virsh_refused(verb: &str) -> &'static [&'static str] {
             "source-protocol-ver",
             "source-initiator",
         ],
-        "pool-build" => &["no-overwrite", "overwrite"],
-        "pool-start" => &["build", "no-overwrite", "overwrite"],
-        "vol-list" => &["details"],
-        "vol-create-as" => &["allocation", "prealloc-metadata", "print-xml"],
-        "vol-info" => &["bytes", "physical"],
-        "vol-delete" => &["delete-snapshots"],
-        "vol-upload" => &["offset", "length", "sparse"],
-        "vol-download" => &["offset", "length", "sparse"],
-        "events" => &["event", "all", "loop", "list", "timestamp"],
-        "snapshot-create-as" => &["print-xml", "reuse-external", "validate", "memspec", "diskspec"],
-        "snapshot-create" => &["redefine", "current", "reuse-external", "validate"],
-        "snapshot-list" => &[
+    ),
+    ("pool-build", &["no-overwrite", "overwrite"]),
+    ("pool-start", &["build", "no-overwrite", "overwrite"]),
+    ("vol-list", &["details"]),
+    ("vol-create-as", &["allocation", "prealloc-metadata", "print-xml"]),
+    ("vol-info", &["bytes", "physical"]),
+    ("vol-delete", &["delete-snapshots"]),
+    ("vol-upload", &["offset", "length", "sparse"]),
+    ("vol-download", &["offset", "length", "sparse"]),
+    ("events", &["event", "all", "loop", "list", "timestamp"]),
+    (
+        "snapshot-create-as",
+        &["print-xml", "reuse-external", "validate", "memspec", "diskspec"],
+    ),
+    (
+        "snapshot-create",
+        &["redefine", "current", "reuse-external", "validate"],
+    ),
+    (
+        "snapshot-list",
+        &[
             "roots",
             "leaves",
             "no-leaves",
@@ -189,18 +224,17 @@ pub(crate) fn virsh_refused(verb: &str) -> &'static [&'static str] {
             "from",
             "topological",
         ],
-        "snapshot-current" => &["snapshotname"],
-        "snapshot-dumpxml" => &["xpath", "wrap"],
-        "snapshot-revert" => &["reset-nvram"],
-        "save" => &["xml", "verbose"],
-        "restore" => &["xml", "reset-nvram"],
-        "managedsave" => &["verbose"],
-        "desc" => &["edit"],
-        "domif-setlink" => &["print-xml"],
-        "version" => &["daemon"],
-        _ => &[],
-    }
-}
+    ),
+    ("snapshot-current", &["snapshotname"]),
+    ("snapshot-dumpxml", &["xpath", "wrap"]),
+    ("snapshot-revert", &["reset-nvram"]),
+    ("save", &["xml", "verbose"]),
+    ("restore", &["xml", "reset-nvram"]),
+    ("managedsave", &["verbose"]),
+    ("desc", &["edit"]),
+    ("domif-setlink", &["print-xml"]),
+    ("version", &["daemon"]),
+];
 
 #[cfg(test)]
 mod tests {
