@@ -9,6 +9,7 @@ mod kernel;
 mod model;
 mod monitor;
 mod moveaddr;
+mod options;
 mod ports;
 mod prune;
 mod settings;
@@ -176,6 +177,14 @@ vnet_common::verbs! {
         Setportmtu(settings::Setportmtu),
         Setmac(settings::Setmac),
         Setmcsnoop(settings::Setmcsnoop),
+        Setmcquerier(options::Setmcquerier),
+        Setmcrouter(options::Setmcrouter),
+        Setgroupfwdmask(options::Setgroupfwdmask),
+        Setvlanprotocol(options::Setvlanprotocol),
+        Setportmcrouter(options::Setportmcrouter),
+        /// Bridge port options in bridge(8)'s words: link set dev PORT learning off cost 10 ...
+        #[command(subcommand, arg_required_else_help = false)]
+        Link(LinkVerb),
         Setvlanfiltering(vlan::Setvlanfiltering),
         /// Per-port VLANs of a VLAN-filtering bridge, in bridge(8)'s words: vlan add, del, show.
         // Without a sub-action: clap's one-line "requires a subcommand", not the whole help.
@@ -200,6 +209,13 @@ vnet_common::verbs! {
         Del(vlan::VlanDel),
         #[command(visible_alias = "list")]
         Show(vlan::VlanShow),
+    }
+}
+
+// `link set` (bridge link set): a port's options.
+vnet_common::verbs! {
+    pub enum LinkVerb for Ctx {
+        Set(options::LinkSet),
     }
 }
 

@@ -109,6 +109,8 @@ pub struct Set {
     /// Move the link into this namespace.
     #[arg(long, value_name = "NS", value_parser = super::netns_name, help_heading = HEADING)]
     pub netns: Option<String>,
+    #[command(flatten)]
+    pub options: super::link_options::LinkOptions,
 }
 
 fn mtu(text: &str) -> Result<u32> {
@@ -131,11 +133,14 @@ impl Set {
             mtu: self.mtu,
             name: self.name,
             netns: self.netns,
+            options: self.options.spec()?,
         };
-        if (&spec.up, &spec.mac, &spec.mtu, &spec.name, &spec.netns) == (&None, &None, &None, &None, &None) {
+        if (&spec.up, &spec.mac, &spec.mtu, &spec.name, &spec.netns) == (&None, &None, &None, &None, &None)
+            && spec.options.is_empty()
+        {
             return Err(super::usage(
                 "link set",
-                "nothing to change: give up, down, address, mtu, name or netns",
+                "nothing to change: give up, down, address, mtu, name, netns or an option",
             ));
         }
         Ok(spec)

@@ -8,6 +8,7 @@
 
 pub mod addr;
 pub mod link;
+pub mod link_options;
 pub mod neigh;
 pub mod netns;
 pub mod qdisc;
