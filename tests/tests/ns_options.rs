@@ -381,3 +381,196 @@ fn route_add_exist_ok_accepts_only_the_same_route() {
         add("10.9.1.2", &[]).fails(4, "already exists");
     });
 }
+
+/// The addresses of `dev` in `netns` as ip -j addr shows them, by "local/prefixlen".
+fn addr_info(netns: &str, dev: &str) -> serde_json::Map<String, Value> {
+    let link = ip_json(&format!("-n {netns} addr show dev {dev}"))[0].clone();
+    link["addr_info"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["scope"] != "link" || a["family"] == "inet")
+        .map(|a| {
+            (
+                format!("{}/{}", a["local"].as_str().unwrap(), a["prefixlen"]),
+                a.clone(),
+            )
+        })
+        .collect()
+}
+
+/// A namespace with a veth pair e0/e1 in it, for address tests.
+fn address_lab(lab: &Lab) -> String {
+    let n = lab.netns("A");
+    ns(&["add", &n]).ok();
+    sh_ok(&format!(
+        "ip -n {n} link add e0 type veth peer name e1 && ip -n {n} link set e0 up && ip -n {n} link set e1 up"
+    ));
+    n
+}
+
+#[test]
+fn addr_add_takes_ips_options() {
+    let lab = lab!();
+    let n = address_lab(&lab);
+    let add = |line: &str| ns_line(&format!("-n {n} addr add {line}"));
+    add("10.0.1.1/24 brd + dev e0 label e0:x scope link valid_lft 100 preferred_lft 50 noprefixroute")
+        .ok()
+        .json();
+    add("10.0.2.1/24 broadcast 10.0.2.7 dev e0").ok().json();
+    add("10.0.3.1/24 dev e0").ok().json();
+    add("fd00::1/64 dev e0 nodad").ok().json();
+    let info = addr_info(&n, "e0");
+    let a = &info["10.0.1.1/24"];
+    assert_eq!(
+        (a["broadcast"].clone(), a["label"].clone(), a["scope"].clone()),
+        ("10.0.1.255".into(), "e0:x".into(), "link".into())
+    );
+    assert_eq!(
+        (a["valid_life_time"].clone(), a["preferred_life_time"].clone()),
+        (100.into(), 50.into())
+    );
+    assert_eq!(a["noprefixroute"], true);
+    assert_eq!(info["10.0.2.1/24"]["broadcast"], "10.0.2.7");
+    // No broadcast unless asked, as ip.
+    assert!(info["10.0.3.1/24"]["broadcast"].is_null(), "{info:?}");
+    assert_eq!(info["fd00::1/64"]["nodad"], true);
+    // noprefixroute: no route for 10.0.1.0/24.
+    let routes = sh_ok(&format!("ip -n {n} -j route show"));
+    assert!(
+        !routes.contains("10.0.1.0/24") && routes.contains("10.0.3.0/24"),
+        "{routes}"
+    );
+    // addr show reports them with ip -j's names.
+    let shown = ns(&["-n", &n, "addr", "show", "dev", "e0"]).ok().json();
+    let mine: Vec<Value> = shown[0]["addr_info"].as_array().unwrap().clone();
+    let by_ip = |ip: &str| mine.iter().find(|a| a["local"] == ip).unwrap().clone();
+    for key in ["broadcast", "label", "scope", "noprefixroute", "dynamic"] {
+        assert_eq!(by_ip("10.0.1.1")[key], a[key], "{key}");
+    }
+    assert_eq!(by_ip("fd00::1")["nodad"], true);
+    assert_eq!(by_ip("10.0.3.1")["valid_life_time"], 4294967295u32);
+    // Bad options: exit 7, nothing changed.
+    for (line, needle) in [
+        ("10.0.4.1/24 dev e0 label wan0", "label 'wan0' must be e0"),
+        (
+            "10.0.4.1/24 dev e0 valid_lft 10",
+            "preferred_lft 4294967295 is greater than valid_lft 10",
+        ),
+        (
+            "10.0.4.1/24 dev e0 valid_lft 0 preferred_lft 0",
+            "valid_lft is zero",
+        ),
+        ("10.0.4.1/24 dev e0 scope galaxy", "invalid scope 'galaxy'"),
+        (
+            "10.0.4.1/24 dev e0 broadcast 10.0.4",
+            "invalid broadcast '10.0.4'",
+        ),
+        ("fd00::2/64 dev e0 broadcast +", "broadcast is for IPv4"),
+        ("10.0.4.1/24 dev e0 preferred_lft -1", "invalid lifetime '-1'"),
+    ] {
+        assert_unchanged(state_snapshot, || {
+            add(line).fails(7, needle);
+        });
+    }
+}
+
+/// --exist-ok and replace: "changed": false when the address already is as asked; lifetimes
+/// are set anew; what the kernel keeps on an existing address is exit 4 naming it.
+#[test]
+fn addr_exist_ok_and_replace_converge_or_name_the_difference() {
+    let lab = lab!();
+    let n = address_lab(&lab);
+    let run = |line: &str| ns_line(&format!("-n {n} addr {line}"));
+    run("add 10.0.0.1/24 dev e0").ok();
+    assert_eq!(
+        run("add 10.0.0.1/24 dev e0 --exist-ok").ok().json()["changed"],
+        false
+    );
+    assert_eq!(run("replace 10.0.0.1/24 dev e0").ok().json()["changed"], false);
+    let snapshot = || {
+        sh_ok(&format!(
+            "ip -n {n} -j addr show dev e0 | jq -cS '.[0].addr_info'"
+        ))
+    };
+    for line in [
+        "add 10.0.0.1/24 dev e0 scope link --exist-ok",
+        "add 10.0.0.1/24 dev e0 label e0:y --exist-ok",
+        "replace 10.0.0.1/24 dev e0 brd +",
+    ] {
+        assert_unchanged(snapshot, || {
+            run(line).fails(4, "the address exists and differs");
+        });
+    }
+    run("add 10.0.0.1/24 dev e0 label e0:y").fails(4, "already assigned");
+    let out = run("add 10.0.0.1/24 dev e0 valid_lft 600 preferred_lft 300 --exist-ok")
+        .ok()
+        .json();
+    assert_eq!(out["changed"], true);
+    assert_eq!(addr_info(&n, "e0")["10.0.0.1/24"]["valid_life_time"], 600);
+    run("replace 10.0.0.1/24 dev e0 valid_lft forever preferred_lft forever").ok();
+    assert_eq!(
+        addr_info(&n, "e0")["10.0.0.1/24"]["valid_life_time"],
+        4294967295u32
+    );
+    // replace of an address the link lacks adds it.
+    assert_eq!(run("replace 10.0.9.1/24 dev e0").ok().json()["changed"], true);
+    // IPv6: noprefixroute set by replace; undone by --batch --atomic.
+    run("add fd00::1/64 dev e0 nodad").ok();
+    let before = snapshot();
+    let batch = format!(
+        "-n {n} addr replace fd00::1/64 dev e0 nodad noprefixroute\n-n {n} addr add 10.0.0.1/24 dev e0\n"
+    );
+    let failed = vnet_stdin("vnet-ns", &["--batch", "-", "--atomic"], &batch);
+    assert_eq!(failed.code, 4, "{failed:?}");
+    assert_eq!(snapshot(), before, "the replace was undone");
+    run("replace fd00::1/64 dev e0 nodad noprefixroute").ok();
+    assert_eq!(addr_info(&n, "e0")["fd00::1/64"]["noprefixroute"], true);
+}
+
+#[test]
+fn addr_flush_with_filters() {
+    let lab = lab!();
+    let n = address_lab(&lab);
+    for line in [
+        "10.0.0.1/24 dev e0",
+        "10.0.0.2/24 dev e0 label e0:a",
+        "10.0.0.3/24 dev e0 label e0:b",
+        "10.1.0.1/24 dev e0 scope link",
+        "10.2.0.1/24 dev e0",
+        "10.5.0.1/24 dev e1",
+    ] {
+        ns_line(&format!("-n {n} addr add {line}")).ok();
+    }
+    let left = |dev: &str| {
+        let mut keys: Vec<String> = addr_info(&n, dev).keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    ns_line(&format!("-n {n} addr flush label e0:a")).ok();
+    assert_eq!(
+        left("e0"),
+        ["10.0.0.1/24", "10.0.0.3/24", "10.1.0.1/24", "10.2.0.1/24"]
+    );
+    ns_line(&format!("-n {n} addr flush dev e0 scope link")).ok();
+    assert_eq!(left("e0"), ["10.0.0.1/24", "10.0.0.3/24", "10.2.0.1/24"]);
+    ns_line(&format!("-n {n} addr flush dev e0 to 10.2.0.0/16")).ok();
+    assert_eq!(left("e0"), ["10.0.0.1/24", "10.0.0.3/24"]);
+    ns_line(&format!("-n {n} addr flush label e0:*")).ok();
+    assert_eq!(left("e0"), ["10.0.0.1/24"]);
+    assert_eq!(left("e1"), ["10.5.0.1/24"], "another link's addresses stay");
+    let out = ns_line(&format!("-n {n} addr flush dev e0 scope host"))
+        .ok()
+        .json();
+    assert_eq!(out["changed"], false);
+    for (line, code, needle) in [
+        ("flush dev e0 scope galaxy", 7, "invalid scope 'galaxy'"),
+        ("flush dev e0 to 10.0.0.0/33", 7, "10.0.0.0/33"),
+        ("flush scope global", 2, "required"),
+        ("flush dev nosuch0", 3, "nosuch0"),
+    ] {
+        assert_unchanged(state_snapshot, || {
+            ns_line(&format!("-n {n} addr {line}")).fails(code, needle);
+        });
+    }
+}

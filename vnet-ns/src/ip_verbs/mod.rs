@@ -7,6 +7,7 @@
 //! parsers here keep the messages the checks have always given.
 
 pub mod addr;
+pub mod addr_show;
 pub mod link;
 pub mod link_options;
 pub mod neigh;
