@@ -574,3 +574,30 @@ fn addr_flush_with_filters() {
         });
     }
 }
+
+/// fdb add --exist-ok (issue 21's rule): "changed": false only for the entry asked for; a
+/// static entry where a permanent one is asked (or the other way) is exit 4 naming it.
+#[test]
+fn fdb_add_exist_ok_accepts_only_the_same_entry() {
+    let lab = lab!();
+    let (_br0, port, _) = bridge_with_port(&lab);
+    let mac = "02:00:00:00:21:01";
+    let fdb = |extra: &str| {
+        let line = format!("fdb add {mac} dev {port} master {extra}");
+        br(&line.split_whitespace().collect::<Vec<_>>())
+    };
+    assert_eq!(fdb("static").ok().json()["changed"], true);
+    assert_eq!(fdb("static --exist-ok").ok().json()["changed"], false);
+    let entries = || {
+        sh_ok(&format!(
+            "bridge -j fdb show dev {port} | jq -cS '[.[] | select(.mac == \"{mac}\")]'"
+        ))
+    };
+    assert!(entries().contains("\"static\""), "{}", entries());
+    assert_unchanged(entries, || {
+        fdb("--exist-ok").fails(4, "an entry exists and is static, not permanent");
+    });
+    assert_unchanged(entries, || {
+        fdb("static").fails(4, "the entry exists");
+    });
+}
