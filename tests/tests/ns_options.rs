@@ -129,7 +129,7 @@ fn link_set_type_bridge_slave_sets_port_options() {
     let (_br0, port, _) = bridge_with_port(&lab);
     let out = ns_line(&format!(
         "link set dev {port} type bridge_slave learning off flood off mcast_flood off hairpin on \
-         isolated on neigh_suppress on cost 19 priority 7 mcast_router 2"
+         isolated on neigh_suppress on cost 19 priority 7 mcast_router 2 proxy_arp on proxy_arp_wifi on"
     ))
     .ok()
     .json();
@@ -145,6 +145,8 @@ fn link_set_type_bridge_slave_sets_port_options() {
         ("cost", 19.into()),
         ("priority", 7.into()),
         ("multicast_router", 2.into()),
+        ("proxy_arp", true.into()),
+        ("proxy_arp_wifi", true.into()),
     ] {
         assert_eq!(port_data[key], want, "{key}: {port_data}");
     }
@@ -220,7 +222,8 @@ fn bridge_link_set_sets_port_options_as_bridge_does() {
     let (br0, port, _) = bridge_with_port(&lab);
     let (ip_br, ip_port, _) = bridge_with_port(&lab);
     let words = "learning off flood off mcast_flood off hairpin on isolated on neigh_suppress on cost 9 \
-                 priority 5 state 3 mcast_router 0";
+                 priority 5 state 3 mcast_router 0 guard on root_block on fastleave on bcast_flood off \
+                 mcast_to_unicast on vlan_tunnel on locked on";
     sh_ok(&format!("bridge link set dev {ip_port} {words}"));
     let mut line = vec!["link", "set", "dev", port.as_str()];
     line.extend(words.split(' '));
@@ -245,6 +248,13 @@ fn bridge_link_set_sets_port_options_as_bridge_does() {
         "neigh_suppress",
         "cost",
         "priority",
+        "guard",
+        "root_block",
+        "fastleave",
+        "bcast_flood",
+        "mcast_to_unicast",
+        "vlan_tunnel",
+        "locked",
     ] {
         assert_eq!(out[key], ip_json_bridge_link(&port)[key], "{key}: {out}");
     }

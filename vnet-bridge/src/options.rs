@@ -23,7 +23,8 @@ fn ifname(text: &str) -> Result<String> {
 
 /// Change a bridge port's options, as bridge(8) does: `link set dev PORT [learning on|off]
 /// [flood on|off] [mcast_flood on|off] [hairpin on|off] [isolated on|off] [neigh_suppress on|off]
-/// [cost N] [priority N] [state S] [mcast_router N]`.
+/// [guard|root_block|fastleave|bcast_flood|mcast_to_unicast|proxy_arp|proxy_arp_wifi|vlan_tunnel|
+/// locked on|off] [cost N] [priority N] [state S] [mcast_router N]`.
 ///
 /// Every value is checked first (exit 7: cost 1..65535, priority 0..63, state 0..4 or its name,
 /// mcast_router 0..3); a link that is no bridge port is exit 3; an option this kernel does not
@@ -53,6 +54,33 @@ pub struct LinkSet {
     /// Answer ARP/ND for the port from the bridge's neighbour table.
     #[arg(long, visible_alias = "neigh_suppress", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
     pub neigh_suppress: Option<bool>,
+    /// Block STP BPDUs arriving on the port.
+    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub guard: Option<bool>,
+    /// Never let the port become the root port.
+    #[arg(long, visible_alias = "root_block", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub root_block: Option<bool>,
+    /// Stop multicast to the port at once on an IGMP/MLD leave.
+    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub fastleave: Option<bool>,
+    /// Flood broadcast to the port.
+    #[arg(long, visible_alias = "bcast_flood", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub bcast_flood: Option<bool>,
+    /// Send multicast to the port as unicast to each listener.
+    #[arg(long, visible_alias = "mcast_to_unicast", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub mcast_to_unicast: Option<bool>,
+    /// Answer ARP for the port's neighbours.
+    #[arg(long, visible_alias = "proxy_arp", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub proxy_arp: Option<bool>,
+    /// Proxy ARP for wireless clients (IEEE 802.11).
+    #[arg(long, visible_alias = "proxy_arp_wifi", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub proxy_arp_wifi: Option<bool>,
+    /// Map VLANs to tunnel ids on the port.
+    #[arg(long, visible_alias = "vlan_tunnel", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub vlan_tunnel: Option<bool>,
+    /// Forward only from MACs with a static entry (802.1X).
+    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub locked: Option<bool>,
     /// The STP path cost, 1..65535.
     #[arg(long, value_name = "COST", value_parser = opts::port_cost, allow_hyphen_values = true, help_heading = HEADING)]
     pub cost: Option<u32>,
@@ -76,6 +104,15 @@ impl LinkSet {
             self.hairpin.map(PortOption::Hairpin),
             self.isolated.map(PortOption::Isolated),
             self.neigh_suppress.map(PortOption::NeighSuppress),
+            self.guard.map(PortOption::Guard),
+            self.root_block.map(PortOption::RootBlock),
+            self.fastleave.map(PortOption::Fastleave),
+            self.bcast_flood.map(PortOption::BcastFlood),
+            self.mcast_to_unicast.map(PortOption::McastToUnicast),
+            self.proxy_arp.map(PortOption::ProxyArp),
+            self.proxy_arp_wifi.map(PortOption::ProxyArpWifi),
+            self.vlan_tunnel.map(PortOption::VlanTunnel),
+            self.locked.map(PortOption::Locked),
             self.cost.map(PortOption::Cost),
             self.priority.map(PortOption::Priority),
             self.state.map(PortOption::State),
@@ -113,8 +150,8 @@ impl Verb for LinkSet {
         if options.is_empty() {
             return Err(Error::new(
                 ErrorKind::Usage,
-                "link set: nothing to change: give learning, flood, mcast_flood, hairpin, isolated, \
-                 neigh_suppress, cost, priority, state or mcast_router",
+                "link set: nothing to change: give an option (learning, flood, cost, ...: see \
+                 'vnet-bridge link set --help')",
             ));
         }
         let what = format!("link set dev {dev}");

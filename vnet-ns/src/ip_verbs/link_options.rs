@@ -63,6 +63,33 @@ pub struct LinkOptions {
     /// bridge_slave: answer ARP/ND for the port from the bridge's neighbour table.
     #[arg(long, visible_alias = "neigh_suppress", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
     pub neigh_suppress: Option<bool>,
+    /// bridge_slave: Block STP BPDUs arriving on the port.
+    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub guard: Option<bool>,
+    /// bridge_slave: Never let the port become the root port.
+    #[arg(long, visible_alias = "root_block", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub root_block: Option<bool>,
+    /// bridge_slave: Stop multicast to the port at once on an IGMP/MLD leave.
+    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub fastleave: Option<bool>,
+    /// bridge_slave: Flood broadcast to the port.
+    #[arg(long, visible_alias = "bcast_flood", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub bcast_flood: Option<bool>,
+    /// bridge_slave: Send multicast to the port as unicast to each listener.
+    #[arg(long, visible_alias = "mcast_to_unicast", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub mcast_to_unicast: Option<bool>,
+    /// bridge_slave: Answer ARP for the port's neighbours.
+    #[arg(long, visible_alias = "proxy_arp", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub proxy_arp: Option<bool>,
+    /// bridge_slave: Proxy ARP for wireless clients (IEEE 802.11).
+    #[arg(long, visible_alias = "proxy_arp_wifi", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub proxy_arp_wifi: Option<bool>,
+    /// bridge_slave: Map VLANs to tunnel ids on the port.
+    #[arg(long, visible_alias = "vlan_tunnel", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub vlan_tunnel: Option<bool>,
+    /// bridge_slave: Forward only from MACs with a static entry (802.1X).
+    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub locked: Option<bool>,
     /// bridge_slave: the STP path cost, 1..65535.
     #[arg(long, value_name = "COST", value_parser = opts::port_cost, allow_hyphen_values = true, help_heading = HEADING)]
     pub cost: Option<u32>,
@@ -160,6 +187,15 @@ impl LinkOptions {
             self.hairpin.map(PortOption::Hairpin),
             self.isolated.map(PortOption::Isolated),
             self.neigh_suppress.map(PortOption::NeighSuppress),
+            self.guard.map(PortOption::Guard),
+            self.root_block.map(PortOption::RootBlock),
+            self.fastleave.map(PortOption::Fastleave),
+            self.bcast_flood.map(PortOption::BcastFlood),
+            self.mcast_to_unicast.map(PortOption::McastToUnicast),
+            self.proxy_arp.map(PortOption::ProxyArp),
+            self.proxy_arp_wifi.map(PortOption::ProxyArpWifi),
+            self.vlan_tunnel.map(PortOption::VlanTunnel),
+            self.locked.map(PortOption::Locked),
             self.cost.map(PortOption::Cost),
             self.priority.map(PortOption::Priority),
             self.state.map(PortOption::State),
