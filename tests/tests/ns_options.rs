@@ -151,6 +151,15 @@ fn link_set_type_bridge_slave_sets_port_options() {
         assert_eq!(port_data[key], want, "{key}: {port_data}");
     }
     assert_eq!(sysfs(&format!("{port}/brport/learning")), "0");
+    // Undone by --batch --atomic when a later line fails: flags, alias and port options.
+    let before = options_snapshot();
+    let batch = format!(
+        "link set dev {port} promisc on alias undo-me type bridge_slave learning on cost 3 multicast_router 0\n\
+         link set dev nosuch0 up\n"
+    );
+    let run = vnet_stdin("vnet-ns", &["--batch", "-", "--atomic"], &batch);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(options_snapshot(), before, "the changes were undone");
     assert_eq!(sysfs(&format!("{port}/brport/path_cost")), "19");
     assert_eq!(out["details"]["info_slave_data"]["cost"], 19);
     // Bad values: nothing changed, the one-line error names the value.

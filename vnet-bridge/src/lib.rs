@@ -108,7 +108,7 @@ value out of the kernel's range, or a NAME that exists but is not a bridge is ex
 bridge, interface or namespace (or an interface that is not a port of the bridge) is exit 3; not \
 root is exit 5 with a hint. A verb that fails half-way undoes the changes it made.
 
-Beyond brctl, for hypervisor and lab hosts: setmtu/setportmtu (MTU within each link's kernel limits), setmac (unicast only), setmcsnoop (multicast snooping), addif --up, setvlanfiltering and vlan add|del|show in bridge(8)'s words; on a kernel without CONFIG_BRIDGE_VLAN_FILTERING every VLAN verb is exit 6.
+Beyond brctl, for hypervisor and lab hosts: setmtu/setportmtu (MTU within each link's kernel limits), setmac (unicast only), setmcsnoop (multicast snooping), addif --up, setvlanfiltering and vlan add|del|show in bridge(8)'s words; on a kernel without CONFIG_BRIDGE_VLAN_FILTERING every VLAN verb is exit 6. Port options in bridge(8)'s words with link set dev PORT (learning, flood, mcast_flood, hairpin, isolated, neigh_suppress, cost, priority, state, mcast_router ...); the bridge's multicast options with setmcquerier, setmcrouter, setgroupfwdmask, setportmcrouter, and setvlanprotocol (exit 6 without VLAN filtering).
 
 Across hosts: addvxlan/delvxlan make a VXLAN port of a bridge (VNI, remote or multicast group, \
 MTU from the underlay), and fdb add|append|del|show manage static forwarding entries in bridge(8)'s \

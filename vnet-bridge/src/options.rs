@@ -91,7 +91,7 @@ pub struct LinkSet {
     #[arg(long, value_name = "STATE", value_parser = opts::port_state, allow_hyphen_values = true, help_heading = HEADING)]
     pub state: Option<u8>,
     /// The port's multicast router mode: 0 disabled, 1 automatic, 2 permanent, 3 temporary.
-    #[arg(long, visible_alias = "mcast_router", value_name = "N", value_parser = opts::port_mcast_router, help_heading = HEADING)]
+    #[arg(long, visible_aliases = ["mcast_router", "multicast_router"], value_name = "N", value_parser = opts::port_mcast_router, help_heading = HEADING)]
     pub mcast_router: Option<u8>,
 }
 

@@ -101,13 +101,13 @@ pub struct LinkOptions {
     pub state: Option<u8>,
     /// bridge_slave: the port's multicast router mode 0..3; bridge: the bridge's, 0..2 (0
     /// disabled, 1 automatic, 2 permanent, 3 temporary).
-    #[arg(long, visible_alias = "mcast_router", value_name = "N", help_heading = HEADING)]
+    #[arg(long, visible_aliases = ["mcast_router", "multicast_router"], value_name = "N", help_heading = HEADING)]
     pub mcast_router: Option<String>,
     /// bridge: multicast snooping, 0 or 1.
-    #[arg(long, visible_alias = "mcast_snooping", value_name = "0|1", value_parser = opts::zero_one, help_heading = HEADING)]
+    #[arg(long, visible_aliases = ["mcast_snooping", "multicast_snooping"], value_name = "0|1", value_parser = opts::zero_one, help_heading = HEADING)]
     pub mcast_snooping: Option<bool>,
     /// bridge: the bridge sends multicast queries, 0 or 1.
-    #[arg(long, visible_alias = "mcast_querier", value_name = "0|1", value_parser = opts::zero_one, help_heading = HEADING)]
+    #[arg(long, visible_aliases = ["mcast_querier", "multicast_querier"], value_name = "0|1", value_parser = opts::zero_one, help_heading = HEADING)]
     pub mcast_querier: Option<bool>,
     /// bridge: which link-local groups 01:80:c2:00:00:0X are forwarded, a 16-bit mask (bits
     /// 0..2 stay restricted).
