@@ -566,6 +566,15 @@ fn addr_flush_with_filters() {
         keys.sort();
         keys
     };
+    // Undone by --batch --atomic: the addresses come back with their labels and scopes.
+    let snapshot = || {
+        sh_ok(&format!("ip -n {n} -j addr show | jq -cS '[.[].addr_info[] | del(.valid_life_time, .preferred_life_time)] | sort_by(.local)'"))
+    };
+    let before = snapshot();
+    let batch = format!("-n {n} addr flush dev e0\n-n {n} addr del 10.9.9.9/24 dev e0\n");
+    let run = vnet_stdin("vnet-ns", &["--batch", "-", "--atomic"], &batch);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(snapshot(), before, "the flush was undone");
     ns_line(&format!("-n {n} addr flush label e0:a")).ok();
     assert_eq!(
         left("e0"),
