@@ -9,6 +9,7 @@ mod kernel;
 mod model;
 mod monitor;
 mod moveaddr;
+mod options;
 mod ports;
 mod prune;
 mod settings;
@@ -107,7 +108,7 @@ value out of the kernel's range, or a NAME that exists but is not a bridge is ex
 bridge, interface or namespace (or an interface that is not a port of the bridge) is exit 3; not \
 root is exit 5 with a hint. A verb that fails half-way undoes the changes it made.
 
-Beyond brctl, for hypervisor and lab hosts: setmtu/setportmtu (MTU within each link's kernel limits), setmac (unicast only), setmcsnoop (multicast snooping), addif --up, setvlanfiltering and vlan add|del|show in bridge(8)'s words; on a kernel without CONFIG_BRIDGE_VLAN_FILTERING every VLAN verb is exit 6.
+Beyond brctl, for hypervisor and lab hosts: setmtu/setportmtu (MTU within each link's kernel limits), setmac (unicast only), setmcsnoop (multicast snooping), addif --up, setvlanfiltering and vlan add|del|show in bridge(8)'s words; on a kernel without CONFIG_BRIDGE_VLAN_FILTERING every VLAN verb is exit 6. Port options in bridge(8)'s words with link set dev PORT (learning, flood, mcast_flood, hairpin, isolated, neigh_suppress, cost, priority, state, mcast_router ...); the bridge's multicast options with setmcquerier, setmcrouter, setgroupfwdmask, setportmcrouter, and setvlanprotocol (exit 6 without VLAN filtering).
 
 Across hosts: addvxlan/delvxlan make a VXLAN port of a bridge (VNI, remote or multicast group, \
 MTU from the underlay), and fdb add|append|del|show manage static forwarding entries in bridge(8)'s \
@@ -176,6 +177,14 @@ vnet_common::verbs! {
         Setportmtu(settings::Setportmtu),
         Setmac(settings::Setmac),
         Setmcsnoop(settings::Setmcsnoop),
+        Setmcquerier(options::Setmcquerier),
+        Setmcrouter(options::Setmcrouter),
+        Setgroupfwdmask(options::Setgroupfwdmask),
+        Setvlanprotocol(options::Setvlanprotocol),
+        Setportmcrouter(options::Setportmcrouter),
+        /// Bridge port options in bridge(8)'s words: link set dev PORT learning off cost 10 ...
+        #[command(subcommand, arg_required_else_help = false)]
+        Link(LinkVerb),
         Setvlanfiltering(vlan::Setvlanfiltering),
         /// Per-port VLANs of a VLAN-filtering bridge, in bridge(8)'s words: vlan add, del, show.
         // Without a sub-action: clap's one-line "requires a subcommand", not the whole help.
@@ -200,6 +209,13 @@ vnet_common::verbs! {
         Del(vlan::VlanDel),
         #[command(visible_alias = "list")]
         Show(vlan::VlanShow),
+    }
+}
+
+// `link set` (bridge link set): a port's options.
+vnet_common::verbs! {
+    pub enum LinkVerb for Ctx {
+        Set(options::LinkSet),
     }
 }
 

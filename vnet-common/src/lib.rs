@@ -2,6 +2,7 @@
 //! validation, netlink handles (also inside a named namespace), the `--batch` runner and man pages.
 
 pub mod batch;
+pub mod bridge_options;
 pub mod cidr;
 pub mod cli;
 pub mod completion;

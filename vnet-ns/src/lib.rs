@@ -1,10 +1,12 @@
 //! vnet-ns: named network namespaces and veth pairs, shared with `ip netns`.
 //! The verbs are registered here; each lives in its module as one Args type with one `run`.
 
+mod addr_opts;
 mod addrs;
 mod exec;
 mod iface;
 mod ip_verbs;
+mod linkopts;
 mod linkset;
 mod monitor;
 mod namespaces;

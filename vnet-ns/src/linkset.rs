@@ -25,9 +25,12 @@ pub struct LinkChange {
     /// The link after the change; for del, as it was before.
     pub interface: Option<Interface>,
     /// The changes made, in order, as ip words: "down", "address 02:42:ac:11:00:02", "mtu 1400",
-    /// "name eth1", "up", "netns Blue".
+    /// "name eth1", "up", "netns Blue", "promisc on", "learning off".
     pub changes: Vec<String>,
     pub changed: bool,
+    /// ip -d's details of the link after the change (flags, txqlen, alias, a bridge's or bridge
+    /// port's options); null for del.
+    pub details: Option<crate::linkopts::LinkDetails>,
 }
 
 /// `link set [dev] IF ...` with every word checked.
@@ -39,6 +42,7 @@ pub struct SetSpec {
     pub mtu: Option<u32>,
     pub name: Option<String>,
     pub netns: Option<String>,
+    pub options: crate::linkopts::OptionsSpec,
 }
 
 fn u32_attr(link: &LinkMessage, pick: fn(&LinkAttribute) -> Option<u32>) -> Option<u32> {
@@ -116,6 +120,7 @@ pub fn run_set(
             .map_err(|e| e.context(&what))?;
         let into = target.as_ref().map(|(t, thandle, _)| (t.as_str(), thandle));
         let final_name = check_set(&handle, &link, &spec, ns.as_deref(), into, &what).await?;
+        spec.options.check(&link).map_err(|e| e.context(&what))?;
         let mut changes = vec![];
         // The move comes first, as the kernel does it for ip link set X netns NS up: a link moved
         // to another namespace arrives down, so the other changes are made there. A rename with
@@ -150,17 +155,20 @@ pub fn run_set(
         if let Some(mtu) = spec.mtu {
             changes.extend(set_mtu(&handle, &link, mtu, &what, journal).await?);
         }
+        changes.extend(crate::linkopts::apply(&handle, &link, &spec.options, &what, journal).await?);
         if spec.up == Some(true) && !was_up {
             set_up_journaled(&handle, index, true, &what, journal).await?;
             changes.push("up".to_string());
         }
         let interface = describe(&handle, &final_name, now_in.as_deref()).await?;
+        let details = crate::linkopts::details(&handle, &final_name, now_in.as_deref()).await?;
         Ok(LinkChange {
             action: "set".into(),
             netns: now_in,
             interface: Some(interface),
             changed: !changes.is_empty(),
             changes,
+            details: Some(details),
         })
     })
 }
@@ -352,6 +360,7 @@ pub fn run_del(
             interface: None,
             changes: vec![],
             changed: false,
+            details: None,
         };
         let Some(link) = links::find_link(&handle, &dev).await? else {
             if missing_ok {

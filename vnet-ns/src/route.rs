@@ -380,6 +380,25 @@ fn matches_spec(route: &RouteMessage, spec: &RouteSpec, oif_index: Option<u32>, 
     true
 }
 
+/// --exist-ok accepts only the route asked for: another one to the same prefix (another
+/// gateway, device or type) is exit 4 naming it.
+fn refuse_another(
+    existing: Option<&RouteMessage>,
+    spec: &RouteSpec,
+    oif_index: Option<u32>,
+    links: &HashMap<u32, String>,
+    what: &str,
+) -> Result<()> {
+    let Some(other) = existing.filter(|r| !matches_spec(r, spec, oif_index, true)) else {
+        return Ok(());
+    };
+    let line = text_line(&RouteEntry::decode_named(other, links), false);
+    Err(
+        Error::exists(format!("{what}: another route to it exists: {}", line.trim_end()))
+            .with_hint("use 'route replace' to change it"),
+    )
+}
+
 /// Whether a link-scope route (IPv4) or a connected route (IPv6) reaches `gw`, on `oif` if given:
 /// what the kernel demands of a gateway.
 fn reaches(routes: &[RouteMessage], gw: IpAddr, oif_index: Option<u32>) -> bool {
@@ -450,6 +469,7 @@ impl Route {
         match add.execute().await.map_err(Error::from) {
             Ok(()) => {}
             Err(e) if e.kind == ErrorKind::Exists && self.exist_ok => {
+                refuse_another(existing.as_ref(), spec, oif_index, &links, &what)?;
                 result.route = existing.as_ref().map(|r| RouteEntry::decode_named(r, &links));
                 return Ok(result);
             }

@@ -1,6 +1,6 @@
 //! `fdb add`, `fdb append` and `fdb del`: one forwarding database entry, in bridge(8)'s words.
 
-use super::entries::{delete_message, in_bridge_table, new_message, same_entry, send, Entry, Op};
+use super::entries::{delete_message, in_bridge_table, new_message, row_of, same_entry, send, Entry, Op};
 use crate::model::{vxlan_data, Links};
 use crate::values::{parse_ip, parse_port, parse_vid, parse_vni};
 use crate::{Ctx, Scope};
@@ -258,6 +258,14 @@ async fn apply(
             return Err(Error::exists("the entry exists")
                 .with_hint("use --exist-ok to accept it, or 'fdb append' to add another destination"))
         }
+        (Change::Add { exist_ok: true }, Some(found)) => {
+            // --exist-ok accepts only the entry asked for (issue 21's rule).
+            if let Some(diff) = difference(&found, entry) {
+                return Err(Error::exists(format!("an entry exists and {diff}"))
+                    .with_hint("delete it (fdb del) and add it again"));
+            }
+            return Ok((true, false));
+        }
         (_, Some(_)) => return Ok((true, false)),
         (Change::Append, None) => Op::Append,
         (_, None) => Op::Add,
@@ -269,6 +277,34 @@ async fn apply(
         send(&handle, delete_message(&message), Op::Del).await
     })?;
     Ok((true, true))
+}
+
+/// How an entry in the table differs from the one asked for (its state, remote port or VNI),
+/// as a phrase; None when it is that entry.
+fn difference(found: &NeighbourMessage, entry: &Entry) -> Option<String> {
+    let row = row_of(found, &Links::new(vec![]), false);
+    let state = if entry.is_static { "static" } else { "permanent" };
+    if row.state != state {
+        let has = if row.state.is_empty() {
+            "learned"
+        } else {
+            row.state.as_str()
+        };
+        return Some(format!("is {has}, not {state}"));
+    }
+    if entry.port.is_some() && row.port != entry.port {
+        return Some(format!(
+            "has another port ({})",
+            row.port.map_or("the device's".into(), |p| p.to_string())
+        ));
+    }
+    if entry.vni.is_some() && row.vni != entry.vni {
+        return Some(format!(
+            "has another vni ({})",
+            row.vni.map_or("the device's".into(), |v| v.to_string())
+        ));
+    }
+    None
 }
 
 /// DEV's index and the entry as the table holds it now (None: not there). Refuses dst, port and

@@ -2,7 +2,8 @@
 //! the current namespace or -n NS, IPv4 and IPv6, as ip addr changes them (the work: crate::addrs
 //! and crate::iface).
 
-use crate::addrs::{self, AddrSpec, Options};
+use crate::addr_opts::{self, AddrOpts, Broadcast};
+use crate::addrs::{self, AddrSpec, FlushFilter, Options};
 use crate::iface::{self, Changed};
 use crate::NsCtx;
 use ipnet::IpNet;
@@ -15,18 +16,24 @@ vnet_common::verbs! {
     pub enum AddrVerb for NsCtx {
         /// Add an address to a link (ip addr add).
         Add(Add),
+        /// Add an address, or change the one the link has (ip addr replace).
+        Replace(Replace),
         /// Remove an address from a link (ip addr del).
         #[command(visible_alias = "delete")]
         Del(Del),
-        /// Remove every address of a link (ip addr flush).
+        /// Remove the addresses of a link, all or those a filter picks (ip addr flush).
         Flush(Flush),
+        /// The links with their addresses, as ip -j addr show describes them.
+        #[command(visible_alias = "list", visible_alias = "ls")]
+        Show(super::addr_show::Show),
     }
 }
 
 /// Add, delete or flush addresses on a link, in the current namespace or -n NS (ip addr
 /// add/del/flush), IPv4 and IPv6.
 ///
-/// Forms: `addr add CIDR dev IF [nodad]`, `addr del CIDR dev IF`, `addr flush dev IF` act in -n NS
+/// Forms: `addr add|replace CIDR dev IF [ip's options]`, `addr del CIDR dev IF`, `addr flush dev IF
+/// [filters]`, `addr show [IF]` act in -n NS
 /// (default: the current namespace, so host links too); the older form `addr NS IFACE CIDR
 /// [--del]` names the namespace first and is unchanged. A second IPv4 address in the subnet of one
 /// already on the link becomes a secondary address, as with ip (ip -j addr shows it). Deleting a
@@ -95,20 +102,90 @@ impl Address {
     }
 }
 
-/// Add an address to a link: `addr add CIDR dev IF [nodad]`.
+/// Add an address to a link: `addr add CIDR dev IF [broadcast ADDR|+|-] [label LABEL] [scope S]
+/// [valid_lft N|forever] [preferred_lft N|forever] [noprefixroute] [nodad]`.
 ///
-/// An address the link has is exit 4 (--exist-ok: "changed": false).
+/// As ip: no broadcast address unless asked; the label is the device's name or begins with it
+/// and a colon; scope host|link|global|site|nowhere or 0..255 (default: host for loopback
+/// addresses, else global); preferred_lft at most valid_lft. An address the link has is exit 4;
+/// with --exist-ok "changed": false when it already is what was asked, its lifetimes (and on
+/// IPv6 noprefixroute and nodad) set anew otherwise ("changed": true), and exit 4 naming the
+/// difference for what the kernel keeps on an existing address (scope, label, broadcast, IPv4's
+/// noprefixroute).
 #[derive(Debug, clap::Args)]
 #[command(args_override_self = true)]
 pub struct Add {
     #[command(flatten)]
     pub address: Address,
+    #[command(flatten)]
+    pub options: AddrOptions,
+    /// Succeed when the link already has the address as asked (see above).
+    #[arg(long, visible_alias = "may-exist")]
+    pub exist_ok: bool,
+}
+
+/// Add an address or change the one the link has: `addr replace CIDR dev IF [options of addr
+/// add]`.
+///
+/// "changed": false when the link already has it as asked. The kernel changes only the
+/// lifetimes of an existing address (and on IPv6 noprefixroute and nodad): another scope,
+/// label or broadcast is exit 4 naming it, not a pretend success.
+#[derive(Debug, clap::Args)]
+#[command(args_override_self = true)]
+pub struct Replace {
+    #[command(flatten)]
+    pub address: Address,
+    #[command(flatten)]
+    pub options: AddrOptions,
+}
+
+/// ip's options of addr add and replace.
+#[derive(Debug, clap::Args)]
+pub struct AddrOptions {
+    /// IPv4: the broadcast address, + (host bits set) or - (host bits clear).
+    #[arg(long, visible_alias = "brd", value_name = "ADDR|+|-", value_parser = addr_opts::parse_broadcast, allow_hyphen_values = true, help_heading = HEADING)]
+    pub broadcast: Option<Broadcast>,
+    /// IPv4: the label, IF or IF:NAME.
+    #[arg(long, value_name = "LABEL", help_heading = HEADING)]
+    pub label: Option<String>,
+    /// host, link, global, site, nowhere or 0..255.
+    #[arg(long, value_name = "SCOPE", value_parser = addr_opts::parse_scope, help_heading = HEADING)]
+    pub scope: Option<u8>,
+    /// How long the address stays valid: seconds or forever.
+    #[arg(long, visible_alias = "valid_lft", value_name = "N|forever", value_parser = addr_opts::parse_lifetime, allow_hyphen_values = true, help_heading = HEADING)]
+    pub valid_lft: Option<u32>,
+    /// How long the address stays preferred: seconds or forever (at most valid_lft).
+    #[arg(long, visible_alias = "preferred_lft", value_name = "N|forever", value_parser = addr_opts::parse_lifetime, allow_hyphen_values = true, help_heading = HEADING)]
+    pub preferred_lft: Option<u32>,
+    /// Add no route for the address's prefix.
+    #[arg(long, help_heading = HEADING)]
+    pub noprefixroute: bool,
     /// IPv6: usable at once, without duplicate address detection.
     #[arg(long, help_heading = HEADING)]
     pub nodad: bool,
-    /// Succeed with "changed": false when the link already has the address.
-    #[arg(long, visible_alias = "may-exist")]
-    pub exist_ok: bool,
+}
+
+impl AddrOptions {
+    /// The options, checked against the address and link (exit 7 as ip refuses them).
+    fn checked(self, net: &IpNet, dev: &str) -> Result<AddrOpts> {
+        let lifetimes = match (self.valid_lft, self.preferred_lft) {
+            (None, None) => None,
+            (valid, preferred) => Some((
+                valid.unwrap_or(addr_opts::FOREVER),
+                preferred.unwrap_or(addr_opts::FOREVER),
+            )),
+        };
+        let opts = AddrOpts {
+            broadcast: self.broadcast,
+            label: self.label,
+            scope: self.scope,
+            lifetimes,
+            noprefixroute: self.noprefixroute,
+            nodad: self.nodad,
+        };
+        opts.check(net, dev)?;
+        Ok(opts)
+    }
 }
 
 /// Remove an address from a link: `addr del CIDR dev IF`.
@@ -124,13 +201,52 @@ pub struct Del {
     pub missing_ok: bool,
 }
 
-/// Remove every address of a link: `addr flush dev IF`.
+/// Remove the addresses of a link: `addr flush dev IF [scope S] [label PATTERN] [to PREFIX]`.
+///
+/// Every address of the link, or only those of that scope, with a label matching PATTERN (a
+/// trailing * matches any rest, as ip's `label eth0:*`), inside PREFIX. Without dev, the link is
+/// the one the label names (a label begins with its link's name). Secondaries go first; each
+/// address is journaled and comes back with its own options on undo.
 #[derive(Debug, clap::Args)]
 #[command(args_override_self = true)]
 pub struct Flush {
     /// The link.
-    #[arg(long, value_name = "IF", required = true, value_parser = super::ifname, help_heading = HEADING)]
+    #[arg(long, value_name = "IF", required_unless_present = "label", value_parser = super::ifname, help_heading = HEADING)]
     pub dev: Option<String>,
+    /// Only addresses of this scope: host, link, global, site, nowhere or 0..255.
+    #[arg(long, value_name = "SCOPE", value_parser = addr_opts::parse_scope, help_heading = HEADING)]
+    pub scope: Option<u8>,
+    /// Only addresses with a label matching this (IF:NAME, or IF:* for every labelled one).
+    #[arg(long, value_name = "PATTERN", help_heading = HEADING)]
+    pub label: Option<String>,
+    /// Only addresses inside this prefix.
+    #[arg(long, value_name = "PREFIX", value_parser = parse_prefix, help_heading = HEADING)]
+    pub to: Option<IpNet>,
+}
+
+/// A prefix as `to PREFIX` takes it: a CIDR or a bare address (a host prefix).
+fn parse_prefix(text: &str) -> Result<IpNet> {
+    match text.parse::<std::net::IpAddr>() {
+        Ok(ip) => Ok(IpNet::from(ip)),
+        Err(_) => parse_cidr(text),
+    }
+}
+
+impl Flush {
+    /// The link and the filter; without dev, the link the label names.
+    fn checked(self) -> Result<(String, FlushFilter)> {
+        let dev = match (self.dev, &self.label) {
+            (Some(dev), _) => dev,
+            (None, Some(label)) => super::ifname(label.split(':').next().unwrap_or_default())?,
+            (None, None) => unreachable!("clap requires dev or label"),
+        };
+        let filter = FlushFilter {
+            scope: self.scope,
+            label: self.label,
+            to: self.to,
+        };
+        Ok((dev, filter))
+    }
 }
 
 /// Runs `spec` in the -n namespace.
@@ -145,13 +261,36 @@ impl Verb for Add {
 
     fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Changed> {
         let (net, dev) = self.address.checked()?;
+        let asked = self.options.checked(&net, &dev)?;
         let spec = AddrSpec::Add {
             net,
             dev,
-            nodad: self.nodad,
+            opts: asked,
+            replace: false,
         };
         let opts = Options {
             exist_ok: self.exist_ok,
+            missing_ok: false,
+        };
+        change(ctx, spec, opts, journal)
+    }
+}
+
+impl Verb for Replace {
+    type Ctx = NsCtx;
+    type Output = Changed;
+
+    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Changed> {
+        let (net, dev) = self.address.checked()?;
+        let asked = self.options.checked(&net, &dev)?;
+        let spec = AddrSpec::Add {
+            net,
+            dev,
+            opts: asked,
+            replace: true,
+        };
+        let opts = Options {
+            exist_ok: true,
             missing_ok: false,
         };
         change(ctx, spec, opts, journal)
@@ -177,12 +316,12 @@ impl Verb for Flush {
     type Output = Changed;
 
     fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Changed> {
-        let dev = self.dev.expect("clap requires dev IF");
+        let (dev, filter) = self.checked()?;
         let opts = Options {
             exist_ok: false,
             missing_ok: false,
         };
-        change(ctx, AddrSpec::Flush { dev }, opts, journal)
+        change(ctx, AddrSpec::Flush { dev, filter }, opts, journal)
     }
 }
 
@@ -215,19 +354,33 @@ mod tests {
         Ok(match verb {
             AddrVerb::Add(add) => {
                 let (net, dev) = checked(add.address)?;
+                let opts = add.options.checked(&net, &dev).map_err(|e| e.exit_code())?;
                 AddrSpec::Add {
                     net,
                     dev,
-                    nodad: add.nodad,
+                    opts,
+                    replace: false,
                 }
             }
+            AddrVerb::Replace(replace) => {
+                let (net, dev) = checked(replace.address)?;
+                let opts = replace.options.checked(&net, &dev).map_err(|e| e.exit_code())?;
+                AddrSpec::Add {
+                    net,
+                    dev,
+                    opts,
+                    replace: true,
+                }
+            }
+            AddrVerb::Show(_) => panic!("show has no spec"),
             AddrVerb::Del(del) => {
                 let (net, dev) = checked(del.address)?;
                 AddrSpec::Del { net, dev }
             }
-            AddrVerb::Flush(flush) => AddrSpec::Flush {
-                dev: flush.dev.unwrap(),
-            },
+            AddrVerb::Flush(flush) => {
+                let (dev, filter) = flush.checked().map_err(|e| e.exit_code())?;
+                AddrSpec::Flush { dev, filter }
+            }
         })
     }
 
@@ -238,13 +391,53 @@ mod tests {
             AddrSpec::Add {
                 net: "10.0.0.1/24".parse().unwrap(),
                 dev: "eth0".into(),
-                nodad: false
+                opts: AddrOpts::default(),
+                replace: false,
             }
         );
         assert!(matches!(
             spec("addr add dev eth0 fd00::1/64 nodad").unwrap(),
-            AddrSpec::Add { nodad: true, .. }
+            AddrSpec::Add {
+                opts: AddrOpts { nodad: true, .. },
+                ..
+            }
         ));
+        match spec("addr add 10.0.0.1/24 brd + dev eth0 label eth0:1 scope link valid_lft 100 preferred_lft 50 noprefixroute").unwrap() {
+            AddrSpec::Add { opts, .. } => assert_eq!(
+                opts,
+                AddrOpts {
+                    broadcast: Some(Broadcast::Plus),
+                    label: Some("eth0:1".into()),
+                    scope: Some(253),
+                    lifetimes: Some((100, 50)),
+                    noprefixroute: true,
+                    nodad: false,
+                }
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            spec("addr replace 10.0.0.1/24 dev eth0 valid_lft forever").unwrap(),
+            AddrSpec::Add { replace: true, .. }
+        ));
+        match spec("addr flush label eth0:* scope global to 10.0.0.0/8").unwrap() {
+            AddrSpec::Flush { dev, filter } => {
+                assert_eq!(dev, "eth0");
+                assert_eq!((filter.scope, filter.label.as_deref()), (Some(0), Some("eth0:*")));
+            }
+            other => panic!("{other:?}"),
+        }
+        for bad in [
+            "addr add 10.0.0.1/24 dev eth0 label wan0",
+            "addr add 10.0.0.1/24 dev eth0 valid_lft 10",
+            "addr add 10.0.0.1/24 dev eth0 scope galaxy",
+            "addr add 10.0.0.1/24 dev eth0 brd 1.2.3",
+            "addr add fd00::1/64 dev eth0 brd +",
+            "addr add 10.0.0.1/24 dev eth0 valid_lft -5",
+            "addr flush dev eth0 to 10.0.0.0/40",
+        ] {
+            assert_eq!(spec(bad).unwrap_err(), 7, "{bad}");
+        }
         assert!(matches!(
             spec("addr add local 10.0.0.1/24 dev eth0 --may-exist").unwrap(),
             AddrSpec::Add { .. }
@@ -259,7 +452,10 @@ mod tests {
         ));
         assert_eq!(
             spec("addr flush dev eth0").unwrap(),
-            AddrSpec::Flush { dev: "eth0".into() }
+            AddrSpec::Flush {
+                dev: "eth0".into(),
+                filter: FlushFilter::default()
+            }
         );
         assert_eq!(spec("addr add 10.0.0.1/33 dev eth0").unwrap_err(), 7);
         assert_eq!(spec("addr add local 10.0.0.1/33 dev eth0").unwrap_err(), 7);

@@ -109,6 +109,8 @@ pub struct Set {
     /// Move the link into this namespace.
     #[arg(long, value_name = "NS", value_parser = super::netns_name, help_heading = HEADING)]
     pub netns: Option<String>,
+    #[command(flatten)]
+    pub options: super::link_options::LinkOptions,
 }
 
 fn mtu(text: &str) -> Result<u32> {
@@ -131,11 +133,14 @@ impl Set {
             mtu: self.mtu,
             name: self.name,
             netns: self.netns,
+            options: self.options.spec()?,
         };
-        if (&spec.up, &spec.mac, &spec.mtu, &spec.name, &spec.netns) == (&None, &None, &None, &None, &None) {
+        if (&spec.up, &spec.mac, &spec.mtu, &spec.name, &spec.netns) == (&None, &None, &None, &None, &None)
+            && spec.options.is_empty()
+        {
             return Err(super::usage(
                 "link set",
-                "nothing to change: give up, down, address, mtu, name or netns",
+                "nothing to change: give up, down, address, mtu, name, netns or an option",
             ));
         }
         Ok(spec)
@@ -221,6 +226,27 @@ mod tests {
             (s.name.as_deref(), s.netns.as_deref(), s.up),
             (Some("tap1"), Some("Blue"), Some(false))
         );
+        let s = set("dev eth0 promisc on txqlen 5 alias up0 type bridge_slave learning off mcast_router 3")
+            .unwrap();
+        assert_eq!(s.options.flags, [(crate::linkopts::Flag::Promisc, true)]);
+        assert_eq!(
+            (s.options.txqueuelen, s.options.alias.as_deref()),
+            (Some(5), Some("up0"))
+        );
+        use vnet_common::bridge_options::{BridgeOption, PortOption};
+        assert_eq!(
+            s.options.port,
+            [PortOption::Learning(false), PortOption::McastRouter(3)]
+        );
+        let s = set("br0 type bridge mcast_querier 1 multicast_router 2 group_fwd_mask 0x8").unwrap();
+        assert_eq!(
+            s.options.bridge,
+            [
+                BridgeOption::McastQuerier(true),
+                BridgeOption::McastRouter(2),
+                BridgeOption::GroupFwdMask(8)
+            ]
+        );
         assert_eq!(
             set("eth0 addr 02:42:ac:11:00:03").unwrap().mac.as_deref(),
             Some("02:42:ac:11:00:03")
@@ -274,6 +300,27 @@ mod tests {
             ("dev eth0 netns ../x", 7, "invalid namespace name"),
             ("eth0/1 up", 7, "invalid interface name"),
             ("dev eth0", 2, "nothing to change"),
+            ("dev eth0 promisc maybe", 7, "invalid value 'maybe'"),
+            ("dev eth0 txqlen x", 7, "invalid txqueuelen 'x'"),
+            ("dev eth0 learning off", 2, "need 'type bridge_slave'"),
+            ("dev eth0 type bridge learning off", 2, "need 'type bridge_slave'"),
+            (
+                "dev eth0 type bridge_slave mcast_querier 1",
+                2,
+                "need 'type bridge'",
+            ),
+            ("dev eth0 type bridge_slave cost 0", 7, "cost '0' is out of range"),
+            (
+                "dev eth0 type bridge mcast_router 3",
+                7,
+                "mcast_router '3' is out of range",
+            ),
+            (
+                "dev eth0 type bridge_slave mcast_router 4",
+                7,
+                "mcast_router '4' is out of range",
+            ),
+            ("dev eth0 type vlan", 7, "invalid value 'vlan'"),
             ("up", 2, "required"),
             ("dev eth0 frob", 2, "cannot be used with"),
             ("eth0 up frob", 2, "unexpected argument 'frob'"),

@@ -7,7 +7,9 @@
 //! parsers here keep the messages the checks have always given.
 
 pub mod addr;
+pub mod addr_show;
 pub mod link;
+pub mod link_options;
 pub mod neigh;
 pub mod netns;
 pub mod qdisc;

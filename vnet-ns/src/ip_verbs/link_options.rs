@@ -1,0 +1,221 @@
+//! The keywords of `link set` beyond up/down, address, mtu, name and netns, in ip link's words:
+//! `promisc|arp|multicast|allmulticast on|off`, `txqueuelen N` (`txqlen`), `alias NAME`, and
+//! after `type bridge_slave` a bridge port's options, after `type bridge` a bridge's (the work:
+//! crate::linkopts).
+
+use crate::linkopts::{Flag, OptionsSpec};
+use vnet_common::bridge_options::{self as opts, BridgeOption, PortOption};
+use vnet_common::error::quote;
+use vnet_common::keywords::HEADING;
+use vnet_common::{Error, Result};
+
+/// What `type` names in `link set`: whose options follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SetType {
+    /// The link is a bridge: mcast_snooping, mcast_querier, mcast_router, group_fwd_mask,
+    /// vlan_protocol.
+    Bridge,
+    /// The link is a bridge port: learning, flood, mcast_flood, hairpin, isolated,
+    /// neigh_suppress, cost, priority, state, mcast_router.
+    #[value(name = "bridge_slave")]
+    BridgeSlave,
+}
+
+/// The options of `link set`, flattened into its Args.
+#[derive(Debug, clap::Args)]
+pub struct LinkOptions {
+    /// Promiscuous mode on or off.
+    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub promisc: Option<bool>,
+    /// ARP on or off (off sets NOARP).
+    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub arp: Option<bool>,
+    /// The MULTICAST flag on or off.
+    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub multicast: Option<bool>,
+    /// Receive all multicast (ALLMULTI) on or off.
+    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub allmulticast: Option<bool>,
+    /// The transmit queue length.
+    #[arg(long, visible_alias = "txqlen", value_name = "N", value_parser = txqueuelen, allow_hyphen_values = true, help_heading = HEADING)]
+    pub txqueuelen: Option<u32>,
+    /// An alias (up to 255 bytes; "" removes it).
+    #[arg(long, value_name = "NAME", value_parser = alias, help_heading = HEADING)]
+    pub alias: Option<String>,
+    /// bridge or bridge_slave: the options after it are that kind's.
+    #[arg(long = "type", value_enum, value_name = "bridge|bridge_slave", help_heading = HEADING)]
+    pub kind: Option<SetType>,
+    /// bridge_slave: learn source MACs on the port.
+    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub learning: Option<bool>,
+    /// bridge_slave: flood unknown unicast to the port.
+    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub flood: Option<bool>,
+    /// bridge_slave: flood unknown multicast to the port.
+    #[arg(long, visible_alias = "mcast_flood", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub mcast_flood: Option<bool>,
+    /// bridge_slave: send frames back out of the port they came in on.
+    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub hairpin: Option<bool>,
+    /// bridge_slave: the port talks only to non-isolated ports.
+    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub isolated: Option<bool>,
+    /// bridge_slave: answer ARP/ND for the port from the bridge's neighbour table.
+    #[arg(long, visible_alias = "neigh_suppress", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub neigh_suppress: Option<bool>,
+    /// bridge_slave: Block STP BPDUs arriving on the port.
+    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub guard: Option<bool>,
+    /// bridge_slave: Never let the port become the root port.
+    #[arg(long, visible_alias = "root_block", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub root_block: Option<bool>,
+    /// bridge_slave: Stop multicast to the port at once on an IGMP/MLD leave.
+    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub fastleave: Option<bool>,
+    /// bridge_slave: Flood broadcast to the port.
+    #[arg(long, visible_alias = "bcast_flood", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub bcast_flood: Option<bool>,
+    /// bridge_slave: Send multicast to the port as unicast to each listener.
+    #[arg(long, visible_alias = "mcast_to_unicast", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub mcast_to_unicast: Option<bool>,
+    /// bridge_slave: Answer ARP for the port's neighbours.
+    #[arg(long, visible_alias = "proxy_arp", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub proxy_arp: Option<bool>,
+    /// bridge_slave: Proxy ARP for wireless clients (IEEE 802.11).
+    #[arg(long, visible_alias = "proxy_arp_wifi", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub proxy_arp_wifi: Option<bool>,
+    /// bridge_slave: Map VLANs to tunnel ids on the port.
+    #[arg(long, visible_alias = "vlan_tunnel", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub vlan_tunnel: Option<bool>,
+    /// bridge_slave: Forward only from MACs with a static entry (802.1X).
+    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
+    pub locked: Option<bool>,
+    /// bridge_slave: the STP path cost, 1..65535.
+    #[arg(long, value_name = "COST", value_parser = opts::port_cost, allow_hyphen_values = true, help_heading = HEADING)]
+    pub cost: Option<u32>,
+    /// bridge_slave: the STP port priority, 0..63.
+    #[arg(long, value_name = "PRIO", value_parser = opts::port_priority, allow_hyphen_values = true, help_heading = HEADING)]
+    pub priority: Option<u16>,
+    /// bridge_slave: the STP state, 0..4 (disabled, listening, learning, forwarding, blocking).
+    #[arg(long, value_name = "STATE", value_parser = opts::port_state, allow_hyphen_values = true, help_heading = HEADING)]
+    pub state: Option<u8>,
+    /// bridge_slave: the port's multicast router mode 0..3; bridge: the bridge's, 0..2 (0
+    /// disabled, 1 automatic, 2 permanent, 3 temporary).
+    #[arg(long, visible_aliases = ["mcast_router", "multicast_router"], value_name = "N", help_heading = HEADING)]
+    pub mcast_router: Option<String>,
+    /// bridge: multicast snooping, 0 or 1.
+    #[arg(long, visible_aliases = ["mcast_snooping", "multicast_snooping"], value_name = "0|1", value_parser = opts::zero_one, help_heading = HEADING)]
+    pub mcast_snooping: Option<bool>,
+    /// bridge: the bridge sends multicast queries, 0 or 1.
+    #[arg(long, visible_aliases = ["mcast_querier", "multicast_querier"], value_name = "0|1", value_parser = opts::zero_one, help_heading = HEADING)]
+    pub mcast_querier: Option<bool>,
+    /// bridge: which link-local groups 01:80:c2:00:00:0X are forwarded, a 16-bit mask (bits
+    /// 0..2 stay restricted).
+    #[arg(long, visible_alias = "group_fwd_mask", value_name = "MASK", value_parser = opts::group_fwd_mask, help_heading = HEADING)]
+    pub group_fwd_mask: Option<u16>,
+    /// bridge: 802.1Q or 802.1ad (needs a kernel with bridge VLAN filtering: exit 6 here).
+    #[arg(long, visible_alias = "vlan_protocol", value_name = "PROTO", value_parser = opts::vlan_protocol, help_heading = HEADING)]
+    pub vlan_protocol: Option<u16>,
+}
+
+fn txqueuelen(text: &str) -> Result<u32> {
+    text.parse().map_err(|_| {
+        Error::invalid(format!(
+            "link set: invalid txqueuelen {}: not a number",
+            quote(text)
+        ))
+    })
+}
+
+fn alias(text: &str) -> Result<String> {
+    // The kernel's IFALIASZ is 256 with the terminating NUL.
+    if text.len() > 255 {
+        return Err(Error::invalid(format!(
+            "link set: alias of {} bytes is too long: at most 255",
+            text.len()
+        )));
+    }
+    Ok(text.to_string())
+}
+
+impl LinkOptions {
+    /// The options, checked: an option of the other type, or one without `type`, is a usage
+    /// error (ip refuses it as garbage); a bad mcast_router is exit 7.
+    pub fn spec(self) -> Result<OptionsSpec> {
+        let flags = [
+            (Flag::Promisc, self.promisc),
+            (Flag::Arp, self.arp),
+            (Flag::Multicast, self.multicast),
+            (Flag::Allmulticast, self.allmulticast),
+        ];
+        let port = self.port_options()?;
+        let bridge = self.bridge_options()?;
+        for (options, kind) in [
+            (!port.is_empty(), SetType::BridgeSlave),
+            (!bridge.is_empty(), SetType::Bridge),
+        ] {
+            if options && self.kind != Some(kind) {
+                let named = if kind == SetType::Bridge {
+                    "bridge"
+                } else {
+                    "bridge_slave"
+                };
+                return Err(super::usage(
+                    "link set",
+                    &format!("the {named} options need 'type {named}' before them"),
+                ));
+            }
+        }
+        Ok(OptionsSpec {
+            flags: flags.into_iter().filter_map(|(f, on)| Some((f, on?))).collect(),
+            txqueuelen: self.txqueuelen,
+            alias: self.alias,
+            port,
+            bridge,
+        })
+    }
+
+    fn port_options(&self) -> Result<Vec<PortOption>> {
+        let mcast_router = match (&self.mcast_router, self.kind) {
+            (Some(text), Some(SetType::BridgeSlave) | None) => Some(opts::port_mcast_router(text)?),
+            _ => None,
+        };
+        let options = [
+            self.learning.map(PortOption::Learning),
+            self.flood.map(PortOption::Flood),
+            self.mcast_flood.map(PortOption::McastFlood),
+            self.hairpin.map(PortOption::Hairpin),
+            self.isolated.map(PortOption::Isolated),
+            self.neigh_suppress.map(PortOption::NeighSuppress),
+            self.guard.map(PortOption::Guard),
+            self.root_block.map(PortOption::RootBlock),
+            self.fastleave.map(PortOption::Fastleave),
+            self.bcast_flood.map(PortOption::BcastFlood),
+            self.mcast_to_unicast.map(PortOption::McastToUnicast),
+            self.proxy_arp.map(PortOption::ProxyArp),
+            self.proxy_arp_wifi.map(PortOption::ProxyArpWifi),
+            self.vlan_tunnel.map(PortOption::VlanTunnel),
+            self.locked.map(PortOption::Locked),
+            self.cost.map(PortOption::Cost),
+            self.priority.map(PortOption::Priority),
+            self.state.map(PortOption::State),
+            mcast_router.map(PortOption::McastRouter),
+        ];
+        Ok(options.into_iter().flatten().collect())
+    }
+
+    fn bridge_options(&self) -> Result<Vec<BridgeOption>> {
+        let mcast_router = match (&self.mcast_router, self.kind) {
+            (Some(text), Some(SetType::Bridge)) => Some(opts::bridge_mcast_router(text)?),
+            _ => None,
+        };
+        let options = [
+            self.mcast_snooping.map(BridgeOption::McastSnooping),
+            self.mcast_querier.map(BridgeOption::McastQuerier),
+            mcast_router.map(BridgeOption::McastRouter),
+            self.group_fwd_mask.map(BridgeOption::GroupFwdMask),
+            self.vlan_protocol.map(BridgeOption::VlanProtocol),
+        ];
+        Ok(options.into_iter().flatten().collect())
+    }
+}
