@@ -5,6 +5,7 @@ mod agent;
 mod devices;
 mod domains;
 mod install;
+mod migrate;
 mod observe;
 mod prune;
 mod snapshots;
@@ -35,7 +36,7 @@ update-device, detach-device-alias, change-media, domblklist, domblkinfo, blockr
 dommemstat, domifstat, domblkstat, domjobinfo, screenshot, send-key, the guest-agent verbs \
 (qemu-agent-command, guestinfo, domfsinfo, set-user-password, domtime), domdisplay, ttyconsole, console, \
 the snapshot-* verbs, setmem, setmaxmem, setvcpus, vcpucount, reset, save, restore, managedsave, \
-managedsave-remove, domrename, desc, domuuid, domname and domid replace their virsh namesakes. Output is one JSON document (-o text for virsh's \
+managedsave-remove, domrename, desc, domuuid, domname, domid and migrate replace their virsh namesakes. Output is one JSON document (-o text for virsh's \
 layout; dumpxml and install --print-xml print the XML document itself); errors are one line on stderr \
 with the documented exit code.";
     type Globals = ConnectArgs;
@@ -160,6 +161,7 @@ vnet_common::verbs! {
         Domuuid(domains::identity::Domuuid),
         Domname(domains::identity::Domname),
         Domid(domains::identity::Domid),
+        Migrate(migrate::Migrate),
     }
 }
 
