@@ -231,6 +231,7 @@ fn live_migration_between_two_hosts() {
     let said = console(here, &name, "cat /tmp/vnet-migrate");
     assert!(said.contains("moved-42"), "{said}");
 
+    failed_migration_leaves_the_guest_here(&host, &name);
     sigint_aborts_the_migration(&host, &name, &addr);
     timeout_suspends_then_completes(&host, &name, &addr);
 }
@@ -252,6 +253,17 @@ fn unreachable_destination_changes_nothing(host: &SecondHost, name: &str) {
     // An unknown domain: exit 3 before the destination is asked.
     vm(&["migrate", "nosuch-vnet-dom", &host.uri, "--live"]).fails(3, "nosuch-vnet-dom");
     assert_eq!(both_hosts(host), before);
+}
+
+/// A migration libvirt fails (QEMU's stream sent to a port nothing listens on): exit 1 with
+/// libvirt's reason, the guest running here as before, nothing changed on either host.
+fn failed_migration_leaves_the_guest_here(host: &SecondHost, name: &str) {
+    let before = both_hosts(host);
+    let uri = format!("tcp://{}:1", host.addr);
+    vm(&["migrate", name, &host.uri, "--live", "--migrateuri", &uri]).fails(1, "cancelled the migration");
+    assert_eq!(both_hosts(host), before);
+    let said = console("qemu:///system", name, "cat /tmp/vnet-migrate");
+    assert!(said.contains("moved-42"), "{said}");
 }
 
 /// SIGINT once the first progress record is out: the job is aborted, the result record says so,
@@ -305,7 +317,7 @@ fn sigint_aborts_the_migration(host: &SecondHost, name: &str, addr: &str) {
     assert!(said.contains("moved-42"), "{said}");
 }
 
-/// --timeout 1 on a migration slowed to a few MiB/s: the guest is suspended after a second so the
+/// --timeout 1 on a migration slowed to 16 MiB/s: the guest is suspended after a second so the
 /// copy converges; the migration completes (virsh's --timeout-suspend) and the guest runs there.
 fn timeout_suspends_then_completes(host: &SecondHost, name: &str, addr: &str) {
     let run = vm(&[
@@ -314,7 +326,7 @@ fn timeout_suspends_then_completes(host: &SecondHost, name: &str, addr: &str) {
         &host.uri,
         "--live",
         "--bandwidth",
-        "4",
+        "16",
         "--timeout",
         "1",
         "--timeout-suspend",
@@ -322,6 +334,7 @@ fn timeout_suspends_then_completes(host: &SecondHost, name: &str, addr: &str) {
     ])
     .ok();
     let result = run.json();
+    eprintln!("--timeout: {result}");
     assert_eq!(result["suspended_at_timeout"], true, "{result}");
     assert_eq!(result["running_on"], "destination", "{result}");
     assert!(

@@ -311,9 +311,8 @@ impl Verb for Migrate {
         let started = Instant::now();
         let job = spawn(&self, &dom, &dconn);
         let watch = watch::run(&self, &dom, job, started).map_err(|e| {
-            e.context(&what).with_hint(
-                "the domain runs on the source host as before; the destination keeps nothing of it",
-            )
+            e.context(&what)
+                .with_hint("libvirt cancelled the migration: the domain runs on the source host as before")
         })?;
         let result = migrated(&self, &dom, &dconn, watch, source)?;
         if let Some(signal) = result.aborted_by() {
