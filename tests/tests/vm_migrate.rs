@@ -148,7 +148,7 @@ fn result_of(run: &Run) -> (Vec<Value>, Value) {
 /// (by UUID, with --migrateuri, transient), pingable and its console answering before and after
 /// each move; a destination that does not answer refused with nothing changed on either host;
 /// SIGINT during a migration aborts it and leaves the guest running here; --timeout suspends a
-/// migration that takes too long so it completes.
+/// migration that takes too long so it completes (peer-to-peer); --offline copies a definition.
 #[test]
 fn live_migration_between_two_hosts() {
     let lab = lab!();
@@ -234,6 +234,7 @@ fn live_migration_between_two_hosts() {
     failed_migration_leaves_the_guest_here(&host, &name);
     sigint_aborts_the_migration(&host, &name, &addr);
     timeout_suspends_then_completes(&host, &name, &addr);
+    offline_copies_the_definition(&host, &name);
 }
 
 /// A destination whose address does not answer: exit 6, one line, nothing changed on either host.
@@ -317,14 +318,15 @@ fn sigint_aborts_the_migration(host: &SecondHost, name: &str, addr: &str) {
     assert!(said.contains("moved-42"), "{said}");
 }
 
-/// --timeout 1 on a migration slowed to 16 MiB/s: the guest is suspended after a second so the
-/// copy converges; the migration completes (virsh's --timeout-suspend) and the guest runs there.
+/// --timeout 1 on a peer-to-peer migration slowed to 16 MiB/s: the guest is suspended after a
+/// second so the copy converges; it completes (virsh's --timeout-suspend) and the guest runs there.
 fn timeout_suspends_then_completes(host: &SecondHost, name: &str, addr: &str) {
     let run = vm(&[
         "migrate",
         name,
         &host.uri,
         "--live",
+        "--p2p",
         "--bandwidth",
         "16",
         "--timeout",
@@ -334,9 +336,9 @@ fn timeout_suspends_then_completes(host: &SecondHost, name: &str, addr: &str) {
     ])
     .ok();
     let result = run.json();
-    eprintln!("--timeout: {result}");
     assert_eq!(result["suspended_at_timeout"], true, "{result}");
     assert_eq!(result["running_on"], "destination", "{result}");
+    assert_eq!(result["mode"], "peer2peer");
     assert!(
         run.stderr.contains("Migration: [100 %]"),
         "virsh's --verbose line: {run:?}"
@@ -347,4 +349,36 @@ fn timeout_suspends_then_completes(host: &SecondHost, name: &str, addr: &str) {
         host.virsh(&format!("resume {name}"));
     }
     pingable(addr, "after the migration with --timeout");
+}
+
+/// --offline --persistent on a shut off domain: its definition is copied here, the second host
+/// keeps its own; without --persistent it is refused before anything is asked (exit 7).
+fn offline_copies_the_definition(host: &SecondHost, name: &str) {
+    host.virsh(&format!("destroy {name}"));
+    let before = both_hosts(host);
+    vm(&["-c", &host.uri, "migrate", name, "qemu:///system", "--offline"]).fails(7, "--persistent");
+    assert_eq!(both_hosts(host), before);
+    let result = vm(&[
+        "-c",
+        &host.uri,
+        "migrate",
+        name,
+        "qemu:///system",
+        "--offline",
+        "--persistent",
+    ])
+    .ok()
+    .json();
+    assert_eq!(
+        (
+            result["running_on"].as_str(),
+            result["destination_persistent"].as_bool()
+        ),
+        (Some("none"), Some(true)),
+        "{result}"
+    );
+    assert_eq!(
+        whereabouts(host, name),
+        ("shut off".into(), "shut off".into(), true, true)
+    );
 }

@@ -312,7 +312,7 @@ impl Verb for Migrate {
         let job = spawn(&self, &dom, &dconn);
         let watch = watch::run(&self, &dom, job, started).map_err(|e| {
             e.context(&what)
-                .with_hint("libvirt cancelled the migration: the domain runs on the source host as before")
+                .with_hint("libvirt cancelled the migration: the domain stays on the source host as it was")
         })?;
         let result = migrated(&self, &dom, &dconn, watch, source)?;
         if let Some(signal) = result.aborted_by() {
