@@ -5,7 +5,7 @@
 //! whose bridges are joined by a veth, so the guest keeps its address and answers ping from the
 //! sandbox wherever it runs; its serial console answers too. Oracles: virsh on both hosts, ping,
 //! the guest's console (a file written before a migration is read after it: the same running
-//! instance moved).
+//! instance moved). A guest on a disk only this host has moves with --copy-storage-all.
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
@@ -381,4 +381,66 @@ fn offline_copies_the_definition(host: &SecondHost, name: &str) {
         whereabouts(host, name),
         ("shut off".into(), "shut off".into(), true, true)
     );
+}
+
+/// --copy-storage-all: a guest on a qcow2 disk that only this host has (the second host has an
+/// empty image of the same size at the same path, as virsh's users pre-create it) moves with
+/// its disk's contents: the bytes written here before are in the second host's image after.
+#[test]
+fn copy_storage_all_moves_the_disk() {
+    let lab = lab!();
+    let host = SecondHost::start(&lab, 98);
+    let name = lab.domain("migdsk");
+    let disk = format!("/var/lib/libvirt/images/{name}.qcow2");
+    lab.on_drop(format!("rm -f {disk}"));
+    let create = format!("qemu-img create -q -f qcow2 {disk} 16M");
+    sh_ok(&format!(
+        "{create} && qemu-io -f qcow2 -c 'write -q -P 90 0 64k' {disk}"
+    ));
+    host.sh_ok(&create);
+    let holds = |run: Run| run.code == 0 && !run.stdout.contains("verification failed");
+    let check = format!("qemu-io -f qcow2 -r -U -c 'read -P 90 0 64k' {disk}");
+    assert!(!holds(host.sh(&check)), "the second host's image starts empty");
+    let kit = kit();
+    let xml = lab.dir("migdsk").join("dom.xml");
+    std::fs::write(
+        &xml,
+        format!(
+            "<domain type='qemu'><name>{name}</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>\
+             <os><type arch='x86_64'>hvm</type><kernel>{k}</kernel><initrd>{i}</initrd>\
+             <cmdline>console=ttyS0</cmdline></os><features><acpi/><apic/></features>\
+             <on_poweroff>destroy</on_poweroff><devices>\
+             <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='{disk}'/>\
+             <target dev='vda' bus='virtio'/></disk>\
+             <serial type='pty'><target port='0'/></serial><console type='pty'><target type='serial' port='0'/></console>\
+             </devices></domain>",
+            k = kit.join("vmlinuz").display(),
+            i = kit.join("initrd.gz").display(),
+        ),
+    )
+    .unwrap();
+    sh_ok(&format!("virsh define {} && virsh start {name}", xml.display()));
+    let result = vm(&[
+        "migrate",
+        &name,
+        &host.uri,
+        "--live",
+        "--copy-storage-all",
+        "--persistent",
+    ])
+    .ok()
+    .json();
+    assert_eq!(result["running_on"], "destination", "{result}");
+    assert_eq!(host.virsh(&format!("domstate {name}")).trim(), "running");
+    assert!(holds(host.sh(&check)), "the disk's bytes moved with the guest");
+    assert_eq!(sh_ok(&format!("virsh domstate {name}")).trim(), "shut off");
+    // It was migrated while booting: it finishes booting there and its shell answers.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !console(&host.uri, &name, "echo disk-$((6*7))").contains("disk-42") {
+        assert!(
+            Instant::now() < deadline,
+            "{name}'s console never answered on the second host"
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
 }
