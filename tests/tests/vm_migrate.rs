@@ -386,6 +386,7 @@ fn offline_copies_the_definition(host: &SecondHost, name: &str) {
 /// --copy-storage-all: a guest on a qcow2 disk that only this host has (the second host has an
 /// empty image of the same size at the same path, as virsh's users pre-create it) moves with
 /// its disk's contents: the bytes written here before are in the second host's image after.
+/// Run on a terminal, migrate prints progress records without --progress.
 #[test]
 fn copy_storage_all_moves_the_disk() {
     let lab = lab!();
@@ -420,16 +421,23 @@ fn copy_storage_all_moves_the_disk() {
     )
     .unwrap();
     sh_ok(&format!("virsh define {} && virsh start {name}", xml.display()));
-    let result = vm(&[
-        "migrate",
-        &name,
-        &host.uri,
-        "--live",
-        "--copy-storage-all",
-        "--persistent",
-    ])
-    .ok()
-    .json();
+    // On a terminal (script(1) gives it one) progress records come without --progress.
+    let line = format!(
+        "{} migrate {name} {} --live --copy-storage-all --persistent",
+        bin_dir().join("vnet-vm").display(),
+        host.uri
+    );
+    let out = sh_ok(&format!("script -qec '{line}' /dev/null"));
+    let records: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l.trim_end_matches('\r')).unwrap_or_else(|e| panic!("{e}: {out}")))
+        .collect();
+    for r in &records {
+        assert_valid("vnet-vm", "migrate", r);
+    }
+    let (result, progress) = records.split_last().unwrap();
+    assert!(!progress.is_empty(), "progress records on a terminal: {out}");
+    assert!(progress.iter().all(|p| p["record"] == "progress"), "{out}");
     assert_eq!(result["running_on"], "destination", "{result}");
     assert_eq!(host.virsh(&format!("domstate {name}")).trim(), "running");
     assert!(holds(host.sh(&check)), "the disk's bytes moved with the guest");
