@@ -10,6 +10,7 @@ mod libvirt;
 mod ready;
 mod run;
 mod schema;
+mod second_host;
 
 pub use guest::{domain_snapshot, kit_guest_xml, on_console, until_console, wait_leased};
 pub use kernel::{
@@ -23,3 +24,4 @@ pub use ready::{
 };
 pub use run::{bin_dir, br, net, ns, sh, sh_ok, vm, vnet, vnet_stdin, Run};
 pub use schema::{assert_valid, assert_valid_record, schema_dir, verb_of};
+pub use second_host::SecondHost;

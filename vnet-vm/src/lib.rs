@@ -6,6 +6,7 @@ mod devices;
 mod domains;
 mod host;
 mod install;
+mod migrate;
 mod observe;
 mod prune;
 mod snapshots;
@@ -37,9 +38,9 @@ update-device, detach-device-alias, change-media, domblklist, domblkinfo, blockr
 dommemstat, domifstat, domblkstat, domjobinfo, screenshot, send-key, the guest-agent verbs \
 (qemu-agent-command, guestinfo, domfsinfo, set-user-password, domtime), domdisplay, ttyconsole, console, \
 the snapshot-* verbs, setmem, setmaxmem, setvcpus, vcpucount, reset, save, restore, managedsave, \
-managedsave-remove, domrename, desc, domuuid, domname, domid, domif-setlink, domif-getlink, vncdisplay, \
-inject-nmi, dompmsuspend, dompmwakeup and the host verbs (nodeinfo, version, uri, hostname, maxvcpus, \
-capabilities, domcapabilities, sysinfo) replace their virsh namesakes. Output is one JSON document (-o text for virsh's \
+managedsave-remove, domrename, desc, domuuid, domname, domid, migrate, domif-setlink, domif-getlink, \
+vncdisplay, inject-nmi, dompmsuspend, dompmwakeup and the host verbs (nodeinfo, version, uri, hostname, \
+maxvcpus, capabilities, domcapabilities, sysinfo) replace their virsh namesakes. Output is one JSON document (-o text for virsh's \
 layout; dumpxml and install --print-xml print the XML document itself); errors are one line on stderr \
 with the documented exit code.";
     type Globals = ConnectArgs;
@@ -172,6 +173,7 @@ vnet_common::verbs! {
         Domuuid(domains::identity::Domuuid),
         Domname(domains::identity::Domname),
         Domid(domains::identity::Domid),
+        Migrate(migrate::Migrate),
         DomifSetlink(devices::link_state::DomifSetlink),
         DomifGetlink(devices::link_state::DomifGetlink),
         Vncdisplay(domains::display::Vncdisplay),
