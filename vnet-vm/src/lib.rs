@@ -62,7 +62,9 @@ with the documented exit code.";
             && !storage
         {
             Some(completion::libvirt::domains)
-        } else if completion::is(arg, &["pool", "pools"]) && verb != "pool-define-as" {
+        } else if completion::is(arg, &["pool", "pools", "inputpool"])
+            && !matches!(verb, "pool-define-as" | "pool-create-as")
+        {
             Some(completion::libvirt::pools)
         } else if completion::is(arg, &["vol", "volume", "volumes", "backing_vol"]) {
             Some(completion::libvirt::volumes)
@@ -121,7 +123,12 @@ vnet_common::verbs! {
         Ttyconsole(domains::display::Ttyconsole),
         PoolList(storage::pools::PoolList),
         PoolInfo(storage::pools::PoolInfo),
-        PoolDefineAs(storage::pools::PoolDefineAs),
+        PoolDefineAs(storage::pool_as::PoolDefineAs),
+        PoolCreateAs(storage::pool_as::PoolCreateAs),
+        PoolDefine(storage::poolfile::PoolDefine),
+        PoolCreate(storage::poolfile::PoolCreate),
+        PoolRefresh(storage::poolfile::PoolRefresh),
+        PoolDumpxml(storage::poolfile::PoolDumpxml),
         PoolBuild(storage::pools::PoolBuild),
         PoolStart(storage::pools::PoolStart),
         PoolAutostart(storage::pools::PoolAutostart),
@@ -134,6 +141,13 @@ vnet_common::verbs! {
         VolDelete(storage::volumes::VolDelete),
         VolUpload(storage::volumes::VolUpload),
         VolDownload(storage::volumes::VolDownload),
+        VolCreate(storage::volfile::VolCreate),
+        VolCreateFrom(storage::volfile::VolCreateFrom),
+        VolClone(storage::volfile::VolClone),
+        VolResize(storage::volops::VolResize),
+        VolWipe(storage::volops::VolWipe),
+        VolPath(storage::volops::VolPath),
+        VolDumpxml(storage::volops::VolDumpxml),
         Wait(wait::Wait),
         #[command(visible_alias = "event")]
         Events(domains::events::Events),
