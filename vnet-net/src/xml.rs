@@ -77,6 +77,8 @@ pub struct DhcpHost {
     /// The host address and prefix of the `<ip>` element holding it.
     pub subnet: Option<IpNet>,
     pub mac: Option<String>,
+    /// The client's DUID (`id=`; IPv6 reservations).
+    pub id: Option<String>,
     pub name: Option<String>,
     pub ip: Option<String>,
 }
@@ -189,6 +191,7 @@ fn summarize(def: NetworkDef) -> Result<Summary> {
             .extend(dhcp.hosts.into_iter().map(|h| DhcpHost {
                 subnet: Some(address),
                 mac: h.mac,
+                id: h.id,
                 name: h.name,
                 ip: h.ip,
             }));
