@@ -118,6 +118,25 @@ fn pool_cycle_volumes_upload_download() {
         .json();
     assert_eq!(exist["changed"], false);
     vm(&["vol-create-as", &pool, "raw.img", "4M"]).fails(4, "already exists");
+    // --exist-ok over another volume: exit 4 naming what differs, the volume as it was.
+    let raw_img = target.join("raw.img");
+    assert_unchanged(
+        || sh_ok(&format!("qemu-img info -U {}", raw_img.display())),
+        || {
+            vm(&["vol-create-as", &pool, "raw.img", "8M", "--exist-ok"])
+                .fails(4, "capacity: 4194304 -> 8388608 bytes");
+            vm(&[
+                "vol-create-as",
+                &pool,
+                "raw.img",
+                "4M",
+                "--format",
+                "qcow2",
+                "--exist-ok",
+            ])
+            .fails(4, "format: raw -> qcow2");
+        },
+    );
     assert_eq!(
         vm(&["vol-list", &pool, "-o", "text"]).ok().stdout,
         sh_ok(&format!("virsh vol-list {pool}"))

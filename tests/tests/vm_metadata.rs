@@ -146,4 +146,55 @@ fn metadata_set_show_remove_and_domtime_without_agent() {
     );
     sh_ok(&format!("virsh destroy {name}"));
     vm(&["domtime", &name, "--sync"]).fails(1, "shut off");
+    exist_ok_devices(&lab, &name, &dir);
+}
+
+/// attach-disk and attach-interface --exist-ok (issue 21's rule): "changed": false only when the
+/// device already is what was asked; otherwise exit 4 naming the difference, nothing changed.
+fn exist_ok_devices(lab: &Lab, name: &str, dir: &std::path::Path) {
+    default_network(lab);
+    let image = dir.join("d.img");
+    sh_ok(&format!("qemu-img create -q -f raw {} 1M", image.display()));
+    let img = image.to_str().unwrap();
+    let disk = |extra: &[&str]| {
+        let mut args = vec!["attach-disk", name, img, "vdb", "--config"];
+        args.extend_from_slice(extra);
+        vm(&args)
+    };
+    assert_eq!(disk(&["--subdriver", "raw"]).ok().json()["changed"], true);
+    assert_eq!(disk(&["--exist-ok"]).ok().json()["changed"], false);
+    assert_eq!(
+        disk(&["--exist-ok", "--subdriver", "raw"]).ok().json()["changed"],
+        false
+    );
+    let mac = "52:54:00:19:21:01";
+    let nic = |extra: &[&str]| {
+        let mut args = vec![
+            "attach-interface",
+            name,
+            "--type",
+            "network",
+            "--source",
+            "default",
+            "--mac",
+            mac,
+            "--config",
+        ];
+        args.extend_from_slice(extra);
+        vm(&args)
+    };
+    assert_eq!(nic(&["--model", "virtio"]).ok().json()["changed"], true);
+    assert_eq!(
+        nic(&["--model", "virtio", "--exist-ok"]).ok().json()["changed"],
+        false
+    );
+    assert_unchanged(
+        || domain_snapshot(name),
+        || {
+            disk(&["--exist-ok", "--type", "cdrom"]).fails(4, "type: disk -> cdrom");
+            disk(&["--exist-ok", "--subdriver", "qcow2"]).fails(4, "subdriver: raw -> qcow2");
+            disk(&["--exist-ok", "--readonly"]).fails(4, "readonly: no -> yes");
+            nic(&["--model", "e1000", "--exist-ok"]).fails(4, "model: virtio -> e1000");
+        },
+    );
 }

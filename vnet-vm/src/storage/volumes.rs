@@ -358,6 +358,30 @@ impl VolCreateAs {
     }
 }
 
+/// What the existing volume `now` has otherwise than asked, as "field: now -> asked".
+fn differences(now: &VolState, format: &str, capacity: u64, backing: Option<&Backing>) -> Vec<String> {
+    let mut out = Vec::new();
+    if now.format.as_deref() != Some(format) {
+        out.push(format!(
+            "format: {} -> {format}",
+            now.format.as_deref().unwrap_or("none")
+        ));
+    }
+    if now.capacity != capacity {
+        out.push(format!("capacity: {} -> {capacity} bytes", now.capacity));
+    }
+    let want = backing.map(|b| b.path.as_str());
+    if now.backing.as_deref() != want {
+        let show = |b: Option<&str>| b.unwrap_or("none").to_string();
+        out.push(format!(
+            "backing file: {} -> {}",
+            show(now.backing.as_deref()),
+            show(want)
+        ));
+    }
+    out
+}
+
 impl Verb for VolCreateAs {
     type Ctx = Session;
     type Output = VolChanged;
@@ -372,19 +396,20 @@ impl Verb for VolCreateAs {
         let format = self.format.as_str();
         if let Ok(vol) = StorageVol::lookup_by_name(&pool, &self.name) {
             let state = VolState::read(&vol)?;
-            let same = state.format.as_deref() == Some(format)
-                && state.capacity == capacity
-                && state.backing == backing.as_ref().map(|b| b.path.clone());
-            return match (self.exist_ok, same) {
+            let differences = differences(&state, format, capacity, backing.as_ref());
+            return match (self.exist_ok, differences.is_empty()) {
                 (true, true) => Ok(VolChanged {
                     volume: state,
                     changed: false,
                     done: String::new(),
                 }),
                 (true, false) => Err(Error::exists(format!(
-                    "volume {} exists in pool {} with another format, size or backing file",
-                    self.name, self.pool
-                ))),
+                    "volume {} exists in pool {} otherwise ({})",
+                    self.name,
+                    self.pool,
+                    differences.join(", ")
+                ))
+                .with_hint("vol-delete it first, or vol-resize it")),
                 (false, _) => Err(Error::exists(format!(
                     "volume {} already exists in pool {}",
                     self.name, self.pool
