@@ -729,15 +729,7 @@ fn a_forward_to_a_real_guest_by_domain_with_a_reservation_goes_with_the_domain()
     ]);
     assert_eq!(again["changed"], false);
     del_on_drop(&lab, &net, "8802");
-    add(&[
-        &net,
-        "--proto",
-        "tcp",
-        "--port",
-        "8802",
-        "--to",
-        "192.168.178.61",
-    ]);
+    add(&[&net, "--proto", "tcp", "--port", "8802", "--to", "192.168.178.61"]);
     let forwards = || vnet("vnet-net", &["forward", "list", &net]).ok().stdout;
     assert_unchanged(forwards, || {
         vnet(

@@ -330,3 +330,45 @@ impl Verb for VolDumpxml {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resize(capacity: &str, delta: bool, shrink: bool) -> VolResize {
+        VolResize {
+            vol: "v".into(),
+            capacity: capacity.into(),
+            pool: None,
+            delta,
+            shrink,
+            allocate: false,
+        }
+    }
+
+    #[test]
+    fn capacities_as_virsh_vol_resize_reads_them() {
+        let mib = 1 << 20;
+        assert_eq!(
+            resize("2M", false, false).wanted(mib).unwrap(),
+            (2 * mib, "2M".into())
+        );
+        assert_eq!(resize("1M", true, false).wanted(mib).unwrap().0, 2 * mib);
+        assert_eq!(
+            resize("-512K", true, true).wanted(mib).unwrap(),
+            (mib / 2, "512K".into())
+        );
+        assert_eq!(resize("512K", true, true).wanted(mib).unwrap().0, mib / 2);
+        assert_eq!(resize("-512K", false, true).wanted(mib).unwrap().0, mib / 2);
+        for (bad, needle) in [
+            (resize("512K", false, false), "below the volume's capacity"),
+            (resize("-512K", true, false), "requires --shrink"),
+            (resize("2M", true, true), "cannot change"),
+            (resize("ten", false, false), "invalid size"),
+        ] {
+            let e = bad.wanted(mib).unwrap_err();
+            assert_eq!(e.exit_code(), 7);
+            assert!(e.message.contains(needle), "{needle}: {}", e.message);
+        }
+    }
+}
