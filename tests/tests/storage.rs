@@ -584,6 +584,35 @@ fn pool_files_define_update_create_refresh() {
         ])
         .fails(7, "twice");
     });
+
+    // --print-xml: the document virsh pool-define takes, nothing defined by it.
+    let (printed, _) = lab_pool(&lab, "pfx");
+    let e = dir.join("e");
+    let te = e.to_str().unwrap();
+    let before = storage_state();
+    let xml = vm(&["pool-define-as", &printed, "dir", "--target", te, "--print-xml"])
+        .ok()
+        .stdout;
+    let json = vm(&[
+        "pool-create-as",
+        &printed,
+        "dir",
+        "--target",
+        te,
+        "--print-xml",
+        "-o",
+        "json",
+    ])
+    .ok()
+    .json();
+    assert_eq!(
+        (json["state"].clone(), json["changed"].clone()),
+        ("undefined".into(), false.into())
+    );
+    assert_eq!(storage_state(), before);
+    let file = write_file(&dir, "printed.xml", &xml);
+    sh_ok(&format!("virsh pool-define {file}"));
+    assert_eq!(dumped_target(&printed, true), te);
 }
 
 fn qemu_img(path: &Path) -> Value {

@@ -4,7 +4,7 @@
 //! [`NewPool`], the one builder of pool XML.
 
 use crate::storage::disks as storage;
-use crate::storage::pools::{changed, check_target, lookup, validate_name, PoolChanged};
+use crate::storage::pools::{changed, check_target, lookup, validate_name, PoolChanged, PoolState};
 use crate::xml::pool::{NewPool, PoolSource, PoolXml};
 use std::path::Path;
 use virt::connect::Connect;
@@ -86,6 +86,9 @@ pub struct PoolSpec {
     /// The source format (netfs: nfs, cifs; fs: ext4, xfs, ...; disk: gpt, dos; logical: lvm2).
     #[arg(long, value_name = "FORMAT")]
     pub source_format: Option<String>,
+    /// Print the pool's XML (checked as for a real call) and change nothing (virsh --print-xml).
+    #[arg(long)]
+    pub print_xml: bool,
 }
 
 /// The spec's fields, checked: what goes into the pool's XML.
@@ -170,6 +173,16 @@ impl PoolSpec {
     }
 }
 
+/// --print-xml: the document, nothing defined (the result's pool is one libvirt does not know).
+fn printed(spec: &Checked) -> PoolChanged {
+    PoolChanged {
+        pool: PoolState::gone(&spec.name, None),
+        changed: false,
+        done: String::new(),
+        xml: Some(format!("{}\n", spec.pool().xml())),
+    }
+}
+
 /// The pool already on `target` under another name: exit 4 (libvirt refuses two pools on one
 /// directory).
 fn target_taken(conn: &Connect, name: &str, target: Option<&str>) -> Result<()> {
@@ -237,6 +250,9 @@ impl Verb for PoolDefineAs {
 
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<PoolChanged> {
         let spec = self.spec.check(ctx)?;
+        if self.spec.print_xml {
+            return Ok(printed(&spec));
+        }
         let name = &spec.name;
         let conn = ctx.conn()?;
         let (pool, mut acted) = match lookup(conn, name)? {
@@ -299,6 +315,9 @@ impl Verb for PoolCreateAs {
 
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<PoolChanged> {
         let spec = self.spec.check(ctx)?;
+        if self.spec.print_xml {
+            return Ok(printed(&spec));
+        }
         let name = &spec.name;
         let conn = ctx.conn()?;
         if let Some(pool) = lookup(conn, name)? {

@@ -145,7 +145,7 @@ impl PoolState {
     }
 
     /// A pool libvirt does not know (undefined now, or missing with --missing-ok).
-    fn gone(name: &str, uuid: Option<String>) -> PoolState {
+    pub fn gone(name: &str, uuid: Option<String>) -> PoolState {
         PoolState {
             name: name.to_string(),
             uuid,
@@ -193,9 +193,17 @@ pub struct PoolChanged {
     #[serde(skip)]
     #[schemars(skip)]
     pub done: String,
+    /// With --print-xml: the pool's XML, printed instead (nothing is defined).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub xml: Option<String>,
 }
 
 impl Render for PoolChanged {
+    fn document(&self) -> Option<&str> {
+        self.xml.as_deref()
+    }
+
     fn text(&self, _style: TextStyle) -> String {
         if self.changed {
             format!("Pool {} {}\n\n", self.pool.name, self.done)
@@ -210,6 +218,7 @@ pub(crate) fn changed(pool: &StoragePool, changed: bool, done: &str) -> Result<P
         pool: PoolState::read(pool)?,
         changed,
         done: done.to_string(),
+        xml: None,
     })
 }
 
@@ -480,6 +489,7 @@ impl Verb for PoolDestroy {
                 pool: PoolState::gone(name, uuid),
                 changed: true,
                 done: "destroyed".into(),
+                xml: None,
             }),
         }
     }
@@ -494,6 +504,7 @@ fn missing(name: &str, missing_ok: bool) -> Result<PoolChanged> {
         pool: PoolState::gone(name, None),
         changed: false,
         done: String::new(),
+        xml: None,
     })
 }
 
@@ -539,6 +550,7 @@ impl Verb for PoolUndefine {
             pool: PoolState::gone(&state.name, state.uuid),
             changed: true,
             done: "has been undefined".into(),
+            xml: None,
         })
     }
 }
