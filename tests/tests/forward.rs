@@ -715,6 +715,41 @@ fn a_forward_to_a_real_guest_by_domain_with_a_reservation_goes_with_the_domain()
     .ok();
     let out = add(&[&net, "--proto", "tcp", "--port", "8801", "--to-domain", &vm2]);
     assert_eq!(out["to_ip"], "192.168.178.60");
+    // --exist-ok (issue 21's rule): the same forward to the domain's address is "changed": false;
+    // a forward of that port to another address is exit 4 naming both, nothing changed.
+    let again = add(&[
+        &net,
+        "--proto",
+        "tcp",
+        "--port",
+        "8801",
+        "--to-domain",
+        &vm2,
+        "--exist-ok",
+    ]);
+    assert_eq!(again["changed"], false);
+    del_on_drop(&lab, &net, "8802");
+    add(&[&net, "--proto", "tcp", "--port", "8802", "--to", "192.168.178.61"]);
+    let forwards = || vnet("vnet-net", &["forward", "list", &net]).ok().stdout;
+    assert_unchanged(forwards, || {
+        vnet(
+            "vnet-net",
+            &[
+                "forward",
+                "add",
+                &net,
+                "--proto",
+                "tcp",
+                "--port",
+                "8802",
+                "--to-domain",
+                &vm2,
+                "--exist-ok",
+            ],
+        )
+        .fails(4, "is forwarded to 192.168.178.61, but domain");
+    });
+    del(&net, "tcp", "8802");
     vnet("vnet-vm", &["prune", "--tag", &tag]).ok();
     assert_eq!(
         vnet("vnet-net", &["forward", "list", &net]).ok().json(),

@@ -717,7 +717,8 @@ fn bad_flags_refused(x: &str) {
         "already exists",
     );
     let exist_ok = [&["define", "--name", "default"], &ip[..], &["--exist-ok"]].concat();
-    refused(&exist_ok, 4, "different definition");
+    // --exist-ok names the difference (the default network's addresses are others).
+    refused(&exist_ok, 4, "addresses: ");
     refused(&["start", x], 3, "not found");
     refused(&["define"], 2, "needs FILE.xml or --name");
     refused(&["create", "--start"], 2, "unexpected argument");

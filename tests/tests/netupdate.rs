@@ -492,3 +492,228 @@ fn define_mtu_and_list_names() {
         .iter()
         .any(|n| n["name"] == name.as_str()));
 }
+
+/// A started dual-stack network of the lab's (IPv4 10.SUBNET.0.0/24 and IPv6 2001:db8:SUBNET::/64,
+/// DHCP on both), defined with virsh.
+fn dual_stack_network(lab: &Lab, subnet: u8) -> String {
+    let name = lab.network("n6");
+    let bridge = lab.name("n6b");
+    let dir = lab_dir(lab, "n6");
+    let xml = format!(
+        "<network><name>{name}</name><bridge name='{bridge}'/>\
+         <ip address='10.{subnet}.0.1' prefix='24'><dhcp><range start='10.{subnet}.0.10' end='10.{subnet}.0.100'/>\
+         <host mac='52:54:00:{subnet:02x}:00:01' ip='10.{subnet}.0.201'/></dhcp></ip>\
+         <ip family='ipv6' address='2001:db8:{subnet}::1' prefix='64'><dhcp>\
+         <range start='2001:db8:{subnet}::100' end='2001:db8:{subnet}::1ff'/></dhcp></ip></network>"
+    );
+    let file = dir.join("net.xml");
+    std::fs::write(&file, xml).unwrap();
+    sh_ok(&format!(
+        "virsh net-define {f} && virsh net-start {name}",
+        f = file.display()
+    ));
+    name
+}
+
+/// The `<host .../>` lines of one of virsh's definitions, in document order.
+fn virsh_hosts(name: &str, inactive: bool) -> Vec<String> {
+    let flag = if inactive { "--inactive" } else { "" };
+    sh_ok(&format!("virsh net-dumpxml {flag} {name}"))
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("<host "))
+        .map(String::from)
+        .collect()
+}
+
+/// IPv6 DHCP hosts as libvirt takes them (`id=` DUID, `name=`), by flags and by virsh's XML,
+/// add-first and add-last, modify by name, delete by DUID; virsh net-dumpxml (live and
+/// --inactive) is the oracle; bad input changes nothing.
+#[test]
+fn ipv6_dhcp_hosts_by_duid_and_name() {
+    let lab = lab!();
+    let name = dual_stack_network(&lab, 233);
+    let duid = "0:3:0:1:52:54:0:e9:0:10";
+    let added = net(&[
+        "update",
+        &name,
+        "add",
+        "ip-dhcp-host",
+        "--id",
+        duid,
+        "--ip",
+        "2001:db8:233::10",
+        "--name",
+        "six",
+    ])
+    .ok()
+    .json();
+    assert_eq!(
+        (added["live"].clone(), added["config"].clone()),
+        (true.into(), true.into())
+    );
+    let row = added["dhcp_hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == duid)
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (row["ip"].clone(), row["name"].clone()),
+        ("2001:db8:233::10".into(), "six".into())
+    );
+    let line = format!("<host id='{duid}' name='six' ip='2001:db8:233::10'/>");
+    for inactive in [false, true] {
+        assert!(
+            virsh_hosts(&name, inactive).contains(&line),
+            "{:?}",
+            virsh_hosts(&name, inactive)
+        );
+    }
+    // The same again: exit 4, or "changed": false with --exist-ok.
+    let again = [
+        "update",
+        &name,
+        "add",
+        "ip-dhcp-host",
+        "--id",
+        duid,
+        "--ip",
+        "2001:db8:233::10",
+        "--name",
+        "six",
+    ];
+    net(&again).fails(4, "already has");
+    let mut exist_ok = again.to_vec();
+    exist_ok.push("--exist-ok");
+    assert_eq!(net(&exist_ok).ok().json()["changed"], false);
+    // virsh's XML form, a reservation by name alone.
+    let by_name = "<host name='seven' ip='2001:db8:233::11'/>";
+    net(&["net-update", &name, "add", "ip-dhcp-host", by_name]).ok();
+    assert!(virsh_hosts(&name, false).contains(&"<host name='seven' ip='2001:db8:233::11'/>".to_string()));
+    // add-first puts an IPv4 reservation before the one the network had; add-last after.
+    net(&[
+        "update",
+        &name,
+        "add-first",
+        "ip-dhcp-host",
+        "--mac",
+        "52:54:00:e9:00:02",
+        "--ip",
+        "10.233.0.202",
+    ])
+    .ok();
+    net(&[
+        "update",
+        &name,
+        "add-last",
+        "ip-dhcp-host",
+        "--mac",
+        "52:54:00:e9:00:03",
+        "--ip",
+        "10.233.0.203",
+    ])
+    .ok();
+    for inactive in [false, true] {
+        let v4: Vec<String> = virsh_hosts(&name, inactive)
+            .into_iter()
+            .filter(|h| h.contains("mac="))
+            .collect();
+        assert_eq!(
+            v4,
+            [
+                "<host mac='52:54:00:e9:00:02' ip='10.233.0.202'/>",
+                "<host mac='52:54:00:e9:00:01' ip='10.233.0.201'/>",
+                "<host mac='52:54:00:e9:00:03' ip='10.233.0.203'/>",
+            ]
+        );
+    }
+    // Modify by name (a new address), delete by DUID.
+    net(&[
+        "update",
+        &name,
+        "modify",
+        "ip-dhcp-host",
+        "--name",
+        "seven",
+        "--ip",
+        "2001:db8:233::12",
+    ])
+    .ok();
+    assert!(virsh_hosts(&name, true).contains(&"<host name='seven' ip='2001:db8:233::12'/>".to_string()));
+    let deleted = net(&["update", &name, "delete", "ip-dhcp-host", "--id", duid])
+        .ok()
+        .json();
+    assert!(!deleted["dhcp_hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["id"] == duid));
+    assert!(!virsh_hosts(&name, false).contains(&line));
+
+    // Bad input: one line, the exit code, both definitions unchanged.
+    assert_unchanged(
+        || dumpxml(&name),
+        || {
+            let v6 = |extra: &[&str]| {
+                let mut args = vec![
+                    "update",
+                    name.as_str(),
+                    "add",
+                    "ip-dhcp-host",
+                    "--ip",
+                    "2001:db8:233::20",
+                ];
+                args.extend_from_slice(extra);
+                net(&args)
+            };
+            v6(&["--mac", "52:54:00:e9:00:09"]).fails(7, "does not name an IPv6 DHCP host");
+            v6(&["--id", "0:3:zz"]).fails(7, "a DUID is hex bytes");
+            v6(&[]).fails(7, "needs --ip and --id or --name");
+            v6(&["--id", duid, "--parent-index", "7"]).fails(7, "index 7");
+            v6(&["--id", duid, "--parent-index", "0"]).fails(7, "family");
+            net(&[
+                "update",
+                &name,
+                "add",
+                "ip-dhcp-host",
+                "--id",
+                duid,
+                "--ip",
+                "2001:db8:99::20",
+            ])
+            .fails(7, "outside network");
+            net(&[
+                "update",
+                &name,
+                "add",
+                "ip-dhcp-host",
+                "--id",
+                "0:3:0:9",
+                "--ip",
+                "2001:db8:233::12",
+            ])
+            .fails(4, "already reserved");
+            net(&[
+                "update",
+                &name,
+                "modify",
+                "ip-dhcp-host",
+                "--name",
+                "nobody",
+                "--ip",
+                "2001:db8:233::30",
+            ])
+            .fails(3, "no DHCP host reservation");
+            net(&[
+                "net-update",
+                &name,
+                "add",
+                "ip-dhcp-host",
+                "<host id='0:3' ip='2001:db8:233::31' mac='52:54:00:e9:00:09'/>",
+            ])
+            .fails(7, "IPv6");
+        },
+    );
+}

@@ -118,6 +118,25 @@ fn pool_cycle_volumes_upload_download() {
         .json();
     assert_eq!(exist["changed"], false);
     vm(&["vol-create-as", &pool, "raw.img", "4M"]).fails(4, "already exists");
+    // --exist-ok over another volume: exit 4 naming what differs, the volume as it was.
+    let raw_img = target.join("raw.img");
+    assert_unchanged(
+        || sh_ok(&format!("qemu-img info -U {}", raw_img.display())),
+        || {
+            vm(&["vol-create-as", &pool, "raw.img", "8M", "--exist-ok"])
+                .fails(4, "capacity: 4194304 -> 8388608 bytes");
+            vm(&[
+                "vol-create-as",
+                &pool,
+                "raw.img",
+                "4M",
+                "--format",
+                "qcow2",
+                "--exist-ok",
+            ])
+            .fails(4, "format: raw -> qcow2");
+        },
+    );
     assert_eq!(
         vm(&["vol-list", &pool, "-o", "text"]).ok().stdout,
         sh_ok(&format!("virsh vol-list {pool}"))
@@ -266,7 +285,7 @@ fn bad_storage_input_changes_nothing() {
         .fails(3, "does not exist");
         vm(&["vol-create-as", &pool, "o.img", "1M", "--backing-vol", "x"]).fails(7, "needs --format qcow2");
         vm(&["vol-create-as", "no-such-pool", "o.img", "1M"]).fails(3, "no-such-pool");
-        vm(&["vol-info", "relative"]).fails(7, "give its path");
+        vm(&["vol-info", "relative"]).fails(3, "--pool POOL");
         vm(&["pool-delete", &pool]).fails(4, "is active");
     });
 }
@@ -396,4 +415,562 @@ fn cluster_cleanup_by_prefix() {
     assert!(!left.contains(&prefix), "left behind: {left}");
     assert!(!target.exists(), "pool directory left");
     assert!(!Path::new(&format!("/sys/class/net/{bridge}")).exists());
+}
+
+/// Writes `text` to `dir/file` and returns the path as a string.
+fn write_file(dir: &Path, file: &str, text: &str) -> String {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join(file);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn pool_file(name: &str, target: &Path, uuid: Option<&str>) -> String {
+    let uuid = uuid.map(|u| format!("<uuid>{u}</uuid>")).unwrap_or_default();
+    format!(
+        "<pool type='dir'><name>{name}</name>{uuid}<target><path>{}</path></target></pool>\n",
+        target.display()
+    )
+}
+
+fn dumped_target(pool: &str, inactive: bool) -> String {
+    let flag = if inactive { "--inactive" } else { "" };
+    let xml = sh_ok(&format!("virsh pool-dumpxml {flag} {pool}"));
+    let start = xml.find("<path>").unwrap() + 6;
+    xml[start..start + xml[start..].find("</path>").unwrap()].to_string()
+}
+
+/// pool-define FILE (new, identical again, updated over a running pool), pool-dumpxml,
+/// pool-refresh, pool-create FILE and pool-create-as (transient), pool-define-as in virsh's
+/// positional form, pools by UUID; virsh is the oracle of every state.
+#[test]
+fn pool_files_define_update_create_refresh() {
+    let lab = lab!();
+    let (pool, dir) = lab_pool(&lab, "pf");
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let file = write_file(&dir, "pool.xml", &pool_file(&pool, &a, None));
+    let made = vm(&["pool-define", &file]).ok().json();
+    assert_eq!(
+        (
+            made["changed"].clone(),
+            made["definition"].clone(),
+            made["persistent"].clone()
+        ),
+        (true.into(), "created".into(), true.into())
+    );
+    assert!(sh_ok("virsh pool-list --all --name")
+        .lines()
+        .any(|l| l.trim() == pool));
+    let same = vm(&["pool-define", &file, "--exist-ok"]).ok().json();
+    assert_eq!(
+        (same["changed"].clone(), same["definition"].clone()),
+        (false.into(), "unchanged".into())
+    );
+    vm(&["pool-start", &pool]).ok();
+    // Identical again while it runs (libvirt fills in sizes and permissions: no change).
+    let running_same = vm(&["pool-define", &file]).ok().json();
+    assert_eq!(running_same["definition"], "unchanged", "{running_same}");
+    // A new target: the persistent definition changes, the running pool keeps its old one.
+    let file_b = write_file(&dir, "pool-b.xml", &pool_file(&pool, &b, None));
+    let text = vm(&["pool-define", &file_b, "-o", "text"]).ok().stdout;
+    assert_eq!(text, format!("Pool {pool} defined from {file_b}\n\n"));
+    assert_eq!(dumped_target(&pool, true), b.to_str().unwrap());
+    assert_eq!(dumped_target(&pool, false), a.to_str().unwrap());
+    let updated = vm(&["pool-define", &file]).ok().json();
+    assert_eq!(
+        (updated["definition"].clone(), updated["restart_needed"].clone()),
+        ("updated".into(), true.into())
+    );
+    assert_eq!(dumped_target(&pool, true), a.to_str().unwrap());
+    // pool-dumpxml: the document itself, as virsh prints it; by UUID too.
+    let uuid = made["uuid"].as_str().unwrap().to_string();
+    for (flags, virsh) in [(vec![], ""), (vec!["--inactive"], "--inactive")] {
+        let mut args = vec!["pool-dumpxml", uuid.as_str()];
+        args.extend(flags);
+        assert_eq!(
+            vm(&args).ok().stdout.trim_end(),
+            sh_ok(&format!("virsh pool-dumpxml {virsh} {pool}")).trim_end()
+        );
+    }
+    let summary = vm(&["pool-dumpxml", &pool, "-o", "json"]).ok().json();
+    assert_eq!(summary["name"], pool.as_str());
+    // pool-refresh: a file put there by hand becomes a volume.
+    std::fs::write(a.join("by-hand.img"), vec![0u8; 4096]).unwrap();
+    assert!(!sh_ok(&format!("virsh vol-list {pool}")).contains("by-hand.img"));
+    let refreshed = vm(&["pool-refresh", &uuid]).ok().json();
+    assert_eq!(refreshed["changed"], true);
+    assert_eq!(refreshed["volumes"], serde_json::json!(["by-hand.img"]));
+    assert!(sh_ok(&format!("virsh vol-list {pool}")).contains("by-hand.img"));
+    assert_eq!(vm(&["pool-refresh", &pool]).ok().json()["changed"], false);
+    assert_eq!(
+        vm(&["pool-refresh", &pool, "-o", "text"]).ok().stdout,
+        sh_ok(&format!("virsh pool-refresh {pool}"))
+    );
+
+    // pool-create FILE: transient and running; gone once stopped.
+    let (transient, _) = lab_pool(&lab, "pft");
+    let c = dir.join("c");
+    std::fs::create_dir_all(&c).unwrap();
+    let file_c = write_file(&dir, "pool-c.xml", &pool_file(&transient, &c, None));
+    let text = vm(&["pool-create", &file_c, "-o", "text"]).ok().stdout;
+    assert_eq!(text, format!("Pool {transient} created from {file_c}\n\n"));
+    let info = sh_ok(&format!("virsh pool-info {transient}"));
+    assert!(
+        info.contains("State:          running") && info.contains("Persistent:     no"),
+        "{info}"
+    );
+    vm(&["pool-destroy", &transient]).ok();
+    assert!(!sh_ok("virsh pool-list --all --name").contains(&transient));
+
+    // pool-create-as: transient, --build makes the directory; --exist-ok only for the same pool.
+    let d = dir.join("d");
+    let td = d.to_str().unwrap();
+    let created = vm(&["pool-create-as", &transient, "dir", "--target", td, "--build"])
+        .ok()
+        .json();
+    assert_eq!(
+        (created["state"].clone(), created["persistent"].clone()),
+        ("running".into(), false.into())
+    );
+    assert!(d.is_dir());
+    assert!(sh_ok(&format!("virsh pool-info {transient}")).contains("Persistent:     no"));
+    let again = vm(&["pool-create-as", &transient, "dir", "--target", td, "--exist-ok"])
+        .ok()
+        .json();
+    assert_eq!(again["changed"], false);
+    assert_unchanged(storage_state, || {
+        vm(&["pool-create-as", &transient, "dir", "--target", td]).fails(4, "already exists");
+        let other = c.to_str().unwrap();
+        vm(&[
+            "pool-create-as",
+            &transient,
+            "dir",
+            "--target",
+            other,
+            "--exist-ok",
+        ])
+        .fails(4, "target: ");
+    });
+    vm(&["pool-destroy", &transient]).ok();
+
+    // pool-define-as in virsh's positional form: SOURCE-HOST SOURCE-PATH SOURCE-DEV SOURCE-NAME TARGET.
+    let (positional, _) = lab_pool(&lab, "pfp");
+    vm(&["pool-define-as", &positional, "dir", "-", "-", "-", "-", td]).ok();
+    assert_eq!(dumped_target(&positional, true), td);
+    assert_unchanged(storage_state, || {
+        let other = c.to_str().unwrap();
+        vm(&[
+            "pool-define-as",
+            &positional,
+            "dir",
+            "--target",
+            other,
+            "--exist-ok",
+        ])
+        .fails(4, "target: ");
+        vm(&[
+            "pool-define-as",
+            &positional,
+            "dir",
+            "-",
+            "-",
+            "-",
+            "-",
+            td,
+            "--target",
+            td,
+        ])
+        .fails(7, "twice");
+    });
+
+    // --print-xml: the document virsh pool-define takes, nothing defined by it.
+    let (printed, _) = lab_pool(&lab, "pfx");
+    let e = dir.join("e");
+    let te = e.to_str().unwrap();
+    let before = storage_state();
+    let xml = vm(&["pool-define-as", &printed, "dir", "--target", te, "--print-xml"])
+        .ok()
+        .stdout;
+    let json = vm(&[
+        "pool-create-as",
+        &printed,
+        "dir",
+        "--target",
+        te,
+        "--print-xml",
+        "-o",
+        "json",
+    ])
+    .ok()
+    .json();
+    assert_eq!(
+        (json["state"].clone(), json["changed"].clone()),
+        ("undefined".into(), false.into())
+    );
+    assert_eq!(storage_state(), before);
+    let file = write_file(&dir, "printed.xml", &xml);
+    sh_ok(&format!("virsh pool-define {file}"));
+    assert_eq!(dumped_target(&printed, true), te);
+}
+
+fn qemu_img(path: &Path) -> Value {
+    serde_json::from_str(&sh_ok(&format!(
+        "qemu-img info -U --output=json {}",
+        path.display()
+    )))
+    .unwrap()
+}
+
+/// vol-create FILE, vol-create-from, vol-clone, vol-resize, vol-path, vol-wipe and vol-dumpxml,
+/// volumes by name, key and path; qemu-img and virsh are the oracles.
+#[test]
+fn volume_files_clone_resize_wipe() {
+    let lab = lab!();
+    let (pool, dir) = lab_pool(&lab, "vf");
+    let target = dir.join("pool");
+    let t = target.to_str().unwrap();
+    vm(&[
+        "pool-define-as",
+        &pool,
+        "dir",
+        "--target",
+        t,
+        "--build",
+        "--start",
+    ])
+    .ok();
+    let file = write_file(
+        &dir,
+        "v.xml",
+        "<volume><name>made.qcow2</name><capacity unit='M'>2</capacity><target><format type='qcow2'/></target></volume>",
+    );
+    let text = vm(&["vol-create", &pool, &file, "-o", "text"]).ok().stdout;
+    assert_eq!(text, format!("Vol made.qcow2 created from {file}\n\n"));
+    let img = qemu_img(&target.join("made.qcow2"));
+    assert_eq!(
+        (img["format"].clone(), img["virtual-size"].clone()),
+        ("qcow2".into(), (2u64 << 20).into())
+    );
+
+    // A raw volume with data, copied into a qcow2 (vol-create-from) and cloned (vol-clone).
+    vm(&["vol-create-as", &pool, "raw.img", "1M"]).ok();
+    let raw = target.join("raw.img");
+    sh_ok(&format!(
+        "head -c 300000 /dev/urandom | dd of={} conv=notrunc status=none",
+        raw.display()
+    ));
+    let from = write_file(
+        &dir,
+        "from.xml",
+        "<volume><name>from.qcow2</name><capacity unit='M'>1</capacity><target><format type='qcow2'/></target></volume>",
+    );
+    let copied = vm(&["vol-create-from", &pool, &from, "raw.img", "--inputpool", &pool])
+        .ok()
+        .json();
+    assert_eq!(
+        (copied["format"].clone(), copied["changed"].clone()),
+        ("qcow2".into(), true.into())
+    );
+    sh_ok(&format!(
+        "qemu-img compare -U {} {}",
+        raw.display(),
+        target.join("from.qcow2").display()
+    ));
+    let cloned = vm(&["vol-clone", "raw.img", "clone.img", "--pool", &pool, "-o", "text"])
+        .ok()
+        .stdout;
+    assert_eq!(cloned, "Vol clone.img cloned from raw.img\n\n");
+    let clone = target.join("clone.img");
+    sh_ok(&format!("cmp {} {}", raw.display(), clone.display()));
+    // By path and by key (a dir pool's key is the path), as virsh finds a volume.
+    vm(&["vol-clone", raw.to_str().unwrap(), "clone2.img"]).ok();
+    sh_ok(&format!(
+        "cmp {} {}",
+        raw.display(),
+        target.join("clone2.img").display()
+    ));
+
+    // vol-resize: to, by (--delta), the same again, below (refused), --shrink.
+    let size = |p: &Path| qemu_img(p)["virtual-size"].as_u64().unwrap();
+    let grown = vm(&["vol-resize", "raw.img", "2M", "--pool", &pool]).ok().json();
+    assert_eq!(
+        (grown["capacity"].clone(), grown["old_capacity"].clone()),
+        ((2u64 << 20).into(), (1u64 << 20).into())
+    );
+    assert_eq!(size(&raw), 2 << 20);
+    let by = vm(&[
+        "vol-resize",
+        "raw.img",
+        "1M",
+        "--pool",
+        &pool,
+        "--delta",
+        "-o",
+        "text",
+    ])
+    .ok()
+    .stdout;
+    assert_eq!(by, "Size of volume 'raw.img' successfully changed by 1M\n\n");
+    assert_eq!(size(&raw), 3 << 20);
+    assert_eq!(
+        vm(&["vol-resize", "raw.img", "3M", "--pool", &pool]).ok().json()["changed"],
+        false
+    );
+    let state = || {
+        format!(
+            "{}{}",
+            sh_ok(&format!("virsh vol-info {}", raw.display())),
+            size(&raw)
+        )
+    };
+    assert_unchanged(state, || {
+        vm(&["vol-resize", "raw.img", "1M", "--pool", &pool]).fails(7, "below the volume's capacity");
+        vm(&["vol-resize", "raw.img", "-1M", "--pool", &pool, "--delta"]).fails(7, "requires --shrink");
+        vm(&["vol-resize", "raw.img", "ten", "--pool", &pool]).fails(7, "invalid size");
+    });
+    let shrunk = vm(&[
+        "vol-resize",
+        "raw.img",
+        "-1M",
+        "--pool",
+        &pool,
+        "--delta",
+        "--shrink",
+    ])
+    .ok()
+    .json();
+    assert_eq!(shrunk["capacity"], 2u64 << 20);
+    assert_eq!(size(&raw), 2 << 20);
+    // qcow2 grows through qemu-img (libvirt's), seen by qemu-img.
+    vm(&["vol-resize", target.join("made.qcow2").to_str().unwrap(), "4M"]).ok();
+    assert_eq!(size(&target.join("made.qcow2")), 4 << 20);
+
+    // vol-path and vol-dumpxml as virsh prints them.
+    assert_eq!(
+        vm(&["vol-path", "clone.img", "--pool", &pool, "-o", "text"])
+            .ok()
+            .stdout,
+        sh_ok(&format!("virsh vol-path clone.img --pool {pool}"))
+    );
+    let names = vm(&["vol-path", clone.to_str().unwrap()]).ok().json();
+    assert_eq!(
+        (names["path"].as_str(), names["key"].as_str()),
+        (clone.to_str(), clone.to_str())
+    );
+    assert_eq!(
+        vm(&["vol-dumpxml", "clone.img", "--pool", &pool])
+            .ok()
+            .stdout
+            .trim_end(),
+        sh_ok(&format!("virsh vol-dumpxml clone.img --pool {pool}")).trim_end()
+    );
+    assert_eq!(
+        vm(&["vol-dumpxml", "clone.img", "--pool", &pool, "-o", "json"])
+            .ok()
+            .json()["pool"],
+        pool.as_str()
+    );
+
+    // vol-wipe: the content is zeros afterwards.
+    let wiped = vm(&["vol-wipe", "clone.img", "--pool", &pool, "--algorithm", "zero"])
+        .ok()
+        .json();
+    assert_eq!(
+        (wiped["changed"].clone(), wiped["algorithm"].clone()),
+        (true.into(), "zero".into())
+    );
+    sh_ok(&format!("cmp -n 1048576 {} /dev/zero", clone.display()));
+    assert_eq!(
+        vm(&["vol-wipe", "clone2.img", "--pool", &pool, "-o", "text"])
+            .ok()
+            .stdout,
+        "Vol clone2.img wiped\n\n"
+    );
+    for vol in ["made.qcow2", "raw.img", "from.qcow2", "clone.img", "clone2.img"] {
+        vm(&["vol-delete", vol, "--pool", &pool]).ok();
+    }
+}
+
+/// Every bad input of the pool-file and volume verbs: the documented exit code, one line, and
+/// nothing changed (virsh's pools and volumes, the files of the pool's directory, the images).
+#[test]
+fn bad_storage_files_change_nothing() {
+    let lab = lab!();
+    let (pool, dir) = lab_pool(&lab, "bf");
+    let target = dir.join("pool");
+    let t = target.to_str().unwrap();
+    vm(&[
+        "pool-define-as",
+        &pool,
+        "dir",
+        "--target",
+        t,
+        "--build",
+        "--start",
+    ])
+    .ok();
+    vm(&["vol-create-as", &pool, "v.img", "1M"]).ok();
+    let (stopped, _) = lab_pool(&lab, "bfs");
+    let stopped_dir = dir.join("stopped");
+    vm(&[
+        "pool-define-as",
+        &stopped,
+        "dir",
+        "--target",
+        stopped_dir.to_str().unwrap(),
+    ])
+    .ok();
+    let (fresh, _) = lab_pool(&lab, "bfn");
+    let files = dir.join("files");
+    let malformed = write_file(&files, "malformed.xml", "<pool type='dir'><name>x</name>");
+    let volume_root = write_file(&files, "volume.xml", "<volume><name>x</name></volume>");
+    let no_name = write_file(
+        &files,
+        "noname.xml",
+        "<pool type='dir'><target><path>/tmp/x</path></target></pool>",
+    );
+    let slash = write_file(
+        &files,
+        "slash.xml",
+        "<pool type='dir'><name>a/b</name><target><path>/tmp/x</path></target></pool>",
+    );
+    let other_uuid = write_file(
+        &files,
+        "uuid.xml",
+        &pool_file(&pool, &target, Some("00000000-0000-0000-0000-0000000000aa")),
+    );
+    let taken_target = write_file(&files, "taken.xml", &pool_file(&fresh, &target, None));
+    let same_name = write_file(
+        &files,
+        "same.xml",
+        &pool_file(&pool, &dir.join("elsewhere"), None),
+    );
+    let vol_malformed = write_file(&files, "vm.xml", "<volume><name>n.img</name>");
+    let vol_pool_root = write_file(&files, "vp.xml", "<pool type='dir'><name>n</name></pool>");
+    let vol_taken = write_file(
+        &files,
+        "vt.xml",
+        "<volume><name>v.img</name><capacity>1024</capacity></volume>",
+    );
+    let vol_new = write_file(
+        &files,
+        "vn.xml",
+        "<volume><name>new.img</name><capacity>1024</capacity></volume>",
+    );
+    let missing = files.join("missing.xml");
+    let missing = missing.to_str().unwrap();
+    let img = target.join("v.img");
+    let state = || {
+        format!(
+            "{}{}{}",
+            storage_state(),
+            // The pool's sizes are the host file system's, which other processes fill.
+            sh_ok(&format!(
+                "ls -1A {t}; virsh pool-dumpxml --inactive {pool} | grep -v -e '<capacity' -e '<allocation' -e '<available'; virsh vol-info {}",
+                img.display()
+            )),
+            sh_ok(&format!("qemu-img info -U {}", img.display()))
+        )
+    };
+    assert_unchanged(state, || {
+        vm(&["pool-define", &malformed]).fails(7, "malformed pool XML");
+        vm(&["pool-define", &volume_root]).fails(7, "not <pool>");
+        vm(&["pool-define", &no_name]).fails(7, "no <name>");
+        vm(&["pool-define", &slash]).fails(7, "contains '/'");
+        vm(&["pool-define", missing]).fails(3, "missing.xml");
+        vm(&["pool-define", &other_uuid]).fails(4, "another UUID");
+        vm(&["pool-define", &taken_target]).fails(4, "already has target");
+        vm(&["pool-create", &same_name]).fails(4, "already exists");
+        vm(&["pool-create", &malformed]).fails(7, "malformed pool XML");
+        vm(&["pool-create", &taken_target]).fails(4, "already has target");
+        vm(&["pool-refresh", "no-such-pool"]).fails(3, "not found");
+        vm(&["pool-refresh", &stopped]).fails(1, "not active");
+        vm(&["pool-dumpxml", "no-such-pool"]).fails(3, "not found");
+        vm(&["pool-create-as", &fresh, "dir"]).fails(7, "needs --target");
+        vm(&["pool-create-as", &fresh, "dir", "--target", "relative"]).fails(7, "absolute");
+        vm(&["vol-create", "no-such-pool", &vol_new]).fails(3, "not found");
+        vm(&["vol-create", &stopped, &vol_new]).fails(1, "not active");
+        vm(&["vol-create", &pool, &vol_malformed]).fails(7, "malformed volume XML");
+        vm(&["vol-create", &pool, &vol_pool_root]).fails(7, "not <volume>");
+        vm(&["vol-create", &pool, &vol_taken]).fails(4, "already exists");
+        vm(&["vol-create", &pool, missing]).fails(3, "missing.xml");
+        vm(&[
+            "vol-create-from",
+            &pool,
+            &vol_new,
+            "nope.img",
+            "--inputpool",
+            &pool,
+        ])
+        .fails(3, "not found");
+        vm(&["vol-create-from", &pool, &vol_new, "v.img"]).fails(3, "--pool POOL");
+        vm(&[
+            "vol-create-from",
+            &pool,
+            &vol_taken,
+            "v.img",
+            "--inputpool",
+            &pool,
+        ])
+        .fails(4, "already exists");
+        vm(&["vol-clone", "nope.img", "c.img", "--pool", &pool]).fails(3, "not found");
+        vm(&["vol-clone", "v.img", "v.img", "--pool", &pool]).fails(4, "already exists");
+        vm(&["vol-clone", "v.img", "a/b", "--pool", &pool]).fails(7, "contains '/'");
+        vm(&["vol-resize", "v.img", "512K", "--pool", &pool]).fails(7, "below the volume's capacity");
+        vm(&["vol-resize", "v.img", "-512K", "--pool", &pool]).fails(7, "requires --shrink");
+        vm(&["vol-resize", "v.img", "0", "--pool", &pool]).fails(7, "size");
+        vm(&["vol-resize", "nope.img", "2M", "--pool", &pool]).fails(3, "not found");
+        vm(&["vol-path", "nope.img", "--pool", &pool]).fails(3, "not found");
+        vm(&["vol-path", "v.img"]).fails(3, "--pool POOL");
+        vm(&["vol-dumpxml", "/nowhere/x.img"]).fails(3, "not found");
+        vm(&["vol-wipe", "nope.img", "--pool", &pool]).fails(3, "not found");
+    });
+}
+
+/// --batch --atomic: a failed line undoes what the lines before it made (a transient pool, a
+/// clone, a grown volume); virsh and qemu-img see everything as it was.
+#[test]
+fn atomic_storage_batch_undoes_pools_and_volumes() {
+    let lab = lab!();
+    let (pool, dir) = lab_pool(&lab, "ab");
+    let target = dir.join("pool");
+    let t = target.to_str().unwrap();
+    vm(&[
+        "pool-define-as",
+        &pool,
+        "dir",
+        "--target",
+        t,
+        "--build",
+        "--start",
+    ])
+    .ok();
+    vm(&["vol-create-as", &pool, "v.img", "1M"]).ok();
+    let (transient, _) = lab_pool(&lab, "abt");
+    let other = dir.join("other");
+    let img = target.join("v.img");
+    let state = || {
+        format!(
+            "{}{}{}",
+            storage_state(),
+            sh_ok(&format!("ls -1A {t}; virsh vol-info {}", img.display())),
+            sh_ok(&format!("qemu-img info -U {}", img.display()))
+        )
+    };
+    let lines = format!(
+        "pool-create-as {transient} dir --target {} --build\n\
+         vol-clone v.img c.img --pool {pool}\n\
+         vol-resize v.img 3M --pool {pool}\n\
+         vol-resize v.img 1K --pool {pool}\n",
+        other.display()
+    );
+    assert_unchanged(state, || {
+        let run = vnet_stdin("vnet-vm", &["--batch", "-", "--atomic"], &lines);
+        assert_eq!(run.code, 7, "{run:?}");
+        let records = run.records();
+        assert_eq!(records.len(), 4, "{run:?}");
+        assert_eq!(records[3]["exit_code"], 7, "{run:?}");
+    });
 }

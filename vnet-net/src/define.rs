@@ -322,9 +322,11 @@ fn accept_existing(net: &Network, request: &Request, exist_ok: bool, persistent:
     // The persistent definition differs from the live one only while active (and the test driver
     // refuses the flag).
     let existing = definition(net, persistent && active, name)?;
-    if !request.summary.matches(&existing) {
+    let differences = request.summary.differences(&existing);
+    if !differences.is_empty() {
         return Err(Error::exists(format!(
-            "network {name} already exists with a different definition"
+            "network {name} already exists with a different definition ({})",
+            differences.join("; ")
         ))
         .with_hint(format!(
             "compare with 'vnet-net dumpxml {name}'; undefine it to replace it"

@@ -77,6 +77,8 @@ pub struct DhcpHost {
     /// The host address and prefix of the `<ip>` element holding it.
     pub subnet: Option<IpNet>,
     pub mac: Option<String>,
+    /// The client's DUID (`id=`; IPv6 reservations).
+    pub id: Option<String>,
     pub name: Option<String>,
     pub ip: Option<String>,
 }
@@ -189,6 +191,7 @@ fn summarize(def: NetworkDef) -> Result<Summary> {
             .extend(dhcp.hosts.into_iter().map(|h| DhcpHost {
                 subnet: Some(address),
                 mac: h.mac,
+                id: h.id,
                 name: h.name,
                 ip: h.ip,
             }));
@@ -275,7 +278,36 @@ impl Summary {
     /// True when `existing` says everything this requested definition says (fields the request
     /// leaves out, like the UUID, MAC or bridge libvirt fills in, are not compared).
     pub fn matches(&self, existing: &Summary) -> bool {
-        let same = |want: &Option<String>, have: &Option<String>| want.is_none() || want == have;
+        self.differences(existing).is_empty()
+    }
+
+    /// What `existing` says otherwise than this requested definition, as "field: now -> asked"
+    /// (the fields the request leaves out are not compared, as in [`Summary::matches`]).
+    pub fn differences(&self, existing: &Summary) -> Vec<String> {
+        let none = || "none".to_string();
+        let show = |v: &Option<String>| v.clone().unwrap_or_else(none);
+        let mut out = Vec::new();
+        let mut check = |what: &str, want: &Option<String>, have: &Option<String>| {
+            if want.is_some() && want != have {
+                out.push(format!("{what}: {} -> {}", show(have), show(want)));
+            }
+        };
+        check("name", &self.name, &existing.name);
+        check(
+            "forward mode",
+            &Some(self.mode.clone()),
+            &Some(existing.mode.clone()),
+        );
+        check("uuid", &self.uuid, &existing.uuid);
+        check("bridge", &self.bridge, &existing.bridge);
+        check("forward dev", &self.forward_dev, &existing.forward_dev);
+        check("mac", &self.mac, &existing.mac);
+        check("domain", &self.domain, &existing.domain);
+        let mtu = |m: Option<u32>| m.map(|m| m.to_string());
+        check("mtu", &mtu(self.mtu), &mtu(existing.mtu));
+        if self.name.is_none() && existing.name.is_some() {
+            out.push("name".into());
+        }
         let sorted = |ips: &[IpDef]| {
             let mut v: Vec<(IpNet, Vec<Range>)> = ips
                 .iter()
@@ -288,15 +320,20 @@ impl Summary {
             v.sort_by_key(|(a, _)| *a);
             v
         };
-        self.name == existing.name
-            && self.mode == existing.mode
-            && same(&self.uuid, &existing.uuid)
-            && same(&self.bridge, &existing.bridge)
-            && same(&self.forward_dev, &existing.forward_dev)
-            && same(&self.mac, &existing.mac)
-            && same(&self.domain, &existing.domain)
-            && (self.mtu.is_none() || self.mtu == existing.mtu)
-            && sorted(&self.ips) == sorted(&existing.ips)
+        let ips = |ips: &[IpDef]| {
+            let list: Vec<String> = sorted(ips)
+                .iter()
+                .map(|(a, r)| {
+                    let ranges: Vec<String> = r.iter().map(|r| format!("{}-{}", r.start, r.end)).collect();
+                    format!("{a} [{}]", ranges.join(" "))
+                })
+                .collect();
+            list.join(", ")
+        };
+        if sorted(&self.ips) != sorted(&existing.ips) {
+            out.push(format!("addresses: {} -> {}", ips(&existing.ips), ips(&self.ips)));
+        }
+        out
     }
 }
 
@@ -443,5 +480,13 @@ mod tests {
         let mut other_mode = requested.clone();
         other_mode.mode = "route".into();
         assert!(!requested.matches(&other_mode));
+        // --exist-ok names what differs.
+        assert_eq!(requested.differences(&other_mode), ["forward mode: route -> nat"]);
+        let diff = requested.differences(&existing);
+        assert_eq!(diff.len(), 1);
+        assert!(
+            diff[0].starts_with("addresses: 10.200.1.1/24 [10.200.1.2-10.200.1.100] -> "),
+            "{diff:?}"
+        );
     }
 }

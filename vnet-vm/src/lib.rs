@@ -38,7 +38,7 @@ update-device, detach-device-alias, change-media, domblklist, domblkinfo, blockr
 dommemstat, domifstat, domblkstat, domjobinfo, screenshot, send-key, the guest-agent verbs \
 (qemu-agent-command, guestinfo, domfsinfo, set-user-password, domtime), domdisplay, ttyconsole, console, \
 the snapshot-* verbs, setmem, setmaxmem, setvcpus, vcpucount, reset, save, restore, managedsave, \
-managedsave-remove, domrename, desc, domuuid, domname, domid, migrate, domif-setlink, domif-getlink, \
+managedsave-remove, domrename, desc, metadata, domuuid, domname, domid, migrate, domif-setlink, domif-getlink, \
 vncdisplay, inject-nmi, dompmsuspend, dompmwakeup and the host verbs (nodeinfo, version, uri, hostname, \
 maxvcpus, capabilities, domcapabilities, sysinfo) replace their virsh namesakes. Output is one JSON document (-o text for virsh's \
 layout; dumpxml and install --print-xml print the XML document itself); errors are one line on stderr \
@@ -67,7 +67,9 @@ with the documented exit code.";
             && !storage
         {
             Some(completion::libvirt::domains)
-        } else if completion::is(arg, &["pool", "pools"]) && verb != "pool-define-as" {
+        } else if completion::is(arg, &["pool", "pools", "inputpool"])
+            && !matches!(verb, "pool-define-as" | "pool-create-as")
+        {
             Some(completion::libvirt::pools)
         } else if completion::is(arg, &["vol", "volume", "volumes", "backing_vol"]) {
             Some(completion::libvirt::volumes)
@@ -134,7 +136,12 @@ vnet_common::verbs! {
         Ttyconsole(domains::display::Ttyconsole),
         PoolList(storage::pools::PoolList),
         PoolInfo(storage::pools::PoolInfo),
-        PoolDefineAs(storage::pools::PoolDefineAs),
+        PoolDefineAs(storage::pool_as::PoolDefineAs),
+        PoolCreateAs(storage::pool_as::PoolCreateAs),
+        PoolDefine(storage::poolfile::PoolDefine),
+        PoolCreate(storage::poolfile::PoolCreate),
+        PoolRefresh(storage::poolfile::PoolRefresh),
+        PoolDumpxml(storage::poolfile::PoolDumpxml),
         PoolBuild(storage::pools::PoolBuild),
         PoolStart(storage::pools::PoolStart),
         PoolAutostart(storage::pools::PoolAutostart),
@@ -147,6 +154,13 @@ vnet_common::verbs! {
         VolDelete(storage::volumes::VolDelete),
         VolUpload(storage::volumes::VolUpload),
         VolDownload(storage::volumes::VolDownload),
+        VolCreate(storage::volfile::VolCreate),
+        VolCreateFrom(storage::volfile::VolCreateFrom),
+        VolClone(storage::volfile::VolClone),
+        VolResize(storage::volops::VolResize),
+        VolWipe(storage::volops::VolWipe),
+        VolPath(storage::volops::VolPath),
+        VolDumpxml(storage::volops::VolDumpxml),
         Wait(wait::Wait),
         #[command(visible_alias = "event")]
         Events(domains::events::Events),
@@ -173,6 +187,7 @@ vnet_common::verbs! {
         Domuuid(domains::identity::Domuuid),
         Domname(domains::identity::Domname),
         Domid(domains::identity::Domid),
+        Metadata(observe::metadata::Metadata),
         Migrate(migrate::Migrate),
         DomifSetlink(devices::link_state::DomifSetlink),
         DomifGetlink(devices::link_state::DomifGetlink),

@@ -112,11 +112,14 @@ pub struct DhcpRange {
     pub end: Option<String>,
 }
 
-/// `<host mac= name= ip=>`: a DHCP host reservation (also the entry net-update takes).
+/// `<host mac= id= name= ip=>`: a DHCP host reservation (also the entry net-update takes); an
+/// IPv6 one names its client by DUID (`id`) or name, never by MAC.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct DhcpHost {
     #[serde(rename = "@mac", skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
+    #[serde(rename = "@id", skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     #[serde(rename = "@name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(rename = "@ip", skip_serializing_if = "Option::is_none")]

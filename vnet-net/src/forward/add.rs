@@ -161,14 +161,14 @@ impl Verb for Add {
         // Host ports first: a --reserve must not be made for a forward refused afterwards.
         let probe = self.forward(&req, &nat, req.to_ip.unwrap_or(nat.bridge_ip), None);
         if let Some(same) = existing(&state, &probe, req.to_ip.is_none())? {
-            return if self.exist_ok {
-                Ok(Forwarded {
-                    forward: same,
-                    changed: false,
-                })
-            } else {
-                Err(taken(&same))
-            };
+            if !self.exist_ok {
+                return Err(taken(&same));
+            }
+            let changed = self.same_guest(conn, &nat, &same, journal)?;
+            return Ok(Forwarded {
+                forward: same,
+                changed,
+            });
         }
         if let Some(listener) = listeners::taken(&probe) {
             return Err(
@@ -203,6 +203,47 @@ impl Verb for Add {
             forward,
             changed: true,
         })
+    }
+}
+
+impl Add {
+    /// --exist-ok over a forward to a domain: it must go to the domain's address now (exit 4
+    /// naming both addresses otherwise); --reserve then still makes the reservation (the one
+    /// change: returns true).
+    fn same_guest(
+        &self,
+        conn: &virt::connect::Connect,
+        nat: &NatNetwork,
+        same: &Forward,
+        journal: &mut Journal,
+    ) -> Result<bool> {
+        let Some(spec) = &self.to_domain else {
+            return Ok(false);
+        };
+        let reserved = |ip: Ipv4Addr| {
+            nat.summary
+                .dhcp_hosts
+                .iter()
+                .any(|h| h.ip.as_deref() == Some(ip.to_string().as_str()))
+        };
+        let guest = domain::resolve(
+            conn,
+            split_port(spec, "--to-domain")?.0,
+            nat,
+            self.reserve,
+            journal,
+        )?;
+        if guest.ip != same.to_ip {
+            return Err(Error::exists(format!(
+                "host port {} is forwarded to {}, but domain {} is at {} now",
+                same.key(),
+                same.to_ip,
+                guest.name,
+                guest.ip
+            ))
+            .with_hint("forward del it first to forward it to the domain's address"));
+        }
+        Ok(self.reserve && !reserved(guest.ip))
     }
 }
 

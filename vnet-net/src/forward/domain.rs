@@ -98,8 +98,8 @@ fn leased(nat: &NatNetwork, macs: &[String]) -> Result<Option<(String, Ipv4Addr)
 fn add_reservation(nat: &NatNetwork, mac: &str, ip: Ipv4Addr, journal: &mut Journal) -> Result<()> {
     let host = DhcpHost {
         mac: Some(mac.to_string()),
-        name: None,
         ip: Some(ip.to_string()),
+        ..DhcpHost::default()
     };
     let xml = document::write("host", &host, false);
     let mut flags = sys::VIR_NETWORK_UPDATE_AFFECT_LIVE;

@@ -1,7 +1,7 @@
 //! The `update` verb: the targets it changes, one net-update call per target group, and the
 //! journal entries that undo them.
 
-use super::entry::{check_entry, entry_xml, parse_entry_xml, Entry, Given};
+use super::entry::{check_entry, dhcp_parent, entry_xml, parse_entry_xml, Entry, Given};
 use super::listing::{dns_row, host_row, ranges_of, DhcpHostRow, DnsHostRow};
 use super::plan::{plan, Plan};
 use super::section::{Section, UpdateCommand};
@@ -29,6 +29,12 @@ use vnet_common::{Context, Error, Journal, Result, Verb};
 ///   vnet-net update NET add dns-host --ip 192.168.122.10 --hostname web --hostname www
 ///   vnet-net update NET add ip-dhcp-range --start 192.168.122.200 --end 192.168.122.210
 ///   vnet-net net-update NET add ip-dhcp-host "<host mac='52:54:00:00:00:10' ip='192.168.122.10'/>"
+///   vnet-net update NET add-first ip-dhcp-host --id 0:3:0:1:52:54:0:0:0:10 --ip 2001:db8::10
+///   vnet-net net-update NET add ip-dhcp-host "<host id='0:3:0:1:52:54:0:0:0:10' ip='2001:db8::10'/>"
+///
+/// An IPv6 reservation names its client by DUID (--id, `id=`) or --name, never by MAC; it goes
+/// to the network's IPv6 <ip> element with DHCP (or the one --parent-index names, counting every
+/// <ip> element in document order, as virsh does). add-first puts the entry before the others.
 ///
 /// Where it applies: the running network (when active) and the persistent definition (when
 /// defined), what `virsh net-update ... --live --config` does on an active network and `--config`
@@ -51,11 +57,18 @@ pub struct Update {
     #[arg(value_enum)]
     pub section: Section,
     /// The entry as virsh takes it: its XML, or a file holding it (instead of the flags).
-    #[arg(value_name = "XML", conflicts_with_all = ["mac", "ip", "host_name", "hostnames", "start", "end"])]
+    #[arg(value_name = "XML", conflicts_with_all = ["mac", "id", "ip", "host_name", "hostnames", "start", "end"])]
     pub xml: Option<String>,
     /// ip-dhcp-host: the guest's MAC address.
     #[arg(long, value_name = "MAC")]
     pub mac: Option<String>,
+    /// ip-dhcp-host: the client's DUID (IPv6 reservations).
+    #[arg(long, value_name = "DUID")]
+    pub id: Option<String>,
+    /// The <ip> element (0 for the first, in document order) holding the DHCP entry (virsh
+    /// --parent-index); default: the one of the entry's address family with DHCP.
+    #[arg(long, value_name = "N")]
+    pub parent_index: Option<usize>,
     /// ip-dhcp-host: the reserved address; dns-host: the address the names resolve to.
     #[arg(long, value_name = "IP")]
     pub ip: Option<String>,
@@ -124,17 +137,25 @@ impl Render for Updated {
 fn libvirt_command(command: UpdateCommand) -> sys::virNetworkUpdateCommand {
     match command {
         UpdateCommand::Add => sys::VIR_NETWORK_UPDATE_COMMAND_ADD_LAST,
+        UpdateCommand::AddFirst => sys::VIR_NETWORK_UPDATE_COMMAND_ADD_FIRST,
         UpdateCommand::Modify => sys::VIR_NETWORK_UPDATE_COMMAND_MODIFY,
         UpdateCommand::Delete => sys::VIR_NETWORK_UPDATE_COMMAND_DELETE,
     }
 }
 
 /// One net-update call.
-fn send(net: &Network, command: UpdateCommand, section: Section, entry: &Entry, flags: u32) -> Result<()> {
+fn send(
+    net: &Network,
+    command: UpdateCommand,
+    section: Section,
+    entry: &Entry,
+    target: Target,
+) -> Result<()> {
+    let (flags, parent) = target;
     net.update(
         libvirt_command(command),
         section.libvirt(),
-        -1,
+        parent,
         &entry_xml(entry),
         flags,
     )
@@ -148,13 +169,28 @@ fn send(net: &Network, command: UpdateCommand, section: Section, entry: &Entry, 
     })
 }
 
+/// One target of a net-update call: libvirt's AFFECT flags and the parentIndex of the `<ip>`
+/// element the entry belongs to (-1: libvirt's choice).
+type Target = (u32, i32);
+
+/// The index (in document order) of the `<ip>` element holding a DHCP entry; -1 for DNS entries.
+fn parent_index(entry: &Entry, summary: &Summary, given: Option<usize>) -> i32 {
+    let index = match entry {
+        Entry::Host(h) => summary.ips.iter().position(|ip| Some(ip.address) == h.subnet),
+        Entry::Range(r) => dhcp_parent(summary, Some(r.start.is_ipv4()), given).map(|(n, _)| n),
+        Entry::Dns(_) => None,
+    };
+    index.map_or(-1, |n| n as i32)
+}
+
 impl Verb for Update {
     type Ctx = Session;
     type Output = Updated;
 
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<Updated> {
         spec::validate_name(&self.network)?;
-        if self.exist_ok && self.command != UpdateCommand::Add {
+        let (command, first) = self.command.normalised();
+        if self.exist_ok && command != UpdateCommand::Add {
             return Err(Error::invalid("--exist-ok applies to add"));
         }
         if self.missing_ok && self.command != UpdateCommand::Delete {
@@ -167,20 +203,29 @@ impl Verb for Update {
         let targets = self.targets(&net, persistent)?;
         // The entry is checked against the definition (the last target).
         let reference = &targets.last().expect("a network is active or persistent").1;
-        let entry = check_entry(&given, self.section, self.command, reference, &name)?;
-        let groups = self.plans(&entry, &targets)?;
+        let entry = check_entry(&given, self.section, command, reference, &name)?;
+        let groups = self.plans(command, &entry, &targets)?;
         let (mut live, mut config) = (false, false);
         for (flags, p) in groups {
             let Plan::Send { command, entry, undo } = p else {
                 continue;
             };
-            send(&net, command, self.section, &entry, flags)?;
+            // add-first: the entry goes before the others.
+            let sent = if first && command == UpdateCommand::Add {
+                UpdateCommand::AddFirst
+            } else {
+                command
+            };
+            // The entry found in the network (a delete's, a modify's) knows its own <ip>.
+            let parent = parent_index(&entry, reference, given.parent_index);
+            let undo_parent = parent_index(&undo.1, reference, given.parent_index);
+            send(&net, sent, self.section, &entry, (flags, parent))?;
             live |= flags & sys::VIR_NETWORK_UPDATE_AFFECT_LIVE != 0;
             config |= flags & sys::VIR_NETWORK_UPDATE_AFFECT_CONFIG != 0;
             let (undo_net, section) = (net.clone(), self.section);
             journal.record_fn(
                 format!("{} {} on network {name}", command.as_str(), section.as_str()),
-                move || send(&undo_net, undo.0, section, &undo.1, flags),
+                move || send(&undo_net, undo.0, section, &undo.1, (flags, undo_parent)),
             )?;
         }
         let now = definition(&net, persistent, &name)?;
@@ -203,6 +248,8 @@ impl Update {
         let Some(xml) = &self.xml else {
             return Ok(Given {
                 mac: self.mac.clone(),
+                id: self.id.clone(),
+                parent_index: self.parent_index,
                 ip: self.ip.clone(),
                 name: self.host_name.clone(),
                 hostnames: self.hostnames.clone(),
@@ -215,7 +262,9 @@ impl Update {
         } else {
             std::fs::read_to_string(xml).context(format!("read {}", quote(xml)))?
         };
-        parse_entry_xml(&text, self.section)
+        let mut given = parse_entry_xml(&text, self.section)?;
+        given.parent_index = self.parent_index;
+        Ok(given)
     }
 
     /// The targets this call changes (libvirt's AFFECT flag for each) with their entries now:
@@ -249,21 +298,23 @@ impl Update {
 
     /// What each target needs, grouped: targets that need the same call get it in one (live and
     /// config together). An add that every target holds already is exit 4 unless --exist-ok.
-    fn plans(&self, entry: &Entry, targets: &[(u32, Summary)]) -> Result<Vec<(u32, Plan)>> {
+    fn plans(
+        &self,
+        command: UpdateCommand,
+        entry: &Entry,
+        targets: &[(u32, Summary)],
+    ) -> Result<Vec<(u32, Plan)>> {
         let name = &self.network;
         let mut plans = Vec::new();
         for (flag, summary) in targets {
-            match plan(entry, self.command, summary, name) {
+            match plan(entry, command, summary, name) {
                 Err(e) if e.kind == vnet_common::ErrorKind::NotFound && self.missing_ok => {
                     plans.push((*flag, Plan::Nothing))
                 }
                 other => plans.push((*flag, other?)),
             }
         }
-        if plans.iter().all(|(_, p)| *p == Plan::Nothing)
-            && self.command == UpdateCommand::Add
-            && !self.exist_ok
-        {
+        if plans.iter().all(|(_, p)| *p == Plan::Nothing) && command == UpdateCommand::Add && !self.exist_ok {
             return Err(Error::exists(format!(
                 "network {name} already has this {} entry ({})",
                 self.section.as_str(),

@@ -24,6 +24,9 @@ pub enum Entry {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Given {
     pub mac: Option<String>,
+    pub id: Option<String>,
+    /// virsh's --parent-index: which `<ip>` element (in document order) holds the entry.
+    pub parent_index: Option<usize>,
     pub ip: Option<String>,
     pub name: Option<String>,
     pub hostnames: Vec<String>,
@@ -48,6 +51,7 @@ pub fn parse_entry_xml(text: &str, section: Section) -> Result<Given> {
             }
             Given {
                 mac: host.mac,
+                id: host.id,
                 ip: host.ip,
                 name: host.name,
                 hostnames,
@@ -72,6 +76,8 @@ pub fn parse_entry_xml(text: &str, section: Section) -> Result<Given> {
 struct HostEntry {
     #[serde(rename = "@mac")]
     mac: Option<String>,
+    #[serde(rename = "@id")]
+    id: Option<String>,
     #[serde(rename = "@ip")]
     ip: Option<String>,
     #[serde(rename = "@name")]
@@ -99,6 +105,52 @@ pub fn dhcp_ip(summary: &Summary) -> Option<&IpDef> {
         .find(|ip| !ip.ranges.is_empty() || summary.dhcp_hosts.iter().any(|h| h.subnet == Some(ip.address)))
         .or_else(|| summary.ips.iter().find(|ip| ip.address.addr().is_ipv4()))
         .or_else(|| summary.ips.first())
+}
+
+/// The `<ip>` element (with its index in document order, what libvirt's parentIndex counts) that
+/// holds a DHCP entry: the one --parent-index names; else libvirt's own choice ([`dhcp_ip`])
+/// when it is of the entry's family, else the first of that family with DHCP, else the first of
+/// that family. None when there is none.
+pub fn dhcp_parent(summary: &Summary, ipv4: Option<bool>, index: Option<usize>) -> Option<(usize, &IpDef)> {
+    let position = |ip: &IpDef| summary.ips.iter().position(|i| i == ip);
+    if let Some(n) = index {
+        return summary.ips.get(n).map(|ip| (n, ip));
+    }
+    let default = dhcp_ip(summary)?;
+    let chosen = match ipv4 {
+        Some(v4) if default.address.addr().is_ipv4() != v4 => {
+            let family = |ip: &&IpDef| ip.address.addr().is_ipv4() == v4;
+            let has_dhcp = |ip: &&IpDef| {
+                !ip.ranges.is_empty() || summary.dhcp_hosts.iter().any(|h| h.subnet == Some(ip.address))
+            };
+            let mut of_family = summary.ips.iter().filter(family);
+            summary
+                .ips
+                .iter()
+                .filter(family)
+                .find(has_dhcp)
+                .or_else(|| of_family.next())?
+        }
+        _ => default,
+    };
+    position(chosen).map(|n| (n, chosen))
+}
+
+/// A DHCP client's DUID as libvirt takes it: hex bytes (one or two digits) separated by ':'.
+pub fn validate_duid(text: &str) -> Result<String> {
+    let groups: Vec<&str> = text.split(':').collect();
+    let ok = groups.len() >= 2
+        && groups
+            .iter()
+            .all(|g| (1..=2).contains(&g.len()) && g.chars().all(|c| c.is_ascii_hexdigit()));
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err(Error::invalid(format!(
+            "invalid --id {}: a DUID is hex bytes separated by ':' (0:3:0:1:52:54:0:0:0:10)",
+            quote(text)
+        )))
+    }
 }
 
 pub fn parse_addr(text: &str, what: &str) -> Result<IpAddr> {
@@ -198,14 +250,25 @@ fn check_dhcp_host(given: &Given, command: UpdateCommand, summary: &Summary, net
         ],
     )?;
     let mac = given.mac.as_deref().map(parse_unicast_mac).transpose()?;
+    let id = given.id.as_deref().map(validate_duid).transpose()?;
     if let Some(name) = &given.name {
         validate_host_name(name, "--name")?;
     }
     let ip = given.ip.as_deref().map(|t| parse_addr(t, "--ip")).transpose()?;
-    let parent = dhcp_ip(summary)
-        .ok_or_else(|| Error::invalid(format!("network {net} has no <ip> element to hold DHCP hosts")))?;
+    // No <ip> of the address's family: the family check below names the subnet there is.
+    let fallback = || given.parent_index.is_none().then(|| dhcp_ip(summary)).flatten();
+    let parent = dhcp_parent(summary, ip.map(|a| a.is_ipv4()), given.parent_index)
+        .map(|(_, ip)| ip)
+        .or_else(fallback)
+        .ok_or_else(|| {
+            let which = given
+                .parent_index
+                .map_or("<ip> element".into(), |n| format!("<ip> element of index {n}"));
+            Error::invalid(format!("network {net} has no {which} to hold DHCP hosts"))
+        })?;
+    let ipv6 = !parent.address.addr().is_ipv4();
     if let Some(addr) = ip {
-        if addr.is_ipv4() != parent.address.addr().is_ipv4() {
+        if addr.is_ipv4() == ipv6 {
             return Err(Error::invalid(format!(
                 "{addr} is not of the family of network {net}'s DHCP subnet {}",
                 parent.address.trunc()
@@ -216,16 +279,26 @@ fn check_dhcp_host(given: &Given, command: UpdateCommand, summary: &Summary, net
             check_in_subnet(addr, parent, net)?;
         }
     }
-    let named = given.name.is_some();
+    if ipv6 && mac.is_some() {
+        return Err(Error::invalid(
+            "a MAC address does not name an IPv6 DHCP host (libvirt refuses it): use --id DUID or --name",
+        ));
+    }
+    let named = given.name.is_some() || (ipv6 && id.is_some());
     let missing = match command {
-        UpdateCommand::Add if ip.is_none() || (mac.is_none() && !named) => {
-            Some("add ip-dhcp-host needs --ip and --mac (or --name for a reservation by host name)")
-        }
-        UpdateCommand::Modify if mac.is_none() || (ip.is_none() && !named) => {
+        UpdateCommand::Add if ip.is_none() || (mac.is_none() && !named) => Some(if ipv6 {
+            "add ip-dhcp-host (IPv6) needs --ip and --id or --name"
+        } else {
+            "add ip-dhcp-host needs --ip and --mac (or --name for a reservation by host name)"
+        }),
+        UpdateCommand::Modify if !ipv6 && (mac.is_none() || (ip.is_none() && !named)) => {
             Some("modify ip-dhcp-host needs --mac (the reservation to change) and --ip or --name")
         }
-        UpdateCommand::Delete if mac.is_none() && ip.is_none() && !named => {
-            Some("delete ip-dhcp-host needs --mac, --ip or --name")
+        UpdateCommand::Modify if ipv6 && (given.name.is_none() && ip.is_none()) => {
+            Some("modify ip-dhcp-host (IPv6) needs --name or --ip (the reservation to change)")
+        }
+        UpdateCommand::Delete if mac.is_none() && ip.is_none() && given.name.is_none() && id.is_none() => {
+            Some("delete ip-dhcp-host needs --mac, --ip, --id or --name")
         }
         _ => None,
     };
@@ -235,6 +308,7 @@ fn check_dhcp_host(given: &Given, command: UpdateCommand, summary: &Summary, net
     Ok(DhcpHost {
         subnet: Some(parent.address),
         mac,
+        id,
         name: given.name.clone(),
         ip: ip.map(|a| a.to_string()),
     })
@@ -295,7 +369,7 @@ fn check_dhcp_range(given: &Given, command: UpdateCommand, summary: &Summary, ne
         start: parse_addr(start, "--start")?,
         end: parse_addr(end, "--end")?,
     };
-    let parent = dhcp_ip(summary)
+    let (_, parent) = dhcp_parent(summary, Some(range.start.is_ipv4()), given.parent_index)
         .ok_or_else(|| Error::invalid(format!("network {net} has no <ip> element to hold DHCP ranges")))?;
     if command == UpdateCommand::Add {
         spec::validate_range(parent.address, &range)?;
@@ -321,6 +395,7 @@ pub fn entry_xml(entry: &Entry) -> String {
         Entry::Host(h) => {
             let host = model::DhcpHost {
                 mac: h.mac.clone(),
+                id: h.id.clone(),
                 name: h.name.clone(),
                 ip: h.ip.clone(),
             };

@@ -18,6 +18,8 @@ use vnet_common::{table, Journal, Result, Verb};
 pub struct DhcpHostRow {
     /// The guest's MAC address (lower case); null for a reservation by name.
     pub mac: Option<String>,
+    /// The client's DUID (an IPv6 reservation's `id=`); null when none.
+    pub id: Option<String>,
     /// The reserved address.
     pub ip: Option<String>,
     /// The host name handed out; null when none.
@@ -36,6 +38,7 @@ pub struct DnsHostRow {
 pub fn host_row(h: &DhcpHost) -> DhcpHostRow {
     DhcpHostRow {
         mac: h.mac.as_ref().map(|m| m.to_lowercase()),
+        id: h.id.clone(),
         ip: h.ip.clone(),
         name: h.name.clone(),
     }

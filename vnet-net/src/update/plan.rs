@@ -25,13 +25,16 @@ pub enum Plan {
 
 fn same_host(a: &DhcpHost, b: &DhcpHost) -> bool {
     let mac = a.mac.as_ref().map(|m| m.to_lowercase()) == b.mac.as_ref().map(|m| m.to_lowercase());
-    mac && a.name == b.name && (same_ip(&a.ip, &b.ip) || (a.ip.is_none() && b.ip.is_none()))
+    mac && a.id == b.id && a.name == b.name && (same_ip(&a.ip, &b.ip) || (a.ip.is_none() && b.ip.is_none()))
 }
 
 fn describe_host(h: &DhcpHost) -> String {
     let mut parts = Vec::new();
     if let Some(mac) = &h.mac {
         parts.push(format!("MAC {mac}"));
+    }
+    if let Some(id) = &h.id {
+        parts.push(format!("id {id}"));
     }
     if let Some(ip) = &h.ip {
         parts.push(format!("IP {ip}"));
@@ -53,13 +56,13 @@ fn same_dns(a: &DnsHost, b: &DnsHost) -> bool {
 pub fn plan(entry: &Entry, command: UpdateCommand, current: &Summary, net: &str) -> Result<Plan> {
     use UpdateCommand::*;
     match (entry, command) {
-        (Entry::Host(want), Add) => add_host(want, current, net),
+        (Entry::Host(want), Add | AddFirst) => add_host(want, current, net),
         (Entry::Host(want), Modify) => modify_host(want, current, net),
         (Entry::Host(want), Delete) => delete_host(want, current, net),
-        (Entry::Dns(want), Add) => add_dns(want, current, net),
+        (Entry::Dns(want), Add | AddFirst) => add_dns(want, current, net),
         (Entry::Dns(want), Modify) => modify_dns(want, current, net),
         (Entry::Dns(want), Delete) => delete_dns(want, current, net),
-        (Entry::Range(want), Add) => add_range(want, current, net),
+        (Entry::Range(want), Add | AddFirst) => add_range(want, current, net),
         (Entry::Range(want), Modify | Delete) => delete_range(want, current, net),
     }
 }
@@ -118,16 +121,28 @@ fn host_clash(h: &DhcpHost, want: &DhcpHost) -> Option<String> {
     }
 }
 
+/// The reservation a modify changes: by MAC (IPv4), else (IPv6, no MAC) by name, else by IP.
+fn to_modify<'a>(want: &DhcpHost, current: &'a Summary) -> Option<&'a DhcpHost> {
+    let hosts = || current.dhcp_hosts.iter().filter(|h| h.subnet == want.subnet);
+    if want.mac.is_some() {
+        return hosts().find(|h| same_mac(&h.mac, &want.mac));
+    }
+    hosts()
+        .find(|h| want.name.is_some() && h.name == want.name)
+        .or_else(|| hosts().find(|h| same_ip(&h.ip, &want.ip)))
+}
+
 fn modify_host(want: &DhcpHost, current: &Summary, net: &str) -> Result<Plan> {
-    let Some(old) = current.dhcp_hosts.iter().find(|h| same_mac(&h.mac, &want.mac)) else {
+    let Some(old) = to_modify(want, current) else {
         return Err(Error::not_found(format!(
-            "network {net} has no DHCP host reservation for MAC {}",
-            want.mac.as_deref().unwrap_or("")
+            "network {net} has no DHCP host reservation for {}",
+            describe_host(want)
         )));
     };
     let new = DhcpHost {
         subnet: old.subnet,
         mac: old.mac.clone(),
+        id: want.id.clone().or_else(|| old.id.clone()),
         name: want.name.clone().or_else(|| old.name.clone()),
         ip: want.ip.clone().or_else(|| old.ip.clone()),
     };
@@ -137,7 +152,7 @@ fn modify_host(want: &DhcpHost, current: &Summary, net: &str) -> Result<Plan> {
     if let Some(other) = current
         .dhcp_hosts
         .iter()
-        .filter(|h| !same_mac(&h.mac, &want.mac))
+        .filter(|h| *h != old)
         .find(|h| same_ip(&h.ip, &new.ip) || (new.name.is_some() && h.name == new.name))
     {
         return Err(Error::exists(format!(
@@ -152,6 +167,7 @@ fn modify_host(want: &DhcpHost, current: &Summary, net: &str) -> Result<Plan> {
 fn delete_host(want: &DhcpHost, current: &Summary, net: &str) -> Result<Plan> {
     let found = current.dhcp_hosts.iter().find(|h| {
         (want.mac.is_none() || same_mac(&h.mac, &want.mac))
+            && (want.id.is_none() || h.id == want.id)
             && (want.ip.is_none() || same_ip(&h.ip, &want.ip))
             && (want.name.is_none() || h.name == want.name)
     });

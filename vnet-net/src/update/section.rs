@@ -5,9 +5,11 @@ use virt::sys;
 /// What `update` does to the section (virsh net-update's commands).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum UpdateCommand {
-    /// Add the entry (at the end; virsh's add-last and add-first are accepted too).
-    #[value(alias = "add-last", alias = "add-first")]
+    /// Add the entry at the end (also add-last).
+    #[value(alias = "add-last")]
     Add,
+    /// Add the entry first (before the others of its section).
+    AddFirst,
     /// Change the entry with the same key (the MAC of a DHCP host, the IP of a DNS host).
     Modify,
     /// Remove the entry matching what is given (a DHCP host by MAC, IP or name).
@@ -15,9 +17,19 @@ pub enum UpdateCommand {
 }
 
 impl UpdateCommand {
+    /// The command the checks and plans work with (add-first is an add) and whether the entry
+    /// goes first.
+    pub fn normalised(self) -> (UpdateCommand, bool) {
+        match self {
+            UpdateCommand::AddFirst => (UpdateCommand::Add, true),
+            other => (other, false),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             UpdateCommand::Add => "add",
+            UpdateCommand::AddFirst => "add-first",
             UpdateCommand::Modify => "modify",
             UpdateCommand::Delete => "delete",
         }

@@ -212,3 +212,105 @@ fn virsh_entry_xml_is_accepted() {
         );
     }
 }
+
+const DUAL: &str = "<network><name>d</name><ip address='10.211.1.1' prefix='24'><dhcp>\
+    <range start='10.211.1.10' end='10.211.1.100'/></dhcp></ip>\
+    <ip family='ipv6' address='2001:db8:ca2::1' prefix='64'><dhcp>\
+    <range start='2001:db8:ca2::100' end='2001:db8:ca2::1ff'/>\
+    <host id='0:3:0:1:52:54:0:0:0:1' name='six' ip='2001:db8:ca2::10'/></dhcp></ip></network>";
+
+#[test]
+fn ipv6_hosts_by_duid_or_name_go_to_the_ipv6_element() {
+    use UpdateCommand::*;
+    let s = xml::parse(DUAL).unwrap();
+    assert_eq!(s.dhcp_hosts[0].id.as_deref(), Some("0:3:0:1:52:54:0:0:0:1"));
+    let v6 = Given {
+        id: Some("0:3:0:1:52:54:0:0:0:2".into()),
+        ip: Some("2001:db8:ca2::11".into()),
+        ..Given::default()
+    };
+    let Entry::Host(h) = check_entry(&v6, Section::IpDhcpHost, Add, &s, "d").unwrap() else {
+        panic!("not a host")
+    };
+    assert_eq!(h.subnet, Some("2001:db8:ca2::1/64".parse().unwrap()));
+    assert_eq!(
+        entry_xml(&Entry::Host(h.clone())),
+        "<host id=\"0:3:0:1:52:54:0:0:0:2\" ip=\"2001:db8:ca2::11\"/>"
+    );
+    assert!(matches!(
+        plan(&Entry::Host(h), Add, &s, "d").unwrap(),
+        Plan::Send { .. }
+    ));
+    // By name alone, as libvirt takes it; the same entry again is nothing to do.
+    let named = Given {
+        name: Some("six".into()),
+        ip: Some("2001:db8:ca2::10".into()),
+        id: Some("0:3:0:1:52:54:0:0:0:1".into()),
+        ..Given::default()
+    };
+    let entry = check_entry(&named, Section::IpDhcpHost, Add, &s, "d").unwrap();
+    assert_eq!(plan(&entry, Add, &s, "d").unwrap(), Plan::Nothing);
+    // Another DUID for a reserved name is a clash (exit 4), a modify by name changes it.
+    let other = Given {
+        id: Some("0:3:0:1:52:54:0:0:0:9".into()),
+        ..named.clone()
+    };
+    let entry = check_entry(&other, Section::IpDhcpHost, Add, &s, "d").unwrap();
+    assert_eq!(plan(&entry, Add, &s, "d").unwrap_err().exit_code(), 4);
+    let entry = check_entry(&other, Section::IpDhcpHost, Modify, &s, "d").unwrap();
+    assert!(matches!(
+        plan(&entry, Modify, &s, "d").unwrap(),
+        Plan::Send { command: Modify, .. }
+    ));
+    for (given, needle) in [
+        (
+            Given {
+                mac: Some("52:54:00:aa:bb:02".into()),
+                ..v6.clone()
+            },
+            "does not name an IPv6 DHCP host",
+        ),
+        (
+            Given {
+                id: Some("0:3:xyz".into()),
+                ..v6.clone()
+            },
+            "a DUID is hex bytes",
+        ),
+        (
+            Given {
+                id: None,
+                ..v6.clone()
+            },
+            "needs --ip and --id or --name",
+        ),
+        (
+            Given {
+                ip: Some("2001:db8:ff::1".into()),
+                ..v6.clone()
+            },
+            "outside network d's subnet",
+        ),
+        (
+            Given {
+                parent_index: Some(5),
+                ..v6.clone()
+            },
+            "no <ip> element of index 5",
+        ),
+        (
+            Given {
+                parent_index: Some(0),
+                ..v6.clone()
+            },
+            "family",
+        ),
+    ] {
+        let e = check_entry(&given, Section::IpDhcpHost, Add, &s, "d").unwrap_err();
+        assert_eq!(e.exit_code(), 7, "{given:?}");
+        assert!(e.message.contains(needle), "{needle:?} not in {}", e.message);
+    }
+    assert_eq!(AddFirst.normalised(), (Add, true));
+    assert_eq!(dhcp_parent(&s, Some(false), None).unwrap().0, 1);
+    assert_eq!(dhcp_parent(&s, Some(true), None).unwrap().0, 0);
+}

@@ -43,7 +43,9 @@ pub enum DiskKind {
 ///
 /// SOURCE is the image file or block device, TARGET the device name the guest sees (vdb, sdb).
 /// A SOURCE that does not exist (checked when the daemon is local) is exit 3, a TARGET in use exit
-/// 4 (--exist-ok: fine when it holds the same SOURCE), a malformed TARGET or unknown bus exit 7,
+/// 4 (--exist-ok: "changed": false when it holds the same SOURCE as asked: the same device type,
+/// and the format, bus and read-only given; exit 4 naming what differs otherwise), a malformed
+/// TARGET or unknown bus exit 7,
 /// all before anything changes. Undone on a later failure: detached again.
 #[derive(Debug, clap::Args)]
 pub struct AttachDisk {
@@ -190,6 +192,33 @@ impl AttachDisk {
     }
 }
 
+impl AttachDisk {
+    /// What the disk on TARGET has otherwise than asked (--exist-ok), as "field: now -> asked";
+    /// what was not given is not compared.
+    fn differences(&self, old: &XmlDiskDevice) -> Vec<String> {
+        let mut out = Vec::new();
+        let device = match self.kind {
+            DiskKind::Disk => "disk",
+            DiskKind::Cdrom => "cdrom",
+        };
+        if old.device != device {
+            out.push(format!("type: {} -> {device}", old.device));
+        }
+        let mut given = |what: &str, want: &Option<String>, have: &Option<String>| {
+            if want.is_some() && want != have {
+                let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
+                out.push(format!("{what}: {} -> {}", show(have), show(want)));
+            }
+        };
+        given("subdriver", &self.subdriver, &old.subdriver);
+        given("targetbus", &self.targetbus, &old.bus);
+        if self.readonly && !old.readonly {
+            out.push("readonly: no -> yes".into());
+        }
+        out
+    }
+}
+
 impl Verb for AttachDisk {
     type Ctx = Session;
     type Output = DiskChanged;
@@ -204,8 +233,19 @@ impl Verb for AttachDisk {
         for (which, xml) in &docs {
             if let Some(old) = disks(xml)?.into_iter().find(|d| d.target == self.target) {
                 if self.exist_ok && old.source.as_deref() == Some(self.source.as_str()) {
-                    present += 1;
-                    continue;
+                    let differences = self.differences(&old);
+                    if differences.is_empty() {
+                        present += 1;
+                        continue;
+                    }
+                    return Err(Error::exists(format!(
+                        "domain {}: target {} holds {} otherwise in its {which} ({})",
+                        quote(&self.name),
+                        quote(&self.target),
+                        quote(&self.source),
+                        differences.join(", ")
+                    ))
+                    .with_hint("detach that disk first to attach it as asked"));
                 }
                 return Err(Error::exists(format!(
                     "domain {}: target {} is in use in its {which} (by {})",

@@ -88,7 +88,8 @@ pub struct AttachInterface {
     pub mac: Option<String>,
     #[command(flatten)]
     pub affect: Affect,
-    /// Succeed (changed: false) when the domain already has this --mac on the same source.
+    /// Succeed (changed: false) when the domain already has this --mac on the same source (and
+    /// --model, when given); exit 4 naming the model when only it differs.
     #[arg(long, visible_alias = "may-exist", requires = "mac")]
     pub exist_ok: bool,
 }
@@ -141,9 +142,19 @@ impl AttachInterface {
             let nics = facts(xml)?.interfaces;
             if let Some(mac) = mac {
                 if let Some(nic) = nics.iter().find(|n| n.mac.eq_ignore_ascii_case(mac)) {
-                    if self.exist_ok && nic.kind == kind && nic.source == self.source {
+                    let same_model = self.model.is_none() || nic.model == self.model;
+                    if self.exist_ok && nic.kind == kind && nic.source == self.source && same_model {
                         present.push(*which);
                         continue;
+                    }
+                    if self.exist_ok && nic.kind == kind && nic.source == self.source {
+                        return Err(Error::exists(format!(
+                            "domain {}: its {which} has the interface with MAC {mac} otherwise (model: {} -> {})",
+                            quote(&self.name),
+                            nic.model.as_deref().unwrap_or("none"),
+                            self.model.as_deref().unwrap_or("none")
+                        ))
+                        .with_hint("detach it first to attach it as asked"));
                     }
                     return Err(Error::exists(format!(
                         "domain {}: its {which} already has an interface with MAC {mac} (on {} {})",

@@ -1,7 +1,9 @@
-//! Observing a domain: statistics, counters, its job, its screen and keyboard. This module only
+//! Observing a domain: statistics, counters, its job, its screen and keyboard, its custom
+//! metadata. This module only
 //! names its parts.
 
 pub mod counters;
+pub mod metadata;
 pub mod params;
 pub mod screen;
 pub mod stats;

@@ -261,8 +261,12 @@ pub fn create_pool(conn: &Connect, name: &str, dir: &str, journal: &mut Journal)
 
 /// Defines a dir pool for `dir`, recording its undefine.
 pub fn define_pool(conn: &Connect, name: &str, dir: &str, journal: &mut Journal) -> Result<StoragePool> {
-    let pool =
-        StoragePool::define_xml(conn, &pool_xml(name, dir), 0).libvirt(format!("define pool {name}"))?;
+    define_pool_xml(conn, name, &pool_xml(name, dir), journal)
+}
+
+/// Defines a new pool from its XML, recording its undefine.
+pub fn define_pool_xml(conn: &Connect, name: &str, xml: &str, journal: &mut Journal) -> Result<StoragePool> {
+    let pool = StoragePool::define_xml(conn, xml, 0).libvirt(format!("define pool {name}"))?;
     let defined = pool.clone();
     journal.record_fn(format!("define pool {name}"), move || {
         defined.undefine().libvirt("undefine the pool")
@@ -317,14 +321,19 @@ pub fn create_volume_xml(
     journal: &mut Journal,
 ) -> Result<StorageVol> {
     let vol = StorageVol::create_xml(pool, xml, 0).libvirt(what)?;
+    record_new_volume(&vol, journal)?;
+    Ok(vol)
+}
+
+/// Records a volume this call made in `journal`: undone, it is deleted.
+pub fn record_new_volume(vol: &StorageVol, journal: &mut Journal) -> Result<()> {
     let path = vol
         .get_path()
         .unwrap_or_else(|_| vol.get_name().unwrap_or_default());
     let undo = vol.clone();
     journal.record_fn(format!("create volume {path}"), move || {
         undo.delete(0).libvirt("delete the volume")
-    })?;
-    Ok(vol)
+    })
 }
 
 #[cfg(test)]

@@ -3,6 +3,10 @@
 
 pub mod disks;
 pub mod paths;
+pub mod pool_as;
+pub mod poolfile;
 pub mod pools;
 pub mod target;
+pub mod volfile;
+pub mod volops;
 pub mod volumes;

@@ -1,6 +1,7 @@
-//! The virsh pool verbs (pool-list, pool-info, pool-define-as, pool-build, pool-start,
-//! pool-autostart, pool-destroy, pool-undefine, pool-delete) over libvirt's storage API, with the
-//! steps install uses to make a pool for a disk directory (storage.rs).
+//! The virsh pool verbs (pool-list, pool-info, pool-build, pool-start, pool-autostart,
+//! pool-destroy, pool-undefine, pool-delete) over libvirt's storage API, and the pool state every
+//! pool verb reports (pool-define-as and pool-create-as: pool_as.rs; the verbs of pool XML
+//! files: poolfile.rs).
 
 use crate::storage::disks as storage;
 use crate::xml::pool::PoolXml;
@@ -144,7 +145,7 @@ impl PoolState {
     }
 
     /// A pool libvirt does not know (undefined now, or missing with --missing-ok).
-    fn gone(name: &str, uuid: Option<String>) -> PoolState {
+    pub fn gone(name: &str, uuid: Option<String>) -> PoolState {
         PoolState {
             name: name.to_string(),
             uuid,
@@ -192,9 +193,17 @@ pub struct PoolChanged {
     #[serde(skip)]
     #[schemars(skip)]
     pub done: String,
+    /// With --print-xml: the pool's XML, printed instead (nothing is defined).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub xml: Option<String>,
 }
 
 impl Render for PoolChanged {
+    fn document(&self) -> Option<&str> {
+        self.xml.as_deref()
+    }
+
     fn text(&self, _style: TextStyle) -> String {
         if self.changed {
             format!("Pool {} {}\n\n", self.pool.name, self.done)
@@ -204,11 +213,12 @@ impl Render for PoolChanged {
     }
 }
 
-fn changed(pool: &StoragePool, changed: bool, done: &str) -> Result<PoolChanged> {
+pub(crate) fn changed(pool: &StoragePool, changed: bool, done: &str) -> Result<PoolChanged> {
     Ok(PoolChanged {
         pool: PoolState::read(pool)?,
         changed,
         done: done.to_string(),
+        xml: None,
     })
 }
 
@@ -310,13 +320,6 @@ impl Verb for PoolInfo {
     }
 }
 
-/// The pool types pool-define-as builds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PoolType {
-    /// A directory of image files.
-    Dir,
-}
-
 /// Why a directory cannot be made (on this machine): the first existing ancestor that is not a
 /// directory. None when it can be (or exists as a directory).
 pub fn uncreatable(dir: &Path) -> Option<String> {
@@ -336,7 +339,7 @@ pub fn uncreatable(dir: &Path) -> Option<String> {
 }
 
 /// Checks a pool target: an absolute path whose directory can be made (local connections).
-fn check_target(ctx: &mut Session, target: &str) -> Result<()> {
+pub(crate) fn check_target(ctx: &mut Session, target: &str) -> Result<()> {
     let path = Path::new(target);
     if !path.is_absolute() || target.contains(['\n', '\r', '\0']) {
         return Err(Error::invalid(format!(
@@ -353,94 +356,6 @@ fn check_target(ctx: &mut Session, target: &str) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Define a persistent storage pool (virsh pool-define-as NAME dir --target PATH).
-///
-/// Only dir pools. The target is checked first (exit 7): an absolute path whose directory can be
-/// made, so a path under a regular file is refused before anything is defined. --build, --start
-/// and --autostart do the next steps too (virsh pool-build, pool-start, pool-autostart, as
-/// install does for a disk directory); when one fails, every step of this call is undone. A
-/// name in use is exit 4 (--exist-ok: "changed": false when it is a dir pool on the same target).
-#[derive(Debug, clap::Args)]
-pub struct PoolDefineAs {
-    /// Pool name.
-    pub pool: String,
-    /// Pool type (dir).
-    #[arg(value_enum)]
-    pub kind: PoolType,
-    /// The pool's directory.
-    #[arg(long, value_name = "PATH")]
-    pub target: String,
-    /// Build the pool (make its directory) after defining it.
-    #[arg(long)]
-    pub build: bool,
-    /// Start the pool after defining it.
-    #[arg(long)]
-    pub start: bool,
-    /// Mark the pool to start with libvirtd.
-    #[arg(long)]
-    pub autostart: bool,
-    /// Succeed ("changed": false) when a dir pool of this name on this target exists.
-    #[arg(long, visible_alias = "may-exist")]
-    pub exist_ok: bool,
-}
-
-impl Verb for PoolDefineAs {
-    type Ctx = Session;
-    type Output = PoolChanged;
-
-    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<PoolChanged> {
-        let name = &self.pool;
-        validate_name("pool", name)?;
-        let target = self.target.trim_end_matches('/');
-        let target = if target.is_empty() { "/" } else { target };
-        check_target(ctx, target)?;
-        let conn = ctx.conn()?;
-        let (pool, mut acted) = match lookup(conn, name)? {
-            Some(pool) => {
-                let state = PoolState::read(&pool)?;
-                let same = state.kind.as_deref() == Some("dir") && state.target.as_deref() == Some(target);
-                if !self.exist_ok {
-                    return Err(
-                        Error::exists(format!("storage pool {name} already exists")).with_hint(
-                            "use --exist-ok to accept the same definition, or pool-undefine it first",
-                        ),
-                    );
-                }
-                if !same {
-                    return Err(Error::exists(format!(
-                        "storage pool {name} already exists with another definition (target {})",
-                        state.target.as_deref().unwrap_or("none")
-                    )));
-                }
-                (pool, false)
-            }
-            None => {
-                if let Ok(other) = StoragePool::lookup_by_target_path(conn, target) {
-                    let other = other.get_name().unwrap_or_default();
-                    return Err(Error::exists(format!(
-                        "storage pool {other} already has target {}",
-                        quote(target)
-                    )));
-                }
-                (storage::define_pool(conn, name, target, journal)?, true)
-            }
-        };
-        let active = pool.is_active().libvirt(format!("storage pool {name}"))?;
-        if self.build && !active && !Path::new(target).is_dir() {
-            storage::build_pool(&pool, name, journal)?;
-            acted = true;
-        }
-        if self.start && !active {
-            storage::start_pool(&pool, name, journal)?;
-            acted = true;
-        }
-        if self.autostart {
-            acted |= storage::set_pool_autostart(&pool, name, true, journal)?;
-        }
-        changed(&pool, acted, "defined")
-    }
 }
 
 /// Build a storage pool (virsh pool-build): for a dir pool, make its directory.
@@ -574,6 +489,7 @@ impl Verb for PoolDestroy {
                 pool: PoolState::gone(name, uuid),
                 changed: true,
                 done: "destroyed".into(),
+                xml: None,
             }),
         }
     }
@@ -588,6 +504,7 @@ fn missing(name: &str, missing_ok: bool) -> Result<PoolChanged> {
         pool: PoolState::gone(name, None),
         changed: false,
         done: String::new(),
+        xml: None,
     })
 }
 
@@ -633,6 +550,7 @@ impl Verb for PoolUndefine {
             pool: PoolState::gone(&state.name, state.uuid),
             changed: true,
             done: "has been undefined".into(),
+            xml: None,
         })
     }
 }

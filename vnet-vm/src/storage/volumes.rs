@@ -98,38 +98,56 @@ pub struct VolChanged {
     pub volume: VolState,
     /// True when this call changed something.
     pub changed: bool,
+    /// virsh's confirmation after "Vol NAME " (printed with -o text when something changed).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub done: String,
+}
+
+impl VolChanged {
+    /// The volume `vol` now, after a call that made it (`changed`) with virsh's words `done`.
+    pub fn of(vol: &StorageVol, changed: bool, done: impl Into<String>) -> Result<VolChanged> {
+        Ok(VolChanged {
+            volume: VolState::read(vol)?,
+            changed,
+            done: done.into(),
+        })
+    }
 }
 
 impl Render for VolChanged {
     fn text(&self, _style: TextStyle) -> String {
         if self.changed {
-            format!("Vol {} created\n\n", self.volume.name)
+            format!("Vol {} {}\n\n", self.volume.name, self.done)
         } else {
             String::new()
         }
     }
 }
 
-/// The volume VOL: a path or key, or a name in --pool (as virsh's vol verbs find it); missing is
-/// exit 3.
+/// The volume VOL as virsh's vol verbs find it: with --pool, its name in that pool; then its key;
+/// then its path (refreshing the pool of its directory first). None when nothing matches.
 pub fn find(conn: &Connect, vol: &str, pool: Option<&str>) -> Result<Option<StorageVol>> {
     let not_found = |e: &virt::error::Error| e.code() == ErrorNumber::NoStorageVolume;
+    let what = || format!("volume {}", quote(vol));
+    if vol.is_empty() || vol.contains(['\n', '\r', '\0']) {
+        return Err(Error::invalid(format!("invalid volume {}", quote(vol))));
+    }
     if let Some(pool) = pool {
         let pool = pools::require(conn, pool)?;
         if !vol.contains('/') {
             validate_name("volume", vol)?;
         }
-        return match StorageVol::lookup_by_name(&pool, vol) {
-            Ok(v) => Ok(Some(v)),
-            Err(e) if not_found(&e) => by_path(conn, vol),
-            Err(e) => Err(vnet_common::libvirt::error(e).context(format!("volume {}", quote(vol)))),
-        };
+        match StorageVol::lookup_by_name(&pool, vol) {
+            Ok(v) => return Ok(Some(v)),
+            Err(e) if not_found(&e) => {}
+            Err(e) => return Err(vnet_common::libvirt::error(e).context(what())),
+        }
     }
-    if !vol.starts_with('/') {
-        return Err(Error::invalid(format!(
-            "volume {}: give its path, or its name with --pool POOL",
-            quote(vol)
-        )));
+    match StorageVol::lookup_by_key(conn, vol) {
+        Ok(v) => return Ok(Some(v)),
+        Err(e) if not_found(&e) => {}
+        Err(e) => return Err(vnet_common::libvirt::error(e).context(what())),
     }
     by_path(conn, vol)
 }
@@ -151,14 +169,19 @@ fn by_path(conn: &Connect, path: &str) -> Result<Option<StorageVol>> {
     }
 }
 
-fn require(conn: &Connect, vol: &str, pool: Option<&str>) -> Result<StorageVol> {
+/// The volume VOL (see [`find`]); none is exit 3.
+pub fn require(conn: &Connect, vol: &str, pool: Option<&str>) -> Result<StorageVol> {
     find(conn, vol, pool)?.ok_or_else(|| {
-        Error::not_found(format!("volume {} not found", quote(vol))).with_hint("see 'vnet-vm vol-list POOL'")
+        let hint = match pool {
+            None if !vol.starts_with('/') => "give its path or key, or its name with --pool POOL",
+            _ => "see 'vnet-vm vol-list POOL'",
+        };
+        Error::not_found(format!("volume {} not found", quote(vol))).with_hint(hint)
     })
 }
 
 /// An active pool, refreshed so its volume list matches its directory.
-fn active_pool(conn: &Connect, name: &str) -> Result<StoragePool> {
+pub fn active_pool(conn: &Connect, name: &str) -> Result<StoragePool> {
     let pool = pools::require(conn, name)?;
     if !pool.is_active().libvirt(format!("storage pool {name}"))? {
         return Err(Error::failed(format!("storage pool {name} is not active"))
@@ -335,6 +358,30 @@ impl VolCreateAs {
     }
 }
 
+/// What the existing volume `now` has otherwise than asked, as "field: now -> asked".
+fn differences(now: &VolState, format: &str, capacity: u64, backing: Option<&Backing>) -> Vec<String> {
+    let mut out = Vec::new();
+    if now.format.as_deref() != Some(format) {
+        out.push(format!(
+            "format: {} -> {format}",
+            now.format.as_deref().unwrap_or("none")
+        ));
+    }
+    if now.capacity != capacity {
+        out.push(format!("capacity: {} -> {capacity} bytes", now.capacity));
+    }
+    let want = backing.map(|b| b.path.as_str());
+    if now.backing.as_deref() != want {
+        let show = |b: Option<&str>| b.unwrap_or("none").to_string();
+        out.push(format!(
+            "backing file: {} -> {}",
+            show(now.backing.as_deref()),
+            show(want)
+        ));
+    }
+    out
+}
+
 impl Verb for VolCreateAs {
     type Ctx = Session;
     type Output = VolChanged;
@@ -349,18 +396,20 @@ impl Verb for VolCreateAs {
         let format = self.format.as_str();
         if let Ok(vol) = StorageVol::lookup_by_name(&pool, &self.name) {
             let state = VolState::read(&vol)?;
-            let same = state.format.as_deref() == Some(format)
-                && state.capacity == capacity
-                && state.backing == backing.as_ref().map(|b| b.path.clone());
-            return match (self.exist_ok, same) {
+            let differences = differences(&state, format, capacity, backing.as_ref());
+            return match (self.exist_ok, differences.is_empty()) {
                 (true, true) => Ok(VolChanged {
                     volume: state,
                     changed: false,
+                    done: String::new(),
                 }),
                 (true, false) => Err(Error::exists(format!(
-                    "volume {} exists in pool {} with another format, size or backing file",
-                    self.name, self.pool
-                ))),
+                    "volume {} exists in pool {} otherwise ({})",
+                    self.name,
+                    self.pool,
+                    differences.join(", ")
+                ))
+                .with_hint("vol-delete it first, or vol-resize it")),
                 (false, _) => Err(Error::exists(format!(
                     "volume {} already exists in pool {}",
                     self.name, self.pool
@@ -371,10 +420,7 @@ impl Verb for VolCreateAs {
         let xml = NewVolume::disk(&self.name, capacity, format, backing.as_ref()).xml();
         let what = format!("create volume {} in pool {}", self.name, self.pool);
         let vol = storage::create_volume_xml(&pool, &xml, &what, journal)?;
-        Ok(VolChanged {
-            volume: VolState::read(&vol)?,
-            changed: true,
-        })
+        VolChanged::of(&vol, true, "created")
     }
 }
 

@@ -111,6 +111,19 @@ impl VolumeXml {
     }
 }
 
+/// The name of the volume a definition a user wrote (vol-create FILE, vol-create-from) makes: one
+/// well-formed `<volume>` document with a `<name>`; anything else is exit 7, before libvirt is
+/// asked.
+pub fn file_volume_name(text: &str) -> vnet_common::Result<String> {
+    let vol = crate::xml::pool::read_root(text, "volume")?;
+    match vol.text_at(&["name"]).map(|n| n.trim().to_string()) {
+        Some(name) if !name.is_empty() => Ok(name),
+        _ => Err(vnet_common::Error::invalid(
+            "malformed volume XML: <volume> has no <name>",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +146,25 @@ mod tests {
             "<target><format type=\"qcow2\"/></target><backingStore><path>/i/b&amp;.img</path>\
              <format type=\"raw\"/></backingStore></volume>"
         ));
+    }
+
+    #[test]
+    fn a_volume_file_must_be_one_named_volume() {
+        assert_eq!(
+            file_volume_name("<volume><name> v1 </name></volume>").unwrap(),
+            "v1"
+        );
+        for bad in [
+            "<volume>",
+            "<pool/>",
+            "<volume/>",
+            "<volume><name/></volume>",
+            "x",
+        ] {
+            let e = file_volume_name(bad).unwrap_err();
+            assert_eq!(e.exit_code(), 7, "{bad}");
+            assert!(e.message.contains("volume XML"), "{bad}: {}", e.message);
+        }
     }
 
     #[test]
