@@ -5,6 +5,7 @@ mod addrs;
 mod exec;
 mod iface;
 mod ip_verbs;
+mod linkadd;
 mod linkset;
 mod monitor;
 mod namespaces;

@@ -8,6 +8,7 @@
 
 pub mod addr;
 pub mod link;
+pub mod link_add;
 pub mod neigh;
 pub mod netns;
 pub mod qdisc;
