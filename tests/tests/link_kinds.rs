@@ -57,20 +57,31 @@ fn a_macvlan_container_network_pings_across_its_parent() {
     sh_ok(&format!(
         "ip -n {host} link add up0 type veth peer name up1 && ip -n {host} link set up0 up && ip -n {host} link set up1 up"
     ));
+    // c1's macvlan is made in c1 (netns NS, one request, as container scripts write it); c2's is
+    // made beside its parent and moved.
+    let out = ns(&[
+        "-n", &host, "link", "add", "link", "up0", "name", "eth0", "netns", &c1, "type", "macvlan", "mode",
+        "bridge",
+    ])
+    .ok()
+    .json();
+    assert_eq!(out["netns"], c1.as_str(), "{out}");
+    assert_eq!(
+        out["interface"]["linkinfo"]["info_data"]["mode"], "bridge",
+        "{out}"
+    );
+    let out = ns(&[
+        "-n", &host, "link", "add", "link", "up0", "name", "mv1", "type", "macvlan", "mode", "bridge",
+    ])
+    .ok()
+    .json();
+    assert_eq!(out["interface"]["link"], "up0", "{out}");
+    assert_details_match(&out["interface"], &ip_detail(Some(&host), "mv1"));
+    ns(&[
+        "-n", &host, "link", "set", "dev", "mv1", "netns", &c2, "name", "eth0",
+    ])
+    .ok();
     for (i, c) in [&c1, &c2].into_iter().enumerate() {
-        let mv = format!("mv{i}");
-        let out = ns(&[
-            "-n", &host, "link", "add", "link", "up0", "name", &mv, "type", "macvlan", "mode", "bridge",
-        ])
-        .ok()
-        .json();
-        assert_eq!(
-            out["interface"]["linkinfo"]["info_data"]["mode"], "bridge",
-            "{out}"
-        );
-        assert_eq!(out["interface"]["link"], "up0", "{out}");
-        assert_details_match(&out["interface"], &ip_detail(Some(&host), &mv));
-        ns(&["-n", &host, "link", "set", "dev", &mv, "netns", c, "name", "eth0"]).ok();
         ns(&[
             "-n",
             c,
@@ -86,6 +97,8 @@ fn a_macvlan_container_network_pings_across_its_parent() {
     assert!(ping(&c1, "10.9.0.2"), "c1 pings c2 over the macvlans");
     assert!(ping(&c2, "10.9.0.1"), "c2 pings c1 over the macvlans");
     assert_details_match(&shown(&c1, "eth0"), &ip_detail(Some(&c1), "eth0"));
+    let listed = ns(&["-n", &c2, "link", "show", "dev", "eth0"]).ok().json();
+    assert_details_match(&listed[0], &ip_detail(Some(&c2), "eth0"));
     // A macvtap: its details, and the tap device the kernel made for it.
     let out = ns(&[
         "-n", &host, "link", "add", "mt0", "link", "up0", "type", "macvtap", "mode", "private",

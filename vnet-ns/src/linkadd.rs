@@ -5,7 +5,7 @@
 //! own module autoload) is exit 6 naming the module.
 
 use netlink_packet_route::link::{
-    InfoBond, InfoData, InfoGre, InfoIpTunnel, InfoKind, InfoVxlan, LinkMessage,
+    InfoBond, InfoData, InfoGre, InfoIpTunnel, InfoKind, InfoVxlan, LinkAttribute, LinkMessage,
 };
 use rtnetlink::{Handle, LinkMessageBuilder, LinkUnspec};
 use schemars::JsonSchema;
@@ -88,6 +88,17 @@ pub struct NewLink {
     /// bond: the primary slave.
     pub primary: Option<String>,
     pub data: Option<InfoData>,
+    /// ip's generic words: mtu N, address MAC, up, netns NS (made there, in one request).
+    pub common: Common,
+}
+
+/// The words `ip link add` takes for every kind.
+#[derive(Debug, Default, PartialEq)]
+pub struct Common {
+    pub mtu: Option<u32>,
+    pub address: Option<String>,
+    pub up: bool,
+    pub netns: Option<String>,
 }
 
 /// The link `link add` made.
@@ -139,6 +150,16 @@ async fn message(handle: &Handle, new: NewLink, ns: Option<&str>, what: &str) ->
     if let Some(data) = data {
         builder = builder.set_info_data(data);
     }
+    builder = match new.common.mtu {
+        Some(mtu) => builder.mtu(mtu),
+        None => builder,
+    };
+    if let Some(mac) = &new.common.address {
+        builder = builder.address(vnet_common::mac::parse_mac(mac)?.to_vec());
+    }
+    if new.common.up {
+        builder = builder.up();
+    }
     Ok(builder.build())
 }
 
@@ -169,25 +190,35 @@ pub fn run_add(
     journal: &mut Journal,
 ) -> Result<LinkAdded> {
     let handle = netlink.handle(ns.as_deref())?;
+    // netns NS: the link is made there (IFLA_NET_NS_FD, one request); a missing NS is exit 3
+    // before anything is sent. PARENT, dev and primary are still looked up in -n NS, as ip does.
+    let lands_in = new.common.netns.clone().or(ns.clone());
+    let (home, file) = match &new.common.netns {
+        Some(t) => (netlink.handle(Some(t))?, Some(netns::open(t)?)),
+        None => (handle.clone(), None),
+    };
     let (name, kind) = (new.name.clone(), new.kind);
     let what = format!("link add {name} type {}", kind.word());
     netlink.run(async {
-        let ns = ns.as_deref();
-        if links::find_link(&handle, &name).await?.is_some() {
+        if links::find_link(&home, &name).await?.is_some() {
             return Err(Error::exists(format!(
                 "{what}: an interface called {} exists in {}",
                 quote(&name),
-                netns::describe(ns)
+                netns::describe(lands_in.as_deref())
             )));
         }
-        let request = message(&handle, new, ns, &what).await?;
+        let mut request = message(&handle, new, ns.as_deref(), &what).await?;
+        if let Some(file) = &file {
+            use std::os::fd::AsRawFd;
+            request.attributes.push(LinkAttribute::NetNsFd(file.as_raw_fd()));
+        }
         handle
             .link()
             .add(request)
             .execute()
             .await
             .map_err(|e| refused(e, kind, &what))?;
-        let (undo, gone) = (handle.clone(), name.clone());
+        let (undo, gone) = (home.clone(), name.clone());
         journal.record(&what, async move {
             let link = links::require_link(&undo, &gone, None).await?;
             undo.link()
@@ -196,10 +227,10 @@ pub fn run_add(
                 .await
                 .map_err(Error::from)
         })?;
-        let all = links::list_links(&handle).await?;
-        let link = links::require_link(&handle, &name, ns).await?;
+        let all = links::list_links(&home).await?;
+        let link = links::require_link(&home, &name, lands_in.as_deref()).await?;
         Ok(LinkAdded {
-            netns: ns.map(str::to_string),
+            netns: lands_in.clone(),
             interface: Interface::new(&link, &[], &all),
             changed: true,
         })

@@ -16,6 +16,9 @@ vnet_common::verbs! {
         /// Make a link of a kind: vlan, macvlan, macvtap, ipvlan, dummy, bond, vxlan, gre,
         /// gretap, ipip, sit, wireguard (ip link add).
         Add(super::link_add::Add),
+        /// List links with their kinds' details (ip -d -j link show).
+        #[command(visible_alias = "list", visible_alias = "ls")]
+        Show(super::link_show::Show),
         /// Change a link: up/down, MAC, MTU, name, namespace (ip link set).
         Set(Set),
         /// Delete a link (ip link del).

@@ -3,7 +3,7 @@
 //! [options]`, also `link add NAME type KIND ...` and `link add dev NAME ...`. The words are
 //! checked here into a [`NewLink`]; the request is made by crate::linkadd.
 
-use crate::linkadd::{self, Kind, LinkAdded, NewLink};
+use crate::linkadd::{self, Common, Kind, LinkAdded, NewLink};
 use crate::NsCtx;
 use netlink_packet_route::link::{
     BondMode, InfoBond, InfoData, InfoGre, InfoIpTunnel, InfoIpVlan, InfoMacVlan, InfoMacVtap, InfoVlan,
@@ -23,7 +23,8 @@ use vnet_common::{Error, Journal, Result, Verb};
 /// dummy; bond (mode NAME|0-6, miimon MS, primary IF; slaves join with `link set IF master BOND`);
 /// vxlan (id VNI, remote IP | group IP, local IP, dev IF, dstport PORT, ttl N|inherit,
 /// learning|nolearning); gre, gretap, ipip, sit (remote IP, local IP, ttl N|inherit, dev IF;
-/// key K for gre and gretap); wireguard (the link only).
+/// key K for gre and gretap); wireguard (the link only). Any kind also takes ip's mtu N, address
+/// MAC, up and netns NS (the link is made in NS, in one request).
 ///
 /// `dev NAME` names the new link when no NAME comes first; for vxlan and the tunnels a `dev` after
 /// the name is the underlying device, as ip reads it. Every word is checked before anything is
@@ -88,6 +89,18 @@ pub struct Add {
     /// gre/gretap: the key, both ways (a number or a dotted quad).
     #[arg(long, value_name = "KEY", value_parser = gre_key, help_heading = HEADING)]
     pub key: Option<u32>,
+    /// Any kind: the new link's MTU.
+    #[arg(long, value_name = "N", value_parser = number::<u32>, help_heading = HEADING)]
+    pub mtu: Option<u32>,
+    /// Any kind: the new link's MAC address (unicast).
+    #[arg(long, value_name = "MAC", value_parser = vnet_common::mac::parse_unicast_mac, help_heading = HEADING)]
+    pub address: Option<String>,
+    /// Any kind: bring the new link up.
+    #[arg(long, help_heading = HEADING)]
+    pub up: bool,
+    /// Any kind: make the link in this namespace (PARENT, dev and primary are looked up in -n NS).
+    #[arg(long, value_name = "NS", value_parser = super::netns_name, help_heading = HEADING)]
+    pub netns: Option<String>,
 }
 
 /// A number as a keyword's value (exit 7 when it is not one).
@@ -207,6 +220,12 @@ impl Add {
             return Err(refuse(kind, "link PARENT is required".into()));
         }
         let data = self.info_data(kind)?;
+        let common = Common {
+            mtu: self.mtu,
+            address: self.address,
+            up: self.up,
+            netns: self.netns,
+        };
         Ok(NewLink {
             name,
             kind,
@@ -214,6 +233,7 @@ impl Add {
             dev,
             primary: self.primary,
             data,
+            common,
         })
     }
 
@@ -510,6 +530,16 @@ mod tests {
         assert!(info.contains(&InfoGre::IKey(42)) && info.contains(&InfoGre::Ttl(64)));
         assert!(add("mv0 link eth0 type macvlan mode bridge").is_ok());
         assert!(add("s0 type sit remote 10.0.0.2").is_ok());
+        let common = add("link eth0 name mv1 netns Blue mtu 1400 address 02:00:00:00:00:0A up type macvlan")
+            .unwrap()
+            .common;
+        let want = Common {
+            mtu: Some(1400),
+            address: Some("02:00:00:00:00:0a".into()),
+            up: true,
+            netns: Some("Blue".into()),
+        };
+        assert_eq!(common, want);
     }
 
     #[test]
@@ -548,6 +578,8 @@ mod tests {
             ("type dummy", 2, "no name for the new link"),
             ("d0", 2, "required"),
             ("d0 type dummy dev d1", 7, "dev given twice"),
+            ("d0 type dummy address 01:00:5e:00:00:01", 7, "multicast"),
+            ("d0 type dummy netns ../x", 7, "invalid namespace name"),
         ] {
             let e = add(line).unwrap_err();
             assert_eq!(e.exit_code(), code, "{line}: {}", e.message);

@@ -9,6 +9,7 @@
 pub mod addr;
 pub mod link;
 pub mod link_add;
+pub mod link_show;
 pub mod neigh;
 pub mod netns;
 pub mod qdisc;
