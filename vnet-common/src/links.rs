@@ -169,9 +169,9 @@ impl Interface {
         link.emit(&mut bytes);
         let raw = RawLink::parse(RawLink::RTM_NEWLINK, &bytes).expect("a link message is 16 bytes or more");
         let index = raw.index;
-        let names = all_links.iter().map(|l| (l.header.index, link_name(l))).collect();
         let mut interface = raw.interface();
-        interface.name_links(raw.parent(), &names);
+        let name = |i: u32| all_links.iter().find(|l| l.header.index == i).map(link_name);
+        interface.name_links(raw.parent(), name);
         Interface {
             master: raw
                 .master()

@@ -131,7 +131,7 @@ impl RouteSocket {
             .into_iter()
             .map(|(mut link, master, parent)| {
                 link.master = master.and_then(|m| names.get(&m).cloned());
-                link.name_links(parent, &names);
+                link.name_links(parent, |i| names.get(&i).cloned());
                 link.addresses = by_link.remove(&link.index).unwrap_or_default();
                 link
             })

@@ -13,7 +13,6 @@ use netlink_packet_route::link::{
 };
 use netlink_packet_route::AddressFamily;
 use rtnetlink::packet_core::{NlaBuffer, ParseableParametrized};
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 /// The kinds whose details are reported (the kinds `link add` makes, besides veth and bridge).
@@ -128,13 +127,12 @@ impl LinkDetails {
         })
     }
 
-    /// Names the links the details point to by index (`names`: every link of the namespace).
-    pub fn name_links(&mut self, names: &HashMap<u32, String>) {
+    /// Names the links the details point to by index (`name`: a link's name from its index).
+    pub fn name_links(&mut self, mut name: impl FnMut(u32) -> Option<String>) {
         if let Some(data) = self.info_data.as_mut() {
-            let name = |index: Option<u32>| index.and_then(|i| names.get(&i).cloned());
-            data.primary = name(data.pending.primary);
-            data.active_slave = name(data.pending.active_slave);
-            data.link = name(data.pending.link);
+            data.primary = data.pending.primary.and_then(&mut name);
+            data.active_slave = data.pending.active_slave.and_then(&mut name);
+            data.link = data.pending.link.and_then(&mut name);
         }
     }
 }
@@ -345,7 +343,7 @@ mod tests {
             ],
         )
         .unwrap();
-        bond.name_links(&HashMap::from([(4, "eth0".to_string())]));
+        bond.name_links(|i| (i == 4).then(|| "eth0".to_string()));
         assert_eq!(
             serde_json::to_value(&bond).unwrap(),
             serde_json::json!({"info_kind": "bond", "info_data":

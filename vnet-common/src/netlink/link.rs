@@ -20,6 +20,7 @@ const IFLA_LINK: u16 = 5;
 const IFLA_MASTER: u16 = 10;
 const IFLA_OPERSTATE: u16 = 16;
 const IFLA_LINKINFO: u16 = 18;
+const IFLA_LINK_NETNSID: u16 = 37;
 const IFLA_INFO_KIND: u16 = 1;
 const IFF_UP: u32 = 1;
 const AF_BRIDGE: u8 = 7;
@@ -69,8 +70,13 @@ impl<'a> RawLink<'a> {
     }
 
     /// The index of the link a vlan, macvlan or ipvlan sits on (IFLA_LINK), for the detailed
-    /// kinds only (a veth's IFLA_LINK is its peer, which `show` does not report).
+    /// kinds only (a veth's IFLA_LINK is its peer, which `show` does not report). None when the
+    /// parent is in another namespace (IFLA_LINK_NETNSID): its index means nothing here, and ip
+    /// names no "link" then either.
     pub fn parent(&self) -> Option<u32> {
+        if attribute(self.attributes, IFLA_LINK_NETNSID).is_some() {
+            return None;
+        }
         let kind = self.kind()?;
         matches!(kind.as_str(), "vlan" | "macvlan" | "macvtap" | "ipvlan")
             .then(|| self.number(IFLA_LINK))
@@ -174,11 +180,11 @@ pub struct Interface {
 
 impl Interface {
     /// Names what the details point to by index: the parent link and a kind's links (a bond's
-    /// primary, a tunnel's dev), from `names` (every link of the namespace by index).
-    pub fn name_links(&mut self, parent: Option<u32>, names: &std::collections::HashMap<u32, String>) {
-        self.link = parent.and_then(|index| names.get(&index).cloned());
+    /// primary, a tunnel's dev), by `name` (a link's name from its index).
+    pub fn name_links(&mut self, parent: Option<u32>, mut name: impl FnMut(u32) -> Option<String>) {
+        self.link = parent.and_then(&mut name);
         if let Some(details) = self.linkinfo.as_mut() {
-            details.name_links(names);
+            details.name_links(name);
         }
     }
 }
