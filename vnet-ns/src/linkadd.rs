@@ -182,6 +182,34 @@ fn refused(e: rtnetlink::Error, kind: Kind, what: &str) -> Error {
     ))
 }
 
+/// The new link as `show` prints it, naming the links it points to (master, parent, a bond's
+/// primary, a tunnel's dev) from one request each rather than a dump of every link: a --batch of
+/// many `link add` lines would otherwise dump a growing list once per line.
+async fn describe(handle: &Handle, link: &LinkMessage) -> Result<Interface> {
+    let bare = Interface::new(link, &[], &[]);
+    let mut wanted: Vec<u32> = [links::link_master(link), links::link_peer(link)]
+        .into_iter()
+        .flatten()
+        .collect();
+    if let Some(data) = bare.linkinfo.as_ref().and_then(|l| l.info_data.as_ref()) {
+        let pending = &data.pending;
+        wanted.extend(
+            [pending.primary, pending.active_slave, pending.link]
+                .into_iter()
+                .flatten(),
+        );
+    }
+    let mut named = vec![];
+    for index in wanted {
+        let mut found = handle.link().get().match_index(index).execute();
+        // A link that went away meanwhile is left unnamed.
+        if let Ok(Some(other)) = futures::TryStreamExt::try_next(&mut found).await {
+            named.push(other);
+        }
+    }
+    Ok(Interface::new(link, &[], &named))
+}
+
 /// Makes the link in -n NS (None: the current namespace) and journals its deletion.
 pub fn run_add(
     netlink: &mut Netlink,
@@ -227,11 +255,10 @@ pub fn run_add(
                 .await
                 .map_err(Error::from)
         })?;
-        let all = links::list_links(&home).await?;
         let link = links::require_link(&home, &name, lands_in.as_deref()).await?;
         Ok(LinkAdded {
             netns: lands_in.clone(),
-            interface: Interface::new(&link, &[], &all),
+            interface: describe(&home, &link).await?,
             changed: true,
         })
     })
