@@ -8,8 +8,9 @@
 //! link (a bridge's info_data is large and `vnet-bridge show` prints its own view of it).
 
 use netlink_packet_route::link::{
-    BondMode, InfoBond, InfoData, InfoGre, InfoIpTunnel, InfoIpVlan, InfoMacVlan, InfoMacVtap, InfoVlan,
-    InfoVxlan, IpVlanMode, LinkAttribute, LinkInfo, MacVlanMode, VlanProtocol,
+    BondMode, InfoBond, InfoBondPort, InfoData, InfoGre, InfoIpTunnel, InfoIpVlan, InfoMacVlan, InfoMacVtap,
+    InfoPortData, InfoPortKind, InfoVlan, InfoVxlan, IpVlanMode, LinkAttribute, LinkInfo, MacVlanMode,
+    VlanProtocol,
 };
 use netlink_packet_route::AddressFamily;
 use rtnetlink::packet_core::{NlaBuffer, ParseableParametrized};
@@ -39,6 +40,26 @@ pub struct LinkDetails {
     /// The kind's settings, with ip's names (absent for kinds that have none: dummy, wireguard).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub info_data: Option<KindData>,
+    /// "bond" on a bond's slave (whatever its own kind).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub info_slave_kind: Option<String>,
+    /// A bond slave's state in its bond, as ip -d -j names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub info_slave_data: Option<BondSlave>,
+}
+
+/// A bond slave's `info_slave_data` (ip -d -j's names and spellings).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, schemars::JsonSchema)]
+pub struct BondSlave {
+    /// "ACTIVE" or "BACKUP".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// "UP", "GOING_DOWN", "DOWN" or "GOING_BACK".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mii_status: Option<String>,
+    /// How often the slave's link failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_failure_count: Option<u32>,
 }
 
 /// A kind's settings as `ip -d -j` names them; only the ones the kind has are present.
@@ -105,10 +126,12 @@ pub struct Pending {
 }
 
 impl LinkDetails {
-    /// The details of a link of a detailed kind from its whole IFLA_LINKINFO attribute (header
-    /// included); None for other kinds or an attribute that does not parse.
-    pub fn from_attribute(kind: &str, attribute: &[u8]) -> Option<LinkDetails> {
-        if !DETAILED_KINDS.contains(&kind) {
+    /// The details of a link of a detailed kind, or of a bond's slave (`slave_kind` "bond"), from
+    /// its whole IFLA_LINKINFO attribute (header included); None for other links or an attribute
+    /// that does not parse.
+    pub fn from_attribute(kind: &str, slave_kind: Option<&str>, attribute: &[u8]) -> Option<LinkDetails> {
+        let detailed = DETAILED_KINDS.contains(&kind);
+        if !detailed && slave_kind != Some("bond") {
             return None;
         }
         let buffer = NlaBuffer::new_checked(attribute).ok()?;
@@ -117,14 +140,21 @@ impl LinkDetails {
         else {
             return None;
         };
-        let info_data = infos.iter().find_map(|info| match info {
-            LinkInfo::Data(data) => kind_data(data),
-            _ => None,
-        });
-        Some(LinkDetails {
+        let mut details = LinkDetails {
             info_kind: kind.to_string(),
-            info_data,
-        })
+            ..LinkDetails::default()
+        };
+        for info in &infos {
+            match info {
+                LinkInfo::Data(data) if detailed => details.info_data = kind_data(data),
+                LinkInfo::PortKind(InfoPortKind::Bond) => details.info_slave_kind = Some("bond".into()),
+                LinkInfo::PortData(InfoPortData::BondPort(port)) => {
+                    details.info_slave_data = Some(bond_slave(port))
+                }
+                _ => {}
+            }
+        }
+        Some(details)
     }
 
     /// Names the links the details point to by index (`name`: a link's name from its index).
@@ -150,6 +180,19 @@ fn kind_data(data: &InfoData) -> Option<KindData> {
         InfoData::IpTunnel(attrs) => Some(ip_tunnel(attrs)),
         _ => None,
     }
+}
+
+fn bond_slave(attrs: &[InfoBondPort]) -> BondSlave {
+    let mut slave = BondSlave::default();
+    for attr in attrs {
+        match attr {
+            InfoBondPort::BondPortState(state) => slave.state = Some(state.to_string().to_uppercase()),
+            InfoBondPort::MiiStatus(status) => slave.mii_status = Some(status.to_string().to_uppercase()),
+            InfoBondPort::LinkFailureCount(n) => slave.link_failure_count = Some(*n),
+            _ => {}
+        }
+    }
+    slave
 }
 
 fn vlan(attrs: &[InfoVlan]) -> KindData {
@@ -310,7 +353,7 @@ mod tests {
         let attribute = LinkAttribute::LinkInfo(infos);
         let mut bytes = vec![0; attribute.buffer_len()];
         attribute.emit(&mut bytes);
-        LinkDetails::from_attribute(kind, &bytes)
+        LinkDetails::from_attribute(kind, None, &bytes)
     }
 
     #[test]
@@ -350,6 +393,22 @@ mod tests {
                 {"mode": "active-backup", "miimon": 100, "primary": "eth0"}})
         );
         assert_eq!(round_trip("veth", vec![LinkInfo::Kind(InfoKind::Veth)]), None);
+        let slave = LinkAttribute::LinkInfo(vec![
+            LinkInfo::Kind(InfoKind::Veth),
+            LinkInfo::PortKind(InfoPortKind::Bond),
+            LinkInfo::PortData(InfoPortData::BondPort(vec![
+                InfoBondPort::BondPortState(netlink_packet_route::link::BondPortState::Backup),
+                InfoBondPort::MiiStatus(netlink_packet_route::link::MiiStatus::Up),
+            ])),
+        ]);
+        let mut bytes = vec![0; slave.buffer_len()];
+        slave.emit(&mut bytes);
+        let slave = LinkDetails::from_attribute("veth", Some("bond"), &bytes).unwrap();
+        assert_eq!(
+            serde_json::to_value(&slave).unwrap(),
+            serde_json::json!({"info_kind": "veth", "info_slave_kind": "bond",
+                "info_slave_data": {"state": "BACKUP", "mii_status": "UP"}})
+        );
         let dummy = round_trip("dummy", vec![LinkInfo::Kind(InfoKind::Dummy)]).unwrap();
         assert_eq!(
             serde_json::to_value(&dummy).unwrap(),

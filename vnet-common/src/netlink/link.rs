@@ -22,6 +22,7 @@ const IFLA_OPERSTATE: u16 = 16;
 const IFLA_LINKINFO: u16 = 18;
 const IFLA_LINK_NETNSID: u16 = 37;
 const IFLA_INFO_KIND: u16 = 1;
+const IFLA_INFO_SLAVE_KIND: u16 = 4;
 const IFF_UP: u32 = 1;
 const AF_BRIDGE: u8 = 7;
 
@@ -96,9 +97,12 @@ impl<'a> RawLink<'a> {
     pub fn interface(&self) -> Interface {
         let attrs = self.attributes;
         let kind = self.kind();
+        let slave_kind = attribute(attrs, IFLA_LINKINFO)
+            .and_then(|info| attribute(info, IFLA_INFO_SLAVE_KIND))
+            .map(c_string);
         let linkinfo = kind.as_deref().and_then(|kind| {
-            whole_attribute(attrs, IFLA_LINKINFO)
-                .and_then(|raw| super::kinds::LinkDetails::from_attribute(kind, raw))
+            let raw = whole_attribute(attrs, IFLA_LINKINFO)?;
+            super::kinds::LinkDetails::from_attribute(kind, slave_kind.as_deref(), raw)
         });
         Interface {
             name: self.name(),
@@ -173,7 +177,8 @@ pub struct Interface {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
     /// The kind's details as `ip -d -j link show` names them, for vlan, macvlan, macvtap, ipvlan,
-    /// dummy, bond, vxlan, gre, gretap, ipip, sit and wireguard links; absent for other kinds.
+    /// dummy, bond, vxlan, gre, gretap, ipip, sit and wireguard links, and a bond slave's state
+    /// (info_slave_kind, info_slave_data); absent for other links.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub linkinfo: Option<super::kinds::LinkDetails>,
 }
