@@ -113,10 +113,21 @@ pub struct LinkAdded {
 
 impl Render for LinkAdded {}
 
-/// The index of link `name`, which must exist (exit 3 saying what needed it).
-async fn index_of(handle: &Handle, name: &str, role: &str, ns: Option<&str>, what: &str) -> Result<u32> {
+/// The index of link `name`, which must exist (exit 3 saying what needed it); the link is kept
+/// in `known` to name it in the result without asking again.
+async fn index_of(
+    handle: &Handle,
+    name: &str,
+    role: &str,
+    (ns, what): (Option<&str>, &str),
+    known: &mut Vec<LinkMessage>,
+) -> Result<u32> {
     match links::find_link(handle, name).await? {
-        Some(link) => Ok(link.header.index),
+        Some(link) => {
+            let index = link.header.index;
+            known.push(link);
+            Ok(index)
+        }
         None => Err(Error::not_found(format!(
             "{what}: {role} {} not found in {}",
             quote(name),
@@ -125,16 +136,23 @@ async fn index_of(handle: &Handle, name: &str, role: &str, ns: Option<&str>, wha
     }
 }
 
-/// The request with the looked-up links put in by index.
-async fn message(handle: &Handle, new: NewLink, ns: Option<&str>, what: &str) -> Result<LinkMessage> {
+/// The request with the looked-up links put in by index (also kept in `known`).
+async fn message(
+    handle: &Handle,
+    new: NewLink,
+    ns: Option<&str>,
+    what: &str,
+    known: &mut Vec<LinkMessage>,
+) -> Result<LinkMessage> {
+    let at = (ns, what);
     let (info_kind, ..) = new.kind.info_kind_and_module();
     let mut builder = LinkMessageBuilder::<LinkUnspec>::new_with_info_kind(info_kind).name(new.name.clone());
     if let Some(parent) = &new.parent {
-        builder = builder.link(index_of(handle, parent, "link", ns, what).await?);
+        builder = builder.link(index_of(handle, parent, "link", at, known).await?);
     }
     let mut data = new.data;
     if let Some(dev) = &new.dev {
-        let index = index_of(handle, dev, "dev", ns, what).await?;
+        let index = index_of(handle, dev, "dev", at, known).await?;
         match data.as_mut() {
             Some(InfoData::Vxlan(info)) => info.push(InfoVxlan::Link(index)),
             Some(InfoData::GreTun(info) | InfoData::GreTap(info)) => info.push(InfoGre::Link(index)),
@@ -144,7 +162,7 @@ async fn message(handle: &Handle, new: NewLink, ns: Option<&str>, what: &str) ->
     }
     if let (Some(primary), Some(InfoData::Bond(info))) = (&new.primary, data.as_mut()) {
         info.push(InfoBond::Primary(
-            index_of(handle, primary, "primary", ns, what).await?,
+            index_of(handle, primary, "primary", at, known).await?,
         ));
     }
     if let Some(data) = data {
@@ -163,9 +181,17 @@ async fn message(handle: &Handle, new: NewLink, ns: Option<&str>, what: &str) ->
     Ok(builder.build())
 }
 
-/// The kernel's refusal of the request: a kind it lacks is exit 6 naming the module.
-fn refused(e: rtnetlink::Error, kind: Kind, what: &str) -> Error {
+/// The kernel's refusal of the request: a taken name is exit 4 saying where, a kind it lacks
+/// exit 6 naming the module.
+fn refused(e: rtnetlink::Error, kind: Kind, what: &str, (name, ns): (&str, Option<&str>)) -> Error {
     let error = Error::from(e);
+    if error.kind == ErrorKind::Exists {
+        return Error::exists(format!(
+            "{what}: an interface called {} exists in {}",
+            quote(name),
+            netns::describe(ns)
+        ));
+    }
     if error.kind != ErrorKind::Unavailable {
         return error.context(what);
     }
@@ -183,9 +209,10 @@ fn refused(e: rtnetlink::Error, kind: Kind, what: &str) -> Error {
 }
 
 /// The new link as `show` prints it, naming the links it points to (master, parent, a bond's
-/// primary, a tunnel's dev) from one request each rather than a dump of every link: a --batch of
-/// many `link add` lines would otherwise dump a growing list once per line.
-async fn describe(handle: &Handle, link: &LinkMessage) -> Result<Interface> {
+/// primary, a tunnel's dev) from the links looked up for the request (`known`) or one request
+/// each, never a dump of every link: a --batch of many `link add` lines would otherwise dump a
+/// growing list once per line.
+async fn describe(handle: &Handle, link: &LinkMessage, mut known: Vec<LinkMessage>) -> Result<Interface> {
     let bare = Interface::new(link, &[], &[]);
     let mut wanted: Vec<u32> = [links::link_master(link), links::link_peer(link)]
         .into_iter()
@@ -199,15 +226,17 @@ async fn describe(handle: &Handle, link: &LinkMessage) -> Result<Interface> {
                 .flatten(),
         );
     }
-    let mut named = vec![];
     for index in wanted {
+        if known.iter().any(|l| l.header.index == index) {
+            continue;
+        }
         let mut found = handle.link().get().match_index(index).execute();
         // A link that went away meanwhile is left unnamed.
         if let Ok(Some(other)) = futures::TryStreamExt::try_next(&mut found).await {
-            named.push(other);
+            known.push(other);
         }
     }
-    Ok(Interface::new(link, &[], &named))
+    Ok(Interface::new(link, &[], &known))
 }
 
 /// Makes the link in -n NS (None: the current namespace) and journals its deletion.
@@ -228,14 +257,9 @@ pub fn run_add(
     let (name, kind) = (new.name.clone(), new.kind);
     let what = format!("link add {name} type {}", kind.word());
     netlink.run(async {
-        if links::find_link(&home, &name).await?.is_some() {
-            return Err(Error::exists(format!(
-                "{what}: an interface called {} exists in {}",
-                quote(&name),
-                netns::describe(lands_in.as_deref())
-            )));
-        }
-        let mut request = message(&handle, new, ns.as_deref(), &what).await?;
+        // A taken name is the kernel's EEXIST (nothing made): one request fewer per line.
+        let mut known = vec![];
+        let mut request = message(&handle, new, ns.as_deref(), &what, &mut known).await?;
         if let Some(file) = &file {
             use std::os::fd::AsRawFd;
             request.attributes.push(LinkAttribute::NetNsFd(file.as_raw_fd()));
@@ -245,7 +269,7 @@ pub fn run_add(
             .add(request)
             .execute()
             .await
-            .map_err(|e| refused(e, kind, &what))?;
+            .map_err(|e| refused(e, kind, &what, (&name, lands_in.as_deref())))?;
         let (undo, gone) = (home.clone(), name.clone());
         journal.record(&what, async move {
             let link = links::require_link(&undo, &gone, None).await?;
@@ -258,7 +282,8 @@ pub fn run_add(
         let link = links::require_link(&home, &name, lands_in.as_deref()).await?;
         Ok(LinkAdded {
             netns: lands_in.clone(),
-            interface: describe(&home, &link).await?,
+            // Links looked up in -n NS name nothing in another namespace.
+            interface: describe(&home, &link, if file.is_some() { vec![] } else { known }).await?,
             changed: true,
         })
     })
