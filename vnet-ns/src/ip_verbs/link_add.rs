@@ -45,8 +45,9 @@ pub struct Add {
     /// The link a vlan, macvlan, macvtap or ipvlan sits on.
     #[arg(long = "link", value_name = "PARENT", value_parser = super::ifname, help_heading = HEADING)]
     pub parent: Option<String>,
-    /// The kind of link.
-    #[arg(long = "type", value_enum, value_name = "KIND", required = true, help_heading = HEADING)]
+    /// The kind of link: vlan, macvlan, macvtap, ipvlan, dummy, bond, vxlan, gre, gretap, ipip,
+    /// sit, wireguard.
+    #[arg(long = "type", value_name = "KIND", value_parser = kind, required = true, help_heading = HEADING)]
     pub kind: Option<Kind>,
     /// vlan: the VLAN id (0-4094); vxlan: the VNI (0-16777215).
     #[arg(long, value_name = "ID", value_parser = number::<u32>, help_heading = HEADING)]
@@ -101,6 +102,20 @@ pub struct Add {
     /// Any kind: make the link in this namespace (PARENT, dev and primary are looked up in -n NS).
     #[arg(long, value_name = "NS", value_parser = super::netns_name, help_heading = HEADING)]
     pub netns: Option<String>,
+}
+
+/// The kind; the ones other verbs make (a veth pair, a bridge) are refused with the verb to use.
+fn kind(text: &str) -> Result<Kind> {
+    use clap::ValueEnum;
+    if let Ok(kind) = Kind::from_str(text, false) {
+        return Ok(kind);
+    }
+    let hint = match text {
+        "veth" => "make a veth pair with 'vnet-ns veth NAME PEER [--peer-netns NS]'",
+        "bridge" => "make a bridge with 'vnet-bridge addbr NAME'",
+        _ => "the kinds are vlan, macvlan, macvtap, ipvlan, dummy, bond, vxlan, gre, gretap, ipip, sit, wireguard",
+    };
+    Err(Error::invalid(format!("link add: type {} is not made by link add", quote(text))).with_hint(hint))
 }
 
 /// A number as a keyword's value (exit 7 when it is not one).
@@ -573,7 +588,8 @@ mod tests {
             ("g type gre remote fe80::1", 7, "is not IPv4"),
             ("g type ipip key 5", 7, "key is not an option"),
             ("g type gre ttl 300", 7, "invalid ttl"),
-            ("g type nonsense", 7, "invalid value"),
+            ("g type nonsense", 7, "type 'nonsense' is not made by link add"),
+            ("br0 type bridge", 7, "type 'bridge' is not made by link add"),
             ("a/b type dummy", 7, "invalid interface name"),
             ("type dummy", 2, "no name for the new link"),
             ("d0", 2, "required"),
