@@ -169,6 +169,9 @@ impl Interface {
         link.emit(&mut bytes);
         let raw = RawLink::parse(RawLink::RTM_NEWLINK, &bytes).expect("a link message is 16 bytes or more");
         let index = raw.index;
+        let mut interface = raw.interface();
+        let name = |i: u32| all_links.iter().find(|l| l.header.index == i).map(link_name);
+        interface.name_links(raw.parent(), name);
         Interface {
             master: raw
                 .master()
@@ -179,7 +182,7 @@ impl Interface {
                 .filter(|a| a.header.index == index)
                 .filter_map(address_cidr)
                 .collect(),
-            ..raw.interface()
+            ..interface
         }
     }
 }
@@ -225,6 +228,8 @@ mod tests {
                 mtu: Some(1500),
                 master: Some("br0".into()),
                 addresses: vec!["10.0.0.2/24".into()],
+                link: None,
+                linkinfo: None,
             }
         );
         let plain = Interface::new(&bridge, &[], &[]);

@@ -6,6 +6,7 @@ mod addrs;
 mod exec;
 mod iface;
 mod ip_verbs;
+mod linkadd;
 mod linkopts;
 mod linkset;
 mod monitor;

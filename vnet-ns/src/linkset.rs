@@ -43,6 +43,23 @@ pub struct SetSpec {
     pub name: Option<String>,
     pub netns: Option<String>,
     pub options: crate::linkopts::OptionsSpec,
+    pub master: Option<Master>,
+}
+
+/// `master DEV` (a bridge or bond to join) or `nomaster` (leave it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Master {
+    Join(String),
+    Leave,
+}
+
+/// The master change of `master DEV` / `nomaster` (clap lets only the last of them stand).
+pub fn master_change(master: Option<String>, nomaster: bool) -> Option<Master> {
+    match (master, nomaster) {
+        (Some(dev), _) => Some(Master::Join(dev)),
+        (None, true) => Some(Master::Leave),
+        (None, false) => None,
+    }
 }
 
 fn u32_attr(link: &LinkMessage, pick: fn(&LinkAttribute) -> Option<u32>) -> Option<u32> {
@@ -154,6 +171,9 @@ pub fn run_set(
         }
         if let Some(mtu) = spec.mtu {
             changes.extend(set_mtu(&handle, &link, mtu, &what, journal).await?);
+        }
+        if let Some(master) = &spec.master {
+            changes.extend(set_master(&handle, &link, master, now_in.as_deref(), &what, journal).await?);
         }
         changes.extend(crate::linkopts::apply(&handle, &link, &spec.options, &what, journal).await?);
         if spec.up == Some(true) && !was_up {
@@ -275,6 +295,10 @@ async fn check_set(
             )));
         }
     }
+    if let Some(Master::Join(master)) = &spec.master {
+        let (mhandle, mns) = into.map_or((handle, ns), |(t, thandle)| (thandle, Some(t)));
+        master_index(mhandle, master, mns, what).await?;
+    }
     let final_name = spec.name.clone().unwrap_or_else(|| spec.dev.clone());
     if let Some((t, thandle)) = into {
         if links::find_link(thandle, &final_name).await?.is_some() {
@@ -341,6 +365,59 @@ async fn set_mtu(
         })?;
     }
     Ok(Some(format!("mtu {mtu}")))
+}
+
+/// The index of the bridge or bond `master` names (exit 3 when there is none).
+async fn master_index(handle: &Handle, master: &str, ns: Option<&str>, what: &str) -> Result<u32> {
+    match links::find_link(handle, master).await? {
+        Some(link) => Ok(link.header.index),
+        None => Err(Error::not_found(format!(
+            "{what}: master {} not found in {}",
+            quote(master),
+            netns::describe(ns)
+        ))),
+    }
+}
+
+/// Sets or clears the link's master (IFLA_MASTER: a bridge port, a bond slave) unless it is so
+/// already, journaling the old master back; the change as ip words it when one was made.
+async fn set_master(
+    handle: &Handle,
+    link: &LinkMessage,
+    master: &Master,
+    ns: Option<&str>,
+    what: &str,
+    journal: &mut Journal,
+) -> Result<Option<String>> {
+    let index = link.header.index;
+    let old = links::link_master(link);
+    let (new, word) = match master {
+        Master::Join(dev) => (
+            Some(master_index(handle, dev, ns, what).await?),
+            format!("master {dev}"),
+        ),
+        Master::Leave => (None, "nomaster".to_string()),
+    };
+    if old == new {
+        return Ok(None);
+    }
+    set(handle, master_message(index, new))
+        .await
+        .map_err(|e| e.context(format!("{what} {word}")))?;
+    let undo = handle.clone();
+    journal.record(format!("{what} {word}"), async move {
+        set(&undo, master_message(index, old)).await
+    })?;
+    Ok(Some(word))
+}
+
+/// The request that makes link `index` a port of `master` (None: of no master).
+fn master_message(index: u32, master: Option<u32>) -> LinkMessage {
+    let message = LinkUnspec::new_with_index(index);
+    match master {
+        Some(master) => message.controller(master).build(),
+        None => message.nocontroller().build(),
+    }
 }
 
 /// Deletes a link (a veth's peer goes with it); --missing-ok accepts a missing one.

@@ -192,6 +192,7 @@ impl Names {
     fn link(&mut self, link: &RawLink) -> Change {
         let mut iface = link.interface();
         iface.master = link.master().map(|m| self.name(m));
+        iface.name_links(link.parent(), |i| Some(self.name(i)));
         Change {
             link: Some(iface),
             ..Names::blank(Kind::Link)

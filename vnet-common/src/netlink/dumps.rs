@@ -114,13 +114,13 @@ impl RouteSocket {
     /// Every link as an [`Interface`] with its addresses (`vnet-ns show`): one RTM_GETLINK dump
     /// (statistics left out) and one RTM_GETADDR dump.
     pub fn interfaces(&mut self) -> Result<Vec<Interface>> {
-        let mut links: Vec<(Interface, Option<u32>)> = vec![];
+        let mut links: Vec<(Interface, Option<u32>, Option<u32>)> = vec![];
         self.dump_raw(link_dump_request(), |kind, payload| {
             if let Some(link) = super::link::RawLink::parse(kind, payload) {
-                links.push((link.interface(), link.master()));
+                links.push((link.interface(), link.master(), link.parent()));
             }
         })?;
-        let names: HashMap<u32, String> = links.iter().map(|(l, _)| (l.index, l.name.clone())).collect();
+        let names: HashMap<u32, String> = links.iter().map(|(l, ..)| (l.index, l.name.clone())).collect();
         let mut by_link: HashMap<u32, Vec<String>> = HashMap::new();
         for addr in self.addresses()? {
             if let Some(cidr) = address_cidr(&addr) {
@@ -129,8 +129,9 @@ impl RouteSocket {
         }
         Ok(links
             .into_iter()
-            .map(|(mut link, master)| {
+            .map(|(mut link, master, parent)| {
                 link.master = master.and_then(|m| names.get(&m).cloned());
+                link.name_links(parent, |i| names.get(&i).cloned());
                 link.addresses = by_link.remove(&link.index).unwrap_or_default();
                 link
             })

@@ -16,10 +16,13 @@ const RTM_DELLINK: u16 = 17;
 const IFLA_ADDRESS: u16 = 1;
 const IFLA_IFNAME: u16 = 3;
 const IFLA_MTU: u16 = 4;
+const IFLA_LINK: u16 = 5;
 const IFLA_MASTER: u16 = 10;
 const IFLA_OPERSTATE: u16 = 16;
 const IFLA_LINKINFO: u16 = 18;
+const IFLA_LINK_NETNSID: u16 = 37;
 const IFLA_INFO_KIND: u16 = 1;
+const IFLA_INFO_SLAVE_KIND: u16 = 4;
 const IFF_UP: u32 = 1;
 const AF_BRIDGE: u8 = 7;
 
@@ -67,16 +70,44 @@ impl<'a> RawLink<'a> {
         Some(u32::from_ne_bytes(value.get(..4)?.try_into().expect("4 bytes")))
     }
 
-    /// The link as vnet-ns show prints it, without its master's name and its addresses (the
-    /// caller knows the other links and the addresses).
+    /// The index of the link a vlan, macvlan or ipvlan sits on (IFLA_LINK), for the detailed
+    /// kinds only (a veth's IFLA_LINK is its peer, which `show` does not report). None when the
+    /// parent is in another namespace (IFLA_LINK_NETNSID): its index means nothing here, and ip
+    /// names no "link" then either.
+    pub fn parent(&self) -> Option<u32> {
+        if attribute(self.attributes, IFLA_LINK_NETNSID).is_some() {
+            return None;
+        }
+        let kind = self.kind()?;
+        matches!(kind.as_str(), "vlan" | "macvlan" | "macvtap" | "ipvlan")
+            .then(|| self.number(IFLA_LINK))
+            .flatten()
+            .filter(|index| *index != 0 && *index != self.index)
+    }
+
+    fn kind(&self) -> Option<String> {
+        attribute(self.attributes, IFLA_LINKINFO)
+            .and_then(|info| attribute(info, IFLA_INFO_KIND))
+            .map(c_string)
+    }
+
+    /// The link as vnet-ns show prints it, without the names of the links it points to (master,
+    /// parent, a bond's primary) and its addresses: the caller knows the other links and the
+    /// addresses ([`Interface::name_links`]).
     pub fn interface(&self) -> Interface {
         let attrs = self.attributes;
+        let kind = self.kind();
+        let slave_kind = attribute(attrs, IFLA_LINKINFO)
+            .and_then(|info| attribute(info, IFLA_INFO_SLAVE_KIND))
+            .map(c_string);
+        let linkinfo = kind.as_deref().and_then(|kind| {
+            let raw = whole_attribute(attrs, IFLA_LINKINFO)?;
+            super::kinds::LinkDetails::from_attribute(kind, slave_kind.as_deref(), raw)
+        });
         Interface {
             name: self.name(),
             index: self.index,
-            kind: attribute(attrs, IFLA_LINKINFO)
-                .and_then(|info| attribute(info, IFLA_INFO_KIND))
-                .map(c_string),
+            kind,
             up: self.flags & IFF_UP != 0,
             state: attribute(attrs, IFLA_OPERSTATE)
                 .and_then(|v| v.first())
@@ -85,6 +116,8 @@ impl<'a> RawLink<'a> {
             mtu: self.number(IFLA_MTU),
             master: None,
             addresses: vec![],
+            link: None,
+            linkinfo,
         }
     }
 }
@@ -114,6 +147,15 @@ fn attribute(mut attributes: &[u8], wanted: u16) -> Option<&[u8]> {
     None
 }
 
+/// The first attribute of type `wanted` with its 4-byte header (what a typed parser of one
+/// attribute reads).
+fn whole_attribute(attributes: &[u8], wanted: u16) -> Option<&[u8]> {
+    let value = attribute(attributes, wanted)?;
+    // `value` lies inside `attributes`, 4 bytes after its attribute's start.
+    let start = value.as_ptr() as usize - attributes.as_ptr() as usize - 4;
+    attributes.get(start..start + 4 + value.len())
+}
+
 /// One interface as vnet-ns and vnet-bridge report it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct Interface {
@@ -131,6 +173,25 @@ pub struct Interface {
     pub master: Option<String>,
     /// Addresses as CIDRs, e.g. "192.168.100.2/24".
     pub addresses: Vec<String>,
+    /// The link a vlan, macvlan, macvtap or ipvlan sits on (ip -j's "link"); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// The kind's details as `ip -d -j link show` names them, for vlan, macvlan, macvtap, ipvlan,
+    /// dummy, bond, vxlan, gre, gretap, ipip, sit and wireguard links, and a bond slave's state
+    /// (info_slave_kind, info_slave_data); absent for other links.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linkinfo: Option<super::kinds::LinkDetails>,
+}
+
+impl Interface {
+    /// Names what the details point to by index: the parent link and a kind's links (a bond's
+    /// primary, a tunnel's dev), by `name` (a link's name from its index).
+    pub fn name_links(&mut self, parent: Option<u32>, mut name: impl FnMut(u32) -> Option<String>) {
+        self.link = parent.and_then(&mut name);
+        if let Some(details) = self.linkinfo.as_mut() {
+            details.name_links(name);
+        }
+    }
 }
 
 /// "192.168.100.2/24" for an address message (the local address on point-to-point links).

@@ -19,6 +19,7 @@
 //!   rule`) decoded once; their requests and dumps are in `requests.rs`.
 
 mod dumps;
+pub mod kinds;
 mod link;
 pub mod neighbour;
 mod requests;

@@ -13,6 +13,12 @@ use vnet_common::{Error, Journal, Render, Result, Verb};
 
 vnet_common::verbs! {
     pub enum LinkVerb for NsCtx {
+        /// Make a link of a kind: vlan, macvlan, macvtap, ipvlan, dummy, bond, vxlan, gre,
+        /// gretap, ipip, sit, wireguard (ip link add).
+        Add(super::link_add::Add),
+        /// List links with their kinds' details (ip -d -j link show).
+        #[command(visible_alias = "list", visible_alias = "ls")]
+        Show(super::link_show::Show),
         /// Change a link: up/down, MAC, MTU, name, namespace (ip link set).
         Set(Set),
         /// Delete a link (ip link del).
@@ -78,8 +84,11 @@ impl Device {
     }
 }
 
-/// Change a link: `link set [dev] IF [up|down] [address MAC] [mtu N] [name NEW] [netns NS]`.
+/// Change a link: `link set [dev] IF [up|down] [address MAC] [mtu N] [name NEW] [netns NS]
+/// [master DEV | nomaster]`.
 ///
+/// `master DEV` makes the link a port of bridge DEV or a slave of bond DEV (a missing DEV is exit
+/// 3); `nomaster` takes it out; each is undone by putting the old master back.
 /// `link set X netns NS name NEW` is one request, as ip makes it (the new name is taken in NS). A
 /// MAC must be unicast (exit 7 for a multicast or malformed one); an MTU outside the link's own
 /// range (IFLA_MIN_MTU..IFLA_MAX_MTU) is exit 7; renaming onto an existing name is exit 4; a
@@ -111,6 +120,12 @@ pub struct Set {
     pub netns: Option<String>,
     #[command(flatten)]
     pub options: super::link_options::LinkOptions,
+    /// Make the link a port of this bridge or a slave of this bond.
+    #[arg(long, value_name = "DEV", value_parser = super::ifname, overrides_with = "nomaster", help_heading = HEADING)]
+    pub master: Option<String>,
+    /// Take the link out of its bridge or bond.
+    #[arg(long, overrides_with = "master", help_heading = HEADING)]
+    pub nomaster: bool,
 }
 
 fn mtu(text: &str) -> Result<u32> {
@@ -134,27 +149,32 @@ impl Set {
             name: self.name,
             netns: self.netns,
             options: self.options.spec()?,
+            master: linkset::master_change(self.master, self.nomaster),
         };
         if (&spec.up, &spec.mac, &spec.mtu, &spec.name, &spec.netns) == (&None, &None, &None, &None, &None)
             && spec.options.is_empty()
+            && spec.master.is_none()
         {
             return Err(super::usage(
                 "link set",
-                "nothing to change: give up, down, address, mtu, name, netns or an option",
+                "nothing to change: give up, down, address, mtu, name, netns, master, nomaster or an option",
             ));
         }
         Ok(spec)
     }
 }
 
-/// Delete a link: `link del [dev] IF`.
+/// Delete a link: `link del [dev] IF [type KIND]`.
 ///
 /// Cannot be undone (a veth's peer goes with it). A missing link is exit 3 (--missing-ok:
-/// "changed": false).
+/// "changed": false). `type KIND` is taken as ip takes it: the link is deleted whatever its kind.
 #[derive(Debug, clap::Args)]
 pub struct Del {
     #[command(flatten)]
     pub device: Device,
+    /// The link's kind, as ip link del accepts it (not checked, as with ip).
+    #[arg(long = "type", value_name = "KIND", help_heading = HEADING)]
+    pub kind: Option<String>,
     /// Succeed with "changed": false when the link does not exist.
     #[arg(long, visible_alias = "if-exists")]
     pub missing_ok: bool,

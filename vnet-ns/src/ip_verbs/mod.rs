@@ -9,7 +9,9 @@
 pub mod addr;
 pub mod addr_show;
 pub mod link;
+pub mod link_add;
 pub mod link_options;
+pub mod link_show;
 pub mod neigh;
 pub mod netns;
 pub mod qdisc;

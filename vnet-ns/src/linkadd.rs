@@ -1,0 +1,290 @@
+//! `link add` of the kinds ip makes: one RTM_NEWLINK (NLM_F_CREATE|NLM_F_EXCL) with the kind and
+//! its settings as netlink-packet-route's InfoKind/InfoData, journaled with the delete that undoes
+//! it. The links it names (PARENT, dev, a bond's primary) are looked up first (exit 3); a taken
+//! name is exit 4; a kind the kernel lacks (EOPNOTSUPP, "Unknown device type", after the kernel's
+//! own module autoload) is exit 6 naming the module.
+
+use netlink_packet_route::link::{
+    InfoBond, InfoData, InfoGre, InfoIpTunnel, InfoKind, InfoVxlan, LinkAttribute, LinkMessage,
+};
+use rtnetlink::{Handle, LinkMessageBuilder, LinkUnspec};
+use schemars::JsonSchema;
+use serde::Serialize;
+use vnet_common::error::quote;
+use vnet_common::links::{self, Interface};
+use vnet_common::netlink::Netlink;
+use vnet_common::{netns, Error, ErrorKind, Journal, Render, Result};
+
+/// The kinds `link add` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    Vlan,
+    Macvlan,
+    Macvtap,
+    Ipvlan,
+    Dummy,
+    Bond,
+    Vxlan,
+    Gre,
+    Gretap,
+    Ipip,
+    Sit,
+    Wireguard,
+}
+
+impl Kind {
+    /// ip's word for the kind.
+    pub fn word(self) -> &'static str {
+        self.info_kind_and_module().2
+    }
+
+    /// The kernel's kind, the module that provides it, and ip's word.
+    fn info_kind_and_module(self) -> (InfoKind, &'static str, &'static str) {
+        match self {
+            Kind::Vlan => (InfoKind::Vlan, "8021q", "vlan"),
+            Kind::Macvlan => (InfoKind::MacVlan, "macvlan", "macvlan"),
+            Kind::Macvtap => (InfoKind::MacVtap, "macvtap", "macvtap"),
+            Kind::Ipvlan => (InfoKind::IpVlan, "ipvlan", "ipvlan"),
+            Kind::Dummy => (InfoKind::Dummy, "dummy", "dummy"),
+            Kind::Bond => (InfoKind::Bond, "bonding", "bond"),
+            Kind::Vxlan => (InfoKind::Vxlan, "vxlan", "vxlan"),
+            Kind::Gre => (InfoKind::GreTun, "ip_gre", "gre"),
+            Kind::Gretap => (InfoKind::GreTap, "ip_gre", "gretap"),
+            Kind::Ipip => (InfoKind::IpIp, "ipip", "ipip"),
+            Kind::Sit => (InfoKind::SitTun, "sit", "sit"),
+            Kind::Wireguard => (InfoKind::Wireguard, "wireguard", "wireguard"),
+        }
+    }
+
+    /// Kinds that sit on a parent link (`link PARENT`, required).
+    pub fn has_parent(self) -> bool {
+        matches!(self, Kind::Vlan | Kind::Macvlan | Kind::Macvtap | Kind::Ipvlan)
+    }
+
+    /// Kinds with a `mode` word.
+    pub fn has_mode(self) -> bool {
+        matches!(self, Kind::Macvlan | Kind::Macvtap | Kind::Ipvlan | Kind::Bond)
+    }
+
+    /// The IPv4 tunnels.
+    pub fn is_tunnel(self) -> bool {
+        matches!(self, Kind::Gre | Kind::Gretap | Kind::Ipip | Kind::Sit)
+    }
+
+    /// Kinds whose `dev IF` is the underlying device.
+    pub fn has_underlying_dev(self) -> bool {
+        self.is_tunnel() || self == Kind::Vxlan
+    }
+}
+
+/// A checked `link add`: the names still to be looked up, the settings as InfoData.
+#[derive(Debug, PartialEq)]
+pub struct NewLink {
+    pub name: String,
+    pub kind: Kind,
+    pub parent: Option<String>,
+    /// vxlan/tunnels: the underlying device.
+    pub dev: Option<String>,
+    /// bond: the primary slave.
+    pub primary: Option<String>,
+    pub data: Option<InfoData>,
+    /// ip's generic words: mtu N, address MAC, up, netns NS (made there, in one request).
+    pub common: Common,
+}
+
+/// The words `ip link add` takes for every kind.
+#[derive(Debug, Default, PartialEq)]
+pub struct Common {
+    pub mtu: Option<u32>,
+    pub address: Option<String>,
+    pub up: bool,
+    pub netns: Option<String>,
+}
+
+/// The link `link add` made.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LinkAdded {
+    /// The namespace the link is in (-n NS); null for the current one.
+    pub netns: Option<String>,
+    /// The new link, with its kind's details (linkinfo) as `ip -d -j link show` names them.
+    pub interface: Interface,
+    pub changed: bool,
+}
+
+impl Render for LinkAdded {}
+
+/// The index of link `name`, which must exist (exit 3 saying what needed it); the link is kept
+/// in `known` to name it in the result without asking again.
+async fn index_of(
+    handle: &Handle,
+    name: &str,
+    role: &str,
+    (ns, what): (Option<&str>, &str),
+    known: &mut Vec<LinkMessage>,
+) -> Result<u32> {
+    match links::find_link(handle, name).await? {
+        Some(link) => {
+            let index = link.header.index;
+            known.push(link);
+            Ok(index)
+        }
+        None => Err(Error::not_found(format!(
+            "{what}: {role} {} not found in {}",
+            quote(name),
+            netns::describe(ns)
+        ))),
+    }
+}
+
+/// The request with the looked-up links put in by index (also kept in `known`).
+async fn message(
+    handle: &Handle,
+    new: NewLink,
+    ns: Option<&str>,
+    what: &str,
+    known: &mut Vec<LinkMessage>,
+) -> Result<LinkMessage> {
+    let at = (ns, what);
+    let (info_kind, ..) = new.kind.info_kind_and_module();
+    let mut builder = LinkMessageBuilder::<LinkUnspec>::new_with_info_kind(info_kind).name(new.name.clone());
+    if let Some(parent) = &new.parent {
+        builder = builder.link(index_of(handle, parent, "link", at, known).await?);
+    }
+    let mut data = new.data;
+    if let Some(dev) = &new.dev {
+        let index = index_of(handle, dev, "dev", at, known).await?;
+        match data.as_mut() {
+            Some(InfoData::Vxlan(info)) => info.push(InfoVxlan::Link(index)),
+            Some(InfoData::GreTun(info) | InfoData::GreTap(info)) => info.push(InfoGre::Link(index)),
+            Some(InfoData::IpTunnel(info)) => info.push(InfoIpTunnel::Link(index)),
+            _ => unreachable!("only vxlan and tunnels take an underlying dev"),
+        }
+    }
+    if let (Some(primary), Some(InfoData::Bond(info))) = (&new.primary, data.as_mut()) {
+        info.push(InfoBond::Primary(
+            index_of(handle, primary, "primary", at, known).await?,
+        ));
+    }
+    if let Some(data) = data {
+        builder = builder.set_info_data(data);
+    }
+    builder = match new.common.mtu {
+        Some(mtu) => builder.mtu(mtu),
+        None => builder,
+    };
+    if let Some(mac) = &new.common.address {
+        builder = builder.address(vnet_common::mac::parse_mac(mac)?.to_vec());
+    }
+    if new.common.up {
+        builder = builder.up();
+    }
+    Ok(builder.build())
+}
+
+/// The kernel's refusal of the request: a taken name is exit 4 saying where, a kind it lacks
+/// exit 6 naming the module.
+fn refused(e: rtnetlink::Error, kind: Kind, what: &str, (name, ns): (&str, Option<&str>)) -> Error {
+    let error = Error::from(e);
+    if error.kind == ErrorKind::Exists {
+        return Error::exists(format!(
+            "{what}: an interface called {} exists in {}",
+            quote(name),
+            netns::describe(ns)
+        ));
+    }
+    if error.kind != ErrorKind::Unavailable {
+        return error.context(what);
+    }
+    let (_, module, word) = kind.info_kind_and_module();
+    Error::new(
+        ErrorKind::Unavailable,
+        format!(
+            "{what}: this kernel has no {word} links (Unknown device type: module {module} is not \
+             built in and could not be loaded)"
+        ),
+    )
+    .with_hint(format!(
+        "load it with 'modprobe {module}' or boot a kernel that has it"
+    ))
+}
+
+/// The new link as `show` prints it, naming the links it points to (master, parent, a bond's
+/// primary, a tunnel's dev) from the links looked up for the request (`known`) or one request
+/// each, never a dump of every link: a --batch of many `link add` lines would otherwise dump a
+/// growing list once per line.
+async fn describe(handle: &Handle, link: &LinkMessage, mut known: Vec<LinkMessage>) -> Result<Interface> {
+    let bare = Interface::new(link, &[], &[]);
+    let mut wanted: Vec<u32> = [links::link_master(link), links::link_peer(link)]
+        .into_iter()
+        .flatten()
+        .collect();
+    if let Some(data) = bare.linkinfo.as_ref().and_then(|l| l.info_data.as_ref()) {
+        let pending = &data.pending;
+        wanted.extend(
+            [pending.primary, pending.active_slave, pending.link]
+                .into_iter()
+                .flatten(),
+        );
+    }
+    for index in wanted {
+        if known.iter().any(|l| l.header.index == index) {
+            continue;
+        }
+        let mut found = handle.link().get().match_index(index).execute();
+        // A link that went away meanwhile is left unnamed.
+        if let Ok(Some(other)) = futures::TryStreamExt::try_next(&mut found).await {
+            known.push(other);
+        }
+    }
+    Ok(Interface::new(link, &[], &known))
+}
+
+/// Makes the link in -n NS (None: the current namespace) and journals its deletion.
+pub fn run_add(
+    netlink: &mut Netlink,
+    ns: Option<String>,
+    new: NewLink,
+    journal: &mut Journal,
+) -> Result<LinkAdded> {
+    let handle = netlink.handle(ns.as_deref())?;
+    // netns NS: the link is made there (IFLA_NET_NS_FD, one request); a missing NS is exit 3
+    // before anything is sent. PARENT, dev and primary are still looked up in -n NS, as ip does.
+    let lands_in = new.common.netns.clone().or(ns.clone());
+    let (home, file) = match &new.common.netns {
+        Some(t) => (netlink.handle(Some(t))?, Some(netns::open(t)?)),
+        None => (handle.clone(), None),
+    };
+    let (name, kind) = (new.name.clone(), new.kind);
+    let what = format!("link add {name} type {}", kind.word());
+    netlink.run(async {
+        // A taken name is the kernel's EEXIST (nothing made): one request fewer per line.
+        let mut known = vec![];
+        let mut request = message(&handle, new, ns.as_deref(), &what, &mut known).await?;
+        if let Some(file) = &file {
+            use std::os::fd::AsRawFd;
+            request.attributes.push(LinkAttribute::NetNsFd(file.as_raw_fd()));
+        }
+        handle
+            .link()
+            .add(request)
+            .execute()
+            .await
+            .map_err(|e| refused(e, kind, &what, (&name, lands_in.as_deref())))?;
+        let (undo, gone) = (home.clone(), name.clone());
+        journal.record(&what, async move {
+            let link = links::require_link(&undo, &gone, None).await?;
+            undo.link()
+                .del(link.header.index)
+                .execute()
+                .await
+                .map_err(Error::from)
+        })?;
+        let link = links::require_link(&home, &name, lands_in.as_deref()).await?;
+        Ok(LinkAdded {
+            netns: lands_in.clone(),
+            // Links looked up in -n NS name nothing in another namespace.
+            interface: describe(&home, &link, if file.is_some() { vec![] } else { known }).await?,
+            changed: true,
+        })
+    })
+}
