@@ -717,3 +717,34 @@ fn ipv6_dhcp_hosts_by_duid_and_name() {
         },
     );
 }
+
+/// virsh's --current on a running persistent network: the running network only, as libvirt's
+/// AFFECT_CURRENT; the persistent definition keeps no trace of it.
+#[test]
+fn current_changes_the_running_network_only() {
+    let Some(lab) = Lab::new(module_path!()) else {
+        return;
+    };
+    let (name, _) = started_network(&lab, 237);
+    let host = [
+        "update",
+        &name,
+        "add",
+        "ip-dhcp-host",
+        "--mac",
+        "52:54:00:23:70:01",
+        "--ip",
+        "10.237.0.71",
+    ];
+    let mut args = host.to_vec();
+    args.push("--current");
+    let done = net(&args).ok().json();
+    assert_eq!(
+        (done["live"].as_bool(), done["config"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert!(sh_ok(&format!("virsh net-dumpxml {name}")).contains("10.237.0.71"));
+    assert!(!sh_ok(&format!("virsh net-dumpxml --inactive {name}")).contains("10.237.0.71"));
+    args.push("--live");
+    net(&args).fails(2, "cannot be used with");
+}

@@ -25,7 +25,6 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("define", &["validate"]),
     ("create", &["validate"]),
     ("dumpxml", &["xpath", "wrap"]),
-    ("update", &["parent-index", "current"]),
     ("events", &["event", "loop", "list", "timestamp"]),
 ];
 

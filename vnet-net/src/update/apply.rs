@@ -96,6 +96,10 @@ pub struct Update {
     /// Only the persistent definition (virsh --config).
     #[arg(long)]
     pub config: bool,
+    /// virsh's --current: the running network when it runs, else the persistent definition
+    /// (without --live, --config or --current both are changed).
+    #[arg(long, conflicts_with_all = ["live", "config"])]
+    pub current: bool,
 }
 
 /// A network after `update`: what changed and the entries of all three sections now.
@@ -273,6 +277,7 @@ impl Update {
         let name = &self.network;
         let active = net.is_active().libvirt(format!("network {name}"))?;
         let (want_live, want_config) = match (self.live, self.config) {
+            _ if self.current => (active, !active),
             (false, false) | (true, true) => (active, persistent),
             (live, config) => (live, config),
         };
