@@ -15,6 +15,21 @@
    the release binaries of an earlier commit, each listing also runs them in the same alternating
    rounds, so a change is judged side by side in one run (column "base", ratio "vs_base").
 5. BENCH_ONLY=forward: `vnet-net forward add` / `del` latency (issue 22: well under 100 ms each).
+6. BENCH_ONLY=writes (issue 23): each write verb as one process beside the classic tool's line
+   (link set up/down, addr add/del, route add/del, neigh add/del, rule add/del, tuntap add/del,
+   addbr/delbr, addif/delif, netns add/delete, veth add + link del) with BENCH_WRITE_SIZES
+   (1,100,1000) objects of each kind present: BENCH_WRITE_ROUNDS (40) rounds, each running the
+   vnet line and the classic line (the order alternating round by round), median wall time and
+   median CPU time (user+sys from wait4), their ratios, and peak RSS of each: ru_maxrss from
+   wait4 as /usr/bin/time reports it, in runs of their own (a child forked from this Python
+   process would count Python's own pages: Linux keeps the high-water mark across exec).
+   BENCH_WRITES=addr,route (names as in WRITES) only those.
+7. BENCH_ONLY=batch (issue 23): the N=BENCH_BATCH_N (1000) topology through `vnet-ns --batch`
+   beside `ip -batch` doing the same kernel work (the root-namespace part in one `ip -batch`, each
+   namespace's inside in one `ip -n NS -batch`: ip has no way to switch namespace inside one batch)
+   and beside the root-namespace part alone (the floor), alternating, BENCH_RUNS runs; then the
+   peak RSS of a BENCH_BATCH_LINES (100000)-line batch beside a 1000-line one (bounded memory: the
+   two alike).
 
 Writes a table to stdout and all numbers to bench/results.json (or $BENCH_OUT).
 """
@@ -178,8 +193,10 @@ def hyperfine(commands):
     return [statistics.median(t) * 1000 for t in times]
 
 
-def peak_kib(cmd):
+def peak_kib(cmd, check=False):
     out = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, capture_output=True, text=True)
+    if check and out.returncode != 0:
+        sys.exit(f"bench: `{' '.join(cmd)}` failed ({out.returncode}): {out.stderr.strip()}")
     return int(out.stderr.strip().splitlines()[-1])
 
 
@@ -433,12 +450,173 @@ def forwards(results):
         sh("virsh -q net-destroy vbfwd >/dev/null", check=False)
 
 
+
+def run_rusage(argv):
+    """Runs argv to its end (output discarded): (wall seconds, cpu seconds, ru_maxrss KiB). The
+    peak is only meaningful for a process that is not a fork of this one: see peak_of."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace").strip()
+    proc.stderr.close()
+    if proc.returncode != 0:
+        sys.exit(f"bench: `{' '.join(argv)}` failed ({proc.returncode}): {err}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def write_verbs():
+    """Each write verb: (name, [(vnet line, classic line) done in order]); every pair of lines
+    leaves the state as it found it, so rounds repeat. {i} is the round's number."""
+    ns, br = vnet("vnet-ns"), vnet("vnet-bridge")
+    return {
+        "link set up/down": [([ns, "link", "set", "dev", "wa0", "up"], ["ip", "link", "set", "dev", "wa0", "up"]),
+                             ([ns, "link", "set", "dev", "wa0", "down"], ["ip", "link", "set", "dev", "wa0", "down"])],
+        "addr add/del": [([ns, "addr", "add", "10.250.0.1/24", "dev", "wa1"], ["ip", "addr", "add", "10.250.0.1/24", "dev", "wa1"]),
+                         ([ns, "addr", "del", "10.250.0.1/24", "dev", "wa1"], ["ip", "addr", "del", "10.250.0.1/24", "dev", "wa1"])],
+        "route add/del": [([ns, "route", "add", "10.251.0.0/24", "dev", "wa1"], ["ip", "route", "add", "10.251.0.0/24", "dev", "wa1"]),
+                          ([ns, "route", "del", "10.251.0.0/24", "dev", "wa1"], ["ip", "route", "del", "10.251.0.0/24", "dev", "wa1"])],
+        "neigh add/del": [([ns, "neigh", "add", "10.249.0.9", "lladdr", "02:00:00:00:00:09", "dev", "wa1"],
+                           ["ip", "neigh", "add", "10.249.0.9", "lladdr", "02:00:00:00:00:09", "dev", "wa1"]),
+                          ([ns, "neigh", "del", "10.249.0.9", "dev", "wa1"], ["ip", "neigh", "del", "10.249.0.9", "dev", "wa1"])],
+        "rule add/del": [([ns, "rule", "add", "from", "10.252.0.0/24", "table", "100"], ["ip", "rule", "add", "from", "10.252.0.0/24", "table", "100"]),
+                         ([ns, "rule", "del", "from", "10.252.0.0/24", "table", "100"], ["ip", "rule", "del", "from", "10.252.0.0/24", "table", "100"])],
+        "tuntap add/del": [([ns, "tuntap", "add", "dev", "wt0", "mode", "tap"], ["ip", "tuntap", "add", "dev", "wt0", "mode", "tap"]),
+                           ([ns, "tuntap", "del", "dev", "wt0", "mode", "tap"], ["ip", "tuntap", "del", "dev", "wt0", "mode", "tap"])],
+        "addbr/delbr": [([br, "addbr", "wbr1"], ["brctl", "addbr", "wbr1"]), ([br, "delbr", "wbr1"], ["brctl", "delbr", "wbr1"])],
+        "addif/delif": [([br, "addif", "wbr0", "wa2"], ["brctl", "addif", "wbr0", "wa2"]),
+                        ([br, "delif", "wbr0", "wa2"], ["brctl", "delif", "wbr0", "wa2"])],
+        "netns add/delete": [([ns, "add", "wns0"], ["ip", "netns", "add", "wns0"]),
+                             ([ns, "delete", "wns0"], ["ip", "netns", "delete", "wns0"])],
+        "veth add + link del": [([ns, "veth", "wv0", "wv1"], ["ip", "link", "add", "wv0", "type", "veth", "peer", "name", "wv1"]),
+                                ([ns, "link", "del", "wv0"], ["ip", "link", "del", "wv0"])],
+    }
+
+
+def write_background(n):
+    """n objects of each kind the write verbs touch, besides theirs: veth pairs with an address
+    each, unreachable routes, namespaces, bridges."""
+    lines = ["link add wa0 type veth peer name wb0", "link add wa1 type veth peer name wb1", "link set wa1 up",
+             "link add wa2 type veth peer name wb2", "link add wbr0 type bridge"]
+    for i in range(n):
+        lines += [f"link add lq{i} type veth peer name lr{i}", f"addr add 10.{i // 256}.{i % 256}.1/24 dev lq{i}",
+                  f"route add unreachable 10.253.{i // 256}.{i % 256}/32", f"netns add lw{i}", f"link add lbw{i} type bridge"]
+    sh(f"ip -batch {write('wbg.batch', chr(10).join(lines) + chr(10))}")
+
+
+def write_background_down(n):
+    lines = ["link del wa0", "link del wa1", "link del wa2", "link del wbr0"]
+    for i in range(n):
+        lines += [f"link del lq{i}", f"netns delete lw{i}", f"link del lbw{i}"]
+    sh(f"ip -batch {write('wbgdel.batch', chr(10).join(lines) + chr(10))}")
+    sh("ip route flush type unreachable")
+
+
+def writes(results):
+    only = [w for w in os.environ.get("BENCH_WRITES", "").split(",") if w]
+    rounds = int(os.environ.get("BENCH_WRITE_ROUNDS", "40"))
+    for n in [int(x) for x in os.environ.get("BENCH_WRITE_SIZES", "1,100,1000").split(",")]:
+        write_background(n)
+        for name, steps in write_verbs().items():
+            if only and name not in only:
+                continue
+            # Per step and side: wall, cpu, rss samples.
+            samples = [{"vnet": ([], [], []), "classic": ([], [], [])} for _ in steps]
+            for r in range(rounds + 2):
+                order = ("vnet", "classic") if r % 2 == 0 else ("classic", "vnet")
+                for side in order:
+                    for k, (v, c) in enumerate(steps):
+                        wall, cpu, rss = run_rusage(v if side == "vnet" else c)
+                        if r >= 2:  # two warm-up rounds
+                            for list_, value in zip(samples[k][side], (wall, cpu, rss)):
+                                list_.append(value)
+            peaks = peak_of(steps)
+            for k, (v, c) in enumerate(steps):
+                med = {side: [statistics.median(x) for x in samples[k][side]] for side in ("vnet", "classic")}
+                row = {"verb": " ".join(v[1:]), "classic": " ".join(c), "objects": n, "rounds": rounds,
+                       "vnet_ms": med["vnet"][0] * 1000, "classic_ms": med["classic"][0] * 1000,
+                       "ratio": med["vnet"][0] / med["classic"][0],
+                       "vnet_cpu_ms": med["vnet"][1] * 1000, "classic_cpu_ms": med["classic"][1] * 1000,
+                       "cpu_ratio": med["vnet"][1] / med["classic"][1] if med["classic"][1] else None,
+                       "vnet_peak_kib": peaks[k][0], "classic_peak_kib": peaks[k][1], "rss_ratio": peaks[k][0] / peaks[k][1]}
+                results["writes"].append(row)
+                cpu_ratio = f"{row['cpu_ratio']:.2f}" if row["cpu_ratio"] else "-"
+                print(f"  write n={n:<5} {row['verb'][:44]:<44} vnet {row['vnet_ms']:6.2f} ms  {row['classic'][:40]:<40}"
+                      f" {row['classic_ms']:6.2f} ms  ratio {row['ratio']:.2f} (cpu {cpu_ratio})"
+                      f"  rss {row['vnet_peak_kib']}/{row['classic_peak_kib']} KiB = {row['rss_ratio']:.2f}", flush=True)
+        write_background_down(n)
+        settle()
+
+
+def peak_of(steps, runs=3):
+    """The highest peak RSS (KiB) of each step's vnet and classic line over `runs` runs, through
+    /usr/bin/time (its ru_maxrss from wait4)."""
+    peaks = [[0, 0] for _ in steps]
+    for _ in range(runs):
+        for side in (0, 1):
+            for k, step in enumerate(steps):
+                peaks[k][side] = max(peaks[k][side], peak_kib(step[side], check=True))
+    return peaks
+
+
+def identical_ip_work(n):
+    """What the vnet --batch topology lines do, with ip: the root-namespace part in one
+    `ip -batch`, each namespace's inside (lo up, the peer up with its address) in one
+    `ip -n NS -batch` (ip cannot change namespace within one batch)."""
+    root, inside = [], []
+    for i in range(n):
+        a, b = addrs(i)
+        root += [f"netns add h{i}", f"link add ha{i} type veth peer name hb{i} netns h{i}",
+                 f"link set ha{i} master {BRIDGE} up", f"addr add {a} dev ha{i}"]
+        inside.append(f"ip -n h{i} -batch {write(f'in{i}.batch', f'link set lo up{chr(10)}link set hb{i} up{chr(10)}addr add {b} dev hb{i}{chr(10)}')}")
+    script = f"set -e\nip -batch {write(f'iproot{n}.batch', chr(10).join(root) + chr(10))}\n" + "\n".join(inside) + "\n"
+    return f"bash {write(f'ipsame{n}.sh', script)}"
+
+
+def batch_target(results):
+    n = int(os.environ.get("BENCH_BATCH_N", "1000"))
+    sh(f"ip link add {BRIDGE} type bridge && ip link set {BRIDGE} up")
+    ways = build_ways(n)
+    compared = {"vnet-ns --batch": ways["vnet-ns --batch"],
+                "ip, identical work (ip -batch + ip -n NS -batch per namespace)": identical_ip_work(n),
+                "ip -batch (root-namespace part, floor)": ways["ip -batch (root-namespace part, floor)"]}
+    down = teardown_ways(n)["ip -batch (root-namespace part, floor)"]
+    times = {way: [] for way in compared}
+    for r in range(RUNS):
+        for way, build in (compared.items() if r % 2 == 0 else reversed(compared.items())):
+            times[way].append(timed(build))
+            check_topology(n, way if "floor" in way else "full")
+            timed(down)
+            settle()
+    ms = {way: 1000 * statistics.median(t) for way, t in times.items()}
+    vnet_ms = ms["vnet-ns --batch"]
+    for way, value in ms.items():
+        row = {"n": n, "way": way, "ms": value, "vnet_ratio": vnet_ms / value, "runs": RUNS}
+        results["batch"].append(row)
+        print(f"  batch n={n} {way:<66} {value:9.1f} ms   vnet --batch / this = {row['vnet_ratio']:.2f}", flush=True)
+    # Bounded memory: a long batch's peak RSS beside a short one's, same lines repeated.
+    long_n = int(os.environ.get("BENCH_BATCH_LINES", "100000"))
+    sh("ip link add wm0 type veth peer name wm1")
+    for lines in (1000, long_n):
+        path = write(f"mem{lines}.batch", "".join(f"link set dev wm0 {'up' if i % 2 == 0 else 'down'}\n" for i in range(lines)))
+        start = time.perf_counter()
+        peak = peak_kib([vnet("vnet-ns"), "--batch", path], check=True)
+        wall = time.perf_counter() - start
+        results["memory"].append({"process": f"vnet-ns --batch ({lines} lines)", "peak_kib": peak, "seconds": wall})
+        print(f"  memory vnet-ns --batch of {lines} lines: peak {peak} KiB ({wall:.1f} s)", flush=True)
+    sh("ip link del wm0")
+    sh(f"ip link del {BRIDGE}")
+    settle()
+
+
 def main():
     if os.environ.get("VNET_IN_SANDBOX") != "1":
         sys.exit("bench: run it through bench/run (it needs the sandbox)")
     results = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, "
                f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB", "runs": RUNS,
-               "topology": [], "listing": [], "memory": [], "kernel_probe": [], "events": [], "forward": []}
+               "topology": [], "listing": [], "memory": [], "kernel_probe": [], "events": [], "forward": [],
+               "writes": [], "batch": [], "load": os.environ.get("BENCH_LOAD", "not stated (set BENCH_LOAD)")}
     print(f"vnet benchmark, {results['machine']}, medians of {RUNS} runs")
     if os.environ.get("BENCH_ONLY") == "events":
         events(results)
@@ -446,12 +624,18 @@ def main():
         listings(results)
     elif os.environ.get("BENCH_ONLY") == "forward":
         forwards(results)
+    elif os.environ.get("BENCH_ONLY") == "writes":
+        writes(results)
+    elif os.environ.get("BENCH_ONLY") == "batch":
+        batch_target(results)
     else:
         topology(results)
         listings(results)
         batch_memory(results)
         kernel_probe(results)
         events(results)
+        writes(results)
+        batch_target(results)
         summary(results)
     out = os.environ.get("BENCH_OUT", os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json"))
     with open(out, "w") as f:

@@ -134,7 +134,9 @@ fn takes_separate_value(arg: &Arg, word: &str) -> bool {
         Some(long) => long.contains('='),
         None => word.len() > 2,
     };
-    !inline && arg.get_action().takes_values()
+    // A flag that takes no values (`num_args(0)`, see tool::presence_flags) takes no word either.
+    let takes_words = arg.get_num_args().is_none_or(|range| range.max_values() > 0);
+    !inline && arg.get_action().takes_values() && takes_words
 }
 
 /// For a flag given between a nested set's name and its verb (`route -6 show`, `link --missing-ok

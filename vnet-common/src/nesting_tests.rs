@@ -310,6 +310,51 @@ fn a_line_parses_the_same_with_only_its_verbs_command() {
     }
 }
 
+#[test]
+fn a_line_parses_the_same_with_presence_flags() {
+    // tool::parse reads a line with tool::presence_flags' command first: whatever that accepts
+    // must come out as the whole command parses it, and what it refuses (the whole command's
+    // error or help) comes from the exact command.
+    for line in [
+        "add x",
+        "-p add x",
+        "add x -p",
+        "-p add x -p",
+        "-p -p add x",
+        "add x -p -p",
+        "-pj add x",
+        "-jp add x",
+        "add x -pq",
+        "--pretty=true add x",
+        "--pretty=false add x",
+        "-j add x -o text",
+        "-o text -j add x",
+        "-q -o text route ls",
+        "route -p add 10.0.0.0/8 via 10.0.0.1",
+        "route add 10.0.0.0/8 -p via 10.0.0.1 -q",
+        "-j route show -p",
+        "link eth0 up -p",
+        "link -p set x",
+        "-p",
+        "-p --help",
+        "add --help -p",
+        "--version",
+        "-- add x",
+    ] {
+        let words: Vec<String> = std::iter::once("nest")
+            .chain(line.split_whitespace())
+            .map(String::from)
+            .collect();
+        let fast = crate::tool::parse::<NestTool>(words.clone());
+        let whole = crate::tool::parse_with::<NestTool>(command::<NestTool>(), words);
+        let show = |r: &std::result::Result<_, clap::Error>| match r {
+            Ok(cli) => format!("{cli:?}"),
+            Err(e) => format!("{:?}: {}", e.kind(), e.render()),
+        };
+        assert_eq!(show(&fast), show(&whole), "{line}");
+    }
+}
+
 /// The about of the whole `route` set, to compare the set's shell with.
 fn whole_route_about() -> Option<&'static clap::builder::StyledStr> {
     static WHOLE: std::sync::OnceLock<clap::Command> = std::sync::OnceLock::new();

@@ -70,11 +70,9 @@ pub async fn changed(handle: &Handle, ns: &str, iface: &str, changed: bool) -> R
 
 /// The interface after a change, in `ns` (None: the current namespace).
 pub async fn changed_in(handle: &Handle, ns: Option<&str>, iface: &str, changed: bool) -> Result<Changed> {
-    let all = links::list_links(handle).await?;
     let link = links::require_link(handle, iface, ns).await?;
-    let addrs = links::list_addresses(handle, Some(link.header.index)).await?;
     Ok(Changed {
-        interface: Interface::new(&link, &addrs, &all),
+        interface: links::interface_of(handle, &link).await?,
         changed,
     })
 }

@@ -465,8 +465,6 @@ pub fn run_del(
 }
 
 async fn describe(handle: &Handle, name: &str, ns: Option<&str>) -> Result<Interface> {
-    let all = links::list_links(handle).await?;
     let link = links::require_link(handle, name, ns).await?;
-    let addrs = links::list_addresses(handle, Some(link.header.index)).await?;
-    Ok(Interface::new(&link, &addrs, &all))
+    links::interface_of(handle, &link).await
 }
