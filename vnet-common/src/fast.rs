@@ -12,18 +12,10 @@
 //! `vnet-ns list` with one namespace 420k instructions with this main against 509k with std's
 //! (+21%), `vnet-bridge show` of one bridge 473k against 563k (+19%).
 //!
-//! Position-dependent binaries: vnet-ns and vnet-bridge link with `-no-pie` (their build.rs). A
-//! position-independent executable has the dynamic loader patch about 3,000 addresses at every
-//! start (R_X86_64_RELATIVE), and each 4 KiB page they sit in is copied on that first write; at a
-//! fixed address there is nothing to patch. What it buys (2026-12-07, release builds, a loaded
-//! 2-core VM): 39 thousand instructions per start (bench/callgrind: `vnet-ns list` with one
-//! namespace 421k -> 382k, `route show` of one route 539k -> 501k, `vnet-bridge show` of one
-//! bridge 473k -> 437k) and 16 page faults (114 -> 97 for `vnet-ns list`), which is most of it in
-//! time: CPU time per start (perf stat task-clock, medians of 12 alternating rounds of 60) `list`
-//! 0.715 -> 0.670 ms, `route show` 0.840 -> 0.730 ms, `vnet-bridge show` 0.865 -> 0.720 ms. What
-//! it costs: the executable's own code and data are not placed at a random address (shared
-//! libraries, heap, stack and mappings still are). vnet-net and vnet-vm keep PIE: libvirt's
-//! start-up dwarfs this.
+//! Not done, on purpose: linking vnet-ns and vnet-bridge `-no-pie`. Measured (2026-12-07,
+//! bench/startup-2026-12-07.md) it saves 39 thousand instructions and 16 page faults per start
+//! (about 0.05-0.1 ms), but the executable's code would then sit at a fixed address in a tool
+//! that runs as root; its address stays randomized.
 
 use crate::cli::{self, Tool};
 
