@@ -382,6 +382,9 @@ fn bad_inputs_change_nothing() {
         dir.display()
     );
     let native = format!("{overlay},io=native");
+    let tape = format!("{overlay},device=tape");
+    let both = format!("{overlay},pool=default");
+    let bad_target = format!("{overlay},target.dev=eth0");
     let cases: Vec<(Vec<&str>, i32, &str)> = vec![
         (
             vec!["--disk", &overlay, "--cloud-init", &missing_ud],
@@ -407,6 +410,12 @@ fn bad_inputs_change_nothing() {
             "not a CPU model",
         ),
         (vec!["--disk", &native], 7, "io=native needs cache=none"),
+        (vec!["--disk", "pool=no-such-pool,size=1"], 3, "no-such-pool"),
+        (vec!["--disk", "pool=default"], 7, "needs size="),
+        (vec!["--disk", "pool=default,size=1,sparse=no"], 7, "sparse"),
+        (vec!["--disk", &tape], 7, "device 'tape'"),
+        (vec!["--disk", &both], 7, "path= or pool="),
+        (vec!["--disk", &bad_target], 7, "target.dev"),
     ];
     for (extra, code, needle) in cases {
         assert_unchanged(
@@ -417,4 +426,89 @@ fn bad_inputs_change_nothing() {
         );
     }
     assert_ne!(sh(&format!("virsh dominfo {name}")).code, 0);
+}
+
+/// A loop device on a file of `dir`, detached when the lab ends.
+fn loop_device(lab: &Lab, dir: &Path, file: &str) -> String {
+    let file = dir.join(file);
+    sh_ok(&format!("truncate -s 32M {}", file.display()));
+    let dev = sh_ok(&format!("losetup -f --show {}", file.display()))
+        .trim()
+        .to_string();
+    lab.on_drop(format!("losetup -d {dev}"));
+    dev
+}
+
+/// The `<disk>` elements of a domain's persistent definition, one line each, with the target's
+/// device name and the PCI address left out (to compare a disk attached at vdb with one at vdc).
+fn disk_lines(name: &str) -> Vec<String> {
+    let xml = dumpxml_inactive(name);
+    let mut out = Vec::new();
+    for part in xml.split("<disk ").skip(1) {
+        let disk = part.split("</disk>").next().unwrap();
+        let disk = match disk.split_once("<address") {
+            Some((head, tail)) => format!("{head}{}", tail.split_once("/>").unwrap().1),
+            None => disk.to_string(),
+        };
+        let flat: String = disk.split_whitespace().collect::<Vec<_>>().join(" ");
+        let no_dev = flat
+            .split(' ')
+            .filter(|w| !w.starts_with("dev='vd") && !w.starts_with("dev=\"vd"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        out.push(no_dev);
+    }
+    out
+}
+
+/// A block device as a disk (issue 19 and 20): install writes `<disk type='block'>` with
+/// `<source dev=>` and virt-install's cache=none, io=native, discard=unmap, and the guest starts
+/// under QEMU (which refuses the file driver on a block device); attach-disk of a second loop
+/// device writes what `virsh attach-disk` writes for it (the same element but the target).
+#[test]
+fn block_device_disk_in_install_and_attach_disk() {
+    let lab = lab!();
+    let dir = lab_dir(&lab, "blk");
+    let name = lab.domain("blk");
+    let (kernel, initrd) = kernel_in(&dir);
+    let first = loop_device(&lab, &dir, "a.raw");
+    let boot = format!("kernel={kernel},initrd={initrd}");
+    vm(&[
+        "install",
+        "--name",
+        &name,
+        "--memory",
+        "128",
+        "--virt-type",
+        "qemu",
+        "--boot",
+        &boot,
+        "--disk",
+        &first,
+        "--network",
+        "none",
+        "--noautoconsole",
+    ])
+    .ok();
+    let disks = disk_lines(&name);
+    assert_eq!(disks.len(), 1, "{disks:?}");
+    for want in [
+        "type='block' device='disk'",
+        "cache='none' io='native' discard='unmap'",
+        &format!("<source dev='{first}'/>"),
+    ] {
+        assert!(disks[0].contains(want), "{want} not in {}", disks[0]);
+    }
+    assert!(sh_ok(&format!("virsh domstate {name}")).starts_with("running"));
+
+    let second = loop_device(&lab, &dir, "b.raw");
+    vm(&["attach-disk", &name, &second, "vdb", "--config"]).ok();
+    sh_ok(&format!("virsh attach-disk {name} {second} vdc --config"));
+    let disks = disk_lines(&name);
+    assert_eq!(disks.len(), 3, "{disks:?}");
+    assert!(
+        disks[1].contains("type='block'") && disks[1].contains(&format!("<source dev='{second}'/>")),
+        "{disks:?}"
+    );
+    assert_eq!(disks[1], disks[2], "vnet-vm attach-disk vs virsh attach-disk");
 }

@@ -5,6 +5,7 @@
 
 pub mod args;
 mod cloudinit;
+mod disks;
 pub mod grammar;
 mod http;
 pub mod location;

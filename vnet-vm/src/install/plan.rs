@@ -227,7 +227,10 @@ pub fn check(ctx: &mut Session, plan: &mut Plan, disks: &[DiskSpec]) -> Result<(
         method => resolve_method(method)?,
     };
     let reuse = matches!(plan.method, Method::Import) || plan.import_with_kernel();
-    plan.disks = storage::plan_disks(conn, disks, reuse)?;
+    let mut disks = disks.to_vec();
+    super::disks::place_pool_disks(conn, &plan.name, &mut disks)?;
+    super::disks::mark_block_devices(&mut disks, local);
+    plan.disks = storage::plan_disks(conn, &disks, reuse)?;
     for d in &plan.disks {
         if !d.create && d.spec.size_gb.is_some() {
             plan.warnings.push(format!(

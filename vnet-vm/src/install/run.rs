@@ -10,7 +10,7 @@ use super::plan::{Method, Plan};
 use super::{cloudinit, location, plan, tagging};
 use crate::spec::VirtTypeArg;
 use crate::storage::disks::{self as storage, PoolPlan};
-use crate::xml::domain::{self as xml, DomainSpec, OsBoot, XmlDisk};
+use crate::xml::domain::{self as xml, DomainSpec, OsBoot};
 use std::path::Path;
 use std::time::Duration;
 use virt::connect::Connect;
@@ -275,16 +275,9 @@ fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles) -> String {
         );
     }
     cdroms.extend(files.seed.clone());
-    let disks = plan
-        .disks
-        .iter()
-        .map(|d| XmlDisk {
-            path: d.spec.path.to_string_lossy().into_owned(),
-            format: d.spec.format.clone(),
-            bus: d.spec.bus.clone(),
-            driver: d.spec.driver.clone(),
-        })
-        .collect();
+    let disks = plan.disks.iter().map(super::disks::xml_disk).collect();
+    let mut extra_devices = plan.table.devices.clone();
+    extra_devices.extend(super::disks::scsi_controller(&plan.disks, &extra_devices));
     xml::domain_xml(&DomainSpec {
         name: &plan.name,
         virt_type,
@@ -303,7 +296,7 @@ fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles) -> String {
         smbios_serial: plan.seed.as_ref().map(|_| "ds=nocloud".to_string()),
         seed: files.seed.clone(),
         os_id: plan.os_variant.as_ref().and_then(|o| o.id.clone()),
-        extra_devices: plan.table.devices.clone(),
+        extra_devices,
         extra_top: plan.table.top.clone(),
     })
 }

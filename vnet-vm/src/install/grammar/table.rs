@@ -524,14 +524,38 @@ const BOOT: &[Row] = &[
 const MEMBALLOON: &[Row] = &[row("model", "memballoon/@model", "virtio or none")];
 
 const DISK: &[Row] = &[
-    row("path", "disk/source/@file", "absolute image path"),
+    row(
+        "path",
+        "disk/source/@file",
+        "absolute image path (a block device: disk[@type=block]/source/@dev, cache=none, io=native, discard=unmap)",
+    ),
+    row(
+        "pool",
+        "disk/source/@file",
+        "with size= and no path=: a new volume NAME.qcow2 in this storage pool",
+    ),
+    row("device", "disk/@device", "disk (default), cdrom, floppy or lun"),
     row(
         "size",
         "",
         "GiB for a new image (made through libvirt's storage API)",
     ),
     alias("format", &["driver.type"], "disk/driver/@type", "raw or qcow2"),
-    row("bus", "disk/target/@bus", "virtio, sata, scsi or ide"),
+    row(
+        "bus",
+        "disk/target/@bus",
+        "virtio, sata, scsi (adds a virtio-scsi controller), usb or ide",
+    ),
+    alias(
+        "target.dev",
+        &["target"],
+        "disk/target/@dev",
+        "the device name the guest sees (vdb, sdc, hda)",
+    ),
+    alias("readonly", &["read_only"], "disk/readonly", "on: read-only for the guest"),
+    row("shareable", "disk/shareable", "on: shared with other guests"),
+    alias("boot.order", &["boot_order"], "disk/boot/@order", "per-device boot order"),
+    row("serial", "disk/serial", "the disk's serial number"),
     row("backing_store", "", "a new qcow2 overlay on this image"),
     row("backing_format", "", "the backing image's format"),
     row("driver.name", "disk/driver/@name", "qemu"),

@@ -26,6 +26,35 @@ pub struct XmlDisk {
     pub bus: String,
     /// Further `<driver>` attributes (cache, discard, io, ...), already validated.
     pub driver: Vec<(String, String)>,
+    /// disk, cdrom, floppy or lun.
+    pub device: String,
+    /// A block device: `type='block'` with `<source dev=>`.
+    pub block: bool,
+    pub readonly: bool,
+    pub shareable: bool,
+    pub boot_order: Option<u32>,
+    pub serial: Option<String>,
+    /// The device name given (else generated as virt-install does).
+    pub target: Option<String>,
+}
+
+impl XmlDisk {
+    /// A file-backed disk on `bus` with nothing else set.
+    pub fn file(path: &str, format: &str, bus: &str) -> XmlDisk {
+        XmlDisk {
+            path: path.into(),
+            format: format.into(),
+            bus: bus.into(),
+            driver: Vec::new(),
+            device: "disk".into(),
+            block: false,
+            readonly: false,
+            shareable: false,
+            boot_order: None,
+            serial: None,
+            target: None,
+        }
+    }
 }
 
 /// `--cpu`: the guest CPU.
@@ -301,59 +330,91 @@ fn write_os(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
     Ok(())
 }
 
-/// Target device names by bus: vda.. for virtio, sda.. for sata/scsi, hda.. for ide.
-fn target_dev(bus: &str, used: &mut Vec<String>) -> String {
-    let prefix = match bus {
+/// The device-name prefix of a bus: vd for virtio, sd for sata/scsi/usb, hd for ide, fd for fdc.
+fn target_prefix(bus: &str) -> &'static str {
+    match bus {
         "virtio" => "vd",
         "ide" => "hd",
+        "fdc" => "fd",
         _ => "sd",
-    };
-    let dev = (b'a'..=b'z')
-        .map(|c| format!("{prefix}{}", c as char))
-        .find(|d| !used.contains(d))
-        .unwrap_or_else(|| format!("{prefix}z"));
+    }
+}
+
+/// virt-install's rule for a disk without target.dev=: the first name of the bus's prefix after
+/// the last one in use, else the first free one (vda, vdb, ...).
+fn target_dev(bus: &str, used: &mut Vec<String>) -> String {
+    let prefix = target_prefix(bus);
+    let mut skip: Vec<&String> = used.iter().filter(|t| t.starts_with(prefix)).collect();
+    let mut first_free = None;
+    let mut found = None;
+    for c in b'a'..=b'z' {
+        let name = format!("{prefix}{}", c as char);
+        if let Some(i) = skip.iter().position(|t| **t == name) {
+            skip.remove(i);
+            continue;
+        }
+        if skip.is_empty() {
+            found = Some(name);
+            break;
+        }
+        first_free.get_or_insert(name);
+    }
+    let dev = found.or(first_free).unwrap_or_else(|| format!("{prefix}z"));
     used.push(dev.clone());
     dev
 }
 
+fn write_disk(w: &mut Writer<Vec<u8>>, disk: &XmlDisk, dev: &str) -> io::Result<()> {
+    let kind = if disk.block { "block" } else { "file" };
+    w.create_element("disk")
+        .with_attributes([("type", kind), ("device", disk.device.as_str())])
+        .write_inner_content(|w| {
+            w.create_element("driver")
+                .with_attributes([("name", "qemu"), ("type", disk.format.as_str())])
+                .with_attributes(disk.driver.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .write_empty()?;
+            let source = if disk.block { "dev" } else { "file" };
+            w.create_element("source")
+                .with_attribute((source, disk.path.as_str()))
+                .write_empty()?;
+            w.create_element("target")
+                .with_attributes([("dev", dev), ("bus", disk.bus.as_str())])
+                .write_empty()?;
+            if let Some(serial) = &disk.serial {
+                text(w, "serial", serial)?;
+            }
+            if disk.shareable {
+                w.create_element("shareable").write_empty()?;
+            }
+            if disk.readonly {
+                w.create_element("readonly").write_empty()?;
+            }
+            if let Some(order) = disk.boot_order {
+                w.create_element("boot")
+                    .with_attribute(("order", order.to_string().as_str()))
+                    .write_empty()?;
+            }
+            Ok(())
+        })?;
+    Ok(())
+}
+
 fn write_devices(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
-    let mut used = Vec::new();
+    let mut used: Vec<String> = spec.disks.iter().filter_map(|d| d.target.clone()).collect();
     for disk in &spec.disks {
-        let dev = target_dev(&disk.bus, &mut used);
-        w.create_element("disk")
-            .with_attributes([("type", "file"), ("device", "disk")])
-            .write_inner_content(|w| {
-                w.create_element("driver")
-                    .with_attributes([("name", "qemu"), ("type", disk.format.as_str())])
-                    .with_attributes(disk.driver.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                    .write_empty()?;
-                w.create_element("source")
-                    .with_attribute(("file", disk.path.as_str()))
-                    .write_empty()?;
-                w.create_element("target")
-                    .with_attributes([("dev", dev.as_str()), ("bus", disk.bus.as_str())])
-                    .write_empty()?;
-                Ok(())
-            })?;
+        let dev = match &disk.target {
+            Some(t) => t.clone(),
+            None => target_dev(&disk.bus, &mut used),
+        };
+        write_disk(w, disk, &dev)?;
     }
     let cdrom_bus = spec.cdrom_bus();
     for iso in &spec.cdroms {
+        let mut cdrom = XmlDisk::file(iso, "raw", cdrom_bus);
+        cdrom.device = "cdrom".into();
+        cdrom.readonly = true;
         let dev = target_dev(cdrom_bus, &mut used);
-        w.create_element("disk")
-            .with_attributes([("type", "file"), ("device", "cdrom")])
-            .write_inner_content(|w| {
-                w.create_element("driver")
-                    .with_attributes([("name", "qemu"), ("type", "raw")])
-                    .write_empty()?;
-                w.create_element("source")
-                    .with_attribute(("file", iso.as_str()))
-                    .write_empty()?;
-                w.create_element("target")
-                    .with_attributes([("dev", dev.as_str()), ("bus", cdrom_bus)])
-                    .write_empty()?;
-                w.create_element("readonly").write_empty()?;
-                Ok(())
-            })?;
+        write_disk(w, &cdrom, &dev)?;
     }
     for nic in spec.nics {
         write_nic(w, nic)?;
@@ -458,18 +519,24 @@ mod tests {
                 initrd: Some("/var/lib/libvirt/boot/i".into()),
                 cmdline: Some("console=ttyS0,115200n8 serial".into()),
             },
-            disks: vec![XmlDisk {
-                path: "/data/vm1.img".into(),
-                format: "raw".into(),
-                bus: "virtio".into(),
-                driver: Vec::new(),
-            }],
+            disks: vec![XmlDisk::file("/data/vm1.img", "raw", "virtio")],
             cdroms: Vec::new(),
             nics,
             graphics: GraphicsKind::None,
             extra_devices: Vec::new(),
             extra_top: Vec::new(),
         }
+    }
+
+    /// virt-install's naming: after the last name of the prefix in use, else the first free one.
+    #[test]
+    fn target_names_follow_virt_install() {
+        let mut used = vec!["sdc".to_string(), "hda".to_string()];
+        assert_eq!(target_dev("scsi", &mut used), "sdd");
+        assert_eq!(target_dev("virtio", &mut used), "vda");
+        assert_eq!(target_dev("fdc", &mut used), "fda");
+        let mut used = vec!["vdz".to_string()];
+        assert_eq!(target_dev("virtio", &mut used), "vda");
     }
 
     #[test]
