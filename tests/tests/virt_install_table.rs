@@ -60,15 +60,16 @@ fn compare_in(lab: &Lab, dir: &Path, stem: &str, line: &[&str], paths: &[&str]) 
         "--virt-type",
         "qemu",
     ];
-    // The line's own --osinfo, --disk or --graphics replaces the base one.
-    for pair in [
-        ["--osinfo", "generic"],
-        ["--boot", &boot],
-        ["--disk", "none"],
-        ["--graphics", "none"],
-    ] {
-        if !line.contains(&pair[0]) {
-            args.extend(pair);
+    // The line's own --osinfo, --disk or --graphics (or --vnc) replaces the base one.
+    let base = [
+        ("--osinfo", "generic", "--osinfo"),
+        ("--boot", boot.as_str(), "--boot"),
+        ("--disk", "none", "--disk"),
+        ("--graphics", "none", "--vnc"),
+    ];
+    for (flag, value, other) in base {
+        if !line.contains(&flag) && !line.contains(&other) {
+            args.extend([flag, value]);
         }
     }
     args.extend_from_slice(line);
@@ -287,6 +288,62 @@ fn disk_grammar_matches_virt_install() {
     let lun = format!("{dev},device=lun,bus=scsi");
     let line = ["--network", "none", "--disk", &lun];
     compare_in(&lab, &dir, "lun", &line, &["./devices/disk"]);
+}
+
+/// --graphics (vnc with listen/port/password, spice with virt-install's defaults), --cpu with
+/// features, --serial, --console, --video and --machine in one call.
+#[test]
+fn display_cpu_console_and_machine_match_virt_install() {
+    let lab = lab!();
+    compare(
+        &lab,
+        "gfx",
+        &[
+            "--network",
+            "none",
+            "--graphics",
+            "vnc,listen=0.0.0.0,port=5901,password=secret",
+            "--graphics",
+            "spice",
+            "--cpu",
+            "host-model,+vmx,-svm",
+            "--serial",
+            "pty",
+            "--console",
+            "pty,target.type=virtio",
+            "--video",
+            "vga",
+            "--machine",
+            "q35",
+            "--arch",
+            "x86_64",
+        ],
+        &[
+            "./devices/graphics",
+            "./cpu",
+            "./devices/serial",
+            "./devices/console",
+            "./devices/video",
+            "./os/type",
+        ],
+    );
+}
+
+/// --network type=direct (a macvtap on a veth end of the lab's; the MAC given, virt-install
+/// generates one otherwise) and the older --vnc.
+#[test]
+fn direct_network_and_old_vnc_match_virt_install() {
+    let lab = lab!();
+    let dev = lab.link("d");
+    let peer = lab.link("p");
+    sh_ok(&format!("ip link add {dev} type veth peer name {peer}"));
+    let direct = format!("type=direct,source={dev},source_mode=bridge,model=virtio,mac=52:54:00:12:34:58");
+    compare(
+        &lab,
+        "direct",
+        &["--network", &direct, "--vnc"],
+        &["./devices/interface", "./devices/graphics"],
+    );
 }
 
 /// The options of `virt-install --help`, with whether each takes a value.

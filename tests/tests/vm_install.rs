@@ -416,6 +416,47 @@ fn bad_inputs_change_nothing() {
         (vec!["--disk", &tape], 7, "device 'tape'"),
         (vec!["--disk", &both], 7, "path= or pool="),
         (vec!["--disk", &bad_target], 7, "target.dev"),
+        (
+            vec!["--disk", &overlay, "--graphics", "sdl"],
+            7,
+            "--graphics 'sdl': not supported",
+        ),
+        (
+            vec!["--disk", &overlay, "--graphics", "vnc,port=80"],
+            7,
+            "port='80'",
+        ),
+        (vec!["--disk", &overlay, "--graphics", "vnc,bogus=1"], 7, "bogus"),
+        (
+            vec!["--disk", &overlay, "--vnc", "--graphics", "spice"],
+            7,
+            "cannot mix",
+        ),
+        (
+            vec!["--disk", &overlay, "--arch", "aarch64"],
+            7,
+            "--arch 'aarch64': not supported",
+        ),
+        (
+            vec!["--disk", &overlay, "--cpu", "host-model,~vmx"],
+            7,
+            "unknown sub-option",
+        ),
+        (
+            vec!["--disk", &overlay, "--network", "type=user"],
+            7,
+            "type='user': not supported",
+        ),
+        (
+            vec!["--disk", &overlay, "--network", "type=direct,source=nosuch0"],
+            3,
+            "nosuch0",
+        ),
+        (
+            vec!["--disk", &overlay, "--video", "model.bogus=1"],
+            7,
+            "model.bogus",
+        ),
     ];
     for (extra, code, needle) in cases {
         assert_unchanged(

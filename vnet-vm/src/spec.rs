@@ -64,6 +64,22 @@ fn options(spec: &str, what: &str, bare_key: &str, allowed: &[&str]) -> Result<V
 pub enum NicSource {
     Network(String),
     Bridge(String),
+    /// type=direct: a macvtap on a host device in a mode (bridge, vepa, private, passthrough).
+    Direct {
+        dev: String,
+        mode: String,
+    },
+}
+
+impl NicSource {
+    /// The interface type, the `<source>` attribute naming the host side, and its value.
+    pub fn parts(&self) -> (&'static str, &'static str, &str) {
+        match self {
+            NicSource::Network(n) => ("network", "network", n),
+            NicSource::Bridge(b) => ("bridge", "bridge", b),
+            NicSource::Direct { dev, .. } => ("direct", "dev", dev),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -94,28 +110,81 @@ pub fn parse_networks(specs: &[String]) -> Result<Vec<Nic>> {
 }
 
 fn parse_network(spec: &str) -> Result<Nic> {
-    let mut source = None;
+    let mut given: Vec<(String, String)> = Vec::new();
     let mut model = "virtio".to_string();
     let mut mac = None;
-    for (key, value) in options(spec, "--network", "", &["network", "bridge", "model", "mac"])? {
+    for (key, value) in options(
+        spec,
+        "--network",
+        "",
+        &[
+            "type",
+            "network",
+            "bridge",
+            "source",
+            "source_mode",
+            "model",
+            "mac",
+        ],
+    )? {
         match key.as_str() {
-            "network" | "bridge" if source.is_some() => {
-                return Err(Error::invalid(format!(
-                    "--network '{spec}': give network= or bridge=, once"
-                )))
-            }
-            "network" => source = Some(NicSource::Network(value)),
-            "bridge" => {
-                vnet_common::names::validate_ifname(&value)?;
-                source = Some(NicSource::Bridge(value))
-            }
             "model" => model = validate_model(&value)?,
-            _ => mac = Some(parse_unicast_mac(&value)?),
+            "mac" => mac = Some(parse_unicast_mac(&value)?),
+            _ => given.push((key, value)),
         }
     }
-    let source = source
-        .ok_or_else(|| Error::invalid(format!("--network '{spec}': needs network=NAME or bridge=BR")))?;
+    let source = nic_source(spec, &given)?;
     Ok(Nic { source, model, mac })
+}
+
+/// The host side of one `--network`: network=NAME, bridge=BR, or type=T with source= (and
+/// source_mode= for direct, bridge by default as libvirt's).
+fn nic_source(spec: &str, given: &[(String, String)]) -> Result<NicSource> {
+    let get = |k: &str| given.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let bad = |why: &str| Error::invalid(format!("--network {}: {why}", quote(spec)));
+    let (network, bridge) = (get("network"), get("bridge"));
+    if network.is_some() && bridge.is_some() {
+        return Err(bad("give network= or bridge=, once"));
+    }
+    let implied = match (&network, &bridge) {
+        (Some(_), _) => Some("network"),
+        (_, Some(_)) => Some("bridge"),
+        _ => None,
+    };
+    let kind = match (get("type"), implied) {
+        (Some(t), Some(i)) if t != i => return Err(bad(&format!("{i}= needs type={i}"))),
+        (Some(t), _) => t,
+        (None, Some(i)) => i.to_string(),
+        (None, None) => return Err(bad("needs network=NAME, bridge=BR or type=direct,source=DEV")),
+    };
+    if !["network", "bridge", "direct"].contains(&kind.as_str()) {
+        return Err(Error::invalid(format!(
+            "--network type={}: not supported by vnet-vm install",
+            quote(&kind)
+        ))
+        .with_hint("use network=NAME, bridge=BR or type=direct,source=DEV"));
+    }
+    let source = get("source").or(get("network")).or(get("bridge"));
+    let source = source.ok_or_else(|| bad(&format!("type={kind} needs source=")))?;
+    if get("source_mode").is_some() && kind != "direct" {
+        return Err(bad("source_mode= is for type=direct"));
+    }
+    match kind.as_str() {
+        "network" => Ok(NicSource::Network(source)),
+        "bridge" => {
+            vnet_common::names::validate_ifname(&source)?;
+            Ok(NicSource::Bridge(source))
+        }
+        "direct" => {
+            vnet_common::names::validate_ifname(&source)?;
+            let mode = get("source_mode").unwrap_or_else(|| "bridge".into());
+            if !["bridge", "vepa", "private", "passthrough"].contains(&mode.as_str()) {
+                return Err(bad("source_mode= is bridge, vepa, private or passthrough"));
+            }
+            Ok(NicSource::Direct { dev: source, mode })
+        }
+        _ => unreachable!("checked above"),
+    }
 }
 
 fn validate_model(model: &str) -> Result<String> {

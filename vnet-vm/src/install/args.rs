@@ -77,9 +77,24 @@ pub struct Install {
     /// network=NAME|bridge=BR[,model=virtio][,mac=MAC], or none; repeatable (default: network=default).
     #[arg(short = 'w', long = "network", value_name = "SPEC")]
     pub networks: Vec<String>,
-    /// Graphical console: none (serial console only), vnc or spice.
-    #[arg(long, value_enum, default_value_t = GraphicsKind::None)]
-    pub graphics: GraphicsKind,
+    /// The CPU architecture: x86_64, the only one vnet-vm installs (others are 7).
+    #[arg(long, value_name = "ARCH")]
+    pub arch: Option<String>,
+    /// The machine type (pc, q35, pc-q35-10.0, ...); --boot uefi implies q35.
+    #[arg(long, value_name = "MACHINE")]
+    pub machine: Option<String>,
+    /// virt-install's older spelling of --graphics vnc (hidden there too).
+    #[arg(long, hide = true)]
+    pub vnc: bool,
+    /// With --vnc: its port.
+    #[arg(long, hide = true, value_name = "PORT")]
+    pub vncport: Option<String>,
+    /// With --vnc: its listen address.
+    #[arg(long, hide = true, value_name = "ADDR")]
+    pub vnclisten: Option<String>,
+    /// virt-install's older spelling of --graphics none.
+    #[arg(long, hide = true)]
+    pub nographics: bool,
     /// Deprecated and ignored, as in virt-install (a warning says so); use --os-variant.
     #[arg(long, value_name = "TYPE")]
     pub os_type: Option<String>,
@@ -168,9 +183,9 @@ pub struct Install {
 impl Install {
     /// virt-install's rule: attach the console after starting when a person is at a terminal
     /// and the guest has no graphical console.
-    pub fn console_after(&self) -> bool {
+    pub fn console_after(&self, graphics: GraphicsKind) -> bool {
         let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
         let wanted = !self.noautoconsole && self.autoconsole.as_deref() != Some("none");
-        interactive && wanted && self.graphics == GraphicsKind::None
+        interactive && wanted && graphics == GraphicsKind::None
     }
 }

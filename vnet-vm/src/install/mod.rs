@@ -6,6 +6,7 @@
 pub mod args;
 mod cloudinit;
 mod disks;
+mod display;
 pub mod grammar;
 mod http;
 pub mod location;

@@ -2,7 +2,6 @@
 //! domain XML of --print-xml, or the existing domain of --exist-ok.
 
 use super::plan::{Method, Plan};
-use crate::spec::NicSource;
 use crate::storage::disks::PoolPlan;
 use crate::xml::domain::CpuMode;
 use schemars::JsonSchema;
@@ -364,13 +363,10 @@ fn nics(plan: &Plan) -> Vec<InstalledNic> {
     plan.nics
         .iter()
         .map(|n| {
-            let (kind, source) = match &n.source {
-                NicSource::Network(s) => ("network", s),
-                NicSource::Bridge(s) => ("bridge", s),
-            };
+            let (kind, _, source) = n.source.parts();
             InstalledNic {
                 kind: kind.to_string(),
-                source: source.clone(),
+                source: source.to_string(),
                 model: n.model.clone(),
                 mac: n.mac.clone(),
             }

@@ -45,11 +45,15 @@ pub struct Plan {
     pub vcpus: VcpuSpec,
     pub cpuset: Option<String>,
     pub cpu: Option<CpuMode>,
+    /// --cpu's features: (policy, name).
+    pub cpu_features: Vec<(String, String)>,
     pub memballoon: Option<String>,
     /// --boot hd,cdrom,...: the boot order given (empty: what the method implies).
     pub boot_order: Vec<String>,
     /// --boot uefi.
     pub uefi: bool,
+    /// --machine.
+    pub machine: Option<String>,
     pub nics: Vec<Nic>,
     pub graphics: GraphicsKind,
     pub method: Method,
@@ -147,7 +151,8 @@ fn plan_seed(args: &Install, disk_specs: &[DiskSpec]) -> Result<Option<SeedPlan>
 /// cloud-init files are read and the seed ISO built here (bad files are 3/7 with the daemon down).
 pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
     args.table.refuse()?;
-    let table = args.table.xml()?;
+    let table = super::display::legacy_graphics(args)?.xml()?;
+    let graphics = super::display::graphics_kind(&table.devices)?;
     spec::validate_domain_name(&args.name)?;
     check_autoconsole(args.autoconsole.as_deref())?;
     if args.transient && (args.autostart || args.tag.is_some()) {
@@ -163,7 +168,10 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
     let memory_mib = spec::parse_memory(&args.memory)?;
     let vcpus = spec::parse_vcpus(&args.vcpus)?;
     let cpuset = args.cpuset.as_deref().map(parse_cpuset).transpose()?;
-    let cpu = args.cpu.as_deref().map(parse_cpu).transpose()?;
+    let (cpu, cpu_features) = match args.cpu.as_deref().map(parse_cpu).transpose()? {
+        Some((mode, features)) => (Some(mode), features),
+        None => (None, Vec::new()),
+    };
     let memballoon = args.memballoon.as_deref().map(parse_memballoon).transpose()?;
     let nics = spec::parse_networks(&grammar::normalize("network", &args.networks)?)?;
     let disk_specs = spec::parse_disks(&grammar::normalize("disk", &args.disks)?)?;
@@ -190,11 +198,13 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
         vcpus,
         cpuset,
         cpu,
+        cpu_features,
         memballoon,
         boot_order: boot.order,
         uefi: boot.uefi,
+        machine: parse_machine(args)?,
         nics,
-        graphics: args.graphics,
+        graphics,
         method,
         extra_args: args.extra_args.clone(),
         disks: Vec::new(),
@@ -267,7 +277,7 @@ impl Plan {
 /// What libvirt's domain capabilities must offer for --boot uefi and --cpu, checked once the
 /// hypervisor is chosen (before the first change). `explicit` is true when --virt-type named it.
 pub fn check_caps(conn: &Connect, plan: &mut Plan, virt_type: &str, explicit: bool) -> Result<()> {
-    if !plan.uefi && plan.cpu.is_none() {
+    if !plan.uefi && plan.cpu.is_none() && plan.machine.is_none() {
         return Ok(());
     }
     if plan.cpu == Some(CpuMode::HostPassthrough) && virt_type != "kvm" {
@@ -279,7 +289,7 @@ pub fn check_caps(conn: &Connect, plan: &mut Plan, virt_type: &str, explicit: bo
         };
         return Err(err.with_hint("use --cpu host-model or a named model (e.g. --cpu qemu64)"));
     }
-    let machine = plan.uefi.then_some("q35");
+    let machine = plan.machine.as_deref().or(plan.uefi.then_some("q35"));
     let xml = conn
         .get_domain_capabilities(None, Some("x86_64"), machine, Some(virt_type), 0)
         .libvirt("domain capabilities")?;
@@ -318,8 +328,48 @@ pub fn check_caps(conn: &Connect, plan: &mut Plan, virt_type: &str, explicit: bo
     Ok(())
 }
 
-/// `--cpu host-passthrough|host-model|host|MODEL` (also mode=, model=).
-fn parse_cpu(value: &str) -> Result<CpuMode> {
+/// `--cpu host-passthrough|host-model|host|MODEL` (also mode=, model=), then CPU features as
+/// virt-install takes them: `+vmx` (force), `-svm` (disable), `require=F`, `optional=F`,
+/// `disable=F`, `forbid=F`, `force=F`.
+fn parse_cpu(value: &str) -> Result<(CpuMode, Vec<(String, String)>)> {
+    let mut parts = value.split(',');
+    let first = parts.next().unwrap_or_default();
+    let mode = parse_cpu_mode(first)?;
+    let mut features = Vec::new();
+    for part in parts {
+        let (policy, name) = match part.split_at_checked(1) {
+            Some(("+", name)) => ("force", name),
+            Some(("-", name)) => ("disable", name),
+            _ => match part.split_once('=') {
+                Some((p @ ("force" | "require" | "optional" | "disable" | "forbid"), name)) => (p, name),
+                _ => {
+                    return Err(Error::invalid(format!(
+                        "--cpu {}: unknown sub-option {}",
+                        quote(value),
+                        quote(part)
+                    ))
+                    .with_hint("features are +NAME, -NAME or force|require|optional|disable|forbid=NAME"))
+                }
+            },
+        };
+        let ok = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if !ok {
+            return Err(Error::invalid(format!(
+                "--cpu {}: {} is not a CPU feature name",
+                quote(value),
+                quote(name)
+            )));
+        }
+        features.push((policy.to_string(), name.to_string()));
+    }
+    Ok((mode, features))
+}
+
+fn parse_cpu_mode(value: &str) -> Result<CpuMode> {
     let v = value
         .strip_prefix("mode=")
         .or_else(|| value.strip_prefix("model="))
@@ -338,6 +388,30 @@ fn parse_cpu(value: &str) -> Result<CpuMode> {
             "--cpu {}: use host-passthrough, host-model or a CPU model name",
             quote(value)
         ))),
+    }
+}
+
+/// `--machine` (a machine type's spelling) and `--arch`: x86_64 only, others refused by name.
+fn parse_machine(args: &Install) -> Result<Option<String>> {
+    if let Some(arch) = args.arch.as_deref().filter(|a| *a != "x86_64") {
+        return Err(Error::invalid(format!(
+            "--arch {}: not supported by vnet-vm install",
+            quote(arch)
+        ))
+        .with_hint("vnet-vm installs x86_64 guests"));
+    }
+    match &args.machine {
+        Some(m)
+            if m.is_empty()
+                || m.len() > 64
+                || !m.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) =>
+        {
+            Err(Error::invalid(format!(
+                "--machine {}: not a machine type",
+                quote(m)
+            )))
+        }
+        m => Ok(m.clone()),
     }
 }
 
@@ -487,7 +561,14 @@ fn check_nics(conn: &Connect, nics: &[Nic], local: bool) -> Result<()> {
                     return Err(Error::not_found(format!("--network bridge={br}: no such bridge")));
                 }
             }
-            NicSource::Bridge(_) => {}
+            NicSource::Direct { dev, .. } if local => {
+                if !Path::new("/sys/class/net").join(dev).exists() {
+                    return Err(Error::not_found(format!(
+                        "--network source={dev}: no such host interface"
+                    )));
+                }
+            }
+            NicSource::Bridge(_) | NicSource::Direct { .. } => {}
         }
     }
     Ok(())

@@ -63,7 +63,7 @@ impl Verb for Install {
         if let Some(secs) = self.wait_ip {
             result.address = Some(wait_ip(&dom, secs, journal)?);
         }
-        result.attach_console = self.console_after().then(|| plan.name.clone());
+        result.attach_console = self.console_after(plan.graphics).then(|| plan.name.clone());
         let mut output = InstallOutput::installed(plan.name, true, result);
         output.uuid = Some(dom.get_uuid_string().unwrap_or_default());
         output.state = Some(crate::domains::lookup::state_of(&dom).to_string());
@@ -285,9 +285,11 @@ fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles) -> String {
         vcpus: plan.vcpus,
         cpuset: plan.cpuset.clone(),
         cpu: plan.cpu.clone(),
+        cpu_features: plan.cpu_features.clone(),
         boot: os,
         boot_order: plan.boot_order.clone(),
         uefi: plan.uefi,
+        machine_type: plan.machine.clone(),
         disks,
         cdroms,
         nics: &plan.nics,

@@ -16,12 +16,13 @@ pub struct Row {
 }
 
 /// A property the option's XML gets unless the line sets it: (path, value), written only when
-/// `when` (path, value) is set (None: always; value `*`: set to anything).
+/// every `when` (path, value) holds (none: always; value `*`: set to anything), looked at after
+/// the defaults before it.
 #[derive(Debug)]
 pub struct Default {
     pub xml: &'static str,
     pub value: &'static str,
-    pub when: Option<(&'static str, &'static str)>,
+    pub when: &'static [(&'static str, &'static str)],
 }
 
 /// How an option is carried out.
@@ -83,8 +84,16 @@ const fn always(xml: &'static str, value: &'static str) -> Default {
     Default {
         xml,
         value,
-        when: None,
+        when: &[],
     }
+}
+
+const fn when(
+    xml: &'static str,
+    value: &'static str,
+    when: &'static [(&'static str, &'static str)],
+) -> Default {
+    Default { xml, value, when }
 }
 
 const fn typed(
@@ -276,11 +285,12 @@ pub static OPTIONS: &[OptionDef] = &[
         NETWORK,
         "a network interface (repeatable; none for none)",
     ),
-    typed(
+    device(
         "graphics",
         &["type"],
         GRAPHICS,
-        "graphical console: none, vnc or spice",
+        GRAPHICS_DEFAULTS,
+        "graphical console: none, vnc or spice (also --vnc, --vncport, --vnclisten, --nographics)",
     ),
     OptionDef {
         name: "controller",
@@ -297,7 +307,13 @@ pub static OPTIONS: &[OptionDef] = &[
         INPUT_DEFAULTS,
         "an input device (--input tablet)",
     ),
-    refused("serial", NOT_YET),
+    device(
+        "serial",
+        &["type"],
+        CHARDEV,
+        &[],
+        "a serial port (replaces install's default pty serial console)",
+    ),
     refused("parallel", NOT_YET),
     OptionDef {
         name: "channel",
@@ -307,11 +323,17 @@ pub static OPTIONS: &[OptionDef] = &[
         defaults: &[Default {
             xml: "source/@mode",
             value: "bind",
-            when: Some(("@type", "unix")),
+            when: &[("@type", "unix")],
         }],
         help: "a host-guest channel, e.g. the guest agent (repeatable)",
     },
-    refused("console", NOT_YET),
+    device(
+        "console",
+        &["type"],
+        CHARDEV,
+        &[],
+        "a text console (replaces install's default pty serial console)",
+    ),
     refused("hostdev", NOT_YET),
     OptionDef {
         name: "filesystem",
@@ -338,7 +360,13 @@ pub static OPTIONS: &[OptionDef] = &[
         defaults: &[],
         help: "a watchdog device (repeatable)",
     },
-    refused("video", NOT_YET),
+    device(
+        "video",
+        &["model.type"],
+        VIDEO,
+        &[],
+        "a video card (replaces the vga card a graphical console gets)",
+    ),
     refused("smartcard", NOT_YET),
     device("redirdev", &["bus"], REDIRDEV, &[], "a USB redirection device"),
     OptionDef {
@@ -381,7 +409,7 @@ pub static OPTIONS: &[OptionDef] = &[
             Default {
                 xml: "backend/@type",
                 value: "passthrough",
-                when: Some(("backend/device/@path", "*")),
+                when: &[("backend/device/@path", "*")],
             },
         ],
         help: "a TPM (--tpm emulator)",
@@ -399,8 +427,18 @@ pub static OPTIONS: &[OptionDef] = &[
     refused("paravirt", "Xen paravirtualized guests are not supported"),
     refused("container", "container guests (LXC) are not supported"),
     typed("virt-type", &[], &[], "hypervisor: kvm, qemu or auto"),
-    refused("arch", NOT_YET),
-    refused("machine", NOT_YET),
+    typed(
+        "arch",
+        &[],
+        &[],
+        "x86_64 (the only architecture vnet-vm installs)",
+    ),
+    typed(
+        "machine",
+        &[],
+        &[],
+        "the machine type (pc, q35, pc-q35-10.0, ...)",
+    ),
     typed("autostart", &[], &[], "start the domain when the host boots"),
     typed(
         "transient",
@@ -461,6 +499,25 @@ const CPU: &[Row] = &[
         "cpu/model",
         "a CPU model libvirt knows (qemu64, Skylake-Client, ...)",
     ),
+    row(
+        "+FEATURE",
+        "cpu/feature[@policy=force]/@name",
+        "force a CPU feature (+vmx)",
+    ),
+    row(
+        "-FEATURE",
+        "cpu/feature[@policy=disable]/@name",
+        "disable a CPU feature (-svm)",
+    ),
+    row("force", "cpu/feature[@policy=force]/@name", "force=FEATURE"),
+    row("require", "cpu/feature[@policy=require]/@name", "require=FEATURE"),
+    row(
+        "optional",
+        "cpu/feature[@policy=optional]/@name",
+        "optional=FEATURE",
+    ),
+    row("disable", "cpu/feature[@policy=disable]/@name", "disable=FEATURE"),
+    row("forbid", "cpu/feature[@policy=forbid]/@name", "forbid=FEATURE"),
 ];
 
 const OS_VARIANT: &[Row] = &[
@@ -593,6 +650,23 @@ const DISK: &[Row] = &[
 
 const NETWORK: &[Row] = &[
     row(
+        "type",
+        "interface/@type",
+        "network, bridge or direct (a macvtap on source=)",
+    ),
+    alias(
+        "source",
+        &["source.dev"],
+        "interface/source/@dev",
+        "the host side: network, bridge or (direct) host device",
+    ),
+    alias(
+        "source_mode",
+        &["source.mode"],
+        "interface/source/@mode",
+        "direct: bridge (default), vepa, private, passthrough",
+    ),
+    row(
         "network",
         "interface[@type=network]/source/@network",
         "a libvirt network (network:NAME)",
@@ -611,7 +685,48 @@ const NETWORK: &[Row] = &[
     alias("mac", &["mac.address"], "interface/mac/@address", "MAC address"),
 ];
 
-const GRAPHICS: &[Row] = &[row("type", "graphics/@type", "none, vnc or spice")];
+const GRAPHICS: &[Row] = &[
+    row("type", "@type", "none, vnc or spice"),
+    row("port", "@port", "the port (-1, the default: libvirt picks one)"),
+    row("tlsPort", "@tlsPort", "spice's TLS port"),
+    row("websocket", "@websocket", "VNC websocket port"),
+    row(
+        "listen",
+        "@listen",
+        "the address to listen on (0.0.0.0 for every one)",
+    ),
+    row("keymap", "@keymap", "the keyboard layout (en-us, de, ...)"),
+    row("password", "@passwd", "the console password"),
+    row("passwordValidTo", "@passwdValidTo", "when the password expires"),
+    row("connected", "@connected", "keep, disconnect or fail"),
+    row("defaultMode", "@defaultMode", "spice: any, secure or insecure"),
+    row(
+        "image.compression",
+        "image/@compression",
+        "spice: off by default on a local connection",
+    ),
+    row("streaming.mode", "streaming/@mode", "spice: filter, all or off"),
+    row("mouse.mode", "mouse/@mode", "spice: server or client"),
+    row(
+        "zlib.compression",
+        "zlib/@compression",
+        "spice: auto, never or always",
+    ),
+];
+
+/// virt-install's defaults: port -1 (libvirt picks), spice's TLS port -1 and autoport, and no
+/// image compression for spice.
+const GRAPHICS_DEFAULTS: &[Default] = &[
+    when("@port", "-1", &[("@type", "vnc")]),
+    when("@port", "-1", &[("@type", "spice")]),
+    when("@tlsPort", "-1", &[("@type", "spice")]),
+    when(
+        "@autoport",
+        "yes",
+        &[("@type", "spice"), ("@port", "-1"), ("@tlsPort", "-1")],
+    ),
+    when("image/@compression", "off", &[("@type", "spice")]),
+];
 
 const EVENTS: &[Row] = &[
     row(
@@ -777,7 +892,7 @@ const INPUT: &[Row] = &[
 const INPUT_DEFAULTS: &[Default] = &[Default {
     xml: "@bus",
     value: "usb",
-    when: Some(("@type", "tablet")),
+    when: &[("@type", "tablet")],
 }];
 
 const REDIRDEV: &[Row] = &[row("bus", "@bus", "usb"), row("type", "@type", "spicevmc or tcp")];
@@ -794,4 +909,39 @@ const SECLABEL: &[Row] = &[
     row("label", "label", "the label"),
     row("baselabel", "baselabel", "the base label for dynamic labels"),
     row("relabel", "@relabel", "yes or no"),
+];
+
+const CHARDEV: &[Row] = &[
+    row("type", "@type", "pty, file, unix, tcp, udp, null, stdio, ..."),
+    alias("source.path", &["path"], "source/@path", "file or socket path"),
+    alias("source.mode", &["mode"], "source/@mode", "bind or connect"),
+    alias("source.host", &["host"], "source/@host", "tcp/udp host"),
+    alias("source.service", &["service"], "source/@service", "tcp/udp port"),
+    alias("protocol.type", &["protocol"], "protocol/@type", "raw or telnet"),
+    alias(
+        "target.type",
+        &["target_type"],
+        "target/@type",
+        "serial, virtio, isa-serial, ...",
+    ),
+    alias("target.port", &["target_port"], "target/@port", "port number"),
+    row("log.file", "log/@file", "log the output to this file"),
+];
+
+const VIDEO: &[Row] = &[
+    alias(
+        "model.type",
+        &["model"],
+        "model/@type",
+        "vga, virtio, qxl, bochs, ramfb, cirrus, none",
+    ),
+    alias("model.heads", &["heads"], "model/@heads", "number of screens"),
+    alias("model.vram", &["vram"], "model/@vram", "video RAM in KiB"),
+    alias("model.ram", &["ram"], "model/@ram", "qxl RAM in KiB"),
+    alias(
+        "model.vgamem",
+        &["vgamem"],
+        "model/@vgamem",
+        "qxl VGA memory in KiB",
+    ),
 ];

@@ -80,11 +80,15 @@ pub struct DomainSpec<'a> {
     /// `--cpuset`: host CPUs the vCPUs may run on.
     pub cpuset: Option<String>,
     pub cpu: Option<CpuMode>,
+    /// `--cpu ...,+vmx,-svm`: (policy, name) of each feature.
+    pub cpu_features: Vec<(String, String)>,
     pub boot: OsBoot,
     /// `--boot hd,cdrom,network`: replaces the boot order the method implies.
     pub boot_order: Vec<String>,
     /// `--boot uefi`: `<os firmware='efi'>` on a q35 machine (libvirt picks the OVMF build).
     pub uefi: bool,
+    /// `--machine`: the machine type (else q35 for UEFI, libvirt's default otherwise).
+    pub machine_type: Option<String>,
     pub disks: Vec<XmlDisk>,
     /// Read-only CD-ROMs (the --cdrom ISO, the cloud-init seed), in this order.
     pub cdroms: Vec<String>,
@@ -107,13 +111,13 @@ pub struct DomainSpec<'a> {
 
 impl DomainSpec<'_> {
     /// The machine type: q35 for UEFI (libvirt's secure-boot OVMF needs it), else libvirt's default.
-    pub fn machine(&self) -> Option<&'static str> {
-        self.uefi.then_some("q35")
+    pub fn machine(&self) -> Option<&str> {
+        self.machine_type.as_deref().or(self.uefi.then_some("q35"))
     }
 
     /// The bus of the CD-ROMs: q35 has no IDE.
     pub fn cdrom_bus(&self) -> &'static str {
-        if self.uefi {
+        if self.machine().is_some_and(|m| m.contains("q35")) {
             "sata"
         } else {
             "ide"
@@ -258,6 +262,11 @@ fn write_cpu(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
             w.create_element("model")
                 .with_attribute(("fallback", "allow"))
                 .write_text_content(BytesText::new(model))?;
+        }
+        for (policy, name) in &spec.cpu_features {
+            w.create_element("feature")
+                .with_attributes([("policy", policy.as_str()), ("name", name.as_str())])
+                .write_empty()?;
         }
         if let Some((s, c, t)) = topology {
             let (s, c, t) = (s.to_string(), c.to_string(), t.to_string());
@@ -424,6 +433,18 @@ fn write_devices(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
 
 /// The serial console (pty), the graphics and video when asked for, and the balloon model.
 fn write_consoles_and_display(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
+    // --serial and --console replace the default pty serial console.
+    let own_console = spec
+        .extra_devices
+        .iter()
+        .any(|e| e.name == "serial" || e.name == "console");
+    if !own_console {
+        write_serial_console(w)?;
+    }
+    write_display(w, spec)
+}
+
+fn write_serial_console(w: &mut Writer<Vec<u8>>) -> io::Result<()> {
     w.create_element("serial")
         .with_attribute(("type", "pty"))
         .write_inner_content(|w| {
@@ -440,15 +461,14 @@ fn write_consoles_and_display(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io:
                 .write_empty()?;
             Ok(())
         })?;
-    if spec.graphics != GraphicsKind::None {
-        let kind = if spec.graphics == GraphicsKind::Vnc {
-            "vnc"
-        } else {
-            "spice"
-        };
-        w.create_element("graphics")
-            .with_attributes([("type", kind), ("autoport", "yes")])
-            .write_empty()?;
+    Ok(())
+}
+
+fn write_display(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
+    // The graphics devices themselves come from the option table (extra_devices); a screen
+    // needs a video card unless --video gives one.
+    let video_given = spec.extra_devices.iter().any(|e| e.name == "video");
+    if spec.graphics != GraphicsKind::None && !video_given {
         w.create_element("video").write_inner_content(|w| {
             w.create_element("model")
                 .with_attribute(("type", "vga"))
@@ -468,16 +488,15 @@ fn write_consoles_and_display(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io:
 }
 
 fn write_nic(w: &mut Writer<Vec<u8>>, nic: &Nic) -> io::Result<()> {
-    let (kind, attr, source) = match &nic.source {
-        NicSource::Network(n) => ("network", "network", n.as_str()),
-        NicSource::Bridge(b) => ("bridge", "bridge", b.as_str()),
-    };
+    let (kind, attr, source) = nic.source.parts();
     w.create_element("interface")
         .with_attribute(("type", kind))
         .write_inner_content(|w| {
-            w.create_element("source")
-                .with_attribute((attr, source))
-                .write_empty()?;
+            let mut e = w.create_element("source").with_attribute((attr, source));
+            if let NicSource::Direct { mode, .. } = &nic.source {
+                e = e.with_attribute(("mode", mode.as_str()));
+            }
+            e.write_empty()?;
             if let Some(mac) = &nic.mac {
                 w.create_element("mac")
                     .with_attribute(("address", mac.as_str()))
@@ -508,8 +527,10 @@ mod tests {
             },
             cpuset: None,
             cpu: None,
+            cpu_features: Vec::new(),
             boot_order: Vec::new(),
             uefi: false,
+            machine_type: None,
             memballoon: None,
             smbios_serial: None,
             seed: None,
@@ -579,7 +600,7 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains("<target dev=\"hda\" bus=\"ide\"/>"), "{xml}");
-        assert!(xml.contains("<graphics type=\"vnc\" autoport=\"yes\"/>"), "{xml}");
+        assert!(xml.contains("<model type=\"vga\"/>"), "{xml}");
         assert!(xml.contains("<source bridge=\"br0\"/>"), "{xml}");
         assert!(!xml.contains("<kernel>"));
     }
