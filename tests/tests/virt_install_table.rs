@@ -427,10 +427,13 @@ fn every_virt_install_option_works_or_is_refused_by_name() {
     run.fails(7, "bogus");
 }
 
-/// --autostart (virsh dominfo: Autostart enable) and --transient (Persistent: no, gone once
-/// destroyed), each a real start of the kit's kernel under TCG.
+/// Three real starts of the kit's kernel under TCG: a guest with VNC, the guest-agent channel and
+/// --autostart (virsh domdisplay gives its VNC address, virsh dominfo Autostart enable and
+/// Persistent yes); a --transient one installed with --wait 1 that returns once the guest is
+/// destroyed (Persistent no, then gone); a --wait 0 --noautoconsole one that returns at once with
+/// the guest running.
 #[test]
-fn autostart_and_transient_guests_start_as_virsh_sees_them() {
+fn autostart_transient_and_wait_guests_start_as_virsh_sees_them() {
     let lab = lab!();
     let dir = lab_dir(&lab, "life");
     for f in ["vmlinuz", "initrd.gz"] {
@@ -441,8 +444,6 @@ fn autostart_and_transient_guests_start_as_virsh_sees_them() {
         dir.join("vmlinuz").display(),
         dir.join("initrd.gz").display()
     );
-    let kept = lab.domain("auto");
-    lab.on_drop(format!("virsh destroy {kept}; virsh undefine {kept}"));
     let base = [
         "--memory",
         "128",
@@ -452,45 +453,61 @@ fn autostart_and_transient_guests_start_as_virsh_sees_them() {
         &boot,
         "--disk",
         "none",
-    ];
-    let mut args = vec!["install", "--name", &kept, "--network", "none", "--noautoconsole"];
-    args.extend(base);
-    args.push("--autostart");
-    vm(&args).ok();
-    let info = sh_ok(&format!("virsh dominfo {kept}"));
-    assert!(
-        info.lines()
-            .any(|l| l.starts_with("Autostart:") && l.ends_with("enable")),
-        "{info}"
-    );
-    assert!(
-        info.lines()
-            .any(|l| l.starts_with("Persistent:") && l.ends_with("yes")),
-        "{info}"
-    );
-
-    let gone = lab.domain("trans");
-    lab.on_drop(format!("virsh destroy {gone}"));
-    let mut args = vec![
-        "install",
-        "--name",
-        &gone,
         "--network",
         "none",
-        "--autoconsole",
-        "none",
     ];
+    let info_says = |name: &str, key: &str, value: &str| {
+        let info = sh_ok(&format!("virsh dominfo {name}"));
+        assert!(
+            info.lines().any(|l| l.starts_with(key) && l.ends_with(value)),
+            "{key} {value}: {info}"
+        );
+    };
+
+    let kept = lab.domain("auto");
+    let mut args = vec!["install", "--name", &kept, "--noautoconsole", "--autostart"];
     args.extend(base);
-    args.push("--transient");
+    args.extend(["--graphics", "vnc,listen=127.0.0.1"]);
+    args.extend(["--channel", "unix,target.type=virtio,name=org.qemu.guest_agent.0"]);
     vm(&args).ok();
-    let info = sh_ok(&format!("virsh dominfo {gone}"));
+    info_says(&kept, "Autostart:", "enable");
+    info_says(&kept, "Persistent:", "yes");
+    info_says(&kept, "State:", "running");
+    let display = sh_ok(&format!("virsh domdisplay {kept}"));
+    assert!(display.trim().starts_with("vnc://127.0.0.1:"), "{display}");
+    let xml = sh_ok(&format!("virsh dumpxml {kept}"));
+    assert!(xml.contains("name='org.qemu.guest_agent.0'"), "{xml}");
+
+    let gone = lab.domain("trans");
+    let mut args = vec!["install", "--name", &gone, "--transient", "--wait", "1"];
+    args.extend(base);
+    // Destroys the guest once it runs (after dominfo, while install --wait is waiting).
+    let killer = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "for i in $(seq 120); do virsh domstate {gone} 2>/dev/null | grep -q running && break; sleep 0.5; done; \
+             sleep 2; virsh dominfo {gone}; virsh destroy {gone}"
+        ))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let run = vm(&args).ok();
+    let seen = String::from_utf8(killer.wait_with_output().unwrap().stdout).unwrap();
     assert!(
-        info.lines()
+        seen.lines()
             .any(|l| l.starts_with("Persistent:") && l.ends_with("no")),
-        "{info}"
+        "{seen}"
     );
-    sh_ok(&format!("virsh destroy {gone}"));
+    assert_eq!(run.json()["shut_off"], true, "{run:?}");
     assert!(!sh_ok("virsh list --all --name").lines().any(|l| l == gone));
+
+    let quick = lab.domain("quick");
+    let mut args = vec!["install", "--name", &quick, "--wait", "0", "--noautoconsole"];
+    args.extend(base);
+    let run = vm(&args).ok();
+    assert!(run.json().get("shut_off").is_none(), "{run:?}");
+    info_says(&quick, "State:", "running");
+
     let before = libvirt_state(&dir);
     let mut args = vec!["install", "--name", &gone, "--transient", "--autostart"];
     args.extend(base);

@@ -166,6 +166,18 @@ pub struct Install {
     /// (on timeout or a signal: exit 1 or 128+N, the domain stays installed and running).
     #[arg(long, value_name = "SECS")]
     pub wait_ip: Option<u64>,
+    /// virt-install's --wait: minutes to wait for the guest to shut off (the install to finish)
+    /// once started; -1 (or no value) waits forever, 0 returns at once (as --noautoconsole). Never
+    /// attaches the console. After N minutes with the guest still running: exit 1, the domain
+    /// left installed and running.
+    #[arg(
+        long,
+        value_name = "MINUTES",
+        num_args = 0..=1,
+        default_missing_value = "-1",
+        allow_negative_numbers = true
+    )]
+    pub wait: Option<i64>,
     /// Succeed (changed: false) when a domain of this name exists already.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
@@ -185,7 +197,8 @@ impl Install {
     /// and the guest has no graphical console.
     pub fn console_after(&self, graphics: GraphicsKind) -> bool {
         let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-        let wanted = !self.noautoconsole && self.autoconsole.as_deref() != Some("none");
+        let wanted =
+            !self.noautoconsole && self.autoconsole.as_deref() != Some("none") && self.wait.is_none();
         interactive && wanted && graphics == GraphicsKind::None
     }
 }

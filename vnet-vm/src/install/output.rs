@@ -131,6 +131,10 @@ pub struct Installed {
     /// With --wait-ip: the guest's first IPv4 address from its DHCP lease (address/prefix).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
+    /// With --wait N (N != 0): true once the guest has shut off within the time, as virt-install
+    /// waits for the install to finish.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shut_off: Option<bool>,
     /// The domain whose console to attach once the result is printed (interactive installs).
     #[serde(skip)]
     pub attach_console: Option<String>,
@@ -306,6 +310,7 @@ pub fn describe(plan: &Plan, virt_type: &(String, String), files: &BootFiles) ->
         }),
         warnings: plan.warnings.clone(),
         address: None,
+        shut_off: None,
         attach_console: None,
     }
 }

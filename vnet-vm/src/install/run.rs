@@ -63,6 +63,9 @@ impl Verb for Install {
         if let Some(secs) = self.wait_ip {
             result.address = Some(wait_ip(&dom, secs, journal)?);
         }
+        if let Some(minutes) = self.wait.filter(|m| *m != 0) {
+            result.shut_off = Some(wait_shut_off(&dom, minutes, journal)?);
+        }
         result.attach_console = self.console_after(plan.graphics).then(|| plan.name.clone());
         let mut output = InstallOutput::installed(plan.name, true, result);
         output.uuid = Some(dom.get_uuid_string().unwrap_or_default());
@@ -132,6 +135,29 @@ fn preview(plan: &Plan, virt_type: &(String, String), xml_only: bool) -> Install
 /// running (the install itself succeeded), so the journal is committed before failing.
 fn wait_ip(dom: &Domain, secs: u64, journal: &mut Journal) -> Result<String> {
     crate::devices::iface::wait_for_lease(dom, Duration::from_secs(secs)).inspect_err(|_| journal.commit())
+}
+
+/// --wait N: until the guest shuts off (a transient one is then gone), N minutes (-1: forever).
+/// The install is complete either way, so the journal is committed first: a timeout (exit 1) or
+/// a signal (128+N) leaves the domain installed and running, as virt-install does.
+fn wait_shut_off(dom: &Domain, minutes: i64, journal: &mut Journal) -> Result<bool> {
+    journal.commit();
+    let deadline =
+        (minutes > 0).then(|| std::time::Instant::now() + Duration::from_secs(minutes as u64 * 60));
+    loop {
+        // A transient domain that shut off is gone: its handle no longer answers.
+        if !dom.is_active().unwrap_or(false) {
+            return Ok(true);
+        }
+        vnet_common::signals::check()?;
+        if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            return Err(Error::failed(format!(
+                "the guest is still running after {minutes} minute(s) (--wait): the installation may be in progress"
+            ))
+            .with_hint("the domain stays installed and running; vnet-vm wait NAME --state shut-off waits on"));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }
 
 /// Every change, in order, each recorded in `journal` as it is made.

@@ -399,7 +399,12 @@ pub static OPTIONS: &[OptionDef] = &[
         "start without a persistent definition (virsh create)",
     ),
     refused("destroy-on-exit", NOT_YET),
-    refused("wait", NOT_YET),
+    typed(
+        "wait",
+        &[],
+        &[],
+        "minutes to wait for the guest to shut off (-1 forever, 0 return at once)",
+    ),
     typed("noautoconsole", &[], &[], "do not attach to the console"),
     typed(
         "autoconsole",
