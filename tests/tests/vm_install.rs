@@ -553,3 +553,138 @@ fn block_device_disk_in_install_and_attach_disk() {
     );
     assert_eq!(disks[1], disks[2], "vnet-vm attach-disk vs virsh attach-disk");
 }
+
+/// ISSUE-19's `-c URI install --boot kernel=PATH,initrd=PATH`: the paths are the target host's (a
+/// second libvirt host, tests/second-host), as virt-install boots them. A kernel only the target
+/// has is booted from there (nothing uploaded); an initrd only this machine has is uploaded into
+/// the target's /var/lib/libvirt/boot; the result says which. A kernel on neither host is exit 3
+/// with nothing changed on either.
+#[test]
+fn remote_boot_kernel_is_the_target_hosts_unless_only_here() {
+    let lab = lab!();
+    let script = format!("{}/second-host", env!("CARGO_MANIFEST_DIR"));
+    let host = lab.name("rb");
+    lab.on_drop(format!("{script} stop {host}"));
+    let uri = sh_ok(&format!("{script} start {host} 10.97.0.2 10.97.0.1"))
+        .trim()
+        .to_string();
+    let on_target = |cmd: &str| sh_ok(&format!("{script} exec {host} bash -c '{cmd}'"));
+    let there = format!("/var/lib/libvirt/boot/{}-vmlinuz", lab.name("k"));
+    on_target(&format!(
+        "mkdir -p /var/lib/libvirt/boot && cp {} {there}",
+        kit().join("vmlinuz").display()
+    ));
+    let dir = lab_dir(&lab, "rb");
+    // Only this machine sees its /var/lib/libvirt (the second host has its own; /tmp is shared).
+    let local = format!("/var/lib/libvirt/images/{}", lab.name("kit"));
+    lab.on_drop(format!("rm -rf {local}"));
+    let here = format!("{local}/initrd.gz");
+    sh_ok(&format!(
+        "mkdir -p {local} && cp {} {here}",
+        kit().join("initrd.gz").display()
+    ));
+    let name = lab.domain("rb");
+    let install = |boot: &str| {
+        vnet(
+            "vnet-vm",
+            &[
+                "-c",
+                &uri,
+                "install",
+                "--dry-run",
+                "--name",
+                &name,
+                "--memory",
+                "128",
+                "--virt-type",
+                "qemu",
+                "--disk",
+                "none",
+                "--network",
+                "none",
+                "--boot",
+                boot,
+            ],
+        )
+    };
+    let out = install(&format!("kernel={there},initrd={here}")).ok().json();
+    let boot = &out["boot"];
+    assert_eq!(boot["kernel"], there.as_str(), "{out}");
+    assert!(boot.get("kernel_uploaded_from").is_none(), "{out}");
+    assert_eq!(boot["initrd_uploaded_from"], here.as_str(), "{out}");
+    let copy = boot["initrd"].as_str().unwrap();
+    assert!(copy.starts_with("/var/lib/libvirt/boot/vnet-"), "{out}");
+    let xml = out["xml"].as_str().unwrap();
+    assert!(xml.contains(&format!("<kernel>{there}</kernel>")), "{xml}");
+
+    // --install's kernel and initrd are this machine's, uploaded as virt-install uploads them.
+    sh_ok(&format!("cp {} {local}/vmlinuz", kit().join("vmlinuz").display()));
+    let install_opts = format!("kernel={local}/vmlinuz,initrd={here},kernel_args=console=ttyS0");
+    let out = vnet(
+        "vnet-vm",
+        &[
+            "-c",
+            &uri,
+            "install",
+            "--dry-run",
+            "--name",
+            &name,
+            "--memory",
+            "128",
+            "--virt-type",
+            "qemu",
+            "--disk",
+            "none",
+            "--network",
+            "none",
+            "--install",
+            &install_opts,
+        ],
+    )
+    .ok()
+    .json();
+    let boot = &out["boot"];
+    assert_eq!(
+        boot["kernel_uploaded_from"],
+        format!("{local}/vmlinuz").as_str(),
+        "{out}"
+    );
+    assert_eq!(boot["initrd_uploaded_from"], here.as_str(), "{out}");
+    assert_eq!(boot["cmdline"], "console=ttyS0", "{out}");
+
+    let state = || {
+        (
+            sh_ok(&format!(
+                "virsh -c {uri} list --all --name; virsh -c {uri} pool-list --all --name"
+            )),
+            on_target("ls -1A /var/lib/libvirt/boot"),
+            libvirt_state(&dir),
+        )
+    };
+    let before = state();
+    install(&format!("kernel={local}/no-such-vmlinuz")).fails(3, "no-such-vmlinuz");
+    // The target's own kernel is no file here: --install (this machine's files) refuses it.
+    let only_there = format!("kernel={there}");
+    let remote = |opts: &str| {
+        vnet(
+            "vnet-vm",
+            &[
+                "-c",
+                &uri,
+                "install",
+                "--dry-run",
+                "--name",
+                &name,
+                "--disk",
+                "none",
+                "--network",
+                "none",
+                "--install",
+                opts,
+            ],
+        )
+    };
+    remote(&only_there).fails(3, "no such file");
+    remote("kernel=/k,bootdev=cdrom").fails(7, "bootdev");
+    assert_eq!(state(), before);
+}

@@ -33,9 +33,11 @@ use std::io::IsTerminal;
 /// copied kernels).
 ///
 /// Over a remote URI (-c qemu+tcp://HOST/system, qemu+ssh://...) every path in the domain is one
-/// on the target host: the kernel and initrd of --boot and --location (read here from the ISO,
-/// directory or http:// tree) and a --cdrom ISO of this machine are uploaded into volumes of the
-/// target's /var/lib/libvirt/boot (removed on failure and by undefine --remove-all-storage); a
+/// on the target host: --boot kernel=,initrd= are the target host's files, as virt-install boots
+/// them (one missing there but present here is uploaded, and the result's boot says so with
+/// kernel_uploaded_from/initrd_uploaded_from); the kernel and initrd of --location (read here
+/// from the ISO, directory or http:// tree) and a --cdrom ISO of this machine are uploaded into
+/// volumes of the target's /var/lib/libvirt/boot (removed on failure and by undefine --remove-all-storage); a
 /// --cdrom path that is no file here is used when the target host has it; disk paths are looked
 /// up there through libvirt, a folder no pool covers getting a dir pool of its own. Nothing on
 /// this machine is made or read but the files named.
@@ -131,6 +133,11 @@ pub struct Install {
     /// q35), and/or a direct kernel boot kernel=K,initrd=I[,kernel_args=A].
     #[arg(long, value_name = "SPEC")]
     pub boot: Option<String>,
+    /// virt-install's install-phase kernel: kernel=K[,initrd=I][,kernel_args=A], files of this
+    /// machine (uploaded into the target's /var/lib/libvirt/boot over a remote URI), booted
+    /// directly as --boot kernel=... boots (vnet-vm keeps that boot after the first start).
+    #[arg(long, value_name = "OPTS")]
+    pub install: Option<String>,
     /// Kernel command line for the --location install kernel.
     #[arg(short = 'x', long, value_name = "ARGS")]
     pub extra_args: Option<String>,

@@ -9,6 +9,7 @@ mod disks;
 mod display;
 pub mod grammar;
 mod http;
+mod kernel;
 pub mod location;
 mod osinfo;
 mod output;

@@ -187,6 +187,13 @@ pub enum Boot {
         cmdline: Option<String>,
         /// True with --import.
         import: bool,
+        /// Over a remote URI: the kernel of this machine uploaded to `kernel` on the target host
+        /// (absent: `kernel` is the target host's own file, booted as it is).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        kernel_uploaded_from: Option<String>,
+        /// The same for the initrd.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        initrd_uploaded_from: Option<String>,
     },
     /// --pxe: boot from the network.
     Pxe,
@@ -325,18 +332,21 @@ fn boot(plan: &Plan, files: &BootFiles) -> Boot {
             initrd: files.initrd.clone(),
             cmdline: plan.extra_args.clone(),
         },
-        // Uploaded to a remote host: the paths the domain boots there.
-        Method::Kernel(k) if !files.kernel.is_empty() => Boot::Kernel {
-            kernel: files.kernel.clone(),
-            initrd: k.initrd.as_ref().map(|_| files.initrd.clone()),
-            cmdline: k.cmdline.clone(),
-            import: plan.import,
-        },
+        // Uploaded to a remote host: the paths the domain boots there, and what was uploaded.
         Method::Kernel(k) => Boot::Kernel {
-            kernel: lossy(&k.kernel),
-            initrd: k.initrd.as_deref().map(lossy),
+            kernel: super::kernel::uploaded_or(&files.kernel, &k.kernel),
+            initrd: k
+                .initrd
+                .as_deref()
+                .map(|i| super::kernel::uploaded_or(&files.initrd, i)),
             cmdline: k.cmdline.clone(),
             import: plan.import,
+            kernel_uploaded_from: (!files.kernel.is_empty()).then(|| lossy(&k.kernel)),
+            initrd_uploaded_from: k
+                .initrd
+                .as_deref()
+                .filter(|_| !files.initrd.is_empty())
+                .map(lossy),
         },
         Method::Pxe => Boot::Pxe,
         Method::Cdrom(p) => Boot::Cdrom {

@@ -71,6 +71,11 @@ pub struct Plan {
     /// --cdrom over a remote URI with an ISO of this machine: it is uploaded (else the path is
     /// one on the target host).
     pub cdrom_upload: bool,
+    /// --boot kernel=,initrd= over a remote URI: (kernel, initrd) missing on the target host but
+    /// present here, so uploaded (else the target host's own files are booted).
+    pub boot_upload: (bool, bool),
+    /// The kernel is --install's (this machine's files, uploaded over a remote URI), not --boot's.
+    pub install_kernel: bool,
     pub warnings: Vec<String>,
     /// The XML of the table-driven options (--watchdog, --rng, --events, ...).
     pub table: TableXml,
@@ -181,7 +186,8 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
         .map(spec::parse_boot)
         .transpose()?
         .unwrap_or_default();
-    let method = parse_method(args, boot.kernel.clone())?;
+    let kernel = super::kernel::chosen(args.install.as_deref(), boot.kernel.clone())?;
+    let method = parse_method(args, kernel)?;
     check_method(args, &method, &disk_specs, &nics, boot.uefi)?;
     let os_variant = match &args.os_variant {
         Some(v) => {
@@ -213,6 +219,8 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
         import: args.import,
         remote: false,
         cdrom_upload: false,
+        boot_upload: (false, false),
+        install_kernel: args.install.is_some(),
         warnings,
         table,
         autostart: args.autostart,
@@ -233,6 +241,10 @@ pub fn check(ctx: &mut Session, plan: &mut Plan, disks: &[DiskSpec]) -> Result<(
         Method::Cdrom(p) if !local => {
             plan.cdrom_upload = remote_cdrom(conn, &p)?;
             Method::Cdrom(p)
+        }
+        Method::Kernel(k) if !local => {
+            plan.boot_upload = super::kernel::remote_uploads(conn, &k, plan.install_kernel)?;
+            Method::Kernel(k)
         }
         method => resolve_method(method)?,
     };

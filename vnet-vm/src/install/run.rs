@@ -108,12 +108,13 @@ fn preview(plan: &Plan, virt_type: &(String, String), xml_only: bool) -> Install
                 crate::storage::target::upload_preview(&plan.name, Path::new(&member(&tree.initrd)));
         }
         Method::Kernel(k) if plan.remote => {
-            files.kernel = crate::storage::target::upload_preview(&plan.name, &k.kernel);
-            files.initrd = k
-                .initrd
-                .as_deref()
-                .map(|i| crate::storage::target::upload_preview(&plan.name, i))
-                .unwrap_or_default();
+            let preview = |p: &Path| crate::storage::target::upload_preview(&plan.name, p);
+            if plan.boot_upload.0 {
+                files.kernel = preview(&k.kernel);
+            }
+            if let (true, Some(i)) = (plan.boot_upload.1, &k.initrd) {
+                files.initrd = preview(i);
+            }
         }
         Method::Cdrom(iso) if plan.cdrom_upload => {
             files.cdrom = Some(crate::storage::target::upload_preview(&plan.name, iso));
@@ -185,12 +186,17 @@ fn make_everything(
             files.kernel = kernel;
             files.initrd = initrd.unwrap_or_default();
         }
+        // Only what the target host lacks and this machine has (plan::remote_kernel); the
+        // upload is the one a --cdrom ISO gets (a volume of the target's boot directory).
         Method::Kernel(k) if plan.remote => {
-            let initrd = k.initrd.as_deref();
-            let (kernel, initrd) =
-                crate::storage::target::upload_boot_files(conn, &plan.name, &k.kernel, initrd, journal)?;
-            files.kernel = kernel;
-            files.initrd = initrd.unwrap_or_default();
+            let upload =
+                |p: &Path, j: &mut Journal| crate::storage::target::upload_cdrom(conn, &plan.name, p, j);
+            if plan.boot_upload.0 {
+                files.kernel = upload(&k.kernel, journal)?;
+            }
+            if let (true, Some(i)) = (plan.boot_upload.1, &k.initrd) {
+                files.initrd = upload(i, journal)?;
+            }
         }
         Method::Cdrom(iso) if plan.cdrom_upload => {
             files.cdrom = Some(crate::storage::target::upload_cdrom(
@@ -276,15 +282,13 @@ fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles) -> String {
             initrd: Some(files.initrd.clone()),
             cmdline: plan.extra_args.clone(),
         },
-        // Uploaded to a remote host: its copies there.
-        Method::Kernel(k) if !files.kernel.is_empty() => OsBoot::Kernel {
-            kernel: files.kernel.clone(),
-            initrd: k.initrd.as_ref().map(|_| files.initrd.clone()),
-            cmdline: k.cmdline.clone(),
-        },
+        // A file uploaded to a remote host is booted from its copy there.
         Method::Kernel(k) => OsBoot::Kernel {
-            kernel: k.kernel.to_string_lossy().into_owned(),
-            initrd: k.initrd.as_ref().map(|p| p.to_string_lossy().into_owned()),
+            kernel: super::kernel::uploaded_or(&files.kernel, &k.kernel),
+            initrd: k
+                .initrd
+                .as_deref()
+                .map(|i| super::kernel::uploaded_or(&files.initrd, i)),
             cmdline: k.cmdline.clone(),
         },
         Method::Cdrom(_) => OsBoot::Cdrom,

@@ -520,3 +520,9 @@ pub(super) const VIDEO: &[Row] = &[
         "qxl VGA memory in KiB",
     ),
 ];
+
+pub(super) const INSTALL: &[Row] = &[
+    row("kernel", "os/kernel", "the kernel (a file of this machine)"),
+    row("initrd", "os/initrd", "its initrd"),
+    alias("kernel_args", &["extra_args"], "os/cmdline", "its command line"),
+];

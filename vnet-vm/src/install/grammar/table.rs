@@ -157,7 +157,12 @@ pub static OPTIONS: &[OptionDef] = &[
     ),
     typed("pxe", &[], &[], "boot from the network"),
     typed("import", &[], &[], "boot the first disk"),
-    refused("install", NOT_YET),
+    typed(
+        "install",
+        &[],
+        INSTALL,
+        "install-phase kernel: kernel=,initrd=,kernel_args= (uploaded over a remote URI)",
+    ),
     refused("reinstall", NOT_YET),
     typed(
         "extra-args",
