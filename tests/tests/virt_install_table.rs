@@ -51,19 +51,11 @@ fn compare_in(lab: &Lab, dir: &Path, stem: &str, line: &[&str], paths: &[&str]) 
     std::fs::write(&kernel, b"kernel").unwrap();
     let name = lab.domain(stem);
     let boot = format!("kernel={}", kernel.display());
-    let mut args = vec![
-        "--print-xml",
-        "--name",
-        &name,
-        "--memory",
-        "256",
-        "--virt-type",
-        "qemu",
-    ];
+    let mut args = vec!["--name", &name, "--memory", "256", "--virt-type", "qemu"];
     // The line's own --osinfo, --disk or --graphics (or --vnc) replaces the base one.
     let base = [
         ("--osinfo", "generic", "--osinfo"),
-        ("--boot", boot.as_str(), "--boot"),
+        ("--boot", boot.as_str(), "--cdrom"),
         ("--disk", "none", "--disk"),
         ("--graphics", "none", "--vnc"),
     ];
@@ -71,6 +63,9 @@ fn compare_in(lab: &Lab, dir: &Path, stem: &str, line: &[&str], paths: &[&str]) 
         if !line.contains(&flag) && !line.contains(&other) {
             args.extend([flag, value]);
         }
+    }
+    if !line.contains(&"--print-xml") {
+        args.push("--print-xml");
     }
     args.extend_from_slice(line);
     // vnet-vm first: virt-install 4.1's --print-xml creates the volumes of new disks.
@@ -344,6 +339,46 @@ fn direct_network_and_old_vnc_match_virt_install() {
         &["--network", &direct, "--vnc"],
         &["./devices/interface", "./devices/graphics"],
     );
+}
+
+/// virt-install's numbered --print-xml: a --cdrom install's step 2 boots the disk with the
+/// CD-ROM empty; the plain form prints both steps; a kernel boot has no step 2 (7, nothing
+/// changed) and a step 3 is no step (7).
+#[test]
+fn numbered_print_xml_matches_virt_install() {
+    let lab = lab!();
+    let dir = lab_dir(&lab, "steps");
+    let iso = dir.join("x.iso");
+    let disk = dir.join("d.img");
+    sh_ok(&format!("truncate -s 1M {} {}", iso.display(), disk.display()));
+    let (iso, disk) = (iso.display().to_string(), format!("{},bus=ide", disk.display()));
+    let line = [
+        "--network",
+        "none",
+        "--cdrom",
+        &iso,
+        "--disk",
+        &disk,
+        "--print-xml",
+        "2",
+    ];
+    compare_in(&lab, &dir, "steps", &line, &["./os/boot", "./devices/disk"]);
+    let name = lab.domain("all");
+    let both = |tool: &str| {
+        sh_ok(&format!(
+            "{tool} --print-xml --name {name} --memory 256 --virt-type qemu --osinfo generic \
+             --network none --graphics none --cdrom {iso} --disk {disk} 2>/dev/null | grep -c '<domain'"
+        ))
+    };
+    assert_eq!(both("virt-install").trim(), "2");
+    let ours = format!("{} install", bin_dir().join("vnet-vm").display());
+    assert_eq!(both(&ours).trim(), "2");
+    let before = libvirt_state(&dir);
+    let kernel = format!("kernel={iso}");
+    let base = ["install", "--name", &name, "--disk", "none", "--network", "none"];
+    vm(&[&base[..], &["--boot", &kernel, "--print-xml", "2"]].concat()).fails(7, "no XML step 2");
+    vm(&[&base[..], &["--cdrom", &iso, "--print-xml", "3"]].concat()).fails(7, "must be 1, 2, or all");
+    assert_eq!(libvirt_state(&dir), before);
 }
 
 /// The options of `virt-install --help`, with whether each takes a value.

@@ -163,9 +163,11 @@ pub struct Install {
     /// and never reboots it into a second stage, so this is what it always does.
     #[arg(long)]
     pub noreboot: bool,
-    /// Print the domain XML and change nothing.
-    #[arg(long)]
-    pub print_xml: bool,
+    /// Print the domain XML and change nothing. virt-install's numbered form: 1 the install's
+    /// XML, 2 the domain's after the install (--cdrom and --location: booting the disk, the
+    /// CD-ROM empty), all (no value: the default) every step's, one document after the other.
+    #[arg(long, value_name = "STEP", num_args = 0..=1, default_missing_value = "all")]
+    pub print_xml: Option<String>,
     /// Validate everything and print what would be done, changing nothing.
     #[arg(long)]
     pub dry_run: bool,

@@ -15,4 +15,5 @@ mod osinfo;
 mod output;
 mod plan;
 mod run;
+mod steps;
 mod tagging;

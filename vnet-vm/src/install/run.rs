@@ -47,8 +47,12 @@ impl Verb for Install {
         let virt_type = plan::choose_virt_type(conn, self.virt_type);
         let explicit = self.virt_type != VirtTypeArg::Auto;
         plan::check_caps(conn, &mut plan, &virt_type.0, explicit)?;
-        if self.print_xml || self.dry_run {
-            return Ok(preview(&plan, &virt_type, self.print_xml));
+        if let Some(step) = &self.print_xml {
+            let steps = super::steps::requested(step, &plan)?;
+            return Ok(preview(&plan, &virt_type, &steps));
+        }
+        if self.dry_run {
+            return Ok(preview(&plan, &virt_type, &[]));
         }
         let (dom, files) = make_everything(conn, &plan, &virt_type.0, journal)
             .map_err(|e| e.context(format!("install {}", plan.name)))?;
@@ -91,7 +95,8 @@ fn existing(name: String, exist_ok: bool) -> Result<InstallOutput> {
 }
 
 /// --print-xml and --dry-run: the XML and description of what would be made, changing nothing.
-fn preview(plan: &Plan, virt_type: &(String, String), xml_only: bool) -> InstallOutput {
+/// `steps`: the --print-xml steps (empty: --dry-run's JSON).
+fn preview(plan: &Plan, virt_type: &(String, String), steps: &[u8]) -> InstallOutput {
     let mut files = BootFiles::default();
     match &plan.method {
         Method::Location(tree) if !plan.remote => {
@@ -122,10 +127,14 @@ fn preview(plan: &Plan, virt_type: &(String, String), xml_only: bool) -> Install
         _ => {}
     }
     files.seed = plan.seed.as_ref().map(|s| seed_preview_path(plan, s));
-    let xml = domain_xml(plan, &virt_type.0, &files);
-    if xml_only {
-        return InstallOutput::xml(xml);
+    if !steps.is_empty() {
+        let docs: Vec<String> = steps
+            .iter()
+            .map(|step| domain_xml(plan, &virt_type.0, &files, *step))
+            .collect();
+        return InstallOutput::xml(docs.join("\n"));
     }
+    let xml = domain_xml(plan, &virt_type.0, &files, 1);
     let mut output = InstallOutput::installed(plan.name.clone(), false, describe(plan, virt_type, &files));
     output.dry_run = Some(true);
     output.xml = Some(xml);
@@ -210,7 +219,7 @@ fn make_everything(
         let path = cloudinit::upload(conn, seed.pool.name(), &seed.volume, &seed.seed.iso, journal)?;
         files.seed = Some(path);
     }
-    let xml = domain_xml(plan, virt_type, &files);
+    let xml = domain_xml(plan, virt_type, &files, 1);
     if plan.transient {
         return Ok((start_transient(conn, &plan.name, &xml, journal)?, files));
     }
@@ -275,8 +284,11 @@ fn make_storage(conn: &Connect, plan: &Plan, journal: &mut Journal) -> Result<()
     Ok(())
 }
 
-fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles) -> String {
+/// The domain XML of install step `step`: 1 the install, 2 the domain after it (the disk
+/// booted, the CD-ROM empty: see steps.rs).
+fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles, step: u8) -> String {
     let os = match &plan.method {
+        Method::Location(_) | Method::Cdrom(_) if step == 2 => OsBoot::Hd,
         Method::Location(_) => OsBoot::Kernel {
             kernel: files.kernel.clone(),
             initrd: Some(files.initrd.clone()),
@@ -296,7 +308,9 @@ fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles) -> String {
         Method::Pxe => OsBoot::Network,
     };
     let mut cdroms = Vec::new();
-    if let Method::Cdrom(p) = &plan.method {
+    if let (Method::Cdrom(_), 2) = (&plan.method, step) {
+        cdroms.push(String::new());
+    } else if let Method::Cdrom(p) = &plan.method {
         cdroms.push(
             files
                 .cdrom

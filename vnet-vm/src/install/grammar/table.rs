@@ -423,7 +423,12 @@ pub static OPTIONS: &[OptionDef] = &[
         &[],
         "accepted: install never reboots the guest into a second stage",
     ),
-    typed("print-xml", &[], &[], "print the domain XML, change nothing"),
+    typed(
+        "print-xml",
+        &[],
+        &[],
+        "print the domain XML, change nothing (STEP: 1, 2 after a --cdrom/--location install, all)",
+    ),
     typed(
         "dry-run",
         &[],

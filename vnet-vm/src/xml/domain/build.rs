@@ -378,14 +378,17 @@ fn write_disk(w: &mut Writer<Vec<u8>>, disk: &XmlDisk, dev: &str) -> io::Result<
     w.create_element("disk")
         .with_attributes([("type", kind), ("device", disk.device.as_str())])
         .write_inner_content(|w| {
-            w.create_element("driver")
-                .with_attributes([("name", "qemu"), ("type", disk.format.as_str())])
-                .with_attributes(disk.driver.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                .write_empty()?;
-            let source = if disk.block { "dev" } else { "file" };
-            w.create_element("source")
-                .with_attribute((source, disk.path.as_str()))
-                .write_empty()?;
+            // An empty drive (a CD-ROM after the install) has neither.
+            if !disk.path.is_empty() {
+                w.create_element("driver")
+                    .with_attributes([("name", "qemu"), ("type", disk.format.as_str())])
+                    .with_attributes(disk.driver.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                    .write_empty()?;
+                let source = if disk.block { "dev" } else { "file" };
+                w.create_element("source")
+                    .with_attribute((source, disk.path.as_str()))
+                    .write_empty()?;
+            }
             w.create_element("target")
                 .with_attributes([("dev", dev), ("bus", disk.bus.as_str())])
                 .write_empty()?;
