@@ -514,7 +514,7 @@ fn block_device_disk_in_install_and_attach_disk() {
     let (kernel, initrd) = kernel_in(&dir);
     let first = loop_device(&lab, &dir, "a.raw");
     let boot = format!("kernel={kernel},initrd={initrd}");
-    vm(&[
+    let out = vm(&[
         "install",
         "--name",
         &name,
@@ -530,7 +530,9 @@ fn block_device_disk_in_install_and_attach_disk() {
         "none",
         "--noautoconsole",
     ])
-    .ok();
+    .ok()
+    .json();
+    assert_eq!(out["disks"][0]["type"], "block", "{out}");
     let disks = disk_lines(&name);
     assert_eq!(disks.len(), 1, "{disks:?}");
     for want in [

@@ -213,9 +213,14 @@ pub enum Boot {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct InstalledDisk {
     pub path: String,
+    /// file, or block for a block device (`<disk type='block'>`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// disk, cdrom, floppy or lun.
+    pub device: String,
     /// raw or qcow2.
     pub format: String,
-    /// virtio, sata, scsi or ide.
+    /// virtio, sata, scsi, usb, ide (fdc for a floppy).
     pub bus: String,
     /// size= (GB), null when an existing image is reused.
     pub size_gb: Option<f64>,
@@ -362,6 +367,8 @@ fn disks(plan: &Plan) -> Vec<InstalledDisk> {
         .iter()
         .map(|d| InstalledDisk {
             path: d.spec.path.to_string_lossy().into_owned(),
+            kind: if d.spec.block { "block" } else { "file" }.into(),
+            device: d.spec.device.clone(),
             format: d.spec.format.clone(),
             bus: d.spec.bus.clone(),
             size_gb: d.spec.size_gb,
