@@ -240,7 +240,8 @@ fn disk_grammar_matches_virt_install() {
     let dev = loop_device(&lab, &dir);
     let pool = lab_pool(&lab, &dir);
     let at = |f: &str| dir.join(f).display().to_string();
-    let new = format!("path={},size=1,format=qcow2,bus=virtio", at("new.qcow2"));
+    // No format=: a new image is qcow2 for both, whatever its name.
+    let new = format!("path={},size=1,bus=virtio", at("new.img"));
     let block = format!("{dev},bus=virtio");
     let cdrom = format!(
         "path={},device=cdrom,bus=sata,readonly=on,shareable=on,boot.order=2,serial=abc,target.dev=sdc",

@@ -394,10 +394,13 @@ fn parse_disk(spec: &str) -> Result<DiskSpec> {
         )));
     }
     if disk.format.is_empty() {
-        // Like virt-install: an existing image keeps what its name says; new ones are raw (sparse),
-        // an overlay on a backing file is qcow2.
+        // An image named .qcow2 and an overlay on a backing file are qcow2; otherwise the plan
+        // decides once it knows whether the image exists (virt-install: a new one is qcow2, an
+        // existing one raw unless its name says qcow2).
         let qcow = disk.path.extension().is_some_and(|e| e == "qcow2") || disk.backing_store.is_some();
-        disk.format = if qcow { "qcow2" } else { "raw" }.into();
+        if qcow {
+            disk.format = "qcow2".into();
+        }
     }
     check_disk(&disk)?;
     Ok(disk)
@@ -792,7 +795,8 @@ mod tests {
         let d = parse_disks(&["path=/data/vm-images/vm1.img,size=10".into()]).unwrap();
         assert_eq!(d[0].path, PathBuf::from("/data/vm-images/vm1.img"));
         assert_eq!(d[0].size_gb, Some(10.0));
-        assert_eq!((d[0].format.as_str(), d[0].bus.as_str()), ("raw", "virtio"));
+        // No format= and no .qcow2 name: the plan decides (qcow2 when it creates the image).
+        assert_eq!((d[0].format.as_str(), d[0].bus.as_str()), ("", "virtio"));
         let d = parse_disks(&["/x/a.qcow2".into()]).unwrap();
         assert_eq!(d[0].format, "qcow2");
         assert!(parse_disks(&["none".into()]).unwrap().is_empty());

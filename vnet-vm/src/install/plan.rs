@@ -253,6 +253,11 @@ pub fn check(ctx: &mut Session, plan: &mut Plan, disks: &[DiskSpec]) -> Result<(
     super::disks::place_pool_disks(conn, &plan.name, &mut disks)?;
     super::disks::mark_block_devices(&mut disks, local);
     plan.disks = storage::plan_disks(conn, &disks, reuse)?;
+    for d in &mut plan.disks {
+        if d.spec.format.is_empty() {
+            d.spec.format = if d.create { "qcow2" } else { "raw" }.into();
+        }
+    }
     for d in &plan.disks {
         if !d.create && d.spec.size_gb.is_some() {
             plan.warnings.push(format!(

@@ -172,7 +172,12 @@ pub(super) const DISK: &[Row] = &[
         "",
         "GiB for a new image (made through libvirt's storage API)",
     ),
-    alias("format", &["driver.type"], "disk/driver/@type", "raw or qcow2"),
+    alias(
+        "format",
+        &["driver.type"],
+        "disk/driver/@type",
+        "raw or qcow2 (a new image: qcow2, an existing one: raw unless named .qcow2)",
+    ),
     row(
         "bus",
         "disk/target/@bus",
