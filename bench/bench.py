@@ -30,6 +30,8 @@
    and beside the root-namespace part alone (the floor), alternating, BENCH_RUNS runs; then the
    peak RSS of a BENCH_BATCH_LINES (100000)-line batch beside a 1000-line one (bounded memory: the
    two alike).
+8. BENCH_ONLY=install: `install --print-xml` of a 20-option virt-install line (issue 20), vnet-vm
+   beside real virt-install 4.1 in alternating rounds (BENCH_INSTALL_RUNS each, default 5).
 
 Writes a table to stdout and all numbers to bench/results.json (or $BENCH_OUT).
 """
@@ -608,6 +610,33 @@ def batch_target(results):
     sh("ip link del wm0")
     sh(f"ip link del {BRIDGE}")
     settle()
+def install_line(kernel, name):
+    """A 20-option virt-install line that defines nothing with --print-xml (no new storage)."""
+    return ["--print-xml", "--name", name, "--memory", "256", "--vcpus", "2", "--virt-type", "qemu",
+            "--osinfo", "generic", "--boot", f"kernel={kernel}", "--disk", "none", "--network", "none",
+            "--graphics", "vnc,listen=127.0.0.1", "--watchdog", "i6300esb,action=reset",
+            "--rng", "/dev/urandom", "--channel", "unix,target.type=virtio,name=org.qemu.guest_agent.0",
+            "--controller", "type=scsi,model=virtio-scsi", "--sound", "ich9", "--input", "tablet",
+            "--memballoon", "virtio", "--events", "on_poweroff=destroy,on_crash=restart",
+            "--metadata", "title=bench", "--serial", "pty", "--video", "vga"]
+
+
+def install_print_xml(results):
+    kernel = write("vmlinuz", "kernel")
+    line = install_line(kernel, "benchvm")
+    ways = {"vnet-vm install": [vnet("vnet-vm"), "install"] + line, "virt-install": ["virt-install"] + line}
+    times = {w: [] for w in ways}
+    for _ in range(int(os.environ.get("BENCH_INSTALL_RUNS", "5"))):
+        for way, cmd in ways.items():
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True)
+            times[way].append((time.perf_counter() - start) * 1000)
+    row = {w: statistics.median(t) for w, t in times.items()}
+    row["options"] = 20
+    row["ratio"] = row["vnet-vm install"] / row["virt-install"]
+    results["install"] = row
+    print(f"  install --print-xml (20 options): vnet-vm {row['vnet-vm install']:8.1f} ms"
+          f"  virt-install {row['virt-install']:8.1f} ms  ratio {row['ratio']:.3f}", flush=True)
 
 
 def main():
@@ -628,6 +657,8 @@ def main():
         writes(results)
     elif os.environ.get("BENCH_ONLY") == "batch":
         batch_target(results)
+    elif os.environ.get("BENCH_ONLY") == "install":
+        install_print_xml(results)
     else:
         topology(results)
         listings(results)

@@ -41,34 +41,39 @@ fn canonical(xml: &str, dir: &Path, stem: &str, paths: &[&str]) -> String {
 
 /// One line run by both tools with --print-xml; the elements at `paths` must be the same.
 fn compare(lab: &Lab, stem: &str, line: &[&str], paths: &[&str]) {
-    let dir = lab_dir(lab, stem);
+    compare_in(lab, &lab_dir(lab, stem), stem, line, paths)
+}
+
+/// [`compare`] with the files of `dir` (the line names them).
+fn compare_in(lab: &Lab, dir: &Path, stem: &str, line: &[&str], paths: &[&str]) {
+    let dir = dir.to_path_buf();
     let kernel = dir.join("vmlinuz");
     std::fs::write(&kernel, b"kernel").unwrap();
     let name = lab.domain(stem);
     let boot = format!("kernel={}", kernel.display());
-    let mut args = vec![
-        "--print-xml",
-        "--name",
-        &name,
-        "--memory",
-        "256",
-        "--virt-type",
-        "qemu",
-        "--osinfo",
-        "generic",
-        "--boot",
-        &boot,
-        "--disk",
-        "none",
-        "--graphics",
-        "none",
+    let mut args = vec!["--name", &name, "--memory", "256", "--virt-type", "qemu"];
+    // The line's own --osinfo, --disk or --graphics (or --vnc) replaces the base one.
+    let base = [
+        ("--osinfo", "generic", "--osinfo"),
+        ("--boot", boot.as_str(), "--cdrom"),
+        ("--disk", "none", "--disk"),
+        ("--graphics", "none", "--vnc"),
     ];
+    for (flag, value, other) in base {
+        if !line.contains(&flag) && !line.contains(&other) {
+            args.extend([flag, value]);
+        }
+    }
+    if !line.contains(&"--print-xml") {
+        args.push("--print-xml");
+    }
     args.extend_from_slice(line);
-    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
-    let theirs = sh_ok(&format!("virt-install {} 2>/dev/null", quoted.join(" ")));
+    // vnet-vm first: virt-install 4.1's --print-xml creates the volumes of new disks.
     let mut ours_args = vec!["install"];
     ours_args.extend_from_slice(&args);
     let ours = vm(&ours_args).ok().stdout;
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    let theirs = sh_ok(&format!("virt-install {} 2>/dev/null", quoted.join(" ")));
     let want = canonical(&theirs, &dir, "virt-install", paths);
     let got = canonical(&ours, &dir, "vnet-vm", paths);
     for path in paths {
@@ -198,6 +203,185 @@ fn network_grammar_matches_virt_install() {
     );
 }
 
+/// A loop device on a file of `dir`, detached when the lab ends.
+fn loop_device(lab: &Lab, dir: &Path) -> String {
+    let file = dir.join("loop.img");
+    sh_ok(&format!("truncate -s 64M {}", file.display()));
+    let dev = sh_ok(&format!("losetup -f --show {}", file.display()))
+        .trim()
+        .to_string();
+    lab.on_drop(format!("losetup -d {dev}"));
+    dev
+}
+
+/// A dir pool of the lab's own in `dir/pool`, removed with its volumes at the end.
+fn lab_pool(lab: &Lab, dir: &Path) -> String {
+    let pool = lab.name("pool");
+    let target = dir.join("pool");
+    sh_ok(&format!(
+        "virsh pool-define-as {pool} dir --target {} && virsh pool-build {pool} && virsh pool-start {pool}",
+        target.display()
+    ));
+    lab.on_drop(format!("virsh pool-destroy {pool}; virsh pool-undefine {pool}"));
+    pool
+}
+
+/// --disk's grammar: a new image (discard=unmap), a block device (type=block, cache=none,
+/// io=native, discard=unmap), a CD-ROM with every per-disk property, driver attributes on SCSI,
+/// pool=NAME,size=N, a floppy, a LUN and a USB disk; bus=scsi's virtio-scsi controller (with an
+/// osinfo that virt-install gives one).
+#[test]
+fn disk_grammar_matches_virt_install() {
+    let lab = lab!();
+    let dir = lab_dir(&lab, "disk");
+    for f in ["e1.img", "e2.img", "e3.img", "e4.img"] {
+        sh_ok(&format!("truncate -s 16M {}", dir.join(f).display()));
+    }
+    let dev = loop_device(&lab, &dir);
+    let pool = lab_pool(&lab, &dir);
+    let at = |f: &str| dir.join(f).display().to_string();
+    // No format=: a new image is qcow2 for both, whatever its name.
+    let new = format!("path={},size=1,bus=virtio", at("new.img"));
+    let block = format!("{dev},bus=virtio");
+    let cdrom = format!(
+        "path={},device=cdrom,bus=sata,readonly=on,shareable=on,boot.order=2,serial=abc,target.dev=sdc",
+        at("e1.img")
+    );
+    let scsi = format!(
+        "path={},bus=scsi,format=raw,cache=writeback,io=threads,discard=ignore",
+        at("e2.img")
+    );
+    let in_pool = format!("pool={pool},size=1");
+    let floppy = format!("{},device=floppy", at("e3.img"));
+    let usb = format!("{},bus=usb", at("e4.img"));
+    let line = [
+        "--network",
+        "none",
+        "--osinfo",
+        "debian11",
+        "--disk",
+        &new,
+        "--disk",
+        &block,
+        "--disk",
+        &cdrom,
+        "--disk",
+        &scsi,
+        "--disk",
+        &in_pool,
+        "--disk",
+        &floppy,
+        "--disk",
+        &usb,
+    ];
+    compare_in(
+        &lab,
+        &dir,
+        "disk",
+        &line,
+        &["./devices/disk", "./devices/controller[@type='scsi']"],
+    );
+    let lun = format!("{dev},device=lun,bus=scsi");
+    let line = ["--network", "none", "--disk", &lun];
+    compare_in(&lab, &dir, "lun", &line, &["./devices/disk"]);
+}
+
+/// --graphics (vnc with listen/port/password, spice with virt-install's defaults), --cpu with
+/// features, --serial, --console, --video and --machine in one call.
+#[test]
+fn display_cpu_console_and_machine_match_virt_install() {
+    let lab = lab!();
+    compare(
+        &lab,
+        "gfx",
+        &[
+            "--network",
+            "none",
+            "--graphics",
+            "vnc,listen=0.0.0.0,port=5901,password=secret",
+            "--graphics",
+            "spice",
+            "--cpu",
+            "host-model,+vmx,-svm",
+            "--serial",
+            "pty",
+            "--console",
+            "pty,target.type=virtio",
+            "--video",
+            "vga",
+            "--machine",
+            "q35",
+            "--arch",
+            "x86_64",
+        ],
+        &[
+            "./devices/graphics",
+            "./cpu",
+            "./devices/serial",
+            "./devices/console",
+            "./devices/video",
+            "./os/type",
+        ],
+    );
+}
+
+/// --network type=direct (a macvtap on a veth end of the lab's; the MAC given, virt-install
+/// generates one otherwise) and the older --vnc.
+#[test]
+fn direct_network_and_old_vnc_match_virt_install() {
+    let lab = lab!();
+    let dev = lab.link("d");
+    let peer = lab.link("p");
+    sh_ok(&format!("ip link add {dev} type veth peer name {peer}"));
+    let direct = format!("type=direct,source={dev},source_mode=bridge,model=virtio,mac=52:54:00:12:34:58");
+    compare(
+        &lab,
+        "direct",
+        &["--network", &direct, "--vnc"],
+        &["./devices/interface", "./devices/graphics"],
+    );
+}
+
+/// virt-install's numbered --print-xml: a --cdrom install's step 2 boots the disk with the
+/// CD-ROM empty; the plain form prints both steps; a kernel boot has no step 2 (7, nothing
+/// changed) and a step 3 is no step (7).
+#[test]
+fn numbered_print_xml_matches_virt_install() {
+    let lab = lab!();
+    let dir = lab_dir(&lab, "steps");
+    let iso = dir.join("x.iso");
+    let disk = dir.join("d.img");
+    sh_ok(&format!("truncate -s 1M {} {}", iso.display(), disk.display()));
+    let (iso, disk) = (iso.display().to_string(), format!("{},bus=ide", disk.display()));
+    let line = [
+        "--network",
+        "none",
+        "--cdrom",
+        &iso,
+        "--disk",
+        &disk,
+        "--print-xml",
+        "2",
+    ];
+    compare_in(&lab, &dir, "steps", &line, &["./os/boot", "./devices/disk"]);
+    let name = lab.domain("all");
+    let both = |tool: &str| {
+        sh_ok(&format!(
+            "{tool} --print-xml --name {name} --memory 256 --virt-type qemu --osinfo generic \
+             --network none --graphics none --cdrom {iso} --disk {disk} 2>/dev/null | grep -c '<domain'"
+        ))
+    };
+    assert_eq!(both("virt-install").trim(), "2");
+    let ours = format!("{} install", bin_dir().join("vnet-vm").display());
+    assert_eq!(both(&ours).trim(), "2");
+    let before = libvirt_state(&dir);
+    let kernel = format!("kernel={iso}");
+    let base = ["install", "--name", &name, "--disk", "none", "--network", "none"];
+    vm(&[&base[..], &["--boot", &kernel, "--print-xml", "2"]].concat()).fails(7, "no XML step 2");
+    vm(&[&base[..], &["--cdrom", &iso, "--print-xml", "3"]].concat()).fails(7, "must be 1, 2, or all");
+    assert_eq!(libvirt_state(&dir), before);
+}
+
 /// The options of `virt-install --help`, with whether each takes a value.
 fn virt_install_options() -> Vec<(String, bool)> {
     let help = sh_ok("virt-install --help");
@@ -279,10 +463,13 @@ fn every_virt_install_option_works_or_is_refused_by_name() {
     run.fails(7, "bogus");
 }
 
-/// --autostart (virsh dominfo: Autostart enable) and --transient (Persistent: no, gone once
-/// destroyed), each a real start of the kit's kernel under TCG.
+/// Three real starts of the kit's kernel under TCG: a guest with VNC, the guest-agent channel and
+/// --autostart (virsh domdisplay gives its VNC address, virsh dominfo Autostart enable and
+/// Persistent yes); a --transient one installed with --wait 1 that returns once the guest is
+/// destroyed (Persistent no, then gone); a --wait 0 --noautoconsole one that returns at once with
+/// the guest running.
 #[test]
-fn autostart_and_transient_guests_start_as_virsh_sees_them() {
+fn autostart_transient_and_wait_guests_start_as_virsh_sees_them() {
     let lab = lab!();
     let dir = lab_dir(&lab, "life");
     for f in ["vmlinuz", "initrd.gz"] {
@@ -293,8 +480,6 @@ fn autostart_and_transient_guests_start_as_virsh_sees_them() {
         dir.join("vmlinuz").display(),
         dir.join("initrd.gz").display()
     );
-    let kept = lab.domain("auto");
-    lab.on_drop(format!("virsh destroy {kept}; virsh undefine {kept}"));
     let base = [
         "--memory",
         "128",
@@ -304,45 +489,61 @@ fn autostart_and_transient_guests_start_as_virsh_sees_them() {
         &boot,
         "--disk",
         "none",
-    ];
-    let mut args = vec!["install", "--name", &kept, "--network", "none", "--noautoconsole"];
-    args.extend(base);
-    args.push("--autostart");
-    vm(&args).ok();
-    let info = sh_ok(&format!("virsh dominfo {kept}"));
-    assert!(
-        info.lines()
-            .any(|l| l.starts_with("Autostart:") && l.ends_with("enable")),
-        "{info}"
-    );
-    assert!(
-        info.lines()
-            .any(|l| l.starts_with("Persistent:") && l.ends_with("yes")),
-        "{info}"
-    );
-
-    let gone = lab.domain("trans");
-    lab.on_drop(format!("virsh destroy {gone}"));
-    let mut args = vec![
-        "install",
-        "--name",
-        &gone,
         "--network",
         "none",
-        "--autoconsole",
-        "none",
     ];
+    let info_says = |name: &str, key: &str, value: &str| {
+        let info = sh_ok(&format!("virsh dominfo {name}"));
+        assert!(
+            info.lines().any(|l| l.starts_with(key) && l.ends_with(value)),
+            "{key} {value}: {info}"
+        );
+    };
+
+    let kept = lab.domain("auto");
+    let mut args = vec!["install", "--name", &kept, "--noautoconsole", "--autostart"];
     args.extend(base);
-    args.push("--transient");
+    args.extend(["--graphics", "vnc,listen=127.0.0.1"]);
+    args.extend(["--channel", "unix,target.type=virtio,name=org.qemu.guest_agent.0"]);
     vm(&args).ok();
-    let info = sh_ok(&format!("virsh dominfo {gone}"));
+    info_says(&kept, "Autostart:", "enable");
+    info_says(&kept, "Persistent:", "yes");
+    info_says(&kept, "State:", "running");
+    let display = sh_ok(&format!("virsh domdisplay {kept}"));
+    assert!(display.trim().starts_with("vnc://127.0.0.1:"), "{display}");
+    let xml = sh_ok(&format!("virsh dumpxml {kept}"));
+    assert!(xml.contains("name='org.qemu.guest_agent.0'"), "{xml}");
+
+    let gone = lab.domain("trans");
+    let mut args = vec!["install", "--name", &gone, "--transient", "--wait", "1"];
+    args.extend(base);
+    // Destroys the guest once it runs (after dominfo, while install --wait is waiting).
+    let killer = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "for i in $(seq 120); do virsh domstate {gone} 2>/dev/null | grep -q running && break; sleep 0.5; done; \
+             sleep 2; virsh dominfo {gone}; virsh destroy {gone}"
+        ))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let run = vm(&args).ok();
+    let seen = String::from_utf8(killer.wait_with_output().unwrap().stdout).unwrap();
     assert!(
-        info.lines()
+        seen.lines()
             .any(|l| l.starts_with("Persistent:") && l.ends_with("no")),
-        "{info}"
+        "{seen}"
     );
-    sh_ok(&format!("virsh destroy {gone}"));
+    assert_eq!(run.json()["shut_off"], true, "{run:?}");
     assert!(!sh_ok("virsh list --all --name").lines().any(|l| l == gone));
+
+    let quick = lab.domain("quick");
+    let mut args = vec!["install", "--name", &quick, "--wait", "0", "--noautoconsole"];
+    args.extend(base);
+    let run = vm(&args).ok();
+    assert!(run.json().get("shut_off").is_none(), "{run:?}");
+    info_says(&quick, "State:", "running");
+
     let before = libvirt_state(&dir);
     let mut args = vec!["install", "--name", &gone, "--transient", "--autostart"];
     args.extend(base);

@@ -382,6 +382,9 @@ fn bad_inputs_change_nothing() {
         dir.display()
     );
     let native = format!("{overlay},io=native");
+    let tape = format!("{overlay},device=tape");
+    let both = format!("{overlay},pool=default");
+    let bad_target = format!("{overlay},target.dev=eth0");
     let cases: Vec<(Vec<&str>, i32, &str)> = vec![
         (
             vec!["--disk", &overlay, "--cloud-init", &missing_ud],
@@ -407,6 +410,53 @@ fn bad_inputs_change_nothing() {
             "not a CPU model",
         ),
         (vec!["--disk", &native], 7, "io=native needs cache=none"),
+        (vec!["--disk", "pool=no-such-pool,size=1"], 3, "no-such-pool"),
+        (vec!["--disk", "pool=default"], 7, "needs size="),
+        (vec!["--disk", "pool=default,size=1,sparse=no"], 7, "sparse"),
+        (vec!["--disk", &tape], 7, "device 'tape'"),
+        (vec!["--disk", &both], 7, "path= or pool="),
+        (vec!["--disk", &bad_target], 7, "target.dev"),
+        (
+            vec!["--disk", &overlay, "--graphics", "sdl"],
+            7,
+            "--graphics 'sdl': not supported",
+        ),
+        (
+            vec!["--disk", &overlay, "--graphics", "vnc,port=80"],
+            7,
+            "port='80'",
+        ),
+        (vec!["--disk", &overlay, "--graphics", "vnc,bogus=1"], 7, "bogus"),
+        (
+            vec!["--disk", &overlay, "--vnc", "--graphics", "spice"],
+            7,
+            "cannot mix",
+        ),
+        (
+            vec!["--disk", &overlay, "--arch", "aarch64"],
+            7,
+            "--arch 'aarch64': not supported",
+        ),
+        (
+            vec!["--disk", &overlay, "--cpu", "host-model,~vmx"],
+            7,
+            "unknown sub-option",
+        ),
+        (
+            vec!["--disk", &overlay, "--network", "type=user"],
+            7,
+            "type='user': not supported",
+        ),
+        (
+            vec!["--disk", &overlay, "--network", "type=direct,source=nosuch0"],
+            3,
+            "nosuch0",
+        ),
+        (
+            vec!["--disk", &overlay, "--video", "model.bogus=1"],
+            7,
+            "model.bogus",
+        ),
     ];
     for (extra, code, needle) in cases {
         assert_unchanged(
@@ -417,4 +467,226 @@ fn bad_inputs_change_nothing() {
         );
     }
     assert_ne!(sh(&format!("virsh dominfo {name}")).code, 0);
+}
+
+/// A loop device on a file of `dir`, detached when the lab ends.
+fn loop_device(lab: &Lab, dir: &Path, file: &str) -> String {
+    let file = dir.join(file);
+    sh_ok(&format!("truncate -s 32M {}", file.display()));
+    let dev = sh_ok(&format!("losetup -f --show {}", file.display()))
+        .trim()
+        .to_string();
+    lab.on_drop(format!("losetup -d {dev}"));
+    dev
+}
+
+/// The `<disk>` elements of a domain's persistent definition, one line each, with the target's
+/// device name and the PCI address left out (to compare a disk attached at vdb with one at vdc).
+fn disk_lines(name: &str) -> Vec<String> {
+    let xml = dumpxml_inactive(name);
+    let mut out = Vec::new();
+    for part in xml.split("<disk ").skip(1) {
+        let disk = part.split("</disk>").next().unwrap();
+        let disk = match disk.split_once("<address") {
+            Some((head, tail)) => format!("{head}{}", tail.split_once("/>").unwrap().1),
+            None => disk.to_string(),
+        };
+        let flat: String = disk.split_whitespace().collect::<Vec<_>>().join(" ");
+        let no_dev = flat
+            .split(' ')
+            .filter(|w| !w.starts_with("dev='vd") && !w.starts_with("dev=\"vd"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        out.push(no_dev);
+    }
+    out
+}
+
+/// A block device as a disk (issue 19 and 20): install writes `<disk type='block'>` with
+/// `<source dev=>` and virt-install's cache=none, io=native, discard=unmap, and the guest starts
+/// under QEMU (which refuses the file driver on a block device); attach-disk of a second loop
+/// device writes what `virsh attach-disk` writes for it (the same element but the target).
+#[test]
+fn block_device_disk_in_install_and_attach_disk() {
+    let lab = lab!();
+    let dir = lab_dir(&lab, "blk");
+    let name = lab.domain("blk");
+    let (kernel, initrd) = kernel_in(&dir);
+    let first = loop_device(&lab, &dir, "a.raw");
+    let boot = format!("kernel={kernel},initrd={initrd}");
+    let out = vm(&[
+        "install",
+        "--name",
+        &name,
+        "--memory",
+        "128",
+        "--virt-type",
+        "qemu",
+        "--boot",
+        &boot,
+        "--disk",
+        &first,
+        "--network",
+        "none",
+        "--noautoconsole",
+    ])
+    .ok()
+    .json();
+    assert_eq!(out["disks"][0]["type"], "block", "{out}");
+    let disks = disk_lines(&name);
+    assert_eq!(disks.len(), 1, "{disks:?}");
+    for want in [
+        "type='block' device='disk'",
+        "cache='none' io='native' discard='unmap'",
+        &format!("<source dev='{first}'/>"),
+    ] {
+        assert!(disks[0].contains(want), "{want} not in {}", disks[0]);
+    }
+    assert!(sh_ok(&format!("virsh domstate {name}")).starts_with("running"));
+
+    let second = loop_device(&lab, &dir, "b.raw");
+    vm(&["attach-disk", &name, &second, "vdb", "--config"]).ok();
+    sh_ok(&format!("virsh attach-disk {name} {second} vdc --config"));
+    let disks = disk_lines(&name);
+    assert_eq!(disks.len(), 3, "{disks:?}");
+    assert!(
+        disks[1].contains("type='block'") && disks[1].contains(&format!("<source dev='{second}'/>")),
+        "{disks:?}"
+    );
+    assert_eq!(disks[1], disks[2], "vnet-vm attach-disk vs virsh attach-disk");
+}
+
+/// ISSUE-19's `-c URI install --boot kernel=PATH,initrd=PATH`: the paths are the target host's (a
+/// second libvirt host, tests/second-host), as virt-install boots them. A kernel only the target
+/// has is booted from there (nothing uploaded); an initrd only this machine has is uploaded into
+/// the target's /var/lib/libvirt/boot; the result says which. A kernel on neither host is exit 3
+/// with nothing changed on either.
+#[test]
+fn remote_boot_kernel_is_the_target_hosts_unless_only_here() {
+    let lab = lab!();
+    let script = format!("{}/second-host", env!("CARGO_MANIFEST_DIR"));
+    let host = lab.name("rb");
+    lab.on_drop(format!("{script} stop {host}"));
+    let uri = sh_ok(&format!("{script} start {host} 10.97.0.2 10.97.0.1"))
+        .trim()
+        .to_string();
+    let on_target = |cmd: &str| sh_ok(&format!("{script} exec {host} bash -c '{cmd}'"));
+    let there = format!("/var/lib/libvirt/boot/{}-vmlinuz", lab.name("k"));
+    on_target(&format!(
+        "mkdir -p /var/lib/libvirt/boot && cp {} {there}",
+        kit().join("vmlinuz").display()
+    ));
+    let dir = lab_dir(&lab, "rb");
+    // Only this machine sees its /var/lib/libvirt (the second host has its own; /tmp is shared).
+    let local = format!("/var/lib/libvirt/images/{}", lab.name("kit"));
+    lab.on_drop(format!("rm -rf {local}"));
+    let here = format!("{local}/initrd.gz");
+    sh_ok(&format!(
+        "mkdir -p {local} && cp {} {here}",
+        kit().join("initrd.gz").display()
+    ));
+    let name = lab.domain("rb");
+    let install = |boot: &str| {
+        vnet(
+            "vnet-vm",
+            &[
+                "-c",
+                &uri,
+                "install",
+                "--dry-run",
+                "--name",
+                &name,
+                "--memory",
+                "128",
+                "--virt-type",
+                "qemu",
+                "--disk",
+                "none",
+                "--network",
+                "none",
+                "--boot",
+                boot,
+            ],
+        )
+    };
+    let out = install(&format!("kernel={there},initrd={here}")).ok().json();
+    let boot = &out["boot"];
+    assert_eq!(boot["kernel"], there.as_str(), "{out}");
+    assert!(boot.get("kernel_uploaded_from").is_none(), "{out}");
+    assert_eq!(boot["initrd_uploaded_from"], here.as_str(), "{out}");
+    let copy = boot["initrd"].as_str().unwrap();
+    assert!(copy.starts_with("/var/lib/libvirt/boot/vnet-"), "{out}");
+    let xml = out["xml"].as_str().unwrap();
+    assert!(xml.contains(&format!("<kernel>{there}</kernel>")), "{xml}");
+
+    // --install's kernel and initrd are this machine's, uploaded as virt-install uploads them.
+    sh_ok(&format!("cp {} {local}/vmlinuz", kit().join("vmlinuz").display()));
+    let install_opts = format!("kernel={local}/vmlinuz,initrd={here},kernel_args=console=ttyS0");
+    let out = vnet(
+        "vnet-vm",
+        &[
+            "-c",
+            &uri,
+            "install",
+            "--dry-run",
+            "--name",
+            &name,
+            "--memory",
+            "128",
+            "--virt-type",
+            "qemu",
+            "--disk",
+            "none",
+            "--network",
+            "none",
+            "--install",
+            &install_opts,
+        ],
+    )
+    .ok()
+    .json();
+    let boot = &out["boot"];
+    assert_eq!(
+        boot["kernel_uploaded_from"],
+        format!("{local}/vmlinuz").as_str(),
+        "{out}"
+    );
+    assert_eq!(boot["initrd_uploaded_from"], here.as_str(), "{out}");
+    assert_eq!(boot["cmdline"], "console=ttyS0", "{out}");
+
+    let state = || {
+        (
+            sh_ok(&format!(
+                "virsh -c {uri} list --all --name; virsh -c {uri} pool-list --all --name"
+            )),
+            on_target("ls -1A /var/lib/libvirt/boot"),
+            libvirt_state(&dir),
+        )
+    };
+    let before = state();
+    install(&format!("kernel={local}/no-such-vmlinuz")).fails(3, "no-such-vmlinuz");
+    // The target's own kernel is no file here: --install (this machine's files) refuses it.
+    let only_there = format!("kernel={there}");
+    let remote = |opts: &str| {
+        vnet(
+            "vnet-vm",
+            &[
+                "-c",
+                &uri,
+                "install",
+                "--dry-run",
+                "--name",
+                &name,
+                "--disk",
+                "none",
+                "--network",
+                "none",
+                "--install",
+                opts,
+            ],
+        )
+    };
+    remote(&only_there).fails(3, "no such file");
+    remote("kernel=/k,bootdev=cdrom").fails(7, "bootdev");
+    assert_eq!(state(), before);
 }

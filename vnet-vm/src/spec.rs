@@ -64,6 +64,22 @@ fn options(spec: &str, what: &str, bare_key: &str, allowed: &[&str]) -> Result<V
 pub enum NicSource {
     Network(String),
     Bridge(String),
+    /// type=direct: a macvtap on a host device in a mode (bridge, vepa, private, passthrough).
+    Direct {
+        dev: String,
+        mode: String,
+    },
+}
+
+impl NicSource {
+    /// The interface type, the `<source>` attribute naming the host side, and its value.
+    pub fn parts(&self) -> (&'static str, &'static str, &str) {
+        match self {
+            NicSource::Network(n) => ("network", "network", n),
+            NicSource::Bridge(b) => ("bridge", "bridge", b),
+            NicSource::Direct { dev, .. } => ("direct", "dev", dev),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -94,28 +110,81 @@ pub fn parse_networks(specs: &[String]) -> Result<Vec<Nic>> {
 }
 
 fn parse_network(spec: &str) -> Result<Nic> {
-    let mut source = None;
+    let mut given: Vec<(String, String)> = Vec::new();
     let mut model = "virtio".to_string();
     let mut mac = None;
-    for (key, value) in options(spec, "--network", "", &["network", "bridge", "model", "mac"])? {
+    for (key, value) in options(
+        spec,
+        "--network",
+        "",
+        &[
+            "type",
+            "network",
+            "bridge",
+            "source",
+            "source_mode",
+            "model",
+            "mac",
+        ],
+    )? {
         match key.as_str() {
-            "network" | "bridge" if source.is_some() => {
-                return Err(Error::invalid(format!(
-                    "--network '{spec}': give network= or bridge=, once"
-                )))
-            }
-            "network" => source = Some(NicSource::Network(value)),
-            "bridge" => {
-                vnet_common::names::validate_ifname(&value)?;
-                source = Some(NicSource::Bridge(value))
-            }
             "model" => model = validate_model(&value)?,
-            _ => mac = Some(parse_unicast_mac(&value)?),
+            "mac" => mac = Some(parse_unicast_mac(&value)?),
+            _ => given.push((key, value)),
         }
     }
-    let source = source
-        .ok_or_else(|| Error::invalid(format!("--network '{spec}': needs network=NAME or bridge=BR")))?;
+    let source = nic_source(spec, &given)?;
     Ok(Nic { source, model, mac })
+}
+
+/// The host side of one `--network`: network=NAME, bridge=BR, or type=T with source= (and
+/// source_mode= for direct, bridge by default as libvirt's).
+fn nic_source(spec: &str, given: &[(String, String)]) -> Result<NicSource> {
+    let get = |k: &str| given.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let bad = |why: &str| Error::invalid(format!("--network {}: {why}", quote(spec)));
+    let (network, bridge) = (get("network"), get("bridge"));
+    if network.is_some() && bridge.is_some() {
+        return Err(bad("give network= or bridge=, once"));
+    }
+    let implied = match (&network, &bridge) {
+        (Some(_), _) => Some("network"),
+        (_, Some(_)) => Some("bridge"),
+        _ => None,
+    };
+    let kind = match (get("type"), implied) {
+        (Some(t), Some(i)) if t != i => return Err(bad(&format!("{i}= needs type={i}"))),
+        (Some(t), _) => t,
+        (None, Some(i)) => i.to_string(),
+        (None, None) => return Err(bad("needs network=NAME, bridge=BR or type=direct,source=DEV")),
+    };
+    if !["network", "bridge", "direct"].contains(&kind.as_str()) {
+        return Err(Error::invalid(format!(
+            "--network type={}: not supported by vnet-vm install",
+            quote(&kind)
+        ))
+        .with_hint("use network=NAME, bridge=BR or type=direct,source=DEV"));
+    }
+    let source = get("source").or(get("network")).or(get("bridge"));
+    let source = source.ok_or_else(|| bad(&format!("type={kind} needs source=")))?;
+    if get("source_mode").is_some() && kind != "direct" {
+        return Err(bad("source_mode= is for type=direct"));
+    }
+    match kind.as_str() {
+        "network" => Ok(NicSource::Network(source)),
+        "bridge" => {
+            vnet_common::names::validate_ifname(&source)?;
+            Ok(NicSource::Bridge(source))
+        }
+        "direct" => {
+            vnet_common::names::validate_ifname(&source)?;
+            let mode = get("source_mode").unwrap_or_else(|| "bridge".into());
+            if !["bridge", "vepa", "private", "passthrough"].contains(&mode.as_str()) {
+                return Err(bad("source_mode= is bridge, vepa, private or passthrough"));
+            }
+            Ok(NicSource::Direct { dev: source, mode })
+        }
+        _ => unreachable!("checked above"),
+    }
 }
 
 fn validate_model(model: &str) -> Result<String> {
@@ -141,6 +210,23 @@ pub struct DiskSpec {
     pub backing_format: Option<String>,
     /// The `<driver>` attributes beyond name and type (cache, discard, io, ...), validated.
     pub driver: Vec<(String, String)>,
+    /// device=: disk, cdrom, floppy or lun.
+    pub device: String,
+    /// readonly=on (always so for a cdrom, as virt-install writes it).
+    pub readonly: bool,
+    /// shareable=on.
+    pub shareable: bool,
+    /// boot.order=N: the per-device boot order.
+    pub boot_order: Option<u32>,
+    /// serial=: the disk's serial number.
+    pub serial: Option<String>,
+    /// target.dev=: the device name the guest sees (else generated as virt-install does).
+    pub target_dev: Option<String>,
+    /// pool=NAME without path=: a new volume in that pool (its path is chosen by the plan).
+    pub pool: Option<String>,
+    /// A block device (/dev/loopN, an LVM volume, a zvol): `<disk type='block'>`, set by the
+    /// plan once it has looked at the path.
+    pub block: bool,
 }
 
 impl DiskSpec {
@@ -172,7 +258,7 @@ pub fn parse_disks(specs: &[String]) -> Result<Vec<DiskSpec>> {
     }
     let disks: Vec<DiskSpec> = specs.iter().map(|s| parse_disk(s)).collect::<Result<_>>()?;
     for (i, d) in disks.iter().enumerate() {
-        if disks[..i].iter().any(|o| o.path == d.path) {
+        if d.pool.is_none() && disks[..i].iter().any(|o| o.path == d.path) {
             return Err(Error::invalid(format!(
                 "--disk {} is given twice",
                 quote(&d.path.to_string_lossy())
@@ -223,6 +309,13 @@ const DISK_KEYS: &[&str] = &[
     "driver.error_policy",
     "driver.copy_on_read",
     "driver.queues",
+    "device",
+    "readonly",
+    "shareable",
+    "boot.order",
+    "serial",
+    "target.dev",
+    "pool",
 ];
 
 fn parse_format(value: &str, what: &str) -> Result<String> {
@@ -240,10 +333,18 @@ fn parse_disk(spec: &str) -> Result<DiskSpec> {
         path: PathBuf::new(),
         size_gb: None,
         format: String::new(),
-        bus: "virtio".into(),
+        bus: String::new(),
         backing_store: None,
         backing_format: None,
         driver: Vec::new(),
+        device: "disk".into(),
+        readonly: false,
+        shareable: false,
+        boot_order: None,
+        serial: None,
+        target_dev: None,
+        pool: None,
+        block: false,
     };
     for (key, value) in options(spec, "--disk", "path", DISK_KEYS)? {
         match key.as_str() {
@@ -259,12 +360,15 @@ fn parse_disk(spec: &str) -> Result<DiskSpec> {
                     quote(&value)
                 )))
             }
-            "bus" if ["virtio", "sata", "scsi", "ide"].contains(&value.as_str()) => disk.bus = value,
+            "bus" if ["virtio", "sata", "scsi", "ide", "usb"].contains(&value.as_str()) => disk.bus = value,
             "bus" => {
                 return Err(Error::invalid(format!(
-                    "--disk bus {}: use virtio, sata, scsi or ide",
+                    "--disk bus {}: use virtio, sata, scsi, usb or ide",
                     quote(&value)
                 )))
+            }
+            "device" | "readonly" | "shareable" | "boot.order" | "serial" | "target.dev" | "pool" => {
+                set_disk_property(&mut disk, &key, value)?
             }
             other => {
                 let attr = other.strip_prefix("driver.").unwrap_or(other);
@@ -273,6 +377,12 @@ fn parse_disk(spec: &str) -> Result<DiskSpec> {
                 disk.driver.push((attr.to_string(), value));
             }
         }
+    }
+    if disk.bus.is_empty() {
+        disk.bus = default_bus(&disk.device).into();
+    }
+    if let Some(pool) = &disk.pool {
+        return check_pool_disk(disk.clone(), pool, spec);
     }
     if disk.path.as_os_str().is_empty() {
         return Err(Error::invalid(format!("--disk {}: needs path=", quote(spec))));
@@ -284,10 +394,102 @@ fn parse_disk(spec: &str) -> Result<DiskSpec> {
         )));
     }
     if disk.format.is_empty() {
-        // Like virt-install: an existing image keeps what its name says; new ones are raw (sparse),
-        // an overlay on a backing file is qcow2.
+        // An image named .qcow2 and an overlay on a backing file are qcow2; otherwise the plan
+        // decides once it knows whether the image exists (virt-install: a new one is qcow2, an
+        // existing one raw unless its name says qcow2).
         let qcow = disk.path.extension().is_some_and(|e| e == "qcow2") || disk.backing_store.is_some();
-        disk.format = if qcow { "qcow2" } else { "raw" }.into();
+        if qcow {
+            disk.format = "qcow2".into();
+        }
+    }
+    check_disk(&disk)?;
+    Ok(disk)
+}
+
+/// The bus a disk gets without bus=: virtio for disks, IDE for CD-ROMs (q35 moves them to SATA),
+/// the floppy controller for floppies, SCSI for a LUN.
+fn default_bus(device: &str) -> &'static str {
+    match device {
+        "cdrom" => "ide",
+        "floppy" => "fdc",
+        "lun" => "scsi",
+        _ => "virtio",
+    }
+}
+
+/// `on`/`off` as virt-install reads its booleans (yes/no, true/false, 1/0 too).
+fn on_off(key: &str, value: &str) -> Result<bool> {
+    match value {
+        "on" | "yes" | "true" | "1" => Ok(true),
+        "off" | "no" | "false" | "0" => Ok(false),
+        _ => Err(Error::invalid(format!(
+            "--disk {key} {}: use on or off",
+            quote(value)
+        ))),
+    }
+}
+
+/// device=, readonly=, shareable=, boot.order=, serial=, target.dev=, pool=.
+fn set_disk_property(disk: &mut DiskSpec, key: &str, value: String) -> Result<()> {
+    let bad = |why: &str| Error::invalid(format!("--disk {key} {}: {why}", quote(&value)));
+    match key {
+        "device" if ["disk", "cdrom", "floppy", "lun"].contains(&value.as_str()) => {
+            disk.readonly |= value == "cdrom";
+            disk.device = value;
+        }
+        "device" => return Err(bad("use disk, cdrom, floppy or lun")),
+        "readonly" => disk.readonly = on_off(key, &value)?,
+        "shareable" => disk.shareable = on_off(key, &value)?,
+        "boot.order" => match value.parse::<u32>() {
+            Ok(n) if n >= 1 => disk.boot_order = Some(n),
+            _ => return Err(bad("a boot position from 1")),
+        },
+        "serial"
+            if value.len() <= 20
+                && value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) =>
+        {
+            disk.serial = Some(value)
+        }
+        "serial" => return Err(bad("up to 20 of A-Z a-z 0-9 - _ .")),
+        "target.dev" => {
+            let ok = ["vd", "sd", "hd", "fd"]
+                .iter()
+                .find_map(|p| value.strip_prefix(p))
+                .is_some_and(|l| (1..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_lowercase()));
+            if !ok {
+                return Err(bad("a device name like vdb, sdc, hda or fda"));
+            }
+            disk.target_dev = Some(value);
+        }
+        _ => {
+            if value.contains('/') || value.starts_with('.') {
+                return Err(bad("a storage pool name"));
+            }
+            disk.pool = Some(value);
+        }
+    }
+    Ok(())
+}
+
+/// `pool=NAME,size=N` without path=: a new volume in NAME (qcow2 unless format= says, as
+/// virt-install makes it); the plan names it after the domain.
+fn check_pool_disk(mut disk: DiskSpec, pool: &str, spec: &str) -> Result<DiskSpec> {
+    if !disk.path.as_os_str().is_empty() {
+        return Err(Error::invalid(format!(
+            "--disk {}: give path= or pool=, not both",
+            quote(spec)
+        )));
+    }
+    if disk.size_gb.is_none() {
+        return Err(Error::invalid(format!(
+            "--disk {}: pool={pool} makes a new volume and needs size=GB",
+            quote(spec)
+        )));
+    }
+    if disk.format.is_empty() {
+        disk.format = "qcow2".into();
     }
     check_disk(&disk)?;
     Ok(disk)
@@ -593,7 +795,8 @@ mod tests {
         let d = parse_disks(&["path=/data/vm-images/vm1.img,size=10".into()]).unwrap();
         assert_eq!(d[0].path, PathBuf::from("/data/vm-images/vm1.img"));
         assert_eq!(d[0].size_gb, Some(10.0));
-        assert_eq!((d[0].format.as_str(), d[0].bus.as_str()), ("raw", "virtio"));
+        // No format= and no .qcow2 name: the plan decides (qcow2 when it creates the image).
+        assert_eq!((d[0].format.as_str(), d[0].bus.as_str()), ("", "virtio"));
         let d = parse_disks(&["/x/a.qcow2".into()]).unwrap();
         assert_eq!(d[0].format, "qcow2");
         assert!(parse_disks(&["none".into()]).unwrap().is_empty());

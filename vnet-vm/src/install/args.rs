@@ -33,9 +33,11 @@ use std::io::IsTerminal;
 /// copied kernels).
 ///
 /// Over a remote URI (-c qemu+tcp://HOST/system, qemu+ssh://...) every path in the domain is one
-/// on the target host: the kernel and initrd of --boot and --location (read here from the ISO,
-/// directory or http:// tree) and a --cdrom ISO of this machine are uploaded into volumes of the
-/// target's /var/lib/libvirt/boot (removed on failure and by undefine --remove-all-storage); a
+/// on the target host: --boot kernel=,initrd= are the target host's files, as virt-install boots
+/// them (one missing there but present here is uploaded, and the result's boot says so with
+/// kernel_uploaded_from/initrd_uploaded_from); the kernel and initrd of --location (read here
+/// from the ISO, directory or http:// tree) and a --cdrom ISO of this machine are uploaded into
+/// volumes of the target's /var/lib/libvirt/boot (removed on failure and by undefine --remove-all-storage); a
 /// --cdrom path that is no file here is used when the target host has it; disk paths are looked
 /// up there through libvirt, a folder no pool covers getting a dir pool of its own. Nothing on
 /// this machine is made or read but the files named.
@@ -77,9 +79,24 @@ pub struct Install {
     /// network=NAME|bridge=BR[,model=virtio][,mac=MAC], or none; repeatable (default: network=default).
     #[arg(short = 'w', long = "network", value_name = "SPEC")]
     pub networks: Vec<String>,
-    /// Graphical console: none (serial console only), vnc or spice.
-    #[arg(long, value_enum, default_value_t = GraphicsKind::None)]
-    pub graphics: GraphicsKind,
+    /// The CPU architecture: x86_64, the only one vnet-vm installs (others are 7).
+    #[arg(long, value_name = "ARCH")]
+    pub arch: Option<String>,
+    /// The machine type (pc, q35, pc-q35-10.0, ...); --boot uefi implies q35.
+    #[arg(long, value_name = "MACHINE")]
+    pub machine: Option<String>,
+    /// virt-install's older spelling of --graphics vnc (hidden there too).
+    #[arg(long, hide = true)]
+    pub vnc: bool,
+    /// With --vnc: its port.
+    #[arg(long, hide = true, value_name = "PORT")]
+    pub vncport: Option<String>,
+    /// With --vnc: its listen address.
+    #[arg(long, hide = true, value_name = "ADDR")]
+    pub vnclisten: Option<String>,
+    /// virt-install's older spelling of --graphics none.
+    #[arg(long, hide = true)]
+    pub nographics: bool,
     /// Deprecated and ignored, as in virt-install (a warning says so); use --os-variant.
     #[arg(long, value_name = "TYPE")]
     pub os_type: Option<String>,
@@ -116,6 +133,11 @@ pub struct Install {
     /// q35), and/or a direct kernel boot kernel=K,initrd=I[,kernel_args=A].
     #[arg(long, value_name = "SPEC")]
     pub boot: Option<String>,
+    /// virt-install's install-phase kernel: kernel=K[,initrd=I][,kernel_args=A], files of this
+    /// machine (uploaded into the target's /var/lib/libvirt/boot over a remote URI), booted
+    /// directly as --boot kernel=... boots (vnet-vm keeps that boot after the first start).
+    #[arg(long, value_name = "OPTS")]
+    pub install: Option<String>,
     /// Kernel command line for the --location install kernel.
     #[arg(short = 'x', long, value_name = "ARGS")]
     pub extra_args: Option<String>,
@@ -141,9 +163,11 @@ pub struct Install {
     /// and never reboots it into a second stage, so this is what it always does.
     #[arg(long)]
     pub noreboot: bool,
-    /// Print the domain XML and change nothing.
-    #[arg(long)]
-    pub print_xml: bool,
+    /// Print the domain XML and change nothing. virt-install's numbered form: 1 the install's
+    /// XML, 2 the domain's after the install (--cdrom and --location: booting the disk, the
+    /// CD-ROM empty), all (no value: the default) every step's, one document after the other.
+    #[arg(long, value_name = "STEP", num_args = 0..=1, default_missing_value = "all")]
+    pub print_xml: Option<String>,
     /// Validate everything and print what would be done, changing nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -151,6 +175,18 @@ pub struct Install {
     /// (on timeout or a signal: exit 1 or 128+N, the domain stays installed and running).
     #[arg(long, value_name = "SECS")]
     pub wait_ip: Option<u64>,
+    /// virt-install's --wait: minutes to wait for the guest to shut off (the install to finish)
+    /// once started; -1 (or no value) waits forever, 0 returns at once (as --noautoconsole). Never
+    /// attaches the console. After N minutes with the guest still running: exit 1, the domain
+    /// left installed and running.
+    #[arg(
+        long,
+        value_name = "MINUTES",
+        num_args = 0..=1,
+        default_missing_value = "-1",
+        allow_negative_numbers = true
+    )]
+    pub wait: Option<i64>,
     /// Succeed (changed: false) when a domain of this name exists already.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
@@ -168,9 +204,10 @@ pub struct Install {
 impl Install {
     /// virt-install's rule: attach the console after starting when a person is at a terminal
     /// and the guest has no graphical console.
-    pub fn console_after(&self) -> bool {
+    pub fn console_after(&self, graphics: GraphicsKind) -> bool {
         let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-        let wanted = !self.noautoconsole && self.autoconsole.as_deref() != Some("none");
-        interactive && wanted && self.graphics == GraphicsKind::None
+        let wanted =
+            !self.noautoconsole && self.autoconsole.as_deref() != Some("none") && self.wait.is_none();
+        interactive && wanted && graphics == GraphicsKind::None
     }
 }

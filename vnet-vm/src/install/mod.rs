@@ -5,11 +5,15 @@
 
 pub mod args;
 mod cloudinit;
+mod disks;
+mod display;
 pub mod grammar;
 mod http;
+mod kernel;
 pub mod location;
 mod osinfo;
 mod output;
 mod plan;
 mod run;
+mod steps;
 mod tagging;

@@ -2,7 +2,6 @@
 //! domain XML of --print-xml, or the existing domain of --exist-ok.
 
 use super::plan::{Method, Plan};
-use crate::spec::NicSource;
 use crate::storage::disks::PoolPlan;
 use crate::xml::domain::CpuMode;
 use schemars::JsonSchema;
@@ -132,6 +131,10 @@ pub struct Installed {
     /// With --wait-ip: the guest's first IPv4 address from its DHCP lease (address/prefix).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
+    /// With --wait N (N != 0): true once the guest has shut off within the time, as virt-install
+    /// waits for the install to finish.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shut_off: Option<bool>,
     /// The domain whose console to attach once the result is printed (interactive installs).
     #[serde(skip)]
     pub attach_console: Option<String>,
@@ -184,6 +187,13 @@ pub enum Boot {
         cmdline: Option<String>,
         /// True with --import.
         import: bool,
+        /// Over a remote URI: the kernel of this machine uploaded to `kernel` on the target host
+        /// (absent: `kernel` is the target host's own file, booted as it is).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        kernel_uploaded_from: Option<String>,
+        /// The same for the initrd.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        initrd_uploaded_from: Option<String>,
     },
     /// --pxe: boot from the network.
     Pxe,
@@ -203,9 +213,14 @@ pub enum Boot {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct InstalledDisk {
     pub path: String,
+    /// file, or block for a block device (`<disk type='block'>`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// disk, cdrom, floppy or lun.
+    pub device: String,
     /// raw or qcow2.
     pub format: String,
-    /// virtio, sata, scsi or ide.
+    /// virtio, sata, scsi, usb, ide (fdc for a floppy).
     pub bus: String,
     /// size= (GB), null when an existing image is reused.
     pub size_gb: Option<f64>,
@@ -307,6 +322,7 @@ pub fn describe(plan: &Plan, virt_type: &(String, String), files: &BootFiles) ->
         }),
         warnings: plan.warnings.clone(),
         address: None,
+        shut_off: None,
         attach_console: None,
     }
 }
@@ -321,18 +337,21 @@ fn boot(plan: &Plan, files: &BootFiles) -> Boot {
             initrd: files.initrd.clone(),
             cmdline: plan.extra_args.clone(),
         },
-        // Uploaded to a remote host: the paths the domain boots there.
-        Method::Kernel(k) if !files.kernel.is_empty() => Boot::Kernel {
-            kernel: files.kernel.clone(),
-            initrd: k.initrd.as_ref().map(|_| files.initrd.clone()),
-            cmdline: k.cmdline.clone(),
-            import: plan.import,
-        },
+        // Uploaded to a remote host: the paths the domain boots there, and what was uploaded.
         Method::Kernel(k) => Boot::Kernel {
-            kernel: lossy(&k.kernel),
-            initrd: k.initrd.as_deref().map(lossy),
+            kernel: super::kernel::uploaded_or(&files.kernel, &k.kernel),
+            initrd: k
+                .initrd
+                .as_deref()
+                .map(|i| super::kernel::uploaded_or(&files.initrd, i)),
             cmdline: k.cmdline.clone(),
             import: plan.import,
+            kernel_uploaded_from: (!files.kernel.is_empty()).then(|| lossy(&k.kernel)),
+            initrd_uploaded_from: k
+                .initrd
+                .as_deref()
+                .filter(|_| !files.initrd.is_empty())
+                .map(lossy),
         },
         Method::Pxe => Boot::Pxe,
         Method::Cdrom(p) => Boot::Cdrom {
@@ -348,6 +367,8 @@ fn disks(plan: &Plan) -> Vec<InstalledDisk> {
         .iter()
         .map(|d| InstalledDisk {
             path: d.spec.path.to_string_lossy().into_owned(),
+            kind: if d.spec.block { "block" } else { "file" }.into(),
+            device: d.spec.device.clone(),
             format: d.spec.format.clone(),
             bus: d.spec.bus.clone(),
             size_gb: d.spec.size_gb,
@@ -364,13 +385,10 @@ fn nics(plan: &Plan) -> Vec<InstalledNic> {
     plan.nics
         .iter()
         .map(|n| {
-            let (kind, source) = match &n.source {
-                NicSource::Network(s) => ("network", s),
-                NicSource::Bridge(s) => ("bridge", s),
-            };
+            let (kind, _, source) = n.source.parts();
             InstalledNic {
                 kind: kind.to_string(),
-                source: source.clone(),
+                source: source.to_string(),
                 model: n.model.clone(),
                 mac: n.mac.clone(),
             }

@@ -45,11 +45,15 @@ pub struct Plan {
     pub vcpus: VcpuSpec,
     pub cpuset: Option<String>,
     pub cpu: Option<CpuMode>,
+    /// --cpu's features: (policy, name).
+    pub cpu_features: Vec<(String, String)>,
     pub memballoon: Option<String>,
     /// --boot hd,cdrom,...: the boot order given (empty: what the method implies).
     pub boot_order: Vec<String>,
     /// --boot uefi.
     pub uefi: bool,
+    /// --machine.
+    pub machine: Option<String>,
     pub nics: Vec<Nic>,
     pub graphics: GraphicsKind,
     pub method: Method,
@@ -67,6 +71,11 @@ pub struct Plan {
     /// --cdrom over a remote URI with an ISO of this machine: it is uploaded (else the path is
     /// one on the target host).
     pub cdrom_upload: bool,
+    /// --boot kernel=,initrd= over a remote URI: (kernel, initrd) missing on the target host but
+    /// present here, so uploaded (else the target host's own files are booted).
+    pub boot_upload: (bool, bool),
+    /// The kernel is --install's (this machine's files, uploaded over a remote URI), not --boot's.
+    pub install_kernel: bool,
     pub warnings: Vec<String>,
     /// The XML of the table-driven options (--watchdog, --rng, --events, ...).
     pub table: TableXml,
@@ -147,7 +156,8 @@ fn plan_seed(args: &Install, disk_specs: &[DiskSpec]) -> Result<Option<SeedPlan>
 /// cloud-init files are read and the seed ISO built here (bad files are 3/7 with the daemon down).
 pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
     args.table.refuse()?;
-    let table = args.table.xml()?;
+    let table = super::display::legacy_graphics(args)?.xml()?;
+    let graphics = super::display::graphics_kind(&table.devices)?;
     spec::validate_domain_name(&args.name)?;
     check_autoconsole(args.autoconsole.as_deref())?;
     if args.transient && (args.autostart || args.tag.is_some()) {
@@ -163,7 +173,10 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
     let memory_mib = spec::parse_memory(&args.memory)?;
     let vcpus = spec::parse_vcpus(&args.vcpus)?;
     let cpuset = args.cpuset.as_deref().map(parse_cpuset).transpose()?;
-    let cpu = args.cpu.as_deref().map(parse_cpu).transpose()?;
+    let (cpu, cpu_features) = match args.cpu.as_deref().map(parse_cpu).transpose()? {
+        Some((mode, features)) => (Some(mode), features),
+        None => (None, Vec::new()),
+    };
     let memballoon = args.memballoon.as_deref().map(parse_memballoon).transpose()?;
     let nics = spec::parse_networks(&grammar::normalize("network", &args.networks)?)?;
     let disk_specs = spec::parse_disks(&grammar::normalize("disk", &args.disks)?)?;
@@ -173,7 +186,8 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
         .map(spec::parse_boot)
         .transpose()?
         .unwrap_or_default();
-    let method = parse_method(args, boot.kernel.clone())?;
+    let kernel = super::kernel::chosen(args.install.as_deref(), boot.kernel.clone())?;
+    let method = parse_method(args, kernel)?;
     check_method(args, &method, &disk_specs, &nics, boot.uefi)?;
     let os_variant = match &args.os_variant {
         Some(v) => {
@@ -190,11 +204,13 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
         vcpus,
         cpuset,
         cpu,
+        cpu_features,
         memballoon,
         boot_order: boot.order,
         uefi: boot.uefi,
+        machine: parse_machine(args)?,
         nics,
-        graphics: args.graphics,
+        graphics,
         method,
         extra_args: args.extra_args.clone(),
         disks: Vec::new(),
@@ -203,6 +219,8 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
         import: args.import,
         remote: false,
         cdrom_upload: false,
+        boot_upload: (false, false),
+        install_kernel: args.install.is_some(),
         warnings,
         table,
         autostart: args.autostart,
@@ -224,10 +242,22 @@ pub fn check(ctx: &mut Session, plan: &mut Plan, disks: &[DiskSpec]) -> Result<(
             plan.cdrom_upload = remote_cdrom(conn, &p)?;
             Method::Cdrom(p)
         }
+        Method::Kernel(k) if !local => {
+            plan.boot_upload = super::kernel::remote_uploads(conn, &k, plan.install_kernel)?;
+            Method::Kernel(k)
+        }
         method => resolve_method(method)?,
     };
     let reuse = matches!(plan.method, Method::Import) || plan.import_with_kernel();
-    plan.disks = storage::plan_disks(conn, disks, reuse)?;
+    let mut disks = disks.to_vec();
+    super::disks::place_pool_disks(conn, &plan.name, &mut disks)?;
+    super::disks::mark_block_devices(&mut disks, local);
+    plan.disks = storage::plan_disks(conn, &disks, reuse)?;
+    for d in &mut plan.disks {
+        if d.spec.format.is_empty() {
+            d.spec.format = if d.create { "qcow2" } else { "raw" }.into();
+        }
+    }
     for d in &plan.disks {
         if !d.create && d.spec.size_gb.is_some() {
             plan.warnings.push(format!(
@@ -264,7 +294,7 @@ impl Plan {
 /// What libvirt's domain capabilities must offer for --boot uefi and --cpu, checked once the
 /// hypervisor is chosen (before the first change). `explicit` is true when --virt-type named it.
 pub fn check_caps(conn: &Connect, plan: &mut Plan, virt_type: &str, explicit: bool) -> Result<()> {
-    if !plan.uefi && plan.cpu.is_none() {
+    if !plan.uefi && plan.cpu.is_none() && plan.machine.is_none() {
         return Ok(());
     }
     if plan.cpu == Some(CpuMode::HostPassthrough) && virt_type != "kvm" {
@@ -276,7 +306,7 @@ pub fn check_caps(conn: &Connect, plan: &mut Plan, virt_type: &str, explicit: bo
         };
         return Err(err.with_hint("use --cpu host-model or a named model (e.g. --cpu qemu64)"));
     }
-    let machine = plan.uefi.then_some("q35");
+    let machine = plan.machine.as_deref().or(plan.uefi.then_some("q35"));
     let xml = conn
         .get_domain_capabilities(None, Some("x86_64"), machine, Some(virt_type), 0)
         .libvirt("domain capabilities")?;
@@ -315,8 +345,48 @@ pub fn check_caps(conn: &Connect, plan: &mut Plan, virt_type: &str, explicit: bo
     Ok(())
 }
 
-/// `--cpu host-passthrough|host-model|host|MODEL` (also mode=, model=).
-fn parse_cpu(value: &str) -> Result<CpuMode> {
+/// `--cpu host-passthrough|host-model|host|MODEL` (also mode=, model=), then CPU features as
+/// virt-install takes them: `+vmx` (force), `-svm` (disable), `require=F`, `optional=F`,
+/// `disable=F`, `forbid=F`, `force=F`.
+fn parse_cpu(value: &str) -> Result<(CpuMode, Vec<(String, String)>)> {
+    let mut parts = value.split(',');
+    let first = parts.next().unwrap_or_default();
+    let mode = parse_cpu_mode(first)?;
+    let mut features = Vec::new();
+    for part in parts {
+        let (policy, name) = match part.split_at_checked(1) {
+            Some(("+", name)) => ("force", name),
+            Some(("-", name)) => ("disable", name),
+            _ => match part.split_once('=') {
+                Some((p @ ("force" | "require" | "optional" | "disable" | "forbid"), name)) => (p, name),
+                _ => {
+                    return Err(Error::invalid(format!(
+                        "--cpu {}: unknown sub-option {}",
+                        quote(value),
+                        quote(part)
+                    ))
+                    .with_hint("features are +NAME, -NAME or force|require|optional|disable|forbid=NAME"))
+                }
+            },
+        };
+        let ok = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if !ok {
+            return Err(Error::invalid(format!(
+                "--cpu {}: {} is not a CPU feature name",
+                quote(value),
+                quote(name)
+            )));
+        }
+        features.push((policy.to_string(), name.to_string()));
+    }
+    Ok((mode, features))
+}
+
+fn parse_cpu_mode(value: &str) -> Result<CpuMode> {
     let v = value
         .strip_prefix("mode=")
         .or_else(|| value.strip_prefix("model="))
@@ -335,6 +405,30 @@ fn parse_cpu(value: &str) -> Result<CpuMode> {
             "--cpu {}: use host-passthrough, host-model or a CPU model name",
             quote(value)
         ))),
+    }
+}
+
+/// `--machine` (a machine type's spelling) and `--arch`: x86_64 only, others refused by name.
+fn parse_machine(args: &Install) -> Result<Option<String>> {
+    if let Some(arch) = args.arch.as_deref().filter(|a| *a != "x86_64") {
+        return Err(Error::invalid(format!(
+            "--arch {}: not supported by vnet-vm install",
+            quote(arch)
+        ))
+        .with_hint("vnet-vm installs x86_64 guests"));
+    }
+    match &args.machine {
+        Some(m)
+            if m.is_empty()
+                || m.len() > 64
+                || !m.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) =>
+        {
+            Err(Error::invalid(format!(
+                "--machine {}: not a machine type",
+                quote(m)
+            )))
+        }
+        m => Ok(m.clone()),
     }
 }
 
@@ -484,7 +578,14 @@ fn check_nics(conn: &Connect, nics: &[Nic], local: bool) -> Result<()> {
                     return Err(Error::not_found(format!("--network bridge={br}: no such bridge")));
                 }
             }
-            NicSource::Bridge(_) => {}
+            NicSource::Direct { dev, .. } if local => {
+                if !Path::new("/sys/class/net").join(dev).exists() {
+                    return Err(Error::not_found(format!(
+                        "--network source={dev}: no such host interface"
+                    )));
+                }
+            }
+            NicSource::Bridge(_) | NicSource::Direct { .. } => {}
         }
     }
     Ok(())

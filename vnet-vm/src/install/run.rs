@@ -10,7 +10,7 @@ use super::plan::{Method, Plan};
 use super::{cloudinit, location, plan, tagging};
 use crate::spec::VirtTypeArg;
 use crate::storage::disks::{self as storage, PoolPlan};
-use crate::xml::domain::{self as xml, DomainSpec, OsBoot, XmlDisk};
+use crate::xml::domain::{self as xml, DomainSpec, OsBoot};
 use std::path::Path;
 use std::time::Duration;
 use virt::connect::Connect;
@@ -47,8 +47,12 @@ impl Verb for Install {
         let virt_type = plan::choose_virt_type(conn, self.virt_type);
         let explicit = self.virt_type != VirtTypeArg::Auto;
         plan::check_caps(conn, &mut plan, &virt_type.0, explicit)?;
-        if self.print_xml || self.dry_run {
-            return Ok(preview(&plan, &virt_type, self.print_xml));
+        if let Some(step) = &self.print_xml {
+            let steps = super::steps::requested(step, &plan)?;
+            return Ok(preview(&plan, &virt_type, &steps));
+        }
+        if self.dry_run {
+            return Ok(preview(&plan, &virt_type, &[]));
         }
         let (dom, files) = make_everything(conn, &plan, &virt_type.0, journal)
             .map_err(|e| e.context(format!("install {}", plan.name)))?;
@@ -63,7 +67,10 @@ impl Verb for Install {
         if let Some(secs) = self.wait_ip {
             result.address = Some(wait_ip(&dom, secs, journal)?);
         }
-        result.attach_console = self.console_after().then(|| plan.name.clone());
+        if let Some(minutes) = self.wait.filter(|m| *m != 0) {
+            result.shut_off = Some(wait_shut_off(&dom, minutes, journal)?);
+        }
+        result.attach_console = self.console_after(plan.graphics).then(|| plan.name.clone());
         let mut output = InstallOutput::installed(plan.name, true, result);
         output.uuid = Some(dom.get_uuid_string().unwrap_or_default());
         output.state = Some(crate::domains::lookup::state_of(&dom).to_string());
@@ -88,7 +95,8 @@ fn existing(name: String, exist_ok: bool) -> Result<InstallOutput> {
 }
 
 /// --print-xml and --dry-run: the XML and description of what would be made, changing nothing.
-fn preview(plan: &Plan, virt_type: &(String, String), xml_only: bool) -> InstallOutput {
+/// `steps`: the --print-xml steps (empty: --dry-run's JSON).
+fn preview(plan: &Plan, virt_type: &(String, String), steps: &[u8]) -> InstallOutput {
     let mut files = BootFiles::default();
     match &plan.method {
         Method::Location(tree) if !plan.remote => {
@@ -105,12 +113,13 @@ fn preview(plan: &Plan, virt_type: &(String, String), xml_only: bool) -> Install
                 crate::storage::target::upload_preview(&plan.name, Path::new(&member(&tree.initrd)));
         }
         Method::Kernel(k) if plan.remote => {
-            files.kernel = crate::storage::target::upload_preview(&plan.name, &k.kernel);
-            files.initrd = k
-                .initrd
-                .as_deref()
-                .map(|i| crate::storage::target::upload_preview(&plan.name, i))
-                .unwrap_or_default();
+            let preview = |p: &Path| crate::storage::target::upload_preview(&plan.name, p);
+            if plan.boot_upload.0 {
+                files.kernel = preview(&k.kernel);
+            }
+            if let (true, Some(i)) = (plan.boot_upload.1, &k.initrd) {
+                files.initrd = preview(i);
+            }
         }
         Method::Cdrom(iso) if plan.cdrom_upload => {
             files.cdrom = Some(crate::storage::target::upload_preview(&plan.name, iso));
@@ -118,10 +127,14 @@ fn preview(plan: &Plan, virt_type: &(String, String), xml_only: bool) -> Install
         _ => {}
     }
     files.seed = plan.seed.as_ref().map(|s| seed_preview_path(plan, s));
-    let xml = domain_xml(plan, &virt_type.0, &files);
-    if xml_only {
-        return InstallOutput::xml(xml);
+    if !steps.is_empty() {
+        let docs: Vec<String> = steps
+            .iter()
+            .map(|step| domain_xml(plan, &virt_type.0, &files, *step))
+            .collect();
+        return InstallOutput::xml(docs.join("\n"));
     }
+    let xml = domain_xml(plan, &virt_type.0, &files, 1);
     let mut output = InstallOutput::installed(plan.name.clone(), false, describe(plan, virt_type, &files));
     output.dry_run = Some(true);
     output.xml = Some(xml);
@@ -132,6 +145,29 @@ fn preview(plan: &Plan, virt_type: &(String, String), xml_only: bool) -> Install
 /// running (the install itself succeeded), so the journal is committed before failing.
 fn wait_ip(dom: &Domain, secs: u64, journal: &mut Journal) -> Result<String> {
     crate::devices::iface::wait_for_lease(dom, Duration::from_secs(secs)).inspect_err(|_| journal.commit())
+}
+
+/// --wait N: until the guest shuts off (a transient one is then gone), N minutes (-1: forever).
+/// The install is complete either way, so the journal is committed first: a timeout (exit 1) or
+/// a signal (128+N) leaves the domain installed and running, as virt-install does.
+fn wait_shut_off(dom: &Domain, minutes: i64, journal: &mut Journal) -> Result<bool> {
+    journal.commit();
+    let deadline =
+        (minutes > 0).then(|| std::time::Instant::now() + Duration::from_secs(minutes as u64 * 60));
+    loop {
+        // A transient domain that shut off is gone: its handle no longer answers.
+        if !dom.is_active().unwrap_or(false) {
+            return Ok(true);
+        }
+        vnet_common::signals::check()?;
+        if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            return Err(Error::failed(format!(
+                "the guest is still running after {minutes} minute(s) (--wait): the installation may be in progress"
+            ))
+            .with_hint("the domain stays installed and running; vnet-vm wait NAME --state shut-off waits on"));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }
 
 /// Every change, in order, each recorded in `journal` as it is made.
@@ -159,12 +195,17 @@ fn make_everything(
             files.kernel = kernel;
             files.initrd = initrd.unwrap_or_default();
         }
+        // Only what the target host lacks and this machine has (plan::remote_kernel); the
+        // upload is the one a --cdrom ISO gets (a volume of the target's boot directory).
         Method::Kernel(k) if plan.remote => {
-            let initrd = k.initrd.as_deref();
-            let (kernel, initrd) =
-                crate::storage::target::upload_boot_files(conn, &plan.name, &k.kernel, initrd, journal)?;
-            files.kernel = kernel;
-            files.initrd = initrd.unwrap_or_default();
+            let upload =
+                |p: &Path, j: &mut Journal| crate::storage::target::upload_cdrom(conn, &plan.name, p, j);
+            if plan.boot_upload.0 {
+                files.kernel = upload(&k.kernel, journal)?;
+            }
+            if let (true, Some(i)) = (plan.boot_upload.1, &k.initrd) {
+                files.initrd = upload(i, journal)?;
+            }
         }
         Method::Cdrom(iso) if plan.cdrom_upload => {
             files.cdrom = Some(crate::storage::target::upload_cdrom(
@@ -178,7 +219,7 @@ fn make_everything(
         let path = cloudinit::upload(conn, seed.pool.name(), &seed.volume, &seed.seed.iso, journal)?;
         files.seed = Some(path);
     }
-    let xml = domain_xml(plan, virt_type, &files);
+    let xml = domain_xml(plan, virt_type, &files, 1);
     if plan.transient {
         return Ok((start_transient(conn, &plan.name, &xml, journal)?, files));
     }
@@ -243,22 +284,23 @@ fn make_storage(conn: &Connect, plan: &Plan, journal: &mut Journal) -> Result<()
     Ok(())
 }
 
-fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles) -> String {
+/// The domain XML of install step `step`: 1 the install, 2 the domain after it (the disk
+/// booted, the CD-ROM empty: see steps.rs).
+fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles, step: u8) -> String {
     let os = match &plan.method {
+        Method::Location(_) | Method::Cdrom(_) if step == 2 => OsBoot::Hd,
         Method::Location(_) => OsBoot::Kernel {
             kernel: files.kernel.clone(),
             initrd: Some(files.initrd.clone()),
             cmdline: plan.extra_args.clone(),
         },
-        // Uploaded to a remote host: its copies there.
-        Method::Kernel(k) if !files.kernel.is_empty() => OsBoot::Kernel {
-            kernel: files.kernel.clone(),
-            initrd: k.initrd.as_ref().map(|_| files.initrd.clone()),
-            cmdline: k.cmdline.clone(),
-        },
+        // A file uploaded to a remote host is booted from its copy there.
         Method::Kernel(k) => OsBoot::Kernel {
-            kernel: k.kernel.to_string_lossy().into_owned(),
-            initrd: k.initrd.as_ref().map(|p| p.to_string_lossy().into_owned()),
+            kernel: super::kernel::uploaded_or(&files.kernel, &k.kernel),
+            initrd: k
+                .initrd
+                .as_deref()
+                .map(|i| super::kernel::uploaded_or(&files.initrd, i)),
             cmdline: k.cmdline.clone(),
         },
         Method::Cdrom(_) => OsBoot::Cdrom,
@@ -266,7 +308,9 @@ fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles) -> String {
         Method::Pxe => OsBoot::Network,
     };
     let mut cdroms = Vec::new();
-    if let Method::Cdrom(p) = &plan.method {
+    if let (Method::Cdrom(_), 2) = (&plan.method, step) {
+        cdroms.push(String::new());
+    } else if let Method::Cdrom(p) = &plan.method {
         cdroms.push(
             files
                 .cdrom
@@ -275,16 +319,9 @@ fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles) -> String {
         );
     }
     cdroms.extend(files.seed.clone());
-    let disks = plan
-        .disks
-        .iter()
-        .map(|d| XmlDisk {
-            path: d.spec.path.to_string_lossy().into_owned(),
-            format: d.spec.format.clone(),
-            bus: d.spec.bus.clone(),
-            driver: d.spec.driver.clone(),
-        })
-        .collect();
+    let disks = plan.disks.iter().map(super::disks::xml_disk).collect();
+    let mut extra_devices = plan.table.devices.clone();
+    extra_devices.extend(super::disks::scsi_controller(&plan.disks, &extra_devices));
     xml::domain_xml(&DomainSpec {
         name: &plan.name,
         virt_type,
@@ -292,9 +329,11 @@ fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles) -> String {
         vcpus: plan.vcpus,
         cpuset: plan.cpuset.clone(),
         cpu: plan.cpu.clone(),
+        cpu_features: plan.cpu_features.clone(),
         boot: os,
         boot_order: plan.boot_order.clone(),
         uefi: plan.uefi,
+        machine_type: plan.machine.clone(),
         disks,
         cdroms,
         nics: &plan.nics,
@@ -303,7 +342,7 @@ fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles) -> String {
         smbios_serial: plan.seed.as_ref().map(|_| "ds=nocloud".to_string()),
         seed: files.seed.clone(),
         os_id: plan.os_variant.as_ref().and_then(|o| o.id.clone()),
-        extra_devices: plan.table.devices.clone(),
+        extra_devices,
         extra_top: plan.table.top.clone(),
     })
 }

@@ -17,11 +17,10 @@ pub fn build(def: &OptionDef, props: &Props) -> Vec<Element> {
         root.set(row.xml, value);
     }
     for d in def.defaults {
-        let wanted = match d.when {
-            None => true,
-            Some((path, "*")) => root.get(path).is_some(),
-            Some((path, value)) => root.get(path) == Some(value),
-        };
+        let wanted = d.when.iter().all(|(path, value)| match *value {
+            "*" => root.get(path).is_some(),
+            value => root.get(path) == Some(value),
+        });
         if wanted && root.get(d.xml).is_none() {
             root.set(d.xml, d.value);
         }

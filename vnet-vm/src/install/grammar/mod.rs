@@ -7,6 +7,7 @@ pub mod element;
 pub mod parse;
 pub mod reference;
 pub mod refused;
+mod rows;
 pub mod table;
 
 pub use parse::normalize;

@@ -36,15 +36,22 @@ pub fn parse(def: &'static OptionDef, value: &str) -> Result<Props> {
     let what = format!("--{} {}", def.name, quote(value));
     let mut props: Props = Vec::new();
     let mut bare = 0;
+    // Bare values stand for positional keys only before the first KEY=VALUE (as virt-install).
+    let mut keyed = false;
     for part in value.split(',') {
         let (key, val) = match part.split_once('=') {
-            Some((k, v)) => (k.trim().to_string(), v.trim()),
+            Some((k, v)) => {
+                keyed = true;
+                (k.trim().to_string(), v.trim())
+            }
             None => match part.split_once(':').filter(|(k, _)| find_row(def, k).is_some()) {
                 Some((k, v)) if props.is_empty() => (k.to_string(), v),
                 _ => {
-                    let key = positional_key(def, bare, part).ok_or_else(|| {
-                        Error::invalid(format!("{what}: unknown sub-option {}", quote(part)))
-                    })?;
+                    let key = positional_key(def, bare, part)
+                        .filter(|_| !keyed)
+                        .ok_or_else(|| {
+                            Error::invalid(format!("{what}: unknown sub-option {}", quote(part)))
+                        })?;
                     bare += 1;
                     (key.to_string(), part.trim())
                 }

@@ -44,7 +44,8 @@ impl TableArgs {
     pub fn xml(&self) -> Result<TableXml> {
         let mut out = TableXml::default();
         for (def, values) in &self.given {
-            for value in values {
+            // `none` is virt-install's "no such device" (--graphics none, --sound none).
+            for value in values.iter().filter(|v| *v != "none") {
                 let elements = element::build(def, &parse(def, value)?);
                 match def.kind {
                     Kind::Device(_) => out.devices.extend(elements),

@@ -2,27 +2,11 @@
 //! it (works, or is refused by name) and, for options with a sub-option grammar, one row per
 //! sub-option naming the XML property it sets. The parser (parse.rs), the XML of the table-driven
 //! devices (element.rs), the refusals (refused.rs) and the option reference of the man page and
-//! docs/vnet-vm.md (reference.rs) are all read from here: an option is added in one place.
+//! docs/vnet-vm.md (reference.rs) are all read from here and from its rows (rows.rs): an option
+//! is added in one place.
 
-/// One sub-option: its name on the command line, other spellings, the XML property it sets (for
-/// table-driven options a path below the option's element: `backend/@model` an attribute,
-/// `backend` the element's text) and what it means.
-#[derive(Debug)]
-pub struct Row {
-    pub key: &'static str,
-    pub aliases: &'static [&'static str],
-    pub xml: &'static str,
-    pub help: &'static str,
-}
-
-/// A property the option's XML gets unless the line sets it: (path, value), written only when
-/// `when` (path, value) is set (None: always; value `*`: set to anything).
-#[derive(Debug)]
-pub struct Default {
-    pub xml: &'static str,
-    pub value: &'static str,
-    pub when: Option<(&'static str, &'static str)>,
-}
+use super::rows::*;
+pub use super::rows::{Default, Row};
 
 /// How an option is carried out.
 #[derive(Debug)]
@@ -56,34 +40,11 @@ pub struct OptionDef {
     pub help: &'static str,
 }
 
-const fn row(key: &'static str, xml: &'static str, help: &'static str) -> Row {
-    Row {
-        key,
-        aliases: &[],
-        xml,
-        help,
-    }
-}
-
-const fn alias(
-    key: &'static str,
-    aliases: &'static [&'static str],
-    xml: &'static str,
-    help: &'static str,
-) -> Row {
-    Row {
-        key,
-        aliases,
-        xml,
-        help,
-    }
-}
-
 const fn always(xml: &'static str, value: &'static str) -> Default {
     Default {
         xml,
         value,
-        when: None,
+        when: &[],
     }
 }
 
@@ -196,7 +157,12 @@ pub static OPTIONS: &[OptionDef] = &[
     ),
     typed("pxe", &[], &[], "boot from the network"),
     typed("import", &[], &[], "boot the first disk"),
-    refused("install", NOT_YET),
+    typed(
+        "install",
+        &[],
+        INSTALL,
+        "install-phase kernel: kernel=,initrd=,kernel_args= (uploaded over a remote URI)",
+    ),
     refused("reinstall", NOT_YET),
     typed(
         "extra-args",
@@ -276,11 +242,12 @@ pub static OPTIONS: &[OptionDef] = &[
         NETWORK,
         "a network interface (repeatable; none for none)",
     ),
-    typed(
+    device(
         "graphics",
         &["type"],
         GRAPHICS,
-        "graphical console: none, vnc or spice",
+        GRAPHICS_DEFAULTS,
+        "graphical console: none, vnc or spice (also --vnc, --vncport, --vnclisten, --nographics)",
     ),
     OptionDef {
         name: "controller",
@@ -297,7 +264,13 @@ pub static OPTIONS: &[OptionDef] = &[
         INPUT_DEFAULTS,
         "an input device (--input tablet)",
     ),
-    refused("serial", NOT_YET),
+    device(
+        "serial",
+        &["type"],
+        CHARDEV,
+        &[],
+        "a serial port (replaces install's default pty serial console)",
+    ),
     refused("parallel", NOT_YET),
     OptionDef {
         name: "channel",
@@ -307,11 +280,17 @@ pub static OPTIONS: &[OptionDef] = &[
         defaults: &[Default {
             xml: "source/@mode",
             value: "bind",
-            when: Some(("@type", "unix")),
+            when: &[("@type", "unix")],
         }],
         help: "a host-guest channel, e.g. the guest agent (repeatable)",
     },
-    refused("console", NOT_YET),
+    device(
+        "console",
+        &["type"],
+        CHARDEV,
+        &[],
+        "a text console (replaces install's default pty serial console)",
+    ),
     refused("hostdev", NOT_YET),
     OptionDef {
         name: "filesystem",
@@ -338,7 +317,13 @@ pub static OPTIONS: &[OptionDef] = &[
         defaults: &[],
         help: "a watchdog device (repeatable)",
     },
-    refused("video", NOT_YET),
+    device(
+        "video",
+        &["model.type"],
+        VIDEO,
+        &[],
+        "a video card (replaces the vga card a graphical console gets)",
+    ),
     refused("smartcard", NOT_YET),
     device("redirdev", &["bus"], REDIRDEV, &[], "a USB redirection device"),
     OptionDef {
@@ -381,7 +366,7 @@ pub static OPTIONS: &[OptionDef] = &[
             Default {
                 xml: "backend/@type",
                 value: "passthrough",
-                when: Some(("backend/device/@path", "*")),
+                when: &[("backend/device/@path", "*")],
             },
         ],
         help: "a TPM (--tpm emulator)",
@@ -399,8 +384,18 @@ pub static OPTIONS: &[OptionDef] = &[
     refused("paravirt", "Xen paravirtualized guests are not supported"),
     refused("container", "container guests (LXC) are not supported"),
     typed("virt-type", &[], &[], "hypervisor: kvm, qemu or auto"),
-    refused("arch", NOT_YET),
-    refused("machine", NOT_YET),
+    typed(
+        "arch",
+        &[],
+        &[],
+        "x86_64 (the only architecture vnet-vm installs)",
+    ),
+    typed(
+        "machine",
+        &[],
+        &[],
+        "the machine type (pc, q35, pc-q35-10.0, ...)",
+    ),
     typed("autostart", &[], &[], "start the domain when the host boots"),
     typed(
         "transient",
@@ -409,7 +404,12 @@ pub static OPTIONS: &[OptionDef] = &[
         "start without a persistent definition (virsh create)",
     ),
     refused("destroy-on-exit", NOT_YET),
-    refused("wait", NOT_YET),
+    typed(
+        "wait",
+        &[],
+        &[],
+        "minutes to wait for the guest to shut off (-1 forever, 0 return at once)",
+    ),
     typed("noautoconsole", &[], &[], "do not attach to the console"),
     typed(
         "autoconsole",
@@ -423,7 +423,12 @@ pub static OPTIONS: &[OptionDef] = &[
         &[],
         "accepted: install never reboots the guest into a second stage",
     ),
-    typed("print-xml", &[], &[], "print the domain XML, change nothing"),
+    typed(
+        "print-xml",
+        &[],
+        &[],
+        "print the domain XML, change nothing (STEP: 1, 2 after a --cdrom/--location install, all)",
+    ),
     typed(
         "dry-run",
         &[],
@@ -438,336 +443,4 @@ pub static OPTIONS: &[OptionDef] = &[
         "vnet-vm's global -q/--quiet (accepted; install prints its JSON result as always)",
     ),
     refused("debug", NOT_YET),
-];
-
-const MEMORY: &[Row] = &[row("memory", "memory", "MiB of memory (also currentMemory)")];
-
-const VCPUS: &[Row] = &[
-    row("vcpus", "vcpu/@current", "vCPUs online at boot"),
-    row("maxvcpus", "vcpu", "hot-pluggable maximum"),
-    row("sockets", "cpu/topology/@sockets", "sockets"),
-    row("cores", "cpu/topology/@cores", "cores per socket"),
-    row("threads", "cpu/topology/@threads", "threads per core"),
-];
-
-const CPU: &[Row] = &[
-    row(
-        "mode",
-        "cpu/@mode",
-        "host-passthrough, host-model (or host), or a model name",
-    ),
-    row(
-        "model",
-        "cpu/model",
-        "a CPU model libvirt knows (qemu64, Skylake-Client, ...)",
-    ),
-];
-
-const OS_VARIANT: &[Row] = &[
-    row(
-        "name",
-        "metadata/libosinfo:os/@id",
-        "osinfo short id (debian11, ubuntu22.04, generic)",
-    ),
-    row("id", "metadata/libosinfo:os/@id", "osinfo id URL"),
-    row("detect", "", "detect=on: accepted, recorded only"),
-];
-
-const CLOUD_INIT: &[Row] = &[
-    row("user-data", "seed user-data", "user-data file"),
-    row("meta-data", "seed meta-data", "meta-data file"),
-    row("network-config", "seed network-config", "network-config file"),
-    row(
-        "root-password-generate",
-        "seed user-data",
-        "on: generate and print a root password",
-    ),
-    row(
-        "root-password-file",
-        "seed user-data",
-        "root password from a file",
-    ),
-    row(
-        "root-ssh-key",
-        "seed user-data",
-        "root's authorized key from a file",
-    ),
-    row(
-        "clouduser-ssh-key",
-        "seed user-data",
-        "the default user's key from a file",
-    ),
-    row(
-        "disable",
-        "seed user-data",
-        "on: disable cloud-init after the first boot",
-    ),
-];
-
-const BOOT: &[Row] = &[
-    row(
-        "hd|cdrom|network|fd",
-        "os/boot/@dev",
-        "boot device order, as given",
-    ),
-    row("uefi", "os/@firmware", "OVMF firmware on q35 (also firmware=efi)"),
-    row("kernel", "os/kernel", "direct kernel boot: kernel path"),
-    row("initrd", "os/initrd", "its initrd"),
-    alias(
-        "kernel_args",
-        &["cmdline"],
-        "os/cmdline",
-        "its command line (no commas)",
-    ),
-];
-
-const MEMBALLOON: &[Row] = &[row("model", "memballoon/@model", "virtio or none")];
-
-const DISK: &[Row] = &[
-    row("path", "disk/source/@file", "absolute image path"),
-    row(
-        "size",
-        "",
-        "GiB for a new image (made through libvirt's storage API)",
-    ),
-    alias("format", &["driver.type"], "disk/driver/@type", "raw or qcow2"),
-    row("bus", "disk/target/@bus", "virtio, sata, scsi or ide"),
-    row("backing_store", "", "a new qcow2 overlay on this image"),
-    row("backing_format", "", "the backing image's format"),
-    row("driver.name", "disk/driver/@name", "qemu"),
-    alias(
-        "cache",
-        &["driver.cache"],
-        "disk/driver/@cache",
-        "none, writethrough, writeback, directsync, unsafe",
-    ),
-    alias(
-        "discard",
-        &["driver.discard"],
-        "disk/driver/@discard",
-        "unmap or ignore",
-    ),
-    alias(
-        "io",
-        &["driver.io"],
-        "disk/driver/@io",
-        "native, threads or io_uring",
-    ),
-    row(
-        "driver.detect_zeroes",
-        "disk/driver/@detect_zeroes",
-        "off, on or unmap",
-    ),
-    row(
-        "driver.error_policy",
-        "disk/driver/@error_policy",
-        "stop, report, ignore or enospace",
-    ),
-    row("driver.copy_on_read", "disk/driver/@copy_on_read", "on or off"),
-    row("driver.queues", "disk/driver/@queues", "1..64 (bus=virtio)"),
-];
-
-const NETWORK: &[Row] = &[
-    row(
-        "network",
-        "interface[@type=network]/source/@network",
-        "a libvirt network (network:NAME)",
-    ),
-    row(
-        "bridge",
-        "interface[@type=bridge]/source/@bridge",
-        "a host bridge (bridge:BR)",
-    ),
-    alias(
-        "model",
-        &["model.type"],
-        "interface/model/@type",
-        "NIC model (default virtio)",
-    ),
-    alias("mac", &["mac.address"], "interface/mac/@address", "MAC address"),
-];
-
-const GRAPHICS: &[Row] = &[row("type", "graphics/@type", "none, vnc or spice")];
-
-const EVENTS: &[Row] = &[
-    row(
-        "on_poweroff",
-        "on_poweroff",
-        "destroy, restart, preserve, rename-restart",
-    ),
-    row(
-        "on_reboot",
-        "on_reboot",
-        "destroy, restart, preserve, rename-restart",
-    ),
-    row(
-        "on_crash",
-        "on_crash",
-        "destroy, restart, preserve, coredump-destroy, coredump-restart",
-    ),
-    row(
-        "on_lockfailure",
-        "on_lockfailure",
-        "poweroff, restart, pause, ignore",
-    ),
-];
-
-const CONTROLLER: &[Row] = &[
-    row("type", "@type", "scsi, usb, virtio-serial, pci, sata, ide, ..."),
-    row("model", "@model", "e.g. virtio-scsi, qemu-xhci, pcie-root-port"),
-    row("index", "@index", "controller index"),
-    row("ports", "@ports", "number of ports"),
-    row("vectors", "@vectors", "MSI vectors"),
-    row("driver.queues", "driver/@queues", "queues"),
-    row("driver.iothread", "driver/@iothread", "I/O thread"),
-    row(
-        "master.startport",
-        "master/@startport",
-        "companion USB controller start port",
-    ),
-];
-
-const CHANNEL: &[Row] = &[
-    row("type", "@type", "unix, pty, spicevmc, spiceport, qemu-vdagent"),
-    row(
-        "source.mode",
-        "source/@mode",
-        "bind or connect (unix default: bind)",
-    ),
-    alias(
-        "source.path",
-        &["path"],
-        "source/@path",
-        "socket path (libvirt picks one when omitted)",
-    ),
-    alias(
-        "target.type",
-        &["target_type"],
-        "target/@type",
-        "virtio or guestfwd",
-    ),
-    alias(
-        "target.name",
-        &["name"],
-        "target/@name",
-        "e.g. org.qemu.guest_agent.0",
-    ),
-    row("target.address", "target/@address", "guestfwd address"),
-    row("target.port", "target/@port", "guestfwd port"),
-];
-
-const FILESYSTEM: &[Row] = &[
-    alias("source", &["source.dir"], "source/@dir", "host directory"),
-    alias("target", &["target.dir"], "target/@dir", "mount tag in the guest"),
-    row("type", "@type", "mount (default)"),
-    alias(
-        "accessmode",
-        &["mode"],
-        "@accessmode",
-        "mapped (default), passthrough, squash",
-    ),
-    row("driver.type", "driver/@type", "path or virtiofs"),
-];
-
-const WATCHDOG: &[Row] = &[
-    row("model", "@model", "i6300esb, ib700, itco, diag288"),
-    row(
-        "action",
-        "@action",
-        "reset, shutdown, poweroff, pause, none, dump, inject-nmi",
-    ),
-];
-
-const RNG: &[Row] = &[
-    row(
-        "device",
-        "backend",
-        "host device for backend.model=random (/dev/urandom)",
-    ),
-    alias(
-        "backend.model",
-        &["type"],
-        "backend/@model",
-        "random (default), egd, builtin",
-    ),
-    row("model", "@model", "virtio (default)"),
-    row("rate.bytes", "rate/@bytes", "bytes per period"),
-    row("rate.period", "rate/@period", "period in ms"),
-];
-
-const TPM: &[Row] = &[
-    alias(
-        "backend.type",
-        &["type"],
-        "backend/@type",
-        "emulator or passthrough",
-    ),
-    alias(
-        "backend.device.path",
-        &["path"],
-        "backend/device/@path",
-        "host TPM for passthrough",
-    ),
-    alias("backend.version", &["version"], "backend/@version", "1.2 or 2.0"),
-    row("model", "@model", "tpm-crb (default) or tpm-tis"),
-];
-
-const MEMORYBACKING: &[Row] = &[
-    row("source.type", "source/@type", "file, anonymous or memfd"),
-    row("access.mode", "access/@mode", "shared or private"),
-    row("allocation.mode", "allocation/@mode", "immediate or ondemand"),
-];
-
-const METADATA: &[Row] = &[
-    row("title", "title", "a short title"),
-    row("description", "description", "a description"),
-];
-
-const NUMATUNE: &[Row] = &[
-    alias(
-        "memory.nodeset",
-        &["nodeset"],
-        "memory/@nodeset",
-        "host NUMA nodes (0-1,3)",
-    ),
-    alias(
-        "memory.mode",
-        &["mode"],
-        "memory/@mode",
-        "strict, interleave, preferred, restrictive",
-    ),
-];
-
-const MEMTUNE: &[Row] = &[
-    row("hard_limit", "hard_limit", "KiB"),
-    row("soft_limit", "soft_limit", "KiB"),
-    row("swap_hard_limit", "swap_hard_limit", "KiB"),
-    row("min_guarantee", "min_guarantee", "KiB"),
-];
-
-const INPUT: &[Row] = &[
-    row("type", "@type", "tablet, mouse, keyboard, evdev, passthrough"),
-    row("bus", "@bus", "usb, ps2, virtio (tablet: usb)"),
-];
-
-const INPUT_DEFAULTS: &[Default] = &[Default {
-    xml: "@bus",
-    value: "usb",
-    when: Some(("@type", "tablet")),
-}];
-
-const REDIRDEV: &[Row] = &[row("bus", "@bus", "usb"), row("type", "@type", "spicevmc or tcp")];
-
-const VSOCK: &[Row] = &[
-    row("cid.auto", "cid/@auto", "yes: libvirt picks the guest CID"),
-    row("cid.address", "cid/@address", "the guest CID"),
-    row("model", "@model", "virtio (default)"),
-];
-
-const SECLABEL: &[Row] = &[
-    row("type", "@type", "static, dynamic or none"),
-    row("model", "@model", "selinux, apparmor, dac"),
-    row("label", "label", "the label"),
-    row("baselabel", "baselabel", "the base label for dynamic labels"),
-    row("relabel", "@relabel", "yes or no"),
 ];

@@ -26,6 +26,35 @@ pub struct XmlDisk {
     pub bus: String,
     /// Further `<driver>` attributes (cache, discard, io, ...), already validated.
     pub driver: Vec<(String, String)>,
+    /// disk, cdrom, floppy or lun.
+    pub device: String,
+    /// A block device: `type='block'` with `<source dev=>`.
+    pub block: bool,
+    pub readonly: bool,
+    pub shareable: bool,
+    pub boot_order: Option<u32>,
+    pub serial: Option<String>,
+    /// The device name given (else generated as virt-install does).
+    pub target: Option<String>,
+}
+
+impl XmlDisk {
+    /// A file-backed disk on `bus` with nothing else set.
+    pub fn file(path: &str, format: &str, bus: &str) -> XmlDisk {
+        XmlDisk {
+            path: path.into(),
+            format: format.into(),
+            bus: bus.into(),
+            driver: Vec::new(),
+            device: "disk".into(),
+            block: false,
+            readonly: false,
+            shareable: false,
+            boot_order: None,
+            serial: None,
+            target: None,
+        }
+    }
 }
 
 /// `--cpu`: the guest CPU.
@@ -51,11 +80,15 @@ pub struct DomainSpec<'a> {
     /// `--cpuset`: host CPUs the vCPUs may run on.
     pub cpuset: Option<String>,
     pub cpu: Option<CpuMode>,
+    /// `--cpu ...,+vmx,-svm`: (policy, name) of each feature.
+    pub cpu_features: Vec<(String, String)>,
     pub boot: OsBoot,
     /// `--boot hd,cdrom,network`: replaces the boot order the method implies.
     pub boot_order: Vec<String>,
     /// `--boot uefi`: `<os firmware='efi'>` on a q35 machine (libvirt picks the OVMF build).
     pub uefi: bool,
+    /// `--machine`: the machine type (else q35 for UEFI, libvirt's default otherwise).
+    pub machine_type: Option<String>,
     pub disks: Vec<XmlDisk>,
     /// Read-only CD-ROMs (the --cdrom ISO, the cloud-init seed), in this order.
     pub cdroms: Vec<String>,
@@ -78,13 +111,13 @@ pub struct DomainSpec<'a> {
 
 impl DomainSpec<'_> {
     /// The machine type: q35 for UEFI (libvirt's secure-boot OVMF needs it), else libvirt's default.
-    pub fn machine(&self) -> Option<&'static str> {
-        self.uefi.then_some("q35")
+    pub fn machine(&self) -> Option<&str> {
+        self.machine_type.as_deref().or(self.uefi.then_some("q35"))
     }
 
     /// The bus of the CD-ROMs: q35 has no IDE.
     pub fn cdrom_bus(&self) -> &'static str {
-        if self.uefi {
+        if self.machine().is_some_and(|m| m.contains("q35")) {
             "sata"
         } else {
             "ide"
@@ -230,6 +263,11 @@ fn write_cpu(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
                 .with_attribute(("fallback", "allow"))
                 .write_text_content(BytesText::new(model))?;
         }
+        for (policy, name) in &spec.cpu_features {
+            w.create_element("feature")
+                .with_attributes([("policy", policy.as_str()), ("name", name.as_str())])
+                .write_empty()?;
+        }
         if let Some((s, c, t)) = topology {
             let (s, c, t) = (s.to_string(), c.to_string(), t.to_string());
             w.create_element("topology")
@@ -301,59 +339,94 @@ fn write_os(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
     Ok(())
 }
 
-/// Target device names by bus: vda.. for virtio, sda.. for sata/scsi, hda.. for ide.
-fn target_dev(bus: &str, used: &mut Vec<String>) -> String {
-    let prefix = match bus {
+/// The device-name prefix of a bus: vd for virtio, sd for sata/scsi/usb, hd for ide, fd for fdc.
+fn target_prefix(bus: &str) -> &'static str {
+    match bus {
         "virtio" => "vd",
         "ide" => "hd",
+        "fdc" => "fd",
         _ => "sd",
-    };
-    let dev = (b'a'..=b'z')
-        .map(|c| format!("{prefix}{}", c as char))
-        .find(|d| !used.contains(d))
-        .unwrap_or_else(|| format!("{prefix}z"));
+    }
+}
+
+/// virt-install's rule for a disk without target.dev=: the first name of the bus's prefix after
+/// the last one in use, else the first free one (vda, vdb, ...).
+fn target_dev(bus: &str, used: &mut Vec<String>) -> String {
+    let prefix = target_prefix(bus);
+    let mut skip: Vec<&String> = used.iter().filter(|t| t.starts_with(prefix)).collect();
+    let mut first_free = None;
+    let mut found = None;
+    for c in b'a'..=b'z' {
+        let name = format!("{prefix}{}", c as char);
+        if let Some(i) = skip.iter().position(|t| **t == name) {
+            skip.remove(i);
+            continue;
+        }
+        if skip.is_empty() {
+            found = Some(name);
+            break;
+        }
+        first_free.get_or_insert(name);
+    }
+    let dev = found.or(first_free).unwrap_or_else(|| format!("{prefix}z"));
     used.push(dev.clone());
     dev
 }
 
-fn write_devices(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
-    let mut used = Vec::new();
-    for disk in &spec.disks {
-        let dev = target_dev(&disk.bus, &mut used);
-        w.create_element("disk")
-            .with_attributes([("type", "file"), ("device", "disk")])
-            .write_inner_content(|w| {
+fn write_disk(w: &mut Writer<Vec<u8>>, disk: &XmlDisk, dev: &str) -> io::Result<()> {
+    let kind = if disk.block { "block" } else { "file" };
+    w.create_element("disk")
+        .with_attributes([("type", kind), ("device", disk.device.as_str())])
+        .write_inner_content(|w| {
+            // An empty drive (a CD-ROM after the install) has neither.
+            if !disk.path.is_empty() {
                 w.create_element("driver")
                     .with_attributes([("name", "qemu"), ("type", disk.format.as_str())])
                     .with_attributes(disk.driver.iter().map(|(k, v)| (k.as_str(), v.as_str())))
                     .write_empty()?;
+                let source = if disk.block { "dev" } else { "file" };
                 w.create_element("source")
-                    .with_attribute(("file", disk.path.as_str()))
+                    .with_attribute((source, disk.path.as_str()))
                     .write_empty()?;
-                w.create_element("target")
-                    .with_attributes([("dev", dev.as_str()), ("bus", disk.bus.as_str())])
+            }
+            w.create_element("target")
+                .with_attributes([("dev", dev), ("bus", disk.bus.as_str())])
+                .write_empty()?;
+            if let Some(serial) = &disk.serial {
+                text(w, "serial", serial)?;
+            }
+            if disk.shareable {
+                w.create_element("shareable").write_empty()?;
+            }
+            if disk.readonly {
+                w.create_element("readonly").write_empty()?;
+            }
+            if let Some(order) = disk.boot_order {
+                w.create_element("boot")
+                    .with_attribute(("order", order.to_string().as_str()))
                     .write_empty()?;
-                Ok(())
-            })?;
+            }
+            Ok(())
+        })?;
+    Ok(())
+}
+
+fn write_devices(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
+    let mut used: Vec<String> = spec.disks.iter().filter_map(|d| d.target.clone()).collect();
+    for disk in &spec.disks {
+        let dev = match &disk.target {
+            Some(t) => t.clone(),
+            None => target_dev(&disk.bus, &mut used),
+        };
+        write_disk(w, disk, &dev)?;
     }
     let cdrom_bus = spec.cdrom_bus();
     for iso in &spec.cdroms {
+        let mut cdrom = XmlDisk::file(iso, "raw", cdrom_bus);
+        cdrom.device = "cdrom".into();
+        cdrom.readonly = true;
         let dev = target_dev(cdrom_bus, &mut used);
-        w.create_element("disk")
-            .with_attributes([("type", "file"), ("device", "cdrom")])
-            .write_inner_content(|w| {
-                w.create_element("driver")
-                    .with_attributes([("name", "qemu"), ("type", "raw")])
-                    .write_empty()?;
-                w.create_element("source")
-                    .with_attribute(("file", iso.as_str()))
-                    .write_empty()?;
-                w.create_element("target")
-                    .with_attributes([("dev", dev.as_str()), ("bus", cdrom_bus)])
-                    .write_empty()?;
-                w.create_element("readonly").write_empty()?;
-                Ok(())
-            })?;
+        write_disk(w, &cdrom, &dev)?;
     }
     for nic in spec.nics {
         write_nic(w, nic)?;
@@ -363,6 +436,18 @@ fn write_devices(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
 
 /// The serial console (pty), the graphics and video when asked for, and the balloon model.
 fn write_consoles_and_display(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
+    // --serial and --console replace the default pty serial console.
+    let own_console = spec
+        .extra_devices
+        .iter()
+        .any(|e| e.name == "serial" || e.name == "console");
+    if !own_console {
+        write_serial_console(w)?;
+    }
+    write_display(w, spec)
+}
+
+fn write_serial_console(w: &mut Writer<Vec<u8>>) -> io::Result<()> {
     w.create_element("serial")
         .with_attribute(("type", "pty"))
         .write_inner_content(|w| {
@@ -379,15 +464,14 @@ fn write_consoles_and_display(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io:
                 .write_empty()?;
             Ok(())
         })?;
-    if spec.graphics != GraphicsKind::None {
-        let kind = if spec.graphics == GraphicsKind::Vnc {
-            "vnc"
-        } else {
-            "spice"
-        };
-        w.create_element("graphics")
-            .with_attributes([("type", kind), ("autoport", "yes")])
-            .write_empty()?;
+    Ok(())
+}
+
+fn write_display(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io::Result<()> {
+    // The graphics devices themselves come from the option table (extra_devices); a screen
+    // needs a video card unless --video gives one.
+    let video_given = spec.extra_devices.iter().any(|e| e.name == "video");
+    if spec.graphics != GraphicsKind::None && !video_given {
         w.create_element("video").write_inner_content(|w| {
             w.create_element("model")
                 .with_attribute(("type", "vga"))
@@ -407,16 +491,15 @@ fn write_consoles_and_display(w: &mut Writer<Vec<u8>>, spec: &DomainSpec) -> io:
 }
 
 fn write_nic(w: &mut Writer<Vec<u8>>, nic: &Nic) -> io::Result<()> {
-    let (kind, attr, source) = match &nic.source {
-        NicSource::Network(n) => ("network", "network", n.as_str()),
-        NicSource::Bridge(b) => ("bridge", "bridge", b.as_str()),
-    };
+    let (kind, attr, source) = nic.source.parts();
     w.create_element("interface")
         .with_attribute(("type", kind))
         .write_inner_content(|w| {
-            w.create_element("source")
-                .with_attribute((attr, source))
-                .write_empty()?;
+            let mut e = w.create_element("source").with_attribute((attr, source));
+            if let NicSource::Direct { mode, .. } = &nic.source {
+                e = e.with_attribute(("mode", mode.as_str()));
+            }
+            e.write_empty()?;
             if let Some(mac) = &nic.mac {
                 w.create_element("mac")
                     .with_attribute(("address", mac.as_str()))
@@ -447,8 +530,10 @@ mod tests {
             },
             cpuset: None,
             cpu: None,
+            cpu_features: Vec::new(),
             boot_order: Vec::new(),
             uefi: false,
+            machine_type: None,
             memballoon: None,
             smbios_serial: None,
             seed: None,
@@ -458,18 +543,24 @@ mod tests {
                 initrd: Some("/var/lib/libvirt/boot/i".into()),
                 cmdline: Some("console=ttyS0,115200n8 serial".into()),
             },
-            disks: vec![XmlDisk {
-                path: "/data/vm1.img".into(),
-                format: "raw".into(),
-                bus: "virtio".into(),
-                driver: Vec::new(),
-            }],
+            disks: vec![XmlDisk::file("/data/vm1.img", "raw", "virtio")],
             cdroms: Vec::new(),
             nics,
             graphics: GraphicsKind::None,
             extra_devices: Vec::new(),
             extra_top: Vec::new(),
         }
+    }
+
+    /// virt-install's naming: after the last name of the prefix in use, else the first free one.
+    #[test]
+    fn target_names_follow_virt_install() {
+        let mut used = vec!["sdc".to_string(), "hda".to_string()];
+        assert_eq!(target_dev("scsi", &mut used), "sdd");
+        assert_eq!(target_dev("virtio", &mut used), "vda");
+        assert_eq!(target_dev("fdc", &mut used), "fda");
+        let mut used = vec!["vdz".to_string()];
+        assert_eq!(target_dev("virtio", &mut used), "vda");
     }
 
     #[test]
@@ -512,7 +603,7 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains("<target dev=\"hda\" bus=\"ide\"/>"), "{xml}");
-        assert!(xml.contains("<graphics type=\"vnc\" autoport=\"yes\"/>"), "{xml}");
+        assert!(xml.contains("<model type=\"vga\"/>"), "{xml}");
         assert!(xml.contains("<source bridge=\"br0\"/>"), "{xml}");
         assert!(!xml.contains("<kernel>"));
     }
