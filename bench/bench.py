@@ -309,9 +309,11 @@ def listings(results):
         for n in LIST_SIZES:
             spec["setup"](n)
             commands = [" ".join(spec["vnet"]), " ".join(spec["classic"])]
-            if BASE_BIN:
-                base = [os.path.join(BASE_BIN, os.path.basename(spec["vnet"][0]))] + spec["vnet"][1:]
-                commands.append(" ".join(base))
+            # The earlier build's binary of this tool, when VNET_BASE_BIN has it.
+            base_tool = BASE_BIN and os.path.join(BASE_BIN, os.path.basename(spec["vnet"][0]))
+            with_base = bool(base_tool) and os.path.exists(base_tool)
+            if with_base:
+                commands.append(" ".join([base_tool] + spec["vnet"][1:]))
             times = hyperfine(commands)
             vnet_ms, classic_ms = times[0], times[1]
             peak = peak_kib(spec["vnet"])
@@ -319,7 +321,7 @@ def listings(results):
             row = {"objects": what, "n": n, "vnet": " ".join(spec["vnet"][1:]), "classic": " ".join(spec["classic"]),
                    "vnet_ms": vnet_ms, "classic_ms": classic_ms, "ratio": vnet_ms / classic_ms, "vnet_peak_kib": peak}
             base_note = ""
-            if BASE_BIN:
+            if with_base:
                 row.update({"base_ms": times[2], "base_ratio": times[2] / classic_ms, "vs_base": vnet_ms / times[2]})
                 base_note = f"  base {times[2]:7.2f} ms (ratio {row['base_ratio']:.2f})  vs base {row['vs_base']:.3f}"
             results["listing"].append(row)
