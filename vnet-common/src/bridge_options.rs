@@ -10,6 +10,7 @@
 //! is one request, journaled with the old value.
 
 use crate::error::quote;
+use crate::keywords::HEADING;
 use crate::links::link_name;
 use crate::{Context, Error, ErrorKind, Journal, Result};
 use netlink_packet_route::link::{
@@ -536,6 +537,94 @@ impl BridgeSettings {
             }
         }
         Some(s)
+    }
+}
+
+/// A bridge port's options as keywords, in the words bridge(8)'s `link set` and ip's `type
+/// bridge_slave` share: flattened into both verbs' Args (each keeps its own mcast_router: ip
+/// gives that word to the bridge's option too).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PortKeywords {
+    /// Learn source MACs on the port.
+    #[arg(long, value_name = "on|off", value_parser = on_off, help_heading = HEADING)]
+    pub learning: Option<bool>,
+    /// Flood unknown unicast to the port.
+    #[arg(long, value_name = "on|off", value_parser = on_off, help_heading = HEADING)]
+    pub flood: Option<bool>,
+    /// Flood unknown multicast to the port.
+    #[arg(long, visible_alias = "mcast_flood", value_name = "on|off", value_parser = on_off, help_heading = HEADING)]
+    pub mcast_flood: Option<bool>,
+    /// Send frames back out of the port they came in on.
+    #[arg(long, value_name = "on|off", value_parser = on_off, help_heading = HEADING)]
+    pub hairpin: Option<bool>,
+    /// The port talks only to non-isolated ports.
+    #[arg(long, value_name = "on|off", value_parser = on_off, help_heading = HEADING)]
+    pub isolated: Option<bool>,
+    /// Answer ARP/ND for the port from the bridge's neighbour table.
+    #[arg(long, visible_alias = "neigh_suppress", value_name = "on|off", value_parser = on_off, help_heading = HEADING)]
+    pub neigh_suppress: Option<bool>,
+    /// Block STP BPDUs arriving on the port.
+    #[arg(long, value_name = "on|off", value_parser = on_off, help_heading = HEADING)]
+    pub guard: Option<bool>,
+    /// Never let the port become the root port.
+    #[arg(long, visible_alias = "root_block", value_name = "on|off", value_parser = on_off, help_heading = HEADING)]
+    pub root_block: Option<bool>,
+    /// Stop multicast to the port at once on an IGMP/MLD leave.
+    #[arg(long, value_name = "on|off", value_parser = on_off, help_heading = HEADING)]
+    pub fastleave: Option<bool>,
+    /// Flood broadcast to the port.
+    #[arg(long, visible_alias = "bcast_flood", value_name = "on|off", value_parser = on_off, help_heading = HEADING)]
+    pub bcast_flood: Option<bool>,
+    /// Send multicast to the port as unicast to each listener.
+    #[arg(long, visible_alias = "mcast_to_unicast", value_name = "on|off", value_parser = on_off, help_heading = HEADING)]
+    pub mcast_to_unicast: Option<bool>,
+    /// Answer ARP for the port's neighbours.
+    #[arg(long, visible_alias = "proxy_arp", value_name = "on|off", value_parser = on_off, help_heading = HEADING)]
+    pub proxy_arp: Option<bool>,
+    /// Proxy ARP for wireless clients (IEEE 802.11).
+    #[arg(long, visible_alias = "proxy_arp_wifi", value_name = "on|off", value_parser = on_off, help_heading = HEADING)]
+    pub proxy_arp_wifi: Option<bool>,
+    /// Map VLANs to tunnel ids on the port.
+    #[arg(long, visible_alias = "vlan_tunnel", value_name = "on|off", value_parser = on_off, help_heading = HEADING)]
+    pub vlan_tunnel: Option<bool>,
+    /// Forward only from MACs with a static entry (802.1X).
+    #[arg(long, value_name = "on|off", value_parser = on_off, help_heading = HEADING)]
+    pub locked: Option<bool>,
+    /// The STP path cost, 1..65535.
+    #[arg(long, value_name = "COST", value_parser = port_cost, allow_hyphen_values = true, help_heading = HEADING)]
+    pub cost: Option<u32>,
+    /// The STP port priority, 0..63.
+    #[arg(long, value_name = "PRIO", value_parser = port_priority, allow_hyphen_values = true, help_heading = HEADING)]
+    pub priority: Option<u16>,
+    /// The STP state: 0..4 or disabled, listening, learning, forwarding, blocking.
+    #[arg(long, value_name = "STATE", value_parser = port_state, allow_hyphen_values = true, help_heading = HEADING)]
+    pub state: Option<u8>,
+}
+
+impl PortKeywords {
+    /// The options given, in a fixed order.
+    pub fn options(&self) -> Vec<PortOption> {
+        let options = [
+            self.learning.map(PortOption::Learning),
+            self.flood.map(PortOption::Flood),
+            self.mcast_flood.map(PortOption::McastFlood),
+            self.hairpin.map(PortOption::Hairpin),
+            self.isolated.map(PortOption::Isolated),
+            self.neigh_suppress.map(PortOption::NeighSuppress),
+            self.guard.map(PortOption::Guard),
+            self.root_block.map(PortOption::RootBlock),
+            self.fastleave.map(PortOption::Fastleave),
+            self.bcast_flood.map(PortOption::BcastFlood),
+            self.mcast_to_unicast.map(PortOption::McastToUnicast),
+            self.proxy_arp.map(PortOption::ProxyArp),
+            self.proxy_arp_wifi.map(PortOption::ProxyArpWifi),
+            self.vlan_tunnel.map(PortOption::VlanTunnel),
+            self.locked.map(PortOption::Locked),
+            self.cost.map(PortOption::Cost),
+            self.priority.map(PortOption::Priority),
+            self.state.map(PortOption::State),
+        ];
+        options.into_iter().flatten().collect()
     }
 }
 

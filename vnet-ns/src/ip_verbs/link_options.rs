@@ -45,60 +45,8 @@ pub struct LinkOptions {
     /// bridge or bridge_slave: the options after it are that kind's.
     #[arg(long = "type", value_enum, value_name = "bridge|bridge_slave", help_heading = HEADING)]
     pub kind: Option<SetType>,
-    /// bridge_slave: learn source MACs on the port.
-    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
-    pub learning: Option<bool>,
-    /// bridge_slave: flood unknown unicast to the port.
-    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
-    pub flood: Option<bool>,
-    /// bridge_slave: flood unknown multicast to the port.
-    #[arg(long, visible_alias = "mcast_flood", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
-    pub mcast_flood: Option<bool>,
-    /// bridge_slave: send frames back out of the port they came in on.
-    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
-    pub hairpin: Option<bool>,
-    /// bridge_slave: the port talks only to non-isolated ports.
-    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
-    pub isolated: Option<bool>,
-    /// bridge_slave: answer ARP/ND for the port from the bridge's neighbour table.
-    #[arg(long, visible_alias = "neigh_suppress", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
-    pub neigh_suppress: Option<bool>,
-    /// bridge_slave: Block STP BPDUs arriving on the port.
-    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
-    pub guard: Option<bool>,
-    /// bridge_slave: Never let the port become the root port.
-    #[arg(long, visible_alias = "root_block", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
-    pub root_block: Option<bool>,
-    /// bridge_slave: Stop multicast to the port at once on an IGMP/MLD leave.
-    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
-    pub fastleave: Option<bool>,
-    /// bridge_slave: Flood broadcast to the port.
-    #[arg(long, visible_alias = "bcast_flood", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
-    pub bcast_flood: Option<bool>,
-    /// bridge_slave: Send multicast to the port as unicast to each listener.
-    #[arg(long, visible_alias = "mcast_to_unicast", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
-    pub mcast_to_unicast: Option<bool>,
-    /// bridge_slave: Answer ARP for the port's neighbours.
-    #[arg(long, visible_alias = "proxy_arp", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
-    pub proxy_arp: Option<bool>,
-    /// bridge_slave: Proxy ARP for wireless clients (IEEE 802.11).
-    #[arg(long, visible_alias = "proxy_arp_wifi", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
-    pub proxy_arp_wifi: Option<bool>,
-    /// bridge_slave: Map VLANs to tunnel ids on the port.
-    #[arg(long, visible_alias = "vlan_tunnel", value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
-    pub vlan_tunnel: Option<bool>,
-    /// bridge_slave: Forward only from MACs with a static entry (802.1X).
-    #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]
-    pub locked: Option<bool>,
-    /// bridge_slave: the STP path cost, 1..65535.
-    #[arg(long, value_name = "COST", value_parser = opts::port_cost, allow_hyphen_values = true, help_heading = HEADING)]
-    pub cost: Option<u32>,
-    /// bridge_slave: the STP port priority, 0..63.
-    #[arg(long, value_name = "PRIO", value_parser = opts::port_priority, allow_hyphen_values = true, help_heading = HEADING)]
-    pub priority: Option<u16>,
-    /// bridge_slave: the STP state, 0..4 (disabled, listening, learning, forwarding, blocking).
-    #[arg(long, value_name = "STATE", value_parser = opts::port_state, allow_hyphen_values = true, help_heading = HEADING)]
-    pub state: Option<u8>,
+    #[command(flatten)]
+    pub port: opts::PortKeywords,
     /// bridge_slave: the port's multicast router mode 0..3; bridge: the bridge's, 0..2 (0
     /// disabled, 1 automatic, 2 permanent, 3 temporary).
     #[arg(long, visible_aliases = ["mcast_router", "multicast_router"], value_name = "N", help_heading = HEADING)]
@@ -180,28 +128,9 @@ impl LinkOptions {
             (Some(text), Some(SetType::BridgeSlave) | None) => Some(opts::port_mcast_router(text)?),
             _ => None,
         };
-        let options = [
-            self.learning.map(PortOption::Learning),
-            self.flood.map(PortOption::Flood),
-            self.mcast_flood.map(PortOption::McastFlood),
-            self.hairpin.map(PortOption::Hairpin),
-            self.isolated.map(PortOption::Isolated),
-            self.neigh_suppress.map(PortOption::NeighSuppress),
-            self.guard.map(PortOption::Guard),
-            self.root_block.map(PortOption::RootBlock),
-            self.fastleave.map(PortOption::Fastleave),
-            self.bcast_flood.map(PortOption::BcastFlood),
-            self.mcast_to_unicast.map(PortOption::McastToUnicast),
-            self.proxy_arp.map(PortOption::ProxyArp),
-            self.proxy_arp_wifi.map(PortOption::ProxyArpWifi),
-            self.vlan_tunnel.map(PortOption::VlanTunnel),
-            self.locked.map(PortOption::Locked),
-            self.cost.map(PortOption::Cost),
-            self.priority.map(PortOption::Priority),
-            self.state.map(PortOption::State),
-            mcast_router.map(PortOption::McastRouter),
-        ];
-        Ok(options.into_iter().flatten().collect())
+        let mut options = self.port.options();
+        options.extend(mcast_router.map(PortOption::McastRouter));
+        Ok(options)
     }
 
     fn bridge_options(&self) -> Result<Vec<BridgeOption>> {
