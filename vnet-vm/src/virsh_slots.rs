@@ -68,44 +68,27 @@ pub(crate) fn virsh_refused(verb: &str) -> &'static [&'static str] {
         .map_or(&[], |(_, options)| options)
 }
 
+/// pool-define-as's and pool-create-as's options for other pool sources (iSCSI, SCSI adapters).
+const POOL_AS_REFUSED: &[&str] = &[
+    "auth-type",
+    "auth-username",
+    "secret-usage",
+    "secret-uuid",
+    "adapter-name",
+    "adapter-wwnn",
+    "adapter-wwpn",
+    "adapter-parent",
+    "adapter-parent-wwnn",
+    "adapter-parent-wwpn",
+    "adapter-parent-fabric-wwn",
+    "source-protocol-ver",
+    "source-initiator",
+];
+
 /// The table behind [`virsh_refused`]: verb, then the virsh options refused.
 const REFUSED: &[(&str, &[&str])] = &[
-    (
-        "pool-define-as",
-        &[
-            "auth-type",
-            "auth-username",
-            "secret-usage",
-            "secret-uuid",
-            "adapter-name",
-            "adapter-wwnn",
-            "adapter-wwpn",
-            "adapter-parent",
-            "adapter-parent-wwnn",
-            "adapter-parent-wwpn",
-            "adapter-parent-fabric-wwn",
-            "source-protocol-ver",
-            "source-initiator",
-        ],
-    ),
-    (
-        "pool-create-as",
-        &[
-            "auth-type",
-            "auth-username",
-            "secret-usage",
-            "secret-uuid",
-            "adapter-name",
-            "adapter-wwnn",
-            "adapter-wwpn",
-            "adapter-parent",
-            "adapter-parent-wwnn",
-            "adapter-parent-wwpn",
-            "adapter-parent-fabric-wwn",
-            "source-protocol-ver",
-            "source-initiator",
-        ],
-    ),
+    ("pool-define-as", POOL_AS_REFUSED),
+    ("pool-create-as", POOL_AS_REFUSED),
     ("pool-define", &["validate"]),
     ("pool-dumpxml", &["xpath", "wrap"]),
     ("vol-create", &["validate"]),
