@@ -102,6 +102,34 @@ fn named_and_bare_virsh_forms() {
         sh_ok("virsh net-list --all --uuid")
     );
 
+    // install --exist-ok over this domain: "changed": false when it has what the line asks
+    // (memory, vCPUs, NICs), exit 4 naming the difference when not; nothing changed either way.
+    let install = |memory: &str| {
+        let line = [
+            "install",
+            "--name",
+            &name,
+            "--memory",
+            memory,
+            "--vcpus",
+            "1",
+            "--network",
+            "network=default",
+            "--import",
+            "--disk",
+            "path=/var/lib/libvirt/images/none.qcow2",
+            "--exist-ok",
+        ];
+        vm(&line)
+    };
+    assert_unchanged(
+        || domain_state(&name),
+        || {
+            assert_eq!(install("64").ok().json()["changed"], false);
+            install("128").fails(4, "memory 65536 KiB (asked 131072 KiB)");
+        },
+    );
+
     // vnet-net: net-info --network NET is net-info NET.
     assert_eq!(
         net(&["net-info", "--network", "default"]).ok().json(),

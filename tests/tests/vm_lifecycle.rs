@@ -592,6 +592,21 @@ fn define_files_refused_and_create_transient() {
         vm(&["create", path]).fails(4, "already exists");
     });
     assert_eq!(vm(&["create", path, "--exist-ok"]).ok().json()["changed"], false);
+    // --exist-ok with a file that says otherwise: exit 4 naming the difference, nothing changed.
+    let bigger = dir.join("tr-512.xml");
+    let xml = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &bigger,
+        xml.replace(
+            "<memory unit='MiB'>256</memory>",
+            "<memory unit='MiB'>512</memory>",
+        ),
+    )
+    .unwrap();
+    assert_unchanged(domains_state, || {
+        vm(&["create", bigger.to_str().unwrap(), "--exist-ok"])
+            .fails(4, "memory 262144 (the file says 524288)");
+    });
     // virsh define over a running transient domain makes it persistent; it runs on as it was.
     let defined = vm(&["define", path]).ok().json();
     assert_eq!(

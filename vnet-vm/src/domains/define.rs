@@ -239,13 +239,15 @@ fn update(
 /// Create and start a transient domain from an XML file (virsh create).
 ///
 /// The same checks as define. The domain is gone once it stops. --exist-ok accepts a running
-/// domain of that name (changed: false). Undone on a later failure: the domain is destroyed.
+/// domain of that name that already is what the file says (changed: false; one that differs is
+/// exit 4 naming how). Undone on a later failure: the domain is destroyed.
 #[derive(Debug, clap::Args)]
 pub struct Create {
     /// The domain XML file.
     #[arg(value_name = "FILE.xml")]
     pub file: PathBuf,
-    /// Succeed (changed: false) when a running domain of that name exists.
+    /// Succeed (changed: false) when a running domain of that name already is what the file
+    /// says (memory, vCPUs, kernel, disks, NICs); one that differs is exit 4 naming how.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
 }
@@ -264,6 +266,18 @@ impl Verb for Create {
                     quote(&head.name)
                 ))
                 .with_hint(format!("start it: vnet-vm start {}", head.name)));
+            }
+            let live = dom
+                .get_xml_desc(0)
+                .libvirt(format!("XML of domain {}", quote(&head.name)))?;
+            let differences = super::same::differences(&xml, &live)?;
+            if !differences.is_empty() {
+                return Err(Error::exists(format!(
+                    "domain {} is running, but not as the file says: {}",
+                    quote(&head.name),
+                    differences.join("; ")
+                ))
+                .with_hint("destroy it first to create it from this file"));
             }
             return from_file(&dom, head.name, false, &self.file, "created");
         }

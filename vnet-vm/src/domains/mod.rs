@@ -11,4 +11,5 @@ pub mod list;
 pub mod lookup;
 pub mod power;
 pub mod resources;
+pub mod same;
 pub mod saved;

@@ -8,7 +8,7 @@ use super::args::Install;
 use super::output::{describe, BootFiles, InstallOutput};
 use super::plan::{Method, Plan};
 use super::{cloudinit, location, plan, tagging};
-use crate::spec::VirtTypeArg;
+use crate::spec::{NicSource, VirtTypeArg};
 use crate::storage::disks::{self as storage, PoolPlan};
 use crate::xml::domain::{self as xml, DomainSpec, OsBoot};
 use std::path::Path;
@@ -39,8 +39,8 @@ impl Verb for Install {
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<InstallOutput> {
         let (mut plan, disks) = plan::parse(&self)?;
         vnet_common::tags::check(self.tag.as_deref())?;
-        if Domain::lookup_by_name(ctx.conn()?, &plan.name).is_ok() {
-            return existing(plan.name, self.exist_ok);
+        if let Ok(dom) = Domain::lookup_by_name(ctx.conn()?, &plan.name) {
+            return existing(&dom, plan, self.exist_ok);
         }
         plan::check(ctx, &mut plan, &disks)?;
         let conn = ctx.conn()?;
@@ -86,12 +86,36 @@ impl Verb for Install {
     }
 }
 
-fn existing(name: String, exist_ok: bool) -> Result<InstallOutput> {
-    if exist_ok {
-        return Ok(InstallOutput::existing(name));
+/// A domain of the name exists: exit 4, or with --exist-ok "changed": false when its definition
+/// has the memory, vCPUs and NICs the line asks for (else exit 4 naming the difference).
+fn existing(dom: &Domain, plan: Plan, exist_ok: bool) -> Result<InstallOutput> {
+    let name = plan.name.clone();
+    if !exist_ok {
+        return Err(Error::exists(format!("domain {name} exists"))
+            .with_hint("choose another --name, or remove it with vnet-vm undefine"));
     }
-    Err(Error::exists(format!("domain {name} exists"))
-        .with_hint("choose another --name, or remove it with vnet-vm undefine"))
+    let xml = dom
+        .get_xml_desc(virt::sys::VIR_DOMAIN_XML_INACTIVE)
+        .libvirt(format!("XML of domain {name}"))?;
+    let nics: Vec<(&str, &str)> = plan
+        .nics
+        .iter()
+        .map(|nic| match &nic.source {
+            NicSource::Network(net) => ("network", net.as_str()),
+            NicSource::Bridge(br) => ("bridge", br.as_str()),
+            NicSource::Direct { dev, .. } => ("direct", dev.as_str()),
+        })
+        .collect();
+    let vcpus = plan.vcpus.max.unwrap_or(plan.vcpus.count);
+    let differences = crate::domains::same::install_differences(&xml, plan.memory_mib, vcpus, &nics)?;
+    if !differences.is_empty() {
+        return Err(Error::exists(format!(
+            "domain {name} exists, but not as this line asks: {}",
+            differences.join("; ")
+        ))
+        .with_hint("choose another --name, or remove it with vnet-vm undefine"));
+    }
+    Ok(InstallOutput::existing(name))
 }
 
 /// --print-xml and --dry-run: the XML and description of what would be made, changing nothing.
