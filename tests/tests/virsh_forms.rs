@@ -56,6 +56,29 @@ fn named_and_bare_virsh_forms() {
         "{listed}"
     );
 
+    // attach-disk --cache none --persistent, as a script writes it: the definition gets the disk
+    // with that cache mode (a shut-off domain: --persistent is its definition); detached again.
+    let image = dir.join("data.img");
+    std::fs::write(&image, vec![0u8; 1 << 20]).unwrap();
+    let image = image.display().to_string();
+    vm(&[
+        "attach-disk",
+        &name,
+        &image,
+        "vdb",
+        "--cache",
+        "none",
+        "--persistent",
+    ])
+    .ok();
+    let defined = sh_ok(&format!("virsh dumpxml --inactive {name}"));
+    assert!(
+        defined.contains("cache='none'") && defined.contains("dev='vdb'"),
+        "{defined}"
+    );
+    vm(&["detach-disk", &name, "vdb", "--persistent"]).ok();
+    assert!(!sh_ok(&format!("virsh domblklist --inactive {name}")).contains("vdb"));
+
     // desc --domain D --config --new-desc TEXT: virsh's names for both arguments.
     vm(&[
         "desc",

@@ -2,7 +2,7 @@
 //! domain XML model, every input is checked before libvirt is asked, and each attach or detach is
 //! journaled with the opposite step.
 
-use super::scope::{unplug_pending, wait_until_gone, word, Affect, Scope};
+use super::scope::{unplug_pending, wait_until_gone, word, Scope};
 use crate::domains::lookup::resolve;
 use crate::xml::domain::{disk_xml, disks, XmlDiskDevice};
 use schemars::JsonSchema;
@@ -64,6 +64,9 @@ pub struct AttachDisk {
     /// The bus (virtio, scsi, sata, ide, usb); libvirt infers it from TARGET without it.
     #[arg(long, value_name = "BUS")]
     pub targetbus: Option<String>,
+    /// The host cache mode (virsh attach-disk --cache).
+    #[arg(long, value_name = "MODE", value_parser = ["default", "none", "writethrough", "writeback", "directsync", "unsafe"])]
+    pub cache: Option<String>,
     /// disk or cdrom.
     #[arg(long = "type", value_enum, default_value = "disk")]
     pub kind: DiskKind,
@@ -71,7 +74,7 @@ pub struct AttachDisk {
     #[arg(long)]
     pub readonly: bool,
     #[command(flatten)]
-    pub affect: Affect,
+    pub affect: super::devxml::DeviceAffect,
     /// Succeed (changed: false) when TARGET already holds SOURCE.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
@@ -184,6 +187,7 @@ impl AttachDisk {
                 .clone()
                 .or_else(|| self.subdriver.as_ref().map(|_| "qemu".into())),
             subdriver: self.subdriver.clone(),
+            cache: self.cache.clone(),
             source: Some(self.source.clone()),
             target: self.target.clone(),
             bus: self.targetbus.clone(),
@@ -212,6 +216,7 @@ impl AttachDisk {
         };
         given("subdriver", &self.subdriver, &old.subdriver);
         given("targetbus", &self.targetbus, &old.bus);
+        given("cache", &self.cache, &old.cache);
         if self.readonly && !old.readonly {
             out.push("readonly: no -> yes".into());
         }
@@ -290,7 +295,7 @@ pub struct DetachDisk {
     /// The target device name (vdb) or the source path.
     pub target: String,
     #[command(flatten)]
-    pub affect: Affect,
+    pub affect: super::devxml::DeviceAffect,
     /// With a live change: seconds to wait for the guest to release the disk.
     #[arg(long, value_name = "SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(0..=3600))]

@@ -2,7 +2,7 @@
 //! by the domain XML model, every input is checked before libvirt is asked, and each attach or
 //! detach is journaled with the opposite step.
 
-use super::scope::{facts, model, unplug_pending, wait_until_gone, word, Affect, Scope};
+use super::scope::{facts, model, unplug_pending, wait_until_gone, word, Scope};
 use crate::domains::lookup::resolve;
 use crate::xml::domain::{domain_facts, interface_xml, XmlInterface};
 use schemars::JsonSchema;
@@ -87,7 +87,7 @@ pub struct AttachInterface {
     #[arg(long, value_name = "MAC")]
     pub mac: Option<String>,
     #[command(flatten)]
-    pub affect: Affect,
+    pub affect: super::devxml::DeviceAffect,
     /// Succeed (changed: false) when the domain already has this --mac on the same source (and
     /// --model, when given); exit 4 naming the model when only it differs.
     #[arg(long, visible_alias = "may-exist", requires = "mac")]
@@ -276,7 +276,7 @@ pub struct DetachInterface {
     #[arg(long, value_name = "MAC")]
     pub mac: String,
     #[command(flatten)]
-    pub affect: Affect,
+    pub affect: super::devxml::DeviceAffect,
     /// With a live change: seconds to wait for the guest to release the interface.
     #[arg(long, value_name = "SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(0..=3600))]

@@ -9,36 +9,11 @@ use vnet_common::error::quote;
 use vnet_common::libvirt::LibvirtContext;
 use vnet_common::{signals, Error, Result};
 
-/// `--live` / `--config`, as virsh: neither means the domain's current state (live when running,
-/// the persistent definition when not).
-#[derive(Debug, Clone, Copy, Default, clap::Args)]
-pub struct Affect {
-    /// Change the running domain.
-    #[arg(long)]
-    pub live: bool,
-    /// Change the persistent definition (takes effect at the next start).
-    #[arg(long)]
-    pub config: bool,
-}
-
 /// Which definitions a change touches, resolved against the domain's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scope {
     pub live: bool,
     pub config: bool,
-}
-
-impl Affect {
-    pub fn resolve(self, dom: &Domain, name: &str) -> Result<Scope> {
-        let active = active_for(dom, name, self.live)?;
-        Ok(match (self.live, self.config) {
-            (false, false) => Scope {
-                live: active,
-                config: !active,
-            },
-            (live, config) => Scope { live, config },
-        })
-    }
 }
 
 /// Whether the domain runs; --live on one that does not is exit 1 (shared by every verb's

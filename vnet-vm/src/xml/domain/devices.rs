@@ -40,6 +40,8 @@ pub struct XmlDiskDevice {
     pub device: String,
     pub driver: Option<String>,
     pub subdriver: Option<String>,
+    /// The driver's cache mode (none, writeback, ...).
+    pub cache: Option<String>,
     pub source: Option<String>,
     pub target: String,
     pub bus: Option<String>,
@@ -58,6 +60,7 @@ pub fn disks(xml: &str) -> Result<Vec<XmlDiskDevice>> {
             device: disk.attr_string("device").unwrap_or_else(|| "disk".into()),
             driver: driver.and_then(|d| d.attr_string("name")),
             subdriver: driver.and_then(|d| d.attr_string("type")),
+            cache: driver.and_then(|d| d.attr_string("cache")),
             source: source.and_then(|s| s.attr_string("file").or_else(|| s.attr_string("dev"))),
             target: target.and_then(|t| t.attr_string("dev")).unwrap_or_default(),
             bus: target.and_then(|t| t.attr_string("bus")),
@@ -73,11 +76,14 @@ pub fn disk_xml(disk: &XmlDiskDevice) -> String {
     w.create_element("disk")
         .with_attributes([("type", disk.kind.as_str()), ("device", disk.device.as_str())])
         .write_inner_content(|w| {
-            if disk.driver.is_some() || disk.subdriver.is_some() {
+            if disk.driver.is_some() || disk.subdriver.is_some() || disk.cache.is_some() {
                 let mut driver = w.create_element("driver");
                 driver = driver.with_attribute(("name", disk.driver.as_deref().unwrap_or("qemu")));
                 if let Some(sub) = &disk.subdriver {
                     driver = driver.with_attribute(("type", sub.as_str()));
+                }
+                if let Some(cache) = &disk.cache {
+                    driver = driver.with_attribute(("cache", cache.as_str()));
                 }
                 driver.write_empty()?;
             }
