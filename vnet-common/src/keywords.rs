@@ -114,7 +114,7 @@ pub(crate) fn flag_takes_separate_value(path: &[&Command], word: &str) -> bool {
 }
 
 /// The flag a flag word names among the flags of `commands`, first match first.
-fn find_flag<'a>(commands: &[&'a Command], word: &str) -> Option<&'a Arg> {
+pub(crate) fn find_flag<'a>(commands: &[&'a Command], word: &str) -> Option<&'a Arg> {
     let mut args = commands.iter().flat_map(|command| command.get_arguments());
     if let Some(long) = word.strip_prefix("--") {
         let long = long.split('=').next().unwrap_or(long);

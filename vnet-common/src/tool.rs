@@ -163,6 +163,10 @@ pub trait Tool: 'static {
         None
     }
 
+    /// True for a tool that stands in for virsh (vnet-vm, vnet-net): its command lines also take
+    /// virsh's argument forms ([`crate::virsh_args`]). The other tools' start-up skips that pass.
+    const VIRSH_GRAMMAR: bool = false;
+
     /// For a tool that stands in for virsh: virsh's names for a verb's arguments that a bare word
     /// may fill (see [`crate::virsh_args`]). Default: none, the line is clap's as it is.
     fn virsh_slots(_verb: &str) -> &'static [&'static str] {
@@ -265,7 +269,10 @@ pub fn parse_with<T: Tool>(
     // ip-style keywords (`via GW dev IF`) become the long flags clap parses: one grammar.
     let words = crate::keywords::expand(&command, words);
     // virsh's named and bare argument forms (`start --domain web`) become clap's.
-    let words = crate::virsh_args::place(&command, words, T::virsh_slots, T::virsh_refused)?;
+    let words = match T::VIRSH_GRAMMAR {
+        true => crate::virsh_args::place(&command, words, T::virsh_slots, T::virsh_refused)?,
+        false => words,
+    };
     let matches = command
         .try_get_matches_from_mut(words)
         .map_err(|e| crate::keywords::mark_bad_value(&command, e))?;

@@ -144,9 +144,7 @@ impl Line {
             Some((name, value)) => (name, Some(value.to_string())),
             None => (long, None),
         };
-        let known = path
-            .iter()
-            .any(|c| c.get_arguments().any(|a| a.get_long() == Some(name)));
+        let known = crate::keywords::find_flag(path, word).is_some();
         let Some(at) = self.slots.iter().position(|s| s.name == name) else {
             self.flag(path, word, words);
             return Ok(());

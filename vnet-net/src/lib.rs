@@ -66,6 +66,8 @@ With --batch, every line prints one JSON document (NDJSON), dumpxml's parsed sum
         }
     }
 
+    const VIRSH_GRAMMAR: bool = true;
+
     fn virsh_slots(verb: &str) -> &'static [&'static str] {
         virsh_slots::virsh_slots(verb)
     }

@@ -78,6 +78,8 @@ with the documented exit code.";
         }
     }
 
+    const VIRSH_GRAMMAR: bool = true;
+
     fn virsh_slots(verb: &str) -> &'static [&'static str] {
         virsh_slots::virsh_slots(verb)
     }
