@@ -34,22 +34,9 @@ pub fn differences(file: &str, live: &str) -> Result<Vec<String>> {
     if !want_disks.is_empty() || !have_disks.is_empty() {
         compare("disks", Some(want_disks.join(",")), Some(have_disks.join(",")));
     }
-    let nics = |list: &[XmlInterface], macs: bool| -> String {
-        let mut rows: Vec<String> = list
-            .iter()
-            .map(|n| match macs && !n.mac.is_empty() {
-                true => format!("{} {} {}", n.kind, n.source, n.mac.to_ascii_lowercase()),
-                false => format!("{} {}", n.kind, n.source),
-            })
-            .collect();
-        rows.sort();
-        rows.join(",")
-    };
     let file_macs = want.interfaces.iter().any(|n| !n.mac.is_empty());
-    let (want_nics, have_nics) = (
-        nics(&want.interfaces, file_macs),
-        nics(&have.interfaces, file_macs),
-    );
+    let want_nics = nic_rows(&want.interfaces, file_macs).join(",");
+    let have_nics = nic_rows(&have.interfaces, file_macs).join(",");
     if want_nics != have_nics {
         out.push(format!("interfaces [{have_nics}] (the file says [{want_nics}])"));
     }
@@ -83,16 +70,11 @@ pub fn install_differences(
             have_vcpus.unwrap_or_default()
         ));
     }
-    let mut have: Vec<String> = facts
-        .interfaces
-        .iter()
-        .map(|n| format!("{} {}", n.kind, n.source))
-        .collect();
+    let have = nic_rows(&facts.interfaces, false);
     let mut want: Vec<String> = nics
         .iter()
         .map(|(kind, source)| format!("{kind} {source}"))
         .collect();
-    have.sort();
     want.sort();
     if have != want {
         out.push(format!(
@@ -102,6 +84,19 @@ pub fn install_differences(
         ));
     }
     Ok(out)
+}
+
+/// The NICs as sorted "type source" rows ("type source mac" with `macs`), for comparing.
+fn nic_rows(list: &[XmlInterface], macs: bool) -> Vec<String> {
+    let mut rows: Vec<String> = list
+        .iter()
+        .map(|n| match macs && !n.mac.is_empty() {
+            true => format!("{} {} {}", n.kind, n.source, n.mac.to_ascii_lowercase()),
+            false => format!("{} {}", n.kind, n.source),
+        })
+        .collect();
+    rows.sort();
+    rows
 }
 
 fn text(root: &Element, name: &str) -> Option<String> {
