@@ -60,6 +60,12 @@ pub fn expand(root: &Command, words: Vec<String>) -> Vec<String> {
         if !arg.get_action().takes_values() {
             continue;
         }
+        // A keyword taking any number of words that may look like flags (ip link add's `peer
+        // ...`, whose words are the other end's own options) takes the rest of the line.
+        if max_values(arg) == usize::MAX && arg.is_allow_hyphen_values_set() {
+            out.extend(words.by_ref());
+            break;
+        }
         // The first value is taken whatever it looks like (`dev via`); more values (a keyword
         // taking 1..=2, as tc's `delay 100ms 10ms`) while they are not keywords or flags.
         out.extend(words.next());

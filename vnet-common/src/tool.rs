@@ -167,6 +167,11 @@ pub trait Tool: 'static {
     /// virsh's argument forms ([`crate::virsh_args`]). The other tools' start-up skips that pass.
     const VIRSH_GRAMMAR: bool = false;
 
+    /// For a tool that stands in for ip or bridge (vnet-ns, vnet-bridge): the classic tool's
+    /// tables of global options, objects and commands, matched by prefix as it matches them
+    /// ([`crate::ip_args`]). None: the line is the tool's own spelling only.
+    const IP_GRAMMAR: Option<&'static crate::ip_args::IpGrammar> = None;
+
     /// For a tool that stands in for virsh: virsh's names for a verb's arguments that a bare word
     /// may fill (see [`crate::virsh_args`]). Default: none, the line is clap's as it is.
     fn virsh_slots(_verb: &str) -> &'static [&'static str] {
@@ -194,7 +199,16 @@ pub enum NoVerbs {}
 /// lists or suggests every verb). Parsing with it is parsing with the whole command, minus the
 /// cost of building every other verb's.
 pub fn command_for<T: Tool>(words: &[String]) -> clap::Command {
-    let root = decorated::<T>(Cli::<T::Globals, NoVerbs>::command());
+    command_from::<T>(root::<T>(), words)
+}
+
+/// The root command without verbs: the shared flags and the tool's globals.
+fn root<T: Tool>() -> clap::Command {
+    decorated::<T>(Cli::<T::Globals, NoVerbs>::command())
+}
+
+/// [`command_for`] from the root command already built.
+fn command_from<T: Tool>(root: clap::Command, words: &[String]) -> clap::Command {
     crate::keywords::first_verb_word(&root, words)
         .and_then(|(word, rest)| T::Verbs::with_verb(root, word, rest))
         .unwrap_or_else(command::<T>)
@@ -235,7 +249,13 @@ pub fn parse<T: Tool>(
     words: impl IntoIterator<Item = String>,
 ) -> std::result::Result<Cli<T::Globals, T::Verbs>, clap::Error> {
     let words: Vec<String> = words.into_iter().collect();
-    match parse_with::<T>(presence_flags(command_for::<T>(&words)), words.clone()) {
+    let root = root::<T>();
+    // ip's and bridge's spelling (`ip -4 r a ...`) becomes the tool's before the verb is chosen.
+    let words = match T::IP_GRAMMAR {
+        Some(grammar) => crate::ip_args::normalize(grammar, &root, words)?,
+        None => words,
+    };
+    match parse_with::<T>(presence_flags(command_from::<T>(root, &words)), words.clone()) {
         Ok(cli) => Ok(cli),
         Err(_) => parse_with::<T>(command_for::<T>(&words), words),
     }
@@ -268,6 +288,11 @@ pub fn parse_with<T: Tool>(
 ) -> std::result::Result<Cli<T::Globals, T::Verbs>, clap::Error> {
     // ip-style keywords (`via GW dev IF`) become the long flags clap parses: one grammar.
     let words = crate::keywords::expand(&command, words);
+    // A family (-4, -6) the verb has no use for is ignored, as ip ignores it.
+    let words = match T::IP_GRAMMAR {
+        Some(_) => crate::ip_args::fit(&command, words),
+        None => words,
+    };
     // virsh's named and bare argument forms (`start --domain web`) become clap's.
     let words = match T::VIRSH_GRAMMAR {
         true => crate::virsh_args::place(&command, words, T::virsh_slots, T::virsh_refused)?,

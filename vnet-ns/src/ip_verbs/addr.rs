@@ -482,8 +482,10 @@ mod tests {
             ),
             other => panic!("{other:?}"),
         }
-        for line in ["addr Blue eth0", "addr", "addr Blue eth0 10.0.0.1/24 extra"] {
+        for line in ["addr Blue eth0", "addr Blue eth0 10.0.0.1/24 extra"] {
             assert_eq!(parse_line(line).unwrap_err().exit_code(), 2, "{line}");
         }
+        // `addr` alone is ip's `ip addr`: show.
+        assert!(matches!(parse_line("addr").unwrap(), crate::NsVerb::Addr(_)));
     }
 }

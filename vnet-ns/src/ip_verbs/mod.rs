@@ -11,6 +11,7 @@ pub mod addr_show;
 pub mod link;
 pub mod link_add;
 pub mod link_options;
+pub mod link_peer;
 pub mod link_show;
 pub mod neigh;
 pub mod netns;
