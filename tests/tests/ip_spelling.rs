@@ -250,3 +250,62 @@ fn ip_objects_commands_and_options_vnet_lacks_are_refused_by_name() {
         });
     }
 }
+
+/// bridge(8)'s spelling: `bridge link` lists the ports as `bridge -j -d link show` does (field
+/// for field, but for ip's pseudo-flag M-DOWN and the peer's name), abbreviations set options as
+/// bridge sets them, and what vnet-bridge lacks is refused by name.
+#[test]
+fn bridge_lines_act_as_bridge() {
+    let lab = lab!();
+    let (bridge, port) = (lab.link("brsp"), lab.link("vsp"));
+    sh_ok(&format!(
+        "ip link add {bridge} type bridge && ip link add {port} type veth peer name {port}p && \
+         ip link set {port} master {bridge}"
+    ));
+    br(&["l", "s", "dev", &port, "learning", "off", "cost", "20"]).ok();
+    let theirs = ip_json_bridge(&port);
+    for line in [
+        vec!["link"],
+        vec!["-d", "link", "show", "dev", port.as_str()],
+        vec!["link", "sh", port.as_str()],
+    ] {
+        let out = br(&line).ok();
+        let ours: Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_valid("vnet-bridge", "link/show", &ours);
+        let ours = ours
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["ifname"] == port.as_str())
+            .unwrap()
+            .clone();
+        for field in [
+            "ifindex", "mtu", "master", "state", "priority", "cost", "learning", "flood", "hairpin",
+            "isolated",
+        ] {
+            assert_eq!(ours[field], theirs[field], "{line:?} {field}: {ours} vs {theirs}");
+        }
+        assert_eq!(theirs["learning"], false);
+    }
+    let mut flags = theirs["flags"].as_array().unwrap().clone();
+    flags.retain(|f| f != "M-DOWN");
+    let ours = br(&["link", "show", &port]).ok().json();
+    assert_eq!(ours[0]["flags"], Value::Array(flags));
+    br(&["link", "show", "master", &bridge]).ok();
+    br(&["link", "show", "dev", "nosuch0"]).fails(3, "nosuch0");
+    for (line, needle) in [
+        ("mdb show", "'bridge mdb'"),
+        ("-s fdb", "option -s"),
+        ("vlan tunnelshow", "'bridge vlan tunnelshow'"),
+    ] {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert_unchanged(state_snapshot, || {
+            br(&words).fails(7, needle);
+        });
+    }
+}
+
+fn ip_json_bridge(port: &str) -> Value {
+    let out = sh_ok(&format!("bridge -j -d link show dev {port}"));
+    serde_json::from_str::<Value>(&out).unwrap()[0].clone()
+}

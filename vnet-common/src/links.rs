@@ -126,6 +126,30 @@ pub fn link_attr<T>(link: &LinkMessage, pick: impl Fn(&LinkAttribute) -> Option<
     link.attributes.iter().find_map(pick)
 }
 
+/// The link's flags by ip's names, in ip's order ("BROADCAST", "MULTICAST", "UP", "LOWER_UP").
+pub fn ip_flags(link: &LinkMessage) -> Vec<String> {
+    FLAG_NAMES
+        .iter()
+        .filter(|(flag, _)| link.header.flags.contains(*flag))
+        .map(|(_, name)| name.to_string())
+        .collect()
+}
+
+/// ip's flag names, in the order ip prints them.
+const FLAG_NAMES: [(LinkFlags, &str); 11] = [
+    (LinkFlags::Loopback, "LOOPBACK"),
+    (LinkFlags::Broadcast, "BROADCAST"),
+    (LinkFlags::Pointopoint, "POINTOPOINT"),
+    (LinkFlags::Multicast, "MULTICAST"),
+    (LinkFlags::Noarp, "NOARP"),
+    (LinkFlags::Allmulti, "ALLMULTI"),
+    (LinkFlags::Promisc, "PROMISC"),
+    (LinkFlags::Dynamic, "DYNAMIC"),
+    (LinkFlags::Port, "SLAVE"),
+    (LinkFlags::Up, "UP"),
+    (LinkFlags::LowerUp, "LOWER_UP"),
+];
+
 pub fn link_name(link: &LinkMessage) -> String {
     link_attr(link, |a| match a {
         LinkAttribute::IfName(name) => Some(name.clone()),

@@ -335,21 +335,8 @@ pub fn run_add(
     };
     let kind = new.kind;
     netlink.run(async {
-        // The kernel registers a veth's peer first: without names, the peer is veth0 and the
-        // link veth1.
         let same_ns = peer_lands_in.as_ref() == Some(&lands_in);
-        let peer_name = match &new.peer {
-            None => None,
-            Some(PeerSpec { name: Some(name), .. }) => Some(name.clone()),
-            Some(_) => {
-                let main = new.name.as_deref().filter(|_| same_ns);
-                Some(free_name(&peer_home, kind, main).await?)
-            }
-        };
-        let name = match &new.name {
-            Some(name) => name.clone(),
-            None => free_name(&home, kind, peer_name.as_deref().filter(|_| same_ns)).await?,
-        };
+        let (name, peer_name) = pick_names(&new, (&home, &peer_home), same_ns).await?;
         let what = format!("link add {name} type {}", kind.word());
         let bridge_options = new.bridge.clone();
         // A taken name is the kernel's EEXIST (nothing made): one request fewer per line.
@@ -396,6 +383,29 @@ pub fn run_add(
             changed: true,
         })
     })
+}
+
+/// The names of the new link and (veth) its peer, the kernel's KIND%d where none is given. The
+/// kernel registers a veth's peer first: without names, the peer is veth0 and the link veth1.
+/// `same_ns`: both ends land in one namespace, so the second name skips the first.
+async fn pick_names(
+    new: &NewLink,
+    (home, peer_home): (&Handle, &Handle),
+    same_ns: bool,
+) -> Result<(String, Option<String>)> {
+    let peer_name = match &new.peer {
+        None => None,
+        Some(PeerSpec { name: Some(name), .. }) => Some(name.clone()),
+        Some(_) => {
+            let main = new.name.as_deref().filter(|_| same_ns);
+            Some(free_name(peer_home, new.kind, main).await?)
+        }
+    };
+    let name = match &new.name {
+        Some(name) => name.clone(),
+        None => free_name(home, new.kind, peer_name.as_deref().filter(|_| same_ns)).await?,
+    };
+    Ok((name, peer_name))
 }
 
 /// A kernel ignores the bridge options it was built without (vlan_filtering without
