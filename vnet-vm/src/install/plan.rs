@@ -156,7 +156,7 @@ fn plan_seed(args: &Install, disk_specs: &[DiskSpec]) -> Result<Option<SeedPlan>
 /// cloud-init files are read and the seed ISO built here (bad files are 3/7 with the daemon down).
 pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
     args.table.refuse()?;
-    let table = super::display::legacy_graphics(args)?.xml()?;
+    let mut table = super::display::legacy_graphics(args)?.xml()?;
     let graphics = super::display::graphics_kind(&table.devices)?;
     spec::validate_domain_name(&args.name)?;
     check_autoconsole(args.autoconsole.as_deref())?;
@@ -180,12 +180,13 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
     let memballoon = args.memballoon.as_deref().map(parse_memballoon).transpose()?;
     let nics = spec::parse_networks(&grammar::normalize("network", &args.networks)?)?;
     let disk_specs = spec::parse_disks(&grammar::normalize("disk", &args.disks)?)?;
-    let boot = args
-        .boot
-        .as_deref()
-        .map(spec::parse_boot)
-        .transpose()?
-        .unwrap_or_default();
+    // --boot's <os> properties (loader=, nvram.template=, menu=on, ...) are document edits.
+    let (boot, boot_edits) = match args.boot.as_deref().map(grammar::edit::split_boot).transpose()? {
+        Some((typed, edits)) if typed.is_empty() => (spec::BootSpec::default(), edits),
+        Some((typed, edits)) => (spec::parse_boot(&typed)?, edits),
+        None => (spec::BootSpec::default(), Vec::new()),
+    };
+    table.edits.splice(0..0, boot_edits);
     let kernel = super::kernel::chosen(args.install.as_deref(), boot.kernel.clone())?;
     let method = parse_method(args, kernel)?;
     check_method(args, &method, &disk_specs, &nics, boot.uefi)?;
