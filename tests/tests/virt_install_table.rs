@@ -349,7 +349,8 @@ fn direct_network_and_old_vnc_match_virt_install() {
 /// The options that set properties of the domain document itself, in one call: --features,
 /// --clock (timers given, so virt-install adds none of its own; not the NAME_present forms,
 /// which virt-install 4.1 writes onto the wrong timer), --pm, --sysinfo, --cputune,
-/// --keywrap and --qemu-commandline (arguments, then the environment, in the qemu namespace).
+/// --keywrap, --qemu-commandline (arguments, then the environment, in the qemu namespace) and
+/// --memdev (MiB given, KiB written).
 #[test]
 fn document_property_options_match_virt_install() {
     let lab = lab!();
@@ -374,6 +375,8 @@ fn document_property_options_match_virt_install() {
             "--qemu-commandline=-device isa-debugcon,iobase=0x402",
             "--qemu-commandline",
             "env=VNET_TEST=1",
+            "--memdev",
+            "dimm,target.size=512,target.node=0",
         ],
         &[
             "./features",
@@ -384,6 +387,7 @@ fn document_property_options_match_virt_install() {
             "./cputune",
             "./keywrap",
             "./{http://libvirt.org/schemas/domain/qemu/1.0}commandline",
+            "./devices/memory",
         ],
     );
 }
@@ -427,6 +431,20 @@ fn boot_uefi_forms_match_virt_install() {
     );
     let line = ["--network", "none", "--boot", &boot, "--machine", "q35"];
     compare_in(&lab, &dir, "fwfeat", &line, &["./os"]);
+    // SEV as virt-install prints it (what is given); it needs the q35 UEFI guest.
+    let boot = format!("uefi,kernel={}/vmlinuz", dir.display());
+    let sev = "sev,policy=0x07,cbitpos=47,reducedPhysBits=1";
+    let line = [
+        "--network",
+        "none",
+        "--boot",
+        &boot,
+        "--machine",
+        "q35",
+        "--launchSecurity",
+        sev,
+    ];
+    compare_in(&lab, &dir, "sev", &line, &["./launchSecurity"]);
 }
 
 /// --xml's XPath edits after every other option, in order: the bare XPATH=VALUE form, xpath.set
@@ -489,7 +507,7 @@ fn bad_document_options_are_7_naming_them_and_change_nothing() {
     let name = lab.domain("badopt");
     let boot = format!("kernel={}", kernel.display());
     let bad_boot = format!("{boot},loader.readonly=perhaps");
-    let cases: [(&str, &str, &str); 10] = [
+    let cases: [(&str, &str, &str); 12] = [
         ("--features", "kvm_hidden=maybe", "kvm_hidden"),
         ("--features", "warp_drive=on", "warp_drive"),
         ("--clock", "timer0.colour=red", "timer0.colour"),
@@ -504,6 +522,8 @@ fn bad_document_options_are_7_naming_them_and_change_nothing() {
         ("--xml", "./devices/*/@x=1", "./devices/*/@x"),
         ("--xml", "xpath.frobnicate=./a", "xpath.frobnicate"),
         ("--boot", &bad_boot, "loader.readonly"),
+        ("--launchsecurity", "sev,policy=0x07", "Q35 UEFI"),
+        ("--memdev", "dimm,target.size=lots", "target.size"),
     ];
     for (flag, value, needle) in cases {
         let before = libvirt_state(&dir);

@@ -117,6 +117,20 @@ fn check_method(
     Ok(())
 }
 
+/// --launchsecurity (SEV) needs a q35 UEFI guest named so (--boot uefi --machine q35):
+/// virt-install 4.1 refuses it otherwise (its --boot uefi alone keeps the i440fx machine).
+fn check_launch_security(args: &Install, uefi: bool) -> Result<()> {
+    let given = args.table.given.iter().any(|(d, _)| d.name == "launchsecurity");
+    let q35 = args.machine.as_deref().is_some_and(|m| m.contains("q35"));
+    if given && !(uefi && q35) {
+        return Err(
+            Error::invalid("--launchsecurity: SEV launch security requires a Q35 UEFI machine")
+                .with_hint("add --boot uefi (and no --machine other than q35)"),
+        );
+    }
+    Ok(())
+}
+
 /// `--autoconsole text|none`; virt-install's graphical (a viewer) is refused by name.
 fn check_autoconsole(value: Option<&str>) -> Result<()> {
     match value {
@@ -190,6 +204,7 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
     let kernel = super::kernel::chosen(args.install.as_deref(), boot.kernel.clone())?;
     let method = parse_method(args, kernel)?;
     check_method(args, &method, &disk_specs, &nics, boot.uefi)?;
+    check_launch_security(args, boot.uefi)?;
     let os_variant = match &args.os_variant {
         Some(v) => {
             let (os, warning) = osinfo::resolve(v)?;

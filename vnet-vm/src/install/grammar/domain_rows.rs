@@ -554,3 +554,98 @@ pub(super) const QEMU_COMMANDLINE: &[Row] = &[
         "NAME=VALUE in QEMU's environment",
     ),
 ];
+
+/// `--launchSecurity sev,policy=0x07`: virt-install prints what is given (cbitpos and
+/// reducedPhysBits only when given) and needs a q35 UEFI guest.
+pub(super) const LAUNCH_SECURITY: &[Row] = &[
+    given("type", "launchSecurity/@type", "sev"),
+    given("cbitpos", "launchSecurity/cbitpos", "C-bit position"),
+    given(
+        "reducedPhysBits",
+        "launchSecurity/reducedPhysBits",
+        "physical address bits lost",
+    ),
+    given("policy", "launchSecurity/policy", "the guest policy (0x07)"),
+    given("session", "launchSecurity/session", "session blob (base64)"),
+    given(
+        "dhCert",
+        "launchSecurity/dhCert",
+        "the owner's DH certificate (base64)",
+    ),
+    prop(
+        "kernelHashes",
+        &[],
+        "launchSecurity/@kernelHashes",
+        Value::YesNo,
+        "on/off: measure the kernel, initrd and command line",
+    ),
+];
+
+/// `--memdev dimm,target.size=512,target.node=0`: a memory device (sizes in MiB, written in
+/// KiB as virt-install writes them; the guest also needs --memory maxmemory= and a NUMA cell).
+pub(super) const MEMDEV: &[Row] = &[
+    given("model", "@model", "dimm, nvdimm, virtio-pmem, virtio-mem"),
+    given("access", "@access", "shared or private"),
+    prop("discard", &[], "@discard", Value::YesNo, "on/off"),
+    given("uuid", "uuid", "nvdimm UUID"),
+    prop(
+        "target.size",
+        &["target_size"],
+        "target/size",
+        Value::MibToKib,
+        "MiB",
+    ),
+    prop(
+        "target.node",
+        &["target_node"],
+        "target/node",
+        Value::Given,
+        "the guest NUMA node",
+    ),
+    prop(
+        "target.label_size",
+        &["target_label_size"],
+        "target/label/size",
+        Value::MibToKib,
+        "nvdimm label MiB",
+    ),
+    given("target.block", "target/block", "virtio-mem block size (KiB)"),
+    given(
+        "target.requested",
+        "target/requested",
+        "virtio-mem requested size (KiB)",
+    ),
+    given(
+        "target.current",
+        "target/current",
+        "virtio-mem current size (KiB)",
+    ),
+    prop(
+        "source.pagesize",
+        &["source_pagesize"],
+        "source/pagesize",
+        Value::Given,
+        "KiB",
+    ),
+    prop(
+        "source.path",
+        &["source_path"],
+        "source/path",
+        Value::Given,
+        "nvdimm backing file",
+    ),
+    prop(
+        "source.nodemask",
+        &["source_nodemask"],
+        "source/nodemask",
+        Value::Given,
+        "host NUMA nodes",
+    ),
+    prop(
+        "source.alignsize",
+        &[],
+        "source/alignsize",
+        Value::MibToKib,
+        "MiB",
+    ),
+];

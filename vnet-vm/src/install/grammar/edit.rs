@@ -5,6 +5,7 @@
 //! touched: a bad sub-option, value or XPath is exit 7 naming it.
 
 use super::domain_rows::{BOOT, BOOT_TYPED, QEMU_NS};
+use super::parse::Props;
 use super::rows::{Row, Value};
 use super::table::OptionDef;
 use crate::xml::domain::xpath::{self, XPath};
@@ -64,20 +65,47 @@ fn on_off(value: &str) -> Option<bool> {
     }
 }
 
-fn edit_for(what: &str, row: &Row, index: Option<usize>, value: &str) -> Result<Edit> {
-    let path = row_path(row.xml, index);
+/// The value as the row writes it (on/off spelled as libvirt wants, MiB made KiB); Present
+/// rows give "on" or "off".
+fn written(what: &str, row: &Row, value: &str) -> Result<String> {
     let flag = || {
         on_off(value)
             .ok_or_else(|| Error::invalid(format!("{what}: {}={}: use on or off", row.key, quote(value))))
     };
-    let op = match row.value {
-        Value::Given => Op::Set(value.to_string()),
-        Value::YesNo => Op::Set(if flag()? { "yes" } else { "no" }.into()),
-        Value::OnOff => Op::Set(if flag()? { "on" } else { "off" }.into()),
-        Value::Present => match flag()? {
-            true => Op::Make,
-            false => Op::Delete,
+    Ok(match row.value {
+        Value::Given => value.to_string(),
+        Value::YesNo => if flag()? { "yes" } else { "no" }.into(),
+        Value::OnOff | Value::Present => if flag()? { "on" } else { "off" }.into(),
+        Value::MibToKib => match value.parse::<u64>().ok().and_then(|m| m.checked_mul(1024)) {
+            Some(kib) => kib.to_string(),
+            None => {
+                return Err(Error::invalid(format!(
+                    "{what}: {}={}: a size in MiB",
+                    row.key,
+                    quote(value)
+                )))
+            }
         },
+    })
+}
+
+/// A device or top-level option's values as their rows write them (table.rs's Device and
+/// Domain options; most rows take the value as given).
+pub fn convert(def: &OptionDef, value: &str, props: Props) -> Result<Props> {
+    let what = format!("--{} {}", def.name, quote(value));
+    props
+        .into_iter()
+        .map(|(row, v)| Ok((row, written(&what, row, &v)?)))
+        .collect()
+}
+
+fn edit_for(what: &str, row: &Row, index: Option<usize>, value: &str) -> Result<Edit> {
+    let path = row_path(row.xml, index);
+    let value = written(what, row, value)?;
+    let op = match (row.value, value.as_str()) {
+        (Value::Present, "on") => Op::Make,
+        (Value::Present, _) => Op::Delete,
+        _ => Op::Set(value),
     };
     Ok(Edit { path, op })
 }

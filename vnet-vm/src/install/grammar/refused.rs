@@ -63,7 +63,8 @@ impl TableArgs {
             }
             // `none` is virt-install's "no such device" (--graphics none, --sound none).
             for value in values.iter().filter(|v| *v != "none") {
-                let elements = element::build(def, &parse(def, value)?);
+                let props = edit::convert(def, value, parse(def, value)?)?;
+                let elements = element::build(def, &props);
                 match def.kind {
                     Kind::Device(_) => out.devices.extend(elements),
                     _ => out.top.extend(elements),

@@ -25,6 +25,8 @@ pub enum Value {
     OnOff,
     /// on: the element is there (`<acpi/>`), off: it is removed.
     Present,
+    /// MiB given, KiB written (virt-install's --memdev sizes).
+    MibToKib,
 }
 
 /// A property the option's XML gets unless the line sets it: (path, value), written only when

@@ -240,7 +240,13 @@ pub static OPTIONS: &[OptionDef] = &[
         "hypervisor features (kvm_hidden=on, smm.state=on, ...)",
     ),
     properties("clock", &["offset"], CLOCK, &[], "the guest clock and its timers"),
-    refused("launchsecurity", NOT_YET),
+    properties(
+        "launchsecurity",
+        &["type"],
+        LAUNCH_SECURITY,
+        &[],
+        "AMD SEV memory encryption (needs --boot uefi --machine q35, as virt-install)",
+    ),
     domain(
         "numatune",
         "numatune",
@@ -409,7 +415,14 @@ pub static OPTIONS: &[OptionDef] = &[
         &[],
         "a shared memory device",
     ),
-    refused("memdev", NOT_YET),
+    OptionDef {
+        name: "memdev",
+        kind: Kind::Device("memory"),
+        positional: &["model"],
+        rows: MEMDEV,
+        defaults: &[],
+        help: "a memory device (dimm; sizes in MiB)",
+    },
     device(
         "vsock",
         &[],
