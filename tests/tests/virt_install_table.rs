@@ -546,6 +546,76 @@ fn bad_document_options_are_7_naming_them_and_change_nothing() {
     }
 }
 
+/// The document options on a real guest: the kit's kernel installed with --sysinfo, --features,
+/// --clock, --pm, --qemu-commandline and --xml edits; libvirt keeps every property (virsh
+/// dumpxml) and the guest reads the SMBIOS serial it was given from its own DMI tables.
+#[test]
+fn document_options_reach_a_running_guest() {
+    let lab = lab!();
+    let dir = lab_dir(&lab, "docvm");
+    for f in ["vmlinuz", "initrd.gz"] {
+        std::fs::copy(kit().join(f), dir.join(f)).unwrap();
+    }
+    let boot = format!(
+        "kernel={},initrd={},kernel_args=console=ttyS0,menu=on",
+        dir.join("vmlinuz").display(),
+        dir.join("initrd.gz").display()
+    );
+    let name = lab.domain("docvm");
+    vm(&[
+        "install",
+        "--name",
+        &name,
+        "--noautoconsole",
+        "--memory",
+        "256",
+        "--virt-type",
+        "qemu",
+        "--boot",
+        &boot,
+        "--disk",
+        "none",
+        "--network",
+        "none",
+        "--sysinfo",
+        "system.serial=VNET-SERIAL-7,system.manufacturer=Vnet",
+        "--features",
+        "kvm_hidden=on,pmu.state=off",
+        "--clock",
+        "offset=localtime,timer0.name=rtc,timer0.tickpolicy=catchup",
+        "--pm",
+        "suspend_to_mem.enabled=off,suspend_to_disk.enabled=off",
+        "--qemu-commandline",
+        "env=VNET_DOC=1",
+        "--xml",
+        "./description=set by --xml",
+        "--xml",
+        "xpath.delete=./on_crash",
+    ])
+    .ok();
+    let xml = sh_ok(&format!("virsh dumpxml {name}"));
+    for want in [
+        "<entry name='serial'>VNET-SERIAL-7</entry>",
+        "<smbios mode='sysinfo'/>",
+        "<bootmenu enable='yes'/>",
+        "<hidden state='on'/>",
+        "<pmu state='off'/>",
+        "<clock offset='localtime'>",
+        "<timer name='rtc' tickpolicy='catchup'/>",
+        "<suspend-to-mem enabled='no'/>",
+        "<qemu:env name='VNET_DOC' value='1'/>",
+        "<description>set by --xml</description>",
+    ] {
+        assert!(xml.contains(want), "libvirt lost {want}:\n{xml}");
+    }
+    // libvirt's default for a removed on_crash is destroy, as install's own default.
+    assert!(xml.contains("<on_crash>destroy</on_crash>"), "{xml}");
+    let wait = std::time::Duration::from_secs(90);
+    until_console(&name, "cat /sys/class/dmi/id/product_serial", wait, |out| {
+        out.contains("VNET-SERIAL-7")
+    });
+}
+
 /// virt-install's numbered --print-xml: a --cdrom install's step 2 boots the disk with the
 /// CD-ROM empty; the plain form prints both steps; a kernel boot has no step 2 (7, nothing
 /// changed) and a step 3 is no step (7).
