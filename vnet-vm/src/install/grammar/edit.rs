@@ -124,14 +124,17 @@ fn keyed_parts<'a>(
         let (key, val) = match (part.split_once('='), positional, out.last_mut()) {
             (Some((k, v)), _, _) => (k.trim(), v),
             (None, Some(p), _) if i == 0 => (p, part),
+            // virt-install refuses a bare sub-option too ("had no value set").
+            (None, _, _) if find_row(rows, part.trim()).is_some() => {
+                return Err(Error::invalid(format!(
+                    "{what}: sub-option {} needs a value",
+                    quote(part)
+                )))
+            }
             (None, _, Some(last)) if last.0.value == Value::Given => {
                 last.2.push(',');
                 last.2.push_str(part);
                 continue;
-            }
-            // A bare on/off sub-option (`--features acpi`, `--boot menu`) is on.
-            (None, _, _) if find_row(rows, part.trim()).is_some_and(|(r, _)| r.value != Value::Given) => {
-                (part.trim(), "on")
             }
             _ => {
                 return Err(Error::invalid(format!(
@@ -455,6 +458,9 @@ mod tests {
         }
         let err = parse_xml("./devices/disk[last()]/@x=1").unwrap_err();
         assert!(err.to_string().contains("disk[last()]"), "{err}");
+        let err = props("features", "acpi=off,pae").unwrap_err();
+        assert!(err.to_string().contains("'pae' needs a value"), "{err}");
+        assert!(props("clock", "localtime").is_err());
         for (opt, bad) in [
             ("features", "kvm_hidden=maybe"),
             ("clock", "bogus=1"),

@@ -239,7 +239,7 @@ pub static OPTIONS: &[OptionDef] = &[
         &[],
         "hypervisor features (kvm_hidden=on, smm.state=on, ...)",
     ),
-    properties("clock", &["offset"], CLOCK, &[], "the guest clock and its timers"),
+    properties("clock", &[], CLOCK, &[], "the guest clock and its timers"),
     properties(
         "launchsecurity",
         &["type"],
