@@ -72,7 +72,11 @@ fn compare_in(lab: &Lab, dir: &Path, stem: &str, line: &[&str], paths: &[&str]) 
     let mut ours_args = vec!["install"];
     ours_args.extend_from_slice(&args);
     let ours = vm(&ours_args).ok().stdout;
-    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    // Single-quoted for the shell, a quote inside as '\'' (XPath predicates hold quotes).
+    let quoted: Vec<String> = args
+        .iter()
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect();
     let theirs = sh_ok(&format!("virt-install {} 2>/dev/null", quoted.join(" ")));
     let want = canonical(&theirs, &dir, "virt-install", paths);
     let got = canonical(&ours, &dir, "vnet-vm", paths);
@@ -340,6 +344,276 @@ fn direct_network_and_old_vnc_match_virt_install() {
         &["--network", &direct, "--vnc"],
         &["./devices/interface", "./devices/graphics"],
     );
+}
+
+/// The options that set properties of the domain document itself, in one call: --features,
+/// --clock (timers given, so virt-install adds none of its own; not the NAME_present forms,
+/// which virt-install 4.1 writes onto the wrong timer), --pm, --sysinfo, --cputune,
+/// --keywrap, --qemu-commandline (arguments, then the environment, in the qemu namespace) and
+/// --memdev (MiB given, KiB written).
+#[test]
+fn document_property_options_match_virt_install() {
+    let lab = lab!();
+    compare(
+        &lab,
+        "props",
+        &[
+            "--network",
+            "none",
+            "--features",
+            "kvm_hidden=on,smm.state=on,hyperv.relaxed.state=on,vmport.state=off,apic.eoi=on,pmu.state=off,ioapic.driver=qemu",
+            "--clock",
+            "offset=localtime,timer0.name=rtc,timer0.tickpolicy=catchup,timer1.name=pit,timer1.tickpolicy=delay,timer2.name=hpet,timer2.present=no",
+            "--pm",
+            "suspend_to_mem.enabled=off,suspend_to_disk.enabled=off",
+            "--sysinfo",
+            "bios.vendor=Vnet,system.serial=S-123,system.manufacturer=Acme,baseBoard.product=B1,oemStrings.entry0=a,oemStrings.entry1=b",
+            "--cputune",
+            "shares=2048,vcpupin0.vcpu=0,vcpupin0.cpuset=0,1,emulatorpin.cpuset=1",
+            "--keywrap",
+            "cipher0.name=aes,cipher0.state=on,cipher1.name=dea,cipher1.state=off",
+            "--qemu-commandline=-device isa-debugcon,iobase=0x402",
+            "--qemu-commandline",
+            "env=VNET_TEST=1",
+            "--memdev",
+            "dimm,target.size=512,target.node=0",
+        ],
+        &[
+            "./features",
+            "./clock",
+            "./pm",
+            "./sysinfo",
+            "./os/smbios",
+            "./cputune",
+            "./keywrap",
+            "./{http://libvirt.org/schemas/domain/qemu/1.0}commandline",
+            "./devices/memory",
+        ],
+    );
+}
+
+/// --sysinfo host (SMBIOS from the host: `<os><smbios mode='host'/>`, no `<sysinfo>`) and
+/// --boot's BIOS-firmware forms: loader=,loader.readonly=,loader.type=,nvram.template=, the boot
+/// menu and serial BIOS output.
+#[test]
+fn boot_loader_forms_and_sysinfo_host_match_virt_install() {
+    let lab = lab!();
+    let dir = lab_dir(&lab, "loader");
+    let boot = format!(
+        "kernel={}/vmlinuz,loader=/usr/share/OVMF/OVMF_CODE_4M.fd,loader.readonly=yes,loader.type=pflash,\
+         nvram.template=/usr/share/OVMF/OVMF_VARS_4M.fd,menu=on,bootmenu.timeout=3000,useserial=on,rebootTimeout=0",
+        dir.display()
+    );
+    let line = ["--network", "none", "--boot", &boot, "--sysinfo", "host"];
+    let paths = [
+        "./os/loader",
+        "./os/nvram",
+        "./os/bootmenu",
+        "./os/bios",
+        "./os/smbios",
+    ];
+    compare_in(&lab, &dir, "loader", &line, &paths);
+}
+
+/// --boot's UEFI forms real scripts use: uefi=on, and firmware=efi with firmware.featureN
+/// (secure boot off), on q35 as both tools choose.
+#[test]
+fn boot_uefi_forms_match_virt_install() {
+    let lab = lab!();
+    let dir = lab_dir(&lab, "uefi");
+    let boot = format!("uefi=on,kernel={}/vmlinuz", dir.display());
+    let line = ["--network", "none", "--boot", &boot, "--machine", "q35"];
+    compare_in(&lab, &dir, "uefi", &line, &["./os"]);
+    let boot = format!(
+        "firmware=efi,firmware.feature0.name=secure-boot,firmware.feature0.enabled=no,\
+         firmware.feature1.name=enrolled-keys,firmware.feature1.enabled=no,kernel={}/vmlinuz",
+        dir.display()
+    );
+    let line = ["--network", "none", "--boot", &boot, "--machine", "q35"];
+    compare_in(&lab, &dir, "fwfeat", &line, &["./os"]);
+    // SEV as virt-install prints it (what is given); it needs the q35 UEFI guest.
+    let boot = format!("uefi,kernel={}/vmlinuz", dir.display());
+    let sev = "sev,policy=0x07,cbitpos=47,reducedPhysBits=1";
+    let line = [
+        "--network",
+        "none",
+        "--boot",
+        &boot,
+        "--machine",
+        "q35",
+        "--launchSecurity",
+        sev,
+    ];
+    compare_in(&lab, &dir, "sev", &line, &["./launchSecurity"]);
+}
+
+/// --xml's XPath edits after every other option, in order: the bare XPATH=VALUE form, xpath.set
+/// with xpath.value, xpath.create, xpath.delete of an attribute and of the second of two
+/// elements, `[N]` and `[@attr='v']` steps. (Inside the keyed xpath.set= form virt-install's
+/// option tokenizer strips the quotes of a predicate, which then matches nothing and makes a
+/// second element; vnet-vm reads the XPath as written, so the predicate is in the bare form.)
+#[test]
+fn xml_xpath_edits_match_virt_install() {
+    let lab = lab!();
+    compare(
+        &lab,
+        "xpath",
+        &[
+            "--network",
+            "none",
+            "--graphics",
+            "vnc",
+            "--watchdog",
+            "i6300esb,action=reset",
+            "--sound",
+            "ich9",
+            "--sound",
+            "ac97",
+            "--xml",
+            "./devices/graphics/@listen=0.0.0.0",
+            "--xml",
+            "./devices/graphics[@type='vnc']/@keymap=de",
+            "--xml",
+            "xpath.set=./devices/graphics/@passwd,xpath.value=secret",
+            "--xml",
+            "xpath.create=./features/pae",
+            "--xml",
+            "xpath.delete=./devices/watchdog/@action",
+            "--xml",
+            "./devices/watchdog[1]/@model=ib700",
+            "--xml",
+            "xpath.delete=./devices/sound[2]",
+            "--xml",
+            "./metadata/title=set, by --xml",
+        ],
+        &[
+            "./devices/graphics",
+            "./features/pae",
+            "./devices/watchdog",
+            "./devices/sound",
+            "./metadata",
+        ],
+    );
+}
+
+/// Bad values of the document options: exit 7 naming the sub-option or the XPath, before
+/// anything is touched (virsh's domain, pool and volume lists the same before and after).
+#[test]
+fn bad_document_options_are_7_naming_them_and_change_nothing() {
+    let lab = lab!();
+    let dir = lab_dir(&lab, "badopt");
+    let kernel = dir.join("vmlinuz");
+    std::fs::write(&kernel, b"kernel").unwrap();
+    let name = lab.domain("badopt");
+    let boot = format!("kernel={}", kernel.display());
+    let bad_boot = format!("{boot},loader.readonly=perhaps");
+    let cases: [(&str, &str, &str); 12] = [
+        ("--features", "kvm_hidden=maybe", "kvm_hidden"),
+        ("--features", "warp_drive=on", "warp_drive"),
+        ("--clock", "timer0.colour=red", "timer0.colour"),
+        ("--sysinfo", "windows", "type="),
+        (
+            "--pm",
+            "suspend_to_mem.enabled=sometimes",
+            "suspend_to_mem.enabled",
+        ),
+        ("--cputune", "vcpupin0.bogus=1", "vcpupin0.bogus"),
+        ("--qemu-commandline", "env=NOVALUE", "env="),
+        ("--xml", "./devices/*/@x=1", "./devices/*/@x"),
+        ("--xml", "xpath.frobnicate=./a", "xpath.frobnicate"),
+        ("--boot", &bad_boot, "loader.readonly"),
+        ("--launchsecurity", "sev,policy=0x07", "Q35 UEFI"),
+        ("--memdev", "dimm,target.size=lots", "target.size"),
+    ];
+    for (flag, value, needle) in cases {
+        let before = libvirt_state(&dir);
+        let mut args = vec![
+            "install",
+            "--name",
+            &name,
+            "--memory",
+            "256",
+            "--virt-type",
+            "qemu",
+        ];
+        args.extend(["--disk", "none", "--network", "none", "--graphics", "none"]);
+        if flag != "--boot" {
+            args.extend(["--boot", &boot]);
+        }
+        args.extend([flag, value]);
+        vm(&args).fails(7, needle);
+        assert_eq!(libvirt_state(&dir), before, "{flag} {value} changed something");
+    }
+}
+
+/// The document options on a real guest: the kit's kernel installed with --sysinfo, --features,
+/// --clock, --pm, --qemu-commandline and --xml edits; libvirt keeps every property (virsh
+/// dumpxml) and the guest reads the SMBIOS serial it was given from its own DMI tables.
+#[test]
+fn document_options_reach_a_running_guest() {
+    let lab = lab!();
+    let dir = lab_dir(&lab, "docvm");
+    for f in ["vmlinuz", "initrd.gz"] {
+        std::fs::copy(kit().join(f), dir.join(f)).unwrap();
+    }
+    let boot = format!(
+        "kernel={},initrd={},kernel_args=console=ttyS0,menu=on",
+        dir.join("vmlinuz").display(),
+        dir.join("initrd.gz").display()
+    );
+    let name = lab.domain("docvm");
+    vm(&[
+        "install",
+        "--name",
+        &name,
+        "--noautoconsole",
+        "--memory",
+        "256",
+        "--virt-type",
+        "qemu",
+        "--boot",
+        &boot,
+        "--disk",
+        "none",
+        "--network",
+        "none",
+        "--sysinfo",
+        "system.serial=VNET-SERIAL-7,system.manufacturer=Vnet",
+        "--features",
+        "kvm_hidden=on,pmu.state=off",
+        "--clock",
+        "offset=localtime,timer0.name=rtc,timer0.tickpolicy=catchup",
+        "--pm",
+        "suspend_to_mem.enabled=off,suspend_to_disk.enabled=off",
+        "--qemu-commandline",
+        "env=VNET_DOC=1",
+        "--xml",
+        "./description=set by --xml",
+        "--xml",
+        "xpath.delete=./on_crash",
+    ])
+    .ok();
+    let xml = sh_ok(&format!("virsh dumpxml {name}"));
+    for want in [
+        "<entry name='serial'>VNET-SERIAL-7</entry>",
+        "<smbios mode='sysinfo'/>",
+        "<bootmenu enable='yes'/>",
+        "<hidden state='on'/>",
+        "<pmu state='off'/>",
+        "<clock offset='localtime'>",
+        "<timer name='rtc' tickpolicy='catchup'/>",
+        "<suspend-to-mem enabled='no'/>",
+        "<qemu:env name='VNET_DOC' value='1'/>",
+        "<description>set by --xml</description>",
+    ] {
+        assert!(xml.contains(want), "libvirt lost {want}:\n{xml}");
+    }
+    // libvirt's default for a removed on_crash is destroy, as install's own default.
+    assert!(xml.contains("<on_crash>destroy</on_crash>"), "{xml}");
+    let wait = std::time::Duration::from_secs(90);
+    until_console(&name, "cat /sys/class/dmi/id/product_serial", wait, |out| {
+        out.contains("VNET-SERIAL-7")
+    });
 }
 
 /// virt-install's numbered --print-xml: a --cdrom install's step 2 boots the disk with the

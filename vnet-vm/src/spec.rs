@@ -699,6 +699,8 @@ pub fn parse_boot(spec: &str) -> Result<BootSpec> {
             Some(("initrd", v)) if !v.is_empty() => initrd = Some(absolute(v, "--boot initrd")?),
             Some(("kernel_args" | "cmdline", v)) if !v.is_empty() => cmdline = Some(v.to_string()),
             Some(("firmware", "efi")) => boot.uefi = true,
+            // virt-install takes uefi with any value (uefi=on, uefi=yes) as uefi.
+            Some(("uefi", _)) => boot.uefi = true,
             None if part == "uefi" => boot.uefi = true,
             None if ["hd", "cdrom", "network", "fd"].contains(&part) => {
                 if boot.order.iter().any(|d| d == part) {

@@ -117,6 +117,20 @@ fn check_method(
     Ok(())
 }
 
+/// --launchsecurity (SEV) needs a q35 UEFI guest named so (--boot uefi --machine q35):
+/// virt-install 4.1 refuses it otherwise (its --boot uefi alone keeps the i440fx machine).
+fn check_launch_security(args: &Install, uefi: bool) -> Result<()> {
+    let given = args.table.given.iter().any(|(d, _)| d.name == "launchsecurity");
+    let q35 = args.machine.as_deref().is_some_and(|m| m.contains("q35"));
+    if given && !(uefi && q35) {
+        return Err(
+            Error::invalid("--launchsecurity: SEV launch security requires a Q35 UEFI machine")
+                .with_hint("add --boot uefi (and no --machine other than q35)"),
+        );
+    }
+    Ok(())
+}
+
 /// `--autoconsole text|none`; virt-install's graphical (a viewer) is refused by name.
 fn check_autoconsole(value: Option<&str>) -> Result<()> {
     match value {
@@ -156,7 +170,7 @@ fn plan_seed(args: &Install, disk_specs: &[DiskSpec]) -> Result<Option<SeedPlan>
 /// cloud-init files are read and the seed ISO built here (bad files are 3/7 with the daemon down).
 pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
     args.table.refuse()?;
-    let table = super::display::legacy_graphics(args)?.xml()?;
+    let mut table = super::display::legacy_graphics(args)?.xml()?;
     let graphics = super::display::graphics_kind(&table.devices)?;
     spec::validate_domain_name(&args.name)?;
     check_autoconsole(args.autoconsole.as_deref())?;
@@ -180,15 +194,17 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
     let memballoon = args.memballoon.as_deref().map(parse_memballoon).transpose()?;
     let nics = spec::parse_networks(&grammar::normalize("network", &args.networks)?)?;
     let disk_specs = spec::parse_disks(&grammar::normalize("disk", &args.disks)?)?;
-    let boot = args
-        .boot
-        .as_deref()
-        .map(spec::parse_boot)
-        .transpose()?
-        .unwrap_or_default();
+    // --boot's <os> properties (loader=, nvram.template=, menu=on, ...) are document edits.
+    let (boot, boot_edits) = match args.boot.as_deref().map(grammar::edit::split_boot).transpose()? {
+        Some((typed, edits)) if typed.is_empty() => (spec::BootSpec::default(), edits),
+        Some((typed, edits)) => (spec::parse_boot(&typed)?, edits),
+        None => (spec::BootSpec::default(), Vec::new()),
+    };
+    table.edits.splice(0..0, boot_edits);
     let kernel = super::kernel::chosen(args.install.as_deref(), boot.kernel.clone())?;
     let method = parse_method(args, kernel)?;
     check_method(args, &method, &disk_specs, &nics, boot.uefi)?;
+    check_launch_security(args, boot.uefi)?;
     let os_variant = match &args.os_variant {
         Some(v) => {
             let (os, warning) = osinfo::resolve(v)?;

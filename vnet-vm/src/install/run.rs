@@ -346,7 +346,7 @@ fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles, step: u8) -> Stri
     let disks = plan.disks.iter().map(super::disks::xml_disk).collect();
     let mut extra_devices = plan.table.devices.clone();
     extra_devices.extend(super::disks::scsi_controller(&plan.disks, &extra_devices));
-    xml::domain_xml(&DomainSpec {
+    let xml = xml::domain_xml(&DomainSpec {
         name: &plan.name,
         virt_type,
         memory_mib: plan.memory_mib,
@@ -368,5 +368,6 @@ fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles, step: u8) -> Stri
         os_id: plan.os_variant.as_ref().and_then(|o| o.id.clone()),
         extra_devices,
         extra_top: plan.table.top.clone(),
-    })
+    });
+    super::grammar::edit::apply(xml, &plan.table.edits)
 }

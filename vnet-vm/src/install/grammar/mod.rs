@@ -3,6 +3,8 @@
 //! (element), the refused options' command-line entries (refused) and the option reference the
 //! man page and docs/vnet-vm.md print (reference).
 
+mod domain_rows;
+pub mod edit;
 pub mod element;
 pub mod parse;
 pub mod reference;
