@@ -6,12 +6,17 @@
 //! link reaches is EINVAL (IPv4) / EHOSTUNREACH (IPv6), so it is checked here first and named;
 //! an IPv6 route without a metric gets 1024.
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use ipnet::IpNet;
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
+    RouteAddress, RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteMetric, RouteProtocol,
+    RouteScope, RouteType,
 };
-use netlink_packet_route::AddressFamily;
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use rtnetlink::packet_core::{
+    NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE,
+    NLM_F_REQUEST,
+};
 use rtnetlink::Handle;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -37,6 +42,10 @@ pub struct Route {
 pub enum RouteAction {
     Add,
     Replace,
+    Append,
+    Prepend,
+    Change,
+    Test,
     #[value(alias = "delete")]
     Del,
     #[value(alias = "list", alias = "ls")]
@@ -48,9 +57,33 @@ impl RouteAction {
         match self {
             RouteAction::Add => "add",
             RouteAction::Replace => "replace",
+            RouteAction::Append => "append",
+            RouteAction::Prepend => "prepend",
+            RouteAction::Change => "change",
+            RouteAction::Test => "test",
             RouteAction::Del => "del",
             RouteAction::Show => "show",
         }
+    }
+
+    /// The netlink flags of a new route, as ip route sends them for each action: add refuses an
+    /// equal route, replace changes or creates, change only changes, prepend/append create one
+    /// more route to the prefix (before or after the others), test only asks whether it is new.
+    fn flags(self) -> u16 {
+        match self {
+            RouteAction::Add => NLM_F_CREATE | NLM_F_EXCL,
+            RouteAction::Replace => NLM_F_CREATE | NLM_F_REPLACE,
+            RouteAction::Change => NLM_F_REPLACE,
+            RouteAction::Prepend => NLM_F_CREATE,
+            RouteAction::Append => NLM_F_CREATE | NLM_F_APPEND,
+            RouteAction::Test => NLM_F_EXCL,
+            RouteAction::Del | RouteAction::Show => 0,
+        }
+    }
+
+    /// Whether the route this action sends takes the place of one there (put back on undo).
+    fn replaces(self) -> bool {
+        matches!(self, RouteAction::Replace | RouteAction::Change)
     }
 }
 
@@ -82,6 +115,10 @@ pub struct RouteSpec {
     pub src: Option<IpAddr>,
     pub protocol: Option<u8>,
     pub onlink: bool,
+    /// The scope given (None: ip's default for the type, see [`default_scope`]).
+    pub scope: Option<RouteScope>,
+    /// RTA_METRICS (mtu, advmss, ...), empty when none is given.
+    pub metrics: Vec<RouteMetric>,
 }
 
 /// The table for show: one number, or every table.
@@ -157,38 +194,20 @@ pub(crate) fn protocol_number(text: &str) -> Option<u8> {
         .or_else(|| text.parse().ok())
 }
 
+/// A route attribute's address as an IP address (None for MPLS and other families).
+pub(crate) fn route_address(addr: &RouteAddress) -> Option<IpAddr> {
+    match addr {
+        RouteAddress::Inet(a) => Some(IpAddr::V4(*a)),
+        RouteAddress::Inet6(a) => Some(IpAddr::V6(*a)),
+        _ => None,
+    }
+}
+
 pub(crate) fn display_dst(dst: &IpNet, default: bool) -> String {
     if default {
         "default".to_string()
     } else {
         dst.to_string()
-    }
-}
-
-/// show: the routes of table `filter`, IPv4 unless `ipv6`, in `ns` (None: the current namespace).
-pub fn show(ns: Option<&str>, filter: TableFilter, ipv6: bool) -> Result<Vec<RouteEntry>> {
-    let families = family_filter(ipv6);
-    // A one-shot read: blocking dumps, no async runtime (as `vnet-ns list`).
-    let mut dumper = RouteSocket::open(ns)?;
-    let links = dumper.link_names().map_err(|e| e.context("list interfaces"))?;
-    let mut shown = vec![];
-    for family in families {
-        for route in dumper.routes(family).map_err(|e| e.context("list routes"))? {
-            // Cached clones (ip route show cache) are not part of the table.
-            let listed = filter == TableFilter::All || filter == TableFilter::One(table_of(&route));
-            if listed && !route.header.flags.contains(RouteFlags::Cloned) {
-                shown.push(RouteEntry::decode_named(&route, &links));
-            }
-        }
-    }
-    Ok(shown)
-}
-
-/// IPv4 unless -6, as `ip route show` (ip -6 route show for IPv6).
-fn family_filter(v6: bool) -> Vec<AddressFamily> {
-    match v6 {
-        true => vec![AddressFamily::Inet6],
-        false => vec![AddressFamily::Inet],
     }
 }
 
@@ -289,14 +308,14 @@ fn message(spec: &RouteSpec, oif_index: Option<u32>, for_delete: bool) -> RouteM
     } else {
         m.header.table = table as u8;
     }
-    m.header.scope = if for_delete {
-        RouteScope::NoWhere
-    } else if spec.kind == RouteType::Unicast && spec.via.is_none() && !v6 {
-        // ip's rule: a unicast route with no gateway is a link-scope route.
-        RouteScope::Link
-    } else {
-        RouteScope::Universe
+    m.header.scope = match spec.scope {
+        Some(scope) => scope,
+        None if for_delete => RouteScope::NoWhere,
+        None => default_scope(spec, v6),
     };
+    if !spec.metrics.is_empty() {
+        m.attributes.push(RouteAttribute::Metrics(spec.metrics.clone()));
+    }
     if spec.onlink {
         m.header.flags |= RouteFlags::Onlink;
     }
@@ -321,8 +340,20 @@ fn message(spec: &RouteSpec, oif_index: Option<u32>, for_delete: bool) -> RouteM
     m
 }
 
+/// ip's scope for a route given none: universe for IPv6; host for local and nat routes; link for
+/// broadcast, multicast, anycast and a unicast route without a gateway; else universe.
+fn default_scope(spec: &RouteSpec, v6: bool) -> RouteScope {
+    match spec.kind {
+        _ if v6 => RouteScope::Universe,
+        RouteType::Local | RouteType::Nat => RouteScope::Host,
+        RouteType::Broadcast | RouteType::Multicast | RouteType::Anycast => RouteScope::Link,
+        RouteType::Unicast if spec.via.is_none() => RouteScope::Link,
+        _ => RouteScope::Universe,
+    }
+}
+
 /// A dumped route as a request that adds it back (only the attributes that define a route).
-fn as_request(route: &RouteMessage) -> RouteMessage {
+pub(crate) fn as_request(route: &RouteMessage) -> RouteMessage {
     let mut m = RouteMessage::default();
     m.header = route.header.clone();
     m.header.flags = route.header.flags & RouteFlags::Onlink;
@@ -462,11 +493,7 @@ impl Route {
             .find(|r| matches_spec(r, spec, oif_index, false))
             .cloned();
         let request = message(spec, oif_index, false);
-        let mut add = handle.route().add(request.clone());
-        if self.action == RouteAction::Replace {
-            add = add.replace();
-        }
-        match add.execute().await.map_err(Error::from) {
+        match send(handle, request, self.action.flags()).await {
             Ok(()) => {}
             Err(e) if e.kind == ErrorKind::Exists && self.exist_ok => {
                 refuse_another(existing.as_ref(), spec, oif_index, &links, &what)?;
@@ -480,9 +507,9 @@ impl Route {
             Err(e) => return Err(gateway_error(e, spec).context(&what)),
         }
         self.record_undo(handle, existing.as_ref(), spec, oif_index, &what, journal)?;
-        result.replaced = match self.action {
-            RouteAction::Replace => existing.as_ref().map(|r| RouteEntry::decode_named(r, &links)),
-            _ => None,
+        result.replaced = match self.action.replaces() {
+            true => existing.as_ref().map(|r| RouteEntry::decode_named(r, &links)),
+            false => None,
         };
         let after = dump(handle, vec![family]).await?;
         result.route = after
@@ -511,8 +538,8 @@ impl Route {
         if let (None, true) = (spec.metric, matches!(spec.dst, IpNet::V6(_))) {
             delete.attributes.push(RouteAttribute::Priority(1024));
         }
-        match (existing, self.action) {
-            (Some(old), RouteAction::Replace) => {
+        match (existing, self.action.replaces()) {
+            (Some(old), true) => {
                 let old = as_request(old);
                 journal.record(what, async move {
                     undo.route()
@@ -528,6 +555,20 @@ impl Route {
             }),
         }
     }
+}
+
+/// Sends a new route with the action's netlink `flags` (rtnetlink's request knows only add and
+/// replace) and waits for the kernel's ack.
+async fn send(handle: &Handle, request: RouteMessage, flags: u16) -> Result<()> {
+    let mut message = NetlinkMessage::from(RouteNetlinkMessage::NewRoute(request));
+    message.header.flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+    let mut replies = handle.clone().request(message).map_err(Error::from)?;
+    while let Some(reply) = replies.next().await {
+        if let NetlinkPayload::Error(e) = reply.payload {
+            return Err(Error::from(rtnetlink::Error::NetlinkError(e)));
+        }
+    }
+    Ok(())
 }
 
 /// The index of the route's `dev`, when it names one (exit 3 when the link is missing).

@@ -16,7 +16,9 @@ pub mod neigh;
 pub mod netns;
 pub mod qdisc;
 pub mod route;
+pub mod route_filter;
 pub mod route_get;
+pub mod route_metrics;
 pub mod rule;
 pub mod tuntap;
 
