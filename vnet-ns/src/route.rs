@@ -9,8 +9,8 @@
 use futures::{StreamExt, TryStreamExt};
 use ipnet::IpNet;
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteMetric, RouteProtocol,
-    RouteScope, RouteType,
+    RouteAddress, RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteMetric, RouteNextHop,
+    RouteNextHopFlags, RouteProtocol, RouteScope, RouteType,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use rtnetlink::packet_core::{
@@ -119,6 +119,44 @@ pub struct RouteSpec {
     pub scope: Option<RouteScope>,
     /// RTA_METRICS (mtu, advmss, ...), empty when none is given.
     pub metrics: Vec<RouteMetric>,
+    /// A multipath route's nexthops (RTA_MULTIPATH), empty for a route of one path.
+    pub nexthops: Vec<NextHopSpec>,
+}
+
+/// One nexthop of a multipath route as given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NextHopSpec {
+    pub via: Option<IpAddr>,
+    pub dev: Option<String>,
+    /// 1..256 (the kernel keeps weight - 1).
+    pub weight: u16,
+    pub onlink: bool,
+}
+
+/// RTA_MULTIPATH's nexthops, their devices looked up in `links` (a missing one is exit 3).
+fn multipath(spec: &RouteSpec, links: &HashMap<u32, String>, ns: Option<&str>) -> Result<Vec<RouteNextHop>> {
+    let index = |name: &str| {
+        links
+            .iter()
+            .find(|(_, n)| n.as_str() == name)
+            .map(|(i, _)| *i)
+            .ok_or_else(|| vnet_common::links::missing_link(name, ns))
+    };
+    let mut hops = vec![];
+    for given in &spec.nexthops {
+        let mut hop = RouteNextHop::default();
+        hop.hops = (given.weight - 1) as u8;
+        hop.interface_index = given.dev.as_deref().map(index).transpose()?.unwrap_or(0);
+        if given.onlink {
+            hop.flags |= RouteNextHopFlags::Onlink;
+        }
+        if let Some(via) = given.via {
+            hop.attributes
+                .push(RouteAttribute::Gateway(RouteAddress::from(via)));
+        }
+        hops.push(hop);
+    }
+    Ok(hops)
 }
 
 /// The table for show: one number, or every table.
@@ -347,7 +385,7 @@ fn default_scope(spec: &RouteSpec, v6: bool) -> RouteScope {
         _ if v6 => RouteScope::Universe,
         RouteType::Local | RouteType::Nat => RouteScope::Host,
         RouteType::Broadcast | RouteType::Multicast | RouteType::Anycast => RouteScope::Link,
-        RouteType::Unicast if spec.via.is_none() => RouteScope::Link,
+        RouteType::Unicast if spec.via.is_none() && spec.nexthops.is_empty() => RouteScope::Link,
         _ => RouteScope::Universe,
     }
 }
@@ -492,7 +530,11 @@ impl Route {
             .iter()
             .find(|r| matches_spec(r, spec, oif_index, false))
             .cloned();
-        let request = message(spec, oif_index, false);
+        let mut request = message(spec, oif_index, false);
+        if !spec.nexthops.is_empty() {
+            let hops = multipath(spec, &links, ns).map_err(|e| e.context(&what))?;
+            request.attributes.push(RouteAttribute::MultiPath(hops));
+        }
         match send(handle, request, self.action.flags()).await {
             Ok(()) => {}
             Err(e) if e.kind == ErrorKind::Exists && self.exist_ok => {

@@ -19,6 +19,7 @@ pub mod route;
 pub mod route_filter;
 pub mod route_get;
 pub mod route_metrics;
+pub mod route_nexthop;
 pub mod rule;
 pub mod tuntap;
 

@@ -90,6 +90,10 @@ pub struct RouteWords {
     pub scope: Option<RouteScope>,
     #[command(flatten)]
     pub metrics: super::route_metrics::MetricWords,
+    /// A multipath route's nexthops, the end of the line: `nexthop via A dev X weight N [onlink]
+    /// nexthop ...`.
+    #[arg(long, value_name = "NH", num_args = 1.., allow_hyphen_values = true, help_heading = HEADING)]
+    pub nexthop: Vec<String>,
     /// IPv6 for a default route without a gateway.
     #[arg(short = '6')]
     pub ipv6: bool,
@@ -160,10 +164,13 @@ impl RouteWords {
     pub fn spec(&self, verb: &str) -> Result<RouteSpec> {
         let (kind, dst_text) = self.type_and_prefix(verb)?;
         let default = matches!(dst_text.as_str(), "default" | "all" | "any");
+        let nexthops = super::route_nexthop::parse(&self.nexthop, verb)?;
         let dst = if default {
-            // The family of a default route: its gateway's, its source's, else -6 or IPv4.
+            // The family of a default route: its gateway's (a nexthop's), its source's, else -6
+            // or IPv4.
             let v6 = self
                 .via
+                .or(nexthops.iter().find_map(|h| h.via))
                 .or(self.src)
                 .map_or(self.ipv6 && !self.ipv4, |a| a.is_ipv6());
             let any = if v6 { "::/0" } else { "0.0.0.0/0" };
@@ -171,7 +178,11 @@ impl RouteWords {
         } else {
             route::parse_prefix(&dst_text, verb)?
         };
-        for (addr, what) in [(self.via, "gateway"), (self.src, "source address")] {
+        let hop_gateways = nexthops.iter().map(|h| (h.via, "gateway"));
+        for (addr, what) in [(self.via, "gateway"), (self.src, "source address")]
+            .into_iter()
+            .chain(hop_gateways)
+        {
             match addr {
                 Some(addr) if addr.is_ipv6() != matches!(dst, IpNet::V6(_)) => {
                     return Err(Error::invalid(format!(
@@ -206,6 +217,7 @@ impl RouteWords {
             onlink: self.onlink,
             scope: self.scope,
             metrics: self.metrics.metrics()?,
+            nexthops,
         })
     }
 
@@ -551,6 +563,10 @@ mod tests {
         assert_eq!(spec("throw 10.0.0.0/8 via 10.0.0.1").unwrap_err().exit_code(), 7);
         let s = spec("10.0.0.0/8 via 10.0.0.1 mtu lock 1400 advmss 1360 initcwnd 10").unwrap();
         assert_eq!(s.metrics.len(), 4);
+        let s = spec("default nexthop via fd00::1 dev eth0 weight 2 nexthop via fd00::2 dev eth1").unwrap();
+        assert_eq!((s.dst.to_string().as_str(), s.nexthops.len()), ("::/0", 2));
+        let e = spec("10.0.0.0/8 nexthop via fd00::1 dev eth0").unwrap_err();
+        assert!(e.message.contains("not of the same family"), "{}", e.message);
         for verb in ["append", "prepend", "change", "chg", "test"] {
             let parsed = parse_line(&format!("route {verb} 10.0.0.0/8 via 10.0.0.1 dev eth0"));
             assert!(parsed.is_ok(), "{verb}");

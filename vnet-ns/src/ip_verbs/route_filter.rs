@@ -215,14 +215,13 @@ impl RouteFilter {
             })
     }
 
-    /// The next-hop selectors: dev (the route's or one of its nexthops'), via, src.
+    /// The next-hop selectors: dev, via, src. A multipath route has none of its own, so they
+    /// never pick it (as with ip, where the kernel's filtered dump leaves it out).
     fn hop_selects(&self, route: &RouteMessage, dev: Option<u32>) -> bool {
-        let dev_ok =
-            dev.is_none_or(|index| oif(route) == Some(index) || nexthop_devs(route).any(|i| i == index));
-        let via_ok = self.via.is_none_or(|p| {
-            gateway(route).is_some_and(|gw| p.contains(&gw))
-                || nexthop_gateways(route).any(|gw| p.contains(&gw))
-        });
+        let dev_ok = dev.is_none_or(|index| oif(route) == Some(index));
+        let via_ok = self
+            .via
+            .is_none_or(|p| gateway(route).is_some_and(|gw| p.contains(&gw)));
         let src_ok = self
             .src
             .is_none_or(|p| prefsrc(route).is_some_and(|s| p.contains(&s)));
@@ -246,30 +245,6 @@ impl RouteFilter {
 
 fn same_family(a: &IpNet, b: &IpNet) -> bool {
     matches!(a, IpNet::V4(_)) == matches!(b, IpNet::V4(_))
-}
-
-fn nexthops(route: &RouteMessage) -> impl Iterator<Item = &netlink_packet_route::route::RouteNextHop> {
-    route
-        .attributes
-        .iter()
-        .filter_map(|a| match a {
-            RouteAttribute::MultiPath(hops) => Some(hops.iter()),
-            _ => None,
-        })
-        .flatten()
-}
-
-fn nexthop_devs(route: &RouteMessage) -> impl Iterator<Item = u32> + '_ {
-    nexthops(route).map(|hop| hop.interface_index)
-}
-
-fn nexthop_gateways(route: &RouteMessage) -> impl Iterator<Item = IpAddr> + '_ {
-    nexthops(route).flat_map(|hop| {
-        hop.attributes.iter().filter_map(|a| match a {
-            RouteAttribute::Gateway(g) => route::route_address(g),
-            _ => None,
-        })
-    })
 }
 
 fn prefsrc(route: &RouteMessage) -> Option<IpAddr> {
