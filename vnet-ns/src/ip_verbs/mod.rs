@@ -21,6 +21,7 @@ pub mod route_get;
 pub mod route_metrics;
 pub mod route_nexthop;
 pub mod rule;
+pub mod rule_match;
 pub mod tuntap;
 
 use vnet_common::names::{validate_ifname, validate_netns_name};
