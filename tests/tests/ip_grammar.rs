@@ -1,0 +1,384 @@
+//! End-to-end tests of ip's route and rule grammar as scripts write it (issue 21, "drop-in"):
+//! every route type, scope, metrics, multipath nexthops, change/append/prepend/test, the show
+//! and flush selectors, and ip rule's further selectors, actions and flush. Each line runs twice,
+//! with vnet-ns in one namespace and with ip in its twin (same links, same addresses): the
+//! kernel state ip -j reads back must be the same. Bad input is exit 7 with nothing changed.
+
+use serde_json::Value;
+use vnet_tests::*;
+
+/// Two namespaces with the same links: v1/v2 (a veth pair, up) with 10.1.0.1/24 and 10.2.0.1/24,
+/// fd00:1::1/64 on v1. The first is for vnet-ns, the second for ip.
+fn twins(lab: &Lab) -> (String, String) {
+    let (ours, theirs) = (lab.netns("G"), lab.netns("I"));
+    for ns in [&ours, &theirs] {
+        sh_ok(&format!(
+            "ip netns add {ns} && ip -n {ns} link add v1 type veth peer name v2 && \
+             ip -n {ns} link set v1 up && ip -n {ns} link set v2 up && \
+             ip -n {ns} addr add 10.1.0.1/24 dev v1 && ip -n {ns} addr add 10.2.0.1/24 dev v2 && \
+             ip -n {ns} addr add fd00:1::1/64 dev v1 nodad"
+        ));
+        lab.on_drop(format!("ip netns del {ns}"));
+    }
+    (ours, theirs)
+}
+
+/// `vnet-ns -n OURS LINE` and `ip -n THEIRS LINE`: both succeed; vnet-ns's output as JSON. A
+/// leading -6 is ip's global option, the verb's own flag for vnet-ns.
+fn both(ours: &str, theirs: &str, line: &str) -> Value {
+    let (family, line) = match line.strip_prefix("-6 ") {
+        Some(rest) => ("-6", rest),
+        None => ("", line),
+    };
+    sh_ok(&format!("ip {family} -n {theirs} {line}"));
+    let mut args = vec!["-n", ours];
+    args.extend(line.split_whitespace());
+    args.extend(Some(family).filter(|f| !f.is_empty()));
+    ns(&args).ok().json()
+}
+
+/// The routes (every table, both families, IPv6 link-local left out) and rules of a namespace
+/// as ip -j reads them.
+fn state(netns: &str) -> Value {
+    let routes = |family: &str| {
+        let all = ip_json(&format!("-n {netns} {family} route show table all"));
+        let kept: Vec<Value> = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| !r["dst"].as_str().unwrap_or("").starts_with("fe80"))
+            .cloned()
+            .collect();
+        Value::Array(kept)
+    };
+    serde_json::json!({
+        "routes4": routes("-4"),
+        "routes6": routes("-6"),
+        "rules4": ip_json(&format!("-n {netns} -4 rule show")),
+        "rules6": ip_json(&format!("-n {netns} -6 rule show")),
+    })
+}
+
+fn same_state(ours: &str, theirs: &str, after: &str) {
+    assert_eq!(state(ours), state(theirs), "after {after}");
+}
+
+/// Each route type, scope and metric as ip adds it, in the tables ip puts it: the same routes.
+#[test]
+fn route_types_scopes_and_metrics_as_ip() {
+    let lab = lab!();
+    let (ours, theirs) = twins(&lab);
+    for line in [
+        "route add local default dev v1 table 100",
+        "route add blackhole 10.9.0.0/16",
+        "route add unreachable 10.10.0.0/16",
+        "route add prohibit 10.11.0.0/16 metric 7",
+        "route add throw 10.12.0.0/16 table 100",
+        "route add broadcast 10.1.0.255 dev v1 table 100",
+        "route add local 10.1.0.7 dev v1",
+        "route add multicast 239.1.0.0/16 dev v1",
+        "route add 10.20.0.0/16 via 10.1.0.2 dev v1 onlink",
+        "route add 10.21.0.0/16 via 10.1.0.2 src 10.1.0.1 proto static",
+        "route add 10.22.0.0/16 dev v1 scope host",
+        "route add 10.23.0.0/16 via 10.1.0.2 mtu 1400",
+        "route add 10.24.0.0/16 via 10.1.0.2 advmss 1360 initcwnd 10 initrwnd 20",
+        "route add 10.25.0.0/16 via 10.1.0.2 mtu lock 1300 hoplimit 9 window 4000",
+        "route add blackhole fd00:9::/64",
+        "route add fd00:8::/64 via fd00:1::2 mtu 1400",
+    ] {
+        let out = both(&ours, &theirs, line);
+        assert_eq!(out["changed"], true, "{line}: {out}");
+        assert!(out["route"].is_object(), "{line}: {out}");
+    }
+    same_state(&ours, &theirs, "adding");
+    // The record names the route as ip -j does.
+    let local = ip_json(&format!("-n {ours} route show table 100 type local"));
+    assert_eq!(local[0]["type"], "local");
+    assert_eq!(local[0]["scope"], "host");
+}
+
+/// change, append, prepend, test and multipath routes as ip sends them.
+#[test]
+fn route_change_append_prepend_test_and_multipath_as_ip() {
+    let lab = lab!();
+    let (ours, theirs) = twins(&lab);
+    for line in [
+        "route add 10.30.0.0/16 nexthop via 10.1.0.2 dev v1 weight 1 nexthop via 10.2.0.2 dev v2 weight 3",
+        "route add default nexthop via 10.1.0.2 dev v1 onlink nexthop via 10.2.0.2 dev v2",
+        "route append 10.31.0.0/16 via 10.1.0.2",
+        "route prepend 10.32.0.0/16 via 10.1.0.2",
+        "route change 10.31.0.0/16 via 10.1.0.3",
+        "route chg 10.32.0.0/16 via 10.2.0.3 dev v2",
+        "route append fd00:5::/64 via fd00:1::2",
+        "route append fd00:5::/64 via fd00:1::3",
+        "route prepend fd00:5::/64 via fd00:1::4",
+    ] {
+        both(&ours, &theirs, line);
+    }
+    same_state(&ours, &theirs, "change/append/prepend");
+    let multipath = ip_json(&format!("-n {ours} route show 10.30.0.0/16"));
+    let hops = multipath[0]["nexthops"].as_array().unwrap();
+    assert_eq!(
+        (hops.len(), hops[1]["weight"].as_u64()),
+        (2, Some(3)),
+        "{multipath}"
+    );
+    // test: ip and vnet-ns get the same answer from the kernel (an equal route is exit 4).
+    sh_ok(&format!(
+        "ip -n {theirs} route test 10.31.0.0/16 via 10.1.0.3 2>/dev/null; true"
+    ));
+    let ip_test = sh(&format!("ip -n {theirs} route test 10.31.0.0/16 via 10.1.0.3"));
+    let ours_test = ns(&["-n", &ours, "route", "test", "10.31.0.0/16", "via", "10.1.0.3"]);
+    assert_eq!(
+        ip_test.code != 0,
+        ours_test.code != 0,
+        "{ip_test:?} {ours_test:?}"
+    );
+    same_state(&ours, &theirs, "test");
+    // change of a missing route: exit 3 (ip: "No such file"), nothing changed.
+    assert_unchanged(state_snapshot, || {
+        ns(&["-n", &ours, "route", "change", "10.99.0.0/16", "via", "10.1.0.2"]).fails(3, "");
+    });
+}
+
+/// Routes the rest of the tests list and flush: a spread of types, tables, devs and protocols.
+fn populate(ours: &str, theirs: &str) {
+    for line in [
+        "route add 10.40.0.0/16 via 10.1.0.2 proto static",
+        "route add 10.41.0.0/16 via 10.2.0.2 metric 5",
+        "route add 10.41.7.0/24 dev v2",
+        "route add blackhole 10.42.0.0/16",
+        "route add 10.43.0.0/16 via 10.1.0.2 src 10.1.0.1 table 100",
+        "route add throw 10.44.0.0/16 table 100",
+        "route add fd00:7::/64 via fd00:1::2",
+    ] {
+        both(ours, theirs, line);
+    }
+}
+
+/// The (type, dst, gateway) of each route of a listing, sorted (ip leaves dev out of the routes
+/// of a dev selector).
+fn keys(routes: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = routes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let field = |name: &str| r.get(name).and_then(Value::as_str).unwrap_or("").to_string();
+            let kind = r.get("type").and_then(Value::as_str).unwrap_or("unicast");
+            format!("{kind} {} {}", field("dst"), field("gateway"))
+        })
+        .filter(|k| !k.contains(" fe80"))
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// `route show SELECTORS` lists what `ip -j route show SELECTORS` does.
+#[test]
+fn route_show_selectors_as_ip() {
+    let lab = lab!();
+    let (ours, theirs) = twins(&lab);
+    populate(&ours, &theirs);
+    for selectors in [
+        "",
+        "table all",
+        "table main",
+        "table local",
+        "table 100",
+        "dev v2",
+        "proto static",
+        "proto kernel",
+        "scope link",
+        "type blackhole",
+        "type throw table 100",
+        "via 10.1.0.2",
+        "src 10.1.0.1 table all",
+        "10.41.0.0/16",
+        "exact 10.41.0.0/16",
+        "root 10.41.0.0/16",
+        "match 10.41.7.9",
+        "metric 5",
+        "-6",
+        "-6 table all",
+        "table all -4",
+    ] {
+        // -4/-6 are ip's global options.
+        let family: String = selectors
+            .split_whitespace()
+            .filter(|w| w.starts_with('-'))
+            .collect();
+        let rest: Vec<&str> = selectors
+            .split_whitespace()
+            .filter(|w| !w.starts_with('-'))
+            .collect();
+        let ip = ip_json(&format!("{family} -n {ours} route show {}", rest.join(" ")));
+        let mut args = vec!["-n", ours.as_str(), "route", "show"];
+        args.extend(selectors.split_whitespace());
+        let listed = ns(&args).ok().json();
+        // ip leaves the gateway out of the routes of a via selector.
+        let mut listed = listed;
+        if selectors.contains("via") {
+            listed
+                .as_array_mut()
+                .unwrap()
+                .iter_mut()
+                .for_each(|r| r["gateway"] = Value::Null);
+        }
+        assert_eq!(keys(&listed), keys(&ip), "route show {selectors}");
+    }
+}
+
+/// `route flush SELECTORS` deletes what `ip route flush SELECTORS` does; --batch --atomic puts
+/// the routes back when a later line fails.
+#[test]
+fn route_flush_selectors_as_ip() {
+    let lab = lab!();
+    let (ours, theirs) = twins(&lab);
+    populate(&ours, &theirs);
+    // Undone by --atomic: every flushed route comes back.
+    let before = state(&ours);
+    let batch = format!("-n {ours} route flush table 100\n-n {ours} route flush dev nosuch0\n");
+    let run = vnet_stdin("vnet-ns", &["--batch", "-", "--atomic"], &batch);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(state(&ours), before, "the flush was undone");
+    for selectors in [
+        "table 100",
+        "proto static",
+        "dev v2 metric 5",
+        "type blackhole",
+        "root 10.41.0.0/16",
+        "cache",
+        "-6 via fd00:1::2",
+        "dev v1",
+    ] {
+        let line = match selectors.strip_prefix("-6 ") {
+            Some(rest) => format!("-6 route flush {rest}"),
+            None => format!("route flush {selectors}"),
+        };
+        let out = both(&ours, &theirs, &line);
+        assert!(out["flushed"].is_array(), "{out}");
+        same_state(&ours, &theirs, &format!("route flush {selectors}"));
+    }
+    // Nothing left to flush: success, "changed": false.
+    let again = ns(&["-n", &ours, "route", "flush", "table", "100"]).ok().json();
+    assert_eq!(again["changed"], false, "{again}");
+    // No selector: ip refuses it too.
+    assert_ne!(sh(&format!("ip -n {theirs} route flush")).code, 0);
+    assert_unchanged(state_snapshot, || {
+        ns(&["-n", &ours, "route", "flush"]).fails(2, "requires a selector");
+    });
+}
+
+/// ip rule's selectors and actions beyond from/to/table, the same rules as ip; rule show lists
+/// them with ip -j rule's fields; rule flush leaves what ip leaves.
+#[test]
+fn rule_selectors_actions_and_flush_as_ip() {
+    let lab = lab!();
+    let (ours, theirs) = twins(&lab);
+    for line in [
+        "rule add iif v1 table 11 prio 1000",
+        "rule add not from 10.1.0.0/16 table 14 pref 1003",
+        "rule add sport 1000-2000 table 16 pref 1005",
+        "rule add dport 80 ipproto tcp table 17 pref 1006",
+        "rule add uidrange 1000-2000 table 18 pref 1007",
+        "rule add tos 0x10 table 19 pref 1008",
+        "rule add table main suppress_prefixlength 0 pref 1009",
+        "rule add from 10.5.0.0/16 goto 1012 pref 1010",
+        "rule add from 10.6.0.0/16 blackhole pref 1011",
+        "rule add from 10.7.0.0/16 unreachable pref 1012",
+        "rule add from 10.8.0.0/16 prohibit pref 1013",
+        "rule add nop pref 1014",
+        "-6 rule add from fd00::/64 dport 53 ipproto udp table 20 pref 1015",
+    ] {
+        let out = both(&ours, &theirs, line);
+        assert_eq!(out["changed"], true, "{line}: {out}");
+    }
+    same_state(&ours, &theirs, "rule add");
+    let listed = ns(&["-n", &ours, "rule", "show"]).ok().json();
+    let ip = ip_json(&format!("-n {ours} rule show"));
+    for (mine, theirs_rule) in listed.as_array().unwrap().iter().zip(ip.as_array().unwrap()) {
+        for field in [
+            "priority",
+            "src",
+            "goto",
+            "sport",
+            "sport_start",
+            "sport_end",
+            "dport",
+            "ipproto",
+            "uid_start",
+            "uid_end",
+            "tos",
+            "suppress_prefixlen",
+        ] {
+            assert_eq!(
+                mine[field],
+                theirs_rule.get(field).cloned().unwrap_or(Value::Null),
+                "{field}: {mine}"
+            );
+        }
+        assert_eq!(mine["not"], theirs_rule.get("not").is_some(), "{mine}");
+        // ip -j prints a nop rule as "nop": null, vnet-ns as "action": "nop".
+        let action = match theirs_rule.get("nop") {
+            Some(_) => Value::from("nop"),
+            None => theirs_rule.get("action").cloned().unwrap_or(Value::Null),
+        };
+        assert_eq!(mine["action"], action, "{mine}");
+    }
+    // del by priority alone, in each spelling.
+    both(&ours, &theirs, "rule del pref 1000");
+    both(&ours, &theirs, "rule del prio 1005");
+    both(&ours, &theirs, "rule del from 10.6.0.0/16 blackhole");
+    same_state(&ours, &theirs, "rule del");
+    let flushed = both(&ours, &theirs, "rule flush");
+    assert!(flushed["flushed"].as_array().unwrap().len() >= 10, "{flushed}");
+    same_state(&ours, &theirs, "rule flush");
+    assert_eq!(
+        ip_json(&format!("-n {ours} rule show")).as_array().unwrap().len(),
+        1
+    );
+}
+
+/// Bad route and rule words are exit 7 before anything changes (ip refuses each too).
+#[test]
+fn bad_route_and_rule_words_change_nothing() {
+    let lab = lab!();
+    let (ours, theirs) = twins(&lab);
+    for (line, needle) in [
+        ("route add 10.50.0.0/16 dev v1 scope frob", "invalid scope"),
+        ("route add 10.50.0.0/16 via 10.1.0.2 mtu x", "invalid mtu"),
+        (
+            "route add 10.50.0.0/16 via 10.1.0.2 hoplimit 300",
+            "invalid hoplimit",
+        ),
+        (
+            "route add 10.50.0.0/16 nexthop via 10.1.0.2 weight 0",
+            "invalid weight",
+        ),
+        (
+            "route add 10.50.0.0/16 nexthop via fd00::1",
+            "not of the same family",
+        ),
+        ("route add throw 10.50.0.0/16 via 10.1.0.2", "has no gateway"),
+        ("route show type frob", "invalid route type"),
+        ("route flush proto frob", "unknown protocol"),
+        ("rule add sport 2000-1000 table 5", "invalid port range"),
+        ("rule add ipproto frob table 5", "invalid ipproto"),
+        ("rule add blackhole goto 5", "give one action"),
+        ("rule add tos 300 table 5", "invalid tos"),
+    ] {
+        assert_ne!(
+            sh(&format!("ip -n {theirs} {line}")).code,
+            0,
+            "ip accepted {line}"
+        );
+        let mut args = vec!["-n", ours.as_str()];
+        args.extend(line.split_whitespace());
+        assert_unchanged(state_snapshot, || {
+            let before = state(&ours);
+            ns(&args).fails(7, needle);
+            assert_eq!(state(&ours), before, "{line}");
+        });
+    }
+}
