@@ -18,6 +18,8 @@ vnet_common::verbs! {
         Add(Add),
         /// Add an address, or change the one the link has (ip addr replace).
         Replace(Replace),
+        /// Change the lifetimes and flags of an address the link has (ip addr change).
+        Change(Change),
         /// Remove an address from a link (ip addr del).
         #[command(visible_alias = "delete")]
         Del(Del),
@@ -139,6 +141,67 @@ pub struct Replace {
     pub options: AddrOptions,
 }
 
+/// Change an address the link has: `addr change CIDR dev IF [options of addr add]` (ip addr
+/// change: the kernel's replace without create).
+///
+/// As the kernel does for ip: an IPv6 address the link lacks is exit 3; a missing IPv4 address is
+/// added (the kernel creates it). Otherwise as addr replace.
+#[derive(Debug, clap::Args)]
+#[command(args_override_self = true)]
+pub struct Change {
+    #[command(flatten)]
+    pub address: Address,
+    #[command(flatten)]
+    pub options: AddrOptions,
+}
+
+impl Verb for Change {
+    type Ctx = NsCtx;
+    type Output = Changed;
+
+    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Changed> {
+        let (net, dev) = self.address.checked()?;
+        let asked = self.options.checked(&net, &dev)?;
+        if net.addr().is_ipv6() && !has(ctx, net, &dev)? {
+            return Err(vnet_common::Error::not_found(format!(
+                "addr change {net} dev {dev}: {dev} has no such address"
+            )));
+        }
+        let spec = AddrSpec::Add {
+            net,
+            dev,
+            opts: asked,
+            replace: true,
+        };
+        let opts = Options {
+            exist_ok: true,
+            missing_ok: false,
+        };
+        change(ctx, spec, opts, journal)
+    }
+}
+
+/// Whether link `dev` has the address `net` (its prefix length included).
+fn has(ctx: &NsCtx, net: IpNet, dev: &str) -> Result<bool> {
+    Ok(link_addresses(ctx, dev)?.contains(&net))
+}
+
+/// The addresses of link `dev` in the -n namespace (a missing link is exit 3).
+fn link_addresses(ctx: &NsCtx, dev: &str) -> Result<Vec<IpNet>> {
+    let mut scope = crate::scope::Scope::open(ctx.netns.as_deref())?;
+    let index = scope.index(dev)?;
+    let addresses = scope
+        .socket
+        .addresses()
+        .map_err(|e| e.context("list addresses"))?;
+    Ok(addresses
+        .iter()
+        .filter(|m| m.header.index == index)
+        .map(addr_opts::AddrInfo::of)
+        .filter_map(|info| info.net())
+        .collect())
+}
+
 /// ip's options of addr add and replace.
 #[derive(Debug, clap::Args)]
 pub struct AddrOptions {
@@ -188,7 +251,8 @@ impl AddrOptions {
     }
 }
 
-/// Remove an address from a link: `addr del CIDR dev IF`.
+/// Remove an address from a link: `addr del CIDR dev IF`; without a prefix length
+/// (`addr del 10.0.1.1 dev IF`) the link's address 10.0.1.1 whatever its prefix, as ip.
 ///
 /// An address the link does not have is exit 3 (--missing-ok: "changed": false).
 #[derive(Debug, clap::Args)]
@@ -249,6 +313,16 @@ impl Flush {
     }
 }
 
+/// ip's wildcard deletion (`addr del 10.0.1.1 dev X`, no prefix length): the link's first
+/// address with that local address, whatever its prefix length; the host prefix when it has
+/// none (then exit 3 as for any missing address).
+fn wildcard(ctx: &NsCtx, host: IpNet, dev: &str) -> Result<IpNet> {
+    let found = link_addresses(ctx, dev)?
+        .into_iter()
+        .find(|net| net.addr() == host.addr());
+    Ok(found.unwrap_or(host))
+}
+
 /// Runs `spec` in the -n namespace.
 fn change(ctx: &mut NsCtx, spec: AddrSpec, opts: Options, journal: &mut Journal) -> Result<Changed> {
     let (netlink, handle, ns) = ctx.scope()?;
@@ -302,7 +376,11 @@ impl Verb for Del {
     type Output = Changed;
 
     fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Changed> {
-        let (net, dev) = self.address.checked()?;
+        let bare = self.address.cidr.as_deref().is_some_and(|c| !c.contains('/'));
+        let (mut net, dev) = self.address.checked()?;
+        if bare {
+            net = wildcard(ctx, net, &dev)?;
+        }
         let opts = Options {
             exist_ok: false,
             missing_ok: self.missing_ok,
