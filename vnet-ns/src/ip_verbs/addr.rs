@@ -450,6 +450,16 @@ mod tests {
                     replace: true,
                 }
             }
+            AddrVerb::Change(change) => {
+                let (net, dev) = checked(change.address)?;
+                let opts = change.options.checked(&net, &dev).map_err(|e| e.exit_code())?;
+                AddrSpec::Add {
+                    net,
+                    dev,
+                    opts,
+                    replace: true,
+                }
+            }
             AddrVerb::Show(_) => panic!("show has no spec"),
             AddrVerb::Del(del) => {
                 let (net, dev) = checked(del.address)?;
@@ -498,6 +508,14 @@ mod tests {
             spec("addr replace 10.0.0.1/24 dev eth0 valid_lft forever").unwrap(),
             AddrSpec::Add { replace: true, .. }
         ));
+        assert!(matches!(
+            spec("addr change 10.0.0.1/24 dev eth0 valid_lft 100 preferred_lft 50").unwrap(),
+            AddrSpec::Add { replace: true, .. }
+        ));
+        assert_eq!(
+            spec("addr change 10.0.0.1/24 dev eth0 preferred_lft 50 valid_lft 10").unwrap_err(),
+            7
+        );
         match spec("addr flush label eth0:* scope global to 10.0.0.0/8").unwrap() {
             AddrSpec::Flush { dev, filter } => {
                 assert_eq!(dev, "eth0");
