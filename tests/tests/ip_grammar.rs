@@ -42,13 +42,16 @@ fn both(ours: &str, theirs: &str, line: &str) -> Value {
 fn state(netns: &str) -> Value {
     let routes = |family: &str| {
         let all = ip_json(&format!("-n {netns} {family} route show table all"));
-        let kept: Vec<Value> = all
+        let mut kept: Vec<Value> = all
             .as_array()
             .unwrap()
             .iter()
             .filter(|r| !r["dst"].as_str().unwrap_or("").starts_with("fe80"))
             .cloned()
             .collect();
+        // The kernel's order of routes to different links (ff00::/8 per link) follows when the
+        // links came up; a route's nexthops keep their order.
+        kept.sort_by_key(|r| r.to_string());
         Value::Array(kept)
     };
     serde_json::json!({
@@ -381,4 +384,107 @@ fn bad_route_and_rule_words_change_nothing() {
             assert_eq!(state(&ours), before, "{line}");
         });
     }
+}
+
+/// (ifname, [local/prefixlen ...]) of each link of an addr listing, IPv6 link-local left out
+/// (ip -j prints a label selector's links without their names, and an empty object for each link
+/// a selector leaves out).
+fn addr_keys(links: &Value) -> Vec<(String, Vec<String>)> {
+    links
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            let locals = l["addr_info"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter(|i| i.get("local").is_some())
+                        .map(|i| format!("{}/{}", i["local"].as_str().unwrap(), i["prefixlen"]))
+                        .filter(|a| !a.starts_with("fe80"))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (l["ifname"].as_str().unwrap_or("").to_string(), locals)
+        })
+        .filter(|(name, locals): &(String, Vec<String>)| !name.is_empty() || !locals.is_empty())
+        .collect()
+}
+
+/// addr show's selectors list what ip -j addr show lists; addr del without a prefix length and
+/// addr change act as ip's do.
+#[test]
+fn addr_show_selectors_wildcard_del_and_change_as_ip() {
+    let lab = lab!();
+    let (ours, theirs) = twins(&lab);
+    for line in [
+        "addr add 10.3.0.1/16 dev v1 label v1:a",
+        "addr add 10.1.0.9/24 dev v1",
+        "addr add 10.58.8.1 dev v2",
+        "addr add 10.4.0.1/24 brd + dev v2 scope link",
+        "addr add 10.5.0.1/24 broadcast 10.5.0.255 dev v2 valid_lft 500 preferred_lft 400",
+    ] {
+        both(&ours, &theirs, line);
+    }
+    sh_ok(&format!("ip -n {ours} link add d0 type veth peer name d1"));
+    for selectors in [
+        "",
+        "dev v1",
+        "up",
+        "scope global",
+        "scope link",
+        "label v1:*",
+        "label v?",
+        "to 10.0.0.0/8",
+        "to 10.1.0.9",
+        "secondary",
+        "primary dev v1",
+        "dynamic",
+        "permanent dev v2",
+    ] {
+        let ip = ip_json(&format!("-n {ours} addr show {selectors}"));
+        let mut args = vec!["-n", ours.as_str(), "addr", "show"];
+        args.extend(selectors.split_whitespace());
+        let listed = ns(&args).ok().json();
+        let addresses = |keys: Vec<(String, Vec<String>)>| {
+            let mut all: Vec<String> = keys.into_iter().flat_map(|(_, a)| a).collect();
+            all.sort();
+            all
+        };
+        assert_eq!(
+            addresses(addr_keys(&listed)),
+            addresses(addr_keys(&ip)),
+            "addr show {selectors}"
+        );
+        if !selectors.contains("label") {
+            assert_eq!(addr_keys(&listed), addr_keys(&ip), "addr show {selectors}");
+        }
+    }
+    sh_ok(&format!("ip -n {ours} link del d0"));
+    for line in [
+        "addr del 10.3.0.1 dev v1",
+        "addr del 10.58.8.1 dev v2",
+        "addr change 10.5.0.1/24 dev v2 valid_lft 100 preferred_lft 50",
+        "addr change 10.6.0.1/24 dev v2",
+    ] {
+        both(&ours, &theirs, line);
+        let addrs = |ns: &str| addr_keys(&ip_json(&format!("-n {ns} addr show")));
+        assert_eq!(addrs(&ours), addrs(&theirs), "after {line}");
+    }
+    let v2 = ip_json(&format!("-n {ours} addr show dev v2"));
+    let changed = v2[0]["addr_info"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["local"] == "10.5.0.1")
+        .cloned();
+    let valid = changed.as_ref().and_then(|a| a["valid_life_time"].as_u64());
+    assert!(valid.is_some_and(|v| v <= 100), "{changed:?}");
+    // A missing address without a prefix: exit 3 as ip refuses it, nothing changed.
+    assert_ne!(sh(&format!("ip -n {theirs} addr del 10.77.0.1 dev v1")).code, 0);
+    assert_unchanged(state_snapshot, || {
+        ns(&["-n", &ours, "addr", "del", "10.77.0.1", "dev", "v1"]).fails(3, "no such address");
+        ns(&["-n", &ours, "addr", "change", "fd00:7::1/64", "dev", "v1"]).fails(3, "no such address");
+        ns(&["-n", &ours, "addr", "show", "scope", "frob"]).fails(7, "invalid scope");
+    });
 }
