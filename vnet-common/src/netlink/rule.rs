@@ -138,11 +138,11 @@ impl RuleEntry {
 impl RuleMore {
     fn decode(rule: &RuleMessage) -> RuleMore {
         let sport = find(rule, |a| match a {
-            RuleAttribute::SourcePortRange(r) => Some(r.clone()),
+            RuleAttribute::SourcePortRange(r) => Some(*r),
             _ => None,
         });
         let dport = find(rule, |a| match a {
-            RuleAttribute::DestinationPortRange(r) => Some(r.clone()),
+            RuleAttribute::DestinationPortRange(r) => Some(*r),
             _ => None,
         });
         let (sport, sport_start, sport_end) = ports(sport.as_ref());
@@ -283,7 +283,10 @@ mod tests {
         rule.attributes = vec![
             RuleAttribute::IpProtocol(6.into()),
             RuleAttribute::SourcePortRange(RulePortRange { start: 80, end: 80 }),
-            RuleAttribute::DestinationPortRange(RulePortRange { start: 1000, end: 2000 }),
+            RuleAttribute::DestinationPortRange(RulePortRange {
+                start: 1000,
+                end: 2000,
+            }),
             RuleAttribute::SuppressPrefixLen(u32::MAX),
         ];
         let more = RuleEntry::decode(&rule).more;
@@ -291,7 +294,10 @@ mod tests {
         assert_eq!(more.tos.as_deref(), Some("0x10"));
         assert_eq!(more.ipproto.as_deref(), Some("tcp"));
         assert_eq!((more.sport, more.sport_start), (Some(80), None));
-        assert_eq!((more.dport, more.dport_start, more.dport_end), (None, Some(1000), Some(2000)));
+        assert_eq!(
+            (more.dport, more.dport_start, more.dport_end),
+            (None, Some(1000), Some(2000))
+        );
         assert_eq!(more.suppress_prefixlen, None);
         assert_eq!(more.action.as_deref(), Some("blackhole"));
     }

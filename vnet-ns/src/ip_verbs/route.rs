@@ -1,7 +1,7 @@
 //! `route add|replace|del|show`: IPv4 and IPv6 routes as `ip route` manages them, in the current
 //! namespace or -n NS (the work: crate::route).
 
-use super::route_filter::{self, RouteFilter};
+use super::route_filter::{self, route_type, scope, RouteFilter};
 use crate::route::{self, RouteAction, RouteChange, RouteSpec};
 use crate::scope::Scope;
 use crate::NsCtx;
@@ -122,41 +122,6 @@ fn metric(text: &str) -> Result<u32> {
 
 fn protocol(text: &str) -> Result<u8> {
     route::protocol_number(text).ok_or_else(|| Error::invalid(format!("unknown protocol {}", quote(text))))
-}
-
-/// TYPE's words, before the prefix (ip-route(8)'s TYPE).
-pub(crate) fn route_type(word: &str) -> Option<RouteType> {
-    match word {
-        "unicast" => Some(RouteType::Unicast),
-        "local" => Some(RouteType::Local),
-        "broadcast" => Some(RouteType::Broadcast),
-        "multicast" => Some(RouteType::Multicast),
-        "anycast" => Some(RouteType::Anycast),
-        "unreachable" => Some(RouteType::Unreachable),
-        "blackhole" => Some(RouteType::BlackHole),
-        "prohibit" => Some(RouteType::Prohibit),
-        "throw" => Some(RouteType::Throw),
-        "nat" => Some(RouteType::Nat),
-        _ => None,
-    }
-}
-
-/// A scope as ip reads one: a name of /etc/iproute2/rt_scopes or a number.
-pub(crate) fn scope(text: &str) -> Result<RouteScope> {
-    let named = match text {
-        "global" | "universe" => Some(RouteScope::Universe),
-        "site" => Some(RouteScope::Site),
-        "link" => Some(RouteScope::Link),
-        "host" => Some(RouteScope::Host),
-        "nowhere" => Some(RouteScope::NoWhere),
-        _ => text.parse::<u8>().ok().map(RouteScope::from),
-    };
-    named.ok_or_else(|| {
-        Error::invalid(format!(
-            "invalid scope {}: global, site, link, host, nowhere or a number 0..255",
-            quote(text)
-        ))
-    })
 }
 
 impl RouteWords {

@@ -71,6 +71,41 @@ pub struct RouteFilter {
     pub ipv6: bool,
 }
 
+/// TYPE's words, before the prefix (ip-route(8)'s TYPE).
+pub(crate) fn route_type(word: &str) -> Option<RouteType> {
+    match word {
+        "unicast" => Some(RouteType::Unicast),
+        "local" => Some(RouteType::Local),
+        "broadcast" => Some(RouteType::Broadcast),
+        "multicast" => Some(RouteType::Multicast),
+        "anycast" => Some(RouteType::Anycast),
+        "unreachable" => Some(RouteType::Unreachable),
+        "blackhole" => Some(RouteType::BlackHole),
+        "prohibit" => Some(RouteType::Prohibit),
+        "throw" => Some(RouteType::Throw),
+        "nat" => Some(RouteType::Nat),
+        _ => None,
+    }
+}
+
+/// A scope as ip reads one: a name of /etc/iproute2/rt_scopes or a number.
+pub(crate) fn scope(text: &str) -> Result<RouteScope> {
+    let named = match text {
+        "global" | "universe" => Some(RouteScope::Universe),
+        "site" => Some(RouteScope::Site),
+        "link" => Some(RouteScope::Link),
+        "host" => Some(RouteScope::Host),
+        "nowhere" => Some(RouteScope::NoWhere),
+        _ => text.parse::<u8>().ok().map(RouteScope::from),
+    };
+    named.ok_or_else(|| {
+        Error::invalid(format!(
+            "invalid scope {}: global, site, link, host, nowhere or a number 0..255",
+            quote(text)
+        ))
+    })
+}
+
 /// `table`'s value: a table, every table, or the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableWord {
@@ -117,12 +152,12 @@ fn any_protocol(text: &str) -> Result<OrAll<u8>> {
 fn any_scope(text: &str) -> Result<OrAll<RouteScope>> {
     match text {
         "all" => Ok(OrAll(None)),
-        _ => super::route::scope(text).map(|s| OrAll(Some(s))),
+        _ => scope(text).map(|s| OrAll(Some(s))),
     }
 }
 
 fn kind(text: &str) -> Result<RouteType> {
-    super::route::route_type(text).ok_or_else(|| {
+    route_type(text).ok_or_else(|| {
         Error::invalid(format!(
             "invalid route type {}: unicast, local, broadcast, multicast, anycast, unreachable, \
              blackhole, prohibit, throw or nat",

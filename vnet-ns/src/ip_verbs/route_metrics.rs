@@ -42,6 +42,9 @@ pub struct MetricWords {
     pub quickack: Vec<String>,
 }
 
+/// A metric keyword: its name, the words given, its RTAX_* number, its attribute, its maximum.
+type Metric<'a> = (&'a str, &'a [String], u32, fn(u32) -> RouteMetric, u32);
+
 /// RTAX_* numbers, the bits of RTAX_LOCK.
 const MTU: u32 = 2;
 const WINDOW: u32 = 3;
@@ -57,7 +60,7 @@ const QUICKACK: u32 = 15;
 impl MetricWords {
     /// The metrics given, with RTAX_LOCK for the locked ones; empty when none is.
     pub fn metrics(&self) -> Result<Vec<RouteMetric>> {
-        let words: [(&str, &[String], u32, fn(u32) -> RouteMetric, u32); 10] = [
+        let words: [Metric; 10] = [
             ("mtu", &self.mtu, MTU, RouteMetric::Mtu, u32::MAX),
             ("advmss", &self.advmss, ADVMSS, RouteMetric::Advmss, u32::MAX),
             ("window", &self.window, WINDOW, RouteMetric::Window, u32::MAX),
