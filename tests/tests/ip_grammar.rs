@@ -488,3 +488,93 @@ fn addr_show_selectors_wildcard_del_and_change_as_ip() {
         ns(&["-n", &ours, "addr", "show", "scope", "frob"]).fails(7, "invalid scope");
     });
 }
+
+/// The (dst, dev, lladdr, state) of each entry of a neigh listing, sorted.
+fn neigh_keys(entries: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            let field = |name: &str| n.get(name).map(|v| v.to_string()).unwrap_or_default();
+            format!("{} {} {}", field("dst"), field("lladdr"), field("state"))
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// neigh change, get and show [to] PREFIX as ip's: the same entries, the same answers.
+#[test]
+fn neigh_change_get_and_show_to_as_ip() {
+    let lab = lab!();
+    let (ours, theirs) = twins(&lab);
+    for line in [
+        "neigh add 10.1.0.2 lladdr 02:00:00:00:00:02 dev v1 nud permanent",
+        "neigh add 10.1.0.3 lladdr 02:00:00:00:00:04 dev v1",
+        "neigh add 10.2.0.7 lladdr 02:00:00:00:00:07 dev v2",
+        "neigh change 10.1.0.2 lladdr 02:00:00:00:00:03 dev v1 nud reachable",
+        "neigh chg 10.2.0.7 lladdr 02:00:00:00:00:08 dev v2 nud permanent",
+    ] {
+        both(&ours, &theirs, line);
+    }
+    for selectors in [
+        "",
+        "to 10.1.0.0/24",
+        "10.2.0.7",
+        "to 10.9.0.0/16 dev v1",
+        "dev v1 to 10.1.0.3",
+    ] {
+        let ip = ip_json(&format!("-n {ours} neigh show {selectors}"));
+        let mut args = vec!["-n", ours.as_str(), "neigh", "show"];
+        args.extend(selectors.split_whitespace());
+        let listed = ns(&args).ok().json();
+        // ip leaves dev out of a dev selector's entries; compare what both give.
+        assert_eq!(neigh_keys(&listed), neigh_keys(&ip), "neigh show {selectors}");
+    }
+    let theirs_changed = ip_json(&format!("-n {theirs} neigh show 10.1.0.2"));
+    let ours_changed = ip_json(&format!("-n {ours} neigh show 10.1.0.2"));
+    assert_eq!(neigh_keys(&ours_changed), neigh_keys(&theirs_changed));
+    assert_eq!(ours_changed[0]["lladdr"], "02:00:00:00:00:03", "{ours_changed}");
+    // get: the entry ip neigh get gives (it prints text even with -j).
+    let got = ns(&["-n", &ours, "neigh", "get", "10.2.0.7", "dev", "v2"])
+        .ok()
+        .json();
+    let ip_got = sh_ok(&format!("ip -n {ours} neigh get 10.2.0.7 dev v2"));
+    let lladdr = got["lladdr"].as_str().unwrap();
+    assert!(
+        ip_got.contains(&format!("lladdr {lladdr} PERMANENT")),
+        "{got} {ip_got}"
+    );
+    assert_eq!(
+        (got["dst"].as_str(), got["dev"].as_str()),
+        (Some("10.2.0.7"), Some("v2"))
+    );
+    // change of a missing entry and get of a missing one: exit 3 (ip fails too), nothing changed.
+    assert_ne!(
+        sh(&format!(
+            "ip -n {theirs} neigh change 10.1.0.99 lladdr 02:00:00:00:00:09 dev v1"
+        ))
+        .code,
+        0
+    );
+    assert_ne!(sh(&format!("ip -n {theirs} neigh get 10.1.0.99 dev v1")).code, 0);
+    assert_unchanged(state_snapshot, || {
+        let before = ip_json(&format!("-n {ours} neigh show nud all"));
+        ns(&[
+            "-n",
+            &ours,
+            "neigh",
+            "change",
+            "10.1.0.99",
+            "lladdr",
+            "02:00:00:00:00:09",
+            "dev",
+            "v1",
+        ])
+        .fails(3, "");
+        ns(&["-n", &ours, "neigh", "get", "10.1.0.99", "dev", "v1"]).fails(3, "no such entry");
+        ns(&["-n", &ours, "neigh", "show", "to", "nonsense"]).fails(7, "invalid prefix");
+        assert_eq!(ip_json(&format!("-n {ours} neigh show nud all")), before);
+    });
+}
