@@ -329,6 +329,28 @@ fn rule_selectors_actions_and_flush_as_ip() {
         };
         assert_eq!(mine["action"], action, "{mine}");
     }
+    // show's selectors pick what ip's do.
+    for selectors in [
+        "table 17",
+        "pref 1006",
+        "from 10.6.0.0/16",
+        "iif v1",
+        "lookup main",
+    ] {
+        let ip = ip_json(&format!("-n {ours} rule show {selectors}"));
+        let mut args = vec!["-n", ours.as_str(), "rule", "show"];
+        args.extend(selectors.split_whitespace());
+        let listed = ns(&args).ok().json();
+        let priorities = |rules: &Value| -> Vec<u64> {
+            rules
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["priority"].as_u64().unwrap())
+                .collect()
+        };
+        assert_eq!(priorities(&listed), priorities(&ip), "rule show {selectors}");
+    }
     // del by priority alone, in each spelling.
     both(&ours, &theirs, "rule del pref 1000");
     both(&ours, &theirs, "rule del prio 1005");

@@ -482,15 +482,12 @@ impl Verb for Flush {
 }
 
 /// List the policy routing rules, IPv4 unless -6, in priority order (ip rule show, ip -6 rule
-/// show); -o text prints ip rule show's lines.
+/// show), or those with every part given (`rule show table 100`, `rule list pref 1000`, `rule
+/// show from 10.1.0.0/24`, as ip's selectors); -o text prints ip rule show's lines.
 #[derive(Debug, clap::Args)]
 pub struct Show {
-    /// IPv4 (the default, as ip).
-    #[arg(short = '4', conflicts_with = "ipv6")]
-    pub ipv4: bool,
-    /// IPv6 rules.
-    #[arg(short = '6')]
-    pub ipv6: bool,
+    #[command(flatten)]
+    pub rule: RuleWords,
 }
 
 /// The rules `rule show` lists, with ip -j rule's field names.
@@ -569,14 +566,12 @@ impl Verb for Show {
     type Output = Rules;
 
     fn run(self, ctx: &mut NsCtx, _: &mut Journal) -> Result<Rules> {
-        let family = if self.ipv6 {
-            AddressFamily::Inet6
-        } else {
-            AddressFamily::Inet
-        };
+        let spec = self.rule.spec("rule show")?;
         let mut socket = vnet_common::netlink::RouteSocket::open(ctx.netns.as_deref())?;
-        let rules = socket.rules(family).map_err(|e| e.context("list rules"))?;
-        Ok(Rules(rules.iter().map(RuleEntry::decode).collect()))
+        let rules = socket.rules(spec.family).map_err(|e| e.context("list rules"))?;
+        let every = self.rule.is_empty();
+        let shown = rules.iter().filter(|r| every || spec.matches(r, false));
+        Ok(Rules(shown.map(RuleEntry::decode).collect()))
     }
 }
 
