@@ -419,7 +419,7 @@ pub(crate) fn as_request(route: &RouteMessage) -> RouteMessage {
 }
 
 /// True when `route` is the one `spec` names, as the kernel matches them (destination, table,
-/// metric, and for del the gateway, dev and type when given).
+/// metric, and for del the gateway, dev, type, protocol and scope when given).
 fn matches_spec(route: &RouteMessage, spec: &RouteSpec, oif_index: Option<u32>, strict: bool) -> bool {
     let v6 = matches!(spec.dst, IpNet::V6(_));
     let same_family = (route.header.address_family == AddressFamily::Inet6) == v6;
@@ -446,7 +446,10 @@ fn matches_spec(route: &RouteMessage, spec: &RouteSpec, oif_index: Option<u32>, 
     if spec.kind != RouteType::Unicast && route.header.kind != spec.kind {
         return false;
     }
-    true
+    // The kernel matches a protocol or scope only when the request names one (ip sends none).
+    let protocol_ok = spec.protocol.is_none_or(|p| u8::from(route.header.protocol) == p);
+    let scope_ok = spec.scope.is_none_or(|s| route.header.scope == s);
+    protocol_ok && scope_ok
 }
 
 /// --exist-ok accepts only the route asked for: another one to the same prefix (another
