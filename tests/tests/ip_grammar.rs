@@ -621,3 +621,65 @@ fn neigh_change_get_and_show_to_as_ip() {
         assert_eq!(entries(), before);
     });
 }
+
+/// (local, address, prefixlen) of each address of a link, as ip -j addr show has them.
+fn peers(netns: &str, dev: &str) -> Vec<(Value, Value, Value)> {
+    let link = ip_json(&format!("-n {netns} addr show dev {dev}"));
+    let mut all: Vec<(Value, Value, Value)> = link[0]["addr_info"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| !a["local"].as_str().unwrap_or("").starts_with("fe80"))
+        .map(|a| {
+            (
+                a["local"].clone(),
+                a.get("address").cloned().unwrap_or(Value::Null),
+                a["prefixlen"].clone(),
+            )
+        })
+        .collect();
+    all.sort_by_key(|k| format!("{k:?}"));
+    all
+}
+
+/// `addr add ADDR peer PEER` makes the point-to-point address ip makes (the peer's prefix
+/// length, IFA_ADDRESS the peer); addr show names the peer as ip -j does; del with peer removes it.
+#[test]
+fn addr_peer_as_ip() {
+    let lab = lab!();
+    let (ours, theirs) = twins(&lab);
+    for line in [
+        "addr add 10.0.3.1 peer 10.0.3.2 dev v2",
+        "addr add 10.0.5.1/24 peer 10.0.5.0/30 dev v2",
+        "addr add fd00:3::1 peer fd00:3::2 dev v2 nodad",
+        "addr add 10.0.6.1 peer 10.0.6.2 dev v1",
+    ] {
+        both(&ours, &theirs, line);
+        assert_eq!(peers(&ours, "v2"), peers(&theirs, "v2"), "after {line}");
+    }
+    let shown = ns(&["-n", &ours, "addr", "show", "dev", "v2"]).ok().json();
+    let p2p = shown[0]["addr_info"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["local"] == "10.0.3.1")
+        .cloned();
+    assert_eq!(
+        p2p.as_ref().map(|a| a["address"].clone()),
+        Some(Value::from("10.0.3.2")),
+        "{shown}"
+    );
+    both(&ours, &theirs, "addr del 10.0.6.1 peer 10.0.6.2 dev v1");
+    assert_eq!(peers(&ours, "v1"), peers(&theirs, "v1"));
+    // A peer of the other family: refused before anything changes, as ip refuses it.
+    assert_ne!(
+        sh(&format!("ip -n {theirs} addr add 10.0.7.1 peer fd00::2 dev v1")).code,
+        0
+    );
+    assert_unchanged(state_snapshot, || {
+        ns(&[
+            "-n", &ours, "addr", "add", "10.0.7.1", "peer", "fd00::2", "dev", "v1",
+        ])
+        .fails(7, "same family");
+    });
+}

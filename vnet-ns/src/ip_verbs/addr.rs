@@ -7,6 +7,7 @@ use crate::addrs::{self, AddrSpec, FlushFilter, Options};
 use crate::iface::{self, Changed};
 use crate::NsCtx;
 use ipnet::IpNet;
+use std::net::IpAddr;
 use vnet_common::cidr::parse_cidr;
 use vnet_common::keywords::HEADING;
 use vnet_common::verb::BareForm;
@@ -91,9 +92,29 @@ pub struct Address {
     /// The link.
     #[arg(long, value_name = "IF", required = true, value_parser = super::ifname, help_heading = HEADING)]
     pub dev: Option<String>,
+    /// A point-to-point address's remote end, with the prefix length the address takes (`peer
+    /// 10.0.3.2` is /32, as ip).
+    #[arg(long, value_name = "ADDR[/LEN]", value_parser = parse_prefix, help_heading = HEADING)]
+    pub peer: Option<IpNet>,
 }
 
 impl Address {
+    /// The address with the peer's prefix length when a peer is given (ip's rule), and the peer.
+    fn with_peer(self) -> Result<(IpNet, String, Option<IpAddr>)> {
+        let peer = self.peer;
+        let (net, dev) = self.checked()?;
+        match peer {
+            Some(peer) if peer.addr().is_ipv6() != net.addr().is_ipv6() => Err(vnet_common::Error::invalid(
+                format!("addr: peer {peer} is not of the same family as {net}"),
+            )),
+            Some(peer) => {
+                let net = IpNet::new(net.addr(), peer.prefix_len()).expect("a length of the same family");
+                Ok((net, dev, Some(peer.addr())))
+            }
+            None => Ok((net, dev, None)),
+        }
+    }
+
     /// The address (checked: a bad one is exit 7) and the link.
     fn checked(self) -> Result<(IpNet, String)> {
         let net = match (self.local, self.cidr) {
@@ -160,8 +181,8 @@ impl Verb for Change {
     type Output = Changed;
 
     fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Changed> {
-        let (net, dev) = self.address.checked()?;
-        let asked = self.options.checked(&net, &dev)?;
+        let (net, dev, peer) = self.address.with_peer()?;
+        let asked = self.options.checked(&net, &dev, peer)?;
         if net.addr().is_ipv6() && !has(ctx, net, &dev)? {
             return Err(vnet_common::Error::not_found(format!(
                 "addr change {net} dev {dev}: {dev} has no such address"
@@ -230,7 +251,7 @@ pub struct AddrOptions {
 
 impl AddrOptions {
     /// The options, checked against the address and link (exit 7 as ip refuses them).
-    fn checked(self, net: &IpNet, dev: &str) -> Result<AddrOpts> {
+    fn checked(self, net: &IpNet, dev: &str, peer: Option<IpAddr>) -> Result<AddrOpts> {
         let lifetimes = match (self.valid_lft, self.preferred_lft) {
             (None, None) => None,
             (valid, preferred) => Some((
@@ -245,6 +266,7 @@ impl AddrOptions {
             lifetimes,
             noprefixroute: self.noprefixroute,
             nodad: self.nodad,
+            peer,
         };
         opts.check(net, dev)?;
         Ok(opts)
@@ -334,8 +356,8 @@ impl Verb for Add {
     type Output = Changed;
 
     fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Changed> {
-        let (net, dev) = self.address.checked()?;
-        let asked = self.options.checked(&net, &dev)?;
+        let (net, dev, peer) = self.address.with_peer()?;
+        let asked = self.options.checked(&net, &dev, peer)?;
         let spec = AddrSpec::Add {
             net,
             dev,
@@ -355,8 +377,8 @@ impl Verb for Replace {
     type Output = Changed;
 
     fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Changed> {
-        let (net, dev) = self.address.checked()?;
-        let asked = self.options.checked(&net, &dev)?;
+        let (net, dev, peer) = self.address.with_peer()?;
+        let asked = self.options.checked(&net, &dev, peer)?;
         let spec = AddrSpec::Add {
             net,
             dev,
@@ -376,8 +398,9 @@ impl Verb for Del {
     type Output = Changed;
 
     fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Changed> {
-        let bare = self.address.cidr.as_deref().is_some_and(|c| !c.contains('/'));
-        let (mut net, dev) = self.address.checked()?;
+        let bare =
+            self.address.cidr.as_deref().is_some_and(|c| !c.contains('/')) && self.address.peer.is_none();
+        let (mut net, dev, _) = self.address.with_peer()?;
         if bare {
             net = wildcard(ctx, net, &dev)?;
         }
@@ -432,7 +455,7 @@ mod tests {
         Ok(match verb {
             AddrVerb::Add(add) => {
                 let (net, dev) = checked(add.address)?;
-                let opts = add.options.checked(&net, &dev).map_err(|e| e.exit_code())?;
+                let opts = add.options.checked(&net, &dev, None).map_err(|e| e.exit_code())?;
                 AddrSpec::Add {
                     net,
                     dev,
@@ -442,7 +465,10 @@ mod tests {
             }
             AddrVerb::Replace(replace) => {
                 let (net, dev) = checked(replace.address)?;
-                let opts = replace.options.checked(&net, &dev).map_err(|e| e.exit_code())?;
+                let opts = replace
+                    .options
+                    .checked(&net, &dev, None)
+                    .map_err(|e| e.exit_code())?;
                 AddrSpec::Add {
                     net,
                     dev,
@@ -452,7 +478,10 @@ mod tests {
             }
             AddrVerb::Change(change) => {
                 let (net, dev) = checked(change.address)?;
-                let opts = change.options.checked(&net, &dev).map_err(|e| e.exit_code())?;
+                let opts = change
+                    .options
+                    .checked(&net, &dev, None)
+                    .map_err(|e| e.exit_code())?;
                 AddrSpec::Add {
                     net,
                     dev,
@@ -500,9 +529,36 @@ mod tests {
                     lifetimes: Some((100, 50)),
                     noprefixroute: true,
                     nodad: false,
+                    peer: None,
                 }
             ),
             other => panic!("{other:?}"),
+        }
+        // peer: the address takes the peer's prefix length (/32 for a bare peer), as ip.
+        for (line, want) in [
+            ("addr add 10.0.3.1 peer 10.0.3.2 dev eth0", Ok("10.0.3.1/32")),
+            (
+                "addr add 10.0.3.1/24 peer 10.0.3.0/30 dev eth0",
+                Ok("10.0.3.1/30"),
+            ),
+            ("addr del 10.0.3.1 peer fd00::2 dev eth0", Err(7)),
+        ] {
+            let address = match parse_line(line) {
+                Ok(NsVerb::Addr(AddrForms {
+                    verb: Some(AddrVerb::Add(a)),
+                    ..
+                })) => a.address,
+                Ok(NsVerb::Addr(AddrForms {
+                    verb: Some(AddrVerb::Del(d)),
+                    ..
+                })) => d.address,
+                other => panic!("{other:?}"),
+            };
+            let got = address
+                .with_peer()
+                .map(|(net, _, _)| net.to_string())
+                .map_err(|e| e.exit_code());
+            assert_eq!(got, want.map(str::to_string), "{line}");
         }
         assert!(matches!(
             spec("addr replace 10.0.0.1/24 dev eth0 valid_lft forever").unwrap(),
