@@ -17,8 +17,12 @@ pub mod neigh;
 pub mod netns;
 pub mod qdisc;
 pub mod route;
+pub mod route_filter;
 pub mod route_get;
+pub mod route_metrics;
+pub mod route_nexthop;
 pub mod rule;
+pub mod rule_match;
 pub mod tuntap;
 
 use vnet_common::names::{validate_ifname, validate_netns_name};
