@@ -239,6 +239,7 @@ fn ip_objects_commands_and_options_vnet_lacks_are_refused_by_name() {
         ("m", "'ip maddress'"),
         ("xfrm state", "'ip xfrm'"),
         ("route save", "'ip route save'"),
+        ("addr showdump", "'ip address showdump'"),
         ("link xstats", "'ip link xstats'"),
         ("-M route", "option -M"),
         ("-f link addr", "family link"),

@@ -150,8 +150,8 @@ const OBJECTS: &[IpObject] = &[
 /// ip/ipaddress.c do_ipaddr.
 const ADDRESS: Commands = &[
     ("add", Some("add")),
-    ("change", None),
-    ("chg", None),
+    ("change", Some("change")),
+    ("chg", Some("change")),
     ("replace", Some("replace")),
     ("delete", Some("del")),
     ("list", Some("show")),
@@ -167,18 +167,18 @@ const ADDRESS: Commands = &[
 /// ip/iproute.c do_iproute.
 const ROUTE: Commands = &[
     ("add", Some("add")),
-    ("change", None),
-    ("chg", None),
+    ("change", Some("change")),
+    ("chg", Some("change")),
     ("replace", Some("replace")),
-    ("prepend", None),
-    ("append", None),
-    ("test", None),
+    ("prepend", Some("prepend")),
+    ("append", Some("append")),
+    ("test", Some("test")),
     ("delete", Some("del")),
     ("list", Some("show")),
     ("show", Some("show")),
     ("lst", Some("show")),
     ("get", Some("get")),
-    ("flush", None),
+    ("flush", Some("flush")),
     ("save", None),
     ("restore", None),
     ("showdump", None),
@@ -194,18 +194,18 @@ const RULE: Commands = &[
     ("restore", None),
     ("add", Some("add")),
     ("delete", Some("del")),
-    ("flush", None),
+    ("flush", Some("flush")),
     ("help", Some("help")),
 ];
 
 /// ip/ipneigh.c do_ipneigh.
 const NEIGH: Commands = &[
     ("add", Some("add")),
-    ("change", None),
-    ("chg", None),
+    ("change", Some("change")),
+    ("chg", Some("change")),
     ("replace", Some("replace")),
     ("delete", Some("del")),
-    ("get", None),
+    ("get", Some("get")),
     ("show", Some("show")),
     ("lst", Some("show")),
     ("list", Some("show")),
