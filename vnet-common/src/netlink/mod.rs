@@ -38,12 +38,27 @@ use std::future::Future;
 use std::os::fd::{AsRawFd, OwnedFd};
 use tokio::runtime::{Builder, Runtime};
 
-/// rtnetlink's async handles on one current-thread runtime, one per namespace touched, each with
-/// a second descriptor of its socket for [`Netlink::link_index`].
+/// rtnetlink's async handles on one current-thread runtime, one per namespace touched (at most
+/// [`MAX_OPEN`] at a time), each with a second descriptor of its socket for
+/// [`Netlink::link_index`].
 pub struct Netlink {
     runtime: Runtime,
-    handles: HashMap<Option<String>, (Handle, OwnedFd)>,
+    handles: HashMap<Option<String>, Opened>,
+    /// Counts uses, to find the handle used longest ago.
+    uses: u64,
 }
+
+struct Opened {
+    handle: Handle,
+    fd: OwnedFd,
+    last_use: u64,
+}
+
+/// The most namespaces whose sockets are kept open at once: a --batch that touches more (the
+/// topology of 1000 hosts touches 1001) closes the one used longest ago, so its descriptors and
+/// memory stay bounded however many namespaces its lines name. One still in use elsewhere (a
+/// journal's undo step holds its handle) stays open until that lets go.
+pub const MAX_OPEN: usize = 64;
 
 impl Netlink {
     pub fn new() -> Result<Netlink> {
@@ -54,24 +69,48 @@ impl Netlink {
         Ok(Netlink {
             runtime,
             handles: HashMap::new(),
+            uses: 0,
         })
     }
 
     /// The handle for `netns` (None: the namespace this process runs in), opened on first use.
     /// A missing namespace is exit 3, a bad name exit 7.
     pub fn handle(&mut self, netns: Option<&str>) -> Result<Handle> {
-        Ok(self.opened(netns)?.0.clone())
+        Ok(self.opened(netns)?.handle.clone())
     }
 
-    fn opened(&mut self, netns: Option<&str>) -> Result<&(Handle, OwnedFd)> {
+    fn opened(&mut self, netns: Option<&str>) -> Result<&Opened> {
         let key = netns.map(str::to_string);
+        self.uses += 1;
         if !self.handles.contains_key(&key) {
             let socket = RouteSocket::open(netns)?;
             let fd = socket.duplicate()?;
             let handle = connect(socket, self.runtime.handle())?;
-            self.handles.insert(key.clone(), (handle, fd));
+            if self.handles.len() >= MAX_OPEN {
+                self.close_oldest();
+            }
+            let opened = Opened {
+                handle,
+                fd,
+                last_use: 0,
+            };
+            self.handles.insert(key.clone(), opened);
         }
-        Ok(&self.handles[&key])
+        let opened = self.handles.get_mut(&key).expect("just opened");
+        opened.last_use = self.uses;
+        Ok(opened)
+    }
+
+    /// Drops the handle used longest ago: its connection ends when no clone of it is left.
+    fn close_oldest(&mut self) {
+        let oldest = self
+            .handles
+            .iter()
+            .min_by_key(|(_, opened)| opened.last_use)
+            .map(|(key, _)| key.clone());
+        if let Some(key) = oldest {
+            self.handles.remove(&key);
+        }
     }
 
     /// The index and name of the link called `name` in `netns` (its own name when `name` is one
@@ -87,7 +126,7 @@ impl Netlink {
         if name.is_empty() || name.len() >= libc::IFNAMSIZ || name.contains('\0') {
             return Ok(None);
         }
-        let fd = self.opened(netns)?.1.as_raw_fd();
+        let fd = self.opened(netns)?.fd.as_raw_fd();
         // SAFETY: a zeroed ifreq is valid (all integers and byte arrays).
         let mut request: libc::ifreq = unsafe { std::mem::zeroed() };
         for (to, from) in request.ifr_name.iter_mut().zip(name.bytes()) {
