@@ -219,13 +219,22 @@ fn a_batch_of_link_adds_prints_each_new_link_as_ip_sees_it() {
     for (i, record) in records.iter().enumerate() {
         match i {
             20 => {
-                assert_eq!((record["line"].as_u64(), record["exit_code"].as_u64()), (Some(21), Some(4)));
+                assert_eq!(
+                    (record["line"].as_u64(), record["exit_code"].as_u64()),
+                    (Some(21), Some(4))
+                );
                 assert!(record["error"].as_str().unwrap().contains("exists"), "{record}");
             }
             23 => assert!(record.get("exit_code").is_none(), "{record}"),
             24 => {
-                assert_eq!((record["line"].as_u64(), record["exit_code"].as_u64()), (Some(25), Some(3)));
-                assert!(record["error"].as_str().unwrap().contains("'p0' not found"), "{record}");
+                assert_eq!(
+                    (record["line"].as_u64(), record["exit_code"].as_u64()),
+                    (Some(25), Some(3))
+                );
+                assert!(
+                    record["error"].as_str().unwrap().contains("'p0' not found"),
+                    "{record}"
+                );
             }
             _ => {
                 // p0 is called p9 since line 24.
@@ -237,16 +246,29 @@ fn a_batch_of_link_adds_prints_each_new_link_as_ip_sees_it() {
             }
         }
     }
-    let expected = (0..20).map(|i| format!("mv{i}")).chain(["vx0", "mt0", "p9", "mv21"].map(String::from));
+    let expected = (0..20)
+        .map(|i| format!("mv{i}"))
+        .chain(["vx0", "mt0", "p9", "mv21"].map(String::from));
     let names: Vec<Value> = records
         .iter()
         .filter_map(|r| r.get("interface").map(|i| i["name"].clone()))
         .collect();
-    assert_eq!(names, expected.map(Value::from).collect::<Vec<_>>(), "records in input order");
-    assert_eq!(records[22]["interface"]["link"], "p0", "named by its own name, not uplink0");
+    assert_eq!(
+        names,
+        expected.map(Value::from).collect::<Vec<_>>(),
+        "records in input order"
+    );
+    assert_eq!(
+        records[22]["interface"]["link"], "p0",
+        "named by its own name, not uplink0"
+    );
     assert_eq!(records[25]["interface"]["link"], "p9", "the renamed parent");
     let macvlans = ip_json(&format!("-n {n} link show type macvlan"));
-    assert_eq!(macvlans.as_array().unwrap().len(), 21, "mv0-mv19 and mv21: {macvlans}");
+    assert_eq!(
+        macvlans.as_array().unwrap().len(),
+        21,
+        "mv0-mv19 and mv21: {macvlans}"
+    );
 }
 
 /// The kinds this kernel lacks are exit 6 naming the module, nothing changed; bad words are exit
