@@ -154,6 +154,9 @@ async fn index_of(
     (ns, what): (Option<&str>, &str),
     known: &mut Vec<LinkMessage>,
 ) -> Result<u32> {
+    if let Some(link) = known.iter().find(|l| links::link_name(l) == name) {
+        return Ok(link.header.index);
+    }
     match links::find_link(handle, name).await? {
         Some(link) => {
             let index = link.header.index;
@@ -166,6 +169,22 @@ async fn index_of(
             netns::describe(ns)
         ))),
     }
+}
+
+/// The links `new` names (parent, dev, primary) as [`Netlink::link_index`] finds them in `ns`:
+/// their index and name, all [`index_of`] and the result need. The others are asked by RTM_GETLINK.
+fn looked_up(netlink: &mut Netlink, ns: Option<&str>, new: &NewLink) -> Vec<LinkMessage> {
+    [&new.parent, &new.dev, &new.primary]
+        .into_iter()
+        .flatten()
+        .filter_map(|given| {
+            let (index, name) = netlink.link_index(ns, given).ok()??;
+            let mut link = LinkMessage::default();
+            link.header.index = index;
+            link.attributes.push(LinkAttribute::IfName(name));
+            Some(link)
+        })
+        .collect()
 }
 
 /// The request with the looked-up links put in by index (also kept in `known`). `names` are the
@@ -334,13 +353,13 @@ pub fn run_add(
         None => (handle.clone(), None),
     };
     let kind = new.kind;
+    let mut known = looked_up(netlink, ns.as_deref(), &new);
     netlink.run(async {
         let same_ns = peer_lands_in.as_ref() == Some(&lands_in);
         let (name, peer_name) = pick_names(&new, (&home, &peer_home), same_ns).await?;
         let what = format!("link add {name} type {}", kind.word());
         let bridge_options = new.bridge.clone();
         // A taken name is the kernel's EEXIST (nothing made): one request fewer per line.
-        let mut known = vec![];
         let names = (name.as_str(), peer_name.as_deref());
         let mut request = message(
             &handle,
@@ -355,10 +374,7 @@ pub fn run_add(
             use std::os::fd::AsRawFd;
             request.attributes.push(LinkAttribute::NetNsFd(file.as_raw_fd()));
         }
-        handle
-            .link()
-            .add(request)
-            .execute()
+        let made = links::create_link(&handle, request)
             .await
             .map_err(|e| refused(e, kind, &what, (&name, lands_in.as_deref())))?;
         let (undo, gone) = (home.clone(), name.clone());
@@ -370,7 +386,10 @@ pub fn run_add(
                 .await
                 .map_err(Error::from)
         })?;
-        let link = links::require_link(&home, &name, lands_in.as_deref()).await?;
+        let link = match made {
+            Some(link) => link,
+            None => links::require_link(&home, &name, lands_in.as_deref()).await?,
+        };
         check_bridge_options(&link, &bridge_options, &what)?;
         Ok(LinkAdded {
             netns: lands_in.clone(),
