@@ -176,8 +176,13 @@ fn check_macs(domains: &[Element], checks: Checks, nics: &[Nic], warnings: &mut 
     Ok(())
 }
 
+fn is_local(conn: &Connect) -> bool {
+    conn.get_uri()
+        .is_ok_and(|uri| vnet_common::libvirt::is_local_uri(&uri))
+}
+
 /// Bytes free where a new disk goes: its pool's available space, or (a pool install will
-/// make) the file system of its directory.
+/// make) the file system of its directory, when that is on this machine.
 fn available(conn: &Connect, pool: &PoolPlan) -> Result<Option<u64>> {
     match pool {
         PoolPlan::Existing(name) if name.is_empty() => Ok(None),
@@ -187,6 +192,8 @@ fn available(conn: &Connect, pool: &PoolPlan) -> Result<Option<u64>> {
                 pool.get_info().libvirt(format!("storage pool {name}"))?.available,
             ))
         }
+        // Over a remote URI the directory is the target host's: not measurable here.
+        PoolPlan::New { .. } if !is_local(conn) => Ok(None),
         PoolPlan::New { dir, .. } => Ok(nix::sys::statvfs::statvfs(dir.as_str())
             .ok()
             .map(|s| s.blocks_available() * s.fragment_size())),
