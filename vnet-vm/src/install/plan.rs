@@ -79,6 +79,10 @@ pub struct Plan {
     pub warnings: Vec<String>,
     /// The XML of the table-driven options (--watchdog, --rng, --events, ...).
     pub table: TableXml,
+    /// --initrd-inject: files appended to the --location initrd's root.
+    pub inject: Vec<PathBuf>,
+    /// --check: which of virt-install's safety checks run.
+    pub checks: super::checks::Checks,
     /// --autostart: set once the domain is defined.
     pub autostart: bool,
     /// --transient: started from the XML, never defined.
@@ -205,6 +209,7 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
     let method = parse_method(args, kernel)?;
     check_method(args, &method, &disk_specs, &nics, boot.uefi)?;
     check_launch_security(args, boot.uefi)?;
+    let inject = super::inject::check(&args.initrd_inject, matches!(method, Method::Location(_)))?;
     let os_variant = match &args.os_variant {
         Some(v) => {
             let (os, warning) = osinfo::resolve(v)?;
@@ -239,6 +244,8 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
         install_kernel: args.install.is_some(),
         warnings,
         table,
+        checks: super::checks::parse_checks(&args.check)?,
+        inject,
         autostart: args.autostart,
         transient: args.transient,
     };
@@ -253,6 +260,7 @@ pub fn check(ctx: &mut Session, plan: &mut Plan, disks: &[DiskSpec]) -> Result<(
     plan.remote = !local;
     let conn = ctx.conn()?;
     check_nics(conn, &plan.nics, local)?;
+    super::hostdev::resolve(conn, &mut plan.table.devices)?;
     plan.method = match plan.method.clone() {
         Method::Cdrom(p) if !local => {
             plan.cdrom_upload = remote_cdrom(conn, &p)?;
@@ -264,16 +272,17 @@ pub fn check(ctx: &mut Session, plan: &mut Plan, disks: &[DiskSpec]) -> Result<(
         }
         method => resolve_method(method)?,
     };
-    let reuse = matches!(plan.method, Method::Import) || plan.import_with_kernel();
     let mut disks = disks.to_vec();
     super::disks::place_pool_disks(conn, &plan.name, &mut disks)?;
     super::disks::mark_block_devices(&mut disks, local);
-    plan.disks = storage::plan_disks(conn, &disks, reuse)?;
+    plan.disks = storage::plan_disks(conn, &disks)?;
     for d in &mut plan.disks {
         if d.spec.format.is_empty() {
             d.spec.format = if d.create { "qcow2" } else { "raw" }.into();
         }
     }
+    let warnings = super::checks::run(conn, plan.checks, &plan.disks, &plan.nics)?;
+    plan.warnings.extend(warnings);
     for d in &plan.disks {
         if !d.create && d.spec.size_gb.is_some() {
             plan.warnings.push(format!(
@@ -298,13 +307,6 @@ pub fn check(ctx: &mut Session, plan: &mut Plan, disks: &[DiskSpec]) -> Result<(
         seed.volume = cloudinit::volume_name(conn, existing, &plan.name);
     }
     Ok(())
-}
-
-impl Plan {
-    /// --import with --boot kernel=...: the kernel boots, the disks are existing images.
-    pub fn import_with_kernel(&self) -> bool {
-        matches!(self.method, Method::Kernel(_)) && self.import
-    }
 }
 
 /// What libvirt's domain capabilities must offer for --boot uefi and --cpu, checked once the

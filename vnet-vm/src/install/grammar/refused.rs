@@ -140,10 +140,11 @@ mod tests {
 
     #[test]
     fn refused_options_parse_and_are_refused_by_name() {
-        let line = Line::try_parse_from(["x", "--smartcard", "host", "--watchdog", "i6300esb"]).unwrap();
+        let line =
+            Line::try_parse_from(["x", "--unattended", "profile=desktop", "--watchdog", "i6300esb"]).unwrap();
         let err = line.table.refuse().unwrap_err();
         assert_eq!(err.kind.exit_code(), 7);
-        assert_eq!(err.message, "--smartcard is not supported by vnet-vm install");
+        assert_eq!(err.message, "--unattended is not supported by vnet-vm install");
         let line = Line::try_parse_from(["x", "--watchdog", "i6300esb,action=reset"]).unwrap();
         line.table.refuse().unwrap();
         assert_eq!(line.table.xml().unwrap().devices[0].get("@action"), Some("reset"));

@@ -5,7 +5,9 @@
 //! docs/vnet-vm.md (reference.rs) are all read from here and from its rows (rows.rs): an option
 //! is added in one place.
 
+use super::check::CHECK;
 use super::domain_rows::*;
+use super::passthrough::*;
 use super::rows::*;
 pub use super::rows::{Default, Row};
 
@@ -216,7 +218,12 @@ pub static OPTIONS: &[OptionDef] = &[
         &[],
         "kernel command line for the --location kernel",
     ),
-    refused("initrd-inject", NOT_YET),
+    typed(
+        "initrd-inject",
+        &[],
+        &[],
+        "with --location: a file put into the install initrd's root (repeatable)",
+    ),
     refused(
         "unattended",
         "an unattended install needs osinfo's install scripts, which vnet does not run",
@@ -338,7 +345,13 @@ pub static OPTIONS: &[OptionDef] = &[
         &[],
         "a serial port (replaces install's default pty serial console)",
     ),
-    refused("parallel", NOT_YET),
+    device(
+        "parallel",
+        &["type"],
+        CHARDEV,
+        &[],
+        "a parallel port (repeatable)",
+    ),
     OptionDef {
         name: "channel",
         kind: Kind::Device("channel"),
@@ -358,7 +371,13 @@ pub static OPTIONS: &[OptionDef] = &[
         &[],
         "a text console (replaces install's default pty serial console)",
     ),
-    refused("hostdev", NOT_YET),
+    device(
+        "hostdev",
+        &["name"],
+        HOSTDEV,
+        &[],
+        "a host PCI or USB device passed through (repeatable; the device is looked up in libvirt's node devices)",
+    ),
     OptionDef {
         name: "filesystem",
         kind: Kind::Device("filesystem"),
@@ -375,7 +394,13 @@ pub static OPTIONS: &[OptionDef] = &[
         defaults: &[],
         help: "a sound card (repeatable)",
     },
-    refused("audio", NOT_YET),
+    device(
+        "audio",
+        &[],
+        AUDIO,
+        &[],
+        "an audio backend (type=spice, type=pulseaudio,id=2; none for none)",
+    ),
     OptionDef {
         name: "watchdog",
         kind: Kind::Device("watchdog"),
@@ -391,7 +416,13 @@ pub static OPTIONS: &[OptionDef] = &[
         &[],
         "a video card (replaces the vga card a graphical console gets)",
     ),
-    refused("smartcard", NOT_YET),
+    device(
+        "smartcard",
+        &["mode"],
+        SMARTCARD,
+        SMARTCARD_DEFAULTS,
+        "a smartcard device (passthrough,type=spicevmc; host)",
+    ),
     device("redirdev", &["bus"], REDIRDEV, &[], "a USB redirection device"),
     OptionDef {
         name: "rng",
@@ -477,7 +508,12 @@ pub static OPTIONS: &[OptionDef] = &[
         &[],
         "start without a persistent definition (virsh create)",
     ),
-    refused("destroy-on-exit", NOT_YET),
+    typed(
+        "destroy-on-exit",
+        &[],
+        &[],
+        "destroy the guest once the console session or --wait ends",
+    ),
     typed(
         "wait",
         &[],
@@ -509,7 +545,12 @@ pub static OPTIONS: &[OptionDef] = &[
         &[],
         "validate and print what would be done, change nothing",
     ),
-    refused("check", NOT_YET),
+    typed(
+        "check",
+        &[],
+        CHECK,
+        "turn virt-install's safety checks off (path_in_use=off, mac_in_use=off, disk_size=off, all=off)",
+    ),
     typed(
         "quiet",
         &[],
