@@ -31,7 +31,7 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "send-key" => &["domain", "keycode"],
         "qemu-agent-command" => &["domain", "cmd"],
         "set-user-password" => &["domain", "user", "password"],
-        "snapshot-create-as" => &["domain", "name"],
+        "snapshot-create-as" => &["domain", "name", "description"],
         "snapshot-create" => &["domain", "xmlfile"],
         "snapshot-info" | "snapshot-dumpxml" | "snapshot-revert" | "snapshot-delete" => {
             &["domain", "snapshotname"]
@@ -298,5 +298,19 @@ mod tests {
     #[test]
     fn every_virsh_option_is_supported_or_refused_by_name() {
         check_against_virsh(&vnet_common::tool::command::<crate::VmTool>(), &GRAMMAR);
+    }
+}
+
+#[cfg(test)]
+mod bare_words {
+    /// virsh fills snapshot-create-as's <domain>, --name and --description in order: a third bare
+    /// word is the description (`virsh snapshot-create-as web s1 "before upgrade"`).
+    #[test]
+    fn a_third_bare_word_of_snapshot_create_as_is_the_description() {
+        let words = ["vnet-vm", "snapshot-create-as", "web", "s1", "before upgrade"].map(String::from);
+        let cli = vnet_common::tool::parse::<crate::VmTool>(words).unwrap();
+        let line = format!("{:?}", cli.verb.unwrap());
+        assert!(line.contains("description: Some(\"before upgrade\")"), "{line}");
+        assert!(line.contains("snapshot: Some(\"s1\")"), "{line}");
     }
 }
