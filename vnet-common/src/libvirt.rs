@@ -2,6 +2,7 @@
 //! mapping libvirt's error numbers onto the shared exit codes.
 
 pub mod document;
+pub mod edit;
 pub mod forwards;
 pub mod kvm;
 pub mod lifecycle;

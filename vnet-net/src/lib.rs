@@ -4,6 +4,7 @@
 mod checks;
 mod define;
 mod doctor;
+mod edit;
 mod events;
 mod forward;
 mod inspect;
@@ -97,6 +98,8 @@ vnet_common::verbs! {
         Dumpxml(inspect::Dumpxml),
         #[command(visible_alias = "net-info")]
         Info(inspect::Info),
+        #[command(visible_alias = "net-edit")]
+        Edit(edit::Edit),
         #[command(visible_alias = "net-dhcp-leases")]
         DhcpLeases(leases::DhcpLeases),
         Doctor(doctor::Doctor),

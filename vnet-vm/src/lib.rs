@@ -205,6 +205,9 @@ vnet_common::verbs! {
         Capabilities(host::Capabilities),
         Domcapabilities(host::Domcapabilities),
         Sysinfo(host::Sysinfo),
+        Edit(domains::edit::Edit),
+        PoolEdit(storage::pool_edit::PoolEdit),
+        SnapshotEdit(snapshots::edit::SnapshotEdit),
     }
 }
 

@@ -56,6 +56,9 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "vol-create-as" => &["pool", "name", "capacity"],
         "vol-info" | "vol-delete" => &["vol"],
         "vol-upload" | "vol-download" => &["vol", "file"],
+        "edit" => &["domain"],
+        "pool-edit" => &["pool"],
+        "snapshot-edit" => &["domain", "snapshotname"],
         _ => &[],
     }
 }

@@ -3,6 +3,7 @@
 //! domain's current one, and the facts read from its XML.
 
 pub mod create;
+pub mod edit;
 pub mod list;
 pub mod revert;
 pub mod show;

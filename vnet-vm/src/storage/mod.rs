@@ -4,6 +4,7 @@
 pub mod disks;
 pub mod paths;
 pub mod pool_as;
+pub mod pool_edit;
 pub mod poolfile;
 pub mod pools;
 pub mod target;
