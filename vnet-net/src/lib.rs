@@ -7,6 +7,7 @@ mod doctor;
 mod edit;
 mod events;
 mod forward;
+mod ids;
 mod inspect;
 mod leases;
 mod lifecycle;
@@ -100,6 +101,10 @@ vnet_common::verbs! {
         Info(inspect::Info),
         #[command(visible_alias = "net-edit")]
         Edit(edit::Edit),
+        #[command(visible_alias = "net-uuid")]
+        Uuid(ids::Uuid),
+        #[command(visible_alias = "net-name")]
+        Name(ids::Name),
         #[command(visible_alias = "net-dhcp-leases")]
         DhcpLeases(leases::DhcpLeases),
         Doctor(doctor::Doctor),

@@ -7,7 +7,7 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "define" | "create" => &["file"],
         "start" | "destroy" | "undefine" | "autostart" | "dumpxml" | "info" | "dhcp-leases" => &["network"],
         "events" => &["network"],
-        "edit" => &["network"],
+        "edit" | "uuid" | "name" => &["network"],
         "update" => &["network", "command", "section", "xml"],
         _ => &[],
     }

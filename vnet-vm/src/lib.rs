@@ -208,6 +208,12 @@ vnet_common::verbs! {
         Edit(domains::edit::Edit),
         PoolEdit(storage::pool_edit::PoolEdit),
         SnapshotEdit(snapshots::edit::SnapshotEdit),
+        PoolUuid(storage::names::PoolUuid),
+        PoolName(storage::names::PoolName),
+        VolKey(storage::names::VolKey),
+        VolName(storage::names::VolName),
+        VolPool(storage::names::VolPool),
+        SnapshotParent(snapshots::parent::SnapshotParent),
     }
 }
 

@@ -58,7 +58,9 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "vol-upload" | "vol-download" => &["vol", "file"],
         "edit" => &["domain"],
         "pool-edit" => &["pool"],
-        "snapshot-edit" => &["domain", "snapshotname"],
+        "snapshot-edit" | "snapshot-parent" => &["domain", "snapshotname"],
+        "pool-uuid" | "pool-name" => &["pool"],
+        "vol-key" | "vol-name" | "vol-pool" => &["vol"],
         _ => &[],
     }
 }

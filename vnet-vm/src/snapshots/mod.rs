@@ -5,6 +5,7 @@
 pub mod create;
 pub mod edit;
 pub mod list;
+pub mod parent;
 pub mod revert;
 pub mod show;
 

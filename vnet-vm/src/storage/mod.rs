@@ -2,6 +2,7 @@
 //! a remote host, and where install's files go. This module only names its parts.
 
 pub mod disks;
+pub mod names;
 pub mod paths;
 pub mod pool_as;
 pub mod pool_edit;
