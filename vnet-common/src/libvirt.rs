@@ -9,6 +9,7 @@ pub mod lifecycle;
 pub mod lookup;
 pub mod metadata;
 pub mod network;
+pub mod ports;
 pub mod xml;
 
 use crate::{Error, ErrorKind, Result};

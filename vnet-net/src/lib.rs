@@ -12,6 +12,7 @@ mod inspect;
 mod leases;
 mod lifecycle;
 mod network;
+mod ports;
 mod prune;
 mod spec;
 mod update;
@@ -105,6 +106,14 @@ vnet_common::verbs! {
         Uuid(ids::Uuid),
         #[command(visible_alias = "net-name")]
         Name(ids::Name),
+        #[command(visible_alias = "net-port-list")]
+        PortList(ports::PortList),
+        #[command(visible_alias = "net-port-create")]
+        PortCreate(ports::PortCreate),
+        #[command(visible_alias = "net-port-dumpxml")]
+        PortDumpxml(ports::PortDumpxml),
+        #[command(visible_alias = "net-port-delete")]
+        PortDelete(ports::PortDelete),
         #[command(visible_alias = "net-dhcp-leases")]
         DhcpLeases(leases::DhcpLeases),
         Doctor(doctor::Doctor),

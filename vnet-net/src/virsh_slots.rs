@@ -7,7 +7,9 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "define" | "create" => &["file"],
         "start" | "destroy" | "undefine" | "autostart" | "dumpxml" | "info" | "dhcp-leases" => &["network"],
         "events" => &["network"],
-        "edit" | "uuid" | "name" => &["network"],
+        "edit" | "uuid" | "name" | "port-list" => &["network"],
+        "port-create" => &["network", "file"],
+        "port-dumpxml" | "port-delete" => &["network", "port"],
         "update" => &["network", "command", "section", "xml"],
         _ => &[],
     }
@@ -26,6 +28,7 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("define", &["validate"]),
     ("create", &["validate"]),
     ("dumpxml", &["xpath", "wrap"]),
+    ("port-dumpxml", &["xpath", "wrap"]),
     ("events", &["event", "loop", "list", "timestamp"]),
 ];
 
