@@ -9,6 +9,7 @@ mod install;
 mod migrate;
 mod observe;
 mod prune;
+mod secrets;
 mod snapshots;
 mod spec;
 mod storage;
@@ -214,6 +215,12 @@ vnet_common::verbs! {
         VolName(storage::names::VolName),
         VolPool(storage::names::VolPool),
         SnapshotParent(snapshots::parent::SnapshotParent),
+        SecretDefine(secrets::define::SecretDefine),
+        SecretUndefine(secrets::define::SecretUndefine),
+        SecretList(secrets::list::SecretList),
+        SecretDumpxml(secrets::list::SecretDumpxml),
+        SecretSetValue(secrets::value::SecretSetValue),
+        SecretGetValue(secrets::value::SecretGetValue),
     }
 }
 

@@ -61,6 +61,9 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "snapshot-edit" | "snapshot-parent" => &["domain", "snapshotname"],
         "pool-uuid" | "pool-name" => &["pool"],
         "vol-key" | "vol-name" | "vol-pool" => &["vol"],
+        "secret-define" => &["file"],
+        "secret-undefine" | "secret-dumpxml" | "secret-get-value" => &["secret"],
+        "secret-set-value" => &["secret", "base64"],
         _ => &[],
     }
 }
@@ -277,6 +280,8 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("desc", &["edit"]),
     ("domif-setlink", &["print-xml"]),
     ("version", &["daemon"]),
+    ("secret-dumpxml", &["xpath", "wrap"]),
+    ("secret-set-value", &["interactive"]),
 ];
 
 #[cfg(test)]
