@@ -9,6 +9,7 @@ pub mod lifecycle;
 pub mod lookup;
 pub mod metadata;
 pub mod network;
+pub mod nwfilter;
 pub mod ports;
 pub mod secret;
 pub mod xml;

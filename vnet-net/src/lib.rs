@@ -12,6 +12,7 @@ mod inspect;
 mod leases;
 mod lifecycle;
 mod network;
+mod nwfilter;
 mod ports;
 mod prune;
 mod spec;
@@ -114,6 +115,10 @@ vnet_common::verbs! {
         PortDumpxml(ports::PortDumpxml),
         #[command(visible_alias = "net-port-delete")]
         PortDelete(ports::PortDelete),
+        NwfilterDefine(nwfilter::filters::NwfilterDefine),
+        NwfilterList(nwfilter::filters::NwfilterList),
+        NwfilterDumpxml(nwfilter::filters::NwfilterDumpxml),
+        NwfilterUndefine(nwfilter::filters::NwfilterUndefine),
         #[command(visible_alias = "net-dhcp-leases")]
         DhcpLeases(leases::DhcpLeases),
         Doctor(doctor::Doctor),

@@ -10,6 +10,8 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "edit" | "uuid" | "name" | "port-list" => &["network"],
         "port-create" => &["network", "file"],
         "port-dumpxml" | "port-delete" => &["network", "port"],
+        "nwfilter-define" => &["file"],
+        "nwfilter-dumpxml" | "nwfilter-undefine" => &["nwfilter"],
         "update" => &["network", "command", "section", "xml"],
         _ => &[],
     }
@@ -29,6 +31,7 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("create", &["validate"]),
     ("dumpxml", &["xpath", "wrap"]),
     ("port-dumpxml", &["xpath", "wrap"]),
+    ("nwfilter-dumpxml", &["xpath", "wrap"]),
     ("events", &["event", "loop", "list", "timestamp"]),
 ];
 
@@ -44,6 +47,8 @@ mod tests {
         unnamed: &[],
         virsh_verb: |verb| match verb {
             "events" => "net-event".into(),
+            // The filter verbs keep virsh's own names.
+            verb if verb.starts_with("nwfilter-") => verb.into(),
             verb => format!("net-{verb}"),
         },
     };
