@@ -10,6 +10,7 @@ pub mod lookup;
 pub mod metadata;
 pub mod network;
 pub mod nwfilter;
+pub mod nwfilter_binding;
 pub mod ports;
 pub mod secret;
 pub mod xml;

@@ -119,6 +119,10 @@ vnet_common::verbs! {
         NwfilterList(nwfilter::filters::NwfilterList),
         NwfilterDumpxml(nwfilter::filters::NwfilterDumpxml),
         NwfilterUndefine(nwfilter::filters::NwfilterUndefine),
+        NwfilterBindingList(nwfilter::bindings::NwfilterBindingList),
+        NwfilterBindingCreate(nwfilter::bindings::NwfilterBindingCreate),
+        NwfilterBindingDumpxml(nwfilter::bindings::NwfilterBindingDumpxml),
+        NwfilterBindingDelete(nwfilter::bindings::NwfilterBindingDelete),
         #[command(visible_alias = "net-dhcp-leases")]
         DhcpLeases(leases::DhcpLeases),
         Doctor(doctor::Doctor),

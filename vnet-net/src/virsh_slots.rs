@@ -12,6 +12,8 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "port-dumpxml" | "port-delete" => &["network", "port"],
         "nwfilter-define" => &["file"],
         "nwfilter-dumpxml" | "nwfilter-undefine" => &["nwfilter"],
+        "nwfilter-binding-create" => &["file"],
+        "nwfilter-binding-dumpxml" | "nwfilter-binding-delete" => &["binding"],
         "update" => &["network", "command", "section", "xml"],
         _ => &[],
     }
@@ -32,6 +34,7 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("dumpxml", &["xpath", "wrap"]),
     ("port-dumpxml", &["xpath", "wrap"]),
     ("nwfilter-dumpxml", &["xpath", "wrap"]),
+    ("nwfilter-binding-dumpxml", &["xpath", "wrap"]),
     ("events", &["event", "loop", "list", "timestamp"]),
 ];
 

@@ -3,6 +3,7 @@
 //! guard; the verbs keep virsh's names (`vnet-net nwfilter-define`), so a script swaps the
 //! command only.
 
+pub mod bindings;
 pub mod filters;
 
 use virt::connect::Connect;
