@@ -7,6 +7,7 @@ mod domains;
 mod host;
 mod install;
 mod migrate;
+mod nodedev;
 mod observe;
 mod prune;
 mod secrets;
@@ -221,6 +222,9 @@ vnet_common::verbs! {
         SecretDumpxml(secrets::list::SecretDumpxml),
         SecretSetValue(secrets::value::SecretSetValue),
         SecretGetValue(secrets::value::SecretGetValue),
+        NodedevList(nodedev::list::NodedevList),
+        NodedevDumpxml(nodedev::list::NodedevDumpxml),
+        NodedevInfo(nodedev::list::NodedevInfo),
     }
 }
 

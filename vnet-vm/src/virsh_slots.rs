@@ -64,6 +64,7 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "secret-define" => &["file"],
         "secret-undefine" | "secret-dumpxml" | "secret-get-value" => &["secret"],
         "secret-set-value" => &["secret", "base64"],
+        "nodedev-dumpxml" | "nodedev-info" => &["device"],
         _ => &[],
     }
 }
@@ -282,6 +283,7 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("version", &["daemon"]),
     ("secret-dumpxml", &["xpath", "wrap"]),
     ("secret-set-value", &["interactive"]),
+    ("nodedev-dumpxml", &["xpath", "wrap"]),
 ];
 
 #[cfg(test)]
