@@ -225,6 +225,8 @@ vnet_common::verbs! {
         NodedevList(nodedev::list::NodedevList),
         NodedevDumpxml(nodedev::list::NodedevDumpxml),
         NodedevInfo(nodedev::list::NodedevInfo),
+        FindStoragePoolSources(storage::sources::FindStoragePoolSources),
+        FindStoragePoolSourcesAs(storage::sources::FindStoragePoolSourcesAs),
     }
 }
 

@@ -65,6 +65,8 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "secret-undefine" | "secret-dumpxml" | "secret-get-value" => &["secret"],
         "secret-set-value" => &["secret", "base64"],
         "nodedev-dumpxml" | "nodedev-info" => &["device"],
+        "find-storage-pool-sources" => &["type", "srcSpec"],
+        "find-storage-pool-sources-as" => &["type", "host", "port", "initiator"],
         _ => &[],
     }
 }

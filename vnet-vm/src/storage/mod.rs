@@ -8,6 +8,7 @@ pub mod pool_as;
 pub mod pool_edit;
 pub mod poolfile;
 pub mod pools;
+pub mod sources;
 pub mod target;
 pub mod volfile;
 pub mod volops;
