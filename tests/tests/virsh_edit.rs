@@ -362,3 +362,61 @@ fn snapshot_edit_as_virsh_does() {
     edit_with("vnet-vm", "true", &["snapshot-edit", &name, "nosuch"]).fails(3, "nosuch");
     edit_with("vnet-vm", "true", &["snapshot-edit", "nosuchdomain", "s1"]).fails(3, "nosuchdomain");
 }
+
+/// On a terminal (stdin a tty, given by script(1)) a document libvirt refuses is offered for
+/// editing again, as virsh offers it: "n" gives up (exit 7, nothing changed), "y" runs the
+/// editor again on the refused document, and a good one is then defined.
+#[test]
+fn a_refused_edit_is_offered_again_on_a_terminal() {
+    let lab = lab!();
+    let name = lab.domain("edt");
+    let dir = lab.dir("edt");
+    let file = dir.join("guest.xml");
+    std::fs::write(
+        &file,
+        format!(
+            "<domain type='qemu'><name>{name}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>\
+             <os><type arch='x86_64'>hvm</type></os></domain>"
+        ),
+    )
+    .unwrap();
+    sh_ok(&format!("virsh define {}", file.display()));
+    let defined = || sh_ok(&format!("virsh dumpxml --inactive {name}"));
+    // The editor breaks the architecture on its first run and repairs it (with 2 vCPUs) after.
+    let flag = dir.join("second-run");
+    let editor = dir.join("editor.sh");
+    std::fs::write(
+        &editor,
+        format!(
+            "if [ -e {flag} ]; then sed -i \"s|x86_65|x86_64|; s|>1</vcpu>|>2</vcpu>|\" \"$1\"; \
+             else touch {flag}; sed -i \"s|x86_64|x86_65|\" \"$1\"; fi\n",
+            flag = flag.display()
+        ),
+    )
+    .unwrap();
+    let on_terminal = |answers: &str| {
+        let _ = std::fs::remove_file(&flag);
+        let line = format!(
+            "EDITOR='sh {}' {} edit {name} --skip-validate",
+            editor.display(),
+            bin_dir().join("vnet-vm").display()
+        );
+        sh(&format!("printf '{answers}' | script -qec \"{line}\" /dev/null"))
+    };
+
+    assert_unchanged(defined, || {
+        let run = on_terminal("n\\n");
+        assert_eq!(run.code, 7, "{run:?}");
+        assert!(
+            run.stdout.contains("Try again?") && run.stdout.contains("x86_65"),
+            "{run:?}"
+        );
+    });
+    let run = on_terminal("y\\n");
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        defined().contains(">2</vcpu>") && defined().contains("x86_64"),
+        "{}",
+        defined()
+    );
+}
