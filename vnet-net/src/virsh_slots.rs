@@ -7,6 +7,13 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "define" | "create" => &["file"],
         "start" | "destroy" | "undefine" | "autostart" | "dumpxml" | "info" | "dhcp-leases" => &["network"],
         "events" => &["network"],
+        "edit" | "uuid" | "name" | "port-list" => &["network"],
+        "port-create" => &["network", "file"],
+        "port-dumpxml" | "port-delete" => &["network", "port"],
+        "nwfilter-define" => &["file"],
+        "nwfilter-dumpxml" | "nwfilter-undefine" => &["nwfilter"],
+        "nwfilter-binding-create" => &["file"],
+        "nwfilter-binding-dumpxml" | "nwfilter-binding-delete" => &["binding"],
         "update" => &["network", "command", "section", "xml"],
         _ => &[],
     }
@@ -25,6 +32,9 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("define", &["validate"]),
     ("create", &["validate"]),
     ("dumpxml", &["xpath", "wrap"]),
+    ("port-dumpxml", &["xpath", "wrap"]),
+    ("nwfilter-dumpxml", &["xpath", "wrap"]),
+    ("nwfilter-binding-dumpxml", &["xpath", "wrap"]),
     ("events", &["event", "loop", "list", "timestamp"]),
 ];
 
@@ -40,6 +50,8 @@ mod tests {
         unnamed: &[],
         virsh_verb: |verb| match verb {
             "events" => "net-event".into(),
+            // The filter verbs keep virsh's own names.
+            verb if verb.starts_with("nwfilter-") => verb.into(),
             verb => format!("net-{verb}"),
         },
     };

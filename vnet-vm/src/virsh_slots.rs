@@ -56,6 +56,17 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "vol-create-as" => &["pool", "name", "capacity"],
         "vol-info" | "vol-delete" => &["vol"],
         "vol-upload" | "vol-download" => &["vol", "file"],
+        "edit" => &["domain"],
+        "pool-edit" => &["pool"],
+        "snapshot-edit" | "snapshot-parent" => &["domain", "snapshotname"],
+        "pool-uuid" | "pool-name" => &["pool"],
+        "vol-key" | "vol-name" | "vol-pool" => &["vol"],
+        "secret-define" => &["file"],
+        "secret-undefine" | "secret-dumpxml" | "secret-get-value" => &["secret"],
+        "secret-set-value" => &["secret", "base64"],
+        "nodedev-dumpxml" | "nodedev-info" => &["device"],
+        "find-storage-pool-sources" => &["type", "srcSpec"],
+        "find-storage-pool-sources-as" => &["type", "host", "port", "initiator"],
         _ => &[],
     }
 }
@@ -272,6 +283,9 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("desc", &["edit"]),
     ("domif-setlink", &["print-xml"]),
     ("version", &["daemon"]),
+    ("secret-dumpxml", &["xpath", "wrap"]),
+    ("secret-set-value", &["interactive"]),
+    ("nodedev-dumpxml", &["xpath", "wrap"]),
 ];
 
 #[cfg(test)]
