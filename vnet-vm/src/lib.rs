@@ -14,6 +14,7 @@ mod spec;
 mod storage;
 #[cfg(test)]
 mod testing;
+mod tuning;
 mod virsh_slots;
 mod wait;
 mod xml;
@@ -205,6 +206,11 @@ vnet_common::verbs! {
         Capabilities(host::Capabilities),
         Domcapabilities(host::Domcapabilities),
         Sysinfo(host::Sysinfo),
+        Vcpuinfo(tuning::pinning::Vcpuinfo),
+        Vcpupin(tuning::pinning::Vcpupin),
+        Emulatorpin(tuning::pinning::Emulatorpin),
+        Memtune(tuning::memtune::Memtune),
+        Schedinfo(tuning::schedinfo::Schedinfo),
     }
 }
 

@@ -56,6 +56,17 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "vol-create-as" => &["pool", "name", "capacity"],
         "vol-info" | "vol-delete" => &["vol"],
         "vol-upload" | "vol-download" => &["vol", "file"],
+        "vcpuinfo" => &["domain"],
+        "vcpupin" => &["domain", "vcpu", "cpulist"],
+        "emulatorpin" => &["domain", "cpulist"],
+        "memtune" => &[
+            "domain",
+            "hard-limit",
+            "soft-limit",
+            "swap-hard-limit",
+            "min-guarantee",
+        ],
+        "schedinfo" => &["domain", "set"],
         _ => &[],
     }
 }
