@@ -211,6 +211,10 @@ vnet_common::verbs! {
         Emulatorpin(tuning::pinning::Emulatorpin),
         Memtune(tuning::memtune::Memtune),
         Schedinfo(tuning::schedinfo::Schedinfo),
+        Blkiotune(tuning::blkio::Blkiotune),
+        Blkdeviotune(tuning::blkio::Blkdeviotune),
+        Numatune(tuning::numatune::Numatune),
+        Domiftune(tuning::iftune::Domiftune),
     }
 }
 

@@ -56,6 +56,13 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "vol-create-as" => &["pool", "name", "capacity"],
         "vol-info" | "vol-delete" => &["vol"],
         "vol-upload" | "vol-download" => &["vol", "file"],
+        verb => tuning_slots(verb),
+    }
+}
+
+/// The rows of the tuning verbs (tuning/): their options by virsh's order.
+fn tuning_slots(verb: &str) -> &'static [&'static str] {
+    match verb {
         "vcpuinfo" => &["domain"],
         "vcpupin" => &["domain", "vcpu", "cpulist"],
         "emulatorpin" => &["domain", "cpulist"],
@@ -67,6 +74,24 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
             "min-guarantee",
         ],
         "schedinfo" => &["domain", "set"],
+        "blkiotune" => &[
+            "domain",
+            "weight",
+            "device-weights",
+            "device-read-iops-sec",
+            "device-write-iops-sec",
+            "device-read-bytes-sec",
+            "device-write-bytes-sec",
+        ],
+        "blkdeviotune" => &[
+            "domain",
+            "device",
+            "total-bytes-sec",
+            "read-bytes-sec",
+            "write-bytes-sec",
+        ],
+        "numatune" => &["domain", "mode", "nodeset"],
+        "domiftune" => &["domain", "interface", "inbound", "outbound"],
         _ => &[],
     }
 }

@@ -1,19 +1,26 @@
 //! A domain's CPU and memory tuning as virsh's tuning verbs see it: vCPU and emulator pinning
-//! (vcpuinfo, vcpupin, emulatorpin) and the cgroup knobs (memtune, schedinfo). Each verb queries
+//! (vcpuinfo, vcpupin, emulatorpin) and the typed-parameter knobs (memtune, schedinfo,
+//! blkiotune, blkdeviotune, numatune, domiftune). Each verb queries
 //! without options and sets with them, in virsh's --live/--config/--current scope.
 
+pub mod blkio;
+pub mod iftune;
 pub mod memtune;
+pub mod numatune;
 pub mod pinning;
 pub mod schedinfo;
 mod typed;
 
 use crate::domains::resources::Scope;
+use crate::observe::params::Params;
+use schemars::JsonSchema;
+use serde::Serialize;
 use virt::connect::Connect;
 use virt::domain::Domain;
 use virt::sys;
 use vnet_common::error::quote;
 use vnet_common::libvirt::LibvirtContext;
-use vnet_common::{Error, Result};
+use vnet_common::{Error, Result, TextStyle};
 
 /// Whether `scope` reaches the live domain and the definition, resolving --current (and no
 /// option) as libvirt does: live when the domain runs, else its definition.
@@ -30,6 +37,38 @@ pub fn read_flag(live: bool) -> u32 {
     match live {
         true => sys::VIR_DOMAIN_AFFECT_LIVE,
         false => sys::VIR_DOMAIN_AFFECT_CONFIG,
+    }
+}
+
+/// A domain's (or a device's) tuning parameters after a query or a change (blkiotune,
+/// blkdeviotune, numatune, domiftune).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Tuned {
+    pub name: String,
+    /// False for a query, or when the parameters were so already.
+    pub changed: bool,
+    /// Read from (or set in) the running domain.
+    pub live: bool,
+    /// Read from (or set in) the persistent definition.
+    pub config: bool,
+    /// The parameters by libvirt's names, with libvirt's types.
+    pub params: Params,
+    #[serde(skip)]
+    pub query: bool,
+}
+
+impl vnet_common::Render for Tuned {
+    /// virsh's `name: value` lines for a query (a change prints nothing, as virsh).
+    fn text(&self, _style: TextStyle) -> String {
+        if !self.query {
+            return String::new();
+        }
+        let lines = self
+            .params
+            .0
+            .iter()
+            .map(|(k, v)| format!("{k:<15}: {}\n", v.virsh()));
+        lines.collect::<String>() + "\n"
     }
 }
 
