@@ -56,6 +56,8 @@ fn tuning_verbs_do_what_virsh_does() {
     block_io(&name);
     numa(&name);
     nic_bandwidth(&name);
+    iothreads(&name);
+    single_vcpus(&name);
     // Shut off: vcpuinfo shows the definition's affinity, as virsh does.
     sh_ok(&format!("virsh destroy {name}"));
     assert_same_as_virsh(&format!("vcpuinfo {name}"));
@@ -302,6 +304,80 @@ fn nic_bandwidth(name: &str) {
     );
 }
 
+fn iothreads(name: &str) {
+    assert_same_as_virsh(&format!("iothreadinfo {name}"));
+    let added = vm(&["iothreadadd", name, "2"]).ok().json();
+    assert_eq!(
+        (added["changed"].as_bool(), added["live"].as_bool()),
+        (Some(true), Some(true))
+    );
+    assert_eq!(added["iothreads"][0]["iothread_id"], 2);
+    assert!(sh_ok(&format!("virsh iothreadinfo {name}")).contains(" 2 "));
+    assert_same_as_virsh(&format!("iothreadinfo {name}"));
+    let pinned = vm(&["iothreadpin", name, "2", "1"]).ok().json();
+    assert_eq!(pinned["iothreads"][0]["affinity"], "1");
+    assert_same_as_virsh(&format!("iothreadinfo {name}"));
+    assert_eq!(
+        vm(&["iothreadpin", name, "--iothread", "2", "--cpulist", "1"])
+            .ok()
+            .json()["changed"],
+        false
+    );
+    vm(&["iothreadadd", name, "--id", "3", "--config"]).ok();
+    assert!(inactive_xml(name).contains("<iothread id='3'/>"));
+    assert_same_as_virsh(&format!("iothreadinfo {name} --config"));
+    assert_unchanged(
+        || domain_snapshot(name) + &sh_ok(&format!("virsh iothreadinfo {name}")),
+        || {
+            vm(&["iothreadadd", name, "2"]).fails(4, "already");
+            vm(&["iothreadadd", name, "0"]).fails(7, "IOThread ID 0");
+            vm(&["iothreaddel", name, "9"]).fails(3, "no such IOThread");
+            vm(&["iothreadpin", name, "9", "0"]).fails(3, "no such IOThread");
+            vm(&["iothreadpin", name, "2", "99"]).fails(7, "exceed the maxcpu");
+        },
+    );
+    let deleted = vm(&["iothreaddel", name, "2"]).ok().json();
+    assert_eq!(deleted["iothreads"], serde_json::json!([]));
+    assert_same_as_virsh(&format!("iothreadinfo {name}"));
+    vm(&["iothreaddel", name, "3", "--config"]).ok();
+    assert!(!inactive_xml(name).contains("<iothread id='3'/>"));
+}
+
+fn single_vcpus(name: &str) {
+    // The definition: vCPU 1 off, then on again; virsh vcpucount reads it back.
+    let off = vm(&["setvcpu", name, "1", "--disable", "--config"]).ok().json();
+    assert_eq!(
+        (off["changed"].as_bool(), off["count"].as_u64()),
+        (Some(true), Some(1))
+    );
+    assert!(sh_ok(&format!("virsh vcpucount {name} --config --current")).trim() == "1");
+    vm(&["setvcpu", name, "--vcpulist", "1", "--enable", "--config"]).ok();
+    assert!(sh_ok(&format!("virsh vcpucount {name} --config --current")).trim() == "2");
+    // Live: this guest's vCPUs are not hotpluggable; libvirt refuses us as it refuses virsh
+    // ("Operation not supported": exit 6).
+    let virsh = sh(&format!("virsh setvcpu {name} 1 --disable --live"));
+    assert_ne!(virsh.code, 0, "{virsh:?}");
+    let why = virsh
+        .stderr
+        .lines()
+        .last()
+        .unwrap()
+        .trim_start_matches("error: ")
+        .to_string();
+    assert_unchanged(
+        || domain_snapshot(name),
+        || {
+            vm(&["setvcpu", name, "1", "--disable", "--live"]).fails(6, &why);
+            vm(&["setvcpu", name, "5", "--disable", "--config"]).fails(7, "exceed the maxcpu");
+            vm(&["setvcpu", name, "1"]).fails(7, "--enable or --disable");
+            // No guest agent in the kit guest: virsh fails, and so do we (exit 6).
+            assert_ne!(sh(&format!("virsh guestvcpus {name}")).code, 0);
+            vm(&["guestvcpus", name]).fails(6, "org.qemu.guest_agent.0");
+            vm(&["guestvcpus", name, "--enable"]).fails(7, "needs --cpulist");
+        },
+    );
+}
+
 #[test]
 fn tuning_verbs_on_a_missing_domain_are_exit_3() {
     let Some(_lab) = Lab::new(module_path!()) else {
@@ -319,6 +395,12 @@ fn tuning_verbs_on_a_missing_domain_are_exit_3() {
         &["blkdeviotune", "no-such-dom", "vda"],
         &["numatune", "no-such-dom"],
         &["domiftune", "no-such-dom", "52:54:00:00:00:01"],
+        &["iothreadinfo", "no-such-dom"],
+        &["iothreadadd", "no-such-dom", "1"],
+        &["iothreaddel", "no-such-dom", "1"],
+        &["iothreadpin", "no-such-dom", "1", "0"],
+        &["guestvcpus", "no-such-dom"],
+        &["setvcpu", "no-such-dom", "1", "--enable"],
     ] {
         vm(verb).fails(3, "no-such-dom");
     }

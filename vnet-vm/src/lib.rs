@@ -215,6 +215,12 @@ vnet_common::verbs! {
         Blkdeviotune(tuning::blkio::Blkdeviotune),
         Numatune(tuning::numatune::Numatune),
         Domiftune(tuning::iftune::Domiftune),
+        Iothreadinfo(tuning::iothreads::Iothreadinfo),
+        Iothreadadd(tuning::iothreads::Iothreadadd),
+        Iothreaddel(tuning::iothreads::Iothreaddel),
+        Iothreadpin(tuning::iothreads::Iothreadpin),
+        Guestvcpus(tuning::vcpus::Guestvcpus),
+        Setvcpu(tuning::vcpus::Setvcpu),
     }
 }
 

@@ -92,6 +92,11 @@ fn tuning_slots(verb: &str) -> &'static [&'static str] {
         ],
         "numatune" => &["domain", "mode", "nodeset"],
         "domiftune" => &["domain", "interface", "inbound", "outbound"],
+        "iothreadinfo" => &["domain"],
+        "iothreadadd" | "iothreaddel" => &["domain", "id"],
+        "iothreadpin" => &["domain", "iothread", "cpulist"],
+        "guestvcpus" => &["domain", "cpulist"],
+        "setvcpu" => &["domain", "vcpulist"],
         _ => &[],
     }
 }

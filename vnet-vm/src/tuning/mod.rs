@@ -1,15 +1,18 @@
 //! A domain's CPU and memory tuning as virsh's tuning verbs see it: vCPU and emulator pinning
 //! (vcpuinfo, vcpupin, emulatorpin) and the typed-parameter knobs (memtune, schedinfo,
-//! blkiotune, blkdeviotune, numatune, domiftune). Each verb queries
+//! blkiotune, blkdeviotune, numatune, domiftune), IOThreads, and single vCPUs on and off
+//! (guestvcpus, setvcpu). Each verb queries
 //! without options and sets with them, in virsh's --live/--config/--current scope.
 
 pub mod blkio;
 pub mod iftune;
+pub mod iothreads;
 pub mod memtune;
 pub mod numatune;
 pub mod pinning;
 pub mod schedinfo;
 mod typed;
+pub mod vcpus;
 
 use crate::domains::resources::Scope;
 use crate::observe::params::Params;

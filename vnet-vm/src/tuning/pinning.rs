@@ -177,7 +177,7 @@ fn emulator_info(dom: &Domain, cpus: u32, flags: u32, what: &str) -> Result<CpuS
 }
 
 /// The scopes to act in, one libvirt flag each (LIVE, CONFIG).
-fn scope_flags(scope: &Scope, dom: &Domain) -> Result<Vec<u32>> {
+pub(super) fn scope_flags(scope: &Scope, dom: &Domain) -> Result<Vec<u32>> {
     let (live, config) = affects(scope, dom)?;
     let pairs = [
         (live, sys::VIR_DOMAIN_AFFECT_LIVE),
