@@ -2,6 +2,7 @@
 
 // Private: the verbs are reached through `Command`, so the compiler finds what nothing uses.
 mod agent;
+mod blockjobs;
 mod devices;
 mod domains;
 mod host;
@@ -221,6 +222,11 @@ vnet_common::verbs! {
         Iothreadpin(tuning::iothreads::Iothreadpin),
         Guestvcpus(tuning::vcpus::Guestvcpus),
         Setvcpu(tuning::vcpus::Setvcpu),
+        Blockjob(blockjobs::job::Blockjob),
+        Blockpull(blockjobs::pull::Blockpull),
+        Blockcopy(blockjobs::copy::Blockcopy),
+        Domblkerror(blockjobs::disks::Domblkerror),
+        Domblkthreshold(blockjobs::disks::Domblkthreshold),
     }
 }
 

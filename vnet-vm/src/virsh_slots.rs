@@ -97,6 +97,10 @@ fn tuning_slots(verb: &str) -> &'static [&'static str] {
         "iothreadpin" => &["domain", "iothread", "cpulist"],
         "guestvcpus" => &["domain", "cpulist"],
         "setvcpu" => &["domain", "vcpulist"],
+        "blockjob" | "blockpull" => &["domain", "path"],
+        "blockcopy" => &["domain", "path", "dest"],
+        "domblkerror" => &["domain"],
+        "domblkthreshold" => &["domain", "dev", "threshold"],
         _ => &[],
     }
 }
@@ -313,6 +317,7 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("desc", &["edit"]),
     ("domif-setlink", &["print-xml"]),
     ("version", &["daemon"]),
+    ("blockcopy", &["print-xml"]),
 ];
 
 #[cfg(test)]

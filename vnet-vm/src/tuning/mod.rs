@@ -11,7 +11,7 @@ pub mod memtune;
 pub mod numatune;
 pub mod pinning;
 pub mod schedinfo;
-mod typed;
+pub(crate) mod typed;
 pub mod vcpus;
 
 use crate::domains::resources::Scope;
