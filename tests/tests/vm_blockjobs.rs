@@ -6,14 +6,17 @@
 use std::path::Path;
 use vnet_tests::*;
 
-/// The guest: vda a plain qcow2, vdb top.qcow2 over base.qcow2; defined and started.
+/// The guest: vda a plain qcow2, vdb top.qcow2 over base.qcow2, vdc top2.qcow2 over
+/// base2.qcow2; defined and started.
 fn guest_with_chain(lab: &Lab, dir: &Path) -> String {
     default_network(lab);
     let name = lab.domain("bj");
     let d = dir.display();
     sh_ok(&format!(
         "qemu-img create -q -f qcow2 {d}/vda.qcow2 32M && qemu-img create -q -f qcow2 {d}/base.qcow2 32M \
-         && qemu-img create -q -f qcow2 -b {d}/base.qcow2 -F qcow2 {d}/top.qcow2"
+         && qemu-img create -q -f qcow2 -b {d}/base.qcow2 -F qcow2 {d}/top.qcow2 \
+         && qemu-img create -q -f qcow2 {d}/base2.qcow2 32M \
+         && qemu-img create -q -f qcow2 -b {d}/base2.qcow2 -F qcow2 {d}/top2.qcow2"
     ));
     let disk = |file: &str, target: &str| {
         format!(
@@ -21,7 +24,8 @@ fn guest_with_chain(lab: &Lab, dir: &Path) -> String {
              <source file='{d}/{file}'/><target dev='{target}' bus='virtio'/></disk>"
         )
     };
-    let disks = disk("vda.qcow2", "vda") + &disk("top.qcow2", "vdb") + "<interface";
+    let disks =
+        disk("vda.qcow2", "vda") + &disk("top.qcow2", "vdb") + &disk("top2.qcow2", "vdc") + "<interface";
     let xml = kit_guest_xml(&name).replacen("<interface", &disks, 1);
     let file = dir.join("guest.xml");
     std::fs::write(&file, xml).unwrap();
@@ -74,6 +78,20 @@ fn block_jobs_do_what_virsh_does() {
         .json();
     assert_eq!(pulled["completed"], true);
     assert!(!sh_ok(&format!("qemu-img info -U {d}/top.qcow2")).contains("backing file"));
+
+    // Commit vdc's active top into its base and pivot: the disk runs on base2.qcow2.
+    let committed = vm(&["blockcommit", &name, "vdc", "--active", "--pivot", "--verbose"])
+        .ok()
+        .json();
+    assert_eq!(
+        (committed["pivoted"].as_bool(), committed["job"].is_null()),
+        (Some(true), true)
+    );
+    let blk = sh_ok(&format!("virsh domblklist {name}"));
+    assert!(
+        blk.contains(&format!("{d}/base2.qcow2")) && !blk.contains("top2.qcow2"),
+        "{blk}"
+    );
 
     // Copy vda: a persistent domain needs --transient-job, for virsh as for us.
     let copy = format!("{d}/copy.qcow2");
@@ -134,6 +152,20 @@ fn block_jobs_do_what_virsh_does() {
             vm(&["blockjob", &name, "vda", "--abort"]).fails(3, "no block job");
             vm(&["blockjob", &name, "vda", "--pivot"]).fails(3, "no block job");
             vm(&["domblkthreshold", &name, "vda", "lots"]).fails(7, "invalid size");
+            // A base outside the disk's chain: libvirt refuses us as it refuses virsh.
+            let virsh = sh(&format!("virsh blockcommit {name} vda --base /nonexistent.qcow2"));
+            let why = virsh
+                .stderr
+                .lines()
+                .last()
+                .unwrap()
+                .trim_start_matches("error: ")
+                .to_string();
+            let ours = vm(&["blockcommit", &name, "vda", "--base", "/nonexistent.qcow2"]);
+            assert!(
+                ours.code != 0 && ours.stderr.contains(&why),
+                "{ours:?} vs {virsh:?}"
+            );
             let virsh = sh(&format!("virsh blockpull {name} vdz"));
             assert_ne!(virsh.code, 0);
             let ours = vm(&["blockpull", &name, "vdz"]);
@@ -152,6 +184,7 @@ fn block_job_verbs_on_a_missing_domain_are_exit_3() {
         &["domblkthreshold", "no-such-dom", "vda", "1M"],
         &["blockjob", "no-such-dom", "vda"],
         &["blockpull", "no-such-dom", "vda"],
+        &["blockcommit", "no-such-dom", "vda", "--active"],
         &["blockcopy", "no-such-dom", "vda", "--dest", "/tmp/x.qcow2"],
     ] {
         vm(verb).fails(3, "no-such-dom");

@@ -225,6 +225,7 @@ vnet_common::verbs! {
         Blockjob(blockjobs::job::Blockjob),
         Blockpull(blockjobs::pull::Blockpull),
         Blockcopy(blockjobs::copy::Blockcopy),
+        Blockcommit(blockjobs::commit::Blockcommit),
         Domblkerror(blockjobs::disks::Domblkerror),
         Domblkthreshold(blockjobs::disks::Domblkthreshold),
     }

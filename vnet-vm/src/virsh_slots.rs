@@ -97,7 +97,7 @@ fn tuning_slots(verb: &str) -> &'static [&'static str] {
         "iothreadpin" => &["domain", "iothread", "cpulist"],
         "guestvcpus" => &["domain", "cpulist"],
         "setvcpu" => &["domain", "vcpulist"],
-        "blockjob" | "blockpull" => &["domain", "path"],
+        "blockjob" | "blockpull" | "blockcommit" => &["domain", "path"],
         "blockcopy" => &["domain", "path", "dest"],
         "domblkerror" => &["domain"],
         "domblkthreshold" => &["domain", "dev", "threshold"],
