@@ -3,6 +3,7 @@
 // Private: the verbs are reached through `Command`, so the compiler finds what nothing uses.
 mod agent;
 mod blockjobs;
+mod control;
 mod devices;
 mod domains;
 mod host;
@@ -226,6 +227,11 @@ vnet_common::verbs! {
         Blockpull(blockjobs::pull::Blockpull),
         Blockcopy(blockjobs::copy::Blockcopy),
         Blockcommit(blockjobs::commit::Blockcommit),
+        Domcontrol(control::monitor::Domcontrol),
+        Domhostname(control::monitor::Domhostname),
+        Domjobabort(control::monitor::Domjobabort),
+        Dump(control::dump::Dump),
+        QemuMonitorCommand(control::monitor::QemuMonitorCommand),
         Domblkerror(blockjobs::disks::Domblkerror),
         Domblkthreshold(blockjobs::disks::Domblkthreshold),
     }

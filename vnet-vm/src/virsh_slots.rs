@@ -99,7 +99,9 @@ fn tuning_slots(verb: &str) -> &'static [&'static str] {
         "setvcpu" => &["domain", "vcpulist"],
         "blockjob" | "blockpull" | "blockcommit" => &["domain", "path"],
         "blockcopy" => &["domain", "path", "dest"],
-        "domblkerror" => &["domain"],
+        "domblkerror" | "domcontrol" | "domhostname" | "domjobabort" => &["domain"],
+        "dump" => &["domain", "file"],
+        "qemu-monitor-command" => &["domain", "cmd"],
         "domblkthreshold" => &["domain", "dev", "threshold"],
         _ => &[],
     }
@@ -318,6 +320,8 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("domif-setlink", &["print-xml"]),
     ("version", &["daemon"]),
     ("blockcopy", &["print-xml"]),
+    ("dump", &["verbose"]),
+    ("qemu-monitor-command", &["pass-fds"]),
 ];
 
 #[cfg(test)]
