@@ -1,5 +1,5 @@
 //! virsh's verbs that reach a running domain's QEMU from outside (domcontrol, domjobabort,
-//! domhostname, qemu-monitor-command, dump) against the sandbox's libvirtd and one kit guest
+//! domhostname, qemu-monitor-command, dump, domxml-to-native/from-native) against the sandbox's libvirtd and one kit guest
 //! under TCG. Oracles: virsh's own output for the same call, the dump files' headers and sizes.
 
 use vnet_tests::*;
@@ -95,11 +95,31 @@ fn control_verbs_do_what_virsh_does() {
     assert_ne!(head(&kdump), head(&elf));
     assert_eq!(sh_ok(&format!("virsh domstate {name}")).trim(), "running");
 
+    // QEMU's command line for the domain, and domain XML back from it: virsh's documents.
+    let argv = text(&["domxml-to-native", "qemu-argv", "--domain", &name]);
+    assert_eq!(
+        argv,
+        sh_ok(&format!("virsh domxml-to-native qemu-argv --domain {name}"))
+    );
+    assert!(argv.contains("-name"), "{argv}");
+    let argv_file = dir.join("argv.txt");
+    std::fs::write(&argv_file, &argv).unwrap();
+    // libvirt 9.0's QEMU driver has no argv parser any more: virsh and we get its refusal.
+    let why = virsh_refusal(&format!("domxml-from-native qemu-argv {}", argv_file.display()));
+    vm(&["domxml-from-native", "qemu-argv", argv_file.to_str().unwrap()]).fails(6, &why);
+
     // Refused, nothing changed: libvirt's answers as virsh gets them, and ours before libvirt.
     let bogus = dir.join("bogus.dump");
     assert_unchanged(
         || domain_snapshot(&name) + &sh_ok(&format!("ls {}", dir.display())),
         || {
+            vm(&["domxml-from-native", "qemu-argv", "/nonexistent.argv"]).fails(7, "/nonexistent.argv");
+            let why = virsh_refusal(&format!(
+                "domxml-from-native bogus-format {}",
+                argv_file.display()
+            ));
+            let ours = vm(&["domxml-from-native", "bogus-format", argv_file.to_str().unwrap()]);
+            assert!(ours.code != 0 && ours.stderr.contains(&why), "{ours:?}");
             let why = virsh_refusal(&format!("domjobabort {name}"));
             let ours = vm(&["domjobabort", &name]);
             assert!(ours.code != 0 && ours.stderr.contains(&why), "{ours:?}");
@@ -140,6 +160,7 @@ fn control_verbs_on_a_missing_domain_are_exit_3() {
         &["domhostname", "no-such-dom"],
         &["dump", "no-such-dom", "/tmp/no-such-dom.core"],
         &["qemu-monitor-command", "no-such-dom", "--hmp", "info", "status"],
+        &["domxml-to-native", "qemu-argv", "--domain", "no-such-dom"],
     ] {
         vm(verb).fails(3, "no-such-dom");
     }

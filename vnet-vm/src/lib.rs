@@ -232,6 +232,8 @@ vnet_common::verbs! {
         Domjobabort(control::monitor::Domjobabort),
         Dump(control::dump::Dump),
         QemuMonitorCommand(control::monitor::QemuMonitorCommand),
+        DomxmlFromNative(control::native::DomxmlFromNative),
+        DomxmlToNative(control::native::DomxmlToNative),
         Domblkerror(blockjobs::disks::Domblkerror),
         Domblkthreshold(blockjobs::disks::Domblkthreshold),
     }

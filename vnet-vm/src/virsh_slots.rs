@@ -102,6 +102,8 @@ fn tuning_slots(verb: &str) -> &'static [&'static str] {
         "domblkerror" | "domcontrol" | "domhostname" | "domjobabort" => &["domain"],
         "dump" => &["domain", "file"],
         "qemu-monitor-command" => &["domain", "cmd"],
+        "domxml-from-native" => &["format", "config"],
+        "domxml-to-native" => &["format", "domain", "xml"],
         "domblkthreshold" => &["domain", "dev", "threshold"],
         _ => &[],
     }
