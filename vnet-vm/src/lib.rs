@@ -234,6 +234,10 @@ vnet_common::verbs! {
         QemuMonitorCommand(control::monitor::QemuMonitorCommand),
         DomxmlFromNative(control::native::DomxmlFromNative),
         DomxmlToNative(control::native::DomxmlToNative),
+        Freecell(host::node::Freecell),
+        Nodememstats(host::node::Nodememstats),
+        Nodecpumap(host::node::Nodecpumap),
+        CpuModels(host::node::CpuModels),
         Domblkerror(blockjobs::disks::Domblkerror),
         Domblkthreshold(blockjobs::disks::Domblkthreshold),
     }

@@ -103,6 +103,7 @@ fn tuning_slots(verb: &str) -> &'static [&'static str] {
         "dump" => &["domain", "file"],
         "qemu-monitor-command" => &["domain", "cmd"],
         "domxml-from-native" => &["format", "config"],
+        "cpu-models" => &["arch"],
         "domxml-to-native" => &["format", "domain", "xml"],
         "domblkthreshold" => &["domain", "dev", "threshold"],
         _ => &[],

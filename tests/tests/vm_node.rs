@@ -1,0 +1,81 @@
+//! virsh's node verbs (freecell, nodememstats, nodecpumap, cpu-models) against the sandbox's
+//! libvirtd. Oracle: virsh's output for the same call (numbers that move between two calls,
+//! free memory and caches, compared by layout).
+
+use vnet_tests::*;
+
+fn text(args: &[&str]) -> String {
+    let mut words = args.to_vec();
+    words.extend(["-o", "text"]);
+    vm(&words).ok().stdout
+}
+
+/// The layout with every number as N (free memory moves between two calls).
+fn layout(text: &str) -> String {
+    let mut out = String::new();
+    let mut in_number = false;
+    for c in text.chars() {
+        match (c.is_ascii_digit(), in_number) {
+            (true, false) => out.push('N'),
+            (true, true) => {}
+            (false, _) => out.push(c),
+        }
+        in_number = c.is_ascii_digit();
+    }
+    // Column padding shifts with the numbers' widths.
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn node_verbs_show_what_virsh_shows() {
+    let Some(_lab) = Lab::new(module_path!()) else {
+        return;
+    };
+    assert_eq!(text(&["cpu-models", "x86_64"]), sh_ok("virsh cpu-models x86_64"));
+    let models = vm(&["cpu-models", "x86_64"]).ok().json();
+    assert!(models.as_array().unwrap().iter().any(|m| m == "qemu64"));
+    assert_eq!(text(&["nodecpumap"]), sh_ok("virsh nodecpumap"));
+    let map = vm(&["nodecpumap"]).ok().json();
+    assert_eq!(
+        map["present"].as_u64(),
+        Some(sh_ok("nproc --all").trim().parse().unwrap())
+    );
+    for args in [
+        &["freecell"][..],
+        &["freecell", "--all"],
+        &["freecell", "--cellno", "0"],
+        &["nodememstats"],
+    ] {
+        assert_eq!(
+            layout(&text(args)),
+            layout(&sh_ok(&format!("virsh {}", args.join(" ")))),
+            "{args:?}"
+        );
+        vm(args).ok().json();
+    }
+    let total = vm(&["nodememstats"]).ok().json()["total"].as_u64().unwrap();
+    let meminfo = sh_ok("awk '/MemTotal/ {print $2}' /proc/meminfo")
+        .trim()
+        .parse::<u64>()
+        .unwrap();
+    assert_eq!(total, meminfo);
+
+    // libvirt's refusals, as virsh gets them.
+    for (ours, line) in [
+        (&["cpu-models", "no-such-arch"][..], "cpu-models no-such-arch"),
+        (&["freecell", "--cellno", "99"], "freecell --cellno 99"),
+        (&["nodememstats", "--cell", "99"], "nodememstats --cell 99"),
+    ] {
+        let virsh = sh(&format!("virsh {line}"));
+        assert_ne!(virsh.code, 0, "{virsh:?}");
+        let why = virsh
+            .stderr
+            .lines()
+            .last()
+            .unwrap()
+            .trim_start_matches("error: ")
+            .to_string();
+        let run = vm(ours);
+        assert!(run.code != 0 && run.stderr.contains(&why), "{run:?} vs {virsh:?}");
+    }
+}
