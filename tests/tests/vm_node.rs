@@ -1,4 +1,5 @@
-//! virsh's node verbs (freecell, nodememstats, nodecpumap, cpu-models) against the sandbox's
+//! virsh's node verbs (freecell, nodememstats, nodecpustats, nodecpumap, cpu-models,
+//! pool-capabilities) against the sandbox's
 //! libvirtd. Oracle: virsh's output for the same call (numbers that move between two calls,
 //! free memory and caches, compared by layout).
 
@@ -60,11 +61,20 @@ fn node_verbs_show_what_virsh_shows() {
         .unwrap();
     assert_eq!(total, meminfo);
 
+    let percent = vm(&["nodecpustats", "--percent"]).ok().json();
+    let idle = percent["stats"]["idle"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&idle), "{percent}");
+    // The document itself, as virsh prints it (but for virsh's closing blank line).
+    let caps = vm(&["pool-capabilities"]).ok().stdout;
+    assert_eq!(caps.trim_end(), sh_ok("virsh pool-capabilities").trim_end());
+    assert!(caps.contains("<pool type='dir' supported='yes'>"), "{caps}");
+
     // libvirt's refusals, as virsh gets them.
     for (ours, line) in [
         (&["cpu-models", "no-such-arch"][..], "cpu-models no-such-arch"),
         (&["freecell", "--cellno", "99"], "freecell --cellno 99"),
         (&["nodememstats", "--cell", "99"], "nodememstats --cell 99"),
+        (&["nodecpustats", "--cpu", "99"], "nodecpustats --cpu 99"),
     ] {
         let virsh = sh(&format!("virsh {line}"));
         assert_ne!(virsh.code, 0, "{virsh:?}");

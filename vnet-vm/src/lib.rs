@@ -238,6 +238,8 @@ vnet_common::verbs! {
         Nodememstats(host::node::Nodememstats),
         Nodecpumap(host::node::Nodecpumap),
         CpuModels(host::node::CpuModels),
+        Nodecpustats(host::cpustats::Nodecpustats),
+        PoolCapabilities(host::cpustats::PoolCapabilities),
         Domblkerror(blockjobs::disks::Domblkerror),
         Domblkthreshold(blockjobs::disks::Domblkthreshold),
     }

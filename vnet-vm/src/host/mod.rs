@@ -1,6 +1,7 @@
 //! The host a connection reaches, as virsh's host verbs show it: nodeinfo, version, uri,
 //! hostname, maxvcpus, and the documents capabilities, domcapabilities and sysinfo.
 
+pub mod cpustats;
 pub mod node;
 
 use schemars::JsonSchema;
