@@ -1,5 +1,5 @@
 //! virsh's node verbs (freecell, nodememstats, nodecpustats, nodecpumap, cpu-models,
-//! pool-capabilities) against the sandbox's
+//! pool-capabilities, node-memory-tune) against the sandbox's
 //! libvirtd. Oracle: virsh's output for the same call (numbers that move between two calls,
 //! free memory and caches, compared by layout).
 
@@ -29,9 +29,10 @@ fn layout(text: &str) -> String {
 
 #[test]
 fn node_verbs_show_what_virsh_shows() {
-    let Some(_lab) = Lab::new(module_path!()) else {
+    let Some(lab) = Lab::new(module_path!()) else {
         return;
     };
+    ksm(&lab);
     assert_eq!(text(&["cpu-models", "x86_64"]), sh_ok("virsh cpu-models x86_64"));
     let models = vm(&["cpu-models", "x86_64"]).ok().json();
     assert!(models.as_array().unwrap().iter().any(|m| m == "qemu64"));
@@ -88,4 +89,37 @@ fn node_verbs_show_what_virsh_shows() {
         let run = vm(ours);
         assert!(run.code != 0 && run.stderr.contains(&why), "{run:?} vs {virsh:?}");
     }
+}
+
+/// node-memory-tune: the kernel's KSM knobs (shared with the host: put back at the end).
+fn ksm(lab: &Lab) {
+    let knob = "/sys/kernel/mm/ksm/sleep_millisecs";
+    let old: u32 = sh_ok(&format!("cat {knob}")).trim().parse().unwrap();
+    lab.on_drop(format!("echo {old} > {knob}"));
+    assert_eq!(text(&["node-memory-tune"]), sh_ok("virsh node-memory-tune"));
+    let new = (old + 1).to_string();
+    let set = vm(&["node-memory-tune", "--shm-sleep-millisecs", &new])
+        .ok()
+        .json();
+    assert_eq!(
+        (
+            set["changed"].as_bool(),
+            set["params"]["shm_sleep_millisecs"].as_u64()
+        ),
+        (Some(true), Some(old as u64 + 1))
+    );
+    assert_eq!(sh_ok(&format!("cat {knob}")).trim(), new);
+    assert_eq!(text(&["node-memory-tune"]), sh_ok("virsh node-memory-tune"));
+    let again = vm(&["node-memory-tune", "--shm-sleep-millisecs", &new])
+        .ok()
+        .json();
+    assert_eq!(again["changed"], false);
+    vm(&["node-memory-tune", "--shm-sleep-millisecs", &old.to_string()]).ok();
+    assert_eq!(sh_ok(&format!("cat {knob}")).trim(), old.to_string());
+    assert_unchanged(
+        || sh_ok("virsh node-memory-tune"),
+        || {
+            vm(&["node-memory-tune", "--shm-pages-to-scan", "many"]).fails(2, "--shm-pages-to-scan");
+        },
+    );
 }

@@ -240,6 +240,7 @@ vnet_common::verbs! {
         CpuModels(host::node::CpuModels),
         Nodecpustats(host::cpustats::Nodecpustats),
         PoolCapabilities(host::cpustats::PoolCapabilities),
+        NodeMemoryTune(host::ksm::NodeMemoryTune),
         Domblkerror(blockjobs::disks::Domblkerror),
         Domblkthreshold(blockjobs::disks::Domblkthreshold),
     }

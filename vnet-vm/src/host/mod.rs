@@ -2,6 +2,7 @@
 //! hostname, maxvcpus, and the documents capabilities, domcapabilities and sysinfo.
 
 pub mod cpustats;
+pub mod ksm;
 pub mod node;
 
 use schemars::JsonSchema;
