@@ -2,6 +2,8 @@
 
 // Private: the verbs are reached through `Command`, so the compiler finds what nothing uses.
 mod agent;
+mod blockjobs;
+mod control;
 mod devices;
 mod domains;
 mod host;
@@ -16,6 +18,7 @@ mod spec;
 mod storage;
 #[cfg(test)]
 mod testing;
+mod tuning;
 mod virsh_slots;
 mod wait;
 mod xml;
@@ -227,6 +230,41 @@ vnet_common::verbs! {
         NodedevInfo(nodedev::list::NodedevInfo),
         FindStoragePoolSources(storage::sources::FindStoragePoolSources),
         FindStoragePoolSourcesAs(storage::sources::FindStoragePoolSourcesAs),
+        Vcpuinfo(tuning::pinning::Vcpuinfo),
+        Vcpupin(tuning::pinning::Vcpupin),
+        Emulatorpin(tuning::pinning::Emulatorpin),
+        Memtune(tuning::memtune::Memtune),
+        Schedinfo(tuning::schedinfo::Schedinfo),
+        Blkiotune(tuning::blkio::Blkiotune),
+        Blkdeviotune(tuning::blkio::Blkdeviotune),
+        Numatune(tuning::numatune::Numatune),
+        Domiftune(tuning::iftune::Domiftune),
+        Iothreadinfo(tuning::iothreads::Iothreadinfo),
+        Iothreadadd(tuning::iothreads::Iothreadadd),
+        Iothreaddel(tuning::iothreads::Iothreaddel),
+        Iothreadpin(tuning::iothreads::Iothreadpin),
+        Guestvcpus(tuning::vcpus::Guestvcpus),
+        Setvcpu(tuning::vcpus::Setvcpu),
+        Blockjob(blockjobs::job::Blockjob),
+        Blockpull(blockjobs::pull::Blockpull),
+        Blockcopy(blockjobs::copy::Blockcopy),
+        Blockcommit(blockjobs::commit::Blockcommit),
+        Domcontrol(control::monitor::Domcontrol),
+        Domhostname(control::monitor::Domhostname),
+        Domjobabort(control::monitor::Domjobabort),
+        Dump(control::dump::Dump),
+        QemuMonitorCommand(control::monitor::QemuMonitorCommand),
+        DomxmlFromNative(control::native::DomxmlFromNative),
+        DomxmlToNative(control::native::DomxmlToNative),
+        Freecell(host::node::Freecell),
+        Nodememstats(host::node::Nodememstats),
+        Nodecpumap(host::node::Nodecpumap),
+        CpuModels(host::node::CpuModels),
+        Nodecpustats(host::cpustats::Nodecpustats),
+        PoolCapabilities(host::cpustats::PoolCapabilities),
+        NodeMemoryTune(host::ksm::NodeMemoryTune),
+        Domblkerror(blockjobs::disks::Domblkerror),
+        Domblkthreshold(blockjobs::disks::Domblkthreshold),
     }
 }
 

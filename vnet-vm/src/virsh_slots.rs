@@ -67,6 +67,56 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "nodedev-dumpxml" | "nodedev-info" => &["device"],
         "find-storage-pool-sources" => &["type", "srcSpec"],
         "find-storage-pool-sources-as" => &["type", "host", "port", "initiator"],
+        verb => tuning_slots(verb),
+    }
+}
+
+/// The rows of the tuning verbs (tuning/): their options by virsh's order.
+fn tuning_slots(verb: &str) -> &'static [&'static str] {
+    match verb {
+        "vcpuinfo" => &["domain"],
+        "vcpupin" => &["domain", "vcpu", "cpulist"],
+        "emulatorpin" => &["domain", "cpulist"],
+        "memtune" => &[
+            "domain",
+            "hard-limit",
+            "soft-limit",
+            "swap-hard-limit",
+            "min-guarantee",
+        ],
+        "schedinfo" => &["domain", "set"],
+        "blkiotune" => &[
+            "domain",
+            "weight",
+            "device-weights",
+            "device-read-iops-sec",
+            "device-write-iops-sec",
+            "device-read-bytes-sec",
+            "device-write-bytes-sec",
+        ],
+        "blkdeviotune" => &[
+            "domain",
+            "device",
+            "total-bytes-sec",
+            "read-bytes-sec",
+            "write-bytes-sec",
+        ],
+        "numatune" => &["domain", "mode", "nodeset"],
+        "domiftune" => &["domain", "interface", "inbound", "outbound"],
+        "iothreadinfo" => &["domain"],
+        "iothreadadd" | "iothreaddel" => &["domain", "id"],
+        "iothreadpin" => &["domain", "iothread", "cpulist"],
+        "guestvcpus" => &["domain", "cpulist"],
+        "setvcpu" => &["domain", "vcpulist"],
+        "blockjob" | "blockpull" | "blockcommit" => &["domain", "path"],
+        "blockcopy" => &["domain", "path", "dest"],
+        "domblkerror" | "domcontrol" | "domhostname" | "domjobabort" => &["domain"],
+        "dump" => &["domain", "file"],
+        "qemu-monitor-command" => &["domain", "cmd"],
+        "domxml-from-native" => &["format", "config"],
+        "cpu-models" => &["arch"],
+        "domxml-to-native" => &["format", "domain", "xml"],
+        "domblkthreshold" => &["domain", "dev", "threshold"],
         _ => &[],
     }
 }
@@ -286,6 +336,9 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("secret-dumpxml", &["xpath", "wrap"]),
     ("secret-set-value", &["interactive"]),
     ("nodedev-dumpxml", &["xpath", "wrap"]),
+    ("blockcopy", &["print-xml"]),
+    ("dump", &["verbose"]),
+    ("qemu-monitor-command", &["pass-fds"]),
 ];
 
 #[cfg(test)]

@@ -1,6 +1,10 @@
 //! The host a connection reaches, as virsh's host verbs show it: nodeinfo, version, uri,
 //! hostname, maxvcpus, and the documents capabilities, domcapabilities and sysinfo.
 
+pub mod cpustats;
+pub mod ksm;
+pub mod node;
+
 use schemars::JsonSchema;
 use serde::Serialize;
 use vnet_common::libvirt::{LibvirtContext, Session};
