@@ -55,7 +55,7 @@ pub async fn interface_of(handle: &Handle, link: &LinkMessage) -> Result<Interfa
 }
 
 /// The link with index `index`, or None when there is none.
-async fn link_by_index(handle: &Handle, index: u32) -> Result<Option<LinkMessage>> {
+pub async fn link_by_index(handle: &Handle, index: u32) -> Result<Option<LinkMessage>> {
     let mut links = handle.link().get().match_index(index).execute();
     match links.try_next().await {
         Ok(link) => Ok(link),

@@ -6,7 +6,6 @@
 //! link reaches is EINVAL (IPv4) / EHOSTUNREACH (IPv6), so it is checked here first and named;
 //! an IPv6 route without a metric gets 1024.
 
-use futures::TryStreamExt;
 use ipnet::IpNet;
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
@@ -15,11 +14,10 @@ use netlink_packet_route::AddressFamily;
 use rtnetlink::Handle;
 use schemars::JsonSchema;
 use serde::Serialize;
-use std::collections::HashMap;
 use std::net::IpAddr;
 use vnet_common::error::quote;
 use vnet_common::netlink::route::{destination, gateway, oif, priority, table as table_of, RouteEntry};
-use vnet_common::netlink::RouteSocket;
+use vnet_common::netlink::{RouteFilter, RouteSocket};
 use vnet_common::{links, netns, Error, ErrorKind, Journal, Result};
 
 /// A change of a route (add, replace, del) and how it takes a route that exists or is missing;
@@ -192,32 +190,6 @@ fn family_filter(v6: bool) -> Vec<AddressFamily> {
     }
 }
 
-/// Every route of these families, all tables.
-pub async fn dump(handle: &Handle, families: Vec<AddressFamily>) -> Result<Vec<RouteMessage>> {
-    let mut all = vec![];
-    for family in families {
-        let mut message = RouteMessage::default();
-        message.header.address_family = family;
-        let routes: Vec<RouteMessage> = handle
-            .route()
-            .get(message)
-            .execute()
-            .try_collect()
-            .await
-            .map_err(|e| Error::from(e).context("list routes"))?;
-        all.extend(routes);
-    }
-    Ok(all)
-}
-
-/// The name of every link in `ns`, by index, for naming a changed route's device: read over a
-/// blocking socket of its own as `show` reads them (the names only, statistics left out), not by
-/// decoding every link message in full, which made `route add` with 3000 links present 62 ms.
-fn link_names(ns: Option<&str>) -> Result<HashMap<u32, String>> {
-    let mut socket = RouteSocket::open(ns)?;
-    socket.link_names().map_err(|e| e.context("list interfaces"))
-}
-
 /// One line of `ip route show` (`with_table`: name the table, as ip does for `table all`).
 pub fn text_line(r: &RouteEntry, with_table: bool) -> String {
     let mut line = String::new();
@@ -386,13 +358,13 @@ fn refuse_another(
     existing: Option<&RouteMessage>,
     spec: &RouteSpec,
     oif_index: Option<u32>,
-    links: &HashMap<u32, String>,
+    near: &mut Nearby,
     what: &str,
 ) -> Result<()> {
     let Some(other) = existing.filter(|r| !matches_spec(r, spec, oif_index, true)) else {
         return Ok(());
     };
-    let line = text_line(&RouteEntry::decode_named(other, links), false);
+    let line = text_line(&near.entry(other)?, false);
     Err(
         Error::exists(format!("{what}: another route to it exists: {}", line.trim_end()))
             .with_hint("use 'route replace' to change it"),
@@ -427,13 +399,7 @@ impl Route {
     ) -> Result<RouteChange> {
         let what = format!("{verb} {}", display_dst(&spec.dst, spec.default));
         let oif_index = dev_index(handle, spec, ns, &what).await?;
-        let family = if matches!(spec.dst, IpNet::V6(_)) {
-            AddressFamily::Inet6
-        } else {
-            AddressFamily::Inet
-        };
-        let routes = dump(handle, vec![family]).await.map_err(|e| e.context(&what))?;
-        let links = link_names(ns)?;
+        let mut near = Nearby::open(ns, spec, oif_index).map_err(|e| e.context(&what))?;
         let mut result = RouteChange {
             action: self.action.name().to_string(),
             netns: ns.map(str::to_string),
@@ -442,6 +408,7 @@ impl Route {
             changed: false,
         };
         if self.action == RouteAction::Del {
+            let routes = near.exact().map_err(|e| e.context(&what))?;
             let Some(found) = routes.iter().find(|r| matches_spec(r, spec, oif_index, true)) else {
                 if self.missing_ok {
                     return Ok(result);
@@ -452,15 +419,17 @@ impl Route {
                 );
             };
             delete_found(handle, found, &what, journal).await?;
-            result.route = Some(RouteEntry::decode_named(found, &links));
+            result.route = Some(near.entry(found)?);
             result.changed = true;
             return Ok(result);
         }
-        check_gateway(&routes, spec, oif_index, &what)?;
-        let existing = routes
-            .iter()
-            .find(|r| matches_spec(r, spec, oif_index, false))
-            .cloned();
+        if spec.via.is_some() && !spec.onlink {
+            check_gateway(&near.reaching()?, spec, oif_index, &what)?;
+        }
+        let existing = match self.action {
+            RouteAction::Replace => near.same_prefix()?,
+            _ => None,
+        };
         let request = message(spec, oif_index, false);
         let mut add = handle.route().add(request.clone());
         if self.action == RouteAction::Replace {
@@ -469,8 +438,9 @@ impl Route {
         match add.execute().await.map_err(Error::from) {
             Ok(()) => {}
             Err(e) if e.kind == ErrorKind::Exists && self.exist_ok => {
-                refuse_another(existing.as_ref(), spec, oif_index, &links, &what)?;
-                result.route = existing.as_ref().map(|r| RouteEntry::decode_named(r, &links));
+                let existing = near.same_prefix()?;
+                refuse_another(existing.as_ref(), spec, oif_index, &mut near, &what)?;
+                result.route = existing.as_ref().map(|r| near.entry(r)).transpose()?;
                 return Ok(result);
             }
             Err(e) if e.kind == ErrorKind::Exists => {
@@ -481,16 +451,93 @@ impl Route {
         }
         self.record_undo(handle, existing.as_ref(), spec, oif_index, &what, journal)?;
         result.replaced = match self.action {
-            RouteAction::Replace => existing.as_ref().map(|r| RouteEntry::decode_named(r, &links)),
+            RouteAction::Replace => existing.as_ref().map(|r| near.entry(r)).transpose()?,
             _ => None,
         };
-        let after = dump(handle, vec![family]).await?;
-        result.route = after
-            .iter()
-            .find(|r| matches_spec(r, spec, oif_index, true))
-            .map(|r| RouteEntry::decode_named(r, &links));
+        let after = near.exact()?;
+        let made = after.iter().find(|r| matches_spec(r, spec, oif_index, true));
+        result.route = made.map(|r| near.entry(r)).transpose()?;
         result.changed = true;
         Ok(result)
+    }
+}
+
+/// The routes a change looks at, read over a blocking socket of its own with the kernel
+/// selecting them ([`RouteSocket::routes_where`]), and the names of only the links they name.
+/// For speed: reading every route of the family and every link's name made `route add` with
+/// 1000 other routes and 3000 links present take 21 ms (bench BENCH_ONLY=writes, 2026-12-07).
+struct Nearby {
+    socket: RouteSocket,
+    family: AddressFamily,
+    spec: RouteSpec,
+    oif: Option<u32>,
+}
+
+impl Nearby {
+    fn open(ns: Option<&str>, spec: &RouteSpec, oif: Option<u32>) -> Result<Nearby> {
+        let family = match spec.dst {
+            IpNet::V6(_) => AddressFamily::Inet6,
+            IpNet::V4(_) => AddressFamily::Inet,
+        };
+        Ok(Nearby {
+            socket: RouteSocket::open(ns)?,
+            family,
+            spec: spec.clone(),
+            oif,
+        })
+    }
+
+    fn dump(&mut self, filter: RouteFilter) -> Result<Vec<RouteMessage>> {
+        let routes = self.socket.routes_where(self.family, filter);
+        routes.map_err(|e| e.context("list routes"))
+    }
+
+    /// Every route that could be the one the spec names exactly (its table, its dev, its type).
+    fn exact(&mut self) -> Result<Vec<RouteMessage>> {
+        let kind = self.spec.kind;
+        self.dump(RouteFilter {
+            table: Some(self.spec.table.unwrap_or(254)),
+            kind: (kind != RouteType::Unicast).then_some(kind),
+            oif: self.oif,
+        })
+    }
+
+    /// The route to the spec's prefix in its table with its metric, of any type or device.
+    fn same_prefix(&mut self) -> Result<Option<RouteMessage>> {
+        let table = Some(self.spec.table.unwrap_or(254));
+        let routes = self.dump(RouteFilter {
+            table,
+            ..RouteFilter::default()
+        })?;
+        let oif = self.oif;
+        Ok(routes
+            .into_iter()
+            .find(|r| matches_spec(r, &self.spec, oif, false)))
+    }
+
+    /// The unicast routes of every table (on the spec's dev if it names one): those that may
+    /// reach a gateway.
+    fn reaching(&mut self) -> Result<Vec<RouteMessage>> {
+        let (kind, oif) = (Some(RouteType::Unicast), self.oif);
+        self.dump(RouteFilter {
+            table: None,
+            kind,
+            oif,
+        })
+    }
+
+    /// `route` as `route show` prints it, its links named.
+    fn entry(&mut self, route: &RouteMessage) -> Result<RouteEntry> {
+        let mut named = vec![];
+        RouteEntry::decode(route, |index| {
+            named.push(index);
+            String::new()
+        });
+        let names = self
+            .socket
+            .names_of(named)
+            .map_err(|e| e.context("look up interfaces"))?;
+        Ok(RouteEntry::decode_named(route, &names))
     }
 }
 
