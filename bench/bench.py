@@ -23,7 +23,8 @@
    median CPU time (user+sys from wait4), their ratios, and peak RSS of each: ru_maxrss from
    wait4 as /usr/bin/time reports it, in runs of their own (a child forked from this Python
    process would count Python's own pages: Linux keeps the high-water mark across exec).
-   BENCH_WRITES=addr,route (names as in WRITES) only those.
+   BENCH_WRITES=addr,route (names as in WRITES) only those. With VNET_BASE_BIN, the earlier build's
+   binaries run each vnet line too, in the same rounds (columns base_ms, base_cpu_ms, cpu_vs_base).
 7. BENCH_ONLY=batch (issue 23): the N=BENCH_BATCH_N (1000) topology through `vnet-ns --batch`
    beside `ip -batch` doing the same kernel work (the root-namespace part in one `ip -batch`, each
    namespace's inside in one `ip -n NS -batch`: ip has no way to switch namespace inside one batch)
@@ -33,6 +34,10 @@
    10000 and BENCH_BATCH_LINES (100000) lines (bounded memory: all alike).
 8. BENCH_ONLY=install: `install --print-xml` of a 20-option virt-install line (issue 20), vnet-vm
    beside real virt-install 4.1 in alternating rounds (BENCH_INSTALL_RUNS each, default 5).
+9. BENCH_ONLY=virsh (issue 23): vnet-vm and vnet-net beside virsh for the same call (list --all,
+   dominfo, domstate, start/destroy of a defined guest, net-list --all, net-info), alternating
+   BENCH_VIRSH_ROUNDS (20) rounds: wall and client CPU medians, libvirtd's own CPU per call (so
+   where the daemon's time dominates the numbers say so), and each client's peak RSS.
 
 Writes a table to stdout and all numbers to bench/results.json (or $BENCH_OUT).
 """
@@ -492,6 +497,10 @@ def write_verbs():
         "addbr/delbr": [([br, "addbr", "wbr1"], ["brctl", "addbr", "wbr1"]), ([br, "delbr", "wbr1"], ["brctl", "delbr", "wbr1"])],
         "addif/delif": [([br, "addif", "wbr0", "wa2"], ["brctl", "addif", "wbr0", "wa2"]),
                         ([br, "delif", "wbr0", "wa2"], ["brctl", "delif", "wbr0", "wa2"])],
+        "stp on/off": [([br, "stp", "wbr0", "on"], ["brctl", "stp", "wbr0", "on"]),
+                       ([br, "stp", "wbr0", "off"], ["brctl", "stp", "wbr0", "off"])],
+        "setageing": [([br, "setageing", "wbr0", "100"], ["brctl", "setageing", "wbr0", "100"]),
+                      ([br, "setageing", "wbr0", "300"], ["brctl", "setageing", "wbr0", "300"])],
         "netns add/delete": [([ns, "add", "wns0"], ["ip", "netns", "add", "wns0"]),
                              ([ns, "delete", "wns0"], ["ip", "netns", "delete", "wns0"])],
         "veth add + link del": [([ns, "veth", "wv0", "wv1"], ["ip", "link", "add", "wv0", "type", "veth", "peer", "name", "wv1"]),
@@ -526,30 +535,38 @@ def writes(results):
         for name, steps in write_verbs().items():
             if only and name not in only:
                 continue
-            # Per step and side: wall, cpu, rss samples.
-            samples = [{"vnet": ([], [], []), "classic": ([], [], [])} for _ in steps]
+            # Per step and side: wall, cpu, rss samples. With VNET_BASE_BIN, a third side: the
+            # same vnet line run by the earlier build's binary.
+            sides = ("vnet", "classic", "base") if BASE_BIN else ("vnet", "classic")
+            samples = [{side: ([], [], []) for side in sides} for _ in steps]
             for r in range(rounds + 2):
-                order = ("vnet", "classic") if r % 2 == 0 else ("classic", "vnet")
+                order = sides if r % 2 == 0 else tuple(reversed(sides))
                 for side in order:
                     for k, (v, c) in enumerate(steps):
-                        wall, cpu, rss = run_rusage(v if side == "vnet" else c)
+                        line = {"vnet": v, "classic": c, "base": [os.path.join(BASE_BIN or "", os.path.basename(v[0]))] + v[1:]}
+                        wall, cpu, rss = run_rusage(line[side])
                         if r >= 2:  # two warm-up rounds
                             for list_, value in zip(samples[k][side], (wall, cpu, rss)):
                                 list_.append(value)
             peaks = peak_of(steps)
             for k, (v, c) in enumerate(steps):
-                med = {side: [statistics.median(x) for x in samples[k][side]] for side in ("vnet", "classic")}
+                med = {side: [statistics.median(x) for x in samples[k][side]] for side in sides}
                 row = {"verb": " ".join(v[1:]), "classic": " ".join(c), "objects": n, "rounds": rounds,
                        "vnet_ms": med["vnet"][0] * 1000, "classic_ms": med["classic"][0] * 1000,
                        "ratio": med["vnet"][0] / med["classic"][0],
                        "vnet_cpu_ms": med["vnet"][1] * 1000, "classic_cpu_ms": med["classic"][1] * 1000,
                        "cpu_ratio": med["vnet"][1] / med["classic"][1] if med["classic"][1] else None,
                        "vnet_peak_kib": peaks[k][0], "classic_peak_kib": peaks[k][1], "rss_ratio": peaks[k][0] / peaks[k][1]}
+                base_note = ""
+                if BASE_BIN:
+                    row.update({"base_ms": med["base"][0] * 1000, "base_cpu_ms": med["base"][1] * 1000,
+                                "cpu_vs_base": med["vnet"][1] / med["base"][1] if med["base"][1] else None})
+                    base_note = f"  base cpu {row['base_cpu_ms']:.2f} ms"
                 results["writes"].append(row)
                 cpu_ratio = f"{row['cpu_ratio']:.2f}" if row["cpu_ratio"] else "-"
                 print(f"  write n={n:<5} {row['verb'][:44]:<44} vnet {row['vnet_ms']:6.2f} ms  {row['classic'][:40]:<40}"
                       f" {row['classic_ms']:6.2f} ms  ratio {row['ratio']:.2f} (cpu {cpu_ratio})"
-                      f"  rss {row['vnet_peak_kib']}/{row['classic_peak_kib']} KiB = {row['rss_ratio']:.2f}", flush=True)
+                      f"  rss {row['vnet_peak_kib']}/{row['classic_peak_kib']} KiB = {row['rss_ratio']:.2f}{base_note}", flush=True)
         write_background_down(n)
         settle()
 
@@ -657,6 +674,79 @@ def link_kinds_batch(results):
     sh("ip link del kp0")
 
 
+def daemon_cpu():
+    """CPU seconds libvirtd's threads have run so far (the sum of /proc/PID/task/*/schedstat, in
+    nanoseconds: clock ticks are too coarse for one call): read before and after a call, the
+    difference is what the daemon spent answering it."""
+    pid = sh("pidof -s libvirtd").strip()
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            pass  # a worker thread that just ended
+    return total / 1e9
+
+
+def virsh_calls():
+    """(name, [(vnet line, virsh line) done in order]); each pair leaves the state as it found it."""
+    vm, net = vnet("vnet-vm"), vnet("vnet-net")
+    return {
+        "list --all": [([vm, "list", "--all"], ["virsh", "list", "--all"])],
+        "dominfo": [([vm, "dominfo", "vbdom"], ["virsh", "dominfo", "vbdom"])],
+        "domstate": [([vm, "domstate", "vbdom"], ["virsh", "domstate", "vbdom"])],
+        "start/destroy": [([vm, "start", "vbdom"], ["virsh", "start", "vbdom"]),
+                          ([vm, "destroy", "vbdom"], ["virsh", "destroy", "vbdom"])],
+        "net-list --all": [([net, "list", "--all"], ["virsh", "net-list", "--all"])],
+        "net-info": [([net, "info", "vbnet"], ["virsh", "net-info", "vbnet"])],
+    }
+
+
+def virsh_side_by_side(results):
+    """BENCH_ONLY=virsh (issue 23): vnet-vm / vnet-net beside virsh for the same call against the
+    sandbox's libvirtd, alternating, BENCH_VIRSH_ROUNDS (20) rounds: wall and client CPU time
+    (user+sys from wait4) medians, libvirtd's own CPU per call (/proc/PID/stat before and
+    after), and each client's peak RSS. A defined, diskless guest (no boot device: QEMU starts
+    and idles) and a defined, active network."""
+    rounds = int(os.environ.get("BENCH_VIRSH_ROUNDS", "20"))
+    dom = write("vbdom.xml", "<domain type='qemu'><name>vbdom</name><memory unit='MiB'>64</memory>"
+                "<vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os><features><acpi/></features>"
+                "<devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices></domain>")
+    netxml = write("vbnet.xml", "<network><name>vbnet</name><bridge name='vbnet0'/>"
+                   "<ip address='192.168.218.1' netmask='255.255.255.0'/></network>")
+    sh(f"virsh -q define {dom} >/dev/null && virsh -q net-define {netxml} >/dev/null && virsh -q net-start vbnet >/dev/null")
+    try:
+        for name, steps in virsh_calls().items():
+            samples = [{"vnet": ([], [], []), "classic": ([], [], [])} for _ in steps]
+            for r in range(rounds + 2):
+                for side in (("vnet", "classic") if r % 2 == 0 else ("classic", "vnet")):
+                    for k, (v, c) in enumerate(steps):
+                        before = daemon_cpu()
+                        wall, cpu, _ = run_rusage(v if side == "vnet" else c)
+                        daemon = daemon_cpu() - before
+                        if r >= 2:
+                            for list_, value in zip(samples[k][side], (wall, cpu, daemon)):
+                                list_.append(value)
+            peaks = peak_of(steps)
+            for k, (v, c) in enumerate(steps):
+                med = {side: [statistics.median(x) * 1000 for x in samples[k][side]] for side in ("vnet", "classic")}
+                row = {"call": " ".join(v[1:]), "classic": " ".join(c), "rounds": rounds,
+                       "vnet_ms": med["vnet"][0], "virsh_ms": med["classic"][0], "ratio": med["vnet"][0] / med["classic"][0],
+                       "vnet_cpu_ms": med["vnet"][1], "virsh_cpu_ms": med["classic"][1],
+                       "cpu_ratio": med["vnet"][1] / med["classic"][1] if med["classic"][1] else None,
+                       "libvirtd_cpu_ms_vnet": med["vnet"][2], "libvirtd_cpu_ms_virsh": med["classic"][2],
+                       "vnet_peak_kib": peaks[k][0], "virsh_peak_kib": peaks[k][1], "rss_ratio": peaks[k][0] / peaks[k][1]}
+                results["virsh"].append(row)
+                print(f"  {os.path.basename(v[0])} {row['call'][:24]:<24} {row['vnet_ms']:7.2f} ms  {row['classic'][:24]:<24}"
+                      f" {row['virsh_ms']:7.2f} ms  ratio {row['ratio']:.2f}  cpu {row['vnet_cpu_ms']:.1f}/{row['virsh_cpu_ms']:.1f} ms"
+                      f"  libvirtd {row['libvirtd_cpu_ms_vnet']:.1f}/{row['libvirtd_cpu_ms_virsh']:.1f} ms"
+                      f"  rss {row['vnet_peak_kib']}/{row['virsh_peak_kib']} KiB", flush=True)
+    finally:
+        sh("virsh -q destroy vbdom >/dev/null 2>&1; virsh -q undefine vbdom >/dev/null; "
+           "virsh -q net-destroy vbnet >/dev/null; virsh -q net-undefine vbnet >/dev/null", check=False)
+
+
 def install_line(kernel, name):
     """A 20-option virt-install line that defines nothing with --print-xml (no new storage)."""
     return ["--print-xml", "--name", name, "--memory", "256", "--vcpus", "2", "--virt-type", "qemu",
@@ -692,7 +782,7 @@ def main():
     results = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, "
                f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB", "runs": RUNS,
                "topology": [], "listing": [], "memory": [], "kernel_probe": [], "events": [], "forward": [],
-               "writes": [], "batch": [], "load": os.environ.get("BENCH_LOAD", "not stated (set BENCH_LOAD)")}
+               "writes": [], "batch": [], "virsh": [], "load": os.environ.get("BENCH_LOAD", "not stated (set BENCH_LOAD)")}
     print(f"vnet benchmark, {results['machine']}, medians of {RUNS} runs")
     if os.environ.get("BENCH_ONLY") == "events":
         events(results)
@@ -708,6 +798,8 @@ def main():
         link_kinds_batch(results)
     elif os.environ.get("BENCH_ONLY") == "install":
         install_print_xml(results)
+    elif os.environ.get("BENCH_ONLY") == "virsh":
+        virsh_side_by_side(results)
     else:
         topology(results)
         listings(results)

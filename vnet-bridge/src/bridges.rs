@@ -226,7 +226,7 @@ impl Verb for Delbr {
 
 impl Delbr {
     async fn delete(&self, at: Scope<'_>, journal: &mut Journal) -> Result<bool> {
-        let links = Links::load(&at.handle).await?;
+        let links = Links::named(&at.handle, &[&self.bridge]).await?;
         let bridge = match links.bridge(&self.bridge, at.ns) {
             Ok(bridge) => bridge,
             Err(e) if e.kind == ErrorKind::NotFound && self.missing_ok => return Ok(false),

@@ -85,11 +85,11 @@ impl Verb for LinkSet {
         }
         let what = format!("link set dev {dev}");
         ctx.run(|at| async move {
-            let links = Links::load(&at.handle).await?;
+            let links = Links::named(&at.handle, &[&dev]).await?;
             let port = links.interface(&dev, at.ns)?;
             check_port(port, &options).map_err(|e| e.context(&what))?;
             let changes = set_port_options(&at.handle, journal, &what, port, &options).await?;
-            let now = Links::load(&at.handle).await?;
+            let now = Links::named(&at.handle, &[&dev]).await?;
             let port = now.interface(&dev, at.ns)?;
             let master = link_master(port).and_then(|m| now.by_index(m)).map(link_name);
             Ok(PortOptionsSet {
@@ -115,7 +115,7 @@ fn set_bridge_option(
     let name = bridge.to_string();
     let step = what.clone();
     ctx.run(|at| async move {
-        let links = Links::load(&at.handle).await?;
+        let links = Links::named(&at.handle, &[&name]).await?;
         let br = links.bridge(&name, at.ns)?;
         check_bridge(br, &[option])?;
         let changes = set_bridge_options(&at.handle, journal, &step, br, &[option]).await?;
@@ -325,7 +325,7 @@ impl Verb for Setportmcrouter {
         let step = what.clone();
         let changed = ctx
             .run(|at| async move {
-                let links = Links::load(&at.handle).await?;
+                let links = Links::named(&at.handle, &[&bridge, &port]).await?;
                 let br = links.bridge(&bridge, at.ns)?;
                 let link = links.port(br, &port, at.ns)?;
                 check_port(link, &[option])?;

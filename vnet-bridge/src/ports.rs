@@ -81,8 +81,16 @@ impl Verb for Addif {
 }
 
 impl Addif {
+    /// The bridge and the interfaces: the links addif looks at.
+    fn names(&self) -> Vec<&str> {
+        std::iter::once(&self.bridge)
+            .chain(&self.interfaces)
+            .map(String::as_str)
+            .collect()
+    }
+
     async fn add(self, at: Scope<'_>, journal: &mut Journal) -> Result<PortsAdded> {
-        let links = Links::load(&at.handle).await?;
+        let links = Links::named(&at.handle, &self.names()).await?;
         let bridge = links.bridge(&self.bridge, at.ns)?;
         let mut todo = Vec::new();
         for name in &self.interfaces {
@@ -242,7 +250,11 @@ impl Verb for Delif {
 
 impl Delif {
     async fn remove(&self, at: Scope<'_>, journal: &mut Journal) -> Result<Vec<String>> {
-        let links = Links::load(&at.handle).await?;
+        let names: Vec<&str> = std::iter::once(&self.bridge)
+            .chain(&self.interfaces)
+            .map(String::as_str)
+            .collect();
+        let links = Links::named(&at.handle, &names).await?;
         let bridge = links.bridge(&self.bridge, at.ns)?;
         let mut todo = Vec::new();
         for name in &self.interfaces {

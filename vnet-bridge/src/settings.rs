@@ -116,7 +116,10 @@ impl Verb for Setmtu {
         let ports = self.ports;
         let changed_links = ctx
             .run(|at| async move {
-                let links = Links::load(&at.handle).await?;
+                let links = match ports {
+                    true => Links::load(&at.handle).await?,
+                    false => Links::named(&at.handle, &[&bridge]).await?,
+                };
                 let br = links.bridge(&bridge, at.ns)?;
                 let mut targets = if ports { links.ports(br) } else { vec![] };
                 targets.push(br);
@@ -164,7 +167,7 @@ impl Verb for Setportmtu {
         let (bridge, port) = (self.bridge.clone(), self.port.clone());
         let changed_links = ctx
             .run(|at| async move {
-                let links = Links::load(&at.handle).await?;
+                let links = Links::named(&at.handle, &[&bridge, &port]).await?;
                 let br = links.bridge(&bridge, at.ns)?;
                 let link = links.port(br, &port, at.ns)?;
                 check_mtu(mtu, &[link])?;
@@ -225,7 +228,7 @@ impl Verb for Setmac {
         let (bridge, wanted) = (self.bridge.clone(), mac.clone());
         let changed = ctx
             .run(|at: Scope<'_>| async move {
-                let links = Links::load(&at.handle).await?;
+                let links = Links::named(&at.handle, &[&bridge]).await?;
                 let br = links.bridge(&bridge, at.ns)?;
                 let old = link_mac(br).unwrap_or_default();
                 if old == wanted {
@@ -312,7 +315,7 @@ pub fn set_switch(
     let step = what.clone();
     let bridge = bridge.to_string();
     ctx.run(|at| async move {
-        let links = Links::load(&at.handle).await?;
+        let links = Links::named(&at.handle, &[&bridge]).await?;
         let br = links.bridge(&bridge, at.ns)?;
         if current(br)? == on {
             return Ok(false);

@@ -180,7 +180,7 @@ impl Verb for Stp {
 }
 
 async fn switch_stp(at: Scope<'_>, journal: &mut Journal, bridge: &str, on: bool) -> Result<bool> {
-    let links = Links::load(&at.handle).await?;
+    let links = Links::named(&at.handle, &[bridge]).await?;
     let br = links.bridge(bridge, at.ns)?;
     if stp_enabled(br) == on {
         return Ok(false);
@@ -220,7 +220,7 @@ fn set_timer(
     let what = format!("{} on bridge '{bridge}'", timer.verb());
     let step = what.clone();
     let result = ctx.run(|at| async move {
-        let links = Links::load(&at.handle).await?;
+        let links = Links::named(&at.handle, &[bridge]).await?;
         let br = links.bridge(bridge, at.ns)?;
         let centis = timer.check(wanted, stp_enabled(br), text)?;
         let current = timer.read(br);
@@ -425,7 +425,7 @@ impl Verb for Setbridgeprio {
         let step = what.clone();
         let bridge = &self.bridge;
         let changed = ctx.run(|at| async move {
-            let links = Links::load(&at.handle).await?;
+            let links = Links::named(&at.handle, &[bridge]).await?;
             let br = links.bridge(bridge, at.ns)?;
             let current: u16 = br_attr!(br, Priority);
             if current != priority {
@@ -453,7 +453,7 @@ fn set_port_setting(
 ) -> Result<bool> {
     let step = what.clone();
     let result = ctx.run(|at| async move {
-        let links = Links::load(&at.handle).await?;
+        let links = Links::named(&at.handle, &[bridge, port]).await?;
         let br = links.bridge(bridge, at.ns)?;
         let link = links.port(br, port, at.ns)?;
         let old = current(link);

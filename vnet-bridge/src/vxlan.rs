@@ -554,7 +554,7 @@ impl Verb for Delvxlan {
         let step = what.clone();
         let changed = ctx
             .run(|at| async move {
-                let links = Links::load(&at.handle).await?;
+                let links = Links::named(&at.handle, &[&bridge, &name]).await?;
                 let br = links.bridge(&bridge, at.ns)?;
                 if links.by_name(&name).is_none() && missing_ok {
                     return Ok(false);

@@ -93,7 +93,7 @@ pub async fn create_link(
 }
 
 /// The link with index `index`, or None when there is none.
-async fn link_by_index(handle: &Handle, index: u32) -> Result<Option<LinkMessage>> {
+pub async fn link_by_index(handle: &Handle, index: u32) -> Result<Option<LinkMessage>> {
     let mut links = handle.link().get().match_index(index).execute();
     match links.try_next().await {
         Ok(link) => Ok(link),

@@ -310,7 +310,7 @@ fn difference(found: &NeighbourMessage, entry: &Entry) -> Option<String> {
 /// DEV's index and the entry as the table holds it now (None: not there). Refuses dst, port and
 /// vni on a device that is not VXLAN, and master on one that is not a bridge port (exit 7).
 async fn find(at: &Scope<'_>, entry: &Entry, dev: &str) -> Result<(u32, Option<NeighbourMessage>)> {
-    let links = Links::load(&at.handle).await?;
+    let links = Links::named(&at.handle, &[dev]).await?;
     let link = links.interface(dev, at.ns)?;
     let index = link.header.index;
     let is_vxlan = vxlan_data(link).is_some();

@@ -123,6 +123,14 @@ impl RouteSocket {
             .map_err(|e| Error::from(e).context("duplicate a netlink socket"))
     }
 
+    /// NETLINK_GET_STRICT_CHK: the kernel checks this socket's requests strictly and honours
+    /// the filters of a dump request.
+    pub(super) fn strict(&self) -> Result<()> {
+        self.socket
+            .set_netlink_get_strict_chk(true)
+            .map_err(|e| Error::from(e).context("ask for filtered dumps"))
+    }
+
     /// The socket itself, for the async connection of [`super::Netlink`].
     pub(super) fn into_socket(self) -> Socket {
         self.socket

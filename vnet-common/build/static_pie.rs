@@ -1,0 +1,71 @@
+//! Links a tool's binaries as static PIEs: glibc linked into the executable, whose address stays
+//! randomized (a PIE, full RELRO), and no dynamic loader at start. Used by the build scripts of
+//! vnet-ns and vnet-bridge (`#[path]`-included); vnet-net and vnet-vm load libvirt, a shared
+//! library, and stay dynamic.
+//!
+//! What it buys (bench/callgrind and perf stat, 2026-12-07, release builds): the dynamic loader's
+//! symbol lookups and relocations were a third of a one-object listing's instructions
+//! (`vnet-ns route show` 444k instructions, 158k of them in ld.so), and libc.so's pages a quarter
+//! of its page faults and of its peak RSS. See bench/startup-2026-12-07.md ("Third session").
+//!
+//! How: rustc asks the linker for `-lc -lm -lrt -lpthread -ldl -lutil` (and `-lgcc_s`, which
+//! vnet-common's build script already answers with gcc's static unwinder). A directory searched
+//! first holds, under each library's shared name, a linker script naming its static archive,
+//! and `-static-pie` makes gcc start the program with rcrt1.o and no program interpreter. Only the
+//! binaries get the flags (`rustc-link-arg-bins`): unit-test executables stay ordinary.
+//!
+//! Cost: glibc's name-service lookups (`tuntap add user NAME`, `group NAME`) read /etc/passwd
+//! and /etc/group with the modules built into libc ("files"); other nsswitch modules are loaded
+//! at run time from the same glibc as ever.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const LIBS: [&str; 6] = ["c", "m", "rt", "pthread", "dl", "util"];
+
+/// Prints the cargo instructions; does nothing where the C toolchain has no static glibc.
+pub fn link_bins_static_pie() {
+    println!("cargo:rerun-if-changed=../vnet-common/build/static_pie.rs");
+    println!("cargo:rerun-if-env-changed=CC");
+    println!("cargo:rerun-if-env-changed=VNET_DYNAMIC");
+    let gnu_linux = std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux")
+        && std::env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("gnu");
+    // VNET_DYNAMIC=1: link as before (for measuring one against the other).
+    if !gnu_linux || std::env::var_os("VNET_DYNAMIC").is_some() {
+        return;
+    }
+    let Some(archives) = LIBS
+        .iter()
+        .map(|l| gcc_file(&format!("lib{l}.a")))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return;
+    };
+    if gcc_file("rcrt1.o").is_none() {
+        return;
+    }
+    let dir = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("static-libc");
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    for (lib, archive) in LIBS.iter().zip(&archives) {
+        let script = format!("INPUT({})\n", archive.display());
+        if std::fs::write(dir.join(format!("lib{lib}.so")), script).is_err() {
+            return;
+        }
+    }
+    println!("cargo:rustc-link-arg-bins=-L{}", dir.display());
+    println!("cargo:rustc-link-arg-bins=-static-pie");
+}
+
+/// The absolute path of `name` in the C compiler's search path, if it has one.
+fn gcc_file(name: &str) -> Option<PathBuf> {
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+    let output = Command::new(cc)
+        .arg(format!("-print-file-name={name}"))
+        .output()
+        .ok()?;
+    let found = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    // gcc prints the bare name back when it has no such file.
+    (output.status.success() && found.is_absolute() && found.is_file()).then_some(found)
+}
