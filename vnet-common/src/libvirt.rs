@@ -9,6 +9,7 @@ pub mod lookup;
 pub mod metadata;
 pub mod network;
 pub mod xml;
+pub mod xpath;
 
 use crate::{Error, ErrorKind, Result};
 use std::sync::OnceLock;

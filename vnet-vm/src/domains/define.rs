@@ -140,6 +140,11 @@ pub struct Define {
     /// Accepted for scripts that pass it: an identical definition is "changed": false either way.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
+    /// Have libvirt check the document against its domain schema first (virsh define
+    /// --validate): a document the schema refuses is exit 7 with libvirt's reason, nothing
+    /// defined.
+    #[arg(long)]
+    pub validate: bool,
 }
 
 impl Verb for Define {
@@ -149,12 +154,23 @@ impl Verb for Define {
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<FromFile> {
         let (xml, head) = read_definition(&self.file)?;
         let conn = ctx.conn()?;
+        let flags = if self.validate {
+            sys::VIR_DOMAIN_DEFINE_VALIDATE
+        } else {
+            0
+        };
         if let Some(dom) = same_domain(conn, &head)? {
             let xml = with_uuid(&dom, xml, &head)?;
-            return update(conn, &dom, &xml, head.name, &self.file, journal);
+            let new = Update {
+                xml: &xml,
+                flags,
+                file: &self.file,
+            };
+            return update(conn, &dom, new, head.name, journal);
         }
         let name = head.name;
-        let dom = Domain::define_xml(conn, &xml).libvirt(format!("define domain {}", quote(&name)))?;
+        let dom =
+            Domain::define_xml_flags(conn, &xml, flags).libvirt(format!("define domain {}", quote(&name)))?;
         let undo = dom.clone();
         journal.record_fn(format!("define domain {name}"), move || {
             undo.undefine_flags(sys::VIR_DOMAIN_UNDEFINE_NVRAM)
@@ -197,20 +213,28 @@ fn persistent_xml(dom: &Domain, name: &str) -> Result<String> {
         .libvirt(format!("XML of domain {}", quote(name)))
 }
 
+/// The definition `update` writes: the document, libvirt's define flags, the file it came from.
+struct Update<'a> {
+    xml: &'a str,
+    flags: u32,
+    file: &'a std::path::Path,
+}
+
 /// virsh define over an existing domain: the file becomes its persistent definition. libvirt
 /// reads the file as it reads every definition, so the definition read back before and after
 /// tells whether anything changed; when nothing did, no step is recorded.
 fn update(
     conn: &Connect,
     dom: &Domain,
-    xml: &str,
+    new: Update,
     name: String,
-    file: &std::path::Path,
     journal: &mut Journal,
 ) -> Result<FromFile> {
+    let Update { xml, flags, file } = new;
     let before = persistent_xml(dom, &name)?;
     let was_persistent = dom.is_persistent().libvirt(format!("domain {}", quote(&name)))?;
-    let updated = Domain::define_xml(conn, xml).libvirt(format!("define domain {}", quote(&name)))?;
+    let updated =
+        Domain::define_xml_flags(conn, xml, flags).libvirt(format!("define domain {}", quote(&name)))?;
     let after = persistent_xml(&updated, &name)?;
     let file_gives_macs = xml.contains("<mac");
     let changed = !was_persistent
@@ -250,6 +274,34 @@ pub struct Create {
     /// says (memory, vCPUs, kernel, disks, NICs); one that differs is exit 4 naming how.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
+    /// Have libvirt check the document against its domain schema first (virsh create
+    /// --validate): a document the schema refuses is exit 7 with libvirt's reason, nothing
+    /// started.
+    #[arg(long)]
+    pub validate: bool,
+    /// Leave the new domain paused (virsh create --paused): its CPUs wait for `vnet-vm resume`.
+    #[arg(long)]
+    pub paused: bool,
+    /// Destroy the domain when this command's connection to libvirt closes, that is when
+    /// vnet-vm exits (as when virsh create --autodestroy exits); in --batch, at the batch's end.
+    #[arg(long)]
+    pub autodestroy: bool,
+    /// Re-initialize a UEFI guest's NVRAM from its template before booting.
+    #[arg(long)]
+    pub reset_nvram: bool,
+}
+
+impl Create {
+    /// libvirt's create flags for virsh's --validate, --paused, --autodestroy, --reset-nvram.
+    fn flags(&self) -> u32 {
+        let pairs = [
+            (self.validate, sys::VIR_DOMAIN_START_VALIDATE),
+            (self.paused, sys::VIR_DOMAIN_START_PAUSED),
+            (self.autodestroy, sys::VIR_DOMAIN_START_AUTODESTROY),
+            (self.reset_nvram, sys::VIR_DOMAIN_START_RESET_NVRAM),
+        ];
+        pairs.iter().filter(|(on, _)| *on).fold(0, |a, (_, b)| a | b)
+    }
 }
 
 impl Verb for Create {
@@ -279,10 +331,20 @@ impl Verb for Create {
                 ))
                 .with_hint("destroy it first to create it from this file"));
             }
-            return from_file(&dom, head.name, false, &self.file, "created");
+            let out = from_file(&dom, head.name, false, &self.file, "created")?;
+            if self.paused && out.state != "paused" {
+                return Err(Error::exists(format!(
+                    "domain {} is {}, not paused as --paused asks",
+                    quote(&out.name),
+                    out.state
+                ))
+                .with_hint(format!("suspend it: vnet-vm suspend {}", out.name)));
+            }
+            return Ok(out);
         }
         let name = head.name;
-        let dom = Domain::create_xml(conn, &xml, 0).libvirt(format!("create domain {}", quote(&name)))?;
+        let dom = Domain::create_xml(conn, &xml, self.flags())
+            .libvirt(format!("create domain {}", quote(&name)))?;
         let undo = dom.clone();
         journal.record_fn(format!("create domain {name}"), move || {
             undo.destroy().libvirt("destroy the domain")
@@ -541,6 +603,7 @@ mod tests {
         let verb = Define {
             file: file.to_path_buf(),
             exist_ok: false,
+            validate: false,
         };
         verb.run(session, &mut Journal::new()).unwrap()
     }
@@ -570,6 +633,7 @@ mod tests {
         let verb = Define {
             file: file.clone(),
             exist_ok: true,
+            validate: true,
         };
         let updated = verb.run(&mut session, &mut journal).unwrap();
         assert_eq!((updated.changed, updated.definition), (true, Some("updated")));

@@ -500,6 +500,7 @@ mod tests {
                 security_info: false,
                 update_cpu: false,
                 migratable: true,
+                xpath: Default::default(),
             },
         )
         .unwrap();
