@@ -119,23 +119,34 @@ pub struct LeaseList(
     pub bool,
 );
 
+/// virsh domifaddr's fixed-width layout (its own printf, not a vshTable).
 impl Render for LeaseList {
     fn text(&self, style: TextStyle) -> String {
-        let rows: Vec<Vec<String>> = self
-            .0
-            .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                // virsh names an interface once, on its first address, unless --full.
-                let again = i > 0 && self.0[i - 1].interface == l.interface;
-                let (name, mac) = match again && !self.1 {
-                    true => ("-".to_string(), "-".to_string()),
-                    false => (l.interface.clone(), l.mac.clone()),
-                };
-                vec![name, mac, l.protocol.clone(), l.address.clone()]
-            })
-            .collect();
-        table::render(&["Name", "MAC address", "Protocol", "Address"], &rows, style)
+        let mut out = String::new();
+        if style.headers {
+            out.push_str(&format!(
+                " {:<10} {:<20} {:<8}     {}\n{}\n",
+                "Name",
+                "MAC address",
+                "Protocol",
+                "Address",
+                "-".repeat(79)
+            ));
+        }
+        for (i, l) in self.0.iter().enumerate() {
+            // virsh names an interface once, on its first address, unless --full.
+            let again = i > 0 && self.0[i - 1].interface == l.interface;
+            let (name, mac) = match again && !self.1 {
+                true => ("-", "-"),
+                false => (l.interface.as_str(), l.mac.as_str()),
+            };
+            out.push_str(&format!(
+                " {name:<10} {mac:<17}    {:<12} {}\n",
+                l.protocol, l.address
+            ));
+        }
+        out.push('\n');
+        out
     }
 }
 

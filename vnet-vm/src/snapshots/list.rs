@@ -18,8 +18,8 @@ use vnet_common::{table, Journal, Render, Result, TextStyle, Verb};
 #[derive(Debug, clap::Args)]
 pub struct SnapshotList {
     pub domain: String,
-    /// Only the children of this snapshot (with --descendants or --tree: all its descendants;
-    /// --tree roots the tree there). An unknown name is exit 3.
+    /// Only the children of this snapshot (with --descendants: all its descendants; --tree
+    /// roots the tree there). An unknown name is exit 3.
     #[arg(long, value_name = "SNAPSHOT", conflicts_with = "current")]
     pub from: Option<String>,
     /// Sort parents before their children (libvirt's topological order) rather than by name.
@@ -33,7 +33,8 @@ pub struct SnapshotList {
     /// The snapshots as a tree of parents and children.
     #[arg(long, conflicts_with = "parent")]
     pub tree: bool,
-    /// Only the children of the current snapshot (with --tree: it and its descendants).
+    /// Only the children of the current snapshot (--descendants: all its descendants; --tree
+    /// roots the tree there).
     #[arg(long)]
     pub current: bool,
     /// With --current or --from: every descendant, not only the direct children (without
@@ -64,19 +65,19 @@ pub struct SnapshotFilters {
     #[arg(long)]
     pub no_metadata: bool,
     /// Only snapshots taken while the domain was shut off.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "tree")]
     pub inactive: bool,
     /// Only snapshots taken while the domain ran (system checkpoints).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "tree")]
     pub active: bool,
     /// Only disk-only snapshots.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "tree")]
     pub disk_only: bool,
     /// Only internal snapshots (inside the qcow2 images).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "tree")]
     pub internal: bool,
     /// Only external snapshots (overlay files).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "tree")]
     pub external: bool,
 }
 
@@ -229,7 +230,7 @@ impl Verb for SnapshotList {
         let flags = self.filters.bits() | order;
         let snaps = match start {
             None => dom.list_all_snapshots(flags).libvirt(&what)?,
-            Some(from) => children(&dom, from, flags, (self.tree || self.descendants, self.tree))?,
+            Some(from) => children(&dom, from, flags, (self.descendants, self.tree))?,
         };
         let current = DomainSnapshot::current(&dom, 0)
             .ok()
@@ -254,8 +255,8 @@ impl Verb for SnapshotList {
 }
 
 /// --from NAME or --current (`from` None): that snapshot's children passing `flags` (all
-/// descendants with `all`), and itself first with `itself` (--tree roots the tree there, as
-/// virsh does). An unknown snapshot, or no current one: exit 3.
+/// descendants with `all`: --descendants), and itself first with `itself` (--tree roots the
+/// tree there, as virsh does). An unknown snapshot, or no current one: exit 3.
 fn children(
     dom: &virt::domain::Domain,
     from: Option<&str>,
