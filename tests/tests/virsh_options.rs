@@ -584,3 +584,115 @@ fn save_and_restore_with_xml(name: &str, dir: &Path) {
     assert_eq!(virsh(&format!("domstate {name}")).trim(), "running");
     assert!(virsh(&format!("dumpxml {name}")).contains("<description>restored-with-xml</description>"));
 }
+
+/// vol-upload and vol-download --offset/--length: the same bytes land where virsh puts them
+/// (virsh's line on a twin volume is the oracle, compared byte for byte); an offset past the
+/// volume is exit 7 with the volume and the local files unchanged.
+#[test]
+fn vol_upload_download_ranges_as_virsh() {
+    let lab = lab!();
+    let dir = lab_dir(&lab, "u");
+    let pool = dir.file_name().unwrap().to_string_lossy().into_owned();
+    let pool_dir = dir.join("pool");
+    std::fs::create_dir(&pool_dir).unwrap();
+    virsh(&format!(
+        "pool-create-as {pool} dir --target {}",
+        pool_dir.display()
+    ));
+    for vol in ["ours.img", "theirs.img"] {
+        virsh(&format!("vol-create-as {pool} {vol} 64K --format raw"));
+    }
+    let data = dir.join("data.bin");
+    let bytes: Vec<u8> = (0..4096u32).map(|i| (i % 251) as u8 + 1).collect();
+    std::fs::write(&data, &bytes).unwrap();
+    let data = data.display().to_string();
+    let up = vm(&[
+        "vol-upload",
+        "ours.img",
+        &data,
+        "--pool",
+        &pool,
+        "--offset",
+        "8192",
+        "--length",
+        "8192",
+    ])
+    .ok()
+    .json();
+    assert_eq!(up["bytes"], 4096);
+    virsh(&format!(
+        "vol-upload theirs.img {data} --pool {pool} --offset 8192 --length 8192"
+    ));
+    let (ours, theirs) = (pool_dir.join("ours.img"), pool_dir.join("theirs.img"));
+    assert_eq!(std::fs::read(&ours).unwrap(), std::fs::read(&theirs).unwrap());
+    let content = std::fs::read(&ours).unwrap();
+    assert_eq!(&content[8192..12288], &bytes[..]);
+    assert!(content[..8192].iter().chain(&content[12288..]).all(|&b| b == 0));
+
+    let (got, want) = (dir.join("got.bin"), dir.join("want.bin"));
+    let down = vm(&[
+        "vol-download",
+        "ours.img",
+        &got.display().to_string(),
+        "--pool",
+        &pool,
+        "--offset",
+        "8000",
+        "--length",
+        "2048",
+    ])
+    .ok()
+    .json();
+    assert_eq!(down["bytes"], 2048);
+    virsh(&format!(
+        "vol-download ours.img {} --pool {pool} --offset 8000 --length 2048",
+        want.display()
+    ));
+    assert_eq!(std::fs::read(&got).unwrap(), std::fs::read(&want).unwrap());
+
+    let theirs_long = sh(&format!(
+        "virsh vol-upload theirs.img {data} --pool {pool} --length 1024"
+    ));
+    assert_ne!(theirs_long.code, 0, "{theirs_long:?}");
+    let missing = dir.join("never.bin");
+    let state = || {
+        sh_ok(&format!(
+            "md5sum {} {}; ls {}",
+            ours.display(),
+            got.display(),
+            dir.display()
+        ))
+    };
+    assert_unchanged(state, || {
+        vm(&[
+            "vol-upload",
+            "ours.img",
+            &data,
+            "--pool",
+            &pool,
+            "--offset",
+            "70000",
+        ])
+        .fails(7, "--offset 70000");
+        vm(&[
+            "vol-upload",
+            "ours.img",
+            &data,
+            "--pool",
+            &pool,
+            "--offset",
+            "63000",
+        ])
+        .fails(7, "larger than volume");
+        vm(&[
+            "vol-download",
+            "ours.img",
+            &missing.display().to_string(),
+            "--pool",
+            &pool,
+            "--offset",
+            "65537",
+        ])
+        .fails(7, "--offset 65537");
+    });
+}
