@@ -696,3 +696,59 @@ fn vol_upload_download_ranges_as_virsh() {
         .fails(7, "--offset 65537");
     });
 }
+
+/// undefine --storage TARGETS (with --wipe-storage) deletes only the named disks' volumes, as
+/// virsh vol-list then shows; --tpm and --checkpoints-metadata reach libvirt; a name the domain
+/// has no disk for is exit 3 with the domain and volumes as they were.
+#[test]
+fn undefine_named_storage() {
+    let lab = lab!();
+    let dir = lab_dir(&lab, "un");
+    let pool = dir.file_name().unwrap().to_string_lossy().into_owned();
+    let pool_dir = dir.join("pool");
+    std::fs::create_dir(&pool_dir).unwrap();
+    virsh(&format!(
+        "pool-create-as {pool} dir --target {}",
+        pool_dir.display()
+    ));
+    for vol in ["a.img", "b.img"] {
+        virsh(&format!("vol-create-as {pool} {vol} 1M --format raw"));
+    }
+    let name = lab.domain("ud");
+    let disk = |file: &str, dev: &str| {
+        format!(
+            "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='{}/{file}'/>\
+             <target dev='{dev}' bus='virtio'/></disk>",
+            pool_dir.display()
+        )
+    };
+    let xml = bare_guest(&name).replace(
+        "<devices>",
+        &format!("<devices>{}{}", disk("a.img", "vda"), disk("b.img", "vdb")),
+    );
+    let file = dir.join("d.xml");
+    std::fs::write(&file, xml).unwrap();
+    virsh(&format!("define {}", file.display()));
+    let state = || sh_ok(&format!("virsh list --all --name; virsh vol-list {pool}"));
+    assert_unchanged(state, || {
+        vm(&["undefine", &name, "--storage", "vdb,vdz"]).fails(3, "'vdz' was not found");
+        vm(&["undefine", &name, "--delete-storage-volume-snapshots"]).fails(2, "--remove-all-storage");
+        vm(&["undefine", &name, "--storage", "vda", "--remove-all-storage"]).fails(2, "cannot be used with");
+    });
+    let b = pool_dir.join("b.img").display().to_string();
+    let out = vm(&["undefine", &name, "--storage", "vdb", "--wipe-storage"])
+        .ok()
+        .json();
+    assert_eq!(out["removed_volumes"], serde_json::json!([b]));
+    let vols = virsh(&format!("vol-list {pool}"));
+    assert!(vols.contains("a.img") && !vols.contains("b.img"), "{vols}");
+    assert!(!virsh("list --all --name").lines().any(|l| l == name));
+
+    // --tpm and --checkpoints-metadata on a domain without either: undefined as by virsh.
+    let other = lab.domain("ut");
+    let file = dir.join("t.xml");
+    std::fs::write(&file, bare_guest(&other)).unwrap();
+    virsh(&format!("define {}", file.display()));
+    vm(&["undefine", &other, "--tpm", "--checkpoints-metadata"]).ok();
+    assert!(!virsh("list --all --name").lines().any(|l| l == other));
+}

@@ -123,17 +123,6 @@ const REFUSED: &[(&str, &[&str])] = &[
     ),
     ("list", &["with-checkpoint", "without-checkpoint"]),
     ("start", &["console", "pass-fds"]),
-    (
-        "undefine",
-        &[
-            "storage",
-            "delete-storage-volume-snapshots",
-            "wipe-storage",
-            "checkpoints-metadata",
-            "tpm",
-            "keep-tpm",
-        ],
-    ),
     ("create", &["console", "pass-fds"]),
     (
         "attach-interface",

@@ -371,6 +371,77 @@ pub struct Undefine {
     pub missing_ok: bool,
     #[command(flatten)]
     pub keep: crate::domains::define::UndefineFlags,
+    #[command(flatten)]
+    pub storage: StorageChoice,
+}
+
+/// virsh undefine's choice of storage beside --remove-all-storage.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct StorageChoice {
+    /// Also delete these disks' volumes: targets or source paths, comma separated (virsh
+    /// --storage vda,/var/lib/libvirt/images/b.img; as domblklist names them). A name the
+    /// domain has no disk for is exit 3 before anything changes; a disk that is no storage
+    /// volume is left in place and listed in "not_removed".
+    #[arg(
+        long,
+        value_name = "TARGETS",
+        value_delimiter = ',',
+        conflicts_with = "remove_all_storage"
+    )]
+    pub storage: Vec<String>,
+    /// Overwrite each deleted volume's data with zeros first (libvirt's volume wipe).
+    #[arg(long)]
+    pub wipe_storage: bool,
+    /// Delete the volumes' own snapshots too (libvirt's DELETE_WITH_SNAPSHOTS; the storage
+    /// driver must support it).
+    /// Needs --remove-all-storage (exit 2 without it, as virsh refuses it).
+    #[arg(long)]
+    pub delete_storage_volume_snapshots: bool,
+}
+
+/// Each disk's target (vda) and file or device, as domblklist lists them.
+fn disk_targets(xml: &str) -> Result<Vec<(String, Option<String>)>> {
+    let domain =
+        vnet_common::libvirt::xml::parse(xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;
+    let disks = domain.all(&["devices", "disk"]).into_iter().map(|d| {
+        let target = d.child("target").and_then(|t| t.attr_string("dev"));
+        let source = d
+            .child("source")
+            .and_then(|s| ["file", "dev"].iter().find_map(|k| s.attr_string(k)));
+        (target.unwrap_or_default(), source)
+    });
+    Ok(disks.collect())
+}
+
+impl StorageChoice {
+    /// The disk files --storage names, each found by target or source in `xml`; exit 3 for a
+    /// name the domain has no disk for.
+    fn chosen(&self, xml: &str, name: &str) -> Result<Vec<String>> {
+        let disks = disk_targets(xml)?;
+        let mut files = Vec::new();
+        for wanted in &self.storage {
+            let (_, source) = disks
+                .iter()
+                .find(|(target, source)| target == wanted || source.as_deref() == Some(wanted.as_str()))
+                .ok_or_else(|| {
+                    Error::not_found(format!(
+                        "volume {} was not found for domain {}",
+                        quote(wanted),
+                        quote(name)
+                    ))
+                    .with_hint(format!("its disks: vnet-vm domblklist {name} --inactive"))
+                })?;
+            files.extend(source.clone());
+        }
+        Ok(files)
+    }
+
+    fn removal(&self) -> crate::storage::target::Deletion {
+        crate::storage::target::Deletion {
+            wipe: self.wipe_storage,
+            with_snapshots: self.delete_storage_volume_snapshots,
+        }
+    }
 }
 
 /// What `undefine` removed.
@@ -426,6 +497,12 @@ impl Verb for Undefine {
     type Output = Undefined;
 
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<Undefined> {
+        if self.storage.delete_storage_volume_snapshots && !self.remove_all_storage {
+            return Err(Error::new(
+                ErrorKind::Usage,
+                "--delete-storage-volume-snapshots requires --remove-all-storage",
+            ));
+        }
         let mut name = self.name;
         let conn = ctx.conn()?;
         let dom = match resolve(conn, &mut name) {
@@ -443,9 +520,18 @@ impl Verb for Undefine {
         let xml = dom
             .get_xml_desc(sys::VIR_DOMAIN_XML_INACTIVE)
             .libvirt("domain XML")?;
-        let facts =
+        let mut facts =
             crate::xml::domain::domain_facts(&xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;
-        if self.remove_all_storage && dom.is_active().libvirt("domain state")? {
+        let some_storage = !self.storage.storage.is_empty();
+        if some_storage {
+            // Only the disks named: no boot copies (virsh --storage touches only those).
+            facts = crate::xml::domain::DomainFacts {
+                disk_files: self.storage.chosen(&xml, &name)?,
+                ..Default::default()
+            };
+        }
+        let remove = self.remove_all_storage || some_storage;
+        if remove && dom.is_active().libvirt("domain state")? {
             return Err(
                 Error::exists(format!("domain {name} is running: its storage is in use"))
                     .with_hint(format!("stop it first: vnet-vm destroy {name}")),
@@ -455,8 +541,8 @@ impl Verb for Undefine {
         let explain = |e| self.keep.explain(e, &name);
         lifecycle::undefine_explained(&dom, &name, flags, Undo::Irreversible, journal, explain)?;
         vnet_common::libvirt::forwards::domain_undefined(conn, &dom)?;
-        let removed = if self.remove_all_storage {
-            Some(remove_storage(conn, &facts, journal)?)
+        let removed = if remove {
+            Some(remove_storage(conn, &facts, self.storage.removal(), journal)?)
         } else {
             None
         };
@@ -482,9 +568,10 @@ type Removed = (Vec<String>, Vec<String>, Vec<NotRemoved>);
 fn remove_storage(
     conn: &Connect,
     facts: &crate::xml::domain::DomainFacts,
+    how: crate::storage::target::Deletion,
     journal: &mut Journal,
 ) -> Result<Removed> {
-    use crate::storage::target::{remove_volume, Removal};
+    use crate::storage::target::{remove_volume_with, Removal};
     let (mut volumes, mut files, mut kept) = (Vec::new(), Vec::new(), Vec::new());
     // The kernel and initrd, and an ISO install uploaded (a CD-ROM in the boot directory named
     // as install names its copies; the cloud-init seed is already among the disk files).
@@ -504,7 +591,7 @@ fn remove_storage(
         .map(|p| (p, false))
         .chain(boot.map(|p| (p, true)));
     for (path, is_boot) in all {
-        match remove_volume(conn, path) {
+        match remove_volume_with(conn, path, how) {
             Removal::Removed => {
                 journal.irreversible(format!("delete volume {path}"))?;
                 match is_boot {
@@ -537,6 +624,15 @@ pub struct UndefineFlags {
     /// Also remove snapshot metadata (without it, a domain with snapshots is exit 4).
     #[arg(long)]
     pub snapshots_metadata: bool,
+    /// Also remove checkpoint metadata.
+    #[arg(long)]
+    pub checkpoints_metadata: bool,
+    /// Also remove the emulated TPM's state.
+    #[arg(long, conflicts_with = "keep_tpm")]
+    pub tpm: bool,
+    /// Keep the emulated TPM's state.
+    #[arg(long)]
+    pub keep_tpm: bool,
 }
 
 impl UndefineFlags {
@@ -549,6 +645,12 @@ impl UndefineFlags {
                 self.snapshots_metadata,
                 sys::VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA,
             ),
+            (
+                self.checkpoints_metadata,
+                sys::VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA,
+            ),
+            (self.tpm, sys::VIR_DOMAIN_UNDEFINE_TPM),
+            (self.keep_tpm, sys::VIR_DOMAIN_UNDEFINE_KEEP_TPM),
         ]
         .iter()
         .filter(|(on, _)| *on)
@@ -594,8 +696,11 @@ mod tests {
             keep_nvram: false,
             managed_save: true,
             snapshots_metadata: true,
+            checkpoints_metadata: true,
+            tpm: true,
+            keep_tpm: false,
         };
-        assert_eq!(all.flags(), 1 | 2 | 4);
+        assert_eq!(all.flags(), 1 | 2 | 4 | 16 | 32);
         assert_eq!(UndefineFlags::default().flags(), 0);
     }
 

@@ -485,6 +485,7 @@ mod tests {
                 remove_all_storage: false,
                 missing_ok: true,
                 keep: Default::default(),
+                storage: Default::default(),
             },
         )
         .unwrap();
