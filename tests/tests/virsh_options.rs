@@ -752,3 +752,65 @@ fn undefine_named_storage() {
     vm(&["undefine", &other, "--tpm", "--checkpoints-metadata"]).ok();
     assert!(!virsh("list --all --name").lines().any(|l| l == other));
 }
+
+/// attach-disk --serial/--wwn/--io/--mode/--alias: the definition holds the same disk as the one
+/// virsh's own `attach-disk ... --print-xml` line gives a twin domain (both read back through
+/// virsh dumpxml --xpath); what libvirt refuses (a WWN that is no WWN, an IOThread the domain
+/// lacks) changes nothing.
+#[test]
+fn attach_disk_options_as_virsh() {
+    let lab = lab!();
+    let dir = lab_dir(&lab, "ad");
+    let image = dir.join("data.img");
+    std::fs::write(&image, vec![0u8; 1 << 20]).unwrap();
+    let image = image.display().to_string();
+    let (ours, twin) = (lab.domain("ao"), lab.domain("at"));
+    for (name, mac) in [(&ours, "52:54:00:7a:00:11"), (&twin, "52:54:00:7a:00:12")] {
+        let file = dir.join(format!("{name}.xml"));
+        std::fs::write(&file, bare_guest(name).replace("52:54:00:7a:00:01", mac)).unwrap();
+        virsh(&format!("define {}", file.display()));
+    }
+    let options =
+        "--serial SER-42 --wwn 5000c50015ea71ac --io threads --mode shareable --alias ua-data --cache none --targetbus scsi";
+    let words: Vec<&str> = options.split(' ').collect();
+    let args = [
+        &["attach-disk", ours.as_str(), &image, "sdb", "--config"][..],
+        &words[..],
+    ]
+    .concat();
+    assert_eq!(vm(&args).ok().json()["changed"], true);
+    let printed = virsh(&format!("attach-disk {twin} {image} sdb {options} --print-xml"));
+    let device = dir.join("twin-disk.xml");
+    std::fs::write(&device, printed).unwrap();
+    virsh(&format!("attach-device {twin} {} --config", device.display()));
+    let disk_of = |name: &str| virsh(&format!("dumpxml --inactive {name} --xpath //disk"));
+    assert_eq!(disk_of(&ours), disk_of(&twin));
+    let disk = disk_of(&ours);
+    for part in [
+        "<serial>SER-42</serial>",
+        "<wwn>5000c50015ea71ac</wwn>",
+        "io=\"threads\"",
+        "<shareable/>",
+        "ua-data",
+    ] {
+        assert!(disk.contains(part), "{part} in {disk}");
+    }
+    // --exist-ok: the same line again is "changed": false; another serial is exit 4.
+    let again = [&args[..], &["--exist-ok"]].concat();
+    assert_eq!(vm(&again).ok().json()["changed"], false);
+    assert_unchanged(
+        || domain_snapshot(&ours),
+        || {
+            let other: Vec<&str> = again
+                .iter()
+                .map(|a| if *a == "SER-42" { "SER-43" } else { a })
+                .collect();
+            vm(&other).fails(4, "serial: SER-42 -> SER-43");
+            let bad_wwn = ["attach-disk", &ours, &image, "sdc", "--config", "--wwn", "nothex"];
+            assert_ne!(vm(&bad_wwn).code, 0);
+            let no_thread = ["attach-disk", &ours, &image, "sdc", "--config", "--iothread", "7"];
+            assert_ne!(vm(&no_thread).code, 0);
+            vm(&["attach-disk", &ours, &image, "sdc", "--config", "--io", "bogus"]).fails(2, "bogus");
+        },
+    );
+}

@@ -141,13 +141,7 @@ const REFUSED: &[(&str, &[&str])] = &[
     (
         "attach-disk",
         &[
-            "iothread",
-            "io",
-            "mode",
             "sourcetype",
-            "serial",
-            "wwn",
-            "alias",
             "rawio",
             "address",
             "multifunction",
