@@ -814,3 +814,83 @@ fn attach_disk_options_as_virsh() {
         },
     );
 }
+
+/// attach-interface --target/--alias/--inbound/--outbound/--script: the definition holds the
+/// same interface as the one virsh's own `attach-interface ... --print-xml` gives a twin domain;
+/// a bad rate is exit 7 with nothing changed.
+#[test]
+fn attach_interface_options_as_virsh() {
+    let lab = lab!();
+    let dir = lab_dir(&lab, "ai");
+    let (ours, twin) = (lab.domain("io"), lab.domain("it"));
+    for (name, mac) in [(&ours, "52:54:00:7a:00:31"), (&twin, "52:54:00:7a:00:32")] {
+        let file = dir.join(format!("{name}.xml"));
+        std::fs::write(&file, bare_guest(name).replace("52:54:00:7a:00:01", mac)).unwrap();
+        virsh(&format!("define {}", file.display()));
+    }
+    let bridge = lab.link("aib");
+    sh_ok(&format!("ip link add {bridge} type bridge"));
+    let bridged = format!("bridge {bridge}");
+    let lines = [
+        (
+            "network default",
+            "52:54:00:7a:00:21",
+            "--target vnettest0 --alias ua-nic1 --inbound 1000,2000,512,100 --outbound 500,1000,256",
+        ),
+        (
+            bridged.as_str(),
+            "52:54:00:7a:00:22",
+            "--script /etc/qemu-ifup-test --model virtio --inbound 800",
+        ),
+    ];
+    for (what, mac, options) in lines {
+        let (kind, source) = what.split_once(' ').unwrap();
+        let words: Vec<&str> = options.split(' ').collect();
+        let args = [
+            &[
+                "attach-interface",
+                ours.as_str(),
+                "--type",
+                kind,
+                "--source",
+                source,
+                "--mac",
+                mac,
+                "--config",
+            ][..],
+            &words[..],
+        ]
+        .concat();
+        assert_eq!(vm(&args).ok().json()["changed"], true);
+        let printed = virsh(&format!(
+            "attach-interface {twin} {kind} {source} --mac {mac} {options} --print-xml"
+        ));
+        let device = dir.join(format!("twin-{mac}.xml").replace(':', ""));
+        std::fs::write(&device, printed).unwrap();
+        virsh(&format!("attach-device {twin} {} --config", device.display()));
+        let nic = |name: &str| {
+            virsh(&format!(
+                "dumpxml --inactive {name} --xpath \"//interface[mac/@address='{mac}']\""
+            ))
+        };
+        assert_eq!(nic(&ours), nic(&twin), "{what} {options}");
+        assert!(nic(&ours).contains("<interface"), "{}", nic(&ours));
+    }
+    assert_unchanged(
+        || domain_snapshot(&ours),
+        || {
+            let base = [
+                "attach-interface",
+                ours.as_str(),
+                "--type",
+                "network",
+                "--source",
+                "default",
+                "--config",
+            ];
+            vm(&[&base[..], &["--inbound", "0,10"]].concat()).fails(7, "average[,peak[,burst[,floor]]]");
+            vm(&[&base[..], &["--outbound", "fast"]].concat()).fails(7, "rate 'fast'");
+            vm(&[&base[..], &["--inbound", "1,2,3,4,5"]].concat()).fails(7, "rate");
+        },
+    );
+}

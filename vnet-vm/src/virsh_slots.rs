@@ -124,19 +124,7 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("list", &["with-checkpoint", "without-checkpoint"]),
     ("start", &["console", "pass-fds"]),
     ("create", &["console", "pass-fds"]),
-    (
-        "attach-interface",
-        &[
-            "target",
-            "script",
-            "alias",
-            "inbound",
-            "outbound",
-            "print-xml",
-            "managed",
-            "source-mode",
-        ],
-    ),
+    ("attach-interface", &["print-xml", "managed", "source-mode"]),
     ("detach-interface", &["print-xml"]),
     (
         "attach-disk",

@@ -6,6 +6,28 @@ use vnet_common::Result;
 
 /// An interface's device XML: `<interface type=T><source T=S/><mac/><model/></interface>`.
 pub fn interface_xml(kind: &str, source: Option<&str>, mac: Option<&str>, model: Option<&str>) -> String {
+    interface_xml_with(kind, source, mac, model, &IfaceExtras::default())
+}
+
+/// attach-interface's further elements: the host-side name, a user alias, a script, bandwidth.
+#[derive(Debug, Clone, Default)]
+pub struct IfaceExtras {
+    pub target: Option<String>,
+    pub alias: Option<String>,
+    pub script: Option<String>,
+    /// (average, peak, burst, floor) in KiB/s and KiB; 0 leaves an attribute out.
+    pub inbound: Option<[u64; 4]>,
+    pub outbound: Option<[u64; 4]>,
+}
+
+/// [`interface_xml`] with [`IfaceExtras`].
+pub fn interface_xml_with(
+    kind: &str,
+    source: Option<&str>,
+    mac: Option<&str>,
+    model: Option<&str>,
+    extras: &IfaceExtras,
+) -> String {
     let mut w = Writer::new(Vec::new());
     w.create_element("interface")
         .with_attribute(("type", kind))
@@ -24,6 +46,35 @@ pub fn interface_xml(kind: &str, source: Option<&str>, mac: Option<&str>, model:
                 w.create_element("model")
                     .with_attribute(("type", model))
                     .write_empty()?;
+            }
+            let named = [
+                ("target", "dev", &extras.target),
+                ("alias", "name", &extras.alias),
+                ("script", "path", &extras.script),
+            ];
+            for (element, key, value) in named {
+                if let Some(value) = value {
+                    w.create_element(element)
+                        .with_attribute((key, value.as_str()))
+                        .write_empty()?;
+                }
+            }
+            if extras.inbound.is_some() || extras.outbound.is_some() {
+                w.create_element("bandwidth").write_inner_content(|w| {
+                    for (element, rate) in [("inbound", extras.inbound), ("outbound", extras.outbound)] {
+                        let Some(rate) = rate else { continue };
+                        let keys = ["average", "peak", "burst", "floor"];
+                        let values: Vec<(&str, String)> = keys
+                            .iter()
+                            .zip(rate)
+                            .filter(|(_, v)| *v > 0)
+                            .map(|(k, v)| (*k, v.to_string()))
+                            .collect();
+                        let attrs = values.iter().map(|(k, v)| (*k, v.as_str()));
+                        w.create_element(element).with_attributes(attrs).write_empty()?;
+                    }
+                    Ok::<_, std::io::Error>(())
+                })?;
             }
             Ok::<_, std::io::Error>(())
         })

@@ -8,6 +8,6 @@ pub mod element;
 pub mod read;
 
 pub use build::{domain_xml, CpuMode, DomainSpec, OsBoot, XmlDisk};
-pub use devices::{disk_xml, disks, interface_xml, XmlDiskDevice};
+pub use devices::{disk_xml, disks, interface_xml, interface_xml_with, IfaceExtras, XmlDiskDevice};
 pub use element::Element;
 pub use read::{display, domain_caps, domain_facts, read_head, DomainFacts, Graphics, XmlHead, XmlInterface};
