@@ -894,3 +894,44 @@ fn attach_interface_options_as_virsh() {
         },
     );
 }
+
+/// change-media --block: the drive gets the media as a block device, as virsh's own line gives
+/// a twin domain (both read back through virsh dumpxml --xpath).
+#[test]
+fn change_media_block_as_virsh() {
+    let lab = lab!();
+    let dir = lab_dir(&lab, "cm");
+    let media = dir.join("media.img");
+    std::fs::write(&media, vec![0u8; 4096]).unwrap();
+    let media = media.display().to_string();
+    let (ours, twin) = (lab.domain("co"), lab.domain("ct"));
+    let cdrom = "<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>";
+    for (name, mac) in [(&ours, "52:54:00:7a:00:41"), (&twin, "52:54:00:7a:00:42")] {
+        let file = dir.join(format!("{name}.xml"));
+        let xml = bare_guest(name)
+            .replace("52:54:00:7a:00:01", mac)
+            .replace("<devices>", &format!("<devices>{cdrom}"));
+        std::fs::write(&file, xml).unwrap();
+        virsh(&format!("define {}", file.display()));
+    }
+    vm(&[
+        "change-media",
+        &ours,
+        "hdc",
+        &media,
+        "--insert",
+        "--block",
+        "--config",
+    ])
+    .ok();
+    virsh(&format!(
+        "change-media {twin} hdc {media} --insert --block --config"
+    ));
+    let drive = |name: &str| virsh(&format!("dumpxml --inactive {name} --xpath //disk"));
+    assert_eq!(drive(&ours), drive(&twin));
+    assert!(
+        drive(&ours).contains(&format!("<source dev=\"{media}\"/>")),
+        "{}",
+        drive(&ours)
+    );
+}

@@ -141,7 +141,7 @@ const REFUSED: &[(&str, &[&str])] = &[
         ],
     ),
     ("detach-disk", &["print-xml"]),
-    ("change-media", &["print-xml", "block"]),
+    ("change-media", &["print-xml"]),
     ("domblkinfo", &["all"]),
     ("dommemstat", &["period", "config", "live", "current"]),
     ("domblkstat", &["human"]),
