@@ -27,9 +27,10 @@
 7. BENCH_ONLY=batch (issue 23): the N=BENCH_BATCH_N (1000) topology through `vnet-ns --batch`
    beside `ip -batch` doing the same kernel work (the root-namespace part in one `ip -batch`, each
    namespace's inside in one `ip -n NS -batch`: ip has no way to switch namespace inside one batch)
-   and beside the root-namespace part alone (the floor), alternating, BENCH_RUNS runs; then the
-   peak RSS of a BENCH_BATCH_LINES (100000)-line batch beside a 1000-line one (bounded memory: the
-   two alike).
+   and beside the root-namespace part alone (the floor), alternating, BENCH_RUNS runs, wall and CPU
+   time; then (issue 21) BENCH_KIND_N (1000) `link add` lines of macvlan, macvtap and vxlan through
+   `vnet-ns --batch` beside `ip -batch` with the same lines (BENCH_ONLY=kinds: that part alone); then the peak RSS of batches of 1000,
+   10000 and BENCH_BATCH_LINES (100000) lines (bounded memory: all alike).
 8. BENCH_ONLY=install: `install --print-xml` of a 20-option virt-install line (issue 20), vnet-vm
    beside real virt-install 4.1 in alternating rounds (BENCH_INSTALL_RUNS each, default 5).
 
@@ -587,22 +588,29 @@ def batch_target(results):
                 "ip -batch (root-namespace part, floor)": ways["ip -batch (root-namespace part, floor)"]}
     down = teardown_ways(n)["ip -batch (root-namespace part, floor)"]
     times = {way: [] for way in compared}
+    cpus = {way: [] for way in compared}
     for r in range(RUNS):
         for way, build in (compared.items() if r % 2 == 0 else reversed(compared.items())):
-            times[way].append(timed(build))
+            wall, cpu, _ = run_rusage(["bash", "-c", build])
+            times[way].append(wall)
+            cpus[way].append(cpu)
             check_topology(n, way if "floor" in way else "full")
             timed(down)
             settle()
     ms = {way: 1000 * statistics.median(t) for way, t in times.items()}
-    vnet_ms = ms["vnet-ns --batch"]
+    cpu_ms = {way: 1000 * statistics.median(t) for way, t in cpus.items()}
+    vnet_ms, vnet_cpu = ms["vnet-ns --batch"], cpu_ms["vnet-ns --batch"]
     for way, value in ms.items():
-        row = {"n": n, "way": way, "ms": value, "vnet_ratio": vnet_ms / value, "runs": RUNS}
+        row = {"n": n, "way": way, "ms": value, "vnet_ratio": vnet_ms / value, "cpu_ms": cpu_ms[way],
+               "vnet_cpu_ratio": vnet_cpu / cpu_ms[way], "runs": RUNS}
         results["batch"].append(row)
-        print(f"  batch n={n} {way:<66} {value:9.1f} ms   vnet --batch / this = {row['vnet_ratio']:.2f}", flush=True)
-    # Bounded memory: a long batch's peak RSS beside a short one's, same lines repeated.
+        print(f"  batch n={n} {way:<66} {value:9.1f} ms   vnet --batch / this = {row['vnet_ratio']:.2f}"
+              f"   cpu {cpu_ms[way]:8.1f} ms  ratio {row['vnet_cpu_ratio']:.2f}", flush=True)
+    link_kinds_batch(results)
+    # Bounded memory: a long batch's peak RSS beside short ones', same lines repeated.
     long_n = int(os.environ.get("BENCH_BATCH_LINES", "100000"))
     sh("ip link add wm0 type veth peer name wm1")
-    for lines in (1000, long_n):
+    for lines in sorted({1000, 10000, long_n}):
         path = write(f"mem{lines}.batch", "".join(f"link set dev wm0 {'up' if i % 2 == 0 else 'down'}\n" for i in range(lines)))
         start = time.perf_counter()
         peak = peak_kib([vnet("vnet-ns"), "--batch", path], check=True)
@@ -612,6 +620,43 @@ def batch_target(results):
     sh("ip link del wm0")
     sh(f"ip link del {BRIDGE}")
     settle()
+def link_kinds_batch(results):
+    """Issue 21: BENCH_KIND_N (1000) `link add` lines of each new kind this kernel has (macvlan,
+    macvtap, vxlan) through `vnet-ns --batch` beside `ip -batch` with the same lines, alternating,
+    BENCH_RUNS runs each: median wall and CPU (user+sys from wait4) time."""
+    n = int(os.environ.get("BENCH_KIND_N", "1000"))
+    sh("ip link add kp0 type veth peer name kp1")
+    kinds = {
+        "macvlan": lambda i: f"link add kmv{i} link kp0 type macvlan mode bridge",
+        "macvtap": lambda i: f"link add kmt{i} link kp0 type macvtap mode bridge",
+        "vxlan": lambda i: f"link add kvx{i} type vxlan id {i + 1} dstport 4789 dev kp0",
+    }
+    for kind, line in kinds.items():
+        path = write(f"kind-{kind}.batch", "".join(line(i) + "\n" for i in range(n)))
+        down = write(f"kind-{kind}-del.batch", "".join(f"link del {line(i).split()[2]}\n" for i in range(n)))
+        ways = {"vnet-ns --batch": [vnet("vnet-ns"), "--batch", path], "ip -batch": ["ip", "-batch", path]}
+        walls, cpus = {w: [] for w in ways}, {w: [] for w in ways}
+        for r in range(RUNS):
+            for way, argv in (ways.items() if r % 2 == 0 else reversed(ways.items())):
+                wall, cpu, _ = run_rusage(argv)
+                walls[way].append(wall)
+                cpus[way].append(cpu)
+                made = int(sh(f"ip -o link show type {kind} | wc -l").strip())
+                if made != n:
+                    sys.exit(f"bench: {way} made {made} {kind} links, not {n}")
+                sh(f"ip -batch {down}")
+        wall = {w: 1000 * statistics.median(t) for w, t in walls.items()}
+        cpu = {w: 1000 * statistics.median(t) for w, t in cpus.items()}
+        row = {"kind": kind, "n": n, "runs": RUNS, "vnet_ms": wall["vnet-ns --batch"], "ip_ms": wall["ip -batch"],
+               "ratio": wall["vnet-ns --batch"] / wall["ip -batch"], "vnet_cpu_ms": cpu["vnet-ns --batch"],
+               "ip_cpu_ms": cpu["ip -batch"], "cpu_ratio": cpu["vnet-ns --batch"] / cpu["ip -batch"]}
+        results.setdefault("link_kinds", []).append(row)
+        print(f"  link add x{n} {kind:<8} vnet --batch {row['vnet_ms']:8.1f} ms  ip -batch {row['ip_ms']:8.1f} ms"
+              f"  ratio {row['ratio']:.2f}   cpu {row['vnet_cpu_ms']:7.1f} / {row['ip_cpu_ms']:7.1f} ms"
+              f"  ratio {row['cpu_ratio']:.2f}", flush=True)
+    sh("ip link del kp0")
+
+
 def install_line(kernel, name):
     """A 20-option virt-install line that defines nothing with --print-xml (no new storage)."""
     return ["--print-xml", "--name", name, "--memory", "256", "--vcpus", "2", "--virt-type", "qemu",
@@ -659,6 +704,8 @@ def main():
         writes(results)
     elif os.environ.get("BENCH_ONLY") == "batch":
         batch_target(results)
+    elif os.environ.get("BENCH_ONLY") == "kinds":
+        link_kinds_batch(results)
     elif os.environ.get("BENCH_ONLY") == "install":
         install_print_xml(results)
     else:

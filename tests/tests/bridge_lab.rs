@@ -187,12 +187,12 @@ fn vlan_verbs_are_refused_cleanly_on_this_kernel() {
             refused(&["vlan", "add", "dev", &bridge, "vid", "10", "self"]);
             refused(&["vlan", "del", "dev", &port, "vid", "1"]);
             refused(&["vlan", "del", "dev", &port, "vid", "10", "--missing-ok"]);
-            refused(&["vlan", "show"]);
-            refused(&["vlan", "show", "dev", &port]);
-            refused(&["vlan", "show", "-o", "text"]);
         },
     );
+    // No port can have VLANs here: none listed, as bridge lists none.
     assert_eq!(sh_ok("bridge -j vlan show").trim(), "[]");
+    assert_eq!(br(&["vlan", "show"]).ok().stdout.trim(), "[]");
+    assert_eq!(br(&["vlan", "show", "dev", &port]).ok().stdout.trim(), "[]");
 }
 
 /// Every bad input of the list that vnet-bridge takes: one error line, the documented exit

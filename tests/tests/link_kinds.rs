@@ -189,6 +189,88 @@ fn a_standalone_vxlan_joins_two_namespaces() {
     assert!(ping(&b, "10.42.0.1"), "b pings a over VNI 42");
 }
 
+/// A --batch of `link add` lines (each record the new link as the kernel echoed it, each parent
+/// found by ioctl in the line's namespace): one record per line in input order, each the link `ip
+/// -d -j` shows; a line that fails mid-batch is its record at its place and --force goes on; a
+/// parent given by an alternative name is named by its own name; a parent renamed by an earlier
+/// line is found under its new name only (nothing about it is kept from line to line).
+#[test]
+fn a_batch_of_link_adds_prints_each_new_link_as_ip_sees_it() {
+    let lab = lab!();
+    let n = lab.netns("kb");
+    ns(&["add", &n]).ok();
+    sh_ok(&format!(
+        "ip -n {n} link add p0 type veth peer name p1 && ip -n {n} link property add dev p0 altname uplink0"
+    ));
+    let mut batch = String::new();
+    for i in 0..20 {
+        batch += &format!("-n {n} link add mv{i} link p0 type macvlan mode bridge\n");
+    }
+    batch += &format!("-n {n} link add mv3 link p0 type macvlan\n");
+    batch += &format!("-n {n} link add vx0 type vxlan id 42 dstport 4789 dev p0\n");
+    batch += &format!("-n {n} link add mt0 link uplink0 type macvtap mode private\n");
+    batch += &format!("-n {n} link set dev p0 name p9\n");
+    batch += &format!("-n {n} link add mv20 link p0 type macvlan\n");
+    batch += &format!("-n {n} link add mv21 link p9 type macvlan mode vepa\n");
+    let run = vnet_stdin("vnet-ns", &["--batch", "-", "--force"], &batch);
+    assert_eq!(run.code, 4, "the first failure's code: {run:?}");
+    let records = run.records();
+    assert_eq!(records.len(), 26, "one record per line: {run:?}");
+    for (i, record) in records.iter().enumerate() {
+        match i {
+            20 => {
+                assert_eq!(
+                    (record["line"].as_u64(), record["exit_code"].as_u64()),
+                    (Some(21), Some(4))
+                );
+                assert!(record["error"].as_str().unwrap().contains("exists"), "{record}");
+            }
+            23 => assert!(record.get("exit_code").is_none(), "{record}"),
+            24 => {
+                assert_eq!(
+                    (record["line"].as_u64(), record["exit_code"].as_u64()),
+                    (Some(25), Some(3))
+                );
+                assert!(
+                    record["error"].as_str().unwrap().contains("'p0' not found"),
+                    "{record}"
+                );
+            }
+            _ => {
+                // p0 is called p9 since line 24.
+                let renamed = record["interface"].to_string().replace("\"p0\"", "\"p9\"");
+                let ours: Value = serde_json::from_str(&renamed).unwrap();
+                let theirs = ip_detail(Some(&n), ours["name"].as_str().unwrap());
+                assert_eq!(ours["index"], theirs["ifindex"], "{ours}\n{theirs}");
+                assert_details_match(&ours, &theirs);
+            }
+        }
+    }
+    let expected = (0..20)
+        .map(|i| format!("mv{i}"))
+        .chain(["vx0", "mt0", "p9", "mv21"].map(String::from));
+    let names: Vec<Value> = records
+        .iter()
+        .filter_map(|r| r.get("interface").map(|i| i["name"].clone()))
+        .collect();
+    assert_eq!(
+        names,
+        expected.map(Value::from).collect::<Vec<_>>(),
+        "records in input order"
+    );
+    assert_eq!(
+        records[22]["interface"]["link"], "p0",
+        "named by its own name, not uplink0"
+    );
+    assert_eq!(records[25]["interface"]["link"], "p9", "the renamed parent");
+    let macvlans = ip_json(&format!("-n {n} link show type macvlan"));
+    assert_eq!(
+        macvlans.as_array().unwrap().len(),
+        21,
+        "mv0-mv19 and mv21: {macvlans}"
+    );
+}
+
 /// The kinds this kernel lacks are exit 6 naming the module, nothing changed; bad words are exit
 /// 7, a missing parent exit 3, a taken name exit 4, all before anything is made; --batch --atomic
 /// deletes a link it made when a later line fails.

@@ -506,6 +506,34 @@ fn batch_runs_mixed_verbs_and_stops_at_the_first_failure() {
     ns(&["--batch", "/nonexistent/batch"]).fails(3, "open batch file");
 }
 
+/// A batch naming more namespaces than it keeps sockets open for (64: the one used longest ago
+/// is closed) goes back to one it closed: every line acts in its own namespace.
+#[test]
+fn a_batch_over_many_namespaces_goes_back_to_the_first() {
+    let lab = lab!();
+    let names: Vec<String> = (0..70).map(|_| lab.netns("lru")).collect();
+    let mut script: String = names.iter().map(|n| format!("add {n}\n")).collect();
+    for (i, n) in [(1, &names[0]), (70, &names[69]), (2, &names[0])] {
+        script += &format!("-n {n} addr add 10.66.0.{i}/32 dev lo\n");
+    }
+    let run = vnet_stdin("vnet-ns", &["--batch", "-"], &script);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.records().len(), 73, "{run:?}");
+    let first = addresses_of(Some(&names[0]), "lo");
+    assert!(
+        first.contains(&"10.66.0.1/32".to_string()) && first.contains(&"10.66.0.2/32".to_string()),
+        "{first:?}"
+    );
+    assert!(addresses_of(Some(&names[69]), "lo").contains(&"10.66.0.70/32".to_string()));
+    for n in &names[1..69] {
+        let lo = ip_json(&format!("-n {n} link show lo"));
+        assert!(
+            lo[0]["flags"].as_array().unwrap().iter().any(|f| f == "UP"),
+            "{n}: lo down"
+        );
+    }
+}
+
 #[test]
 fn a_closed_stdout_ends_quietly() {
     let lab = lab!();

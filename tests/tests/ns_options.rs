@@ -190,7 +190,7 @@ fn link_set_type_bridge_sets_multicast_options_and_refuses_vlan_protocol() {
     .json();
     assert_eq!(
         out["changes"],
-        serde_json::json!(["mcast_querier 1", "mcast_router 2", "group_fwd_mask 0x4000"])
+        serde_json::json!(["mcast_querier 1", "group_fwd_mask 0x4000", "mcast_router 2"])
     );
     let data = detail(&br0)["linkinfo"]["info_data"].clone();
     assert_eq!(

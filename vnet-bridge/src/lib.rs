@@ -2,10 +2,12 @@
 //! text layout with `-o text`, `-n NAME` to act in a named namespace, `--batch` over one
 //! netlink connection, and `addif --move-addresses` to put a NIC on a bridge safely.
 
+mod bridge_grammar;
 mod bridges;
 mod fault;
 mod fdb;
 mod kernel;
+mod link_show;
 mod model;
 mod monitor;
 mod moveaddr;
@@ -116,6 +118,7 @@ words (fdb append 00:00:00:00:00:00 dev vx0 dst HOST: head-end replication to on
     type Globals = Globals;
     type Ctx = Ctx;
     type Verbs = Command;
+    const IP_GRAMMAR: Option<&'static vnet_common::ip_args::IpGrammar> = Some(&bridge_grammar::BRIDGE);
 
     fn context(globals: &Globals, _batch: bool) -> Result<Ctx> {
         Ok(Ctx {
@@ -216,6 +219,9 @@ vnet_common::verbs! {
 vnet_common::verbs! {
     pub enum LinkVerb for Ctx {
         Set(options::LinkSet),
+        /// List the bridge ports (bridge link show).
+        #[command(visible_alias = "list", visible_alias = "lst")]
+        Show(link_show::LinkShow),
     }
 }
 

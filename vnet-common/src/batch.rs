@@ -10,7 +10,7 @@
 use crate::journal::{Journal, Rollback};
 pub use crate::output::Failure;
 use crate::output::{report_error, Printer};
-use crate::tool::{parse, run_journaled, usage, usage_error, BatchArgs, Tool};
+use crate::tool::{parse, run_journaled, usage, usage_error, BatchArgs, Cli, Tool};
 use crate::{signals, Error, Result};
 use std::io::{BufRead, BufReader, Read};
 use std::process::ExitCode;
@@ -29,6 +29,7 @@ pub fn run_batch<T: Tool>(
     let mut reader = Lines::new(open_source(source)?, source);
     let mut done = Journal::new();
     let mut first_failure: Option<u8> = None;
+    let mut commands = Commands::default();
     let mut number = 0;
     while let Some(line) = reader.next_line()? {
         number += 1;
@@ -36,7 +37,7 @@ pub fn run_batch<T: Tool>(
             // A signal held during the previous line: stop between lines.
             return Err(finish_atomic::<T>(ctx, args.atomic, done, e));
         }
-        let result = line.and_then(|line| run_line::<T>(ctx, globals, &line));
+        let result = line.and_then(|line| run_line::<T>(ctx, globals, &mut commands, &line));
         match result {
             Ok(None) => {}
             Ok(Some((output, journal))) => {
@@ -64,12 +65,17 @@ pub fn run_batch<T: Tool>(
 type LineDone = (Box<dyn crate::verb::Emit>, Journal);
 
 /// Parses and runs one line; Ok(None) for a blank or comment line.
-fn run_line<T: Tool>(ctx: &mut T::Ctx, outer: &T::Globals, line: &str) -> Result<Option<LineDone>> {
+fn run_line<T: Tool>(
+    ctx: &mut T::Ctx,
+    outer: &T::Globals,
+    commands: &mut Commands,
+    line: &str,
+) -> Result<Option<LineDone>> {
     let Some(words) = split_line(line)? else {
         return Ok(None);
     };
-    let cli = parse::<T>(std::iter::once(T::NAME.to_string()).chain(words))
-        .map_err(|e| usage_error(T::NAME, &e))?;
+    let words = std::iter::once(T::NAME.to_string()).chain(words).collect();
+    let cli = commands.parse::<T>(words).map_err(|e| usage_error(T::NAME, &e))?;
     if cli.batch.batch.is_some() {
         return Err(usage::<T>("--batch cannot be nested"));
     }
@@ -91,6 +97,70 @@ fn finish_atomic<T: Tool>(ctx: &mut T::Ctx, atomic: bool, done: Journal, error: 
         report.leftovers.splice(0..0, own.leftovers);
     }
     report.attach(error)
+}
+
+/// The clap commands of one batch's lines, each kept under the verb path it was built for. For
+/// speed: building a verb's command (clap's derive, then its build on the first parse: global
+/// flags propagated down the path) was most of a short line's cost, paid again on every line;
+/// a kept command parses each later line of its verb (clap's `try_get_matches_from_mut` leaves
+/// the command as it was). A line the kept command refuses is parsed again as a single command
+/// line is ([`parse`]), for clap's own error or help.
+#[derive(Default)]
+struct Commands {
+    root: Option<clap::Command>,
+    kept: Vec<(Vec<Option<String>>, clap::Command)>,
+}
+
+/// At most this many verb paths are kept (a batch of more kinds of line starts over).
+const KEPT: usize = 32;
+
+impl Commands {
+    fn parse<T: Tool>(
+        &mut self,
+        words: Vec<String>,
+    ) -> std::result::Result<Cli<T::Globals, T::Verbs>, clap::Error> {
+        let root = self.root.get_or_insert_with(crate::tool::root_command::<T>);
+        // ip's and bridge's spelling first, as for a single command line (the same rewrite
+        // again in `parse` below leaves a rewritten line as it is).
+        let words = match T::IP_GRAMMAR {
+            Some(grammar) => crate::ip_args::normalize(grammar, root, words)?,
+            None => words,
+        };
+        let Some((word, rest)) = crate::keywords::first_verb_word(root, &words) else {
+            return parse::<T>(words);
+        };
+        let kept = self
+            .kept
+            .iter()
+            .position(|(key, command)| *key == path_key(command, word, rest));
+        let at = kept.unwrap_or_else(|| {
+            if self.kept.len() == KEPT {
+                self.kept.clear();
+            }
+            let command = crate::tool::presence_flags(crate::tool::command_for::<T>(&words));
+            self.kept.push((path_key(&command, word, rest), command));
+            self.kept.len() - 1
+        });
+        match crate::tool::parse_in::<T>(&mut self.kept[at].1, words.clone()) {
+            Ok(cli) => Ok(cli),
+            Err(_) => parse::<T>(words),
+        }
+    }
+}
+
+/// The words of a line that choose which command [`crate::tool::command_for`] builds for it: the
+/// verb `word`, then for each nested set on the way (as `command` has it) the next word, which
+/// names the set's verb (or none: the whole set). A leaf ends the path.
+fn path_key(command: &clap::Command, word: &str, rest: &[String]) -> Vec<Option<String>> {
+    let mut key = vec![Some(word.to_string())];
+    let mut at = command.find_subcommand(word);
+    let mut rest = rest.iter();
+    while let Some(set) = at.filter(|c| c.has_subcommands()) {
+        let next = rest.next();
+        key.push(next.cloned());
+        at = next.and_then(|w| set.find_subcommand(w));
+    }
+    key
 }
 
 fn open_source(source: &str) -> Result<Box<dyn BufRead>> {
@@ -241,11 +311,58 @@ mod tests {
     }
 
     #[test]
+    fn kept_commands_parse_every_line_as_a_fresh_command_does() {
+        use crate::nesting_tests::NestTool;
+        let lines = [
+            "add x",
+            "route add 10.0.0.0/8 via 10.0.0.1",
+            "-p add y",
+            "route add 10.1.0.0/16 via 10.0.0.2 -q",
+            "route ls",
+            "route show",
+            "route add 10.2.0.0/16",
+            "add z -p",
+            "link eth0 up",
+            "link set x",
+            "link set y",
+            "route bogus",
+            "route add",
+            "route",
+            "frob",
+            "add x -pj",
+            "add --help",
+            "-- add x",
+            "add x",
+            "route add 10.3.0.0/16 via 10.0.0.3",
+        ];
+        let show = |r: &std::result::Result<_, clap::Error>| match r {
+            Ok(cli) => format!("{cli:?}"),
+            Err(e) => format!("{:?}: {}", e.kind(), e.render()),
+        };
+        let mut commands = Commands::default();
+        // Twice over: the second round parses every line with commands kept by the first.
+        for line in lines.iter().chain(lines.iter()) {
+            let words: Vec<String> = std::iter::once("nest")
+                .chain(line.split_whitespace())
+                .map(String::from)
+                .collect();
+            let kept = commands.parse::<NestTool>(words.clone());
+            assert_eq!(show(&kept), show(&parse::<NestTool>(words)), "{line}");
+        }
+        assert!(
+            commands.kept.len() < lines.len(),
+            "lines of one verb share its command"
+        );
+    }
+
+    #[test]
     fn a_line_runs_a_verb_of_a_nested_set() {
         use crate::nesting_tests::NestTool;
         let outer = crate::tool::NoGlobals {};
         let record = |line: &str| {
-            let (output, _journal) = run_line::<NestTool>(&mut (), &outer, line).unwrap().unwrap();
+            let (output, _journal) = run_line::<NestTool>(&mut (), &outer, &mut Commands::default(), line)
+                .unwrap()
+                .unwrap();
             output.json()
         };
         assert_eq!(
@@ -253,7 +370,7 @@ mod tests {
             serde_json::json!({"destination": "10.0.0.0/8", "gateway": "10.0.0.1"})
         );
         assert_eq!(record("route ls"), serde_json::json!([]));
-        let error = run_line::<NestTool>(&mut (), &outer, "route nonsense")
+        let error = run_line::<NestTool>(&mut (), &outer, &mut Commands::default(), "route nonsense")
             .err()
             .unwrap();
         assert_eq!(error.exit_code(), 2);

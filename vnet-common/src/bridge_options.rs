@@ -348,6 +348,21 @@ pub enum BridgeOption {
     McastRouter(u8),
     GroupFwdMask(u16),
     VlanProtocol(u16),
+    /// 0 no STP, 1 the kernel's, 2 a user-space daemon's.
+    StpState(u32),
+    /// In clock ticks (1/100 s), as ip passes them: forward_delay 1500 is 15 s.
+    ForwardDelay(u32),
+    HelloTime(u32),
+    MaxAge(u32),
+    AgeingTime(u32),
+    Priority(u16),
+    VlanFiltering(bool),
+    VlanDefaultPvid(u16),
+    McastIgmpVersion(u8),
+    McastMldVersion(u8),
+    NfCallIptables(bool),
+    NfCallIp6tables(bool),
+    NfCallArptables(bool),
 }
 
 impl BridgeOption {
@@ -359,6 +374,19 @@ impl BridgeOption {
             BridgeOption::McastRouter(v) => format!("mcast_router {v}"),
             BridgeOption::GroupFwdMask(v) => format!("group_fwd_mask {v:#x}"),
             BridgeOption::VlanProtocol(v) => format!("vlan_protocol {}", protocol_name(v)),
+            BridgeOption::StpState(v) => format!("stp_state {v}"),
+            BridgeOption::ForwardDelay(v) => format!("forward_delay {v}"),
+            BridgeOption::HelloTime(v) => format!("hello_time {v}"),
+            BridgeOption::MaxAge(v) => format!("max_age {v}"),
+            BridgeOption::AgeingTime(v) => format!("ageing_time {v}"),
+            BridgeOption::Priority(v) => format!("priority {v}"),
+            BridgeOption::VlanFiltering(v) => format!("vlan_filtering {}", u8::from(v)),
+            BridgeOption::VlanDefaultPvid(v) => format!("vlan_default_pvid {v}"),
+            BridgeOption::McastIgmpVersion(v) => format!("mcast_igmp_version {v}"),
+            BridgeOption::McastMldVersion(v) => format!("mcast_mld_version {v}"),
+            BridgeOption::NfCallIptables(v) => format!("nf_call_iptables {}", u8::from(v)),
+            BridgeOption::NfCallIp6tables(v) => format!("nf_call_ip6tables {}", u8::from(v)),
+            BridgeOption::NfCallArptables(v) => format!("nf_call_arptables {}", u8::from(v)),
         }
     }
 
@@ -373,9 +401,34 @@ impl BridgeOption {
                 InfoBridge::MulticastRouter(v) => Some(BridgeOption::McastRouter(u8::from(*v))),
                 InfoBridge::GroupFwdMask(v) => Some(BridgeOption::GroupFwdMask(*v)),
                 InfoBridge::VlanProtocol(v) => Some(BridgeOption::VlanProtocol(u16::from(*v))),
-                _ => None,
+                other => Self::from_stp_or_other(other),
             })
             .find(|o| std::mem::discriminant(o) == kind)
+    }
+
+    /// The options beyond multicast and VLAN protocol, from the bridge's attribute.
+    fn from_stp_or_other(attribute: &InfoBridge) -> Option<BridgeOption> {
+        Some(match *attribute {
+            InfoBridge::StpState(v) => BridgeOption::StpState(u32::from(v)),
+            InfoBridge::ForwardDelay(v) => BridgeOption::ForwardDelay(v),
+            InfoBridge::HelloTime(v) => BridgeOption::HelloTime(v),
+            InfoBridge::MaxAge(v) => BridgeOption::MaxAge(v),
+            InfoBridge::AgeingTime(v) => BridgeOption::AgeingTime(v),
+            InfoBridge::Priority(v) => BridgeOption::Priority(v),
+            InfoBridge::VlanFiltering(v) => BridgeOption::VlanFiltering(v),
+            InfoBridge::VlanDefaultPvid(v) => BridgeOption::VlanDefaultPvid(v),
+            InfoBridge::MulticastIgmpVersion(v) => BridgeOption::McastIgmpVersion(v),
+            InfoBridge::MulticastMldVersion(v) => BridgeOption::McastMldVersion(v),
+            InfoBridge::NfCallIpTables(v) => BridgeOption::NfCallIptables(v),
+            InfoBridge::NfCallIp6Tables(v) => BridgeOption::NfCallIp6tables(v),
+            InfoBridge::NfCallArpTables(v) => BridgeOption::NfCallArptables(v),
+            _ => return None,
+        })
+    }
+
+    /// Whether the bridge has this option's value (false when the kernel does not report it).
+    pub fn holds(&self, bridge: &LinkMessage) -> bool {
+        self.current(bridge) == Some(*self)
     }
 
     fn attribute(self) -> InfoBridge {
@@ -385,7 +438,25 @@ impl BridgeOption {
             BridgeOption::McastRouter(v) => InfoBridge::MulticastRouter(BridgeMulticastRouterType::from(v)),
             BridgeOption::GroupFwdMask(v) => InfoBridge::GroupFwdMask(v),
             BridgeOption::VlanProtocol(v) => InfoBridge::VlanProtocol(VlanProtocol::from(v)),
+            BridgeOption::StpState(v) => InfoBridge::StpState(v.into()),
+            BridgeOption::ForwardDelay(v) => InfoBridge::ForwardDelay(v),
+            BridgeOption::HelloTime(v) => InfoBridge::HelloTime(v),
+            BridgeOption::MaxAge(v) => InfoBridge::MaxAge(v),
+            BridgeOption::AgeingTime(v) => InfoBridge::AgeingTime(v),
+            BridgeOption::Priority(v) => InfoBridge::Priority(v),
+            BridgeOption::VlanFiltering(v) => InfoBridge::VlanFiltering(v),
+            BridgeOption::VlanDefaultPvid(v) => InfoBridge::VlanDefaultPvid(v),
+            BridgeOption::McastIgmpVersion(v) => InfoBridge::MulticastIgmpVersion(v),
+            BridgeOption::McastMldVersion(v) => InfoBridge::MulticastMldVersion(v),
+            BridgeOption::NfCallIptables(v) => InfoBridge::NfCallIpTables(v),
+            BridgeOption::NfCallIp6tables(v) => InfoBridge::NfCallIp6Tables(v),
+            BridgeOption::NfCallArptables(v) => InfoBridge::NfCallArpTables(v),
         }
+    }
+
+    /// The options as the attributes of a new bridge (`link add NAME type bridge ...`).
+    pub fn attributes(options: &[BridgeOption]) -> Vec<InfoBridge> {
+        options.iter().map(|o| o.attribute()).collect()
     }
 }
 
@@ -399,10 +470,10 @@ pub fn check_bridge(bridge: &LinkMessage, wanted: &[BridgeOption]) -> Result<()>
     for option in wanted {
         if option.current(bridge).is_none() {
             let error = match option {
-                BridgeOption::VlanProtocol(_) => Error::new(
+                BridgeOption::VlanProtocol(_) | BridgeOption::VlanFiltering(_) | BridgeOption::VlanDefaultPvid(_) => Error::new(
                     ErrorKind::Unavailable,
                     "this kernel has no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING is not \
-                     set), so no VLAN protocol to set: boot a kernel built with it (Debian's have it)",
+                     set), so no VLAN filtering, PVID or protocol to set: boot a kernel built with it (Debian's have it)",
                 ),
                 _ => missing_in_kernel(&format!("the bridge option {}", option.words())),
             };
@@ -432,10 +503,10 @@ pub async fn set_bridge_options(
     let index = bridge.header.index;
     let mut changes = vec![];
     for option in wanted {
-        let old = option.current(bridge).expect("checked by check_bridge");
-        if old == *option {
+        if option.holds(bridge) {
             continue;
         }
+        let old = option.current(bridge).expect("checked by check_bridge");
         let step = format!("{what} {}", option.words());
         change_bridge(handle, index, *option).await.context(&step)?;
         let undo = handle.clone();

@@ -60,6 +60,13 @@ pub fn expand(root: &Command, words: Vec<String>) -> Vec<String> {
         if !arg.get_action().takes_values() {
             continue;
         }
+        // A keyword that ends the line (ip link add's `peer ...`, whose words are the other
+        // end's own options; ip route's `nexthop via A dev X nexthop ...`), declared with
+        // unbounded values that may look like flags, takes every word after it.
+        if max_values(arg) == usize::MAX && arg.is_allow_hyphen_values_set() {
+            out.extend(words.by_ref());
+            break;
+        }
         // The first value is taken whatever it looks like (`dev via`); more values (a keyword
         // taking 1..=2, as tc's `delay 100ms 10ms`) while they are not keywords or flags.
         out.extend(words.next());
@@ -256,6 +263,8 @@ mod tests {
         onlink: bool,
         #[arg(long, help_heading = HEADING, num_args = 1..=2)]
         delay: Vec<String>,
+        #[arg(long, help_heading = HEADING, num_args = 1.., allow_hyphen_values = true)]
+        nexthop: Vec<String>,
         /// Not a keyword: `tag` stays a value unless written --tag.
         #[arg(long)]
         tag: Option<String>,
@@ -301,6 +310,11 @@ mod tests {
         assert_eq!(
             expanded("route add x delay 100ms dev y"),
             "route add x --delay 100ms --dev y"
+        );
+        // A keyword that ends the line takes the rest, keywords and all.
+        assert_eq!(
+            expanded("route add x nexthop via a dev b nexthop via c"),
+            "route add x --nexthop via a dev b nexthop via c"
         );
         // Not a keyword of this verb, or not a keyword at all: left for clap.
         assert_eq!(expanded("route add tag"), "route add tag");

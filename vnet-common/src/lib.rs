@@ -2,6 +2,7 @@
 //! validation, netlink handles (also inside a named namespace), the `--batch` runner and man pages.
 
 pub mod batch;
+pub mod bridge_keywords;
 pub mod bridge_options;
 pub mod cidr;
 pub mod cli;
@@ -9,6 +10,7 @@ pub mod completion;
 pub mod error;
 pub mod fast;
 pub mod files;
+pub mod ip_args;
 pub mod journal;
 pub mod keywords;
 #[cfg(feature = "libvirt")]

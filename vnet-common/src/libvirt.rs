@@ -2,12 +2,17 @@
 //! mapping libvirt's error numbers onto the shared exit codes.
 
 pub mod document;
+pub mod edit;
 pub mod forwards;
 pub mod kvm;
 pub mod lifecycle;
 pub mod lookup;
 pub mod metadata;
 pub mod network;
+pub mod nwfilter;
+pub mod nwfilter_binding;
+pub mod ports;
+pub mod secret;
 pub mod xml;
 pub mod xpath;
 

@@ -167,6 +167,11 @@ pub trait Tool: 'static {
     /// virsh's argument forms ([`crate::virsh_args`]). The other tools' start-up skips that pass.
     const VIRSH_GRAMMAR: bool = false;
 
+    /// For a tool that stands in for ip or bridge (vnet-ns, vnet-bridge): the classic tool's
+    /// tables of global options, objects and commands, matched by prefix as it matches them
+    /// ([`crate::ip_args`]). None: the line is the tool's own spelling only.
+    const IP_GRAMMAR: Option<&'static crate::ip_args::IpGrammar> = None;
+
     /// For a tool that stands in for virsh: virsh's names for a verb's arguments that a bare word
     /// may fill (see [`crate::virsh_args`]). Default: none, the line is clap's as it is.
     fn virsh_slots(_verb: &str) -> &'static [&'static str] {
@@ -194,10 +199,19 @@ pub enum NoVerbs {}
 /// lists or suggests every verb). Parsing with it is parsing with the whole command, minus the
 /// cost of building every other verb's.
 pub fn command_for<T: Tool>(words: &[String]) -> clap::Command {
-    let root = decorated::<T>(Cli::<T::Globals, NoVerbs>::command());
+    command_from::<T>(root_command::<T>(), words)
+}
+
+/// [`command_for`] from the root command already built.
+fn command_from<T: Tool>(root: clap::Command, words: &[String]) -> clap::Command {
     crate::keywords::first_verb_word(&root, words)
         .and_then(|(word, rest)| T::Verbs::with_verb(root, word, rest))
         .unwrap_or_else(command::<T>)
+}
+
+/// The root command without verbs: the shared flags and the tool's globals.
+pub fn root_command<T: Tool>() -> clap::Command {
+    decorated::<T>(Cli::<T::Globals, NoVerbs>::command())
 }
 
 fn decorated<T: Tool>(command: clap::Command) -> clap::Command {
@@ -218,14 +232,19 @@ pub fn completion_command<T: Tool>() -> clap::Command {
 
 /// Colour in clap's help only on a terminal and never with NO_COLOR set (https://no-color.org):
 /// nothing else vnet prints is coloured, and errors are rendered plain by [`usage_error`].
+/// Decided once per process: every command built asks, and a --batch builds one per line, each
+/// probing the terminal (an ioctl that fails with ENOTTY when stdout is a file or a pipe).
 pub fn color_choice() -> clap::ColorChoice {
     use std::io::IsTerminal;
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    if no_color || !std::io::stdout().is_terminal() {
-        clap::ColorChoice::Never
-    } else {
-        clap::ColorChoice::Auto
-    }
+    static CHOICE: std::sync::OnceLock<clap::ColorChoice> = std::sync::OnceLock::new();
+    *CHOICE.get_or_init(|| {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        if no_color || !std::io::stdout().is_terminal() {
+            clap::ColorChoice::Never
+        } else {
+            clap::ColorChoice::Auto
+        }
+    })
 }
 
 /// Parses a command line (the first word is the program name): first with [`presence_flags`]'
@@ -235,7 +254,13 @@ pub fn parse<T: Tool>(
     words: impl IntoIterator<Item = String>,
 ) -> std::result::Result<Cli<T::Globals, T::Verbs>, clap::Error> {
     let words: Vec<String> = words.into_iter().collect();
-    match parse_with::<T>(presence_flags(command_for::<T>(&words)), words.clone()) {
+    let root = root_command::<T>();
+    // ip's and bridge's spelling (`ip -4 r a ...`) becomes the tool's before the verb is chosen.
+    let words = match T::IP_GRAMMAR {
+        Some(grammar) => crate::ip_args::normalize(grammar, &root, words)?,
+        None => words,
+    };
+    match parse_with::<T>(presence_flags(command_from::<T>(root, &words)), words.clone()) {
         Ok(cli) => Ok(cli),
         Err(_) => parse_with::<T>(command_for::<T>(&words), words),
     }
@@ -266,16 +291,29 @@ pub fn parse_with<T: Tool>(
     mut command: clap::Command,
     words: Vec<String>,
 ) -> std::result::Result<Cli<T::Globals, T::Verbs>, clap::Error> {
+    parse_in::<T>(&mut command, words)
+}
+
+/// [`parse_with`] over a command kept for more lines (clap builds it on the first parse only).
+pub fn parse_in<T: Tool>(
+    command: &mut clap::Command,
+    words: Vec<String>,
+) -> std::result::Result<Cli<T::Globals, T::Verbs>, clap::Error> {
     // ip-style keywords (`via GW dev IF`) become the long flags clap parses: one grammar.
-    let words = crate::keywords::expand(&command, words);
+    let words = crate::keywords::expand(command, words);
+    // A family (-4, -6) the verb has no use for is ignored, as ip ignores it.
+    let words = match T::IP_GRAMMAR {
+        Some(_) => crate::ip_args::fit(command, words),
+        None => words,
+    };
     // virsh's named and bare argument forms (`start --domain web`) become clap's.
     let words = match T::VIRSH_GRAMMAR {
-        true => crate::virsh_args::place(&command, words, T::virsh_slots, T::virsh_refused)?,
+        true => crate::virsh_args::place(command, words, T::virsh_slots, T::virsh_refused)?,
         false => words,
     };
     let matches = command
         .try_get_matches_from_mut(words)
-        .map_err(|e| crate::keywords::mark_bad_value(&command, e))?;
+        .map_err(|e| crate::keywords::mark_bad_value(command, e))?;
     Cli::from_arg_matches(&matches)
 }
 

@@ -4,12 +4,16 @@
 mod checks;
 mod define;
 mod doctor;
+mod edit;
 mod events;
 mod forward;
+mod ids;
 mod inspect;
 mod leases;
 mod lifecycle;
 mod network;
+mod nwfilter;
+mod ports;
 mod prune;
 mod spec;
 mod update;
@@ -97,6 +101,28 @@ vnet_common::verbs! {
         Dumpxml(inspect::Dumpxml),
         #[command(visible_alias = "net-info")]
         Info(inspect::Info),
+        #[command(visible_alias = "net-edit")]
+        Edit(edit::Edit),
+        #[command(visible_alias = "net-uuid")]
+        Uuid(ids::Uuid),
+        #[command(visible_alias = "net-name")]
+        Name(ids::Name),
+        #[command(visible_alias = "net-port-list")]
+        PortList(ports::PortList),
+        #[command(visible_alias = "net-port-create")]
+        PortCreate(ports::PortCreate),
+        #[command(visible_alias = "net-port-dumpxml")]
+        PortDumpxml(ports::PortDumpxml),
+        #[command(visible_alias = "net-port-delete")]
+        PortDelete(ports::PortDelete),
+        NwfilterDefine(nwfilter::filters::NwfilterDefine),
+        NwfilterList(nwfilter::filters::NwfilterList),
+        NwfilterDumpxml(nwfilter::filters::NwfilterDumpxml),
+        NwfilterUndefine(nwfilter::filters::NwfilterUndefine),
+        NwfilterBindingList(nwfilter::bindings::NwfilterBindingList),
+        NwfilterBindingCreate(nwfilter::bindings::NwfilterBindingCreate),
+        NwfilterBindingDumpxml(nwfilter::bindings::NwfilterBindingDumpxml),
+        NwfilterBindingDelete(nwfilter::bindings::NwfilterBindingDelete),
         #[command(visible_alias = "net-dhcp-leases")]
         DhcpLeases(leases::DhcpLeases),
         Doctor(doctor::Doctor),

@@ -7,6 +7,13 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "define" | "create" => &["file"],
         "start" | "destroy" | "undefine" | "autostart" | "dumpxml" | "info" | "dhcp-leases" => &["network"],
         "events" => &["network"],
+        "edit" | "uuid" | "name" | "port-list" => &["network"],
+        "port-create" => &["network", "file"],
+        "port-dumpxml" | "port-delete" => &["network", "port"],
+        "nwfilter-define" => &["file"],
+        "nwfilter-dumpxml" | "nwfilter-undefine" => &["nwfilter"],
+        "nwfilter-binding-create" => &["file"],
+        "nwfilter-binding-dumpxml" | "nwfilter-binding-delete" => &["binding"],
         "update" => &["network", "command", "section", "xml"],
         _ => &[],
     }
@@ -21,7 +28,12 @@ pub(crate) fn virsh_refused(verb: &str) -> &'static [&'static str] {
 }
 
 /// The table behind [`virsh_refused`]: verb, then the virsh options refused.
-const REFUSED: &[(&str, &[&str])] = &[("events", &["event", "loop", "list", "timestamp"])];
+const REFUSED: &[(&str, &[&str])] = &[
+    ("port-dumpxml", &["xpath", "wrap"]),
+    ("nwfilter-dumpxml", &["xpath", "wrap"]),
+    ("nwfilter-binding-dumpxml", &["xpath", "wrap"]),
+    ("events", &["event", "loop", "list", "timestamp"]),
+];
 
 #[cfg(test)]
 mod tests {
@@ -35,6 +47,8 @@ mod tests {
         unnamed: &[],
         virsh_verb: |verb| match verb {
             "events" => "net-event".into(),
+            // The filter verbs keep virsh's own names.
+            verb if verb.starts_with("nwfilter-") => verb.into(),
             verb => format!("net-{verb}"),
         },
     };

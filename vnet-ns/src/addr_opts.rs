@@ -89,6 +89,8 @@ pub struct AddrOpts {
     pub lifetimes: Option<(u32, u32)>,
     pub noprefixroute: bool,
     pub nodad: bool,
+    /// A point-to-point address's remote end (IFA_ADDRESS), as ip's `peer`.
+    pub peer: Option<IpAddr>,
 }
 
 impl AddrOpts {
@@ -159,6 +161,21 @@ impl AddrOpts {
         }
         if let Some(label) = &self.label {
             message.attributes.push(AddressAttribute::Label(label.clone()));
+        }
+        if let Some(peer) = self.peer {
+            // IFA_LOCAL is this end (rtnetlink sends an IPv6 address as IFA_ADDRESS alone),
+            // IFA_ADDRESS the peer, as ip sends them.
+            let has_local = message
+                .attributes
+                .iter()
+                .any(|a| matches!(a, AddressAttribute::Local(_)));
+            if !has_local {
+                message.attributes.push(AddressAttribute::Local(net.addr()));
+            }
+            message
+                .attributes
+                .retain(|a| !matches!(a, AddressAttribute::Address(_)));
+            message.attributes.push(AddressAttribute::Address(peer));
         }
         message.header.scope = AddressScope::from(self.scope_for(net));
         let flags = self.flags();
@@ -267,6 +284,9 @@ pub struct AddrInfo {
     /// "inet" or "inet6".
     pub family: String,
     pub local: String,
+    /// A point-to-point address's peer (ip -j's "address" when it is not the local one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
     pub prefixlen: u8,
     /// IPv4: the broadcast address, when the address has one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -325,6 +345,7 @@ impl AddrInfo {
         if info.local.is_empty() {
             info.local = address.map(|a| a.to_string()).unwrap_or_default();
         }
+        info.address = address.map(|a| a.to_string()).filter(|a| *a != info.local);
         let set = |flag: AddressFlags| flags.contains(flag).then_some(true);
         info.secondary = set(AddressFlags::Secondary);
         info.dynamic = (!flags.contains(AddressFlags::Permanent)).then_some(true);

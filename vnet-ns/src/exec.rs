@@ -78,7 +78,7 @@ fn exec(name: &str, program: &str, argv: &[CString]) -> Error {
     exec_error(program, errno)
 }
 
-fn run_in_child(name: &str, program: &str, argv: &[CString]) -> Result<i32> {
+pub(crate) fn run_in_child(name: &str, program: &str, argv: &[CString]) -> Result<i32> {
     // SAFETY: the batch runner is single-threaded (current-thread runtime), so the child may do
     // anything until execvp; it only makes syscalls and then exits.
     match unsafe { fork() }.context("fork")? {
@@ -95,7 +95,7 @@ fn run_in_child(name: &str, program: &str, argv: &[CString]) -> Result<i32> {
     }
 }
 
-fn to_cstrings(command: &[String]) -> Result<Vec<CString>> {
+pub(crate) fn to_cstrings(command: &[String]) -> Result<Vec<CString>> {
     command
         .iter()
         .map(|a| {

@@ -5,6 +5,7 @@ mod addr_opts;
 mod addrs;
 mod exec;
 mod iface;
+mod ip_grammar;
 mod ip_verbs;
 mod linkadd;
 mod linkopts;
@@ -120,6 +121,7 @@ vnet-ns see and use the same ones.";
     type Globals = Globals;
     type Ctx = NsCtx;
     type Verbs = NsVerb;
+    const IP_GRAMMAR: Option<&'static vnet_common::ip_args::IpGrammar> = Some(&ip_grammar::IP);
 
     fn context(globals: &Globals, batch: bool) -> Result<NsCtx> {
         Ok(NsCtx {

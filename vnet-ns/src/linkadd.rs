@@ -5,11 +5,12 @@
 //! own module autoload) is exit 6 naming the module.
 
 use netlink_packet_route::link::{
-    InfoBond, InfoData, InfoGre, InfoIpTunnel, InfoKind, InfoVxlan, LinkAttribute, LinkMessage,
+    InfoBond, InfoData, InfoGre, InfoIpTunnel, InfoKind, InfoVeth, InfoVxlan, LinkAttribute, LinkMessage,
 };
 use rtnetlink::{Handle, LinkMessageBuilder, LinkUnspec};
 use schemars::JsonSchema;
 use serde::Serialize;
+use vnet_common::bridge_options::BridgeOption;
 use vnet_common::error::quote;
 use vnet_common::links::{self, Interface};
 use vnet_common::netlink::Netlink;
@@ -30,6 +31,8 @@ pub enum Kind {
     Ipip,
     Sit,
     Wireguard,
+    Veth,
+    Bridge,
 }
 
 impl Kind {
@@ -53,6 +56,8 @@ impl Kind {
             Kind::Ipip => (InfoKind::IpIp, "ipip", "ipip"),
             Kind::Sit => (InfoKind::SitTun, "sit", "sit"),
             Kind::Wireguard => (InfoKind::Wireguard, "wireguard", "wireguard"),
+            Kind::Veth => (InfoKind::Veth, "veth", "veth"),
+            Kind::Bridge => (InfoKind::Bridge, "bridge", "bridge"),
         }
     }
 
@@ -80,7 +85,9 @@ impl Kind {
 /// A checked `link add`: the names still to be looked up, the settings as InfoData.
 #[derive(Debug, PartialEq)]
 pub struct NewLink {
-    pub name: String,
+    /// None: the kernel's next free KIND%d name (`ip link add type veth` makes veth0), picked
+    /// here so that the result can name the link.
+    pub name: Option<String>,
     pub kind: Kind,
     pub parent: Option<String>,
     /// vxlan/tunnels: the underlying device.
@@ -90,6 +97,21 @@ pub struct NewLink {
     pub data: Option<InfoData>,
     /// ip's generic words: mtu N, address MAC, up, netns NS (made there, in one request).
     pub common: Common,
+    /// veth: the other end.
+    pub peer: Option<PeerSpec>,
+    /// bridge: its options, read back after the request (a kernel ignores the ones it lacks).
+    pub bridge: Vec<BridgeOption>,
+}
+
+/// The other end of a veth pair: `peer [name] PEER [netns NS] [address MAC] [mtu N] [txqueuelen
+/// N]`. Without netns it is made where the request is made (-n NS), as the kernel does.
+#[derive(Debug, Default, PartialEq)]
+pub struct PeerSpec {
+    pub name: Option<String>,
+    pub netns: Option<String>,
+    pub address: Option<String>,
+    pub mtu: Option<u32>,
+    pub txqueuelen: Option<u32>,
 }
 
 /// The words `ip link add` takes for every kind.
@@ -108,7 +130,17 @@ pub struct LinkAdded {
     pub netns: Option<String>,
     /// The new link, with its kind's details (linkinfo) as `ip -d -j link show` names them.
     pub interface: Interface,
+    /// veth: the other end; null for the other kinds.
+    pub peer: Option<PeerEnd>,
     pub changed: bool,
+}
+
+/// Where the other end of a new veth pair is.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PeerEnd {
+    pub name: String,
+    /// Its namespace; null for the current one.
+    pub netns: Option<String>,
 }
 
 impl Render for LinkAdded {}
@@ -122,6 +154,9 @@ async fn index_of(
     (ns, what): (Option<&str>, &str),
     known: &mut Vec<LinkMessage>,
 ) -> Result<u32> {
+    if let Some(link) = known.iter().find(|l| links::link_name(l) == name) {
+        return Ok(link.header.index);
+    }
     match links::find_link(handle, name).await? {
         Some(link) => {
             let index = link.header.index;
@@ -136,17 +171,36 @@ async fn index_of(
     }
 }
 
-/// The request with the looked-up links put in by index (also kept in `known`).
+/// The links `new` names (parent, dev, primary) as [`Netlink::link_index`] finds them in `ns`:
+/// their index and name, all [`index_of`] and the result need. The others are asked by RTM_GETLINK.
+fn looked_up(netlink: &mut Netlink, ns: Option<&str>, new: &NewLink) -> Vec<LinkMessage> {
+    [&new.parent, &new.dev, &new.primary]
+        .into_iter()
+        .flatten()
+        .filter_map(|given| {
+            let (index, name) = netlink.link_index(ns, given).ok()??;
+            let mut link = LinkMessage::default();
+            link.header.index = index;
+            link.attributes.push(LinkAttribute::IfName(name));
+            Some(link)
+        })
+        .collect()
+}
+
+/// The request with the looked-up links put in by index (also kept in `known`). `names` are the
+/// link's and (veth) its peer's; `peer_ns` the peer's namespace, open while the request is made.
 async fn message(
     handle: &Handle,
     new: NewLink,
-    ns: Option<&str>,
-    what: &str,
+    names: (&str, Option<&str>),
+    peer_ns: Option<&std::fs::File>,
+    (ns, what): (Option<&str>, &str),
     known: &mut Vec<LinkMessage>,
 ) -> Result<LinkMessage> {
     let at = (ns, what);
     let (info_kind, ..) = new.kind.info_kind_and_module();
-    let mut builder = LinkMessageBuilder::<LinkUnspec>::new_with_info_kind(info_kind).name(new.name.clone());
+    let mut builder =
+        LinkMessageBuilder::<LinkUnspec>::new_with_info_kind(info_kind).name(names.0.to_string());
     if let Some(parent) = &new.parent {
         builder = builder.link(index_of(handle, parent, "link", at, known).await?);
     }
@@ -165,6 +219,11 @@ async fn message(
             index_of(handle, primary, "primary", at, known).await?,
         ));
     }
+    if let Some(peer) = &new.peer {
+        data = Some(InfoData::Veth(InfoVeth::Peer(peer_message(
+            peer, names.1, peer_ns,
+        )?)));
+    }
     if let Some(data) = data {
         builder = builder.set_info_data(data);
     }
@@ -181,6 +240,37 @@ async fn message(
     Ok(builder.build())
 }
 
+/// A veth's other end as the request's peer message.
+fn peer_message(peer: &PeerSpec, name: Option<&str>, ns: Option<&std::fs::File>) -> Result<LinkMessage> {
+    use std::os::fd::AsRawFd;
+    let mut builder = LinkUnspec::new_with_name(name.expect("a veth's peer name is picked before"));
+    if let Some(file) = ns {
+        builder = builder.setns_by_fd(file.as_raw_fd());
+    }
+    if let Some(mtu) = peer.mtu {
+        builder = builder.mtu(mtu);
+    }
+    if let Some(mac) = &peer.address {
+        builder = builder.address(vnet_common::mac::parse_mac(mac)?.to_vec());
+    }
+    let mut message = builder.build();
+    if let Some(len) = peer.txqueuelen {
+        message.attributes.push(LinkAttribute::TxQueueLen(len));
+    }
+    Ok(message)
+}
+
+/// The kernel's name for a new link of `kind` without one: KIND%d with the lowest free number
+/// (dev_alloc_name()), skipping `taken` (a veth's other end, named first in the same namespace).
+async fn free_name(handle: &Handle, kind: Kind, taken: Option<&str>) -> Result<String> {
+    let names = links::link_names(handle).await?;
+    let word = kind.word();
+    (0..)
+        .map(|n| format!("{word}{n}"))
+        .find(|name| !names.values().any(|n| n == name) && Some(name.as_str()) != taken)
+        .ok_or_else(|| Error::invalid(format!("link add type {word}: no free name")))
+}
+
 /// The kernel's refusal of the request: a taken name is exit 4 saying where, a kind it lacks
 /// exit 6 naming the module.
 fn refused(e: rtnetlink::Error, kind: Kind, what: &str, (name, ns): (&str, Option<&str>)) -> Error {
@@ -192,7 +282,8 @@ fn refused(e: rtnetlink::Error, kind: Kind, what: &str, (name, ns): (&str, Optio
             netns::describe(ns)
         ));
     }
-    if error.kind != ErrorKind::Unavailable {
+    // The bridge kind is always there: what the kernel refuses is one of the options.
+    if error.kind != ErrorKind::Unavailable || kind == Kind::Bridge {
         return error.context(what);
     }
     let (_, module, word) = kind.info_kind_and_module();
@@ -239,7 +330,8 @@ async fn describe(handle: &Handle, link: &LinkMessage, mut known: Vec<LinkMessag
     Ok(Interface::new(link, &[], &known))
 }
 
-/// Makes the link in -n NS (None: the current namespace) and journals its deletion.
+/// Makes the link in -n NS (None: the current namespace) and journals its deletion (a veth's
+/// deletion takes its peer with it).
 pub fn run_add(
     netlink: &mut Netlink,
     ns: Option<String>,
@@ -254,20 +346,35 @@ pub fn run_add(
         Some(t) => (netlink.handle(Some(t))?, Some(netns::open(t)?)),
         None => (handle.clone(), None),
     };
-    let (name, kind) = (new.name.clone(), new.kind);
-    let what = format!("link add {name} type {}", kind.word());
+    // A veth's peer without netns is made in -n NS, the namespace of the request (the kernel's rule).
+    let peer_lands_in = new.peer.as_ref().map(|p| p.netns.clone().or(ns.clone()));
+    let (peer_home, peer_file) = match new.peer.as_ref().and_then(|p| p.netns.as_deref()) {
+        Some(t) => (netlink.handle(Some(t))?, Some(netns::open(t)?)),
+        None => (handle.clone(), None),
+    };
+    let kind = new.kind;
+    let mut known = looked_up(netlink, ns.as_deref(), &new);
     netlink.run(async {
+        let same_ns = peer_lands_in.as_ref() == Some(&lands_in);
+        let (name, peer_name) = pick_names(&new, (&home, &peer_home), same_ns).await?;
+        let what = format!("link add {name} type {}", kind.word());
+        let bridge_options = new.bridge.clone();
         // A taken name is the kernel's EEXIST (nothing made): one request fewer per line.
-        let mut known = vec![];
-        let mut request = message(&handle, new, ns.as_deref(), &what, &mut known).await?;
+        let names = (name.as_str(), peer_name.as_deref());
+        let mut request = message(
+            &handle,
+            new,
+            names,
+            peer_file.as_ref(),
+            (ns.as_deref(), &what),
+            &mut known,
+        )
+        .await?;
         if let Some(file) = &file {
             use std::os::fd::AsRawFd;
             request.attributes.push(LinkAttribute::NetNsFd(file.as_raw_fd()));
         }
-        handle
-            .link()
-            .add(request)
-            .execute()
+        let made = links::create_link(&handle, request)
             .await
             .map_err(|e| refused(e, kind, &what, (&name, lands_in.as_deref())))?;
         let (undo, gone) = (home.clone(), name.clone());
@@ -279,12 +386,60 @@ pub fn run_add(
                 .await
                 .map_err(Error::from)
         })?;
-        let link = links::require_link(&home, &name, lands_in.as_deref()).await?;
+        let link = match made {
+            Some(link) => link,
+            None => links::require_link(&home, &name, lands_in.as_deref()).await?,
+        };
+        check_bridge_options(&link, &bridge_options, &what)?;
         Ok(LinkAdded {
             netns: lands_in.clone(),
             // Links looked up in -n NS name nothing in another namespace.
             interface: describe(&home, &link, if file.is_some() { vec![] } else { known }).await?,
+            peer: peer_name.map(|name| PeerEnd {
+                name,
+                netns: peer_lands_in.flatten(),
+            }),
             changed: true,
         })
     })
+}
+
+/// The names of the new link and (veth) its peer, the kernel's KIND%d where none is given. The
+/// kernel registers a veth's peer first: without names, the peer is veth0 and the link veth1.
+/// `same_ns`: both ends land in one namespace, so the second name skips the first.
+async fn pick_names(
+    new: &NewLink,
+    (home, peer_home): (&Handle, &Handle),
+    same_ns: bool,
+) -> Result<(String, Option<String>)> {
+    let peer_name = match &new.peer {
+        None => None,
+        Some(PeerSpec { name: Some(name), .. }) => Some(name.clone()),
+        Some(_) => {
+            let main = new.name.as_deref().filter(|_| same_ns);
+            Some(free_name(peer_home, new.kind, main).await?)
+        }
+    };
+    let name = match &new.name {
+        Some(name) => name.clone(),
+        None => free_name(home, new.kind, peer_name.as_deref().filter(|_| same_ns)).await?,
+    };
+    Ok((name, peer_name))
+}
+
+/// A kernel ignores the bridge options it was built without (vlan_filtering without
+/// CONFIG_BRIDGE_VLAN_FILTERING): an option the new bridge does not have is exit 6, and the
+/// journal deletes the bridge again.
+fn check_bridge_options(bridge: &LinkMessage, wanted: &[BridgeOption], what: &str) -> Result<()> {
+    match wanted.iter().find(|o| !o.holds(bridge)) {
+        None => Ok(()),
+        Some(option) => Err(Error::new(
+            ErrorKind::Unavailable,
+            format!(
+                "{what}: this kernel did not take {} (built without it: bridge VLAN filtering is \
+                 CONFIG_BRIDGE_VLAN_FILTERING)",
+                option.words()
+            ),
+        )),
+    }
 }

@@ -106,28 +106,9 @@ pub struct LinkDetails {
     pub info_data: Option<BridgeSettings>,
 }
 
-/// ip's flag names, in the order ip prints them.
-const FLAG_NAMES: [(LinkFlags, &str); 11] = [
-    (LinkFlags::Loopback, "LOOPBACK"),
-    (LinkFlags::Broadcast, "BROADCAST"),
-    (LinkFlags::Pointopoint, "POINTOPOINT"),
-    (LinkFlags::Multicast, "MULTICAST"),
-    (LinkFlags::Noarp, "NOARP"),
-    (LinkFlags::Allmulti, "ALLMULTI"),
-    (LinkFlags::Promisc, "PROMISC"),
-    (LinkFlags::Dynamic, "DYNAMIC"),
-    (LinkFlags::Port, "SLAVE"),
-    (LinkFlags::Up, "UP"),
-    (LinkFlags::LowerUp, "LOWER_UP"),
-];
-
 impl LinkDetails {
     pub fn of(link: &LinkMessage) -> LinkDetails {
-        let flags = FLAG_NAMES
-            .iter()
-            .filter(|(flag, _)| link.header.flags.contains(*flag))
-            .map(|(_, name)| name.to_string())
-            .collect();
+        let flags = vnet_common::links::ip_flags(link);
         LinkDetails {
             flags,
             txqlen: link_attr(link, |a| match a {

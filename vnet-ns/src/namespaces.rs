@@ -420,8 +420,11 @@ impl Verb for Attach {
 /// directory if that empties it.
 #[derive(Debug, clap::Args)]
 pub struct Delete {
-    #[arg(required = true)]
+    #[arg(required_unless_present = "all")]
     pub names: Vec<String>,
+    /// Delete every named namespace (ip -all netns delete).
+    #[arg(long, conflicts_with = "names")]
+    pub all: bool,
     /// Succeed when a namespace does not exist.
     #[arg(long, visible_alias = "if-exists")]
     pub missing_ok: bool,
@@ -443,7 +446,10 @@ impl Verb for Delete {
     type Ctx = NsCtx;
     type Output = Deleted;
 
-    fn run(self, _: &mut NsCtx, journal: &mut Journal) -> Result<Deleted> {
+    fn run(mut self, _: &mut NsCtx, journal: &mut Journal) -> Result<Deleted> {
+        if self.all {
+            self.names = names_in_run_dir()?;
+        }
         for name in &self.names {
             validate_netns_name(name)?;
         }
@@ -536,8 +542,8 @@ fn text_line(entry: &Entry) -> String {
     }
 }
 
-/// The entries of /run/netns in directory order (the order `ip netns list` prints).
-fn read_entries() -> Result<Vec<Entry>> {
+/// The names in /run/netns in directory order (the order `ip netns list` prints).
+pub fn names_in_run_dir() -> Result<Vec<String>> {
     let dir = match std::fs::read_dir(NETNS_RUN_DIR) {
         Ok(dir) => dir,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
@@ -550,6 +556,12 @@ fn read_entries() -> Result<Vec<Entry>> {
             names.push(name);
         }
     }
+    Ok(names)
+}
+
+/// The entries of /run/netns in directory order (the order `ip netns list` prints).
+fn read_entries() -> Result<Vec<Entry>> {
+    let names = names_in_run_dir()?;
     let mut query = RouteSocket::open(None)?;
     let mut entries = Vec::with_capacity(names.len());
     for name in names {

@@ -68,6 +68,7 @@ impl Verb for Prune {
             if !out.dry_run {
                 let delete = Delete {
                     names: vec![name.clone()],
+                    all: false,
                     missing_ok: true,
                 };
                 // Recorded once, below, as the prune's removal.

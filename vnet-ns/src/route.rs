@@ -6,12 +6,17 @@
 //! link reaches is EINVAL (IPv4) / EHOSTUNREACH (IPv6), so it is checked here first and named;
 //! an IPv6 route without a metric gets 1024.
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use ipnet::IpNet;
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
+    RouteAddress, RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteMetric, RouteNextHop,
+    RouteNextHopFlags, RouteProtocol, RouteScope, RouteType,
 };
-use netlink_packet_route::AddressFamily;
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use rtnetlink::packet_core::{
+    NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE,
+    NLM_F_REQUEST,
+};
 use rtnetlink::Handle;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -37,6 +42,10 @@ pub struct Route {
 pub enum RouteAction {
     Add,
     Replace,
+    Append,
+    Prepend,
+    Change,
+    Test,
     #[value(alias = "delete")]
     Del,
     #[value(alias = "list", alias = "ls")]
@@ -48,9 +57,33 @@ impl RouteAction {
         match self {
             RouteAction::Add => "add",
             RouteAction::Replace => "replace",
+            RouteAction::Append => "append",
+            RouteAction::Prepend => "prepend",
+            RouteAction::Change => "change",
+            RouteAction::Test => "test",
             RouteAction::Del => "del",
             RouteAction::Show => "show",
         }
+    }
+
+    /// The netlink flags of a new route, as ip route sends them for each action: add refuses an
+    /// equal route, replace changes or creates, change only changes, prepend/append create one
+    /// more route to the prefix (before or after the others), test only asks whether it is new.
+    fn flags(self) -> u16 {
+        match self {
+            RouteAction::Add => NLM_F_CREATE | NLM_F_EXCL,
+            RouteAction::Replace => NLM_F_CREATE | NLM_F_REPLACE,
+            RouteAction::Change => NLM_F_REPLACE,
+            RouteAction::Prepend => NLM_F_CREATE,
+            RouteAction::Append => NLM_F_CREATE | NLM_F_APPEND,
+            RouteAction::Test => NLM_F_EXCL,
+            RouteAction::Del | RouteAction::Show => 0,
+        }
+    }
+
+    /// Whether the route this action sends takes the place of one there (put back on undo).
+    fn replaces(self) -> bool {
+        matches!(self, RouteAction::Replace | RouteAction::Change)
     }
 }
 
@@ -82,6 +115,48 @@ pub struct RouteSpec {
     pub src: Option<IpAddr>,
     pub protocol: Option<u8>,
     pub onlink: bool,
+    /// The scope given (None: ip's default for the type, see [`default_scope`]).
+    pub scope: Option<RouteScope>,
+    /// RTA_METRICS (mtu, advmss, ...), empty when none is given.
+    pub metrics: Vec<RouteMetric>,
+    /// A multipath route's nexthops (RTA_MULTIPATH), empty for a route of one path.
+    pub nexthops: Vec<NextHopSpec>,
+}
+
+/// One nexthop of a multipath route as given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NextHopSpec {
+    pub via: Option<IpAddr>,
+    pub dev: Option<String>,
+    /// 1..256 (the kernel keeps weight - 1).
+    pub weight: u16,
+    pub onlink: bool,
+}
+
+/// RTA_MULTIPATH's nexthops, their devices looked up in `links` (a missing one is exit 3).
+fn multipath(spec: &RouteSpec, links: &HashMap<u32, String>, ns: Option<&str>) -> Result<Vec<RouteNextHop>> {
+    let index = |name: &str| {
+        links
+            .iter()
+            .find(|(_, n)| n.as_str() == name)
+            .map(|(i, _)| *i)
+            .ok_or_else(|| vnet_common::links::missing_link(name, ns))
+    };
+    let mut hops = vec![];
+    for given in &spec.nexthops {
+        let mut hop = RouteNextHop::default();
+        hop.hops = (given.weight - 1) as u8;
+        hop.interface_index = given.dev.as_deref().map(index).transpose()?.unwrap_or(0);
+        if given.onlink {
+            hop.flags |= RouteNextHopFlags::Onlink;
+        }
+        if let Some(via) = given.via {
+            hop.attributes
+                .push(RouteAttribute::Gateway(RouteAddress::from(via)));
+        }
+        hops.push(hop);
+    }
+    Ok(hops)
 }
 
 /// The table for show: one number, or every table.
@@ -157,38 +232,20 @@ pub(crate) fn protocol_number(text: &str) -> Option<u8> {
         .or_else(|| text.parse().ok())
 }
 
+/// A route attribute's address as an IP address (None for MPLS and other families).
+pub(crate) fn route_address(addr: &RouteAddress) -> Option<IpAddr> {
+    match addr {
+        RouteAddress::Inet(a) => Some(IpAddr::V4(*a)),
+        RouteAddress::Inet6(a) => Some(IpAddr::V6(*a)),
+        _ => None,
+    }
+}
+
 pub(crate) fn display_dst(dst: &IpNet, default: bool) -> String {
     if default {
         "default".to_string()
     } else {
         dst.to_string()
-    }
-}
-
-/// show: the routes of table `filter`, IPv4 unless `ipv6`, in `ns` (None: the current namespace).
-pub fn show(ns: Option<&str>, filter: TableFilter, ipv6: bool) -> Result<Vec<RouteEntry>> {
-    let families = family_filter(ipv6);
-    // A one-shot read: blocking dumps, no async runtime (as `vnet-ns list`).
-    let mut dumper = RouteSocket::open(ns)?;
-    let links = dumper.link_names().map_err(|e| e.context("list interfaces"))?;
-    let mut shown = vec![];
-    for family in families {
-        for route in dumper.routes(family).map_err(|e| e.context("list routes"))? {
-            // Cached clones (ip route show cache) are not part of the table.
-            let listed = filter == TableFilter::All || filter == TableFilter::One(table_of(&route));
-            if listed && !route.header.flags.contains(RouteFlags::Cloned) {
-                shown.push(RouteEntry::decode_named(&route, &links));
-            }
-        }
-    }
-    Ok(shown)
-}
-
-/// IPv4 unless -6, as `ip route show` (ip -6 route show for IPv6).
-fn family_filter(v6: bool) -> Vec<AddressFamily> {
-    match v6 {
-        true => vec![AddressFamily::Inet6],
-        false => vec![AddressFamily::Inet],
     }
 }
 
@@ -289,14 +346,14 @@ fn message(spec: &RouteSpec, oif_index: Option<u32>, for_delete: bool) -> RouteM
     } else {
         m.header.table = table as u8;
     }
-    m.header.scope = if for_delete {
-        RouteScope::NoWhere
-    } else if spec.kind == RouteType::Unicast && spec.via.is_none() && !v6 {
-        // ip's rule: a unicast route with no gateway is a link-scope route.
-        RouteScope::Link
-    } else {
-        RouteScope::Universe
+    m.header.scope = match spec.scope {
+        Some(scope) => scope,
+        None if for_delete => RouteScope::NoWhere,
+        None => default_scope(spec, v6),
     };
+    if !spec.metrics.is_empty() {
+        m.attributes.push(RouteAttribute::Metrics(spec.metrics.clone()));
+    }
     if spec.onlink {
         m.header.flags |= RouteFlags::Onlink;
     }
@@ -321,8 +378,20 @@ fn message(spec: &RouteSpec, oif_index: Option<u32>, for_delete: bool) -> RouteM
     m
 }
 
+/// ip's scope for a route given none: universe for IPv6; host for local and nat routes; link for
+/// broadcast, multicast, anycast and a unicast route without a gateway; else universe.
+fn default_scope(spec: &RouteSpec, v6: bool) -> RouteScope {
+    match spec.kind {
+        _ if v6 => RouteScope::Universe,
+        RouteType::Local | RouteType::Nat => RouteScope::Host,
+        RouteType::Broadcast | RouteType::Multicast | RouteType::Anycast => RouteScope::Link,
+        RouteType::Unicast if spec.via.is_none() && spec.nexthops.is_empty() => RouteScope::Link,
+        _ => RouteScope::Universe,
+    }
+}
+
 /// A dumped route as a request that adds it back (only the attributes that define a route).
-fn as_request(route: &RouteMessage) -> RouteMessage {
+pub(crate) fn as_request(route: &RouteMessage) -> RouteMessage {
     let mut m = RouteMessage::default();
     m.header = route.header.clone();
     m.header.flags = route.header.flags & RouteFlags::Onlink;
@@ -350,7 +419,7 @@ fn as_request(route: &RouteMessage) -> RouteMessage {
 }
 
 /// True when `route` is the one `spec` names, as the kernel matches them (destination, table,
-/// metric, and for del the gateway, dev and type when given).
+/// metric, and for del the gateway, dev, type, protocol and scope when given).
 fn matches_spec(route: &RouteMessage, spec: &RouteSpec, oif_index: Option<u32>, strict: bool) -> bool {
     let v6 = matches!(spec.dst, IpNet::V6(_));
     let same_family = (route.header.address_family == AddressFamily::Inet6) == v6;
@@ -377,7 +446,10 @@ fn matches_spec(route: &RouteMessage, spec: &RouteSpec, oif_index: Option<u32>, 
     if spec.kind != RouteType::Unicast && route.header.kind != spec.kind {
         return false;
     }
-    true
+    // The kernel matches a protocol or scope only when the request names one (ip sends none).
+    let protocol_ok = spec.protocol.is_none_or(|p| u8::from(route.header.protocol) == p);
+    let scope_ok = spec.scope.is_none_or(|s| route.header.scope == s);
+    protocol_ok && scope_ok
 }
 
 /// --exist-ok accepts only the route asked for: another one to the same prefix (another
@@ -461,12 +533,12 @@ impl Route {
             .iter()
             .find(|r| matches_spec(r, spec, oif_index, false))
             .cloned();
-        let request = message(spec, oif_index, false);
-        let mut add = handle.route().add(request.clone());
-        if self.action == RouteAction::Replace {
-            add = add.replace();
+        let mut request = message(spec, oif_index, false);
+        if !spec.nexthops.is_empty() {
+            let hops = multipath(spec, &links, ns).map_err(|e| e.context(&what))?;
+            request.attributes.push(RouteAttribute::MultiPath(hops));
         }
-        match add.execute().await.map_err(Error::from) {
+        match send(handle, request, self.action.flags()).await {
             Ok(()) => {}
             Err(e) if e.kind == ErrorKind::Exists && self.exist_ok => {
                 refuse_another(existing.as_ref(), spec, oif_index, &links, &what)?;
@@ -480,9 +552,9 @@ impl Route {
             Err(e) => return Err(gateway_error(e, spec).context(&what)),
         }
         self.record_undo(handle, existing.as_ref(), spec, oif_index, &what, journal)?;
-        result.replaced = match self.action {
-            RouteAction::Replace => existing.as_ref().map(|r| RouteEntry::decode_named(r, &links)),
-            _ => None,
+        result.replaced = match self.action.replaces() {
+            true => existing.as_ref().map(|r| RouteEntry::decode_named(r, &links)),
+            false => None,
         };
         let after = dump(handle, vec![family]).await?;
         result.route = after
@@ -511,8 +583,8 @@ impl Route {
         if let (None, true) = (spec.metric, matches!(spec.dst, IpNet::V6(_))) {
             delete.attributes.push(RouteAttribute::Priority(1024));
         }
-        match (existing, self.action) {
-            (Some(old), RouteAction::Replace) => {
+        match (existing, self.action.replaces()) {
+            (Some(old), true) => {
                 let old = as_request(old);
                 journal.record(what, async move {
                     undo.route()
@@ -528,6 +600,20 @@ impl Route {
             }),
         }
     }
+}
+
+/// Sends a new route with the action's netlink `flags` (rtnetlink's request knows only add and
+/// replace) and waits for the kernel's ack.
+async fn send(handle: &Handle, request: RouteMessage, flags: u16) -> Result<()> {
+    let mut message = NetlinkMessage::from(RouteNetlinkMessage::NewRoute(request));
+    message.header.flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+    let mut replies = handle.clone().request(message).map_err(Error::from)?;
+    while let Some(reply) = replies.next().await {
+        if let NetlinkPayload::Error(e) = reply.payload {
+            return Err(Error::from(rtnetlink::Error::NetlinkError(e)));
+        }
+    }
+    Ok(())
 }
 
 /// The index of the route's `dev`, when it names one (exit 3 when the link is missing).

@@ -137,13 +137,13 @@ impl Veth {
             return Ok(false);
         }
         let master = check_free(host, peer, self, plan).await?;
-        create_pair(host, self, plan).await?;
+        let ends = create_pair(host, self, plan).await?;
         let (undo, name) = (host.clone(), self.name.clone());
         // Deleting one end of a veth pair deletes both: nothing of this call is left behind.
         journal.record(format!("create veth {}", self.name), async move {
             delete_end(&undo, &name).await
         })?;
-        configure(host, peer, self, plan, master).await?;
+        configure(host, peer, self, plan, (master, ends)).await?;
         crate::prune::tag_pair(host, peer, &self.name, &self.peer, self.tag.as_deref()).await?;
         Ok(true)
     }
@@ -257,8 +257,9 @@ async fn check_free(host: &Handle, peer: &Handle, spec: &Veth, plan: &Plan) -> R
     Ok(Some(link.header.index))
 }
 
-/// One RTM_NEWLINK that creates both ends, the peer directly inside its namespace.
-async fn create_pair(host: &Handle, spec: &Veth, plan: &Plan) -> Result<()> {
+/// One RTM_NEWLINK that creates both ends, the peer directly inside its namespace; the ends'
+/// indexes (the peer's in its own namespace) when the kernel echoed the new link.
+async fn create_pair(host: &Handle, spec: &Veth, plan: &Plan) -> Result<Option<(u32, u32)>> {
     let peer_ns_file = match &plan.peer_netns {
         Some(ns) if plan.peer_netns != spec.netns => Some(netns::open(ns)?),
         _ => None,
@@ -273,7 +274,10 @@ async fn create_pair(host: &Handle, spec: &Veth, plan: &Plan) -> Result<()> {
         pair = pair.mtu(mtu);
     }
     let pair = pair.set_info_data(InfoData::Veth(InfoVeth::Peer(peer.build())));
-    host.link().add(pair.build()).execute().await.map_err(Error::from)
+    let made = links::create_link(host, pair.build())
+        .await
+        .map_err(Error::from)?;
+    Ok(made.and_then(|link| Some((link.header.index, links::link_peer(&link)?))))
 }
 
 /// Addresses, master and up state of both ends.
@@ -282,16 +286,21 @@ async fn configure(
     peer: &Handle,
     spec: &Veth,
     plan: &Plan,
-    master: Option<u32>,
+    (master, ends): (Option<u32>, Option<(u32, u32)>),
 ) -> Result<()> {
-    let host_index = links::require_link(host, &spec.name, spec.netns.as_deref())
-        .await?
-        .header
-        .index;
-    let peer_index = links::require_link(peer, &spec.peer, plan.peer_netns.as_deref())
-        .await?
-        .header
-        .index;
+    let (host_index, peer_index) = match ends {
+        Some(ends) => ends,
+        None => (
+            links::require_link(host, &spec.name, spec.netns.as_deref())
+                .await?
+                .header
+                .index,
+            links::require_link(peer, &spec.peer, plan.peer_netns.as_deref())
+                .await?
+                .header
+                .index,
+        ),
+    };
     for addr in &plan.addrs {
         links::add_address(host, host_index, *addr)
             .await

@@ -7,8 +7,10 @@ mod domains;
 mod host;
 mod install;
 mod migrate;
+mod nodedev;
 mod observe;
 mod prune;
+mod secrets;
 mod snapshots;
 mod spec;
 mod storage;
@@ -205,6 +207,26 @@ vnet_common::verbs! {
         Capabilities(host::Capabilities),
         Domcapabilities(host::Domcapabilities),
         Sysinfo(host::Sysinfo),
+        Edit(domains::edit::Edit),
+        PoolEdit(storage::pool_edit::PoolEdit),
+        SnapshotEdit(snapshots::edit::SnapshotEdit),
+        PoolUuid(storage::names::PoolUuid),
+        PoolName(storage::names::PoolName),
+        VolKey(storage::names::VolKey),
+        VolName(storage::names::VolName),
+        VolPool(storage::names::VolPool),
+        SnapshotParent(snapshots::parent::SnapshotParent),
+        SecretDefine(secrets::define::SecretDefine),
+        SecretUndefine(secrets::define::SecretUndefine),
+        SecretList(secrets::list::SecretList),
+        SecretDumpxml(secrets::list::SecretDumpxml),
+        SecretSetValue(secrets::value::SecretSetValue),
+        SecretGetValue(secrets::value::SecretGetValue),
+        NodedevList(nodedev::list::NodedevList),
+        NodedevDumpxml(nodedev::list::NodedevDumpxml),
+        NodedevInfo(nodedev::list::NodedevInfo),
+        FindStoragePoolSources(storage::sources::FindStoragePoolSources),
+        FindStoragePoolSourcesAs(storage::sources::FindStoragePoolSourcesAs),
     }
 }
 

@@ -348,7 +348,7 @@ fn parse_disk(spec: &str) -> Result<DiskSpec> {
     };
     for (key, value) in options(spec, "--disk", "path", DISK_KEYS)? {
         match key.as_str() {
-            "path" => disk.path = PathBuf::from(value),
+            "path" => disk.path = from_cwd(&value),
             "size" => disk.size_gb = Some(parse_size_gb(&value)?),
             "format" | "driver.type" => disk.format = parse_format(&value, "format")?,
             "backing_store" => disk.backing_store = Some(absolute(&value, "--disk backing_store")?),
@@ -389,7 +389,7 @@ fn parse_disk(spec: &str) -> Result<DiskSpec> {
     }
     if !disk.path.is_absolute() || disk.path.file_name().is_none() {
         return Err(Error::invalid(format!(
-            "--disk path {} must be an absolute file path",
+            "--disk path {} must name a file",
             quote(&disk.path.to_string_lossy())
         )));
     }
@@ -699,6 +699,8 @@ pub fn parse_boot(spec: &str) -> Result<BootSpec> {
             Some(("initrd", v)) if !v.is_empty() => initrd = Some(absolute(v, "--boot initrd")?),
             Some(("kernel_args" | "cmdline", v)) if !v.is_empty() => cmdline = Some(v.to_string()),
             Some(("firmware", "efi")) => boot.uefi = true,
+            // virt-install takes uefi with any value (uefi=on, uefi=yes) as uefi.
+            Some(("uefi", _)) => boot.uefi = true,
             None if part == "uefi" => boot.uefi = true,
             None if ["hd", "cdrom", "network", "fd"].contains(&part) => {
                 if boot.order.iter().any(|d| d == part) {
@@ -742,6 +744,31 @@ fn absolute(value: &str, what: &str) -> Result<PathBuf> {
         )));
     }
     Ok(path.to_path_buf())
+}
+
+/// A `--disk` path as virt-install makes it (Python's os.path.abspath): a relative one taken
+/// from the current directory, `.` and `..` resolved by name (links are not followed).
+fn from_cwd(value: &str) -> PathBuf {
+    use std::path::Component;
+    let given = Path::new(value);
+    let full = if given.is_absolute() {
+        given.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .unwrap_or_else(|_| PathBuf::from("/"))
+            .join(given)
+    };
+    let mut out = PathBuf::from("/");
+    for part in full.components() {
+        match part {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(p) => out.push(p),
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
+        }
+    }
+    out
 }
 
 /// A libvirt domain name: 1..=200 bytes, no '/', no control characters (libvirt's own limits
@@ -806,7 +833,7 @@ mod tests {
     #[test]
     fn bad_disks_are_invalid() {
         for bad in [
-            "path=rel.img",
+            "path=/",
             "size=1",
             "path=/a.img,size=0",
             "path=/a.img,size=-1",
@@ -819,6 +846,18 @@ mod tests {
         }
         let twice = ["path=/a.img".to_string(), "path=/a.img".to_string()];
         assert_eq!(parse_disks(&twice).unwrap_err().exit_code(), 7);
+    }
+
+    /// A relative path is taken from the current directory, `.` and `..` resolved, as Python's
+    /// os.path.abspath (virt-install).
+    #[test]
+    fn relative_disk_paths_are_taken_from_the_current_directory() {
+        let cwd = std::env::current_dir().unwrap();
+        let disk = &parse_disks(&["rel.qcow2,size=1".into()]).unwrap()[0];
+        assert_eq!(disk.path, cwd.join("rel.qcow2"));
+        let disk = &parse_disks(&["path=./a/../b.img".into()]).unwrap()[0];
+        assert_eq!(disk.path, cwd.join("b.img"));
+        assert_eq!(from_cwd("/x/./y/../z.img"), PathBuf::from("/x/z.img"));
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "send-key" => &["domain", "keycode"],
         "qemu-agent-command" => &["domain", "cmd"],
         "set-user-password" => &["domain", "user", "password"],
-        "snapshot-create-as" => &["domain", "name"],
+        "snapshot-create-as" => &["domain", "name", "description"],
         "snapshot-create" => &["domain", "xmlfile"],
         "snapshot-info" | "snapshot-dumpxml" | "snapshot-revert" | "snapshot-delete" => {
             &["domain", "snapshotname"]
@@ -56,6 +56,17 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "vol-create-as" => &["pool", "name", "capacity"],
         "vol-info" | "vol-delete" => &["vol"],
         "vol-upload" | "vol-download" => &["vol", "file"],
+        "edit" => &["domain"],
+        "pool-edit" => &["pool"],
+        "snapshot-edit" | "snapshot-parent" => &["domain", "snapshotname"],
+        "pool-uuid" | "pool-name" => &["pool"],
+        "vol-key" | "vol-name" | "vol-pool" => &["vol"],
+        "secret-define" => &["file"],
+        "secret-undefine" | "secret-dumpxml" | "secret-get-value" => &["secret"],
+        "secret-set-value" => &["secret", "base64"],
+        "nodedev-dumpxml" | "nodedev-info" => &["device"],
+        "find-storage-pool-sources" => &["type", "srcSpec"],
+        "find-storage-pool-sources-as" => &["type", "host", "port", "initiator"],
         _ => &[],
     }
 }
@@ -178,6 +189,9 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("desc", &["edit"]),
     ("domif-setlink", &["print-xml"]),
     ("version", &["daemon"]),
+    ("secret-dumpxml", &["xpath", "wrap"]),
+    ("secret-set-value", &["interactive"]),
+    ("nodedev-dumpxml", &["xpath", "wrap"]),
 ];
 
 #[cfg(test)]
@@ -204,5 +218,19 @@ mod tests {
     #[test]
     fn every_virsh_option_is_supported_or_refused_by_name() {
         check_against_virsh(&vnet_common::tool::command::<crate::VmTool>(), &GRAMMAR);
+    }
+}
+
+#[cfg(test)]
+mod bare_words {
+    /// virsh fills snapshot-create-as's <domain>, --name and --description in order: a third bare
+    /// word is the description (`virsh snapshot-create-as web s1 "before upgrade"`).
+    #[test]
+    fn a_third_bare_word_of_snapshot_create_as_is_the_description() {
+        let words = ["vnet-vm", "snapshot-create-as", "web", "s1", "before upgrade"].map(String::from);
+        let cli = vnet_common::tool::parse::<crate::VmTool>(words).unwrap();
+        let line = format!("{:?}", cli.verb.unwrap());
+        assert!(line.contains("description: Some(\"before upgrade\")"), "{line}");
+        assert!(line.contains("snapshot: Some(\"s1\")"), "{line}");
     }
 }

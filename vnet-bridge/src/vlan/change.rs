@@ -299,12 +299,13 @@ mod tests {
             ("vlan add dev x vid 10 tagged", 2, "'tagged'"),
             ("vlan add dev", 2, "dev"),
             ("vlan frob", 2, "frob"),
-            ("vlan", 2, "requires a subcommand"),
         ] {
             let error = verb(line).unwrap_err();
             assert_eq!(error.exit_code(), code, "{line}: {error}");
             assert!(error.message.contains(needle), "{line}: {error}");
         }
+        // `vlan` alone is bridge's `bridge vlan`: show.
+        assert!(verb("vlan").is_ok());
         let need = |line: &str| add(line).required("add").unwrap_err();
         assert_eq!(need("vlan add vid 10").exit_code(), 2);
         assert!(need("vlan add vid 10").message.contains("vlan add needs dev DEV"));

@@ -1,6 +1,6 @@
 //! `vlan show [dev DEV]`: every port's VLANs, as `bridge -j vlan show` lists them.
 
-use super::support::{flag_names, kernel_filters_vlans, no_kernel_support, vlans_of};
+use super::support::{flag_names, kernel_filters_vlans, vlans_of};
 use crate::values::parse_vid;
 use crate::Ctx;
 use netlink_packet_route::link::LinkMessage;
@@ -16,8 +16,8 @@ use vnet_common::{Context, Journal, Render, Result, TextStyle, Verb};
 ///   vnet-bridge vlan show [dev DEV] [vid VID] [-o text]
 ///
 /// JSON like `bridge -j vlan show`, and with -o text bridge's layout; with vid VID, as bridge,
-/// only that VLAN, of the ports that have it. On a kernel without CONFIG_BRIDGE_VLAN_FILTERING,
-/// exit 6.
+/// only that VLAN, of the ports that have it. On a kernel without CONFIG_BRIDGE_VLAN_FILTERING
+/// no port has VLANs: an empty list, as bridge prints.
 #[derive(Debug, clap::Args)]
 // A word given twice: the last one counts, as bridge(8) reads them.
 #[command(args_override_self = true)]
@@ -85,13 +85,10 @@ impl Verb for VlanShow {
             Some(name) => Some(links.interface(name, ctx.netns()).context(what)?.header.index),
             None => None,
         };
-        // No bridge, no VLANs; a bridge of a kernel without the feature: refuse, as bridge(8)
-        // cannot list anything there either.
+        // No bridge, or a kernel without VLAN filtering (no port can have VLANs there): none,
+        // as bridge(8) lists none (`bridge -j vlan show` prints [] and succeeds).
         let bridges = links.bridges();
-        if bridges.iter().any(|b| !kernel_filters_vlans(b)) {
-            return Err(no_kernel_support().context(what));
-        }
-        if bridges.is_empty() {
+        if bridges.is_empty() || bridges.iter().any(|b| !kernel_filters_vlans(b)) {
             return Ok(VlanList(vec![]));
         }
         let dump = ctx.bridge_vlans_now().context(what)?;

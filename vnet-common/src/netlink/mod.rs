@@ -35,13 +35,30 @@ use crate::{Error, Result};
 use rtnetlink::Handle;
 use std::collections::HashMap;
 use std::future::Future;
+use std::os::fd::{AsRawFd, OwnedFd};
 use tokio::runtime::{Builder, Runtime};
 
-/// rtnetlink's async handles on one current-thread runtime, one per namespace touched.
+/// rtnetlink's async handles on one current-thread runtime, one per namespace touched (at most
+/// [`MAX_OPEN`] at a time), each with a second descriptor of its socket for
+/// [`Netlink::link_index`].
 pub struct Netlink {
     runtime: Runtime,
-    handles: HashMap<Option<String>, Handle>,
+    handles: HashMap<Option<String>, Opened>,
+    /// Counts uses, to find the handle used longest ago.
+    uses: u64,
 }
+
+struct Opened {
+    handle: Handle,
+    fd: OwnedFd,
+    last_use: u64,
+}
+
+/// The most namespaces whose sockets are kept open at once: a --batch that touches more (the
+/// topology of 1000 hosts touches 1001) closes the one used longest ago, so its descriptors and
+/// memory stay bounded however many namespaces its lines name. One still in use elsewhere (a
+/// journal's undo step holds its handle) stays open until that lets go.
+pub const MAX_OPEN: usize = 64;
 
 impl Netlink {
     pub fn new() -> Result<Netlink> {
@@ -52,19 +69,89 @@ impl Netlink {
         Ok(Netlink {
             runtime,
             handles: HashMap::new(),
+            uses: 0,
         })
     }
 
     /// The handle for `netns` (None: the namespace this process runs in), opened on first use.
     /// A missing namespace is exit 3, a bad name exit 7.
     pub fn handle(&mut self, netns: Option<&str>) -> Result<Handle> {
+        Ok(self.opened(netns)?.handle.clone())
+    }
+
+    fn opened(&mut self, netns: Option<&str>) -> Result<&Opened> {
         let key = netns.map(str::to_string);
-        if let Some(handle) = self.handles.get(&key) {
-            return Ok(handle.clone());
+        self.uses += 1;
+        if !self.handles.contains_key(&key) {
+            let socket = RouteSocket::open(netns)?;
+            let fd = socket.duplicate()?;
+            let handle = connect(socket, self.runtime.handle())?;
+            if self.handles.len() >= MAX_OPEN {
+                self.close_oldest();
+            }
+            let opened = Opened {
+                handle,
+                fd,
+                last_use: 0,
+            };
+            self.handles.insert(key.clone(), opened);
         }
-        let handle = connect(RouteSocket::open(netns)?, self.runtime.handle())?;
-        self.handles.insert(key, handle.clone());
-        Ok(handle)
+        let opened = self.handles.get_mut(&key).expect("just opened");
+        opened.last_use = self.uses;
+        Ok(opened)
+    }
+
+    /// Drops the handle used longest ago: its connection ends when no clone of it is left.
+    fn close_oldest(&mut self) {
+        let oldest = self
+            .handles
+            .iter()
+            .min_by_key(|(_, opened)| opened.last_use)
+            .map(|(key, _)| key.clone());
+        if let Some(key) = oldest {
+            self.handles.remove(&key);
+        }
+    }
+
+    /// The index and name of the link called `name` in `netns` (its own name when `name` is one
+    /// of its alternative names, as RTM_GETLINK answers), or None: no such link, or a name these
+    /// ioctls cannot ask for (empty, over 15 bytes, with a NUL), for which the caller asks
+    /// rtnetlink, as it does to word a missing link's error. For speed: two ioctls
+    /// (SIOCGIFINDEX, SIOCGIFNAME) on this namespace's netlink socket, which the kernel hands to
+    /// its device ioctls in the socket's namespace, instead of an RTM_GETLINK whose whole link
+    /// message (counters and all) is built, read and decoded; `link add ... link PARENT` names
+    /// its parent on every line of a batch. Always the kernel's answer of the moment: nothing is
+    /// cached, so a rename or delete earlier in the batch (or by anyone) is seen.
+    pub fn link_index(&mut self, netns: Option<&str>, name: &str) -> Result<Option<(u32, String)>> {
+        if name.is_empty() || name.len() >= libc::IFNAMSIZ || name.contains('\0') {
+            return Ok(None);
+        }
+        let fd = self.opened(netns)?.fd.as_raw_fd();
+        // SAFETY: a zeroed ifreq is valid (all integers and byte arrays).
+        let mut request: libc::ifreq = unsafe { std::mem::zeroed() };
+        for (to, from) in request.ifr_name.iter_mut().zip(name.bytes()) {
+            *to = from as libc::c_char;
+        }
+        // SAFETY: SIOCGIFINDEX reads ifr_name (NUL-terminated: at most 15 bytes were copied)
+        // and writes ifr_ifindex of our own ifreq.
+        if unsafe { libc::ioctl(fd, libc::SIOCGIFINDEX, &mut request) } < 0 {
+            return Ok(None);
+        }
+        // SAFETY: the kernel filled the ifindex member.
+        let index = unsafe { request.ifr_ifru.ifru_ifindex };
+        // SAFETY: a zeroed ifreq is valid; SIOCGIFNAME reads ifr_ifindex and writes ifr_name.
+        let mut named: libc::ifreq = unsafe { std::mem::zeroed() };
+        named.ifr_ifru.ifru_ifindex = index;
+        if unsafe { libc::ioctl(fd, libc::SIOCGIFNAME, &mut named) } < 0 {
+            return Ok(None);
+        }
+        let bytes: Vec<u8> = named
+            .ifr_name
+            .iter()
+            .take_while(|c| **c != 0)
+            .map(|c| *c as u8)
+            .collect();
+        Ok(Some((index as u32, String::from_utf8_lossy(&bytes).into_owned())))
     }
 
     /// Runs netlink work to completion on this thread.

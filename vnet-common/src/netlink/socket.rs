@@ -114,6 +114,15 @@ impl RouteSocket {
         }
     }
 
+    /// A second descriptor of this socket (for ioctls asked in its namespace).
+    pub(super) fn duplicate(&self) -> Result<std::os::fd::OwnedFd> {
+        use std::os::fd::AsFd;
+        self.socket
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|e| Error::from(e).context("duplicate a netlink socket"))
+    }
+
     /// The socket itself, for the async connection of [`super::Netlink`].
     pub(super) fn into_socket(self) -> Socket {
         self.socket

@@ -7,6 +7,7 @@ use crate::addrs::{self, AddrSpec, FlushFilter, Options};
 use crate::iface::{self, Changed};
 use crate::NsCtx;
 use ipnet::IpNet;
+use std::net::IpAddr;
 use vnet_common::cidr::parse_cidr;
 use vnet_common::keywords::HEADING;
 use vnet_common::verb::BareForm;
@@ -18,6 +19,8 @@ vnet_common::verbs! {
         Add(Add),
         /// Add an address, or change the one the link has (ip addr replace).
         Replace(Replace),
+        /// Change the lifetimes and flags of an address the link has (ip addr change).
+        Change(Change),
         /// Remove an address from a link (ip addr del).
         #[command(visible_alias = "delete")]
         Del(Del),
@@ -89,9 +92,29 @@ pub struct Address {
     /// The link.
     #[arg(long, value_name = "IF", required = true, value_parser = super::ifname, help_heading = HEADING)]
     pub dev: Option<String>,
+    /// A point-to-point address's remote end, with the prefix length the address takes (`peer
+    /// 10.0.3.2` is /32, as ip).
+    #[arg(long, value_name = "ADDR[/LEN]", value_parser = parse_prefix, help_heading = HEADING)]
+    pub peer: Option<IpNet>,
 }
 
 impl Address {
+    /// The address with the peer's prefix length when a peer is given (ip's rule), and the peer.
+    fn with_peer(self) -> Result<(IpNet, String, Option<IpAddr>)> {
+        let peer = self.peer;
+        let (net, dev) = self.checked()?;
+        match peer {
+            Some(peer) if peer.addr().is_ipv6() != net.addr().is_ipv6() => Err(vnet_common::Error::invalid(
+                format!("addr: peer {peer} is not of the same family as {net}"),
+            )),
+            Some(peer) => {
+                let net = IpNet::new(net.addr(), peer.prefix_len()).expect("a length of the same family");
+                Ok((net, dev, Some(peer.addr())))
+            }
+            None => Ok((net, dev, None)),
+        }
+    }
+
     /// The address (checked: a bad one is exit 7) and the link.
     fn checked(self) -> Result<(IpNet, String)> {
         let net = match (self.local, self.cidr) {
@@ -139,6 +162,67 @@ pub struct Replace {
     pub options: AddrOptions,
 }
 
+/// Change an address the link has: `addr change CIDR dev IF [options of addr add]` (ip addr
+/// change: the kernel's replace without create).
+///
+/// As the kernel does for ip: an IPv6 address the link lacks is exit 3; a missing IPv4 address is
+/// added (the kernel creates it). Otherwise as addr replace.
+#[derive(Debug, clap::Args)]
+#[command(args_override_self = true)]
+pub struct Change {
+    #[command(flatten)]
+    pub address: Address,
+    #[command(flatten)]
+    pub options: AddrOptions,
+}
+
+impl Verb for Change {
+    type Ctx = NsCtx;
+    type Output = Changed;
+
+    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Changed> {
+        let (net, dev, peer) = self.address.with_peer()?;
+        let asked = self.options.checked(&net, &dev, peer)?;
+        if net.addr().is_ipv6() && !has(ctx, net, &dev)? {
+            return Err(vnet_common::Error::not_found(format!(
+                "addr change {net} dev {dev}: {dev} has no such address"
+            )));
+        }
+        let spec = AddrSpec::Add {
+            net,
+            dev,
+            opts: asked,
+            replace: true,
+        };
+        let opts = Options {
+            exist_ok: true,
+            missing_ok: false,
+        };
+        change(ctx, spec, opts, journal)
+    }
+}
+
+/// Whether link `dev` has the address `net` (its prefix length included).
+fn has(ctx: &NsCtx, net: IpNet, dev: &str) -> Result<bool> {
+    Ok(link_addresses(ctx, dev)?.contains(&net))
+}
+
+/// The addresses of link `dev` in the -n namespace (a missing link is exit 3).
+fn link_addresses(ctx: &NsCtx, dev: &str) -> Result<Vec<IpNet>> {
+    let mut scope = crate::scope::Scope::open(ctx.netns.as_deref())?;
+    let index = scope.index(dev)?;
+    let addresses = scope
+        .socket
+        .addresses()
+        .map_err(|e| e.context("list addresses"))?;
+    Ok(addresses
+        .iter()
+        .filter(|m| m.header.index == index)
+        .map(addr_opts::AddrInfo::of)
+        .filter_map(|info| info.net())
+        .collect())
+}
+
 /// ip's options of addr add and replace.
 #[derive(Debug, clap::Args)]
 pub struct AddrOptions {
@@ -167,7 +251,7 @@ pub struct AddrOptions {
 
 impl AddrOptions {
     /// The options, checked against the address and link (exit 7 as ip refuses them).
-    fn checked(self, net: &IpNet, dev: &str) -> Result<AddrOpts> {
+    fn checked(self, net: &IpNet, dev: &str, peer: Option<IpAddr>) -> Result<AddrOpts> {
         let lifetimes = match (self.valid_lft, self.preferred_lft) {
             (None, None) => None,
             (valid, preferred) => Some((
@@ -182,13 +266,15 @@ impl AddrOptions {
             lifetimes,
             noprefixroute: self.noprefixroute,
             nodad: self.nodad,
+            peer,
         };
         opts.check(net, dev)?;
         Ok(opts)
     }
 }
 
-/// Remove an address from a link: `addr del CIDR dev IF`.
+/// Remove an address from a link: `addr del CIDR dev IF`; without a prefix length
+/// (`addr del 10.0.1.1 dev IF`) the link's address 10.0.1.1 whatever its prefix, as ip.
 ///
 /// An address the link does not have is exit 3 (--missing-ok: "changed": false).
 #[derive(Debug, clap::Args)]
@@ -249,6 +335,16 @@ impl Flush {
     }
 }
 
+/// ip's wildcard deletion (`addr del 10.0.1.1 dev X`, no prefix length): the link's first
+/// address with that local address, whatever its prefix length; the host prefix when it has
+/// none (then exit 3 as for any missing address).
+fn wildcard(ctx: &NsCtx, host: IpNet, dev: &str) -> Result<IpNet> {
+    let found = link_addresses(ctx, dev)?
+        .into_iter()
+        .find(|net| net.addr() == host.addr());
+    Ok(found.unwrap_or(host))
+}
+
 /// Runs `spec` in the -n namespace.
 fn change(ctx: &mut NsCtx, spec: AddrSpec, opts: Options, journal: &mut Journal) -> Result<Changed> {
     let (netlink, handle, ns) = ctx.scope()?;
@@ -260,8 +356,8 @@ impl Verb for Add {
     type Output = Changed;
 
     fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Changed> {
-        let (net, dev) = self.address.checked()?;
-        let asked = self.options.checked(&net, &dev)?;
+        let (net, dev, peer) = self.address.with_peer()?;
+        let asked = self.options.checked(&net, &dev, peer)?;
         let spec = AddrSpec::Add {
             net,
             dev,
@@ -281,8 +377,8 @@ impl Verb for Replace {
     type Output = Changed;
 
     fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Changed> {
-        let (net, dev) = self.address.checked()?;
-        let asked = self.options.checked(&net, &dev)?;
+        let (net, dev, peer) = self.address.with_peer()?;
+        let asked = self.options.checked(&net, &dev, peer)?;
         let spec = AddrSpec::Add {
             net,
             dev,
@@ -302,7 +398,12 @@ impl Verb for Del {
     type Output = Changed;
 
     fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Changed> {
-        let (net, dev) = self.address.checked()?;
+        let bare =
+            self.address.cidr.as_deref().is_some_and(|c| !c.contains('/')) && self.address.peer.is_none();
+        let (mut net, dev, _) = self.address.with_peer()?;
+        if bare {
+            net = wildcard(ctx, net, &dev)?;
+        }
         let opts = Options {
             exist_ok: false,
             missing_ok: self.missing_ok,
@@ -354,7 +455,7 @@ mod tests {
         Ok(match verb {
             AddrVerb::Add(add) => {
                 let (net, dev) = checked(add.address)?;
-                let opts = add.options.checked(&net, &dev).map_err(|e| e.exit_code())?;
+                let opts = add.options.checked(&net, &dev, None).map_err(|e| e.exit_code())?;
                 AddrSpec::Add {
                     net,
                     dev,
@@ -364,7 +465,23 @@ mod tests {
             }
             AddrVerb::Replace(replace) => {
                 let (net, dev) = checked(replace.address)?;
-                let opts = replace.options.checked(&net, &dev).map_err(|e| e.exit_code())?;
+                let opts = replace
+                    .options
+                    .checked(&net, &dev, None)
+                    .map_err(|e| e.exit_code())?;
+                AddrSpec::Add {
+                    net,
+                    dev,
+                    opts,
+                    replace: true,
+                }
+            }
+            AddrVerb::Change(change) => {
+                let (net, dev) = checked(change.address)?;
+                let opts = change
+                    .options
+                    .checked(&net, &dev, None)
+                    .map_err(|e| e.exit_code())?;
                 AddrSpec::Add {
                     net,
                     dev,
@@ -412,14 +529,49 @@ mod tests {
                     lifetimes: Some((100, 50)),
                     noprefixroute: true,
                     nodad: false,
+                    peer: None,
                 }
             ),
             other => panic!("{other:?}"),
+        }
+        // peer: the address takes the peer's prefix length (/32 for a bare peer), as ip.
+        for (line, want) in [
+            ("addr add 10.0.3.1 peer 10.0.3.2 dev eth0", Ok("10.0.3.1/32")),
+            (
+                "addr add 10.0.3.1/24 peer 10.0.3.0/30 dev eth0",
+                Ok("10.0.3.1/30"),
+            ),
+            ("addr del 10.0.3.1 peer fd00::2 dev eth0", Err(7)),
+        ] {
+            let address = match parse_line(line) {
+                Ok(NsVerb::Addr(AddrForms {
+                    verb: Some(AddrVerb::Add(a)),
+                    ..
+                })) => a.address,
+                Ok(NsVerb::Addr(AddrForms {
+                    verb: Some(AddrVerb::Del(d)),
+                    ..
+                })) => d.address,
+                other => panic!("{other:?}"),
+            };
+            let got = address
+                .with_peer()
+                .map(|(net, _, _)| net.to_string())
+                .map_err(|e| e.exit_code());
+            assert_eq!(got, want.map(str::to_string), "{line}");
         }
         assert!(matches!(
             spec("addr replace 10.0.0.1/24 dev eth0 valid_lft forever").unwrap(),
             AddrSpec::Add { replace: true, .. }
         ));
+        assert!(matches!(
+            spec("addr change 10.0.0.1/24 dev eth0 valid_lft 100 preferred_lft 50").unwrap(),
+            AddrSpec::Add { replace: true, .. }
+        ));
+        assert_eq!(
+            spec("addr change 10.0.0.1/24 dev eth0 preferred_lft 50 valid_lft 10").unwrap_err(),
+            7
+        );
         match spec("addr flush label eth0:* scope global to 10.0.0.0/8").unwrap() {
             AddrSpec::Flush { dev, filter } => {
                 assert_eq!(dev, "eth0");
@@ -482,8 +634,10 @@ mod tests {
             ),
             other => panic!("{other:?}"),
         }
-        for line in ["addr Blue eth0", "addr", "addr Blue eth0 10.0.0.1/24 extra"] {
+        for line in ["addr Blue eth0", "addr Blue eth0 10.0.0.1/24 extra"] {
             assert_eq!(parse_line(line).unwrap_err().exit_code(), 2, "{line}");
         }
+        // `addr` alone is ip's `ip addr`: show.
+        assert!(matches!(parse_line("addr").unwrap(), crate::NsVerb::Addr(_)));
     }
 }

@@ -2,17 +2,22 @@
 //! `ip -j addr show` describes them (addr_info with label, scope, broadcast, lifetimes and the
 //! address flags by ip's names).
 
-use crate::addr_opts::{AddrInfo, FOREVER};
+use super::route_filter::OrAll;
+use crate::addr_opts::{parse_scope, scope_name, AddrInfo, FOREVER};
 use crate::linkopts::LinkDetails;
 use crate::NsCtx;
+use ipnet::IpNet;
+use netlink_packet_route::link::LinkFlags;
 use schemars::JsonSchema;
 use serde::Serialize;
+use vnet_common::error::quote;
 use vnet_common::keywords::HEADING;
 use vnet_common::links::{self, Interface};
-use vnet_common::{Journal, Render, Result, TextStyle, Verb};
+use vnet_common::{Error, Journal, Render, Result, TextStyle, Verb};
 
-/// Show the links with their addresses (ip addr show [dev IF]), in -n NS or the current
-/// namespace. A link that does not exist is exit 3.
+/// Show the links with their addresses (ip addr show [dev IF] [to PREFIX] [scope S] [label
+/// PATTERN] [up] [primary|secondary] [dynamic|permanent]), in -n NS or the current namespace. A
+/// link that does not exist is exit 3.
 #[derive(Debug, clap::Args)]
 #[command(args_override_self = true)]
 pub struct Show {
@@ -22,6 +27,95 @@ pub struct Show {
     /// Only this link, as IF.
     #[arg(long, value_name = "IF", value_parser = super::ifname, conflicts_with = "link", help_heading = HEADING)]
     pub dev: Option<String>,
+    #[command(flatten)]
+    pub filter: AddrFilter,
+}
+
+/// ip addr show's selectors: the addresses listed are those that match every one given, and a
+/// link is listed when one of its addresses matches (or it has none, unless `to` is given).
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct AddrFilter {
+    /// The addresses inside PREFIX (or this address).
+    #[arg(long, value_name = "PREFIX", value_parser = prefix, help_heading = HEADING)]
+    pub to: Option<IpNet>,
+    /// The addresses of this scope (host, link, global, site, nowhere, a number, or all).
+    #[arg(long, value_name = "SCOPE", value_parser = scope, help_heading = HEADING)]
+    pub scope: Option<OrAll<u8>>,
+    /// The addresses whose label matches PATTERN (* and ? as in a shell; an address without a
+    /// label has the link's name).
+    #[arg(long, value_name = "PATTERN", help_heading = HEADING)]
+    pub label: Option<String>,
+    /// Only links that are up.
+    #[arg(long, help_heading = HEADING)]
+    pub up: bool,
+    /// Only primary addresses.
+    #[arg(long, help_heading = HEADING)]
+    pub primary: bool,
+    /// Only secondary addresses.
+    #[arg(long, help_heading = HEADING, conflicts_with = "primary")]
+    pub secondary: bool,
+    /// Only addresses with a lifetime that runs out.
+    #[arg(long, help_heading = HEADING)]
+    pub dynamic: bool,
+    /// Only addresses without one.
+    #[arg(long, help_heading = HEADING, conflicts_with = "dynamic")]
+    pub permanent: bool,
+}
+
+fn prefix(text: &str) -> Result<IpNet> {
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| Error::invalid(format!("addr show: invalid prefix {}", quote(text))))
+}
+
+fn scope(text: &str) -> Result<OrAll<u8>> {
+    match text {
+        "all" => Ok(OrAll(None)),
+        _ => parse_scope(text).map(|s| OrAll(Some(s))),
+    }
+}
+
+impl AddrFilter {
+    /// Whether the address `info` of link `ifname` matches every selector given.
+    fn keeps(&self, info: &AddrInfo, ifname: &str) -> bool {
+        let scope_ok = self
+            .scope
+            .and_then(|s| s.0)
+            .is_none_or(|s| info.scope == scope_name(s));
+        let to_ok = self.to.is_none_or(|p| {
+            info.local
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|a| p.contains(&a))
+        });
+        let label = info.label.as_deref().unwrap_or(ifname);
+        let label_ok = self.label.as_deref().is_none_or(|pattern| glob(pattern, label));
+        let secondary = info.secondary == Some(true);
+        let kind_ok = !(self.primary && secondary || self.secondary && !secondary);
+        let dynamic = info.dynamic == Some(true);
+        let life_ok = !(self.dynamic && !dynamic || self.permanent && dynamic);
+        scope_ok && to_ok && label_ok && kind_ok && life_ok
+    }
+}
+
+/// A shell pattern's match (`*` any run, `?` any one character), as ip's label filter (fnmatch).
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.chars().next() {
+        None => text.is_empty(),
+        Some('*') => {
+            let rest = &pattern[1..];
+            text.char_indices()
+                .map(|(i, _)| i)
+                .chain(Some(text.len()))
+                .any(|at| glob(rest, &text[at..]))
+        }
+        Some(first) => {
+            let mut chars = text.chars();
+            match chars.next() {
+                Some(c) if first == '?' || c == first => glob(&pattern[first.len_utf8()..], chars.as_str()),
+                _ => false,
+            }
+        }
+    }
 }
 
 /// One link and its addresses, as ip -j addr show prints it.
@@ -116,6 +210,7 @@ impl Verb for Show {
             for link in all
                 .iter()
                 .filter(|l| only.as_ref().is_none_or(|n| links::link_name(l) == *n))
+                .filter(|l| !self.filter.up || l.header.flags.contains(LinkFlags::Up))
             {
                 let index = link.header.index;
                 let mine: Vec<_> = addrs
@@ -123,6 +218,17 @@ impl Verb for Show {
                     .filter(|a| a.header.index == index)
                     .cloned()
                     .collect();
+                let name = links::link_name(link);
+                let kept: Vec<AddrInfo> = mine
+                    .iter()
+                    .map(AddrInfo::of)
+                    .filter(|a| self.filter.keeps(a, &name))
+                    .collect();
+                // As ip: a link none of whose addresses match is left out; one without any
+                // address stays unless `to` asks for a family.
+                if kept.is_empty() && (!mine.is_empty() || self.filter.to.is_some()) {
+                    continue;
+                }
                 let interface = Interface::new(link, &mine, &all);
                 shown.push(AddrLink {
                     ifindex: index,
@@ -131,10 +237,58 @@ impl Verb for Show {
                     mtu: interface.mtu,
                     operstate: interface.state,
                     address: interface.mac,
-                    addr_info: mine.iter().map(AddrInfo::of).collect(),
+                    addr_info: kept,
                 });
             }
             Ok(AddrLinks(shown))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ip_verbs::test_parse::parse_line;
+    use crate::NsVerb;
+
+    fn filter(line: &str) -> std::result::Result<AddrFilter, u8> {
+        match parse_line(&format!("addr show {line}")) {
+            Ok(NsVerb::Addr(forms)) => match forms.verb {
+                Some(super::super::addr::AddrVerb::Show(show)) => Ok(show.filter),
+                other => panic!("{other:?}"),
+            },
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e.exit_code()),
+        }
+    }
+
+    fn info(local: &str, scope: &str, label: Option<&str>, secondary: bool) -> AddrInfo {
+        AddrInfo {
+            family: "inet".into(),
+            local: local.into(),
+            prefixlen: 24,
+            scope: scope.into(),
+            label: label.map(str::to_string),
+            secondary: secondary.then_some(true),
+            ..AddrInfo::default()
+        }
+    }
+
+    #[test]
+    fn selectors_as_ip_reads_them() {
+        let a = info("10.0.0.1", "global", Some("eth0:a"), false);
+        let b = info("10.0.0.2", "global", None, true);
+        let keeps = |line: &str, i: &AddrInfo| filter(line).unwrap().keeps(i, "eth0");
+        assert!(keeps("", &a));
+        assert!(keeps("to 10.0.0.0/16", &a) && !keeps("to 10.1.0.0/16", &a));
+        assert!(keeps("scope global", &a) && !keeps("scope link", &a) && keeps("scope all", &a));
+        assert!(keeps("label eth0:*", &a) && !keeps("label eth0:*", &b) && keeps("label eth0", &b));
+        assert!(keeps("label eth?:a", &a) && !keeps("label eth0:b", &a));
+        assert!(keeps("primary", &a) && !keeps("primary", &b) && keeps("secondary", &b));
+        assert!(keeps("permanent", &a) && !keeps("dynamic", &a));
+        assert!(filter("up").unwrap().up);
+        assert_eq!(filter("dev eth0 scope frob").unwrap_err(), 7);
+        assert_eq!(filter("to x").unwrap_err(), 7);
+        assert_eq!(filter("primary secondary").unwrap_err(), 2);
     }
 }

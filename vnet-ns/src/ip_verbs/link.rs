@@ -263,8 +263,8 @@ mod tests {
             s.options.bridge,
             [
                 BridgeOption::McastQuerier(true),
-                BridgeOption::McastRouter(2),
-                BridgeOption::GroupFwdMask(8)
+                BridgeOption::GroupFwdMask(8),
+                BridgeOption::McastRouter(2)
             ]
         );
         assert_eq!(
@@ -303,11 +303,12 @@ mod tests {
         for line in [
             "link Blue eth0",
             "link Blue eth0 sideways",
-            "link",
             "link Blue eth0 up extra",
         ] {
             assert_eq!(parse_line(line).unwrap_err().exit_code(), 2, "{line}");
         }
+        // `link` alone is ip's `ip link`: show.
+        assert!(matches!(parse_line("link").unwrap(), crate::NsVerb::Link(_)));
     }
 
     #[test]

@@ -10,6 +10,8 @@ use netlink_packet_route::link::{
     InfoVxlan, IpVlanFlags, IpVlanMode, MacVlanMode, VlanProtocol,
 };
 use std::net::{IpAddr, Ipv4Addr};
+use vnet_common::bridge_keywords::BridgeKeywords;
+use vnet_common::bridge_options::BridgeOption;
 use vnet_common::error::quote;
 use vnet_common::keywords::HEADING;
 use vnet_common::{Error, Journal, Result, Verb};
@@ -102,20 +104,26 @@ pub struct Add {
     /// Any kind: make the link in this namespace (PARENT, dev and primary are looked up in -n NS).
     #[arg(long, value_name = "NS", value_parser = super::netns_name, help_heading = HEADING)]
     pub netns: Option<String>,
+    /// veth: the other end, `peer [name] PEER [netns NS] [address MAC] [mtu N] [txqueuelen N]`
+    /// (the rest of the line); without it the kernel names both ends (veth0, veth1).
+    #[arg(long, value_name = "WORDS", num_args = 1.., allow_hyphen_values = true, help_heading = HEADING)]
+    pub peer: Vec<String>,
+    #[command(flatten)]
+    pub bridge: BridgeKeywords,
+    /// bridge: its STP priority, 0..65535.
+    #[arg(long, value_name = "PRIO", value_parser = number::<u16>, help_heading = HEADING)]
+    pub priority: Option<u16>,
 }
 
-/// The kind; the ones other verbs make (a veth pair, a bridge) are refused with the verb to use.
+/// The kind (exit 7 naming the kinds for another word).
 fn kind(text: &str) -> Result<Kind> {
     use clap::ValueEnum;
-    if let Ok(kind) = Kind::from_str(text, false) {
-        return Ok(kind);
-    }
-    let hint = match text {
-        "veth" => "make a veth pair with 'vnet-ns veth NAME PEER [--peer-netns NS]'",
-        "bridge" => "make a bridge with 'vnet-bridge addbr NAME'",
-        _ => "the kinds are vlan, macvlan, macvtap, ipvlan, dummy, bond, vxlan, gre, gretap, ipip, sit, wireguard",
-    };
-    Err(Error::invalid(format!("link add: type {} is not made by link add", quote(text))).with_hint(hint))
+    Kind::from_str(text, false).map_err(|_| {
+        Error::invalid(format!("link add: unknown type {}", quote(text))).with_hint(
+            "the kinds are veth, bridge, vlan, macvlan, macvtap, ipvlan, dummy, bond, vxlan, gre, \
+             gretap, ipip, sit, wireguard",
+        )
+    })
 }
 
 /// A number as a keyword's value (exit 7 when it is not one).
@@ -167,17 +175,10 @@ fn refuse(kind: Kind, message: String) -> Error {
 
 impl Add {
     /// The new link's name and the underlying device (vxlan, tunnels), as ip reads name/dev.
-    fn names(&mut self, kind: Kind) -> Result<(String, Option<String>)> {
+    fn names(&mut self, kind: Kind) -> Result<(Option<String>, Option<String>)> {
         let mut devs = std::mem::take(&mut self.dev).into_iter();
-        let name = match self.ifname.take().or(self.name.take()) {
-            Some(name) => name,
-            None => devs.next().ok_or_else(|| {
-                super::usage(
-                    "link add",
-                    "no name for the new link: give NAME, name NAME or dev NAME",
-                )
-            })?,
-        };
+        // No name at all: the kernel's KIND%d, as ip leaves it to the kernel.
+        let name = self.ifname.take().or(self.name.take()).or_else(|| devs.next());
         let underlying = devs.next();
         if underlying.is_some() && !kind.has_underlying_dev() || devs.next().is_some() {
             return Err(refuse(
@@ -185,7 +186,7 @@ impl Add {
                 "dev given twice: the kind takes no underlying dev".into(),
             ));
         }
-        Ok((super::ifname(&name)?, underlying))
+        Ok((name.map(|n| super::ifname(&n)).transpose()?, underlying))
     }
 
     /// The words that belong to other kinds (ip refuses them as unknown options).
@@ -216,6 +217,13 @@ impl Add {
                 matches!(kind, Kind::Gre | Kind::Gretap),
             ),
             ("link", self.parent.is_some(), kind.has_parent()),
+            ("peer", !self.peer.is_empty(), kind == Kind::Veth),
+            ("priority", self.priority.is_some(), kind == Kind::Bridge),
+            (
+                "a bridge option",
+                !self.bridge.options().is_empty(),
+                kind == Kind::Bridge,
+            ),
         ];
         given
             .iter()
@@ -241,6 +249,12 @@ impl Add {
             up: self.up,
             netns: self.netns,
         };
+        let peer = match kind {
+            Kind::Veth => Some(super::link_peer::peer_spec(&self.peer)?),
+            _ => None,
+        };
+        let mut bridge = self.bridge.options();
+        bridge.extend(self.priority.map(BridgeOption::Priority));
         Ok(NewLink {
             name,
             kind,
@@ -249,6 +263,8 @@ impl Add {
             primary: self.primary,
             data,
             common,
+            peer,
+            bridge,
         })
     }
 
@@ -273,7 +289,12 @@ impl Add {
             Kind::Vxlan => Some(self.vxlan()?),
             Kind::Gre | Kind::Gretap => Some(self.gre(kind)?),
             Kind::Ipip | Kind::Sit => Some(InfoData::IpTunnel(self.ip_tunnel(kind)?)),
-            Kind::Dummy | Kind::Wireguard => None,
+            Kind::Bridge => {
+                let mut options = self.bridge.options();
+                options.extend(self.priority.map(BridgeOption::Priority));
+                (!options.is_empty()).then(|| InfoData::Bridge(BridgeOption::attributes(&options)))
+            }
+            Kind::Dummy | Kind::Wireguard | Kind::Veth => None,
         })
     }
 
@@ -500,8 +521,8 @@ mod tests {
     fn reads_ips_forms_of_link_add() {
         let vlan = add("link eth0 name eth0.10 type vlan id 10 protocol 802.1ad").unwrap();
         assert_eq!(
-            (vlan.name.as_str(), vlan.parent.as_deref()),
-            ("eth0.10", Some("eth0"))
+            (vlan.name.as_deref(), vlan.parent.as_deref()),
+            (Some("eth0.10"), Some("eth0"))
         );
         assert_eq!(
             vlan.data,
@@ -512,15 +533,21 @@ mod tests {
         );
         let dummy = add("d0 type dummy").unwrap();
         assert_eq!(
-            (dummy.name.as_str(), dummy.kind, dummy.data),
-            ("d0", Kind::Dummy, None)
+            (dummy.name.as_deref(), dummy.kind, dummy.data),
+            (Some("d0"), Kind::Dummy, None)
         );
-        assert_eq!(add("dev d1 type dummy").unwrap().name, "d1");
+        assert_eq!(add("dev d1 type dummy").unwrap().name.as_deref(), Some("d1"));
         let vx = add("vx0 type vxlan id 42 remote 10.0.0.2 local 10.0.0.1 dev eth0 dstport 4789 nolearning")
             .unwrap();
-        assert_eq!((vx.name.as_str(), vx.dev.as_deref()), ("vx0", Some("eth0")));
+        assert_eq!(
+            (vx.name.as_deref(), vx.dev.as_deref()),
+            (Some("vx0"), Some("eth0"))
+        );
         let vx = add("dev vx1 type vxlan id 7 dev eth0 ttl inherit").unwrap();
-        assert_eq!((vx.name.as_str(), vx.dev.as_deref()), ("vx1", Some("eth0")));
+        assert_eq!(
+            (vx.name.as_deref(), vx.dev.as_deref()),
+            (Some("vx1"), Some("eth0"))
+        );
         let ipvlan = add("link eth0 name iv0 type ipvlan mode l3 private").unwrap();
         assert_eq!(
             ipvlan.data,
@@ -558,6 +585,38 @@ mod tests {
     }
 
     #[test]
+    fn reads_veth_and_bridge_forms() {
+        let veth = add("v1 netns Blue type veth peer name v2 netns Red mtu 1400").unwrap();
+        let peer = veth.peer.expect("a peer");
+        assert_eq!(
+            (veth.name.as_deref(), veth.common.netns.as_deref()),
+            (Some("v1"), Some("Blue"))
+        );
+        assert_eq!(
+            (peer.name.as_deref(), peer.netns.as_deref(), peer.mtu),
+            (Some("v2"), Some("Red"), Some(1400))
+        );
+        // No names: the kernel's (picked when the request is made); a peer all the same.
+        let bare = add("type veth").unwrap();
+        assert_eq!((bare.name, bare.peer.map(|p| p.name)), (None, Some(None)));
+        assert_eq!(
+            add("v1 type veth peer v2").unwrap().peer.unwrap().name.as_deref(),
+            Some("v2")
+        );
+        let br = add("br0 type bridge stp_state 1 forward_delay 0 priority 100").unwrap();
+        assert_eq!(
+            br.bridge,
+            [
+                BridgeOption::StpState(1),
+                BridgeOption::ForwardDelay(0),
+                BridgeOption::Priority(100)
+            ]
+        );
+        assert!(matches!(br.data, Some(InfoData::Bridge(_))));
+        assert_eq!(add("br1 type bridge").unwrap().data, None);
+    }
+
+    #[test]
     fn refuses_bad_link_add_words() {
         for (line, code, needle) in [
             ("v type vlan id 10", 7, "link PARENT is required"),
@@ -588,10 +647,14 @@ mod tests {
             ("g type gre remote fe80::1", 7, "is not IPv4"),
             ("g type ipip key 5", 7, "key is not an option"),
             ("g type gre ttl 300", 7, "invalid ttl"),
-            ("g type nonsense", 7, "type 'nonsense' is not made by link add"),
-            ("br0 type bridge", 7, "type 'bridge' is not made by link add"),
+            ("g type nonsense", 7, "unknown type 'nonsense'"),
+            ("br0 type bridge id 3", 7, "id is not an option"),
+            ("br0 type bridge stp_state 3", 7, "invalid stp_state"),
+            ("br0 type bridge forward_delay x", 7, "invalid time"),
+            ("v0 type veth stp_state 1", 7, "a bridge option is not an option"),
+            ("d0 type dummy peer name x", 7, "peer is not an option"),
+            ("v0 type veth peer name x y", 7, "peer"),
             ("a/b type dummy", 7, "invalid interface name"),
-            ("type dummy", 2, "no name for the new link"),
             ("d0", 2, "required"),
             ("d0 type dummy dev d1", 7, "dev given twice"),
             ("d0 type dummy address 01:00:5e:00:00:01", 7, "multicast"),

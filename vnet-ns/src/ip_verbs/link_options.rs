@@ -12,8 +12,8 @@ use vnet_common::{Error, Result};
 /// What `type` names in `link set`: whose options follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SetType {
-    /// The link is a bridge: mcast_snooping, mcast_querier, mcast_router, group_fwd_mask,
-    /// vlan_protocol.
+    /// The link is a bridge: stp_state, forward_delay, hello_time, max_age, ageing_time,
+    /// vlan_filtering, mcast_*, group_fwd_mask, vlan_protocol, nf_call_*.
     Bridge,
     /// The link is a bridge port: learning, flood, mcast_flood, hairpin, isolated,
     /// neigh_suppress, cost, priority, state, mcast_router.
@@ -51,19 +51,8 @@ pub struct LinkOptions {
     /// disabled, 1 automatic, 2 permanent, 3 temporary).
     #[arg(long, visible_aliases = ["mcast_router", "multicast_router"], value_name = "N", help_heading = HEADING)]
     pub mcast_router: Option<String>,
-    /// bridge: multicast snooping, 0 or 1.
-    #[arg(long, visible_aliases = ["mcast_snooping", "multicast_snooping"], value_name = "0|1", value_parser = opts::zero_one, help_heading = HEADING)]
-    pub mcast_snooping: Option<bool>,
-    /// bridge: the bridge sends multicast queries, 0 or 1.
-    #[arg(long, visible_aliases = ["mcast_querier", "multicast_querier"], value_name = "0|1", value_parser = opts::zero_one, help_heading = HEADING)]
-    pub mcast_querier: Option<bool>,
-    /// bridge: which link-local groups 01:80:c2:00:00:0X are forwarded, a 16-bit mask (bits
-    /// 0..2 stay restricted).
-    #[arg(long, visible_alias = "group_fwd_mask", value_name = "MASK", value_parser = opts::group_fwd_mask, help_heading = HEADING)]
-    pub group_fwd_mask: Option<u16>,
-    /// bridge: 802.1Q or 802.1ad (needs a kernel with bridge VLAN filtering: exit 6 here).
-    #[arg(long, visible_alias = "vlan_protocol", value_name = "PROTO", value_parser = opts::vlan_protocol, help_heading = HEADING)]
-    pub vlan_protocol: Option<u16>,
+    #[command(flatten)]
+    pub bridge: vnet_common::bridge_keywords::BridgeKeywords,
 }
 
 fn txqueuelen(text: &str) -> Result<u32> {
@@ -138,13 +127,8 @@ impl LinkOptions {
             (Some(text), Some(SetType::Bridge)) => Some(opts::bridge_mcast_router(text)?),
             _ => None,
         };
-        let options = [
-            self.mcast_snooping.map(BridgeOption::McastSnooping),
-            self.mcast_querier.map(BridgeOption::McastQuerier),
-            mcast_router.map(BridgeOption::McastRouter),
-            self.group_fwd_mask.map(BridgeOption::GroupFwdMask),
-            self.vlan_protocol.map(BridgeOption::VlanProtocol),
-        ];
-        Ok(options.into_iter().flatten().collect())
+        let mut options = self.bridge.options();
+        options.extend(mcast_router.map(BridgeOption::McastRouter));
+        Ok(options)
     }
 }

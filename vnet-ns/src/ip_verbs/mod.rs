@@ -11,13 +11,18 @@ pub mod addr_show;
 pub mod link;
 pub mod link_add;
 pub mod link_options;
+pub mod link_peer;
 pub mod link_show;
 pub mod neigh;
 pub mod netns;
 pub mod qdisc;
 pub mod route;
+pub mod route_filter;
 pub mod route_get;
+pub mod route_metrics;
+pub mod route_nexthop;
 pub mod rule;
+pub mod rule_match;
 pub mod tuntap;
 
 use vnet_common::names::{validate_ifname, validate_netns_name};

@@ -3,6 +3,7 @@
 
 use crate::scope::Scope;
 use crate::NsCtx;
+use ipnet::IpNet;
 use netlink_packet_route::neighbour::{
     NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage, NeighbourState,
 };
@@ -23,6 +24,9 @@ vnet_common::verbs! {
         Add(Add),
         /// Add a neighbour entry or change the one there (ip neigh replace).
         Replace(Replace),
+        /// Change the entry there (ip neigh change).
+        #[command(visible_alias = "chg")]
+        Change(Change),
         /// Delete a neighbour entry (ip neigh del).
         #[command(visible_alias = "delete")]
         Del(Del),
@@ -31,6 +35,8 @@ vnet_common::verbs! {
         /// List neighbour entries (ip neigh show).
         #[command(visible_alias = "list", visible_alias = "ls")]
         Show(Show),
+        /// One neighbour entry (ip neigh get).
+        Get(Get),
     }
 }
 
@@ -254,6 +260,16 @@ pub struct Replace {
     pub entry: NeighWords,
 }
 
+/// Change the entry for the address on the link (ip neigh change): a missing one is exit 3, as
+/// the kernel refuses it for ip.
+///
+/// Journaled: in --batch --atomic the old entry is put back.
+#[derive(Debug, clap::Args)]
+pub struct Change {
+    #[command(flatten)]
+    pub entry: NeighWords,
+}
+
 /// Delete a neighbour entry: `neigh del ADDR dev IF` or `neigh del proxy ADDR dev IF`.
 ///
 /// A missing entry is exit 3 (--missing-ok: "changed": false). Journaled: in --batch --atomic the
@@ -332,28 +348,48 @@ impl Verb for Replace {
     type Output = NeighChange;
 
     fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<NeighChange> {
-        let mut scope = Scope::open(ctx.netns.as_deref())?;
-        let entry = self.entry.entry(&scope, true, "neigh replace")?;
-        let what = format!("neigh replace {} dev {}", entry.dst, entry.dev);
-        let mut result = NeighChange::new("replace", &scope);
-        let existing = entry.find(&mut scope)?;
-        let request = RouteNetlinkMessage::NewNeighbour(entry.message());
-        let (undo, undo_flags) = match &existing {
-            Some(old) => (
-                RouteNetlinkMessage::NewNeighbour(as_request(old)),
-                NLM_F_CREATE | NLM_F_REPLACE,
-            ),
-            None => (RouteNetlinkMessage::DelNeighbour(entry.message()), 0),
-        };
-        let flags = NLM_F_CREATE | NLM_F_REPLACE;
-        scope.change(&what, request, flags, undo, undo_flags, journal)?;
-        result.replaced = existing.and_then(|n| NeighbourEntry::decode(&n, &scope.links));
-        result.neighbour = entry
-            .find(&mut scope)?
-            .and_then(|n| NeighbourEntry::decode(&n, &scope.links));
-        result.changed = true;
-        Ok(result)
+        set_entry(ctx, &self.entry, "replace", NLM_F_CREATE | NLM_F_REPLACE, journal)
     }
+}
+
+impl Verb for Change {
+    type Ctx = NsCtx;
+    type Output = NeighChange;
+
+    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<NeighChange> {
+        set_entry(ctx, &self.entry, "change", NLM_F_REPLACE, journal)
+    }
+}
+
+/// replace (`flags` with create) or change (without): sends the entry and journals putting the
+/// old one back (or deleting the new one).
+fn set_entry(
+    ctx: &mut NsCtx,
+    words: &NeighWords,
+    action: &str,
+    flags: u16,
+    journal: &mut Journal,
+) -> Result<NeighChange> {
+    let mut scope = Scope::open(ctx.netns.as_deref())?;
+    let entry = words.entry(&scope, true, &format!("neigh {action}"))?;
+    let what = format!("neigh {action} {} dev {}", entry.dst, entry.dev);
+    let mut result = NeighChange::new(action, &scope);
+    let existing = entry.find(&mut scope)?;
+    let request = RouteNetlinkMessage::NewNeighbour(entry.message());
+    let (undo, undo_flags) = match &existing {
+        Some(old) => (
+            RouteNetlinkMessage::NewNeighbour(as_request(old)),
+            NLM_F_CREATE | NLM_F_REPLACE,
+        ),
+        None => (RouteNetlinkMessage::DelNeighbour(entry.message()), 0),
+    };
+    scope.change(&what, request, flags, undo, undo_flags, journal)?;
+    result.replaced = existing.and_then(|n| NeighbourEntry::decode(&n, &scope.links));
+    result.neighbour = entry
+        .find(&mut scope)?
+        .and_then(|n| NeighbourEntry::decode(&n, &scope.links));
+    result.changed = true;
+    Ok(result)
 }
 
 impl Verb for Del {
@@ -470,6 +506,12 @@ impl Verb for Flush {
 #[derive(Debug, clap::Args)]
 #[command(args_override_self = true)]
 pub struct Show {
+    /// Only the entries whose address is inside PREFIX (ip's `[to] PREFIX`).
+    #[arg(value_name = "PREFIX", value_parser = prefix)]
+    pub prefix: Option<IpNet>,
+    /// Only the entries whose address is inside PREFIX, as PREFIX.
+    #[arg(long, value_name = "PREFIX", value_parser = prefix, conflicts_with = "prefix", help_heading = HEADING)]
+    pub to: Option<IpNet>,
     /// Only the entries of this link.
     #[arg(long, value_name = "IF", value_parser = super::ifname, help_heading = HEADING)]
     pub dev: Option<String>,
@@ -535,6 +577,14 @@ impl Verb for Show {
         let listed = entries
             .iter()
             .filter(|n| index.is_none_or(|i| n.header.ifindex == i))
+            .filter(|n| {
+                let within = self.prefix.or(self.to);
+                within.is_none_or(|p| decode::destination(n).is_some_and(|a| p.contains(&a)))
+            })
+            .filter(|n| {
+                let within = self.prefix.or(self.to);
+                within.is_none_or(|p| decode::destination(n).is_some_and(|a| p.contains(&a)))
+            })
             .filter(|n| self.proxy || state_matches(n.header.state, self.nud, false))
             .filter(|n| match n.header.family {
                 AddressFamily::Inet => !self.ipv6,
@@ -543,6 +593,68 @@ impl Verb for Show {
             })
             .filter_map(|n| NeighbourEntry::decode(n, &scope.links));
         Ok(Neighbours(listed.collect()))
+    }
+}
+
+fn prefix(text: &str) -> Result<IpNet> {
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| {
+            Error::invalid(format!(
+                "invalid prefix {}: expected PREFIX/LEN or an address",
+                quote(text)
+            ))
+        })
+}
+
+/// The entry for an address on a link (ip neigh get ADDR dev IF), as the kernel holds it,
+/// whatever its state; none is exit 3.
+#[derive(Debug, clap::Args)]
+#[command(args_override_self = true)]
+pub struct Get {
+    /// The neighbour's IP address.
+    #[arg(value_name = "ADDR", value_parser = address)]
+    pub addr: IpAddr,
+    /// The link.
+    #[arg(long, value_name = "IF", required = true, value_parser = super::ifname, help_heading = HEADING)]
+    pub dev: Option<String>,
+}
+
+/// The entry `neigh get` found, with ip -j neigh's field names.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Neighbour(pub NeighbourEntry);
+
+impl Render for Neighbour {
+    fn text(&self, _: TextStyle) -> String {
+        text_line(&self.0)
+    }
+}
+
+impl Verb for Get {
+    type Ctx = NsCtx;
+    type Output = Neighbour;
+
+    fn run(self, ctx: &mut NsCtx, _: &mut Journal) -> Result<Neighbour> {
+        let mut scope = Scope::open(ctx.netns.as_deref())?;
+        let dev = self.dev.expect("clap requires dev");
+        let index = scope.index(&dev).map_err(|e| e.context("neigh get"))?;
+        let entries = scope
+            .socket
+            .neighbours(false)
+            .map_err(|e| e.context("list neighbours"))?;
+        entries
+            .iter()
+            .filter(|n| n.header.ifindex == index && decode::destination(n) == Some(self.addr))
+            .find_map(|n| NeighbourEntry::decode(n, &scope.links))
+            .map(Neighbour)
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "neigh get {} dev {dev}: no such entry in {}",
+                    self.addr,
+                    netns::describe(scope.ns.as_deref())
+                ))
+            })
     }
 }
 
@@ -640,5 +752,36 @@ mod tests {
         assert!(state_matches(perm, Some(StateFilter::All), true));
         assert!(state_matches(perm, Some(StateFilter::One(perm)), true));
         assert!(!state_matches(stale, Some(StateFilter::One(perm)), false));
+    }
+
+    #[test]
+    fn change_get_and_show_to_parse_as_ip() {
+        assert!(matches!(
+            parse_line("neigh change 10.0.0.2 lladdr 02:00:00:00:00:03 dev eth0 nud reachable"),
+            Ok(NsVerb::Neigh(NeighVerb::Change(_)))
+        ));
+        match parse_line("neigh get 10.0.0.2 dev eth0") {
+            Ok(NsVerb::Neigh(NeighVerb::Get(get))) => {
+                assert_eq!(
+                    (get.addr.to_string(), get.dev.as_deref()),
+                    ("10.0.0.2".into(), Some("eth0"))
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(parse_line("neigh get 10.0.0.2").unwrap_err().exit_code(), 2);
+        assert_eq!(parse_line("neigh get x dev eth0").unwrap_err().exit_code(), 7);
+        for (line, want) in [
+            ("neigh show to 10.0.0.0/8", "10.0.0.0/8"),
+            ("neigh show 10.0.0.2", "10.0.0.2/32"),
+        ] {
+            match parse_line(line) {
+                Ok(NsVerb::Neigh(NeighVerb::Show(show))) => {
+                    assert_eq!(show.prefix.or(show.to).unwrap().to_string(), want)
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(parse_line("neigh show to x").unwrap_err().exit_code(), 7);
     }
 }

@@ -1,26 +1,30 @@
-//! `netns add|del|delete|list|exec|identify|pids|set|attach`: ip netns's own spelling as a
-//! drop-in (a script's `ip netns add X` is `vnet-ns netns add X`). Each verb is the short verb of
-//! the same name (the same Args, the same code, the same result and schema); `set` is new.
+//! `netns add|del|delete|list|exec|identify|pids|set|attach|list-id`: ip netns's own spelling as
+//! a drop-in (a script's `ip netns add X` is `vnet-ns netns add X`). Each verb is the short verb
+//! of the same name (the same code, result and schema), with ip's semantics where vnet-ns's short
+//! verb differs: `netns add` leaves lo down, as ip does; `netns exec` also takes --all (ip -all
+//! netns exec) and prints a list of runs. `set` and `list-id` are ip's only.
 
+use crate::exec::Ran;
 use crate::NsCtx;
 use schemars::JsonSchema;
 use serde::Serialize;
 use vnet_common::error::quote;
 use vnet_common::netlink::RouteSocket;
-use vnet_common::{netns, Error, ErrorKind, Journal, Render, Result, Verb};
+use vnet_common::{netns, Context, Error, ErrorKind, Journal, Render, Result, Verb};
 
 vnet_common::verbs! {
     pub enum NetnsVerb for NsCtx {
-        /// Create a namespace and bring its lo up (ip netns add; as vnet-ns add).
-        Add(crate::namespaces::Add),
-        /// Delete namespaces (ip netns delete; as vnet-ns delete).
+        /// Create a namespace, its lo left down as ip leaves it (ip netns add).
+        Add(NetnsAdd),
+        /// Delete namespaces, or --all of them (ip netns delete, ip -all netns delete).
         #[command(visible_alias = "del")]
         Delete(crate::namespaces::Delete),
         /// List named namespaces (ip netns list; as vnet-ns list).
         #[command(visible_alias = "ls")]
         List(crate::namespaces::List),
-        /// Run a command inside a namespace (ip netns exec; as vnet-ns exec).
-        Exec(crate::exec::Exec),
+        /// Run a command inside a namespace, or in --all of them in turn (ip netns exec, ip
+        /// -all netns exec).
+        Exec(NetnsExec),
         /// Name the namespace a process is in (ip netns identify; as vnet-ns identify).
         Identify(crate::procs::Identify),
         /// List the processes inside a namespace (ip netns pids; as vnet-ns pids).
@@ -202,11 +206,30 @@ mod tests {
             let short = format!("{:?}", parse_line(short).unwrap());
             assert_eq!(long, format!("Netns({short})"));
         };
-        same("netns add Blue", "add Blue");
         same("netns del Blue", "delete Blue");
         same("netns delete Blue --missing-ok", "del Blue --if-exists");
         same("netns list", "list");
-        same("netns exec Blue ls -p -o x", "exec Blue ls -p -o x");
+        // add and exec: ip's semantics (lo down; --all), in Args of their own.
+        match parse_line("netns add Blue").unwrap() {
+            NsVerb::Netns(NetnsVerb::Add(add)) => assert_eq!(add.add.name, "Blue"),
+            other => panic!("{other:?}"),
+        }
+        match parse_line("netns exec Blue ls -p -o x").unwrap() {
+            NsVerb::Netns(NetnsVerb::Exec(exec)) => {
+                assert!(!exec.all);
+                assert_eq!(exec.words, ["Blue", "ls", "-p", "-o", "x"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        // ip's -all, moved after the command by the ip grammar.
+        match parse_line("-all netns exec ip -j link").unwrap() {
+            NsVerb::Netns(NetnsVerb::Exec(exec)) => assert!(exec.all && exec.words == ["ip", "-j", "link"]),
+            other => panic!("{other:?}"),
+        }
+        match parse_line("--all netns del").unwrap() {
+            NsVerb::Netns(NetnsVerb::Delete(delete)) => assert!(delete.all && delete.names.is_empty()),
+            other => panic!("{other:?}"),
+        }
         same("netns pids Blue", "pids Blue");
         same("netns attach Blue 1", "attach Blue 1");
         assert!(matches!(
@@ -230,5 +253,95 @@ mod tests {
             assert!(matches!(e.exit_code(), 7 | 2), "{bad}: {}", e.message);
         }
         assert_eq!(parse_line("netns set Blue x").unwrap_err().exit_code(), 7);
+    }
+}
+
+/// Create a namespace as `ip netns add` does: lo stays down (vnet-ns add brings it up).
+#[derive(Debug, clap::Args)]
+pub struct NetnsAdd {
+    #[command(flatten)]
+    pub add: crate::namespaces::Add,
+}
+
+impl Verb for NetnsAdd {
+    type Ctx = NsCtx;
+    type Output = crate::namespaces::Added;
+
+    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<crate::namespaces::Added> {
+        let add = crate::namespaces::Add {
+            no_lo: true,
+            ..self.add
+        };
+        add.run(ctx, journal)
+    }
+}
+
+/// Run a command inside namespace NAME (ip netns exec NAME CMD...), or with --all in every named
+/// namespace in turn (ip -all netns exec CMD...).
+///
+/// Without --all and outside --batch, vnet-ns becomes the command (its exit status is vnet-ns's).
+/// With --all, as ip: each namespace in /run/netns order gets a line "netns: NAME" on stdout
+/// (after an empty one) and then the command's own output; a command that fails does not stop
+/// the others, its status is in the run's record, and the exit status is 0.
+#[derive(Debug, clap::Args)]
+pub struct NetnsExec {
+    /// Run in every named namespace.
+    #[arg(long)]
+    pub all: bool,
+    /// NAME and then the command with its arguments (with --all: only the command).
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "NAME CMD"
+    )]
+    pub words: Vec<String>,
+}
+
+/// The commands run.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Runs {
+    pub runs: Vec<Ran>,
+}
+
+impl Render for Runs {}
+
+impl Verb for NetnsExec {
+    type Ctx = NsCtx;
+    type Output = Runs;
+
+    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Runs> {
+        if !self.all {
+            let [name, command @ ..] = self.words.as_slice() else {
+                unreachable!("clap requires words")
+            };
+            if command.is_empty() {
+                return Err(super::usage("netns exec", "no command to run: give NAME CMD..."));
+            }
+            let exec = crate::exec::Exec {
+                name: name.clone(),
+                command: command.to_vec(),
+            };
+            return Ok(Runs {
+                runs: vec![exec.run(ctx, journal)?],
+            });
+        }
+        let argv = crate::exec::to_cstrings(&self.words)?;
+        let mut runs = vec![];
+        for name in crate::namespaces::names_in_run_dir()? {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "\nnetns: {name}")
+                .and_then(|_| out.flush())
+                .context("write to stdout")?;
+            drop(out);
+            let status = crate::exec::run_in_child(&name, &self.words[0], &argv)?;
+            runs.push(Ran {
+                name,
+                command: self.words.clone(),
+                status,
+            });
+        }
+        Ok(Runs { runs })
     }
 }

@@ -1,10 +1,12 @@
 //! `route add|replace|del|show`: IPv4 and IPv6 routes as `ip route` manages them, in the current
 //! namespace or -n NS (the work: crate::route).
 
-use crate::route::{self, RouteAction, RouteChange, RouteSpec, TableFilter};
+use super::route_filter::{self, route_type, scope, RouteFilter};
+use crate::route::{self, RouteAction, RouteChange, RouteSpec};
+use crate::scope::Scope;
 use crate::NsCtx;
 use ipnet::IpNet;
-use netlink_packet_route::route::RouteType;
+use netlink_packet_route::route::{RouteScope, RouteType};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::net::IpAddr;
@@ -19,21 +21,35 @@ vnet_common::verbs! {
         Add(Add),
         /// Add a route or change the one there (ip route replace).
         Replace(Replace),
+        /// Change a route that exists (ip route change).
+        #[command(visible_alias = "chg")]
+        Change(Change),
+        /// Add one more route to a prefix, after the others (ip route append).
+        Append(Append),
+        /// Add one more route to a prefix, before the others (ip route prepend).
+        Prepend(Prepend),
+        /// Ask the kernel whether a route would be new (ip route test).
+        Test(Test),
         /// Delete a route (ip route del).
         #[command(visible_alias = "delete")]
         Del(Del),
         /// List the routes of a table (ip route show).
         #[command(visible_alias = "list", visible_alias = "ls")]
         Show(Show),
+        /// Delete the routes selectors pick (ip route flush).
+        Flush(route_filter::Flush),
         /// The kernel's route for a packet (ip route get).
         Get(super::route_get::Get),
     }
 }
 
 /// A route as ip route spells it: [TYPE] PREFIX|default [via GW] [dev IF] [metric N] [table N]
-/// [src ADDR] [proto P] [onlink].
+/// [src ADDR] [proto P] [scope S] [onlink] [mtu N] [advmss N] ...
 ///
-/// TYPE is unicast (the default), unreachable, blackhole or prohibit. A bare address is a host
+/// TYPE is unicast (the default), local, broadcast, multicast, anycast, unreachable, blackhole,
+/// prohibit, throw or nat; local, broadcast, nat and anycast routes go to table local unless a
+/// table is given, as with ip. Metrics (mtu [lock] N, advmss, window, cwnd, ssthresh, initcwnd,
+/// initrwnd, hoplimit, reordering, quickack) are set as ip sets them. A bare address is a host
 /// route (/32 or /128). Refused before anything changes (exit 7): a prefix that does not parse or
 /// has host bits set (10.1.0.1/16), a gateway of the other family, a gateway no link reaches
 /// ("gateway X is not reachable on any link"). A missing dev is exit 3. An IPv6 route without a
@@ -68,6 +84,16 @@ pub struct RouteWords {
     /// Take the gateway as reachable on dev even if no address of dev's covers it.
     #[arg(long, help_heading = HEADING)]
     pub onlink: bool,
+    /// The scope: global, site, link, host, nowhere or a number (default as ip: host for local
+    /// and nat routes, link for broadcast, multicast, anycast and IPv4 routes without a gateway).
+    #[arg(long, value_name = "SCOPE", value_parser = scope, help_heading = HEADING)]
+    pub scope: Option<RouteScope>,
+    #[command(flatten)]
+    pub metrics: super::route_metrics::MetricWords,
+    /// A multipath route's nexthops, the end of the line: `nexthop via A dev X weight N [onlink]
+    /// nexthop ...`.
+    #[arg(long, value_name = "NH", num_args = 1.., allow_hyphen_values = true, help_heading = HEADING)]
+    pub nexthop: Vec<String>,
     /// IPv6 for a default route without a gateway.
     #[arg(short = '6')]
     pub ipv6: bool,
@@ -98,26 +124,18 @@ fn protocol(text: &str) -> Result<u8> {
     route::protocol_number(text).ok_or_else(|| Error::invalid(format!("unknown protocol {}", quote(text))))
 }
 
-/// TYPE's words, before the prefix.
-fn route_type(word: &str) -> Option<RouteType> {
-    match word {
-        "unicast" => Some(RouteType::Unicast),
-        "unreachable" => Some(RouteType::Unreachable),
-        "blackhole" => Some(RouteType::BlackHole),
-        "prohibit" => Some(RouteType::Prohibit),
-        _ => None,
-    }
-}
-
 impl RouteWords {
     /// The route, every word checked (prefix, families, type with gateway); `verb` for messages.
     pub fn spec(&self, verb: &str) -> Result<RouteSpec> {
         let (kind, dst_text) = self.type_and_prefix(verb)?;
         let default = matches!(dst_text.as_str(), "default" | "all" | "any");
+        let nexthops = super::route_nexthop::parse(&self.nexthop, verb)?;
         let dst = if default {
-            // The family of a default route: its gateway's, its source's, else -6 or IPv4.
+            // The family of a default route: its gateway's (a nexthop's), its source's, else -6
+            // or IPv4.
             let v6 = self
                 .via
+                .or(nexthops.iter().find_map(|h| h.via))
                 .or(self.src)
                 .map_or(self.ipv6 && !self.ipv4, |a| a.is_ipv6());
             let any = if v6 { "::/0" } else { "0.0.0.0/0" };
@@ -125,7 +143,11 @@ impl RouteWords {
         } else {
             route::parse_prefix(&dst_text, verb)?
         };
-        for (addr, what) in [(self.via, "gateway"), (self.src, "source address")] {
+        let hop_gateways = nexthops.iter().map(|h| (h.via, "gateway"));
+        for (addr, what) in [(self.via, "gateway"), (self.src, "source address")]
+            .into_iter()
+            .chain(hop_gateways)
+        {
             match addr {
                 Some(addr) if addr.is_ipv6() != matches!(dst, IpNet::V6(_)) => {
                     return Err(Error::invalid(format!(
@@ -136,12 +158,17 @@ impl RouteWords {
                 _ => {}
             }
         }
-        if self.via.is_some() && kind != RouteType::Unicast {
+        if self.via.is_some() && !matches!(kind, RouteType::Unicast | RouteType::Nat) {
             return Err(Error::invalid(format!(
                 "{verb}: a {} route has no gateway",
                 type_name(kind)
             )));
         }
+        // ip puts local, broadcast, nat and anycast routes in table local unless told.
+        let local = matches!(
+            kind,
+            RouteType::Local | RouteType::Broadcast | RouteType::Nat | RouteType::Anycast
+        );
         Ok(RouteSpec {
             kind,
             dst,
@@ -149,10 +176,13 @@ impl RouteWords {
             via: self.via,
             dev: self.dev.clone(),
             metric: self.metric,
-            table: self.table,
+            table: self.table.or(local.then_some(255)),
             src: self.src,
             protocol: self.proto,
             onlink: self.onlink,
+            scope: self.scope,
+            metrics: self.metrics.metrics()?,
+            nexthops,
         })
     }
 
@@ -200,6 +230,42 @@ pub struct Replace {
     pub route: RouteWords,
 }
 
+/// Change the route with this prefix, metric and table (ip route change): a missing one is exit 3.
+///
+/// Journaled: in --batch --atomic the old route is put back.
+#[derive(Debug, clap::Args)]
+pub struct Change {
+    #[command(flatten)]
+    pub route: RouteWords,
+}
+
+/// Add a route beside those to the same prefix, metric and table, after them (ip route append;
+/// IPv6 makes the routes one multipath route).
+///
+/// Journaled: in --batch --atomic it is deleted again.
+#[derive(Debug, clap::Args)]
+pub struct Append {
+    #[command(flatten)]
+    pub route: RouteWords,
+}
+
+/// Add a route beside those to the same prefix, metric and table, before them (ip route prepend).
+///
+/// Journaled: in --batch --atomic it is deleted again.
+#[derive(Debug, clap::Args)]
+pub struct Prepend {
+    #[command(flatten)]
+    pub route: RouteWords,
+}
+
+/// Send the route with ip route test's flags (exclusive, no create): the kernel's answer is the
+/// result (an equal route is exit 4).
+#[derive(Debug, clap::Args)]
+pub struct Test {
+    #[command(flatten)]
+    pub route: RouteWords,
+}
+
 /// Delete a route (ip route del).
 ///
 /// A missing route is exit 3 (--missing-ok: "changed": false). Journaled: in --batch --atomic
@@ -213,26 +279,13 @@ pub struct Del {
     pub missing_ok: bool,
 }
 
-/// List the routes of table main (table N|main|local|all), IPv4 unless -6, as ip route show and
-/// ip -6 route show; -o text prints ip route show's lines.
+/// List routes as ip route show does: the IPv4 routes of table main unless selectors say more
+/// (`table N|main|local|all`, `dev IF`, `proto P`, `scope S`, `type T`, `via PREFIX`, `src
+/// PREFIX`, `[root|match|exact] PREFIX`, `cache`, -6); -o text prints ip route show's lines.
 #[derive(Debug, clap::Args)]
 pub struct Show {
-    /// The table to list: a number, main, local, default or all (default main).
-    #[arg(long, value_name = "TABLE", value_parser = table_filter, help_heading = HEADING)]
-    pub table: Option<TableFilter>,
-    /// IPv4 (the default, as ip).
-    #[arg(short = '4', conflicts_with = "ipv6")]
-    pub ipv4: bool,
-    /// IPv6 only.
-    #[arg(short = '6')]
-    pub ipv6: bool,
-}
-
-fn table_filter(text: &str) -> Result<TableFilter> {
-    match text {
-        "all" => Ok(TableFilter::All),
-        _ => route::parse_table(text).map(TableFilter::One),
-    }
+    #[command(flatten)]
+    pub filter: RouteFilter,
 }
 
 impl Render for RouteChange {}
@@ -289,6 +342,27 @@ impl Verb for Replace {
     }
 }
 
+/// The verbs that send a new route with their action's flags and nothing else of their own.
+macro_rules! plain_route_verb {
+    ($($verb:ident => $action:ident),*) => {$(
+        impl Verb for $verb {
+            type Ctx = NsCtx;
+            type Output = RouteChange;
+
+            fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<RouteChange> {
+                let request = route::Route {
+                    action: RouteAction::$action,
+                    exist_ok: false,
+                    missing_ok: false,
+                };
+                change(ctx, &self.route, request, journal)
+            }
+        }
+    )*};
+}
+
+plain_route_verb!(Change => Change, Append => Append, Prepend => Prepend, Test => Test);
+
 impl Verb for Del {
     type Ctx = NsCtx;
     type Output = RouteChange;
@@ -308,8 +382,9 @@ impl Verb for Show {
     type Output = Routes;
 
     fn run(self, ctx: &mut NsCtx, _: &mut Journal) -> Result<Routes> {
-        let filter = self.table.unwrap_or(TableFilter::One(254));
-        route::show(ctx.netns.as_deref(), filter, self.ipv6).map(Routes)
+        let mut scope = Scope::open(ctx.netns.as_deref())?;
+        let routes = self.filter.select(&mut scope)?;
+        Ok(Routes(route_filter::decode_all(&routes, &scope.links)))
     }
 }
 
@@ -403,30 +478,63 @@ mod tests {
 
     #[test]
     fn show_takes_a_table_and_a_family() {
+        use crate::route::TableFilter;
+        use route_filter::TableWord;
         let show = |line: &str| match parse_line(line) {
-            Ok(NsVerb::Route(RouteVerb::Show(show))) => Ok((show.table, show.ipv6)),
+            Ok(NsVerb::Route(RouteVerb::Show(show))) => Ok((show.filter.table, show.filter.ipv6)),
             Ok(other) => panic!("{other:?}"),
             Err(e) => Err(e.exit_code()),
         };
+        let one = |t| Some(TableWord::Table(TableFilter::One(t)));
+        let all = Some(TableWord::Table(TableFilter::All));
         assert_eq!(show("route show"), Ok((None, false)));
         assert_eq!(show("route list -6"), Ok((None, true)));
-        assert_eq!(
-            show("route ls -4 --table all"),
-            Ok((Some(TableFilter::All), false))
-        );
-        assert_eq!(
-            show("route show table 100"),
-            Ok((Some(TableFilter::One(100)), false))
-        );
-        assert_eq!(
-            show("route show --table=local"),
-            Ok((Some(TableFilter::One(255)), false))
-        );
+        assert_eq!(show("route ls -4 --table all"), Ok((all, false)));
+        assert_eq!(show("route show table 100"), Ok((one(100), false)));
+        assert_eq!(show("route show --table=local"), Ok((one(255), false)));
         assert_eq!(show("route show --table nonsense"), Err(7));
         assert_eq!(show("route show -4 -6"), Err(2));
         // Flags before the action word, as when route was one verb.
         assert_eq!(show("route -6 show"), Ok((None, true)));
-        assert_eq!(show("route --table all ls"), Ok((Some(TableFilter::All), false)));
-        assert_eq!(show("route show 10.0.0.0/8"), Err(2));
+        assert_eq!(show("route --table all ls"), Ok((all, false)));
+        assert_eq!(show("route show 10.0.0.0/8"), Ok((None, false)));
+        assert_eq!(show("route show 10.0.0.0/8 10.1.0.0/16"), Err(2));
+    }
+
+    #[test]
+    fn types_scopes_and_actions() {
+        let s = spec("local default dev veth1 table 100").unwrap();
+        assert_eq!((s.kind, s.table, s.default), (RouteType::Local, Some(100), true));
+        // local, broadcast, nat and anycast go to table local unless told.
+        for (line, kind) in [
+            ("local 10.0.0.1 dev eth0", RouteType::Local),
+            ("broadcast 10.0.0.255 dev eth0", RouteType::Broadcast),
+            ("anycast 10.0.0.0 dev eth0", RouteType::Anycast),
+        ] {
+            let s = spec(line).unwrap();
+            assert_eq!((s.kind, s.table), (kind, Some(255)), "{line}");
+        }
+        assert_eq!(spec("throw 10.0.0.0/8").unwrap().kind, RouteType::Throw);
+        assert_eq!(spec("multicast 224.0.0.0/4 dev eth0").unwrap().table, None);
+        assert_eq!(
+            spec("10.0.0.0/8 dev eth0 scope host").unwrap().scope,
+            Some(RouteScope::Host)
+        );
+        assert_eq!(
+            spec("10.0.0.0/8 dev eth0 scope 200").unwrap().scope,
+            Some(RouteScope::from(200))
+        );
+        assert_eq!(spec("10.0.0.0/8 dev eth0 scope frob").unwrap_err().exit_code(), 7);
+        assert_eq!(spec("throw 10.0.0.0/8 via 10.0.0.1").unwrap_err().exit_code(), 7);
+        let s = spec("10.0.0.0/8 via 10.0.0.1 mtu lock 1400 advmss 1360 initcwnd 10").unwrap();
+        assert_eq!(s.metrics.len(), 4);
+        let s = spec("default nexthop via fd00::1 dev eth0 weight 2 nexthop via fd00::2 dev eth1").unwrap();
+        assert_eq!((s.dst.to_string().as_str(), s.nexthops.len()), ("::/0", 2));
+        let e = spec("10.0.0.0/8 nexthop via fd00::1 dev eth0").unwrap_err();
+        assert!(e.message.contains("not of the same family"), "{}", e.message);
+        for verb in ["append", "prepend", "change", "chg", "test"] {
+            let parsed = parse_line(&format!("route {verb} 10.0.0.0/8 via 10.0.0.1 dev eth0"));
+            assert!(parsed.is_ok(), "{verb}");
+        }
     }
 }

@@ -1,17 +1,18 @@
 //! `rule add|del|show`: policy routing rules as `ip rule` manages them, in the current namespace
 //! or -n NS, with ip -j rule's records.
 
+use super::rule_match::{is_match_attribute, MatchWords};
 use crate::scope::Scope;
 use crate::NsCtx;
 use ipnet::IpNet;
-use netlink_packet_route::rule::{RuleAction, RuleAttribute, RuleMessage};
+use netlink_packet_route::rule::{RuleAction, RuleAttribute, RuleFlags, RuleMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::net::IpAddr;
 use vnet_common::error::quote;
 use vnet_common::keywords::HEADING;
-use vnet_common::netlink::rule::{self as decode, RuleEntry};
+use vnet_common::netlink::rule::{self as decode, RuleEntry, RuleMore};
 use vnet_common::netlink::{NLM_F_CREATE, NLM_F_EXCL};
 use vnet_common::{netns, Error, Journal, Render, Result, TextStyle, Verb};
 
@@ -25,6 +26,8 @@ vnet_common::verbs! {
         /// List the policy routing rules (ip rule show).
         #[command(visible_alias = "list", visible_alias = "ls")]
         Show(Show),
+        /// Delete every rule but priority 0's, or those the selectors pick (ip rule flush).
+        Flush(Flush),
     }
 }
 
@@ -57,8 +60,10 @@ pub struct RuleWords {
     pub table: Option<u32>,
     /// The priority: rules are tried from the lowest up (add: the kernel picks one below the
     /// lowest there when not given).
-    #[arg(long, visible_aliases = ["pref", "preference", "order"], value_name = "N", value_parser = number, help_heading = HEADING)]
+    #[arg(long, visible_aliases = ["pref", "preference", "order", "prio"], value_name = "N", value_parser = number, help_heading = HEADING)]
     pub priority: Option<u32>,
+    #[command(flatten)]
+    pub more: MatchWords,
     /// An IPv6 rule.
     #[arg(short = '6')]
     pub ipv6: bool,
@@ -137,6 +142,8 @@ struct Spec {
     fwmark: Option<(u32, Option<u32>)>,
     table: Option<u32>,
     priority: Option<u32>,
+    more: MatchWords,
+    action: RuleAction,
 }
 
 impl RuleWords {
@@ -173,6 +180,8 @@ impl RuleWords {
             fwmark: self.fwmark,
             table: self.table,
             priority: self.priority,
+            more: self.more.clone(),
+            action: self.more.action(self.table, verb)?,
         })
     }
 
@@ -184,6 +193,7 @@ impl RuleWords {
             && self.fwmark.is_none()
             && self.table.is_none()
             && self.priority.is_none()
+            && self.more == MatchWords::default()
     }
 }
 
@@ -192,10 +202,14 @@ impl Spec {
     fn message(&self) -> RuleMessage {
         let mut m = RuleMessage::default();
         m.header.family = self.family;
-        m.header.action = RuleAction::ToTable;
-        let table = self.table.unwrap_or(254);
-        m.header.table = if table > 255 { 0 } else { table as u8 };
-        m.attributes.push(RuleAttribute::Table(table));
+        m.header.action = self.action;
+        // A table only for a lookup (main unless given), as ip.
+        if self.action == RuleAction::ToTable {
+            let table = self.table.unwrap_or(254);
+            m.header.table = if table > 255 { 0 } else { table as u8 };
+            m.attributes.push(RuleAttribute::Table(table));
+        }
+        self.more.apply(&mut m);
         if let Some(priority) = self.priority {
             m.attributes.push(RuleAttribute::Priority(priority));
         }
@@ -237,9 +251,12 @@ impl Spec {
         });
         let have_mark = mark.fwmark.clone().map(|m| (m, mark.fwmask.clone()));
         let same = |given: bool, equal: bool| equal || (!given && !exact);
-        let table = self.table.or(exact.then_some(254));
+        let lookup = self.action == RuleAction::ToTable;
+        let table = self.table.or((exact && lookup).then_some(254));
         rule.header.family == self.family
-            && rule.header.action == RuleAction::ToTable
+            && (rule.header.action == self.action
+                || (!exact && self.action == RuleAction::ToTable && self.table.is_none()))
+            && self.more.matches(rule, exact)
             && same(self.src.is_some(), src == self.src)
             && same(self.dst.is_some(), dst == self.dst)
             && same(self.iif.is_some(), decode::interface(rule, true) == self.iif)
@@ -256,22 +273,23 @@ impl Spec {
 fn as_request(rule: &RuleMessage) -> RuleMessage {
     let mut m = RuleMessage::default();
     m.header = rule.header.clone();
-    m.header.flags = Default::default();
+    m.header.flags = rule.header.flags & RuleFlags::Invert;
     m.attributes = rule
         .attributes
         .iter()
         .filter(|a| {
-            matches!(
-                a,
-                RuleAttribute::Source(_)
-                    | RuleAttribute::Destination(_)
-                    | RuleAttribute::Iifname(_)
-                    | RuleAttribute::Oifname(_)
-                    | RuleAttribute::Priority(_)
-                    | RuleAttribute::FwMark(_)
-                    | RuleAttribute::FwMask(_)
-                    | RuleAttribute::Table(_)
-            )
+            is_match_attribute(a)
+                || matches!(
+                    a,
+                    RuleAttribute::Source(_)
+                        | RuleAttribute::Destination(_)
+                        | RuleAttribute::Iifname(_)
+                        | RuleAttribute::Oifname(_)
+                        | RuleAttribute::Priority(_)
+                        | RuleAttribute::FwMark(_)
+                        | RuleAttribute::FwMask(_)
+                        | RuleAttribute::Table(_)
+                )
         })
         .cloned()
         .collect();
@@ -409,16 +427,67 @@ impl Verb for Del {
     }
 }
 
+/// Delete the rules the selectors pick, every rule when none is given (ip rule flush): all but
+/// the rule of priority 0 (lookup local), which ip never flushes, main's and default's included
+/// as with ip. IPv4 unless -6. Journaled: in --batch --atomic the rules are added back.
+#[derive(Debug, clap::Args)]
+pub struct Flush {
+    #[command(flatten)]
+    pub rule: RuleWords,
+}
+
+/// What flush deleted.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RuleFlush {
+    /// The -n namespace, null for the current one.
+    pub netns: Option<String>,
+    /// The rules deleted, as they were.
+    pub flushed: Vec<RuleEntry>,
+    pub changed: bool,
+}
+
+impl Render for RuleFlush {
+    fn text(&self, _: TextStyle) -> String {
+        self.flushed.iter().map(text_line).collect()
+    }
+}
+
+impl Verb for Flush {
+    type Ctx = NsCtx;
+    type Output = RuleFlush;
+
+    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<RuleFlush> {
+        let spec = self.rule.spec("rule flush")?;
+        let mut scope = Scope::open(ctx.netns.as_deref())?;
+        let rules = scope.socket.rules(spec.family)?;
+        let mut result = RuleFlush {
+            netns: scope.ns.clone(),
+            flushed: vec![],
+            changed: false,
+        };
+        // ip flushes what has a priority attribute: every rule but priority 0's.
+        let chosen = rules
+            .iter()
+            .filter(|r| decode::priority(r).is_some() && spec.matches(r, false));
+        for found in chosen {
+            let what = format!("rule flush priority {}", decode::priority(found).unwrap_or(0));
+            let request = RouteNetlinkMessage::DelRule(as_request(found));
+            let undo = RouteNetlinkMessage::NewRule(as_request(found));
+            scope.change(&what, request, 0, undo, NLM_F_CREATE | NLM_F_EXCL, journal)?;
+            result.flushed.push(RuleEntry::decode(found));
+            result.changed = true;
+        }
+        Ok(result)
+    }
+}
+
 /// List the policy routing rules, IPv4 unless -6, in priority order (ip rule show, ip -6 rule
-/// show); -o text prints ip rule show's lines.
+/// show), or those with every part given (`rule show table 100`, `rule list pref 1000`, `rule
+/// show from 10.1.0.0/24`, as ip's selectors); -o text prints ip rule show's lines.
 #[derive(Debug, clap::Args)]
 pub struct Show {
-    /// IPv4 (the default, as ip).
-    #[arg(short = '4', conflicts_with = "ipv6")]
-    pub ipv4: bool,
-    /// IPv6 rules.
-    #[arg(short = '6')]
-    pub ipv6: bool,
+    #[command(flatten)]
+    pub rule: RuleWords,
 }
 
 /// The rules `rule show` lists, with ip -j rule's field names.
@@ -434,7 +503,8 @@ impl Render for Rules {
 
 /// One line of ip rule show.
 fn text_line(r: &RuleEntry) -> String {
-    let mut line = format!("{}:\tfrom {}", r.priority, r.src);
+    let not = if r.more.not { "not " } else { "" };
+    let mut line = format!("{}:\t{not}from {}", r.priority, r.src);
     if let Some(len) = r.srclen.filter(|_| r.src != "all") {
         line.push_str(&format!("/{len}"));
     }
@@ -456,8 +526,39 @@ fn text_line(r: &RuleEntry) -> String {
     if let Some(oif) = &r.oif {
         line.push_str(&format!(" oif {oif}"));
     }
-    line.push_str(&format!(" lookup {} \n", r.table));
+    line.push_str(&more_text(&r.more));
+    match (&r.more.action, r.more.goto) {
+        (Some(action), _) => line.push_str(&format!(" {action}")),
+        (None, Some(target)) => line.push_str(&format!(" goto {target}")),
+        (None, None) => line.push_str(&format!(" lookup {}", r.table)),
+    }
+    if let Some(len) = r.more.suppress_prefixlen {
+        line.push_str(&format!(" suppress_prefixlength {len}"));
+    }
+    line.push_str(" \n");
     line
+}
+
+/// The words of ip rule show's line for the further selectors and the action.
+fn more_text(m: &RuleMore) -> String {
+    let mut words = String::new();
+    if let (Some(start), Some(end)) = (m.uid_start, m.uid_end) {
+        words.push_str(&format!(" uidrange {start}-{end}"));
+    }
+    if let Some(proto) = &m.ipproto {
+        words.push_str(&format!(" ipproto {proto}"));
+    }
+    for (name, one, start, end) in [
+        ("sport", m.sport, m.sport_start, m.sport_end),
+        ("dport", m.dport, m.dport_start, m.dport_end),
+    ] {
+        match (one, start, end) {
+            (Some(port), _, _) => words.push_str(&format!(" {name} {port}")),
+            (None, Some(start), Some(end)) => words.push_str(&format!(" {name} {start}-{end}")),
+            _ => {}
+        }
+    }
+    words
 }
 
 impl Verb for Show {
@@ -465,14 +566,12 @@ impl Verb for Show {
     type Output = Rules;
 
     fn run(self, ctx: &mut NsCtx, _: &mut Journal) -> Result<Rules> {
-        let family = if self.ipv6 {
-            AddressFamily::Inet6
-        } else {
-            AddressFamily::Inet
-        };
+        let spec = self.rule.spec("rule show")?;
         let mut socket = vnet_common::netlink::RouteSocket::open(ctx.netns.as_deref())?;
-        let rules = socket.rules(family).map_err(|e| e.context("list rules"))?;
-        Ok(Rules(rules.iter().map(RuleEntry::decode).collect()))
+        let rules = socket.rules(spec.family).map_err(|e| e.context("list rules"))?;
+        let every = self.rule.is_empty();
+        let shown = rules.iter().filter(|r| every || spec.matches(r, false));
+        Ok(Rules(shown.map(RuleEntry::decode).collect()))
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod console;
 pub mod define;
 pub mod display;
+pub mod edit;
 pub mod events;
 pub mod identity;
 pub mod info;

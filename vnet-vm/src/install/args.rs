@@ -18,9 +18,10 @@ use std::io::IsTerminal;
 ///
 /// Disks with size= are created through libvirt's storage API in the pool whose target is the
 /// disk's directory (a dir pool is defined, built and started for it when none is). A disk path
-/// that exists is reused when size= is omitted, and with --import also when it is given (size=
-/// is then ignored, as virt-install does). backing_store=BASE makes a new qcow2 overlay on BASE
-/// (which must exist: 3 otherwise) through the storage API, the size BASE's unless size= says.
+/// that exists is reused, also when size= is given (size= is then ignored, as virt-install
+/// does, with a warning); a relative path is taken from the current directory (as virt-install).
+/// backing_store=BASE makes a new qcow2 overlay on BASE (which must exist: 3 otherwise) through
+/// the storage API, the size BASE's unless size= says.
 ///
 /// --cloud-init builds a NoCloud seed ISO labelled cidata (xorrisofs), puts it as a volume in the
 /// first disk's pool, attaches it as a CD-ROM and sets the SMBIOS serial ds=nocloud; undefine
@@ -138,6 +139,11 @@ pub struct Install {
     /// directly as --boot kernel=... boots (vnet-vm keeps that boot after the first start).
     #[arg(long, value_name = "OPTS")]
     pub install: Option<String>,
+    /// With --location: put FILE into the root of the install initrd (a preseed or kickstart
+    /// file), as virt-install does: appended to vnet's copy of the initrd as a gzip'd cpio
+    /// archive; repeatable. A missing FILE is 3, without --location 7.
+    #[arg(long = "initrd-inject", value_name = "FILE")]
+    pub initrd_inject: Vec<String>,
     /// Kernel command line for the --location install kernel.
     #[arg(short = 'x', long, value_name = "ARGS")]
     pub extra_args: Option<String>,
@@ -187,6 +193,19 @@ pub struct Install {
         allow_negative_numbers = true
     )]
     pub wait: Option<i64>,
+    /// virt-install's --check: path_in_use=off, mac_in_use=off, disk_size=off, path_exists=off or
+    /// all=off (on/off, yes/no); repeatable. Before anything is made, install refuses a disk path
+    /// another domain uses (4), a mac= another domain has (4) and a new disk larger than the space
+    /// its pool has left (7); a check turned off lets the line through (with a warning for the
+    /// first two).
+    #[arg(long = "check", value_name = "CHECKS")]
+    pub check: Vec<String>,
+    /// virt-install's --destroy-on-exit: once install is done with the guest (the console
+    /// session ended, --wait or --wait-ip returned or timed out, or at once with
+    /// --noautoconsole), destroy (force off) the guest if it still runs; the definition stays
+    /// (a --transient guest is gone). The result's "destroyed_on_exit" says whether it ran.
+    #[arg(long)]
+    pub destroy_on_exit: bool,
     /// Succeed (changed: false) when a domain of this name exists already.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,

@@ -4,11 +4,14 @@
 //! only names its parts.
 
 pub mod args;
+mod checks;
 mod cloudinit;
 mod disks;
 mod display;
 pub mod grammar;
+mod hostdev;
 mod http;
+mod inject;
 mod kernel;
 pub mod location;
 mod osinfo;

@@ -135,9 +135,16 @@ pub struct Installed {
     /// waits for the install to finish.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shut_off: Option<bool>,
+    /// With --destroy-on-exit: whether the guest was still running when install was done with
+    /// it and so was destroyed (an attached console session destroys it after the result).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destroyed_on_exit: Option<bool>,
     /// The domain whose console to attach once the result is printed (interactive installs).
     #[serde(skip)]
     pub attach_console: Option<String>,
+    /// --destroy-on-exit with an attached console: destroy the guest when the session ends.
+    #[serde(skip)]
+    pub destroy_after_console: bool,
 }
 
 /// sockets*cores*threads = the maximum vCPUs.
@@ -323,7 +330,9 @@ pub fn describe(plan: &Plan, virt_type: &(String, String), files: &BootFiles) ->
         warnings: plan.warnings.clone(),
         address: None,
         shut_off: None,
+        destroyed_on_exit: None,
         attach_console: None,
+        destroy_after_console: false,
     }
 }
 

@@ -79,6 +79,10 @@ pub struct Plan {
     pub warnings: Vec<String>,
     /// The XML of the table-driven options (--watchdog, --rng, --events, ...).
     pub table: TableXml,
+    /// --initrd-inject: files appended to the --location initrd's root.
+    pub inject: Vec<PathBuf>,
+    /// --check: which of virt-install's safety checks run.
+    pub checks: super::checks::Checks,
     /// --autostart: set once the domain is defined.
     pub autostart: bool,
     /// --transient: started from the XML, never defined.
@@ -113,6 +117,20 @@ fn check_method(
                 quote(&d.path.to_string_lossy())
             )));
         }
+    }
+    Ok(())
+}
+
+/// --launchsecurity (SEV) needs a q35 UEFI guest named so (--boot uefi --machine q35):
+/// virt-install 4.1 refuses it otherwise (its --boot uefi alone keeps the i440fx machine).
+fn check_launch_security(args: &Install, uefi: bool) -> Result<()> {
+    let given = args.table.given.iter().any(|(d, _)| d.name == "launchsecurity");
+    let q35 = args.machine.as_deref().is_some_and(|m| m.contains("q35"));
+    if given && !(uefi && q35) {
+        return Err(
+            Error::invalid("--launchsecurity: SEV launch security requires a Q35 UEFI machine")
+                .with_hint("add --boot uefi (and no --machine other than q35)"),
+        );
     }
     Ok(())
 }
@@ -156,7 +174,7 @@ fn plan_seed(args: &Install, disk_specs: &[DiskSpec]) -> Result<Option<SeedPlan>
 /// cloud-init files are read and the seed ISO built here (bad files are 3/7 with the daemon down).
 pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
     args.table.refuse()?;
-    let table = super::display::legacy_graphics(args)?.xml()?;
+    let mut table = super::display::legacy_graphics(args)?.xml()?;
     let graphics = super::display::graphics_kind(&table.devices)?;
     spec::validate_domain_name(&args.name)?;
     check_autoconsole(args.autoconsole.as_deref())?;
@@ -180,15 +198,18 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
     let memballoon = args.memballoon.as_deref().map(parse_memballoon).transpose()?;
     let nics = spec::parse_networks(&grammar::normalize("network", &args.networks)?)?;
     let disk_specs = spec::parse_disks(&grammar::normalize("disk", &args.disks)?)?;
-    let boot = args
-        .boot
-        .as_deref()
-        .map(spec::parse_boot)
-        .transpose()?
-        .unwrap_or_default();
+    // --boot's <os> properties (loader=, nvram.template=, menu=on, ...) are document edits.
+    let (boot, boot_edits) = match args.boot.as_deref().map(grammar::edit::split_boot).transpose()? {
+        Some((typed, edits)) if typed.is_empty() => (spec::BootSpec::default(), edits),
+        Some((typed, edits)) => (spec::parse_boot(&typed)?, edits),
+        None => (spec::BootSpec::default(), Vec::new()),
+    };
+    table.edits.splice(0..0, boot_edits);
     let kernel = super::kernel::chosen(args.install.as_deref(), boot.kernel.clone())?;
     let method = parse_method(args, kernel)?;
     check_method(args, &method, &disk_specs, &nics, boot.uefi)?;
+    check_launch_security(args, boot.uefi)?;
+    let inject = super::inject::check(&args.initrd_inject, matches!(method, Method::Location(_)))?;
     let os_variant = match &args.os_variant {
         Some(v) => {
             let (os, warning) = osinfo::resolve(v)?;
@@ -223,6 +244,8 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
         install_kernel: args.install.is_some(),
         warnings,
         table,
+        checks: super::checks::parse_checks(&args.check)?,
+        inject,
         autostart: args.autostart,
         transient: args.transient,
     };
@@ -237,6 +260,7 @@ pub fn check(ctx: &mut Session, plan: &mut Plan, disks: &[DiskSpec]) -> Result<(
     plan.remote = !local;
     let conn = ctx.conn()?;
     check_nics(conn, &plan.nics, local)?;
+    super::hostdev::resolve(conn, &mut plan.table.devices)?;
     plan.method = match plan.method.clone() {
         Method::Cdrom(p) if !local => {
             plan.cdrom_upload = remote_cdrom(conn, &p)?;
@@ -248,16 +272,17 @@ pub fn check(ctx: &mut Session, plan: &mut Plan, disks: &[DiskSpec]) -> Result<(
         }
         method => resolve_method(method)?,
     };
-    let reuse = matches!(plan.method, Method::Import) || plan.import_with_kernel();
     let mut disks = disks.to_vec();
     super::disks::place_pool_disks(conn, &plan.name, &mut disks)?;
     super::disks::mark_block_devices(&mut disks, local);
-    plan.disks = storage::plan_disks(conn, &disks, reuse)?;
+    plan.disks = storage::plan_disks(conn, &disks)?;
     for d in &mut plan.disks {
         if d.spec.format.is_empty() {
             d.spec.format = if d.create { "qcow2" } else { "raw" }.into();
         }
     }
+    let warnings = super::checks::run(conn, plan.checks, &plan.disks, &plan.nics)?;
+    plan.warnings.extend(warnings);
     for d in &plan.disks {
         if !d.create && d.spec.size_gb.is_some() {
             plan.warnings.push(format!(
@@ -282,13 +307,6 @@ pub fn check(ctx: &mut Session, plan: &mut Plan, disks: &[DiskSpec]) -> Result<(
         seed.volume = cloudinit::volume_name(conn, existing, &plan.name);
     }
     Ok(())
-}
-
-impl Plan {
-    /// --import with --boot kernel=...: the kernel boots, the disks are existing images.
-    pub fn import_with_kernel(&self) -> bool {
-        matches!(self.method, Method::Kernel(_)) && self.import
-    }
 }
 
 /// What libvirt's domain capabilities must offer for --boot uefi and --cpu, checked once the

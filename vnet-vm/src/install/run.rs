@@ -65,12 +65,21 @@ impl Verb for Install {
             vnet_common::output::warn("vnet-vm", w);
         }
         if let Some(secs) = self.wait_ip {
-            result.address = Some(wait_ip(&dom, secs, journal)?);
+            let address = wait_ip(&dom, secs, journal);
+            result.address = Some(self.destroy_on_exit_if(&dom, address)?);
         }
         if let Some(minutes) = self.wait.filter(|m| *m != 0) {
-            result.shut_off = Some(wait_shut_off(&dom, minutes, journal)?);
+            let shut_off = wait_shut_off(&dom, minutes, journal);
+            result.shut_off = Some(self.destroy_on_exit_if(&dom, shut_off)?);
         }
         result.attach_console = self.console_after(plan.graphics).then(|| plan.name.clone());
+        if self.destroy_on_exit {
+            journal.commit();
+            result.destroy_after_console = result.attach_console.is_some();
+            if !result.destroy_after_console {
+                result.destroyed_on_exit = Some(destroy_if_running(&dom)?);
+            }
+        }
         let mut output = InstallOutput::installed(plan.name, true, result);
         output.uuid = Some(dom.get_uuid_string().unwrap_or_default());
         output.state = Some(crate::domains::lookup::state_of(&dom).to_string());
@@ -79,10 +88,43 @@ impl Verb for Install {
 
     /// An interactive install attaches the new guest's serial console once the result is out.
     fn follow_up(output: &InstallOutput) -> Option<FollowUp<Session>> {
-        let name = output.installed.as_ref()?.attach_console.clone()?;
+        let installed = output.installed.as_ref()?;
+        let name = installed.attach_console.clone()?;
+        let destroy = installed.destroy_after_console;
         Some(Box::new(move |ctx: &mut Session| {
-            Console::attach(&name).run(ctx, &mut Journal::new()).map(drop)
+            let session = Console::attach(&name).run(ctx, &mut Journal::new()).map(drop);
+            if destroy {
+                let dom = Domain::lookup_by_name(ctx.conn()?, &name);
+                if let Ok(dom) = dom {
+                    destroy_if_running(&dom)?;
+                }
+            }
+            session
         }))
+    }
+}
+
+impl Install {
+    /// --destroy-on-exit also when a wait fails (timeout, signal): virt-install destroys the
+    /// guest at exit whatever ended it.
+    fn destroy_on_exit_if<T>(&self, dom: &Domain, waited: Result<T>) -> Result<T> {
+        if waited.is_err() && self.destroy_on_exit {
+            destroy_if_running(dom)?;
+        }
+        waited
+    }
+}
+
+/// Destroys the guest if it still runs (a transient one is then gone): true when it did.
+fn destroy_if_running(dom: &Domain) -> Result<bool> {
+    if !dom.is_active().unwrap_or(false) {
+        return Ok(false);
+    }
+    match dom.destroy() {
+        Ok(()) => Ok(true),
+        // It shut off (a transient guest: vanished) between the look and the destroy.
+        Err(_) if !dom.is_active().unwrap_or(false) => Ok(false),
+        Err(e) => Err(vnet_common::libvirt::error(e).context("destroy the guest (--destroy-on-exit)")),
     }
 }
 
@@ -206,6 +248,7 @@ fn make_everything(
         Method::Location(tree) if !plan.remote => {
             let boot_dir = Path::new(crate::storage::paths::BOOT_DIR);
             let (k, i) = location::copy_boot_files(tree, &plan.name, boot_dir, journal)?;
+            super::inject::append(&i, &plan.inject)?;
             files.kernel = k.to_string_lossy().into_owned();
             files.initrd = i.to_string_lossy().into_owned();
         }
@@ -214,6 +257,7 @@ fn make_everything(
         Method::Location(tree) => {
             let scratch = location::Scratch::new("location")?;
             let (k, i) = location::fetch_members(tree, &scratch.0)?;
+            super::inject::append(&i, &plan.inject)?;
             let (kernel, initrd) =
                 crate::storage::target::upload_boot_files(conn, &plan.name, &k, Some(&i), journal)?;
             files.kernel = kernel;
@@ -346,7 +390,7 @@ fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles, step: u8) -> Stri
     let disks = plan.disks.iter().map(super::disks::xml_disk).collect();
     let mut extra_devices = plan.table.devices.clone();
     extra_devices.extend(super::disks::scsi_controller(&plan.disks, &extra_devices));
-    xml::domain_xml(&DomainSpec {
+    let xml = xml::domain_xml(&DomainSpec {
         name: &plan.name,
         virt_type,
         memory_mib: plan.memory_mib,
@@ -368,5 +412,6 @@ fn domain_xml(plan: &Plan, virt_type: &str, files: &BootFiles, step: u8) -> Stri
         os_id: plan.os_variant.as_ref().and_then(|o| o.id.clone()),
         extra_devices,
         extra_top: plan.table.top.clone(),
-    })
+    });
+    super::grammar::edit::apply(xml, &plan.table.edits)
 }

@@ -3,7 +3,9 @@
 //! domain's current one, and the facts read from its XML.
 
 pub mod create;
+pub mod edit;
 pub mod list;
+pub mod parent;
 pub mod revert;
 pub mod show;
 

@@ -48,16 +48,16 @@ pub struct BaseImage {
     pub capacity: u64,
 }
 
-/// Decides, without changing anything, how each disk is provided. A path that exists with size=
-/// is "exists" (4) unless `reuse_existing` (--import: virt-install reuses it, size= ignored); a
-/// path that does not exist without size= or backing_store= is "not found" (3), as is a
+/// Decides, without changing anything, how each disk is provided. A path that exists is reused
+/// (with size= too: virt-install uses the existing image and ignores size=, whatever the install
+/// method); a path that does not exist without size= or backing_store= is "not found" (3), as is a
 /// backing_store= image that does not exist.
 ///
 /// Over a remote URI every path is one on the target host, looked at through libvirt only: a
 /// directory no pool covers is looked at through a transient pool (see
 /// [`crate::storage::target::look_in_dir`]) and gets a dir pool of its own (as virt-install makes one),
 /// for a new disk and for an existing image alike; a directory the target lacks is not found (3).
-pub fn plan_disks(conn: &Connect, specs: &[DiskSpec], reuse_existing: bool) -> Result<Vec<DiskPlan>> {
+pub fn plan_disks(conn: &Connect, specs: &[DiskSpec]) -> Result<Vec<DiskPlan>> {
     let uri = conn.get_uri().libvirt("connection URI")?;
     let local = vnet_common::libvirt::is_local_uri(&uri);
     let mut plans: Vec<DiskPlan> = Vec::new();
@@ -105,10 +105,6 @@ pub fn plan_disks(conn: &Connect, specs: &[DiskSpec], reuse_existing: bool) -> R
                 .with_hint(
                     "backing_store= makes a new overlay: give a new path, or drop backing_store= to reuse it",
                 )),
-            (true, Some(_)) if !reuse_existing => {
-                return Err(Error::exists(format!("--disk {path}: the image exists"))
-                    .with_hint("omit size= to reuse it, or remove it first"))
-            }
             (false, None) if !overlay => {
                 return Err(Error::not_found(format!("--disk {path}: no such image"))
                     .with_hint("add size=GB to create it"))

@@ -10,7 +10,9 @@ use crate::xml::domain::Element;
 pub fn build(def: &OptionDef, props: &Props) -> Vec<Element> {
     let root_name = match def.kind {
         Kind::Device(name) | Kind::Domain(name) => name,
-        Kind::Typed | Kind::Refused(_) => unreachable!("--{} is not table-driven", def.name),
+        Kind::Typed | Kind::Properties | Kind::XPath | Kind::Refused(_) => {
+            unreachable!("--{} is not table-driven", def.name)
+        }
     };
     let mut root = Element::new(root_name);
     for (row, value) in props {

@@ -3,8 +3,12 @@
 //! (element), the refused options' command-line entries (refused) and the option reference the
 //! man page and docs/vnet-vm.md print (reference).
 
+mod check;
+mod domain_rows;
+pub mod edit;
 pub mod element;
 pub mod parse;
+mod passthrough;
 pub mod reference;
 pub mod refused;
 mod rows;

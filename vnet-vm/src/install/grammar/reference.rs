@@ -93,6 +93,6 @@ mod tests {
                 def.name
             );
         }
-        assert!(text().contains("--smartcard: refused"));
+        assert!(text().contains("--unattended: refused"));
     }
 }

@@ -2,6 +2,7 @@
 //! table) and the refused ones (taken, so a line naming them is exit 7 by name, never a usage
 //! error). Both are made from the table here, so adding an option adds its flag.
 
+use super::edit::{self, Edit};
 use super::element;
 use super::parse::parse;
 use super::table::{Kind, OptionDef, OPTIONS};
@@ -20,6 +21,8 @@ pub struct TableArgs {
 pub struct TableXml {
     pub devices: Vec<Element>,
     pub top: Vec<Element>,
+    /// Edits of the finished document: the property options', then --xml's (edit.rs).
+    pub edits: Vec<Edit>,
 }
 
 fn table_driven() -> impl Iterator<Item = &'static OptionDef> {
@@ -43,16 +46,32 @@ impl TableArgs {
     /// The XML of every table-driven option given (sub-options checked: unknown ones are 7).
     pub fn xml(&self) -> Result<TableXml> {
         let mut out = TableXml::default();
+        let mut xpath = Vec::new();
         for (def, values) in &self.given {
+            match def.kind {
+                Kind::Properties => {
+                    for v in values {
+                        out.edits.extend(edit::parse_props(def, v)?);
+                    }
+                    continue;
+                }
+                Kind::XPath => {
+                    xpath = values.iter().map(|v| edit::parse_xml(v)).collect::<Result<_>>()?;
+                    continue;
+                }
+                _ => {}
+            }
             // `none` is virt-install's "no such device" (--graphics none, --sound none).
             for value in values.iter().filter(|v| *v != "none") {
-                let elements = element::build(def, &parse(def, value)?);
+                let props = edit::convert(def, value, parse(def, value)?)?;
+                let elements = element::build(def, &props);
                 match def.kind {
                     Kind::Device(_) => out.devices.extend(elements),
                     _ => out.top.extend(elements),
                 }
             }
         }
+        out.edits.extend(xpath);
         Ok(out)
     }
 }
@@ -68,6 +87,11 @@ fn arg_for(def: &'static OptionDef) -> Arg {
             .default_missing_value("")
             .value_name("OPTS")
             .hide(true),
+        // --qemu-commandline '-device foo': its value starts with a dash (argparse takes it).
+        _ if def.name == "qemu-commandline" => arg
+            .value_name("OPTS")
+            .allow_hyphen_values(true)
+            .help(format!("{} ({})", def.help, super::parse::keys(def))),
         _ => arg
             .value_name("OPTS")
             .help(format!("{} ({})", def.help, super::parse::keys(def))),
@@ -116,10 +140,11 @@ mod tests {
 
     #[test]
     fn refused_options_parse_and_are_refused_by_name() {
-        let line = Line::try_parse_from(["x", "--smartcard", "host", "--watchdog", "i6300esb"]).unwrap();
+        let line =
+            Line::try_parse_from(["x", "--unattended", "profile=desktop", "--watchdog", "i6300esb"]).unwrap();
         let err = line.table.refuse().unwrap_err();
         assert_eq!(err.kind.exit_code(), 7);
-        assert_eq!(err.message, "--smartcard is not supported by vnet-vm install");
+        assert_eq!(err.message, "--unattended is not supported by vnet-vm install");
         let line = Line::try_parse_from(["x", "--watchdog", "i6300esb,action=reset"]).unwrap();
         line.table.refuse().unwrap();
         assert_eq!(line.table.xml().unwrap().devices[0].get("@action"), Some("reset"));

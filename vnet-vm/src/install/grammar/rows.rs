@@ -10,6 +10,23 @@ pub struct Row {
     pub aliases: &'static [&'static str],
     pub xml: &'static str,
     pub help: &'static str,
+    /// How the value given is written (virt-install's on/off sub-options).
+    pub value: Value,
+}
+
+/// How a row's value becomes XML: as given, or an on/off sub-option (on, off, yes, no, true,
+/// false, 1, 0) written as libvirt spells that property.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value {
+    Given,
+    /// `enabled='yes'|'no'`.
+    YesNo,
+    /// `state='on'|'off'`.
+    OnOff,
+    /// on: the element is there (`<acpi/>`), off: it is removed.
+    Present,
+    /// MiB given, KiB written (virt-install's --memdev sizes).
+    MibToKib,
 }
 
 /// A property the option's XML gets unless the line sets it: (path, value), written only when
@@ -28,6 +45,7 @@ pub(super) const fn row(key: &'static str, xml: &'static str, help: &'static str
         aliases: &[],
         xml,
         help,
+        value: Value::Given,
     }
 }
 
@@ -42,6 +60,7 @@ pub(super) const fn alias(
         aliases,
         xml,
         help,
+        value: Value::Given,
     }
 }
 
@@ -133,23 +152,6 @@ pub(super) const CLOUD_INIT: &[Row] = &[
         "disable",
         "seed user-data",
         "on: disable cloud-init after the first boot",
-    ),
-];
-
-pub(super) const BOOT: &[Row] = &[
-    row(
-        "hd|cdrom|network|fd",
-        "os/boot/@dev",
-        "boot device order, as given",
-    ),
-    row("uefi", "os/@firmware", "OVMF firmware on q35 (also firmware=efi)"),
-    row("kernel", "os/kernel", "direct kernel boot: kernel path"),
-    row("initrd", "os/initrd", "its initrd"),
-    alias(
-        "kernel_args",
-        &["cmdline"],
-        "os/cmdline",
-        "its command line (no commas)",
     ),
 ];
 

@@ -5,6 +5,9 @@
 //! docs/vnet-vm.md (reference.rs) are all read from here and from its rows (rows.rs): an option
 //! is added in one place.
 
+use super::check::CHECK;
+use super::domain_rows::*;
+use super::passthrough::*;
 use super::rows::*;
 pub use super::rows::{Default, Row};
 
@@ -19,6 +22,11 @@ pub enum Kind {
     /// Elements directly under `<domain>`: one element (`memoryBacking`) or, with "", the rows'
     /// own top-level elements (`on_poweroff`, ...).
     Domain(&'static str),
+    /// Properties of the domain document itself (`<features>`, `<clock>`, `<os><loader>`):
+    /// each row's XML is an XPath below `<domain>`, set on the finished document (edit.rs).
+    Properties,
+    /// virt-install's `--xml` XPath edits, applied last, in the order given (edit.rs).
+    XPath,
     /// Refused by name (exit 7) before anything is touched; the text says why.
     Refused(&'static str),
 }
@@ -109,6 +117,23 @@ const fn domain(
     }
 }
 
+const fn properties(
+    name: &'static str,
+    positional: &'static [&'static str],
+    rows: &'static [Row],
+    defaults: &'static [Default],
+    help: &'static str,
+) -> OptionDef {
+    OptionDef {
+        name,
+        kind: Kind::Properties,
+        positional,
+        rows,
+        defaults,
+        help,
+    }
+}
+
 /// virt-install's other names for options: (alias, option).
 pub static ALIASES: &[(&str, &str)] = &[
     ("ram", "memory"),
@@ -140,8 +165,31 @@ pub static OPTIONS: &[OptionDef] = &[
         METADATA,
         "the domain's title and description",
     ),
-    refused("xml", NOT_YET),
-    refused("qemu-commandline", NOT_YET),
+    OptionDef {
+        name: "xml",
+        kind: Kind::XPath,
+        positional: &[],
+        rows: &[
+            row(
+                "xpath.set",
+                "XPATH",
+                "XPATH=VALUE (also the bare form): set an attribute or text",
+            ),
+            row("xpath.value", "XPATH", "the value for xpath.set=XPATH"),
+            row("xpath.create", "XPATH", "make the element"),
+            row("xpath.delete", "XPATH", "remove the element or attribute"),
+        ],
+        defaults: &[],
+        help:
+            "XPath edits of the final domain XML, applied last in the order given (./a/b[N]/c[@x='v']/@attr)",
+    },
+    properties(
+        "qemu-commandline",
+        &[],
+        QEMU_COMMANDLINE,
+        &[],
+        "QEMU arguments or environment in the qemu XML namespace",
+    ),
     typed(
         "os-variant",
         &["name"],
@@ -170,7 +218,12 @@ pub static OPTIONS: &[OptionDef] = &[
         &[],
         "kernel command line for the --location kernel",
     ),
-    refused("initrd-inject", NOT_YET),
+    typed(
+        "initrd-inject",
+        &[],
+        &[],
+        "with --location: a file put into the install initrd's root (repeatable)",
+    ),
     refused(
         "unattended",
         "an unattended install needs osinfo's install scripts, which vnet does not run",
@@ -182,10 +235,25 @@ pub static OPTIONS: &[OptionDef] = &[
         "a NoCloud seed ISO attached as a CD-ROM",
     ),
     typed("boot", &[], BOOT, "boot order, UEFI, direct kernel boot"),
-    refused("idmap", NOT_YET),
-    refused("features", NOT_YET),
-    refused("clock", NOT_YET),
-    refused("launchsecurity", NOT_YET),
+    refused(
+        "idmap",
+        "user-namespace ID maps are for LXC container guests (virt-install's docs), not QEMU guests",
+    ),
+    properties(
+        "features",
+        &[],
+        FEATURES,
+        &[],
+        "hypervisor features (kvm_hidden=on, smm.state=on, ...)",
+    ),
+    properties("clock", &[], CLOCK, &[], "the guest clock and its timers"),
+    properties(
+        "launchsecurity",
+        &["type"],
+        LAUNCH_SECURITY,
+        &[],
+        "AMD SEV memory encryption (needs --boot uefi --machine q35, as virt-install)",
+    ),
     domain(
         "numatune",
         "numatune",
@@ -202,7 +270,7 @@ pub static OPTIONS: &[OptionDef] = &[
         "block I/O tuning",
     ),
     typed("memballoon", &["model"], MEMBALLOON, "memory balloon device"),
-    refused("cputune", NOT_YET),
+    properties("cputune", &[], CPUTUNE, &[], "vCPU pinning and CPU scheduling"),
     domain(
         "iothreads",
         "",
@@ -210,8 +278,14 @@ pub static OPTIONS: &[OptionDef] = &[
         &[row("iothreads", "iothreads", "number of I/O threads")],
         "I/O threads",
     ),
-    refused("sysinfo", NOT_YET),
-    refused("pm", NOT_YET),
+    properties(
+        "sysinfo",
+        &["type"],
+        SYSINFO,
+        SYSINFO_DEFAULTS,
+        "SMBIOS the guest sees: host, emulate, or entries",
+    ),
+    properties("pm", &[], PM, &[], "guest power management (S3/S4)"),
     domain(
         "resource",
         "resource",
@@ -227,7 +301,7 @@ pub static OPTIONS: &[OptionDef] = &[
         defaults: &[],
         help: "what the domain does on poweroff, reboot and crash",
     },
-    refused("keywrap", NOT_YET),
+    properties("keywrap", &[], KEYWRAP, &[], "s390 key wrapping ciphers"),
     device(
         "iommu",
         &["model"],
@@ -271,7 +345,13 @@ pub static OPTIONS: &[OptionDef] = &[
         &[],
         "a serial port (replaces install's default pty serial console)",
     ),
-    refused("parallel", NOT_YET),
+    device(
+        "parallel",
+        &["type"],
+        CHARDEV,
+        &[],
+        "a parallel port (repeatable)",
+    ),
     OptionDef {
         name: "channel",
         kind: Kind::Device("channel"),
@@ -291,7 +371,13 @@ pub static OPTIONS: &[OptionDef] = &[
         &[],
         "a text console (replaces install's default pty serial console)",
     ),
-    refused("hostdev", NOT_YET),
+    device(
+        "hostdev",
+        &["name"],
+        HOSTDEV,
+        &[],
+        "a host PCI or USB device passed through (repeatable; the device is looked up in libvirt's node devices)",
+    ),
     OptionDef {
         name: "filesystem",
         kind: Kind::Device("filesystem"),
@@ -308,7 +394,13 @@ pub static OPTIONS: &[OptionDef] = &[
         defaults: &[],
         help: "a sound card (repeatable)",
     },
-    refused("audio", NOT_YET),
+    device(
+        "audio",
+        &[],
+        AUDIO,
+        &[],
+        "an audio backend (type=spice, type=pulseaudio,id=2; none for none)",
+    ),
     OptionDef {
         name: "watchdog",
         kind: Kind::Device("watchdog"),
@@ -324,7 +416,13 @@ pub static OPTIONS: &[OptionDef] = &[
         &[],
         "a video card (replaces the vga card a graphical console gets)",
     ),
-    refused("smartcard", NOT_YET),
+    device(
+        "smartcard",
+        &["mode"],
+        SMARTCARD,
+        SMARTCARD_DEFAULTS,
+        "a smartcard device (passthrough,type=spicevmc; host)",
+    ),
     device("redirdev", &["bus"], REDIRDEV, &[], "a USB redirection device"),
     OptionDef {
         name: "rng",
@@ -348,7 +446,14 @@ pub static OPTIONS: &[OptionDef] = &[
         &[],
         "a shared memory device",
     ),
-    refused("memdev", NOT_YET),
+    OptionDef {
+        name: "memdev",
+        kind: Kind::Device("memory"),
+        positional: &["model"],
+        rows: MEMDEV,
+        defaults: &[],
+        help: "a memory device (dimm; sizes in MiB)",
+    },
     device(
         "vsock",
         &[],
@@ -403,7 +508,12 @@ pub static OPTIONS: &[OptionDef] = &[
         &[],
         "start without a persistent definition (virsh create)",
     ),
-    refused("destroy-on-exit", NOT_YET),
+    typed(
+        "destroy-on-exit",
+        &[],
+        &[],
+        "destroy the guest once the console session or --wait ends",
+    ),
     typed(
         "wait",
         &[],
@@ -435,7 +545,12 @@ pub static OPTIONS: &[OptionDef] = &[
         &[],
         "validate and print what would be done, change nothing",
     ),
-    refused("check", NOT_YET),
+    typed(
+        "check",
+        &[],
+        CHECK,
+        "turn virt-install's safety checks off (path_in_use=off, mac_in_use=off, disk_size=off, all=off)",
+    ),
     typed(
         "quiet",
         &[],

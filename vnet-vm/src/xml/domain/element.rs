@@ -2,8 +2,8 @@
 //! `<watchdog>`, `<rng>`, top-level elements such as `<memoryBacking>`), written with quick-xml's
 //! writer like the rest of the document (values are escaped by the writer).
 
-use quick_xml::events::BytesText;
-use quick_xml::Writer;
+use quick_xml::events::{BytesStart, BytesText, Event};
+use quick_xml::{Reader, Writer};
 use std::io;
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -67,6 +67,58 @@ impl Element {
         e.text.as_deref()
     }
 
+    /// A whole document read back into a tree (whitespace between elements dropped, comments and
+    /// the declaration left out), so later edits (install's --xml) work on what was written.
+    pub fn parse(xml: &str) -> Result<Element, String> {
+        let mut reader = Reader::from_str(xml);
+        reader.config_mut().trim_text(true);
+        let mut stack: Vec<Element> = vec![Element::new("")];
+        loop {
+            match reader.read_event().map_err(|e| e.to_string())? {
+                Event::Start(s) => stack.push(Element::open(&s)?),
+                Event::Empty(s) => {
+                    let e = Element::open(&s)?;
+                    stack.last_mut().expect("the document node").children.push(e);
+                }
+                Event::End(_) => {
+                    let e = stack.pop().expect("an open element");
+                    stack.last_mut().ok_or("unbalanced document")?.children.push(e);
+                }
+                Event::Text(t) => {
+                    let text = t.unescape().map_err(|e| e.to_string())?;
+                    stack.last_mut().expect("the document node").text = Some(text.into_owned());
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        let mut doc = stack
+            .pop()
+            .filter(|_| stack.is_empty())
+            .ok_or("unclosed element")?;
+        doc.children.pop().ok_or_else(|| "no root element".to_string())
+    }
+
+    fn open(s: &BytesStart) -> Result<Element, String> {
+        let mut e = Element::new(&String::from_utf8_lossy(s.name().as_ref()));
+        for a in s.attributes() {
+            let a = a.map_err(|e| e.to_string())?;
+            let value = a.unescape_value().map_err(|e| e.to_string())?;
+            e.attrs.push((
+                String::from_utf8_lossy(a.key.as_ref()).into_owned(),
+                value.into_owned(),
+            ));
+        }
+        Ok(e)
+    }
+
+    /// The document indented like libvirt's own.
+    pub fn to_document(&self) -> String {
+        let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+        self.write(&mut w).expect("writing XML to a Vec cannot fail");
+        String::from_utf8(w.into_inner()).expect("the writer emits UTF-8")
+    }
+
     pub fn write(&self, w: &mut Writer<Vec<u8>>) -> io::Result<()> {
         let e = w
             .create_element(self.name.as_str())
@@ -109,5 +161,15 @@ mod tests {
             String::from_utf8(w.into_inner()).unwrap(),
             "<rng model=\"virtio\"><backend model=\"random\">/dev/urandom</backend></rng>"
         );
+    }
+
+    #[test]
+    fn a_document_reads_back_as_written() {
+        let xml = "<domain type=\"qemu\">\n  <name>a &amp; b</name>\n  <qemu:commandline xmlns:qemu=\"urn:q\">\n    <qemu:arg value=\"-s\"/>\n  </qemu:commandline>\n</domain>";
+        let d = Element::parse(xml).unwrap();
+        assert_eq!(d.get("name"), Some("a & b"));
+        assert_eq!(d.children[1].name, "qemu:commandline");
+        assert_eq!(d.to_document(), xml);
+        assert!(Element::parse("<a><b></a>").is_err());
     }
 }

@@ -6,6 +6,7 @@ pub mod build;
 pub mod devices;
 pub mod element;
 pub mod read;
+pub mod xpath;
 
 pub use build::{domain_xml, CpuMode, DomainSpec, OsBoot, XmlDisk};
 pub use devices::{disk_xml, disks, interface_xml, interface_xml_with, IfaceExtras, XmlDiskDevice};
