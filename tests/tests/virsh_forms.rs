@@ -99,7 +99,7 @@ fn named_and_bare_virsh_forms() {
             vm(&["send-key", "--keycode", "KEY_A"]).fails(2, "requires <domain> option");
             vm(&["dominfo", "--domain"]).fails(2, "option --domain needs a value");
             // A virsh option vnet-vm does not support: refused by name, not as an unknown flag.
-            vm(&["undefine", &name, "--tpm"]).fails(7, "--tpm is not supported by vnet-vm undefine");
+            vm(&["desc", &name, "--edit"]).fails(7, "--edit is not supported by vnet-vm desc");
         },
     );
 

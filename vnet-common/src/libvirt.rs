@@ -14,6 +14,7 @@ pub mod nwfilter_binding;
 pub mod ports;
 pub mod secret;
 pub mod xml;
+pub mod xpath;
 
 use crate::{Error, ErrorKind, Result};
 use std::sync::OnceLock;

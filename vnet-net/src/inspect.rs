@@ -6,6 +6,7 @@ use crate::xml::{self, Summary};
 use schemars::JsonSchema;
 use serde::Serialize;
 use virt::sys;
+use vnet_common::libvirt::xpath::{self, XpathArgs};
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::verb::{Render, TextStyle};
 use vnet_common::{Context, Journal, Result, Verb};
@@ -157,6 +158,8 @@ pub struct Dumpxml {
     /// The persistent definition, not the running one.
     #[arg(long)]
     pub inactive: bool,
+    #[command(flatten)]
+    pub xpath: XpathArgs,
 }
 
 /// A network's XML document; its JSON form is the parsed summary.
@@ -183,6 +186,9 @@ pub struct NetworkXml {
     pub ips: Vec<String>,
     /// The DHCP ranges of every subnet.
     pub dhcp_ranges: Vec<DhcpRange>,
+    /// With --xpath, each selected node's XML as printed (with --wrap, the one `<nodes>`
+    /// element); null without --xpath. The other fields still describe the whole network.
+    pub nodes: Option<Vec<String>>,
 }
 
 /// One DHCP range, both ends included.
@@ -216,6 +222,7 @@ impl NetworkXml {
             forward_dev: summary.forward_dev,
             mac: summary.mac,
             domain: summary.domain,
+            nodes: None,
         }
     }
 }
@@ -246,8 +253,12 @@ impl Verb for Dumpxml {
             .get_xml_desc(flags)
             .libvirt(format!("dump network {}", self.name))?;
         let summary = xml::parse(&text).context(format!("network {}", self.name))?;
+        let nodes = self.xpath.select(&text)?;
+        let shown = nodes.as_deref().map_or(text, xpath::document);
         // virsh prints a blank line after the document; so do we, so the two compare equal.
-        Ok(NetworkXml::new(format!("{text}\n"), summary))
+        let mut out = NetworkXml::new(format!("{shown}\n"), summary);
+        out.nodes = nodes;
+        Ok(out)
     }
 }
 
@@ -268,7 +279,8 @@ mod tests {
             json!({"name": "default", "uuid": "9197b66b-bb0e-4dbe-a315-09e9074cb68c", "mode": "nat",
                    "bridge": "virbr0", "forward_dev": null, "mac": "52:54:00:6f:03:ea", "domain": null,
                    "ips": ["192.168.122.1/24"],
-                   "dhcp_ranges": [{"start": "192.168.122.2", "end": "192.168.122.254"}]})
+                   "dhcp_ranges": [{"start": "192.168.122.2", "end": "192.168.122.254"}],
+                   "nodes": null})
         );
         assert_eq!(out.document(), Some(xml));
     }

@@ -29,9 +29,6 @@ pub(crate) fn virsh_refused(verb: &str) -> &'static [&'static str] {
 
 /// The table behind [`virsh_refused`]: verb, then the virsh options refused.
 const REFUSED: &[(&str, &[&str])] = &[
-    ("define", &["validate"]),
-    ("create", &["validate"]),
-    ("dumpxml", &["xpath", "wrap"]),
     ("port-dumpxml", &["xpath", "wrap"]),
     ("nwfilter-dumpxml", &["xpath", "wrap"]),
     ("nwfilter-binding-dumpxml", &["xpath", "wrap"]),

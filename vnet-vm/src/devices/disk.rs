@@ -74,10 +74,37 @@ pub struct AttachDisk {
     #[arg(long)]
     pub readonly: bool,
     #[command(flatten)]
+    pub more: DiskOptions,
+    #[command(flatten)]
     pub affect: super::devxml::DeviceAffect,
     /// Succeed (changed: false) when TARGET already holds SOURCE.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
+}
+
+/// attach-disk's further virsh options, each an element or driver attribute of the disk; libvirt
+/// checks their values (a WWN of 16 hex digits, an alias starting "ua-", an IOThread the domain
+/// has): what it refuses is its error, nothing attached.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DiskOptions {
+    /// The driver's I/O mode.
+    #[arg(long, value_name = "MODE", value_parser = ["native", "threads", "io_uring"])]
+    pub io: Option<String>,
+    /// readonly (as --readonly) or shareable (<shareable/>: other domains may use it too).
+    #[arg(long, value_name = "MODE", value_parser = ["readonly", "shareable"])]
+    pub mode: Option<String>,
+    /// The serial number the guest sees (<serial>).
+    #[arg(long, value_name = "SERIAL")]
+    pub serial: Option<String>,
+    /// The World Wide Name the guest sees (<wwn>, 16 hex digits).
+    #[arg(long, value_name = "WWN")]
+    pub wwn: Option<String>,
+    /// A user alias for the device (<alias name=...>, "ua-" then letters, digits, - _).
+    #[arg(long, value_name = "ALIAS")]
+    pub alias: Option<String>,
+    /// The IOThread (by id) that serves the disk.
+    #[arg(long, value_name = "ID")]
+    pub iothread: Option<u32>,
 }
 
 /// A disk after attach-disk or detach-disk.
@@ -191,7 +218,15 @@ impl AttachDisk {
             source: Some(self.source.clone()),
             target: self.target.clone(),
             bus: self.targetbus.clone(),
-            readonly: self.readonly || self.kind == DiskKind::Cdrom,
+            readonly: self.readonly
+                || self.kind == DiskKind::Cdrom
+                || self.more.mode.as_deref() == Some("readonly"),
+            io: self.more.io.clone(),
+            iothread: self.more.iothread.map(|i| i.to_string()),
+            serial: self.more.serial.clone(),
+            wwn: self.more.wwn.clone(),
+            shareable: self.more.mode.as_deref() == Some("shareable"),
+            alias: self.more.alias.clone(),
         })
     }
 }
@@ -217,6 +252,10 @@ impl AttachDisk {
         given("subdriver", &self.subdriver, &old.subdriver);
         given("targetbus", &self.targetbus, &old.bus);
         given("cache", &self.cache, &old.cache);
+        given("io", &self.more.io, &old.io);
+        given("serial", &self.more.serial, &old.serial);
+        given("wwn", &self.more.wwn, &old.wwn);
+        given("alias", &self.more.alias, &old.alias);
         if self.readonly && !old.readonly {
             out.push("readonly: no -> yes".into());
         }

@@ -98,28 +98,55 @@ pub struct Domifaddr {
     /// Where to read addresses: lease, arp, agent or any.
     #[arg(long, value_enum, default_value = "lease")]
     pub source: addrs::Source,
+    /// Only this interface's addresses (its host-side name, as virsh's Name column shows it);
+    /// a name the domain has not is an empty list, as in virsh.
+    #[arg(long, value_name = "IF")]
+    pub interface: Option<String>,
+    /// In -o text, the name and MAC on every line of an interface with several addresses
+    /// (virsh --full; without it later lines show "-"). JSON rows always carry both.
+    #[arg(long)]
+    pub full: bool,
 }
 
 /// The addresses `domifaddr` found.
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(transparent)]
-pub struct LeaseList(pub Vec<Lease>);
+pub struct LeaseList(
+    pub Vec<Lease>,
+    /// --full: repeat each interface's name and MAC in the text table.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub bool,
+);
 
+/// virsh domifaddr's fixed-width layout (its own printf, not a vshTable).
 impl Render for LeaseList {
     fn text(&self, style: TextStyle) -> String {
-        let rows: Vec<Vec<String>> = self
-            .0
-            .iter()
-            .map(|l| {
-                vec![
-                    l.interface.clone(),
-                    l.mac.clone(),
-                    l.protocol.clone(),
-                    l.address.clone(),
-                ]
-            })
-            .collect();
-        table::render(&["Name", "MAC address", "Protocol", "Address"], &rows, style)
+        let mut out = String::new();
+        if style.headers {
+            out.push_str(&format!(
+                " {:<10} {:<20} {:<8}     {}\n{}\n",
+                "Name",
+                "MAC address",
+                "Protocol",
+                "Address",
+                "-".repeat(79)
+            ));
+        }
+        for (i, l) in self.0.iter().enumerate() {
+            // virsh names an interface once, on its first address, unless --full.
+            let again = i > 0 && self.0[i - 1].interface == l.interface;
+            let (name, mac) = match again && !self.1 {
+                true => ("-", "-"),
+                false => (l.interface.as_str(), l.mac.as_str()),
+            };
+            out.push_str(&format!(
+                " {name:<10} {mac:<17}    {:<12} {}\n",
+                l.protocol, l.address
+            ));
+        }
+        out.push('\n');
+        out
     }
 }
 
@@ -134,7 +161,9 @@ impl Verb for Domifaddr {
             return Err(Error::failed(format!("domain {name} is not running"))
                 .with_hint(format!("start it: vnet-vm start {name}")));
         }
-        Ok(LeaseList(addrs::addresses(&dom, self.source)?))
+        let mut found = addrs::addresses(&dom, self.source)?;
+        found.retain(|l| self.interface.as_ref().is_none_or(|i| *i == l.interface));
+        Ok(LeaseList(found, self.full))
     }
 }
 

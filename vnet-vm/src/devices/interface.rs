@@ -4,7 +4,7 @@
 
 use super::scope::{facts, model, unplug_pending, wait_until_gone, word, Scope};
 use crate::domains::lookup::resolve;
-use crate::xml::domain::{domain_facts, interface_xml, XmlInterface};
+use crate::xml::domain::{domain_facts, interface_xml, interface_xml_with, IfaceExtras, XmlInterface};
 use schemars::JsonSchema;
 use serde::Serialize;
 use virt::domain::Domain;
@@ -87,11 +87,71 @@ pub struct AttachInterface {
     #[arg(long, value_name = "MAC")]
     pub mac: Option<String>,
     #[command(flatten)]
+    pub more: IfaceOptions,
+    #[command(flatten)]
     pub affect: super::devxml::DeviceAffect,
     /// Succeed (changed: false) when the domain already has this --mac on the same source (and
     /// --model, when given); exit 4 naming the model when only it differs.
     #[arg(long, visible_alias = "may-exist", requires = "mac")]
     pub exist_ok: bool,
+}
+
+/// attach-interface's further virsh options; libvirt checks what they name (an alias starting
+/// "ua-", a tap name not in use).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct IfaceOptions {
+    /// The host-side (tap) device's name (<target dev=...>).
+    #[arg(long, value_name = "NAME")]
+    pub target: Option<String>,
+    /// A user alias for the device (<alias name=...>, "ua-" then letters, digits, - _).
+    #[arg(long, value_name = "ALIAS")]
+    pub alias: Option<String>,
+    /// A script run when the interface is set up (<script path=...>).
+    #[arg(long, value_name = "PATH")]
+    pub script: Option<String>,
+    /// Inbound traffic shaping: average[,peak[,burst[,floor]]] (KiB/s, KiB).
+    #[arg(long, value_name = "RATE", value_parser = rate)]
+    pub inbound: Option<[u64; 4]>,
+    /// Outbound traffic shaping: average[,peak[,burst]] (KiB/s, KiB).
+    #[arg(long, value_name = "RATE", value_parser = rate)]
+    pub outbound: Option<[u64; 4]>,
+}
+
+/// virsh's rate: average[,peak[,burst[,floor]]], numbers; average not 0 (as virsh requires).
+fn rate(text: &str) -> std::result::Result<[u64; 4], Error> {
+    let bad = || {
+        Error::invalid(format!(
+            "rate {}: average[,peak[,burst[,floor]]] in KiB/s",
+            quote(text)
+        ))
+    };
+    let parts: Vec<&str> = text.split(',').collect();
+    if parts.len() > 4 {
+        return Err(bad());
+    }
+    let mut out = [0u64; 4];
+    for (slot, part) in out.iter_mut().zip(&parts) {
+        *slot = match part.is_empty() {
+            true => 0,
+            false => part.parse().map_err(|_| bad())?,
+        };
+    }
+    if out[0] == 0 {
+        return Err(bad());
+    }
+    Ok(out)
+}
+
+impl IfaceOptions {
+    fn extras(&self) -> IfaceExtras {
+        IfaceExtras {
+            target: self.target.clone(),
+            alias: self.alias.clone(),
+            script: self.script.clone(),
+            inbound: self.inbound,
+            outbound: self.outbound,
+        }
+    }
 }
 
 /// An interface after attach-interface or detach-interface.
@@ -222,7 +282,13 @@ impl Verb for AttachInterface {
             // --exist-ok, and every definition has it already.
             return Ok(out(false, mac.clone(), live_tap(&dom, mac, scope)));
         }
-        let xml = interface_xml(kind, Some(&self.source), mac.as_deref(), self.model.as_deref());
+        let xml = interface_xml_with(
+            kind,
+            Some(&self.source),
+            mac.as_deref(),
+            self.model.as_deref(),
+            &self.more.extras(),
+        );
         dom.attach_device_flags(&xml, scope.flags())
             .libvirt(format!("attach an interface to domain {}", quote(&self.name)))?;
         let mac = match mac {

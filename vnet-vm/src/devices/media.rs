@@ -42,6 +42,10 @@ pub struct ChangeMedia {
     /// Force it (eject a drive the guest has locked).
     #[arg(long)]
     pub force: bool,
+    /// The media is a block device (<disk type='block'> with <source dev=...>), as virsh
+    /// --block says; without it a local block device is recognised, anything else is a file.
+    #[arg(long)]
+    pub block: bool,
     #[command(flatten)]
     pub affect: DeviceAffect,
 }
@@ -88,7 +92,7 @@ fn media_of(drive: &Element) -> Option<String> {
 }
 
 /// `drive` holding `media` (None: empty), as the XML update-device takes.
-fn with_media(drive: &Element, media: Option<&str>) -> Result<Element> {
+fn with_media(drive: &Element, media: Option<&str>, block: bool) -> Result<Element> {
     let mut drive = drive.clone();
     // The backing chain libvirt reports belongs to the old media.
     drive
@@ -96,7 +100,7 @@ fn with_media(drive: &Element, media: Option<&str>) -> Result<Element> {
         .retain(|c| c.name != "source" && c.name != "backingStore");
     if let Some(media) = media {
         use std::os::unix::fs::FileTypeExt;
-        let block = std::fs::metadata(media).is_ok_and(|m| m.file_type().is_block_device());
+        let block = block || std::fs::metadata(media).is_ok_and(|m| m.file_type().is_block_device());
         let (kind, key) = if block { ("block", "dev") } else { ("file", "file") };
         drive.attrs.retain(|(k, _)| k != "type");
         drive.attrs.insert(0, ("type".into(), kind.into()));
@@ -190,7 +194,7 @@ impl Verb for ChangeMedia {
             .at(&["target"])
             .and_then(|t| t.attr_string("dev"))
             .unwrap_or_default();
-        let xml = element_xml(&with_media(&drive, new.as_deref())?);
+        let xml = element_xml(&with_media(&drive, new.as_deref(), self.block)?);
         let flags = scope.flags()
             | if self.force {
                 sys::VIR_DOMAIN_DEVICE_MODIFY_FORCE
@@ -226,9 +230,9 @@ mod tests {
         let drive = find_drive(DOMAIN, "/i/a.iso").unwrap().unwrap();
         assert_eq!(drive.at(&["target"]).unwrap().attr("dev"), Some("hdc"));
         assert!(find_drive(DOMAIN, "hdd").unwrap().is_none());
-        let ejected = element_xml(&with_media(&drive, None).unwrap());
+        let ejected = element_xml(&with_media(&drive, None, false).unwrap());
         assert!(!ejected.contains("<source"), "{ejected}");
-        let swapped = element_xml(&with_media(&drive, Some("/i/b.iso")).unwrap());
+        let swapped = element_xml(&with_media(&drive, Some("/i/b.iso"), false).unwrap());
         assert!(
             swapped.contains("<source file=\"/i/b.iso\"/><target dev=\"hdc\""),
             "{swapped}"
@@ -261,7 +265,7 @@ mod tests {
             args(&["/x.iso"]).check(&cdrom).unwrap().as_deref(),
             Some("/i/a.iso")
         );
-        let empty = with_media(&cdrom, None).unwrap();
+        let empty = with_media(&cdrom, None, false).unwrap();
         assert_eq!(args(&["--eject"]).check(&empty).unwrap_err().exit_code(), 3);
     }
 }

@@ -77,9 +77,33 @@ pub struct Console {
     /// After stdin closes, keep relaying the guest's output this long (seconds).
     #[arg(long, value_name = "SECS", default_value_t = 1.0)]
     pub linger: f64,
+    /// Attach this character device instead of the first console or serial port: its alias,
+    /// as virsh --devname takes it (serial0, serial1, console0, a channel's alias). An alias the
+    /// domain has not is exit 3.
+    #[arg(long, value_name = "NAME")]
+    pub devname: Option<String>,
+    /// Attach only if the hypervisor handles the console safely (virsh --safe; libvirt's
+    /// VIR_DOMAIN_CONSOLE_SAFE); where it cannot, libvirt refuses and nothing is attached.
+    #[arg(long)]
+    pub safe: bool,
 }
 
 impl Console {
+    /// libvirt's console flags for --force and --safe.
+    fn flags(&self) -> u32 {
+        let force = if self.force {
+            sys::VIR_DOMAIN_CONSOLE_FORCE
+        } else {
+            0
+        };
+        let safe = if self.safe {
+            sys::VIR_DOMAIN_CONSOLE_SAFE
+        } else {
+            0
+        };
+        force | safe
+    }
+
     /// The console as install attaches it: the default escape, no takeover.
     pub fn attach(name: &str) -> Console {
         Console {
@@ -87,6 +111,8 @@ impl Console {
             force: false,
             escape: "^]".to_string(),
             linger: 0.0,
+            devname: None,
+            safe: false,
         }
     }
 }
@@ -124,7 +150,8 @@ impl Verb for Console {
             )));
         }
         let linger = Duration::from_secs_f64(self.linger);
-        let stream = open(ctx.conn()?, &mut self.name, self.force)?;
+        let flags = self.flags();
+        let stream = open(ctx.conn()?, &mut self.name, flags, self.devname.as_deref())?;
         let ended = spawn_guest_to_stdout(stream.clone());
         if std::io::stdin().is_terminal() {
             let _raw = RawMode::enter()?;
@@ -141,15 +168,15 @@ impl Verb for Console {
     }
 }
 
-/// Opens the console stream of a running domain that has a serial device.
-/// `name` becomes the domain's own name, whichever ID or UUID found it.
-fn open(conn: &Connect, name: &mut String, force: bool) -> Result<Arc<Stream>> {
+/// Opens the console stream of a running domain that has a serial device (or the character
+/// device `devname` names). `name` becomes the domain's own name, whichever ID or UUID found it.
+fn open(conn: &Connect, name: &mut String, flags: u32, devname: Option<&str>) -> Result<Arc<Stream>> {
     let dom = crate::domains::lookup::resolve(conn, name)?;
     let name = name.as_str();
     let xml = dom.get_xml_desc(0).libvirt(format!("XML of domain {name}"))?;
     let facts =
         crate::xml::domain::domain_facts(&xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;
-    if !facts.has_serial {
+    if !facts.has_serial && devname.is_none() {
         return Err(Error::new(
             ErrorKind::Unavailable,
             format!("domain {name} has no serial console"),
@@ -161,12 +188,16 @@ fn open(conn: &Connect, name: &mut String, force: bool) -> Result<Arc<Stream>> {
             .with_hint(format!("start it: vnet-vm start {name}")));
     }
     let stream = Arc::new(Stream::new(conn, 0).libvirt("open a stream")?);
-    let flags = if force { sys::VIR_DOMAIN_CONSOLE_FORCE } else { 0 };
-    dom.open_console(None, &stream, flags).map_err(|e| {
+    dom.open_console(devname, &stream, flags).map_err(|e| {
         let busy = e.message().contains("Active console session");
+        let unknown = e.message().contains("cannot find character device");
         let err = vnet_common::libvirt::error(e).context(format!("console of {name}"));
         if busy {
             Error::exists(err.message).with_hint("take it over with --force")
+        } else if unknown {
+            Error::new(ErrorKind::NotFound, err.message).with_hint(format!(
+                "its aliases: vnet-vm dumpxml {name} --xpath '//devices/*/alias/@name'"
+            ))
         } else {
             err
         }

@@ -140,6 +140,11 @@ pub struct Define {
     /// Accepted for scripts that pass it: an identical definition is "changed": false either way.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
+    /// Have libvirt check the document against its domain schema first (virsh define
+    /// --validate): a document the schema refuses is exit 7 with libvirt's reason, nothing
+    /// defined.
+    #[arg(long)]
+    pub validate: bool,
 }
 
 impl Verb for Define {
@@ -149,12 +154,23 @@ impl Verb for Define {
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<FromFile> {
         let (xml, head) = read_definition(&self.file)?;
         let conn = ctx.conn()?;
+        let flags = if self.validate {
+            sys::VIR_DOMAIN_DEFINE_VALIDATE
+        } else {
+            0
+        };
         if let Some(dom) = same_domain(conn, &head)? {
             let xml = with_uuid(&dom, xml, &head)?;
-            return update(conn, &dom, &xml, head.name, &self.file, journal);
+            let new = Update {
+                xml: &xml,
+                flags,
+                file: &self.file,
+            };
+            return update(conn, &dom, new, head.name, journal);
         }
         let name = head.name;
-        let dom = Domain::define_xml(conn, &xml).libvirt(format!("define domain {}", quote(&name)))?;
+        let dom =
+            Domain::define_xml_flags(conn, &xml, flags).libvirt(format!("define domain {}", quote(&name)))?;
         let undo = dom.clone();
         journal.record_fn(format!("define domain {name}"), move || {
             undo.undefine_flags(sys::VIR_DOMAIN_UNDEFINE_NVRAM)
@@ -197,20 +213,28 @@ fn persistent_xml(dom: &Domain, name: &str) -> Result<String> {
         .libvirt(format!("XML of domain {}", quote(name)))
 }
 
+/// The definition `update` writes: the document, libvirt's define flags, the file it came from.
+struct Update<'a> {
+    xml: &'a str,
+    flags: u32,
+    file: &'a std::path::Path,
+}
+
 /// virsh define over an existing domain: the file becomes its persistent definition. libvirt
 /// reads the file as it reads every definition, so the definition read back before and after
 /// tells whether anything changed; when nothing did, no step is recorded.
 fn update(
     conn: &Connect,
     dom: &Domain,
-    xml: &str,
+    new: Update,
     name: String,
-    file: &std::path::Path,
     journal: &mut Journal,
 ) -> Result<FromFile> {
+    let Update { xml, flags, file } = new;
     let before = persistent_xml(dom, &name)?;
     let was_persistent = dom.is_persistent().libvirt(format!("domain {}", quote(&name)))?;
-    let updated = Domain::define_xml(conn, xml).libvirt(format!("define domain {}", quote(&name)))?;
+    let updated =
+        Domain::define_xml_flags(conn, xml, flags).libvirt(format!("define domain {}", quote(&name)))?;
     let after = persistent_xml(&updated, &name)?;
     let file_gives_macs = xml.contains("<mac");
     let changed = !was_persistent
@@ -250,6 +274,34 @@ pub struct Create {
     /// says (memory, vCPUs, kernel, disks, NICs); one that differs is exit 4 naming how.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
+    /// Have libvirt check the document against its domain schema first (virsh create
+    /// --validate): a document the schema refuses is exit 7 with libvirt's reason, nothing
+    /// started.
+    #[arg(long)]
+    pub validate: bool,
+    /// Leave the new domain paused (virsh create --paused): its CPUs wait for `vnet-vm resume`.
+    #[arg(long)]
+    pub paused: bool,
+    /// Destroy the domain when this command's connection to libvirt closes, that is when
+    /// vnet-vm exits (as when virsh create --autodestroy exits); in --batch, at the batch's end.
+    #[arg(long)]
+    pub autodestroy: bool,
+    /// Re-initialize a UEFI guest's NVRAM from its template before booting.
+    #[arg(long)]
+    pub reset_nvram: bool,
+}
+
+impl Create {
+    /// libvirt's create flags for virsh's --validate, --paused, --autodestroy, --reset-nvram.
+    fn flags(&self) -> u32 {
+        let pairs = [
+            (self.validate, sys::VIR_DOMAIN_START_VALIDATE),
+            (self.paused, sys::VIR_DOMAIN_START_PAUSED),
+            (self.autodestroy, sys::VIR_DOMAIN_START_AUTODESTROY),
+            (self.reset_nvram, sys::VIR_DOMAIN_START_RESET_NVRAM),
+        ];
+        pairs.iter().filter(|(on, _)| *on).fold(0, |a, (_, b)| a | b)
+    }
 }
 
 impl Verb for Create {
@@ -279,10 +331,20 @@ impl Verb for Create {
                 ))
                 .with_hint("destroy it first to create it from this file"));
             }
-            return from_file(&dom, head.name, false, &self.file, "created");
+            let out = from_file(&dom, head.name, false, &self.file, "created")?;
+            if self.paused && out.state != "paused" {
+                return Err(Error::exists(format!(
+                    "domain {} is {}, not paused as --paused asks",
+                    quote(&out.name),
+                    out.state
+                ))
+                .with_hint(format!("suspend it: vnet-vm suspend {}", out.name)));
+            }
+            return Ok(out);
         }
         let name = head.name;
-        let dom = Domain::create_xml(conn, &xml, 0).libvirt(format!("create domain {}", quote(&name)))?;
+        let dom = Domain::create_xml(conn, &xml, self.flags())
+            .libvirt(format!("create domain {}", quote(&name)))?;
         let undo = dom.clone();
         journal.record_fn(format!("create domain {name}"), move || {
             undo.destroy().libvirt("destroy the domain")
@@ -309,6 +371,77 @@ pub struct Undefine {
     pub missing_ok: bool,
     #[command(flatten)]
     pub keep: crate::domains::define::UndefineFlags,
+    #[command(flatten)]
+    pub storage: StorageChoice,
+}
+
+/// virsh undefine's choice of storage beside --remove-all-storage.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct StorageChoice {
+    /// Also delete these disks' volumes: targets or source paths, comma separated (virsh
+    /// --storage vda,/var/lib/libvirt/images/b.img; as domblklist names them). A name the
+    /// domain has no disk for is exit 3 before anything changes; a disk that is no storage
+    /// volume is left in place and listed in "not_removed".
+    #[arg(
+        long,
+        value_name = "TARGETS",
+        value_delimiter = ',',
+        conflicts_with = "remove_all_storage"
+    )]
+    pub storage: Vec<String>,
+    /// Overwrite each deleted volume's data with zeros first (libvirt's volume wipe).
+    #[arg(long)]
+    pub wipe_storage: bool,
+    /// Delete the volumes' own snapshots too (libvirt's DELETE_WITH_SNAPSHOTS; the storage
+    /// driver must support it).
+    /// Needs --remove-all-storage (exit 2 without it, as virsh refuses it).
+    #[arg(long)]
+    pub delete_storage_volume_snapshots: bool,
+}
+
+/// Each disk's target (vda) and file or device, as domblklist lists them.
+fn disk_targets(xml: &str) -> Result<Vec<(String, Option<String>)>> {
+    let domain =
+        vnet_common::libvirt::xml::parse(xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;
+    let disks = domain.all(&["devices", "disk"]).into_iter().map(|d| {
+        let target = d.child("target").and_then(|t| t.attr_string("dev"));
+        let source = d
+            .child("source")
+            .and_then(|s| ["file", "dev"].iter().find_map(|k| s.attr_string(k)));
+        (target.unwrap_or_default(), source)
+    });
+    Ok(disks.collect())
+}
+
+impl StorageChoice {
+    /// The disk files --storage names, each found by target or source in `xml`; exit 3 for a
+    /// name the domain has no disk for.
+    fn chosen(&self, xml: &str, name: &str) -> Result<Vec<String>> {
+        let disks = disk_targets(xml)?;
+        let mut files = Vec::new();
+        for wanted in &self.storage {
+            let (_, source) = disks
+                .iter()
+                .find(|(target, source)| target == wanted || source.as_deref() == Some(wanted.as_str()))
+                .ok_or_else(|| {
+                    Error::not_found(format!(
+                        "volume {} was not found for domain {}",
+                        quote(wanted),
+                        quote(name)
+                    ))
+                    .with_hint(format!("its disks: vnet-vm domblklist {name} --inactive"))
+                })?;
+            files.extend(source.clone());
+        }
+        Ok(files)
+    }
+
+    fn removal(&self) -> crate::storage::target::Deletion {
+        crate::storage::target::Deletion {
+            wipe: self.wipe_storage,
+            with_snapshots: self.delete_storage_volume_snapshots,
+        }
+    }
 }
 
 /// What `undefine` removed.
@@ -364,6 +497,12 @@ impl Verb for Undefine {
     type Output = Undefined;
 
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<Undefined> {
+        if self.storage.delete_storage_volume_snapshots && !self.remove_all_storage {
+            return Err(Error::new(
+                ErrorKind::Usage,
+                "--delete-storage-volume-snapshots requires --remove-all-storage",
+            ));
+        }
         let mut name = self.name;
         let conn = ctx.conn()?;
         let dom = match resolve(conn, &mut name) {
@@ -381,9 +520,18 @@ impl Verb for Undefine {
         let xml = dom
             .get_xml_desc(sys::VIR_DOMAIN_XML_INACTIVE)
             .libvirt("domain XML")?;
-        let facts =
+        let mut facts =
             crate::xml::domain::domain_facts(&xml).map_err(|e| Error::failed(format!("domain XML: {e}")))?;
-        if self.remove_all_storage && dom.is_active().libvirt("domain state")? {
+        let some_storage = !self.storage.storage.is_empty();
+        if some_storage {
+            // Only the disks named: no boot copies (virsh --storage touches only those).
+            facts = crate::xml::domain::DomainFacts {
+                disk_files: self.storage.chosen(&xml, &name)?,
+                ..Default::default()
+            };
+        }
+        let remove = self.remove_all_storage || some_storage;
+        if remove && dom.is_active().libvirt("domain state")? {
             return Err(
                 Error::exists(format!("domain {name} is running: its storage is in use"))
                     .with_hint(format!("stop it first: vnet-vm destroy {name}")),
@@ -393,8 +541,8 @@ impl Verb for Undefine {
         let explain = |e| self.keep.explain(e, &name);
         lifecycle::undefine_explained(&dom, &name, flags, Undo::Irreversible, journal, explain)?;
         vnet_common::libvirt::forwards::domain_undefined(conn, &dom)?;
-        let removed = if self.remove_all_storage {
-            Some(remove_storage(conn, &facts, journal)?)
+        let removed = if remove {
+            Some(remove_storage(conn, &facts, self.storage.removal(), journal)?)
         } else {
             None
         };
@@ -420,9 +568,10 @@ type Removed = (Vec<String>, Vec<String>, Vec<NotRemoved>);
 fn remove_storage(
     conn: &Connect,
     facts: &crate::xml::domain::DomainFacts,
+    how: crate::storage::target::Deletion,
     journal: &mut Journal,
 ) -> Result<Removed> {
-    use crate::storage::target::{remove_volume, Removal};
+    use crate::storage::target::{remove_volume_with, Removal};
     let (mut volumes, mut files, mut kept) = (Vec::new(), Vec::new(), Vec::new());
     // The kernel and initrd, and an ISO install uploaded (a CD-ROM in the boot directory named
     // as install names its copies; the cloud-init seed is already among the disk files).
@@ -442,7 +591,7 @@ fn remove_storage(
         .map(|p| (p, false))
         .chain(boot.map(|p| (p, true)));
     for (path, is_boot) in all {
-        match remove_volume(conn, path) {
+        match remove_volume_with(conn, path, how) {
             Removal::Removed => {
                 journal.irreversible(format!("delete volume {path}"))?;
                 match is_boot {
@@ -475,6 +624,15 @@ pub struct UndefineFlags {
     /// Also remove snapshot metadata (without it, a domain with snapshots is exit 4).
     #[arg(long)]
     pub snapshots_metadata: bool,
+    /// Also remove checkpoint metadata.
+    #[arg(long)]
+    pub checkpoints_metadata: bool,
+    /// Also remove the emulated TPM's state.
+    #[arg(long, conflicts_with = "keep_tpm")]
+    pub tpm: bool,
+    /// Keep the emulated TPM's state.
+    #[arg(long)]
+    pub keep_tpm: bool,
 }
 
 impl UndefineFlags {
@@ -487,6 +645,12 @@ impl UndefineFlags {
                 self.snapshots_metadata,
                 sys::VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA,
             ),
+            (
+                self.checkpoints_metadata,
+                sys::VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA,
+            ),
+            (self.tpm, sys::VIR_DOMAIN_UNDEFINE_TPM),
+            (self.keep_tpm, sys::VIR_DOMAIN_UNDEFINE_KEEP_TPM),
         ]
         .iter()
         .filter(|(on, _)| *on)
@@ -532,8 +696,11 @@ mod tests {
             keep_nvram: false,
             managed_save: true,
             snapshots_metadata: true,
+            checkpoints_metadata: true,
+            tpm: true,
+            keep_tpm: false,
         };
-        assert_eq!(all.flags(), 1 | 2 | 4);
+        assert_eq!(all.flags(), 1 | 2 | 4 | 16 | 32);
         assert_eq!(UndefineFlags::default().flags(), 0);
     }
 
@@ -541,6 +708,7 @@ mod tests {
         let verb = Define {
             file: file.to_path_buf(),
             exist_ok: false,
+            validate: false,
         };
         verb.run(session, &mut Journal::new()).unwrap()
     }
@@ -570,6 +738,7 @@ mod tests {
         let verb = Define {
             file: file.clone(),
             exist_ok: true,
+            validate: true,
         };
         let updated = verb.run(&mut session, &mut journal).unwrap();
         assert_eq!((updated.changed, updated.definition), (true, Some("updated")));

@@ -4,6 +4,7 @@ use super::lookup::{resolve, state_of};
 use schemars::JsonSchema;
 use serde::Serialize;
 use virt::sys;
+use vnet_common::libvirt::xpath::{self, XpathArgs};
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{table, Journal, Render, Result, TextStyle, Verb};
 
@@ -22,6 +23,10 @@ pub struct List {
     /// Only the domains tagged LABEL (install --tag).
     #[arg(long, value_name = "LABEL")]
     pub tag: Option<String>,
+    /// Each domain's title too (virsh list --title): a Title column in -o text, "title" in
+    /// JSON ("" for a domain without one).
+    #[arg(long)]
+    pub title: bool,
     #[command(flatten)]
     pub filters: ListFilters,
 }
@@ -133,6 +138,9 @@ pub struct DomainRow {
     /// The domain's tag (install --tag), absent when it has none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
+    /// With --title: the domain's title, "" when it has none (absent without --title).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
 }
 
 /// The domains `list` found.
@@ -144,6 +152,10 @@ pub struct DomainList(
     #[serde(skip)]
     #[schemars(skip)]
     pub Option<String>,
+    /// With --title: the table has virsh's Title column.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub bool,
 );
 
 impl Render for DomainList {
@@ -154,9 +166,15 @@ impl Render for DomainList {
     fn text(&self, style: TextStyle) -> String {
         let row = |d: &DomainRow| {
             let id = d.id.map_or("-".into(), |i| i.to_string());
-            vec![id, d.name.clone(), d.state.clone()]
+            let mut cells = vec![id, d.name.clone(), d.state.clone()];
+            cells.extend(d.title.clone());
+            cells
         };
-        table::names_or_table(self.1.as_deref(), &["Id", "Name", "State"], &self.0, row, style)
+        let headers: &[&str] = match self.2 {
+            true => &["Id", "Name", "State", "Title"],
+            false => &["Id", "Name", "State"],
+        };
+        table::names_or_table(self.1.as_deref(), headers, &self.0, row, style)
     }
 }
 
@@ -176,6 +194,7 @@ impl Verb for List {
                 state: shown_state(d, self.filters.managed_save),
                 uuid: d.get_uuid_string().unwrap_or_default(),
                 tag: vnet_common::tags::libvirt::domain_tag(d),
+                title: self.title.then(|| title_of(d)),
             })
             .collect();
         rows.retain(|r| self.tag.is_none() || r.tag == self.tag);
@@ -193,8 +212,18 @@ impl Verb for List {
             )),
             (false, false) => None,
         };
-        Ok(DomainList(rows, names))
+        Ok(DomainList(rows, names, self.title))
     }
+}
+
+/// The domain's title as virsh list --title shows it: "" when it has none.
+fn title_of(d: &virt::domain::Domain) -> String {
+    let title = d
+        .get_metadata(sys::VIR_DOMAIN_METADATA_TITLE as i32, None, 0)
+        .unwrap_or_default();
+    // No title is an error libvirt would otherwise print through its default handler.
+    virt::error::clear_error_callback();
+    title
 }
 
 /// virsh list --id [--name]: the running domains' ids, a line each; with --name every listed
@@ -245,14 +274,20 @@ pub struct Dumpxml {
     /// XML suitable for migration (no defaults libvirt adds itself).
     #[arg(long)]
     pub migratable: bool,
+    #[command(flatten)]
+    pub xpath: XpathArgs,
 }
 
 /// A domain's XML.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct DomainXml {
     pub name: String,
-    /// The domain XML as libvirt gives it.
+    /// The domain XML as libvirt gives it; with --xpath, the selected nodes as printed (each
+    /// followed by a newline).
     pub xml: String,
+    /// With --xpath, each selected node's XML (with --wrap, the one `<nodes>` element); null
+    /// without --xpath.
+    pub nodes: Option<Vec<String>>,
 }
 
 impl Render for DomainXml {
@@ -281,7 +316,13 @@ impl Verb for Dumpxml {
         let xml = dom
             .get_xml_desc(flags)
             .libvirt(format!("XML of domain {}", self.name))?;
-        Ok(DomainXml { name: self.name, xml })
+        let nodes = self.xpath.select(&xml)?;
+        let xml = nodes.as_deref().map_or(xml, xpath::document);
+        Ok(DomainXml {
+            name: self.name,
+            xml,
+            nodes,
+        })
     }
 }
 
@@ -298,6 +339,7 @@ mod tests {
                 all: true,
                 name: false,
                 tag: None,
+                title: false,
                 filters: Default::default(),
             },
         )

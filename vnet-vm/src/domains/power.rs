@@ -485,6 +485,7 @@ mod tests {
                 remove_all_storage: false,
                 missing_ok: true,
                 keep: Default::default(),
+                storage: Default::default(),
             },
         )
         .unwrap();
@@ -500,6 +501,7 @@ mod tests {
                 security_info: false,
                 update_cpu: false,
                 migratable: true,
+                xpath: Default::default(),
             },
         )
         .unwrap();

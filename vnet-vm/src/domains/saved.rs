@@ -44,7 +44,8 @@ pub struct SavedState {
     pub name: String,
     /// False when there was nothing to do (managedsave-remove without an image).
     pub changed: bool,
-    /// virsh's word for the domain's state now.
+    /// virsh's word for the domain's state now ("shut off" after saving a transient domain,
+    /// which libvirt then forgets until it is restored).
     pub state: String,
     /// The image file (save, restore); null for libvirt's own (managedsave).
     pub file: Option<String>,
@@ -79,10 +80,44 @@ fn running(dom: &Domain, name: &str) -> Result<()> {
     Ok(())
 }
 
-fn save_to(dom: &Domain, path: &str, flags: u32) -> std::result::Result<(), virt::error::Error> {
+/// --xml FILE of save and restore: the domain XML libvirt puts in (or restores from) the image
+/// instead of the domain's own (virsh: "filename containing updated XML for the target"). Read
+/// before anything is touched: a missing file is exit 3, one that is not UTF-8 or too big 7;
+/// libvirt refuses a document that changes the guest's ABI (exit 7 or 1, nothing changed).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ImageXml {
+    /// The domain XML to store in (save) or restore from (restore) the image instead.
+    #[arg(long, value_name = "FILE")]
+    pub xml: Option<std::path::PathBuf>,
+}
+
+impl ImageXml {
+    fn read(&self) -> Result<Option<String>> {
+        let Some(path) = &self.xml else {
+            return Ok(None);
+        };
+        let text = vnet_common::files::read_text(path, vnet_common::files::MAX_XML)?;
+        if text.contains('\0') {
+            return Err(Error::invalid(format!(
+                "--xml {}: a NUL byte is no XML",
+                quote(&path.display().to_string())
+            )));
+        }
+        Ok(Some(text))
+    }
+}
+
+fn save_to(
+    dom: &Domain,
+    path: &str,
+    xml: Option<&str>,
+    flags: u32,
+) -> std::result::Result<(), virt::error::Error> {
     let c_path = CString::new(path).expect("paths from the command line have no NUL");
-    // SAFETY: a valid domain pointer, a NUL-terminated path, no replacement XML.
-    let rc = unsafe { sys::virDomainSaveFlags(dom.as_ptr(), c_path.as_ptr(), std::ptr::null(), flags) };
+    let c_xml = xml.map(|x| CString::new(x).expect("checked for NUL bytes"));
+    let dxml = c_xml.as_ref().map_or(std::ptr::null(), |x| x.as_ptr());
+    // SAFETY: a valid domain pointer, a NUL-terminated path, the XML NUL-terminated or null.
+    let rc = unsafe { sys::virDomainSaveFlags(dom.as_ptr(), c_path.as_ptr(), dxml, flags) };
     match rc {
         -1 => Err(virt::error::Error::last_error()),
         _ => Ok(()),
@@ -99,6 +134,8 @@ pub struct Save {
     pub file: String,
     #[command(flatten)]
     pub flags: SaveFlags,
+    #[command(flatten)]
+    pub xml: ImageXml,
 }
 
 impl Verb for Save {
@@ -106,21 +143,34 @@ impl Verb for Save {
     type Output = SavedState;
 
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<SavedState> {
+        let xml = self.xml.read()?;
         let conn = ctx.conn()?.clone();
         let dom = lookup(&conn, &self.domain)?;
         let name = dom.get_name().libvirt("domain name")?;
         running(&dom, &name)?;
+        let persistent = dom.is_persistent().libvirt("domain persistence")?;
         if std::path::Path::new(&self.file).exists() {
             return Err(Error::exists(format!("{} exists already", quote(&self.file)))
                 .with_hint("save to a new file, or remove it first"));
         }
         let what = format!("save domain {} to {}", quote(&name), quote(&self.file));
-        save_to(&dom, &self.file, self.flags.bits()).libvirt(&what)?;
+        save_to(&dom, &self.file, xml.as_deref(), self.flags.bits()).libvirt(&what)?;
         let file = self.file.clone();
         journal.record_fn(what, move || {
             Domain::domain_restore_flags(&conn, &file, None, 0).libvirt("restore the domain")
         })?;
         let line = format!("\nDomain '{name}' saved to {}\n", self.file);
+        if !persistent {
+            // libvirt has forgotten the domain: nothing left to ask it about.
+            return Ok(SavedState {
+                name,
+                changed: true,
+                state: "shut off".into(),
+                file: Some(self.file),
+                managed_save: false,
+                line,
+            });
+        }
         saved(&dom, true, Some(self.file), line)
     }
 }
@@ -134,6 +184,11 @@ pub struct Restore {
     pub file: String,
     #[command(flatten)]
     pub flags: SaveFlags,
+    #[command(flatten)]
+    pub xml: ImageXml,
+    /// Re-initialize a UEFI guest's NVRAM from its template first.
+    #[arg(long)]
+    pub reset_nvram: bool,
 }
 
 impl Verb for Restore {
@@ -141,14 +196,21 @@ impl Verb for Restore {
     type Output = SavedState;
 
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<SavedState> {
+        let xml = self.xml.read()?;
         let conn = ctx.conn()?;
         let name = image_domain(conn, &self.file)?;
         let what = format!("restore domain {} from {}", quote(&name), quote(&self.file));
-        Domain::domain_restore_flags(conn, &self.file, None, self.flags.bits()).libvirt(&what)?;
+        let reset = if self.reset_nvram {
+            sys::VIR_DOMAIN_SAVE_RESET_NVRAM
+        } else {
+            0
+        };
+        Domain::domain_restore_flags(conn, &self.file, xml.as_deref(), self.flags.bits() | reset)
+            .libvirt(&what)?;
         let dom = lookup(conn, &name)?;
         let (undo, file) = (dom.clone(), self.file.clone());
         journal.record_fn(what, move || {
-            save_to(&undo, &file, 0).libvirt("save the domain again")
+            save_to(&undo, &file, None, 0).libvirt("save the domain again")
         })?;
         let line = format!("Domain restored from {}\n", self.file);
         saved(&dom, true, Some(self.file), line)

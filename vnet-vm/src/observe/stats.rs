@@ -37,9 +37,92 @@ pub struct Domstats {
     /// block.*: each block device's counters.
     #[arg(long)]
     pub block: bool,
+    /// perf.*: the perf events enabled for the domain.
+    #[arg(long)]
+    pub perf: bool,
+    /// iothread.*: each IOThread's polling values.
+    #[arg(long)]
+    pub iothread: bool,
+    /// memory.*: memory bandwidth and the like.
+    #[arg(long)]
+    pub memory: bool,
+    /// dirtyrate.*: the last memory dirty-rate calculation.
+    #[arg(long)]
+    pub dirtyrate: bool,
+    /// vm.*: the hypervisor's own statistics.
+    #[arg(long)]
+    pub vm: bool,
     /// Fail when the hypervisor lacks a group asked for.
     #[arg(long)]
     pub enforce: bool,
+    /// block.*: each layer of every disk's backing chain too.
+    #[arg(long)]
+    pub backing: bool,
+    /// Only statistics libvirt can read at once, without waiting for a busy domain job.
+    #[arg(long)]
+    pub nowait: bool,
+    /// Accepted as virsh accepts it: virsh prints the fields the same either way.
+    #[arg(long)]
+    pub raw: bool,
+    #[command(flatten)]
+    pub only: ListOnly,
+}
+
+/// domstats's --list-* filters: which domains, when none is named (libvirt refuses them with
+/// named domains, as virsh then does).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ListOnly {
+    /// Only running or paused domains.
+    #[arg(long)]
+    pub list_active: bool,
+    /// Only shut-off domains.
+    #[arg(long)]
+    pub list_inactive: bool,
+    /// Only persistent domains.
+    #[arg(long)]
+    pub list_persistent: bool,
+    /// Only transient domains.
+    #[arg(long)]
+    pub list_transient: bool,
+    /// Only running domains.
+    #[arg(long)]
+    pub list_running: bool,
+    /// Only paused domains.
+    #[arg(long)]
+    pub list_paused: bool,
+    /// Only shut-off domains.
+    #[arg(long)]
+    pub list_shutoff: bool,
+    /// Only domains in another state.
+    #[arg(long)]
+    pub list_other: bool,
+}
+
+impl ListOnly {
+    fn bits(&self) -> u32 {
+        [
+            (self.list_active, sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE),
+            (
+                self.list_inactive,
+                sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_INACTIVE,
+            ),
+            (
+                self.list_persistent,
+                sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_PERSISTENT,
+            ),
+            (
+                self.list_transient,
+                sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_TRANSIENT,
+            ),
+            (self.list_running, sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_RUNNING),
+            (self.list_paused, sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_PAUSED),
+            (self.list_shutoff, sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_SHUTOFF),
+            (self.list_other, sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_OTHER),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .fold(0, |mask, (_, flag)| mask | flag)
+    }
 }
 
 /// One domain's statistics.
@@ -80,10 +163,27 @@ impl Domstats {
             (self.vcpu, sys::VIR_DOMAIN_STATS_VCPU),
             (self.interface, sys::VIR_DOMAIN_STATS_INTERFACE),
             (self.block, sys::VIR_DOMAIN_STATS_BLOCK),
+            (self.perf, sys::VIR_DOMAIN_STATS_PERF),
+            (self.iothread, sys::VIR_DOMAIN_STATS_IOTHREAD),
+            (self.memory, sys::VIR_DOMAIN_STATS_MEMORY),
+            (self.dirtyrate, sys::VIR_DOMAIN_STATS_DIRTYRATE),
+            (self.vm, sys::VIR_DOMAIN_STATS_VM),
         ]
         .iter()
         .filter(|(on, _)| *on)
         .fold(0, |mask, (_, group)| mask | group)
+    }
+
+    /// libvirt's flags: the --list-* filters, --enforce, --backing, --nowait.
+    fn flags(&self) -> u32 {
+        [
+            (self.enforce, sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_ENFORCE_STATS),
+            (self.backing, sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_BACKING),
+            (self.nowait, sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .fold(self.only.bits(), |mask, (_, flag)| mask | flag)
     }
 }
 
@@ -98,11 +198,7 @@ impl Verb for Domstats {
             .iter()
             .map(|d| lookup(conn, d))
             .collect::<Result<_>>()?;
-        let flags = if self.enforce {
-            sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_ENFORCE_STATS
-        } else {
-            0
-        };
+        let flags = self.flags();
         let records = match doms.is_empty() {
             true => all_stats(conn, self.groups(), flags)?,
             false => list_stats(&doms, self.groups(), flags)?,
@@ -171,7 +267,16 @@ mod tests {
             vcpu: false,
             interface: false,
             block: false,
+            perf: false,
+            iothread: false,
+            memory: false,
+            dirtyrate: false,
+            vm: false,
             enforce: false,
+            backing: false,
+            nowait: false,
+            raw: true,
+            only: ListOnly::default(),
         };
         let out = verb.run(&mut session, &mut Journal::default()).unwrap();
         assert_eq!(out.0[0].name, "test");

@@ -32,6 +32,14 @@ pub struct CreateFlags {
     /// Freeze the guest's file systems through its agent (with --disk-only).
     #[arg(long)]
     pub quiesce: bool,
+    /// Have libvirt check the snapshot XML against its schema first: a document the schema
+    /// refuses is exit 7 with libvirt's reason, nothing taken.
+    #[arg(long)]
+    pub validate: bool,
+    /// Use the existing files an external snapshot names (libvirt's REUSE_EXT) instead of
+    /// refusing them.
+    #[arg(long)]
+    pub reuse_external: bool,
 }
 
 impl CreateFlags {
@@ -43,6 +51,8 @@ impl CreateFlags {
             (self.halt, sys::VIR_DOMAIN_SNAPSHOT_CREATE_HALT),
             (self.live, sys::VIR_DOMAIN_SNAPSHOT_CREATE_LIVE),
             (self.quiesce, sys::VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE),
+            (self.validate, sys::VIR_DOMAIN_SNAPSHOT_CREATE_VALIDATE),
+            (self.reuse_external, sys::VIR_DOMAIN_SNAPSHOT_CREATE_REUSE_EXT),
         ];
         pairs
             .iter()

@@ -11,25 +11,92 @@ use vnet_common::{table, Journal, Render, Result, TextStyle, Verb};
 
 /// List a domain's snapshots (virsh snapshot-list).
 ///
-/// Sorted by name, as virsh sorts them; -o json gives every field whatever the layout flags.
+/// Sorted by name, as virsh sorts them (--topological: parents before children, libvirt's
+/// order); -o json gives every field whatever the layout flags. The filters are libvirt's
+/// (VIR_DOMAIN_SNAPSHOT_LIST_*): each narrows the list, and the two of a pair together (--leaves
+/// --no-leaves) keep both kinds, as in virsh.
 #[derive(Debug, clap::Args)]
 pub struct SnapshotList {
     pub domain: String,
+    /// Only the children of this snapshot (with --descendants: all its descendants; --tree
+    /// roots the tree there). An unknown name is exit 3.
+    #[arg(long, value_name = "SNAPSHOT", conflicts_with = "current")]
+    pub from: Option<String>,
+    /// Sort parents before their children (libvirt's topological order) rather than by name.
+    #[arg(long)]
+    pub topological: bool,
+    #[command(flatten)]
+    pub filters: SnapshotFilters,
     /// Names only, one per line.
     #[arg(long, conflicts_with_all = ["tree", "parent"])]
     pub name: bool,
     /// The snapshots as a tree of parents and children.
     #[arg(long, conflicts_with = "parent")]
     pub tree: bool,
-    /// Only the children of the current snapshot (with --tree: it and its descendants).
+    /// Only the children of the current snapshot (--descendants: all its descendants; --tree
+    /// roots the tree there).
     #[arg(long)]
     pub current: bool,
-    /// With --current: every descendant, not only the direct children.
+    /// With --current or --from: every descendant, not only the direct children (without
+    /// either: exit 2, as virsh refuses it).
     #[arg(long)]
     pub descendants: bool,
     /// Add each snapshot's parent as a column.
     #[arg(long)]
     pub parent: bool,
+}
+
+/// virsh snapshot-list's filters, libvirt's VIR_DOMAIN_SNAPSHOT_LIST_* flags.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SnapshotFilters {
+    /// Only snapshots without a parent.
+    #[arg(long, conflicts_with_all = ["parent", "tree", "from", "current"])]
+    pub roots: bool,
+    /// Only snapshots without children.
+    #[arg(long, conflicts_with = "tree")]
+    pub leaves: bool,
+    /// Only snapshots with children.
+    #[arg(long, conflicts_with = "tree")]
+    pub no_leaves: bool,
+    /// Only snapshots with libvirt metadata (those that keep undefine from working).
+    #[arg(long)]
+    pub metadata: bool,
+    /// Only snapshots without libvirt metadata.
+    #[arg(long)]
+    pub no_metadata: bool,
+    /// Only snapshots taken while the domain was shut off.
+    #[arg(long, conflicts_with = "tree")]
+    pub inactive: bool,
+    /// Only snapshots taken while the domain ran (system checkpoints).
+    #[arg(long, conflicts_with = "tree")]
+    pub active: bool,
+    /// Only disk-only snapshots.
+    #[arg(long, conflicts_with = "tree")]
+    pub disk_only: bool,
+    /// Only internal snapshots (inside the qcow2 images).
+    #[arg(long, conflicts_with = "tree")]
+    pub internal: bool,
+    /// Only external snapshots (overlay files).
+    #[arg(long, conflicts_with = "tree")]
+    pub external: bool,
+}
+
+impl SnapshotFilters {
+    fn bits(&self) -> u32 {
+        let pairs = [
+            (self.roots, sys::VIR_DOMAIN_SNAPSHOT_LIST_ROOTS),
+            (self.leaves, sys::VIR_DOMAIN_SNAPSHOT_LIST_LEAVES),
+            (self.no_leaves, sys::VIR_DOMAIN_SNAPSHOT_LIST_NO_LEAVES),
+            (self.metadata, sys::VIR_DOMAIN_SNAPSHOT_LIST_METADATA),
+            (self.no_metadata, sys::VIR_DOMAIN_SNAPSHOT_LIST_NO_METADATA),
+            (self.inactive, sys::VIR_DOMAIN_SNAPSHOT_LIST_INACTIVE),
+            (self.active, sys::VIR_DOMAIN_SNAPSHOT_LIST_ACTIVE),
+            (self.disk_only, sys::VIR_DOMAIN_SNAPSHOT_LIST_DISK_ONLY),
+            (self.internal, sys::VIR_DOMAIN_SNAPSHOT_LIST_INTERNAL),
+            (self.external, sys::VIR_DOMAIN_SNAPSHOT_LIST_EXTERNAL),
+        ];
+        pairs.iter().filter(|(on, _)| *on).fold(0, |a, (_, b)| a | b)
+    }
 }
 
 /// One snapshot of `snapshot-list`.
@@ -142,11 +209,28 @@ impl Verb for SnapshotList {
     type Output = SnapshotRows;
 
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<SnapshotRows> {
+        let start = match (&self.from, self.current) {
+            (Some(name), _) => Some(Some(name.as_str())),
+            (None, true) => Some(None),
+            (None, false) => None,
+        };
+        if self.descendants && start.is_none() {
+            return Err(vnet_common::Error::new(
+                vnet_common::ErrorKind::Usage,
+                "--descendants requires either --from or --current",
+            ));
+        }
         let dom = lookup(ctx.conn()?, &self.domain)?;
         let what = format!("snapshots of domain {}", domain_name(&dom)?);
-        let snaps = match self.current {
-            false => dom.list_all_snapshots(0).libvirt(&what)?,
-            true => from_current(&dom, self.tree || self.descendants, self.tree)?,
+        let order = if self.topological {
+            sys::VIR_DOMAIN_SNAPSHOT_LIST_TOPOLOGICAL
+        } else {
+            0
+        };
+        let flags = self.filters.bits() | order;
+        let snaps = match start {
+            None => dom.list_all_snapshots(flags).libvirt(&what)?,
+            Some(from) => children(&dom, from, flags, (self.descendants, self.tree))?,
         };
         let current = DomainSnapshot::current(&dom, 0)
             .ok()
@@ -157,7 +241,9 @@ impl Verb for SnapshotList {
             let f = facts(snap)?;
             rows.push(snapshot_row(f, current.as_deref()));
         }
-        rows.sort_by_key(|r| r.name.to_lowercase());
+        if !self.topological {
+            rows.sort_by_key(|r| r.name.to_lowercase());
+        }
         let layout = match (self.name, self.tree, self.parent) {
             (true, _, _) => Layout::Names,
             (_, true, _) => Layout::Tree,
@@ -168,18 +254,26 @@ impl Verb for SnapshotList {
     }
 }
 
-/// --current: the current snapshot's children (all descendants with `all`), and itself with
-/// `itself` (--tree roots the tree there, as virsh does). No current snapshot: exit 3.
-fn from_current(dom: &virt::domain::Domain, all: bool, itself: bool) -> Result<Vec<DomainSnapshot>> {
-    let current = super::find(dom, &domain_name(dom)?, None)?;
-    let flags = if all {
+/// --from NAME or --current (`from` None): that snapshot's children passing `flags` (all
+/// descendants with `all`: --descendants), and itself first with `itself` (--tree roots the
+/// tree there, as virsh does). An unknown snapshot, or no current one: exit 3.
+fn children(
+    dom: &virt::domain::Domain,
+    from: Option<&str>,
+    flags: u32,
+    (all, itself): (bool, bool),
+) -> Result<Vec<DomainSnapshot>> {
+    let start = super::find(dom, &domain_name(dom)?, from)?;
+    let all = if all {
         sys::VIR_DOMAIN_SNAPSHOT_LIST_DESCENDANTS
     } else {
         0
     };
-    let mut snaps = current.list_all_children(flags).libvirt("snapshot children")?;
+    let mut snaps = start
+        .list_all_children(flags | all)
+        .libvirt("snapshot children")?;
     if itself {
-        snaps.push(current);
+        snaps.insert(0, start);
     }
     Ok(snaps)
 }

@@ -157,6 +157,9 @@ mod tests {
             current: false,
             descendants: false,
             parent: false,
+            from: None,
+            topological: false,
+            filters: Default::default(),
         };
         let rows = list.run(&mut ctx, &mut Journal::new()).unwrap();
         assert_eq!(rows.0.len(), 1);

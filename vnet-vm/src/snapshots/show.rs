@@ -6,6 +6,7 @@ use serde::Serialize;
 use virt::domain_snapshot::DomainSnapshot;
 use virt::sys;
 use vnet_common::libvirt::lookup::domain as lookup;
+use vnet_common::libvirt::xpath::{self, XpathArgs};
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{Journal, Render, Result, TextStyle, Verb};
 
@@ -16,6 +17,9 @@ pub struct SnapshotXml {
     pub name: String,
     /// The <domainsnapshot> document as libvirt gives it.
     pub xml: String,
+    /// With snapshot-dumpxml --xpath, each selected node's XML as printed (with --wrap, the one
+    /// `<nodes>` element); null otherwise.
+    pub nodes: Option<Vec<String>>,
     /// What is printed: the document, or with snapshot-current --name the name.
     #[serde(skip)]
     #[schemars(skip)]
@@ -70,6 +74,8 @@ pub struct SnapshotDumpxml {
     /// Include security-sensitive information.
     #[arg(long)]
     pub security_info: bool,
+    #[command(flatten)]
+    pub xpath: XpathArgs,
 }
 
 impl Verb for SnapshotDumpxml {
@@ -80,7 +86,12 @@ impl Verb for SnapshotDumpxml {
         let dom = lookup(ctx.conn()?, &self.domain)?;
         let domain = domain_name(&dom)?;
         let snap = find(&dom, &domain, Some(&self.snapshotname))?;
-        document(&snap, domain, self.security_info)
+        let mut out = document(&snap, domain, self.security_info)?;
+        out.nodes = self.xpath.select(&out.xml)?;
+        if let Some(nodes) = &out.nodes {
+            out.shown = format!("{}\n", xpath::document(nodes));
+        }
+        Ok(out)
     }
 }
 
@@ -95,6 +106,7 @@ fn document(snap: &DomainSnapshot, domain: String, secure: bool) -> Result<Snaps
         domain,
         name,
         xml,
+        nodes: None,
     })
 }
 

@@ -262,7 +262,18 @@ pub fn define_pool(conn: &Connect, name: &str, dir: &str, journal: &mut Journal)
 
 /// Defines a new pool from its XML, recording its undefine.
 pub fn define_pool_xml(conn: &Connect, name: &str, xml: &str, journal: &mut Journal) -> Result<StoragePool> {
-    let pool = StoragePool::define_xml(conn, xml, 0).libvirt(format!("define pool {name}"))?;
+    define_pool_xml_flags(conn, name, xml, 0, journal)
+}
+
+/// [`define_pool_xml`] with libvirt's define flags (VIR_STORAGE_POOL_DEFINE_VALIDATE).
+pub fn define_pool_xml_flags(
+    conn: &Connect,
+    name: &str,
+    xml: &str,
+    flags: u32,
+    journal: &mut Journal,
+) -> Result<StoragePool> {
+    let pool = StoragePool::define_xml(conn, xml, flags).libvirt(format!("define pool {name}"))?;
     let defined = pool.clone();
     journal.record_fn(format!("define pool {name}"), move || {
         defined.undefine().libvirt("undefine the pool")

@@ -13,6 +13,7 @@ use virt::connect::Connect;
 use virt::storage_pool::StoragePool;
 use virt::sys;
 use vnet_common::error::quote;
+use vnet_common::libvirt::xpath::{self, XpathArgs};
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{Error, Journal, Render, Result, TextStyle, Verb};
 
@@ -108,6 +109,11 @@ pub struct PoolDefine {
     /// Accepted for scripts that pass it: an identical definition is "changed": false either way.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
+    /// Have libvirt check the document against its pool schema first (virsh pool-define
+    /// --validate): a document the schema refuses is exit 7 with libvirt's reason, nothing
+    /// defined.
+    #[arg(long)]
+    pub validate: bool,
 }
 
 impl Verb for PoolDefine {
@@ -119,8 +125,13 @@ impl Verb for PoolDefine {
         let conn = ctx.conn()?;
         clashes(conn, &head, &name)?;
         let file = self.file.display().to_string();
+        let flags = if self.validate {
+            sys::VIR_STORAGE_POOL_DEFINE_VALIDATE
+        } else {
+            0
+        };
         let Some(pool) = by_name(conn, &name)? else {
-            let pool = storage::define_pool_xml(conn, &name, &text, journal)?;
+            let pool = storage::define_pool_xml_flags(conn, &name, &text, flags, journal)?;
             return defined(&pool, true, file, "created");
         };
         let uuid = pool.get_uuid_string().libvirt(format!("storage pool {name}"))?;
@@ -134,7 +145,7 @@ impl Verb for PoolDefine {
             // Without <uuid> libvirt would take the file for another pool of the same name.
             None => vnet_common::libvirt::document::insert_into_child(&text, "uuid", &uuid)?,
         };
-        update(conn, &pool, &text, &name, file, journal)
+        update(conn, &pool, (&text, flags), &name, file, journal)
     }
 }
 
@@ -144,19 +155,20 @@ fn persistent_xml(pool: &StoragePool, name: &str) -> Result<String> {
         .libvirt(format!("XML of storage pool {name}"))
 }
 
-/// pool-define over an existing pool: the file becomes its persistent definition; the
+/// pool-define over an existing pool: the file (with libvirt's define flags) becomes its
+/// persistent definition; the
 /// definitions read before and after tell whether anything changed.
 fn update(
     conn: &Connect,
     pool: &StoragePool,
-    text: &str,
+    (text, flags): (&str, u32),
     name: &str,
     file: String,
     journal: &mut Journal,
 ) -> Result<PoolDefined> {
     let was_persistent = pool.is_persistent().libvirt(format!("storage pool {name}"))?;
     let before = persistent_xml(pool, name)?;
-    let updated = StoragePool::define_xml(conn, text, 0).libvirt(format!("define pool {name}"))?;
+    let updated = StoragePool::define_xml(conn, text, flags).libvirt(format!("define pool {name}"))?;
     let after = persistent_xml(&updated, name)?;
     let permissions = text.contains("<permissions");
     let changed = !was_persistent || comparable(&before, permissions) != comparable(&after, permissions);
@@ -306,6 +318,8 @@ pub struct PoolDumpxml {
     /// The persistent definition rather than the running pool's.
     #[arg(long)]
     pub inactive: bool,
+    #[command(flatten)]
+    pub xpath: XpathArgs,
 }
 
 /// A pool's XML.
@@ -313,8 +327,11 @@ pub struct PoolDumpxml {
 pub struct PoolDocument {
     /// The pool's name.
     pub name: String,
-    /// The pool XML as libvirt gives it.
+    /// The pool XML as libvirt gives it; with --xpath, the selected nodes as printed.
     pub xml: String,
+    /// With --xpath, each selected node's XML (with --wrap, the one `<nodes>` element); null
+    /// without --xpath.
+    pub nodes: Option<Vec<String>>,
 }
 
 impl Render for PoolDocument {
@@ -342,6 +359,11 @@ impl Verb for PoolDumpxml {
         let xml = pool
             .get_xml_desc(flags)
             .libvirt(format!("XML of storage pool {name}"))?;
-        Ok(PoolDocument { name, xml })
+        let nodes = self.xpath.select(&xml)?;
+        Ok(PoolDocument {
+            name,
+            xml: nodes.as_deref().map_or(xml, xpath::document),
+            nodes,
+        })
     }
 }

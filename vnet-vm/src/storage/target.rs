@@ -76,7 +76,8 @@ pub enum Removal {
 /// Deletes the volume at `path` on the target host, found through libvirt only. A path that is
 /// no volume (after a refresh of its directory's pool; for boot copies, through a pool made for
 /// the boot directory) is left in place: nothing is ever deleted outside the connection.
-pub fn remove_volume(conn: &Connect, path: &str) -> Removal {
+/// `how` says whether it is wiped first and its snapshots deleted with it.
+pub fn remove_volume_with(conn: &Connect, path: &str, how: Deletion) -> Removal {
     let mut scratch = None;
     let mut vol = find_volume(conn, path);
     if vol.is_none() && crate::storage::paths::is_boot_copy(path) {
@@ -88,7 +89,7 @@ pub fn remove_volume(conn: &Connect, path: &str) -> Removal {
     }
     let outcome = match vol {
         None => Removal::Kept("not a storage volume of the target host".into()),
-        Some(vol) => match vol.delete(0) {
+        Some(vol) => match delete(&vol, how) {
             Ok(()) => Removal::Removed,
             Err(e) => Removal::Kept(format!(
                 "delete failed: {}",
@@ -100,6 +101,25 @@ pub fn remove_volume(conn: &Connect, path: &str) -> Removal {
         let _ = pool.destroy();
     }
     outcome
+}
+
+/// How [`remove_volume_with`] deletes: wiped first (zeros), and with the volume's snapshots.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Deletion {
+    pub wipe: bool,
+    pub with_snapshots: bool,
+}
+
+fn delete(vol: &StorageVol, how: Deletion) -> std::result::Result<(), virt::error::Error> {
+    if how.wipe {
+        vol.wipe(0)?;
+    }
+    let flags = if how.with_snapshots {
+        virt::sys::VIR_STORAGE_VOL_DELETE_WITH_SNAPSHOTS
+    } else {
+        0
+    };
+    vol.delete(flags)
 }
 
 /// Like [`pool_for_dir`] for a directory that must already exist on the target (nothing is made
@@ -304,9 +324,12 @@ mod tests {
         // kept (and a local file of that name, if any, is never looked at).
         let conn = Connect::open(Some("test:///default")).unwrap();
         let path = format!("{BOOT_DIR}/vnet-x-vmlinuz");
-        assert!(matches!(remove_volume(&conn, &path), Removal::Kept(_)));
         assert!(matches!(
-            remove_volume(&conn, "/nowhere/disk.img"),
+            remove_volume_with(&conn, &path, Deletion::default()),
+            Removal::Kept(_)
+        ));
+        assert!(matches!(
+            remove_volume_with(&conn, "/nowhere/disk.img", Deletion::default()),
             Removal::Kept(_)
         ));
     }

@@ -26,6 +26,15 @@ pub struct CreateFlags {
     pub reflink: bool,
 }
 
+/// VIR_STORAGE_VOL_CREATE_VALIDATE when --validate is given.
+fn validate_flag(validate: bool) -> u32 {
+    if validate {
+        sys::VIR_STORAGE_VOL_CREATE_VALIDATE
+    } else {
+        0
+    }
+}
+
 impl CreateFlags {
     fn libvirt(self) -> u32 {
         let mut flags = 0;
@@ -74,6 +83,10 @@ pub struct VolCreate {
     pub file: PathBuf,
     #[command(flatten)]
     pub flags: CreateFlags,
+    /// Have libvirt check the document against its volume schema first (virsh --validate): a
+    /// document the schema refuses is exit 7 with libvirt's reason, nothing made.
+    #[arg(long)]
+    pub validate: bool,
 }
 
 impl Verb for VolCreate {
@@ -85,7 +98,8 @@ impl Verb for VolCreate {
         let pool = active_pool(ctx.conn()?, &self.pool)?;
         name_free(&pool, &self.pool, &name)?;
         let shown = self.file.display().to_string();
-        let vol = StorageVol::create_xml(&pool, &text, self.flags.libvirt()).libvirt(format!(
+        let flags = self.flags.libvirt() | validate_flag(self.validate);
+        let vol = StorageVol::create_xml(&pool, &text, flags).libvirt(format!(
             "create volume {} from {}",
             quote(&name),
             quote(&shown)
@@ -115,6 +129,10 @@ pub struct VolCreateFrom {
     pub inputpool: Option<String>,
     #[command(flatten)]
     pub flags: CreateFlags,
+    /// Have libvirt check the document against its volume schema first (virsh --validate): a
+    /// document the schema refuses is exit 7 with libvirt's reason, nothing made.
+    #[arg(long)]
+    pub validate: bool,
 }
 
 impl Verb for VolCreateFrom {
@@ -128,12 +146,12 @@ impl Verb for VolCreateFrom {
         let pool = active_pool(conn, &self.pool)?;
         name_free(&pool, &self.pool, &name)?;
         let input_name = input.get_name().libvirt("volume name")?;
-        let vol =
-            StorageVol::create_xml_from(&pool, &text, &input, self.flags.libvirt()).libvirt(format!(
-                "create volume {} from volume {}",
-                quote(&name),
-                quote(&input_name)
-            ))?;
+        let flags = self.flags.libvirt() | validate_flag(self.validate);
+        let vol = StorageVol::create_xml_from(&pool, &text, &input, flags).libvirt(format!(
+            "create volume {} from volume {}",
+            quote(&name),
+            quote(&input_name)
+        ))?;
         record_new_volume(&vol, journal)?;
         VolChanged::of(&vol, true, format!("created from input vol {input_name}"))
     }

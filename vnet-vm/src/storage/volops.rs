@@ -6,6 +6,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use virt::sys;
 use vnet_common::error::quote;
+use vnet_common::libvirt::xpath::{self, XpathArgs};
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{Error, Journal, Render, Result, TextStyle, Verb};
 
@@ -290,6 +291,8 @@ pub struct VolDumpxml {
     /// The pool holding a volume given by name.
     #[arg(long, value_name = "POOL")]
     pub pool: Option<String>,
+    #[command(flatten)]
+    pub xpath: XpathArgs,
 }
 
 /// A volume's XML.
@@ -299,8 +302,11 @@ pub struct VolDocument {
     pub name: String,
     /// The pool holding it.
     pub pool: String,
-    /// The volume XML as libvirt gives it.
+    /// The volume XML as libvirt gives it; with --xpath, the selected nodes as printed.
     pub xml: String,
+    /// With --xpath, each selected node's XML (with --wrap, the one `<nodes>` element); null
+    /// without --xpath.
+    pub nodes: Option<Vec<String>>,
 }
 
 impl Render for VolDocument {
@@ -323,10 +329,12 @@ impl Verb for VolDumpxml {
         let xml = vol
             .get_xml_desc(0)
             .libvirt(format!("XML of volume {}", state.path))?;
+        let nodes = self.xpath.select(&xml)?;
         Ok(VolDocument {
             name: state.name,
             pool: state.pool,
-            xml,
+            xml: nodes.as_deref().map_or(xml, xpath::document),
+            nodes,
         })
     }
 }

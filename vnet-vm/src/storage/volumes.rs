@@ -543,6 +543,35 @@ pub struct VolUpload {
     /// The pool holding a volume given by name.
     #[arg(long, value_name = "POOL")]
     pub pool: Option<String>,
+    #[command(flatten)]
+    pub range: Range,
+}
+
+/// virsh's --offset and --length of vol-upload and vol-download: where in the volume, and how
+/// many bytes at most (0 or none: to the end of the file or volume). An offset past the
+/// volume's capacity, or an upload file longer than --length, is exit 7, checked before
+/// anything moves.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct Range {
+    /// The byte of the volume the transfer starts at.
+    #[arg(long, value_name = "BYTES", default_value_t = 0)]
+    pub offset: u64,
+    /// At most this many bytes (0: all); vol-upload refuses a longer file.
+    #[arg(long, value_name = "BYTES", default_value_t = 0)]
+    pub length: u64,
+}
+
+impl Range {
+    /// Refuses an offset past the end of a volume of `capacity` bytes.
+    fn check(&self, capacity: u64, path: &str) -> Result<()> {
+        if self.offset > capacity {
+            return Err(Error::invalid(format!(
+                "--offset {}: past the end of volume {path} ({capacity} bytes)",
+                self.offset
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Ends a stream after a failure; the error to report stays the first one.
@@ -557,22 +586,35 @@ impl Verb for VolUpload {
 
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<Transferred> {
         let shown = self.file.display().to_string();
-        let mut file = std::fs::File::open(&self.file).context(format!("open {}", quote(&shown)))?;
+        let file = std::fs::File::open(&self.file).context(format!("open {}", quote(&shown)))?;
         let length = file.metadata().context(format!("read {}", quote(&shown)))?.len();
         let conn = ctx.conn()?;
         let vol = require(conn, &self.vol, self.pool.as_deref())?;
         let state = VolState::read(&vol)?;
-        if length > state.capacity {
+        self.range.check(state.capacity, &state.path)?;
+        // virsh sends the whole file and libvirt stops it at --length, failing half-written:
+        // refused here before anything is written.
+        if self.range.length > 0 && length > self.range.length {
             return Err(Error::invalid(format!(
-                "{} ({length} bytes) is larger than volume {} ({} bytes)",
+                "{} ({length} bytes) is longer than --length {}",
                 quote(&shown),
+                self.range.length
+            ))
+            .with_hint("virsh, too, fails on it (after writing --length bytes)"));
+        }
+        if self.range.offset + length > state.capacity {
+            return Err(Error::invalid(format!(
+                "{} ({length} bytes from offset {}) is larger than volume {} ({} bytes)",
+                quote(&shown),
+                self.range.offset,
                 state.path,
                 state.capacity
             )));
         }
         let stream = Stream::new(conn, 0).libvirt("open a stream")?;
         let what = format!("upload to volume {}", state.path);
-        vol.upload(&stream, 0, length, 0).libvirt(&what)?;
+        vol.upload(&stream, self.range.offset, length, 0).libvirt(&what)?;
+        let mut file = std::io::Read::take(file, length);
         journal.irreversible(format!("overwrite volume {}", state.path))?;
         let mut buf = vec![0u8; 256 * 1024];
         let mut sent = 0u64;
@@ -621,6 +663,8 @@ pub struct VolDownload {
     /// The pool holding a volume given by name.
     #[arg(long, value_name = "POOL")]
     pub pool: Option<String>,
+    #[command(flatten)]
+    pub range: Range,
 }
 
 impl Verb for VolDownload {
@@ -632,6 +676,7 @@ impl Verb for VolDownload {
         let conn = ctx.conn()?;
         let vol = require(conn, &self.vol, self.pool.as_deref())?;
         let state = VolState::read(&vol)?;
+        self.range.check(state.capacity, &state.path)?;
         let existed = self.file.exists();
         let mut file = std::fs::File::create(&self.file).context(format!("create {}", quote(&shown)))?;
         if !existed {
@@ -642,7 +687,8 @@ impl Verb for VolDownload {
         }
         let stream = Stream::new(conn, 0).libvirt("open a stream")?;
         let what = format!("download volume {}", state.path);
-        vol.download(&stream, 0, 0, 0).libvirt(&what)?;
+        vol.download(&stream, self.range.offset, self.range.length, 0)
+            .libvirt(&what)?;
         let mut buf = vec![0u8; 256 * 1024];
         let mut received = 0u64;
         loop {

@@ -6,6 +6,28 @@ use vnet_common::Result;
 
 /// An interface's device XML: `<interface type=T><source T=S/><mac/><model/></interface>`.
 pub fn interface_xml(kind: &str, source: Option<&str>, mac: Option<&str>, model: Option<&str>) -> String {
+    interface_xml_with(kind, source, mac, model, &IfaceExtras::default())
+}
+
+/// attach-interface's further elements: the host-side name, a user alias, a script, bandwidth.
+#[derive(Debug, Clone, Default)]
+pub struct IfaceExtras {
+    pub target: Option<String>,
+    pub alias: Option<String>,
+    pub script: Option<String>,
+    /// (average, peak, burst, floor) in KiB/s and KiB; 0 leaves an attribute out.
+    pub inbound: Option<[u64; 4]>,
+    pub outbound: Option<[u64; 4]>,
+}
+
+/// [`interface_xml`] with [`IfaceExtras`].
+pub fn interface_xml_with(
+    kind: &str,
+    source: Option<&str>,
+    mac: Option<&str>,
+    model: Option<&str>,
+    extras: &IfaceExtras,
+) -> String {
     let mut w = Writer::new(Vec::new());
     w.create_element("interface")
         .with_attribute(("type", kind))
@@ -24,6 +46,35 @@ pub fn interface_xml(kind: &str, source: Option<&str>, mac: Option<&str>, model:
                 w.create_element("model")
                     .with_attribute(("type", model))
                     .write_empty()?;
+            }
+            let named = [
+                ("target", "dev", &extras.target),
+                ("alias", "name", &extras.alias),
+                ("script", "path", &extras.script),
+            ];
+            for (element, key, value) in named {
+                if let Some(value) = value {
+                    w.create_element(element)
+                        .with_attribute((key, value.as_str()))
+                        .write_empty()?;
+                }
+            }
+            if extras.inbound.is_some() || extras.outbound.is_some() {
+                w.create_element("bandwidth").write_inner_content(|w| {
+                    for (element, rate) in [("inbound", extras.inbound), ("outbound", extras.outbound)] {
+                        let Some(rate) = rate else { continue };
+                        let keys = ["average", "peak", "burst", "floor"];
+                        let values: Vec<(&str, String)> = keys
+                            .iter()
+                            .zip(rate)
+                            .filter(|(_, v)| *v > 0)
+                            .map(|(k, v)| (*k, v.to_string()))
+                            .collect();
+                        let attrs = values.iter().map(|(k, v)| (*k, v.as_str()));
+                        w.create_element(element).with_attributes(attrs).write_empty()?;
+                    }
+                    Ok::<_, std::io::Error>(())
+                })?;
             }
             Ok::<_, std::io::Error>(())
         })
@@ -46,6 +97,18 @@ pub struct XmlDiskDevice {
     pub target: String,
     pub bus: Option<String>,
     pub readonly: bool,
+    /// The driver's I/O mode (native, threads, io_uring).
+    pub io: Option<String>,
+    /// The IOThread serving the disk.
+    pub iothread: Option<String>,
+    /// The serial number the guest sees.
+    pub serial: Option<String>,
+    /// The World Wide Name the guest sees.
+    pub wwn: Option<String>,
+    /// Shared between domains (<shareable/>).
+    pub shareable: bool,
+    /// A user alias (ua-...).
+    pub alias: Option<String>,
 }
 
 /// The `<disk>` devices of a domain XML.
@@ -65,6 +128,12 @@ pub fn disks(xml: &str) -> Result<Vec<XmlDiskDevice>> {
             target: target.and_then(|t| t.attr_string("dev")).unwrap_or_default(),
             bus: target.and_then(|t| t.attr_string("bus")),
             readonly: disk.child("readonly").is_some(),
+            io: driver.and_then(|d| d.attr_string("io")),
+            iothread: driver.and_then(|d| d.attr_string("iothread")),
+            serial: disk.text_at(&["serial"]),
+            wwn: disk.text_at(&["wwn"]),
+            shareable: disk.child("shareable").is_some(),
+            alias: disk.child("alias").and_then(|a| a.attr_string("name")),
         }
     });
     Ok(disks.collect())
@@ -76,14 +145,19 @@ pub fn disk_xml(disk: &XmlDiskDevice) -> String {
     w.create_element("disk")
         .with_attributes([("type", disk.kind.as_str()), ("device", disk.device.as_str())])
         .write_inner_content(|w| {
-            if disk.driver.is_some() || disk.subdriver.is_some() || disk.cache.is_some() {
+            let driver_attrs = [
+                ("type", &disk.subdriver),
+                ("cache", &disk.cache),
+                ("io", &disk.io),
+                ("iothread", &disk.iothread),
+            ];
+            if disk.driver.is_some() || driver_attrs.iter().any(|(_, v)| v.is_some()) {
                 let mut driver = w.create_element("driver");
                 driver = driver.with_attribute(("name", disk.driver.as_deref().unwrap_or("qemu")));
-                if let Some(sub) = &disk.subdriver {
-                    driver = driver.with_attribute(("type", sub.as_str()));
-                }
-                if let Some(cache) = &disk.cache {
-                    driver = driver.with_attribute(("cache", cache.as_str()));
+                for (key, value) in driver_attrs {
+                    if let Some(value) = value {
+                        driver = driver.with_attribute((key, value.as_str()));
+                    }
                 }
                 driver.write_empty()?;
             }
@@ -102,6 +176,20 @@ pub fn disk_xml(disk: &XmlDiskDevice) -> String {
             target.write_empty()?;
             if disk.readonly {
                 w.create_element("readonly").write_empty()?;
+            }
+            if disk.shareable {
+                w.create_element("shareable").write_empty()?;
+            }
+            for (element, value) in [("serial", &disk.serial), ("wwn", &disk.wwn)] {
+                if let Some(value) = value {
+                    w.create_element(element)
+                        .write_text_content(quick_xml::events::BytesText::new(value))?;
+                }
+            }
+            if let Some(alias) = &disk.alias {
+                w.create_element("alias")
+                    .with_attribute(("name", alias.as_str()))
+                    .write_empty()?;
             }
             Ok::<_, std::io::Error>(())
         })

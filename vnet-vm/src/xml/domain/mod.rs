@@ -9,6 +9,6 @@ pub mod read;
 pub mod xpath;
 
 pub use build::{domain_xml, CpuMode, DomainSpec, OsBoot, XmlDisk};
-pub use devices::{disk_xml, disks, interface_xml, XmlDiskDevice};
+pub use devices::{disk_xml, disks, interface_xml, interface_xml_with, IfaceExtras, XmlDiskDevice};
 pub use element::Element;
 pub use read::{display, domain_caps, domain_facts, read_head, DomainFacts, Graphics, XmlHead, XmlInterface};
