@@ -974,3 +974,24 @@ fn atomic_storage_batch_undoes_pools_and_volumes() {
         assert_eq!(records[3]["exit_code"], 7, "{run:?}");
     });
 }
+
+/// vol-list --details prints virsh's detailed table (the JSON always has the details).
+#[test]
+fn vol_list_details_as_virsh() {
+    let lab = lab!();
+    let (pool, dir) = lab_pool(&lab, "det");
+    let t = dir.display().to_string();
+    sh_ok(&format!(
+        "virsh pool-define-as {pool} dir --target {t} && virsh pool-build {pool} && virsh pool-start {pool}"
+    ));
+    vm(&["vol-create-as", &pool, "ours.qcow2", "64M", "--format", "qcow2"]).ok();
+    sh_ok(&format!(
+        "virsh vol-create-as {pool} theirs.img 8M --format raw && virsh pool-refresh {pool}"
+    ));
+    assert_eq!(
+        vm(&["vol-list", &pool, "--details", "-o", "text"]).ok().stdout,
+        sh_ok(&format!("virsh vol-list {pool} --details"))
+    );
+    let listed = vm(&["vol-list", "--pool", &pool, "--details"]).ok().json();
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+}

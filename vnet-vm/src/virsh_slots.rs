@@ -223,7 +223,6 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("pool-info", &["bytes"]),
     ("pool-build", &["no-overwrite", "overwrite"]),
     ("pool-start", &["build", "no-overwrite", "overwrite"]),
-    ("vol-list", &["details"]),
     ("vol-create-as", &["allocation", "prealloc-metadata", "print-xml"]),
     ("vol-info", &["bytes", "physical"]),
     ("vol-delete", &["delete-snapshots"]),

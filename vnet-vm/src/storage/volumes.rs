@@ -193,26 +193,53 @@ pub fn active_pool(conn: &Connect, name: &str) -> Result<StoragePool> {
 
 /// List a pool's volumes (virsh vol-list POOL), sorted by name.
 ///
-/// -o text prints virsh's table (Name, Path).
+/// -o text prints virsh's table (Name, Path; with --details also Type, Capacity, Allocation).
+/// The JSON always has every detail.
 #[derive(Debug, clap::Args)]
 pub struct VolList {
     /// Pool name.
     pub pool: String,
+    /// -o text: virsh's detailed table.
+    #[arg(long)]
+    pub details: bool,
 }
 
 /// The volumes listed.
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(transparent)]
-pub struct Volumes(pub Vec<VolState>);
+pub struct Volumes {
+    pub volumes: Vec<VolState>,
+    /// -o text: virsh's --details table.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub details: bool,
+}
 
 impl Render for Volumes {
     fn text(&self, style: TextStyle) -> String {
+        if !self.details {
+            let rows: Vec<Vec<String>> = self
+                .volumes
+                .iter()
+                .map(|v| vec![v.name.clone(), v.path.clone()])
+                .collect();
+            return table::render(&["Name", "Path"], &rows, style);
+        }
+        let size = super::pools::pretty_capacity;
         let rows: Vec<Vec<String>> = self
-            .0
+            .volumes
             .iter()
-            .map(|v| vec![v.name.clone(), v.path.clone()])
+            .map(|v| {
+                vec![
+                    v.name.clone(),
+                    v.path.clone(),
+                    v.kind.clone(),
+                    size(v.capacity),
+                    size(v.allocation),
+                ]
+            })
             .collect();
-        table::render(&["Name", "Path"], &rows, style)
+        table::render(&["Name", "Path", "Type", "Capacity", "Allocation"], &rows, style)
     }
 }
 
@@ -230,7 +257,10 @@ impl Verb for VolList {
             states.push(VolState::read(vol)?);
         }
         states.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(Volumes(states))
+        Ok(Volumes {
+            volumes: states,
+            details: self.details,
+        })
     }
 }
 
