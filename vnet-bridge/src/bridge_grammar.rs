@@ -12,73 +12,39 @@ pub const BRIDGE: IpGrammar = IpGrammar {
     own: &[],
 };
 
-const fn option(name: &'static str, effect: Effect) -> IpOption {
-    IpOption {
-        name,
-        exact: false,
-        effect,
-    }
-}
-
-const fn exact(name: &'static str, effect: Effect) -> IpOption {
-    IpOption {
-        name,
-        exact: true,
-        effect,
-    }
-}
-
 /// bridge's global options (bridge/bridge.c main), in its order.
 const OPTIONS: &[IpOption] = &[
-    option("-help", Effect::Flag("--help", false)),
-    option("-Version", Effect::Flag("--version", false)),
-    option("-stats", Effect::Refused),
-    option("-statistics", Effect::Refused),
-    option("-details", Effect::Layout(false)),
-    option("-oneline", Effect::Layout(false)),
-    option("-timestamp", Effect::Layout(false)),
-    option("-family", Effect::Family),
-    exact("-4", Effect::ForVerb("-4")),
-    exact("-6", Effect::ForVerb("-6")),
-    option("-netns", Effect::Flag("-n", true)),
-    exact("-c", Effect::Layout(false)),
-    option("-color", Effect::Layout(false)),
-    option("-colour", Effect::Layout(false)),
-    option("-compressvlans", Effect::Layout(false)),
-    option("-force", Effect::Flag("--force", false)),
-    option("-json", Effect::Flag("-j", false)),
-    option("-pretty", Effect::Flag("-p", false)),
-    option("-batch", Effect::Flag("--batch", true)),
+    IpOption::prefix("-help", Effect::Flag("--help", false)),
+    IpOption::prefix("-Version", Effect::Flag("--version", false)),
+    IpOption::prefix("-stats", Effect::Refused),
+    IpOption::prefix("-statistics", Effect::Refused),
+    IpOption::prefix("-details", Effect::Layout(false)),
+    IpOption::prefix("-oneline", Effect::Layout(false)),
+    IpOption::prefix("-timestamp", Effect::Layout(false)),
+    IpOption::prefix("-family", Effect::Family),
+    IpOption::exact("-4", Effect::ForVerb("-4")),
+    IpOption::exact("-6", Effect::ForVerb("-6")),
+    IpOption::prefix("-netns", Effect::Flag("-n", true)),
+    IpOption::exact("-c", Effect::Layout(false)),
+    IpOption::prefix("-color", Effect::Layout(false)),
+    IpOption::prefix("-colour", Effect::Layout(false)),
+    IpOption::prefix("-compressvlans", Effect::Layout(false)),
+    IpOption::prefix("-force", Effect::Flag("--force", false)),
+    IpOption::prefix("-json", Effect::Flag("-j", false)),
+    IpOption::prefix("-pretty", Effect::Flag("-p", false)),
+    IpOption::prefix("-batch", Effect::Flag("--batch", true)),
 ];
 
 type Commands = &'static [(&'static str, Option<&'static str>)];
 
-const fn object(name: &'static str, commands: Commands, default: &'static str) -> IpObject {
-    IpObject {
-        name,
-        verb: Some(name),
-        commands,
-        default: Some(default),
-    }
-}
-
-const fn lacking(name: &'static str) -> IpObject {
-    IpObject {
-        name,
-        verb: None,
-        commands: &[],
-        default: None,
-    }
-}
-
 /// bridge's objects (bridge/bridge.c cmds[]), in its order.
 const OBJECTS: &[IpObject] = &[
-    object("link", LINK, "show"),
-    object("fdb", FDB, "show"),
-    lacking("mdb"),
-    lacking("mst"),
-    object("vlan", VLAN, "show"),
-    lacking("vni"),
+    IpObject::of("link", "link", LINK, "show"),
+    IpObject::of("fdb", "fdb", FDB, "show"),
+    IpObject::lacking("mdb"),
+    IpObject::lacking("mst"),
+    IpObject::of("vlan", "vlan", VLAN, "show"),
+    IpObject::lacking("vni"),
     IpObject {
         name: "monitor",
         verb: Some("monitor"),
@@ -132,36 +98,10 @@ const VLAN: Commands = &[
 
 #[cfg(test)]
 mod tests {
-    use super::BRIDGE;
-    use crate::BridgeTool;
-
-    /// Every verb the tables name is one vnet-bridge has; every refused one it does not have.
+    /// Every verb the tables name is one the tool has; every refused one it does not have.
     #[test]
-    fn the_tables_match_vnet_bridge_verbs() {
-        let command = vnet_common::tool::command::<BridgeTool>();
-        for object in BRIDGE.objects.iter().filter(|o| o.verb != Some("help")) {
-            let Some(verb) = object.verb else {
-                assert!(
-                    command.find_subcommand(object.name).is_none(),
-                    "{} is a verb now",
-                    object.name
-                );
-                continue;
-            };
-            let set = command
-                .find_subcommand(verb)
-                .unwrap_or_else(|| panic!("no verb {verb}"));
-            for (name, verb) in object.commands {
-                match verb {
-                    Some("help") => {}
-                    Some(verb) => assert!(set.find_subcommand(verb).is_some(), "no {} {verb}", object.name),
-                    None => assert!(
-                        set.find_subcommand(name).is_none(),
-                        "{} {name} is a verb now",
-                        object.name
-                    ),
-                }
-            }
-        }
+    fn the_tables_match_the_tools_verbs() {
+        let command = vnet_common::tool::command::<crate::BridgeTool>();
+        vnet_common::ip_args::testing::check_against_clap(&command, &super::BRIDGE);
     }
 }

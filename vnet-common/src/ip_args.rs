@@ -24,6 +24,26 @@ pub struct IpOption {
     pub effect: Effect,
 }
 
+impl IpOption {
+    /// An option ip matches by prefix (`-netns`: `-n`, `-net`, ...).
+    pub const fn prefix(name: &'static str, effect: Effect) -> IpOption {
+        IpOption {
+            name,
+            exact: false,
+            effect,
+        }
+    }
+
+    /// An option ip matches only as written (`-4`, `-echo`).
+    pub const fn exact(name: &'static str, effect: Effect) -> IpOption {
+        IpOption {
+            name,
+            exact: true,
+            effect,
+        }
+    }
+}
+
 /// What an ip global option becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
@@ -52,6 +72,33 @@ pub struct IpObject {
     pub commands: &'static [(&'static str, Option<&'static str>)],
     /// The command of a line that names none (`ip route` is `ip route show`).
     pub default: Option<&'static str>,
+}
+
+impl IpObject {
+    /// An object vnet has as verb set `verb`, with its commands and the one a bare object means.
+    pub const fn of(
+        name: &'static str,
+        verb: &'static str,
+        commands: &'static [(&'static str, Option<&'static str>)],
+        default: &'static str,
+    ) -> IpObject {
+        IpObject {
+            name,
+            verb: Some(verb),
+            commands,
+            default: Some(default),
+        }
+    }
+
+    /// An object vnet does not have: refused by name.
+    pub const fn lacking(name: &'static str) -> IpObject {
+        IpObject {
+            name,
+            verb: None,
+            commands: &[],
+            default: None,
+        }
+    }
 }
 
 /// A tool's copy of ip's (or bridge's) tables.
@@ -269,6 +316,50 @@ fn leaf<'a>(root: &'a Command, words: &[String]) -> Option<&'a Command> {
         }
     }
     Some(here)
+}
+
+/// Holds a tool's [`IpGrammar`] to its parser (tests only).
+#[cfg(feature = "testing")]
+pub mod testing {
+    use super::IpGrammar;
+    use clap::Command;
+
+    /// Every verb the tables name is one of `command`'s; every refused object or command is not
+    /// (a new verb must be named in the tables). clap's own `help` is left out: it is added when
+    /// the command is built.
+    pub fn check_against_clap(command: &Command, grammar: &IpGrammar) {
+        for object in grammar.objects.iter().filter(|o| o.verb != Some("help")) {
+            let Some(verb) = object.verb else {
+                assert!(
+                    command.find_subcommand(object.name).is_none(),
+                    "{} is a verb now",
+                    object.name
+                );
+                continue;
+            };
+            let set = command
+                .find_subcommand(verb)
+                .unwrap_or_else(|| panic!("no verb {verb}"));
+            for (name, verb) in object.commands {
+                match verb {
+                    Some("help") => {}
+                    Some(verb) => assert!(set.find_subcommand(verb).is_some(), "no {} {verb}", object.name),
+                    None => assert!(
+                        set.find_subcommand(name).is_none(),
+                        "{} {name} is a verb now",
+                        object.name
+                    ),
+                }
+            }
+            if let Some(default) = object.default {
+                assert!(
+                    set.find_subcommand(default).is_some(),
+                    "no {} {default}",
+                    object.name
+                );
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -13,100 +13,61 @@ pub const IP: IpGrammar = IpGrammar {
     own: &["add"],
 };
 
-const fn option(name: &'static str, effect: Effect) -> IpOption {
-    IpOption {
-        name,
-        exact: false,
-        effect,
-    }
-}
-
-const fn exact(name: &'static str, effect: Effect) -> IpOption {
-    IpOption {
-        name,
-        exact: true,
-        effect,
-    }
-}
-
 /// ip's global options (ip/ip.c main), in its order.
 const OPTIONS: &[IpOption] = &[
-    option("-loops", Effect::Layout(true)),
-    option("-family", Effect::Family),
-    exact("-4", Effect::ForVerb("-4")),
-    exact("-6", Effect::ForVerb("-6")),
-    exact("-0", Effect::Refused),
-    exact("-M", Effect::Refused),
-    exact("-B", Effect::Refused),
-    option("-human", Effect::Layout(false)),
-    option("-iec", Effect::Layout(false)),
-    option("-stats", Effect::Refused),
-    option("-statistics", Effect::Refused),
-    option("-details", Effect::Layout(false)),
-    option("-resolve", Effect::Layout(false)),
-    option("-oneline", Effect::Layout(false)),
-    option("-timestamp", Effect::Layout(false)),
-    option("-tshort", Effect::Layout(false)),
-    option("-Version", Effect::Flag("--version", false)),
-    option("-force", Effect::Flag("--force", false)),
-    option("-batch", Effect::Flag("--batch", true)),
-    option("-brief", Effect::Layout(false)),
-    option("-json", Effect::Flag("-j", false)),
-    option("-pretty", Effect::Flag("-p", false)),
-    option("-rcvbuf", Effect::Layout(true)),
-    exact("-c", Effect::Layout(false)),
-    option("-color", Effect::Layout(false)),
-    option("-colour", Effect::Layout(false)),
-    option("-help", Effect::Flag("--help", false)),
-    option("-netns", Effect::Flag("-n", true)),
-    option("-Numeric", Effect::Layout(false)),
-    option("-all", Effect::ForVerb("--all")),
-    exact("-echo", Effect::Layout(false)),
+    IpOption::prefix("-loops", Effect::Layout(true)),
+    IpOption::prefix("-family", Effect::Family),
+    IpOption::exact("-4", Effect::ForVerb("-4")),
+    IpOption::exact("-6", Effect::ForVerb("-6")),
+    IpOption::exact("-0", Effect::Refused),
+    IpOption::exact("-M", Effect::Refused),
+    IpOption::exact("-B", Effect::Refused),
+    IpOption::prefix("-human", Effect::Layout(false)),
+    IpOption::prefix("-iec", Effect::Layout(false)),
+    IpOption::prefix("-stats", Effect::Refused),
+    IpOption::prefix("-statistics", Effect::Refused),
+    IpOption::prefix("-details", Effect::Layout(false)),
+    IpOption::prefix("-resolve", Effect::Layout(false)),
+    IpOption::prefix("-oneline", Effect::Layout(false)),
+    IpOption::prefix("-timestamp", Effect::Layout(false)),
+    IpOption::prefix("-tshort", Effect::Layout(false)),
+    IpOption::prefix("-Version", Effect::Flag("--version", false)),
+    IpOption::prefix("-force", Effect::Flag("--force", false)),
+    IpOption::prefix("-batch", Effect::Flag("--batch", true)),
+    IpOption::prefix("-brief", Effect::Layout(false)),
+    IpOption::prefix("-json", Effect::Flag("-j", false)),
+    IpOption::prefix("-pretty", Effect::Flag("-p", false)),
+    IpOption::prefix("-rcvbuf", Effect::Layout(true)),
+    IpOption::exact("-c", Effect::Layout(false)),
+    IpOption::prefix("-color", Effect::Layout(false)),
+    IpOption::prefix("-colour", Effect::Layout(false)),
+    IpOption::prefix("-help", Effect::Flag("--help", false)),
+    IpOption::prefix("-netns", Effect::Flag("-n", true)),
+    IpOption::prefix("-Numeric", Effect::Layout(false)),
+    IpOption::prefix("-all", Effect::ForVerb("--all")),
+    IpOption::exact("-echo", Effect::Layout(false)),
 ];
 
 type Commands = &'static [(&'static str, Option<&'static str>)];
 
-const fn object(
-    name: &'static str,
-    verb: &'static str,
-    commands: Commands,
-    default: &'static str,
-) -> IpObject {
-    IpObject {
-        name,
-        verb: Some(verb),
-        commands,
-        default: Some(default),
-    }
-}
-
-const fn lacking(name: &'static str) -> IpObject {
-    IpObject {
-        name,
-        verb: None,
-        commands: &[],
-        default: None,
-    }
-}
-
 /// ip's objects (ip/ip.c cmds[]), in its order.
 const OBJECTS: &[IpObject] = &[
-    object("address", "addr", ADDRESS, "show"),
-    lacking("addrlabel"),
-    lacking("maddress"),
-    object("route", "route", ROUTE, "show"),
-    object("rule", "rule", RULE, "show"),
-    object("neighbor", "neigh", NEIGH, "show"),
-    object("neighbour", "neigh", NEIGH, "show"),
-    lacking("ntable"),
-    lacking("ntbl"),
-    object("link", "link", LINK, "show"),
-    lacking("l2tp"),
-    lacking("fou"),
-    lacking("ila"),
-    lacking("macsec"),
-    lacking("tunnel"),
-    lacking("tunl"),
+    IpObject::of("address", "addr", ADDRESS, "show"),
+    IpObject::lacking("addrlabel"),
+    IpObject::lacking("maddress"),
+    IpObject::of("route", "route", ROUTE, "show"),
+    IpObject::of("rule", "rule", RULE, "show"),
+    IpObject::of("neighbor", "neigh", NEIGH, "show"),
+    IpObject::of("neighbour", "neigh", NEIGH, "show"),
+    IpObject::lacking("ntable"),
+    IpObject::lacking("ntbl"),
+    IpObject::of("link", "link", LINK, "show"),
+    IpObject::lacking("l2tp"),
+    IpObject::lacking("fou"),
+    IpObject::lacking("ila"),
+    IpObject::lacking("macsec"),
+    IpObject::lacking("tunnel"),
+    IpObject::lacking("tunl"),
     IpObject {
         name: "tuntap",
         verb: Some("tuntap"),
@@ -119,32 +80,32 @@ const OBJECTS: &[IpObject] = &[
         commands: TUNTAP,
         default: None,
     },
-    lacking("token"),
-    lacking("tcpmetrics"),
-    lacking("tcp_metrics"),
+    IpObject::lacking("token"),
+    IpObject::lacking("tcpmetrics"),
+    IpObject::lacking("tcp_metrics"),
     IpObject {
         name: "monitor",
         verb: Some("monitor"),
         commands: &[],
         default: None,
     },
-    lacking("xfrm"),
-    lacking("mroute"),
-    lacking("mrule"),
-    object("netns", "netns", NETNS, "list"),
-    lacking("netconf"),
-    lacking("vrf"),
-    lacking("sr"),
-    lacking("nexthop"),
-    lacking("mptcp"),
-    lacking("ioam"),
+    IpObject::lacking("xfrm"),
+    IpObject::lacking("mroute"),
+    IpObject::lacking("mrule"),
+    IpObject::of("netns", "netns", NETNS, "list"),
+    IpObject::lacking("netconf"),
+    IpObject::lacking("vrf"),
+    IpObject::lacking("sr"),
+    IpObject::lacking("nexthop"),
+    IpObject::lacking("mptcp"),
+    IpObject::lacking("ioam"),
     IpObject {
         name: "help",
         verb: Some("help"),
         commands: &[],
         default: None,
     },
-    lacking("stats"),
+    IpObject::lacking("stats"),
 ];
 
 /// ip/ipaddress.c do_ipaddr.
@@ -258,45 +219,10 @@ const TUNTAP: Commands = &[
 
 #[cfg(test)]
 mod tests {
-    use super::IP;
-    use crate::NsTool;
-
-    /// Every verb the tables name is one vnet-ns has; every refused one it does not have (a new
-    /// verb must be named here).
+    /// Every verb the tables name is one the tool has; every refused one it does not have.
     #[test]
-    fn the_tables_match_vnet_ns_verbs() {
-        let command = vnet_common::tool::command::<NsTool>();
-        for object in IP.objects.iter().filter(|o| o.verb != Some("help")) {
-            let Some(verb) = object.verb else {
-                assert!(
-                    command.find_subcommand(object.name).is_none(),
-                    "{} is a verb now",
-                    object.name
-                );
-                continue;
-            };
-            let set = command
-                .find_subcommand(verb)
-                .unwrap_or_else(|| panic!("no verb {verb}"));
-            for (name, verb) in object.commands {
-                match verb {
-                    // clap's own, added when the command is built
-                    Some("help") => {}
-                    Some(verb) => assert!(set.find_subcommand(verb).is_some(), "no {} {verb}", object.name),
-                    None => assert!(
-                        set.find_subcommand(name).is_none(),
-                        "{} {name} is a verb now",
-                        object.name
-                    ),
-                }
-            }
-            if let Some(default) = object.default {
-                assert!(
-                    set.find_subcommand(default).is_some(),
-                    "no {} {default}",
-                    object.name
-                );
-            }
-        }
+    fn the_tables_match_the_tools_verbs() {
+        let command = vnet_common::tool::command::<crate::NsTool>();
+        vnet_common::ip_args::testing::check_against_clap(&command, &super::IP);
     }
 }
