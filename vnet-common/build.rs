@@ -17,6 +17,10 @@ use std::process::Command;
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=CC");
+    // Read by build/static_pie.rs in the tools' build scripts as DEP_VNET_COMMON_LIBVIRT.
+    if std::env::var_os("CARGO_FEATURE_LIBVIRT").is_some() {
+        println!("cargo:libvirt=1");
+    }
     let gnu_linux = std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux")
         && std::env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("gnu");
     if !gnu_linux {

@@ -32,11 +32,19 @@ pub fn link_bins_static_pie() {
     let gnu_linux = std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux")
         && std::env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("gnu");
     // VNET_DYNAMIC=1: link as before (for measuring one against the other). Debug builds stay
-    // dynamic: a static-PIE debug build of vnet-ns crashed at start (SIGSEGV before main,
-    // 2026-12-07, cause not found yet), while release builds run (the demo, the bench and an
-    // installed vnet use those); the end-to-end tests run debug builds, dynamic.
+    // dynamic: the end-to-end tests build the whole workspace, where the check below would make
+    // them dynamic anyway (its cause is what crashed the static-PIE debug builds tried before).
     let release = std::env::var("PROFILE").as_deref() == Ok("release");
     if !gnu_linux || !release || std::env::var_os("VNET_DYNAMIC").is_some() {
+        return;
+    }
+    // Built in one cargo run with vnet-net or vnet-vm (`cargo build --workspace`), vnet-common
+    // comes with their libvirt feature (cargo unifies features), and virt-sys's search directory
+    // (/usr/lib/<triple>) is searched before ours: -lc would find the shared glibc, and a static
+    // PIE linked against it crashes at start. Link dynamically then; `make` and bench/run build
+    // the kernel tools on their own.
+    if std::env::var_os("DEP_VNET_COMMON_LIBVIRT").is_some() {
+        println!("cargo:warning=linked dynamically: built with vnet-common's libvirt feature (cargo build -p vnet-ns -p vnet-bridge, or make, links a static PIE)");
         return;
     }
     let Some(archives) = LIBS
