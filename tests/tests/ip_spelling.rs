@@ -243,7 +243,7 @@ fn ip_objects_commands_and_options_vnet_lacks_are_refused_by_name() {
         ("link xstats", "'ip link xstats'"),
         ("-M route", "option -M"),
         ("-f link addr", "family link"),
-        ("-s link", "option -s"),
+        ("-0 addr", "option -0"),
     ] {
         let words: Vec<&str> = line.split_whitespace().collect();
         assert_unchanged(state_snapshot, || {
@@ -309,4 +309,116 @@ fn bridge_lines_act_as_bridge() {
 fn ip_json_bridge(port: &str) -> Value {
     let out = sh_ok(&format!("bridge -j -d link show dev {port}"));
     serde_json::from_str::<Value>(&out).unwrap()[0].clone()
+}
+
+/// `ip link show`'s filters (up, master, nomaster, type), `-s` counters on link and addr show, and
+/// a command's own -s/-4 words left alone: the same links and counters as ip -j shows.
+#[test]
+fn link_show_filters_and_statistics_act_as_ip() {
+    let lab = lab!();
+    let (a, b) = (lab.netns("StatA"), lab.netns("StatB"));
+    sh_ok(&format!(
+        "ip netns add {a}; ip netns add {b}
+         ip netns exec {a} sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+         ip netns exec {b} sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+         ip -n {a} link add pa type veth peer pb netns {b}
+         ip -n {a} link add br0 type bridge; ip -n {a} link add p1 type veth peer p2
+         ip -n {a} link set p1 master br0; ip -n {a} link set pa up; ip -n {b} link set pb up
+         ip -n {a} addr add 10.5.0.1/24 dev pa; ip -n {b} addr add 10.5.0.2/24 dev pb
+         ip netns exec {a} ping -c 3 -i 0.2 -W 2 10.5.0.2 >/dev/null"
+    ));
+    let names = |v: &Value| -> Vec<String> {
+        let mut n: Vec<String> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|l| l["name"].as_str().or(l["ifname"].as_str()).map(String::from))
+            .collect();
+        n.sort();
+        n
+    };
+    for filter in [
+        "type veth",
+        "master br0",
+        "up",
+        "type bridge_slave",
+        "nomaster type veth",
+    ] {
+        let words: Vec<&str> = filter.split_whitespace().collect();
+        let vnet = ns(&[&["-n", &a, "link", "show"][..], &words].concat())
+            .ok()
+            .json();
+        let ip = ip_json(&format!("-n {a} link show {filter}"));
+        // ip prints an empty object for each link `up` leaves out.
+        assert_eq!(names(&vnet), names(&ip), "link show {filter}: {vnet} / {ip}");
+    }
+    ns(&["-n", &a, "link", "show", "master", "nope"]).fails(3, "'nope'");
+    // The counters after the pings: ip's and vnet's agree (nothing else sends on the pair).
+    let ip = ip_json(&format!("-n {a} -s -s link show dev pa"));
+    let vnet = ns(&["-n", &a, "-s", "-s", "link", "show", "dev", "pa"])
+        .ok()
+        .json();
+    assert_eq!(vnet[0]["stats64"], ip[0]["stats64"], "{vnet} / {ip}");
+    assert!(ip[0]["stats64"]["tx"]["packets"].as_u64().unwrap() >= 3, "{ip}");
+    let one = ns(&["-n", &a, "-s", "addr", "show", "pa"]).ok().json();
+    let ip_one = ip_json(&format!("-n {a} -s addr show dev pa"));
+    let keys = |v: &Value| v["rx"].as_object().map(|o| o.keys().cloned().collect::<Vec<_>>());
+    assert_eq!(
+        keys(&one[0]["stats64"]),
+        keys(&ip_one[0]["stats64"]),
+        "{one} / {ip_one}"
+    );
+    assert_eq!(
+        one[0]["stats64"]["tx"]["packets"],
+        ip_one[0]["stats64"]["tx"]["packets"]
+    );
+    // ip ignores -s where it shows no counters; a command's own words keep theirs.
+    ns(&["-n", &a, "-s", "route", "show"]).ok().json();
+    let exec = ns(&["netns", "exec", &a, "echo", "-s", "-4"]).ok();
+    assert_eq!(exec.stdout.trim(), "-s -4", "{exec:?}");
+}
+
+/// `ip tuntap add` with ip's flags and `ip tuntap show` as ip -j lists the devices; --exist-ok
+/// with other flags is exit 4 naming the difference, nothing changed.
+#[test]
+fn tuntap_flags_and_show_act_as_ip() {
+    let lab = lab!();
+    let (a, b) = (lab.netns("TunA"), lab.netns("TunB"));
+    sh_ok(&format!("ip netns add {a}; ip netns add {b}"));
+    let lines = [
+        "tuntap add dev t1 mode tap",
+        "tuntap add t2 mode tun multi_queue vnet_hdr pi user 0",
+        "tuntap add name t3 mode tap vnet_hdr group 0",
+    ];
+    for line in lines {
+        sh_ok(&format!("ip -n {a} {line}"));
+        let words: Vec<&str> = line.split_whitespace().collect();
+        ns(&[&["-n", &b][..], &words].concat()).ok().json();
+    }
+    let ip = ip_json(&format!("-n {a} tuntap show"));
+    let vnet = ns(&["-n", &b, "tuntap", "show"]).ok().json();
+    assert_eq!(vnet, ip, "tuntap show");
+    // (a bare `tuntap` names no verb for the schema check: parsed as it is)
+    let bare: Value = serde_json::from_str(&ns(&["-n", &b, "tuntap"]).ok().stdout).unwrap();
+    assert_eq!(bare, ip, "bare tuntap lists");
+    assert_unchanged(state_snapshot, || {
+        ns(&["-n", &b, "tuntap", "add", "t2", "mode", "tun", "--exist-ok"])
+            .fails(4, "'tun pi multi_queue vnet_hdr', not as asked ('tun')");
+    });
+    let same = ns(&[
+        "-n",
+        &b,
+        "tuntap",
+        "add",
+        "t2",
+        "mode",
+        "tun",
+        "pi",
+        "vnet_hdr",
+        "multi_queue",
+        "--exist-ok",
+    ])
+    .ok()
+    .json();
+    assert_eq!(same["changed"], false, "{same}");
 }

@@ -284,38 +284,52 @@ fn refused(grammar: &IpGrammar, what: &str) -> clap::Error {
     crate::keywords::invalid_input(format!("{what} of {} is not supported", grammar.classic))
 }
 
-/// Drops the family flags (`-4`, `-6`) the chosen verb does not take: ip accepts a family with
-/// every command and ignores it where it means nothing (`ip -4 link set X up`). `command` is
-/// the command the line is parsed with.
-pub fn fit(command: &Command, words: Vec<String>) -> Vec<String> {
-    if !words.iter().any(|w| w == "-4" || w == "-6") {
+/// Drops the family flags (`-4`, `-6`) and the statistics flag (`-s`) the chosen verb does not
+/// take: ip accepts them with every command and ignores them where they mean nothing (`ip -4 link
+/// set X up`, `ip -s route`). Only where [`normalize`] puts ip's options, right after the verb
+/// path: a command's own words stay as they are (`netns exec NS ping -4 -s 100 HOST`). `command`
+/// is the command the line is parsed with.
+pub fn fit(command: &Command, mut words: Vec<String>) -> Vec<String> {
+    const DROPPABLE: [(&str, char); 3] = [("-4", '4'), ("-6", '6'), ("-s", 's')];
+    if !words.iter().any(|w| DROPPABLE.iter().any(|(flag, _)| w == flag)) {
         return words;
     }
-    let Some(leaf) = leaf(command, &words) else {
+    let Some((leaf, after_path)) = leaf(command, &words) else {
         return words;
     };
     let takes = |flag: char| leaf.get_arguments().any(|a| a.get_short() == Some(flag));
+    let flags_end = words[after_path..]
+        .iter()
+        .position(|w| !w.starts_with('-') || w == "--")
+        .map_or(words.len(), |n| after_path + n);
+    let rest = words.split_off(flags_end);
+    let flags = words.split_off(after_path);
+    words.extend(
+        flags
+            .into_iter()
+            .filter(|w| match DROPPABLE.iter().find(|(flag, _)| w == flag) {
+                Some((_, short)) => takes(*short),
+                None => true,
+            }),
+    );
+    words.extend(rest);
     words
-        .into_iter()
-        .filter(|w| match w.as_str() {
-            "-4" => takes('4'),
-            "-6" => takes('6'),
-            _ => true,
-        })
-        .collect()
 }
 
-/// The verb a line names, down nested sets (`route show`).
-fn leaf<'a>(root: &'a Command, words: &[String]) -> Option<&'a Command> {
+/// The verb a line names, down nested sets (`route show`), and the index of the first word after
+/// its path.
+fn leaf<'a>(root: &'a Command, words: &[String]) -> Option<(&'a Command, usize)> {
     let (first, rest) = crate::keywords::first_verb_word(root, words)?;
     let mut here = root.find_subcommand(first)?;
-    for word in rest.iter().filter(|w| !w.starts_with('-')) {
+    let mut at = words.len() - rest.len();
+    for word in rest {
         match here.find_subcommand(word) {
-            Some(sub) if here.has_subcommands() => here = sub,
+            Some(sub) if here.has_subcommands() && !word.starts_with('-') => here = sub,
             _ => break,
         }
+        at += 1;
     }
-    Some(here)
+    Some((here, at))
 }
 
 /// Holds a tool's [`IpGrammar`] to its parser (tests only).
@@ -546,5 +560,9 @@ mod tests {
         let words = |l: &str| l.split_whitespace().map(String::from).collect::<Vec<_>>();
         assert_eq!(fit(&cmd, words("t route show -4")), words("t route show -4"));
         assert_eq!(fit(&cmd, words("t route add -4 x")), words("t route add x"));
+        assert_eq!(
+            fit(&cmd, words("t route add -s -4 x -4")),
+            words("t route add x -4")
+        );
     }
 }

@@ -317,6 +317,7 @@ mod tests {
                 addresses: vec!["10.0.0.2/24".into()],
                 link: None,
                 linkinfo: None,
+                stats64: None,
             }
         );
         let plain = Interface::new(&bridge, &[], &[]);

@@ -68,6 +68,40 @@ pub struct TapSpec {
     pub tap: bool,
     pub owner: Option<u32>,
     pub group: Option<u32>,
+    pub flags: TapFlags,
+}
+
+/// ip tuntap add's device flags.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TapFlags {
+    /// `pi`: each packet starts with the packet-information header (no IFF_NO_PI).
+    pub pi: bool,
+    /// `vnet_hdr`: each packet starts with a virtio-net header (IFF_VNET_HDR).
+    pub vnet_hdr: bool,
+    /// `multi_queue`: the device may be opened as several queues (IFF_MULTI_QUEUE).
+    pub multi_queue: bool,
+    /// `one_queue`: IFF_ONE_QUEUE, which the kernel accepts and ignores (ip still sends it).
+    pub one_queue: bool,
+}
+
+impl TapFlags {
+    /// The TUNSETIFF flags besides the mode.
+    fn ifr_flags(self) -> libc::c_int {
+        let mut flags = 0;
+        if !self.pi {
+            flags |= libc::IFF_NO_PI;
+        }
+        if self.vnet_hdr {
+            flags |= libc::IFF_VNET_HDR;
+        }
+        if self.multi_queue {
+            flags |= libc::IFF_MULTI_QUEUE;
+        }
+        if self.one_queue {
+            flags |= libc::IFF_ONE_QUEUE;
+        }
+        flags
+    }
 }
 
 pub fn user_id(text: &str) -> Result<u32> {
@@ -115,7 +149,7 @@ fn create(spec: &TapSpec, ns: Option<&str>) -> Result<()> {
                     *dst = src as libc::c_char;
                 }
                 let mode = if spec.tap { libc::IFF_TAP } else { libc::IFF_TUN };
-                ifr.ifr_ifru.ifru_flags = (mode | libc::IFF_NO_PI) as libc::c_short;
+                ifr.ifr_ifru.ifru_flags = (mode | spec.flags.ifr_flags()) as libc::c_short;
                 let ioctl = |request: u32, arg: libc::c_ulong, what: &str| -> Result<()> {
                     // SAFETY: fd is open; each request takes an int or the ifreq above.
                     let rc = unsafe { libc::ioctl(fd, request as _, arg) };
@@ -142,6 +176,110 @@ fn create(spec: &TapSpec, ns: Option<&str>) -> Result<()> {
     })
 }
 
+/// One tun/tap device as `ip -j tuntap show` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct TapDevice {
+    pub ifname: String,
+    /// ip's words: the mode ("tun" or "tap"), then "pi", "multi_queue", "vnet_hdr", "persist" as
+    /// set, and "filter" where ip prints it (ip reads bit 0x1000, IFF_NO_PI, as "no filter", so
+    /// "filter" goes with "pi").
+    pub flags: Vec<String>,
+    /// The uid that may open it, when one is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<u32>,
+    /// The gid that may open it, when one is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<u32>,
+}
+
+/// The IFLA_TUN_* attributes of <linux/if_link.h> a tun link reports (its IFLA_INFO_DATA).
+const IFLA_TUN_OWNER: u16 = 1;
+const IFLA_TUN_GROUP: u16 = 2;
+const IFLA_TUN_TYPE: u16 = 3;
+const IFLA_TUN_PI: u16 = 4;
+const IFLA_TUN_VNET_HDR: u16 = 5;
+const IFLA_TUN_PERSIST: u16 = 6;
+const IFLA_TUN_MULTI_QUEUE: u16 = 7;
+
+impl TapDevice {
+    /// The device a link message describes; None for links that are not tun/tap devices. Read
+    /// from netlink (the tun driver's link info) rather than sysfs as ip does, so -n NS needs no
+    /// remount of /sys.
+    pub fn of(link: &netlink_packet_route::link::LinkMessage) -> Option<TapDevice> {
+        use netlink_packet_route::link::{InfoData, LinkAttribute, LinkInfo};
+        use rtnetlink::packet_core::Nla;
+        let data = link.attributes.iter().find_map(|a| match a {
+            LinkAttribute::LinkInfo(infos) => infos.iter().find_map(|i| match i {
+                LinkInfo::Data(InfoData::Tun(nlas)) => Some(nlas),
+                _ => None,
+            }),
+            _ => None,
+        })?;
+        let value = |kind: u16| -> Option<Vec<u8>> {
+            let nla = data.iter().find(|n| n.kind() == kind)?;
+            let mut bytes = vec![0; nla.value_len()];
+            nla.emit_value(&mut bytes);
+            Some(bytes)
+        };
+        let set = |kind: u16| value(kind).is_some_and(|v| v.first() == Some(&1));
+        let id = |kind: u16| {
+            value(kind)
+                .and_then(|v| v.try_into().ok())
+                .map(u32::from_ne_bytes)
+                .filter(|id| *id != u32::MAX)
+        };
+        let mode = match value(IFLA_TUN_TYPE)?.first() {
+            Some(1) => "tun",
+            _ => "tap",
+        };
+        let pi = set(IFLA_TUN_PI);
+        let words = [
+            (true, mode),
+            (pi, "pi"),
+            (set(IFLA_TUN_MULTI_QUEUE), "multi_queue"),
+            (set(IFLA_TUN_VNET_HDR), "vnet_hdr"),
+            (set(IFLA_TUN_PERSIST), "persist"),
+            (pi, "filter"),
+        ];
+        Some(TapDevice {
+            ifname: links::link_name(link),
+            flags: words
+                .iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, w)| w.to_string())
+                .collect(),
+            user: id(IFLA_TUN_OWNER),
+            group: id(IFLA_TUN_GROUP),
+        })
+    }
+
+    /// How this device differs from what `spec` asks for (mode and flags), if it does.
+    fn difference(&self, spec: &TapSpec) -> Option<String> {
+        let has = |word: &str| self.flags.iter().any(|f| f == word);
+        let mode = if spec.tap { "tap" } else { "tun" };
+        let wanted = [
+            (true, mode),
+            (spec.flags.pi, "pi"),
+            (spec.flags.vnet_hdr, "vnet_hdr"),
+            (spec.flags.multi_queue, "multi_queue"),
+        ];
+        if wanted.iter().all(|(want, word)| *want == has(word)) {
+            return None;
+        }
+        let asked: Vec<&str> = wanted.iter().filter(|(want, _)| *want).map(|(_, w)| *w).collect();
+        Some(format!(
+            "it exists as '{}', not as asked ('{}')",
+            self.flags
+                .iter()
+                .filter(|f| !matches!(f.as_str(), "persist" | "filter"))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" "),
+            asked.join(" ")
+        ))
+    }
+}
+
 impl Tuntap {
     /// Adds or deletes the device of `spec` in the -n namespace.
     pub fn run(self, spec: TapSpec, ctx: &mut NsCtx, journal: &mut Journal) -> Result<Tap> {
@@ -163,9 +301,17 @@ impl Tuntap {
         match self.action {
             TapAction::Add => {
                 let what = format!("tuntap add {}", spec.name);
-                if existing.is_some() {
+                if let Some(link) = &existing {
+                    let device = TapDevice::of(link);
+                    let difference = device.as_ref().and_then(|d| d.difference(&spec));
                     if self.exist_ok && is_tun {
-                        return Ok(out);
+                        // --exist-ok converges or refuses: an existing device of another mode or
+                        // flags is not what was asked.
+                        let Some(difference) = difference else {
+                            return Ok(out);
+                        };
+                        return Err(Error::exists(format!("{what}: {difference}"))
+                            .with_hint("delete it first with 'tuntap del'"));
                     }
                     return Err(Error::exists(format!(
                         "{what}: an interface of that name exists in {}",

@@ -164,10 +164,22 @@ impl RouteSocket {
     /// Every link as an [`Interface`] with its addresses (`vnet-ns show`): one RTM_GETLINK dump
     /// (statistics left out) and one RTM_GETADDR dump.
     pub fn interfaces(&mut self) -> Result<Vec<Interface>> {
+        self.interfaces_with_stats(0)
+    }
+
+    /// [`interfaces`](Self::interfaces), each with its counters when `stats` (ip's number of -s
+    /// flags) is at least one: the link dump then carries the statistics.
+    pub fn interfaces_with_stats(&mut self, stats: u8) -> Result<Vec<Interface>> {
         let mut links: Vec<(Interface, Option<u32>, Option<u32>)> = vec![];
-        self.dump_raw(link_dump_request(), |kind, payload| {
+        let request = match stats {
+            0 => link_dump_request(),
+            _ => RouteNetlinkMessage::GetLink(LinkMessage::default()),
+        };
+        self.dump_raw(request, |kind, payload| {
             if let Some(link) = super::link::RawLink::parse(kind, payload) {
-                links.push((link.interface(), link.master(), link.parent()));
+                let mut interface = link.interface();
+                interface.stats64 = (stats > 0).then(|| link.stats(stats)).flatten();
+                links.push((interface, link.master(), link.parent()));
             }
         })?;
         let names: HashMap<u32, String> = links.iter().map(|(l, ..)| (l.index, l.name.clone())).collect();

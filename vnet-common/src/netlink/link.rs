@@ -21,6 +21,8 @@ const IFLA_MASTER: u16 = 10;
 const IFLA_OPERSTATE: u16 = 16;
 const IFLA_LINKINFO: u16 = 18;
 const IFLA_LINK_NETNSID: u16 = 37;
+const IFLA_STATS64: u16 = 23;
+const IFLA_CARRIER_CHANGES: u16 = 35;
 const IFLA_INFO_KIND: u16 = 1;
 const IFLA_INFO_SLAVE_KIND: u16 = 4;
 const IFF_UP: u32 = 1;
@@ -118,7 +120,15 @@ impl<'a> RawLink<'a> {
             addresses: vec![],
             link: None,
             linkinfo,
+            stats64: None,
         }
+    }
+
+    /// The link's counters at ip's level of detail (-s flags): see [`super::stats::LinkStats`].
+    pub fn stats(&self, level: u8) -> Option<super::stats::LinkStats> {
+        let stats64 = attribute(self.attributes, IFLA_STATS64)?;
+        let carrier_changes = attribute(self.attributes, IFLA_CARRIER_CHANGES);
+        super::stats::LinkStats::from_raw(stats64, carrier_changes, level)
     }
 }
 
@@ -181,6 +191,9 @@ pub struct Interface {
     /// (info_slave_kind, info_slave_data); absent for other links.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub linkinfo: Option<super::kinds::LinkDetails>,
+    /// The link's counters (ip -s -j's `stats64`), with `-s` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats64: Option<super::stats::LinkStats>,
 }
 
 impl Interface {

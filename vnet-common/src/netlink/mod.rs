@@ -26,6 +26,7 @@ mod requests;
 pub mod route;
 pub mod rule;
 mod socket;
+pub mod stats;
 
 pub use dumps::RouteFilter;
 pub use link::{address_cidr, Interface, RawLink};

@@ -13,6 +13,7 @@ use serde::Serialize;
 use vnet_common::error::quote;
 use vnet_common::keywords::HEADING;
 use vnet_common::links::{self, Interface};
+use vnet_common::netlink::stats::LinkStats;
 use vnet_common::{Error, Journal, Render, Result, TextStyle, Verb};
 
 /// Show the links with their addresses (ip addr show [dev IF] [to PREFIX] [scope S] [label
@@ -29,6 +30,9 @@ pub struct Show {
     pub dev: Option<String>,
     #[command(flatten)]
     pub filter: AddrFilter,
+    /// Each link's counters (`stats64`, as ip -s); twice (-s -s) with the errors by cause.
+    #[arg(short = 's', long = "stats", action = clap::ArgAction::Count)]
+    pub stats: u8,
 }
 
 /// ip addr show's selectors: the addresses listed are those that match every one given, and a
@@ -131,6 +135,9 @@ pub struct AddrLink {
     /// The MAC address.
     pub address: Option<String>,
     pub addr_info: Vec<AddrInfo>,
+    /// The link's counters (ip -s -j's `stats64`), with `-s` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats64: Option<LinkStats>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -238,6 +245,9 @@ impl Verb for Show {
                     operstate: interface.state,
                     address: interface.mac,
                     addr_info: kept,
+                    stats64: (self.stats > 0)
+                        .then(|| LinkStats::of_message(link, self.stats))
+                        .flatten(),
                 });
             }
             Ok(AddrLinks(shown))

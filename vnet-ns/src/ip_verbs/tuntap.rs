@@ -1,10 +1,14 @@
 //! `tuntap add|del`: persistent tap and tun devices, as `ip tuntap` makes them, in the current
 //! namespace or -n NS (the work: crate::tuntap).
 
-use crate::tuntap::{self, Tap, TapAction, TapSpec, Tuntap};
+use crate::tuntap::{self, Tap, TapAction, TapDevice, TapFlags, TapSpec, Tuntap};
 use crate::NsCtx;
+use schemars::JsonSchema;
+use serde::Serialize;
 use vnet_common::keywords::HEADING;
+use vnet_common::links;
 use vnet_common::{Journal, Result, Verb};
+use vnet_common::{Render, TextStyle};
 
 vnet_common::verbs! {
     pub enum TuntapVerb for NsCtx {
@@ -13,6 +17,9 @@ vnet_common::verbs! {
         /// Delete a tap or tun device (ip tuntap del).
         #[command(visible_alias = "delete")]
         Del(Del),
+        /// List the tap and tun devices (ip tuntap show).
+        #[command(visible_aliases = ["list", "lst"])]
+        Show(Show),
     }
 }
 
@@ -40,11 +47,13 @@ impl Device {
     }
 }
 
-/// Make a persistent device: `tuntap add [dev] NAME mode tap|tun [user U] [group G]`.
+/// Make a persistent device: `tuntap add [dev] NAME mode tap|tun [user U] [group G] [pi]
+/// [vnet_hdr] [multi_queue] [one_queue]`.
 ///
-/// The device has no packet information header, as ip makes it; user U or group G may open it. It
-/// starts down: bring it up with `link set NAME up`. A name taken is exit 4 (--exist-ok: "changed":
-/// false when it is a device of that mode already); an unknown user or group is exit 7.
+/// The device has no packet information header unless `pi` is given, as ip makes it; user U or
+/// group G may open it. It starts down: bring it up with `link set NAME up`. A name taken is exit
+/// 4 (--exist-ok: "changed": false when it is a device of that mode and flags already, exit 4
+/// naming the difference otherwise); an unknown user or group is exit 7.
 #[derive(Debug, clap::Args)]
 #[command(args_override_self = true)]
 pub struct Add {
@@ -59,7 +68,19 @@ pub struct Add {
     /// The group (name or gid) that may open the device.
     #[arg(long, value_name = "G", value_parser = tuntap::group_id, help_heading = HEADING)]
     pub group: Option<u32>,
-    /// Succeed with "changed": false when a tun/tap device of that name exists.
+    /// Each packet starts with the packet-information header.
+    #[arg(long, help_heading = HEADING)]
+    pub pi: bool,
+    /// Each packet starts with a virtio-net header.
+    #[arg(long = "vnet_hdr", visible_alias = "vnet-hdr", help_heading = HEADING)]
+    pub vnet_hdr: bool,
+    /// The device may be opened as several queues.
+    #[arg(long = "multi_queue", visible_alias = "multi-queue", help_heading = HEADING)]
+    pub multi_queue: bool,
+    /// IFF_ONE_QUEUE, which the kernel accepts and ignores (as ip sends it).
+    #[arg(long = "one_queue", visible_alias = "one-queue", help_heading = HEADING)]
+    pub one_queue: bool,
+    /// Succeed with "changed": false when a tun/tap device of that name, mode and flags exists.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
     /// Tag the new device with LABEL (its ifalias, vnet:tag=LABEL): `prune --tag` removes it.
@@ -84,6 +105,45 @@ pub struct Del {
     pub missing_ok: bool,
 }
 
+/// List the tap and tun devices: `tuntap show|list` (ip -j tuntap show), in -n NS or the current
+/// namespace: each with its mode and flags under ip's words, and the user and group that may open
+/// it.
+#[derive(Debug, clap::Args)]
+pub struct Show {}
+
+/// The tun/tap devices, as ip -j tuntap show lists them.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct TapDevices(pub Vec<TapDevice>);
+
+impl Render for TapDevices {
+    /// ip tuntap show's lines: `tun9: tun pi multi_queue vnet_hdr persist filter user 0`.
+    fn text(&self, _: TextStyle) -> String {
+        let line = |d: &TapDevice| {
+            let mut line = format!("{}: {}", d.ifname, d.flags.join(" "));
+            if let Some(user) = d.user {
+                line.push_str(&format!(" user {user}"));
+            }
+            if let Some(group) = d.group {
+                line.push_str(&format!(" group {group}"));
+            }
+            line + "\n"
+        };
+        self.0.iter().map(line).collect()
+    }
+}
+
+impl Verb for Show {
+    type Ctx = NsCtx;
+    type Output = TapDevices;
+
+    fn run(self, ctx: &mut NsCtx, _: &mut Journal) -> Result<TapDevices> {
+        let (netlink, handle, _) = ctx.scope()?;
+        let all = netlink.run(links::list_links(&handle))?;
+        Ok(TapDevices(all.iter().filter_map(TapDevice::of).collect()))
+    }
+}
+
 impl Verb for Add {
     type Ctx = NsCtx;
     type Output = Tap;
@@ -94,6 +154,12 @@ impl Verb for Add {
             tap: self.mode == Some(Mode::Tap),
             owner: self.user,
             group: self.group,
+            flags: TapFlags {
+                pi: self.pi,
+                vnet_hdr: self.vnet_hdr,
+                multi_queue: self.multi_queue,
+                one_queue: self.one_queue,
+            },
         };
         let request = Tuntap {
             action: TapAction::Add,
@@ -115,6 +181,7 @@ impl Verb for Del {
             tap: self.mode != Some(Mode::Tun),
             owner: None,
             group: None,
+            flags: TapFlags::default(),
         };
         let request = Tuntap {
             action: TapAction::Del,
@@ -145,6 +212,15 @@ mod tests {
             ("tap0".to_string(), Some(Mode::Tap), Some(0), Some(0))
         );
         assert_eq!(add("tuntap add tun0 mode tun").unwrap().mode, Some(Mode::Tun));
+        let flags = add("tuntap add t0 mode tun pi vnet_hdr multi_queue one_queue").unwrap();
+        assert_eq!(
+            (flags.pi, flags.vnet_hdr, flags.multi_queue, flags.one_queue),
+            (true, true, true, true)
+        );
+        assert!(matches!(
+            parse_line("tuntap list"),
+            Ok(NsVerb::Tuntap(TuntapVerb::Show(_)))
+        ));
         assert_eq!(
             add("tuntap add name tap0 mode tap")
                 .unwrap()
