@@ -995,3 +995,66 @@ fn vol_list_details_as_virsh() {
     let listed = vm(&["vol-list", "--pool", &pool, "--details"]).ok().json();
     assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
 }
+
+/// virsh pool-list's filters (--transient, --persistent, --type, --autostart) select the same
+/// pools as virsh's; --details and --uuid print what virsh prints.
+#[test]
+fn pool_list_filters_as_virsh() {
+    let lab = lab!();
+    let (defined, dir) = lab_pool(&lab, "pdef");
+    let (created, dir2) = lab_pool(&lab, "pcre");
+    let (t, t2) = (dir.display().to_string(), dir2.display().to_string());
+    sh_ok(&format!(
+        "virsh pool-define-as {defined} dir --target {t} && virsh pool-build {defined} && virsh pool-start {defined}
+         mkdir -p {t2} && virsh pool-create-as {created} dir --target {t2}"
+    ));
+    let mine = |names: String| -> Vec<String> {
+        let mut n: Vec<String> = names
+            .lines()
+            .map(|l| l.trim().to_string())
+            .filter(|l| *l == defined || *l == created)
+            .collect();
+        n.sort();
+        n
+    };
+    for filter in [
+        "--transient",
+        "--persistent",
+        "--all --type dir",
+        "--all --type logical,disk",
+        "--no-autostart",
+        "--autostart",
+    ] {
+        let words: Vec<&str> = filter.split_whitespace().collect();
+        let vnet = vm(&[&["pool-list", "--name"][..], &words].concat()).ok().stdout;
+        let virsh = sh_ok(&format!("virsh pool-list --name {filter}"));
+        assert_eq!(mine(vnet), mine(virsh), "pool-list {filter}");
+        vm(&[&["pool-list"][..], &words].concat()).ok().json();
+    }
+    let uuids = |out: String| -> Vec<String> {
+        let mut u: Vec<String> = out
+            .lines()
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect();
+        u.sort();
+        u
+    };
+    assert_eq!(
+        uuids(vm(&["pool-list", "--uuid", "--all"]).ok().stdout),
+        uuids(sh_ok("virsh pool-list --uuid --all"))
+    );
+    let row = |table: String, name: &str| table.lines().find(|l| l.contains(name)).map(String::from);
+    let vnet = vm(&["pool-list", "--details", "--all", "-o", "text"]).ok().stdout;
+    let virsh = sh_ok("virsh pool-list --details --all");
+    assert_eq!(
+        row(vnet.clone(), &created),
+        row(virsh.clone(), &created),
+        "{vnet}\n{virsh}"
+    );
+    assert_eq!(vnet.lines().next(), virsh.lines().next(), "header");
+    assert_unchanged(storage_state, || {
+        vm(&["pool-list", "--type", "nosuch"]).fails(7, "'nosuch'");
+    });
+    sh_ok(&format!("virsh pool-destroy {created}"));
+}

@@ -208,18 +208,6 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("domblkstat", &["human"]),
     ("domjobinfo", &["keep-completed", "anystats", "rawstats"]),
     ("domdisplay", &["include-password", "all"]),
-    (
-        "pool-list",
-        &[
-            "transient",
-            "persistent",
-            "autostart",
-            "no-autostart",
-            "type",
-            "details",
-            "uuid",
-        ],
-    ),
     ("pool-info", &["bytes"]),
     ("pool-build", &["no-overwrite", "overwrite"]),
     ("pool-start", &["build", "no-overwrite", "overwrite"]),

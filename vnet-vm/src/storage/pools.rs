@@ -222,10 +222,13 @@ pub(crate) fn changed(pool: &StoragePool, changed: bool, done: &str) -> Result<P
     })
 }
 
-/// List storage pools (virsh pool-list): active ones, or all with --all; sorted by name.
+/// List storage pools (virsh pool-list): active ones, or all with --all; the filters combine as
+/// in virsh; sorted by name.
 ///
-/// -o text prints virsh's table (Name, State, Autostart); --name prints the names alone, one
-/// per line, for `for p in $(vnet-vm pool-list --all --name)` (-o json still prints objects).
+/// -o text prints virsh's table (Name, State, Autostart; with --details also Persistent,
+/// Capacity, Allocation, Available); --name and --uuid print the names or UUIDs alone, one per
+/// line, for `for p in $(vnet-vm pool-list --all --name)` (-o json still prints objects, which
+/// always have every detail).
 #[derive(Debug, clap::Args)]
 pub struct PoolList {
     /// Active and inactive pools.
@@ -234,40 +237,153 @@ pub struct PoolList {
     /// Inactive pools only.
     #[arg(long)]
     pub inactive: bool,
+    /// Persistent (defined) pools only.
+    #[arg(long, conflicts_with = "transient")]
+    pub persistent: bool,
+    /// Transient (created) pools only.
+    #[arg(long)]
+    pub transient: bool,
+    /// Pools marked to autostart only.
+    #[arg(long, conflicts_with = "no_autostart")]
+    pub autostart: bool,
+    /// Pools not marked to autostart only.
+    #[arg(long)]
+    pub no_autostart: bool,
+    /// Pools of these types only (comma-separated: dir,fs,netfs,logical,disk,iscsi,...).
+    #[arg(long = "type", value_name = "TYPES", value_parser = pool_type_flags)]
+    pub kind: Option<sys::virConnectListAllStoragePoolsFlags>,
     /// Names only, one per line (virsh pool-list --name).
     #[arg(long)]
     pub name: bool,
+    /// UUIDs only, one per line (virsh pool-list --uuid).
+    #[arg(long, conflicts_with_all = ["name", "details"])]
+    pub uuid: bool,
+    /// -o text: virsh's detailed table.
+    #[arg(long, conflicts_with = "name")]
+    pub details: bool,
+}
+
+/// virsh's pool type names and libvirt's list flag for each.
+const POOL_TYPES: [(&str, sys::virConnectListAllStoragePoolsFlags); 14] = [
+    ("dir", sys::VIR_CONNECT_LIST_STORAGE_POOLS_DIR),
+    ("fs", sys::VIR_CONNECT_LIST_STORAGE_POOLS_FS),
+    ("netfs", sys::VIR_CONNECT_LIST_STORAGE_POOLS_NETFS),
+    ("logical", sys::VIR_CONNECT_LIST_STORAGE_POOLS_LOGICAL),
+    ("disk", sys::VIR_CONNECT_LIST_STORAGE_POOLS_DISK),
+    ("iscsi", sys::VIR_CONNECT_LIST_STORAGE_POOLS_ISCSI),
+    ("iscsi-direct", sys::VIR_CONNECT_LIST_STORAGE_POOLS_ISCSI_DIRECT),
+    ("scsi", sys::VIR_CONNECT_LIST_STORAGE_POOLS_SCSI),
+    ("mpath", sys::VIR_CONNECT_LIST_STORAGE_POOLS_MPATH),
+    ("rbd", sys::VIR_CONNECT_LIST_STORAGE_POOLS_RBD),
+    ("sheepdog", sys::VIR_CONNECT_LIST_STORAGE_POOLS_SHEEPDOG),
+    ("gluster", sys::VIR_CONNECT_LIST_STORAGE_POOLS_GLUSTER),
+    ("zfs", sys::VIR_CONNECT_LIST_STORAGE_POOLS_ZFS),
+    ("vstorage", sys::VIR_CONNECT_LIST_STORAGE_POOLS_VSTORAGE),
+];
+
+/// `--type dir,logical`: the list flags of those types; an unknown type is exit 7.
+fn pool_type_flags(text: &str) -> Result<sys::virConnectListAllStoragePoolsFlags> {
+    let mut flags = 0;
+    for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let Some((_, flag)) = POOL_TYPES.iter().find(|(n, _)| *n == name) else {
+            return Err(vnet_common::Error::invalid(format!(
+                "pool-list: unknown pool type {}",
+                vnet_common::error::quote(name)
+            )));
+        };
+        flags |= flag;
+    }
+    Ok(flags)
+}
+
+impl PoolList {
+    /// virsh pool-list's filter flags.
+    fn flags(&self) -> sys::virConnectListAllStoragePoolsFlags {
+        let mut flags = if self.all {
+            0
+        } else if self.inactive {
+            sys::VIR_CONNECT_LIST_STORAGE_POOLS_INACTIVE
+        } else {
+            sys::VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE
+        };
+        for (wanted, flag) in [
+            (self.persistent, sys::VIR_CONNECT_LIST_STORAGE_POOLS_PERSISTENT),
+            (self.transient, sys::VIR_CONNECT_LIST_STORAGE_POOLS_TRANSIENT),
+            (self.autostart, sys::VIR_CONNECT_LIST_STORAGE_POOLS_AUTOSTART),
+            (
+                self.no_autostart,
+                sys::VIR_CONNECT_LIST_STORAGE_POOLS_NO_AUTOSTART,
+            ),
+        ] {
+            if wanted {
+                flags |= flag;
+            }
+        }
+        flags | self.kind.unwrap_or(0)
+    }
 }
 
 /// The pools listed.
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(transparent)]
-pub struct Pools(
-    pub Vec<PoolState>,
-    /// With --name: the names as virsh prints them (the document printed).
+pub struct Pools {
+    pub pools: Vec<PoolState>,
+    /// With --name or --uuid: the names or UUIDs as virsh prints them (the document printed).
     #[serde(skip)]
     #[schemars(skip)]
-    pub Option<String>,
-);
+    pub names: Option<String>,
+    /// -o text: virsh's --details table.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub details: bool,
+}
 
 impl Render for Pools {
     fn document(&self) -> Option<&str> {
-        self.1.as_deref()
+        self.names.as_deref()
     }
 
     fn text(&self, style: TextStyle) -> String {
+        let size = |bytes: Option<u64>| bytes.map_or_else(|| "-".to_string(), pretty_capacity);
         let row = |p: &PoolState| {
-            let state = if p.active { "active" } else { "inactive" };
-            let autostart = if p.autostart { "yes" } else { "no" };
-            vec![p.name.clone(), state.into(), autostart.into()]
+            // virsh's plain table says active; its --details table says pool-info's word.
+            let state = match (self.details, p.active) {
+                (true, _) => p.state.as_str(),
+                (false, true) => "active",
+                (false, false) => "inactive",
+            };
+            let mut row = vec![p.name.clone(), state.into(), yes_no(p.autostart).into()];
+            if self.details {
+                row.extend([
+                    yes_no(p.persistent).into(),
+                    size(p.capacity),
+                    size(p.allocation),
+                    size(p.available),
+                ]);
+            }
+            row
         };
-        table::names_or_table(
-            self.1.as_deref(),
-            &["Name", "State", "Autostart"],
-            &self.0,
-            row,
-            style,
-        )
+        let headers: &[&str] = match self.details {
+            true => &[
+                "Name",
+                "State",
+                "Autostart",
+                "Persistent",
+                "Capacity",
+                "Allocation",
+                "Available",
+            ],
+            false => &["Name", "State", "Autostart"],
+        };
+        table::names_or_table(self.names.as_deref(), headers, &self.pools, row, style)
+    }
+}
+
+fn yes_no(on: bool) -> &'static str {
+    if on {
+        "yes"
+    } else {
+        "no"
     }
 }
 
@@ -276,16 +392,9 @@ impl Verb for PoolList {
     type Output = Pools;
 
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<Pools> {
-        let flags = if self.all {
-            0
-        } else if self.inactive {
-            sys::VIR_CONNECT_LIST_STORAGE_POOLS_INACTIVE
-        } else {
-            sys::VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE
-        };
         let pools = ctx
             .conn()?
-            .list_all_storage_pools(flags)
+            .list_all_storage_pools(self.flags())
             .libvirt("list storage pools")?;
         let mut states = Vec::new();
         for pool in &pools {
@@ -297,10 +406,19 @@ impl Verb for PoolList {
             }
         }
         states.sort_by(|a, b| a.name.cmp(&b.name));
-        let names = self
-            .name
-            .then(|| vnet_common::libvirt::names_document(states.iter().map(|s| s.name.as_str()), 20));
-        Ok(Pools(states, names))
+        let document = |ids: Vec<&str>| vnet_common::libvirt::names_document(ids.into_iter(), 20);
+        let names = match (self.name, self.uuid) {
+            (true, _) => Some(document(states.iter().map(|s| s.name.as_str()).collect())),
+            (_, true) => Some(document(
+                states.iter().filter_map(|s| s.uuid.as_deref()).collect(),
+            )),
+            _ => None,
+        };
+        Ok(Pools {
+            pools: states,
+            names,
+            details: self.details,
+        })
     }
 }
 
