@@ -406,7 +406,7 @@ impl Verb for PoolList {
             }
         }
         states.sort_by(|a, b| a.name.cmp(&b.name));
-        let document = |ids: Vec<&str>| vnet_common::libvirt::names_document(ids.into_iter(), 20);
+        let document = |ids: Vec<&str>| vnet_common::libvirt::names_document(ids, 20);
         let names = match (self.name, self.uuid) {
             (true, _) => Some(document(states.iter().map(|s| s.name.as_str()).collect())),
             (_, true) => Some(document(
