@@ -1,10 +1,12 @@
 //! One namespace followed: a thread reading a subscribed [`RouteSocket`] and turning each
 //! notification into a [`Change`], with the same decoders the listings use.
 
-use super::{netns_change, Action, AddrEntry, Change, FdbEntry, Filter, Kind, Msg, NeighEntry};
+use super::{netns_change, Action, AddrEntry, Change, FdbEntry, Filter, Kind, Msg, NeighEntry, NsidEntry};
 use crate::links::address_cidr;
 use crate::mac::format_mac;
+use crate::netlink::mdb;
 use crate::netlink::route::RouteEntry;
+use crate::netlink::rule::RuleEntry;
 use crate::netlink::{decode, receive_buffer, RawLink, RawMessage, RouteSocket};
 use crate::{Error, Result};
 use netlink_packet_route::address::AddressMessage;
@@ -12,7 +14,9 @@ use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
 use netlink_packet_route::neighbour::{
     NeighbourAddress, NeighbourAttribute, NeighbourMessage, NeighbourState,
 };
+use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
 use netlink_packet_route::route::RouteMessage;
+use netlink_packet_route::rule::RuleMessage;
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use rtnetlink::packet_core::NLM_F_DUMP;
 use std::collections::HashMap;
@@ -169,6 +173,9 @@ impl Names {
         if dumped {
             return None;
         }
+        if matches!(message.kind, mdb::RTM_NEWMDB | mdb::RTM_DELMDB) {
+            return self.mdb(message.kind, message.payload);
+        }
         use RouteNetlinkMessage::*;
         let (action, change) = match decode(message.kind, message.payload).ok()?? {
             NewAddress(a) => (Action::New, self.addr(&a)?),
@@ -177,6 +184,10 @@ impl Names {
             DelRoute(r) => (Action::Del, self.route(&r)),
             NewNeighbour(n) => (Action::New, self.neigh(&n)?),
             DelNeighbour(n) => (Action::Del, self.neigh(&n)?),
+            NewRule(r) => (Action::New, self.rule(&r)),
+            DelRule(r) => (Action::Del, self.rule(&r)),
+            NewNsId(n) => (Action::New, self.nsid(&n)?),
+            DelNsId(n) => (Action::Del, self.nsid(&n)?),
             _ => return None,
         };
         Some(Change { action, ..change })
@@ -241,6 +252,58 @@ impl Names {
             route: Some(route),
             ..Names::blank(Kind::Route)
         }
+    }
+
+    fn rule(&mut self, r: &RuleMessage) -> Change {
+        Change {
+            rule: Some(RuleEntry::decode(r)),
+            ..Names::blank(Kind::Rule)
+        }
+    }
+
+    /// A namespace id, with the named namespace it is the id of (looked up among /run/netns as
+    /// ip does; a deleted id's namespace is usually gone already).
+    fn nsid(&mut self, n: &NsidMessage) -> Option<Change> {
+        let nsid = n.attributes.iter().find_map(|a| match a {
+            NsidAttribute::Id(id) => Some(*id),
+            _ => None,
+        })?;
+        Some(Change {
+            nsid: Some(NsidEntry {
+                nsid,
+                name: self.netns_named(nsid),
+            }),
+            ..Names::blank(Kind::Nsid)
+        })
+    }
+
+    fn netns_named(&mut self, nsid: i32) -> Option<String> {
+        if self.lookup.is_none() {
+            self.lookup = RouteSocket::open(self.ns.as_deref()).ok();
+        }
+        let socket = self.lookup.as_mut()?;
+        crate::monitor::netns_watch::named_namespaces()
+            .into_iter()
+            .find(|name| {
+                std::fs::File::open(format!("/run/netns/{name}"))
+                    .ok()
+                    .and_then(|file| socket.nsid(&file).ok().flatten())
+                    == Some(nsid)
+            })
+    }
+
+    fn mdb(&mut self, kind: u16, payload: &[u8]) -> Option<Change> {
+        let raw = mdb::parse(payload).into_iter().next()?;
+        let action = if kind == mdb::RTM_DELMDB {
+            Action::Del
+        } else {
+            Action::New
+        };
+        Some(Change {
+            action,
+            mdb: Some(raw.entry(|i| self.name(i))),
+            ..Names::blank(Kind::Mdb)
+        })
     }
 
     fn neigh(&mut self, n: &NeighbourMessage) -> Option<Change> {
