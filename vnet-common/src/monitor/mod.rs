@@ -247,10 +247,22 @@ impl Render for Change {
             if f.local {
                 line.push_str(" permanent");
             }
-        } else if let Some(r) = &self.rule {
+        } else if !self.more_text(&mut line, deleted) {
+            let _ = write!(line, "[NETNS]{deleted}{}", self.netns.as_deref().unwrap_or(""));
+        }
+        line.push('\n');
+        line
+    }
+}
+
+impl Change {
+    /// The text of a rule, nsid or mdb record (false: the record is none of those).
+    fn more_text(&self, line: &mut String, deleted: &str) -> bool {
+        if let Some(r) = &self.rule {
+            let len = r.srclen.map(|l| format!("/{l}")).unwrap_or_default();
             let _ = write!(
                 line,
-                "[RULE]{deleted}{}: from {} lookup {}",
+                "[RULE]{deleted}{}:\tfrom {}{len} lookup {}",
                 r.priority, r.src, r.table
             );
         } else if let Some(n) = &self.nsid {
@@ -268,10 +280,9 @@ impl Render for Change {
                 let _ = write!(line, " vid {vid}");
             }
         } else {
-            let _ = write!(line, "[NETNS]{deleted}{}", self.netns.as_deref().unwrap_or(""));
+            return false;
         }
-        line.push('\n');
-        line
+        true
     }
 }
 
