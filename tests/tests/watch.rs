@@ -538,10 +538,12 @@ fn ip_monitor_words_choose_what_is_reported() {
          ip -6 rule add from 2001:db8:31::/48 lookup 131 pref 3102"
     ));
     let shown = ip_json("rule show pref 3101")[0].clone();
-    sh_ok("ip rule del pref 3101 && ip -6 rule del pref 3102");
+    sh_ok(&format!(
+        "ip rule del pref 3101 && ip -6 rule del pref 3102 && ip netns del {ns}"
+    ));
     let run = monitor.finish(Duration::from_secs(15)).ok();
     classic.until("ip monitor's last rule", Duration::from_secs(5), |t| {
-        t.contains("Deleted 3102")
+        t.contains("Deleted 3102") && t.contains("Deleted nsid 31 ")
     });
     let text = classic.stop();
     let records = run.records();
@@ -577,12 +579,15 @@ fn ip_monitor_words_choose_what_is_reported() {
         ("new", "nsid", "31"),
         ("new", "rule", "3101"),
         ("new", "rule", "3102"),
+        ("del", "nsid", "31"),
     ];
     for (action, kind, key) in made {
         assert!(got.contains(&(action.into(), kind.into(), key.into())), "{got:?}");
     }
-    let nsid = records.iter().find(|r| r["kind"] == "nsid").unwrap();
-    assert_eq!(nsid["nsid"]["name"], ns.as_str(), "{nsid}");
+    // Both records name the namespace, the deleted one too (gone by then: the name was learnt).
+    for nsid in records.iter().filter(|r| r["kind"] == "nsid") {
+        assert_eq!(nsid["nsid"]["name"], ns.as_str(), "{nsid}");
+    }
     let rule = records.iter().find(|r| r["rule"]["priority"] == 3101).unwrap();
     for field in ["priority", "src", "srclen", "table"] {
         assert_eq!(rule["rule"][field], shown[field], "{field}: {rule} vs {shown}");

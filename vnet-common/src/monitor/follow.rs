@@ -75,6 +75,10 @@ fn follow(
     tx: &SyncSender<Msg>,
 ) {
     let mut names = Names::new(ns.clone());
+    if filter.kinds.contains(&Kind::Nsid) {
+        // A namespace is gone by the time its id is deleted: its name is known from before.
+        names.learn_nsids();
+    }
     let port = socket.port();
     let mut request = LinkMessage::default();
     request
@@ -122,6 +126,9 @@ pub(super) struct Names {
     ns: Option<String>,
     /// A socket for asking the kernel about a link the table lacks, opened on the first miss.
     lookup: Option<RouteSocket>,
+    /// The named namespaces' ids (ip monitor nsid names them), learnt at the start and as new
+    /// ids come.
+    nsids: HashMap<i32, String>,
 }
 
 impl Names {
@@ -130,7 +137,25 @@ impl Names {
             links: HashMap::new(),
             ns,
             lookup: None,
+            nsids: HashMap::new(),
         }
+    }
+
+    /// The id of every named namespace that has one here.
+    fn learn_nsids(&mut self) {
+        for name in crate::monitor::netns_watch::named_namespaces() {
+            if let Some(id) = self.nsid_of(&name) {
+                self.nsids.insert(id, name);
+            }
+        }
+    }
+
+    fn nsid_of(&mut self, name: &str) -> Option<i32> {
+        if self.lookup.is_none() {
+            self.lookup = RouteSocket::open(self.ns.as_deref()).ok();
+        }
+        let file = std::fs::File::open(format!("/run/netns/{name}")).ok()?;
+        self.lookup.as_mut()?.nsid(&file).ok().flatten()
     }
 
     /// The name of interface `index`: from the table, else asked of the kernel (a notification
@@ -186,8 +211,8 @@ impl Names {
             DelNeighbour(n) => (Action::Del, self.neigh(&n)?),
             NewRule(r) => (Action::New, self.rule(&r)),
             DelRule(r) => (Action::Del, self.rule(&r)),
-            NewNsId(n) => (Action::New, self.nsid(&n)?),
-            DelNsId(n) => (Action::Del, self.nsid(&n)?),
+            NewNsId(n) => (Action::New, self.nsid(&n, false)?),
+            DelNsId(n) => (Action::Del, self.nsid(&n, true)?),
             _ => return None,
         };
         Some(Change { action, ..change })
@@ -262,34 +287,22 @@ impl Names {
     }
 
     /// A namespace id, with the named namespace it is the id of (looked up among /run/netns as
-    /// ip does; a deleted id's namespace is usually gone already).
-    fn nsid(&mut self, n: &NsidMessage) -> Option<Change> {
+    /// ip does; a deleted id's namespace is usually gone already: its name is the one learnt).
+    fn nsid(&mut self, n: &NsidMessage, deleted: bool) -> Option<Change> {
         let nsid = n.attributes.iter().find_map(|a| match a {
             NsidAttribute::Id(id) => Some(*id),
             _ => None,
         })?;
+        let name = if deleted {
+            self.nsids.remove(&nsid)
+        } else {
+            self.learn_nsids();
+            self.nsids.get(&nsid).cloned()
+        };
         Some(Change {
-            nsid: Some(NsidEntry {
-                nsid,
-                name: self.netns_named(nsid),
-            }),
+            nsid: Some(NsidEntry { nsid, name }),
             ..Names::blank(Kind::Nsid)
         })
-    }
-
-    fn netns_named(&mut self, nsid: i32) -> Option<String> {
-        if self.lookup.is_none() {
-            self.lookup = RouteSocket::open(self.ns.as_deref()).ok();
-        }
-        let socket = self.lookup.as_mut()?;
-        crate::monitor::netns_watch::named_namespaces()
-            .into_iter()
-            .find(|name| {
-                std::fs::File::open(format!("/run/netns/{name}"))
-                    .ok()
-                    .and_then(|file| socket.nsid(&file).ok().flatten())
-                    == Some(nsid)
-            })
     }
 
     fn mdb(&mut self, kind: u16, payload: &[u8]) -> Option<Change> {
