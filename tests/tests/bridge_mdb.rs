@@ -207,7 +207,9 @@ fn mdb_bad_input_changes_nothing() {
     assert_unchanged(
         || ours(bridge_mdb("")),
         || {
-            br(&["mdb", "add", "dev", &bname, "port", &pa, "grp", "239.34.1.3"]).fails(1, "Invalid argument");
+            br(&["mdb", "add", "dev", &bname, "port", &pa, "grp", "239.34.1.3"])
+                .fails(1, "Invalid argument")
+                .fails(1, "setmcsnoop");
         },
     );
 }

@@ -3,7 +3,7 @@
 //! has no MDB types). Entries are what the kernel's IGMP/MLD snooping learned, and those added by
 //! hand; they only forward while the bridge snoops (mcast_snooping 1).
 
-use crate::model::Links;
+use crate::model::{br_attr, Links};
 use crate::values::parse_vid;
 use crate::Ctx;
 use schemars::JsonSchema;
@@ -286,8 +286,19 @@ impl Verb for MdbAdd {
                 changed: false,
             });
         }
+        let snooping: bool = br_attr!(links.bridge(&self.entry.dev, ctx.netns())?, MulticastSnooping);
         socket
             .change_bytes(RTM_NEWMDB, NLM_F_CREATE | NLM_F_EXCL, &wanted.request())
+            .map_err(|e| {
+                // The kernel says only "Invalid argument" (its reason is in the extended ack).
+                let dev = &self.entry.dev;
+                match snooping {
+                    true => e,
+                    false => e.with_hint(format!(
+                        "{dev} does not snoop (mcast_snooping 0): vnet-bridge setmcsnoop {dev} on"
+                    )),
+                }
+            })
             .with_context(|| format!("add {what}"))?;
         let (ns, undo) = (ctx.netns().map(str::to_string), wanted.clone());
         journal.record_fn(what, move || {
