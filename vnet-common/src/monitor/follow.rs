@@ -420,6 +420,63 @@ mod tests {
         assert!(json.get("link").is_none());
     }
 
+    /// -o text: bridge monitor's mdb lines and ip monitor's nsid and rule lines, labelled.
+    #[test]
+    fn rule_nsid_and_mdb_text_lines_are_the_classic_ones() {
+        use crate::verb::{Render, TextStyle};
+        let entry = crate::netlink::mdb::RawMdb {
+            bridge: 2,
+            port: 3,
+            permanent: true,
+            flags: 0,
+            vid: 4,
+            group: crate::netlink::mdb::Group::Ip("239.1.1.3".parse().unwrap()),
+            source: Some("10.0.0.1".parse().unwrap()),
+        };
+        let mdb = names().mdb(mdb::RTM_DELMDB, &mdb_message(&entry)).unwrap();
+        assert_eq!(
+            mdb.text(TextStyle::default()),
+            "[MDB]Deleted dev eth0 port eth1 grp 239.1.1.3 src 10.0.0.1 permanent vid 4\n"
+        );
+        let mut message = NsidMessage::default();
+        message.attributes.push(NsidAttribute::Id(5));
+        let nsid = names().nsid(&message, true).unwrap();
+        assert_eq!(nsid.text(TextStyle::default()), "[NSID]nsid 5\n");
+        let mut rule = RuleMessage::default();
+        rule.header.family = AddressFamily::Inet;
+        rule.header.src_len = 8;
+        rule.header.table = 100;
+        rule.attributes
+            .push(netlink_packet_route::rule::RuleAttribute::Source(
+                "10.0.0.0".parse().unwrap(),
+            ));
+        rule.attributes
+            .push(netlink_packet_route::rule::RuleAttribute::Priority(5));
+        let rule = names().rule(&rule);
+        assert_eq!(
+            rule.text(TextStyle::default()),
+            "[RULE]5:\tfrom 10.0.0.0/8 lookup 100\n"
+        );
+    }
+
+    /// An RTM_*MDB payload carrying one entry, as the kernel nests it.
+    fn mdb_message(entry: &crate::netlink::mdb::RawMdb) -> Vec<u8> {
+        let request = entry.request();
+        let info = &request[12..12 + 28];
+        let nest = |kind: u16, value: &[u8]| {
+            let mut out = ((4 + value.len()) as u16).to_ne_bytes().to_vec();
+            out.extend_from_slice(&(kind | 0x8000).to_ne_bytes());
+            out.extend_from_slice(value);
+            out.resize((out.len() + 3) & !3, 0);
+            out
+        };
+        let mut info = info.to_vec();
+        info.extend_from_slice(&[8, 0, 4, 0, 10, 0, 0, 1]);
+        let mut message = request[..8].to_vec();
+        message.extend(nest(1, &nest(1, &nest(1, &info))));
+        message
+    }
+
     /// A route notification's object is route show's record of that route, field for field.
     #[test]
     fn a_route_record_is_the_route_show_record() {
