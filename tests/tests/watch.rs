@@ -528,8 +528,11 @@ fn ip_monitor_words_choose_what_is_reported() {
     let (va, vb) = (lab.link("va"), lab.link("vb"));
     lab.on_drop("ip rule del pref 3101; ip -6 rule del pref 3102");
     let monitor = Streaming::start("vnet-ns", &["monitor", "rule", "nsid", "--timeout", "3"]);
+    // ip -4 monitor rule: IPv4 rules only.
+    let inet = Streaming::start("vnet-ns", &["-4", "monitor", "rule", "--timeout", "3"]);
     let classic = Classic::start("ip monitor label rule nsid");
     wait_netlink_subscribed(monitor.child.id(), None);
+    wait_netlink_subscribed(inet.child.id(), None);
     wait_netlink_subscribed(classic.pid(), None);
     sh_ok(&format!(
         "ip netns add {ns} && ip netns set {ns} 31 && \
@@ -542,6 +545,23 @@ fn ip_monitor_words_choose_what_is_reported() {
         "ip rule del pref 3101 && ip -6 rule del pref 3102 && ip netns del {ns}"
     ));
     let run = monitor.finish(Duration::from_secs(15)).ok();
+    let inet: Vec<(String, String)> = inet
+        .finish(Duration::from_secs(15))
+        .ok()
+        .records()
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap().into(),
+                r["rule"]["priority"].to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        ("new".to_string(), "3101".to_string()),
+        ("del".into(), "3101".into()),
+    ];
+    assert_eq!(inet, want);
     classic.until("ip monitor's last rule", Duration::from_secs(5), |t| {
         t.contains("Deleted 3102") && t.contains("Deleted nsid 31 ")
     });

@@ -123,6 +123,7 @@ impl Verb for Monitor {
             kinds,
             interfaces: self.interfaces,
             bridges_only: true,
+            family: None,
         };
         let which = Namespaces::One(ctx.netns().map(str::to_string));
         let mut stream = Stream::start(&self.stream);

@@ -18,6 +18,7 @@ use vnet_common::{Error, ErrorKind, Journal, Result, Verb};
 /// what is reported (none, or all: everything), neigh brings bridge FDB entries too (as ip
 /// prints them), label is the layout -o text always has, all-nsid follows every named namespace
 /// as --all-namespaces does, and dev IF reports only changes of IF (it must exist: exit 3).
+/// -4 and -6 (ip -4 monitor) keep addresses, routes, rules and neighbours of that family.
 /// ip's mroute, prefix, netconf, nexthop, stats and file are refused by name (exit 7). An older
 /// spelling is kept: a first word that is none of ip's names a namespace to watch (as -n).
 ///
@@ -48,6 +49,12 @@ pub struct Monitor {
     /// Only changes of these interfaces (comma-separated, or the flag repeated).
     #[arg(long = "dev", value_name = "IF", value_delimiter = ',')]
     pub interfaces: Vec<String>,
+    /// Only IPv4 addresses, routes, rules and neighbours (ip -4 monitor).
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    pub ipv4: bool,
+    /// Only IPv6 addresses, routes, rules and neighbours (ip -6 monitor).
+    #[arg(short = '6')]
+    pub ipv6: bool,
     #[command(flatten)]
     pub stream: StreamArgs,
 }
@@ -199,6 +206,11 @@ impl Verb for Monitor {
             kinds,
             interfaces,
             bridges_only: false,
+            family: match (self.ipv4, self.ipv6) {
+                (true, _) => Some("inet"),
+                (_, true) => Some("inet6"),
+                _ => None,
+            },
         };
         let mut stream = Stream::start(&self.stream);
         monitor::run("vnet-ns", which, filter, &mut stream)?;

@@ -400,6 +400,7 @@ mod tests {
             kinds: vec![Kind::Addr],
             interfaces: vec!["eth0".into()],
             bridges_only: false,
+            family: None,
         };
         let mut names = names();
         let mut a = AddressMessage::default();

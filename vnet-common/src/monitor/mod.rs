@@ -151,6 +151,21 @@ pub struct FdbEntry {
 }
 
 impl Change {
+    /// The address family of an address, route, rule or neighbour record: "inet" or "inet6".
+    fn family(&self) -> Option<&str> {
+        if let Some(a) = &self.addr {
+            return Some(&a.family);
+        }
+        if let Some(r) = &self.route {
+            return Some(&r.family);
+        }
+        if let Some(r) = &self.rule {
+            return Some(&r.family);
+        }
+        let neigh = self.neigh.as_ref()?;
+        Some(if neigh.dst.contains(':') { "inet6" } else { "inet" })
+    }
+
     /// The interface the change concerns (for --dev).
     pub fn interface(&self) -> Option<&str> {
         if let Some(l) = &self.link {
@@ -312,6 +327,9 @@ pub struct Filter {
     pub interfaces: Vec<String>,
     /// Only bridges and bridge ports among links (vnet-bridge monitor).
     pub bridges_only: bool,
+    /// Only addresses, routes, rules and neighbours of this family, "inet" or "inet6" (ip -4
+    /// monitor, ip -6 monitor); links, FDB, MDB and nsid records whatever it is.
+    pub family: Option<&'static str>,
 }
 
 impl Filter {
@@ -327,6 +345,12 @@ impl Filter {
                     return false;
                 }
             }
+        }
+        if self
+            .family
+            .is_some_and(|f| change.family().is_some_and(|c| c != f))
+        {
+            return false;
         }
         if self.interfaces.is_empty() || change.kind == Kind::Netns {
             return true;
