@@ -25,6 +25,8 @@ watch ip monitor all label
 watch ip mon r ru ns
 watch ip -n mon monitor link dev pa
 watch ip monitor nsid all-nsid
+watch ip -4 monitor rule
+watch ip -6 monitor address route
 watch bridge monitor mdb
 watch bridge monitor link fdb mdb
 watch bridge monitor
