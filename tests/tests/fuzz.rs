@@ -209,6 +209,26 @@ const BRIDGE_VERBS: &[VerbSpec] = &[
         &["dev=L", "dst=C", "vlan=U", "--missing-ok", "-n=N"],
     ),
     v("fdb show", &[], &["dev=L", "br=L", "vlan=U", "-o=text", "-n=N"]),
+    v(
+        "mdb add",
+        &[],
+        &[
+            "dev=L",
+            "port=L",
+            "grp=C",
+            "vid=U",
+            "src=C",
+            "permanent",
+            "temp",
+            "--exist-ok",
+        ],
+    ),
+    v(
+        "mdb del",
+        &[],
+        &["dev=L", "port=L", "grp=C", "vid=U", "--missing-ok", "-n=N"],
+    ),
+    v("mdb show", &[], &["dev=L", "port=L", "vid=U", "-o=text", "-n=N"]),
 ];
 
 const NET_VERBS: &[VerbSpec] = &[

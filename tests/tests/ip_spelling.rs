@@ -295,7 +295,7 @@ fn bridge_lines_act_as_bridge() {
     br(&["link", "show", "master", &bridge]).ok();
     br(&["link", "show", "dev", "nosuch0"]).fails(3, "nosuch0");
     for (line, needle) in [
-        ("mdb show", "'bridge mdb'"),
+        ("mdb get", "'bridge mdb get'"),
         ("-s fdb", "option -s"),
         ("vlan tunnelshow", "'bridge vlan tunnelshow'"),
     ] {

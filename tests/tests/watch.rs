@@ -501,6 +501,231 @@ fn a_closed_stdout_ends_a_stream_quietly() {
     );
 }
 
+/// (action, kind, key) of a `[RULE]` or `[NSID]` line of `ip monitor label rule nsid`: the key is
+/// the rule's priority or the id.
+fn theirs_rule_nsid(line: &str) -> Option<(String, String, String)> {
+    let (label, rest) = line.strip_prefix('[')?.split_once(']')?;
+    let (action, rest) = match rest.strip_prefix("Deleted ") {
+        Some(rest) => ("del", rest),
+        None => ("new", rest),
+    };
+    let words: Vec<&str> = rest.split_whitespace().collect();
+    let (kind, key) = match label {
+        "RULE" => ("rule", words[0].trim_end_matches(':')),
+        "NSID" => ("nsid", words[1]),
+        _ => return None,
+    };
+    Some((action.into(), kind.into(), key.into()))
+}
+
+/// ip monitor's object words: `vnet-ns monitor rule nsid` reports what `ip monitor rule nsid`
+/// reports of the same changes (rules of both families added and deleted, a namespace id given),
+/// in the same order, and nothing of a link made meanwhile; a rule's record is rule show's.
+#[test]
+fn ip_monitor_words_choose_what_is_reported() {
+    let lab = lab!();
+    let ns = lab.netns("nsid");
+    let (va, vb) = (lab.link("va"), lab.link("vb"));
+    lab.on_drop("ip rule del pref 3101; ip -6 rule del pref 3102");
+    let monitor = Streaming::start("vnet-ns", &["monitor", "rule", "nsid", "--timeout", "3"]);
+    // ip -4 monitor rule: IPv4 rules only.
+    let inet = Streaming::start("vnet-ns", &["-4", "monitor", "rule", "--timeout", "3"]);
+    let classic = Classic::start("ip monitor label rule nsid");
+    wait_netlink_subscribed(monitor.child.id(), None);
+    wait_netlink_subscribed(inet.child.id(), None);
+    wait_netlink_subscribed(classic.pid(), None);
+    sh_ok(&format!(
+        "ip netns add {ns} && ip netns set {ns} 31 && \
+         ip rule add from 10.31.0.0/16 lookup 131 pref 3101 && \
+         ip link add {va} type veth peer name {vb} && \
+         ip -6 rule add from 2001:db8:31::/48 lookup 131 pref 3102"
+    ));
+    let shown = ip_json("rule show pref 3101")[0].clone();
+    sh_ok(&format!(
+        "ip rule del pref 3101 && ip -6 rule del pref 3102 && ip netns del {ns}"
+    ));
+    let run = monitor.finish(Duration::from_secs(15)).ok();
+    let inet: Vec<(String, String)> = inet
+        .finish(Duration::from_secs(15))
+        .ok()
+        .records()
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap().into(),
+                r["rule"]["priority"].to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        ("new".to_string(), "3101".to_string()),
+        ("del".into(), "3101".into()),
+    ];
+    assert_eq!(inet, want);
+    classic.until("ip monitor's last rule", Duration::from_secs(5), |t| {
+        t.contains("Deleted 3102") && t.contains("Deleted nsid 31 ")
+    });
+    let text = classic.stop();
+    let records = run.records();
+    assert!(
+        records.iter().all(|r| r["kind"] == "rule" || r["kind"] == "nsid"),
+        "{}",
+        run.stdout
+    );
+    let ours_here = |r: &Value| {
+        let key = match r["kind"].as_str().unwrap() {
+            "rule" => r["rule"]["priority"].to_string(),
+            _ => r["nsid"]["nsid"].to_string(),
+        };
+        (
+            r["action"].as_str().unwrap().to_string(),
+            r["kind"].as_str().unwrap().to_string(),
+            key,
+        )
+    };
+    let mine = |key: &str| ["3101", "3102", "31"].contains(&key);
+    let got: Vec<_> = records
+        .iter()
+        .map(ours_here)
+        .filter(|(_, _, k)| mine(k))
+        .collect();
+    let want: Vec<_> = text
+        .lines()
+        .filter_map(theirs_rule_nsid)
+        .filter(|(_, _, k)| mine(k))
+        .collect();
+    assert_eq!(got, want, "ours vs ip monitor\n{}\n{text}", run.stdout);
+    let made = [
+        ("new", "nsid", "31"),
+        ("new", "rule", "3101"),
+        ("new", "rule", "3102"),
+        ("del", "nsid", "31"),
+    ];
+    for (action, kind, key) in made {
+        assert!(got.contains(&(action.into(), kind.into(), key.into())), "{got:?}");
+    }
+    // Both records name the namespace, the deleted one too (gone by then: the name was learnt).
+    for nsid in records.iter().filter(|r| r["kind"] == "nsid") {
+        assert_eq!(nsid["nsid"]["name"], ns.as_str(), "{nsid}");
+    }
+    let rule = records.iter().find(|r| r["rule"]["priority"] == 3101).unwrap();
+    for field in ["priority", "src", "srclen", "table"] {
+        assert_eq!(rule["rule"][field], shown[field], "{field}: {rule} vs {shown}");
+    }
+}
+
+/// `dev IF` keeps IF's changes only, and IF must exist where the monitor watches (exit 3, as ip
+/// refuses it); `-n NS monitor link` watches NS; ip's objects vnet cannot watch, bridge monitor's
+/// vlan and vni, and unknown words are refused by name (exit 7), changing nothing.
+#[test]
+fn ip_monitor_dev_netns_and_refused_words() {
+    let lab = lab!();
+    let ns = lab.netns("mdev");
+    sh_ok(&format!(
+        "ip netns add {ns} && ip -n {ns} link add pa type veth peer name pb"
+    ));
+    let args = ["-n", &ns, "monitor", "link", "dev", "pa", "--timeout", "2.5"];
+    let monitor = Streaming::start("vnet-ns", &args);
+    wait_netlink_subscribed(monitor.child.id(), Some(&ns));
+    sh_ok(&format!(
+        "ip -n {ns} link set pb up && ip -n {ns} link set pa up && \
+         ip -n {ns} addr add 10.32.0.1/24 dev pa && ip -n {ns} link set pa mtu 1400"
+    ));
+    let run = monitor.finish(Duration::from_secs(10)).ok();
+    let records = run.records();
+    assert!(!records.is_empty(), "pa's changes: {}", run.stdout);
+    for r in &records {
+        assert_eq!(
+            (r["kind"].as_str(), r["link"]["name"].as_str()),
+            (Some("link"), Some("pa")),
+            "{r}"
+        );
+        assert_eq!(r["netns"], ns.as_str(), "{r}");
+    }
+    let shown = ip_json(&format!("-n {ns} link show dev pa"))[0].clone();
+    let last = &records.last().unwrap()["link"];
+    assert_eq!(
+        (&last["mtu"], &last["index"]),
+        (&shown["mtu"], &shown["ifindex"]),
+        "{last}"
+    );
+    assert_unchanged(state_snapshot, || {
+        vnet("vnet-ns", &["monitor", "dev", "nosuch0", "--timeout", "1"]).fails(3, "nosuch0");
+        vnet("vnet-ns", &["-n", &ns, "monitor", "dev", "nosuch0"]).fails(3, "nosuch0");
+        for word in ["mroute", "prefix", "netconf", "nexthop", "stats"] {
+            vnet("vnet-ns", &["monitor", word, "--timeout", "1"])
+                .fails(7, &format!("ip monitor {word} is not supported"));
+        }
+        vnet("vnet-ns", &["monitor", "file", "/tmp/x"]).fails(7, "ip monitor file");
+        vnet("vnet-ns", &["monitor", "link", "bogus"]).fails(7, "bogus");
+        vnet("vnet-ns", &["monitor", "link", "dev"]).fails(2, "dev");
+        for word in ["vlan", "vni"] {
+            vnet("vnet-bridge", &["monitor", word, "--timeout", "1"])
+                .fails(7, &format!("bridge monitor {word} is not supported"));
+        }
+        vnet("vnet-bridge", &["monitor", "link", "neigh"]).fails(7, "neigh");
+    });
+}
+
+/// `vnet-bridge monitor mdb` reports the multicast database changes `bridge monitor mdb` prints,
+/// in order, each record mdb show's record of the entry.
+#[test]
+fn bridge_monitor_mdb_matches_bridge_monitor() {
+    let lab = lab!();
+    let (br, va, vb) = (lab.link("br"), lab.link("va"), lab.link("vb"));
+    sh_ok(&format!(
+        "ip link add {br} type bridge mcast_snooping 1 && ip link add {va} type veth peer name {vb} && \
+         ip link set {va} master {br} && ip link set {br} up && ip link set {va} up && ip link set {vb} up"
+    ));
+    let monitor = Streaming::start("vnet-bridge", &["monitor", "mdb", "--timeout", "3"]);
+    let classic = Classic::start("bridge monitor mdb");
+    wait_netlink_subscribed(monitor.child.id(), None);
+    wait_netlink_subscribed(classic.pid(), None);
+    sh_ok(&format!(
+        "bridge mdb add dev {br} port {va} grp 239.33.0.1 permanent && \
+         bridge mdb add dev {br} port {va} grp 239.33.0.2 src 10.33.0.9 vid 4 && \
+         bridge mdb del dev {br} port {va} grp 239.33.0.1"
+    ));
+    let run = monitor.finish(Duration::from_secs(10)).ok();
+    classic.until("bridge monitor's deletion", Duration::from_secs(5), |t| {
+        t.contains("Deleted")
+    });
+    let text = classic.stop();
+    let records = run.records();
+    assert!(records.iter().all(|r| r["kind"] == "mdb"), "{}", run.stdout);
+    let got: Vec<String> = records
+        .iter()
+        .filter(|r| r["mdb"]["grp"].as_str().unwrap().starts_with("239.33."))
+        .map(|r| {
+            let m = &r["mdb"];
+            let mut line = format!(
+                "dev {} port {} grp {}",
+                m["dev"].as_str().unwrap(),
+                m["port"].as_str().unwrap(),
+                m["grp"].as_str().unwrap()
+            );
+            if let Some(src) = m["src"].as_str() {
+                line += &format!(" src {src}");
+            }
+            line += &format!(" {}", m["state"].as_str().unwrap());
+            if let Some(vid) = m["vid"].as_u64() {
+                line += &format!(" vid {vid}");
+            }
+            match r["action"].as_str().unwrap() {
+                "del" => format!("Deleted {line}"),
+                _ => line,
+            }
+        })
+        .collect();
+    let want: Vec<String> = text
+        .lines()
+        .filter(|l| l.contains("239.33."))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(got, want, "ours vs bridge monitor\n{}\n{text}", run.stdout);
+    assert_eq!(got.len(), 3, "{got:?}");
+}
+
 // ---------------------------------------------------------------- libvirt events
 
 fn small_domain_xml(name: &str) -> String {

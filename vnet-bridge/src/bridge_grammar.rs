@@ -41,7 +41,7 @@ type Commands = &'static [(&'static str, Option<&'static str>)];
 const OBJECTS: &[IpObject] = &[
     IpObject::of("link", "link", LINK, "show"),
     IpObject::of("fdb", "fdb", FDB, "show"),
-    IpObject::lacking("mdb"),
+    IpObject::of("mdb", "mdb", MDB, "show"),
     IpObject::lacking("mst"),
     IpObject::of("vlan", "vlan", VLAN, "show"),
     IpObject::lacking("vni"),
@@ -80,6 +80,18 @@ const FDB: Commands = &[
     ("lst", Some("show")),
     ("list", Some("show")),
     ("flush", None),
+    ("help", Some("help")),
+];
+
+/// bridge/mdb.c do_mdb.
+const MDB: Commands = &[
+    ("add", Some("add")),
+    ("replace", None),
+    ("delete", Some("del")),
+    ("show", Some("show")),
+    ("lst", Some("show")),
+    ("list", Some("show")),
+    ("get", None),
     ("help", Some("help")),
 ];
 

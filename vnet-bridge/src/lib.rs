@@ -8,6 +8,7 @@ mod fault;
 mod fdb;
 mod kernel;
 mod link_show;
+mod mdb;
 mod model;
 mod monitor;
 mod moveaddr;
@@ -199,6 +200,9 @@ vnet_common::verbs! {
         // Without a sub-action: clap's one-line "requires a subcommand", not the whole help.
         #[command(subcommand, arg_required_else_help = false)]
         Fdb(FdbVerb),
+        /// Multicast database entries in bridge(8)'s words: mdb add, del, show.
+        #[command(subcommand, arg_required_else_help = false)]
+        Mdb(MdbVerb),
         Monitor(monitor::Monitor),
         Prune(prune::Prune),
     }
@@ -234,6 +238,17 @@ vnet_common::verbs! {
         Del(fdb::FdbDel),
         #[command(visible_alias = "list")]
         Show(fdb::FdbShow),
+    }
+}
+
+// `mdb add|del|show` (bridge mdb): one leaf verb each.
+vnet_common::verbs! {
+    pub enum MdbVerb for Ctx {
+        Add(mdb::MdbAdd),
+        #[command(visible_alias = "delete")]
+        Del(mdb::MdbDel),
+        #[command(visible_alias = "list")]
+        Show(mdb::MdbShow),
     }
 }
 

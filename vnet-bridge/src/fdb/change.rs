@@ -97,8 +97,9 @@ impl EntryWords {
 ///   vnet-bridge fdb add MAC dev DEV [dst IP] [port P] [vni N] [vlan V] [self] [master] [static]
 ///
 /// Entries are permanent (or static with "static") and on the device itself ("self") unless
-/// "master" puts them in the bridge's table. dst, port and vni are for VXLAN devices only (exit 7
-/// otherwise). An entry that exists is exit 4 unless --exist-ok. A MAC, address, VNI, port or
+/// "master" puts them in the bridge's table. dst, port and vni are a VXLAN device's; on another
+/// device they go to the kernel as bridge(8) sends them, and a port's own table drops them (the
+/// result's dst is null then). An entry that exists is exit 4 unless --exist-ok. A MAC, address, VNI, port or
 /// VLAN that does not parse is exit 7; a missing device is exit 3.
 #[derive(Debug, clap::Args)]
 // A word given twice: the last one counts, as bridge(8) reads them.
@@ -221,8 +222,8 @@ fn run_change(
         None => format!("fdb {verb} {mac} dev '{dev}'"),
     };
     let (step, name) = (what.clone(), dev.clone());
-    let (dst, vlan) = (entry.dst, entry.vlan);
-    let (present, changed) = ctx
+    let vlan = entry.vlan;
+    let (present, changed, dst) = ctx
         .run(|at| async move { apply(at, journal, change, &entry, &name, step).await })
         .context(&what)?;
     Ok(FdbChanged {
@@ -235,7 +236,7 @@ fn run_change(
     })
 }
 
-/// Finds the entry and adds, appends or deletes it; (present now, changed).
+/// Finds the entry and adds, appends or deletes it; (present now, changed, the dst it has).
 async fn apply(
     at: Scope<'_>,
     journal: &mut Journal,
@@ -243,8 +244,22 @@ async fn apply(
     entry: &Entry,
     dev: &str,
     step: String,
+) -> Result<(bool, bool, Option<IpAddr>)> {
+    let (index, existing, dst) = find(&at, entry, dev).await?;
+    let (present, changed) = change_table(&at, journal, change, entry, step, index, existing).await?;
+    Ok((present, changed, dst))
+}
+
+/// Adds, appends or deletes the entry at `index` (`existing`: as the table holds it now).
+async fn change_table(
+    at: &Scope<'_>,
+    journal: &mut Journal,
+    change: Change,
+    entry: &Entry,
+    step: String,
+    index: u32,
+    existing: Option<NeighbourMessage>,
 ) -> Result<(bool, bool)> {
-    let (index, existing) = find(&at, entry, dev).await?;
     let op = match (change, existing) {
         (Change::Del { missing_ok: true }, None) => return Ok((false, false)),
         (Change::Del { .. }, None) => return Err(Error::not_found("no such entry")),
@@ -307,18 +322,20 @@ fn difference(found: &NeighbourMessage, entry: &Entry) -> Option<String> {
     None
 }
 
-/// DEV's index and the entry as the table holds it now (None: not there). Refuses dst, port and
-/// vni on a device that is not VXLAN, and master on one that is not a bridge port (exit 7).
-async fn find(at: &Scope<'_>, entry: &Entry, dev: &str) -> Result<(u32, Option<NeighbourMessage>)> {
+/// DEV's index and the entry as the table holds it now (None: not there). Refuses master on a
+/// device that is not a bridge port (exit 7).
+async fn find(
+    at: &Scope<'_>,
+    entry: &Entry,
+    dev: &str,
+) -> Result<(u32, Option<NeighbourMessage>, Option<IpAddr>)> {
     let links = Links::named(&at.handle, &[dev]).await?;
     let link = links.interface(dev, at.ns)?;
     let index = link.header.index;
-    let is_vxlan = vxlan_data(link).is_some();
-    if !is_vxlan && (entry.dst.is_some() || entry.port.is_some() || entry.vni.is_some()) {
-        return Err(Error::invalid(format!(
-            "'{dev}' is not a VXLAN device: dst, port and vni are for VXLAN devices"
-        )));
-    }
+    // dst, port and vni on a device that is not VXLAN go to the kernel as bridge(8) sends them:
+    // its answer decides (a port's own table accepts the MAC and drops them), and the entry it
+    // keeps is found without them.
+    let dst = entry.dst.filter(|_| vxlan_data(link).is_some());
     if entry.master && link_master(link).is_none() {
         return Err(Error::invalid(format!(
             "'{dev}' is not a bridge port: 'master' needs one"
@@ -337,9 +354,9 @@ async fn find(at: &Scope<'_>, entry: &Entry, dev: &str) -> Result<(u32, Option<N
         .iter()
         .filter(|e| !entry.master || in_bridge_table(e))
         .filter(|e| !entry.on_self || entry.master || !in_bridge_table(e))
-        .find(|e| same_entry(e, index, &entry.mac, entry.dst, entry.vlan))
+        .find(|e| same_entry(e, index, &entry.mac, dst, entry.vlan))
         .cloned();
-    Ok((index, existing))
+    Ok((index, existing, dst))
 }
 
 #[cfg(test)]

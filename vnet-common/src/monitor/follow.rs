@@ -1,10 +1,12 @@
 //! One namespace followed: a thread reading a subscribed [`RouteSocket`] and turning each
 //! notification into a [`Change`], with the same decoders the listings use.
 
-use super::{netns_change, Action, AddrEntry, Change, FdbEntry, Filter, Kind, Msg, NeighEntry};
+use super::{netns_change, Action, AddrEntry, Change, FdbEntry, Filter, Kind, Msg, NeighEntry, NsidEntry};
 use crate::links::address_cidr;
 use crate::mac::format_mac;
+use crate::netlink::mdb;
 use crate::netlink::route::RouteEntry;
+use crate::netlink::rule::RuleEntry;
 use crate::netlink::{decode, receive_buffer, RawLink, RawMessage, RouteSocket};
 use crate::{Error, Result};
 use netlink_packet_route::address::AddressMessage;
@@ -12,7 +14,9 @@ use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
 use netlink_packet_route::neighbour::{
     NeighbourAddress, NeighbourAttribute, NeighbourMessage, NeighbourState,
 };
+use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
 use netlink_packet_route::route::RouteMessage;
+use netlink_packet_route::rule::RuleMessage;
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use rtnetlink::packet_core::NLM_F_DUMP;
 use std::collections::HashMap;
@@ -71,6 +75,10 @@ fn follow(
     tx: &SyncSender<Msg>,
 ) {
     let mut names = Names::new(ns.clone());
+    if filter.kinds.contains(&Kind::Nsid) {
+        // A namespace is gone by the time its id is deleted: its name is known from before.
+        names.learn_nsids();
+    }
     let port = socket.port();
     let mut request = LinkMessage::default();
     request
@@ -118,6 +126,9 @@ pub(super) struct Names {
     ns: Option<String>,
     /// A socket for asking the kernel about a link the table lacks, opened on the first miss.
     lookup: Option<RouteSocket>,
+    /// The named namespaces' ids (ip monitor nsid names them), learnt at the start and as new
+    /// ids come.
+    nsids: HashMap<i32, String>,
 }
 
 impl Names {
@@ -126,7 +137,25 @@ impl Names {
             links: HashMap::new(),
             ns,
             lookup: None,
+            nsids: HashMap::new(),
         }
+    }
+
+    /// The id of every named namespace that has one here.
+    fn learn_nsids(&mut self) {
+        for name in crate::monitor::netns_watch::named_namespaces() {
+            if let Some(id) = self.nsid_of(&name) {
+                self.nsids.insert(id, name);
+            }
+        }
+    }
+
+    fn nsid_of(&mut self, name: &str) -> Option<i32> {
+        if self.lookup.is_none() {
+            self.lookup = RouteSocket::open(self.ns.as_deref()).ok();
+        }
+        let file = std::fs::File::open(format!("/run/netns/{name}")).ok()?;
+        self.lookup.as_mut()?.nsid(&file).ok().flatten()
     }
 
     /// The name of interface `index`: from the table, else asked of the kernel (a notification
@@ -169,6 +198,9 @@ impl Names {
         if dumped {
             return None;
         }
+        if matches!(message.kind, mdb::RTM_NEWMDB | mdb::RTM_DELMDB) {
+            return self.mdb(message.kind, message.payload);
+        }
         use RouteNetlinkMessage::*;
         let (action, change) = match decode(message.kind, message.payload).ok()?? {
             NewAddress(a) => (Action::New, self.addr(&a)?),
@@ -177,6 +209,10 @@ impl Names {
             DelRoute(r) => (Action::Del, self.route(&r)),
             NewNeighbour(n) => (Action::New, self.neigh(&n)?),
             DelNeighbour(n) => (Action::Del, self.neigh(&n)?),
+            NewRule(r) => (Action::New, self.rule(&r)),
+            DelRule(r) => (Action::Del, self.rule(&r)),
+            NewNsId(n) => (Action::New, self.nsid(&n, false)?),
+            DelNsId(n) => (Action::Del, self.nsid(&n, true)?),
             _ => return None,
         };
         Some(Change { action, ..change })
@@ -241,6 +277,46 @@ impl Names {
             route: Some(route),
             ..Names::blank(Kind::Route)
         }
+    }
+
+    fn rule(&mut self, r: &RuleMessage) -> Change {
+        Change {
+            rule: Some(RuleEntry::decode(r)),
+            ..Names::blank(Kind::Rule)
+        }
+    }
+
+    /// A namespace id, with the named namespace it is the id of (looked up among /run/netns as
+    /// ip does; a deleted id's namespace is usually gone already: its name is the one learnt).
+    fn nsid(&mut self, n: &NsidMessage, deleted: bool) -> Option<Change> {
+        let nsid = n.attributes.iter().find_map(|a| match a {
+            NsidAttribute::Id(id) => Some(*id),
+            _ => None,
+        })?;
+        let name = if deleted {
+            self.nsids.remove(&nsid)
+        } else {
+            self.learn_nsids();
+            self.nsids.get(&nsid).cloned()
+        };
+        Some(Change {
+            nsid: Some(NsidEntry { nsid, name }),
+            ..Names::blank(Kind::Nsid)
+        })
+    }
+
+    fn mdb(&mut self, kind: u16, payload: &[u8]) -> Option<Change> {
+        let raw = mdb::parse(payload).into_iter().next()?;
+        let action = if kind == mdb::RTM_DELMDB {
+            Action::Del
+        } else {
+            Action::New
+        };
+        Some(Change {
+            action,
+            mdb: Some(raw.entry(|i| self.name(i))),
+            ..Names::blank(Kind::Mdb)
+        })
     }
 
     fn neigh(&mut self, n: &NeighbourMessage) -> Option<Change> {
@@ -324,6 +400,7 @@ mod tests {
             kinds: vec![Kind::Addr],
             interfaces: vec!["eth0".into()],
             bridges_only: false,
+            family: None,
         };
         let mut names = names();
         let mut a = AddressMessage::default();
@@ -342,6 +419,63 @@ mod tests {
         let json = serde_json::to_value(&change).unwrap();
         assert_eq!(json["kind"], "addr");
         assert!(json.get("link").is_none());
+    }
+
+    /// -o text: bridge monitor's mdb lines and ip monitor's nsid and rule lines, labelled.
+    #[test]
+    fn rule_nsid_and_mdb_text_lines_are_the_classic_ones() {
+        use crate::verb::{Render, TextStyle};
+        let entry = crate::netlink::mdb::RawMdb {
+            bridge: 2,
+            port: 3,
+            permanent: true,
+            flags: 0,
+            vid: 4,
+            group: crate::netlink::mdb::Group::Ip("239.1.1.3".parse().unwrap()),
+            source: Some("10.0.0.1".parse().unwrap()),
+        };
+        let mdb = names().mdb(mdb::RTM_DELMDB, &mdb_message(&entry)).unwrap();
+        assert_eq!(
+            mdb.text(TextStyle::default()),
+            "[MDB]Deleted dev eth0 port eth1 grp 239.1.1.3 src 10.0.0.1 permanent vid 4\n"
+        );
+        let mut message = NsidMessage::default();
+        message.attributes.push(NsidAttribute::Id(5));
+        let nsid = names().nsid(&message, true).unwrap();
+        assert_eq!(nsid.text(TextStyle::default()), "[NSID]nsid 5\n");
+        let mut rule = RuleMessage::default();
+        rule.header.family = AddressFamily::Inet;
+        rule.header.src_len = 8;
+        rule.header.table = 100;
+        rule.attributes
+            .push(netlink_packet_route::rule::RuleAttribute::Source(
+                "10.0.0.0".parse().unwrap(),
+            ));
+        rule.attributes
+            .push(netlink_packet_route::rule::RuleAttribute::Priority(5));
+        let rule = names().rule(&rule);
+        assert_eq!(
+            rule.text(TextStyle::default()),
+            "[RULE]5:\tfrom 10.0.0.0/8 lookup 100\n"
+        );
+    }
+
+    /// An RTM_*MDB payload carrying one entry, as the kernel nests it.
+    fn mdb_message(entry: &crate::netlink::mdb::RawMdb) -> Vec<u8> {
+        let request = entry.request();
+        let info = &request[12..12 + 28];
+        let nest = |kind: u16, value: &[u8]| {
+            let mut out = ((4 + value.len()) as u16).to_ne_bytes().to_vec();
+            out.extend_from_slice(&(kind | 0x8000).to_ne_bytes());
+            out.extend_from_slice(value);
+            out.resize((out.len() + 3) & !3, 0);
+            out
+        };
+        let mut info = info.to_vec();
+        info.extend_from_slice(&[8, 0, 4, 0, 10, 0, 0, 1]);
+        let mut message = request[..8].to_vec();
+        message.extend(nest(1, &nest(1, &nest(1, &info))));
+        message
     }
 
     /// A route notification's object is route show's record of that route, field for field.

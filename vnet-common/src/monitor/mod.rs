@@ -15,7 +15,9 @@ mod follow;
 mod netns_watch;
 
 use crate::links::Interface;
+pub use crate::netlink::mdb::MdbEntry;
 pub use crate::netlink::route::RouteEntry;
+pub use crate::netlink::rule::RuleEntry;
 use crate::stream::{now, Stream};
 use crate::verb::{Render, TextStyle};
 use crate::{netns, Error, Result};
@@ -48,6 +50,12 @@ pub enum Kind {
     /// carrying the port's `link` record with `master` naming the bridge it left. Comes with
     /// --kind link too.
     Port,
+    /// Policy routing rules, IPv4 and IPv6 (ip monitor rule).
+    Rule,
+    /// Namespace ids given or taken in the followed namespace (ip monitor nsid).
+    Nsid,
+    /// Bridge multicast database entries (bridge monitor mdb).
+    Mdb,
 }
 
 /// What happened to the object.
@@ -60,8 +68,8 @@ pub enum Action {
     Del,
 }
 
-/// One change, as one line of NDJSON. Exactly one of link, addr, route, neigh, fdb is present,
-/// named by `kind` (none for kind netns; `link` for kind port).
+/// One change, as one line of NDJSON. Exactly one of link, addr, route, neigh, fdb, rule, nsid,
+/// mdb is present, named by `kind` (none for kind netns; `link` for kind port).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Change {
     /// When the notification was read (RFC 3339, UTC).
@@ -82,6 +90,23 @@ pub struct Change {
     pub neigh: Option<NeighEntry>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fdb: Option<FdbEntry>,
+    /// The rule as `vnet-ns rule show` prints it (ip -j rule's field names).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<RuleEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nsid: Option<NsidEntry>,
+    /// The entry as `vnet-bridge mdb show` prints it (bridge -j mdb show's field names).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mdb: Option<MdbEntry>,
+}
+
+/// A namespace id (ip monitor nsid), with ip -j netns list-id's field names.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct NsidEntry {
+    /// The id the followed namespace gives the other namespace.
+    pub nsid: i32,
+    /// The named namespace (/run/netns/NAME) with that id, when there is one.
+    pub name: Option<String>,
 }
 
 /// An address of an interface.
@@ -126,6 +151,21 @@ pub struct FdbEntry {
 }
 
 impl Change {
+    /// The address family of an address, route, rule or neighbour record: "inet" or "inet6".
+    fn family(&self) -> Option<&str> {
+        if let Some(a) = &self.addr {
+            return Some(&a.family);
+        }
+        if let Some(r) = &self.route {
+            return Some(&r.family);
+        }
+        if let Some(r) = &self.rule {
+            return Some(&r.family);
+        }
+        let neigh = self.neigh.as_ref()?;
+        Some(if neigh.dst.contains(':') { "inet6" } else { "inet" })
+    }
+
     /// The interface the change concerns (for --dev).
     pub fn interface(&self) -> Option<&str> {
         if let Some(l) = &self.link {
@@ -139,6 +179,12 @@ impl Change {
         }
         if let Some(n) = &self.neigh {
             return Some(&n.dev);
+        }
+        if let Some(r) = &self.rule {
+            return r.iif.as_deref().or(r.oif.as_deref());
+        }
+        if let Some(m) = &self.mdb {
+            return Some(&m.port);
         }
         self.fdb.as_ref().map(|f| f.port.as_str())
     }
@@ -216,11 +262,42 @@ impl Render for Change {
             if f.local {
                 line.push_str(" permanent");
             }
-        } else {
+        } else if !self.more_text(&mut line, deleted) {
             let _ = write!(line, "[NETNS]{deleted}{}", self.netns.as_deref().unwrap_or(""));
         }
         line.push('\n');
         line
+    }
+}
+
+impl Change {
+    /// The text of a rule, nsid or mdb record (false: the record is none of those).
+    fn more_text(&self, line: &mut String, deleted: &str) -> bool {
+        if let Some(r) = &self.rule {
+            let len = r.srclen.map(|l| format!("/{l}")).unwrap_or_default();
+            let _ = write!(
+                line,
+                "[RULE]{deleted}{}:\tfrom {}{len} lookup {}",
+                r.priority, r.src, r.table
+            );
+        } else if let Some(n) = &self.nsid {
+            let _ = write!(line, "[NSID]{deleted}nsid {}", n.nsid);
+            if let Some(name) = &n.name {
+                let _ = write!(line, " (iproute2 netns name: {name})");
+            }
+        } else if let Some(m) = &self.mdb {
+            let _ = write!(line, "[MDB]{deleted}dev {} port {} grp {}", m.dev, m.port, m.grp);
+            if let Some(src) = &m.src {
+                let _ = write!(line, " src {src}");
+            }
+            let _ = write!(line, " {}", m.state);
+            if let Some(vid) = m.vid {
+                let _ = write!(line, " vid {vid}");
+            }
+        } else {
+            return false;
+        }
+        true
     }
 }
 
@@ -250,6 +327,9 @@ pub struct Filter {
     pub interfaces: Vec<String>,
     /// Only bridges and bridge ports among links (vnet-bridge monitor).
     pub bridges_only: bool,
+    /// Only addresses, routes, rules and neighbours of this family, "inet" or "inet6" (ip -4
+    /// monitor, ip -6 monitor); links, FDB, MDB and nsid records whatever it is.
+    pub family: Option<&'static str>,
 }
 
 impl Filter {
@@ -265,6 +345,12 @@ impl Filter {
                     return false;
                 }
             }
+        }
+        if self
+            .family
+            .is_some_and(|f| change.family().is_some_and(|c| c != f))
+        {
+            return false;
         }
         if self.interfaces.is_empty() || change.kind == Kind::Netns {
             return true;
@@ -285,6 +371,10 @@ impl Filter {
                 Kind::Addr => RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
                 Kind::Route => RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE,
                 Kind::Neigh | Kind::Fdb => RTMGRP_NEIGH,
+                // RTNLGRP_IPV6_RULE (19) and RTNLGRP_NSID (28) have no RTMGRP_ constant.
+                Kind::Rule => RTMGRP_IPV4_RULE | 1 << (19 - 1),
+                Kind::Nsid => 1 << (28 - 1),
+                Kind::Mdb => crate::netlink::mdb::GROUP,
             };
         }
         groups | RTMGRP_LINK
@@ -412,6 +502,9 @@ fn netns_change(netns: Option<String>, action: Action) -> Change {
         route: None,
         neigh: None,
         fdb: None,
+        rule: None,
+        nsid: None,
+        mdb: None,
     }
 }
 
@@ -427,6 +520,25 @@ pub fn kinds(asked: &[Kind], default: &[Kind]) -> Vec<Kind> {
 pub fn check_interfaces(names: &[String]) -> Result<()> {
     for name in names {
         crate::names::validate_ifname(name)?;
+    }
+    Ok(())
+}
+
+/// The interfaces of ip monitor's `dev IF` exist in the namespace watched (exit 3 otherwise, as
+/// ip refuses them).
+pub fn check_devices_exist(ns: Option<&str>, names: &[String]) -> Result<()> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let links = crate::netlink::RouteSocket::open(ns)?.link_names()?;
+    for name in names {
+        if !links.values().any(|l| l == name) {
+            return Err(Error::not_found(format!(
+                "no interface {} in {}",
+                crate::error::quote(name),
+                netns::describe(ns)
+            )));
+        }
     }
     Ok(())
 }

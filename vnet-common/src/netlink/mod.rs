@@ -21,6 +21,7 @@
 mod dumps;
 pub mod kinds;
 mod link;
+pub mod mdb;
 pub mod neighbour;
 mod requests;
 pub mod route;

@@ -3,7 +3,7 @@
 //! async handles of [`super::Netlink`] included (they wrap one of these).
 
 use crate::{netns, Error, Result};
-use rtnetlink::packet_core::{NetlinkMessage, NLM_F_DUMP, NLM_F_REQUEST};
+use rtnetlink::packet_core::{NetlinkMessage, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST};
 use rtnetlink::packet_route::RouteNetlinkMessage;
 use rtnetlink::sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 use std::os::fd::AsRawFd;
@@ -198,8 +198,58 @@ impl RouteSocket {
 
     /// Sends one dump request and hands each reply to `each` undecoded, as its netlink message
     /// type and payload, up to NLMSG_DONE (a kernel error is this call's error).
-    pub fn dump_raw(&mut self, request: RouteNetlinkMessage, mut each: impl FnMut(u16, &[u8])) -> Result<()> {
+    pub fn dump_raw(&mut self, request: RouteNetlinkMessage, each: impl FnMut(u16, &[u8])) -> Result<()> {
         let sequence = self.send(request, NLM_F_DUMP)?;
+        self.read_dump(sequence, each)
+    }
+
+    /// Sends a message netlink-packet-route has no type for (the bridge's MDB requests), given
+    /// as its type and payload, under a fresh sequence number, returned.
+    pub fn send_bytes(&mut self, kind: u16, flags: u16, payload: &[u8]) -> Result<u32> {
+        self.sequence = self.sequence.wrapping_add(1);
+        let length = 16 + payload.len() as u32;
+        let mut buffer = Vec::with_capacity(length as usize);
+        buffer.extend_from_slice(&length.to_ne_bytes());
+        buffer.extend_from_slice(&kind.to_ne_bytes());
+        buffer.extend_from_slice(&(NLM_F_REQUEST | flags).to_ne_bytes());
+        buffer.extend_from_slice(&self.sequence.to_ne_bytes());
+        buffer.extend_from_slice(&0u32.to_ne_bytes());
+        buffer.extend_from_slice(payload);
+        self.socket
+            .send(&buffer, 0)
+            .map_err(|e| Error::from(e).context("send a netlink request"))?;
+        Ok(self.sequence)
+    }
+
+    /// [`RouteSocket::dump_raw`] of a request given as its type and payload.
+    pub fn dump_bytes(&mut self, kind: u16, payload: &[u8], each: impl FnMut(u16, &[u8])) -> Result<()> {
+        let sequence = self.send_bytes(kind, NLM_F_DUMP, payload)?;
+        self.read_dump(sequence, each)
+    }
+
+    /// Sends a change given as its type and payload with NLM_F_ACK and `flags`, and waits for
+    /// the kernel's answer (its error is this call's error).
+    pub fn change_bytes(&mut self, kind: u16, flags: u16, payload: &[u8]) -> Result<()> {
+        let sequence = self.send_bytes(kind, NLM_F_ACK | flags, payload)?;
+        self.with_buffer(|socket, buffer| {
+            let mut reply = None;
+            while reply.is_none() {
+                socket
+                    .receive(buffer, |message| {
+                        if message.sequence != sequence || message.kind != NLMSG_ERROR {
+                            return Ok(true);
+                        }
+                        reply = Some(error_of(message.payload));
+                        Ok(false)
+                    })
+                    .map_err(|e| Error::from(e).context("read a netlink reply"))?;
+            }
+            reply.expect("set")
+        })
+    }
+
+    /// The replies of dump `sequence`, each handed to `each`, up to NLMSG_DONE.
+    fn read_dump(&mut self, sequence: u32, mut each: impl FnMut(u16, &[u8])) -> Result<()> {
         self.with_buffer(|socket, buffer| {
             let mut done: Option<Result<()>> = None;
             while done.is_none() {
