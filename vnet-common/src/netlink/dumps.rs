@@ -152,9 +152,14 @@ impl RouteSocket {
     }
 
     /// The index of the link called `name` (its own name or an alternative one, as the kernel
-    /// looks names up), or None when there is none: one RTM_GETLINK for that name, statistics
-    /// left out, instead of a dump of every link.
+    /// and ip look names up), or None when there is none: one RTM_GETLINK for that name,
+    /// statistics left out, instead of a dump of every link.
     pub fn index_of(&mut self, name: &str) -> Result<Option<u32>> {
+        // A name no link can have (the kernel would refuse the request as invalid) is missing,
+        // as it was when names were looked up in a dump.
+        if name.is_empty() || name.len() >= libc::IFNAMSIZ || name.contains('\0') {
+            return Ok(None);
+        }
         let mut message = LinkMessage::default();
         message.attributes.push(LinkAttribute::IfName(name.to_string()));
         message
