@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use vnet_common::cidr::parse_cidr;
 use vnet_common::links::{
-    add_address, address_cidr, del_address, find_link, is_bridge, link_is_up, link_kind, list_addresses,
+    add_address, address_cidr, addresses_of, del_address, find_link, is_bridge, link_is_up, link_kind,
 };
 use vnet_common::names::validate_ifname;
 use vnet_common::{Error, ErrorKind, Journal, Render, Result, Verb};
@@ -77,9 +77,9 @@ impl Addbr {
         let handle = &at.handle;
         let created = self.create(handle, journal).await?;
         let link = self.find(handle).await?;
-        let (added, upped) = configure(handle, &link, addrs, self.up, journal).await?;
+        let (added, upped) = configure(&at, &link, addrs, self.up, journal).await?;
         let link = self.find(handle).await?;
-        let current = list_addresses(handle, Some(link.header.index)).await?;
+        let current = addresses_of(at.ns, link.header.index)?;
         Ok(BridgeAdded {
             name: self.bridge.clone(),
             changed: created || added || upped,
@@ -148,18 +148,20 @@ async fn delete_by_name(handle: &Handle, name: &str) -> Result<()> {
 /// Adds the addresses the bridge lacks and brings it up if asked, recording each change.
 /// Returns whether it added any address and whether it brought the bridge up.
 async fn configure(
-    handle: &Handle,
+    at: &Scope<'_>,
     link: &LinkMessage,
     addrs: &[IpNet],
     up: bool,
     journal: &mut Journal,
 ) -> Result<(bool, bool)> {
-    let index = link.header.index;
-    let mut have: Vec<String> = list_addresses(handle, Some(index))
-        .await?
-        .iter()
-        .filter_map(address_cidr)
-        .collect();
+    let (handle, index) = (&at.handle, link.header.index);
+    let mut have: Vec<String> = match addrs.is_empty() {
+        true => vec![],
+        false => addresses_of(at.ns, index)?,
+    }
+    .iter()
+    .filter_map(address_cidr)
+    .collect();
     let mut added = false;
     for addr in addrs {
         if have.contains(&addr.to_string()) {

@@ -104,7 +104,7 @@ pub async fn run(
         dev: &dev,
         index: link.header.index,
     };
-    let current = links::list_addresses(handle, Some(on.index)).await?;
+    let current = links::addresses_of(ns, on.index)?;
     match spec {
         AddrSpec::Add {
             net,
@@ -223,7 +223,8 @@ async fn del_one(
             .collect(),
         IpNet::V6(_) => vec![],
     };
-    links::del_address(handle, index, net)
+    let found = find_address(current, &net).expect("checked above").clone();
+    links::delete_address(handle, found, net)
         .await
         .map_err(|e| e.context(&what))?;
     let undo = handle.clone();

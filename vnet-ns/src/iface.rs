@@ -72,7 +72,7 @@ pub async fn changed(handle: &Handle, ns: &str, iface: &str, changed: bool) -> R
 pub async fn changed_in(handle: &Handle, ns: Option<&str>, iface: &str, changed: bool) -> Result<Changed> {
     let link = links::require_link(handle, iface, ns).await?;
     Ok(Changed {
-        interface: links::interface_of(handle, &link).await?,
+        interface: links::interface_of(handle, ns, &link).await?,
         changed,
     })
 }

@@ -466,5 +466,5 @@ pub fn run_del(
 
 async fn describe(handle: &Handle, name: &str, ns: Option<&str>) -> Result<Interface> {
     let link = links::require_link(handle, name, ns).await?;
-    links::interface_of(handle, &link).await
+    links::interface_of(handle, ns, &link).await
 }

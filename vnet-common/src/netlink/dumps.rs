@@ -45,6 +45,24 @@ impl RouteSocket {
             .collect())
     }
 
+    /// The addresses of the link with index `index`, of all families, the kernel doing the
+    /// selecting (ifa_index in a dump request under NETLINK_GET_STRICT_CHK, as `ip addr show dev
+    /// X` asks): a verb that prints one link reads only its addresses, however many others the
+    /// namespace has. The order is the kernel's, as in a dump of every address.
+    pub fn link_addresses(&mut self, index: u32) -> Result<Vec<AddressMessage>> {
+        self.strict()?;
+        let mut request = AddressMessage::default();
+        request.header.index = index;
+        let replies = self.dump(RouteNetlinkMessage::GetAddress(request))?;
+        Ok(replies
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewAddress(address) if address.header.index == index => Some(address),
+                _ => None,
+            })
+            .collect())
+    }
+
     /// Every route of `family` (RTM_GETROUTE dump), all tables.
     pub fn routes(&mut self, family: AddressFamily) -> Result<Vec<RouteMessage>> {
         let mut request = RouteMessage::default();
@@ -127,6 +145,28 @@ impl RouteSocket {
         message.header.index = index;
         match self.request(RouteNetlinkMessage::GetLink(message)) {
             Ok(Some(RouteNetlinkMessage::NewLink(link))) => Ok(Some(link)),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind == crate::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The index of the link called `name` (its own name or an alternative one, as the kernel
+    /// and ip look names up), or None when there is none: one RTM_GETLINK for that name,
+    /// statistics left out, instead of a dump of every link.
+    pub fn index_of(&mut self, name: &str) -> Result<Option<u32>> {
+        // A name no link can have (the kernel would refuse the request as invalid) is missing,
+        // as it was when names were looked up in a dump.
+        if name.is_empty() || name.len() >= libc::IFNAMSIZ || name.contains('\0') {
+            return Ok(None);
+        }
+        let mut message = LinkMessage::default();
+        message.attributes.push(LinkAttribute::IfName(name.to_string()));
+        message
+            .attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        match self.request(RouteNetlinkMessage::GetLink(message)) {
+            Ok(Some(RouteNetlinkMessage::NewLink(link))) => Ok(Some(link.header.index)),
             Ok(_) => Ok(None),
             Err(e) if e.kind == crate::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),

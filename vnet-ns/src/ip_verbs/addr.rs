@@ -213,11 +213,10 @@ fn link_addresses(ctx: &NsCtx, dev: &str) -> Result<Vec<IpNet>> {
     let index = scope.index(dev)?;
     let addresses = scope
         .socket
-        .addresses()
+        .link_addresses(index)
         .map_err(|e| e.context("list addresses"))?;
     Ok(addresses
         .iter()
-        .filter(|m| m.header.index == index)
         .map(addr_opts::AddrInfo::of)
         .filter_map(|info| info.net())
         .collect())

@@ -133,7 +133,7 @@ struct Entry {
 
 impl NeighWords {
     /// The entry, its link found in `scope`; `needs_lladdr`: add and replace (not proxy).
-    fn entry(&self, scope: &Scope, needs_lladdr: bool, verb: &str) -> Result<Entry> {
+    fn entry(&self, scope: &mut Scope, needs_lladdr: bool, verb: &str) -> Result<Entry> {
         let dev = self.dev.clone().expect("clap requires dev IF");
         let dst = self
             .proxy
@@ -317,13 +317,13 @@ impl Verb for Add {
 
     fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<NeighChange> {
         let mut scope = Scope::open(ctx.netns.as_deref())?;
-        let entry = self.entry.entry(&scope, true, "neigh add")?;
+        let entry = self.entry.entry(&mut scope, true, "neigh add")?;
         let what = format!("neigh add {} dev {}", entry.dst, entry.dev);
         let mut result = NeighChange::new("add", &scope);
         if let Some(existing) = entry.find(&mut scope)? {
             return match (entry.difference(&existing), self.exist_ok) {
                 (None, true) => {
-                    result.neighbour = NeighbourEntry::decode(&existing, &scope.links);
+                    result.neighbour = NeighbourEntry::decode(&existing, scope.links()?);
                     Ok(result)
                 }
                 (None, false) => Err(Error::exists(format!("{what}: the entry exists"))
@@ -335,9 +335,9 @@ impl Verb for Add {
         let request = RouteNetlinkMessage::NewNeighbour(entry.message());
         let undo = RouteNetlinkMessage::DelNeighbour(entry.message());
         scope.change(&what, request, NLM_F_CREATE | NLM_F_EXCL, undo, 0, journal)?;
-        result.neighbour = entry
-            .find(&mut scope)?
-            .and_then(|n| NeighbourEntry::decode(&n, &scope.links));
+        let found = entry.find(&mut scope)?;
+        let links = scope.links()?;
+        result.neighbour = found.and_then(|n| NeighbourEntry::decode(&n, links));
         result.changed = true;
         Ok(result)
     }
@@ -371,7 +371,7 @@ fn set_entry(
     journal: &mut Journal,
 ) -> Result<NeighChange> {
     let mut scope = Scope::open(ctx.netns.as_deref())?;
-    let entry = words.entry(&scope, true, &format!("neigh {action}"))?;
+    let entry = words.entry(&mut scope, true, &format!("neigh {action}"))?;
     let what = format!("neigh {action} {} dev {}", entry.dst, entry.dev);
     let mut result = NeighChange::new(action, &scope);
     let existing = entry.find(&mut scope)?;
@@ -384,10 +384,10 @@ fn set_entry(
         None => (RouteNetlinkMessage::DelNeighbour(entry.message()), 0),
     };
     scope.change(&what, request, flags, undo, undo_flags, journal)?;
-    result.replaced = existing.and_then(|n| NeighbourEntry::decode(&n, &scope.links));
-    result.neighbour = entry
-        .find(&mut scope)?
-        .and_then(|n| NeighbourEntry::decode(&n, &scope.links));
+    let found = entry.find(&mut scope)?;
+    let links = scope.links()?;
+    result.replaced = existing.and_then(|n| NeighbourEntry::decode(&n, links));
+    result.neighbour = found.and_then(|n| NeighbourEntry::decode(&n, links));
     result.changed = true;
     Ok(result)
 }
@@ -398,7 +398,7 @@ impl Verb for Del {
 
     fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<NeighChange> {
         let mut scope = Scope::open(ctx.netns.as_deref())?;
-        let entry = self.entry.entry(&scope, false, "neigh del")?;
+        let entry = self.entry.entry(&mut scope, false, "neigh del")?;
         let what = format!("neigh del {} dev {}", entry.dst, entry.dev);
         let mut result = NeighChange::new("del", &scope);
         let Some(existing) = entry.find(&mut scope)? else {
@@ -414,7 +414,7 @@ impl Verb for Del {
         let request = RouteNetlinkMessage::DelNeighbour(as_request(&existing));
         let undo = RouteNetlinkMessage::NewNeighbour(as_request(&existing));
         scope.change(&what, request, 0, undo, NLM_F_CREATE | NLM_F_EXCL, journal)?;
-        result.neighbour = NeighbourEntry::decode(&existing, &scope.links);
+        result.neighbour = NeighbourEntry::decode(&existing, scope.links()?);
         result.changed = true;
         Ok(result)
     }
@@ -479,7 +479,7 @@ impl Verb for Flush {
             .collect();
         let mut flushed = vec![];
         for entry in doomed {
-            let Some(record) = NeighbourEntry::decode(&entry, &scope.links) else {
+            let Some(record) = NeighbourEntry::decode(&entry, scope.links()?) else {
                 continue;
             };
             let what = format!("neigh flush {} dev {}", record.dst, record.dev);
@@ -574,6 +574,7 @@ impl Verb for Show {
             .socket
             .neighbours(self.proxy)
             .map_err(|e| e.context("list neighbours"))?;
+        let links = scope.links()?;
         let listed = entries
             .iter()
             .filter(|n| index.is_none_or(|i| n.header.ifindex == i))
@@ -591,7 +592,7 @@ impl Verb for Show {
                 AddressFamily::Inet6 => !self.ipv4,
                 _ => false,
             })
-            .filter_map(|n| NeighbourEntry::decode(n, &scope.links));
+            .filter_map(|n| NeighbourEntry::decode(n, links));
         Ok(Neighbours(listed.collect()))
     }
 }
@@ -643,10 +644,11 @@ impl Verb for Get {
             .socket
             .neighbours(false)
             .map_err(|e| e.context("list neighbours"))?;
+        let links = scope.links()?;
         entries
             .iter()
             .filter(|n| n.header.ifindex == index && decode::destination(n) == Some(self.addr))
-            .find_map(|n| NeighbourEntry::decode(n, &scope.links))
+            .find_map(|n| NeighbourEntry::decode(n, links))
             .map(Neighbour)
             .ok_or_else(|| {
                 Error::not_found(format!(

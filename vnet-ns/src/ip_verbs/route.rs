@@ -384,7 +384,7 @@ impl Verb for Show {
     fn run(self, ctx: &mut NsCtx, _: &mut Journal) -> Result<Routes> {
         let mut scope = Scope::open(ctx.netns.as_deref())?;
         let routes = self.filter.select(&mut scope)?;
-        Ok(Routes(route_filter::decode_all(&routes, &scope.links)))
+        Ok(Routes(route_filter::decode_all(&routes, scope.links()?)))
     }
 }
 

@@ -348,7 +348,7 @@ impl Verb for Flush {
             if delete(&mut scope, &found, journal)? {
                 result
                     .flushed
-                    .push(RouteEntry::decode_named(&found, &scope.links));
+                    .push(RouteEntry::decode_named(&found, scope.links()?));
                 result.changed = true;
             }
         }
@@ -360,7 +360,7 @@ impl Verb for Flush {
 /// the kernel removed with one deleted before it).
 fn delete(scope: &mut Scope, found: &RouteMessage, journal: &mut Journal) -> Result<bool> {
     let request = route::as_request(found);
-    let entry = RouteEntry::decode_named(found, &scope.links);
+    let entry = RouteEntry::decode_named(found, scope.links()?);
     let what = format!("route flush {}", route::text_line(&entry, true).trim_end());
     let undo = RouteNetlinkMessage::NewRoute(request.clone());
     let change = RouteNetlinkMessage::DelRoute(request);

@@ -122,7 +122,7 @@ const CACHE_FLAGS: [(u32, &str); 3] = [
 
 impl Get {
     /// The RTM_GETROUTE request, every word checked and the links found in `scope`.
-    fn request(&self, dst: IpAddr, scope: &Scope) -> Result<RouteMessage> {
+    fn request(&self, dst: IpAddr, scope: &mut Scope) -> Result<RouteMessage> {
         let mut m = RouteMessage::default();
         let full = if dst.is_ipv6() { 128 } else { 32 };
         m.header.address_family = if dst.is_ipv6() {
@@ -164,7 +164,7 @@ impl Verb for Get {
         let dst = self.addr.or(self.to).expect("clap requires ADDR");
         let what = format!("route get {dst}");
         let mut scope = Scope::open(ctx.netns.as_deref())?;
-        let request = self.request(dst, &scope).map_err(|e| e.context(&what))?;
+        let request = self.request(dst, &mut scope).map_err(|e| e.context(&what))?;
         let route = scope.socket.route_get(request).map_err(|e| e.context(&what))?;
         let uid = route.attributes.iter().find_map(|a| match a {
             RouteAttribute::Uid(uid) => Some(*uid),
@@ -172,7 +172,7 @@ impl Verb for Get {
         });
         let bits = route.header.flags.bits();
         Ok(RouteLookup {
-            route: RouteEntry::decode_named(&route, &scope.links),
+            route: RouteEntry::decode_named(&route, scope.links()?),
             from: self.from.map(|a| a.to_string()),
             iif: self.iif,
             mark: self.mark,
