@@ -3,9 +3,11 @@
 //! agent (the org.qemu.guest_agent.0 channel), so a guest without one is exit 6 naming it, before
 //! anything is asked of the guest.
 
+pub mod freeze;
 pub mod fs;
 pub mod info;
 pub mod signals;
+pub mod sshkeys;
 pub mod time;
 
 use vnet_common::error::quote;
