@@ -72,23 +72,33 @@ pub struct ImageXml {
     /// With --xpath, each selected node's XML (with --wrap, the one `<nodes>` element); null
     /// without --xpath.
     pub nodes: Option<Vec<String>>,
+    /// What virsh prints: the document and one empty line.
+    #[serde(skip)]
+    #[schemars(skip)]
+    shown: String,
 }
 
 impl ImageXml {
     fn new(image: String, xml: String, flags: &DumpFlags) -> Result<ImageXml> {
         let nodes = flags.xpath.select(&xml)?;
         let xml = nodes.as_deref().map_or(xml, xpath::document);
-        Ok(ImageXml { image, xml, nodes })
+        let shown = format!("{xml}\n");
+        Ok(ImageXml {
+            image,
+            xml,
+            nodes,
+            shown,
+        })
     }
 }
 
 impl Render for ImageXml {
     fn text(&self, _style: TextStyle) -> String {
-        self.xml.clone()
+        self.shown.clone()
     }
 
     fn document(&self) -> Option<&str> {
-        Some(&self.xml)
+        Some(&self.shown)
     }
 }
 

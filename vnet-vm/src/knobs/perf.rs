@@ -76,7 +76,7 @@ fn set_events(dom: &Domain, events: &[(String, bool)], flags: u32) -> Result<()>
         request.add(
             event,
             sys::VIR_TYPED_PARAM_BOOLEAN as i32,
-            if *on { "yes" } else { "no" },
+            if *on { "1" } else { "0" },
         )?;
     }
     let dom_ptr = dom.as_ptr();
@@ -182,8 +182,8 @@ pub struct CpuStatsResult {
 fn stat_line(key: &str, value: &Value) -> String {
     let seconds = ["cpu_time", "vcpu_time", "user_time", "system_time"].contains(&key);
     match (seconds, value.as_u64()) {
-        (true, Some(ns)) => format!("\t{key:<12} {:>20.9} seconds\n", ns as f64 / 1e9),
-        _ => format!("\t{key:<12} {:>20}\n", value.virsh()),
+        (true, Some(ns)) => format!("\t{key:<12}{:>20.9} seconds\n", ns as f64 / 1e9),
+        _ => format!("\t{key:<12}{:>20}\n", value.virsh()),
     }
 }
 
