@@ -50,6 +50,7 @@ fn virsh_domain_verbs_beyond_the_basics_do_what_virsh_does() {
     agent_timeout_and_dirty_rate(&name);
     perf_events(&name);
     cpu_stats(&name);
+    iothread_params(&name);
     migration_knobs(&name);
     agent_verbs_without_an_agent(&name);
     refused_verbs(&name);
@@ -205,6 +206,51 @@ fn cpu_stats(name: &str) {
     }
     vm(&["cpu-stats", name, "--start", "99"]).fails(7, "out of range");
     virsh_fails(&format!("cpu-stats {name} --start 99"), "out of range");
+}
+
+fn iothread_params(name: &str) {
+    sh_ok(&format!("virsh iothreadadd {name} 1 --live"));
+    let set = vm(&[
+        "iothreadset",
+        name,
+        "1",
+        "--poll-max-ns",
+        "100",
+        "--poll-grow",
+        "2",
+    ])
+    .ok()
+    .json();
+    assert_eq!(
+        (set["live"].as_bool(), set["params"]["poll_max_ns"].as_i64()),
+        (Some(true), Some(100))
+    );
+    let stats = sh_ok(&format!("virsh domstats {name} --iothread"));
+    assert!(stats.contains("iothread.1.poll-max-ns=100"), "{stats}");
+    assert!(stats.contains("iothread.1.poll-grow=2"), "{stats}");
+    assert_unchanged(
+        || {
+            (
+                domain_snapshot(name),
+                sh_ok(&format!("virsh domstats {name} --iothread")),
+            )
+        },
+        || {
+            vm(&["iothreadset", name, "1"]).fails(7, "needs a parameter");
+            vm(&["iothreadset", name, "9", "--poll-max-ns", "5"]).fails(7, "cannot find IOThread '9'");
+            virsh_fails(
+                &format!("iothreadset {name} 9 --poll-max-ns 5"),
+                "cannot find IOThread '9'",
+            );
+            // The thread was added live only: the definition has none, for both.
+            vm(&["iothreadset", name, "1", "--thread-pool-max", "4", "--config"])
+                .fails(7, "cannot find IOThread '1'");
+            virsh_fails(
+                &format!("iothreadset {name} 1 --thread-pool-max 4 --config"),
+                "cannot find IOThread '1'",
+            );
+        },
+    );
 }
 
 fn migration_knobs(name: &str) {

@@ -292,6 +292,7 @@ vnet_common::verbs! {
         SetUserSshkeys(agent::sshkeys::SetUserSshkeys),
         SendProcessSignal(virsh_only::SendProcessSignal),
         DomFdAssociate(virsh_only::DomFdAssociate),
+        Iothreadset(knobs::iothreadset::Iothreadset),
     }
 }
 

@@ -146,6 +146,7 @@ fn saved_state_slots(verb: &str) -> &'static [&'static str] {
         "get-user-sshkeys" | "set-user-sshkeys" => &["domain", "user"],
         "send-process-signal" => &["domain", "pid", "signame"],
         "dom-fd-associate" => &["domain", "name", "pass-fds"],
+        "iothreadset" => &["domain", "id"],
         _ => &[],
     }
 }

@@ -1,7 +1,8 @@
-//! Per-domain settings virsh sets one call each: lifecycle actions, the guest agent's timeout,
+//! Per-domain settings virsh sets one call each: lifecycle actions, an IOThread's parameters, the guest agent's timeout,
 //! perf events, the dirty-rate measurement, CPU accounting (cpu-stats) and the migration knobs a
 //! domain keeps without a migration running (migrate-setspeed, -setmaxdowntime, -compcache).
 
+pub mod iothreadset;
 pub mod lifecycle;
 pub mod migration;
 pub mod perf;
