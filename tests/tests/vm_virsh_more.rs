@@ -122,6 +122,9 @@ fn agent_timeout_and_dirty_rate(name: &str) {
         "less than the minimum",
     );
     assert!(sh_ok(&format!("cat /run/libvirt/qemu/{name}.xml")).contains("<agentTimeout>10</agentTimeout>"));
+    // No --timeout: -2 (block), virsh's default.
+    vm(&["guest-agent-timeout", name]).ok();
+    assert!(sh_ok(&format!("cat /run/libvirt/qemu/{name}.xml")).contains("<agentTimeout>-2</agentTimeout>"));
 
     let calc = vm(&["domdirtyrate-calc", name, "--seconds", "1"]).ok().json();
     assert_eq!(calc["seconds"], 1);
