@@ -7,7 +7,9 @@ mod control;
 mod devices;
 mod domains;
 mod host;
+mod images;
 mod install;
+mod knobs;
 mod migrate;
 mod nodedev;
 mod observe;
@@ -19,6 +21,7 @@ mod storage;
 #[cfg(test)]
 mod testing;
 mod tuning;
+mod virsh_only;
 mod virsh_slots;
 mod wait;
 mod xml;
@@ -265,6 +268,31 @@ vnet_common::verbs! {
         NodeMemoryTune(host::ksm::NodeMemoryTune),
         Domblkerror(blockjobs::disks::Domblkerror),
         Domblkthreshold(blockjobs::disks::Domblkthreshold),
+        ManagedsaveDumpxml(images::managed::ManagedsaveDumpxml),
+        ManagedsaveDefine(images::managed::ManagedsaveDefine),
+        ManagedsaveEdit(images::managed::ManagedsaveEdit),
+        SaveImageDumpxml(images::file::SaveImageDumpxml),
+        SaveImageDefine(images::file::SaveImageDefine),
+        SaveImageEdit(images::file::SaveImageEdit),
+        SetLifecycleAction(knobs::lifecycle::SetLifecycleAction),
+        GuestAgentTimeout(knobs::lifecycle::GuestAgentTimeout),
+        DomdirtyrateCalc(knobs::lifecycle::DomdirtyrateCalc),
+        Perf(knobs::perf::Perf),
+        CpuStats(knobs::perf::CpuStats),
+        MigrateSetspeed(knobs::migration::MigrateSetspeed),
+        MigrateGetspeed(knobs::migration::MigrateGetspeed),
+        MigrateSetmaxdowntime(knobs::migration::MigrateSetmaxdowntime),
+        MigrateGetmaxdowntime(knobs::migration::MigrateGetmaxdowntime),
+        MigrateCompcache(knobs::migration::MigrateCompcache),
+        MigratePostcopy(knobs::migration::MigratePostcopy),
+        Domfsfreeze(agent::freeze::Domfsfreeze),
+        Domfsthaw(agent::freeze::Domfsthaw),
+        Domfstrim(agent::freeze::Domfstrim),
+        GetUserSshkeys(agent::sshkeys::GetUserSshkeys),
+        SetUserSshkeys(agent::sshkeys::SetUserSshkeys),
+        SendProcessSignal(virsh_only::SendProcessSignal),
+        DomFdAssociate(virsh_only::DomFdAssociate),
+        Iothreadset(knobs::iothreadset::Iothreadset),
     }
 }
 

@@ -117,6 +117,36 @@ fn tuning_slots(verb: &str) -> &'static [&'static str] {
         "cpu-models" => &["arch"],
         "domxml-to-native" => &["format", "domain", "xml"],
         "domblkthreshold" => &["domain", "dev", "threshold"],
+        verb => saved_state_slots(verb),
+    }
+}
+
+/// The rows of the saved-image, knob, agent file-system and refused verbs (images/, knobs/,
+/// agent/freeze.rs, agent/sshkeys.rs, virsh_only.rs).
+fn saved_state_slots(verb: &str) -> &'static [&'static str] {
+    match verb {
+        "managedsave-dumpxml"
+        | "managedsave-edit"
+        | "guest-agent-timeout"
+        | "perf"
+        | "cpu-stats"
+        | "domdirtyrate-calc"
+        | "migrate-getspeed"
+        | "migrate-getmaxdowntime"
+        | "migrate-compcache"
+        | "migrate-postcopy"
+        | "domfstrim" => &["domain"],
+        "managedsave-define" => &["domain", "xml"],
+        "save-image-dumpxml" | "save-image-edit" => &["file"],
+        "save-image-define" => &["file", "xml"],
+        "set-lifecycle-action" => &["domain", "type", "action"],
+        "migrate-setspeed" => &["domain", "bandwidth"],
+        "migrate-setmaxdowntime" => &["domain", "downtime"],
+        "domfsfreeze" | "domfsthaw" => &["domain", "mountpoint"],
+        "get-user-sshkeys" | "set-user-sshkeys" => &["domain", "user"],
+        "send-process-signal" => &["domain", "pid", "signame"],
+        "dom-fd-associate" => &["domain", "name", "pass-fds"],
+        "iothreadset" => &["domain", "id"],
         _ => &[],
     }
 }
@@ -211,7 +241,7 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("pool-info", &["bytes"]),
     ("pool-build", &["no-overwrite", "overwrite"]),
     ("pool-start", &["build", "no-overwrite", "overwrite"]),
-    ("vol-create-as", &["allocation", "prealloc-metadata", "print-xml"]),
+    ("vol-create-as", &["allocation", "print-xml"]),
     ("vol-info", &["bytes", "physical"]),
     ("vol-delete", &["delete-snapshots"]),
     ("vol-upload", &["sparse"]),

@@ -1,11 +1,14 @@
 //! The guest-agent verbs (virsh's spellings and flags): qemu-agent-command, guestinfo, domfsinfo,
-//! set-user-password and domtime. Each first checks that the running domain has a connected
+//! set-user-password, domtime, domfsfreeze, domfsthaw, domfstrim, get-user-sshkeys and
+//! set-user-sshkeys. Each first checks that the running domain has a connected
 //! agent (the org.qemu.guest_agent.0 channel), so a guest without one is exit 6 naming it, before
 //! anything is asked of the guest.
 
+pub mod freeze;
 pub mod fs;
 pub mod info;
 pub mod signals;
+pub mod sshkeys;
 pub mod time;
 
 use vnet_common::error::quote;

@@ -342,6 +342,10 @@ pub struct VolCreateAs {
     /// The backing volume's format (default: the format libvirt reports for it).
     #[arg(long, value_name = "FORMAT", requires = "backing_vol")]
     pub backing_vol_format: Option<String>,
+    /// Preallocate the image (qcow2) as virsh does: its XML has no <allocation>, so libvirt
+    /// allocates the whole capacity (qemu-img preallocation=falloc); raw is libvirt's refusal.
+    #[arg(long)]
+    pub prealloc_metadata: bool,
     /// Succeed ("changed": false) when the volume exists with this format and capacity.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
@@ -447,9 +451,13 @@ impl Verb for VolCreateAs {
                 .with_hint("use --exist-ok to accept the same volume, or vol-delete it first")),
             };
         }
-        let xml = NewVolume::disk(&self.name, capacity, format, backing.as_ref()).xml();
+        let mut new = NewVolume::disk(&self.name, capacity, format, backing.as_ref());
+        // virsh writes no <allocation> with --prealloc-metadata (libvirt then allocates it all).
+        new.sparse = !self.prealloc_metadata;
         let what = format!("create volume {} in pool {}", self.name, self.pool);
-        let vol = storage::create_volume_xml(&pool, &xml, &what, journal)?;
+        let flags = self.prealloc_metadata as u32 * virt::sys::VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA;
+        let vol = StorageVol::create_xml(&pool, &new.xml(), flags).libvirt(&what)?;
+        storage::record_new_volume(&vol, journal)?;
         VolChanged::of(&vol, true, "created")
     }
 }
