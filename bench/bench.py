@@ -5,7 +5,8 @@
    end, all up) four ways in the same run: the seed-style `ip` script, one `vnet-ns` call pair per
    host in a shell loop, one `vnet-ns --batch` process, and `ip -batch` for the root-namespace part
    (the floor). Tears it down the same ways. Reports ms per host and ratios.
-2. Single-command latency with 1, 100 and 1000 objects present, vnet against the classic tool.
+2. Single-command latency with 1, 100 and 1000 objects present, vnet against the classic tool, and
+   the peak RSS of each (and of the VNET_BASE_BIN build's, when given).
 3. Peak memory of each vnet process (/usr/bin/time).
 4. Event streams (issue 12): latency from a change made (`ip link set ... mtu`) to its record printed,
    `vnet-ns monitor` beside `ip monitor` listening to the same changes (BENCH_EVENTS samples), and
@@ -24,7 +25,8 @@
    wait4 as /usr/bin/time reports it, in runs of their own (a child forked from this Python
    process would count Python's own pages: Linux keeps the high-water mark across exec).
    BENCH_WRITES=addr,route (names as in WRITES) only those. With VNET_BASE_BIN, the earlier build's
-   binaries run each vnet line too, in the same rounds (columns base_ms, base_cpu_ms, cpu_vs_base).
+   binaries run each vnet line too, in the same rounds (columns base_ms, base_cpu_ms, cpu_vs_base,
+   base_peak_kib).
 7. BENCH_ONLY=batch (issue 23): the N=BENCH_BATCH_N (1000) topology through `vnet-ns --batch`
    beside `ip -batch` doing the same kernel work (the root-namespace part in one `ip -batch`, each
    namespace's inside in one `ip -n NS -batch`: ip has no way to switch namespace inside one batch)
@@ -323,16 +325,20 @@ def listings(results):
             times = hyperfine(commands)
             vnet_ms, classic_ms = times[0], times[1]
             peak = peak_kib(spec["vnet"])
+            classic_peak = peak_kib(spec["classic"])
+            base_peak = with_base and peak_kib([base_tool] + spec["vnet"][1:])
             spec["teardown"](n)
             row = {"objects": what, "n": n, "vnet": " ".join(spec["vnet"][1:]), "classic": " ".join(spec["classic"]),
-                   "vnet_ms": vnet_ms, "classic_ms": classic_ms, "ratio": vnet_ms / classic_ms, "vnet_peak_kib": peak}
+                   "vnet_ms": vnet_ms, "classic_ms": classic_ms, "ratio": vnet_ms / classic_ms, "vnet_peak_kib": peak,
+                   "classic_peak_kib": classic_peak, "rss_ratio": peak / classic_peak}
             base_note = ""
             if with_base:
-                row.update({"base_ms": times[2], "base_ratio": times[2] / classic_ms, "vs_base": vnet_ms / times[2]})
+                row.update({"base_ms": times[2], "base_ratio": times[2] / classic_ms, "vs_base": vnet_ms / times[2],
+                            "base_peak_kib": base_peak})
                 base_note = f"  base {times[2]:7.2f} ms (ratio {row['base_ratio']:.2f})  vs base {row['vs_base']:.3f}"
             results["listing"].append(row)
             print(f"  list {what:<11} n={n:<5} vnet {vnet_ms:7.2f} ms  {row['classic']:<22} {classic_ms:7.2f} ms"
-                  f"  ratio {row['ratio']:.2f}  peak {peak} KiB{base_note}", flush=True)
+                  f"  ratio {row['ratio']:.2f}  peak {peak}/{classic_peak} KiB{base_note}", flush=True)
             settle()
 
 
@@ -560,7 +566,8 @@ def writes(results):
                 base_note = ""
                 if BASE_BIN:
                     row.update({"base_ms": med["base"][0] * 1000, "base_cpu_ms": med["base"][1] * 1000,
-                                "cpu_vs_base": med["vnet"][1] / med["base"][1] if med["base"][1] else None})
+                                "cpu_vs_base": med["vnet"][1] / med["base"][1] if med["base"][1] else None,
+                                "base_peak_kib": peaks[k][2]})
                     base_note = f"  base cpu {row['base_cpu_ms']:.2f} ms"
                 results["writes"].append(row)
                 cpu_ratio = f"{row['cpu_ratio']:.2f}" if row["cpu_ratio"] else "-"
@@ -573,11 +580,13 @@ def writes(results):
 
 def peak_of(steps, runs=3):
     """The highest peak RSS (KiB) of each step's vnet and classic line over `runs` runs, through
-    /usr/bin/time (its ru_maxrss from wait4)."""
-    peaks = [[0, 0] for _ in steps]
+    /usr/bin/time (its ru_maxrss from wait4); with VNET_BASE_BIN, third, the earlier build's."""
+    lines = [(v, c, [os.path.join(BASE_BIN or "", os.path.basename(v[0]))] + v[1:]) for v, c in steps]
+    sides = (0, 1, 2) if BASE_BIN else (0, 1)
+    peaks = [[0, 0, 0] for _ in steps]
     for _ in range(runs):
-        for side in (0, 1):
-            for k, step in enumerate(steps):
+        for side in sides:
+            for k, step in enumerate(lines):
                 peaks[k][side] = max(peaks[k][side], peak_kib(step[side], check=True))
     return peaks
 

@@ -76,9 +76,14 @@ impl Addbr {
     async fn add(&self, at: Scope<'_>, addrs: &[IpNet], journal: &mut Journal) -> Result<BridgeAdded> {
         let handle = &at.handle;
         let created = self.create(handle, journal).await?;
-        let link = self.find(handle).await?;
-        let (added, upped) = configure(&at, &link, addrs, self.up, journal).await?;
-        let link = self.find(handle).await?;
+        let mut link = self.find(handle).await?;
+        // `addbr NAME` alone (brctl's line) has nothing to configure: its reads are skipped, one
+        // link request of a one-shot that brctl does in one ioctl.
+        let (mut added, mut upped) = (false, false);
+        if !addrs.is_empty() || self.up {
+            (added, upped) = configure(&at, &link, addrs, self.up, journal).await?;
+            link = self.find(handle).await?;
+        }
         let current = addresses_of(at.ns, link.header.index)?;
         Ok(BridgeAdded {
             name: self.bridge.clone(),

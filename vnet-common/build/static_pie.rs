@@ -69,6 +69,24 @@ pub fn link_bins_static_pie() {
     }
     println!("cargo:rustc-link-arg-bins=-L{}", dir.display());
     println!("cargo:rustc-link-arg-bins=-static-pie");
+    // The start-up code relocates the executable itself; packed, its about 4,300 relative
+    // relocations take a few KiB instead of 100 KiB of pages read at every start (glibc 2.36
+    // applies DT_RELR in a static PIE; an older one would crash at start, so it is asked).
+    if glibc_applies_relr() {
+        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
+    }
+}
+
+/// True when the build host's glibc (the one linked in) is 2.36 or newer.
+fn glibc_applies_relr() -> bool {
+    let Ok(output) = Command::new("getconf").arg("GNU_LIBC_VERSION").output() else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&output.stdout);
+    let version = text.trim().strip_prefix("glibc ").unwrap_or("");
+    let mut parts = version.split('.').map(|n| n.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major, minor) >= (2, 36)
 }
 
 /// The absolute path of `name` in the C compiler's search path, if it has one.
