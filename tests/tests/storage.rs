@@ -1058,3 +1058,44 @@ fn pool_list_filters_as_virsh() {
     });
     sh_ok(&format!("virsh pool-destroy {created}"));
 }
+
+/// vol-create-as allocates as virsh: the whole capacity without --allocation, what --allocation
+/// says with it (0: sparse); the same allocation as a volume virsh made beside it.
+#[test]
+fn vol_create_as_allocates_as_virsh() {
+    let lab = lab!();
+    let (pool, dir) = lab_pool(&lab, "alloc");
+    let t = dir.display().to_string();
+    sh_ok(&format!(
+        "virsh pool-define-as {pool} dir --target {t} && virsh pool-build {pool} && virsh pool-start {pool}"
+    ));
+    let allocation = |vol: &str| -> u64 {
+        let xml = sh_ok(&format!("virsh vol-dumpxml --pool {pool} {vol}"));
+        let at = xml.find("<allocation unit='bytes'>").expect("allocation") + 25;
+        xml[at..].split('<').next().unwrap().parse().unwrap()
+    };
+    for (stem, extra) in [
+        ("whole", ""),
+        ("two", "--allocation 2M"),
+        ("none", "--allocation 0"),
+        ("q", "--format qcow2"),
+    ] {
+        let words: Vec<&str> = extra.split_whitespace().collect();
+        let ext = if stem == "q" { "qcow2" } else { "img" };
+        let (ours, theirs) = (format!("ours-{stem}.{ext}"), format!("theirs-{stem}.{ext}"));
+        vm(&[&["vol-create-as", &pool, &ours, "10M"][..], &words].concat())
+            .ok()
+            .json();
+        sh_ok(&format!("virsh vol-create-as {pool} {theirs} 10M {extra}"));
+        assert_eq!(
+            allocation(&ours),
+            allocation(&theirs),
+            "vol-create-as 10M {extra}"
+        );
+    }
+    assert!(allocation("ours-whole.img") >= 10 << 20, "the whole capacity");
+    assert_eq!(allocation("ours-none.img"), 0, "--allocation 0 is sparse");
+    assert_unchanged(storage_state, || {
+        vm(&["vol-create-as", &pool, "bad.img", "10M", "--allocation", "x"]).fails(7, "'x'");
+    });
+}

@@ -241,7 +241,7 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("pool-info", &["bytes"]),
     ("pool-build", &["no-overwrite", "overwrite"]),
     ("pool-start", &["build", "no-overwrite", "overwrite"]),
-    ("vol-create-as", &["allocation", "print-xml"]),
+    ("vol-create-as", &["print-xml"]),
     ("vol-info", &["bytes", "physical"]),
     ("vol-delete", &["delete-snapshots"]),
     ("vol-upload", &["sparse"]),

@@ -319,7 +319,8 @@ pub fn parse_size(text: &str) -> Result<u64> {
 
 /// Create a volume in a pool (virsh vol-create-as POOL NAME SIZE --format raw|qcow2).
 ///
-/// Sparse, like virsh. --backing-vol makes a copy-on-write image over an existing volume (a
+/// Allocated as virsh allocates it: libvirt allocates the whole capacity unless --allocation says
+/// how much (`--allocation 0`: sparse). --backing-vol makes a copy-on-write image over an existing volume (a
 /// name in the same pool, or a path; its pool is refreshed first, so a file copied in behind
 /// libvirt's back is found); a backing file that does not exist is exit 3, and its format is the
 /// backing volume's own unless --backing-vol-format says. A name with '/' is exit 7; a name in
@@ -342,8 +343,12 @@ pub struct VolCreateAs {
     /// The backing volume's format (default: the format libvirt reports for it).
     #[arg(long, value_name = "FORMAT", requires = "backing_vol")]
     pub backing_vol_format: Option<String>,
-    /// Preallocate the image (qcow2) as virsh does: its XML has no <allocation>, so libvirt
-    /// allocates the whole capacity (qemu-img preallocation=falloc); raw is libvirt's refusal.
+    /// The bytes allocated at first (a scaled size as CAPACITY; 0: sparse). Without it libvirt
+    /// allocates the whole capacity, as with virsh.
+    #[arg(long, value_name = "SIZE")]
+    pub allocation: Option<String>,
+    /// Preallocate the image's metadata (qcow2; libvirt's VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA);
+    /// raw is libvirt's refusal.
     #[arg(long)]
     pub prealloc_metadata: bool,
     /// Succeed ("changed": false) when the volume exists with this format and capacity.
@@ -424,6 +429,14 @@ impl Verb for VolCreateAs {
         validate_name("volume", &self.name)?;
         pools::validate_name("pool", &self.pool)?;
         let capacity = parse_size(&self.capacity)?;
+        // 0 is an allocation (sparse), not a size: parse_size wants at least one byte.
+        let allocation = match self.allocation.as_deref().map(str::trim) {
+            None => None,
+            Some(zero) if zero.trim_end_matches(|c: char| c.is_ascii_alphabetic()).parse() == Ok(0.0) => {
+                Some(0)
+            }
+            Some(size) => Some(parse_size(size)?),
+        };
         let conn = ctx.conn()?;
         let pool = active_pool(conn, &self.pool)?;
         let backing = self.backing(conn)?;
@@ -452,8 +465,8 @@ impl Verb for VolCreateAs {
             };
         }
         let mut new = NewVolume::disk(&self.name, capacity, format, backing.as_ref());
-        // virsh writes no <allocation> with --prealloc-metadata (libvirt then allocates it all).
-        new.sparse = !self.prealloc_metadata;
+        // As virsh: no <allocation> unless --allocation gives one (libvirt then allocates it all).
+        new.allocation = allocation;
         let what = format!("create volume {} in pool {}", self.name, self.pool);
         let flags = self.prealloc_metadata as u32 * virt::sys::VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA;
         let vol = StorageVol::create_xml(&pool, &new.xml(), flags).libvirt(&what)?;

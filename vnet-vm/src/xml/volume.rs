@@ -19,9 +19,10 @@ pub struct NewVolume<'a> {
     /// Capacity in bytes.
     pub bytes: u64,
     pub format: &'a str,
-    /// Sparse (`<allocation>0</allocation>`, virt-install's default for disks); an upload target
-    /// leaves the allocation to libvirt.
-    pub sparse: bool,
+    /// `<allocation>` in bytes: 0 for a sparse disk (virt-install's default); None leaves it out,
+    /// and libvirt then allocates the whole capacity (virsh vol-create-as without --allocation,
+    /// an upload target).
+    pub allocation: Option<u64>,
     pub backing: Option<&'a Backing>,
 }
 
@@ -32,7 +33,7 @@ impl<'a> NewVolume<'a> {
             name,
             bytes,
             format: "raw",
-            sparse: false,
+            allocation: None,
             backing: None,
         }
     }
@@ -43,7 +44,7 @@ impl<'a> NewVolume<'a> {
             name,
             bytes,
             format,
-            sparse: true,
+            allocation: Some(0),
             backing,
         }
     }
@@ -58,9 +59,10 @@ impl<'a> NewVolume<'a> {
                 w.create_element("capacity")
                     .with_attribute(("unit", "bytes"))
                     .write_text_content(BytesText::new(&self.bytes.to_string()))?;
-                if self.sparse {
+                if let Some(bytes) = self.allocation {
                     w.create_element("allocation")
-                        .write_text_content(BytesText::new("0"))?;
+                        .with_attribute(("unit", "bytes"))
+                        .write_text_content(BytesText::new(&bytes.to_string()))?;
                 }
                 w.create_element("target").write_inner_content(|w| {
                     w.create_element("format")
