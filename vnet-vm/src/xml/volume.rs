@@ -139,7 +139,7 @@ mod tests {
         );
         assert!(NewVolume::disk("v.img", 1024, "qcow2", None)
             .xml()
-            .contains("<capacity unit=\"bytes\">1024</capacity><allocation>0</allocation>"));
+            .contains("<capacity unit=\"bytes\">1024</capacity><allocation unit=\"bytes\">0</allocation>"));
         let backing = Backing {
             path: "/i/b&.img".into(),
             format: "raw".into(),
