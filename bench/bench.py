@@ -787,9 +787,10 @@ def kit_files():
 
 
 def lease_line(name, kernel, initrd):
-    """The kit guest under TCG on the default network, its kernel booted directly (both tools)."""
+    """The kit guest under TCG on the default network, its kernel the install-phase kernel
+    (virt-install 4.1 wants an install method; --boot kernel= alone is none)."""
     return ["--name", name, "--memory", "256", "--vcpus", "1", "--virt-type", "qemu", "--osinfo", "generic",
-            "--boot", f"kernel={kernel},initrd={initrd},kernel_args=console=ttyS0", "--disk", "none",
+            "--install", f"kernel={kernel},initrd={initrd},kernel_args=console=ttyS0", "--disk", "none",
             "--network", "network=default", "--graphics", "none", "--noautoconsole"]
 
 
