@@ -1107,8 +1107,13 @@ fn vnet_sub_options() -> Vec<(String, Vec<String>)> {
         } else if let (Some(key), Some(last)) = (line.strip_prefix("      "), out.last_mut()) {
             if key.starts_with("xpathN.set=") {
                 last.1.push("xpath[N].*".into());
-            } else if let Some((key, _)) = key.split_once("= -> ") {
-                last.1.extend(key.split('|').map(str::to_string));
+            } else if let Some((key, _)) = key.split_once(" -> ") {
+                // `KEY=`, `KEY= (also ALIAS=, ALIAS2=)`, `a|b|c=` (bare words of one row).
+                let words = key.replace(" (also ", ", ").replace(')', "");
+                for word in words.split(", ") {
+                    let word = word.trim_end_matches('=');
+                    last.1.extend(word.split('|').map(str::to_string));
+                }
             }
         }
     }
