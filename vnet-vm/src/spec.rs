@@ -851,7 +851,7 @@ mod tests {
         assert_eq!(parse_memory("memory=256").unwrap(), 256);
         assert!(parse_memory("0").is_err() && parse_memory("2G").is_err());
         assert_eq!(parse_vcpus("2").unwrap().count, 2);
-        assert!(parse_vcpus("0").is_err());
+        assert!(parse_vcpus("0").is_err() && parse_vcpus("none").is_err());
         let b = parse_boot("kernel=/b/vmlinuz,initrd=/b/initrd.gz,kernel_args=console=ttyS0").unwrap();
         assert_eq!(b.kernel.unwrap().cmdline.as_deref(), Some("console=ttyS0"));
         assert!(parse_boot("initrd=/b/i").is_err() && parse_boot("kernel=vmlinuz").is_err());

@@ -87,14 +87,16 @@ pub fn keys(def: &OptionDef) -> String {
 }
 
 /// A typed option's values (`--disk`, `--network`, `--vcpus`, `--cpu`) parsed by the table for
-/// the typed readers (spec.rs) to build their values from; `none` passes through with no keys.
+/// the typed readers (spec.rs) to build their values from; --disk/--network `none` passes
+/// through with no keys.
 pub fn given(name: &str, values: &[String]) -> Result<Vec<Given>> {
     let def = option(name);
     values
         .iter()
         .map(|v| {
+            // `none` is --disk's and --network's "no device"; other options read it as a value.
             let keys = match v.as_str() {
-                "none" => Vec::new(),
+                "none" if ["disk", "network"].contains(&name) => Vec::new(),
                 _ => parse(def, v)?.into_iter().map(|(r, v)| (r.key, v)).collect(),
             };
             Ok(Given {
