@@ -36,6 +36,9 @@
    10000 and BENCH_BATCH_LINES (100000) lines (bounded memory: all alike).
 8. BENCH_ONLY=install: `install --print-xml` of a 20-option virt-install line (issue 20), vnet-vm
    beside real virt-install 4.1 in alternating rounds (BENCH_INSTALL_RUNS each, default 5).
+   BENCH_ONLY=install-lease: install of the kit guest to its first DHCP lease under TCG,
+   `vnet-vm install --wait-ip` beside `virt-install` + `virsh domifaddr` polling, alternating
+   (BENCH_LEASE_ROUNDS, default 2; minutes per boot).
 9. BENCH_ONLY=virsh (issue 23): vnet-vm and vnet-net beside virsh for the same call (list --all,
    dominfo, domstate, start/destroy of a defined guest, net-list --all, net-info), alternating
    BENCH_VIRSH_ROUNDS (20) rounds: wall and client CPU medians, libvirtd's own CPU per call (so
@@ -785,6 +788,62 @@ def install_print_xml(results):
           f"  virt-install {row['virt-install']:8.1f} ms  ratio {row['ratio']:.3f}", flush=True)
 
 
+def kit_files():
+    """The guest kit's kernel and initrd (tests/guest/build-guest builds and caches them)."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "guest", "build-guest")
+    kit = sh(f"{root} 2>/dev/null").strip()
+    return os.path.join(kit, "vmlinuz"), os.path.join(kit, "initrd.gz")
+
+
+def lease_line(name, kernel, initrd):
+    """The kit guest under TCG on the default network, its kernel the install-phase kernel
+    (virt-install 4.1 wants an install method; --boot kernel= alone is none); a virtio NIC (the
+    kit's drivers; virt-install's --osinfo generic default would be another model)."""
+    return ["--name", name, "--memory", "256", "--vcpus", "1", "--virt-type", "qemu", "--osinfo", "generic",
+            "--install", f"kernel={kernel},initrd={initrd},kernel_args=console=ttyS0", "--disk", "none",
+            "--network", "network=default,model=virtio", "--graphics", "none", "--noautoconsole"]
+
+
+def lease_of(name):
+    """The guest's first DHCP lease, as `virsh domifaddr` reports it (None before it has one)."""
+    out = sh(f"virsh -q domifaddr {name} --source lease", check=False)
+    words = out.split()
+    return words[3] if len(words) >= 4 else None
+
+
+def install_to_lease(results):
+    """BENCH_ONLY=install-lease (issue 20): install of the kit guest to its first DHCP lease under
+    TCG, `vnet-vm install --wait-ip` beside `virt-install` followed by `virsh domifaddr` polled
+    every 0.2 s (what a script does), alternating, BENCH_LEASE_ROUNDS rounds (default 2)."""
+    sh("virsh net-start default >/dev/null 2>&1 || true", check=False)
+    kernel, initrd = kit_files()
+    times = {"vnet-vm install --wait-ip": [], "virt-install + virsh domifaddr": []}
+    for i in range(int(os.environ.get("BENCH_LEASE_ROUNDS", "2"))):
+        name = f"vblease{i}a"
+        start = time.perf_counter()
+        subprocess.run([vnet("vnet-vm"), "install"] + lease_line(name, kernel, initrd) + ["--wait-ip", "600"],
+                       check=True, capture_output=True)
+        times["vnet-vm install --wait-ip"].append(time.perf_counter() - start)
+        sh(f"virsh -q destroy {name}; virsh -q undefine {name}", check=False)
+        name = f"vblease{i}b"
+        start = time.perf_counter()
+        subprocess.run(["virt-install"] + lease_line(name, kernel, initrd), check=True, capture_output=True)
+        while lease_of(name) is None:
+            if time.perf_counter() - start > 600:
+                sys.exit(f"bench: {name} got no lease in 600 s")
+            time.sleep(0.2)
+        times["virt-install + virsh domifaddr"].append(time.perf_counter() - start)
+        sh(f"virsh -q destroy {name}; virsh -q undefine {name}", check=False)
+    row = {w: statistics.median(t) for w, t in times.items()}
+    row["runs"] = {w: t for w, t in times.items()}
+    row["rounds"] = len(times["vnet-vm install --wait-ip"])
+    row["ratio"] = row["vnet-vm install --wait-ip"] / row["virt-install + virsh domifaddr"]
+    results["install_lease"] = row
+    print(f"  install to first lease (TCG): vnet-vm {row['vnet-vm install --wait-ip']:6.1f} s"
+          f"  virt-install + domifaddr {row['virt-install + virsh domifaddr']:6.1f} s  ratio {row['ratio']:.3f}",
+          flush=True)
+
+
 def main():
     if os.environ.get("VNET_IN_SANDBOX") != "1":
         sys.exit("bench: run it through bench/run (it needs the sandbox)")
@@ -807,6 +866,8 @@ def main():
         link_kinds_batch(results)
     elif os.environ.get("BENCH_ONLY") == "install":
         install_print_xml(results)
+    elif os.environ.get("BENCH_ONLY") == "install-lease":
+        install_to_lease(results)
     elif os.environ.get("BENCH_ONLY") == "virsh":
         virsh_side_by_side(results)
     else:

@@ -1008,3 +1008,182 @@ fn relative_and_existing_disks_match_virt_install() {
     let info = sh_ok(&format!("qemu-img info {}", image.display()));
     assert!(info.contains("virtual size: 1 GiB"), "{info}");
 }
+
+/// --memdev's nvdimm and virtio-mem sub-options (source.pmem and target.readonly as empty
+/// elements, source.alignsize and target.label_size MiB made KiB); the xpathN sub-options of a
+/// device option, XPath edits of that device's own element numbered as virt-install takes them;
+/// and --xml's numbered single form.
+#[test]
+fn memdev_pmem_and_numbered_xpath_edits_match_virt_install() {
+    let lab = lab!();
+    compare(
+        &lab,
+        "memxp",
+        &[
+            "--network",
+            "none",
+            "--memdev",
+            "nvdimm,source.path=/tmp/nv,source.pmem=on,source.alignsize=2,target.size=512,target.node=0,target.readonly=on,target.label_size=1,alias.name=ua-m",
+            "--memdev",
+            "virtio-mem,target.size=512,target.node=0,target.block=2048,target.requested=524288,source.pmem=off",
+            "--watchdog",
+            "i6300esb,xpath1.set=./@action=poweroff,xpath2.create=./driver",
+            "--rng",
+            "/dev/urandom,xpath5.set=./rate/@bytes=1024,xpath.set=./rate/@period=1000",
+            "--xml",
+            "xpath1.set=./description=numbered",
+        ],
+        &[
+            "./devices/memory",
+            "./devices/watchdog",
+            "./devices/rng",
+            "./description",
+        ],
+    );
+}
+
+/// A bad xpathN sub-option, and xpathN on an option without an element of its own: exit 7
+/// naming it, nothing changed.
+#[test]
+fn bad_numbered_xpath_edits_are_7_and_change_nothing() {
+    let lab = lab!();
+    let dir = lab_dir(&lab, "badxp");
+    let kernel = dir.join("vmlinuz");
+    std::fs::write(&kernel, b"kernel").unwrap();
+    let name = lab.domain("badxp");
+    let boot = format!("kernel={}", kernel.display());
+    let cases = [
+        ("--watchdog", "i6300esb,xpath1.frob=./x", "xpath1.frob"),
+        (
+            "--watchdog",
+            "i6300esb,xpath1.set=./devices/*/@x=1",
+            "./devices/*/@x",
+        ),
+        (
+            "--events",
+            "on_crash=destroy,xpath1.set=./on_reboot=destroy",
+            "--events",
+        ),
+        (
+            "--xml",
+            "xpath1.set=./title=a,xpath2.set=./description=b",
+            "one XPath edit per --xml",
+        ),
+    ];
+    for (flag, value, needle) in cases {
+        let before = libvirt_state(&dir);
+        let args = [
+            "install",
+            "--name",
+            &name,
+            "--memory",
+            "256",
+            "--virt-type",
+            "qemu",
+            "--boot",
+            &boot,
+            "--disk",
+            "none",
+            "--network",
+            "none",
+            "--graphics",
+            "none",
+            flag,
+            value,
+        ];
+        vm(&args).fails(7, needle);
+        assert_eq!(libvirt_state(&dir), before, "{flag} {value} changed something");
+    }
+}
+
+/// The sub-options `NAME=` names in vnet-vm's option reference (`install --help`), by option.
+fn vnet_sub_options() -> Vec<(String, Vec<String>)> {
+    let help = vm(&["install", "--help"]).ok().stdout;
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for line in help.lines() {
+        if let Some(rest) = line.strip_prefix("  --") {
+            let name = rest.split(':').next().unwrap_or_default().to_string();
+            out.push((name, Vec::new()));
+        } else if let (Some(key), Some(last)) = (line.strip_prefix("      "), out.last_mut()) {
+            if key.starts_with("xpathN.set=") {
+                last.1.push("xpath[N].*".into());
+            } else if let Some((key, _)) = key.split_once(" -> ") {
+                // `KEY=`, `KEY= (also ALIAS=, ALIAS2=)`, `a|b|c=` (bare words of one row).
+                let words = key.replace(" (also ", ", ").replace(')', "");
+                for word in words.split(", ") {
+                    let word = word.trim_end_matches('=');
+                    last.1.extend(word.split('|').map(str::to_string));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every sub-option `virt-install --OPTION=?` lists either is in vnet-vm's table or is refused
+/// by name (exit 7 naming it, nothing changed); the refused ones are printed for the record.
+#[test]
+fn every_virt_install_sub_option_works_or_is_refused_by_name() {
+    let lab = lab!();
+    let dir = lab_dir(&lab, "subo");
+    let kernel = dir.join("vmlinuz");
+    std::fs::write(&kernel, b"kernel").unwrap();
+    let name = lab.domain("subo");
+    let boot = format!("kernel={}", kernel.display());
+    let mut refused_total = 0;
+    let mut wrong = Vec::new();
+    // --qemu-commandline's value is a QEMU command line (`KEY=1` is an argument to QEMU).
+    let probed = vnet_sub_options()
+        .into_iter()
+        .filter(|(option, rows)| !rows.is_empty() && option != "qemu-commandline");
+    for (option, ours) in probed {
+        let listed = sh(&format!("virt-install --{option}=? 2>&1"));
+        let theirs: Vec<String> = listed
+            .stdout
+            .lines()
+            .skip(1)
+            .map(|l| l.trim().replace("[0-9]*", "[N]"))
+            .filter(|l| !l.is_empty())
+            .collect();
+        let missing: Vec<&String> = theirs
+            .iter()
+            .filter(|k| !ours.contains(k))
+            .filter(|k| !(k.starts_with("xpath[N].") && ours.contains(&"xpath[N].*".to_string())))
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        refused_total += missing.len();
+        eprintln!(
+            "--{option} refuses: {}",
+            missing.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(" ")
+        );
+        // One probe per option: the parser refuses any key outside the option's rows alike.
+        let key = missing[0].replace("[N]", "0");
+        let value = format!("{key}=1");
+        let long = format!("--{option}");
+        let before = libvirt_state(&dir);
+        let mut args = vec!["install", "--print-xml", "--name", &name, "--virt-type", "qemu"];
+        // The base line's options, less the one probed (given once; --install is the method,
+        // so without --boot's kernel).
+        let base = [
+            ("--memory", "256"),
+            ("--graphics", "none"),
+            ("--network", "none"),
+            ("--boot", boot.as_str()),
+            ("--disk", "none"),
+        ];
+        let clash = |flag: &str| flag == long || (long == "--install" && flag == "--boot");
+        for (flag, v) in base.iter().filter(|(flag, _)| !clash(flag)) {
+            args.extend([*flag, *v]);
+        }
+        args.extend([long.as_str(), value.as_str()]);
+        let run = vm(&args);
+        if run.code != 7 || !run.stderr.contains(&key) || !run.stdout.is_empty() {
+            wrong.push(format!("{long} {value}: {run:?}"));
+        }
+        assert_eq!(libvirt_state(&dir), before, "{long} {value} changed something");
+    }
+    eprintln!("{refused_total} sub-options refused by name in all");
+    assert!(wrong.is_empty(), "not refused by name:\n{}", wrong.join("\n"));
+}

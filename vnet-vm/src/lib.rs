@@ -361,7 +361,7 @@ mod tests {
             panic!("not install")
         };
         assert_eq!(
-            (args.name.as_str(), args.memory.as_str(), args.vcpus.as_str()),
+            (args.name(), args.memory.as_str(), args.vcpus.as_str()),
             ("VM1", "2048", "2")
         );
         assert_eq!(args.extra_args.as_deref(), Some("console=ttyS0,115200n8 serial"));

@@ -1,5 +1,5 @@
-//! `vnet-vm install`'s command line: virt-install's options, parsed by clap (their sub-option
-//! grammars are read in spec.rs and plan.rs).
+//! `vnet-vm install`'s command line: virt-install's options, parsed by clap (their sub-options
+//! by the option table, grammar/, whose parsed rows spec.rs and plan.rs build values from).
 
 use super::grammar::TableArgs;
 use crate::spec::{GraphicsKind, VirtTypeArg};
@@ -49,8 +49,8 @@ use std::io::IsTerminal;
 #[derive(Debug, clap::Args)]
 pub struct Install {
     /// Domain name.
-    #[arg(short = 'n', long)]
-    pub name: String,
+    #[arg(short = 'n', long, required_unless_present = "reinstall")]
+    pub name: Option<String>,
     /// Memory in MiB (also memory=N).
     #[arg(
         long = "memory",
@@ -139,6 +139,11 @@ pub struct Install {
     /// directly as --boot kernel=... boots (vnet-vm keeps that boot after the first start).
     #[arg(long, value_name = "OPTS")]
     pub install: Option<String>,
+    /// virt-install's --reinstall DOMAIN: the existing, shut-off domain started once from its own
+    /// definition with the --cdrom ISO (or --pxe) booted first; its definition is kept. Only the
+    /// install options are read.
+    #[arg(long, value_name = "DOMAIN")]
+    pub reinstall: Option<String>,
     /// With --location: put FILE into the root of the install initrd (a preseed or kickstart
     /// file), as virt-install does: appended to vnet's copy of the initrd as a gzip'd cpio
     /// archive; repeatable. A missing FILE is 3, without --location 7.
@@ -221,6 +226,11 @@ pub struct Install {
 }
 
 impl Install {
+    /// --name (clap requires it unless --reinstall names the domain).
+    pub fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or_default()
+    }
+
     /// virt-install's rule: attach the console after starting when a person is at a terminal
     /// and the guest has no graphical console.
     pub fn console_after(&self, graphics: GraphicsKind) -> bool {

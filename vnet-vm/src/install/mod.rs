@@ -17,6 +17,7 @@ pub mod location;
 mod osinfo;
 mod output;
 mod plan;
+mod reinstall;
 mod run;
 mod steps;
 mod tagging;

@@ -159,7 +159,7 @@ fn plan_seed(args: &Install, disk_specs: &[DiskSpec]) -> Result<Option<SeedPlan>
                     "--cloud-init needs a --disk: the seed goes into the first disk's storage pool",
                 ));
             }
-            let seed = cloudinit::build(&cloudinit::parse(opts)?, &args.name)?;
+            let seed = cloudinit::build(&cloudinit::parse(opts)?, args.name())?;
             Some(SeedPlan {
                 seed,
                 pool: PoolPlan::Existing(String::new()),
@@ -176,7 +176,7 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
     args.table.refuse()?;
     let mut table = super::display::legacy_graphics(args)?.xml()?;
     let graphics = super::display::graphics_kind(&table.devices)?;
-    spec::validate_domain_name(&args.name)?;
+    spec::validate_domain_name(args.name())?;
     check_autoconsole(args.autoconsole.as_deref())?;
     if args.transient && (args.autostart || args.tag.is_some()) {
         let flag = if args.autostart { "--autostart" } else { "--tag" };
@@ -189,21 +189,17 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
         warnings.push("--os-type is deprecated and does nothing. Please use --os-variant instead".into());
     }
     let memory_mib = spec::parse_memory(&args.memory)?;
-    let vcpus = spec::parse_vcpus(&args.vcpus)?;
+    let vcpus = spec::parse_vcpus(&typed("vcpus", &args.vcpus)?)?;
     let cpuset = args.cpuset.as_deref().map(parse_cpuset).transpose()?;
-    let (cpu, cpu_features) = match args.cpu.as_deref().map(parse_cpu).transpose()? {
+    let cpu = args.cpu.as_deref().map(|v| typed("cpu", v)).transpose()?;
+    let (cpu, cpu_features) = match cpu.as_ref().map(parse_cpu).transpose()? {
         Some((mode, features)) => (Some(mode), features),
         None => (None, Vec::new()),
     };
     let memballoon = args.memballoon.as_deref().map(parse_memballoon).transpose()?;
-    let nics = spec::parse_networks(&grammar::normalize("network", &args.networks)?)?;
-    let disk_specs = spec::parse_disks(&grammar::normalize("disk", &args.disks)?)?;
-    // --boot's <os> properties (loader=, nvram.template=, menu=on, ...) are document edits.
-    let (boot, boot_edits) = match args.boot.as_deref().map(grammar::edit::split_boot).transpose()? {
-        Some((typed, edits)) if typed.is_empty() => (spec::BootSpec::default(), edits),
-        Some((typed, edits)) => (spec::parse_boot(&typed)?, edits),
-        None => (spec::BootSpec::default(), Vec::new()),
-    };
+    let nics = spec::parse_networks(&grammar::parse::given("network", &args.networks)?)?;
+    let disk_specs = spec::parse_disks(&grammar::parse::given("disk", &args.disks)?)?;
+    let (boot, boot_edits) = parse_boot(args.boot.as_deref())?;
     table.edits.splice(0..0, boot_edits);
     let kernel = super::kernel::chosen(args.install.as_deref(), boot.kernel.clone())?;
     let method = parse_method(args, kernel)?;
@@ -220,7 +216,7 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
     };
     let seed = plan_seed(args, &disk_specs)?;
     let plan = Plan {
-        name: args.name.clone(),
+        name: args.name().to_string(),
         memory_mib,
         vcpus,
         cpuset,
@@ -363,66 +359,81 @@ pub fn check_caps(conn: &Connect, plan: &mut Plan, virt_type: &str, explicit: bo
     Ok(())
 }
 
+/// `--boot` parsed by the table: the typed rows (order, UEFI, kernel) read by spec.rs, the `<os>`
+/// property rows (loader=, nvram.template=, menu=on, ...) as document edits.
+fn parse_boot(value: Option<&str>) -> Result<(spec::BootSpec, Vec<grammar::edit::Edit>)> {
+    let Some(text) = value else {
+        return Ok((spec::BootSpec::default(), Vec::new()));
+    };
+    let (keys, edits) = grammar::edit::split_boot(text)?;
+    let given = spec::Given {
+        text: text.to_string(),
+        keys,
+    };
+    Ok((spec::parse_boot(&given)?, edits))
+}
+
+/// One value of a typed option parsed by the table (spec.rs builds the typed value from it).
+fn typed(name: &str, value: &str) -> Result<spec::Given> {
+    let mut given = grammar::parse::given(name, &[value.to_string()])?;
+    Ok(given.remove(0))
+}
+
 /// `--cpu host-passthrough|host-model|host|MODEL` (also mode=, model=), then CPU features as
 /// virt-install takes them: `+vmx` (force), `-svm` (disable), `require=F`, `optional=F`,
-/// `disable=F`, `forbid=F`, `force=F`.
-fn parse_cpu(value: &str) -> Result<(CpuMode, Vec<(String, String)>)> {
-    let mut parts = value.split(',');
-    let first = parts.next().unwrap_or_default();
-    let mode = parse_cpu_mode(first)?;
+/// `disable=F`, `forbid=F`, `force=F`; read from the table's --cpu rows.
+fn parse_cpu(given: &spec::Given) -> Result<(CpuMode, Vec<(String, String)>)> {
+    let value = given.text.as_str();
+    let mut mode = None;
     let mut features = Vec::new();
-    for part in parts {
-        let (policy, name) = match part.split_at_checked(1) {
-            Some(("+", name)) => ("force", name),
-            Some(("-", name)) => ("disable", name),
-            _ => match part.split_once('=') {
-                Some((p @ ("force" | "require" | "optional" | "disable" | "forbid"), name)) => (p, name),
-                _ => {
-                    return Err(Error::invalid(format!(
-                        "--cpu {}: unknown sub-option {}",
-                        quote(value),
-                        quote(part)
-                    ))
-                    .with_hint("features are +NAME, -NAME or force|require|optional|disable|forbid=NAME"))
-                }
-            },
+    for (key, name) in &given.keys {
+        let policy = match *key {
+            "mode" => {
+                mode = Some(parse_cpu_mode(value, name)?);
+                continue;
+            }
+            "model" => {
+                mode = Some(CpuMode::Model(cpu_name(value, name)?));
+                continue;
+            }
+            "+FEATURE" => "force",
+            "-FEATURE" => "disable",
+            policy => policy,
         };
-        let ok = !name.is_empty()
-            && name.len() <= 64
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-        if !ok {
-            return Err(Error::invalid(format!(
-                "--cpu {}: {} is not a CPU feature name",
-                quote(value),
-                quote(name)
-            )));
-        }
-        features.push((policy.to_string(), name.to_string()));
+        features.push((policy.to_string(), cpu_name(value, name)?));
     }
+    let mode = mode.ok_or_else(|| {
+        Error::invalid(format!(
+            "--cpu {}: use host-passthrough, host-model or a CPU model name",
+            quote(value)
+        ))
+    })?;
     Ok((mode, features))
 }
 
-fn parse_cpu_mode(value: &str) -> Result<CpuMode> {
-    let v = value
-        .strip_prefix("mode=")
-        .or_else(|| value.strip_prefix("model="))
-        .unwrap_or(value);
-    match v {
+/// A CPU model or feature name as libvirt spells them.
+fn cpu_name(value: &str, name: &str) -> Result<String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    match ok {
+        true => Ok(name.to_string()),
+        false => Err(Error::invalid(format!(
+            "--cpu {}: {} is not a CPU model or feature name",
+            quote(value),
+            quote(name)
+        ))),
+    }
+}
+
+fn parse_cpu_mode(value: &str, mode: &str) -> Result<CpuMode> {
+    match mode {
         "host-passthrough" => Ok(CpuMode::HostPassthrough),
         // virt-install's `--cpu host` is host-model.
         "host-model" | "host" => Ok(CpuMode::HostModel),
-        m if !m.is_empty()
-            && m.len() <= 64
-            && m.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) =>
-        {
-            Ok(CpuMode::Model(m.to_string()))
-        }
-        _ => Err(Error::invalid(format!(
-            "--cpu {}: use host-passthrough, host-model or a CPU model name",
-            quote(value)
-        ))),
+        m => cpu_name(value, m).map(CpuMode::Model),
     }
 }
 

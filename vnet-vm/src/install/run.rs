@@ -37,6 +37,9 @@ impl Verb for Install {
     type Output = InstallOutput;
 
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<InstallOutput> {
+        if let Some(domain) = &self.reinstall {
+            return super::reinstall::run(&self, domain, ctx, journal);
+        }
         let (mut plan, disks) = plan::parse(&self)?;
         vnet_common::tags::check(self.tag.as_deref())?;
         if let Ok(dom) = Domain::lookup_by_name(ctx.conn()?, &plan.name) {

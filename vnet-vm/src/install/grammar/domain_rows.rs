@@ -32,12 +32,20 @@ const fn given(key: &'static str, xml: &'static str, help: &'static str) -> Row 
 /// --boot's rows: the first [`BOOT_TYPED`] are read by spec.rs (boot order, UEFI, the kernel),
 /// the others are properties of `<os>`.
 pub(super) const BOOT: &[Row] = &[
-    given(
+    prop(
         "hd|cdrom|network|fd",
+        &[],
         "os/boot/@dev",
+        Value::Word,
         "boot device order, as given",
     ),
-    given("uefi", "os/@firmware", "OVMF firmware on q35 (also uefi=on)"),
+    prop(
+        "uefi",
+        &[],
+        "os/@firmware",
+        Value::Word,
+        "OVMF firmware on q35 (also uefi=on)",
+    ),
     given("firmware", "os/@firmware", "efi: the same as uefi"),
     given("kernel", "os/kernel", "direct kernel boot: kernel path"),
     given("initrd", "os/initrd", "its initrd"),
@@ -648,4 +656,19 @@ pub(super) const MEMDEV: &[Row] = &[
         Value::MibToKib,
         "MiB",
     ),
+    prop(
+        "source.pmem",
+        &[],
+        "source/pmem",
+        Value::Present,
+        "on: the nvdimm's backing file is persistent memory (<pmem/>)",
+    ),
+    prop(
+        "target.readonly",
+        &[],
+        "target/readonly",
+        Value::Present,
+        "on: a read-only nvdimm (<readonly/>)",
+    ),
+    given("alias.name", "alias/@name", "the device's alias (ua-NAME)"),
 ];

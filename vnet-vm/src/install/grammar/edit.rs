@@ -8,6 +8,7 @@ use super::domain_rows::{BOOT, BOOT_TYPED, QEMU_NS};
 use super::parse::Props;
 use super::rows::{Row, Value};
 use super::table::OptionDef;
+use crate::spec::Keys;
 use crate::xml::domain::xpath::{self, XPath};
 use crate::xml::domain::Element;
 use vnet_common::error::quote;
@@ -73,7 +74,7 @@ fn written(what: &str, row: &Row, value: &str) -> Result<String> {
             .ok_or_else(|| Error::invalid(format!("{what}: {}={}: use on or off", row.key, quote(value))))
     };
     Ok(match row.value {
-        Value::Given => value.to_string(),
+        Value::Given | Value::Each | Value::Word => value.to_string(),
         Value::YesNo => if flag()? { "yes" } else { "no" }.into(),
         Value::OnOff | Value::Present => if flag()? { "on" } else { "off" }.into(),
         Value::MibToKib => match value.parse::<u64>().ok().and_then(|m| m.checked_mul(1024)) {
@@ -123,6 +124,12 @@ fn keyed_parts<'a>(
     for (i, part) in value.split(',').enumerate() {
         let (key, val) = match (part.split_once('='), positional, out.last_mut()) {
             (Some((k, v)), _, _) => (k.trim(), v),
+            (None, _, _) if rows.iter().any(|r| r.bare(part.trim()).is_some()) => {
+                let row = rows.iter().find_map(|r| r.bare(part.trim()).map(|v| (r, v)));
+                let (row, v) = row.expect("found above");
+                out.push((row, None, v));
+                continue;
+            }
             (None, Some(p), _) if i == 0 => (p, part),
             // virt-install refuses a bare sub-option too ("had no value set").
             (None, _, _) if find_row(rows, part.trim()).is_some() => {
@@ -225,56 +232,105 @@ fn qemu_commandline(what: &str, value: &str) -> Result<Vec<Edit>> {
     Ok(edits)
 }
 
-/// `--boot VALUE` split: the parts spec.rs reads (order, uefi, kernel), rejoined, and the edits
-/// of the `<os>` property rows (loader=, nvram.template=, firmware.feature0.name=, menu=on, ...).
-pub fn split_boot(value: &str) -> Result<(String, Vec<Edit>)> {
+/// `--boot VALUE` parsed against --boot's rows: the typed rows' sub-options (order, uefi, the
+/// kernel) under their keys for spec.rs, and the edits of the `<os>` property rows (loader=,
+/// nvram.template=, firmware.feature0.name=, menu=on, ...).
+pub fn split_boot(value: &str) -> Result<(Keys, Vec<Edit>)> {
     let what = format!("--boot {}", quote(value));
-    let (typed_rows, prop_rows) = BOOT.split_at(BOOT_TYPED);
     let mut typed = Vec::new();
-    let mut props = Vec::new();
-    for part in value.split(',') {
-        let key = part.split_once('=').map_or(part, |(k, _)| k).trim();
-        match find_row(prop_rows, key) {
-            Some(_) if !typed_rows.iter().any(|r| r.key == key) => props.push(part),
-            _ => typed.push(part),
+    let mut edits = Vec::new();
+    for (row, index, v) in keyed_parts(&what, BOOT, None, value)? {
+        match BOOT[..BOOT_TYPED].iter().any(|r| std::ptr::eq(r, row)) {
+            true => typed.push((row.key, v)),
+            false => edits.push(edit_for(&what, row, index, &v)?),
         }
     }
-    let edits = match props.is_empty() {
-        true => Vec::new(),
-        false => keyed_parts(&what, prop_rows, None, &props.join(","))?
-            .into_iter()
-            .map(|(row, index, v)| edit_for(&what, row, index, &v))
-            .collect::<Result<_>>()?,
-    };
-    Ok((typed.join(","), edits))
+    Ok((typed, edits))
+}
+
+/// One numbered XPath edit's keys (set, create, delete, value) and their values.
+type XPathKeys = Vec<(String, String)>;
+
+/// `xpathN.KEY=REST` (N empty or digits, KEY set, create, delete or value): (N, KEY, REST).
+fn xpath_part(part: &str) -> Option<(&str, &str, &str)> {
+    let rest = part.strip_prefix("xpath")?;
+    let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let (n, rest) = rest.split_at(digits);
+    let (key, value) = rest.strip_prefix('.')?.split_once('=')?;
+    ["set", "create", "delete", "value"]
+        .contains(&key)
+        .then_some((n, key, value))
+}
+
+/// The `xpathN.KEY=` parts of a value (each one's value runs on over parts without `=`, as
+/// virt-install's can_comma values do), grouped by N in order; and the value's other parts.
+fn xpath_groups(value: &str) -> (Vec<XPathKeys>, Vec<&str>) {
+    let mut groups: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    let mut own = Vec::new();
+    let mut last_was_xpath = false;
+    for part in value.split(',') {
+        if let Some((n, key, v)) = xpath_part(part) {
+            let at = match groups.iter().position(|(g, _)| g == n) {
+                Some(at) => at,
+                None => {
+                    groups.push((n.to_string(), Vec::new()));
+                    groups.len() - 1
+                }
+            };
+            groups[at].1.push((key.to_string(), v.to_string()));
+            last_was_xpath = true;
+        } else if last_was_xpath && !part.contains('=') {
+            let last = groups.iter_mut().flat_map(|(_, g)| g.last_mut()).last();
+            let (_, v) = last.expect("an xpath part came before");
+            v.push(',');
+            v.push_str(part);
+        } else {
+            own.push(part);
+            last_was_xpath = false;
+        }
+    }
+    (groups.into_iter().map(|(_, g)| g).collect(), own)
+}
+
+/// A device or element option's value without its `xpathN.set=`, `.create=`, `.delete=`,
+/// `.value=` parts, and the edits those make: virt-install's XPath edits of the option's own
+/// element (`./@action` is that element's attribute), one per N.
+pub fn split_xpaths(def: &OptionDef, value: &str) -> Result<(String, Vec<Edit>)> {
+    let what = format!("--{} {}", def.name, quote(value));
+    let (groups, own) = xpath_groups(value);
+    let edits = groups
+        .iter()
+        .map(|keys| xpath_edit(&what, keys))
+        .collect::<Result<_>>()?;
+    Ok((own.join(","), edits))
 }
 
 /// `--xml XPATH=VALUE`, `--xml xpath.set=XPATH=VALUE` (or with xpath.value=VALUE),
-/// `xpath.create=XPATH`, `xpath.delete=XPATH`. An empty value removes (virt-install's rule).
+/// `xpath.create=XPATH`, `xpath.delete=XPATH` (also numbered, `xpath1.set=`, one edit per
+/// --xml as virt-install makes it). An empty value removes (virt-install's rule).
 pub fn parse_xml(value: &str) -> Result<Edit> {
     let what = format!("--xml {}", quote(value));
-    let rest = match value.strip_prefix("xpath.") {
-        None => format!("set={value}"),
-        Some(rest) => rest.to_string(),
+    let (mut groups, own) = match xpath_part(value) {
+        None => (vec![vec![("set".to_string(), value.to_string())]], Vec::new()),
+        Some(_) => xpath_groups(value),
     };
-    // Values may hold commas: split only where the next xpath.KEY= starts.
-    let mut keys: Vec<(String, String)> = Vec::new();
-    for part in rest.split(",xpath.") {
-        let (k, v) = part
-            .split_once('=')
-            .ok_or_else(|| Error::invalid(format!("{what}: xpath.{} needs a value", quote(part))))?;
-        keys.push((k.to_string(), v.to_string()));
-    }
-    let get = |k: &str| keys.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
-    if let Some((k, _)) = keys
-        .iter()
-        .find(|(k, _)| !["set", "create", "delete", "value"].contains(&k.as_str()))
-    {
+    if let Some(part) = own.first() {
         return Err(Error::invalid(format!(
             "{what}: unknown sub-option {}",
-            quote(&format!("xpath.{k}"))
+            quote(part)
         )));
     }
+    if groups.len() > 1 {
+        return Err(Error::invalid(format!(
+            "{what}: one XPath edit per --xml (give each xpathN its own --xml)"
+        )));
+    }
+    xpath_edit(&what, &groups.remove(0))
+}
+
+/// One XPath edit from its set/create/delete/value keys.
+fn xpath_edit(what: &str, keys: &[(String, String)]) -> Result<Edit> {
+    let get = |k: &str| keys.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
     let (expr, op) = if let Some(x) = get("delete") {
         (x.to_string(), Op::Delete)
     } else if let Some(x) = get("create") {
@@ -338,6 +394,13 @@ fn apply_one(root: &mut Element, edit: &Edit) {
                 xpath::set(root, &edit.path, value);
             }
         }
+    }
+}
+
+/// An element (a device's own, for its option's xpathN edits) with the edits applied in order.
+pub fn apply_to(root: &mut Element, edits: &[Edit]) {
+    for edit in edits {
+        apply_one(root, edit);
     }
 }
 
@@ -424,7 +487,13 @@ mod tests {
             "uefi,hd,loader=/l.fd,loader.readonly=yes,menu=on,firmware.feature1.name=secure-boot,firmware.feature1.enabled=no",
         )
         .unwrap();
-        assert_eq!(typed, "uefi,hd");
+        assert_eq!(
+            typed,
+            [
+                ("uefi", "uefi".to_string()),
+                ("hd|cdrom|network|fd", "hd".to_string())
+            ]
+        );
         let d = doc(&edits);
         assert_eq!(d.get("os/loader"), Some("/l.fd"));
         assert_eq!(d.get("os/loader/@readonly"), Some("yes"));

@@ -2,6 +2,7 @@
 //! element, then the option's defaults where the line left them unset.
 
 use super::parse::Props;
+use super::rows::Value;
 use super::table::{Kind, OptionDef};
 use crate::xml::domain::Element;
 
@@ -16,7 +17,15 @@ pub fn build(def: &OptionDef, props: &Props) -> Vec<Element> {
     };
     let mut root = Element::new(root_name);
     for (row, value) in props {
-        root.set(row.xml, value);
+        match row.value {
+            // on: the element is there (`<pmem/>`); off: it is not written.
+            Value::Present if value == "on" => {
+                let path: Vec<&str> = row.xml.split('/').collect();
+                root.descend(&path);
+            }
+            Value::Present => {}
+            _ => root.set(row.xml, value),
+        }
     }
     for d in def.defaults {
         let wanted = d.when.iter().all(|(path, value)| match *value {

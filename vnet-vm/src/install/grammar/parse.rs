@@ -3,6 +3,7 @@
 //! naming it (virt-install refuses it too).
 
 use super::table::{OptionDef, Row, OPTIONS};
+use crate::spec::Given;
 use vnet_common::error::quote;
 use vnet_common::{Error, Result};
 
@@ -44,6 +45,11 @@ pub fn parse(def: &'static OptionDef, value: &str) -> Result<Props> {
                 keyed = true;
                 (k.trim().to_string(), v.trim())
             }
+            None if def.rows.iter().any(|r| r.bare(part.trim()).is_some()) => {
+                let row = def.rows.iter().find_map(|r| r.bare(part.trim()).map(|v| (r, v)));
+                props.push(row.expect("found above"));
+                continue;
+            }
             None => match part.split_once(':').filter(|(k, _)| find_row(def, k).is_some()) {
                 Some((k, v)) if props.is_empty() => (k.to_string(), v),
                 _ => {
@@ -67,7 +73,9 @@ pub fn parse(def: &'static OptionDef, value: &str) -> Result<Props> {
         if val.is_empty() {
             return Err(Error::invalid(format!("{what}: {}= needs a value", row.key)));
         }
-        props.retain(|(r, _)| !std::ptr::eq(*r, row));
+        if !row.is_list() {
+            props.retain(|(r, _)| !std::ptr::eq(*r, row));
+        }
         props.push((row, val.to_string()));
     }
     Ok(props)
@@ -76,6 +84,27 @@ pub fn parse(def: &'static OptionDef, value: &str) -> Result<Props> {
 /// The sub-option names an option takes, for hints and the reference.
 pub fn keys(def: &OptionDef) -> String {
     def.rows.iter().map(|r| r.key).collect::<Vec<_>>().join(", ")
+}
+
+/// A typed option's values (`--disk`, `--network`, `--vcpus`, `--cpu`) parsed by the table for
+/// the typed readers (spec.rs) to build their values from; --disk/--network `none` passes
+/// through with no keys.
+pub fn given(name: &str, values: &[String]) -> Result<Vec<Given>> {
+    let def = option(name);
+    values
+        .iter()
+        .map(|v| {
+            // `none` is --disk's and --network's "no device"; other options read it as a value.
+            let keys = match v.as_str() {
+                "none" if ["disk", "network"].contains(&name) => Vec::new(),
+                _ => parse(def, v)?.into_iter().map(|(r, v)| (r.key, v)).collect(),
+            };
+            Ok(Given {
+                text: v.clone(),
+                keys,
+            })
+        })
+        .collect()
 }
 
 /// A typed option's values rewritten in their canonical spelling (aliases, bare values and

@@ -2,7 +2,7 @@
 //! sub-options and the XML each sets) or refused. The man page carries it as install's closing
 //! text; docs/vnet-vm.md carries the same list as Markdown (checked by a test).
 
-use super::table::{Kind, OptionDef, OPTIONS};
+use super::table::{Kind, OptionDef, Row, OPTIONS};
 
 fn status(def: &OptionDef) -> String {
     let aliases: Vec<String> = super::table::aliases(def.name)
@@ -19,6 +19,23 @@ fn status(def: &OptionDef) -> String {
     }
 }
 
+/// The xpathN sub-options every option with an element of its own takes (virt-install's).
+const XPATHS: &str = "xpathN.set=XPATH=VALUE, xpathN.create=, xpathN.delete=, xpathN.value=";
+
+/// Whether the option has an element of its own (a device, or one top-level element), which
+/// its xpathN sub-options edit.
+pub(super) fn takes_xpaths(def: &OptionDef) -> bool {
+    matches!(def.kind, Kind::Device(_)) || matches!(def.kind, Kind::Domain(e) if !e.is_empty())
+}
+
+/// A row's key and its other spellings: `cache= (also driver.cache=)` is written `cache` then.
+fn spellings(row: &Row) -> String {
+    match row.aliases {
+        [] => row.key.to_string(),
+        aliases => format!("{} (also {}=)", row.key, aliases.join("=, ")),
+    }
+}
+
 /// Plain text, for `install --help` and the man page.
 pub fn text() -> String {
     let mut out = String::from(
@@ -28,7 +45,12 @@ pub fn text() -> String {
         out.push_str(&format!("\n  --{}: {}\n", def.name, status(def)));
         for row in def.rows {
             let xml = if row.xml.is_empty() { "-" } else { row.xml };
-            out.push_str(&format!("      {}= -> {}: {}\n", row.key, xml, row.help));
+            out.push_str(&format!("      {}= -> {}: {}\n", spellings(row), xml, row.help));
+        }
+        if takes_xpaths(def) {
+            out.push_str(&format!(
+                "      {XPATHS} -> XPath edits of its own element (./@attr)\n"
+            ));
         }
     }
     out
@@ -39,11 +61,20 @@ pub fn text() -> String {
 pub fn markdown() -> String {
     let mut out = String::from("| option | status | sub-options (XML property) |\n|---|---|---|\n");
     for def in OPTIONS {
-        let rows: Vec<String> = def
+        let mut rows: Vec<String> = def
             .rows
             .iter()
-            .map(|r| format!("`{}=` ({})", r.key, if r.xml.is_empty() { "-" } else { r.xml }))
+            .map(|r| {
+                format!(
+                    "`{}=` ({})",
+                    spellings(r),
+                    if r.xml.is_empty() { "-" } else { r.xml }
+                )
+            })
             .collect();
+        if takes_xpaths(def) {
+            rows.push(format!("`{XPATHS}` (its own element)"));
+        }
         out.push_str(&format!(
             "| `--{}` | {} | {} |\n",
             def.name,

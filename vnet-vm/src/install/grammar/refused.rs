@@ -63,8 +63,7 @@ impl TableArgs {
             }
             // `none` is virt-install's "no such device" (--graphics none, --sound none).
             for value in values.iter().filter(|v| *v != "none") {
-                let props = edit::convert(def, value, parse(def, value)?)?;
-                let elements = element::build(def, &props);
+                let elements = elements(def, value)?;
                 match def.kind {
                     Kind::Device(_) => out.devices.extend(elements),
                     _ => out.top.extend(elements),
@@ -74,6 +73,30 @@ impl TableArgs {
         out.edits.extend(xpath);
         Ok(out)
     }
+}
+
+/// The elements of one `--NAME VALUE`, its xpathN edits applied to the option's own element.
+fn elements(def: &'static OptionDef, value: &str) -> Result<Vec<Element>> {
+    let (own, xpaths) = edit::split_xpaths(def, value)?;
+    let props = match own.is_empty() {
+        true => Vec::new(),
+        false => edit::convert(def, &own, parse(def, &own)?)?,
+    };
+    let mut elements = element::build(def, &props);
+    // Only an option with an element of its own has a `./` to edit (Domain("") has rows' own).
+    let own_element = super::reference::takes_xpaths(def);
+    match elements.as_mut_slice() {
+        _ if xpaths.is_empty() => {}
+        [one] if own_element => edit::apply_to(one, &xpaths),
+        _ => {
+            return Err(Error::invalid(format!(
+                "--{}: xpathN edits are not supported on this option by vnet-vm install",
+                def.name
+            ))
+            .with_hint("use --xml with an XPath below /domain"))
+        }
+    }
+    Ok(elements)
 }
 
 fn arg_for(def: &'static OptionDef) -> Arg {

@@ -27,6 +27,33 @@ pub enum Value {
     Present,
     /// MiB given, KiB written (virt-install's --memdev sizes).
     MibToKib,
+    /// A list read by typed code: every occurrence kept in order (`--cpu require=a,require=b`).
+    Each,
+    /// A list that may also be given as bare words: one the key lists (`--boot hd,cdrom` for
+    /// `hd|cdrom|...`), the key itself (`--boot uefi`) or a word after the key's sign (`--cpu
+    /// +vmx` for `+FEATURE`: vmx).
+    Word,
+}
+
+impl Row {
+    /// The value a bare word (no `=`) stands for in this row, if the row takes bare words.
+    pub fn bare(&self, word: &str) -> Option<String> {
+        if self.value != Value::Word {
+            return None;
+        }
+        if self.key.split('|').any(|k| k == word) {
+            return Some(word.to_string());
+        }
+        let sign = self.key.strip_suffix("FEATURE")?;
+        word.strip_prefix(sign)
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+    }
+
+    /// Whether every occurrence of the row is kept (a list), not only the last.
+    pub fn is_list(&self) -> bool {
+        matches!(self.value, Value::Each | Value::Word)
+    }
 }
 
 /// A property the option's XML gets unless the line sets it: (path, value), written only when
@@ -64,6 +91,16 @@ pub(super) const fn alias(
     }
 }
 
+pub(super) const fn list(key: &'static str, value: Value, xml: &'static str, help: &'static str) -> Row {
+    Row {
+        key,
+        aliases: &[],
+        xml,
+        help,
+        value,
+    }
+}
+
 pub(super) const fn when(
     xml: &'static str,
     value: &'static str,
@@ -93,25 +130,48 @@ pub(super) const CPU: &[Row] = &[
         "cpu/model",
         "a CPU model libvirt knows (qemu64, Skylake-Client, ...)",
     ),
-    row(
+    list(
         "+FEATURE",
+        Value::Word,
         "cpu/feature[@policy=force]/@name",
         "force a CPU feature (+vmx)",
     ),
-    row(
+    list(
         "-FEATURE",
+        Value::Word,
         "cpu/feature[@policy=disable]/@name",
         "disable a CPU feature (-svm)",
     ),
-    row("force", "cpu/feature[@policy=force]/@name", "force=FEATURE"),
-    row("require", "cpu/feature[@policy=require]/@name", "require=FEATURE"),
-    row(
+    list(
+        "force",
+        Value::Each,
+        "cpu/feature[@policy=force]/@name",
+        "force=FEATURE",
+    ),
+    list(
+        "require",
+        Value::Each,
+        "cpu/feature[@policy=require]/@name",
+        "require=FEATURE",
+    ),
+    list(
         "optional",
+        Value::Each,
         "cpu/feature[@policy=optional]/@name",
         "optional=FEATURE",
     ),
-    row("disable", "cpu/feature[@policy=disable]/@name", "disable=FEATURE"),
-    row("forbid", "cpu/feature[@policy=forbid]/@name", "forbid=FEATURE"),
+    list(
+        "disable",
+        Value::Each,
+        "cpu/feature[@policy=disable]/@name",
+        "disable=FEATURE",
+    ),
+    list(
+        "forbid",
+        Value::Each,
+        "cpu/feature[@policy=forbid]/@name",
+        "forbid=FEATURE",
+    ),
 ];
 
 pub(super) const OS_VARIANT: &[Row] = &[
@@ -121,7 +181,9 @@ pub(super) const OS_VARIANT: &[Row] = &[
         "osinfo short id (debian11, ubuntu22.04, generic)",
     ),
     row("id", "metadata/libosinfo:os/@id", "osinfo id URL"),
+    row("short-id", "metadata/libosinfo:os/@id", "the same as name="),
     row("detect", "", "detect=on: accepted, recorded only"),
+    row("require", "", "require=off: accepted, recorded only"),
 ];
 
 pub(super) const CLOUD_INIT: &[Row] = &[

@@ -211,7 +211,12 @@ pub static OPTIONS: &[OptionDef] = &[
         INSTALL,
         "install-phase kernel: kernel=,initrd=,kernel_args= (uploaded over a remote URI)",
     ),
-    refused("reinstall", NOT_YET),
+    typed(
+        "reinstall",
+        &[],
+        &[],
+        "DOMAIN: start the shut-off domain once with --cdrom ISO or --pxe booted first, its definition kept",
+    ),
     typed(
         "extra-args",
         &[],
