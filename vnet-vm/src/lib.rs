@@ -265,6 +265,14 @@ vnet_common::verbs! {
         NodeMemoryTune(host::ksm::NodeMemoryTune),
         Domblkerror(blockjobs::disks::Domblkerror),
         Domblkthreshold(blockjobs::disks::Domblkthreshold),
+        CpuBaseline(host::cpu::CpuBaseline),
+        CpuCompare(host::cpu::CpuCompare),
+        HypervisorCpuBaseline(host::cpu::HypervisorCpuBaseline),
+        HypervisorCpuCompare(host::cpu::HypervisorCpuCompare),
+        Freepages(host::pages::Freepages),
+        Allocpages(host::pages::Allocpages),
+        Nodesevinfo(host::pages::Nodesevinfo),
+        Nodesuspend(host::pages::Nodesuspend),
     }
 }
 

@@ -117,6 +117,9 @@ fn tuning_slots(verb: &str) -> &'static [&'static str] {
         "cpu-models" => &["arch"],
         "domxml-to-native" => &["format", "domain", "xml"],
         "domblkthreshold" => &["domain", "dev", "threshold"],
+        "cpu-baseline" | "cpu-compare" | "hypervisor-cpu-compare" => &["file"],
+        "allocpages" => &["pagesize", "pagecount"],
+        "nodesuspend" => &["target", "duration"],
         _ => &[],
     }
 }
