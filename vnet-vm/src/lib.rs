@@ -7,6 +7,7 @@ mod control;
 mod devices;
 mod domains;
 mod host;
+mod iface;
 mod install;
 mod migrate;
 mod nodedev;
@@ -273,6 +274,18 @@ vnet_common::verbs! {
         Allocpages(host::pages::Allocpages),
         Nodesevinfo(host::pages::Nodesevinfo),
         Nodesuspend(host::pages::Nodesuspend),
+        IfaceList(iface::list::IfaceList),
+        IfaceDumpxml(iface::list::IfaceDumpxml),
+        IfaceName(iface::list::IfaceName),
+        IfaceMac(iface::list::IfaceMac),
+        IfaceDefine(iface::define::IfaceDefine),
+        IfaceUndefine(iface::define::IfaceUndefine),
+        IfaceStart(iface::define::IfaceStart),
+        IfaceDestroy(iface::define::IfaceDestroy),
+        IfaceEdit(iface::define::IfaceEdit),
+        IfaceBegin(iface::txn::IfaceBegin),
+        IfaceCommit(iface::txn::IfaceCommit),
+        IfaceRollback(iface::txn::IfaceRollback),
     }
 }
 

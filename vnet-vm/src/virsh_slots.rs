@@ -120,6 +120,9 @@ fn tuning_slots(verb: &str) -> &'static [&'static str] {
         "cpu-baseline" | "cpu-compare" | "hypervisor-cpu-compare" => &["file"],
         "allocpages" => &["pagesize", "pagecount"],
         "nodesuspend" => &["target", "duration"],
+        "iface-dumpxml" | "iface-name" | "iface-mac" | "iface-undefine" | "iface-start" | "iface-destroy"
+        | "iface-edit" => &["interface"],
+        "iface-define" => &["file"],
         _ => &[],
     }
 }
