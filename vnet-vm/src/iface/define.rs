@@ -346,6 +346,9 @@ mod tests {
 
     #[test]
     fn define_start_destroy_undefine_on_the_test_driver_and_undo() {
+        let _turn = crate::iface::TEST_DRIVER
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let mut ctx = session();
         let path = file(ETH9);
         let mut journal = Journal::new();

@@ -199,6 +199,9 @@ mod tests {
 
     #[test]
     fn the_test_drivers_interface_reads_as_virsh_prints_it() {
+        let _turn = crate::iface::TEST_DRIVER
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let mut ctx = session();
         // The test driver's host is shared by the process's tests: eth1 is its own.
         let list = run(

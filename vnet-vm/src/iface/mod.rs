@@ -74,6 +74,11 @@ pub fn name_of(iface: &Interface) -> Result<String> {
     iface.get_name().libvirt("interface name")
 }
 
+/// The test driver's host is one per process: the tests that change its interfaces (or roll
+/// them back to a transaction's snapshot) take turns.
+#[cfg(test)]
+pub static TEST_DRIVER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[cfg(test)]
 mod tests {
     use super::*;

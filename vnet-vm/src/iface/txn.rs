@@ -103,6 +103,9 @@ mod tests {
 
     #[test]
     fn a_transaction_begins_once_and_ends_once() {
+        let _turn = crate::iface::TEST_DRIVER
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let mut ctx = session();
         assert_eq!(run(&mut ctx, IfaceCommit {}).unwrap_err().exit_code(), 1);
         run(&mut ctx, IfaceBegin {}).unwrap();
