@@ -286,6 +286,15 @@ vnet_common::verbs! {
         IfaceBegin(iface::txn::IfaceBegin),
         IfaceCommit(iface::txn::IfaceCommit),
         IfaceRollback(iface::txn::IfaceRollback),
+        NodedevCreate(nodedev::manage::NodedevCreate),
+        NodedevDestroy(nodedev::manage::NodedevDestroy),
+        NodedevDefine(nodedev::manage::NodedevDefine),
+        NodedevUndefine(nodedev::manage::NodedevUndefine),
+        NodedevStart(nodedev::manage::NodedevStart),
+        NodedevAutostart(nodedev::manage::NodedevAutostart),
+        NodedevDetach(nodedev::pci::NodedevDetach),
+        NodedevReattach(nodedev::pci::NodedevReattach),
+        NodedevReset(nodedev::pci::NodedevReset),
     }
 }
 

@@ -123,6 +123,9 @@ fn tuning_slots(verb: &str) -> &'static [&'static str] {
         "iface-dumpxml" | "iface-name" | "iface-mac" | "iface-undefine" | "iface-start" | "iface-destroy"
         | "iface-edit" => &["interface"],
         "iface-define" => &["file"],
+        "nodedev-create" | "nodedev-define" => &["file"],
+        "nodedev-destroy" | "nodedev-undefine" | "nodedev-start" | "nodedev-autostart" | "nodedev-detach"
+        | "nodedev-reattach" | "nodedev-reset" => &["device"],
         _ => &[],
     }
 }
