@@ -94,6 +94,7 @@ fn the_test_driver_creates_and_destroys_a_vhba_as_virsh_does() {
     vm(&["-c", TEST, "nodedev-create", &network]).fails(7, "<network>");
     vm(&["-c", TEST, "nodedev-create", "/nonexistent/dev.xml"]).fails(3, "dev.xml");
     vm(&["-c", TEST, "nodedev-destroy", "nosuch"]).fails(3, "nosuch");
+    vm(&["-c", TEST, "nodedev-destroy", "--device", "nosuch"]).fails(3, "nosuch");
 }
 
 #[test]

@@ -56,6 +56,11 @@ fn the_hosts_interfaces_read_as_virsh_reads_them_and_are_never_changed() {
         .unwrap()
         .to_string();
     assert_eq!(vm(&["iface-name", &mac]).ok().json()["name"], "lo");
+    // virsh's option name for the bare word works too.
+    assert_eq!(
+        vm(&["iface-mac", "--interface", "lo"]).ok().json()["mac"],
+        mac.as_str()
+    );
     let by_mac = vm(&["iface-dumpxml", &mac, "--xpath", "//mtu/@size"]).ok().stdout;
     assert_eq!(
         by_mac.trim_end(),
