@@ -11,6 +11,7 @@ mod iface;
 mod install;
 mod migrate;
 mod nodedev;
+mod objevents;
 mod observe;
 mod prune;
 mod secrets;
@@ -295,6 +296,9 @@ vnet_common::verbs! {
         NodedevDetach(nodedev::pci::NodedevDetach),
         NodedevReattach(nodedev::pci::NodedevReattach),
         NodedevReset(nodedev::pci::NodedevReset),
+        PoolEvent(objevents::PoolEvent),
+        SecretEvent(objevents::SecretEvent),
+        NodedevEvent(objevents::NodedevEvent),
     }
 }
 

@@ -253,6 +253,9 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("blockcopy", &["print-xml"]),
     ("dump", &["verbose"]),
     ("qemu-monitor-command", &["pass-fds"]),
+    ("pool-event", &["list", "timestamp"]),
+    ("secret-event", &["list", "timestamp"]),
+    ("nodedev-event", &["list", "timestamp"]),
 ];
 
 #[cfg(test)]
