@@ -36,7 +36,7 @@ fn events(path: &str, within: Duration) -> Vec<String> {
     }
     let text = std::fs::read_to_string(path).unwrap();
     text.lines()
-        .filter(|l| l.starts_with("event '"))
+        .filter(|l| l.starts_with("event ") && !l.starts_with("event loop"))
         .map(String::from)
         .collect()
 }
@@ -142,4 +142,58 @@ fn event_options_as_virsh_takes_them() {
     vm(&["pool-event", "--pool", &lab.name("nopool"), "--timeout", "1"]).fails(3, "nopool");
     vm(&["secret-event", "--secret", "not-a-uuid"]).fails(7, "not-a-uuid");
     vm(&["pool-event", "--timeout", "soon"]).fails(2, "soon");
+}
+
+/// QEMU's own monitor events of a running guest (suspend: STOP, resume: RESUME), beside virsh
+/// qemu-monitor-event's lines.
+#[test]
+fn qemu_monitor_events_are_virshs() {
+    let Some(lab) = Lab::new(module_path!()) else {
+        return;
+    };
+    let name = lab.domain("qme");
+    let xml = format!("/tmp/{}-dom.xml", lab.name("ev"));
+    std::fs::write(
+        &xml,
+        format!(
+            "<domain type='qemu'><name>{name}</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>\
+             <os><type arch='x86_64' machine='pc'>hvm</type></os><features><acpi/></features>\
+             <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices></domain>"
+        ),
+    )
+    .unwrap();
+    lab.on_drop(format!(
+        "rm -f {xml}; virsh destroy {name}; virsh undefine {name}"
+    ));
+    sh_ok(&format!("virsh define {xml} && virsh start {name}"));
+    let filter = format!("--domain {name} --loop --timeout 8");
+    let (ours, virsh) = watch(
+        &lab,
+        "qemu",
+        &format!("qemu-monitor-event {filter}"),
+        &format!("qemu-monitor-event {filter}"),
+    );
+    let (stop, virsh_stop) = watch(
+        &lab,
+        "stop",
+        &format!("qemu-monitor-event --domain {name} --event stop --no-case --timeout 30"),
+        &format!("qemu-monitor-event --domain {name} --event stop --no-case --timeout 30"),
+    );
+    sh_ok(&format!("virsh suspend {name} && virsh resume {name}"));
+    let ours = events(&ours, Duration::from_secs(20));
+    assert_eq!(ours, events(&virsh, Duration::from_secs(20)));
+    let names: Vec<&str> = ours.iter().map(|l| l.split(' ').nth(1).unwrap()).collect();
+    assert_eq!(names, ["STOP", "RESUME"], "{ours:?}");
+    let stop = events(&stop, Duration::from_secs(10));
+    assert_eq!(stop, events(&virsh_stop, Duration::from_secs(10)));
+    assert_eq!(stop.len(), 1, "{stop:?}");
+    vm(&[
+        "qemu-monitor-event",
+        "--domain",
+        &lab.name("novm"),
+        "--timeout",
+        "1",
+    ])
+    .fails(3, "novm");
+    vm(&["qemu-monitor-event", "--regex", "--event", "S.*"]).fails(7, "--regex");
 }

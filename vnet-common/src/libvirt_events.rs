@@ -39,6 +39,14 @@ pub enum Notice {
     Secret { uuid: String, event: i32 },
     /// A node device lifecycle event: libvirt's virNodeDeviceEventLifecycleType.
     NodeDevice { name: String, event: i32 },
+    /// A QEMU monitor event of a domain: QEMU's event name, its time, its JSON details.
+    QemuMonitor {
+        domain: String,
+        event: String,
+        seconds: i64,
+        micros: u32,
+        details: Option<String>,
+    },
     /// The connection closed under us: "eof", "keepalive", "error" or "client".
     Closed { reason: &'static str },
     /// A new connection after a closed one, `after_secs` later.
@@ -53,6 +61,7 @@ pub enum Target {
     Pools,
     Secrets,
     NodeDevices,
+    QemuMonitor,
 }
 
 /// Lifecycle events of every domain or every network on one connection, until dropped.

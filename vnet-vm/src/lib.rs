@@ -299,6 +299,7 @@ vnet_common::verbs! {
         PoolEvent(objevents::PoolEvent),
         SecretEvent(objevents::SecretEvent),
         NodedevEvent(objevents::NodedevEvent),
+        QemuMonitorEvent(objevents::QemuMonitorEvent),
     }
 }
 

@@ -1,5 +1,5 @@
-//! pool-event, secret-event and nodedev-event: libvirt's lifecycle events of storage pools,
-//! secrets and node devices as NDJSON, on the event loop and stream the domain and network
+//! pool-event, secret-event, nodedev-event and qemu-monitor-event: libvirt's lifecycle events
+//! of storage pools, secrets and node devices, and QEMU's monitor events of domains, as NDJSON, on the event loop and stream the domain and network
 //! `events` verbs share (vnet_common::libvirt_events), with virsh's one-shot default: without
 //! --loop the stream ends after the first event, as virsh's does.
 
@@ -255,6 +255,119 @@ impl Verb for NodedevEvent {
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<Self::Output> {
         let limits = self.args.limits()?;
         libvirt_events::stream(ctx, self.device.as_deref(), &limits, false)
+    }
+}
+
+/// A QEMU monitor event of a domain.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(inline)]
+pub struct QemuMonitorLifecycle {
+    /// When it was received (RFC 3339, UTC).
+    time: String,
+    domain: String,
+    /// QEMU's event name (STOP, RESUME, SHUTDOWN...).
+    event: String,
+    /// When QEMU sent it: seconds and microseconds since the epoch.
+    seconds: i64,
+    micros: u32,
+    /// QEMU's JSON details, as QEMU sent them; null for none.
+    details: Option<String>,
+}
+
+thread_local! {
+    /// qemu-monitor-event's --event filter for the stream on this thread: (name, --no-case).
+    static QEMU_EVENT: std::cell::RefCell<Option<(String, bool)>> = const { std::cell::RefCell::new(None) };
+}
+
+fn wanted(event: &str) -> bool {
+    QEMU_EVENT.with(|f| match &*f.borrow() {
+        None => true,
+        Some((name, false)) => name == event,
+        Some((name, true)) => name.eq_ignore_ascii_case(event),
+    })
+}
+
+impl Lifecycle for QemuMonitorLifecycle {
+    const TARGET: Target = Target::QemuMonitor;
+
+    fn from_notice(notice: Notice, time: String) -> Option<(String, QemuMonitorLifecycle)> {
+        let Notice::QemuMonitor {
+            domain,
+            event,
+            seconds,
+            micros,
+            details,
+        } = notice
+        else {
+            return None;
+        };
+        if !wanted(&event) {
+            return None;
+        }
+        let record = QemuMonitorLifecycle {
+            time,
+            domain: domain.clone(),
+            event,
+            seconds,
+            micros,
+            details,
+        };
+        Some((domain, record))
+    }
+
+    fn line(&self) -> String {
+        let details = self.details.as_deref().unwrap_or("<null>");
+        format!(
+            "event {} at {}.{:06} for domain '{}': {details}\n",
+            self.event, self.seconds, self.micros, self.domain
+        )
+    }
+}
+
+/// Stream a domain's QEMU monitor events as NDJSON (virsh qemu-monitor-event [--domain VM]
+/// [--event NAME [--no-case]] [--loop] [--timeout SECS]).
+///
+/// Without --loop the stream ends after the first event, as virsh's does. --domain (name, ID or
+/// UUID, looked up first: none is exit 3) keeps that domain's events, --event those of that
+/// name (--no-case: in any case). virsh's --regex, --pretty and --timestamp are exit 7.
+#[derive(Debug, clap::Args)]
+pub struct QemuMonitorEvent {
+    /// Only this domain's events (name, ID or UUID).
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// Only events of this name (STOP, RESUME...).
+    #[arg(long)]
+    pub event: Option<String>,
+    /// Match --event in any case.
+    #[arg(long)]
+    pub no_case: bool,
+    /// Go on after the first event, until --timeout, --count or a signal.
+    #[arg(long = "loop")]
+    pub repeat: bool,
+    #[command(flatten)]
+    pub stream: StreamArgs,
+}
+
+impl Verb for QemuMonitorEvent {
+    type Ctx = Session;
+    type Output = Streamed<EventRecord<QemuMonitorLifecycle>>;
+
+    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<Self::Output> {
+        let limits = EventArgs {
+            event: "lifecycle".into(),
+            repeat: self.repeat,
+            stream: self.stream,
+        }
+        .limits()?;
+        let only = match &self.domain {
+            Some(key) => {
+                let dom = vnet_common::libvirt::lookup::domain(ctx.conn()?, key)?;
+                Some(dom.get_name().libvirt("domain name")?)
+            }
+            None => None,
+        };
+        QEMU_EVENT.with(|f| *f.borrow_mut() = self.event.map(|e| (e, self.no_case)));
+        libvirt_events::stream(ctx, only.as_deref(), &limits, false)
     }
 }
 

@@ -256,6 +256,7 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("pool-event", &["list", "timestamp"]),
     ("secret-event", &["list", "timestamp"]),
     ("nodedev-event", &["list", "timestamp"]),
+    ("qemu-monitor-event", &["regex", "timestamp"]),
 ];
 
 #[cfg(test)]

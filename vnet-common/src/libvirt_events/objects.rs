@@ -1,5 +1,6 @@
 //! Lifecycle events of storage pools, secrets and node devices (virsh pool-event, secret-event,
-//! nodedev-event): their callbacks and registration, beside the domain and network ones.
+//! nodedev-event), and QEMU's monitor events of domains (virsh qemu-monitor-event): their
+//! callbacks and registration, beside the domain and network ones.
 
 use super::{free_sender, sender_box, text, Notice, Target};
 use std::sync::mpsc::Sender;
@@ -58,6 +59,28 @@ unsafe extern "C" fn nodedev_lifecycle(
     send(opaque, Notice::NodeDevice { name, event });
 }
 
+unsafe extern "C" fn qemu_monitor(
+    _conn: sys::virConnectPtr,
+    dom: sys::virDomainPtr,
+    event: *const libc::c_char,
+    seconds: libc::c_longlong,
+    micros: libc::c_uint,
+    details: *const libc::c_char,
+    opaque: *mut libc::c_void,
+) {
+    // SAFETY: libvirt passes a domain and strings valid for the call (details may be null).
+    let (domain, event) = unsafe { (text(sys::virDomainGetName(dom)), text(event)) };
+    let details = (!details.is_null()).then(|| unsafe { text(details) });
+    let notice = Notice::QemuMonitor {
+        domain,
+        event,
+        seconds,
+        micros,
+        details,
+    };
+    send(opaque, notice);
+}
+
 /// The lifecycle callbacks' shape, before libvirt's generic cast.
 type Lifecycle<P> = unsafe extern "C" fn(sys::virConnectPtr, P, libc::c_int, libc::c_int, *mut libc::c_void);
 
@@ -111,6 +134,15 @@ pub(super) fn register(ptr: sys::virConnectPtr, target: Target, tx: &Sender<Noti
                     Some(free_sender),
                 )
             }
+            Target::QemuMonitor => sys::virConnectDomainQemuMonitorEventRegister(
+                ptr,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                Some(qemu_monitor),
+                sender_box(tx),
+                Some(free_sender),
+                0,
+            ),
             Target::Domains | Target::Networks => return None,
         };
         Some(id)
@@ -125,6 +157,7 @@ pub(super) fn deregister(ptr: sys::virConnectPtr, target: Target, id: libc::c_in
             Target::Pools => sys::virConnectStoragePoolEventDeregisterAny(ptr, id),
             Target::Secrets => sys::virConnectSecretEventDeregisterAny(ptr, id),
             Target::NodeDevices => sys::virConnectNodeDeviceEventDeregisterAny(ptr, id),
+            Target::QemuMonitor => sys::virConnectDomainQemuMonitorEventDeregister(ptr, id),
             Target::Domains | Target::Networks => -1,
         }
     }
