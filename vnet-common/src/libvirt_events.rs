@@ -19,6 +19,8 @@ use std::time::Instant;
 use virt::connect::Connect;
 use virt::sys;
 
+mod objects;
+
 /// What a subscription delivers.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Notice {
@@ -31,6 +33,20 @@ pub enum Notice {
     },
     /// A network lifecycle event: libvirt's virNetworkEventLifecycleType.
     Network { name: String, uuid: String, event: i32 },
+    /// A storage pool lifecycle event: libvirt's virStoragePoolEventLifecycleType.
+    Pool { name: String, uuid: String, event: i32 },
+    /// A secret lifecycle event (virSecretEventLifecycleType); a secret is named by its UUID.
+    Secret { uuid: String, event: i32 },
+    /// A node device lifecycle event: libvirt's virNodeDeviceEventLifecycleType.
+    NodeDevice { name: String, event: i32 },
+    /// A QEMU monitor event of a domain: QEMU's event name, its time, its JSON details.
+    QemuMonitor {
+        domain: String,
+        event: String,
+        seconds: i64,
+        micros: u32,
+        details: Option<String>,
+    },
     /// The connection closed under us: "eof", "keepalive", "error" or "client".
     Closed { reason: &'static str },
     /// A new connection after a closed one, `after_secs` later.
@@ -42,6 +58,10 @@ pub enum Notice {
 pub enum Target {
     Domains,
     Networks,
+    Pools,
+    Secrets,
+    NodeDevices,
+    QemuMonitor,
 }
 
 /// Lifecycle events of every domain or every network on one connection, until dropped.
@@ -128,6 +148,61 @@ unsafe extern "C" fn closed(_conn: sys::virConnectPtr, reason: libc::c_int, opaq
     let _ = tx.send(Notice::Closed { reason });
 }
 
+/// Registers `target`'s lifecycle callback on the connection `ptr`, sending to `tx`; libvirt's
+/// callback id, or -1.
+fn register(ptr: sys::virConnectPtr, target: Target, tx: &Sender<Notice>) -> libc::c_int {
+    if let Some(id) = objects::register(ptr, target, tx) {
+        return id;
+    }
+    // SAFETY: a valid connection; the callbacks have the signatures libvirt calls them with
+    // (the generic callback type is cast as libvirt's VIR_*_EVENT_CALLBACK macros do); the
+    // opaque Sender is freed by libvirt through free_sender when the callback goes.
+    unsafe {
+        match target {
+            Target::Domains => {
+                let cb: unsafe extern "C" fn(
+                    sys::virConnectPtr,
+                    sys::virDomainPtr,
+                    libc::c_int,
+                    libc::c_int,
+                    *mut libc::c_void,
+                ) -> libc::c_int = domain_lifecycle;
+                sys::virConnectDomainEventRegisterAny(
+                    ptr,
+                    std::ptr::null_mut(),
+                    sys::VIR_DOMAIN_EVENT_ID_LIFECYCLE as libc::c_int,
+                    Some(std::mem::transmute::<
+                        *const (),
+                        unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, *mut libc::c_void),
+                    >(cb as *const ())),
+                    sender_box(tx),
+                    Some(free_sender),
+                )
+            }
+            _ => {
+                let cb: unsafe extern "C" fn(
+                    sys::virConnectPtr,
+                    sys::virNetworkPtr,
+                    libc::c_int,
+                    libc::c_int,
+                    *mut libc::c_void,
+                ) = network_lifecycle;
+                sys::virConnectNetworkEventRegisterAny(
+                    ptr,
+                    std::ptr::null_mut(),
+                    sys::VIR_NETWORK_EVENT_ID_LIFECYCLE as libc::c_int,
+                    Some(std::mem::transmute::<
+                        *const (),
+                        unsafe extern "C" fn(sys::virConnectPtr, sys::virNetworkPtr, *mut libc::c_void),
+                    >(cb as *const ())),
+                    sender_box(tx),
+                    Some(free_sender),
+                )
+            }
+        }
+    }
+}
+
 impl Subscription {
     /// Opens a connection of its own with `session`'s URI and timeout and subscribes to
     /// `target`'s lifecycle events and to the connection's closing; everything arrives on `tx`.
@@ -141,53 +216,7 @@ impl Subscription {
         }
         let mut conn = session.connect_again()?;
         let ptr = conn.as_ptr();
-        // SAFETY: a valid connection; the callbacks have the signatures libvirt calls them with
-        // (the generic callback type is cast as libvirt's VIR_*_EVENT_CALLBACK macros do); the
-        // opaque Sender is freed by libvirt through free_sender when the callback goes.
-        let callback = unsafe {
-            match target {
-                Target::Domains => {
-                    let cb: unsafe extern "C" fn(
-                        sys::virConnectPtr,
-                        sys::virDomainPtr,
-                        libc::c_int,
-                        libc::c_int,
-                        *mut libc::c_void,
-                    ) -> libc::c_int = domain_lifecycle;
-                    sys::virConnectDomainEventRegisterAny(
-                        ptr,
-                        std::ptr::null_mut(),
-                        sys::VIR_DOMAIN_EVENT_ID_LIFECYCLE as libc::c_int,
-                        Some(std::mem::transmute::<
-                            *const (),
-                            unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, *mut libc::c_void),
-                        >(cb as *const ())),
-                        sender_box(tx),
-                        Some(free_sender),
-                    )
-                }
-                Target::Networks => {
-                    let cb: unsafe extern "C" fn(
-                        sys::virConnectPtr,
-                        sys::virNetworkPtr,
-                        libc::c_int,
-                        libc::c_int,
-                        *mut libc::c_void,
-                    ) = network_lifecycle;
-                    sys::virConnectNetworkEventRegisterAny(
-                        ptr,
-                        std::ptr::null_mut(),
-                        sys::VIR_NETWORK_EVENT_ID_LIFECYCLE as libc::c_int,
-                        Some(std::mem::transmute::<
-                            *const (),
-                            unsafe extern "C" fn(sys::virConnectPtr, sys::virNetworkPtr, *mut libc::c_void),
-                        >(cb as *const ())),
-                        sender_box(tx),
-                        Some(free_sender),
-                    )
-                }
-            }
-        };
+        let callback = register(ptr, target, tx);
         if callback < 0 {
             let e = crate::libvirt::error(virt::error::Error::last_error());
             let _ = conn.close();
@@ -223,6 +252,7 @@ impl Drop for Subscription {
             match self.target {
                 Target::Domains => sys::virConnectDomainEventDeregisterAny(ptr, self.callback),
                 Target::Networks => sys::virConnectNetworkEventDeregisterAny(ptr, self.callback),
+                target => objects::deregister(ptr, target, self.callback),
             };
             sys::virConnectUnregisterCloseCallback(ptr, Some(closed));
         }
@@ -412,5 +442,49 @@ mod tests {
             sys::VIR_DOMAIN_EVENT_UNDEFINED,
         ];
         assert_eq!(seen, want.map(|e| e as i32));
+    }
+
+    #[test]
+    fn test_driver_delivers_node_device_and_pool_events() {
+        let (tx, rx) = channel();
+        let args = crate::libvirt::ConnectArgs {
+            connect: Some("test:///default".into()),
+            ..Default::default()
+        };
+        let session = Session::new(&args, false);
+        let devices = Subscription::open(&session, Target::NodeDevices, &tx).unwrap();
+        let pools = Subscription::open(&session, Target::Pools, &tx).unwrap();
+        // The test driver's fibre channel adapter makes a vHBA; libvirt names it.
+        let vhba = "<device><parent>scsi_host1</parent><capability type='scsi_host'>\
+                    <capability type='fc_host'><wwnn>2000000012341299</wwnn>\
+                    <wwpn>1000000012341299</wwpn></capability></capability></device>";
+        let dev = virt::nodedev::NodeDevice::create_xml(devices.conn(), vhba, 0).unwrap();
+        let name = dev.get_name().unwrap();
+        dev.destroy().unwrap();
+        let pool = "<pool type='dir'><name>vnet-events-pool</name><target><path>/tmp</path></target></pool>";
+        let pool = virt::storage_pool::StoragePool::define_xml(pools.conn(), pool, 0).unwrap();
+        pool.undefine().unwrap();
+        let mut seen = Vec::new();
+        while seen.len() < 4 {
+            match rx.recv_timeout(Duration::from_secs(5)).expect("an event") {
+                Notice::NodeDevice { name: n, event } if n == name => seen.push(("dev", event)),
+                Notice::Pool { name, event, .. } if name == "vnet-events-pool" => seen.push(("pool", event)),
+                _ => {}
+            }
+        }
+        seen.sort();
+        let created = sys::VIR_NODE_DEVICE_EVENT_CREATED as i32;
+        let deleted = sys::VIR_NODE_DEVICE_EVENT_DELETED as i32;
+        let defined = sys::VIR_STORAGE_POOL_EVENT_DEFINED as i32;
+        let undefined = sys::VIR_STORAGE_POOL_EVENT_UNDEFINED as i32;
+        assert_eq!(
+            seen,
+            [
+                ("dev", created),
+                ("dev", deleted),
+                ("pool", defined),
+                ("pool", undefined)
+            ]
+        );
     }
 }

@@ -7,11 +7,13 @@ mod control;
 mod devices;
 mod domains;
 mod host;
+mod iface;
 mod images;
 mod install;
 mod knobs;
 mod migrate;
 mod nodedev;
+mod objevents;
 mod observe;
 mod prune;
 mod secrets;
@@ -293,6 +295,39 @@ vnet_common::verbs! {
         SendProcessSignal(virsh_only::SendProcessSignal),
         DomFdAssociate(virsh_only::DomFdAssociate),
         Iothreadset(knobs::iothreadset::Iothreadset),
+        CpuBaseline(host::cpu::CpuBaseline),
+        CpuCompare(host::cpu::CpuCompare),
+        HypervisorCpuBaseline(host::cpu::HypervisorCpuBaseline),
+        HypervisorCpuCompare(host::cpu::HypervisorCpuCompare),
+        Freepages(host::pages::Freepages),
+        Allocpages(host::pages::Allocpages),
+        Nodesevinfo(host::pages::Nodesevinfo),
+        Nodesuspend(host::pages::Nodesuspend),
+        IfaceList(iface::list::IfaceList),
+        IfaceDumpxml(iface::list::IfaceDumpxml),
+        IfaceName(iface::list::IfaceName),
+        IfaceMac(iface::list::IfaceMac),
+        IfaceDefine(iface::define::IfaceDefine),
+        IfaceUndefine(iface::define::IfaceUndefine),
+        IfaceStart(iface::define::IfaceStart),
+        IfaceDestroy(iface::define::IfaceDestroy),
+        IfaceEdit(iface::define::IfaceEdit),
+        IfaceBegin(iface::txn::IfaceBegin),
+        IfaceCommit(iface::txn::IfaceCommit),
+        IfaceRollback(iface::txn::IfaceRollback),
+        NodedevCreate(nodedev::manage::NodedevCreate),
+        NodedevDestroy(nodedev::manage::NodedevDestroy),
+        NodedevDefine(nodedev::manage::NodedevDefine),
+        NodedevUndefine(nodedev::manage::NodedevUndefine),
+        NodedevStart(nodedev::manage::NodedevStart),
+        NodedevAutostart(nodedev::manage::NodedevAutostart),
+        NodedevDetach(nodedev::pci::NodedevDetach),
+        NodedevReattach(nodedev::pci::NodedevReattach),
+        NodedevReset(nodedev::pci::NodedevReset),
+        PoolEvent(objevents::PoolEvent),
+        SecretEvent(objevents::SecretEvent),
+        NodedevEvent(objevents::NodedevEvent),
+        QemuMonitorEvent(objevents::QemuMonitorEvent),
     }
 }
 

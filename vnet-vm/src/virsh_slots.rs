@@ -117,6 +117,15 @@ fn tuning_slots(verb: &str) -> &'static [&'static str] {
         "cpu-models" => &["arch"],
         "domxml-to-native" => &["format", "domain", "xml"],
         "domblkthreshold" => &["domain", "dev", "threshold"],
+        "cpu-baseline" | "cpu-compare" | "hypervisor-cpu-compare" => &["file"],
+        "allocpages" => &["pagesize", "pagecount"],
+        "nodesuspend" => &["target", "duration"],
+        "iface-dumpxml" | "iface-name" | "iface-mac" | "iface-undefine" | "iface-start" | "iface-destroy"
+        | "iface-edit" => &["interface"],
+        "iface-define" => &["file"],
+        "nodedev-create" | "nodedev-define" => &["file"],
+        "nodedev-destroy" | "nodedev-undefine" | "nodedev-start" | "nodedev-autostart" | "nodedev-detach"
+        | "nodedev-reattach" | "nodedev-reset" => &["device"],
         verb => saved_state_slots(verb),
     }
 }
@@ -262,6 +271,10 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("blockcopy", &["print-xml"]),
     ("dump", &["verbose"]),
     ("qemu-monitor-command", &["pass-fds"]),
+    ("pool-event", &["list", "timestamp"]),
+    ("secret-event", &["list", "timestamp"]),
+    ("nodedev-event", &["list", "timestamp"]),
+    ("qemu-monitor-event", &["regex", "timestamp"]),
 ];
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! The host a connection reaches, as virsh's host verbs show it: nodeinfo, version, uri,
 //! hostname, maxvcpus, and the documents capabilities, domcapabilities and sysinfo.
 
+pub mod cpu;
 pub mod cpustats;
 pub mod ksm;
 pub mod node;
+pub mod pages;
 
 use schemars::JsonSchema;
 use serde::Serialize;

@@ -1,9 +1,11 @@
-//! Host devices (virsh nodedev-list, nodedev-dumpxml, nodedev-info): the PCI, USB, network and
-//! storage devices libvirt sees on the host, read only. nodedev-detach, -reattach and -reset
-//! are not here: they take a real device away from the host, which cannot be tested safely on
-//! the machines vnet is built on, so they are absent rather than untested.
+//! Host devices (virsh nodedev-*): the PCI, USB, network and storage devices libvirt sees on
+//! the host (nodedev-list, nodedev-dumpxml, nodedev-info), the devices libvirt makes itself
+//! (nodedev-create, -destroy, -define, -undefine, -start, -autostart: vHBAs, mediated devices),
+//! and a PCI device handed to guests and back (nodedev-detach, -reattach, -reset).
 
 pub mod list;
+pub mod manage;
+pub mod pci;
 
 use virt::connect::Connect;
 use virt::nodedev::NodeDevice;

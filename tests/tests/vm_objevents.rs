@@ -1,0 +1,199 @@
+//! pool-event, secret-event and nodedev-event against the sandbox's libvirtd, with virsh's own
+//! event stream, started beside vnet-vm's, as the oracle: the same lines for the same changes,
+//! and virsh's one-shot default (the stream ends after the first event without --loop).
+//! Node device events need udevd to relay the kernel's uevents to libvirt, which the sandbox
+//! does not run: nodedev-event is proved to end quietly at --timeout here, and to deliver
+//! events on libvirt's test driver in vnet-common's unit tests.
+
+use std::time::{Duration, Instant};
+use vnet_tests::*;
+
+/// Starts `vnet-vm ARGS -o text` and `virsh LINE` in the background, their output in files of
+/// the lab's; returns the two paths (each file is complete once its stream has ended).
+fn watch(lab: &Lab, stem: &str, ours: &str, virsh: &str) -> (String, String) {
+    let (a, b) = (
+        format!("/tmp/{}-{stem}-vnet", lab.name("ev")),
+        format!("/tmp/{}-{stem}-virsh", lab.name("ev")),
+    );
+    lab.on_drop(format!("rm -f {a} {b} {a}.done {b}.done"));
+    let vnet = bin_dir().join("vnet-vm");
+    sh_ok(&format!(
+        "({} {ours} -o text > {a} 2>&1; touch {a}.done) >/dev/null 2>&1 & \
+         (virsh {virsh} > {b} 2>&1; touch {b}.done) >/dev/null 2>&1 &",
+        vnet.display()
+    ));
+    // Both subscribed before anything happens.
+    std::thread::sleep(Duration::from_millis(2500));
+    (a, b)
+}
+
+/// The event lines of a finished stream's file (virsh's closing summary left out).
+fn events(path: &str, within: Duration) -> Vec<String> {
+    let since = Instant::now();
+    while !std::path::Path::new(&format!("{path}.done")).exists() {
+        assert!(since.elapsed() < within, "{path}: the stream did not end");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("event ") && !l.starts_with("event loop"))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn pool_and_secret_events_are_virshs() {
+    let Some(lab) = Lab::new(module_path!()) else {
+        return;
+    };
+    let pool = lab.name("pool");
+    let dir = lab.dir("pool");
+    let loop_ = "--loop --timeout 8";
+    let (ours, virsh) = watch(
+        &lab,
+        "pool",
+        &format!("pool-event {loop_}"),
+        &format!("pool-event --event lifecycle {loop_}"),
+    );
+    // One-shot (no --loop): ends at the first event, long before its timeout.
+    let (once, virsh_once) = watch(
+        &lab,
+        "once",
+        "pool-event --timeout 30",
+        "pool-event --event lifecycle --timeout 30",
+    );
+    lab.on_drop(format!("virsh pool-destroy {pool}; virsh pool-undefine {pool}"));
+    for step in [
+        format!("pool-define-as {pool} dir --target {}", dir.display()),
+        format!("pool-start {pool}"),
+        format!("pool-destroy {pool}"),
+        format!("pool-undefine {pool}"),
+    ] {
+        sh_ok(&format!("virsh {step}"));
+    }
+    let ours = events(&ours, Duration::from_secs(20));
+    assert_eq!(ours, events(&virsh, Duration::from_secs(20)));
+    let words: Vec<&str> = ours.iter().map(|l| l.rsplit(' ').next().unwrap()).collect();
+    assert_eq!(words, ["Defined", "Started", "Stopped", "Undefined"], "{ours:?}");
+    let once = events(&once, Duration::from_secs(10));
+    assert_eq!(once, events(&virsh_once, Duration::from_secs(10)));
+    assert_eq!(
+        once,
+        [format!("event 'lifecycle' for storage pool {pool}: Defined")]
+    );
+
+    // Secrets, filtered by UUID; JSON records validated against the verb's schema.
+    let uuid = "5e0b5a11-1111-4222-8333-944455556666";
+    let xml = format!("/tmp/{}-secret.xml", lab.name("ev"));
+    std::fs::write(
+        &xml,
+        format!("<secret ephemeral='no' private='no'><uuid>{uuid}</uuid></secret>"),
+    )
+    .unwrap();
+    lab.on_drop(format!("rm -f {xml}; virsh secret-undefine {uuid}"));
+    let filter = format!("--secret {uuid} --loop --timeout 6");
+    let (ours, virsh) = watch(
+        &lab,
+        "secret",
+        &format!("secret-event {filter}"),
+        &format!("secret-event --event lifecycle {filter}"),
+    );
+    let json = format!("/tmp/{}-secret-json", lab.name("ev"));
+    lab.on_drop(format!("rm -f {json}"));
+    sh_ok(&format!(
+        "({} secret-event --secret {uuid} --loop --timeout 5 > {json} 2>/dev/null &) >/dev/null 2>&1",
+        bin_dir().join("vnet-vm").display()
+    ));
+    std::thread::sleep(Duration::from_millis(1500));
+    sh_ok(&format!(
+        "virsh secret-define {xml} && virsh secret-undefine {uuid}"
+    ));
+    let ours = events(&ours, Duration::from_secs(20));
+    assert_eq!(ours, events(&virsh, Duration::from_secs(20)));
+    assert_eq!(ours.len(), 2, "{ours:?}");
+    std::thread::sleep(Duration::from_secs(5));
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(&json)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let seen: Vec<_> = records
+        .iter()
+        .map(|r| (r["secret"].as_str().unwrap(), r["event"].as_str().unwrap()))
+        .collect();
+    assert_eq!(seen, [(uuid, "defined"), (uuid, "undefined")]);
+}
+
+#[test]
+fn event_options_as_virsh_takes_them() {
+    let Some(lab) = Lab::new(module_path!()) else {
+        return;
+    };
+    // No node device event here (no udevd): the stream ends at --timeout, exit 0, nothing printed.
+    let started = Instant::now();
+    let run = vm(&["nodedev-event", "--loop", "--timeout", "1"]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{run:?}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // What vnet-vm does not follow is refused by name; a pool that is not there is exit 3.
+    vm(&["pool-event", "--event", "refresh"]).fails(7, "refresh");
+    vm(&["secret-event", "--event", "value-changed"]).fails(7, "value-changed");
+    vm(&["pool-event", "--list"]).fails(7, "--list");
+    vm(&["nodedev-event", "--timestamp"]).fails(7, "--timestamp");
+    vm(&["pool-event", "--pool", &lab.name("nopool"), "--timeout", "1"]).fails(3, "nopool");
+    vm(&["secret-event", "--secret", "not-a-uuid"]).fails(7, "not-a-uuid");
+    vm(&["pool-event", "--timeout", "soon"]).fails(2, "soon");
+}
+
+/// QEMU's own monitor events of a running guest (suspend: STOP, resume: RESUME), beside virsh
+/// qemu-monitor-event's lines.
+#[test]
+fn qemu_monitor_events_are_virshs() {
+    let Some(lab) = Lab::new(module_path!()) else {
+        return;
+    };
+    let name = lab.domain("qme");
+    let xml = format!("/tmp/{}-dom.xml", lab.name("ev"));
+    std::fs::write(
+        &xml,
+        format!(
+            "<domain type='qemu'><name>{name}</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>\
+             <os><type arch='x86_64' machine='pc'>hvm</type></os><features><acpi/></features>\
+             <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices></domain>"
+        ),
+    )
+    .unwrap();
+    lab.on_drop(format!(
+        "rm -f {xml}; virsh destroy {name}; virsh undefine {name}"
+    ));
+    sh_ok(&format!("virsh define {xml} && virsh start {name}"));
+    let filter = format!("--domain {name} --loop --timeout 8");
+    let (ours, virsh) = watch(
+        &lab,
+        "qemu",
+        &format!("qemu-monitor-event {filter}"),
+        &format!("qemu-monitor-event {filter}"),
+    );
+    let (stop, virsh_stop) = watch(
+        &lab,
+        "stop",
+        &format!("qemu-monitor-event --domain {name} --event stop --no-case --timeout 30"),
+        &format!("qemu-monitor-event --domain {name} --event stop --no-case --timeout 30"),
+    );
+    sh_ok(&format!("virsh suspend {name} && virsh resume {name}"));
+    let ours = events(&ours, Duration::from_secs(20));
+    assert_eq!(ours, events(&virsh, Duration::from_secs(20)));
+    let names: Vec<&str> = ours.iter().map(|l| l.split(' ').nth(1).unwrap()).collect();
+    assert_eq!(names, ["STOP", "RESUME"], "{ours:?}");
+    let stop = events(&stop, Duration::from_secs(10));
+    assert_eq!(stop, events(&virsh_stop, Duration::from_secs(10)));
+    assert_eq!(stop.len(), 1, "{stop:?}");
+    vm(&[
+        "qemu-monitor-event",
+        "--domain",
+        &lab.name("novm"),
+        "--timeout",
+        "1",
+    ])
+    .fails(3, "novm");
+    vm(&["qemu-monitor-event", "--regex", "--event", "S.*"]).fails(7, "--regex");
+}
