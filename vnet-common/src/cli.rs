@@ -16,15 +16,16 @@ pub use crate::tool::{
 pub fn run_main<T: Tool>() -> ExitCode {
     // A shell asking for completions (VNET_COMPLETE=bash ...): answer and exit before parsing.
     crate::completion::answer_if_asked(completion_command::<T>);
-    let cli = match parse::<T>(std::env::args_os().map(|a| a.to_string_lossy().into_owned())) {
-        Ok(cli) => cli,
-        Err(e) if !e.use_stderr() => {
-            // --help and --version: clap prints them to stdout and that is a success.
-            let _ = e.print();
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => return fail(T::NAME, &usage_error(T::NAME, &e)),
-    };
+    let cli =
+        match crate::tool::parse_once::<T>(std::env::args_os().map(|a| a.to_string_lossy().into_owned())) {
+            Ok(cli) => cli,
+            Err(e) if !e.use_stderr() => {
+                // --help and --version: clap prints them to stdout and that is a success.
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            Err(e) => return fail(T::NAME, &usage_error(T::NAME, &e)),
+        };
     match run::<T>(cli) {
         Ok(code) => code,
         Err(error) => fail(T::NAME, &error),
