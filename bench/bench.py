@@ -31,7 +31,7 @@
    beside `ip -batch` doing the same kernel work (the root-namespace part in one `ip -batch`, each
    namespace's inside in one `ip -n NS -batch`: ip has no way to switch namespace inside one batch)
    and beside the root-namespace part alone (the floor), alternating, BENCH_RUNS runs, wall and CPU
-   time; then (issue 21) BENCH_KIND_N (1000) `link add` lines of macvlan, macvtap and vxlan through
+   time; then (issue 21) BENCH_KIND_N (1000) `link add` lines of macvlan, macvtap, vxlan, veth and bridge through
    `vnet-ns --batch` beside `ip -batch` with the same lines (BENCH_ONLY=kinds: that part alone); then the peak RSS of batches of 1000,
    10000 and BENCH_BATCH_LINES (100000) lines (bounded memory: all alike).
 8. BENCH_ONLY=install: `install --print-xml` of a 20-option virt-install line (issue 20), vnet-vm
@@ -651,26 +651,35 @@ def batch_target(results):
     settle()
 def link_kinds_batch(results):
     """Issue 21: BENCH_KIND_N (1000) `link add` lines of each new kind this kernel has (macvlan,
-    macvtap, vxlan) through `vnet-ns --batch` beside `ip -batch` with the same lines, alternating,
-    BENCH_RUNS runs each: median wall and CPU (user+sys from wait4) time."""
+    macvtap, vxlan; and veth, bridge; BENCH_KINDS=veth,bridge only those) through `vnet-ns --batch` beside `ip -batch` with the same lines, alternating,
+    BENCH_RUNS runs each: median wall and CPU (user+sys from wait4) time; with VNET_BASE_BIN the
+    earlier build's vnet-ns too (base_ms, base_cpu_ms, cpu_vs_base)."""
     n = int(os.environ.get("BENCH_KIND_N", "1000"))
     sh("ip link add kp0 type veth peer name kp1")
     kinds = {
         "macvlan": lambda i: f"link add kmv{i} link kp0 type macvlan mode bridge",
         "macvtap": lambda i: f"link add kmt{i} link kp0 type macvtap mode bridge",
         "vxlan": lambda i: f"link add kvx{i} type vxlan id {i + 1} dstport 4789 dev kp0",
+        "veth": lambda i: f"link add kve{i} type veth peer name kvf{i}",
+        "bridge": lambda i: f"link add kbr{i} type bridge",
     }
+    only = os.environ.get("BENCH_KINDS")
+    if only:
+        kinds = {k: v for k, v in kinds.items() if k in only.split(",")}
     for kind, line in kinds.items():
         path = write(f"kind-{kind}.batch", "".join(line(i) + "\n" for i in range(n)))
         down = write(f"kind-{kind}-del.batch", "".join(f"link del {line(i).split()[2]}\n" for i in range(n)))
         ways = {"vnet-ns --batch": [vnet("vnet-ns"), "--batch", path], "ip -batch": ["ip", "-batch", path]}
+        if BASE_BIN:  # the earlier build in the same alternating rounds
+            ways["base"] = [os.path.join(BASE_BIN, "vnet-ns"), "--batch", path]
         walls, cpus = {w: [] for w in ways}, {w: [] for w in ways}
         for r in range(RUNS):
             for way, argv in (ways.items() if r % 2 == 0 else reversed(ways.items())):
                 wall, cpu, _ = run_rusage(argv)
                 walls[way].append(wall)
                 cpus[way].append(cpu)
-                made = int(sh(f"ip -o link show type {kind} | wc -l").strip())
+                prefix = line(0).split()[2].rstrip("0")
+                made = int(sh(f"ip -o link show | grep -c ': {prefix}[0-9]*[:@]'").strip())
                 if made != n:
                     sys.exit(f"bench: {way} made {made} {kind} links, not {n}")
                 sh(f"ip -batch {down}")
@@ -679,10 +688,14 @@ def link_kinds_batch(results):
         row = {"kind": kind, "n": n, "runs": RUNS, "vnet_ms": wall["vnet-ns --batch"], "ip_ms": wall["ip -batch"],
                "ratio": wall["vnet-ns --batch"] / wall["ip -batch"], "vnet_cpu_ms": cpu["vnet-ns --batch"],
                "ip_cpu_ms": cpu["ip -batch"], "cpu_ratio": cpu["vnet-ns --batch"] / cpu["ip -batch"]}
+        base_note = ""
+        if BASE_BIN:
+            row.update({"base_ms": wall["base"], "base_cpu_ms": cpu["base"], "cpu_vs_base": cpu["vnet-ns --batch"] / cpu["base"]})
+            base_note = f"  base {row['base_ms']:.1f} ms cpu {row['base_cpu_ms']:.1f} ms"
         results.setdefault("link_kinds", []).append(row)
         print(f"  link add x{n} {kind:<8} vnet --batch {row['vnet_ms']:8.1f} ms  ip -batch {row['ip_ms']:8.1f} ms"
               f"  ratio {row['ratio']:.2f}   cpu {row['vnet_cpu_ms']:7.1f} / {row['ip_cpu_ms']:7.1f} ms"
-              f"  ratio {row['cpu_ratio']:.2f}", flush=True)
+              f"  ratio {row['cpu_ratio']:.2f}{base_note}", flush=True)
     sh("ip link del kp0")
 
 

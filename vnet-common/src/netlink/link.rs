@@ -132,6 +132,17 @@ impl<'a> RawLink<'a> {
     }
 }
 
+impl RawLink<'_> {
+    /// The link as a write verb prints it (its addresses aside): [`RawLink::interface`] with its
+    /// master, parent and a kind's links named by `name` (a link's name from its index).
+    pub fn interface_named(&self, mut name: impl FnMut(u32) -> Option<String>) -> Interface {
+        let mut interface = self.interface();
+        interface.name_links(self.parent(), &mut name);
+        interface.master = self.master().and_then(name);
+        interface
+    }
+}
+
 /// A C string attribute's text, up to its NUL.
 fn c_string(value: &[u8]) -> String {
     let text = value.split(|b| *b == 0).next().unwrap_or_default();

@@ -38,12 +38,11 @@ use crate::{Error, Result};
 use rtnetlink::Handle;
 use std::collections::HashMap;
 use std::future::Future;
-use std::os::fd::{AsRawFd, OwnedFd};
 use tokio::runtime::{Builder, Runtime};
 
 /// rtnetlink's async handles on one current-thread runtime, one per namespace touched (at most
-/// [`MAX_OPEN`] at a time), each with a second descriptor of its socket for
-/// [`Netlink::link_index`].
+/// [`MAX_OPEN`] at a time), each with a second, blocking descriptor of its socket
+/// ([`Netlink::socket`]: ioctls and requests that need no runtime).
 pub struct Netlink {
     runtime: Runtime,
     handles: HashMap<Option<String>, Opened>,
@@ -53,7 +52,7 @@ pub struct Netlink {
 
 struct Opened {
     handle: Handle,
-    fd: OwnedFd,
+    socket: RouteSocket,
     last_use: u64,
 }
 
@@ -82,19 +81,19 @@ impl Netlink {
         Ok(self.opened(netns)?.handle.clone())
     }
 
-    fn opened(&mut self, netns: Option<&str>) -> Result<&Opened> {
+    fn opened(&mut self, netns: Option<&str>) -> Result<&mut Opened> {
         let key = netns.map(str::to_string);
         self.uses += 1;
         if !self.handles.contains_key(&key) {
             let socket = RouteSocket::open(netns)?;
-            let fd = socket.duplicate()?;
+            let blocking = socket.sharing()?;
             let handle = connect(socket, self.runtime.handle())?;
             if self.handles.len() >= MAX_OPEN {
                 self.close_oldest();
             }
             let opened = Opened {
                 handle,
-                fd,
+                socket: blocking,
                 last_use: 0,
             };
             self.handles.insert(key.clone(), opened);
@@ -102,6 +101,14 @@ impl Netlink {
         let opened = self.handles.get_mut(&key).expect("just opened");
         opened.last_use = self.uses;
         Ok(opened)
+    }
+
+    /// The blocking socket of `netns` (opened on first use, as [`Netlink::handle`]): for a
+    /// request whose reply is read raw, without the async runtime. For speed: a `--batch` line
+    /// that makes one link paid more for the runtime's round (the connection task, epoll, a
+    /// fully decoded reply) than for its own work. Never use it inside [`Netlink::run`].
+    pub fn socket(&mut self, netns: Option<&str>) -> Result<&mut RouteSocket> {
+        Ok(&mut self.opened(netns)?.socket)
     }
 
     /// Drops the handle used longest ago: its connection ends when no clone of it is left.
@@ -129,7 +136,7 @@ impl Netlink {
         if name.is_empty() || name.len() >= libc::IFNAMSIZ || name.contains('\0') {
             return Ok(None);
         }
-        let fd = self.opened(netns)?.fd.as_raw_fd();
+        let fd = self.opened(netns)?.socket.raw_fd();
         // SAFETY: a zeroed ifreq is valid (all integers and byte arrays).
         let mut request: libc::ifreq = unsafe { std::mem::zeroed() };
         for (to, from) in request.ifr_name.iter_mut().zip(name.bytes()) {
@@ -141,10 +148,18 @@ impl Netlink {
             return Ok(None);
         }
         // SAFETY: the kernel filled the ifindex member.
-        let index = unsafe { request.ifr_ifru.ifru_ifindex };
-        // SAFETY: a zeroed ifreq is valid; SIOCGIFNAME reads ifr_ifindex and writes ifr_name.
+        let index = unsafe { request.ifr_ifru.ifru_ifindex } as u32;
+        Ok(self.link_name(netns, index)?.map(|name| (index, name)))
+    }
+
+    /// The name of link `index` in `netns`, or None when there is none: one ioctl (SIOCGIFNAME)
+    /// on the namespace's netlink socket, as [`Netlink::link_index`] asks.
+    pub fn link_name(&mut self, netns: Option<&str>, index: u32) -> Result<Option<String>> {
+        let fd = self.opened(netns)?.socket.raw_fd();
+        // SAFETY: a zeroed ifreq is valid; SIOCGIFNAME reads ifr_ifindex and writes ifr_name
+        // (NUL-terminated within IFNAMSIZ).
         let mut named: libc::ifreq = unsafe { std::mem::zeroed() };
-        named.ifr_ifru.ifru_ifindex = index;
+        named.ifr_ifru.ifru_ifindex = index as libc::c_int;
         if unsafe { libc::ioctl(fd, libc::SIOCGIFNAME, &mut named) } < 0 {
             return Ok(None);
         }
@@ -154,7 +169,7 @@ impl Netlink {
             .take_while(|c| **c != 0)
             .map(|c| *c as u8)
             .collect();
-        Ok(Some((index as u32, String::from_utf8_lossy(&bytes).into_owned())))
+        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
     }
 
     /// Runs netlink work to completion on this thread.

@@ -114,13 +114,48 @@ impl RouteSocket {
         }
     }
 
-    /// A second descriptor of this socket (for ioctls asked in its namespace).
-    pub(super) fn duplicate(&self) -> Result<std::os::fd::OwnedFd> {
-        use std::os::fd::AsFd;
-        self.socket
+    /// A second descriptor of this socket, as a blocking RouteSocket of its own (for ioctls asked
+    /// in its namespace and blocking requests) while the first goes to an async connection. Both
+    /// read the same socket: the blocking side is used only between the async side's requests
+    /// (never while a `Netlink::run` is under way), so neither reads the other's replies, and
+    /// its sequence numbers start far from the connection's.
+    pub(super) fn sharing(&self) -> Result<RouteSocket> {
+        use std::os::fd::{AsFd, FromRawFd, IntoRawFd};
+        let fd = self
+            .socket
             .as_fd()
             .try_clone_to_owned()
-            .map_err(|e| Error::from(e).context("duplicate a netlink socket"))
+            .map_err(|e| Error::from(e).context("duplicate a netlink socket"))?;
+        Ok(RouteSocket {
+            // SAFETY: `fd` is an open netlink socket whose ownership into_raw_fd just gave up.
+            socket: unsafe { Socket::from_raw_fd(fd.into_raw_fd()) },
+            sequence: 1 << 31,
+            buffer: Vec::new(),
+        })
+    }
+
+    /// Waits until the socket has something to read (poll(2); a signal's EINTR is retried).
+    fn wait_readable(&self) -> std::io::Result<()> {
+        let mut wanted = libc::pollfd {
+            fd: self.socket.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        loop {
+            // SAFETY: one valid pollfd for our own descriptor.
+            if unsafe { libc::poll(&mut wanted, 1, -1) } >= 0 {
+                return Ok(());
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+    }
+
+    /// This socket's descriptor (for ioctls asked in its namespace).
+    pub(super) fn raw_fd(&self) -> std::os::fd::RawFd {
+        self.socket.as_raw_fd()
     }
 
     /// NETLINK_GET_STRICT_CHK: the kernel checks this socket's requests strictly and honours
@@ -167,7 +202,14 @@ impl RouteSocket {
         mut each: impl FnMut(RawMessage) -> Result<bool>,
     ) -> std::io::Result<usize> {
         buffer.clear();
-        let read = self.socket.recv(buffer, 0)?;
+        let read = loop {
+            match self.socket.recv(buffer, 0) {
+                // A descriptor shared with an async connection is non-blocking (see
+                // [`RouteSocket::sharing`]): wait here for the reply instead.
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => self.wait_readable()?,
+                read => break read?,
+            }
+        };
         if read > buffer.len() {
             return Err(std::io::Error::other("a netlink message larger than the buffer"));
         }
@@ -316,6 +358,37 @@ impl RouteSocket {
                     .map_err(|e| Error::from(e).context("read a netlink reply"))?;
             }
             reply.expect("set")
+        })
+    }
+
+    /// Sends one request with NLM_F_ACK and `flags` and hands each reply before the kernel's ack
+    /// to `each`, undecoded, as its message type and payload: a RTM_GET* request's answer, or
+    /// the kernel's echo of what a change with NLM_F_ECHO made. The kernel's refusal is the error.
+    pub fn request_raw(
+        &mut self,
+        request: RouteNetlinkMessage,
+        flags: u16,
+        mut each: impl FnMut(u16, &[u8]),
+    ) -> Result<()> {
+        use rtnetlink::packet_core::NLM_F_ACK;
+        let sequence = self.send(request, NLM_F_ACK | flags)?;
+        self.with_buffer(|socket, buffer| {
+            let mut done: Option<Result<()>> = None;
+            while done.is_none() {
+                socket
+                    .receive(buffer, |message| {
+                        if message.sequence != sequence {
+                            return Ok(true); // a late reply to an earlier request
+                        }
+                        match message.kind {
+                            NLMSG_ERROR => done = Some(error_of(message.payload)),
+                            kind => each(kind, message.payload),
+                        }
+                        Ok(done.is_none())
+                    })
+                    .map_err(|e| Error::from(e).context("read a netlink reply"))?;
+            }
+            done.expect("set")
         })
     }
 
