@@ -67,11 +67,15 @@ impl Verb for Show {
                 return Err(missing_link(master, ctx.netns.as_deref()).context("link show"));
             }
         }
-        let bridges: Vec<String> = links
-            .iter()
-            .filter(|link| link.kind.as_deref() == Some("bridge"))
-            .map(|link| link.name.clone())
-            .collect();
+        // The bridges' names matter to `type bridge_slave` alone: read only for it.
+        let bridges: Vec<String> = match self.kind.as_deref() {
+            Some("bridge_slave") => links
+                .iter()
+                .filter(|link| link.kind.as_deref() == Some("bridge"))
+                .map(|link| link.name.clone())
+                .collect(),
+            _ => Vec::new(),
+        };
         links.retain(|link| self.selects(link, &bridges));
         Ok(Interfaces(links))
     }
