@@ -204,30 +204,7 @@ impl Verb for IfaceStart {
     type Output = IfaceChanged;
 
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<IfaceChanged> {
-        let iface = require(ctx.conn()?, &self.interface, By::NameOrMac)?;
-        let name = name_of(&iface)?;
-        let done = "started";
-        if iface
-            .is_active()
-            .libvirt(format!("state of interface {}", quote(&name)))?
-        {
-            return Ok(IfaceChanged {
-                name,
-                changed: false,
-                done,
-            });
-        }
-        iface
-            .create(0)
-            .libvirt(format!("start interface {}", quote(&name)))?;
-        journal.record_fn(format!("start interface {name}"), move || {
-            iface.destroy(0).libvirt("stop the interface again")
-        })?;
-        Ok(IfaceChanged {
-            name,
-            changed: true,
-            done,
-        })
+        switch(ctx, &self.interface, true, journal)
     }
 }
 
@@ -246,30 +223,44 @@ impl Verb for IfaceDestroy {
     type Output = IfaceChanged;
 
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<IfaceChanged> {
-        let iface = require(ctx.conn()?, &self.interface, By::NameOrMac)?;
-        let name = name_of(&iface)?;
-        let done = "destroyed";
-        if !iface
-            .is_active()
-            .libvirt(format!("state of interface {}", quote(&name)))?
-        {
-            return Ok(IfaceChanged {
-                name,
-                changed: false,
-                done,
-            });
-        }
-        iface
-            .destroy(0)
-            .libvirt(format!("stop interface {}", quote(&name)))?;
-        journal.record_fn(format!("stop interface {name}"), move || {
-            iface.create(0).map(drop).libvirt("start the interface again")
-        })?;
-        Ok(IfaceChanged {
+        switch(ctx, &self.interface, false, journal)
+    }
+}
+
+/// iface-start (`up`) and iface-destroy: "changed": false when the interface already is so;
+/// the journal's undo is the opposite switch.
+fn switch(ctx: &mut Session, interface: &str, up: bool, journal: &mut Journal) -> Result<IfaceChanged> {
+    let iface = require(ctx.conn()?, interface, By::NameOrMac)?;
+    let name = name_of(&iface)?;
+    let (done, verb, again) = match up {
+        true => ("started", "start", "stop the interface again"),
+        false => ("destroyed", "stop", "start the interface again"),
+    };
+    let active = iface
+        .is_active()
+        .libvirt(format!("state of interface {}", quote(&name)))?;
+    if active == up {
+        return Ok(IfaceChanged {
             name,
-            changed: true,
+            changed: false,
             done,
-        })
+        });
+    }
+    set_active(&iface, up).libvirt(format!("{verb} interface {}", quote(&name)))?;
+    journal.record_fn(format!("{verb} interface {name}"), move || {
+        set_active(&iface, !up).libvirt(again)
+    })?;
+    Ok(IfaceChanged {
+        name,
+        changed: true,
+        done,
+    })
+}
+
+fn set_active(iface: &Interface, up: bool) -> std::result::Result<(), virt::error::Error> {
+    match up {
+        true => iface.create(0).map(drop),
+        false => iface.destroy(0),
     }
 }
 
