@@ -81,6 +81,8 @@ struct Slot {
     values: Vec<String>,
     /// Given by a name clap does not know (`--domain` for a positional).
     renamed: bool,
+    /// Takes more than one word: virsh's last ARGV argument (snapshot-create-as's diskspec).
+    many: bool,
 }
 
 /// A verb's words sorted into flags (kept as they are) and slots.
@@ -108,6 +110,12 @@ impl Line {
                 positional: positionals.get(at).cloned(),
                 values: Vec::new(),
                 renamed: false,
+                many: match positionals.get(at) {
+                    Some(arg) => takes_many(arg),
+                    None => leaf
+                        .get_arguments()
+                        .any(|a| a.get_long() == Some(name) && appends(a)),
+                },
             })
             .collect();
         let mut line = Line {
@@ -149,7 +157,7 @@ impl Line {
             self.flag(path, word, words);
             return Ok(());
         };
-        if !self.slots[at].values.is_empty() {
+        if !self.slots[at].values.is_empty() && !self.slots[at].many {
             return Err(clap::Error::raw(
                 ErrorKind::ArgumentConflict,
                 format!("option --{name} already seen\n"),
@@ -188,7 +196,8 @@ impl Line {
             return;
         }
         match self.slots.last_mut() {
-            Some(last) if last.positional.as_ref().is_some_and(takes_many) => {
+            Some(last) if last.many => {
+                self.filled_flag |= last.positional.is_none();
                 last.values.push(word.to_string())
             }
             _ => self.extra.push(word.to_string()),
@@ -207,7 +216,7 @@ impl Line {
         for slot in self.slots {
             let given: Vec<String> = slot.values.into_iter().filter(|v| !v.is_empty()).collect();
             match (&slot.positional, given.is_empty()) {
-                (None, false) => out.push(format!("--{}={}", slot.name, given[0])),
+                (None, false) => out.extend(given.iter().map(|v| format!("--{}={v}", slot.name))),
                 (Some(_), true) => gap = gap.or(Some(slot.name)),
                 (Some(_), false) => match gap {
                     Some(missing) => {
@@ -230,6 +239,11 @@ impl Line {
 
 fn takes_many(arg: &Arg) -> bool {
     arg.get_num_args().is_some_and(|range| range.max_values() > 1)
+}
+
+/// A flag given again adds a value (`--diskspec A --diskspec B`).
+fn appends(arg: &Arg) -> bool {
+    matches!(arg.get_action(), clap::ArgAction::Append)
 }
 
 #[cfg(test)]
@@ -260,6 +274,17 @@ mod tests {
                     .arg(Arg::new("domain"))
                     .arg(Arg::new("keys").num_args(1..)),
             )
+            .subcommand(
+                leaf("snapshot-create-as")
+                    .arg(Arg::new("domain").required(true))
+                    .arg(Arg::new("name"))
+                    .arg(Arg::new("description").long("description"))
+                    .arg(
+                        Arg::new("diskspec")
+                            .long("diskspec")
+                            .action(clap::ArgAction::Append),
+                    ),
+            )
             .subcommand(leaf("list"))
     }
 
@@ -269,6 +294,7 @@ mod tests {
             "snapshot-revert" => &["domain", "snapshotname"],
             "attach-interface" => &["domain", "type", "source"],
             "send-key" => &["domain", "keycode"],
+            "snapshot-create-as" => &["domain", "name", "description", "diskspec"],
             _ => &[],
         }
     }
@@ -279,6 +305,30 @@ mod tests {
         place(&root(), words, slots, refused)
             .map(|w| w.join(" "))
             .map_err(|e| e.to_string())
+    }
+
+    /// virsh's last ARGV argument as a flag: every bare word after the others fills it, and its
+    /// flag may be given again.
+    #[test]
+    fn bare_words_past_the_others_fill_a_repeatable_flag() {
+        assert_eq!(
+            placed("vnet-vm snapshot-create-as web s1 d vda,snapshot=external vdb"),
+            Ok(
+                "vnet-vm snapshot-create-as --description=d --diskspec=vda,snapshot=external \
+                --diskspec=vdb -- web s1"
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
+        );
+        assert_eq!(
+            placed("vnet-vm snapshot-create-as web --diskspec vda --diskspec vdb s1"),
+            Ok("vnet-vm snapshot-create-as web --diskspec vda --diskspec vdb s1".into())
+        );
+        assert_eq!(
+            placed("vnet-vm snapshot-create-as web s1 d --diskspec vda vdb"),
+            Ok("vnet-vm snapshot-create-as --diskspec vda --description=d --diskspec=vdb -- web s1".into())
+        );
     }
 
     #[test]

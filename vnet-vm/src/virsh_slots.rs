@@ -8,10 +8,8 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "start" | "shutdown" | "destroy" | "undefine" | "dumpxml" | "domiflist" | "domifaddr" | "console"
         | "dominfo" | "domstate" | "autostart" | "reboot" | "suspend" | "resume" | "vncdisplay"
         | "inject-nmi" | "dompmwakeup" | "domblklist" | "dommemstat" | "domjobinfo" | "guestinfo"
-        | "domfsinfo" | "domtime" | "domdisplay" | "ttyconsole" | "snapshot-list" | "snapshot-current"
-        | "vcpucount" | "reset" | "managedsave" | "managedsave-remove" | "domuuid" | "domname" | "domid" => {
-            &["domain"]
-        }
+        | "domfsinfo" | "domtime" | "domdisplay" | "ttyconsole" | "snapshot-list" | "vcpucount" | "reset"
+        | "managedsave" | "managedsave-remove" | "domuuid" | "domname" | "domid" => &["domain"],
         "define" | "create" | "restore" => &["file"],
         "events" => &["domain"],
         "attach-interface" => &["domain", "type", "source"],
@@ -31,7 +29,8 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "send-key" => &["domain", "keycode"],
         "qemu-agent-command" => &["domain", "cmd"],
         "set-user-password" => &["domain", "user", "password"],
-        "snapshot-create-as" => &["domain", "name", "description"],
+        "snapshot-create-as" => &["domain", "name", "description", "diskspec"],
+        "snapshot-current" => &["domain", "snapshotname"],
         "snapshot-create" => &["domain", "xmlfile"],
         "snapshot-info" | "snapshot-dumpxml" | "snapshot-revert" | "snapshot-delete" => {
             &["domain", "snapshotname"]
@@ -256,9 +255,6 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("vol-upload", &["sparse"]),
     ("vol-download", &["sparse"]),
     ("events", &["event", "all", "loop", "list", "timestamp"]),
-    ("snapshot-create-as", &["print-xml", "memspec", "diskspec"]),
-    ("snapshot-create", &["redefine", "current"]),
-    ("snapshot-current", &["snapshotname"]),
     ("snapshot-revert", &["reset-nvram"]),
     ("save", &["verbose"]),
     ("managedsave", &["verbose"]),

@@ -1,6 +1,7 @@
 //! snapshot-create-as and snapshot-create: take a snapshot, from flags or from an XML file.
 
-use super::{domain_name, facts};
+use super::spec::SnapshotSpec;
+use super::{domain_name, facts, redefine};
 use schemars::JsonSchema;
 use serde::Serialize;
 use virt::domain::Domain;
@@ -8,7 +9,7 @@ use virt::domain_snapshot::DomainSnapshot;
 use virt::sys;
 use vnet_common::error::quote;
 use vnet_common::libvirt::lookup::domain as lookup;
-use vnet_common::libvirt::{document, xml, LibvirtContext, Session};
+use vnet_common::libvirt::{xml, LibvirtContext, Session};
 use vnet_common::{Error, Journal, Render, Result, TextStyle, Verb};
 
 /// The flags both create verbs share (virsh's names; libvirt checks their combinations).
@@ -64,7 +65,9 @@ impl CreateFlags {
 /// Take a snapshot described by flags (virsh snapshot-create-as).
 ///
 /// Without a name libvirt names it by the time (seconds since the epoch). A name the domain has
-/// already is exit 4, nothing taken. Undone on a later failure: deleted again.
+/// already is exit 4, nothing taken. --memspec and --diskspec (also bare words after the
+/// description, as virsh reads them) make an external snapshot's files; --print-xml prints the
+/// document instead and takes nothing. Undone on a later failure: deleted again.
 #[derive(Debug, clap::Args)]
 pub struct SnapshotCreateAs {
     pub domain: String,
@@ -77,12 +80,26 @@ pub struct SnapshotCreateAs {
     /// Free text kept with the snapshot.
     #[arg(long)]
     pub description: Option<String>,
+    /// Print the <domainsnapshot> document instead of taking the snapshot.
+    #[arg(long)]
+    pub print_xml: bool,
+    /// The memory's state: [file=]PATH[,snapshot=TYPE] (TYPE: internal, external, no).
+    #[arg(long, value_name = "SPEC")]
+    pub memspec: Option<String>,
+    /// One disk: DISK[,snapshot=TYPE][,driver=TYPE][,stype=TYPE][,file=PATH], repeatable
+    /// (",," is a comma within a field, as virsh reads it).
+    #[arg(long, value_name = "SPEC", action = clap::ArgAction::Append)]
+    pub diskspec: Vec<String>,
     #[command(flatten)]
     pub flags: CreateFlags,
 }
 
 /// Take a snapshot from an XML file (virsh snapshot-create); without a file, as
 /// snapshot-create-as without a name.
+///
+/// --redefine gives libvirt back a snapshot's metadata from its XML (a snapshot-dumpxml), a
+/// name the domain has already included; --current with it makes that snapshot the current one.
+/// Undone on a later failure: the metadata is removed again, or the old XML redefined.
 #[derive(Debug, clap::Args)]
 pub struct SnapshotCreate {
     pub domain: String,
@@ -91,6 +108,12 @@ pub struct SnapshotCreate {
     pub file: Option<std::path::PathBuf>,
     #[arg(long, value_name = "FILE")]
     pub xmlfile: Option<std::path::PathBuf>,
+    /// Redefine the metadata of an existing snapshot from the file (nothing is taken).
+    #[arg(long)]
+    pub redefine: bool,
+    /// With --redefine: make the snapshot the domain's current one.
+    #[arg(long, requires = "redefine")]
+    pub current: bool,
     #[command(flatten)]
     pub flags: CreateFlags,
 }
@@ -109,22 +132,25 @@ pub struct SnapshotCreated {
     pub state: Option<String>,
     /// internal or external; null with --no-metadata.
     pub location: Option<String>,
-    /// False with --no-metadata: libvirt does not know the snapshot.
+    /// False with --no-metadata (or --print-xml): libvirt does not know the snapshot.
     pub metadata: bool,
+    /// With --print-xml: the document, printed instead (nothing is taken).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub xml: Option<String>,
 }
 
 impl Render for SnapshotCreated {
-    fn text(&self, _style: TextStyle) -> String {
-        format!("Domain snapshot {} created\n", self.name)
+    fn document(&self) -> Option<&str> {
+        self.xml.as_deref()
     }
-}
 
-#[derive(Serialize)]
-struct SnapshotSpec {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
+    fn text(&self, _style: TextStyle) -> String {
+        match &self.xml {
+            Some(xml) => format!("{xml}\n"),
+            None => format!("Domain snapshot {} created\n", self.name),
+        }
+    }
 }
 
 impl Verb for SnapshotCreateAs {
@@ -132,13 +158,16 @@ impl Verb for SnapshotCreateAs {
     type Output = SnapshotCreated;
 
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<SnapshotCreated> {
+        let name = super::named(self.snapshot, self.name_flag);
+        let spec = SnapshotSpec::new(name, self.description, self.memspec.as_deref(), &self.diskspec)?;
         let dom = lookup(ctx.conn()?, &self.domain)?;
-        let spec = SnapshotSpec {
-            name: super::named(self.snapshot, self.name_flag),
-            description: self.description,
-        };
-        let xml = document::write("domainsnapshot", &spec, false);
-        take(&dom, spec.name.as_deref(), &xml, &self.flags, journal)
+        if self.print_xml {
+            let domain = domain_name(&dom)?;
+            let mut printed = created(domain, spec.name.clone().unwrap_or_default(), None);
+            (printed.changed, printed.xml) = (false, Some(spec.xml()));
+            return Ok(printed);
+        }
+        take(&dom, spec.name.as_deref(), &spec.xml(), &self.flags, journal)
     }
 }
 
@@ -149,9 +178,16 @@ impl Verb for SnapshotCreate {
     fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<SnapshotCreated> {
         let (xml, name) = match self.file.or(self.xmlfile) {
             Some(path) => read_spec(&path)?,
+            None if self.redefine => return Err(Error::invalid("--redefine needs the snapshot's XML file")),
             None => ("<domainsnapshot/>".to_string(), None),
         };
         let dom = lookup(ctx.conn()?, &self.domain)?;
+        if self.redefine {
+            let bits = self.flags.bits();
+            let snap = redefine::redefine(&dom, name.as_deref(), &xml, self.current, bits, journal)?;
+            let name = snap.get_name().libvirt("snapshot name")?;
+            return Ok(created(domain_name(&dom)?, name, Some(facts(&snap)?)));
+        }
         take(&dom, name.as_deref(), &xml, &self.flags, journal)
     }
 }
@@ -213,5 +249,6 @@ fn created(domain: String, name: String, facts: Option<super::Facts>) -> Snapsho
         metadata: facts.is_some(),
         state: facts.as_ref().map(|f| f.state.clone()),
         location: facts.map(|f| f.location),
+        xml: None,
     }
 }

@@ -6,8 +6,10 @@ pub mod create;
 pub mod edit;
 pub mod list;
 pub mod parent;
+mod redefine;
 pub mod revert;
 pub mod show;
+mod spec;
 
 use virt::domain::Domain;
 use virt::domain_snapshot::DomainSnapshot;
@@ -129,6 +131,9 @@ mod tests {
             snapshot: Some(name.into()),
             name_flag: None,
             description: Some("unit".into()),
+            print_xml: false,
+            memspec: None,
+            diskspec: Vec::new(),
             flags: Default::default(),
         }
     }
@@ -170,8 +175,22 @@ mod tests {
                 .exit_code(),
             3
         );
+        create_as("s2").run(&mut ctx, &mut journal).unwrap();
+        let make_current = |name: &str| show::SnapshotCurrent {
+            domain: "vnet-snap-unit".into(),
+            snapshotname: Some(name.into()),
+            snapshotname_flag: None,
+            name: false,
+            security_info: false,
+        };
+        let set = make_current("s1").run(&mut ctx, &mut journal).unwrap();
+        assert_eq!((set.name.as_str(), set.changed), ("s1", Some(true)));
+        let current = || DomainSnapshot::current(&dom, 0).unwrap().get_name().unwrap();
+        assert_eq!(current(), "s1");
+        let again = make_current("s1").run(&mut ctx, &mut journal).unwrap();
+        assert_eq!(again.changed, Some(false));
         let report = futures::executor::block_on(journal.rollback());
-        assert_eq!(report.undone.len(), 1, "{report:?}");
+        assert_eq!(report.undone.len(), 3, "{report:?}");
         assert!(dom.list_all_snapshots(0).unwrap().is_empty());
         dom.undefine().unwrap();
     }

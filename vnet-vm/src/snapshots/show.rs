@@ -20,6 +20,10 @@ pub struct SnapshotXml {
     /// With snapshot-dumpxml --xpath, each selected node's XML as printed (with --wrap, the one
     /// `<nodes>` element); null otherwise.
     pub nodes: Option<Vec<String>>,
+    /// With snapshot-current SNAPSHOTNAME: true when it was made current, false when it was
+    /// already; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed: Option<bool>,
     /// What is printed: the document, or with snapshot-current --name the name.
     #[serde(skip)]
     #[schemars(skip)]
@@ -31,17 +35,31 @@ impl Render for SnapshotXml {
         self.shown.clone()
     }
 
+    /// A snapshot made current is a change: JSON by default, virsh's line with -o text.
     fn document(&self) -> Option<&str> {
-        Some(&self.shown)
+        self.changed.is_none().then_some(self.shown.as_str())
     }
 }
 
-/// The domain's current snapshot (virsh snapshot-current): its XML, or with --name its name.
+/// The domain's current snapshot (virsh snapshot-current): its XML, or with --name its name;
+/// with a SNAPSHOTNAME, make that snapshot the current one ("changed": false when it is).
 ///
-/// A domain without one is exit 3.
+/// A domain without one is exit 3, a missing SNAPSHOTNAME too. Undone on a later failure: the
+/// snapshot current before is made current again.
 #[derive(Debug, clap::Args)]
 pub struct SnapshotCurrent {
     pub domain: String,
+    /// The snapshot to make current (also --snapshotname, as virsh takes it).
+    #[arg(value_name = "SNAPSHOTNAME", conflicts_with_all = ["snapshotname_flag", "name"])]
+    pub snapshotname: Option<String>,
+    /// The snapshot to make current.
+    #[arg(
+        long = "snapshotname",
+        id = "snapshotname_flag",
+        value_name = "NAME",
+        conflicts_with = "name"
+    )]
+    pub snapshotname_flag: Option<String>,
     /// Print the name only.
     #[arg(long)]
     pub name: bool,
@@ -54,14 +72,23 @@ impl Verb for SnapshotCurrent {
     type Ctx = Session;
     type Output = SnapshotXml;
 
-    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<SnapshotXml> {
+    fn run(self, ctx: &mut Session, journal: &mut Journal) -> Result<SnapshotXml> {
         let dom = lookup(ctx.conn()?, &self.domain)?;
         let domain = domain_name(&dom)?;
-        let snap = find(&dom, &domain, None)?;
+        let chosen = named(self.snapshotname, self.snapshotname_flag);
+        let changed = match &chosen {
+            Some(name) => Some(super::redefine::make_current(&dom, &domain, name, journal)?),
+            None => None,
+        };
+        let snap = find(&dom, &domain, chosen.as_deref())?;
         let mut out = document(&snap, domain, self.security_info)?;
         if self.name {
             out.shown = format!("{}\n", out.name);
         }
+        if changed.is_some() {
+            out.shown = format!("Snapshot {} set as current\n", out.name);
+        }
+        out.changed = changed;
         Ok(out)
     }
 }
@@ -107,6 +134,7 @@ fn document(snap: &DomainSnapshot, domain: String, secure: bool) -> Result<Snaps
         name,
         xml,
         nodes: None,
+        changed: None,
     })
 }
 
