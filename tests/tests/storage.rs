@@ -141,11 +141,26 @@ fn pool_cycle_volumes_upload_download() {
         vm(&["vol-list", &pool, "-o", "text"]).ok().stdout,
         sh_ok(&format!("virsh vol-list {pool}"))
     );
+    for flags in ["", " --bytes", " --physical", " --bytes --physical"] {
+        let mut args = vec!["vol-info", "raw.img", "--pool", &pool, "-o", "text"];
+        args.extend(flags.split_whitespace());
+        assert_eq!(
+            vm(&args).ok().stdout,
+            sh_ok(&format!("virsh vol-info --pool {pool} raw.img{flags}")),
+            "vol-info{flags}"
+        );
+    }
+    let physical = vm(&["vol-info", "raw.img", "--pool", &pool, "--physical"])
+        .ok()
+        .json();
+    let on_disk = std::fs::metadata(target.join("raw.img")).unwrap().len();
+    assert_eq!(physical["allocation"].as_u64(), Some(on_disk));
+    // pool-info --bytes: up to the capacity (the file system's size; the others move).
+    let bytes = vm(&["pool-info", &pool, "--bytes", "-o", "text"]).ok().stdout;
+    let head: String = bytes.lines().take(6).map(|l| format!("{l}\n")).collect();
     assert_eq!(
-        vm(&["vol-info", "raw.img", "--pool", &pool, "-o", "text"])
-            .ok()
-            .stdout,
-        sh_ok(&format!("virsh vol-info --pool {pool} raw.img"))
+        head,
+        virsh_info_head(&format!("virsh pool-info {pool} --bytes"), 6)
     );
     let listed = vm(&["vol-list", &pool]).ok().json();
     assert_eq!(listed.as_array().unwrap().len(), 4);

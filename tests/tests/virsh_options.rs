@@ -146,6 +146,7 @@ fn dumpxml_xpath_prints_what_virsh_prints() {
     ));
     assert_eq!(capacity["nodes"], serde_json::json!([bytes.trim()]));
     snapshot_xpath(&lab, &dir);
+    secret_and_nodedev_xpath(&lab, &dir);
 
     // Refused: nothing compiles, or no nodes selected; nothing changed.
     assert_unchanged(libvirt_objects, || {
@@ -179,6 +180,41 @@ fn snapshot_xpath(lab: &Lab, dir: &Path) {
     ])
     .ok();
     assert_eq!(ours.stdout, virsh(&line));
+}
+
+/// secret-dumpxml and nodedev-dumpxml --xpath [--wrap]: a secret of the sandbox's libvirtd, a
+/// device of the test driver.
+fn secret_and_nodedev_xpath(lab: &Lab, dir: &Path) {
+    let file = dir.join("secret.xml");
+    let uuid = "6f1a9f3e-2b7c-4c1e-9d3a-0a5b7c9d1e2f";
+    std::fs::write(
+        &file,
+        format!("<secret ephemeral='no' private='yes'><uuid>{uuid}</uuid><usage type='volume'><volume>/x.img</volume></usage></secret>"),
+    )
+    .unwrap();
+    lab.on_drop(format!("virsh secret-undefine {uuid}"));
+    virsh(&format!("secret-define {}", file.display()));
+    for (expr, wrap) in [("//usage/volume", false), ("/secret/@private | //uuid", true)] {
+        let mut args = vec!["secret-dumpxml", uuid, "--xpath", expr];
+        let mut line = format!("secret-dumpxml {uuid} --xpath '{expr}'");
+        if wrap {
+            args.push("--wrap");
+            line.push_str(" --wrap");
+        }
+        same_as_virsh_vm(&args, &line);
+    }
+    same_as_virsh_vm(
+        &[
+            "-c",
+            "test:///default",
+            "nodedev-dumpxml",
+            "computer",
+            "--xpath",
+            "//capability/@type",
+        ],
+        "-c test:///default nodedev-dumpxml computer --xpath //capability/@type",
+    );
+    vm(&["secret-dumpxml", uuid, "--xpath", "count(//uuid)"]).fails(7, "does not select nodes");
 }
 
 /// A shut-off guest on a qcow2 disk (its snapshots are internal ones).

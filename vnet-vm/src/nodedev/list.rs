@@ -6,6 +6,7 @@ use serde::Serialize;
 use virt::nodedev::NodeDevice;
 use virt::sys;
 use vnet_common::error::quote;
+use vnet_common::libvirt::xpath::{self, XpathArgs};
 use vnet_common::libvirt::{names_document, LibvirtContext, Session};
 use vnet_common::{table, Error, Journal, Render, Result, TextStyle, Verb};
 
@@ -148,19 +149,25 @@ impl Verb for NodedevList {
 
 /// Print a host device's XML (virsh nodedev-dumpxml DEVICE).
 ///
-/// Prints the document itself, as virsh does; -o json gives {"name", "xml"}.
+/// Prints the document itself, as virsh does, or with --xpath the nodes it selects; -o json
+/// gives {"name", "xml", "nodes"}.
 #[derive(Debug, clap::Args)]
 pub struct NodedevDumpxml {
     /// The device's name (as nodedev-list prints it).
     pub device: String,
+    #[command(flatten)]
+    pub xpath: XpathArgs,
 }
 
 /// A device's XML document.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct NodedevXml {
     pub name: String,
-    /// The document as libvirt wrote it (printed as it is unless -o json).
+    /// The document as libvirt wrote it (printed as it is unless -o json); with --xpath, the
+    /// selected nodes as printed.
     pub xml: String,
+    /// With --xpath, each selected node's XML; null without --xpath.
+    pub nodes: Option<Vec<String>>,
 }
 
 impl Render for NodedevXml {
@@ -175,9 +182,12 @@ impl Verb for NodedevDumpxml {
 
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<NodedevXml> {
         let dev = require(ctx.conn()?, &self.device)?;
+        let xml = dev.get_xml_desc(0).libvirt("node device XML")?;
+        let nodes = self.xpath.select(&xml)?;
         Ok(NodedevXml {
             name: dev.get_name().libvirt("node device name")?,
-            xml: dev.get_xml_desc(0).libvirt("node device XML")?,
+            xml: nodes.as_deref().map_or(xml, xpath::document),
+            nodes,
         })
     }
 }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use virt::secret::Secret;
 use virt::sys;
 use vnet_common::libvirt::secret::SecretDef;
+use vnet_common::libvirt::xpath::{self, XpathArgs};
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{table, Error, Journal, Render, Result, TextStyle, Verb};
 
@@ -103,19 +104,25 @@ impl Verb for SecretList {
 
 /// Print a secret's XML (virsh secret-dumpxml SECRET).
 ///
-/// Prints the document itself, as virsh does (never the value); -o json gives {"uuid", "xml"}.
+/// Prints the document itself, as virsh does (never the value), or with --xpath the nodes it
+/// selects; -o json gives {"uuid", "xml", "nodes"}.
 #[derive(Debug, clap::Args)]
 pub struct SecretDumpxml {
     /// The secret's UUID.
     pub secret: String,
+    #[command(flatten)]
+    pub xpath: XpathArgs,
 }
 
 /// A secret's XML document.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SecretXml {
     pub uuid: String,
-    /// The document as libvirt wrote it (printed as it is unless -o json).
+    /// The document as libvirt wrote it (printed as it is unless -o json); with --xpath, the
+    /// selected nodes as printed.
     pub xml: String,
+    /// With --xpath, each selected node's XML; null without --xpath.
+    pub nodes: Option<Vec<String>>,
 }
 
 impl Render for SecretXml {
@@ -130,9 +137,12 @@ impl Verb for SecretDumpxml {
 
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<SecretXml> {
         let secret = require(ctx.conn()?, &self.secret)?;
+        let xml = secret.get_xml_desc(0).libvirt("secret XML")?;
+        let nodes = self.xpath.select(&xml)?;
         Ok(SecretXml {
             uuid: secret.get_uuid_string().libvirt("secret UUID")?,
-            xml: secret.get_xml_desc(0).libvirt("secret XML")?,
+            xml: nodes.as_deref().map_or(xml, xpath::document),
+            nodes,
         })
     }
 }

@@ -165,6 +165,14 @@ impl PoolState {
 /// `pool-info -o text`: virsh pool-info's layout.
 impl Render for PoolState {
     fn text(&self, _style: TextStyle) -> String {
+        self.lines(false)
+    }
+}
+
+impl PoolState {
+    /// virsh pool-info's lines; sizes in bytes with `bytes` (--bytes), else in virsh's units.
+    fn lines(&self, bytes: bool) -> String {
+        let size = |v: u64| if bytes { v.to_string() } else { pretty_capacity(v) };
         let yes_no = |b: bool| if b { "yes" } else { "no" };
         let mut lines = vec![
             ("Name:", self.name.clone()),
@@ -174,9 +182,9 @@ impl Render for PoolState {
             ("Autostart:", yes_no(self.autostart).into()),
         ];
         if let (Some(c), Some(a), Some(v)) = (self.capacity, self.allocation, self.available) {
-            lines.push(("Capacity:", pretty_capacity(c)));
-            lines.push(("Allocation:", pretty_capacity(a)));
-            lines.push(("Available:", pretty_capacity(v)));
+            lines.push(("Capacity:", size(c)));
+            lines.push(("Allocation:", size(a)));
+            lines.push(("Available:", size(v)));
         }
         table::fields(&lines)
     }
@@ -427,14 +435,38 @@ impl Verb for PoolList {
 pub struct PoolInfo {
     /// Pool name.
     pub pool: String,
+    /// -o text: sizes in bytes rather than virsh's units (JSON has bytes always).
+    #[arg(long)]
+    pub bytes: bool,
+}
+
+/// A pool as pool-info shows it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PoolShown {
+    #[serde(flatten)]
+    pub pool: PoolState,
+    /// --bytes: -o text prints sizes in bytes.
+    #[serde(skip)]
+    #[schemars(skip)]
+    bytes: bool,
+}
+
+impl Render for PoolShown {
+    fn text(&self, _style: TextStyle) -> String {
+        self.pool.lines(self.bytes)
+    }
 }
 
 impl Verb for PoolInfo {
     type Ctx = Session;
-    type Output = PoolState;
+    type Output = PoolShown;
 
-    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<PoolState> {
-        PoolState::read(&require(ctx.conn()?, &self.pool)?)
+    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<PoolShown> {
+        let pool = PoolState::read(&require(ctx.conn()?, &self.pool)?)?;
+        Ok(PoolShown {
+            pool,
+            bytes: self.bytes,
+        })
     }
 }
 

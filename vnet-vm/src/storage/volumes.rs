@@ -57,12 +57,18 @@ fn type_name(kind: u32) -> &'static str {
 
 impl VolState {
     pub fn read(vol: &StorageVol) -> Result<VolState> {
+        VolState::read_with(vol, 0)
+    }
+
+    /// With VIR_STORAGE_VOL_GET_PHYSICAL in `flags`, the allocation is the host file's size
+    /// (virsh vol-info --physical).
+    fn read_with(vol: &StorageVol, flags: u32) -> Result<VolState> {
         let name = vol.get_name().libvirt("volume name")?;
         let what = format!("volume {name}");
         let pool = StoragePool::lookup_by_volume(vol)
             .and_then(|p| p.get_name())
             .libvirt(&what)?;
-        let info = vol.get_info().libvirt(&what)?;
+        let info = vol.get_info_flags(flags).libvirt(&what)?;
         let read = VolumeXml::read(&vol.get_xml_desc(0).libvirt(&what)?);
         Ok(VolState {
             pool,
@@ -81,11 +87,25 @@ impl VolState {
 /// `vol-info -o text`: virsh vol-info's layout.
 impl Render for VolState {
     fn text(&self, _style: TextStyle) -> String {
+        self.lines(false, "Allocation:")
+    }
+}
+
+impl VolState {
+    /// virsh vol-info's lines: sizes in bytes with `bytes`, the last one named `last`.
+    fn lines(&self, bytes: bool, last: &str) -> String {
+        let size = |v: u64| {
+            if bytes {
+                format!("{v} bytes")
+            } else {
+                pretty_capacity(v)
+            }
+        };
         let lines = [
             ("Name:", self.name.clone()),
             ("Type:", self.kind.clone()),
-            ("Capacity:", pretty_capacity(self.capacity)),
-            ("Allocation:", pretty_capacity(self.allocation)),
+            ("Capacity:", size(self.capacity)),
+            (last, size(self.allocation)),
         ];
         vnet_common::table::fields(&lines)
     }
@@ -485,14 +505,46 @@ pub struct VolInfo {
     /// The pool holding a volume given by name.
     #[arg(long, value_name = "POOL")]
     pub pool: Option<String>,
+    /// -o text: sizes in bytes rather than virsh's units (JSON has bytes always).
+    #[arg(long)]
+    pub bytes: bool,
+    /// "allocation" is the host file's physical size (virsh's "Physical:" line).
+    #[arg(long)]
+    pub physical: bool,
+}
+
+/// A volume as vol-info shows it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VolShown {
+    #[serde(flatten)]
+    pub volume: VolState,
+    #[serde(skip)]
+    #[schemars(skip)]
+    bytes: bool,
+    #[serde(skip)]
+    #[schemars(skip)]
+    physical: bool,
+}
+
+impl Render for VolShown {
+    fn text(&self, _style: TextStyle) -> String {
+        let last = if self.physical { "Physical:" } else { "Allocation:" };
+        self.volume.lines(self.bytes, last)
+    }
 }
 
 impl Verb for VolInfo {
     type Ctx = Session;
-    type Output = VolState;
+    type Output = VolShown;
 
-    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<VolState> {
-        VolState::read(&require(ctx.conn()?, &self.vol, self.pool.as_deref())?)
+    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<VolShown> {
+        let vol = require(ctx.conn()?, &self.vol, self.pool.as_deref())?;
+        let flags = self.physical as u32 * sys::VIR_STORAGE_VOL_GET_PHYSICAL;
+        Ok(VolShown {
+            volume: VolState::read_with(&vol, flags)?,
+            bytes: self.bytes,
+            physical: self.physical,
+        })
     }
 }
 
