@@ -356,8 +356,18 @@ pub fn usage_error(tool: &str, error: &clap::Error) -> Error {
         return refused.clone();
     }
     let rendered = error.render().to_string();
-    let first = rendered.lines().next().unwrap_or("invalid arguments");
-    let first = first.strip_prefix("error: ").unwrap_or(first);
+    // clap's first paragraph, on one line: a list it puts under "...not provided:" (the
+    // arguments missing) belongs to the message.
+    let paragraph: Vec<&str> = rendered
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let first = match paragraph.join(" ") {
+        joined if joined.is_empty() => "invalid arguments".to_string(),
+        joined => joined,
+    };
+    let first = first.strip_prefix("error: ").unwrap_or(&first);
     let kind = match crate::keywords::is_bad_value(error) {
         true => ErrorKind::Invalid,
         false => ErrorKind::Usage,

@@ -246,8 +246,6 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("domblkstat", &["human"]),
     ("domjobinfo", &["keep-completed", "anystats", "rawstats"]),
     ("domdisplay", &["include-password", "all"]),
-    ("pool-build", &["no-overwrite", "overwrite"]),
-    ("pool-start", &["build", "no-overwrite", "overwrite"]),
     ("vol-create-as", &["print-xml"]),
     ("vol-delete", &["delete-snapshots"]),
     ("vol-upload", &["sparse"]),

@@ -250,7 +250,7 @@ fn named_pool_plan(conn: &Connect, dir: &str, planned: &[DiskPlan]) -> Result<Po
 /// definition and the start in `journal` as each is made.
 pub fn create_pool(conn: &Connect, name: &str, dir: &str, journal: &mut Journal) -> Result<()> {
     let pool = define_pool(conn, name, dir, journal)?;
-    build_pool(&pool, name, journal)?;
+    build_pool(&pool, name, 0, journal)?;
     start_pool(&pool, name, journal)?;
     set_pool_autostart(&pool, name, true, journal).map(drop)
 }
@@ -283,8 +283,8 @@ pub fn define_pool_xml_flags(
 
 /// Builds a pool (a dir pool: makes its directory). Not journaled: building an existing
 /// directory changes nothing, and a directory made here is removed with the pool by `pool-delete`.
-pub fn build_pool(pool: &StoragePool, name: &str, _journal: &mut Journal) -> Result<()> {
-    pool.build(0).libvirt(format!("build pool {name}")).map(drop)
+pub fn build_pool(pool: &StoragePool, name: &str, flags: u32, _journal: &mut Journal) -> Result<()> {
+    pool.build(flags).libvirt(format!("build pool {name}")).map(drop)
 }
 
 /// Starts a pool, recording its stop.

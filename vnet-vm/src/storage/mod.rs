@@ -1,6 +1,7 @@
 //! Storage: the disks install plans and creates, the pool and volume verbs, the files uploaded to
 //! a remote host, and where install's files go. This module only names its parts.
 
+pub mod build;
 pub mod disks;
 pub mod names;
 pub mod paths;

@@ -3,13 +3,13 @@
 //! running). Both read the same arguments, flags or virsh's positional form, into one
 //! [`NewPool`], the one builder of pool XML.
 
+use crate::storage::build::{check_target, BuildFirst};
 use crate::storage::disks as storage;
-use crate::storage::pools::{changed, check_target, lookup, validate_name, PoolChanged, PoolState};
+use crate::storage::pools::{changed, lookup, validate_name, PoolChanged, PoolState};
 use crate::xml::pool::{NewPool, PoolSource, PoolXml};
 use std::path::Path;
 use virt::connect::Connect;
 use virt::storage_pool::StoragePool;
-use virt::sys;
 use vnet_common::error::quote;
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{Error, Journal, Result, Verb};
@@ -269,7 +269,7 @@ impl Verb for PoolDefineAs {
         let active = pool.is_active().libvirt(format!("storage pool {name}"))?;
         let missing = spec.target.as_deref().is_none_or(|t| !Path::new(t).is_dir());
         if self.build && !active && missing {
-            storage::build_pool(&pool, name, journal)?;
+            storage::build_pool(&pool, name, 0, journal)?;
             acted = true;
         }
         if self.start && !active {
@@ -295,15 +295,8 @@ impl Verb for PoolDefineAs {
 pub struct PoolCreateAs {
     #[command(flatten)]
     pub spec: PoolSpec,
-    /// Build the pool (make its directory) before starting it.
-    #[arg(long)]
-    pub build: bool,
-    /// With --build: format the source device even when it holds data.
-    #[arg(long, requires = "build", conflicts_with = "no_overwrite")]
-    pub overwrite: bool,
-    /// With --build: refuse to format a source device that holds data.
-    #[arg(long, requires = "build")]
-    pub no_overwrite: bool,
+    #[command(flatten)]
+    pub build: BuildFirst,
     /// Succeed ("changed": false) when a pool of this name runs with this definition already.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
@@ -331,12 +324,7 @@ impl Verb for PoolCreateAs {
             return changed(&pool, false, "created");
         }
         target_taken(conn, name, spec.target.as_deref())?;
-        let flags = match (self.build, self.overwrite, self.no_overwrite) {
-            (false, _, _) => 0,
-            (true, true, _) => sys::VIR_STORAGE_POOL_CREATE_WITH_BUILD_OVERWRITE,
-            (true, _, true) => sys::VIR_STORAGE_POOL_CREATE_WITH_BUILD_NO_OVERWRITE,
-            (true, false, false) => sys::VIR_STORAGE_POOL_CREATE_WITH_BUILD,
-        };
+        let flags = self.build.create_flags();
         let pool = create_transient(conn, name, &spec.pool().xml(), flags, journal)?;
         changed(&pool, true, "created")
     }

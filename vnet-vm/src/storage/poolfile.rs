@@ -2,6 +2,7 @@
 //! a new definition of an existing one, as virsh define does for domains), pool-create FILE (a
 //! transient pool), pool-dumpxml, and pool-refresh.
 
+use crate::storage::build::BuildFirst;
 use crate::storage::disks as storage;
 use crate::storage::pool_as::create_transient;
 use crate::storage::pools::{self, validate_name, PoolChanged, PoolState};
@@ -213,15 +214,8 @@ pub struct PoolCreate {
     /// The pool XML file.
     #[arg(value_name = "FILE.xml")]
     pub file: PathBuf,
-    /// Build the pool (make its directory) before starting it.
-    #[arg(long)]
-    pub build: bool,
-    /// With --build: format the source device even when it holds data.
-    #[arg(long, requires = "build", conflicts_with = "no_overwrite")]
-    pub overwrite: bool,
-    /// With --build: refuse to format a source device that holds data.
-    #[arg(long, requires = "build")]
-    pub no_overwrite: bool,
+    #[command(flatten)]
+    pub build: BuildFirst,
 }
 
 impl Verb for PoolCreate {
@@ -239,12 +233,7 @@ impl Verb for PoolCreate {
             );
         }
         clashes(conn, &head, &name)?;
-        let flags = match (self.build, self.overwrite, self.no_overwrite) {
-            (false, _, _) => 0,
-            (true, true, _) => sys::VIR_STORAGE_POOL_CREATE_WITH_BUILD_OVERWRITE,
-            (true, _, true) => sys::VIR_STORAGE_POOL_CREATE_WITH_BUILD_NO_OVERWRITE,
-            (true, false, false) => sys::VIR_STORAGE_POOL_CREATE_WITH_BUILD,
-        };
+        let flags = self.build.create_flags();
         let pool = create_transient(conn, &name, &text, flags, journal)?;
         let mut out = pools::changed(&pool, true, "created")?;
         out.done = format!("created from {}", self.file.display());

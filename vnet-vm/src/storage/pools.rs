@@ -3,6 +3,7 @@
 //! pool verb reports (pool-define-as and pool-create-as: pool_as.rs; the verbs of pool XML
 //! files: poolfile.rs).
 
+use crate::storage::build::{self, check_target, BuildFirst, Overwrite};
 use crate::storage::disks as storage;
 use crate::xml::pool::PoolXml;
 use schemars::JsonSchema;
@@ -470,52 +471,17 @@ impl Verb for PoolInfo {
     }
 }
 
-/// Why a directory cannot be made (on this machine): the first existing ancestor that is not a
-/// directory. None when it can be (or exists as a directory).
-pub fn uncreatable(dir: &Path) -> Option<String> {
-    for ancestor in dir.ancestors() {
-        match std::fs::metadata(ancestor) {
-            Ok(meta) if meta.is_dir() => return None,
-            Ok(_) => {
-                return Some(format!(
-                    "{} is not a directory",
-                    quote(&ancestor.display().to_string())
-                ))
-            }
-            Err(_) => continue,
-        }
-    }
-    None
-}
-
-/// Checks a pool target: an absolute path whose directory can be made (local connections).
-pub(crate) fn check_target(ctx: &mut Session, target: &str) -> Result<()> {
-    let path = Path::new(target);
-    if !path.is_absolute() || target.contains(['\n', '\r', '\0']) {
-        return Err(Error::invalid(format!(
-            "invalid --target {}: an absolute directory path",
-            quote(target)
-        )));
-    }
-    if ctx.is_local()? {
-        if let Some(why) = uncreatable(path) {
-            return Err(Error::invalid(format!(
-                "pool directory {} cannot be created: {why}",
-                quote(target)
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// Build a storage pool (virsh pool-build): for a dir pool, make its directory.
 ///
 /// A directory that cannot be made (under a regular file) is exit 7, checked first. Building a
-/// pool whose directory exists changes nothing ("changed": false).
+/// pool whose directory exists changes nothing ("changed": false). --overwrite /
+/// --no-overwrite go to libvirt as virsh passes them (they matter to pools that format a device).
 #[derive(Debug, clap::Args)]
 pub struct PoolBuild {
     /// Pool name.
     pub pool: String,
+    #[command(flatten)]
+    pub overwrite: Overwrite,
 }
 
 impl Verb for PoolBuild {
@@ -533,14 +499,19 @@ impl Verb for PoolBuild {
             }
             _ => true,
         };
-        if missing {
-            storage::build_pool(&pool, &self.pool, journal)?;
+        // --overwrite / --no-overwrite: libvirt is asked whatever is there, as virsh does.
+        let flags = self.overwrite.build_flags();
+        let asked = missing || flags != 0;
+        if asked {
+            let target = state.target.as_deref().filter(|_| local);
+            build::build(&pool, &self.pool, target, flags, journal)?;
         }
-        changed(&pool, missing, "built")
+        changed(&pool, asked, "built")
     }
 }
 
-/// Start a storage pool (virsh pool-start).
+/// Start a storage pool (virsh pool-start); --build builds it first (libvirt's
+/// CREATE_WITH_BUILD, --overwrite / --no-overwrite as virsh passes them).
 ///
 /// An active pool is exit 4 (--exist-ok: "changed": false).
 #[derive(Debug, clap::Args)]
@@ -550,6 +521,8 @@ pub struct PoolStart {
     /// Succeed ("changed": false) when the pool is active already.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
+    #[command(flatten)]
+    pub build: BuildFirst,
 }
 
 impl Verb for PoolStart {
@@ -565,6 +538,12 @@ impl Verb for PoolStart {
             }
             return Err(Error::exists(format!("storage pool {name} is already active"))
                 .with_hint("use --exist-ok to accept an active pool"));
+        }
+        if let Some(flags) = self.build.build_flags() {
+            let target = PoolState::read(&pool)?
+                .target
+                .filter(|_| ctx.is_local().unwrap_or(false));
+            build::build(&pool, name, target.as_deref(), flags, journal)?;
         }
         storage::start_pool(&pool, name, journal)?;
         changed(&pool, true, "started")
@@ -758,6 +737,7 @@ impl Verb for PoolDelete {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::build::uncreatable;
 
     #[test]
     fn names() {
