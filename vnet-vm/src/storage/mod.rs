@@ -11,6 +11,7 @@ pub mod poolfile;
 pub mod pools;
 pub mod sources;
 pub mod target;
+pub mod transfer;
 pub mod volfile;
 pub mod volops;
 pub mod volumes;
