@@ -1,5 +1,5 @@
-//! snapshot-create-as's --diskspec/--memspec/--print-xml, snapshot-create --redefine --current
-//! and snapshot-current SNAPSHOTNAME, as virsh reads and does them: the printed document against
+//! snapshot-create-as's --diskspec/--memspec/--print-xml, snapshot-create --redefine --current,
+//! snapshot-current SNAPSHOTNAME and snapshot-revert --reset-nvram, as virsh reads and does them: the printed document against
 //! virsh's own --print-xml (test:///default), an external disk-only snapshot of a shut-off qcow2
 //! guest against the sandbox's libvirtd with qemu-img and virsh as oracles, its metadata dropped
 //! and given back with --redefine, and bad specs refused with nothing changed. Every JSON
@@ -107,6 +107,9 @@ fn external_snapshot_redefine_and_current_as_virsh() {
     let name = guest(&lab, &dir, &disk);
 
     virsh(&format!("snapshot-create-as {name} first"));
+    // --reset-nvram reaches libvirt as virsh sends it (a BIOS guest has no NVRAM to reset).
+    let reverted = vm(&["snapshot-revert", &name, "first", "--reset-nvram"]).ok().json();
+    assert_eq!(reverted["state"].as_str(), Some("shut off"));
     let spec = format!("vda,snapshot=external,driver=qcow2,file={}", overlay.display());
     let made = vm(&[
         "snapshot-create-as",

@@ -251,7 +251,6 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("vol-upload", &["sparse"]),
     ("vol-download", &["sparse"]),
     ("events", &["event", "all", "loop", "list", "timestamp"]),
-    ("snapshot-revert", &["reset-nvram"]),
     ("save", &["verbose"]),
     ("managedsave", &["verbose"]),
     ("desc", &["edit"]),

@@ -54,6 +54,9 @@ pub struct SnapshotRevert {
     /// Revert even where libvirt calls it risky (a changed configuration, a running domain).
     #[arg(long)]
     pub force: bool,
+    /// Re-initialize a UEFI guest's NVRAM from its template while reverting.
+    #[arg(long)]
+    pub reset_nvram: bool,
 }
 
 /// The domain after snapshot-revert.
@@ -83,6 +86,7 @@ impl Verb for SnapshotRevert {
             (self.running, sys::VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING),
             (self.paused, sys::VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED),
             (self.force, sys::VIR_DOMAIN_SNAPSHOT_REVERT_FORCE),
+            (self.reset_nvram, sys::VIR_DOMAIN_SNAPSHOT_REVERT_RESET_NVRAM),
         ];
         let flags = bits.iter().filter(|(on, _)| *on).fold(0, |acc, (_, b)| acc | b);
         let what = format!(
