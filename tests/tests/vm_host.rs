@@ -34,8 +34,16 @@ fn host_verbs_print_what_virsh_prints() {
         vm(&["version", "-o", "text"]).ok().stdout,
         virsh.split_once('\n').unwrap().1
     );
+    let virsh = sh_ok("virsh version --daemon");
+    assert_eq!(
+        vm(&["version", "--daemon", "-o", "text"]).ok().stdout,
+        virsh.split_once('\n').unwrap().1
+    );
     let version = vm(&["version"]).ok().json();
     assert_eq!(version["hypervisor_type"], "QEMU");
+    assert!(version.get("daemon").is_none(), "{version}");
+    let daemon = vm(&["version", "--daemon"]).ok().json();
+    assert_eq!(daemon["daemon"], daemon["library"], "one libvirt here: {daemon}");
     let node = vm(&["nodeinfo"]).ok().json();
     let cpus = sh_ok("nproc --all").trim().parse::<u64>().unwrap();
     assert_eq!(node["cpus"].as_u64(), Some(cpus));

@@ -108,7 +108,9 @@ fn external_snapshot_redefine_and_current_as_virsh() {
 
     virsh(&format!("snapshot-create-as {name} first"));
     // --reset-nvram reaches libvirt as virsh sends it (a BIOS guest has no NVRAM to reset).
-    let reverted = vm(&["snapshot-revert", &name, "first", "--reset-nvram"]).ok().json();
+    let reverted = vm(&["snapshot-revert", &name, "first", "--reset-nvram"])
+        .ok()
+        .json();
     assert_eq!(reverted["state"].as_str(), Some("shut off"));
     let spec = format!("vda,snapshot=external,driver=qcow2,file={}", overlay.display());
     let made = vm(&[

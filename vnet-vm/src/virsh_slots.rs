@@ -255,7 +255,6 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("managedsave", &["verbose"]),
     ("desc", &["edit"]),
     ("domif-setlink", &["print-xml"]),
-    ("version", &["daemon"]),
     ("secret-set-value", &["interactive"]),
     ("blockcopy", &["print-xml"]),
     ("dump", &["verbose"]),

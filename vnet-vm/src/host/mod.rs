@@ -9,6 +9,7 @@ pub mod pages;
 
 use schemars::JsonSchema;
 use serde::Serialize;
+use virt::connect::Connect;
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{Journal, Render, Result, TextStyle, Verb};
 
@@ -66,20 +67,28 @@ impl Verb for Nodeinfo {
     }
 }
 
-/// The versions of libvirt and of the hypervisor (virsh version).
+/// The versions of libvirt and of the hypervisor (virsh version); --daemon adds the version of
+/// the libvirt daemon the connection reaches.
 #[derive(Debug, clap::Args)]
-pub struct Version {}
+pub struct Version {
+    /// Also report the daemon's libvirt version.
+    #[arg(long)]
+    pub daemon: bool,
+}
 
 /// Versions as virsh version prints them ("9.0.0"). virsh's first line, the libvirt it was
 /// compiled against, has no counterpart: vnet-vm's bindings are not tied to one libvirt release.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Versions {
-    /// The libvirt loaded now.
+    /// The libvirt library loaded by vnet-vm.
     pub library: String,
     /// The connection's driver ("QEMU", "TEST").
     pub hypervisor_type: String,
     /// The hypervisor's own version; null when the driver has none.
     pub hypervisor: Option<String>,
+    /// With --daemon: the libvirt of the daemon the connection reaches (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daemon: Option<String>,
 }
 
 fn dotted(version: u32) -> String {
@@ -100,6 +109,9 @@ impl Render for Versions {
         if let Some(hypervisor) = &self.hypervisor {
             out += &format!("Running hypervisor: {} {hypervisor}\n", self.hypervisor_type);
         }
+        if let Some(daemon) = &self.daemon {
+            out += &format!("Running against daemon: {daemon}\n");
+        }
         out + "\n"
     }
 }
@@ -111,10 +123,15 @@ impl Verb for Version {
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<Versions> {
         let conn = ctx.conn()?;
         let hypervisor = conn.get_hyp_version().libvirt("hypervisor version")?;
+        let daemon = match self.daemon {
+            true => Some(dotted(conn.get_lib_version().libvirt("daemon version")?)),
+            false => None,
+        };
         Ok(Versions {
-            library: dotted(conn.get_lib_version().libvirt("libvirt version")?),
+            library: dotted(Connect::get_version().libvirt("libvirt version")?),
             hypervisor_type: conn.get_type().libvirt("driver name")?,
             hypervisor: (hypervisor != 0).then(|| dotted(hypervisor)),
+            daemon,
         })
     }
 }
@@ -283,7 +300,7 @@ mod tests {
         assert!(node
             .text(TextStyle::default())
             .starts_with("CPU model:           i686\nCPU(s):              16\n"));
-        let versions = run(&mut ctx, Version {}).unwrap();
+        let versions = run(&mut ctx, Version { daemon: true }).unwrap();
         assert_eq!(versions.hypervisor_type, "TEST");
         assert_eq!(versions.hypervisor.as_deref(), Some("0.0.2"));
         assert_eq!(
