@@ -93,6 +93,17 @@ fn ports_as_virsh_shows_them() {
         net(&["port-dumpxml", &name, PORT_A, "-o", "json"]).ok().json()["uuid"],
         PORT_A
     );
+    // --xpath [--wrap]: the nodes as virsh prints them.
+    for wrap in ["", " --wrap"] {
+        let mut args = vec!["port-dumpxml", &name, PORT_A, "--xpath", "//uuid | //mac"];
+        args.extend(wrap.split_whitespace());
+        assert_eq!(
+            net(&args).ok().stdout + "\n",
+            sh_ok(&format!(
+                "virsh net-port-dumpxml {name} {PORT_A} --xpath '//uuid | //mac'{wrap}"
+            ))
+        );
+    }
 
     // Refused with the ports as they were: no <uuid>, malformed, another root (7), a UUID in
     // use (4), a port that is not a UUID (7); missing network or port (3).

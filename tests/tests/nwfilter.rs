@@ -41,6 +41,15 @@ fn filters_as_virsh_keeps_them() {
     assert!(filters().contains(&name));
     assert_eq!(net(&["nwfilter-dumpxml", &name]).ok().stdout + "\n", defined());
     assert_eq!(
+        net(&["nwfilter-dumpxml", &name, "--xpath", "//rule/@action", "--wrap"])
+            .ok()
+            .stdout
+            + "\n",
+        sh_ok(&format!(
+            "virsh nwfilter-dumpxml {name} --xpath //rule/@action --wrap"
+        ))
+    );
+    assert_eq!(
         net(&["nwfilter-dumpxml", FILTER_UUID, "-o", "json"]).ok().json()["name"],
         name.as_str()
     );
@@ -137,6 +146,21 @@ fn bindings_as_virsh_keeps_them() {
         net(&["nwfilter-binding-dumpxml", &dev]).ok().stdout + "\n",
         sh_ok(&format!("virsh nwfilter-binding-dumpxml {dev}"))
     );
+    // virsh 9.0 takes --xpath here but prints the whole document (its other dumpxml verbs
+    // filter): vnet-net selects the nodes, as virsh does for the rest.
+    let nodes = net(&[
+        "nwfilter-binding-dumpxml",
+        &dev,
+        "--xpath",
+        "//portdev | //filterref/@filter",
+    ])
+    .ok()
+    .stdout;
+    assert_eq!(
+        nodes,
+        format!("<portdev name=\"{dev}\"/>\n filter=\"{filter}\"\n")
+    );
+
     assert_eq!(
         net(&["nwfilter-binding-dumpxml", "--binding", &dev, "-o", "json"])
             .ok()

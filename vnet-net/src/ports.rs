@@ -10,6 +10,7 @@ use virt::sys;
 use vnet_common::error::quote;
 use vnet_common::libvirt::lookup::{is_uuid, network as lookup};
 use vnet_common::libvirt::ports::{NetworkPort, PortDef};
+use vnet_common::libvirt::xpath::{self, XpathArgs};
 use vnet_common::libvirt::{names_document, LibvirtContext, Session};
 use vnet_common::{table, Error, Journal, Render, Result, TextStyle, Verb};
 
@@ -212,6 +213,8 @@ pub struct PortDumpxml {
     pub network: String,
     /// The port's UUID.
     pub port: String,
+    #[command(flatten)]
+    pub xpath: XpathArgs,
 }
 
 /// A port's XML document.
@@ -219,8 +222,11 @@ pub struct PortDumpxml {
 pub struct PortXml {
     pub network: String,
     pub uuid: String,
-    /// The document as libvirt wrote it (printed as it is unless -o json).
+    /// The document as libvirt wrote it (printed as it is unless -o json); with --xpath, the
+    /// selected nodes as printed.
     pub xml: String,
+    /// With --xpath, each selected node's XML; null without --xpath.
+    pub nodes: Option<Vec<String>>,
 }
 
 impl Render for PortXml {
@@ -237,9 +243,12 @@ impl Verb for PortDumpxml {
         let net = lookup(ctx.conn()?, &self.network)?;
         let network = net.get_name().libvirt("network name")?;
         let port = find_port(&net, &network, &self.port)?.ok_or_else(|| not_found(&network, &self.port))?;
+        let xml = port.get_xml_desc().libvirt("network port XML")?;
+        let nodes = self.xpath.select(&xml)?;
         Ok(PortXml {
             uuid: port.get_uuid_string().libvirt("network port UUID")?,
-            xml: port.get_xml_desc().libvirt("network port XML")?,
+            xml: nodes.as_deref().map_or(xml, xpath::document),
+            nodes,
             network,
         })
     }

@@ -28,12 +28,7 @@ pub(crate) fn virsh_refused(verb: &str) -> &'static [&'static str] {
 }
 
 /// The table behind [`virsh_refused`]: verb, then the virsh options refused.
-const REFUSED: &[(&str, &[&str])] = &[
-    ("port-dumpxml", &["xpath", "wrap"]),
-    ("nwfilter-dumpxml", &["xpath", "wrap"]),
-    ("nwfilter-binding-dumpxml", &["xpath", "wrap"]),
-    ("events", &["event", "loop", "list", "timestamp"]),
-];
+const REFUSED: &[(&str, &[&str])] = &[("events", &["event", "loop", "list", "timestamp"])];
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,7 @@ use virt::sys;
 use vnet_common::error::quote;
 use vnet_common::libvirt::nwfilter::BindingDef;
 use vnet_common::libvirt::nwfilter_binding::FilterBinding;
+use vnet_common::libvirt::xpath::{self, XpathArgs};
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{table, Error, Journal, Render, Result, TextStyle, Verb};
 
@@ -162,6 +163,8 @@ impl Verb for NwfilterBindingCreate {
 pub struct NwfilterBindingDumpxml {
     /// The binding's port device.
     pub binding: String,
+    #[command(flatten)]
+    pub xpath: XpathArgs,
 }
 
 /// A binding's XML document.
@@ -169,8 +172,11 @@ pub struct NwfilterBindingDumpxml {
 pub struct BindingXml {
     pub portdev: String,
     pub filter: String,
-    /// The document as libvirt wrote it (printed as it is unless -o json).
+    /// The document as libvirt wrote it (printed as it is unless -o json); with --xpath, the
+    /// selected nodes as printed.
     pub xml: String,
+    /// With --xpath, each selected node's XML; null without --xpath.
+    pub nodes: Option<Vec<String>>,
 }
 
 impl Render for BindingXml {
@@ -185,10 +191,13 @@ impl Verb for NwfilterBindingDumpxml {
 
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<BindingXml> {
         let binding = find(ctx.conn()?, &self.binding)?.ok_or_else(|| not_found(&self.binding))?;
+        let xml = binding.get_xml_desc().libvirt("binding XML")?;
+        let nodes = self.xpath.select(&xml)?;
         Ok(BindingXml {
             portdev: binding.port_dev().libvirt("binding port device")?,
             filter: binding.filter_name().libvirt("binding filter")?,
-            xml: binding.get_xml_desc().libvirt("binding XML")?,
+            xml: nodes.as_deref().map_or(xml, xpath::document),
+            nodes,
         })
     }
 }

@@ -9,6 +9,7 @@ use virt::nwfilter::NWFilter;
 use virt::sys;
 use vnet_common::error::quote;
 use vnet_common::libvirt::nwfilter::FilterDef;
+use vnet_common::libvirt::xpath::{self, XpathArgs};
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{table, Error, Journal, Render, Result, TextStyle, Verb};
 
@@ -182,6 +183,8 @@ impl Verb for NwfilterList {
 pub struct NwfilterDumpxml {
     /// The filter: name or UUID.
     pub nwfilter: String,
+    #[command(flatten)]
+    pub xpath: XpathArgs,
 }
 
 /// A filter's XML document.
@@ -189,8 +192,11 @@ pub struct NwfilterDumpxml {
 pub struct FilterXml {
     pub name: String,
     pub uuid: String,
-    /// The document as libvirt wrote it (printed as it is unless -o json).
+    /// The document as libvirt wrote it (printed as it is unless -o json); with --xpath, the
+    /// selected nodes as printed.
     pub xml: String,
+    /// With --xpath, each selected node's XML; null without --xpath.
+    pub nodes: Option<Vec<String>>,
 }
 
 impl Render for FilterXml {
@@ -205,10 +211,13 @@ impl Verb for NwfilterDumpxml {
 
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<FilterXml> {
         let filter = require(ctx.conn()?, &self.nwfilter)?;
+        let xml = filter.get_xml_desc(0).libvirt("filter XML")?;
+        let nodes = self.xpath.select(&xml)?;
         Ok(FilterXml {
             name: filter.get_name().libvirt("filter name")?,
             uuid: filter.get_uuid_string().libvirt("filter UUID")?,
-            xml: filter.get_xml_desc(0).libvirt("filter XML")?,
+            xml: nodes.as_deref().map_or(xml, xpath::document),
+            nodes,
         })
     }
 }
