@@ -400,8 +400,10 @@ fn save_and_restore(name: &str, dir: &Path) {
     assert_unchanged(state, || {
         vm(&["managedsave", "vnet-no-such-domain"]).fails(3, "not found");
     });
-    let saved = vm(&["save", name, image]).ok().json();
-    assert_eq!(saved["file"], image);
+    let saved = vm(&["save", name, image, "--verbose"]).ok();
+    assert_eq!(saved.json()["file"], image);
+    // virsh --verbose's progress on stderr, ending at 100 once the save succeeded.
+    assert!(saved.stderr.ends_with("Save: [100 %]\n"), "{:?}", saved.stderr);
     assert_eq!(
         virsh(&format!("domstate {name} --reason")).trim(),
         "shut off (saved)"

@@ -2,6 +2,7 @@
 //! guest memory in ELF or a kdump/win-dmp format. The file is removed again on a later failure
 //! when the dump created it; a crash or reset it caused cannot be undone.
 
+use crate::domains::progress::with_progress;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::path::Path;
@@ -36,6 +37,9 @@ pub struct Dump {
     /// Write past the host's file cache.
     #[arg(long)]
     pub bypass_cache: bool,
+    /// Show the dump's progress on stderr, as virsh does ("Dump: [ 42 %]").
+    #[arg(long)]
+    pub verbose: bool,
     /// Reset the domain afterwards.
     #[arg(long)]
     pub reset: bool,
@@ -96,8 +100,11 @@ impl Verb for Dump {
         let name = domain_name(&dom)?;
         let existed = Path::new(&self.file).exists();
         let what = format!("dump domain {} to {}", quote(&name), quote(&self.file));
-        dom.core_dump_with_format(&self.file, format, self.flags())
-            .libvirt(&what)?;
+        let (job, file, flags) = (dom.clone(), self.file.clone(), self.flags());
+        with_progress(&dom, "Dump", self.verbose, move || {
+            job.core_dump_with_format(&file, format, flags).map(drop)
+        })
+        .libvirt(&what)?;
         match (self.crash || self.reset, existed) {
             (true, _) | (_, true) => journal.irreversible(&what)?,
             _ => {

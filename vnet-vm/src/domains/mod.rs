@@ -11,6 +11,7 @@ pub mod info;
 pub mod list;
 pub mod lookup;
 pub mod power;
+pub mod progress;
 pub mod resources;
 pub mod same;
 pub mod saved;

@@ -2,6 +2,7 @@
 //! managedsave / managedsave-remove (a file libvirt keeps; start resumes from it).
 
 use super::lookup::state_of;
+use super::progress::with_progress;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::ffi::CString;
@@ -134,6 +135,9 @@ pub struct Save {
     pub file: String,
     #[command(flatten)]
     pub flags: SaveFlags,
+    /// Show the save's progress on stderr, as virsh does ("Save: [ 42 %]").
+    #[arg(long)]
+    pub verbose: bool,
     #[command(flatten)]
     pub xml: ImageXml,
 }
@@ -154,7 +158,11 @@ impl Verb for Save {
                 .with_hint("save to a new file, or remove it first"));
         }
         let what = format!("save domain {} to {}", quote(&name), quote(&self.file));
-        save_to(&dom, &self.file, xml.as_deref(), self.flags.bits()).libvirt(&what)?;
+        let (job, file, bits) = (dom.clone(), self.file.clone(), self.flags.bits());
+        with_progress(&dom, "Save", self.verbose, move || {
+            save_to(&job, &file, xml.as_deref(), bits)
+        })
+        .libvirt(&what)?;
         let file = self.file.clone();
         journal.record_fn(what, move || {
             Domain::domain_restore_flags(&conn, &file, None, 0).libvirt("restore the domain")
@@ -240,6 +248,9 @@ pub struct Managedsave {
     pub domain: String,
     #[command(flatten)]
     pub flags: SaveFlags,
+    /// Show the save's progress on stderr, as virsh does ("Managedsave: [ 42 %]").
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 impl Verb for Managedsave {
@@ -251,7 +262,11 @@ impl Verb for Managedsave {
         let name = dom.get_name().libvirt("domain name")?;
         running(&dom, &name)?;
         let what = format!("managedsave domain {}", quote(&name));
-        dom.managed_save(self.flags.bits()).libvirt(&what)?;
+        let (job, bits) = (dom.clone(), self.flags.bits());
+        with_progress(&dom, "Managedsave", self.verbose, move || {
+            job.managed_save(bits).map(drop)
+        })
+        .libvirt(&what)?;
         let undo = dom.clone();
         journal.record_fn(what, move || {
             undo.create().map(drop).libvirt("start the domain again")

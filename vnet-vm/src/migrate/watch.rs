@@ -4,6 +4,7 @@
 //! hosts and leave the domain running on the source.
 
 use super::{Migrate, MigrateRecord, Progress};
+pub use crate::domains::progress::percent;
 use std::io::{IsTerminal, Write};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -54,15 +55,6 @@ pub fn progress(dom: &Domain, name: &str) -> Option<Progress> {
         data_total: total,
         time_elapsed_ms: info.time_elapsed.unwrap_or(0),
     })
-}
-
-/// virsh's percentage: 100 only once nothing remains, 99 at most before.
-pub fn percent(remaining: u64, total: u64) -> u8 {
-    if remaining == 0 {
-        return 100;
-    }
-    let done = 100.0 - remaining as f64 * 100.0 / total.max(1) as f64;
-    done.clamp(0.0, 99.0) as u8
 }
 
 /// Where progress goes: records on stdout (--progress, or a terminal), virsh's line on stderr
