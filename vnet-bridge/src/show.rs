@@ -5,11 +5,9 @@ use crate::model::{
     PortState,
 };
 use crate::vxlan::VxlanPort;
-use crate::{Ctx, Scope};
-use futures::TryStreamExt;
+use crate::Ctx;
 use netlink_packet_route::link::{InfoBridge, InfoBridgePort, LinkMessage};
 use netlink_packet_route::neighbour::{NeighbourAttribute, NeighbourMessage, NeighbourState};
-use netlink_packet_route::AddressFamily;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::fmt::Write;
@@ -215,31 +213,21 @@ impl Verb for Showmacs {
     type Output = FdbList;
 
     fn run(self, ctx: &mut Ctx, _journal: &mut Journal) -> Result<FdbList> {
-        ctx.run(|at| read_fdb(at, &self.bridge))
+        let (links, at) = ctx.bridge_now(&self.bridge)?;
+        let bridge = links.bridge(&self.bridge, at.ns)?;
+        let ports = links.ports(bridge);
+        let entries = at
+            .socket
+            .bridge_fdb(bridge.header.index)
+            .context(format!("dump the forwarding database of '{}'", self.bridge))?;
+        let mut rows: Vec<FdbEntry> = entries
+            .iter()
+            .filter_map(|e| FdbEntry::from_entry(e, bridge.header.index, &ports))
+            .collect();
+        // Lower-case hex pairs of one width sort as the MAC bytes do.
+        rows.sort_by(|a, b| a.mac.cmp(&b.mac));
+        Ok(FdbList(rows))
     }
-}
-
-async fn read_fdb(at: Scope<'_>, name: &str) -> Result<FdbList> {
-    let links = Links::load(&at.handle).await?;
-    let bridge = links.bridge(name, at.ns)?;
-    let ports = links.ports(bridge);
-    let request = at
-        .handle
-        .neighbours()
-        .get()
-        .set_address_family(AddressFamily::Bridge);
-    let entries: Vec<NeighbourMessage> = request
-        .execute()
-        .try_collect()
-        .await
-        .context(format!("dump the forwarding database of '{name}'"))?;
-    let mut rows: Vec<FdbEntry> = entries
-        .iter()
-        .filter_map(|e| FdbEntry::from_entry(e, bridge.header.index, &ports))
-        .collect();
-    // Lower-case hex pairs of one width sort as the MAC bytes do.
-    rows.sort_by(|a, b| a.mac.cmp(&b.mac));
-    Ok(FdbList(rows))
 }
 
 impl FdbEntry {
@@ -367,8 +355,8 @@ impl Verb for Showstp {
     type Output = StpReport;
 
     fn run(self, ctx: &mut Ctx, _journal: &mut Journal) -> Result<StpReport> {
-        let links = ctx.links_now()?;
-        let bridge = links.bridge(&self.bridge, ctx.netns())?;
+        let (links, at) = ctx.bridge_now(&self.bridge)?;
+        let bridge = links.bridge(&self.bridge, at.ns)?;
         let ports = links.ports(bridge).into_iter().map(PortStp::of).collect();
         Ok(StpReport::of(bridge, ports))
     }
