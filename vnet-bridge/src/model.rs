@@ -72,7 +72,7 @@ impl Links {
         for master in masters {
             if found.iter().all(|l| l.header.index != master) {
                 let link = socket
-                    .link(master)
+                    .link_indexed(master)
                     .map_err(|e| e.context(format!("look up interface {master}")))?;
                 found.extend(link);
             }
