@@ -11,8 +11,9 @@ use netlink_packet_route::neighbour::{NeighbourAttribute, NeighbourMessage, Neig
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::fmt::Write;
-use vnet_common::links::{link_is_up, link_name};
+use vnet_common::links::{link_is_up, link_master, link_name};
 use vnet_common::mac::format_mac;
+use vnet_common::netlink::RouteSocket;
 use vnet_common::{Context, Journal, Render, Result, TextStyle, Verb};
 
 /// Centiseconds (the kernel's clock_t) as brctl's timer column: "%4i.%.2i".
@@ -213,13 +214,16 @@ impl Verb for Showmacs {
     type Output = FdbList;
 
     fn run(self, ctx: &mut Ctx, _journal: &mut Journal) -> Result<FdbList> {
-        let (links, at) = ctx.bridge_now(&self.bridge)?;
-        let bridge = links.bridge(&self.bridge, at.ns)?;
-        let ports = links.ports(bridge);
+        let ns = ctx.netns().map(str::to_string);
+        let at = ctx.here()?;
+        let links = Links::named_now(at.socket, &[&self.bridge])?;
+        let bridge = links.bridge(&self.bridge, ns.as_deref())?;
         let entries = at
             .socket
             .bridge_fdb(bridge.header.index)
             .context(format!("dump the forwarding database of '{}'", self.bridge))?;
+        let ports = fdb_ports(at.socket, bridge.header.index, &entries)?;
+        let ports: Vec<&LinkMessage> = ports.iter().collect();
         let mut rows: Vec<FdbEntry> = entries
             .iter()
             .filter_map(|e| FdbEntry::from_entry(e, bridge.header.index, &ports))
@@ -228,6 +232,35 @@ impl Verb for Showmacs {
         rows.sort_by(|a, b| a.mac.cmp(&b.mac));
         Ok(FdbList(rows))
     }
+}
+
+/// The ports of `bridge` that `entries` (its FDB) name, each asked for by index. For speed: any
+/// link dump, however filtered, costs the kernel time for every link of the namespace (1.6 ms
+/// with 3000 present, strace -T), a one-link request does not; with more than 32 ports named,
+/// one dump of the bridge's ports is the cheaper.
+fn fdb_ports(
+    socket: &mut RouteSocket,
+    bridge: u32,
+    entries: &[NeighbourMessage],
+) -> Result<Vec<LinkMessage>> {
+    let mut indexes: Vec<u32> = entries
+        .iter()
+        .map(|e| e.header.ifindex)
+        .filter(|i| *i != bridge)
+        .collect();
+    indexes.sort_unstable();
+    indexes.dedup();
+    if indexes.len() > 32 {
+        return socket.links_of_master(bridge).context("list interfaces");
+    }
+    let mut ports = vec![];
+    for index in indexes {
+        let link = socket
+            .link_indexed(index)
+            .with_context(|| format!("look up interface {index}"))?;
+        ports.extend(link.filter(|l| link_master(l) == Some(bridge)));
+    }
+    Ok(ports)
 }
 
 impl FdbEntry {
