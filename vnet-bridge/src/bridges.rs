@@ -91,7 +91,11 @@ impl Addbr {
         // nothing to ask the kernel.
         let current = match created && !self.up && addrs.is_empty() {
             true => vec![],
-            false => (ctx.here()?.socket.link_addresses(link.header.index)).context("list addresses")?,
+            false => ctx
+                .here()?
+                .socket
+                .link_addresses(link.header.index)
+                .context("list addresses")?,
         };
         Ok(BridgeAdded {
             name: self.bridge.clone(),

@@ -166,3 +166,46 @@ fn link_master(link: &LinkMessage) -> Option<u32> {
         _ => None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One attribute as the kernel writes it: header, value, padding to 4 bytes.
+    fn attr(kind: u16, value: &[u8]) -> Vec<u8> {
+        let mut bytes = ((4 + value.len()) as u16).to_ne_bytes().to_vec();
+        bytes.extend_from_slice(&kind.to_ne_bytes());
+        bytes.extend_from_slice(value);
+        bytes.resize(bytes.len().div_ceil(4) * 4, 0);
+        bytes
+    }
+
+    #[test]
+    fn a_link_in_brief_keeps_only_the_attributes_the_verbs_read() {
+        let mut payload = vec![0u8; 16];
+        payload[4..8].copy_from_slice(&9i32.to_ne_bytes()); // ifi_index
+        payload.extend(attr(3, b"br0\0")); // IFLA_IFNAME
+        payload.extend(attr(13, &1000u32.to_ne_bytes())); // IFLA_TXQLEN: dropped
+        payload.extend(attr(10, &7u32.to_ne_bytes())); // IFLA_MASTER
+        payload.extend(attr(6, b"noqueue\0")); // IFLA_QDISC: dropped
+        payload.extend(attr(20, b"vnet:tag=lab")); // IFLA_IFALIAS
+        let link = brief_link(16, &payload).unwrap().unwrap();
+        assert_eq!(link.header.index, 9);
+        assert_eq!(
+            link.attributes,
+            vec![
+                LinkAttribute::IfName("br0".into()),
+                LinkAttribute::Controller(7),
+                LinkAttribute::IfAlias("vnet:tag=lab".into()),
+            ]
+        );
+        assert_eq!(link_master(&link), Some(7));
+        // Another message type, or one too short for its header, is no link.
+        assert!(brief_link(20, &payload).unwrap().is_none());
+        assert!(brief_link(16, &payload[..8]).unwrap().is_none());
+        // A truncated last attribute ends the message: what came before is kept.
+        let cut = &payload[..payload.len() - 2];
+        let link = brief_link(16, cut).unwrap().unwrap();
+        assert_eq!(link.attributes.len(), 2);
+    }
+}
