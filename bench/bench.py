@@ -18,7 +18,8 @@
 5. BENCH_ONLY=forward: `vnet-net forward add` / `del` latency (issue 22: well under 100 ms each).
 6. BENCH_ONLY=writes (issue 23): each write verb as one process beside the classic tool's line
    (link set up/down, addr add/del, route add/del, neigh add/del, rule add/del, tuntap add/del,
-   addbr/delbr, addif/delif, netns add/delete, veth add + link del) with BENCH_WRITE_SIZES
+   addbr/delbr, addif/delif, brctl's stp and set* verbs, netns add/delete, veth add + link del;
+   brctl show/showstp/showmacs too, so one run has every brctl verb) with BENCH_WRITE_SIZES
    (1,100,1000) objects of each kind present: BENCH_WRITE_ROUNDS (40) rounds, each running the
    vnet line and the classic line (the order alternating round by round), median wall time and
    median CPU time (user+sys from wait4), their ratios, and peak RSS of each: ru_maxrss from
@@ -510,6 +511,24 @@ def write_verbs():
                        ([br, "stp", "wbr0", "off"], ["brctl", "stp", "wbr0", "off"])],
         "setageing": [([br, "setageing", "wbr0", "100"], ["brctl", "setageing", "wbr0", "100"]),
                       ([br, "setageing", "wbr0", "300"], ["brctl", "setageing", "wbr0", "300"])],
+        "setfd": [([br, "setfd", "wbr0", "10"], ["brctl", "setfd", "wbr0", "10"]),
+                  ([br, "setfd", "wbr0", "15"], ["brctl", "setfd", "wbr0", "15"])],
+        "sethello": [([br, "sethello", "wbr0", "3"], ["brctl", "sethello", "wbr0", "3"]),
+                     ([br, "sethello", "wbr0", "2"], ["brctl", "sethello", "wbr0", "2"])],
+        "setmaxage": [([br, "setmaxage", "wbr0", "12"], ["brctl", "setmaxage", "wbr0", "12"]),
+                      ([br, "setmaxage", "wbr0", "20"], ["brctl", "setmaxage", "wbr0", "20"])],
+        "setbridgeprio": [([br, "setbridgeprio", "wbr0", "100"], ["brctl", "setbridgeprio", "wbr0", "100"]),
+                          ([br, "setbridgeprio", "wbr0", "32768"], ["brctl", "setbridgeprio", "wbr0", "32768"])],
+        "setpathcost": [([br, "setpathcost", "wbr0", "wa3", "50"], ["brctl", "setpathcost", "wbr0", "wa3", "50"]),
+                        ([br, "setpathcost", "wbr0", "wa3", "2"], ["brctl", "setpathcost", "wbr0", "wa3", "2"])],
+        "setportprio": [([br, "setportprio", "wbr0", "wa3", "5"], ["brctl", "setportprio", "wbr0", "wa3", "5"]),
+                        ([br, "setportprio", "wbr0", "wa3", "32"], ["brctl", "setportprio", "wbr0", "wa3", "32"])],
+        "hairpin": [([br, "hairpin", "wbr0", "wa3", "on"], ["brctl", "hairpin", "wbr0", "wa3", "on"]),
+                    ([br, "hairpin", "wbr0", "wa3", "off"], ["brctl", "hairpin", "wbr0", "wa3", "off"])],
+        # brctl's read verbs with the same objects present (all n bridges listed by show).
+        "brctl show": [([br, "-o", "text", "show"], ["brctl", "show"])],
+        "showstp": [([br, "-o", "text", "showstp", "wbr0"], ["brctl", "showstp", "wbr0"])],
+        "showmacs": [([br, "-o", "text", "showmacs", "wbr0"], ["brctl", "showmacs", "wbr0"])],
         "netns add/delete": [([ns, "add", "wns0"], ["ip", "netns", "add", "wns0"]),
                              ([ns, "delete", "wns0"], ["ip", "netns", "delete", "wns0"])],
         "veth add + link del": [([ns, "veth", "wv0", "wv1"], ["ip", "link", "add", "wv0", "type", "veth", "peer", "name", "wv1"]),
@@ -519,17 +538,20 @@ def write_verbs():
 
 def write_background(n):
     """n objects of each kind the write verbs touch, besides theirs: veth pairs with an address
-    each, unreachable routes, namespaces, bridges."""
+    each, unreachable routes, namespaces, bridges (each with one of the pairs' ends as its port);
+    wbr0 with the port wa3 for brctl's port verbs."""
     lines = ["link add wa0 type veth peer name wb0", "link add wa1 type veth peer name wb1", "link set wa1 up",
-             "link add wa2 type veth peer name wb2", "link add wbr0 type bridge"]
+             "link add wa2 type veth peer name wb2", "link add wbr0 type bridge",
+             "link add wa3 type veth peer name wb3", "link set wa3 master wbr0"]
     for i in range(n):
         lines += [f"link add lq{i} type veth peer name lr{i}", f"addr add 10.{i // 256}.{i % 256}.1/24 dev lq{i}",
-                  f"route add unreachable 10.253.{i // 256}.{i % 256}/32", f"netns add lw{i}", f"link add lbw{i} type bridge"]
+                  f"route add unreachable 10.253.{i // 256}.{i % 256}/32", f"netns add lw{i}", f"link add lbw{i} type bridge",
+                  f"link set lr{i} master lbw{i}"]
     sh(f"ip -batch {write('wbg.batch', chr(10).join(lines) + chr(10))}")
 
 
 def write_background_down(n):
-    lines = ["link del wa0", "link del wa1", "link del wa2", "link del wbr0"]
+    lines = ["link del wa0", "link del wa1", "link del wa2", "link del wa3", "link del wbr0"]
     for i in range(n):
         lines += [f"link del lq{i}", f"netns delete lw{i}", f"link del lbw{i}"]
     sh(f"ip -batch {write('wbgdel.batch', chr(10).join(lines) + chr(10))}")

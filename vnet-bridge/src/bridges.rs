@@ -1,20 +1,22 @@
 //! addbr and delbr: every input is checked against one link dump before the first change, and
 //! each change is recorded in the journal as it is made, so a failure undoes the ones before it.
 
-use crate::kernel::{delete_link, set_up};
+use crate::blocking::set_up;
+use crate::kernel;
 use crate::model::Links;
-use crate::{Ctx, Scope};
+use crate::{Ctx, Here, Scope};
 use ipnet::IpNet;
-use netlink_packet_route::link::LinkMessage;
-use rtnetlink::{Handle, LinkBridge, LinkMessageBuilder};
+use netlink_packet_route::link::{LinkAttribute, LinkMessage};
+use rtnetlink::{LinkBridge, LinkMessageBuilder, LinkUnspec};
 use schemars::JsonSchema;
 use serde::Serialize;
 use vnet_common::cidr::parse_cidr;
 use vnet_common::links::{
-    add_address, address_cidr, addresses_of, del_address, find_link, is_bridge, link_is_up, link_kind,
+    add_address, address_cidr, addresses_of, del_address, is_bridge, link_is_up, link_kind,
 };
 use vnet_common::names::validate_ifname;
-use vnet_common::{Error, ErrorKind, Journal, Render, Result, Verb};
+use vnet_common::netlink::RouteSocket;
+use vnet_common::{Context, Error, ErrorKind, Journal, Render, Result, Verb};
 
 /// Create a bridge (brctl addbr), optionally giving it addresses and bringing it up.
 ///
@@ -67,24 +69,34 @@ impl Verb for Addbr {
         vnet_common::tags::check(self.tag.as_deref())?;
         let addrs: Vec<IpNet> = self.addrs.iter().map(|a| parse_cidr(a)).collect::<Result<_>>()?;
         let what = format!("add bridge '{}'", self.bridge);
-        ctx.run(|at| self.add(at, &addrs, journal))
-            .map_err(|e| e.context(what))
+        self.add(ctx, &addrs, journal).map_err(|e| e.context(what))
     }
 }
 
 impl Addbr {
-    async fn add(&self, at: Scope<'_>, addrs: &[IpNet], journal: &mut Journal) -> Result<BridgeAdded> {
-        let handle = &at.handle;
-        let created = self.create(handle, journal).await?;
-        let mut link = self.find(handle).await?;
+    /// Creates the bridge over the blocking socket; only --addr and --up (configure) go through
+    /// the async runtime.
+    fn add(&self, ctx: &mut Ctx, addrs: &[IpNet], journal: &mut Journal) -> Result<BridgeAdded> {
+        let (mut link, created) = self.create(&mut ctx.here()?, journal)?;
         // `addbr NAME` alone (brctl's line) has nothing to configure: its reads are skipped, one
         // link request of a one-shot that brctl does in one ioctl.
         let (mut added, mut upped) = (false, false);
         if !addrs.is_empty() || self.up {
-            (added, upped) = configure(&at, &link, addrs, self.up, journal).await?;
-            link = self.find(handle).await?;
+            let configured =
+                ctx.run(|at| async move { configure(&at, &link, addrs, self.up, journal).await })?;
+            (added, upped) = configured;
+            link = self.find(ctx.here()?.socket)?;
         }
-        let current = addresses_of(at.ns, link.header.index)?;
+        // A bridge just made down has no address (IPv6 gives one only when a link comes up):
+        // nothing to ask the kernel.
+        let current = match created && !self.up && addrs.is_empty() {
+            true => vec![],
+            false => ctx
+                .here()?
+                .socket
+                .link_addresses(link.header.index)
+                .context("list addresses")?,
+        };
         Ok(BridgeAdded {
             name: self.bridge.clone(),
             changed: created || added || upped,
@@ -93,10 +105,36 @@ impl Addbr {
         })
     }
 
-    /// Creates the bridge (down, brctl's way); false when --exist-ok accepts an existing one.
-    async fn create(&self, handle: &Handle, journal: &mut Journal) -> Result<bool> {
+    /// Creates the bridge (down, brctl's way) and returns it with true; with --exist-ok, an
+    /// existing bridge with false. One request when the name is free: RTM_NEWLINK with
+    /// NLM_F_EXCL, the new link read from the kernel's echo; the name is looked up only when the
+    /// kernel says it is taken, to say by what.
+    fn create(&self, at: &mut Here<'_>, journal: &mut Journal) -> Result<(LinkMessage, bool)> {
         let name = &self.bridge;
-        match find_link(handle, name).await? {
+        let message = LinkMessageBuilder::<LinkBridge>::new(name).build();
+        let taken = match at.socket.create_link(message) {
+            Ok(echo) => {
+                let ns = at.ns.map(str::to_string);
+                let undo_name = name.clone();
+                journal.record_fn(format!("create bridge '{name}'"), move || {
+                    delete_by_name(&mut RouteSocket::open(ns.as_deref())?, &undo_name)
+                })?;
+                self.tag(at)?;
+                let link = match echo {
+                    Some(link) => link,
+                    None => self.find(at.socket)?,
+                };
+                return Ok((link, true));
+            }
+            Err(e) if e.kind == ErrorKind::Exists => e,
+            Err(e) => return Err(e),
+        };
+        let found = at
+            .socket
+            .link_named(name)
+            .map_err(|e| e.context(format!("look up interface '{name}'")))?;
+        match found {
+            None => Err(taken),
             Some(link) if !is_bridge(&link) => Err(Error::exists(format!(
                 "'{name}' exists and is not a bridge ({} link)",
                 link_kind(&link).unwrap_or_else(|| "plain".into())
@@ -105,24 +143,29 @@ impl Addbr {
                 .with_hint("use --exist-ok to accept an existing bridge")),
             Some(link) => {
                 check_tag(name, &link, self.tag.as_deref())?;
-                Ok(false)
-            }
-            None => {
-                let message = LinkMessageBuilder::<LinkBridge>::new(name).build();
-                handle.link().add(message).execute().await?;
-                let tagger = handle.clone();
-                let (handle, name) = (handle.clone(), name.clone());
-                let undo = async move { delete_by_name(&handle, &name).await };
-                journal.record(format!("create bridge '{}'", self.bridge), undo)?;
-                vnet_common::tags::tag_link_opt(&tagger, &self.bridge, self.tag.as_deref()).await?;
-                Ok(true)
+                Ok((link, false))
             }
         }
     }
 
-    async fn find(&self, handle: &Handle) -> Result<LinkMessage> {
-        find_link(handle, &self.bridge)
-            .await?
+    /// With --tag: tags the bridge just made (RTM_SETLINK by name with IFLA_IFALIAS).
+    fn tag(&self, at: &mut Here<'_>) -> Result<()> {
+        let Some(label) = self.tag.as_deref() else {
+            return Ok(());
+        };
+        let mut message = LinkUnspec::new_with_name(&self.bridge).build();
+        message
+            .attributes
+            .push(LinkAttribute::IfAlias(vnet_common::tags::alias_of(label)));
+        at.socket
+            .set_link(message)
+            .map_err(|e| e.context(format!("tag interface '{}'", self.bridge)))
+    }
+
+    fn find(&self, socket: &mut RouteSocket) -> Result<LinkMessage> {
+        socket
+            .link_named(&self.bridge)
+            .map_err(|e| e.context(format!("look up interface '{}'", self.bridge)))?
             .ok_or_else(|| Error::failed("the bridge vanished"))
     }
 }
@@ -143,9 +186,12 @@ fn check_tag(name: &str, link: &LinkMessage, asked: Option<&str>) -> Result<()> 
     }
 }
 
-async fn delete_by_name(handle: &Handle, name: &str) -> Result<()> {
-    match find_link(handle, name).await? {
-        Some(link) => delete_link(handle, link.header.index).await,
+fn delete_by_name(socket: &mut RouteSocket, name: &str) -> Result<()> {
+    let found = socket
+        .link_named(name)
+        .map_err(|e| e.context(format!("look up interface '{name}'")))?;
+    match found {
+        Some(link) => socket.delete_link(link.header.index),
         None => Ok(()),
     }
 }
@@ -182,7 +228,7 @@ async fn configure(
     }
     let upped = up && !link_is_up(link);
     if upped {
-        set_up(handle, journal, "bring the bridge up".into(), index, true).await?;
+        kernel::set_up(handle, journal, "bring the bridge up".into(), index, true).await?;
     }
     Ok((added, upped))
 }
@@ -222,7 +268,8 @@ impl Verb for Delbr {
         validate_ifname(&self.bridge)?;
         let what = format!("delete bridge '{}'", self.bridge);
         let changed = ctx
-            .run(|at| self.delete(at, journal))
+            .here()
+            .and_then(|mut at| self.delete(&mut at, journal))
             .map_err(|e| e.context(what))?;
         Ok(BridgeDeleted {
             name: self.bridge,
@@ -232,8 +279,8 @@ impl Verb for Delbr {
 }
 
 impl Delbr {
-    async fn delete(&self, at: Scope<'_>, journal: &mut Journal) -> Result<bool> {
-        let links = Links::named(&at.handle, &[&self.bridge]).await?;
+    fn delete(&self, at: &mut Here<'_>, journal: &mut Journal) -> Result<bool> {
+        let links = Links::named_now(at.socket, &[&self.bridge])?;
         let bridge = match links.bridge(&self.bridge, at.ns) {
             Ok(bridge) => bridge,
             Err(e) if e.kind == ErrorKind::NotFound && self.missing_ok => return Ok(false),
@@ -245,9 +292,9 @@ impl Delbr {
                 return Err(Error::exists("bridge is up")
                     .with_hint("bring it down first, or use --force to down and delete it"));
             }
-            set_up(&at.handle, journal, "bring the bridge down".into(), index, false).await?;
+            set_up(at, journal, "bring the bridge down".into(), index, false)?;
         }
-        delete_link(&at.handle, index).await?;
+        at.socket.delete_link(index)?;
         journal.irreversible(format!("delete bridge '{}'", self.bridge))?;
         Ok(true)
     }

@@ -2,14 +2,23 @@
 //! `ip link set ... master|type bridge|type bridge_slave` sends them), and their journaled forms:
 //! make the change, then record in the journal how to put the old value back.
 
-use netlink_packet_route::link::{InfoBridge, InfoKind};
+use netlink_packet_route::link::{InfoBridge, InfoKind, LinkMessage};
 use rtnetlink::{Handle, LinkBridge, LinkBridgePort, LinkMessageBuilder, LinkUnspec};
 use vnet_common::{Context, Error, Journal, Result};
 
 /// Sets (or with 0 clears) the master of a link: `ip link set IF master BR` / `nomaster`.
 pub async fn set_master(handle: &Handle, index: u32, master: u32) -> Result<()> {
-    let message = LinkUnspec::new_with_index(index).controller(master).build();
-    handle.link().set(message).execute().await.map_err(Error::from)
+    handle
+        .link()
+        .set(master_message(index, master))
+        .execute()
+        .await
+        .map_err(Error::from)
+}
+
+/// RTM_SETLINK's message for [`set_master`].
+pub fn master_message(index: u32, master: u32) -> LinkMessage {
+    LinkUnspec::new_with_index(index).controller(master).build()
 }
 
 /// Makes link `index` a port of `master`, recording how to put it back under `previous` (0: none).
@@ -30,11 +39,16 @@ pub async fn delete_link(handle: &Handle, index: u32) -> Result<()> {
 
 /// Sets one IFLA_BR_* attribute of a bridge.
 pub async fn change_bridge(handle: &Handle, index: u32, attr: InfoBridge) -> Result<()> {
-    let message = LinkMessageBuilder::<LinkBridge>::new_with_info_kind(InfoKind::Bridge)
+    let message = bridge_message(index, attr);
+    handle.link().change(message).execute().await.map_err(Error::from)
+}
+
+/// RTM_NEWLINK's message for [`change_bridge`].
+pub fn bridge_message(index: u32, attr: InfoBridge) -> LinkMessage {
+    LinkMessageBuilder::<LinkBridge>::new_with_info_kind(InfoKind::Bridge)
         .index(index)
         .append_info_data(attr)
-        .build();
-    handle.link().change(message).execute().await.map_err(Error::from)
+        .build()
 }
 
 /// Changes a bridge attribute from `old` to `new` and records setting `old` back.
@@ -58,28 +72,15 @@ pub enum PortSetting {
     Hairpin(bool),
 }
 
-pub async fn change_port(handle: &Handle, index: u32, setting: PortSetting) -> Result<()> {
+/// RTM_NEWLINK's message that changes one setting of bridge port `index` (as `bridge link set`).
+pub fn port_message(index: u32, setting: PortSetting) -> LinkMessage {
     let builder = LinkBridgePort::new(index);
     let builder = match setting {
         PortSetting::Cost(cost) => builder.cost(cost),
         PortSetting::Priority(priority) => builder.priority(priority),
         PortSetting::Hairpin(on) => builder.hairpin(on),
     };
-    let request = handle.link().set_port(builder.build()).execute();
-    request.await.map_err(Error::from)
-}
-
-/// Changes a port setting from `old` to `new` and records setting `old` back.
-pub async fn set_port(
-    handle: &Handle,
-    journal: &mut Journal,
-    what: String,
-    index: u32,
-    (old, new): (PortSetting, PortSetting),
-) -> Result<()> {
-    change_port(handle, index, new).await.context(&what)?;
-    let handle = handle.clone();
-    journal.record(what, async move { change_port(&handle, index, old).await })
+    builder.build()
 }
 
 /// Brings a link up or down, recording the opposite.

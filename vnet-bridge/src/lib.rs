@@ -2,6 +2,7 @@
 //! text layout with `-o text`, `-n NAME` to act in a named namespace, `--batch` over one
 //! netlink connection, and `addif --move-addresses` to put a NIC on a bridge safely.
 
+mod blocking;
 mod bridge_grammar;
 mod bridges;
 mod fault;
@@ -28,6 +29,7 @@ use rtnetlink::Handle;
 use std::future::Future;
 use vnet_common::cli::Tool;
 use vnet_common::completion;
+use vnet_common::links::{is_bridge, link_name};
 use vnet_common::netlink::{Netlink, RouteSocket};
 use vnet_common::Result;
 
@@ -47,7 +49,16 @@ pub struct Globals {
 pub struct Ctx {
     /// Opened on first use: the read verbs dump links over a blocking socket and need no runtime.
     netlink: Option<Netlink>,
+    /// The blocking socket of the last namespace the brctl verbs acted in (see [`Ctx::here`]).
+    socket: Option<(Option<String>, RouteSocket)>,
     netns: Option<String>,
+}
+
+/// The namespace a brctl verb acts in, over a blocking socket: its socket and its name (None: the
+/// current one).
+pub struct Here<'a> {
+    pub socket: &'a mut RouteSocket,
+    pub ns: Option<&'a str>,
 }
 
 /// The namespace a verb acts in: its netlink handle and its name (None: the current one).
@@ -78,6 +89,36 @@ impl Ctx {
             ns: this.netns.as_deref(),
         };
         this.netlink.as_ref().expect("just opened").run(work(scope))
+    }
+
+    /// A blocking socket in the current command's namespace (kept for the next command that acts
+    /// there: a batch's lines reuse it). For speed: brctl's verbs make one or two link requests,
+    /// which cost less than starting the async runtime of [`Ctx::run`] (bench BENCH_ONLY=writes,
+    /// 2026-12-07: addbr 1.27x brctl's CPU time through the runtime).
+    pub fn here(&mut self) -> Result<Here<'_>> {
+        if self.socket.as_ref().map(|(ns, _)| ns) != Some(&self.netns) {
+            self.socket = Some((self.netns.clone(), RouteSocket::open(self.netns.as_deref())?));
+        }
+        let (ns, socket) = self.socket.as_mut().expect("just opened");
+        Ok(Here {
+            socket,
+            ns: ns.as_deref(),
+        })
+    }
+
+    /// The bridge called `name` and its ports, read over the blocking socket: the link by name
+    /// and its ports by a kernel-filtered dump, so showstp and showmacs of one bridge cost the
+    /// same however many other links there are (brctl reads that bridge's sysfs). No bridge (or
+    /// a link of another kind) is left to [`model::Links::bridge`] to word.
+    pub fn bridge_now(&mut self, name: &str) -> Result<(model::Links, Here<'_>)> {
+        let at = self.here()?;
+        let mut links = model::Links::named_now(at.socket, &[name])?.all;
+        if let Some(bridge) = links.iter().find(|l| link_name(l) == name && is_bridge(l)) {
+            let index = bridge.header.index;
+            let ports = at.socket.links_of_master(index);
+            links.extend(ports.map_err(|e| e.context("list interfaces"))?);
+        }
+        Ok((model::Links::new(links), at))
     }
 
     /// Every link of the current command's namespace, read with one blocking dump (no async
@@ -124,6 +165,7 @@ words (fdb append 00:00:00:00:00:00 dev vx0 dst HOST: head-end replication to on
     fn context(globals: &Globals, _batch: bool) -> Result<Ctx> {
         Ok(Ctx {
             netlink: None,
+            socket: None,
             netns: globals.netns.clone(),
         })
     }

@@ -12,6 +12,7 @@ use vnet_common::links::{
 };
 use vnet_common::mac::format_mac;
 use vnet_common::names::validate_ifname;
+use vnet_common::netlink::RouteSocket;
 use vnet_common::{netns, Error, Result};
 
 /// Every link of a namespace at one moment, with each bridge's ports found once, so listing
@@ -49,6 +50,31 @@ impl Links {
         for master in masters {
             if found.iter().all(|l| l.header.index != master) {
                 found.extend(link_by_index(handle, master).await?);
+            }
+        }
+        Ok(Links::new(found))
+    }
+
+    /// [`Links::named`] over a blocking socket (the brctl verbs: see [`crate::Ctx::here`]).
+    pub fn named_now(socket: &mut RouteSocket, names: &[&str]) -> Result<Links> {
+        let mut found: Vec<LinkMessage> = vec![];
+        for name in names {
+            if validate_ifname(name).is_err() || found.iter().any(|l| link_name(l) == *name) {
+                continue;
+            }
+            let link = socket
+                .link_named(name)
+                .map_err(|e| e.context(format!("look up interface '{name}'")))?;
+            // The kernel also finds a link by an alternative name: keep only its real name's.
+            found.extend(link.filter(|link| link_name(link) == *name));
+        }
+        let masters: Vec<u32> = found.iter().filter_map(link_master).collect();
+        for master in masters {
+            if found.iter().all(|l| l.header.index != master) {
+                let link = socket
+                    .link_indexed(master)
+                    .map_err(|e| e.context(format!("look up interface {master}")))?;
+                found.extend(link);
             }
         }
         Ok(Links::new(found))

@@ -2,10 +2,10 @@
 //! each one enslaved or released is recorded in the journal, so a failure puts the ones before
 //! it back where they were. `addif --move-addresses` is in moveaddr.rs.
 
-use crate::kernel::{enslave, set_up};
+use crate::blocking::{enslave, set_up};
 use crate::model::Links;
 use crate::moveaddr::{self, Moved};
-use crate::{Ctx, Scope};
+use crate::{Ctx, Here};
 use netlink_packet_route::link::LinkMessage;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -76,7 +76,7 @@ impl Verb for Addif {
         if self.move_addresses {
             what.push_str(" with --move-addresses");
         }
-        ctx.run(|at| self.add(at, journal)).map_err(|e| e.context(what))
+        self.add(ctx, journal).map_err(|e| e.context(what))
     }
 }
 
@@ -89,12 +89,15 @@ impl Addif {
             .collect()
     }
 
-    async fn add(self, at: Scope<'_>, journal: &mut Journal) -> Result<PortsAdded> {
-        let links = Links::named(&at.handle, &self.names()).await?;
-        let bridge = links.bridge(&self.bridge, at.ns)?;
+    /// Checks every interface, then enslaves those that need it over the blocking socket (with
+    /// --move-addresses, through the async runtime: moveaddr.rs moves addresses and routes).
+    fn add(self, ctx: &mut Ctx, journal: &mut Journal) -> Result<PortsAdded> {
+        let ns = ctx.netns().map(str::to_string);
+        let links = Links::named_now(ctx.here()?.socket, &self.names())?;
+        let bridge = links.bridge(&self.bridge, ns.as_deref())?;
         let mut todo = Vec::new();
         for name in &self.interfaces {
-            let link = links.interface(name, at.ns)?;
+            let link = links.interface(name, ns.as_deref())?;
             if check_enslave(&links, bridge, link, self.force)? {
                 todo.push(link);
             }
@@ -117,49 +120,41 @@ impl Addif {
             false => vec![],
         };
         if self.move_addresses {
-            let nic = links.interface(&done.interfaces[0], at.ns)?;
-            let moved = moveaddr::move_to_bridge(&at.handle, journal, bridge, nic, !todo.is_empty()).await?;
+            let nic = links.interface(&done.interfaces[0], ns.as_deref())?;
+            let (enslave, steps) = (!todo.is_empty(), &mut *journal);
+            let moved = ctx.run(|at| async move {
+                moveaddr::move_to_bridge(&at.handle, steps, bridge, nic, enslave).await
+            })?;
             done.changed = moved.changed();
             done.moved = Some(moved);
-            bring_up(&at, journal, &down, &mut done).await?;
+            bring_up(&mut ctx.here()?, journal, &down, &mut done)?;
             return Ok(done);
         }
+        let mut at = ctx.here()?;
         for link in todo {
             // A port moved with --force goes back to its old bridge on undo.
             let previous = link_master(link)
                 .filter(|m| links.by_index(*m).is_some())
                 .unwrap_or(0);
             let what = format!("enslave '{}'", link_name(link));
-            enslave(
-                &at.handle,
-                journal,
-                what,
-                (link.header.index, bridge.header.index, previous),
-            )
-            .await?;
+            let change = (link.header.index, bridge.header.index, previous);
+            enslave(&mut at, journal, what, change)?;
         }
-        bring_up(&at, journal, &down, &mut done).await?;
+        bring_up(&mut at, journal, &down, &mut done)?;
         Ok(done)
     }
 }
 
 /// Brings up the added interfaces that are down, recording each.
-async fn bring_up(
-    at: &Scope<'_>,
+fn bring_up(
+    at: &mut Here<'_>,
     journal: &mut Journal,
     down: &[&LinkMessage],
     done: &mut PortsAdded,
 ) -> Result<()> {
     for link in down {
         let name = link_name(link);
-        set_up(
-            &at.handle,
-            journal,
-            format!("bring '{name}' up"),
-            link.header.index,
-            true,
-        )
-        .await?;
+        set_up(at, journal, format!("bring '{name}' up"), link.header.index, true)?;
         done.brought_up.push(name);
         done.changed = true;
     }
@@ -237,7 +232,8 @@ impl Verb for Delif {
     fn run(self, ctx: &mut Ctx, journal: &mut Journal) -> Result<PortsRemoved> {
         let what = format!("remove from bridge '{}'", self.bridge);
         let removed = ctx
-            .run(|at| self.remove(at, journal))
+            .here()
+            .and_then(|mut at| self.remove(&mut at, journal))
             .map_err(|e| e.context(what))?;
         Ok(PortsRemoved {
             changed: !removed.is_empty(),
@@ -249,12 +245,12 @@ impl Verb for Delif {
 }
 
 impl Delif {
-    async fn remove(&self, at: Scope<'_>, journal: &mut Journal) -> Result<Vec<String>> {
+    fn remove(&self, at: &mut Here<'_>, journal: &mut Journal) -> Result<Vec<String>> {
         let names: Vec<&str> = std::iter::once(&self.bridge)
             .chain(&self.interfaces)
             .map(String::as_str)
             .collect();
-        let links = Links::named(&at.handle, &names).await?;
+        let links = Links::named_now(at.socket, &names)?;
         let bridge = links.bridge(&self.bridge, at.ns)?;
         let mut todo = Vec::new();
         for name in &self.interfaces {
@@ -269,7 +265,7 @@ impl Delif {
             let name = link_name(port);
             let what = format!("release '{name}'");
             let change = (port.header.index, 0, bridge.header.index);
-            enslave(&at.handle, journal, what, change).await?;
+            enslave(at, journal, what, change)?;
             removed.push(name);
         }
         Ok(removed)

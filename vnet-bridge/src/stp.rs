@@ -3,12 +3,14 @@
 //! limits the kernel enforces before anything is touched (exit 7); each change is recorded in the
 //! journal with the old value, so `--batch --atomic` can put it back.
 
-use crate::kernel::{change_bridge, set_bridge_attr, set_port, PortSetting};
+use crate::blocking::{set_bridge_attr, set_port};
+use crate::kernel::{bridge_message, PortSetting};
 use crate::model::{br_attr, port_attr, port_hairpin, stp_enabled, Links};
-use crate::{Ctx, Scope};
+use crate::{Ctx, Here};
 use netlink_packet_route::link::{BridgeStpState, InfoBridge, LinkMessage};
 use schemars::JsonSchema;
 use serde::Serialize;
+use vnet_common::netlink::RouteSocket;
 use vnet_common::{Error, Journal, Render, Result, Verb};
 
 /// A bridge timer brctl sets, in centiseconds (the kernel's clock_t) on the wire.
@@ -169,7 +171,8 @@ impl Verb for Stp {
         let on = parse_on_off(&self.state)?;
         let what = format!("set STP on bridge '{}'", self.bridge);
         let changed = ctx
-            .run(|at| switch_stp(at, journal, &self.bridge, on))
+            .here()
+            .and_then(|mut at| switch_stp(&mut at, journal, &self.bridge, on))
             .map_err(|e| e.context(what))?;
         Ok(StpSet {
             bridge: self.bridge,
@@ -179,8 +182,8 @@ impl Verb for Stp {
     }
 }
 
-async fn switch_stp(at: Scope<'_>, journal: &mut Journal, bridge: &str, on: bool) -> Result<bool> {
-    let links = Links::named(&at.handle, &[bridge]).await?;
+fn switch_stp(at: &mut Here<'_>, journal: &mut Journal, bridge: &str, on: bool) -> Result<bool> {
+    let links = Links::named_now(at.socket, &[bridge])?;
     let br = links.bridge(bridge, at.ns)?;
     if stp_enabled(br) == on {
         return Ok(false);
@@ -193,14 +196,15 @@ async fn switch_stp(at: Scope<'_>, journal: &mut Journal, bridge: &str, on: bool
         })
     };
     let (index, delay) = (br.header.index, Timer::ForwardDelay.read(br));
-    change_bridge(&at.handle, index, state(on)).await?;
-    let handle = at.handle.clone();
+    at.socket.change_link(bridge_message(index, state(on)))?;
+    let ns = at.ns.map(str::to_string);
     let what = format!("turn {} STP of bridge '{bridge}'", if on { "on" } else { "off" });
-    journal.record(what, async move {
-        change_bridge(&handle, index, state(!on)).await?;
+    journal.record_fn(what, move || {
+        let mut socket = RouteSocket::open(ns.as_deref())?;
+        socket.change_link(bridge_message(index, state(!on)))?;
         // The kernel may have moved the delay into 2..30 s when STP went on: put it back.
         match on {
-            true => change_bridge(&handle, index, Timer::ForwardDelay.attr(delay)).await,
+            true => socket.change_link(bridge_message(index, Timer::ForwardDelay.attr(delay))),
             false => Ok(()),
         }
     })?;
@@ -219,14 +223,14 @@ fn set_timer(
     let wanted = parse_seconds(timer, text)?;
     let what = format!("{} on bridge '{bridge}'", timer.verb());
     let step = what.clone();
-    let result = ctx.run(|at| async move {
-        let links = Links::named(&at.handle, &[bridge]).await?;
+    let result = ctx.here().and_then(|mut at| {
+        let links = Links::named_now(at.socket, &[bridge])?;
         let br = links.bridge(bridge, at.ns)?;
         let centis = timer.check(wanted, stp_enabled(br), text)?;
         let current = timer.read(br);
         if current != centis {
             let change = (timer.attr(current), timer.attr(centis));
-            set_bridge_attr(&at.handle, journal, step, br.header.index, change).await?;
+            set_bridge_attr(&mut at, journal, step, br.header.index, change)?;
         }
         Ok((centis as f64 / 100.0, current != centis))
     });
@@ -424,13 +428,13 @@ impl Verb for Setbridgeprio {
         let what = format!("set priority of bridge '{}'", self.bridge);
         let step = what.clone();
         let bridge = &self.bridge;
-        let changed = ctx.run(|at| async move {
-            let links = Links::named(&at.handle, &[bridge]).await?;
+        let changed = ctx.here().and_then(|mut at| {
+            let links = Links::named_now(at.socket, &[bridge])?;
             let br = links.bridge(bridge, at.ns)?;
             let current: u16 = br_attr!(br, Priority);
             if current != priority {
                 let change = (InfoBridge::Priority(current), InfoBridge::Priority(priority));
-                set_bridge_attr(&at.handle, journal, step, br.header.index, change).await?;
+                set_bridge_attr(&mut at, journal, step, br.header.index, change)?;
             }
             Ok(current != priority)
         });
@@ -452,13 +456,13 @@ fn set_port_setting(
     current: fn(&LinkMessage) -> PortSetting,
 ) -> Result<bool> {
     let step = what.clone();
-    let result = ctx.run(|at| async move {
-        let links = Links::named(&at.handle, &[bridge, port]).await?;
+    let result = ctx.here().and_then(|mut at| {
+        let links = Links::named_now(at.socket, &[bridge, port])?;
         let br = links.bridge(bridge, at.ns)?;
         let link = links.port(br, port, at.ns)?;
         let old = current(link);
         if old != wanted {
-            set_port(&at.handle, journal, step, link.header.index, (old, wanted)).await?;
+            set_port(&mut at, journal, step, link.header.index, (old, wanted))?;
         }
         Ok(old != wanted)
     });

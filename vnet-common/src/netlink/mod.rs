@@ -23,6 +23,7 @@ pub mod kinds;
 mod link;
 pub mod mdb;
 pub mod neighbour;
+mod oneshot;
 mod requests;
 pub mod route;
 pub mod rule;

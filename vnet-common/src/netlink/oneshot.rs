@@ -1,0 +1,211 @@
+//! One-shot link requests over a blocking [`RouteSocket`]: look a link up, make, change and
+//! delete it, each one request and its ack, sent with the flags rtnetlink's request builders send.
+//! For speed: a verb that makes one or two link changes (brctl's verbs: one ioctl each in brctl)
+//! paid more for the async runtime (its start, the connection task, epoll) than for its requests.
+
+use super::RouteSocket;
+use crate::{ErrorKind, Result};
+use rtnetlink::packet_core::{NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL};
+use rtnetlink::packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
+use rtnetlink::packet_route::neighbour::{NeighbourAttribute, NeighbourMessage};
+use rtnetlink::packet_route::{AddressFamily, RouteNetlinkMessage};
+
+impl RouteSocket {
+    /// The link called `name` (its own name or an alternative one, as the kernel looks names
+    /// up), in brief ([`brief_link`]), or None when there is none: one RTM_GETLINK for that name,
+    /// statistics left out.
+    pub fn link_named(&mut self, name: &str) -> Result<Option<LinkMessage>> {
+        let mut message = LinkMessage::default();
+        message.attributes.push(LinkAttribute::IfName(name.to_string()));
+        self.link_brief(message)
+    }
+
+    /// The link with index `index`, in brief ([`brief_link`]), or None when there is none.
+    pub fn link_indexed(&mut self, index: u32) -> Result<Option<LinkMessage>> {
+        let mut message = LinkMessage::default();
+        message.header.index = index;
+        self.link_brief(message)
+    }
+
+    /// The one link that `request` (RTM_GETLINK by name or index) names, in brief.
+    fn link_brief(&mut self, mut request: LinkMessage) -> Result<Option<LinkMessage>> {
+        request
+            .attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        let mut found: Result<Option<LinkMessage>> = Ok(None);
+        let asked = self.request_raw(RouteNetlinkMessage::GetLink(request), 0, |kind, payload| {
+            found = brief_link(kind, payload);
+        });
+        match asked {
+            Ok(()) => found,
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Makes a new link (RTM_NEWLINK with NLM_F_CREATE and NLM_F_EXCL: a taken name is the
+    /// kernel's EEXIST, exit 4) and returns it as the kernel made it: asked with NLM_F_ECHO, the
+    /// kernel (6.3 and later) sends it back before its ack, so no second request reads it. None
+    /// when no echo came (an older kernel): read it back by name.
+    pub fn create_link(&mut self, message: LinkMessage) -> Result<Option<LinkMessage>> {
+        let mut made = None;
+        let flags = NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO;
+        self.request_raw(RouteNetlinkMessage::NewLink(message), flags, |kind, payload| {
+            if let Ok(Some(RouteNetlinkMessage::NewLink(link))) = super::decode(kind, payload) {
+                made = Some(link);
+            }
+        })?;
+        Ok(made)
+    }
+
+    /// RTM_SETLINK of `message` (by its index, or by IFLA_IFNAME with index 0), as
+    /// `ip link set` and rtnetlink's `link().set()` send it.
+    pub fn set_link(&mut self, message: LinkMessage) -> Result<()> {
+        self.change(RouteNetlinkMessage::SetLink(message), NLM_F_CREATE | NLM_F_EXCL)
+    }
+
+    /// RTM_NEWLINK on an existing link (no NLM_F_CREATE): what `ip link set ... type bridge
+    /// ...` and `bridge link set` send to change a bridge's or a port's IFLA_*_DATA.
+    pub fn change_link(&mut self, message: LinkMessage) -> Result<()> {
+        self.change(RouteNetlinkMessage::NewLink(message), 0)
+    }
+
+    /// Deletes link `index` (RTM_DELLINK).
+    pub fn delete_link(&mut self, index: u32) -> Result<()> {
+        let mut message = LinkMessage::default();
+        message.header.index = index;
+        self.change(RouteNetlinkMessage::DelLink(message), 0)
+    }
+}
+
+impl RouteSocket {
+    /// The ports of bridge `master` (every link whose master it is), the kernel doing the
+    /// selecting (IFLA_MASTER in a dump request under NETLINK_GET_STRICT_CHK, as `ip link show
+    /// master BR` asks), statistics left out, each in brief ([`brief_link`]): a verb about one
+    /// bridge reads only its links, however many others the namespace has.
+    pub fn links_of_master(&mut self, master: u32) -> Result<Vec<LinkMessage>> {
+        self.strict()?;
+        let mut message = LinkMessage::default();
+        message.attributes.push(LinkAttribute::Controller(master));
+        message
+            .attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        let mut ports = vec![];
+        let mut failed = None;
+        self.dump_raw(
+            RouteNetlinkMessage::GetLink(message),
+            |kind, payload| match brief_link(kind, payload) {
+                Ok(Some(link)) if link_master(&link) == Some(master) => ports.push(link),
+                Ok(_) => {}
+                Err(e) => failed = failed.take().or(Some(e)),
+            },
+        )?;
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(ports),
+        }
+    }
+
+    /// The forwarding database of bridge `master` and of its ports (an AF_BRIDGE RTM_GETNEIGH
+    /// dump with NDA_MASTER under NETLINK_GET_STRICT_CHK, as `bridge fdb show br BR` asks).
+    pub fn bridge_fdb(&mut self, master: u32) -> Result<Vec<NeighbourMessage>> {
+        self.strict()?;
+        let mut request = NeighbourMessage::default();
+        request.header.family = AddressFamily::Bridge;
+        request.attributes.push(NeighbourAttribute::Controller(master));
+        let replies = self.dump(RouteNetlinkMessage::GetNeighbour(request))?;
+        Ok(replies
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewNeighbour(entry) => Some(entry),
+                _ => None,
+            })
+            .collect())
+    }
+}
+
+/// The link attributes a link read in brief keeps (IFLA_*): address, name, MTU, link, master,
+/// operational state, kind with its data and its port data (IFLA_LINKINFO), alias.
+const BRIEF: [u16; 8] = [1, 3, 4, 5, 10, 16, 18, 20];
+
+/// A link message (`kind` RTM_NEWLINK) decoded with only the [`BRIEF`] attributes; None for a
+/// message of another type. For speed: netlink-packet-route decodes every attribute into values
+/// of its own, and the ones no bridge verb reads (IFLA_AF_SPEC's per-family settings the most)
+/// were about a third of the instructions of reading one link.
+fn brief_link(kind: u16, payload: &[u8]) -> Result<Option<LinkMessage>> {
+    const RTM_NEWLINK: u16 = 16;
+    const IFINFOMSG: usize = 16;
+    if kind != RTM_NEWLINK || payload.len() < IFINFOMSG {
+        return Ok(None);
+    }
+    let mut kept = payload[..IFINFOMSG].to_vec();
+    let mut at = IFINFOMSG;
+    // struct nlattr: length u16 (header included), type u16 (two flag bits on top); each
+    // attribute starts 4-byte aligned.
+    while at + 4 <= payload.len() {
+        let length = u16::from_ne_bytes([payload[at], payload[at + 1]]) as usize;
+        if length < 4 || at + length > payload.len() {
+            break;
+        }
+        let next = ((at + length + 3) & !3).min(payload.len());
+        let kind = u16::from_ne_bytes([payload[at + 2], payload[at + 3]]) & 0x3fff;
+        if BRIEF.contains(&kind) {
+            kept.extend_from_slice(&payload[at..next]);
+        }
+        at = next;
+    }
+    match super::decode(RTM_NEWLINK, &kept)? {
+        Some(RouteNetlinkMessage::NewLink(link)) => Ok(Some(link)),
+        _ => Ok(None),
+    }
+}
+
+fn link_master(link: &LinkMessage) -> Option<u32> {
+    link.attributes.iter().find_map(|a| match a {
+        LinkAttribute::Controller(index) => Some(*index),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One attribute as the kernel writes it: header, value, padding to 4 bytes.
+    fn attr(kind: u16, value: &[u8]) -> Vec<u8> {
+        let mut bytes = ((4 + value.len()) as u16).to_ne_bytes().to_vec();
+        bytes.extend_from_slice(&kind.to_ne_bytes());
+        bytes.extend_from_slice(value);
+        bytes.resize(bytes.len().div_ceil(4) * 4, 0);
+        bytes
+    }
+
+    #[test]
+    fn a_link_in_brief_keeps_only_the_attributes_the_verbs_read() {
+        let mut payload = vec![0u8; 16];
+        payload[4..8].copy_from_slice(&9i32.to_ne_bytes()); // ifi_index
+        payload.extend(attr(3, b"br0\0")); // IFLA_IFNAME
+        payload.extend(attr(13, &1000u32.to_ne_bytes())); // IFLA_TXQLEN: dropped
+        payload.extend(attr(10, &7u32.to_ne_bytes())); // IFLA_MASTER
+        payload.extend(attr(6, b"noqueue\0")); // IFLA_QDISC: dropped
+        payload.extend(attr(20, b"vnet:tag=lab")); // IFLA_IFALIAS
+        let link = brief_link(16, &payload).unwrap().unwrap();
+        assert_eq!(link.header.index, 9);
+        assert_eq!(
+            link.attributes,
+            vec![
+                LinkAttribute::IfName("br0".into()),
+                LinkAttribute::Controller(7),
+                LinkAttribute::IfAlias("vnet:tag=lab".into()),
+            ]
+        );
+        assert_eq!(link_master(&link), Some(7));
+        // Another message type, or one too short for its header, is no link.
+        assert!(brief_link(20, &payload).unwrap().is_none());
+        assert!(brief_link(16, &payload[..8]).unwrap().is_none());
+        // A truncated last attribute ends the message: what came before is kept.
+        let cut = &payload[..payload.len() - 2];
+        let link = brief_link(16, cut).unwrap().unwrap();
+        assert_eq!(link.attributes.len(), 2);
+    }
+}
