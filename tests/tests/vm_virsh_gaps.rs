@@ -1,0 +1,229 @@
+//! Drop-in gaps found by running unshaped virsh scripts against vnet-vm: `--print-xml` on the
+//! attach and detach verbs, `detach-interface` without `--mac`, and `domblkinfo --all`, against
+//! the sandbox's libvirtd with one kit guest (defined and started; it need not finish booting:
+//! libvirt answers these). The oracle is real virsh: its output for the same words (compared as
+//! canonical XML: attributes and children sorted, whitespace dropped), its failure where vnet-vm fails, and
+//! its dumpxml before and after each line that must change nothing.
+
+use std::path::Path;
+use vnet_tests::*;
+
+const MAC1: &str = "52:54:00:5a:00:01";
+const MAC2: &str = "52:54:00:5a:00:02";
+
+/// Python's ElementTree: the document with attributes and children sorted and whitespace-only
+/// text dropped, so two layouts of the same element compare equal.
+const CANON: &str = r#"
+import sys, xml.etree.ElementTree as ET
+def canon(e):
+    attrs = ",".join(f"{k}={v}" for k, v in sorted(e.attrib.items()))
+    kids = "".join(sorted(canon(c) for c in e))
+    return f"<{e.tag} {attrs}>{(e.text or '').strip()}{kids}</{e.tag}>"
+print(canon(ET.fromstring(sys.stdin.read())))
+"#;
+
+fn canonical(dir: &Path, xml: &str) -> String {
+    let script = dir.join("canon.py");
+    std::fs::write(&script, CANON).unwrap();
+    let input = dir.join("in.xml");
+    std::fs::write(&input, xml).unwrap();
+    sh_ok(&format!("python3 {} < {}", script.display(), input.display()))
+}
+
+/// The kit guest with a qcow2 disk (vda), an empty cdrom (hdc) and two NICs on the default
+/// network, defined and started.
+fn guest(lab: &Lab, dir: &Path) -> String {
+    default_network(lab);
+    let name = lab.domain("gaps");
+    let image = dir.join("vda.qcow2");
+    sh_ok(&format!("qemu-img create -f qcow2 {} 64M", image.display()));
+    let devices = format!(
+        "<devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\
+         <source file='{}'/><target dev='vda' bus='virtio'/></disk>\
+         <disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>\
+         <interface type='network'><mac address='{MAC2}'/><source network='default'/>\
+         <model type='virtio'/></interface>",
+        image.display()
+    );
+    let xml = kit_guest_xml(&name).replace("<devices>", &devices).replace(
+        "<interface type='network'><source",
+        &format!("<interface type='network'><mac address='{MAC1}'/><source"),
+    );
+    let file = dir.join("guest.xml");
+    std::fs::write(&file, xml).unwrap();
+    sh_ok(&format!("virsh define {} && virsh start {name}", file.display()));
+    name
+}
+
+#[test]
+fn print_xml_detach_without_mac_and_domblkinfo_all_do_what_virsh_does() {
+    let lab = lab!();
+    let dir = lab.dir("gaps");
+    let name = guest(&lab, &dir);
+    attach_print_xml(&name, &dir);
+    detach_print_xml(&name, &dir);
+    domblkinfo_all(&name);
+    detach_interface_without_mac(&name);
+}
+
+/// The same words to both tools: virsh's document and ours are the same element; the domain is
+/// unchanged (virsh's dumpxml, live and persistent, before and after).
+fn same_document(name: &str, dir: &Path, line: &str) -> String {
+    let before = domain_snapshot(name);
+    let theirs = sh_ok(&format!("virsh {line}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let ours = vm(&words).ok().stdout;
+    assert_eq!(
+        canonical(dir, &ours),
+        canonical(dir, &theirs),
+        "vnet-vm {line}:\n{ours}\nvirsh:\n{theirs}"
+    );
+    assert_eq!(domain_snapshot(name), before, "vnet-vm {line} changed the domain");
+    ours
+}
+
+/// attach-disk and attach-interface --print-xml: the device virsh's line makes, nothing
+/// attached; as virsh, the domain is not looked at and the source need not exist. -o json gives
+/// the verb's object with the document in "xml" (schema-checked).
+fn attach_print_xml(name: &str, dir: &Path) {
+    let data = dir.join("data.img").display().to_string();
+    for line in [
+        format!("attach-disk {name} {data} vdb --print-xml"),
+        format!(
+            "attach-disk {name} {data} vdc --targetbus virtio --subdriver qcow2 --cache none \
+             --io native --serial S1 --mode readonly --print-xml"
+        ),
+        format!("attach-disk {name} {data} hdd --type cdrom --print-xml"),
+        format!("attach-disk {name} /dev/loop0 vdd --print-xml"),
+        format!("attach-interface {name} network default --print-xml"),
+        format!(
+            "attach-interface {name} bridge br0 --mac 52:54:00:5a:00:09 --model virtio \
+             --target vnet77 --alias ua-n1 --inbound 1000,2000,512 --print-xml"
+        ),
+        format!("attach-disk nosuchdomain {data} vdb --print-xml"),
+    ] {
+        same_document(name, dir, &line);
+    }
+    let json = vm(&["attach-disk", name, &data, "vdb", "--print-xml", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(json["changed"].as_bool(), Some(false), "{json}");
+    assert!(
+        json["xml"].as_str().unwrap().contains("<target dev=\"vdb\"/>"),
+        "{json}"
+    );
+    let json = vm(&[
+        "attach-interface",
+        name,
+        "network",
+        "default",
+        "--print-xml",
+        "-o",
+        "json",
+    ])
+    .ok()
+    .json();
+    assert!(json["xml"].as_str().unwrap().starts_with("<interface"), "{json}");
+    // virsh's attach-device has no --print-xml: both refuse the line, nothing changed.
+    let nic = dir.join("nic.xml");
+    std::fs::write(
+        &nic,
+        "<interface type='network'><source network='default'/></interface>",
+    )
+    .unwrap();
+    let before = domain_snapshot(name);
+    assert_ne!(
+        sh(&format!(
+            "virsh attach-device {name} {} --print-xml",
+            nic.display()
+        ))
+        .code,
+        0
+    );
+    let run = vm(&["attach-device", name, &nic.display().to_string(), "--print-xml"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(domain_snapshot(name), before);
+}
+
+/// detach-disk and detach-interface --print-xml: the element as the domain has it (the running
+/// domain's; the persistent definition's with --config), nothing detached; a device the domain
+/// does not have: virsh fails and vnet-vm is exit 3.
+fn detach_print_xml(name: &str, dir: &Path) {
+    for line in [
+        format!("detach-disk {name} vda --print-xml"),
+        format!("detach-disk {name} vda --print-xml --config"),
+        format!("detach-disk {name} hdc --print-xml"),
+        format!("detach-interface {name} network --mac {MAC2} --print-xml"),
+        format!("detach-interface {name} network --mac {MAC1} --print-xml --config"),
+    ] {
+        let ours = same_document(name, dir, &line);
+        assert!(!ours.trim().is_empty(), "{line}");
+    }
+    // The running domain's element carries what libvirt added (its alias), as virsh prints it.
+    let live = vm(&["detach-disk", name, "vda", "--print-xml"]).ok().stdout;
+    assert!(live.contains("<alias name=\"virtio-disk0\"/>"), "{live}");
+    let before = domain_snapshot(name);
+    assert_ne!(sh(&format!("virsh detach-disk {name} vdz --print-xml")).code, 0);
+    vm(&["detach-disk", name, "vdz", "--print-xml"]).fails(3, "no disk");
+    let other = "52:54:00:5a:00:77";
+    assert_ne!(
+        sh(&format!(
+            "virsh detach-interface {name} network --mac {other} --print-xml"
+        ))
+        .code,
+        0
+    );
+    vm(&["detach-interface", name, "network", "--mac", other, "--print-xml"]).fails(3, "no interface");
+    assert_eq!(domain_snapshot(name), before);
+}
+
+/// domblkinfo --all: virsh's table (plain and --human) in -o text, the JSON rows named as its
+/// columns and schema-checked; the empty cdrom's sizes are null ("-" in virsh's table).
+fn domblkinfo_all(name: &str) {
+    for extra in ["", " --human"] {
+        let virsh = sh_ok(&format!("virsh domblkinfo {name} --all{extra}"));
+        let mut words = vec!["domblkinfo", name, "--all", "-o", "text"];
+        if !extra.is_empty() {
+            words.push("--human");
+        }
+        assert_eq!(vm(&words).ok().stdout, virsh, "domblkinfo --all{extra}");
+    }
+    let rows = vm(&["domblkinfo", name, "--all"]).ok().json();
+    let rows = rows.as_array().expect("an array with --all");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0]["target"], "vda");
+    assert_eq!(rows[0]["capacity"].as_u64(), Some(64 << 20));
+    assert_eq!(rows[1]["target"], "hdc");
+    assert!(
+        rows[1]["capacity"].is_null() && rows[1]["physical"].is_null(),
+        "{rows:?}"
+    );
+    // One device still gives the object; a device with --all is refused by both tools.
+    let one = vm(&["domblkinfo", name, "vda"]).ok().json();
+    assert_eq!(one["capacity"].as_u64(), Some(64 << 20));
+    assert_ne!(sh(&format!("virsh domblkinfo {name} vda --all")).code, 0);
+    assert_eq!(vm(&["domblkinfo", name, "vda", "--all"]).code, 2);
+}
+
+/// detach-interface without --mac, as virsh: two NICs of the type is exit 7 (virsh fails too),
+/// nothing changed; with one left in the definition it is the one detached.
+fn detach_interface_without_mac(name: &str) {
+    let before = domain_snapshot(name);
+    assert_ne!(
+        sh(&format!("virsh detach-interface {name} network --config")).code,
+        0
+    );
+    vm(&["detach-interface", name, "network", "--config"]).fails(7, "--mac");
+    assert_eq!(domain_snapshot(name), before);
+    let out = vm(&["detach-interface", name, "network", "--mac", MAC2, "--config"])
+        .ok()
+        .json();
+    assert_eq!(out["changed"].as_bool(), Some(true));
+    let out = vm(&["detach-interface", name, "network", "--config"]).ok().json();
+    assert_eq!(out["mac"].as_str(), Some(MAC1), "{out}");
+    let inactive = sh_ok(&format!("virsh dumpxml --inactive {name}"));
+    assert!(!inactive.contains("<interface"), "{inactive}");
+    // The running domain kept both.
+    let live = sh_ok(&format!("virsh domiflist {name}"));
+    assert!(live.contains(MAC1) && live.contains(MAC2), "{live}");
+}
