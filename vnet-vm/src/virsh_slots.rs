@@ -251,7 +251,7 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("vol-delete", &["delete-snapshots"]),
     ("vol-upload", &["sparse"]),
     ("vol-download", &["sparse"]),
-    ("events", &["event", "all", "loop", "list", "timestamp"]),
+    ("events", &["all", "timestamp"]),
     ("snapshot-create-as", &["print-xml", "memspec", "diskspec"]),
     ("snapshot-create", &["redefine", "current"]),
     ("snapshot-current", &["snapshotname"]),
@@ -267,9 +267,9 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("blockcopy", &["print-xml"]),
     ("dump", &["verbose"]),
     ("qemu-monitor-command", &["pass-fds"]),
-    ("pool-event", &["list", "timestamp"]),
-    ("secret-event", &["list", "timestamp"]),
-    ("nodedev-event", &["list", "timestamp"]),
+    ("pool-event", &["timestamp"]),
+    ("secret-event", &["timestamp"]),
+    ("nodedev-event", &["timestamp"]),
     ("qemu-monitor-event", &["regex", "timestamp"]),
 ];
 
