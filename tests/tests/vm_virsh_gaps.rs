@@ -227,3 +227,126 @@ fn detach_interface_without_mac(name: &str) {
     let live = sh_ok(&format!("virsh domiflist {name}"));
     assert!(live.contains(MAC1) && live.contains(MAC2), "{live}");
 }
+
+/// The kit guest with a NUMA cell and a 512 MiB virtio-mem device (2 MiB blocks, nothing
+/// requested), defined (not started).
+fn virtio_mem_guest(lab: &Lab, dir: &Path) -> String {
+    default_network(lab);
+    let name = lab.domain("vmem");
+    let xml = kit_guest_xml(&name)
+        .replace(
+            "<memory unit='MiB'>256</memory>",
+            "<maxMemory slots='4' unit='MiB'>2048</maxMemory><memory unit='MiB'>256</memory>",
+        )
+        .replace(
+            "<features>",
+            "<cpu><numa><cell id='0' cpus='0' memory='256' unit='MiB'/></numa></cpu><features>",
+        )
+        .replace(
+            "<devices>",
+            "<devices><memory model='virtio-mem'><target><size unit='MiB'>512</size><node>0</node>\
+             <block unit='MiB'>2</block><requested unit='MiB'>0</requested></target></memory>",
+        );
+    let file = dir.join("vmem.xml");
+    std::fs::write(&file, xml).unwrap();
+    sh_ok(&format!("virsh define {}", file.display()));
+    name
+}
+
+fn requested(name: &str, inactive: bool) -> String {
+    let flag = if inactive { "--inactive " } else { "" };
+    sh_ok(&format!(
+        "virsh dumpxml {flag}{name} --xpath '//memory/target/requested/text()'"
+    ))
+    .trim()
+    .to_string()
+}
+
+/// update-memory-device: --print-xml is virsh's element (KiB without a unit, 64M scaled) with
+/// nothing changed; --config and --live change what virsh's dumpxml shows (JSON schema-checked,
+/// "changed": false when already so); a device that is not there (alias, node), a malformed
+/// size and a size libvirt refuses change nothing, where virsh fails too.
+#[test]
+fn update_memory_device_does_what_virsh_does() {
+    let lab = lab!();
+    let dir = lab.dir("vmem");
+    let name = virtio_mem_guest(&lab, &dir);
+    for line in [
+        format!("update-memory-device {name} --requested-size 128M --print-xml"),
+        format!("update-memory-device {name} --requested-size 128 --print-xml --config"),
+        format!("update-memory-device {name} --print-xml"),
+    ] {
+        same_document(&name, &dir, &line);
+    }
+    let out = vm(&[
+        "update-memory-device",
+        &name,
+        "--requested-size",
+        "64M",
+        "--config",
+    ])
+    .ok()
+    .json();
+    assert_eq!(
+        (
+            out["changed"].as_bool(),
+            out["requested_kib"].as_u64(),
+            out["config"].as_bool()
+        ),
+        (Some(true), Some(65536), Some(true)),
+        "{out}"
+    );
+    assert_eq!(requested(&name, true), "65536");
+    let again = vm(&[
+        "update-memory-device",
+        &name,
+        "--requested-size",
+        "65536",
+        "--config",
+    ])
+    .ok()
+    .json();
+    assert_eq!(again["changed"].as_bool(), Some(false));
+    sh_ok(&format!("virsh start {name}"));
+    let live = vm(&[
+        "update-memory-device",
+        &name,
+        "--requested-size",
+        "128M",
+        "--live",
+    ])
+    .ok()
+    .json();
+    assert_eq!(live["alias"].as_str(), Some("virtiomem0"), "{live}");
+    assert_eq!(requested(&name, false), "131072");
+    assert_eq!(requested(&name, true), "65536");
+    let by_alias = format!("update-memory-device {name} --alias virtiomem0 --print-xml");
+    same_document(&name, &dir, &by_alias);
+    // --alias and --node together: both tools refuse the line.
+    assert_ne!(sh(&format!("virsh {by_alias} --node 0")).code, 0);
+    let run = vm(&[
+        "update-memory-device",
+        &name,
+        "--alias",
+        "virtiomem0",
+        "--node",
+        "0",
+    ]);
+    assert_eq!(run.code, 2, "{run:?}");
+    let before = domain_snapshot(&name);
+    for (line, code, needle) in [
+        ("--alias nosuch --requested-size 64M", 3, "no memory device"),
+        ("--node 3 --requested-size 64M", 3, "no memory device"),
+        ("--requested-size 3M --live", 7, "block size"),
+    ] {
+        assert_ne!(
+            sh(&format!("virsh update-memory-device {name} {line}")).code,
+            0,
+            "{line}"
+        );
+        let words: Vec<&str> = line.split_whitespace().collect();
+        vm(&[&["update-memory-device", name.as_str()], &words[..]].concat()).fails(code, needle);
+    }
+    vm(&["update-memory-device", &name, "--requested-size", "lots"]).fails(7, "lots");
+    assert_eq!(domain_snapshot(&name), before);
+}

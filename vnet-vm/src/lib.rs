@@ -44,7 +44,7 @@ impl Tool for VmTool {
 seed's command line works unchanged), and list, define, create, start, shutdown, destroy, reboot, \
 suspend, resume, undefine, autostart, dominfo, domstate, dumpxml, domiflist, domifaddr, \
 attach-interface, detach-interface, attach-disk, detach-disk, attach-device, detach-device, \
-update-device, detach-device-alias, change-media, domblklist, domblkinfo, blockresize, domstats, \
+update-device, update-memory-device, detach-device-alias, change-media, domblklist, domblkinfo, blockresize, domstats, \
 dommemstat, domifstat, domblkstat, domjobinfo, screenshot, send-key, the guest-agent verbs \
 (qemu-agent-command, guestinfo, domfsinfo, set-user-password, domtime), domdisplay, ttyconsole, console, \
 the snapshot-* verbs, setmem, setmaxmem, setvcpus, vcpucount, reset, save, restore, managedsave, \
@@ -127,6 +127,7 @@ vnet_common::verbs! {
         AttachDevice(devices::xmlfile::AttachDevice),
         DetachDevice(devices::xmlfile::DetachDevice),
         UpdateDevice(devices::xmlfile::UpdateDevice),
+        UpdateMemoryDevice(devices::memdev::UpdateMemoryDevice),
         DetachDeviceAlias(devices::xmlfile::DetachDeviceAlias),
         ChangeMedia(devices::media::ChangeMedia),
         Domblklist(devices::blk::Domblklist),

@@ -26,6 +26,7 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "dompmsuspend" => &["domain", "target"],
         "change-media" => &["domain", "path", "source"],
         "domblkinfo" | "domblkstat" => &["domain", "device"],
+        "update-memory-device" => &["domain"],
         "blockresize" => &["domain", "path", "size"],
         "domifstat" => &["domain", "interface"],
         "send-key" => &["domain", "keycode"],
