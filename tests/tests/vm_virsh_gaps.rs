@@ -350,3 +350,121 @@ fn update_memory_device_does_what_virsh_does() {
     vm(&["update-memory-device", &name, "--requested-size", "lots"]).fails(7, "lots");
     assert_eq!(domain_snapshot(&name), before);
 }
+
+/// The kit guest with a qcow2 disk (vda), defined and started: what libvirt checkpoints.
+fn checkpoint_guest(lab: &Lab, dir: &Path) -> String {
+    default_network(lab);
+    let name = lab.domain("ckpt");
+    // Undefine refuses a domain with checkpoints: their metadata goes first.
+    lab.on_drop(format!(
+        "for c in $(virsh checkpoint-list {name} --name); do virsh checkpoint-delete {name} $c --metadata; done"
+    ));
+    let image = dir.join("ck.qcow2");
+    sh_ok(&format!("qemu-img create -f qcow2 {} 64M", image.display()));
+    let disk = format!(
+        "<devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\
+         <source file='{}'/><target dev='vda' bus='virtio'/></disk>",
+        image.display()
+    );
+    let file = dir.join("ck.xml");
+    std::fs::write(&file, kit_guest_xml(&name).replace("<devices>", &disk)).unwrap();
+    sh_ok(&format!("virsh define {} && virsh start {name}", file.display()));
+    name
+}
+
+/// The checkpoint verbs on a running guest's qcow2 disk, virsh as the oracle: create-as makes
+/// a dirty bitmap QEMU reports (query-named-block-nodes), list/info/parent/dumpxml print what virsh prints for the same words,
+/// --print-xml makes nothing, delete removes it for virsh too; an unknown checkpoint is exit 3
+/// and a shut-off domain libvirt's refusal, nothing changed.
+#[test]
+fn checkpoints_do_what_virsh_does() {
+    let lab = lab!();
+    let dir = lab.dir("ckpt");
+    let name = checkpoint_guest(&lab, &dir);
+    let printed = vm(&["checkpoint-create-as", &name, "--name", "c0", "--print-xml"])
+        .ok()
+        .stdout;
+    assert!(printed.contains("<name>c0</name>"), "{printed}");
+    assert_eq!(sh_ok(&format!("virsh checkpoint-list {name} --name")).trim(), "");
+    let made = vm(&[
+        "checkpoint-create-as",
+        &name,
+        "--name",
+        "c1",
+        "--description",
+        "base",
+    ])
+    .ok()
+    .json();
+    assert_eq!(
+        (made["name"].as_str(), made["changed"].as_bool()),
+        (Some("c1"), Some(true))
+    );
+    // A bare second word is the name, as virsh fills --name.
+    vm(&[
+        "checkpoint-create-as",
+        &name,
+        "c2",
+        "--diskspec",
+        "vda,checkpoint=bitmap",
+    ])
+    .ok();
+    // QEMU's own view: the disk's dirty bitmaps (on the image only once the guest stops).
+    let bitmaps = || {
+        sh_ok(&format!(
+            "virsh qemu-monitor-command {name} '{{\"execute\":\"query-named-block-nodes\"}}'"
+        ))
+    };
+    let nodes = bitmaps();
+    assert!(
+        nodes.contains("\"name\":\"c1\"") && nodes.contains("\"name\":\"c2\""),
+        "{nodes}"
+    );
+    for line in [
+        format!("checkpoint-list {name}"),
+        format!("checkpoint-list {name} --parent"),
+        format!("checkpoint-list {name} --name"),
+        format!("checkpoint-list {name} --roots"),
+        format!("checkpoint-list {name} --from c1 --descendants"),
+        format!("checkpoint-info {name} c2"),
+        format!("checkpoint-info {name} --checkpointname c1"),
+        format!("checkpoint-parent {name} c2"),
+        format!("checkpoint-dumpxml {name} c1 --no-domain"),
+    ] {
+        let mut words: Vec<&str> = line.split_whitespace().collect();
+        words.extend(["-o", "text"]);
+        assert_eq!(vm(&words).ok().stdout, sh_ok(&format!("virsh {line}")), "{line}");
+        words.truncate(words.len() - 2);
+        if !line.starts_with("checkpoint-dumpxml") {
+            vm(&words).ok().json();
+        }
+    }
+    let before = sh_ok(&format!(
+        "virsh checkpoint-list {name} --parent; virsh dumpxml {name}"
+    ));
+    assert_ne!(sh(&format!("virsh checkpoint-info {name} nosuch")).code, 0);
+    vm(&["checkpoint-info", &name, "nosuch"]).fails(3, "nosuch");
+    vm(&["checkpoint-parent", &name, "c1"]).fails(3, "no parent");
+    vm(&["checkpoint-delete", &name, "nosuch"]).fails(3, "nosuch");
+    vm(&["checkpoint-create-as", &name, "--diskspec", "vda,checkpoint=full"]).fails(7, "checkpoint=full");
+    vm(&["checkpoint-list", &name, "--tree"]).fails(7, "--tree");
+    assert_eq!(
+        sh_ok(&format!(
+            "virsh checkpoint-list {name} --parent; virsh dumpxml {name}"
+        )),
+        before
+    );
+    let gone = vm(&["checkpoint-delete", &name, "c1", "--children"]).ok().json();
+    assert_eq!(gone["deleted"].as_array().map(Vec::len), Some(2), "{gone}");
+    assert_eq!(sh_ok(&format!("virsh checkpoint-list {name} --name")).trim(), "");
+    let nodes = bitmaps();
+    assert!(!nodes.contains("\"name\":\"c1\""), "{nodes}");
+    sh_ok(&format!("virsh destroy {name}"));
+    assert_ne!(
+        sh(&format!("virsh checkpoint-create-as {name} --name c3")).code,
+        0
+    );
+    let run = vm(&["checkpoint-create-as", &name, "--name", "c3"]);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert_eq!(sh_ok(&format!("virsh checkpoint-list {name} --name")).trim(), "");
+}

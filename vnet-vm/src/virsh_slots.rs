@@ -27,6 +27,12 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "change-media" => &["domain", "path", "source"],
         "domblkinfo" | "domblkstat" => &["domain", "device"],
         "update-memory-device" => &["domain"],
+        "checkpoint-create-as" => &["domain", "name", "description"],
+        "checkpoint-create" => &["domain", "xmlfile"],
+        "checkpoint-list" => &["domain"],
+        "checkpoint-info" | "checkpoint-dumpxml" | "checkpoint-parent" | "checkpoint-delete" => {
+            &["domain", "checkpointname"]
+        }
         "blockresize" => &["domain", "path", "size"],
         "domifstat" => &["domain", "interface"],
         "send-key" => &["domain", "keycode"],
@@ -255,6 +261,7 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("events", &["all", "timestamp"]),
     ("snapshot-create-as", &["print-xml", "memspec", "diskspec"]),
     ("snapshot-create", &["redefine", "current"]),
+    ("checkpoint-list", &["tree"]),
     ("snapshot-current", &["snapshotname"]),
     ("snapshot-revert", &["reset-nvram"]),
     ("save", &["verbose"]),
