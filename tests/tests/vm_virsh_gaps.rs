@@ -459,6 +459,7 @@ fn checkpoints_do_what_virsh_does() {
     assert_eq!(sh_ok(&format!("virsh checkpoint-list {name} --name")).trim(), "");
     let nodes = bitmaps();
     assert!(!nodes.contains("\"name\":\"c1\""), "{nodes}");
+    backups(&name, &dir);
     sh_ok(&format!("virsh destroy {name}"));
     assert_ne!(
         sh(&format!("virsh checkpoint-create-as {name} --name c3")).code,
@@ -466,5 +467,92 @@ fn checkpoints_do_what_virsh_does() {
     );
     let run = vm(&["checkpoint-create-as", &name, "--name", "c3"]);
     assert_ne!(run.code, 0, "{run:?}");
-    assert_eq!(sh_ok(&format!("virsh checkpoint-list {name} --name")).trim(), "");
+    // Only the backup's checkpoint is left.
+    assert_eq!(
+        sh_ok(&format!("virsh checkpoint-list {name} --name")).trim(),
+        "cb"
+    );
+}
+
+/// Waits until the domain has no job (a push backup finished).
+fn job_done(name: &str) {
+    let since = std::time::Instant::now();
+    while !sh_ok(&format!("virsh domjobinfo {name}")).contains("None") {
+        assert!(
+            since.elapsed() < std::time::Duration::from_secs(60),
+            "the backup job never ended"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// backup-begin and backup-dumpxml on the running checkpoint guest: a push backup writes a copy
+/// qemu-img reads (virsh's line for the same words); a pull backup with a checkpoint runs until
+/// domjobabort, backup-dumpxml printing what virsh prints meanwhile; a missing or malformed
+/// document starts nothing.
+fn backups(name: &str, dir: &Path) {
+    let images = || sh_ok(&format!("ls {}", dir.display()));
+    let before = images();
+    assert_eq!(
+        vm(&["backup-begin", name, "-o", "text"]).ok().stdout,
+        "Backup started\n"
+    );
+    job_done(name);
+    let copy = images()
+        .lines()
+        .find(|f| f.starts_with("ck.qcow2.") && !before.contains(*f))
+        .map(String::from)
+        .unwrap_or_else(|| panic!("no backup copy in {}", images()));
+    let info = sh_ok(&format!("qemu-img info {}", dir.join(&copy).display()));
+    assert!(info.contains("virtual size: 64 MiB"), "{info}");
+    // libvirt names the copy by the second: the next one a second later.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let theirs = sh_ok(&format!("virsh backup-begin {name}"));
+    assert_eq!(theirs.trim_end(), "Backup started");
+    job_done(name);
+
+    let pull = dir.join("pull.xml");
+    std::fs::write(
+        &pull,
+        format!(
+            "<domainbackup mode='pull'><server transport='tcp' name='127.0.0.1' port='10809'/>\
+             <disks><disk name='vda' backup='yes' type='file'><scratch file='{}'/></disk></disks>\
+             </domainbackup>",
+            dir.join("scratch.qcow2").display()
+        ),
+    )
+    .unwrap();
+    let cp = dir.join("cb.xml");
+    std::fs::write(&cp, "<domaincheckpoint><name>cb</name></domaincheckpoint>").unwrap();
+    let (pull_s, cp_s) = (pull.display().to_string(), cp.display().to_string());
+    let started = vm(&[
+        "backup-begin",
+        name,
+        "--backupxml",
+        &pull_s,
+        "--checkpointxml",
+        &cp_s,
+    ])
+    .ok()
+    .json();
+    assert_eq!(started["changed"].as_bool(), Some(true));
+    assert!(sh_ok(&format!("virsh domjobinfo {name}")).contains("Backup"));
+    assert!(sh_ok(&format!("virsh checkpoint-list {name} --name")).contains("cb"));
+    let ours = vm(&["backup-dumpxml", name]).ok().stdout;
+    assert_eq!(ours, sh_ok(&format!("virsh backup-dumpxml {name}")));
+    assert!(ours.contains("mode='pull'"), "{ours}");
+    let json = vm(&["backup-dumpxml", name, "-o", "json"]).ok().json();
+    assert!(json["xml"].as_str().unwrap().contains("<domainbackup"), "{json}");
+    vm(&["domjobabort", name]).ok();
+    assert_ne!(sh(&format!("virsh backup-dumpxml {name}")).code, 0);
+    vm(&["backup-dumpxml", name]).fails(3, "no backup job");
+
+    let missing = dir.join("nosuch.xml").display().to_string();
+    let bad = dir.join("bad.xml");
+    std::fs::write(&bad, "<domainbackup").unwrap();
+    let before = images();
+    vm(&["backup-begin", name, "--backupxml", &missing]).fails(3, "nosuch.xml");
+    vm(&["backup-begin", name, "--backupxml", &bad.display().to_string()]).fails(7, "bad.xml");
+    assert!(sh_ok(&format!("virsh domjobinfo {name}")).contains("None"));
+    assert_eq!(images(), before);
 }

@@ -48,7 +48,7 @@ attach-interface, detach-interface, attach-disk, detach-disk, attach-device, det
 update-device, update-memory-device, detach-device-alias, change-media, domblklist, domblkinfo, blockresize, domstats, \
 dommemstat, domifstat, domblkstat, domjobinfo, screenshot, send-key, the guest-agent verbs \
 (qemu-agent-command, guestinfo, domfsinfo, set-user-password, domtime), domdisplay, ttyconsole, console, \
-the snapshot-* verbs, the checkpoint-* verbs, setmem, setmaxmem, setvcpus, vcpucount, reset, save, restore, managedsave, \
+the snapshot-* verbs, the checkpoint-* verbs, backup-begin, backup-dumpxml, setmem, setmaxmem, setvcpus, vcpucount, reset, save, restore, managedsave, \
 managedsave-remove, domrename, desc, metadata, domuuid, domname, domid, migrate, domif-setlink, domif-getlink, \
 vncdisplay, inject-nmi, dompmsuspend, dompmwakeup and the host verbs (nodeinfo, version, uri, hostname, \
 maxvcpus, capabilities, domcapabilities, sysinfo) replace their virsh namesakes. Output is one JSON document (-o text for virsh's \
@@ -233,6 +233,8 @@ vnet_common::verbs! {
         CheckpointDumpxml(checkpoints::show::CheckpointDumpxml),
         CheckpointParent(checkpoints::show::CheckpointParent),
         CheckpointDelete(checkpoints::show::CheckpointDelete),
+        BackupBegin(checkpoints::backup::BackupBegin),
+        BackupDumpxml(checkpoints::backup::BackupDumpxml),
         SecretDefine(secrets::define::SecretDefine),
         SecretUndefine(secrets::define::SecretUndefine),
         SecretList(secrets::list::SecretList),

@@ -30,6 +30,8 @@ pub(crate) fn virsh_slots(verb: &str) -> &'static [&'static str] {
         "checkpoint-create-as" => &["domain", "name", "description"],
         "checkpoint-create" => &["domain", "xmlfile"],
         "checkpoint-list" => &["domain"],
+        "backup-begin" => &["domain", "backupxml", "checkpointxml"],
+        "backup-dumpxml" => &["domain"],
         "checkpoint-info" | "checkpoint-dumpxml" | "checkpoint-parent" | "checkpoint-delete" => {
             &["domain", "checkpointname"]
         }

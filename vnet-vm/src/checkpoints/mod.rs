@@ -1,7 +1,8 @@
-//! virsh's checkpoint-* verbs: libvirt's domain checkpoints (a dirty bitmap per qcow2 disk of a
+//! virsh's checkpoint-* verbs and backup-begin/backup-dumpxml: libvirt's domain checkpoints (a dirty bitmap per qcow2 disk of a
 //! running domain, the base of an incremental backup). The virt crate has no checkpoint type, so
 //! [`Checkpoint`] is a small owner of libvirt's handle over virt::sys; the verbs sit beside it.
 
+pub mod backup;
 pub mod create;
 pub mod show;
 
