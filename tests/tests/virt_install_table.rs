@@ -658,6 +658,67 @@ fn numbered_print_xml_matches_virt_install() {
     assert_eq!(libvirt_state(&dir), before);
 }
 
+/// virt-install's lines without an install method: --print-xml alone, --boot hd and --import
+/// with --disk none define the domain as --import does (the disks booted as they are, none with
+/// --disk none): the same boot and disk elements as virt-install's; --print-xml 2 is no step of
+/// such a line (7; virt-install fails too) and a line with neither an install method nor
+/// --print-xml still needs one (2), nothing changed by any of them.
+#[test]
+fn print_xml_without_install_method_matches_virt_install() {
+    let lab = lab!();
+    let dir = lab_dir(&lab, "noinst");
+    let image = dir.join("disk.qcow2");
+    sh_ok(&format!("qemu-img create -f qcow2 {} 64M", image.display()));
+    let name = lab.domain("noinst");
+    let common = format!(
+        "--name {name} --memory 256 --virt-type qemu --osinfo generic --network none --graphics none"
+    );
+    let ours_bin = format!("{} install", bin_dir().join("vnet-vm").display());
+    // The canonical forms go elsewhere: `dir` is what the lines must leave as it was.
+    let canon_dir = lab.dir("canon");
+    let both = |line: &str, stem: &str, paths: &[&str]| {
+        let before = libvirt_state(&dir);
+        let got = sh_ok(&format!("{ours_bin} {common} {line}"));
+        assert_eq!(libvirt_state(&dir), before, "vnet-vm {line} changed something");
+        let want = sh_ok(&format!("virt-install {common} {line} 2>/dev/null"));
+        assert!(
+            !got.contains("<kernel") && !want.contains("<kernel"),
+            "{got}\n{want}"
+        );
+        assert_eq!(
+            canonical(&got, &canon_dir, &format!("{stem}-ours"), paths),
+            canonical(&want, &canon_dir, &format!("{stem}-theirs"), paths),
+            "vnet-vm's XML:\n{got}\nvirt-install's:\n{want}"
+        );
+        (got, want)
+    };
+    let (got, want) = both("--disk none --print-xml", "none", &["./os/boot"]);
+    assert!(!got.contains("<disk") && !want.contains("<disk"), "{got}\n{want}");
+    let disk = format!("--disk {},bus=virtio", image.display());
+    let paths = ["./os/boot", "./devices/disk"];
+    both(&format!("{disk} --print-xml"), "disk", &paths);
+    both(&format!("{disk} --boot hd --print-xml 1"), "boothd", &paths);
+    both("--import --disk none --print-xml", "import", &["./os/boot"]);
+    // virt-install's --print-xml made a pool for the image's folder; from here on nothing changes.
+    let before = libvirt_state(&dir);
+    let step2 = format!("{common} --disk none --print-xml 2");
+    assert_ne!(sh(&format!("virt-install {step2}")).code, 0);
+    let words: Vec<&str> = step2.split_whitespace().collect();
+    vm(&[&["install"], &words[..]].concat()).fails(7, "no XML step 2");
+    let dry = format!("{common} --import --disk none --dry-run");
+    sh_ok(&format!("virt-install {dry}"));
+    let words: Vec<&str> = dry.split_whitespace().collect();
+    let out = vm(&[&["install"], &words[..]].concat()).ok().json();
+    assert_eq!(out["dry_run"].as_bool(), Some(true), "{out}");
+    let none = format!("{common} --disk none --noautoconsole");
+    assert!(sh(&format!("virt-install {none}"))
+        .stderr
+        .contains("install method must be specified"));
+    let words: Vec<&str> = none.split_whitespace().collect();
+    vm(&[&["install"], &words[..]].concat()).fails(2, "install method");
+    assert_eq!(libvirt_state(&dir), before);
+}
+
 /// The options of `virt-install --help`, with whether each takes a value.
 fn virt_install_options() -> Vec<(String, bool)> {
     let help = sh_ok("virt-install --help");

@@ -3,6 +3,7 @@
 // Private: the verbs are reached through `Command`, so the compiler finds what nothing uses.
 mod agent;
 mod blockjobs;
+mod checkpoints;
 mod control;
 mod devices;
 mod domains;
@@ -44,10 +45,10 @@ impl Tool for VmTool {
 seed's command line works unchanged), and list, define, create, start, shutdown, destroy, reboot, \
 suspend, resume, undefine, autostart, dominfo, domstate, dumpxml, domiflist, domifaddr, \
 attach-interface, detach-interface, attach-disk, detach-disk, attach-device, detach-device, \
-update-device, detach-device-alias, change-media, domblklist, domblkinfo, blockresize, domstats, \
+update-device, update-memory-device, detach-device-alias, change-media, domblklist, domblkinfo, blockresize, domstats, \
 dommemstat, domifstat, domblkstat, domjobinfo, screenshot, send-key, the guest-agent verbs \
 (qemu-agent-command, guestinfo, domfsinfo, set-user-password, domtime), domdisplay, ttyconsole, console, \
-the snapshot-* verbs, setmem, setmaxmem, setvcpus, vcpucount, reset, save, restore, managedsave, \
+the snapshot-* verbs, the checkpoint-* verbs, backup-begin, backup-dumpxml, setmem, setmaxmem, setvcpus, vcpucount, reset, save, restore, managedsave, \
 managedsave-remove, domrename, desc, metadata, domuuid, domname, domid, migrate, domif-setlink, domif-getlink, \
 vncdisplay, inject-nmi, dompmsuspend, dompmwakeup and the host verbs (nodeinfo, version, uri, hostname, \
 maxvcpus, capabilities, domcapabilities, sysinfo) replace their virsh namesakes. Output is one JSON document (-o text for virsh's \
@@ -127,6 +128,7 @@ vnet_common::verbs! {
         AttachDevice(devices::xmlfile::AttachDevice),
         DetachDevice(devices::xmlfile::DetachDevice),
         UpdateDevice(devices::xmlfile::UpdateDevice),
+        UpdateMemoryDevice(devices::memdev::UpdateMemoryDevice),
         DetachDeviceAlias(devices::xmlfile::DetachDeviceAlias),
         ChangeMedia(devices::media::ChangeMedia),
         Domblklist(devices::blk::Domblklist),
@@ -224,6 +226,15 @@ vnet_common::verbs! {
         VolName(storage::names::VolName),
         VolPool(storage::names::VolPool),
         SnapshotParent(snapshots::parent::SnapshotParent),
+        CheckpointCreateAs(checkpoints::create::CheckpointCreateAs),
+        CheckpointCreate(checkpoints::create::CheckpointCreate),
+        CheckpointList(checkpoints::show::CheckpointList),
+        CheckpointInfo(checkpoints::show::CheckpointInfo),
+        CheckpointDumpxml(checkpoints::show::CheckpointDumpxml),
+        CheckpointParent(checkpoints::show::CheckpointParent),
+        CheckpointDelete(checkpoints::show::CheckpointDelete),
+        BackupBegin(checkpoints::backup::BackupBegin),
+        BackupDumpxml(checkpoints::backup::BackupDumpxml),
         SecretDefine(secrets::define::SecretDefine),
         SecretUndefine(secrets::define::SecretUndefine),
         SecretList(secrets::list::SecretList),

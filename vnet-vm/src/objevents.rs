@@ -10,7 +10,55 @@ use vnet_common::libvirt::lookup::is_uuid;
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::libvirt_events::{self, EventRecord, Lifecycle, Notice, Target};
 use vnet_common::stream::{StreamArgs, Streamed};
-use vnet_common::{Error, Journal, Result, Verb};
+use vnet_common::{Error, Journal, Render, Result, TextStyle, Verb};
+
+/// An event verb's result: the records, streamed as they came (NDJSON), or with --list the
+/// event type names virsh lists for the verb (an array; -o text one per line, as virsh).
+#[derive(Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum EventOutput<R> {
+    Streamed(Streamed<R>),
+    List(EventNames),
+}
+
+/// --list: the event type names, in virsh's order.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct EventNames {
+    pub names: Vec<String>,
+}
+
+impl<R> Render for EventOutput<R> {
+    fn text(&self, style: TextStyle) -> String {
+        match self {
+            EventOutput::Streamed(s) => s.text(style),
+            EventOutput::List(list) => list.names.iter().map(|n| format!("{n}\n")).collect::<String>() + "\n",
+        }
+    }
+
+    fn streamed(&self) -> bool {
+        matches!(self, EventOutput::Streamed(_))
+    }
+}
+
+impl<R> EventOutput<R> {
+    /// virsh's `--list` of a verb.
+    pub fn list(names: &[&str]) -> EventOutput<R> {
+        EventOutput::List(EventNames {
+            names: names.iter().map(|n| n.to_string()).collect(),
+        })
+    }
+
+    /// The end of a wait as virsh ends it: no event received (the timeout passed, a signal
+    /// came) is exit 1 ("events received: 0"); the records are on stdout already otherwise.
+    pub fn received(streamed: Streamed<R>) -> Result<EventOutput<R>> {
+        if streamed.records == 0 {
+            return Err(Error::failed("no event received: events received: 0")
+                .with_hint("virsh exits 1 too when its wait ends without an event"));
+        }
+        Ok(EventOutput::Streamed(streamed))
+    }
+}
 
 /// What every one of these verbs takes besides its object filter.
 #[derive(Debug, Clone, clap::Args)]
@@ -22,6 +70,9 @@ pub struct EventArgs {
     /// Go on after the first event, until --timeout, --count or a signal.
     #[arg(long = "loop")]
     pub repeat: bool,
+    /// Print the event types virsh knows for this verb and wait for nothing.
+    #[arg(long)]
+    pub list: bool,
     #[command(flatten)]
     pub stream: StreamArgs,
 }
@@ -106,9 +157,10 @@ impl Lifecycle for PoolLifecycle {
 /// POOL] [--loop] [--timeout SECS]).
 ///
 /// Without --loop the stream ends after the first event, as virsh's does; with it, at --timeout,
-/// --count, a closed stdout or a signal (exit 0). --pool (name or UUID, looked up first: none is
+/// --count, a closed stdout or a signal; as virsh, exit 1 when no event came before the end
+/// (else 0). --list prints virsh's event types for the verb. --pool (name or UUID, looked up first: none is
 /// exit 3) keeps that pool's events. A lost daemon ends the stream with exit 6. -o text prints
-/// virsh's lines. virsh's --list and --timestamp are exit 7 (the records carry their time).
+/// virsh's lines. virsh's --timestamp is exit 7 (the records carry their time).
 #[derive(Debug, clap::Args)]
 pub struct PoolEvent {
     /// Only this pool's events (name or UUID).
@@ -120,9 +172,12 @@ pub struct PoolEvent {
 
 impl Verb for PoolEvent {
     type Ctx = Session;
-    type Output = Streamed<EventRecord<PoolLifecycle>>;
+    type Output = EventOutput<EventRecord<PoolLifecycle>>;
 
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<Self::Output> {
+        if self.args.list {
+            return Ok(EventOutput::list(&["lifecycle", "refresh"]));
+        }
         let limits = self.args.limits()?;
         let only = match &self.pool {
             Some(pool) => {
@@ -131,7 +186,7 @@ impl Verb for PoolEvent {
             }
             None => None,
         };
-        libvirt_events::stream(ctx, only.as_deref(), &limits, false)
+        EventOutput::received(libvirt_events::stream(ctx, only.as_deref(), &limits, false)?)
     }
 }
 
@@ -187,15 +242,18 @@ pub struct SecretEvent {
 
 impl Verb for SecretEvent {
     type Ctx = Session;
-    type Output = Streamed<EventRecord<SecretLifecycle>>;
+    type Output = EventOutput<EventRecord<SecretLifecycle>>;
 
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<Self::Output> {
+        if self.args.list {
+            return Ok(EventOutput::list(&["lifecycle", "value-changed"]));
+        }
         let limits = self.args.limits()?;
         if let Some(uuid) = self.secret.as_deref().filter(|u| !is_uuid(u)) {
             return Err(Error::invalid(format!("--secret {}: not a UUID", quote(uuid))));
         }
         let only = self.secret.map(|u| u.trim().to_ascii_lowercase());
-        libvirt_events::stream(ctx, only.as_deref(), &limits, false)
+        EventOutput::received(libvirt_events::stream(ctx, only.as_deref(), &limits, false)?)
     }
 }
 
@@ -250,11 +308,19 @@ pub struct NodedevEvent {
 
 impl Verb for NodedevEvent {
     type Ctx = Session;
-    type Output = Streamed<EventRecord<NodedevLifecycle>>;
+    type Output = EventOutput<EventRecord<NodedevLifecycle>>;
 
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<Self::Output> {
+        if self.args.list {
+            return Ok(EventOutput::list(&["lifecycle", "update"]));
+        }
         let limits = self.args.limits()?;
-        libvirt_events::stream(ctx, self.device.as_deref(), &limits, false)
+        EventOutput::received(libvirt_events::stream(
+            ctx,
+            self.device.as_deref(),
+            &limits,
+            false,
+        )?)
     }
 }
 
@@ -327,7 +393,8 @@ impl Lifecycle for QemuMonitorLifecycle {
 /// Stream a domain's QEMU monitor events as NDJSON (virsh qemu-monitor-event [--domain VM]
 /// [--event NAME [--no-case]] [--loop] [--timeout SECS]).
 ///
-/// Without --loop the stream ends after the first event, as virsh's does. --domain (name, ID or
+/// Without --loop the stream ends after the first event, as virsh's does (exit 1 when none came
+/// before --timeout or a signal, as virsh). --domain (name, ID or
 /// UUID, looked up first: none is exit 3) keeps that domain's events, --event those of that
 /// name (--no-case: in any case). virsh's --regex, --pretty and --timestamp are exit 7.
 #[derive(Debug, clap::Args)]
@@ -350,12 +417,13 @@ pub struct QemuMonitorEvent {
 
 impl Verb for QemuMonitorEvent {
     type Ctx = Session;
-    type Output = Streamed<EventRecord<QemuMonitorLifecycle>>;
+    type Output = EventOutput<EventRecord<QemuMonitorLifecycle>>;
 
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<Self::Output> {
         let limits = EventArgs {
             event: "lifecycle".into(),
             repeat: self.repeat,
+            list: false,
             stream: self.stream,
         }
         .limits()?;
@@ -367,7 +435,7 @@ impl Verb for QemuMonitorEvent {
             None => None,
         };
         QEMU_EVENT.with(|f| *f.borrow_mut() = self.event.map(|e| (e, self.no_case)));
-        libvirt_events::stream(ctx, only.as_deref(), &limits, false)
+        EventOutput::received(libvirt_events::stream(ctx, only.as_deref(), &limits, false)?)
     }
 }
 
@@ -413,6 +481,7 @@ mod tests {
         let args = EventArgs {
             event: "lifecycle".into(),
             repeat: false,
+            list: false,
             stream: StreamArgs {
                 count: None,
                 timeout: None,
@@ -426,5 +495,17 @@ mod tests {
         assert_eq!(refresh.limits().unwrap_err().exit_code(), 7);
         let looped = EventArgs { repeat: true, ..args };
         assert_eq!(looped.limits().unwrap().count, None);
+    }
+
+    /// --list prints virsh's layout; a wait that saw nothing is exit 1, as virsh's.
+    #[test]
+    fn lists_and_empty_waits_as_virsh() {
+        let list = EventOutput::<EventRecord<PoolLifecycle>>::list(&["lifecycle", "refresh"]);
+        assert_eq!(list.text(TextStyle::default()), "lifecycle\nrefresh\n\n");
+        assert!(!list.streamed());
+        let none = EventOutput::<EventRecord<PoolLifecycle>>::received(Streamed::new(0));
+        assert_eq!(none.err().map(|e| e.exit_code()), Some(1));
+        let one = EventOutput::<EventRecord<PoolLifecycle>>::received(Streamed::new(1)).unwrap();
+        assert!(one.streamed());
     }
 }

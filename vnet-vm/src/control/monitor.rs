@@ -78,7 +78,7 @@ impl Verb for Domcontrol {
     }
 }
 
-/// Abort the domain's background job: a save, dump or migration (virsh domjobabort). No job is
+/// Abort the domain's background job: a save, dump, migration or backup (virsh domjobabort). No job is
 /// libvirt's "no job is active" error, as virsh.
 #[derive(Debug, clap::Args)]
 pub struct Domjobabort {

@@ -128,15 +128,86 @@ fn find_block(dom: &Domain, name: &str, device: &str) -> Result<BlockDevice> {
 }
 
 /// Show a block device's sizes (virsh domblkinfo).
+///
+/// With --all, every disk of the domain (virsh domblkinfo --all): an array of rows named as
+/// virsh's columns (target, capacity, allocation, physical); an empty drive (no source) has
+/// null sizes, "-" in -o text, as virsh prints it.
 #[derive(Debug, clap::Args)]
 pub struct Domblkinfo {
     /// The domain (name, ID or UUID).
     pub domain: String,
-    /// The device: its target (vda) or source file.
-    pub device: String,
+    /// The device: its target (vda) or source file (not with --all).
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub device: Option<String>,
     /// Sizes with units (KiB, MiB, GiB) in -o text.
     #[arg(long)]
     pub human: bool,
+    /// Every block device of the domain, one row each.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// domblkinfo's result: one device's sizes (an object), or with --all every device's (an array).
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum DomblkinfoOutput {
+    One(BlockInfo),
+    All(BlockInfoTable),
+}
+
+impl Render for DomblkinfoOutput {
+    fn text(&self, style: TextStyle) -> String {
+        match self {
+            DomblkinfoOutput::One(one) => one.text(style),
+            DomblkinfoOutput::All(all) => all.text(style),
+        }
+    }
+}
+
+/// domblkinfo --all: a row per disk, in the domain's order.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct BlockInfoTable {
+    pub rows: Vec<BlockInfoRow>,
+    #[serde(skip)]
+    #[schemars(skip)]
+    human: bool,
+}
+
+/// One disk's sizes in bytes (domblkinfo --all); null for an empty drive.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct BlockInfoRow {
+    /// The device's target (vda).
+    pub target: String,
+    /// What the guest sees.
+    pub capacity: Option<u64>,
+    /// Host storage in use (like du).
+    pub allocation: Option<u64>,
+    /// The container's size on the host (like ls).
+    pub physical: Option<u64>,
+}
+
+impl Render for BlockInfoTable {
+    fn text(&self, style: TextStyle) -> String {
+        let value = |v: Option<u64>| match (v, self.human) {
+            (None, _) => "-".to_string(),
+            (Some(v), true) => human(v),
+            (Some(v), false) => v.to_string(),
+        };
+        let rows: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.target.clone(),
+                    value(r.capacity),
+                    value(r.allocation),
+                    value(r.physical),
+                ]
+            })
+            .collect();
+        table::render(&["Target", "Capacity", "Allocation", "Physical"], &rows, style)
+    }
 }
 
 /// A block device's sizes in bytes.
@@ -190,21 +261,57 @@ fn human(bytes: u64) -> String {
 
 impl Verb for Domblkinfo {
     type Ctx = Session;
-    type Output = BlockInfo;
+    type Output = DomblkinfoOutput;
 
-    fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<BlockInfo> {
+    fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<DomblkinfoOutput> {
         let dom = lookup(ctx.conn()?, &mut self.domain)?;
-        let device = find_block(&dom, &self.domain, &self.device)?;
+        let Some(device) = self.device.as_deref() else {
+            return Ok(DomblkinfoOutput::All(self.every_device(&dom)?));
+        };
+        let device = find_block(&dom, &self.domain, device)?;
         let info = dom.get_block_info(&device.target, 0).libvirt(format!(
             "block device {} of domain {}",
             device.target,
             quote(&self.domain)
         ))?;
-        Ok(BlockInfo {
+        Ok(DomblkinfoOutput::One(BlockInfo {
             target: device.target,
             capacity: info.capacity,
             allocation: info.allocation,
             physical: info.physical,
+            human: self.human,
+        }))
+    }
+}
+
+impl Domblkinfo {
+    /// --all: every disk of the domain's XML (the running one's, else its definition's); an
+    /// empty drive is not asked about (null sizes), as virsh skips it. All zero is null too:
+    /// virsh prints "-" for a device libvirt reports no sizes of.
+    fn every_device(&self, dom: &Domain) -> Result<BlockInfoTable> {
+        let mut rows = Vec::new();
+        for device in block_devices(&domain_xml(dom, &self.domain, false)?)? {
+            let sizes = match device.source {
+                None => None,
+                Some(_) => {
+                    let info = dom.get_block_info(&device.target, 0).libvirt(format!(
+                        "block device {} of domain {}",
+                        device.target,
+                        quote(&self.domain)
+                    ))?;
+                    let all = [info.capacity, info.allocation, info.physical];
+                    (all != [0, 0, 0]).then_some(all)
+                }
+            };
+            rows.push(BlockInfoRow {
+                target: device.target,
+                capacity: sizes.map(|s| s[0]),
+                allocation: sizes.map(|s| s[1]),
+                physical: sizes.map(|s| s[2]),
+            });
+        }
+        Ok(BlockInfoTable {
+            rows,
             human: self.human,
         })
     }

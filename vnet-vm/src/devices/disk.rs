@@ -2,9 +2,11 @@
 //! domain XML model, every input is checked before libvirt is asked, and each attach or detach is
 //! journaled with the opposite step.
 
-use super::scope::{unplug_pending, wait_until_gone, word, Scope};
+use super::scope::{
+    device_element, indented, printed_document, unplug_pending, wait_until_gone, word, Scope,
+};
 use crate::domains::lookup::resolve;
-use crate::xml::domain::{disk_xml, disks, XmlDiskDevice};
+use crate::xml::domain::{disk_xml, disks, Element, XmlDiskDevice};
 use schemars::JsonSchema;
 use serde::Serialize;
 use vnet_common::error::quote;
@@ -46,7 +48,9 @@ pub enum DiskKind {
 /// 4 (--exist-ok: "changed": false when it holds the same SOURCE as asked: the same device type,
 /// and the format, bus and read-only given; exit 4 naming what differs otherwise), a malformed
 /// TARGET or unknown bus exit 7,
-/// all before anything changes. Undone on a later failure: detached again.
+/// all before anything changes. Undone on a later failure: detached again. --print-xml prints
+/// the disk's device XML and attaches nothing (as virsh, the domain is not looked at and SOURCE
+/// need not exist; a block device here is type='block').
 #[derive(Debug, clap::Args)]
 pub struct AttachDisk {
     /// The domain.
@@ -70,7 +74,7 @@ pub struct AttachDisk {
     /// disk or cdrom.
     #[arg(long = "type", value_enum, default_value = "disk")]
     pub kind: DiskKind,
-    /// Read-only for the guest (always so for a cdrom).
+    /// Read-only for the guest (a cdrom always is).
     #[arg(long)]
     pub readonly: bool,
     #[command(flatten)]
@@ -80,6 +84,9 @@ pub struct AttachDisk {
     /// Succeed (changed: false) when TARGET already holds SOURCE.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
+    /// Print the disk's device XML instead of attaching it (nothing is changed).
+    #[arg(long)]
+    pub print_xml: bool,
 }
 
 /// attach-disk's further virsh options, each an element or driver attribute of the disk; libvirt
@@ -126,6 +133,10 @@ pub struct DiskChanged {
     pub live: bool,
     /// The persistent definition was changed.
     pub config: bool,
+    /// --print-xml: the disk's device XML (what attach-disk would attach, or the element
+    /// detach-disk would detach); nothing was changed. Printed itself unless -o json.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xml: Option<String>,
     #[serde(skip)]
     #[schemars(skip)]
     done: &'static str,
@@ -133,10 +144,15 @@ pub struct DiskChanged {
 
 impl Render for DiskChanged {
     fn text(&self, _style: TextStyle) -> String {
-        match self.changed {
-            true => format!("Disk {} successfully\n", self.done),
-            false => String::new(),
+        match (&self.xml, self.changed) {
+            (Some(xml), _) => xml.clone(),
+            (None, true) => format!("Disk {} successfully\n", self.done),
+            (None, false) => String::new(),
         }
+    }
+
+    fn document(&self) -> Option<&str> {
+        self.xml.as_deref()
     }
 }
 
@@ -157,7 +173,20 @@ impl DiskChanged {
             device: disk.device.clone(),
             live: scope.live && changed,
             config: scope.config && changed,
+            xml: None,
             done,
+        }
+    }
+
+    /// --print-xml's result: the disk described, `xml` printed, nothing changed.
+    fn printed(name: String, disk: &XmlDiskDevice, xml: String, done: &'static str) -> DiskChanged {
+        let none = Scope {
+            live: false,
+            config: false,
+        };
+        DiskChanged {
+            xml: Some(xml),
+            ..DiskChanged::of(name, disk, false, none, done)
         }
     }
 }
@@ -193,41 +222,49 @@ impl AttachDisk {
     /// The disk device to attach; a local block device is `type='block'` (QEMU refuses the file
     /// driver on one).
     fn device(&self, local: bool) -> Result<XmlDiskDevice> {
-        let mut kind = "file";
+        let mut block = false;
         if local {
             let meta = std::fs::metadata(&self.source)
                 .map_err(|e| Error::from(e).context(format!("disk source {}", quote(&self.source))))?;
             use std::os::unix::fs::FileTypeExt;
-            if meta.file_type().is_block_device() {
-                kind = "block";
-            }
+            block = meta.file_type().is_block_device();
         }
-        Ok(XmlDiskDevice {
+        Ok(self.device_of(block))
+    }
+
+    /// --print-xml's disk: as virsh, SOURCE is looked at on this machine and need not exist
+    /// (a block device here is type='block', anything else a file).
+    fn printed_device(&self) -> XmlDiskDevice {
+        use std::os::unix::fs::FileTypeExt;
+        let block = std::fs::metadata(&self.source).is_ok_and(|m| m.file_type().is_block_device());
+        self.device_of(block)
+    }
+
+    fn device_of(&self, block: bool) -> XmlDiskDevice {
+        let kind = if block { "block" } else { "file" };
+        XmlDiskDevice {
             kind: kind.to_string(),
             device: match self.kind {
                 DiskKind::Disk => "disk",
                 DiskKind::Cdrom => "cdrom",
             }
             .to_string(),
-            driver: self
-                .driver
-                .clone()
-                .or_else(|| self.subdriver.as_ref().map(|_| "qemu".into())),
+            // As virsh: no driver name unless --driver gives one (libvirt's default is qemu).
+            driver: self.driver.clone(),
             subdriver: self.subdriver.clone(),
             cache: self.cache.clone(),
             source: Some(self.source.clone()),
             target: self.target.clone(),
             bus: self.targetbus.clone(),
-            readonly: self.readonly
-                || self.kind == DiskKind::Cdrom
-                || self.more.mode.as_deref() == Some("readonly"),
+            // As virsh writes it: a cdrom is read-only by libvirt's own rule, not by an element.
+            readonly: self.readonly || self.more.mode.as_deref() == Some("readonly"),
             io: self.more.io.clone(),
             iothread: self.more.iothread.map(|i| i.to_string()),
             serial: self.more.serial.clone(),
             wwn: self.more.wwn.clone(),
             shareable: self.more.mode.as_deref() == Some("shareable"),
             alias: self.more.alias.clone(),
-        })
+        }
     }
 }
 
@@ -269,6 +306,11 @@ impl Verb for AttachDisk {
 
     fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<DiskChanged> {
         self.check()?;
+        if self.print_xml {
+            let disk = self.printed_device();
+            let xml = indented(&disk_xml(&disk))?;
+            return Ok(DiskChanged::printed(self.name, &disk, xml, "attached"));
+        }
         let dom = resolve(ctx.conn()?, &mut self.name)?;
         let scope = self.affect.resolve(&dom, &self.name)?;
         let disk = self.device(ctx.is_local()?)?;
@@ -327,6 +369,8 @@ impl Verb for AttachDisk {
 /// A TARGET the domain does not have (in each definition changed) is exit 3 (--missing-ok:
 /// changed: false). A live unplug waits up to --wait seconds for the guest to release the disk
 /// (exit 1 if it has not; the request stays pending). Undone on a later failure: attached again.
+/// --print-xml prints the disk's element as the domain has it (its persistent definition with
+/// --config or --persistent, else the running domain's) and detaches nothing.
 #[derive(Debug, clap::Args)]
 pub struct DetachDisk {
     /// The domain.
@@ -342,6 +386,9 @@ pub struct DetachDisk {
     /// Succeed (changed: false) when the domain has no such disk.
     #[arg(long, visible_alias = "if-exists")]
     pub missing_ok: bool,
+    /// Print the disk's XML instead of detaching it (nothing is changed).
+    #[arg(long)]
+    pub print_xml: bool,
 }
 
 fn find_disk(xml: &str, target: &str) -> Result<Option<XmlDiskDevice>> {
@@ -358,6 +405,10 @@ impl Verb for DetachDisk {
         word("TARGET", &self.target)?;
         let dom = resolve(ctx.conn()?, &mut self.name)?;
         let scope = self.affect.resolve(&dom, &self.name)?;
+        if self.print_xml {
+            let docs = scope.documents(&dom, &self.name)?;
+            return self.print(docs);
+        }
         let mut found: Option<XmlDiskDevice> = None;
         let mut missing = Vec::new();
         for (which, xml) in scope.documents(&dom, &self.name)? {
@@ -408,6 +459,49 @@ impl Verb for DetachDisk {
         )?;
         Ok(DiskChanged::of(self.name, &disk, true, scope, "detached"))
     }
+}
+
+impl DetachDisk {
+    /// --print-xml: the disk's element in the definition virsh reads; not there is 3 (with
+    /// --missing-ok: changed: false, nothing printed).
+    fn print(self, docs: Vec<(&'static str, String)>) -> Result<DiskChanged> {
+        let which = docs.last().map_or("definition", |d| d.0);
+        let xml = printed_document(docs);
+        let all = disks(&xml)?;
+        let matches =
+            |d: &XmlDiskDevice| d.target == self.target || d.source.as_deref() == Some(&self.target);
+        let Some(index) = all.iter().position(matches) else {
+            let none = XmlDiskDevice {
+                target: self.target.clone(),
+                device: "disk".into(),
+                ..Default::default()
+            };
+            let scope = Scope {
+                live: false,
+                config: false,
+            };
+            return match self.missing_ok {
+                true => Ok(DiskChanged::of(self.name, &none, false, scope, "detached")),
+                false => Err(Error::not_found(format!(
+                    "domain {}: no disk {} in its {which}",
+                    quote(&self.name),
+                    quote(&self.target)
+                ))),
+            };
+        };
+        let element = without_backing_store(&device_element(&xml, "disk", index)?)?;
+        Ok(DiskChanged::printed(self.name, &all[index], element, "detached"))
+    }
+}
+
+/// The disk element without its first `<backingStore>`, as virsh prints it (the chain is not
+/// part of what a detach names).
+fn without_backing_store(xml: &str) -> Result<String> {
+    let mut disk = Element::parse(xml).map_err(|e| Error::failed(format!("disk XML: {e}")))?;
+    if let Some(at) = disk.children.iter().position(|c| c.name == "backingStore") {
+        disk.children.remove(at);
+    }
+    Ok(format!("{}\n", disk.to_document()))
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! by the domain XML model, every input is checked before libvirt is asked, and each attach or
 //! detach is journaled with the opposite step.
 
-use super::scope::{facts, model, unplug_pending, wait_until_gone, word, Scope};
+use super::scope::{
+    device_element, facts, indented, model, printed_document, unplug_pending, wait_until_gone, word, Scope,
+};
 use crate::domains::lookup::resolve;
 use crate::xml::domain::{domain_facts, interface_xml, interface_xml_with, IfaceExtras, XmlInterface};
 use schemars::JsonSchema;
@@ -69,7 +71,9 @@ fn check_source(ctx: &mut Session, kind: IfaceType, source: &str) -> Result<()> 
 /// --type network --source NET (a libvirt network) or --type bridge --source BR (a host bridge);
 /// a missing network or bridge is exit 3, a MAC the domain already has exit 4 (--exist-ok: fine
 /// when it is on the same source), all before anything changes. Without --mac libvirt picks one;
-/// the output names it. Undone on a later failure: detached again.
+/// the output names it. Undone on a later failure: detached again. --print-xml prints the
+/// interface's device XML and attaches nothing (as virsh, neither the domain nor the source is
+/// looked at).
 #[derive(Debug, clap::Args)]
 pub struct AttachInterface {
     /// The domain.
@@ -94,6 +98,9 @@ pub struct AttachInterface {
     /// --model, when given); exit 4 naming the model when only it differs.
     #[arg(long, visible_alias = "may-exist", requires = "mac")]
     pub exist_ok: bool,
+    /// Print the interface's device XML instead of attaching it (nothing is changed).
+    #[arg(long)]
+    pub print_xml: bool,
 }
 
 /// attach-interface's further virsh options; libvirt checks what they name (an alias starting
@@ -174,6 +181,10 @@ pub struct InterfaceChanged {
     pub live: bool,
     /// The persistent definition was changed.
     pub config: bool,
+    /// --print-xml: the interface's device XML (what attach-interface would attach, or the
+    /// element detach-interface would detach); nothing was changed. Printed itself unless -o json.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xml: Option<String>,
     #[serde(skip)]
     #[schemars(skip)]
     done: &'static str,
@@ -181,10 +192,15 @@ pub struct InterfaceChanged {
 
 impl Render for InterfaceChanged {
     fn text(&self, _style: TextStyle) -> String {
-        match self.changed {
-            true => format!("Interface {} successfully\n", self.done),
-            false => String::new(),
+        match (&self.xml, self.changed) {
+            (Some(xml), _) => xml.clone(),
+            (None, true) => format!("Interface {} successfully\n", self.done),
+            (None, false) => String::new(),
         }
+    }
+
+    fn document(&self) -> Option<&str> {
+        self.xml.as_deref()
     }
 }
 
@@ -252,6 +268,9 @@ impl Verb for AttachInterface {
             model(m)?;
         }
         let mac = self.mac.as_deref().map(parse_unicast_mac).transpose()?;
+        if self.print_xml {
+            return self.print(mac);
+        }
         let dom = resolve(ctx.conn()?, &mut self.name)?;
         let scope = self.affect.resolve(&dom, &self.name)?;
         check_source(ctx, self.kind, &self.source)?;
@@ -268,6 +287,7 @@ impl Verb for AttachInterface {
             interface: tap,
             live: scope.live && changed,
             config: scope.config && changed,
+            xml: None,
             done: "attached",
         };
         if let (Some(mac), false) = (&mac, present.is_empty()) {
@@ -310,6 +330,33 @@ impl Verb for AttachInterface {
     }
 }
 
+impl AttachInterface {
+    /// --print-xml: the device XML attach would send, nothing looked up or changed.
+    fn print(self, mac: Option<String>) -> Result<InterfaceChanged> {
+        let kind = self.kind.word();
+        let xml = interface_xml_with(
+            kind,
+            Some(&self.source),
+            mac.as_deref(),
+            self.model.as_deref(),
+            &self.more.extras(),
+        );
+        Ok(InterfaceChanged {
+            name: self.name,
+            changed: false,
+            mac: mac.unwrap_or_default(),
+            kind: kind.to_string(),
+            source: self.source,
+            model: self.model,
+            interface: None,
+            live: false,
+            config: false,
+            xml: Some(indented(&xml)?),
+            done: "attached",
+        })
+    }
+}
+
 /// The tap of a live interface with this MAC.
 fn live_tap(dom: &Domain, mac: &str, scope: Scope) -> Option<String> {
     if !scope.live {
@@ -327,20 +374,28 @@ fn live_tap(dom: &Domain, mac: &str, scope: Scope) -> Option<String> {
 /// Detach a network interface from a domain by its MAC (virsh detach-interface).
 ///
 /// A MAC the domain does not have (in each definition changed) is exit 3 (--missing-ok: changed:
-/// false), before anything changes. A live unplug completes when the guest acknowledges it (its
-/// kernel must have booted): this waits up to --wait seconds for the interface to leave the running
-/// domain; if the guest has not released it by then, exit 1 (the request stays pending with the
-/// guest). Undone on a later failure: attached again with the same MAC.
+/// false), before anything changes. Without --mac, as virsh: the domain's one interface of --type
+/// (several of that type: exit 7, name one with --mac). A live unplug completes when the guest
+/// acknowledges it (its kernel must have booted): this waits up to --wait seconds for the
+/// interface to leave the running domain; if the guest has not released it by then, exit 1 (the
+/// request stays pending with the guest). Undone on a later failure: attached again with the same
+/// MAC. --print-xml prints the interface's element as the domain has it (its persistent
+/// definition with --config or --persistent, else the running domain's) and detaches nothing.
 #[derive(Debug, clap::Args)]
 pub struct DetachInterface {
     /// The domain.
     pub name: String,
-    /// Only an interface of this type (virsh requires it; here it only narrows the match).
-    #[arg(long = "type", value_enum, value_name = "TYPE")]
+    /// Only an interface of this type (virsh requires it; with --mac it only narrows the match).
+    #[arg(
+        long = "type",
+        value_enum,
+        value_name = "TYPE",
+        required_unless_present = "mac"
+    )]
     pub kind: Option<IfaceType>,
-    /// The MAC of the interface to detach.
+    /// The MAC of the interface to detach (without it: the domain's one interface of --type).
     #[arg(long, value_name = "MAC")]
-    pub mac: String,
+    pub mac: Option<String>,
     #[command(flatten)]
     pub affect: super::devxml::DeviceAffect,
     /// With a live change: seconds to wait for the guest to release the interface.
@@ -350,13 +405,90 @@ pub struct DetachInterface {
     /// Succeed (changed: false) when the domain has no interface with this MAC.
     #[arg(long, visible_alias = "if-exists")]
     pub missing_ok: bool,
+    /// Print the interface's XML instead of detaching it (nothing is changed).
+    #[arg(long)]
+    pub print_xml: bool,
 }
 
-fn find_nic(xml: &str, mac: &str, kind: Option<IfaceType>) -> Result<Option<XmlInterface>> {
-    Ok(facts(xml)?
+/// The interface (and its place among the domain's interfaces) with `mac` and of `kind`, either
+/// when not given; without a MAC more than one of the kind is exit 7, as virsh refuses it.
+fn find_nic(xml: &str, mac: Option<&str>, kind: Option<IfaceType>) -> Result<Option<(usize, XmlInterface)>> {
+    let mut found: Vec<(usize, XmlInterface)> = facts(xml)?
         .interfaces
         .into_iter()
-        .find(|n| n.mac.eq_ignore_ascii_case(mac) && kind.is_none_or(|k| n.kind == k.word())))
+        .enumerate()
+        .filter(|(_, n)| mac.is_none_or(|m| n.mac.eq_ignore_ascii_case(m)))
+        .filter(|(_, n)| kind.is_none_or(|k| n.kind == k.word()))
+        .collect();
+    if mac.is_none() && found.len() > 1 {
+        let kind = kind.map_or("any", IfaceType::word);
+        return Err(Error::invalid(format!(
+            "the domain has {} interfaces of type {kind}: name the one to detach with --mac",
+            found.len()
+        ))
+        .with_hint("list them with vnet-vm domiflist DOMAIN"));
+    }
+    Ok((!found.is_empty()).then(|| found.remove(0)))
+}
+
+impl DetachInterface {
+    /// " with MAC M of type T", what the line names the interface by.
+    fn named(&self, mac: Option<&str>) -> String {
+        let mut out = String::new();
+        if let Some(mac) = mac {
+            out.push_str(&format!(" with MAC {mac}"));
+        }
+        if let Some(k) = self.kind {
+            out.push_str(&format!(" of type {}", k.word()));
+        }
+        out
+    }
+
+    /// changed: false for --missing-ok.
+    fn nothing(self, mac: Option<String>) -> InterfaceChanged {
+        InterfaceChanged {
+            name: self.name,
+            changed: false,
+            mac: mac.unwrap_or_default(),
+            kind: self.kind.map_or("network", IfaceType::word).to_string(),
+            source: String::new(),
+            model: None,
+            interface: None,
+            live: false,
+            config: false,
+            xml: None,
+            done: "detached",
+        }
+    }
+
+    /// --print-xml: the interface's element in the definition virsh reads.
+    fn print(self, docs: Vec<(&'static str, String)>, mac: Option<String>) -> Result<InterfaceChanged> {
+        let which = docs.last().map_or("definition", |d| d.0);
+        let xml = printed_document(docs);
+        let Some((index, nic)) = find_nic(&xml, mac.as_deref(), self.kind)? else {
+            if self.missing_ok {
+                return Ok(self.nothing(mac));
+            }
+            return Err(Error::not_found(format!(
+                "domain {}: no interface{} in its {which}",
+                quote(&self.name),
+                self.named(mac.as_deref())
+            )));
+        };
+        Ok(InterfaceChanged {
+            name: self.name,
+            changed: false,
+            mac: nic.mac,
+            kind: nic.kind,
+            source: nic.source,
+            model: nic.model,
+            interface: None,
+            live: false,
+            config: false,
+            xml: Some(device_element(&xml, "interface", index)?),
+            done: "detached",
+        })
+    }
 }
 
 impl Verb for DetachInterface {
@@ -364,39 +496,34 @@ impl Verb for DetachInterface {
     type Output = InterfaceChanged;
 
     fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<InterfaceChanged> {
-        let mac = parse_unicast_mac(&self.mac)?;
+        let mut mac = self.mac.as_deref().map(parse_unicast_mac).transpose()?;
         let dom = resolve(ctx.conn()?, &mut self.name)?;
         let scope = self.affect.resolve(&dom, &self.name)?;
+        let docs = scope.documents(&dom, &self.name)?;
+        if self.print_xml {
+            return self.print(docs, mac);
+        }
         let mut found: Option<XmlInterface> = None;
         let mut missing = Vec::new();
-        for (which, xml) in scope.documents(&dom, &self.name)? {
-            match find_nic(&xml, &mac, self.kind) {
-                Ok(Some(nic)) => found = found.or(Some(nic)),
-                Ok(None) => missing.push(which),
-                Err(e) => return Err(e),
+        for (which, xml) in docs {
+            // Without --mac the first definition's one interface of the type names the MAC the
+            // others must have.
+            match find_nic(&xml, mac.as_deref(), self.kind)? {
+                Some((_, nic)) => {
+                    mac.get_or_insert_with(|| nic.mac.to_ascii_lowercase());
+                    found = found.or(Some(nic));
+                }
+                None => missing.push(which),
             }
         }
-        let typed = self
-            .kind
-            .map_or(String::new(), |k| format!(" of type {}", k.word()));
         if !missing.is_empty() {
             if self.missing_ok && found.is_none() {
-                return Ok(InterfaceChanged {
-                    name: self.name,
-                    changed: false,
-                    mac,
-                    kind: self.kind.map_or("network", IfaceType::word).to_string(),
-                    source: String::new(),
-                    model: None,
-                    interface: None,
-                    live: false,
-                    config: false,
-                    done: "detached",
-                });
+                return Ok(self.nothing(mac));
             }
             return Err(Error::not_found(format!(
-                "domain {}: no interface with MAC {mac}{typed} in its {}",
+                "domain {}: no interface{} in its {}",
                 quote(&self.name),
+                self.named(mac.as_deref()),
                 missing.join(" or ")
             ))
             .with_hint(format!(
@@ -405,6 +532,7 @@ impl Verb for DetachInterface {
             )));
         }
         let nic = found.expect("found in every definition");
+        let mac = mac.expect("named by --mac or by the interface found");
         // libvirt parses the device XML in full (a network interface needs its source), then
         // matches it by MAC.
         let xml = interface_xml(&nic.kind, Some(&nic.source), Some(&mac), None);
@@ -412,7 +540,7 @@ impl Verb for DetachInterface {
         dom.detach_device_flags(&xml, scope.flags()).libvirt(&what)?;
         if scope.live {
             let gone = wait_until_gone(&dom, self.wait, |xml| {
-                find_nic(xml, &mac, None).is_ok_and(|n| n.is_none())
+                find_nic(xml, Some(mac.as_str()), None).is_ok_and(|n| n.is_none())
             })?;
             if !gone {
                 journal.irreversible(format!("{what} (pending with the guest)"))?;
@@ -439,6 +567,7 @@ impl Verb for DetachInterface {
             interface: nic.target.filter(|_| scope.live),
             live: scope.live,
             config: scope.config,
+            xml: None,
             done: "detached",
         })
     }

@@ -9,5 +9,6 @@ pub mod iface;
 pub mod interface;
 pub mod link_state;
 pub mod media;
+pub mod memdev;
 pub mod scope;
 pub mod xmlfile;

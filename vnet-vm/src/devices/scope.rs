@@ -117,3 +117,23 @@ pub fn unplug_pending(what: &str, name: &str, secs: u64) -> Error {
          check with vnet-vm domiflist / virsh domblklist, or raise --wait",
     )
 }
+
+/// The definition a detach verb's --print-xml reads, as virsh picks it: the persistent one when
+/// the change touches it, else the running one.
+pub fn printed_document(mut docs: Vec<(&'static str, String)>) -> String {
+    docs.pop().map(|(_, xml)| xml).unwrap_or_default()
+}
+
+/// The `index`th (from 0) `<element>` under `<devices>` of a domain XML, as virsh's --print-xml
+/// of a detach verb prints it (the element as the domain has it, its address and alias too).
+pub fn device_element(xml: &str, element: &str, index: usize) -> Result<String> {
+    let path = format!("/domain/devices/{element}[{}]", index + 1);
+    let pieces = vnet_common::libvirt::xpath::select(xml, &path, false)?;
+    Ok(vnet_common::libvirt::xpath::document(&pieces))
+}
+
+/// A device document an attach verb made, laid out for --print-xml (indented, one element).
+pub fn indented(xml: &str) -> Result<String> {
+    let pieces = vnet_common::libvirt::xpath::select(xml, "/*", false)?;
+    Ok(vnet_common::libvirt::xpath::document(&pieces))
+}

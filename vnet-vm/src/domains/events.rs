@@ -1,12 +1,14 @@
 //! `events`: libvirt's domain lifecycle events as NDJSON (virsh event --loop --event lifecycle).
 
+use crate::objevents::EventOutput;
 use schemars::JsonSchema;
 use serde::Serialize;
 use virt::sys;
+use vnet_common::error::quote;
 use vnet_common::libvirt::Session;
 use vnet_common::libvirt_events::{self, EventRecord, Lifecycle, Notice, Target};
 use vnet_common::stream::{StreamArgs, Streamed};
-use vnet_common::{Journal, Result, Verb};
+use vnet_common::{Error, Journal, Result, Verb};
 
 /// Stream domain lifecycle events as NDJSON, one record per event (virsh event --loop).
 ///
@@ -17,6 +19,11 @@ use vnet_common::{Journal, Result, Verb};
 /// stream prints a "disconnected" record, reconnects (trying every 500 ms) and prints a
 /// "reconnected" record; events while the daemon was down are not seen. With --no-reconnect it
 /// ends with exit 6 instead. -o text prints virsh event's lines.
+///
+/// virsh's own form, `event [--domain VM] --event lifecycle [--loop] [--timeout SECS]`, waits
+/// as virsh does: for one event (without --loop), and exit 1 when none came before --timeout or
+/// a signal. --event names a type virsh knows; vnet-vm follows lifecycle only (the others, and
+/// virsh's --all, are exit 7 naming them). --list prints virsh's event types.
 #[derive(Debug, clap::Args)]
 pub struct Events {
     /// Only this domain's events.
@@ -26,7 +33,47 @@ pub struct Events {
     /// When the connection to the daemon is lost, end with exit 6 instead of reconnecting.
     #[arg(long)]
     pub no_reconnect: bool,
+    /// virsh's --event TYPE (lifecycle): one event, unless --loop; none is exit 1.
+    #[arg(long, value_name = "TYPE")]
+    pub event: Option<String>,
+    /// With --event: go on after the first event (without --event the stream always does).
+    #[arg(long = "loop")]
+    pub repeat: bool,
+    /// Print the domain event types virsh knows and wait for nothing.
+    #[arg(long)]
+    pub list: bool,
 }
+
+/// virsh event --list (libvirt 9.0's domain event types, in its order).
+const EVENT_TYPES: &[&str] = &[
+    "lifecycle",
+    "reboot",
+    "rtc-change",
+    "watchdog",
+    "io-error",
+    "graphics",
+    "io-error-reason",
+    "control-error",
+    "block-job",
+    "disk-change",
+    "tray-change",
+    "pm-wakeup",
+    "pm-suspend",
+    "balloon-change",
+    "pm-suspend-disk",
+    "device-removed",
+    "block-job-2",
+    "tunable",
+    "agent-lifecycle",
+    "device-added",
+    "migration-iteration",
+    "job-completed",
+    "device-removal-failed",
+    "metadata-change",
+    "block-threshold",
+    "memory-failure",
+    "memory-device-size-change",
+];
 
 /// A domain lifecycle event.
 // Inline, so the `record` tag joins its properties in the stream's schema.
@@ -172,10 +219,41 @@ fn virsh_words(event: &str, detail: &str) -> (String, String) {
 
 impl Verb for Events {
     type Ctx = Session;
-    type Output = Streamed<DomainEvent>;
+    type Output = EventOutput<DomainEvent>;
 
-    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<Streamed<DomainEvent>> {
-        libvirt_events::stream(ctx, self.name.as_deref(), &self.stream, !self.no_reconnect)
+    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<EventOutput<DomainEvent>> {
+        if self.list {
+            return Ok(EventOutput::list(EVENT_TYPES));
+        }
+        let Some(event) = &self.event else {
+            let streamed: Streamed<DomainEvent> =
+                libvirt_events::stream(ctx, self.name.as_deref(), &self.stream, !self.no_reconnect)?;
+            return Ok(EventOutput::Streamed(streamed));
+        };
+        check_event_type(event)?;
+        let mut limits = self.stream.clone();
+        if !self.repeat && limits.count.is_none() {
+            limits.count = Some(1);
+        }
+        let streamed = libvirt_events::stream(ctx, self.name.as_deref(), &limits, !self.no_reconnect)?;
+        EventOutput::received(streamed)
+    }
+}
+
+/// --event TYPE: lifecycle, the type vnet-vm follows; another type virsh knows, or one it does
+/// not, is exit 7 naming it.
+fn check_event_type(event: &str) -> Result<()> {
+    match event {
+        "lifecycle" => Ok(()),
+        known if EVENT_TYPES.contains(&known) => Err(Error::invalid(format!(
+            "--event {}: not followed by vnet-vm events",
+            quote(known)
+        ))
+        .with_hint("--event lifecycle")),
+        other => Err(
+            Error::invalid(format!("--event {}: unknown event type", quote(other)))
+                .with_hint("vnet-vm event --list names them"),
+        ),
     }
 }
 

@@ -12,7 +12,9 @@ use std::io::IsTerminal;
 /// Debian's and Ubuntu's netboot trees; they are copied or fetched to /var/lib/libvirt/boot and
 /// booted directly with --extra-args), --cdrom ISO, --import (boot the first disk; with --boot
 /// kernel=... boot that kernel with the existing disks), --pxe (boot from the network) or --boot
-/// kernel=K,initrd=I[,kernel_args=A]. The direct kernel boot of --location
+/// kernel=K,initrd=I[,kernel_args=A]. As in virt-install, a line with none of these but with
+/// --print-xml, --boot (hd, cdrom, uefi, ...) or --cloud-init is an --import line (with --disk
+/// none, a domain without disks). The direct kernel boot of --location
 /// stays in the domain after the first boot (a later reboot starts the installer's kernel again;
 /// edit the domain to boot from disk once the installed system is in place).
 ///

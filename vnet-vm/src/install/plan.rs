@@ -90,7 +90,8 @@ pub struct Plan {
 }
 
 /// What the boot method needs from the other options: --extra-args only with --location, a
-/// disk for --import, a network for --pxe, no IDE bus on UEFI's q35 machine.
+/// network for --pxe, no IDE bus on UEFI's q35 machine. (--import with --disk none is a
+/// domain without disks, as virt-install defines it.)
 fn check_method(
     args: &Install,
     method: &Method,
@@ -103,9 +104,6 @@ fn check_method(
             Error::new(ErrorKind::Usage, "--extra-args only works with --location")
                 .with_hint("use --boot kernel=...,kernel_args=... for a kernel of your own"),
         );
-    }
-    if matches!(*method, Method::Import) && disk_specs.is_empty() {
-        return Err(Error::new(ErrorKind::Usage, "--import needs a --disk to boot"));
     }
     if matches!(*method, Method::Pxe) && nics.is_empty() {
         return Err(Error::invalid("--pxe needs a --network to boot from"));
@@ -506,6 +504,14 @@ fn parse_memballoon(value: &str) -> Result<String> {
     }
 }
 
+/// virt-install's "no install" lines: with none of --location, --cdrom, --pxe, --import or a
+/// kernel, --print-xml, --boot (a device order, uefi, ...) and --cloud-init define the domain as
+/// --import does (booting the disks as they are).
+fn imports_without_method(args: &Install) -> bool {
+    let other = args.location.is_some() || args.cdrom.is_some() || args.pxe;
+    !other && (args.print_xml.is_some() || args.boot.is_some() || args.cloud_init.is_some())
+}
+
 /// Exactly one install method, checked for shape (files are looked at in `resolve_method`).
 /// --import with --boot kernel=... is one method (the kernel boots the existing disks).
 fn parse_method(args: &Install, kernel: Option<KernelBoot>) -> Result<Method> {
@@ -528,13 +534,13 @@ fn parse_method(args: &Install, kernel: Option<KernelBoot>) -> Result<Method> {
     }
     match kernel {
         Some(k) => methods.push(Method::Kernel(k)),
-        None if args.import => methods.push(Method::Import),
+        None if args.import || imports_without_method(args) => methods.push(Method::Import),
         None => {}
     }
     match methods.len() {
         1 => Ok(methods.remove(0)),
         0 => Err(Error::new(ErrorKind::Usage, "an install method is needed")
-            .with_hint("give one of --location, --cdrom, --import, --pxe, --boot kernel=...")),
+            .with_hint("give one of --location, --cdrom, --import, --pxe, --boot hd|cdrom|kernel=...")),
         _ => Err(Error::new(
             ErrorKind::Usage,
             "give only one of --location, --cdrom, --import, --pxe, --boot kernel=...",

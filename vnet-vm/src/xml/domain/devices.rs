@@ -139,11 +139,17 @@ pub fn disks(xml: &str) -> Result<Vec<XmlDiskDevice>> {
     Ok(disks.collect())
 }
 
-/// A disk's device XML.
+/// A disk's device XML, as virsh attach-disk writes it: device= only when not a disk, the
+/// driver's name only when given (libvirt's defaults fill both in).
 pub fn disk_xml(disk: &XmlDiskDevice) -> String {
     let mut w = Writer::new(Vec::new());
-    w.create_element("disk")
-        .with_attributes([("type", disk.kind.as_str()), ("device", disk.device.as_str())])
+    let mut element = w
+        .create_element("disk")
+        .with_attribute(("type", disk.kind.as_str()));
+    if disk.device != "disk" {
+        element = element.with_attribute(("device", disk.device.as_str()));
+    }
+    element
         .write_inner_content(|w| {
             let driver_attrs = [
                 ("type", &disk.subdriver),
@@ -153,7 +159,9 @@ pub fn disk_xml(disk: &XmlDiskDevice) -> String {
             ];
             if disk.driver.is_some() || driver_attrs.iter().any(|(_, v)| v.is_some()) {
                 let mut driver = w.create_element("driver");
-                driver = driver.with_attribute(("name", disk.driver.as_deref().unwrap_or("qemu")));
+                if let Some(name) = &disk.driver {
+                    driver = driver.with_attribute(("name", name.as_str()));
+                }
                 for (key, value) in driver_attrs {
                     if let Some(value) = value {
                         driver = driver.with_attribute((key, value.as_str()));
