@@ -33,6 +33,9 @@ pub enum Kind {
     Ipip,
     Sit,
     Wireguard,
+    Vrf,
+    Ifb,
+    Geneve,
     Veth,
     Bridge,
 }
@@ -58,6 +61,9 @@ impl Kind {
             Kind::Ipip => (InfoKind::IpIp, "ipip", "ipip"),
             Kind::Sit => (InfoKind::SitTun, "sit", "sit"),
             Kind::Wireguard => (InfoKind::Wireguard, "wireguard", "wireguard"),
+            Kind::Vrf => (InfoKind::Vrf, "vrf", "vrf"),
+            Kind::Ifb => (InfoKind::Ifb, "ifb", "ifb"),
+            Kind::Geneve => (InfoKind::Geneve, "geneve", "geneve"),
             Kind::Veth => (InfoKind::Veth, "veth", "veth"),
             Kind::Bridge => (InfoKind::Bridge, "bridge", "bridge"),
         }

@@ -1,13 +1,13 @@
 //! `link add`: a new link of a kind ip makes (vlan, macvlan, macvtap, ipvlan, dummy, bond, vxlan,
-//! gre, gretap, ipip, sit, wireguard), in ip's grammar: `link add [link PARENT] name NAME type KIND
+//! gre, gretap, ipip, sit, wireguard, vrf, ifb, geneve), in ip's grammar: `link add [link PARENT] name NAME type KIND
 //! [options]`, also `link add NAME type KIND ...` and `link add dev NAME ...`. The words are
 //! checked here into a [`NewLink`]; the request is made by crate::linkadd.
 
 use crate::linkadd::{self, Common, Kind, LinkAdded, NewLink};
 use crate::NsCtx;
 use netlink_packet_route::link::{
-    BondMode, InfoBond, InfoData, InfoGre, InfoIpTunnel, InfoIpVlan, InfoMacVlan, InfoMacVtap, InfoVlan,
-    InfoVxlan, IpVlanFlags, IpVlanMode, MacVlanMode, VlanProtocol,
+    BondMode, InfoBond, InfoData, InfoGeneve, InfoGre, InfoIpTunnel, InfoIpVlan, InfoMacVlan, InfoMacVtap,
+    InfoVlan, InfoVrf, InfoVxlan, IpVlanFlags, IpVlanMode, MacVlanMode, VlanProtocol,
 };
 use std::net::{IpAddr, Ipv4Addr};
 use vnet_common::bridge_keywords::BridgeKeywords;
@@ -25,8 +25,10 @@ use vnet_common::{Error, Journal, Result, Verb};
 /// dummy; bond (mode NAME|0-6, miimon MS, primary IF; slaves join with `link set IF master BOND`);
 /// vxlan (id VNI, remote IP | group IP, local IP, dev IF, dstport PORT, ttl N|inherit,
 /// learning|nolearning); gre, gretap, ipip, sit (remote IP, local IP, ttl N|inherit, dev IF;
-/// key K for gre and gretap); wireguard (the link only). Any kind also takes ip's mtu N, address
-/// MAC, up and netns NS (the link is made in NS, in one request).
+/// key K for gre and gretap); wireguard (the link only); vrf (table N|main|local|default,
+/// required; slaves join with `link set IF master VRF`); ifb (no options); geneve (id VNI and
+/// remote IP, required; ttl N|inherit, tos TOS|inherit, dstport PORT). Any kind also takes ip's
+/// mtu N, address MAC, up and netns NS (the link is made in NS, in one request).
 ///
 /// `dev NAME` names the new link when no NAME comes first; for vxlan and the tunnels a `dev` after
 /// the name is the underlying device, as ip reads it. Every word is checked before anything is
@@ -48,10 +50,10 @@ pub struct Add {
     #[arg(long = "link", value_name = "PARENT", value_parser = super::ifname, help_heading = HEADING)]
     pub parent: Option<String>,
     /// The kind of link: vlan, macvlan, macvtap, ipvlan, dummy, bond, vxlan, gre, gretap, ipip,
-    /// sit, wireguard.
+    /// sit, wireguard, vrf, ifb, geneve.
     #[arg(long = "type", value_name = "KIND", value_parser = kind, required = true, help_heading = HEADING)]
     pub kind: Option<Kind>,
-    /// vlan: the VLAN id (0-4094); vxlan: the VNI (0-16777215).
+    /// vlan: the VLAN id (0-4094); vxlan, geneve: the VNI (0-16777215).
     #[arg(long, value_name = "ID", value_parser = number::<u32>, help_heading = HEADING)]
     pub id: Option<u32>,
     /// vlan: 802.1Q (default) or 802.1ad.
@@ -68,7 +70,7 @@ pub struct Add {
     /// bond: the preferred slave (it must exist).
     #[arg(long, value_name = "IF", value_parser = super::ifname, help_heading = HEADING)]
     pub primary: Option<String>,
-    /// vxlan/tunnels: the remote end.
+    /// vxlan/tunnels/geneve: the remote end.
     #[arg(long, value_name = "IP", value_parser = address, help_heading = HEADING)]
     pub remote: Option<IpAddr>,
     /// vxlan: the multicast group.
@@ -77,10 +79,11 @@ pub struct Add {
     /// vxlan/tunnels: the local address.
     #[arg(long, value_name = "IP", value_parser = address, help_heading = HEADING)]
     pub local: Option<IpAddr>,
-    /// vxlan: the UDP destination port (default: the kernel's, 8472; ip's scripts give 4789).
+    /// vxlan, geneve: the UDP destination port (vxlan's default is the kernel's, 8472, ip's
+    /// scripts give 4789; geneve's 6081).
     #[arg(long, value_name = "PORT", value_parser = number::<u16>, help_heading = HEADING)]
     pub dstport: Option<u16>,
-    /// vxlan/tunnels: the TTL, 1-255 or inherit (0).
+    /// vxlan/tunnels/geneve: the TTL, 1-255 or inherit (0).
     #[arg(long, visible_alias = "hoplimit", value_name = "N", value_parser = ttl, help_heading = HEADING)]
     pub ttl: Option<u8>,
     /// vxlan: learn remote MACs (the default).
@@ -92,6 +95,12 @@ pub struct Add {
     /// gre/gretap: the key, both ways (a number or a dotted quad).
     #[arg(long, value_name = "KEY", value_parser = gre_key, help_heading = HEADING)]
     pub key: Option<u32>,
+    /// geneve: the TOS, in hex as ip reads it (10 is 0x10), or inherit.
+    #[arg(long, visible_alias = "dsfield", value_name = "TOS", value_parser = tos, help_heading = HEADING)]
+    pub tos: Option<u8>,
+    /// vrf: its routing table, a number or main, local, default.
+    #[arg(long, value_name = "TABLE", value_parser = crate::route::parse_table, help_heading = HEADING)]
+    pub table: Option<u32>,
     /// Any kind: the new link's MTU.
     #[arg(long, value_name = "N", value_parser = number::<u32>, help_heading = HEADING)]
     pub mtu: Option<u32>,
@@ -121,7 +130,7 @@ fn kind(text: &str) -> Result<Kind> {
     Kind::from_str(text, false).map_err(|_| {
         Error::invalid(format!("link add: unknown type {}", quote(text))).with_hint(
             "the kinds are veth, bridge, vlan, macvlan, macvtap, ipvlan, dummy, bond, vxlan, gre, \
-             gretap, ipip, sit, wireguard",
+             gretap, ipip, sit, wireguard, vrf, ifb, geneve",
         )
     })
 }
@@ -161,6 +170,21 @@ fn ttl(text: &str) -> Result<u8> {
     })
 }
 
+/// A TOS as ip reads it: inherit (1) or hex, with or without 0x (ip's rtnl_dsfield_a2n: `tos 10`
+/// is 0x10).
+fn tos(text: &str) -> Result<u8> {
+    if text == "inherit" {
+        return Ok(1);
+    }
+    let digits = text.strip_prefix("0x").unwrap_or(text);
+    u8::from_str_radix(digits, 16).map_err(|_| {
+        Error::invalid(format!(
+            "link add: invalid tos {}: give a hex value 0-ff or inherit",
+            quote(text)
+        ))
+    })
+}
+
 /// A GRE key: a number or a dotted quad, as ip reads `key`.
 fn gre_key(text: &str) -> Result<u32> {
     if let Ok(quad) = text.parse::<Ipv4Addr>() {
@@ -192,7 +216,11 @@ impl Add {
     /// The words that belong to other kinds (ip refuses them as unknown options).
     fn foreign_words(&self, kind: Kind) -> Vec<&'static str> {
         let given = [
-            ("id", self.id.is_some(), matches!(kind, Kind::Vlan | Kind::Vxlan)),
+            (
+                "id",
+                self.id.is_some(),
+                matches!(kind, Kind::Vlan | Kind::Vxlan | Kind::Geneve),
+            ),
             ("protocol", self.protocol.is_some(), kind == Kind::Vlan),
             ("mode", !self.mode.is_empty(), kind.has_mode()),
             ("miimon", self.miimon.is_some(), kind == Kind::Bond),
@@ -200,16 +228,26 @@ impl Add {
             (
                 "remote",
                 self.remote.is_some(),
-                kind.is_tunnel() || kind == Kind::Vxlan,
+                kind.is_tunnel() || matches!(kind, Kind::Vxlan | Kind::Geneve),
             ),
             (
                 "local",
                 self.local.is_some(),
                 kind.is_tunnel() || kind == Kind::Vxlan,
             ),
-            ("ttl", self.ttl.is_some(), kind.is_tunnel() || kind == Kind::Vxlan),
+            (
+                "ttl",
+                self.ttl.is_some(),
+                kind.is_tunnel() || matches!(kind, Kind::Vxlan | Kind::Geneve),
+            ),
+            ("tos", self.tos.is_some(), kind == Kind::Geneve),
+            ("table", self.table.is_some(), kind == Kind::Vrf),
             ("group", self.group.is_some(), kind == Kind::Vxlan),
-            ("dstport", self.dstport.is_some(), kind == Kind::Vxlan),
+            (
+                "dstport",
+                self.dstport.is_some(),
+                matches!(kind, Kind::Vxlan | Kind::Geneve),
+            ),
             ("learning", self.learning || self.nolearning, kind == Kind::Vxlan),
             (
                 "key",
@@ -294,7 +332,9 @@ impl Add {
                 options.extend(self.priority.map(BridgeOption::Priority));
                 (!options.is_empty()).then(|| InfoData::Bridge(BridgeOption::attributes(&options)))
             }
-            Kind::Dummy | Kind::Wireguard | Kind::Veth => None,
+            Kind::Vrf => Some(self.vrf()?),
+            Kind::Geneve => Some(self.geneve()?),
+            Kind::Dummy | Kind::Wireguard | Kind::Ifb | Kind::Veth => None,
         })
     }
 
@@ -418,6 +458,44 @@ impl Add {
             info.push(InfoVxlan::Learning(self.learning));
         }
         Ok(InfoData::Vxlan(info))
+    }
+
+    /// The kernel refuses a vrf without its table: said here, before anything is asked.
+    fn vrf(&self) -> Result<InfoData> {
+        let table = self
+            .table
+            .ok_or_else(|| refuse(Kind::Vrf, "table TABLE is required".into()))?;
+        Ok(InfoData::Vrf(vec![InfoVrf::TableId(table)]))
+    }
+
+    /// A geneve as ip makes it: id and a unicast remote required; ttl, tos and the flow label
+    /// always sent (0 unless given, as ip does), dstport only when given.
+    fn geneve(&self) -> Result<InfoData> {
+        let id = self
+            .id
+            .ok_or_else(|| refuse(Kind::Geneve, "id VNI is required".into()))?;
+        if id > 0xff_ffff {
+            return Err(refuse(Kind::Geneve, format!("id {id} is outside 0-16777215")));
+        }
+        let mut info = vec![InfoGeneve::Id(id)];
+        match self.remote {
+            None => return Err(refuse(Kind::Geneve, "remote IP is required".into())),
+            Some(ip) if ip.is_multicast() || ip.is_unspecified() => {
+                return Err(refuse(
+                    Kind::Geneve,
+                    format!("remote {ip} is not a unicast address"),
+                ))
+            }
+            Some(IpAddr::V4(ip)) => info.push(InfoGeneve::Remote(ip)),
+            Some(IpAddr::V6(ip)) => info.push(InfoGeneve::Remote6(ip)),
+        }
+        info.extend([
+            InfoGeneve::Label(0),
+            InfoGeneve::Ttl(self.ttl.unwrap_or(0)),
+            InfoGeneve::Tos(self.tos.unwrap_or(0)),
+        ]);
+        info.extend(self.dstport.filter(|p| *p != 0).map(InfoGeneve::Port));
+        Ok(InfoData::Geneve(info))
     }
 
     /// A tunnel's endpoints, which must be IPv4 for these kinds (gre6 and ip6tnl are others).
@@ -614,6 +692,62 @@ mod tests {
         );
         assert!(matches!(br.data, Some(InfoData::Bridge(_))));
         assert_eq!(add("br1 type bridge").unwrap().data, None);
+    }
+
+    #[test]
+    fn reads_vrf_ifb_and_geneve_forms() {
+        assert_eq!(
+            add("red type vrf table 10").unwrap().data,
+            Some(InfoData::Vrf(vec![InfoVrf::TableId(10)]))
+        );
+        assert_eq!(
+            add("blue type vrf table main").unwrap().data,
+            Some(InfoData::Vrf(vec![InfoVrf::TableId(254)]))
+        );
+        let ifb = add("ifb0 type ifb").unwrap();
+        assert_eq!((ifb.kind, ifb.data), (Kind::Ifb, None));
+        let geneve = add("gn0 type geneve id 42 remote 10.0.0.2 ttl 64 tos 10 dstport 6081").unwrap();
+        assert_eq!(
+            geneve.data,
+            Some(InfoData::Geneve(vec![
+                InfoGeneve::Id(42),
+                InfoGeneve::Remote(Ipv4Addr::new(10, 0, 0, 2)),
+                InfoGeneve::Label(0),
+                InfoGeneve::Ttl(64),
+                InfoGeneve::Tos(0x10),
+                InfoGeneve::Port(6081),
+            ]))
+        );
+        let Some(InfoData::Geneve(info)) = add("gn1 type geneve id 1 remote fd00::2 tos inherit")
+            .unwrap()
+            .data
+        else {
+            panic!("geneve")
+        };
+        assert!(info.contains(&InfoGeneve::Remote6("fd00::2".parse().unwrap())));
+        assert!(info.contains(&InfoGeneve::Tos(1)) && info.contains(&InfoGeneve::Ttl(0)));
+        for (line, needle) in [
+            ("red type vrf", "table TABLE is required"),
+            ("red type vrf table 0", "invalid table"),
+            ("red type vrf table x", "invalid table"),
+            ("red type vrf id 3", "id is not an option"),
+            ("d0 type dummy table 10", "table is not an option"),
+            ("i0 type ifb mode l2", "mode is not an option"),
+            ("g0 type geneve remote 10.0.0.2", "id VNI is required"),
+            ("g0 type geneve id 5", "remote IP is required"),
+            ("g0 type geneve id 16777216 remote 10.0.0.2", "outside 0-16777215"),
+            ("g0 type geneve id 5 remote 239.1.1.1", "not a unicast"),
+            ("g0 type geneve id 5 remote 10.0.0.2 tos 100", "invalid tos"),
+            (
+                "g0 type geneve id 5 remote 10.0.0.2 local 10.0.0.1",
+                "local is not an option",
+            ),
+            ("x0 type vxlan id 5 tos 10", "tos is not an option"),
+        ] {
+            let e = add(line).unwrap_err();
+            assert_eq!(e.exit_code(), 7, "{line}: {}", e.message);
+            assert!(e.message.contains(needle), "{line}: {}", e.message);
+        }
     }
 
     #[test]
