@@ -359,6 +359,40 @@ fn an_ifb_is_made_as_ip_shows_it() {
     assert!(sh(&format!("ip -n {n} link show ifb7")).code != 0, "ifb7 is gone");
 }
 
+/// ip's `vrf NAME` in route add/del/show/flush names the vrf's table: a missing vrf is exit 3, a
+/// link that is no vrf exit 7, nothing changed (this kernel has no vrf; the guest proof routes
+/// through one).
+#[test]
+fn route_vrf_refuses_a_missing_vrf_or_another_link() {
+    let lab = lab!();
+    let n = lab.netns("rv");
+    ns(&["add", &n]).ok();
+    sh_ok(&format!(
+        "ip -n {n} link add p0 type veth peer name p1 && ip -n {n} link set p0 up && ip -n {n} addr add 10.7.0.1/24 dev p0"
+    ));
+    for (words, code, needle) in [
+        (
+            "route add 10.1.0.0/16 via 10.7.0.2 vrf nosuch",
+            3,
+            "vrf 'nosuch' not found",
+        ),
+        (
+            "route add 10.1.0.0/16 via 10.7.0.2 vrf p0",
+            7,
+            "'p0' is not a vrf",
+        ),
+        ("route del 10.7.0.0/24 vrf p0", 7, "'p0' is not a vrf"),
+        ("route flush vrf nosuch", 3, "vrf 'nosuch' not found"),
+        ("route show vrf p1", 7, "'p1' is not a vrf"),
+    ] {
+        let mut args = vec!["-n", n.as_str()];
+        args.extend(words.split(' '));
+        assert_unchanged(state_snapshot, || {
+            ns(&args).fails(code, needle);
+        });
+    }
+}
+
 /// `link set X master BR` / `nomaster` as ip: the link becomes a port of the bridge and leaves it
 /// (ip -j's master); a missing master is exit 3 with nothing changed; --atomic puts it back.
 #[test]
@@ -424,6 +458,7 @@ fn link_kinds_proof_in_the_guest_kit() {
         "PROOF ok: geneve pings over the tunnel",
         "PROOF ok: show of va (veth) agrees with ip -d -j",
         "PROOF ok: show of red (vrf) agrees with ip -d -j",
+        "PROOF ok: route add ... vrf red",
     ] {
         assert!(stdout.contains(needle), "no '{needle}' in:\n{stdout}");
     }
