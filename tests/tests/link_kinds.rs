@@ -2,7 +2,7 @@
 //! set master/nomaster`, with `ip -d -j link show`, sysfs and pings as oracles. This machine's
 //! kernel has macvlan, macvtap, vxlan and ifb: a macvlan container network, a standalone vxlan
 //! between two namespaces and an ifb are proved here; the kinds it lacks (vlan, bond, dummy,
-//! ipvlan, the tunnels, wireguard, vrf, geneve) are refused here with exit 6 and proved in the
+//! ipvlan, the tunnels, wireguard, vrf, geneve, the IPv6 tunnels) are refused here with exit 6 and proved in the
 //! guest kit's Debian kernel (tests/guest/link-kinds-proof, run by the last test).
 
 use serde_json::Value;
@@ -291,6 +291,12 @@ fn link_add_refuses_before_any_change() {
         ("wg0 type wireguard", "wireguard"),
         ("red type vrf table 10", "vrf"),
         ("gn0 type geneve id 42 remote 10.0.0.2 dstport 6081", "geneve"),
+        (
+            "t6 type ip6tnl mode ip6ip6 remote fd00::2 local fd00::1",
+            "ip6_tunnel",
+        ),
+        ("g6 type ip6gre remote fd00::2 key 5", "ip6_gre"),
+        ("g7 type ip6gretap remote fd00::2 encaplimit none", "ip6_gre"),
     ] {
         let mut args = vec!["-n", n.as_str(), "link", "add"];
         args.extend(words.split(' '));
@@ -311,6 +317,7 @@ fn link_add_refuses_before_any_change() {
         ("gn0 type geneve id 42", 7, "remote IP is required"),
         ("gn0 type geneve id 42 remote 10.0.0.2 tos 1000", 7, "invalid tos"),
         ("i0 type ifb mode l2", 7, "mode is not an option"),
+        ("t6 type ip6tnl remote 10.0.0.2", 7, "is not IPv6"),
         ("p0 type ifb", 4, "exists"),
     ] {
         let mut args = vec!["-n", n.as_str(), "link", "add"];
@@ -427,7 +434,7 @@ fn link_set_master_and_nomaster() {
 
 /// The kinds this kernel lacks, end to end in the guest kit's Debian kernel under QEMU: a VLAN
 /// trunk, an active-backup bond failing over under a ping, dummy, ipvlan and the gre, gretap,
-/// ipip, sit and geneve tunnels with pings, a vrf whose table's route answers only inside it, ip
+/// ipip, sit, geneve, ip6gre, ip6gretap and ip6tnl tunnels with pings, a vrf whose table's route answers only inside it, ip
 /// -d -j as the oracle (tests/guest/link-kinds-proof).
 #[test]
 fn link_kinds_proof_in_the_guest_kit() {
@@ -459,6 +466,9 @@ fn link_kinds_proof_in_the_guest_kit() {
         "PROOF ok: show of va (veth) agrees with ip -d -j",
         "PROOF ok: show of red (vrf) agrees with ip -d -j",
         "PROOF ok: route add ... vrf red",
+        "PROOF ok: ip6gre pings over the tunnel",
+        "PROOF ok: ip6gretap pings over the tunnel",
+        "PROOF ok: ip6tnl pings over the tunnel",
     ] {
         assert!(stdout.contains(needle), "no '{needle}' in:\n{stdout}");
     }

@@ -1,5 +1,6 @@
 //! The details of the link kinds `vnet-ns link add` makes (vlan, macvlan, macvtap, ipvlan, dummy,
-//! bond, vxlan, gre, gretap, ipip, sit, wireguard, vrf, ifb, geneve), as `ip -d -j link show`
+//! bond, vxlan, gre, gretap, ipip, sit, wireguard, vrf, ifb, geneve, ip6gre, ip6gretap, ip6tnl),
+//! as `ip -d -j link show`
 //! names them: `linkinfo.info_kind` and `linkinfo.info_data` (id, protocol, mode, miimon,
 //! primary, remote, local, ttl, ikey, port, table...), and a bond's or a vrf's slave's
 //! `info_slave_kind` and `info_slave_data`.
@@ -9,9 +10,9 @@
 //! link (a bridge's info_data is large and `vnet-bridge show` prints its own view of it).
 
 use netlink_packet_route::link::{
-    BondMode, InfoBond, InfoBondPort, InfoData, InfoGeneve, InfoGre, InfoIpTunnel, InfoIpVlan, InfoMacVlan,
-    InfoMacVtap, InfoPortData, InfoPortKind, InfoVlan, InfoVrf, InfoVxlan, IpVlanMode, LinkAttribute,
-    LinkInfo, MacVlanMode, VlanProtocol,
+    BondMode, InfoBond, InfoBondPort, InfoData, InfoGeneve, InfoGre, InfoGre6, InfoIpTunnel, InfoIpVlan,
+    InfoMacVlan, InfoMacVtap, InfoPortData, InfoPortKind, InfoVlan, InfoVrf, InfoVxlan, Ip6TunnelFlags,
+    IpVlanMode, LinkAttribute, LinkInfo, MacVlanMode, VlanProtocol,
 };
 use netlink_packet_route::AddressFamily;
 use rtnetlink::packet_core::{NlaBuffer, ParseableParametrized};
@@ -34,6 +35,9 @@ pub const DETAILED_KINDS: &[&str] = &[
     "vrf",
     "ifb",
     "geneve",
+    "ip6gre",
+    "ip6gretap",
+    "ip6tnl",
 ];
 
 /// The master kinds whose slaves carry details of their own (info_slave_kind, info_slave_data).
@@ -121,6 +125,15 @@ pub struct KindData {
     /// vrf: its routing table.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub table: Option<u32>,
+    /// ip6gre, ip6gretap, ip6tnl: the encapsulation limit (absent with `encaplimit none`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encap_limit: Option<u8>,
+    /// ip6gre, ip6gretap, ip6tnl: true with `encaplimit none`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip6_tnl_f_ign_encap_limit: Option<bool>,
+    /// ip6tnl: its mode, "ip6ip6", "ipip6" or "any".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proto: Option<String>,
     /// geneve: true for a metadata-collecting geneve (ip's `external`; then nothing else is shown).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external: Option<bool>,
@@ -168,7 +181,7 @@ impl LinkDetails {
         };
         for info in &infos {
             match info {
-                LinkInfo::Data(data) if detailed => details.info_data = kind_data(data),
+                LinkInfo::Data(data) if detailed => details.info_data = kind_data(kind, data),
                 LinkInfo::PortKind(InfoPortKind::Bond) => details.info_slave_kind = Some("bond".into()),
                 LinkInfo::PortKind(InfoPortKind::Vrf) => details.info_slave_kind = Some("vrf".into()),
                 LinkInfo::PortData(InfoPortData::BondPort(port)) => {
@@ -194,7 +207,7 @@ impl LinkDetails {
 }
 
 /// The settings of one kind's InfoData; None for kinds reported without data.
-fn kind_data(data: &InfoData) -> Option<KindData> {
+fn kind_data(kind: &str, data: &InfoData) -> Option<KindData> {
     match data {
         InfoData::Vlan(attrs) => Some(vlan(attrs)),
         InfoData::MacVlan(attrs) => Some(macvlan(attrs)),
@@ -203,7 +216,10 @@ fn kind_data(data: &InfoData) -> Option<KindData> {
         InfoData::Bond(attrs) => Some(bond(attrs)),
         InfoData::Vxlan(attrs) => Some(vxlan(attrs)),
         InfoData::GreTun(attrs) | InfoData::GreTap(attrs) => Some(gre(attrs)),
+        // ipip and sit share ip6tnl's attributes; ip shows the IPv6 ones for ip6tnl only.
+        InfoData::IpTunnel(attrs) if kind == "ip6tnl" => Some(ip6tnl(attrs)),
         InfoData::IpTunnel(attrs) => Some(ip_tunnel(attrs)),
+        InfoData::GreTun6(attrs) | InfoData::GreTap6(attrs) => Some(gre6(attrs)),
         InfoData::Vrf(attrs) => Some(KindData {
             table: vrf_table(attrs),
             ..KindData::default()
@@ -402,6 +418,66 @@ fn gre(attrs: &[InfoGre]) -> KindData {
             _ => {}
         }
     }
+    data
+}
+
+/// IFLA_GRE_FLAGS, which netlink-packet-route 0.34 leaves to its generic DefaultNla (no InfoGre6
+/// variant): the IPv6 tunnel flags of an ip6gre.
+const IFLA_GRE_FLAGS: u16 = 13;
+
+/// The encaplimit as ip -d -j shows it: the limit, or ip6_tnl_f_ign_encap_limit with none.
+fn encap_limit(data: &mut KindData, limit: Option<u8>, flags: Ip6TunnelFlags) {
+    if flags.contains(Ip6TunnelFlags::IgnEncapLimit) {
+        data.ip6_tnl_f_ign_encap_limit = Some(true);
+    } else {
+        data.encap_limit = limit;
+    }
+}
+
+fn gre6(attrs: &[InfoGre6]) -> KindData {
+    use rtnetlink::packet_core::Nla;
+    let mut data = KindData::default();
+    let (mut limit, mut flags) = (None, Ip6TunnelFlags::empty());
+    for attr in attrs {
+        match attr {
+            InfoGre6::Remote(ip) if !ip.is_unspecified() => data.remote = Some(ip.to_string()),
+            InfoGre6::Local(ip) if !ip.is_unspecified() => data.local = Some(ip.to_string()),
+            InfoGre6::Ttl(ttl) => data.ttl = Some(*ttl),
+            InfoGre6::Link(index) if *index != 0 => data.pending.link = Some(*index),
+            InfoGre6::IKey(key) if *key != 0 => data.ikey = Some(Ipv4Addr::from(*key).to_string()),
+            InfoGre6::OKey(key) if *key != 0 => data.okey = Some(Ipv4Addr::from(*key).to_string()),
+            InfoGre6::EncapLimit(n) => limit = Some(*n),
+            InfoGre6::Other(nla) if nla.kind() == IFLA_GRE_FLAGS && nla.value_len() == 4 => {
+                let mut value = [0; 4];
+                nla.emit_value(&mut value);
+                flags = Ip6TunnelFlags::from_bits_retain(u32::from_ne_bytes(value));
+            }
+            _ => {}
+        }
+    }
+    encap_limit(&mut data, limit, flags);
+    data
+}
+
+fn ip6tnl(attrs: &[InfoIpTunnel]) -> KindData {
+    let mut data = ip_tunnel(attrs);
+    let (mut limit, mut flags) = (None, Ip6TunnelFlags::empty());
+    for attr in attrs {
+        match attr {
+            InfoIpTunnel::Protocol(proto) => {
+                data.proto = match u8::from(*proto) {
+                    4 => Some("ipip6".into()),
+                    41 => Some("ip6ip6".into()),
+                    0 => Some("any".into()),
+                    _ => None,
+                }
+            }
+            InfoIpTunnel::EncapLimit(n) => limit = Some(*n),
+            InfoIpTunnel::Ipv6Flags(f) => flags = *f,
+            _ => {}
+        }
+    }
+    encap_limit(&mut data, limit, flags);
     data
 }
 

@@ -14,9 +14,11 @@ use vnet_common::{Journal, Result, Verb};
 ///
 /// The same records as `show`, with the kind's details (`linkinfo`: info_kind and info_data under
 /// ip -d -j's names) for vlan, macvlan, macvtap, ipvlan, dummy, bond, vxlan, gre, gretap, ipip,
-/// sit, wireguard, vrf, ifb and geneve links, and a bond's or vrf's slaves. The filters select as ip's do: `up` the links that are up, `master
-/// BR` the ports of BR, `nomaster` the links of no master, `type KIND` the links of that kind
-/// (`type bridge_slave`: the ports of any bridge; bond_slave, vrf_slave: of any bond, vrf). A missing IF or master BR is exit 3.
+/// sit, wireguard, vrf, ifb, geneve, ip6gre, ip6gretap and ip6tnl links, and a bond's or vrf's
+/// slaves. The filters select as ip's do: `up` the links that are up, `master BR` the ports of
+/// BR, `nomaster` the links of no master, `type KIND` the links of that kind (`type
+/// bridge_slave`: the ports of any bridge; bond_slave, vrf_slave: of any bond, vrf). A missing IF
+/// or master BR is exit 3.
 #[derive(Debug, clap::Args)]
 pub struct Show {
     /// Only this link.
