@@ -1,9 +1,9 @@
 //! End-to-end tests of `vnet-ns link add` (issue 21's link kinds), `link del ... type T` and `link
 //! set master/nomaster`, with `ip -d -j link show`, sysfs and pings as oracles. This machine's
-//! kernel has macvlan, macvtap and vxlan: a macvlan container network and a standalone vxlan
-//! between two namespaces are proved here; the kinds it lacks (vlan, bond, dummy, ipvlan, the
-//! tunnels, wireguard) are refused here with exit 6 and proved in the guest kit's Debian kernel
-//! (tests/guest/link-kinds-proof, run by the last test).
+//! kernel has macvlan, macvtap, vxlan and ifb: a macvlan container network, a standalone vxlan
+//! between two namespaces and an ifb are proved here; the kinds it lacks (vlan, bond, dummy,
+//! ipvlan, the tunnels, wireguard, vrf, geneve, the IPv6 tunnels) are refused here with exit 6 and proved in the
+//! guest kit's Debian kernel (tests/guest/link-kinds-proof, run by the last test).
 
 use serde_json::Value;
 use std::path::Path;
@@ -289,6 +289,14 @@ fn link_add_refuses_before_any_change() {
         ("t0 type ipip remote 10.0.0.2", "ipip"),
         ("s0 type sit remote 10.0.0.2", "sit"),
         ("wg0 type wireguard", "wireguard"),
+        ("red type vrf table 10", "vrf"),
+        ("gn0 type geneve id 42 remote 10.0.0.2 dstport 6081", "geneve"),
+        (
+            "t6 type ip6tnl mode ip6ip6 remote fd00::2 local fd00::1",
+            "ip6_tunnel",
+        ),
+        ("g6 type ip6gre remote fd00::2 key 5", "ip6_gre"),
+        ("g7 type ip6gretap remote fd00::2 encaplimit none", "ip6_gre"),
     ] {
         let mut args = vec!["-n", n.as_str(), "link", "add"];
         args.extend(words.split(' '));
@@ -304,6 +312,13 @@ fn link_add_refuses_before_any_change() {
         ("x0 type vxlan id 5 dev nosuch", 3, "'nosuch' not found"),
         ("p1 link p0 type macvlan", 4, "exists"),
         ("m0 type macvlan", 7, "link PARENT is required"),
+        ("red type vrf", 7, "table TABLE is required"),
+        ("red type vrf table 0", 7, "invalid table"),
+        ("gn0 type geneve id 42", 7, "remote IP is required"),
+        ("gn0 type geneve id 42 remote 10.0.0.2 tos 1000", 7, "invalid tos"),
+        ("i0 type ifb mode l2", 7, "mode is not an option"),
+        ("t6 type ip6tnl remote 10.0.0.2", 7, "is not IPv6"),
+        ("p0 type ifb", 4, "exists"),
     ] {
         let mut args = vec!["-n", n.as_str(), "link", "add"];
         args.extend(words.split(' '));
@@ -316,6 +331,73 @@ fn link_add_refuses_before_any_change() {
     let run = vnet_stdin("vnet-ns", &["--batch", "-", "--atomic"], &batch);
     assert_eq!(run.code, 3, "{run:?}");
     assert_eq!(state_snapshot(), before, "the macvlan was deleted again");
+}
+
+/// An ifb (this kernel has it), named or the kernel's ifbN: the record and `show` are ip -d -j's
+/// link (kind, index), `link show type ifb` lists both, `link delete X type ifb` removes it.
+#[test]
+fn an_ifb_is_made_as_ip_shows_it() {
+    let lab = lab!();
+    let n = lab.netns("ifb");
+    ns(&["add", &n]).ok();
+    let out = ns(&["-n", &n, "link", "add", "ifb7", "type", "ifb"]).ok().json();
+    assert_eq!(out["changed"], true, "{out}");
+    let theirs = ip_detail(Some(&n), "ifb7");
+    assert_eq!(out["interface"]["index"], theirs["ifindex"], "{out}\n{theirs}");
+    assert_eq!(theirs["linkinfo"]["info_kind"], "ifb", "{theirs}");
+    assert_details_match(&out["interface"], &theirs);
+    assert_details_match(&shown(&n, "ifb7"), &theirs);
+    // No name: the kernel's ifb%d, the lowest free one in the namespace.
+    let out = ns(&["-n", &n, "link", "add", "type", "ifb"]).ok().json();
+    assert_eq!(out["interface"]["name"], "ifb0", "{out}");
+    assert_details_match(&out["interface"], &ip_detail(Some(&n), "ifb0"));
+    let listed = ns(&["-n", &n, "link", "show", "type", "ifb"]).ok().json();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "{listed}");
+    assert!(names.contains(&"ifb0") && names.contains(&"ifb7"), "{listed}");
+    let theirs = ip_json(&format!("-n {n} link show type ifb"));
+    assert_eq!(theirs.as_array().unwrap().len(), 2, "ip agrees: {theirs}");
+    ns(&["-n", &n, "link", "delete", "ifb7", "type", "ifb"]).ok();
+    assert!(sh(&format!("ip -n {n} link show ifb7")).code != 0, "ifb7 is gone");
+}
+
+/// ip's `vrf NAME` in route add/del/show/flush names the vrf's table: a missing vrf is exit 3, a
+/// link that is no vrf exit 7, nothing changed (this kernel has no vrf; the guest proof routes
+/// through one).
+#[test]
+fn route_vrf_refuses_a_missing_vrf_or_another_link() {
+    let lab = lab!();
+    let n = lab.netns("rv");
+    ns(&["add", &n]).ok();
+    sh_ok(&format!(
+        "ip -n {n} link add p0 type veth peer name p1 && ip -n {n} link set p0 up && ip -n {n} addr add 10.7.0.1/24 dev p0"
+    ));
+    for (words, code, needle) in [
+        (
+            "route add 10.1.0.0/16 via 10.7.0.2 vrf nosuch",
+            3,
+            "vrf 'nosuch' not found",
+        ),
+        (
+            "route add 10.1.0.0/16 via 10.7.0.2 vrf p0",
+            7,
+            "'p0' is not a vrf",
+        ),
+        ("route del 10.7.0.0/24 vrf p0", 7, "'p0' is not a vrf"),
+        ("route flush vrf nosuch", 3, "vrf 'nosuch' not found"),
+        ("route show vrf p1", 7, "'p1' is not a vrf"),
+    ] {
+        let mut args = vec!["-n", n.as_str()];
+        args.extend(words.split(' '));
+        assert_unchanged(state_snapshot, || {
+            ns(&args).fails(code, needle);
+        });
+    }
 }
 
 /// `link set X master BR` / `nomaster` as ip: the link becomes a port of the bridge and leaves it
@@ -352,7 +434,8 @@ fn link_set_master_and_nomaster() {
 
 /// The kinds this kernel lacks, end to end in the guest kit's Debian kernel under QEMU: a VLAN
 /// trunk, an active-backup bond failing over under a ping, dummy, ipvlan and the gre, gretap,
-/// ipip and sit tunnels with pings, ip -d -j as the oracle (tests/guest/link-kinds-proof).
+/// ipip, sit, geneve, ip6gre, ip6gretap and ip6tnl tunnels with pings, a vrf whose table's route answers only inside it, ip
+/// -d -j as the oracle (tests/guest/link-kinds-proof).
 #[test]
 fn link_kinds_proof_in_the_guest_kit() {
     if !privileged("link_kinds_proof_in_the_guest_kit") {
@@ -377,6 +460,15 @@ fn link_kinds_proof_in_the_guest_kit() {
         "PROOF ok: ipip pings over the tunnel",
         "PROOF ok: sit pings over the tunnel",
         "PROOF ok: ipvlan pings its parent's namespace peer",
+        "PROOF ok: vrf: a ping bound to the vrf reaches its table's route",
+        "PROOF ok: vrf: no ping outside the vrf",
+        "PROOF ok: geneve pings over the tunnel",
+        "PROOF ok: show of va (veth) agrees with ip -d -j",
+        "PROOF ok: show of red (vrf) agrees with ip -d -j",
+        "PROOF ok: route add ... vrf red",
+        "PROOF ok: ip6gre pings over the tunnel",
+        "PROOF ok: ip6gretap pings over the tunnel",
+        "PROOF ok: ip6tnl pings over the tunnel",
     ] {
         assert!(stdout.contains(needle), "no '{needle}' in:\n{stdout}");
     }

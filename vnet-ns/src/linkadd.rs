@@ -5,7 +5,8 @@
 //! own module autoload) is exit 6 naming the module.
 
 use netlink_packet_route::link::{
-    InfoBond, InfoData, InfoGre, InfoIpTunnel, InfoKind, InfoVeth, InfoVxlan, LinkAttribute, LinkMessage,
+    InfoBond, InfoData, InfoGre, InfoGre6, InfoIpTunnel, InfoKind, InfoVeth, InfoVxlan, LinkAttribute,
+    LinkMessage,
 };
 use netlink_packet_route::RouteNetlinkMessage;
 use rtnetlink::packet_core::NLM_F_ECHO;
@@ -33,6 +34,12 @@ pub enum Kind {
     Ipip,
     Sit,
     Wireguard,
+    Vrf,
+    Ifb,
+    Geneve,
+    Ip6gre,
+    Ip6gretap,
+    Ip6tnl,
     Veth,
     Bridge,
 }
@@ -58,6 +65,12 @@ impl Kind {
             Kind::Ipip => (InfoKind::IpIp, "ipip", "ipip"),
             Kind::Sit => (InfoKind::SitTun, "sit", "sit"),
             Kind::Wireguard => (InfoKind::Wireguard, "wireguard", "wireguard"),
+            Kind::Vrf => (InfoKind::Vrf, "vrf", "vrf"),
+            Kind::Ifb => (InfoKind::Ifb, "ifb", "ifb"),
+            Kind::Geneve => (InfoKind::Geneve, "geneve", "geneve"),
+            Kind::Ip6gre => (InfoKind::GreTun6, "ip6_gre", "ip6gre"),
+            Kind::Ip6gretap => (InfoKind::GreTap6, "ip6_gre", "ip6gretap"),
+            Kind::Ip6tnl => (InfoKind::Ip6Tnl, "ip6_tunnel", "ip6tnl"),
             Kind::Veth => (InfoKind::Veth, "veth", "veth"),
             Kind::Bridge => (InfoKind::Bridge, "bridge", "bridge"),
         }
@@ -70,7 +83,15 @@ impl Kind {
 
     /// Kinds with a `mode` word.
     pub fn has_mode(self) -> bool {
-        matches!(self, Kind::Macvlan | Kind::Macvtap | Kind::Ipvlan | Kind::Bond)
+        matches!(
+            self,
+            Kind::Macvlan | Kind::Macvtap | Kind::Ipvlan | Kind::Bond | Kind::Ip6tnl
+        )
+    }
+
+    /// The IPv6 tunnels.
+    pub fn is_ip6_tunnel(self) -> bool {
+        matches!(self, Kind::Ip6gre | Kind::Ip6gretap | Kind::Ip6tnl)
     }
 
     /// The IPv4 tunnels.
@@ -80,7 +101,7 @@ impl Kind {
 
     /// Kinds whose `dev IF` is the underlying device.
     pub fn has_underlying_dev(self) -> bool {
-        self.is_tunnel() || self == Kind::Vxlan
+        self.is_tunnel() || self.is_ip6_tunnel() || self == Kind::Vxlan
     }
 }
 
@@ -213,6 +234,7 @@ async fn message(
             Some(InfoData::Vxlan(info)) => info.push(InfoVxlan::Link(index)),
             Some(InfoData::GreTun(info) | InfoData::GreTap(info)) => info.push(InfoGre::Link(index)),
             Some(InfoData::IpTunnel(info)) => info.push(InfoIpTunnel::Link(index)),
+            Some(InfoData::GreTun6(info) | InfoData::GreTap6(info)) => info.push(InfoGre6::Link(index)),
             _ => unreachable!("only vxlan and tunnels take an underlying dev"),
         }
     }

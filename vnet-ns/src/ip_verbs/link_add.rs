@@ -1,15 +1,18 @@
 //! `link add`: a new link of a kind ip makes (vlan, macvlan, macvtap, ipvlan, dummy, bond, vxlan,
-//! gre, gretap, ipip, sit, wireguard), in ip's grammar: `link add [link PARENT] name NAME type KIND
+//! gre, gretap, ipip, sit, wireguard, vrf, ifb, geneve, ip6gre, ip6gretap, ip6tnl), in ip's grammar: `link add [link PARENT] name NAME type KIND
 //! [options]`, also `link add NAME type KIND ...` and `link add dev NAME ...`. The words are
 //! checked here into a [`NewLink`]; the request is made by crate::linkadd.
 
 use crate::linkadd::{self, Common, Kind, LinkAdded, NewLink};
 use crate::NsCtx;
 use netlink_packet_route::link::{
-    BondMode, InfoBond, InfoData, InfoGre, InfoIpTunnel, InfoIpVlan, InfoMacVlan, InfoMacVtap, InfoVlan,
-    InfoVxlan, IpVlanFlags, IpVlanMode, MacVlanMode, VlanProtocol,
+    BondMode, InfoBond, InfoData, InfoGeneve, InfoGre, InfoGre6, InfoIpTunnel, InfoIpVlan, InfoMacVlan,
+    InfoMacVtap, InfoVlan, InfoVrf, InfoVxlan, IpVlanFlags, IpVlanMode, MacVlanMode, VlanProtocol,
 };
-use std::net::{IpAddr, Ipv4Addr};
+use netlink_packet_route::link::{GreIOFlags, Ip6TunnelFlags};
+use netlink_packet_route::IpProtocol;
+use rtnetlink::packet_core::DefaultNla;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use vnet_common::bridge_keywords::BridgeKeywords;
 use vnet_common::bridge_options::BridgeOption;
 use vnet_common::error::quote;
@@ -25,8 +28,12 @@ use vnet_common::{Error, Journal, Result, Verb};
 /// dummy; bond (mode NAME|0-6, miimon MS, primary IF; slaves join with `link set IF master BOND`);
 /// vxlan (id VNI, remote IP | group IP, local IP, dev IF, dstport PORT, ttl N|inherit,
 /// learning|nolearning); gre, gretap, ipip, sit (remote IP, local IP, ttl N|inherit, dev IF;
-/// key K for gre and gretap); wireguard (the link only). Any kind also takes ip's mtu N, address
-/// MAC, up and netns NS (the link is made in NS, in one request).
+/// key K for gre and gretap); wireguard (the link only); vrf (table N|main|local|default,
+/// required; slaves join with `link set IF master VRF`); ifb (no options); geneve (id VNI and
+/// remote IP, required; ttl N|inherit, tos TOS|inherit, dstport PORT); ip6gre, ip6gretap and
+/// ip6tnl (remote IP6, local IP6, ttl|hoplimit N|inherit (64), encaplimit N|none (4), dev IF; key
+/// K for ip6gre and ip6gretap; mode ip6ip6|ipip6|any (any) for ip6tnl). Any kind also takes ip's
+/// mtu N, address MAC, up and netns NS (the link is made in NS, in one request).
 ///
 /// `dev NAME` names the new link when no NAME comes first; for vxlan and the tunnels a `dev` after
 /// the name is the underlying device, as ip reads it. Every word is checked before anything is
@@ -48,10 +55,10 @@ pub struct Add {
     #[arg(long = "link", value_name = "PARENT", value_parser = super::ifname, help_heading = HEADING)]
     pub parent: Option<String>,
     /// The kind of link: vlan, macvlan, macvtap, ipvlan, dummy, bond, vxlan, gre, gretap, ipip,
-    /// sit, wireguard.
+    /// sit, wireguard, vrf, ifb, geneve, ip6gre, ip6gretap, ip6tnl.
     #[arg(long = "type", value_name = "KIND", value_parser = kind, required = true, help_heading = HEADING)]
     pub kind: Option<Kind>,
-    /// vlan: the VLAN id (0-4094); vxlan: the VNI (0-16777215).
+    /// vlan: the VLAN id (0-4094); vxlan, geneve: the VNI (0-16777215).
     #[arg(long, value_name = "ID", value_parser = number::<u32>, help_heading = HEADING)]
     pub id: Option<u32>,
     /// vlan: 802.1Q (default) or 802.1ad.
@@ -59,7 +66,7 @@ pub struct Add {
     pub protocol: Option<VlanProtocol>,
     /// macvlan/macvtap: private|vepa|bridge|passthru|source; ipvlan: l2|l3|l3s and
     /// bridge|private|vepa; bond: balance-rr|active-backup|balance-xor|broadcast|802.3ad|
-    /// balance-tlb|balance-alb or 0-6.
+    /// balance-tlb|balance-alb or 0-6; ip6tnl: ip6ip6|ipip6|any.
     #[arg(long, value_name = "MODE", num_args = 1..=2, help_heading = HEADING)]
     pub mode: Vec<String>,
     /// bond: the MII link monitoring interval in ms.
@@ -68,7 +75,7 @@ pub struct Add {
     /// bond: the preferred slave (it must exist).
     #[arg(long, value_name = "IF", value_parser = super::ifname, help_heading = HEADING)]
     pub primary: Option<String>,
-    /// vxlan/tunnels: the remote end.
+    /// vxlan/tunnels/geneve: the remote end.
     #[arg(long, value_name = "IP", value_parser = address, help_heading = HEADING)]
     pub remote: Option<IpAddr>,
     /// vxlan: the multicast group.
@@ -77,10 +84,11 @@ pub struct Add {
     /// vxlan/tunnels: the local address.
     #[arg(long, value_name = "IP", value_parser = address, help_heading = HEADING)]
     pub local: Option<IpAddr>,
-    /// vxlan: the UDP destination port (default: the kernel's, 8472; ip's scripts give 4789).
+    /// vxlan, geneve: the UDP destination port (vxlan's default is the kernel's, 8472, ip's
+    /// scripts give 4789; geneve's 6081).
     #[arg(long, value_name = "PORT", value_parser = number::<u16>, help_heading = HEADING)]
     pub dstport: Option<u16>,
-    /// vxlan/tunnels: the TTL, 1-255 or inherit (0).
+    /// vxlan/tunnels/geneve: the TTL, 1-255 or inherit (0).
     #[arg(long, visible_alias = "hoplimit", value_name = "N", value_parser = ttl, help_heading = HEADING)]
     pub ttl: Option<u8>,
     /// vxlan: learn remote MACs (the default).
@@ -92,6 +100,15 @@ pub struct Add {
     /// gre/gretap: the key, both ways (a number or a dotted quad).
     #[arg(long, value_name = "KEY", value_parser = gre_key, help_heading = HEADING)]
     pub key: Option<u32>,
+    /// ip6gre, ip6gretap, ip6tnl: the encapsulation limit, 0-255 or none (default 4, as ip).
+    #[arg(long, value_name = "N", value_parser = encap_limit, help_heading = HEADING)]
+    pub encaplimit: Option<EncapLimit>,
+    /// geneve: the TOS, in hex as ip reads it (10 is 0x10), or inherit.
+    #[arg(long, visible_alias = "dsfield", value_name = "TOS", value_parser = tos, help_heading = HEADING)]
+    pub tos: Option<u8>,
+    /// vrf: its routing table, a number or main, local, default.
+    #[arg(long, value_name = "TABLE", value_parser = crate::route::parse_table, help_heading = HEADING)]
+    pub table: Option<u32>,
     /// Any kind: the new link's MTU.
     #[arg(long, value_name = "N", value_parser = number::<u32>, help_heading = HEADING)]
     pub mtu: Option<u32>,
@@ -121,7 +138,7 @@ fn kind(text: &str) -> Result<Kind> {
     Kind::from_str(text, false).map_err(|_| {
         Error::invalid(format!("link add: unknown type {}", quote(text))).with_hint(
             "the kinds are veth, bridge, vlan, macvlan, macvtap, ipvlan, dummy, bond, vxlan, gre, \
-             gretap, ipip, sit, wireguard",
+             gretap, ipip, sit, wireguard, vrf, ifb, geneve, ip6gre, ip6gretap, ip6tnl",
         )
     })
 }
@@ -161,6 +178,44 @@ fn ttl(text: &str) -> Result<u8> {
     })
 }
 
+/// A TOS as ip reads it: inherit (1) or hex, with or without 0x (ip's rtnl_dsfield_a2n: `tos 10`
+/// is 0x10).
+fn tos(text: &str) -> Result<u8> {
+    if text == "inherit" {
+        return Ok(1);
+    }
+    let digits = text.strip_prefix("0x").unwrap_or(text);
+    u8::from_str_radix(digits, 16).map_err(|_| {
+        Error::invalid(format!(
+            "link add: invalid tos {}: give a hex value 0-ff or inherit",
+            quote(text)
+        ))
+    })
+}
+
+/// An IPv6 tunnel's `encaplimit`: a number of nested encapsulations, or none (no limit option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EncapLimit {
+    Limit(u8),
+    None,
+}
+
+fn encap_limit(text: &str) -> Result<EncapLimit> {
+    if text == "none" {
+        return Ok(EncapLimit::None);
+    }
+    text.parse().map(EncapLimit::Limit).map_err(|_| {
+        Error::invalid(format!(
+            "link add: invalid encaplimit {}: give 0-255 or none",
+            quote(text)
+        ))
+    })
+}
+
+/// IFLA_GRE_FLAGS: netlink-packet-route 0.34 has no InfoGre6 variant for it (its constant is
+/// commented out), so an ip6gre's `encaplimit none` goes as the crate's generic DefaultNla.
+const IFLA_GRE_FLAGS: u16 = 13;
+
 /// A GRE key: a number or a dotted quad, as ip reads `key`.
 fn gre_key(text: &str) -> Result<u32> {
     if let Ok(quad) = text.parse::<Ipv4Addr>() {
@@ -192,7 +247,11 @@ impl Add {
     /// The words that belong to other kinds (ip refuses them as unknown options).
     fn foreign_words(&self, kind: Kind) -> Vec<&'static str> {
         let given = [
-            ("id", self.id.is_some(), matches!(kind, Kind::Vlan | Kind::Vxlan)),
+            (
+                "id",
+                self.id.is_some(),
+                matches!(kind, Kind::Vlan | Kind::Vxlan | Kind::Geneve),
+            ),
             ("protocol", self.protocol.is_some(), kind == Kind::Vlan),
             ("mode", !self.mode.is_empty(), kind.has_mode()),
             ("miimon", self.miimon.is_some(), kind == Kind::Bond),
@@ -200,21 +259,28 @@ impl Add {
             (
                 "remote",
                 self.remote.is_some(),
-                kind.is_tunnel() || kind == Kind::Vxlan,
+                kind.has_underlying_dev() || kind == Kind::Geneve,
             ),
+            ("local", self.local.is_some(), kind.has_underlying_dev()),
             (
-                "local",
-                self.local.is_some(),
-                kind.is_tunnel() || kind == Kind::Vxlan,
+                "ttl",
+                self.ttl.is_some(),
+                kind.has_underlying_dev() || kind == Kind::Geneve,
             ),
-            ("ttl", self.ttl.is_some(), kind.is_tunnel() || kind == Kind::Vxlan),
+            ("encaplimit", self.encaplimit.is_some(), kind.is_ip6_tunnel()),
+            ("tos", self.tos.is_some(), kind == Kind::Geneve),
+            ("table", self.table.is_some(), kind == Kind::Vrf),
             ("group", self.group.is_some(), kind == Kind::Vxlan),
-            ("dstport", self.dstport.is_some(), kind == Kind::Vxlan),
+            (
+                "dstport",
+                self.dstport.is_some(),
+                matches!(kind, Kind::Vxlan | Kind::Geneve),
+            ),
             ("learning", self.learning || self.nolearning, kind == Kind::Vxlan),
             (
                 "key",
                 self.key.is_some(),
-                matches!(kind, Kind::Gre | Kind::Gretap),
+                matches!(kind, Kind::Gre | Kind::Gretap | Kind::Ip6gre | Kind::Ip6gretap),
             ),
             ("link", self.parent.is_some(), kind.has_parent()),
             ("peer", !self.peer.is_empty(), kind == Kind::Veth),
@@ -294,7 +360,11 @@ impl Add {
                 options.extend(self.priority.map(BridgeOption::Priority));
                 (!options.is_empty()).then(|| InfoData::Bridge(BridgeOption::attributes(&options)))
             }
-            Kind::Dummy | Kind::Wireguard | Kind::Veth => None,
+            Kind::Vrf => Some(self.vrf()?),
+            Kind::Geneve => Some(self.geneve()?),
+            Kind::Ip6gre | Kind::Ip6gretap => Some(self.gre6(kind)?),
+            Kind::Ip6tnl => Some(self.ip6tnl()?),
+            Kind::Dummy | Kind::Wireguard | Kind::Ifb | Kind::Veth => None,
         })
     }
 
@@ -420,6 +490,44 @@ impl Add {
         Ok(InfoData::Vxlan(info))
     }
 
+    /// The kernel refuses a vrf without its table: said here, before anything is asked.
+    fn vrf(&self) -> Result<InfoData> {
+        let table = self
+            .table
+            .ok_or_else(|| refuse(Kind::Vrf, "table TABLE is required".into()))?;
+        Ok(InfoData::Vrf(vec![InfoVrf::TableId(table)]))
+    }
+
+    /// A geneve as ip makes it: id and a unicast remote required; ttl, tos and the flow label
+    /// always sent (0 unless given, as ip does), dstport only when given.
+    fn geneve(&self) -> Result<InfoData> {
+        let id = self
+            .id
+            .ok_or_else(|| refuse(Kind::Geneve, "id VNI is required".into()))?;
+        if id > 0xff_ffff {
+            return Err(refuse(Kind::Geneve, format!("id {id} is outside 0-16777215")));
+        }
+        let mut info = vec![InfoGeneve::Id(id)];
+        match self.remote {
+            None => return Err(refuse(Kind::Geneve, "remote IP is required".into())),
+            Some(ip) if ip.is_multicast() || ip.is_unspecified() => {
+                return Err(refuse(
+                    Kind::Geneve,
+                    format!("remote {ip} is not a unicast address"),
+                ))
+            }
+            Some(IpAddr::V4(ip)) => info.push(InfoGeneve::Remote(ip)),
+            Some(IpAddr::V6(ip)) => info.push(InfoGeneve::Remote6(ip)),
+        }
+        info.extend([
+            InfoGeneve::Label(0),
+            InfoGeneve::Ttl(self.ttl.unwrap_or(0)),
+            InfoGeneve::Tos(self.tos.unwrap_or(0)),
+        ]);
+        info.extend(self.dstport.filter(|p| *p != 0).map(InfoGeneve::Port));
+        Ok(InfoData::Geneve(info))
+    }
+
     /// A tunnel's endpoints, which must be IPv4 for these kinds (gre6 and ip6tnl are others).
     fn endpoints(&self, kind: Kind) -> Result<(Option<Ipv4Addr>, Option<Ipv4Addr>)> {
         let v4 = |ip: Option<IpAddr>, word: &str| match ip {
@@ -439,7 +547,6 @@ impl Add {
         // ip turns path MTU discovery on unless ttl is inherit; the kernel needs it with a ttl.
         info.push(InfoGre::PathMTUDiscovery(self.ttl != Some(0)));
         if let Some(key) = self.key {
-            use netlink_packet_route::link::GreIOFlags;
             info.extend([
                 InfoGre::IKey(key),
                 InfoGre::OKey(key),
@@ -452,6 +559,86 @@ impl Add {
         } else {
             InfoData::GreTap(info)
         })
+    }
+
+    /// An IPv6 tunnel's endpoints, which must be IPv6.
+    fn endpoints6(&self, kind: Kind) -> Result<(Option<Ipv6Addr>, Option<Ipv6Addr>)> {
+        let v6 = |ip: Option<IpAddr>, word: &str| match ip {
+            None => Ok(None),
+            Some(IpAddr::V6(ip)) => Ok(Some(ip)),
+            Some(ip) => Err(refuse(kind, format!("{word} {ip} is not IPv6"))),
+        };
+        Ok((v6(self.remote, "remote")?, v6(self.local, "local")?))
+    }
+
+    /// ip's defaults for an IPv6 tunnel: hoplimit 64, encaplimit 4; `encaplimit none` is a flag.
+    fn ip6_limits(&self) -> (u8, u8, Ip6TunnelFlags) {
+        let (limit, flags) = match self.encaplimit {
+            None => (4, Ip6TunnelFlags::empty()),
+            Some(EncapLimit::Limit(n)) => (n, Ip6TunnelFlags::empty()),
+            Some(EncapLimit::None) => (4, Ip6TunnelFlags::IgnEncapLimit),
+        };
+        (self.ttl.unwrap_or(64), limit, flags)
+    }
+
+    fn gre6(&self, kind: Kind) -> Result<InfoData> {
+        let (remote, local) = self.endpoints6(kind)?;
+        let (hoplimit, limit, flags) = self.ip6_limits();
+        let mut info = vec![];
+        info.extend(remote.map(InfoGre6::Remote));
+        info.extend(local.map(InfoGre6::Local));
+        info.extend([InfoGre6::Ttl(hoplimit), InfoGre6::EncapLimit(limit)]);
+        if !flags.is_empty() {
+            let bytes = flags.bits().to_ne_bytes().to_vec();
+            info.push(InfoGre6::Other(DefaultNla::new(IFLA_GRE_FLAGS, bytes)));
+        }
+        if let Some(key) = self.key {
+            info.extend([
+                InfoGre6::IKey(key),
+                InfoGre6::OKey(key),
+                InfoGre6::IFlags(GreIOFlags::Key),
+                InfoGre6::OFlags(GreIOFlags::Key),
+            ]);
+        }
+        Ok(if kind == Kind::Ip6gre {
+            InfoData::GreTun6(info)
+        } else {
+            InfoData::GreTap6(info)
+        })
+    }
+
+    fn ip6tnl(&self) -> Result<InfoData> {
+        let (remote, local) = self.endpoints6(Kind::Ip6tnl)?;
+        let (hoplimit, limit, flags) = self.ip6_limits();
+        let protocol = match self.mode.as_slice() {
+            [] => 0,
+            [mode] => match mode.as_str() {
+                "ip6ip6" | "ipv6/ipv6" => 41,
+                "ipip6" | "ip4ip6" | "ip/ipv6" | "ipv4/ipv6" => 4,
+                "any" | "any/ipv6" => 0,
+                other => {
+                    return Err(refuse(
+                        Kind::Ip6tnl,
+                        format!("invalid mode {}: give ip6ip6, ipip6 or any", quote(other)),
+                    ))
+                }
+            },
+            [_, extra, ..] => {
+                return Err(refuse(
+                    Kind::Ip6tnl,
+                    format!("unexpected {} after the mode", quote(extra)),
+                ))
+            }
+        };
+        let mut info = vec![InfoIpTunnel::Protocol(IpProtocol::from(protocol))];
+        info.extend(remote.map(|ip| InfoIpTunnel::Remote(IpAddr::V6(ip))));
+        info.extend(local.map(|ip| InfoIpTunnel::Local(IpAddr::V6(ip))));
+        info.extend([
+            InfoIpTunnel::Ttl(hoplimit),
+            InfoIpTunnel::EncapLimit(limit),
+            InfoIpTunnel::Ipv6Flags(flags),
+        ]);
+        Ok(InfoData::IpTunnel(info))
     }
 
     fn ip_tunnel(&self, kind: Kind) -> Result<Vec<InfoIpTunnel>> {
@@ -614,6 +801,100 @@ mod tests {
         );
         assert!(matches!(br.data, Some(InfoData::Bridge(_))));
         assert_eq!(add("br1 type bridge").unwrap().data, None);
+    }
+
+    #[test]
+    fn reads_vrf_ifb_and_geneve_forms() {
+        assert_eq!(
+            add("red type vrf table 10").unwrap().data,
+            Some(InfoData::Vrf(vec![InfoVrf::TableId(10)]))
+        );
+        assert_eq!(
+            add("blue type vrf table main").unwrap().data,
+            Some(InfoData::Vrf(vec![InfoVrf::TableId(254)]))
+        );
+        let ifb = add("ifb0 type ifb").unwrap();
+        assert_eq!((ifb.kind, ifb.data), (Kind::Ifb, None));
+        let geneve = add("gn0 type geneve id 42 remote 10.0.0.2 ttl 64 tos 10 dstport 6081").unwrap();
+        assert_eq!(
+            geneve.data,
+            Some(InfoData::Geneve(vec![
+                InfoGeneve::Id(42),
+                InfoGeneve::Remote(Ipv4Addr::new(10, 0, 0, 2)),
+                InfoGeneve::Label(0),
+                InfoGeneve::Ttl(64),
+                InfoGeneve::Tos(0x10),
+                InfoGeneve::Port(6081),
+            ]))
+        );
+        let Some(InfoData::Geneve(info)) = add("gn1 type geneve id 1 remote fd00::2 tos inherit")
+            .unwrap()
+            .data
+        else {
+            panic!("geneve")
+        };
+        assert!(info.contains(&InfoGeneve::Remote6("fd00::2".parse().unwrap())));
+        assert!(info.contains(&InfoGeneve::Tos(1)) && info.contains(&InfoGeneve::Ttl(0)));
+        for (line, needle) in [
+            ("red type vrf", "table TABLE is required"),
+            ("red type vrf table 0", "invalid table"),
+            ("red type vrf table x", "invalid table"),
+            ("red type vrf id 3", "id is not an option"),
+            ("d0 type dummy table 10", "table is not an option"),
+            ("i0 type ifb mode l2", "mode is not an option"),
+            ("g0 type geneve remote 10.0.0.2", "id VNI is required"),
+            ("g0 type geneve id 5", "remote IP is required"),
+            ("g0 type geneve id 16777216 remote 10.0.0.2", "outside 0-16777215"),
+            ("g0 type geneve id 5 remote 239.1.1.1", "not a unicast"),
+            ("g0 type geneve id 5 remote 10.0.0.2 tos 100", "invalid tos"),
+            (
+                "g0 type geneve id 5 remote 10.0.0.2 local 10.0.0.1",
+                "local is not an option",
+            ),
+            ("x0 type vxlan id 5 tos 10", "tos is not an option"),
+        ] {
+            let e = add(line).unwrap_err();
+            assert_eq!(e.exit_code(), 7, "{line}: {}", e.message);
+            assert!(e.message.contains(needle), "{line}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn reads_ip6_tunnel_forms() {
+        let t = add(
+            "t6 type ip6tnl mode ipip6 remote fd00::2 local fd00::1 hoplimit 32 encaplimit none dev eth0",
+        )
+        .unwrap();
+        assert_eq!(t.dev.as_deref(), Some("eth0"));
+        let Some(InfoData::IpTunnel(info)) = t.data else {
+            panic!("ip6tnl")
+        };
+        assert!(info.contains(&InfoIpTunnel::Protocol(IpProtocol::Ipip)));
+        assert!(info.contains(&InfoIpTunnel::Remote("fd00::2".parse().unwrap())));
+        assert!(info.contains(&InfoIpTunnel::Ttl(32)));
+        assert!(info.contains(&InfoIpTunnel::Ipv6Flags(Ip6TunnelFlags::IgnEncapLimit)));
+        let g = add("g6 type ip6gre remote fd00::2 local fd00::1 key 7 encaplimit 2").unwrap();
+        let Some(InfoData::GreTun6(info)) = g.data else {
+            panic!("ip6gre")
+        };
+        assert!(info.contains(&InfoGre6::IKey(7)) && info.contains(&InfoGre6::EncapLimit(2)));
+        assert!(info.contains(&InfoGre6::Ttl(64)), "ip's default hoplimit");
+        assert!(matches!(
+            add("g7 type ip6gretap remote fd00::2").unwrap().data,
+            Some(InfoData::GreTap6(_))
+        ));
+        for (line, needle) in [
+            ("t6 type ip6tnl remote 10.0.0.2", "is not IPv6"),
+            ("t6 type ip6tnl mode gre", "invalid mode 'gre'"),
+            ("t6 type ip6tnl encaplimit 300", "invalid encaplimit"),
+            ("t6 type ip6tnl key 5", "key is not an option"),
+            ("g6 type ip6gre mode any", "mode is not an option"),
+            ("g6 type gre encaplimit 2", "encaplimit is not an option"),
+        ] {
+            let e = add(line).unwrap_err();
+            assert_eq!(e.exit_code(), 7, "{line}: {}", e.message);
+            assert!(e.message.contains(needle), "{line}: {}", e.message);
+        }
     }
 
     #[test]

@@ -14,9 +14,11 @@ use vnet_common::{Journal, Result, Verb};
 ///
 /// The same records as `show`, with the kind's details (`linkinfo`: info_kind and info_data under
 /// ip -d -j's names) for vlan, macvlan, macvtap, ipvlan, dummy, bond, vxlan, gre, gretap, ipip,
-/// sit and wireguard links. The filters select as ip's do: `up` the links that are up, `master
-/// BR` the ports of BR, `nomaster` the links of no master, `type KIND` the links of that kind
-/// (`type bridge_slave`: the ports of any bridge). A missing IF or master BR is exit 3.
+/// sit, wireguard, vrf, ifb, geneve, ip6gre, ip6gretap and ip6tnl links, and a bond's or vrf's
+/// slaves. The filters select as ip's do: `up` the links that are up, `master BR` the ports of
+/// BR, `nomaster` the links of no master, `type KIND` the links of that kind (`type
+/// bridge_slave`: the ports of any bridge; bond_slave, vrf_slave: of any bond, vrf). A missing IF
+/// or master BR is exit 3.
 #[derive(Debug, clap::Args)]
 pub struct Show {
     /// Only this link.
@@ -28,14 +30,14 @@ pub struct Show {
     /// Only the links that are up.
     #[arg(long, help_heading = HEADING)]
     pub up: bool,
-    /// Only the ports of this master (a bridge or bond).
+    /// Only the ports of this master (a bridge, bond or vrf).
     #[arg(long, value_name = "BR", value_parser = super::ifname, help_heading = HEADING)]
     pub master: Option<String>,
     /// Only the links that have no master.
     #[arg(long, conflicts_with = "master", help_heading = HEADING)]
     pub nomaster: bool,
-    /// Only the links of this kind ("veth", "bridge", "tun", ...; "bridge_slave": ports of a
-    /// bridge).
+    /// Only the links of this kind ("veth", "bridge", "tun", ...; "bridge_slave", "bond_slave",
+    /// "vrf_slave": ports of a bridge, bond, vrf).
     #[arg(long = "type", value_name = "KIND", help_heading = HEADING)]
     pub kind: Option<String>,
     /// Each link's counters (`stats64`, as ip -s); twice (-s -s) with the errors by cause.
@@ -88,10 +90,11 @@ impl Show {
         let kind_matches = match self.kind.as_deref() {
             None => true,
             Some("bridge_slave") => link.master.as_ref().is_some_and(|m| bridges.contains(m)),
-            Some("bond_slave") => link
+            // bond_slave, vrf_slave: the slave kind the master gives its ports.
+            Some(kind) if kind.ends_with("_slave") => link
                 .linkinfo
                 .as_ref()
-                .is_some_and(|l| l.info_slave_kind.as_deref() == Some("bond")),
+                .is_some_and(|l| l.info_slave_kind.as_deref() == kind.strip_suffix("_slave")),
             Some(kind) => link.kind.as_deref() == Some(kind),
         };
         kind_matches

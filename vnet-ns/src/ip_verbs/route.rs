@@ -43,8 +43,8 @@ vnet_common::verbs! {
     }
 }
 
-/// A route as ip route spells it: [TYPE] PREFIX|default [via GW] [dev IF] [metric N] [table N]
-/// [src ADDR] [proto P] [scope S] [onlink] [mtu N] [advmss N] ...
+/// A route as ip route spells it: [TYPE] PREFIX|default [via GW] [dev IF] [metric N] [table N |
+/// vrf NAME] [src ADDR] [proto P] [scope S] [onlink] [mtu N] [advmss N] ...
 ///
 /// TYPE is unicast (the default), local, broadcast, multicast, anycast, unreachable, blackhole,
 /// prohibit, throw or nat; local, broadcast, nat and anycast routes go to table local unless a
@@ -75,6 +75,9 @@ pub struct RouteWords {
     /// The table: a number, main, local or default.
     #[arg(long, value_name = "TABLE", value_parser = route::parse_table, help_heading = HEADING)]
     pub table: Option<u32>,
+    /// The table of this vrf (ip's `vrf NAME`: a missing link is exit 3, one that is no vrf exit 7).
+    #[arg(long, value_name = "NAME", value_parser = super::ifname, conflicts_with = "table", help_heading = HEADING)]
+    pub vrf: Option<String>,
     /// The preferred source address.
     #[arg(long, value_name = "ADDR", value_parser = source, help_heading = HEADING)]
     pub src: Option<IpAddr>,
@@ -309,7 +312,10 @@ fn change(
     journal: &mut Journal,
 ) -> Result<RouteChange> {
     let verb = format!("route {}", request.action.name());
-    let spec = words.spec(&verb)?;
+    let mut spec = words.spec(&verb)?;
+    if let Some(vrf) = &words.vrf {
+        spec.table = Some(route_filter::vrf_table(ctx, vrf, &verb)?);
+    }
     let (netlink, handle, ns) = ctx.scope()?;
     netlink.run(request.change(&handle, ns.as_deref(), &spec, &verb, journal))
 }
@@ -381,7 +387,8 @@ impl Verb for Show {
     type Ctx = NsCtx;
     type Output = Routes;
 
-    fn run(self, ctx: &mut NsCtx, _: &mut Journal) -> Result<Routes> {
+    fn run(mut self, ctx: &mut NsCtx, _: &mut Journal) -> Result<Routes> {
+        self.filter.resolve_vrf(ctx, "route show")?;
         let mut scope = Scope::open(ctx.netns.as_deref())?;
         let routes = self.filter.select(&mut scope)?;
         Ok(Routes(route_filter::decode_all(&routes, scope.links()?)))
@@ -474,6 +481,23 @@ mod tests {
             assert_eq!(e.exit_code(), code, "{line}: {}", e.message);
             assert!(e.message.contains(needle), "{line}: {}", e.message);
         }
+    }
+
+    #[test]
+    fn reads_ips_vrf_word() {
+        let words = |line: &str| match parse_line(line) {
+            Ok(NsVerb::Route(RouteVerb::Add(add))) => Ok(add.route.vrf),
+            Ok(NsVerb::Route(RouteVerb::Del(del))) => Ok(del.route.vrf),
+            Ok(NsVerb::Route(RouteVerb::Show(show))) => Ok(show.filter.vrf),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e.exit_code()),
+        };
+        let red = Ok(Some("red".to_string()));
+        assert_eq!(words("route add 10.1.0.0/16 via 10.0.0.1 vrf red"), red);
+        assert_eq!(words("route del 10.1.0.0/16 vrf red"), red);
+        assert_eq!(words("route show vrf red"), red);
+        assert_eq!(words("route add 10.1.0.0/16 dev x vrf red table 5"), Err(2));
+        assert_eq!(words("route show vrf a/b"), Err(7));
     }
 
     #[test]

@@ -39,6 +39,12 @@ pub struct RouteFilter {
     /// The table: a number, main, local, default, all, or cache (the cached clones).
     #[arg(long, value_name = "TABLE", value_parser = table_word, help_heading = HEADING)]
     pub table: Option<TableWord>,
+    /// The routes of this vrf's table (ip's `vrf NAME`).
+    #[arg(long, value_name = "NAME", value_parser = super::ifname, conflicts_with = "table", help_heading = HEADING)]
+    pub vrf: Option<String>,
+    /// Set by `vrf NAME`: ip leaves the vrf table's local and broadcast routes out.
+    #[arg(skip)]
+    pub vrf_table: bool,
     /// The cached clones (ip's `cache`, `cached`, `cloned`; flush: the IPv4 route cache).
     #[arg(long, visible_aliases = ["cached", "cloned"], help_heading = HEADING)]
     pub cache: bool,
@@ -192,6 +198,16 @@ impl RouteFilter {
         }
     }
 
+    /// `vrf NAME` as the table it stands for (a missing vrf exit 3, a link that is no vrf exit 7).
+    pub fn resolve_vrf(&mut self, ctx: &mut NsCtx, verb: &str) -> Result<()> {
+        if let Some(vrf) = self.vrf.take() {
+            let table = vrf_table(ctx, &vrf, verb)?;
+            self.table = Some(TableWord::Table(TableFilter::One(table)));
+            self.vrf_table = true;
+        }
+        Ok(())
+    }
+
     /// Whether nothing but the family (and the table's default) is given: flush refuses that.
     fn is_empty(&self) -> bool {
         self.prefix.is_none()
@@ -225,7 +241,10 @@ impl RouteFilter {
             .and_then(|p| p.0)
             .is_none_or(|p| u8::from(header.protocol) == p);
         let scope_ok = self.scope.and_then(|s| s.0).is_none_or(|s| header.scope == s);
-        let kind_ok = self.kind.is_none_or(|k| header.kind == k);
+        let kind_ok = match self.kind {
+            Some(kind) => header.kind == kind,
+            None => !(self.vrf_table && matches!(header.kind, RouteType::Local | RouteType::Broadcast)),
+        };
         let metric_ok = self.metric.is_none_or(|m| priority(route).unwrap_or(0) == m);
         proto_ok
             && scope_ok
@@ -278,6 +297,33 @@ impl RouteFilter {
     }
 }
 
+/// The table of vrf `name` in the -n namespace, as ip reads `vrf NAME` (the vrf link's
+/// IFLA_VRF_TABLE): a missing link is exit 3, a link that is no vrf exit 7, before any change.
+pub fn vrf_table(ctx: &mut NsCtx, name: &str, verb: &str) -> Result<u32> {
+    use netlink_packet_route::link::{InfoData, InfoVrf, LinkAttribute, LinkInfo};
+    let (netlink, handle, ns) = ctx.scope()?;
+    let link = netlink.run(vnet_common::links::find_link(&handle, name))?;
+    let link = link.ok_or_else(|| {
+        Error::not_found(format!(
+            "{verb}: vrf {} not found in {}",
+            quote(name),
+            vnet_common::netns::describe(ns.as_deref())
+        ))
+    })?;
+    let infos = link.attributes.iter().find_map(|a| match a {
+        LinkAttribute::LinkInfo(infos) => Some(infos),
+        _ => None,
+    });
+    let table = infos.into_iter().flatten().find_map(|info| match info {
+        LinkInfo::Data(InfoData::Vrf(attrs)) => attrs.iter().find_map(|a| match a {
+            InfoVrf::TableId(table) => Some(*table),
+            _ => None,
+        }),
+        _ => None,
+    });
+    table.ok_or_else(|| Error::invalid(format!("{verb}: {} is not a vrf", quote(name))))
+}
+
 fn same_family(a: &IpNet, b: &IpNet) -> bool {
     matches!(a, IpNet::V4(_)) == matches!(b, IpNet::V4(_))
 }
@@ -322,7 +368,8 @@ impl Verb for Flush {
     type Ctx = NsCtx;
     type Output = RouteFlush;
 
-    fn run(self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<RouteFlush> {
+    fn run(mut self, ctx: &mut NsCtx, journal: &mut Journal) -> Result<RouteFlush> {
+        self.filter.resolve_vrf(ctx, "route flush")?;
         if self.filter.is_empty() {
             return Err(super::usage(
                 "route flush",
