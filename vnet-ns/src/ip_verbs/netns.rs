@@ -150,7 +150,8 @@ impl Render for NsidEntries {
     fn text(&self, _: vnet_common::TextStyle) -> String {
         let line = |e: &NsidEntry| match &e.name {
             Some(name) => format!("nsid {} (iproute2 netns name: {name})\n", e.nsid),
-            None => format!("nsid {}\n", e.nsid),
+            // ip prints "nsid %u " and then the name, if any: the space stays without one.
+            None => format!("nsid {} \n", e.nsid),
         };
         self.0.iter().map(line).collect()
     }
