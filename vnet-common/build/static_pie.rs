@@ -75,6 +75,28 @@ pub fn link_bins_static_pie() {
     if glibc_applies_relr() {
         println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     }
+    order_text();
+}
+
+/// Hot code first: the functions the tool's one-shot verbs run, listed in
+/// vnet-common/build/order/TOOL.txt (made by bench/link-order from profiles of every verb in
+/// bench/), are placed together at the start of the text, so a verb's code fills few of the 64 KiB
+/// windows the kernel maps per page fault. Names the linker does not find (code changed since
+/// the profile) are skipped silently: the order is a hint, never a build failure.
+/// VNET_LINK_MAP=DIR writes the linker's map to DIR/TOOL.map (for making or checking the order).
+fn order_text() {
+    let tool = std::env::var("CARGO_PKG_NAME").expect("cargo sets CARGO_PKG_NAME");
+    let dir = Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it")).join("../vnet-common/build/order");
+    let file = dir.join(format!("{tool}.txt"));
+    println!("cargo:rerun-if-changed={}", file.display());
+    println!("cargo:rerun-if-env-changed=VNET_LINK_MAP");
+    if file.is_file() {
+        println!("cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}", file.display());
+        println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
+    }
+    if let Some(map) = std::env::var_os("VNET_LINK_MAP") {
+        println!("cargo:rustc-link-arg-bins=-Wl,-Map={}/{tool}.map", Path::new(&map).display());
+    }
 }
 
 /// True when the build host's glibc (the one linked in) is 2.36 or newer.
