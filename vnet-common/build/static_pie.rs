@@ -86,16 +86,26 @@ pub fn link_bins_static_pie() {
 /// VNET_LINK_MAP=DIR writes the linker's map to DIR/TOOL.map (for making or checking the order).
 fn order_text() {
     let tool = std::env::var("CARGO_PKG_NAME").expect("cargo sets CARGO_PKG_NAME");
-    let dir = Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it")).join("../vnet-common/build/order");
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest).join("../vnet-common/build/order");
     let file = dir.join(format!("{tool}.txt"));
     println!("cargo:rerun-if-changed={}", file.display());
     println!("cargo:rerun-if-env-changed=VNET_LINK_MAP");
+    // Segments 64 KiB-aligned in the file as in memory: a fault maps the 64 KiB window around
+    // it and the page cache's 64 KiB folios around it; aligned alike, those are the same pages.
+    println!("cargo:rustc-link-arg-bins=-Wl,-z,max-page-size=65536");
     if file.is_file() {
-        println!("cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}", file.display());
+        println!(
+            "cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}",
+            file.display()
+        );
         println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
     }
     if let Some(map) = std::env::var_os("VNET_LINK_MAP") {
-        println!("cargo:rustc-link-arg-bins=-Wl,-Map={}/{tool}.map", Path::new(&map).display());
+        println!(
+            "cargo:rustc-link-arg-bins=-Wl,-Map={}/{tool}.map",
+            Path::new(&map).display()
+        );
     }
 }
 
