@@ -8,7 +8,9 @@ PROFILES holds N.out (callgrind --dump-instr=yes of one verb line) and N.line (t
 lld's map of the binary profiled. Every input section of .text that a TOOL line ran code in is
 named once by its symbol, those shared by the most verbs first and then grouped by the set of
 verbs sharing them, so each verb's code fills few 64 KiB windows. glibc's EVEX/AVX-512 string
-functions follow the ones valgrind ran: on the real CPU glibc's IFUNCs pick those.
+functions come first, beside the ones valgrind ran: on the real CPU glibc's IFUNCs pick those; and so do the
+glibc objects a static program runs at start only outside valgrind (NATIVE: the vDSO's symbol
+lookup, which valgrind's missing vDSO skips; found with `perf record -e page-faults -d`).
 """
 import bisect
 import collections
@@ -16,6 +18,10 @@ import glob
 import re
 import sys
 
+NATIVE = (
+    "dl-lookup.o", "dl-object.o", "dl-setup_hash.o", "dl-support.o", "dl-minimal-malloc.o",
+    "pthread_mutex_lock.o", "pthread_mutex_unlock.o",
+)
 PREFIXES = (".text.unlikely.", ".text.hot.", ".text.startup.", ".text.split.", ".text.")
 
 
@@ -92,7 +98,9 @@ def order(profiles, map_path, tool):
                 uses[i].add(" ".join(line[1:]))
     hot = sorted(uses, key=lambda i: (-len(uses[i]), sorted(uses[i]), secs[i][0]))
     evex = [s for s in secs if re.search(r"libc\.a\([a-z_]+-(evex|avx512)[a-z0-9-]*\.o\)", s[2]) and "dl-trampoline" not in s[2]]
-    names = [symbol(secs[i]) for i in hot] + [symbol(s) for s in evex]
+    native = [s for s in secs if any(f"libc.a({o})" in s[2] for o in NATIVE)]
+    # Every verb runs these (glibc's start-up): first, beside the code all verbs share.
+    names = [symbol(s) for s in evex + native] + [symbol(secs[i]) for i in hot]
     seen = set()
     return [n for n in names if n and not (n in seen or seen.add(n))]
 
