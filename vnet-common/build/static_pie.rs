@@ -94,7 +94,9 @@ fn order_text() {
     // Segments 64 KiB-aligned in the file as in memory: a fault maps the 64 KiB window around
     // it and the page cache's 64 KiB folios around it; aligned alike, those are the same pages.
     println!("cargo:rustc-link-arg-bins=-Wl,-z,max-page-size=65536");
-    if file.is_file() {
+    // An lld option: rustc links with its own lld on this target from 1.90 on; with an older
+    // toolchain (GNU ld) the text keeps the compiler's order.
+    if file.is_file() && links_with_lld() {
         println!(
             "cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}",
             file.display()
@@ -107,6 +109,23 @@ fn order_text() {
             Path::new(&map).display()
         );
     }
+}
+
+/// True when rustc links this target with its bundled lld by default (x86_64 Linux, 1.90 on).
+fn links_with_lld() -> bool {
+    if std::env::var("TARGET").as_deref() != Ok("x86_64-unknown-linux-gnu") {
+        return false;
+    }
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    let Ok(output) = Command::new(rustc).arg("-V").output() else {
+        return false;
+    };
+    // "rustc 1.95.0 (59807616e 2026-04-14)"
+    let text = String::from_utf8_lossy(&output.stdout);
+    let version = text.split_whitespace().nth(1).unwrap_or("");
+    let mut parts = version.split('.').map(|n| n.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major, minor) >= (1, 90)
 }
 
 /// True when the build host's glibc (the one linked in) is 2.36 or newer.
