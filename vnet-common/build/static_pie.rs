@@ -75,6 +75,57 @@ pub fn link_bins_static_pie() {
     if glibc_applies_relr() {
         println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     }
+    order_text();
+}
+
+/// Hot code first: the functions the tool's one-shot verbs run, listed in
+/// vnet-common/build/order/TOOL.txt (made by bench/link-order from profiles of every verb in
+/// bench/), are placed together at the start of the text, so a verb's code fills few of the 64 KiB
+/// windows the kernel maps per page fault. Names the linker does not find (code changed since
+/// the profile) are skipped silently: the order is a hint, never a build failure.
+/// VNET_LINK_MAP=DIR writes the linker's map to DIR/TOOL.map (for making or checking the order).
+fn order_text() {
+    let tool = std::env::var("CARGO_PKG_NAME").expect("cargo sets CARGO_PKG_NAME");
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest).join("../vnet-common/build/order");
+    let file = dir.join(format!("{tool}.txt"));
+    println!("cargo:rerun-if-changed={}", file.display());
+    println!("cargo:rerun-if-env-changed=VNET_LINK_MAP");
+    // Segments 64 KiB-aligned in the file as in memory: a fault maps the 64 KiB window around
+    // it and the page cache's 64 KiB folios around it; aligned alike, those are the same pages.
+    println!("cargo:rustc-link-arg-bins=-Wl,-z,max-page-size=65536");
+    // An lld option: rustc links with its own lld on this target from 1.90 on; with an older
+    // toolchain (GNU ld) the text keeps the compiler's order.
+    if file.is_file() && links_with_lld() {
+        println!(
+            "cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}",
+            file.display()
+        );
+        println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
+    }
+    if let Some(map) = std::env::var_os("VNET_LINK_MAP") {
+        println!(
+            "cargo:rustc-link-arg-bins=-Wl,-Map={}/{tool}.map",
+            Path::new(&map).display()
+        );
+    }
+}
+
+/// True when rustc links this target with its bundled lld by default (x86_64 Linux, 1.90 on).
+fn links_with_lld() -> bool {
+    if std::env::var("TARGET").as_deref() != Ok("x86_64-unknown-linux-gnu") {
+        return false;
+    }
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    let Ok(output) = Command::new(rustc).arg("-V").output() else {
+        return false;
+    };
+    // "rustc 1.95.0 (59807616e 2026-04-14)"
+    let text = String::from_utf8_lossy(&output.stdout);
+    let version = text.split_whitespace().nth(1).unwrap_or("");
+    let mut parts = version.split('.').map(|n| n.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major, minor) >= (1, 90)
 }
 
 /// True when the build host's glibc (the one linked in) is 2.36 or newer.
