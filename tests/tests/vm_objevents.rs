@@ -11,12 +11,17 @@ use vnet_tests::*;
 /// Starts `vnet-vm ARGS -o text` and `virsh LINE` in the background, their output in files of
 /// the lab's; returns the two paths (each file is complete once its stream has ended).
 fn watch(lab: &Lab, stem: &str, ours: &str, virsh: &str) -> (String, String) {
+    watch_with(lab, "vnet-vm", stem, ours, virsh)
+}
+
+/// [`watch`] with another vnet tool's line.
+fn watch_with(lab: &Lab, tool: &str, stem: &str, ours: &str, virsh: &str) -> (String, String) {
     let (a, b) = (
         format!("/tmp/{}-{stem}-vnet", lab.name("ev")),
         format!("/tmp/{}-{stem}-virsh", lab.name("ev")),
     );
     lab.on_drop(format!("rm -f {a} {b} {a}.done {b}.done"));
-    let vnet = bin_dir().join("vnet-vm");
+    let vnet = bin_dir().join(tool);
     sh_ok(&format!(
         "({} {ours} -o text > {a} 2>&1; touch {a}.done) >/dev/null 2>&1 & \
          (virsh {virsh} > {b} 2>&1; touch {b}.done) >/dev/null 2>&1 &",
@@ -250,4 +255,34 @@ fn event_one_shot_list_and_no_event_as_virsh() {
             "event 'lifecycle' for domain '{name}': Undefined Removed"
         )]
     );
+}
+
+/// vnet-net's net-event in virsh's form: --list, one event without --loop (the same line as
+/// virsh's for the same network's definition), exit 1 when none came, unknown types exit 7.
+#[test]
+fn net_event_one_shot_list_and_no_event_as_virsh() {
+    let Some(lab) = Lab::new(module_path!()) else {
+        return;
+    };
+    assert_eq!(
+        net(&["net-event", "--list", "-o", "text"]).ok().stdout,
+        sh_ok("virsh net-event --list")
+    );
+    assert_eq!(
+        net(&["net-event", "--list"]).ok().json(),
+        serde_json::json!(["lifecycle"])
+    );
+    assert_eq!(sh("virsh net-event --event lifecycle --timeout 1").code, 1);
+    net(&["net-event", "--event", "lifecycle", "--timeout", "1"]).fails(1, "no event received");
+    net(&["net-event", "--event", "nosuch"]).fails(7, "unknown event type");
+
+    let name = lab.network("nev");
+    let file = lab.dir("nev").join("net.xml");
+    std::fs::write(&file, format!("<network><name>{name}</name></network>")).unwrap();
+    let line = format!("net-event --network {name} --event lifecycle --timeout 60");
+    let (ours, virsh) = watch_with(&lab, "vnet-net", "net", &line, &line);
+    sh_ok(&format!("virsh net-define {}", file.display()));
+    let ours = events(&ours, Duration::from_secs(30));
+    assert_eq!(ours, events(&virsh, Duration::from_secs(30)));
+    assert_eq!(ours, [format!("event 'lifecycle' for network {name}: Defined")]);
 }

@@ -20,6 +20,9 @@ use virt::connect::Connect;
 use virt::sys;
 
 mod objects;
+mod output;
+
+pub use output::{EventNames, EventOutput};
 
 /// What a subscription delivers.
 #[derive(Debug, Clone, PartialEq)]

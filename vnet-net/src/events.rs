@@ -3,10 +3,11 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 use virt::sys;
+use vnet_common::error::quote;
 use vnet_common::libvirt::Session;
-use vnet_common::libvirt_events::{self, EventRecord, Lifecycle, Notice, Target};
+use vnet_common::libvirt_events::{self, EventOutput, EventRecord, Lifecycle, Notice, Target};
 use vnet_common::stream::{StreamArgs, Streamed};
-use vnet_common::{Journal, Result, Verb};
+use vnet_common::{Error, Journal, Result, Verb};
 
 /// Stream network lifecycle events (defined, undefined, started, stopped) as NDJSON
 /// (virsh net-event --loop).
@@ -18,6 +19,11 @@ use vnet_common::{Journal, Result, Verb};
 /// record, reconnects (trying every 500 ms) and prints a "reconnected" record; events while the
 /// daemon was down are not seen. With --no-reconnect it ends with exit 6 instead. -o text prints
 /// virsh net-event's lines.
+///
+/// virsh's own form, `net-event [--network NET] --event lifecycle [--loop] [--timeout SECS]`,
+/// waits as virsh does: for one event (without --loop), and exit 1 when none came before
+/// --timeout or a signal; an event type virsh does not know is exit 7. --list prints virsh's
+/// event types.
 #[derive(Debug, clap::Args)]
 pub struct Events {
     /// Only this network's events.
@@ -27,7 +33,19 @@ pub struct Events {
     /// When the connection to the daemon is lost, end with exit 6 instead of reconnecting.
     #[arg(long)]
     pub no_reconnect: bool,
+    /// virsh's --event TYPE (lifecycle): one event, unless --loop; none is exit 1.
+    #[arg(long, value_name = "TYPE")]
+    pub event: Option<String>,
+    /// With --event: go on after the first event (without --event the stream always does).
+    #[arg(long = "loop")]
+    pub repeat: bool,
+    /// Print the network event types virsh knows and wait for nothing.
+    #[arg(long)]
+    pub list: bool,
 }
+
+/// virsh net-event --list (libvirt 9.0's network event types).
+const EVENT_TYPES: &[&str] = &["lifecycle"];
 
 /// A network lifecycle event.
 // Inline, so the `record` tag joins its properties in the stream's schema.
@@ -82,10 +100,34 @@ pub fn lifecycle_word(event: i32) -> &'static str {
 
 impl Verb for Events {
     type Ctx = Session;
-    type Output = Streamed<NetworkEvent>;
+    type Output = EventOutput<NetworkEvent>;
 
-    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<Streamed<NetworkEvent>> {
-        libvirt_events::stream(ctx, self.name.as_deref(), &self.stream, !self.no_reconnect)
+    fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<EventOutput<NetworkEvent>> {
+        if self.list {
+            return Ok(EventOutput::list(EVENT_TYPES));
+        }
+        let reconnect = !self.no_reconnect;
+        let Some(event) = &self.event else {
+            let streamed: Streamed<NetworkEvent> =
+                libvirt_events::stream(ctx, self.name.as_deref(), &self.stream, reconnect)?;
+            return Ok(EventOutput::Streamed(streamed));
+        };
+        if !EVENT_TYPES.contains(&event.as_str()) {
+            return Err(
+                Error::invalid(format!("--event {}: unknown event type", quote(event)))
+                    .with_hint("vnet-net events --list names them"),
+            );
+        }
+        let mut limits = self.stream.clone();
+        if !self.repeat && limits.count.is_none() {
+            limits.count = Some(1);
+        }
+        EventOutput::received(libvirt_events::stream(
+            ctx,
+            self.name.as_deref(),
+            &limits,
+            reconnect,
+        )?)
     }
 }
 

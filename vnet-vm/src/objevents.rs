@@ -8,57 +8,10 @@ use serde::Serialize;
 use vnet_common::error::quote;
 use vnet_common::libvirt::lookup::is_uuid;
 use vnet_common::libvirt::{LibvirtContext, Session};
+pub use vnet_common::libvirt_events::EventOutput;
 use vnet_common::libvirt_events::{self, EventRecord, Lifecycle, Notice, Target};
-use vnet_common::stream::{StreamArgs, Streamed};
-use vnet_common::{Error, Journal, Render, Result, TextStyle, Verb};
-
-/// An event verb's result: the records, streamed as they came (NDJSON), or with --list the
-/// event type names virsh lists for the verb (an array; -o text one per line, as virsh).
-#[derive(Serialize, JsonSchema)]
-#[serde(untagged)]
-pub enum EventOutput<R> {
-    Streamed(Streamed<R>),
-    List(EventNames),
-}
-
-/// --list: the event type names, in virsh's order.
-#[derive(Debug, Serialize, JsonSchema)]
-#[serde(transparent)]
-pub struct EventNames {
-    pub names: Vec<String>,
-}
-
-impl<R> Render for EventOutput<R> {
-    fn text(&self, style: TextStyle) -> String {
-        match self {
-            EventOutput::Streamed(s) => s.text(style),
-            EventOutput::List(list) => list.names.iter().map(|n| format!("{n}\n")).collect::<String>() + "\n",
-        }
-    }
-
-    fn streamed(&self) -> bool {
-        matches!(self, EventOutput::Streamed(_))
-    }
-}
-
-impl<R> EventOutput<R> {
-    /// virsh's `--list` of a verb.
-    pub fn list(names: &[&str]) -> EventOutput<R> {
-        EventOutput::List(EventNames {
-            names: names.iter().map(|n| n.to_string()).collect(),
-        })
-    }
-
-    /// The end of a wait as virsh ends it: no event received (the timeout passed, a signal
-    /// came) is exit 1 ("events received: 0"); the records are on stdout already otherwise.
-    pub fn received(streamed: Streamed<R>) -> Result<EventOutput<R>> {
-        if streamed.records == 0 {
-            return Err(Error::failed("no event received: events received: 0")
-                .with_hint("virsh exits 1 too when its wait ends without an event"));
-        }
-        Ok(EventOutput::Streamed(streamed))
-    }
-}
+use vnet_common::stream::StreamArgs;
+use vnet_common::{Error, Journal, Result, Verb};
 
 /// What every one of these verbs takes besides its object filter.
 #[derive(Debug, Clone, clap::Args)]
@@ -443,6 +396,7 @@ impl Verb for QemuMonitorEvent {
 mod tests {
     use super::*;
     use virt::sys;
+    use vnet_common::stream::Streamed;
     use vnet_common::{Render, TextStyle};
 
     #[test]
