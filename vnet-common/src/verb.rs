@@ -64,6 +64,10 @@ pub trait Emit {
     /// tool's order where the type mirrors it), and no `serde_json::Value` tree built and dropped
     /// on the way, which was most of the cost of a long listing.
     fn write_json(&self, out: &mut dyn std::io::Write, pretty: bool) -> std::io::Result<()>;
+    /// Appends the compact JSON to `out`: for records (one --batch line's, one event's), which
+    /// are small; serializing into a Vec is the writer serde_json inlines, where each piece
+    /// through `dyn Write` was a call of its own.
+    fn append_json(&self, out: &mut Vec<u8>);
     fn text(&self, style: TextStyle) -> String;
     fn document(&self) -> Option<&str>;
     fn streamed(&self) -> bool;
@@ -82,6 +86,11 @@ impl<T: Serialize + Render> Emit for T {
             false => serde_json::to_writer(out, self),
         };
         written.map_err(std::io::Error::from)
+    }
+
+    fn append_json(&self, out: &mut Vec<u8>) {
+        // Results are plain structs with string keys, and a Vec takes any length: cannot fail.
+        serde_json::to_writer(out, self).expect("a verb result serializes to JSON")
     }
 
     fn text(&self, style: TextStyle) -> String {

@@ -446,22 +446,25 @@ fn journal_delete(journal: &mut Journal, what: &str, home: Handle, name: String)
 
 /// The new link read back by name (RTM_GETLINK), raw: a driver that announces its new link
 /// itself (vxlan) sends the asking socket no echo, and a kernel before 6.3 echoes nothing.
-fn read_back(netlink: &mut Netlink, ns: Option<&str>, name: &str) -> Result<Vec<u8>> {
+/// Its message is put in `link`.
+fn read_back(netlink: &mut Netlink, ns: Option<&str>, name: &str, link: &mut Vec<u8>) -> Result<()> {
     let mut request = LinkMessage::default();
     request.attributes.push(LinkAttribute::IfName(name.to_string()));
-    let mut link = None;
+    let mut found = false;
     netlink
         .socket(ns)?
         .request_raw(RouteNetlinkMessage::GetLink(request), 0, |kind, payload| {
             if kind == RawLink::RTM_NEWLINK {
-                link = Some(payload.to_vec());
+                link.clear();
+                link.extend_from_slice(payload);
+                found = true;
             }
         })
         .or_else(|e| match e.kind {
             ErrorKind::NotFound => Ok(()),
             _ => Err(e.context(format!("look up interface {}", quote(name)))),
         })?;
-    link.ok_or_else(|| links::missing_link(name, ns))
+    found.then_some(()).ok_or_else(|| links::missing_link(name, ns))
 }
 
 /// True when [`add_echoed`] can make the link: its names are given (no KIND%d to pick from a
@@ -501,37 +504,61 @@ fn add_echoed(
     // Every link the request names is in `known`: building it asks the kernel nothing.
     let names = (name.as_str(), peer_name.as_deref());
     let request = netlink.run(message(&handle, new, names, peer_file, (ns, &what), &mut known))?;
-    let mut echoed = None;
+    // The echo is copied into a buffer kept from line to line: a fresh copy of its 1-2 KiB was
+    // a large allocation per line, each one a consolidation of glibc's heap (callgrind).
+    let mut payload = ECHO.take();
+    payload.clear();
+    let mut echoed = false;
     netlink
         .socket(ns)?
         .request_raw(
             RouteNetlinkMessage::NewLink(request),
             NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO,
-            |kind, payload| {
-                if RawLink::parse(kind, payload).is_some_and(|link| link.name() == name) {
-                    echoed = Some(payload.to_vec());
+            |kind, echo| {
+                if !echoed && RawLink::parse(kind, echo).is_some_and(|link| link.name_is(&name)) {
+                    payload.extend_from_slice(echo);
+                    echoed = true;
                 }
             },
         )
         .map_err(|e| refused(e, kind, &what, (&name, ns)))?;
     journal_delete(journal, &what, handle.clone(), name.clone())?;
-    let payload = match echoed {
-        Some(payload) => payload,
-        None => read_back(netlink, ns, &name)?,
-    };
+    if !echoed {
+        read_back(netlink, ns, &name, &mut payload)?;
+    }
+    let interface = interface_of(netlink, ns, &payload, &known, (&bridge_options, &what));
+    ECHO.set(payload);
+    Ok((interface?, peer_name))
+}
+
+thread_local! {
+    /// [`add_echoed`]'s copy of the kernel's echo, kept for the next line.
+    static ECHO: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// The record of the new link from its message `payload`, the links it points to named from
+/// `known` or by one ioctl each; with bridge options, checked that the kernel took them.
+fn interface_of(
+    netlink: &mut Netlink,
+    ns: Option<&str>,
+    payload: &[u8],
+    known: &[LinkMessage],
+    (bridge_options, what): (&[BridgeOption], &str),
+) -> Result<Interface> {
     if !bridge_options.is_empty() {
-        match vnet_common::netlink::decode(RawLink::RTM_NEWLINK, &payload)? {
-            Some(RouteNetlinkMessage::NewLink(link)) => check_bridge_options(&link, &bridge_options, &what)?,
+        match vnet_common::netlink::decode(RawLink::RTM_NEWLINK, payload)? {
+            Some(RouteNetlinkMessage::NewLink(link)) => check_bridge_options(&link, bridge_options, what)?,
             _ => return Err(Error::failed(format!("{what}: the kernel echoed no link"))),
         }
     }
-    let raw = RawLink::parse(RawLink::RTM_NEWLINK, &payload).expect("echoed: a link message");
-    let interface = raw.interface_named(|index| match known.iter().find(|l| l.header.index == index) {
-        Some(link) => Some(links::link_name(link)),
-        // A link that went away meanwhile is left unnamed.
-        None => netlink.link_name(ns, index).ok().flatten(),
-    });
-    Ok((interface, peer_name))
+    let raw = RawLink::parse(RawLink::RTM_NEWLINK, payload).expect("echoed: a link message");
+    Ok(
+        raw.interface_named(|index| match known.iter().find(|l| l.header.index == index) {
+            Some(link) => Some(links::link_name(link)),
+            // A link that went away meanwhile is left unnamed.
+            None => netlink.link_name(ns, index).ok().flatten(),
+        }),
+    )
 }
 
 /// The names of the new link and (veth) its peer, the kernel's KIND%d where none is given. The

@@ -62,6 +62,12 @@ impl<'a> RawLink<'a> {
             .unwrap_or_default()
     }
 
+    /// Whether the link is called `name`, without making a String of its name.
+    pub fn name_is(&self, name: &str) -> bool {
+        attribute(self.attributes, IFLA_IFNAME)
+            .is_some_and(|value| value.split(|b| *b == 0).next() == Some(name.as_bytes()))
+    }
+
     /// The index of the bridge (or bond) this link is a port of.
     pub fn master(&self) -> Option<u32> {
         self.number(IFLA_MASTER)

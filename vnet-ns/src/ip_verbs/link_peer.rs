@@ -34,11 +34,21 @@ struct PeerWords {
 
 /// The peer of `link add ... type veth peer WORDS`: exit 7 naming what is wrong.
 pub fn peer_spec(words: &[String]) -> Result<PeerSpec> {
-    let mut command = PeerWords::command();
+    PEER_COMMAND.with_borrow_mut(|command| parse_peer(command.get_or_insert_with(PeerWords::command), words))
+}
+
+thread_local! {
+    /// The peer words' command, built once: building it (clap's derive) was a tenth of a --batch
+    /// veth line's instructions, paid on every line (clap's `try_get_matches_from_mut` leaves a
+    /// command as it was, so one serves every line).
+    static PEER_COMMAND: std::cell::RefCell<Option<clap::Command>> = const { std::cell::RefCell::new(None) };
+}
+
+fn parse_peer(command: &mut clap::Command, words: &[String]) -> Result<PeerSpec> {
     let line: Vec<String> = std::iter::once("peer".to_string())
         .chain(words.iter().cloned())
         .collect();
-    let line = keywords::expand(&command, line);
+    let line = keywords::expand(command, line);
     let refused = |e: clap::Error| {
         let text = e.render().to_string();
         let first = text
@@ -48,8 +58,8 @@ pub fn peer_spec(words: &[String]) -> Result<PeerSpec> {
             .trim_start_matches("error: ");
         Error::invalid(format!("link add type veth: peer: {first}"))
     };
-    let matches = command.try_get_matches_from_mut(line).map_err(refused)?;
-    let peer = PeerWords::from_arg_matches(&matches).map_err(refused)?;
+    let mut matches = command.try_get_matches_from_mut(line).map_err(refused)?;
+    let peer = PeerWords::from_arg_matches_mut(&mut matches).map_err(refused)?;
     if peer.ifname.is_some() && peer.name.is_some() {
         return Err(Error::invalid(
             "link add type veth: peer: the name is given twice",
