@@ -10,7 +10,7 @@ use virt::sys;
 use vnet_common::error::quote;
 use vnet_common::libvirt::lookup::{is_uuid, network as lookup};
 use vnet_common::libvirt::ports::{NetworkPort, PortDef};
-use vnet_common::libvirt::xpath::{self, XpathArgs};
+use vnet_common::libvirt::xpath::XpathArgs;
 use vnet_common::libvirt::{names_document, LibvirtContext, Session};
 use vnet_common::{table, Error, Journal, Render, Result, TextStyle, Verb};
 
@@ -244,10 +244,10 @@ impl Verb for PortDumpxml {
         let network = net.get_name().libvirt("network name")?;
         let port = find_port(&net, &network, &self.port)?.ok_or_else(|| not_found(&network, &self.port))?;
         let xml = port.get_xml_desc().libvirt("network port XML")?;
-        let nodes = self.xpath.select(&xml)?;
+        let (xml, nodes) = self.xpath.shown(xml)?;
         Ok(PortXml {
             uuid: port.get_uuid_string().libvirt("network port UUID")?,
-            xml: nodes.as_deref().map_or(xml, xpath::document),
+            xml,
             nodes,
             network,
         })

@@ -35,6 +35,13 @@ impl XpathArgs {
             .map(|expr| select(xml, expr, self.wrap))
             .transpose()
     }
+
+    /// What a dumpxml verb prints and reports: `xml` itself, or with --xpath the selected nodes
+    /// as virsh prints them, and the selection (None without --xpath).
+    pub fn shown(&self, xml: String) -> Result<(String, Option<Vec<String>>)> {
+        let nodes = self.select(&xml)?;
+        Ok((nodes.as_deref().map_or(xml, document), nodes))
+    }
 }
 
 /// The nodes EXPR selects in `xml`, each serialized as virsh prints it (without the newline virsh

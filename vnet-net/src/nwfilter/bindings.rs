@@ -10,7 +10,7 @@ use virt::sys;
 use vnet_common::error::quote;
 use vnet_common::libvirt::nwfilter::BindingDef;
 use vnet_common::libvirt::nwfilter_binding::FilterBinding;
-use vnet_common::libvirt::xpath::{self, XpathArgs};
+use vnet_common::libvirt::xpath::XpathArgs;
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{table, Error, Journal, Render, Result, TextStyle, Verb};
 
@@ -192,11 +192,11 @@ impl Verb for NwfilterBindingDumpxml {
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<BindingXml> {
         let binding = find(ctx.conn()?, &self.binding)?.ok_or_else(|| not_found(&self.binding))?;
         let xml = binding.get_xml_desc().libvirt("binding XML")?;
-        let nodes = self.xpath.select(&xml)?;
+        let (xml, nodes) = self.xpath.shown(xml)?;
         Ok(BindingXml {
             portdev: binding.port_dev().libvirt("binding port device")?,
             filter: binding.filter_name().libvirt("binding filter")?,
-            xml: nodes.as_deref().map_or(xml, xpath::document),
+            xml,
             nodes,
         })
     }

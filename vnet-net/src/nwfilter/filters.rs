@@ -9,7 +9,7 @@ use virt::nwfilter::NWFilter;
 use virt::sys;
 use vnet_common::error::quote;
 use vnet_common::libvirt::nwfilter::FilterDef;
-use vnet_common::libvirt::xpath::{self, XpathArgs};
+use vnet_common::libvirt::xpath::XpathArgs;
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{table, Error, Journal, Render, Result, TextStyle, Verb};
 
@@ -212,11 +212,11 @@ impl Verb for NwfilterDumpxml {
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<FilterXml> {
         let filter = require(ctx.conn()?, &self.nwfilter)?;
         let xml = filter.get_xml_desc(0).libvirt("filter XML")?;
-        let nodes = self.xpath.select(&xml)?;
+        let (xml, nodes) = self.xpath.shown(xml)?;
         Ok(FilterXml {
             name: filter.get_name().libvirt("filter name")?,
             uuid: filter.get_uuid_string().libvirt("filter UUID")?,
-            xml: nodes.as_deref().map_or(xml, xpath::document),
+            xml,
             nodes,
         })
     }

@@ -4,7 +4,7 @@ use super::lookup::{resolve, state_of};
 use schemars::JsonSchema;
 use serde::Serialize;
 use virt::sys;
-use vnet_common::libvirt::xpath::{self, XpathArgs};
+use vnet_common::libvirt::xpath::XpathArgs;
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{table, Journal, Render, Result, TextStyle, Verb};
 
@@ -316,8 +316,7 @@ impl Verb for Dumpxml {
         let xml = dom
             .get_xml_desc(flags)
             .libvirt(format!("XML of domain {}", self.name))?;
-        let nodes = self.xpath.select(&xml)?;
-        let xml = nodes.as_deref().map_or(xml, xpath::document);
+        let (xml, nodes) = self.xpath.shown(xml)?;
         Ok(DomainXml {
             name: self.name,
             xml,

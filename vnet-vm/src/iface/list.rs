@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use virt::interface::Interface;
 use virt::sys;
-use vnet_common::libvirt::xpath::{self, XpathArgs};
+use vnet_common::libvirt::xpath::XpathArgs;
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{table, Journal, Render, Result, TextStyle, Verb};
 
@@ -129,8 +129,7 @@ impl Verb for IfaceDumpxml {
         let xml = iface
             .get_xml_desc(flags)
             .libvirt(format!("XML of interface {name}"))?;
-        let nodes = self.xpath.select(&xml)?;
-        let xml = nodes.as_deref().map_or(xml, xpath::document);
+        let (xml, nodes) = self.xpath.shown(xml)?;
         Ok(IfaceXml { name, xml, nodes })
     }
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use std::path::Path;
 use virt::sys;
 use vnet_common::error::quote;
-use vnet_common::libvirt::xpath::{self, XpathArgs};
+use vnet_common::libvirt::xpath::XpathArgs;
 use vnet_common::{Error, Render, Result, TextStyle};
 
 /// virsh's --running and --paused of the define and edit verbs: the state the domain takes when
@@ -80,8 +80,7 @@ pub struct ImageXml {
 
 impl ImageXml {
     fn new(image: String, xml: String, flags: &DumpFlags) -> Result<ImageXml> {
-        let nodes = flags.xpath.select(&xml)?;
-        let xml = nodes.as_deref().map_or(xml, xpath::document);
+        let (xml, nodes) = flags.xpath.shown(xml)?;
         let shown = format!("{xml}\n");
         Ok(ImageXml {
             image,

@@ -6,7 +6,7 @@ use serde::Serialize;
 use virt::nodedev::NodeDevice;
 use virt::sys;
 use vnet_common::error::quote;
-use vnet_common::libvirt::xpath::{self, XpathArgs};
+use vnet_common::libvirt::xpath::XpathArgs;
 use vnet_common::libvirt::{names_document, LibvirtContext, Session};
 use vnet_common::{table, Error, Journal, Render, Result, TextStyle, Verb};
 
@@ -183,10 +183,10 @@ impl Verb for NodedevDumpxml {
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<NodedevXml> {
         let dev = require(ctx.conn()?, &self.device)?;
         let xml = dev.get_xml_desc(0).libvirt("node device XML")?;
-        let nodes = self.xpath.select(&xml)?;
+        let (xml, nodes) = self.xpath.shown(xml)?;
         Ok(NodedevXml {
             name: dev.get_name().libvirt("node device name")?,
-            xml: nodes.as_deref().map_or(xml, xpath::document),
+            xml,
             nodes,
         })
     }

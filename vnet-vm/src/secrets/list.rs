@@ -6,7 +6,7 @@ use serde::Serialize;
 use virt::secret::Secret;
 use virt::sys;
 use vnet_common::libvirt::secret::SecretDef;
-use vnet_common::libvirt::xpath::{self, XpathArgs};
+use vnet_common::libvirt::xpath::XpathArgs;
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{table, Error, Journal, Render, Result, TextStyle, Verb};
 
@@ -138,10 +138,10 @@ impl Verb for SecretDumpxml {
     fn run(self, ctx: &mut Session, _journal: &mut Journal) -> Result<SecretXml> {
         let secret = require(ctx.conn()?, &self.secret)?;
         let xml = secret.get_xml_desc(0).libvirt("secret XML")?;
-        let nodes = self.xpath.select(&xml)?;
+        let (xml, nodes) = self.xpath.shown(xml)?;
         Ok(SecretXml {
             uuid: secret.get_uuid_string().libvirt("secret UUID")?,
-            xml: nodes.as_deref().map_or(xml, xpath::document),
+            xml,
             nodes,
         })
     }

@@ -14,7 +14,7 @@ use virt::connect::Connect;
 use virt::storage_pool::StoragePool;
 use virt::sys;
 use vnet_common::error::quote;
-use vnet_common::libvirt::xpath::{self, XpathArgs};
+use vnet_common::libvirt::xpath::XpathArgs;
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{Error, Journal, Render, Result, TextStyle, Verb};
 
@@ -348,11 +348,7 @@ impl Verb for PoolDumpxml {
         let xml = pool
             .get_xml_desc(flags)
             .libvirt(format!("XML of storage pool {name}"))?;
-        let nodes = self.xpath.select(&xml)?;
-        Ok(PoolDocument {
-            name,
-            xml: nodes.as_deref().map_or(xml, xpath::document),
-            nodes,
-        })
+        let (xml, nodes) = self.xpath.shown(xml)?;
+        Ok(PoolDocument { name, xml, nodes })
     }
 }

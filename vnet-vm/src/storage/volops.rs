@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use virt::sys;
 use vnet_common::error::quote;
-use vnet_common::libvirt::xpath::{self, XpathArgs};
+use vnet_common::libvirt::xpath::XpathArgs;
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{Error, Journal, Render, Result, TextStyle, Verb};
 
@@ -329,11 +329,11 @@ impl Verb for VolDumpxml {
         let xml = vol
             .get_xml_desc(0)
             .libvirt(format!("XML of volume {}", state.path))?;
-        let nodes = self.xpath.select(&xml)?;
+        let (xml, nodes) = self.xpath.shown(xml)?;
         Ok(VolDocument {
             name: state.name,
             pool: state.pool,
-            xml: nodes.as_deref().map_or(xml, xpath::document),
+            xml,
             nodes,
         })
     }
