@@ -1,7 +1,6 @@
 //! Ownership tags in vnet-bridge: `addbr --tag`, `show --tag`, and `prune --tag LABEL` (see
 //! vnet_common::tags).
 
-use crate::model::Links;
 use crate::Ctx;
 use vnet_common::links::{find_link, is_bridge, link_kind, link_master, link_name};
 use vnet_common::tags::{self, PruneArgs, Pruned};
@@ -72,18 +71,4 @@ impl Verb for Prune {
         }
         Ok(out)
     }
-}
-
-/// `show --tag`: the dump without the bridges that do not carry the tag.
-pub fn only_tagged(links: Links, tag: Option<&str>) -> Result<Links> {
-    tags::check(tag)?;
-    let Some(label) = tag else {
-        return Ok(links);
-    };
-    let all = links
-        .all
-        .into_iter()
-        .filter(|l| !is_bridge(l) || tags::link_tag(l).as_deref() == Some(label))
-        .collect();
-    Ok(Links::new(all))
 }

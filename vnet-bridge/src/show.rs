@@ -1,8 +1,8 @@
 //! Read verbs: show, showmacs, showstp. JSON by default; `-o text` is brctl's exact layout.
 
+use crate::listing::{BridgeList, Listing};
 use crate::model::{
-    self, br_attr, bridge_id, counters, format_bridge_id, port_attr, port_hairpin, stp_enabled, Links,
-    PortState,
+    self, br_attr, bridge_id, format_bridge_id, port_attr, port_hairpin, stp_enabled, Links, PortState,
 };
 use crate::vxlan::VxlanPort;
 use crate::Ctx;
@@ -11,7 +11,7 @@ use netlink_packet_route::neighbour::{NeighbourAttribute, NeighbourMessage, Neig
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::fmt::Write;
-use vnet_common::links::{link_is_up, link_master, link_name};
+use vnet_common::links::{link_master, link_name};
 use vnet_common::mac::format_mac;
 use vnet_common::netlink::RouteSocket;
 use vnet_common::{Context, Journal, Render, Result, TextStyle, Verb};
@@ -43,50 +43,6 @@ pub struct Show {
     tag: Option<String>,
 }
 
-/// The bridges, sorted by name (or in the order asked for).
-#[derive(Debug, Serialize, JsonSchema)]
-#[serde(transparent)]
-pub struct BridgeList(pub Vec<BridgeInfo>);
-
-/// One bridge as `show` lists it.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct BridgeInfo {
-    pub name: String,
-    /// The bridge id as brctl prints it: priority "." MAC, e.g. "8000.aabbccddeeff".
-    pub id: String,
-    /// Whether the spanning tree protocol is on.
-    pub stp: bool,
-    /// The administrative UP flag.
-    pub up: bool,
-    /// The bridge's tag (addbr --tag), absent when it has none.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tag: Option<String>,
-    /// The ports, sorted by name.
-    pub interfaces: Vec<PortInfo>,
-}
-
-/// One port of a bridge, with its traffic counters.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct PortInfo {
-    pub name: String,
-    /// The port's tag (e.g. vnet-ns veth --tag), absent when it has none.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tag: Option<String>,
-    /// The port number on the bridge.
-    pub port_no: u16,
-    /// The port's STP state.
-    pub state: PortState,
-    /// The administrative UP flag.
-    pub up: bool,
-    pub rx_packets: u64,
-    pub rx_bytes: u64,
-    pub tx_packets: u64,
-    pub tx_bytes: u64,
-    /// For a VXLAN port: its VNI, UDP port and the hosts it floods to.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub vxlan: Option<VxlanPort>,
-}
-
 impl Show {
     pub fn new(bridges: Vec<String>) -> Show {
         Show { bridges, tag: None }
@@ -98,84 +54,19 @@ impl Verb for Show {
     type Output = BridgeList;
 
     fn run(self, ctx: &mut Ctx, _journal: &mut Journal) -> Result<BridgeList> {
-        let links = crate::prune::only_tagged(ctx.links_now()?, self.tag.as_deref())?;
-        let mut list = list_bridges(&links, ctx.netns(), &self.bridges)?;
+        let mut listing = Listing::new(self.tag)?;
+        ctx.each_link_counted_now(|link| listing.take(link))?;
+        let (mut list, vxlan_ports) = listing.finish(ctx.netns(), &self.bridges)?;
         // The flood list of VXLAN ports is in the FDB: dumped only when there is such a port.
-        if list
-            .0
-            .iter()
-            .flat_map(|b| &b.interfaces)
-            .any(|p| p.vxlan.is_some())
-        {
+        if !vxlan_ports.is_empty() {
             let fdb = crate::fdb::dump_fdb(ctx.netns())?;
             for port in list.0.iter_mut().flat_map(|b| b.interfaces.iter_mut()) {
-                if port.vxlan.is_some() {
-                    let link = links.by_name(&port.name).expect("listed from this dump");
+                if let Some(link) = vxlan_ports.get(&port.name) {
                     port.vxlan = VxlanPort::of(link, &fdb);
                 }
             }
         }
         Ok(list)
-    }
-}
-
-/// `show`'s result for one link dump.
-fn list_bridges(links: &Links, ns: Option<&str>, names: &[String]) -> Result<BridgeList> {
-    let bridges: Vec<&LinkMessage> = if names.is_empty() {
-        links.bridges()
-    } else {
-        names.iter().map(|n| links.bridge(n, ns)).collect::<Result<_>>()?
-    };
-    let list = bridges
-        .into_iter()
-        .map(|bridge| BridgeInfo {
-            name: link_name(bridge),
-            id: bridge_id(bridge),
-            stp: stp_enabled(bridge),
-            up: link_is_up(bridge),
-            tag: vnet_common::tags::link_tag(bridge),
-            interfaces: links.ports(bridge).into_iter().map(PortInfo::of).collect(),
-        })
-        .collect();
-    Ok(BridgeList(list))
-}
-
-impl PortInfo {
-    fn of(port: &LinkMessage) -> PortInfo {
-        let (rx_packets, rx_bytes, tx_packets, tx_bytes) = counters(port);
-        PortInfo {
-            name: link_name(port),
-            tag: vnet_common::tags::link_tag(port),
-            port_no: port_attr!(port, PortNumber),
-            state: PortState::of(port),
-            up: link_is_up(port),
-            rx_packets,
-            rx_bytes,
-            tx_packets,
-            tx_bytes,
-            vxlan: VxlanPort::of(port, &[]),
-        }
-    }
-}
-
-impl Render for BridgeList {
-    fn text(&self, style: TextStyle) -> String {
-        let mut text = String::new();
-        if style.headers {
-            text.push_str("bridge name\tbridge id\t\tSTP enabled\tinterfaces\n");
-        }
-        for bridge in &self.0 {
-            let names: Vec<&str> = bridge.interfaces.iter().map(|p| p.name.as_str()).collect();
-            let yes_no = if bridge.stp { "yes" } else { "no" };
-            let _ = writeln!(
-                text,
-                "{}\t\t{}\t{yes_no}\t\t{}",
-                bridge.name,
-                bridge.id,
-                names.join("\n\t\t\t\t\t\t\t")
-            );
-        }
-        text
     }
 }
 
@@ -388,10 +279,8 @@ impl Verb for Showstp {
     type Output = StpReport;
 
     fn run(self, ctx: &mut Ctx, _journal: &mut Journal) -> Result<StpReport> {
-        let (links, at) = ctx.bridge_now(&self.bridge)?;
-        let bridge = links.bridge(&self.bridge, at.ns)?;
-        let ports = links.ports(bridge).into_iter().map(PortStp::of).collect();
-        Ok(StpReport::of(bridge, ports))
+        let (bridge, ports) = ctx.bridge_ports_now(&self.bridge, PortStp::of)?;
+        Ok(StpReport::of(&bridge, ports))
     }
 }
 
@@ -570,7 +459,7 @@ impl PortStp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::tests::{bridge_link, port_link};
+    use crate::model::tests::port_link;
     use netlink_packet_route::neighbour::{NeighbourCacheInfo, NeighbourFlags};
 
     #[test]
@@ -578,51 +467,6 @@ mod tests {
         assert_eq!(timer(1499), "  14.99");
         assert_eq!(timer(0), "   0.00");
         assert_eq!(timer(30000), " 300.00");
-    }
-
-    #[test]
-    fn show_is_brctl_layout_and_json_shape() {
-        let links = Links::new(vec![
-            port_link("vnet1", 5, 2),
-            bridge_link("virbr0", 2, false),
-            port_link("virbr0-nic", 3, 2),
-            port_link("vnet0", 4, 2),
-            bridge_link("br-empty", 9, true),
-        ]);
-        let out = list_bridges(&links, None, &[]).unwrap();
-        assert_eq!(
-            out.text(TextStyle::default()),
-            "bridge name\tbridge id\t\tSTP enabled\tinterfaces\n\
-             br-empty\t\t8000.525400aabbcc\tyes\t\t\n\
-             virbr0\t\t8000.525400aabbcc\tno\t\tvirbr0-nic\n\t\t\t\t\t\t\tvnet0\n\t\t\t\t\t\t\tvnet1\n"
-        );
-        let quiet = out.text(TextStyle { headers: false });
-        assert!(quiet.starts_with("br-empty\t"), "{quiet}");
-        let json = serde_json::to_value(&out).unwrap();
-        let virbr0 = &json[1];
-        assert_eq!(virbr0["name"], "virbr0");
-        assert_eq!(virbr0["id"], "8000.525400aabbcc");
-        assert_eq!(virbr0["stp"], false);
-        let port = &virbr0["interfaces"][0];
-        assert_eq!(port["name"], "virbr0-nic");
-        assert_eq!(port["state"], "forwarding");
-        for field in ["port_no", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes"] {
-            assert!(port[field].is_u64(), "{field}");
-        }
-        let named = list_bridges(&links, None, &["virbr0".into()]).unwrap();
-        assert_eq!(named.0.len(), 1);
-        assert_eq!(
-            list_bridges(&links, None, &["nope".into()])
-                .unwrap_err()
-                .exit_code(),
-            3
-        );
-        assert_eq!(
-            list_bridges(&links, None, &["vnet0".into()])
-                .unwrap_err()
-                .exit_code(),
-            7
-        );
     }
 
     fn fdb(ifindex: u32, master: Option<u32>, state: NeighbourState, updated: u32) -> NeighbourMessage {

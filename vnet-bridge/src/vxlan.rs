@@ -583,7 +583,7 @@ impl Verb for Delvxlan {
 }
 
 /// What `show` lists for a VXLAN port.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct VxlanPort {
     /// The VXLAN network identifier.
     pub vni: u32,
