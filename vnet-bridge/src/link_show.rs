@@ -89,7 +89,7 @@ impl Verb for LinkShow {
 
     fn run(self, ctx: &mut Ctx, _journal: &mut Journal) -> Result<PortLinks> {
         let what = "show bridge ports";
-        let links = ctx.links_now().context(what)?;
+        let links = ctx.ports_now().context(what)?;
         list_ports(
             &links,
             self.port.or(self.dev).as_deref(),

@@ -74,7 +74,7 @@ impl Verb for FdbShow {
 
     fn run(self, ctx: &mut Ctx, _journal: &mut Journal) -> Result<FdbRows> {
         let what = "show the forwarding database";
-        let links = ctx.links_now().context(what)?;
+        let links = ctx.ports_now().context(what)?;
         let dev = match &self.dev {
             Some(name) => Some(links.interface(name, ctx.netns()).context(what)?.header.index),
             None => None,

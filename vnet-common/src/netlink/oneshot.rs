@@ -34,7 +34,7 @@ impl RouteSocket {
             .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
         let mut found: Result<Option<LinkMessage>> = Ok(None);
         let asked = self.request_raw(RouteNetlinkMessage::GetLink(request), 0, |kind, payload| {
-            found = brief_link(kind, payload, &BRIEF);
+            found = brief_link(kind, payload, &BRIEF_FIELDS);
         });
         match asked {
             Ok(()) => found,
@@ -98,7 +98,7 @@ impl RouteSocket {
         message
             .attributes
             .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
-        self.each_brief(message, &BRIEF, |link| {
+        self.each_brief(message, BRIEF_FIELDS, |link| {
             if link_master(&link) == Some(master) {
                 each(link)
             }
@@ -107,12 +107,46 @@ impl RouteSocket {
 
     /// Every link of the namespace in brief ([`brief_link`]) with its 64-bit counters
     /// (IFLA_STATS64) kept, each handed to `each` as it is read and not kept: what `vnet-bridge
-    /// show` lists. For memory: a link decoded whole is about 20 KiB of heap (IFLA_AF_SPEC's
-    /// per-family settings the most), still 4-6 KiB in brief with its bridge or port data, and
-    /// `show` in a namespace of 400 links held all of them at once (10.7 MiB peak, 3.8 MiB in
-    /// brief, against brctl's 1.5).
+    /// show` lists (see [`RouteSocket::each_link_with`]).
     pub fn each_link_counted(&mut self, each: impl FnMut(LinkMessage)) -> Result<()> {
-        self.each_brief(LinkMessage::default(), &BRIEF_COUNTED, each)
+        self.each_link_with(&[], Detail::Counted, each)
+    }
+
+    /// Every link of the namespace in brief ([`BRIEF`]) and with the `extra` attributes, as
+    /// much of each as `detail` says, each handed to `each` as it is read. For memory:
+    /// netlink-packet-route's attribute values are a few hundred bytes each whatever they hold,
+    /// so a link decoded whole is about 20 KiB of heap, 12 KiB without its per-family settings
+    /// and counters, and listings that held every link of a namespace of 400 links peaked at
+    /// 4-7x the classic tools' memory.
+    pub fn each_link_with(
+        &mut self,
+        extra: &[u16],
+        detail: Detail,
+        each: impl FnMut(LinkMessage),
+    ) -> Result<()> {
+        let counters = detail == Detail::Counted;
+        let mut request = LinkMessage::default();
+        if !counters {
+            request
+                .attributes
+                .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        }
+        let keep = |kind| in_brief(kind) || extra.contains(&kind) || (counters && COUNTERS.contains(&kind));
+        self.each_brief(
+            request,
+            Fields {
+                keep,
+                kind_data: detail != Detail::NoKindData,
+            },
+            each,
+        )
+    }
+
+    /// [`RouteSocket::each_link_with`] without the counters, collected.
+    pub fn links_with(&mut self, extra: &[u16], detail: Detail) -> Result<Vec<LinkMessage>> {
+        let mut links = vec![];
+        self.each_link_with(extra, detail, |link| links.push(link))?;
+        Ok(links)
     }
 
     /// Dumps the links `request` asks for, each decoded with only the `keep` attributes; the
@@ -120,13 +154,13 @@ impl RouteSocket {
     fn each_brief(
         &mut self,
         request: LinkMessage,
-        keep: &[u16],
+        fields: Fields<impl Fn(u16) -> bool>,
         mut each: impl FnMut(LinkMessage),
     ) -> Result<()> {
         let mut failed = None;
         self.dump_raw(
             RouteNetlinkMessage::GetLink(request),
-            |kind, payload| match brief_link(kind, payload, keep) {
+            |kind, payload| match brief_link(kind, payload, &fields) {
                 Ok(Some(link)) => each(link),
                 Ok(None) => {}
                 Err(e) => failed = failed.take().or(Some(e)),
@@ -160,39 +194,95 @@ impl RouteSocket {
 /// operational state, kind with its data and its port data (IFLA_LINKINFO), alias.
 const BRIEF: [u16; 8] = [1, 3, 4, 5, 10, 16, 18, 20];
 
-/// [`BRIEF`] and the link's 64-bit counters (IFLA_STATS64).
-const BRIEF_COUNTED: [u16; 9] = [1, 3, 4, 5, 10, 16, 18, 20, 23];
+fn in_brief(kind: u16) -> bool {
+    BRIEF.contains(&kind)
+}
 
-/// A link message (`kind` RTM_NEWLINK) decoded with only the attributes `keep` names (IFLA_*,
-/// [`BRIEF`] for most); None for a message of another type. For speed: netlink-packet-route decodes every attribute into values
+/// How much of each link a listing reads besides [`BRIEF`] and its extra attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// The kind's own data too (IFLA_INFO_DATA: a bridge's options, a VXLAN's endpoints).
+    KindData,
+    /// The kind's data and the counters (IFLA_STATS64, IFLA_CARRIER_CHANGES).
+    Counted,
+    /// The kind and a port's data (IFLA_INFO_SLAVE_DATA) without the kind's own data.
+    NoKindData,
+}
+
+/// Which attributes [`brief_link`] keeps: the top-level ones `keep` says yes to, and within
+/// IFLA_LINKINFO the kind's data only when `kind_data`.
+struct Fields<K: Fn(u16) -> bool> {
+    keep: K,
+    kind_data: bool,
+}
+
+const BRIEF_FIELDS: Fields<fn(u16) -> bool> = Fields {
+    keep: in_brief,
+    kind_data: true,
+};
+
+/// A link's counters: IFLA_STATS64 and IFLA_CARRIER_CHANGES.
+const COUNTERS: [u16; 2] = [23, 35];
+
+/// A link message (`kind` RTM_NEWLINK) decoded with only the attributes `keep` says yes to
+/// (IFLA_*, [`BRIEF`] for most); None for a message of another type. For speed: netlink-packet-route decodes every attribute into values
 /// of its own, and the ones no bridge verb reads (IFLA_AF_SPEC's per-family settings the most)
 /// were about a third of the instructions of reading one link.
-fn brief_link(kind: u16, payload: &[u8], keep: &[u16]) -> Result<Option<LinkMessage>> {
+fn brief_link<K: Fn(u16) -> bool>(
+    kind: u16,
+    payload: &[u8],
+    fields: &Fields<K>,
+) -> Result<Option<LinkMessage>> {
     const RTM_NEWLINK: u16 = 16;
     const IFINFOMSG: usize = 16;
     if kind != RTM_NEWLINK || payload.len() < IFINFOMSG {
         return Ok(None);
     }
+    const IFLA_LINKINFO: u16 = 18;
+    const IFLA_INFO_DATA: u16 = 2;
     let mut kept = payload[..IFINFOMSG].to_vec();
-    let mut at = IFINFOMSG;
-    // struct nlattr: length u16 (header included), type u16 (two flag bits on top); each
-    // attribute starts 4-byte aligned.
-    while at + 4 <= payload.len() {
-        let length = u16::from_ne_bytes([payload[at], payload[at + 1]]) as usize;
-        if length < 4 || at + length > payload.len() {
-            break;
+    for (kind, attribute) in attributes(&payload[IFINFOMSG..]) {
+        match kind {
+            IFLA_LINKINFO if !fields.kind_data => {
+                let start = kept.len();
+                kept.extend_from_slice(&attribute[..4]);
+                for (inner, nested) in attributes(&attribute[4..]) {
+                    if inner != IFLA_INFO_DATA {
+                        kept.extend_from_slice(nested);
+                    }
+                }
+                let length = (kept.len() - start) as u16;
+                kept[start..start + 2].copy_from_slice(&length.to_ne_bytes());
+            }
+            _ if (fields.keep)(kind) => kept.extend_from_slice(attribute),
+            _ => {}
         }
-        let next = ((at + length + 3) & !3).min(payload.len());
-        let kind = u16::from_ne_bytes([payload[at + 2], payload[at + 3]]) & 0x3fff;
-        if keep.contains(&kind) {
-            kept.extend_from_slice(&payload[at..next]);
-        }
-        at = next;
     }
     match super::decode(RTM_NEWLINK, &kept)? {
         Some(RouteNetlinkMessage::NewLink(link)) => Ok(Some(link)),
         _ => Ok(None),
     }
+}
+
+/// The netlink attributes packed in `bytes`, each as its type (flag bits cleared) and its
+/// bytes with header and padding; a truncated last one ends them. struct nlattr: length u16
+/// (header included), type u16 (two flag bits on top); each attribute starts 4-byte aligned.
+fn attributes(bytes: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        if at + 4 > bytes.len() {
+            return None;
+        }
+        let length = u16::from_ne_bytes([bytes[at], bytes[at + 1]]) as usize;
+        if length < 4 || at + length > bytes.len() {
+            return None;
+        }
+        let next = ((at + length + 3) & !3).min(bytes.len());
+        let kind = u16::from_ne_bytes([bytes[at + 2], bytes[at + 3]]) & 0x3fff;
+        let attribute = &bytes[at..next];
+        at = next;
+        Some((kind, attribute))
+    })
 }
 
 fn link_master(link: &LinkMessage) -> Option<u32> {
@@ -224,7 +314,7 @@ mod tests {
         payload.extend(attr(10, &7u32.to_ne_bytes())); // IFLA_MASTER
         payload.extend(attr(6, b"noqueue\0")); // IFLA_QDISC: dropped
         payload.extend(attr(20, b"vnet:tag=lab")); // IFLA_IFALIAS
-        let link = brief_link(16, &payload, &BRIEF).unwrap().unwrap();
+        let link = brief_link(16, &payload, &BRIEF_FIELDS).unwrap().unwrap();
         assert_eq!(link.header.index, 9);
         assert_eq!(
             link.attributes,
@@ -236,11 +326,40 @@ mod tests {
         );
         assert_eq!(link_master(&link), Some(7));
         // Another message type, or one too short for its header, is no link.
-        assert!(brief_link(20, &payload, &BRIEF).unwrap().is_none());
-        assert!(brief_link(16, &payload[..8], &BRIEF).unwrap().is_none());
+        assert!(brief_link(20, &payload, &BRIEF_FIELDS).unwrap().is_none());
+        assert!(brief_link(16, &payload[..8], &BRIEF_FIELDS).unwrap().is_none());
         // A truncated last attribute ends the message: what came before is kept.
         let cut = &payload[..payload.len() - 2];
-        let link = brief_link(16, cut, &BRIEF).unwrap().unwrap();
+        let link = brief_link(16, cut, &BRIEF_FIELDS).unwrap().unwrap();
         assert_eq!(link.attributes.len(), 2);
+    }
+
+    #[test]
+    fn a_link_without_kind_data_keeps_its_kind_and_port_data() {
+        let mut payload = vec![0u8; 16];
+        payload.extend(attr(3, b"br0\0"));
+        let mut info = attr(1, b"bridge\0"); // IFLA_INFO_KIND
+        info.extend(attr(2, &attr(13, &1u32.to_ne_bytes()))); // IFLA_INFO_DATA: dropped
+        info.extend(attr(4, b"bridge\0")); // IFLA_INFO_SLAVE_KIND
+        payload.extend(attr(18, &info));
+        payload.extend(attr(13, &1000u32.to_ne_bytes())); // IFLA_TXQLEN: not asked for
+        let fields = Fields {
+            keep: in_brief,
+            kind_data: false,
+        };
+        let link = brief_link(16, &payload, &fields).unwrap().unwrap();
+        use rtnetlink::packet_route::link::{InfoKind, InfoPortKind, LinkInfo};
+        assert_eq!(
+            link.attributes,
+            vec![
+                LinkAttribute::IfName("br0".into()),
+                LinkAttribute::LinkInfo(vec![
+                    LinkInfo::Kind(InfoKind::Bridge),
+                    LinkInfo::PortKind(InfoPortKind::Bridge)
+                ]),
+            ]
+        );
+        let whole = brief_link(16, &payload, &BRIEF_FIELDS).unwrap().unwrap();
+        assert!(matches!(&whole.attributes[1], LinkAttribute::LinkInfo(info) if info.len() == 3));
     }
 }
