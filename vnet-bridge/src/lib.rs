@@ -145,11 +145,19 @@ impl Ctx {
         ))
     }
 
-    /// [`Ctx::links_now`] without the kinds' own data (a bridge's options, a VXLAN's
-    /// endpoints): kinds, masters and ports' data, what fdb show and link show read.
-    pub fn ports_now(&self) -> Result<model::Links> {
+    /// [`Ctx::links_now`] with only as much of each link's kind as `detail` says: ports' data
+    /// without the kinds' own (a bridge's options, a VXLAN's endpoints) for link show, the
+    /// kinds alone for the listings that only name links (fdb show, mdb show).
+    pub fn links_in_brief_now(&self, detail: Detail) -> Result<model::Links> {
         let mut socket = RouteSocket::open(self.netns.as_deref())?;
-        Ok(model::Links::new(socket.links_with(&[], Detail::NoKindData)?))
+        Ok(model::Links::new(socket.links_with(&[], detail)?))
+    }
+
+    /// Every link of the current command's namespace in brief, as much of its kind as
+    /// `detail` says, handed to `each` as it is read (see [`RouteSocket::each_link_with`]).
+    pub fn each_link_now(&self, detail: Detail, each: impl FnMut(LinkMessage)) -> Result<()> {
+        let mut socket = RouteSocket::open(self.netns.as_deref())?;
+        socket.each_link_with(&[], detail, each)
     }
 
     /// Every link of the current command's namespace in brief, with its counters, handed to

@@ -16,7 +16,7 @@ use serde::Serialize;
 use std::net::IpAddr;
 use vnet_common::links::link_name;
 use vnet_common::mac::format_mac;
-use vnet_common::netlink::RouteSocket;
+use vnet_common::netlink::{decode, RouteSocket};
 use vnet_common::{Error, Result};
 
 /// One entry to add, append or delete, as its words gave it (checked already).
@@ -283,17 +283,27 @@ fn state_name(state: NeighbourState) -> &'static str {
 
 /// Every AF_BRIDGE neighbour entry of the current namespace (blocking dump, no runtime).
 pub fn dump_fdb(netns: Option<&str>) -> Result<Vec<NeighbourMessage>> {
+    let mut entries = vec![];
+    each_fdb_entry(netns, |entry| entries.push(entry))?;
+    Ok(entries)
+}
+
+/// Every entry of the forwarding databases of `netns` (an AF_BRIDGE RTM_GETNEIGH dump), each
+/// handed to `each` as it is read and not kept.
+pub fn each_fdb_entry(netns: Option<&str>, mut each: impl FnMut(NeighbourMessage)) -> Result<()> {
     let mut socket = RouteSocket::open(netns)?;
     let mut request = NeighbourMessage::default();
     request.header.family = AddressFamily::Bridge;
-    let replies = socket.dump(RouteNetlinkMessage::GetNeighbour(request))?;
-    Ok(replies
-        .into_iter()
-        .filter_map(|m| match m {
-            RouteNetlinkMessage::NewNeighbour(n) => Some(n),
-            _ => None,
-        })
-        .collect())
+    let mut failed = None;
+    socket.dump_raw(
+        RouteNetlinkMessage::GetNeighbour(request),
+        |kind, payload| match decode(kind, payload) {
+            Ok(Some(RouteNetlinkMessage::NewNeighbour(entry))) => each(entry),
+            Ok(_) => {}
+            Err(e) => failed = failed.take().or(Some(e)),
+        },
+    )?;
+    failed.map_or(Ok(()), Err)
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! `fdb show [dev DEV] [br BR] [vlan VID]`: forwarding database entries as `bridge -j fdb show` lists them.
 
-use super::entries::{dump_fdb, row_of, FdbRow};
+use super::entries::{each_fdb_entry, row_of, FdbRow};
 use crate::model::Links;
 use crate::values::parse_vid;
 use crate::Ctx;
@@ -10,6 +10,7 @@ use serde::Serialize;
 use std::fmt::Write;
 use vnet_common::keywords::HEADING;
 use vnet_common::links::link_master;
+use vnet_common::netlink::Detail;
 use vnet_common::{Context, Journal, Render, Result, TextStyle, Verb};
 
 /// List forwarding database entries (bridge fdb show).
@@ -74,7 +75,7 @@ impl Verb for FdbShow {
 
     fn run(self, ctx: &mut Ctx, _journal: &mut Journal) -> Result<FdbRows> {
         let what = "show the forwarding database";
-        let links = ctx.ports_now().context(what)?;
+        let links = ctx.links_in_brief_now(Detail::KindOnly).context(what)?;
         let dev = match &self.dev {
             Some(name) => Some(links.interface(name, ctx.netns()).context(what)?.header.index),
             None => None,
@@ -83,21 +84,26 @@ impl Verb for FdbShow {
             Some(name) => Some(links.bridge(name, ctx.netns()).context(what)?.header.index),
             None => None,
         };
-        let entries = dump_fdb(ctx.netns()).context(what)?;
-        Ok(select(&entries, &links, dev, br, self.vlan))
+        // Rows are taken as the dump streams by (the entries are not kept).
+        let mut rows = vec![];
+        each_fdb_entry(ctx.netns(), |entry| {
+            rows.extend(selected(&entry, &links, dev, br, self.vlan))
+        })
+        .context(what)?;
+        Ok(FdbRows(rows))
     }
 }
 
-/// The entries of device `dev`, of bridge `br` (itself, its table, its ports) and of VLAN `vlan`,
-/// when given, as rows (without their ifname with `dev`, as bridge prints them).
-fn select(
-    entries: &[NeighbourMessage],
+/// `entry`'s row when it is of device `dev`, of bridge `br` (itself, its table, its ports) and
+/// of VLAN `vlan`, when given (without its ifname with `dev`, as bridge prints them).
+fn selected(
+    entry: &NeighbourMessage,
     links: &Links,
     dev: Option<u32>,
     br: Option<u32>,
     vlan: Option<u16>,
-) -> FdbRows {
-    let in_bridge = |entry: &NeighbourMessage, bridge: u32| {
+) -> Option<FdbRow> {
+    let in_bridge = |bridge: u32| {
         let master = entry.attributes.iter().find_map(|a| match a {
             NeighbourAttribute::Controller(m) => Some(*m),
             _ => None,
@@ -105,15 +111,10 @@ fn select(
         let port_of = links.by_index(entry.header.ifindex).and_then(link_master);
         entry.header.ifindex == bridge || master == Some(bridge) || port_of == Some(bridge)
     };
-    FdbRows(
-        entries
-            .iter()
-            .filter(|e| dev.is_none_or(|i| e.header.ifindex == i))
-            .filter(|e| br.is_none_or(|b| in_bridge(e, b)))
-            .map(|e| row_of(e, links, dev.is_none()))
-            .filter(|row| vlan.is_none_or(|v| row.vlan == Some(v)))
-            .collect(),
-    )
+    if dev.is_some_and(|i| entry.header.ifindex != i) || br.is_some_and(|b| !in_bridge(b)) {
+        return None;
+    }
+    Some(row_of(entry, links, dev.is_none())).filter(|row| vlan.is_none_or(|v| row.vlan == Some(v)))
 }
 
 #[cfg(test)]
@@ -128,6 +129,21 @@ mod tests {
             .push(NeighbourAttribute::LinkLayerAddress(vec![2, 0, 0, 0, 0, mac]));
         m.attributes.extend(vlan.map(NeighbourAttribute::Vlan));
         m
+    }
+
+    fn select(
+        entries: &[NeighbourMessage],
+        links: &Links,
+        dev: Option<u32>,
+        br: Option<u32>,
+        vlan: Option<u16>,
+    ) -> FdbRows {
+        FdbRows(
+            entries
+                .iter()
+                .filter_map(|e| selected(e, links, dev, br, vlan))
+                .collect(),
+        )
     }
 
     #[test]
