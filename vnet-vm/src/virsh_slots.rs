@@ -249,8 +249,6 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("domdisplay", &["include-password", "all"]),
     ("vol-create-as", &["print-xml"]),
     ("vol-delete", &["delete-snapshots"]),
-    ("vol-upload", &["sparse"]),
-    ("vol-download", &["sparse"]),
     ("events", &["all"]),
     ("desc", &["edit"]),
     ("domif-setlink", &["print-xml"]),
