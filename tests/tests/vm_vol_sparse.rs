@@ -105,3 +105,54 @@ fn sparse_transfers_keep_holes_as_virsh_does() {
     vm(&["vol-upload", "small", file, "--pool", &pool, "--sparse"]).fails(7, "larger than volume");
     assert_eq!(sh_ok(&format!("md5sum {}", path("small").display())), before);
 }
+
+/// vol-create-as --print-xml: the document virsh prints for the same words (attribute quotes
+/// aside), nothing created; a missing pool or backing volume and a bad size fail as virsh's
+/// do, nothing created either.
+#[test]
+fn vol_create_as_print_xml_is_virshs() {
+    let lab = lab!();
+    let dir = lab.dir("volxml");
+    let pool = lab.name("pool");
+    lab.on_drop(format!("virsh pool-destroy {pool}; virsh pool-undefine {pool}"));
+    sh_ok(&format!(
+        "virsh pool-define-as {pool} dir --target {} && virsh pool-start {pool} && \
+         virsh vol-create-as {pool} base.img 8M --format raw",
+        dir.display()
+    ));
+    let before = sh_ok(&format!("virsh vol-list {pool}; ls -l {}", dir.display()));
+    for tail in [
+        "v1 10M",
+        "v1 10M --format qcow2 --allocation 1M",
+        "v1 1G --allocation 0 --format raw",
+        "v1 16M --format qcow2 --backing-vol base.img --backing-vol-format raw",
+        "v1 16M --format qcow2 --backing-vol base.img",
+        "base.img 8M",
+    ] {
+        let line = format!("vol-create-as {pool} {tail} --print-xml");
+        let words: Vec<&str> = line.split(' ').collect();
+        let ours = vm(&words).ok().stdout;
+        let theirs = sh_ok(&format!("virsh {line}")).replace('\'', "\"");
+        assert_eq!(ours.trim_end(), theirs.trim_end(), "{line}");
+        let json = vm(&[&words[..], &["-o", "json"]].concat()).ok().json();
+        assert_eq!(json["changed"], false);
+    }
+    for (tail, code, needle) in [
+        ("nosuch v1 10M".to_string(), 3, "nosuch"),
+        (format!("{pool} v1 10Q"), 7, "10Q"),
+        (
+            format!("{pool} v1 10M --format qcow2 --backing-vol gone.img"),
+            3,
+            "gone.img",
+        ),
+    ] {
+        let line = format!("vol-create-as {tail} --print-xml");
+        let words: Vec<&str> = line.split(' ').collect();
+        vm(&words).fails(code, needle);
+        assert_eq!(sh(&format!("virsh {line}")).code, 1, "{line}");
+    }
+    assert_eq!(
+        sh_ok(&format!("virsh vol-list {pool}; ls -l {}", dir.display())),
+        before
+    );
+}

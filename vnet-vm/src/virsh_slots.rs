@@ -247,7 +247,6 @@ const REFUSED: &[(&str, &[&str])] = &[
     ),
     ("change-media", &["print-xml"]),
     ("domdisplay", &["include-password", "all"]),
-    ("vol-create-as", &["print-xml"]),
     ("vol-delete", &["delete-snapshots"]),
     ("events", &["all"]),
     ("desc", &["edit"]),
