@@ -106,11 +106,11 @@ fn sparse_transfers_keep_holes_as_virsh_does() {
     assert_eq!(sh_ok(&format!("md5sum {}", path("small").display())), before);
 }
 
-/// vol-create-as --print-xml: the document virsh prints for the same words (attribute quotes
-/// aside), nothing created; a missing pool or backing volume and a bad size fail as virsh's
+/// vol-create-as and vol-clone --print-xml: the document virsh prints for the same words
+/// (attribute quotes aside), nothing created; a missing pool or backing volume and a bad size fail as virsh's
 /// do, nothing created either.
 #[test]
-fn vol_create_as_print_xml_is_virshs() {
+fn vol_create_as_and_vol_clone_print_xml_are_virshs() {
     let lab = lab!();
     let dir = lab.dir("volxml");
     let pool = lab.name("pool");
@@ -151,6 +151,33 @@ fn vol_create_as_print_xml_is_virshs() {
         vm(&words).fails(code, needle);
         assert_eq!(sh(&format!("virsh {line}")).code, 1, "{line}");
     }
+    // vol-clone --print-xml: the volume's own XML renamed, as virsh prints it.
+    let line = format!("vol-clone base.img copy.img --pool {pool} --print-xml");
+    let words: Vec<&str> = line.split(' ').collect();
+    let ours = vm(&words).ok().stdout;
+    assert!(ours.contains("<name>copy.img</name>"), "{ours}");
+    assert_eq!(ours.trim_end(), sh_ok(&format!("virsh {line}")).trim_end());
+    let json = vm(&[&words[..], &["-o", "json"]].concat()).ok().json();
+    assert_eq!(
+        (json["name"].as_str(), json["changed"].as_bool()),
+        (Some("copy.img"), Some(false))
+    );
+    vm(&[
+        "vol-clone",
+        "gone.img",
+        "copy.img",
+        "--pool",
+        &pool,
+        "--print-xml",
+    ])
+    .fails(3, "gone.img");
+    assert_eq!(
+        sh(&format!(
+            "virsh vol-clone gone.img copy.img --pool {pool} --print-xml"
+        ))
+        .code,
+        1
+    );
     assert_eq!(
         sh_ok(&format!("virsh vol-list {pool}; ls -l {}", dir.display())),
         before

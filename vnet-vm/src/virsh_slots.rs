@@ -197,7 +197,6 @@ const POOL_AS_REFUSED: &[&str] = &[
 const REFUSED: &[(&str, &[&str])] = &[
     ("pool-define-as", POOL_AS_REFUSED),
     ("pool-create-as", POOL_AS_REFUSED),
-    ("vol-clone", &["print-xml"]),
     (
         "migrate",
         &[
