@@ -175,6 +175,7 @@ fn job_block_and_memory_flags_are_virshs() {
     job_info_flags(&name);
     memory_period(&name);
     checkpoint_tree(&name);
+    link_print_xml(&name);
 }
 
 /// domblkstat --human: virsh's explained lines, for one device and for all together; the JSON
@@ -354,4 +355,46 @@ fn checkpoint_tree(name: &str) {
     }
     vm(&["list", "--with-checkpoint", "--without-checkpoint"]).fails(2, "checkpoint");
     assert_eq!(sh_ok(&format!("virsh checkpoint-list {name} --parent")), before);
+}
+
+/// An element's markup without the whitespace between tags and with one kind of quote.
+fn squeezed(xml: &str) -> String {
+    let one_line: String = xml.lines().map(str::trim).collect();
+    one_line.replace('\'', "\"")
+}
+
+/// domif-setlink --print-xml (live and --config): virsh's `<interface>` with the new link
+/// state, the link as it was for virsh's domif-getlink after.
+fn link_print_xml(name: &str) {
+    let mac = sh_ok(&format!("virsh domiflist {name}"));
+    let mac = mac
+        .lines()
+        .nth(2)
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_string();
+    let before = sh_ok(&format!(
+        "virsh domif-getlink {name} {mac}; virsh domif-getlink {name} {mac} --config"
+    ));
+    for tail in ["down", "down --config", "up"] {
+        let line = format!("domif-setlink {name} {mac} {tail} --print-xml");
+        let words: Vec<&str> = line.split(' ').collect();
+        let ours = vm(&words).ok().stdout;
+        assert!(ours.contains("<link state="), "{ours}");
+        assert_eq!(
+            squeezed(&ours),
+            squeezed(&sh_ok(&format!("virsh {line}"))),
+            "{line}"
+        );
+        let json = vm(&[&words[..], &["-o", "json"]].concat()).ok().json();
+        assert_eq!(json["changed"], false);
+    }
+    vm(&["domif-setlink", name, &mac, "sideways", "--print-xml"]).fails(7, "sideways");
+    vm(&["domif-setlink", name, "52:54:00:00:00:99", "down", "--print-xml"]).fails(3, "52:54:00:00:00:99");
+    let after = sh_ok(&format!(
+        "virsh domif-getlink {name} {mac}; virsh domif-getlink {name} {mac} --config"
+    ));
+    assert_eq!(after, before);
 }

@@ -249,7 +249,6 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("vol-delete", &["delete-snapshots"]),
     ("events", &["all"]),
     ("desc", &["edit"]),
-    ("domif-setlink", &["print-xml"]),
     ("secret-set-value", &["interactive"]),
     ("blockcopy", &["print-xml"]),
     ("qemu-monitor-command", &["pass-fds"]),
