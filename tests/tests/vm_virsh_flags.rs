@@ -142,7 +142,8 @@ fn event_timestamps_are_virshs() {
     );
 }
 
-/// The kit guest with a 16 MiB qcow2 disk (vda), started and paused at once.
+/// The kit guest with a 16 MiB qcow2 disk (vda) and an empty CD-ROM drive (hdc), started and
+/// paused at once.
 fn paused_guest(lab: &Lab, dir: &Path) -> String {
     default_network(lab);
     let name = lab.domain("flags");
@@ -154,7 +155,8 @@ fn paused_guest(lab: &Lab, dir: &Path) -> String {
     sh_ok(&format!("qemu-img create -f qcow2 {} 16M", image.display()));
     let disk = format!(
         "<devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\
-         <source file='{}'/><target dev='vda' bus='virtio'/></disk>",
+         <source file='{}'/><target dev='vda' bus='virtio'/></disk>\
+         <disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>",
         image.display()
     );
     let file = dir.join("guest.xml");
@@ -176,6 +178,7 @@ fn job_block_and_memory_flags_are_virshs() {
     memory_period(&name);
     checkpoint_tree(&name);
     link_print_xml(&name);
+    media_print_xml(&name, &dir);
 }
 
 /// domblkstat --human: virsh's explained lines, for one device and for all together; the JSON
@@ -397,4 +400,40 @@ fn link_print_xml(name: &str) {
         "virsh domif-getlink {name} {mac}; virsh domif-getlink {name} {mac} --config"
     ));
     assert_eq!(after, before);
+}
+
+/// change-media --print-xml (live, --config; insert and update): virsh's drive element with
+/// the new media, the drives as they were for virsh's domblklist after.
+fn media_print_xml(name: &str, dir: &Path) {
+    let iso = dir.join("media.iso");
+    std::fs::write(&iso, [0u8; 4096]).unwrap();
+    let iso = iso.display();
+    let drives = || {
+        sh_ok(&format!(
+            "virsh domblklist {name} --details; virsh domblklist {name} --details --inactive"
+        ))
+    };
+    let before = drives();
+    for tail in [
+        format!("hdc {iso} --insert"),
+        format!("hdc {iso} --insert --config"),
+        format!("hdc {iso} --update --live"),
+    ] {
+        let line = format!("change-media {name} {tail} --print-xml");
+        let words: Vec<&str> = line.split(' ').collect();
+        let ours = vm(&words).ok().stdout;
+        assert!(ours.contains("media.iso"), "{ours}");
+        assert_eq!(
+            squeezed(&ours),
+            squeezed(&sh_ok(&format!("virsh {line}"))),
+            "{line}"
+        );
+        let json = vm(&[&words[..], &["-o", "json"]].concat()).ok().json();
+        assert_eq!(json["changed"], false);
+    }
+    let line = format!("change-media {name} hdd {iso} --insert --print-xml");
+    let words: Vec<&str> = line.split(' ').collect();
+    vm(&words).fails(3, "hdd");
+    assert_eq!(sh(&format!("virsh {line}")).code, 1);
+    assert_eq!(drives(), before);
 }

@@ -244,7 +244,6 @@ const REFUSED: &[(&str, &[&str])] = &[
             "source-host-socket",
         ],
     ),
-    ("change-media", &["print-xml"]),
     ("domdisplay", &["include-password", "all"]),
     ("vol-delete", &["delete-snapshots"]),
     ("events", &["all"]),
