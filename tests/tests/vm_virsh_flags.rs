@@ -179,6 +179,7 @@ fn job_block_and_memory_flags_are_virshs() {
     checkpoint_tree(&name);
     link_print_xml(&name);
     media_print_xml(&name, &dir);
+    blockcopy_print_xml(&name, &dir);
 }
 
 /// domblkstat --human: virsh's explained lines, for one device and for all together; the JSON
@@ -436,4 +437,52 @@ fn media_print_xml(name: &str, dir: &Path) {
     vm(&words).fails(3, "hdd");
     assert_eq!(sh(&format!("virsh {line}")).code, 1);
     assert_eq!(drives(), before);
+}
+
+/// blockcopy --print-xml: the destination `<disk>` virsh prints for the same words (quotes
+/// aside), no job started, no file made; a domain that is not there: exit 3, as virsh fails.
+fn blockcopy_print_xml(name: &str, dir: &Path) {
+    let dest = dir.join("copy.qcow2");
+    let given = dir.join("dest.xml");
+    std::fs::write(
+        &given,
+        "<disk type='file'><source file='/tmp/elsewhere.img'/></disk>\n",
+    )
+    .unwrap();
+    for tail in [
+        format!("--dest {}", dest.display()),
+        format!(
+            "--dest {} --format qcow2 --shallow --transient-job",
+            dest.display()
+        ),
+        "--dest /dev/null --blockdev".to_string(),
+        format!("--xml {}", given.display()),
+    ] {
+        let line = format!("blockcopy {name} vda {tail} --print-xml");
+        let words: Vec<&str> = line.split(' ').collect();
+        let ours = vm(&words).ok().stdout;
+        let theirs = sh_ok(&format!("virsh {line}")).replace('\'', "\"");
+        assert_eq!(ours.replace('\'', "\"").trim_end(), theirs.trim_end(), "{line}");
+        let json = vm(&[&words[..], &["-o", "json"]].concat()).ok().json();
+        assert_eq!(
+            (json["changed"].as_bool(), &json["job"]),
+            (Some(false), &serde_json::Value::Null)
+        );
+    }
+    assert!(!dest.exists());
+    let job = sh_ok(&format!("virsh blockjob {name} vda"));
+    assert!(job.contains("No current block job"), "{job}");
+    vm(&[
+        "blockcopy",
+        "nosuchdomain",
+        "vda",
+        "--dest",
+        "/tmp/x",
+        "--print-xml",
+    ])
+    .fails(3, "nosuchdomain");
+    assert_eq!(
+        sh("virsh blockcopy nosuchdomain vda --dest /tmp/x --print-xml").code,
+        1
+    );
 }

@@ -249,7 +249,6 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("events", &["all"]),
     ("desc", &["edit"]),
     ("secret-set-value", &["interactive"]),
-    ("blockcopy", &["print-xml"]),
     ("qemu-monitor-command", &["pass-fds"]),
     ("qemu-monitor-event", &["regex", "timestamp"]),
 ];
