@@ -146,7 +146,7 @@ fn event_options_as_virsh_takes_them() {
     // What vnet-vm does not follow is refused by name; a pool that is not there is exit 3.
     vm(&["pool-event", "--event", "refresh"]).fails(7, "refresh");
     vm(&["secret-event", "--event", "value-changed"]).fails(7, "value-changed");
-    vm(&["nodedev-event", "--timestamp"]).fails(7, "--timestamp");
+    vm(&["qemu-monitor-event", "--timestamp"]).fails(7, "--timestamp");
     vm(&["pool-event", "--pool", &lab.name("nopool"), "--timeout", "1"]).fails(3, "nopool");
     vm(&["secret-event", "--secret", "not-a-uuid"]).fails(7, "not-a-uuid");
     vm(&["pool-event", "--timeout", "soon"]).fails(2, "soon");

@@ -375,14 +375,42 @@ impl<L: Lifecycle> Render for EventRecord<L> {
     }
 }
 
+/// A lifecycle record as printed with virsh's `--timestamp`: its -o text line after the time it
+/// came, as virsh prints it ("2026-12-07 23:13:44.481+0000: event 'lifecycle' ..."); its JSON is
+/// the record's own (which carries the time always).
+struct Stamped<'a, R> {
+    record: &'a R,
+    at: &'a str,
+}
+
+impl<R: Serialize> Serialize for Stamped<'_, R> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.record.serialize(s)
+    }
+}
+
+impl<R: Render> Render for Stamped<'_, R> {
+    fn text(&self, style: TextStyle) -> String {
+        format!("{}: {}", virsh_time(self.at), self.record.text(style))
+    }
+}
+
+/// virsh's event time (libvirt's virTimeStringNow, always UTC) from an RFC 3339 UTC time:
+/// "2026-12-07T23:13:44.481Z" is "2026-12-07 23:13:44.481+0000".
+pub fn virsh_time(rfc3339: &str) -> String {
+    format!("{}+0000", rfc3339.trim_end_matches('Z').replacen('T', " ", 1))
+}
+
 /// The `events` verb of both tools: `L`'s lifecycle events (only `only`'s, when given) as
 /// NDJSON until the stream ends; a lost connection is a `disconnected` record, then (with
-/// `reconnect`) a `reconnected` one once a new connection is up, or exit 6 without.
+/// `reconnect`) a `reconnected` one once a new connection is up, or exit 6 without. With
+/// `timestamp` (virsh's --timestamp) each event's -o text line starts with its time.
 pub fn stream<L: Lifecycle>(
     session: &Session,
     only: Option<&str>,
     args: &StreamArgs,
     reconnect: bool,
+    timestamp: bool,
 ) -> Result<Streamed<EventRecord<L>>> {
     let mut stream = Stream::start(args);
     follow(
@@ -400,10 +428,20 @@ pub fn stream<L: Lifecycle>(
                 after_secs: (after_secs * 10.0).round() / 10.0,
             }),
             notice => {
-                if let Some((name, event)) = L::from_notice(notice, now()) {
-                    if only.is_none_or(|o| o == name) {
-                        stream.event(&EventRecord::Lifecycle(event));
-                    }
+                let at = now();
+                let Some((name, event)) = L::from_notice(notice, at.clone()) else {
+                    return;
+                };
+                if only.is_some_and(|o| o != name) {
+                    return;
+                }
+                let record = EventRecord::Lifecycle(event);
+                match timestamp {
+                    true => stream.event(&Stamped {
+                        record: &record,
+                        at: &at,
+                    }),
+                    false => stream.event(&record),
                 }
             }
         },
@@ -415,6 +453,15 @@ pub fn stream<L: Lifecycle>(
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    /// virsh --timestamp's prefix: libvirt's UTC time with milliseconds and "+0000".
+    #[test]
+    fn virsh_time_is_libvirts_utc_spelling() {
+        assert_eq!(
+            super::virsh_time("2026-12-07T23:13:44.481Z"),
+            "2026-12-07 23:13:44.481+0000"
+        );
+    }
 
     #[test]
     fn test_driver_delivers_domain_events_in_order() {

@@ -23,7 +23,7 @@ use vnet_common::{Error, Journal, Result, Verb};
 /// virsh's own form, `net-event [--network NET] --event lifecycle [--loop] [--timeout SECS]`,
 /// waits as virsh does: for one event (without --loop), and exit 1 when none came before
 /// --timeout or a signal; an event type virsh does not know is exit 7. --list prints virsh's
-/// event types.
+/// event types. --timestamp starts each -o text line with the time the event came, as virsh's.
 #[derive(Debug, clap::Args)]
 pub struct Events {
     /// Only this network's events.
@@ -42,6 +42,10 @@ pub struct Events {
     /// Print the network event types virsh knows and wait for nothing.
     #[arg(long)]
     pub list: bool,
+    /// -o text: start each event's line with the time it came, as virsh does (the JSON
+    /// records carry their `time` always).
+    #[arg(long)]
+    pub timestamp: bool,
 }
 
 /// virsh net-event --list (libvirt 9.0's network event types).
@@ -109,7 +113,7 @@ impl Verb for Events {
         let reconnect = !self.no_reconnect;
         let Some(event) = &self.event else {
             let streamed: Streamed<NetworkEvent> =
-                libvirt_events::stream(ctx, self.name.as_deref(), &self.stream, reconnect)?;
+                libvirt_events::stream(ctx, self.name.as_deref(), &self.stream, reconnect, self.timestamp)?;
             return Ok(EventOutput::Streamed(streamed));
         };
         if !EVENT_TYPES.contains(&event.as_str()) {
@@ -127,6 +131,7 @@ impl Verb for Events {
             self.name.as_deref(),
             &limits,
             reconnect,
+            self.timestamp,
         )?)
     }
 }

@@ -28,7 +28,7 @@ pub(crate) fn virsh_refused(verb: &str) -> &'static [&'static str] {
 }
 
 /// The table behind [`virsh_refused`]: verb, then the virsh options refused.
-const REFUSED: &[(&str, &[&str])] = &[("events", &["timestamp"])];
+const REFUSED: &[(&str, &[&str])] = &[];
 
 #[cfg(test)]
 mod tests {

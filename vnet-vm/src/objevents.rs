@@ -26,6 +26,10 @@ pub struct EventArgs {
     /// Print the event types virsh knows for this verb and wait for nothing.
     #[arg(long)]
     pub list: bool,
+    /// -o text: start each event's line with the time it came, as virsh does (the JSON
+    /// records carry their `time` always).
+    #[arg(long)]
+    pub timestamp: bool,
     #[command(flatten)]
     pub stream: StreamArgs,
 }
@@ -113,7 +117,7 @@ impl Lifecycle for PoolLifecycle {
 /// --count, a closed stdout or a signal; as virsh, exit 1 when no event came before the end
 /// (else 0). --list prints virsh's event types for the verb. --pool (name or UUID, looked up first: none is
 /// exit 3) keeps that pool's events. A lost daemon ends the stream with exit 6. -o text prints
-/// virsh's lines. virsh's --timestamp is exit 7 (the records carry their time).
+/// virsh's lines, after the time each came with --timestamp (as virsh).
 #[derive(Debug, clap::Args)]
 pub struct PoolEvent {
     /// Only this pool's events (name or UUID).
@@ -139,7 +143,13 @@ impl Verb for PoolEvent {
             }
             None => None,
         };
-        EventOutput::received(libvirt_events::stream(ctx, only.as_deref(), &limits, false)?)
+        EventOutput::received(libvirt_events::stream(
+            ctx,
+            only.as_deref(),
+            &limits,
+            false,
+            self.args.timestamp,
+        )?)
     }
 }
 
@@ -206,7 +216,13 @@ impl Verb for SecretEvent {
             return Err(Error::invalid(format!("--secret {}: not a UUID", quote(uuid))));
         }
         let only = self.secret.map(|u| u.trim().to_ascii_lowercase());
-        EventOutput::received(libvirt_events::stream(ctx, only.as_deref(), &limits, false)?)
+        EventOutput::received(libvirt_events::stream(
+            ctx,
+            only.as_deref(),
+            &limits,
+            false,
+            self.args.timestamp,
+        )?)
     }
 }
 
@@ -273,6 +289,7 @@ impl Verb for NodedevEvent {
             self.device.as_deref(),
             &limits,
             false,
+            self.args.timestamp,
         )?)
     }
 }
@@ -377,6 +394,7 @@ impl Verb for QemuMonitorEvent {
             event: "lifecycle".into(),
             repeat: self.repeat,
             list: false,
+            timestamp: false,
             stream: self.stream,
         }
         .limits()?;
@@ -388,7 +406,13 @@ impl Verb for QemuMonitorEvent {
             None => None,
         };
         QEMU_EVENT.with(|f| *f.borrow_mut() = self.event.map(|e| (e, self.no_case)));
-        EventOutput::received(libvirt_events::stream(ctx, only.as_deref(), &limits, false)?)
+        EventOutput::received(libvirt_events::stream(
+            ctx,
+            only.as_deref(),
+            &limits,
+            false,
+            false,
+        )?)
     }
 }
 
@@ -436,6 +460,7 @@ mod tests {
             event: "lifecycle".into(),
             repeat: false,
             list: false,
+            timestamp: false,
             stream: StreamArgs {
                 count: None,
                 timeout: None,

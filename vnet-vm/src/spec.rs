@@ -351,7 +351,7 @@ fn parse_disk(given: &Given) -> Result<DiskSpec> {
     if disk.format.is_empty() {
         // An image named .qcow2 and an overlay on a backing file are qcow2; otherwise the plan
         // decides once it knows whether the image exists (virt-install: a new one is qcow2, an
-        // existing one raw unless its name says qcow2).
+        // existing one what libvirt probes it to be).
         let qcow = disk.path.extension().is_some_and(|e| e == "qcow2") || disk.backing_store.is_some();
         if qcow {
             disk.format = "qcow2".into();

@@ -78,6 +78,10 @@ pub struct Blockcopy {
     /// Guest writes reach the copy before they complete.
     #[arg(long)]
     pub synchronous_writes: bool,
+    /// Print the destination's `<disk>` XML the copy would be given, as virsh does, and copy
+    /// nothing (the domain is looked up first, the disk is not).
+    #[arg(long)]
+    pub print_xml: bool,
 }
 
 /// A disk after blockcopy.
@@ -96,9 +100,17 @@ pub struct BlockCopy {
     pub finished: bool,
     /// The job now; null once it ended.
     pub job: Option<JobInfo>,
+    /// --print-xml: the destination's XML, printed instead.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub xml: Option<String>,
 }
 
-impl Render for BlockCopy {}
+impl Render for BlockCopy {
+    fn document(&self) -> Option<&str> {
+        self.xml.as_deref()
+    }
+}
 
 impl Blockcopy {
     /// The destination's <disk> (quick-xml escapes the path).
@@ -113,7 +125,7 @@ impl Blockcopy {
         } else {
             ("file", "file")
         };
-        let mut w = Writer::new(Vec::new());
+        let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
         w.create_element("disk")
             .with_attribute(("type", kind))
             .write_inner_content(|w| {
@@ -128,7 +140,7 @@ impl Blockcopy {
                 Ok::<_, std::io::Error>(())
             })
             .map_err(|e| Error::failed(format!("destination XML: {e}")))?;
-        Ok(String::from_utf8_lossy(&w.into_inner()).into_owned())
+        Ok(String::from_utf8_lossy(&w.into_inner()).into_owned() + "\n")
     }
 
     fn flags(&self) -> u32 {
@@ -170,6 +182,19 @@ impl Verb for Blockcopy {
         let (xml, params) = (self.dest_xml()?, self.params()?);
         let dom = lookup(ctx.conn()?, &self.domain)?;
         let name = domain_name(&dom)?;
+        if self.print_xml {
+            return Ok(BlockCopy {
+                name,
+                path: self.path,
+                dest: self.dest,
+                changed: false,
+                ready: false,
+                pivoted: false,
+                finished: false,
+                job: None,
+                xml: Some(xml),
+            });
+        }
         let path = CString::new(self.path.as_str()).map_err(|_| Error::invalid("disk path"))?;
         let dest_xml = CString::new(xml).map_err(|_| Error::invalid("destination XML"))?;
         let what = format!("copy disk {} of domain {}", quote(&self.path), quote(&name));
@@ -212,6 +237,7 @@ impl Verb for Blockcopy {
             pivoted: self.pivot,
             finished: self.finish,
             job,
+            xml: None,
         })
     }
 }

@@ -38,7 +38,8 @@ fn facts(c: &Checkpoint) -> Result<Facts> {
 ///
 /// Sorted by name as virsh sorts them (--topological: parents before children). --from NAME
 /// lists that checkpoint's children (--descendants: all below it; an unknown one is exit 3).
-/// virsh's --tree is refused by name (exit 7): use --parent.
+/// --tree prints virsh's tree of parents and children in -o text (with --from: rooted at that
+/// checkpoint, which the rows then include); the JSON rows are the same.
 #[derive(Debug, clap::Args)]
 pub struct CheckpointList {
     /// The domain (name, ID or UUID).
@@ -64,6 +65,9 @@ pub struct CheckpointList {
     /// Names only (one per line in -o text).
     #[arg(long, conflicts_with = "parent")]
     pub name: bool,
+    /// -o text: the checkpoints as a tree of parents and children.
+    #[arg(long, conflicts_with_all = ["name", "parent", "roots", "leaves", "no_leaves"])]
+    pub tree: bool,
     /// Parents before their children.
     #[arg(long)]
     pub topological: bool,
@@ -86,14 +90,27 @@ pub struct CheckpointRow {
 #[serde(transparent)]
 pub struct CheckpointRows {
     pub rows: Vec<CheckpointRow>,
-    /// -o text: 0 the table, 1 with Parent, 2 names.
+    /// -o text: 0 the table, 1 with Parent, 2 names, 3 the tree.
     #[serde(skip)]
     #[schemars(skip)]
     layout: u8,
+    /// --tree --from: the checkpoint the tree is rooted at (virsh leaves out its parent).
+    #[serde(skip)]
+    #[schemars(skip)]
+    root: Option<String>,
 }
 
 impl Render for CheckpointRows {
     fn text(&self, style: TextStyle) -> String {
+        if self.layout == 3 {
+            let rows: Vec<(String, Option<String>)> = (self.rows.iter())
+                .map(|r| match self.root.as_ref() == Some(&r.name) {
+                    true => (r.name.clone(), None),
+                    false => (r.name.clone(), r.parent.clone()),
+                })
+                .collect();
+            return crate::nodedev::tree(&rows);
+        }
         if self.layout == 2 {
             return vnet_common::libvirt::names_document(self.rows.iter().map(|r| r.name.as_str()), 0);
         }
@@ -138,7 +155,13 @@ impl CheckpointList {
         if self.descendants {
             flags |= sys::VIR_DOMAIN_CHECKPOINT_LIST_DESCENDANTS;
         }
-        Checkpoint::lookup(dom, domain, from)?.children(flags)
+        let start = Checkpoint::lookup(dom, domain, from)?;
+        let mut found = start.children(flags)?;
+        // virsh's tree from --from shows that checkpoint as its root.
+        if self.tree {
+            found.push(start);
+        }
+        Ok(found)
     }
 }
 
@@ -162,12 +185,14 @@ impl Verb for CheckpointList {
         if !self.topological {
             rows.sort_by_key(|r| r.name.to_lowercase());
         }
-        let layout = match (self.name, self.parent) {
-            (true, _) => 2,
-            (false, true) => 1,
-            (false, false) => 0,
+        let layout = match (self.tree, self.name, self.parent) {
+            (true, _, _) => 3,
+            (false, true, _) => 2,
+            (false, false, true) => 1,
+            (false, false, false) => 0,
         };
-        Ok(CheckpointRows { rows, layout })
+        let root = self.from.filter(|_| self.tree);
+        Ok(CheckpointRows { rows, layout, root })
     }
 }
 

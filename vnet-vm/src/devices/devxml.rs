@@ -133,11 +133,18 @@ pub fn find_by_alias(xml: &str, alias: &str) -> Result<Option<Element>> {
 /// in an attach), for giving it back to libvirt in an undo.
 pub fn element_xml(device: &Element) -> String {
     let mut w = Writer::new(Vec::new());
-    write_element(&mut w, device);
+    write_element(&mut w, device, false);
     String::from_utf8(w.into_inner()).expect("the writer emits UTF-8")
 }
 
-fn write_element(w: &mut Writer<Vec<u8>>, e: &Element) {
+/// `device` as the domain has it, its alias too (what virsh prints of a device element).
+pub fn element_as_is(device: &Element) -> String {
+    let mut w = Writer::new(Vec::new());
+    write_element(&mut w, device, true);
+    String::from_utf8(w.into_inner()).expect("the writer emits UTF-8")
+}
+
+fn write_element(w: &mut Writer<Vec<u8>>, e: &Element, all: bool) {
     let mut start = BytesStart::new(e.name.as_str());
     for (k, v) in &e.attrs {
         start.push_attribute((k.as_str(), v.as_str()));
@@ -145,7 +152,7 @@ fn write_element(w: &mut Writer<Vec<u8>>, e: &Element) {
     let kept: Vec<&Element> = e
         .children
         .iter()
-        .filter(|c| c.name != "alias" || c.attr("name").is_some_and(|n| n.starts_with("ua-")))
+        .filter(|c| all || c.name != "alias" || c.attr("name").is_some_and(|n| n.starts_with("ua-")))
         .collect();
     let text = e.text.trim();
     if kept.is_empty() && text.is_empty() {
@@ -160,7 +167,7 @@ fn write_element(w: &mut Writer<Vec<u8>>, e: &Element) {
             .expect("writing to a Vec cannot fail");
     }
     for child in kept {
-        write_element(w, child);
+        write_element(w, child, all);
     }
     w.write_event(Event::End(BytesEnd::new(e.name.as_str())))
         .expect("writing to a Vec cannot fail");

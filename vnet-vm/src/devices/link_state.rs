@@ -2,7 +2,7 @@
 //! `<link state='up|down'/>` of an `<interface>`, named by its MAC or its host-side device
 //! (`vnet0`), changed through libvirt's update-device (the cable pulled or plugged in).
 
-use super::devxml::{element_xml, lookup};
+use super::devxml::{element_as_is, element_xml, lookup};
 use schemars::JsonSchema;
 use serde::Serialize;
 use virt::domain::Domain;
@@ -37,9 +37,17 @@ pub struct LinkState {
     /// setlink: false when the NIC was in that state already.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changed: Option<bool>,
+    /// setlink --print-xml: the `<interface>` as it would be given to libvirt, printed instead.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub xml: Option<String>,
 }
 
 impl Render for LinkState {
+    fn document(&self) -> Option<&str> {
+        self.xml.as_deref()
+    }
+
     fn text(&self, _style: TextStyle) -> String {
         match self.changed {
             None => format!("{} {}\n", self.interface, self.state),
@@ -63,6 +71,7 @@ impl Verb for DomifGetlink {
             interface: self.interface,
             config,
             changed: None,
+            xml: None,
         })
     }
 }
@@ -82,6 +91,10 @@ pub struct DomifSetlink {
     /// Change the persistent definition rather than the running domain.
     #[arg(long)]
     pub config: bool,
+    /// Print the `<interface>` element with its new link state, as virsh does, and change
+    /// nothing.
+    #[arg(long)]
+    pub print_xml: bool,
 }
 
 impl Verb for DomifSetlink {
@@ -98,6 +111,17 @@ impl Verb for DomifSetlink {
         let dom = lookup(ctx.conn()?, &mut self.domain)?;
         let config = self.config || !dom.is_active().libvirt("domain state")?;
         let nic = find_nic(&dom, &self.domain, &self.interface, config)?;
+        if self.print_xml {
+            return Ok(LinkState {
+                mac: mac_of(&nic),
+                xml: Some(element_as_is(&with_link(&nic, &self.state)) + "\n"),
+                state: self.state,
+                domain: self.domain,
+                interface: self.interface,
+                config,
+                changed: Some(false),
+            });
+        }
         let before = state_of(&nic);
         let changed = before != self.state;
         if changed {
@@ -117,6 +141,7 @@ impl Verb for DomifSetlink {
             interface: self.interface,
             config,
             changed: Some(changed),
+            xml: None,
         })
     }
 }
@@ -152,8 +177,8 @@ fn state_of(nic: &Element) -> &str {
     nic.child("link").and_then(|l| l.attr("state")).unwrap_or("up")
 }
 
-/// Gives libvirt the NIC back with `<link state=STATE/>`.
-fn set_link(dom: &Domain, nic: &Element, state: &str, flags: u32) -> Result<()> {
+/// The NIC with `<link state=STATE/>` (last, where virsh puts it).
+fn with_link(nic: &Element, state: &str) -> Element {
     let mut nic = nic.clone();
     nic.children.retain(|c| c.name != "link");
     let mut link = Element {
@@ -162,6 +187,12 @@ fn set_link(dom: &Domain, nic: &Element, state: &str, flags: u32) -> Result<()> 
     };
     link.attrs.push(("state".into(), state.into()));
     nic.children.push(link);
+    nic
+}
+
+/// Gives libvirt the NIC back with `<link state=STATE/>`.
+fn set_link(dom: &Domain, nic: &Element, state: &str, flags: u32) -> Result<()> {
+    let nic = with_link(nic, state);
     dom.update_device_flags(&element_xml(&nic), flags)
         .libvirt("setting the interface link state")?;
     Ok(())

@@ -2,7 +2,7 @@
 //! The drive and the media file are checked before libvirt is asked; the change is journaled with
 //! the drive as it was.
 
-use super::devxml::{element_xml, DeviceAffect};
+use super::devxml::{element_as_is, element_xml, DeviceAffect};
 use super::scope::word;
 use super::xmlfile::update;
 use crate::devices::devxml::lookup;
@@ -48,6 +48,9 @@ pub struct ChangeMedia {
     pub block: bool,
     #[command(flatten)]
     pub affect: DeviceAffect,
+    /// Print the drive's element with its new media, as virsh does, and change nothing.
+    #[arg(long)]
+    pub print_xml: bool,
 }
 
 /// A drive after change-media.
@@ -69,9 +72,17 @@ pub struct MediaChanged {
     #[serde(skip)]
     #[schemars(skip)]
     action: &'static str,
+    /// --print-xml: the drive's element as it would be, printed instead.
+    #[serde(skip)]
+    #[schemars(skip)]
+    xml: Option<String>,
 }
 
 impl Render for MediaChanged {
+    fn document(&self) -> Option<&str> {
+        self.xml.as_deref()
+    }
+
     fn text(&self, _style: TextStyle) -> String {
         format!("Successfully {} media.\n", self.action)
     }
@@ -194,7 +205,21 @@ impl Verb for ChangeMedia {
             .at(&["target"])
             .and_then(|t| t.attr_string("dev"))
             .unwrap_or_default();
-        let xml = element_xml(&with_media(&drive, new.as_deref(), self.block)?);
+        let changed = with_media(&drive, new.as_deref(), self.block)?;
+        if self.print_xml {
+            return Ok(MediaChanged {
+                name: self.domain.clone(),
+                changed: false,
+                target,
+                source: new,
+                previous,
+                live: scope.live,
+                config: scope.config,
+                action: self.action(),
+                xml: Some(element_as_is(&changed) + "\n"),
+            });
+        }
+        let xml = element_xml(&changed);
         let flags = scope.flags()
             | if self.force {
                 sys::VIR_DOMAIN_DEVICE_MODIFY_FORCE
@@ -211,6 +236,7 @@ impl Verb for ChangeMedia {
             live: scope.live,
             config: scope.config,
             action: self.action(),
+            xml: None,
         })
     }
 }

@@ -23,7 +23,8 @@ use vnet_common::{Error, Journal, Result, Verb};
 /// virsh's own form, `event [--domain VM] --event lifecycle [--loop] [--timeout SECS]`, waits
 /// as virsh does: for one event (without --loop), and exit 1 when none came before --timeout or
 /// a signal. --event names a type virsh knows; vnet-vm follows lifecycle only (the others, and
-/// virsh's --all, are exit 7 naming them). --list prints virsh's event types.
+/// virsh's --all, are exit 7 naming them). --list prints virsh's event types. --timestamp starts
+/// each -o text line with the time the event came, as virsh's.
 #[derive(Debug, clap::Args)]
 pub struct Events {
     /// Only this domain's events.
@@ -42,6 +43,10 @@ pub struct Events {
     /// Print the domain event types virsh knows and wait for nothing.
     #[arg(long)]
     pub list: bool,
+    /// -o text: start each event's line with the time it came, as virsh does (the JSON
+    /// records carry their `time` always).
+    #[arg(long)]
+    pub timestamp: bool,
 }
 
 /// virsh event --list (libvirt 9.0's domain event types, in its order).
@@ -226,8 +231,13 @@ impl Verb for Events {
             return Ok(EventOutput::list(EVENT_TYPES));
         }
         let Some(event) = &self.event else {
-            let streamed: Streamed<DomainEvent> =
-                libvirt_events::stream(ctx, self.name.as_deref(), &self.stream, !self.no_reconnect)?;
+            let streamed: Streamed<DomainEvent> = libvirt_events::stream(
+                ctx,
+                self.name.as_deref(),
+                &self.stream,
+                !self.no_reconnect,
+                self.timestamp,
+            )?;
             return Ok(EventOutput::Streamed(streamed));
         };
         check_event_type(event)?;
@@ -235,7 +245,13 @@ impl Verb for Events {
         if !self.repeat && limits.count.is_none() {
             limits.count = Some(1);
         }
-        let streamed = libvirt_events::stream(ctx, self.name.as_deref(), &limits, !self.no_reconnect)?;
+        let streamed = libvirt_events::stream(
+            ctx,
+            self.name.as_deref(),
+            &limits,
+            !self.no_reconnect,
+            self.timestamp,
+        )?;
         EventOutput::received(streamed)
     }
 }

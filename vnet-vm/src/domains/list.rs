@@ -71,6 +71,12 @@ pub struct ListFilters {
     /// Domains without a snapshot only.
     #[arg(long)]
     pub without_snapshot: bool,
+    /// Domains with a checkpoint only.
+    #[arg(long, conflicts_with = "without_checkpoint")]
+    pub with_checkpoint: bool,
+    /// Domains without a checkpoint only.
+    #[arg(long)]
+    pub without_checkpoint: bool,
     /// Domains with a managed save image only.
     #[arg(long, conflicts_with = "without_managed_save")]
     pub with_managed_save: bool,
@@ -111,6 +117,11 @@ impl ListFilters {
             (self.state_other, sys::VIR_CONNECT_LIST_DOMAINS_OTHER),
             (self.with_snapshot, sys::VIR_CONNECT_LIST_DOMAINS_HAS_SNAPSHOT),
             (self.without_snapshot, sys::VIR_CONNECT_LIST_DOMAINS_NO_SNAPSHOT),
+            (self.with_checkpoint, sys::VIR_CONNECT_LIST_DOMAINS_HAS_CHECKPOINT),
+            (
+                self.without_checkpoint,
+                sys::VIR_CONNECT_LIST_DOMAINS_NO_CHECKPOINT,
+            ),
             (self.with_managed_save, sys::VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE),
             (
                 self.without_managed_save,

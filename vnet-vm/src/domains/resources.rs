@@ -40,7 +40,7 @@ impl Scope {
     }
 
     /// Whether the live domain and the definition are affected, resolving --current.
-    fn affects(&self, dom: &Domain) -> Result<(bool, bool)> {
+    pub fn affects(&self, dom: &Domain) -> Result<(bool, bool)> {
         if self.live || self.config {
             return Ok((self.live, self.config));
         }

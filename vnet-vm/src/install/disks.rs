@@ -1,6 +1,7 @@
 //! What install decides about `--disk` once it can look at the target host: the path of a new
-//! volume given as `pool=NAME,size=N` (named after the domain, as virt-install names it), and
-//! which paths are block devices (`<disk type='block'>`: QEMU refuses the file driver on one).
+//! volume given as `pool=NAME,size=N` (named after the domain, as virt-install names it),
+//! which paths are block devices (`<disk type='block'>`: QEMU refuses the file driver on one),
+//! and the format of an existing image given without format=.
 
 use crate::spec::DiskSpec;
 use crate::storage::disks::DiskPlan;
@@ -60,6 +61,36 @@ pub fn mark_block_devices(disks: &mut [DiskSpec], local: bool) {
             disk.path.starts_with("/dev")
         };
     }
+}
+
+/// The format of an existing image given without format=, as virt-install finds it: it looks the
+/// path up as a storage volume (making a pool of its directory when none holds it), so the
+/// format is what libvirt probes from the image: a qcow2 image named `.img` or `.qcow` is qcow2.
+/// Here: the volume's format when a pool holds it, else on a local connection the image's own
+/// header (qcow2's magic), else raw.
+pub fn existing_format(conn: &Connect, path: &Path, local: bool) -> String {
+    let by_libvirt = StorageVol::lookup_by_path(conn, &path.to_string_lossy())
+        .and_then(|vol| vol.get_xml_desc(0))
+        .ok()
+        .and_then(|xml| vnet_common::libvirt::xml::parse(&xml).ok())
+        .and_then(|doc| doc.at(&["target", "format"])?.attr_string("type"));
+    if let Some(format) = by_libvirt.filter(|f| f == "raw" || f == "qcow2") {
+        return format;
+    }
+    match local && has_qcow2_magic(path) {
+        true => "qcow2".into(),
+        false => "raw".into(),
+    }
+}
+
+/// Whether the file starts with qcow2's magic, "QFI\xfb".
+fn has_qcow2_magic(path: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && magic == *b"QFI\xfb"
 }
 
 /// A planned disk as the domain XML writes it, with virt-install's driver defaults: a block

@@ -272,7 +272,10 @@ pub fn check(ctx: &mut Session, plan: &mut Plan, disks: &[DiskSpec]) -> Result<(
     plan.disks = storage::plan_disks(conn, &disks)?;
     for d in &mut plan.disks {
         if d.spec.format.is_empty() {
-            d.spec.format = if d.create { "qcow2" } else { "raw" }.into();
+            d.spec.format = match d.create {
+                true => "qcow2".into(),
+                false => super::disks::existing_format(conn, &d.spec.path, local),
+            };
         }
     }
     let warnings = super::checks::run(conn, plan.checks, &plan.disks, &plan.nics)?;

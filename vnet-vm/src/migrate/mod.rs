@@ -98,6 +98,28 @@ pub struct Migrate {
     /// The action at --timeout: suspend the guest (the default, as virsh).
     #[arg(long, requires = "timeout")]
     pub timeout_suspend: bool,
+    /// The domain XML the destination starts it with (ABI-compatible changes only: a title,
+    /// a description, host-side paths).
+    #[arg(long, value_name = "FILE")]
+    pub xml: Option<String>,
+    /// With --persistent: the definition the destination keeps (instead of the running one).
+    #[arg(long, value_name = "FILE")]
+    pub persistent_xml: Option<String>,
+    /// The address the destination's QEMU listens on for the guest's state.
+    #[arg(long, value_name = "ADDR")]
+    pub listen_address: Option<String>,
+    /// Send the guest's memory over several connections at once.
+    #[arg(long)]
+    pub parallel: bool,
+    /// With --parallel: how many connections.
+    #[arg(long, value_name = "N", requires = "parallel")]
+    pub parallel_connections: Option<i32>,
+    /// With --auto-converge: the first throttle of the vCPUs, in percent.
+    #[arg(long, value_name = "N")]
+    pub auto_converge_initial: Option<i32>,
+    /// With --auto-converge: how much more each further throttle takes, in percent.
+    #[arg(long, value_name = "N")]
+    pub auto_converge_increment: Option<i32>,
     /// Show virsh's progress line ("Migration: [ 45 %]") on stderr.
     #[arg(long)]
     pub verbose: bool,
@@ -217,17 +239,32 @@ impl Migrate {
             (self.abort_on_error, sys::VIR_MIGRATE_ABORT_ON_ERROR),
             (self.auto_converge, sys::VIR_MIGRATE_AUTO_CONVERGE),
             (self.compressed, sys::VIR_MIGRATE_COMPRESSED),
+            (self.parallel, sys::VIR_MIGRATE_PARALLEL),
         ];
         pairs.iter().filter(|(on, _)| *on).fold(0, |a, (_, b)| a | b)
     }
 
-    fn params(&self) -> MigrateParameters {
-        MigrateParameters {
+    /// libvirt's migration parameters; --xml and --persistent-xml are read here (a file that
+    /// cannot be read is exit 7, before anything is touched).
+    fn params(&self) -> Result<MigrateParameters> {
+        let read = |flag: &str, file: &Option<String>| -> Result<Option<String>> {
+            let Some(file) = file else { return Ok(None) };
+            std::fs::read_to_string(file)
+                .map(Some)
+                .map_err(|e| Error::invalid(format!("--{flag} {}: {e}", quote(file))))
+        };
+        Ok(MigrateParameters {
             uri: self.migrateuri.clone(),
             dest_name: self.dname.clone(),
             bandwidth: self.bandwidth,
+            dest_xml: read("xml", &self.xml)?,
+            persist_xml: read("persistent-xml", &self.persistent_xml)?,
+            listen_address: self.listen_address.clone(),
+            parallel_connections: self.parallel_connections,
+            auto_converge_initial: self.auto_converge_initial,
+            auto_converge_increment: self.auto_converge_increment,
             ..Default::default()
-        }
+        })
     }
 
     fn mode(&self) -> &'static str {
@@ -298,6 +335,7 @@ impl Verb for Migrate {
 
     fn run(mut self, ctx: &mut Session, journal: &mut Journal) -> Result<MigrateRecord> {
         self.check()?;
+        let params = self.params()?;
         let conn = ctx.conn()?.clone();
         let dom = resolve(&conn, &mut self.domain)?;
         let source = conn.get_uri().libvirt("connection URI")?;
@@ -305,7 +343,7 @@ impl Verb for Migrate {
             .map_err(|e| e.context(format!("migrate domain {}", quote(&self.domain))))?;
         let what = format!("migrate domain {} to {}", quote(&self.domain), self.desturi);
         let started = Instant::now();
-        let job = spawn(&self, &dom, &dconn);
+        let job = spawn(&self, params, &dom, &dconn);
         let watch = watch::run(&self, &dom, job, started).map_err(|e| {
             e.context(&what)
                 .with_hint("libvirt cancelled the migration: the domain stays on the source host as it was")
@@ -333,11 +371,12 @@ impl Migrated {
 /// and this thread must watch the job meanwhile.
 fn spawn(
     args: &Migrate,
+    params: MigrateParameters,
     dom: &Domain,
     dconn: &Connect,
 ) -> std::thread::JoinHandle<std::result::Result<(), virt::error::Error>> {
     let (dom, dconn) = (dom.clone(), dconn.clone());
-    let (params, flags, desturi) = (args.params(), args.flags(), args.desturi.clone());
+    let (flags, desturi) = (args.flags(), args.desturi.clone());
     let to_uri = args.p2p || args.direct;
     std::thread::spawn(move || {
         // libvirt's last error is per thread: the crate reads it here, on the failing thread.

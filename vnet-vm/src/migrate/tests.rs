@@ -31,9 +31,22 @@ fn virsh_lines_parse_to_libvirt_flags() {
     assert_eq!(m.mode(), "tunnelled");
     let m = parse("vnet-vm migrate vm1 qemu+tcp://h/system --live --timeout 5 --timeout-suspend --migrateuri tcp://10.0.0.2 --bandwidth 8").unwrap();
     assert_eq!(m.timeout, Some(5));
-    let params = m.params();
+    let params = m.params().unwrap();
     assert_eq!(params.uri.as_deref(), Some("tcp://10.0.0.2"));
     assert_eq!(params.bandwidth, Some(8));
+    let m = parse("vnet-vm migrate vm1 qemu+tcp://h/system --live --parallel --parallel-connections 3 --listen-address 0.0.0.0 --auto-converge --auto-converge-initial 30 --auto-converge-increment 5").unwrap();
+    assert_eq!(m.flags() & sys::VIR_MIGRATE_PARALLEL, sys::VIR_MIGRATE_PARALLEL);
+    let params = m.params().unwrap();
+    assert_eq!(params.parallel_connections, Some(3));
+    assert_eq!(params.listen_address.as_deref(), Some("0.0.0.0"));
+    assert_eq!(
+        (params.auto_converge_initial, params.auto_converge_increment),
+        (Some(30), Some(5))
+    );
+    let m = parse("vnet-vm migrate vm1 qemu+tcp://h/system --live --xml /nonexistent/dest.xml").unwrap();
+    let err = m.params().unwrap_err();
+    assert_eq!(err.exit_code(), 7, "{}", err.message);
+    assert!(parse("vnet-vm migrate vm1 qemu+tcp://h/system --parallel-connections 2").is_err());
 }
 
 #[test]
@@ -99,7 +112,7 @@ fn records_are_tagged_and_progress_text_is_virsh_s() {
 fn virsh_options_not_implemented_are_refused_by_name() {
     for line in [
         "vnet-vm migrate vm1 qemu+tcp://h/system --live --postcopy",
-        "vnet-vm migrate vm1 qemu+tcp://h/system --live --xml f.xml",
+        "vnet-vm migrate vm1 qemu+tcp://h/system --live --graphicsuri spice://h",
         "vnet-vm migrate vm1 qemu+tcp://h/system --live --tls-destination h",
     ] {
         let words = line.split(' ').map(String::from);

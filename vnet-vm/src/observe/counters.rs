@@ -4,6 +4,7 @@
 use super::params::{Params, Value};
 use crate::devices::blk::block_devices;
 use crate::devices::devxml::lookup;
+use crate::domains::resources::Scope;
 use crate::xml::domain::domain_facts;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -13,11 +14,19 @@ use vnet_common::error::quote;
 use vnet_common::libvirt::{LibvirtContext, Session};
 use vnet_common::{Error, Journal, Render, Result, TextStyle, Verb};
 
-/// Show a domain's memory statistics (virsh dommemstat), in KiB as libvirt gives them.
+/// Show a domain's memory statistics (virsh dommemstat), in KiB as libvirt gives them; with
+/// --period N, set how often the balloon driver collects them instead (seconds; 0 stops it), in
+/// --live/--config/--current's scope (none: live when the domain runs, else its definition),
+/// printing nothing with -o text, as virsh.
 #[derive(Debug, clap::Args)]
 pub struct Dommemstat {
     /// The domain (name, ID or UUID).
     pub domain: String,
+    /// Set the balloon's collection period to N seconds (0: off) instead of showing statistics.
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub period: Option<String>,
+    #[command(flatten)]
+    pub scope: Scope,
 }
 
 /// virsh's names of libvirt's memory statistics, by tag.
@@ -38,13 +47,18 @@ const MEMORY_STATS: [&str; 13] = [
 ];
 
 /// A domain's memory statistics: virsh's names (actual, rss, available, ...) and their values,
-/// in libvirt's order; only those the hypervisor reports.
+/// in libvirt's order; only those the hypervisor reports. With --period: the period set
+/// (`period`) and where (`live`, `config`).
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(transparent)]
 pub struct MemoryStats(pub Params);
 
 impl Render for MemoryStats {
+    /// virsh's `name value` lines; a --period change prints none (as virsh).
     fn text(&self, _style: TextStyle) -> String {
+        if self.0.get("period").is_some() {
+            return "\n".into();
+        }
         let lines: String = self
             .0
              .0
@@ -55,12 +69,49 @@ impl Render for MemoryStats {
     }
 }
 
+/// --period N as virsh reads it: a whole number of seconds, not negative.
+fn collection_period(text: &str) -> Result<i32> {
+    let period: i32 = text
+        .trim()
+        .parse()
+        .map_err(|_| Error::invalid(format!("--period {}: not a number of seconds", quote(text))))?;
+    if period < 0 {
+        return Err(
+            Error::invalid(format!("--period {period}: invalid collection period value"))
+                .with_hint("0 stops the collection"),
+        );
+    }
+    Ok(period)
+}
+
+/// virDomainSetMemoryStatsPeriod in the line's scope; the result names the period and where it
+/// was set.
+fn set_period(dom: &Domain, name: &str, period: i32, scope: &Scope) -> Result<MemoryStats> {
+    // No scope option is libvirt's "current", which is what virsh's live-when-running means.
+    let (live, config) = scope.affects(dom)?;
+    // SAFETY: a valid domain; libvirt reads the period and the flags only.
+    let ret = unsafe { sys::virDomainSetMemoryStatsPeriod(dom.as_ptr(), period, scope.bits()) };
+    if ret < 0 {
+        return Err(vnet_common::libvirt::error(virt::error::Error::last_error())
+            .context(format!("collection period of domain {}", quote(name))));
+    }
+    Ok(MemoryStats(Params(vec![
+        ("period".into(), Value::Unsigned(period as u64)),
+        ("live".into(), Value::Flag(live)),
+        ("config".into(), Value::Flag(config)),
+    ])))
+}
+
 impl Verb for Dommemstat {
     type Ctx = Session;
     type Output = MemoryStats;
 
     fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<MemoryStats> {
+        let period = self.period.as_deref().map(collection_period).transpose()?;
         let dom = lookup(ctx.conn()?, &mut self.domain)?;
+        if let Some(period) = period {
+            return set_period(&dom, &self.domain, period, &self.scope);
+        }
         let stats = dom
             .memory_stats(0)
             .libvirt(format!("memory statistics of domain {}", quote(&self.domain)))?;
@@ -158,6 +209,9 @@ pub struct Domblkstat {
     pub domain: String,
     /// The device: its target (vda) or source file; none: all devices together.
     pub device: Option<String>,
+    /// -o text: virsh's explanation of each counter ("number of read operations:").
+    #[arg(long)]
+    pub human: bool,
 }
 
 /// A block device's counters, by virsh's names (rd_req, rd_bytes, wr_req, wr_bytes,
@@ -167,16 +221,51 @@ pub struct BlockStats {
     /// The device's target; empty for all devices together.
     pub device: String,
     pub stats: Params,
+    /// --human: -o text explains each counter.
+    #[serde(skip)]
+    pub human: bool,
 }
 
 impl Render for BlockStats {
     fn text(&self, _style: TextStyle) -> String {
+        if self.human {
+            return self.human_text();
+        }
         let lines: String = (self.stats.0.iter())
             .map(|(k, v)| format!("{} {k} {}\n", self.device, v.virsh()))
             .collect();
         format!("{lines}\n")
     }
 }
+
+impl BlockStats {
+    /// virsh domblkstat --human: a "Device:" line, then each counter virsh explains with its
+    /// explanation (padded to 31), the others by name.
+    fn human_text(&self) -> String {
+        let mut out = format!("Device: {}\n", self.device);
+        for (k, v) in &self.stats.0 {
+            match HUMAN_BLOCK_STATS.iter().find(|(name, _)| name == k) {
+                Some((_, human)) => out.push_str(&format!(" {human:<31} {}\n", v.virsh())),
+                None => out.push_str(&format!(" {k} {}\n", v.virsh())),
+            }
+        }
+        out.push('\n');
+        out
+    }
+}
+
+/// virsh's explanations of the block counters it knows (--human).
+const HUMAN_BLOCK_STATS: [(&str, &str); 9] = [
+    ("rd_req", "number of read operations:"),
+    ("rd_bytes", "number of bytes read:"),
+    ("wr_req", "number of write operations:"),
+    ("wr_bytes", "number of bytes written:"),
+    ("errs", "error count:"),
+    ("flush_operations", "number of flush operations:"),
+    ("rd_total_times", "total duration of reads (ns):"),
+    ("wr_total_times", "total duration of writes (ns):"),
+    ("flush_total_times", "total duration of flushes (ns):"),
+];
 
 /// The order virsh prints block statistics in (others follow in libvirt's order).
 const BLOCK_STATS: [&str; 9] = [
@@ -235,6 +324,7 @@ impl Verb for Domblkstat {
         Ok(BlockStats {
             device: target,
             stats: Params(stats),
+            human: self.human,
         })
     }
 }
@@ -269,6 +359,18 @@ pub struct Domjobinfo {
     /// The last job that finished, not the one running.
     #[arg(long)]
     pub completed: bool,
+    /// With --completed: leave the finished job's statistics for the next reader (libvirt
+    /// drops them once read otherwise).
+    #[arg(long, requires = "completed")]
+    pub keep_completed: bool,
+    /// -o text: the statistics of any job, also a failed or cancelled one (virsh prints only
+    /// the job type of those).
+    #[arg(long)]
+    pub anystats: bool,
+    /// -o text: libvirt's raw statistics, as virsh --rawstats prints them (the job type as
+    /// libvirt's number, then `field: value` lines).
+    #[arg(long)]
+    pub rawstats: bool,
 }
 
 /// A domain's job.
@@ -279,13 +381,63 @@ pub struct JobInfo {
     /// libvirt's job statistics (time_elapsed, data_total, memory_processed, ...), each with
     /// its type; empty with no job.
     pub stats: Params,
+    /// -o text's form: virsh's, --anystats or --rawstats; libvirt's job type number.
+    #[serde(skip)]
+    pub text: JobText,
+}
+
+/// How domjobinfo's -o text prints a job (virsh's options).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct JobText {
+    /// libvirt's virDomainJobType.
+    pub kind: i32,
+    pub completed: bool,
+    pub anystats: bool,
+    pub rawstats: bool,
+}
+
+impl JobText {
+    /// virsh prints statistics of a job running, of a completed one asked for with
+    /// --completed, and of any with --anystats; only the type of the others.
+    fn shows_stats(&self) -> bool {
+        let running = matches!(
+            self.kind as u32,
+            sys::VIR_DOMAIN_JOB_BOUNDED | sys::VIR_DOMAIN_JOB_UNBOUNDED
+        );
+        let completed = self.completed && self.kind as u32 == sys::VIR_DOMAIN_JOB_COMPLETED;
+        self.anystats || running || completed
+    }
 }
 
 impl Render for JobInfo {
     fn text(&self, _style: TextStyle) -> String {
+        if self.text.rawstats {
+            return self.raw_text();
+        }
         let mut out = format!("{:<17} {:<12}\n", "Job type:", self.job_type);
+        if !self.text.shows_stats() {
+            return out + "\n";
+        }
         for (k, v) in &self.stats.0 {
             out.push_str(&format!("{:<17} {}\n", format!("{k}:"), v.virsh()));
+        }
+        out.push('\n');
+        out
+    }
+}
+
+impl JobInfo {
+    /// virsh domjobinfo --rawstats: "Job type: N", a blank line, then each statistic as
+    /// `field: value`.
+    fn raw_text(&self) -> String {
+        let mut out = format!("Job type: {}\n\n", self.text.kind);
+        for (k, v) in &self.stats.0 {
+            // virTypedParameterToString: a flag is 1 or 0 there.
+            let value = match v {
+                Value::Flag(b) => u8::from(*b).to_string(),
+                other => other.virsh(),
+            };
+            out.push_str(&format!("{k}: {value}\n"));
         }
         out.push('\n');
         out
@@ -305,11 +457,13 @@ impl Verb for Domjobinfo {
 
     fn run(mut self, ctx: &mut Session, _journal: &mut Journal) -> Result<JobInfo> {
         let dom = lookup(ctx.conn()?, &mut self.domain)?;
-        let flags = if self.completed {
-            sys::VIR_DOMAIN_JOB_STATS_COMPLETED
-        } else {
-            0
-        };
+        let mut flags = 0;
+        if self.completed {
+            flags |= sys::VIR_DOMAIN_JOB_STATS_COMPLETED;
+        }
+        if self.keep_completed {
+            flags |= sys::VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED;
+        }
         let (mut kind, mut n) = (0, 0);
         let mut params: sys::virTypedParameterPtr = std::ptr::null_mut();
         // SAFETY: libvirt allocates the parameters; Params::take frees them.
@@ -324,6 +478,12 @@ impl Verb for Domjobinfo {
         Ok(JobInfo {
             job_type: job_type(kind).to_string(),
             stats,
+            text: JobText {
+                kind,
+                completed: self.completed,
+                anystats: self.anystats,
+                rawstats: self.rawstats,
+            },
         })
     }
 }

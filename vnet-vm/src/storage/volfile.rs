@@ -6,6 +6,7 @@
 use crate::storage::disks::record_new_volume;
 use crate::storage::pools::validate_name;
 use crate::storage::volumes::{active_pool, require, VolChanged, VolState};
+use crate::xml::domain::Element;
 use crate::xml::volume::{file_volume_name, Backing, NewVolume};
 use std::path::{Path, PathBuf};
 use virt::storage_pool::StoragePool;
@@ -173,6 +174,31 @@ pub struct VolClone {
     pub pool: Option<String>,
     #[command(flatten)]
     pub flags: CreateFlags,
+    /// Print the clone's XML as virsh does (VOL's own, renamed) and clone nothing.
+    #[arg(long)]
+    pub print_xml: bool,
+}
+
+/// vol-clone --print-xml: VOL's XML with the new name, as virsh prints it; the JSON is the
+/// volume it would be, beside VOL, `"changed": false`.
+fn printed_clone(orig: &StorageVol, state: VolState, newname: &str) -> Result<VolChanged> {
+    let xml = orig.get_xml_desc(0).libvirt("volume XML")?;
+    let mut doc = Element::parse(&xml).map_err(|e| Error::failed(format!("volume XML: {e}")))?;
+    doc.set("name", newname);
+    let mut w = quick_xml::Writer::new_with_indent(Vec::new(), b' ', 2);
+    doc.write(&mut w).expect("writing to a Vec cannot fail");
+    let printed = String::from_utf8(w.into_inner()).expect("quick-xml writes UTF-8") + "\n";
+    let path = Path::new(&state.path).with_file_name(newname);
+    Ok(VolChanged {
+        volume: VolState {
+            name: newname.to_string(),
+            path: path.to_string_lossy().into_owned(),
+            ..state
+        },
+        changed: false,
+        done: String::new(),
+        xml: Some(printed),
+    })
 }
 
 impl Verb for VolClone {
@@ -184,6 +210,9 @@ impl Verb for VolClone {
         let conn = ctx.conn()?;
         let orig = require(conn, &self.vol, self.pool.as_deref())?;
         let state = VolState::read(&orig)?;
+        if self.print_xml {
+            return printed_clone(&orig, state, &self.newname);
+        }
         let pool = active_pool(conn, &state.pool)?;
         name_free(&pool, &state.pool, &self.newname)?;
         let backing = match (&state.backing, &state.backing_format) {

@@ -120,6 +120,10 @@ pub struct VolChanged {
     #[serde(skip)]
     #[schemars(skip)]
     pub done: String,
+    /// With --print-xml: the volume's XML, printed instead (nothing is created).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub xml: Option<String>,
 }
 
 impl VolChanged {
@@ -129,11 +133,16 @@ impl VolChanged {
             volume: VolState::read(vol)?,
             changed,
             done: done.into(),
+            xml: None,
         })
     }
 }
 
 impl Render for VolChanged {
+    fn document(&self) -> Option<&str> {
+        self.xml.as_deref()
+    }
+
     fn text(&self, _style: TextStyle) -> String {
         if self.changed {
             format!("Vol {} {}\n\n", self.volume.name, self.done)
@@ -352,9 +361,9 @@ pub struct VolCreateAs {
     pub name: String,
     /// Capacity: bytes, or with a unit (512M, 10G).
     pub capacity: String,
-    /// Image format.
-    #[arg(long, value_enum, default_value_t = VolFormat::Raw)]
-    pub format: VolFormat,
+    /// Image format (raw when not given).
+    #[arg(long, value_enum)]
+    pub format: Option<VolFormat>,
     /// The backing volume (name in this pool, or path) of a copy-on-write image (qcow2).
     #[arg(long, value_name = "VOL")]
     pub backing_vol: Option<String>,
@@ -372,15 +381,61 @@ pub struct VolCreateAs {
     /// Succeed ("changed": false) when the volume exists with this format and capacity.
     #[arg(long, visible_alias = "may-exist")]
     pub exist_ok: bool,
+    /// Print the volume XML virsh would create it from (the pool and a backing volume looked
+    /// up as for a real call) and create nothing.
+    #[arg(long)]
+    pub print_xml: bool,
 }
 
 impl VolCreateAs {
+    fn format(&self) -> VolFormat {
+        self.format.unwrap_or(VolFormat::Raw)
+    }
+
+    /// --print-xml: virsh's document (its elements: no units, a `<target>` only with --format,
+    /// the backing file's format only with --backing-vol-format); nothing is created.
+    fn printed(
+        &self,
+        pool: &StoragePool,
+        capacity: u64,
+        allocation: Option<u64>,
+        backing: Option<&Backing>,
+    ) -> VolChanged {
+        let xml = crate::xml::volume::virsh_vol_create_as(
+            &self.name,
+            capacity,
+            allocation,
+            self.format.map(|f| f.as_str()),
+            backing.map(|b| (b.path.as_str(), self.backing_vol_format.as_deref())),
+        );
+        // The path libvirt will give it: the pool's target directory and the name.
+        let dir = crate::storage::pools::PoolState::read(pool)
+            .ok()
+            .and_then(|p| p.target);
+        let dir = dir.unwrap_or_default();
+        VolChanged {
+            volume: VolState {
+                pool: self.pool.clone(),
+                name: self.name.clone(),
+                path: format!("{dir}/{}", self.name),
+                kind: "file".into(),
+                format: Some(self.format().as_str().into()),
+                capacity,
+                allocation: allocation.unwrap_or(capacity),
+                backing: backing.map(|b| b.path.clone()),
+                backing_format: backing.map(|b| b.format.clone()),
+            },
+            changed: false,
+            done: String::new(),
+            xml: Some(xml),
+        }
+    }
     /// The backing file: found as a volume (name in the pool, or path), with its format.
     fn backing(&self, conn: &Connect) -> Result<Option<Backing>> {
         let Some(given) = &self.backing_vol else {
             return Ok(None);
         };
-        if self.format != VolFormat::Qcow2 {
+        if self.format() != VolFormat::Qcow2 {
             return Err(Error::invalid("--backing-vol needs --format qcow2"));
         }
         if let Some(f) = &self.backing_vol_format {
@@ -458,7 +513,10 @@ impl Verb for VolCreateAs {
         let conn = ctx.conn()?;
         let pool = active_pool(conn, &self.pool)?;
         let backing = self.backing(conn)?;
-        let format = self.format.as_str();
+        if self.print_xml {
+            return Ok(self.printed(&pool, capacity, allocation, backing.as_ref()));
+        }
+        let format = self.format().as_str();
         if let Ok(vol) = StorageVol::lookup_by_name(&pool, &self.name) {
             let state = VolState::read(&vol)?;
             let differences = differences(&state, format, capacity, backing.as_ref());
@@ -467,6 +525,7 @@ impl Verb for VolCreateAs {
                     volume: state,
                     changed: false,
                     done: String::new(),
+                    xml: None,
                 }),
                 (true, false) => Err(Error::exists(format!(
                     "volume {} exists in pool {} otherwise ({})",

@@ -126,6 +126,54 @@ pub fn file_volume_name(text: &str) -> vnet_common::Result<String> {
     }
 }
 
+/// The document virsh vol-create-as builds (and prints with --print-xml): name, capacity and
+/// allocation in bytes without units, `<target><format/></target>` only for a given format, a
+/// `<backingStore>` path with its format only when given. Indented as virsh's, ending in a
+/// newline.
+pub fn virsh_vol_create_as(
+    name: &str,
+    capacity: u64,
+    allocation: Option<u64>,
+    format: Option<&str>,
+    backing: Option<(&str, Option<&str>)>,
+) -> String {
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+    w.create_element("volume")
+        .write_inner_content(|w| {
+            w.create_element("name")
+                .write_text_content(BytesText::new(name))?;
+            w.create_element("capacity")
+                .write_text_content(BytesText::new(&capacity.to_string()))?;
+            if let Some(bytes) = allocation {
+                w.create_element("allocation")
+                    .write_text_content(BytesText::new(&bytes.to_string()))?;
+            }
+            if let Some(format) = format {
+                w.create_element("target").write_inner_content(|w| {
+                    w.create_element("format")
+                        .with_attribute(("type", format))
+                        .write_empty()?;
+                    Ok(())
+                })?;
+            }
+            if let Some((path, format)) = backing {
+                w.create_element("backingStore").write_inner_content(|w| {
+                    w.create_element("path")
+                        .write_text_content(BytesText::new(path))?;
+                    if let Some(format) = format {
+                        w.create_element("format")
+                            .with_attribute(("type", format))
+                            .write_empty()?;
+                    }
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        })
+        .expect("writing to a Vec cannot fail");
+    String::from_utf8(w.into_inner()).expect("quick-xml writes UTF-8") + "\n"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
