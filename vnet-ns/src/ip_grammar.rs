@@ -96,7 +96,7 @@ const OBJECTS: &[IpObject] = &[
     IpObject::lacking("netconf"),
     IpObject::lacking("vrf"),
     IpObject::lacking("sr"),
-    IpObject::lacking("nexthop"),
+    IpObject::of("nexthop", "nexthop", NEXTHOP, "show"),
     IpObject::lacking("mptcp"),
     IpObject::lacking("ioam"),
     IpObject {
@@ -205,6 +205,20 @@ const NETNS: Commands = &[
     ("exec", Some("exec")),
     ("monitor", None),
     ("attach", Some("attach")),
+];
+
+/// ip/ipnexthop.c do_ipnh.
+const NEXTHOP: Commands = &[
+    ("add", Some("add")),
+    ("replace", Some("replace")),
+    ("delete", Some("del")),
+    ("list", Some("show")),
+    ("show", Some("show")),
+    ("lst", Some("show")),
+    ("get", Some("get")),
+    ("flush", Some("flush")),
+    ("bucket", None),
+    ("help", Some("help")),
 ];
 
 /// ip/iptuntap.c do_iptuntap.

@@ -102,6 +102,9 @@ vnet_common::verbs! {
         /// Policy routing rules, as ip rule: add, del, show.
         #[command(subcommand)]
         Rule(ip_verbs::rule::RuleVerb),
+        /// Nexthop objects, as ip nexthop: add, replace, del, show, flush, get.
+        #[command(subcommand)]
+        Nexthop(ip_verbs::nexthop::NexthopVerb),
         /// Namespaces in ip netns's spelling: add, del, list, exec, identify, pids, set, attach.
         #[command(subcommand)]
         Netns(ip_verbs::netns::NetnsVerb),

@@ -1,4 +1,4 @@
-//! The ip-style verb sets (`link`, `addr`, `route`, `rule`, `neigh`, `netns`, `tuntap`, `qdisc`): each sub-action is a leaf
+//! The ip-style verb sets (`link`, `addr`, `route`, `rule`, `neigh`, `nexthop`, `netns`, `tuntap`, `qdisc`): each sub-action is a leaf
 //! verb of its own (`route add`, `route show`), with one Args type whose fields clap parses, ip's
 //! keywords among them (vnet_common::keywords: `via GW` is `--via GW`), one result type and one
 //! schema. The work itself is done by the modules of the objects (route.rs, linkset.rs, ...).
@@ -15,6 +15,8 @@ pub mod link_peer;
 pub mod link_show;
 pub mod neigh;
 pub mod netns;
+pub mod nexthop;
+pub mod nexthop_wire;
 pub mod qdisc;
 pub mod route;
 pub mod route_filter;
@@ -24,6 +26,7 @@ pub mod route_nexthop;
 pub mod rule;
 pub mod rule_match;
 pub mod tuntap;
+pub mod vrf;
 
 use vnet_common::names::{validate_ifname, validate_netns_name};
 
