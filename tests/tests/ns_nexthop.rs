@@ -1,5 +1,5 @@
-//! End-to-end tests of `vnet-ns nexthop add|replace|del|show|flush|get` (ip nexthop's objects),
-//! checked against `ip -j nexthop`, with pings between the test's own namespaces over a route
+//! End-to-end tests of `vnet-ns nexthop add|replace|del|show|flush|get` (ip nexthop's objects)
+//! and `route add ... nhid N`, checked against `ip -j nexthop` and `ip -j route`, with pings between the test's own namespaces over a route
 //! that uses a nexthop group, and every bad input with before/after snapshots.
 
 use serde_json::Value;
@@ -120,7 +120,14 @@ fn nexthop_objects_as_ip_makes_them_and_a_group_carries_traffic() {
         ip_fields(&ip_json(&format!("-n {h} nexthop get id 10"))[0])
     );
     // A route over the group: pings reach r's address through it.
-    sh_ok(&format!("ip -n {h} route add 10.74.9.0/24 nhid 10"));
+    let route = ns(&["-n", &h, "route", "add", "10.74.9.0/24", "nhid", "10"])
+        .ok()
+        .json();
+    assert_eq!(route["route"]["nhid"], 10);
+    let ip_route = ip_json(&format!("-n {h} route show 10.74.9.0/24"));
+    assert_eq!(ip_route[0]["nhid"], 10, "{ip_route}");
+    let shown = ns(&["-n", &h, "route", "show", "10.74.9.0/24"]).ok().json();
+    assert_eq!(shown[0]["nhid"], 10);
     let ping = sh(&format!("ip netns exec {h} ping -c 2 -W 2 10.74.9.1"));
     assert_eq!(ping.code, 0, "{ping:?}");
     // --exist-ok: the same nexthop is "changed": false; another one is exit 4 naming it.
@@ -264,6 +271,17 @@ fn bad_nexthop_input_changes_nothing() {
         (vec!["nexthop", "flush", "dev", "nosuch0"], 3, "not found"),
         (vec!["nexthop", "bucket", "list"], 7, "not supported"),
         (vec!["nexthop", "del"], 2, ""),
+        (
+            vec!["route", "add", "10.75.9.0/24", "nhid", "99"],
+            3,
+            "no nexthop with id 99",
+        ),
+        (
+            vec!["route", "add", "10.75.9.0/24", "nhid", "1", "via", "10.75.0.2"],
+            2,
+            "cannot be used",
+        ),
+        (vec!["route", "add", "10.75.9.0/24", "nhid", "x"], 7, "invalid value"),
     ];
     for (args, code, needle) in cases {
         let mut line = vec!["-n", n.as_str()];

@@ -44,6 +44,8 @@ pub struct RouteEntry {
     pub flags: Vec<String>,
     /// IPv6 router preference ("low", "medium", "high"), null for IPv4.
     pub pref: Option<String>,
+    /// The nexthop object the route uses (ip's `nhid N`), null for a route with its own paths.
+    pub nhid: Option<u32>,
 }
 
 impl RouteEntry {
@@ -76,6 +78,10 @@ impl RouteEntry {
             table: table(route),
             flags: flag_names(header.flags),
             pref: preference(route),
+            nhid: route.attributes.iter().find_map(|a| match a {
+                RouteAttribute::NhId(id) => Some(*id),
+                _ => None,
+            }),
         }
     }
 

@@ -192,6 +192,18 @@ impl NexthopWords {
     }
 }
 
+/// Nexthop `id` exists in `ns` (a route's `nhid N`): a missing one is exit 3, before any change.
+pub fn require(ns: Option<&str>, id: u32, verb: &str) -> Result<()> {
+    let mut socket = RouteSocket::open(ns)?;
+    match wire::get(&mut socket, id)? {
+        Some(_) => Ok(()),
+        None => Err(
+            Error::not_found(format!("{verb}: nhid {id}: no nexthop with id {id}"))
+                .with_hint("add it first: vnet-ns nexthop add id N ..."),
+        ),
+    }
+}
+
 /// The difference between what was asked (`wanted`) and what is there (`found`), as words; None
 /// when the nexthop there already is the one asked for.
 fn difference(wanted: &RawNexthop, found: &RawNexthop) -> Option<String> {
