@@ -281,7 +281,11 @@ fn bad_nexthop_input_changes_nothing() {
             2,
             "cannot be used",
         ),
-        (vec!["route", "add", "10.75.9.0/24", "nhid", "x"], 7, "invalid value"),
+        (
+            vec!["route", "add", "10.75.9.0/24", "nhid", "x"],
+            7,
+            "invalid value",
+        ),
     ];
     for (args, code, needle) in cases {
         let mut line = vec!["-n", n.as_str()];

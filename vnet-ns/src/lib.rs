@@ -14,6 +14,7 @@ mod monitor;
 mod namespaces;
 mod netem;
 mod procs;
+mod protocols;
 mod prune;
 mod route;
 mod scope;

@@ -86,7 +86,7 @@ fn address(text: &str) -> Result<IpAddr> {
 }
 
 fn protocol(text: &str) -> Result<u8> {
-    crate::route::protocol_number(text)
+    crate::protocols::protocol_number(text)
         .ok_or_else(|| Error::invalid(format!("\"protocol\" value is invalid: {}", quote(text))))
 }
 

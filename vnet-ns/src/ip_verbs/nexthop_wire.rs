@@ -213,7 +213,7 @@ fn scope_name(scope: u8) -> String {
 }
 
 fn protocol_name(protocol: u8) -> String {
-    crate::route::protocol_word(protocol)
+    crate::protocols::protocol_word(protocol)
 }
 
 /// A member of a nexthop group.

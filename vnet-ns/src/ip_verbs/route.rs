@@ -128,7 +128,8 @@ fn metric(text: &str) -> Result<u32> {
 }
 
 fn protocol(text: &str) -> Result<u8> {
-    route::protocol_number(text).ok_or_else(|| Error::invalid(format!("unknown protocol {}", quote(text))))
+    crate::protocols::protocol_number(text)
+        .ok_or_else(|| Error::invalid(format!("unknown protocol {}", quote(text))))
 }
 
 impl RouteWords {

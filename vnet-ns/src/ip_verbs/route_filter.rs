@@ -149,7 +149,7 @@ pub struct OrAll<T>(pub Option<T>);
 fn any_protocol(text: &str) -> Result<OrAll<u8>> {
     match text {
         "all" => Ok(OrAll(None)),
-        _ => route::protocol_number(text)
+        _ => crate::protocols::protocol_number(text)
             .map(|p| OrAll(Some(p)))
             .ok_or_else(|| Error::invalid(format!("unknown protocol {}", quote(text)))),
     }
