@@ -192,6 +192,69 @@ fn nexthop_objects_as_ip_makes_them_and_a_group_carries_traffic() {
     assert_eq!(ip_json(&format!("-n {h} nexthop show")), serde_json::json!([]));
 }
 
+/// `monitor nexthop` (ip monitor nexthop) reports each nexthop made and deleted, as nexthop
+/// show's records, and refuses what it cannot watch by name.
+#[test]
+fn monitor_reports_nexthop_changes() {
+    let lab = lab!();
+    let n = lab.netns("nm");
+    ns(&["add", &n]).ok();
+    sh_ok(&format!(
+        "ip -n {n} link add v1 type veth peer name v2 && ip -n {n} link set v1 up && \
+         ip -n {n} link set v2 up && ip -n {n} addr add 10.76.0.1/24 dev v1"
+    ));
+    let watched = n.clone();
+    let monitor = std::thread::spawn(move || {
+        ns(&[
+            "-n",
+            &watched,
+            "monitor",
+            "nexthop",
+            "--count",
+            "3",
+            "--timeout",
+            "15",
+        ])
+    });
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    ns(&[
+        "-n",
+        &n,
+        "nexthop",
+        "add",
+        "id",
+        "7",
+        "via",
+        "10.76.0.2",
+        "dev",
+        "v1",
+    ])
+    .ok();
+    let oracle = ip_json(&format!("-n {n} nexthop get id 7"))[0].clone();
+    ns(&["-n", &n, "nexthop", "add", "id", "8", "group", "7"]).ok();
+    ns(&["-n", &n, "nexthop", "del", "id", "8"]).ok();
+    let run = monitor.join().unwrap().ok();
+    let records = run.records();
+    let seen: Vec<(String, u64)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap().to_string(),
+                r["nexthop"]["id"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let want = [("new", 7), ("new", 8), ("del", 8)].map(|(a, i)| (a.to_string(), i));
+    assert_eq!(seen, want, "{run:?}");
+    assert!(records.iter().all(|r| r["kind"] == "nexthop"));
+    assert_eq!(our_fields(&records[0]["nexthop"]), ip_fields(&oracle));
+    for word in ["mroute", "prefix", "netconf", "stats"] {
+        assert_unchanged(snapshot, || {
+            ns(&["-n", &n, "monitor", word]).fails(7, "not supported");
+        });
+    }
+}
+
 #[test]
 fn bad_nexthop_input_changes_nothing() {
     let lab = lab!();

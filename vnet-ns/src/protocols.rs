@@ -1,5 +1,5 @@
-//! Route protocols by name and number, as ip reads and prints them (iproute2's rt_protos), for
-//! routes and nexthop objects.
+//! Route protocols by name and number, as ip reads them (iproute2's rt_protos), for routes and
+//! nexthop objects.
 
 /// rt_protos' names (iproute2 etc/iproute2/rt_protos), by number.
 const PROTOCOLS: [(&str, u8); 19] = [
@@ -23,14 +23,6 @@ const PROTOCOLS: [(&str, u8); 19] = [
     ("rip", 189),
     ("eigrp", 192),
 ];
-
-/// A protocol's word as ip prints it: its name, or its number.
-pub(crate) fn protocol_word(number: u8) -> String {
-    PROTOCOLS
-        .iter()
-        .find(|(_, n)| *n == number)
-        .map_or_else(|| number.to_string(), |(name, _)| name.to_string())
-}
 
 /// A protocol as ip reads it: a name of rt_protos or a number.
 pub(crate) fn protocol_number(text: &str) -> Option<u8> {

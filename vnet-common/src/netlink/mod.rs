@@ -23,6 +23,7 @@ pub mod kinds;
 mod link;
 pub mod mdb;
 pub mod neighbour;
+pub mod nexthop;
 mod oneshot;
 mod requests;
 pub mod route;

@@ -243,7 +243,7 @@ pub const PROTOCOLS: [(u8, &str); 20] = [
     (192, "eigrp"),
 ];
 
-fn protocol_name(number: u8) -> Name {
+pub(crate) fn protocol_name(number: u8) -> Name {
     match PROTOCOLS.iter().find(|(n, _)| *n == number) {
         Some((_, name)) => Cow::Borrowed(name),
         None => number.to_string().into(),
@@ -279,7 +279,8 @@ mod tests {
             json,
             serde_json::json!({"type": "unicast", "dst": "10.1.0.0/16", "family": "inet",
                 "gateway": "10.0.0.1", "dev": "eth0", "protocol": "boot", "scope": "global",
-                "prefsrc": null, "metric": null, "table": 1000, "flags": ["onlink"], "pref": null})
+                "prefsrc": null, "metric": null, "table": 1000, "flags": ["onlink"], "pref": null,
+                "nhid": null})
         );
         route.header.destination_prefix_length = 32;
         route.attributes[0] = RouteAttribute::Destination(RouteAddress::Inet("10.1.0.5".parse().unwrap()));

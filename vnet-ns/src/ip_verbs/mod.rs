@@ -16,7 +16,6 @@ pub mod link_show;
 pub mod neigh;
 pub mod netns;
 pub mod nexthop;
-pub mod nexthop_wire;
 pub mod qdisc;
 pub mod route;
 pub mod route_filter;

@@ -2,7 +2,6 @@
 //! them (id, via, dev, onlink, blackhole, group with weights, fdb), in the current namespace or
 //! -n NS, with ip -j nexthop's records.
 
-use super::nexthop_wire::{self as wire, DumpFilter, NexthopEntry, RawNexthop};
 use crate::scope::Scope;
 use crate::NsCtx;
 use schemars::JsonSchema;
@@ -10,6 +9,7 @@ use serde::Serialize;
 use std::net::IpAddr;
 use vnet_common::error::quote;
 use vnet_common::keywords::HEADING;
+use vnet_common::netlink::nexthop::{self as wire, DumpFilter, NexthopEntry, RawNexthop};
 use vnet_common::netlink::{RouteSocket, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
 use vnet_common::{Error, Journal, Render, Result, TextStyle, Verb};
 

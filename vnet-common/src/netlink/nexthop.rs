@@ -1,17 +1,20 @@
 //! Nexthop objects on the wire: RTM_NEWNEXTHOP/RTM_DELNEXTHOP/RTM_GETNEXTHOP, struct nhmsg and
 //! the NHA_* attributes of linux/nexthop.h, laid out by hand and sent with
-//! [`RouteSocket::send_bytes`]: netlink-packet-route 0.34 has no nexthop messages.
+//! [`RouteSocket::send_bytes`]: netlink-packet-route 0.34 has no nexthop messages. vnet-ns's
+//! nexthop verbs and the monitors' nexthop records read them here.
 
+use super::RouteSocket;
+use crate::{Error, Result};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use vnet_common::netlink::RouteSocket;
-use vnet_common::{Error, Result};
 
 pub const RTM_NEWNEXTHOP: u16 = 104;
 pub const RTM_DELNEXTHOP: u16 = 105;
 pub const RTM_GETNEXTHOP: u16 = 106;
+/// The rtnetlink multicast group of nexthop changes (RTNLGRP_NEXTHOP = 32), as a bind() bit.
+pub const GROUP: u32 = 1 << (32 - 1);
 
 const NHA_ID: u16 = 1;
 const NHA_GROUP: u16 = 2;
@@ -213,7 +216,7 @@ fn scope_name(scope: u8) -> String {
 }
 
 fn protocol_name(protocol: u8) -> String {
-    crate::protocols::protocol_word(protocol)
+    super::route::protocol_name(protocol).into_owned()
 }
 
 /// A member of a nexthop group.
