@@ -652,7 +652,7 @@ fn ip_monitor_dev_netns_and_refused_words() {
     assert_unchanged(state_snapshot, || {
         vnet("vnet-ns", &["monitor", "dev", "nosuch0", "--timeout", "1"]).fails(3, "nosuch0");
         vnet("vnet-ns", &["-n", &ns, "monitor", "dev", "nosuch0"]).fails(3, "nosuch0");
-        for word in ["mroute", "prefix", "netconf", "nexthop", "stats"] {
+        for word in ["mroute", "prefix", "netconf", "stats"] {
             vnet("vnet-ns", &["monitor", word, "--timeout", "1"])
                 .fails(7, &format!("ip monitor {word} is not supported"));
         }
