@@ -66,8 +66,8 @@ const OBJECTS: &[IpObject] = &[
     IpObject::lacking("fou"),
     IpObject::lacking("ila"),
     IpObject::lacking("macsec"),
-    IpObject::lacking("tunnel"),
-    IpObject::lacking("tunl"),
+    IpObject::of("tunnel", "tunnel", TUNNEL, "show"),
+    IpObject::of("tunl", "tunnel", TUNNEL, "show"),
     IpObject {
         name: "tuntap",
         verb: Some("tuntap"),
@@ -218,6 +218,19 @@ const NEXTHOP: Commands = &[
     ("get", Some("get")),
     ("flush", Some("flush")),
     ("bucket", None),
+    ("help", Some("help")),
+];
+
+/// ip/iptunnel.c do_iptunnel (ip/ip6tunnel.c do_ip6tunnel: the same words).
+const TUNNEL: Commands = &[
+    ("add", Some("add")),
+    ("change", None),
+    ("delete", Some("del")),
+    ("show", Some("show")),
+    ("lst", Some("show")),
+    ("list", Some("show")),
+    ("prl", None),
+    ("6rd", None),
     ("help", Some("help")),
 ];
 

@@ -106,6 +106,10 @@ vnet_common::verbs! {
         /// Nexthop objects, as ip nexthop: add, replace, del, show, flush, get.
         #[command(subcommand)]
         Nexthop(ip_verbs::nexthop::NexthopVerb),
+        /// IP tunnels, as ip tunnel: add, del, show (made as link add makes gre, ipip, sit, ip6tnl
+        /// and ip6gre links).
+        #[command(subcommand, visible_alias = "tunl")]
+        Tunnel(ip_verbs::tunnel::TunnelVerb),
         /// Namespaces in ip netns's spelling: add, del, list, exec, identify, pids, set, attach.
         #[command(subcommand)]
         Netns(ip_verbs::netns::NetnsVerb),

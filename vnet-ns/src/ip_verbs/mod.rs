@@ -24,6 +24,7 @@ pub mod route_metrics;
 pub mod route_nexthop;
 pub mod rule;
 pub mod rule_match;
+pub mod tunnel;
 pub mod tuntap;
 pub mod vrf;
 
