@@ -54,7 +54,7 @@ type Commands = &'static [(&'static str, Option<&'static str>)];
 const OBJECTS: &[IpObject] = &[
     IpObject::of("address", "addr", ADDRESS, "show"),
     IpObject::lacking("addrlabel"),
-    IpObject::lacking("maddress"),
+    IpObject::of("maddress", "maddr", MADDR, "show"),
     IpObject::of("route", "route", ROUTE, "show"),
     IpObject::of("rule", "rule", RULE, "show"),
     IpObject::of("neighbor", "neigh", NEIGH, "show"),
@@ -231,6 +231,16 @@ const TUNNEL: Commands = &[
     ("list", Some("show")),
     ("prl", None),
     ("6rd", None),
+    ("help", Some("help")),
+];
+
+/// ip/ipmaddr.c do_multiaddr.
+const MADDR: Commands = &[
+    ("add", Some("add")),
+    ("delete", Some("del")),
+    ("list", Some("show")),
+    ("show", Some("show")),
+    ("lst", Some("show")),
     ("help", Some("help")),
 ];
 

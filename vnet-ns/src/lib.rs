@@ -110,6 +110,9 @@ vnet_common::verbs! {
         /// and ip6gre links).
         #[command(subcommand, visible_alias = "tunl")]
         Tunnel(ip_verbs::tunnel::TunnelVerb),
+        /// Multicast addresses of links, as ip maddress: show, add, del.
+        #[command(subcommand, visible_alias = "maddress")]
+        Maddr(ip_verbs::maddr::MaddrVerb),
         /// Namespaces in ip netns's spelling: add, del, list, exec, identify, pids, set, attach.
         #[command(subcommand)]
         Netns(ip_verbs::netns::NetnsVerb),

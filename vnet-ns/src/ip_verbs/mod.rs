@@ -13,6 +13,7 @@ pub mod link_add;
 pub mod link_options;
 pub mod link_peer;
 pub mod link_show;
+pub mod maddr;
 pub mod neigh;
 pub mod netns;
 pub mod nexthop;
