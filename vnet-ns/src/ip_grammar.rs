@@ -93,7 +93,7 @@ const OBJECTS: &[IpObject] = &[
     IpObject::lacking("mroute"),
     IpObject::lacking("mrule"),
     IpObject::of("netns", "netns", NETNS, "list"),
-    IpObject::lacking("netconf"),
+    IpObject::of("netconf", "netconf", NETCONF, "show"),
     IpObject::lacking("vrf"),
     IpObject::lacking("sr"),
     IpObject::of("nexthop", "nexthop", NEXTHOP, "show"),
@@ -238,6 +238,14 @@ const TUNNEL: Commands = &[
 const MADDR: Commands = &[
     ("add", Some("add")),
     ("delete", Some("del")),
+    ("list", Some("show")),
+    ("show", Some("show")),
+    ("lst", Some("show")),
+    ("help", Some("help")),
+];
+
+/// ip/ipnetconf.c do_ipnetconf.
+const NETCONF: Commands = &[
     ("list", Some("show")),
     ("show", Some("show")),
     ("lst", Some("show")),

@@ -113,6 +113,9 @@ vnet_common::verbs! {
         /// Multicast addresses of links, as ip maddress: show, add, del.
         #[command(subcommand, visible_alias = "maddress")]
         Maddr(ip_verbs::maddr::MaddrVerb),
+        /// The interfaces' IP configuration, as ip netconf: show.
+        #[command(subcommand)]
+        Netconf(ip_verbs::netconf::NetconfVerb),
         /// Namespaces in ip netns's spelling: add, del, list, exec, identify, pids, set, attach.
         #[command(subcommand)]
         Netns(ip_verbs::netns::NetnsVerb),

@@ -16,6 +16,7 @@ mod netns_watch;
 
 use crate::links::Interface;
 pub use crate::netlink::mdb::MdbEntry;
+pub use crate::netlink::netconf::NetconfEntry;
 pub use crate::netlink::nexthop::NexthopEntry;
 pub use crate::netlink::route::RouteEntry;
 pub use crate::netlink::rule::RuleEntry;
@@ -59,6 +60,8 @@ pub enum Kind {
     Mdb,
     /// Nexthop objects (ip monitor nexthop).
     Nexthop,
+    /// Interfaces' IP configuration, IPv4 and IPv6 (ip monitor netconf).
+    Netconf,
 }
 
 /// What happened to the object.
@@ -72,7 +75,7 @@ pub enum Action {
 }
 
 /// One change, as one line of NDJSON. Exactly one of link, addr, route, neigh, fdb, rule, nsid,
-/// mdb, nexthop is present, named by `kind` (none for kind netns; `link` for kind port).
+/// mdb, nexthop, netconf is present, named by `kind` (none for kind netns; `link` for kind port).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Change {
     /// When the notification was read (RFC 3339, UTC).
@@ -104,6 +107,9 @@ pub struct Change {
     /// The nexthop object as `vnet-ns nexthop show` prints it (ip -j nexthop's field names).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nexthop: Option<NexthopEntry>,
+    /// The settings as `vnet-ns netconf show` prints them (ip -j netconf's field names).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub netconf: Option<NetconfEntry>,
 }
 
 /// A namespace id (ip monitor nsid), with ip -j netns list-id's field names.
@@ -195,6 +201,9 @@ impl Change {
         if let Some(n) = &self.nexthop {
             return n.dev.as_deref();
         }
+        if let Some(c) = &self.netconf {
+            return Some(&c.interface);
+        }
         self.fdb.as_ref().map(|f| f.port.as_str())
     }
 }
@@ -280,7 +289,7 @@ impl Render for Change {
 }
 
 impl Change {
-    /// The text of a rule, nsid, mdb or nexthop record (false: the record is none of those).
+    /// The text of a rule, nsid, mdb, nexthop or netconf record (false: it is none of those).
     fn more_text(&self, line: &mut String, deleted: &str) -> bool {
         if let Some(r) = &self.rule {
             let len = r.srclen.map(|l| format!("/{l}")).unwrap_or_default();
@@ -313,6 +322,11 @@ impl Change {
             }
             if let Some(dev) = &n.dev {
                 let _ = write!(line, " dev {dev}");
+            }
+        } else if let Some(c) = &self.netconf {
+            let _ = write!(line, "[NETCONF]{deleted}{} {}", c.family, c.interface);
+            if let Some(f) = c.forwarding {
+                let _ = write!(line, " forwarding {}", if f { "on" } else { "off" });
             }
         } else {
             return false;
@@ -396,6 +410,7 @@ impl Filter {
                 Kind::Nsid => 1 << (28 - 1),
                 Kind::Mdb => crate::netlink::mdb::GROUP,
                 Kind::Nexthop => crate::netlink::nexthop::GROUP,
+                Kind::Netconf => crate::netlink::netconf::GROUPS,
             };
         }
         groups | RTMGRP_LINK
@@ -527,6 +542,7 @@ fn netns_change(netns: Option<String>, action: Action) -> Change {
         nsid: None,
         mdb: None,
         nexthop: None,
+        netconf: None,
     }
 }
 

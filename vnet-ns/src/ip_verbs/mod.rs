@@ -15,6 +15,7 @@ pub mod link_peer;
 pub mod link_show;
 pub mod maddr;
 pub mod neigh;
+pub mod netconf;
 pub mod netns;
 pub mod nexthop;
 pub mod qdisc;
