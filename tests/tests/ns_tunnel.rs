@@ -1,4 +1,4 @@
-//! End-to-end tests of `vnet-ns tunnel add|del|show` (ip tunnel's grammar) on this machine's
+//! End-to-end tests of `vnet-ns tunnel add|change|del|show` (ip tunnel's grammar) on this machine's
 //! kernel, which has none of the tunnel modules: every mode is exit 6 naming its module, every bad
 //! word exit 7 (or 3, 4) before anything changes, and show lists no tunnels, as ip -d -j link
 //! says. The tunnels themselves are proved in the guest kit's kernel (tests/guest/link-kinds-proof,
@@ -74,7 +74,7 @@ fn bad_tunnel_input_changes_nothing() {
             "mode vti is not supported",
         ),
         (add(&["mode", "isatap"]), 7, "mode isatap is not supported"),
-        (add(&["remote", "10.0.0.2"]), 2, "--mode"),
+        (add(&["remote", "10.0.0.2"]), 2, "give mode MODE"),
         (add(&["mode", "gre", "remote", "10.0.0"]), 7, "invalid address"),
         (
             add(&["mode", "gre", "remote", "10.0.0.2", "ttl", "300"]),
@@ -115,11 +115,13 @@ fn bad_tunnel_input_changes_nothing() {
         ),
         (vec!["tunnel", "del", "nosuch0"], 3, "not found"),
         (vec!["tunnel", "show", "nosuch0"], 3, "not found"),
+        (vec!["tunnel", "change", "t0", "ttl", "9"], 3, "not found"),
         (
-            vec!["tunnel", "change", "t0", "mode", "gre"],
+            vec!["tunnel", "change", "eth0", "ttl", "9"],
             7,
-            "'ip tunnel change' of ip is not supported",
+            "'eth0' is not an IP tunnel",
         ),
+        (vec!["tunnel", "change", "eth0", "ttl", "300"], 7, ""),
         (vec!["tunnel", "prl"], 7, "not supported"),
     ];
     for (args, code, needle) in cases {

@@ -224,7 +224,7 @@ const NEXTHOP: Commands = &[
 /// ip/iptunnel.c do_iptunnel (ip/ip6tunnel.c do_ip6tunnel: the same words).
 const TUNNEL: Commands = &[
     ("add", Some("add")),
-    ("change", None),
+    ("change", Some("change")),
     ("delete", Some("del")),
     ("show", Some("show")),
     ("lst", Some("show")),
