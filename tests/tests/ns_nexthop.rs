@@ -248,7 +248,7 @@ fn monitor_reports_nexthop_changes() {
     assert_eq!(seen, want, "{run:?}");
     assert!(records.iter().all(|r| r["kind"] == "nexthop"));
     assert_eq!(our_fields(&records[0]["nexthop"]), ip_fields(&oracle));
-    for word in ["mroute", "prefix", "netconf", "stats"] {
+    for word in ["mroute", "prefix", "stats"] {
         assert_unchanged(snapshot, || {
             ns(&["-n", &n, "monitor", word]).fails(7, "not supported");
         });
