@@ -235,8 +235,8 @@ fn ip_netns_add_and_all_act_as_ip() {
 fn ip_objects_commands_and_options_vnet_lacks_are_refused_by_name() {
     let _lab = lab!();
     for (line, needle) in [
-        ("maddress show", "'ip maddress'"),
-        ("m", "'ip maddress'"),
+        ("ntable show", "'ip ntable'"),
+        ("mr", "'ip mroute'"),
         ("xfrm state", "'ip xfrm'"),
         ("route save", "'ip route save'"),
         ("addr showdump", "'ip address showdump'"),

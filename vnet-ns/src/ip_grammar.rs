@@ -54,7 +54,7 @@ type Commands = &'static [(&'static str, Option<&'static str>)];
 const OBJECTS: &[IpObject] = &[
     IpObject::of("address", "addr", ADDRESS, "show"),
     IpObject::lacking("addrlabel"),
-    IpObject::lacking("maddress"),
+    IpObject::of("maddress", "maddr", MADDR, "show"),
     IpObject::of("route", "route", ROUTE, "show"),
     IpObject::of("rule", "rule", RULE, "show"),
     IpObject::of("neighbor", "neigh", NEIGH, "show"),
@@ -66,8 +66,8 @@ const OBJECTS: &[IpObject] = &[
     IpObject::lacking("fou"),
     IpObject::lacking("ila"),
     IpObject::lacking("macsec"),
-    IpObject::lacking("tunnel"),
-    IpObject::lacking("tunl"),
+    IpObject::of("tunnel", "tunnel", TUNNEL, "show"),
+    IpObject::of("tunl", "tunnel", TUNNEL, "show"),
     IpObject {
         name: "tuntap",
         verb: Some("tuntap"),
@@ -93,10 +93,10 @@ const OBJECTS: &[IpObject] = &[
     IpObject::lacking("mroute"),
     IpObject::lacking("mrule"),
     IpObject::of("netns", "netns", NETNS, "list"),
-    IpObject::lacking("netconf"),
+    IpObject::of("netconf", "netconf", NETCONF, "show"),
     IpObject::lacking("vrf"),
     IpObject::lacking("sr"),
-    IpObject::lacking("nexthop"),
+    IpObject::of("nexthop", "nexthop", NEXTHOP, "show"),
     IpObject::lacking("mptcp"),
     IpObject::lacking("ioam"),
     IpObject {
@@ -205,6 +205,51 @@ const NETNS: Commands = &[
     ("exec", Some("exec")),
     ("monitor", None),
     ("attach", Some("attach")),
+];
+
+/// ip/ipnexthop.c do_ipnh.
+const NEXTHOP: Commands = &[
+    ("add", Some("add")),
+    ("replace", Some("replace")),
+    ("delete", Some("del")),
+    ("list", Some("show")),
+    ("show", Some("show")),
+    ("lst", Some("show")),
+    ("get", Some("get")),
+    ("flush", Some("flush")),
+    ("bucket", None),
+    ("help", Some("help")),
+];
+
+/// ip/iptunnel.c do_iptunnel (ip/ip6tunnel.c do_ip6tunnel: the same words).
+const TUNNEL: Commands = &[
+    ("add", Some("add")),
+    ("change", Some("change")),
+    ("delete", Some("del")),
+    ("show", Some("show")),
+    ("lst", Some("show")),
+    ("list", Some("show")),
+    ("prl", None),
+    ("6rd", None),
+    ("help", Some("help")),
+];
+
+/// ip/ipmaddr.c do_multiaddr.
+const MADDR: Commands = &[
+    ("add", Some("add")),
+    ("delete", Some("del")),
+    ("list", Some("show")),
+    ("show", Some("show")),
+    ("lst", Some("show")),
+    ("help", Some("help")),
+];
+
+/// ip/ipnetconf.c do_ipnetconf.
+const NETCONF: Commands = &[
+    ("list", Some("show")),
+    ("show", Some("show")),
+    ("lst", Some("show")),
+    ("help", Some("help")),
 ];
 
 /// ip/iptuntap.c do_iptuntap.

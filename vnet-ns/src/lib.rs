@@ -14,6 +14,7 @@ mod monitor;
 mod namespaces;
 mod netem;
 mod procs;
+mod protocols;
 mod prune;
 mod route;
 mod scope;
@@ -102,6 +103,19 @@ vnet_common::verbs! {
         /// Policy routing rules, as ip rule: add, del, show.
         #[command(subcommand)]
         Rule(ip_verbs::rule::RuleVerb),
+        /// Nexthop objects, as ip nexthop: add, replace, del, show, flush, get.
+        #[command(subcommand)]
+        Nexthop(ip_verbs::nexthop::NexthopVerb),
+        /// IP tunnels, as ip tunnel: add, del, show (made as link add makes gre, ipip, sit, ip6tnl
+        /// and ip6gre links).
+        #[command(subcommand, visible_alias = "tunl")]
+        Tunnel(ip_verbs::tunnel::TunnelVerb),
+        /// Multicast addresses of links, as ip maddress: show, add, del.
+        #[command(subcommand, visible_alias = "maddress")]
+        Maddr(ip_verbs::maddr::MaddrVerb),
+        /// The interfaces' IP configuration, as ip netconf: show.
+        #[command(subcommand)]
+        Netconf(ip_verbs::netconf::NetconfVerb),
         /// Namespaces in ip netns's spelling: add, del, list, exec, identify, pids, set, attach.
         #[command(subcommand)]
         Netns(ip_verbs::netns::NetnsVerb),

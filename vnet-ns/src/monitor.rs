@@ -1,5 +1,5 @@
-//! `monitor`: link, address, route, neighbour, FDB, rule and namespace-id changes as NDJSON, in
-//! ip monitor's words.
+//! `monitor`: link, address, route, neighbour, FDB, rule, namespace-id, nexthop and netconf
+//! changes as NDJSON, in ip monitor's words.
 
 use crate::NsCtx;
 use vnet_common::error::quote;
@@ -8,23 +8,27 @@ use vnet_common::names::validate_netns_name;
 use vnet_common::stream::{Stream, StreamArgs, Streamed};
 use vnet_common::{Error, ErrorKind, Journal, Result, Verb};
 
-/// Stream link, address, route, neighbour, FDB, rule and nsid changes as NDJSON (ip monitor, as
-/// JSON).
+/// Stream link, address, route, neighbour, FDB, rule, nsid, nexthop and netconf changes as NDJSON
+/// (ip monitor, as JSON).
 ///
 ///   vnet-ns [-n NS] monitor [all | OBJECT...] [label] [all-nsid] [dev IF]
-///   OBJECT := link | address | route | neigh | rule | nsid
+///   OBJECT := link | address | route | neigh | netconf | rule | nsid | nexthop
 ///
 /// ip monitor's words, matched by prefix in ip's order (`ip monitor r` is route): objects pick
 /// what is reported (none, or all: everything), neigh brings bridge FDB entries too (as ip
 /// prints them), label is the layout -o text always has, all-nsid follows every named namespace
 /// as --all-namespaces does, and dev IF reports only changes of IF (it must exist: exit 3).
 /// -4 and -6 (ip -4 monitor) keep addresses, routes, rules and neighbours of that family.
-/// ip's mroute, prefix, netconf, nexthop, stats and file are refused by name (exit 7). An older
+/// netconf is reported when asked for (the word, or --kind netconf), not by default: each new
+/// link brings netconf notifications of its own, which would double the link records.
+/// ip's mroute, prefix, stats and file are refused by name (exit 7). An older
 /// spelling is kept: a first word that is none of ip's names a namespace to watch (as -n).
 ///
 /// stdout is NDJSON: one Change record per kernel notification (its schema is this verb's
 /// schema): a link is the record show prints for it (without addresses), a route the record route
-/// show prints (ip -j route's field names), a rule the record rule show prints, neighbours have
+/// show prints (ip -j route's field names), a rule the record rule show prints, a nexthop object
+/// the record nexthop show prints (ip -j nexthop's field names), an interface's IP settings the
+/// record netconf show prints, neighbours have
 /// ip -j neigh's field names and FDB entries vnet-bridge showmacs'; printed as the kernel sends
 /// them, in order, until --count records, --timeout, a closed stdout (exit 0) or SIGINT/SIGTERM
 /// (exit 0; the output ends with a whole line). NS: the changes inside that named namespace (exit 3
@@ -35,14 +39,16 @@ use vnet_common::{Error, ErrorKind, Journal, Result, Verb};
 /// -o text prints lines like ip monitor label.
 #[derive(Debug, clap::Args)]
 pub struct Monitor {
-    /// ip monitor's words: all, link, address, route, neigh, rule, nsid, label, all-nsid, dev IF
+    /// ip monitor's words: all, link, address, route, neigh, netconf, rule, nsid, nexthop, label,
+    /// all-nsid, dev IF
     /// (or, first, a named namespace to watch).
     #[arg(value_name = "WORD")]
     pub words: Vec<String>,
     /// Follow this namespace and every named namespace, also those created later.
     #[arg(long, short = 'a')]
     pub all_namespaces: bool,
-    /// Only these kinds (comma-separated): link, addr, route, neigh, fdb, rule, nsid, netns.
+    /// Only these kinds (comma-separated): link, addr, route, neigh, fdb, rule, nsid, nexthop,
+    /// netconf, netns.
     /// Default: all.
     #[arg(long, value_enum, value_delimiter = ',')]
     pub kind: Vec<Kind>,
@@ -82,10 +88,10 @@ const WORDS: &[(&str, bool, Word)] = &[
     ("mroute", false, Word::Refused),
     ("prefix", false, Word::Refused),
     ("neigh", false, Word::Objects(&[Kind::Neigh, Kind::Fdb])),
-    ("netconf", false, Word::Refused),
+    ("netconf", false, Word::Objects(&[Kind::Netconf])),
     ("rule", false, Word::Objects(&[Kind::Rule])),
     ("nsid", false, Word::Objects(&[Kind::Nsid])),
-    ("nexthop", false, Word::Refused),
+    ("nexthop", false, Word::Objects(&[Kind::Nexthop])),
     ("stats", true, Word::Refused),
     ("all", true, Word::Label),
     ("all-nsid", false, Word::AllNsid),
@@ -128,7 +134,8 @@ fn read_words(words: &[String]) -> Result<Asked> {
             }
             return Err(
                 Error::invalid(format!("monitor: unknown argument {}", quote(word))).with_hint(
-                    "words: all, link, address, route, neigh, rule, nsid, label, all-nsid, dev IF",
+                    "words: all, link, address, route, neigh, netconf, rule, nsid, nexthop, label, \
+                     all-nsid, dev IF",
                 ),
             );
         };
@@ -148,7 +155,7 @@ fn read_words(words: &[String]) -> Result<Asked> {
             Word::Refused => {
                 return Err(
                     Error::invalid(format!("ip monitor {name} is not supported by vnet-ns monitor"))
-                        .with_hint("it watches link, address, route, neigh, rule and nsid"),
+                        .with_hint("it watches link, address, route, neigh, netconf, rule, nsid and nexthop"),
                 )
             }
             Word::Help => {
@@ -187,6 +194,7 @@ impl Verb for Monitor {
             Kind::Fdb,
             Kind::Rule,
             Kind::Nsid,
+            Kind::Nexthop,
             Kind::Netns,
         ];
         let mut kinds = self.kind.clone();
@@ -230,7 +238,7 @@ mod tests {
     /// ip's prefixes, in ip's order: `l` is label, `a` address, `n` neigh, `al` all-nsid.
     #[test]
     fn words_match_as_ip_matches_them() {
-        let asked = read("l a r n ru ns al dev eth0").unwrap();
+        let asked = read("l a r n ru ns nex al dev eth0").unwrap();
         let kinds = [
             Kind::Addr,
             Kind::Route,
@@ -238,6 +246,7 @@ mod tests {
             Kind::Fdb,
             Kind::Rule,
             Kind::Nsid,
+            Kind::Nexthop,
         ];
         assert_eq!(asked.kinds, kinds);
         assert!(asked.all_nsid);
@@ -251,9 +260,8 @@ mod tests {
     fn what_vnet_cannot_watch_is_refused_by_name() {
         for (line, code, says) in [
             ("mroute", 7, "ip monitor mroute is not supported"),
-            ("link netconf", 7, "ip monitor netconf"),
+            ("link prefix", 7, "ip monitor prefix"),
             ("pre", 7, "ip monitor prefix"),
-            ("nexthop", 7, "nexthop"),
             ("stats", 7, "stats"),
             ("file /tmp/x", 7, "ip monitor file"),
             ("link foo", 7, "unknown argument 'foo'"),

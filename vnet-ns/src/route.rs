@@ -121,6 +121,8 @@ pub struct RouteSpec {
     pub metrics: Vec<RouteMetric>,
     /// A multipath route's nexthops (RTA_MULTIPATH), empty for a route of one path.
     pub nexthops: Vec<NextHopSpec>,
+    /// The nexthop object that carries the route (RTA_NH_ID), instead of via/dev/nexthops.
+    pub nhid: Option<u32>,
 }
 
 /// One nexthop of a multipath route as given.
@@ -203,35 +205,6 @@ pub fn parse_prefix(text: &str, verb: &str) -> Result<IpNet> {
     Ok(net)
 }
 
-pub(crate) fn protocol_number(text: &str) -> Option<u8> {
-    let named = [
-        ("redirect", 1),
-        ("kernel", 2),
-        ("boot", 3),
-        ("static", 4),
-        ("gated", 8),
-        ("ra", 9),
-        ("mrt", 10),
-        ("zebra", 11),
-        ("bird", 12),
-        ("dnrouted", 13),
-        ("xorp", 14),
-        ("ntk", 15),
-        ("dhcp", 16),
-        ("babel", 42),
-        ("bgp", 186),
-        ("isis", 187),
-        ("ospf", 188),
-        ("rip", 189),
-        ("eigrp", 192),
-    ];
-    named
-        .iter()
-        .find(|(name, _)| *name == text)
-        .map(|(_, n)| *n)
-        .or_else(|| text.parse().ok())
-}
-
 /// A route attribute's address as an IP address (None for MPLS and other families).
 pub(crate) fn route_address(addr: &RouteAddress) -> Option<IpAddr> {
     match addr {
@@ -257,6 +230,9 @@ pub fn text_line(r: &RouteEntry, with_table: bool) -> String {
         line.push(' ');
     }
     line.push_str(&r.dst);
+    if let Some(id) = r.nhid {
+        line.push_str(&format!(" nhid {id}"));
+    }
     if let Some(gw) = &r.gateway {
         line.push_str(&format!(" via {gw}"));
     }
@@ -342,6 +318,9 @@ fn message(spec: &RouteSpec, oif_index: Option<u32>, for_delete: bool) -> RouteM
     if let Some(index) = oif_index {
         m.attributes.push(RouteAttribute::Oif(index));
     }
+    if let Some(id) = spec.nhid {
+        m.attributes.push(RouteAttribute::NhId(id));
+    }
     if let Some(metric) = spec.metric {
         m.attributes.push(RouteAttribute::Priority(metric));
     }
@@ -359,19 +338,33 @@ fn default_scope(spec: &RouteSpec, v6: bool) -> RouteScope {
         _ if v6 => RouteScope::Universe,
         RouteType::Local | RouteType::Nat => RouteScope::Host,
         RouteType::Broadcast | RouteType::Multicast | RouteType::Anycast => RouteScope::Link,
-        RouteType::Unicast if spec.via.is_none() && spec.nexthops.is_empty() => RouteScope::Link,
+        RouteType::Unicast if spec.via.is_none() && spec.nexthops.is_empty() && spec.nhid.is_none() => {
+            RouteScope::Link
+        }
         _ => RouteScope::Universe,
     }
 }
 
-/// A dumped route as a request that adds it back (only the attributes that define a route).
+/// A dumped route as a request that adds it back (only the attributes that define a route; of
+/// a route over a nexthop object its id, not the paths the kernel spells out from it).
 pub(crate) fn as_request(route: &RouteMessage) -> RouteMessage {
     let mut m = RouteMessage::default();
     m.header = route.header.clone();
     m.header.flags = route.header.flags & RouteFlags::Onlink;
+    let by_nhid = route
+        .attributes
+        .iter()
+        .any(|a| matches!(a, RouteAttribute::NhId(_)));
     m.attributes = route
         .attributes
         .iter()
+        .filter(|a| {
+            let path = matches!(
+                a,
+                RouteAttribute::Gateway(_) | RouteAttribute::Oif(_) | RouteAttribute::MultiPath(_)
+            );
+            !(by_nhid && path)
+        })
         .filter(|a| {
             matches!(
                 a,
@@ -385,6 +378,7 @@ pub(crate) fn as_request(route: &RouteMessage) -> RouteMessage {
                     | RouteAttribute::Metrics(_)
                     | RouteAttribute::Preference(_)
                     | RouteAttribute::Via(_)
+                    | RouteAttribute::NhId(_)
             )
         })
         .cloned()
@@ -791,6 +785,7 @@ mod tests {
             table: 254,
             flags: vec![],
             pref: None,
+            nhid: None,
         };
         assert_eq!(text_line(&r, false), "default via 10.0.0.1 dev eth0 \n");
         r.dst = "10.0.0.0/24".into();

@@ -4,10 +4,10 @@
 use super::{netns_change, Action, AddrEntry, Change, FdbEntry, Filter, Kind, Msg, NeighEntry, NsidEntry};
 use crate::links::address_cidr;
 use crate::mac::format_mac;
-use crate::netlink::mdb;
 use crate::netlink::route::RouteEntry;
 use crate::netlink::rule::RuleEntry;
 use crate::netlink::{decode, receive_buffer, RawLink, RawMessage, RouteSocket};
+use crate::netlink::{mdb, netconf, nexthop};
 use crate::{Error, Result};
 use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
@@ -201,6 +201,12 @@ impl Names {
         if matches!(message.kind, mdb::RTM_NEWMDB | mdb::RTM_DELMDB) {
             return self.mdb(message.kind, message.payload);
         }
+        if matches!(message.kind, nexthop::RTM_NEWNEXTHOP | nexthop::RTM_DELNEXTHOP) {
+            return self.nexthop(message.kind, message.payload);
+        }
+        if matches!(message.kind, netconf::RTM_NEWNETCONF | netconf::RTM_DELNETCONF) {
+            return self.netconf(message.kind, message.payload);
+        }
         use RouteNetlinkMessage::*;
         let (action, change) = match decode(message.kind, message.payload).ok()?? {
             NewAddress(a) => (Action::New, self.addr(&a)?),
@@ -316,6 +322,33 @@ impl Names {
             action,
             mdb: Some(raw.entry(|i| self.name(i))),
             ..Names::blank(Kind::Mdb)
+        })
+    }
+
+    fn nexthop(&mut self, kind: u16, payload: &[u8]) -> Option<Change> {
+        let raw = nexthop::RawNexthop::parse(payload).ok()?;
+        let names = raw.oif.map(|i| (i, self.name(i))).into_iter().collect();
+        let action = match kind {
+            nexthop::RTM_DELNEXTHOP => Action::Del,
+            _ => Action::New,
+        };
+        Some(Change {
+            action,
+            nexthop: Some(raw.entry(&names)),
+            ..Names::blank(Kind::Nexthop)
+        })
+    }
+
+    fn netconf(&mut self, kind: u16, payload: &[u8]) -> Option<Change> {
+        let raw = netconf::RawNetconf::parse(payload)?;
+        let action = match kind {
+            netconf::RTM_DELNETCONF => Action::Del,
+            _ => Action::New,
+        };
+        Some(Change {
+            action,
+            netconf: Some(raw.entry(|i| self.name(i))),
+            ..Names::blank(Kind::Netconf)
         })
     }
 

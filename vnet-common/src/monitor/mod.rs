@@ -16,6 +16,8 @@ mod netns_watch;
 
 use crate::links::Interface;
 pub use crate::netlink::mdb::MdbEntry;
+pub use crate::netlink::netconf::NetconfEntry;
+pub use crate::netlink::nexthop::NexthopEntry;
 pub use crate::netlink::route::RouteEntry;
 pub use crate::netlink::rule::RuleEntry;
 use crate::stream::{now, Stream};
@@ -56,6 +58,10 @@ pub enum Kind {
     Nsid,
     /// Bridge multicast database entries (bridge monitor mdb).
     Mdb,
+    /// Nexthop objects (ip monitor nexthop).
+    Nexthop,
+    /// Interfaces' IP configuration, IPv4 and IPv6 (ip monitor netconf).
+    Netconf,
 }
 
 /// What happened to the object.
@@ -69,7 +75,7 @@ pub enum Action {
 }
 
 /// One change, as one line of NDJSON. Exactly one of link, addr, route, neigh, fdb, rule, nsid,
-/// mdb is present, named by `kind` (none for kind netns; `link` for kind port).
+/// mdb, nexthop, netconf is present, named by `kind` (none for kind netns; `link` for kind port).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Change {
     /// When the notification was read (RFC 3339, UTC).
@@ -98,6 +104,12 @@ pub struct Change {
     /// The entry as `vnet-bridge mdb show` prints it (bridge -j mdb show's field names).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mdb: Option<MdbEntry>,
+    /// The nexthop object as `vnet-ns nexthop show` prints it (ip -j nexthop's field names).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nexthop: Option<NexthopEntry>,
+    /// The settings as `vnet-ns netconf show` prints them (ip -j netconf's field names).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub netconf: Option<NetconfEntry>,
 }
 
 /// A namespace id (ip monitor nsid), with ip -j netns list-id's field names.
@@ -186,6 +198,12 @@ impl Change {
         if let Some(m) = &self.mdb {
             return Some(&m.port);
         }
+        if let Some(n) = &self.nexthop {
+            return n.dev.as_deref();
+        }
+        if let Some(c) = &self.netconf {
+            return Some(&c.interface);
+        }
         self.fdb.as_ref().map(|f| f.port.as_str())
     }
 }
@@ -271,7 +289,7 @@ impl Render for Change {
 }
 
 impl Change {
-    /// The text of a rule, nsid or mdb record (false: the record is none of those).
+    /// The text of a rule, nsid, mdb, nexthop or netconf record (false: it is none of those).
     fn more_text(&self, line: &mut String, deleted: &str) -> bool {
         if let Some(r) = &self.rule {
             let len = r.srclen.map(|l| format!("/{l}")).unwrap_or_default();
@@ -293,6 +311,22 @@ impl Change {
             let _ = write!(line, " {}", m.state);
             if let Some(vid) = m.vid {
                 let _ = write!(line, " vid {vid}");
+            }
+        } else if let Some(n) = &self.nexthop {
+            let _ = write!(line, "[NEXTHOP]{deleted}id {}", n.id);
+            if n.blackhole {
+                line.push_str(" blackhole");
+            }
+            if let Some(gw) = &n.gateway {
+                let _ = write!(line, " via {gw}");
+            }
+            if let Some(dev) = &n.dev {
+                let _ = write!(line, " dev {dev}");
+            }
+        } else if let Some(c) = &self.netconf {
+            let _ = write!(line, "[NETCONF]{deleted}{} {}", c.family, c.interface);
+            if let Some(f) = c.forwarding {
+                let _ = write!(line, " forwarding {}", if f { "on" } else { "off" });
             }
         } else {
             return false;
@@ -375,6 +409,8 @@ impl Filter {
                 Kind::Rule => RTMGRP_IPV4_RULE | 1 << (19 - 1),
                 Kind::Nsid => 1 << (28 - 1),
                 Kind::Mdb => crate::netlink::mdb::GROUP,
+                Kind::Nexthop => crate::netlink::nexthop::GROUP,
+                Kind::Netconf => crate::netlink::netconf::GROUPS,
             };
         }
         groups | RTMGRP_LINK
@@ -505,6 +541,8 @@ fn netns_change(netns: Option<String>, action: Action) -> Change {
         rule: None,
         nsid: None,
         mdb: None,
+        nexthop: None,
+        netconf: None,
     }
 }
 

@@ -23,6 +23,8 @@ pub mod kinds;
 mod link;
 pub mod mdb;
 pub mod neighbour;
+pub mod netconf;
+pub mod nexthop;
 mod oneshot;
 mod requests;
 pub mod route;

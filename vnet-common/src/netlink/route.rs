@@ -44,6 +44,8 @@ pub struct RouteEntry {
     pub flags: Vec<String>,
     /// IPv6 router preference ("low", "medium", "high"), null for IPv4.
     pub pref: Option<String>,
+    /// The nexthop object the route uses (ip's `nhid N`), null for a route with its own paths.
+    pub nhid: Option<u32>,
 }
 
 impl RouteEntry {
@@ -76,6 +78,10 @@ impl RouteEntry {
             table: table(route),
             flags: flag_names(header.flags),
             pref: preference(route),
+            nhid: route.attributes.iter().find_map(|a| match a {
+                RouteAttribute::NhId(id) => Some(*id),
+                _ => None,
+            }),
         }
     }
 
@@ -237,7 +243,7 @@ pub const PROTOCOLS: [(u8, &str); 20] = [
     (192, "eigrp"),
 ];
 
-fn protocol_name(number: u8) -> Name {
+pub(crate) fn protocol_name(number: u8) -> Name {
     match PROTOCOLS.iter().find(|(n, _)| *n == number) {
         Some((_, name)) => Cow::Borrowed(name),
         None => number.to_string().into(),
@@ -273,7 +279,8 @@ mod tests {
             json,
             serde_json::json!({"type": "unicast", "dst": "10.1.0.0/16", "family": "inet",
                 "gateway": "10.0.0.1", "dev": "eth0", "protocol": "boot", "scope": "global",
-                "prefsrc": null, "metric": null, "table": 1000, "flags": ["onlink"], "pref": null})
+                "prefsrc": null, "metric": null, "table": 1000, "flags": ["onlink"], "pref": null,
+                "nhid": null})
         );
         route.header.destination_prefix_length = 32;
         route.attributes[0] = RouteAttribute::Destination(RouteAddress::Inet("10.1.0.5".parse().unwrap()));

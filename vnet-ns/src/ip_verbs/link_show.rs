@@ -1,4 +1,4 @@
-//! `link show [[dev] IF] [up] [master BR | nomaster] [type KIND]`: the links of the current
+//! `link show [[dev] IF] [up] [master BR | vrf NAME | nomaster] [type KIND]`: the links of the current
 //! namespace or -n NS as `show` prints them (with each kind's details, ip -d -j's linkinfo), all
 //! of them, one, or those ip's filters select; with `-s`, each link's counters.
 
@@ -9,14 +9,15 @@ use vnet_common::links::missing_link;
 use vnet_common::netlink::{Interface, RouteSocket};
 use vnet_common::{Journal, Result, Verb};
 
-/// List links: `link show [[dev] IF] [up] [master BR | nomaster] [type KIND]` (ip -d -j link
-/// show), in -n NS or the current namespace.
+/// List links: `link show [[dev] IF] [up] [master BR | vrf NAME | nomaster] [type KIND]` (ip -d
+/// -j link show), in -n NS or the current namespace.
 ///
 /// The same records as `show`, with the kind's details (`linkinfo`: info_kind and info_data under
 /// ip -d -j's names) for vlan, macvlan, macvtap, ipvlan, dummy, bond, vxlan, gre, gretap, ipip,
 /// sit, wireguard, vrf, ifb, geneve, ip6gre, ip6gretap and ip6tnl links, and a bond's or vrf's
 /// slaves. The filters select as ip's do: `up` the links that are up, `master BR` the ports of
-/// BR, `nomaster` the links of no master, `type KIND` the links of that kind (`type
+/// BR, `vrf NAME` the links enslaved to vrf NAME (a link that is no vrf: exit 7; a missing one
+/// exit 3, or exit 6 naming the module on a kernel without vrf), `nomaster` the links of no master, `type KIND` the links of that kind (`type
 /// bridge_slave`: the ports of any bridge; bond_slave, vrf_slave: of any bond, vrf). A missing IF
 /// or master BR is exit 3.
 #[derive(Debug, clap::Args)]
@@ -33,8 +34,11 @@ pub struct Show {
     /// Only the ports of this master (a bridge, bond or vrf).
     #[arg(long, value_name = "BR", value_parser = super::ifname, help_heading = HEADING)]
     pub master: Option<String>,
+    /// Only the links enslaved to this vrf (ip's `vrf NAME`).
+    #[arg(long, value_name = "NAME", value_parser = super::ifname, conflicts_with = "master", help_heading = HEADING)]
+    pub vrf: Option<String>,
     /// Only the links that have no master.
-    #[arg(long, conflicts_with = "master", help_heading = HEADING)]
+    #[arg(long, conflicts_with_all = ["master", "vrf"], help_heading = HEADING)]
     pub nomaster: bool,
     /// Only the links of this kind ("veth", "bridge", "tun", ...; "bridge_slave", "bond_slave",
     /// "vrf_slave": ports of a bridge, bond, vrf).
@@ -69,6 +73,9 @@ impl Verb for Show {
                 return Err(missing_link(master, ctx.netns.as_deref()).context("link show"));
             }
         }
+        if let Some(vrf) = self.vrf.take() {
+            self.master = Some(vrf_master(&links, vrf, ctx.netns.as_deref())?);
+        }
         // The bridges' names matter to `type bridge_slave` alone: read only for it.
         let bridges: Vec<String> = match self.kind.as_deref() {
             Some("bridge_slave") => links
@@ -81,6 +88,17 @@ impl Verb for Show {
         links.retain(|link| self.selects(link, &bridges));
         Ok(Interfaces(links))
     }
+}
+
+/// `vrf NAME` as the master it selects by: NAME must be a vrf link of the namespace.
+fn vrf_master(links: &[Interface], name: String, netns: Option<&str>) -> Result<String> {
+    let Some(link) = links.iter().find(|link| link.name == name) else {
+        return Err(super::vrf::missing(&name, "link show", netns));
+    };
+    if link.kind.as_deref() != Some("vrf") {
+        return Err(super::vrf::not_a_vrf(&name, "link show"));
+    }
+    Ok(name)
 }
 
 impl Show {

@@ -1,4 +1,4 @@
-//! The ip-style verb sets (`link`, `addr`, `route`, `rule`, `neigh`, `netns`, `tuntap`, `qdisc`): each sub-action is a leaf
+//! The ip-style verb sets (`link`, `addr`, `route`, `rule`, `neigh`, `nexthop`, `netns`, `tuntap`, `qdisc`): each sub-action is a leaf
 //! verb of its own (`route add`, `route show`), with one Args type whose fields clap parses, ip's
 //! keywords among them (vnet_common::keywords: `via GW` is `--via GW`), one result type and one
 //! schema. The work itself is done by the modules of the objects (route.rs, linkset.rs, ...).
@@ -13,8 +13,11 @@ pub mod link_add;
 pub mod link_options;
 pub mod link_peer;
 pub mod link_show;
+pub mod maddr;
 pub mod neigh;
+pub mod netconf;
 pub mod netns;
+pub mod nexthop;
 pub mod qdisc;
 pub mod route;
 pub mod route_filter;
@@ -23,7 +26,9 @@ pub mod route_metrics;
 pub mod route_nexthop;
 pub mod rule;
 pub mod rule_match;
+pub mod tunnel;
 pub mod tuntap;
+pub mod vrf;
 
 use vnet_common::names::{validate_ifname, validate_netns_name};
 

@@ -97,6 +97,10 @@ pub struct RouteWords {
     /// nexthop ...`.
     #[arg(long, value_name = "NH", num_args = 1.., allow_hyphen_values = true, help_heading = HEADING)]
     pub nexthop: Vec<String>,
+    /// The nexthop object (or group) of this id carries the route (ip's `nhid N`; see nexthop
+    /// add). A missing id is exit 3.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["via", "dev", "nexthop"], help_heading = HEADING)]
+    pub nhid: Option<u32>,
     /// IPv6 for a default route without a gateway.
     #[arg(short = '6')]
     pub ipv6: bool,
@@ -124,7 +128,8 @@ fn metric(text: &str) -> Result<u32> {
 }
 
 fn protocol(text: &str) -> Result<u8> {
-    route::protocol_number(text).ok_or_else(|| Error::invalid(format!("unknown protocol {}", quote(text))))
+    crate::protocols::protocol_number(text)
+        .ok_or_else(|| Error::invalid(format!("unknown protocol {}", quote(text))))
 }
 
 impl RouteWords {
@@ -186,6 +191,7 @@ impl RouteWords {
             scope: self.scope,
             metrics: self.metrics.metrics()?,
             nexthops,
+            nhid: self.nhid,
         })
     }
 
@@ -315,6 +321,9 @@ fn change(
     let mut spec = words.spec(&verb)?;
     if let Some(vrf) = &words.vrf {
         spec.table = Some(route_filter::vrf_table(ctx, vrf, &verb)?);
+    }
+    if let Some(id) = spec.nhid {
+        super::nexthop::require(ctx.netns.as_deref(), id, &verb)?;
     }
     let (netlink, handle, ns) = ctx.scope()?;
     netlink.run(request.change(&handle, ns.as_deref(), &spec, &verb, journal))

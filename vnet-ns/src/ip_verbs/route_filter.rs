@@ -149,7 +149,7 @@ pub struct OrAll<T>(pub Option<T>);
 fn any_protocol(text: &str) -> Result<OrAll<u8>> {
     match text {
         "all" => Ok(OrAll(None)),
-        _ => route::protocol_number(text)
+        _ => crate::protocols::protocol_number(text)
             .map(|p| OrAll(Some(p)))
             .ok_or_else(|| Error::invalid(format!("unknown protocol {}", quote(text)))),
     }
@@ -298,30 +298,10 @@ impl RouteFilter {
 }
 
 /// The table of vrf `name` in the -n namespace, as ip reads `vrf NAME` (the vrf link's
-/// IFLA_VRF_TABLE): a missing link is exit 3, a link that is no vrf exit 7, before any change.
+/// IFLA_VRF_TABLE): a missing link is exit 3 (exit 6 on a kernel without vrf), a link that is
+/// no vrf exit 7, before any change.
 pub fn vrf_table(ctx: &mut NsCtx, name: &str, verb: &str) -> Result<u32> {
-    use netlink_packet_route::link::{InfoData, InfoVrf, LinkAttribute, LinkInfo};
-    let (netlink, handle, ns) = ctx.scope()?;
-    let link = netlink.run(vnet_common::links::find_link(&handle, name))?;
-    let link = link.ok_or_else(|| {
-        Error::not_found(format!(
-            "{verb}: vrf {} not found in {}",
-            quote(name),
-            vnet_common::netns::describe(ns.as_deref())
-        ))
-    })?;
-    let infos = link.attributes.iter().find_map(|a| match a {
-        LinkAttribute::LinkInfo(infos) => Some(infos),
-        _ => None,
-    });
-    let table = infos.into_iter().flatten().find_map(|info| match info {
-        LinkInfo::Data(InfoData::Vrf(attrs)) => attrs.iter().find_map(|a| match a {
-            InfoVrf::TableId(table) => Some(*table),
-            _ => None,
-        }),
-        _ => None,
-    });
-    table.ok_or_else(|| Error::invalid(format!("{verb}: {} is not a vrf", quote(name))))
+    super::vrf::find(ctx, name, verb).map(|vrf| vrf.table)
 }
 
 fn same_family(a: &IpNet, b: &IpNet) -> bool {

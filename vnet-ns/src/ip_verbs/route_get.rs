@@ -1,9 +1,9 @@
-//! `route get ADDR [from A] [iif IF] [oif IF] [mark N]`: the kernel's route for one packet, as
-//! `ip route get` asks for it, with ip -j route get's fields.
+//! `route get ADDR [from A] [iif IF] [oif IF] [vrf NAME] [mark N]`: the kernel's route for one
+//! packet, as `ip route get` asks for it, with ip -j route get's fields.
 
 use crate::scope::Scope;
 use crate::NsCtx;
-use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage};
+use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteFlags, RouteMessage};
 use netlink_packet_route::AddressFamily;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -14,11 +14,12 @@ use vnet_common::netlink::route::RouteEntry;
 use vnet_common::{Error, Journal, Render, Result, TextStyle, Verb};
 
 /// Ask the kernel which route a packet to ADDR takes (ip route get): from a source address, as
-/// if it came in on iif, or leaving by oif, with a firewall mark.
+/// if it came in on iif, or leaving by oif or in vrf NAME, with a firewall mark.
 ///
 /// Nothing changes. An address that does not parse, or a source of the other family, is exit 7;
-/// a missing iif or oif exit 3; a destination no route reaches is the kernel's answer ("Network
-/// is unreachable", exit 1).
+/// a missing iif or oif exit 3; `vrf NAME` that is no vrf exit 7, a missing one exit 3 (exit 6
+/// naming the module on a kernel without vrf); a destination no route reaches is the kernel's
+/// answer ("Network is unreachable", exit 1).
 #[derive(Debug, clap::Args)]
 #[command(args_override_self = true)]
 pub struct Get {
@@ -37,6 +38,9 @@ pub struct Get {
     /// The link the packet must leave by.
     #[arg(long, visible_alias = "dev", value_name = "IF", value_parser = super::ifname, help_heading = HEADING)]
     pub oif: Option<String>,
+    /// The vrf the lookup is made in (ip's `vrf NAME`: the vrf link as the output link).
+    #[arg(long, value_name = "NAME", value_parser = super::ifname, conflicts_with = "oif", help_heading = HEADING)]
+    pub vrf: Option<String>,
     /// The packet's firewall mark (decimal or 0x hex).
     #[arg(long, visible_alias = "fwmark", value_name = "N", value_parser = mark, help_heading = HEADING)]
     pub mark: Option<u32>,
@@ -121,8 +125,9 @@ const CACHE_FLAGS: [(u32, &str); 3] = [
 ];
 
 impl Get {
-    /// The RTM_GETROUTE request, every word checked and the links found in `scope`.
-    fn request(&self, dst: IpAddr, scope: &mut Scope) -> Result<RouteMessage> {
+    /// The RTM_GETROUTE request, every word checked and the links found in `scope`; `vrf` is
+    /// the index of the vrf link of `vrf NAME`, found before.
+    fn request(&self, dst: IpAddr, scope: &mut Scope, vrf: Option<u32>) -> Result<RouteMessage> {
         let mut m = RouteMessage::default();
         let full = if dst.is_ipv6() { 128 } else { 32 };
         m.header.address_family = if dst.is_ipv6() {
@@ -131,6 +136,9 @@ impl Get {
             AddressFamily::Inet
         };
         m.header.destination_prefix_length = full;
+        // As ip asks: the answer then names the table the route was found in (a vrf's, a
+        // rule's), not main.
+        m.header.flags = RouteFlags::LookupTable;
         m.attributes
             .push(RouteAttribute::Destination(RouteAddress::from(dst)));
         if let Some(from) = self.from {
@@ -149,6 +157,9 @@ impl Get {
         if let Some(oif) = &self.oif {
             m.attributes.push(RouteAttribute::Oif(scope.index(oif)?));
         }
+        if let Some(index) = vrf {
+            m.attributes.push(RouteAttribute::Oif(index));
+        }
         if let Some(mark) = self.mark {
             m.attributes.push(RouteAttribute::Mark(mark));
         }
@@ -163,8 +174,12 @@ impl Verb for Get {
     fn run(self, ctx: &mut NsCtx, _: &mut Journal) -> Result<RouteLookup> {
         let dst = self.addr.or(self.to).expect("clap requires ADDR");
         let what = format!("route get {dst}");
+        let vrf = match &self.vrf {
+            Some(name) => Some(super::vrf::find(ctx, name, &what)?.index),
+            None => None,
+        };
         let mut scope = Scope::open(ctx.netns.as_deref())?;
-        let request = self.request(dst, &mut scope).map_err(|e| e.context(&what))?;
+        let request = self.request(dst, &mut scope, vrf).map_err(|e| e.context(&what))?;
         let route = scope.socket.route_get(request).map_err(|e| e.context(&what))?;
         let uid = route.attributes.iter().find_map(|a| match a {
             RouteAttribute::Uid(uid) => Some(*uid),
@@ -202,11 +217,16 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(parse_line("route get to fd00::1 oif eth0").is_ok());
+        match parse_line("route get 10.1.0.2 vrf red").unwrap() {
+            NsVerb::Route(RouteVerb::Get(get)) => assert_eq!(get.vrf.as_deref(), Some("red")),
+            other => panic!("{other:?}"),
+        }
         for (line, code) in [
             ("route get 10.1.0", 7),
             ("route get 10.1.0.2 from x", 7),
             ("route get 10.1.0.2 mark q", 7),
             ("route get", 2),
+            ("route get 10.1.0.2 vrf a/b", 7),
         ] {
             assert_eq!(parse_line(line).unwrap_err().exit_code(), code, "{line}");
         }
