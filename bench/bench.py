@@ -264,6 +264,56 @@ LISTINGS = {
         "vnet": [vnet("vnet-ns"), "qdisc", "show"],
         "classic": ["tc", "-j", "qdisc", "show"],
     },
+    # The "lab" listings: n bridges, each with a veth port, an address, a neighbour, a route and
+    # a rule (what a lab host has), every listing of the objects such a lab holds.
+    "lab bridge ports": {
+        "setup": lambda n: bridge_lab(n),
+        "teardown": lambda n: bridge_lab_del(n),
+        "vnet": [vnet("vnet-bridge"), "link", "show"],
+        "classic": ["bridge", "-j", "link", "show"],
+    },
+    "lab fdb": {
+        "setup": lambda n: bridge_lab(n),
+        "teardown": lambda n: bridge_lab_del(n),
+        "vnet": [vnet("vnet-bridge"), "fdb", "show"],
+        "classic": ["bridge", "-j", "fdb", "show"],
+    },
+    "lab mdb": {
+        "setup": lambda n: bridge_lab(n),
+        "teardown": lambda n: bridge_lab_del(n),
+        "vnet": [vnet("vnet-bridge"), "mdb", "show"],
+        "classic": ["bridge", "-j", "mdb", "show"],
+    },
+    "lab brctl show": {
+        "setup": lambda n: bridge_lab(n),
+        "teardown": lambda n: bridge_lab_del(n),
+        "vnet": [vnet("vnet-bridge"), "-o", "text", "show"],
+        "classic": ["brctl", "show"],
+    },
+    "lab addresses": {
+        "setup": lambda n: bridge_lab(n),
+        "teardown": lambda n: bridge_lab_del(n),
+        "vnet": [vnet("vnet-ns"), "addr", "show"],
+        "classic": ["ip", "-j", "addr", "show"],
+    },
+    "lab links": {
+        "setup": lambda n: bridge_lab(n),
+        "teardown": lambda n: bridge_lab_del(n),
+        "vnet": [vnet("vnet-ns"), "link", "show"],
+        "classic": ["ip", "-j", "link", "show"],
+    },
+    "lab neighbours": {
+        "setup": lambda n: bridge_lab(n),
+        "teardown": lambda n: bridge_lab_del(n),
+        "vnet": [vnet("vnet-ns"), "neigh", "show"],
+        "classic": ["ip", "-j", "neigh", "show"],
+    },
+    "lab rules": {
+        "setup": lambda n: bridge_lab(n),
+        "teardown": lambda n: bridge_lab_del(n),
+        "vnet": [vnet("vnet-ns"), "rule", "show"],
+        "classic": ["ip", "-j", "rule", "show"],
+    },
     "networks": {
         "setup": lambda n: define_networks(n),
         "teardown": lambda n: sh("virsh -q '" + "; ".join(f"net-undefine ln{i}" for i in range(n)) + "' >/dev/null"),
@@ -287,6 +337,26 @@ def veth_pairs(n):
     for i in range(n):
         lines += [f"link add lq{i} type veth peer name lr{i}", f"addr add 10.{i // 256}.{i % 256}.1/24 dev lq{i}"]
     return "\n".join(lines) + "\n"
+
+
+def bridge_lab(n):
+    """n bridges mb<i> up, each with veth port mv<i> (peer mp<i>) up, an address, a neighbour, a
+    route through it and a source rule."""
+    lines = []
+    for i in range(n):
+        net = f"10.{100 + i // 250}.{i % 250}"
+        lines += [f"link add mb{i} type bridge", f"link add mv{i} type veth peer name mp{i}",
+                  f"link set mv{i} master mb{i} up", f"link set mb{i} up", f"addr add {net}.1/24 dev mb{i}",
+                  f"neigh add {net}.9 lladdr 02:00:00:00:00:09 dev mb{i}",
+                  f"route add 10.{200 + i // 250}.{i % 250}.0/24 dev mb{i}",
+                  f"rule add from {net}.0/24 table {100 + i}"]
+    sh(f"ip -batch {write('lab.batch', chr(10).join(lines) + chr(10))}")
+
+
+def bridge_lab_del(n):
+    lines = [f"rule del from 10.{100 + i // 250}.{i % 250}.0/24 table {100 + i}" for i in range(n)]
+    lines += [f"link del mv{i}" for i in range(n)] + [f"link del mb{i}" for i in range(n)]
+    sh(f"ip -batch {write('labdel.batch', chr(10).join(lines) + chr(10))}")
 
 
 def stp_ports_del(n):

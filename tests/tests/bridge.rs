@@ -616,10 +616,17 @@ fn seed_host(lab: &Lab) -> (String, String) {
 }
 
 /// The NIC's addresses and routes (every table), as `ip` shows them.
+/// The link's addresses and routes, without the IPv6 link-local ones: the kernel makes those
+/// itself, after a link comes up, on DAD's clock (a snapshot taken while one was still
+/// "tentative" differed from one taken a moment later).
 fn nic_state(host: &str, dev: &str) -> String {
-    let addrs = sh_ok(&format!("ip -n {host} addr show dev {dev} | grep -v valid_lft"));
+    let addrs = sh_ok(&format!(
+        "ip -n {host} addr show dev {dev} | grep -v -e valid_lft -e fe80"
+    ));
     let routes = sh_ok(&format!("ip -n {host} route show table all dev {dev}"));
-    let routes6 = sh_ok(&format!("ip -n {host} -6 route show table all dev {dev}"));
+    let routes6 = sh_ok(&format!(
+        "ip -n {host} -6 route show table all dev {dev} | grep -v fe80"
+    ));
     format!("{addrs}\n{routes}\n{routes6}")
 }
 

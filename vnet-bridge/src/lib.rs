@@ -145,12 +145,18 @@ impl Ctx {
         ))
     }
 
-    /// [`Ctx::links_now`] with only as much of each link's kind as `detail` says: ports' data
-    /// without the kinds' own (a bridge's options, a VXLAN's endpoints) for link show, the
-    /// kinds alone for the listings that only name links (fdb show, mdb show).
-    pub fn links_in_brief_now(&self, detail: Detail) -> Result<model::Links> {
-        let mut socket = RouteSocket::open(self.netns.as_deref())?;
-        Ok(model::Links::new(socket.links_with(&[], detail)?))
+    /// Every link's name, master and kind ([`model::Names`]), and the links called `named`
+    /// themselves (for [`model::Links::interface`]/[`model::Links::bridge`] and their errors):
+    /// what the listings that only name links read.
+    pub fn names_now(&self, named: &[&str]) -> Result<(model::Links, model::Names)> {
+        let (mut kept, mut names) = (vec![], model::Names::default());
+        self.each_link_now(Detail::KindOnly, |link| {
+            names.take(&link);
+            if named.contains(&link_name(&link).as_str()) {
+                kept.push(link);
+            }
+        })?;
+        Ok((model::Links::new(kept), names))
     }
 
     /// Every link of the current command's namespace in brief, as much of its kind as

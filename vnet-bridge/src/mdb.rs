@@ -15,7 +15,7 @@ use vnet_common::keywords::HEADING;
 use vnet_common::links::{link_master, link_name};
 use vnet_common::mac::parse_mac;
 use vnet_common::netlink::mdb::{Group, MdbEntry, RawMdb, RTM_DELMDB, RTM_NEWMDB};
-use vnet_common::netlink::{Detail, RouteSocket, NLM_F_CREATE, NLM_F_EXCL};
+use vnet_common::netlink::{RouteSocket, NLM_F_CREATE, NLM_F_EXCL};
 use vnet_common::{Context, Error, Journal, Render, Result, TextStyle, Verb};
 
 /// List multicast database entries (bridge mdb show).
@@ -71,7 +71,8 @@ impl Verb for MdbShow {
 
     fn run(self, ctx: &mut Ctx, _journal: &mut Journal) -> Result<MdbEntries> {
         let what = "show the multicast database";
-        let links = ctx.links_in_brief_now(Detail::KindOnly).context(what)?;
+        let named: Vec<&str> = self.dev.iter().chain(&self.port).map(String::as_str).collect();
+        let (links, names) = ctx.names_now(&named).context(what)?;
         let index = |name: &Option<String>| -> Result<Option<u32>> {
             match name {
                 Some(n) => Ok(Some(links.interface(n, ctx.netns())?.header.index)),
@@ -85,7 +86,7 @@ impl Verb for MdbShow {
             .filter(|e| dev.is_none_or(|d| e.bridge == d))
             .filter(|e| port.is_none_or(|p| e.port == p))
             .filter(|e| self.vid.is_none_or(|v| e.vid == v))
-            .map(|e| e.entry(|i| name_of(&links, i)))
+            .map(|e| e.entry(|i| names.name_or_index(i)))
             .collect();
         Ok(MdbEntries(entries))
     }

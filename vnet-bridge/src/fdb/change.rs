@@ -1,7 +1,7 @@
 //! `fdb add`, `fdb append` and `fdb del`: one forwarding database entry, in bridge(8)'s words.
 
 use super::entries::{delete_message, in_bridge_table, new_message, row_of, same_entry, send, Entry, Op};
-use crate::model::{vxlan_data, Links};
+use crate::model::{vxlan_data, Links, Names};
 use crate::values::{parse_ip, parse_port, parse_vid, parse_vni};
 use crate::{Ctx, Scope};
 use futures::TryStreamExt;
@@ -297,7 +297,7 @@ async fn change_table(
 /// How an entry in the table differs from the one asked for (its state, remote port or VNI),
 /// as a phrase; None when it is that entry.
 fn difference(found: &NeighbourMessage, entry: &Entry) -> Option<String> {
-    let row = row_of(found, &Links::new(vec![]), false);
+    let row = row_of(found, &Names::default(), false);
     let state = if entry.is_static { "static" } else { "permanent" };
     if row.state != state {
         let has = if row.state.is_empty() {

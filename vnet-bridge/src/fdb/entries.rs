@@ -1,7 +1,7 @@
 //! Forwarding database entries as the kernel holds them: the AF_BRIDGE neighbour dump, one
 //! entry as `bridge -j fdb show` prints it, and the requests that add and remove one.
 
-use crate::model::Links;
+use crate::model::Names;
 use futures::StreamExt;
 use netlink_packet_route::neighbour::{
     NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage, NeighbourState,
@@ -14,7 +14,6 @@ use rtnetlink::Handle;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::net::IpAddr;
-use vnet_common::links::link_name;
 use vnet_common::mac::format_mac;
 use vnet_common::netlink::{decode, RouteSocket};
 use vnet_common::{Error, Result};
@@ -82,7 +81,7 @@ pub fn same_entry(
     dst: Option<IpAddr>,
     vlan: Option<u16>,
 ) -> bool {
-    let row = row_of(entry, &Links::new(vec![]), false);
+    let row = row_of(entry, &Names::default(), false);
     entry.header.ifindex == index
         && row.mac == format_mac(mac)
         && row.dst == dst.map(|d| d.to_string())
@@ -206,13 +205,8 @@ pub async fn send(handle: &Handle, message: NeighbourMessage, op: Op) -> Result<
 }
 
 /// One dumped entry as `bridge -j fdb show` prints it.
-pub fn row_of(entry: &NeighbourMessage, links: &Links, with_ifname: bool) -> FdbRow {
-    let name_of = |i: u32| {
-        links
-            .by_index(i)
-            .map(link_name)
-            .unwrap_or_else(|| format!("if{i}"))
-    };
+pub fn row_of(entry: &NeighbourMessage, names: &Names, with_ifname: bool) -> FdbRow {
+    let name_of = |i: u32| names.name_or_index(i);
     let mut row = FdbRow {
         mac: String::new(),
         ifname: (with_ifname && entry.header.ifindex != 0).then(|| name_of(entry.header.ifindex)),
@@ -322,7 +316,7 @@ mod tests {
             .push(NeighbourAttribute::Destination(NeighbourAddress::Inet(
                 "10.0.0.3".parse().unwrap(),
             )));
-        let row = row_of(&m, &Links::new(vec![]), false);
+        let row = row_of(&m, &Names::default(), false);
         assert_eq!(
             serde_json::to_value(&row).unwrap(),
             serde_json::json!({"mac": "00:00:00:00:00:00", "dst": "10.0.0.3", "flags": ["self"], "state": "permanent"})

@@ -1,7 +1,7 @@
 //! `fdb show [dev DEV] [br BR] [vlan VID]`: forwarding database entries as `bridge -j fdb show` lists them.
 
 use super::entries::{each_fdb_entry, row_of, FdbRow};
-use crate::model::Links;
+use crate::model::Names;
 use crate::values::parse_vid;
 use crate::Ctx;
 use netlink_packet_route::neighbour::{NeighbourAttribute, NeighbourMessage};
@@ -9,8 +9,6 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use std::fmt::Write;
 use vnet_common::keywords::HEADING;
-use vnet_common::links::link_master;
-use vnet_common::netlink::Detail;
 use vnet_common::{Context, Journal, Render, Result, TextStyle, Verb};
 
 /// List forwarding database entries (bridge fdb show).
@@ -75,7 +73,8 @@ impl Verb for FdbShow {
 
     fn run(self, ctx: &mut Ctx, _journal: &mut Journal) -> Result<FdbRows> {
         let what = "show the forwarding database";
-        let links = ctx.links_in_brief_now(Detail::KindOnly).context(what)?;
+        let named: Vec<&str> = self.dev.iter().chain(&self.br).map(String::as_str).collect();
+        let (links, names) = ctx.names_now(&named).context(what)?;
         let dev = match &self.dev {
             Some(name) => Some(links.interface(name, ctx.netns()).context(what)?.header.index),
             None => None,
@@ -87,7 +86,7 @@ impl Verb for FdbShow {
         // Rows are taken as the dump streams by (the entries are not kept).
         let mut rows = vec![];
         each_fdb_entry(ctx.netns(), |entry| {
-            rows.extend(selected(&entry, &links, dev, br, self.vlan))
+            rows.extend(selected(&entry, &names, dev, br, self.vlan))
         })
         .context(what)?;
         Ok(FdbRows(rows))
@@ -98,7 +97,7 @@ impl Verb for FdbShow {
 /// of VLAN `vlan`, when given (without its ifname with `dev`, as bridge prints them).
 fn selected(
     entry: &NeighbourMessage,
-    links: &Links,
+    names: &Names,
     dev: Option<u32>,
     br: Option<u32>,
     vlan: Option<u16>,
@@ -108,19 +107,20 @@ fn selected(
             NeighbourAttribute::Controller(m) => Some(*m),
             _ => None,
         });
-        let port_of = links.by_index(entry.header.ifindex).and_then(link_master);
+        let port_of = names.master_of(entry.header.ifindex);
         entry.header.ifindex == bridge || master == Some(bridge) || port_of == Some(bridge)
     };
     if dev.is_some_and(|i| entry.header.ifindex != i) || br.is_some_and(|b| !in_bridge(b)) {
         return None;
     }
-    Some(row_of(entry, links, dev.is_none())).filter(|row| vlan.is_none_or(|v| row.vlan == Some(v)))
+    Some(row_of(entry, names, dev.is_none())).filter(|row| vlan.is_none_or(|v| row.vlan == Some(v)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::tests::{bridge_link, port_link};
+    use crate::model::Links;
 
     fn entry(ifindex: u32, mac: u8, vlan: Option<u16>) -> NeighbourMessage {
         let mut m = NeighbourMessage::default();
@@ -138,10 +138,12 @@ mod tests {
         br: Option<u32>,
         vlan: Option<u16>,
     ) -> FdbRows {
+        let mut names = Names::default();
+        links.all.iter().for_each(|link| names.take(link));
         FdbRows(
             entries
                 .iter()
-                .filter_map(|e| selected(e, links, dev, br, vlan))
+                .filter_map(|e| selected(e, &names, dev, br, vlan))
                 .collect(),
         )
     }
