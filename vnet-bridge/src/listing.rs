@@ -59,24 +59,28 @@ pub struct PortInfo {
 }
 
 /// What `show` keeps of a namespace's links as they are read: its bridges (without their
-/// ports), the ports of any master, and the name and kind of every link that is no bridge (for the error
-/// that names a link that is not a bridge).
+/// ports), the ports of any master, and the name and kind of each link named that is no bridge
+/// (for the error that names a link that is not a bridge).
 pub struct Listing {
     /// Only bridges tagged so are kept (addbr --tag); the others are as if absent.
     tag: Option<String>,
+    /// The bridges asked for by name (all when empty).
+    names: Vec<String>,
     bridges: Vec<(u32, BridgeInfo)>,
     /// Each port with its master's index, and a VXLAN port's message (for its flood list).
     ports: Vec<(u32, PortInfo, Option<LinkMessage>)>,
-    /// Every link that is no bridge: its name and kind.
+    /// Each link named in `names` that is no bridge: its name and kind.
     others: Vec<(String, Option<String>)>,
 }
 
 impl Listing {
-    /// An empty listing of the bridges tagged `tag` (all when None; a bad label is exit 7).
-    pub fn new(tag: Option<String>) -> Result<Listing> {
+    /// An empty listing of the bridges called `names` (all when empty) tagged `tag` (all when
+    /// None; a bad label is exit 7).
+    pub fn new(names: Vec<String>, tag: Option<String>) -> Result<Listing> {
         tags::check(tag.as_deref())?;
         Ok(Listing {
             tag,
+            names,
             bridges: vec![],
             ports: vec![],
             others: vec![],
@@ -92,7 +96,10 @@ impl Listing {
             }
             return;
         }
-        self.others.push((link_name(&link), link_kind(&link)));
+        let name = link_name(&link);
+        if self.names.contains(&name) {
+            self.others.push((name, link_kind(&link)));
+        }
         if let Some(master) = link_master(&link) {
             let port = PortInfo::of(&link);
             let vxlan = port.vxlan.is_some().then_some(link);
@@ -103,25 +110,28 @@ impl Listing {
     /// The bridges, sorted by name, or those named in the order asked for (exit 3 for a
     /// missing one, 7 for a link of another kind), each with its ports sorted by name; and the
     /// VXLAN ports' messages by name, for the caller to add their flood lists.
-    pub fn finish(
-        mut self,
-        ns: Option<&str>,
-        names: &[String],
-    ) -> Result<(BridgeList, HashMap<String, LinkMessage>)> {
+    pub fn finish(mut self, ns: Option<&str>) -> Result<(BridgeList, HashMap<String, LinkMessage>)> {
         self.ports.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+        let at: HashMap<u32, usize> = self
+            .bridges
+            .iter()
+            .enumerate()
+            .map(|(i, (index, _))| (*index, i))
+            .collect();
         let mut vxlan = HashMap::new();
         for (master, port, link) in self.ports.drain(..) {
-            if let Some((_, bridge)) = self.bridges.iter_mut().find(|(index, _)| *index == master) {
+            if let Some(i) = at.get(&master) {
                 vxlan.extend(link.map(|link| (port.name.clone(), link)));
-                bridge.interfaces.push(port);
+                self.bridges[*i].1.interfaces.push(port);
             }
         }
         let mut bridges: Vec<BridgeInfo> = self.bridges.into_iter().map(|(_, info)| info).collect();
         bridges.sort_by(|a, b| a.name.cmp(&b.name));
-        if names.is_empty() {
+        if self.names.is_empty() {
             return Ok((BridgeList(bridges), vxlan));
         }
-        let named = names
+        let named = self
+            .names
             .iter()
             .map(|name| named_bridge(&bridges, &self.others, name, ns))
             .collect::<Result<_>>()?;
@@ -211,9 +221,9 @@ mod tests {
 
     /// `show`'s result for these links, read in this order.
     fn list_bridges(links: Vec<LinkMessage>, names: &[String]) -> Result<BridgeList> {
-        let mut listing = Listing::new(None)?;
+        let mut listing = Listing::new(names.to_vec(), None)?;
         links.into_iter().for_each(|link| listing.take(link));
-        Ok(listing.finish(None, names)?.0)
+        Ok(listing.finish(None)?.0)
     }
 
     #[test]

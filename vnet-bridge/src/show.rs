@@ -54,9 +54,9 @@ impl Verb for Show {
     type Output = BridgeList;
 
     fn run(self, ctx: &mut Ctx, _journal: &mut Journal) -> Result<BridgeList> {
-        let mut listing = Listing::new(self.tag)?;
+        let mut listing = Listing::new(self.bridges, self.tag)?;
         ctx.each_link_counted_now(|link| listing.take(link))?;
-        let (mut list, vxlan_ports) = listing.finish(ctx.netns(), &self.bridges)?;
+        let (mut list, vxlan_ports) = listing.finish(ctx.netns())?;
         // The flood list of VXLAN ports is in the FDB: dumped only when there is such a port.
         if !vxlan_ports.is_empty() {
             let fdb = crate::fdb::dump_fdb(ctx.netns())?;
