@@ -34,6 +34,7 @@ use vnet_common::{Error, ErrorKind, Journal, Result, Verb};
 /// reader too slow for a burst makes it drop notifications, which the monitor reports on stderr.
 /// -o text prints lines like ip monitor label.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Monitor {
     /// ip monitor's words: all, link, address, route, neigh, rule, nsid, label, all-nsid, dev IF
     /// (or, first, a named namespace to watch).

@@ -55,6 +55,7 @@ vnet_common::verbs! {
 /// ("gateway X is not reachable on any link"). A missing dev is exit 3. An IPv6 route without a
 /// metric gets 1024 from the kernel.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct RouteWords {
     /// [TYPE] PREFIX|default.
@@ -216,6 +217,7 @@ impl RouteWords {
 /// 10.0.0.1 dev eth1 metric 20`, `vnet-ns route add unreachable 10.9.0.0/16`. A route that exists
 /// is exit 4 (--exist-ok: "changed": false). Journaled: in --batch --atomic it is deleted again.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Add {
     #[command(flatten)]
     pub route: RouteWords,
@@ -228,6 +230,7 @@ pub struct Add {
 ///
 /// Journaled: in --batch --atomic the old route is put back.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Replace {
     #[command(flatten)]
     pub route: RouteWords,
@@ -237,6 +240,7 @@ pub struct Replace {
 ///
 /// Journaled: in --batch --atomic the old route is put back.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Change {
     #[command(flatten)]
     pub route: RouteWords,
@@ -247,6 +251,7 @@ pub struct Change {
 ///
 /// Journaled: in --batch --atomic it is deleted again.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Append {
     #[command(flatten)]
     pub route: RouteWords,
@@ -256,6 +261,7 @@ pub struct Append {
 ///
 /// Journaled: in --batch --atomic it is deleted again.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Prepend {
     #[command(flatten)]
     pub route: RouteWords,
@@ -264,6 +270,7 @@ pub struct Prepend {
 /// Send the route with ip route test's flags (exclusive, no create): the kernel's answer is the
 /// result (an equal route is exit 4).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Test {
     #[command(flatten)]
     pub route: RouteWords,
@@ -274,6 +281,7 @@ pub struct Test {
 /// A missing route is exit 3 (--missing-ok: "changed": false). Journaled: in --batch --atomic
 /// the route is added again.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Del {
     #[command(flatten)]
     pub route: RouteWords,
@@ -286,6 +294,7 @@ pub struct Del {
 /// (`table N|main|local|all`, `dev IF`, `proto P`, `scope S`, `type T`, `via PREFIX`, `src
 /// PREFIX`, `[root|match|exact] PREFIX`, `cache`, -6); -o text prints ip route show's lines.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Show {
     #[command(flatten)]
     pub filter: RouteFilter,

@@ -20,6 +20,7 @@ use vnet_common::{Error, Journal, Render, Result, TextStyle, Verb};
 /// a missing iif or oif exit 3; a destination no route reaches is the kernel's answer ("Network
 /// is unreachable", exit 1).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct Get {
     /// The destination address (ip's `to ADDR` too).
