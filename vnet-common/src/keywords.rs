@@ -103,20 +103,12 @@ pub fn first_verb_word<'a>(root: &Command, words: &'a [String]) -> Option<(&'a s
 
 /// The keyword `word` names among `command`'s own flags (its long name or one of its aliases).
 fn keyword<'a>(command: &'a Command, word: &str) -> Option<&'a Arg> {
-    // Long names first, aliases only when none matched: clap hands an arg's aliases over in a
-    // new Vec, and a value word (`link add kmv0 ...`) asked every keyword for them (callgrind,
-    // 2026-12-08: 5 thousand instructions of a --batch `link add` line). clap refuses a long
-    // name that is also another arg's alias, so the order finds the same arg.
-    let keywords = || {
-        command
-            .get_arguments()
-            .filter(|arg| arg.get_help_heading() == Some(HEADING))
-    };
-    keywords().find(|arg| arg.get_long() == Some(word)).or_else(|| {
-        keywords().find(|arg| {
-            arg.get_all_aliases()
-                .is_some_and(|aliases| aliases.contains(&word))
-        })
+    command.get_arguments().find(|arg| {
+        arg.get_help_heading() == Some(HEADING)
+            && (arg.get_long() == Some(word)
+                || arg
+                    .get_all_aliases()
+                    .is_some_and(|aliases| aliases.contains(&word)))
     })
 }
 

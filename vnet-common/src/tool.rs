@@ -345,14 +345,16 @@ fn parse_keeping<T: Tool>(
 /// dev X up` 857k -> 741k (-14%).
 /// The flags take no value either way (`-p` alone); what they refuse (`-p -p`, `--pretty=x`,
 /// `-pj`, which this form would read as a value) goes to the exact command.
+/// One pass over the root's flags (`mut_args`): `mut_arg` per switch took each out of the list and
+/// put it back at the end, 1.8 thousand instructions a switch at every start.
 pub fn presence_flags(command: clap::Command) -> clap::Command {
-    SWITCHES.into_iter().fold(command, |command, id| {
-        command.mut_arg(id, |arg| {
-            arg.action(clap::ArgAction::Set)
-                .num_args(0)
-                .default_missing_value("true")
-                .value_parser(clap::builder::BoolValueParser::new())
-        })
+    command.mut_args(|arg| match SWITCHES.contains(&arg.get_id().as_str()) {
+        true => arg
+            .action(clap::ArgAction::Set)
+            .num_args(0)
+            .default_missing_value("true")
+            .value_parser(clap::builder::BoolValueParser::new()),
+        false => arg,
     })
 }
 
