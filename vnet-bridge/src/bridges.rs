@@ -26,6 +26,7 @@ use vnet_common::{Context, Error, ErrorKind, Journal, Render, Result, Verb};
 /// addresses / --up are applied ("changed": true), and undone again if a later one fails; another
 /// --tag than the bridge has is exit 4).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Addbr {
     /// Bridge name (1..15 bytes; never truncated, unlike brctl).
     bridge: String,
@@ -238,6 +239,7 @@ async fn configure(
 /// Refuses a bridge that is up (exit 4), as brctl does, unless --force, which downs it first.
 /// Exit 3 when missing (unless --missing-ok), 7 when NAME is not a bridge.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Delbr {
     /// The bridge.
     bridge: String,

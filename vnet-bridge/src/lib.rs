@@ -38,6 +38,7 @@ pub struct BridgeTool;
 
 /// vnet-bridge's own global flag.
 #[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+#[group(skip)]
 pub struct Globals {
     /// Act inside this named network namespace (/run/netns/NAME), like ip -n. A --batch line may
     /// give its own, which then applies to that line only.

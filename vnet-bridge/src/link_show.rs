@@ -20,6 +20,7 @@ use vnet_common::{Context, Journal, Render, Result, TextStyle, Verb};
 /// JSON as `bridge -j -d link show` prints it (every port option is in it, so -d changes
 /// nothing); with -o text bridge's lines. A missing PORT or BRIDGE is exit 3.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct LinkShow {
     /// Only this port.

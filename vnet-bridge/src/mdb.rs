@@ -25,6 +25,7 @@ use vnet_common::{Context, Error, Journal, Render, Result, TextStyle, Verb};
 /// JSON: an array of bridge -j mdb show's entries (index, dev, port, grp, src, state, flags,
 /// vid); -o text prints bridge mdb show's lines. A missing BR or P is exit 3.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct MdbShow {
     /// Only this bridge's entries.
@@ -101,6 +102,7 @@ fn name_of(links: &Links, index: u32) -> String {
 
 /// bridge(8)'s words for one entry: dev BR port P grp GROUP [src S] [vid V] [permanent|temp].
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct EntryWords {
     /// The bridge (exit 3 if missing, 7 if not a bridge).
     #[arg(long, value_name = "BR", help_heading = HEADING)]
@@ -196,6 +198,7 @@ fn same(a: &RawMdb, b: &RawMdb) -> bool {
 /// then "changed": false. A bad group, source or VLAN is exit 7, a missing bridge or port exit 3;
 /// the kernel's refusals (snooping off: exit 1) are its own.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct MdbAdd {
     #[command(flatten)]
@@ -211,6 +214,7 @@ pub struct MdbAdd {
 ///
 /// A missing entry is exit 3 unless --missing-ok.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct MdbDel {
     #[command(flatten)]

@@ -26,6 +26,7 @@ use vnet_common::{Error, ErrorKind, Journal, Result, Verb};
 /// NS, the changes inside that named namespace. --kind adds addr, route or neigh records. -o text
 /// prints lines like ip monitor label.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Monitor {
     /// bridge monitor's words: link, fdb, mdb, all.
     #[arg(value_name = "WORD")]

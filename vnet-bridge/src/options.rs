@@ -31,6 +31,7 @@ fn ifname(text: &str) -> Result<String> {
 /// report is exit 6. Each change is journaled with the old value; options the port already has
 /// are left alone ("changed": false when all were).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct LinkSet {
     /// The port.
@@ -129,6 +130,7 @@ fn set_bridge_option(
 /// On: the bridge sends IGMP/MLD queries itself, so snooping works on a segment with no
 /// multicast router.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Setmcquerier {
     /// The bridge.
     bridge: String,
@@ -172,6 +174,7 @@ impl Verb for Setmcquerier {
 /// Set the bridge's multicast router mode (ip link set BR type bridge mcast_router N): 0
 /// disabled, 1 automatic (learned from queries), 2 permanent.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Setmcrouter {
     /// The bridge.
     bridge: String,
@@ -211,6 +214,7 @@ impl Verb for Setmcrouter {
 /// bridge group_fwd_mask MASK): a 16-bit mask, decimal or 0x hex; bits 0..2 (STP, pause, LACP)
 /// stay restricted (exit 7).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Setgroupfwdmask {
     /// The bridge.
     bridge: String,
@@ -249,6 +253,7 @@ impl Verb for Setgroupfwdmask {
 /// Set the VLAN protocol a VLAN-filtering bridge uses (ip link set BR type bridge vlan_protocol
 /// 802.1Q|802.1ad). A kernel without bridge VLAN filtering has no VLAN protocol: exit 6.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Setvlanprotocol {
     /// The bridge.
     bridge: String,
@@ -289,6 +294,7 @@ impl Verb for Setvlanprotocol {
 /// Set a port's multicast router mode (bridge link set dev PORT mcast_router N): 0 disabled,
 /// 1 automatic, 2 permanent, 3 temporary.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Setportmcrouter {
     /// The bridge.
     bridge: String,

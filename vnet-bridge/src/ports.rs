@@ -24,6 +24,7 @@ use vnet_common::{Error, ErrorKind, Journal, Render, Result, Verb};
 /// With --up each interface is also brought up as it is added (ip link set IF master BR up),
 /// and one that is already a port but down is brought up; undone with the rest on failure.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Addif {
     /// The bridge.
     bridge: String,
@@ -199,6 +200,7 @@ fn check_enslave(links: &Links, bridge: &LinkMessage, link: &LinkMessage, force:
 /// Exit 3 when an interface is missing or not a port of the bridge (unless --missing-ok for the
 /// latter).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Delif {
     /// The bridge.
     bridge: String,

@@ -15,6 +15,7 @@ use vnet_common::{ErrorKind, Journal, Result, Verb};
 /// ("changed": false). Each removal is recorded as irreversible, so a failing `--batch --atomic`
 /// lists it as not undone.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Prune {
     #[command(flatten)]
     args: PruneArgs,

@@ -79,6 +79,7 @@ async fn set_mtu(handle: &Handle, journal: &mut Journal, link: &LinkMessage, mtu
 /// The kernel keeps an MTU set by hand on a bridge when ports join or leave. With --ports the
 /// ports are set first, then the bridge; if one step fails the ones before it are put back.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Setmtu {
     /// The bridge.
     bridge: String,
@@ -147,6 +148,7 @@ impl Verb for Setmtu {
 /// The value must lie in the port's own range (its min/max MTU, e.g. 68..65521 for a tap);
 /// otherwise exit 7 and nothing changes. Exit 3 when PORT is not a port of BRIDGE.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Setportmtu {
     /// The bridge.
     bridge: String,
@@ -190,6 +192,7 @@ impl Verb for Setportmtu {
 /// exit 7 and nothing changes. The kernel keeps a MAC set by hand when ports join or leave (the
 /// bridge no longer takes the lowest port MAC).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Setmac {
     /// The bridge.
     bridge: String,
@@ -257,6 +260,7 @@ impl Verb for Setmac {
 /// Off: the bridge floods multicast to every port, which is what a lab of guests that use
 /// multicast without a querier needs.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Setmcsnoop {
     /// The bridge.
     bridge: String,

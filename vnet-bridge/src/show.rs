@@ -35,6 +35,7 @@ fn centis(seconds: f64) -> u64 {
 ///
 /// Bridges and ports are sorted by name, as brctl does; with -o text -q the header line is left out.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Show {
     /// Only these bridges, in this order (exit 3 if one is missing).
     bridges: Vec<String>,
@@ -74,6 +75,7 @@ impl Verb for Show {
 ///
 /// Entries are sorted by MAC; with -o text -q the header line is left out.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Showmacs {
     /// The bridge.
     bridge: String,
@@ -213,6 +215,7 @@ impl Render for FdbList {
 ///
 /// Times are in seconds.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Showstp {
     /// The bridge.
     bridge: String,

@@ -142,6 +142,7 @@ pub fn parse_on_off(text: &str) -> Result<bool> {
 /// Turning STP on makes the kernel bring the forward delay into 2..30 seconds (a delay of 0
 /// becomes 2); undoing it (--batch --atomic) puts the old delay back.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Stp {
     /// The bridge.
     bridge: String,
@@ -241,6 +242,7 @@ fn set_timer(
 ///
 /// Out of range: exit 7, nothing changed.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Setageing {
     /// The bridge.
     bridge: String,
@@ -282,6 +284,7 @@ impl Verb for Setageing {
 /// STP on later raises a delay under 2 to 2 (and lowers one over 30 to 30). Out of range: exit 7,
 /// nothing changed.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Setfd {
     /// The bridge.
     bridge: String,
@@ -322,6 +325,7 @@ impl Verb for Setfd {
 ///
 /// Out of range: exit 7, nothing changed.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Sethello {
     /// The bridge.
     bridge: String,
@@ -361,6 +365,7 @@ impl Verb for Sethello {
 ///
 /// Out of range: exit 7, nothing changed.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Setmaxage {
     /// The bridge.
     bridge: String,
@@ -398,6 +403,7 @@ impl Verb for Setmaxage {
 
 /// Set the bridge priority, 0..65535 (brctl setbridgeprio).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Setbridgeprio {
     /// The bridge.
     bridge: String,
@@ -471,6 +477,7 @@ fn set_port_setting(
 
 /// Set a port's path cost, 1..65535 (brctl setpathcost).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Setpathcost {
     /// The bridge.
     bridge: String,
@@ -517,6 +524,7 @@ impl Verb for Setpathcost {
 
 /// Set a port's priority, 0..63 (brctl setportprio).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Setportprio {
     /// The bridge.
     bridge: String,
@@ -564,6 +572,7 @@ impl Verb for Setportprio {
 
 /// Turn hairpin mode (reflective relay) of a port on or off (brctl hairpin).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Hairpin {
     /// The bridge.
     bridge: String,

@@ -41,6 +41,7 @@ pub const OVERHEAD_V6: u32 = 70;
 /// minus the overhead); a missing bridge or --dev is exit 3; NAME existing is exit 4 unless
 /// --exist-ok and it is a VXLAN port of the bridge with this VNI ("changed": false).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Addvxlan {
     /// The bridge.
     bridge: String,
@@ -520,6 +521,7 @@ fn dev_index(data: &[InfoVxlan]) -> Option<u32> {
 /// is not a port of the bridge); a missing NAME is exit 3 unless --missing-ok. Its FDB entries go
 /// with it.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Delvxlan {
     /// The bridge.
     bridge: String,

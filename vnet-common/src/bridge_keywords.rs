@@ -10,6 +10,7 @@ use crate::{Error, Result};
 
 /// The bridge options of ip link's `type bridge`, each checked as ip and the kernel check it.
 #[derive(Debug, Clone, Default, clap::Args)]
+#[group(skip)]
 pub struct BridgeKeywords {
     /// bridge: STP: 0 off, 1 the kernel's, 2 a user-space daemon's.
     #[arg(long, visible_alias = "stp_state", value_name = "0|1|2", value_parser = stp_state, help_heading = HEADING)]

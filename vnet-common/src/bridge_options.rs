@@ -615,6 +615,7 @@ impl BridgeSettings {
 /// bridge_slave` share: flattened into both verbs' Args (each keeps its own mcast_router: ip
 /// gives that word to the bridge's option too).
 #[derive(Debug, Clone, Default, clap::Args)]
+#[group(skip)]
 pub struct PortKeywords {
     /// Learn source MACs on the port.
     #[arg(long, value_name = "on|off", value_parser = on_off, help_heading = HEADING)]

@@ -89,6 +89,7 @@ pub fn now() -> String {
 
 /// `--count`, `--timeout`: shared by every streaming verb.
 #[derive(Debug, Clone, Default, clap::Args)]
+#[group(skip)]
 pub struct StreamArgs {
     /// Stop after N event records (connection records are not counted).
     #[arg(long, value_name = "N")]

@@ -150,6 +150,7 @@ pub fn netns_markers() -> Vec<(String, String)> {
 
 /// `prune`'s flags, the same in every tool.
 #[derive(Debug, Clone, clap::Args)]
+#[group(skip)]
 pub struct PruneArgs {
     /// Remove the objects carrying this tag (1..64 bytes of A-Z a-z 0-9 _ . -).
     #[arg(long, value_name = "LABEL")]

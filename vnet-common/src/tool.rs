@@ -42,8 +42,8 @@ struct OutputFlags {
     quiet: bool,
 }
 
-/// The switches among the output flags (their clap ids).
-const SWITCHES: [&str; 3] = ["pretty", "json", "quiet"];
+/// The switches among the output and batch flags (their clap ids).
+const SWITCHES: [&str; 5] = ["pretty", "json", "quiet", "force", "atomic"];
 
 impl clap::Args for OutputArgs {
     fn augment_args(command: clap::Command) -> clap::Command {
@@ -61,14 +61,11 @@ impl clap::Args for OutputArgs {
 
 impl FromArgMatches for OutputArgs {
     fn from_arg_matches(found: &clap::ArgMatches) -> std::result::Result<OutputArgs, clap::Error> {
-        // A switch is false when clap holds its default ("false") or, parsed by the command of
-        // presence_flags, nothing at all.
-        let switch = |id: &str| matches!(found.try_get_one::<bool>(id), Ok(Some(true)));
         Ok(OutputArgs {
-            pretty: switch("pretty"),
+            pretty: switch(found, "pretty"),
             output: found.try_get_one::<Format>("output").ok().flatten().copied(),
-            json: switch("json"),
-            quiet: switch("quiet"),
+            json: switch(found, "json"),
+            quiet: switch(found, "quiet"),
         })
     }
 
@@ -96,29 +93,77 @@ impl OutputArgs {
     }
 }
 
-/// `--batch FILE`, `--force` and `--atomic`, taken before the verb.
-#[derive(Debug, Clone, clap::Args)]
+/// `--batch FILE`, `--force` and `--atomic`, taken before the verb. Declared by [`BatchFlags`];
+/// read from the matches by hand, as [`OutputArgs`], so that the switches may be absent from
+/// them (see [`presence_flags`]).
+#[derive(Debug, Clone)]
 pub struct BatchArgs {
+    pub batch: Option<String>,
+    pub force: bool,
+    pub atomic: bool,
+}
+
+/// The declaration of [`BatchArgs`]' flags (their help, as man pages and --help show it).
+#[derive(Debug, Clone, clap::Args)]
+#[group(skip)]
+#[allow(dead_code)] // only declares: BatchArgs reads the values
+struct BatchFlags {
     /// Run one command per line from FILE (- for stdin) in this one process; prints one JSON
     /// record per line (a failed line's record has its line number, exit code and error) and
     /// stops at the first failure. A line may be at most 1 MiB.
     #[arg(short = 'b', long, value_name = "FILE")]
-    pub batch: Option<String>,
+    batch: Option<String>,
     /// With --batch: run every line even after a failure, then exit with the first failure's code.
     #[arg(long, requires = "batch", conflicts_with = "atomic")]
-    pub force: bool,
+    force: bool,
     /// With --batch: when a line fails, undo the lines already done, last first, and list in the
     /// failed line's record what was undone and what could not be (deletions cannot).
     #[arg(long, requires = "batch")]
-    pub atomic: bool,
+    atomic: bool,
+}
+
+impl clap::Args for BatchArgs {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        BatchFlags::augment_args(command)
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        BatchFlags::augment_args_for_update(command)
+    }
+}
+
+impl FromArgMatches for BatchArgs {
+    fn from_arg_matches(found: &clap::ArgMatches) -> std::result::Result<BatchArgs, clap::Error> {
+        Ok(BatchArgs {
+            batch: found.try_get_one::<String>("batch").ok().flatten().cloned(),
+            force: switch(found, "force"),
+            atomic: switch(found, "atomic"),
+        })
+    }
+
+    fn update_from_arg_matches(
+        &mut self,
+        matches: &clap::ArgMatches,
+    ) -> std::result::Result<(), clap::Error> {
+        *self = BatchArgs::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+/// A switch's value: false when clap holds its default ("false") or, parsed by the command of
+/// [`presence_flags`], nothing at all.
+fn switch(found: &clap::ArgMatches, id: &str) -> bool {
+    matches!(found.try_get_one::<bool>(id), Ok(Some(true)))
 }
 
 /// No tool-wide flags beyond the shared ones.
 #[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+#[group(skip)]
 pub struct NoGlobals {}
 
 /// The command line every tool parses: shared flags, the tool's globals, then one verb.
 #[derive(Debug, Parser)]
+#[group(skip)]
 pub struct Cli<G: clap::Args, V: clap::Subcommand> {
     #[command(flatten)]
     pub output: OutputArgs,
@@ -289,23 +334,27 @@ fn parse_keeping<T: Tool>(
     }
 }
 
-/// `command` with the output switches (-p, -j, -q) as flags that are absent when not given,
-/// instead of clap's switches, which always hold a value (their default, false). For speed: clap
-/// copies every global flag's value into each command on the verb's path, several times over, and
-/// a switch always has one; absent, there is nothing to copy. What it buys (valgrind callgrind,
+/// `command` with the output switches (-p, -j, -q) and --batch's (--force, --atomic) as flags that
+/// are absent when not given, instead of clap's switches, which always hold a value (their
+/// default, false). For speed: clap copies every global flag's value into each command on the
+/// verb's path, several times over, and a switch always has one; absent, there is nothing to
+/// copy; and a switch's default is a value clap makes on every parse (2026-12-08: --force and
+/// --atomic's were 5 thousand instructions of every --batch line and every start). What it buys (valgrind callgrind,
 /// 2026-12-07, release builds): `vnet-ns list` with one namespace 375k -> 304k instructions per
 /// start (-19%), `vnet-ns route show` 495k -> 377k (-24%, three commands deep), `vnet-ns link set
 /// dev X up` 857k -> 741k (-14%).
 /// The flags take no value either way (`-p` alone); what they refuse (`-p -p`, `--pretty=x`,
 /// `-pj`, which this form would read as a value) goes to the exact command.
+/// One pass over the root's flags (`mut_args`): `mut_arg` per switch took each out of the list and
+/// put it back at the end, 1.8 thousand instructions a switch at every start.
 pub fn presence_flags(command: clap::Command) -> clap::Command {
-    SWITCHES.into_iter().fold(command, |command, id| {
-        command.mut_arg(id, |arg| {
-            arg.action(clap::ArgAction::Set)
-                .num_args(0)
-                .default_missing_value("true")
-                .value_parser(clap::builder::BoolValueParser::new())
-        })
+    command.mut_args(|arg| match SWITCHES.contains(&arg.get_id().as_str()) {
+        true => arg
+            .action(clap::ArgAction::Set)
+            .num_args(0)
+            .default_missing_value("true")
+            .value_parser(clap::builder::BoolValueParser::new()),
+        false => arg,
     })
 }
 

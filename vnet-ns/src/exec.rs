@@ -21,6 +21,7 @@ use vnet_common::{netns, signals, Context, Error, ErrorKind, Journal, Render, Re
 /// signal dispositions and an empty signal mask, as from a shell. 126: not executable, 127: not
 /// found. In --batch the command runs in a child process and its line records its status.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Exec {
     pub name: String,
     /// The command and its arguments (no shell).

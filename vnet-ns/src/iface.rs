@@ -15,6 +15,7 @@ use vnet_common::{Error, ErrorKind, Journal, Render, Result, TextStyle, Verb};
 /// NAME is the namespace; without it, the namespace of -n NS, else the current one (the host's
 /// links, as ip addr).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Show {
     pub name: Option<String>,
 }

@@ -29,6 +29,7 @@ use vnet_common::Result;
 
 /// vnet-ns's own global flag, given before the verb (as `ip -n NS`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+#[group(skip)]
 pub struct Globals {
     /// Act inside this named network namespace (/run/netns/NS), like ip -n: used by route,
     /// addr add/del/flush, link set/del, tuntap, qdisc and show. The older forms that name the

@@ -38,6 +38,7 @@ use vnet_common::{Error, ErrorKind, Journal, Result, Verb};
 /// reader too slow for a burst makes it drop notifications, which the monitor reports on stderr.
 /// -o text prints lines like ip monitor label.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Monitor {
     /// ip monitor's words: all, link, address, route, neigh, netconf, rule, nsid, nexthop, label,
     /// all-nsid, dev IF

@@ -24,6 +24,7 @@ pub fn is_live(path: &Path) -> bool {
 
 /// Create a named namespace and bring its lo up (ip netns add).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Add {
     /// Namespace name: 1..255 bytes of A-Z a-z 0-9 _ . - (no leading -).
     pub name: String,
@@ -344,6 +345,7 @@ fn remove(path: &Path) -> Result<()> {
 /// ip netns and vnet-ns see it; delete NAME removes the name (the process keeps its namespace). A
 /// PID with no process is exit 3; a name already taken is exit 4.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Attach {
     /// The name to give the namespace.
     pub name: String,
@@ -419,6 +421,7 @@ impl Verb for Attach {
 /// file `add --resolv-conf` or `--nameserver` wrote under /etc/netns/NAME goes too, and the
 /// directory if that empties it.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Delete {
     #[arg(required_unless_present = "all")]
     pub names: Vec<String>,
@@ -482,6 +485,7 @@ impl Verb for Delete {
 
 /// List named namespaces (ip netns list).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct List {
     /// Only the namespaces tagged LABEL (add --tag).
     #[arg(long, value_name = "LABEL")]

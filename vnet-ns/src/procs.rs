@@ -15,6 +15,7 @@ fn ns_identity(path: &Path) -> Option<(u64, u64)> {
 
 /// Name the namespaces a process is in (ip netns identify).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Identify {
     /// Process id; default: this process.
     pub pid: Option<u32>,
@@ -59,6 +60,7 @@ impl Verb for Identify {
 
 /// List the processes inside a namespace (ip netns pids).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Pids {
     pub name: String,
 }

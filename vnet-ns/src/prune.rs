@@ -22,6 +22,7 @@ const KINDS: [&str; 2] = ["veth", "tun"];
 /// removed, changing nothing); running it again finds nothing ("changed": false). Each removal is
 /// recorded as irreversible, so a failing `--batch --atomic` lists it as not undone.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Prune {
     #[command(flatten)]
     pub args: PruneArgs,

@@ -15,6 +15,7 @@ use vnet_common::{links, netns, Error, Journal, Render, Result, Verb};
 /// Create a veth pair in one step: the peer appears directly in its namespace, addresses
 /// are set, both ends come up, and the host end can join a bridge. Any failure removes the pair.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Veth {
     /// Name of this end (in --netns, default the current namespace).
     pub name: String,

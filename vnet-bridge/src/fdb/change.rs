@@ -19,6 +19,7 @@ use vnet_common::{Context, Error, ErrorKind, Journal, Render, Result, Verb};
 /// bridge(8)'s words for one entry: MAC dev DEV [dst IP] [port P] [vni N] [vlan V] [self]
 /// [master] [static|permanent].
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct EntryWords {
     /// The MAC address (00:00:00:00:00:00 on a VXLAN device: where unknown destinations go).
     #[arg(value_name = "MAC", value_parser = parse_lladdr)]
@@ -102,6 +103,7 @@ impl EntryWords {
 /// result's dst is null then). An entry that exists is exit 4 unless --exist-ok. A MAC, address, VNI, port or
 /// VLAN that does not parse is exit 7; a missing device is exit 3.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 // A word given twice: the last one counts, as bridge(8) reads them.
 #[command(args_override_self = true)]
 pub struct FdbAdd {
@@ -119,6 +121,7 @@ pub struct FdbAdd {
 ///
 /// Takes fdb add's words. An entry that exists is "changed": false.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 // A word given twice: the last one counts, as bridge(8) reads them.
 #[command(args_override_self = true)]
 pub struct FdbAppend {
@@ -136,6 +139,7 @@ pub struct FdbAppend {
 /// The entry is the one of DEV with this MAC, dst and VLAN; a missing one is exit 3 unless
 /// --missing-ok.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 // A word given twice: the last one counts, as bridge(8) reads them.
 #[command(args_override_self = true)]
 pub struct FdbDel {

@@ -17,6 +17,7 @@ use vnet_common::{Context, Journal, Render, Result, TextStyle, Verb};
 ///
 /// JSON like `bridge -j fdb show`, and with -o text bridge's lines. A missing DEV or BR is exit 3.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 // A word given twice: the last one counts, as bridge(8) reads them.
 #[command(args_override_self = true)]
 pub struct FdbShow {

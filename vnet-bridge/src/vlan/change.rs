@@ -14,6 +14,7 @@ use vnet_common::{Context, Error, ErrorKind, Journal, Render, Result, Verb};
 
 /// bridge(8)'s words for one VLAN entry: dev DEV vid VID [pvid] [untagged] [self] [master].
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct EntryWords {
     /// The port (or a bridge, for the bridge device itself).
     #[arg(long, value_name = "DEV", help_heading = HEADING)]
@@ -67,6 +68,7 @@ impl EntryWords {
 /// adding a VLAN the port has updates its flags ("changed": false when they are the same). On a
 /// kernel without CONFIG_BRIDGE_VLAN_FILTERING, exit 6 and nothing changes.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 // A word given twice: the last one counts, as bridge(8) reads them.
 #[command(args_override_self = true)]
 pub struct VlanAdd {
@@ -81,6 +83,7 @@ pub struct VlanAdd {
 /// A VLAN the port lacks is exit 3 unless --missing-ok. On a kernel without
 /// CONFIG_BRIDGE_VLAN_FILTERING, exit 6 and nothing changes.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 // A word given twice: the last one counts, as bridge(8) reads them.
 #[command(args_override_self = true)]
 pub struct VlanDel {

@@ -13,6 +13,7 @@ use vnet_common::{Journal, Render, Result, Verb};
 ///
 /// Needs a kernel with CONFIG_BRIDGE_VLAN_FILTERING: without it, exit 6 and nothing changes.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Setvlanfiltering {
     /// The bridge.
     bridge: String,

@@ -19,6 +19,7 @@ use vnet_common::{Context, Journal, Render, Result, TextStyle, Verb};
 /// only that VLAN, of the ports that have it. On a kernel without CONFIG_BRIDGE_VLAN_FILTERING
 /// no port has VLANs: an empty list, as bridge prints.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 // A word given twice: the last one counts, as bridge(8) reads them.
 #[command(args_override_self = true)]
 pub struct VlanShow {

@@ -44,6 +44,7 @@ vnet_common::verbs! {
 /// address of the link, secondaries first. Each change is journaled (add is deleted again, del and
 /// flush add the addresses back).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct AddrForms {
     #[command(subcommand)]
@@ -82,6 +83,7 @@ pub struct Older {
 
 /// The address: CIDR (ip's `local CIDR` too) and dev IF.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Address {
     /// The address with its prefix length (10.0.0.1/24, fd00::1/64).
     #[arg(value_name = "CIDR", required_unless_present = "local")]
@@ -136,6 +138,7 @@ impl Address {
 /// difference for what the kernel keeps on an existing address (scope, label, broadcast, IPv4's
 /// noprefixroute).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct Add {
     #[command(flatten)]
@@ -154,6 +157,7 @@ pub struct Add {
 /// lifetimes of an existing address (and on IPv6 noprefixroute and nodad): another scope,
 /// label or broadcast is exit 4 naming it, not a pretend success.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct Replace {
     #[command(flatten)]
@@ -168,6 +172,7 @@ pub struct Replace {
 /// As the kernel does for ip: an IPv6 address the link lacks is exit 3; a missing IPv4 address is
 /// added (the kernel creates it). Otherwise as addr replace.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct Change {
     #[command(flatten)]
@@ -224,6 +229,7 @@ fn link_addresses(ctx: &NsCtx, dev: &str) -> Result<Vec<IpNet>> {
 
 /// ip's options of addr add and replace.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct AddrOptions {
     /// IPv4: the broadcast address, + (host bits set) or - (host bits clear).
     #[arg(long, visible_alias = "brd", value_name = "ADDR|+|-", value_parser = addr_opts::parse_broadcast, allow_hyphen_values = true, help_heading = HEADING)]
@@ -277,6 +283,7 @@ impl AddrOptions {
 ///
 /// An address the link does not have is exit 3 (--missing-ok: "changed": false).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct Del {
     #[command(flatten)]
@@ -293,6 +300,7 @@ pub struct Del {
 /// the one the label names (a label begins with its link's name). Secondaries go first; each
 /// address is journaled and comes back with its own options on undo.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct Flush {
     /// The link.

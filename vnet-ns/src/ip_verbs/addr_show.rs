@@ -21,6 +21,7 @@ use vnet_common::{Error, Journal, Render, Result, TextStyle, Verb};
 /// PATTERN] [up] [primary|secondary] [dynamic|permanent]), in -n NS or the current namespace. A
 /// link that does not exist is exit 3.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct Show {
     /// Only this link.
@@ -39,6 +40,7 @@ pub struct Show {
 /// ip addr show's selectors: the addresses listed are those that match every one given, and a
 /// link is listed when one of its addresses matches (or it has none, unless `to` is given).
 #[derive(Debug, Default, Clone, clap::Args)]
+#[group(skip)]
 pub struct AddrFilter {
     /// The addresses inside PREFIX (or this address).
     #[arg(long, value_name = "PREFIX", value_parser = prefix, help_heading = HEADING)]

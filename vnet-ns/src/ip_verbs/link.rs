@@ -34,6 +34,7 @@ vnet_common::verbs! {
 /// [dev] IF` act in -n NS (default: the current namespace); the older form `link NS IFACE up|down`
 /// names the namespace first and is unchanged.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct LinkForms {
     #[command(subcommand)]
@@ -68,6 +69,7 @@ pub struct Older {
 
 /// The link: [dev] IF.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Device {
     /// The link.
     #[arg(value_name = "IF", required_unless_present = "dev")]
@@ -96,6 +98,7 @@ impl Device {
 /// change is journaled (a rename records the rename back, a move the move back), so a failure
 /// half-way undoes the changes made. A word given twice counts once, the last, as with ip.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct Set {
     #[command(flatten)]
@@ -169,6 +172,7 @@ impl Set {
 /// Cannot be undone (a veth's peer goes with it). A missing link is exit 3 (--missing-ok:
 /// "changed": false). `type KIND` is taken as ip takes it: the link is deleted whatever its kind.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Del {
     #[command(flatten)]
     pub device: Device,

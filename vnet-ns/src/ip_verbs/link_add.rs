@@ -41,6 +41,7 @@ use vnet_common::{Error, Journal, Result, Verb};
 /// kernel lacks is exit 6 naming its module. The new link starts down, as with ip; undone
 /// (deleted) when a later step of --batch --atomic fails.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Add {
     /// The new link's name (or name NAME, dev NAME).
     #[arg(value_name = "NAME")]

@@ -23,6 +23,7 @@ pub enum SetType {
 
 /// The options of `link set`, flattened into its Args.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct LinkOptions {
     /// Promiscuous mode on or off.
     #[arg(long, value_name = "on|off", value_parser = opts::on_off, help_heading = HEADING)]

@@ -10,6 +10,7 @@ use vnet_common::{Error, Result};
 
 /// The peer's words.
 #[derive(Debug, clap::Parser)]
+#[group(skip)]
 #[command(name = "peer", no_binary_name = false, disable_help_flag = true)]
 struct PeerWords {
     /// The peer's name.

@@ -21,6 +21,7 @@ use vnet_common::{Journal, Result, Verb};
 /// bridge_slave`: the ports of any bridge; bond_slave, vrf_slave: of any bond, vrf). A missing IF
 /// or master BR is exit 3.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Show {
     /// Only this link.
     #[arg(value_name = "IF")]

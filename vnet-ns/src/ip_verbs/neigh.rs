@@ -47,6 +47,7 @@ vnet_common::verbs! {
 /// other than permanent, noarp, reachable or stale, an entry (not proxy) without lladdr. A
 /// missing dev is exit 3.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct NeighWords {
     /// The neighbour's IP address (IPv4 or IPv6).
@@ -243,6 +244,7 @@ fn as_request(entry: &NeighbourMessage) -> NeighbourMessage {
 /// the same entry (lladdr and state), else exit 4 naming the difference. Journaled: in --batch
 /// --atomic it is deleted again.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Add {
     #[command(flatten)]
     pub entry: NeighWords,
@@ -255,6 +257,7 @@ pub struct Add {
 ///
 /// Journaled: in --batch --atomic the old entry is put back (or the new one deleted).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Replace {
     #[command(flatten)]
     pub entry: NeighWords,
@@ -265,6 +268,7 @@ pub struct Replace {
 ///
 /// Journaled: in --batch --atomic the old entry is put back.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Change {
     #[command(flatten)]
     pub entry: NeighWords,
@@ -275,6 +279,7 @@ pub struct Change {
 /// A missing entry is exit 3 (--missing-ok: "changed": false). Journaled: in --batch --atomic the
 /// entry is added back.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Del {
     #[command(flatten)]
     pub entry: NeighWords,
@@ -424,6 +429,7 @@ impl Verb for Del {
 /// ip neigh flush: the dynamic ones (not permanent, not noarp) unless `nud STATE` (or nud all)
 /// says which. Journaled: in --batch --atomic they are added back.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct Flush {
     /// The link whose entries go.
@@ -504,6 +510,7 @@ impl Verb for Flush {
 /// one state (nud STATE; nud all lists noarp entries too, which are hidden by default), one
 /// family (-4, -6). -o text prints ip neigh show's lines.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct Show {
     /// Only the entries whose address is inside PREFIX (ip's `[to] PREFIX`).
@@ -611,6 +618,7 @@ fn prefix(text: &str) -> Result<IpNet> {
 /// The entry for an address on a link (ip neigh get ADDR dev IF), as the kernel holds it,
 /// whatever its state; none is exit 3.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct Get {
     /// The neighbour's IP address.

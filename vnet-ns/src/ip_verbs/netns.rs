@@ -47,6 +47,7 @@ vnet_common::verbs! {
 /// takes back an id). A namespace that already has this id: "changed": false. Not undone by
 /// --batch --atomic (the kernel cannot take an id back).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Set {
     /// The namespace.
     pub name: String,
@@ -131,6 +132,7 @@ impl Verb for Set {
 /// of the named namespace it is (null for an unnamed one), as ip netns list-id; -o text prints
 /// ip's lines.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct ListId {}
 
 /// One namespace id, with ip -j netns list-id's field names.

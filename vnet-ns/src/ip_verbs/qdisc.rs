@@ -42,6 +42,7 @@ pub enum Kind {
 /// (CONFIG_NET_SCH_NETEM) is exit 6, the link unchanged. Journaled: undo puts back the qdisc that
 /// was there.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct NetemWords {
     /// The qdisc: netem.
@@ -134,6 +135,7 @@ impl NetemWords {
 ///
 /// A link that has a netem qdisc already is exit 4 (replace changes it).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Add {
     #[command(flatten)]
     pub words: NetemWords,
@@ -141,6 +143,7 @@ pub struct Add {
 
 /// Give a link a netem qdisc or change the one there: `qdisc replace dev IF [root] netem OPTIONS`.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Replace {
     #[command(flatten)]
     pub words: NetemWords,
@@ -150,6 +153,7 @@ pub struct Replace {
 ///
 /// A link without a netem qdisc is exit 3.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Change {
     #[command(flatten)]
     pub words: NetemWords,
@@ -160,6 +164,7 @@ pub struct Change {
 /// A link with only its default qdisc is exit 3 (--missing-ok: "changed": false). Cannot be
 /// undone.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Del {
     /// The link.
     #[arg(long, value_name = "IF", required = true, value_parser = super::ifname, help_heading = HEADING)]
@@ -175,6 +180,7 @@ pub struct Del {
 /// List the root qdiscs of every link, or of dev IF, with netem's settings decoded: `qdisc show
 /// [dev IF]`; -o text prints tc qdisc show's lines.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Show {
     /// Only this link's.
     #[arg(long, value_name = "IF", value_parser = super::ifname, help_heading = HEADING)]

@@ -55,6 +55,7 @@ vnet_common::verbs! {
 /// ("gateway X is not reachable on any link"). A missing dev is exit 3. An IPv6 route without a
 /// metric gets 1024 from the kernel.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct RouteWords {
     /// [TYPE] PREFIX|default.
@@ -222,6 +223,7 @@ impl RouteWords {
 /// 10.0.0.1 dev eth1 metric 20`, `vnet-ns route add unreachable 10.9.0.0/16`. A route that exists
 /// is exit 4 (--exist-ok: "changed": false). Journaled: in --batch --atomic it is deleted again.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Add {
     #[command(flatten)]
     pub route: RouteWords,
@@ -234,6 +236,7 @@ pub struct Add {
 ///
 /// Journaled: in --batch --atomic the old route is put back.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Replace {
     #[command(flatten)]
     pub route: RouteWords,
@@ -243,6 +246,7 @@ pub struct Replace {
 ///
 /// Journaled: in --batch --atomic the old route is put back.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Change {
     #[command(flatten)]
     pub route: RouteWords,
@@ -253,6 +257,7 @@ pub struct Change {
 ///
 /// Journaled: in --batch --atomic it is deleted again.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Append {
     #[command(flatten)]
     pub route: RouteWords,
@@ -262,6 +267,7 @@ pub struct Append {
 ///
 /// Journaled: in --batch --atomic it is deleted again.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Prepend {
     #[command(flatten)]
     pub route: RouteWords,
@@ -270,6 +276,7 @@ pub struct Prepend {
 /// Send the route with ip route test's flags (exclusive, no create): the kernel's answer is the
 /// result (an equal route is exit 4).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Test {
     #[command(flatten)]
     pub route: RouteWords,
@@ -280,6 +287,7 @@ pub struct Test {
 /// A missing route is exit 3 (--missing-ok: "changed": false). Journaled: in --batch --atomic
 /// the route is added again.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Del {
     #[command(flatten)]
     pub route: RouteWords,
@@ -292,6 +300,7 @@ pub struct Del {
 /// (`table N|main|local|all`, `dev IF`, `proto P`, `scope S`, `type T`, `via PREFIX`, `src
 /// PREFIX`, `[root|match|exact] PREFIX`, `cache`, -6); -o text prints ip route show's lines.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Show {
     #[command(flatten)]
     pub filter: RouteFilter,

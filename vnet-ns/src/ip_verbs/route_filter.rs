@@ -22,6 +22,7 @@ use vnet_common::{Error, ErrorKind, Journal, Render, Result, TextStyle, Verb};
 /// Which routes: every selector given must hold (ip route show/flush's SELECTOR). Without one,
 /// the IPv4 routes of table main; `table all` lists both families unless -4 or -6 is given.
 #[derive(Debug, Default, Clone, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct RouteFilter {
     /// The routes to this exact prefix (ip's `[exact] PREFIX`).
@@ -321,6 +322,7 @@ fn prefsrc(route: &RouteMessage) -> Option<IpAddr> {
 /// with ip. Nothing selected is success with "changed": false. Journaled: in --batch --atomic the
 /// routes are added back.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Flush {
     #[command(flatten)]
     pub filter: RouteFilter,

@@ -21,6 +21,7 @@ use vnet_common::{Error, Journal, Render, Result, TextStyle, Verb};
 /// naming the module on a kernel without vrf); a destination no route reaches is the kernel's
 /// answer ("Network is unreachable", exit 1).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct Get {
     /// The destination address (ip's `to ADDR` too).

@@ -9,6 +9,7 @@ use vnet_common::{Error, Result};
 
 /// The metric keywords of a route: each `[lock] N`.
 #[derive(Debug, Default, clap::Args)]
+#[group(skip)]
 pub struct MetricWords {
     /// The path MTU: [lock] N.
     #[arg(long, value_name = "[lock] N", num_args = 1..=2, help_heading = HEADING)]

@@ -38,6 +38,7 @@ vnet_common::verbs! {
 /// anything changes (exit 7): a prefix, mark, table or priority that does not parse, prefixes of
 /// two families, a prefix of the family -4/-6 does not name.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct RuleWords {
     /// The source prefix (or a bare address, or all).
@@ -302,6 +303,7 @@ fn as_request(rule: &RuleMessage) -> RuleMessage {
 /// there, priority included, is exit 4 (--exist-ok: "changed": false). Journaled: in --batch
 /// --atomic it is deleted again.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Add {
     #[command(flatten)]
     pub rule: RuleWords,
@@ -316,6 +318,7 @@ pub struct Add {
 /// A missing rule is exit 3 (--missing-ok: "changed": false). Journaled: in --batch --atomic the
 /// rule is added back with its priority.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Del {
     #[command(flatten)]
     pub rule: RuleWords,
@@ -431,6 +434,7 @@ impl Verb for Del {
 /// the rule of priority 0 (lookup local), which ip never flushes, main's and default's included
 /// as with ip. IPv4 unless -6. Journaled: in --batch --atomic the rules are added back.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Flush {
     #[command(flatten)]
     pub rule: RuleWords,
@@ -485,6 +489,7 @@ impl Verb for Flush {
 /// show), or those with every part given (`rule show table 100`, `rule list pref 1000`, `rule
 /// show from 10.1.0.0/24`, as ip's selectors); -o text prints ip rule show's lines.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Show {
     #[command(flatten)]
     pub rule: RuleWords,

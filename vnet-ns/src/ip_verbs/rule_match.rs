@@ -14,6 +14,7 @@ use vnet_common::{Error, Result};
 
 /// ip rule's further selectors and its actions other than `table`.
 #[derive(Debug, Default, Clone, PartialEq, clap::Args)]
+#[group(skip)]
 pub struct MatchWords {
     /// Invert the selectors: the rule applies to packets that do NOT match.
     #[arg(long, help_heading = HEADING)]

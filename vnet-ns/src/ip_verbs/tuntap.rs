@@ -31,6 +31,7 @@ pub enum Mode {
 
 /// The device: [dev] NAME (ip's `dev NAME` or `name NAME`).
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Device {
     /// The device's name.
     #[arg(value_name = "NAME", required_unless_present = "dev")]
@@ -55,6 +56,7 @@ impl Device {
 /// 4 (--exist-ok: "changed": false when it is a device of that mode and flags already, exit 4
 /// naming the difference otherwise); an unknown user or group is exit 7.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct Add {
     #[command(flatten)]
@@ -93,6 +95,7 @@ pub struct Add {
 /// A missing device is exit 3 (--missing-ok: "changed": false); a link that is not a tun/tap
 /// device is exit 7. Cannot be undone.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 #[command(args_override_self = true)]
 pub struct Del {
     #[command(flatten)]
@@ -109,6 +112,7 @@ pub struct Del {
 /// namespace: each with its mode and flags under ip's words, and the user and group that may open
 /// it.
 #[derive(Debug, clap::Args)]
+#[group(skip)]
 pub struct Show {}
 
 /// The tun/tap devices, as ip -j tuntap show lists them.
