@@ -881,7 +881,7 @@ fn every_virt_install_option_works_or_is_refused_by_name() {
 /// --autostart (virsh domdisplay gives its VNC address, virsh dominfo Autostart enable and
 /// Persistent yes); a --transient one installed with --wait 1 that returns once the guest is
 /// destroyed (Persistent no, then gone); a --wait 0 --noautoconsole one that returns at once with
-/// the guest running.
+/// the guest running (no --graphics: virt-install's default VNC display and USB tablet).
 #[test]
 fn autostart_transient_and_wait_guests_start_as_virsh_sees_them() {
     let lab = lab!();
@@ -957,6 +957,11 @@ fn autostart_transient_and_wait_guests_start_as_virsh_sees_them() {
     let run = vm(&args).ok();
     assert!(run.json().get("shut_off").is_none(), "{run:?}");
     info_says(&quick, "State:", "running");
+    // No --graphics: the running guest has virt-install's default display and USB tablet.
+    let display = sh_ok(&format!("virsh domdisplay {quick}"));
+    assert!(display.trim().starts_with("vnc://"), "{display}");
+    let xml = sh_ok(&format!("virsh dumpxml {quick}"));
+    assert!(xml.contains("<input type='tablet' bus='usb'"), "{xml}");
 
     let before = libvirt_state(&dir);
     let mut args = vec!["install", "--name", &gone, "--transient", "--autostart"];
