@@ -54,12 +54,13 @@ fn compare_in(lab: &Lab, dir: &Path, stem: &str, line: &[&str], paths: &[&str]) 
     let name = lab.domain(stem);
     let boot = format!("kernel={}", kernel.display());
     let mut args = vec!["--name", &name, "--memory", "256", "--virt-type", "qemu"];
-    // The line's own --osinfo, --disk or --graphics (or --vnc) replaces the base one.
+    // The line's own --osinfo, --disk or --graphics (or --vnc, or --keymap: its line wants
+    // virt-install's default display) replaces the base one.
     let base: [(&str, &str, &[&str]); 4] = [
         ("--osinfo", "generic", &[]),
         ("--boot", boot.as_str(), &["--cdrom", "--location"]),
         ("--disk", "none", &[]),
-        ("--graphics", "none", &["--vnc"]),
+        ("--graphics", "none", &["--vnc", "--keymap"]),
     ];
     for (flag, value, others) in base {
         if !line.contains(&flag) && !others.iter().any(|o| line.contains(o)) {
@@ -346,6 +347,82 @@ fn direct_network_and_old_vnc_match_virt_install() {
         &["--network", &direct, "--vnc"],
         &["./devices/interface", "./devices/graphics"],
     );
+}
+
+/// No --graphics: virt-install's default display (vnc here, where QEMU offers no spice; a video
+/// card and a USB tablet beside it); --keymap without --vnc sets nothing (virt-install 4.1
+/// ignores it), with --vnc it is the keymap; keymap=local and keymap=none write none; an
+/// --input of the line's own replaces the tablet.
+#[test]
+fn default_display_and_keymaps_match_virt_install() {
+    let lab = lab!();
+    let paths = ["./devices/graphics", "./devices/video", "./devices/input"];
+    compare(&lab, "defgfx", &["--network", "none", "--keymap", "de"], &paths);
+    compare(
+        &lab,
+        "oldkm",
+        &["--network", "none", "--vnc", "--keymap", "de"],
+        &paths,
+    );
+    let local = [
+        "--network",
+        "none",
+        "--graphics",
+        "vnc,keymap=local,port=5905",
+        "--graphics",
+        "spice,keymap=none",
+        "--input",
+        "mouse,bus=ps2",
+    ];
+    compare(&lab, "lockm", &local, &paths);
+}
+
+/// --graphics none and --nographics keep the guest without a display (no graphics, video or
+/// tablet); --keymap beside --graphics is 7 for both tools, beside --nographics 7 naming it
+/// (virt-install writes a `<graphics type='none'>` there); nothing is changed either way.
+#[test]
+fn no_display_forms_and_keymap_refusals() {
+    let lab = lab!();
+    let dir = lab_dir(&lab, "nogfx");
+    let kernel = dir.join("vmlinuz");
+    std::fs::write(&kernel, b"kernel").unwrap();
+    let name = lab.domain("nogfx");
+    let boot = format!("kernel={}", kernel.display());
+    let base = [
+        "--name",
+        &name,
+        "--memory",
+        "256",
+        "--osinfo",
+        "generic",
+        "--boot",
+        &boot,
+        "--disk",
+        "none",
+        "--network",
+        "none",
+        "--print-xml",
+    ];
+    let ours = |extra: &[&str]| vm(&[&["install", "--virt-type", "qemu"], &base[..], extra].concat());
+    for none in [&["--graphics", "none"][..], &["--nographics"]] {
+        let xml = ours(none).ok().stdout;
+        for element in ["<graphics", "<video", "<input"] {
+            assert!(!xml.contains(element), "{none:?} made {element}: {xml}");
+        }
+    }
+    let before = libvirt_state(&dir);
+    ours(&["--nographics", "--keymap", "de"]).fails(7, "--keymap with --nographics is not supported");
+    ours(&["--graphics", "vnc", "--keymap", "de"]).fails(7, "cannot mix --graphics");
+    let quoted: Vec<String> = base.iter().map(|a| format!("'{a}'")).collect();
+    let theirs = sh(&format!(
+        "virt-install --virt-type qemu {} --graphics vnc --keymap de",
+        quoted.join(" ")
+    ));
+    assert_ne!(
+        theirs.code, 0,
+        "virt-install mixed --graphics and --keymap: {theirs:?}"
+    );
+    assert_eq!(libvirt_state(&dir), before);
 }
 
 /// The options that set properties of the domain document itself, in one call: --features,
@@ -804,7 +881,7 @@ fn every_virt_install_option_works_or_is_refused_by_name() {
 /// --autostart (virsh domdisplay gives its VNC address, virsh dominfo Autostart enable and
 /// Persistent yes); a --transient one installed with --wait 1 that returns once the guest is
 /// destroyed (Persistent no, then gone); a --wait 0 --noautoconsole one that returns at once with
-/// the guest running.
+/// the guest running (no --graphics: virt-install's default VNC display and USB tablet).
 #[test]
 fn autostart_transient_and_wait_guests_start_as_virsh_sees_them() {
     let lab = lab!();
@@ -880,6 +957,11 @@ fn autostart_transient_and_wait_guests_start_as_virsh_sees_them() {
     let run = vm(&args).ok();
     assert!(run.json().get("shut_off").is_none(), "{run:?}");
     info_says(&quick, "State:", "running");
+    // No --graphics: the running guest has virt-install's default display and USB tablet.
+    let display = sh_ok(&format!("virsh domdisplay {quick}"));
+    assert!(display.trim().starts_with("vnc://"), "{display}");
+    let xml = sh_ok(&format!("virsh dumpxml {quick}"));
+    assert!(xml.contains("<input type='tablet' bus='usb'"), "{xml}");
 
     let before = libvirt_state(&dir);
     let mut args = vec!["install", "--name", &gone, "--transient", "--autostart"];

@@ -97,6 +97,10 @@ pub struct Install {
     /// With --vnc: its listen address.
     #[arg(long, hide = true, value_name = "ADDR")]
     pub vnclisten: Option<String>,
+    /// With --vnc: its keymap (virt-install's deprecated -k/--keymap; `local` and `none` write
+    /// none; without --vnc it does nothing, with a warning).
+    #[arg(short = 'k', long, hide = true, value_name = "MAP")]
+    pub keymap: Option<String>,
     /// virt-install's older spelling of --graphics none.
     #[arg(long, hide = true)]
     pub nographics: bool,

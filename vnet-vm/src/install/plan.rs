@@ -56,6 +56,8 @@ pub struct Plan {
     pub machine: Option<String>,
     pub nics: Vec<Nic>,
     pub graphics: GraphicsKind,
+    /// The line named no graphics: virt-install's default (vnc, spice where libvirt offers it).
+    pub default_graphics: bool,
     pub method: Method,
     pub extra_args: Option<String>,
     /// Empty until [`check`] has looked at the storage.
@@ -172,8 +174,11 @@ fn plan_seed(args: &Install, disk_specs: &[DiskSpec]) -> Result<Option<SeedPlan>
 /// cloud-init files are read and the seed ISO built here (bad files are 3/7 with the daemon down).
 pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
     args.table.refuse()?;
-    let mut table = super::display::legacy_graphics(args)?.xml()?;
+    let given = super::display::legacy_graphics(args)?;
+    let mut table = given.xml()?;
+    let default_graphics = super::display::add_default_graphics(&given, &mut table)?;
     let graphics = super::display::graphics_kind(&table.devices)?;
+    super::display::add_default_tablet(&mut table.devices);
     spec::validate_domain_name(args.name())?;
     check_autoconsole(args.autoconsole.as_deref())?;
     if args.transient && (args.autostart || args.tag.is_some()) {
@@ -182,7 +187,7 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
             "{flag} needs a persistent domain: not with --transient"
         )));
     }
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = super::display::ignored_keymap(args).into_iter().collect();
     if args.os_type.is_some() {
         warnings.push("--os-type is deprecated and does nothing. Please use --os-variant instead".into());
     }
@@ -226,6 +231,7 @@ pub fn parse(args: &Install) -> Result<(Plan, Vec<DiskSpec>)> {
         machine: parse_machine(args)?,
         nics,
         graphics,
+        default_graphics,
         method,
         extra_args: args.extra_args.clone(),
         disks: Vec::new(),
@@ -309,7 +315,7 @@ pub fn check(ctx: &mut Session, plan: &mut Plan, disks: &[DiskSpec]) -> Result<(
 /// What libvirt's domain capabilities must offer for --boot uefi and --cpu, checked once the
 /// hypervisor is chosen (before the first change). `explicit` is true when --virt-type named it.
 pub fn check_caps(conn: &Connect, plan: &mut Plan, virt_type: &str, explicit: bool) -> Result<()> {
-    if !plan.uefi && plan.cpu.is_none() && plan.machine.is_none() {
+    if !plan.uefi && plan.cpu.is_none() && plan.machine.is_none() && !plan.default_graphics {
         return Ok(());
     }
     if plan.cpu == Some(CpuMode::HostPassthrough) && virt_type != "kvm" {
@@ -327,6 +333,10 @@ pub fn check_caps(conn: &Connect, plan: &mut Plan, virt_type: &str, explicit: bo
         .libvirt("domain capabilities")?;
     let caps = crate::xml::domain::domain_caps(&xml)
         .map_err(|e| Error::failed(format!("domain capabilities: {e}")))?;
+    if plan.default_graphics && caps.graphics.iter().any(|g| g == "spice") {
+        super::display::prefer_spice(&mut plan.table.devices)?;
+        plan.graphics = GraphicsKind::Spice;
+    }
     if plan.uefi && !caps.firmware.iter().any(|f| f == "efi") {
         return Err(Error::new(
             ErrorKind::Unavailable,

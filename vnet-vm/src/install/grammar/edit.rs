@@ -96,8 +96,17 @@ pub fn convert(def: &OptionDef, value: &str, props: Props) -> Result<Props> {
     let what = format!("--{} {}", def.name, quote(value));
     props
         .into_iter()
+        .filter(|(row, v)| !unset_keymap(def, row, v))
         .map(|(row, v)| Ok((row, written(&what, row, &v)?)))
         .collect()
+}
+
+/// virt-install's `--graphics keymap=local` (no longer implemented there), `none` or empty:
+/// no keymap in the XML, the guest's display uses its default.
+fn unset_keymap(def: &OptionDef, row: &Row, value: &str) -> bool {
+    def.name == "graphics"
+        && row.key == "keymap"
+        && ["", "local", "none"].contains(&value.to_ascii_lowercase().as_str())
 }
 
 fn edit_for(what: &str, row: &Row, index: Option<usize>, value: &str) -> Result<Edit> {

@@ -339,7 +339,11 @@ pub(super) const GRAPHICS: &[Row] = &[
         "@listen",
         "the address to listen on (0.0.0.0 for every one)",
     ),
-    row("keymap", "@keymap", "the keyboard layout (en-us, de, ...)"),
+    row(
+        "keymap",
+        "@keymap",
+        "the keyboard layout (en-us, de, ...; local or none: none set)",
+    ),
     row("password", "@passwd", "the console password"),
     row("passwordValidTo", "@passwdValidTo", "when the password expires"),
     row("connected", "@connected", "keep, disconnect or fail"),

@@ -326,7 +326,7 @@ pub static OPTIONS: &[OptionDef] = &[
         &["type"],
         GRAPHICS,
         GRAPHICS_DEFAULTS,
-        "graphical console: none, vnc or spice (also --vnc, --vncport, --vnclisten, --nographics)",
+        "graphical console: none, vnc or spice; virt-install's vnc (spice where offered) and a USB tablet when not given (also --vnc, --vncport, --vnclisten, --keymap, --nographics)",
     ),
     OptionDef {
         name: "controller",

@@ -168,6 +168,9 @@ pub struct DomainCaps {
     pub cpu_modes: Vec<String>,
     /// Named CPU models and whether this hypervisor can run them as they are.
     pub cpu_models: Vec<(String, bool)>,
+    /// The graphics types the hypervisor offers (vnc, spice, ...): virt-install's default
+    /// display is spice where offered, else vnc.
+    pub graphics: Vec<String>,
 }
 
 /// Reads [`DomainCaps`] from `virsh domcapabilities` XML.
@@ -190,8 +193,15 @@ pub fn domain_caps(xml: &str) -> std::result::Result<DomainCaps, ParseError> {
         .flat_map(|m| m.children_named("model"))
         .map(|m| (m.text.clone(), m.attr("usable") != Some("no")))
         .collect();
+    let graphics = caps
+        .all(&["devices", "graphics", "enum"])
+        .into_iter()
+        .filter(|e| e.attr("name") == Some("type"))
+        .flat_map(|e| e.children_named("value").map(|v| v.text.clone()))
+        .collect();
     Ok(DomainCaps {
         firmware,
+        graphics,
         cpu_modes: supported.iter().filter_map(|m| m.attr_string("name")).collect(),
         cpu_models,
     })
@@ -209,9 +219,11 @@ mod tests {
             <cpu><mode name='host-passthrough' supported='no'/><mode name='host-model' supported='yes'>\
             <model fallback='forbid'>qemu64</model></mode><mode name='custom' supported='yes'>\
             <model usable='yes' vendor='unknown'>qemu64</model><model usable='no' vendor='Intel'>Skylake-Client</model>\
-            </mode></cpu></domainCapabilities>";
+            </mode></cpu><devices><graphics supported='yes'><enum name='type'><value>vnc</value>\
+            <value>spice</value></enum></graphics></devices></domainCapabilities>";
         let c = domain_caps(caps).unwrap();
         assert_eq!(c.firmware, ["efi"]);
+        assert_eq!(c.graphics, ["vnc", "spice"]);
         assert_eq!(c.cpu_modes, ["host-model", "custom"]);
         assert_eq!(
             c.cpu_models,
