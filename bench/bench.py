@@ -214,6 +214,12 @@ def peak_kib(cmd, check=False):
     return int(out.stderr.strip().splitlines()[-1])
 
 
+def lab_listing(vnet_line, classic_line):
+    """A listing of the objects `bridge_lab` makes."""
+    return {"setup": lambda n: bridge_lab(n), "teardown": lambda n: bridge_lab_del(n),
+            "vnet": vnet_line, "classic": classic_line}
+
+
 LISTINGS = {
     "namespaces": {
         "setup": lambda n: sh(f"ip -batch {write('ns.batch', ''.join(f'netns add l{i}{chr(10)}' for i in range(n)))}"),
@@ -266,54 +272,14 @@ LISTINGS = {
     },
     # The "lab" listings: n bridges, each with a veth port, an address, a neighbour, a route and
     # a rule (what a lab host has), every listing of the objects such a lab holds.
-    "lab bridge ports": {
-        "setup": lambda n: bridge_lab(n),
-        "teardown": lambda n: bridge_lab_del(n),
-        "vnet": [vnet("vnet-bridge"), "link", "show"],
-        "classic": ["bridge", "-j", "link", "show"],
-    },
-    "lab fdb": {
-        "setup": lambda n: bridge_lab(n),
-        "teardown": lambda n: bridge_lab_del(n),
-        "vnet": [vnet("vnet-bridge"), "fdb", "show"],
-        "classic": ["bridge", "-j", "fdb", "show"],
-    },
-    "lab mdb": {
-        "setup": lambda n: bridge_lab(n),
-        "teardown": lambda n: bridge_lab_del(n),
-        "vnet": [vnet("vnet-bridge"), "mdb", "show"],
-        "classic": ["bridge", "-j", "mdb", "show"],
-    },
-    "lab brctl show": {
-        "setup": lambda n: bridge_lab(n),
-        "teardown": lambda n: bridge_lab_del(n),
-        "vnet": [vnet("vnet-bridge"), "-o", "text", "show"],
-        "classic": ["brctl", "show"],
-    },
-    "lab addresses": {
-        "setup": lambda n: bridge_lab(n),
-        "teardown": lambda n: bridge_lab_del(n),
-        "vnet": [vnet("vnet-ns"), "addr", "show"],
-        "classic": ["ip", "-j", "addr", "show"],
-    },
-    "lab links": {
-        "setup": lambda n: bridge_lab(n),
-        "teardown": lambda n: bridge_lab_del(n),
-        "vnet": [vnet("vnet-ns"), "link", "show"],
-        "classic": ["ip", "-j", "link", "show"],
-    },
-    "lab neighbours": {
-        "setup": lambda n: bridge_lab(n),
-        "teardown": lambda n: bridge_lab_del(n),
-        "vnet": [vnet("vnet-ns"), "neigh", "show"],
-        "classic": ["ip", "-j", "neigh", "show"],
-    },
-    "lab rules": {
-        "setup": lambda n: bridge_lab(n),
-        "teardown": lambda n: bridge_lab_del(n),
-        "vnet": [vnet("vnet-ns"), "rule", "show"],
-        "classic": ["ip", "-j", "rule", "show"],
-    },
+    "lab bridge ports": lab_listing([vnet("vnet-bridge"), "link", "show"], ["bridge", "-j", "link", "show"]),
+    "lab fdb": lab_listing([vnet("vnet-bridge"), "fdb", "show"], ["bridge", "-j", "fdb", "show"]),
+    "lab mdb": lab_listing([vnet("vnet-bridge"), "mdb", "show"], ["bridge", "-j", "mdb", "show"]),
+    "lab brctl show": lab_listing([vnet("vnet-bridge"), "-o", "text", "show"], ["brctl", "show"]),
+    "lab addresses": lab_listing([vnet("vnet-ns"), "addr", "show"], ["ip", "-j", "addr", "show"]),
+    "lab links": lab_listing([vnet("vnet-ns"), "link", "show"], ["ip", "-j", "link", "show"]),
+    "lab neighbours": lab_listing([vnet("vnet-ns"), "neigh", "show"], ["ip", "-j", "neigh", "show"]),
+    "lab rules": lab_listing([vnet("vnet-ns"), "rule", "show"], ["ip", "-j", "rule", "show"]),
     "networks": {
         "setup": lambda n: define_networks(n),
         "teardown": lambda n: sh("virsh -q '" + "; ".join(f"net-undefine ln{i}" for i in range(n)) + "' >/dev/null"),

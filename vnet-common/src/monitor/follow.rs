@@ -4,6 +4,7 @@
 use super::{netns_change, Action, AddrEntry, Change, FdbEntry, Filter, Kind, Msg, NeighEntry, NsidEntry};
 use crate::links::address_cidr;
 use crate::mac::format_mac;
+use crate::netlink::nexthop::scope_name;
 use crate::netlink::route::RouteEntry;
 use crate::netlink::rule::RuleEntry;
 use crate::netlink::{decode, receive_buffer, RawLink, RawMessage, RouteSocket};
@@ -400,17 +401,6 @@ fn family(f: AddressFamily) -> String {
         AddressFamily::Inet6 => "inet6".into(),
         AddressFamily::Bridge => "bridge".into(),
         other => other.to_string(),
-    }
-}
-
-fn scope_name(scope: u8) -> String {
-    match scope {
-        0 => "global".into(),
-        200 => "site".into(),
-        253 => "link".into(),
-        254 => "host".into(),
-        255 => "nowhere".into(),
-        n => n.to_string(),
     }
 }
 

@@ -204,7 +204,8 @@ impl RawNexthop {
     }
 }
 
-fn scope_name(scope: u8) -> String {
+/// ip's name of an address or route scope (RT_SCOPE_*), or its number.
+pub(crate) fn scope_name(scope: u8) -> String {
     match scope {
         0 => "global".into(),
         200 => "site".into(),
