@@ -24,14 +24,15 @@ mod values;
 mod vlan;
 mod vxlan;
 
-use netlink_packet_route::link::{LinkExtentMask, LinkMessage};
+use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
 use netlink_packet_route::AddressFamily;
+use netlink_packet_route::RouteNetlinkMessage;
 use rtnetlink::Handle;
 use std::future::Future;
 use vnet_common::cli::Tool;
 use vnet_common::completion;
 use vnet_common::links::link_name;
-use vnet_common::netlink::{Detail, Netlink, RouteSocket};
+use vnet_common::netlink::{link_in_brief, Detail, Netlink, RawLink, RouteSocket};
 use vnet_common::Result;
 
 pub struct BridgeTool;
@@ -148,23 +149,39 @@ impl Ctx {
 
     /// Every link's name, master and kind ([`model::Names`]), and the links called `named`
     /// themselves (for [`model::Links::interface`]/[`model::Links::bridge`] and their errors):
-    /// what the listings that only name links read.
+    /// what the listings that only name links read. For speed: each link is read from its
+    /// message's bytes ([`RawLink`]), only the named ones decoded (a decode is most of the
+    /// instructions per link).
     pub fn names_now(&self, named: &[&str]) -> Result<(model::Links, model::Names)> {
         let (mut kept, mut names) = (vec![], model::Names::default());
-        self.each_link_now(Detail::KindOnly, |link| {
-            names.take(&link);
-            if named.contains(&link_name(&link).as_str()) {
-                kept.push(link);
+        self.each_raw_link_now(|link, kind, payload| {
+            names.take_raw(link);
+            if named.iter().any(|n| link.name_is(n)) {
+                kept.extend(link_in_brief(kind, payload, Detail::KindData)?);
             }
+            Ok(())
         })?;
         Ok((model::Links::new(kept), names))
     }
 
-    /// Every link of the current command's namespace in brief, as much of its kind as
-    /// `detail` says, handed to `each` as it is read (see [`RouteSocket::each_link_with`]).
-    pub fn each_link_now(&self, detail: Detail, each: impl FnMut(LinkMessage)) -> Result<()> {
+    /// Every link of the current command's namespace (statistics left out) handed to `each` as
+    /// its message's bytes and their [`RawLink`] reading, to decode only the links it needs;
+    /// the first error `each` returns is the call's, once the dump is read to its end.
+    pub fn each_raw_link_now(&self, mut each: impl FnMut(&RawLink, u16, &[u8]) -> Result<()>) -> Result<()> {
+        let mut request = LinkMessage::default();
+        request
+            .attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        let mut failed = None;
         let mut socket = RouteSocket::open(self.netns.as_deref())?;
-        socket.each_link_with(&[], detail, each)
+        socket.dump_raw(RouteNetlinkMessage::GetLink(request), |kind, payload| {
+            if let Some(link) = RawLink::parse(kind, payload) {
+                if let Err(e) = each(&link, kind, payload) {
+                    failed = failed.take().or(Some(e));
+                }
+            }
+        })?;
+        failed.map_or(Ok(()), Err)
     }
 
     /// Every link of the current command's namespace in brief, with its counters, handed to

@@ -12,7 +12,7 @@ use vnet_common::links::{
 };
 use vnet_common::mac::format_mac;
 use vnet_common::names::validate_ifname;
-use vnet_common::netlink::RouteSocket;
+use vnet_common::netlink::{RawLink, RouteSocket};
 use vnet_common::{netns, Error, Result};
 
 /// Every link of a namespace at one moment, with each bridge's ports found once, so listing
@@ -172,6 +172,16 @@ impl Names {
             bridge: is_bridge(link),
         };
         self.0.insert(link.header.index, named);
+    }
+
+    /// Keeps what names `link`, read from its message's bytes.
+    pub fn take_raw(&mut self, link: &RawLink) {
+        let named = Named {
+            name: link.name(),
+            master: link.master(),
+            bridge: link.kind().as_deref() == Some("bridge"),
+        };
+        self.0.insert(link.index, named);
     }
 
     pub fn name_of(&self, index: u32) -> Option<&str> {

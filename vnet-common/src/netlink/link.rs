@@ -93,7 +93,8 @@ impl<'a> RawLink<'a> {
             .filter(|index| *index != 0 && *index != self.index)
     }
 
-    fn kind(&self) -> Option<String> {
+    /// The link's kind (IFLA_INFO_KIND: "bridge", "veth", ...), None for a plain device.
+    pub fn kind(&self) -> Option<String> {
         attribute(self.attributes, IFLA_LINKINFO)
             .and_then(|info| attribute(info, IFLA_INFO_KIND))
             .map(c_string)

@@ -34,7 +34,7 @@ pub mod stats;
 
 pub use dumps::RouteFilter;
 pub use link::{address_cidr, Interface, RawLink};
-pub use oneshot::Detail;
+pub use oneshot::{link_in_brief, Detail};
 pub use requests::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
 pub use socket::{decode, in_namespace, receive_buffer, RawMessage, RouteSocket};
 

@@ -131,16 +131,7 @@ impl RouteSocket {
                 .attributes
                 .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
         }
-        let base = |kind| match detail {
-            Detail::KindOnly => NAMED.contains(&kind),
-            _ => in_brief(kind),
-        };
-        let keep = |kind| base(kind) || extra.contains(&kind) || (counters && COUNTERS.contains(&kind));
-        let fields = Fields {
-            keep,
-            kind_data: matches!(detail, Detail::KindData | Detail::Counted),
-            port_data: detail != Detail::KindOnly,
-        };
+        let fields = fields_of(extra, detail);
         self.each_brief(request, fields, each)
     }
 
@@ -227,6 +218,30 @@ const BRIEF_FIELDS: Fields<fn(u16) -> bool> = Fields {
     kind_data: true,
     port_data: true,
 };
+
+/// The attributes a read with `extra` and `detail` keeps (see [`RouteSocket::each_link_with`]).
+fn fields_of(extra: &[u16], detail: Detail) -> Fields<impl Fn(u16) -> bool + '_> {
+    let counters = detail == Detail::Counted;
+    let keep = move |kind| {
+        let base = match detail {
+            Detail::KindOnly => NAMED.contains(&kind),
+            _ => in_brief(kind),
+        };
+        base || extra.contains(&kind) || (counters && COUNTERS.contains(&kind))
+    };
+    Fields {
+        keep,
+        kind_data: matches!(detail, Detail::KindData | Detail::Counted),
+        port_data: detail != Detail::KindOnly,
+    }
+}
+
+/// One message of a link dump (`kind`, `payload`, as [`RouteSocket::dump_raw`] hands them)
+/// decoded as [`RouteSocket::each_link_with`] decodes it with no extra attributes: for a
+/// listing that reads most links from their bytes ([`super::RawLink`]) and decodes a few.
+pub fn link_in_brief(kind: u16, payload: &[u8], detail: Detail) -> Result<Option<LinkMessage>> {
+    brief_link(kind, payload, &fields_of(&[], detail))
+}
 
 /// What [`Detail::KindOnly`] keeps: IFLA_IFNAME, IFLA_MASTER, IFLA_LINKINFO.
 const NAMED: [u16; 3] = [3, 10, 18];
