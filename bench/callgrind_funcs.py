@@ -16,7 +16,7 @@ import re
 import sys
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
-from link_order import sections  # noqa: E402
+from link_order import object_line, sections  # noqa: E402
 
 
 def name(section):
@@ -43,11 +43,7 @@ def costs(profile, tool, where):
 
     for line in open(profile):
         if line.startswith(("ob=", "cob=")):
-            m = re.match(r"c?ob=\((\d+)\)(?: (.*))?", line.strip())
-            if m.group(2):
-                names[m.group(1)] = m.group(2)
-            if line.startswith("ob="):
-                current = names.get(m.group(1), "")
+            current = object_line(line, names, current)
             continue
         if line.startswith("calls="):
             target = line.split()[1]

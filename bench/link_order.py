@@ -59,16 +59,21 @@ def symbol(section):
     return section[3]
 
 
+def object_line(line, names, current):
+    """A callgrind `ob=`/`cob=` line: the object's name kept under its number in `names`; the
+    object the lines that follow belong to (`ob=` switches to it, `cob=` keeps `current`)."""
+    m = re.match(r"c?ob=\((\d+)\)(?: (.*))?", line.strip())
+    if m.group(2):
+        names[m.group(1)] = m.group(2)
+    return names.get(m.group(1), "") if line.startswith("ob=") else current
+
+
 def executed(profile, tool):
     """Addresses in TOOL's own object that a callgrind profile ran."""
     names, current, last = {}, None, 0
     for line in open(profile):
         if line.startswith(("ob=", "cob=")):
-            m = re.match(r"c?ob=\((\d+)\)(?: (.*))?", line.strip())
-            if m.group(2):
-                names[m.group(1)] = m.group(2)
-            if line.startswith("ob="):
-                current = names.get(m.group(1), "")
+            current = object_line(line, names, current)
             continue
         if line[:1] not in "0123456789+-*":
             continue
