@@ -164,16 +164,6 @@ struct Named {
 }
 
 impl Names {
-    /// Keeps what names `link`.
-    pub fn take(&mut self, link: &LinkMessage) {
-        let named = Named {
-            name: link_name(link),
-            master: link_master(link),
-            bridge: is_bridge(link),
-        };
-        self.0.insert(link.header.index, named);
-    }
-
     /// Keeps what names `link`, read from its message's bytes.
     pub fn take_raw(&mut self, link: &RawLink) {
         let named = Named {

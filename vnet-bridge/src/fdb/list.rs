@@ -122,6 +122,7 @@ mod tests {
     use super::*;
     use crate::model::tests::{bridge_link, port_link};
     use crate::model::Links;
+    use vnet_common::netlink::RawLink;
 
     fn entry(ifindex: u32, mac: u8, vlan: Option<u16>) -> NeighbourMessage {
         let mut m = NeighbourMessage::default();
@@ -140,7 +141,13 @@ mod tests {
         vlan: Option<u16>,
     ) -> FdbRows {
         let mut names = Names::default();
-        links.all.iter().for_each(|link| names.take(link));
+        for link in &links.all {
+            // Read as names_now reads a dump: from the message's bytes.
+            use rtnetlink::packet_core::Emitable;
+            let mut bytes = vec![0; link.buffer_len()];
+            link.emit(&mut bytes);
+            names.take_raw(&RawLink::parse(RawLink::RTM_NEWLINK, &bytes).unwrap());
+        }
         FdbRows(
             entries
                 .iter()

@@ -200,39 +200,27 @@ pub enum Detail {
     Counted,
     /// The kind and a port's data (IFLA_INFO_SLAVE_DATA) without the kind's own data.
     NoKindData,
-    /// The name, master and kind alone (and a port's kind), not the rest of [`BRIEF`]: for
-    /// listings that only name links.
-    KindOnly,
 }
 
 /// Which attributes [`brief_link`] keeps: the top-level ones `keep` says yes to, and within
-/// IFLA_LINKINFO the kind's data only when `kind_data`, a port's data only when `port_data`.
+/// IFLA_LINKINFO the kind's data only when `kind_data`.
 struct Fields<K: Fn(u16) -> bool> {
     keep: K,
     kind_data: bool,
-    port_data: bool,
 }
 
 const BRIEF_FIELDS: Fields<fn(u16) -> bool> = Fields {
     keep: in_brief,
     kind_data: true,
-    port_data: true,
 };
 
 /// The attributes a read with `extra` and `detail` keeps (see [`RouteSocket::each_link_with`]).
 fn fields_of(extra: &[u16], detail: Detail) -> Fields<impl Fn(u16) -> bool + '_> {
     let counters = detail == Detail::Counted;
-    let keep = move |kind| {
-        let base = match detail {
-            Detail::KindOnly => NAMED.contains(&kind),
-            _ => in_brief(kind),
-        };
-        base || extra.contains(&kind) || (counters && COUNTERS.contains(&kind))
-    };
+    let keep = move |kind| in_brief(kind) || extra.contains(&kind) || (counters && COUNTERS.contains(&kind));
     Fields {
         keep,
-        kind_data: matches!(detail, Detail::KindData | Detail::Counted),
-        port_data: detail != Detail::KindOnly,
+        kind_data: detail != Detail::NoKindData,
     }
 }
 
@@ -242,9 +230,6 @@ fn fields_of(extra: &[u16], detail: Detail) -> Fields<impl Fn(u16) -> bool + '_>
 pub fn link_in_brief(kind: u16, payload: &[u8], detail: Detail) -> Result<Option<LinkMessage>> {
     brief_link(kind, payload, &fields_of(&[], detail))
 }
-
-/// What [`Detail::KindOnly`] keeps: IFLA_IFNAME, IFLA_MASTER, IFLA_LINKINFO.
-const NAMED: [u16; 3] = [3, 10, 18];
 
 /// A link's counters: IFLA_STATS64 and IFLA_CARRIER_CHANGES.
 const COUNTERS: [u16; 2] = [23, 35];
@@ -265,20 +250,14 @@ fn brief_link<K: Fn(u16) -> bool>(
     }
     const IFLA_LINKINFO: u16 = 18;
     const IFLA_INFO_DATA: u16 = 2;
-    const IFLA_INFO_SLAVE_DATA: u16 = 5;
     let mut kept = payload[..IFINFOMSG].to_vec();
     for (kind, attribute) in attributes(&payload[IFINFOMSG..]) {
         match kind {
-            IFLA_LINKINFO if !(fields.kind_data && fields.port_data) => {
+            IFLA_LINKINFO if !fields.kind_data => {
                 let start = kept.len();
                 kept.extend_from_slice(&attribute[..4]);
                 for (inner, nested) in attributes(&attribute[4..]) {
-                    let dropped = match inner {
-                        IFLA_INFO_DATA => !fields.kind_data,
-                        IFLA_INFO_SLAVE_DATA => !fields.port_data,
-                        _ => false,
-                    };
-                    if !dropped {
+                    if inner != IFLA_INFO_DATA {
                         kept.extend_from_slice(nested);
                     }
                 }
@@ -381,7 +360,6 @@ mod tests {
         let fields = Fields {
             keep: in_brief,
             kind_data: false,
-            port_data: true,
         };
         let link = brief_link(16, &payload, &fields).unwrap().unwrap();
         use rtnetlink::packet_route::link::{InfoKind, InfoPortKind, LinkInfo};
